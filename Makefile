@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# xfsm top-level build.  Everything goes into build/; `make clean` removes it.
+# Quiet by default; `make V=1` shows the commands.
+
+BUILD      ?= build
+CLANG      ?= clang
+CC         ?= gcc
+BPFTOOL    ?= bpftool
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ARCH_INC   := /usr/include/$(shell uname -m)-linux-gnu
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Wextra -Werror \
+              -Wno-unused-parameter -Wno-address-of-packed-member \
+              -Iinclude -Ibpf -I$(ARCH_INC)
+USER_CFLAGS := -g -O2 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+               -Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -Ilib \
+               $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 2>/dev/null) \
+               $(CFLAGS)
+USER_LIBS  := -lbpf -lxdp -lelf -lz \
+              $(shell $(PKG_CONFIG) --libs libnl-3.0 libnl-route-3.0 2>/dev/null || echo -lnl-3 -lnl-route-3) \
+              -lpthread -lm $(LDLIBS)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
+
+ABI_HDRS   := $(wildcard include/xfsm/*.h)
+BPF_HDRS   := $(wildcard bpf/*.h)
+LIB_SRCS   := $(wildcard lib/*.c)
+LIB_HDRS   := $(wildcard lib/*.h)
+LIB_OBJS   := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+LIBXFSM    := $(BUILD)/libxfsm.a
+
+BPF_OBJS   := $(BUILD)/xfsm.bpf.o $(BUILD)/xfsm-offload.bpf.o $(BUILD)/xdp_empty.bpf.o
+TOOLS      := $(if $(wildcard loader/*.c),$(BUILD)/xfsm-loader) \
+              $(if $(wildcard ctl/*.c),$(BUILD)/xfsmctl) \
+              $(BUILD)/xfsm-offload-check
+EXTRA_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)) \
+              $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out bench/%.bpf.c,$(wildcard bench/*.c)))
+EXTRA_BPF  := $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard bench/*.bpf.c))
+
+# Check suites: every selftests/test_*.c is one suite binary, linked with the
+# shared harness (selftests/harness/*.c).
+TEST_SRCS    := $(wildcard selftests/test_*.c)
+TEST_BINS    := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
+HARNESS_SRCS := $(wildcard selftests/harness/*.c)
+HARNESS_OBJS := $(patsubst selftests/harness/%.c,$(BUILD)/selftests/harness/%.o,$(HARNESS_SRCS))
+SHELL_TESTS  := $(sort $(wildcard selftests/sh/test_*.sh))
+
+.PHONY: all clean deps test check-deps install demo bench bench-micro vmtest
+
+all: $(BPF_OBJS) $(EXTRA_BPF) $(LIBXFSM) $(TOOLS) $(EXTRA_BINS) $(TEST_BINS) $(BUILD)/offload-check.ok
+
+# ---- dependencies --------------------------------------------------------
+deps:
+	$(Q)./scripts/deps.sh
+
+# ---- BPF ----------------------------------------------------------------
+$(BUILD)/xfsm.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/xfsm-offload.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_OFFLOAD -c $< -o $@
+
+$(BUILD)/xdp_empty.bpf.o: bpf/xdp_empty.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c $(ABI_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The offload profile must stay inside what SmartNIC offload accepts.
+$(BUILD)/offload-check.ok: $(BUILD)/xfsm-offload-check $(BUILD)/xfsm-offload.bpf.o
+	$(call msg,CHECK,$(BUILD)/xfsm-offload.bpf.o)
+	$(Q)$(BUILD)/xfsm-offload-check $(BUILD)/xfsm-offload.bpf.o
+	$(Q)touch $@
+
+# ---- user space -----------------------------------------------------------
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS) $(ABI_HDRS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(LIBXFSM): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/xfsm-loader: $(wildcard loader/*.c loader/*.h) $(LIBXFSM)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Iloader $(wildcard loader/*.c) $(LIBXFSM) $(USER_LIBS) -o $@
+
+$(BUILD)/xfsmctl: $(wildcard ctl/*.c ctl/*.h) $(LIBXFSM)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Ictl $(wildcard ctl/*.c) $(LIBXFSM) $(USER_LIBS) -o $@
+
+$(BUILD)/xfsm-offload-check: tools/offload_check.c $(ABI_HDRS) | $(BUILD)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< -lbpf -lelf -lz -o $@
+
+$(BUILD)/examples/%: examples/%.c $(LIBXFSM)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LIBXFSM) $(USER_LIBS) -o $@
+
+$(BUILD)/bench/%: bench/%.c $(LIBXFSM)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LIBXFSM) $(USER_LIBS) -o $@
+
+$(BUILD)/selftests/harness/%.o: selftests/harness/%.c $(wildcard selftests/harness/*.h) $(LIB_HDRS) $(ABI_HDRS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -Iselftests/harness -c $< -o $@
+
+$(BUILD)/selftests/test_%: selftests/test_%.c $(HARNESS_OBJS) $(LIBXFSM) $(wildcard selftests/harness/*.h)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -Iselftests/harness $< $(HARNESS_OBJS) $(LIBXFSM) $(USER_LIBS) $(CHECK_LIBS) -o $@
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+# ---- tests ----------------------------------------------------------------
+# C suites first (Check prints its own summary per suite), then the shell
+# suites through one runner that prints "N passed, N failed".
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./selftests/run.sh $(BUILD)
+
+# ---- install ----------------------------------------------------------------
+install: all
+	$(Q)./scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(BUILD)"
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include mk/*.mk

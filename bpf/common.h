@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared definitions of the xfsm datapath: profile switches, the per-packet
+ * context and counter helpers. */
+#ifndef XFSM_BPF_COMMON_H
+#define XFSM_BPF_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xfsm/abi.h"
+
+/*
+ * The one seam between the native and the offload profile.  The offload
+ * profile walks fewer stages and tuples, updates shared counters with
+ * atomic adds instead of per-CPU stores, and writes map values only
+ * through bpf_map_update_elem().
+ */
+#ifdef XFSM_OFFLOAD
+#define XFSM_RUN_STAGES		XFSM_OFFLOAD_MAX_STAGES
+#define XFSM_RUN_TUPLES		XFSM_OFFLOAD_MAX_TUPLES
+#define CNT_ADD(ptr, v)		__sync_fetch_and_add((ptr), (v))
+#else
+#define XFSM_RUN_STAGES		XFSM_MAX_STAGES
+#define XFSM_RUN_TUPLES		XFSM_MAX_TUPLES
+#define CNT_ADD(ptr, v)		(*(ptr) += (v))
+#endif
+
+/* Everything a stage needs to know about the packet being processed. */
+struct xfsm_pkt {
+	__u32	fv[XFSM_FV_WORDS];
+	__u64	now;		/* arrival time, ns */
+	__u32	l3_off;		/* offset of the IP header, 0: none */
+	__u32	ifindex;
+	__u32	slot;		/* application slot read at entry */
+	__u32	rand;		/* meta.random */
+	__u32	state;		/* lookup-scope state of the current stage */
+	__u32	key;		/* scratch map key: one slot for all stages */
+};
+
+/*
+ * A packet's working set.  The native profile keeps it in a per-CPU
+ * scratch map so that the stack stays small; the offload profile, which
+ * has no per-CPU maps, keeps it on the entry function's stack, so it is as
+ * small as it can be: the flow key and the rule key are never live at the
+ * same time and share one buffer.
+ */
+struct xfsm_work {
+	struct xfsm_pkt		pkt;
+	union {
+		struct xfsm_flow_key	fk;
+		struct xfsm_rule_key	rk;
+	};
+};
+
+/*
+ * Store into a map value.  The offload profile may write map values only
+ * through bpf_map_update_elem() or atomic adds, so it adds the difference;
+ * like the rest of that profile, this is not atomic across CPUs.
+ */
+#ifdef XFSM_OFFLOAD
+#define MAP_SET(lv, v)							\
+	({								\
+		__typeof__(lv) __new = (v);				\
+		__sync_fetch_and_add(&(lv), (__typeof__(lv))(__new - (lv))); \
+	})
+#else
+#define MAP_SET(lv, v)	((lv) = (v))
+#endif
+
+/* Field vector index, clamped so the verifier sees a bounded access and a
+ * corrupted index reads the always-zero word. */
+static __always_inline __u32 fv_idx(__u32 i)
+{
+	return i < XFSM_FV_WORDS ? i : XFSM_FW_ZERO;
+}
+
+/* Offset of an exception counter inside struct xfsm_stats: the parser and
+ * the stages report exceptions this way so one helper counts them all. */
+#define EXC(name)	((int)offsetof(struct xfsm_stats, exc_##name))
+#define ACT(name)	((int)offsetof(struct xfsm_stats, act_##name))
+
+#endif /* XFSM_BPF_COMMON_H */

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Flow context: key extraction (with the symmetric, bi-flow variant),
+ * striped locks and lazy timeout enforcement.
+ */
+#ifndef XFSM_BPF_FLOW_H
+#define XFSM_BPF_FLOW_H
+
+#include "common.h"
+#include "maps.h"
+
+static __always_inline void flow_key_fill(struct xfsm_flow_key *k, const struct xfsm_pkt *p,
+					  const __u8 *words)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < XFSM_KEY_WORDS; i++)
+		k->w[i] = p->fv[fv_idx(words[i])];
+}
+
+/* Is the key built from `rev` smaller than the one built from `words`?
+ * The first differing word decides. */
+static __always_inline bool flow_key_rev_smaller(const struct xfsm_pkt *p, const __u8 *words,
+						 const __u8 *rev)
+{
+	int i;
+
+	for (i = 0; i < XFSM_KEY_WORDS; i++) {
+		__u32 a = p->fv[fv_idx(words[i])];
+		__u32 b = p->fv[fv_idx(rev[i])];
+
+		if (a != b)
+			return b < a;
+	}
+	return false;
+}
+
+/*
+ * Build a flow key from a word list.  For a symmetric stage the key is
+ * built from whichever of `words` and `rev` gives the smaller key, so that
+ * both directions of a connection meet.  (Each path fills from a fixed
+ * list: choosing a pointer instead would multiply the verifier's states.)
+ */
+static __always_inline void flow_key_build(struct xfsm_flow_key *k, const struct xfsm_pkt *p,
+					   const __u8 *words, const __u8 *rev,
+					   bool symmetric, __u32 stage, __u16 epoch)
+{
+	k->stage = stage;
+	k->epoch = epoch;
+	if (symmetric && flow_key_rev_smaller(p, words, rev))
+		flow_key_fill(k, p, rev);
+	else
+		flow_key_fill(k, p, words);
+}
+
+/* The striped lock guarding a flow's transactions. */
+static __always_inline struct xfsm_lock *flow_lock(const struct xfsm_flow_key *k)
+{
+	__u32 h = k->stage ^ ((__u32)k->epoch << 16);
+	__u32 idx;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < XFSM_KEY_WORDS; i++)
+		h = (h ^ k->w[i]) * 0x9e3779b1U;
+	idx = (h >> 16) & (XFSM_FLOW_LOCKS - 1);
+	return bpf_map_lookup_elem(&xfsm_locks, &idx);
+}
+
+/*
+ * Enforce a flow's timeouts at lookup (docs/datapath.md, "Flow context and
+ * timeouts").  Returns the state the packet sees.  An expired flow rolls
+ * back in the table too; a live flow with an idle timeout has its
+ * last-seen time refreshed.  Flows without timeouts cost one branch.
+ */
+static __always_inline __u32 flow_expire(struct xfsm_work *w, struct xfsm_flow *f,
+					 struct xfsm_stage_stats *ss)
+{
+	__u64 now = w->pkt.now;
+	__u64 hard = f->hard_deadline_ns, idle = 0;
+	__u32 ito = f->idle_timeout_ms, state;
+#ifndef XFSM_OFFLOAD
+	__u32 ver = f->version;	/* detects a transition racing with us */
+#endif
+	bool hard_exp, idle_exp, use_hard;
+	__u64 at;
+
+	if (!hard && !ito)
+		return f->state;
+	if (ito)
+		idle = f->last_seen_ns + (__u64)ito * 1000000ULL;
+	hard_exp = hard && now >= hard;
+	idle_exp = ito && now >= idle;
+	if (!hard_exp && !idle_exp) {
+		if (ito)
+			MAP_SET(f->last_seen_ns, now);
+		return f->state;
+	}
+
+	use_hard = hard_exp && (!idle_exp || hard <= idle);
+	state = use_hard ? f->hard_rollback : f->idle_rollback;
+	at = use_hard ? hard : idle;
+#ifdef XFSM_OFFLOAD
+	MAP_SET(f->state, state);
+	MAP_SET(f->hard_deadline_ns, 0);
+	MAP_SET(f->idle_timeout_ms, 0);
+	MAP_SET(f->created_ns, at);
+	__sync_fetch_and_add(&f->version, 1);
+#else
+	{
+		struct xfsm_lock *l = flow_lock(&w->fk);
+
+		if (!l)
+			return state;
+		bpf_spin_lock(&l->lock);
+		if (f->version == ver) {
+			f->state = state;
+			f->hard_deadline_ns = 0;
+			f->idle_timeout_ms = 0;
+			f->created_ns = at;
+			f->version++;
+		} else {
+			/* Another CPU moved the flow on meanwhile: its state wins. */
+			state = f->state;
+			use_hard = false;
+			at = 0;
+		}
+		bpf_spin_unlock(&l->lock);
+	}
+	if (!at)
+		return state;
+#endif
+	if (use_hard)
+		CNT_ADD(&ss->hard_expired, 1);
+	else
+		CNT_ADD(&ss->idle_expired, 1);
+	return state;
+}
+
+#endif /* XFSM_BPF_FLOW_H */

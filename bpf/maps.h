@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Map definitions.  Names, key and value types come from xfsm/abi.h; the
+ * loader may resize xfsm_flows and xfsm_rules and switch xfsm_flows to a
+ * plain hash before loading. */
+#ifndef XFSM_BPF_MAPS_H
+#define XFSM_BPF_MAPS_H
+
+#include "common.h"
+
+#ifdef XFSM_OFFLOAD
+#define XFSM_STATS_TYPE		BPF_MAP_TYPE_ARRAY
+#define XFSM_FLOWS_TYPE		BPF_MAP_TYPE_HASH
+#define XFSM_RULES_FLAGS	0
+#else
+#define XFSM_STATS_TYPE		BPF_MAP_TYPE_PERCPU_ARRAY
+#define XFSM_FLOWS_TYPE		BPF_MAP_TYPE_LRU_HASH
+#define XFSM_RULES_FLAGS	BPF_F_NO_PREALLOC
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xfsm_ctl);
+} xfsm_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_APP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xfsm_app);
+} xfsm_apps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XFSM_APP_SLOTS * XFSM_DEFAULT_RULES);
+	__uint(map_flags, XFSM_RULES_FLAGS);
+	__type(key, struct xfsm_rule_key);
+	__type(value, struct xfsm_rule);
+} xfsm_rules SEC(".maps");
+
+struct {
+	__uint(type, XFSM_FLOWS_TYPE);
+	__uint(max_entries, XFSM_DEFAULT_FLOWS);
+	__type(key, struct xfsm_flow_key);
+	__type(value, struct xfsm_flow);
+} xfsm_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xfsm_globals);
+} xfsm_globals SEC(".maps");
+
+struct {
+	__uint(type, XFSM_STATS_TYPE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xfsm_stats);
+} xfsm_stats SEC(".maps");
+
+struct {
+	__uint(type, XFSM_STATS_TYPE);
+	__uint(max_entries, XFSM_MAX_STAGES);
+	__type(key, __u32);
+	__type(value, struct xfsm_stage_stats);
+} xfsm_stg_stats SEC(".maps");
+
+struct {
+	__uint(type, XFSM_STATS_TYPE);
+	__uint(max_entries, XFSM_APP_SLOTS * XFSM_DEFAULT_RULES);
+	__type(key, __u32);
+	__type(value, struct xfsm_rule_stats);
+} xfsm_rule_stats SEC(".maps");
+
+struct {
+	__uint(type, XFSM_STATS_TYPE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xfsm_counters);
+} xfsm_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XFSM_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct xfsm_port);
+} xfsm_ports SEC(".maps");
+
+#ifndef XFSM_OFFLOAD
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XFSM_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xfsm_tx_ports SEC(".maps");
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_APP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xfsm_appsrc);
+} xfsm_appsrc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_FLOW_LOCKS);
+	__type(key, __u32);
+	__type(value, struct xfsm_lock);
+} xfsm_locks SEC(".maps");
+
+/* A never-written zero flow: the value new flows are inserted with. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xfsm_flow);
+} xfsm_zero SEC(".maps");
+
+#ifndef XFSM_OFFLOAD
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xfsm_work);
+} xfsm_work SEC(".maps");
+#endif
+
+#endif /* XFSM_BPF_MAPS_H */

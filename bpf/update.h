@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Register updates and state transitions.  In the native profile a flow's
+ * transaction runs under its striped lock and the global registers' under
+ * theirs; in the offload profile both are copy, modify, map_update_elem.
+ */
+#ifndef XFSM_BPF_UPDATE_H
+#define XFSM_BPF_UPDATE_H
+
+#include "common.h"
+#include "maps.h"
+#include "eval.h"
+#include "flow.h"
+
+#define XFSM_EEXIST	17
+
+/* Flow-register updates, in rule order, then the transition.  `f` is the
+ * update-scope flow: the map value (under its lock) or a private copy. */
+static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_rule *r,
+				       const struct xfsm_pkt *p, const struct xfsm_globals *g,
+				       __u32 *div_zero)
+{
+	int i;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+		__u64 a, b;
+
+		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_FLOW_REG)
+			continue;
+		a = opnd_read(&u->a, p, f, f->state, g);
+		b = opnd_read(&u->b, p, f, f->state, g);
+		MAP_SET(f->regs[u->dst_index & (XFSM_FLOW_REGS - 1)],
+			upd_eval(u->op, a, b, u->shift, div_zero));
+	}
+	if (r->flags & XFSM_RF_SET_STATE) {
+		MAP_SET(f->state, r->next_state);
+		MAP_SET(f->idle_timeout_ms, r->idle_timeout_ms);
+		MAP_SET(f->idle_rollback, r->idle_rollback);
+		MAP_SET(f->hard_rollback, r->hard_rollback);
+		MAP_SET(f->hard_deadline_ns, r->hard_timeout_ms ?
+			p->now + (__u64)r->hard_timeout_ms * 1000000ULL : 0);
+		MAP_SET(f->created_ns, p->now);
+		MAP_SET(f->last_seen_ns, p->now);
+	}
+	MAP_SET(f->version, f->version + 1);
+}
+
+static __always_inline void globals_apply(struct xfsm_globals *g, const struct xfsm_rule *r,
+					  const struct xfsm_pkt *p, const struct xfsm_flow *f,
+					  __u32 *div_zero)
+{
+	__u32 state = f ? f->state : 0;
+	int i;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+		__u64 a, b;
+
+		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_GLOBAL_REG)
+			continue;
+		a = opnd_read(&u->a, p, f, state, g);
+		b = opnd_read(&u->b, p, f, state, g);
+		MAP_SET(g->reg[u->dst_index & (XFSM_GLOBAL_REGS - 1)],
+			upd_eval(u->op, a, b, u->shift, div_zero));
+	}
+}
+
+/* Insert a state-0 flow under w->fk unless one exists; returns the entry,
+ * or NULL when the table is full. */
+static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
+						     struct xfsm_stage_stats *ss,
+						     struct xfsm_stats *s)
+{
+	struct xfsm_flow *zero, *f;
+	__u32 idx = 0;
+	long err;
+
+	zero = bpf_map_lookup_elem(&xfsm_zero, &idx);
+	if (!zero)
+		return NULL;
+	err = bpf_map_update_elem(&xfsm_flows, &w->fk, zero, BPF_NOEXIST);
+	if (err && err != -XFSM_EEXIST) {
+		CNT_ADD(&ss->table_full, 1);
+		CNT_ADD(&s->exc_flow_table_full, 1);
+		return NULL;
+	}
+	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+	if (!err) {
+		CNT_ADD(&ss->flows_created, 1);
+		if (f)
+			MAP_SET(f->created_ns, w->pkt.now);
+	}
+	return f;
+}
+
+/* Commit a rule's flow transaction to `f`, the flow under w->fk. */
+static __always_inline void flow_commit(struct xfsm_work *w, struct xfsm_flow *f,
+					const struct xfsm_rule *r, const struct xfsm_globals *g,
+					__u32 *div_zero)
+{
+#ifdef XFSM_OFFLOAD
+	flow_apply(f, r, &w->pkt, g, div_zero);
+#else
+	struct xfsm_lock *l = flow_lock(&w->fk);
+
+	if (!l)
+		return;
+	bpf_spin_lock(&l->lock);
+	flow_apply(f, r, &w->pkt, g, div_zero);
+	bpf_spin_unlock(&l->lock);
+#endif
+}
+
+static __always_inline void globals_commit(struct xfsm_globals *g, const struct xfsm_rule *r,
+					   const struct xfsm_pkt *p, const struct xfsm_flow *f,
+					   __u32 *div_zero)
+{
+#ifdef XFSM_OFFLOAD
+	globals_apply(g, r, p, f, div_zero);
+#else
+	bpf_spin_lock(&g->lock);
+	globals_apply(g, r, p, f, div_zero);
+	bpf_spin_unlock(&g->lock);
+#endif
+}
+
+#endif /* XFSM_BPF_UPDATE_H */

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xfsm datapath: parse, then run the application's stateful stages.
+ * Semantics: docs/datapath.md.  Layouts: include/xfsm/abi.h.
+ */
+#include "common.h"
+#include "maps.h"
+#include "parse.h"
+#include "flow.h"
+#include "eval.h"
+#include "update.h"
+#include "actions.h"
+
+#ifdef XFSM_OFFLOAD
+#define XFSM_IS_OFFLOAD	1
+#else
+#define XFSM_IS_OFFLOAD	0
+#endif
+
+const volatile struct xfsm_build_info xfsm_build_info = {
+	.abi_version	= XFSM_ABI_VERSION,
+	.offload	= XFSM_IS_OFFLOAD,
+	.max_stages	= XFSM_RUN_STAGES,
+	.max_tuples	= XFSM_RUN_TUPLES,
+};
+
+static __always_inline int verdict_to_xdp(__u32 v)
+{
+	switch (v) {
+	case XFSM_VERDICT_DROP:
+		return XDP_DROP;
+	case XFSM_VERDICT_TX:
+		return XDP_TX;
+	default:
+		return XDP_PASS;
+	}
+}
+
+static __always_inline void count_exc(struct xfsm_stats *s, int off)
+{
+	__u64 *ctr;
+
+	if (off < (int)offsetof(struct xfsm_stats, exc_trunc_eth) ||
+	    off > (int)(sizeof(*s) - sizeof(__u64)))
+		return;
+	ctr = (void *)s + (off & ~7);	/* aligned, also for the verifier */
+	CNT_ADD(ctr, 1);
+}
+
+static __always_inline int finish(struct xfsm_stats *s, int act)
+{
+	switch (act) {
+	case XDP_DROP:
+		CNT_ADD(&s->verdict_drop, 1);
+		break;
+	case XDP_TX:
+		CNT_ADD(&s->verdict_tx, 1);
+		break;
+	case XDP_REDIRECT:
+		CNT_ADD(&s->verdict_redirect, 1);
+		break;
+	default:
+		act = XDP_PASS;
+		CNT_ADD(&s->verdict_pass, 1);
+		break;
+	}
+	return act;
+}
+
+/*
+ * The stage is split into global functions, each verified once on its own
+ * (which keeps verification time and the stack small): conditions, the
+ * update transaction and the actions.  Global functions take only
+ * pointers and scalars and return a scalar.
+ */
+__noinline __u32 xfsm_conds(const struct xfsm_stage *st, const struct xfsm_pkt *p,
+			    const struct xfsm_flow *f)
+{
+	__u32 zero = 0;
+	const struct xfsm_globals *g = bpf_map_lookup_elem(&xfsm_globals, &zero);
+
+	if (!st || !p)
+		return 0;
+	return conds_eval(st, p, f, p->state, g);
+}
+
+/* The state a packet sees in flow `f` (under w->fk), timeouts applied. */
+__noinline __u32 xfsm_expire(struct xfsm_work *w, struct xfsm_flow *f, __u32 stage)
+{
+	struct xfsm_stage_stats *ss;
+
+	if (!w || !f)
+		return 0;
+	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &stage);
+	if (!ss)
+		return f->state;
+	return flow_expire(w, f, ss);
+}
+
+/* Register updates and the transition of a matched rule.  The rule key has
+ * overwritten the flow key by now: w->fk is rebuilt with the update-scope
+ * key (which is the lookup-scope key in a one-key stage). */
+__noinline int xfsm_commit(struct xfsm_work *w, const struct xfsm_stage *st,
+			   const struct xfsm_rule *r, __u32 stage)
+{
+	struct xfsm_stage_stats *ss;
+	struct xfsm_flow *uf = NULL;
+	struct xfsm_globals *g;
+	struct xfsm_stats *s;
+	__u32 zero = 0, div_zero = 0;
+	bool same;
+
+	if (!w || !st || !r || stage >= XFSM_MAX_STAGES)
+		return 0;
+	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
+	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &stage);
+	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
+	if (!s || !ss || !g)
+		return 0;
+
+	if (r->flags & XFSM_RF_WRITES_FLOW) {
+		same = st->flags & XFSM_SF_SAME_KEYS;
+		flow_key_build(&w->fk, &w->pkt, same ? st->lookup_words : st->update_words,
+			       same ? st->lookup_rev : st->update_rev,
+			       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
+		uf = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+		if (!uf)
+			uf = flow_create(w, ss, s);
+		if (uf)
+			flow_commit(w, uf, r, g, &div_zero);
+	}
+	if (r->flags & XFSM_RF_WRITES_GLOBAL)
+		globals_commit(g, r, &w->pkt, uf, &div_zero);
+	if (div_zero)
+		CNT_ADD(&s->exc_div_zero, div_zero);
+	return 0;
+}
+
+__noinline int xfsm_actions(struct xdp_md *ctx, struct xfsm_work *w,
+			    const struct xfsm_rule *r, const struct xfsm_flow *f, __u32 stage)
+{
+	struct xfsm_counters *ctrs;
+	struct xfsm_globals *g;
+	struct xfsm_stats *s;
+	__u32 zero = 0;
+
+	if (!w || !r)
+		return XDP_PASS;
+	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
+	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
+	ctrs = bpf_map_lookup_elem(&xfsm_counters, &zero);
+	if (!s || !ctrs)
+		return XDP_PASS;
+	return actions_run(ctx, &w->pkt, r, f, f ? f->state : w->pkt.state, g, stage, s, ctrs);
+}
+
+/*
+ * One stage: look up the flow, enforce its timeouts, evaluate conditions,
+ * find the rule, commit it and run its actions.  Returns an XDP action, or
+ * XFSM_RES_NEXT | the stage to run next.  The native profile verifies it
+ * once as a global function; the offload profile, whose working set sits
+ * on the entry function's stack, inlines it to save a stack frame.
+ */
+#ifdef XFSM_OFFLOAD
+#define XFSM_STAGE_FN	static __always_inline
+#else
+#define XFSM_STAGE_FN	__noinline
+#endif
+
+/*
+ * In the offload profile the parser is a global function too: the verifier
+ * then sees the field vector as opaque memory after it, instead of carrying
+ * every parse path's constants into the inlined stages.
+ */
+#ifdef XFSM_OFFLOAD
+__noinline int xfsm_parse_offload(struct xdp_md *ctx, struct xfsm_pkt *p)
+{
+	if (!p)
+		return EXC(trunc_eth);
+	return xfsm_parse(ctx, p);
+}
+#define XFSM_PARSE(ctx, p)	xfsm_parse_offload(ctx, p)
+#else
+#define XFSM_PARSE(ctx, p)	xfsm_parse(ctx, p)
+#endif
+
+XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
+			      const struct xfsm_app *app, __u32 stage)
+{
+	const struct xfsm_stage *st;
+	struct xfsm_stage_stats *ss;
+	struct xfsm_rule_stats *rs;
+	const struct xfsm_rule *r;
+	struct xfsm_flow *f;
+	struct xfsm_pkt *p;
+	__u32 conds, len;
+
+	if (!w || !app || stage >= XFSM_MAX_STAGES)
+		return XDP_PASS;
+	p = &w->pkt;
+	st = &app->stages[stage];
+	p->key = stage;
+	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &p->key);
+	if (!ss)
+		return XDP_PASS;
+	len = p->fv[XFSM_FW_META_LEN];
+	CNT_ADD(&ss->packets, 1);
+	CNT_ADD(&ss->bytes, len);
+
+	flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
+		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
+	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+	p->state = f ? xfsm_expire(w, f, stage) : 0;
+
+	conds = xfsm_conds(st, p, f);
+	r = rule_lookup(st, w, stage, conds);
+	if (!r) {
+		CNT_ADD(&ss->misses, 1);
+		if (st->miss_verdict == XFSM_VERDICT_CONTINUE)
+			return XFSM_RES_NEXT | (stage + 1);
+		return verdict_to_xdp(st->miss_verdict);
+	}
+	CNT_ADD(&ss->hits, 1);
+	p->key = r->rule_id;
+	rs = bpf_map_lookup_elem(&xfsm_rule_stats, &p->key);
+	if (rs) {
+		CNT_ADD(&rs->packets, 1);
+		CNT_ADD(&rs->bytes, len);
+	}
+
+	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL)) {
+		xfsm_commit(w, st, r, stage);
+		/* With one key the rule may have just created the flow. */
+		if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
+			f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+	}
+	return xfsm_actions(ctx, w, r, f, stage);
+}
+
+SEC("xdp")
+int xfsm_xdp(struct xdp_md *ctx)
+{
+	const struct xfsm_app *app;
+	struct xfsm_work *w;
+	struct xfsm_stats *s;
+	struct xfsm_ctl *c;
+	__u32 zero = 0, slot, stage = 0;
+	int exc, ret, i;
+#ifdef XFSM_OFFLOAD
+	struct xfsm_work wbuf;
+
+	w = &wbuf;
+#else
+	if (xfsm_build_info.abi_version != XFSM_ABI_VERSION)
+		return XDP_PASS;
+	w = bpf_map_lookup_elem(&xfsm_work, &zero);
+	if (!w)
+		return XDP_PASS;
+#endif
+	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
+	c = bpf_map_lookup_elem(&xfsm_ctl, &zero);
+	if (!s || !c)
+		return XDP_PASS;
+
+	__builtin_memset(&w->pkt, 0, sizeof(w->pkt));
+	exc = XFSM_PARSE(ctx, &w->pkt);
+	CNT_ADD(&s->rx_packets, 1);
+	CNT_ADD(&s->rx_bytes, w->pkt.fv[XFSM_FW_META_LEN]);
+	if (exc) {
+		count_exc(s, exc);
+		CNT_ADD(&s->malformed, 1);
+		return finish(s, verdict_to_xdp(c->malformed_verdict));
+	}
+
+	slot = c->active & 1;
+	app = bpf_map_lookup_elem(&xfsm_apps, &slot);
+	if (!app || !app->n_stages) {
+		CNT_ADD(&s->exc_no_app, 1);
+		return finish(s, app ? verdict_to_xdp(app->default_verdict) : XDP_PASS);
+	}
+	w->pkt.slot = slot;
+	w->pkt.ifindex = ctx->ingress_ifindex;
+#ifdef XFSM_OFFLOAD
+	w->pkt.now = c->clock_ns;
+#else
+	w->pkt.now = bpf_ktime_get_ns();
+#endif
+	if (app->flags & XFSM_AF_NEEDS_PORT) {
+		__u32 ifindex = w->pkt.ifindex;
+		struct xfsm_port *port = bpf_map_lookup_elem(&xfsm_ports, &ifindex);
+
+		w->pkt.fv[XFSM_FW_META_PORT] = port ? port->port : 0;
+	}
+	if (app->flags & XFSM_AF_NEEDS_RANDOM)
+		w->pkt.rand = bpf_get_prandom_u32();
+
+	for (i = 0; i < XFSM_RUN_STAGES; i++) {
+		if (stage >= app->n_stages || stage >= XFSM_RUN_STAGES)
+			break;
+		ret = xfsm_stage_run(ctx, w, app, stage);
+		if (ret < XFSM_RES_NEXT)
+			return finish(s, ret);
+		stage = ret & 0xff;
+	}
+	return finish(s, verdict_to_xdp(app->default_verdict));
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * apply FILE [--dry-run]: compile, then install atomically (xfsm_apply
+ * writes the inactive slot and flips the control block with one update).
+ * rule add|del: edit the running application's source by one rule,
+ * recompile the whole application and apply it the same way.  Nothing
+ * touches the datapath before the new application compiled cleanly.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xfsmctl.h"
+
+static int install(struct xfsm_image *img, bool reset_globals)
+{
+	struct xfsm_apply_opts opts = { .keep_flows = true, .reset_globals = reset_globals };
+	struct xfsm_instance *inst;
+	struct xfsm_ctl ctl;
+	int err;
+
+	err = open_instance(&inst);
+	if (err)
+		return err;
+	err = xfsm_image_validate(img, inst->build.max_stages, inst->build.max_tuples,
+				  inst->max_rules);
+	if (err) {
+		p_err("the application does not fit this datapath (nothing was changed)");
+		goto out;
+	}
+	err = xfsm_apply(inst, img, &opts);
+	if (err) {
+		p_err("apply failed: %s; the running application is unchanged", strerror(-err));
+		goto out;
+	}
+	if (!xfsm_ctl_get(inst, &ctl)) {
+		open_json_object(NULL);
+		print_bool(PRINT_JSON, "applied", NULL, true);
+		print_uint(PRINT_ANY, "generation", "applied: generation %u", ctl.generation);
+		print_uint(PRINT_ANY, "slot", ", slot %u", ctl.active);
+		print_uint(PRINT_ANY, "stages", ", %u stage(s)", img->app.n_stages);
+		print_uint(PRINT_ANY, "entries", ", %zu table entries\n", img->n_rules);
+		close_json_object();
+		print_flush();
+	}
+out:
+	xfsm_instance_close(inst);
+	return err;
+}
+
+int do_apply(int argc, char **argv)
+{
+	const char *file = NULL;
+	bool dry = false, reset = false;
+	struct xfsm_app_names *nm;
+	struct xfsm_image img;
+	char err[600];
+	int ret;
+
+	for (; argc > 0; NEXT_ARG()) {
+		if (!strcmp(*argv, "--dry-run") || !strcmp(*argv, "-n"))
+			dry = true;
+		else if (!strcmp(*argv, "--reset-globals"))
+			reset = true;
+		else if (**argv == '-' && strcmp(*argv, "-")) {
+			p_err("apply: unknown option '%s' (expected --dry-run or --reset-globals)", *argv);
+			return -EINVAL;
+		} else if (file) {
+			p_err("apply: one application file at a time ('%s' and '%s')", file, *argv);
+			return -EINVAL;
+		} else
+			file = *argv;
+	}
+	if (!file) {
+		p_err("apply: expected an application file: xfsmctl apply FILE [--dry-run]");
+		return -EINVAL;
+	}
+	nm = calloc(1, sizeof(*nm));
+	if (!nm)
+		return -ENOMEM;
+	ret = xfsm_compile_file(strcmp(file, "-") ? file : "/dev/stdin", &img, nm, err, sizeof(err));
+	if (ret) {
+		fflush(stdout);
+		fprintf(stderr, "%s\n", err);
+		free(nm);
+		return ret;
+	}
+	if (dry) {
+		ret = xfsm_image_validate(&img, 0, 0, XFSM_DEFAULT_RULES);
+		if (!ret)
+			show_image(&img, nm, NULL, SHOW_ALL | SHOW_ENTRIES, 0);
+	} else {
+		ret = install(&img, reset);
+	}
+	xfsm_image_free(&img);
+	xfsm_app_names_free(nm);
+	free(nm);
+	return ret;
+}
+
+/* ---- rule add | del -------------------------------------------------------------- */
+
+static char *splice(const char *src, size_t len, size_t at, size_t del_len,
+		    const char *ins, size_t *out_len)
+{
+	size_t il = ins ? strlen(ins) : 0;
+	char *p = malloc(len - del_len + il + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, src, at);
+	if (il)
+		memcpy(p + at, ins, il);
+	memcpy(p + at + il, src + at + del_len, len - at - del_len);
+	*out_len = len - del_len + il;
+	p[*out_len] = 0;
+	return p;
+}
+
+static unsigned int line_of(const char *s, size_t off)
+{
+	unsigned int l = 1;
+
+	for (size_t i = 0; i < off; i++)
+		if (s[i] == '\n')
+			l++;
+	return l;
+}
+
+static int rule_edit(bool add, int argc, char **argv)
+{
+	struct xfsm_app_names *nm2 = NULL;
+	struct xfsm_instance *inst = NULL;
+	struct xfsm_image img;
+	struct running r;
+	char err[600], *text = NULL, *ins = NULL;
+	const char *stage_arg, *what;
+	size_t len = 0;
+	int s, ret;
+
+	REQ_ARGS(2);
+	stage_arg = argv[0];
+	what = argv[1];
+	if (argc > 2) {
+		p_err("rule %s: expected STAGE and %s only; quote the rule text", add ? "add" : "del",
+		      add ? "'RULE TEXT'" : "RULE");
+		return -EINVAL;
+	}
+	ret = open_instance(&inst);
+	if (ret)
+		return ret;
+	ret = running_load(inst, &r, true);
+	if (ret)
+		goto out_inst;
+	if (!r.nm) {
+		p_err("the running application has no usable source: rule %s needs one installed with 'xfsmctl apply'",
+		      add ? "add" : "del");
+		ret = -ENOENT;
+		goto out;
+	}
+	s = xfsm_lang_stage_by_name(r.nm, stage_arg);
+	if (s < 0) {
+		p_err("unknown stage '%s' in application %s", stage_arg, r.nm->app[0] ? r.nm->app : "");
+		ret = -ENOENT;
+		goto out;
+	}
+	if (add) {
+		size_t at = r.nm->stages[s].body_end;
+		unsigned int ins_line;
+
+		ins = malloc(strlen(what) + 16);
+		if (!ins) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		sprintf(ins, "\n%s%s\n", strncmp(what, "rule", 4) ? "rule " : "", what);
+		text = splice(r.img.source, r.img.source_len, at, 0, ins, &len);
+		if (!text) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ins_line = line_of(text, at) + 1;
+		nm2 = calloc(1, sizeof(*nm2));
+		ret = nm2 ? xfsm_compile_string("<running>", text, len, &img, nm2, err, sizeof(err)) :
+			    -ENOMEM;
+		if (ret) {
+			char prefix[64];
+
+			/* point errors in the new rule at the rule text itself */
+			snprintf(prefix, sizeof(prefix), "<running>:%u:", ins_line);
+			if (!strncmp(err, prefix, strlen(prefix))) {
+				char *rest;
+				unsigned long col = strtoul(err + strlen(prefix), &rest, 10);
+
+				/* columns of the text as given, without the added "rule " */
+				if (strncmp(what, "rule", 4) && col > 5)
+					col -= 5;
+				fprintf(stderr, "rule:1:%lu%s\n", col, rest);
+			} else
+				fprintf(stderr, "%s\n", err);
+			p_err("rule not added; the running application is unchanged");
+			free(nm2);
+			nm2 = NULL;
+			goto out;
+		}
+	} else {
+		const struct xfsm_rule_names *rn = xfsm_lang_rule_by_name(r.nm, (unsigned int)s, what);
+
+		if (!rn) {
+			p_err("stage %s has no rule '%s' (see 'xfsmctl show rules')", r.nm->stages[s].name,
+			      what);
+			ret = -ENOENT;
+			goto out;
+		}
+		text = splice(r.img.source, r.img.source_len, rn->src_start,
+			      rn->src_end - rn->src_start, NULL, &len);
+		if (!text) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		nm2 = calloc(1, sizeof(*nm2));
+		ret = nm2 ? xfsm_compile_string("<running>", text, len, &img, nm2, err, sizeof(err)) :
+			    -ENOMEM;
+		if (ret) {
+			fprintf(stderr, "%s\n", err);
+			p_err("rule '%s' not deleted: the application would not compile without it; the running application is unchanged",
+			      what);
+			free(nm2);
+			nm2 = NULL;
+			goto out;
+		}
+	}
+	ret = xfsm_image_validate(&img, inst->build.max_stages, inst->build.max_tuples,
+				  inst->max_rules);
+	if (!ret)
+		ret = xfsm_apply(inst, &img, NULL);
+	if (ret)
+		p_err("rule %s failed: %s; the running application is unchanged", add ? "add" : "del",
+		      strerror(-ret));
+	else {
+		const char *name = what;
+
+		/* the added rule is the last one of its stage */
+		for (size_t i = 0; add && i < nm2->n_rules; i++)
+			if (nm2->rules[i].stage == (unsigned int)s)
+				name = nm2->rules[i].name;
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "stage", "stage %s:", r.nm->stages[s].name);
+		print_string(PRINT_ANY, add ? "added" : "deleted",
+			     add ? " rule %s added" : " rule %s deleted", name);
+		print_uint(PRINT_ANY, "entries", ", %zu table entries\n", img.n_rules);
+		close_json_object();
+		print_flush();
+	}
+	xfsm_image_free(&img);
+out:
+	if (nm2) {
+		xfsm_app_names_free(nm2);
+		free(nm2);
+	}
+	free(text);
+	free(ins);
+	running_free(&r);
+out_inst:
+	xfsm_instance_close(inst);
+	return ret;
+}
+
+static int rule_add(int argc, char **argv)
+{
+	return rule_edit(true, argc, argv);
+}
+
+static int rule_del(int argc, char **argv)
+{
+	return rule_edit(false, argc, argv);
+}
+
+static int rule_help(int argc, char **argv)
+{
+	fprintf(stderr, "Usage: xfsmctl rule add STAGE 'rule NAME [priority N] [when MATCH, ...] => EFFECT, ...'\n"
+			"       xfsmctl rule del STAGE NAME\n");
+	return argc ? 0 : -EINVAL;
+}
+
+int do_rule(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "add", rule_add },
+		{ "del", rule_del },
+		{ "delete", rule_del },
+		{ "help", rule_help },
+		{ NULL, NULL },
+	};
+
+	return cmd_select(cmds, argc, argv, rule_help, "rule command");
+}

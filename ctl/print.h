@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * One printing path for text and JSON, after iproute2's print_*(PRINT_ANY,
+ * key, fmt, value): the key is used in JSON (-j), the format in text; a
+ * NULL format prints nothing in text mode.  Objects and arrays exist only in
+ * JSON; print_nl() and print_text() only in text.
+ */
+#ifndef XFSMCTL_PRINT_H
+#define XFSMCTL_PRINT_H
+
+#include <stdbool.h>
+
+enum output_type {
+	PRINT_FP = 1,
+	PRINT_JSON = 2,
+	PRINT_ANY = PRINT_FP | PRINT_JSON,
+};
+
+void print_init(bool json, bool pretty);
+bool is_json(void);
+void print_flush(void);	/* end of one JSON document (newline) */
+
+void open_json_object(const char *key);
+void close_json_object(void);
+void open_json_array(const char *key);
+void close_json_array(void);
+
+void print_uint(enum output_type t, const char *key, const char *fmt,
+		unsigned long long v);
+void print_int(enum output_type t, const char *key, const char *fmt, long long v);
+void print_string(enum output_type t, const char *key, const char *fmt,
+		  const char *v);
+void print_bool(enum output_type t, const char *key, const char *fmt, bool v);
+void print_float(enum output_type t, const char *key, const char *fmt, double v);
+void print_null(const char *key);
+void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void print_nl(void);
+
+#endif

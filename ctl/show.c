@@ -1,0 +1,684 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Printing an application: the compiled tables of a file (apply --dry-run)
+ * or the running one read back from the datapath (show), with the names
+ * recovered from the source stored next to it.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xfsmctl.h"
+
+/* ---- running application ---------------------------------------------------- */
+
+int running_load(struct xfsm_instance *inst, struct running *r, bool need_app)
+{
+	struct xfsm_image tmp;
+	struct xfsm_ctl ctl;
+	char err[512];
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	xfsm_image_init(&r->img);
+	ret = xfsm_read_app(inst, &r->img);
+	if (ret) {
+		p_err("cannot read the running application: %s", strerror(-ret));
+		return ret;
+	}
+	if (!xfsm_ctl_get(inst, &ctl))
+		r->generation = ctl.generation;
+	if (need_app && r->img.app.n_stages == 0) {
+		p_err("no application is installed on this datapath (install one with 'xfsmctl apply FILE')");
+		return -ENOENT;
+	}
+	if (!r->img.source || !r->img.source_len)
+		return 0;
+	r->nm = calloc(1, sizeof(*r->nm));
+	if (!r->nm)
+		return -ENOMEM;
+	ret = xfsm_compile_string("<running application>", r->img.source,
+				  r->img.source_len, &tmp, r->nm, err, sizeof(err));
+	xfsm_image_free(&tmp);
+	if (ret) {
+		fprintf(stderr, "xfsmctl: warning: the stored application source does not compile (%s): names are not shown\n",
+			err);
+		free(r->nm);
+		r->nm = NULL;
+	}
+	return 0;
+}
+
+void running_free(struct running *r)
+{
+	xfsm_image_free(&r->img);
+	if (r->nm) {
+		xfsm_app_names_free(r->nm);
+		free(r->nm);
+	}
+	r->nm = NULL;
+}
+
+/* ---- formatting -------------------------------------------------------------- */
+
+const char *stage_name(const struct xfsm_app_names *nm, unsigned int s, char *buf, size_t len)
+{
+	if (nm && s < nm->n_stages && nm->stages[s].name[0])
+		return nm->stages[s].name;
+	snprintf(buf, len, "%u", s);
+	return buf;
+}
+
+/* Field starting at field-vector word w, -1 if none. */
+int field_at_word(unsigned int w)
+{
+	unsigned int n;
+	const struct xfsm_lang_field *f = xfsm_lang_fields(&n);
+
+	for (unsigned int i = 0; i < n; i++)
+		if (f[i].word == w)
+			return (int)i;
+	return -1;
+}
+
+void format_operand(const struct xfsm_operand *o, const struct xfsm_app_names *nm,
+		    unsigned int stage, char *buf, size_t len)
+{
+	static const char *metas[] = { "meta.len", "meta.port", "meta.time",
+				       "meta.ifindex", "meta.random" };
+	int f;
+
+	switch (o->kind) {
+	case XFSM_OPND_CONST:
+		snprintf(buf, len, "%llu", (unsigned long long)o->value);
+		break;
+	case XFSM_OPND_FIELD:
+		f = field_at_word(o->index);
+		snprintf(buf, len, "%s", f >= 0 ? xfsm_lang_fields(NULL)[f].name : "field?");
+		break;
+	case XFSM_OPND_FLOW_REG:
+		if (nm && stage < nm->n_stages && o->index < XFSM_FLOW_REGS &&
+		    nm->stages[stage].regs[o->index][0])
+			snprintf(buf, len, "%s", nm->stages[stage].regs[o->index]);
+		else
+			snprintf(buf, len, "reg%u", o->index);
+		break;
+	case XFSM_OPND_GLOBAL_REG:
+		if (nm && o->index < XFSM_GLOBAL_REGS && nm->globals[o->index][0])
+			snprintf(buf, len, "%s", nm->globals[o->index]);
+		else
+			snprintf(buf, len, "global%u", o->index);
+		break;
+	case XFSM_OPND_META:
+		snprintf(buf, len, "%s", o->index < 5 ? metas[o->index] : "meta?");
+		break;
+	case XFSM_OPND_STATE:
+		snprintf(buf, len, "state");
+		break;
+	default:
+		snprintf(buf, len, "0");
+	}
+}
+
+struct sbuf {
+	char	*p;
+	size_t	len, cap;
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->len >= b->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n;
+	if (b->len >= b->cap)
+		b->len = b->cap - 1;
+}
+
+static const char *cmp_str(__u8 op)
+{
+	static const char *s[] = { "?", "<", "<=", ">", ">=", "==", "!=" };
+
+	return op < XFSM_CMP__MAX ? s[op] : "?";
+}
+
+static void format_cond(const struct xfsm_cond *c, const struct xfsm_app_names *nm,
+			unsigned int stage, char *buf, size_t len)
+{
+	char a[64], b[64];
+
+	format_operand(&c->a, nm, stage, a, sizeof(a));
+	format_operand(&c->b, nm, stage, b, sizeof(b));
+	snprintf(buf, len, "%s %s %s", a, cmp_str(c->op), b);
+}
+
+static int prefix_len(__u32 *mask, unsigned int nwords, unsigned int bits)
+{
+	unsigned int ones = 0;
+	bool zero = false;
+
+	for (unsigned int i = 0; i < nwords; i++) {
+		unsigned int wbits = (nwords == 2 && i == 0) ? 16 : 32;
+
+		if (nwords == 1)
+			wbits = bits;
+		for (int k = (int)wbits - 1; k >= 0; k--) {
+			bool bit = mask[i] >> k & 1;
+
+			if (bit && zero)
+				return -1;
+			if (bit)
+				ones++;
+			else
+				zero = true;
+		}
+	}
+	return (int)ones;
+}
+
+/* "state k1, !over, udp.dport == 2222" */
+static void format_match(const struct xfsm_image *img, const struct xfsm_rule_entry *e,
+			 const struct xfsm_app_names *nm, struct sbuf *b)
+{
+	const struct xfsm_stage *st = &img->app.stages[e->key.stage];
+	const struct xfsm_tuple *t = &st->tuples[e->key.tuple];
+	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
+	unsigned int s = e->key.stage;
+	bool any = false;
+	char buf[64];
+
+	if (t->state_mask) {
+		sb_add(b, "state %s", xfsm_lang_state_name(nm, s, e->key.state, buf, sizeof(buf)));
+		any = true;
+	}
+	for (unsigned int i = 0; i < XFSM_MAX_CONDS; i++) {
+		if (!(t->cond_mask & (1U << i)))
+			continue;
+		sb_add(b, "%s%s", any ? ", " : "", (e->key.conds & (1U << i)) ? "" : "!");
+		if (nm && s < nm->n_stages && nm->stages[s].conds[i][0])
+			sb_add(b, "%s", nm->stages[s].conds[i]);
+		else
+			sb_add(b, "cond%u", i);
+		any = true;
+	}
+	for (unsigned int w = 0; w < XFSM_MATCH_WORDS;) {
+		int f = field_at_word(st->match_words[w]);
+		unsigned int n = f >= 0 ? fields[f].nwords : 1;
+		__u32 mask[4] = { 0 }, val[4] = { 0 };
+		bool used = false;
+		char vs[64], ms[64];
+		int plen;
+
+		if (f < 0 || w + n > XFSM_MATCH_WORDS) {
+			w++;
+			continue;
+		}
+		for (unsigned int k = 0; k < n; k++) {
+			mask[k] = t->match_mask[w + k];
+			val[k] = e->key.match[w + k];
+			used |= mask[k] != 0;
+		}
+		w += n;
+		if (!used)
+			continue;
+		xfsm_lang_format_field(f, val, vs, sizeof(vs));
+		sb_add(b, "%s%s == %s", any ? ", " : "", fields[f].name, vs);
+		any = true;
+		plen = prefix_len(mask, n, fields[f].bits);
+		if (plen == (int)fields[f].bits)
+			continue;
+		if (plen >= 0 && fields[f].bits >= 32) {
+			sb_add(b, "/%d", plen);
+		} else {
+			xfsm_lang_format_field(f, mask, ms, sizeof(ms));
+			sb_add(b, " & %s", ms);
+		}
+	}
+	if (!any)
+		sb_add(b, "any");
+}
+
+static void format_effects(const struct xfsm_rule *r, unsigned int stage,
+			   const struct xfsm_app_names *nm, struct sbuf *b)
+{
+	static const char *ops[] = {
+		[XFSM_UPD_ADD] = "+", [XFSM_UPD_SUB] = "-", [XFSM_UPD_MUL] = "*",
+		[XFSM_UPD_DIV] = "/", [XFSM_UPD_MOD] = "%", [XFSM_UPD_AND] = "&",
+		[XFSM_UPD_OR] = "|", [XFSM_UPD_XOR] = "^", [XFSM_UPD_SHL] = "<<",
+		[XFSM_UPD_SHR] = ">>",
+	};
+	char a[64], c[64], d[64], buf[64];
+	bool any = false;
+
+	for (unsigned int i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+		struct xfsm_operand dst = { .kind = u->dst_kind, .index = u->dst_index };
+
+		if (u->op == XFSM_UPD_NONE || u->op >= XFSM_UPD__MAX)
+			continue;
+		format_operand(&dst, nm, stage, d, sizeof(d));
+		format_operand(&u->a, nm, stage, a, sizeof(a));
+		format_operand(&u->b, nm, stage, c, sizeof(c));
+		sb_add(b, "%s%s = ", any ? ", " : "", d);
+		if (u->op == XFSM_UPD_SET)
+			sb_add(b, "%s", a);
+		else if (u->op == XFSM_UPD_MIN || u->op == XFSM_UPD_MAX)
+			sb_add(b, "%s(%s, %s)", u->op == XFSM_UPD_MIN ? "min" : "max", a, c);
+		else if (u->op == XFSM_UPD_EWMA)
+			sb_add(b, "ewma(%s, %s, %u)", a, c, u->shift);
+		else
+			sb_add(b, "%s %s %s", a, ops[u->op], c);
+		any = true;
+	}
+	if (r->flags & XFSM_RF_SET_STATE) {
+		sb_add(b, "%sgoto state %s", any ? ", " : "",
+		       xfsm_lang_state_name(nm, stage, r->next_state, buf, sizeof(buf)));
+		if (r->idle_timeout_ms)
+			sb_add(b, " idle %u%s -> %s", r->idle_timeout_ms % 1000 ? r->idle_timeout_ms :
+			       r->idle_timeout_ms / 1000, r->idle_timeout_ms % 1000 ? "ms" : "s",
+			       xfsm_lang_state_name(nm, stage, r->idle_rollback, buf, sizeof(buf)));
+		if (r->hard_timeout_ms)
+			sb_add(b, " hard %u%s -> %s", r->hard_timeout_ms % 1000 ? r->hard_timeout_ms :
+			       r->hard_timeout_ms / 1000, r->hard_timeout_ms % 1000 ? "ms" : "s",
+			       xfsm_lang_state_name(nm, stage, r->hard_rollback, buf, sizeof(buf)));
+		any = true;
+	}
+	for (unsigned int i = 0; i < XFSM_MAX_ACTIONS; i++) {
+		const struct xfsm_action *x = &r->act[i];
+
+		if (x->type == XFSM_ACT_NONE)
+			break;
+		sb_add(b, "%s", any ? ", " : "");
+		any = true;
+		format_operand(&x->opnd, nm, stage, a, sizeof(a));
+		switch (x->type) {
+		case XFSM_ACT_DROP: sb_add(b, "drop"); break;
+		case XFSM_ACT_PASS: sb_add(b, "pass"); break;
+		case XFSM_ACT_TX: sb_add(b, "tx"); break;
+		case XFSM_ACT_FLOOD: sb_add(b, "flood"); break;
+		case XFSM_ACT_OUTPUT:
+			if (x->opnd.kind == XFSM_OPND_CONST && nm && x->opnd.value < XFSM_MAX_PORTS &&
+			    nm->ports[x->opnd.value][0])
+				sb_add(b, "output %s", nm->ports[x->opnd.value]);
+			else
+				sb_add(b, "output %s", a);
+			break;
+		case XFSM_ACT_GOTO:
+			sb_add(b, "goto stage %s", stage_name(nm, x->arg, buf, sizeof(buf)));
+			break;
+		case XFSM_ACT_SET_ETH_SRC:
+		case XFSM_ACT_SET_ETH_DST:
+			if (x->opnd.kind == XFSM_OPND_CONST) {
+				__u32 w[2] = { (__u32)(x->opnd.value >> 32), (__u32)x->opnd.value };
+
+				xfsm_lang_format_field(xfsm_lang_field_find("eth.src", 7), w, a, sizeof(a));
+			}
+			sb_add(b, "set eth.%s = %s", x->type == XFSM_ACT_SET_ETH_SRC ? "src" : "dst", a);
+			break;
+		case XFSM_ACT_SET_DSCP: sb_add(b, "set ip.dscp = %s", a); break;
+		case XFSM_ACT_SET_ECN: sb_add(b, "set ip.ecn = %s", a); break;
+		case XFSM_ACT_DEC_TTL: sb_add(b, "dec ttl"); break;
+		case XFSM_ACT_COUNT:
+			if (nm && x->arg < XFSM_MAX_COUNTERS && nm->counters[x->arg][0])
+				sb_add(b, "count %s", nm->counters[x->arg]);
+			else
+				sb_add(b, "count %u", x->arg);
+			break;
+		case XFSM_ACT_SET_MARK: sb_add(b, "mark = %s", a); break;
+		default: sb_add(b, "action%u", x->type);
+		}
+	}
+	if (!any)
+		sb_add(b, "(nothing: continue)");
+}
+
+static void key_fields_text(const __u8 *words, unsigned int nwords, struct sbuf *b)
+{
+	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
+	bool any = false;
+
+	for (unsigned int w = 0; w < nwords;) {
+		int f;
+
+		if (words[w] == XFSM_FW_ZERO) {
+			w++;
+			continue;
+		}
+		f = field_at_word(words[w]);
+		if (f < 0) {
+			sb_add(b, "%sword%u", any ? ", " : "", words[w]);
+			w++;
+		} else {
+			sb_add(b, "%s%s", any ? ", " : "", fields[f].name);
+			w += fields[f].nwords;
+		}
+		any = true;
+	}
+	if (!any)
+		sb_add(b, "(none: one flow for all packets)");
+}
+
+/* ---- sections ------------------------------------------------------------------ */
+
+static void print_entry(const struct xfsm_image *img, const struct xfsm_rule_entry *e,
+			const struct xfsm_app_names *nm)
+{
+	char mbuf[512], ebuf[512];
+	struct sbuf m = { mbuf, 0, sizeof(mbuf) }, x = { ebuf, 0, sizeof(ebuf) };
+
+	mbuf[0] = ebuf[0] = 0;
+	format_match(img, e, nm, &m);
+	format_effects(&e->rule, e->key.stage, nm, &x);
+	open_json_object(NULL);
+	print_uint(PRINT_ANY, "id", "      entry %u", e->rule.rule_id);
+	print_uint(PRINT_ANY, "tuple", " [tuple %u", e->key.tuple);
+	print_uint(PRINT_ANY, "priority", " priority %u]", e->rule.priority);
+	print_string(PRINT_ANY, "match", " %s", mbuf);
+	print_string(PRINT_ANY, "actions", " => %s", ebuf);
+	print_nl();
+	close_json_object();
+}
+
+static void rule_stats(struct xfsm_instance *inst, __u32 first, unsigned int n,
+		       __u64 *pk, __u64 *by)
+{
+	*pk = *by = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct xfsm_rule_stats rs;
+
+		if (!xfsm_read_rule_stats(inst, first + i, &rs)) {
+			*pk += rs.packets;
+			*by += rs.bytes;
+		}
+	}
+}
+
+static void print_rules(const struct xfsm_image *img, const struct xfsm_app_names *nm,
+			struct xfsm_instance *inst, unsigned int s, unsigned int what)
+{
+	open_json_array("rules");
+	if (nm) {
+		for (size_t i = 0; i < nm->n_rules; i++) {
+			const struct xfsm_rule_names *rn = &nm->rules[i];
+
+			if (rn->stage != s)
+				continue;
+			open_json_object(NULL);
+			print_string(PRINT_ANY, "name", "  rule %-16s", rn->name);
+			print_uint(PRINT_ANY, "priority", " priority %u", rn->priority);
+			print_uint(PRINT_ANY, "entries", " entries %u", rn->n_entries);
+			if (inst) {
+				__u64 pk, by;
+
+				rule_stats(inst, rn->rule_id, rn->n_entries, &pk, &by);
+				print_uint(PRINT_ANY, "packets", " packets %llu", pk);
+				print_uint(PRINT_ANY, "bytes", " bytes %llu", by);
+			}
+			print_nl();
+			print_string(PRINT_ANY, "text", "      %s\n", rn->text);
+			if (what & SHOW_ENTRIES) {
+				open_json_array("table");
+				for (size_t k = 0; k < img->n_rules; k++) {
+					__u32 id = img->rules[k].rule.rule_id;
+
+					if (img->rules[k].key.stage == s && id >= rn->rule_id &&
+					    id < rn->rule_id + rn->n_entries)
+						print_entry(img, &img->rules[k], nm);
+				}
+				close_json_array();
+			}
+			close_json_object();
+		}
+	} else {
+		for (size_t k = 0; k < img->n_rules; k++) {
+			if (img->rules[k].key.stage != s)
+				continue;
+			print_entry(img, &img->rules[k], nm);
+		}
+	}
+	close_json_array();
+}
+
+static void print_stage(const struct xfsm_image *img, const struct xfsm_app_names *nm,
+			struct xfsm_instance *inst, unsigned int s, unsigned int what)
+{
+	const struct xfsm_stage *st = &img->app.stages[s];
+	const struct xfsm_stage_names *sn = nm && s < nm->n_stages ? &nm->stages[s] : NULL;
+	char buf[512], nbuf[32];
+	struct sbuf b = { buf, 0, sizeof(buf) };
+
+	open_json_object(NULL);
+	print_uint(PRINT_ANY, "index", "stage %u", s);
+	print_string(PRINT_ANY, "name", " %s", stage_name(nm, s, nbuf, sizeof(nbuf)));
+	if (what & SHOW_STAGES) {
+		buf[0] = 0;
+		key_fields_text(st->lookup_words, XFSM_KEY_WORDS, &b);
+		print_string(PRINT_ANY, "lookup_key", "\n  lookup key  %s", buf);
+		b.len = 0;
+		buf[0] = 0;
+		key_fields_text(st->update_words, XFSM_KEY_WORDS, &b);
+		print_string(PRINT_ANY, "update_key", "\n  update key  %s", buf);
+		print_bool(PRINT_ANY, "symmetric", "\n  symmetric %s",
+			   st->flags & XFSM_SF_SYMMETRIC);
+		print_string(PRINT_ANY, "miss", "  miss %s",
+			     xfsm_lang_verdict_name(st->miss_verdict));
+		print_uint(PRINT_ANY, "n_tuples", "  tuples %u", st->n_tuples);
+		print_uint(PRINT_ANY, "n_conditions", "  conditions %u", st->n_conds);
+		print_uint(PRINT_ANY, "epoch", "  epoch %u", st->epoch);
+		if (sn) {
+			print_uint(PRINT_ANY, "table_size", "\n  table size %u", sn->table_size);
+			print_string(PRINT_ANY, "table_kind", " %s",
+				     sn->table_kind == XFSM_TABLE_HASH ? "hash" : "lru");
+			print_text(" (informative: all stages share one flow table sized at load time)");
+		}
+		b.len = 0;
+		buf[0] = 0;
+		key_fields_text(st->match_words, XFSM_MATCH_WORDS, &b);
+		print_string(PRINT_ANY, "match_fields", "\n  match on  %s", buf);
+		if (sn && sn->n_states) {
+			print_text("\n  states   ");
+			open_json_array("states");
+			for (unsigned int i = 0; i < sn->n_states; i++) {
+				if (!sn->states[i][0])
+					continue;
+				open_json_object(NULL);
+				print_uint(PRINT_ANY, "id", " %u", i);
+				print_string(PRINT_ANY, "name", " %s", sn->states[i]);
+				close_json_object();
+			}
+			close_json_array();
+		}
+		if (inst) {
+			struct xfsm_stage_stats ss;
+
+			if (!xfsm_read_stage_stats(inst, s, &ss)) {
+				open_json_object("stats");
+				print_uint(PRINT_ANY, "packets", "\n  packets %llu", ss.packets);
+				print_uint(PRINT_ANY, "hits", "  hits %llu", ss.hits);
+				print_uint(PRINT_ANY, "misses", "  misses %llu", ss.misses);
+				print_uint(PRINT_ANY, "flows_created", "  flows created %llu",
+					   ss.flows_created);
+				close_json_object();
+			}
+		}
+	}
+	print_nl();
+	if (what & SHOW_CONDS) {
+		open_json_array("conditions");
+		for (unsigned int i = 0; i < st->n_conds; i++) {
+			char cb[200];
+
+			format_cond(&st->conds[i], nm, s, cb, sizeof(cb));
+			open_json_object(NULL);
+			print_uint(PRINT_ANY, "bit", "  condition %u", i);
+			print_string(PRINT_ANY, "name", " %s", sn && sn->conds[i][0] ? sn->conds[i] : "");
+			print_string(PRINT_ANY, "expr", " = %s\n", cb);
+			close_json_object();
+		}
+		close_json_array();
+	}
+	if (what & SHOW_RULES)
+		print_rules(img, nm, inst, s, what);
+	close_json_object();
+}
+
+static int port_cb(const void *key, const void *value, void *ctx)
+{
+	const struct xfsm_app_names *nm = ctx;
+	const struct xfsm_port *p = value;
+	__u32 ifindex = *(const __u32 *)key;
+	char ifname[IF_NAMESIZE] = "";
+
+	if (!if_indextoname(ifindex, ifname))
+		snprintf(ifname, sizeof(ifname), "?");
+	open_json_object(NULL);
+	print_uint(PRINT_ANY, "port", "  port %-3u", p->port);
+	print_string(PRINT_ANY, "name", " %-12s",
+		     nm && p->port < XFSM_MAX_PORTS && nm->ports[p->port][0] ? nm->ports[p->port] : "-");
+	print_string(PRINT_ANY, "ifname", " %-12s", ifname);
+	print_uint(PRINT_ANY, "ifindex", " ifindex %u\n", ifindex);
+	close_json_object();
+	return 0;
+}
+
+void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
+		struct xfsm_instance *inst, unsigned int what, __u32 generation)
+{
+	open_json_object(NULL);
+	if (what & SHOW_APP) {
+		open_json_object("app");
+		print_string(PRINT_ANY, "name", "app %s", nm && nm->app[0] ? nm->app : "(unnamed)");
+		if (inst)
+			print_uint(PRINT_ANY, "generation", "  generation %u", generation);
+		print_uint(PRINT_ANY, "stages", "  stages %u", img->app.n_stages);
+		print_uint(PRINT_ANY, "rules", "  rules %zu", nm ? nm->n_rules : img->n_rules);
+		print_uint(PRINT_ANY, "entries", "  table entries %zu", img->n_rules);
+		print_string(PRINT_ANY, "default", "  default %s",
+			     xfsm_lang_verdict_name(img->app.default_verdict));
+		print_bool(PRINT_ANY, "needs_port", "  needs port %s",
+			   img->app.flags & XFSM_AF_NEEDS_PORT);
+		print_nl();
+		close_json_object();
+	}
+	if (what & (SHOW_STAGES | SHOW_RULES | SHOW_CONDS)) {
+		open_json_array("stages");
+		for (unsigned int s = 0; s < img->app.n_stages; s++)
+			print_stage(img, nm, inst, s, what);
+		close_json_array();
+	}
+	if (what & SHOW_GLOBALS) {
+		__u64 regs[XFSM_GLOBAL_REGS];
+		bool live = inst && !xfsm_globals_read(inst, regs);
+
+		print_text("globals\n");
+		open_json_array("globals");
+		for (unsigned int i = 0; i < XFSM_GLOBAL_REGS; i++) {
+			bool named = nm && nm->globals[i][0];
+			bool set = img->globals_set & (1U << i);
+
+			if (!live && !named && !set)
+				continue;
+			open_json_object(NULL);
+			print_uint(PRINT_ANY, "index", "  global%u", i);
+			print_string(PRINT_ANY, "name", " %-14s", named ? nm->globals[i] : "");
+			print_uint(PRINT_ANY, "value", " %llu\n", live ? regs[i] : img->globals[i]);
+			close_json_object();
+		}
+		close_json_array();
+	}
+	if (what & SHOW_PORTS) {
+		print_text("ports\n");
+		open_json_array("ports");
+		if (inst) {
+			xfsm_map_walk(inst, XFSM_M_PORTS, port_cb, (void *)nm);
+		} else if (nm) {
+			for (unsigned int p = 1; p < XFSM_MAX_PORTS; p++) {
+				if (!nm->ports[p][0])
+					continue;
+				open_json_object(NULL);
+				print_uint(PRINT_ANY, "port", "  port %-3u", p);
+				print_string(PRINT_ANY, "name", " %s\n", nm->ports[p]);
+				close_json_object();
+			}
+		}
+		close_json_array();
+		if (nm && nm->n_counters) {
+			print_text("counters\n");
+			open_json_array("counters");
+			for (unsigned int i = 0; i < nm->n_counters; i++) {
+				open_json_object(NULL);
+				print_uint(PRINT_ANY, "index", "  counter %u", i);
+				print_string(PRINT_ANY, "name", " %s\n", nm->counters[i]);
+				close_json_object();
+			}
+			close_json_array();
+		}
+	}
+	close_json_object();
+	print_flush();
+}
+
+/* ---- show command ---------------------------------------------------------------- */
+
+int do_show(int argc, char **argv)
+{
+	static const struct { const char *name; unsigned int what; } sections[] = {
+		{ "app", SHOW_ALL | SHOW_ENTRIES },
+		{ "stages", SHOW_STAGES },
+		{ "rules", SHOW_RULES | SHOW_ENTRIES },
+		{ "conditions", SHOW_CONDS },
+		{ "globals", SHOW_GLOBALS },
+		{ "ports", SHOW_PORTS },
+	};
+	struct xfsm_instance *inst;
+	unsigned int what = SHOW_ALL | SHOW_ENTRIES;
+	struct running r;
+	int err;
+
+	if (argc > 0) {
+		int n = -1;
+
+		for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+			if (!strcmp(argv[0], sections[i].name)) {
+				n = (int)i;
+				break;
+			}
+			if (n < 0 && is_prefix(argv[0], sections[i].name))
+				n = (int)i;
+		}
+		if (n < 0) {
+			p_err("unknown section '%s'; expected app, stages, rules, conditions, globals or ports",
+			      argv[0]);
+			return -EINVAL;
+		}
+		what = sections[n].what;
+		NEXT_ARG();
+		if (argc > 0) {
+			p_err("unexpected argument '%s' after the section", argv[0]);
+			return -EINVAL;
+		}
+	}
+	err = open_instance(&inst);
+	if (err)
+		return err;
+	err = running_load(inst, &r, false);
+	if (err)
+		goto out;
+	if (r.img.app.n_stages == 0 && !is_json())
+		printf("no application installed\n");
+	show_image(&r.img, r.nm, inst, what, r.generation);
+	running_free(&r);
+out:
+	xfsm_instance_close(inst);
+	return err;
+}

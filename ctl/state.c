@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * state list|get|set|del|flush: the flow table, keys decoded by the stage's
+ * key fields, states by name, remaining timeouts.  Listing walks the table
+ * with batched map operations (xfsm_flow_foreach).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xfsmctl.h"
+
+int parse_u64(const char *s, __u64 *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+int parse_duration_ms(const char *s, __u32 *ms)
+{
+	static const struct { const char *u; double mult; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "", 1000 }, { "min", 60000 }, { "m", 60000 },
+		{ "h", 3600000 },
+	};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(end, units[i].u)) {
+			double r = v * units[i].mult;
+
+			if (r > 4294967295.0)
+				return -ERANGE;
+			*ms = (__u32)(r + 0.5);
+			if (!*ms && v > 0)
+				*ms = 1;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+struct state_ctx {
+	struct running *r;
+	int stage;		/* -1: all */
+	bool count_only;
+	long n;
+	__u64 now;
+};
+
+static void print_remaining(const char *key, const char *label, __s64 ns, __u32 rb,
+			    const struct state_ctx *c, unsigned int stage)
+{
+	char buf[64];
+
+	open_json_object(key);
+	if (ns > 0) {
+		print_float(PRINT_ANY, "remaining_s", label, (double)ns / 1e9);
+		print_bool(PRINT_JSON, "expired", NULL, false);
+	} else {
+		print_float(PRINT_JSON, "remaining_s", NULL, 0);
+		print_bool(PRINT_JSON, "expired", NULL, true);
+		print_text(" %s expired", key);
+	}
+	print_string(PRINT_ANY, "rollback", " -> %s",
+		     xfsm_lang_state_name(c->r->nm, stage, rb, buf, sizeof(buf)));
+	close_json_object();
+}
+
+static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+		       const struct state_ctx *c)
+{
+	const struct xfsm_stage *st = &c->r->img.app.stages[key->stage];
+	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
+	const struct xfsm_app_names *nm = c->r->nm;
+	unsigned int s = key->stage;
+	char buf[80], sbuf[32];
+
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "stage", "%s", stage_name(nm, s, sbuf, sizeof(sbuf)));
+	open_json_object("key");
+	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
+		unsigned int n;
+		int fid = -1;
+
+		if (st->update_words[w] == XFSM_FW_ZERO) {
+			w++;
+			continue;
+		}
+		fid = field_at_word(st->update_words[w]);
+		n = fid >= 0 ? fields[fid].nwords : 1;
+		if (fid < 0 || w + n > XFSM_KEY_WORDS) {
+			snprintf(buf, sizeof(buf), "%u", key->w[w]);
+			print_string(PRINT_ANY, "word", " %s", buf);
+			w++;
+			continue;
+		}
+		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
+		print_string(PRINT_JSON, fields[fid].name, NULL, buf);
+		print_text(" %s=%s", fields[fid].name, buf);
+		w += n;
+	}
+	close_json_object();
+	print_uint(PRINT_JSON, "state_id", NULL, f->state);
+	print_string(PRINT_ANY, "state", "  state %s",
+		     xfsm_lang_state_name(nm, s, f->state, buf, sizeof(buf)));
+	if (f->idle_timeout_ms) {
+		__s64 rem = (__s64)(f->last_seen_ns + (__u64)f->idle_timeout_ms * 1000000ULL) -
+			    (__s64)c->now;
+
+		print_remaining("idle", "  idle %.1fs", rem, f->idle_rollback, c, s);
+	}
+	if (f->hard_deadline_ns)
+		print_remaining("hard", "  hard %.1fs", (__s64)(f->hard_deadline_ns - c->now),
+				f->hard_rollback, c, s);
+	open_json_array("regs");
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+		struct xfsm_operand o = { .kind = XFSM_OPND_FLOW_REG, .index = (__u8)i };
+
+		format_operand(&o, nm, s, buf, sizeof(buf));
+		print_uint(PRINT_JSON, NULL, NULL, f->regs[i]);
+		if (f->regs[i] || (nm && nm->stages[s].regs[i][0]))
+			print_text("  %s=%llu", buf, (unsigned long long)f->regs[i]);
+	}
+	close_json_array();
+	if (f->created_ns && f->created_ns <= c->now)
+		print_float(PRINT_ANY, "age_s", "  age %.1fs", (double)(c->now - f->created_ns) / 1e9);
+	if (f->flags & XFSM_FF_PINNED)
+		print_bool(PRINT_ANY, "pinned", "  pinned", true);
+	print_nl();
+	close_json_object();
+}
+
+static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow, void *ctx)
+{
+	struct state_ctx *c = ctx;
+
+	if (key->stage >= c->r->img.app.n_stages)
+		return 0;
+	if (c->stage >= 0 && key->stage != (unsigned int)c->stage)
+		return 0;
+	if (key->epoch != c->r->img.app.stages[key->stage].epoch)
+		return 0;	/* left over from an older key definition */
+	c->n++;
+	if (!c->count_only)
+		print_flow(key, flow, c);
+	return 0;
+}
+
+static int stage_arg(struct running *r, const char *arg)
+{
+	int s = xfsm_lang_stage_by_name(r->nm, arg);
+	char *end;
+
+	if (s < 0 && !r->nm) {
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (*arg && !*end && v < r->img.app.n_stages)
+			s = (int)v;
+	}
+	if (s < 0)
+		p_err("unknown stage '%s' (see 'xfsmctl show stages')", arg);
+	return s;
+}
+
+/* Key values (separate arguments or comma-separated) into a field vector
+ * along the stage's update key; returns the number of arguments used. */
+static int parse_key(struct running *r, unsigned int s, int argc, char **argv,
+		     struct xfsm_flow_key *key)
+{
+	const struct xfsm_stage *st = &r->img.app.stages[s];
+	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
+	__u32 fv[XFSM_FV_WORDS] = { 0 };
+	char *vals[XFSM_KEY_WORDS], *copy = NULL;
+	unsigned int nvals = 0, nf = 0, used = 0;
+	int fids[XFSM_KEY_WORDS], ret = -EINVAL;
+	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
+		int fid = -1;
+
+		if (st->update_words[w] == XFSM_FW_ZERO) {
+			w++;
+			continue;
+		}
+		fid = field_at_word(st->update_words[w]);
+		if (fid < 0)
+			return -EINVAL;
+		fids[nf++] = fid;
+		w += fields[fid].nwords;
+	}
+	if (nf == 0)
+		goto build;	/* stage without a key: one flow */
+	if (argc < 1) {
+		p_err("expected the key: %u value(s) for the stage's update key", nf);
+		return -EINVAL;
+	}
+	if (strchr(argv[0], ',')) {
+		char *save = NULL, *tok;
+
+		copy = strdup(argv[0]);
+		if (!copy)
+			return -ENOMEM;
+		for (tok = strtok_r(copy, ",", &save); tok && nvals < XFSM_KEY_WORDS;
+		     tok = strtok_r(NULL, ",", &save))
+			vals[nvals++] = tok;
+		used = 1;
+	} else {
+		while (nvals < nf && (int)nvals < argc)
+			vals[nvals] = argv[nvals], nvals++;
+		used = nvals;
+	}
+	if (nvals != nf) {
+		p_err("the key of this stage has %u field(s), %u value(s) given", nf, nvals);
+		goto out;
+	}
+	for (unsigned int i = 0; i < nf; i++) {
+		__u32 words[4] = { 0 };
+
+		if (xfsm_lang_parse_field(fids[i], vals[i], words)) {
+			p_err("'%s' is not a value for %s", vals[i], fields[fids[i]].name);
+			goto out;
+		}
+		for (unsigned int k = 0; k < fields[fids[i]].nwords; k++)
+			fv[fields[fids[i]].word + k] = words[k];
+	}
+build:
+	xfsm_flow_key_build(st, s, fv, true, key);
+	ret = (int)used;
+out:
+	free(copy);
+	return ret;
+}
+
+static int state_cmd_open(struct xfsm_instance **inst, struct running *r)
+{
+	int err = open_instance(inst);
+
+	if (err)
+		return err;
+	err = running_load(*inst, r, true);
+	if (err) {
+		running_free(r);
+		xfsm_instance_close(*inst);
+		*inst = NULL;
+	}
+	return err;
+}
+
+static int state_list(int argc, char **argv)
+{
+	struct state_ctx c = { .stage = -1 };
+	struct xfsm_instance *inst;
+	const char *stage = NULL;
+	struct running r;
+	int err;
+
+	for (; argc > 0; NEXT_ARG()) {
+		if (!strcmp(*argv, "-n") || !strcmp(*argv, "--count"))
+			c.count_only = true;
+		else if (!stage)
+			stage = *argv;
+		else {
+			p_err("state list: unexpected argument '%s'", *argv);
+			return -EINVAL;
+		}
+	}
+	err = state_cmd_open(&inst, &r);
+	if (err)
+		return err;
+	if (stage && (c.stage = stage_arg(&r, stage)) < 0) {
+		err = -ENOENT;
+		goto out;
+	}
+	c.r = &r;
+	c.now = xfsm_now_ns();
+	open_json_object(NULL);
+	open_json_array("flows");
+	err = xfsm_flow_foreach(inst, list_cb, &c);
+	close_json_array();
+	print_int(PRINT_ANY, "count", "%ld flow(s)\n", c.n);
+	close_json_object();
+	print_flush();
+	if (err)
+		p_err("cannot walk the flow table: %s", strerror(-err));
+out:
+	running_free(&r);
+	xfsm_instance_close(inst);
+	return err;
+}
+
+static int state_get_del(int argc, char **argv, bool del)
+{
+	struct xfsm_instance *inst;
+	struct xfsm_flow_key key;
+	struct xfsm_flow flow;
+	struct running r;
+	int s, n, err;
+
+	REQ_ARGS(1);
+	err = state_cmd_open(&inst, &r);
+	if (err)
+		return err;
+	s = stage_arg(&r, argv[0]);
+	if (s < 0) {
+		err = -ENOENT;
+		goto out;
+	}
+	NEXT_ARG();
+	n = parse_key(&r, (unsigned int)s, argc, argv, &key);
+	if (n < 0) {
+		err = n;
+		goto out;
+	}
+	if (argc > n) {
+		p_err("unexpected argument '%s' after the key", argv[n]);
+		err = -EINVAL;
+		goto out;
+	}
+	if (del) {
+		err = xfsm_flow_del(inst, &key);
+		if (err == -ENOENT)
+			p_err("no such flow in stage %s", argv[-1]);
+		else if (err)
+			p_err("cannot delete the flow: %s", strerror(-err));
+		goto out;
+	}
+	err = xfsm_flow_get(inst, &key, &flow);
+	if (err == -ENOENT) {
+		char buf[32];
+
+		open_json_object(NULL);
+		print_bool(PRINT_JSON, "exists", NULL, false);
+		print_string(PRINT_ANY, "state", "no flow: in state %s (initial)\n",
+			     xfsm_lang_state_name(r.nm, (unsigned int)s, 0, buf, sizeof(buf)));
+		close_json_object();
+		print_flush();
+		err = 0;
+	} else if (err) {
+		p_err("cannot read the flow: %s", strerror(-err));
+	} else {
+		struct state_ctx c = { .r = &r, .stage = s, .now = xfsm_now_ns() };
+
+		print_flow(&key, &flow, &c);
+		print_flush();
+	}
+out:
+	running_free(&r);
+	xfsm_instance_close(inst);
+	return err;
+}
+
+static int state_get(int argc, char **argv)
+{
+	return state_get_del(argc, argv, false);
+}
+
+static int state_del(int argc, char **argv)
+{
+	return state_get_del(argc, argv, true);
+}
+
+static int state_ref(struct running *r, unsigned int s, const char *arg, __u32 *out)
+{
+	__u64 v;
+
+	if (r->nm)
+		for (unsigned int i = 0; i < r->nm->stages[s].n_states; i++)
+			if (!strcmp(r->nm->stages[s].states[i], arg)) {
+				*out = i;
+				return 0;
+			}
+	if (!parse_u64(arg, &v) && v <= 0xffffffffULL) {
+		*out = (__u32)v;
+		return 0;
+	}
+	p_err("unknown state '%s' (see 'xfsmctl show stages')", arg);
+	return -EINVAL;
+}
+
+/* regN or the register's name in the stage; -1 if neither. */
+static int reg_ref(const struct running *r, unsigned int s, const char *k)
+{
+	if (!strncmp(k, "reg", 3) && k[3] >= '0' && k[3] < '0' + XFSM_FLOW_REGS && !k[4])
+		return k[3] - '0';
+	if (r->nm)
+		for (int i = 0; i < XFSM_FLOW_REGS; i++)
+			if (r->nm->stages[s].regs[i][0] && !strcmp(r->nm->stages[s].regs[i], k))
+				return i;
+	return -1;
+}
+
+static int state_set(int argc, char **argv)
+{
+	struct xfsm_instance *inst;
+	struct xfsm_flow_key key;
+	struct xfsm_flow flow;
+	struct running r;
+	bool have_state = false;
+	__u32 idle = 0, hard = 0;
+	__u64 now;
+	int s, n, err;
+
+	REQ_ARGS(3);
+	err = state_cmd_open(&inst, &r);
+	if (err)
+		return err;
+	s = stage_arg(&r, argv[0]);
+	if (s < 0) {
+		err = -ENOENT;
+		goto out;
+	}
+	NEXT_ARG();
+	n = parse_key(&r, (unsigned int)s, argc, argv, &key);
+	if (n < 0) {
+		err = n;
+		goto out;
+	}
+	argc -= n;
+	argv += n;
+	if (xfsm_flow_get(inst, &key, &flow))
+		memset(&flow, 0, sizeof(flow));
+	err = -EINVAL;
+	while (argc > 0) {
+		const char *k = argv[0];
+
+		if (argc < 2) {
+			p_err("state set: '%s' needs a value", k);
+			goto out;
+		}
+		if (!strcmp(k, "state")) {
+			if (state_ref(&r, (unsigned int)s, argv[1], &flow.state))
+				goto out;
+			have_state = true;
+		} else if (!strcmp(k, "idle") || !strcmp(k, "hard")) {
+			__u32 ms, rb = 0;
+
+			if (parse_duration_ms(argv[1], &ms)) {
+				p_err("'%s' is not a duration (e.g. 10s, 250ms)", argv[1]);
+				goto out;
+			}
+			if (argc >= 4 && !strcmp(argv[2], "->")) {
+				if (state_ref(&r, (unsigned int)s, argv[3], &rb))
+					goto out;
+				argc -= 2;
+				argv += 2;
+			}
+			if (k[0] == 'i') {
+				idle = ms;
+				flow.idle_rollback = rb;
+			} else {
+				hard = ms;
+				flow.hard_rollback = rb;
+			}
+		} else if (reg_ref(&r, (unsigned int)s, k) >= 0) {
+			if (parse_u64(argv[1], &flow.regs[reg_ref(&r, (unsigned int)s, k)])) {
+				p_err("'%s' is not a number", argv[1]);
+				goto out;
+			}
+		} else {
+			p_err("state set: unknown '%s' (expected state, idle, hard, reg0..reg%d or a register name)",
+			      k, XFSM_FLOW_REGS - 1);
+			goto out;
+		}
+		argc -= 2;
+		argv += 2;
+	}
+	if (!have_state) {
+		p_err("state set: expected 'state NAME'");
+		goto out;
+	}
+	if (idle && hard && idle >= hard) {
+		p_err("the idle timeout must be shorter than the hard timeout");
+		goto out;
+	}
+	now = xfsm_now_ns();
+	flow.idle_timeout_ms = idle;
+	flow.last_seen_ns = now;
+	flow.created_ns = now;
+	flow.hard_deadline_ns = hard ? now + (__u64)hard * 1000000ULL : 0;
+	if (!idle)
+		flow.idle_rollback = 0;
+	if (!hard)
+		flow.hard_rollback = 0;
+	err = xfsm_flow_set(inst, &key, &flow);
+	if (err)
+		p_err("cannot write the flow: %s", strerror(-err));
+out:
+	running_free(&r);
+	xfsm_instance_close(inst);
+	return err;
+}
+
+static int state_flush(int argc, char **argv)
+{
+	struct xfsm_instance *inst;
+	struct running r;
+	int s = -1, err;
+	long n;
+
+	err = state_cmd_open(&inst, &r);
+	if (err)
+		return err;
+	if (argc > 0 && (s = stage_arg(&r, argv[0])) < 0) {
+		err = -ENOENT;
+		goto out;
+	}
+	n = xfsm_flow_flush(inst, s);
+	if (n < 0) {
+		err = (int)n;
+		p_err("cannot flush: %s", strerror(-err));
+		goto out;
+	}
+	open_json_object(NULL);
+	print_int(PRINT_ANY, "deleted", "%ld flow(s) deleted\n", n);
+	close_json_object();
+	print_flush();
+out:
+	running_free(&r);
+	xfsm_instance_close(inst);
+	return err;
+}
+
+static int state_help(int argc, char **argv)
+{
+	fprintf(stderr,
+		"Usage: xfsmctl state list [STAGE] [-n]\n"
+		"       xfsmctl state get STAGE KEY...\n"
+		"       xfsmctl state set STAGE KEY... state STATE [idle DUR [-> STATE]] [hard DUR [-> STATE]] [regN VALUE]...\n"
+		"       xfsmctl state del STAGE KEY...\n"
+		"       xfsmctl state flush [STAGE]\n"
+		"KEY is the value of each field of the stage's update key, in order\n"
+		"(separate arguments or comma-separated), e.g. 198.18.0.1.\n");
+	return argc ? 0 : -EINVAL;
+}
+
+int do_state(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "list", state_list },
+		{ "show", state_list },
+		{ "get", state_get },
+		{ "set", state_set },
+		{ "del", state_del },
+		{ "delete", state_del },
+		{ "flush", state_flush },
+		{ "help", state_help },
+		{ NULL, NULL },
+	};
+
+	return cmd_select(cmds, argc, argv, state_help, "state command");
+}

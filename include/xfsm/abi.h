@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * xfsm ABI: the one definition of every structure, enum, limit and map name
+ * shared by the XDP datapath (bpf/) and user space (lib/, loader/, ctl/).
+ *
+ * Any change to a layout below must bump XFSM_ABI_VERSION; the
+ * _Static_asserts at the end make an accidental change break the build
+ * instead of a running switch.
+ */
+#ifndef XFSM_ABI_H
+#define XFSM_ABI_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>	/* struct bpf_spin_lock */
+
+#define XFSM_ABI_VERSION	1
+
+/* ---- Limits ------------------------------------------------------------ */
+
+#define XFSM_MAX_STAGES		8	/* stateful stages per pipeline */
+#define XFSM_KEY_WORDS		11	/* 32-bit words in a flow key */
+#define XFSM_MATCH_WORDS	8	/* 32-bit words a rule can match on */
+#define XFSM_MAX_CONDS		16	/* conditions per stage */
+#define XFSM_MAX_TUPLES		16	/* distinct rule masks per stage */
+#define XFSM_MAX_UPDATES	4	/* register updates per rule */
+#define XFSM_MAX_ACTIONS	6	/* actions per rule */
+#define XFSM_FLOW_REGS		4	/* 64-bit registers per flow */
+#define XFSM_GLOBAL_REGS	8	/* 64-bit global registers per instance */
+#define XFSM_MAX_COUNTERS	64	/* user counters for the count action */
+#define XFSM_MAX_PORTS		256	/* port numbers 1..255; 0 is "no port" */
+#define XFSM_APP_SLOTS		2	/* double-buffered applications */
+#define XFSM_FLOW_LOCKS		1024	/* striped locks for flow updates */
+#define XFSM_APPSRC_SIZE	65536	/* bytes of application source kept */
+#define XFSM_EWMA_MAX_SHIFT	63
+
+/* Load-time sizing defaults (the loader may override them). */
+#define XFSM_DEFAULT_FLOWS	65536	/* flow table entries, all stages */
+#define XFSM_DEFAULT_RULES	65536	/* XFSM rules per application slot */
+
+/* Offload profile: the same ABI, but the offloaded program walks fewer
+ * entries so that it stays inside what SmartNIC JITs accept. */
+#define XFSM_OFFLOAD_MAX_STAGES	4
+#define XFSM_OFFLOAD_MAX_TUPLES	4
+
+/* ---- Map names (kernel map names are at most 15 characters) ---------- */
+
+#define XFSM_MAP_CTL		"xfsm_ctl"	  /* ARRAY[1] struct xfsm_ctl */
+#define XFSM_MAP_APPS		"xfsm_apps"	  /* ARRAY[2] struct xfsm_app */
+#define XFSM_MAP_RULES		"xfsm_rules"	  /* HASH rule_key -> rule */
+#define XFSM_MAP_FLOWS		"xfsm_flows"	  /* (LRU_)HASH flow_key -> flow */
+#define XFSM_MAP_GLOBALS	"xfsm_globals"	  /* ARRAY[1] struct xfsm_globals */
+#define XFSM_MAP_STATS		"xfsm_stats"	  /* (PERCPU_)ARRAY[1] xfsm_stats */
+#define XFSM_MAP_STAGE_STATS	"xfsm_stg_stats"  /* (PERCPU_)ARRAY[8] */
+#define XFSM_MAP_RULE_STATS	"xfsm_rule_stats" /* (PERCPU_)ARRAY[2*rules] */
+#define XFSM_MAP_COUNTERS	"xfsm_counters"	  /* (PERCPU_)ARRAY[1] xfsm_counters */
+#define XFSM_MAP_PORTS		"xfsm_ports"	  /* HASH ifindex -> xfsm_port */
+#define XFSM_MAP_TX_PORTS	"xfsm_tx_ports"	  /* DEVMAP_HASH port -> ifindex */
+#define XFSM_MAP_APPSRC		"xfsm_appsrc"	  /* ARRAY[2] application source */
+#define XFSM_MAP_LOCKS		"xfsm_locks"	  /* ARRAY[1024] striped flow locks */
+
+/* The datapath exposes its ABI through this read-only global. */
+#define XFSM_BUILD_INFO_SYM	"xfsm_build_info"
+#define XFSM_PROG_NAME		"xfsm_xdp"
+#define XFSM_PROG_SEC		"xdp"
+
+/* ---- Field vector ------------------------------------------------------- */
+/*
+ * The parser turns every packet into a vector of 32-bit words; keys,
+ * conditions and rule matches refer to fields by word index, so the
+ * datapath never needs to know field names.  Numbers are held in host
+ * byte order; a MAC address takes two words (high 16 bits, low 32 bits),
+ * an IPv6 address four (most significant word first).  A field absent
+ * from the packet reads as zero.
+ */
+enum xfsm_fv_word {
+	XFSM_FW_META_PORT = 0,	/* ingress port number (0: unknown port) */
+	XFSM_FW_META_LEN,	/* frame length in bytes */
+	XFSM_FW_META_MARK,	/* mark set by an earlier module */
+	XFSM_FW_PKT_FLAGS,	/* XFSM_PF_* */
+	XFSM_FW_ETH_DST_HI,
+	XFSM_FW_ETH_DST_LO,
+	XFSM_FW_ETH_SRC_HI,
+	XFSM_FW_ETH_SRC_LO,
+	XFSM_FW_ETH_TYPE,	/* ethertype after any VLAN tags */
+	XFSM_FW_VLAN_ID,	/* outer VLAN id */
+	XFSM_FW_VLAN_INNER,	/* inner VLAN id (QinQ) */
+	XFSM_FW_VLAN_PCP,	/* outer priority code point */
+	XFSM_FW_IP_PROTO,	/* IPv4 protocol / IPv6 upper-layer header */
+	XFSM_FW_IP_DSCP,
+	XFSM_FW_IP_ECN,
+	XFSM_FW_IP_TTL,		/* TTL or hop limit */
+	XFSM_FW_IP_FRAG,	/* XFSM_FRAG_* */
+	XFSM_FW_IP4_SRC,
+	XFSM_FW_IP4_DST,
+	XFSM_FW_IP6_SRC,	/* 4 words */
+	XFSM_FW_IP6_DST = XFSM_FW_IP6_SRC + 4,	/* 4 words */
+	XFSM_FW_IP6_FLOW = XFSM_FW_IP6_DST + 4,
+	XFSM_FW_L4_SPORT,	/* TCP, UDP source port */
+	XFSM_FW_L4_DPORT,
+	XFSM_FW_TCP_SPORT,	/* set only for TCP */
+	XFSM_FW_TCP_DPORT,
+	XFSM_FW_TCP_FLAGS,
+	XFSM_FW_UDP_SPORT,	/* set only for UDP */
+	XFSM_FW_UDP_DPORT,
+	XFSM_FW_ICMP_TYPE,	/* ICMPv4 */
+	XFSM_FW_ICMP_CODE,
+	XFSM_FW_ICMP6_TYPE,
+	XFSM_FW_ICMP6_CODE,
+	XFSM_FW_ARP_OP,
+	XFSM_FW_ARP_SPA,
+	XFSM_FW_ARP_TPA,
+	XFSM_FW_NWORDS_USED,
+	XFSM_FW_ZERO = 43,	/* always zero: pads unused key/match words */
+	XFSM_FV_WORDS = 44,
+};
+
+/* XFSM_FW_PKT_FLAGS bits */
+#define XFSM_PF_VLAN		(1U << 0)
+#define XFSM_PF_QINQ		(1U << 1)
+#define XFSM_PF_ARP		(1U << 2)
+#define XFSM_PF_IPV4		(1U << 3)
+#define XFSM_PF_IPV6		(1U << 4)
+#define XFSM_PF_FRAG		(1U << 5)	/* any fragment */
+#define XFSM_PF_FRAG_LATER	(1U << 6)	/* non-first fragment: no L4 */
+#define XFSM_PF_L4		(1U << 7)	/* L4 fields are valid */
+#define XFSM_PF_TCP		(1U << 8)
+#define XFSM_PF_UDP		(1U << 9)
+#define XFSM_PF_ICMP		(1U << 10)
+#define XFSM_PF_ICMP6		(1U << 11)
+#define XFSM_PF_IP_OPTIONS	(1U << 12)
+#define XFSM_PF_IP6_EXT		(1U << 13)
+
+/* XFSM_FW_IP_FRAG bits */
+#define XFSM_FRAG_IS		(1U << 0)
+#define XFSM_FRAG_FIRST		(1U << 1)
+#define XFSM_FRAG_MORE		(1U << 2)
+
+/* IPv6 extension headers walked before giving up (counted as malformed). */
+#define XFSM_MAX_IP6_EXT	6
+
+/*
+ * Field descriptors: name, first word, word count, width in bits.
+ * User space builds its field table from this list; the datapath does not
+ * need it.  Order is irrelevant.
+ */
+#define XFSM_FIELD_LIST(X)						\
+	X("meta.port",	XFSM_FW_META_PORT,	1, 32)			\
+	X("meta.len",	XFSM_FW_META_LEN,	1, 32)			\
+	X("meta.mark",	XFSM_FW_META_MARK,	1, 32)			\
+	X("meta.flags",	XFSM_FW_PKT_FLAGS,	1, 32)			\
+	X("eth.dst",	XFSM_FW_ETH_DST_HI,	2, 48)			\
+	X("eth.src",	XFSM_FW_ETH_SRC_HI,	2, 48)			\
+	X("eth.type",	XFSM_FW_ETH_TYPE,	1, 16)			\
+	X("vlan.id",	XFSM_FW_VLAN_ID,	1, 12)			\
+	X("vlan.inner",	XFSM_FW_VLAN_INNER,	1, 12)			\
+	X("vlan.pcp",	XFSM_FW_VLAN_PCP,	1, 3)			\
+	X("ip.proto",	XFSM_FW_IP_PROTO,	1, 8)			\
+	X("ip.dscp",	XFSM_FW_IP_DSCP,	1, 6)			\
+	X("ip.ecn",	XFSM_FW_IP_ECN,		1, 2)			\
+	X("ip.ttl",	XFSM_FW_IP_TTL,		1, 8)			\
+	X("ip.frag",	XFSM_FW_IP_FRAG,	1, 3)			\
+	X("ip.src",	XFSM_FW_IP4_SRC,	1, 32)			\
+	X("ip.dst",	XFSM_FW_IP4_DST,	1, 32)			\
+	X("ip6.src",	XFSM_FW_IP6_SRC,	4, 128)			\
+	X("ip6.dst",	XFSM_FW_IP6_DST,	4, 128)			\
+	X("ip6.flow",	XFSM_FW_IP6_FLOW,	1, 20)			\
+	X("l4.sport",	XFSM_FW_L4_SPORT,	1, 16)			\
+	X("l4.dport",	XFSM_FW_L4_DPORT,	1, 16)			\
+	X("tcp.sport",	XFSM_FW_TCP_SPORT,	1, 16)			\
+	X("tcp.dport",	XFSM_FW_TCP_DPORT,	1, 16)			\
+	X("tcp.flags",	XFSM_FW_TCP_FLAGS,	1, 8)			\
+	X("udp.sport",	XFSM_FW_UDP_SPORT,	1, 16)			\
+	X("udp.dport",	XFSM_FW_UDP_DPORT,	1, 16)			\
+	X("icmp.type",	XFSM_FW_ICMP_TYPE,	1, 8)			\
+	X("icmp.code",	XFSM_FW_ICMP_CODE,	1, 8)			\
+	X("icmp6.type",	XFSM_FW_ICMP6_TYPE,	1, 8)			\
+	X("icmp6.code",	XFSM_FW_ICMP6_CODE,	1, 8)			\
+	X("arp.op",	XFSM_FW_ARP_OP,		1, 16)			\
+	X("arp.spa",	XFSM_FW_ARP_SPA,	1, 32)			\
+	X("arp.tpa",	XFSM_FW_ARP_TPA,	1, 32)
+
+/* ---- Operands, conditions, updates, actions ----------------------------- */
+
+enum xfsm_opnd_kind {
+	XFSM_OPND_NONE = 0,	/* reads as 0 */
+	XFSM_OPND_CONST,	/* value */
+	XFSM_OPND_FIELD,	/* field vector word `index` (width 1 or 2 words) */
+	XFSM_OPND_FLOW_REG,	/* flow register `index` */
+	XFSM_OPND_GLOBAL_REG,	/* global register `index` */
+	XFSM_OPND_META,		/* enum xfsm_meta `index` */
+	XFSM_OPND_STATE,	/* the flow's current state */
+	XFSM_OPND__MAX,
+};
+
+enum xfsm_meta {
+	XFSM_META_LEN = 0,	/* frame length */
+	XFSM_META_PORT,		/* ingress port number */
+	XFSM_META_TIME,		/* arrival time, ns (monotonic clock) */
+	XFSM_META_IFINDEX,	/* ingress ifindex */
+	XFSM_META_RANDOM,	/* a 32-bit random number, one per packet */
+	XFSM_META__MAX,
+};
+
+struct xfsm_operand {
+	__u8	kind;		/* enum xfsm_opnd_kind */
+	__u8	index;
+	__u8	width;		/* FIELD: 1 or 2 words (2: w[i] << 32 | w[i+1]) */
+	__u8	pad[5];
+	__u64	value;		/* CONST */
+};
+
+enum xfsm_cmp {
+	XFSM_CMP_NONE = 0,	/* always false: an unused slot */
+	XFSM_CMP_LT,
+	XFSM_CMP_LE,
+	XFSM_CMP_GT,
+	XFSM_CMP_GE,
+	XFSM_CMP_EQ,
+	XFSM_CMP_NE,
+	XFSM_CMP__MAX,
+};
+
+/* Condition i is bit i of the condition vector: a OP b, unsigned 64-bit. */
+struct xfsm_cond {
+	__u8	op;		/* enum xfsm_cmp */
+	__u8	pad[7];
+	struct xfsm_operand a;
+	struct xfsm_operand b;
+};
+
+enum xfsm_upd_op {
+	XFSM_UPD_NONE = 0,
+	XFSM_UPD_SET,		/* dst = a */
+	XFSM_UPD_ADD,		/* dst = a + b */
+	XFSM_UPD_SUB,		/* dst = a - b */
+	XFSM_UPD_MUL,
+	XFSM_UPD_DIV,		/* b == 0: dst = 0, counted */
+	XFSM_UPD_MOD,		/* b == 0: dst = 0, counted */
+	XFSM_UPD_MIN,
+	XFSM_UPD_MAX,
+	XFSM_UPD_AND,
+	XFSM_UPD_OR,
+	XFSM_UPD_XOR,
+	XFSM_UPD_SHL,		/* shift counts are taken modulo 64 */
+	XFSM_UPD_SHR,
+	XFSM_UPD_EWMA,		/* dst = a - (a >> shift) + (b >> shift) */
+	XFSM_UPD__MAX,
+};
+
+struct xfsm_update {
+	__u8	op;		/* enum xfsm_upd_op */
+	__u8	dst_kind;	/* XFSM_OPND_FLOW_REG or XFSM_OPND_GLOBAL_REG */
+	__u8	dst_index;
+	__u8	shift;		/* EWMA weight 2^-shift */
+	__u8	pad[4];
+	struct xfsm_operand a;
+	struct xfsm_operand b;
+};
+
+enum xfsm_act_type {
+	XFSM_ACT_NONE = 0,
+	XFSM_ACT_DROP,		/* verdict */
+	XFSM_ACT_PASS,		/* verdict: to the kernel stack */
+	XFSM_ACT_TX,		/* verdict: back out of the ingress interface */
+	XFSM_ACT_OUTPUT,	/* verdict: redirect to port `opnd` */
+	XFSM_ACT_FLOOD,		/* verdict: every port but the ingress one */
+	XFSM_ACT_GOTO,		/* continue at stage `arg` (> current) */
+	XFSM_ACT_SET_ETH_SRC,	/* eth.src = opnd (48 bits) */
+	XFSM_ACT_SET_ETH_DST,
+	XFSM_ACT_SET_DSCP,	/* IPv4 checksum updated */
+	XFSM_ACT_SET_ECN,
+	XFSM_ACT_DEC_TTL,	/* TTL/hop limit - 1; <= 1 goes to the stack */
+	XFSM_ACT_COUNT,		/* user counter `arg` += 1 packet */
+	XFSM_ACT_SET_MARK,	/* meta.mark = opnd */
+	XFSM_ACT__MAX,
+};
+
+struct xfsm_action {
+	__u8	type;		/* enum xfsm_act_type */
+	__u8	pad;
+	__u16	arg;
+	__u8	pad2[4];
+	struct xfsm_operand opnd;
+};
+
+/* ---- XFSM table --------------------------------------------------------- */
+
+/* Verdicts, as configured for misses and malformed packets.  0 is pass so
+ * that a zeroed control block means "pass". */
+enum xfsm_verdict {
+	XFSM_VERDICT_PASS = 0,
+	XFSM_VERDICT_DROP,
+	XFSM_VERDICT_TX,
+	XFSM_VERDICT_CONTINUE,	/* stage miss only: go on to the next stage */
+	XFSM_VERDICT__MAX,
+};
+
+#define XFSM_RF_SET_STATE	(1U << 0)	/* else the state is kept */
+#define XFSM_RF_WRITES_FLOW	(1U << 1)	/* state or flow registers change */
+#define XFSM_RF_WRITES_GLOBAL	(1U << 2)	/* a global register changes */
+
+struct xfsm_rule {
+	__u32	rule_id;	/* 0..max_rules-1, index for rule statistics */
+	__u32	priority;	/* larger wins */
+	__u32	flags;		/* XFSM_RF_* */
+	__u32	next_state;
+	__u32	idle_timeout_ms;	/* 0: none */
+	__u32	idle_rollback;
+	__u32	hard_timeout_ms;	/* 0: none */
+	__u32	hard_rollback;
+	struct xfsm_update upd[XFSM_MAX_UPDATES];
+	struct xfsm_action act[XFSM_MAX_ACTIONS];
+};
+
+/* Rules of one tuple (one mask) share a hash map keyed by the masked
+ * (state, condition vector, match words). */
+struct xfsm_rule_key {
+	__u8	slot;		/* application slot 0/1 */
+	__u8	stage;
+	__u16	tuple;
+	__u32	state;
+	__u32	conds;
+	__u32	match[XFSM_MATCH_WORDS];
+};
+
+struct xfsm_tuple {
+	__u32	state_mask;
+	__u32	cond_mask;
+	__u32	match_mask[XFSM_MATCH_WORDS];
+	__u32	max_priority;	/* highest priority of a rule in the tuple */
+	__u32	pad;
+};
+
+/* ---- Stages and applications -------------------------------------------- */
+
+#define XFSM_SF_SYMMETRIC	(1U << 0)	/* bi-flow keys */
+#define XFSM_SF_SAME_KEYS	(1U << 1)	/* lookup key == update key */
+
+struct xfsm_stage {
+	__u8	enabled;
+	__u8	flags;		/* XFSM_SF_* */
+	__u8	n_conds;
+	__u8	n_tuples;
+	__u8	miss_verdict;	/* enum xfsm_verdict */
+	__u8	pad;
+	__u16	epoch;		/* part of the flow key; bumped when keys change */
+	/* Word indexes into the field vector; XFSM_FW_ZERO pads.  The _rev
+	 * lists are the same keys with source and destination swapped, used
+	 * for symmetric stages: the smaller of the two keys is used. */
+	__u8	lookup_words[XFSM_KEY_WORDS];
+	__u8	lookup_rev[XFSM_KEY_WORDS];
+	__u8	update_words[XFSM_KEY_WORDS];
+	__u8	update_rev[XFSM_KEY_WORDS];
+	__u8	match_words[XFSM_MATCH_WORDS];
+	__u8	pad2[4];
+	struct xfsm_cond conds[XFSM_MAX_CONDS];
+	struct xfsm_tuple tuples[XFSM_MAX_TUPLES];
+};
+
+#define XFSM_AF_NEEDS_PORT	(1U << 0)	/* look up the ingress port */
+#define XFSM_AF_NEEDS_RANDOM	(1U << 1)	/* draw meta.random */
+
+struct xfsm_app {
+	__u32	n_stages;
+	__u32	flags;		/* XFSM_AF_* */
+	__u32	default_verdict; /* end of pipeline without a verdict */
+	__u32	generation;
+	struct xfsm_stage stages[XFSM_MAX_STAGES];
+};
+
+/* ---- Control block, flows, globals, ports ------------------------------- */
+
+struct xfsm_ctl {
+	__u32	active;		/* application slot in use: 0 or 1 */
+	__u32	generation;	/* bumped by every apply */
+	__u32	malformed_verdict; /* enum xfsm_verdict, default pass */
+	__u32	flags;
+	__u64	clock_ns;	/* offload profile: time source set by user space */
+};
+
+struct xfsm_flow_key {
+	__u16	stage;
+	__u16	epoch;
+	__u32	w[XFSM_KEY_WORDS];
+};
+
+#define XFSM_FF_PINNED		(1U << 0)	/* set by user space */
+
+/*
+ * Flow context.  LRU hash maps cannot hold a bpf_spin_lock, so flow
+ * transactions take one of XFSM_FLOW_LOCKS striped locks in xfsm_locks,
+ * chosen by a hash of the flow key.
+ */
+struct xfsm_flow {
+	__u32	version;	/* bumped by every committed update */
+	__u32	state;
+	__u32	idle_timeout_ms;	/* 0: none */
+	__u32	idle_rollback;
+	__u32	hard_rollback;
+	__u32	flags;
+	__u64	hard_deadline_ns;	/* 0: none */
+	__u64	last_seen_ns;		/* kept only while an idle timeout runs */
+	__u64	created_ns;		/* creation or last state entry */
+	__u64	regs[XFSM_FLOW_REGS];
+};
+
+/* All global registers live in one value (xfsm_globals[0]) under one
+ * lock: a map value holds at most one bpf_spin_lock, and no helper may be
+ * called while a lock is held, so one pointer serves a whole rule. */
+struct xfsm_globals {
+#ifdef XFSM_OFFLOAD
+	__u32	lock_unused;
+#else
+	struct bpf_spin_lock lock;
+#endif
+	__u32	pad;
+	__u64	reg[XFSM_GLOBAL_REGS];
+};
+
+struct xfsm_lock {
+#ifdef XFSM_OFFLOAD
+	__u32	unused;
+#else
+	struct bpf_spin_lock lock;
+#endif
+};
+
+struct xfsm_appsrc {
+	__u32	len;
+	char	text[XFSM_APPSRC_SIZE - 4];
+};
+
+struct xfsm_port {
+	__u32	port;		/* port number, 1..XFSM_MAX_PORTS-1 */
+	__u32	flags;
+};
+
+/* Read-only build facts the datapath exposes (.rodata). */
+struct xfsm_build_info {
+	__u32	abi_version;
+	__u32	offload;	/* 1 in the offload profile */
+	__u32	max_stages;
+	__u32	max_tuples;
+};
+
+/* ---- Statistics (per CPU in the native profile) ------------------------- */
+
+#define XFSM_EXCEPTIONS(X)						\
+	X(trunc_eth)		/* shorter than an Ethernet header */	\
+	X(trunc_vlan)		/* VLAN tag cut short */		\
+	X(vlan_depth)		/* more than two VLAN tags */		\
+	X(trunc_arp)							\
+	X(trunc_ip4)							\
+	X(ip4_version)		/* IPv4 ethertype, version != 4 */	\
+	X(ip4_ihl)		/* IHL < 5 or options cut short */	\
+	X(ip4_totlen)		/* total length < IHL or > frame */	\
+	X(trunc_ip6)							\
+	X(ip6_version)							\
+	X(ip6_paylen)		/* payload length > frame */		\
+	X(trunc_ip6_ext)	/* extension header cut short */	\
+	X(ip6_ext_depth)	/* too many extension headers */	\
+	X(trunc_tcp)							\
+	X(tcp_doff)		/* data offset < 5 or beyond frame */	\
+	X(trunc_udp)							\
+	X(trunc_icmp)							\
+	X(trunc_icmp6)							\
+	X(no_app)		/* no application installed */		\
+	X(flow_table_full)	/* a new flow could not be stored */	\
+	X(div_zero)		/* DIV or MOD by zero, result 0 */	\
+	X(goto_backward)	/* goto to a stage not after this one */ \
+	X(bad_port)		/* output to a port with no device */	\
+	X(ttl_expired)		/* dec_ttl on TTL <= 1: to the stack */	\
+	X(rewrite_failed)	/* rewrite on a packet without the header */ \
+	X(unsupported)		/* action not in this profile */	\
+	X(pipeline_loop)	/* stage budget exhausted */
+
+#define XFSM_ACTION_COUNTERS(X)						\
+	X(drop) X(pass) X(tx) X(output) X(flood) X(goto)		\
+	X(set_eth_src) X(set_eth_dst) X(set_dscp) X(set_ecn)		\
+	X(dec_ttl) X(count) X(set_mark)
+
+#define XFSM__FIELD(name)	__u64 name;
+#define XFSM__ACTFIELD(name)	__u64 act_##name;
+#define XFSM__EXCFIELD(name)	__u64 exc_##name;
+
+struct xfsm_stats {
+	__u64	rx_packets;
+	__u64	rx_bytes;
+	__u64	malformed;	/* sum of the parser's exception counters */
+	__u64	verdict_pass;
+	__u64	verdict_drop;
+	__u64	verdict_tx;
+	__u64	verdict_redirect;
+	XFSM_ACTION_COUNTERS(XFSM__ACTFIELD)
+	XFSM_EXCEPTIONS(XFSM__EXCFIELD)
+};
+
+struct xfsm_stage_stats {
+	__u64	packets;
+	__u64	bytes;
+	__u64	hits;		/* a rule matched */
+	__u64	misses;
+	__u64	flows_created;
+	__u64	table_full;
+	__u64	idle_expired;
+	__u64	hard_expired;
+};
+
+struct xfsm_rule_stats {
+	__u64	packets;
+	__u64	bytes;
+};
+
+struct xfsm_counter {
+	__u64	packets;
+	__u64	bytes;
+};
+
+/* All user counters share one value, so counting needs no helper call. */
+struct xfsm_counters {
+	struct xfsm_counter c[XFSM_MAX_COUNTERS];
+};
+
+/* ---- Layout guards ------------------------------------------------------ */
+
+#define XFSM_ASSERT_SIZE(t, n) \
+	_Static_assert(sizeof(t) == (n), "ABI: size of " #t " changed")
+#define XFSM_ASSERT_OFF(t, f, n) \
+	_Static_assert(__builtin_offsetof(t, f) == (n), "ABI: offset of " #t "." #f " changed")
+
+XFSM_ASSERT_SIZE(struct xfsm_operand, 16);
+XFSM_ASSERT_SIZE(struct xfsm_cond, 40);
+XFSM_ASSERT_SIZE(struct xfsm_update, 40);
+XFSM_ASSERT_SIZE(struct xfsm_action, 24);
+XFSM_ASSERT_SIZE(struct xfsm_rule, 32 + 40 * XFSM_MAX_UPDATES + 24 * XFSM_MAX_ACTIONS);
+XFSM_ASSERT_OFF(struct xfsm_rule, upd, 32);
+XFSM_ASSERT_SIZE(struct xfsm_rule_key, 12 + 4 * XFSM_MATCH_WORDS);
+XFSM_ASSERT_OFF(struct xfsm_rule_key, match, 12);
+XFSM_ASSERT_SIZE(struct xfsm_tuple, 16 + 4 * XFSM_MATCH_WORDS);
+XFSM_ASSERT_OFF(struct xfsm_stage, lookup_words, 8);
+XFSM_ASSERT_OFF(struct xfsm_stage, conds, 64);
+XFSM_ASSERT_SIZE(struct xfsm_stage, 64 + 40 * XFSM_MAX_CONDS + 48 * XFSM_MAX_TUPLES);
+XFSM_ASSERT_OFF(struct xfsm_app, stages, 16);
+XFSM_ASSERT_SIZE(struct xfsm_ctl, 24);
+XFSM_ASSERT_SIZE(struct xfsm_flow_key, 4 + 4 * XFSM_KEY_WORDS);
+XFSM_ASSERT_SIZE(struct xfsm_flow, 80);
+XFSM_ASSERT_OFF(struct xfsm_flow, state, 4);
+XFSM_ASSERT_OFF(struct xfsm_flow, regs, 48);
+XFSM_ASSERT_SIZE(struct xfsm_globals, 8 + 8 * XFSM_GLOBAL_REGS);
+XFSM_ASSERT_SIZE(struct xfsm_lock, 4);
+XFSM_ASSERT_SIZE(struct xfsm_appsrc, XFSM_APPSRC_SIZE);
+XFSM_ASSERT_SIZE(struct xfsm_port, 8);
+XFSM_ASSERT_SIZE(struct xfsm_build_info, 16);
+XFSM_ASSERT_SIZE(struct xfsm_stage_stats, 64);
+XFSM_ASSERT_SIZE(struct xfsm_rule_stats, 16);
+XFSM_ASSERT_SIZE(struct xfsm_counters, 16 * XFSM_MAX_COUNTERS);
+_Static_assert(XFSM_FW_NWORDS_USED <= XFSM_FW_ZERO, "ABI: field vector overflow");
+_Static_assert(XFSM_MAX_CONDS <= 32, "ABI: condition vector is 32 bits");
+_Static_assert(XFSM_MAX_STAGES <= 255, "ABI: stage index is 8 bits");
+
+#endif /* XFSM_ABI_H */

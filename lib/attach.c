@@ -1,0 +1,1138 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Loading the xfsm datapath into an instance (one set of pinned maps) and
+ * attaching it to interfaces, all or nothing.
+ *
+ * Order of a load: resolve and check every interface, open the object and
+ * reuse the instance's pinned maps (refusing any layout mismatch), load,
+ * give new interfaces port numbers, attach everywhere (atomically replacing
+ * a running xfsm), then pin.  A failure at any step undoes the earlier ones:
+ * interfaces get back the program they had, new port entries are removed,
+ * new pins are unlinked.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "xfsm_attach.h"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+#define MAX_OBJ_MAPS	32
+
+struct iface {
+	struct xfsm_link link;
+	struct xfsm_xdp_state old;
+	int	old_fd;			/* the program it ran, to restore */
+	bool	listed;			/* named on the command line */
+	bool	attached;		/* we changed what it runs */
+	enum xfsm_xdp_mode mode;	/* mode we attached in */
+	struct xdp_program *xp;		/* libxdp dispatcher component we added */
+	struct bpf_object *copy;	/* the object xp was loaded from */
+	__u32	port;
+	bool	port_new;
+};
+
+struct load_ctx {
+	const struct xfsm_load_opts *o;
+	char	pin_dir[PATH_MAX - 64];
+	const char *instance;
+	bool	dir_created;
+	bool	inst_exists;		/* an xfsm_ports pin was found */
+	__u32	inst_ports_id;		/* its map id */
+	struct iface *ifs;
+	int	n_ifs;
+	struct bpf_object *obj;
+	int	prog_fd;
+	int	ports_fd, tx_fd;
+	bool	reused[MAX_OBJ_MAPS];	/* by map index in the object */
+	char	pinned[MAX_OBJ_MAPS][PATH_MAX];	/* new pins, to undo */
+	int	n_pinned;
+	bool	no_dispatcher;		/* libxdp's dispatcher is unusable */
+	bool	quiet;			/* auto probing hw: errors are expected */
+	bool	quiet_probe;		/* the last try_mode() was such a probe */
+};
+
+int xfsm_check_privileges(const char *what)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	bool net_admin, bpf;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;	/* cannot tell: let the kernel decide */
+#define HAS_CAP(c) (data[(c) / 32].effective & (1U << ((c) % 32)))
+	net_admin = HAS_CAP(CAP_NET_ADMIN);
+	bpf = HAS_CAP(CAP_BPF) || HAS_CAP(CAP_SYS_ADMIN);
+#undef HAS_CAP
+	if (net_admin && bpf)
+		return 0;
+	xfsm_log(XFSM_LOG_ERROR,
+		 "%s needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN "
+		 "(missing:%s%s); run it with sudo", what,
+		 bpf ? "" : " CAP_BPF", net_admin ? "" : " CAP_NET_ADMIN");
+	return -EPERM;
+}
+
+static bool instance_name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (!n || n >= 64 || s[0] == '.')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(s[i] == '-' || s[i] == '_' || s[i] == '.' ||
+		      (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+/* ---- Finding the object --------------------------------------------------- */
+
+#ifndef XFSM_LIBDIR
+#define XFSM_LIBDIR "/usr/local/lib/xfsm"
+#endif
+
+static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
+		       char *buf, size_t len)
+{
+	const char *name = offload ? "xfsm-offload.bpf.o" : "xfsm.bpf.o";
+	const char *dirs[4] = { getenv("XFSM_BPF_DIR"), o->exe_dir, XFSM_LIBDIR,
+				"/usr/lib/xfsm" };
+	unsigned int i;
+
+	if (o->obj_path && !offload) {
+		if (access(o->obj_path, R_OK)) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot read BPF object %s: %s",
+				 o->obj_path, strerror(errno));
+			return -ENOENT;
+		}
+		snprintf(buf, len, "%s", o->obj_path);
+		return 0;
+	}
+	for (i = 0; i < 4; i++) {
+		if (!dirs[i] || !*dirs[i])
+			continue;
+		snprintf(buf, len, "%s/%s", dirs[i], name);
+		if (!access(buf, R_OK))
+			return 0;
+	}
+	if (!quiet)
+		xfsm_log(XFSM_LOG_ERROR,
+		 "cannot find %s (looked in $XFSM_BPF_DIR, %s, " XFSM_LIBDIR
+		 "); build it with make or give --obj PATH", name,
+		 o->exe_dir ? o->exe_dir : "the executable's directory");
+	return -ENOENT;
+}
+
+/* ---- Opening the object and reusing pinned maps ----------------------------- */
+
+static bool is_xfsm_map(const struct bpf_map *map)
+{
+	return !bpf_map__is_internal(map) &&
+	       !strncmp(bpf_map__name(map), "xfsm_", 5);
+}
+
+static struct bpf_map *rodata_map(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *n = bpf_map__name(map);
+		size_t l = strlen(n);
+
+		if (bpf_map__is_internal(map) && l >= 7 && !strcmp(n + l - 7, ".rodata"))
+			return map;
+	}
+	return NULL;
+}
+
+static const char *map_type_str(__u32 t)
+{
+	const char *s = libbpf_bpf_map_type_str(t);
+
+	return s ? s : "?";
+}
+
+/* Size the maps the user may choose, adopting the pinned sizes when the
+ * user did not choose. */
+static void size_maps(struct load_ctx *c)
+{
+	const struct xfsm_load_opts *o = c->o;
+	struct bpf_map *m;
+
+	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_FLOWS);
+	if (m && o->flows)
+		bpf_map__set_max_entries(m, o->flows);
+	/* The offload profile only has plain hash tables. */
+	if (m && o->flow_lru >= 0 && bpf_map__type(m) != BPF_MAP_TYPE_HASH)
+		bpf_map__set_type(m, o->flow_lru ? BPF_MAP_TYPE_LRU_HASH : BPF_MAP_TYPE_HASH);
+	if (o->rules) {
+		/* Both application slots share the rule and rule-stats maps. */
+		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_RULES);
+		if (m)
+			bpf_map__set_max_entries(m, XFSM_APP_SLOTS * o->rules);
+		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_RULE_STATS);
+		if (m)
+			bpf_map__set_max_entries(m, XFSM_APP_SLOTS * o->rules);
+	}
+}
+
+static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
+{
+	const struct xfsm_load_opts *o = c->o;
+	const char *name = bpf_map__name(map);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	__u32 kernel_flags;
+	bool user_sized;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	/* Sizes the user did not ask for follow the pinned map. */
+	user_sized = (!strcmp(name, XFSM_MAP_FLOWS) && o->flows) ||
+		     ((!strcmp(name, XFSM_MAP_RULES) ||
+		       !strcmp(name, XFSM_MAP_RULE_STATS)) && o->rules);
+	if (!user_sized && (!strcmp(name, XFSM_MAP_FLOWS) ||
+			    !strcmp(name, XFSM_MAP_RULES) ||
+			    !strcmp(name, XFSM_MAP_RULE_STATS)))
+		bpf_map__set_max_entries(map, info.max_entries);
+	if (!strcmp(name, XFSM_MAP_FLOWS) && o->flow_lru < 0 &&
+	    (info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH))
+		bpf_map__set_type(map, info.type);
+
+	/* The kernel makes device maps read-only for programs itself. */
+	kernel_flags = (info.type == BPF_MAP_TYPE_DEVMAP ||
+			info.type == BPF_MAP_TYPE_DEVMAP_HASH) ? BPF_F_RDONLY_PROG : 0;
+	err = -EPROTO;
+	if (info.type != bpf_map__type(map))
+		xfsm_log(XFSM_LOG_ERROR,
+			 "pinned map %s is a %s, the datapath wants a %s%s",
+			 path, map_type_str(info.type), map_type_str(bpf_map__type(map)),
+			 !strcmp(name, XFSM_MAP_FLOWS) ? " (see --flow-table)" : "");
+	else if (info.key_size != bpf_map__key_size(map) ||
+		 info.value_size != bpf_map__value_size(map))
+		xfsm_log(XFSM_LOG_ERROR,
+			 "pinned map %s has key/value sizes %u/%u, the datapath wants %u/%u "
+			 "(another ABI version)",
+			 path, info.key_size, info.value_size,
+			 bpf_map__key_size(map), bpf_map__value_size(map));
+	else if (info.max_entries != bpf_map__max_entries(map))
+		xfsm_log(XFSM_LOG_ERROR,
+			 "pinned map %s has %u entries, this load asks for %u; "
+			 "a map cannot be resized in place (leave out --flows/--rules to keep it)",
+			 path, info.max_entries, bpf_map__max_entries(map));
+	else if ((info.map_flags & ~kernel_flags) != (bpf_map__map_flags(map) & ~kernel_flags))
+		xfsm_log(XFSM_LOG_ERROR,
+			 "pinned map %s has flags 0x%x, the datapath wants 0x%x",
+			 path, info.map_flags, bpf_map__map_flags(map));
+	else
+		err = 0;
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "refusing to reuse instance '%s': add --reset to recreate its maps "
+			 "(flows, registers and the application are lost)", c->instance);
+		goto out;
+	}
+	err = bpf_map__reuse_fd(map, fd);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot reuse pinned map %s: %s", path,
+			 strerror(-err));
+		goto out;
+	}
+	c->reused[idx] = true;
+out:
+	close(fd);
+	return err;
+}
+
+static int check_abi(struct load_ctx *c, const char *path)
+{
+	struct xfsm_build_info bi = {}, pinned = {};
+	char rpath[PATH_MAX];
+	int fd, err;
+
+	err = xfsm_obj_build_info(c->obj, &bi);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "%s has no readable %s: not an xfsm datapath?",
+			 path, XFSM_BUILD_INFO_SYM);
+		return -EPROTO;
+	}
+	if (bi.abi_version != XFSM_ABI_VERSION) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s has ABI version %u, this xfsm-loader speaks %u: "
+			 "install matching versions", path, bi.abi_version, XFSM_ABI_VERSION);
+		return -EPROTO;
+	}
+	if (c->o->reset)
+		return 0;
+	snprintf(rpath, sizeof(rpath), "%s/%s", c->pin_dir, XFSM_PIN_RODATA);
+	fd = bpf_obj_get(rpath);
+	if (fd < 0)
+		return 0;
+	err = xfsm_rodata_build_info(fd, &pinned);
+	close(fd);
+	if (err || pinned.abi_version != bi.abi_version ||
+	    pinned.offload != bi.offload) {
+		if (err)
+			xfsm_log(XFSM_LOG_ERROR, "pinned %s is unreadable (%s)", rpath,
+				 strerror(-err));
+		else
+			xfsm_log(XFSM_LOG_ERROR,
+				 "instance '%s' was loaded with ABI version %u%s (%s), "
+				 "the new datapath is ABI version %u%s",
+				 c->instance, pinned.abi_version,
+				 pinned.offload ? " offload" : "", rpath, bi.abi_version,
+				 bi.offload ? " offload" : "");
+		xfsm_log(XFSM_LOG_ERROR,
+			 "refusing to reuse its maps: add --reset to recreate them "
+			 "(flows, registers and the application are lost)");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void close_obj(struct load_ctx *c)
+{
+	bpf_object__close(c->obj);
+	c->obj = NULL;
+	c->prog_fd = c->ports_fd = c->tx_fd = -1;
+	memset(c->reused, 0, sizeof(c->reused));
+}
+
+static int open_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
+{
+	char path[PATH_MAX];
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err, idx = 0;
+
+	err = find_object(c->o, mode == XFSM_XDP_HW, c->quiet, path, sizeof(path));
+	if (err)
+		return err;
+	c->obj = bpf_object__open_file(path, NULL);
+	err = libbpf_get_error(c->obj);
+	if (err) {
+		c->obj = NULL;
+		xfsm_log(XFSM_LOG_ERROR, "cannot open BPF object %s: %s", path,
+			 strerror(-err));
+		return err;
+	}
+	err = check_abi(c, path);
+	if (err)
+		goto fail;
+	prog = bpf_object__find_program_by_name(c->obj, XFSM_PROG_NAME);
+	if (!prog) {
+		xfsm_log(XFSM_LOG_ERROR, "%s has no program %s", path, XFSM_PROG_NAME);
+		err = -ENOENT;
+		goto fail;
+	}
+	size_maps(c);
+	bpf_object__for_each_map(map, c->obj) {
+		if (mode == XFSM_XDP_HW)
+			bpf_map__set_ifindex(map, c->ifs[0].link.ifindex);
+		if (!is_xfsm_map(map) || c->o->reset) {
+			idx++;
+			continue;
+		}
+		err = reuse_pinned(c, map, idx++ % MAX_OBJ_MAPS);
+		if (err)
+			goto fail;
+	}
+	if (mode == XFSM_XDP_HW)
+		bpf_program__set_ifindex(prog, c->ifs[0].link.ifindex);
+	return 0;
+fail:
+	close_obj(c);
+	return err;
+}
+
+static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
+{
+	struct bpf_map *m;
+	int err;
+
+	err = bpf_object__load(c->obj);
+	if (err && c->quiet)
+		return err;
+	if (err) {
+		if (mode == XFSM_XDP_HW)
+			xfsm_log(XFSM_LOG_ERROR,
+				 "%s: cannot offload the datapath to this device (%s%s%s); "
+				 "it has no XDP offload support: try --mode auto or --mode native",
+				 c->ifs[0].link.name, strerror(-err),
+				 c->ifs[0].link.driver[0] ? ", driver " : "",
+				 c->ifs[0].link.driver);
+		else
+			xfsm_log(XFSM_LOG_ERROR,
+				 "the kernel refused the datapath: %s (run with -v for the "
+				 "verifier log)", strerror(-err));
+		return err;
+	}
+	c->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(c->obj,
+								       XFSM_PROG_NAME));
+	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_PORTS);
+	c->ports_fd = m ? bpf_map__fd(m) : -1;
+	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_TX_PORTS);
+	c->tx_fd = m ? bpf_map__fd(m) : -1;
+	if (c->ports_fd < 0) {
+		xfsm_log(XFSM_LOG_ERROR, "the datapath has no %s map", XFSM_MAP_PORTS);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---- Ports ------------------------------------------------------------------- */
+
+static int tx_port_set(int tx_fd, __u32 port, int ifindex)
+{
+	struct bpf_devmap_val val = { .ifindex = ifindex, .bpf_prog.fd = -1 };
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (tx_fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(tx_fd, &info, &len))
+		return -errno;
+	if (info.value_size == 4)
+		return bpf_map_update_elem(tx_fd, &port, &ifindex, 0) ? -errno : 0;
+	return bpf_map_update_elem(tx_fd, &port, &val, 0) ? -errno : 0;
+}
+
+static int assign_ports(struct load_ctx *c)
+{
+	bool used[XFSM_MAX_PORTS] = { true };
+	struct xfsm_port pv;
+	__u32 key, next, *prev = NULL;
+	int i, err;
+
+	while (!bpf_map_get_next_key(c->ports_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(c->ports_fd, &key, &pv) || pv.port >= XFSM_MAX_PORTS)
+			continue;
+		used[pv.port] = true;
+		for (i = 0; i < c->n_ifs; i++)
+			if (c->ifs[i].link.ifindex == (int)key)
+				c->ifs[i].port = pv.port;
+	}
+	for (i = 0; i < c->n_ifs; i++) {
+		struct iface *f = &c->ifs[i];
+		__u32 p;
+
+		if (f->port && used[f->port] &&
+		    !bpf_map_lookup_elem(c->ports_fd, &(__u32){ f->link.ifindex }, &pv))
+			continue;	/* already a port of this instance */
+		if (f->port && !used[f->port]) {
+			p = f->port;	/* carried over by --reset */
+		} else {
+			for (p = 1; p < XFSM_MAX_PORTS && used[p]; p++)
+				;
+			if (p == XFSM_MAX_PORTS) {
+				xfsm_log(XFSM_LOG_ERROR,
+					 "instance '%s' has no free port number for %s (max %d ports)",
+					 c->instance, f->link.name, XFSM_MAX_PORTS - 1);
+				return -ENOSPC;
+			}
+		}
+		pv = (struct xfsm_port){ .port = p };
+		key = f->link.ifindex;
+		if (bpf_map_update_elem(c->ports_fd, &key, &pv, BPF_NOEXIST)) {
+			err = -errno;
+			xfsm_log(XFSM_LOG_ERROR, "cannot add %s to %s: %s", f->link.name,
+				 XFSM_MAP_PORTS, strerror(-err));
+			return err;
+		}
+		f->port = p;
+		f->port_new = true;
+		used[p] = true;
+		err = tx_port_set(c->tx_fd, p, f->link.ifindex);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot add %s (port %u) to %s: %s",
+				 f->link.name, p, XFSM_MAP_TX_PORTS, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void unassign_ports(struct load_ctx *c)
+{
+	int i;
+
+	for (i = 0; i < c->n_ifs; i++) {
+		struct iface *f = &c->ifs[i];
+		__u32 key = f->link.ifindex;
+
+		if (!f->port_new)
+			continue;
+		bpf_map_delete_elem(c->ports_fd, &key);
+		if (c->tx_fd >= 0)
+			bpf_map_delete_elem(c->tx_fd, &f->port);
+		f->port_new = false;
+	}
+}
+
+/* ---- Attaching ------------------------------------------------------------ */
+
+static enum xdp_attach_mode libxdp_mode(enum xfsm_xdp_mode m)
+{
+	return m == XFSM_XDP_SKB ? XDP_MODE_SKB :
+	       m == XFSM_XDP_HW ? XDP_MODE_HW : XDP_MODE_NATIVE;
+}
+
+static void explain_attach_error(struct load_ctx *c, struct iface *f,
+				 enum xfsm_xdp_mode mode, int err)
+{
+	const char *n = f->link.name;
+
+	if (mode == XFSM_XDP_NATIVE && (err == -ERANGE || (err == -EINVAL &&
+					f->link.mtu > xfsm_xdp_max_mtu())))
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s: native XDP refused: the MTU of %s%s is larger than a "
+			 "single-buffer XDP program can take (at most %u bytes here); "
+			 "lower it (ip link set dev %s mtu 1500) or use --mode skb",
+			 n, n, !strcmp(f->link.kind, "veth") ? " or of its veth peer" : "",
+			 xfsm_xdp_max_mtu(), n);
+	else if (mode == XFSM_XDP_NATIVE && err == -EOPNOTSUPP)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s: driver %s has no native XDP support; try --mode skb",
+			 n, f->link.driver[0] ? f->link.driver : f->link.kind);
+	else if (err == -EEXIST || err == -EBUSY)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s: another XDP program was attached meanwhile; retry", n);
+	else
+		xfsm_log(XFSM_LOG_ERROR, "%s: cannot attach in %s mode: %s", n,
+			 xfsm_xdp_mode_name(mode), strerror(-err));
+}
+
+/*
+ * A second copy of the loaded object, sharing every map (the .rodata too)
+ * with it, for libxdp to load the way it needs: as a dispatcher component
+ * (BPF_PROG_TYPE_EXT) where the kernel supports it, or as a plain program.
+ */
+static struct bpf_object *open_copy(struct load_ctx *c)
+{
+	struct bpf_object *copy;
+	struct bpf_map *m, *orig;
+	char file[PATH_MAX];
+
+	if (find_object(c->o, false, true, file, sizeof(file)))
+		return NULL;
+	copy = bpf_object__open_file(file, NULL);
+	if (libbpf_get_error(copy))
+		return NULL;
+	bpf_object__for_each_map(m, copy) {
+		orig = bpf_object__find_map_by_name(c->obj, bpf_map__name(m));
+		if (!orig || bpf_map__fd(orig) < 0 ||
+		    bpf_map__reuse_fd(m, bpf_map__fd(orig))) {
+			bpf_object__close(copy);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
+static void dispatcher_unusable(struct load_ctx *c, const char *why)
+{
+	if (!c->no_dispatcher)
+		xfsm_log(XFSM_LOG_INFO,
+			 "notice: libxdp's multi-program dispatcher is not usable here (%s); "
+			 "xfsm is attached directly and cannot share an interface with "
+			 "other XDP programs", why);
+	c->no_dispatcher = true;
+}
+
+/* Attach to an interface that runs no XDP program (any more). */
+static int attach_fresh(struct load_ctx *c, struct iface *f, enum xfsm_xdp_mode mode)
+{
+	__u32 flags = xfsm_mode_flags(mode);
+	struct xdp_multiprog *mp;
+	struct bpf_object *copy;
+	struct xdp_program *xp;
+	int err;
+
+	if (mode == XFSM_XDP_HW || c->no_dispatcher)
+		goto plain;
+	copy = open_copy(c);
+	if (!copy) {
+		dispatcher_unusable(c, "cannot open a second copy of the object");
+		goto plain;
+	}
+	xp = xdp_program__from_bpf_obj(copy, XFSM_PROG_SEC);
+	if (libxdp_get_error(xp)) {
+		bpf_object__close(copy);
+		dispatcher_unusable(c, "libxdp cannot use the object");
+		goto plain;
+	}
+	err = xdp_program__attach(xp, f->link.ifindex, libxdp_mode(mode), 0);
+	if (err) {
+		xdp_program__close(xp);
+		bpf_object__close(copy);
+		if (err == -ERANGE || err == -EOPNOTSUPP)
+			return err;	/* the interface's fault, not libxdp's */
+		dispatcher_unusable(c, strerror(-err));
+		goto plain;
+	}
+	f->attached = true;
+	mp = xdp_multiprog__get_from_ifindex(f->link.ifindex);
+	if (!libxdp_get_error(mp) && mp && !xdp_multiprog__is_legacy(mp)) {
+		/* In the dispatcher: libxdp keeps it attached through its
+		 * own pins; keep the handle to undo on failure. */
+		xdp_multiprog__close(mp);
+		f->xp = xp;
+		f->copy = copy;
+		return 0;
+	}
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+	/* libxdp fell back to a plain attach of its copy: every port of
+	 * the instance runs the one pinned program, so swap it in. */
+	dispatcher_unusable(c, "the kernel refuses freplace programs");
+	{
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = xdp_program__fd(xp));
+
+		err = bpf_xdp_attach(f->link.ifindex, c->prog_fd,
+				     flags | XDP_FLAGS_REPLACE, &ao);
+	}
+	xdp_program__close(xp);
+	bpf_object__close(copy);
+	return err;
+
+plain:
+	err = bpf_xdp_attach(f->link.ifindex, c->prog_fd,
+			     flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (!err)
+		f->attached = true;
+	return err;
+}
+
+/* Detach the xfsm component of a libxdp dispatcher, leaving the others. */
+static int detach_component(int ifindex, __u32 prog_id)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p = NULL;
+	int err = libxdp_get_error(mp);
+
+	if (err)
+		return err;
+	while ((p = xdp_multiprog__next_prog(p, mp)))
+		if (xdp_program__id(p) == prog_id)
+			break;
+	err = p ? xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0)
+		: -ENOENT;
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static int attach_one(struct load_ctx *c, struct iface *f, enum xfsm_xdp_mode mode)
+{
+	__u32 flags = xfsm_mode_flags(mode);
+	int err;
+
+	f->mode = mode;
+	if (f->old.prog_id && !f->old.dispatcher && f->old.mode == mode) {
+		/* Same mode: swap programs atomically, no packet unprocessed. */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = f->old_fd);
+
+		err = bpf_xdp_attach(f->link.ifindex, c->prog_fd,
+				     flags | XDP_FLAGS_REPLACE, &ao);
+		if (!err)
+			f->attached = true;
+		return err;
+	}
+	if (f->old.dispatcher && !f->old.xfsm_prog_id && f->old.mode == mode) {
+		/* Other programs in a libxdp dispatcher: join them. */
+		err = attach_fresh(c, f, mode);
+		if (!err)
+			return 0;
+		if (!c->o->force) {
+			xfsm_log(XFSM_LOG_ERROR,
+				 "%s: cannot join its libxdp dispatcher (id %u): %s; add "
+				 "--force to replace the dispatcher and its programs",
+				 f->link.name, f->old.prog_id, strerror(-err));
+			return -EBUSY;
+		}
+	}
+	if (f->old.prog_id) {
+		xfsm_log(XFSM_LOG_WARN,
+			 "%s: replacing %s program %s (id %u) by xfsm in %s mode: "
+			 "not atomic, a few packets may see no XDP program",
+			 f->link.name, xfsm_xdp_mode_name(f->old.mode),
+			 f->old.dispatcher && f->old.xfsm_prog_id ? XFSM_PROG_NAME :
+			 f->old.prog_name, f->old.dispatcher && f->old.xfsm_prog_id ?
+			 f->old.xfsm_prog_id : f->old.prog_id, xfsm_xdp_mode_name(mode));
+		if (f->old.dispatcher && f->old.xfsm_prog_id) {
+			/* Only our component leaves; the others stay. */
+			err = detach_component(f->link.ifindex, f->old.xfsm_prog_id);
+		} else if (f->old.dispatcher) {
+			struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(f->link.ifindex);
+
+			err = libxdp_get_error(mp);
+			if (!err)
+				err = xdp_multiprog__detach(mp);
+			xdp_multiprog__close(mp);
+		} else {
+			err = bpf_xdp_detach(f->link.ifindex, xfsm_mode_flags(f->old.mode), NULL);
+		}
+		if (err)
+			return err;
+		f->attached = true;	/* from here on, restore on failure */
+	}
+	err = attach_fresh(c, f, mode);
+	if (f->old.prog_id)
+		f->attached = true;
+	return err;
+}
+
+/* Give the interface back what it ran before this load. */
+static void restore_one(struct load_ctx *c, struct iface *f)
+{
+	int err = 0;
+
+	if (!f->attached)
+		return;
+	if (f->xp) {
+		err = xdp_program__detach(f->xp, f->link.ifindex, libxdp_mode(f->mode), 0);
+		xdp_program__close(f->xp);
+		bpf_object__close(f->copy);
+		f->xp = NULL;
+		f->copy = NULL;
+	} else if (f->old.prog_id && !f->old.dispatcher && f->old.mode == f->mode &&
+		   f->old_fd >= 0) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = c->prog_fd);
+
+		err = bpf_xdp_attach(f->link.ifindex, f->old_fd,
+				     xfsm_mode_flags(f->mode) | XDP_FLAGS_REPLACE, &ao);
+		f->attached = false;
+		goto out;
+	} else {
+		bpf_xdp_detach(f->link.ifindex, xfsm_mode_flags(f->mode), NULL);
+	}
+	if (f->old.prog_id && f->old_fd >= 0 && !f->old.dispatcher)
+		err = bpf_xdp_attach(f->link.ifindex, f->old_fd,
+				     xfsm_mode_flags(f->old.mode), NULL);
+	else if (f->old.dispatcher)
+		xfsm_log(XFSM_LOG_WARN,
+			 "%s: its libxdp dispatcher (id %u) cannot be restored; "
+			 "re-attach its programs with xdp-loader", f->link.name,
+			 f->old.prog_id);
+	f->attached = false;
+out:
+	if (err)
+		xfsm_log(XFSM_LOG_ERROR, "%s: could not restore program id %u: %s",
+			 f->link.name, f->old.prog_id, strerror(-err));
+	else
+		xfsm_log(XFSM_LOG_INFO, "%s: restored to %s", f->link.name,
+			 f->old.prog_id ? f->old.prog_name : "no XDP program");
+}
+
+static int attach_all(struct load_ctx *c, enum xfsm_xdp_mode mode)
+{
+	int i, err;
+
+	for (i = 0; i < c->n_ifs; i++) {
+		err = attach_one(c, &c->ifs[i], mode);
+		if (err) {
+			if (!(c->o->mode == XFSM_XDP_AUTO && err == -EOPNOTSUPP))
+				explain_attach_error(c, &c->ifs[i], mode, err);
+			while (i >= 0)
+				restore_one(c, &c->ifs[i--]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* ---- Pinning -------------------------------------------------------------- */
+
+static int pin_one(struct load_ctx *c, int fd, const char *name, bool replace)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
+	if (replace)
+		unlink(path);
+	if (bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		xfsm_log(XFSM_LOG_ERROR, "cannot pin %s: %s", path, strerror(-err));
+		return err;
+	}
+	if (c->n_pinned < (int)(sizeof(c->pinned) / sizeof(c->pinned[0])))
+		snprintf(c->pinned[c->n_pinned++], PATH_MAX, "%s", path);
+	return 0;
+}
+
+static int pin_all(struct load_ctx *c)
+{
+	struct bpf_map *map, *ro;
+	int err, idx = 0;
+
+	bpf_object__for_each_map(map, c->obj) {
+		int i = idx++ % MAX_OBJ_MAPS;
+
+		if (!is_xfsm_map(map) || c->reused[i])
+			continue;
+		err = pin_one(c, bpf_map__fd(map), bpf_map__name(map), c->o->reset);
+		if (err)
+			return err;
+	}
+	ro = rodata_map(c->obj);
+	if (ro) {
+		err = pin_one(c, bpf_map__fd(ro), XFSM_PIN_RODATA, true);
+		if (err)
+			return err;
+	}
+	return pin_one(c, c->prog_fd, XFSM_PIN_PROG, true);
+}
+
+static void unpin_new(struct load_ctx *c)
+{
+	while (c->n_pinned > 0)
+		unlink(c->pinned[--c->n_pinned]);
+}
+
+/* ---- Checks before touching anything ------------------------------------------ */
+
+/* Name of the pinned instance whose xfsm_ports map has id ports_id. */
+static bool owner_instance(__u32 ports_id, char *name, size_t len)
+{
+	struct xfsm_status_inst *st;
+	int n, i;
+	bool found = false;
+
+	if (xfsm_status_collect(&st, &n))
+		return false;
+	for (i = 0; i < n && !found; i++) {
+		if (!st[i].pin_dir[0])
+			continue;
+		char path[PATH_MAX];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", st[i].pin_dir, XFSM_MAP_PORTS);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			if (xfsm_fd_id(fd) == ports_id) {
+				snprintf(name, len, "%s", st[i].name);
+				found = true;
+			}
+			close(fd);
+		}
+	}
+	xfsm_status_free(st, n);
+	return found;
+}
+
+static int check_iface(struct load_ctx *c, struct iface *f)
+{
+	const char *n = f->link.name;
+	int err;
+
+	err = xfsm_xdp_state_get(f->link.ifindex, &f->old);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "%s: cannot query its XDP program: %s", n,
+			 strerror(-err));
+		return err;
+	}
+	if (f->old.prog_id) {
+		f->old_fd = bpf_prog_get_fd_by_id(f->old.prog_id);
+		if (f->old_fd < 0)
+			return -errno;
+	}
+	if (f->old.xfsm_prog_id && c->inst_exists && f->old.ports_map_id == c->inst_ports_id)
+		return 0;	/* a reload */
+	if (f->old.xfsm_prog_id) {
+		char owner[64];
+
+		if (owner_instance(f->old.ports_map_id, owner, sizeof(owner))) {
+			xfsm_log(XFSM_LOG_ERROR,
+				 "%s is already a port of xfsm instance '%s'; an interface "
+				 "belongs to one instance: unload it first "
+				 "(xfsm-loader unload %s) or load into --instance %s",
+				 n, owner, n, owner);
+			return -EBUSY;
+		}
+		if (!c->o->force) {
+			xfsm_log(XFSM_LOG_ERROR,
+				 "%s runs an xfsm datapath that is not pinned (program id %u, "
+				 "attached by other means, e.g. ip link); add --force to "
+				 "replace it by instance '%s'", n, f->old.xfsm_prog_id, c->instance);
+			return -EBUSY;
+		}
+		return 0;
+	}
+	if (f->old.prog_id && !f->old.xfsm_prog_id && !f->old.dispatcher && !c->o->force) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s already runs XDP program '%s' (id %u, %s mode%s); "
+			 "add --force to replace it, or detach it first: "
+			 "ip link set dev %s xdp off",
+			 n, f->old.prog_name, f->old.prog_id, xfsm_xdp_mode_name(f->old.mode),
+			 f->old.dispatcher ? ", libxdp dispatcher" : "", n);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int add_iface(struct load_ctx *c, const char *name, int ifindex, bool listed)
+{
+	struct iface *f = &c->ifs[c->n_ifs];
+	int i, err;
+
+	memset(f, 0, sizeof(*f));
+	f->old_fd = -1;
+	f->listed = listed;
+	err = xfsm_link_get(name, ifindex, &f->link);
+	if (err == -ENODEV) {
+		xfsm_log(XFSM_LOG_ERROR, "interface '%s' does not exist in this network "
+			 "namespace (see ip link show)", name ? name : "?");
+		return err;
+	}
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "%s: cannot read link: %s", name, strerror(-err));
+		return err;
+	}
+	for (i = 0; i < c->n_ifs; i++)
+		if (c->ifs[i].link.ifindex == f->link.ifindex) {
+			if (listed)
+				xfsm_log(XFSM_LOG_ERROR, "interface %s is listed twice", f->link.name);
+			return listed ? -EINVAL : 1;
+		}
+	c->n_ifs++;
+	return 0;
+}
+
+/* --reset: the instance's old ports are carried into the new maps. */
+static void carry_old_ports(struct load_ctx *c, int old_ports_fd, int max)
+{
+	__u32 key, next, *prev = NULL;
+	struct xfsm_port pv;
+
+	if (!xfsm_ports_map_ok(old_ports_fd)) {
+		xfsm_log(XFSM_LOG_WARN, "the old port table of instance '%s' has another "
+			 "layout: its ports are not carried over by --reset", c->instance);
+		return;
+	}
+	while (c->n_ifs < max && !bpf_map_get_next_key(old_ports_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(old_ports_fd, &key, &pv))
+			continue;
+		if (add_iface(c, NULL, key, false) == 0)
+			c->ifs[c->n_ifs - 1].port = pv.port;
+	}
+}
+
+/* ---- Load ------------------------------------------------------------------- */
+
+static int try_mode(struct load_ctx *c, enum xfsm_xdp_mode mode)
+{
+	int err;
+
+	err = open_obj(c, mode);
+	if (err)
+		return err;
+	err = load_obj(c, mode);
+	if (err)
+		goto fail;
+	err = assign_ports(c);
+	if (err)
+		goto fail_ports;
+	err = attach_all(c, mode);
+	if (err)
+		goto fail_ports;
+	err = pin_all(c);
+	if (err)
+		goto fail_attach;
+	return 0;
+
+fail_attach:
+	for (int i = c->n_ifs - 1; i >= 0; i--)
+		restore_one(c, &c->ifs[i]);
+	unpin_new(c);
+fail_ports:
+	unassign_ports(c);
+fail:
+	close_obj(c);
+	return err;
+}
+
+int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
+{
+	struct load_ctx c = { .o = o, .prog_fd = -1, .ports_fd = -1, .tx_fd = -1 };
+	enum xfsm_xdp_mode modes[3], mode = o->mode ? o->mode : XFSM_XDP_NATIVE;
+	int i, err, n_modes = 0, old_ports_fd = -1, lock_fd = -1;
+	char path[PATH_MAX];
+
+	c.instance = o->instance ? o->instance : XFSM_DEFAULT_INSTANCE;
+	if (!instance_name_ok(c.instance)) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "invalid instance name '%s': use letters, digits, '-', '_' and '.'",
+			 c.instance);
+		return -EINVAL;
+	}
+	if (n < 1) {
+		xfsm_log(XFSM_LOG_ERROR, "load: name at least one interface");
+		return -EINVAL;
+	}
+	err = xfsm_check_privileges("load");
+	if (err)
+		return err;
+	if (o->pin_dir)
+		snprintf(c.pin_dir, sizeof(c.pin_dir), "%s", o->pin_dir);
+	else if (xfsm_pin_dir_of(c.instance, c.pin_dir, sizeof(c.pin_dir)))
+		return -ENAMETOOLONG;
+
+	c.ifs = calloc(n + XFSM_MAX_PORTS, sizeof(*c.ifs));
+	if (!c.ifs)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		err = add_iface(&c, ifaces[i], 0, true);
+		if (err)
+			goto out;
+	}
+	if (mode == XFSM_XDP_HW && n > 1) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "--mode hw binds the datapath and its maps to one device: "
+			 "load one interface per instance");
+		err = -EINVAL;
+		goto out;
+	}
+
+	err = xfsm_bpffs_prepare(c.pin_dir);
+	if (err)
+		goto out;
+	/* Port numbers and pins are read, then written: one loader at a time. */
+	lock_fd = xfsm_pin_lock(c.pin_dir);
+	if (lock_fd < 0) {
+		err = lock_fd;
+		xfsm_log(XFSM_LOG_ERROR, "cannot lock the directory of %s: %s",
+			 c.pin_dir, strerror(-err));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s", c.pin_dir, XFSM_MAP_PORTS);
+	old_ports_fd = bpf_obj_get(path);
+	if (old_ports_fd >= 0) {
+		c.inst_exists = true;
+		c.inst_ports_id = xfsm_fd_id(old_ports_fd);
+		if (o->reset)
+			carry_old_ports(&c, old_ports_fd, n + XFSM_MAX_PORTS);
+	}
+	for (i = 0; i < c.n_ifs; i++) {
+		err = check_iface(&c, &c.ifs[i]);
+		if (err)
+			goto out;
+	}
+	for (i = 0; i < c.n_ifs; i++) {
+		struct iface *f = &c.ifs[i];
+
+		if (!f->link.up)
+			xfsm_log(XFSM_LOG_WARN,
+				 "%s is down: attaching anyway; traffic flows once it is up "
+				 "(ip link set dev %s up)", f->link.name, f->link.name);
+	}
+
+	if (mode == XFSM_XDP_AUTO) {
+		if (c.n_ifs == 1)
+			modes[n_modes++] = XFSM_XDP_HW;
+		else
+			xfsm_log(XFSM_LOG_INFO, "auto: hw mode skipped (offload binds the "
+				 "datapath to one device, %d interfaces given)", c.n_ifs);
+		modes[n_modes++] = XFSM_XDP_NATIVE;
+		modes[n_modes++] = XFSM_XDP_SKB;
+	} else {
+		modes[n_modes++] = mode;
+	}
+	if (mode == XFSM_XDP_NATIVE || mode == XFSM_XDP_HW) {
+		for (i = 0; i < c.n_ifs; i++) {
+			if (c.ifs[i].link.mtu <= xfsm_xdp_max_mtu())
+				continue;
+			xfsm_log(XFSM_LOG_ERROR,
+				 "%s: MTU %u is larger than a single-buffer XDP program can "
+				 "see whole in %s mode (at most %u bytes here: a frame must fit "
+				 "in one page with XDP headroom); lower it "
+				 "(ip link set dev %s mtu 1500) or use --mode skb",
+				 c.ifs[i].link.name, c.ifs[i].link.mtu, xfsm_xdp_mode_name(mode),
+				 xfsm_xdp_max_mtu(), c.ifs[i].link.name);
+			err = -ERANGE;
+			goto out;
+		}
+	}
+
+	err = xfsm_pin_dir_create(c.pin_dir, &c.dir_created);
+	if (err)
+		goto out;
+	for (i = 0; i < n_modes; i++) {
+		bool last = i == n_modes - 1;
+
+		if (mode == XFSM_XDP_AUTO)
+			xfsm_log(XFSM_LOG_DEBUG, "auto: trying %s mode",
+				 xfsm_xdp_mode_name(modes[i]));
+		c.quiet = mode == XFSM_XDP_AUTO && modes[i] == XFSM_XDP_HW;
+		c.quiet_probe = c.quiet;
+		err = try_mode(&c, modes[i]);
+		c.quiet = false;
+		if (!err) {
+			if (mode == XFSM_XDP_AUTO)
+				xfsm_log(XFSM_LOG_INFO, "auto: attached in %s mode",
+					 xfsm_xdp_mode_name(modes[i]));
+			break;
+		}
+		/* Errors that another mode cannot cure end the search; hw
+		 * probing in auto mode may fail any way it likes. */
+		if (last || (!c.quiet_probe && (err == -EPROTO || err == -EBUSY ||
+						err == -ENOENT || err == -ENOSPC)))
+			break;
+		if (modes[i] == XFSM_XDP_HW)
+			xfsm_log(XFSM_LOG_INFO, "auto: %s cannot offload XDP (%s), trying %s",
+				 c.ifs[0].link.name, strerror(-err),
+				 xfsm_xdp_mode_name(modes[i + 1]));
+		else
+			xfsm_log(XFSM_LOG_INFO, "auto: %s mode failed (%s), trying %s",
+				 xfsm_xdp_mode_name(modes[i]), strerror(-err),
+				 xfsm_xdp_mode_name(modes[i + 1]));
+	}
+	if (err)
+		goto out;
+	for (i = 0; i < c.n_ifs; i++)
+		xfsm_log(XFSM_LOG_INFO, "%s: port %u of instance '%s' (%s mode%s)",
+			 c.ifs[i].link.name, c.ifs[i].port, c.instance,
+			 xfsm_xdp_mode_name(c.ifs[i].mode),
+			 c.ifs[i].old.xfsm_prog_id ? ", replaced" : "");
+	for (i = 0; i < c.n_ifs; i++) {
+		if (c.ifs[i].xp)
+			xdp_program__close(c.ifs[i].xp);
+		bpf_object__close(c.ifs[i].copy);
+	}
+	close_obj(&c);
+out:
+	if (err && c.dir_created)
+		xfsm_pin_dir_remove(c.pin_dir);
+	if (old_ports_fd >= 0)
+		close(old_ports_fd);
+	xfsm_pin_unlock(lock_fd);
+	for (i = 0; i < c.n_ifs; i++)
+		if (c.ifs[i].old_fd >= 0)
+			close(c.ifs[i].old_fd);
+	free(c.ifs);
+	return err;
+}

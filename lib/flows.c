@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Flow table access and batched map walks.  A million flows must list in
+ * seconds: entries move in batches of WALK_BATCH with
+ * BPF_MAP_LOOKUP_BATCH, and only kernels without batching fall back to
+ * get_next_key.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "libxfsm.h"
+
+#define WALK_BATCH	8192
+#define WALK_MAX_BUF	(16U << 20)	/* bytes of values per batch at most */
+#define ENOTSUPP_KERNEL	524		/* the kernel's internal ENOTSUPP */
+
+__u64 xfsm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static __u32 fv_word(const __u32 fv[XFSM_FV_WORDS], __u8 w)
+{
+	return w >= XFSM_FW_ZERO ? 0 : fv[w];
+}
+
+static void key_from_words(struct xfsm_flow_key *key, const __u8 *words,
+			   const __u32 fv[XFSM_FV_WORDS])
+{
+	int i;
+
+	for (i = 0; i < XFSM_KEY_WORDS; i++)
+		key->w[i] = fv_word(fv, words[i]);
+}
+
+void xfsm_flow_key_build(const struct xfsm_stage *st, unsigned int stage,
+			 const __u32 fv[XFSM_FV_WORDS], bool update_scope,
+			 struct xfsm_flow_key *key)
+{
+	bool upd = update_scope && !(st->flags & XFSM_SF_SAME_KEYS);
+	struct xfsm_flow_key rev;
+	int i;
+
+	memset(key, 0, sizeof(*key));
+	key->stage = stage;
+	key->epoch = st->epoch;
+	key_from_words(key, upd ? st->update_words : st->lookup_words, fv);
+	if (!(st->flags & XFSM_SF_SYMMETRIC))
+		return;
+	rev = *key;
+	key_from_words(&rev, upd ? st->update_rev : st->lookup_rev, fv);
+	/* Both directions share the entry of the smaller key, compared word
+	 * by word as unsigned 32-bit numbers, as the datapath does. */
+	for (i = 0; i < XFSM_KEY_WORDS; i++) {
+		if (rev.w[i] != key->w[i]) {
+			if (rev.w[i] < key->w[i])
+				*key = rev;
+			break;
+		}
+	}
+}
+
+static int map_fd(struct xfsm_instance *inst, enum xfsm_map_id id)
+{
+	if (!inst || id < 0 || id >= XFSM_M__MAX || inst->map_fd[id] < 0)
+		return -ENOENT;
+	return inst->map_fd[id];
+}
+
+/*
+ * Maps whose values hold a bpf_spin_lock are read and written with
+ * BPF_F_LOCK so that user space never sees or makes a half-updated entry.
+ * LRU hash maps refuse BPF_F_LOCK on update and the offload profile has no
+ * locks: remember the refusal and go on without.
+ */
+#define NOLOCK_UPDATE(id)	(1U << (id))
+#define NOLOCK_LOOKUP(id)	(1U << ((id) + 16))
+
+int xfsm_map_lookup_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
+			   const void *key, void *val)
+{
+	int fd = map_fd(inst, id), err;
+
+	if (fd < 0)
+		return fd;
+	if (!(inst->nolock_mask & NOLOCK_LOOKUP(id))) {
+		err = bpf_map_lookup_elem_flags(fd, key, val, BPF_F_LOCK);
+		if (err != -EINVAL)
+			return err;
+	}
+	err = bpf_map_lookup_elem(fd, key, val);
+	if (!err)
+		inst->nolock_mask |= NOLOCK_LOOKUP(id);
+	return err;
+}
+
+int xfsm_map_update_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
+			   const void *key, const void *val, __u64 flags)
+{
+	int fd = map_fd(inst, id), err;
+
+	if (fd < 0)
+		return fd;
+	if (!(inst->nolock_mask & NOLOCK_UPDATE(id))) {
+		err = bpf_map_update_elem(fd, key, val, flags | BPF_F_LOCK);
+		if (err != -EINVAL)
+			return err;
+	}
+	err = bpf_map_update_elem(fd, key, val, flags);
+	if (!err)
+		inst->nolock_mask |= NOLOCK_UPDATE(id);
+	return err;
+}
+
+int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
+		  struct xfsm_flow *flow)
+{
+	if (!key || !flow)
+		return -EINVAL;
+	return xfsm_map_lookup_locked(inst, XFSM_M_FLOWS, key, flow);
+}
+
+int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
+		  const struct xfsm_flow *flow)
+{
+	struct xfsm_flow v, old;
+
+	if (!key || !flow)
+		return -EINVAL;
+	v = *flow;
+	/* A changed version tells a datapath update in flight that the entry
+	 * moved under it. */
+	if (!xfsm_map_lookup_locked(inst, XFSM_M_FLOWS, key, &old))
+		v.version = old.version + 1;
+	return xfsm_map_update_locked(inst, XFSM_M_FLOWS, key, &v, BPF_ANY);
+}
+
+int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key)
+{
+	int fd = map_fd(inst, XFSM_M_FLOWS);
+
+	if (fd < 0)
+		return fd;
+	if (!key)
+		return -EINVAL;
+	return bpf_map_delete_elem(fd, key);
+}
+
+static bool map_is_percpu(__u32 type)
+{
+	return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+static bool batch_unsupported(int err)
+{
+	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUPP_KERNEL ||
+	       err == -EPERM || err == -ENOSYS;
+}
+
+static int walk_slow(int fd, size_t ksz, size_t vsz, xfsm_map_walk_cb cb, void *ctx)
+{
+	void *key = calloc(1, ksz), *next = calloc(1, ksz), *val = calloc(1, vsz), *t;
+	int err, ret = 0;
+
+	if (!key || !next || !val) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	err = bpf_map_get_next_key(fd, NULL, next);
+	while (!err) {
+		t = key, key = next, next = t;
+		err = bpf_map_lookup_elem(fd, key, val);
+		if (!err) {
+			ret = cb(key, val, ctx);
+			if (ret)
+				goto out;
+		} else if (err != -ENOENT) {
+			ret = err;
+			goto out;
+		}
+		err = bpf_map_get_next_key(fd, key, next);
+	}
+	if (err != -ENOENT)
+		ret = err;
+out:
+	free(key);
+	free(next);
+	free(val);
+	return ret;
+}
+
+int xfsm_map_walk(struct xfsm_instance *inst, enum xfsm_map_id id,
+		  xfsm_map_walk_cb cb, void *ctx)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t ksz, vsz, n, i;
+	void *keys = NULL, *vals = NULL;
+	__u64 in[8], out[8];	/* batch tokens: a bucket index for hash maps */
+	bool first = true;
+	int fd, err, ret = 0;
+	__u32 count;
+
+	fd = map_fd(inst, id);
+	if (fd < 0)
+		return fd;
+	if (!cb)
+		return -EINVAL;
+	ksz = inst->map_key_size[id];
+	vsz = inst->map_value_size[id];
+	if (map_is_percpu(inst->map_type[id]))
+		vsz = ((vsz + 7) & ~7UL) * inst->nr_cpus;
+	if (!ksz || !vsz)
+		return -EINVAL;
+	n = WALK_BATCH;
+	if (n * vsz > WALK_MAX_BUF)
+		n = WALK_MAX_BUF / vsz ? WALK_MAX_BUF / vsz : 1;
+again:
+	keys = malloc(n * ksz);
+	vals = malloc(n * vsz);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		count = n;
+		err = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, vals,
+					   &count, &opts);
+		if (err && err != -ENOENT) {
+			if (first && batch_unsupported(err)) {
+				free(keys);
+				free(vals);
+				return walk_slow(fd, ksz, vsz, cb, ctx);
+			}
+			if (err == -ENOSPC && count == 0 && n < (1U << 22)) {
+				/* a bucket holds more than n entries */
+				free(keys);
+				free(vals);
+				keys = vals = NULL;
+				n *= 4;
+				goto again;
+			}
+			ret = err;
+			goto out;
+		}
+		for (i = 0; i < count; i++) {
+			ret = cb((char *)keys + i * ksz, (char *)vals + i * vsz, ctx);
+			if (ret)
+				goto out;
+		}
+		if (err == -ENOENT)
+			break;
+		memcpy(in, out, sizeof(in));
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+struct delete_ctx {
+	xfsm_map_pred pred;
+	void	*ctx;
+	size_t	ksz;
+	char	*keys;
+	size_t	n, cap;
+};
+
+static int collect_key(const void *key, const void *value, void *arg)
+{
+	struct delete_ctx *dc = arg;
+	char *p;
+
+	if (!dc->pred(key, value, dc->ctx))
+		return 0;
+	if (dc->n == dc->cap) {
+		size_t cap = dc->cap ? dc->cap * 2 : 1024;
+
+		p = realloc(dc->keys, cap * dc->ksz);
+		if (!p)
+			return -ENOMEM;
+		dc->keys = p;
+		dc->cap = cap;
+	}
+	memcpy(dc->keys + dc->n * dc->ksz, key, dc->ksz);
+	dc->n++;
+	return 0;
+}
+
+/* Delete keys in batches; keys that vanished meanwhile are not counted. */
+static long delete_keys(int fd, const char *keys, size_t n, size_t ksz)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	bool batch = true;
+	size_t i = 0;
+	long deleted = 0;
+	__u32 count;
+	int err;
+
+	while (i < n) {
+		if (batch) {
+			count = n - i < WALK_BATCH ? n - i : WALK_BATCH;
+			err = bpf_map_delete_batch(fd, keys + i * ksz, &count, &opts);
+			if (!err) {
+				deleted += count;
+				i += count;
+				continue;
+			}
+			if (batch_unsupported(err) && count == 0) {
+				batch = false;
+				continue;
+			}
+			deleted += count;
+			i += count;
+			if (err != -ENOENT)
+				return err;
+			i++;	/* skip the key that is gone */
+			continue;
+		}
+		err = bpf_map_delete_elem(fd, keys + i * ksz);
+		if (!err)
+			deleted++;
+		else if (err != -ENOENT)
+			return err;
+		i++;
+	}
+	return deleted;
+}
+
+long xfsm_map_delete_if(struct xfsm_instance *inst, enum xfsm_map_id id,
+			xfsm_map_pred pred, void *ctx)
+{
+	struct delete_ctx dc = { .pred = pred, .ctx = ctx };
+	int fd = map_fd(inst, id);
+	long ret;
+
+	if (fd < 0)
+		return fd;
+	if (!pred)
+		return -EINVAL;
+	dc.ksz = inst->map_key_size[id];
+	ret = xfsm_map_walk(inst, id, collect_key, &dc);
+	if (!ret)
+		ret = delete_keys(fd, dc.keys, dc.n, dc.ksz);
+	free(dc.keys);
+	return ret;
+}
+
+static int count_one(const void *key, const void *value, void *ctx)
+{
+	(*(long *)ctx)++;
+	return 0;
+}
+
+long xfsm_map_count(struct xfsm_instance *inst, enum xfsm_map_id id)
+{
+	long n = 0;
+	int err;
+
+	if (map_fd(inst, id) < 0)
+		return -ENOENT;
+	switch (inst->map_type[id]) {
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		return inst->map_max_entries[id];
+	default:
+		break;
+	}
+	err = xfsm_map_walk(inst, id, count_one, &n);
+	return err ? err : n;
+}
+
+struct flow_walk {
+	xfsm_flow_cb cb;
+	void	*ctx;
+};
+
+static int flow_walk_one(const void *key, const void *value, void *ctx)
+{
+	struct flow_walk *fw = ctx;
+
+	return fw->cb(key, value, fw->ctx);
+}
+
+int xfsm_flow_foreach(struct xfsm_instance *inst, xfsm_flow_cb cb, void *ctx)
+{
+	struct flow_walk fw = { .cb = cb, .ctx = ctx };
+
+	if (!cb)
+		return -EINVAL;
+	if (inst && inst->map_key_size[XFSM_M_FLOWS] != sizeof(struct xfsm_flow_key))
+		return -EPROTO;
+	return xfsm_map_walk(inst, XFSM_M_FLOWS, flow_walk_one, &fw);
+}
+
+struct flush_filter {
+	int	stage;		/* < 0: any */
+	int	keep_epoch;	/* < 0: delete every epoch */
+};
+
+static bool flow_matches(const void *key, const void *value, void *ctx)
+{
+	const struct xfsm_flow_key *k = key;
+	const struct flush_filter *f = ctx;
+
+	if (f->stage >= 0 && k->stage != f->stage)
+		return false;
+	return f->keep_epoch < 0 || k->epoch != f->keep_epoch;
+}
+
+long xfsm_flow_flush(struct xfsm_instance *inst, int stage)
+{
+	struct flush_filter f = { .stage = stage < 0 ? -1 : stage, .keep_epoch = -1 };
+
+	if (inst && inst->map_key_size[XFSM_M_FLOWS] != sizeof(struct xfsm_flow_key))
+		return -EPROTO;
+	return xfsm_map_delete_if(inst, XFSM_M_FLOWS, flow_matches, &f);
+}
+
+long xfsm_flow_flush_stale(struct xfsm_instance *inst, unsigned int stage,
+			   __u16 keep_epoch)
+{
+	struct flush_filter f = { .stage = stage, .keep_epoch = keep_epoch };
+
+	if (inst && inst->map_key_size[XFSM_M_FLOWS] != sizeof(struct xfsm_flow_key))
+		return -EPROTO;
+	return xfsm_map_delete_if(inst, XFSM_M_FLOWS, flow_matches, &f);
+}

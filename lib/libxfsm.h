@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * libxfsm: the user-space API shared by xfsm-loader, xfsmctl, the tests and
+ * any external controller.  Functions return 0 or a negative errno and set
+ * no global state; error text for the user goes through xfsm_set_log().
+ */
+#ifndef LIBXFSM_H
+#define LIBXFSM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "xfsm/abi.h"
+
+struct bpf_object;
+
+/* ---- Logging --------------------------------------------------------------- */
+
+enum xfsm_log_level { XFSM_LOG_ERROR, XFSM_LOG_WARN, XFSM_LOG_INFO, XFSM_LOG_DEBUG };
+typedef void (*xfsm_log_fn)(enum xfsm_log_level lvl, const char *msg);
+void xfsm_set_log(xfsm_log_fn fn);	/* NULL: print to stderr */
+void xfsm_log(enum xfsm_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- Maps of an instance -------------------------------------------------- */
+
+enum xfsm_map_id {
+	XFSM_M_CTL,
+	XFSM_M_APPS,
+	XFSM_M_RULES,
+	XFSM_M_FLOWS,
+	XFSM_M_GLOBALS,
+	XFSM_M_STATS,
+	XFSM_M_STAGE_STATS,
+	XFSM_M_RULE_STATS,
+	XFSM_M_COUNTERS,
+	XFSM_M_PORTS,
+	XFSM_M_TX_PORTS,	/* absent in the offload profile */
+	XFSM_M_APPSRC,
+	XFSM_M_LOCKS,		/* striped flow locks; not used by user space */
+	XFSM_M__MAX,
+};
+
+/* Map name (as in the BPF object and in the pin directory) of each id. */
+extern const char *const xfsm_map_names[XFSM_M__MAX];
+
+#define XFSM_PIN_ROOT		"/sys/fs/bpf/xfsm"
+#define XFSM_DEFAULT_INSTANCE	"default"
+
+/*
+ * An instance is one set of datapath maps: opened from a pin directory,
+ * from a loaded BPF object (tests, loader) or from an attached program id
+ * (a datapath attached with `ip link ... xdp obj`).
+ */
+struct xfsm_instance {
+	char	name[64];
+	char	pin_dir[256];		/* "" when not pinned */
+	int	map_fd[XFSM_M__MAX];	/* -1 when absent */
+	__u32	map_max_entries[XFSM_M__MAX];
+	__u32	map_type[XFSM_M__MAX];
+	struct xfsm_build_info build;	/* from the program's .rodata */
+	bool	percpu_stats;		/* native profile: per-CPU stats maps */
+	int	nr_cpus;		/* possible CPUs (per-CPU value count) */
+	__u32	max_rules;		/* rules per slot = rule stats / 2 */
+	bool	owns_fds;
+	/* Added after the first version of this header. */
+	__u32	map_id[XFSM_M__MAX];
+	__u32	map_key_size[XFSM_M__MAX];
+	__u32	map_value_size[XFSM_M__MAX];
+	__u32	map_flags[XFSM_M__MAX];
+	__u32	nolock_mask;		/* bit id: map refuses BPF_F_LOCK */
+};
+
+int xfsm_instance_open_pin_dir(const char *pin_dir, struct xfsm_instance **out);
+int xfsm_instance_open_obj(struct bpf_object *obj, struct xfsm_instance **out);
+int xfsm_instance_open_prog_id(__u32 prog_id, struct xfsm_instance **out);
+void xfsm_instance_close(struct xfsm_instance *inst);
+/* Refuses (-EPROTO, with a message) a datapath of another ABI version. */
+int xfsm_instance_check_abi(const struct xfsm_instance *inst);
+/* Serialise writers of the control block (apply, ctl updates) across
+ * processes: an flock on a fresh file of the control map (all BPF map
+ * files share one anonymous inode, so this is one machine-wide lock that
+ * the kernel drops when its holder dies; never nest it).  Returns a value
+ * for xfsm_instance_unlock() (-1 when no lock could be taken: a debug
+ * message is logged and the caller goes on unlocked). */
+int xfsm_instance_lock(const struct xfsm_instance *inst);
+void xfsm_instance_unlock(int lock);
+/* Number of entries in a map of the instance (hash maps are walked in
+ * batches; arrays report max_entries).  Negative errno on failure. */
+long xfsm_map_count(struct xfsm_instance *inst, enum xfsm_map_id id);
+
+/* ---- Compiled application images ---------------------------------------- */
+
+/* What a rule matches, before it is placed into a tuple. */
+struct xfsm_rule_match {
+	__u32	state;
+	__u32	state_mask;
+	__u32	conds;
+	__u32	cond_mask;
+	__u32	match[XFSM_MATCH_WORDS];
+	__u32	match_mask[XFSM_MATCH_WORDS];
+};
+
+struct xfsm_rule_entry {
+	struct xfsm_rule_key key;	/* key.slot is set by xfsm_apply() */
+	struct xfsm_rule rule;
+};
+
+/*
+ * An application ready to push: the configuration block, its rules and its
+ * initial global register values.  Built by the compiler (lib/lang*) or by
+ * hand (tests).
+ */
+struct xfsm_image {
+	struct xfsm_app app;
+	struct xfsm_rule_entry *rules;
+	size_t	n_rules;
+	size_t	cap_rules;
+	__u64	globals[XFSM_GLOBAL_REGS];
+	__u32	globals_set;		/* bit i: write globals[i] on apply */
+	char	*source;		/* application text kept for `show` */
+	size_t	source_len;
+	void	*index;			/* private: rule lookup index */
+};
+/* An image owns its rules, source and index: do not copy one by struct
+ * assignment and then change or free both. */
+
+/* Zeroes the image; every stage's key and match words are XFSM_FW_ZERO
+ * (flags XFSM_SF_SAME_KEYS).  app.n_stages, enabled, verdicts are the
+ * caller's to set. */
+void xfsm_image_init(struct xfsm_image *img);
+/* Frees what the image holds and re-initialises it. */
+void xfsm_image_free(struct xfsm_image *img);
+/*
+ * Add a rule to a stage: the rule goes into the tuple whose masks equal the
+ * match's masks (a new tuple is made if needed).  rule->rule_id is assigned
+ * when 0xffffffff is passed (the next id after the highest one in use).
+ * -E2BIG when the stage has no tuple left, -EEXIST when a rule with the same
+ * masked key, or the same explicit rule id, already exists.  Key values are
+ * stored masked; key.slot is 0.  Tuples stay sorted by max_priority, highest
+ * first (ties: older tuple first), and rule keys' tuple indexes follow.
+ * Does not change app.n_stages.  Rules appended to rules[] by hand are
+ * picked up; rules changed in place by hand are not (rebuild the image).
+ */
+int xfsm_image_add_rule(struct xfsm_image *img, unsigned int stage,
+			const struct xfsm_rule_match *m,
+			const struct xfsm_rule *rule);
+/* Remove the rule with this id (tuples left empty are removed, max_priority
+ * recomputed, tuples kept sorted).  -ENOENT when there is no such rule. */
+int xfsm_image_del_rule(struct xfsm_image *img, __u32 rule_id);
+/* Check what xfsm_apply() would refuse without touching a datapath:
+ * limits, tuple order, rule keys consistent with their tuples.  max_rules
+ * may be 0 (rule ids not checked). */
+int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
+			__u32 max_tuples, __u32 max_rules);
+/* Set up a stage's keys from word lists (XFSM_FW_* indexes, n <= KEY_WORDS);
+ * rev lists may be NULL for non-symmetric stages. */
+int xfsm_stage_set_keys(struct xfsm_stage *st,
+			const __u8 *lookup, const __u8 *lookup_rev, unsigned int n_lookup,
+			const __u8 *update, const __u8 *update_rev, unsigned int n_update);
+
+/* Operand constructors. */
+struct xfsm_operand xfsm_opnd_const(__u64 v);
+struct xfsm_operand xfsm_opnd_field(unsigned int word, unsigned int width);
+struct xfsm_operand xfsm_opnd_flow_reg(unsigned int i);
+struct xfsm_operand xfsm_opnd_global(unsigned int i);
+struct xfsm_operand xfsm_opnd_meta(enum xfsm_meta m);
+struct xfsm_operand xfsm_opnd_state(void);
+
+/* ---- Applying ------------------------------------------------------------- */
+
+struct xfsm_apply_opts {
+	bool	keep_flows;	/* keep flow entries of unchanged stages (default) */
+	bool	reset_globals;	/* zero globals not set by the image */
+};
+
+/*
+ * Rule statistics convention: xfsm_rule_stats has 2 * max_rules entries,
+ * one range per application slot.  xfsm_apply() stores
+ *	rule.rule_id = image rule_id + slot * max_rules
+ * into every rule it writes, so the datapath indexes xfsm_rule_stats with
+ * the rule value's rule_id as is, without slot arithmetic.
+ * xfsm_read_app() gives back image rule ids (slot offset removed) and
+ * xfsm_read_rule_stats() takes an image rule id of the running application.
+ *
+ * Install an application atomically: write the inactive slot (rules,
+ * configuration), flip the control block with one map update, wait for
+ * in-flight packets, then clear the old slot.  Any failure before the flip
+ * leaves the running application untouched.
+ */
+/* opts == NULL means keep_flows = true, reset_globals = false. */
+int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
+	       const struct xfsm_apply_opts *opts);
+/* Read back the running application (configuration, rules sorted by id
+ * with image rule ids and key.slot 0, source text, current global values
+ * with globals_set 0).  Initialises *img; free it with xfsm_image_free(). */
+int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img);
+
+/* Wait until every XDP program run that started before the call finished. */
+int xfsm_sync_rcu(void);
+
+/* ---- Reading state and statistics -------------------------------------- */
+
+/* Per-CPU values summed; for the offload profile, the single value. */
+int xfsm_read_stats(struct xfsm_instance *inst, struct xfsm_stats *out);
+int xfsm_read_stage_stats(struct xfsm_instance *inst, unsigned int stage,
+			  struct xfsm_stage_stats *out);
+int xfsm_read_rule_stats(struct xfsm_instance *inst, __u32 rule_id,
+			 struct xfsm_rule_stats *out);
+int xfsm_read_counter(struct xfsm_instance *inst, unsigned int idx,
+		      struct xfsm_counter *out);
+int xfsm_reset_stats(struct xfsm_instance *inst);
+/* Zero entries first..first+n-1 of an array map (all CPUs). */
+int xfsm_array_zero(struct xfsm_instance *inst, enum xfsm_map_id id,
+		    __u32 first, __u32 n);
+
+int xfsm_global_get(struct xfsm_instance *inst, unsigned int idx, __u64 *val);
+int xfsm_global_set(struct xfsm_instance *inst, unsigned int idx, __u64 val);
+/* All global registers at once (one locked map value). */
+int xfsm_globals_read(struct xfsm_instance *inst, __u64 regs[XFSM_GLOBAL_REGS]);
+int xfsm_globals_write(struct xfsm_instance *inst, const __u64 regs[XFSM_GLOBAL_REGS]);
+
+int xfsm_ctl_get(struct xfsm_instance *inst, struct xfsm_ctl *ctl);
+/* Writers of xfsm_ctl: each a locked read-modify-write (see
+ * xfsm_instance_lock()).  Anything else that writes xfsm_ctl must take that
+ * lock too, or it may undo an apply's switch of the active slot. */
+int xfsm_ctl_set_malformed_verdict(struct xfsm_instance *inst, enum xfsm_verdict v);
+/* Offload profile: the datapath's time source (xfsm_ctl.clock_ns). */
+int xfsm_ctl_set_clock(struct xfsm_instance *inst, __u64 now_ns);
+
+/* Flow table access.  xfsm_flow_key_build() fills a key from the stage
+ * configuration and a field vector, exactly as the datapath does. */
+void xfsm_flow_key_build(const struct xfsm_stage *st, unsigned int stage,
+			 const __u32 fv[XFSM_FV_WORDS], bool update_scope,
+			 struct xfsm_flow_key *key);
+int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
+		  struct xfsm_flow *flow);
+int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
+		  const struct xfsm_flow *flow);
+int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key);
+/* Batched walk (falls back to get_next_key when batching is unsupported).
+ * The callback returns non-zero to stop. */
+typedef int (*xfsm_flow_cb)(const struct xfsm_flow_key *key,
+			    const struct xfsm_flow *flow, void *ctx);
+int xfsm_flow_foreach(struct xfsm_instance *inst, xfsm_flow_cb cb, void *ctx);
+/* Delete every flow of a stage (stage < 0: all stages); returns count. */
+long xfsm_flow_flush(struct xfsm_instance *inst, int stage);
+/* Delete the flows of a stage whose epoch differs from keep_epoch. */
+long xfsm_flow_flush_stale(struct xfsm_instance *inst, unsigned int stage,
+			   __u16 keep_epoch);
+
+/* Generic batched walk over a map of the instance (hash maps: flows,
+ * rules, ports).  Per-CPU values come as nr_cpus values, each rounded up to
+ * 8 bytes.  The callback returns non-zero to stop (that value is returned). */
+typedef int (*xfsm_map_walk_cb)(const void *key, const void *value, void *ctx);
+int xfsm_map_walk(struct xfsm_instance *inst, enum xfsm_map_id id,
+		  xfsm_map_walk_cb cb, void *ctx);
+/* Single-entry access that takes the entry's bpf_spin_lock (BPF_F_LOCK)
+ * where the map supports it, and plain access where it does not. */
+int xfsm_map_lookup_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
+			   const void *key, void *val);
+int xfsm_map_update_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
+			   const void *key, const void *val, __u64 flags);
+/* Delete every entry for which pred() returns true; returns the count. */
+typedef bool (*xfsm_map_pred)(const void *key, const void *value, void *ctx);
+long xfsm_map_delete_if(struct xfsm_instance *inst, enum xfsm_map_id id,
+			xfsm_map_pred pred, void *ctx);
+
+/* Monotonic time as the datapath sees it (CLOCK_MONOTONIC, ns). */
+__u64 xfsm_now_ns(void);
+
+#endif /* LIBXFSM_H */

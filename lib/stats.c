@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Statistics, global registers and the control block.  Statistics maps are
+ * per-CPU arrays in the native profile (summed here, field by field, as
+ * every statistics struct is made of __u64 counters) and plain arrays in
+ * the offload profile.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "libxfsm.h"
+
+#define ZERO_BATCH	4096
+
+static int inst_fd(struct xfsm_instance *inst, enum xfsm_map_id id)
+{
+	if (!inst || inst->map_fd[id] < 0)
+		return -ENOENT;
+	return inst->map_fd[id];
+}
+
+static bool is_percpu(const struct xfsm_instance *inst, enum xfsm_map_id id)
+{
+	return inst->map_type[id] == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       inst->map_type[id] == BPF_MAP_TYPE_PERCPU_HASH;
+}
+
+/* Bytes one lookup returns: per-CPU values are 8-byte aligned each. */
+static size_t value_bytes(const struct xfsm_instance *inst, enum xfsm_map_id id)
+{
+	size_t vs = inst->map_value_size[id];
+
+	return is_percpu(inst, id) ? ((vs + 7) & ~7UL) * inst->nr_cpus : vs;
+}
+
+static int read_summed(struct xfsm_instance *inst, enum xfsm_map_id id, __u32 idx,
+		       void *out, size_t size)
+{
+	int fd = inst_fd(inst, id), err, c;
+	size_t stride, j;
+	__u64 *buf, *sum = out;
+
+	if (fd < 0)
+		return fd;
+	if (!out || inst->map_value_size[id] != size || size % 8)
+		return -EPROTO;
+	if (idx >= inst->map_max_entries[id])
+		return -ERANGE;
+	if (!is_percpu(inst, id))
+		return bpf_map_lookup_elem(fd, &idx, out);
+	stride = (size + 7) / 8;
+	buf = calloc(inst->nr_cpus, stride * 8);
+	if (!buf)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(fd, &idx, buf);
+	if (!err) {
+		memset(out, 0, size);
+		for (c = 0; c < inst->nr_cpus; c++)
+			for (j = 0; j < size / 8; j++)
+				sum[j] += buf[c * stride + j];
+	}
+	free(buf);
+	return err;
+}
+
+int xfsm_read_stats(struct xfsm_instance *inst, struct xfsm_stats *out)
+{
+	return read_summed(inst, XFSM_M_STATS, 0, out, sizeof(*out));
+}
+
+int xfsm_read_stage_stats(struct xfsm_instance *inst, unsigned int stage,
+			  struct xfsm_stage_stats *out)
+{
+	if (stage >= XFSM_MAX_STAGES)
+		return -ERANGE;
+	return read_summed(inst, XFSM_M_STAGE_STATS, stage, out, sizeof(*out));
+}
+
+int xfsm_read_rule_stats(struct xfsm_instance *inst, __u32 rule_id,
+			 struct xfsm_rule_stats *out)
+{
+	struct xfsm_ctl ctl;
+	int err;
+
+	if (!inst || rule_id >= inst->max_rules)
+		return -ERANGE;
+	err = xfsm_ctl_get(inst, &ctl);
+	if (err)
+		return err;
+	if (ctl.active >= XFSM_APP_SLOTS)
+		return -EPROTO;
+	return read_summed(inst, XFSM_M_RULE_STATS, ctl.active * inst->max_rules + rule_id,
+			   out, sizeof(*out));
+}
+
+int xfsm_read_counter(struct xfsm_instance *inst, unsigned int idx,
+		      struct xfsm_counter *out)
+{
+	struct xfsm_counters *all;
+	int err;
+
+	if (idx >= XFSM_MAX_COUNTERS || !out)
+		return -ERANGE;
+	all = malloc(sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	err = read_summed(inst, XFSM_M_COUNTERS, 0, all, sizeof(*all));
+	if (!err)
+		*out = all->c[idx];
+	free(all);
+	return err;
+}
+
+int xfsm_array_zero(struct xfsm_instance *inst, enum xfsm_map_id id,
+		    __u32 first, __u32 n)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = inst_fd(inst, id), err = 0;
+	bool batch = true;
+	__u32 *keys = NULL, i, chunk, count;
+	void *vals = NULL;
+	size_t vb;
+
+	if (fd < 0)
+		return fd;
+	if (first > inst->map_max_entries[id] || n > inst->map_max_entries[id] - first)
+		return -ERANGE;
+	vb = value_bytes(inst, id);
+	chunk = n < ZERO_BATCH ? n : ZERO_BATCH;
+	if (!chunk)
+		return 0;
+	keys = calloc(chunk, sizeof(*keys));
+	vals = calloc(chunk, vb);
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; ) {
+		count = n - i < chunk ? n - i : chunk;
+		if (batch) {
+			__u32 k;
+
+			for (k = 0; k < count; k++)
+				keys[k] = first + i + k;
+			err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
+			if (!err) {
+				i += count;
+				continue;
+			}
+			if (count)
+				goto out;
+			batch = false;	/* no batch support: one by one */
+		}
+		keys[0] = first + i;
+		err = bpf_map_update_elem(fd, &keys[0], vals, BPF_ANY);
+		if (err)
+			goto out;
+		i++;
+	}
+	err = 0;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int xfsm_reset_stats(struct xfsm_instance *inst)
+{
+	static const enum xfsm_map_id ids[] = {
+		XFSM_M_STATS, XFSM_M_STAGE_STATS, XFSM_M_RULE_STATS, XFSM_M_COUNTERS,
+	};
+	unsigned int i;
+	int err;
+
+	if (!inst)
+		return -EINVAL;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		err = xfsm_array_zero(inst, ids[i], 0, inst->map_max_entries[ids[i]]);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot reset %s: %s",
+				 xfsm_map_names[ids[i]], strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int xfsm_global_get(struct xfsm_instance *inst, unsigned int idx, __u64 *val)
+{
+	struct xfsm_globals g;
+	__u32 zero = 0;
+	int err;
+
+	if (!inst || !val)
+		return -EINVAL;
+	if (idx >= XFSM_GLOBAL_REGS)
+		return -ERANGE;
+	err = xfsm_map_lookup_locked(inst, XFSM_M_GLOBALS, &zero, &g);
+	if (!err)
+		*val = g.reg[idx];
+	return err;
+}
+
+int xfsm_globals_read(struct xfsm_instance *inst, __u64 regs[XFSM_GLOBAL_REGS])
+{
+	struct xfsm_globals g;
+	__u32 zero = 0;
+	int err;
+
+	if (!inst || !regs)
+		return -EINVAL;
+	err = xfsm_map_lookup_locked(inst, XFSM_M_GLOBALS, &zero, &g);
+	if (!err)
+		memcpy(regs, g.reg, sizeof(g.reg));
+	return err;
+}
+
+int xfsm_globals_write(struct xfsm_instance *inst, const __u64 regs[XFSM_GLOBAL_REGS])
+{
+	struct xfsm_globals g;
+	__u32 zero = 0;
+
+	if (!inst || !regs)
+		return -EINVAL;
+	memset(&g, 0, sizeof(g));	/* lock bytes stay zero */
+	memcpy(g.reg, regs, sizeof(g.reg));
+	return xfsm_map_update_locked(inst, XFSM_M_GLOBALS, &zero, &g, BPF_ANY);
+}
+
+/* All registers share one map value: a read-modify-write.  A datapath
+ * update of another register between the two steps is overwritten with
+ * its old value; set registers while traffic does not update them. */
+int xfsm_global_set(struct xfsm_instance *inst, unsigned int idx, __u64 val)
+{
+	__u64 regs[XFSM_GLOBAL_REGS];
+	int err;
+
+	if (!inst)
+		return -EINVAL;
+	if (idx >= XFSM_GLOBAL_REGS)
+		return -ERANGE;
+	err = xfsm_globals_read(inst, regs);
+	if (err)
+		return err;
+	regs[idx] = val;
+	return xfsm_globals_write(inst, regs);
+}
+
+int xfsm_ctl_get(struct xfsm_instance *inst, struct xfsm_ctl *ctl)
+{
+	int fd = inst_fd(inst, XFSM_M_CTL);
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return fd;
+	if (!ctl)
+		return -EINVAL;
+	return bpf_map_lookup_elem(fd, &zero, ctl);
+}
+
+/* Read-modify-write of the block that also names the active slot, under
+ * the instance lock, so that neither this nor xfsm_apply() undoes the
+ * other. */
+static int ctl_update(struct xfsm_instance *inst, int (*change)(struct xfsm_ctl *, __u64),
+		      __u64 arg)
+{
+	int fd = inst_fd(inst, XFSM_M_CTL), lock, err;
+	struct xfsm_ctl ctl;
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return fd;
+	lock = xfsm_instance_lock(inst);
+	err = bpf_map_lookup_elem(fd, &zero, &ctl);
+	if (!err)
+		err = change(&ctl, arg);
+	if (!err)
+		err = bpf_map_update_elem(fd, &zero, &ctl, BPF_ANY);
+	xfsm_instance_unlock(lock);
+	return err;
+}
+
+static int set_clock(struct xfsm_ctl *ctl, __u64 ns)
+{
+	ctl->clock_ns = ns;
+	return 0;
+}
+
+int xfsm_ctl_set_clock(struct xfsm_instance *inst, __u64 now_ns)
+{
+	return ctl_update(inst, set_clock, now_ns);
+}
+
+static int set_malformed(struct xfsm_ctl *ctl, __u64 v)
+{
+	ctl->malformed_verdict = v;
+	return 0;
+}
+
+int xfsm_ctl_set_malformed_verdict(struct xfsm_instance *inst, enum xfsm_verdict v)
+{
+	if ((unsigned int)v >= XFSM_VERDICT__MAX || v == XFSM_VERDICT_CONTINUE) {
+		xfsm_log(XFSM_LOG_ERROR, "invalid malformed-packet verdict %d", v);
+		return -EINVAL;
+	}
+	return ctl_update(inst, set_malformed, v);
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Attaching the xfsm datapath to interfaces: links (libnl), bpffs pins,
+ * loading with map reuse, all-or-nothing XDP attach (libxdp, plain
+ * bpf_xdp_attach as fallback), unload and status.  Used by xfsm-loader;
+ * functions return 0 or a negative errno and report through xfsm_log().
+ */
+#ifndef XFSM_ATTACH_H
+#define XFSM_ATTACH_H
+
+#include <stdbool.h>
+#include <net/if.h>
+#include <linux/types.h>
+#include "libxfsm.h"
+
+struct bpf_object;
+
+enum xfsm_xdp_mode {
+	XFSM_XDP_NONE = 0,
+	XFSM_XDP_NATIVE,
+	XFSM_XDP_SKB,
+	XFSM_XDP_HW,
+	XFSM_XDP_AUTO,		/* hw, then native, then skb */
+};
+
+const char *xfsm_xdp_mode_name(enum xfsm_xdp_mode m);
+/* -EINVAL (with a message) for an unknown mode name. */
+int xfsm_xdp_mode_parse(const char *s, enum xfsm_xdp_mode *out);
+
+/* ---- Links (lib/netlink.c) ---------------------------------------------- */
+
+struct xfsm_link {
+	char	name[IFNAMSIZ];
+	int	ifindex;
+	__u32	mtu;
+	bool	up;		/* IFF_UP */
+	bool	running;	/* operstate up (or unknown with carrier) */
+	char	kind[32];	/* rtnl link kind ("veth"), "" for hardware */
+	char	driver[32];	/* ethtool driver name, "" if unknown */
+};
+
+/* Look a link up by name (ifindex 0) or by ifindex (name NULL):
+ * -ENODEV when it does not exist in this network namespace. */
+int xfsm_link_get(const char *name, int ifindex, struct xfsm_link *out);
+/* Every link of this network namespace; free(*out) after use. */
+int xfsm_link_list(struct xfsm_link **out, int *n);
+
+/* Largest MTU a single-buffer XDP program sees whole in native mode. */
+__u32 xfsm_xdp_max_mtu(void);
+
+/* ---- Pins (lib/pin.c) ------------------------------------------------------ */
+
+#define XFSM_PIN_RODATA		"xfsm_rodata"	/* the datapath's .rodata */
+#define XFSM_PIN_PROG		"prog"		/* the program last loaded */
+
+/* Make sure the directory that will hold pin_dir is on a bpffs, mounting
+ * bpffs on /sys/fs/bpf when it is not mounted.  Does not create pin_dir. */
+int xfsm_bpffs_prepare(const char *pin_dir);
+/* mkdir -p with mode 0700 for the last component; *created tells whether
+ * pin_dir itself was new. */
+int xfsm_pin_dir_create(const char *pin_dir, bool *created);
+/* Serialise loaders and unloaders: an exclusive flock on the directory
+ * that holds pin_dir (created if needed).  Returns the fd to unlock. */
+int xfsm_pin_lock(const char *pin_dir);
+void xfsm_pin_unlock(int fd);
+/* Unlink every pin in pin_dir and remove it. */
+int xfsm_pin_dir_remove(const char *pin_dir);
+/* Instance directory under the default root: "<root>/<name>". */
+int xfsm_pin_dir_of(const char *instance, char *buf, size_t len);
+/* Pin root used by status and unload: $XFSM_PIN_ROOT or XFSM_PIN_ROOT. */
+const char *xfsm_pin_root(void);
+
+/* The build info in a pinned .rodata map (BTF-located, else offset 0). */
+int xfsm_rodata_build_info(int map_fd, struct xfsm_build_info *bi);
+/* The build info an (opened, not necessarily loaded) object will expose. */
+int xfsm_obj_build_info(struct bpf_object *obj, struct xfsm_build_info *bi);
+
+/* ---- Programs on interfaces (lib/attach.c) ----------------------------- */
+
+struct xfsm_xdp_state {
+	__u32	prog_id;		/* program run by the interface, 0: none */
+	enum xfsm_xdp_mode mode;
+	bool	dispatcher;		/* a libxdp dispatcher is attached */
+	__u32	xfsm_prog_id;		/* the xfsm program, if any (maybe
+					 * a component of the dispatcher) */
+	char	prog_name[64];		/* name of prog_id (or foreign one) */
+	__u32	ports_map_id;		/* xfsm_ports map of xfsm_prog_id */
+};
+
+int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st);
+
+struct xfsm_load_opts {
+	const char *instance;		/* NULL: "default" */
+	const char *pin_dir;		/* NULL: /sys/fs/bpf/xfsm/<instance> */
+	const char *obj_path;		/* NULL: searched */
+	const char *exe_dir;		/* directory of the executable */
+	enum xfsm_xdp_mode mode;	/* NONE: native */
+	__u32	flows;			/* 0: keep pinned / default */
+	int	flow_lru;		/* -1: keep pinned / default (LRU) */
+	__u32	rules;			/* 0: keep pinned / default */
+	bool	force;
+	bool	reset;
+};
+
+int xfsm_load(const struct xfsm_load_opts *opts, char *const *ifaces, int n);
+
+/* Detach xfsm from interfaces (by name), from an instance, or from all
+ * instances (ifaces NULL and instance NULL); pins of instances left with
+ * no port are removed. */
+int xfsm_unload(char *const *ifaces, int n, const char *instance,
+		const char *pin_dir, bool all);
+
+/* Privileges: -EPERM with a message when CAP_NET_ADMIN or CAP_BPF
+ * (CAP_SYS_ADMIN) are missing. */
+int xfsm_check_privileges(const char *what);
+
+/* ---- Status ------------------------------------------------------------------- */
+
+struct xfsm_status_port {
+	char	ifname[IFNAMSIZ];	/* "" when the ifindex is unknown here */
+	int	ifindex;
+	__u32	port;
+	enum xfsm_xdp_mode mode;	/* NONE: not attached */
+	__u32	prog_id;
+	bool	up;			/* administratively up */
+	bool	running;		/* operationally up (carrier) */
+	bool	attached;		/* runs this instance's datapath */
+	bool	dispatcher;
+	__u32	mtu;
+};
+
+struct xfsm_status_table {
+	const char *name;
+	__u32	max_entries;
+	long	used;			/* -1: not counted (arrays) */
+};
+
+#define XFSM_STATUS_TABLES	4
+
+struct xfsm_status_inst {
+	char	name[64];
+	char	pin_dir[256];		/* "" for an unpinned datapath */
+	__u32	prog_id;		/* pinned program */
+	bool	abi_known;
+	struct xfsm_build_info build;
+	const char *flow_table;		/* "lru" / "hash" */
+	struct xfsm_status_table tables[XFSM_STATUS_TABLES];
+	int	n_tables;
+	struct xfsm_status_port *ports;
+	int	n_ports;
+};
+
+int xfsm_status_collect(struct xfsm_status_inst **out, int *n);
+void xfsm_status_free(struct xfsm_status_inst *st, int n);
+
+/* ---- Helpers shared by lib/attach*.c ---------------------------------- */
+
+__u32 xfsm_mode_flags(enum xfsm_xdp_mode m);	/* XDP_FLAGS_*_MODE */
+int xfsm_prog_name(__u32 id, char *buf, size_t len);
+/* Map of a program by name (or name suffix): its id, 0 when absent. */
+__u32 xfsm_prog_map_id(__u32 prog_id, const char *name, bool suffix);
+__u32 xfsm_fd_id(int fd);	/* id of a BPF map or program fd */
+/* A port table we can read: u32 ifindex -> struct xfsm_port. */
+bool xfsm_ports_map_ok(int fd);
+
+#endif /* XFSM_ATTACH_H */

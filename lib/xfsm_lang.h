@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The xfsm application language: compile `*.xfsm` text into an xfsm_image
+ * ready for xfsm_apply(), plus the names (stages, states, conditions, rules,
+ * ports, counters) that the datapath does not keep.  See docs/language.md.
+ */
+#ifndef XFSM_LANG_H
+#define XFSM_LANG_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "libxfsm.h"
+
+#define XFSM_LANG_NAME_LEN	32
+#define XFSM_LANG_MAX_STATES	256	/* named states per stage */
+#define XFSM_LANG_MAX_DEFINES	128
+#define XFSM_LANG_MAX_EXPAND	4096	/* table entries one rule may expand to */
+
+enum xfsm_lang_table_kind { XFSM_TABLE_LRU = 0, XFSM_TABLE_HASH };
+
+struct xfsm_stage_names {
+	char	name[XFSM_LANG_NAME_LEN];
+	/* Field ids (index into xfsm_lang_fields()) of the keys, in order. */
+	int	lookup_fields[XFSM_KEY_WORDS];
+	unsigned int n_lookup_fields;
+	int	update_fields[XFSM_KEY_WORDS];
+	unsigned int n_update_fields;
+	int	match_fields[XFSM_MATCH_WORDS];
+	unsigned int n_match_fields;
+	bool	symmetric;
+	bool	same_keys;
+	__u32	table_size;		/* informative: one shared flow table */
+	int	table_kind;		/* enum xfsm_lang_table_kind, informative */
+	char	states[XFSM_LANG_MAX_STATES][XFSM_LANG_NAME_LEN]; /* by number */
+	unsigned int n_states;		/* highest named state + 1 */
+	char	conds[XFSM_MAX_CONDS][XFSM_LANG_NAME_LEN];
+	char	*cond_text[XFSM_MAX_CONDS];	/* source text of each condition */
+	char	regs[XFSM_FLOW_REGS][XFSM_LANG_NAME_LEN];
+	size_t	body_end;		/* source offset of the stage's closing '}' */
+	unsigned int line;
+};
+
+/* One source rule (it may have expanded into several table entries). */
+struct xfsm_rule_names {
+	unsigned int stage;
+	__u32	rule_id;
+	__u32	priority;
+	unsigned int n_entries;		/* table entries it expanded into */
+	char	name[XFSM_LANG_NAME_LEN];
+	char	*text;			/* the rule statement as written */
+	size_t	src_start, src_end;	/* its byte range in the source */
+	unsigned int line;
+};
+
+struct xfsm_app_names {
+	char	app[XFSM_LANG_NAME_LEN];
+	unsigned int n_stages;
+	struct xfsm_stage_names stages[XFSM_MAX_STAGES];
+	struct xfsm_rule_names *rules;
+	size_t	n_rules;
+	char	ports[XFSM_MAX_PORTS][XFSM_LANG_NAME_LEN];
+	char	counters[XFSM_MAX_COUNTERS][XFSM_LANG_NAME_LEN];
+	unsigned int n_counters;
+	char	globals[XFSM_GLOBAL_REGS][XFSM_LANG_NAME_LEN];
+};
+
+/* Field table built from XFSM_FIELD_LIST. */
+struct xfsm_lang_field {
+	const char *name;
+	unsigned int word;	/* first field-vector word */
+	unsigned int nwords;
+	unsigned int bits;
+};
+const struct xfsm_lang_field *xfsm_lang_fields(unsigned int *n);
+int xfsm_lang_field_find(const char *name, size_t len);	/* id or -1 */
+
+/*
+ * Compile application text.  `img` is initialized by the call and holds the
+ * result (source text included) on success; on failure it is left empty
+ * (xfsm_image_free() is still safe) and `err` holds one line
+ * "FILE:LINE:COL: error: MESSAGE".  `names` may be NULL; when given it is
+ * filled on success and must be released with xfsm_app_names_free().
+ * Returns 0 or a negative errno (-EINVAL for errors in the text).
+ */
+int xfsm_compile_string(const char *filename, const char *text, size_t len,
+			struct xfsm_image *img, struct xfsm_app_names *names,
+			char *err, size_t errlen);
+int xfsm_compile_file(const char *path, struct xfsm_image *img,
+		      struct xfsm_app_names *names, char *err, size_t errlen);
+void xfsm_app_names_free(struct xfsm_app_names *names);
+
+/* Helpers for printing. */
+const char *xfsm_lang_verdict_name(unsigned int v);
+const char *xfsm_lang_state_name(const struct xfsm_app_names *names,
+				 unsigned int stage, __u32 state,
+				 char *buf, size_t len);
+const struct xfsm_rule_names *xfsm_lang_rule_by_id(const struct xfsm_app_names *names,
+						   __u32 rule_id);
+const struct xfsm_rule_names *xfsm_lang_rule_by_name(const struct xfsm_app_names *names,
+						     unsigned int stage, const char *name);
+int xfsm_lang_stage_by_name(const struct xfsm_app_names *names, const char *name);
+/* Format a field value held in words (host order) as the language writes it. */
+void xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t len);
+/* Parse a field value ("198.18.0.1", "02:00:..", "22") into words. */
+int xfsm_lang_parse_field(int field_id, const char *text, __u32 *words);
+
+#endif /* XFSM_LANG_H */

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * xfsm-loader: attach the xfsm datapath to interfaces, pin its maps,
+ * detach it, and show what runs where.  A thin front end over
+ * lib/xfsm_attach.h.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "xfsm_attach.h"
+#include "output.h"
+
+static bool verbose;
+static bool json;
+static const char *prog_name = "xfsm-loader";
+
+static void log_cb(enum xfsm_log_level lvl, const char *msg)
+{
+	size_t len = strlen(msg);
+	const char *nl = len && msg[len - 1] == '\n' ? "" : "\n";
+
+	switch (lvl) {
+	case XFSM_LOG_ERROR:
+		fprintf(stderr, "%s: %s%s", prog_name, msg, nl);
+		break;
+	case XFSM_LOG_WARN:
+		fprintf(stderr, "%s: warning: %s%s", prog_name, msg, nl);
+		break;
+	case XFSM_LOG_INFO:
+		/* -j keeps stdout for JSON */
+		fprintf(json ? stderr : stdout, "%s%s", msg, nl);
+		break;
+	case XFSM_LOG_DEBUG:
+		if (verbose)
+			fprintf(stderr, "%s: %s%s", prog_name, msg, nl);
+		break;
+	}
+}
+
+static int libbpf_print_cb(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libxdp_print_cb(enum libxdp_print_level lvl, const char *fmt, va_list ap)
+{
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* ---- Argument helpers ----------------------------------------------------- */
+
+/* "--name VALUE" or "--name=VALUE"; returns the value or NULL. */
+static const char *opt_value(int *i, int argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n))
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "%s: %s needs a value\n", prog_name, name);
+		exit(2);
+	}
+	return argv[++*i];
+}
+
+static __u32 parse_count(const char *opt, const char *s, __u32 min, __u32 max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || s[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "%s: %s wants a number between %u and %u, not '%s'\n",
+			prog_name, opt, min, max, s);
+		exit(2);
+	}
+	return v;
+}
+
+static void exe_dir(char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	snprintf(buf, len, "%s", dirname(path));
+}
+
+static int errno_exit(int err)
+{
+	return err ? 1 : 0;
+}
+
+/* ---- load ------------------------------------------------------------------ */
+
+static int do_load(int argc, char **argv)
+{
+	struct xfsm_load_opts o = { .flow_lru = -1 };
+	char dir[PATH_MAX];
+	char **ifs;
+	const char *v;
+	int i, n = 0, err;
+
+	ifs = calloc(argc + 1, sizeof(*ifs));
+	if (!ifs)
+		return 1;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((v = opt_value(&i, argc, argv, "--mode"))) {
+			if (xfsm_xdp_mode_parse(v, &o.mode)) {
+				free(ifs);
+				return 2;
+			}
+		} else if ((v = opt_value(&i, argc, argv, "--instance"))) {
+			o.instance = v;
+		} else if ((v = opt_value(&i, argc, argv, "--pin-dir"))) {
+			o.pin_dir = v;
+		} else if ((v = opt_value(&i, argc, argv, "--flows"))) {
+			o.flows = parse_count("--flows", v, 1, 1U << 28);
+		} else if ((v = opt_value(&i, argc, argv, "--rules"))) {
+			o.rules = parse_count("--rules", v, 1, 1U << 24);
+		} else if ((v = opt_value(&i, argc, argv, "--stages"))) {
+			parse_count("--stages", v, 1, XFSM_MAX_STAGES);
+			fprintf(stderr, "%s: notice: the datapath always has %d stages "
+				"(fixed by its ABI); an application uses the ones it declares\n",
+				prog_name, XFSM_MAX_STAGES);
+		} else if ((v = opt_value(&i, argc, argv, "--flow-table"))) {
+			if (!strcmp(v, "lru")) {
+				o.flow_lru = 1;
+			} else if (!strcmp(v, "hash")) {
+				o.flow_lru = 0;
+			} else {
+				fprintf(stderr, "%s: --flow-table is lru or hash, not '%s'\n",
+					prog_name, v);
+				free(ifs);
+				return 2;
+			}
+		} else if ((v = opt_value(&i, argc, argv, "--obj"))) {
+			o.obj_path = v;
+		} else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
+			o.force = true;
+		} else if (!strcmp(a, "--reset")) {
+			o.reset = true;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "%s: load: unknown option '%s' (see %s help)\n",
+				prog_name, a, prog_name);
+			free(ifs);
+			return 2;
+		} else {
+			ifs[n++] = argv[i];
+		}
+	}
+	if (!n) {
+		fprintf(stderr, "%s: load: name at least one interface, e.g. %s load eth0\n",
+			prog_name, prog_name);
+		free(ifs);
+		return 2;
+	}
+	if (o.pin_dir && strlen(o.pin_dir) > 200) {
+		fprintf(stderr, "%s: --pin-dir is too long\n", prog_name);
+		free(ifs);
+		return 2;
+	}
+	exe_dir(dir, sizeof(dir));
+	o.exe_dir = dir;
+	err = xfsm_load(&o, ifs, n);
+	free(ifs);
+	return errno_exit(err);
+}
+
+/* ---- unload --------------------------------------------------------------- */
+
+static int do_unload(int argc, char **argv)
+{
+	const char *instance = NULL, *pin_dir = NULL, *v;
+	bool all = false;
+	char **ifs;
+	int i, n = 0, err;
+
+	ifs = calloc(argc + 1, sizeof(*ifs));
+	if (!ifs)
+		return 1;
+	for (i = 0; i < argc; i++) {
+		if ((v = opt_value(&i, argc, argv, "--instance")))
+			instance = v;
+		else if ((v = opt_value(&i, argc, argv, "--pin-dir")))
+			pin_dir = v;
+		else if (!strcmp(argv[i], "--all") || !strcmp(argv[i], "-a"))
+			all = true;
+		else if (argv[i][0] == '-') {
+			fprintf(stderr, "%s: unload: unknown option '%s'\n", prog_name, argv[i]);
+			free(ifs);
+			return 2;
+		} else
+			ifs[n++] = argv[i];
+	}
+	if ((n > 0) + !!(instance || pin_dir) + all != 1) {
+		fprintf(stderr, "%s: unload takes interfaces, or --instance NAME, or --all\n",
+			prog_name);
+		free(ifs);
+		return 2;
+	}
+	err = xfsm_unload(ifs, n, instance, pin_dir, all);
+	free(ifs);
+	return errno_exit(err);
+}
+
+/* ---- status --------------------------------------------------------------- */
+
+static void print_port(const struct xfsm_status_port *p)
+{
+	out_obj_open(NULL);
+	out_text("    ");
+	out_uint("port", "port %llu", p->port);
+	out_str("ifname", "  %s", p->ifname[0] ? p->ifname : "?");
+	out_uint("ifindex", "  ifindex %llu", p->ifindex);
+	out_bool("attached", NULL, p->attached);
+	out_str("mode", "  %s", p->attached ? xfsm_xdp_mode_name(p->mode) : "not-attached");
+	if (p->attached)
+		out_uint("prog_id", "  prog %llu", p->prog_id);
+	out_bool("dispatcher", p->dispatcher ? "  (libxdp dispatcher)" : NULL,
+		 p->dispatcher);
+	if (p->ifname[0]) {
+		out_bool("up", p->up ? "  up" : "  down", p->up);
+		out_bool("carrier", p->up && !p->running ? " (no carrier)" : NULL,
+			 p->running);
+		out_uint("mtu", "  mtu %llu", p->mtu);
+	}
+	out_text("\n");
+	out_obj_close();
+}
+
+static void print_inst(const struct xfsm_status_inst *s)
+{
+	int i;
+
+	out_obj_open(NULL);
+	out_str("name", "instance %s", s->name);
+	out_bool("pinned", NULL, s->pin_dir[0] != '\0');
+	out_str("pin_dir", "  pins %s", s->pin_dir[0] || json ? s->pin_dir : "-");
+	out_uint("prog_id", "  prog %llu", s->prog_id);
+	if (s->abi_known) {
+		out_uint("abi_version", "  abi %llu", s->build.abi_version);
+		out_bool("offload", s->build.offload ? "  offload" : NULL, s->build.offload);
+	} else {
+		out_str("abi_version", "  abi %s", "?");
+	}
+	if (s->flow_table)
+		out_str("flow_table", "  flows-table %s", s->flow_table);
+	out_text("\n  ");
+	out_arr_open("tables");
+	for (i = 0; i < s->n_tables; i++) {
+		const struct xfsm_status_table *t = &s->tables[i];
+
+		out_obj_open(NULL);
+		out_str("name", " %s", t->name);
+		out_int("used", " %lld", t->used);
+		out_uint("max_entries", "/%llu", t->max_entries);
+		out_obj_close();
+	}
+	out_arr_close();
+	out_text("\n");
+	out_arr_open("ports");
+	for (i = 0; i < s->n_ports; i++)
+		print_port(&s->ports[i]);
+	out_arr_close();
+	out_obj_close();
+}
+
+static int do_status(int argc, char **argv)
+{
+	struct xfsm_status_inst *st;
+	int i, n, err;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			json = true;
+		} else {
+			fprintf(stderr, "%s: status: unknown argument '%s'\n", prog_name, argv[i]);
+			return 2;
+		}
+	}
+	/* Without CAP_BPF the pins cannot be opened: say so rather than
+	 * report that nothing is loaded. */
+	if (xfsm_check_privileges("status"))
+		return 1;
+	err = xfsm_status_collect(&st, &n);
+	if (err) {
+		fprintf(stderr, "%s: status: %s%s\n", prog_name, strerror(-err),
+			err == -EPERM ? " (run as root)" : "");
+		return 1;
+	}
+	out_init(json);
+	out_obj_open(NULL);
+	out_arr_open("instances");
+	for (i = 0; i < n; i++)
+		print_inst(&st[i]);
+	out_arr_close();
+	out_obj_close();
+	if (!json && !n)
+		printf("no xfsm instance (pins under %s) and no xfsm program on any interface\n",
+		       xfsm_pin_root());
+	out_finish();
+	xfsm_status_free(st, n);
+	return 0;
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+static int do_help(int argc, char **argv);
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+	{ "load",	do_load },
+	{ "unload",	do_unload },
+	{ "status",	do_status },
+	{ "show",	do_status },
+	{ "help",	do_help },
+	{ NULL, NULL },
+};
+
+static int do_help(int argc, char **argv)
+{
+	printf("Usage: %s [-v] [-j] COMMAND ...\n"
+	       "  load [--mode native|skb|hw|auto] [--instance NAME] [--pin-dir DIR]\n"
+	       "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
+	       "       [--force] [--reset]\n"
+	       "       [--obj PATH] IFACE...\n"
+	       "  unload IFACE... | --instance NAME | --pin-dir DIR | --all\n"
+	       "  status [-j]\n"
+	       "  help\n"
+	       "Maps are pinned under %s/NAME (instance \"%s\" by default).\n"
+	       "See xfsm-loader(8).\n", prog_name, xfsm_pin_root(), XFSM_DEFAULT_INSTANCE);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c, *match = NULL;
+	int i = 1, nmatch = 0;
+
+	xfsm_set_log(log_cb);
+	libbpf_set_print(libbpf_print_cb);
+	libxdp_set_print(libxdp_print_cb);
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			verbose = true;
+		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			return do_help(0, NULL);
+		} else {
+			fprintf(stderr, "%s: unknown option '%s' (see %s help)\n",
+				prog_name, argv[i], prog_name);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		do_help(0, NULL);
+		return 2;
+	}
+	for (c = cmds; c->name; c++) {
+		if (!strcmp(c->name, argv[i])) {
+			match = c;
+			nmatch = 1;
+			break;
+		}
+		if (!strncmp(c->name, argv[i], strlen(argv[i]))) {
+			if (!match || match->fn != c->fn)
+				nmatch++;
+			match = c;
+		}
+	}
+	if (nmatch != 1) {
+		fprintf(stderr, "%s: %s command '%s' (commands: load, unload, status, help)\n",
+			prog_name, nmatch ? "ambiguous" : "unknown", argv[i]);
+		return 2;
+	}
+	return match->fn(argc - i - 1, argv + i + 1);
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# Install the Debian 12 packages xfsm needs to build and test; do nothing
+# when they are all present.  Needs root (apt-get) only when something is
+# missing.
+set -eu
+
+PKGS="make gcc clang llvm libc6-dev gcc-multilib libbpf-dev libxdp-dev libelf-dev
+zlib1g-dev libnl-3-dev libnl-route-3-dev check libsubunit-dev bpftool iproute2
+pkg-config jq ethtool iputils-ping netcat-openbsd python3 nftables iptables
+procps util-linux kmod"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "installed" ] || missing="$missing $p"
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing; run 'make deps' as root or install them with apt-get" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Action golden scenarios (docs/datapath.md, "Actions"): each rewrite with
+ * its expected output bytes (the builder recomputes every checksum from
+ * scratch, so equal bytes prove the incremental update), verdicts, output
+ * to ports, count, set_mark, and the statistics they move.
+ */
+#include <string.h>
+
+#include "golden.h"
+
+#define NEW_SRC		0x02aabbccddeeULL
+#define NEW_DST		0x02112233445fULL
+
+#define UDP4(s, dp)	{ .l3 = PS_IP4, .l4 = PS_UDP, .src = (s), .dst = 9, \
+			  .sport = 40000, .dport = (dp) }
+
+/* One stage, rules selected by l4.dport, each with its action list. */
+struct act_rule {
+	__u16	dport;		/* 0: any */
+	__u8	n;
+	struct { __u8 type; __u16 arg; struct xfsm_operand o; } a[XFSM_MAX_ACTIONS];
+};
+
+static int act_app(struct xfsm_image *img, const struct act_rule *r, size_t n)
+{
+	static const __u8 words[] = { XFSM_FW_L4_DPORT };
+	struct rb b;
+	size_t i;
+	int err = 0, k;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	app_match_words(img, 0, words, 1);
+	for (i = 0; i < n; i++) {
+		rb_init(&b, r[i].dport ? 10 : 1);
+		if (r[i].dport)
+			rb_match(&b, 0, r[i].dport, 0xffff);
+		for (k = 0; k < r[i].n; k++)
+			rb_act(&b, r[i].a[k].type, r[i].a[k].arg, r[i].a[k].o);
+		err = err ?: rb_add(img, 0, &b);
+	}
+	return err;
+}
+
+#define A1(t, ...)	{ (t), 0, __VA_ARGS__ }
+#define CONST(v)	{ .kind = XFSM_OPND_CONST, .value = (v) }
+#define NOOP		{ 0 }
+#define TTL_FIELD	{ .kind = XFSM_OPND_FIELD, .index = XFSM_FW_IP_TTL, .width = 1 }
+#define GLOBAL4		{ .kind = XFSM_OPND_GLOBAL_REG, .index = 4 }
+
+/* ---- Ethernet rewrites ------------------------------------------------- */
+
+static int app_eth(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 0, 3, { A1(XFSM_ACT_SET_ETH_SRC, CONST(NEW_SRC)),
+			  A1(XFSM_ACT_SET_ETH_DST, CONST(NEW_DST)),
+			  A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static void in_eth4(struct pkt *p)
+{
+	struct pkt_spec s = UDP4(1, 9);
+
+	s.payload = 18;
+	pkt_from_spec(p, &s);
+}
+
+static void out_eth4(struct pkt *p)
+{
+	struct pkt_spec s = UDP4(1, 9);
+
+	s.payload = 18;
+	s.smac = NEW_SRC;
+	s.dmac = NEW_DST;
+	pkt_from_spec(p, &s);
+}
+
+static void in_eth6_vlan(struct pkt *p)
+{
+	struct pkt_spec s = { .l3 = PS_IP6, .l4 = PS_TCP, .src = 1, .dst = 2,
+			      .sport = 1, .dport = 2, .vlan = 42 };
+
+	pkt_from_spec(p, &s);
+}
+
+static void out_eth6_vlan(struct pkt *p)
+{
+	struct pkt_spec s = { .l3 = PS_IP6, .l4 = PS_TCP, .src = 1, .dst = 2,
+			      .sport = 1, .dport = 2, .vlan = 42,
+			      .smac = NEW_SRC, .dmac = NEW_DST };
+
+	pkt_from_spec(p, &s);
+}
+
+static const struct golden eth_steps[] = {
+	{ "ipv4 frame", .build = in_eth4, .build_out = out_eth4, .verdict = XDP_TX,
+	  .stats = { ST(act_set_eth_src, 1), ST(act_set_eth_dst, 1), ST(act_tx, 1) } },
+	{ "vlan ipv6 frame", .build = in_eth6_vlan, .build_out = out_eth6_vlan,
+	  .verdict = XDP_TX, .stats = { ST(act_set_eth_src, 1), ST(act_set_eth_dst, 1) } },
+};
+
+/* ---- DSCP / ECN ---------------------------------------------------------- */
+
+static int app_dscp_ecn(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 2, { A1(XFSM_ACT_SET_DSCP, CONST(46)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 2, 2, { A1(XFSM_ACT_SET_ECN, CONST(3)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 3, 3, { A1(XFSM_ACT_SET_DSCP, CONST(10)), A1(XFSM_ACT_SET_ECN, CONST(2)),
+			  A1(XFSM_ACT_TX, NOOP) } },
+		{ 4, 2, { A1(XFSM_ACT_SET_DSCP, TTL_FIELD), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static void ip4_tos(struct pkt *p, uint16_t dport, uint8_t tos, bool vlan_opts, uint8_t ttl)
+{
+	struct ip4_args a = { .src = TEST_IP4(1), .dst = TEST_IP4(9), .tos = tos,
+			      .ttl = ttl, .id = 0x1234, .frag = IP4_DF,
+			      .opt_words = vlan_opts ? 2 : 0 };
+
+	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
+	if (vlan_opts) {
+		pkt_vlan(p, ETHERTYPE_8021AD, 7);
+		pkt_vlan(p, ETHERTYPE_8021Q, 8);
+	}
+	pkt_ip4(p, &a);
+	pkt_udp(p, 5000, dport);
+	pkt_raw(p, 11, 0x5a);
+	pkt_finish(p);
+}
+
+static void ip6_tc(struct pkt *p, uint16_t dport, uint8_t tclass, uint8_t hlim)
+{
+	struct ip6_args a = { .tclass = tclass, .hlim = hlim, .flow = 0x12345 };
+
+	test_ip6(a.src, 1);
+	test_ip6(a.dst, 9);
+	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
+	pkt_ip6(p, &a);
+	pkt_udp(p, 5000, dport);
+	pkt_raw(p, 11, 0x5a);
+	pkt_finish(p);
+}
+
+static void in_dscp4(struct pkt *p) { ip4_tos(p, 1, 0x01, false, 64); }
+static void out_dscp4(struct pkt *p) { ip4_tos(p, 1, 46 << 2 | 1, false, 64); }
+static void in_dscp4_opts(struct pkt *p) { ip4_tos(p, 1, 0xff, true, 64); }
+static void out_dscp4_opts(struct pkt *p) { ip4_tos(p, 1, 46 << 2 | 3, true, 64); }
+static void in_ecn4(struct pkt *p) { ip4_tos(p, 2, 0xb8, false, 64); }
+static void out_ecn4(struct pkt *p) { ip4_tos(p, 2, 0xbb, false, 64); }
+static void in_both4(struct pkt *p) { ip4_tos(p, 3, 0xfd, false, 64); }
+static void out_both4(struct pkt *p) { ip4_tos(p, 3, 10 << 2 | 2, false, 64); }
+static void in_dscp_ttl4(struct pkt *p) { ip4_tos(p, 4, 0, false, 33); }
+static void out_dscp_ttl4(struct pkt *p) { ip4_tos(p, 4, 33 << 2, false, 33); }
+static void in_dscp6(struct pkt *p) { ip6_tc(p, 1, 0x01, 64); }
+static void out_dscp6(struct pkt *p) { ip6_tc(p, 1, 46 << 2 | 1, 64); }
+static void in_ecn6(struct pkt *p) { ip6_tc(p, 2, 0xfc, 64); }
+static void out_ecn6(struct pkt *p) { ip6_tc(p, 2, 0xff, 64); }
+static void in_both6(struct pkt *p) { ip6_tc(p, 3, 0xff, 64); }
+static void out_both6(struct pkt *p) { ip6_tc(p, 3, 10 << 2 | 2, 64); }
+
+static bool check_ip4_csum(struct xt *t, const struct golden *g,
+			   const struct pkt *in, const struct xt_result *r)
+{
+	int off = pkt_off(in, PL_IP4, 0);
+
+	(void)t; (void)g;
+	return ASSERT_TRUE(off >= 0 && ip4_csum_ok(r->data, r->len, off),
+			   "output IPv4 header checksum verifies");
+}
+
+static const struct golden dscp_ecn_steps[] = {
+	{ "ipv4 set_dscp 46", .build = in_dscp4, .build_out = out_dscp4, .verdict = XDP_TX,
+	  .stats = { ST(act_set_dscp, 1) }, .check = check_ip4_csum },
+	{ "qinq ipv4 with options set_dscp 46", .build = in_dscp4_opts,
+	  .build_out = out_dscp4_opts, .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "ipv4 set_ecn 3", .build = in_ecn4, .build_out = out_ecn4, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ecn, 1) }, .check = check_ip4_csum },
+	{ "ipv4 set_dscp 10 + set_ecn 2", .build = in_both4, .build_out = out_both4,
+	  .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "ipv4 set_dscp from a field (ttl 33)", .build = in_dscp_ttl4,
+	  .build_out = out_dscp_ttl4, .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "ipv6 set_dscp 46", .build = in_dscp6, .build_out = out_dscp6, .verdict = XDP_TX },
+	{ "ipv6 set_ecn 3", .build = in_ecn6, .build_out = out_ecn6, .verdict = XDP_TX },
+	{ "ipv6 set_dscp 10 + set_ecn 2", .build = in_both6, .build_out = out_both6,
+	  .verdict = XDP_TX },
+};
+
+/* ---- dec_ttl --------------------------------------------------------------- */
+
+static int app_dec_ttl(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 0, 2, { A1(XFSM_ACT_DEC_TTL, NOOP), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static void in_ttl64(struct pkt *p) { ip4_tos(p, 1, 0, false, 64); }
+static void out_ttl63(struct pkt *p) { ip4_tos(p, 1, 0, false, 63); }
+static void in_ttl2(struct pkt *p) { ip4_tos(p, 1, 0x10, true, 2); }
+static void out_ttl1(struct pkt *p) { ip4_tos(p, 1, 0x10, true, 1); }
+static void in_ttl1(struct pkt *p) { ip4_tos(p, 1, 0, false, 1); }
+static void in_ttl0(struct pkt *p) { ip4_tos(p, 1, 0, false, 0); }
+static void in_ttl255(struct pkt *p) { ip4_tos(p, 1, 0, false, 255); }
+static void out_ttl254(struct pkt *p) { ip4_tos(p, 1, 0, false, 254); }
+static void in_hlim64(struct pkt *p) { ip6_tc(p, 1, 0, 64); }
+static void out_hlim63(struct pkt *p) { ip6_tc(p, 1, 0, 63); }
+static void in_hlim1(struct pkt *p) { ip6_tc(p, 1, 0, 1); }
+
+static void in_arp(struct pkt *p)
+{
+	pkt_eth(p, 0xffffffffffffULL, TEST_MAC(1), 0);
+	pkt_arp(p, 1, TEST_MAC(1), TEST_IP4(1), 0, TEST_IP4(9));
+	pkt_finish(p);
+}
+
+static const struct golden dec_ttl_steps[] = {
+	{ "ipv4 ttl 64 -> 63", .build = in_ttl64, .build_out = out_ttl63, .verdict = XDP_TX,
+	  .stats = { ST(act_dec_ttl, 1) }, .check = check_ip4_csum },
+	{ "ipv4 ttl 255 -> 254", .build = in_ttl255, .build_out = out_ttl254,
+	  .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "qinq ipv4 options ttl 2 -> 1", .build = in_ttl2, .build_out = out_ttl1,
+	  .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "ipv4 ttl 1: to the stack", .build = in_ttl1, .verdict = XDP_PASS,
+	  .stats = { ST(exc_ttl_expired, 1) } },
+	{ "ipv4 ttl 0: to the stack", .build = in_ttl0, .verdict = XDP_PASS,
+	  .stats = { ST(exc_ttl_expired, 1) } },
+	{ "ipv6 hop limit 64 -> 63", .build = in_hlim64, .build_out = out_hlim63,
+	  .verdict = XDP_TX, .stats = { ST(act_dec_ttl, 1) } },
+	{ "ipv6 hop limit 1: to the stack", .build = in_hlim1, .verdict = XDP_PASS,
+	  .stats = { ST(exc_ttl_expired, 1) } },
+	{ "arp: no ttl, rewrite skipped", .build = in_arp, .verdict = XDP_TX,
+	  .stats = { ST(exc_rewrite_failed, 1) } },
+};
+
+/* Rewrites on a frame without the header are counted and skipped. */
+static int app_rewrite_arp(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 0, 3, { A1(XFSM_ACT_SET_DSCP, CONST(1)), A1(XFSM_ACT_SET_ECN, CONST(1)),
+			  A1(XFSM_ACT_PASS, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static const struct golden rewrite_arp_steps[] = {
+	{ "arp: set_dscp and set_ecn skipped", .build = in_arp, .verdict = XDP_PASS,
+	  .stats = { ST(exc_rewrite_failed, 2) } },
+};
+
+/* ---- verdicts, count, statistics ------------------------------------------ */
+
+static int app_verdicts(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 2, { { XFSM_ACT_COUNT, 5, NOOP }, A1(XFSM_ACT_DROP, NOOP) } },
+		{ 2, 2, { { XFSM_ACT_COUNT, 5, NOOP }, A1(XFSM_ACT_PASS, NOOP) } },
+		{ 3, 3, { { XFSM_ACT_COUNT, 6, NOOP }, { XFSM_ACT_COUNT, 5, NOOP },
+			  A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+#define UDPL(dp, pl) { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 9, .dport = (dp), \
+		       .payload = (pl) }
+
+static const struct golden verdict_steps[] = {
+	{ "drop", .pkt = UDPL(1, 18), .verdict = XDP_DROP,
+	  .stats = { ST(act_drop, 1), ST(act_count, 1) },
+	  .counters = { COUNTER(5, 1, 60) }, .rules = { RULE(0, 1, 60) } },
+	{ "pass", .pkt = UDPL(2, 100), .verdict = XDP_PASS,
+	  .stats = { ST(act_pass, 1), ST(act_count, 1) },
+	  .counters = { COUNTER(5, 2, 202) }, .rules = { RULE(1, 1, 142), RULE(0, 1, 60) } },
+	{ "tx, two counters", .pkt = UDPL(3, 0), .verdict = XDP_TX,
+	  .stats = { ST(act_tx, 1), ST(act_count, 2) },
+	  .counters = { COUNTER(5, 3, 244), COUNTER(6, 1, 42) },
+	  .rules = { RULE(2, 1, 42) }, .sstats = { SST(0, packets, 1), SST(0, bytes, 42),
+	  SST(0, hits, 1), SST(0, misses, 0) } },
+	{ "miss: no counter", .pkt = UDPL(4, 0), .verdict = XDP_DROP,
+	  .counters = { COUNTER(5, 3, 244), COUNTER(6, 1, 42) },
+	  .sstats = { SST(0, packets, 1), SST(0, bytes, 42), SST(0, hits, 0),
+	  SST(0, misses, 1) } },
+};
+
+/* ---- set_mark and rewrites seen by later stages ----------------------------- */
+
+static int app_mark(struct xfsm_image *img)
+{
+	static const __u8 w0[] = { XFSM_FW_L4_DPORT };
+	static const __u8 w1[] = { XFSM_FW_META_MARK, XFSM_FW_ETH_DST_LO, XFSM_FW_IP_TTL };
+	struct rb b;
+	int err = 0;
+
+	app_init(img, 2, XFSM_VERDICT_PASS);
+	app_match_words(img, 0, w0, 1);
+	app_match_words(img, 1, w1, 3);
+	app_miss(img, 1, XFSM_VERDICT_DROP);
+	rb_init(&b, 10);			/* dport 1: mark 7 */
+	rb_match(&b, 0, 1, 0xffff);
+	rb_act(&b, XFSM_ACT_SET_MARK, 0, OPC(7));
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 10);			/* dport 2: new eth.dst */
+	rb_match(&b, 0, 2, 0xffff);
+	rb_act(&b, XFSM_ACT_SET_ETH_DST, 0, OPC(NEW_DST));
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 10);			/* dport 3: ttl - 1 */
+	rb_match(&b, 0, 3, 0xffff);
+	rb_act(&b, XFSM_ACT_DEC_TTL, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 10);			/* dport 4: mark = l4.dport + nothing */
+	rb_match(&b, 0, 4, 0xffff);
+	rb_act(&b, XFSM_ACT_SET_MARK, 0, OPF(XFSM_FW_L4_DPORT));
+	err = err ?: rb_add(img, 0, &b);
+
+	rb_init(&b, 10);
+	rb_match(&b, 0, 7, 0xffffffff);
+	rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+	err = err ?: rb_add(img, 1, &b);
+	rb_init(&b, 10);
+	rb_match(&b, 1, NEW_DST & 0xffffffff, 0xffffffff);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	err = err ?: rb_add(img, 1, &b);
+	rb_init(&b, 10);
+	rb_match(&b, 2, 63, 0xff);
+	rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+	err = err ?: rb_add(img, 1, &b);
+	rb_init(&b, 10);
+	rb_match(&b, 0, 4, 0xffffffff);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	return err ?: rb_add(img, 1, &b);
+}
+
+static void in_mark2(struct pkt *p)
+{
+	struct pkt_spec s = UDP4(1, 2);
+
+	pkt_from_spec(p, &s);
+}
+
+static void out_mark2(struct pkt *p)
+{
+	struct pkt_spec s = UDP4(1, 2);
+
+	s.dmac = NEW_DST;
+	pkt_from_spec(p, &s);
+}
+
+static void in_mark3(struct pkt *p) { ip4_tos(p, 3, 0, false, 64); }
+static void out_mark3(struct pkt *p) { ip4_tos(p, 3, 0, false, 63); }
+
+static const struct golden mark_steps[] = {
+	{ "mark 7 matched in stage 1", .pkt = UDP4(1, 1), .verdict = XDP_TX,
+	  .stats = { ST(act_set_mark, 1) } },
+	{ "no mark: stage 1 misses", .pkt = UDP4(1, 9), .verdict = XDP_DROP },
+	{ "new eth.dst matched in stage 1", .build = in_mark2, .build_out = out_mark2,
+	  .verdict = XDP_PASS },
+	{ "decremented ttl matched in stage 1", .build = in_mark3, .build_out = out_mark3,
+	  .verdict = XDP_TX },
+	{ "mark from a field", .pkt = UDP4(1, 4), .verdict = XDP_PASS },
+};
+
+/* ---- output to ports ------------------------------------------------------------ */
+
+static int app_output(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 1, { A1(XFSM_ACT_OUTPUT, CONST(3)) } },
+		{ 2, 1, { A1(XFSM_ACT_OUTPUT, CONST(9)) } },
+		{ 3, 1, { A1(XFSM_ACT_OUTPUT, GLOBAL4) } },
+		{ 4, 1, { A1(XFSM_ACT_FLOOD, NOOP) } },
+		{ 5, 2, { A1(XFSM_ACT_SET_ETH_DST, CONST(NEW_DST)), A1(XFSM_ACT_OUTPUT, CONST(3)) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static int setup_output(struct xt *t)
+{
+	return xt_set_tx_port(t, 3, 1) ?: xt_set_tx_port(t, 4, 1) ?:
+	       xfsm_global_set(t->inst, 4, 3);
+}
+
+static void in_out5(struct pkt *p)
+{
+	struct pkt_spec s = UDP4(1, 5);
+
+	pkt_from_spec(p, &s);
+}
+
+static void out_out5(struct pkt *p)
+{
+	struct pkt_spec s = UDP4(1, 5);
+
+	s.dmac = NEW_DST;
+	pkt_from_spec(p, &s);
+}
+
+static const struct golden output_steps[] = {
+	{ "output port 3", .pkt = UDP4(1, 1), .verdict = XDP_REDIRECT,
+	  .stats = { ST(act_output, 1) } },
+	{ "output port 9: no device", .pkt = UDP4(1, 2), .verdict = XDP_DROP,
+	  .stats = { ST(exc_bad_port, 1) } },
+	{ "output to a global register's port", .pkt = UDP4(1, 3), .verdict = XDP_REDIRECT,
+	  .stats = { ST(act_output, 1) } },
+	{ "flood", .pkt = UDP4(1, 4), .verdict = XDP_REDIRECT, .stats = { ST(act_flood, 1) } },
+	{ "rewrite then output", .build = in_out5, .build_out = out_out5,
+	  .verdict = XDP_REDIRECT },
+};
+
+/* Offload: no redirect; output and flood count exc_unsupported and drop. */
+static const struct golden output_offload_steps[] = {
+	{ "output unsupported", .pkt = UDP4(1, 1), .verdict = XDP_DROP,
+	  .stats = { ST(exc_unsupported, 1) } },
+	{ "flood unsupported", .pkt = UDP4(1, 4), .verdict = XDP_DROP,
+	  .stats = { ST(exc_unsupported, 1) } },
+};
+
+static int setup_output_offload(struct xt *t)
+{
+	return xfsm_global_set(t->inst, 4, 3);
+}
+
+/* ---- statistics over two stages ---------------------------------------------- */
+
+static int app_stats(struct xfsm_image *img)
+{
+	static const __u8 words[] = { XFSM_FW_L4_DPORT };
+	struct rb b;
+	int err = 0;
+
+	app_init(img, 2, XFSM_VERDICT_DROP);
+	app_match_words(img, 0, words, 1);
+	rb_init(&b, 10);
+	rb_match(&b, 0, 1, 0xffff);
+	rb_act(&b, XFSM_ACT_COUNT, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 1);
+	rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+	return err ?: rb_add(img, 1, &b);
+}
+
+static const struct golden stats_steps[] = {
+	{ "hit in both stages", .pkt = UDPL(1, 0), .verdict = XDP_TX,
+	  .rules = { RULE(0, 1, 42), RULE(1, 1, 42) }, .counters = { COUNTER(0, 1, 42) },
+	  .sstats = { SST(0, packets, 1), SST(0, bytes, 42), SST(0, hits, 1), SST(0, misses, 0),
+		      SST(1, packets, 1), SST(1, bytes, 42), SST(1, hits, 1), SST(1, misses, 0) } },
+	{ "miss in stage 0", .pkt = UDPL(2, 18), .verdict = XDP_TX,
+	  .rules = { RULE(0, 1, 42), RULE(1, 2, 102) },
+	  .sstats = { SST(0, packets, 1), SST(0, bytes, 60), SST(0, hits, 0), SST(0, misses, 1),
+		      SST(1, packets, 1), SST(1, bytes, 60), SST(1, hits, 1) } },
+};
+
+const struct scenario action_scenarios[] = {
+	SCENARIO("set_eth_src/dst", app_eth, NULL, eth_steps, SC_BOTH),
+	SCENARIO("set_dscp/set_ecn", app_dscp_ecn, NULL, dscp_ecn_steps, SC_BOTH),
+	SCENARIO("dec_ttl", app_dec_ttl, NULL, dec_ttl_steps, SC_BOTH),
+	SCENARIO("rewrite without the header", app_rewrite_arp, NULL, rewrite_arp_steps, SC_BOTH),
+	SCENARIO("verdicts and count", app_verdicts, NULL, verdict_steps, SC_BOTH),
+	SCENARIO("set_mark and rewrites seen by later stages", app_mark, NULL, mark_steps, SC_BOTH),
+	SCENARIO("output and flood", app_output, setup_output, output_steps, SC_NATIVE),
+	SCENARIO("output and flood unsupported", app_output, setup_output_offload,
+		 output_offload_steps, SC_OFFLOAD),
+	SCENARIO("rule and stage statistics", app_stats, NULL, stats_steps, SC_BOTH),
+};
+const size_t n_action_scenarios = ARRAY_SIZE(action_scenarios);

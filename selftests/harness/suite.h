@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Check glue: one datapath instance per suite, loaded once in the parent by
+ * an unchecked fixture; every test (run in its own child by Check) starts
+ * from xt_reset() and installs the application it needs.
+ */
+#ifndef XT_SUITE_H
+#define XT_SUITE_H
+
+#include <check.h>
+
+#include "golden.h"
+
+extern struct xt T;
+
+/* Unchecked fixtures loading the native / offload object into T. */
+void suite_open_native(void);
+void suite_open_offload(void);
+void suite_close(void);
+
+/* At the start of a test: T is loaded and reset, else the test fails. */
+#define NEED_T()							\
+	do {								\
+		ck_assert_msg(T.obj, "datapath object %s did not load",	\
+			      xt_obj_path(T.profile));			\
+		ck_assert_msg(xt_reset(&T) == 0, "reset failed");	\
+	} while (0)
+
+TCase *xt_tcase(Suite *s, const char *name, void (*open)(void));
+/* Run every test; prints Check's summary line; returns the exit code. */
+int xt_suite_run(Suite *s);
+
+#endif /* XT_SUITE_H */

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# Helpers shared by the xfsmctl end-to-end tests (sourced after lib.sh):
+# a client namespace A and a server namespace B joined by a veth pair, the
+# datapath attached to B's end, xfsmctl run in B against that instance, and
+# a table snapshot to prove that failures change nothing.
+
+CTL="$XT_BUILD/xfsmctl"
+LOADER="$XT_BUILD/xfsm-loader"
+SRV=198.18.20.2
+CLI=198.18.20.1
+
+ctl_setup() {
+	xt_require_root
+	xt_require_cmd ip nsenter jq timeout "$XT_PY"
+	xt_require_file "$CTL" "$XT_BUILD/xfsm.bpf.o"
+	xt_bpffs || xt_skip "cannot mount bpffs"
+	xt_netns_add A
+	xt_netns_add B
+	xt_veth A a0 "$CLI/24" B b0 "$SRV/24" || { xt_fail "veth"; xt_done; }
+	INST="xt$XT_ID-ctl"
+	xt_defer "rm -rf '/sys/fs/bpf/xfsm/$INST'"
+	if [ -x "$LOADER" ]; then
+		xt_defer "xt_in B '$LOADER' unload --instance '$INST'"
+		if ! xt_ok "attach the datapath to b0 (xfsm-loader)" \
+			xt_in B "$LOADER" load --mode skb --instance "$INST" b0; then
+			xt_done
+		fi
+		X() { xt_in B "$CTL" --instance "$INST" "$@"; }
+	else
+		# no loader: attach with iproute2 and find the maps by program id
+		if ! xt_ok "attach the datapath to b0 (ip link)" \
+			ip -n "$XT_NS_B" link set dev b0 xdpgeneric obj "$XT_BUILD/xfsm.bpf.o" sec xdp; then
+			xt_done
+		fi
+		X() { xt_in B "$CTL" -i b0 "$@"; }
+	fi
+}
+
+# A TCP listener in B that accepts any number of connections on $1.
+ctl_listen() {
+	xt_in B timeout 300 "$XT_PY" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(16)
+while True:
+    c, a = s.accept()
+    c.close()
+' "$SRV" "$1" >/dev/null 2>&1 &
+	xt_defer "kill $! 2>/dev/null"
+	sleep 0.3
+}
+
+# TCP connect from A within one second (a dropped SYN fails).
+ctl_connect() {
+	xt_in A timeout 3 "$XT_PY" -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1)
+s.close()
+' "$SRV" "$1" >/dev/null 2>&1
+}
+
+# One UDP datagram from A to port $1 of B.
+ctl_udp_send() {
+	xt_in A "$XT_PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"knock", (sys.argv[1], int(sys.argv[2])))
+' "$SRV" "$1"
+}
+
+# Every table, as JSON, without what moves on its own (timers, counters of
+# background traffic such as IPv6 router solicitations).
+ctl_snapshot() {
+	{
+		X -j show
+		X -j state list
+		X -j global get
+	} 2>&1 | jq -S -c 'walk(if type == "object" then
+		del(.remaining_s, .expired, .age_s, .stats, .packets, .bytes) else . end)' 2>&1
+}

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# Run every selftest: the Check suites (BUILD/selftests/test_*), then the
+# shell suites (selftests/sh/test_*.sh), and print one total line
+# "N passed, N failed, N skipped".  Exit status 0 only when nothing failed.
+#
+# Usage: selftests/run.sh [BUILD_DIR]
+#   TESTS=pattern	run only suites whose name contains pattern (several
+#			patterns separated by spaces or commas)
+#
+# Each Check suite prints its own summary ("100%: Checks: 12, Failures: 0,
+# Errors: 0"); each shell suite ends with "N passed, N failed" and exits 0
+# (pass), 77 (skip) or anything else (fail).
+
+set -u
+
+BUILD=${1:-build}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+case "$BUILD" in /*) ;; *) BUILD="$TOP/$BUILD" ;; esac
+export XFSM_BUILD="$BUILD" XT_BUILD="$BUILD" BUILD
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "selftests/run.sh: must run as root (BPF_PROG_TEST_RUN, netns, XDP attach)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+passed=0
+failed=0
+skipped=0
+failed_suites=()
+
+selected() {
+	local name=$1 pat
+	[ -z "${TESTS:-}" ] && return 0
+	for pat in ${TESTS//,/ }; do
+		case "$name" in *"$pat"*) return 0 ;; esac
+	done
+	return 1
+}
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# ---- Check suites -----------------------------------------------------------
+for bin in "$BUILD"/selftests/test_*; do
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
+	name=$(basename "$bin")
+	selected "$name" || continue
+	echo "== $name"
+	"$bin" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" | tail -n1)
+	if [ -n "$line" ]; then
+		checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+		fails=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
+		errs=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
+		passed=$((passed + checks - fails - errs))
+		failed=$((failed + fails + errs))
+		if [ $((fails + errs)) -ne 0 ] || [ "$rc" -ne 0 ]; then
+			failed_suites+=("$name")
+			# a non-zero exit with a clean summary still counts as a failure
+			[ $((fails + errs)) -eq 0 ] && failed=$((failed + 1))
+		fi
+	else
+		echo "$name: no Check summary (exit status $rc)"
+		failed=$((failed + 1))
+		failed_suites+=("$name")
+	fi
+done
+
+# ---- shell suites -------------------------------------------------------------
+for sh in "$HERE"/sh/test_*.sh; do
+	[ -f "$sh" ] || continue
+	name=$(basename "$sh" .sh)
+	selected "$name" || continue
+	echo "== $name"
+	bash "$sh" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
+	p=0
+	f=0
+	if [ -n "$line" ]; then
+		p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
+		f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+	fi
+	case $rc in
+	0)
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -ne 0 ]; then
+			failed_suites+=("$name")
+		elif [ -z "$line" ]; then
+			passed=$((passed + 1))	# no counts printed: one test
+		fi
+		;;
+	77)
+		passed=$((passed + p))
+		skipped=$((skipped + 1))
+		;;
+	*)
+		passed=$((passed + p))
+		failed=$((failed + (f > 0 ? f : 1)))
+		failed_suites+=("$name")
+		;;
+	esac
+done
+
+if [ ${#failed_suites[@]} -gt 0 ]; then
+	echo "failed suites: ${failed_suites[*]}"
+fi
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

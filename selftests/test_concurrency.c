@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Concurrency (docs/datapath.md, "Concurrency"): the same flow driven from
+ * both CPUs at once, two threads pinned to CPU 0 and CPU 1, each one
+ * BPF_PROG_TEST_RUN with a large repeat.  No update may be lost: the
+ * registers end at exactly the packet and byte totals.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "suite.h"
+
+#define REPEAT		200000
+#define NTHREADS	2
+
+struct runner {
+	pthread_t	tid;
+	int		cpu;
+	const struct pkt *p;
+	int		err;
+	__u32		verdict;
+	pthread_barrier_t *start;
+};
+
+static void *run_on_cpu(void *arg)
+{
+	struct runner *r = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	r->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (r->err) {
+		r->err = -r->err;
+		return NULL;
+	}
+	pthread_barrier_wait(r->start);
+	r->err = xt_run_repeat(&T, r->p->data, r->p->len, 1, REPEAT, &r->verdict, NULL);
+	return NULL;
+}
+
+/* Run the packet from both CPUs; false when the threads could not run. */
+static bool hammer(const struct pkt *p)
+{
+	struct runner r[NTHREADS];
+	pthread_barrier_t start;
+	bool ok = true;
+	int i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < NTHREADS) {
+		fprintf(stderr, "NOTE: fewer than %d CPUs online, running on one\n", NTHREADS);
+	}
+	pthread_barrier_init(&start, NULL, NTHREADS);
+	for (i = 0; i < NTHREADS; i++) {
+		r[i] = (struct runner){ .cpu = i % (int)sysconf(_SC_NPROCESSORS_ONLN),
+					.p = p, .start = &start };
+		if (!ASSERT_OK(-pthread_create(&r[i].tid, NULL, run_on_cpu, &r[i]), "thread"))
+			return false;
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		pthread_join(r[i].tid, NULL);
+		ok &= ASSERT_OK(r[i].err, "test_run on a pinned CPU");
+		ok &= ASSERT_EQ(r[i].verdict, XDP_PASS, "verdict");
+	}
+	pthread_barrier_destroy(&start);
+	return ok;
+}
+
+static void pkt_of(struct pkt *p, unsigned int src)
+{
+	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_UDP, .src = src, .dst = 9,
+			      .sport = 1, .dport = 2, .payload = 58 };
+
+	pkt_from_spec(p, &s);
+}
+
+/* reg0 += 1, reg1 += meta.len (a two-register transaction), global 0 += 1,
+ * global 1 += meta.len. */
+static int app_counters(struct xfsm_image *img, bool two_regs)
+{
+	static const __u8 key[] = { XFSM_FW_IP4_SRC };
+	struct rb b;
+	int err;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	err = app_keys(img, 0, key, 1, key, 1);
+	rb_init(&b, 1);
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(1));
+	if (two_regs) {
+		rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 1, OPR(1), OPM(XFSM_META_LEN));
+		rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_GLOBAL_REG, 0, OPG(0), OPC(1));
+		rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_GLOBAL_REG, 1, OPG(1), OPM(XFSM_META_LEN));
+	}
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	return err ?: rb_add(img, 0, &b);
+}
+
+static void check_totals(const struct pkt *p, bool two_regs)
+{
+	const __u64 total = (__u64)NTHREADS * REPEAT;
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+	struct xfsm_stats st;
+	struct xfsm_flow flow;
+	__u64 g = 0;
+
+	if (!ASSERT_OK(xt_find_flow(&T, 0, w, NULL, &flow), "flow"))
+		return;
+	ASSERT_EQ(flow.regs[0], total, "reg0 == packets from both CPUs");
+	if (two_regs) {
+		ASSERT_EQ(flow.regs[1], total * p->len, "reg1 == bytes from both CPUs");
+		if (ASSERT_OK(xfsm_global_get(T.inst, 0, &g), "global 0"))
+			ASSERT_EQ(g, total, "global 0 == packets");
+		if (ASSERT_OK(xfsm_global_get(T.inst, 1, &g), "global 1"))
+			ASSERT_EQ(g, total * p->len, "global 1 == bytes");
+	}
+	if (ASSERT_OK(xfsm_read_stats(T.inst, &st), "stats")) {
+		ASSERT_EQ(st.rx_packets, total, "per-CPU rx_packets summed");
+		ASSERT_EQ(st.verdict_pass, total, "per-CPU verdict_pass summed");
+	}
+}
+
+static void run_case(bool two_regs, bool preexisting)
+{
+	struct xfsm_image img;
+	struct xt_result r;
+	struct pkt p;
+
+	xfsm_image_init(&img);
+	if (!ASSERT_OK(app_counters(&img, two_regs), "app") ||
+	    !ASSERT_OK(xt_apply(&T, &img), "apply"))
+		goto out;
+	pkt_of(&p, 1);
+	if (preexisting) {
+		/* create the flow first, then start from clean counters */
+		if (!ASSERT_OK(xt_run_pkt(&T, &p, 1, &r), "first packet"))
+			goto out;
+		ASSERT_OK(xfsm_reset_stats(T.inst), "reset stats");
+		{
+			__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+			struct xfsm_flow_key k;
+			struct xfsm_flow f;
+
+			if (ASSERT_OK(xt_find_flow(&T, 0, w, &k, &f), "flow")) {
+				memset(f.regs, 0, sizeof(f.regs));
+				ASSERT_OK(xfsm_flow_set(T.inst, &k, &f), "zero registers");
+			}
+		}
+		xfsm_global_set(T.inst, 0, 0);
+		xfsm_global_set(T.inst, 1, 0);
+	}
+	if (hammer(&p))
+		check_totals(&p, two_regs);
+out:
+	xfsm_image_free(&img);
+}
+
+/* Both CPUs race to create the flow, then keep adding. */
+START_TEST(test_two_cpus_new_flow)
+{
+	NEED_T();
+	run_case(true, false);
+	XT_END();
+}
+END_TEST
+
+START_TEST(test_two_cpus_existing_flow)
+{
+	NEED_T();
+	run_case(true, true);
+	XT_END();
+}
+END_TEST
+
+/* A single-register update (may take a cheaper path than the lock). */
+START_TEST(test_two_cpus_single_update)
+{
+	NEED_T();
+	run_case(false, true);
+	XT_END();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("concurrency");
+	TCase *tc = xt_tcase(s, "concurrency", suite_open_native);
+
+	tcase_add_test(tc, test_two_cpus_new_flow);
+	tcase_add_test(tc, test_two_cpus_existing_flow);
+	tcase_add_test(tc, test_two_cpus_single_update);
+	return xt_suite_run(s);
+}

@@ -1,0 +1,1381 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * libxfsm core: image building (tuples, sorting, limits), flow keys,
+ * operands, and, against a loaded build/xfsm.bpf.o, atomic apply, read
+ * back, failure rollback, globals, flows and statistics.
+ */
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
+
+#include "libxfsm.h"
+
+/* ---- helpers -------------------------------------------------------------- */
+
+/* Library messages are captured: tests check what the user would read. */
+static char last_msg[1024];
+
+static void capture_log(enum xfsm_log_level lvl, const char *msg)
+{
+	if (lvl <= XFSM_LOG_WARN)
+		snprintf(last_msg, sizeof(last_msg), "%s", msg);
+}
+
+#define assert_msg_has(s) \
+	ck_assert_msg(strstr(last_msg, (s)) != NULL, "message \"%s\" lacks \"%s\"", last_msg, (s))
+
+static struct xfsm_rule_match match_state(__u32 state, __u32 mask)
+{
+	struct xfsm_rule_match m;
+
+	memset(&m, 0, sizeof(m));
+	m.state = state;
+	m.state_mask = mask;
+	return m;
+}
+
+static struct xfsm_rule rule_prio(__u32 prio, __u32 id)
+{
+	struct xfsm_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.rule_id = id;
+	r.priority = prio;
+	r.act[0].type = XFSM_ACT_DROP;
+	return r;
+}
+
+/* Every rule's key must agree with the tuple it names. */
+static void assert_image_consistent(const struct xfsm_image *img)
+{
+	size_t r;
+	int i;
+
+	for (r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule_entry *e = &img->rules[r];
+		const struct xfsm_stage *st = &img->app.stages[e->key.stage];
+		const struct xfsm_tuple *t;
+
+		ck_assert_uint_lt(e->key.tuple, st->n_tuples);
+		t = &st->tuples[e->key.tuple];
+		ck_assert_uint_eq(e->key.state & ~t->state_mask, 0);
+		ck_assert_uint_eq(e->key.conds & ~t->cond_mask, 0);
+		for (i = 0; i < XFSM_MATCH_WORDS; i++)
+			ck_assert_uint_eq(e->key.match[i] & ~t->match_mask[i], 0);
+		ck_assert_uint_le(e->rule.priority, t->max_priority);
+	}
+}
+
+/* ---- unit tests: images ----------------------------------------------- */
+
+START_TEST(test_tuple_grouping)
+{
+	struct xfsm_image img;
+	struct xfsm_rule_match m;
+	struct xfsm_rule r;
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 2;
+	m = match_state(1, 0xff);
+	r = rule_prio(10, 0xffffffff);
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	m = match_state(2, 0xff);
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	/* same masks: one tuple */
+	ck_assert_uint_eq(img.app.stages[0].n_tuples, 1);
+	/* another mask: a second tuple */
+	m = match_state(0, 0);
+	m.match[1] = 0x0a0b0c0d;
+	m.match_mask[1] = 0xffff0000;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	ck_assert_uint_eq(img.app.stages[0].n_tuples, 2);
+	ck_assert_uint_eq(img.rules[2].key.match[1], 0x0a0b0000);
+	ck_assert_uint_eq(img.rules[2].key.stage, 0);
+	/* another stage has its own tuples */
+	m = match_state(1, 0xff);
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 1, &m, &r), 0);
+	ck_assert_uint_eq(img.app.stages[1].n_tuples, 1);
+	ck_assert_uint_eq(img.rules[3].key.stage, 1);
+	ck_assert_uint_eq(img.rules[3].key.tuple, 0);
+	/* rule ids assigned in order */
+	ck_assert_uint_eq(img.rules[0].rule.rule_id, 0);
+	ck_assert_uint_eq(img.rules[3].rule.rule_id, 3);
+	ck_assert_uint_eq(img.n_rules, 4);
+	assert_image_consistent(&img);
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 100), 0);
+	xfsm_image_free(&img);
+}
+END_TEST
+
+START_TEST(test_tuple_sorting)
+{
+	struct xfsm_rule_match ma = match_state(1, 0xff), mb = match_state(0, 0), mc;
+	struct xfsm_image img;
+	struct xfsm_rule r;
+	const struct xfsm_stage *st = &img.app.stages[0];
+	size_t i;
+
+	mb.conds = 1;
+	mb.cond_mask = 1;
+	mc = mb;
+	mc.cond_mask = 3;
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	r = rule_prio(10, 100);
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &ma, &r), 0);
+	r = rule_prio(20, 101);
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &mb, &r), 0);
+	/* the higher priority tuple comes first */
+	ck_assert_uint_eq(st->n_tuples, 2);
+	ck_assert_uint_eq(st->tuples[0].max_priority, 20);
+	ck_assert_uint_eq(st->tuples[0].cond_mask, 1);
+	ck_assert_uint_eq(st->tuples[1].max_priority, 10);
+	ck_assert_uint_eq(img.rules[0].key.tuple, 1);
+	ck_assert_uint_eq(img.rules[1].key.tuple, 0);
+	/* raising tuple A's priority moves it to the front, rules follow */
+	ma.state = 2;
+	r = rule_prio(30, 102);
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &ma, &r), 0);
+	ck_assert_uint_eq(st->tuples[0].max_priority, 30);
+	ck_assert_uint_eq(st->tuples[0].state_mask, 0xff);
+	ck_assert_uint_eq(img.rules[0].key.tuple, 0);
+	ck_assert_uint_eq(img.rules[1].key.tuple, 1);
+	ck_assert_uint_eq(img.rules[2].key.tuple, 0);
+	/* an equal priority goes after the existing tuple (stable) */
+	r = rule_prio(20, 103);
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &mc, &r), 0);
+	ck_assert_uint_eq(st->n_tuples, 3);
+	ck_assert_uint_eq(st->tuples[1].cond_mask, 1);
+	ck_assert_uint_eq(st->tuples[2].cond_mask, 3);
+	ck_assert_uint_eq(img.rules[3].key.tuple, 2);
+	for (i = 1; i < st->n_tuples; i++)
+		ck_assert_uint_ge(st->tuples[i - 1].max_priority, st->tuples[i].max_priority);
+	assert_image_consistent(&img);
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 1000), 0);
+
+	/* deleting the only rule of the top tuple's maximum re-sorts */
+	ck_assert_int_eq(xfsm_image_del_rule(&img, 102), 0);
+	ck_assert_uint_eq(st->tuples[0].max_priority, 20);
+	ck_assert_uint_eq(st->tuples[2].max_priority, 10);
+	ck_assert_uint_eq(st->tuples[2].state_mask, 0xff);
+	assert_image_consistent(&img);
+	/* deleting a tuple's last rule removes the tuple */
+	ck_assert_int_eq(xfsm_image_del_rule(&img, 103), 0);
+	ck_assert_uint_eq(st->n_tuples, 2);
+	ck_assert_uint_eq(img.n_rules, 2);
+	assert_image_consistent(&img);
+	ck_assert_int_eq(xfsm_image_del_rule(&img, 103), -ENOENT);
+	/* an index rebuilt after deletion still finds duplicates */
+	r = rule_prio(5, 0xffffffff);
+	ma.state = 1;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &ma, &r), -EEXIST);
+	xfsm_image_free(&img);
+}
+END_TEST
+
+START_TEST(test_tuple_limit)
+{
+	struct xfsm_image img;
+	struct xfsm_rule_match m;
+	struct xfsm_rule r = rule_prio(1, 0xffffffff);
+	int i;
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	for (i = 0; i < XFSM_MAX_TUPLES; i++) {
+		m = match_state(0, 1U << i);
+		ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	}
+	ck_assert_uint_eq(img.app.stages[0].n_tuples, XFSM_MAX_TUPLES);
+	m = match_state(0, 1U << XFSM_MAX_TUPLES);
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), -E2BIG);
+	ck_assert_uint_eq(img.n_rules, XFSM_MAX_TUPLES);
+	/* an existing mask still takes more rules */
+	m = match_state(1, 1);
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	/* the offload profile walks fewer tuples */
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, XFSM_OFFLOAD_MAX_TUPLES, 0), -E2BIG);
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
+	/* no such stage */
+	ck_assert_int_eq(xfsm_image_add_rule(&img, XFSM_MAX_STAGES, &m, &r), -EINVAL);
+	xfsm_image_free(&img);
+}
+END_TEST
+
+START_TEST(test_duplicates)
+{
+	struct xfsm_image img;
+	struct xfsm_rule_match m = match_state(0x12, 0xf0);
+	struct xfsm_rule r = rule_prio(1, 0xffffffff);
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	ck_assert_uint_eq(img.rules[0].key.state, 0x10);
+	/* differs only in masked-out bits: the same key */
+	m.state = 0x1f;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), -EEXIST);
+	/* same value, other mask: another tuple, fine */
+	m.state_mask = 0xff;
+	m.state = 0x10;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	/* explicit rule ids must be unique */
+	m.state = 0x20;
+	r.rule_id = 1;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), -EEXIST);
+	r.rule_id = 10;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	r.rule_id = 0xffffffff;
+	m.state = 0x30;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	ck_assert_uint_eq(img.rules[3].rule.rule_id, 11);
+	ck_assert_uint_eq(img.n_rules, 4);
+	/* rule ids beyond the datapath's capacity are refused at apply */
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 11), -E2BIG);
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 12), 0);
+	xfsm_image_free(&img);
+}
+END_TEST
+
+START_TEST(test_many_rules)
+{
+	struct xfsm_image img;
+	struct xfsm_rule_match m;
+	struct xfsm_rule r;
+	__u32 i, n = 50000;
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	for (i = 0; i < n; i++) {
+		m = match_state(0, 0);
+		m.match[0] = i;
+		m.match_mask[0] = i % 2 ? 0xffffffff : 0xfffffffe;
+		r = rule_prio(i % 7, 0xffffffff);
+		ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	}
+	ck_assert_uint_eq(img.n_rules, n);
+	ck_assert_uint_eq(img.app.stages[0].n_tuples, 2);
+	for (i = 0; i < n; i++)
+		ck_assert_uint_eq(img.rules[i].rule.rule_id, i);
+	/* every key is still detected as present */
+	for (i = 0; i < n; i += 997) {
+		m = match_state(0, 0);
+		m.match[0] = i;
+		m.match_mask[0] = i % 2 ? 0xffffffff : 0xfffffffe;
+		r = rule_prio(1, 0xffffffff);
+		ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), -EEXIST);
+	}
+	assert_image_consistent(&img);
+	xfsm_image_free(&img);
+}
+END_TEST
+
+START_TEST(test_validate)
+{
+	struct xfsm_image img;
+	struct xfsm_rule_match m = match_state(1, 1);
+	struct xfsm_rule r = rule_prio(5, 0xffffffff);
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	m = match_state(2, 2);
+	r.priority = 3;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
+	/* a hand-made image with its tuples out of order */
+	img.app.stages[0].tuples[1].max_priority = 9;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
+	img.app.stages[0].tuples[1].max_priority = 3;
+	/* a key with bits outside its tuple's mask */
+	img.rules[0].key.state = 3;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
+	img.rules[0].key.state = 1;
+	/* rules of a stage beyond n_stages */
+	img.app.n_stages = 0;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
+	img.app.n_stages = 5;
+	ck_assert_int_eq(xfsm_image_validate(&img, XFSM_OFFLOAD_MAX_STAGES, 0, 0), -E2BIG);
+	xfsm_image_free(&img);
+}
+END_TEST
+
+/* ---- unit tests: keys and operands ----------------------------------- */
+
+START_TEST(test_stage_set_keys)
+{
+	static const __u8 fwd[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT,
+				    XFSM_FW_L4_DPORT, XFSM_FW_IP_PROTO };
+	static const __u8 rev[] = { XFSM_FW_IP4_DST, XFSM_FW_IP4_SRC, XFSM_FW_L4_DPORT,
+				    XFSM_FW_L4_SPORT, XFSM_FW_IP_PROTO };
+	static const __u8 dst[] = { XFSM_FW_ETH_DST_HI, XFSM_FW_ETH_DST_LO };
+	static const __u8 src[] = { XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO };
+	__u8 big[XFSM_KEY_WORDS + 1], bad[1] = { XFSM_FV_WORDS };
+	struct xfsm_image img;
+	struct xfsm_stage *st = &img.app.stages[0];
+	int i;
+
+	xfsm_image_init(&img);
+	ck_assert_int_eq(xfsm_stage_set_keys(st, fwd, rev, 5, fwd, rev, 5), 0);
+	ck_assert(st->flags & XFSM_SF_SAME_KEYS);
+	ck_assert_uint_eq(st->lookup_words[1], XFSM_FW_IP4_DST);
+	ck_assert_uint_eq(st->lookup_rev[1], XFSM_FW_IP4_SRC);
+	for (i = 5; i < XFSM_KEY_WORDS; i++) {
+		ck_assert_uint_eq(st->lookup_words[i], XFSM_FW_ZERO);
+		ck_assert_uint_eq(st->update_rev[i], XFSM_FW_ZERO);
+	}
+	/* MAC learning: look up by destination, learn by source */
+	ck_assert_int_eq(xfsm_stage_set_keys(st, dst, NULL, 2, src, NULL, 2), 0);
+	ck_assert(!(st->flags & XFSM_SF_SAME_KEYS));
+	ck_assert_uint_eq(st->update_words[0], XFSM_FW_ETH_SRC_HI);
+	ck_assert_uint_eq(st->lookup_words[2], XFSM_FW_ZERO);
+	/* the symmetric flag is the caller's and is kept */
+	st->flags |= XFSM_SF_SYMMETRIC;
+	ck_assert_int_eq(xfsm_stage_set_keys(st, fwd, rev, 5, fwd, rev, 5), 0);
+	ck_assert_uint_eq(st->flags, XFSM_SF_SYMMETRIC | XFSM_SF_SAME_KEYS);
+
+	memset(big, XFSM_FW_IP_PROTO, sizeof(big));
+	ck_assert_int_eq(xfsm_stage_set_keys(st, big, NULL, sizeof(big), big, NULL, 1), -E2BIG);
+	ck_assert_int_eq(xfsm_stage_set_keys(st, bad, NULL, 1, bad, NULL, 1), -EINVAL);
+	/* a refused call leaves the stage as it was */
+	ck_assert_uint_eq(st->lookup_words[0], XFSM_FW_IP4_SRC);
+	xfsm_image_free(&img);
+}
+END_TEST
+
+START_TEST(test_flow_key_build)
+{
+	static const __u8 fwd[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT,
+				    XFSM_FW_L4_DPORT };
+	static const __u8 rev[] = { XFSM_FW_IP4_DST, XFSM_FW_IP4_SRC, XFSM_FW_L4_DPORT,
+				    XFSM_FW_L4_SPORT };
+	static const __u8 dst[] = { XFSM_FW_ETH_DST_HI, XFSM_FW_ETH_DST_LO };
+	static const __u8 src[] = { XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO };
+	__u32 fv[XFSM_FV_WORDS], fv2[XFSM_FV_WORDS];
+	struct xfsm_flow_key k, k2;
+	struct xfsm_stage st;
+	int i;
+
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < XFSM_FV_WORDS; i++)
+		fv[i] = 1000 + i;	/* XFSM_FW_ZERO deliberately non-zero */
+	ck_assert_int_eq(xfsm_stage_set_keys(&st, dst, NULL, 2, src, NULL, 2), 0);
+	st.epoch = 7;
+	xfsm_flow_key_build(&st, 3, fv, false, &k);
+	ck_assert_uint_eq(k.stage, 3);
+	ck_assert_uint_eq(k.epoch, 7);
+	ck_assert_uint_eq(k.w[0], 1000 + XFSM_FW_ETH_DST_HI);
+	ck_assert_uint_eq(k.w[1], 1000 + XFSM_FW_ETH_DST_LO);
+	for (i = 2; i < XFSM_KEY_WORDS; i++)
+		ck_assert_uint_eq(k.w[i], 0);
+	xfsm_flow_key_build(&st, 3, fv, true, &k);
+	ck_assert_uint_eq(k.w[0], 1000 + XFSM_FW_ETH_SRC_HI);
+	ck_assert_uint_eq(k.w[1], 1000 + XFSM_FW_ETH_SRC_LO);
+
+	/* symmetric: both directions give the smaller key */
+	ck_assert_int_eq(xfsm_stage_set_keys(&st, fwd, rev, 4, fwd, rev, 4), 0);
+	st.flags |= XFSM_SF_SYMMETRIC;
+	memset(fv, 0, sizeof(fv));
+	fv[XFSM_FW_IP4_SRC] = 0xc6120002;	/* 198.18.0.2 */
+	fv[XFSM_FW_IP4_DST] = 0xc6120001;
+	fv[XFSM_FW_L4_SPORT] = 40000;
+	fv[XFSM_FW_L4_DPORT] = 22;
+	memcpy(fv2, fv, sizeof(fv));
+	fv2[XFSM_FW_IP4_SRC] = fv[XFSM_FW_IP4_DST];
+	fv2[XFSM_FW_IP4_DST] = fv[XFSM_FW_IP4_SRC];
+	fv2[XFSM_FW_L4_SPORT] = fv[XFSM_FW_L4_DPORT];
+	fv2[XFSM_FW_L4_DPORT] = fv[XFSM_FW_L4_SPORT];
+	xfsm_flow_key_build(&st, 0, fv, false, &k);
+	xfsm_flow_key_build(&st, 0, fv2, true, &k2);
+	ck_assert_int_eq(memcmp(&k, &k2, sizeof(k)), 0);
+	ck_assert_uint_eq(k.w[0], 0xc6120001);
+	ck_assert_uint_eq(k.w[2], 22);
+	/* equal first words: decided by the next word, unsigned */
+	fv[XFSM_FW_IP4_SRC] = fv[XFSM_FW_IP4_DST] = 0xc6120001;
+	fv[XFSM_FW_L4_SPORT] = 0x80000000;
+	fv[XFSM_FW_L4_DPORT] = 5;
+	xfsm_flow_key_build(&st, 0, fv, false, &k);
+	ck_assert_uint_eq(k.w[2], 5);
+	ck_assert_uint_eq(k.w[3], 0x80000000);
+}
+END_TEST
+
+START_TEST(test_operands)
+{
+	struct xfsm_operand o;
+
+	o = xfsm_opnd_const(0x123456789abcULL);
+	ck_assert_uint_eq(o.kind, XFSM_OPND_CONST);
+	ck_assert_uint_eq(o.value, 0x123456789abcULL);
+	o = xfsm_opnd_field(XFSM_FW_ETH_SRC_HI, 2);
+	ck_assert_uint_eq(o.kind, XFSM_OPND_FIELD);
+	ck_assert_uint_eq(o.index, XFSM_FW_ETH_SRC_HI);
+	ck_assert_uint_eq(o.width, 2);
+	ck_assert_uint_eq(o.value, 0);
+	o = xfsm_opnd_field(XFSM_FW_IP_TTL, 1);
+	ck_assert_uint_eq(o.width, 1);
+	o = xfsm_opnd_flow_reg(3);
+	ck_assert_uint_eq(o.kind, XFSM_OPND_FLOW_REG);
+	ck_assert_uint_eq(o.index, 3);
+	o = xfsm_opnd_global(7);
+	ck_assert_uint_eq(o.kind, XFSM_OPND_GLOBAL_REG);
+	ck_assert_uint_eq(o.index, 7);
+	o = xfsm_opnd_meta(XFSM_META_TIME);
+	ck_assert_uint_eq(o.kind, XFSM_OPND_META);
+	ck_assert_uint_eq(o.index, XFSM_META_TIME);
+	o = xfsm_opnd_state();
+	ck_assert_uint_eq(o.kind, XFSM_OPND_STATE);
+	ck_assert_uint_eq(o.pad[0] | o.pad[4], 0);
+}
+END_TEST
+
+static int debug_seen;
+
+static void count_debug(enum xfsm_log_level lvl, const char *msg)
+{
+	if (lvl == XFSM_LOG_DEBUG && !strcmp(msg, "x=42"))
+		debug_seen++;
+}
+
+START_TEST(test_log_hook)
+{
+	xfsm_set_log(count_debug);
+	xfsm_log(XFSM_LOG_DEBUG, "x=%d", 42);
+	ck_assert_int_eq(debug_seen, 1);
+	xfsm_set_log(capture_log);
+	last_msg[0] = '\0';
+	xfsm_log(XFSM_LOG_ERROR, "map %s: %s", "xfsm_ctl", "gone");
+	ck_assert_str_eq(last_msg, "map xfsm_ctl: gone");
+	/* long messages are cut, not overflowed */
+	xfsm_log(XFSM_LOG_WARN, "%2000s", "end");
+	ck_assert_uint_lt(strlen(last_msg), sizeof(last_msg));
+	ck_assert_str_eq(last_msg + strlen(last_msg) - 3, "   ");
+}
+END_TEST
+
+START_TEST(test_map_names)
+{
+	int i;
+
+	for (i = 0; i < XFSM_M__MAX; i++) {
+		ck_assert_ptr_nonnull(xfsm_map_names[i]);
+		ck_assert_uint_lt(strlen(xfsm_map_names[i]), 16);
+	}
+	ck_assert_str_eq(xfsm_map_names[XFSM_M_RULE_STATS], XFSM_MAP_RULE_STATS);
+	ck_assert_str_eq(xfsm_map_names[XFSM_M_TX_PORTS], XFSM_MAP_TX_PORTS);
+}
+END_TEST
+
+/* ---- integration: a loaded datapath ---------------------------------- */
+
+static char obj_path[PATH_MAX + 16];
+static char pin_dir[128];
+
+static const char *datapath_obj(const char *file)
+{
+	const char *env = getenv("XFSM_BUILD");
+	char exe[PATH_MAX], *p;
+	ssize_t n;
+
+	if (env) {
+		snprintf(obj_path, sizeof(obj_path), "%s/%s", env, file);
+		return obj_path;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		p = strrchr(exe, '/');	/* build/selftests/test_lib */
+		if (p) {
+			*p = '\0';
+			p = strrchr(exe, '/');
+			if (p) {
+				*p = '\0';
+				snprintf(obj_path, sizeof(obj_path), "%s/%s", exe, file);
+				if (!access(obj_path, R_OK))
+					return obj_path;
+			}
+		}
+	}
+	snprintf(obj_path, sizeof(obj_path), "build/%s", file);
+	return obj_path;
+}
+
+/* libbpf warnings, with a verifier log cut to its end (where the reason is). */
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	int n;
+
+	if (level != LIBBPF_WARN)
+		return 0;
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
+		return n;
+	fputs(n > 2000 ? msg + n - 1500 : msg, stderr);
+	free(msg);
+	return n;
+}
+
+struct dp {
+	struct bpf_object *obj;
+	struct xfsm_instance *inst;
+	int prog_fd;
+};
+
+/* rules_max: capacity of xfsm_rules (both slots), 0: as built. */
+static void dp_load_file(struct dp *d, const char *file, __u32 rules_max)
+{
+	const char *path = datapath_obj(file);
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err;
+
+	libbpf_set_print(quiet_libbpf);
+	memset(d, 0, sizeof(*d));
+	ck_assert_msg(!access(path, R_OK), "%s is missing: run make first", path);
+	d->obj = bpf_object__open_file(path, NULL);
+	ck_assert_msg(d->obj != NULL, "cannot open %s", path);
+	if (rules_max) {
+		map = bpf_object__find_map_by_name(d->obj, XFSM_MAP_RULES);
+		ck_assert_ptr_nonnull(map);
+		ck_assert_int_eq(bpf_map__set_max_entries(map, rules_max), 0);
+	}
+	/* keep the test light: a small rule statistics array */
+	map = bpf_object__find_map_by_name(d->obj, XFSM_MAP_RULE_STATS);
+	ck_assert_ptr_nonnull(map);
+	ck_assert_int_eq(bpf_map__set_max_entries(map, 2 * 1024), 0);
+	err = bpf_object__load(d->obj);
+	ck_assert_msg(!err, "cannot load %s: %s", path, strerror(-err));
+	prog = bpf_object__find_program_by_name(d->obj, XFSM_PROG_NAME);
+	ck_assert_ptr_nonnull(prog);
+	d->prog_fd = bpf_program__fd(prog);
+	ck_assert_int_eq(xfsm_instance_open_obj(d->obj, &d->inst), 0);
+	ck_assert_uint_eq(d->inst->max_rules, 1024);
+}
+
+static void dp_load(struct dp *d, __u32 rules_max)
+{
+	dp_load_file(d, "xfsm.bpf.o", rules_max);
+}
+
+static void dp_close(struct dp *d)
+{
+	xfsm_instance_close(d->inst);
+	bpf_object__close(d->obj);
+}
+
+/* An application of two stages with n rules split over two masks. */
+static void make_app(struct xfsm_image *img, __u32 n, __u32 tag)
+{
+	static const __u8 k5[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT,
+				   XFSM_FW_L4_DPORT, XFSM_FW_IP_PROTO };
+	struct xfsm_rule_match m;
+	struct xfsm_rule r;
+	char *src;
+	__u32 i;
+
+	xfsm_image_init(img);
+	img->app.n_stages = 2;
+	img->app.default_verdict = XFSM_VERDICT_PASS;
+	for (i = 0; i < 2; i++) {
+		img->app.stages[i].enabled = 1;
+		img->app.stages[i].miss_verdict = XFSM_VERDICT_CONTINUE;
+		img->app.stages[i].match_words[0] = XFSM_FW_L4_DPORT;
+		ck_assert_int_eq(xfsm_stage_set_keys(&img->app.stages[i], k5, NULL, 5,
+						     k5, NULL, 5), 0);
+	}
+	for (i = 0; i < n; i++) {
+		m = match_state(i % 3, 0xffffffff);
+		m.match[0] = tag + i;
+		m.match_mask[0] = i % 2 ? 0xffff : 0xffffffff;
+		r = rule_prio(i % 5 + 1, 0xffffffff);
+		r.next_state = tag;
+		r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+		ck_assert_int_eq(xfsm_image_add_rule(img, i % 2, &m, &r), 0);
+	}
+	ck_assert_int_gt(asprintf(&src, "app %u with %u rules\n", tag, n), 0);
+	img->source = src;
+	img->source_len = strlen(src);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct xfsm_rule_entry *x = a, *y = b;
+
+	return x->rule.rule_id < y->rule.rule_id ? -1 : x->rule.rule_id > y->rule.rule_id;
+}
+
+/* The running application is exactly `want`. */
+static void assert_running(struct dp *d, const struct xfsm_image *want)
+{
+	struct xfsm_rule_entry *sorted;
+	struct xfsm_image got;
+	__u32 s;
+	size_t i;
+
+	ck_assert_int_eq(xfsm_read_app(d->inst, &got), 0);
+	ck_assert_uint_eq(got.n_rules, want->n_rules);
+	ck_assert_uint_eq(got.app.n_stages, want->app.n_stages);
+	for (s = 0; s < want->app.n_stages; s++) {
+		const struct xfsm_stage *a = &got.app.stages[s], *b = &want->app.stages[s];
+
+		ck_assert_uint_eq(a->n_tuples, b->n_tuples);
+		ck_assert_int_eq(memcmp(a->tuples, b->tuples, sizeof(a->tuples)), 0);
+		ck_assert_int_eq(memcmp(a->lookup_words, b->lookup_words,
+					sizeof(a->lookup_words)), 0);
+	}
+	sorted = malloc(want->n_rules * sizeof(*sorted) + 1);
+	ck_assert_ptr_nonnull(sorted);
+	memcpy(sorted, want->rules, want->n_rules * sizeof(*sorted));
+	qsort(sorted, want->n_rules, sizeof(*sorted), cmp_entry);
+	for (i = 0; i < want->n_rules; i++) {
+		ck_assert_int_eq(memcmp(&got.rules[i].key, &sorted[i].key,
+					sizeof(sorted[i].key)), 0);
+		ck_assert_int_eq(memcmp(&got.rules[i].rule, &sorted[i].rule,
+					sizeof(sorted[i].rule)), 0);
+	}
+	ck_assert_uint_eq(got.source_len, want->source_len);
+	ck_assert_str_eq(got.source, want->source);
+	free(sorted);
+	xfsm_image_free(&got);
+}
+
+struct slot_count {
+	long n[XFSM_APP_SLOTS];
+	__u32 max_rules;
+	bool ids_ok;
+};
+
+static int count_rule(const void *key, const void *value, void *ctx)
+{
+	const struct xfsm_rule_key *k = key;
+	const struct xfsm_rule *r = value;
+	struct slot_count *c = ctx;
+
+	if (k->slot < XFSM_APP_SLOTS) {
+		c->n[k->slot]++;
+		/* the stored id carries the slot's statistics range */
+		if (r->rule_id / c->max_rules != k->slot)
+			c->ids_ok = false;
+	}
+	return 0;
+}
+
+static struct slot_count rules_per_slot(struct dp *d)
+{
+	struct slot_count c = { .max_rules = d->inst->max_rules, .ids_ok = true };
+
+	ck_assert_int_eq(xfsm_map_walk(d->inst, XFSM_M_RULES, count_rule, &c), 0);
+	return c;
+}
+
+START_TEST(test_dp_fresh)
+{
+	struct xfsm_stage_stats ss;
+	struct xfsm_rule_stats rs;
+	struct xfsm_counter cnt;
+	struct xfsm_stats st;
+	struct xfsm_image img;
+	struct xfsm_ctl ctl;
+	struct dp d;
+	size_t i;
+
+	dp_load(&d, 0);
+	ck_assert_int_eq(xfsm_instance_check_abi(d.inst), 0);
+	ck_assert_uint_eq(d.inst->build.abi_version, XFSM_ABI_VERSION);
+	ck_assert_uint_eq(d.inst->build.offload, 0);
+	ck_assert(d.inst->percpu_stats);
+	ck_assert_int_eq(d.inst->nr_cpus, libbpf_num_possible_cpus());
+	memset(&st, 0xff, sizeof(st));
+	ck_assert_int_eq(xfsm_read_stats(d.inst, &st), 0);
+	for (i = 0; i < sizeof(st) / 8; i++)
+		ck_assert_uint_eq(((__u64 *)&st)[i], 0);
+	memset(&ss, 0xff, sizeof(ss));
+	ck_assert_int_eq(xfsm_read_stage_stats(d.inst, 7, &ss), 0);
+	ck_assert_uint_eq(ss.packets | ss.bytes | ss.hits | ss.misses, 0);
+	ck_assert_int_eq(xfsm_read_stage_stats(d.inst, XFSM_MAX_STAGES, &ss), -ERANGE);
+	ck_assert_int_eq(xfsm_read_rule_stats(d.inst, 1023, &rs), 0);
+	ck_assert_uint_eq(rs.packets | rs.bytes, 0);
+	ck_assert_int_eq(xfsm_read_rule_stats(d.inst, 1024, &rs), -ERANGE);
+	ck_assert_int_eq(xfsm_read_counter(d.inst, XFSM_MAX_COUNTERS - 1, &cnt), 0);
+	ck_assert_uint_eq(cnt.packets, 0);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.active, 0);
+	ck_assert_uint_eq(ctl.generation, 0);
+	/* nothing installed: reading gives an empty application */
+	ck_assert_int_eq(xfsm_read_app(d.inst, &img), 0);
+	ck_assert_uint_eq(img.app.n_stages, 0);
+	ck_assert_uint_eq(img.n_rules, 0);
+	xfsm_image_free(&img);
+	ck_assert_int_eq(xfsm_reset_stats(d.inst), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_RULES), 0);
+	dp_close(&d);
+}
+END_TEST
+
+START_TEST(test_dp_apply_flip)
+{
+	struct xfsm_image a, b, empty;
+	struct xfsm_ctl ctl;
+	struct slot_count c;
+	struct dp d;
+
+	dp_load(&d, 0);
+	make_app(&a, 40, 1000);
+	make_app(&b, 25, 2000);
+
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.active, 1);
+	ck_assert_uint_eq(ctl.generation, 1);
+	c = rules_per_slot(&d);
+	ck_assert_int_eq(c.n[1], 40);
+	ck_assert_int_eq(c.n[0], 0);
+	ck_assert(c.ids_ok);
+	assert_running(&d, &a);
+
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, NULL), 0);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.active, 0);
+	ck_assert_uint_eq(ctl.generation, 2);
+	c = rules_per_slot(&d);
+	ck_assert_int_eq(c.n[0], 25);
+	ck_assert_int_eq(c.n[1], 0);	/* the old slot is cleared */
+	ck_assert(c.ids_ok);
+	assert_running(&d, &b);
+
+	/* and back: generation keeps counting */
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.active, 1);
+	ck_assert_uint_eq(ctl.generation, 3);
+	assert_running(&d, &a);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_RULES), 40);
+
+	/* source text beyond the datapath's room is cut, not refused */
+	free(b.source);
+	b.source_len = sizeof(((struct xfsm_appsrc *)0)->text) + 100;
+	b.source = malloc(b.source_len + 1);
+	ck_assert_ptr_nonnull(b.source);
+	memset(b.source, 'x', b.source_len);
+	b.source[b.source_len] = '\0';
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, NULL), 0);
+	{
+		struct xfsm_image got;
+
+		ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+		ck_assert_uint_eq(got.source_len, b.source_len - 100);
+		ck_assert_int_eq(memcmp(got.source, b.source, got.source_len), 0);
+		ck_assert_uint_eq(got.n_rules, 25);
+		xfsm_image_free(&got);
+	}
+
+	/* an empty application uninstalls */
+	xfsm_image_init(&empty);
+	ck_assert_int_eq(xfsm_apply(d.inst, &empty, NULL), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_RULES), 0);
+	xfsm_image_free(&a);
+	xfsm_image_free(&b);
+	dp_close(&d);
+}
+END_TEST
+
+START_TEST(test_dp_apply_failure)
+{
+	struct xfsm_image a, b;
+	struct xfsm_ctl before, after;
+	struct slot_count c;
+	__u64 g;
+	struct dp d;
+
+	/* room for 100 rules across both slots: a 60-rule application
+	 * cannot be written next to another one */
+	dp_load(&d, 100);
+	make_app(&a, 60, 1000);
+	make_app(&b, 60, 5000);
+	a.globals[2] = 11;
+	a.globals_set = 1U << 2;
+	b.globals[2] = 99;
+	b.globals_set = 1U << 2;
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &before), 0);
+	ck_assert_int_eq(xfsm_global_get(d.inst, 2, &g), 0);
+	ck_assert_uint_eq(g, 11);
+
+	ck_assert_int_ne(xfsm_apply(d.inst, &b, NULL), 0);
+	assert_msg_has("rule table xfsm_rules is full");
+	assert_msg_has("running application is unchanged");
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &after), 0);
+	ck_assert_int_eq(memcmp(&before, &after, sizeof(before)), 0);
+	c = rules_per_slot(&d);
+	ck_assert_int_eq(c.n[before.active], 60);
+	ck_assert_int_eq(c.n[1 - before.active], 0);	/* partial slot removed */
+	assert_running(&d, &a);
+	ck_assert_int_eq(xfsm_global_get(d.inst, 2, &g), 0);
+	ck_assert_uint_eq(g, 11);
+
+	/* an invalid image is refused before anything is written */
+	b.app.stages[0].tuples[0].max_priority = 0;
+	b.app.stages[0].tuples[1].max_priority = 1000;
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, NULL), -EINVAL);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &after), 0);
+	ck_assert_int_eq(memcmp(&before, &after, sizeof(before)), 0);
+	assert_running(&d, &a);
+
+	/* a failed apply leaves the next one free to succeed */
+	xfsm_image_free(&b);
+	make_app(&b, 30, 7000);
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, NULL), 0);
+	assert_running(&d, &b);
+	xfsm_image_free(&a);
+	xfsm_image_free(&b);
+	dp_close(&d);
+}
+END_TEST
+
+START_TEST(test_dp_globals)
+{
+	struct xfsm_apply_opts opts = { .keep_flows = true, .reset_globals = true };
+	struct xfsm_image a;
+	struct xfsm_ctl ctl;
+	__u64 v;
+	struct dp d;
+	int i;
+
+	dp_load(&d, 0);
+	for (i = 0; i < XFSM_GLOBAL_REGS; i++)
+		ck_assert_int_eq(xfsm_global_set(d.inst, i, 0x1000 + i), 0);
+	for (i = 0; i < XFSM_GLOBAL_REGS; i++) {
+		ck_assert_int_eq(xfsm_global_get(d.inst, i, &v), 0);
+		ck_assert_uint_eq(v, 0x1000 + i);
+	}
+	ck_assert_int_eq(xfsm_global_set(d.inst, XFSM_GLOBAL_REGS, 1), -ERANGE);
+	ck_assert_int_eq(xfsm_global_get(d.inst, XFSM_GLOBAL_REGS, &v), -ERANGE);
+
+	/* apply sets the image's globals and, asked to, zeroes the rest */
+	make_app(&a, 4, 1);
+	a.globals[1] = 77;
+	a.globals_set = 1U << 1;
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_global_get(d.inst, 1, &v), 0);
+	ck_assert_uint_eq(v, 77);
+	ck_assert_int_eq(xfsm_global_get(d.inst, 2, &v), 0);
+	ck_assert_uint_eq(v, 0x1002);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, &opts), 0);
+	ck_assert_int_eq(xfsm_global_get(d.inst, 2, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(xfsm_global_get(d.inst, 1, &v), 0);
+	ck_assert_uint_eq(v, 77);
+
+	/* malformed verdict: read-modify-write keeps the active slot */
+	ck_assert_int_eq(xfsm_ctl_set_malformed_verdict(d.inst, XFSM_VERDICT_DROP), 0);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.malformed_verdict, XFSM_VERDICT_DROP);
+	ck_assert_uint_eq(ctl.active, 0);
+	ck_assert_uint_eq(ctl.generation, 2);
+	/* the offload clock: kept by later applies */
+	ck_assert_int_eq(xfsm_ctl_set_clock(d.inst, 5000000000ULL), 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.clock_ns, 5000000000ULL);
+	ck_assert_uint_eq(ctl.malformed_verdict, XFSM_VERDICT_DROP);
+	ck_assert_uint_eq(ctl.active, 1);
+	ck_assert_uint_eq(ctl.generation, 3);
+	ck_assert_int_eq(xfsm_ctl_set_malformed_verdict(d.inst, XFSM_VERDICT_CONTINUE), -EINVAL);
+	ck_assert_int_eq(xfsm_ctl_set_malformed_verdict(d.inst, 17), -EINVAL);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.malformed_verdict, XFSM_VERDICT_DROP);
+	xfsm_image_free(&a);
+	dp_close(&d);
+}
+END_TEST
+
+struct flow_tally {
+	long n[XFSM_MAX_STAGES];
+	long bad;
+};
+
+static int tally_flow(const struct xfsm_flow_key *k, const struct xfsm_flow *f, void *ctx)
+{
+	struct flow_tally *t = ctx;
+
+	if (k->stage >= XFSM_MAX_STAGES || f->regs[0] != k->w[0] * 3ULL ||
+	    f->state != k->w[1])
+		t->bad++;
+	else
+		t->n[k->stage]++;
+	return 0;
+}
+
+static void flow_key(struct xfsm_flow_key *k, __u16 stage, __u16 epoch, __u32 i)
+{
+	memset(k, 0, sizeof(*k));
+	k->stage = stage;
+	k->epoch = epoch;
+	k->w[0] = i;
+	k->w[1] = i % 5;
+}
+
+static void put_flows(struct dp *d, __u16 stage, __u16 epoch, __u32 n)
+{
+	struct xfsm_flow_key k;
+	struct xfsm_flow f;
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		flow_key(&k, stage, epoch, i);
+		memset(&f, 0, sizeof(f));
+		f.state = i % 5;
+		f.regs[0] = i * 3ULL;
+		ck_assert_int_eq(xfsm_flow_set(d->inst, &k, &f), 0);
+	}
+}
+
+START_TEST(test_dp_flows)
+{
+	struct flow_tally t = {};
+	struct xfsm_flow_key k;
+	struct xfsm_flow f;
+	struct dp d;
+
+	dp_load(&d, 0);
+	put_flows(&d, 0, 0, 6000);
+	put_flows(&d, 1, 0, 4000);
+	ck_assert_int_eq(xfsm_flow_foreach(d.inst, tally_flow, &t), 0);
+	ck_assert_int_eq(t.bad, 0);
+	ck_assert_int_eq(t.n[0], 6000);
+	ck_assert_int_eq(t.n[1], 4000);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 10000);
+
+	flow_key(&k, 1, 0, 1234);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
+	ck_assert_uint_eq(f.state, 1234 % 5);
+	ck_assert_uint_eq(f.regs[0], 1234 * 3);
+	f.regs[3] = 42;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), 0);
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
+	ck_assert_uint_eq(f.regs[3], 42);
+	ck_assert_int_eq(xfsm_flow_del(d.inst, &k), 0);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
+	ck_assert_int_eq(xfsm_flow_del(d.inst, &k), -ENOENT);
+
+	ck_assert_int_eq(xfsm_flow_flush(d.inst, 1), 3999);
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(xfsm_flow_foreach(d.inst, tally_flow, &t), 0);
+	ck_assert_int_eq(t.n[0], 6000);
+	ck_assert_int_eq(t.n[1], 0);
+	ck_assert_int_eq(xfsm_flow_flush(d.inst, 5), 0);
+	ck_assert_int_eq(xfsm_flow_flush(d.inst, -1), 6000);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	dp_close(&d);
+}
+END_TEST
+
+static int stop_early(const struct xfsm_flow_key *k, const struct xfsm_flow *f, void *ctx)
+{
+	return ++*(int *)ctx == 10 ? 7 : 0;
+}
+
+START_TEST(test_dp_flow_epochs)
+{
+	static const __u8 other[] = { XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO };
+	struct flow_tally t = {};
+	struct xfsm_image a, b;
+	struct xfsm_image got;
+	int calls = 0;
+	__u16 e0, e1;
+	struct dp d;
+
+	dp_load(&d, 0);
+	make_app(&a, 6, 1);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+	e0 = got.app.stages[0].epoch;
+	e1 = got.app.stages[1].epoch;
+	xfsm_image_free(&got);
+	put_flows(&d, 0, e0, 300);
+	put_flows(&d, 1, e1, 200);
+	ck_assert_int_eq(xfsm_flow_foreach(d.inst, stop_early, &calls), 7);
+	ck_assert_int_eq(calls, 10);
+
+	/* same keys: flows survive, epochs stay */
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+	ck_assert_uint_eq(got.app.stages[0].epoch, e0);
+	ck_assert_uint_eq(got.app.stages[1].epoch, e1);
+	xfsm_image_free(&got);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 500);
+
+	/* stage 1's keys change: its epoch moves on, its old flows go */
+	make_app(&b, 6, 1);
+	ck_assert_int_eq(xfsm_stage_set_keys(&b.app.stages[1], other, NULL, 2,
+					     other, NULL, 2), 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, NULL), 0);
+	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+	ck_assert_uint_eq(got.app.stages[0].epoch, e0);
+	ck_assert_uint_eq(got.app.stages[1].epoch, (__u16)(e1 + 1));
+	xfsm_image_free(&got);
+	ck_assert_int_eq(xfsm_flow_foreach(d.inst, tally_flow, &t), 0);
+	ck_assert_int_eq(t.n[0], 300);
+	ck_assert_int_eq(t.n[1], 0);
+
+	/* without keep_flows every stage starts afresh */
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, &(struct xfsm_apply_opts){ 0 }), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+
+	/* a stage that is gone takes its flows along */
+	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+	put_flows(&d, 0, got.app.stages[0].epoch, 50);
+	put_flows(&d, 1, got.app.stages[1].epoch, 70);
+	xfsm_image_free(&got);
+	b.app.n_stages = 1;
+	for (size_t i = 0; i < b.n_rules; i++)
+		if (b.rules[i].key.stage == 1)
+			ck_assert_int_eq(xfsm_image_del_rule(&b, b.rules[i--].rule.rule_id), 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, NULL), 0);
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(xfsm_flow_foreach(d.inst, tally_flow, &t), 0);
+	ck_assert_int_eq(t.n[0], 50);
+	ck_assert_int_eq(t.n[1], 0);
+	xfsm_image_free(&a);
+	xfsm_image_free(&b);
+	dp_close(&d);
+}
+END_TEST
+
+/* One IPv4/UDP frame from 198.18.0.1 to 198.18.0.2. */
+static __u32 udp_frame(__u8 *buf)
+{
+	static const __u8 f[] = {
+		0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+		0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0,
+	};
+	__u32 sum = 0, i;
+
+	memset(buf, 0, 64);
+	memcpy(buf, f, sizeof(f));
+	for (i = 14; i < 34; i += 2)
+		sum += buf[i] << 8 | buf[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	buf[24] = ~sum >> 8;
+	buf[25] = ~sum & 0xff;
+	return 64;
+}
+
+/* The datapath indexes rule statistics with the stored rule id. */
+START_TEST(test_dp_rule_stats)
+{
+	__u8 pkt[64], out[128];
+	LIBBPF_OPTS(bpf_test_run_opts, run,
+		    .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .data_out = out, .data_size_out = sizeof(out));
+	struct xfsm_rule_match m = match_state(0, 0);
+	struct xfsm_rule_stats rs;
+	struct xfsm_rule r;
+	struct xfsm_image img;
+	int round;
+	struct dp d;
+
+	dp_load(&d, 0);
+	udp_frame(pkt);
+	for (round = 0; round < 2; round++) {
+		/* one catch-all rule that drops, id 5 then 9 */
+		xfsm_image_init(&img);
+		img.app.n_stages = 1;
+		img.app.stages[0].enabled = 1;
+		img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
+		r = rule_prio(1, round ? 9 : 5);
+		ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+		ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), 0);
+		run.data_size_out = sizeof(out);
+		ck_assert_int_eq(bpf_prog_test_run_opts(d.prog_fd, &run), 0);
+		ck_assert_uint_eq(run.retval, XDP_DROP);
+		ck_assert_int_eq(xfsm_read_rule_stats(d.inst, round ? 9 : 5, &rs), 0);
+		ck_assert_uint_eq(rs.packets, 1);
+		ck_assert_uint_eq(rs.bytes, 64);
+		ck_assert_int_eq(xfsm_read_rule_stats(d.inst, round ? 5 : 9, &rs), 0);
+		ck_assert_uint_eq(rs.packets, 0);
+		xfsm_image_free(&img);
+	}
+	dp_close(&d);
+}
+END_TEST
+
+struct traffic {
+	int prog_fd;
+	volatile int stop;
+	long runs, not_dropped, errors;
+};
+
+static void *traffic_thread(void *arg)
+{
+	struct traffic *t = arg;
+	__u8 pkt[64], out[128];
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .data_out = out);
+
+	udp_frame(pkt);
+	while (!t->stop) {
+		run.data_size_out = sizeof(out);
+		if (bpf_prog_test_run_opts(t->prog_fd, &run))
+			t->errors++;
+		else if (run.retval != XDP_DROP)
+			t->not_dropped++;
+		t->runs++;
+	}
+	return NULL;
+}
+
+/* An application whose every packet hits a catch-all drop rule, hidden
+ * behind many more specific rules; only a half-installed application
+ * would let a packet miss (and pass). */
+static void make_drop_app(struct xfsm_image *img, __u32 catch_id, __u32 n)
+{
+	struct xfsm_rule_match m;
+	struct xfsm_rule r;
+	__u32 i;
+	int err;
+
+	xfsm_image_init(img);
+	img->app.n_stages = 1;
+	img->app.stages[0].enabled = 1;
+	img->app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
+	img->app.stages[0].match_words[0] = XFSM_FW_L4_DPORT;
+	for (i = 0; i < n; i++) {
+		m = match_state(0, 0);
+		m.match[0] = 1000 + i;
+		m.match_mask[0] = 0xffff >> (i % 8);
+		r = rule_prio(100 + i % 8, 0xffffffff);
+		err = xfsm_image_add_rule(img, 0, &m, &r);
+		ck_assert(err == 0 || err == -EEXIST);	/* masks fold some values */
+	}
+	m = match_state(0, 0);
+	r = rule_prio(1, catch_id);
+	ck_assert_int_eq(xfsm_image_add_rule(img, 0, &m, &r), 0);
+}
+
+START_TEST(test_dp_apply_under_traffic)
+{
+	struct traffic t = {};
+	struct xfsm_image a, b;
+	pthread_t th;
+	struct dp d;
+	int i;
+
+	dp_load(&d, 0);
+	make_drop_app(&a, 1000, 900);
+	make_drop_app(&b, 1001, 700);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	t.prog_fd = d.prog_fd;
+	ck_assert_int_eq(pthread_create(&th, NULL, traffic_thread, &t), 0);
+	for (i = 0; i < 20; i++)
+		ck_assert_int_eq(xfsm_apply(d.inst, i % 2 ? &a : &b, NULL), 0);
+	t.stop = 1;
+	pthread_join(th, NULL);
+	ck_assert_int_gt(t.runs, 0);
+	ck_assert_int_eq(t.errors, 0);
+	ck_assert_int_eq(t.not_dropped, 0);
+	xfsm_image_free(&a);
+	xfsm_image_free(&b);
+	dp_close(&d);
+}
+END_TEST
+
+static void pin_setup(void)
+{
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/xfsm-test-lib-%d", (int)getpid());
+}
+
+/* Runs in the parent, after the test, also when the test failed. */
+static void pin_teardown(void)
+{
+	char path[256];
+	int i;
+
+	for (i = 0; i < XFSM_M__MAX; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, xfsm_map_names[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/xfsm_rodata", pin_dir);
+	unlink(path);
+	rmdir(pin_dir);
+}
+
+START_TEST(test_dp_open_paths)
+{
+	struct xfsm_instance *pi = NULL, *qi = NULL;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct bpf_map *map;
+	char path[256];
+	struct dp d;
+	int i;
+
+	dp_load(&d, 0);
+	/* from the program id, as for `ip link set ... xdp obj` */
+	ck_assert_int_eq(bpf_obj_get_info_by_fd(d.prog_fd, &info, &len), 0);
+	ck_assert_int_eq(xfsm_instance_open_prog_id(info.id, &qi), 0);
+	for (i = 0; i < XFSM_M__MAX; i++)
+		ck_assert_uint_eq(qi->map_id[i], d.inst->map_id[i]);
+	ck_assert_uint_eq(qi->build.abi_version, XFSM_ABI_VERSION);
+	ck_assert_int_eq(xfsm_instance_check_abi(qi), 0);
+
+	/* from a pin directory, with and without the pinned .rodata */
+	ck_assert_int_eq(mkdir(pin_dir, 0700), 0);
+	for (i = 0; i < XFSM_M__MAX; i++) {
+		if (d.inst->map_fd[i] < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, xfsm_map_names[i]);
+		ck_assert_int_eq(bpf_obj_pin(d.inst->map_fd[i], path), 0);
+	}
+	ck_assert_int_eq(xfsm_instance_open_pin_dir(pin_dir, &pi), 0);
+	for (i = 0; i < XFSM_M__MAX; i++)
+		ck_assert_uint_eq(pi->map_id[i], d.inst->map_id[i]);
+	/* found through the program that uses the pinned maps */
+	ck_assert_uint_eq(pi->build.abi_version, XFSM_ABI_VERSION);
+	ck_assert_str_eq(pi->pin_dir, pin_dir);
+	xfsm_instance_close(pi);
+	bpf_object__for_each_map(map, d.obj) {
+		const char *n = bpf_map__name(map);
+
+		if (strlen(n) > 7 && !strcmp(n + strlen(n) - 7, ".rodata")) {
+			snprintf(path, sizeof(path), "%s/xfsm_rodata", pin_dir);
+			ck_assert_int_eq(bpf_obj_pin(bpf_map__fd(map), path), 0);
+		}
+	}
+	ck_assert_int_eq(xfsm_instance_open_pin_dir(pin_dir, &pi), 0);
+	ck_assert_uint_eq(pi->build.abi_version, XFSM_ABI_VERSION);
+	ck_assert_int_eq(xfsm_instance_check_abi(pi), 0);
+	/* a foreign ABI version is refused */
+	pi->build.abi_version = XFSM_ABI_VERSION + 1;
+	ck_assert_int_eq(xfsm_instance_check_abi(pi), -EPROTO);
+	assert_msg_has("datapath ABI version 2 differs from this tool's ABI version 1");
+	pi->build.abi_version = 0;
+	ck_assert_int_eq(xfsm_instance_check_abi(pi), -EPROTO);
+	assert_msg_has("cannot read the ABI version");
+	xfsm_instance_close(pi);
+
+	/* a missing required map is an error naming it */
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XFSM_MAP_RULES);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(xfsm_instance_open_pin_dir(pin_dir, &pi), -ENOENT);
+	ck_assert_ptr_null(pi);
+	assert_msg_has("/" XFSM_MAP_RULES);
+	ck_assert_int_eq(xfsm_instance_open_pin_dir("/sys/fs/bpf/xfsm-no-such-dir", &pi),
+			 -ENOENT);
+	xfsm_instance_close(qi);
+	dp_close(&d);
+}
+END_TEST
+
+/* The offload profile: plain arrays, no tx ports, no locks, 4 stages. */
+START_TEST(test_dp_offload)
+{
+	struct xfsm_image img;
+	struct xfsm_stats st;
+	struct xfsm_ctl ctl;
+	__u64 v;
+	struct dp d;
+	size_t i;
+
+	dp_load_file(&d, "xfsm-offload.bpf.o", 0);
+	ck_assert_int_eq(xfsm_instance_check_abi(d.inst), 0);
+	ck_assert_uint_eq(d.inst->build.offload, 1);
+	ck_assert_uint_eq(d.inst->build.max_stages, XFSM_OFFLOAD_MAX_STAGES);
+	ck_assert(!d.inst->percpu_stats);
+	ck_assert_int_eq(d.inst->map_fd[XFSM_M_TX_PORTS], -1);
+	memset(&st, 0xff, sizeof(st));
+	ck_assert_int_eq(xfsm_read_stats(d.inst, &st), 0);
+	for (i = 0; i < sizeof(st) / 8; i++)
+		ck_assert_uint_eq(((__u64 *)&st)[i], 0);
+	ck_assert_int_eq(xfsm_global_set(d.inst, 3, 12345), 0);
+	ck_assert_int_eq(xfsm_global_get(d.inst, 3, &v), 0);
+	ck_assert_uint_eq(v, 12345);
+	ck_assert_int_eq(xfsm_reset_stats(d.inst), 0);
+
+	make_app(&img, 10, 1);
+	img.app.n_stages = 5;
+	ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), -E2BIG);
+	assert_msg_has("the datapath holds 4");
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.generation, 0);
+	img.app.n_stages = 2;
+	ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), 0);
+	assert_running(&d, &img);
+	xfsm_image_free(&img);
+	dp_close(&d);
+}
+END_TEST
+
+START_TEST(test_sync_rcu)
+{
+	ck_assert_int_eq(xfsm_sync_rcu(), 0);
+	ck_assert_int_eq(xfsm_sync_rcu(), 0);
+}
+END_TEST
+
+static Suite *lib_suite(void)
+{
+	Suite *s = suite_create("libxfsm");
+	TCase *tc;
+
+	tc = tcase_create("image");
+	tcase_add_test(tc, test_tuple_grouping);
+	tcase_add_test(tc, test_tuple_sorting);
+	tcase_add_test(tc, test_tuple_limit);
+	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_many_rules);
+	tcase_add_test(tc, test_validate);
+	tcase_add_test(tc, test_stage_set_keys);
+	tcase_add_test(tc, test_flow_key_build);
+	tcase_add_test(tc, test_operands);
+	tcase_add_test(tc, test_map_names);
+	tcase_add_test(tc, test_log_hook);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("datapath");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_sync_rcu);
+	tcase_add_test(tc, test_dp_fresh);
+	tcase_add_test(tc, test_dp_apply_flip);
+	tcase_add_test(tc, test_dp_apply_failure);
+	tcase_add_test(tc, test_dp_globals);
+	tcase_add_test(tc, test_dp_flows);
+	tcase_add_test(tc, test_dp_flow_epochs);
+	tcase_add_test(tc, test_dp_rule_stats);
+	tcase_add_test(tc, test_dp_apply_under_traffic);
+	tcase_add_test(tc, test_dp_offload);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("open");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, pin_setup, pin_teardown);
+	tcase_add_test(tc, test_dp_open_paths);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(lib_suite());
+	int failed;
+
+	xfsm_set_log(capture_log);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
