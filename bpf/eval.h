@@ -162,16 +162,18 @@ rule_lookup(const struct xfsm_stage *st, struct xfsm_work *w, __u32 stage, __u32
 			break;
 		if (best && tp->max_priority <= best_prio)
 			break;
-		/* Recompute the match words per tuple rather than let the
-		 * compiler hoist eight of them into stack spills. */
-		asm volatile("" ::: "memory");
+		const __u8 *mw = st->match_words;
+
+		/* An opaque copy of the pointer per tuple: otherwise the
+		 * compiler hoists eight word addresses out of the loop and
+		 * spills them, and the offload profile's stack overflows. */
+		asm volatile("" : "+r"(mw));
 		rk->tuple = t;
 		rk->state = w->pkt.state & tp->state_mask;
 		rk->conds = conds & tp->cond_mask;
 #pragma unroll
 		for (i = 0; i < XFSM_MATCH_WORDS; i++)
-			rk->match[i] = w->pkt.fv[fv_idx(st->match_words[i])] &
-				       tp->match_mask[i];
+			rk->match[i] = w->pkt.fv[fv_idx(mw[i])] & tp->match_mask[i];
 		r = bpf_map_lookup_elem(&xfsm_rules, rk);
 		if (r && (!best || r->priority > best_prio)) {
 			best = r;

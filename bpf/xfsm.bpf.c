@@ -275,6 +275,9 @@ int xfsm_xdp(struct xdp_md *ctx)
 	slot = c->active & 1;
 	app = bpf_map_lookup_elem(&xfsm_apps, &slot);
 	if (!app || !app->n_stages) {
+		/* Referencing the source map binds it to the program, so that
+		 * tools can find every map from an attached program's id. */
+		bpf_map_lookup_elem(&xfsm_appsrc, &slot);
 		CNT_ADD(&s->exc_no_app, 1);
 		return finish(s, app ? verdict_to_xdp(app->default_verdict) : XDP_PASS);
 	}

@@ -57,6 +57,8 @@
 #define XFSM_MAP_TX_PORTS	"xfsm_tx_ports"	  /* DEVMAP_HASH port -> ifindex */
 #define XFSM_MAP_APPSRC		"xfsm_appsrc"	  /* ARRAY[2] application source */
 #define XFSM_MAP_LOCKS		"xfsm_locks"	  /* ARRAY[1024] striped flow locks */
+#define XFSM_MAP_ZERO		"xfsm_zero"	  /* ARRAY[1] zero flow for inserts */
+#define XFSM_MAP_WORK		"xfsm_work"	  /* PERCPU_ARRAY[1] packet scratch (native) */
 
 /* The datapath exposes its ABI through this read-only global. */
 #define XFSM_BUILD_INFO_SYM	"xfsm_build_info"
@@ -538,6 +540,7 @@ XFSM_ASSERT_SIZE(struct xfsm_rule_key, 12 + 4 * XFSM_MATCH_WORDS);
 XFSM_ASSERT_OFF(struct xfsm_rule_key, match, 12);
 XFSM_ASSERT_SIZE(struct xfsm_tuple, 16 + 4 * XFSM_MATCH_WORDS);
 XFSM_ASSERT_OFF(struct xfsm_stage, lookup_words, 8);
+XFSM_ASSERT_OFF(struct xfsm_stage, match_words, 52);
 XFSM_ASSERT_OFF(struct xfsm_stage, conds, 64);
 XFSM_ASSERT_SIZE(struct xfsm_stage, 64 + 40 * XFSM_MAX_CONDS + 48 * XFSM_MAX_TUPLES);
 XFSM_ASSERT_OFF(struct xfsm_app, stages, 16);

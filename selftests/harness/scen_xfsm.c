@@ -116,6 +116,8 @@ static int app_maclearn(struct xfsm_image *img, bool redirect)
 			rb_cond(&b, 0, i == 0);
 		}
 		rb_upd(&b, XFSM_UPD_SET, XFSM_OPND_FLOW_REG, 0, OPM(XFSM_META_PORT), OPNONE);
+		/* reads the update-scope (source) flow, not the looked-up one */
+		rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 1, OPR(1), OPC(1));
 		rb_next(&b, 1);
 		if (i == 0)
 			rb_act(&b, XFSM_ACT_DROP, 0, OPNONE);	/* same segment */
@@ -150,16 +152,19 @@ static int setup_tx_ports(struct xt *t)
 
 static const struct golden maclearn_tx_steps[] = {
 	{ "H1->H2 on port 1: H2 unknown", .pkt = ETHF(1, 2), .port = 1, .verdict = XDP_PASS,
-	  .flows = { FLOW_R(0, 1, 1, 1, 0, 0, 0, MACK(1)), NOFLOW(0, MACK(2)) } },
+	  .flows = { FLOW_R(0, 1, 3, 1, 1, 0, 0, MACK(1)), NOFLOW(0, MACK(2)) },
+	  .sstats = { SST(0, flows_created, 1) } },
 	{ "H2->H1 on port 2: H1 on port 1", .pkt = ETHF(2, 1), .port = 2, .verdict = XDP_TX,
-	  .flows = { FLOW_R(0, 1, 1, 2, 0, 0, 0, MACK(2)), FLOW_R(0, 1, 1, 1, 0, 0, 0, MACK(1)) } },
-	{ "H1->H2 on port 1: H2 on port 2", .pkt = ETHF(1, 2), .port = 1, .verdict = XDP_TX },
+	  .flows = { FLOW_R(0, 1, 3, 2, 1, 0, 0, MACK(2)), FLOW_R(0, 1, 3, 1, 1, 0, 0, MACK(1)) } },
+	{ "H1->H2 on port 1: H2 on port 2", .pkt = ETHF(1, 2), .port = 1, .verdict = XDP_TX,
+	  .flows = { FLOW_R(0, 1, 3, 1, 2, 0, 0, MACK(1)), FLOW_R(0, 1, 3, 2, 1, 0, 0, MACK(2)) },
+	  .sstats = { SST(0, flows_created, 0) } },
 	{ "H3->H2 on port 2: same segment", .pkt = ETHF(3, 2), .port = 2, .verdict = XDP_DROP,
-	  .flows = { FLOW_R(0, 1, 1, 2, 0, 0, 0, MACK(3)) } },
+	  .flows = { FLOW_R(0, 1, 3, 2, 1, 0, 0, MACK(3)), FLOW_R(0, 1, 3, 2, 1, 0, 0, MACK(2)) } },
 	{ "H1 moves to port 3", .pkt = ETHF(1, 3), .port = 3, .verdict = XDP_TX,
-	  .flows = { FLOW_R(0, 1, 1, 3, 0, 0, 0, MACK(1)) } },
+	  .flows = { FLOW_R(0, 1, 3, 3, 3, 0, 0, MACK(1)) } },
 	{ "H2->H1 on port 3 now filtered", .pkt = ETHF(2, 1), .port = 3, .verdict = XDP_DROP,
-	  .flows = { FLOW_R(0, 1, 1, 3, 0, 0, 0, MACK(2)) } },
+	  .flows = { FLOW_R(0, 1, 3, 3, 2, 0, 0, MACK(2)), FLOW_R(0, 1, 3, 3, 3, 0, 0, MACK(1)) } },
 };
 
 static const struct golden maclearn_redirect_steps[] = {
@@ -338,6 +343,28 @@ static const struct golden operands_steps[] = {
 	  .verdict = XDP_DROP, .flows = { NOFLOW(0, IPK(9)) } },
 };
 
+/* meta.ifindex is the ingress ifindex (lo, 1, in these runs). */
+static int app_ifindex(struct xfsm_image *img)
+{
+	struct rb b;
+	int err;
+
+	app_init(img, 1, XFSM_VERDICT_PASS);
+	app_cond(img, 0, 0, XFSM_CMP_EQ, OPM(XFSM_META_IFINDEX), OPC(1));
+	rb_init(&b, 1);
+	rb_cond(&b, 0, true);
+	rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+	err = rb_add(img, 0, &b);
+	rb_init(&b, 1);
+	rb_cond(&b, 0, false);
+	rb_act(&b, XFSM_ACT_DROP, 0, OPNONE);
+	return err ?: rb_add(img, 0, &b);
+}
+
+static const struct golden ifindex_steps[] = {
+	{ "meta.ifindex == 1", .pkt = UDP4(1, 9), .verdict = XDP_TX },
+};
+
 /* ---- update ops on flow register 0: one rule per l4.dport ------------------ */
 
 struct upd_row {
@@ -462,7 +489,7 @@ static int app_timeouts(struct xfsm_image *img)
 {
 	static const __u8 words[] = { XFSM_FW_L4_DPORT };
 	static const struct { __u32 idle, hard; } t[] = {
-		{ 50, 0 }, { 0, 60 }, { 80, 60 }, { 30, 80 },
+		{ 50, 0 }, { 0, 60 }, { 80, 60 }, { 30, 80 }, { 50, 50 },
 	};
 	struct rb b;
 	unsigned int i;
@@ -482,6 +509,13 @@ static int app_timeouts(struct xfsm_image *img)
 		rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
 		err = err ?: rb_add(img, 0, &b);
 	}
+	rb_init(&b, 10);		/* dport 6 in state 5: re-enter 5 */
+	rb_state(&b, 5);
+	rb_match(&b, 0, 6, 0xffff);
+	rb_next(&b, 5);
+	rb_hard(&b, 60, 9);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
 	rb_init(&b, 5);
 	rb_state(&b, 5);
 	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
@@ -520,6 +554,10 @@ static const struct golden timeout_steps[] = {
 	{ "both expired, idle first", .pkt = UDP4(4, 100), .advance_ms = 100,
 	  .verdict = XDP_DROP, .sstats = { SST(0, idle_expired, 1) },
 	  .flows = { FLOW(0, 7, IPK(4)) } },
+	{ "idle 50 + hard 50: enter 5", .pkt = UDP4(6, 5), .verdict = XDP_PASS },
+	{ "both expire together: hard wins the tie", .pkt = UDP4(6, 100), .advance_ms = 100,
+	  .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
+	  .flows = { FLOW(0, 9, IPK(6)) } },
 	{ "a flow without packets is not rolled back", .pkt = UDP4(5, 1), .verdict = XDP_PASS,
 	  .flows = { FLOW(0, 5, IPK(5)), FLOW(0, 7, IPK(1)) } },
 };
@@ -538,6 +576,13 @@ static const struct golden idle_refresh_steps[] = {
 	{ "59ms", .pkt = UDP4(2, 100), .advance_ms = 59, .verdict = XDP_PASS },
 	{ "60ms: expired", .pkt = UDP4(2, 100), .advance_ms = 1, .verdict = XDP_TX,
 	  .sstats = { SST(0, hard_expired, 1) } },
+	{ "hard 60ms again", .pkt = UDP4(3, 2), .verdict = XDP_PASS },
+	{ "40ms: re-enter the state", .pkt = UDP4(3, 6), .advance_ms = 40, .verdict = XDP_PASS },
+	{ "80ms: restarted deadline not reached", .pkt = UDP4(3, 100), .advance_ms = 40,
+	  .verdict = XDP_PASS, .flows = { FLOW(0, 5, IPK(3)) } },
+	{ "100ms: 60ms after re-entry, expired", .pkt = UDP4(3, 100), .advance_ms = 20,
+	  .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
+	  .flows = { FLOW(0, 9, IPK(3)) } },
 };
 
 /* ---- symmetric keys ------------------------------------------------------------ */
@@ -802,6 +847,7 @@ const struct scenario xfsm_scenarios[] = {
 	SCENARIO("cmp !=", app_cmp_ne, NULL, cmp_ne_steps, SC_BOTH),
 	SCENARIO("cmp none is false", app_cmp_none, NULL, cmp_none_steps, SC_BOTH),
 	SCENARIO("operand kinds", app_operands, setup_operands, operands_steps, SC_BOTH),
+	SCENARIO("meta.ifindex operand", app_ifindex, NULL, ifindex_steps, SC_BOTH),
 	SCENARIO("update ops", app_updates, NULL, updates_steps, SC_BOTH),
 	SCENARIO("idle and hard timeouts", app_timeouts, NULL, timeout_steps, SC_BOTH),
 	SCENARIO("idle refresh, exact clock", app_timeouts, NULL, idle_refresh_steps, SC_OFFLOAD),
