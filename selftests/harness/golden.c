@@ -659,6 +659,8 @@ bool run_malformed_case(struct xt *t, const struct malformed_case *mc,
 	mc->build(&p);
 	if (!ASSERT_OK(xfsm_ctl_set_malformed_verdict(t->inst, mverdict), "set malformed verdict"))
 		return false;
+	if (xfsm_flow_flush(t->inst, -1) < 0)
+		return ASSERT_TRUE(false, "flush flows");
 	if (!ASSERT_OK(xfsm_read_stats(t->inst, &before), "read stats"))
 		return false;
 	if (xt_run_pkt(t, &p, 1, &r) == -EINVAL && p.len < 14) {
@@ -683,9 +685,12 @@ bool run_malformed_case(struct xt *t, const struct malformed_case *mc,
 	if (!ASSERT_OK(xfsm_read_stats(t->inst, &after), "read stats"))
 		return false;
 	ok &= check_stats_delta(&before, &after, exp, ARRAY_SIZE(exp), r.verdict, p.len, true);
-	if (mc->exc_off)
+	if (mc->exc_off) {
 		ok &= xt_check(r.len == p.len && !memcmp(r.data, p.data, p.len), __FILE__,
 			       __LINE__, "a malformed frame must leave unchanged");
+		/* parsing stops: no stage runs, so the capture stages hold nothing */
+		ok &= ASSERT_EQ(xt_count_flows(t, -1), 0, "no flow from a malformed frame");
+	}
 	xt_set_context("%s", "");
 	return ok;
 }

@@ -116,10 +116,11 @@ static int app_dscp_ecn(struct xfsm_image *img)
 	return act_app(img, r, ARRAY_SIZE(r));
 }
 
-static void ip4_tos(struct pkt *p, uint16_t dport, uint8_t tos, bool vlan_opts, uint8_t ttl)
+static void ip4_tos_id(struct pkt *p, uint16_t dport, uint8_t tos, bool vlan_opts,
+		       uint8_t ttl, uint16_t id)
 {
 	struct ip4_args a = { .src = TEST_IP4(1), .dst = TEST_IP4(9), .tos = tos,
-			      .ttl = ttl, .id = 0x1234, .frag = IP4_DF,
+			      .ttl = ttl, .id = id, .frag = IP4_DF,
 			      .opt_words = vlan_opts ? 2 : 0 };
 
 	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
@@ -131,6 +132,11 @@ static void ip4_tos(struct pkt *p, uint16_t dport, uint8_t tos, bool vlan_opts, 
 	pkt_udp(p, 5000, dport);
 	pkt_raw(p, 11, 0x5a);
 	pkt_finish(p);
+}
+
+static void ip4_tos(struct pkt *p, uint16_t dport, uint8_t tos, bool vlan_opts, uint8_t ttl)
+{
+	ip4_tos_id(p, dport, tos, vlan_opts, ttl, 0x1234);
 }
 
 static void ip6_tc(struct pkt *p, uint16_t dport, uint8_t tclass, uint8_t hlim)
@@ -156,6 +162,10 @@ static void in_both4(struct pkt *p) { ip4_tos(p, 3, 0xfd, false, 64); }
 static void out_both4(struct pkt *p) { ip4_tos(p, 3, 10 << 2 | 2, false, 64); }
 static void in_dscp_ttl4(struct pkt *p) { ip4_tos(p, 4, 0, false, 33); }
 static void out_dscp_ttl4(struct pkt *p) { ip4_tos(p, 4, 33 << 2, false, 33); }
+/* id 44511: after DSCP 46 the full recomputation gives checksum 0x0000
+ * (an incremental update must not leave 0xffff). */
+static void in_dscp4_c0(struct pkt *p) { ip4_tos_id(p, 1, 0x01, false, 64, 44511); }
+static void out_dscp4_c0(struct pkt *p) { ip4_tos_id(p, 1, 46 << 2 | 1, false, 64, 44511); }
 static void in_dscp6(struct pkt *p) { ip6_tc(p, 1, 0x01, 64); }
 static void out_dscp6(struct pkt *p) { ip6_tc(p, 1, 46 << 2 | 1, 64); }
 static void in_ecn6(struct pkt *p) { ip6_tc(p, 2, 0xfc, 64); }
@@ -184,6 +194,8 @@ static const struct golden dscp_ecn_steps[] = {
 	  .verdict = XDP_TX, .check = check_ip4_csum },
 	{ "ipv4 set_dscp from a field (ttl 33)", .build = in_dscp_ttl4,
 	  .build_out = out_dscp_ttl4, .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "ipv4 set_dscp 46, new checksum 0x0000", .build = in_dscp4_c0,
+	  .build_out = out_dscp4_c0, .verdict = XDP_TX, .check = check_ip4_csum },
 	{ "ipv6 set_dscp 46", .build = in_dscp6, .build_out = out_dscp6, .verdict = XDP_TX },
 	{ "ipv6 set_ecn 3", .build = in_ecn6, .build_out = out_ecn6, .verdict = XDP_TX },
 	{ "ipv6 set_dscp 10 + set_ecn 2", .build = in_both6, .build_out = out_both6,
@@ -208,6 +220,8 @@ static void in_ttl1(struct pkt *p) { ip4_tos(p, 1, 0, false, 1); }
 static void in_ttl0(struct pkt *p) { ip4_tos(p, 1, 0, false, 0); }
 static void in_ttl255(struct pkt *p) { ip4_tos(p, 1, 0, false, 255); }
 static void out_ttl254(struct pkt *p) { ip4_tos(p, 1, 0, false, 254); }
+static void in_ttl64_c0(struct pkt *p) { ip4_tos_id(p, 1, 0, false, 64, 44951); }
+static void out_ttl63_c0(struct pkt *p) { ip4_tos_id(p, 1, 0, false, 63, 44951); }
 static void in_hlim64(struct pkt *p) { ip6_tc(p, 1, 0, 64); }
 static void out_hlim63(struct pkt *p) { ip6_tc(p, 1, 0, 63); }
 static void in_hlim1(struct pkt *p) { ip6_tc(p, 1, 0, 1); }
@@ -222,6 +236,8 @@ static void in_arp(struct pkt *p)
 static const struct golden dec_ttl_steps[] = {
 	{ "ipv4 ttl 64 -> 63", .build = in_ttl64, .build_out = out_ttl63, .verdict = XDP_TX,
 	  .stats = { ST(act_dec_ttl, 1) }, .check = check_ip4_csum },
+	{ "ipv4 ttl 64 -> 63, new checksum 0x0000", .build = in_ttl64_c0,
+	  .build_out = out_ttl63_c0, .verdict = XDP_TX, .check = check_ip4_csum },
 	{ "ipv4 ttl 255 -> 254", .build = in_ttl255, .build_out = out_ttl254,
 	  .verdict = XDP_TX, .check = check_ip4_csum },
 	{ "qinq ipv4 options ttl 2 -> 1", .build = in_ttl2, .build_out = out_ttl1,
@@ -251,6 +267,39 @@ static int app_rewrite_arp(struct xfsm_image *img)
 static const struct golden rewrite_arp_steps[] = {
 	{ "arp: set_dscp and set_ecn skipped", .build = in_arp, .verdict = XDP_PASS,
 	  .stats = { ST(exc_rewrite_failed, 2) } },
+};
+
+/* Six actions, the most a rule has. */
+static int app_six(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 0, 6, { A1(XFSM_ACT_SET_ETH_SRC, CONST(NEW_SRC)),
+			  A1(XFSM_ACT_SET_ETH_DST, CONST(NEW_DST)),
+			  A1(XFSM_ACT_SET_DSCP, CONST(8)),
+			  A1(XFSM_ACT_DEC_TTL, NOOP),
+			  { XFSM_ACT_COUNT, 63, NOOP },
+			  A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static void out_six(struct pkt *p)
+{
+	struct ip4_args a = { .src = TEST_IP4(1), .dst = TEST_IP4(9), .tos = 8 << 2,
+			      .ttl = 63, .id = 0x1234, .frag = IP4_DF };
+
+	pkt_eth(p, NEW_DST, NEW_SRC, 0);
+	pkt_ip4(p, &a);
+	pkt_udp(p, 5000, 1);
+	pkt_raw(p, 11, 0x5a);
+	pkt_finish(p);
+}
+
+static const struct golden six_steps[] = {
+	{ "six actions", .build = in_ttl64, .build_out = out_six, .verdict = XDP_TX,
+	  .counters = { COUNTER(63, 1, 14 + 20 + 8 + 11) }, .check = check_ip4_csum,
+	  .stats = { ST(act_set_eth_src, 1), ST(act_set_eth_dst, 1), ST(act_set_dscp, 1),
+		     ST(act_dec_ttl, 1), ST(act_count, 1), ST(act_tx, 1) } },
 };
 
 /* ---- verdicts, count, statistics ------------------------------------------ */
@@ -374,6 +423,8 @@ static int app_output(struct xfsm_image *img)
 		{ 3, 1, { A1(XFSM_ACT_OUTPUT, GLOBAL4) } },
 		{ 4, 1, { A1(XFSM_ACT_FLOOD, NOOP) } },
 		{ 5, 2, { A1(XFSM_ACT_SET_ETH_DST, CONST(NEW_DST)), A1(XFSM_ACT_OUTPUT, CONST(3)) } },
+		{ 6, 1, { A1(XFSM_ACT_OUTPUT, CONST(0)) } },
+		{ 7, 1, { A1(XFSM_ACT_OUTPUT, CONST(300)) } },
 	};
 	return act_app(img, r, ARRAY_SIZE(r));
 }
@@ -409,6 +460,10 @@ static const struct golden output_steps[] = {
 	{ "flood", .pkt = UDP4(1, 4), .verdict = XDP_REDIRECT, .stats = { ST(act_flood, 1) } },
 	{ "rewrite then output", .build = in_out5, .build_out = out_out5,
 	  .verdict = XDP_REDIRECT },
+	{ "output port 0 (no port)", .pkt = UDP4(1, 6), .verdict = XDP_DROP,
+	  .stats = { ST(exc_bad_port, 1) } },
+	{ "output port 300 (out of range)", .pkt = UDP4(1, 7), .verdict = XDP_DROP,
+	  .stats = { ST(exc_bad_port, 1) } },
 };
 
 /* Offload: no redirect; output and flood count exc_unsupported and drop. */
@@ -458,6 +513,7 @@ const struct scenario action_scenarios[] = {
 	SCENARIO("set_eth_src/dst", app_eth, NULL, eth_steps, SC_BOTH),
 	SCENARIO("set_dscp/set_ecn", app_dscp_ecn, NULL, dscp_ecn_steps, SC_BOTH),
 	SCENARIO("dec_ttl", app_dec_ttl, NULL, dec_ttl_steps, SC_BOTH),
+	SCENARIO("six actions in one rule", app_six, NULL, six_steps, SC_BOTH),
 	SCENARIO("rewrite without the header", app_rewrite_arp, NULL, rewrite_arp_steps, SC_BOTH),
 	SCENARIO("verdicts and count", app_verdicts, NULL, verdict_steps, SC_BOTH),
 	SCENARIO("set_mark and rewrites seen by later stages", app_mark, NULL, mark_steps, SC_BOTH),

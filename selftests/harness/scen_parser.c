@@ -113,6 +113,35 @@ static void b_ip4_frag_last(struct pkt *p)
 	pkt_finish(p);
 }
 
+static void b_ip4_df_udp(struct pkt *p)
+{
+	pkt_eth(p, H2, H1, 0);
+	ip4(p, 0, IP4_DF, 0, 0);
+	pkt_udp(p, 3, 4);
+	pkt_finish(p);
+}
+
+static void b_dot1q_dot1q_ip6_udp(struct pkt *p)
+{
+	pkt_eth(p, H2, H1, 0);
+	pkt_vlan(p, ETHERTYPE_8021Q, 7 << 13 | 4094);
+	pkt_vlan(p, ETHERTYPE_8021Q, 1);
+	ip6(p, 0, 0);
+	pkt_udp(p, 5, 6);
+	pkt_finish(p);
+}
+
+static void b_ip6_ah(struct pkt *p)
+{
+	/* Authentication header (51): not in the walked set, an upper layer */
+	pkt_eth(p, H2, H1, 0);
+	ip6(p, 0, 0);
+	pkt_ip6_ext(p, IPPROTO_HOPOPTS_, 0, 0);
+	pkt_ip6_ext(p, 51, 1, 0);
+	pkt_tcp(p, 1, 2, TCPF_SYN, 0);
+	pkt_finish(p);
+}
+
 static void b_ip6_tcp(struct pkt *p)
 {
 	pkt_eth(p, H2, H1, 0);
@@ -237,6 +266,20 @@ const struct parse_case parse_cases[] = {
 		ETH_FIELDS(0x0800), IP4_FIELDS(6),
 		PF(XFSM_PF_IPV4 | XFSM_PF_FRAG | XFSM_PF_FRAG_LATER),
 		FV(XFSM_FW_IP_FRAG, XFSM_FRAG_IS) } },
+	{ "ipv4 don't-fragment is not a fragment", b_ip4_df_udp, {
+		ETH_FIELDS(0x0800), IP4_FIELDS(17),
+		PF(XFSM_PF_IPV4 | XFSM_PF_L4 | XFSM_PF_UDP),
+		FV(XFSM_FW_L4_SPORT, 3), FV(XFSM_FW_L4_DPORT, 4),
+		FV(XFSM_FW_UDP_SPORT, 3), FV(XFSM_FW_UDP_DPORT, 4) } },
+	{ "802.1Q+802.1Q ipv6 udp", b_dot1q_dot1q_ip6_udp, {
+		ETH_FIELDS(0x86dd), IP6_FIELDS(17),
+		PF(XFSM_PF_VLAN | XFSM_PF_QINQ | XFSM_PF_IPV6 | XFSM_PF_L4 | XFSM_PF_UDP),
+		FV(XFSM_FW_VLAN_ID, 4094), FV(XFSM_FW_VLAN_INNER, 1), FV(XFSM_FW_VLAN_PCP, 7),
+		FV(XFSM_FW_L4_SPORT, 5), FV(XFSM_FW_L4_DPORT, 6),
+		FV(XFSM_FW_UDP_SPORT, 5), FV(XFSM_FW_UDP_DPORT, 6) } },
+	{ "ipv6 hop-by-hop then AH: AH is the upper layer", b_ip6_ah, {
+		ETH_FIELDS(0x86dd), IP6_FIELDS(51),
+		PF(XFSM_PF_IPV6 | XFSM_PF_IP6_EXT) } },
 	{ "ipv6 tcp, traffic class and flow label", b_ip6_tcp, {
 		ETH_FIELDS(0x86dd), IP6_FIELDS(6),
 		PF(XFSM_PF_IPV6 | XFSM_PF_L4 | XFSM_PF_TCP),

@@ -583,6 +583,13 @@ static const struct golden idle_refresh_steps[] = {
 	{ "100ms: 60ms after re-entry, expired", .pkt = UDP4(3, 100), .advance_ms = 20,
 	  .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
 	  .flows = { FLOW(0, 9, IPK(3)) } },
+	{ "idle 50 again", .pkt = UDP4(4, 1), .verdict = XDP_PASS },
+	{ "10ms: re-enter with hard 60 and no idle", .pkt = UDP4(4, 6), .advance_ms = 10,
+	  .verdict = XDP_PASS },
+	{ "65ms: the idle timeout was replaced by none", .pkt = UDP4(4, 100), .advance_ms = 55,
+	  .verdict = XDP_PASS, .flows = { FLOW(0, 5, IPK(4)) } },
+	{ "70ms: hard expired", .pkt = UDP4(4, 100), .advance_ms = 5, .verdict = XDP_TX,
+	  .sstats = { SST(0, hard_expired, 1) } },
 };
 
 /* ---- symmetric keys ------------------------------------------------------------ */
@@ -643,6 +650,16 @@ static const struct golden symmetric_steps[] = {
 	  .flows = { FLOW_R(0, 2, 1, 4, 0, 0, 0, CONN) } },
 	{ "B->A other port pair: new flow, SYN-ACK refused", .pkt = TCPX(2, 1, 81, 1000,
 	  TCPF_SYN | TCPF_ACK), .verdict = XDP_DROP },
+	{ "B:443->A:5 SYN first: stored as the smaller key", .pkt = TCPX(2, 1, 443, 5, TCPF_SYN),
+	  .verdict = XDP_PASS, .flows = { FLOW_R(0, 1, 1, 1, 0, 0, 0, IPK(1), IPK(2), 5, 443),
+	  NOFLOW(0, IPK(2), IPK(1), 443, 5) } },
+	{ "A:5->B:443 SYN-ACK", .pkt = TCPX(1, 2, 5, 443, TCPF_SYN | TCPF_ACK),
+	  .verdict = XDP_PASS, .flows = { FLOW_R(0, 2, 1, 2, 0, 0, 0, IPK(1), IPK(2), 5, 443) } },
+	{ "same address both ways: ports decide", .pkt = TCPX(7, 7, 1000, 80, TCPF_SYN),
+	  .verdict = XDP_PASS, .flows = { FLOW(0, 1, IPK(7), IPK(7), 80, 1000),
+	  NOFLOW(0, IPK(7), IPK(7), 1000, 80) } },
+	{ "same address, reverse direction", .pkt = TCPX(7, 7, 80, 1000, TCPF_SYN | TCPF_ACK),
+	  .verdict = XDP_PASS, .flows = { FLOW_R(0, 2, 1, 2, 0, 0, 0, IPK(7), IPK(7), 80, 1000) } },
 };
 
 /* ---- goto ------------------------------------------------------------------------ */
@@ -738,6 +755,8 @@ static int app_priorities(struct xfsm_image *img)
 		{ 2, 80, 3, XFSM_ACT_TX },		/* src+dport tuple */
 		{ 3, 0, 7, XFSM_ACT_TX },		/* src tuple */
 		{ 4, 80, 20, XFSM_ACT_PASS },		/* src+dport tuple */
+		{ 6, 0, 15, XFSM_ACT_TX },		/* src tuple, max 15 */
+		{ 0, 90, 15, XFSM_ACT_DROP },		/* dport tuple, max 15 */
 	};
 	struct rb b;
 	unsigned int i;
@@ -768,6 +787,9 @@ static const struct golden priorities_steps[] = {
 	{ "D:80 src+dport (20)", .pkt = UDP4(4, 80), .verdict = XDP_PASS,
 	  .rules = { RULE(4, 1, 42) } },
 	{ "E:80 dport only", .pkt = UDP4(5, 80), .verdict = XDP_DROP },
+	{ "F:90 equal priorities: the earlier (dport) tuple", .pkt = UDP4(6, 90),
+	  .verdict = XDP_DROP, .rules = { RULE(6, 1, 42), RULE(5, 0, 0) } },
+	{ "F:91 src rule", .pkt = UDP4(6, 91), .verdict = XDP_TX, .rules = { RULE(5, 1, 42) } },
 };
 
 /* ---- full flow table ------------------------------------------------------------- */
@@ -820,6 +842,200 @@ static const struct golden readonly_steps[] = {
 	  .flows = { NOFLOW(0, IPK(2)) }, .globals = { GLOBAL(1, 120) } },
 };
 
+/* ---- masks: state mask and don't-care condition bits ------------------ */
+
+static int app_masks(struct xfsm_image *img)
+{
+	static const __u8 words[] = { XFSM_FW_L4_DPORT };
+	struct rb b;
+	int err;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	err = app_keys(img, 0, key_ip_src, 1, key_ip_src, 1);
+	app_match_words(img, 0, words, 1);
+	app_cond(img, 0, 0, XFSM_CMP_GT, OPF(XFSM_FW_L4_DPORT), OPC(100));
+	app_cond(img, 0, 1, XFSM_CMP_LT, OPF(XFSM_FW_L4_DPORT), OPC(200));
+	rb_init(&b, 5);				/* rule 0: dport > 100, bit 1 don't care */
+	rb_cond(&b, 0, true);
+	rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 10);			/* rule 1: 100 < dport < 200 */
+	rb_cond(&b, 0, true);
+	rb_cond(&b, 1, true);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 20);			/* rule 2: states 0x10..0x1f */
+	b.m.state = 0x10;
+	b.m.state_mask = 0xf0;
+	rb_act(&b, XFSM_ACT_DROP, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 30);			/* rule 3: dport 7 enters 0x15 */
+	rb_match(&b, 0, 7, 0xffff);
+	rb_next(&b, 0x15);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 30);			/* rule 4: dport 8 enters 0x25 */
+	rb_match(&b, 0, 8, 0xffff);
+	rb_next(&b, 0x25);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	return err ?: rb_add(img, 0, &b);
+}
+
+static const struct golden masks_steps[] = {
+	{ "150: both conditions", .pkt = UDP4(1, 150), .verdict = XDP_PASS,
+	  .rules = { RULE(1, 1, 42), RULE(0, 0, 0) } },
+	{ "250: condition 1 is don't care", .pkt = UDP4(1, 250), .verdict = XDP_TX,
+	  .rules = { RULE(0, 1, 42) } },
+	{ "50: no rule, default", .pkt = UDP4(1, 50), .verdict = XDP_DROP,
+	  .sstats = { SST(0, misses, 1) } },
+	{ "enter state 0x15", .pkt = UDP4(1, 7), .verdict = XDP_PASS,
+	  .flows = { FLOW(0, 0x15, IPK(1)) } },
+	{ "state 0x15 matches 0x10/0xf0", .pkt = UDP4(1, 150), .verdict = XDP_DROP,
+	  .rules = { RULE(2, 1, 42) } },
+	{ "enter state 0x25", .pkt = UDP4(1, 8), .verdict = XDP_PASS,
+	  .flows = { FLOW(0, 0x25, IPK(1)) } },
+	{ "state 0x25 does not", .pkt = UDP4(1, 150), .verdict = XDP_PASS,
+	  .rules = { RULE(2, 1, 42), RULE(1, 2, 84) } },
+};
+
+/* ---- the same key in two stages: separate entries ------------------------ */
+
+static int app_two_tables(struct xfsm_image *img)
+{
+	static const __u8 key_dst[] = { XFSM_FW_IP4_DST };
+	struct rb b;
+	int err;
+
+	app_init(img, 3, XFSM_VERDICT_PASS);
+	err = app_keys(img, 0, key_ip_src, 1, key_ip_src, 1);
+	err = err ?: app_keys(img, 1, key_ip_src, 1, key_ip_src, 1);
+	err = err ?: app_keys(img, 2, key_dst, 1, key_dst, 1);
+	rb_init(&b, 1);
+	rb_upd(&b, XFSM_UPD_ADD, FLOW_REG, 0, OPR(0), OPC(1));
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 1);
+	rb_upd(&b, XFSM_UPD_ADD, FLOW_REG, 0, OPR(0), OPC(10));
+	rb_next(&b, 3);
+	err = err ?: rb_add(img, 1, &b);
+	rb_init(&b, 1);
+	rb_upd(&b, XFSM_UPD_ADD, FLOW_REG, 3, OPR(3), OPM(XFSM_META_LEN));
+	return err ?: rb_add(img, 2, &b);
+}
+
+static const struct golden two_tables_steps[] = {
+	{ "1 -> 9", .pkt = UDP4(1, 5), .verdict = XDP_PASS,
+	  .flows = { FLOW_R(0, 0, 1, 1, 0, 0, 0, IPK(1)), FLOW_R(1, 3, 1, 10, 0, 0, 0, IPK(1)),
+		     FLOW_R(2, 0, 8, 0, 0, 0, 42, IPK(9)) },
+	  .sstats = { SST(0, flows_created, 1), SST(1, flows_created, 1),
+		      SST(2, flows_created, 1) } },
+	{ "1 -> 9 again", .pkt = UDP4(1, 5), .verdict = XDP_PASS,
+	  .flows = { FLOW_R(0, 0, 1, 2, 0, 0, 0, IPK(1)), FLOW_R(1, 3, 1, 20, 0, 0, 0, IPK(1)),
+		     FLOW_R(2, 0, 8, 0, 0, 0, 84, IPK(9)), NOFLOW(2, IPK(1)) } },
+};
+
+/* ---- sixteen conditions ---------------------------------------------------------- */
+
+static int app_sixteen_conds(struct xfsm_image *img)
+{
+	struct rb b;
+	int err, i;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	for (i = 0; i < XFSM_MAX_CONDS; i++)
+		app_cond(img, 0, i, XFSM_CMP_GT, OPF(XFSM_FW_L4_DPORT), OPC(10 * i));
+	rb_init(&b, 1);
+	b.m.conds = 0xffff;
+	b.m.cond_mask = 0xffff;
+	rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+	err = rb_add(img, 0, &b);
+	rb_init(&b, 1);
+	b.m.conds = 0x00ff;
+	b.m.cond_mask = 0xffff;
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	return err ?: rb_add(img, 0, &b);
+}
+
+static const struct golden sixteen_conds_steps[] = {
+	{ "155: all sixteen true", .pkt = UDP4(1, 155), .verdict = XDP_TX },
+	{ "150: condition 15 false", .pkt = UDP4(1, 150), .verdict = XDP_DROP },
+	{ "75: conditions 0-7 true", .pkt = UDP4(1, 75), .verdict = XDP_PASS },
+	{ "85: conditions 0-8 true", .pkt = UDP4(1, 85), .verdict = XDP_DROP },
+};
+
+/* ---- eight stages (native maximum) ------------------------------------------------- */
+
+static int app_eight_stages(struct xfsm_image *img)
+{
+	struct rb b;
+	int err = 0, i;
+
+	app_init(img, XFSM_MAX_STAGES, XFSM_VERDICT_DROP);
+	for (i = 0; i < XFSM_MAX_STAGES; i++) {
+		rb_init(&b, 1);
+		rb_upd(&b, XFSM_UPD_ADD, GLOB_REG, i, OPG(i), OPC(i + 1));
+		if (i == XFSM_MAX_STAGES - 1)
+			rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+		err = err ?: rb_add(img, i, &b);
+	}
+	return err;
+}
+
+static bool check_eight_globals(struct xt *t, const struct golden *g,
+				const struct pkt *in, const struct xt_result *r)
+{
+	bool ok = true;
+	__u64 v;
+	int i;
+
+	(void)g; (void)in; (void)r;
+	for (i = 0; i < XFSM_MAX_STAGES; i++) {
+		if (!ASSERT_OK(xfsm_global_get(t->inst, i, &v), "global"))
+			return false;
+		ok &= ASSERT_EQ(v, i + 1, "stage i added i + 1 to global i");
+	}
+	return ok;
+}
+
+static const struct golden eight_stages_steps[] = {
+	{ "through all eight stages", .pkt = UDP4(1, 9), .verdict = XDP_TX,
+	  .check = check_eight_globals,
+	  .sstats = { SST(0, hits, 1), SST(1, hits, 1), SST(2, hits, 1), SST(3, hits, 1),
+		      SST(4, hits, 1), SST(5, hits, 1), SST(6, hits, 1), SST(7, hits, 1) } },
+};
+
+/* ---- sixteen tuples (native maximum) ------------------------------------------------ */
+
+static int app_sixteen_tuples(struct xfsm_image *img)
+{
+	static const __u8 words[] = { XFSM_FW_L4_DPORT, XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST,
+				      XFSM_FW_L4_SPORT, XFSM_FW_IP_PROTO };
+	static const __u32 vals[] = { 0, TEST_IP4(1), TEST_IP4(9), 40000, 17 };
+	struct rb b;
+	int err = 0, k, w;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	app_match_words(img, 0, words, 5);
+	for (k = 0; k < XFSM_MAX_TUPLES; k++) {
+		rb_init(&b, 100 - k);
+		rb_match(&b, 0, 1000 + k, 0xffff);
+		for (w = 1; w <= 4; w++)
+			if (k & (1 << (w - 1)))
+				rb_match(&b, w, vals[w], 0xffffffff);
+		rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+		err = err ?: rb_add(img, 0, &b);
+	}
+	return err;
+}
+
+static const struct golden sixteen_tuples_steps[] = {
+	{ "first tuple", .pkt = UDP4(1, 1000), .verdict = XDP_TX, .rules = { RULE(0, 1, 42) } },
+	{ "last tuple, lowest priority", .pkt = UDP4(1, 1015), .verdict = XDP_TX,
+	  .rules = { RULE(15, 1, 42) } },
+	{ "tuple 9", .pkt = UDP4(1, 1009), .verdict = XDP_TX, .rules = { RULE(9, 1, 42) } },
+	{ "tuple 15, other source", .pkt = UDP4(2, 1015), .verdict = XDP_DROP,
+	  .rules = { RULE(15, 1, 42) } },
+};
+
 /* ---- no application ------------------------------------------------------------- */
 
 static int app_empty(struct xfsm_image *img)
@@ -859,6 +1075,12 @@ const struct scenario xfsm_scenarios[] = {
 	  .n_steps = ARRAY_SIZE(table_full_steps), .flags = SC_BOTH, .flows_max = 4,
 	  .flows_type = BPF_MAP_TYPE_HASH },
 	SCENARIO("read-only rule creates no flow", app_readonly, NULL, readonly_steps, SC_BOTH),
+	SCENARIO("state masks and don't-care conditions", app_masks, NULL, masks_steps, SC_BOTH),
+	SCENARIO("one key, separate entries per stage", app_two_tables, NULL, two_tables_steps,
+		 SC_BOTH),
+	SCENARIO("sixteen conditions", app_sixteen_conds, NULL, sixteen_conds_steps, SC_BOTH),
+	SCENARIO("eight stages", app_eight_stages, NULL, eight_stages_steps, SC_NATIVE),
+	SCENARIO("sixteen tuples", app_sixteen_tuples, NULL, sixteen_tuples_steps, SC_NATIVE),
 	SCENARIO("no application", app_empty, NULL, no_app_steps, SC_BOTH),
 };
 const size_t n_xfsm_scenarios = ARRAY_SIZE(xfsm_scenarios);
