@@ -309,6 +309,8 @@ int main(int argc, char **argv)
 	struct xfsm_image img;
 	struct frame *frames;
 	bool skip_1m = false;
+	char ratios[256] = "";
+	double hot = 0;
 	int efd, xfd, c, err = 1;
 	unsigned int k;
 	struct row r;
@@ -404,11 +406,18 @@ int main(int argc, char **argv)
 			 n, n > 1 ? "s" : "");
 		r = (struct row){ name, measure(xfd, frames), measure(efd, frames) };
 		print_row(&r);
+		if (n == 1)
+			hot = r.ns;
+		else if (hot > 0)
+			snprintf(ratios + strlen(ratios), sizeof(ratios) - strlen(ratios),
+				 "%s%u flows / 1 flow: %.2fx", ratios[0] ? "; " : "", n, r.ns / hot);
 		if (!xfsm_read_stage_stats(inst, 1, &ss) && (ss.flows_created || ss.table_full))
 			fprintf(stderr, "micro: warning: %llu flows created, %llu table full in stage 1\n",
 				(unsigned long long)ss.flows_created,
 				(unsigned long long)ss.table_full);
 	}
+	if (ratios[0])
+		printf("\n%s\n", ratios);
 	err = 0;
 out:
 	if (inst)

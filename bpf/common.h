@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "xfsm/abi.h"
+#include "xfsm/acl_match.h"
 
 /*
  * The one seam between the native and the offload profile.  The offload
@@ -48,11 +49,26 @@ struct xfsm_pkt {
  * small as it can be: the flow key and the rule key are never live at the
  * same time and share one buffer.
  */
+/* An ACL stage's scratch (native profile only): the bucket key, the
+ * packet's ACL view and the best match so far. */
+struct xfsm_acl_work {
+	struct xfsm_acl_key	k;
+	struct xfsm_acl_view	v;
+	__u32	best;		/* order of the best match, ~0: none */
+	__u32	action;
+	__u32	flags;
+	__u32	arg;
+	__u32	mark;
+};
+
 struct xfsm_work {
 	struct xfsm_pkt		pkt;
 	union {
 		struct xfsm_flow_key	fk;
 		struct xfsm_rule_key	rk;
+#ifndef XFSM_OFFLOAD
+		struct xfsm_acl_work	acl;
+#endif
 	};
 };
 

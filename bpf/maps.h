@@ -128,4 +128,36 @@ struct {
 } xfsm_work SEC(".maps");
 #endif
 
+#ifndef XFSM_OFFLOAD
+/* ACL module (bpf/acl.h): control, set descriptors, buckets, statistics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_ACL_TABLES);
+	__type(key, __u32);
+	__type(value, struct xfsm_acl_ctl);
+} xfsm_acl_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_ACL_TABLES * 2);
+	__type(key, __u32);
+	__type(value, struct xfsm_acl_set);
+} xfsm_acl_sets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XFSM_ACL_BUCKETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xfsm_acl_key);
+	__type(value, struct xfsm_acl_bucket);
+} xfsm_acl_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XFSM_ACL_TABLES);
+	__type(key, __u32);
+	__type(value, struct xfsm_acl_stats);
+} xfsm_acl_stats SEC(".maps");
+#endif
+
 #endif /* XFSM_BPF_MAPS_H */

@@ -10,6 +10,7 @@
 #include "eval.h"
 #include "update.h"
 #include "actions.h"
+#include "acl.h"
 
 #ifdef XFSM_OFFLOAD
 #define XFSM_IS_OFFLOAD	1
@@ -73,6 +74,10 @@ static __always_inline int finish(struct xfsm_stats *s, int act)
  * update transaction and the actions.  Global functions take only
  * pointers and scalars and return a scalar.
  */
+/* xfsm_conds()'s answer for a stage that is not a stateful stage (bit 31
+ * is never a condition: XFSM_MAX_CONDS <= 16). */
+#define XFSM_CONDS_NO_ACL	0x80000000U
+
 __noinline __u32 xfsm_conds(const struct xfsm_stage *st, const struct xfsm_pkt *p,
 			    const struct xfsm_flow *f)
 {
@@ -81,6 +86,11 @@ __noinline __u32 xfsm_conds(const struct xfsm_stage *st, const struct xfsm_pkt *
 
 	if (!st || !p)
 		return 0;
+	/* The offload profile has no ACL module: an ACL stage reports a
+	 * miss there, and its miss verdict is replaced by drop below, as an
+	 * ACL that cannot run must not let packets through. */
+	if (st->kind != XFSM_STAGE_XFSM)
+		return XFSM_CONDS_NO_ACL;
 	return conds_eval(st, p, f, p->state, g);
 }
 
@@ -216,6 +226,8 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	r = rule_lookup(st, w, stage, conds);
 	if (!r) {
 		CNT_ADD(&ss->misses, 1);
+		if (conds == XFSM_CONDS_NO_ACL)
+			return XDP_DROP;
 		if (st->miss_verdict == XFSM_VERDICT_CONTINUE)
 			return XFSM_RES_NEXT | (stage + 1);
 		return verdict_to_xdp(st->miss_verdict);
@@ -300,7 +312,12 @@ int xfsm_xdp(struct xdp_md *ctx)
 	for (i = 0; i < XFSM_RUN_STAGES; i++) {
 		if (stage >= app->n_stages || stage >= XFSM_RUN_STAGES)
 			break;
-		ret = xfsm_stage_run(ctx, w, app, stage);
+#ifndef XFSM_OFFLOAD
+		if (app->stages[stage].kind == XFSM_STAGE_ACL)
+			ret = xfsm_acl_run(w, &app->stages[stage], stage);
+		else
+#endif
+			ret = xfsm_stage_run(ctx, w, app, stage);
 		if (ret < XFSM_RES_NEXT)
 			return finish(s, ret);
 		stage = ret & 0xff;

@@ -31,6 +31,10 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_TX_PORTS]	= XFSM_MAP_TX_PORTS,
 	[XFSM_M_APPSRC]		= XFSM_MAP_APPSRC,
 	[XFSM_M_LOCKS]		= XFSM_MAP_LOCKS,
+	[XFSM_M_ACL_CTL]	= XFSM_MAP_ACL_CTL,
+	[XFSM_M_ACL_SETS]	= XFSM_MAP_ACL_SETS,
+	[XFSM_M_ACL_RULES]	= XFSM_MAP_ACL_RULES,
+	[XFSM_M_ACL_STATS]	= XFSM_MAP_ACL_STATS,
 };
 
 /* The pin name of the datapath's .rodata map, pinned by the loader so that
@@ -39,7 +43,7 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 
 static bool map_optional(int id)
 {
-	return id == XFSM_M_TX_PORTS || id == XFSM_M_LOCKS;
+	return id == XFSM_M_TX_PORTS || id == XFSM_M_LOCKS || id >= XFSM_M_ACL_CTL;
 }
 
 static struct xfsm_instance *instance_new(const char *name)

@@ -39,6 +39,12 @@ enum xfsm_map_id {
 	XFSM_M_TX_PORTS,	/* absent in the offload profile */
 	XFSM_M_APPSRC,
 	XFSM_M_LOCKS,		/* striped flow locks; not used by user space */
+	/* ACL module (lib/xfsm_acl.h); absent in the offload profile and in
+	 * instances loaded by an older datapath. */
+	XFSM_M_ACL_CTL,
+	XFSM_M_ACL_SETS,
+	XFSM_M_ACL_RULES,
+	XFSM_M_ACL_STATS,
 	XFSM_M__MAX,
 };
 

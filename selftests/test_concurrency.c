@@ -18,7 +18,7 @@
 struct runner {
 	pthread_t	tid;
 	int		cpu;
-	const struct pkt *p;
+	const struct pkt *p;	/* this thread's frame */
 	int		err;
 	__u32		verdict;
 	pthread_barrier_t *start;
@@ -41,8 +41,9 @@ static void *run_on_cpu(void *arg)
 	return NULL;
 }
 
-/* Run the packet from both CPUs; false when the threads could not run. */
-static bool hammer(const struct pkt *p)
+/* Run p0 on CPU 0 and p1 on CPU 1 at once; false when the threads could
+ * not run. */
+static bool hammer2(const struct pkt *p0, const struct pkt *p1)
 {
 	struct runner r[NTHREADS];
 	pthread_barrier_t start;
@@ -55,7 +56,7 @@ static bool hammer(const struct pkt *p)
 	pthread_barrier_init(&start, NULL, NTHREADS);
 	for (i = 0; i < NTHREADS; i++) {
 		r[i] = (struct runner){ .cpu = i % (int)sysconf(_SC_NPROCESSORS_ONLN),
-					.p = p, .start = &start };
+					.p = i ? p1 : p0, .start = &start };
 		if (!ASSERT_OK(-pthread_create(&r[i].tid, NULL, run_on_cpu, &r[i]), "thread"))
 			return false;
 	}
@@ -66,6 +67,11 @@ static bool hammer(const struct pkt *p)
 	}
 	pthread_barrier_destroy(&start);
 	return ok;
+}
+
+static bool hammer(const struct pkt *p)
+{
+	return hammer2(p, p);
 }
 
 static void pkt_of(struct pkt *p, unsigned int src)
@@ -182,6 +188,79 @@ START_TEST(test_two_cpus_single_update)
 }
 END_TEST
 
+/* A rule writing only global registers: their own spin lock, no flow. */
+START_TEST(test_two_cpus_globals_only)
+{
+	const __u64 total = (__u64)NTHREADS * REPEAT;
+	struct xfsm_image img;
+	struct pkt p;
+	struct rb rule;
+	__u64 g = 0;
+
+	NEED_T();
+	app_init(&img, 1, XFSM_VERDICT_DROP);
+	rb_init(&rule, 1);
+	rb_upd(&rule, XFSM_UPD_ADD, XFSM_OPND_GLOBAL_REG, 6, OPG(6), OPC(1));
+	rb_upd(&rule, XFSM_UPD_ADD, XFSM_OPND_GLOBAL_REG, 7, OPG(7), OPM(XFSM_META_LEN));
+	rb_act(&rule, XFSM_ACT_PASS, 0, OPNONE);
+	ck_assert_int_eq(rb_add(&img, 0, &rule), 0);
+	if (!ASSERT_OK(xt_apply(&T, &img), "apply"))
+		goto out;
+	pkt_of(&p, 3);
+	if (hammer(&p)) {
+		if (ASSERT_OK(xfsm_global_get(T.inst, 6, &g), "global 6"))
+			ASSERT_EQ(g, total, "global 6 == packets");
+		if (ASSERT_OK(xfsm_global_get(T.inst, 7, &g), "global 7"))
+			ASSERT_EQ(g, total * p.len, "global 7 == bytes");
+		ASSERT_EQ(xt_count_flows(&T, -1), 0, "no flow entry");
+	}
+out:
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
+/* Both directions of one connection on a symmetric stage, one direction
+ * per CPU: one entry, exact totals. */
+START_TEST(test_two_cpus_symmetric)
+{
+	static const __u8 key[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST,
+				    XFSM_FW_L4_SPORT, XFSM_FW_L4_DPORT };
+	static const __u8 rev[] = { XFSM_FW_IP4_DST, XFSM_FW_IP4_SRC,
+				    XFSM_FW_L4_DPORT, XFSM_FW_L4_SPORT };
+	struct pkt_spec sa = { .l3 = PS_IP4, .l4 = PS_TCP, .src = 1, .dst = 2,
+			       .sport = 1000, .dport = 80, .flags = TCPF_ACK };
+	struct pkt_spec sb = { .l3 = PS_IP4, .l4 = PS_TCP, .src = 2, .dst = 1,
+			       .sport = 80, .dport = 1000, .flags = TCPF_ACK, .payload = 100 };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1), TEST_IP4(2), 1000, 80 };
+	struct xfsm_image img;
+	struct xfsm_flow flow;
+	struct pkt a, b;
+	struct rb rule;
+
+	NEED_T();
+	app_init(&img, 1, XFSM_VERDICT_DROP);
+	ck_assert_int_eq(app_keys_sym(&img, 0, key, rev, 4), 0);
+	rb_init(&rule, 1);
+	rb_upd(&rule, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(1));
+	rb_upd(&rule, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 1, OPR(1), OPM(XFSM_META_LEN));
+	rb_act(&rule, XFSM_ACT_PASS, 0, OPNONE);
+	ck_assert_int_eq(rb_add(&img, 0, &rule), 0);
+	if (!ASSERT_OK(xt_apply(&T, &img), "apply"))
+		goto out;
+	pkt_from_spec(&a, &sa);
+	pkt_from_spec(&b, &sb);
+	if (hammer2(&a, &b) && ASSERT_OK(xt_find_flow(&T, 0, w, NULL, &flow), "flow")) {
+		ASSERT_EQ(flow.regs[0], 2ULL * REPEAT, "reg0 == packets of both directions");
+		ASSERT_EQ(flow.regs[1], (__u64)REPEAT * (a.len + b.len), "reg1 == bytes");
+		ASSERT_EQ(xt_count_flows(&T, 0), 1, "one entry for both directions");
+	}
+out:
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("concurrency");
@@ -190,5 +269,7 @@ int main(void)
 	tcase_add_test(tc, test_two_cpus_new_flow);
 	tcase_add_test(tc, test_two_cpus_existing_flow);
 	tcase_add_test(tc, test_two_cpus_single_update);
+	tcase_add_test(tc, test_two_cpus_symmetric);
+	tcase_add_test(tc, test_two_cpus_globals_only);
 	return xt_suite_run(s);
 }

@@ -61,6 +61,63 @@ out:
 }
 END_TEST
 
+/* A stage whose keys change gets a new epoch: an entry made under the old
+ * keys is never read under the new ones, even when the words are equal. */
+static int app_key_on(struct xfsm_image *img, __u8 word)
+{
+	struct rb b;
+	int err;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	err = app_keys(img, 0, &word, 1, &word, 1);
+	rb_init(&b, 1);
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(1));
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	return err ?: rb_add(img, 0, &b);
+}
+
+START_TEST(test_epoch)
+{
+	struct xfsm_apply_opts keep = { .keep_flows = true };
+	struct pkt_spec s1 = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .dport = 9 };
+	struct pkt_spec s2 = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 3, .dst = 1, .dport = 9 };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+	struct xfsm_image img;
+	struct xfsm_flow_key k;
+	struct xfsm_flow flow;
+	struct xt_result r;
+	struct pkt p;
+	__u16 epoch0;
+
+	NEED_T();
+	xfsm_image_init(&img);
+	if (!ASSERT_OK(app_key_on(&img, XFSM_FW_IP4_SRC), "app") ||
+	    !ASSERT_OK(xfsm_apply(T.inst, &img, &keep), "apply src keys"))
+		goto out;
+	pkt_from_spec(&p, &s1);
+	ASSERT_OK(xt_run_pkt(&T, &p, 1, &r), "run");
+	ASSERT_OK(xt_run_pkt(&T, &p, 1, &r), "run");
+	if (!ASSERT_OK(xt_find_flow(&T, 0, w, &k, &flow), "flow under src keys"))
+		goto out;
+	ASSERT_EQ(flow.regs[0], 2, "two packets");
+	epoch0 = k.epoch;
+	xfsm_image_free(&img);
+	xfsm_image_init(&img);
+	if (!ASSERT_OK(app_key_on(&img, XFSM_FW_IP4_DST), "app") ||
+	    !ASSERT_OK(xfsm_apply(T.inst, &img, &keep), "apply dst keys, keep flows"))
+		goto out;
+	pkt_from_spec(&p, &s2);		/* ip.dst is the old flow's ip.src */
+	ASSERT_OK(xt_run_pkt(&T, &p, 1, &r), "run");
+	if (ASSERT_OK(xt_find_flow(&T, 0, w, &k, &flow), "flow under dst keys")) {
+		ASSERT_NEQ(k.epoch, epoch0, "new epoch");
+		ASSERT_EQ(flow.regs[0], 1, "a fresh entry, not the old one");
+	}
+out:
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("xfsm");
@@ -73,5 +130,6 @@ int main(void)
 			scen_idx[n++] = i;
 	tcase_add_loop_test(tc, test_scenario, 0, n);
 	tcase_add_test(tc, test_flow_key_build);
+	tcase_add_test(tc, test_epoch);
 	return xt_suite_run(s);
 }

@@ -338,13 +338,22 @@ struct xfsm_tuple {
 #define XFSM_SF_SYMMETRIC	(1U << 0)	/* bi-flow keys */
 #define XFSM_SF_SAME_KEYS	(1U << 1)	/* lookup key == update key */
 
+/* What a pipeline stage is (struct xfsm_stage.kind).  An ACL stage uses
+ * only enabled, kind, miss_verdict (no rule matched: CONTINUE = allow) and
+ * acl_table; its rules live in the ACL maps, not in the XFSM table. */
+enum xfsm_stage_kind {
+	XFSM_STAGE_XFSM = 0,	/* stateful stage (flow table + XFSM table) */
+	XFSM_STAGE_ACL,		/* stateless ACL module: ACL table acl_table */
+	XFSM_STAGE__MAX,
+};
+
 struct xfsm_stage {
 	__u8	enabled;
 	__u8	flags;		/* XFSM_SF_* */
 	__u8	n_conds;
 	__u8	n_tuples;
 	__u8	miss_verdict;	/* enum xfsm_verdict */
-	__u8	pad;
+	__u8	kind;		/* enum xfsm_stage_kind (was padding: 0 = XFSM) */
 	__u16	epoch;		/* part of the flow key; bumped when keys change */
 	/* Word indexes into the field vector; XFSM_FW_ZERO pads.  The _rev
 	 * lists are the same keys with source and destination swapped, used
@@ -354,7 +363,8 @@ struct xfsm_stage {
 	__u8	update_words[XFSM_KEY_WORDS];
 	__u8	update_rev[XFSM_KEY_WORDS];
 	__u8	match_words[XFSM_MATCH_WORDS];
-	__u8	pad2[4];
+	__u8	acl_table;	/* ACL stage: table 0..XFSM_ACL_TABLES-1 */
+	__u8	pad2[3];
 	struct xfsm_cond conds[XFSM_MAX_CONDS];
 	struct xfsm_tuple tuples[XFSM_MAX_TUPLES];
 };
@@ -368,6 +378,132 @@ struct xfsm_app {
 	__u32	default_verdict; /* end of pipeline without a verdict */
 	__u32	generation;
 	struct xfsm_stage stages[XFSM_MAX_STAGES];
+};
+
+/* ---- ACL module ---------------------------------------------------------- */
+/*
+ * A stateless wildcard classifier that runs as a pipeline stage of kind
+ * XFSM_STAGE_ACL.  Each of XFSM_ACL_TABLES tables is double-buffered like
+ * applications: xfsm_acl_ctl[table].active names the buffer packets use
+ * (set index table * 2 + active); writers build the other buffer, flip,
+ * wait for in-flight packets and clear the old one.
+ *
+ * Algorithm: tuple-space search with merged tuples.  A tuple is a (family,
+ * source prefix length, destination prefix length, whether the protocol and
+ * the destination port are exact) combination; each rule sits in one tuple
+ * whose lengths are at most its own, in the bucket of its address prefixes
+ * cut to the tuple's lengths.  A bucket holds up to XFSM_ACL_BUCKET rules
+ * sorted by order, each checked completely; a full bucket continues in
+ * the bucket of the same key with chain + 1.  Tuples are sorted by the
+ * best (lowest) order they hold and the search stops once the best match
+ * so far beats every tuple left.  The lowest order wins (first match).
+ */
+#define XFSM_ACL_TABLES		8	/* ACL tables per instance */
+#define XFSM_ACL_MAX_TUPLES	128	/* tuples per ACL set */
+#define XFSM_ACL_BUCKET		8	/* rules per hash bucket */
+#define XFSM_ACL_MAX_CHAIN	32	/* buckets chained under one key */
+#define XFSM_ACL_MAX_RULES	65536	/* rules per ACL table */
+#define XFSM_ACL_BUCKETS	(2 * 65536)	/* hash entries, all tables/buffers */
+
+#define XFSM_MAP_ACL_CTL	"xfsm_acl_ctl"	  /* ARRAY[8] struct xfsm_acl_ctl */
+#define XFSM_MAP_ACL_SETS	"xfsm_acl_sets"	  /* ARRAY[16] struct xfsm_acl_set */
+#define XFSM_MAP_ACL_RULES	"xfsm_acl_rules"  /* HASH acl_key -> acl_bucket */
+#define XFSM_MAP_ACL_STATS	"xfsm_acl_stats"  /* PERCPU_ARRAY[8] acl_stats */
+
+enum xfsm_acl_action {
+	XFSM_ACL_ALLOW = 0,	/* go on to the next stage */
+	XFSM_ACL_DENY,		/* drop */
+	XFSM_ACL_GOTO,		/* continue at stage arg (> this stage) */
+	XFSM_ACL_PASS,		/* to the kernel stack, ending the pipeline */
+	XFSM_ACL__MAX,
+};
+
+/* xfsm_acl_entry.flags */
+#define XFSM_ACLF_MARK		(1U << 0)	/* also set meta.mark = mark */
+#define XFSM_ACLF_PORT		(1U << 1)	/* match ingress port in_port */
+#define XFSM_ACLF_VLAN		(1U << 2)	/* match outer VLAN id vlan */
+#define XFSM_ACLF_V4		(1U << 3)	/* IPv4 packets only */
+#define XFSM_ACLF_V6		(1U << 4)	/* IPv6 packets only */
+/* V4|V6: any IP packet; neither: any packet. */
+
+/* xfsm_acl_tuple.flags */
+#define XFSM_ACLT_PROTO		(1U << 0)	/* key holds the protocol */
+#define XFSM_ACLT_DPORT		(1U << 1)	/* key holds the destination port */
+
+struct xfsm_acl_tuple {
+	__u8	family;		/* 0: no address in the key, 4, 6 */
+	__u8	src_len;	/* prefix lengths of the key */
+	__u8	dst_len;
+	__u8	flags;		/* XFSM_ACLT_* */
+	__u32	min_order;	/* best order of a rule in the tuple */
+};
+
+struct xfsm_acl_set {
+	__u32	n_tuples;
+	__u32	n_rules;
+	__u32	generation;
+	__u32	flags;		/* XFSM_ACLS_* */
+	struct xfsm_acl_tuple tuples[XFSM_ACL_MAX_TUPLES];
+};
+
+#define XFSM_ACLS_NEEDS_PORT	(1U << 0)	/* a rule matches in_port */
+
+struct xfsm_acl_ctl {
+	__u32	active;		/* buffer in use: 0 or 1 */
+	__u32	generation;	/* bumped by every update */
+};
+
+/* Addresses: IPv4 in word 0 (words 1-3 zero), IPv6 in four words, most
+ * significant first, host byte order. */
+struct xfsm_acl_key {
+	__u16	set;		/* table * 2 + buffer */
+	__u8	tuple;
+	__u8	proto;		/* 0 unless the tuple has XFSM_ACLT_PROTO */
+	__u16	dport;		/* 0 unless the tuple has XFSM_ACLT_DPORT */
+	__u16	chain;		/* overflow bucket number, 0 first */
+	__u32	src[4];		/* cut to the tuple's src_len */
+	__u32	dst[4];
+};
+
+struct xfsm_acl_entry {
+	__u32	order;		/* rank in the table: lower wins */
+	__u32	rule_id;	/* user-visible id */
+	__u32	priority;	/* user-visible priority (larger first) */
+	__u32	src[4];		/* prefix, host bits zero */
+	__u32	dst[4];
+	__u8	src_len;
+	__u8	dst_len;
+	__u8	proto;
+	__u8	proto_mask;
+	__u8	tcp_flags;
+	__u8	tcp_mask;
+	__u8	action;		/* enum xfsm_acl_action */
+	__u8	flags;		/* XFSM_ACLF_* */
+	__u16	sport_lo, sport_hi;
+	__u16	dport_lo, dport_hi;
+	__u16	in_port;
+	__u16	vlan;
+	__u32	arg;		/* GOTO: stage */
+	__u32	mark;
+};
+
+struct xfsm_acl_bucket {
+	__u32	n;		/* entries in use, sorted by order */
+	__u32	more;		/* 1: bucket chain + 1 holds later rules */
+	struct xfsm_acl_entry e[XFSM_ACL_BUCKET];
+};
+
+struct xfsm_acl_stats {
+	__u64	packets;
+	__u64	matched;
+	__u64	allow;
+	__u64	deny;
+	__u64	go;		/* goto */
+	__u64	pass;
+	__u64	marked;
+	__u64	missed;
+	__u64	probes;		/* hash lookups */
+	__u64	unsupported;	/* offload profile: no ACL, dropped */
 };
 
 /* ---- Control block, flows, globals, ports ------------------------------- */
@@ -557,6 +693,16 @@ XFSM_ASSERT_SIZE(struct xfsm_build_info, 16);
 XFSM_ASSERT_SIZE(struct xfsm_stage_stats, 64);
 XFSM_ASSERT_SIZE(struct xfsm_rule_stats, 16);
 XFSM_ASSERT_SIZE(struct xfsm_counters, 16 * XFSM_MAX_COUNTERS);
+XFSM_ASSERT_OFF(struct xfsm_stage, kind, 5);
+XFSM_ASSERT_OFF(struct xfsm_stage, acl_table, 60);
+XFSM_ASSERT_SIZE(struct xfsm_acl_tuple, 8);
+XFSM_ASSERT_SIZE(struct xfsm_acl_set, 16 + 8 * XFSM_ACL_MAX_TUPLES);
+XFSM_ASSERT_SIZE(struct xfsm_acl_ctl, 8);
+XFSM_ASSERT_SIZE(struct xfsm_acl_key, 40);
+XFSM_ASSERT_SIZE(struct xfsm_acl_entry, 72);
+XFSM_ASSERT_SIZE(struct xfsm_acl_bucket, 8 + 72 * XFSM_ACL_BUCKET);
+XFSM_ASSERT_SIZE(struct xfsm_acl_stats, 80);
+_Static_assert(XFSM_ACL_MAX_TUPLES <= 256, "ABI: ACL tuple index is 8 bits");
 _Static_assert(XFSM_FW_NWORDS_USED <= XFSM_FW_ZERO, "ABI: field vector overflow");
 _Static_assert(XFSM_MAX_CONDS <= 32, "ABI: condition vector is 32 bits");
 _Static_assert(XFSM_MAX_STAGES <= 255, "ABI: stage index is 8 bits");

@@ -35,7 +35,7 @@ const char *xt_build_dir(void)
 				break;
 			*slash = '\0';
 		}
-		if (i == 2) {
+		if (i == 2 && exe[0]) {
 			snprintf(build_dir, sizeof(build_dir), "%s", exe);
 			return build_dir;
 		}

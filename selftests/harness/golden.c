@@ -350,7 +350,11 @@ bool run_step(struct xt *t, const struct golden *g, unsigned int n_stages)
 		return false;
 	if (g->port && !ASSERT_OK(xt_set_port(t, 1, g->port), "set port"))
 		return false;
-	if (g->build) {
+	if (g->bytes) {
+		pkt_init(&in);
+		memcpy(in.data, g->bytes, g->n_bytes);
+		in.len = g->n_bytes;
+	} else if (g->build) {
 		pkt_init(&in);
 		g->build(&in);
 	} else {
@@ -371,7 +375,11 @@ bool run_step(struct xt *t, const struct golden *g, unsigned int n_stages)
 	ok &= ASSERT_NEQ(r.verdict, XDP_ABORTED, "never XDP_ABORTED");
 
 	if (!g->any_out) {
-		if (g->build_out) {
+		if (g->out_bytes) {
+			pkt_init(&want);
+			memcpy(want.data, g->out_bytes, g->n_out_bytes);
+			want.len = g->n_out_bytes;
+		} else if (g->build_out) {
 			pkt_init(&want);
 			g->build_out(&want);
 		} else {

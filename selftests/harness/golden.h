@@ -138,10 +138,14 @@ struct golden {
 	const char	*desc;
 	struct pkt_spec	pkt;
 	void		(*build)(struct pkt *p);	/* instead of pkt */
+	const uint8_t	*bytes;		/* literal frame, instead of both */
+	size_t		n_bytes;
 	__u32		advance_ms;	/* sleep / advance the clock before */
 	__u32		port;		/* set xfsm_ports[ifindex 1] = port before */
 	__u32		verdict;	/* XDP_* */
 	void		(*build_out)(struct pkt *p);	/* expected output */
+	const uint8_t	*out_bytes;	/* literal expected output */
+	size_t		n_out_bytes;
 	bool		any_out;	/* do not compare the output */
 	struct stat_exp	stats[8];	/* exc_* and malformed are strict */
 	struct sstat_exp sstats[8];
@@ -151,6 +155,9 @@ struct golden {
 	struct val_exp	rules[4];	/* absolute values */
 	golden_check_fn	check;
 };
+
+#define LITERAL(a)	.bytes = (a), .n_bytes = sizeof(a)
+#define LITERAL_OUT(a)	.out_bytes = (a), .n_out_bytes = sizeof(a)
 
 #define SC_NATIVE	(1U << 0)
 #define SC_OFFLOAD	(1U << 1)
@@ -183,6 +190,10 @@ extern const struct scenario xfsm_scenarios[];
 extern const size_t n_xfsm_scenarios;
 extern const struct scenario action_scenarios[];
 extern const size_t n_action_scenarios;
+
+/* A literal frame computed outside the harness (scen_actions.c). */
+extern const uint8_t lit_udp_ttl64[];
+extern const size_t lit_udp_ttl64_len;
 
 /* Parser tables: field capture and malformed classes. */
 struct field_val {

@@ -54,7 +54,7 @@ static void b_ip4_tcp(struct pkt *p)
 static void b_vlan_ip4_udp(struct pkt *p)
 {
 	pkt_eth(p, H2, H1, 0);
-	pkt_vlan(p, ETHERTYPE_8021Q, 5 << 13 | 100);
+	pkt_vlan(p, ETHERTYPE_8021Q, 5 << 13 | 1 << 12 | 100);	/* DEI set */
 	ip4(p, 0, 0, 0, 0);
 	pkt_udp(p, 5353, 53);
 	pkt_raw(p, 4, 0);
@@ -84,6 +84,8 @@ static void b_ip4_opts_tcp(struct pkt *p)
 	ip4(p, 0, 0, 3, 0);		/* IHL 8 */
 	pkt_tcp(p, 40000, 443, TCPF_FIN | TCPF_PSH | TCPF_URG | TCPF_ECE | TCPF_CWR, 2);
 	pkt_finish(p);
+	/* the NS bit (low bit of the data offset byte) is not in tcp.flags */
+	pkt_put8(p, pkt_off(p, PL_TCP, 0) + 12, p->data[pkt_off(p, PL_TCP, 0) + 12] | 1);
 }
 
 static void b_ip4_frag_first(struct pkt *p)
@@ -219,6 +221,15 @@ static void b_ip4_padded(struct pkt *p)
 	pkt_append(p, 18, 0);		/* Ethernet padding to 60 bytes */
 }
 
+static void b_ip6_padded(struct pkt *p)
+{
+	pkt_eth(p, H2, H1, 0);
+	ip6(p, 0, 0);
+	pkt_icmp6(p, 1, 4);
+	pkt_finish(p);
+	pkt_append(p, 6, 0);		/* trailing bytes after the payload length */
+}
+
 #define PF(x)	FV(XFSM_FW_PKT_FLAGS, (x))
 
 const struct parse_case parse_cases[] = {
@@ -310,6 +321,10 @@ const struct parse_case parse_cases[] = {
 		ETH_FIELDS(0x88cc) } },
 	{ "other ip protocol: no L4", b_ip4_gre, {
 		ETH_FIELDS(0x0800), IP4_FIELDS(47), PF(XFSM_PF_IPV4) } },
+	{ "trailing bytes after ipv6 payload length", b_ip6_padded, {
+		ETH_FIELDS(0x86dd), IP6_FIELDS(58),
+		PF(XFSM_PF_IPV6 | XFSM_PF_L4 | XFSM_PF_ICMP6),
+		FV(XFSM_FW_ICMP6_TYPE, 1), FV(XFSM_FW_ICMP6_CODE, 4) } },
 	{ "ethernet padding after ip total length", b_ip4_padded, {
 		ETH_FIELDS(0x0800), IP4_FIELDS(17),
 		PF(XFSM_PF_IPV4 | XFSM_PF_L4 | XFSM_PF_UDP),
@@ -490,6 +505,19 @@ static void m_trunc_icmp6(struct pkt *p)
 	pkt_truncate_fix(p, pkt_off(p, PL_ICMP6, 0) + 1);
 }
 
+static void m_tcp_beyond_totlen(struct pkt *p)
+{
+	/* the frame holds the whole TCP header, the datagram only 8 bytes of it */
+	b_ip4_tcp(p);
+	pkt_set_ip4_totlen(p, 20 + 8);
+}
+
+static void m_udp_beyond_paylen(struct pkt *p)
+{
+	b_ip6_ext_udp(p);
+	pkt_set_ip6_paylen(p, pkt_off(p, PL_UDP, 0) - 14 - 40 + 4);
+}
+
 const struct malformed_case malformed_cases[] = {
 	{ "frame shorter than ethernet", m_trunc_eth, EXC(exc_trunc_eth) },
 	{ "802.1Q tag cut short", m_trunc_vlan, EXC(exc_trunc_vlan) },
@@ -512,6 +540,8 @@ const struct malformed_case malformed_cases[] = {
 	{ "tcp data offset 4", m_tcp_doff_small, EXC(exc_tcp_doff) },
 	{ "tcp data offset beyond frame", m_tcp_doff_beyond, EXC(exc_tcp_doff) },
 	{ "udp header cut short", m_trunc_udp, EXC(exc_trunc_udp) },
+	{ "tcp header beyond ipv4 total length", m_tcp_beyond_totlen, EXC(exc_trunc_tcp) },
+	{ "udp header beyond ipv6 payload length", m_udp_beyond_paylen, EXC(exc_trunc_udp) },
 	{ "udp after ipv6 extensions cut short", m_trunc_udp6, EXC(exc_trunc_udp) },
 	{ "icmp cut short", m_trunc_icmp, EXC(exc_trunc_icmp) },
 	{ "icmpv6 cut short", m_trunc_icmp6, EXC(exc_trunc_icmp6) },

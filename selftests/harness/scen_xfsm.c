@@ -260,6 +260,46 @@ CMP_SCEN(eq, XFSM_CMP_EQ, 0, 1, 0);
 CMP_SCEN(ne, XFSM_CMP_NE, 1, 0, 1);
 CMP_SCEN(none, XFSM_CMP_NONE, 0, 0, 0);
 
+/* Comparisons are unsigned 64-bit: global 0 holds 2^64 - 1. */
+static int app_cmp_unsigned(struct xfsm_image *img)
+{
+	static const __u8 words[] = { XFSM_FW_L4_DPORT };
+	struct rb b;
+	int err = 0, i;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	app_match_words(img, 0, words, 1);
+	app_cond(img, 0, 0, XFSM_CMP_GT, OPG(0), OPC(5));
+	app_cond(img, 0, 1, XFSM_CMP_LT, OPG(0), OPC(0x8000000000000000ULL));
+	app_cond(img, 0, 2, XFSM_CMP_GE, OPG(0), OPC(~0ULL));
+	app_cond(img, 0, 3, XFSM_CMP_LE, OPC(0x100000000ULL), OPF(XFSM_FW_L4_DPORT));
+	for (i = 0; i < 4; i++) {
+		rb_init(&b, 10);
+		rb_match(&b, 0, i, 0xffff);
+		rb_cond(&b, i, true);
+		rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+		err = err ?: rb_add(img, 0, &b);
+		rb_init(&b, 10);
+		rb_match(&b, 0, i, 0xffff);
+		rb_cond(&b, i, false);
+		rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+		err = err ?: rb_add(img, 0, &b);
+	}
+	return err;
+}
+
+static int setup_cmp_unsigned(struct xt *t)
+{
+	return xfsm_global_set(t->inst, 0, ~0ULL);
+}
+
+static const struct golden cmp_unsigned_steps[] = {
+	{ "2^64-1 > 5", .pkt = UDP4(1, 0), .verdict = XDP_TX },
+	{ "2^64-1 < 2^63 is false", .pkt = UDP4(1, 1), .verdict = XDP_PASS },
+	{ "2^64-1 >= 2^64-1", .pkt = UDP4(1, 2), .verdict = XDP_TX },
+	{ "2^32 <= dport 3 is false", .pkt = UDP4(1, 3), .verdict = XDP_PASS },
+};
+
 /* ---- operand kinds in conditions and updates ------------------------------ */
 
 #define OPND_VEC1	0x3d	/* c0 c2 c3 c4 c5 */
@@ -408,6 +448,18 @@ static const struct upd_row upd_rows[] = {
 	/* 1025 */ { XFSM_UPD_EWMA, 3, FLOW_REG, 0, { .kind = XFSM_OPND_CONST, .value = 800 }, { .kind = XFSM_OPND_CONST, .value = 1600 } },
 };
 
+/* Unsigned 64-bit arithmetic, from dport 1029 on. */
+static const struct upd_row upd_rows_unsigned[] = {
+	/* 1029 */ { XFSM_UPD_SET, 0, FLOW_REG, 0, { .kind = XFSM_OPND_CONST, .value = ~0ULL } },
+	/* 1030 */ { XFSM_UPD_MIN, 0, FLOW_REG, 0, { .kind = XFSM_OPND_FLOW_REG }, { .kind = XFSM_OPND_CONST, .value = 5 } },
+	/* 1031 */ { XFSM_UPD_SET, 0, FLOW_REG, 0, { .kind = XFSM_OPND_CONST, .value = ~0ULL } },
+	/* 1032 */ { XFSM_UPD_MAX, 0, FLOW_REG, 0, { .kind = XFSM_OPND_FLOW_REG }, { .kind = XFSM_OPND_CONST, .value = 5 } },
+	/* 1033 */ { XFSM_UPD_SHR, 0, FLOW_REG, 0, { .kind = XFSM_OPND_FLOW_REG }, { .kind = XFSM_OPND_CONST, .value = 63 } },
+	/* 1034 */ { XFSM_UPD_SET, 0, FLOW_REG, 0, { .kind = XFSM_OPND_CONST, .value = ~0ULL } },
+	/* 1035 */ { XFSM_UPD_DIV, 0, FLOW_REG, 0, { .kind = XFSM_OPND_FLOW_REG }, { .kind = XFSM_OPND_CONST, .value = 2 } },
+	/* 1036 */ { XFSM_UPD_MOD, 0, FLOW_REG, 0, { .kind = XFSM_OPND_CONST, .value = ~0ULL }, { .kind = XFSM_OPND_CONST, .value = 10 } },
+};
+
 /* Rule 1026: a chain of four updates reading the registers as updated so
  * far; 1027: division by registers; 1028: division by a zero register. */
 static int app_updates(struct xfsm_image *img)
@@ -430,6 +482,31 @@ static int app_updates(struct xfsm_image *img)
 		rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
 		err = err ?: rb_add(img, 0, &b);
 	}
+	for (i = 0; i < ARRAY_SIZE(upd_rows_unsigned); i++) {
+		const struct upd_row *u = &upd_rows_unsigned[i];
+
+		rb_init(&b, 10);
+		rb_match(&b, 0, 1029 + i, 0xffff);
+		rb_upd(&b, u->op, u->dst_kind, u->dst, u->a, u->b);
+		rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+		err = err ?: rb_add(img, 0, &b);
+	}
+	rb_init(&b, 10);		/* 1037: division by a large register */
+	rb_match(&b, 0, 1037, 0xffff);
+	rb_upd(&b, XFSM_UPD_SET, FLOW_REG, 1, OPC(0x8000000000000001ULL), OPNONE);
+	rb_upd(&b, XFSM_UPD_SET, FLOW_REG, 2, OPC(~0ULL), OPNONE);
+	rb_upd(&b, XFSM_UPD_DIV, FLOW_REG, 0, OPR(2), OPR(1));
+	rb_upd(&b, XFSM_UPD_MOD, FLOW_REG, 3, OPR(2), OPR(1));
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 10);		/* 1038: division by a register, odd values */
+	rb_match(&b, 0, 1038, 0xffff);
+	rb_upd(&b, XFSM_UPD_SET, FLOW_REG, 1, OPC(0xfedcba9876543210ULL), OPNONE);
+	rb_upd(&b, XFSM_UPD_SET, FLOW_REG, 2, OPF(XFSM_FW_L4_SPORT), OPNONE);
+	rb_upd(&b, XFSM_UPD_DIV, FLOW_REG, 0, OPR(1), OPR(2));
+	rb_upd(&b, XFSM_UPD_MOD, FLOW_REG, 3, OPR(1), OPR(2));
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
 	rb_init(&b, 10);
 	rb_match(&b, 0, 1026, 0xffff);
 	rb_upd(&b, XFSM_UPD_SET, FLOW_REG, 0, OPC(5), OPNONE);
@@ -447,8 +524,8 @@ static int app_updates(struct xfsm_image *img)
 	err = err ?: rb_add(img, 0, &b);
 	rb_init(&b, 10);
 	rb_match(&b, 0, 1028, 0xffff);
-	rb_upd(&b, XFSM_UPD_DIV, FLOW_REG, 0, OPR(3), OPG(9));
-	rb_upd(&b, XFSM_UPD_MOD, FLOW_REG, 1, OPR(3), OPG(9));
+	rb_upd(&b, XFSM_UPD_DIV, FLOW_REG, 0, OPR(3), OPG(7));
+	rb_upd(&b, XFSM_UPD_MOD, FLOW_REG, 1, OPR(3), OPG(7));
 	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
 	return err ?: rb_add(img, 0, &b);
 }
@@ -477,8 +554,17 @@ static const struct golden updates_steps[] = {
 	{ "division by a zero register", .pkt = UDP4(1, 1028), .verdict = XDP_PASS,
 	  .stats = { ST(exc_div_zero, 2) },
 	  .flows = { FLOW_R(0, 0, 0xf, 0, 0, 142857143, 7, IPK(1)) } },
+	UPD(1029, ~0ULL), UPD(1030, 5), UPD(1031, ~0ULL), UPD(1032, ~0ULL), UPD(1033, 1),
+	UPD(1034, ~0ULL), UPD(1035, 0x7fffffffffffffffULL), UPD(1036, 5),
+	{ "unsigned division by a large register", .pkt = UDP4(1, 1037), .verdict = XDP_PASS,
+	  .flows = { FLOW_R(0, 0, 0xf, 1, 0x8000000000000001ULL, ~0ULL,
+			    0x7ffffffffffffffeULL, IPK(1)) } },
+	{ "division by a register (sport 40000)", .pkt = UDP4(1, 1038), .verdict = XDP_PASS,
+	  .flows = { FLOW_R(0, 0, 0xf, 0xfedcba9876543210ULL / 40000, 0xfedcba9876543210ULL,
+			    40000, 0xfedcba9876543210ULL % 40000, IPK(1)) } },
 	{ "another source starts at zero", .pkt = UDP4(2, 1001), .verdict = XDP_PASS,
-	  .flows = { FLOW_R(0, 0, 1, 23, 0, 0, 0, IPK(2)), FLOW_R(0, 0, 1, 0, 0, 0, 0, IPK(1)) } },
+	  .flows = { FLOW_R(0, 0, 1, 23, 0, 0, 0, IPK(2)),
+		     FLOW_R(0, 0, 1, 0xfedcba9876543210ULL / 40000, 0, 0, 0, IPK(1)) } },
 	{ "no rule: miss, default verdict", .pkt = UDP4(1, 999), .verdict = XDP_DROP,
 	  .sstats = { SST(0, misses, 1), SST(0, hits, 0) } },
 };
@@ -490,6 +576,7 @@ static int app_timeouts(struct xfsm_image *img)
 	static const __u8 words[] = { XFSM_FW_L4_DPORT };
 	static const struct { __u32 idle, hard; } t[] = {
 		{ 50, 0 }, { 0, 60 }, { 80, 60 }, { 30, 80 }, { 50, 50 },
+		{ 0, 0 }, { 10000, 0 }, { 0, 10000 },	/* dport 6 is taken below */
 	};
 	struct rb b;
 	unsigned int i;
@@ -499,6 +586,8 @@ static int app_timeouts(struct xfsm_image *img)
 	err = app_keys(img, 0, key_ip_src, 1, key_ip_src, 1);
 	app_match_words(img, 0, words, 1);
 	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		if (i == 5)
+			continue;
 		rb_init(&b, 10);
 		rb_state(&b, 0);
 		rb_match(&b, 0, i + 1, 0xffff);
@@ -530,23 +619,116 @@ static int app_timeouts(struct xfsm_image *img)
 	return err ?: rb_add(img, 0, &b);
 }
 
+/* The timer fields of flow 198.18.0.src after a step. */
+static bool flow_timers(struct xt *t, unsigned int src, __u32 idle_ms, __u32 idle_rb,
+			__u32 hard_ms, __u32 hard_rb)
+{
+	__u32 w[XFSM_KEY_WORDS] = { IPK(src) };
+	struct xfsm_flow f;
+	bool ok = true;
+
+	if (!ASSERT_OK(xt_find_flow(t, 0, w, NULL, &f), "flow"))
+		return false;
+	ok &= ASSERT_EQ(f.idle_timeout_ms, idle_ms, "idle_timeout_ms");
+	if (idle_ms)
+		ok &= ASSERT_EQ(f.idle_rollback, idle_rb, "idle_rollback");
+	if (hard_ms)
+		ok &= ASSERT_EQ(f.hard_rollback, hard_rb, "hard_rollback") &
+		      ASSERT_EQ(f.hard_deadline_ns - f.created_ns, hard_ms * 1000000ULL,
+				"hard_deadline_ns = entry + hard timeout");
+	else
+		ok &= ASSERT_EQ(f.hard_deadline_ns, 0, "no hard deadline");
+	if (idle_ms)
+		ok &= ASSERT_EQ(f.last_seen_ns, f.created_ns, "last_seen_ns = entry time");
+	if (t->profile == XT_OFFLOAD && (idle_ms || hard_ms))
+		ok &= ASSERT_EQ(f.created_ns, t->clock_ns, "created_ns = xfsm_ctl.clock_ns");
+	else if (idle_ms || hard_ms)
+		ok &= ASSERT_LE(f.created_ns, xfsm_now_ns(), "created_ns not in the future") &
+		      ASSERT_GE(f.created_ns, xfsm_now_ns() - 10000000000ULL, "created_ns recent");
+	return ok;
+}
+
+#define TIMERS(name, src, im, ir, hm, hr)				\
+static bool name(struct xt *t, const struct golden *g,			\
+		 const struct pkt *in, const struct xt_result *r)	\
+{									\
+	(void)g; (void)in; (void)r;					\
+	return flow_timers(t, src, im, ir, hm, hr);			\
+}
+
+TIMERS(timers_idle50, 1, 50, 7, 0, 0)
+TIMERS(timers_cleared1, 1, 0, 0, 0, 0)
+TIMERS(timers_hard60, 2, 0, 0, 60, 9)
+TIMERS(timers_cleared2, 2, 0, 0, 0, 0)
+TIMERS(timers_both, 3, 80, 7, 60, 9)
+
+/* last_seen_ns follows the packets only while an idle timeout runs. */
+static __u64 entered_ns[2];
+
+static bool last_seen_step(struct xt *t, unsigned int src, int which, bool entry)
+{
+	__u32 w[XFSM_KEY_WORDS] = { IPK(src) };
+	struct xfsm_flow f;
+
+	if (!ASSERT_OK(xt_find_flow(t, 0, w, NULL, &f), "flow"))
+		return false;
+	if (entry) {
+		entered_ns[which] = f.created_ns;
+		return ASSERT_EQ(f.last_seen_ns, f.created_ns, "last_seen_ns = entry time");
+	}
+	if (!ASSERT_EQ(f.created_ns, entered_ns[which], "created_ns kept"))
+		return false;
+	if (which == 0)
+		return ASSERT_GE(f.last_seen_ns, f.created_ns + 1000000, "idle: last_seen_ns moved");
+	return ASSERT_EQ(f.last_seen_ns, f.created_ns, "no idle timeout: last_seen_ns kept");
+}
+
+static bool ls_idle_entry(struct xt *t, const struct golden *g, const struct pkt *in,
+			  const struct xt_result *r)
+{
+	(void)g; (void)in; (void)r;
+	return last_seen_step(t, 8, 0, true);
+}
+
+static bool ls_idle_later(struct xt *t, const struct golden *g, const struct pkt *in,
+			  const struct xt_result *r)
+{
+	(void)g; (void)in; (void)r;
+	return last_seen_step(t, 8, 0, false);
+}
+
+static bool ls_hard_entry(struct xt *t, const struct golden *g, const struct pkt *in,
+			  const struct xt_result *r)
+{
+	(void)g; (void)in; (void)r;
+	return last_seen_step(t, 9, 1, true);
+}
+
+static bool ls_hard_later(struct xt *t, const struct golden *g, const struct pkt *in,
+			  const struct xt_result *r)
+{
+	(void)g; (void)in; (void)r;
+	return last_seen_step(t, 9, 1, false);
+}
+
+/* Only "expired after the deadline" is checked here: "not before" would be
+ * a timed assertion with the real clock (each BPF_PROG_TEST_RUN waits for
+ * RCU grace periods); the exact-clock table below checks it offloaded. */
 static const struct golden timeout_steps[] = {
 	{ "idle 50ms: enter state 5", .pkt = UDP4(1, 1), .verdict = XDP_PASS,
-	  .flows = { FLOW_R(0, 5, 1, 42, 0, 0, 0, IPK(1)) } },
-	{ "at once: still 5", .pkt = UDP4(1, 100), .verdict = XDP_PASS,
-	  .flows = { FLOW(0, 5, IPK(1)) } },
+	  .flows = { FLOW_R(0, 5, 1, 42, 0, 0, 0, IPK(1)) }, .check = timers_idle50 },
 	{ "after 100ms: idle rollback to 7, registers kept", .pkt = UDP4(1, 100),
 	  .advance_ms = 100, .verdict = XDP_DROP, .sstats = { SST(0, idle_expired, 1) },
-	  .flows = { FLOW_R(0, 7, 1, 42, 0, 0, 0, IPK(1)) } },
+	  .flows = { FLOW_R(0, 7, 1, 42, 0, 0, 0, IPK(1)) }, .check = timers_cleared1 },
 	{ "timeouts cleared by the rollback", .pkt = UDP4(1, 100), .advance_ms = 100,
 	  .verdict = XDP_DROP, .flows = { FLOW(0, 7, IPK(1)) } },
 	{ "hard 60ms: enter state 5", .pkt = UDP4(2, 2), .verdict = XDP_PASS,
-	  .flows = { FLOW(0, 5, IPK(2)) } },
-	{ "hard: traffic does not delay it", .pkt = UDP4(2, 100), .verdict = XDP_PASS },
+	  .flows = { FLOW(0, 5, IPK(2)) }, .check = timers_hard60 },
 	{ "after 100ms: hard rollback to 9", .pkt = UDP4(2, 100), .advance_ms = 100,
 	  .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
-	  .flows = { FLOW_R(0, 9, 1, 42, 0, 0, 0, IPK(2)) } },
-	{ "idle 80 + hard 60: enter 5", .pkt = UDP4(3, 3), .verdict = XDP_PASS },
+	  .flows = { FLOW_R(0, 9, 1, 42, 0, 0, 0, IPK(2)) }, .check = timers_cleared2 },
+	{ "idle 80 + hard 60: enter 5", .pkt = UDP4(3, 3), .verdict = XDP_PASS,
+	  .check = timers_both },
 	{ "both expired, hard first", .pkt = UDP4(3, 100), .advance_ms = 100,
 	  .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
 	  .flows = { FLOW(0, 9, IPK(3)) } },
@@ -558,6 +740,12 @@ static const struct golden timeout_steps[] = {
 	{ "both expire together: hard wins the tie", .pkt = UDP4(6, 100), .advance_ms = 100,
 	  .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
 	  .flows = { FLOW(0, 9, IPK(6)) } },
+	{ "idle 10 s: enter 5", .pkt = UDP4(8, 7), .verdict = XDP_PASS, .check = ls_idle_entry },
+	{ "a packet 1ms later refreshes last_seen", .pkt = UDP4(8, 100), .advance_ms = 1,
+	  .verdict = XDP_PASS, .check = ls_idle_later },
+	{ "hard 10 s: enter 5", .pkt = UDP4(9, 8), .verdict = XDP_PASS, .check = ls_hard_entry },
+	{ "a packet 1ms later leaves last_seen", .pkt = UDP4(9, 100), .advance_ms = 1,
+	  .verdict = XDP_PASS, .check = ls_hard_later },
 	{ "a flow without packets is not rolled back", .pkt = UDP4(5, 1), .verdict = XDP_PASS,
 	  .flows = { FLOW(0, 5, IPK(5)), FLOW(0, 7, IPK(1)) } },
 };
@@ -777,6 +965,32 @@ static int app_priorities(struct xfsm_image *img)
 	return err;
 }
 
+/* The src tuple went ahead of the dport tuple when rule 1 (10 > 5) was
+ * added, and the stable sort keeps it there at 15 == 15. */
+static bool check_src_tuple_first(struct xt *t, const struct golden *g,
+				  const struct pkt *in, const struct xt_result *r)
+{
+	struct xfsm_image live;
+	int src = -1, dport = -1, i;
+	bool ok;
+
+	(void)g; (void)in; (void)r;
+	xfsm_image_init(&live);
+	ok = ASSERT_OK(xfsm_read_app(t->inst, &live), "read app");
+	for (i = 0; ok && i < live.app.stages[0].n_tuples; i++) {
+		const struct xfsm_tuple *tp = &live.app.stages[0].tuples[i];
+
+		if (tp->match_mask[0] && !tp->match_mask[1])
+			src = i;
+		if (!tp->match_mask[0] && tp->match_mask[1])
+			dport = i;
+	}
+	ok = ok && ASSERT_TRUE(src >= 0 && dport >= 0 && src < dport,
+			       "src tuple before dport tuple in the tuple array");
+	xfsm_image_free(&live);
+	return ok;
+}
+
 static const struct golden priorities_steps[] = {
 	{ "A:80 src rule (10) beats dport rule (5)", .pkt = UDP4(1, 80), .verdict = XDP_PASS,
 	  .rules = { RULE(1, 1, 42), RULE(0, 0, 0) } },
@@ -787,9 +1001,10 @@ static const struct golden priorities_steps[] = {
 	{ "D:80 src+dport (20)", .pkt = UDP4(4, 80), .verdict = XDP_PASS,
 	  .rules = { RULE(4, 1, 42) } },
 	{ "E:80 dport only", .pkt = UDP4(5, 80), .verdict = XDP_DROP },
-	{ "F:90 equal priorities: the earlier (dport) tuple", .pkt = UDP4(6, 90),
-	  .verdict = XDP_DROP, .rules = { RULE(6, 1, 42), RULE(5, 0, 0) } },
-	{ "F:91 src rule", .pkt = UDP4(6, 91), .verdict = XDP_TX, .rules = { RULE(5, 1, 42) } },
+	{ "F:90 equal priorities: the earlier (src) tuple", .pkt = UDP4(6, 90),
+	  .verdict = XDP_TX, .rules = { RULE(5, 1, 42), RULE(6, 0, 0) },
+	  .check = check_src_tuple_first },
+	{ "F:91 src rule", .pkt = UDP4(6, 91), .verdict = XDP_TX, .rules = { RULE(5, 2, 84) } },
 };
 
 /* ---- full flow table ------------------------------------------------------------- */
@@ -1036,7 +1251,112 @@ static const struct golden sixteen_tuples_steps[] = {
 	  .rules = { RULE(15, 1, 42) } },
 };
 
-/* ---- no application ------------------------------------------------------------- */
+/* ---- conditions read the flow before the updates, actions after them ---- */
+
+static int app_as_matched(struct xfsm_image *img)
+{
+	static const __u8 w1[] = { XFSM_FW_META_MARK };
+	struct rb b;
+	int err, i;
+
+	app_init(img, 2, XFSM_VERDICT_PASS);
+	err = app_keys(img, 0, key_ip_src, 1, key_ip_src, 1);
+	app_match_words(img, 1, w1, 1);
+	app_miss(img, 1, XFSM_VERDICT_DROP);
+	app_cond(img, 0, 0, XFSM_CMP_EQ, OPR(0), OPC(1));
+	for (i = 0; i < 2; i++) {
+		/* cond 0 (reg0 == 1 before the update) picks the mark offset */
+		rb_init(&b, 1);
+		rb_cond(&b, 0, i);
+		rb_upd(&b, XFSM_UPD_ADD, FLOW_REG, 0, OPR(0), OPC(1));
+		rb_act(&b, XFSM_ACT_SET_MARK, 0, i ? OPR(0) : OPNONE);
+		err = err ?: rb_add(img, 0, &b);
+	}
+	for (i = 0; i < 3; i++) {
+		rb_init(&b, 1);
+		rb_match(&b, 0, i, 0xffffffff);
+		rb_act(&b, i == 2 ? XFSM_ACT_TX : XFSM_ACT_PASS, 0, OPNONE);
+		err = err ?: rb_add(img, 1, &b);
+	}
+	return err;
+}
+
+static const struct golden as_matched_steps[] = {
+	{ "first packet: reg0 0 -> 1, mark 0", .pkt = UDP4(1, 9),
+	  .verdict = XDP_PASS, .flows = { FLOW_R(0, 0, 1, 1, 0, 0, 0, IPK(1)) },
+	  .rules = { RULE(0, 1, 42), RULE(2, 1, 42) } },
+	{ "second: condition saw 1, action sees 2", .pkt = UDP4(1, 9), .verdict = XDP_TX,
+	  .flows = { FLOW_R(0, 0, 1, 2, 0, 0, 0, IPK(1)) },
+	  .rules = { RULE(1, 1, 42), RULE(4, 1, 42) } },
+	{ "third: condition false again", .pkt = UDP4(1, 9), .verdict = XDP_PASS,
+	  .rules = { RULE(0, 2, 84) } },
+};
+
+/* ---- meta.random only with XFSM_AF_NEEDS_RANDOM ----------------------------- */
+
+static int app_random(struct xfsm_image *img, bool needs)
+{
+	struct rb b;
+	int err;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	if (needs)
+		img->app.flags |= XFSM_AF_NEEDS_RANDOM;
+	app_cond(img, 0, 0, XFSM_CMP_EQ, OPM(XFSM_META_RANDOM), OPC(0));
+	rb_init(&b, 1);
+	rb_cond(&b, 0, true);
+	rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+	err = rb_add(img, 0, &b);
+	rb_init(&b, 1);
+	rb_cond(&b, 0, false);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	return err ?: rb_add(img, 0, &b);
+}
+
+static int app_random_off(struct xfsm_image *img)
+{
+	return app_random(img, false);
+}
+
+static int app_random_on(struct xfsm_image *img)
+{
+	return app_random(img, true);
+}
+
+static const struct golden random_off_steps[] = {
+	{ "no XFSM_AF_NEEDS_RANDOM: meta.random reads 0", .pkt = UDP4(1, 9), .verdict = XDP_TX },
+};
+
+/* Fails only if the drawn number is 0: probability 2^-32. */
+static const struct golden random_on_steps[] = {
+	{ "meta.random drawn", .pkt = UDP4(1, 9), .verdict = XDP_PASS,
+	  .rules = { RULE(1, 1, 42) } },
+};
+
+/* ---- meta.port only with XFSM_AF_NEEDS_PORT -------------------------------- */
+
+static int app_port_flag_off(struct xfsm_image *img)
+{
+	struct rb b;
+	int err;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	app_cond(img, 0, 0, XFSM_CMP_EQ, OPM(XFSM_META_PORT), OPC(0));
+	app_cond(img, 0, 1, XFSM_CMP_EQ, OPF(XFSM_FW_META_PORT), OPC(0));
+	rb_init(&b, 1);
+	b.m.conds = 3;
+	b.m.cond_mask = 3;
+	rb_act(&b, XFSM_ACT_TX, 0, OPNONE);
+	err = rb_add(img, 0, &b);
+	return err;
+}
+
+static const struct golden port_flag_off_steps[] = {
+	{ "lo mapped to port 5, flag unset: port reads 0", .pkt = UDP4(1, 9), .port = 5,
+	  .verdict = XDP_TX },
+};
+
+/* ---- no application ----- */
 
 static int app_empty(struct xfsm_image *img)
 {
@@ -1062,6 +1382,8 @@ const struct scenario xfsm_scenarios[] = {
 	SCENARIO("cmp ==", app_cmp_eq, NULL, cmp_eq_steps, SC_BOTH),
 	SCENARIO("cmp !=", app_cmp_ne, NULL, cmp_ne_steps, SC_BOTH),
 	SCENARIO("cmp none is false", app_cmp_none, NULL, cmp_none_steps, SC_BOTH),
+	SCENARIO("cmp unsigned 64-bit", app_cmp_unsigned, setup_cmp_unsigned, cmp_unsigned_steps,
+		 SC_BOTH),
 	SCENARIO("operand kinds", app_operands, setup_operands, operands_steps, SC_BOTH),
 	SCENARIO("meta.ifindex operand", app_ifindex, NULL, ifindex_steps, SC_BOTH),
 	SCENARIO("update ops", app_updates, NULL, updates_steps, SC_BOTH),
@@ -1081,6 +1403,12 @@ const struct scenario xfsm_scenarios[] = {
 	SCENARIO("sixteen conditions", app_sixteen_conds, NULL, sixteen_conds_steps, SC_BOTH),
 	SCENARIO("eight stages", app_eight_stages, NULL, eight_stages_steps, SC_NATIVE),
 	SCENARIO("sixteen tuples", app_sixteen_tuples, NULL, sixteen_tuples_steps, SC_NATIVE),
+	SCENARIO("conditions before updates, actions after", app_as_matched, NULL,
+		 as_matched_steps, SC_BOTH),
+	SCENARIO("meta.random without the flag", app_random_off, NULL, random_off_steps, SC_BOTH),
+	SCENARIO("meta.random with the flag", app_random_on, NULL, random_on_steps, SC_BOTH),
+	SCENARIO("meta.port without the flag", app_port_flag_off, NULL, port_flag_off_steps,
+		 SC_BOTH),
 	SCENARIO("no application", app_empty, NULL, no_app_steps, SC_BOTH),
 };
 const size_t n_xfsm_scenarios = ARRAY_SIZE(xfsm_scenarios);

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xfsm-pktgen's XDP program.  BPF_PROG_TEST_RUN with
+ * BPF_F_TEST_XDP_LIVE_FRAMES runs it once per generated frame; XDP_TX then
+ * sends the frame out of the interface named in the run's ctx
+ * (ingress_ifindex), i.e. the generator's end of the veth.
+ *
+ * Frames come from a page pool that the kernel initialises once with the
+ * template and then recycles without re-initialising, so this program
+ * never assumes what a frame holds: it reads the current source address
+ * and port, writes the ones of this packet's flow and patches the checksums
+ * incrementally (RFC 1624) from whatever was there.
+ *
+ * Flow i (0 <= i < flows) uses source address src_base + i % n_src and
+ * source port sport_base + i / n_src, so up to 65536 flows differ in their
+ * source address only.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+/* Set by xfsm-pktgen before the object is loaded. */
+const volatile __u32 cfg_flows = 1;
+const volatile __u32 cfg_n_src = 1;
+const volatile __u32 cfg_src_base = 0;	/* IPv4 address or the last 32 bits of IPv6, host order */
+const volatile __u16 cfg_sport_base = 0;	/* host order */
+const volatile __u8 cfg_ipv6 = 0;
+const volatile __u8 cfg_proto = IPPROTO_UDP;
+
+/* Packets generated, per CPU: also the flow sequence of each CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pktgen_seq SEC(".maps");
+
+static __always_inline __u16 csum_fold32(__u32 s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)s;
+}
+
+/* One's complement arithmetic does not depend on byte order as long as
+ * every 16-bit word is taken as it lies in memory. */
+static __always_inline void csum_replace32(__u16 *sum, __u32 from, __u32 to, int udp)
+{
+	__u32 s = (__u16)~*sum;
+	__u16 r;
+
+	s += (__u16)~(from & 0xffff) + (__u16)~(from >> 16);
+	s += (to & 0xffff) + (to >> 16);
+	r = ~csum_fold32(s);
+	*sum = (udp && r == 0) ? 0xffff : r;
+}
+
+static __always_inline void csum_replace16(__u16 *sum, __u16 from, __u16 to, int udp)
+{
+	__u32 s = (__u16)~*sum;
+	__u16 r;
+
+	s += (__u16)~from + to;
+	r = ~csum_fold32(s);
+	*sum = (udp && r == 0) ? 0xffff : r;
+}
+
+SEC("xdp")
+int pktgen_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 zero = 0, idx, src_new, *src_p, src_old;
+	__u16 *sport_p, *l4sum, sport_old, sport_new;
+	__u64 *seq;
+	void *l4;
+	int udp = cfg_proto == IPPROTO_UDP;
+
+	seq = bpf_map_lookup_elem(&pktgen_seq, &zero);
+	if (!seq)
+		return XDP_ABORTED;
+	idx = (__u32)(*seq)++;
+	if (cfg_flows <= 1)
+		return XDP_TX;
+	idx %= cfg_flows;
+
+	if (cfg_ipv6) {
+		struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return XDP_ABORTED;
+		src_p = &ip6->saddr.in6_u.u6_addr32[3];
+		l4 = ip6 + 1;
+	} else {
+		struct iphdr *ip = data + sizeof(struct ethhdr);
+
+		if ((void *)(ip + 1) > data_end)
+			return XDP_ABORTED;
+		src_p = &ip->saddr;
+		l4 = ip + 1;
+	}
+
+	if (udp) {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > data_end)
+			return XDP_ABORTED;
+		sport_p = &uh->source;
+		l4sum = &uh->check;
+	} else {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > data_end)
+			return XDP_ABORTED;
+		sport_p = &th->source;
+		l4sum = &th->check;
+	}
+
+	src_old = *src_p;
+	src_new = bpf_htonl(cfg_src_base + idx % cfg_n_src);
+	sport_old = *sport_p;
+	sport_new = bpf_htons(cfg_sport_base + idx / cfg_n_src);
+
+	*src_p = src_new;
+	*sport_p = sport_new;
+	if (!cfg_ipv6) {
+		struct iphdr *ip = data + sizeof(struct ethhdr);
+
+		if ((void *)(ip + 1) > data_end)
+			return XDP_ABORTED;
+		csum_replace32(&ip->check, src_old, src_new, 0);
+	}
+	/* An IPv4 UDP checksum of 0 means "none": leave it so. */
+	if (!(udp && !cfg_ipv6 && *l4sum == 0)) {
+		csum_replace32(l4sum, src_old, src_new, udp);
+		csum_replace16(l4sum, sport_old, sport_new, udp);
+	}
+	return XDP_TX;
+}
+
+char _license[] SEC("license") = "GPL";

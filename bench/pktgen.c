@@ -1,0 +1,729 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * xfsm-pktgen: a packet generator built on BPF_PROG_TEST_RUN with
+ * BPF_F_TEST_XDP_LIVE_FRAMES (xdp-trafficgen does not run on current
+ * kernels).  The kernel turns one template frame into `repeat` frames and
+ * runs bench/pktgen.bpf.c on each; that program varies the source address
+ * and port per packet (--flows) and returns XDP_TX, which transmits the
+ * frame out of --dev.  --dev is the generator's end of a veth pair: the
+ * peer needs an XDP program (or GRO enabled) to accept XDP frames.
+ *
+ * Run it inside the generator's network namespace (the ifindex is
+ * resolved there) and pin it to a CPU with taskset: the frames are
+ * generated on the calling CPU.
+ *
+ * Addresses are restricted to the benchmarking ranges 198.18.0.0/15 and
+ * 2001:2::/48 (RFC 2544, RFC 5180): the tool refuses anything else.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <netinet/in.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#define PKTGEN_MAX_SIZE		1500	/* frame without FCS; one page per frame */
+#define PKTGEN_MAX_DURATION	600.0	/* seconds */
+#define PKTGEN_DEFAULT_COUNT	1000000ULL
+
+struct pktgen_opts {
+	const char *dev;
+	const char *obj;
+	unsigned long long count;	/* 0: bounded by duration only */
+	double duration;		/* 0: bounded by count only */
+	double rate;			/* packets per second, 0: as fast as possible */
+	unsigned int size;
+	unsigned int flows;
+	unsigned int batch;
+	bool ipv6;
+	int proto;
+	__u8 tcp_flags;
+	__u8 src_mac[ETH_ALEN], dst_mac[ETH_ALEN];
+	bool have_src_mac;
+	struct in_addr src4, dst4;
+	struct in6_addr src6, dst6;
+	bool have_src, have_dst;
+	__u16 sport, dport;
+	bool json;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = sig;
+}
+
+static int quiet_print(enum libbpf_print_level l, const char *f, va_list ap)
+{
+	return l == LIBBPF_WARN ? vfprintf(stderr, f, ap) : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: xfsm-pktgen --dev IFACE [OPTIONS]\n"
+"  --dev IFACE         generator's end of a veth pair (in this netns)\n"
+"  --dst-mac MAC       destination MAC (default ff:ff:ff:ff:ff:ff)\n"
+"  --src-mac MAC       source MAC (default: the MAC of IFACE)\n"
+"  -n, --count N       packets to send (default %llu without --duration)\n"
+"  -d, --duration SEC  stop after SEC seconds (at most %.0f)\n"
+"  --rate PPS          pace to at most PPS packets per second, in runs of\n"
+"                      --batch frames (each run has a fixed kernel cost)\n"
+"  -s, --size BYTES    frame size without FCS (default: 60, or\n"
+"                      the headers' size if larger; max %d)\n"
+"  -4, --ipv4 | -6, --ipv6     (default IPv4)\n"
+"  --udp | --tcp       (default UDP)\n"
+"  --tcp-flags LIST    e.g. syn or syn,ack or 0x12 (default syn)\n"
+"  --flows N           distinct flows, N source address/port pairs (default 1)\n"
+"  --src ADDR --dst ADDR       first source, destination (198.18.0.0/15 or\n"
+"                      2001:2::/48; default 198.18.0.1 -> 198.19.255.1,\n"
+"                      2001:2::1 -> 2001:2:0:ffff::1)\n"
+"  --sport PORT --dport PORT   first source port, destination port\n"
+"                      (default 1024, 9)\n"
+"  --batch N           frames per kernel batch (1-256, default 64)\n"
+"  --obj PATH          generator object (default: pktgen.bpf.o next to the\n"
+"                      executable, then build/bench/pktgen.bpf.o)\n"
+"  -j, --json          JSON report\n"
+"Flow i uses source address SRC + i %% min(N, 65536) and source port\n"
+"SPORT + i / 65536.\n",
+		PKTGEN_DEFAULT_COUNT, PKTGEN_MAX_DURATION, PKTGEN_MAX_SIZE);
+}
+
+static int parse_mac(const char *s, __u8 *mac)
+{
+	unsigned int b[ETH_ALEN];
+	int i;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5]) != ETH_ALEN)
+		return -EINVAL;
+	for (i = 0; i < ETH_ALEN; i++) {
+		if (b[i] > 0xff)
+			return -EINVAL;
+		mac[i] = b[i];
+	}
+	return 0;
+}
+
+static int parse_tcp_flags(const char *s, __u8 *out)
+{
+	static const struct { const char *name; __u8 bit; } names[] = {
+		{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 },
+		{ "ack", 0x10 }, { "urg", 0x20 }, { "ece", 0x40 }, { "cwr", 0x80 },
+	};
+	char buf[128], *tok, *save = NULL, *end;
+	unsigned long v;
+	size_t i;
+
+	if (!strncmp(s, "0x", 2) || (s[0] >= '0' && s[0] <= '9')) {
+		v = strtoul(s, &end, 0);
+		if (*end || v > 0xff)
+			return -EINVAL;
+		*out = v;
+		return 0;
+	}
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	*out = 0;
+	for (tok = strtok_r(buf, ",|+", &save); tok; tok = strtok_r(NULL, ",|+", &save)) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcasecmp(tok, names[i].name))
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -EINVAL;
+		*out |= names[i].bit;
+	}
+	return 0;
+}
+
+static bool in_bench_range4(__u32 host)
+{
+	return (host & 0xfffe0000) == 0xc6120000;	/* 198.18.0.0/15 */
+}
+
+static bool in_bench_range6(const struct in6_addr *a)
+{
+	/* 2001:2::/48: 2001:0002:0000 */
+	return a->s6_addr[0] == 0x20 && a->s6_addr[1] == 0x01 &&
+	       a->s6_addr[2] == 0x00 && a->s6_addr[3] == 0x02 &&
+	       a->s6_addr[4] == 0x00 && a->s6_addr[5] == 0x00;
+}
+
+static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	if (errno || *end || end == s || s[0] == '-' || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+static __u32 csum_add(__u32 sum, const void *buf, size_t len)
+{
+	const __u8 *p = buf;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (p[i] << 8) | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
+static __u16 csum_finish(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((__u16)~sum);
+}
+
+/* Builds the frame of flow 0; returns its length. */
+static unsigned int build_template(const struct pktgen_opts *o, __u8 *pkt)
+{
+	struct ethhdr *eth = (struct ethhdr *)pkt;
+	unsigned int l3 = sizeof(*eth), l4, l4len;
+	__u32 sum = 0;
+	__u16 *check;
+
+	memset(pkt, 0, o->size);
+	memcpy(eth->h_dest, o->dst_mac, ETH_ALEN);
+	memcpy(eth->h_source, o->src_mac, ETH_ALEN);
+	eth->h_proto = htons(o->ipv6 ? ETH_P_IPV6 : ETH_P_IP);
+
+	l4 = l3 + (o->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr));
+	l4len = o->size - l4;
+
+	if (o->proto == IPPROTO_TCP) {
+		struct tcphdr *th = (struct tcphdr *)(pkt + l4);
+
+		th->source = htons(o->sport);
+		th->dest = htons(o->dport);
+		th->seq = htonl(1);
+		th->doff = sizeof(*th) / 4;
+		((__u8 *)th)[13] = o->tcp_flags;
+		if (o->tcp_flags & 0x10)
+			th->ack_seq = htonl(1);
+		th->window = htons(65535);
+		check = &th->check;
+	} else {
+		struct udphdr *uh = (struct udphdr *)(pkt + l4);
+
+		uh->source = htons(o->sport);
+		uh->dest = htons(o->dport);
+		uh->len = htons(l4len);
+		check = &uh->check;
+	}
+
+	if (o->ipv6) {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)(pkt + l3);
+
+		ip6->version = 6;
+		ip6->payload_len = htons(l4len);
+		ip6->nexthdr = o->proto;
+		ip6->hop_limit = 64;
+		memcpy(&ip6->saddr, &o->src6, 16);
+		memcpy(&ip6->daddr, &o->dst6, 16);
+		sum = csum_add(sum, &ip6->saddr, 32);
+	} else {
+		struct iphdr *ip = (struct iphdr *)(pkt + l3);
+
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tot_len = htons(o->size - l3);
+		ip->ttl = 64;
+		ip->protocol = o->proto;
+		ip->saddr = o->src4.s_addr;
+		ip->daddr = o->dst4.s_addr;
+		ip->check = csum_finish(csum_add(0, ip, sizeof(*ip)));
+		sum = csum_add(sum, &ip->saddr, 8);
+	}
+	sum += o->proto + l4len;
+	sum = csum_add(sum, pkt + l4, l4len);
+	*check = csum_finish(sum);
+	if (o->proto == IPPROTO_UDP && *check == 0)
+		*check = 0xffff;
+	return o->size;
+}
+
+static int dev_mac(const char *dev, __u8 *mac)
+{
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	close(fd);
+	return err;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *default_obj(char *buf, size_t len)
+{
+	char exe[512];
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(buf, len, "%s/pktgen.bpf.o", exe);
+			if (!access(buf, R_OK))
+				return buf;
+			snprintf(buf, len, "%s/bench/pktgen.bpf.o", exe);
+			if (!access(buf, R_OK))
+				return buf;
+		}
+	}
+	return "build/bench/pktgen.bpf.o";
+}
+
+/* Writes the generator's configuration into its .rodata before load. */
+static int configure(struct bpf_object *obj, const struct pktgen_opts *o)
+{
+	struct {
+		__u32 flows, n_src, src_base;
+		__u16 sport_base;
+		__u8 ipv6, proto;
+	} cfg;
+	struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *map;
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	size_t size;
+	char *rodata = NULL;
+	int i, id, found = 0;
+
+	cfg.flows = o->flows;
+	cfg.n_src = o->flows < 65536 ? o->flows : 65536;
+	cfg.src_base = o->ipv6 ? ntohl(o->src6.s6_addr32[3]) : ntohl(o->src4.s_addr);
+	cfg.sport_base = o->sport;
+	cfg.ipv6 = o->ipv6;
+	cfg.proto = o->proto;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *n = bpf_map__name(map);
+
+		if (bpf_map__is_internal(map) && strstr(n, ".rodata")) {
+			const void *init = bpf_map__initial_value(map, &size);
+
+			if (!init)
+				return -ENOENT;
+			rodata = malloc(size);
+			if (!rodata)
+				return -ENOMEM;
+			memcpy(rodata, init, size);
+			break;
+		}
+	}
+	if (!rodata)
+		return -ENOENT;
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -ENOENT;
+	if (id < 0)
+		goto out;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vs++) {
+		const char *name = btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off);
+		const void *src = NULL;
+
+		if (!strcmp(name, "cfg_flows"))
+			src = &cfg.flows;
+		else if (!strcmp(name, "cfg_n_src"))
+			src = &cfg.n_src;
+		else if (!strcmp(name, "cfg_src_base"))
+			src = &cfg.src_base;
+		else if (!strcmp(name, "cfg_sport_base"))
+			src = &cfg.sport_base;
+		else if (!strcmp(name, "cfg_ipv6"))
+			src = &cfg.ipv6;
+		else if (!strcmp(name, "cfg_proto"))
+			src = &cfg.proto;
+		if (!src)
+			continue;
+		if (vs->offset + vs->size > size)
+			break;
+		memcpy(rodata + vs->offset, src, vs->size);
+		found++;
+	}
+	if (found == 6)
+		id = bpf_map__set_initial_value(map, rodata, size);
+	else
+		id = -ENOENT;
+out:
+	free(rodata);
+	return id < 0 ? id : 0;
+}
+
+static const char *stop_reason(void)
+{
+	if (stop == SIGALRM)
+		return "duration";
+	return stop ? "signal" : "count";
+}
+
+static unsigned long long read_seq(int fd, __u64 *vals, int ncpu)
+{
+	unsigned long long sum = 0;
+	__u32 zero = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(fd, &zero, vals))
+		return 0;
+	for (i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+static void sleep_until(double t)
+{
+	double d = t - now_s();
+	struct timespec ts;
+
+	if (d <= 0)
+		return;
+	ts.tv_sec = (time_t)d;
+	ts.tv_nsec = (long)((d - ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "dev", required_argument, NULL, 'D' },
+		{ "dst-mac", required_argument, NULL, 'M' },
+		{ "src-mac", required_argument, NULL, 'm' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 's' },
+		{ "ipv4", no_argument, NULL, '4' },
+		{ "ipv6", no_argument, NULL, '6' },
+		{ "udp", no_argument, NULL, 'U' },
+		{ "tcp", no_argument, NULL, 'T' },
+		{ "tcp-flags", required_argument, NULL, 'F' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "src", required_argument, NULL, 'S' },
+		{ "dst", required_argument, NULL, 'R' },
+		{ "sport", required_argument, NULL, 'p' },
+		{ "dport", required_argument, NULL, 'P' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "obj", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct pktgen_opts o = {
+		.size = 0, .flows = 1, .batch = 64, .proto = IPPROTO_UDP,
+		.tcp_flags = 0x02, .sport = 1024, .dport = 9,
+		.dst_mac = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	};
+	const char *src_arg = NULL, *dst_arg = NULL;
+	unsigned long long v, sent = 0;
+	__u8 pkt[PKTGEN_MAX_SIZE];
+	char objbuf[600];
+	struct bpf_object *obj = NULL;
+	struct bpf_program *prog;
+	struct xdp_md ctx_in = {};
+	unsigned int ifindex, min_size;
+	double t0, t1, elapsed;
+	int c, prog_fd, seq_fd, ncpu, err = 1;
+	__u64 *seq_vals = NULL;
+	struct sigaction sa;
+
+	while ((c = getopt_long(argc, argv, "n:d:s:46f:jh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'D': o.dev = optarg; break;
+		case 'M':
+			if (parse_mac(optarg, o.dst_mac))
+				goto bad_arg;
+			break;
+		case 'm':
+			if (parse_mac(optarg, o.src_mac))
+				goto bad_arg;
+			o.have_src_mac = true;
+			break;
+		case 'n':
+			if (parse_u64(optarg, 1ULL << 40, &o.count) || !o.count)
+				goto bad_arg;
+			break;
+		case 'd': {
+			char *end;
+
+			o.duration = strtod(optarg, &end);
+			if (*end || !(o.duration > 0) || o.duration > PKTGEN_MAX_DURATION)
+				goto bad_arg;
+			break;
+		}
+		case 'r': {
+			char *end;
+
+			o.rate = strtod(optarg, &end);
+			if (*end || !(o.rate > 0))
+				goto bad_arg;
+			break;
+		}
+		case 's':
+			if (parse_u64(optarg, PKTGEN_MAX_SIZE, &v))
+				goto bad_arg;
+			o.size = v;
+			break;
+		case '4': o.ipv6 = false; break;
+		case '6': o.ipv6 = true; break;
+		case 'U': o.proto = IPPROTO_UDP; break;
+		case 'T': o.proto = IPPROTO_TCP; break;
+		case 'F':
+			if (parse_tcp_flags(optarg, &o.tcp_flags))
+				goto bad_arg;
+			break;
+		case 'f':
+			if (parse_u64(optarg, 1U << 24, &v) || !v)
+				goto bad_arg;
+			o.flows = v;
+			break;
+		case 'S': src_arg = optarg; break;
+		case 'R': dst_arg = optarg; break;
+		case 'p':
+			if (parse_u64(optarg, 65535, &v))
+				goto bad_arg;
+			o.sport = v;
+			break;
+		case 'P':
+			if (parse_u64(optarg, 65535, &v))
+				goto bad_arg;
+			o.dport = v;
+			break;
+		case 'b':
+			if (parse_u64(optarg, 256, &v) || !v)
+				goto bad_arg;
+			o.batch = v;
+			break;
+		case 'o': o.obj = optarg; break;
+		case 'j': o.json = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		continue;
+bad_arg:
+		fprintf(stderr, "xfsm-pktgen: invalid value '%s' for %s\n", optarg,
+			argv[optind - 1]);
+		return 2;
+	}
+	if (optind < argc || !o.dev) {
+		fprintf(stderr, "xfsm-pktgen: %s\n", o.dev ? "unexpected argument" :
+			"--dev IFACE is required (the generator's end of a veth)");
+		usage(stderr);
+		return 2;
+	}
+	if (!o.count && !o.duration)
+		o.count = PKTGEN_DEFAULT_COUNT;
+
+	/* Addresses: benchmarking ranges only. */
+	if (!src_arg)
+		src_arg = o.ipv6 ? "2001:2::1" : "198.18.0.1";
+	if (!dst_arg)
+		dst_arg = o.ipv6 ? "2001:2:0:ffff::1" : "198.19.255.1";
+	if (o.ipv6) {
+		if (inet_pton(AF_INET6, src_arg, &o.src6) != 1 ||
+		    inet_pton(AF_INET6, dst_arg, &o.dst6) != 1) {
+			fprintf(stderr, "xfsm-pktgen: --src/--dst must be IPv6 addresses with --ipv6\n");
+			return 2;
+		}
+		if (!in_bench_range6(&o.src6) || !in_bench_range6(&o.dst6)) {
+			fprintf(stderr, "xfsm-pktgen: addresses must be in 2001:2::/48 (benchmarking range)\n");
+			return 2;
+		}
+		if ((unsigned long long)ntohl(o.src6.s6_addr32[3]) +
+		    (o.flows < 65536 ? o.flows : 65536) - 1 > 0xffffffffULL) {
+			fprintf(stderr, "xfsm-pktgen: --src + flows overflows the last 32 bits\n");
+			return 2;
+		}
+	} else {
+		__u32 s, n_src = o.flows < 65536 ? o.flows : 65536;
+
+		if (inet_pton(AF_INET, src_arg, &o.src4) != 1 ||
+		    inet_pton(AF_INET, dst_arg, &o.dst4) != 1) {
+			fprintf(stderr, "xfsm-pktgen: --src/--dst must be IPv4 addresses (or add --ipv6)\n");
+			return 2;
+		}
+		s = ntohl(o.src4.s_addr);
+		if (!in_bench_range4(s) || !in_bench_range4(s + n_src - 1) ||
+		    !in_bench_range4(ntohl(o.dst4.s_addr))) {
+			fprintf(stderr, "xfsm-pktgen: addresses (source through source + %u) must be in "
+				"198.18.0.0/15 (benchmarking range)\n", n_src - 1);
+			return 2;
+		}
+	}
+	if ((unsigned long long)o.sport + (o.flows - 1) / 65536 > 65535) {
+		fprintf(stderr, "xfsm-pktgen: --sport + flows / 65536 exceeds 65535\n");
+		return 2;
+	}
+	min_size = ETH_HLEN + (o.ipv6 ? 40 : 20) + (o.proto == IPPROTO_TCP ? 20 : 8);
+	if (!o.size)
+		o.size = min_size > 60 ? min_size : 60;
+	if (o.size < min_size || o.size < 60) {
+		fprintf(stderr, "xfsm-pktgen: --size must be at least %u\n",
+			min_size > 60 ? min_size : 60);
+		return 2;
+	}
+
+	ifindex = if_nametoindex(o.dev);
+	if (!ifindex) {
+		fprintf(stderr, "xfsm-pktgen: interface '%s' does not exist in this network namespace\n",
+			o.dev);
+		return 1;
+	}
+	if (!o.have_src_mac && dev_mac(o.dev, o.src_mac)) {
+		fprintf(stderr, "xfsm-pktgen: cannot read the MAC of %s: %s\n", o.dev,
+			strerror(errno));
+		return 1;
+	}
+	build_template(&o, pkt);
+
+	libbpf_set_print(quiet_print);
+	if (!o.obj)
+		o.obj = default_obj(objbuf, sizeof(objbuf));
+	obj = bpf_object__open_file(o.obj, NULL);
+	if (!obj) {
+		fprintf(stderr, "xfsm-pktgen: cannot open %s: %s (run make, or pass --obj)\n",
+			o.obj, strerror(errno));
+		return 1;
+	}
+	if (configure(obj, &o)) {
+		fprintf(stderr, "xfsm-pktgen: %s is not a pktgen object (no configuration)\n", o.obj);
+		goto out;
+	}
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "xfsm-pktgen: cannot load %s: %s\n", o.obj, strerror(errno));
+		goto out;
+	}
+	prog = bpf_object__find_program_by_name(obj, "pktgen_xdp");
+	if (!prog) {
+		fprintf(stderr, "xfsm-pktgen: %s has no program pktgen_xdp\n", o.obj);
+		goto out;
+	}
+	prog_fd = bpf_program__fd(prog);
+	/* The kernel wants data_end to be the frame length. */
+	ctx_in.data_end = o.size;
+	ctx_in.ingress_ifindex = ifindex;
+
+	seq_fd = bpf_object__find_map_fd_by_name(obj, "pktgen_seq");
+	ncpu = libbpf_num_possible_cpus();
+	seq_vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*seq_vals));
+	if (seq_fd < 0 || ncpu <= 0 || !seq_vals) {
+		fprintf(stderr, "xfsm-pktgen: cannot set up the packet counter\n");
+		goto out;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: a run in progress ends */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+
+	t0 = now_s();
+	if (o.duration) {
+		struct itimerval it = {};
+
+		it.it_value.tv_sec = (time_t)o.duration;
+		it.it_value.tv_usec = (suseconds_t)((o.duration - it.it_value.tv_sec) * 1e6);
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
+	/*
+	 * Each BPF_PROG_TEST_RUN call has a fixed cost (the kernel sets up and
+	 * tears down a page pool: tens of ms on some kernels), so unpaced runs
+	 * make one call for the whole count, and the duration bound interrupts
+	 * it with SIGALRM (the kernel stops between batches).  The program's
+	 * own counter says how many frames were generated.
+	 */
+	while (!stop) {
+		LIBBPF_OPTS(bpf_test_run_opts, topts,
+			.data_in = pkt,
+			.data_size_in = o.size,
+			.ctx_in = &ctx_in,
+			.ctx_size_in = sizeof(ctx_in),
+			.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+			.batch_size = o.batch,
+		);
+		unsigned long long chunk = 0xffffffffULL;
+
+		if (o.rate) {
+			/* Small runs, each started on schedule. */
+			chunk = o.batch;
+			sleep_until(t0 + sent / o.rate);
+			if (stop)
+				break;
+		}
+		if (o.count && o.count - sent < chunk)
+			chunk = o.count - sent;
+		topts.repeat = chunk;
+		if (bpf_prog_test_run_opts(prog_fd, &topts) && errno != EINTR) {
+			fprintf(stderr, "xfsm-pktgen: BPF_PROG_TEST_RUN: %s%s\n", strerror(errno),
+				errno == EINVAL ? " (is the kernel older than 5.18, or --dev not a device?)" : "");
+			goto out;
+		}
+		sent = read_seq(seq_fd, seq_vals, ncpu);
+		if (o.count && sent >= o.count)
+			break;
+	}
+	t1 = now_s();
+	elapsed = t1 - t0;
+
+	if (o.json) {
+		printf("{\"dev\":\"%s\",\"sent\":%llu,\"duration_s\":%.6f,\"pps\":%.0f,"
+		       "\"mpps\":%.4f,\"size\":%u,\"ip\":\"%s\",\"proto\":\"%s\","
+		       "\"flows\":%u,\"stopped_by\":\"%s\"}\n",
+		       o.dev, sent, elapsed, elapsed > 0 ? sent / elapsed : 0.0,
+		       elapsed > 0 ? sent / elapsed / 1e6 : 0.0, o.size,
+		       o.ipv6 ? "ipv6" : "ipv4", o.proto == IPPROTO_TCP ? "tcp" : "udp",
+		       o.flows, stop_reason());
+	} else {
+		printf("sent %llu packets in %.3f s: %.3f Mpps (%s/%s, %u bytes, %u flow%s, dev %s)%s\n",
+		       sent, elapsed, elapsed > 0 ? sent / elapsed / 1e6 : 0.0,
+		       o.proto == IPPROTO_TCP ? "tcp" : "udp", o.ipv6 ? "ipv6" : "ipv4",
+		       o.size, o.flows, o.flows == 1 ? "" : "s", o.dev,
+		       stop && stop != SIGALRM ? " (interrupted)" : "");
+	}
+	err = 0;
+out:
+	free(seq_vals);
+	bpf_object__close(obj);
+	return err;
+}

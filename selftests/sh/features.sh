@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# Kernel feature detection for the shell suites, so that a test which needs
+# something an older kernel lacks reports itself skipped with the reason
+# instead of failing (docs/testing.md, "Minimum kernel").  Source it after
+# lib.sh:
+#
+#	. "$(dirname "$0")/lib.sh"
+#	. "$(dirname "$0")/features.sh"
+#	xt_require_kernel 5.14 "devmap BPF_F_BROADCAST (flood)"
+#	xt_have_xdp_dispatcher || xt_log "no dispatcher: xfsm attaches alone"
+#
+# Each xt_have_* returns 0 when the feature is there; each xt_require_*
+# skips the whole suite (exit 77) when it is not.
+
+# xt_kernel_ge MAJOR.MINOR: the running kernel is at least that release.
+xt_kernel_ge() {
+	local want=$1 have
+	have=$(uname -r | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+	[ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -n1)" = "$want" ]
+}
+
+# xt_require_kernel MAJOR.MINOR WHAT: skip unless the kernel is that recent.
+xt_require_kernel() {
+	xt_kernel_ge "$1" || xt_skip "needs Linux $1 or later for $2 (running $(uname -r))"
+}
+
+# xt_kernel_lockdown: the lockdown mode ("none", "integrity",
+# "confidentiality") or "unknown" when securityfs cannot tell.
+xt_kernel_lockdown() {
+	local f=/sys/kernel/security/lockdown
+	[ -r "$f" ] || mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+	if [ -r "$f" ]; then
+		sed -E 's/.*\[([a-z]+)\].*/\1/' "$f"
+	else
+		echo unknown
+	fi
+}
+
+# libxdp's dispatcher can work here: freplace (5.10) and lockdown known to
+# be off (a locked-down kernel refuses freplace programs with EPERM).
+xt_have_xdp_dispatcher() {
+	xt_kernel_ge 5.10 && [ "$(xt_kernel_lockdown)" = none ]
+}
+
+# xt_have_btf: the kernel describes itself with BTF (CO-RE, bpftool btf).
+xt_have_btf() {
+	[ -r /sys/kernel/btf/vmlinux ]
+}
+
+# xt_bpf_obj_loads OBJ: the verifier of this kernel accepts every program of
+# the BPF object OBJ (loaded with bpftool into a scratch pin directory,
+# removed again).  The first verifier complaint is left in $XT_BPF_REFUSAL.
+XT_BPF_REFUSAL=
+xt_bpf_obj_loads() {
+	local obj=$1 dir out rc
+	command -v bpftool >/dev/null 2>&1 || return 2
+	xt_bpffs || return 2
+	dir="/sys/fs/bpf/xt${XT_ID}-features-$RANDOM"
+	out=$(bpftool prog loadall "$obj" "$dir" 2>&1)
+	rc=$?
+	rm -rf "$dir"
+	if [ $rc -ne 0 ]; then
+		# The verifier's complaint: the line before its "processed" line.
+		XT_BPF_REFUSAL=$(printf '%s\n' "$out" | grep -B1 '^processed [0-9]* insns' |
+			grep -v '^processed' | head -n1)
+		return 1
+	fi
+	return 0
+}
+
+# xt_require_bpf_obj OBJ WHAT: skip unless this kernel's verifier accepts OBJ.
+xt_require_bpf_obj() {
+	xt_bpf_obj_loads "$1" && return 0
+	xt_skip "this kernel ($(uname -r)) refuses $2 ($(basename "$1")): ${XT_BPF_REFUSAL:-see its verifier log}"
+}

@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# xfsm-pktgen (bench/pktgen.c): a generator namespace G sends over the veth
+# g0 -> d0 into a receiving namespace D.  At the receiver, an XDP program
+# (bench/sink.bpf.o) counts frames and distinct (source address, port)
+# pairs; then the kernel stack of D checks the generated checksums (its
+# SNMP counters).  Asserts: packets delivered = packets requested, flows
+# varied as asked (IPv4, IPv6, beyond 65536 flows), count and duration
+# bounds, refusal of addresses outside the benchmarking ranges.
+# No performance assertion: rates are for `make bench`.
+
+. "$(dirname "$0")/lib.sh"
+
+xt_require_root
+xt_require_cmd ip nsenter jq ethtool
+PKTGEN="$XT_BUILD/xfsm-pktgen"
+SINK="$XT_BUILD/bench/sink.bpf.o"
+xt_require_file "$PKTGEN" "$SINK" "$XT_BUILD/bench/sink" "$XT_BUILD/bench/pktgen.bpf.o"
+
+xt_netns_add G
+xt_netns_add D
+xt_veth G g0 - D d0 "198.19.255.1/16 2001:2:0:ffff::1/64" || { xt_fail veth; xt_done; }
+DMAC=$(ip -n "$XT_NS_D" -j link show d0 | jq -r '.[0].address')
+
+gen() { xt_in G "$PKTGEN" --dev g0 --dst-mac "$DMAC" -j "$@"; }
+
+# ---- at the XDP sink ----------------------------------------------------------
+xt_ok "attach the sink to d0" \
+	ip -n "$XT_NS_D" link set dev d0 xdp obj "$SINK" sec xdp || xt_done
+SINKSTAT="$XT_BUILD/bench/sink"
+sink_stat() { xt_in D "$SINKSTAT" d0 | jq ".$1"; }
+sink_pkts() { sink_stat packets; }
+sink_srcs() { sink_stat sources; }
+sink_ports() { sink_stat ports; }
+sink_reset() {	# reattaching gives the sink fresh maps
+	ip -n "$XT_NS_D" link set dev d0 xdp off
+	ip -n "$XT_NS_D" link set dev d0 xdp obj "$SINK" sec xdp
+}
+xt_check "sink readable" "$(sink_pkts)" = 0 || xt_done
+
+sleep_drain() { sleep 0.3; }
+
+out=$(gen --count 20000)
+xt_check "paced: reports 20000 sent" "$(jq .sent <<<"$out")" = 20000
+sleep_drain
+xt_check "paced: 20000 delivered" "$(sink_pkts)" = 20000
+xt_check "1 flow: one source seen" "$(sink_srcs)" = 1
+
+sink_reset
+out=$(gen --count 5000 --flows 1000 --udp)
+sleep_drain
+xt_check "IPv4 UDP, 1000 flows: 5000 delivered" "$(sink_pkts)" = 5000
+xt_check "IPv4 UDP, 1000 flows: 1000 distinct sources" "$(sink_srcs)" = 1000
+xt_check "IPv4 UDP, 1000 flows: one source port" "$(sink_ports)" = 1
+
+sink_reset
+out=$(gen --count 3000 --flows 300 --ipv6 --tcp --tcp-flags syn,ack)
+sleep_drain
+xt_check "IPv6 TCP, 300 flows: 3000 delivered" "$(sink_pkts)" = 3000
+xt_check "IPv6 TCP, 300 flows: 300 distinct sources" "$(sink_srcs)" = 300
+xt_check "IPv6 TCP, 300 flows: one source port" "$(sink_ports)" = 1
+
+sink_reset
+out=$(gen --count 140000 --flows 70000)
+sleep_drain
+got=$(sink_pkts)
+xt_check "70000 flows: 140000 delivered" "$got" = 140000
+xt_check "70000 flows: 70000 distinct address/port pairs" "$(sink_srcs)" = 70000
+xt_check "70000 flows: two source ports (65536 addresses each)" "$(sink_ports)" = 2
+
+# Bounds.  Unpaced, the receiver may lose frames (its ring is full), but
+# it never sees more than were sent, and the generator stops where told.
+sink_reset
+out=$(gen --count 300000)
+xt_check "count bound: reports exactly 300000 sent" "$(jq .sent <<<"$out")" = 300000
+sleep_drain
+got=$(sink_pkts)
+xt_check "count bound: receiver saw at most 300000 ($got)" "$got" -le 300000 -a "$got" -gt 0
+
+out=$(gen --duration 0.5)
+dur=$(jq .duration_s <<<"$out")
+xt_check "duration bound: stopped after 0.5 s ($dur s, generous upper bound 2 s)" \
+	"$(jq '.duration_s >= 0.5 and .duration_s < 2' <<<"$out")" = true
+xt_check "duration bound: packets sent" "$(jq '.sent > 0' <<<"$out")" = true
+
+out=$(gen --duration 5 --count 1000)
+xt_check "count ends a run before its duration" "$(jq '.sent == 1000 and .duration_s < 5' <<<"$out")" = true
+
+out=$(gen --count 256 --rate 1000 --batch 64)
+xt_check "rate bound: 256 packets at 1000/s in runs of 64 take >= 0.19 s" \
+	"$(jq '.sent == 256 and .duration_s >= 0.19' <<<"$out")" = true
+
+# Benchmarking ranges only
+xt_nok "refuses a source outside 198.18.0.0/15" gen --count 1 --src 10.0.0.1
+xt_nok "refuses a destination outside 198.18.0.0/15" gen --count 1 --dst 192.0.2.1
+xt_nok "refuses flows that leave 198.18.0.0/15" gen --count 1 --src 198.19.255.0 --flows 1000
+xt_nok "refuses IPv6 outside 2001:2::/48" gen --count 1 --ipv6 --src 2001:db8::1
+xt_nok "refuses a missing device" xt_in G "$PKTGEN" --dev nosuch0 --count 1
+
+# ---- at D's kernel stack: checksums of varied flows --------------------------
+ip -n "$XT_NS_D" link set dev d0 xdp off
+# XDP frames into a veth without an XDP program need NAPI, i.e. GRO on.
+xt_ok "GRO on d0" xt_in D ethtool -K d0 gro on
+snmp() {	# snmp FILE PROTO FIELD
+	xt_in D cat "/proc/net/$1" | awk -v p="$2:" -v f="$3" '
+		$1 == p && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+		$1 == p && h { print $col[f] }'
+}
+snmp6() { xt_in D cat /proc/net/snmp6 | awk -v f="$1" '$1 == f { print $2 }'; }
+
+u0=$(snmp snmp Udp NoPorts); e0=$(snmp snmp Udp InCsumErrors); h0=$(snmp snmp Ip InHdrErrors)
+gen --count 2000 --flows 500 --dport 7 --dst 198.19.255.1 >/dev/null
+sleep_drain
+xt_check "IPv4 UDP checksums valid: 2000 reached UDP" "$(( $(snmp snmp Udp NoPorts) - u0 ))" = 2000
+xt_check "IPv4 UDP: no checksum errors" "$(snmp snmp Udp InCsumErrors)" = "$e0"
+xt_check "IPv4: no header errors" "$(snmp snmp Ip InHdrErrors)" = "$h0"
+
+t0=$(snmp snmp Tcp InSegs); e0=$(snmp snmp Tcp InCsumErrors)
+gen --count 1000 --flows 100 --tcp --dport 22 --size 100 --dst 198.19.255.1 >/dev/null
+sleep_drain
+xt_check "IPv4 TCP checksums valid: 1000 segments reached TCP" "$(( $(snmp snmp Tcp InSegs) - t0 ))" = 1000
+xt_check "IPv4 TCP: no checksum errors" "$(snmp snmp Tcp InCsumErrors)" = "$e0"
+
+u0=$(snmp6 Udp6NoPorts); e0=$(snmp6 Udp6InCsumErrors)
+gen --count 1500 --flows 70000 --ipv6 --dport 7 --dst 2001:2:0:ffff::1 >/dev/null
+sleep_drain
+xt_check "IPv6 UDP checksums valid: 1500 reached UDP" "$(( $(snmp6 Udp6NoPorts) - u0 ))" = 1500
+xt_check "IPv6 UDP: no checksum errors" "$(snmp6 Udp6InCsumErrors)" = "$e0"
+
+xt_done
