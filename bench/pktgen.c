@@ -705,6 +705,11 @@ bad_arg:
 	}
 	t1 = now_s();
 	elapsed = t1 - t0;
+	if (o.duration) {
+		struct itimerval off = {};
+
+		setitimer(ITIMER_REAL, &off, NULL);
+	}
 
 	if (o.json) {
 		printf("{\"dev\":\"%s\",\"sent\":%llu,\"duration_s\":%.6f,\"pps\":%.0f,"

@@ -588,42 +588,42 @@ END_TEST
 
 /* ---- Benchmark (not part of the suite) ------------------------------------------- */
 
-static int bench(void)
+static int bench_set(const char *set)
 {
 	static const unsigned int sizes[] = { 100, 1000, 10000 };
 	char path[600];
 	struct xfsm_acl_rules all = {};
 	struct trace_line *tr;
 	size_t n, k, i;
-	struct xt_opts o = { .profile = XT_NATIVE };
 
-	if (xt_open(&T, &o))
-		return 1;
-	snprintf(path, sizeof(path), "%s/acl1_10000", cb_dir());
+	snprintf(path, sizeof(path), "%s/%s_10000", cb_dir(), set);
 	if (load_rules_marked(path, &all))
 		return 1;
-	snprintf(path, sizeof(path), "%s/acl1_10000_trace", cb_dir());
+	snprintf(path, sizeof(path), "%s/%s_10000_trace", cb_dir(), set);
 	if (trace_load(path, &tr, &n))
 		return 1;
 	apply_observer(0, XFSM_VERDICT_CONTINUE);
-	printf("ACL per-packet cost: the first N rules of acl1_10000; up to 2000 headers of\n"
-	       "acl1_10000_trace generated for those rules; BPF_PROG_TEST_RUN repeat 200 each\n");
+	printf("%s: the first N rules of %s_10000; up to 2000 headers of its trace generated\n"
+	       "for those rules; BPF_PROG_TEST_RUN repeat 200 each\n", set, set);
 	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
 		unsigned long long sum = 0;
 		struct xfsm_acl_stats s0, s1;
 		size_t cnt = 0, elig = 0, step, seen = 0;
 
-		xfsm_acl_install(T.inst, 0, all.r, sizes[k]);
+		size_t nr = sizes[k] < all.n ? sizes[k] : all.n;
+
+		if (xfsm_acl_install(T.inst, 0, all.r, nr))
+			return 1;
 		xfsm_acl_read_stats(T.inst, 0, &s0);
 		for (i = 0; i < n; i++)
-			elig += tr[i].idx && tr[i].idx <= sizes[k];
+			elig += tr[i].idx && tr[i].idx <= nr;
 		step = elig > 2000 ? elig / 2000 : 1;
 		for (i = 0; i < n && cnt < 2000; i++) {
 			struct pkt p;
 			struct trace_line t = tr[i];
 			__u32 d = 0, v;
 
-			if (!t.idx || t.idx > sizes[k] || seen++ % step)
+			if (!t.idx || t.idx > nr || seen++ % step)
 				continue;
 			if (t.pr != IPPROTO_TCP_ && t.pr != IPPROTO_UDP_)
 				t.sp = t.dp = 0;
@@ -634,8 +634,8 @@ static int bench(void)
 			cnt++;
 		}
 		xfsm_acl_read_stats(T.inst, 0, &s1);
-		printf("  %5u rules: %6.1f ns/packet, %5.2f probes/packet, %3.0f%% matched (%zu headers)\n",
-		       sizes[k], (double)sum / cnt, (double)(s1.probes - s0.probes) / (s1.packets - s0.packets),
+		printf("  %5zu rules: %6.1f ns/packet, %5.2f probes/packet, %3.0f%% matched (%zu headers)\n",
+		       nr, (double)sum / cnt, (double)(s1.probes - s0.probes) / (s1.packets - s0.packets),
 		       100.0 * (s1.matched - s0.matched) / (s1.packets - s0.packets), cnt);
 	}
 	/* The same with no ACL stage: the pipeline's own cost. */
@@ -666,8 +666,21 @@ static int bench(void)
 		printf("  no ACL (empty stateful stage instead): %.1f ns/packet\n", (double)sum / cnt);
 	}
 	xfsm_acl_install(T.inst, 0, NULL, 0);
-	xt_close(&T);
+	xfsm_acl_rules_free(&all);
+	free(tr);
 	return 0;
+}
+
+static int bench(void)
+{
+	struct xt_opts o = { .profile = XT_NATIVE };
+	int err;
+
+	if (xt_open(&T, &o))
+		return 1;
+	err = bench_set("acl1") || bench_set("fw1") || bench_set("ipc1");
+	xt_close(&T);
+	return err;
 }
 
 int main(int argc, char **argv)

@@ -86,7 +86,7 @@ copy_cmd() {
 	local c p
 	for c in "$@"; do
 		p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$c" 2>/dev/null) || {
-			log "host has no $c: the guest will not either"
+			[ "${QUIET:-0}" = 1 ] || log "host has no $c: the guest will not either"
 			continue
 		}
 		case "$p" in /bin/* | /sbin/*) p="/usr$p" ;; esac
@@ -101,10 +101,12 @@ install -m 0755 "$INIT" "$ROOT/init"
 if [ "$tiny" = 0 ]; then
 	# The tools the suites and lib.sh use, as on the host.
 	copy_cmd bash dash ip tc bridge ss nsenter unshare setpriv mount umount \
-		jq ping nc nc.openbsd ethtool bpftool sysctl ps pgrep pkill \
-		timeout stat python3 grep egrep sed awk mawk find xargs diff cmp \
-		modprobe insmod lsmod kmod file flock taskset nproc getconf \
-		nft iptables ip6tables xtables-nft-multi strace
+		jq ping nc ethtool bpftool sysctl ps pgrep pkill timeout stat \
+		python3 grep sed awk find xargs diff cmp modprobe insmod lsmod \
+		flock taskset nproc getconf nft iptables ip6tables
+	# Handy when present, not needed by a suite today.
+	QUIET=1 copy_cmd nc.openbsd egrep mawk kmod file xtables-nft-multi strace \
+		tcpdump xdp-loader xdpdump
 	# coreutils whole: GNU semantics for every small command.
 	for f in $(dpkg -L coreutils 2>/dev/null | grep -E '^/(usr/)?s?bin/'); do
 		case "$f" in /bin/* | /sbin/*) f="/usr$f" ;; esac

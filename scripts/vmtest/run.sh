@@ -140,12 +140,14 @@ summaries() {
 reason=""
 if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 	reason="the guest did not finish within $TIMEOUT s (hung): killed"
-elif grep -q 'Kernel panic' "$CONSOLE"; then
-	reason="the guest kernel panicked"
-elif ! grep -q '^XFSM-VMTEST: BEGIN' <<<"$res"; then
-	reason="the guest never started its run (qemu exit status $qrc)"
 elif [ -z "$status" ]; then
-	reason="the guest ended without a result line (qemu exit status $qrc)"
+	if grep -q 'Kernel panic' "$CONSOLE"; then
+		reason="the guest kernel panicked"
+	elif ! grep -q '^XFSM-VMTEST: BEGIN' <<<"$res"; then
+		reason="the guest never started its run (qemu exit status $qrc)"
+	else
+		reason="the guest ended without a result line (qemu exit status $qrc)"
+	fi
 fi
 
 if [ -n "$reason" ]; then

@@ -42,9 +42,9 @@ xt_check "sink readable" "$(sink_pkts)" = 0 || xt_done
 sleep_drain() { sleep 0.3; }
 
 out=$(gen --count 20000)
-xt_check "paced: reports 20000 sent" "$(jq .sent <<<"$out")" = 20000
+xt_check "1 flow: reports 20000 sent" "$(jq .sent <<<"$out")" = 20000
 sleep_drain
-xt_check "paced: 20000 delivered" "$(sink_pkts)" = 20000
+xt_check "1 flow: 20000 delivered" "$(sink_pkts)" = 20000
 xt_check "1 flow: one source seen" "$(sink_srcs)" = 1
 
 sink_reset
