@@ -164,6 +164,9 @@ static int do_help(int argc, char **argv)
 		"  global get [REG]                 global set REG VALUE\n"
 		"  stats [--watch] [-c COUNT] [--interval SEC] [--reset]\n"
 		"  port show\n"
+		"  acl add [table N] RULE...        acl del [table N] ID\n"
+		"  acl show [table N]               acl flush [table N]\n"
+		"  acl load [table N] FILE          (native rules or ClassBench)\n"
 		"See xfsmctl(8), docs/ctl.md and docs/language.md.\n",
 		XFSM_DEFAULT_INSTANCE);
 	return 0;
@@ -177,6 +180,7 @@ static const struct cmd main_cmds[] = {
 	{ "rule", do_rule },
 	{ "global", do_global },
 	{ "port", do_port },
+	{ "acl", do_acl },
 	{ "help", do_help },
 	{ NULL, NULL },
 };

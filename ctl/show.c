@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -406,6 +407,23 @@ static void rule_stats(struct xfsm_instance *inst, __u32 first, unsigned int n,
 static void print_rules(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 			struct xfsm_instance *inst, unsigned int s, unsigned int what)
 {
+	size_t *by_id = NULL, n_ids = 0;
+
+	/* A rule's table entries have consecutive ids: index the entries by
+	 * id once, so printing stays linear in the number of entries. */
+	if (nm && (what & SHOW_ENTRIES)) {
+		for (size_t k = 0; k < img->n_rules; k++)
+			if (img->rules[k].rule.rule_id >= n_ids)
+				n_ids = (size_t)img->rules[k].rule.rule_id + 1;
+		by_id = malloc((n_ids ? n_ids : 1) * sizeof(*by_id));
+		if (by_id) {
+			for (size_t i = 0; i < n_ids; i++)
+				by_id[i] = SIZE_MAX;
+			for (size_t k = 0; k < img->n_rules; k++)
+				by_id[img->rules[k].rule.rule_id] = k;
+		}
+	}
+
 	open_json_array("rules");
 	if (nm) {
 		for (size_t i = 0; i < nm->n_rules; i++) {
@@ -428,11 +446,11 @@ static void print_rules(const struct xfsm_image *img, const struct xfsm_app_name
 			print_string(PRINT_ANY, "text", "      %s\n", rn->text);
 			if (what & SHOW_ENTRIES) {
 				open_json_array("table");
-				for (size_t k = 0; k < img->n_rules; k++) {
-					__u32 id = img->rules[k].rule.rule_id;
+				for (size_t id = rn->rule_id;
+				     by_id && id < (size_t)rn->rule_id + rn->n_entries && id < n_ids; id++) {
+					size_t k = by_id[id];
 
-					if (img->rules[k].key.stage == s && id >= rn->rule_id &&
-					    id < rn->rule_id + rn->n_entries)
+					if (k != SIZE_MAX && img->rules[k].key.stage == s)
 						print_entry(img, &img->rules[k], nm);
 				}
 				close_json_array();
@@ -447,6 +465,7 @@ static void print_rules(const struct xfsm_image *img, const struct xfsm_app_name
 		}
 	}
 	close_json_array();
+	free(by_id);
 }
 
 static void print_stage(const struct xfsm_image *img, const struct xfsm_app_names *nm,

@@ -85,5 +85,6 @@ int do_state(int argc, char **argv);
 int do_global(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_port(int argc, char **argv);
+int do_acl(int argc, char **argv);
 
 #endif

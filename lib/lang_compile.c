@@ -72,6 +72,8 @@ struct pstage {
 	const struct lang_tok *name_tok;
 	struct prule *rules;
 	size_t	nrules, caprules;
+	size_t	*name_slot;	/* open-addressed index of rule names: i + 1 */
+	size_t	name_cap;	/* a power of two, at least 2 * nrules */
 	bool	entered[XFSM_LANG_MAX_STATES];
 	unsigned int next_state;	/* for `states a, b, c` */
 	bool	has_lookup, has_update, has_key;
@@ -98,6 +100,7 @@ struct lc {
 	struct define defs[XFSM_LANG_MAX_DEFINES];
 	unsigned int ndefs;
 	struct pstage st[XFSM_MAX_STAGES];
+	size_t	*group_pos;	/* encode_stage scratch, freed on any exit */
 	unsigned int cur;	/* stage being parsed */
 	bool	in_stage;
 	__u32	next_rule_id;
@@ -1442,6 +1445,57 @@ bad:
 	expected(c, t, "an action (drop, pass, tx, output, flood, goto, set, dec ttl, count, mark) or a register update");
 }
 
+static size_t name_hash(const char *p, size_t n)
+{
+	size_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	return h;
+}
+
+/* The rule of stage `ps` named like token `t`, or NULL: a hash lookup, so
+ * that large applications compile in linear time. */
+static struct prule *rule_by_name(struct lc *c, struct pstage *ps, const struct lang_tok *t)
+{
+	size_t mask = ps->name_cap - 1, i;
+
+	if (!ps->name_cap)
+		return NULL;
+	for (i = name_hash(c->src + t->off, t->len) & mask; ps->name_slot[i]; i = (i + 1) & mask)
+		if (tok_eq(c, t, ps->rules[ps->name_slot[i] - 1].name))
+			return &ps->rules[ps->name_slot[i] - 1];
+	return NULL;
+}
+
+static void rule_name_index(struct lc *c, struct pstage *ps, size_t idx)
+{
+	const char *name = ps->rules[idx].name;
+	size_t i, mask;
+
+	if (2 * (ps->nrules + 1) > ps->name_cap) {
+		size_t cap = ps->name_cap ? 2 * ps->name_cap : 64;
+		size_t *slot = calloc(cap, sizeof(*slot));
+
+		if (!slot)
+			fail_nomem(c);
+		free(ps->name_slot);
+		ps->name_slot = slot;
+		ps->name_cap = cap;
+		for (size_t k = 0; k < idx; k++) {
+			const char *n = ps->rules[k].name;
+
+			for (i = name_hash(n, strlen(n)) & (cap - 1); slot[i]; i = (i + 1) & (cap - 1))
+				;
+			slot[i] = k + 1;
+		}
+	}
+	mask = ps->name_cap - 1;
+	for (i = name_hash(name, strlen(name)) & mask; ps->name_slot[i]; i = (i + 1) & mask)
+		;
+	ps->name_slot[i] = idx + 1;
+}
+
 static void parse_rule(struct lc *c, const struct lang_tok *kw)
 {
 	struct pstage *ps = &c->st[c->cur];
@@ -1451,10 +1505,9 @@ static void parse_rule(struct lc *c, const struct lang_tok *kw)
 
 	if (t->kind != T_IDENT)
 		expected(c, t, "a rule name");
-	for (size_t i = 0; i < ps->nrules; i++)
-		if (tok_eq(c, t, ps->rules[i].name))
-			fail_at(c, t, "rule '%.*s' is already defined in stage '%s'",
-				(int)t->len, c->src + t->off, cur_names(c)->name);
+	if (rule_by_name(c, ps, t))
+		fail_at(c, t, "rule '%.*s' is already defined in stage '%s'",
+			(int)t->len, c->src + t->off, cur_names(c)->name);
 	if (ps->nrules == ps->caprules) {
 		size_t nc = ps->caprules ? ps->caprules * 2 : 16;
 		struct prule *nr = realloc(ps->rules, nc * sizeof(*nr));
@@ -1469,6 +1522,7 @@ static void parse_rule(struct lc *c, const struct lang_tok *kw)
 	r->name_tok = t;
 	r->first = kw;
 	tok_name(c, t, r->name);
+	rule_name_index(c, ps, ps->nrules);
 	ps->nrules++;
 	if (accept_kw(c, "priority")) {
 		r->prio = (__u32)parse_u64(c, "priority", MAX_PRIORITY);
@@ -1609,6 +1663,44 @@ static void collapse_space(char *s)
 	*d = 0;
 }
 
+struct prio_pos {
+	__u32	prio;
+	size_t	idx;
+};
+
+static int prio_pos_cmp(const void *a, const void *b)
+{
+	const struct prio_pos *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* For each rule, how many earlier rules of the stage share its priority. */
+static size_t *rule_group_positions(struct lc *c, const struct pstage *ps)
+{
+	struct prio_pos *pp = calloc(ps->nrules ? ps->nrules : 1, sizeof(*pp));
+	size_t *pos = calloc(ps->nrules ? ps->nrules : 1, sizeof(*pos));
+
+	if (!pp || !pos) {
+		free(pp);
+		free(pos);
+		fail_nomem(c);
+	}
+	for (size_t i = 0; i < ps->nrules; i++) {
+		pp[i].prio = ps->rules[i].prio;
+		pp[i].idx = i;
+	}
+	qsort(pp, ps->nrules, sizeof(*pp), prio_pos_cmp);
+	for (size_t i = 0, run = 0; i < ps->nrules; i++) {
+		run = (i && pp[i].prio == pp[i - 1].prio) ? run + 1 : 0;
+		pos[pp[i].idx] = run;
+	}
+	free(pp);
+	return pos;
+}
+
 static void encode_stage(struct lc *c, unsigned int s)
 {
 	struct pstage *ps = &c->st[s];
@@ -1654,6 +1746,8 @@ static void encode_stage(struct lc *c, unsigned int s)
 				sn->name);
 		}
 	}
+	free(c->group_pos);
+	c->group_pos = rule_group_positions(c, ps);
 	for (size_t i = 0; i < ps->nrules; i++) {
 		struct prule *r = &ps->rules[i];
 		struct expand_ctx x;
@@ -1662,10 +1756,7 @@ static void encode_stage(struct lc *c, unsigned int s)
 		__u32 first_id;
 
 		/* position within its priority group: earlier rules win */
-		pos_in_group = 0;
-		for (size_t k = 0; k < i; k++)
-			if (ps->rules[k].prio == r->prio)
-				pos_in_group++;
+		pos_in_group = c->group_pos[i];
 		if (pos_in_group >= (1U << RULE_POS_BITS))
 			fail_at(c, r->name_tok, "more than %u rules with priority %u in stage '%s'",
 				1U << RULE_POS_BITS, r->prio, sn->name);
@@ -1989,8 +2080,11 @@ out:
 		xfsm_image_free(img);
 		xfsm_image_init(img);
 	}
-	for (unsigned int s = 0; s < XFSM_MAX_STAGES; s++)
+	for (unsigned int s = 0; s < XFSM_MAX_STAGES; s++) {
 		free(c->st[s].rules);
+		free(c->st[s].name_slot);
+	}
+	free(c->group_pos);
 	xfsm_app_names_free(c->nm);
 	free(c->nm);
 	free(c->t);
