@@ -13,7 +13,8 @@
 
 #include "xfsmctl.h"
 
-static int install(struct xfsm_image *img, bool reset_globals)
+static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
+		   bool reset_globals)
 {
 	struct xfsm_apply_opts opts = { .keep_flows = true, .reset_globals = reset_globals };
 	struct xfsm_instance *inst;
@@ -27,6 +28,13 @@ static int install(struct xfsm_image *img, bool reset_globals)
 				  inst->max_rules);
 	if (err) {
 		p_err("the application does not fit this datapath (nothing was changed)");
+		goto out;
+	}
+	/* ACL tables first (each swapped atomically), then the pipeline. */
+	err = xfsm_lang_install_acls(inst, nm);
+	if (err) {
+		p_err("cannot install the application's ACL tables: %s; the running application is unchanged",
+		      strerror(-err));
 		goto out;
 	}
 	err = xfsm_apply(inst, img, &opts);
@@ -87,11 +95,24 @@ int do_apply(int argc, char **argv)
 		return ret;
 	}
 	if (dry) {
-		ret = xfsm_image_validate(&img, 0, 0, XFSM_DEFAULT_RULES);
+		/* No datapath to ask: check the structure; the rule capacity is
+		 * checked by apply against the instance (xfsm-loader --rules). */
+		ret = xfsm_image_validate(&img, 0, 0, 0);
 		if (!ret)
 			show_image(&img, nm, NULL, SHOW_ALL | SHOW_ENTRIES, 0);
+		for (unsigned int t = 0; !ret && t < XFSM_ACL_TABLES; t++) {
+			char text[512];
+
+			if (!(nm->acl_tables & (1U << t)))
+				continue;
+			printf("acl table %u: %zu rules\n", t, nm->acl[t].n);
+			for (size_t i = 0; i < nm->acl[t].n; i++) {
+				xfsm_acl_format(&nm->acl[t].r[i], text, sizeof(text));
+				printf("  %s\n", text);
+			}
+		}
 	} else {
-		ret = install(&img, reset);
+		ret = install(&img, nm, reset);
 	}
 	xfsm_image_free(&img);
 	xfsm_app_names_free(nm);

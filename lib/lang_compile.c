@@ -108,6 +108,15 @@ struct lc {
 	unsigned int npool;
 	bool	needs_port;
 	void	*pending_free;	/* freed if an error longjmps out */
+	/* ACL rules whose goto names a stage, resolved after parsing. */
+	struct {
+		unsigned int stage, table;
+		size_t	idx;
+		const struct lang_tok *tok;
+		char	name[XFSM_LANG_NAME_LEN];
+	} acl_goto[256];
+	unsigned int n_acl_goto;
+	const char *acl_goto_name;	/* set by acl_stage_of() */
 };
 
 static const struct xfsm_lang_field field_table[] = {
@@ -265,7 +274,7 @@ static const char *reserved[] = {
 	"when", "not", "goto", "idle", "hard", "drop", "pass", "tx", "output",
 	"flood", "set", "dec", "count", "mark", "min", "max", "ewma", "symmetric",
 	"lookup", "update", "continue", "any", "size", "kind", "lru", "hash",
-	"and",
+	"and", "acl",
 };
 
 static void check_not_reserved(struct lc *c, const struct lang_tok *t)
@@ -1949,6 +1958,194 @@ static void resolve_gotos(struct lc *c)
 	}
 }
 
+/* ---- ACL blocks -------------------------------------------------------------- */
+
+/* goto targets are stages that may come later: remember the name. */
+static int acl_stage_of(const char *name, void *ctx)
+{
+	struct lc *c = ctx;
+
+	c->acl_goto_name = name;
+	return 0;
+}
+
+/*
+ * acl NAME [table N] {
+ *     miss allow | deny | pass
+ *     rule RULE TEXT           (the ACL rule syntax of docs/modules.md)
+ * }
+ */
+static void parse_acl(struct lc *c, const struct lang_tok *kw)
+{
+	const struct lang_tok *t = next(c);
+	struct xfsm_stage_names *sn;
+	struct xfsm_stage *st;
+	unsigned int s = c->nm->n_stages, table = 0;
+	bool have_table = false;
+
+	if (t->kind != T_IDENT)
+		expected(c, t, "an ACL name");
+	check_not_reserved(c, t);
+	for (unsigned int i = 0; i < s; i++)
+		if (tok_eq(c, t, c->nm->stages[i].name))
+			fail_at(c, t, "stage '%.*s' is already defined", (int)t->len,
+				c->src + t->off);
+	if (s == XFSM_MAX_STAGES)
+		fail_at(c, t, "more than %d stages: the datapath runs at most %d",
+			XFSM_MAX_STAGES, XFSM_MAX_STAGES);
+	sn = &c->nm->stages[s];
+	st = &c->img->app.stages[s];
+	tok_name(c, t, sn->name);
+	sn->line = kw->line;
+	if (peek(c)->kind == T_IDENT && tok_eq(c, peek(c), "table")) {
+		const struct lang_tok *n;
+
+		next(c);
+		n = next(c);
+		if (n->kind != T_NUM || n->v >= XFSM_ACL_TABLES)
+			expected(c, n, "an ACL table number 0..7");
+		table = (unsigned int)n->v;
+		have_table = true;
+	}
+	if (!have_table) {
+		while (table < XFSM_ACL_TABLES && (c->nm->acl_tables & (1U << table)))
+			table++;
+		if (table == XFSM_ACL_TABLES)
+			fail_at(c, t, "more than %d ACL blocks", XFSM_ACL_TABLES);
+	}
+	if (c->nm->acl_tables & (1U << table))
+		fail_at(c, t, "ACL table %u is used by another ACL block", table);
+	c->nm->acl_tables |= 1U << table;
+	st->enabled = 1;
+	st->kind = XFSM_STAGE_ACL;
+	st->acl_table = table;
+	st->miss_verdict = XFSM_VERDICT_CONTINUE;
+	c->nm->n_stages = s + 1;
+	c->img->app.n_stages = s + 1;
+	c->st[s].name_tok = t;
+	skip_nl(c);
+	expect(c, T_LBRACE, "'{'");
+	for (;;) {
+		const struct lang_tok *k, *first, *end;
+		struct xfsm_acl_entry e;
+		char text[1024], msg[200];
+		int err;
+
+		skip_nl(c);
+		k = peek(c);
+		if (k->kind == T_RBRACE)
+			break;
+		if (k->kind == T_EOF)
+			fail_at(c, k, "found end of file, expected '}' to close ACL '%s'", sn->name);
+		if (k->kind != T_IDENT || (!tok_eq(c, k, "rule") && !tok_eq(c, k, "miss")))
+			expected(c, k, "an ACL statement (miss, rule) or '}'");
+		next(c);
+		if (tok_eq(c, k, "miss")) {
+			const struct lang_tok *v = next(c);
+
+			if (tok_eq(c, v, "allow") || tok_eq(c, v, "continue"))
+				st->miss_verdict = XFSM_VERDICT_CONTINUE;
+			else if (tok_eq(c, v, "deny") || tok_eq(c, v, "drop"))
+				st->miss_verdict = XFSM_VERDICT_DROP;
+			else if (tok_eq(c, v, "pass"))
+				st->miss_verdict = XFSM_VERDICT_PASS;
+			else
+				expected(c, v, "allow, deny or pass");
+			expect_eol(c);
+			continue;
+		}
+		first = peek(c);
+		while (peek(c)->kind != T_NL && peek(c)->kind != T_EOF &&
+		       peek(c)->kind != T_RBRACE)
+			next(c);
+		end = peek(c);
+		if (first == end)
+			expected(c, first, "an ACL rule");
+		snprintf(text, sizeof(text), "%.*s", (int)(end->off - first->off),
+			 c->src + first->off);
+		c->acl_goto_name = NULL;
+		err = xfsm_acl_parse_rule(text, &e, acl_stage_of, c, msg, sizeof(msg));
+		if (err)
+			fail_at(c, first, "ACL rule: %s", msg);
+		if (e.action == XFSM_ACL_GOTO && c->acl_goto_name) {
+			if (c->n_acl_goto == sizeof(c->acl_goto) / sizeof(c->acl_goto[0]))
+				fail_at(c, first, "too many ACL rules with goto");
+			c->acl_goto[c->n_acl_goto].stage = s;
+			c->acl_goto[c->n_acl_goto].table = table;
+			c->acl_goto[c->n_acl_goto].idx = c->nm->acl[table].n;
+			c->acl_goto[c->n_acl_goto].tok = first;
+			snprintf(c->acl_goto[c->n_acl_goto].name, XFSM_LANG_NAME_LEN, "%s",
+				 c->acl_goto_name);
+			c->n_acl_goto++;
+		}
+		err = xfsm_acl_rules_add(&c->nm->acl[table], &e);
+		if (err == -EEXIST)
+			fail_at(c, first, "ACL rule id %u is used twice", e.rule_id);
+		if (err)
+			fail_nomem(c);
+		if (end->kind == T_NL)
+			next(c);
+	}
+	sn->body_end = peek(c)->off;
+	next(c);
+	expect_eol(c);
+}
+
+static void resolve_acl_gotos(struct lc *c)
+{
+	for (unsigned int i = 0; i < c->n_acl_goto; i++) {
+		unsigned int k;
+
+		for (k = 0; k < c->nm->n_stages; k++)
+			if (!strcmp(c->acl_goto[i].name, c->nm->stages[k].name))
+				break;
+		if (k == c->nm->n_stages)
+			fail_at(c, c->acl_goto[i].tok, "unknown stage '%s'", c->acl_goto[i].name);
+		if (k <= c->acl_goto[i].stage)
+			fail_at(c, c->acl_goto[i].tok,
+				"goto stage '%s' jumps backwards from ACL '%s': only later stages",
+				c->acl_goto[i].name, c->nm->stages[c->acl_goto[i].stage].name);
+		c->nm->acl[c->acl_goto[i].table].r[c->acl_goto[i].idx].arg = k;
+	}
+	/* numeric goto targets must be later stages too */
+	for (unsigned int s = 0; s < c->nm->n_stages; s++) {
+		const struct xfsm_stage *st = &c->img->app.stages[s];
+		const struct xfsm_acl_rules *rs;
+
+		if (st->kind != XFSM_STAGE_ACL)
+			continue;
+		rs = &c->nm->acl[st->acl_table];
+		for (size_t i = 0; i < rs->n; i++)
+			if (rs->r[i].action == XFSM_ACL_GOTO &&
+			    (rs->r[i].arg <= s || rs->r[i].arg >= c->nm->n_stages))
+				fail_at(c, c->st[s].name_tok,
+					"ACL '%s' rule %u: goto stage %u is not a later stage",
+					c->nm->stages[s].name, rs->r[i].rule_id, rs->r[i].arg);
+	}
+}
+
+int xfsm_lang_install_acls(struct xfsm_instance *inst, const struct xfsm_app_names *names)
+{
+	unsigned int t;
+	int err;
+
+	if (!names || !names->acl_tables)
+		return 0;
+	if (inst->build.offload) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "the offload profile has no ACL module: an application with ACL blocks cannot run there");
+		return -EOPNOTSUPP;
+	}
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		if (!(names->acl_tables & (1U << t)))
+			continue;
+		err = xfsm_acl_install(inst, t, names->acl[t].r, names->acl[t].n);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static void parse_file(struct lc *c)
 {
 	bool has_app = false, has_default = false;
@@ -1988,13 +2185,16 @@ static void parse_file(struct lc *c)
 			parse_port(c);
 		} else if (tok_eq(c, t, "stage")) {
 			parse_stage(c, t);
+		} else if (tok_eq(c, t, "acl")) {
+			parse_acl(c, t);
 		} else {
-			expected(c, t, "a declaration (app, default, define, global, port, stage)");
+			expected(c, t, "a declaration (app, default, define, global, port, stage, acl)");
 		}
 	}
 	if (c->nm->n_stages == 0)
 		fail_at(c, peek(c), "found end of file, expected at least one stage");
 	resolve_gotos(c);
+	resolve_acl_gotos(c);
 	for (unsigned int s = 0; s < c->nm->n_stages; s++)
 		total_rules += c->st[s].nrules;
 	c->nm->rules = calloc(total_rules ? total_rules : 1, sizeof(*c->nm->rules));
@@ -2002,9 +2202,8 @@ static void parse_file(struct lc *c)
 		fail_nomem(c);
 	for (unsigned int s = 0; s < c->nm->n_stages; s++)
 		encode_stage(c, s);
-	if (c->img->n_rules > XFSM_DEFAULT_RULES)
-		fail_at(c, peek(c), "the application has %zu table entries, more than the %d rules a slot holds",
-			c->img->n_rules, XFSM_DEFAULT_RULES);
+	/* How many table entries fit is the loaded datapath's business
+	 * (xfsm-loader --rules): xfsmctl apply checks it against the instance. */
 	if (c->needs_port)
 		c->img->app.flags |= XFSM_AF_NEEDS_PORT;
 }
@@ -2019,6 +2218,8 @@ void xfsm_app_names_free(struct xfsm_app_names *names)
 	for (unsigned int s = 0; s < XFSM_MAX_STAGES; s++)
 		for (unsigned int i = 0; i < XFSM_MAX_CONDS; i++)
 			free(names->stages[s].cond_text[i]);
+	for (unsigned int t = 0; t < XFSM_ACL_TABLES; t++)
+		xfsm_acl_rules_free(&names->acl[t]);
 	memset(names, 0, sizeof(*names));
 }
 

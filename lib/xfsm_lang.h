@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "libxfsm.h"
+#include "xfsm_acl.h"
 
 #define XFSM_LANG_NAME_LEN	32
 #define XFSM_LANG_MAX_STATES	256	/* named states per stage */
@@ -62,7 +63,15 @@ struct xfsm_app_names {
 	char	counters[XFSM_MAX_COUNTERS][XFSM_LANG_NAME_LEN];
 	unsigned int n_counters;
 	char	globals[XFSM_GLOBAL_REGS][XFSM_LANG_NAME_LEN];
+	/* ACL blocks (stages of kind XFSM_STAGE_ACL): their rules, by ACL
+	 * table.  `xfsmctl apply` installs these tables before the
+	 * application (xfsm_lang_install_acls()). */
+	struct xfsm_acl_rules acl[XFSM_ACL_TABLES];
+	unsigned int acl_tables;	/* bit t: table t belongs to the app */
 };
+
+/* Install the ACL tables of a compiled application (each atomically). */
+int xfsm_lang_install_acls(struct xfsm_instance *inst, const struct xfsm_app_names *names);
 
 /* Field table built from XFSM_FIELD_LIST. */
 struct xfsm_lang_field {

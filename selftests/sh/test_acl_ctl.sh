@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# The ACL module end to end: an application with an ACL block in front of a
+# stateful stage, `xfsmctl acl add|del|show|flush|load` on its table while
+# the datapath runs between two namespaces, ClassBench and native rule
+# files, and the errors that change nothing.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lang/ctl_lib.sh"
+
+ctl_setup
+T=$(mktemp -d)
+xt_defer "rm -rf '$T'"
+cat >"$T/acl.xfsm" <<'APP'
+app guarded
+default pass
+acl front table 2 {
+	miss allow
+	rule prio 10 src 198.18.20.1 proto udp dport 7001 => deny
+	rule prio 5 proto udp dport 7002 => goto counted mark 9
+}
+stage counted {
+	key ip.src
+	rule marked when meta.mark == 9 => count marked, pass
+}
+APP
+xt_ok "compile an application with an ACL block" X apply --dry-run "$T/acl.xfsm" || xt_done
+xt_match "dry run lists the ACL rules" 'dport 7001 => deny' "$(X apply --dry-run "$T/acl.xfsm")"
+xt_ok "apply it" X apply "$T/acl.xfsm" || xt_done
+xt_ping A "$SRV" || xt_fail "ping through the ACL (miss allow)"
+
+xt_nok "udp 7001 from the client is denied" xt_udp A B "$SRV" 7001
+xt_ok "udp 7002 passes (goto + mark)" xt_udp A B "$SRV" 7002
+xt_match "the mark reached the stateful stage" 'marked' "$(X stats)"
+
+xt_match "acl show lists the application's rules" 'dport 7001 => deny' "$(X acl show table 2)"
+xt_ok "acl add a higher-priority allow" X acl add table 2 id 50 prio 20 proto udp dport 7001 => allow
+xt_ok "udp 7001 now passes" xt_udp A B "$SRV" 7001
+xt_ok "acl del removes it" X acl del table 2 50
+xt_nok "udp 7001 denied again" xt_udp A B "$SRV" 7001
+xt_nok "acl del of an unknown id fails" X acl del table 2 4242
+xt_nok "a bad rule is refused" X acl add table 2 src 198.18.0.1/40 => deny
+xt_match "and the table is unchanged" 'dport 7001 => deny' "$(X acl show table 2)"
+
+printf 'prio 3 proto udp dport 7003 => deny\n# comment\n\nprio 2 ip4 => allow\n' >"$T/rules.acl"
+xt_ok "acl load a native rule file" X acl load table 2 "$T/rules.acl"
+xt_nok "udp 7003 denied by the loaded file" xt_udp A B "$SRV" 7003
+xt_ok "udp 7001 allowed (old rules replaced)" xt_udp A B "$SRV" 7001
+printf 'prio 3 proto udp dport 7003 => explode\n' >"$T/bad.acl"
+xt_nok "a bad file is refused" X acl load table 2 "$T/bad.acl"
+xt_nok "udp 7003 still denied" xt_udp A B "$SRV" 7003
+
+CB=${XFSM_CLASSBENCH:-$XT_TOP/../shared/classbench}
+if [ -r "$CB/acl1_1000" ]; then
+	xt_ok "acl load a ClassBench set" X acl load table 5 "$CB/acl1_1000"
+	xt_match "all of its rules are in" '976 rules' "$(X acl show table 5)"
+	xt_ok "acl flush" X acl flush table 5
+	xt_match "the table is empty" ' 0 rules' "$(X acl show table 5)"
+fi
+xt_ok "acl flush table 2" X acl flush table 2
+xt_ok "udp 7003 passes with an empty table" xt_udp A B "$SRV" 7003
+xt_done
