@@ -11,6 +11,7 @@
 #include "common.h"
 #include "maps.h"
 #include "eval.h"
+#include "group.h"
 
 /* A stage's result: an XDP action (< XFSM_RES_NEXT) or the next stage. */
 #define XFSM_RES_NEXT		0x100
@@ -163,6 +164,18 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 		case XFSM_ACT_FLOOD:
 			CNT_ADD(&s->act_flood, 1);
 			return do_output(0, true, s);
+		case XFSM_ACT_OUTPUT_GROUP: {
+#ifdef XFSM_OFFLOAD
+			return do_output(0, false, s);	/* unsupported: drop */
+#else
+			__u32 port = xfsm_group_select(p, a->arg);
+
+			CNT_ADD(&s->act_output, 1);
+			if (!port)
+				return XDP_DROP;
+			return do_output(port, false, s);
+#endif
+		}
 		case XFSM_ACT_GOTO:
 			if (a->arg <= stage || a->arg >= XFSM_MAX_STAGES) {
 				CNT_ADD(&s->exc_goto_backward, 1);

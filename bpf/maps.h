@@ -158,6 +158,42 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xfsm_acl_stats);
 } xfsm_acl_stats SEC(".maps");
+
+/* Output groups (bpf/group.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, struct xfsm_group);
+} xfsm_groups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XFSM_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, struct xfsm_group_stats);
+} xfsm_grp_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XFSM_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xfsm_grp_rr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xfsm_group_flow_key);
+	__type(value, __u32);
+} xfsm_grp_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xfsm_port_flags SEC(".maps");
 #endif
 
 #endif /* XFSM_BPF_MAPS_H */

@@ -163,7 +163,8 @@ static int do_help(int argc, char **argv)
 		"  state del STAGE KEY...           state flush [STAGE]\n"
 		"  global get [REG]                 global set REG VALUE\n"
 		"  stats [--watch] [-c COUNT] [--interval SEC] [--reset]\n"
-		"  port show\n"
+		"  port show                        port set PORT up|down    port sync\n"
+		"  group add|set ID POLICY [PORT[:WEIGHT]...]  group del ID  group show [ID]\n"
 		"  acl add [table N] RULE...        acl del [table N] ID\n"
 		"  acl show [table N]               acl flush [table N]\n"
 		"  acl load [table N] FILE          (native rules or ClassBench)\n"
@@ -181,6 +182,7 @@ static const struct cmd main_cmds[] = {
 	{ "global", do_global },
 	{ "port", do_port },
 	{ "acl", do_acl },
+	{ "group", do_group },
 	{ "help", do_help },
 	{ NULL, NULL },
 };

@@ -411,7 +411,7 @@ static int port_show(int argc, char **argv)
 
 static int port_help(int argc, char **argv)
 {
-	fprintf(stderr, "Usage: xfsmctl port show\n"
+	fprintf(stderr, "Usage: xfsmctl port show | port set PORT up|down | port sync\n"
 			"Ports are assigned to interfaces by xfsm-loader; names come from the application.\n");
 	return argc ? 0 : -EINVAL;
 }
@@ -421,6 +421,8 @@ int do_port(int argc, char **argv)
 	static const struct cmd cmds[] = {
 		{ "show", port_show },
 		{ "list", port_show },
+		{ "set", port_set_cmd },
+		{ "sync", port_sync_cmd },
 		{ "help", port_help },
 		{ NULL, NULL },
 	};

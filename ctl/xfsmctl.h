@@ -86,5 +86,8 @@ int do_global(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_port(int argc, char **argv);
 int do_acl(int argc, char **argv);
+int do_group(int argc, char **argv);
+int port_set_cmd(int argc, char **argv);
+int port_sync_cmd(int argc, char **argv);
 
 #endif

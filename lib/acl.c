@@ -10,7 +10,7 @@
  * the last bucket of the chain of its cut addresses (a new chained bucket
  * when that one is full).  The most specific tuple with the shortest chain
  * wins, unless the rule's own grid tuple (prefix lengths rounded down to
- * multiples of 8, or 16 for IPv6) does not exist yet and is more specific:
+ * multiples of 16) does not exist yet and is more specific:
  * then that tuple is made.  Only when every chain is at its limit does a
  * tuple of the rule's exact lengths appear.  So the number of tuples stays
  * near the grid's size whatever the number of rules.  Buckets hold rules
@@ -187,11 +187,9 @@ static bool tuple_fits(const struct xfsm_acl_tuple *t, const struct xfsm_acl_ent
 }
 
 /* Prefix lengths of a new tuple: rounded down so that neighbours share. */
-static unsigned int relax(unsigned int len, unsigned int fam)
+static unsigned int relax(unsigned int len)
 {
-	unsigned int step = fam == 6 ? 16 : 16;
-
-	return len - len % step;
+	return len - len % 16;
 }
 
 /* The bucket of a chain a new rule lands in (the last one, or a new one
@@ -227,8 +225,8 @@ static int place_rule(struct xfsm_acl_built *b, const struct xfsm_acl_entry *e)
 
 	memset(&nt, 0, sizeof(nt));
 	nt.family = fam;
-	nt.src_len = relax(e->src_len, fam);
-	nt.dst_len = relax(e->dst_len, fam);
+	nt.src_len = relax(e->src_len);
+	nt.dst_len = relax(e->dst_len);
 	nt.flags = e->proto_mask == 0xff ? XFSM_ACLT_PROTO : 0;
 	nt.min_order = e->order;
 

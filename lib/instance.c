@@ -35,6 +35,11 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_ACL_SETS]	= XFSM_MAP_ACL_SETS,
 	[XFSM_M_ACL_RULES]	= XFSM_MAP_ACL_RULES,
 	[XFSM_M_ACL_STATS]	= XFSM_MAP_ACL_STATS,
+	[XFSM_M_GROUPS]		= XFSM_MAP_GROUPS,
+	[XFSM_M_GROUP_STATS]	= XFSM_MAP_GROUP_STATS,
+	[XFSM_M_GROUP_RR]	= XFSM_MAP_GROUP_RR,
+	[XFSM_M_GROUP_FLOWS]	= XFSM_MAP_GROUP_FLOWS,
+	[XFSM_M_PORT_FLAGS]	= XFSM_MAP_PORT_FLAGS,
 };
 
 /* The pin name of the datapath's .rodata map, pinned by the loader so that

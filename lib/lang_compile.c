@@ -1227,6 +1227,7 @@ static const char *act_name(__u8 type)
 		[XFSM_ACT_SET_ETH_DST] = "set eth.dst", [XFSM_ACT_SET_DSCP] = "set ip.dscp",
 		[XFSM_ACT_SET_ECN] = "set ip.ecn", [XFSM_ACT_DEC_TTL] = "dec ttl",
 		[XFSM_ACT_COUNT] = "count", [XFSM_ACT_SET_MARK] = "mark",
+		[XFSM_ACT_OUTPUT_GROUP] = "output group",
 	};
 	return type < XFSM_ACT__MAX && n[type] ? n[type] : "?";
 }
@@ -1234,7 +1235,8 @@ static const char *act_name(__u8 type)
 static bool act_ends(__u8 type)
 {
 	return type == XFSM_ACT_DROP || type == XFSM_ACT_PASS || type == XFSM_ACT_TX ||
-	       type == XFSM_ACT_OUTPUT || type == XFSM_ACT_FLOOD || type == XFSM_ACT_GOTO;
+	       type == XFSM_ACT_OUTPUT || type == XFSM_ACT_FLOOD || type == XFSM_ACT_GOTO ||
+	       type == XFSM_ACT_OUTPUT_GROUP;
 }
 
 static struct xfsm_action *add_action(struct lc *c, struct prule *r,
@@ -1359,6 +1361,16 @@ static void parse_effect(struct lc *c, struct prule *r)
 		add_action(c, r, t, XFSM_ACT_TX);
 	} else if (tok_eq(c, t, "flood")) {
 		add_action(c, r, t, XFSM_ACT_FLOOD);
+	} else if (tok_eq(c, t, "output") && peek(c)->kind == T_IDENT &&
+		   tok_eq(c, peek(c), "group")) {
+		const struct lang_tok *g;
+
+		next(c);
+		g = next(c);
+		if (g->kind != T_NUM || g->v >= XFSM_MAX_GROUPS)
+			expected(c, g, "an output group number 0..63");
+		a = add_action(c, r, t, XFSM_ACT_OUTPUT_GROUP);
+		a->arg = (__u16)g->v;
 	} else if (tok_eq(c, t, "output")) {
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT);
 		a->opnd = parse_opnd_value(c, XFSM_MAX_PORTS - 1, "output port");

@@ -45,6 +45,12 @@ enum xfsm_map_id {
 	XFSM_M_ACL_SETS,
 	XFSM_M_ACL_RULES,
 	XFSM_M_ACL_STATS,
+	/* Output groups and port flags (lib/xfsm_group.h); optional too. */
+	XFSM_M_GROUPS,
+	XFSM_M_GROUP_STATS,
+	XFSM_M_GROUP_RR,
+	XFSM_M_GROUP_FLOWS,
+	XFSM_M_PORT_FLAGS,
 	XFSM_M__MAX,
 };
 

@@ -23,6 +23,7 @@
 
 #include "suite.h"
 #include "xfsm_acl.h"
+#include "xfsm_lang.h"
 
 #define CB_DIR_DEFAULT	"../shared/classbench"
 
@@ -586,6 +587,94 @@ START_TEST(test_syntax_roundtrip)
 }
 END_TEST
 
+/* ---- ACL blocks in the language ------------------------------------------------ */
+
+static int compile(const char *src, struct xfsm_image *img, struct xfsm_app_names *nm,
+		   char *err, size_t len)
+{
+	return xfsm_compile_string("t.xfsm", src, strlen(src), img, nm, err, len);
+}
+
+START_TEST(test_lang_acl)
+{
+	static const char ok[] =
+		"app a\n"
+		"acl first {\n"
+		"\tmiss deny\n"
+		"\trule prio 3 src 198.18.0.0/15 proto tcp dport 22 => goto last mark 4\n"
+		"\trule ip6 dst 2001:2::/48 => allow\n"
+		"}\n"
+		"stage mid {\n\tkey ip.src\n\trule r when meta.mark == 4 => pass\n}\n"
+		"acl last table 6 {\n\trule vlan 7 => deny\n}\n";
+	static const char *const bad[] = {
+		"app a\nacl x {\n\trule src 198.18.0.1/99 => deny\n}\n",
+		"app a\nstage s {\n\tkey ip.src\n\trule r => pass\n}\nacl x {\n\trule dport 1 => goto s\n}\n",
+		"app a\nacl x {\n\trule dport 1 => goto nowhere\n}\n",
+		"app a\nacl x table 1 {\n\trule dport 1 => deny\n}\nacl y table 1 {\n\trule dport 2 => deny\n}\n",
+		"app a\nacl x {\n\tmiss maybe\n}\n",
+	};
+	struct xfsm_app_names *nm = calloc(1, sizeof(*nm));
+	struct xfsm_image img;
+	char err[512];
+	size_t i;
+
+	ck_assert_ptr_nonnull(nm);
+	ck_assert_msg(!compile(ok, &img, nm, err, sizeof(err)), "%s", err);
+	ck_assert_uint_eq(img.app.n_stages, 3);
+	ck_assert_uint_eq(img.app.stages[0].kind, XFSM_STAGE_ACL);
+	ck_assert_uint_eq(img.app.stages[0].acl_table, 0);
+	ck_assert_uint_eq(img.app.stages[0].miss_verdict, XFSM_VERDICT_DROP);
+	ck_assert_uint_eq(img.app.stages[1].kind, XFSM_STAGE_XFSM);
+	ck_assert_uint_eq(img.app.stages[2].kind, XFSM_STAGE_ACL);
+	ck_assert_uint_eq(img.app.stages[2].acl_table, 6);
+	ck_assert_uint_eq(img.app.stages[2].miss_verdict, XFSM_VERDICT_CONTINUE);
+	ck_assert_uint_eq(nm->acl_tables, (1U << 0) | (1U << 6));
+	ck_assert_uint_eq(nm->acl[0].n, 2);
+	ck_assert_uint_eq(nm->acl[0].r[0].action, XFSM_ACL_GOTO);
+	ck_assert_uint_eq(nm->acl[0].r[0].arg, 2);
+	ck_assert_uint_eq(nm->acl[0].r[0].mark, 4);
+	ck_assert_uint_eq(nm->acl[0].r[0].dport_lo, 22);
+	ck_assert_uint_eq(nm->acl[6].r[0].vlan, 7);
+	ck_assert_int_eq(xfsm_image_validate(&img, XFSM_MAX_STAGES, XFSM_MAX_TUPLES, 0), 0);
+	xfsm_image_free(&img);
+	xfsm_app_names_free(nm);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		ck_assert_msg(compile(bad[i], &img, nm, err, sizeof(err)) == -EINVAL,
+			      "accepted:\n%s", bad[i]);
+		ck_assert_msg(!strncmp(err, "t.xfsm:", 7), "error without a location: %s", err);
+		xfsm_image_free(&img);
+		xfsm_app_names_free(nm);
+	}
+	free(nm);
+}
+END_TEST
+
+/* An application with an ACL block installs its table, then runs. */
+START_TEST(test_lang_acl_install)
+{
+	static const char src[] =
+		"app a\ndefault pass\n"
+		"acl f table 4 {\n\trule src 198.18.0.1 => deny\n}\n"
+		"stage s {\n\tkey ip.src\n\trule r when udp.dport == 9 => tx\n}\n";
+	struct xfsm_app_names *nm = calloc(1, sizeof(*nm));
+	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1, .dport = 9 };
+	struct xfsm_image img;
+	char err[512];
+
+	NEED_ACL();
+	ck_assert_msg(!compile(src, &img, nm, err, sizeof(err)), "%s", err);
+	ck_assert_int_eq(xfsm_lang_install_acls(T.inst, nm), 0);
+	ck_assert_int_eq(xt_apply(&T, &img), 0);
+	ck_assert_uint_eq(run_spec(&s, 0, NULL), XDP_DROP);
+	s.src = 3;
+	ck_assert_uint_eq(run_spec(&s, 0, NULL), XDP_TX);
+	xfsm_image_free(&img);
+	xfsm_app_names_free(nm);
+	free(nm);
+	XT_END();
+}
+END_TEST
+
 /* ---- Benchmark (not part of the suite) ------------------------------------------- */
 
 static int bench_set(const char *set)
@@ -698,5 +787,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_mark_matched_later);
 	tcase_add_test(tc, test_update_under_traffic);
 	tcase_add_test(tc, test_syntax_roundtrip);
+	tcase_add_test(tc, test_lang_acl);
+	tcase_add_test(tc, test_lang_acl_install);
 	return xt_suite_run(s);
 }

@@ -274,6 +274,7 @@ enum xfsm_act_type {
 	XFSM_ACT_DEC_TTL,	/* TTL/hop limit - 1; <= 1 goes to the stack */
 	XFSM_ACT_COUNT,		/* user counter `arg` += 1 packet */
 	XFSM_ACT_SET_MARK,	/* meta.mark = opnd */
+	XFSM_ACT_OUTPUT_GROUP,	/* verdict: redirect to a member of group `arg` */
 	XFSM_ACT__MAX,
 };
 
@@ -506,6 +507,56 @@ struct xfsm_acl_stats {
 	__u64	unsupported;	/* offload profile: no ACL, dropped */
 };
 
+/* ---- Output groups ---------------------------------------------------------- */
+/*
+ * A group is a set of member ports and a policy choosing one per packet
+ * (action XFSM_ACT_OUTPUT_GROUP, arg = group id).  Members whose port is
+ * down (xfsm_port_flags[port] & XFSM_PORT_F_DOWN, set by user space from
+ * the link state) are skipped; a group without a live member drops the
+ * packet and counts it (xfsm_group_stats.empty).
+ */
+#define XFSM_MAX_GROUPS		64
+#define XFSM_GROUP_MAX_MEMBERS	32
+#define XFSM_GROUP_TABLE	1021	/* slots of a weighted / Maglev table (prime) */
+
+#define XFSM_MAP_GROUPS		"xfsm_groups"	  /* ARRAY[64] struct xfsm_group */
+#define XFSM_MAP_GROUP_STATS	"xfsm_grp_stats"  /* PERCPU_ARRAY[64] group stats */
+#define XFSM_MAP_GROUP_RR	"xfsm_grp_rr"	  /* PERCPU_ARRAY[64] __u32 counter */
+#define XFSM_MAP_GROUP_FLOWS	"xfsm_grp_flows"  /* LRU_HASH flow hash -> member */
+#define XFSM_MAP_PORT_FLAGS	"xfsm_port_flags" /* ARRAY[256] __u32 XFSM_PORT_F_* */
+
+#define XFSM_PORT_F_DOWN	(1U << 0)	/* link down: groups skip the port */
+
+enum xfsm_group_policy {
+	XFSM_GP_RR_PACKET = 0,	/* round robin per packet (per CPU) */
+	XFSM_GP_RR_FLOW,	/* round robin on a flow's first packet, then kept */
+	XFSM_GP_WEIGHTED,	/* weighted round robin over table[] */
+	XFSM_GP_HASH,		/* symmetric 5-tuple hash modulo members */
+	XFSM_GP_CONSISTENT,	/* symmetric hash into a Maglev table */
+	XFSM_GP__MAX,
+};
+
+struct xfsm_group {
+	__u32	policy;		/* enum xfsm_group_policy */
+	__u32	n_members;	/* 0: empty group */
+	__u32	n_slots;	/* used slots of table[] (weighted, consistent) */
+	__u32	generation;
+	__u16	members[XFSM_GROUP_MAX_MEMBERS];	/* port numbers */
+	__u16	weights[XFSM_GROUP_MAX_MEMBERS];	/* weighted policy */
+	__u16	table[XFSM_GROUP_TABLE + 1];	/* member indexes */
+};
+
+struct xfsm_group_stats {
+	__u64	member[XFSM_GROUP_MAX_MEMBERS];	/* packets sent to member i */
+	__u64	empty;		/* no live member: dropped */
+	__u64	skipped;	/* a chosen member was down: next one taken */
+};
+
+struct xfsm_group_flow_key {
+	__u32	group;
+	__u32	hash;		/* symmetric 5-tuple hash */
+};
+
 /* ---- Control block, flows, globals, ports ------------------------------- */
 
 struct xfsm_ctl {
@@ -702,6 +753,8 @@ XFSM_ASSERT_SIZE(struct xfsm_acl_key, 40);
 XFSM_ASSERT_SIZE(struct xfsm_acl_entry, 72);
 XFSM_ASSERT_SIZE(struct xfsm_acl_bucket, 8 + 72 * XFSM_ACL_BUCKET);
 XFSM_ASSERT_SIZE(struct xfsm_acl_stats, 80);
+XFSM_ASSERT_SIZE(struct xfsm_group, 16 + 4 * XFSM_GROUP_MAX_MEMBERS + 2 * (XFSM_GROUP_TABLE + 1));
+XFSM_ASSERT_SIZE(struct xfsm_group_stats, 8 * (XFSM_GROUP_MAX_MEMBERS + 2));
 _Static_assert(XFSM_ACL_MAX_TUPLES <= 256, "ABI: ACL tuple index is 8 bits");
 _Static_assert(XFSM_FW_NWORDS_USED <= XFSM_FW_ZERO, "ABI: field vector overflow");
 _Static_assert(XFSM_MAX_CONDS <= 32, "ABI: condition vector is 32 bits");

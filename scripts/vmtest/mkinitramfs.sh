@@ -32,10 +32,10 @@ log() { echo "vmtest: $*" >&2; }
 
 BUSYBOX=$(command -v busybox || true)
 # A static busybox: ldd calls it "not a dynamic executable" and fails.
-[ -n "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 || {
+if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
 	log "needs a static busybox (apt-get install busybox-static)"
 	exit 1
-}
+fi
 
 KVER=$(cat "$KDIR/version")
 ROOT="$OUT.d"

@@ -96,6 +96,7 @@ tests=${tests// /,}
 [ -n "$SKIP" ] && APPEND="$APPEND xfsm.skip=$SKIP"
 [ "${XT_VERBOSE:-0}" = 1 ] && APPEND="$APPEND xfsm.verbose=1"
 
+# shellcheck disable=SC2054	# "tcg,thread=multi" is one qemu argument
 case "$ACCEL" in
 kvm) ACCEL_ARGS=(-accel kvm -cpu host) ;;
 *) ACCEL_ARGS=(-accel tcg,thread=multi -cpu max) ;;

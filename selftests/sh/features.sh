@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+# shellcheck shell=bash
 #
 # Kernel feature detection for the shell suites, so that a test which needs
 # something an older kernel lacks reports itself skipped with the reason

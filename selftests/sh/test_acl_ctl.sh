@@ -35,12 +35,12 @@ xt_ok "udp 7002 passes (goto + mark)" xt_udp A B "$SRV" 7002
 xt_match "the mark reached the stateful stage" 'marked' "$(X stats)"
 
 xt_match "acl show lists the application's rules" 'dport 7001 => deny' "$(X acl show table 2)"
-xt_ok "acl add a higher-priority allow" X acl add table 2 id 50 prio 20 proto udp dport 7001 => allow
+xt_ok "acl add a higher-priority allow" X acl add table 2 id 50 prio 20 proto udp dport 7001 '=>' allow
 xt_ok "udp 7001 now passes" xt_udp A B "$SRV" 7001
 xt_ok "acl del removes it" X acl del table 2 50
 xt_nok "udp 7001 denied again" xt_udp A B "$SRV" 7001
 xt_nok "acl del of an unknown id fails" X acl del table 2 4242
-xt_nok "a bad rule is refused" X acl add table 2 src 198.18.0.1/40 => deny
+xt_nok "a bad rule is refused" X acl add table 2 src 198.18.0.1/40 '=>' deny
 xt_match "and the table is unchanged" 'dport 7001 => deny' "$(X acl show table 2)"
 
 printf 'prio 3 proto udp dport 7003 => deny\n# comment\n\nprio 2 ip4 => allow\n' >"$T/rules.acl"

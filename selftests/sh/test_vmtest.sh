@@ -45,7 +45,8 @@ EOF
 # vm NAME [TIMEOUT]: boot the guest; output in $OUT, status in $RC,
 # seconds in $SECS.
 vm() {
-	local t0=$(date +%s)
+	local t0
+	t0=$(date +%s)
 	OUT=$(VMTEST_INIT="$TMP/$1" VMTEST_TIMEOUT=${2:-120} "$RUN" "$XT_BUILD" 2>&1)
 	RC=$?
 	SECS=$(($(date +%s) - t0))

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Output groups and port flags from user space: building a group (the
+ * weighted round-robin sequence, the Maglev table of the consistent-hash
+ * policy), writing and reading groups, their statistics, and the port-down
+ * flag that groups honour.
+ */
+#ifndef XFSM_GROUP_LIB_H
+#define XFSM_GROUP_LIB_H
+
+#include <stdbool.h>
+#include "libxfsm.h"
+
+/* "rr", "rr-flow", "weighted", "hash", "consistent"; -1 if unknown. */
+int xfsm_group_policy_parse(const char *name);
+const char *xfsm_group_policy_name(unsigned int policy);
+
+/* Fill *g for members ports[0..n-1] (weights may be NULL: all 1).
+ * -EINVAL for a bad policy, port, weight or n > XFSM_GROUP_MAX_MEMBERS;
+ * -E2BIG when the weights add up to more than XFSM_GROUP_TABLE. */
+int xfsm_group_build(struct xfsm_group *g, unsigned int policy, const __u16 *ports,
+		     const __u16 *weights, unsigned int n);
+/* The same, replacing group prev: for a consistent-hash group whose
+ * members were only removed, the slots of the remaining members are kept
+ * so that only the removed members' flows move (a full Maglev rebuild
+ * moves a few others too).  Adding members rebuilds the table: about
+ * 1/(N+1) of the flows move to the new member. */
+int xfsm_group_rebuild(struct xfsm_group *g, unsigned int policy, const __u16 *ports,
+		       const __u16 *weights, unsigned int n, const struct xfsm_group *prev);
+/* The member index the table of a consistent-hash group gives a hash. */
+unsigned int xfsm_group_consistent_pick(const struct xfsm_group *g, __u32 hash);
+
+int xfsm_group_check(struct xfsm_instance *inst);
+int xfsm_group_write(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
+int xfsm_group_read(struct xfsm_instance *inst, unsigned int id, struct xfsm_group *g);
+/* Empty the group and forget its flows. */
+int xfsm_group_delete(struct xfsm_instance *inst, unsigned int id);
+int xfsm_group_read_stats(struct xfsm_instance *inst, unsigned int id,
+			  struct xfsm_group_stats *out);
+/* Zero a group's statistics and round-robin counters. */
+int xfsm_group_reset(struct xfsm_instance *inst, unsigned int id);
+
+/* Port flags (XFSM_PORT_F_*), by port number. */
+int xfsm_port_flags_get(struct xfsm_instance *inst, unsigned int port, __u32 *flags);
+int xfsm_port_set_down(struct xfsm_instance *inst, unsigned int port, bool down);
+/* Set every port's down flag from its interface's link state (a port is
+ * up when its interface is up and running).  Returns the number of ports
+ * marked down, or a negative errno. */
+int xfsm_ports_sync_link(struct xfsm_instance *inst);
+
+#endif /* XFSM_GROUP_LIB_H */
