@@ -110,7 +110,7 @@ static __always_inline int rw_ip(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 ty
 	return RW_FAILED;
 }
 
-static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *s)
+static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *s, __u32 len)
 {
 #ifdef XFSM_OFFLOAD
 	CNT_ADD(&s->exc_unsupported, 1);
@@ -126,6 +126,15 @@ static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *
 	if (ret != XDP_REDIRECT) {
 		CNT_ADD(&s->exc_bad_port, 1);
 		return XDP_DROP;
+	}
+	if (!flood && port < XFSM_MAX_PORTS) {
+		__u32 k = port;
+		struct xfsm_port_stats *ps = bpf_map_lookup_elem(&xfsm_port_stats, &k);
+
+		if (ps) {
+			CNT_ADD(&ps->tx_packets, 1);
+			CNT_ADD(&ps->tx_bytes, len);
+		}
 	}
 	return XDP_REDIRECT;
 #endif
@@ -160,20 +169,33 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 			return XDP_TX;
 		case XFSM_ACT_OUTPUT:
 			CNT_ADD(&s->act_output, 1);
-			return do_output(opnd_read(&a->opnd, p, f, state, g), false, s);
+			return do_output(opnd_read(&a->opnd, p, f, state, g), false, s,
+					 p->fv[XFSM_FW_META_LEN]);
 		case XFSM_ACT_FLOOD:
 			CNT_ADD(&s->act_flood, 1);
-			return do_output(0, true, s);
+			return do_output(0, true, s, 0);
+		case XFSM_ACT_OUTPUT_XSK: {
+#ifdef XFSM_OFFLOAD
+			return do_output(0, false, s, 0);	/* unsupported: drop */
+#else
+			long ret = bpf_redirect_map(&xfsm_xsks, ctx->rx_queue_index, XDP_DROP);
+
+			CNT_ADD(&s->act_output, 1);
+			if (ret != XDP_REDIRECT)
+				CNT_ADD(&s->exc_bad_port, 1);
+			return ret;
+#endif
+		}
 		case XFSM_ACT_OUTPUT_GROUP: {
 #ifdef XFSM_OFFLOAD
-			return do_output(0, false, s);	/* unsupported: drop */
+			return do_output(0, false, s, 0);	/* unsupported: drop */
 #else
 			__u32 port = xfsm_group_select(p, a->arg);
 
 			CNT_ADD(&s->act_output, 1);
 			if (!port)
 				return XDP_DROP;
-			return do_output(port, false, s);
+			return do_output(port, false, s, p->fv[XFSM_FW_META_LEN]);
 #endif
 		}
 		case XFSM_ACT_GOTO:

@@ -159,6 +159,21 @@ struct {
 	__type(value, struct xfsm_acl_stats);
 } xfsm_acl_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XFSM_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct xfsm_port_stats);
+} xfsm_port_stats SEC(".maps");
+
+/* AF_XDP sockets of process ports, by receive queue. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XFSM_MAX_XSK_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xfsm_xsks SEC(".maps");
+
 /* Output groups (bpf/group.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -300,12 +300,35 @@ int xfsm_xdp(struct xdp_md *ctx)
 #else
 	w->pkt.now = bpf_ktime_get_ns();
 #endif
+#ifdef XFSM_OFFLOAD
 	if (app->flags & XFSM_AF_NEEDS_PORT) {
 		__u32 ifindex = w->pkt.ifindex;
 		struct xfsm_port *port = bpf_map_lookup_elem(&xfsm_ports, &ifindex);
 
 		w->pkt.fv[XFSM_FW_META_PORT] = port ? port->port : 0;
 	}
+#else
+	/* The native profile always looks up its ingress port, for the
+	 * per-port counters; meta.port reads it only when the application
+	 * asked for it (XFSM_AF_NEEDS_PORT), as documented. */
+	{
+		struct xfsm_port_stats *ps;
+		struct xfsm_port *port;
+
+		w->pkt.key = w->pkt.ifindex;
+		port = bpf_map_lookup_elem(&xfsm_ports, &w->pkt.key);
+		if (port) {
+			if (app->flags & XFSM_AF_NEEDS_PORT)
+				w->pkt.fv[XFSM_FW_META_PORT] = port->port;
+			w->pkt.key = port->port;
+			ps = bpf_map_lookup_elem(&xfsm_port_stats, &w->pkt.key);
+			if (ps) {
+				CNT_ADD(&ps->rx_packets, 1);
+				CNT_ADD(&ps->rx_bytes, w->pkt.fv[XFSM_FW_META_LEN]);
+			}
+		}
+	}
+#endif
 	if (app->flags & XFSM_AF_NEEDS_RANDOM)
 		w->pkt.rand = bpf_get_prandom_u32();
 

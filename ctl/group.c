@@ -7,6 +7,7 @@
  *   port set PORT up|down port sync
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,4 +241,33 @@ int port_sync_cmd(int argc, char **argv)
 		printf("%d port(s) down\n", err);
 	xfsm_instance_close(inst);
 	return err < 0 ? err : 0;
+}
+
+/* ---- port show: counters ------------------------------------------------------------ */
+
+static int port_row(const void *key, const void *value, void *ctx)
+{
+	const struct xfsm_port *p = value;
+	struct xfsm_instance *inst = ctx;
+	struct xfsm_port_stats st;
+	char name[IF_NAMESIZE] = "?";
+	__u32 fl = 0;
+
+	if (xfsm_port_stats_read(inst, p->port, &st))
+		return 0;
+	xfsm_port_flags_get(inst, p->port, &fl);
+	if_indextoname(*(const __u32 *)key, name);
+	printf("  port %-3u %-16s rx %llu pkts %llu bytes, tx %llu pkts %llu bytes%s\n",
+	       p->port, name, (unsigned long long)st.rx_packets,
+	       (unsigned long long)st.rx_bytes, (unsigned long long)st.tx_packets,
+	       (unsigned long long)st.tx_bytes, (fl & XFSM_PORT_F_DOWN) ? " (down)" : "");
+	return 0;
+}
+
+void port_counters_print(struct xfsm_instance *inst)
+{
+	if (inst->map_fd[XFSM_M_PORT_STATS] < 0)
+		return;
+	printf("port counters:\n");
+	xfsm_map_walk(inst, XFSM_M_PORTS, port_row, inst);
 }

@@ -404,6 +404,8 @@ static int port_show(int argc, char **argv)
 	if (!err) {
 		show_image(&r.img, r.nm, inst, SHOW_PORTS, r.generation);
 		running_free(&r);
+		if (!is_json())
+			port_counters_print(inst);
 	}
 	xfsm_instance_close(inst);
 	return err;

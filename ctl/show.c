@@ -320,6 +320,9 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 		case XFSM_ACT_OUTPUT_GROUP:
 			sb_add(b, "output group %u", x->arg);
 			break;
+		case XFSM_ACT_OUTPUT_XSK:
+			sb_add(b, "output xsk");
+			break;
 		case XFSM_ACT_SET_ETH_SRC:
 		case XFSM_ACT_SET_ETH_DST:
 			if (x->opnd.kind == XFSM_OPND_CONST) {

@@ -40,6 +40,8 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_GROUP_RR]	= XFSM_MAP_GROUP_RR,
 	[XFSM_M_GROUP_FLOWS]	= XFSM_MAP_GROUP_FLOWS,
 	[XFSM_M_PORT_FLAGS]	= XFSM_MAP_PORT_FLAGS,
+	[XFSM_M_XSKS]		= XFSM_MAP_XSKS,
+	[XFSM_M_PORT_STATS]	= XFSM_MAP_PORT_STATS,
 };
 
 /* The pin name of the datapath's .rodata map, pinned by the loader so that

@@ -1228,6 +1228,7 @@ static const char *act_name(__u8 type)
 		[XFSM_ACT_SET_ECN] = "set ip.ecn", [XFSM_ACT_DEC_TTL] = "dec ttl",
 		[XFSM_ACT_COUNT] = "count", [XFSM_ACT_SET_MARK] = "mark",
 		[XFSM_ACT_OUTPUT_GROUP] = "output group",
+		[XFSM_ACT_OUTPUT_XSK] = "output xsk",
 	};
 	return type < XFSM_ACT__MAX && n[type] ? n[type] : "?";
 }
@@ -1236,7 +1237,7 @@ static bool act_ends(__u8 type)
 {
 	return type == XFSM_ACT_DROP || type == XFSM_ACT_PASS || type == XFSM_ACT_TX ||
 	       type == XFSM_ACT_OUTPUT || type == XFSM_ACT_FLOOD || type == XFSM_ACT_GOTO ||
-	       type == XFSM_ACT_OUTPUT_GROUP;
+	       type == XFSM_ACT_OUTPUT_GROUP || type == XFSM_ACT_OUTPUT_XSK;
 }
 
 static struct xfsm_action *add_action(struct lc *c, struct prule *r,
@@ -1361,6 +1362,10 @@ static void parse_effect(struct lc *c, struct prule *r)
 		add_action(c, r, t, XFSM_ACT_TX);
 	} else if (tok_eq(c, t, "flood")) {
 		add_action(c, r, t, XFSM_ACT_FLOOD);
+	} else if (tok_eq(c, t, "output") && peek(c)->kind == T_IDENT &&
+		   tok_eq(c, peek(c), "xsk")) {
+		next(c);
+		add_action(c, r, t, XFSM_ACT_OUTPUT_XSK);
 	} else if (tok_eq(c, t, "output") && peek(c)->kind == T_IDENT &&
 		   tok_eq(c, peek(c), "group")) {
 		const struct lang_tok *g;

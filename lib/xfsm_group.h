@@ -48,4 +48,8 @@ int xfsm_port_set_down(struct xfsm_instance *inst, unsigned int port, bool down)
  * marked down, or a negative errno. */
 int xfsm_ports_sync_link(struct xfsm_instance *inst);
 
+/* A port's counters, summed over CPUs (-EOPNOTSUPP without the map). */
+int xfsm_port_stats_read(struct xfsm_instance *inst, unsigned int port,
+			 struct xfsm_port_stats *out);
+
 #endif /* XFSM_GROUP_LIB_H */

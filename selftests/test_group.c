@@ -321,6 +321,37 @@ START_TEST(test_consistent_movement)
 }
 END_TEST
 
+/* Per-port counters: received on the ingress port, redirected to members. */
+START_TEST(test_port_counters)
+{
+	static const __u16 ports[] = { 2, 3 };
+	struct xfsm_port_stats in0, in1, a0, a1, b0, b1;
+	struct xt_result r;
+	struct pkt p;
+	int i;
+
+	setup(XFSM_GP_RR_PACKET, ports, NULL, 2);
+	ck_assert_int_eq(xt_set_port(&T, 1, 9), 0);	/* lo is port 9 */
+	ck_assert_int_eq(xfsm_port_stats_read(T.inst, 9, &in0), 0);
+	ck_assert_int_eq(xfsm_port_stats_read(T.inst, 2, &a0), 0);
+	ck_assert_int_eq(xfsm_port_stats_read(T.inst, 3, &b0), 0);
+	flow_pkt(&p, 0, false);
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(xt_run_pkt(&T, &p, 1, &r), 0);
+		ck_assert_uint_eq(r.verdict, XDP_REDIRECT);
+	}
+	ck_assert_int_eq(xfsm_port_stats_read(T.inst, 9, &in1), 0);
+	ck_assert_int_eq(xfsm_port_stats_read(T.inst, 2, &a1), 0);
+	ck_assert_int_eq(xfsm_port_stats_read(T.inst, 3, &b1), 0);
+	ck_assert_uint_eq(in1.rx_packets - in0.rx_packets, 10);
+	ck_assert_uint_eq(in1.rx_bytes - in0.rx_bytes, 10 * p.len);
+	ck_assert_uint_eq(a1.tx_packets - a0.tx_packets, 5);
+	ck_assert_uint_eq(b1.tx_packets - b0.tx_packets, 5);
+	ck_assert_uint_eq(b1.tx_bytes - b0.tx_bytes, 5 * p.len);
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_build_errors)
 {
 	static const __u16 dup[] = { 2, 2 }, zero[] = { 0 }, big[] = { 2, 3 }, w[] = { 1000, 100 };
@@ -348,6 +379,7 @@ int main(void)
 	tcase_add_test(tc, test_member_down);
 	tcase_add_test(tc, test_empty_group);
 	tcase_add_test(tc, test_consistent_movement);
+	tcase_add_test(tc, test_port_counters);
 	tcase_add_test(tc, test_build_errors);
 	return xt_suite_run(s);
 }

@@ -275,6 +275,7 @@ enum xfsm_act_type {
 	XFSM_ACT_COUNT,		/* user counter `arg` += 1 packet */
 	XFSM_ACT_SET_MARK,	/* meta.mark = opnd */
 	XFSM_ACT_OUTPUT_GROUP,	/* verdict: redirect to a member of group `arg` */
+	XFSM_ACT_OUTPUT_XSK,	/* verdict: to the AF_XDP socket of the rx queue */
 	XFSM_ACT__MAX,
 };
 
@@ -527,6 +528,22 @@ struct xfsm_acl_stats {
 
 #define XFSM_PORT_F_DOWN	(1U << 0)	/* link down: groups skip the port */
 
+/* Per-port counters (native profile): received on the port, redirected to
+ * it by output / output group. */
+#define XFSM_MAP_PORT_STATS	"xfsm_port_stats" /* PERCPU_ARRAY[256] */
+
+struct xfsm_port_stats {
+	__u64	rx_packets;
+	__u64	rx_bytes;
+	__u64	tx_packets;	/* redirected to the port */
+	__u64	tx_bytes;
+};
+
+/* AF_XDP process ports: action XFSM_ACT_OUTPUT_XSK redirects a packet to
+ * the socket registered for its receive queue (native profile only). */
+#define XFSM_MAP_XSKS		"xfsm_xsks"	  /* XSKMAP[64] rx queue -> socket */
+#define XFSM_MAX_XSK_QUEUES	64
+
 enum xfsm_group_policy {
 	XFSM_GP_RR_PACKET = 0,	/* round robin per packet (per CPU) */
 	XFSM_GP_RR_FLOW,	/* round robin on a flow's first packet, then kept */
@@ -754,6 +771,7 @@ XFSM_ASSERT_SIZE(struct xfsm_acl_entry, 72);
 XFSM_ASSERT_SIZE(struct xfsm_acl_bucket, 8 + 72 * XFSM_ACL_BUCKET);
 XFSM_ASSERT_SIZE(struct xfsm_acl_stats, 80);
 XFSM_ASSERT_SIZE(struct xfsm_group, 16 + 4 * XFSM_GROUP_MAX_MEMBERS + 2 * (XFSM_GROUP_TABLE + 1));
+XFSM_ASSERT_SIZE(struct xfsm_port_stats, 32);
 XFSM_ASSERT_SIZE(struct xfsm_group_stats, 8 * (XFSM_GROUP_MAX_MEMBERS + 2));
 _Static_assert(XFSM_ACL_MAX_TUPLES <= 256, "ABI: ACL tuple index is 8 bits");
 _Static_assert(XFSM_FW_NWORDS_USED <= XFSM_FW_ZERO, "ABI: field vector overflow");

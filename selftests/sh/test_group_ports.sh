@@ -92,6 +92,8 @@ xt_check "H2 got about half ($N2)" "$N2" -ge 90
 xt_check "H3 got about half ($N3)" "$N3" -ge 90
 xt_match "group show counts both members" 'port 3 packets [1-9]' "$(X group show 1)"
 
+xt_match "port show counts port 1's received datagrams" 'port 1 +s1 +rx [0-9]{3,} pkts' "$(X port show)"
+xt_match "port show counts port 3's redirected datagrams" 'port 3 +s3 +rx [0-9]+ pkts [0-9]+ bytes, tx [0-9]{3} pkts' "$(X port show)"
 xt_ok "port set 3 down" X port set 3 down
 round 50
 xt_check "a down member is skipped: H2 got all 50 ($N2)" "$N2" = 50
