@@ -87,6 +87,22 @@ struct xfsm_work {
 #define MAP_SET(lv, v)	((lv) = (v))
 #endif
 
+/*
+ * The packet's arrival time.  Reading the clock costs tens of ns in a VM,
+ * so the native profile takes it at arrival only for applications that
+ * read meta.time (XFSM_AF_NEEDS_TIME), and otherwise on first use by a
+ * timeout check, a transition or a new flow.  Never call it with a spin
+ * lock held: fetch it before.
+ */
+static __always_inline __u64 pkt_now(struct xfsm_pkt *p)
+{
+#ifndef XFSM_OFFLOAD
+	if (!p->now)
+		p->now = bpf_ktime_get_ns();
+#endif
+	return p->now;
+}
+
 /* Field vector index, clamped so the verifier sees a bounded access and a
  * corrupted index reads the always-zero word. */
 static __always_inline __u32 fv_idx(__u32 i)

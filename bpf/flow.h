@@ -77,8 +77,7 @@ static __always_inline struct xfsm_lock *flow_lock(const struct xfsm_flow_key *k
 static __always_inline __u32 flow_expire(struct xfsm_work *w, struct xfsm_flow *f,
 					 struct xfsm_stage_stats *ss)
 {
-	__u64 now = w->pkt.now;
-	__u64 hard = f->hard_deadline_ns, idle = 0;
+	__u64 hard = f->hard_deadline_ns, idle = 0, now;
 	__u32 ito = f->idle_timeout_ms, state;
 #ifndef XFSM_OFFLOAD
 	__u32 ver = f->version;	/* detects a transition racing with us */
@@ -88,6 +87,7 @@ static __always_inline __u32 flow_expire(struct xfsm_work *w, struct xfsm_flow *
 
 	if (!hard && !ito)
 		return f->state;
+	now = pkt_now(&w->pkt);
 	if (ito)
 		idle = f->last_seen_ns + (__u64)ito * 1000000ULL;
 	hard_exp = hard && now >= hard;

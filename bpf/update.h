@@ -89,7 +89,7 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
 	if (!err) {
 		CNT_ADD(&ss->flows_created, 1);
 		if (f)
-			MAP_SET(f->created_ns, w->pkt.now);
+			MAP_SET(f->created_ns, pkt_now(&w->pkt));
 	}
 	return f;
 }
@@ -106,6 +106,8 @@ static __always_inline void flow_commit(struct xfsm_work *w, struct xfsm_flow *f
 
 	if (!l)
 		return;
+	if (r->flags & XFSM_RF_SET_STATE)
+		pkt_now(&w->pkt);	/* the transition stamps it, under the lock */
 	bpf_spin_lock(&l->lock);
 	flow_apply(f, r, &w->pkt, g, div_zero);
 	bpf_spin_unlock(&l->lock);

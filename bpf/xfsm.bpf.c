@@ -298,7 +298,8 @@ int xfsm_xdp(struct xdp_md *ctx)
 #ifdef XFSM_OFFLOAD
 	w->pkt.now = c->clock_ns;
 #else
-	w->pkt.now = bpf_ktime_get_ns();
+	if (app->flags & XFSM_AF_NEEDS_TIME)
+		w->pkt.now = bpf_ktime_get_ns();
 #endif
 #ifdef XFSM_OFFLOAD
 	if (app->flags & XFSM_AF_NEEDS_PORT) {

@@ -326,6 +326,9 @@ int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		goto out;
 
 	*app = img->app;
+	/* The datapath takes the time at arrival only when asked to: ask
+	 * whenever the application reads meta.time (hand-built images too). */
+	app->flags |= xfsm_image_meta_flags(img) & XFSM_AF_NEEDS_TIME;
 	app->generation = ctl.generation + 1;
 	for (s = 0; s < app->n_stages; s++) {
 		struct xfsm_stage *st = &app->stages[s];

@@ -555,3 +555,60 @@ struct xfsm_operand xfsm_opnd_state(void)
 {
 	return opnd(XFSM_OPND_STATE, 0);
 }
+
+/*
+ * The datapath reads some packet metadata (the ingress port, a random
+ * number, the clock) only when the application says it will use it.  The
+ * XFSM_AF_NEEDS_* flags an image needs follow from its operands, keys and
+ * match words.
+ */
+static __u32 operand_meta_flags(const struct xfsm_operand *o)
+{
+	if (o->kind == XFSM_OPND_FIELD && o->index == XFSM_FW_META_PORT)
+		return XFSM_AF_NEEDS_PORT;
+	if (o->kind != XFSM_OPND_META)
+		return 0;
+	switch (o->index) {
+	case XFSM_META_PORT:
+		return XFSM_AF_NEEDS_PORT;
+	case XFSM_META_RANDOM:
+		return XFSM_AF_NEEDS_RANDOM;
+	case XFSM_META_TIME:
+		return XFSM_AF_NEEDS_TIME;
+	}
+	return 0;
+}
+
+static __u32 words_meta_flags(const __u8 *w, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (w[i] == XFSM_FW_META_PORT)
+			return XFSM_AF_NEEDS_PORT;
+	return 0;
+}
+
+__u32 xfsm_image_meta_flags(const struct xfsm_image *img)
+{
+	__u32 f = 0;
+
+	for (unsigned int s = 0; s < img->app.n_stages && s < XFSM_MAX_STAGES; s++) {
+		const struct xfsm_stage *st = &img->app.stages[s];
+
+		f |= words_meta_flags(st->lookup_words, XFSM_KEY_WORDS);
+		f |= words_meta_flags(st->lookup_rev, XFSM_KEY_WORDS);
+		f |= words_meta_flags(st->update_words, XFSM_KEY_WORDS);
+		f |= words_meta_flags(st->update_rev, XFSM_KEY_WORDS);
+		f |= words_meta_flags(st->match_words, XFSM_MATCH_WORDS);
+		for (unsigned int c = 0; c < XFSM_MAX_CONDS; c++)
+			f |= operand_meta_flags(&st->conds[c].a) | operand_meta_flags(&st->conds[c].b);
+	}
+	for (size_t r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule *rule = &img->rules[r].rule;
+
+		for (unsigned int u = 0; u < XFSM_MAX_UPDATES; u++)
+			f |= operand_meta_flags(&rule->upd[u].a) | operand_meta_flags(&rule->upd[u].b);
+		for (unsigned int a = 0; a < XFSM_MAX_ACTIONS; a++)
+			f |= operand_meta_flags(&rule->act[a].opnd);
+	}
+	return f;
+}

@@ -2223,6 +2223,7 @@ static void parse_file(struct lc *c)
 	 * (xfsm-loader --rules): xfsmctl apply checks it against the instance. */
 	if (c->needs_port)
 		c->img->app.flags |= XFSM_AF_NEEDS_PORT;
+	c->img->app.flags |= xfsm_image_meta_flags(c->img);
 }
 
 void xfsm_app_names_free(struct xfsm_app_names *names)

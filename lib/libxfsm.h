@@ -174,6 +174,11 @@ int xfsm_stage_set_keys(struct xfsm_stage *st,
 			const __u8 *lookup, const __u8 *lookup_rev, unsigned int n_lookup,
 			const __u8 *update, const __u8 *update_rev, unsigned int n_update);
 
+/* The XFSM_AF_NEEDS_* flags (port, random, time) the image's operands,
+ * keys and match words call for.  The compiler sets them all; xfsm_apply()
+ * adds XFSM_AF_NEEDS_TIME itself. */
+__u32 xfsm_image_meta_flags(const struct xfsm_image *img);
+
 /* Operand constructors. */
 struct xfsm_operand xfsm_opnd_const(__u64 v);
 struct xfsm_operand xfsm_opnd_field(unsigned int word, unsigned int width);

@@ -518,6 +518,37 @@ START_TEST(test_field_values)
 END_TEST
 
 /* The string entry point takes a length: no NUL needed, nothing read past it. */
+/* The datapath reads meta.port, meta.random and meta.time only when the
+ * application asks for them: the compiler must ask exactly when used. */
+START_TEST(test_meta_flags)
+{
+	static const struct {
+		const char *text;
+		__u32 flags;
+	} cases[] = {
+		{ "stage s {\n key ip.src\n rule r => drop\n}\n", 0 },
+		{ "stage s {\n key ip.src\n rule r => reg0 = meta.random, drop\n}\n",
+		  XFSM_AF_NEEDS_RANDOM },
+		{ "stage s {\n key ip.src\n condition late = meta.time > 5s\n rule r when late => drop\n}\n",
+		  XFSM_AF_NEEDS_TIME },
+		{ "stage s {\n key meta.port, eth.src\n rule r => drop\n}\n", XFSM_AF_NEEDS_PORT },
+		{ "stage s {\n key ip.src\n rule r => reg1 = meta.port + meta.time, drop\n}\n",
+		  XFSM_AF_NEEDS_PORT | XFSM_AF_NEEDS_TIME },
+	};
+	const __u32 meta = XFSM_AF_NEEDS_PORT | XFSM_AF_NEEDS_RANDOM | XFSM_AF_NEEDS_TIME;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct compiled *c = compile_str(cases[i].text);
+
+		if (ASSERT_OK(c->ret, c->err))
+			ASSERT_EQ(c->img.app.flags & meta, cases[i].flags, cases[i].text);
+		ASSERT_EQ(xfsm_image_meta_flags(&c->img), cases[i].flags, "library derivation");
+		compiled_free(c);
+	}
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_string_api)
 {
 	static const char text[] = "stage s { rule r => drop }\nstage t { rule q => pass";
@@ -710,6 +741,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_ranges_and_prefixes);
 	tcase_add_test(tc, test_constants_and_operands);
 	tcase_add_test(tc, test_bad_corpus);
+	tcase_add_test(tc, test_meta_flags);
 	tcase_add_test(tc, test_field_values);
 	tcase_add_test(tc, test_string_api);
 	suite_add_tcase(s, tc);

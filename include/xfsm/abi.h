@@ -373,6 +373,9 @@ struct xfsm_stage {
 
 #define XFSM_AF_NEEDS_PORT	(1U << 0)	/* look up the ingress port */
 #define XFSM_AF_NEEDS_RANDOM	(1U << 1)	/* draw meta.random */
+#define XFSM_AF_NEEDS_TIME	(1U << 2)	/* meta.time is read: take the time
+						 * at arrival (else only when a
+						 * timeout or transition needs it) */
 
 struct xfsm_app {
 	__u32	n_stages;
