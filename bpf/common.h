@@ -83,8 +83,13 @@ struct xfsm_work {
 		__typeof__(lv) __new = (v);				\
 		__sync_fetch_and_add(&(lv), (__typeof__(lv))(__new - (lv))); \
 	})
+/* Store `v` computed from `old`, the value read before: adding v - old
+ * keeps concurrent additions from other CPUs (register adds are exact). */
+#define MAP_SET_FROM(lv, old, v)					\
+	__sync_fetch_and_add(&(lv), (__typeof__(lv))((v) - (old)))
 #else
 #define MAP_SET(lv, v)	((lv) = (v))
+#define MAP_SET_FROM(lv, old, v)	((lv) = (v))
 #endif
 
 /*

@@ -49,6 +49,14 @@ static __always_inline __u64 opnd_read(const struct xfsm_operand *o, const struc
 	return 0;
 }
 
+/* Does operand `o` read register `idx` of kind `kind` (flow or global)? */
+static __always_inline bool opnd_is_reg(const struct xfsm_operand *o, __u8 kind, __u32 idx)
+{
+	__u32 mask = kind == XFSM_OPND_FLOW_REG ? XFSM_FLOW_REGS - 1 : XFSM_GLOBAL_REGS - 1;
+
+	return o->kind == kind && (o->index & mask) == idx;
+}
+
 static __always_inline bool cmp_eval(__u8 op, __u64 a, __u64 b)
 {
 	switch (op) {

@@ -26,12 +26,19 @@ static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_ru
 		const struct xfsm_update *u = &r->upd[i];
 		__u64 a, b;
 
+		__u32 d = u->dst_index & (XFSM_FLOW_REGS - 1);
+		__u64 old;
+
 		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_FLOW_REG)
 			continue;
-		a = opnd_read(&u->a, p, f, f->state, g);
-		b = opnd_read(&u->b, p, f, f->state, g);
-		MAP_SET(f->regs[u->dst_index & (XFSM_FLOW_REGS - 1)],
-			upd_eval(u->op, a, b, u->shift, div_zero));
+		/* The destination is read once: as an operand and as the base
+		 * of the store, so the offload profile's adds stay exact. */
+		old = f->regs[d];
+		a = opnd_is_reg(&u->a, XFSM_OPND_FLOW_REG, d) ? old :
+			opnd_read(&u->a, p, f, f->state, g);
+		b = opnd_is_reg(&u->b, XFSM_OPND_FLOW_REG, d) ? old :
+			opnd_read(&u->b, p, f, f->state, g);
+		MAP_SET_FROM(f->regs[d], old, upd_eval(u->op, a, b, u->shift, div_zero));
 	}
 	if (r->flags & XFSM_RF_SET_STATE) {
 		MAP_SET(f->state, r->next_state);
@@ -57,12 +64,17 @@ static __always_inline void globals_apply(struct xfsm_globals *g, const struct x
 		const struct xfsm_update *u = &r->upd[i];
 		__u64 a, b;
 
+		__u32 d = u->dst_index & (XFSM_GLOBAL_REGS - 1);
+		__u64 old;
+
 		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_GLOBAL_REG)
 			continue;
-		a = opnd_read(&u->a, p, f, state, g);
-		b = opnd_read(&u->b, p, f, state, g);
-		MAP_SET(g->reg[u->dst_index & (XFSM_GLOBAL_REGS - 1)],
-			upd_eval(u->op, a, b, u->shift, div_zero));
+		old = g->reg[d];
+		a = opnd_is_reg(&u->a, XFSM_OPND_GLOBAL_REG, d) ? old :
+			opnd_read(&u->a, p, f, state, g);
+		b = opnd_is_reg(&u->b, XFSM_OPND_GLOBAL_REG, d) ? old :
+			opnd_read(&u->b, p, f, state, g);
+		MAP_SET_FROM(g->reg[d], old, upd_eval(u->op, a, b, u->shift, div_zero));
 	}
 }
 

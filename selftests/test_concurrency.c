@@ -3,7 +3,8 @@
  * Concurrency (docs/datapath.md, "Concurrency"): the same flow driven from
  * both CPUs at once, two threads pinned to CPU 0 and CPU 1, each one
  * BPF_PROG_TEST_RUN with a large repeat.  No update may be lost: the
- * registers end at exactly the packet and byte totals.
+ * registers end at exactly the packet and byte totals.  Both profiles:
+ * native (spin locks) and offload (atomic adds of differences).
  */
 #include <pthread.h>
 #include <string.h>
@@ -266,6 +267,15 @@ int main(void)
 	Suite *s = suite_create("concurrency");
 	TCase *tc = xt_tcase(s, "concurrency", suite_open_native);
 
+	tcase_add_test(tc, test_two_cpus_new_flow);
+	tcase_add_test(tc, test_two_cpus_existing_flow);
+	tcase_add_test(tc, test_two_cpus_single_update);
+	tcase_add_test(tc, test_two_cpus_symmetric);
+	tcase_add_test(tc, test_two_cpus_globals_only);
+
+	/* The offload profile has no locks, but its register adds are atomic
+	 * adds of the difference to the value read first: still exact. */
+	tc = xt_tcase(s, "concurrency-offload", suite_open_offload);
 	tcase_add_test(tc, test_two_cpus_new_flow);
 	tcase_add_test(tc, test_two_cpus_existing_flow);
 	tcase_add_test(tc, test_two_cpus_single_update);
