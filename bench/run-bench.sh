@@ -262,11 +262,12 @@ fi
 
 # ---- control plane: 100k rules -------------------------------------------------
 if want cp_rules; then
-	# The language compiler holds at most 65536 entries per application:
-	# time that through xfsmctl, and 100k rules as an image via libxfsm.
+	# 65536 rules (the datapath's default capacity, xfsm-loader --rules) through
+	# xfsmctl, and 100k rules as an image via libxfsm.
+
 	rules=$TMP/rules64k.xfsm
 	awk 'BEGIN {
-		print "app rules64k"; print "default pass"; print "stage acl {";
+		print "app rules64k"; print "default pass"; print "stage filter {";
 		print "\tkey ip.src"; print "\tmiss continue";
 		for (i = 0; i < 65536; i++)
 			printf "\trule r%d priority %d when ip.src == 198.%d.%d.%d, tcp.dport == %d => drop\n",
@@ -277,7 +278,7 @@ if want cp_rules; then
 		apply "$rules" >"$TMP/apply.out" 2>&1; then
 		t2=$(now)
 		cp_put apply_64k_rules_xfsmctl_s "$(echo "$t2 - $t1" | bc -l | xargs printf '%.2f')" s \
-			"xfsmctl apply of a 65536-rule .xfsm (compile + atomic apply; the compiler's maximum)"
+			"xfsmctl apply of a 65536-rule .xfsm (compile + atomic apply; the datapath's default rule capacity)"
 	elif [ "$(wc -c <"$TMP/apply.out")" -eq 0 ]; then
 		cp_put apply_64k_rules_xfsmctl_s nan s "did not finish within ${APPLY_TIMEOUT} s (killed)"
 	else
