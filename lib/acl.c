@@ -519,13 +519,11 @@ static long clear_set(struct xfsm_instance *inst, __u16 set)
 
 static int write_buckets(struct xfsm_instance *inst, const struct xfsm_acl_built *b, __u16 set)
 {
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	int fd = inst->map_fd[XFSM_M_ACL_RULES], err = 0;
 	struct xfsm_acl_key *keys;
 	struct xfsm_acl_bucket *vals;
-	size_t done = 0, n, i;
+	size_t done = 0, n, i, written;
 	bool batch = true;
-	__u32 count;
 
 	keys = calloc(ACL_BATCH, sizeof(*keys));
 	vals = calloc(ACL_BATCH, sizeof(*vals));
@@ -540,26 +538,12 @@ static int write_buckets(struct xfsm_instance *inst, const struct xfsm_acl_built
 			keys[i].set = set;
 			vals[i] = b->bk[done + i].b;
 		}
-		if (batch) {
-			count = n;
-			err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
-			if (!err) {
-				done += n;
-				continue;
-			}
-			if (count)
-				goto out;
-			batch = false;
-		}
-		for (i = 0; i < n; i++) {
-			if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY)) {
-				err = -errno;
-				goto out;
-			}
-		}
-		done += n;
+		err = xfsm_map_update_many(fd, keys, vals, n, sizeof(*keys), sizeof(*vals),
+					   &batch, &written);
+		done += written;
+		if (err)
+			goto out;
 	}
-	err = 0;
 out:
 	if (err)
 		xfsm_log(XFSM_LOG_ERROR,

@@ -24,7 +24,6 @@
 #include "libxfsm.h"
 
 #define RULE_BATCH	4096
-#define ENOTSUPP_KERNEL	524
 
 /* ---- Waiting for in-flight programs ------------------------------------ */
 
@@ -105,13 +104,11 @@ static void log_rule_write_error(struct xfsm_instance *inst, int err, size_t don
 /* Write every rule of the image into slot `slot`. */
 static int write_rules(struct xfsm_instance *inst, const struct xfsm_image *img, __u8 slot)
 {
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	int fd = inst->map_fd[XFSM_M_RULES], err = 0;
 	struct xfsm_rule_key *keys;
 	struct xfsm_rule *vals;
-	size_t done = 0, n, i;
+	size_t done = 0, n, i, written;
 	bool batch = true;
-	__u32 count;
 
 	if (!img->n_rules)
 		return 0;
@@ -131,34 +128,14 @@ static int write_rules(struct xfsm_instance *inst, const struct xfsm_image *img,
 			/* the datapath indexes rule stats with this as is */
 			vals[i].rule_id += slot * inst->max_rules;
 		}
-		if (batch) {
-			count = n;
-			err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
-			if (!err) {
-				done += n;
-				continue;
-			}
-			if (count == 0 && (err == -EINVAL || err == -EOPNOTSUPP ||
-					   err == -ENOTSUPP_KERNEL)) {
-				batch = false;	/* try one by one */
-			} else {
-				done += count;
-				goto fail;
-			}
+		err = xfsm_map_update_many(fd, keys, vals, n, sizeof(*keys), sizeof(*vals),
+					   &batch, &written);
+		done += written;
+		if (err) {
+			log_rule_write_error(inst, err, done, img->n_rules);
+			goto out;
 		}
-		for (i = 0; i < n; i++) {
-			err = bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY);
-			if (err) {
-				done += i;
-				goto fail;
-			}
-		}
-		done += n;
 	}
-	err = 0;
-	goto out;
-fail:
-	log_rule_write_error(inst, err, done, img->n_rules);
 out:
 	free(keys);
 	free(vals);

@@ -165,6 +165,38 @@ static bool batch_unsupported(int err)
 	       err == -EPERM || err == -ENOSYS;
 }
 
+int xfsm_map_update_many(int fd, const void *keys, const void *vals, size_t n,
+			 size_t ksz, size_t vsz, bool *batch, size_t *written)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = n;
+	size_t i;
+	int err;
+
+	*written = 0;
+	if (*batch) {
+		err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
+		if (!err) {
+			*written = n;
+			return 0;
+		}
+		if (count || !batch_unsupported(err)) {
+			*written = count;
+			return err;
+		}
+		*batch = false;		/* the kernel has no batch ops here */
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksz,
+					(const char *)vals + i * vsz, BPF_ANY)) {
+			*written = i;
+			return -errno;
+		}
+	}
+	*written = n;
+	return 0;
+}
+
 static int walk_slow(int fd, size_t ksz, size_t vsz, xfsm_map_walk_cb cb, void *ctx)
 {
 	void *key = calloc(1, ksz), *next = calloc(1, ksz), *val = calloc(1, vsz), *t;

@@ -281,6 +281,12 @@ int xfsm_map_lookup_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
 			   const void *key, void *val);
 int xfsm_map_update_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
 			   const void *key, const void *val, __u64 flags);
+/* Write n keys and values (arrays of ksz- and vsz-byte elements) into a
+ * map: one batch update while *batch holds, else element by element (*batch
+ * is cleared when the kernel has no batch ops).  *written counts what was
+ * written; returns 0 or a negative errno. */
+int xfsm_map_update_many(int fd, const void *keys, const void *vals, size_t n,
+			 size_t ksz, size_t vsz, bool *batch, size_t *written);
 /* Delete every entry for which pred() returns true; returns the count. */
 typedef bool (*xfsm_map_pred)(const void *key, const void *value, void *ctx);
 long xfsm_map_delete_if(struct xfsm_instance *inst, enum xfsm_map_id id,
