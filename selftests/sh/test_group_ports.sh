@@ -93,7 +93,10 @@ xt_check "H3 got about half ($N3)" "$N3" -ge 90
 xt_match "group show counts both members" 'port 3 packets [1-9]' "$(X group show 1)"
 
 xt_match "port show counts port 1's received datagrams" 'port 1 +s1 +rx [0-9]{3,} pkts' "$(X port show)"
-xt_match "port show counts port 3's redirected datagrams" 'port 3 +s3 +rx [0-9]+ pkts [0-9]+ bytes, tx [0-9]{3} pkts' "$(X port show)"
+# Port 3 carried at least the datagrams H3 received (the split is only
+# about even, so compare with what arrived rather than a fixed count).
+TX3=$(X port show | sed -nE 's/.*port 3 +s3 +rx [0-9]+ pkts [0-9]+ bytes, tx ([0-9]+) pkts.*/\1/p')
+xt_check "port show counts port 3's redirected datagrams (${TX3:-none} >= $N3)" "${TX3:-0}" -ge "$N3"
 xt_ok "port set 3 down" X port set 3 down
 round 50
 xt_check "a down member is skipped: H2 got all 50 ($N2)" "$N2" = 50
