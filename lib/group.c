@@ -218,18 +218,23 @@ int xfsm_group_write(struct xfsm_instance *inst, unsigned int id, const struct x
 	return 0;
 }
 
-int xfsm_group_read(struct xfsm_instance *inst, unsigned int id, struct xfsm_group *g)
+/* Element `idx` (< limit) of one of the instance's group-related arrays. */
+static int group_array_read(struct xfsm_instance *inst, enum xfsm_map_id map,
+			    unsigned int idx, unsigned int limit, void *val)
 {
-	__u32 k = id;
+	__u32 k = idx;
 	int err = xfsm_group_check(inst);
 
 	if (err)
 		return err;
-	if (id >= XFSM_MAX_GROUPS)
+	if (idx >= limit)
 		return -EINVAL;
-	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_GROUPS], &k, g))
-		return -errno;
-	return 0;
+	return bpf_map_lookup_elem(inst->map_fd[map], &k, val) ? -errno : 0;
+}
+
+int xfsm_group_read(struct xfsm_instance *inst, unsigned int id, struct xfsm_group *g)
+{
+	return group_array_read(inst, XFSM_M_GROUPS, id, XFSM_MAX_GROUPS, g);
 }
 
 static bool flow_of_group(const void *key, const void *value, void *ctx)
@@ -309,16 +314,7 @@ int xfsm_group_reset(struct xfsm_instance *inst, unsigned int id)
 
 int xfsm_port_flags_get(struct xfsm_instance *inst, unsigned int port, __u32 *flags)
 {
-	__u32 k = port;
-	int err = xfsm_group_check(inst);
-
-	if (err)
-		return err;
-	if (port >= XFSM_MAX_PORTS)
-		return -EINVAL;
-	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_PORT_FLAGS], &k, flags))
-		return -errno;
-	return 0;
+	return group_array_read(inst, XFSM_M_PORT_FLAGS, port, XFSM_MAX_PORTS, flags);
 }
 
 int xfsm_port_set_down(struct xfsm_instance *inst, unsigned int port, bool down)

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 # Install the Debian 12 packages xfsm needs to build and test; do nothing
 # when they are all present.  Needs root (apt-get) only when something is
-# missing.
+# missing.  `deps.sh PKG...` checks and installs those packages instead
+# (`make vmtest` uses it for its own).
 set -eu
 
 PKGS="make gcc clang llvm libc6-dev gcc-multilib libbpf-dev libxdp-dev libelf-dev
 zlib1g-dev libnl-3-dev libnl-route-3-dev check libsubunit-dev bpftool iproute2
 pkg-config jq ethtool iputils-ping netcat-openbsd python3 nftables iptables
 procps util-linux kmod"
+[ $# -gt 0 ] && PKGS="$*"
 
 missing=""
 for p in $PKGS; do
