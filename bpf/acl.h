@@ -33,6 +33,9 @@ __noinline int xfsm_acl_scan(struct xfsm_work *w, __u32 chain)
 
 	if (!w)
 		return 0;
+	XFSM_WORK_REFRESH(w);
+	if (!w)
+		return 0;
 	a = &w->acl;
 	a->k.chain = chain;
 	b = bpf_map_lookup_elem(&xfsm_acl_rules, &a->k);
@@ -63,6 +66,9 @@ __noinline int xfsm_acl_probe(struct xfsm_work *w, __u32 desc, __u32 t, __u32 se
 	struct xfsm_acl_work *a;
 	__u32 sl, dl, fl, i, c;
 
+	if (!w)
+		return 0;
+	XFSM_WORK_REFRESH(w);
 	if (!w)
 		return 0;
 	a = &w->acl;
@@ -97,6 +103,9 @@ __noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_stage *st, __
 	__u32 table, setidx, n, t, probes = 0, zero = 0;
 
 	if (!w || !st || stage >= XFSM_MAX_STAGES)
+		return XDP_DROP;
+	XFSM_WORK_REFRESH(w);
+	if (!w)
 		return XDP_DROP;
 	a = &w->acl;
 	table = st->acl_table;

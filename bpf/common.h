@@ -112,7 +112,12 @@ static __always_inline __u64 pkt_now(struct xfsm_pkt *p)
  * corrupted index reads the always-zero word. */
 static __always_inline __u32 fv_idx(__u32 i)
 {
-	return i < XFSM_FV_WORDS ? i : XFSM_FW_ZERO;
+	/* In asm so that the bounded register is the one used for the access:
+	 * Linux 6.1 loses the bound through the copy clang would make. */
+	asm volatile("if %[i] < %[n] goto +1; %[i] = %[z]"
+		     : [i] "+r"(i)
+		     : [n] "i"(XFSM_FV_WORDS), [z] "i"(XFSM_FW_ZERO));
+	return i;
 }
 
 /* Offset of an exception counter inside struct xfsm_stats: the parser and

@@ -211,4 +211,24 @@ struct {
 } xfsm_port_flags SEC(".maps");
 #endif
 
+/*
+ * Linux 6.1's verifier refuses map keys that point into a global function's
+ * pointer argument.  In the native profile the working set is the per-CPU
+ * xfsm_work value, so a global function that uses keys inside it takes the
+ * same memory from the map again (an inlined array lookup).  The empty asm
+ * keeps the argument alive for the compiler.  The offload profile, whose
+ * working set is on the stack, needs a newer kernel (docs/testing.md).
+ */
+#ifdef XFSM_OFFLOAD
+#define XFSM_WORK_REFRESH(w)	do { } while (0)
+#else
+#define XFSM_WORK_REFRESH(w)						\
+	do {								\
+		__u32 __zero = 0;					\
+									\
+		asm volatile("" : : "r"(w));				\
+		(w) = bpf_map_lookup_elem(&xfsm_work, &__zero);		\
+	} while (0)
+#endif
+
 #endif /* XFSM_BPF_MAPS_H */

@@ -122,6 +122,9 @@ __noinline int xfsm_commit(struct xfsm_work *w, const struct xfsm_stage *st,
 
 	if (!w || !st || !r || stage >= XFSM_MAX_STAGES)
 		return 0;
+	XFSM_WORK_REFRESH(w);
+	if (!w)
+		return 0;
 	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
 	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &stage);
 	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
@@ -206,6 +209,9 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	__u32 conds, len;
 
 	if (!w || !app || stage >= XFSM_MAX_STAGES)
+		return XDP_PASS;
+	XFSM_WORK_REFRESH(w);
+	if (!w)
 		return XDP_PASS;
 	p = &w->pkt;
 	st = &app->stages[stage];
