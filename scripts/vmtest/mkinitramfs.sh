@@ -230,6 +230,12 @@ if [ "$tiny" = 0 ] && [ -n "$TOP" ]; then
 	mkdir -p "$ROOT/xfsm/build"
 	(cd "$BUILD" && tar --exclude=./vmtest --exclude='./lib' -cf - .) |
 		(cd "$ROOT/xfsm/build" && tar -xf -)
+	# The ClassBench sets beside the project (../shared/classbench), which
+	# the ACL suite reads.
+	if [ -d "$TOP/../shared/classbench" ]; then
+		mkdir -p "$ROOT/shared/classbench"
+		cp -a "$TOP/../shared/classbench/." "$ROOT/shared/classbench/"
+	fi
 	# Libraries of every binary the build made.
 	find "$ROOT/xfsm/build" -type f -perm -u+x | while read -r f; do
 		ldd "$f" 2>/dev/null | grep -oE '(/[^ ]+)' | while read -r lib; do
