@@ -1879,6 +1879,22 @@ static void finish_keys(struct lc *c, unsigned int s)
 		st->flags |= XFSM_SF_SAME_KEYS;
 }
 
+/* Name pipeline slot `s` (a stage or an ACL block) after token `t`. */
+static void declare_stage(struct lc *c, const struct lang_tok *kw,
+			  const struct lang_tok *t, unsigned int s)
+{
+	check_not_reserved(c, t);
+	for (unsigned int i = 0; i < s; i++)
+		if (tok_eq(c, t, c->nm->stages[i].name))
+			fail_at(c, t, "stage '%.*s' is already defined", (int)t->len,
+				c->src + t->off);
+	if (s == XFSM_MAX_STAGES)
+		fail_at(c, t, "more than %d stages: the datapath runs at most %d",
+			XFSM_MAX_STAGES, XFSM_MAX_STAGES);
+	tok_name(c, t, c->nm->stages[s].name);
+	c->nm->stages[s].line = kw->line;
+}
+
 static void parse_stage(struct lc *c, const struct lang_tok *kw)
 {
 	const struct lang_tok *t = next(c);
@@ -1888,18 +1904,9 @@ static void parse_stage(struct lc *c, const struct lang_tok *kw)
 
 	if (t->kind != T_IDENT)
 		expected(c, t, "a stage name");
-	check_not_reserved(c, t);
-	for (unsigned int i = 0; i < s; i++)
-		if (tok_eq(c, t, c->nm->stages[i].name))
-			fail_at(c, t, "stage '%.*s' is already defined", (int)t->len,
-				c->src + t->off);
-	if (s == XFSM_MAX_STAGES)
-		fail_at(c, t, "more than %d stages: the datapath runs at most %d",
-			XFSM_MAX_STAGES, XFSM_MAX_STAGES);
+	declare_stage(c, kw, t, s);
 	sn = &c->nm->stages[s];
 	st = &c->img->app.stages[s];
-	tok_name(c, t, sn->name);
-	sn->line = kw->line;
 	st->enabled = 1;
 	st->miss_verdict = XFSM_VERDICT_CONTINUE;
 	c->nm->n_stages = s + 1;
@@ -2002,18 +2009,9 @@ static void parse_acl(struct lc *c, const struct lang_tok *kw)
 
 	if (t->kind != T_IDENT)
 		expected(c, t, "an ACL name");
-	check_not_reserved(c, t);
-	for (unsigned int i = 0; i < s; i++)
-		if (tok_eq(c, t, c->nm->stages[i].name))
-			fail_at(c, t, "stage '%.*s' is already defined", (int)t->len,
-				c->src + t->off);
-	if (s == XFSM_MAX_STAGES)
-		fail_at(c, t, "more than %d stages: the datapath runs at most %d",
-			XFSM_MAX_STAGES, XFSM_MAX_STAGES);
+	declare_stage(c, kw, t, s);
 	sn = &c->nm->stages[s];
 	st = &c->img->app.stages[s];
-	tok_name(c, t, sn->name);
-	sn->line = kw->line;
 	if (peek(c)->kind == T_IDENT && tok_eq(c, peek(c), "table")) {
 		const struct lang_tok *n;
 
