@@ -81,20 +81,22 @@ static __always_inline void globals_apply(struct xfsm_globals *g, const struct x
 /* Insert a state-0 flow under w->fk unless one exists; returns the entry,
  * or NULL when the table is full. */
 static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
-						     struct xfsm_stage_stats *ss,
-						     struct xfsm_stats *s)
+						     struct xfsm_stage_stats *ss)
 {
 	struct xfsm_flow *zero, *f;
-	__u32 idx = 0;
+	struct xfsm_stats *s;
 	long err;
 
-	zero = bpf_map_lookup_elem(&xfsm_zero, &idx);
+	w->pkt.key = 0;
+	zero = bpf_map_lookup_elem(&xfsm_zero, &w->pkt.key);
 	if (!zero)
 		return NULL;
 	err = bpf_map_update_elem(&xfsm_flows, &w->fk, zero, BPF_NOEXIST);
 	if (err && err != -XFSM_EEXIST) {
 		CNT_ADD(&ss->table_full, 1);
-		CNT_ADD(&s->exc_flow_table_full, 1);
+		s = bpf_map_lookup_elem(&xfsm_stats, &w->pkt.key);
+		if (s)
+			CNT_ADD(&s->exc_flow_table_full, 1);
 		return NULL;
 	}
 	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
@@ -103,6 +105,39 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
 		if (f)
 			MAP_SET(f->created_ns, pkt_now(&w->pkt));
 	}
+	return f;
+}
+
+/*
+ * The flow a matched rule of stage `st` writes: the update-scope flow
+ * (the lookup-scope one in a one-key stage), created in state 0 when it
+ * does not exist yet.  w->fk is left holding its key; NULL when the table
+ * is full.  This runs in the stage itself, whose key buffer the verifier
+ * knows as stack or map memory: kernels before 6.2 refuse a global
+ * function's pointer argument as a map key.
+ */
+#ifdef XFSM_OFFLOAD
+/* Its own (static) frame: inlined, it would grow the entry function's
+ * frame, which holds the working set, past the stack budget. */
+#define XFSM_FLOW_FOR_UPDATE_FN	static __noinline
+#else
+#define XFSM_FLOW_FOR_UPDATE_FN	static __always_inline
+#endif
+
+XFSM_FLOW_FOR_UPDATE_FN struct xfsm_flow *flow_for_update(struct xfsm_work *w,
+							 const struct xfsm_stage *st,
+							 __u32 stage,
+							 struct xfsm_stage_stats *ss)
+{
+	bool same = st->flags & XFSM_SF_SAME_KEYS;
+	struct xfsm_flow *f;
+
+	flow_key_build(&w->fk, &w->pkt, same ? st->lookup_words : st->update_words,
+		       same ? st->lookup_rev : st->update_rev,
+		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
+	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+	if (!f)
+		f = flow_create(w, ss);
 	return f;
 }
 

@@ -107,41 +107,28 @@ __noinline __u32 xfsm_expire(struct xfsm_work *w, struct xfsm_flow *f, __u32 sta
 	return flow_expire(w, f, ss);
 }
 
-/* Register updates and the transition of a matched rule.  The rule key has
- * overwritten the flow key by now: w->fk is rebuilt with the update-scope
- * key (which is the lookup-scope key in a one-key stage). */
-__noinline int xfsm_commit(struct xfsm_work *w, const struct xfsm_stage *st,
-			   const struct xfsm_rule *r, __u32 stage)
+/* Register updates and the transition of a matched rule: to `uf`, the
+ * flow the rule writes (found or created by flow_for_update(), its key in
+ * w->fk; NULL when the rule writes no flow or the table is full), and to
+ * the global registers. */
+__noinline int xfsm_commit(struct xfsm_work *w, struct xfsm_flow *uf,
+			   const struct xfsm_rule *r)
 {
-	struct xfsm_stage_stats *ss;
-	struct xfsm_flow *uf = NULL;
 	struct xfsm_globals *g;
 	struct xfsm_stats *s;
 	__u32 zero = 0, div_zero = 0;
-	bool same;
 
-	if (!w || !st || !r || stage >= XFSM_MAX_STAGES)
+	if (!w || !r)
 		return 0;
 	XFSM_WORK_REFRESH(w);
 	if (!w)
 		return 0;
 	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
-	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &stage);
 	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
-	if (!s || !ss || !g)
+	if (!s || !g)
 		return 0;
-
-	if (r->flags & XFSM_RF_WRITES_FLOW) {
-		same = st->flags & XFSM_SF_SAME_KEYS;
-		flow_key_build(&w->fk, &w->pkt, same ? st->lookup_words : st->update_words,
-			       same ? st->lookup_rev : st->update_rev,
-			       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
-		uf = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
-		if (!uf)
-			uf = flow_create(w, ss, s);
-		if (uf)
-			flow_commit(w, uf, r, g, &div_zero);
-	}
+	if (uf && (r->flags & XFSM_RF_WRITES_FLOW))
+		flow_commit(w, uf, r, g, &div_zero);
 	if (r->flags & XFSM_RF_WRITES_GLOBAL)
 		globals_commit(g, r, &w->pkt, uf, &div_zero);
 	if (div_zero)
@@ -247,10 +234,15 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	}
 
 	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL)) {
-		xfsm_commit(w, st, r, stage);
+		struct xfsm_flow *uf = NULL;
+
+		/* The rule key has overwritten the flow key by now. */
+		if (r->flags & XFSM_RF_WRITES_FLOW)
+			uf = flow_for_update(w, st, stage, ss);
+		xfsm_commit(w, uf, r);
 		/* With one key the rule may have just created the flow. */
 		if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
-			f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+			f = uf;
 	}
 	return xfsm_actions(ctx, w, r, f, stage);
 }
