@@ -23,6 +23,7 @@
 #include <xdp/libxdp.h>
 
 #include "xfsm_attach.h"
+#include "xfsm_features.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39
@@ -366,6 +367,47 @@ fail:
 	return err;
 }
 
+/* The kernel refused the datapath: say which features it lacks, when the
+ * probes find any, rather than leave the reader with an errno. */
+static void explain_refusal(int err)
+{
+	struct xfsm_features ft;
+	char missing[512];
+
+	xfsm_features_probe(&ft);
+	if (xfsm_features_missing(&ft, true, missing, sizeof(missing)))
+		xfsm_log(XFSM_LOG_ERROR,
+			 "the kernel refused the datapath (%s): this kernel (%s) lacks %s; "
+			 "see xfsm-loader features", strerror(-err), ft.release, missing);
+	else if (ft.state[XFSM_FEAT_LRU_HASH] == XFSM_FEAT_NO)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "the kernel refused the datapath (%s): this kernel (%s) has no LRU "
+			 "hash maps (Linux 4.10); load with --flow-table hash",
+			 strerror(-err), ft.release);
+	else
+		xfsm_log(XFSM_LOG_ERROR,
+			 "the kernel refused the datapath: %s (it has every feature xfsm "
+			 "probes for; run with -v for the verifier log)", strerror(-err));
+}
+
+/* Loaded: name what will not work on this kernel.  libxdp's dispatcher has
+ * its own notice when it comes to attaching. */
+static void warn_missing_optional(void)
+{
+	struct xfsm_features ft;
+	int i;
+
+	xfsm_features_probe(&ft);
+	for (i = 0; i < XFSM_FEAT__MAX; i++) {
+		const struct xfsm_feature_desc *d = xfsm_feature_desc(i);
+
+		if (i == XFSM_FEAT_DISPATCHER || d->required || ft.state[i] != XFSM_FEAT_NO)
+			continue;
+		xfsm_log(XFSM_LOG_WARN, "this kernel (%s) lacks %s (Linux %s); unavailable: %s",
+			 ft.release, d->what, d->since, d->loses);
+	}
+}
+
 static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 {
 	struct bpf_map *m;
@@ -383,11 +425,10 @@ static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 				 c->ifs[0].link.driver[0] ? ", driver " : "",
 				 c->ifs[0].link.driver);
 		else
-			xfsm_log(XFSM_LOG_ERROR,
-				 "the kernel refused the datapath: %s (run with -v for the "
-				 "verifier log)", strerror(-err));
+			explain_refusal(err);
 		return err;
 	}
+	warn_missing_optional();
 	c->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(c->obj,
 								       XFSM_PROG_NAME));
 	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_PORTS);
@@ -1019,8 +1060,17 @@ int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 	}
 
 	err = xfsm_bpffs_prepare(c.pin_dir);
-	if (err)
+	if (err < 0)
 		goto out;
+	if (err > 0) {
+		/* A bpffs this process had to mount (a fresh /sys, as under
+		 * `ip netns exec`) goes away with its mount namespace, and
+		 * with it libxdp's pins, which are what keeps a dispatcher
+		 * component attached: attach directly, which lasts. */
+		dispatcher_unusable(&c, "its pins would be on the bpffs just mounted, "
+				    "which ends with this mount namespace");
+		err = 0;
+	}
 	/* Port numbers and pins are read, then written: one loader at a time. */
 	lock_fd = xfsm_pin_lock(c.pin_dir);
 	if (lock_fd < 0) {

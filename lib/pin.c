@@ -91,7 +91,7 @@ int xfsm_bpffs_prepare(const char *pin_dir)
 		return err;
 	}
 	xfsm_log(XFSM_LOG_INFO, "mounted bpffs on " BPFFS_MOUNT);
-	return 0;
+	return 1;
 }
 
 int xfsm_pin_dir_create(const char *pin_dir, bool *created)

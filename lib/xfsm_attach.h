@@ -54,7 +54,8 @@ __u32 xfsm_xdp_max_mtu(void);
 #define XFSM_PIN_PROG		"prog"		/* the program last loaded */
 
 /* Make sure the directory that will hold pin_dir is on a bpffs, mounting
- * bpffs on /sys/fs/bpf when it is not mounted.  Does not create pin_dir. */
+ * bpffs on /sys/fs/bpf when it is not mounted.  Does not create pin_dir.
+ * Returns 1 when it mounted bpffs, 0 when one was there, or -errno. */
 int xfsm_bpffs_prepare(const char *pin_dir);
 /* mkdir -p with mode 0700 for the last component; *created tells whether
  * pin_dir itself was new. */

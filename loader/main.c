@@ -16,6 +16,7 @@
 #include <xdp/libxdp.h>
 
 #include "xfsm_attach.h"
+#include "xfsm_features.h"
 #include "output.h"
 
 static bool verbose;
@@ -327,6 +328,74 @@ static int do_status(int argc, char **argv)
 	return 0;
 }
 
+/* ---- features ----------------------------------------------------------------- */
+
+static const char *feature_state_name(enum xfsm_feature_state s)
+{
+	switch (s) {
+	case XFSM_FEAT_YES:
+		return "yes";
+	case XFSM_FEAT_NO:
+		return "no";
+	default:
+		return "unknown";
+	}
+}
+
+/* What this kernel offers the datapath, probe by probe, and what xfsm
+ * lacks without each missing feature. */
+static int do_features(int argc, char **argv)
+{
+	struct xfsm_features ft;
+	char missing[512];
+	int i, n_req;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			json = true;
+		} else {
+			fprintf(stderr, "%s: features: unknown argument '%s'\n", prog_name, argv[i]);
+			return 2;
+		}
+	}
+	if (xfsm_check_privileges("features"))
+		return 1;
+	xfsm_features_probe(&ft);
+	n_req = xfsm_features_missing(&ft, true, missing, sizeof(missing));
+
+	out_init(json);
+	out_obj_open(NULL);
+	out_str("kernel", "kernel %s", ft.release);
+	out_str("lockdown", ", lockdown %s\n", ft.lockdown);
+	out_arr_open("features");
+	for (i = 0; i < XFSM_FEAT__MAX; i++) {
+		const struct xfsm_feature_desc *d = xfsm_feature_desc(i);
+		char line[160];
+
+		out_obj_open(NULL);
+		snprintf(line, sizeof(line), "  %-13s %%-7s", d->name);
+		out_str("name", NULL, d->name);
+		out_str("state", line, feature_state_name(ft.state[i]));
+		snprintf(line, sizeof(line), " %s, Linux %s%s", d->what, d->since,
+			 d->required ? ", required" : "");
+		out_text(line);
+		out_str("what", NULL, d->what);
+		out_str("since", NULL, d->since);
+		out_bool("required", NULL, d->required);
+		if (ft.state[i] != XFSM_FEAT_YES)
+			out_str("without", "\n    without it: %s", d->loses);
+		out_text("\n");
+		out_obj_close();
+	}
+	out_arr_close();
+	out_bool("datapath_loads", NULL, n_req == 0);
+	if (n_req)
+		out_str("missing", "this kernel cannot run the datapath; it lacks %s\n", missing);
+	out_obj_close();
+	out_finish();
+	return 0;
+}
+
 /* ---- dispatch ---------------------------------------------------------------- */
 
 static int do_help(int argc, char **argv);
@@ -339,6 +408,7 @@ static const struct cmd {
 	{ "unload",	do_unload },
 	{ "status",	do_status },
 	{ "show",	do_status },
+	{ "features",	do_features },
 	{ "help",	do_help },
 	{ NULL, NULL },
 };
@@ -352,6 +422,7 @@ static int do_help(int argc, char **argv)
 	       "       [--obj PATH] IFACE...\n"
 	       "  unload IFACE... | --instance NAME | --pin-dir DIR | --all\n"
 	       "  status [-j]\n"
+	       "  features [-j]\n"
 	       "  help\n"
 	       "Maps are pinned under %s/NAME (instance \"%s\" by default).\n"
 	       "See xfsm-loader(8).\n", prog_name, xfsm_pin_root(), XFSM_DEFAULT_INSTANCE);
@@ -397,7 +468,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (nmatch != 1) {
-		fprintf(stderr, "%s: %s command '%s' (commands: load, unload, status, help)\n",
+		fprintf(stderr, "%s: %s command '%s' (commands: load, unload, status, features, help)\n",
 			prog_name, nmatch ? "ambiguous" : "unknown", argv[i]);
 		return 2;
 	}

@@ -104,8 +104,9 @@ static int app_counters(struct xfsm_image *img, bool two_regs)
 	return err ?: rb_add(img, 0, &b);
 }
 
-static void check_totals(const struct pkt *p, bool two_regs)
+static void check_totals(const struct pkt *p, bool two_regs, __u64 created)
 {
+	struct xfsm_stage_stats ss;
 	const __u64 total = (__u64)NTHREADS * REPEAT;
 	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
 	struct xfsm_stats st;
@@ -125,6 +126,12 @@ static void check_totals(const struct pkt *p, bool two_regs)
 	if (ASSERT_OK(xfsm_read_stats(T.inst, &st), "stats")) {
 		ASSERT_EQ(st.rx_packets, total, "per-CPU rx_packets summed");
 		ASSERT_EQ(st.verdict_pass, total, "per-CPU verdict_pass summed");
+		/* A racing creator finds the winner's flow: never "full". */
+		ASSERT_EQ(st.exc_flow_table_full, 0, "no flow refused as table full");
+	}
+	if (ASSERT_OK(xfsm_read_stage_stats(T.inst, 0, &ss), "stage stats")) {
+		ASSERT_EQ(ss.flows_created, created, "flows created: one, by one CPU");
+		ASSERT_EQ(ss.table_full, 0, "stage: no flow refused");
 	}
 }
 
@@ -158,7 +165,7 @@ static void run_case(bool two_regs, bool preexisting)
 		xfsm_global_set(T.inst, 1, 0);
 	}
 	if (hammer(&p))
-		check_totals(&p, two_regs);
+		check_totals(&p, two_regs, preexisting ? 0 : 1);
 out:
 	xfsm_image_free(&img);
 }

@@ -19,6 +19,7 @@
 #include <linux/if_ether.h>
 
 #include "libxfsm.h"
+#include "xfsm_features.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -1327,6 +1328,61 @@ START_TEST(test_sync_rcu)
 }
 END_TEST
 
+/* The refusal message names each absent feature of the asked kind, with
+ * the release that brought it, and nothing that is present or unknown. */
+START_TEST(test_features_missing)
+{
+	struct xfsm_features ft;
+	char buf[512], tiny[24];
+	int i;
+
+	memset(&ft, 0, sizeof(ft));
+	for (i = 0; i < XFSM_FEAT__MAX; i++)
+		ft.state[i] = XFSM_FEAT_YES;
+	ck_assert_int_eq(xfsm_features_missing(&ft, true, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
+
+	ft.state[XFSM_FEAT_ATOMICS] = XFSM_FEAT_NO;
+	ft.state[XFSM_FEAT_GLOBAL_FUNC] = XFSM_FEAT_NO;
+	ft.state[XFSM_FEAT_SPIN_LOCK] = XFSM_FEAT_UNKNOWN;
+	ft.state[XFSM_FEAT_BROADCAST] = XFSM_FEAT_NO;
+	ck_assert_int_eq(xfsm_features_missing(&ft, true, buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "global BPF functions (Linux 5.6), "
+			      "BPF atomic fetch operations (Linux 5.12)");
+	ck_assert_int_eq(xfsm_features_missing(&ft, false, buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "redirect to every port (BPF_F_BROADCAST) (Linux 5.14)");
+	/* A short buffer is cut and terminated, the count stays right. */
+	ck_assert_int_eq(xfsm_features_missing(&ft, true, tiny, sizeof(tiny)), 2);
+	ck_assert_uint_eq(strlen(tiny), sizeof(tiny) - 1);
+
+	for (i = 0; i < XFSM_FEAT__MAX; i++) {
+		const struct xfsm_feature_desc *d = xfsm_feature_desc(i);
+
+		ck_assert_ptr_nonnull(d);
+		ck_assert(d->name && d->what && d->since && d->loses);
+	}
+	ck_assert_ptr_null(xfsm_feature_desc(XFSM_FEAT__MAX));
+}
+END_TEST
+
+/* On the kernel the suite runs on, the datapath loads (the other suites
+ * prove it), so every required feature must probe present. */
+START_TEST(test_features_probe)
+{
+	struct xfsm_features ft;
+	char buf[512];
+
+	ck_assert_int_eq(xfsm_features_probe(&ft), 0);
+	ck_assert_int_eq(xfsm_features_missing(&ft, true, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(ft.state[XFSM_FEAT_ATOMICS], XFSM_FEAT_YES);
+	ck_assert_int_eq(ft.state[XFSM_FEAT_GLOBAL_FUNC], XFSM_FEAT_YES);
+	ck_assert_int_eq(ft.state[XFSM_FEAT_SPIN_LOCK], XFSM_FEAT_YES);
+	ck_assert_int_ne(ft.state[XFSM_FEAT_DISPATCHER], XFSM_FEAT_UNKNOWN);
+	ck_assert_int_ne(ft.state[XFSM_FEAT_BROADCAST], XFSM_FEAT_UNKNOWN);
+	ck_assert(ft.release[0] != '\0');
+}
+END_TEST
+
 static Suite *lib_suite(void)
 {
 	Suite *s = suite_create("libxfsm");
@@ -1344,11 +1400,13 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_operands);
 	tcase_add_test(tc, test_map_names);
 	tcase_add_test(tc, test_log_hook);
+	tcase_add_test(tc, test_features_missing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("datapath");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_sync_rcu);
+	tcase_add_test(tc, test_features_probe);
 	tcase_add_test(tc, test_dp_fresh);
 	tcase_add_test(tc, test_dp_apply_flip);
 	tcase_add_test(tc, test_dp_apply_failure);

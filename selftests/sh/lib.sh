@@ -241,6 +241,33 @@ xt_pin_dir() {
 	echo "$d"
 }
 
+# ---- XDP programs on an interface -----------------------------------------
+
+# xt_xdp_progs TAG IF: "NAME ID" of each XDP program IF runs in TAG's
+# namespace, one per line: the program attached directly or, behind
+# libxdp's multi-program dispatcher, "xdp_dispatcher ID" followed by its
+# components (from libxdp's pins, /sys/fs/bpf/xdp/dispatch-IFINDEX-ID/).
+xt_xdp_progs() {
+	local link id name ifindex pin
+	link=$(ip -n "$(xt_ns "$1")" -j link show "$2" 2>/dev/null) || return 0
+	id=$(jq -r '.[0].xdp.prog.id // .[0].xdp.progs[0].id // empty' <<<"$link")
+	[ -n "$id" ] || return 0
+	name=$(bpftool -j prog show id "$id" 2>/dev/null | jq -r '.name // empty')
+	echo "${name:-?} $id"
+	[ "$name" = xdp_dispatcher ] || return 0
+	ifindex=$(jq -r '.[0].ifindex' <<<"$link")
+	for pin in /sys/fs/bpf/xdp/dispatch-"$ifindex"-"$id"/prog*-prog; do
+		[ -e "$pin" ] || continue
+		bpftool -j prog show pinned "$pin" 2>/dev/null | jq -r '"\(.name) \(.id)"'
+	done
+}
+
+# xt_xfsm_prog_id TAG IF: id of the xfsm datapath (xfsm_xdp) running on IF,
+# attached directly or as a dispatcher component; empty when none is.
+xt_xfsm_prog_id() {
+	xt_xdp_progs "$1" "$2" | awk '$1 == "xfsm_xdp" { print $2; exit }'
+}
+
 # ---- traffic -------------------------------------------------------------
 
 # xt_ping TAG ADDR: one ICMP echo answered (IPv4 or IPv6).

@@ -40,7 +40,9 @@ for mode in native skb; do
 	link=$(ip -n "$XT_NS_B" -j link show b0)
 	want=1
 	[ "$mode" = skb ] && want=2
-	xt_check "$mode: xfsm_xdp attached" "$(jq -r '.[0].xdp.prog.name' <<<"$link")" = xfsm_xdp
+	# Alone, or as a component of libxdp's dispatcher where the kernel
+	# lets libxdp load one (xfsm-loader features: dispatcher).
+	xt_check "$mode: xfsm_xdp attached" -n "$(xt_xfsm_prog_id B b0)"
 	xt_check "$mode: attached in $mode mode" "$(jq -r '.[0].xdp.mode' <<<"$link")" = "$want"
 	xt_check "$mode: pin directory has mode 0700" "$(stat -c %a "$dir" 2>/dev/null)" = 700
 	for pin in prog xfsm_rodata xfsm_flows xfsm_ports xfsm_tx_ports xfsm_ctl xfsm_apps xfsm_rules; do
@@ -60,8 +62,13 @@ for mode in native skb; do
 	xt_check "$mode: status port number" "$(jq -r "$q.ports[0].port" <<<"$json")" = 1
 	xt_check "$mode: status mode" "$(jq -r "$q.ports[0].mode" <<<"$json")" = "$mode"
 	xt_check "$mode: status attached" "$(jq -r "$q.ports[0].attached" <<<"$json")" = true
-	pid=$(ip -n "$XT_NS_B" -j link show b0 | jq -r '.[0].xdp.prog.id // .[0].xdp.progs[0].id // empty' 2>/dev/null)
-	xt_check "$mode: status prog id matches ip link" "$(jq -r "$q.ports[0].prog_id" <<<"$json")" = "$pid"
+	pid=$(xt_xfsm_prog_id B b0)
+	xt_check "$mode: status prog id matches the running xfsm_xdp" \
+		"$(jq -r "$q.ports[0].prog_id" <<<"$json")" = "$pid"
+	disp=false
+	[ "$(xt_xdp_progs B b0 | head -n1 | cut -d' ' -f1)" = xdp_dispatcher ] && disp=true
+	xt_check "$mode: status tells whether a dispatcher holds it" \
+		"$(jq -r "$q.ports[0].dispatcher" <<<"$json")" = "$disp"
 	xt_check "$mode: status flow table" "$(jq -r "$q.flow_table" <<<"$json")" = lru
 	xt_check "$mode: status flows fill level" \
 		"$(jq -r "$q.tables[] | select(.name == \"xfsm_flows\") | .max_entries" <<<"$json")" = 65536

@@ -181,7 +181,7 @@ expect_error "resize: another flow table kind" "xfsm_flows is a hash, the datapa
 	L B load --instance "$I1" --flow-table lru b0
 expect_error "resize: --flows differs from the pinned table" "xfsm_flows has 4096 entries, this load asks for 1024" \
 	L B load --instance "$I1" --flows 1024 b0
-xt_ok "resize: still attached" sh -c "ip -n '$XT_NS_B' link show b0 | grep -q xfsm_xdp"
+xt_check "resize: still attached" -n "$(xt_xfsm_prog_id B b0)"
 xt_ok "resize: unload" L B unload b0
 nothing_left "resize"
 
@@ -196,8 +196,7 @@ if [ -e "$EMPTY" ]; then
 		"$(ip -n "$XT_NS_B" -j link show b0 | jq -r '.[0].xdp.prog.id')" = "$fid"
 	xt_check "foreign program: nothing pinned" ! -e "$ROOT/$I1"
 	xt_ok "foreign program: --force replaces it" L B load --force --mode skb --instance "$I1" b0
-	xt_check "foreign program: xfsm runs" \
-		"$(ip -n "$XT_NS_B" -j link show b0 | jq -r '.[0].xdp.prog.name')" = xfsm_xdp
+	xt_check "foreign program: xfsm runs" -n "$(xt_xfsm_prog_id B b0)"
 	xt_ok "foreign program: unload" L B unload b0
 	nothing_left "foreign program"
 	expect_error "unload of a non-xfsm interface" "a0 does not run xfsm" L A unload a0

@@ -29,7 +29,16 @@ for i in 1 2 3 4 5; do
 	xt_veth S "s$i" "198.18.2$i.1/24" "H$i" "h$i" "198.18.2$i.2/24"
 done
 
-prog_of() { ip -n "$XT_NS_S" -j link show "$1" | jq -r '.[0].xdp.prog.id // 0'; }
+# The xfsm program an interface runs (alone or behind libxdp's dispatcher,
+# where each interface has its own copy), else whatever runs, else 0.
+prog_of() {
+	local id
+	id=$(xt_xfsm_prog_id S "$1")
+	[ -n "$id" ] || id=$(xt_xdp_progs S "$1" | head -n1 | cut -d' ' -f2)
+	echo "${id:-0}"
+}
+# The maps a running program uses: the same set means the same instance.
+maps_of() { bpftool -j prog show id "$(prog_of "$1")" | jq -c '.map_ids | sort'; }
 status_q() { L status -j | jq -r ".instances[] | select(.name == \"$INST\") | $1"; }
 port_of() { status_q ".ports[] | select(.ifname == \"$1\") | .port"; }
 ifindex_of() { ip -n "$XT_NS_S" -j link show "$1" | jq -r '.[0].ifindex'; }
@@ -101,7 +110,8 @@ old=$(prog_of s2)
 xt_ok "reload the instance" L load --instance "$INST" s1 s2 s3
 new=$(prog_of s2)
 xt_check "reload: a new program runs" "$new" != "$old"
-xt_check "reload: status shows the new program" "$(status_q '.prog_id')" = "$new"
+xt_check "reload: status shows the new program" \
+	"$(status_q '.ports[] | select(.ifname == "s2") | .prog_id')" = "$new"
 xt_check "reload: the same flow table" "${flows_id:-none}" = "$(bpftool -j map show pinned "$DIR/xfsm_flows" | jq -r .id)"
 f=$(bpftool -j map lookup pinned "$DIR/xfsm_flows" key hex $KEY 2>/dev/null)
 xt_check "reload: flow state kept" "$(jq -r '.value[4]' <<<"$f")" = 0x05
@@ -121,10 +131,12 @@ xt_nok "reset: the flow is gone" bpftool map lookup pinned "$DIR/xfsm_flows" key
 xt_check "reset: a new flow table" "$(bpftool -j map show pinned "$DIR/xfsm_flows" | jq -r .id)" != "$flows_id"
 xt_check "reset: s3 keeps port 3" "$(port_of s3)" = 3
 xt_check "reset: s2 keeps port 2" "$(port_of s2)" = 2
-xt_check "reset: s3 runs the new program" "$(prog_of s3)" = "$(prog_of s1)"
+xt_check "reset: s3 runs the new program (s1's maps)" "$(maps_of s3)" = "$(maps_of s1)"
+xt_check "reset: ... which has the new flow table" \
+	"$(jq -r 'index('"$(bpftool -j map show pinned "$DIR/xfsm_flows" | jq -r .id)"') != null' <<<"$(maps_of s3)")" = true
 xt_check "reset: three ports attached" "$(status_q '[.ports[] | select(.attached)] | length')" = 3
 xt_ok "reset: ping h3 -> s3 (the application went with the old maps)" xt_ping H3 198.18.23.1
-new=$(prog_of s2)
+pinned=$(status_q '.prog_id')
 
 # -- all or nothing.  s4 runs nothing, s5 a foreign program, s6 cannot
 # take native XDP (its veth peer's MTU is too large): both must get back
@@ -160,7 +172,7 @@ xt_check "all-or-nothing (reload): s6 runs nothing" "$(prog_of s6)" = 0
 xt_check "all-or-nothing (reload): still three ports" \
 	"$(status_q '.tables[] | select(.name == "xfsm_ports") | .used')" = 3
 xt_check "all-or-nothing (reload): the instance's program pin is unchanged" \
-	"$(status_q '.prog_id')" = "$new"
+	"$(status_q '.prog_id')" = "$pinned"
 xt_ok "all-or-nothing (reload): ping h1 -> s1" xt_ping H1 198.18.21.1
 
 # -- unload one port, then the whole instance

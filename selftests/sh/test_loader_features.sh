@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# xfsm-loader features: the kernel probes, checked against what actually
+# happens on this kernel.  The "required" verdict must agree with the
+# verifier taking the datapath object; the dispatcher probe must agree with
+# what libxdp does when the loader attaches (a dispatcher on the interface,
+# or xfsm attached alone with the loader's notice).
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/features.sh"
+
+xt_require_root
+xt_require_cmd ip jq bpftool nsenter uname
+LOADER="$XT_BUILD/xfsm-loader"
+OBJ="${XFSM_BPF_DIR:-$XT_BUILD}/xfsm.bpf.o"
+xt_require_file "$LOADER" "$OBJ"
+xt_bpffs || xt_skip "cannot mount bpffs"
+
+json=$("$LOADER" features -j)
+xt_ok "features -j is valid JSON" jq -e . <<<"$json"
+st() { jq -r --arg n "$1" '.features[] | select(.name == $n) | .state' <<<"$json"; }
+
+xt_check "kernel release is uname -r" "$(jq -r .kernel <<<"$json")" = "$(uname -r)"
+xt_check "every feature probed to yes or no" \
+	"$(jq -r '[.features[] | select(.state != "yes" and .state != "no")] | length' <<<"$json")" = 0
+for f in xdp btf global_func spin_lock atomics lru_hash percpu_array map_in_map \
+	 devmap_hash broadcast xskmap dispatcher; do
+	xt_check "feature $f is reported" -n "$(st "$f")"
+done
+xt_check "twelve features" "$(jq -r '.features | length' <<<"$json")" = 12
+xt_check "a missing feature says what xfsm loses" \
+	"$(jq -r '[.features[] | select(.state == "no" and (.without // "") == "")] | length' <<<"$json")" = 0
+
+# The verdict against the verifier: the datapath object loads here iff no
+# required feature is missing.
+xt_bpf_obj_loads "$OBJ"
+loads=$?
+want=false
+[ $loads -eq 0 ] && want=true
+xt_check "datapath_loads agrees with the verifier" "$(jq -r .datapath_loads <<<"$json")" = "$want"
+
+# The text form names the kernel and every feature.
+text=$("$LOADER" features)
+xt_match "text: kernel line" "^kernel $(uname -r), lockdown " "$text"
+xt_match "text: atomics line" "atomics +(yes|no) +BPF atomic fetch operations, Linux 5.12, required" "$text"
+xt_match "text: dispatcher line" "dispatcher +(yes|no) +freplace programs" "$text"
+
+xt_nok "features rejects an unknown argument" "$LOADER" features --bogus
+out=$("$LOADER" features --bogus 2>&1)
+xt_match "the error names the argument" "unknown argument '--bogus'" "$out"
+
+# The dispatcher probe against libxdp: attach in skb mode (libxdp's
+# dispatcher, if it can load, holds the datapath as a component).
+xt_netns_add A
+xt_netns_add B
+xt_veth A a0 "198.18.14.1/24" B b0 "198.18.14.2/24"
+inst="xt$XT_ID-feat"
+xt_defer "rm -rf '/sys/fs/bpf/xfsm/$inst'"
+xt_defer "xt_in B '$LOADER' unload --instance '$inst' >/dev/null 2>&1"
+out=$(xt_in B "$LOADER" load --mode skb --instance "$inst" b0 2>&1)
+xt_check "load in skb mode" $? = 0 || printf '%s\n' "$out"
+first=$(xt_xdp_progs B b0 | head -n1 | cut -d' ' -f1)
+xt_check "xfsm runs on b0" -n "$(xt_xfsm_prog_id B b0)"
+if [ "$(st dispatcher)" = yes ]; then
+	xt_check "dispatcher yes: libxdp's dispatcher runs on b0" "$first" = xdp_dispatcher
+	xt_nok "dispatcher yes: no fallback notice" grep -q "dispatcher is not usable" <<<"$out"
+else
+	xt_check "dispatcher no: xfsm attached alone" "$first" = xfsm_xdp
+	xt_match "dispatcher no: the loader says so" "dispatcher is not usable here" "$out"
+fi
+xt_ok "unload" xt_in B "$LOADER" unload --instance "$inst"
+xt_check "nothing left on b0" -z "$(xt_xdp_progs B b0)"
+
+xt_done
