@@ -85,13 +85,16 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
 {
 	struct xfsm_flow *zero, *f;
 	struct xfsm_stats *s;
-	long err;
+	int err;
 
 	w->pkt.key = 0;
 	zero = bpf_map_lookup_elem(&xfsm_zero, &w->pkt.key);
 	if (!zero)
 		return NULL;
-	err = bpf_map_update_elem(&xfsm_flows, &w->fk, zero, BPF_NOEXIST);
+	/* Compared as an int: before 6.3 the verifier turns this helper
+	 * into a direct call of the map's update op, which returns an int,
+	 * leaving the upper half of R0 zero (-EEXIST reads 0xffffffef). */
+	err = (int)bpf_map_update_elem(&xfsm_flows, &w->fk, zero, BPF_NOEXIST);
 	if (err && err != -XFSM_EEXIST) {
 		CNT_ADD(&ss->table_full, 1);
 		s = bpf_map_lookup_elem(&xfsm_stats, &w->pkt.key);

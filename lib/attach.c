@@ -40,6 +40,8 @@ struct iface {
 	enum xfsm_xdp_mode mode;	/* mode we attached in */
 	struct xdp_program *xp;		/* libxdp dispatcher component we added */
 	struct bpf_object *copy;	/* the object xp was loaded from */
+	__u32	retire_id;		/* old xfsm component, detached once
+					 * the whole load has succeeded */
 	__u32	port;
 	bool	port_new;
 };
@@ -701,6 +703,23 @@ static int attach_one(struct load_ctx *c, struct iface *f, enum xfsm_xdp_mode mo
 			f->attached = true;
 		return err;
 	}
+	if (f->old.dispatcher && f->old.xfsm_prog_id && f->old.mode == mode &&
+	    !c->no_dispatcher) {
+		/* A reload behind libxdp's dispatcher: the new datapath joins
+		 * the old one, which leaves only when every interface has
+		 * succeeded (retire_old()), so that a failure gives this one
+		 * back exactly what it ran.  Meanwhile a packet the old one
+		 * passes runs through the new one too. */
+		err = attach_fresh(c, f, mode);
+		if (!err && f->xp) {
+			f->retire_id = f->old.xfsm_prog_id;
+			return 0;
+		}
+		if (!err)
+			return 0;
+		xfsm_log(XFSM_LOG_DEBUG, "%s: cannot join the dispatcher next to the old "
+			 "datapath (%s); replacing it", f->link.name, strerror(-err));
+	}
 	if (f->old.dispatcher && !f->old.xfsm_prog_id && f->old.mode == mode) {
 		/* Other programs in a libxdp dispatcher: join them. */
 		err = attach_fresh(c, f, mode);
@@ -758,6 +777,12 @@ static void restore_one(struct load_ctx *c, struct iface *f)
 		bpf_object__close(f->copy);
 		f->xp = NULL;
 		f->copy = NULL;
+		if (f->retire_id) {
+			/* The old datapath never left the dispatcher. */
+			f->retire_id = 0;
+			f->attached = false;
+			goto out;
+		}
 	} else if (f->old.prog_id && !f->old.dispatcher && f->old.mode == f->mode &&
 		   f->old_fd >= 0) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = c->prog_fd);
@@ -785,6 +810,28 @@ out:
 	else
 		xfsm_log(XFSM_LOG_INFO, "%s: restored to %s", f->link.name,
 			 f->old.prog_id ? f->old.prog_name : "no XDP program");
+}
+
+/* The load has succeeded: the old datapaths that stayed in their
+ * dispatchers next to the new ones leave. */
+static void retire_old(struct load_ctx *c)
+{
+	int i, err;
+
+	for (i = 0; i < c->n_ifs; i++) {
+		struct iface *f = &c->ifs[i];
+
+		if (!f->retire_id)
+			continue;
+		err = detach_component(f->link.ifindex, f->retire_id);
+		if (err)
+			xfsm_log(XFSM_LOG_WARN,
+				 "%s: the previous datapath (id %u) is still in the libxdp "
+				 "dispatcher next to the new one: %s; remove it with "
+				 "xdp-loader unload %s -i %u", f->link.name, f->retire_id,
+				 strerror(-err), f->link.name, f->retire_id);
+		f->retire_id = 0;
+	}
 }
 
 static int attach_all(struct load_ctx *c, enum xfsm_xdp_mode mode)
@@ -1004,6 +1051,7 @@ static int try_mode(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	err = pin_all(c);
 	if (err)
 		goto fail_attach;
+	retire_old(c);
 	return 0;
 
 fail_attach:

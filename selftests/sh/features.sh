@@ -38,10 +38,17 @@ xt_kernel_lockdown() {
 	fi
 }
 
-# libxdp's dispatcher can work here: freplace (5.10) and lockdown known to
-# be off (a locked-down kernel refuses freplace programs with EPERM).
+# xt_have_feature NAME: xfsm-loader's own probe says the kernel has NAME
+# (a name of `xfsm-loader features`: atomics, broadcast, dispatcher...).
+xt_have_feature() {
+	"${XT_BUILD:-build}/xfsm-loader" features -j 2>/dev/null |
+		jq -e --arg n "$1" '.features[] | select(.name == $n) | .state == "yes"' >/dev/null
+}
+
+# libxdp's dispatcher can work here: the kernel loads freplace programs
+# (5.10, and a locked-down kernel refuses them with EPERM).
 xt_have_xdp_dispatcher() {
-	xt_kernel_ge 5.10 && [ "$(xt_kernel_lockdown)" = none ]
+	xt_have_feature dispatcher
 }
 
 # xt_have_btf: the kernel describes itself with BTF (CO-RE, bpftool btf).
