@@ -50,14 +50,29 @@ xt_nok "features rejects an unknown argument" "$LOADER" features --bogus
 out=$("$LOADER" features --bogus 2>&1)
 xt_match "the error names the argument" "unknown argument '--bogus'" "$out"
 
-# The dispatcher probe against libxdp: attach in skb mode (libxdp's
-# dispatcher, if it can load, holds the datapath as a component).
 xt_netns_add A
 xt_netns_add B
 xt_veth A a0 "198.18.14.1/24" B b0 "198.18.14.2/24"
 inst="xt$XT_ID-feat"
 xt_defer "rm -rf '/sys/fs/bpf/xfsm/$inst'"
 xt_defer "xt_in B '$LOADER' unload --instance '$inst' >/dev/null 2>&1"
+
+# A kernel older than the minimum: the refusal names what it lacks, and
+# nothing is left attached or pinned.
+if [ $loads -ne 0 ]; then
+	out=$(xt_in B "$LOADER" load --mode skb --instance "$inst" b0 2>&1)
+	xt_check "refused: load fails" $? -ne 0
+	xt_match "refused: the loader names this kernel" "this kernel \\($(uname -r)\\) lacks" "$out"
+	while read -r what; do
+		xt_match "refused: names '$what'" "$what" "$out"
+	done < <(jq -r '.features[] | select(.required and .state == "no") | .what' <<<"$json")
+	xt_check "refused: nothing attached" -z "$(xt_xdp_progs B b0)"
+	xt_check "refused: nothing pinned" ! -e "/sys/fs/bpf/xfsm/$inst"
+	xt_done
+fi
+
+# The dispatcher probe against libxdp: attach in skb mode (libxdp's
+# dispatcher, if it can load, holds the datapath as a component).
 out=$(xt_in B "$LOADER" load --mode skb --instance "$inst" b0 2>&1)
 xt_check "load in skb mode" $? = 0 || printf '%s\n' "$out"
 first=$(xt_xdp_progs B b0 | head -n1 | cut -d' ' -f1)

@@ -27,6 +27,15 @@ export VMTEST_KCACHE="$XT_BUILD/vmtest/kernels" VMTEST_OUT="$TMP/out"
 export VMTEST_SMP=1 VMTEST_MEM=256
 unset TESTS VMTEST_CMD VMTEST_SKIP VMTEST_VERBOSE
 
+# Fetch the kernel first (a fresh clone has none), so that apt's progress
+# is not mixed into the runner's output the checks below compare.
+if ! "$XT_TOP/scripts/vmtest/kernel.sh" "$VMTEST_KCACHE" "${KERNEL:-6.1}" \
+	>/dev/null 2>"$TMP/kernel.log"; then
+	xt_fail "fetch the guest kernel ${KERNEL:-6.1}"
+	sed 's/^/    /' "$TMP/kernel.log"
+	xt_done
+fi
+
 # guest NAME BODY: a tiny /init running BODY (busybox sh) after mounting
 # /proc and /dev; say LINE writes to the console and the results port.
 guest() {
