@@ -53,7 +53,7 @@ NO_DATAPATH=
 NEEDS_NO_DATAPATH="test_offload_check test_vmtest test_loader_features"
 if command -v jq >/dev/null 2>&1 && [ -x "$BUILD/xfsm-loader" ]; then
 	feat=$("$BUILD/xfsm-loader" features -j 2>/dev/null)
-	if [ "$(jq -r '.datapath_loads // true' <<<"$feat" 2>/dev/null)" = false ]; then
+	if [ "$(jq -r '.datapath_loads' <<<"$feat" 2>/dev/null)" = false ]; then
 		NO_DATAPATH="this kernel ($(uname -r)) cannot run the datapath: it lacks $(jq -r '.missing' <<<"$feat")"
 		echo "selftests: $NO_DATAPATH"
 	fi

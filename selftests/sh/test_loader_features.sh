@@ -63,9 +63,11 @@ if [ $loads -ne 0 ]; then
 	out=$(xt_in B "$LOADER" load --mode skb --instance "$inst" b0 2>&1)
 	xt_check "refused: load fails" $? -ne 0
 	xt_match "refused: the loader names this kernel" "this kernel \\($(uname -r)\\) lacks" "$out"
+	lacks=$(jq -r '.features[] | select(.required and .state == "no") | .what' <<<"$json")
+	xt_check "refused: the probes found what is missing" -n "$lacks"
 	while read -r what; do
-		xt_match "refused: names '$what'" "$what" "$out"
-	done < <(jq -r '.features[] | select(.required and .state == "no") | .what' <<<"$json")
+		[ -n "$what" ] && xt_match "refused: names '$what'" "$what" "$out"
+	done <<<"$lacks"
 	xt_check "refused: nothing attached" -z "$(xt_xdp_progs B b0)"
 	xt_check "refused: nothing pinned" ! -e "/sys/fs/bpf/xfsm/$inst"
 	xt_done
