@@ -116,7 +116,7 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
  * (the lookup-scope one in a one-key stage), created in state 0 when it
  * does not exist yet.  w->fk is left holding its key; NULL when the table
  * is full.  This runs in the stage itself, whose key buffer the verifier
- * knows as stack or map memory: kernels before 6.2 refuse a global
+ * knows as stack or map memory: older verifiers (6.1's) refuse a global
  * function's pointer argument as a map key.
  */
 #ifdef XFSM_OFFLOAD
