@@ -238,7 +238,6 @@ static enum xfsm_feature_state probe_broadcast(void)
 		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
 			    .data_size_in = sizeof(frame), .repeat = 1);
 
-		frame[12] = 0x08;	/* an IPv4 ethertype, for the record */
 		fd = load_xdp(p, sizeof(p) / sizeof(p[0]), NULL);
 		if (fd < 0) {
 			close(map);

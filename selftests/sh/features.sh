@@ -8,41 +8,26 @@
 #
 #	. "$(dirname "$0")/lib.sh"
 #	. "$(dirname "$0")/features.sh"
-#	xt_require_kernel 5.14 "devmap BPF_F_BROADCAST (flood)"
+#	xt_require_feature broadcast "the flood action"
 #	xt_have_xdp_dispatcher || xt_log "no dispatcher: xfsm attaches alone"
 #
 # Each xt_have_* returns 0 when the feature is there; each xt_require_*
-# skips the whole suite (exit 77) when it is not.
-
-# xt_kernel_ge MAJOR.MINOR: the running kernel is at least that release.
-xt_kernel_ge() {
-	local want=$1 have
-	have=$(uname -r | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
-	[ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -n1)" = "$want" ]
-}
-
-# xt_require_kernel MAJOR.MINOR WHAT: skip unless the kernel is that recent.
-xt_require_kernel() {
-	xt_kernel_ge "$1" || xt_skip "needs Linux $1 or later for $2 (running $(uname -r))"
-}
-
-# xt_kernel_lockdown: the lockdown mode ("none", "integrity",
-# "confidentiality") or "unknown" when securityfs cannot tell.
-xt_kernel_lockdown() {
-	local f=/sys/kernel/security/lockdown
-	[ -r "$f" ] || mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
-	if [ -r "$f" ]; then
-		sed -E 's/.*\[([a-z]+)\].*/\1/' "$f"
-	else
-		echo unknown
-	fi
-}
+# skips the whole suite (exit 77) when it is not.  Features are asked of
+# the kernel (xfsm-loader's probes), never read off its release number:
+# distribution kernels carry backports.
 
 # xt_have_feature NAME: xfsm-loader's own probe says the kernel has NAME
 # (a name of `xfsm-loader features`: atomics, broadcast, dispatcher...).
 xt_have_feature() {
 	"${XT_BUILD:-build}/xfsm-loader" features -j 2>/dev/null |
 		jq -e --arg n "$1" '.features[] | select(.name == $n) | .state == "yes"' >/dev/null
+}
+
+# xt_require_feature NAME WHAT: skip the suite unless the kernel has NAME,
+# with the loader's own description of it.
+xt_require_feature() {
+	xt_have_feature "$1" && return 0
+	xt_skip "this kernel ($(uname -r)) lacks '$1', needed for $2 (xfsm-loader features)"
 }
 
 # libxdp's dispatcher can work here: the kernel loads freplace programs
