@@ -20,6 +20,7 @@
 
 #include "libxfsm.h"
 #include "xfsm_features.h"
+#include "xfsm_attach.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -1198,6 +1199,9 @@ END_TEST
 static void pin_setup(void)
 {
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/xfsm-test-lib-%d", (int)getpid());
+	/* A fresh machine may have no bpffs on /sys/fs/bpf yet: this suite
+	 * can run before anything that mounts it. */
+	xfsm_bpffs_prepare(pin_dir);
 }
 
 /* Runs in the parent, after the test, also when the test failed. */
