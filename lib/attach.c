@@ -111,9 +111,15 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 		       char *buf, size_t len)
 {
 	const char *name = offload ? "xfsm-offload.bpf.o" : "xfsm.bpf.o";
-	const char *dirs[4] = { getenv("XFSM_BPF_DIR"), o->exe_dir, XFSM_LIBDIR,
-				"/usr/lib/xfsm" };
+	char installed[PATH_MAX] = "";
+	/* PREFIX/sbin/../lib/xfsm: an installed tree works wherever it was
+	 * installed, whatever PREFIX the build was made with. */
+	const char *dirs[5] = { getenv("XFSM_BPF_DIR"), o->exe_dir, installed,
+				XFSM_LIBDIR, "/usr/lib/xfsm" };
 	unsigned int i;
+
+	if (o->exe_dir)
+		snprintf(installed, sizeof(installed), "%s/../lib/xfsm", o->exe_dir);
 
 	if (o->obj_path && !offload) {
 		if (access(o->obj_path, R_OK)) {
@@ -124,7 +130,7 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 		snprintf(buf, len, "%s", o->obj_path);
 		return 0;
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		if (!dirs[i] || !*dirs[i])
 			continue;
 		snprintf(buf, len, "%s/%s", dirs[i], name);
@@ -133,8 +139,8 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 	}
 	if (!quiet)
 		xfsm_log(XFSM_LOG_ERROR,
-		 "cannot find %s (looked in $XFSM_BPF_DIR, %s, " XFSM_LIBDIR
-		 "); build it with make or give --obj PATH", name,
+		 "cannot find %s (looked in $XFSM_BPF_DIR, %s and ../lib/xfsm beside it, "
+		 XFSM_LIBDIR "); build it with make or give --obj PATH", name,
 		 o->exe_dir ? o->exe_dir : "the executable's directory");
 	return -ENOENT;
 }

@@ -371,9 +371,10 @@ static int drop_port(const char *dir, int ifindex)
 	return err;
 }
 
-/* Unload a whole instance: detach every port attached here, remove pins. */
+/* Unload a whole instance: detach every port attached here, remove pins
+ * (keep_maps: keep the pins and the port table, for a later load). */
 static int unload_dir(const char *dir, const char *name, const struct links *ls,
-		      bool only_local)
+		      bool only_local, bool keep_maps)
 {
 	int ports_fd = open_pin(dir, XFSM_MAP_PORTS);
 	__u32 ports_id, key, next, *prev = NULL;
@@ -422,15 +423,90 @@ static int unload_dir(const char *dir, const char *name, const struct links *ls,
 	close(ports_fd);
 	if (err)
 		return err;
+	if (keep_maps) {
+		xfsm_log(XFSM_LOG_INFO, "instance '%s' detached; its maps and port numbers "
+			 "are kept in %s (a load of its interfaces resumes; "
+			 "unload without --keep-maps removes them)", name, dir);
+		return 0;
+	}
 	err = xfsm_pin_dir_remove(dir);
 	if (!err)
 		xfsm_log(XFSM_LOG_INFO, "instance '%s' unloaded, %s removed", name, dir);
 	return err;
 }
 
-int xfsm_unload(char *const *ifaces, int n, const char *instance,
-		const char *pin_dir, bool all)
+/*
+ * Take interfaces out of one instance: detach each where it runs this
+ * instance, and remove it from the port table, also when it was detached
+ * already (by unload --keep-maps); keep_maps only detaches.  Every name
+ * must be a port of the instance; nothing changes otherwise.
+ */
+static int unload_ports(const char *dir, const char *name, char *const *ifaces, int n,
+			bool keep_maps)
 {
+	int ports_fd = open_pin(dir, XFSM_MAP_PORTS), err = 0, e, i;
+	struct xfsm_link *l = NULL;
+	struct xfsm_port pv;
+	__u32 ports_id, key;
+
+	if (ports_fd < 0 || !xfsm_ports_map_ok(ports_fd)) {
+		xfsm_log(XFSM_LOG_ERROR, "%s holds no port table of an xfsm instance", dir);
+		err = ports_fd < 0 ? -errno : -EPROTO;
+		goto out;
+	}
+	ports_id = xfsm_fd_id(ports_fd);
+	l = calloc(n, sizeof(*l));
+	if (!l) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (xfsm_link_get(ifaces[i], 0, &l[i])) {
+			xfsm_log(XFSM_LOG_ERROR,
+				 "interface '%s' does not exist in this network namespace",
+				 ifaces[i]);
+			err = -ENODEV;
+			goto out;
+		}
+		key = l[i].ifindex;
+		if (bpf_map_lookup_elem(ports_fd, &key, &pv)) {
+			xfsm_log(XFSM_LOG_ERROR, "%s is not a port of instance '%s' "
+				 "(see xfsm-loader status)", ifaces[i], name);
+			err = -ENOENT;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct xfsm_xdp_state st;
+
+		if (!xfsm_xdp_state_get(l[i].ifindex, &st) && st.xfsm_prog_id &&
+		    st.ports_map_id == ports_id) {
+			e = detach_xfsm(l[i].ifindex, l[i].name);
+			if (e) {
+				err = e;
+				continue;
+			}
+		}
+		if (keep_maps)
+			continue;
+		e = drop_port(dir, l[i].ifindex);
+		if (e)
+			err = e;
+		else
+			xfsm_log(XFSM_LOG_INFO, "%s: no longer a port of instance '%s'",
+				 l[i].name, name);
+	}
+out:
+	free(l);
+	if (ports_fd >= 0)
+		close(ports_fd);
+	return err;
+}
+
+int xfsm_unload(char *const *ifaces, int n, const char *instance,
+		const char *pin_dir, bool all, unsigned int flags)
+{
+	bool keep_maps = flags & XFSM_UNLOAD_KEEP_MAPS;
 	struct links ls = {};
 	char dir[PATH_MAX];
 	int err, i, e, lock_fd = -1;
@@ -446,6 +522,21 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 	if (access(xfsm_pin_root(), F_OK) == 0) {
 		snprintf(dir, sizeof(dir), "%s/x", xfsm_pin_root());
 		lock_fd = xfsm_pin_lock(dir);
+	}
+
+	if (n > 0 && (instance || pin_dir)) {
+		if (pin_dir)
+			snprintf(dir, sizeof(dir), "%s", pin_dir);
+		else
+			xfsm_pin_dir_of(instance, dir, sizeof(dir));
+		if (access(dir, F_OK)) {
+			xfsm_log(XFSM_LOG_ERROR, "no xfsm instance '%s' (%s does not exist); "
+				 "see xfsm-loader status", instance ? instance : dir, dir);
+			err = -ENOENT;
+			goto out;
+		}
+		err = unload_ports(dir, instance ? instance : dir, ifaces, n, keep_maps);
+		goto out;
 	}
 
 	if (n > 0) {
@@ -486,6 +577,8 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 				err = e;
 				continue;
 			}
+			if (keep_maps)
+				continue;
 			for (j = 0; j < ns; j++) {
 				if (!st[j].pin_dir[0])
 					continue;
@@ -515,7 +608,7 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 			err = -ENOENT;
 			goto out;
 		}
-		err = unload_dir(dir, instance ? instance : dir, &ls, false);
+		err = unload_dir(dir, instance ? instance : dir, &ls, false, keep_maps);
 		goto out;
 	}
 
@@ -528,7 +621,7 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(dir, sizeof(dir), "%s/%s", root, de->d_name);
-			e = unload_dir(dir, de->d_name, &ls, true);
+			e = unload_dir(dir, de->d_name, &ls, true, keep_maps);
 			if (e)
 				err = e;
 		}

@@ -107,9 +107,14 @@ int xfsm_load(const struct xfsm_load_opts *opts, char *const *ifaces, int n);
 
 /* Detach xfsm from interfaces (by name), from an instance, or from all
  * instances (ifaces NULL and instance NULL); pins of instances left with
- * no port are removed. */
+ * no port are removed.  Interfaces and an instance together take those
+ * interfaces out of that instance, also ports it has but that are not
+ * attached.  XFSM_UNLOAD_KEEP_MAPS only detaches: pins and port numbers
+ * stay, so that a load of the same interfaces resumes with the flows,
+ * registers and application. */
+#define XFSM_UNLOAD_KEEP_MAPS	(1U << 0)
 int xfsm_unload(char *const *ifaces, int n, const char *instance,
-		const char *pin_dir, bool all);
+		const char *pin_dir, bool all, unsigned int flags);
 
 /* Privileges: -EPERM with a message when CAP_NET_ADMIN or CAP_BPF
  * (CAP_SYS_ADMIN) are missing. */

@@ -196,6 +196,7 @@ static int do_load(int argc, char **argv)
 static int do_unload(int argc, char **argv)
 {
 	const char *instance = NULL, *pin_dir = NULL, *v;
+	unsigned int flags = 0;
 	bool all = false;
 	char **ifs;
 	int i, n = 0, err;
@@ -210,6 +211,8 @@ static int do_unload(int argc, char **argv)
 			pin_dir = v;
 		else if (!strcmp(argv[i], "--all") || !strcmp(argv[i], "-a"))
 			all = true;
+		else if (!strcmp(argv[i], "--keep-maps"))
+			flags |= XFSM_UNLOAD_KEEP_MAPS;
 		else if (argv[i][0] == '-') {
 			fprintf(stderr, "%s: unload: unknown option '%s'\n", prog_name, argv[i]);
 			free(ifs);
@@ -217,13 +220,13 @@ static int do_unload(int argc, char **argv)
 		} else
 			ifs[n++] = argv[i];
 	}
-	if ((n > 0) + !!(instance || pin_dir) + all != 1) {
-		fprintf(stderr, "%s: unload takes interfaces, or --instance NAME, or --all\n",
-			prog_name);
+	if (!!(n > 0 || instance || pin_dir) + all != 1 || (instance && pin_dir)) {
+		fprintf(stderr, "%s: unload takes interfaces, --instance NAME (with or "
+			"without interfaces), or --all\n", prog_name);
 		free(ifs);
 		return 2;
 	}
-	err = xfsm_unload(ifs, n, instance, pin_dir, all);
+	err = xfsm_unload(ifs, n, instance, pin_dir, all, flags);
 	free(ifs);
 	return errno_exit(err);
 }
@@ -420,7 +423,7 @@ static int do_help(int argc, char **argv)
 	       "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
 	       "       [--force] [--reset]\n"
 	       "       [--obj PATH] IFACE...\n"
-	       "  unload IFACE... | --instance NAME | --pin-dir DIR | --all\n"
+	       "  unload [--keep-maps] [--instance NAME | --pin-dir DIR] [IFACE...] | --all\n"
 	       "  status [-j]\n"
 	       "  features [-j]\n"
 	       "  help\n"
