@@ -3,6 +3,7 @@
 # xfsm top-level build.  Everything goes into build/; `make clean` removes it.
 # Quiet by default; `make V=1` shows the commands.
 
+VERSION    := 0.1
 BUILD      ?= build
 CLANG      ?= clang
 CC         ?= gcc

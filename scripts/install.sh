@@ -116,7 +116,7 @@ for h in $LIBXFSM_HDRS; do
 done
 
 # ---- documentation -------------------------------------------------------------------
-for page in man/*.[0-9]; do
+for page in man/*.[0-9] "$BUILD"/man/*.[0-9]; do
 	[ -e "$page" ] || continue
 	inst_subst 0644 "$page" "$MANDIR/man${page##*.}"
 done
