@@ -61,7 +61,7 @@ must xfsm /usr/sbin/xfsm-loader /usr/sbin/xfsmctl /usr/lib/xfsm/xfsm.bpf.o \
 	/usr/share/man/man8/xfsm-loader.8.gz /usr/share/man/man8/xfsmctl.8.gz \
 	/usr/share/man/man7/xfsm.7.gz /usr/share/man/man5/xfsm.xfsm.5.gz \
 	/usr/share/xfsm/examples/portknock.xfsm /usr/share/xfsm/examples/controller.c \
-	/usr/share/doc/xfsm/libxfsm.md /usr/share/doc/xfsm/copyright
+	/usr/share/doc/xfsm/libxfsm.md.gz /usr/share/doc/xfsm/copyright
 for c in "$XT_TOP"/dist/bash-completion/*; do
 	[ -f "$c" ] && must xfsm "/usr/share/bash-completion/completions/$(basename "$c")"
 done
