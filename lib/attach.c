@@ -950,8 +950,13 @@ static int check_iface(struct load_ctx *c, struct iface *f)
 	}
 	if (f->old.prog_id) {
 		f->old_fd = bpf_prog_get_fd_by_id(f->old.prog_id);
-		if (f->old_fd < 0)
-			return -errno;
+		if (f->old_fd < 0) {
+			err = -errno;
+			xfsm_log(XFSM_LOG_ERROR, "%s: cannot open the XDP program it runs (id %u): %s%s",
+				 n, f->old.prog_id, strerror(-err), err == -EPERM ?
+				 " (opening a program by id needs CAP_SYS_ADMIN)" : "");
+			return err;
+		}
 	}
 	if (f->old.xfsm_prog_id && c->inst_exists && f->old.ports_map_id == c->inst_ports_id)
 		return 0;	/* a reload */

@@ -11,7 +11,7 @@
 #   PREFIX/include/xfsm/*.h                 (the public headers)
 #   PREFIX/share/man/man5, man7, man8
 #   PREFIX/share/bash-completion/completions/*   (dist/bash-completion/)
-#   PREFIX/share/doc/xfsm/*.md, PREFIX/share/xfsm/examples/*
+#   PREFIX/share/doc/xfsm/*.md, PREFIX/share/xfsm/examples/* (fleet/ too)
 #   SYSCONFDIR/xfsm/xfsm.conf.example       (/etc, or PREFIX/etc outside /usr)
 # LIBDIR, UNITDIR and SYSCONFDIR may be set in the environment (Debian:
 # LIBDIR=/usr/lib/<multiarch>, UNITDIR=/lib/systemd/system).  Paths in the
@@ -125,6 +125,11 @@ for doc in docs/*.md; do
 done
 for ex in examples/*.xfsm examples/*.c; do
 	[ -e "$ex" ] && inst 0644 "$ex" "$EXDIR"
+done
+# Fleet rollout files (docs/fleet.md): a Kubernetes DaemonSet, an Ansible role.
+find dist/fleet -type f | sort | while read -r f; do
+	rel=${f#dist/fleet/}
+	inst 0644 "$f" "$EXDIR/fleet/$(dirname "$rel")"
 done
 for comp in dist/bash-completion/*; do
 	[ -f "$comp" ] && inst 0644 "$comp" "$COMPDIR"

@@ -44,9 +44,18 @@ xt_check "no placeholder left in the unit" "$(grep -c '@[A-Z]*@' <<<"$unit")" = 
 cond=$(sed -n 's/^ConditionPathExists=//p' <<<"$unit")
 xt_check "the condition names the configuration" "${cond//%i/$INST}" = "$CONF"
 
+# The unit's capability bounding set and no_new_privs, as setpriv options:
+# its commands run with exactly what the unit grants them.
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")
+xt_check "the unit bounds its capabilities" -n "$caps"
+SETPRIV=(setpriv --bounding-set="-all$(for c in $caps; do
+	c=${c#CAP_}; printf ',+%s' "${c,,}"; done)" --inh-caps=-all)
+grep -q '^NoNewPrivileges=yes' "$UNIT" && SETPRIV+=(--no-new-privs)
+
 # unit_run KEY...: run the unit's KEY= lines in order in namespace B, as
-# systemd would for this instance; stop at the first failure (a '-' prefix
-# ignores it).  Anything this emulation does not know fails the test.
+# systemd would for this instance (empty environment, the unit's
+# capability bounding set); stop at the first failure (a '-' prefix ignores
+# it).  Anything this emulation does not know fails the test.
 unit_run() {
 	local key line cmd ignore rc
 	local -a argv
@@ -68,7 +77,7 @@ unit_run() {
 				return 99
 			fi
 			read -r -a argv <<<"$cmd"
-			xt_in B env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${argv[@]}"
+			xt_in B "${SETPRIV[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${argv[@]}"
 			rc=$?
 			[ $rc -eq 0 ] || [ $ignore -eq 1 ] || return $rc
 		done < <(grep "^$key=" "$UNIT")
