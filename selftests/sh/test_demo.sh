@@ -16,7 +16,8 @@
 . "$(dirname "$0")/lib.sh"
 
 xt_require_root
-xt_require_cmd setsid ip nsenter nc ps
+xt_require_cmd setsid ip nsenter nc ps pkill
+setsid --wait true 2>/dev/null || xt_skip "setsid --wait (util-linux) is missing"
 xt_require_file "$XT_BUILD/xfsm-loader" "$XT_BUILD/xfsmctl" "$XT_BUILD/xfsm.bpf.o"
 
 W=$(mktemp -d /tmp/xt-demo.XXXXXX)
