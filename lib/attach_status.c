@@ -524,22 +524,7 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 		lock_fd = xfsm_pin_lock(dir);
 	}
 
-	if (n > 0 && (instance || pin_dir)) {
-		if (pin_dir)
-			snprintf(dir, sizeof(dir), "%s", pin_dir);
-		else
-			xfsm_pin_dir_of(instance, dir, sizeof(dir));
-		if (access(dir, F_OK)) {
-			xfsm_log(XFSM_LOG_ERROR, "no xfsm instance '%s' (%s does not exist); "
-				 "see xfsm-loader status", instance ? instance : dir, dir);
-			err = -ENOENT;
-			goto out;
-		}
-		err = unload_ports(dir, instance ? instance : dir, ifaces, n, keep_maps);
-		goto out;
-	}
-
-	if (n > 0) {
+	if (n > 0 && !instance && !pin_dir) {
 		struct xfsm_status_inst *st = NULL;
 		int ns = 0;
 
@@ -608,7 +593,9 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 			err = -ENOENT;
 			goto out;
 		}
-		err = unload_dir(dir, instance ? instance : dir, &ls, false, keep_maps);
+		/* With interfaces: only those leave the instance. */
+		err = n > 0 ? unload_ports(dir, instance ? instance : dir, ifaces, n, keep_maps)
+			    : unload_dir(dir, instance ? instance : dir, &ls, false, keep_maps);
 		goto out;
 	}
 

@@ -141,21 +141,23 @@ xt_ok "restarted: TCP 22 accepted without knocking again" ctl_connect 22
 snap() { xt_in B "$D/sbin/xfsm-loader" status -j | jq -c --arg n "$INST" '.instances[] | select(.name == $n)'; }
 before=$(snap)
 cp "$CONF" "$D/good.conf"
-printf 'XFSM_INTERFACES="b0 b1"\nXFSM_MODE=turbo\n' > "$CONF"
-out=$(u_reload 2>&1)
-xt_check "XFSM_MODE=turbo: reload fails" $? -ne 0
-xt_match "XFSM_MODE=turbo: the message names the file and the value" "$CONF: XFSM_MODE is 'turbo'" "$out"
-printf 'XFSM_INTERFACES="b0 b1"\nXFSM_INTERFACE=b1\n' > "$CONF"
-out=$(u_reload 2>&1)
-xt_check "misspelled setting: reload fails" $? -ne 0
-xt_match "misspelled setting: file and line named" "$CONF:2: unknown setting 'XFSM_INTERFACE'" "$out"
-printf 'XFSM_INTERFACES="b0 b1"\nXFSM_APPLICATION=%s\n' "$XT_TOP/selftests/sh/lib.sh" > "$CONF"
-out=$(u_reload 2>&1)
-xt_check "an application that does not compile: reload fails" $? -ne 0
-xt_match "... and says nothing was changed" "does not compile.*nothing was changed" "$out"
-printf 'XFSM_INTERFACES="b0 nosuch0"\n' > "$CONF"
-out=$(u_reload 2>&1)
-xt_check "a missing interface: reload fails" $? -ne 0
+# bad_reload WHAT REGEX CONF-LINE...: with that configuration, reload fails
+# and says REGEX.
+bad_reload() {
+	local what=$1 want=$2 out rc
+	shift 2
+	printf '%s\n' "$@" > "$CONF"
+	out=$(u_reload 2>&1)
+	rc=$?
+	xt_check "$what: reload fails" $rc -ne 0
+	xt_match "$what: the message says so" "$want" "$out"
+}
+bad_reload "XFSM_MODE=turbo" "$CONF: XFSM_MODE is 'turbo'" 'XFSM_INTERFACES="b0 b1"' XFSM_MODE=turbo
+bad_reload "a misspelled setting" "$CONF:2: unknown setting 'XFSM_INTERFACE'" \
+	'XFSM_INTERFACES="b0 b1"' XFSM_INTERFACE=b1
+bad_reload "an application that does not compile" "does not compile.*nothing was changed" \
+	'XFSM_INTERFACES="b0 b1"' "XFSM_APPLICATION=$XT_TOP/selftests/sh/lib.sh"
+bad_reload "a missing interface" "interface 'nosuch0' does not exist" 'XFSM_INTERFACES="b0 nosuch0"'
 xt_check "bad configurations: the instance is as before" "$(snap)" = "$before"
 xt_ok "bad configurations: the flow is still open" open_flow
 cp "$D/good.conf" "$CONF"
