@@ -23,7 +23,9 @@ xt_require_file "$LOADER" "$CTL" "${XFSM_BPF_DIR:-$XT_BUILD}/xfsm.bpf.o"
 xt_bpffs || xt_skip "cannot mount bpffs"
 
 # A pin root of this test's own, with room beside it for victims.
-BASE=$(xt_pin_dir base)
+# (xt_pin_dir in $(...) would register its cleanup in the subshell.)
+BASE="/sys/fs/bpf/xt$XT_ID-base"
+xt_defer "rm -rf '$BASE'"
 export XFSM_PIN_ROOT="$BASE/xfsm"
 mkdir -p "$XFSM_PIN_ROOT"
 L() { xt_in B "$LOADER" "$@"; }
@@ -112,7 +114,7 @@ xt_check "unload --all: the foreign map is still pinned" -e "$XFSM_PIN_ROOT/fore
 xt_check "unload --all: the instance was unloaded all the same" ! -e "$XFSM_PIN_ROOT/$I"
 xt_check "unload --all: b0 runs nothing" -z "$(xt_xfsm_prog_id B b0)"
 # an instance pinned outside the root unloads by --pin-dir
-PD=$(xt_pin_dir pd)
+PD="$BASE/pd"
 xt_ok "load with --pin-dir" L load --pin-dir "$PD" b0
 xt_ok "unload --pin-dir of that instance" L unload --pin-dir "$PD"
 xt_check "unload --pin-dir: pins removed" ! -e "$PD"
