@@ -161,4 +161,23 @@ expect_refusal "xfsmctl --instance twice" "--instance is given twice \\('a', the
 	xt_in B "$CTL" --instance a --instance b show
 expect_refusal "xfsmctl -i twice" "-i/--iface is given twice" xt_in B "$CTL" -i b0 --iface b0 show
 
+# ---- xfsmctl without privileges: the cause, not "unknown instance" ----------------
+
+if command -v setpriv >/dev/null; then
+	xt_ok "load for the privilege checks" L load --instance "$I" b0
+	# (Root without CAP_BPF may read pinned maps: bpffs permissions decide.)
+	drop=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+	for sel in "--instance $I" ""; do
+		# shellcheck disable=SC2086
+		out=$(xt_in B "${drop[@]}" "$CTL" $sel show 2>&1)
+		rc=$?
+		xt_check "xfsmctl unprivileged ${sel:-(default)}: non-zero exit" $rc -ne 0
+		xt_match "xfsmctl unprivileged ${sel:-(default)}: says why" \
+			"Permission denied.*needs root, or the capabilities CAP_BPF" "$out"
+		xt_check "xfsmctl unprivileged ${sel:-(default)}: not 'unknown instance'" \
+			"${out/unknown instance/}" = "$out"
+	done
+	xt_ok "unload after the privilege checks" L unload --instance "$I"
+fi
+
 xt_done
