@@ -63,6 +63,8 @@ for ns in A C; do
 	xt_check "port show from $ns: no interface of $ns" "${out/a0/}${out/c77/}" = "$out$out"
 	out=$(in_ns $ns "$CTL" -j --instance "$I" port show 2>&1)
 	xt_check "port show -j from $ns: b0" "$(jq -r '.ports[0].ifname' <<<"$out" 2>/dev/null)" = b0
+	out=$(in_ns $ns "$CTL" -j --instance "$I" show 2>&1)
+	xt_check "show -j from $ns: b0" "$(jq -r '.ports[0].ifname' <<<"$out" 2>/dev/null)" = b0
 done
 xt_check "status from B: here" "$(status_q B '.netns.here')" = true
 xt_check "status from B: the port is b0" "$(status_q B '.ports[0].ifname')" = b0
