@@ -516,7 +516,7 @@ static int unload_dir(const char *dir, const char *name, bool only_local, bool f
 	int ports_fd = open_pin(dir, XFSM_MAP_PORTS);
 	struct xfsm_netns ns, self;
 	char nsbuf[128];
-	bool skipped = false;
+	bool skipped = false, recorded;
 	int err, back = -1;
 
 	if (ports_fd < 0) {
@@ -524,7 +524,10 @@ static int unload_dir(const char *dir, const char *name, bool only_local, bool f
 		return xfsm_pin_dir_remove(dir);
 	}
 	err = xfsm_netns_self(&self);
-	if (!err && !xfsm_pin_netns(dir, false, &ns) && !xfsm_netns_same(&ns, &self)) {
+	if (err)
+		goto fail;
+	recorded = !xfsm_pin_netns(dir, false, &ns);
+	if (recorded && !xfsm_netns_same(&ns, &self)) {
 		if (only_local) {
 			xfsm_log(XFSM_LOG_INFO,
 				 "skipping instance '%s': its ports are in network namespace %s",
@@ -533,7 +536,7 @@ static int unload_dir(const char *dir, const char *name, bool only_local, bool f
 			return 0;
 		}
 		err = xfsm_netns_enter(&ns, &back);
-		if (err && force) {
+		if (err == -ENOENT && force) {
 			xfsm_log(XFSM_LOG_WARN,
 				 "network namespace %s of instance '%s' cannot be entered (%s): "
 				 "removing its pins without detaching anything (--force)",
@@ -541,20 +544,32 @@ static int unload_dir(const char *dir, const char *name, bool only_local, bool f
 			close(ports_fd);
 			goto remove;
 		}
+		if (err == -ENOENT) {
+			xfsm_log(XFSM_LOG_ERROR,
+				 "instance '%s' has its ports in network namespace %s, which "
+				 "cannot be found (not under /run/netns, no process in it); "
+				 "nothing was changed.  If that namespace is gone, its "
+				 "interfaces went with it: remove the pins with --force",
+				 name, xfsm_netns_str(&ns, nsbuf, sizeof(nsbuf)));
+			close(ports_fd);
+			return err;
+		}
 		if (err) {
 			xfsm_log(XFSM_LOG_ERROR,
-				 "instance '%s' has its ports in network namespace %s, which %s "
-				 "(%s); nothing was changed.  If that namespace is gone, its "
-				 "interfaces went with it: remove the pins with --force",
-				 name, xfsm_netns_str(&ns, nsbuf, sizeof(nsbuf)),
-				 err == -ENOENT ? "cannot be found (not under /run/netns, no "
-				 "process in it)" : "this process cannot enter", strerror(-err));
+				 "instance '%s' has its ports in network namespace %s, which this "
+				 "process cannot enter: %s%s; nothing was changed", name,
+				 xfsm_netns_str(&ns, nsbuf, sizeof(nsbuf)), strerror(-err),
+				 err == -EPERM ? " (it needs CAP_SYS_ADMIN)" : "");
 			close(ports_fd);
 			return err;
 		}
 	}
-	err = detach_ports(ports_fd, name, only_local, &skipped);
+	/* Without a record (an older loader), ports that are interfaces
+	 * here but do not run this instance are taken for another
+	 * namespace's. */
+	err = detach_ports(ports_fd, name, only_local && !recorded, &skipped);
 	xfsm_netns_leave(back);
+fail:
 	close(ports_fd);
 	if (err || skipped)
 		return err;
@@ -605,7 +620,6 @@ static int unload_one(const char *instance, const char *pin_dir, bool force)
 int xfsm_unload(char *const *ifaces, int n, const char *instance,
 		const char *pin_dir, bool all, bool force)
 {
-	struct xfsm_netns self;
 	char dir[PATH_MAX];
 	int err, i, e, lock_fd = -1;
 
@@ -615,9 +629,6 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 			return err;
 	}
 	err = xfsm_check_privileges("unload");
-	if (err)
-		return err;
-	err = xfsm_netns_self(&self);
 	if (err)
 		return err;
 	/* Same lock as xfsm_load(): never unload half a load.  Without a
