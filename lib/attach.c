@@ -1154,8 +1154,10 @@ static int try_mode(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	err = attach_all(c, mode);
 	if (err)
 		goto fail_pins;
-	commit_pins(c);
+	/* The old datapath leaves a dispatcher before the pins move: killed
+	 * in between, only the program the staged pins name runs. */
 	retire_old(c);
+	commit_pins(c);
 	return 0;
 
 fail_pins:
