@@ -35,16 +35,6 @@ xt_netns_add B
 xt_veth A a0 "198.18.41.1/24" B b0 "198.18.41.2/24"
 I="xt$XT_ID-t"
 
-# expect_refusal DESC REGEX CMD...: non-zero exit, REGEX on stderr.
-expect_refusal() {
-	local desc=$1 re=$2 out rc
-	shift 2
-	out=$("$@" 2>&1 >/dev/null)
-	rc=$?
-	xt_check "$desc: non-zero exit" $rc -ne 0
-	xt_match "$desc: message" "$re" "$out"
-}
-
 # ---- instance names --------------------------------------------------------
 
 # An ordinary directory one and two levels above the pin root, full of
@@ -55,7 +45,7 @@ mkdir -p "$TMP/root/xfsm" "$TMP/victim"
 for f in a b c; do echo "$f" >"$TMP/victim/$f"; done
 for name in "../victim" "../../victim" "..%2f" "a/b" "." ".." ".hidden" "" \
 	    "$(printf 'x\ty')"; do
-	expect_refusal "unload --instance '$name'" "invalid instance name" \
+	xt_fails_with "unload --instance '$name'" "invalid instance name" \
 		env XFSM_PIN_ROOT="$TMP/root/xfsm" "$LOADER" unload --instance "$name"
 done
 xt_check "bad names: every file of the victim is still there" \
@@ -64,42 +54,42 @@ xt_check "bad names: the victim directory is still there" -d "$TMP/victim"
 # the same names on bpffs, where a victim could hold pins
 mkdir -p "$BASE/victim"
 bpftool map create "$BASE/victim/keep" type array key 4 value 4 entries 1 name keep
-expect_refusal "unload --instance ../victim (bpffs)" "invalid instance name '../victim'" \
+xt_fails_with "unload --instance ../victim (bpffs)" "invalid instance name '../victim'" \
 	L unload --instance ../victim
 xt_check "../victim on bpffs: its map is still pinned" -e "$BASE/victim/keep"
-expect_refusal "load --instance ../victim" "invalid instance name" L load --instance ../victim b0
-expect_refusal "xfsmctl --instance ../victim" "invalid instance name '../victim'" \
+xt_fails_with "load --instance ../victim" "invalid instance name" L load --instance ../victim b0
+xt_fails_with "xfsmctl --instance ../victim" "invalid instance name '../victim'" \
 	xt_in B "$CTL" --instance ../victim show
-expect_refusal "xfsmctl --instance a/b" "'/' at position 2" xt_in B "$CTL" --instance a/b port show
+xt_fails_with "xfsmctl --instance a/b" "'/' at position 2" xt_in B "$CTL" --instance a/b port show
 xt_check "nothing was attached" -z "$(xt_xfsm_prog_id B b0)"
 
 # ---- unload --pin-dir of what is not an instance ------------------------------
 
-expect_refusal "unload --pin-dir of a tmpfs directory" "not on a BPF filesystem" \
+xt_fails_with "unload --pin-dir of a tmpfs directory" "not on a BPF filesystem" \
 	L unload --pin-dir "$TMP/victim"
 xt_check "tmpfs directory: its files are still there" "$(ls "$TMP/victim" | tr -d '\n')" = abc
 # on bpffs: a foreign map, a foreign map under an xfsm name, a directory
-expect_refusal "unload --pin-dir of a bpffs directory with a foreign map" \
+xt_fails_with "unload --pin-dir of a bpffs directory with a foreign map" \
 	"is not an xfsm pin directory: keep is not an xfsm map" L unload --pin-dir "$BASE/victim"
 xt_check "foreign map: still pinned" -e "$BASE/victim/keep"
 mkdir -p "$BASE/lookalike/sub"
 bpftool map create "$BASE/lookalike/xfsm_ports" type hash key 4 value 8 entries 4 name mine
-expect_refusal "unload --pin-dir of a lookalike (xfsm_ports is another map)" \
+xt_fails_with "unload --pin-dir of a lookalike (xfsm_ports is another map)" \
 	"xfsm_ports is not an xfsm map \\(it is map 'mine'\\)" L unload --pin-dir "$BASE/lookalike"
 xt_check "lookalike: its map is still pinned" -e "$BASE/lookalike/xfsm_ports"
 xt_check "lookalike: its subdirectory is still there" -d "$BASE/lookalike/sub"
 rm -f "$BASE/lookalike/xfsm_ports"
-expect_refusal "unload --pin-dir of a directory holding a directory" "sub is a directory" \
+xt_fails_with "unload --pin-dir of a directory holding a directory" "sub is a directory" \
 	L unload --pin-dir "$BASE/lookalike"
 xt_check "subdirectory: still there" -d "$BASE/lookalike/sub"
 rmdir "$BASE/lookalike/sub"
-expect_refusal "unload --pin-dir of an empty directory outside the pin root" "holds no pins" \
+xt_fails_with "unload --pin-dir of an empty directory outside the pin root" "holds no pins" \
 	L unload --pin-dir "$BASE/lookalike"
 xt_check "empty directory: still there" -d "$BASE/lookalike"
-expect_refusal "unload --pin-dir of the bpffs root" "not an xfsm pin directory" \
+xt_fails_with "unload --pin-dir of the bpffs root" "not an xfsm pin directory" \
 	L unload --pin-dir /sys/fs/bpf
 xt_check "bpffs root: this test's pins are still there" -e "$BASE/victim/keep"
-expect_refusal "unload --instance and --pin-dir together" "takes interfaces, or" \
+xt_fails_with "unload --instance and --pin-dir together" "takes interfaces, or" \
 	L unload --instance "$I" --pin-dir "$BASE/victim"
 
 # ---- real instances still unload, and only they --------------------------------
@@ -136,30 +126,30 @@ xt_match "--obj /etc/passwd: says it is no BPF object" \
 	"/etc/passwd is not a BPF object \\(not an ELF file\\)" "$out"
 xt_check "--obj /etc/passwd: no 'Unknown error'" "${out/Unknown error/}" = "$out"
 nothing_left "--obj /etc/passwd"
-expect_refusal "--obj of an ELF program" "is not a BPF object" \
+xt_fails_with "--obj of an ELF program" "is not a BPF object" \
 	L load --instance "$I" --obj "$(command -v ip)" b0
 nothing_left "--obj ELF program"
 if [ -e "$XT_BUILD/xdp_empty.bpf.o" ]; then
-	expect_refusal "--obj of another BPF object" "is a BPF object, but not the xfsm datapath" \
+	xt_fails_with "--obj of another BPF object" "is a BPF object, but not the xfsm datapath" \
 		L load --instance "$I" --obj "$XT_BUILD/xdp_empty.bpf.o" b0
 	nothing_left "--obj another BPF object"
 fi
 
 # ---- a single-valued option given twice ---------------------------------------------
 
-expect_refusal "load --instance twice" "--instance is given twice \\('$I', then 'other'\\)" \
+xt_fails_with "load --instance twice" "--instance is given twice \\('$I', then 'other'\\)" \
 	L load --instance "$I" --instance other b0
 nothing_left "load --instance twice"
 xt_check "load --instance twice: 'other' not created either" ! -e "$XFSM_PIN_ROOT/other"
-expect_refusal "load --mode twice" "--mode is given twice" L load --mode skb --mode=native b0
-expect_refusal "load --obj twice" "--obj is given twice" L load --obj a --obj b b0
+xt_fails_with "load --mode twice" "--mode is given twice" L load --mode skb --mode=native b0
+xt_fails_with "load --obj twice" "--obj is given twice" L load --obj a --obj b b0
 nothing_left "load options twice"
-expect_refusal "unload --instance twice" "--instance is given twice" \
+xt_fails_with "unload --instance twice" "--instance is given twice" \
 	L unload --instance a --instance b
-expect_refusal "unload --force with interfaces" "--force is for an instance" L unload --force b0
-expect_refusal "xfsmctl --instance twice" "--instance is given twice \\('a', then 'b'\\)" \
+xt_fails_with "unload --force with interfaces" "--force is for an instance" L unload --force b0
+xt_fails_with "xfsmctl --instance twice" "--instance is given twice \\('a', then 'b'\\)" \
 	xt_in B "$CTL" --instance a --instance b show
-expect_refusal "xfsmctl -i twice" "-i/--iface is given twice" xt_in B "$CTL" -i b0 --iface b0 show
+xt_fails_with "xfsmctl -i twice" "-i/--iface is given twice" xt_in B "$CTL" -i b0 --iface b0 show
 
 # ---- xfsmctl without privileges: the cause, not "unknown instance" ----------------
 
