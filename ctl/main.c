@@ -213,8 +213,8 @@ int main(int argc, char **argv)
 			slot = opt == 'i' ? &opt_iface : opt == 'I' ? &opt_instance : &opt_pin_dir;
 			if (*slot) {
 				p_err("%s is given twice ('%s', then '%s'): give it once",
-				      opt == 'i' ? "-i/--iface" : opt == 'I' ? "--instance" : "--pin-dir",
-				      *slot, optarg);
+				      opt == 'i' ? "-i/--iface" :
+				      opt == 'I' ? "--instance" : "--pin-dir", *slot, optarg);
 				return 1;
 			}
 			*slot = optarg;

@@ -406,7 +406,8 @@ static void explain_refusal(int err)
 	if (xfsm_features_missing(&ft, true, missing, sizeof(missing)))
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the kernel refused the datapath (%s): this kernel (%s) lacks %s; "
-			 "see xfsm-loader features", bpf_errstr(err, why, sizeof(why)), ft.release, missing);
+			 "see xfsm-loader features", bpf_errstr(err, why, sizeof(why)),
+			 ft.release, missing);
 	else if (ft.state[XFSM_FEAT_LRU_HASH] == XFSM_FEAT_NO)
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the kernel refused the datapath (%s): this kernel (%s) has no LRU "
@@ -415,7 +416,8 @@ static void explain_refusal(int err)
 	else
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the kernel refused the datapath: %s (it has every feature xfsm "
-			 "probes for; run with -v for the verifier log)", bpf_errstr(err, why, sizeof(why)));
+			 "probes for; run with -v for the verifier log)",
+			 bpf_errstr(err, why, sizeof(why)));
 }
 
 /* Loaded: name what will not work on this kernel.  libxdp's dispatcher has

@@ -159,23 +159,6 @@ static struct xfsm_status_inst *inst_new(struct xfsm_status_inst **arr, int *n, 
 	return &(*arr)[(*n)++];
 }
 
-/* Whether pin_dir holds staged pins (a load was killed midway). */
-static bool dir_interrupted(const char *pin_dir)
-{
-	struct dirent *de;
-	bool found = false;
-	size_t n, m = strlen(XFSM_PIN_STAGED);
-	DIR *d = opendir(pin_dir);
-
-	while (d && !found && (de = readdir(d))) {
-		n = strlen(de->d_name);
-		found = n > m && !strcmp(de->d_name + n - m, XFSM_PIN_STAGED);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 /*
  * Fill a pinned instance: its pins as the staging rule reads them, its
  * ports looked up in its own network namespace (here's links are `ls`).
@@ -201,7 +184,7 @@ static int pinned_inst_fill(struct xfsm_status_inst *s, const char *dir,
 		s->prog_id = xfsm_fd_id(prog_fd);
 		close(prog_fd);
 	}
-	s->interrupted = dir_interrupted(dir);
+	s->interrupted = xfsm_pin_interrupted(dir);
 	s->netns_known = !xfsm_pin_netns(dir, staged, &s->netns);
 	if (s->netns_known)
 		xfsm_netns_rename(&s->netns);

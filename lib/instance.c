@@ -411,7 +411,8 @@ int xfsm_instance_open_pin_dir(const char *pin_dir, struct xfsm_instance **out)
 				 pin_dir, strerror(-err), PRIVILEGE_HINT);
 		else
 			xfsm_log(XFSM_LOG_ERROR,
-				 "no xfsm datapath pinned at %s: %s (is the datapath loaded? see xfsm-loader load)",
+				 "no xfsm datapath pinned at %s: %s (is the datapath loaded? "
+				 "see xfsm-loader load)",
 				 pin_dir, strerror(-err));
 		return err;
 	}
@@ -476,8 +477,8 @@ int xfsm_instance_open(const char *name, struct xfsm_instance **out)
 		err = -errno;
 		if (err == -ENOENT)
 			xfsm_log(XFSM_LOG_ERROR,
-				 "unknown instance '%s': %s does not exist (see 'xfsm-loader status' "
-				 "for the loaded instances)", name, dir);
+				 "unknown instance '%s': %s does not exist "
+				 "(see 'xfsm-loader status' for the loaded instances)", name, dir);
 		else
 			xfsm_log(XFSM_LOG_ERROR, "cannot open instance '%s' (%s): %s%s%s",
 				 name, dir, strerror(-err),

@@ -512,31 +512,45 @@ int xfsm_pin_staged(const char *pin_dir)
 	return runs;
 }
 
-/* Call fn on every staged pin of pin_dir but prog's, then on prog's. */
+#define MAX_STAGED	64	/* an instance pins about 30 objects */
+
+/* Call fn on every staged pin of pin_dir but prog's, then on prog's.  The
+ * names are read first: renaming entries of a directory while reading it
+ * may skip some. */
 static int for_each_staged(const char *pin_dir, int (*fn)(const char *dir, const char *name))
 {
-	char prog[NAME_MAX + 1];
+	char (*names)[NAME_MAX + 1], prog[NAME_MAX + 1];
 	struct dirent *de;
-	int err = 0, e;
+	int err = 0, n = 0, i;
 	DIR *d;
 
-	d = opendir(pin_dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	names = calloc(MAX_STAGED, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
 	snprintf(prog, sizeof(prog), XFSM_PIN_PROG XFSM_PIN_STAGED);
-	while ((de = readdir(d))) {
+	d = opendir(pin_dir);
+	while (d && (de = readdir(d))) {
 		if (!has_suffix(de->d_name, XFSM_PIN_STAGED) || !strcmp(de->d_name, prog))
 			continue;
-		e = fn(pin_dir, de->d_name);
-		if (e)
-			err = e;
+		if (n == MAX_STAGED) {
+			err = -E2BIG;
+			break;
+		}
+		memcpy(names[n++], de->d_name, strlen(de->d_name) + 1);
 	}
-	closedir(d);
-	e = fn(pin_dir, prog);
-	return err ? err : e;
+	if (d)
+		closedir(d);
+	else if (errno != ENOENT)
+		err = -errno;
+	for (i = 0; i < n && !err; i++)
+		err = fn(pin_dir, names[i]);
+	free(names);
+	/* prog last, and only when the rest went: while prog-new is there,
+	 * the reading rule still holds. */
+	return err ? err : fn(pin_dir, prog);
 }
 
-static bool has_staged_pins(const char *pin_dir)
+bool xfsm_pin_interrupted(const char *pin_dir)
 {
 	struct dirent *de;
 	bool found = false;
@@ -586,7 +600,7 @@ int xfsm_pin_recover(const char *pin_dir)
 {
 	int staged, err;
 
-	if (!has_staged_pins(pin_dir))
+	if (!xfsm_pin_interrupted(pin_dir))
 		return 0;
 	staged = xfsm_pin_staged(pin_dir);
 	if (staged < 0) {

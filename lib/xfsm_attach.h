@@ -97,6 +97,8 @@ int xfsm_pin_get(const char *pin_dir, bool staged, const char *name);
  * (its -new pins are then the instance's), 0 when not or when there is
  * none; -errno when the ports' namespace cannot be entered. */
 int xfsm_pin_staged(const char *pin_dir);
+/* pin_dir holds staged pins: a load was killed midway. */
+bool xfsm_pin_interrupted(const char *pin_dir);
 /* Rename every NAME-new to NAME, prog-new last. */
 int xfsm_pin_commit(const char *pin_dir);
 /* Unlink every NAME-new. */
