@@ -6,11 +6,13 @@
 # interface, the application's verdicts still hold for traffic, and the
 # next load or unload settles whatever the killed one left.
 #
-# Kill points: under strace, on entry to each bpf() call of a reload in
-# turn (and each rename, unlink and netlink send), which lands a kill
-# between attaching and pinning every time the sweep passes there; then at
-# random moments of reloads run freely.  The whole loop is bounded in time
-# ($XT_KILL_BUDGET seconds, 90 by default): a slow machine does fewer.
+# Kill points: under strace, on entry to each rename, netlink send and
+# unlink of a reload, then each bpf() call from the last back, which lands
+# kills between attaching and renaming the pins every time; then at random
+# moments of reloads run freely.  The whole loop is bounded in time
+# ($XT_KILL_BUDGET seconds, 90 by default): a slow machine does fewer.  Under
+# emulation (a reload taking seconds, as in make vmtest) only the two kills
+# on the renames are made, which is where libxdp's dispatcher matters.
 #
 # The pins are read by the documented rule (docs/loader.md): prog-new is
 # the instance's program when it runs on a port, else prog.
@@ -24,6 +26,7 @@ CTL="$XT_BUILD/xfsmctl"
 xt_require_file "$LOADER" "$CTL" "${XFSM_BPF_DIR:-$XT_BUILD}/xfsm.bpf.o"
 xt_bpffs || xt_skip "cannot mount bpffs"
 : "${XT_KILL_BUDGET:=90}"
+: "${XT_KILL_SLOW_MS:=5000}"	# a reload slower than this: emulation
 
 ROOT="/sys/fs/bpf/xt$XT_ID-kill"
 export XFSM_PIN_ROOT="$ROOT"
@@ -146,14 +149,34 @@ kill_at() {
 	[ $rc -ne 0 ]
 }
 
+# How long a reload takes here: under emulation (make vmtest, TCG) it is
+# tens of seconds, and only the kill points at the attach end are tried.
+t0=$(date +%s%N)
+load
+ms=$((($(date +%s%N) - t0) / 1000000 + 20))
+SLOW=0
+if [ "$ms" -gt "$XT_KILL_SLOW_MS" ]; then
+	SLOW=1
+	xt_log "a reload takes $ms ms here: only the kills between attaching and renaming the pins"
+fi
+
+if [ "$SLOW" = 1 ] && ! command -v strace >/dev/null 2>&1; then
+	xt_skip "a reload takes $ms ms here and strace is missing: no kill would land where it matters"
+fi
 if command -v strace >/dev/null 2>&1; then
-	# The calls around attaching first (netlink sends, renames), then
+	# The calls around attaching first (renames, netlink sends), then
 	# bpf() from the last call back: a slow machine's budget ends among
 	# the calls that change nothing (opening and loading the object).
-	for sc in rename sendto sendmsg unlink bpf; do
-		n=$(nsenter --net="$NSB" -- strace -f -c -e trace="$sc" -o "$T/count" \
-			"$LOADER" load --instance "$I" b0 >/dev/null 2>&1;
-		    awk -v s="$sc" '$NF == s { print $4 }' "$T/count")
+	SYSCALLS="rename sendto sendmsg unlink bpf"
+	[ "$SLOW" = 1 ] && SYSCALLS=rename
+	for sc in $SYSCALLS; do
+		if [ "$SLOW" = 1 ]; then
+			n=2	# the .rodata and the program: the first and last rename
+		else
+			n=$(nsenter --net="$NSB" -- strace -f -c -e trace="$sc" -o "$T/count" \
+				"$LOADER" load --instance "$I" b0 >/dev/null 2>&1;
+			    awk -v s="$sc" '$NF == s { print $4 }' "$T/count")
+		fi
 		n=${n:-0}
 		xt_info "a reload makes $n $sc calls"
 		# bpf: each of the last 40 calls (pinning and attaching), then
@@ -184,11 +207,8 @@ fi
 
 # ---- kill at random moments ----------------------------------------------------------
 
-t0=$(date +%s%N)
-load
-ms=$((($(date +%s%N) - t0) / 1000000 + 20))
 R=0
-while [ "$R" -lt 500 ] && [ "$KILLS" -lt 300 ] && budget_left; do
+while [ "$SLOW" = 0 ] && [ "$R" -lt 500 ] && [ "$KILLS" -lt 300 ] && budget_left; do
 	R=$((R + 1))
 	d=$((RANDOM % ms))
 	nsenter --net="$NSB" -- "$LOADER" load --instance "$I" b0 >/dev/null 2>&1 &
@@ -207,8 +227,12 @@ while [ "$R" -lt 500 ] && [ "$KILLS" -lt 300 ] && budget_left; do
 	fi
 done
 xt_log "random kills: $((KILLS - SWEPT)) in $R reloads; $KILLS kills in $((SECONDS - START)) s"
-# Hundreds here; under emulation (make vmtest) the budget ends it sooner.
-xt_check "kills happened (at least 10)" "$KILLS" -ge 10
+# Hundreds on a real machine; two under emulation.
+if [ "$SLOW" = 1 ]; then
+	xt_check "kills happened (both renames)" "$KILLS" -ge 2
+else
+	xt_check "kills happened (at least 10)" "$KILLS" -ge 10
+fi
 xt_check "after every kill, the pins and status name the running program and traffic gets the application's verdicts" \
 	"$BAD" -eq 0
 
