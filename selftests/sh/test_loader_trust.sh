@@ -27,7 +27,8 @@ xt_bpffs || xt_skip "cannot mount bpffs"
 BASE="/sys/fs/bpf/xt$XT_ID-base"
 xt_defer "rm -rf '$BASE'"
 export XFSM_PIN_ROOT="$BASE/xfsm"
-mkdir -p "$XFSM_PIN_ROOT"
+# mode 0700 all the way, as the loader makes pin directories
+mkdir -p -m 0700 "$BASE" && mkdir -p -m 0700 "$XFSM_PIN_ROOT"
 L() { xt_in B "$LOADER" "$@"; }
 
 xt_netns_add A
