@@ -86,6 +86,17 @@ xt_nok() {
 	return 1
 }
 
+# xt_fails_with DESC REGEX CMD...: CMD must fail (non-zero exit) and say
+# REGEX (extended) on stderr.
+xt_fails_with() {
+	local desc=$1 re=$2 out rc
+	shift 2
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	xt_check "$desc: non-zero exit" $rc -ne 0
+	xt_match "$desc: message" "$re" "$out"
+}
+
 # xt_check DESC EXPR...: evaluate a test(1) expression, e.g.
 #	xt_check "port is 1" "$port" = 1
 xt_check() {
