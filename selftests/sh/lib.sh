@@ -245,11 +245,12 @@ xt_bpffs() {
 	mount -t bpf bpf /sys/fs/bpf
 }
 
-# xt_pin_dir TAG: a unique pin directory (not created), removed at exit.
+# xt_pin_dir TAG: a unique pin directory (not created) in $XT_PIN, removed
+# at exit.  It sets a variable rather than printing the name: called as
+# $(xt_pin_dir ...), its cleanup would be registered in the subshell.
 xt_pin_dir() {
-	local d="/sys/fs/bpf/xt${XT_ID}-$1"
-	xt_defer "rm -rf '$d'"
-	echo "$d"
+	XT_PIN="/sys/fs/bpf/xt${XT_ID}-$1"
+	xt_defer "rm -rf '$XT_PIN'"
 }
 
 # ---- XDP programs on an interface -----------------------------------------

@@ -23,9 +23,8 @@ xt_require_file "$LOADER" "$CTL" "${XFSM_BPF_DIR:-$XT_BUILD}/xfsm.bpf.o"
 xt_bpffs || xt_skip "cannot mount bpffs"
 
 # A pin root of this test's own, with room beside it for victims.
-# (xt_pin_dir in $(...) would register its cleanup in the subshell.)
-BASE="/sys/fs/bpf/xt$XT_ID-base"
-xt_defer "rm -rf '$BASE'"
+xt_pin_dir base
+BASE=$XT_PIN
 export XFSM_PIN_ROOT="$BASE/xfsm"
 # mode 0700 all the way, as the loader makes pin directories
 mkdir -p -m 0700 "$BASE" && mkdir -p -m 0700 "$XFSM_PIN_ROOT"
