@@ -11,9 +11,11 @@
  *	controller [-i NAME | -d PIN_DIR] flows [STAGE]	flows, states by name
  *	controller [-i NAME | -d PIN_DIR] stats		datapath counters
  *
- * The names of stages, states and key fields come from the running
- * application's own source, which the datapath keeps: read back, compiled
- * again here.  Exit status 0 on success, 1 on an error, 2 on bad usage.
+ * The instance is opened by name (under $XFSM_PIN_ROOT, default
+ * /sys/fs/bpf/xfsm) or by its pin directory.  The names of stages, states
+ * and key fields come from the running application's own source, which the
+ * datapath keeps: read back, compiled again here.  Exit status 0 on
+ * success, 1 on an error, 2 on bad usage.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,17 +33,12 @@ static void usage(void)
 
 static int open_instance(const char *name, const char *dir, struct xfsm_instance **inst)
 {
-	const char *root = getenv("XFSM_PIN_ROOT");
-	char path[512];
 	int err;
 
-	if (!dir) {
-		snprintf(path, sizeof(path), "%s/%s", root ? root : XFSM_PIN_ROOT,
-			 name ? name : XFSM_DEFAULT_INSTANCE);
-		dir = path;
-	}
-	/* The library reports what went wrong through its log (stderr). */
-	err = xfsm_instance_open_pin_dir(dir, inst);
+	/* By name under the pin root ($XFSM_PIN_ROOT or /sys/fs/bpf/xfsm), or
+	 * by directory.  The library reports what went wrong through its log
+	 * (stderr). */
+	err = dir ? xfsm_instance_open_pin_dir(dir, inst) : xfsm_instance_open(name, inst);
 	if (err)
 		return err;
 	err = xfsm_instance_check_abi(*inst);

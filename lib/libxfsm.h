@@ -106,6 +106,48 @@ extern const char *const xfsm_map_names[XFSM_M__MAX];
 
 #define XFSM_PIN_ROOT		"/sys/fs/bpf/xfsm"
 #define XFSM_DEFAULT_INSTANCE	"default"
+#define XFSM_INSTANCE_NAME_MAX	63
+
+/*
+ * Instance names become directory names under the pin root, so every
+ * entry point (tools, library, examples) checks them here and nowhere
+ * else: 1 to 63 of letters, digits, '-', '_' and '.', not starting with
+ * '.' (no "..", no hidden directory, never a '/').  0, or -EINVAL with a
+ * message naming the offending character.
+ */
+int xfsm_instance_name_check(const char *name);
+
+/*
+ * A network namespace, as the kernel names it: the device and inode of its
+ * nsfs file (what `ls -l /proc/PID/ns/net` shows as net:[INODE]), and the
+ * name it has under /run/netns (iproute2's `ip netns`), "" when none.  An
+ * instance's ports are ifindexes, which mean something only there.
+ */
+struct xfsm_netns {
+	__u64	dev;
+	__u64	ino;
+	char	name[64];
+};
+
+/* The calling thread's network namespace. */
+int xfsm_netns_self(struct xfsm_netns *ns);
+/* Set ns->name to the namespace's name under /run/netns now, when it has
+ * one (else the name is left as it was recorded). */
+void xfsm_netns_rename(struct xfsm_netns *ns);
+bool xfsm_netns_same(const struct xfsm_netns *a, const struct xfsm_netns *b);
+/* "'NAME' (net:[INODE])", or "net:[INODE]" for a namespace without a name;
+ * the name is looked up again under /run/netns. */
+const char *xfsm_netns_str(const struct xfsm_netns *ns, char *buf, size_t len);
+/*
+ * Move the calling thread into ns for netlink and ifindex lookups (the
+ * mount namespace, and with it bpffs, stays the caller's).  *back is -1
+ * when the thread is there already, else what xfsm_netns_leave() needs.
+ * -ENOENT when no handle on ns can be found (not under /run/netns and no
+ * process in it: most likely it no longer exists), -EPERM without
+ * CAP_SYS_ADMIN.  Logs nothing.
+ */
+int xfsm_netns_enter(const struct xfsm_netns *ns, int *back);
+void xfsm_netns_leave(int back);
 
 /*
  * An instance is one set of datapath maps: opened from a pin directory,
@@ -114,7 +156,7 @@ extern const char *const xfsm_map_names[XFSM_M__MAX];
  *
  * The open functions allocate it and xfsm_instance_close() frees it; its
  * fields are the caller's to read, not to write.  Later versions of the
- * library append fields (the last five were added so), which is why a
+ * library append fields (map_id to netns_known were added so), which is why a
  * caller never allocates, copies or embeds a struct xfsm_instance.
  */
 struct xfsm_instance {
@@ -133,11 +175,22 @@ struct xfsm_instance {
 	__u32	map_value_size[XFSM_M__MAX];
 	__u32	map_flags[XFSM_M__MAX];
 	__u32	nolock_mask;		/* bit id: map refuses BPF_F_LOCK */
+	/* The network namespace of the instance's ports, from its pins
+	 * (netns_known false: unpinned, or loaded by an older loader, so
+	 * the caller's namespace is assumed). */
+	struct xfsm_netns netns;
+	bool	netns_known;
 };
 
+/* Open the pinned instance NAME (NULL: "default") under the pin root
+ * ($XFSM_PIN_ROOT or XFSM_PIN_ROOT), checking the name first
+ * (xfsm_instance_name_check()).  *out is NULL on failure, else the
+ * caller's to close.  Errors name their cause: an unknown instance
+ * (-ENOENT) is not a permission problem (-EACCES/-EPERM: not root, or
+ * without CAP_BPF). */
+int xfsm_instance_open(const char *name, struct xfsm_instance **out);
 /*
- * Open the instance pinned in pin_dir (XFSM_PIN_ROOT "/" NAME for the
- * instance NAME that xfsm-loader made).  *out is NULL on failure, else the
+ * Open the instance pinned in pin_dir.  *out is NULL on failure, else the
  * caller's to close.  -EINVAL for an empty path, -ENOENT when there is no
  * instance there (or a map it must have is missing), -EACCES/-EPERM
  * without the privileges to open pins (root, or CAP_BPF).  Maps the
@@ -154,6 +207,9 @@ int xfsm_instance_open_obj(struct bpf_object *obj, struct xfsm_instance **out);
 int xfsm_instance_open_prog_id(__u32 prog_id, struct xfsm_instance **out);
 /* Close the map fds the instance owns and free it; NULL is a no-op. */
 void xfsm_instance_close(struct xfsm_instance *inst);
+/* Enter the network namespace of the instance's ports (see
+ * xfsm_netns_enter()); on failure a message names the namespace. */
+int xfsm_instance_netns_enter(const struct xfsm_instance *inst, int *back);
 /* 0 when the datapath has this library's ABI version and map layouts;
  * -EPROTO, with a message naming what differs, otherwise.  Call it after
  * opening: the other functions assume a matching datapath. */

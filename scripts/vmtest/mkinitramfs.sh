@@ -103,9 +103,9 @@ if [ "$tiny" = 0 ]; then
 	copy_cmd bash dash ip tc bridge ss nsenter unshare setpriv mount umount \
 		jq ping nc ethtool bpftool sysctl ps pgrep pkill timeout stat \
 		python3 grep sed awk find xargs diff cmp modprobe insmod lsmod \
-		flock taskset nproc getconf nft iptables ip6tables
+		flock taskset nproc getconf nft iptables ip6tables strace
 	# Handy when present, not needed by a suite today.
-	QUIET=1 copy_cmd nc.openbsd egrep mawk kmod file xtables-nft-multi strace \
+	QUIET=1 copy_cmd nc.openbsd egrep mawk kmod file xtables-nft-multi \
 		tcpdump xdp-loader xdpdump
 	# coreutils whole: GNU semantics for every small command.
 	for f in $(dpkg -L coreutils 2>/dev/null | grep -E '^/(usr/)?s?bin/'); do

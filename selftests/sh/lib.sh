@@ -86,6 +86,17 @@ xt_nok() {
 	return 1
 }
 
+# xt_fails_with DESC REGEX CMD...: CMD must fail (non-zero exit) and say
+# REGEX (extended) on stderr.
+xt_fails_with() {
+	local desc=$1 re=$2 out rc
+	shift 2
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	xt_check "$desc: non-zero exit" $rc -ne 0
+	xt_match "$desc: message" "$re" "$out"
+}
+
 # xt_check DESC EXPR...: evaluate a test(1) expression, e.g.
 #	xt_check "port is 1" "$port" = 1
 xt_check() {
@@ -234,11 +245,12 @@ xt_bpffs() {
 	mount -t bpf bpf /sys/fs/bpf
 }
 
-# xt_pin_dir TAG: a unique pin directory (not created), removed at exit.
+# xt_pin_dir TAG: a unique pin directory (not created) in $XT_PIN, removed
+# at exit.  It sets a variable rather than printing the name: called as
+# $(xt_pin_dir ...), its cleanup would be registered in the subshell.
 xt_pin_dir() {
-	local d="/sys/fs/bpf/xt${XT_ID}-$1"
-	xt_defer "rm -rf '$d'"
-	echo "$d"
+	XT_PIN="/sys/fs/bpf/xt${XT_ID}-$1"
+	xt_defer "rm -rf '$XT_PIN'"
 }
 
 # ---- XDP programs on an interface -----------------------------------------

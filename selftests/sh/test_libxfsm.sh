@@ -85,7 +85,10 @@ out=$(ctlr 2>&1)
 xt_check "controller without a command: usage, exit 2" $? = 2
 out=$(ctlr -i "xt$XT_ID-none" stats 2>&1)
 xt_check "controller on a missing instance: exit 1" $? = 1
-xt_match "... with the library's message" "no xfsm instance at" "$out"
+xt_match "... with the library's message" "unknown instance 'xt$XT_ID-none'" "$out"
+out=$(ctlr -i ../etc stats 2>&1)
+xt_check "controller with a bad instance name: exit 1" $? = 1
+xt_match "... refused by the library's name check" "invalid instance name '../etc'" "$out"
 
 . "$XT_DIR/../lang/ctl_lib.sh"
 xt_bpffs || xt_skip "cannot mount bpffs"
