@@ -248,7 +248,7 @@ static int do_unload(int argc, char **argv)
 			ifs[n++] = argv[i];
 	}
 	if (!!(n > 0 || instance || pin_dir) + all != 1 || (instance && pin_dir)) {
-		fprintf(stderr, "%s: unload takes interfaces, --instance NAME or --pin-dir "
+		fprintf(stderr, "%s: unload takes interfaces, or --instance NAME or --pin-dir "
 			"DIR (with or without interfaces), or --all\n", prog_name);
 		free(ifs);
 		return 2;
