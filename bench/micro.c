@@ -303,7 +303,7 @@ static void print_row(const struct row *r)
 int main(int argc, char **argv)
 {
 	static const unsigned int flow_counts[] = { 1, 10000, 1000000 };
-	struct xfsm_apply_opts aopts = { .keep_flows = false };
+	XFSM_OPTS(xfsm_apply_opts, aopts, .flush_flows = true);
 	struct xfsm_instance *inst = NULL;
 	struct bpf_object *eobj, *xobj;
 	struct xfsm_image img;

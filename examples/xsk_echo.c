@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libxfsm.h"
-#include "xfsm_xsk.h"
+#include <xfsm/libxfsm.h>
+#include <xfsm/xfsm_xsk.h>
 
 static volatile sig_atomic_t stop;
 

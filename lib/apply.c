@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 
 #include "libxfsm.h"
+#include "xfsm_opts.h"
 
 #define RULE_BATCH	4096
 
@@ -257,8 +258,8 @@ static int check_instance(struct xfsm_instance *inst)
 int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	       const struct xfsm_apply_opts *opts)
 {
-	bool keep_flows = opts ? opts->keep_flows : true;
-	bool reset_globals = opts ? opts->reset_globals : false;
+	bool keep_flows = !XFSM_OPTS_GET(opts, flush_flows, false);
+	bool reset_globals = XFSM_OPTS_GET(opts, reset_globals, false);
 	__u64 old_regs[XFSM_GLOBAL_REGS], new_regs[XFSM_GLOBAL_REGS];
 	bool changed[XFSM_MAX_STAGES] = {}, globals_written = false;
 	struct xfsm_app *old = NULL, *app = NULL;
@@ -267,7 +268,7 @@ int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	int lock = -1, err;
 	long n;
 
-	err = check_instance(inst);
+	err = XFSM_OPTS_CHECK(opts, xfsm_apply_opts) ?: check_instance(inst);
 	if (err)
 		return err;
 	if (!img || (img->n_rules && !img->rules))

@@ -108,9 +108,15 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 		       char *buf, size_t len)
 {
 	const char *name = offload ? "xfsm-offload.bpf.o" : "xfsm.bpf.o";
-	const char *dirs[4] = { getenv("XFSM_BPF_DIR"), o->exe_dir, XFSM_LIBDIR,
-				"/usr/lib/xfsm" };
+	char installed[PATH_MAX] = "";
+	/* PREFIX/sbin/../lib/xfsm: an installed tree works wherever it was
+	 * installed, whatever PREFIX the build was made with. */
+	const char *dirs[5] = { getenv("XFSM_BPF_DIR"), o->exe_dir, installed,
+				XFSM_LIBDIR, "/usr/lib/xfsm" };
 	unsigned int i;
+
+	if (o->exe_dir)
+		snprintf(installed, sizeof(installed), "%s/../lib/xfsm", o->exe_dir);
 
 	if (o->obj_path && !offload) {
 		if (access(o->obj_path, R_OK)) {
@@ -121,7 +127,7 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 		snprintf(buf, len, "%s", o->obj_path);
 		return 0;
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		if (!dirs[i] || !*dirs[i])
 			continue;
 		snprintf(buf, len, "%s/%s", dirs[i], name);
@@ -130,8 +136,8 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 	}
 	if (!quiet)
 		xfsm_log(XFSM_LOG_ERROR,
-		 "cannot find %s (looked in $XFSM_BPF_DIR, %s, " XFSM_LIBDIR
-		 "); build it with make or give --obj PATH", name,
+		 "cannot find %s (looked in $XFSM_BPF_DIR, %s and ../lib/xfsm beside it, "
+		 XFSM_LIBDIR "); build it with make or give --obj PATH", name,
 		 o->exe_dir ? o->exe_dir : "the executable's directory");
 	return -ENOENT;
 }
@@ -1010,8 +1016,13 @@ static int check_iface(struct load_ctx *c, struct iface *f)
 	}
 	if (f->old.prog_id) {
 		f->old_fd = bpf_prog_get_fd_by_id(f->old.prog_id);
-		if (f->old_fd < 0)
-			return -errno;
+		if (f->old_fd < 0) {
+			err = -errno;
+			xfsm_log(XFSM_LOG_ERROR, "%s: cannot open the XDP program it runs (id %u): %s%s",
+				 n, f->old.prog_id, strerror(-err), err == -EPERM ?
+				 " (opening a program by id needs CAP_SYS_ADMIN)" : "");
+			return err;
+		}
 	}
 	if (f->old.xfsm_prog_id && c->inst_exists && f->old.ports_map_id == c->inst_ports_id)
 		return 0;	/* a reload */

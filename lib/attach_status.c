@@ -493,8 +493,10 @@ out:
 }
 
 /* Unload a whole instance: detach every port attached in its network
- * namespace, remove its pins.  The directory is known to be xfsm's. */
-static int unload_dir(const char *dir, const char *name, bool only_local, bool force)
+ * namespace, remove its pins (keep_maps: keep them, and the port table,
+ * for a later load).  The directory is known to be xfsm's. */
+static int unload_dir(const char *dir, const char *name, bool only_local, bool force,
+		      bool keep_maps)
 {
 	int ports_fd = open_pin(dir, XFSM_MAP_PORTS);
 	struct xfsm_netns ns, self;
@@ -519,7 +521,7 @@ static int unload_dir(const char *dir, const char *name, bool only_local, bool f
 			return 0;
 		}
 		err = xfsm_netns_enter(&ns, &back);
-		if (err == -ENOENT && force) {
+		if (err == -ENOENT && force && !keep_maps) {
 			xfsm_log(XFSM_LOG_WARN,
 				 "network namespace %s of instance '%s' cannot be entered (%s): "
 				 "removing its pins without detaching anything (--force)",
@@ -556,6 +558,12 @@ fail:
 	close(ports_fd);
 	if (err || skipped)
 		return err;
+	if (keep_maps) {
+		xfsm_log(XFSM_LOG_INFO, "instance '%s' detached; its maps and port numbers "
+			 "are kept in %s (a load of its interfaces resumes; "
+			 "unload without --keep-maps removes them)", name, dir);
+		return 0;
+	}
 remove:
 	err = xfsm_pin_dir_remove(dir);
 	if (!err)
@@ -563,8 +571,92 @@ remove:
 	return err;
 }
 
-/* unload --instance / --pin-dir: only an xfsm instance's directory. */
-static int unload_one(const char *instance, const char *pin_dir, bool force)
+/*
+ * unload --instance NAME IFACE...: take interfaces out of one instance,
+ * in its network namespace.  Each is detached where it runs the instance
+ * and leaves the port table, also when it was detached already (by
+ * unload --keep-maps); keep_maps only detaches.  Every name must be a port
+ * of the instance; nothing changes otherwise.
+ */
+static int unload_ports(const char *dir, const char *name, char *const *ifaces, int n,
+			bool keep_maps)
+{
+	int ports_fd = open_pin(dir, XFSM_MAP_PORTS), err = 0, e, i, back = -1;
+	struct xfsm_netns ns, self;
+	struct xfsm_link *l = NULL;
+	struct xfsm_port pv;
+	__u32 ports_id, key;
+	char nsbuf[128];
+
+	if (ports_fd < 0 || !xfsm_ports_map_ok(ports_fd)) {
+		xfsm_log(XFSM_LOG_ERROR, "%s holds no port table of an xfsm instance", dir);
+		err = ports_fd < 0 ? ports_fd : -EPROTO;
+		goto out;
+	}
+	if (!xfsm_pin_netns(dir, false, &ns) && !xfsm_netns_self(&self) &&
+	    !xfsm_netns_same(&ns, &self)) {
+		err = xfsm_netns_enter(&ns, &back);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "instance '%s' has its ports in network "
+				 "namespace %s, which this process cannot enter: %s; nothing "
+				 "was changed", name, xfsm_netns_str(&ns, nsbuf, sizeof(nsbuf)),
+				 strerror(-err));
+			goto out;
+		}
+	}
+	ports_id = xfsm_fd_id(ports_fd);
+	l = calloc(n, sizeof(*l));
+	if (!l) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (xfsm_link_get(ifaces[i], 0, &l[i])) {
+			xfsm_log(XFSM_LOG_ERROR, "interface '%s' does not exist in the network "
+				 "namespace of instance '%s'", ifaces[i], name);
+			err = -ENODEV;
+			goto out;
+		}
+		key = l[i].ifindex;
+		if (bpf_map_lookup_elem(ports_fd, &key, &pv)) {
+			xfsm_log(XFSM_LOG_ERROR, "%s is not a port of instance '%s' "
+				 "(see xfsm-loader status)", ifaces[i], name);
+			err = -ENOENT;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct xfsm_xdp_state st;
+
+		if (!xfsm_xdp_state_get(l[i].ifindex, &st) && st.xfsm_prog_id &&
+		    st.ports_map_id == ports_id) {
+			e = detach_all_xfsm(l[i].ifindex, l[i].name);
+			if (e) {
+				err = e;
+				continue;
+			}
+		}
+		if (keep_maps)
+			continue;
+		e = drop_port(dir, l[i].ifindex);
+		if (e)
+			err = e;
+		else
+			xfsm_log(XFSM_LOG_INFO, "%s: no longer a port of instance '%s'",
+				 l[i].name, name);
+	}
+out:
+	xfsm_netns_leave(back);
+	free(l);
+	if (ports_fd >= 0)
+		close(ports_fd);
+	return err;
+}
+
+/* unload --instance / --pin-dir: only an xfsm instance's directory, all its
+ * ports or the ones named. */
+static int unload_one(const char *instance, const char *pin_dir, char *const *ifaces,
+		      int n_ifaces, bool force, bool keep_maps)
 {
 	char dir[PATH_MAX];
 	int err, n;
@@ -597,12 +689,15 @@ static int unload_one(const char *instance, const char *pin_dir, bool force)
 	err = xfsm_pin_recover(dir);
 	if (err && !force)
 		return err;
-	return unload_dir(dir, instance ? instance : dir, false, force);
+	if (n_ifaces > 0)
+		return unload_ports(dir, instance ? instance : dir, ifaces, n_ifaces, keep_maps);
+	return unload_dir(dir, instance ? instance : dir, false, force, keep_maps);
 }
 
 int xfsm_unload(char *const *ifaces, int n, const char *instance,
-		const char *pin_dir, bool all, bool force)
+		const char *pin_dir, bool all, unsigned int flags)
 {
+	bool force = flags & XFSM_UNLOAD_FORCE, keep_maps = flags & XFSM_UNLOAD_KEEP_MAPS;
 	char dir[PATH_MAX];
 	int err, i, e, lock_fd = -1;
 
@@ -619,6 +714,11 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 	if (access(xfsm_pin_root(), F_OK) == 0) {
 		snprintf(dir, sizeof(dir), "%s/x", xfsm_pin_root());
 		lock_fd = xfsm_pin_lock(dir);
+	}
+
+	if (instance || pin_dir) {
+		err = unload_one(instance, pin_dir, ifaces, n, force, keep_maps);
+		goto out;
 	}
 
 	if (n > 0) {
@@ -659,6 +759,8 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 				err = e;
 				continue;
 			}
+			if (keep_maps)
+				continue;
 			for (j = 0; j < ns; j++) {
 				/* Only instances with ports here: elsewhere the
 				 * same ifindex is another interface. */
@@ -681,11 +783,6 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 		goto out;
 	}
 
-	if (instance || pin_dir) {
-		err = unload_one(instance, pin_dir, force);
-		goto out;
-	}
-
 	if (all) {
 		const char *root = xfsm_pin_root();
 		struct dirent *de;
@@ -699,7 +796,7 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 			if (!e)
 				e = xfsm_pin_recover(dir);
 			if (!e)
-				e = unload_dir(dir, de->d_name, true, force);
+				e = unload_dir(dir, de->d_name, true, force, keep_maps);
 			if (e)
 				err = e;
 		}

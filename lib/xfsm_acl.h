@@ -22,6 +22,8 @@ struct xfsm_acl_rules {
 	size_t	cap;
 };
 
+/* Free the rules' array; the list is empty (and reusable) again.  A zeroed
+ * struct xfsm_acl_rules is an empty list. */
 void xfsm_acl_rules_free(struct xfsm_acl_rules *rs);
 /* Append a rule; rule_id 0 gets the next id after the highest in use.
  * -EEXIST when the id is taken. */
@@ -72,6 +74,8 @@ struct xfsm_acl_built;
 int xfsm_acl_build(const struct xfsm_acl_entry *rules, size_t n,
 		   struct xfsm_acl_built **out);
 void xfsm_acl_built_free(struct xfsm_acl_built *b);
+/* The built set's header and its number of hash buckets; the set belongs
+ * to b and lives until xfsm_acl_built_free(). */
 const struct xfsm_acl_set *xfsm_acl_built_set(const struct xfsm_acl_built *b);
 size_t xfsm_acl_built_buckets(const struct xfsm_acl_built *b);
 /* Classify a field vector in process, exactly as the datapath does.
@@ -95,6 +99,10 @@ int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 /* The running rules of a table, sorted by precedence (rs is reset). */
 int xfsm_acl_read(struct xfsm_instance *inst, unsigned int table,
 		  struct xfsm_acl_rules *rs);
+/* A table's counters, summed over CPUs, and its control entry (which
+ * buffer is active) with, when set is not NULL, the active set's header.
+ * -EINVAL for a table out of 0..XFSM_ACL_TABLES-1, -EOPNOTSUPP without the
+ * ACL maps. */
 int xfsm_acl_read_stats(struct xfsm_instance *inst, unsigned int table,
 			struct xfsm_acl_stats *out);
 int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,

@@ -160,11 +160,18 @@ int xfsm_load(const struct xfsm_load_opts *opts, char *const *ifaces, int n);
  * instances (ifaces NULL and instance NULL); pins of instances left with
  * no port are removed.  Only ever xfsm's own pin directories
  * (xfsm_pin_dir_check()); an instance's ports are detached in its own
- * network namespace.  force: an instance whose namespace cannot be entered
- * (gone with its interfaces) loses its pins all the same.
+ * network namespace.  Interfaces and an instance together take those
+ * interfaces out of that instance, also ports it has that are detached.
+ * XFSM_UNLOAD_FORCE: an instance whose namespace cannot be entered (gone
+ * with its interfaces) loses its pins all the same.
+ * XFSM_UNLOAD_KEEP_MAPS: only detach; pins and port numbers stay, so that a
+ * load of the same interfaces resumes with the flows, registers and
+ * application.
  */
+#define XFSM_UNLOAD_FORCE	(1U << 0)
+#define XFSM_UNLOAD_KEEP_MAPS	(1U << 1)
 int xfsm_unload(char *const *ifaces, int n, const char *instance,
-		const char *pin_dir, bool all, bool force);
+		const char *pin_dir, bool all, unsigned int flags);
 
 /* Privileges: -EPERM with a message when CAP_NET_ADMIN or CAP_BPF
  * (CAP_SYS_ADMIN) are missing. */

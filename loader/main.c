@@ -222,6 +222,7 @@ static int do_unload(int argc, char **argv)
 	const char *instance = NULL, *pin_dir = NULL, *v;
 	struct opts_seen seen = {};
 	bool all = false, force = false;
+	unsigned int flags = 0;
 	char **ifs;
 	int i, n = 0, err;
 
@@ -237,6 +238,8 @@ static int do_unload(int argc, char **argv)
 			all = true;
 		else if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
 			force = true;
+		else if (!strcmp(argv[i], "--keep-maps"))
+			flags |= XFSM_UNLOAD_KEEP_MAPS;
 		else if (argv[i][0] == '-') {
 			fprintf(stderr, "%s: unload: unknown option '%s'\n", prog_name, argv[i]);
 			free(ifs);
@@ -244,19 +247,22 @@ static int do_unload(int argc, char **argv)
 		} else
 			ifs[n++] = argv[i];
 	}
-	if ((n > 0) + !!(instance || pin_dir) + all != 1 || (instance && pin_dir)) {
-		fprintf(stderr, "%s: unload takes interfaces, or --instance NAME, or "
-			"--pin-dir DIR, or --all\n", prog_name);
+	if (!!(n > 0 || instance || pin_dir) + all != 1 || (instance && pin_dir)) {
+		fprintf(stderr, "%s: unload takes interfaces, or --instance NAME or --pin-dir "
+			"DIR (with or without interfaces), or --all\n", prog_name);
 		free(ifs);
 		return 2;
 	}
-	if (force && n > 0) {
+	if (force && (n > 0 || (flags & XFSM_UNLOAD_KEEP_MAPS))) {
 		fprintf(stderr, "%s: unload --force is for an instance (--instance, "
-			"--pin-dir, --all) whose network namespace is gone\n", prog_name);
+			"--pin-dir, --all) whose network namespace is gone, without "
+			"interfaces or --keep-maps\n", prog_name);
 		free(ifs);
 		return 2;
 	}
-	err = xfsm_unload(ifs, n, instance, pin_dir, all, force);
+	if (force)
+		flags |= XFSM_UNLOAD_FORCE;
+	err = xfsm_unload(ifs, n, instance, pin_dir, all, flags);
 	free(ifs);
 	return errno_exit(err);
 }
@@ -477,7 +483,8 @@ static int do_help(int argc, char **argv)
 	       "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
 	       "       [--force] [--reset]\n"
 	       "       [--obj PATH] IFACE...\n"
-	       "  unload IFACE... | [--force] --instance NAME | --pin-dir DIR | --all\n"
+	       "  unload [--keep-maps] IFACE... | [--force] [--keep-maps] --instance NAME | --pin-dir DIR\n"
+	       "         [IFACE...] | [--force] [--keep-maps] --all\n"
 	       "  status [-j]\n"
 	       "  features [-j]\n"
 	       "  help\n"

@@ -926,7 +926,7 @@ END_TEST
 
 START_TEST(test_dp_globals)
 {
-	struct xfsm_apply_opts opts = { .keep_flows = true, .reset_globals = true };
+	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = true);
 	struct xfsm_image a;
 	struct xfsm_ctl ctl;
 	__u64 v;
@@ -1111,8 +1111,9 @@ START_TEST(test_dp_flow_epochs)
 	ck_assert_int_eq(t.n[0], 300);
 	ck_assert_int_eq(t.n[1], 0);
 
-	/* without keep_flows every stage starts afresh */
-	ck_assert_int_eq(xfsm_apply(d.inst, &b, &(struct xfsm_apply_opts){ 0 }), 0);
+	/* with flush_flows every stage starts afresh */
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, &(struct xfsm_apply_opts){
+		.sz = sizeof(struct xfsm_apply_opts), .flush_flows = true }), 0);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
 
 	/* a stage that is gone takes its flows along */

@@ -300,7 +300,7 @@ int xt_set_tx_port(struct xt *t, __u32 port, __u32 ifindex)
 
 int xt_apply(struct xt *t, const struct xfsm_image *img)
 {
-	struct xfsm_apply_opts o = { .keep_flows = false, .reset_globals = false };
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
 	int err = xfsm_apply(t->inst, img, &o);
 
 	if (err)
