@@ -120,6 +120,36 @@ static __always_inline __u32 fv_idx(__u32 i)
 	return i;
 }
 
+/*
+ * Where the time goes (docs/BENCHMARKS.md): objects built for the micro
+ * benchmark only (build/bench/xfsm-stopN.bpf.o, -DXFSM_BENCH_STOP=N) end
+ * every packet with XDP_DROP after phase N, so that the difference
+ * between consecutive variants is the cost of one phase.  The shipped
+ * objects never define it and compile the seams to nothing.
+ */
+enum xfsm_bench_phase {
+	XFSM_PHASE_PARSE = 1,	/* parser, packet counters */
+	XFSM_PHASE_PORT,	/* application, ingress port and its counters */
+	XFSM_PHASE_FLOW,	/* stage counters, flow lookup, timeouts */
+	XFSM_PHASE_MATCH,	/* conditions, rule match, hit counters */
+	XFSM_PHASE_UPDATE,	/* register updates, transition */
+};
+#ifdef XFSM_BENCH_STOP
+#define XFSM_PHASE_END(n)	do { if ((n) == XFSM_BENCH_STOP) return XDP_DROP; } while (0)
+#else
+#define XFSM_PHASE_END(n)	do { } while (0)
+#endif
+
+/* A stage index the verifier sees bounded in the register used for the
+ * access (a 32-bit index spilled and filled again loses its bound). */
+static __always_inline __u32 stage_idx(__u32 i)
+{
+	asm volatile("if %[i] < %[n] goto +1; %[i] = 0"
+		     : [i] "+r"(i)
+		     : [n] "i"(XFSM_MAX_STAGES));
+	return i;
+}
+
 /* Offset of an exception counter inside struct xfsm_stats: the parser and
  * the stages report exceptions this way so one helper counts them all. */
 #define EXC(name)	((int)offsetof(struct xfsm_stats, exc_##name))

@@ -146,6 +146,10 @@ __noinline int xfsm_actions(struct xdp_md *ctx, struct xfsm_work *w,
 
 	if (!w || !r)
 		return XDP_PASS;
+#ifdef XFSM_BENCH_STOP
+	asm volatile("" : : "r"(ctx), "r"(f), "r"(stage));	/* still taken */
+#endif
+	XFSM_PHASE_END(XFSM_PHASE_UPDATE);	/* here, so the stage's code stays as is */
 	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
 	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
 	ctrs = bpf_map_lookup_elem(&xfsm_counters, &zero);
@@ -197,11 +201,14 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 
 	if (!w || !app || stage >= XFSM_MAX_STAGES)
 		return XDP_PASS;
+#ifdef XFSM_BENCH_STOP
+	asm volatile("" : : "r"(ctx));	/* a variant that stops early still takes it */
+#endif
 	XFSM_WORK_REFRESH(w);
 	if (!w)
 		return XDP_PASS;
 	p = &w->pkt;
-	st = &app->stages[stage];
+	st = &app->stages[stage_idx(stage)];
 	p->key = stage;
 	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &p->key);
 	if (!ss)
@@ -214,6 +221,7 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
 	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
 	p->state = f ? xfsm_expire(w, f, stage) : 0;
+	XFSM_PHASE_END(XFSM_PHASE_FLOW);
 
 	conds = xfsm_conds(st, p, f);
 	r = rule_lookup(st, w, stage, conds);
@@ -232,6 +240,7 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 		CNT_ADD(&rs->packets, 1);
 		CNT_ADD(&rs->bytes, len);
 	}
+	XFSM_PHASE_END(XFSM_PHASE_MATCH);
 
 	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL)) {
 		struct xfsm_flow *uf = NULL;
@@ -281,6 +290,7 @@ int xfsm_xdp(struct xdp_md *ctx)
 		CNT_ADD(&s->malformed, 1);
 		return finish(s, verdict_to_xdp(c->malformed_verdict));
 	}
+	XFSM_PHASE_END(XFSM_PHASE_PARSE);
 
 	slot = c->active & 1;
 	app = bpf_map_lookup_elem(&xfsm_apps, &slot);
@@ -330,6 +340,7 @@ int xfsm_xdp(struct xdp_md *ctx)
 #endif
 	if (app->flags & XFSM_AF_NEEDS_RANDOM)
 		w->pkt.rand = bpf_get_prandom_u32();
+	XFSM_PHASE_END(XFSM_PHASE_PORT);
 
 	for (i = 0; i < XFSM_RUN_STAGES; i++) {
 		if (stage >= app->n_stages || stage >= XFSM_RUN_STAGES)
