@@ -273,14 +273,16 @@ static int apply_text(struct xfsm_instance *inst, const char *name, const char *
 	return ret;
 }
 
-static int apply_file(struct xfsm_instance *inst, const char *file)
+/* Compile and install DIR/NAME.xfsm of the source tree (next to build/). */
+static int apply_file(struct xfsm_instance *inst, const char *dir, const char *name)
 {
 	struct xfsm_apply_opts o = { .keep_flows = false };
 	struct xfsm_image img;
-	char err[512] = "";
+	char err[512] = "", path[512];
 	int ret;
 
-	ret = xfsm_compile_file(file, &img, NULL, err, sizeof(err));
+	snprintf(path, sizeof(path), "%s/../%s/%s.xfsm", build_dir, dir, name);
+	ret = xfsm_compile_file(path, &img, NULL, err, sizeof(err));
 	if (!ret)
 		ret = xfsm_apply(inst, &img, &o);
 	else
@@ -291,23 +293,36 @@ static int apply_file(struct xfsm_instance *inst, const char *file)
 
 /* ---- the jobs ------------------------------------------------------------ */
 
-static const char app_counter[] =
-	"app counter\ndefault drop\n"
-	"stage counter {\n\tkey ip.src\n\tmiss drop\n"
-	"\trule r when * => reg0 = reg0 + 1, drop\n}\n";
-static const char app_global[] =
-	"app global\ndefault drop\n"
-	"stage counter {\n\tkey ip.src\n\tmiss drop\n"
-	"\trule r when * => global0 = global0 + 1, drop\n}\n";
-/* The 2-stage job: a cursor per source steps through n marks, a counter
- * per mark counts packets and bytes (consecutive packets, consecutive
- * flows of stage 1). */
-static const char app_twostage_fmt[] =
-	"app twostage\ndefault drop\n"
-	"stage cursor {\n\tkey ip.src\n\tmiss drop\n"
-	"\trule step => reg0 = reg0 + 1, reg0 = reg0 %% %u, mark = reg0\n}\n"
-	"stage counter {\n\tkey meta.mark\n\tmiss drop\n"
-	"\trule tally => reg0 = reg0 + 1, reg1 = reg1 + meta.len, pass\n}\n";
+/* The 2-stage application for n marks: bench/ref/twostage.xfsm with its
+ * `define marks = 16` line rewritten. */
+static int apply_twostage(struct xfsm_instance *inst, __u32 n)
+{
+	static const char def[] = "define marks = 16\n";
+	char path[512], *text = NULL, *at, *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err = -EINVAL;
+
+	snprintf(path, sizeof(path), "%s/../bench/ref/twostage.xfsm", build_dir);
+	f = fopen(path, "r");
+	if (!f || getdelim(&text, &len, '\0', f) < 0 || !(at = strstr(text, def))) {
+		fprintf(stderr, "micro: cannot read %s (with a line \"%s\")\n", path, "define marks = 16");
+		goto out;
+	}
+	*at = '\0';
+	if (asprintf(&out, "%sdefine marks = %u\n%s", text, n, at + strlen(def)) < 0) {
+		out = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	err = apply_text(inst, path, out);
+out:
+	if (f)
+		fclose(f);
+	free(text);
+	free(out);
+	return err;
+}
 
 enum job_app { APP_EMPTY, APP_PORTKNOCK, APP_STATEFULFW, APP_COUNTER, APP_GLOBAL, APP_TWOSTAGE };
 
@@ -360,7 +375,6 @@ static bool uses_driver(const struct job *j)
 /* Install the job's application on an xfsm object. */
 static int job_apply(const struct job *j, struct xfsm_instance *inst)
 {
-	char path[512], text[1024];
 	struct xfsm_image img;
 	int err;
 
@@ -373,17 +387,15 @@ static int job_apply(const struct job *j, struct xfsm_instance *inst)
 		xfsm_image_free(&img);
 		return err;
 	case APP_PORTKNOCK:
+		return apply_file(inst, "examples", "portknock");
 	case APP_STATEFULFW:
-		snprintf(path, sizeof(path), "%s/../examples/%s.xfsm", build_dir,
-			 j->app == APP_PORTKNOCK ? "portknock" : "statefulfw");
-		return apply_file(inst, path);
+		return apply_file(inst, "examples", "statefulfw");
 	case APP_COUNTER:
-		return apply_text(inst, "counter.xfsm", app_counter);
+		return apply_file(inst, "bench/ref", "counter");
 	case APP_GLOBAL:
-		return apply_text(inst, "global.xfsm", app_global);
+		return apply_file(inst, "bench/ref", "global");
 	case APP_TWOSTAGE:
-		snprintf(text, sizeof(text), app_twostage_fmt, j->flows);
-		return apply_text(inst, "twostage.xfsm", text);
+		return apply_twostage(inst, j->flows);
 	}
 	return -EINVAL;
 }
