@@ -63,13 +63,20 @@ struct xfsm_acl_work {
 
 struct xfsm_work {
 	struct xfsm_pkt		pkt;
+#ifdef XFSM_OFFLOAD
 	union {
 		struct xfsm_flow_key	fk;
 		struct xfsm_rule_key	rk;
-#ifndef XFSM_OFFLOAD
-		struct xfsm_acl_work	acl;
-#endif
 	};
+#else
+	/* The flow key outlives the rule search: a one-key stage writes the
+	 * flow it looked up without building the key again. */
+	struct xfsm_flow_key	fk;
+	union {
+		struct xfsm_rule_key	rk;
+		struct xfsm_acl_work	acl;
+	};
+#endif
 };
 
 /*

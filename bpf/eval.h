@@ -191,4 +191,41 @@ rule_lookup(const struct xfsm_stage *st, struct xfsm_work *w, __u32 stage, __u32
 	return best;
 }
 
+#ifndef XFSM_OFFLOAD
+/*
+ * A small stage (struct xfsm_scan, built by libxfsm): the first rule of
+ * the list of the packet's state (< XFSM_SCAN_STATES) that matches.  The
+ * list is in the tuple search's order, so this is the rule it would find.
+ */
+static __always_inline const struct xfsm_rule *
+rule_scan(const struct xfsm_scan *sc, const struct xfsm_stage *st, const struct xfsm_pkt *p,
+	  __u32 state, __u32 conds)
+{
+	__u32 m[XFSM_MATCH_WORDS], n, k, diff;
+	const __u8 *list;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < XFSM_MATCH_WORDS; i++)
+		m[i] = p->fv[fv_idx(st->match_words[i])];
+	state &= XFSM_SCAN_STATES - 1;
+	list = sc->list[state];
+	n = sc->len[state];
+	for (k = 0; k < XFSM_SCAN_LEN; k++) {
+		const struct xfsm_scan_rule *e;
+
+		if (k >= n)
+			break;
+		e = &sc->rules[list[k] & (XFSM_SCAN_RULES - 1)];
+		diff = (conds ^ e->conds) & e->cond_mask;
+#pragma unroll
+		for (i = 0; i < XFSM_MATCH_WORDS; i++)
+			diff |= (m[i] ^ e->match[i]) & e->match_mask[i];
+		if (!diff)
+			return &e->rule;
+	}
+	return NULL;
+}
+#endif
+
 #endif /* XFSM_BPF_EVAL_H */

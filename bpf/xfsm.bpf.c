@@ -220,11 +220,24 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
 		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
 	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
-	p->state = f ? xfsm_expire(w, f, stage) : 0;
+	/* Flows without timeouts (the common case) need no call. */
+	p->state = !f ? 0 : f->hard_deadline_ns || f->idle_timeout_ms ? xfsm_expire(w, f, stage) :
+		   f->state;
 	XFSM_PHASE_END(XFSM_PHASE_FLOW);
 
-	conds = xfsm_conds(st, p, f);
+	conds = st->n_conds || st->kind != XFSM_STAGE_XFSM ? xfsm_conds(st, p, f) : 0;
+#ifndef XFSM_OFFLOAD
+	{
+		const struct xfsm_scan *sc = &app->scan[stage_idx(stage)];
+
+		if (sc->enabled && p->state < XFSM_SCAN_STATES)
+			r = rule_scan(sc, st, p, p->state, conds);
+		else
+			r = rule_lookup(st, w, stage, conds);
+	}
+#else
 	r = rule_lookup(st, w, stage, conds);
+#endif
 	if (!r) {
 		CNT_ADD(&ss->misses, 1);
 		if (conds == XFSM_CONDS_NO_ACL)
@@ -245,9 +258,17 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL)) {
 		struct xfsm_flow *uf = NULL;
 
-		/* The rule key has overwritten the flow key by now. */
-		if (r->flags & XFSM_RF_WRITES_FLOW)
-			uf = flow_for_update(w, st, stage, ss);
+		if (r->flags & XFSM_RF_WRITES_FLOW) {
+#ifndef XFSM_OFFLOAD
+			/* A one-key stage writes the flow it found (its key is
+			 * still in w->fk). */
+			if (f && (st->flags & XFSM_SF_SAME_KEYS))
+				uf = f;
+			else
+#endif
+				/* (offload: the rule key has overwritten w->fk) */
+				uf = flow_for_update(w, st, stage, ss);
+		}
 		xfsm_commit(w, uf, r);
 		/* With one key the rule may have just created the flow. */
 		if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))

@@ -179,6 +179,28 @@ int xfsm_stage_set_keys(struct xfsm_stage *st,
  * adds XFSM_AF_NEEDS_TIME itself. */
 __u32 xfsm_image_meta_flags(const struct xfsm_image *img);
 
+/*
+ * Fast paths (lib/plan.c, docs/datapath.md "Fast paths"): what the datapath
+ * may do more cheaply for an application without changing what it does.
+ * xfsm_apply() plans every image it installs; a controller writing rules
+ * into a running application's slot by other means must plan them too.
+ */
+struct xfsm_plan {
+	__u8	flow_add[XFSM_MAX_STAGES];	/* bit i: flow reg i of the stage is
+						 * additive (only ever added to) */
+	__u8	global_add;			/* bit i: global i is additive */
+};
+void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan);
+/* Mark a rule of `stage` (XFSM_UF_ADD, XFSM_RF_*_NOLOCK), clearing old marks. */
+void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfsm_rule *rule);
+void xfsm_plan_clear_rule(struct xfsm_rule *rule);
+/* Fill the derived parts of the configuration `app` (from img->app) of an
+ * image: the scan lists of its small stages, their rule copies numbered
+ * rule_id + rule_id_base (as xfsm_apply() numbers the rules of a slot). */
+void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
+		   struct xfsm_app *app, __u32 rule_id_base);
+void xfsm_plan_clear_app(struct xfsm_app *app);
+
 /* Operand constructors. */
 struct xfsm_operand xfsm_opnd_const(__u64 v);
 struct xfsm_operand xfsm_opnd_field(unsigned int word, unsigned int width);
