@@ -202,6 +202,8 @@ static int load_xfsm(struct prog *p, const char *name)
 		__u32 ifindex = LO_IFINDEX;
 
 		err = bpf_map_update_elem(p->inst->map_fd[XFSM_M_PORTS], &ifindex, &port, BPF_ANY);
+		if (!err)
+			err = xfsm_ports_changed(p->inst->map_fd[XFSM_M_PORT_GEN]);
 	}
 	if (!err)
 		return 0;

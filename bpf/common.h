@@ -76,6 +76,14 @@ struct xfsm_work {
 		struct xfsm_rule_key	rk;
 		struct xfsm_acl_work	acl;
 	};
+	/* The last ingress port looked up on this CPU, valid while
+	 * xfsm_port_gen[0] still holds `gen` (kept across packets). */
+	struct {
+		__u64	gen;
+		__u32	ifindex;
+		__u16	port;
+		__u16	valid;
+	} port;
 #endif
 };
 

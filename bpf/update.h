@@ -95,6 +95,48 @@ static __always_inline void flow_add_nolock(struct xfsm_flow *f, const struct xf
 				     upd_addend(u, XFSM_OPND_FLOW_REG, d, p, f, f->state, g));
 	}
 }
+
+/* The global-register half of a lock-free rule (XFSM_RF_GLOBAL_NOLOCK). */
+static __always_inline void global_add_nolock(struct xfsm_globals *g, const struct xfsm_rule *r,
+					      const struct xfsm_pkt *p, const struct xfsm_flow *f)
+{
+	__u32 state = f ? f->state : 0;
+	int i;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+		__u32 d = u->dst_index & (XFSM_GLOBAL_REGS - 1);
+
+		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_GLOBAL_REG)
+			continue;
+		__sync_fetch_and_add(&g->reg[d],
+				     upd_addend(u, XFSM_OPND_GLOBAL_REG, d, p, f, state, g));
+	}
+}
+
+/* Are all of a rule's writes lock-free additions?  Then they run in the
+ * stage itself, without the call the locked transaction takes. */
+static __always_inline bool rule_adds_only(const struct xfsm_rule *r)
+{
+	__u32 fl = r->flags;
+
+	return (!(fl & XFSM_RF_WRITES_FLOW) || (fl & XFSM_RF_FLOW_NOLOCK)) &&
+	       (!(fl & XFSM_RF_WRITES_GLOBAL) || (fl & XFSM_RF_GLOBAL_NOLOCK));
+}
+
+/* Such a rule's writes: flow first, then globals, as xfsm_commit() does
+ * (an addition cannot divide by zero). */
+static __always_inline void rule_add(struct xfsm_flow *uf, const struct xfsm_rule *r,
+				     const struct xfsm_pkt *p)
+{
+	__u32 zero = 0;
+	struct xfsm_globals *g = bpf_map_lookup_elem(&xfsm_globals, &zero);
+
+	if (uf && (r->flags & XFSM_RF_FLOW_NOLOCK))
+		flow_add_nolock(uf, r, p, g);
+	if (g && (r->flags & XFSM_RF_GLOBAL_NOLOCK))
+		global_add_nolock(g, r, p, uf);
+}
 #endif
 
 static __always_inline void globals_apply(struct xfsm_globals *g, const struct xfsm_rule *r,

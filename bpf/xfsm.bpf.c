@@ -146,10 +146,6 @@ __noinline int xfsm_actions(struct xdp_md *ctx, struct xfsm_work *w,
 
 	if (!w || !r)
 		return XDP_PASS;
-#ifdef XFSM_BENCH_STOP
-	asm volatile("" : : "r"(ctx), "r"(f), "r"(stage));	/* still taken */
-#endif
-	XFSM_PHASE_END(XFSM_PHASE_UPDATE);	/* here, so the stage's code stays as is */
 	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
 	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
 	ctrs = bpf_map_lookup_elem(&xfsm_counters, &zero);
@@ -269,13 +265,53 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 				/* (offload: the rule key has overwritten w->fk) */
 				uf = flow_for_update(w, st, stage, ss);
 		}
-		xfsm_commit(w, uf, r);
+#ifndef XFSM_OFFLOAD
+		if (rule_adds_only(r))
+			rule_add(uf, r, p);
+		else
+#endif
+			xfsm_commit(w, uf, r);
 		/* With one key the rule may have just created the flow. */
 		if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
 			f = uf;
 	}
+	XFSM_PHASE_END(XFSM_PHASE_UPDATE);
+#ifndef XFSM_OFFLOAD
+	/* The common ending, a verdict first: no call. */
+	if (r->act[0].type == XFSM_ACT_DROP || r->act[0].type == XFSM_ACT_PASS ||
+	    r->act[0].type == XFSM_ACT_TX) {
+		struct xfsm_stats *s;
+
+		p->key = 0;
+		s = bpf_map_lookup_elem(&xfsm_stats, &p->key);
+		return s ? action_verdict(r->act[0].type, s) : XDP_PASS;
+	}
+#endif
 	return xfsm_actions(ctx, w, r, f, stage);
 }
+
+#ifndef XFSM_OFFLOAD
+/* The port number of the packet's ingress interface (0: not a port), from
+ * this CPU's cache while the port table has not changed: a hash lookup is
+ * a good part of a packet's cost. */
+static __always_inline __u32 ingress_port(struct xfsm_work *w)
+{
+	struct xfsm_port *pv;
+	__u32 zero = 0;
+	__u64 *genp = bpf_map_lookup_elem(&xfsm_port_gen, &zero);
+	__u64 gen = genp ? *genp : 0;
+
+	if (w->port.valid && w->port.ifindex == w->pkt.ifindex && w->port.gen == gen)
+		return w->port.port;
+	w->pkt.key = w->pkt.ifindex;
+	pv = bpf_map_lookup_elem(&xfsm_ports, &w->pkt.key);
+	w->port.gen = gen;
+	w->port.ifindex = w->pkt.ifindex;
+	w->port.port = pv && pv->port < XFSM_MAX_PORTS ? pv->port : 0;
+	w->port.valid = 1;
+	return w->port.port;
+}
+#endif
 
 SEC("xdp")
 int xfsm_xdp(struct xdp_md *ctx)
@@ -338,19 +374,17 @@ int xfsm_xdp(struct xdp_md *ctx)
 		w->pkt.fv[XFSM_FW_META_PORT] = port ? port->port : 0;
 	}
 #else
-	/* The native profile always looks up its ingress port, for the
+	/* The native profile always knows its ingress port, for the
 	 * per-port counters; meta.port reads it only when the application
 	 * asked for it (XFSM_AF_NEEDS_PORT), as documented. */
 	{
 		struct xfsm_port_stats *ps;
-		struct xfsm_port *port;
+		__u32 port = ingress_port(w);
 
-		w->pkt.key = w->pkt.ifindex;
-		port = bpf_map_lookup_elem(&xfsm_ports, &w->pkt.key);
 		if (port) {
 			if (app->flags & XFSM_AF_NEEDS_PORT)
-				w->pkt.fv[XFSM_FW_META_PORT] = port->port;
-			w->pkt.key = port->port;
+				w->pkt.fv[XFSM_FW_META_PORT] = port;
+			w->pkt.key = port;
 			ps = bpf_map_lookup_elem(&xfsm_port_stats, &w->pkt.key);
 			if (ps) {
 				CNT_ADD(&ps->rx_packets, 1);

@@ -26,6 +26,19 @@ __u64 xfsm_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The clock only moves on, so no generation is ever written twice and a
+ * cache filled before a change can never look current again, whatever
+ * the number of writers. */
+int xfsm_ports_changed(int gen_fd)
+{
+	__u64 gen = xfsm_now_ns();
+	__u32 zero = 0;
+
+	if (gen_fd < 0)
+		return 0;
+	return bpf_map_update_elem(gen_fd, &zero, &gen, BPF_ANY) ? -errno : 0;
+}
+
 static __u32 fv_word(const __u32 fv[XFSM_FV_WORDS], __u8 w)
 {
 	return w >= XFSM_FW_ZERO ? 0 : fv[w];

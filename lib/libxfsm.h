@@ -53,6 +53,7 @@ enum xfsm_map_id {
 	XFSM_M_PORT_FLAGS,
 	XFSM_M_XSKS,		/* AF_XDP sockets (lib/xfsm_xsk.h); optional */
 	XFSM_M_PORT_STATS,	/* per-port counters (lib/xfsm_group.h); optional */
+	XFSM_M_PORT_GEN,	/* port table generation (native); optional */
 	XFSM_M__MAX,
 };
 
@@ -316,5 +317,10 @@ long xfsm_map_delete_if(struct xfsm_instance *inst, enum xfsm_map_id id,
 
 /* Monotonic time as the datapath sees it (CLOCK_MONOTONIC, ns). */
 __u64 xfsm_now_ns(void);
+
+/* After any change of xfsm_ports: a new generation into xfsm_port_gen
+ * (gen_fd; < 0: an instance without one, nothing to do), so that the
+ * datapath's per-CPU cache of the ingress port is refreshed. */
+int xfsm_ports_changed(int gen_fd);
 
 #endif /* LIBXFSM_H */

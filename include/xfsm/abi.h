@@ -59,6 +59,11 @@
 #define XFSM_MAP_LOCKS		"xfsm_locks"	  /* ARRAY[1024] striped flow locks */
 #define XFSM_MAP_ZERO		"xfsm_zero"	  /* ARRAY[1] zero flow for inserts */
 #define XFSM_MAP_WORK		"xfsm_work"	  /* PERCPU_ARRAY[1] packet scratch (native) */
+/* The datapath keeps the last ingress port it looked up per CPU (native
+ * profile): whoever changes xfsm_ports then writes a new value into
+ * xfsm_port_gen[0] (libxfsm: xfsm_ports_changed(), the monotonic clock in
+ * ns, so a value never comes back), which makes every CPU look again. */
+#define XFSM_MAP_PORT_GEN	"xfsm_port_gen"	  /* ARRAY[1] __u64 (native) */
 
 /* The datapath exposes its ABI through this read-only global. */
 #define XFSM_BUILD_INFO_SYM	"xfsm_build_info"

@@ -205,6 +205,8 @@ int xt_reset(struct xt *t)
 			return err;
 	clear_hash(t->inst->map_fd[XFSM_M_PORTS], sizeof(__u32));
 	clear_hash(t->inst->map_fd[XFSM_M_TX_PORTS], sizeof(__u32));
+	if ((err = xfsm_ports_changed(t->inst->map_fd[XFSM_M_PORT_GEN])))
+		return err;
 	err = xfsm_ctl_set_malformed_verdict(t->inst, XFSM_VERDICT_PASS);
 	if (err)
 		return err;
@@ -284,7 +286,7 @@ int xt_set_port(struct xt *t, __u32 ifindex, __u32 port)
 
 	if (bpf_map_update_elem(fd, &ifindex, &v, BPF_ANY))
 		return -errno;
-	return 0;
+	return xfsm_ports_changed(t->inst->map_fd[XFSM_M_PORT_GEN]);
 }
 
 int xt_set_tx_port(struct xt *t, __u32 port, __u32 ifindex)
