@@ -213,12 +213,18 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	CNT_ADD(&ss->packets, 1);
 	CNT_ADD(&ss->bytes, len);
 
-	flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
-		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
-	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
-	/* Flows without timeouts (the common case) need no call. */
-	p->state = !f ? 0 : f->hard_deadline_ns || f->idle_timeout_ms ? xfsm_expire(w, f, stage) :
-		   f->state;
+	if (st->flags & XFSM_SF_NO_LOOKUP) {
+		/* nothing here reads it (a rule that writes it looks it up) */
+		f = NULL;
+		p->state = 0;
+	} else {
+		flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
+			       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
+		f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+		/* Flows without timeouts (the common case) need no call. */
+		p->state = !f ? 0 : f->hard_deadline_ns || f->idle_timeout_ms ?
+			   xfsm_expire(w, f, stage) : f->state;
+	}
 	XFSM_PHASE_END(XFSM_PHASE_FLOW);
 
 	conds = st->n_conds || st->kind != XFSM_STAGE_XFSM ? xfsm_conds(st, p, f) : 0;

@@ -13,6 +13,12 @@
  *    XFSM_RF_GLOBAL_NOLOCK).  Flow registers are judged per stage (a flow
  *    belongs to one stage), global registers over the whole application.
  *
+ *  - stages that need no flow lookup (XFSM_SF_NO_LOOKUP): no rule matches
+ *    on the state, no condition reads the flow, no action reads it except
+ *    in a rule that writes it in a one-key stage (it reads the flow it
+ *    wrote, found by the write's own lookup), and no transition sets a
+ *    timeout (a lookup is what enforces and refreshes them).
+ *
  *  - per-state rule lists (struct xfsm_scan): a stage of at most
  *    XFSM_SCAN_RULES rules whose every state 0..XFSM_SCAN_STATES-1 has at
  *    most XFSM_SCAN_LEN candidate rules is matched by scanning the
@@ -215,18 +221,62 @@ static bool plan_scan(const struct xfsm_plan *plan, const struct xfsm_image *img
 	return true;
 }
 
+static bool reads_flow(const struct xfsm_operand *o)
+{
+	return o->kind == XFSM_OPND_FLOW_REG || o->kind == XFSM_OPND_STATE;
+}
+
+/* Does anything in stage `stage` read its lookup-scope flow? */
+static bool stage_reads_flow(const struct xfsm_image *img, unsigned int stage)
+{
+	const struct xfsm_stage *st = &img->app.stages[stage];
+	unsigned int i;
+	size_t r;
+
+	if (st->kind != XFSM_STAGE_XFSM)
+		return true;
+	for (i = 0; i < st->n_tuples && i < XFSM_MAX_TUPLES; i++)
+		if (st->tuples[i].state_mask)
+			return true;
+	for (i = 0; i < st->n_conds && i < XFSM_MAX_CONDS; i++)
+		if (reads_flow(&st->conds[i].a) || reads_flow(&st->conds[i].b))
+			return true;
+	for (r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule *rule = &img->rules[r].rule;
+		bool writes_it = (rule->flags & XFSM_RF_WRITES_FLOW) &&
+				 (st->flags & XFSM_SF_SAME_KEYS);
+
+		if (img->rules[r].key.stage != stage)
+			continue;
+		if ((rule->flags & XFSM_RF_SET_STATE) &&
+		    (rule->idle_timeout_ms || rule->hard_timeout_ms))
+			return true;
+		for (i = 0; i < XFSM_MAX_ACTIONS && !writes_it; i++)
+			if (rule->act[i].type != XFSM_ACT_NONE && reads_flow(&rule->act[i].opnd))
+				return true;
+	}
+	return false;
+}
+
 void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
 		   struct xfsm_app *app, __u32 rule_id_base)
 {
 	unsigned int s;
 
 	xfsm_plan_clear_app(app);
-	for (s = 0; s < app->n_stages && s < XFSM_MAX_STAGES; s++)
+	for (s = 0; s < app->n_stages && s < XFSM_MAX_STAGES; s++) {
 		if (!plan_scan(plan, img, s, rule_id_base, &app->scan[s]))
 			memset(&app->scan[s], 0, sizeof(app->scan[s]));
+		if (!stage_reads_flow(img, s))
+			app->stages[s].flags |= XFSM_SF_NO_LOOKUP;
+	}
 }
 
 void xfsm_plan_clear_app(struct xfsm_app *app)
 {
+	unsigned int s;
+
 	memset(app->scan, 0, sizeof(app->scan));
+	for (s = 0; s < XFSM_MAX_STAGES; s++)
+		app->stages[s].flags &= ~XFSM_SF_NO_LOOKUP;
 }

@@ -357,6 +357,11 @@ struct xfsm_tuple {
 
 #define XFSM_SF_SYMMETRIC	(1U << 0)	/* bi-flow keys */
 #define XFSM_SF_SAME_KEYS	(1U << 1)	/* lookup key == update key */
+/* Set by libxfsm (xfsm_plan_app()), cleared by xfsm_read_app(): nothing in
+ * the stage reads the lookup-scope flow (no rule matches on the state, no
+ * condition or action reads it, no transition sets a timeout to enforce),
+ * so the datapath does not look it up. */
+#define XFSM_SF_NO_LOOKUP	(1U << 2)
 
 /* What a pipeline stage is (struct xfsm_stage.kind).  An ACL stage uses
  * only enabled, kind, miss_verdict (no rule matched: CONTINUE = allow) and
