@@ -221,9 +221,13 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 		flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
 			       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
 		f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
-		/* Flows without timeouts (the common case) need no call. */
-		p->state = !f ? 0 : f->hard_deadline_ns || f->idle_timeout_ms ?
-			   xfsm_expire(w, f, stage) : f->state;
+		/* Only a rollback takes a call. */
+		if (!f)
+			p->state = 0;
+		else if ((!f->hard_deadline_ns && !f->idle_timeout_ms) || flow_still_live(p, f))
+			p->state = f->state;
+		else
+			p->state = xfsm_expire(w, f, stage);
 	}
 	XFSM_PHASE_END(XFSM_PHASE_FLOW);
 
