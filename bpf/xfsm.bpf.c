@@ -184,6 +184,77 @@ __noinline int xfsm_parse_offload(struct xdp_md *ctx, struct xfsm_pkt *p)
 #define XFSM_PARSE(ctx, p)	xfsm_parse(ctx, p)
 #endif
 
+/* The stage's lookup-scope flow (NULL: none, or not looked up), its
+ * timeouts enforced; p->state is the state the packet sees. */
+static __always_inline struct xfsm_flow *stage_flow(struct xfsm_work *w,
+						    const struct xfsm_stage *st, __u32 stage)
+{
+	struct xfsm_pkt *p = &w->pkt;
+	struct xfsm_flow *f;
+
+	p->state = 0;
+	if (st->flags & XFSM_SF_NO_LOOKUP)
+		return NULL;	/* nothing here reads it (a rule that writes it looks it up) */
+	flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
+		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
+	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+	/* Only a rollback takes a call. */
+	if (!f)
+		p->state = 0;
+	else if ((!f->hard_deadline_ns && !f->idle_timeout_ms) || flow_still_live(p, f))
+		p->state = f->state;
+	else
+		p->state = xfsm_expire(w, f, stage);
+	return f;
+}
+
+/* The rule the packet matches: per-state lists for a small stage, else
+ * the tuple search. */
+static __always_inline const struct xfsm_rule *stage_match(const struct xfsm_app *app,
+							   const struct xfsm_stage *st,
+							   struct xfsm_work *w, __u32 stage,
+							   __u32 conds)
+{
+#ifndef XFSM_OFFLOAD
+	const struct xfsm_scan *sc = &app->scan[stage_idx(stage)];
+
+	if (sc->enabled && w->pkt.state < XFSM_SCAN_STATES)
+		return rule_scan(sc, st, &w->pkt, w->pkt.state, conds);
+#endif
+	return rule_lookup(st, w, stage, conds);
+}
+
+/* A matched rule's writes; returns the lookup-scope flow as the actions
+ * see it (a one-key stage's rule may have just created it). */
+static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
+						     const struct xfsm_stage *st, __u32 stage,
+						     struct xfsm_stage_stats *ss,
+						     const struct xfsm_rule *r, struct xfsm_flow *f)
+{
+	struct xfsm_flow *uf = NULL;
+
+	if (r->flags & XFSM_RF_WRITES_FLOW) {
+#ifndef XFSM_OFFLOAD
+		/* A one-key stage writes the flow it found (its key is still
+		 * in w->fk). */
+		if (f && (st->flags & XFSM_SF_SAME_KEYS))
+			uf = f;
+		else
+#endif
+			/* (offload: the rule key has overwritten w->fk) */
+			uf = flow_for_update(w, st, stage, ss);
+	}
+#ifndef XFSM_OFFLOAD
+	if (rule_adds_only(r))
+		rule_add(uf, r, &w->pkt);
+	else
+#endif
+		xfsm_commit(w, uf, r);
+	if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
+		return uf;
+	return f;
+}
+
 XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 			      const struct xfsm_app *app, __u32 stage)
 {
@@ -213,37 +284,11 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	CNT_ADD(&ss->packets, 1);
 	CNT_ADD(&ss->bytes, len);
 
-	if (st->flags & XFSM_SF_NO_LOOKUP) {
-		/* nothing here reads it (a rule that writes it looks it up) */
-		f = NULL;
-		p->state = 0;
-	} else {
-		flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
-			       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
-		f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
-		/* Only a rollback takes a call. */
-		if (!f)
-			p->state = 0;
-		else if ((!f->hard_deadline_ns && !f->idle_timeout_ms) || flow_still_live(p, f))
-			p->state = f->state;
-		else
-			p->state = xfsm_expire(w, f, stage);
-	}
+	f = stage_flow(w, st, stage);
 	XFSM_PHASE_END(XFSM_PHASE_FLOW);
 
 	conds = st->n_conds || st->kind != XFSM_STAGE_XFSM ? xfsm_conds(st, p, f) : 0;
-#ifndef XFSM_OFFLOAD
-	{
-		const struct xfsm_scan *sc = &app->scan[stage_idx(stage)];
-
-		if (sc->enabled && p->state < XFSM_SCAN_STATES)
-			r = rule_scan(sc, st, p, p->state, conds);
-		else
-			r = rule_lookup(st, w, stage, conds);
-	}
-#else
-	r = rule_lookup(st, w, stage, conds);
-#endif
+	r = stage_match(app, st, w, stage, conds);
 	if (!r) {
 		CNT_ADD(&ss->misses, 1);
 		if (conds == XFSM_CONDS_NO_ACL)
@@ -261,30 +306,8 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	}
 	XFSM_PHASE_END(XFSM_PHASE_MATCH);
 
-	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL)) {
-		struct xfsm_flow *uf = NULL;
-
-		if (r->flags & XFSM_RF_WRITES_FLOW) {
-#ifndef XFSM_OFFLOAD
-			/* A one-key stage writes the flow it found (its key is
-			 * still in w->fk). */
-			if (f && (st->flags & XFSM_SF_SAME_KEYS))
-				uf = f;
-			else
-#endif
-				/* (offload: the rule key has overwritten w->fk) */
-				uf = flow_for_update(w, st, stage, ss);
-		}
-#ifndef XFSM_OFFLOAD
-		if (rule_adds_only(r))
-			rule_add(uf, r, p);
-		else
-#endif
-			xfsm_commit(w, uf, r);
-		/* With one key the rule may have just created the flow. */
-		if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
-			f = uf;
-	}
+	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL))
+		f = stage_write(w, st, stage, ss, r, f);
 	XFSM_PHASE_END(XFSM_PHASE_UPDATE);
 #ifndef XFSM_OFFLOAD
 	/* The common ending, a verdict first: no call. */
