@@ -190,6 +190,8 @@ struct xfsm_plan {
 	__u8	flow_add[XFSM_MAX_STAGES];	/* bit i: flow reg i of the stage is
 						 * additive (only ever added to) */
 	__u8	global_add;			/* bit i: global i is additive */
+	__u8	flow_nolock[XFSM_MAX_STAGES];	/* bit i: a lock-free rule adds to it */
+	__u8	global_nolock;
 };
 void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan);
 /* Mark a rule of `stage` (XFSM_UF_ADD, XFSM_RF_*_NOLOCK), clearing old marks. */

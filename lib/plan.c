@@ -6,11 +6,12 @@
  *
  *  - an additive register: every update that writes it adds to it
  *    (dst = dst + x, x + dst, dst - x, x not reading dst) and no update
- *    reads it otherwise.  Additions commute, so each may be one atomic
- *    add (XFSM_UF_ADD) and no update of it is ever lost, whichever CPU
- *    makes it, with or without the lock.  A rule whose only flow (global)
- *    write is such an add needs no lock at all (XFSM_RF_FLOW_NOLOCK,
- *    XFSM_RF_GLOBAL_NOLOCK).  Flow registers are judged per stage (a flow
+ *    reads it otherwise.  Additions commute, so a rule whose only flow
+ *    (global) write is such an add needs no lock at all: one atomic add
+ *    (XFSM_RF_FLOW_NOLOCK, XFSM_RF_GLOBAL_NOLOCK).  Where such a rule
+ *    adds to a register, the additions of locked transactions to it are
+ *    atomic adds too (XFSM_UF_ADD), so that none is ever lost whichever
+ *    CPU makes it.  Flow registers are judged per stage (a flow
  *    belongs to one stage), global registers over the whole application.
  *
  *  - stages that need no flow lookup (XFSM_SF_NO_LOOKUP): no rule matches
@@ -80,6 +81,34 @@ static void strike_reads(__u8 *mask, __u8 kind, const struct xfsm_operand *o,
 	*mask &= ~(1U << (o->index & (n - 1)));
 }
 
+/* Which writes of a rule could go without a lock: *flow_reg (*global_reg)
+ * is the register of its one additive flow (global) write, or -1. */
+static void lock_free_writes(const struct xfsm_plan *plan, unsigned int stage,
+			     const struct xfsm_rule *rule, int *flow_reg, int *global_reg)
+{
+	unsigned int n_flow = 0, n_global = 0;
+	int i, f = -1, g = -1;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &rule->upd[i];
+		unsigned int fr = u->dst_index & (XFSM_FLOW_REGS - 1);
+		unsigned int gr = u->dst_index & (XFSM_GLOBAL_REGS - 1);
+
+		if (u->op == XFSM_UPD_NONE)
+			continue;
+		if (u->dst_kind == XFSM_OPND_FLOW_REG) {
+			n_flow++;
+			f = plan->flow_add[stage] & (1U << fr) ? (int)fr : -1;
+		} else if (u->dst_kind == XFSM_OPND_GLOBAL_REG) {
+			n_global++;
+			g = plan->global_add & (1U << gr) ? (int)gr : -1;
+		}
+	}
+	/* One addition and nothing else (a transition needs the lock). */
+	*flow_reg = n_flow == 1 && !(rule->flags & XFSM_RF_SET_STATE) ? f : -1;
+	*global_reg = n_global == 1 ? g : -1;
+}
+
 void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan)
 {
 	size_t r;
@@ -113,41 +142,50 @@ void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan)
 			strike_reads(&plan->global_add, XFSM_OPND_GLOBAL_REG, &u->b, u, x);
 		}
 	}
+	/* Then the registers that some rule adds to without the lock. */
+	for (r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule_entry *e = &img->rules[r];
+		int f, g;
+
+		if (e->key.stage >= XFSM_MAX_STAGES)
+			continue;
+		lock_free_writes(plan, e->key.stage, &e->rule, &f, &g);
+		if (f >= 0)
+			plan->flow_nolock[e->key.stage] |= 1U << f;
+		if (g >= 0)
+			plan->global_nolock |= 1U << g;
+	}
 }
 
 void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfsm_rule *rule)
 {
-	unsigned int n_flow = 0, n_global = 0, add_flow = 0, add_global = 0;
-	int i;
+	int i, f, g;
 
 	xfsm_plan_clear_rule(rule);
 	if (stage >= XFSM_MAX_STAGES)
 		return;
+	lock_free_writes(plan, stage, rule, &f, &g);
+	if (f >= 0)
+		rule->flags |= XFSM_RF_FLOW_NOLOCK;
+	if (g >= 0)
+		rule->flags |= XFSM_RF_GLOBAL_NOLOCK;
+	/* An addition inside a locked transaction is atomic only where a
+	 * lock-free rule adds to the same register: among locked writers the
+	 * lock suffices, and an atomic add costs more than a store. */
 	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
 		struct xfsm_update *u = &rule->upd[i];
-		bool add;
+		unsigned int fr = u->dst_index & (XFSM_FLOW_REGS - 1);
+		unsigned int gr = u->dst_index & (XFSM_GLOBAL_REGS - 1);
 
 		if (u->op == XFSM_UPD_NONE)
 			continue;
-		if (u->dst_kind == XFSM_OPND_FLOW_REG) {
-			add = plan->flow_add[stage] & (1U << (u->dst_index & (XFSM_FLOW_REGS - 1)));
-			n_flow++;
-			add_flow += add;
-		} else if (u->dst_kind == XFSM_OPND_GLOBAL_REG) {
-			add = plan->global_add & (1U << (u->dst_index & (XFSM_GLOBAL_REGS - 1)));
-			n_global++;
-			add_global += add;
-		} else {
-			continue;
-		}
-		if (add)
+		if (u->dst_kind == XFSM_OPND_FLOW_REG &&
+		    (plan->flow_add[stage] & plan->flow_nolock[stage] & (1U << fr)))
+			u->flags |= XFSM_UF_ADD;
+		if (u->dst_kind == XFSM_OPND_GLOBAL_REG &&
+		    (plan->global_add & plan->global_nolock & (1U << gr)))
 			u->flags |= XFSM_UF_ADD;
 	}
-	/* One addition and nothing else: no lock (a transition needs one). */
-	if (n_flow == 1 && add_flow == 1 && !(rule->flags & XFSM_RF_SET_STATE))
-		rule->flags |= XFSM_RF_FLOW_NOLOCK;
-	if (n_global == 1 && add_global == 1)
-		rule->flags |= XFSM_RF_GLOBAL_NOLOCK;
 }
 
 void xfsm_plan_clear_rule(struct xfsm_rule *rule)

@@ -80,21 +80,24 @@ START_TEST(test_plan_additive)
 	ck_assert_uint_eq(plan.flow_add[0], 0x3 | 0x8);	/* reg0, reg1, (reg3 unused) */
 	ck_assert_uint_eq(plan.flow_add[1], 0x2);	/* reg1 only */
 	ck_assert_uint_eq(plan.global_add, 0xfb);	/* all but global2 */
+	/* what a lock-free rule adds to: reg0 of stage 0, global0 and 1 */
+	ck_assert_uint_eq(plan.flow_nolock[0], 0x1);
+	ck_assert_uint_eq(plan.flow_nolock[1], 0);
+	ck_assert_uint_eq(plan.global_nolock, 0x3);
 
 	plan_rule_of(&img, &plan, 0, &r);
 	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, XFSM_RF_FLOW_NOLOCK);
 	ck_assert_uint_eq(r.upd[0].flags, XFSM_UF_ADD);
 	plan_rule_of(&img, &plan, 1, &r);
 	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);	/* two writes: locked */
-	ck_assert_uint_eq(r.upd[0].flags, XFSM_UF_ADD);
+	ck_assert_uint_eq(r.upd[0].flags, 0);	/* reg1: only locked writers, a store */
 	ck_assert_uint_eq(r.upd[1].flags, 0);
 	plan_rule_of(&img, &plan, 2, &r);
 	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);	/* a transition */
-	ck_assert_uint_eq(r.upd[0].flags, XFSM_UF_ADD);
+	ck_assert_uint_eq(r.upd[0].flags, XFSM_UF_ADD);	/* reg0: rule 0 adds without the lock */
 	plan_rule_of(&img, &plan, 3, &r);
 	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, XFSM_RF_GLOBAL_NOLOCK);
-	ck_assert_uint_eq(r.upd[0].flags | r.upd[1].flags, 0);
-	ck_assert_uint_eq(r.upd[2].flags, XFSM_UF_ADD);
+	ck_assert_uint_eq(r.upd[0].flags | r.upd[1].flags | r.upd[2].flags, 0);
 	ck_assert_uint_eq(r.upd[3].flags, XFSM_UF_ADD);
 	plan_rule_of(&img, &plan, 4, &r);
 	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, XFSM_RF_GLOBAL_NOLOCK);

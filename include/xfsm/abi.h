@@ -258,7 +258,8 @@ enum xfsm_upd_op {
  * (xfsm_image_plan()), never by hand; xfsm_read_app() clears them. */
 #define XFSM_UF_ADD		(1U << 0)	/* dst += (or -=) the other operand as
 						 * one atomic add: every write of dst in
-						 * its scope is such an add */
+						 * its scope is such an add, and a rule
+						 * without the lock makes one */
 
 struct xfsm_update {
 	__u8	op;		/* enum xfsm_upd_op */
