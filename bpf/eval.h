@@ -198,29 +198,35 @@ rule_lookup(const struct xfsm_stage *st, struct xfsm_work *w, __u32 stage, __u32
  * list is in the tuple search's order, so this is the rule it would find.
  */
 static __always_inline const struct xfsm_rule *
-rule_scan(const struct xfsm_scan *sc, const struct xfsm_stage *st, const struct xfsm_pkt *p,
+rule_scan(const struct xfsm_scan *sc, const struct xfsm_stage *st, struct xfsm_work *w,
 	  __u32 state, __u32 conds)
 {
-	__u32 m[XFSM_MATCH_WORDS], n, k, diff;
+	/* The packet's match words, in the rule key's buffer (unused here):
+	 * on the stack they would make the call chain too deep for 6.1. */
+	__u32 *m = w->rk.match, n, k, diff;
 	const __u8 *list;
 	int i;
 
 #pragma unroll
 	for (i = 0; i < XFSM_MATCH_WORDS; i++)
-		m[i] = p->fv[fv_idx(st->match_words[i])];
+		m[i] = w->pkt.fv[fv_idx(st->match_words[i])];
 	state &= XFSM_SCAN_STATES - 1;
 	list = sc->list[state];
 	n = sc->len[state];
 	for (k = 0; k < XFSM_SCAN_LEN; k++) {
 		const struct xfsm_scan_rule *e;
+		const __u32 *mk = m;
 
 		if (k >= n)
 			break;
+		/* Read the words again per rule (L1 hits): hoisted out of the
+		 * loop they would be spilled to the stack. */
+		asm volatile("" : "+r"(mk));
 		e = &sc->rules[list[k] & (XFSM_SCAN_RULES - 1)];
 		diff = (conds ^ e->conds) & e->cond_mask;
 #pragma unroll
 		for (i = 0; i < XFSM_MATCH_WORDS; i++)
-			diff |= (m[i] ^ e->match[i]) & e->match_mask[i];
+			diff |= (mk[i] ^ e->match[i]) & e->match_mask[i];
 		if (!diff)
 			return &e->rule;
 	}

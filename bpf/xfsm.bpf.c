@@ -219,7 +219,7 @@ static __always_inline const struct xfsm_rule *stage_match(const struct xfsm_app
 	const struct xfsm_scan *sc = &app->scan[stage_idx(stage)];
 
 	if (sc->enabled && w->pkt.state < XFSM_SCAN_STATES)
-		return rule_scan(sc, st, &w->pkt, w->pkt.state, conds);
+		return rule_scan(sc, st, w, w->pkt.state, conds);
 #endif
 	return rule_lookup(st, w, stage, conds);
 }
