@@ -263,14 +263,20 @@ for h in headline:
       f"{fmt(h.get('veth_rate_ratio'), 2, 'x')} | {fmt(h.get('napi_xfsm_pct'), 0, '%')} / "
       f"{fmt(h.get('napi_ref_pct'), 0, '%')} |")
 w('')
-w('## Targets (issue 11)')
-w('')
-w('| target | goal | measured | status |')
-w('|---|---|---:|---|')
-for t in targets:
-    m = 'n/a' if t['measured'] is None else f"{t['measured']}{t['unit']}"
-    w(f"| {t['target']} | {t['goal']} | {m} | {t['status']} |")
-w('')
+
+
+def target_table(title, ts):
+    w(f'## {title}')
+    w('')
+    w('| target | goal | measured | status |')
+    w('|---|---|---:|---|')
+    for t in ts:
+        m = 'n/a' if t['measured'] is None else f"{t['measured']}{t['unit']}"
+        w(f"| {t['target']} | {t['goal']} | {m} | {t['status']} |")
+    w('')
+
+
+target_table('Targets (issue 11)', targets)
 w('## Traffic scenarios')
 w('')
 w('Mpps = packets per second the device under test absorbed, by its own counter; '
@@ -296,14 +302,7 @@ for c in cp:
     d = 0 if c['value'] is not None and c['value'] == int(c['value']) and c['value'] > 100 else 2
     w(f"| {c['key']} | {fmt(c['value'], d)} {c['unit']} | {c['note']} |")
 w('')
-w('## Targets of issue 6 (against a bare XDP program and nftables)')
-w('')
-w('| target | goal | measured | status |')
-w('|---|---|---:|---|')
-for t in targets6:
-    m = 'n/a' if t['measured'] is None else f"{t['measured']}{t['unit']}"
-    w(f"| {t['target']} | {t['goal']} | {m} | {t['status']} |")
-w('')
+target_table('Targets of issue 6 (against a bare XDP program and nftables)', targets6)
 w('## Micro benchmark (`make bench-micro`)')
 w('')
 w(micro_md.strip() if micro_md.strip() else '(not run: `make bench BENCH_ARGS=--no-micro`)')

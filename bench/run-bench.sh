@@ -284,18 +284,16 @@ measure_pair() {
 	"$REFLOAD" "$obj" "$REFPINS/$id" "${set[@]}" || die "cannot load the reference $obj"
 	: >"$fx"; : >"$fr"
 	for ((r = 0; r < REPEATS; r++)); do
-		attach "$PIN/prog" || die "cannot attach xfsm again"
-		pin_napi
-		PAIR_ARGS=()
-		[ -z "${PAIR_PREP:-}" ] || "$PAIR_PREP" xfsm "$r" || die "$PAIR_PREP failed"
-		run_once cnt_veth_xdp -- "$@" "${PAIR_ARGS[@]}" >>"$fx"
-		log "  $id xfsm: $(tail -1 "$fx")"
-		attach "$REFPINS/$id" || die "cannot attach $obj"
-		pin_napi
-		PAIR_ARGS=()
-		[ -z "${PAIR_PREP:-}" ] || "$PAIR_PREP" ref "$r" || die "$PAIR_PREP failed"
-		run_once cnt_veth_xdp -- "$@" "${PAIR_ARGS[@]}" >>"$fr"
-		log "  $id reference: $(tail -1 "$fr")"
+		for side in xfsm ref; do
+			local pin=$PIN/prog f=$fx
+			[ $side = ref ] && pin=$REFPINS/$id f=$fr
+			attach "$pin" || die "cannot attach $pin"
+			pin_napi
+			PAIR_ARGS=()
+			[ -z "${PAIR_PREP:-}" ] || "$PAIR_PREP" $side "$r" || die "$PAIR_PREP failed"
+			run_once cnt_veth_xdp -- "$@" "${PAIR_ARGS[@]}" >>"$f"
+			log "  $id $side: $(tail -1 "$f")"
+		done
 	done
 	attach "$PIN/prog" || die "cannot attach xfsm again"
 	rm -f "$REFPINS/$id"

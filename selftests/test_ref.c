@@ -17,7 +17,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -28,23 +27,6 @@
 #define WALK_STEPS	600
 #define WALK_SEED	0x5eed1234U
 #define LO_IFINDEX	1	/* in any namespace */
-
-static char srcdir[512];
-
-static void find_srcdir(void)
-{
-	const char *env = getenv("XFSM_SRC");
-	char probe[600];
-
-	if (env) {
-		snprintf(srcdir, sizeof(srcdir), "%s", env);
-		return;
-	}
-	snprintf(srcdir, sizeof(srcdir), "%s/..", xt_build_dir());
-	snprintf(probe, sizeof(probe), "%s/bench/ref/counter.xfsm", srcdir);
-	if (access(probe, R_OK))
-		snprintf(srcdir, sizeof(srcdir), ".");
-}
 
 /* A seeded xorshift: the same walk on every run and kernel. */
 static __u32 rnd(__u32 *s)
@@ -101,7 +83,7 @@ static bool apply_src(const char *rel)
 	char path[700], err[512] = "";
 	bool ok;
 
-	snprintf(path, sizeof(path), "%s/%s", srcdir, rel);
+	snprintf(path, sizeof(path), "%s/%s", xt_src_dir(), rel);
 	ok = ASSERT_OK(xfsm_compile_file(path, &img, NULL, err, sizeof(err)), err[0] ? err : path) &&
 	     ASSERT_OK(xt_apply(&T, &img), "apply");
 	xfsm_image_free(&img);
@@ -494,7 +476,6 @@ int main(void)
 	Suite *s = suite_create("ref");
 	TCase *tc = xt_tcase(s, "ref", suite_open_native);
 
-	find_srcdir();
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_portknock_script);
 	tcase_add_test(tc, test_portknock_walk);

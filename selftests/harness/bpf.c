@@ -43,6 +43,23 @@ const char *xt_build_dir(void)
 	return "build";
 }
 
+const char *xt_src_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("XFSM_SRC");
+	char probe[PATH_MAX + 32];
+
+	if (env && *env)
+		return env;
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "%s/..", xt_build_dir());
+		snprintf(probe, sizeof(probe), "%s/examples/portknock.xfsm", dir);
+		if (access(probe, R_OK))
+			snprintf(dir, sizeof(dir), ".");
+	}
+	return dir;
+}
+
 const char *xt_obj_path(enum xt_profile profile)
 {
 	static char path[3][PATH_MAX + 32];
