@@ -87,7 +87,7 @@ for f in "$PKTGEN" "$LOADER" "$CTL" "$EMPTY" "$REFLOAD" "$BUILD/bench/apply_rule
 	 "$BUILD/xdp_empty.bpf.o" "$BUILD/xfsm.bpf.o" "$REF/portknock.bpf.o"; do
 	[ -e "$f" ] || die "missing $f (run make)"
 done
-for c in ip nsenter jq ethtool taskset chrt nft iptables awk bpftool bc timeout; do
+for c in ip nsenter jq ethtool taskset chrt nft iptables awk bpftool bc timeout /usr/bin/time; do
 	command -v "$c" >/dev/null || die "missing command $c"
 done
 [ "$(nproc)" -ge 2 ] || log "only one CPU: generator and DUT share it"
@@ -377,10 +377,13 @@ if want s4; then
 	nflows=$(X state list -n conntrack 2>/dev/null | grep -Eo '[0-9]+' | head -1)
 	cp_put flows_in_table "${nflows:-nan}" flows "xfsm flow table after the $N1M-flow case (pre-run + measured runs)"
 	t1=$(now)
-	lines=$(X state list conntrack | wc -l)
+	lines=$(/usr/bin/time -f '%U %S' -o "$TMP/list.cpu" nsenter --net=/run/netns/"$NS_D" -- \
+		"$CTL" --instance "$INST" state list conntrack | wc -l)
 	t2=$(now)
 	cp_put list_flows_s "$(echo "$t2 - $t1" | bc -l | xargs printf '%.2f')" s \
-		"xfsmctl state list conntrack (text, $lines lines; $nflows flows)"
+		"xfsmctl state list conntrack (text, $lines lines; $nflows flows), wall time"
+	cp_put list_flows_cpu_s "$(awk '{ printf "%.2f", $1 + $2 }' "$TMP/list.cpu")" s \
+		"the same, CPU time of xfsmctl (user $(awk '{ print $1 }' "$TMP/list.cpu") s + system $(awk '{ print $2 }' "$TMP/list.cpu") s): a busy machine's wall time is longer"
 	t1=$(now)
 	X -j state list conntrack >/dev/null
 	t2=$(now)
