@@ -23,6 +23,7 @@
 #include <xdp/libxdp.h>
 
 #include "xfsm_attach.h"
+#include "xfsm_plan.h"
 #include "xfsm_features.h"
 
 #ifndef CAP_BPF
@@ -57,7 +58,7 @@ struct load_ctx {
 	int	n_ifs;
 	struct bpf_object *obj;
 	int	prog_fd;
-	int	ports_fd, tx_fd;
+	int	ports_fd, tx_fd, port_gen_fd;
 	bool	reused[MAX_OBJ_MAPS];	/* by map index in the object */
 	char	pinned[MAX_OBJ_MAPS][PATH_MAX];	/* new pins, to undo */
 	int	n_pinned;
@@ -349,7 +350,7 @@ static void close_obj(struct load_ctx *c)
 {
 	bpf_object__close(c->obj);
 	c->obj = NULL;
-	c->prog_fd = c->ports_fd = c->tx_fd = -1;
+	c->prog_fd = c->ports_fd = c->tx_fd = c->port_gen_fd = -1;
 	memset(c->reused, 0, sizeof(c->reused));
 }
 
@@ -473,6 +474,8 @@ static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	c->ports_fd = m ? bpf_map__fd(m) : -1;
 	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_TX_PORTS);
 	c->tx_fd = m ? bpf_map__fd(m) : -1;
+	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_PORT_GEN);
+	c->port_gen_fd = m ? bpf_map__fd(m) : -1;
 	if (c->ports_fd < 0) {
 		xfsm_log(XFSM_LOG_ERROR, "the datapath has no %s map", XFSM_MAP_PORTS);
 		return -ENOENT;
@@ -543,6 +546,12 @@ static int assign_ports(struct load_ctx *c)
 		}
 		f->port = p;
 		f->port_new = true;
+		err = xfsm_ports_changed(c->port_gen_fd);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot update %s: %s", XFSM_MAP_PORT_GEN,
+				 strerror(-err));
+			return err;
+		}
 		used[p] = true;
 		err = tx_port_set(c->tx_fd, p, f->link.ifindex);
 		if (err) {
@@ -569,6 +578,7 @@ static void unassign_ports(struct load_ctx *c)
 			bpf_map_delete_elem(c->tx_fd, &f->port);
 		f->port_new = false;
 	}
+	xfsm_ports_changed(c->port_gen_fd);
 }
 
 /* ---- Attaching ------------------------------------------------------------ */

@@ -18,6 +18,7 @@
 #include <xdp/libxdp.h>
 
 #include "xfsm_attach.h"
+#include "xfsm_plan.h"
 
 struct links {
 	struct xfsm_link *l;
@@ -418,7 +419,7 @@ static bool map_empty(int fd)
  * when it has no port left. */
 static int drop_port(const char *dir, int ifindex)
 {
-	int ports_fd = open_pin(dir, XFSM_MAP_PORTS), tx_fd;
+	int ports_fd = open_pin(dir, XFSM_MAP_PORTS), tx_fd, gen_fd;
 	struct xfsm_port pv;
 	__u32 key = ifindex;
 	int err = 0;
@@ -432,6 +433,11 @@ static int drop_port(const char *dir, int ifindex)
 			close(tx_fd);
 		}
 		bpf_map_delete_elem(ports_fd, &key);
+		gen_fd = open_pin(dir, XFSM_MAP_PORT_GEN);
+		if (gen_fd >= 0) {
+			xfsm_ports_changed(gen_fd);
+			close(gen_fd);
+		}
 	}
 	if (map_empty(ports_fd)) {
 		err = xfsm_pin_dir_remove(dir);

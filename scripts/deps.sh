@@ -14,7 +14,7 @@ set -eu
 PKGS="make gcc clang llvm libc6-dev gcc-multilib libbpf-dev libxdp-dev libelf-dev
 zlib1g-dev libnl-3-dev libnl-route-3-dev check libsubunit-dev bpftool iproute2
 pkg-config jq ethtool iputils-ping netcat-openbsd python3 nftables iptables
-procps util-linux kmod strace
+procps util-linux kmod strace bc time
 binutils man-db groff-base mandoc bsdextrautils systemd dpkg-dev debhelper
 lintian debootstrap python3-yaml ansible-core"
 [ $# -gt 0 ] && PKGS="$*"
