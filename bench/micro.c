@@ -27,6 +27,7 @@
 #include <linux/udp.h>
 
 #include "libxfsm.h"
+#include "xfsm_num.h"
 
 #define MAX_FLOWS_TABLE	(1U << 21)
 #define FRAME_LEN	64
@@ -318,10 +319,17 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "b:r:n:q")) != -1) {
 		switch (c) {
 		case 'b': build_dir = optarg; break;
-		case 'r': repeat = strtoul(optarg, NULL, 0); break;
-		case 'n': rounds = strtoul(optarg, NULL, 0); break;
+		case 'r':
+			if (xfsm_parse_u32(optarg, 1, 0xffffffff, &repeat, NULL, 0))
+				goto usage;
+			break;
+		case 'n':
+			if (xfsm_parse_u32(optarg, 1, 0xffffffff, &rounds, NULL, 0))
+				goto usage;
+			break;
 		case 'q': skip_1m = true; break;
 		default:
+usage:
 			fprintf(stderr, "usage: %s [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-q]\n", argv[0]);
 			return 2;
 		}

@@ -58,6 +58,43 @@ static void log_fn(enum xfsm_log_level lvl, const char *msg)
 		msg);
 }
 
+int arg_u64(const char *what, const char *s, __u64 min, __u64 max, __u64 *v)
+{
+	char msg[200];
+	int err = xfsm_parse_u64(s, min, max, v, msg, sizeof(msg));
+
+	if (err)
+		p_err("%s: %s", what, msg);
+	return err;
+}
+
+int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *v)
+{
+	__u64 w;
+	int err = arg_u64(what, s, min, max, &w);
+
+	if (!err)
+		*v = (__u32)w;
+	return err;
+}
+
+int arg_timeout_ms(const char *what, const char *s, __u32 *ms)
+{
+	char msg[200];
+	__u64 ns;
+	int err = xfsm_parse_duration(s, &ns, msg, sizeof(msg));
+
+	if (err) {
+		p_err("%s: %s", what, msg);
+		return err;
+	}
+	if (xfsm_timeout_ms(ns, ms)) {
+		p_err("%s: %s is longer than %u ms", what, s, 0xffffffffU);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 bool is_prefix(const char *arg, const char *word)
 {
 	return *arg && !strncmp(arg, word, strlen(arg));
@@ -116,11 +153,18 @@ int open_instance(struct xfsm_instance **out)
 		}
 		err = xfsm_instance_open_prog_id(xs.xfsm_prog_id, out);
 	} else {
+		int n;
+
 		if (opt_pin_dir)
-			snprintf(dir, sizeof(dir), "%s", opt_pin_dir);
+			n = snprintf(dir, sizeof(dir), "%s", opt_pin_dir);
 		else
-			snprintf(dir, sizeof(dir), "%s/%s", xfsm_pin_root(),
-				 opt_instance ? opt_instance : XFSM_DEFAULT_INSTANCE);
+			n = snprintf(dir, sizeof(dir), "%s/%s", xfsm_pin_root(),
+				     opt_instance ? opt_instance : XFSM_DEFAULT_INSTANCE);
+		if (n < 0 || (size_t)n >= sizeof(dir)) {
+			/* a cut path would name another directory */
+			p_err("the instance path is longer than %zu bytes", sizeof(dir) - 1);
+			return -ENAMETOOLONG;
+		}
 		if (access(dir, F_OK)) {
 			if (opt_pin_dir)
 				p_err("no xfsm datapath pinned at %s: %s", dir, strerror(errno));

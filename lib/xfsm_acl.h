@@ -49,14 +49,20 @@ typedef int (*xfsm_acl_stage_fn)(const char *name, void *ctx);
 int xfsm_acl_parse_rule(const char *text, struct xfsm_acl_entry *e,
 			xfsm_acl_stage_fn stage_of, void *ctx,
 			char *err, size_t errlen);
-/* One ClassBench filter line ("@src/len\tdst/len\tlo : hi\t..."); its
- * flags field is ignored (the ACL classifies ClassBench sets on the
- * 5-tuple).  The rule gets action `deny` and no id. */
-int xfsm_acl_parse_classbench(const char *line, struct xfsm_acl_entry *e);
-/* Read a rule file: ClassBench when the first rule line starts with '@'
- * (rule i of the file gets id i + 1), native syntax otherwise ('#'
- * comments, blank lines).  Rules are appended to rs.  Errors name
- * FILE:LINE in err. */
+/* One ClassBench filter line ("@src/len\tdst/len\tlo : hi\t..."): IPv4
+ * prefixes without host bits, decimal port ranges, hex 0xVALUE/0xMASK
+ * protocol (value inside the mask) and an optional flags pair, checked
+ * but not classified on (the ACL classifies ClassBench sets on the
+ * 5-tuple); nothing after it.  The rule gets action `deny` and no id.
+ * -EINVAL with the reason in err. */
+int xfsm_acl_parse_classbench(const char *line, struct xfsm_acl_entry *e,
+			      char *err, size_t errlen);
+/* Read a rule file (lib/xfsm_file.h: read whole or refused): ClassBench
+ * when the first rule line starts with '@' (rule i of the file gets id
+ * i + 1), native syntax otherwise ('#' comments, blank lines), any line
+ * length.  Rules are appended to rs only when every line is good and
+ * there is at least one (an empty or comments-only file is refused: an
+ * empty table comes from flushing it).  Errors name FILE:LINE in err. */
 int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		       char *err, size_t errlen);
 /* The rule in native syntax (parses back to the same rule). */

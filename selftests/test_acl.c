@@ -579,7 +579,8 @@ START_TEST(test_syntax_roundtrip)
 		ck_assert_msg(xfsm_acl_parse_rule(bad[i], &e, NULL, NULL, err, sizeof(err)) == -EINVAL,
 			      "accepted %s", bad[i]);
 	ck_assert_int_eq(xfsm_acl_parse_classbench(
-		"@43.109.148.142/32\t192.75.132.0/24\t0 : 65535\t1221 : 1221\t0x06/0xFF\t0x1000/0x1000\t", &e), 0);
+		"@43.109.148.142/32\t192.75.132.0/24\t0 : 65535\t1221 : 1221\t0x06/0xFF\t0x1000/0x1000\t", &e,
+		err, sizeof(err)), 0);
 	ck_assert_uint_eq(e.src[0], 0x2b6d948e);
 	ck_assert_uint_eq(e.dst_len, 24);
 	ck_assert_uint_eq(e.dport_lo, 1221);
