@@ -174,6 +174,12 @@ static int rule_edit(bool add, int argc, char **argv)
 	ret = running_load(inst, &r, true);
 	if (ret)
 		goto out_inst;
+	if (!r.nm && !r.img.source && r.img.source_len) {
+		p_err("the running application's source (%zu bytes) was too large for the datapath to keep, and rule %s edits it: change the file and run 'xfsmctl apply'",
+		      r.img.source_len, add ? "add" : "del");
+		ret = -EFBIG;
+		goto out;
+	}
 	if (!r.nm) {
 		p_err("the running application has no usable source: rule %s needs one installed with 'xfsmctl apply'",
 		      add ? "add" : "del");
