@@ -127,7 +127,7 @@ static int acl_add(int argc, char **argv)
 	}
 	err = xfsm_acl_rules_add(&c.rs, &e);
 	if (err) {
-		p_err("acl add: %s", err == -EEXIST ? "rule id already in use" : strerror(-err));
+		p_err("acl add: %s", xfsm_acl_add_error(err));
 		goto out;
 	}
 	err = ctx_commit(&c);

@@ -454,6 +454,16 @@ int xfsm_acl_parse_classbench(const char *line, struct xfsm_acl_entry *e,
 
 /* ---- Rule files ------------------------------------------------------------------ */
 
+const char *xfsm_acl_add_error(int err)
+{
+	switch (err) {
+	case -EEXIST: return "rule id already in use";
+	case -ERANGE: return "no rule id after the highest in use (4294967295): give this rule one with 'id N'";
+	case -E2BIG: return "more rules than an ACL table holds";
+	default: return strerror(-err);
+	}
+}
+
 int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		       char *err, size_t errlen)
 {
@@ -509,8 +519,7 @@ int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		}
 		r = xfsm_acl_rules_add(&got, &e);
 		if (r) {
-			fail(err, errlen, "%s:%u: %s", path, lineno,
-			     r == -EEXIST ? "rule id already in use" : strerror(-r));
+			fail(err, errlen, "%s:%u: %s", path, lineno, xfsm_acl_add_error(r));
 			goto out;
 		}
 	}

@@ -24,8 +24,11 @@ struct xfsm_acl_rules {
 
 void xfsm_acl_rules_free(struct xfsm_acl_rules *rs);
 /* Append a rule; rule_id 0 gets the next id after the highest in use.
- * -EEXIST when the id is taken. */
+ * -EEXIST when the id is taken, -ERANGE when rule_id is 0 and the highest
+ * in use is already 2^32-1. */
 int xfsm_acl_rules_add(struct xfsm_acl_rules *rs, const struct xfsm_acl_entry *e);
+/* What a failed xfsm_acl_rules_add() means, for a person. */
+const char *xfsm_acl_add_error(int err);
 /* Remove the rule with this id; -ENOENT when there is none. */
 int xfsm_acl_rules_del(struct xfsm_acl_rules *rs, __u32 rule_id);
 /* Sort by precedence (priority desc, id asc). */

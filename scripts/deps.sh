@@ -6,7 +6,7 @@
 # (`make vmtest` uses it for its own).
 set -eu
 
-PKGS="make gcc clang llvm libc6-dev gcc-multilib libbpf-dev libxdp-dev libelf-dev
+PKGS="make gcc clang llvm libclang-rt-14-dev libc6-dev gcc-multilib libbpf-dev libxdp-dev libelf-dev
 zlib1g-dev libnl-3-dev libnl-route-3-dev check libsubunit-dev bpftool iproute2
 pkg-config jq ethtool iputils-ping netcat-openbsd python3 nftables iptables
 procps util-linux kmod"

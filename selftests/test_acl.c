@@ -661,6 +661,26 @@ START_TEST(test_syntax_numbers)
 }
 END_TEST
 
+/* Found by fuzz_acl: the id after 4294967295 wrapped to 0, an id no rule
+ * may have (the printed rule did not parse back). */
+START_TEST(test_rule_id_after_max)
+{
+	struct xfsm_acl_rules rs = {};
+	struct xfsm_acl_entry e;
+	char err[200];
+
+	ck_assert_int_eq(xfsm_acl_parse_rule("id 4294967295 => deny", &e, NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(xfsm_acl_rules_add(&rs, &e), 0);
+	ck_assert_int_eq(xfsm_acl_parse_rule("ip4 => deny", &e, NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(xfsm_acl_rules_add(&rs, &e), -ERANGE);
+	ck_assert_uint_eq(rs.n, 1);
+	e.rule_id = 5;
+	ck_assert_int_eq(xfsm_acl_rules_add(&rs, &e), 0);
+	ck_assert_uint_eq(rs.r[1].rule_id, 5);
+	xfsm_acl_rules_free(&rs);
+}
+END_TEST
+
 static void write_file(const char *path, const char *text, size_t len)
 {
 	FILE *f = fopen(path, "w");
@@ -938,6 +958,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_syntax_roundtrip);
 	tcase_add_test(tc, test_syntax_numbers);
 	tcase_add_test(tc, test_load_file_refusals);
+	tcase_add_test(tc, test_rule_id_after_max);
 	tcase_add_test(tc, test_lang_acl);
 	tcase_add_test(tc, test_lang_acl_install);
 	return xt_suite_run(s);
