@@ -162,14 +162,30 @@ static int parse_key(struct running *r, unsigned int s, int argc, char **argv,
 		return -EINVAL;
 	}
 	if (strchr(argv[0], ',')) {
-		char *save = NULL, *tok;
+		char *p;
 
+		/* every comma separates two values: none is dropped or empty */
 		copy = strdup(argv[0]);
 		if (!copy)
 			return -ENOMEM;
-		for (tok = strtok_r(copy, ",", &save); tok && nvals < XFSM_KEY_WORDS;
-		     tok = strtok_r(NULL, ",", &save))
-			vals[nvals++] = tok;
+		for (p = copy;; p++) {
+			char *comma = strchr(p, ',');
+
+			if (comma)
+				*comma = 0;
+			if (!*p) {
+				p_err("empty value in the key '%s'", argv[0]);
+				goto out;
+			}
+			if (nvals == XFSM_KEY_WORDS) {
+				p_err("the key of this stage has %u field(s), more values given", nf);
+				goto out;
+			}
+			vals[nvals++] = p;
+			if (!comma)
+				break;
+			p = comma;
+		}
 		used = 1;
 	} else {
 		while (nvals < nf && (int)nvals < argc)

@@ -163,8 +163,10 @@ static bool parse_flags_val(const struct word *w, __u32 *out)
 	return true;
 }
 
+/* *at: the word an error is about (the rule's start when about all of it). */
 static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
-		      xfsm_acl_stage_fn stage_of, void *ctx, char *err, size_t errlen)
+		      xfsm_acl_stage_fn stage_of, void *ctx, char *err, size_t errlen,
+		      const char **at)
 {
 	const char *p = text, *end = text + len;
 	bool have_action = false;
@@ -173,9 +175,11 @@ static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 	int r;
 
 	xfsm_acl_entry_init(e);
+	*at = text;
 	if (memchr(text, '\0', len))
 		return fail(err, errlen, "a rule must not contain a NUL byte");
 	while (next_word(&p, end, &kw)) {
+		*at = kw.s;
 		if (word_is(&kw, "=>"))
 			continue;
 		if (word_is(&kw, "ip4") || word_is(&kw, "ipv4")) {
@@ -201,6 +205,7 @@ static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 		}
 		if (!next_word(&p, end, &arg))
 			return fail(err, errlen, "%.*s%s needs a value", WQ(&kw));
+		*at = arg.s;
 		if (word_is(&kw, "id")) {
 			if (!parse_u32(&arg, 0xffffffff, &v) || !v)
 				return fail(err, errlen, "bad rule id %.*s%s (1..4294967295)", WQ(&arg));
@@ -295,9 +300,11 @@ static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 				e->arg = (__u32)r;
 			}
 		} else {
+			*at = kw.s;
 			return fail(err, errlen, "unknown word %.*s%s", WQ(&kw));
 		}
 	}
+	*at = text;
 	if (!have_action && !(e->flags & XFSM_ACLF_MARK))
 		return fail(err, errlen, "no action (allow, deny, pass, goto STAGE or mark M)");
 	/* Ports and protocols only exist on IP packets. */
@@ -311,7 +318,21 @@ int xfsm_acl_parse_rule(const char *text, struct xfsm_acl_entry *e,
 			xfsm_acl_stage_fn stage_of, void *ctx,
 			char *err, size_t errlen)
 {
-	return parse_rule(text, strlen(text), e, stage_of, ctx, err, errlen);
+	const char *at;
+
+	return parse_rule(text, strlen(text), e, stage_of, ctx, err, errlen, &at);
+}
+
+int xfsm_acl_parse_rule_at(const char *text, size_t len, struct xfsm_acl_entry *e,
+			   xfsm_acl_stage_fn stage_of, void *ctx,
+			   char *err, size_t errlen, size_t *err_off)
+{
+	const char *at;
+	int r = parse_rule(text, len, e, stage_of, ctx, err, errlen, &at);
+
+	if (r && err_off)
+		*err_off = (size_t)(at - text);
+	return r;
 }
 
 /* ---- ClassBench --------------------------------------------------------------- */
@@ -398,8 +419,17 @@ static int cb_hex_pair(const struct word *w, __u32 max, __u32 *v, __u32 *m,
 	return 0;
 }
 
+/* The next field starts at *p after spaces: *at points there. */
+static const char *cb_field(const char **p, const char *end, const char **at)
+{
+	while (*p < end && is_space(**p))
+		(*p)++;
+	return *at = *p;
+}
+
+/* *at: the field an error is about. */
 static int parse_classbench(const char *line, size_t len, struct xfsm_acl_entry *e,
-			    char *err, size_t errlen)
+			    char *err, size_t errlen, const char **at)
 {
 	const char *p = line, *end = line + len;
 	struct word w;
@@ -407,25 +437,31 @@ static int parse_classbench(const char *line, size_t len, struct xfsm_acl_entry 
 	int r;
 
 	xfsm_acl_entry_init(e);
-	while (p < end && is_space(*p))
-		p++;
+	cb_field(&p, end, at);
 	if (p == end || *p != '@')
 		return fail(err, errlen, "a ClassBench filter line starts with '@'");
 	p++;
+	cb_field(&p, end, at);
 	if (!cb_word(&p, end, &w))
 		return fail(err, errlen, "source: expected an IPv4 prefix");
 	r = cb_prefix(&w, &e->src[0], &e->src_len, "source", err, errlen);
 	if (r)
 		return r;
+	cb_field(&p, end, at);
 	if (!cb_word(&p, end, &w))
 		return fail(err, errlen, "destination: expected an IPv4 prefix");
 	r = cb_prefix(&w, &e->dst[0], &e->dst_len, "destination", err, errlen);
-	if (!r)
-		r = cb_ports(&p, end, &e->sport_lo, &e->sport_hi, "source ports", err, errlen);
-	if (!r)
-		r = cb_ports(&p, end, &e->dport_lo, &e->dport_hi, "destination ports", err, errlen);
 	if (r)
 		return r;
+	cb_field(&p, end, at);
+	r = cb_ports(&p, end, &e->sport_lo, &e->sport_hi, "source ports", err, errlen);
+	if (r)
+		return r;
+	cb_field(&p, end, at);
+	r = cb_ports(&p, end, &e->dport_lo, &e->dport_hi, "destination ports", err, errlen);
+	if (r)
+		return r;
+	cb_field(&p, end, at);
 	if (!cb_word(&p, end, &w))
 		return fail(err, errlen, "protocol: expected 0xVALUE/0xMASK");
 	r = cb_hex_pair(&w, 0xff, &v, &m, "protocol", err, errlen);
@@ -434,11 +470,13 @@ static int parse_classbench(const char *line, size_t len, struct xfsm_acl_entry 
 	e->proto = (__u8)v;
 	e->proto_mask = (__u8)m;
 	/* the flags field is optional and not classified on, but checked */
+	cb_field(&p, end, at);
 	if (cb_word(&p, end, &w)) {
 		r = cb_hex_pair(&w, 0xffff, &v, &m, "flags", err, errlen);
 		if (r)
 			return r;
 	}
+	cb_field(&p, end, at);
 	if (cb_word(&p, end, &w))
 		return fail(err, errlen, "unexpected %.*s%s after the last field", WQ(&w));
 	e->flags = XFSM_ACLF_V4;
@@ -449,7 +487,9 @@ static int parse_classbench(const char *line, size_t len, struct xfsm_acl_entry 
 int xfsm_acl_parse_classbench(const char *line, struct xfsm_acl_entry *e,
 			      char *err, size_t errlen)
 {
-	return parse_classbench(line, strlen(line), e, err, errlen);
+	const char *at;
+
+	return parse_classbench(line, strlen(line), e, err, errlen, &at);
 }
 
 /* ---- Rule files ------------------------------------------------------------------ */
@@ -493,7 +533,7 @@ int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 	end = buf + len;
 	for (p = buf; p < end;) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *q = p, *line_end = eol ? eol : end;
+		const char *q = p, *line_end = eol ? eol : end, *line_start = p, *at = NULL;
 
 		lineno++;
 		p = eol ? eol + 1 : end;
@@ -508,13 +548,15 @@ int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		if (!format)
 			format = *q == '@' ? 1 : 2;
 		if (format == 1) {
-			r = parse_classbench(q, (size_t)(line_end - q), &e, msg, sizeof(msg));
+			r = parse_classbench(q, (size_t)(line_end - q), &e, msg, sizeof(msg), &at);
 			e.rule_id = ++cb_id;
 		} else {
-			r = parse_rule(q, (size_t)(line_end - q), &e, NULL, NULL, msg, sizeof(msg));
+			r = parse_rule(q, (size_t)(line_end - q), &e, NULL, NULL, msg, sizeof(msg),
+				       &at);
 		}
 		if (r) {
-			fail(err, errlen, "%s:%u: %s", path, lineno, msg);
+			fail(err, errlen, "%s:%u:%zu: %s", path, lineno,
+			     (size_t)(at - line_start) + 1, msg);
 			goto out;
 		}
 		r = xfsm_acl_rules_add(&got, &e);

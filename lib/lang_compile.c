@@ -667,10 +667,21 @@ static lang_u128 parse_const(struct lc *c, const char *what, enum lang_unit *uni
 	return e->v;
 }
 
+static const char *unit_kind(enum lang_unit u)
+{
+	return u == U_TIME ? "duration" : u == U_BYTES ? "size" : "rate";
+}
+
+/* A constant that counts something (a port, a priority, a length): a
+ * plain number, without a unit. */
 static __u64 parse_u64(struct lc *c, const char *what, __u64 max)
 {
 	const struct lang_tok *t = peek(c);
-	lang_u128 v = parse_const(c, what, NULL, NULL);
+	enum lang_unit u;
+	lang_u128 v = parse_const(c, what, &u, NULL);
+
+	if (u != U_NONE)
+		fail_at(c, t, "%s is a plain number, not a %s", what, unit_kind(u));
 
 	if (v > max) {
 		char buf[48];
@@ -754,7 +765,16 @@ static void parse_global(struct lc *c)
 		tok_name(c, n, c->nm->globals[idx]);
 	}
 	if (accept(c, T_ASSIGN)) {
-		c->img->globals[idx] = parse_u64(c, "global value", ~0ULL);
+		const struct lang_tok *vt = peek(c);
+		lang_u128 v = parse_const(c, "a constant", NULL, NULL);	/* any unit */
+
+		if (v > ~0ULL) {
+			char buf[48];
+
+			fail_at(c, vt, "global value %s is out of range (at most %llu)",
+				xfsm_u128_str(v, buf, sizeof(buf)), ~0ULL);
+		}
+		c->img->globals[idx] = (__u64)v;
 		c->img->globals_set |= 1U << idx;
 	}
 	expect_eol(c);
@@ -1438,7 +1458,7 @@ static void parse_effect(struct lc *c, struct prule *r)
 
 		next(c);
 		g = next(c);
-		if (g->kind != T_NUM || g->v >= XFSM_MAX_GROUPS)
+		if (g->kind != T_NUM || g->unit || g->v >= XFSM_MAX_GROUPS)
 			expected(c, g, "an output group number 0..63");
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT_GROUP);
 		a->arg = (__u16)g->v;
@@ -2064,6 +2084,25 @@ static int acl_stage_of(const char *name, void *ctx)
 	return 0;
 }
 
+/* The token of an ACL rule (first..end-1) where offset `off` of its text
+ * (acl_rule_text()) falls: where an error of the ACL parser points. */
+static const struct lang_tok *acl_rule_tok(const struct lang_tok *first,
+					   const struct lang_tok *end, size_t off)
+{
+	const struct lang_tok *at = first;
+	size_t o = 0;
+
+	for (const struct lang_tok *t = first; t < end; t++) {
+		if (t > first && t[-1].off + t[-1].len < t->off)
+			o++;
+		if (o > off)
+			break;
+		at = t;
+		o += t->len;
+	}
+	return at;
+}
+
 /*
  * The text of an ACL rule, tokens first..end-1, for the ACL parser: what
  * separates two tokens (spaces, a '\' continuation, a comment and the line
@@ -2115,7 +2154,7 @@ static void parse_acl(struct lc *c, const struct lang_tok *kw)
 
 		next(c);
 		n = next(c);
-		if (n->kind != T_NUM || n->v >= XFSM_ACL_TABLES)
+		if (n->kind != T_NUM || n->unit || n->v >= XFSM_ACL_TABLES)
 			expected(c, n, "an ACL table number 0..7");
 		table = (unsigned int)n->v;
 		have_table = true;
@@ -2142,6 +2181,7 @@ static void parse_acl(struct lc *c, const struct lang_tok *kw)
 		const struct lang_tok *k, *first, *end;
 		struct xfsm_acl_entry e;
 		char *text, msg[200];
+		size_t err_off = 0;
 		int err;
 
 		skip_nl(c);
@@ -2176,10 +2216,11 @@ static void parse_acl(struct lc *c, const struct lang_tok *kw)
 			expected(c, first, "an ACL rule");
 		text = acl_rule_text(c, first, end);
 		c->acl_goto_name[0] = 0;
-		err = xfsm_acl_parse_rule(text, &e, acl_stage_of, c, msg, sizeof(msg));
+		err = xfsm_acl_parse_rule_at(text, strlen(text), &e, acl_stage_of, c, msg,
+					     sizeof(msg), &err_off);
 		free(text);
 		if (err)
-			fail_at(c, first, "ACL rule: %s", msg);
+			fail_at(c, acl_rule_tok(first, end, err_off), "ACL rule: %s", msg);
 		if (e.action == XFSM_ACL_GOTO && c->acl_goto_name[0]) {
 			if (c->n_acl_goto == sizeof(c->acl_goto) / sizeof(c->acl_goto[0]))
 				fail_at(c, first, "too many ACL rules with goto");

@@ -52,6 +52,11 @@ typedef int (*xfsm_acl_stage_fn)(const char *name, void *ctx);
 int xfsm_acl_parse_rule(const char *text, struct xfsm_acl_entry *e,
 			xfsm_acl_stage_fn stage_of, void *ctx,
 			char *err, size_t errlen);
+/* The same for text[0..len), and on error *err_off is the offset of the
+ * word at fault (0 when the error is about the whole rule). */
+int xfsm_acl_parse_rule_at(const char *text, size_t len, struct xfsm_acl_entry *e,
+			   xfsm_acl_stage_fn stage_of, void *ctx,
+			   char *err, size_t errlen, size_t *err_off);
 /* One ClassBench filter line ("@src/len\tdst/len\tlo : hi\t..."): IPv4
  * prefixes without host bits, decimal port ranges, hex 0xVALUE/0xMASK
  * protocol (value inside the mask) and an optional flags pair, checked
@@ -65,7 +70,8 @@ int xfsm_acl_parse_classbench(const char *line, struct xfsm_acl_entry *e,
  * i + 1), native syntax otherwise ('#' comments, blank lines), any line
  * length.  Rules are appended to rs only when every line is good and
  * there is at least one (an empty or comments-only file is refused: an
- * empty table comes from flushing it).  Errors name FILE:LINE in err. */
+ * empty table comes from flushing it).  Errors name FILE:LINE:COL (the
+ * word or field at fault) in err. */
 int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		       char *err, size_t errlen);
 /* The rule in native syntax (parses back to the same rule). */

@@ -90,6 +90,8 @@ bad_args=(
 	"state get knock 1KiB|'1KiB' is not a value for ip.src"
 	"state get knock 198.300.20.1|'198.300.20.1' is not a value for ip.src"
 	"state get knock 198.018.20.1|'198.018.20.1' is not a value for ip.src"
+	"state get knock 198.18.20.1,|empty value in the key '198.18.20.1,'"
+	"state del knock ,198.18.20.1|empty value in the key ',198.18.20.1'"
 	"stats --interval nan|--interval: 'nan' is not a number"
 	"stats --interval inf|--interval: 'inf' is not a number"
 	"stats --interval 1e-1|--interval: unknown unit 'e-1'"
