@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +15,14 @@
 
 #include "xfsm_file.h"
 
-static int file_fail(int code, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+_Static_assert(XFSM_FILE_MAX == 256UL << 20, "the message below says 256 MiB");
 
-static int file_fail(int code, char *err, size_t errlen, const char *fmt, ...)
+/* Refuse with `code`: the reason, and the system's word for errnum. */
+static int refuse(int code, char *err, size_t errlen, const char *what, int errnum)
 {
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	if (err && errlen)
+		snprintf(err, errlen, "%s%s%s", what, errnum ? ": " : "",
+			 errnum ? strerror(errnum) : "");
 	return code;
 }
 
@@ -43,13 +38,13 @@ int xfsm_read_file(const char *path, char **buf, size_t *len, char *err, size_t 
 	*len = 0;
 	fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return file_fail(-errno, err, errlen, "cannot open: %s", strerror(errno));
+		return refuse(-errno, err, errlen, "cannot open", errno);
 	if (fstat(fd, &st)) {
-		ret = file_fail(-errno, err, errlen, "cannot read: %s", strerror(errno));
+		ret = refuse(-errno, err, errlen, "cannot read", errno);
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		ret = file_fail(-EISDIR, err, errlen, "is a directory, not a file");
+		ret = refuse(-EISDIR, err, errlen, "is a directory, not a file", 0);
 		goto fail;
 	}
 	for (;;) {
@@ -60,13 +55,12 @@ int xfsm_read_file(const char *path, char **buf, size_t *len, char *err, size_t 
 			char *nb;
 
 			if (cap > XFSM_FILE_MAX) {
-				ret = file_fail(-EFBIG, err, errlen, "larger than %lu MiB, refused",
-						XFSM_FILE_MAX >> 20);
+				ret = refuse(-EFBIG, err, errlen, "larger than the 256 MiB a file may have", 0);
 				goto fail;
 			}
 			nb = realloc(b, ncap + 1);
 			if (!nb) {
-				ret = file_fail(-ENOMEM, err, errlen, "out of memory");
+				ret = refuse(-ENOMEM, err, errlen, "out of memory", 0);
 				goto fail;
 			}
 			b = nb;
@@ -76,7 +70,7 @@ int xfsm_read_file(const char *path, char **buf, size_t *len, char *err, size_t 
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			ret = file_fail(-errno, err, errlen, "read failed: %s", strerror(errno));
+			ret = refuse(-errno, err, errlen, "read failed", errno);
 			goto fail;
 		}
 		if (r == 0)
@@ -84,12 +78,11 @@ int xfsm_read_file(const char *path, char **buf, size_t *len, char *err, size_t 
 		n += (size_t)r;
 	}
 	if (n > XFSM_FILE_MAX) {
-		ret = file_fail(-EFBIG, err, errlen, "larger than %lu MiB, refused",
-				XFSM_FILE_MAX >> 20);
+		ret = refuse(-EFBIG, err, errlen, "larger than the 256 MiB a file may have", 0);
 		goto fail;
 	}
 	if (!n) {
-		ret = file_fail(-ENODATA, err, errlen, "the file is empty");
+		ret = refuse(-ENODATA, err, errlen, "the file is empty", 0);
 		goto fail;
 	}
 	close(fd);

@@ -39,7 +39,7 @@ $(FUZZ_BUILD)/harness/%.o: selftests/harness/%.c $(wildcard selftests/harness/*.
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/fuzz_%: selftests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS) $(FUZZ_HARNESS)
+$(FUZZ_BUILD)/fuzz_%: selftests/fuzz/fuzz_%.c selftests/fuzz/fuzz.h $(FUZZ_LIB_OBJS) $(FUZZ_HARNESS)
 	$(call msg,FUZZLD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_OBJS) $(FUZZ_HARNESS) \
 		$(USER_LIBS) -o $@

@@ -20,23 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "libxfsm.h"
 #include "xfsm_acl.h"
 
 #define MAX_RULES	64
 #define HEADERS		256
 
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("fuzz_acl: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	abort();
-}
+#define die(...) fuzz_die("fuzz_acl", __VA_ARGS__)
 
 /* A header as a packet carries it. */
 struct hdr {

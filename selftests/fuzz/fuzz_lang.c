@@ -19,23 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "libxfsm.h"
 #include "xfsm_appsrc.h"
 #include "xfsm_lang.h"
 
 #define FNAME "fuzz.xfsm"
 
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("fuzz_lang: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	abort();
-}
+#define die(...) fuzz_die("fuzz_lang", __VA_ARGS__)
 
 /* Digits at *p as a number (at most 9 of them), advancing *p. */
 static long take_num(const char **p)

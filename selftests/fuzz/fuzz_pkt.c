@@ -29,6 +29,7 @@
 #include <linux/if_ether.h>
 
 #include "bpf.h"
+#include "fuzz.h"
 #include "libxfsm.h"
 #include "xfsm_lang.h"
 
@@ -50,17 +51,7 @@ static int napps, fixed_app = -1;
 /* libFuzzer's extra coverage: counter k of application a moved */
 static uint8_t moved[MAX_APPS][N_STATS] __attribute__((section("__libfuzzer_extra_counters")));
 
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("fuzz_pkt: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	abort();
-}
+#define die(...) fuzz_die("fuzz_pkt", __VA_ARGS__)
 
 static int name_cmp(const void *a, const void *b)
 {
