@@ -12,7 +12,8 @@
 #				BUILD/fuzz/corpus/TARGET, seeded from the
 #				checked-in one; crashes go to BUILD/fuzz/artifacts/
 #
-# FUZZ_TARGETS=fuzz_lang,fuzz_acl limits the targets.  Seeds: the
+# FUZZ_TARGETS=fuzz_lang,fuzz_acl limits the targets; FUZZ_FLAGS adds
+# libFuzzer options to a run (-use_value_profile=1, -jobs=2, ...).  Seeds: the
 # checked-in corpus selftests/fuzz/corpus/TARGET/ (regression inputs of
 # past findings among them), plus the examples and the malformed-file
 # corpus for the language.  Prints "N passed, N failed"; exit 0 only when
@@ -96,7 +97,8 @@ for t in $targets; do
 		art="$BUILD/fuzz/artifacts/$t"
 		mkdir -p "$work" "$art"
 		echo "== $t: ${FUZZ_TIME:-300}s, corpus $work"
-		if "$bin" $(options "$t") -max_total_time="${FUZZ_TIME:-300}" -print_final_stats=1 \
+		# shellcheck disable=SC2086
+		if "$bin" $(options "$t") ${FUZZ_FLAGS:-} -max_total_time="${FUZZ_TIME:-300}" -print_final_stats=1 \
 			-artifact_prefix="$art/" "$work" $(seeds "$t") 2>&1 | tail -n 25; then
 			echo "PASS: $t"
 			passed=$((passed + 1))
