@@ -6,7 +6,9 @@
 #
 #   run.sh smoke [BUILD]	replay each target's seed corpus, then fuzz it
 #				for FUZZ_SMOKE_TIME seconds (default 4) into a
-#				scratch corpus: `make test` runs this
+#				scratch corpus (a failing input is kept in
+#				BUILD/fuzz/artifacts/smoke-TARGET/): `make test`
+#				runs this
 #   run.sh run [BUILD]		fuzz each target for FUZZ_TIME seconds
 #				(default 300) on a working corpus in
 #				BUILD/fuzz/corpus/TARGET, seeded from the
@@ -82,9 +84,11 @@ for t in $targets; do
 		n=$(find $(seeds "$t") -maxdepth 1 -type f | wc -l)
 		echo "PASS: $t: $n seed inputs replayed"
 		passed=$((passed + 1))
+		art="$BUILD/fuzz/artifacts/smoke-$t"
+		mkdir -p "$art"
 		if ! "$bin" $(options "$t") -max_total_time="${FUZZ_SMOKE_TIME:-4}" \
-			-artifact_prefix="$scratch/" "$scratch/$t" $(seeds "$t") >"$log" 2>&1; then
-			echo "FAIL: $t: fuzzing found a failure (input saved as $(ls "$scratch"/crash-* 2>/dev/null | head -1))"
+			-artifact_prefix="$art/" "$scratch/$t" $(seeds "$t") >"$log" 2>&1; then
+			echo "FAIL: $t: fuzzing found a failure, input saved in $art/"
 			tail -n 30 "$log"
 			failed=$((failed + 1))
 			continue
