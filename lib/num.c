@@ -281,21 +281,14 @@ int xfsm_num_parse(const char *s, size_t len, unsigned int flags, struct xfsm_nu
 
 int xfsm_parse_u64(const char *s, __u64 min, __u64 max, __u64 *out, char *err, size_t errlen)
 {
+	size_t len = strlen(s = s ? s : "");
 	struct xfsm_num n;
-	size_t len;
 	int ret;
 
-	if (!s)
-		s = "";
-	len = strlen(s);
 	ret = parse_num(s, len, 0, 1, &n, err, errlen);
-	if (ret == -ERANGE)
-		return num_fail(-ERANGE, err, errlen, "%.*s%s is out of range (%llu..%llu)",
-				QLEN(len), s, QDOTS(len), (unsigned long long)min,
-				(unsigned long long)max);
-	if (ret)
+	if (ret && ret != -ERANGE)
 		return ret;
-	if (n.v < min || n.v > max)
+	if (ret || n.v < min || n.v > max)
 		return num_fail(-ERANGE, err, errlen, "%.*s%s is out of range (%llu..%llu)",
 				QLEN(len), s, QDOTS(len), (unsigned long long)min,
 				(unsigned long long)max);
@@ -315,13 +308,10 @@ int xfsm_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out, char *err, s
 
 int xfsm_parse_duration(const char *s, __u64 *ns, char *err, size_t errlen)
 {
+	size_t len = strlen(s = s ? s : "");
 	struct xfsm_num n;
-	size_t len;
 	int ret;
 
-	if (!s)
-		s = "";
-	len = strlen(s);
 	ret = parse_num(s, len, XFSM_NUM_UNIT | XFSM_NUM_FRAC, XFSM_NS_PER_SEC, &n, err, errlen);
 	if (ret)
 		return ret;
