@@ -141,10 +141,12 @@ $(BUILD):
 
 # ---- tests ----------------------------------------------------------------
 # C suites first (Check prints its own summary per suite), then the shell
-# suites through one runner that prints "N passed, N failed".
+# suites through one runner that prints "N passed, N failed"; the shell
+# suites include a short fuzzing smoke run (mk/fuzz.mk), whose targets
+# `make test` builds and requires.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./selftests/run.sh $(BUILD)
+	$(Q)$(MAKE) --no-print-directory all fuzz-build
+	$(Q)XFSM_FUZZ_REQUIRED=1 ./selftests/run.sh $(BUILD)
 
 # ---- install ----------------------------------------------------------------
 install: installable

@@ -43,6 +43,7 @@
 #include "xfsm_plan.h"
 #include "xfsm_lang.h"
 #include "ref/load.h"
+#include "xfsm_num.h"
 
 #define MAX_FLOWS_TABLE	(1U << 21)
 #define FRAME_LEN	64
@@ -843,13 +844,27 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "b:r:n:c:qo:J:")) != -1) {
 		switch (c) {
 		case 'b': build_dir = optarg; break;
-		case 'r': repeat = strtoul(optarg, NULL, 0); break;
-		case 'n': rounds = strtoul(optarg, NULL, 0); break;
-		case 'c': bench_cpu = atoi(optarg); break;
+		case 'r':
+			if (xfsm_parse_u32(optarg, 1, 0xffffffff, &repeat, NULL, 0))
+				goto usage;
+			break;
+		case 'n':
+			if (xfsm_parse_u32(optarg, 1, 0xffffffff, &rounds, NULL, 0))
+				goto usage;
+			break;
+		case 'c': {
+			__u32 cpu;
+
+			if (xfsm_parse_u32(optarg, 0, 1023, &cpu, NULL, 0))
+				goto usage;
+			bench_cpu = cpu;
+			break;
+		}
 		case 'q': skip_1m = true; break;
 		case 'o': only = optarg; break;
 		case 'J': json_path = optarg; break;
 		default:
+usage:
 			fprintf(stderr, "usage: %s [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q] "
 				"[-o jobs,scaling,breakdown] [-J FILE]\n", argv[0]);
 			return 2;

@@ -11,6 +11,7 @@
  * #MAP a map whose size to set (e.g. #conns=2097152).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "ref/load.h"
+#include "xfsm_num.h"
 
 #define MAX_SETTINGS	8
 
@@ -30,7 +32,8 @@ int main(int argc, char **argv)
 {
 	struct ref_setting set[MAX_SETTINGS];
 	struct bpf_object *obj;
-	char *eq, *end;
+	char *eq, msg[128];
+	__u32 val;
 	int i, n = 0, fd, err;
 
 	if (argc < 3 || argc - 3 > MAX_SETTINGS) {
@@ -45,12 +48,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		*eq = '\0';
-		errno = 0;
-		set[n].value = strtoul(eq + 1, &end, 0);
-		if (errno || *end || end == eq + 1) {
-			fprintf(stderr, "refload: %s: bad value '%s'\n", argv[i], eq + 1);
+		if (xfsm_parse_u32(eq + 1, 0, UINT32_MAX, &val, msg, sizeof(msg))) {
+			fprintf(stderr, "refload: %s: %s\n", argv[i], msg);
 			return 2;
 		}
+		set[n].value = val;
 		set[n++].name = argv[i];
 	}
 	libbpf_set_print(quiet);

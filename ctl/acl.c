@@ -36,19 +36,15 @@ static int acl_help(int argc, char **argv)
 /* Strip a leading "table N" / "--table N"; returns the table or -EINVAL. */
 static int take_table(int *argc, char ***argv)
 {
-	char *end;
-	long t;
+	__u32 t;
 
 	if (*argc < 2 || (strcmp((*argv)[0], "table") && strcmp((*argv)[0], "--table")))
 		return 0;
-	t = strtol((*argv)[1], &end, 0);
-	if (*end || t < 0 || t >= XFSM_ACL_TABLES) {
-		p_err("bad ACL table %s (0..%u)", (*argv)[1], XFSM_ACL_TABLES - 1);
+	if (arg_u32("ACL table", (*argv)[1], 0, XFSM_ACL_TABLES - 1, &t))
 		return -EINVAL;
-	}
 	*argc -= 2;
 	*argv += 2;
-	return t;
+	return (int)t;
 }
 
 struct acl_ctx {
@@ -100,15 +96,30 @@ static int acl_add(int argc, char **argv)
 {
 	struct xfsm_acl_entry e;
 	struct acl_ctx c;
-	char text[1024] = "", msg[256];
-	size_t o = 0;
+	char *text = NULL, msg[256], shown[1024];
+	size_t len = 1, o = 0;
 	int err, i;
 
 	err = ctx_open(&c, &argc, &argv, true);
 	if (err)
 		return err;
-	for (i = 0; i < argc && o < sizeof(text); i++)
-		o += snprintf(text + o, sizeof(text) - o, "%s%s", i ? " " : "", argv[i]);
+	/* the arguments joined, however long: the parser sees all of them */
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	text = malloc(len);
+	if (!text) {
+		err = -ENOMEM;
+		goto out;
+	}
+	text[0] = 0;
+	for (i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (i)
+			text[o++] = ' ';
+		memcpy(text + o, argv[i], n + 1);
+		o += n;
+	}
 	err = xfsm_acl_parse_rule(text, &e, NULL, NULL, msg, sizeof(msg));
 	if (err) {
 		p_err("acl add: %s", msg);
@@ -116,15 +127,16 @@ static int acl_add(int argc, char **argv)
 	}
 	err = xfsm_acl_rules_add(&c.rs, &e);
 	if (err) {
-		p_err("acl add: %s", err == -EEXIST ? "rule id already in use" : strerror(-err));
+		p_err("acl add: %s", xfsm_acl_add_error(err));
 		goto out;
 	}
 	err = ctx_commit(&c);
 	if (!err) {
-		xfsm_acl_format(&c.rs.r[c.rs.n - 1], text, sizeof(text));
-		p_info("table %d: added %s", c.table, text);
+		xfsm_acl_format(&c.rs.r[c.rs.n - 1], shown, sizeof(shown));
+		p_info("table %d: added %s", c.table, shown);
 	}
 out:
+	free(text);
 	ctx_close(&c);
 	return err;
 }
@@ -132,21 +144,23 @@ out:
 static int acl_del(int argc, char **argv)
 {
 	struct acl_ctx c;
-	unsigned long id;
-	char *end;
+	__u32 id;
 	int err;
 
 	err = ctx_open(&c, &argc, &argv, true);
 	if (err)
 		return err;
-	if (argc != 1 || (id = strtoul(argv[0], &end, 0), *end) || !id) {
+	if (argc != 1) {
 		p_err("acl del: expected one rule id");
 		err = -EINVAL;
 		goto out;
 	}
+	err = arg_u32("acl del ID", argv[0], 1, 0xffffffff, &id);
+	if (err)
+		goto out;
 	err = xfsm_acl_rules_del(&c.rs, id);
 	if (err) {
-		p_err("acl del: table %d has no rule %lu", c.table, id);
+		p_err("acl del: table %d has no rule %u", c.table, id);
 		goto out;
 	}
 	err = ctx_commit(&c);

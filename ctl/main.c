@@ -58,6 +58,43 @@ static void log_fn(enum xfsm_log_level lvl, const char *msg)
 		msg);
 }
 
+int arg_u64(const char *what, const char *s, __u64 min, __u64 max, __u64 *v)
+{
+	char msg[200];
+	int err = xfsm_parse_u64(s, min, max, v, msg, sizeof(msg));
+
+	if (err)
+		p_err("%s: %s", what, msg);
+	return err;
+}
+
+int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *v)
+{
+	__u64 w;
+	int err = arg_u64(what, s, min, max, &w);
+
+	if (!err)
+		*v = (__u32)w;
+	return err;
+}
+
+int arg_timeout_ms(const char *what, const char *s, __u32 *ms)
+{
+	char msg[200];
+	__u64 ns;
+	int err = xfsm_parse_duration(s, &ns, msg, sizeof(msg));
+
+	if (err) {
+		p_err("%s: %s", what, msg);
+		return err;
+	}
+	if (xfsm_timeout_ms(ns, ms)) {
+		p_err("%s: %s is longer than %u ms", what, s, 0xffffffffU);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 bool is_prefix(const char *arg, const char *word)
 {
 	return *arg && !strncmp(arg, word, strlen(arg));

@@ -36,6 +36,11 @@ int running_load(struct xfsm_instance *inst, struct running *r, bool need_app)
 		p_err("no application is installed on this datapath (install one with 'xfsmctl apply FILE')");
 		return -ENOENT;
 	}
+	if (!r->img.source && r->img.source_len) {
+		fprintf(stderr, "xfsmctl: warning: the running application's source (%zu bytes) was too large for the datapath to keep: names are not shown\n",
+			r->img.source_len);
+		return 0;
+	}
 	if (!r->img.source || !r->img.source_len)
 		return 0;
 	r->nm = calloc(1, sizeof(*r->nm));

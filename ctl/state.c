@@ -11,47 +11,6 @@
 
 #include "xfsmctl.h"
 
-int parse_u64(const char *s, __u64 *v)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return -EINVAL;
-	return 0;
-}
-
-int parse_duration_ms(const char *s, __u32 *ms)
-{
-	static const struct { const char *u; double mult; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "", 1000 }, { "min", 60000 }, { "m", 60000 },
-		{ "h", 3600000 },
-	};
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcmp(end, units[i].u)) {
-			double r = v * units[i].mult;
-
-			if (r > 4294967295.0)
-				return -ERANGE;
-			*ms = (__u32)(r + 0.5);
-			if (!*ms && v > 0)
-				*ms = 1;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 /* How the flows of one stage print, worked out once per listing: a
  * million flows would otherwise look up field and register names a
  * million times. */
@@ -209,14 +168,11 @@ static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow
 static int stage_arg(struct running *r, const char *arg)
 {
 	int s = xfsm_lang_stage_by_name(r->nm, arg);
-	char *end;
+	__u32 v;
 
-	if (s < 0 && !r->nm) {
-		unsigned long v = strtoul(arg, &end, 10);
-
-		if (*arg && !*end && v < r->img.app.n_stages)
-			s = (int)v;
-	}
+	if (s < 0 && !r->nm && r->img.app.n_stages &&
+	    !xfsm_parse_u32(arg, 0, r->img.app.n_stages - 1, &v, NULL, 0))
+		s = (int)v;
 	if (s < 0)
 		p_err("unknown stage '%s' (see 'xfsmctl show stages')", arg);
 	return s;
@@ -253,14 +209,30 @@ static int parse_key(struct running *r, unsigned int s, int argc, char **argv,
 		return -EINVAL;
 	}
 	if (strchr(argv[0], ',')) {
-		char *save = NULL, *tok;
+		char *p;
 
+		/* every comma separates two values: none is dropped or empty */
 		copy = strdup(argv[0]);
 		if (!copy)
 			return -ENOMEM;
-		for (tok = strtok_r(copy, ",", &save); tok && nvals < XFSM_KEY_WORDS;
-		     tok = strtok_r(NULL, ",", &save))
-			vals[nvals++] = tok;
+		for (p = copy;; p++) {
+			char *comma = strchr(p, ',');
+
+			if (comma)
+				*comma = 0;
+			if (!*p) {
+				p_err("empty value in the key '%s'", argv[0]);
+				goto out;
+			}
+			if (nvals == XFSM_KEY_WORDS) {
+				p_err("the key of this stage has %u field(s), more values given", nf);
+				goto out;
+			}
+			vals[nvals++] = p;
+			if (!comma)
+				break;
+			p = comma;
+		}
 		used = 1;
 	} else {
 		while (nvals < nf && (int)nvals < argc)
@@ -419,7 +391,7 @@ static int state_del(int argc, char **argv)
 
 static int state_ref(struct running *r, unsigned int s, const char *arg, __u32 *out)
 {
-	__u64 v;
+	char msg[200];
 
 	if (r->nm)
 		for (unsigned int i = 0; i < r->nm->stages[s].n_states; i++)
@@ -427,9 +399,11 @@ static int state_ref(struct running *r, unsigned int s, const char *arg, __u32 *
 				*out = i;
 				return 0;
 			}
-	if (!parse_u64(arg, &v) && v <= 0xffffffffULL) {
-		*out = (__u32)v;
-		return 0;
+	if (arg[0] >= '0' && arg[0] <= '9') {
+		if (!xfsm_parse_u32(arg, 0, 0xffffffff, out, msg, sizeof(msg)))
+			return 0;
+		p_err("state number: %s", msg);
+		return -EINVAL;
 	}
 	p_err("unknown state '%s' (see 'xfsmctl show stages')", arg);
 	return -EINVAL;
@@ -492,10 +466,8 @@ static int state_set(int argc, char **argv)
 		} else if (!strcmp(k, "idle") || !strcmp(k, "hard")) {
 			__u32 ms, rb = 0;
 
-			if (parse_duration_ms(argv[1], &ms)) {
-				p_err("'%s' is not a duration (e.g. 10s, 250ms)", argv[1]);
+			if (arg_timeout_ms(k, argv[1], &ms))
 				goto out;
-			}
 			if (argc >= 4 && !strcmp(argv[2], "->")) {
 				if (state_ref(&r, (unsigned int)s, argv[3], &rb))
 					goto out;
@@ -510,10 +482,8 @@ static int state_set(int argc, char **argv)
 				flow.hard_rollback = rb;
 			}
 		} else if (reg_ref(&r, (unsigned int)s, k) >= 0) {
-			if (parse_u64(argv[1], &flow.regs[reg_ref(&r, (unsigned int)s, k)])) {
-				p_err("'%s' is not a number", argv[1]);
+			if (arg_u64(k, argv[1], 0, ~0ULL, &flow.regs[reg_ref(&r, (unsigned int)s, k)]))
 				goto out;
-			}
 		} else {
 			p_err("state set: unknown '%s' (expected state, idle, hard, reg0..reg%d or a register name)",
 			      k, XFSM_FLOW_REGS - 1);

@@ -55,6 +55,9 @@ int xfsm_acl_rules_add(struct xfsm_acl_rules *rs, const struct xfsm_acl_entry *e
 	}
 	if (rs->n >= XFSM_ACL_MAX_RULES)
 		return -E2BIG;
+	/* ids are 1..2^32-1: after the highest there may be none (0 is no id) */
+	if (!e->rule_id && max_id == 0xffffffffU)
+		return -ERANGE;
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 64;
 		struct xfsm_acl_entry *r = realloc(rs->r, cap * sizeof(*r));

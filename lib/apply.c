@@ -24,6 +24,7 @@
 #include "libxfsm.h"
 #include "xfsm_plan.h"
 #include "xfsm_opts.h"
+#include "xfsm_appsrc.h"
 
 #define RULE_BATCH	4096
 
@@ -149,29 +150,21 @@ out:
 
 static int write_appsrc(struct xfsm_instance *inst, const struct xfsm_image *img, __u32 slot)
 {
-	size_t vs = inst->map_value_size[XFSM_M_APPSRC], len = img->source_len;
+	size_t vs = inst->map_value_size[XFSM_M_APPSRC];
 	char *buf;
-	__u32 l;
 	int err;
 
-	if (vs < sizeof(__u32))
-		return -EPROTO;
-	buf = calloc(1, vs);
+	buf = calloc(1, vs ? vs : 1);
 	if (!buf)
 		return -ENOMEM;
-	if (!img->source)
-		len = 0;
-	if (len > vs - sizeof(__u32)) {
+	/* whole (compressed if need be) or marked as not kept: never cut */
+	err = xfsm_appsrc_encode(img->source, img->source_len, buf, vs);
+	if (err == 1)
 		xfsm_log(XFSM_LOG_WARN,
-			 "application source is %zu bytes, only the first %zu are kept for show",
-			 len, vs - sizeof(__u32));
-		len = vs - sizeof(__u32);
-	}
-	l = len;
-	memcpy(buf, &l, sizeof(l));
-	if (len)
-		memcpy(buf + sizeof(l), img->source, len);
-	err = bpf_map_update_elem(inst->map_fd[XFSM_M_APPSRC], &slot, buf, BPF_ANY);
+			 "the application source (%zu bytes) does not fit in the datapath's %zu bytes even compressed: it is not kept, so show prints no names and rule add|del are refused",
+			 img->source_len, vs - sizeof(__u32));
+	if (err >= 0)
+		err = bpf_map_update_elem(inst->map_fd[XFSM_M_APPSRC], &slot, buf, BPF_ANY);
 	free(buf);
 	return err;
 }
@@ -485,7 +478,6 @@ int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img)
 	struct xfsm_ctl ctl;
 	char *src = NULL;
 	size_t vs;
-	__u32 len;
 	int lock, err;
 
 	if (!img)
@@ -523,19 +515,11 @@ int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img)
 	err = bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPSRC], &ctl.active, src);
 	if (err)
 		goto out;
-	memcpy(&len, src, sizeof(len));
-	if (len > vs - sizeof(len))
-		len = vs - sizeof(len);
-	if (len) {
-		img->source = malloc(len + 1);
-		if (!img->source) {
-			err = -ENOMEM;
-			goto out;
-		}
-		memcpy(img->source, src + sizeof(len), len);
-		img->source[len] = '\0';
-		img->source_len = len;
-	}
+	err = xfsm_appsrc_decode(src, vs, &img->source, &img->source_len);
+	if (err == -EFBIG)
+		err = 0;	/* not kept: source NULL, source_len its length */
+	if (err)
+		goto out;
 	/* Current values, for show; not marked to be written back. */
 	err = xfsm_globals_read(inst, img->globals);
 out:

@@ -404,6 +404,12 @@ int xfsm_instance_open_pin_dir(const char *pin_dir, struct xfsm_instance **out)
 	*out = NULL;
 	if (!pin_dir || !*pin_dir)
 		return -EINVAL;
+	/* A cut path would name another directory. */
+	if (strlen(pin_dir) >= sizeof(inst->pin_dir)) {
+		xfsm_log(XFSM_LOG_ERROR, "pin directory path is longer than %zu bytes: %.40s...",
+			 sizeof(inst->pin_dir) - 1, pin_dir);
+		return -ENAMETOOLONG;
+	}
 	if (access(pin_dir, F_OK)) {
 		err = -errno;
 		if (err == -EACCES || err == -EPERM)

@@ -8,6 +8,7 @@
 
 #include "xfsm_lang.h"
 #include "lang_internal.h"
+#include "xfsm_num.h"
 
 const char *xfsm_lang_verdict_name(unsigned int v)
 {
@@ -58,16 +59,15 @@ const struct xfsm_rule_names *xfsm_lang_rule_by_name(const struct xfsm_app_names
 
 int xfsm_lang_stage_by_name(const struct xfsm_app_names *names, const char *name)
 {
-	char *end;
-	unsigned long v;
+	__u32 v;
 
 	if (!names)
 		return -ENOENT;
 	for (unsigned int i = 0; i < names->n_stages; i++)
 		if (!strcmp(names->stages[i].name, name))
 			return (int)i;
-	v = strtoul(name, &end, 10);
-	if (*name && !*end && v < names->n_stages)
+	if (names->n_stages &&
+	    !xfsm_parse_u32(name, 0, names->n_stages - 1, &v, NULL, 0))
 		return (int)v;
 	return -ENOENT;
 }
@@ -149,20 +149,20 @@ int xfsm_lang_parse_field(int field_id, const char *text, __u32 *words)
 	if (err)
 		return err;
 	err = -EINVAL;
-	if (nt < 1)
+	/* exactly one value and nothing else: the lexer ends the text with
+	 * T_NL T_EOF, and the value's token must span all of it */
+	if (nt != 3 || t[0].off != 0 || t[0].len != strlen(text))
 		goto out;
 	if (t[0].kind == T_IDENT) {
 		if (!lang_builtin_const(text + t[0].off, t[0].len, &v))
 			goto out;
-	} else if (t[0].kind == T_NUM || t[0].kind == T_MAC || t[0].kind == T_IP4 ||
-		   t[0].kind == T_IP6) {
+	} else if ((t[0].kind == T_NUM && t[0].unit == U_NONE) || t[0].kind == T_MAC ||
+		   t[0].kind == T_IP4 || t[0].kind == T_IP6) {
+		/* a unit (1KiB) is no value of a header field */
 		v = t[0].v;
 	} else {
 		goto out;
 	}
-	/* exactly one value */
-	if (!(nt == 1 || t[1].kind == T_NL || t[1].kind == T_EOF))
-		goto out;
 	if (f->bits < 128 && v >> f->bits)
 		goto out;
 	for (unsigned int k = 0; k < f->nwords; k++)

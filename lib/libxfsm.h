@@ -263,7 +263,8 @@ struct xfsm_image {
 	__u64	globals[XFSM_GLOBAL_REGS];
 	__u32	globals_set;		/* bit i: write globals[i] on apply */
 	char	*source;		/* application text kept for `show` */
-	size_t	source_len;
+	size_t	source_len;		/* read back with source NULL: a source
+					 * of that length that was not kept */
 	void	*index;			/* private: rule lookup index */
 };
 /* An image owns its rules, source and index: do not copy one by struct
@@ -354,7 +355,9 @@ int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	       const struct xfsm_apply_opts *opts);
 /* Read back the running application (configuration, rules sorted by id
  * with image rule ids and key.slot 0, source text, current global values
- * with globals_set 0).  Initialises *img; free it with xfsm_image_free(). */
+ * with globals_set 0).  The source comes back whole or not at all (source
+ * NULL; source_len > 0 when it was too large to keep, lib/xfsm_appsrc.h).
+ * Initialises *img; free it with xfsm_image_free(). */
 int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img);
 
 /* Wait until every XDP program run that started before the call finished

@@ -26,8 +26,11 @@ struct xfsm_acl_rules {
  * struct xfsm_acl_rules is an empty list. */
 void xfsm_acl_rules_free(struct xfsm_acl_rules *rs);
 /* Append a rule; rule_id 0 gets the next id after the highest in use.
- * -EEXIST when the id is taken. */
+ * -EEXIST when the id is taken, -ERANGE when rule_id is 0 and the highest
+ * in use is already 2^32-1. */
 int xfsm_acl_rules_add(struct xfsm_acl_rules *rs, const struct xfsm_acl_entry *e);
+/* What a failed xfsm_acl_rules_add() means, for a person. */
+const char *xfsm_acl_add_error(int err);
 /* Remove the rule with this id; -ENOENT when there is none. */
 int xfsm_acl_rules_del(struct xfsm_acl_rules *rs, __u32 rule_id);
 /* Sort by precedence (priority desc, id asc). */
@@ -51,14 +54,26 @@ typedef int (*xfsm_acl_stage_fn)(const char *name, void *ctx);
 int xfsm_acl_parse_rule(const char *text, struct xfsm_acl_entry *e,
 			xfsm_acl_stage_fn stage_of, void *ctx,
 			char *err, size_t errlen);
-/* One ClassBench filter line ("@src/len\tdst/len\tlo : hi\t..."); its
- * flags field is ignored (the ACL classifies ClassBench sets on the
- * 5-tuple).  The rule gets action `deny` and no id. */
-int xfsm_acl_parse_classbench(const char *line, struct xfsm_acl_entry *e);
-/* Read a rule file: ClassBench when the first rule line starts with '@'
- * (rule i of the file gets id i + 1), native syntax otherwise ('#'
- * comments, blank lines).  Rules are appended to rs.  Errors name
- * FILE:LINE in err. */
+/* The same for text[0..len), and on error *err_off is the offset of the
+ * word at fault (0 when the error is about the whole rule). */
+int xfsm_acl_parse_rule_at(const char *text, size_t len, struct xfsm_acl_entry *e,
+			   xfsm_acl_stage_fn stage_of, void *ctx,
+			   char *err, size_t errlen, size_t *err_off);
+/* One ClassBench filter line ("@src/len\tdst/len\tlo : hi\t..."): IPv4
+ * prefixes without host bits, decimal port ranges, hex 0xVALUE/0xMASK
+ * protocol (value inside the mask) and an optional flags pair, checked
+ * but not classified on (the ACL classifies ClassBench sets on the
+ * 5-tuple); nothing after it.  The rule gets action `deny` and no id.
+ * -EINVAL with the reason in err. */
+int xfsm_acl_parse_classbench(const char *line, struct xfsm_acl_entry *e,
+			      char *err, size_t errlen);
+/* Read a rule file (lib/xfsm_file.h: read whole or refused): ClassBench
+ * when the first rule line starts with '@' (rule i of the file gets id
+ * i + 1), native syntax otherwise ('#' comments, blank lines), any line
+ * length.  Rules are appended to rs only when every line is good and
+ * there is at least one (an empty or comments-only file is refused: an
+ * empty table comes from flushing it).  Errors name FILE:LINE:COL (the
+ * word or field at fault) in err. */
 int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		       char *err, size_t errlen);
 /* The rule in native syntax (parses back to the same rule). */

@@ -17,6 +17,7 @@
 
 #include "xfsm_attach.h"
 #include "xfsm_features.h"
+#include "xfsm_num.h"
 #include "output.h"
 
 static bool verbose;
@@ -104,16 +105,14 @@ static const char *opt_value(int *i, int argc, char **argv, const char *name,
 	return v;
 }
 
+/* Numbers go through libxfsm's one parser (lib/xfsm_num.h). */
 static __u32 parse_count(const char *opt, const char *s, __u32 min, __u32 max)
 {
-	char *end;
-	unsigned long v;
+	char msg[200];
+	__u32 v;
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || s[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "%s: %s wants a number between %u and %u, not '%s'\n",
-			prog_name, opt, min, max, s);
+	if (xfsm_parse_u32(s, min, max, &v, msg, sizeof(msg))) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, opt, msg);
 		exit(2);
 	}
 	return v;

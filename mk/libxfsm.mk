@@ -24,7 +24,7 @@ LIBXFSM_VERSION := $(LIBXFSM_MAJOR).1.0
 LIBXFSM_SONAME  := libxfsm.so.$(LIBXFSM_MAJOR)
 LIBXFSM_SO      := $(BUILD)/libxfsm.so.$(LIBXFSM_VERSION)
 LIBXFSM_MAP     := lib/libxfsm.map
-LIBXFSM_HDRS    := include/xfsm/abi.h lib/libxfsm.h lib/xfsm_lang.h lib/xfsm_acl.h \
+LIBXFSM_HDRS    := include/xfsm/abi.h lib/libxfsm.h lib/xfsm_lang.h lib/xfsm_acl.h lib/xfsm_num.h \
 		   lib/xfsm_group.h lib/xfsm_xsk.h
 LIBXFSM_PUBHDRS := $(addprefix $(BUILD)/include/xfsm/,$(notdir $(LIBXFSM_HDRS)))
 

@@ -11,7 +11,7 @@ set -eu
 # for col), the systemd unit (systemd for systemd-analyze), Debian packages
 # (dpkg-dev, debhelper, lintian, debootstrap for make deb-check) and the
 # fleet files (python3-yaml, ansible-core).
-PKGS="make gcc clang llvm libc6-dev gcc-multilib libbpf-dev libxdp-dev libelf-dev
+PKGS="make gcc clang llvm libclang-rt-14-dev libc6-dev gcc-multilib libbpf-dev libxdp-dev libelf-dev
 zlib1g-dev libnl-3-dev libnl-route-3-dev check libsubunit-dev bpftool iproute2
 pkg-config jq ethtool iputils-ping netcat-openbsd python3 nftables iptables
 procps util-linux kmod strace bc time

@@ -579,11 +579,180 @@ START_TEST(test_syntax_roundtrip)
 		ck_assert_msg(xfsm_acl_parse_rule(bad[i], &e, NULL, NULL, err, sizeof(err)) == -EINVAL,
 			      "accepted %s", bad[i]);
 	ck_assert_int_eq(xfsm_acl_parse_classbench(
-		"@43.109.148.142/32\t192.75.132.0/24\t0 : 65535\t1221 : 1221\t0x06/0xFF\t0x1000/0x1000\t", &e), 0);
+		"@43.109.148.142/32\t192.75.132.0/24\t0 : 65535\t1221 : 1221\t0x06/0xFF\t0x1000/0x1000\t", &e,
+		err, sizeof(err)), 0);
 	ck_assert_uint_eq(e.src[0], 0x2b6d948e);
 	ck_assert_uint_eq(e.dst_len, 24);
 	ck_assert_uint_eq(e.dport_lo, 1221);
 	ck_assert_uint_eq(e.proto_mask, 0xff);
+}
+END_TEST
+
+/* Numbers in the ACL syntaxes: decimal unless a base is written, exact,
+ * in range; ClassBench lines are taken strictly; rules of any length. */
+START_TEST(test_syntax_numbers)
+{
+	static const char *const bad_native[] = {
+		"dport 0x => deny", "dport 1e3 => deny", "dport 65536 => deny",
+		"dport ' 22' => deny", "dport -1 => deny", "mark 4294967296",
+		"src 198.300.0.2 => deny", "src 198.018.0.2 => deny", "src 198.18.0.0/016x => deny",
+		"proto 0x06/0x00 => deny", "proto 256 => deny", "vlan 0x1000 => deny",
+		"id 0 => deny", "flags syn|bogus => deny", "goto 8", "goto 1x",
+	};
+	static const char *const bad_cb[] = {
+		"@198.300.0.2/32\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x06/0xFF\t0x0000/0x0000\t",
+		"@198.18.0.2/32\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x06/0x00\t0x0000/0x0000\t",
+		"@198.18.0.2/32\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x06/0xFF\t0x0000/0x0000\tjunk",
+		"@198.18.0.2/32\t198.18.0.1/16\t0 : 65535\t0 : 65535\t0x06/0xFF\t0x0000/0x0000\t",
+		"@198.18.0.2/32\t198.18.0.0/16\t0 : 65536\t0 : 65535\t0x06/0xFF\t0x0000/0x0000\t",
+		"@198.18.0.2/32\t198.18.0.0/16\t10 : 5\t0 : 65535\t0x06/0xFF\t0x0000/0x0000\t",
+		"@198.18.0.2/32\t198.18.0.0/16\t0 : 65535\t0 : 65535\t06/0xFF\t0x0000/0x0000\t",
+		"@198.18.0.2/32\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x106/0xFFF\t0x0000/0x0000\t",
+		"@198.18.0.2/32\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x06/0xFF\t0x10000/0x0000\t",
+		"@198.18.0.2\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x06/0xFF\t",
+		"@2001:2::/48\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x06/0xFF\t",
+		"@198.18.0.2/32\t198.18.0.0/16\t0 : 65535\t0 :\t0x06/0xFF\t",
+		"@198.18.0.2/32\t198.18.0.0/16\t0 : 65535",
+	};
+	struct xfsm_acl_entry e;
+	char err[200], *longrule;
+	size_t i, pad = 5000;
+
+	ck_assert_msg(!xfsm_acl_parse_rule("dport 022 sport 0x16 prio 010 => deny", &e, NULL, NULL,
+					   err, sizeof(err)), "%s", err);
+	ck_assert_uint_eq(e.dport_lo, 22);	/* not octal 18 */
+	ck_assert_uint_eq(e.sport_lo, 22);
+	ck_assert_uint_eq(e.priority, 10);
+	ck_assert_msg(!xfsm_acl_parse_rule("proto 0o6/0b11111111 mark 0xffffffff", &e, NULL, NULL,
+					   err, sizeof(err)), "%s", err);
+	ck_assert_uint_eq(e.proto, 6);
+	ck_assert_uint_eq(e.proto_mask, 0xff);
+	ck_assert_uint_eq(e.mark, 0xffffffff);
+	for (i = 0; i < ARRAY_SIZE(bad_native); i++)
+		ck_assert_msg(xfsm_acl_parse_rule(bad_native[i], &e, NULL, NULL, err, sizeof(err)) == -EINVAL,
+			      "accepted %s", bad_native[i]);
+	xfsm_acl_parse_rule("dport 65536 => deny", &e, NULL, NULL, err, sizeof(err));
+	ck_assert_str_eq(err, "bad port range 65536 (N or LO-HI, 0..65535)");
+
+	/* any length: the words at the end count */
+	longrule = malloc(pad + 100);
+	ck_assert_ptr_nonnull(longrule);
+	memcpy(longrule, "prio 1", 6);
+	memset(longrule + 6, ' ', pad);
+	strcpy(longrule + 6 + pad, "dport 7 => deny mark 1234567");
+	ck_assert_msg(!xfsm_acl_parse_rule(longrule, &e, NULL, NULL, err, sizeof(err)), "%s", err);
+	ck_assert_uint_eq(e.action, XFSM_ACL_DENY);
+	ck_assert_uint_eq(e.mark, 1234567);
+	free(longrule);
+
+	for (i = 0; i < ARRAY_SIZE(bad_cb); i++)
+		ck_assert_msg(xfsm_acl_parse_classbench(bad_cb[i], &e, err, sizeof(err)) == -EINVAL,
+			      "accepted ClassBench line %zu: %s", i, bad_cb[i]);
+	xfsm_acl_parse_classbench(bad_cb[0], &e, err, sizeof(err));
+	ck_assert_str_eq(err, "source: not an IPv4 or IPv6 address: 198.300.0.2");
+	xfsm_acl_parse_classbench(bad_cb[1], &e, err, sizeof(err));
+	ck_assert_str_eq(err, "protocol 0x06/0x00 has bits outside its mask");
+	ck_assert_int_eq(xfsm_acl_parse_classbench(
+		"  @198.18.0.2/32 198.18.0.0/16 1:2 3 :4 0x11/0xFF", &e, err, sizeof(err)), 0);
+	ck_assert_uint_eq(e.sport_hi, 2);
+	ck_assert_uint_eq(e.dport_lo, 3);
+	ck_assert_uint_eq(e.dport_hi, 4);
+	ck_assert_uint_eq(e.proto, 17);
+}
+END_TEST
+
+/* Found by fuzz_acl: the id after 4294967295 wrapped to 0, an id no rule
+ * may have (the printed rule did not parse back). */
+START_TEST(test_rule_id_after_max)
+{
+	struct xfsm_acl_rules rs = {};
+	struct xfsm_acl_entry e;
+	char err[200];
+
+	ck_assert_int_eq(xfsm_acl_parse_rule("id 4294967295 => deny", &e, NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(xfsm_acl_rules_add(&rs, &e), 0);
+	ck_assert_int_eq(xfsm_acl_parse_rule("ip4 => deny", &e, NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(xfsm_acl_rules_add(&rs, &e), -ERANGE);
+	ck_assert_uint_eq(rs.n, 1);
+	e.rule_id = 5;
+	ck_assert_int_eq(xfsm_acl_rules_add(&rs, &e), 0);
+	ck_assert_uint_eq(rs.r[1].rule_id, 5);
+	xfsm_acl_rules_free(&rs);
+}
+END_TEST
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void write_str(const char *path, const char *text)
+{
+	write_file(path, text, strlen(text));
+}
+
+/* A rule file is used whole or not at all: empty, comments only, not a
+ * file, or one bad line changes nothing; lines have no length limit. */
+START_TEST(test_load_file_refusals)
+{
+	char dir[] = "/tmp/xfsm-acl-XXXXXX", path[64], err[300], *text;
+	struct xfsm_acl_rules rs = {};
+	struct xfsm_acl_entry e;
+	size_t pad = 3000, o;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rules", dir);
+	xfsm_acl_entry_init(&e);
+	e.rule_id = 9;
+	e.action = XFSM_ACL_DENY;
+	ck_assert_int_eq(xfsm_acl_rules_add(&rs, &e), 0);
+
+	write_file(path, "", 0);
+	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -ENODATA);
+	ck_assert_msg(strstr(err, path) && strstr(err, "empty"), "%s", err);
+	ck_assert_uint_eq(rs.n, 1);
+	write_str(path, "# nothing\n\n   \n\t# more nothing\n");
+	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "no rules"), "%s", err);
+	ck_assert_uint_eq(rs.n, 1);
+	ck_assert_int_ne(xfsm_acl_load_file("/dev/null", &rs, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rs.n, 1);
+	ck_assert_int_eq(xfsm_acl_load_file(dir, &rs, err, sizeof(err)), -EISDIR);
+	ck_assert_uint_eq(rs.n, 1);
+	ck_assert_int_eq(xfsm_acl_load_file("/proc/self/mem", &rs, err, sizeof(err)), -EIO);
+	ck_assert_uint_eq(rs.n, 1);
+	/* good lines before a bad one are not added either */
+	write_str(path, "dport 1 => deny\ndport 2 => deny\ndport 3 => explode\n");
+	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "rules:3:12: explode needs a value"), "%s", err);
+	ck_assert_uint_eq(rs.n, 1);
+	write_str(path, "@198.18.0.2/32\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x06/0xFF\t\n"
+			"@198.300.0.2/32\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x06/0xFF\t\n");
+	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "rules:2:2: source: not an IPv4"), "%s", err);
+	ck_assert_uint_eq(rs.n, 1);
+
+	/* a line longer than any buffer is one rule, not two */
+	text = malloc(pad + 200);
+	ck_assert_ptr_nonnull(text);
+	o = (size_t)snprintf(text, pad + 200, "proto udp dport 7009 mark 5");
+	memset(text + o, ' ', pad);
+	o += pad;
+	o += (size_t)snprintf(text + o, 200, "=> deny\n# end\n");
+	write_file(path, text, o);
+	ck_assert_msg(!xfsm_acl_load_file(path, &rs, err, sizeof(err)), "%s", err);
+	ck_assert_uint_eq(rs.n, 2);
+	ck_assert_uint_eq(rs.r[1].dport_lo, 7009);
+	ck_assert_uint_eq(rs.r[1].action, XFSM_ACL_DENY);
+	ck_assert_uint_eq(rs.r[1].mark, 5);
+	free(text);
+	xfsm_acl_rules_free(&rs);
+	unlink(path);
+	rmdir(dir);
 }
 END_TEST
 
@@ -787,6 +956,9 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_mark_matched_later);
 	tcase_add_test(tc, test_update_under_traffic);
 	tcase_add_test(tc, test_syntax_roundtrip);
+	tcase_add_test(tc, test_syntax_numbers);
+	tcase_add_test(tc, test_load_file_refusals);
+	tcase_add_test(tc, test_rule_id_after_max);
 	tcase_add_test(tc, test_lang_acl);
 	tcase_add_test(tc, test_lang_acl_install);
 	return xt_suite_run(s);

@@ -691,6 +691,17 @@ struct xfsm_lock {
 #endif
 };
 
+/*
+ * The application's source, for show and rule add|del (lib/appsrc.c).
+ * len without a flag: that many bytes of plain text.  XFSM_APPSRC_DEFLATE:
+ * text holds the source's length (__u32) and then a zlib stream of len &
+ * XFSM_APPSRC_LEN_MASK bytes.  XFSM_APPSRC_CUT: a source of that length
+ * was too large to keep even compressed; no text.
+ */
+#define XFSM_APPSRC_DEFLATE	0x80000000U
+#define XFSM_APPSRC_CUT		0x40000000U
+#define XFSM_APPSRC_LEN_MASK	0x3fffffffU
+
 struct xfsm_appsrc {
 	__u32	len;
 	char	text[XFSM_APPSRC_SIZE - 4];

@@ -224,13 +224,15 @@ if [ "$tiny" = 0 ] && [ -n "$TOP" ]; then
 	mkdir -p "$ROOT/xfsm"
 	# The source tree (tests find their files relative to themselves) less
 	# version control and the build directory, then what the build made,
-	# less the VM runner's cache and the Debian packaging's (make deb-check:
-	# packages and a 200 MB chroot tarball no suite in the guest uses).
+	# less the VM runner's cache, the Debian packaging's (make deb-check:
+	# packages and a 200 MB chroot tarball no suite in the guest uses) and
+	# the fuzzers' objects and corpora.
 	(cd "$TOP" && tar --exclude=./.git --exclude="./$(basename "$BUILD")" \
 		--exclude=./build -cf - .) | (cd "$ROOT/xfsm" && tar -xf -)
 	mkdir -p "$ROOT/xfsm/build"
 	(cd "$BUILD" && tar --exclude=./vmtest --exclude='./lib' --exclude=./deb \
-		--exclude=./debootstrap -cf - .) |
+		--exclude=./debootstrap --exclude=./fuzz/lib --exclude=./fuzz/harness \
+		--exclude=./fuzz/corpus --exclude=./fuzz/artifacts -cf - .) |
 		(cd "$ROOT/xfsm/build" && tar -xf -)
 	# The ClassBench sets beside the project (../shared/classbench), which
 	# the ACL suite reads.

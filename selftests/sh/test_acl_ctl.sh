@@ -51,6 +51,38 @@ printf 'prio 3 proto udp dport 7003 => explode\n' >"$T/bad.acl"
 xt_nok "a bad file is refused" X acl load table 2 "$T/bad.acl"
 xt_nok "udp 7003 still denied" xt_udp A B "$SRV" 7003
 
+# Refused files change nothing: the rules (not the moving counters) are
+# compared before and after.
+acl_rules() { X acl show table 2 | grep '^  id '; }
+rules_before=$(acl_rules)
+: >"$T/empty.acl"
+printf '# only a comment\n\n   \n' >"$T/comments.acl"
+for f in "$T/empty.acl" "$T/comments.acl" /dev/null "$T" /proc/self/mem /nonexistent.acl; do
+	out=$(X acl load table 2 "$f" 2>&1)
+	xt_check "acl load $f: refused" $? -ne 0
+	xt_match "acl load $f: names the file" "$f" "$out"
+done
+xt_match "an empty file: says so and what empties a table" "acl flush" \
+	"$(X acl load table 2 "$T/comments.acl" 2>&1)"
+xt_check "refused loads left the rules as they were" "$rules_before" = "$(acl_rules)"
+xt_nok "udp 7003 still denied after the refused loads" xt_udp A B "$SRV" 7003
+
+# Numbers are decimal unless a base is written; nothing is cut.
+xt_ok "acl add dport 022" X acl add table 2 id 60 prio 1 proto udp dport 022 '=>' deny
+xt_match "dport 022 is 22, not octal 18" 'id 60 prio 1 proto 17 dport 22 => deny' "$(acl_rules)"
+xt_ok "acl add with an argument longer than any buffer" \
+	X acl add table 2 id 61 "prio 1 $(printf '%1100s' '') proto udp dport 7010" '=>' allow mark 1234567
+xt_match "the words after it count: mark 1234567, not 12" 'id 61 .*dport 7010 => allow mark 1234567' "$(acl_rules)"
+printf 'proto udp dport 7011 mark 5%1100s=> deny\n' '' >"$T/long.acl"
+xt_ok "acl load a line longer than any buffer" X acl load table 3 "$T/long.acl"
+xt_check "one line is one rule" "$(X acl show table 3 | grep -c '^  id ')" = 1
+xt_match "and it is the whole rule" 'dport 7011 => deny mark 5' "$(X acl show table 3)"
+xt_ok "acl flush table 3" X acl flush table 3
+xt_nok "acl del ' 61' refused" X acl del table 2 ' 61'
+xt_nok "acl add table 010x refused" X acl add table 010x dport 1 '=>' deny
+xt_ok "acl del 61" X acl del table 2 61
+xt_ok "acl del 60" X acl del table 2 60
+
 CB=${XFSM_CLASSBENCH:-$XT_TOP/../shared/classbench}
 if [ -r "$CB/acl1_1000" ]; then
 	xt_ok "acl load a ClassBench set" X acl load table 5 "$CB/acl1_1000"

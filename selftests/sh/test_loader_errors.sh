@@ -50,6 +50,18 @@ xt_fails_with "unknown mode" "unknown mode 'turbo'.*native, skb, hw or auto" \
 	L B load --mode turbo --instance "$I1" b0
 nothing_left "unknown mode"
 
+# -- numeric options go through libxfsm's one number parser: exact and in
+# range, or refused (no leading space, no exponent, no wrap)
+expect_error "--flows with a leading space" "--flows: ' 65536' is not a number" \
+	L B load --instance "$I1" --flows ' 65536' b0
+nothing_left "--flows with a leading space"
+expect_error "--rules 1e3" "--rules: '1e3' is not a number" \
+	L B load --instance "$I1" --rules 1e3 b0
+nothing_left "--rules 1e3"
+expect_error "--flows beyond 32 bits" "--flows: 4294967297 is out of range" \
+	L B load --instance "$I1" --flows 4294967297 b0
+nothing_left "--flows beyond 32 bits"
+
 # -- hw mode on a device without offload
 xt_fails_with "hw mode on veth" "b0: cannot offload.*--mode auto" \
 	L B load --mode hw --instance "$I1" b0
