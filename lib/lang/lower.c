@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The lowering pass of the xfsm language: the checked program into the
+ * tables of the datapath (struct xfsm_image) and the names the datapath
+ * does not keep.  A stage's keys become field-vector word lists (with the
+ * swapped lists of a symmetric stage); its match words are the union of
+ * the fields its rules match on; each rule becomes one or more table
+ * entries (a range is a set of prefixes), ranked by priority and then by
+ * position in the file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang.h"
+
+static unsigned int fill_key_words(const int *fields, unsigned int n, bool rev,
+				   __u8 *words)
+{
+	unsigned int w = 0;
+
+	for (unsigned int i = 0; i < XFSM_KEY_WORDS; i++)
+		words[i] = XFSM_FW_ZERO;
+	for (unsigned int i = 0; i < n; i++) {
+		int f = rev ? field_sym_partner(fields[i]) : fields[i];
+
+		for (unsigned int k = 0; k < lang_field_table[f].nwords; k++)
+			words[w++] = (__u8)(lang_field_table[f].word + k);
+	}
+	return w;
+}
+
+static void lower_keys(struct lc *c, unsigned int s)
+{
+	struct xfsm_stage_names *sn = &c->nm->stages[s];
+	struct xfsm_stage *st = &c->img->app.stages[s];
+	struct pstage *ps = &c->st[s];
+
+	if (ps->has_lookup && !ps->has_update) {
+		memcpy(sn->update_fields, sn->lookup_fields, sizeof(sn->lookup_fields));
+		sn->n_update_fields = sn->n_lookup_fields;
+	} else if (ps->has_update && !ps->has_lookup) {
+		memcpy(sn->lookup_fields, sn->update_fields, sizeof(sn->update_fields));
+		sn->n_lookup_fields = sn->n_update_fields;
+	}
+	fill_key_words(sn->lookup_fields, sn->n_lookup_fields, false, st->lookup_words);
+	fill_key_words(sn->update_fields, sn->n_update_fields, false, st->update_words);
+	fill_key_words(sn->lookup_fields, sn->n_lookup_fields, sn->symmetric, st->lookup_rev);
+	fill_key_words(sn->update_fields, sn->n_update_fields, sn->symmetric, st->update_rev);
+	sn->same_keys = sn->n_lookup_fields == sn->n_update_fields &&
+			!memcmp(sn->lookup_fields, sn->update_fields,
+				sn->n_lookup_fields * sizeof(int));
+	st->flags = 0;
+	if (sn->symmetric)
+		st->flags |= XFSM_SF_SYMMETRIC;
+	if (sn->same_keys)
+		st->flags |= XFSM_SF_SAME_KEYS;
+}
+
+struct mpair {
+	lang_u128 v, m;
+};
+
+/* Split [lo, hi] of a `bits`-wide field into value/mask prefixes. */
+static size_t range_to_prefixes(lang_u128 lo, lang_u128 hi, unsigned int bits,
+				struct mpair *out, size_t max)
+{
+	lang_u128 full = bits >= 128 ? ~(lang_u128)0 : (((lang_u128)1 << bits) - 1);
+	size_t n = 0;
+
+	for (;;) {
+		unsigned int k = 0;
+
+		/* largest aligned block starting at lo that stays <= hi */
+		while (k < bits) {
+			lang_u128 size = (lang_u128)1 << (k + 1);
+
+			if (lo & (size - 1))
+				break;
+			if (lo + (size - 1) > hi || lo + (size - 1) < lo)
+				break;
+			k++;
+		}
+		if (n == max)
+			return max + 1;
+		out[n].v = lo;
+		out[n].m = k >= 128 ? 0 : (full & ~(((lang_u128)1 << k) - 1));
+		n++;
+		if (k >= 128)
+			break;
+		{
+			lang_u128 end = lo + (((lang_u128)1 << k) - 1);
+
+			if (end >= hi)
+				break;
+			lo = end + 1;
+		}
+	}
+	return n;
+}
+
+struct expand_ctx {
+	struct lc *c;
+	unsigned int stage;
+	struct prule *r;
+	struct xfsm_rule_match base;
+	int pos[MAX_RULE_MATCHES];	/* first match word of each match */
+	struct mpair *alts[MAX_RULE_MATCHES];
+	size_t nalts[MAX_RULE_MATCHES];
+	unsigned int count;
+};
+
+static void set_words(struct xfsm_rule_match *m, int pos, int f, lang_u128 v, lang_u128 mask)
+{
+	unsigned int n = lang_field_table[f].nwords;
+
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int sh = 32 * (n - 1 - k);
+
+		m->match_mask[pos + k] = (__u32)(mask >> sh);
+		m->match[pos + k] = (__u32)((v & mask) >> sh);
+	}
+}
+
+static void emit(struct expand_ctx *x, unsigned int depth, struct xfsm_rule_match *m)
+{
+	struct lc *c = x->c;
+	struct prule *r = x->r;
+	int err;
+
+	if (depth == r->nm) {
+		if (++x->count > XFSM_LANG_MAX_EXPAND)
+			fail_at(c, r->name_tok, "rule '%s' expands into more than %d table entries",
+				r->name, XFSM_LANG_MAX_EXPAND);
+		r->r.rule_id = c->next_rule_id++;
+		err = xfsm_image_add_rule(c->img, x->stage, m, &r->r);
+		if (err == -E2BIG)
+			fail_at(c, r->name_tok, "stage '%s' needs more than %d tuples (distinct combinations of match masks) at rule '%s'",
+				c->nm->stages[x->stage].name, XFSM_MAX_TUPLES, r->name);
+		if (err == -EEXIST)
+			fail_at(c, r->name_tok, "rule '%s' matches exactly what an earlier rule of stage '%s' matches",
+				r->name, c->nm->stages[x->stage].name);
+		if (err == -ENOMEM)
+			fail_nomem(c);
+		if (err)
+			fail_at(c, r->name_tok, "rule '%s' cannot be added: %s", r->name,
+				strerror(-err));
+		return;
+	}
+	for (size_t i = 0; i < x->nalts[depth]; i++) {
+		struct xfsm_rule_match mm = *m;
+
+		set_words(&mm, x->pos[depth], r->m[depth].field, x->alts[depth][i].v,
+			  x->alts[depth][i].m);
+		emit(x, depth + 1, &mm);
+	}
+}
+
+/* One line for display: line breaks (and continuations) become one space. */
+static void collapse_space(char *s)
+{
+	char *d = s;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '\\' && p[1] == '\n')
+			continue;
+		if (*p == '\n' || ((*p == ' ' || *p == '\t') && d > s && d[-1] == ' ')) {
+			if (d > s && d[-1] != ' ')
+				*d++ = ' ';
+			continue;
+		}
+		*d++ = *p == '\t' ? ' ' : *p;
+	}
+	*d = 0;
+}
+
+struct prio_pos {
+	__u32	prio;
+	size_t	idx;
+};
+
+static int prio_pos_cmp(const void *a, const void *b)
+{
+	const struct prio_pos *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* For each rule, how many earlier rules of the stage share its priority. */
+static size_t *rule_group_positions(struct lc *c, const struct pstage *ps)
+{
+	struct prio_pos *pp = calloc(ps->nrules ? ps->nrules : 1, sizeof(*pp));
+	size_t *pos = calloc(ps->nrules ? ps->nrules : 1, sizeof(*pos));
+
+	if (!pp || !pos) {
+		free(pp);
+		free(pos);
+		fail_nomem(c);
+	}
+	for (size_t i = 0; i < ps->nrules; i++) {
+		pp[i].prio = ps->rules[i].prio;
+		pp[i].idx = i;
+	}
+	qsort(pp, ps->nrules, sizeof(*pp), prio_pos_cmp);
+	for (size_t i = 0, run = 0; i < ps->nrules; i++) {
+		run = (i && pp[i].prio == pp[i - 1].prio) ? run + 1 : 0;
+		pos[pp[i].idx] = run;
+	}
+	free(pp);
+	return pos;
+}
+
+static void lower_stage(struct lc *c, unsigned int s)
+{
+	struct pstage *ps = &c->st[s];
+	struct xfsm_stage_names *sn = &c->nm->stages[s];
+	struct xfsm_stage *st = &c->img->app.stages[s];
+	int wordpos[XFSM_FV_WORDS];
+	unsigned int nw = 0;
+	size_t pos_in_group = 0;
+
+	for (unsigned int i = 0; i < lang_n_fields; i++)
+		wordpos[i] = -1;
+	for (unsigned int i = 0; i < XFSM_MATCH_WORDS; i++)
+		st->match_words[i] = XFSM_FW_ZERO;
+	/* match words: union of matched fields, in order of first use */
+	for (size_t i = 0; i < ps->nrules; i++) {
+		struct prule *r = &ps->rules[i];
+
+		for (unsigned int k = 0; k < r->nm; k++) {
+			int f = r->m[k].field;
+
+			if (wordpos[f] >= 0)
+				continue;
+			if (nw + lang_field_table[f].nwords > XFSM_MATCH_WORDS)
+				fail_at(c, r->m[k].loc, "stage '%s' matches on too many fields: %s needs %u more word(s), the datapath matches at most %d words of 32 bits",
+					sn->name, lang_field_table[f].name, lang_field_table[f].nwords,
+					XFSM_MATCH_WORDS);
+			wordpos[f] = (int)nw;
+			sn->match_fields[sn->n_match_fields++] = f;
+			for (unsigned int w = 0; w < lang_field_table[f].nwords; w++)
+				st->match_words[nw++] = (__u8)(lang_field_table[f].word + w);
+		}
+	}
+	free(c->group_pos);
+	c->group_pos = rule_group_positions(c, ps);
+	for (size_t i = 0; i < ps->nrules; i++) {
+		struct prule *r = &ps->rules[i];
+		struct expand_ctx x;
+		struct mpair *buf = NULL;
+		size_t cap = 0, used = 0;
+		__u32 first_id;
+
+		/* position within its priority group: earlier rules win */
+		pos_in_group = c->group_pos[i];
+		if (pos_in_group >= (1U << RULE_POS_BITS))
+			fail_at(c, r->name_tok, "more than %u rules with priority %u in stage '%s'",
+				1U << RULE_POS_BITS, r->prio, sn->name);
+		r->r.priority = (r->prio << RULE_POS_BITS) |
+				(__u32)((1U << RULE_POS_BITS) - 1 - pos_in_group);
+		first_id = c->next_rule_id;
+
+		memset(&x, 0, sizeof(x));
+		x.c = c;
+		x.stage = s;
+		x.r = r;
+		if (r->has_state) {
+			x.base.state = r->state;
+			x.base.state_mask = 0xffffffff;
+		}
+		x.base.conds = r->conds;
+		x.base.cond_mask = r->cond_mask;
+		for (unsigned int k = 0; k < r->nm; k++)
+			cap += r->m[k].range ? 2 * 128 + 2 : 1;
+		buf = calloc(cap ? cap : 1, sizeof(*buf));
+		if (!buf)
+			fail_nomem(c);
+		for (unsigned int k = 0; k < r->nm; k++) {
+			struct pmatch *m = &r->m[k];
+
+			x.pos[k] = wordpos[m->field];
+			x.alts[k] = buf + used;
+			if (m->range) {
+				x.nalts[k] = range_to_prefixes(m->lo, m->hi, lang_field_table[m->field].bits,
+							       buf + used, cap - used);
+			} else {
+				buf[used].v = m->val;
+				buf[used].m = m->mask;
+				x.nalts[k] = 1;
+			}
+			used += x.nalts[k];
+		}
+		/* longjmp from emit() must not leak buf: keep it reachable */
+		c->pending_free = buf;
+		{
+			size_t before = c->img->n_rules;
+			struct xfsm_rule_names *rn;
+
+			emit(&x, 0, &x.base);
+			rn = &c->nm->rules[c->nm->n_rules];
+			rn->n_entries = (unsigned int)(c->img->n_rules - before);
+		}
+		free(buf);
+		c->pending_free = NULL;
+		{
+			struct xfsm_rule_names *rn = &c->nm->rules[c->nm->n_rules++];
+
+			rn->stage = s;
+			rn->rule_id = first_id;
+			rn->priority = r->prio;
+			rn->line = r->first->line;
+			snprintf(rn->name, sizeof(rn->name), "%s", r->name);
+			rn->src_start = r->src_start;
+			rn->src_end = r->src_end;
+			rn->text = strndup(c->src + r->src_start, r->src_end - r->src_start);
+			if (!rn->text)
+				fail_nomem(c);
+			collapse_space(rn->text);
+		}
+	}
+}
+
+void lower_program(struct lc *c)
+{
+	size_t total_rules = 0;
+
+	c->img->app.n_stages = c->nm->n_stages;
+	c->img->app.default_verdict = c->default_verdict;
+	memcpy(c->img->globals, c->globals, sizeof(c->globals));
+	c->img->globals_set = c->globals_set;
+	for (unsigned int s = 0; s < c->nm->n_stages; s++) {
+		c->img->app.stages[s] = c->st[s].hdr;
+		if (c->st[s].hdr.kind == XFSM_STAGE_XFSM)
+			lower_keys(c, s);
+	}
+	for (unsigned int s = 0; s < c->nm->n_stages; s++)
+		total_rules += c->st[s].nrules;
+	c->nm->rules = calloc(total_rules ? total_rules : 1, sizeof(*c->nm->rules));
+	if (!c->nm->rules)
+		fail_nomem(c);
+	for (unsigned int s = 0; s < c->nm->n_stages; s++)
+		lower_stage(c, s);
+	/* How many table entries fit is the loaded datapath's business
+	 * (xfsm-loader --rules): xfsmctl apply checks it against the instance. */
+	if (c->needs_port)
+		c->img->app.flags |= XFSM_AF_NEEDS_PORT;
+	c->img->app.flags |= xfsm_image_meta_flags(c->img);
+}
