@@ -675,6 +675,65 @@ START_TEST(test_bad_corpus)
 }
 END_TEST
 
+/*
+ * The warning corpus: selftests/lang/warn_*.xfsm compile, and their warnings
+ * are exactly the "# warn: LINE:COL: MESSAGE" lines they start with, in
+ * that order.
+ */
+START_TEST(test_warn_corpus)
+{
+	char dirpath[700];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d;
+
+	d = opendir(src_path("selftests/lang", dirpath, sizeof(dirpath)));
+	ck_assert_msg(d, "cannot open %s", dirpath);
+	while ((de = readdir(d))) {
+		char path[1400], line[600], want[16][1600];
+		unsigned int nwant = 0;
+		struct compiled *c;
+		size_t l;
+		FILE *f;
+
+		l = strlen(de->d_name);
+		if (strncmp(de->d_name, "warn_", 5) || l < 7 || strcmp(de->d_name + l - 5, ".xfsm"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
+		xt_set_context("%s", de->d_name);
+		f = fopen(path, "r");
+		if (!ASSERT_TRUE(f, "open"))
+			continue;
+		while (nwant < 16 && fgets(line, sizeof(line), f) && !strncmp(line, "# warn: ", 8)) {
+			/* "L:C: message" -> "PATH:L:C: warning: message" */
+			const char *msg;
+
+			line[strcspn(line, "\n")] = 0;
+			msg = strchr(strchr(line + 8, ':') + 1, ':');
+			snprintf(want[nwant++], sizeof(want[0]), "%s:%.*s: warning:%s", path,
+				 (int)(msg - (line + 8)), line + 8, msg + 1);
+		}
+		fclose(f);
+		ASSERT_GE(nwant, 1, "at least one '# warn:' line");
+		c = calloc(1, sizeof(*c));
+		ck_assert_ptr_nonnull(c);
+		c->ret = xfsm_compile_file(path, &c->img, &c->nm, c->err, sizeof(c->err));
+		if (ASSERT_OK(c->ret, c->err)) {
+			ASSERT_EQ(c->nm.n_warnings, nwant, "number of warnings");
+			for (unsigned int i = 0; i < nwant && i < c->nm.n_warnings; i++)
+				xt_check(!strcmp(c->nm.warnings[i], want[i]), __FILE__, __LINE__,
+					 "warning %u\n   got: %s\n  want: %s", i, c->nm.warnings[i],
+					 want[i]);
+		}
+		compiled_free(c);
+		n++;
+	}
+	closedir(d);
+	ASSERT_GE(n, 1, "corpus size");
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_field_values)
 {
 	unsigned int nf;
@@ -938,6 +997,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_ranges_and_prefixes);
 	tcase_add_test(tc, test_constants_and_operands);
 	tcase_add_test(tc, test_bad_corpus);
+	tcase_add_test(tc, test_warn_corpus);
 	tcase_add_test(tc, test_number_semantics);
 	tcase_add_test(tc, test_nesting_bound);
 	tcase_add_test(tc, test_high_states);

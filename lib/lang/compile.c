@@ -24,6 +24,9 @@ void xfsm_app_names_free(struct xfsm_app_names *names)
 			free(names->stages[s].cond_text[i]);
 	for (unsigned int t = 0; t < XFSM_ACL_TABLES; t++)
 		xfsm_acl_rules_free(&names->acl[t]);
+	for (unsigned int i = 0; i < names->n_warnings; i++)
+		free(names->warnings[i]);
+	free(names->warnings);
 	memset(names, 0, sizeof(*names));
 }
 
@@ -63,7 +66,6 @@ int xfsm_compile_string(const char *filename, const char *text, size_t len,
 		goto out;
 	if (setjmp(c->jb)) {
 		ret = c->errcode ? c->errcode : -EINVAL;
-		free(c->pending_free);	/* see lower_stage() */
 		goto out;
 	}
 	parse_file(c);
@@ -77,6 +79,10 @@ int xfsm_compile_string(const char *filename, const char *text, size_t len,
 	memcpy(img->source, text, len);
 	img->source[len] = 0;
 	img->source_len = len;
+	c->nm->warnings = c->warnings;
+	c->nm->n_warnings = c->n_warnings;
+	c->warnings = NULL;
+	c->n_warnings = 0;
 	if (names) {
 		*names = *c->nm;
 		memset(c->nm, 0, sizeof(*c->nm));
@@ -93,6 +99,12 @@ out:
 		free(c->st[s].entered);
 	}
 	free(c->group_pos);
+	free(c->alts);
+	free(c->ents);
+	free(c->elems);
+	for (unsigned int i = 0; i < c->n_warnings; i++)
+		free(c->warnings[i]);
+	free(c->warnings);
 	xfsm_app_names_free(c->nm);
 	free(c->nm);
 	free(c->t);

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * Diagnostics of the xfsm language compiler: every error names the file, the
- * line and the column of the token at fault.
+ * Diagnostics of the xfsm language compiler: every error and warning names
+ * the file, the line and the column of the token at fault.  An error stops
+ * compilation; warnings are collected and handed to the caller with the
+ * names (struct xfsm_app_names.warnings).
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "lang.h"
 
@@ -24,6 +27,38 @@ fail_at(struct lc *c, const struct lang_tok *t, const char *fmt, ...)
 			 t ? t->line : 0, t ? t->col : 0, msg);
 	c->errcode = -EINVAL;
 	longjmp(c->jb, 1);
+}
+
+/* At most this many warnings are kept: a generated file with thousands of
+ * shadowed rules must not make the warnings the bulk of the memory. */
+#define LANG_MAX_WARNINGS	100
+
+void __attribute__((format(printf, 3, 4)))
+warn_at(struct lc *c, const struct lang_tok *t, const char *fmt, ...)
+{
+	char msg[400], *line;
+	va_list ap;
+	int n;
+
+	if (c->n_warnings == LANG_MAX_WARNINGS)
+		return;
+	if (c->n_warnings == c->cap_warnings) {
+		unsigned int cap = c->cap_warnings ? 2 * c->cap_warnings : 8;
+		char **w = realloc(c->warnings, cap * sizeof(*w));
+
+		if (!w)
+			fail_nomem(c);
+		c->warnings = w;
+		c->cap_warnings = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = asprintf(&line, "%s:%u:%u: warning: %s", c->fname, t ? t->line : 0,
+		     t ? t->col : 0, msg);
+	if (n < 0)
+		fail_nomem(c);
+	c->warnings[c->n_warnings++] = line;
 }
 
 void __attribute__((noreturn)) fail_nomem(struct lc *c)

@@ -30,6 +30,20 @@ static struct ex *opnd_ex(struct lc *c, const struct lang_tok *t, struct xfsm_op
 	return e;
 }
 
+/* The C operators '&&' and '||', written where a value was expected:
+ * say what the language has instead. */
+static void doubled_operator(struct lc *c, const struct lang_tok *t)
+{
+	const struct lang_tok *first = t - 1;
+
+	if ((t->kind != T_AMP && t->kind != T_PIPE) || t == c->t || first->kind != t->kind ||
+	    first->off + 1 != t->off)
+		return;
+	if (t->kind == T_AMP)
+		fail_at(c, first, "'&&' is not an operator: a condition is one comparison; to require several, list them in the rule (when A, B)");
+	fail_at(c, first, "'||' is not an operator: for one of several values match a set (FIELD in {A, B}); for one of several conditions write one rule each");
+}
+
 struct ex *parse_primary(struct lc *c)
 {
 	const struct lang_tok *t = peek(c);
@@ -58,6 +72,7 @@ struct ex *parse_primary(struct lc *c)
 	case T_IDENT:
 		break;
 	default:
+		doubled_operator(c, t);
 		expected(c, t, "a value (number, address, field, register or name)");
 	}
 	next(c);
@@ -134,7 +149,7 @@ struct ex *parse_primary(struct lc *c)
 		return e;
 	}
 	if (memchr(c->src + t->off, '.', t->len))
-		fail_at(c, t, "unknown field '%.*s'", (int)t->len, c->src + t->off);
+		lang_fail_unknown_field(c, t, false);
 	fail_at(c, t, "unknown name '%.*s'", (int)t->len, c->src + t->off);
 }
 
@@ -197,6 +212,12 @@ static struct ex *fold(struct lc *c, struct ex *e)
 		return e;
 	a = e->a->v;
 	b = e->b->v;
+	if ((e->op == T_PLUS || e->op == T_MINUS) && e->a->unit && e->b->unit &&
+	    e->a->unit != e->b->unit)
+		fail_at(c, e->loc, "cannot %s a %s %s a %s: both sides of '%c' need the same unit kind",
+			e->op == T_PLUS ? "add" : "subtract", unit_kind(e->b->unit),
+			e->op == T_PLUS ? "to" : "from", unit_kind(e->a->unit),
+			e->op == T_PLUS ? '+' : '-');
 	switch (e->op) {
 	case T_PLUS:
 		if (xfsm_u128_add(a, b, &r))

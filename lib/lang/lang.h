@@ -4,13 +4,16 @@
  * passes.  Each pass has a file of its own:
  *
  *   lex.c     text -> tokens (every token keeps its line and column)
- *   parse.c   tokens -> program: declarations, stages, rules (with expr.c
- *             for expressions and constant folding, acl.c for ACL blocks,
- *             scope.c for names in scope, cursor.c for the token cursor)
+ *   parse.c   tokens -> program: declarations, stages, rules (with match.c
+ *             for a rule's matches and value sets, expr.c for expressions
+ *             and constant folding, acl.c for ACL blocks, scope.c for
+ *             names in scope, cursor.c for the token cursor)
  *   check.c   checks that need the whole program: goto targets, states
  *             that are matched but never entered, keys
- *   lower.c   program -> tables: key and match words, ranges and prefixes
- *             as masked entries, priorities, the image and its names
+ *   lower.c   program -> tables: key and match words, value sets as masked
+ *             entries, priorities, the image and its names (overlap.c
+ *             resolves entries that overlap by priority and finds rules
+ *             that can never match)
  *   compile.c the driver: runs the passes in order (xfsm_compile_*())
  *
  * diag.c holds errors and warnings.  Every error carries the token it is
@@ -83,6 +86,7 @@ bool lang_builtin_const(const char *name, size_t len, lang_u128 *v);
 #define MAX_EXPR_NODES	128
 #define LANG_MAX_NESTING 64	/* parentheses and calls in one expression */
 #define MAX_RULE_MATCHES 16
+#define LANG_MAX_FIELDS	64	/* header fields the language knows, at most */
 #define RULE_POS_BITS	12	/* position within a priority group */
 #define MAX_PRIORITY	((1U << (32 - RULE_POS_BITS)) - 1)
 
@@ -100,13 +104,24 @@ struct ex {
 	struct ex *a, *b, *c;
 };
 
-/* A match on a header field. */
+/*
+ * One element of a field match's value set: an interval [lo, hi] (a value,
+ * a prefix or a range as written), or a value under a mask.
+ */
+struct pelem {
+	bool	masked;
+	lang_u128 lo, hi;	/* interval */
+	lang_u128 val, mask;	/* masked: val has no bits outside mask */
+	const struct lang_tok *loc;
+};
+
+/* A match on a header field: its value is in the set of elements
+ * c->elems[first .. first + n), or with neg, outside it. */
 struct pmatch {
 	int field;
 	const struct lang_tok *loc;
-	bool range;
-	lang_u128 val, mask;	/* exact/masked/prefix */
-	lang_u128 lo, hi;	/* range */
+	bool	neg;
+	size_t	first, n;
 };
 
 /* A `goto stage NAME`, resolved by check.c. */
@@ -163,6 +178,21 @@ struct acl_goto {
 
 #define LANG_MAX_ACL_GOTOS	256
 
+/* A value under a mask: one alternative of a field match as a table
+ * entry holds it. */
+struct mpair {
+	lang_u128 v, m;
+};
+
+/* A table entry as lower.c builds it, before overlap.c decides which of
+ * those that overlap stay. */
+struct lang_entry {
+	struct xfsm_rule_match m;	/* values already under their masks */
+	__u32	prio;			/* datapath priority: larger wins */
+	unsigned int rule;		/* index into the stage's rules */
+	bool	dropped;		/* the same match as an entry that wins */
+};
+
 /* The compiler's state, from the first pass to the last. */
 struct lc {
 	const char *fname;
@@ -186,6 +216,8 @@ struct lc {
 	unsigned int ndefs;
 	struct pstage st[XFSM_MAX_STAGES];
 	bool	needs_port;
+	struct pelem *elems;	/* of every field match, growing */
+	size_t	n_elems, cap_elems;
 	struct acl_goto acl_goto[LANG_MAX_ACL_GOTOS];
 	unsigned int n_acl_goto;
 	char	acl_goto_name[XFSM_LANG_NAME_LEN];	/* set by acl_stage_of() */
@@ -195,10 +227,17 @@ struct lc {
 	struct ex pool[MAX_EXPR_NODES];
 	unsigned int npool;
 	unsigned int depth;	/* of parse_expr() calls */
-	/* Lowering state. */
+	/* Lowering state (scratch memory is freed by the driver, also
+	 * when an error jumps out). */
 	__u32	next_rule_id;
-	size_t	*group_pos;	/* lower_stage() scratch, freed on any exit */
-	void	*pending_free;	/* freed if an error longjmps out */
+	size_t	*group_pos;	/* rank of each rule among rules of its priority */
+	struct mpair *alts;	/* alternatives of a rule's field matches */
+	size_t	cap_alts;
+	struct lang_entry *ents;	/* a stage's entries */
+	size_t	n_ents, cap_ents;
+	/* Warnings, "FILE:LINE:COL: warning: MESSAGE" each (diag.c). */
+	char	**warnings;
+	unsigned int n_warnings, cap_warnings;
 };
 
 /* ---- diagnostics (diag.c) ------------------------------------------------------- */
@@ -206,6 +245,9 @@ struct lc {
 void __attribute__((noreturn, format(printf, 3, 4)))
 fail_at(struct lc *c, const struct lang_tok *t, const char *fmt, ...);
 void __attribute__((noreturn)) fail_nomem(struct lc *c);
+/* A warning about token t: compilation goes on. */
+void __attribute__((format(printf, 3, 4)))
+warn_at(struct lc *c, const struct lang_tok *t, const char *fmt, ...);
 /* "'text'", "end of line" or "end of file", for "found X" messages. */
 const char *tok_desc(struct lc *c, const struct lang_tok *t, char *buf, size_t len);
 void __attribute__((noreturn))
@@ -271,6 +313,12 @@ extern const unsigned int lang_n_fields;
 int field_sym_partner(int field);
 /* The largest value of a field. */
 lang_u128 field_max(int f);
+/* Fail: "unknown field 'x'", with the nearest names (metadata operands
+ * too unless in_match). */
+void __attribute__((noreturn))
+lang_fail_unknown_field(struct lc *c, const struct lang_tok *t, bool in_match);
+/* Fail if t names a metadata operand, saying why a rule cannot match it. */
+void lang_check_meta_match(struct lc *c, const struct lang_tok *t);
 
 /* ---- expressions (expr.c) ------------------------------------------------------- */
 
@@ -290,6 +338,8 @@ struct xfsm_operand leaf_operand(struct lc *c, struct ex *e, const char *ctx);
 
 /* parse.c: the whole file into c's program. */
 void parse_file(struct lc *c);
+/* match.c: a rule's matches, after `when`. */
+void parse_matches(struct lc *c, struct prule *r);
 /* acl.c: an `acl NAME [table N] { ... }` block (after the keyword). */
 void parse_acl(struct lc *c, const struct lang_tok *kw);
 /* parse.c: name pipeline slot s (a stage or an ACL block) after token t. */
@@ -301,6 +351,9 @@ void check_program(struct lc *c);
 void check_acl_gotos(struct lc *c);
 /* lower.c: the program into c->img and c->nm. */
 void lower_program(struct lc *c);
+/* overlap.c: drop each entry whose match an entry of higher priority has
+ * too, and warn about rules of stage s that can never match. */
+void overlap_resolve(struct lc *c, unsigned int s, struct lang_entry *e, size_t n);
 
 int lang_u32_cmp(const void *a, const void *b);
 

@@ -58,11 +58,8 @@ static void lower_keys(struct lc *c, unsigned int s)
 		st->flags |= XFSM_SF_SAME_KEYS;
 }
 
-struct mpair {
-	lang_u128 v, m;
-};
-
-/* Split [lo, hi] of a `bits`-wide field into value/mask prefixes. */
+/* Split [lo, hi] of a `bits`-wide field into value/mask prefixes; returns
+ * how many (at most 2 * bits), max + 1 when they do not fit. */
 static size_t range_to_prefixes(lang_u128 lo, lang_u128 hi, unsigned int bits,
 				struct mpair *out, size_t max)
 {
@@ -100,13 +97,116 @@ static size_t range_to_prefixes(lang_u128 lo, lang_u128 hi, unsigned int bits,
 	return n;
 }
 
+static int interval_cmp(const void *a, const void *b)
+{
+	const struct mpair *x = a, *y = b;	/* v = lo, m = hi here */
+
+	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+static struct mpair *alts_room(struct lc *c, size_t need)
+{
+	if (need > c->cap_alts) {
+		struct mpair *n = realloc(c->alts, need * sizeof(*n));
+
+		if (!n)
+			fail_nomem(c);
+		c->alts = n;
+		c->cap_alts = need;
+	}
+	return c->alts;
+}
+
+/*
+ * The alternatives of field match m, each a value under a mask, into
+ * out[0..]: an interval becomes the prefixes covering it, a masked value
+ * stays as it is.  A negated set is everything outside the union of its
+ * intervals (the gaps, as prefixes), or outside its one masked value (for
+ * each bit of the mask, the values that agree above it and differ on it).
+ * Returns the count; out has room for max.
+ */
+static size_t match_alternatives(struct lc *c, const struct pmatch *m, struct mpair *out,
+				 size_t max)
+{
+	const struct pelem *el = &c->elems[m->first];
+	unsigned int bits = lang_field_table[m->field].bits;
+	lang_u128 top = field_max(m->field);
+	size_t n = 0, k;
+
+	if (!m->neg) {
+		for (size_t i = 0; i < m->n; i++) {
+			if (el[i].masked) {
+				if (n == max)
+					return max + 1;
+				out[n].v = el[i].val;
+				out[n++].m = el[i].mask;
+				continue;
+			}
+			k = range_to_prefixes(el[i].lo, el[i].hi, bits, out + n, max - n);
+			if (k > max - n)
+				return max + 1;
+			n += k;
+		}
+		return n;
+	}
+	if (el[0].masked) {	/* the one element of a negated masked match */
+		for (int b = (int)bits - 1; b >= 0; b--) {
+			lang_u128 bit = (lang_u128)1 << b;
+
+			if (!(el[0].mask & bit))
+				continue;
+			if (n == max)
+				return max + 1;
+			out[n].m = el[0].mask & ~(bit - 1);
+			out[n].v = (el[0].val ^ bit) & out[n].m;
+			n++;
+		}
+		return n;
+	}
+	{
+		/* the gaps between the merged intervals, sorted */
+		struct mpair *iv = malloc(m->n * sizeof(*iv));
+		lang_u128 from = 0;
+		bool done = false;
+
+		if (!iv)
+			fail_nomem(c);
+		for (size_t i = 0; i < m->n; i++) {
+			iv[i].v = el[i].lo;
+			iv[i].m = el[i].hi;
+		}
+		qsort(iv, m->n, sizeof(*iv), interval_cmp);
+		for (size_t i = 0; i < m->n && !done; i++) {
+			if (iv[i].v > from) {
+				k = range_to_prefixes(from, iv[i].v - 1, bits, out + n, max - n);
+				if (k > max - n) {
+					free(iv);
+					return max + 1;
+				}
+				n += k;
+			}
+			if (iv[i].m >= top)
+				done = true;
+			else if (iv[i].m + 1 > from)
+				from = iv[i].m + 1;
+		}
+		free(iv);
+		if (!done) {
+			k = range_to_prefixes(from, top, bits, out + n, max - n);
+			if (k > max - n)
+				return max + 1;
+			n += k;
+		}
+		return n;
+	}
+}
+
 struct expand_ctx {
 	struct lc *c;
-	unsigned int stage;
 	struct prule *r;
-	struct xfsm_rule_match base;
+	unsigned int rule;
 	int pos[MAX_RULE_MATCHES];	/* first match word of each match */
-	struct mpair *alts[MAX_RULE_MATCHES];
+	size_t first[MAX_RULE_MATCHES];	/* its alternatives in c->alts */
 	size_t nalts[MAX_RULE_MATCHES];
 	unsigned int count;
 };
@@ -123,37 +223,40 @@ static void set_words(struct xfsm_rule_match *m, int pos, int f, lang_u128 v, la
 	}
 }
 
-static void emit(struct expand_ctx *x, unsigned int depth, struct xfsm_rule_match *m)
+/* The product of the rule's alternatives into c->ents. */
+static void expand(struct expand_ctx *x, unsigned int depth, const struct xfsm_rule_match *m)
 {
 	struct lc *c = x->c;
 	struct prule *r = x->r;
-	int err;
 
 	if (depth == r->nm) {
+		struct lang_entry *e;
+
 		if (++x->count > XFSM_LANG_MAX_EXPAND)
 			fail_at(c, r->name_tok, "rule '%s' expands into more than %d table entries",
 				r->name, XFSM_LANG_MAX_EXPAND);
-		r->r.rule_id = c->next_rule_id++;
-		err = xfsm_image_add_rule(c->img, x->stage, m, &r->r);
-		if (err == -E2BIG)
-			fail_at(c, r->name_tok, "stage '%s' needs more than %d tuples (distinct combinations of match masks) at rule '%s'",
-				c->nm->stages[x->stage].name, XFSM_MAX_TUPLES, r->name);
-		if (err == -EEXIST)
-			fail_at(c, r->name_tok, "rule '%s' matches exactly what an earlier rule of stage '%s' matches",
-				r->name, c->nm->stages[x->stage].name);
-		if (err == -ENOMEM)
-			fail_nomem(c);
-		if (err)
-			fail_at(c, r->name_tok, "rule '%s' cannot be added: %s", r->name,
-				strerror(-err));
+		if (c->n_ents == c->cap_ents) {
+			size_t cap = c->cap_ents ? 2 * c->cap_ents : 256;
+
+			e = realloc(c->ents, cap * sizeof(*e));
+			if (!e)
+				fail_nomem(c);
+			c->ents = e;
+			c->cap_ents = cap;
+		}
+		e = &c->ents[c->n_ents++];
+		e->m = *m;
+		e->prio = r->r.priority;
+		e->rule = x->rule;
+		e->dropped = false;
 		return;
 	}
 	for (size_t i = 0; i < x->nalts[depth]; i++) {
 		struct xfsm_rule_match mm = *m;
+		const struct mpair *a = &c->alts[x->first[depth] + i];
 
-		set_words(&mm, x->pos[depth], r->m[depth].field, x->alts[depth][i].v,
-			  x->alts[depth][i].m);
-		emit(x, depth + 1, &mm);
+		set_words(&mm, x->pos[depth], r->m[depth].field, a->v, a->m);
+		expand(x, depth + 1, &mm);
 	}
 }
 
@@ -218,11 +321,11 @@ static void lower_stage(struct lc *c, unsigned int s)
 	struct pstage *ps = &c->st[s];
 	struct xfsm_stage_names *sn = &c->nm->stages[s];
 	struct xfsm_stage *st = &c->img->app.stages[s];
-	int wordpos[XFSM_FV_WORDS];
+	int wordpos[LANG_MAX_FIELDS];
 	unsigned int nw = 0;
-	size_t pos_in_group = 0;
+	size_t e = 0;
 
-	for (unsigned int i = 0; i < lang_n_fields; i++)
+	for (unsigned int i = 0; i < LANG_MAX_FIELDS; i++)
 		wordpos[i] = -1;
 	for (unsigned int i = 0; i < XFSM_MATCH_WORDS; i++)
 		st->match_words[i] = XFSM_FW_ZERO;
@@ -247,12 +350,13 @@ static void lower_stage(struct lc *c, unsigned int s)
 	}
 	free(c->group_pos);
 	c->group_pos = rule_group_positions(c, ps);
+	/* every rule's entries, in file order */
+	c->n_ents = 0;
 	for (size_t i = 0; i < ps->nrules; i++) {
 		struct prule *r = &ps->rules[i];
+		struct xfsm_rule_match base;
 		struct expand_ctx x;
-		struct mpair *buf = NULL;
-		size_t cap = 0, used = 0;
-		__u32 first_id;
+		size_t pos_in_group, cap = 0, used = 0;
 
 		/* position within its priority group: earlier rules win */
 		pos_in_group = c->group_pos[i];
@@ -261,65 +365,67 @@ static void lower_stage(struct lc *c, unsigned int s)
 				1U << RULE_POS_BITS, r->prio, sn->name);
 		r->r.priority = (r->prio << RULE_POS_BITS) |
 				(__u32)((1U << RULE_POS_BITS) - 1 - pos_in_group);
-		first_id = c->next_rule_id;
 
 		memset(&x, 0, sizeof(x));
 		x.c = c;
-		x.stage = s;
 		x.r = r;
+		x.rule = (unsigned int)i;
+		memset(&base, 0, sizeof(base));
 		if (r->has_state) {
-			x.base.state = r->state;
-			x.base.state_mask = 0xffffffff;
+			base.state = r->state;
+			base.state_mask = 0xffffffff;
 		}
-		x.base.conds = r->conds;
-		x.base.cond_mask = r->cond_mask;
+		base.conds = r->conds & r->cond_mask;
+		base.cond_mask = r->cond_mask;
+		/* room for every match's alternatives: an interval takes at
+		 * most 2 * bits prefixes, a negated set as many per gap */
 		for (unsigned int k = 0; k < r->nm; k++)
-			cap += r->m[k].range ? 2 * 128 + 2 : 1;
-		buf = calloc(cap ? cap : 1, sizeof(*buf));
-		if (!buf)
-			fail_nomem(c);
+			cap += (r->m[k].n + 1) * (2 * (size_t)lang_field_table[r->m[k].field].bits + 2);
+		alts_room(c, cap);
 		for (unsigned int k = 0; k < r->nm; k++) {
-			struct pmatch *m = &r->m[k];
-
-			x.pos[k] = wordpos[m->field];
-			x.alts[k] = buf + used;
-			if (m->range) {
-				x.nalts[k] = range_to_prefixes(m->lo, m->hi, lang_field_table[m->field].bits,
-							       buf + used, cap - used);
-			} else {
-				buf[used].v = m->val;
-				buf[used].m = m->mask;
-				x.nalts[k] = 1;
-			}
+			x.pos[k] = wordpos[r->m[k].field];
+			x.first[k] = used;
+			x.nalts[k] = match_alternatives(c, &r->m[k], c->alts + used, cap - used);
 			used += x.nalts[k];
 		}
-		/* longjmp from emit() must not leak buf: keep it reachable */
-		c->pending_free = buf;
-		{
-			size_t before = c->img->n_rules;
-			struct xfsm_rule_names *rn;
+		expand(&x, 0, &base);
+	}
+	overlap_resolve(c, s, c->ents, c->n_ents);
+	/* the entries that stay, with rule ids in file order: a source rule
+	 * owns a contiguous range */
+	for (size_t i = 0; i < ps->nrules; i++) {
+		struct prule *r = &ps->rules[i];
+		struct xfsm_rule_names *rn = &c->nm->rules[c->nm->n_rules++];
+		__u32 first_id = c->next_rule_id;
 
-			emit(&x, 0, &x.base);
-			rn = &c->nm->rules[c->nm->n_rules];
-			rn->n_entries = (unsigned int)(c->img->n_rules - before);
-		}
-		free(buf);
-		c->pending_free = NULL;
-		{
-			struct xfsm_rule_names *rn = &c->nm->rules[c->nm->n_rules++];
+		for (; e < c->n_ents && c->ents[e].rule == i; e++) {
+			int err;
 
-			rn->stage = s;
-			rn->rule_id = first_id;
-			rn->priority = r->prio;
-			rn->line = r->first->line;
-			snprintf(rn->name, sizeof(rn->name), "%s", r->name);
-			rn->src_start = r->src_start;
-			rn->src_end = r->src_end;
-			rn->text = strndup(c->src + r->src_start, r->src_end - r->src_start);
-			if (!rn->text)
+			if (c->ents[e].dropped)
+				continue;
+			r->r.rule_id = c->next_rule_id++;
+			err = xfsm_image_add_rule(c->img, s, &c->ents[e].m, &r->r);
+			if (err == -E2BIG)
+				fail_at(c, r->name_tok, "stage '%s' needs more than %d tuples (distinct combinations of match masks) at rule '%s'",
+					sn->name, XFSM_MAX_TUPLES, r->name);
+			if (err == -ENOMEM)
 				fail_nomem(c);
-			collapse_space(rn->text);
+			if (err)
+				fail_at(c, r->name_tok, "rule '%s' cannot be added: %s", r->name,
+					strerror(-err));
 		}
+		rn->n_entries = c->next_rule_id - first_id;
+		rn->stage = s;
+		rn->rule_id = first_id;
+		rn->priority = r->prio;
+		rn->line = r->first->line;
+		snprintf(rn->name, sizeof(rn->name), "%s", r->name);
+		rn->src_start = r->src_start;
+		rn->src_end = r->src_end;
+		rn->text = strndup(c->src + r->src_start, r->src_end - r->src_start);
+		if (!rn->text)
+			fail_nomem(c);
+		collapse_space(rn->text);
 	}
 }
 
