@@ -92,6 +92,7 @@ int do_stats(int argc, char **argv);
 int do_port(int argc, char **argv);
 int do_acl(int argc, char **argv);
 int do_group(int argc, char **argv);
+int do_fields(int argc, char **argv);
 int port_set_cmd(int argc, char **argv);
 int port_sync_cmd(int argc, char **argv);
 void port_counters_print(struct xfsm_instance *inst);

@@ -360,7 +360,7 @@ START_TEST(test_constants_and_operands)
 		"      acc = ewma(acc, meta.len, 3), budget = min(budget, rate),\n"
 		"      set ip.dscp = 10, dec ttl, mark = 5, output uplink\n"
 		"  rule b when tcp.flags & syn|ack == syn, eth.src == 02:00:00:00:00:01 =>\n"
-		"      goto state busy idle 1s -> quiet hard 2s -> 5, set eth.dst = acc, tx\n"
+		"      goto state busy idle 1s -> quiet hard 2s -> 7, set eth.dst = acc, tx\n"
 		"  rule c when icmp.type == 8 => reg0 = meta.time, reg1 = global1 << 2, goto stage t\n"
 		"}\n"
 		"stage t { rule z => pass }\n");
@@ -407,7 +407,7 @@ START_TEST(test_constants_and_operands)
 		ASSERT_EQ(e->rule.next_state, 5, "goto busy");
 		ASSERT_EQ(e->rule.idle_timeout_ms, 1000, "idle");
 		ASSERT_EQ(e->rule.hard_timeout_ms, 2000, "hard");
-		ASSERT_EQ(e->rule.hard_rollback, 5, "numeric rollback");
+		ASSERT_EQ(e->rule.hard_rollback, 7, "numeric rollback");
 		ASSERT_EQ(e->rule.act[0].type, XFSM_ACT_SET_ETH_DST, "set eth.dst");
 		ASSERT_EQ(e->rule.act[0].opnd.kind, XFSM_OPND_FLOW_REG, "from register");
 		ASSERT_EQ(e->rule.act[1].type, XFSM_ACT_TX, "tx");

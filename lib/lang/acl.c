@@ -135,12 +135,17 @@ void parse_acl(struct lc *c, const struct lang_tok *kw)
 		if (tok_eq(c, k, "miss")) {
 			const struct lang_tok *v = next(c);
 
-			if (tok_eq(c, v, "allow") || tok_eq(c, v, "continue"))
+			if (tok_eq(c, v, "allow"))
 				st->miss_verdict = XFSM_VERDICT_CONTINUE;
-			else if (tok_eq(c, v, "deny") || tok_eq(c, v, "drop"))
+			else if (tok_eq(c, v, "deny"))
 				st->miss_verdict = XFSM_VERDICT_DROP;
 			else if (tok_eq(c, v, "pass"))
 				st->miss_verdict = XFSM_VERDICT_PASS;
+			else if (tok_eq(c, v, "drop") || tok_eq(c, v, "continue"))
+				/* a stage's words, which an ACL block does not take */
+				fail_at(c, v, "'%s' is a stage's miss verdict: an ACL block misses with allow (go on to the next stage), deny (drop) or pass (to the kernel stack); write 'miss %s'",
+					tok_eq(c, v, "drop") ? "drop" : "continue",
+					tok_eq(c, v, "drop") ? "deny" : "allow");
 			else
 				expected(c, v, "allow, deny or pass");
 			expect_eol(c);

@@ -68,10 +68,39 @@ static void check_states_entered(struct lc *c, unsigned int s)
 	}
 }
 
+/*
+ * A stage's keys.  `key lookup K` alone makes K the update key too (and
+ * `key update K` alone the lookup key): said, since a learning stage
+ * usually wants two keys.  `symmetric` makes the stage's keys symmetric,
+ * both of them: written on only one of two key statements it would
+ * silently apply to the other one too.
+ */
+static void check_keys(struct lc *c, unsigned int s)
+{
+	const struct pstage *ps = &c->st[s];
+	const char *name = c->nm->stages[s].name;
+
+	if (ps->lookup_kw && !ps->update_kw)
+		warn_at(c, ps->lookup_kw, "stage '%s' has a lookup key and no update key: rules write the flow of the lookup key (write 'key FIELDS' for one key, or add 'key update FIELDS')",
+			name);
+	if (ps->update_kw && !ps->lookup_kw)
+		warn_at(c, ps->update_kw, "stage '%s' has an update key and no lookup key: rules read the flow of the update key (write 'key FIELDS' for one key, or add 'key lookup FIELDS')",
+			name);
+	if (ps->lookup_kw && ps->update_kw && ps->lookup_kw != ps->update_kw &&
+	    !ps->lookup_sym != !ps->update_sym)
+		fail_at(c, ps->lookup_sym ? ps->lookup_sym : ps->update_sym,
+			"'symmetric' makes both keys of stage '%s' symmetric: write it on 'key lookup' and on 'key update'",
+			name);
+}
+
 void check_program(struct lc *c)
 {
 	check_gotos(c);
 	check_acl_gotos(c);
-	for (unsigned int s = 0; s < c->nm->n_stages; s++)
+	for (unsigned int s = 0; s < c->nm->n_stages; s++) {
+		if (c->st[s].hdr.kind != XFSM_STAGE_XFSM)
+			continue;
+		check_keys(c, s);
 		check_states_entered(c, s);
+	}
 }

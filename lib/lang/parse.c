@@ -117,6 +117,7 @@ static void parse_key(struct lc *c, const struct lang_tok *kw)
 	struct xfsm_stage_names *sn = cur_names(c);
 	struct pstage *ps = &c->st[c->cur];
 	bool lookup = true, update = true;
+	const struct lang_tok *sym;
 	int fields[XFSM_KEY_WORDS];
 	unsigned int n = 0, words = 0;
 
@@ -148,17 +149,24 @@ static void parse_key(struct lc *c, const struct lang_tok *kw)
 			c->needs_port = true;
 		fields[n++] = f;
 	} while (accept_tk(c, T_COMMA));
+	sym = peek(c);
 	if (accept_kw(c, "symmetric"))
 		sn->symmetric = true;
+	else
+		sym = NULL;
 	if (lookup) {
 		memcpy(sn->lookup_fields, fields, n * sizeof(int));
 		sn->n_lookup_fields = n;
 		ps->has_lookup = true;
+		ps->lookup_kw = kw;
+		ps->lookup_sym = sym;
 	}
 	if (update) {
 		memcpy(sn->update_fields, fields, n * sizeof(int));
 		sn->n_update_fields = n;
 		ps->has_update = true;
+		ps->update_kw = kw;
+		ps->update_sym = sym;
 	}
 	expect_eol(c);
 }
@@ -382,10 +390,24 @@ static void parse_goto_state(struct lc *c, struct prule *r, const struct lang_to
 		if ((idle && it) || (!idle && ht))
 			fail_at(c, t, "two %s timeouts", idle ? "idle" : "hard");
 		__u32 ms = parse_timeout(c, idle ? "idle" : "hard");
+		const struct lang_tok *rt = NULL;
 		__u32 rb = 0;
 
-		if (accept_tk(c, T_ARROW))
-			rb = state_ref(c, next(c));
+		if (accept_tk(c, T_ARROW)) {
+			rt = next(c);
+			rb = state_ref(c, rt);
+		}
+		if (rb == s) {
+			char buf[48];
+			const char *sname = xfsm_lang_state_name(c->nm, c->cur, s, buf, sizeof(buf));
+
+			/* the timeout would move the flow where it already is */
+			if (rt)
+				fail_at(c, rt, "rollback to '%s', the state this transition enters: the %s timeout would change nothing; roll back to another state or leave the timeout out",
+					sname, idle ? "idle" : "hard");
+			fail_at(c, t, "the %s timeout rolls back to state 0 ('%s') when no '-> STATE' follows, and this transition enters '%s': write '-> STATE' with another state or leave the timeout out",
+				idle ? "idle" : "hard", sname, sname);
+		}
 		mark_entered(c, rb);
 		if (idle) {
 			it = t;
