@@ -45,6 +45,9 @@ struct compiled {
 	int ret;
 };
 
+static bool open_dp(struct xt *t, struct compiled *c);
+static __u32 run_spec(struct xt *t, __u8 l4, __u16 src, __u16 dport, __u8 flags);
+
 static struct compiled *compile_file(const char *rel)
 {
 	struct compiled *c = calloc(1, sizeof(*c));
@@ -420,6 +423,271 @@ START_TEST(test_constants_and_operands)
 		ASSERT_EQ(e->rule.act[0].type, XFSM_ACT_GOTO, "goto");
 		ASSERT_EQ(e->rule.act[0].arg, 1, "stage t");
 	}
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/* ---- sets, negation, overlaps ---------------------------------------------------- */
+
+/* The word of the stage's match words where field `name` starts, -1 if none. */
+static int match_pos(struct compiled *c, unsigned int stage, const char *name)
+{
+	int f = xfsm_lang_field_find(name, strlen(name));
+	unsigned int w = xfsm_lang_fields(NULL)[f].word;
+
+	for (int i = 0; i < XFSM_MATCH_WORDS; i++)
+		if (c->img.app.stages[stage].match_words[i] == w)
+			return i;
+	return -1;
+}
+
+/* Does comparison cd hold for value v of the field it reads? */
+static bool cond_holds(const struct xfsm_cond *cd, __u64 v)
+{
+	__u64 b = cd->b.value;
+
+	switch (cd->op) {
+	case XFSM_CMP_LT: return v < b;
+	case XFSM_CMP_LE: return v <= b;
+	case XFSM_CMP_GT: return v > b;
+	case XFSM_CMP_GE: return v >= b;
+	case XFSM_CMP_EQ: return v == b;
+	case XFSM_CMP_NE: return v != b;
+	}
+	return false;
+}
+
+/*
+ * Does entry e take one-word value v of the field at match word pos (-1:
+ * the field is in no match word), the stage's conditions evaluated as
+ * the datapath does?  Every condition the entry's tuple looks at must be
+ * a comparison of that field with a constant.
+ */
+static bool entry_takes(struct compiled *c, const struct xfsm_rule_entry *e, int pos, __u32 v)
+{
+	const struct xfsm_tuple *t = tuple_of(c, e);
+	const struct xfsm_stage *st = &c->img.app.stages[e->key.stage];
+
+	if (pos >= 0 && (v & t->match_mask[pos]) != e->key.match[pos])
+		return false;
+	for (unsigned int i = 0; i < st->n_conds; i++) {
+		if (!(t->cond_mask & (1U << i)))
+			continue;
+		ck_assert_int_eq(st->conds[i].a.kind, XFSM_OPND_FIELD);
+		ck_assert_int_eq(st->conds[i].b.kind, XFSM_OPND_CONST);
+		if (cond_holds(&st->conds[i], v) != !!(e->key.conds & (1U << i)))
+			return false;
+	}
+	return true;
+}
+
+/* Does one of the rule's entries take one-word value v at match word pos? */
+static bool rule_takes(struct compiled *c, unsigned int stage, const char *rule, int pos, __u32 v)
+{
+	const struct xfsm_rule_names *rn = xfsm_lang_rule_by_name(&c->nm, stage, rule);
+
+	for (unsigned int k = 0; rn && k < rn->n_entries; k++) {
+		const struct xfsm_rule_entry *e = entry_of(c, stage, rule, k);
+
+		if (e && entry_takes(c, e, pos, v))
+			return true;
+	}
+	return false;
+}
+
+/* The rule the datapath's tuple search picks for one-word value v at
+ * match word pos (entries matching nothing else): the highest priority. */
+static const char *winner(struct compiled *c, unsigned int stage, int pos, __u32 v)
+{
+	const struct xfsm_rule_entry *best = NULL;
+
+	for (size_t i = 0; i < c->img.n_rules; i++) {
+		const struct xfsm_rule_entry *e = &c->img.rules[i];
+
+		if (e->key.stage != stage || !entry_takes(c, e, pos, v))
+			continue;
+		if (!best || e->rule.priority > best->rule.priority)
+			best = e;
+	}
+	if (!best)
+		return "(miss)";
+	return xfsm_lang_rule_by_id(&c->nm, best->rule.rule_id)->name;
+}
+
+/* `in {...}`, `!=`, `not in`, and masked values negated: each rule takes
+ * exactly the values written, every value of the field tried. */
+START_TEST(test_sets_and_negation)
+{
+	struct compiled *c = compile_str(
+		"port be1 = 1\nport be2 = 2\nport be3 = 3\n"
+		"stage s {\n"
+		"  rule dns when udp.dport in {53, 80, 1000-2000} => drop\n"
+		"}\n"
+		"stage t {\n"
+		"  rule not22 when tcp.dport != 22 => drop\n"
+		"}\n"
+		"stage u {\n"
+		"  rule notset when udp.sport not in {0-1023, 5353, 65535} => drop\n"
+		"}\n"
+		"stage v {\n"
+		"  rule syn_only when tcp.flags & syn|ack != syn => drop\n"
+		"}\n"
+		"stage w {\n"
+		"  rule be when meta.port in {be1, be3} => drop\n"
+		"}\n"
+		"stage x {\n"
+		"  rule nets when ip.src in {198.18.0.0/16, 198.19.1.1,\n"
+		"                           198.19.2.0 - 198.19.2.9} => drop\n"
+		"  rule others when ip.dst != {198.18.0.0/15} => pass\n"
+		"}\n");
+	int pos;
+
+	if (!ASSERT_OK(c->ret, c->err))
+		goto out;
+	ASSERT_EQ(c->nm.n_warnings, 0, "no warnings");
+	pos = match_pos(c, 0, "udp.dport");
+	for (__u32 v = 0; v < 65536; v++)
+		if (!ASSERT_EQ(rule_takes(c, 0, "dns", pos, v),
+			       v == 53 || v == 80 || (v >= 1000 && v <= 2000), "udp.dport in set"))
+			break;
+	pos = match_pos(c, 1, "tcp.dport");
+	for (__u32 v = 0; v < 65536; v++)
+		if (!ASSERT_EQ(rule_takes(c, 1, "not22", pos, v), v != 22, "tcp.dport != 22"))
+			break;
+	/* a negated value is one comparison, not its complement's 16 prefixes */
+	ASSERT_EQ(xfsm_lang_rule_by_name(&c->nm, 1, "not22")->n_entries, 1, "!= 22: one entry");
+	ASSERT_EQ(c->img.app.stages[1].n_tuples, 1, "!= 22: one tuple");
+	pos = match_pos(c, 2, "udp.sport");
+	for (__u32 v = 0; v < 65536; v++)
+		if (!ASSERT_EQ(rule_takes(c, 2, "notset", pos, v),
+			       v >= 1024 && v != 5353 && v != 65535, "not in set"))
+			break;
+	ASSERT_EQ(xfsm_lang_rule_by_name(&c->nm, 2, "notset")->n_entries, 2, "one entry a gap");
+	pos = match_pos(c, 3, "tcp.flags");
+	for (__u32 v = 0; v < 256; v++)
+		if (!ASSERT_EQ(rule_takes(c, 3, "syn_only", pos, v), (v & 0x12) != 0x02,
+			       "masked value negated"))
+			break;
+	pos = match_pos(c, 4, "meta.port");
+	for (__u32 v = 0; v < 256; v++)
+		if (!ASSERT_EQ(rule_takes(c, 4, "be", pos, v), v == 1 || v == 3, "port names"))
+			break;
+	ASSERT_TRUE(c->img.app.flags & XFSM_AF_NEEDS_PORT, "a set of ports reads meta.port");
+	pos = match_pos(c, 5, "ip.src");
+	{
+		static const struct { __u32 a; bool in; } ips[] = {
+			{ 0xc6120000, true }, { 0xc612ffff, true }, { 0xc6130000, false },
+			{ 0xc6130101, true }, { 0xc6130102, false }, { 0xc6130200, true },
+			{ 0xc6130209, true }, { 0xc613020a, false }, { 0xc611ffff, false },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(ips); i++)
+			ASSERT_EQ(rule_takes(c, 5, "nets", pos, ips[i].a), ips[i].in, "ip.src in set");
+	}
+	pos = match_pos(c, 5, "ip.dst");
+	ASSERT_FALSE(rule_takes(c, 5, "others", pos, 0xc6130001), "inside the negated prefix");
+	ASSERT_TRUE(rule_takes(c, 5, "others", pos, 0xc6140000), "above it");
+	ASSERT_TRUE(rule_takes(c, 5, "others", pos, 0xc611ffff), "below it");
+out:
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/*
+ * Overlapping rules are resolved by priority (issue: a port inside a
+ * range, an address inside a prefix): the winner takes each table entry,
+ * the entry it shadows is dropped, and only a rule that can never match
+ * is warned about.
+ */
+START_TEST(test_overlap_priority)
+{
+	struct compiled *c = compile_str(
+		"stage s {\n"
+		"  rule allow_2000 when tcp.dport == 2000 => pass\n"
+		"  rule deny_range when tcp.dport == 1000-2000 => drop\n"
+		"}\n"
+		"stage t {\n"
+		"  rule host when ip.src == 198.18.0.5 => pass\n"
+		"  rule net when ip.src == 198.18.0.0/24 => drop\n"
+		"}\n");
+	struct compiled *alone = compile_str(
+		"stage s {\n  rule deny_range when tcp.dport == 1000-2000 => drop\n}\n");
+	struct compiled *rev = NULL;
+	int pos;
+
+	if (!ASSERT_OK(c->ret, c->err) || !ASSERT_OK(alone->ret, alone->err))
+		goto out;
+	ASSERT_EQ(c->nm.n_warnings, 0, "both rules match something: no warning");
+	pos = match_pos(c, 0, "tcp.dport");
+	for (__u32 v = 900; v < 2100; v++) {
+		const char *w = winner(c, 0, pos, v);
+		const char *want = v == 2000 ? "allow_2000" :
+				   (v >= 1000 && v <= 2000) ? "deny_range" : "(miss)";
+
+		if (!ASSERT_TRUE(!strcmp(w, want), want))
+			break;
+	}
+	/* 2000 is a prefix of its own in 1000-2000: dropped, not duplicated */
+	ASSERT_EQ(xfsm_lang_rule_by_name(&c->nm, 0, "deny_range")->n_entries,
+		  xfsm_lang_rule_by_name(&alone->nm, 0, "deny_range")->n_entries - 1,
+		  "the shadowed entry is dropped");
+	pos = match_pos(c, 1, "ip.src");
+	ASSERT_TRUE(!strcmp(winner(c, 1, pos, 0xc6120005), "host"), "host inside the prefix");
+	ASSERT_TRUE(!strcmp(winner(c, 1, pos, 0xc6120006), "net"), "rest of the prefix");
+
+	/* by priority, the range wins 2000 too: allow_2000 can never match */
+	rev = compile_str(
+		"stage s {\n"
+		"  rule allow_2000 when tcp.dport == 2000 => pass\n"
+		"  rule deny_range priority 1 when tcp.dport == 1000-2000 => drop\n"
+		"}\n");
+	if (ASSERT_OK(rev->ret, rev->err)) {
+		pos = match_pos(rev, 0, "tcp.dport");
+		ASSERT_TRUE(!strcmp(winner(rev, 0, pos, 2000), "deny_range"), "priority wins");
+		ASSERT_EQ(xfsm_lang_rule_by_name(&rev->nm, 0, "allow_2000")->n_entries, 0,
+			  "its entry dropped");
+		if (ASSERT_EQ(rev->nm.n_warnings, 1, "one warning"))
+			ASSERT_TRUE(!strcmp(rev->nm.warnings[0],
+					    "t.xfsm:2:8: warning: rule 'allow_2000' never matches: 'deny_range' matches everything it matches first (higher priority or earlier in the file)"),
+				    rev->nm.warnings[0]);
+	}
+out:
+	compiled_free(c);
+	compiled_free(alone);
+	compiled_free(rev);
+	XT_END();
+}
+END_TEST
+
+/* The overlap of the issue in the datapath: 2000 passes, the rest of the
+ * range drops, a set matches each of its values only. */
+START_TEST(test_dp_overlap_and_sets)
+{
+	struct compiled *c = compile_str(
+		"stage s {\n"
+		"  rule allow_2000 when tcp.dport == 2000 => pass\n"
+		"  rule deny_range when tcp.dport == 1000-2000 => drop\n"
+		"  rule dns when udp.dport in {53, 80} => drop\n"
+		"  rule not_ssh when tcp.dport != 22, tcp.flags & syn|ack == syn => tx\n"
+		"}\n");
+	struct xt t;
+
+	if (!open_dp(&t, c))
+		goto out;
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 2000, 0x10), XDP_PASS, "2000: the exception");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 1999, 0x10), XDP_DROP, "1999: the range");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 1000, 0x10), XDP_DROP, "1000: the range");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 2001, 0x10), XDP_PASS, "2001: outside");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_DROP, "53 in the set");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 80, 0), XDP_DROP, "80 in the set");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 117, 0), XDP_PASS, "117 = 53|80 is not");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 23, 0x02), XDP_TX, "SYN to 23");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 22, 0x02), XDP_PASS, "SYN to 22");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 23, 0x12), XDP_PASS, "SYN-ACK to 23");
+out:
+	xt_close(&t);
 	compiled_free(c);
 	XT_END();
 }
@@ -998,6 +1266,8 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_constants_and_operands);
 	tcase_add_test(tc, test_bad_corpus);
 	tcase_add_test(tc, test_warn_corpus);
+	tcase_add_test(tc, test_sets_and_negation);
+	tcase_add_test(tc, test_overlap_priority);
 	tcase_add_test(tc, test_number_semantics);
 	tcase_add_test(tc, test_nesting_bound);
 	tcase_add_test(tc, test_high_states);
@@ -1012,6 +1282,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_dp_portknock);
 	tcase_add_test(tc, test_dp_ratelimit);
 	tcase_add_test(tc, test_dp_synflood);
+	tcase_add_test(tc, test_dp_overlap_and_sets);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -181,10 +181,12 @@ struct acl_goto {
 
 #define LANG_MAX_ACL_GOTOS	256
 
-/* A value under a mask: one alternative of a field match as a table
- * entry holds it. */
+/* One alternative of a field match as a table entry holds it: a value
+ * under a mask, or condition bits that must be set (a negated match
+ * lowered to comparisons, lower.c). */
 struct mpair {
 	lang_u128 v, m;
+	__u32	conds, cmask;
 };
 
 /* A table entry as lower.c builds it, before overlap.c decides which of

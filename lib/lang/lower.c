@@ -83,6 +83,7 @@ static size_t range_to_prefixes(lang_u128 lo, lang_u128 hi, unsigned int bits,
 			return max + 1;
 		out[n].v = lo;
 		out[n].m = k >= 128 ? 0 : (full & ~(((lang_u128)1 << k) - 1));
+		out[n].conds = out[n].cmask = 0;
 		n++;
 		if (k >= 128)
 			break;
@@ -118,6 +119,77 @@ static struct mpair *alts_room(struct lc *c, size_t need)
 }
 
 /*
+ * Is match m lowered to conditions?  A negated set of values, prefixes
+ * and ranges on a field of at most 64 bits: its complement as prefixes
+ * would take many entries of as many different masks (`tcp.dport != 22` is
+ * 16 prefixes of 16 lengths, each a tuple of the stage's 16), where a
+ * comparison or two per gap of the set takes one entry.
+ */
+static bool match_by_conds(struct lc *c, const struct pmatch *m)
+{
+	return m->neg && !c->elems[m->first].masked && lang_field_table[m->field].bits <= 64;
+}
+
+/* The bit of condition "field OP value" of stage s, added after the
+ * stage's own conditions unless an equal one is there. */
+static __u32 stage_cond(struct lc *c, unsigned int s, const struct pmatch *m, __u8 op,
+			lang_u128 v)
+{
+	static const char *const ops[] = {
+		[XFSM_CMP_LT] = "<", [XFSM_CMP_LE] = "<=", [XFSM_CMP_GT] = ">",
+		[XFSM_CMP_GE] = ">=", [XFSM_CMP_EQ] = "==", [XFSM_CMP_NE] = "!=",
+	};
+	const struct xfsm_lang_field *f = &lang_field_table[m->field];
+	struct xfsm_stage *st = &c->img->app.stages[s];
+	struct xfsm_stage_names *sn = &c->nm->stages[s];
+	struct xfsm_operand a = xfsm_opnd_field(f->word, f->nwords > 1 ? 2 : 1);
+	struct xfsm_operand b = xfsm_opnd_const((__u64)v);
+	__u32 w[4] = { (__u32)(v >> 96), (__u32)(v >> 64), (__u32)(v >> 32), (__u32)v };
+	char text[96], val[64];
+	unsigned int i;
+
+	for (i = 0; i < st->n_conds; i++)
+		if (st->conds[i].op == op && !memcmp(&st->conds[i].a, &a, sizeof(a)) &&
+		    !memcmp(&st->conds[i].b, &b, sizeof(b)))
+			return 1U << i;
+	xfsm_lang_format_field(m->field, w + 4 - f->nwords, val, sizeof(val));
+	snprintf(text, sizeof(text), "%s %s %s", f->name, ops[op], val);
+	if (i == XFSM_MAX_CONDS)
+		fail_at(c, m->loc, "stage '%s' has no condition left for '%s': a negated match takes a comparison or two, and a stage has %d conditions",
+			sn->name, text, XFSM_MAX_CONDS);
+	st->conds[i].op = op;
+	st->conds[i].a = a;
+	st->conds[i].b = b;
+	/* the name shown for the condition: its text, cut to fit */
+	memcpy(sn->conds[i], text, sizeof(sn->conds[i]) - 1);
+	sn->conds[i][sizeof(sn->conds[i]) - 1] = 0;
+	sn->cond_text[i] = strdup(text);
+	if (!sn->cond_text[i])
+		fail_nomem(c);
+	st->n_conds = (__u8)(i + 1);
+	return 1U << i;
+}
+
+/* A gap [lo, hi] of a negated set: prefixes, or the comparisons bounding
+ * it when the match is lowered to conditions. */
+static size_t gap_alternatives(struct lc *c, unsigned int s, const struct pmatch *m,
+			       lang_u128 lo, lang_u128 hi, struct mpair *out, size_t max)
+{
+	if (!match_by_conds(c, m))
+		return range_to_prefixes(lo, hi, lang_field_table[m->field].bits, out, max);
+	if (!max)
+		return 1;
+	out->v = out->m = 0;
+	out->conds = 0;
+	if (lo > 0)
+		out->conds |= stage_cond(c, s, m, XFSM_CMP_GE, lo);
+	if (hi < field_max(m->field))
+		out->conds |= stage_cond(c, s, m, XFSM_CMP_LE, hi);
+	out->cmask = out->conds;
+	return 1;
+}
+
+/*
  * The alternatives of field match m, each a value under a mask, into
  * out[0..]: an interval becomes the prefixes covering it, a masked value
  * stays as it is.  A negated set is everything outside the union of its
@@ -125,8 +197,8 @@ static struct mpair *alts_room(struct lc *c, size_t need)
  * each bit of the mask, the values that agree above it and differ on it).
  * Returns the count; out has room for max.
  */
-static size_t match_alternatives(struct lc *c, const struct pmatch *m, struct mpair *out,
-				 size_t max)
+static size_t match_alternatives(struct lc *c, unsigned int s, const struct pmatch *m,
+				 struct mpair *out, size_t max)
 {
 	const struct pelem *el = &c->elems[m->first];
 	unsigned int bits = lang_field_table[m->field].bits;
@@ -148,6 +220,12 @@ static size_t match_alternatives(struct lc *c, const struct pmatch *m, struct mp
 			n += k;
 		}
 		return n;
+	}
+	if (match_by_conds(c, m) && m->n == 1 && el[0].lo == el[0].hi) {
+		/* one value: one comparison */
+		out[0].v = out[0].m = 0;
+		out[0].conds = out[0].cmask = stage_cond(c, s, m, XFSM_CMP_NE, el[0].lo);
+		return 1;
 	}
 	if (el[0].masked) {	/* the one element of a negated masked match */
 		for (int b = (int)bits - 1; b >= 0; b--) {
@@ -178,7 +256,7 @@ static size_t match_alternatives(struct lc *c, const struct pmatch *m, struct mp
 		qsort(iv, m->n, sizeof(*iv), interval_cmp);
 		for (size_t i = 0; i < m->n && !done; i++) {
 			if (iv[i].v > from) {
-				k = range_to_prefixes(from, iv[i].v - 1, bits, out + n, max - n);
+				k = gap_alternatives(c, s, m, from, iv[i].v - 1, out + n, max - n);
 				if (k > max - n) {
 					free(iv);
 					return max + 1;
@@ -192,7 +270,7 @@ static size_t match_alternatives(struct lc *c, const struct pmatch *m, struct mp
 		}
 		free(iv);
 		if (!done) {
-			k = range_to_prefixes(from, top, bits, out + n, max - n);
+			k = gap_alternatives(c, s, m, from, top, out + n, max - n);
 			if (k > max - n)
 				return max + 1;
 			n += k;
@@ -255,7 +333,10 @@ static void expand(struct expand_ctx *x, unsigned int depth, const struct xfsm_r
 		struct xfsm_rule_match mm = *m;
 		const struct mpair *a = &c->alts[x->first[depth] + i];
 
-		set_words(&mm, x->pos[depth], r->m[depth].field, a->v, a->m);
+		if (x->pos[depth] >= 0)
+			set_words(&mm, x->pos[depth], r->m[depth].field, a->v, a->m);
+		mm.conds |= a->conds;
+		mm.cond_mask |= a->cmask;
 		expand(x, depth + 1, &mm);
 	}
 }
@@ -336,7 +417,7 @@ static void lower_stage(struct lc *c, unsigned int s)
 		for (unsigned int k = 0; k < r->nm; k++) {
 			int f = r->m[k].field;
 
-			if (wordpos[f] >= 0)
+			if (wordpos[f] >= 0 || match_by_conds(c, &r->m[k]))
 				continue;
 			if (nw + lang_field_table[f].nwords > XFSM_MATCH_WORDS)
 				fail_at(c, r->m[k].loc, "stage '%s' matches on too many fields: %s needs %u more word(s), the datapath matches at most %d words of 32 bits",
@@ -383,9 +464,9 @@ static void lower_stage(struct lc *c, unsigned int s)
 			cap += (r->m[k].n + 1) * (2 * (size_t)lang_field_table[r->m[k].field].bits + 2);
 		alts_room(c, cap);
 		for (unsigned int k = 0; k < r->nm; k++) {
-			x.pos[k] = wordpos[r->m[k].field];
+			x.pos[k] = match_by_conds(c, &r->m[k]) ? -1 : wordpos[r->m[k].field];
 			x.first[k] = used;
-			x.nalts[k] = match_alternatives(c, &r->m[k], c->alts + used, cap - used);
+			x.nalts[k] = match_alternatives(c, s, &r->m[k], c->alts + used, cap - used);
 			used += x.nalts[k];
 		}
 		expand(&x, 0, &base);
