@@ -42,6 +42,7 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_PORT_FLAGS]	= XFSM_MAP_PORT_FLAGS,
 	[XFSM_M_XSKS]		= XFSM_MAP_XSKS,
 	[XFSM_M_PORT_STATS]	= XFSM_MAP_PORT_STATS,
+	[XFSM_M_ACL_NODES]	= XFSM_MAP_ACL_NODES,
 };
 
 /* The pin name of the datapath's .rodata map, pinned by the loader so that
