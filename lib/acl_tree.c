@@ -40,7 +40,7 @@
 #define ND		XFSM_ACL_DIMS
 #define NCUT		XFSM_ACL_DIMS - 1	/* FAMF is never cut */
 #define SAMPLE		2048	/* pieces looked at to place the cuts of a node */
-#define ACL_PASS1_NODES	2	/* nodes per rule the first pass may use */
+#define ACL_PASS1_NODES	1	/* nodes per rule the first pass may use */
 #define WIDE_REPLICATION 2	/* second pass: a cut placing pieces more
 				 * than this many times over ... */
 #define WIDE_SHARE	4	/* ... because at least 1 in this many pieces
@@ -56,6 +56,7 @@ struct piece {
 
 struct box {
 	__u32	lo[ND], hi[ND];
+	__u32	cut;		/* of a hull: dimensions where pieces differ */
 };
 
 /* Values of an 8-bit field matching value/mask: an interval exactly when
@@ -152,11 +153,47 @@ static void u32v_free(struct u32v *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int u32_cmp(const void *a, const void *b)
+/* Sort cut points: insertion sort when few, else a radix sort by bytes. */
+static int sort_u32(__u32 *v, size_t n)
 {
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	size_t i, j, cnt[256];
+	__u32 *tmp, *src = v, *dst;
+	unsigned int shift;
 
-	return x < y ? -1 : x > y;
+	if (n <= 32) {
+		for (i = 1; i < n; i++) {
+			__u32 x = v[i];
+
+			for (j = i; j > 0 && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return 0;
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	dst = tmp;
+	for (shift = 0; shift < 32; shift += 8) {
+		size_t sum = 0, c;
+
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[(src[i] >> shift) & 0xff]++;
+		for (i = 0; i < 256; i++) {
+			c = cnt[i];
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
+		tmp = src;
+		src = dst;
+		dst = tmp;
+	}
+	/* four passes: the result is back in v */
+	free(dst == v ? src : dst);
+	return 0;
 }
 
 /* ---- The built set ----------------------------------------------------------------- */
@@ -290,7 +327,11 @@ static int eval_dim(struct tb *t, const __u32 *L, size_t n, const struct box *b,
 		free(cp);
 		return -1;
 	}
-	qsort(cp, m, sizeof(*cp), u32_cmp);
+	if (sort_u32(cp, m)) {
+		free(cp);
+		t->err = -ENOMEM;
+		return -1;
+	}
 	for (i = 1, j = 1; i < m; i++)
 		if (cp[i] != cp[j - 1])
 			cp[j++] = cp[i];
@@ -357,14 +398,15 @@ static int eval_dim(struct tb *t, const __u32 *L, size_t n, const struct box *b,
 		free(w);
 	}
 	free(cp);
-	/* exact child sizes over every piece */
-	for (i = 0; i < n; i++) {
+	/* child sizes over the sample, scaled (split_apply() places every
+	 * piece of the cut chosen) */
+	for (i = 0; i < n; i += step) {
 		const struct piece *p = &t->pc[L[i]];
 		unsigned int a = child_of(c, clip_lo(p, b, d)), z = child_of(c, clip_hi(p, b, d));
 
-		c->sum += z - a + 1;
+		c->sum += (z - a + 1) * step;
 		for (; a <= z; a++)
-			cnt[a]++;
+			cnt[a] += step;
 	}
 	for (k = 0; k < c->k; k++)
 		if (cnt[k] > c->max)
@@ -510,33 +552,45 @@ static int make_leaf(struct tb *t, long slot, __u32 *L, size_t n, const struct b
 static void hull(const struct tb *t, const __u32 *L, size_t n, const struct box *b,
 		 struct box *h)
 {
+	__u32 lo_max[NCUT], hi_min[NCUT];
 	size_t i;
 	unsigned int d;
 
-	for (d = 0; d < ND; d++) {
-		h->lo[d] = ~0U;
-		h->hi[d] = 0;
+	*h = *b;
+	h->cut = 0;
+	if (!n)
+		return;
+	for (d = 0; d < NCUT; d++) {
+		h->lo[d] = lo_max[d] = t->pc[L[0]].lo[d];
+		h->hi[d] = hi_min[d] = t->pc[L[0]].hi[d];
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 1; i < n; i++) {
 		const struct piece *p = &t->pc[L[i]];
 
 		for (d = 0; d < NCUT; d++) {
 			if (p->lo[d] < h->lo[d])
 				h->lo[d] = p->lo[d];
+			if (p->lo[d] > lo_max[d])
+				lo_max[d] = p->lo[d];
 			if (p->hi[d] > h->hi[d])
 				h->hi[d] = p->hi[d];
+			if (p->hi[d] < hi_min[d])
+				hi_min[d] = p->hi[d];
 		}
 	}
-	for (d = 0; d < ND; d++) {
-		if (!n || d >= NCUT) {
-			h->lo[d] = b->lo[d];
-			h->hi[d] = b->hi[d];
-			continue;
-		}
+	for (d = 0; d < NCUT; d++) {
+		/* clipped to b: a dimension can be cut where the pieces'
+		 * clipped bounds differ */
 		if (h->lo[d] < b->lo[d])
 			h->lo[d] = b->lo[d];
+		if (lo_max[d] < b->lo[d])
+			lo_max[d] = b->lo[d];
 		if (h->hi[d] > b->hi[d])
 			h->hi[d] = b->hi[d];
+		if (hi_min[d] > b->hi[d])
+			hi_min[d] = b->hi[d];
+		if (lo_max[d] > h->lo[d] || hi_min[d] < h->hi[d])
+			h->cut |= 1U << d;
 	}
 }
 
@@ -544,6 +598,7 @@ static void hull(const struct tb *t, const __u32 *L, size_t n, const struct box 
 struct split {
 	struct u32v ch[XFSM_ACL_FANOUT];
 	__u32	hi[XFSM_ACL_FANOUT];
+	struct box hull[XFSM_ACL_FANOUT];	/* of each child's pieces */
 	unsigned int k;
 	size_t	max;
 };
@@ -586,16 +641,21 @@ static int split_apply(struct tb *t, const __u32 *L, size_t n, const struct box 
 	for (k = 0; k < c->k; k++)
 		sp->hi[k] = k + 1 < c->k ? c->ub[k] : b->hi[c->dim];
 	for (k = 0; k < c->k; k++) {
-		struct box hb;
-
 		child_box(sp, c->dim, k, b, &cb);
-		hull(t, sp->ch[k].v, sp->ch[k].n, &cb, &hb);
-		sp->ch[k].n = prune(t, sp->ch[k].v, sp->ch[k].n, &hb);
+		hull(t, sp->ch[k].v, sp->ch[k].n, &cb, &sp->hull[k]);
+		sp->ch[k].n = prune(t, sp->ch[k].v, sp->ch[k].n, &sp->hull[k]);
 	}
 	for (k = 0; k < c->k; k++) {
 		if (kept && sp->ch[kept - 1].n == sp->ch[k].n &&
 		    !memcmp(sp->ch[kept - 1].v, sp->ch[k].v, sp->ch[k].n * sizeof(__u32))) {
-			sp->hi[kept - 1] = sp->hi[k];	/* the previous child extends */
+			/* the previous child extends over this one: its pieces
+			 * are the same, so is its hull but in the cut dimension */
+			sp->hi[kept - 1] = sp->hi[k];
+			if (sp->ch[k].n)
+				sp->hull[kept - 1].hi[c->dim] = sp->hull[k].hi[c->dim];
+			else
+				sp->hull[kept - 1].hi[c->dim] = sp->hi[k];
+			sp->hull[kept - 1].cut |= sp->hull[k].cut;
 			u32v_free(&sp->ch[k]);
 			continue;
 		}
@@ -603,6 +663,7 @@ static int split_apply(struct tb *t, const __u32 *L, size_t n, const struct box 
 			sp->ch[kept] = sp->ch[k];
 			memset(&sp->ch[k], 0, sizeof(sp->ch[k]));
 			sp->hi[kept] = sp->hi[k];
+			sp->hull[kept] = sp->hull[k];
 		}
 		if (sp->ch[kept].n > sp->max)
 			sp->max = sp->ch[kept].n;
@@ -619,19 +680,27 @@ static int cut_cmp(const void *pa, const void *pb)
 	return a->score < b->score ? -1 : a->score > b->score;
 }
 
+/*
+ * Build node `slot` from pieces L (in order) within box `outer`; `ready`:
+ * outer is already their hull and L is pruned (a child of a cut).
+ */
 static int build_node(struct tb *t, long slot, __u32 *L, size_t n, const struct box *outer,
-		      unsigned int depth)
+		      bool ready, unsigned int depth)
 {
 	struct cut cand[NCUT];
 	struct split sp;
-	struct box hb, *b = &hb, cb;
+	struct box hb, *b = &hb;
 	unsigned int k, d, nc = 0;
 	long first;
 	size_t i;
 	int err = 0;
 
-	hull(t, L, n, outer, &hb);
-	n = prune(t, L, n, b);
+	if (ready) {
+		hb = *outer;
+	} else {
+		hull(t, L, n, outer, &hb);
+		n = prune(t, L, n, b);
+	}
 	if (n <= XFSM_ACL_LEAF || depth >= XFSM_ACL_MAX_DEPTH)
 		return make_leaf(t, slot, L, n, b, depth);
 	t->work += n;
@@ -641,7 +710,7 @@ static int build_node(struct tb *t, long slot, __u32 *L, size_t n, const struct 
 		return t->err;
 	}
 	for (d = 0; d < NCUT; d++) {
-		if (b->lo[d] == b->hi[d] || eval_dim(t, L, n, b, d, &cand[nc]))
+		if (!(b->cut & (1U << d)) || eval_dim(t, L, n, b, d, &cand[nc]))
 			continue;
 		cand[nc].score = cut_score(&cand[nc], n);
 		nc++;
@@ -680,7 +749,7 @@ static int build_node(struct tb *t, long slot, __u32 *L, size_t n, const struct 
 					goto out;
 			}
 			split_free(&sp);
-			return build_node(t, slot, L, m, b, depth);
+			return build_node(t, slot, L, m, b, false, depth);
 		}
 	}
 	first = nodes_alloc(t, sp.k, t->pc[L[0]].order);
@@ -692,10 +761,9 @@ static int build_node(struct tb *t, long slot, __u32 *L, size_t n, const struct 
 	t->b->nodes[slot].first = first;
 	for (k = 0; k < XFSM_ACL_FANOUT - 1; k++)
 		t->b->nodes[slot].ub[k] = k + 1 < sp.k ? sp.hi[k] : ~0U;
-	for (k = 0; k < sp.k && !err; k++) {
-		child_box(&sp, cand[d].dim, k, b, &cb);
-		err = build_node(t, first + k, sp.ch[k].v, sp.ch[k].n, &cb, depth + 1);
-	}
+	for (k = 0; k < sp.k && !err; k++)
+		err = build_node(t, first + k, sp.ch[k].v, sp.ch[k].n, &sp.hull[k], true,
+				 depth + 1);
 out:
 	split_free(&sp);
 	return err;
@@ -725,7 +793,7 @@ static int build_tree(struct tb *t, struct u32v *L)
 	}
 	t->tree_cost = 0;
 	t->tree_depth = 0;
-	err = build_node(t, root, L->v, L->n, &b, 0);
+	err = build_node(t, root, L->v, L->n, &b, false, 0);
 	if (err)
 		return err;
 	tr = &s->trees[s->n_trees++];
