@@ -200,12 +200,33 @@ void xfsm_acl_caps_totals(const struct xfsm_acl_caps *caps, __u64 *rules, __u64 
 	}
 }
 
-int xfsm_acl_caps_set(struct xfsm_instance *inst, const struct xfsm_acl_caps *caps)
+int xfsm_acl_caps_write_fd(int ctl_fd, const struct xfsm_acl_caps *caps)
 {
-	__u64 rules, nodes, rb = 0, nb = 0;
 	struct xfsm_acl_ctl ctl;
+	__u64 rb = 0, nb = 0;
 	unsigned int t;
 	__u32 k;
+
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		k = t;
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.rule_base = rb;
+		ctl.rule_cap = caps->rules[t];
+		ctl.node_base = nb;
+		ctl.node_cap = caps->nodes[t];
+		rb += 2ULL * caps->rules[t];
+		nb += 2ULL * caps->nodes[t];
+		if (rb > 0xffffffffULL || nb > 0xffffffffULL)
+			return -E2BIG;
+		if (bpf_map_update_elem(ctl_fd, &k, &ctl, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int xfsm_acl_caps_set(struct xfsm_instance *inst, const struct xfsm_acl_caps *caps)
+{
+	__u64 rules, nodes;
 	int err;
 
 	err = xfsm_acl_check(inst);
@@ -221,19 +242,7 @@ int xfsm_acl_caps_set(struct xfsm_instance *inst, const struct xfsm_acl_caps *ca
 			 inst->map_max_entries[XFSM_M_ACL_NODES]);
 		return -ENOSPC;
 	}
-	for (t = 0; t < XFSM_ACL_TABLES; t++) {
-		k = t;
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.rule_base = rb;
-		ctl.rule_cap = caps->rules[t];
-		ctl.node_base = nb;
-		ctl.node_cap = caps->nodes[t];
-		rb += 2ULL * caps->rules[t];
-		nb += 2ULL * caps->nodes[t];
-		if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, &ctl, BPF_ANY))
-			return -errno;
-	}
-	return 0;
+	return xfsm_acl_caps_write_fd(inst->map_fd[XFSM_M_ACL_CTL], caps);
 }
 
 /* An ACL array of the instance mapped into memory (whole). */

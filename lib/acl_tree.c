@@ -842,12 +842,14 @@ static int tree_cmp(const void *pa, const void *pb)
 	return a->min_order < b->min_order ? -1 : a->min_order > b->min_order;
 }
 
+/* "rule ID (TEXT)", the text in native syntax without its id. */
 static void describe_rule(const struct xfsm_acl_built *b, __u32 order, char *buf, size_t len)
 {
-	char text[256];
+	char text[256], *rest;
 
 	xfsm_acl_format(&b->rules[order], text, sizeof(text));
-	snprintf(buf, len, "rule %u (%s)", b->rules[order].rule_id, text);
+	rest = strchr(text, ' ');	/* after "id N" */
+	snprintf(buf, len, "rule %u (%s)", b->rules[order].rule_id, rest ? rest + 1 : text);
 }
 
 /*

@@ -143,6 +143,8 @@ int xfsm_acl_caps_get(struct xfsm_instance *inst, struct xfsm_acl_caps *caps);
 /* Record the regions in a fresh instance whose arrays were sized with
  * xfsm_acl_caps_totals(); every table becomes empty. */
 int xfsm_acl_caps_set(struct xfsm_instance *inst, const struct xfsm_acl_caps *caps);
+/* The same on the xfsm_acl_ctl map's fd (the loader, before pinning). */
+int xfsm_acl_caps_write_fd(int ctl_fd, const struct xfsm_acl_caps *caps);
 
 /*
  * Replace the rules of ACL table `table` atomically: compile within the
