@@ -35,6 +35,8 @@ XT_CLEANUP=()
 XT_NAME=$(basename "${0%.sh}")
 XT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 XT_TOP=$(cd "$XT_DIR/../.." && pwd)
+# The ABI version of this tree (include/xfsm/abi.h).
+XT_ABI=$(awk '/^#define XFSM_ABI_VERSION/ { print $3 }' "$XT_TOP/include/xfsm/abi.h")
 : "${XT_BUILD:=${BUILD:-$XT_TOP/build}}"
 case "$XT_BUILD" in /*) ;; *) XT_BUILD="$XT_TOP/$XT_BUILD" ;; esac
 : "${XT_VERBOSE:=0}"
