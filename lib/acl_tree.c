@@ -964,9 +964,20 @@ int xfsm_acl_compile(const struct xfsm_acl_entry *rules, size_t n,
 		xfsm_acl_rules_sort(&sorted);
 	}
 	for (i = 0; i < n; i++) {
-		b->rules[i].order = i;
-		if (b->rules[i].flags & XFSM_ACLF_PORT)
+		struct xfsm_acl_entry *e = &b->rules[i];
+		unsigned int w;
+
+		e->order = i;
+		if (e->flags & XFSM_ACLF_PORT)
 			b->set.flags |= XFSM_ACLS_NEEDS_PORT;
+		/* a value outside its mask or prefix means nothing: clear it,
+		 * so that the datapath's check and the trees agree */
+		for (w = 0; w < 4; w++) {
+			e->src[w] &= xfsm_acl_pfx_mask(e->src_len, w);
+			e->dst[w] &= xfsm_acl_pfx_mask(e->dst_len, w);
+		}
+		e->proto &= e->proto_mask;
+		e->tcp_flags &= e->tcp_mask;
 	}
 	b->set.n_rules = n;
 	cap_nodes = lim && lim->max_nodes ? lim->max_nodes : 64 * (n + 1024);

@@ -79,8 +79,9 @@ XFSM_ACL_INLINE void xfsm_acl_view_fill(struct xfsm_acl_view *v, const __u32 *fv
 	v->vlan = (pf & XFSM_PF_VLAN) ? fv[XFSM_FW_VLAN_ID] : 0xffffffffU;
 }
 
-/* Does rule e match the packet?  Every field is checked (the bucket key
- * only narrowed the candidates). */
+/* Does rule e match the packet?  Every field is checked (the tree only
+ * narrowed the candidates).  Address words past a prefix's length are not
+ * looked at: an entry's host bits are zero (the compiler clears them). */
 XFSM_ACL_INLINE int xfsm_acl_entry_match(const struct xfsm_acl_entry *e,
 					 const struct xfsm_acl_view *v)
 {
@@ -88,20 +89,26 @@ XFSM_ACL_INLINE int xfsm_acl_entry_match(const struct xfsm_acl_entry *e,
 
 	if (fam && !(fam & v->famf))
 		return 0;
-	for (i = 0; i < 4; i++) {
-		if ((v->src[i] & xfsm_acl_pfx_mask(e->src_len, i)) != e->src[i])
-			return 0;
-		if ((v->dst[i] & xfsm_acl_pfx_mask(e->dst_len, i)) != e->dst[i])
-			return 0;
-	}
-	if ((v->proto & e->proto_mask) != e->proto)
-		return 0;
 	if (v->sport < e->sport_lo || v->sport > e->sport_hi)
 		return 0;
 	if (v->dport < e->dport_lo || v->dport > e->dport_hi)
 		return 0;
+	if ((v->proto & e->proto_mask) != e->proto)
+		return 0;
 	if ((v->tcp_flags & e->tcp_mask) != e->tcp_flags)
 		return 0;
+	for (i = 0; i < 4; i++) {
+		if (32 * i >= e->src_len)
+			break;
+		if ((v->src[i] & xfsm_acl_pfx_mask(e->src_len, i)) != e->src[i])
+			return 0;
+	}
+	for (i = 0; i < 4; i++) {
+		if (32 * i >= e->dst_len)
+			break;
+		if ((v->dst[i] & xfsm_acl_pfx_mask(e->dst_len, i)) != e->dst[i])
+			return 0;
+	}
 	if ((e->flags & XFSM_ACLF_PORT) && v->port != e->in_port)
 		return 0;
 	if ((e->flags & XFSM_ACLF_VLAN) && v->vlan != e->vlan)

@@ -168,7 +168,7 @@ static const struct weighted common_ports[] = {
 static const char *const style_names[ACLGEN__MAX] = {
 	[ACLGEN_ACL] = "acl", [ACLGEN_FW] = "fw", [ACLGEN_IPC] = "ipc",
 	[ACLGEN_DPORT] = "dport", [ACLGEN_MASKS] = "masks", [ACLGEN_RANGES] = "ranges",
-	[ACLGEN_CROSS] = "cross",
+	[ACLGEN_CROSS] = "cross", [ACLGEN_OVERLAP] = "overlap",
 	[ACLGEN_CHAINS] = "chains", [ACLGEN_IP6] = "ip6", [ACLGEN_FIELDS] = "fields",
 };
 
@@ -576,6 +576,30 @@ static int gen_fields(struct gen *g, struct xfsm_acl_entry *e)
 	return 0;
 }
 
+/*
+ * 42 rules behind each TCP destination port, each asking for four TCP
+ * flags (a different four each): no interval of flag values holds one of
+ * these sets and none contains another, yet all meet at flags 0xff.  No
+ * cut separates them and no rule shadows another, so the compiler needs
+ * six leaves of seven for each port, in six trees, all deep: a packet
+ * with other flags walks every one to the end, near the lookup bound.
+ */
+#define OVERLAP_PER_PORT	42
+
+static int gen_overlap(struct gen *g, struct xfsm_acl_entry *e)
+{
+	unsigned int k = g->i % OVERLAP_PER_PORT, m, seen = 0;
+
+	set_proto(e, P_TCP);
+	e->dport_lo = e->dport_hi = 1 + g->i / OVERLAP_PER_PORT % 65535;
+	for (m = 0; m < 256; m++) {
+		if (__builtin_popcount(m) == 4 && seen++ == k)
+			break;
+	}
+	e->tcp_flags = e->tcp_mask = m;
+	return 0;
+}
+
 int aclgen_rules(enum aclgen_style s, size_t n, __u64 seed, struct xfsm_acl_rules *out)
 {
 	struct gen g = { .r = { seed * 0x2545f4914f6cdd1dULL + s }, .n = n };
@@ -612,6 +636,9 @@ int aclgen_rules(enum aclgen_style s, size_t n, __u64 seed, struct xfsm_acl_rule
 			break;
 		case ACLGEN_IP6:
 			err = gen_ip6(&g, &e);
+			break;
+		case ACLGEN_OVERLAP:
+			err = gen_overlap(&g, &e);
 			break;
 		case ACLGEN_FIELDS:
 		default:

@@ -33,6 +33,7 @@ enum aclgen_style {
 	ACLGEN_CHAINS,	/* hundreds of rules behind each address pair */
 	ACLGEN_IP6,	/* IPv6 prefixes of every length, ports, protocols */
 	ACLGEN_FIELDS,	/* VLAN, ingress port, TCP flag and protocol masks */
+	ACLGEN_OVERLAP,	/* 42 flag masks meeting at each port: no cut separates them */
 	ACLGEN__MAX
 };
 
