@@ -209,7 +209,8 @@ if want s1b && [ -e "$BUILD/bench/xdp_touch.bpf.o" ]; then
 fi
 
 # ---- 2-5: xfsm -----------------------------------------------------------------
-D "$LOADER" load --mode native --instance "$INST" --flows 2097152 --rules 262144 "$IF_D" \
+D "$LOADER" load --mode native --instance "$INST" --flows 2097152 --rules 262144 \
+	--acl-rules 0=16384 "$IF_D" \
 	>/dev/null || die "xfsm-loader load failed"
 D "$EMPTY" "$PIN" || die "cannot apply the empty application"
 want s2 && measure s2 "xfsm empty application (parse, drop)" cnt_xfsm -- --udp
