@@ -141,17 +141,25 @@ static void layout_default(const struct xfsm_instance *inst, unsigned int table,
 	ctl->node_base = table * 2 * ctl->node_cap;
 }
 
+/* The instance has ACL maps of this ABI and `table` is one of them. */
+static int table_check(struct xfsm_instance *inst, unsigned int table)
+{
+	int err = xfsm_acl_check(inst);
+
+	if (!err && table >= XFSM_ACL_TABLES)
+		err = -EINVAL;
+	return err;
+}
+
 int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
 		     struct xfsm_acl_ctl *ctl, struct xfsm_acl_set *set)
 {
 	__u32 k = table;
 	int err;
 
-	err = xfsm_acl_check(inst);
+	err = table_check(inst, table);
 	if (err)
 		return err;
-	if (table >= XFSM_ACL_TABLES)
-		return -EINVAL;
 	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, ctl))
 		return -errno;
 	layout_default(inst, table, ctl);
@@ -457,11 +465,9 @@ int xfsm_acl_read_stats(struct xfsm_instance *inst, unsigned int table,
 	__u32 k = table;
 	int err;
 
-	err = xfsm_acl_check(inst);
+	err = table_check(inst, table);
 	if (err)
 		return err;
-	if (table >= XFSM_ACL_TABLES)
-		return -EINVAL;
 	if (ncpu < 1)
 		ncpu = 1;
 	fd = inst->map_fd[XFSM_M_ACL_STATS];

@@ -341,13 +341,14 @@ struct gen {
 	struct rng	r;
 	struct pool	src, dst;
 	size_t		i, n;
+	enum aclgen_style style;
 };
 
-static int gen_classbench(struct gen *g, enum aclgen_style s, struct xfsm_acl_entry *e)
+/* Source and destination prefixes of these lengths, from the pools. */
+static int set_prefixes(struct gen *g, struct xfsm_acl_entry *e, unsigned int sl,
+			unsigned int dl, bool v6)
 {
-	const struct style *st = &styles[s];
-	__u32 sa[4], da[4], p = pick(&g->r, st->proto.t, st->proto.n), pc;
-	unsigned int sl = pick(&g->r, st->slen.t, st->slen.n), dl = pick(&g->r, st->dlen.t, st->dlen.n);
+	__u32 sa[4], da[4];
 	int err;
 
 	err = make_prefix(&g->r, &g->src, sl, sa);
@@ -355,7 +356,23 @@ static int gen_classbench(struct gen *g, enum aclgen_style s, struct xfsm_acl_en
 		err = make_prefix(&g->r, &g->dst, dl, da);
 	if (err)
 		return err;
-	set_v4(e, sa, sl, da, dl);
+	if (v6)
+		set_v6(e, sa, sl, da, dl);
+	else
+		set_v4(e, sa, sl, da, dl);
+	return 0;
+}
+
+static int gen_classbench(struct gen *g, struct xfsm_acl_entry *e)
+{
+	const struct style *st = &styles[g->style];
+	__u32 p = pick(&g->r, st->proto.t, st->proto.n), pc;
+	unsigned int sl = pick(&g->r, st->slen.t, st->slen.n), dl = pick(&g->r, st->dlen.t, st->dlen.n);
+	int err;
+
+	err = set_prefixes(g, e, sl, dl, false);
+	if (err)
+		return err;
 	set_proto(e, p);
 	if (p == P_TCP || p == P_UDP) {
 		pc = pick(&g->r, st->ports.t, st->ports.n);
@@ -378,16 +395,10 @@ static int gen_dport(struct gen *g, struct xfsm_acl_entry *e)
 /* Source and destination lengths walk through all 33 x 33 pairs. */
 static int gen_masks(struct gen *g, struct xfsm_acl_entry *e)
 {
-	unsigned int sl = g->i % 33, dl = (g->i / 33) % 33;
-	__u32 sa[4], da[4];
-	int err;
+	int err = set_prefixes(g, e, g->i % 33, (g->i / 33) % 33, false);
 
-	err = make_prefix(&g->r, &g->src, sl, sa);
-	if (!err)
-		err = make_prefix(&g->r, &g->dst, dl, da);
 	if (err)
 		return err;
-	set_v4(e, sa, sl, da, dl);
 	set_proto(e, chance(&g->r, 50) ? P_TCP : chance(&g->r, 60) ? P_UDP : P_ANY);
 	if (e->proto_mask && chance(&g->r, 50))
 		set_ports(&g->r, EM, &e->dport_lo, &e->dport_hi, 1);
@@ -484,7 +495,7 @@ static unsigned int ip6_prefix_len(struct rng *r)
 static int gen_ip6(struct gen *g, struct xfsm_acl_entry *e)
 {
 	unsigned int sl = ip6_prefix_len(&g->r), dl = ip6_prefix_len(&g->r);
-	__u32 sa[4], da[4], p = PICK(&g->r, acl_proto), pc;
+	__u32 p = PICK(&g->r, acl_proto), pc;
 	int err;
 
 	if (p == P_ICMP)
@@ -493,12 +504,9 @@ static int gen_ip6(struct gen *g, struct xfsm_acl_entry *e)
 	if (chance(&g->r, 5)) {
 		e->flags |= XFSM_ACLF_V6;	/* "ip6" without addresses */
 	} else {
-		err = make_prefix(&g->r, &g->src, sl, sa);
-		if (!err)
-			err = make_prefix(&g->r, &g->dst, dl, da);
+		err = set_prefixes(g, e, sl, dl, true);
 		if (err)
 			return err;
-		set_v6(e, sa, sl, da, dl);
 	}
 	if (p == P_TCP || p == P_UDP) {
 		pc = PICK(&g->r, fw_ports);
@@ -530,17 +538,12 @@ static void tcp_flags(struct rng *r, struct xfsm_acl_entry *e)
 static int gen_fields(struct gen *g, struct xfsm_acl_entry *e)
 {
 	unsigned int roll = rnd_below(&g->r, 100);
-	__u32 sa[4], da[4];
 	int err = 0;
 
 	if (roll < 45) {
 		unsigned int sl = PICK(&g->r, acl_slen), dl = PICK(&g->r, acl_dlen);
 
-		err = make_prefix(&g->r, &g->src, sl, sa);
-		if (!err)
-			err = make_prefix(&g->r, &g->dst, dl, da);
-		if (!err)
-			set_v4(e, sa, sl, da, dl);
+		err = set_prefixes(g, e, sl, dl, false);
 	} else if (roll < 55) {
 		e->flags |= chance(&g->r, 50) ? XFSM_ACLF_V4 : XFSM_ACLF_V6;
 	} else if (roll < 65) {
@@ -600,9 +603,16 @@ static int gen_overlap(struct gen *g, struct xfsm_acl_entry *e)
 	return 0;
 }
 
+static int (*const generators[ACLGEN__MAX])(struct gen *g, struct xfsm_acl_entry *e) = {
+	[ACLGEN_ACL] = gen_classbench, [ACLGEN_FW] = gen_classbench, [ACLGEN_IPC] = gen_classbench,
+	[ACLGEN_DPORT] = gen_dport, [ACLGEN_MASKS] = gen_masks, [ACLGEN_RANGES] = gen_ranges,
+	[ACLGEN_CROSS] = gen_cross, [ACLGEN_CHAINS] = gen_chains, [ACLGEN_IP6] = gen_ip6,
+	[ACLGEN_FIELDS] = gen_fields, [ACLGEN_OVERLAP] = gen_overlap,
+};
+
 int aclgen_rules(enum aclgen_style s, size_t n, __u64 seed, struct xfsm_acl_rules *out)
 {
-	struct gen g = { .r = { seed * 0x2545f4914f6cdd1dULL + s }, .n = n };
+	struct gen g = { .r = { seed * 0x2545f4914f6cdd1dULL + s }, .n = n, .style = s };
 	struct xfsm_acl_entry e;
 	size_t base = out->n;
 	int err = 0;
@@ -613,38 +623,7 @@ int aclgen_rules(enum aclgen_style s, size_t n, __u64 seed, struct xfsm_acl_rule
 	for (g.i = 0; g.i < n && !err; g.i++) {
 		xfsm_acl_entry_init(&e);
 		e.action = XFSM_ACL_DENY;
-		switch (s) {
-		case ACLGEN_ACL:
-		case ACLGEN_FW:
-		case ACLGEN_IPC:
-			err = gen_classbench(&g, s, &e);
-			break;
-		case ACLGEN_DPORT:
-			err = gen_dport(&g, &e);
-			break;
-		case ACLGEN_MASKS:
-			err = gen_masks(&g, &e);
-			break;
-		case ACLGEN_RANGES:
-			err = gen_ranges(&g, &e);
-			break;
-		case ACLGEN_CROSS:
-			err = gen_cross(&g, &e);
-			break;
-		case ACLGEN_CHAINS:
-			err = gen_chains(&g, &e);
-			break;
-		case ACLGEN_IP6:
-			err = gen_ip6(&g, &e);
-			break;
-		case ACLGEN_OVERLAP:
-			err = gen_overlap(&g, &e);
-			break;
-		case ACLGEN_FIELDS:
-		default:
-			err = gen_fields(&g, &e);
-			break;
-		}
+		err = generators[s](&g, &e);
 		if (err)
 			break;
 		e.rule_id = base + g.i + 1;
