@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
@@ -475,8 +476,8 @@ END_TEST
 /* ---- Updates under traffic ------------------------------------------------------ */
 
 /*
- * Set A: many /32 rules, then "198.18.0.1 => mark 1", then "any => mark 2".
- * Set B: the same filler, then "198.18.0.1 => mark 3", then "any => mark 4".
+ * Set A: 20000 filler rules, then "198.18.0.1 => mark 1", then "any => mark 2".
+ * Set B: other filler, then "198.18.0.1 => mark 3", then "any => mark 4".
  * Packets from host 1 must come out marked 1 or 3 and packets from host 2
  * marked 2 or 4, whatever the moment: a mix of the two sets (2 for host 1,
  * or a miss) never shows.
@@ -518,14 +519,21 @@ static void *traffic_fn(void *arg)
 	return NULL;
 }
 
+/* Filler of 20000 rules no test packet matches, shaped differently in the
+ * two sets (source hosts, or destination hosts and ports), so that their
+ * trees and rule arrays differ everywhere. */
 static void make_set(struct xfsm_acl_rules *rs, __u32 m_host, __u32 m_any)
 {
 	char line[128];
 	unsigned int i;
 
-	for (i = 0; i < 3000; i++) {
-		snprintf(line, sizeof(line), "src 198.19.%u.%u dst 198.18.%u.0/24 => deny",
-			 i / 250, i % 250 + 1, i % 200);
+	for (i = 0; i < 20000; i++) {
+		if (m_host == 1)
+			snprintf(line, sizeof(line), "src 198.19.%u.%u dst 198.18.%u.0/24 => deny",
+				 i / 250, i % 250 + 1, i % 200);
+		else
+			snprintf(line, sizeof(line), "dst 198.19.%u.%u proto udp dport %u => deny",
+				 i / 250, i % 250 + 1, 1000 + i % 5000);
 		add_rule(rs, line);
 	}
 	snprintf(line, sizeof(line), "src 198.18.0.1 => mark %u", m_host);
@@ -544,13 +552,13 @@ START_TEST(test_update_under_traffic)
 	NEED_ACL();
 	make_set(&a, 1, 2);
 	make_set(&b, 3, 4);
-	ck_assert_int_eq(xfsm_acl_install(T.inst, 3, a.r, a.n), 0);
-	ck_assert_int_eq(apply_observer(3, XFSM_VERDICT_PASS), 0);
+	ck_assert_int_eq(xfsm_acl_install(T.inst, 0, a.r, a.n), 0);
+	ck_assert_int_eq(apply_observer(0, XFSM_VERDICT_PASS), 0);
 	ck_assert_int_eq(pthread_create(&th, NULL, traffic_fn, &tr), 0);
 	for (i = 0; i < 12; i++) {
 		const struct xfsm_acl_rules *s = i % 2 ? &a : &b;
 
-		ck_assert_int_eq(xfsm_acl_install(T.inst, 3, s->r, s->n), 0);
+		ck_assert_int_eq(xfsm_acl_install(T.inst, 0, s->r, s->n), 0);
 	}
 	tr.stop = 1;
 	pthread_join(th, NULL);
@@ -562,12 +570,12 @@ START_TEST(test_update_under_traffic)
 	{
 		struct xfsm_acl_rules now;
 
-		ck_assert_int_eq(xfsm_acl_read(T.inst, 3, &now), 0);
+		ck_assert_int_eq(xfsm_acl_read(T.inst, 0, &now), 0);
 		ck_assert_uint_eq(now.n, a.n);
 		ck_assert_uint_eq(now.r[a.n - 2].mark, 1);
 		xfsm_acl_rules_free(&now);
 	}
-	xfsm_acl_install(T.inst, 3, NULL, 0);
+	xfsm_acl_install(T.inst, 0, NULL, 0);
 	xfsm_acl_rules_free(&a);
 	xfsm_acl_rules_free(&b);
 	XT_END();
@@ -1093,6 +1101,48 @@ START_TEST(test_limit_overlap)
 }
 END_TEST
 
+/*
+ * An update writes the buffer packets do not use: after it, the flipped
+ * control names the other buffer, and the previous buffer's descriptor
+ * and rules are exactly as they were (packets still on it finish with
+ * the old set).  Writing in place fails here, however short the copy.
+ */
+START_TEST(test_update_double_buffered)
+{
+	struct xfsm_acl_rules a = {}, b = {};
+	struct xfsm_acl_ctl c1, c2;
+	struct xfsm_acl_set s1, s2, old;
+	struct xfsm_acl_entry e;
+	__u32 k, i;
+
+	NEED_ACL();
+	dport_rules(&a, 300, 0);
+	dport_rules(&b, 200, 1000);
+	ck_assert_int_eq(xfsm_acl_install(T.inst, 4, a.r, a.n), 0);
+	ck_assert_int_eq(xfsm_acl_ctl_get(T.inst, 4, &c1, &s1), 0);
+	ck_assert_int_eq(xfsm_acl_install(T.inst, 4, b.r, b.n), 0);
+	ck_assert_int_eq(xfsm_acl_ctl_get(T.inst, 4, &c2, &s2), 0);
+	ck_assert_uint_ne(c2.active, c1.active);
+	ck_assert_uint_eq(c2.generation, c1.generation + 1);
+	ck_assert_uint_eq(s2.n_rules, 200);
+	ck_assert_uint_ne(s2.rule_base, s1.rule_base);
+	ck_assert_uint_ne(s2.node_base, s1.node_base);
+	k = 4 * 2 + c1.active;
+	ck_assert_int_eq(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_ACL_SETS], &k, &old), 0);
+	ck_assert(!memcmp(&old, &s1, sizeof(old)));
+	for (i = 0; i < a.n; i++) {
+		k = s1.rule_base + i;
+		ck_assert_int_eq(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_ACL_RULES], &k, &e), 0);
+		ck_assert_uint_eq(e.rule_id, a.r[i].rule_id);
+		ck_assert_uint_eq(e.dport_lo, a.r[i].dport_lo);
+	}
+	xfsm_acl_install(T.inst, 4, NULL, 0);
+	xfsm_acl_rules_free(&a);
+	xfsm_acl_rules_free(&b);
+	XT_END();
+}
+END_TEST
+
 /* ---- Syntax ------------------------------------------------------------------------ */
 
 START_TEST(test_syntax_roundtrip)
@@ -1594,6 +1644,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_fields);
 	tcase_add_test(tc, test_mark_matched_later);
 	tcase_add_test(tc, test_update_under_traffic);
+	tcase_add_test(tc, test_update_double_buffered);
 	tcase_add_test(tc, test_syntax_roundtrip);
 	tcase_add_test(tc, test_lang_acl);
 	tcase_add_test(tc, test_lang_acl_install);
