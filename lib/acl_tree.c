@@ -67,8 +67,6 @@ static bool masked_range(__u32 v, __u32 m, __u32 *lo, __u32 *hi)
 
 	*lo = v & m;
 	*hi = (v & m) | free;
-	if (*hi == 0xff && *lo == 0)
-		*hi = ~0U;	/* every value an 8-bit field takes */
 	return !(free & (free + 1));
 }
 
@@ -98,10 +96,11 @@ static void rule_piece(const struct xfsm_acl_entry *e, __u32 order, struct piece
 		p->lo[XFSM_ACLD_DST + i] = e->dst[i] & m;
 		p->hi[XFSM_ACLD_DST + i] = (e->dst[i] & m) | ~m;
 	}
+	/* ports, protocol and flags: intervals of the values they take */
 	p->lo[XFSM_ACLD_SPORT] = e->sport_lo;
-	p->hi[XFSM_ACLD_SPORT] = e->sport_hi == 0xffff && !e->sport_lo ? ~0U : e->sport_hi;
+	p->hi[XFSM_ACLD_SPORT] = e->sport_hi;
 	p->lo[XFSM_ACLD_DPORT] = e->dport_lo;
-	p->hi[XFSM_ACLD_DPORT] = e->dport_hi == 0xffff && !e->dport_lo ? ~0U : e->dport_hi;
+	p->hi[XFSM_ACLD_DPORT] = e->dport_hi;
 	ex1 = masked_range(e->proto, e->proto_mask, &p->lo[XFSM_ACLD_PROTO],
 			   &p->hi[XFSM_ACLD_PROTO]);
 	ex2 = masked_range(e->tcp_flags, e->tcp_mask, &p->lo[XFSM_ACLD_TCP_FLAGS],
@@ -203,7 +202,6 @@ struct xfsm_acl_built {
 	struct xfsm_acl_entry *rules;	/* by order */
 	struct xfsm_acl_node *nodes;
 	size_t	n_nodes, cap_nodes;
-	struct xfsm_acl_build_info info;	/* of the pass that made it */
 };
 
 /* The compiler's working state. */
@@ -1004,7 +1002,6 @@ int xfsm_acl_compile(const struct xfsm_acl_entry *rules, size_t n,
 		xfsm_acl_built_free(b);
 		return err;
 	}
-	b->info = *info;
 	*out = b;
 	return 0;
 }
@@ -1036,11 +1033,6 @@ const struct xfsm_acl_entry *xfsm_acl_built_rules(const struct xfsm_acl_built *b
 const struct xfsm_acl_node *xfsm_acl_built_nodes(const struct xfsm_acl_built *b)
 {
 	return b->nodes;
-}
-
-const struct xfsm_acl_build_info *xfsm_acl_built_info(const struct xfsm_acl_built *b)
-{
-	return &b->info;
 }
 
 /* ---- In process: the datapath's walk (bpf/acl.h), lookup for lookup -------------------- */

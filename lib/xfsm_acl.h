@@ -115,7 +115,6 @@ const struct xfsm_acl_set *xfsm_acl_built_set(const struct xfsm_acl_built *b);
 /* The rules by order (set->n_rules) and the nodes (set->n_nodes). */
 const struct xfsm_acl_entry *xfsm_acl_built_rules(const struct xfsm_acl_built *b);
 const struct xfsm_acl_node *xfsm_acl_built_nodes(const struct xfsm_acl_built *b);
-const struct xfsm_acl_build_info *xfsm_acl_built_info(const struct xfsm_acl_built *b);
 /* Classify a field vector in process, exactly as the datapath does.
  * Returns 1 and the matching rule in *hit, or 0; *lookups (may be NULL)
  * gets the number of map lookups the datapath makes for it (nodes and
