@@ -1305,7 +1305,7 @@ END_TEST
  */
 #define BENCH_HEADERS	1000
 #define BENCH_REPEAT	500
-#define BENCH_ROUNDS	2
+#define BENCH_ROUNDS	3
 
 struct bench_row {
 	char	name[48];
@@ -1349,82 +1349,6 @@ static double bench_ns(const struct aclgen_hdr *h, size_t n, __u32 repeat)
 	return n ? (double)sum / n : 0;
 }
 
-/* Install the first n rules of rs into table 0 and measure; ws (may be
- * NULL) are candidate headers for the worst packet. */
-static int bench_one(const char *name, const struct xfsm_acl_rules *rs, size_t n,
-		     const struct aclgen_hdr *hs, size_t nh, const struct aclgen_hdr *ws,
-		     size_t nw, struct bench_row *row)
-{
-	struct xfsm_acl_build_info bi;
-	struct xfsm_acl_built *b;
-	struct xfsm_acl_stats s0, s1;
-	double t0, ns;
-	int round;
-
-	memset(row, 0, sizeof(*row));
-	snprintf(row->name, sizeof(row->name), "%s", name);
-	row->rules = n;
-	if (xfsm_acl_compile(rs->r, n, NULL, &b, &bi)) {
-		printf("%s: %zu rules refused: %s\n", name, n, bi.rule_text);
-		return -1;
-	}
-	row->bound = bi.max_lookups;
-	row->trees = bi.trees;
-	row->nodes = bi.nodes;
-	for (round = 0; round < BENCH_ROUNDS; round++) {
-		xfsm_acl_install(T.inst, 0, NULL, 0);
-		t0 = now_s();
-		if (xfsm_acl_install(T.inst, 0, rs->r, n))
-			goto fail;
-		t0 = now_s() - t0;
-		if (!round || t0 < row->install_s)
-			row->install_s = t0;
-		xfsm_acl_read_stats(T.inst, 0, &s0);
-		ns = bench_ns(hs, nh, BENCH_REPEAT);
-		xfsm_acl_read_stats(T.inst, 0, &s1);
-		if (ns < 0)
-			goto fail;
-		if (!round || ns < row->ns)
-			row->ns = ns;
-		row->lookups = (double)(s1.probes - s0.probes) / (s1.packets - s0.packets);
-	}
-	if (ws && nw) {
-		/* the costliest headers by the in-process count, timed */
-		struct aclgen_hdr top[8];
-		unsigned int topl[8] = { 0 }, lk;
-		size_t i, k, nt = 0;
-
-		for (i = 0; i < nw; i++) {
-			__u32 fv[XFSM_FV_WORDS];
-
-			aclgen_hdr_fv(&ws[i], fv);
-			xfsm_acl_classify(b, fv, NULL, &lk);
-			for (k = 0; k < nt && topl[k] >= lk; k++)
-				;
-			if (k == ARRAY_SIZE(top))
-				continue;
-			if (nt < ARRAY_SIZE(top))
-				nt++;
-			memmove(&top[k + 1], &top[k], (nt - 1 - k) * sizeof(top[0]));
-			memmove(&topl[k + 1], &topl[k], (nt - 1 - k) * sizeof(topl[0]));
-			top[k] = ws[i];
-			topl[k] = lk;
-		}
-		for (k = 0; k < nt; k++) {
-			ns = bench_ns(&top[k], 1, 1000);
-			if (ns > row->worst_ns) {
-				row->worst_ns = ns;
-				row->worst_lookups = topl[k];
-			}
-		}
-	}
-	xfsm_acl_built_free(b);
-	return 0;
-fail:
-	xfsm_acl_built_free(b);
-	return -1;
-}
-
 static void bench_print(const struct bench_row *r, const struct bench_row *base)
 {
 	printf("%-22s %7zu %8.1f %6.2fx %7.1f %5u %5u %7zu %6.1f %9.2f",
@@ -1440,6 +1364,116 @@ static void bench_header(void)
 {
 	printf("%-22s %7s %8s %7s %7s %5s %5s %7s %6s %9s %s\n", "set", "rules", "ns/pkt",
 	       "ratio", "lookups", "bound", "trees", "nodes", "B/rule", "install", "worst ns (lookups)");
+}
+
+/* One set size under measurement. */
+struct bench_case {
+	struct bench_row row;
+	const struct xfsm_acl_rules *rs;
+	size_t	n;
+	const struct aclgen_hdr *hs;	/* headers meant for it */
+	size_t	nh;
+	struct aclgen_hdr top[8];	/* its costliest headers ... */
+	unsigned int topl[8];		/* ... by lookups in process */
+	double	top_ns[8];
+	size_t	ntop;
+};
+
+/* Compile the first n rules of rs (the bound, trees, nodes) and find the
+ * costliest of headers ws by the in-process count. */
+static int bench_prepare(struct bench_case *c, const char *name, const struct xfsm_acl_rules *rs,
+			 size_t n, const struct aclgen_hdr *hs, size_t nh,
+			 const struct aclgen_hdr *ws, size_t nw)
+{
+	struct xfsm_acl_build_info bi;
+	struct xfsm_acl_built *b;
+	unsigned int lk;
+	size_t i, k;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->row.name, sizeof(c->row.name), "%s", name);
+	c->row.rules = n;
+	c->rs = rs;
+	c->n = n;
+	c->hs = hs;
+	c->nh = nh;
+	if (xfsm_acl_compile(rs->r, n, NULL, &b, &bi)) {
+		printf("%s: %zu rules refused: %s\n", name, n, bi.rule_text);
+		return -1;
+	}
+	c->row.bound = bi.max_lookups;
+	c->row.trees = bi.trees;
+	c->row.nodes = bi.nodes;
+	for (i = 0; i < nw; i++) {
+		__u32 fv[XFSM_FV_WORDS];
+
+		aclgen_hdr_fv(&ws[i], fv);
+		xfsm_acl_classify(b, fv, NULL, &lk);
+		for (k = 0; k < c->ntop && c->topl[k] >= lk; k++)
+			;
+		if (k == ARRAY_SIZE(c->top))
+			continue;
+		if (c->ntop < ARRAY_SIZE(c->top))
+			c->ntop++;
+		memmove(&c->top[k + 1], &c->top[k], (c->ntop - 1 - k) * sizeof(c->top[0]));
+		memmove(&c->topl[k + 1], &c->topl[k], (c->ntop - 1 - k) * sizeof(c->topl[0]));
+		c->top[k] = ws[i];
+		c->topl[k] = lk;
+	}
+	xfsm_acl_built_free(b);
+	return 0;
+}
+
+/* One round: install (timed) and measure; every figure keeps its best
+ * round, the worst packet is the slowest header at its best. */
+static int bench_measure(struct bench_case *c, int round)
+{
+	struct xfsm_acl_stats s0, s1;
+	double t0, ns;
+	size_t k;
+
+	xfsm_acl_install(T.inst, 0, NULL, 0);
+	t0 = now_s();
+	if (xfsm_acl_install(T.inst, 0, c->rs->r, c->n))
+		return -1;
+	t0 = now_s() - t0;
+	if (!round || t0 < c->row.install_s)
+		c->row.install_s = t0;
+	xfsm_acl_read_stats(T.inst, 0, &s0);
+	ns = bench_ns(c->hs, c->nh, BENCH_REPEAT);
+	xfsm_acl_read_stats(T.inst, 0, &s1);
+	if (ns < 0)
+		return -1;
+	if (!round || ns < c->row.ns)
+		c->row.ns = ns;
+	c->row.lookups = (double)(s1.probes - s0.probes) / (s1.packets - s0.packets);
+	c->row.worst_ns = 0;
+	for (k = 0; k < c->ntop; k++) {
+		ns = bench_ns(&c->top[k], 1, 1000);
+		if (!round || ns < c->top_ns[k])
+			c->top_ns[k] = ns;
+		if (c->top_ns[k] > c->row.worst_ns) {
+			c->row.worst_ns = c->top_ns[k];
+			c->row.worst_lookups = c->topl[k];
+		}
+	}
+	return 0;
+}
+
+/* Rounds over the sizes of one set, interleaved: a burst of other work
+ * on the machine spoils one round of each, not every round of one. */
+static int bench_rounds(struct bench_case *cs, size_t n)
+{
+	int round;
+	size_t k;
+
+	for (round = 0; round < BENCH_ROUNDS; round++)
+		for (k = 0; k < n; k++)
+			if (bench_measure(&cs[k], round))
+				return -1;
+	for (k = 0; k < n; k++)
+		bench_print(&cs[k].row, k ? &cs[0].row : NULL);
+	return 0;
 }
 
 /* Headers for the first n rules: trace lines generated for them. */
@@ -1461,10 +1495,10 @@ static size_t trace_headers(const struct trace_line *tr, size_t ntr, size_t n,
 
 static int bench_classbench(const char *file)
 {
-	struct aclgen_hdr *hs = calloc(BENCH_HEADERS, sizeof(*hs)), *ws;
+	struct aclgen_hdr *hs = calloc(2 * BENCH_HEADERS, sizeof(*hs)), *ws = NULL;
 	struct xfsm_acl_rules rs = {};
-	struct bench_row small, full;
 	struct trace_line *tr = NULL;
+	struct bench_case cs[2];
 	char path[600], name[48];
 	size_t ntr = 0, nh, i;
 	int err = -1;
@@ -1475,24 +1509,22 @@ static int bench_classbench(const char *file)
 	snprintf(path, sizeof(path), "%s/%s_trace", cb_dir(), file);
 	if (trace_load(path, &tr, &ntr))
 		goto out;
-	snprintf(name, sizeof(name), "%s first 100", file);
-	nh = trace_headers(tr, ntr, 100, hs, BENCH_HEADERS);
-	if (bench_one(name, &rs, 100, hs, nh, NULL, 0, &small))
-		goto out;
-	nh = trace_headers(tr, ntr, rs.n, hs, BENCH_HEADERS);
 	ws = calloc(ntr, sizeof(*ws));
 	if (!ws)
 		goto out;
 	for (i = 0; i < ntr; i++)
 		ws[i] = trace_hdr(&tr[i]);
-	err = bench_one(file, &rs, rs.n, hs, nh, ws, ntr, &full);
-	free(ws);
-	if (err)
+	snprintf(name, sizeof(name), "%s first 100", file);
+	nh = trace_headers(tr, ntr, 100, hs, BENCH_HEADERS);
+	if (bench_prepare(&cs[0], name, &rs, 100, hs, nh, NULL, 0))
 		goto out;
-	bench_print(&small, NULL);
-	bench_print(&full, &small);
+	nh = trace_headers(tr, ntr, rs.n, hs + BENCH_HEADERS, BENCH_HEADERS);
+	if (bench_prepare(&cs[1], file, &rs, rs.n, hs + BENCH_HEADERS, nh, ws, ntr))
+		goto out;
+	err = bench_rounds(cs, 2);
 out:
 	free(hs);
+	free(ws);
 	free(tr);
 	xfsm_acl_rules_free(&rs);
 	return err;
@@ -1501,9 +1533,9 @@ out:
 static int bench_generated(enum aclgen_style st)
 {
 	static const size_t sizes[] = { 100, 10000, 100000 };
+	struct aclgen_hdr *hs[3] = { NULL }, *ws = NULL;
 	struct xfsm_acl_rules rs = {};
-	struct bench_row rows[3];
-	struct aclgen_hdr *hs = NULL, *ws = NULL;
+	struct bench_case cs[3];
 	char name[48];
 	size_t k;
 	int err = -1;
@@ -1512,23 +1544,23 @@ static int bench_generated(enum aclgen_style st)
 		goto out;
 	mark_rules(&rs);
 	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
-		snprintf(name, sizeof(name), "gen %s %zuk", aclgen_style_name(st), sizes[k] / 1000);
 		if (sizes[k] < 1000)
 			snprintf(name, sizeof(name), "gen %s %zu", aclgen_style_name(st), sizes[k]);
-		free(hs);
+		else
+			snprintf(name, sizeof(name), "gen %s %zuk", aclgen_style_name(st),
+				 sizes[k] / 1000);
 		free(ws);
-		hs = ws = NULL;
-		if (aclgen_headers(rs.r, sizes[k], BENCH_HEADERS, 3, &hs) ||
+		ws = NULL;
+		if (aclgen_headers(rs.r, sizes[k], BENCH_HEADERS, 3, &hs[k]) ||
 		    aclgen_headers(rs.r, sizes[k], 20000, 4, &ws))
 			goto out;
-		if (bench_one(name, &rs, sizes[k], hs, BENCH_HEADERS, ws, 20000, &rows[k]))
+		if (bench_prepare(&cs[k], name, &rs, sizes[k], hs[k], BENCH_HEADERS, ws, 20000))
 			goto out;
 	}
-	for (k = 0; k < ARRAY_SIZE(sizes); k++)
-		bench_print(&rows[k], k ? &rows[0] : NULL);
-	err = 0;
+	err = bench_rounds(cs, ARRAY_SIZE(sizes));
 out:
-	free(hs);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++)
+		free(hs[k]);
 	free(ws);
 	xfsm_acl_rules_free(&rs);
 	return err;
@@ -1590,10 +1622,11 @@ static int bench_all(void)
 
 	printf("ACL: ns/packet of the whole pipeline (ACL stage, then a stateful stage that\n"
 	       "rewrites a MAC and transmits) through BPF_PROG_TEST_RUN, repeat %d, mean over\n"
-	       "up to %d headers meant for the rules installed, best of %d rounds; ratio to the\n"
-	       "first 100 rules of the same set; bound = lookups the compiler allows the worst\n"
-	       "packet of the set; worst = the costliest of 20k headers by lookups, repeat 1000;\n"
-	       "install = compile + write + swap, ms; B/rule = rule and node bytes per rule.\n",
+	       "up to %d headers meant for the rules installed, best of %d rounds over the\n"
+	       "sizes of a set in turn; ratio to the first 100 rules of the same set;\n"
+	       "bound = lookups the compiler allows the worst packet of the set; worst = the\n"
+	       "slowest of the 8 costliest of 20k headers by lookups, repeat 1000, each at its best\n"
+	       "round; install = compile + write + swap, ms; B/rule = rule and node bytes per rule.\n",
 	       BENCH_REPEAT, BENCH_HEADERS, BENCH_ROUNDS);
 	bench_keep_dispatcher();
 	printf("pipeline without the ACL stage: %.1f ns/packet\n", bench_no_acl());
