@@ -129,6 +129,14 @@ struct {
 #endif
 
 #ifndef XFSM_OFFLOAD
+/* Changes whenever xfsm_ports does (see abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} xfsm_port_gen SEC(".maps");
+
 /* ACL module (bpf/acl.h): control, set descriptors, rules and tree nodes
  * (every table's region; sized by xfsm-loader --acl-rules/--acl-nodes,
  * mapped into memory by the writer), statistics. */

@@ -16,7 +16,7 @@
 static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 		   bool reset_globals)
 {
-	struct xfsm_apply_opts opts = { .keep_flows = true, .reset_globals = reset_globals };
+	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = reset_globals);
 	struct xfsm_instance *inst;
 	struct xfsm_ctl ctl;
 	int err;

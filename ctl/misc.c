@@ -390,7 +390,7 @@ static int port_show(int argc, char **argv)
 {
 	struct xfsm_instance *inst;
 	struct running r;
-	int err;
+	int err, back;
 
 	(void)argv;
 	if (argc > 0) {
@@ -400,6 +400,10 @@ static int port_show(int argc, char **argv)
 	err = open_instance(&inst);
 	if (err)
 		return err;
+	/* Port ifindexes name interfaces of the instance's namespace. */
+	err = xfsm_instance_netns_enter(inst, &back);
+	if (err)
+		goto out;
 	err = running_load(inst, &r, false);
 	if (!err) {
 		show_image(&r.img, r.nm, inst, SHOW_PORTS, r.generation);
@@ -407,6 +411,8 @@ static int port_show(int argc, char **argv)
 		if (!is_json())
 			port_counters_print(inst);
 	}
+	xfsm_netns_leave(back);
+out:
 	xfsm_instance_close(inst);
 	return err;
 }

@@ -668,7 +668,7 @@ int do_show(int argc, char **argv)
 	struct xfsm_instance *inst;
 	unsigned int what = SHOW_ALL | SHOW_ENTRIES;
 	struct running r;
-	int err;
+	int err, back = -1;
 
 	if (argc > 0) {
 		int n = -1;
@@ -696,6 +696,12 @@ int do_show(int argc, char **argv)
 	err = open_instance(&inst);
 	if (err)
 		return err;
+	/* Port ifindexes name interfaces of the instance's namespace. */
+	if (what & SHOW_PORTS) {
+		err = xfsm_instance_netns_enter(inst, &back);
+		if (err)
+			goto out;
+	}
 	err = running_load(inst, &r, false);
 	if (err)
 		goto out;
@@ -704,6 +710,7 @@ int do_show(int argc, char **argv)
 	show_image(&r.img, r.nm, inst, what, r.generation);
 	running_free(&r);
 out:
+	xfsm_netns_leave(back);
 	xfsm_instance_close(inst);
 	return err;
 }

@@ -52,25 +52,81 @@ int parse_duration_ms(const char *s, __u32 *ms)
 	return -EINVAL;
 }
 
+/* How the flows of one stage print, worked out once per listing: a
+ * million flows would otherwise look up field and register names a
+ * million times. */
+struct stage_view {
+	bool	ready;
+	const char *name;
+	char	name_buf[16];
+	struct {
+		__u8	w, n;		/* first key word, words */
+		int	fid;		/* field id, -1: a raw word */
+	} part[XFSM_KEY_WORDS];
+	unsigned int n_parts;
+	char	reg[XFSM_FLOW_REGS][XFSM_LANG_NAME_LEN + 8];
+	bool	reg_named[XFSM_FLOW_REGS];
+};
+
 struct state_ctx {
 	struct running *r;
 	int stage;		/* -1: all */
 	bool count_only;
 	long n;
 	__u64 now;
+	struct stage_view view[XFSM_MAX_STAGES];
 };
 
+static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
+{
+	const struct xfsm_stage *st = &c->r->img.app.stages[s];
+	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
+	const struct xfsm_app_names *nm = c->r->nm;
+	struct stage_view *v = &c->view[s];
+
+	if (v->ready)
+		return v;
+	v->name = stage_name(nm, s, v->name_buf, sizeof(v->name_buf));
+	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
+		int fid;
+
+		if (st->update_words[w] == XFSM_FW_ZERO) {
+			w++;
+			continue;
+		}
+		fid = field_at_word(st->update_words[w]);
+		v->part[v->n_parts].w = w;
+		if (fid < 0 || w + fields[fid].nwords > XFSM_KEY_WORDS) {
+			v->part[v->n_parts].fid = -1;
+			v->part[v->n_parts++].n = 1;
+			w++;
+			continue;
+		}
+		v->part[v->n_parts].fid = fid;
+		v->part[v->n_parts++].n = fields[fid].nwords;
+		w += fields[fid].nwords;
+	}
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+		struct xfsm_operand o = { .kind = XFSM_OPND_FLOW_REG, .index = (__u8)i };
+
+		format_operand(&o, nm, s, v->reg[i], sizeof(v->reg[i]));
+		v->reg_named[i] = nm && nm->stages[s].regs[i][0];
+	}
+	v->ready = true;
+	return v;
+}
+
 static void print_remaining(const char *key, const char *label, __s64 ns, __u32 rb,
-			    const struct state_ctx *c, unsigned int stage)
+			    struct state_ctx *c, unsigned int stage)
 {
 	char buf[64];
 
 	open_json_object(key);
 	if (ns > 0) {
-		print_float(PRINT_ANY, "remaining_s", label, (double)ns / 1e9);
+		print_seconds(PRINT_ANY, "remaining_s", label, ns);
 		print_bool(PRINT_JSON, "expired", NULL, false);
 	} else {
-		print_float(PRINT_JSON, "remaining_s", NULL, 0);
+		print_seconds(PRINT_JSON, "remaining_s", NULL, 0);
 		print_bool(PRINT_JSON, "expired", NULL, true);
 		print_text(" %s expired", key);
 	}
@@ -80,37 +136,29 @@ static void print_remaining(const char *key, const char *label, __s64 ns, __u32 
 }
 
 static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
-		       const struct state_ctx *c)
+		       struct state_ctx *c)
 {
-	const struct xfsm_stage *st = &c->r->img.app.stages[key->stage];
 	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
 	const struct xfsm_app_names *nm = c->r->nm;
 	unsigned int s = key->stage;
-	char buf[80], sbuf[32];
+	const struct stage_view *v = stage_view(c, s);
+	char buf[80];
 
 	open_json_object(NULL);
-	print_string(PRINT_ANY, "stage", "%s", stage_name(nm, s, sbuf, sizeof(sbuf)));
+	print_string(PRINT_ANY, "stage", "%s", v->name);
 	open_json_object("key");
-	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
-		unsigned int n;
-		int fid = -1;
+	for (unsigned int i = 0; i < v->n_parts; i++) {
+		unsigned int w = v->part[i].w;
+		int fid = v->part[i].fid;
 
-		if (st->update_words[w] == XFSM_FW_ZERO) {
-			w++;
-			continue;
-		}
-		fid = field_at_word(st->update_words[w]);
-		n = fid >= 0 ? fields[fid].nwords : 1;
-		if (fid < 0 || w + n > XFSM_KEY_WORDS) {
-			snprintf(buf, sizeof(buf), "%u", key->w[w]);
-			print_string(PRINT_ANY, "word", " %s", buf);
-			w++;
+		if (fid < 0) {
+			print_uint(PRINT_ANY, "word", " %u", key->w[w]);
 			continue;
 		}
 		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
 		print_string(PRINT_JSON, fields[fid].name, NULL, buf);
-		print_text(" %s=%s", fields[fid].name, buf);
-		w += n;
+		print_string(PRINT_FP, NULL, " %s", fields[fid].name);
+		print_string(PRINT_FP, NULL, "=%s", buf);
 	}
 	close_json_object();
 	print_uint(PRINT_JSON, "state_id", NULL, f->state);
@@ -127,16 +175,15 @@ static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *
 				f->hard_rollback, c, s);
 	open_json_array("regs");
 	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
-		struct xfsm_operand o = { .kind = XFSM_OPND_FLOW_REG, .index = (__u8)i };
-
-		format_operand(&o, nm, s, buf, sizeof(buf));
 		print_uint(PRINT_JSON, NULL, NULL, f->regs[i]);
-		if (f->regs[i] || (nm && nm->stages[s].regs[i][0]))
-			print_text("  %s=%llu", buf, (unsigned long long)f->regs[i]);
+		if (f->regs[i] || v->reg_named[i]) {
+			print_string(PRINT_FP, NULL, "  %s=", v->reg[i]);
+			print_uint(PRINT_FP, NULL, "%llu", f->regs[i]);
+		}
 	}
 	close_json_array();
 	if (f->created_ns && f->created_ns <= c->now)
-		print_float(PRINT_ANY, "age_s", "  age %.1fs", (double)(c->now - f->created_ns) / 1e9);
+		print_seconds(PRINT_ANY, "age_s", "  age %.1fs", (long long)(c->now - f->created_ns));
 	if (f->flags & XFSM_FF_PINNED)
 		print_bool(PRINT_ANY, "pinned", "  pinned", true);
 	print_nl();

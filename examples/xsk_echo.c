@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libxfsm.h"
-#include "xfsm_xsk.h"
+#include <xfsm/libxfsm.h>
+#include <xfsm/xfsm_xsk.h>
 
 static volatile sig_atomic_t stop;
 
@@ -138,7 +138,6 @@ int main(int argc, char **argv)
 	unsigned int queue = 0, idle_s = 0;
 	struct xfsm_instance *inst;
 	struct xfsm_xsk *x;
-	char dir[512];
 	time_t last;
 	int c, err;
 
@@ -158,10 +157,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xsk_echo: expected one interface\n");
 		return 2;
 	}
-	snprintf(dir, sizeof(dir), "%s", pin_dir ? pin_dir : XFSM_PIN_ROOT);
-	if (!pin_dir)
-		snprintf(dir, sizeof(dir), "%s/%s", XFSM_PIN_ROOT, inst_name);
-	err = xfsm_instance_open_pin_dir(dir, &inst);
+	/* A name is checked by the library before it becomes a path. */
+	err = pin_dir ? xfsm_instance_open_pin_dir(pin_dir, &inst)
+		      : xfsm_instance_open(inst_name, &inst);
 	if (err)
 		return 1;
 	err = xfsm_xsk_open(inst, argv[optind], queue, &x);

@@ -22,6 +22,8 @@
 #include <bpf/bpf.h>
 
 #include "libxfsm.h"
+#include "xfsm_plan.h"
+#include "xfsm_opts.h"
 
 #define RULE_BATCH	4096
 
@@ -108,10 +110,12 @@ static int write_rules(struct xfsm_instance *inst, const struct xfsm_image *img,
 	struct xfsm_rule_key *keys;
 	struct xfsm_rule *vals;
 	size_t done = 0, n, i, written;
+	struct xfsm_plan plan;
 	bool batch = true;
 
 	if (!img->n_rules)
 		return 0;
+	xfsm_image_plan(img, &plan);
 	n = img->n_rules < RULE_BATCH ? img->n_rules : RULE_BATCH;
 	keys = calloc(n, sizeof(*keys));
 	vals = calloc(n, sizeof(*vals));
@@ -125,6 +129,7 @@ static int write_rules(struct xfsm_instance *inst, const struct xfsm_image *img,
 			keys[i] = img->rules[done + i].key;
 			keys[i].slot = slot;
 			vals[i] = img->rules[done + i].rule;
+			xfsm_plan_rule(&plan, keys[i].stage, &vals[i]);
 			/* the datapath indexes rule stats with this as is */
 			vals[i].rule_id += slot * inst->max_rules;
 		}
@@ -257,9 +262,10 @@ static int check_instance(struct xfsm_instance *inst)
 int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	       const struct xfsm_apply_opts *opts)
 {
-	bool keep_flows = opts ? opts->keep_flows : true;
-	bool reset_globals = opts ? opts->reset_globals : false;
+	bool keep_flows = !XFSM_OPTS_GET(opts, flush_flows, false);
+	bool reset_globals = XFSM_OPTS_GET(opts, reset_globals, false);
 	__u64 old_regs[XFSM_GLOBAL_REGS], new_regs[XFSM_GLOBAL_REGS];
+	struct xfsm_plan plan;
 	bool changed[XFSM_MAX_STAGES] = {}, globals_written = false;
 	struct xfsm_app *old = NULL, *app = NULL;
 	__u32 zero = 0, a, b, s, i;
@@ -267,7 +273,7 @@ int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	int lock = -1, err;
 	long n;
 
-	err = check_instance(inst);
+	err = XFSM_OPTS_CHECK(opts, xfsm_apply_opts) ?: check_instance(inst);
 	if (err)
 		return err;
 	if (!img || (img->n_rules && !img->rules))
@@ -306,6 +312,8 @@ int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	/* The datapath takes the time at arrival only when asked to: ask
 	 * whenever the application reads meta.time (hand-built images too). */
 	app->flags |= xfsm_image_meta_flags(img) & XFSM_AF_NEEDS_TIME;
+	xfsm_image_plan(img, &plan);
+	xfsm_plan_app(&plan, img, app, b * inst->max_rules);
 	app->generation = ctl.generation + 1;
 	for (s = 0; s < app->n_stages; s++) {
 		struct xfsm_stage *st = &app->stages[s];
@@ -456,6 +464,7 @@ static int read_rule(const void *key, const void *value, void *arg)
 	e->key = *k;
 	e->key.slot = 0;
 	memcpy(&e->rule, value, sizeof(e->rule));
+	xfsm_plan_clear_rule(&e->rule);		/* derived: planned again on apply */
 	if (e->rule.rule_id >= rc->id_base)
 		e->rule.rule_id -= rc->id_base;
 	return 0;
@@ -496,6 +505,7 @@ int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img)
 	err = bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPS], &ctl.active, &img->app);
 	if (err)
 		goto out;
+	xfsm_plan_clear_app(&img->app);	/* derived: planned again on apply */
 	rc.slot = ctl.active;
 	rc.id_base = ctl.active * inst->max_rules;
 	err = xfsm_map_walk(inst, XFSM_M_RULES, read_rule, &rc);

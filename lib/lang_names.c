@@ -72,6 +72,21 @@ int xfsm_lang_stage_by_name(const struct xfsm_app_names *names, const char *name
 	return -ENOENT;
 }
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_dec(char *p, __u32 v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 void xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t len)
 {
 	unsigned int n;
@@ -97,10 +112,21 @@ void xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t 
 		}
 		if (!inet_ntop(AF_INET6, &a, buf, (socklen_t)len))
 			snprintf(buf, len, "?");
-	} else if (!strcmp(f->name, "ip.src") || !strcmp(f->name, "ip.dst") ||
-		   !strcmp(f->name, "arp.spa") || !strcmp(f->name, "arp.tpa")) {
-		snprintf(buf, len, "%u.%u.%u.%u", words[0] >> 24, (words[0] >> 16) & 0xff,
-			 (words[0] >> 8) & 0xff, words[0] & 0xff);
+	} else if (f->word == XFSM_FW_IP4_SRC || f->word == XFSM_FW_IP4_DST ||
+		   f->word == XFSM_FW_ARP_SPA || f->word == XFSM_FW_ARP_TPA) {
+		/* (written by hand: listings format a million of these) */
+		char tmp[16], *p = tmp;
+
+		for (int i = 3; i >= 0; i--) {
+			p = put_dec(p, (words[0] >> (8 * i)) & 0xff);
+			*p++ = i ? '.' : '\0';
+		}
+		if (len >= (size_t)(p - tmp))
+			memcpy(buf, tmp, p - tmp);
+		else if (len)
+			snprintf(buf, len, "%s", tmp);
+	} else if (len > 10) {
+		*put_dec(buf, words[0]) = '\0';
 	} else {
 		snprintf(buf, len, "%u", words[0]);
 	}

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * The ACL module from user space: rule syntax (native and ClassBench),
- * building the tuple-space search structure, installing a rule set into an
- * ACL table atomically, reading it back, and classifying in process with
- * the datapath's own rule check (include/xfsm/acl_match.h).
+ * compiling a rule set into cut trees, the tables' capacities, installing
+ * a rule set into an ACL table atomically, reading it back, and
+ * classifying in process with the datapath's own walk and rule check
+ * (include/xfsm/acl_match.h).
  *
  * A rule is a struct xfsm_acl_entry (include/xfsm/abi.h); `order` is
  * computed when a set is built: rules are ranked by priority (larger
@@ -23,6 +24,8 @@ struct xfsm_acl_rules {
 	__u32	max_id;		/* largest rule id added (ids are not reused) */
 };
 
+/* Free the rules' array; the list is empty (and reusable) again.  A zeroed
+ * struct xfsm_acl_rules is an empty list. */
 void xfsm_acl_rules_free(struct xfsm_acl_rules *rs);
 /* Append a rule; rule_id 0 gets the next id after the highest added.
  * -EEXIST when the id is taken.  Rules added in ascending id order cost
@@ -111,6 +114,8 @@ int xfsm_acl_compile(const struct xfsm_acl_entry *rules, size_t n,
 int xfsm_acl_build(const struct xfsm_acl_entry *rules, size_t n,
 		   struct xfsm_acl_built **out);
 void xfsm_acl_built_free(struct xfsm_acl_built *b);
+/* The built set's header (trees, counts, the lookup bound); it belongs to
+ * b and lives until xfsm_acl_built_free(), as do the arrays below. */
 const struct xfsm_acl_set *xfsm_acl_built_set(const struct xfsm_acl_built *b);
 /* The rules by order (set->n_rules) and the nodes (set->n_nodes). */
 const struct xfsm_acl_entry *xfsm_acl_built_rules(const struct xfsm_acl_built *b);
@@ -158,6 +163,9 @@ int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 /* The running rules of a table, sorted by precedence (rs is reset). */
 int xfsm_acl_read(struct xfsm_instance *inst, unsigned int table,
 		  struct xfsm_acl_rules *rs);
+/* A table's counters, summed over CPUs.  -EINVAL for a table out of
+ * 0..XFSM_ACL_TABLES-1, -EOPNOTSUPP without the ACL maps (for the
+ * functions below too). */
 int xfsm_acl_read_stats(struct xfsm_instance *inst, unsigned int table,
 			struct xfsm_acl_stats *out);
 /* The table's control entry (regions filled in when defaulted) and, when

@@ -30,11 +30,16 @@ int xfsm_group_rebuild(struct xfsm_group *g, unsigned int policy, const __u16 *p
 /* The member index the table of a consistent-hash group gives a hash. */
 unsigned int xfsm_group_consistent_pick(const struct xfsm_group *g, __u32 hash);
 
+/* -EOPNOTSUPP, with a message, when the instance has no group maps (an
+ * older or offload datapath); the functions below check it too. */
 int xfsm_group_check(struct xfsm_instance *inst);
+/* Write or read group id (0..XFSM_MAX_GROUPS-1, -EINVAL otherwise); a
+ * write replaces the group in one map update. */
 int xfsm_group_write(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
 int xfsm_group_read(struct xfsm_instance *inst, unsigned int id, struct xfsm_group *g);
 /* Empty the group and forget its flows. */
 int xfsm_group_delete(struct xfsm_instance *inst, unsigned int id);
+/* A group's counters, summed over CPUs. */
 int xfsm_group_read_stats(struct xfsm_instance *inst, unsigned int id,
 			  struct xfsm_group_stats *out);
 /* Zero a group's statistics and round-robin counters. */

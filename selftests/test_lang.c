@@ -35,17 +35,7 @@ static const char *src_path(const char *rel, char *buf, size_t len)
 
 static void find_srcdir(void)
 {
-	const char *env = getenv("XFSM_SRC");
-	char probe[600];
-
-	if (env) {
-		snprintf(srcdir, sizeof(srcdir), "%s", env);
-		return;
-	}
-	snprintf(srcdir, sizeof(srcdir), "%s/..", xt_build_dir());
-	snprintf(probe, sizeof(probe), "%s/examples/portknock.xfsm", srcdir);
-	if (access(probe, R_OK))
-		snprintf(srcdir, sizeof(srcdir), ".");
+	snprintf(srcdir, sizeof(srcdir), "%s", xt_src_dir());
 }
 
 struct compiled {

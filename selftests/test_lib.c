@@ -5,7 +5,9 @@
  * back, failure rollback, globals, flows and statistics.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -465,6 +467,83 @@ START_TEST(test_log_hook)
 }
 END_TEST
 
+/* One validator for every name that becomes a directory under the pin
+ * root: what it takes, what it refuses, and that its message names why. */
+START_TEST(test_instance_names)
+{
+	static const char *const good[] = {
+		"default", "a", "lab-1", "x_y.z", "A9", "a..b",
+		"123456789012345678901234567890123456789012345678901234567890123",
+	};
+	static const struct { const char *name, *why; } bad[] = {
+		{ "", "empty" },
+		{ ".", "must not start with '.'" },
+		{ "..", "must not start with '.'" },
+		{ ".hidden", "must not start with '.'" },
+		{ "../../etc", "'/' at position 3" },
+		{ "a/b", "'/' at position 2" },
+		{ "/abs", "'/' at position 1" },
+		{ "a b", "' ' at position 2" },
+		{ "tab\there", "\\x09 at position 4" },
+		{ "nl\n", "\\x0a at position 3" },
+		{ "caf\xc3\xa9", "\\xc3 at position 4" },
+		{ "x*", "'*' at position 2" },
+		{ "1234567890123456789012345678901234567890123456789012345678901234",
+		  "64 characters, at most 63" },
+	};
+	struct xfsm_instance *inst = (void *)1;
+	char dir[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		last_msg[0] = '\0';
+		ck_assert_msg(xfsm_instance_name_check(good[i]) == 0, "'%s' refused: %s",
+			      good[i], last_msg);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		last_msg[0] = '\0';
+		ck_assert_int_eq(xfsm_instance_name_check(bad[i].name), -EINVAL);
+		assert_msg_has("invalid instance name");
+		assert_msg_has(bad[i].why);
+		/* the places a name becomes a path refuse it too */
+		ck_assert_int_eq(xfsm_pin_dir_of(bad[i].name, dir, sizeof(dir)), -EINVAL);
+		ck_assert_int_eq(xfsm_instance_open(bad[i].name, &inst), -EINVAL);
+		ck_assert_ptr_null(inst);
+		inst = (void *)1;
+	}
+	ck_assert_int_eq(xfsm_instance_name_check(NULL), -EINVAL);
+	/* no control character reaches the message */
+	ck_assert_int_eq(xfsm_instance_name_check("a\033[2Jb"), -EINVAL);
+	ck_assert_ptr_null(strchr(last_msg, '\033'));
+	ck_assert_int_eq(xfsm_pin_dir_of("lab-1", dir, sizeof(dir)), 0);
+	ck_assert_str_eq(dir + strlen(dir) - 6, "/lab-1");
+}
+END_TEST
+
+/* A directory is xfsm's only on a bpffs and holding nothing but xfsm's
+ * pins: anything else is refused and left as it was. */
+START_TEST(test_pin_dir_check)
+{
+	char tmp[] = "/tmp/xfsm-test-pindir-XXXXXX", path[300];
+	struct stat st;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(path, sizeof(path), "%s/keep", tmp);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	last_msg[0] = '\0';
+	ck_assert_int_eq(xfsm_pin_dir_check(tmp, NULL), -EINVAL);
+	assert_msg_has("not on a BPF filesystem");
+	ck_assert_int_eq(xfsm_pin_dir_remove(tmp), -EINVAL);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(xfsm_pin_dir_check(path, NULL), -ENOTDIR);
+	unlink(path);
+	rmdir(tmp);
+}
+END_TEST
+
 START_TEST(test_map_names)
 {
 	int i;
@@ -847,7 +926,7 @@ END_TEST
 
 START_TEST(test_dp_globals)
 {
-	struct xfsm_apply_opts opts = { .keep_flows = true, .reset_globals = true };
+	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = true);
 	struct xfsm_image a;
 	struct xfsm_ctl ctl;
 	__u64 v;
@@ -1032,8 +1111,9 @@ START_TEST(test_dp_flow_epochs)
 	ck_assert_int_eq(t.n[0], 300);
 	ck_assert_int_eq(t.n[1], 0);
 
-	/* without keep_flows every stage starts afresh */
-	ck_assert_int_eq(xfsm_apply(d.inst, &b, &(struct xfsm_apply_opts){ 0 }), 0);
+	/* with flush_flows every stage starts afresh */
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, &(struct xfsm_apply_opts){
+		.sz = sizeof(struct xfsm_apply_opts), .flush_flows = true }), 0);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
 
 	/* a stage that is gone takes its flows along */
@@ -1204,6 +1284,25 @@ static void pin_setup(void)
 	xfsm_bpffs_prepare(pin_dir);
 }
 
+/* A pin directory a failed test left, with one level of subdirectories. */
+static void remove_tree(const char *dir)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path))
+			rmdir(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 /* Runs in the parent, after the test, also when the test failed. */
 static void pin_teardown(void)
 {
@@ -1217,6 +1316,8 @@ static void pin_teardown(void)
 	snprintf(path, sizeof(path), "%s/xfsm_rodata", pin_dir);
 	unlink(path);
 	rmdir(pin_dir);
+	snprintf(path, sizeof(path), "%s-check", pin_dir);
+	remove_tree(path);
 }
 
 START_TEST(test_dp_open_paths)
@@ -1270,8 +1371,7 @@ START_TEST(test_dp_open_paths)
 	{
 		char want[128];
 
-		snprintf(want, sizeof(want),
-			 "datapath ABI version %u differs from this tool's ABI version %u",
+		snprintf(want, sizeof(want), "datapath ABI version %d differs from this tool's ABI version %d",
 			 XFSM_ABI_VERSION + 1, XFSM_ABI_VERSION);
 		assert_msg_has(want);
 	}
@@ -1289,6 +1389,66 @@ START_TEST(test_dp_open_paths)
 	ck_assert_int_eq(xfsm_instance_open_pin_dir("/sys/fs/bpf/xfsm-no-such-dir", &pi),
 			 -ENOENT);
 	xfsm_instance_close(qi);
+	dp_close(&d);
+}
+END_TEST
+
+/* On a bpffs: the loader's pins pass, a foreign object is named and
+ * refused, and a refused directory keeps everything in it. */
+START_TEST(test_dp_pin_dir_check)
+{
+	char dir[160], path[256], sub[256];
+	struct bpf_map *map;
+	struct dp d;
+	int fd, n = 0, foreign;
+
+	dp_load(&d, 0);
+	snprintf(dir, sizeof(dir), "%s-check", pin_dir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	bpf_object__for_each_map(map, d.obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strncmp(name, "xfsm_", 5) || bpf_map__fd(map) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		ck_assert_int_eq(bpf_obj_pin(bpf_map__fd(map), path), 0);
+		n++;
+	}
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	ck_assert_int_eq(bpf_obj_pin(d.prog_fd, path), 0);
+	ck_assert_int_eq(xfsm_pin_dir_check(dir, &foreign), 0);
+	ck_assert_int_eq(foreign, n + 1);
+
+	/* a map that is not xfsm's, under an xfsm name and under its own */
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "not_ours", 4, 4, 1, NULL);
+	ck_assert_int_ge(fd, 0);
+	snprintf(path, sizeof(path), "%s/xfsm_extra", dir);
+	ck_assert_int_eq(bpf_obj_pin(fd, path), 0);
+	last_msg[0] = '\0';
+	ck_assert_int_eq(xfsm_pin_dir_check(dir, NULL), -EINVAL);
+	assert_msg_has("xfsm_extra is not an xfsm map (it is map 'not_ours')");
+	ck_assert_int_eq(xfsm_pin_dir_remove(dir), -EINVAL);
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/xfsm_extra", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	/* a program pinned under a map's name */
+	snprintf(path, sizeof(path), "%s/xfsm_rodata", dir);
+	unlink(path);
+	ck_assert_int_eq(bpf_obj_pin(d.prog_fd, path), 0);
+	ck_assert_int_eq(xfsm_pin_dir_check(dir, NULL), -EINVAL);
+	assert_msg_has("xfsm_rodata is a BPF program, not an xfsm map");
+	ck_assert_int_eq(unlink(path), 0);
+	/* a subdirectory */
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(xfsm_pin_dir_check(dir, NULL), -EINVAL);
+	assert_msg_has("sub is a directory");
+	ck_assert_int_eq(rmdir(sub), 0);
+	/* only ours again: removed whole */
+	ck_assert_int_eq(xfsm_pin_dir_remove(dir), 0);
+	ck_assert_int_ne(access(dir, F_OK), 0);
+	close(fd);
 	dp_close(&d);
 }
 END_TEST
@@ -1410,6 +1570,8 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_flow_key_build);
 	tcase_add_test(tc, test_operands);
 	tcase_add_test(tc, test_map_names);
+	tcase_add_test(tc, test_instance_names);
+	tcase_add_test(tc, test_pin_dir_check);
 	tcase_add_test(tc, test_log_hook);
 	tcase_add_test(tc, test_features_missing);
 	suite_add_tcase(s, tc);
@@ -1433,6 +1595,7 @@ static Suite *lib_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, pin_setup, pin_teardown);
 	tcase_add_test(tc, test_dp_open_paths);
+	tcase_add_test(tc, test_dp_pin_dir_check);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,7 +13,8 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	2
+#define XFSM_ABI_VERSION	3	/* 2: fast paths (scan lists, atomic adds);
+				 * 3: ACL cut trees, per-table regions */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -59,6 +60,11 @@
 #define XFSM_MAP_LOCKS		"xfsm_locks"	  /* ARRAY[1024] striped flow locks */
 #define XFSM_MAP_ZERO		"xfsm_zero"	  /* ARRAY[1] zero flow for inserts */
 #define XFSM_MAP_WORK		"xfsm_work"	  /* PERCPU_ARRAY[1] packet scratch (native) */
+/* The datapath keeps the last ingress port it looked up per CPU (native
+ * profile): whoever changes xfsm_ports then writes a new value into
+ * xfsm_port_gen[0] (libxfsm: xfsm_ports_changed(), the monotonic clock in
+ * ns, so a value never comes back), which makes every CPU look again. */
+#define XFSM_MAP_PORT_GEN	"xfsm_port_gen"	  /* ARRAY[1] __u64 (native) */
 
 /* The datapath exposes its ABI through this read-only global. */
 #define XFSM_BUILD_INFO_SYM	"xfsm_build_info"
@@ -249,12 +255,20 @@ enum xfsm_upd_op {
 	XFSM_UPD__MAX,
 };
 
+/* xfsm_update.flags: set by libxfsm when it applies an application
+ * (xfsm_image_plan()), never by hand; xfsm_read_app() clears them. */
+#define XFSM_UF_ADD		(1U << 0)	/* dst += (or -=) the other operand as
+						 * one atomic add: every write of dst in
+						 * its scope is such an add, and a rule
+						 * without the lock makes one */
+
 struct xfsm_update {
 	__u8	op;		/* enum xfsm_upd_op */
 	__u8	dst_kind;	/* XFSM_OPND_FLOW_REG or XFSM_OPND_GLOBAL_REG */
 	__u8	dst_index;
 	__u8	shift;		/* EWMA weight 2^-shift */
-	__u8	pad[4];
+	__u8	flags;		/* XFSM_UF_* */
+	__u8	pad[3];
 	struct xfsm_operand a;
 	struct xfsm_operand b;
 };
@@ -302,6 +316,12 @@ enum xfsm_verdict {
 #define XFSM_RF_SET_STATE	(1U << 0)	/* else the state is kept */
 #define XFSM_RF_WRITES_FLOW	(1U << 1)	/* state or flow registers change */
 #define XFSM_RF_WRITES_GLOBAL	(1U << 2)	/* a global register changes */
+/* Set by libxfsm (xfsm_image_plan()) like XFSM_UF_ADD: the rule's flow
+ * (global) writes are one XFSM_UF_ADD update and nothing else, so they
+ * need no lock. */
+#define XFSM_RF_FLOW_NOLOCK	(1U << 3)
+#define XFSM_RF_GLOBAL_NOLOCK	(1U << 4)
+#define XFSM_RF_PLANNED		(XFSM_RF_FLOW_NOLOCK | XFSM_RF_GLOBAL_NOLOCK)
 
 struct xfsm_rule {
 	__u32	rule_id;	/* 0..max_rules-1, index for rule statistics */
@@ -339,6 +359,11 @@ struct xfsm_tuple {
 
 #define XFSM_SF_SYMMETRIC	(1U << 0)	/* bi-flow keys */
 #define XFSM_SF_SAME_KEYS	(1U << 1)	/* lookup key == update key */
+/* Set by libxfsm (xfsm_plan_app()), cleared by xfsm_read_app(): nothing in
+ * the stage reads the lookup-scope flow (no rule matches on the state, no
+ * condition or action reads it, no transition sets a timeout to enforce),
+ * so the datapath does not look it up. */
+#define XFSM_SF_NO_LOOKUP	(1U << 2)
 
 /* What a pipeline stage is (struct xfsm_stage.kind).  An ACL stage uses
  * only enabled, kind, miss_verdict (no rule matched: CONTINUE = allow) and
@@ -377,12 +402,45 @@ struct xfsm_stage {
 						 * at arrival (else only when a
 						 * timeout or transition needs it) */
 
+/*
+ * A small stage is matched without hashing.  libxfsm copies its rules into
+ * the application (xfsm_image_plan()), listed per state for the states
+ * 0..XFSM_SCAN_STATES-1, each list in the order the tuple search ranks
+ * them (priority, then tuple); the datapath takes the first rule of the
+ * packet's state's list that matches.  Packets in other states and stages
+ * that do not fit (more rules, longer lists) use the tuple search, which
+ * holds every rule either way.
+ */
+#define XFSM_SCAN_RULES		16	/* rules of a scanned stage */
+#define XFSM_SCAN_STATES	8	/* states 0..7 have a list */
+#define XFSM_SCAN_LEN		8	/* rules in one state's list */
+
+struct xfsm_scan_rule {
+	__u32	conds;		/* masked, as in struct xfsm_rule_key */
+	__u32	cond_mask;
+	__u32	match[XFSM_MATCH_WORDS];
+	__u32	match_mask[XFSM_MATCH_WORDS];
+	struct xfsm_rule rule;	/* rule_id as in xfsm_rules: slot offset added */
+};
+
+struct xfsm_scan {
+	__u8	enabled;	/* 0: the stage uses the tuple search */
+	__u8	n_rules;
+	__u8	len[XFSM_SCAN_STATES];		/* rules in each state's list */
+	__u8	pad[6];
+	__u8	list[XFSM_SCAN_STATES][XFSM_SCAN_LEN];	/* indexes into rules[] */
+	struct xfsm_scan_rule rules[XFSM_SCAN_RULES];
+};
+
 struct xfsm_app {
 	__u32	n_stages;
 	__u32	flags;		/* XFSM_AF_* */
 	__u32	default_verdict; /* end of pipeline without a verdict */
 	__u32	generation;
 	struct xfsm_stage stages[XFSM_MAX_STAGES];
+	/* Derived by libxfsm when the application is applied; cleared by
+	 * xfsm_read_app(). */
+	struct xfsm_scan scan[XFSM_MAX_STAGES];
 };
 
 /* ---- ACL module ---------------------------------------------------------- */
@@ -787,6 +845,14 @@ XFSM_ASSERT_OFF(struct xfsm_stage, match_words, 52);
 XFSM_ASSERT_OFF(struct xfsm_stage, conds, 64);
 XFSM_ASSERT_SIZE(struct xfsm_stage, 64 + 40 * XFSM_MAX_CONDS + 48 * XFSM_MAX_TUPLES);
 XFSM_ASSERT_OFF(struct xfsm_app, stages, 16);
+XFSM_ASSERT_SIZE(struct xfsm_scan_rule, 8 + 8 * XFSM_MATCH_WORDS + sizeof(struct xfsm_rule));
+XFSM_ASSERT_OFF(struct xfsm_scan, list, 16);
+XFSM_ASSERT_SIZE(struct xfsm_scan, 16 + XFSM_SCAN_STATES * XFSM_SCAN_LEN +
+		 XFSM_SCAN_RULES * sizeof(struct xfsm_scan_rule));
+XFSM_ASSERT_OFF(struct xfsm_app, scan, 16 + XFSM_MAX_STAGES * sizeof(struct xfsm_stage));
+_Static_assert(XFSM_SCAN_RULES <= 256 && !(XFSM_SCAN_RULES & (XFSM_SCAN_RULES - 1)),
+	       "ABI: scan rule index is a masked 8-bit number");
+_Static_assert(!(XFSM_SCAN_STATES & (XFSM_SCAN_STATES - 1)), "ABI: scan states are masked");
 XFSM_ASSERT_SIZE(struct xfsm_ctl, 24);
 XFSM_ASSERT_SIZE(struct xfsm_flow_key, 4 + 4 * XFSM_KEY_WORDS);
 XFSM_ASSERT_SIZE(struct xfsm_flow, 80);

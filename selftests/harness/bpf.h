@@ -47,6 +47,9 @@ struct xt_result {
 /* Directory holding the build output (build/): $XFSM_BUILD, else two levels
  * above the test binary (build/selftests/test_x), else "build". */
 const char *xt_build_dir(void);
+/* The source tree (examples/, bench/): $XFSM_SRC, else the build
+ * directory's parent when it holds examples/, else ".". */
+const char *xt_src_dir(void);
 const char *xt_obj_path(enum xt_profile profile);
 
 /* Open and load.  Returns 0 or a negative errno; prints why. */
