@@ -351,6 +351,13 @@ int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 		return err;
 	}
 	set = *xfsm_acl_built_set(b);
+	/* never write past the buffer, whatever the compiler made */
+	if (set.n_rules > ctl.rule_cap || set.n_nodes > ctl.node_cap) {
+		xfsm_log(XFSM_LOG_ERROR, "ACL table %u: the compiled set does not fit its buffer",
+			 table);
+		err = -ENOSPC;
+		goto out;
+	}
 	if ((__u64)ctl.rule_base + 2ULL * ctl.rule_cap > inst->map_max_entries[XFSM_M_ACL_RULES] ||
 	    (__u64)ctl.node_base + 2ULL * ctl.node_cap > inst->map_max_entries[XFSM_M_ACL_NODES]) {
 		xfsm_log(XFSM_LOG_ERROR, "instance %s: ACL table %u's regions lie outside its maps",
