@@ -1002,6 +1002,45 @@ START_TEST(test_warn_corpus)
 }
 END_TEST
 
+/*
+ * The field reference: every field has its description in libxfsm (what
+ * xfsmctl fields prints), and docs/language.md has a row for every field
+ * and metadata operand with the width the compiler uses.
+ */
+START_TEST(test_field_reference)
+{
+	unsigned int nf, nm;
+	const struct xfsm_lang_field *f = xfsm_lang_fields(&nf);
+	const struct xfsm_lang_meta *m = xfsm_lang_metas(&nm);
+	char path[700], *doc = NULL, row[96];
+	size_t len = 0;
+	FILE *fp;
+
+	fp = fopen(src_path("docs/language.md", path, sizeof(path)), "r");
+	ck_assert_msg(fp, "cannot open %s", path);
+	ck_assert_int_eq(getdelim(&doc, &len, 0, fp) > 0, 1);
+	fclose(fp);
+	for (unsigned int i = 0; i < nf; i++) {
+		const struct xfsm_lang_field_doc *d = xfsm_lang_field_doc((int)i);
+
+		xt_set_context("%s", f[i].name);
+		if (ASSERT_TRUE(d, "described"))
+			ASSERT_TRUE(d->packets && d->packets[0] && d->desc && d->desc[0], "text");
+		snprintf(row, sizeof(row), "\n| `%s` | %u | ", f[i].name, f[i].bits);
+		ASSERT_TRUE(strstr(doc, row), "docs/language.md has its row");
+	}
+	ASSERT_EQ(nm, 3, "meta.time, meta.ifindex, meta.random");
+	for (unsigned int i = 0; i < nm; i++) {
+		xt_set_context("%s", m[i].name);
+		ASSERT_EQ(xfsm_lang_field_find(m[i].name, strlen(m[i].name)), -1, "no field");
+		snprintf(row, sizeof(row), "\n| `%s` | %u | ", m[i].name, m[i].bits);
+		ASSERT_TRUE(strstr(doc, row), "docs/language.md has its row");
+	}
+	free(doc);
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_field_values)
 {
 	unsigned int nf;
@@ -1274,6 +1313,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_acl_block_text);
 	tcase_add_test(tc, test_meta_flags);
 	tcase_add_test(tc, test_field_values);
+	tcase_add_test(tc, test_field_reference);
 	tcase_add_test(tc, test_string_api);
 	suite_add_tcase(s, tc);
 
