@@ -505,6 +505,9 @@ static void print_stage(const struct xfsm_image *img, const struct xfsm_app_name
 		print_uint(PRINT_ANY, "n_tuples", "  tuples %u", st->n_tuples);
 		print_uint(PRINT_ANY, "n_conditions", "  conditions %u", st->n_conds);
 		print_uint(PRINT_ANY, "epoch", "  epoch %u", st->epoch);
+		print_string(PRINT_ANY, "table_full", "\n  table full %s",
+			     st->full_action == XFSM_FULL_DROP ? "drop" :
+			     st->full_action == XFSM_FULL_PASS ? "pass" : "continue");
 		if (sn) {
 			print_uint(PRINT_ANY, "table_size", "\n  table size %u", sn->table_size);
 			print_string(PRINT_ANY, "table_kind", " %s",

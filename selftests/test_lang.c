@@ -693,6 +693,71 @@ out:
 }
 END_TEST
 
+/*
+ * `table full drop|pass|continue`: with a flow table of two entries (a
+ * plain hash, which refuses a third), a third source's first packet is
+ * dropped, passed, or runs its rule without a flow (the fresh-state rule
+ * again and again: a limiter failing open), and the stage counts it.
+ */
+START_TEST(test_dp_table_full)
+{
+	static const char *const actions[] = { "drop", "pass", "continue", NULL };
+	static const __u32 want[] = { XDP_DROP, XDP_PASS, XDP_TX, XDP_TX };
+
+	for (int a = 0; a < 4; a++) {
+		char src[512];
+		struct compiled *c;
+		struct xfsm_stage_stats ss;
+		struct xt t = { 0 };
+		int err;
+
+		xt_set_context("table full %s", actions[a] ? actions[a] : "(default)");
+		snprintf(src, sizeof(src),
+			 "stage limit {\n"
+			 "  key ip.src\n"
+			 "  %s%s\n"
+			 "  states fresh, seen\n"
+			 "  rule first when state fresh => goto state seen, reg0 = 1, tx\n"
+			 "  rule again when state seen => reg0 = reg0 + 1, drop\n"
+			 "}\n", actions[a] ? "table full " : "", actions[a] ? actions[a] : "");
+		c = compile_str(src);
+		if (!ASSERT_OK(c->ret, c->err)) {
+			compiled_free(c);
+			continue;
+		}
+		ASSERT_EQ(c->img.app.stages[0].full_action,
+			  a == 0 ? XFSM_FULL_DROP : a == 1 ? XFSM_FULL_PASS : XFSM_FULL_CONTINUE,
+			  "compiled");
+		if (a == 0) {	/* an image with an action out of range is refused */
+			c->img.app.stages[0].full_action = XFSM_FULL__MAX;
+			ASSERT_EQ(xfsm_image_validate(&c->img, 0, 0, 0), -EINVAL, "validated");
+			c->img.app.stages[0].full_action = XFSM_FULL_DROP;
+		}
+		err = xt_open(&t, &(struct xt_opts){ .profile = XT_NATIVE, .flows_max = 2,
+						     .flows_type = BPF_MAP_TYPE_HASH });
+		if (err) {
+			compiled_free(c);
+			ck_abort_msg("cannot load the datapath: %s", strerror(-err));
+		}
+		if (ASSERT_OK(xt_apply(&t, &c->img), "apply")) {
+			/* two sources fill the table; their second packets are known */
+			ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_TX, "source 5, first");
+			ASSERT_EQ(run_spec(&t, PS_UDP, 6, 53, 0), XDP_TX, "source 6, first");
+			ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_DROP, "source 5 seen");
+			/* a third source finds the table full, twice */
+			ASSERT_EQ(run_spec(&t, PS_UDP, 7, 53, 0), want[a], "source 7, table full");
+			ASSERT_EQ(run_spec(&t, PS_UDP, 7, 53, 0), want[a], "source 7 again");
+			ASSERT_EQ(run_spec(&t, PS_UDP, 6, 53, 0), XDP_DROP, "source 6 seen");
+			if (ASSERT_OK(xfsm_read_stage_stats(t.inst, 0, &ss), "stage stats"))
+				ASSERT_EQ(ss.table_full, 2, "counted");
+		}
+		xt_close(&t);
+		compiled_free(c);
+	}
+	XT_END();
+}
+END_TEST
+
 /* ---- numbers, nesting, states, ACL blocks ------------------------------------- */
 
 /* Constant arithmetic is exact in 128 bits or refused; literals are
@@ -1323,6 +1388,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_dp_ratelimit);
 	tcase_add_test(tc, test_dp_synflood);
 	tcase_add_test(tc, test_dp_overlap_and_sets);
+	tcase_add_test(tc, test_dp_table_full);
 	suite_add_tcase(s, tc);
 	return s;
 }

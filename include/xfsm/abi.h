@@ -374,6 +374,19 @@ enum xfsm_stage_kind {
 	XFSM_STAGE__MAX,
 };
 
+/*
+ * What a stage does with a packet whose rule must write a flow that the
+ * flow table cannot store (a plain hash table full; struct
+ * xfsm_stage.full_action).  Either way the stage's table_full counter and
+ * the flow_table_full exception count it.
+ */
+enum xfsm_full {
+	XFSM_FULL_CONTINUE = 0,	/* the rule runs, its flow writes lost */
+	XFSM_FULL_DROP,		/* drop the packet, nothing of the rule runs */
+	XFSM_FULL_PASS,		/* to the kernel stack, nothing of the rule runs */
+	XFSM_FULL__MAX,
+};
+
 struct xfsm_stage {
 	__u8	enabled;
 	__u8	flags;		/* XFSM_SF_* */
@@ -391,7 +404,8 @@ struct xfsm_stage {
 	__u8	update_rev[XFSM_KEY_WORDS];
 	__u8	match_words[XFSM_MATCH_WORDS];
 	__u8	acl_table;	/* ACL stage: table 0..XFSM_ACL_TABLES-1 */
-	__u8	pad2[3];
+	__u8	full_action;	/* enum xfsm_full (was padding: 0 = continue) */
+	__u8	pad2[2];
 	struct xfsm_cond conds[XFSM_MAX_CONDS];
 	struct xfsm_tuple tuples[XFSM_MAX_TUPLES];
 };

@@ -171,6 +171,23 @@ static void parse_key(struct lc *c, const struct lang_tok *kw)
 	expect_eol(c);
 }
 
+/* `table full drop|pass|continue`: what a rule does when the flow it must
+ * write cannot be stored. */
+static void parse_table_full(struct lc *c)
+{
+	struct xfsm_stage *st = &c->st[c->cur].hdr;
+	const struct lang_tok *t = peek(c);
+
+	if (accept_kw(c, "drop"))
+		st->full_action = XFSM_FULL_DROP;
+	else if (accept_kw(c, "pass"))
+		st->full_action = XFSM_FULL_PASS;
+	else if (accept_kw(c, "continue"))
+		st->full_action = XFSM_FULL_CONTINUE;
+	else
+		expected(c, t, "'drop', 'pass' or 'continue' after 'table full'");
+}
+
 static void parse_table(struct lc *c, const struct lang_tok *kw)
 {
 	struct xfsm_stage_names *sn = cur_names(c);
@@ -183,6 +200,8 @@ static void parse_table(struct lc *c, const struct lang_tok *kw)
 			sn->table_kind = XFSM_TABLE_LRU;
 		} else if (accept_kw(c, "hash")) {
 			sn->table_kind = XFSM_TABLE_HASH;
+		} else if (accept_kw(c, "full")) {
+			parse_table_full(c);
 		} else if (peek(c)->kind == T_NUM && !any && tok_eq(c, kw, "size")) {
 			sn->table_size = (__u32)parse_u64(c, "table size", 0xffffffffULL);
 		} else {
@@ -191,7 +210,7 @@ static void parse_table(struct lc *c, const struct lang_tok *kw)
 		any = true;
 	}
 	if (!any)
-		expected(c, peek(c), "'size N', 'lru' or 'hash'");
+		expected(c, peek(c), "'size N', 'lru', 'hash' or 'full drop|pass|continue'");
 	expect_eol(c);
 }
 
