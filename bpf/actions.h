@@ -60,12 +60,12 @@ static __always_inline int rw_ip(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 ty
 
 		if ((void *)(iph + 1) > end)
 			return RW_FAILED;
-		if (type == XFSM_ACT_DEC_TTL) {
-			if (iph->ttl <= 1)
+		if (type == XFSM_ACT_DEC_TTL || type == XFSM_ACT_SET_TTL) {
+			if (type == XFSM_ACT_DEC_TTL && iph->ttl <= 1)
 				return RW_TTL_EXPIRED;
-			w = (void *)iph + offsetof(struct iphdr, ttl);
+			w = (void *)iph + offsetof(struct iphdr, ttl);	/* TTL and protocol */
 			old = *w;
-			iph->ttl--;
+			iph->ttl = type == XFSM_ACT_DEC_TTL ? iph->ttl - 1 : (__u8)val;
 			p->fv[XFSM_FW_IP_TTL] = iph->ttl;
 		} else {
 			w = (void *)iph;	/* version/IHL and TOS */
@@ -92,6 +92,11 @@ static __always_inline int rw_ip(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 ty
 			if (ip6->hop_limit <= 1)
 				return RW_TTL_EXPIRED;
 			ip6->hop_limit--;
+			p->fv[XFSM_FW_IP_TTL] = ip6->hop_limit;
+			return RW_OK;
+		}
+		if (type == XFSM_ACT_SET_TTL) {
+			ip6->hop_limit = (__u8)val;
 			p->fv[XFSM_FW_IP_TTL] = ip6->hop_limit;
 			return RW_OK;
 		}
@@ -231,6 +236,7 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 			break;
 		case XFSM_ACT_SET_DSCP:
 		case XFSM_ACT_SET_ECN:
+		case XFSM_ACT_SET_TTL:
 		case XFSM_ACT_DEC_TTL:
 			rw = rw_ip(ctx, p, type, opnd_read(&a->opnd, p, f, state, g));
 			if (rw == RW_TTL_EXPIRED) {
@@ -245,6 +251,8 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 				CNT_ADD(&s->act_dec_ttl, 1);
 			else if (type == XFSM_ACT_SET_DSCP)
 				CNT_ADD(&s->act_set_dscp, 1);
+			else if (type == XFSM_ACT_SET_TTL)
+				CNT_ADD(&s->act_set_ttl, 1);
 			else
 				CNT_ADD(&s->act_set_ecn, 1);
 			break;

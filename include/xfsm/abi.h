@@ -13,8 +13,9 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	3	/* 2: fast paths (scan lists, atomic adds);
-				 * 3: ACL cut trees, per-table regions */
+#define XFSM_ABI_VERSION	4	/* 2: fast paths (scan lists, atomic adds);
+				 * 3: ACL cut trees, per-table regions;
+				 * 4: table-full action, set ip.ttl */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -290,6 +291,7 @@ enum xfsm_act_type {
 	XFSM_ACT_SET_MARK,	/* meta.mark = opnd */
 	XFSM_ACT_OUTPUT_GROUP,	/* verdict: redirect to a member of group `arg` */
 	XFSM_ACT_OUTPUT_XSK,	/* verdict: to the AF_XDP socket of the rx queue */
+	XFSM_ACT_SET_TTL,	/* TTL / hop limit = opnd (IPv4 checksum updated) */
 	XFSM_ACT__MAX,
 };
 
@@ -805,7 +807,7 @@ struct xfsm_build_info {
 #define XFSM_ACTION_COUNTERS(X)						\
 	X(drop) X(pass) X(tx) X(output) X(flood) X(goto)		\
 	X(set_eth_src) X(set_eth_dst) X(set_dscp) X(set_ecn)		\
-	X(dec_ttl) X(count) X(set_mark)
+	X(dec_ttl) X(count) X(set_mark) X(set_ttl)
 
 #define XFSM__FIELD(name)	__u64 name;
 #define XFSM__ACTFIELD(name)	__u64 act_##name;

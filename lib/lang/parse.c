@@ -453,7 +453,7 @@ static const char *act_name(__u8 type)
 		[XFSM_ACT_SET_ECN] = "set ip.ecn", [XFSM_ACT_DEC_TTL] = "dec ttl",
 		[XFSM_ACT_COUNT] = "count", [XFSM_ACT_SET_MARK] = "mark",
 		[XFSM_ACT_OUTPUT_GROUP] = "output group",
-		[XFSM_ACT_OUTPUT_XSK] = "output xsk",
+		[XFSM_ACT_OUTPUT_XSK] = "output xsk", [XFSM_ACT_SET_TTL] = "set ip.ttl",
 	};
 	return type < XFSM_ACT__MAX && n[type] ? n[type] : "?";
 }
@@ -639,11 +639,14 @@ static void parse_effect(struct lc *c, struct prule *r)
 		} else if (tok_eq(c, ft, "ip.ecn")) {
 			type = XFSM_ACT_SET_ECN;
 			max = 3;
+		} else if (tok_eq(c, ft, "ip.ttl")) {
+			type = XFSM_ACT_SET_TTL;
+			max = 255;
 		} else if (tok_eq(c, ft, "mark") || tok_eq(c, ft, "meta.mark")) {
 			type = XFSM_ACT_SET_MARK;
 			max = 0xffffffffULL;
 		} else {
-			expected(c, ft, "a field that can be set (eth.src, eth.dst, ip.dscp, ip.ecn, meta.mark)");
+			expected(c, ft, "a field that can be set (eth.src, eth.dst, ip.dscp, ip.ecn, ip.ttl, meta.mark)");
 		}
 		a = add_action(c, r, t, type);
 		expect(c, T_ASSIGN, "'='");

@@ -283,6 +283,54 @@ static const struct golden dec_ttl_steps[] = {
 	  .stats = { ST(exc_rewrite_failed, 1) } },
 };
 
+/* ---- set_ttl --------------------------------------------------------------- */
+
+#define DSCP_FIELD	{ .kind = XFSM_OPND_FIELD, .index = XFSM_FW_IP_DSCP, .width = 1 }
+
+static int app_set_ttl(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 2, { A1(XFSM_ACT_SET_TTL, CONST(5)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 2, 2, { A1(XFSM_ACT_SET_TTL, CONST(255)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 3, 2, { A1(XFSM_ACT_SET_TTL, DSCP_FIELD), A1(XFSM_ACT_TX, NOOP) } },
+		{ 0, 2, { A1(XFSM_ACT_SET_TTL, CONST(5)), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static void in_st64(struct pkt *p) { ip4_tos(p, 1, 0, false, 64); }
+static void out_st5(struct pkt *p) { ip4_tos(p, 1, 0, false, 5); }
+static void in_st1(struct pkt *p) { ip4_tos(p, 1, 0, false, 1); }
+static void in_st0(struct pkt *p) { ip4_tos(p, 2, 0, false, 0); }
+static void out_st255(struct pkt *p) { ip4_tos(p, 2, 0, false, 255); }
+static void in_st_opts(struct pkt *p) { ip4_tos(p, 1, 0x10, true, 200); }
+static void out_st_opts(struct pkt *p) { ip4_tos(p, 1, 0x10, true, 5); }
+static void in_st_dscp(struct pkt *p) { ip4_tos(p, 3, 33 << 2, false, 64); }
+static void out_st_dscp(struct pkt *p) { ip4_tos(p, 3, 33 << 2, false, 33); }
+static void in_sh64(struct pkt *p) { ip6_tc(p, 1, 0, 64); }
+static void out_sh5(struct pkt *p) { ip6_tc(p, 1, 0, 5); }
+static void in_sh1(struct pkt *p) { ip6_tc(p, 2, 0, 1); }
+static void out_sh255(struct pkt *p) { ip6_tc(p, 2, 0, 255); }
+
+static const struct golden set_ttl_steps[] = {
+	{ "ipv4 ttl 64 -> 5", .build = in_st64, .build_out = out_st5, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ttl, 1) }, .check = check_ip4_csum },
+	{ "ipv4 ttl 1 -> 5 (set, not decremented: no expiry)", .build = in_st1,
+	  .build_out = out_st5, .verdict = XDP_TX, .stats = { ST(act_set_ttl, 1) },
+	  .check = check_ip4_csum },
+	{ "ipv4 ttl 0 -> 255", .build = in_st0, .build_out = out_st255, .verdict = XDP_TX,
+	  .check = check_ip4_csum },
+	{ "qinq ipv4 with options ttl 200 -> 5", .build = in_st_opts, .build_out = out_st_opts,
+	  .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "ipv4 ttl from a field (dscp 33)", .build = in_st_dscp, .build_out = out_st_dscp,
+	  .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "ipv6 hop limit 64 -> 5", .build = in_sh64, .build_out = out_sh5, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ttl, 1) } },
+	{ "ipv6 hop limit 1 -> 255", .build = in_sh1, .build_out = out_sh255, .verdict = XDP_TX },
+	{ "arp: no ttl, rewrite skipped", .build = in_arp, .verdict = XDP_TX,
+	  .stats = { ST(exc_rewrite_failed, 1) } },
+};
+
 /* Rewrites on a frame without the header are counted and skipped. */
 static int app_rewrite_arp(struct xfsm_image *img)
 {
@@ -542,6 +590,7 @@ const struct scenario action_scenarios[] = {
 	SCENARIO("set_eth_src/dst", app_eth, NULL, eth_steps, SC_BOTH),
 	SCENARIO("set_dscp/set_ecn", app_dscp_ecn, NULL, dscp_ecn_steps, SC_BOTH),
 	SCENARIO("dec_ttl", app_dec_ttl, NULL, dec_ttl_steps, SC_BOTH),
+	SCENARIO("set_ttl", app_set_ttl, NULL, set_ttl_steps, SC_BOTH),
 	SCENARIO("six actions in one rule", app_six, NULL, six_steps, SC_BOTH),
 	SCENARIO("rewrite without the header", app_rewrite_arp, NULL, rewrite_arp_steps, SC_BOTH),
 	SCENARIO("verdicts and count", app_verdicts, NULL, verdict_steps, SC_BOTH),
