@@ -1242,6 +1242,7 @@ START_TEST(test_dp_portknock)
 	xt_set_context("portknock: closed");
 	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 22, 0x02), XDP_DROP, "ssh refused");
 	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 80, 0x02), XDP_PASS, "other tcp passes");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 9, 53, 0), XDP_PASS, "udp that is no knock passes");
 	xt_set_context("portknock: knocking");
 	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 1111, 0), XDP_DROP, "knock 1");
 	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 2222, 0), XDP_DROP, "knock 2");
@@ -1329,6 +1330,23 @@ END_TEST
 /* More than 100 SYNs to one destination in a second: the destination is
  * under attack and new SYNs are dropped; a connection that completed its
  * handshake before keeps going. */
+/* examples/loadbalancer.xfsm: what is not for the virtual IP passes. */
+START_TEST(test_dp_loadbalancer)
+{
+	struct compiled *c = compile_file("examples/loadbalancer.xfsm");
+	struct xt t;
+
+	if (!open_dp(&t, c))
+		goto out;
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 80, 0x02), XDP_PASS, "tcp to another address");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_PASS, "udp to another address");
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_dp_synflood)
 {
 	struct compiled *c = compile_file("examples/synflood.xfsm");
@@ -1340,7 +1358,9 @@ START_TEST(test_dp_synflood)
 	/* source 5 completes a handshake to port 22 */
 	ASSERT_EQ(run_len(&t, PS_TCP, 5, 22, 0x02, 0), XDP_PASS, "syn");
 	ASSERT_EQ(run_len(&t, PS_TCP, 5, 22, 0x10, 0), XDP_PASS, "ack: established");
-	for (i = 0; i < 99; i++)
+	/* source 8's handshake to port 25 is past its SYN when the attack starts */
+	ASSERT_EQ(run_len(&t, PS_TCP, 8, 25, 0x02, 0), XDP_PASS, "syn of a handshake");
+	for (i = 0; i < 98; i++)
 		if (!ASSERT_EQ(run_len(&t, PS_TCP, 6, (__u16)(1000 + i), 0x02, 0), XDP_PASS,
 			       "syns below the threshold pass"))
 			break;
@@ -1349,6 +1369,10 @@ START_TEST(test_dp_synflood)
 	ASSERT_EQ(run_len(&t, PS_TCP, 6, 2001, 0x02, 0), XDP_DROP, "attack: syn dropped");
 	ASSERT_EQ(run_len(&t, PS_TCP, 7, 2002, 0x02, 0), XDP_DROP, "any new syn dropped");
 	ASSERT_EQ(run_len(&t, PS_TCP, 5, 22, 0x18, 0), XDP_PASS, "established flow passes");
+	ASSERT_EQ(run_len(&t, PS_TCP, 8, 25, 0x10, 0), XDP_PASS, "handshake past its SYN goes on");
+	ASSERT_EQ(run_len(&t, PS_TCP, 8, 25, 0x18, 0), XDP_PASS, "and is established");
+	ASSERT_EQ(run_len(&t, PS_TCP, 5, 23, 0x02, 0), XDP_DROP,
+		  "a new connection of a source that completed one is dropped");
 	ASSERT_EQ(run_len(&t, PS_UDP, 7, 53, 0, 0), XDP_PASS, "non-TCP passes");
 out:
 	xt_close(&t);
@@ -1387,6 +1411,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_dp_portknock);
 	tcase_add_test(tc, test_dp_ratelimit);
 	tcase_add_test(tc, test_dp_synflood);
+	tcase_add_test(tc, test_dp_loadbalancer);
 	tcase_add_test(tc, test_dp_overlap_and_sets);
 	tcase_add_test(tc, test_dp_table_full);
 	suite_add_tcase(s, tc);
