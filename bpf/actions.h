@@ -115,6 +115,82 @@ static __always_inline int rw_ip(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 ty
 	return RW_FAILED;
 }
 
+/* The same for a 32-bit value: its two halves. */
+static __always_inline __u16 csum_replace32(__u16 check, __u32 old, __u32 new)
+{
+	check = csum_replace16(check, (__u16)(old >> 16), (__u16)(new >> 16));
+	return csum_replace16(check, (__u16)old, (__u16)new);
+}
+
+/*
+ * NAT rewrites: the IPv4 source or destination address (IPv4 header
+ * checksum and, as the pseudo-header holds the addresses, the TCP or UDP
+ * checksum updated) and the TCP or UDP source or destination port (IPv4
+ * or IPv6; the L4 checksum updated).  A UDP checksum of 0 (none, IPv4)
+ * stays 0, and one that comes out 0 is written 0xffff (RFC 768).  A later
+ * fragment has no L4 header: its addresses are rewritten, a port rewrite
+ * fails.  Values are in host order; so are the field words updated for
+ * later stages.
+ */
+static __noinline int rw_nat(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 type, __u64 val)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 flags = p->fv[XFSM_FW_PKT_FLAGS], l4 = p->l4_off, l3 = p->l3_off;
+	bool udp = flags & XFSM_PF_UDP, tcp = flags & XFSM_PF_TCP;
+	__u16 *csum = NULL;
+	__be16 *port;
+
+	if (l4 && (tcp || udp)) {
+		if (l4 > XFSM_MAX_L3_OFF + XFSM_MAX_L4_OFF)
+			return RW_FAILED;
+		port = data + l4;
+		if ((void *)port + (tcp ? 20 : 8) > end)
+			return RW_FAILED;
+		csum = (void *)port + (tcp ? 16 : 6);
+		if (udp && !*csum)
+			csum = NULL;	/* no checksum */
+	} else {
+		l4 = 0;
+	}
+	if (type == XFSM_ACT_SET_L4_SPORT || type == XFSM_ACT_SET_L4_DPORT) {
+		__u16 nv = bpf_htons((__u16)val);
+		bool dst = type == XFSM_ACT_SET_L4_DPORT;
+
+		if (!l4)
+			return RW_FAILED;
+		port = data + l4;
+		if ((void *)(port + 2) > end)
+			return RW_FAILED;
+		if (csum)
+			*csum = csum_replace16(*csum, port[dst], nv);
+		port[dst] = nv;
+		p->fv[dst ? XFSM_FW_L4_DPORT : XFSM_FW_L4_SPORT] = (__u16)val;
+		p->fv[dst ? (tcp ? XFSM_FW_TCP_DPORT : XFSM_FW_UDP_DPORT) :
+			    (tcp ? XFSM_FW_TCP_SPORT : XFSM_FW_UDP_SPORT)] = (__u16)val;
+	} else {
+		struct iphdr *iph = data + l3;
+		bool dst = type == XFSM_ACT_SET_IP_DST;
+		__u32 old, nv = bpf_htonl((__u32)val);
+		__be32 *a;
+
+		if (!(flags & XFSM_PF_IPV4) || !l3 || l3 > XFSM_MAX_L3_OFF)
+			return RW_FAILED;
+		if ((void *)(iph + 1) > end)
+			return RW_FAILED;
+		a = dst ? &iph->daddr : &iph->saddr;
+		old = *a;
+		iph->check = csum_replace32(iph->check, old, nv);
+		if (csum)
+			*csum = csum_replace32(*csum, old, nv);
+		*a = nv;
+		p->fv[dst ? XFSM_FW_IP4_DST : XFSM_FW_IP4_SRC] = (__u32)val;
+	}
+	if (csum && udp && !*csum)
+		*csum = 0xffff;
+	return RW_OK;
+}
+
 static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *s, __u32 len)
 {
 #ifdef XFSM_OFFLOAD
@@ -267,6 +343,23 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 		case XFSM_ACT_SET_MARK:
 			p->fv[XFSM_FW_META_MARK] = opnd_read(&a->opnd, p, f, state, g);
 			CNT_ADD(&s->act_set_mark, 1);
+			break;
+		case XFSM_ACT_SET_IP_SRC:
+		case XFSM_ACT_SET_IP_DST:
+		case XFSM_ACT_SET_L4_SPORT:
+		case XFSM_ACT_SET_L4_DPORT:
+			if (rw_nat(ctx, p, type, opnd_read(&a->opnd, p, f, state, g)) != RW_OK) {
+				CNT_ADD(&s->exc_rewrite_failed, 1);
+				break;
+			}
+			if (type == XFSM_ACT_SET_IP_SRC)
+				CNT_ADD(&s->act_set_ip_src, 1);
+			else if (type == XFSM_ACT_SET_IP_DST)
+				CNT_ADD(&s->act_set_ip_dst, 1);
+			else if (type == XFSM_ACT_SET_L4_SPORT)
+				CNT_ADD(&s->act_set_l4_sport, 1);
+			else
+				CNT_ADD(&s->act_set_l4_dport, 1);
 			break;
 		default:
 			break;

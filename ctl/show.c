@@ -340,6 +340,10 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 		case XFSM_ACT_SET_DSCP: sb_add(b, "set ip.dscp = %s", a); break;
 		case XFSM_ACT_SET_ECN: sb_add(b, "set ip.ecn = %s", a); break;
 		case XFSM_ACT_SET_TTL: sb_add(b, "set ip.ttl = %s", a); break;
+		case XFSM_ACT_SET_IP_SRC: sb_add(b, "set ip.src = %s", a); break;
+		case XFSM_ACT_SET_IP_DST: sb_add(b, "set ip.dst = %s", a); break;
+		case XFSM_ACT_SET_L4_SPORT: sb_add(b, "set l4.sport = %s", a); break;
+		case XFSM_ACT_SET_L4_DPORT: sb_add(b, "set l4.dport = %s", a); break;
 		case XFSM_ACT_DEC_TTL: sb_add(b, "dec ttl"); break;
 		case XFSM_ACT_COUNT:
 			if (nm && x->arg < XFSM_MAX_COUNTERS && nm->counters[x->arg][0])

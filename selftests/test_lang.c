@@ -1330,6 +1330,54 @@ END_TEST
 /* More than 100 SYNs to one destination in a second: the destination is
  * under attack and new SYNs are dropped; a connection that completed its
  * handshake before keeps going. */
+/*
+ * NAT from the language: a destination NAT with a port from a flow
+ * register, then the reply's source NAT, rewrite the frame with valid
+ * checksums (the actions themselves: harness/scen_actions.c, NAT).
+ */
+START_TEST(test_dp_nat)
+{
+	struct compiled *c = compile_str(
+		"stage nat {\n"
+		"  key ip.src\n"
+		"  register 0 backend_port\n"
+		"  rule dnat when ip.dst == 198.18.0.1, udp.dport == 53 =>\n"
+		"    backend_port = 5353,\n"
+		"    set ip.dst = 198.18.0.7, set l4.dport = 5353, tx\n"
+		"  rule snat when ip.src == 198.18.0.7, udp.sport == 5353 =>\n"
+		"    set ip.src = 198.18.0.1, set l4.sport = 53, tx\n"
+		"}\n");
+	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 1,
+			      .sport = 40000, .dport = 53, .payload = 20 };
+	struct xt_result r;
+	struct xt t;
+	struct pkt p;
+
+	if (!open_dp(&t, c))
+		goto out;
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run") && ASSERT_EQ(r.verdict, XDP_TX, "tx")) {
+		/* 14 Ethernet + 20 IPv4: daddr at 30, UDP dport at 36 */
+		ASSERT_EQ(pkt_get32(r.data + 30), 0xc6120007, "ip.dst rewritten");
+		ASSERT_EQ(r.data[36] << 8 | r.data[37], 5353, "l4.dport rewritten");
+		ASSERT_TRUE(ip4_csum_ok(r.data, r.len, 14), "IPv4 checksum");
+		ASSERT_TRUE(l4_csum_ok(r.data, r.len, 14, 34, 17, false), "UDP checksum");
+	}
+	s.src = 7, s.dst = 5, s.sport = 5353, s.dport = 40000;
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run") && ASSERT_EQ(r.verdict, XDP_TX, "tx")) {
+		ASSERT_EQ(pkt_get32(r.data + 26), 0xc6120001, "ip.src rewritten");
+		ASSERT_EQ(r.data[34] << 8 | r.data[35], 53, "l4.sport rewritten");
+		ASSERT_TRUE(ip4_csum_ok(r.data, r.len, 14), "IPv4 checksum");
+		ASSERT_TRUE(l4_csum_ok(r.data, r.len, 14, 34, 17, false), "UDP checksum");
+	}
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
 /* examples/loadbalancer.xfsm: what is not for the virtual IP passes. */
 START_TEST(test_dp_loadbalancer)
 {
@@ -1412,6 +1460,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_dp_ratelimit);
 	tcase_add_test(tc, test_dp_synflood);
 	tcase_add_test(tc, test_dp_loadbalancer);
+	tcase_add_test(tc, test_dp_nat);
 	tcase_add_test(tc, test_dp_overlap_and_sets);
 	tcase_add_test(tc, test_dp_table_full);
 	suite_add_tcase(s, tc);

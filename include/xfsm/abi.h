@@ -15,7 +15,7 @@
 
 #define XFSM_ABI_VERSION	4	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
-				 * 4: table-full action, set ip.ttl */
+				 * 4: table-full action, set ip.ttl, NAT */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -292,6 +292,11 @@ enum xfsm_act_type {
 	XFSM_ACT_OUTPUT_GROUP,	/* verdict: redirect to a member of group `arg` */
 	XFSM_ACT_OUTPUT_XSK,	/* verdict: to the AF_XDP socket of the rx queue */
 	XFSM_ACT_SET_TTL,	/* TTL / hop limit = opnd (IPv4 checksum updated) */
+	/* NAT: the IPv4 header checksum and the TCP/UDP checksum updated */
+	XFSM_ACT_SET_IP_SRC,	/* IPv4 source address = opnd */
+	XFSM_ACT_SET_IP_DST,
+	XFSM_ACT_SET_L4_SPORT,	/* TCP/UDP source port = opnd (IPv4, IPv6) */
+	XFSM_ACT_SET_L4_DPORT,
 	XFSM_ACT__MAX,
 };
 
@@ -807,7 +812,8 @@ struct xfsm_build_info {
 #define XFSM_ACTION_COUNTERS(X)						\
 	X(drop) X(pass) X(tx) X(output) X(flood) X(goto)		\
 	X(set_eth_src) X(set_eth_dst) X(set_dscp) X(set_ecn)		\
-	X(dec_ttl) X(count) X(set_mark) X(set_ttl)
+	X(dec_ttl) X(count) X(set_mark) X(set_ttl)			\
+	X(set_ip_src) X(set_ip_dst) X(set_l4_sport) X(set_l4_dport)
 
 #define XFSM__FIELD(name)	__u64 name;
 #define XFSM__ACTFIELD(name)	__u64 act_##name;

@@ -454,6 +454,8 @@ static const char *act_name(__u8 type)
 		[XFSM_ACT_COUNT] = "count", [XFSM_ACT_SET_MARK] = "mark",
 		[XFSM_ACT_OUTPUT_GROUP] = "output group",
 		[XFSM_ACT_OUTPUT_XSK] = "output xsk", [XFSM_ACT_SET_TTL] = "set ip.ttl",
+		[XFSM_ACT_SET_IP_SRC] = "set ip.src", [XFSM_ACT_SET_IP_DST] = "set ip.dst",
+		[XFSM_ACT_SET_L4_SPORT] = "set l4.sport", [XFSM_ACT_SET_L4_DPORT] = "set l4.dport",
 	};
 	return type < XFSM_ACT__MAX && n[type] ? n[type] : "?";
 }
@@ -642,14 +644,33 @@ static void parse_effect(struct lc *c, struct prule *r)
 		} else if (tok_eq(c, ft, "ip.ttl")) {
 			type = XFSM_ACT_SET_TTL;
 			max = 255;
+		} else if (tok_eq(c, ft, "ip.src") || tok_eq(c, ft, "ip.dst")) {
+			type = tok_eq(c, ft, "ip.src") ? XFSM_ACT_SET_IP_SRC : XFSM_ACT_SET_IP_DST;
+			max = 0xffffffffULL;
+		} else if (tok_eq(c, ft, "l4.sport") || tok_eq(c, ft, "l4.dport")) {
+			type = tok_eq(c, ft, "l4.sport") ? XFSM_ACT_SET_L4_SPORT : XFSM_ACT_SET_L4_DPORT;
+			max = 0xffff;
 		} else if (tok_eq(c, ft, "mark") || tok_eq(c, ft, "meta.mark")) {
 			type = XFSM_ACT_SET_MARK;
 			max = 0xffffffffULL;
 		} else {
-			expected(c, ft, "a field that can be set (eth.src, eth.dst, ip.dscp, ip.ecn, ip.ttl, meta.mark)");
+			expected(c, ft, "a field that can be set (eth.src, eth.dst, ip.src, ip.dst, l4.sport, l4.dport, ip.dscp, ip.ecn, ip.ttl, meta.mark)");
 		}
 		a = add_action(c, r, t, type);
 		expect(c, T_ASSIGN, "'='");
+		{
+			/* an address of the wrong kind says so, not "too large" */
+			const struct lang_tok *vt = peek(c);
+			unsigned int bits = max == 0xffffffffffffULL ? 48 : max == 0xffffffffULL ? 32 : 0;
+
+			if ((vt->kind == T_MAC && bits != 48) || (vt->kind == T_IP6) ||
+			    (vt->kind == T_IP4 && bits != 32))
+				fail_at(c, vt, "%.*s is %s, not a value for %.*s", (int)vt->len,
+					c->src + vt->off,
+					vt->kind == T_MAC ? "a MAC address" : vt->kind == T_IP4 ?
+					"an IPv4 address" : "an IPv6 address",
+					(int)ft->len, c->src + ft->off);
+		}
 		a->opnd = parse_opnd_value(c, max, "set");
 	} else if (tok_eq(c, t, "mark")) {
 		a = add_action(c, r, t, XFSM_ACT_SET_MARK);

@@ -331,6 +331,168 @@ static const struct golden set_ttl_steps[] = {
 	  .stats = { ST(exc_rewrite_failed, 1) } },
 };
 
+/* ---- NAT: set ip.src / ip.dst / l4.sport / l4.dport ------------------------ */
+
+static int app_nat(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 2, { A1(XFSM_ACT_SET_IP_SRC, CONST(TEST_IP4(7))), A1(XFSM_ACT_TX, NOOP) } },
+		{ 2, 3, { A1(XFSM_ACT_SET_IP_DST, CONST(TEST_IP4(8))),
+			  A1(XFSM_ACT_SET_L4_DPORT, CONST(8080)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 3, 2, { A1(XFSM_ACT_SET_L4_SPORT, CONST(1234)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 0, 3, { A1(XFSM_ACT_SET_IP_SRC, CONST(TEST_IP4(7))),
+			  A1(XFSM_ACT_SET_L4_SPORT, CONST(1)), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+/* An IPv4 frame: TCP, UDP (udp_csum0: sent without a checksum), ICMP, or
+ * a later fragment (payload only). */
+enum { N_TCP, N_UDP, N_ICMP, N_LATER };
+
+static void nat4(struct pkt *p, int l4, uint32_t src, uint32_t dst, uint16_t sport,
+		 uint16_t dport, bool udp_csum0)
+{
+	struct ip4_args a = { .src = src, .dst = dst, .ttl = 64, .id = 0x4321,
+			      .frag = l4 == N_LATER ? 185 : IP4_DF,
+			      .proto = l4 == N_LATER ? 17 : 0 };
+
+	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
+	pkt_ip4(p, &a);
+	if (l4 == N_TCP)
+		pkt_tcp(p, sport, dport, 0x18, 0);
+	else if (l4 == N_UDP)
+		pkt_udp(p, sport, dport);
+	else if (l4 == N_ICMP)
+		pkt_icmp(p, 8, 0);
+	pkt_raw(p, 13, 0x33);
+	pkt_finish(p);
+	if (udp_csum0) {
+		int o = pkt_off(p, PL_UDP, 0);
+
+		p->data[o + 6] = p->data[o + 7] = 0;
+	}
+}
+
+static void nat6(struct pkt *p, bool tcp, uint16_t sport, uint16_t dport)
+{
+	struct ip6_args a = { .hlim = 64 };
+
+	test_ip6(a.src, 1);
+	test_ip6(a.dst, 9);
+	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
+	pkt_ip6(p, &a);
+	if (tcp)
+		pkt_tcp(p, sport, dport, 0x10, 1);
+	else
+		pkt_udp(p, sport, dport);
+	pkt_raw(p, 13, 0x33);
+	pkt_finish(p);
+}
+
+static void in_snat_tcp(struct pkt *p) { nat4(p, N_TCP, TEST_IP4(1), TEST_IP4(9), 5000, 1, false); }
+static void out_snat_tcp(struct pkt *p) { nat4(p, N_TCP, TEST_IP4(7), TEST_IP4(9), 5000, 1, false); }
+static void in_dnat_udp(struct pkt *p) { nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(9), 5000, 2, false); }
+static void out_dnat_udp(struct pkt *p) { nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(8), 5000, 8080, false); }
+static void in_dnat_udp0(struct pkt *p) { nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(9), 5000, 2, true); }
+static void out_dnat_udp0(struct pkt *p) { nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(8), 5000, 8080, true); }
+static void in_dnat_tcp(struct pkt *p) { nat4(p, N_TCP, TEST_IP4(3), TEST_IP4(9), 6000, 2, false); }
+static void out_dnat_tcp(struct pkt *p) { nat4(p, N_TCP, TEST_IP4(3), TEST_IP4(8), 6000, 8080, false); }
+static void in_pnat6_tcp(struct pkt *p) { nat6(p, true, 5000, 3); }
+static void out_pnat6_tcp(struct pkt *p) { nat6(p, true, 1234, 3); }
+static void in_pnat6_udp(struct pkt *p) { nat6(p, false, 5000, 3); }
+static void out_pnat6_udp(struct pkt *p) { nat6(p, false, 1234, 3); }
+static void in_nat6_other(struct pkt *p) { nat6(p, false, 5000, 9); }
+static void out_nat6_other(struct pkt *p) { nat6(p, false, 1, 9); }
+static void in_nat_icmp(struct pkt *p) { nat4(p, N_ICMP, TEST_IP4(1), TEST_IP4(9), 0, 0, false); }
+static void out_nat_icmp(struct pkt *p) { nat4(p, N_ICMP, TEST_IP4(7), TEST_IP4(9), 0, 0, false); }
+static void in_nat_later(struct pkt *p) { nat4(p, N_LATER, TEST_IP4(1), TEST_IP4(9), 0, 0, false); }
+static void out_nat_later(struct pkt *p) { nat4(p, N_LATER, TEST_IP4(7), TEST_IP4(9), 0, 0, false); }
+
+/* The source port whose UDP checksum, after the rewrite of rule 2, sums
+ * to 0: written 0xffff (RFC 768), not 0, which would mean "none". */
+static uint16_t udp_ffff_sport(void)
+{
+	static uint16_t found;
+	struct pkt p;
+
+	for (uint32_t s = 1; !found && s < 65536; s++) {
+		int o;
+
+		memset(&p, 0, sizeof(p));
+		nat4(&p, N_UDP, TEST_IP4(1), TEST_IP4(8), (uint16_t)s, 8080, false);
+		o = pkt_off(&p, PL_UDP, 0);
+		if (p.data[o + 6] == 0xff && p.data[o + 7] == 0xff)
+			found = (uint16_t)s;
+	}
+	return found;
+}
+
+static void in_dnat_ffff(struct pkt *p)
+{
+	nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(9), udp_ffff_sport(), 2, false);
+}
+
+static void out_dnat_ffff(struct pkt *p)
+{
+	nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(8), udp_ffff_sport(), 8080, false);
+}
+
+/* Both checksums of the output verify from scratch (a UDP checksum of 0
+ * is none). */
+static bool check_nat_csums(struct xt *t, const struct golden *g,
+			    const struct pkt *in, const struct xt_result *r)
+{
+	int l3 = pkt_off(in, PL_IP4, 0), ip6 = l3 < 0, l4, proto = PL_TCP;
+	bool ok = true;
+
+	(void)t; (void)g;
+	if (ip6)
+		l3 = pkt_off(in, PL_IP6, 0);
+	else
+		ok = ASSERT_TRUE(ip4_csum_ok(r->data, r->len, l3), "IPv4 header checksum verifies");
+	l4 = pkt_off(in, PL_TCP, 0);
+	if (l4 < 0) {
+		l4 = pkt_off(in, PL_UDP, 0);
+		proto = PL_UDP;
+	}
+	if (l4 < 0 || (proto == PL_UDP && !r->data[l4 + 6] && !r->data[l4 + 7]))
+		return ok;
+	return ASSERT_TRUE(l4_csum_ok(r->data, r->len, l3, l4, proto == PL_TCP ? 6 : 17, ip6),
+			   "TCP/UDP checksum verifies") && ok;
+}
+
+static const struct golden nat_steps[] = {
+	{ "ipv4 tcp: set ip.src", .build = in_snat_tcp, .build_out = out_snat_tcp,
+	  .verdict = XDP_TX, .stats = { ST(act_set_ip_src, 1) }, .check = check_nat_csums },
+	{ "ipv4 udp: set ip.dst, l4.dport", .build = in_dnat_udp, .build_out = out_dnat_udp,
+	  .verdict = XDP_TX, .stats = { ST(act_set_ip_dst, 1), ST(act_set_l4_dport, 1) },
+	  .check = check_nat_csums },
+	{ "ipv4 udp without a checksum: stays without", .build = in_dnat_udp0,
+	  .build_out = out_dnat_udp0, .verdict = XDP_TX, .check = check_nat_csums },
+	{ "ipv4 udp: a checksum summing to 0 is written 0xffff", .build = in_dnat_ffff,
+	  .build_out = out_dnat_ffff, .verdict = XDP_TX, .check = check_nat_csums },
+	{ "ipv4 tcp: set ip.dst, l4.dport", .build = in_dnat_tcp, .build_out = out_dnat_tcp,
+	  .verdict = XDP_TX, .check = check_nat_csums },
+	{ "ipv6 tcp with options: set l4.sport", .build = in_pnat6_tcp,
+	  .build_out = out_pnat6_tcp, .verdict = XDP_TX,
+	  .stats = { ST(act_set_l4_sport, 1) }, .check = check_nat_csums },
+	{ "ipv6 udp: set l4.sport", .build = in_pnat6_udp, .build_out = out_pnat6_udp,
+	  .verdict = XDP_TX, .check = check_nat_csums },
+	{ "ipv6: set ip.src is IPv4 only, skipped; the port still set",
+	  .build = in_nat6_other, .build_out = out_nat6_other, .verdict = XDP_TX,
+	  .stats = { ST(exc_rewrite_failed, 1), ST(act_set_l4_sport, 1) },
+	  .check = check_nat_csums },
+	{ "icmp: set ip.src (no pseudo-header), the port skipped", .build = in_nat_icmp,
+	  .build_out = out_nat_icmp, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ip_src, 1), ST(exc_rewrite_failed, 1) },
+	  .check = check_nat_csums },
+	{ "later fragment: set ip.src, the port skipped", .build = in_nat_later,
+	  .build_out = out_nat_later, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ip_src, 1), ST(exc_rewrite_failed, 1) },
+	  .check = check_nat_csums },
+};
+
 /* Rewrites on a frame without the header are counted and skipped. */
 static int app_rewrite_arp(struct xfsm_image *img)
 {
@@ -591,6 +753,7 @@ const struct scenario action_scenarios[] = {
 	SCENARIO("set_dscp/set_ecn", app_dscp_ecn, NULL, dscp_ecn_steps, SC_BOTH),
 	SCENARIO("dec_ttl", app_dec_ttl, NULL, dec_ttl_steps, SC_BOTH),
 	SCENARIO("set_ttl", app_set_ttl, NULL, set_ttl_steps, SC_BOTH),
+	SCENARIO("NAT rewrites", app_nat, NULL, nat_steps, SC_BOTH),
 	SCENARIO("six actions in one rule", app_six, NULL, six_steps, SC_BOTH),
 	SCENARIO("rewrite without the header", app_rewrite_arp, NULL, rewrite_arp_steps, SC_BOTH),
 	SCENARIO("verdicts and count", app_verdicts, NULL, verdict_steps, SC_BOTH),
