@@ -16,7 +16,7 @@
 /* A stage's result: an XDP action (< XFSM_RES_NEXT) or the next stage. */
 #define XFSM_RES_NEXT		0x100
 
-enum rw_result { RW_OK, RW_FAILED, RW_TTL_EXPIRED };
+enum rw_result { RW_OK, RW_FAILED, RW_TTL_EXPIRED, RW_UNSUPPORTED };
 
 /* RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m'), on raw (network order) words. */
 static __always_inline __u16 csum_replace16(__u16 check, __u16 old, __u16 new)
@@ -191,6 +191,87 @@ static __noinline int rw_nat(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 type, 
 	return RW_OK;
 }
 
+/*
+ * VLAN push: an outer 802.1Q tag (VLAN id vid, priority 0) in front of any
+ * tag the frame has; pop: the outer tag off.  The frame grows or shrinks
+ * by 4 bytes at its head, and the offsets and fields that later actions
+ * and stages read follow.  A frame with two tags takes no third, and an
+ * untagged one has nothing to pop: both fail, the frame unchanged.
+ */
+static __noinline int rw_vlan(struct xdp_md *ctx, struct xfsm_pkt *p, bool push, __u64 vid)
+{
+	__u32 *fv = p->fv, flags = fv[XFSM_FW_PKT_FLAGS];
+	__u16 mac[6], *h;
+	void *end;
+	int i;
+
+#ifdef XFSM_OFFLOAD
+	return RW_UNSUPPORTED;
+#endif
+	if (push ? (flags & XFSM_PF_QINQ) : !(flags & XFSM_PF_VLAN))
+		return RW_FAILED;
+	asm volatile("" : "+r"(ctx));
+	h = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if ((void *)(h + 9) > end)	/* the MACs and a tag: 18 bytes */
+		return RW_FAILED;
+	if (push) {
+		for (i = 0; i < 6; i++)
+			mac[i] = h[i];
+		if (bpf_xdp_adjust_head(ctx, -4))
+			return RW_FAILED;
+		/* read the context's fields afresh, not through a pointer
+		 * kept from before (the verifier refuses a moved ctx) */
+		asm volatile("" : "+r"(ctx));
+		h = (void *)(long)ctx->data;
+		end = (void *)(long)ctx->data_end;
+		if ((void *)(h + 9) > end)
+			return RW_FAILED;	/* cannot happen: 4 bytes more than before */
+		for (i = 0; i < 6; i++)
+			h[i] = mac[i];
+		h[6] = bpf_htons(ETH_P_8021Q);
+		h[7] = bpf_htons((__u16)(vid & 0x0fff));
+		if (flags & XFSM_PF_VLAN) {
+			fv[XFSM_FW_VLAN_INNER] = fv[XFSM_FW_VLAN_ID];
+			flags |= XFSM_PF_QINQ;
+		}
+		fv[XFSM_FW_VLAN_ID] = vid & 0x0fff;
+		fv[XFSM_FW_VLAN_PCP] = 0;
+		fv[XFSM_FW_PKT_FLAGS] = flags | XFSM_PF_VLAN;
+		fv[XFSM_FW_META_LEN] += 4;
+		p->l3_off += p->l3_off ? 4 : 0;
+		p->l4_off += p->l4_off ? 4 : 0;
+		return RW_OK;
+	}
+	for (i = 5; i >= 0; i--)	/* the MACs over the tag, from the end */
+		h[i + 2] = h[i];
+	if (bpf_xdp_adjust_head(ctx, 4))
+		return RW_FAILED;
+	asm volatile("" : "+r"(ctx));
+	h = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (flags & XFSM_PF_QINQ) {
+		__u32 tci;
+
+		if ((void *)(h + 8) > end)
+			return RW_FAILED;	/* cannot happen: the inner tag is there */
+		tci = bpf_ntohs(h[7]);
+		fv[XFSM_FW_VLAN_ID] = tci & 0x0fff;
+		fv[XFSM_FW_VLAN_PCP] = tci >> 13;
+		fv[XFSM_FW_VLAN_INNER] = 0;
+		flags &= ~XFSM_PF_QINQ;
+	} else {
+		fv[XFSM_FW_VLAN_ID] = 0;
+		fv[XFSM_FW_VLAN_PCP] = 0;
+		flags &= ~XFSM_PF_VLAN;
+	}
+	fv[XFSM_FW_PKT_FLAGS] = flags;
+	fv[XFSM_FW_META_LEN] -= 4;
+	p->l3_off -= p->l3_off ? 4 : 0;
+	p->l4_off -= p->l4_off ? 4 : 0;
+	return RW_OK;
+}
+
 static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *s, __u32 len)
 {
 #ifdef XFSM_OFFLOAD
@@ -343,6 +424,23 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 		case XFSM_ACT_SET_MARK:
 			p->fv[XFSM_FW_META_MARK] = opnd_read(&a->opnd, p, f, state, g);
 			CNT_ADD(&s->act_set_mark, 1);
+			break;
+		case XFSM_ACT_VLAN_PUSH:
+		case XFSM_ACT_VLAN_POP:
+			rw = rw_vlan(ctx, p, type == XFSM_ACT_VLAN_PUSH,
+				     opnd_read(&a->opnd, p, f, state, g));
+			if (rw == RW_UNSUPPORTED) {
+				CNT_ADD(&s->exc_unsupported, 1);
+				break;
+			}
+			if (rw != RW_OK) {
+				CNT_ADD(&s->exc_rewrite_failed, 1);
+				break;
+			}
+			if (type == XFSM_ACT_VLAN_PUSH)
+				CNT_ADD(&s->act_vlan_push, 1);
+			else
+				CNT_ADD(&s->act_vlan_pop, 1);
 			break;
 		case XFSM_ACT_SET_IP_SRC:
 		case XFSM_ACT_SET_IP_DST:

@@ -340,10 +340,19 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 		case XFSM_ACT_SET_DSCP: sb_add(b, "set ip.dscp = %s", a); break;
 		case XFSM_ACT_SET_ECN: sb_add(b, "set ip.ecn = %s", a); break;
 		case XFSM_ACT_SET_TTL: sb_add(b, "set ip.ttl = %s", a); break;
-		case XFSM_ACT_SET_IP_SRC: sb_add(b, "set ip.src = %s", a); break;
-		case XFSM_ACT_SET_IP_DST: sb_add(b, "set ip.dst = %s", a); break;
+		case XFSM_ACT_SET_IP_SRC:
+		case XFSM_ACT_SET_IP_DST:
+			if (x->opnd.kind == XFSM_OPND_CONST) {
+				__u32 w[1] = { (__u32)x->opnd.value };
+
+				xfsm_lang_format_field(xfsm_lang_field_find("ip.src", 6), w, a, sizeof(a));
+			}
+			sb_add(b, "set ip.%s = %s", x->type == XFSM_ACT_SET_IP_SRC ? "src" : "dst", a);
+			break;
 		case XFSM_ACT_SET_L4_SPORT: sb_add(b, "set l4.sport = %s", a); break;
 		case XFSM_ACT_SET_L4_DPORT: sb_add(b, "set l4.dport = %s", a); break;
+		case XFSM_ACT_VLAN_PUSH: sb_add(b, "push vlan %s", a); break;
+		case XFSM_ACT_VLAN_POP: sb_add(b, "pop vlan"); break;
 		case XFSM_ACT_DEC_TTL: sb_add(b, "dec ttl"); break;
 		case XFSM_ACT_COUNT:
 			if (nm && x->arg < XFSM_MAX_COUNTERS && nm->counters[x->arg][0])

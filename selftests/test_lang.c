@@ -1378,6 +1378,58 @@ out:
 }
 END_TEST
 
+/* VLAN push and pop from the language: a later stage sees the tags as
+ * they are after the action (the frames themselves: scen_actions.c). */
+START_TEST(test_dp_vlan)
+{
+	struct compiled *c = compile_str(
+		"stage edit {\n"
+		"  rule push when udp.dport == 1 => push vlan 100\n"
+		"  rule pop when udp.dport == 2 => pop vlan\n"
+		"}\n"
+		"stage look {\n"
+		"  rule qinq when vlan.id == 100, vlan.inner == 8, meta.flags & has_qinq => count qinq_seen, drop\n"
+		"  rule one when vlan.id == 100, vlan.inner == 0, meta.flags & has_vlan|has_qinq == has_vlan => tx\n"
+		"  rule none when vlan.id == 0, meta.flags & has_vlan|has_qinq == 0 => pass\n"
+		"  rule inner when vlan.id == 8, meta.flags & has_vlan|has_qinq == has_vlan => tx\n"
+		"}\n"
+		"default drop\n");
+	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 1, .sport = 40000 };
+	struct xfsm_counter cnt;
+	struct xt_result r;
+	struct xt t;
+	struct pkt p;
+
+	if (!open_dp(&t, c))
+		goto out;
+	s.dport = 1;
+	pkt_from_spec(&p, &s);
+	ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run");
+	ASSERT_EQ(r.verdict, XDP_TX, "untagged + push: one tag, 100");
+	ASSERT_EQ(r.len, p.len + 4, "4 bytes longer");
+	s.vlan = 8;
+	pkt_from_spec(&p, &s);
+	ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run");
+	ASSERT_EQ(r.verdict, XDP_DROP, "tagged 8 + push: QinQ 100 over 8");
+	if (ASSERT_OK(xfsm_read_counter(t.inst, 0, &cnt), "counter"))
+		ASSERT_EQ(cnt.packets, 1, "seen as QinQ by the next stage");
+	s.dport = 2;
+	pkt_from_spec(&p, &s);
+	ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run");
+	ASSERT_EQ(r.verdict, XDP_PASS, "tagged + pop: untagged");
+	ASSERT_EQ(r.len, p.len - 4, "4 bytes shorter");
+	s.vlan = 0;
+	pkt_from_spec(&p, &s);
+	ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run");
+	ASSERT_EQ(r.verdict, XDP_PASS, "untagged + pop: unchanged");
+	ASSERT_EQ(r.len, p.len, "same length");
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
 /* examples/loadbalancer.xfsm: what is not for the virtual IP passes. */
 START_TEST(test_dp_loadbalancer)
 {
@@ -1461,6 +1513,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_dp_synflood);
 	tcase_add_test(tc, test_dp_loadbalancer);
 	tcase_add_test(tc, test_dp_nat);
+	tcase_add_test(tc, test_dp_vlan);
 	tcase_add_test(tc, test_dp_overlap_and_sets);
 	tcase_add_test(tc, test_dp_table_full);
 	suite_add_tcase(s, tc);

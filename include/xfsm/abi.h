@@ -15,7 +15,8 @@
 
 #define XFSM_ABI_VERSION	4	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
-				 * 4: table-full action, set ip.ttl, NAT */
+				 * 4: table-full action, set ip.ttl, NAT,
+				 *    VLAN push and pop */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -297,6 +298,8 @@ enum xfsm_act_type {
 	XFSM_ACT_SET_IP_DST,
 	XFSM_ACT_SET_L4_SPORT,	/* TCP/UDP source port = opnd (IPv4, IPv6) */
 	XFSM_ACT_SET_L4_DPORT,
+	XFSM_ACT_VLAN_PUSH,	/* an outer 802.1Q tag, VLAN id opnd, in front */
+	XFSM_ACT_VLAN_POP,	/* the outer tag off */
 	XFSM_ACT__MAX,
 };
 
@@ -813,7 +816,8 @@ struct xfsm_build_info {
 	X(drop) X(pass) X(tx) X(output) X(flood) X(goto)		\
 	X(set_eth_src) X(set_eth_dst) X(set_dscp) X(set_ecn)		\
 	X(dec_ttl) X(count) X(set_mark) X(set_ttl)			\
-	X(set_ip_src) X(set_ip_dst) X(set_l4_sport) X(set_l4_dport)
+	X(set_ip_src) X(set_ip_dst) X(set_l4_sport) X(set_l4_dport)	\
+	X(vlan_push) X(vlan_pop)
 
 #define XFSM__FIELD(name)	__u64 name;
 #define XFSM__ACTFIELD(name)	__u64 act_##name;

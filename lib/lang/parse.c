@@ -456,6 +456,7 @@ static const char *act_name(__u8 type)
 		[XFSM_ACT_OUTPUT_XSK] = "output xsk", [XFSM_ACT_SET_TTL] = "set ip.ttl",
 		[XFSM_ACT_SET_IP_SRC] = "set ip.src", [XFSM_ACT_SET_IP_DST] = "set ip.dst",
 		[XFSM_ACT_SET_L4_SPORT] = "set l4.sport", [XFSM_ACT_SET_L4_DPORT] = "set l4.dport",
+		[XFSM_ACT_VLAN_PUSH] = "push vlan", [XFSM_ACT_VLAN_POP] = "pop vlan",
 	};
 	return type < XFSM_ACT__MAX && n[type] ? n[type] : "?";
 }
@@ -676,6 +677,15 @@ static void parse_effect(struct lc *c, struct prule *r)
 		a = add_action(c, r, t, XFSM_ACT_SET_MARK);
 		expect(c, T_ASSIGN, "'='");
 		a->opnd = parse_opnd_value(c, 0xffffffffULL, "mark");
+	} else if (tok_eq(c, t, "push") || tok_eq(c, t, "pop")) {
+		const struct lang_tok *vt = next(c);
+		bool push = tok_eq(c, t, "push");
+
+		if (!tok_eq(c, vt, "vlan"))
+			expected(c, vt, push ? "'vlan' after 'push'" : "'vlan' after 'pop'");
+		a = add_action(c, r, t, push ? XFSM_ACT_VLAN_PUSH : XFSM_ACT_VLAN_POP);
+		if (push)
+			a->opnd = parse_opnd_value(c, 4095, "VLAN id");
 	} else if (tok_eq(c, t, "dec")) {
 		const struct lang_tok *tt = next(c);
 

@@ -493,6 +493,85 @@ static const struct golden nat_steps[] = {
 	  .check = check_nat_csums },
 };
 
+/* ---- VLAN push / pop ----------------------------------------------------------- */
+
+static int app_vlan(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 2, { A1(XFSM_ACT_VLAN_PUSH, CONST(100)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 2, 2, { A1(XFSM_ACT_VLAN_POP, NOOP), A1(XFSM_ACT_TX, NOOP) } },
+		/* later actions find the IP header where it moved to */
+		{ 3, 4, { A1(XFSM_ACT_VLAN_PUSH, CONST(4095)), A1(XFSM_ACT_SET_DSCP, CONST(46)),
+			  A1(XFSM_ACT_SET_L4_SPORT, CONST(7)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 4, 4, { A1(XFSM_ACT_VLAN_POP, NOOP), A1(XFSM_ACT_SET_DSCP, CONST(46)),
+			  A1(XFSM_ACT_SET_L4_SPORT, CONST(7)), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+/* An IPv4 UDP frame with up to two tags (outer first; 0: none). */
+static void vlan4(struct pkt *p, uint16_t outer, uint16_t outer_tpid, uint16_t inner,
+		  uint16_t sport, uint16_t dport, uint8_t tos)
+{
+	struct ip4_args a = { .src = TEST_IP4(1), .dst = TEST_IP4(9), .tos = tos, .ttl = 64,
+			      .id = 0x77, .frag = IP4_DF };
+
+	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
+	if (outer)
+		pkt_vlan(p, outer_tpid, outer);
+	if (inner)
+		pkt_vlan(p, ETHERTYPE_8021Q, inner);
+	pkt_ip4(p, &a);
+	pkt_udp(p, sport, dport);
+	pkt_raw(p, 9, 0x44);
+	pkt_finish(p);
+}
+
+static void in_push0(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 1, 0); }
+static void out_push0(struct pkt *p) { vlan4(p, 100, ETHERTYPE_8021Q, 0, 5000, 1, 0); }
+static void in_push1(struct pkt *p) { vlan4(p, 0xa00 | 8, ETHERTYPE_8021Q, 0, 5000, 1, 0); }
+static void out_push1(struct pkt *p) { vlan4(p, 100, ETHERTYPE_8021Q, 0xa00 | 8, 5000, 1, 0); }
+static void in_push2(struct pkt *p) { vlan4(p, 7, ETHERTYPE_8021AD, 8, 5000, 1, 0); }
+static void in_pop1(struct pkt *p) { vlan4(p, 0x2000 | 8, ETHERTYPE_8021Q, 0, 5000, 2, 0); }
+static void out_pop1(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 2, 0); }
+static void in_pop2(struct pkt *p) { vlan4(p, 7, ETHERTYPE_8021AD, 0x6000 | 8, 5000, 2, 0); }
+static void out_pop2(struct pkt *p) { vlan4(p, 0x6000 | 8, ETHERTYPE_8021Q, 0, 5000, 2, 0); }
+static void in_pop0(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 2, 0); }
+static void in_push_rw(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 3, 0); }
+static void out_push_rw(struct pkt *p) { vlan4(p, 4095, ETHERTYPE_8021Q, 0, 7, 3, 46 << 2); }
+static void in_pop_rw(struct pkt *p) { vlan4(p, 9, ETHERTYPE_8021Q, 0, 5000, 4, 0); }
+static void out_pop_rw(struct pkt *p) { vlan4(p, 0, 0, 0, 7, 4, 46 << 2); }
+
+static bool check_vlan_csums(struct xt *t, const struct golden *g,
+			     const struct pkt *in, const struct xt_result *r)
+{
+	struct pkt out;
+
+	(void)t; (void)in;
+	memset(&out, 0, sizeof(out));
+	g->build_out(&out);
+	return check_nat_csums(t, g, &out, r);
+}
+
+static const struct golden vlan_steps[] = {
+	{ "untagged: push 100", .build = in_push0, .build_out = out_push0, .verdict = XDP_TX,
+	  .stats = { ST(act_vlan_push, 1) } },
+	{ "tagged: push 100 in front (QinQ)", .build = in_push1, .build_out = out_push1,
+	  .verdict = XDP_TX, .stats = { ST(act_vlan_push, 1) } },
+	{ "double tagged: no third tag", .build = in_push2, .build_out = in_push2,
+	  .verdict = XDP_TX, .stats = { ST(exc_rewrite_failed, 1) } },
+	{ "tagged: pop", .build = in_pop1, .build_out = out_pop1, .verdict = XDP_TX,
+	  .stats = { ST(act_vlan_pop, 1) } },
+	{ "double tagged: pop the outer", .build = in_pop2, .build_out = out_pop2,
+	  .verdict = XDP_TX, .stats = { ST(act_vlan_pop, 1) } },
+	{ "untagged: nothing to pop", .build = in_pop0, .build_out = in_pop0, .verdict = XDP_TX,
+	  .stats = { ST(exc_rewrite_failed, 1) } },
+	{ "push, then rewrites at the moved offsets", .build = in_push_rw,
+	  .build_out = out_push_rw, .verdict = XDP_TX, .check = check_vlan_csums },
+	{ "pop, then rewrites at the moved offsets", .build = in_pop_rw,
+	  .build_out = out_pop_rw, .verdict = XDP_TX, .check = check_vlan_csums },
+};
+
 /* Rewrites on a frame without the header are counted and skipped. */
 static int app_rewrite_arp(struct xfsm_image *img)
 {
@@ -754,6 +833,7 @@ const struct scenario action_scenarios[] = {
 	SCENARIO("dec_ttl", app_dec_ttl, NULL, dec_ttl_steps, SC_BOTH),
 	SCENARIO("set_ttl", app_set_ttl, NULL, set_ttl_steps, SC_BOTH),
 	SCENARIO("NAT rewrites", app_nat, NULL, nat_steps, SC_BOTH),
+	SCENARIO("VLAN push and pop", app_vlan, NULL, vlan_steps, SC_NATIVE),
 	SCENARIO("six actions in one rule", app_six, NULL, six_steps, SC_BOTH),
 	SCENARIO("rewrite without the header", app_rewrite_arp, NULL, rewrite_arp_steps, SC_BOTH),
 	SCENARIO("verdicts and count", app_verdicts, NULL, verdict_steps, SC_BOTH),
