@@ -272,6 +272,60 @@ static __noinline int rw_vlan(struct xdp_md *ctx, struct xfsm_pkt *p, bool push,
 	return RW_OK;
 }
 
+/*
+ * ARP reply: an Ethernet/IPv4 ARP request becomes its reply in place, as
+ * the host it asks for would send it, with `mac` as that host's MAC:
+ * operation 2, the sender (mac, the asked address) and the target (the
+ * requester) swapped in, the Ethernet addresses likewise.  Anything else
+ * (a reply, another hardware or protocol type) fails, unchanged.
+ */
+static __noinline int rw_arp_reply(struct xdp_md *ctx, struct xfsm_pkt *p, __u64 mac)
+{
+	__u32 *fv = p->fv, off = p->l3_off, spa, tpa;
+	__u8 *a, *eth, sha[6];
+	void *end;
+	int i;
+
+	if (!(fv[XFSM_FW_PKT_FLAGS] & XFSM_PF_ARP) || fv[XFSM_FW_ARP_OP] != 1 ||
+	    !off || off > XFSM_MAX_L3_OFF)
+		return RW_FAILED;
+	asm volatile("" : "+r"(ctx));
+	eth = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	a = (void *)eth + (off & 0x7f);	/* a bound the verifier sees */
+	asm volatile("" : "+r"(a));	/* one pointer checked and used, not recomputed */
+	/* htype 1, ptype 0x0800, hlen 6, plen 4, then sha spa tha tpa */
+	if ((void *)(a + 28) > end || (void *)(eth + 12) > end)
+		return RW_FAILED;
+	if (a[0] != 0 || a[1] != 1 || a[2] != 0x08 || a[3] != 0 || a[4] != 6 || a[5] != 4)
+		return RW_FAILED;
+	for (i = 0; i < 6; i++)
+		sha[i] = a[8 + i];
+	spa = fv[XFSM_FW_ARP_SPA];
+	tpa = fv[XFSM_FW_ARP_TPA];
+	a[7] = 2;	/* operation: reply (the high byte was 0: a request) */
+	for (i = 0; i < 6; i++) {
+		__u8 m = mac >> (8 * (5 - i));
+
+		a[18 + i] = sha[i];	/* target: the requester */
+		eth[i] = sha[i];
+		a[8 + i] = m;		/* sender: the host asked for */
+		eth[6 + i] = m;
+	}
+	for (i = 0; i < 4; i++) {
+		a[14 + i] = tpa >> (8 * (3 - i));
+		a[24 + i] = spa >> (8 * (3 - i));
+	}
+	fv[XFSM_FW_ARP_OP] = 2;
+	fv[XFSM_FW_ARP_SPA] = tpa;
+	fv[XFSM_FW_ARP_TPA] = spa;
+	fv[XFSM_FW_ETH_DST_HI] = fv[XFSM_FW_ETH_SRC_HI];
+	fv[XFSM_FW_ETH_DST_LO] = fv[XFSM_FW_ETH_SRC_LO];
+	fv[XFSM_FW_ETH_SRC_HI] = (mac >> 32) & 0xffff;
+	fv[XFSM_FW_ETH_SRC_LO] = (__u32)mac;
+	return RW_OK;
+}
+
 static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *s, __u32 len)
 {
 #ifdef XFSM_OFFLOAD
@@ -425,6 +479,14 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 			p->fv[XFSM_FW_META_MARK] = opnd_read(&a->opnd, p, f, state, g);
 			CNT_ADD(&s->act_set_mark, 1);
 			break;
+		case XFSM_ACT_ARP_REPLY:
+			/* not an ARP request: the rule goes on without a verdict */
+			if (rw_arp_reply(ctx, p, opnd_read(&a->opnd, p, f, state, g)) != RW_OK) {
+				CNT_ADD(&s->exc_rewrite_failed, 1);
+				break;
+			}
+			CNT_ADD(&s->act_arp_reply, 1);
+			return XDP_TX;
 		case XFSM_ACT_VLAN_PUSH:
 		case XFSM_ACT_VLAN_POP:
 			rw = rw_vlan(ctx, p, type == XFSM_ACT_VLAN_PUSH,

@@ -280,6 +280,7 @@ static __always_inline int xfsm_parse(struct xdp_md *ctx, struct xfsm_pkt *p)
 			return EXC(trunc_arp);
 		fv[XFSM_FW_PKT_FLAGS] |= XFSM_PF_ARP;
 		fv[XFSM_FW_ARP_OP] = bpf_ntohs(ah->ar_op);
+		p->l3_off = off;	/* users check the IPv4 / IPv6 / ARP flag */
 		if (ah->ar_hrd == bpf_htons(ARPHRD_ETHER) && ah->ar_pro == bpf_htons(ETH_P_IP) &&
 		    ah->ar_hln == 6 && ah->ar_pln == 4) {
 			/* sha[6] spa[4] tha[6] tpa[4] */

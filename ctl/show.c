@@ -353,6 +353,14 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 		case XFSM_ACT_SET_L4_DPORT: sb_add(b, "set l4.dport = %s", a); break;
 		case XFSM_ACT_VLAN_PUSH: sb_add(b, "push vlan %s", a); break;
 		case XFSM_ACT_VLAN_POP: sb_add(b, "pop vlan"); break;
+		case XFSM_ACT_ARP_REPLY:
+			if (x->opnd.kind == XFSM_OPND_CONST) {
+				__u32 w[2] = { (__u32)(x->opnd.value >> 32), (__u32)x->opnd.value };
+
+				xfsm_lang_format_field(xfsm_lang_field_find("eth.src", 7), w, a, sizeof(a));
+			}
+			sb_add(b, "arp reply %s", a);
+			break;
 		case XFSM_ACT_DEC_TTL: sb_add(b, "dec ttl"); break;
 		case XFSM_ACT_COUNT:
 			if (nm && x->arg < XFSM_MAX_COUNTERS && nm->counters[x->arg][0])

@@ -104,7 +104,7 @@ START_TEST(test_examples_compile)
 {
 	static const char *examples[] = {
 		"portknock", "maclearn", "ratelimit", "synflood", "statefulfw",
-		"loadbalancer",
+		"loadbalancer", "arpresponder",
 	};
 	char rel[128];
 
@@ -1430,6 +1430,55 @@ out:
 }
 END_TEST
 
+/* An ARP frame: op 1 or 2, sender (MAC, IPv4) and target IPv4 by host number. */
+static __u32 run_arp(struct xt *t, __u16 op, __u16 s, __u16 tgt, struct xt_result *r)
+{
+	struct pkt p;
+
+	pkt_init(&p);
+	pkt_eth(&p, op == 1 ? 0xffffffffffffULL : TEST_MAC(tgt), TEST_MAC(s), 0);
+	pkt_arp(&p, op, TEST_MAC(s), TEST_IP4(s), op == 1 ? 0 : TEST_MAC(tgt), TEST_IP4(tgt));
+	pkt_finish(&p);
+	if (xt_run_pkt(t, &p, 0, r) || r->err)
+		return 0xffffffff;
+	return r->verdict;
+}
+
+/*
+ * examples/arpresponder.xfsm does what its comments say: it learns every
+ * sender, answers a request for a known address itself with that
+ * address's MAC, and passes the rest (unknown, gratuitous, replies, IP).
+ */
+START_TEST(test_dp_arpresponder)
+{
+	struct compiled *c = compile_file("examples/arpresponder.xfsm");
+	struct xt_result r;
+	struct pkt want;
+	struct xt t;
+
+	if (!open_dp(&t, c))
+		goto out;
+	ASSERT_EQ(run_arp(&t, 1, 1, 9, &r), XDP_PASS, "9 unknown: to the stack (1 learned)");
+	ASSERT_EQ(run_arp(&t, 1, 9, 1, &r), XDP_TX, "9 asks for 1: answered");
+	pkt_init(&want);
+	pkt_eth(&want, TEST_MAC(9), TEST_MAC(1), 0);
+	pkt_arp(&want, 2, TEST_MAC(1), TEST_IP4(1), TEST_MAC(9), TEST_IP4(9));
+	pkt_finish(&want);
+	ASSERT_TRUE(r.len == want.len && !memcmp(r.data, want.data, want.len),
+		    "the reply 1 would send");
+	ASSERT_EQ(run_arp(&t, 1, 5, 9, &r), XDP_TX, "9 was learned from its request");
+	ASSERT_EQ(r.data[6 + 5], 9, "answered with 9's MAC");
+	ASSERT_EQ(run_arp(&t, 1, 1, 1, &r), XDP_PASS, "gratuitous: to the stack");
+	ASSERT_EQ(run_arp(&t, 2, 1, 9, &r), XDP_PASS, "a reply: to the stack");
+	ASSERT_EQ(run_arp(&t, 1, 5, 77, &r), XDP_PASS, "77 unknown: to the stack");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_PASS, "not ARP: to the stack");
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
 /* examples/loadbalancer.xfsm: what is not for the virtual IP passes. */
 START_TEST(test_dp_loadbalancer)
 {
@@ -1514,6 +1563,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_dp_loadbalancer);
 	tcase_add_test(tc, test_dp_nat);
 	tcase_add_test(tc, test_dp_vlan);
+	tcase_add_test(tc, test_dp_arpresponder);
 	tcase_add_test(tc, test_dp_overlap_and_sets);
 	tcase_add_test(tc, test_dp_table_full);
 	suite_add_tcase(s, tc);

@@ -16,7 +16,7 @@
 #define XFSM_ABI_VERSION	4	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: table-full action, set ip.ttl, NAT,
-				 *    VLAN push and pop */
+				 *    VLAN push and pop, ARP reply */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -300,6 +300,8 @@ enum xfsm_act_type {
 	XFSM_ACT_SET_L4_DPORT,
 	XFSM_ACT_VLAN_PUSH,	/* an outer 802.1Q tag, VLAN id opnd, in front */
 	XFSM_ACT_VLAN_POP,	/* the outer tag off */
+	XFSM_ACT_ARP_REPLY,	/* verdict: an ARP request turned into its reply,
+				 * sender MAC opnd, sent back (XDP_TX) */
 	XFSM_ACT__MAX,
 };
 
@@ -817,7 +819,7 @@ struct xfsm_build_info {
 	X(set_eth_src) X(set_eth_dst) X(set_dscp) X(set_ecn)		\
 	X(dec_ttl) X(count) X(set_mark) X(set_ttl)			\
 	X(set_ip_src) X(set_ip_dst) X(set_l4_sport) X(set_l4_dport)	\
-	X(vlan_push) X(vlan_pop)
+	X(vlan_push) X(vlan_pop) X(arp_reply)
 
 #define XFSM__FIELD(name)	__u64 name;
 #define XFSM__ACTFIELD(name)	__u64 act_##name;

@@ -457,6 +457,7 @@ static const char *act_name(__u8 type)
 		[XFSM_ACT_SET_IP_SRC] = "set ip.src", [XFSM_ACT_SET_IP_DST] = "set ip.dst",
 		[XFSM_ACT_SET_L4_SPORT] = "set l4.sport", [XFSM_ACT_SET_L4_DPORT] = "set l4.dport",
 		[XFSM_ACT_VLAN_PUSH] = "push vlan", [XFSM_ACT_VLAN_POP] = "pop vlan",
+		[XFSM_ACT_ARP_REPLY] = "arp reply",
 	};
 	return type < XFSM_ACT__MAX && n[type] ? n[type] : "?";
 }
@@ -465,7 +466,8 @@ static bool act_ends(__u8 type)
 {
 	return type == XFSM_ACT_DROP || type == XFSM_ACT_PASS || type == XFSM_ACT_TX ||
 	       type == XFSM_ACT_OUTPUT || type == XFSM_ACT_FLOOD || type == XFSM_ACT_GOTO ||
-	       type == XFSM_ACT_OUTPUT_GROUP || type == XFSM_ACT_OUTPUT_XSK;
+	       type == XFSM_ACT_OUTPUT_GROUP || type == XFSM_ACT_OUTPUT_XSK ||
+	       type == XFSM_ACT_ARP_REPLY;
 }
 
 static struct xfsm_action *add_action(struct lc *c, struct prule *r,
@@ -677,6 +679,17 @@ static void parse_effect(struct lc *c, struct prule *r)
 		a = add_action(c, r, t, XFSM_ACT_SET_MARK);
 		expect(c, T_ASSIGN, "'='");
 		a->opnd = parse_opnd_value(c, 0xffffffffULL, "mark");
+	} else if (tok_eq(c, t, "arp")) {
+		const struct lang_tok *rt = next(c), *vt;
+
+		if (!tok_eq(c, rt, "reply"))
+			expected(c, rt, "'reply' after 'arp'");
+		a = add_action(c, r, t, XFSM_ACT_ARP_REPLY);
+		vt = peek(c);
+		if (vt->kind == T_IP4 || vt->kind == T_IP6)
+			fail_at(c, vt, "%.*s is an IP address: 'arp reply' takes the MAC address to answer with",
+				(int)vt->len, c->src + vt->off);
+		a->opnd = parse_opnd_value(c, 0xffffffffffffULL, "MAC");
 	} else if (tok_eq(c, t, "push") || tok_eq(c, t, "pop")) {
 		const struct lang_tok *vt = next(c);
 		bool push = tok_eq(c, t, "push");

@@ -572,6 +572,65 @@ static const struct golden vlan_steps[] = {
 	  .build_out = out_pop_rw, .verdict = XDP_TX, .check = check_vlan_csums },
 };
 
+/* ---- ARP reply ------------------------------------------------------------------ */
+
+
+static int app_arp_reply(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 0, 1, { A1(XFSM_ACT_ARP_REPLY, CONST(TEST_MAC(0x77))) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static void in_arp_req(struct pkt *p)
+{
+	pkt_eth(p, 0xffffffffffffULL, TEST_MAC(1), 0);
+	pkt_arp(p, 1, TEST_MAC(1), TEST_IP4(1), 0, TEST_IP4(9));
+	pkt_finish(p);
+}
+
+static void out_arp_rep(struct pkt *p)
+{
+	pkt_eth(p, TEST_MAC(1), TEST_MAC(0x77), 0);
+	pkt_arp(p, 2, TEST_MAC(0x77), TEST_IP4(9), TEST_MAC(1), TEST_IP4(1));
+	pkt_finish(p);
+}
+
+static void in_arp_vlan(struct pkt *p)
+{
+	pkt_eth(p, 0xffffffffffffULL, TEST_MAC(2), 0);
+	pkt_vlan(p, ETHERTYPE_8021Q, 30);
+	pkt_arp(p, 1, TEST_MAC(2), TEST_IP4(2), 0, TEST_IP4(8));
+	pkt_finish(p);
+}
+
+static void out_arp_vlan(struct pkt *p)
+{
+	pkt_eth(p, TEST_MAC(2), TEST_MAC(0x77), 0);
+	pkt_vlan(p, ETHERTYPE_8021Q, 30);
+	pkt_arp(p, 2, TEST_MAC(0x77), TEST_IP4(8), TEST_MAC(2), TEST_IP4(2));
+	pkt_finish(p);
+}
+
+static void in_arp_rep(struct pkt *p)
+{
+	pkt_eth(p, TEST_MAC(1), TEST_MAC(9), 0);
+	pkt_arp(p, 2, TEST_MAC(9), TEST_IP4(9), TEST_MAC(1), TEST_IP4(1));
+	pkt_finish(p);
+}
+
+static const struct golden arp_reply_steps[] = {
+	{ "request: answered", .build = in_arp_req, .build_out = out_arp_rep, .verdict = XDP_TX,
+	  .stats = { ST(act_arp_reply, 1) } },
+	{ "tagged request: answered on its VLAN", .build = in_arp_vlan, .build_out = out_arp_vlan,
+	  .verdict = XDP_TX, .stats = { ST(act_arp_reply, 1) } },
+	{ "a reply: not answered, the pipeline goes on (default drop)", .build = in_arp_rep,
+	  .verdict = XDP_DROP, .stats = { ST(exc_rewrite_failed, 1) } },
+	{ "ipv4: not answered", .build = in_ttl64, .verdict = XDP_DROP,
+	  .stats = { ST(exc_rewrite_failed, 1) } },
+};
+
 /* Rewrites on a frame without the header are counted and skipped. */
 static int app_rewrite_arp(struct xfsm_image *img)
 {
@@ -834,6 +893,7 @@ const struct scenario action_scenarios[] = {
 	SCENARIO("set_ttl", app_set_ttl, NULL, set_ttl_steps, SC_BOTH),
 	SCENARIO("NAT rewrites", app_nat, NULL, nat_steps, SC_BOTH),
 	SCENARIO("VLAN push and pop", app_vlan, NULL, vlan_steps, SC_NATIVE),
+	SCENARIO("ARP reply", app_arp_reply, NULL, arp_reply_steps, SC_BOTH),
 	SCENARIO("six actions in one rule", app_six, NULL, six_steps, SC_BOTH),
 	SCENARIO("rewrite without the header", app_rewrite_arp, NULL, rewrite_arp_steps, SC_BOTH),
 	SCENARIO("verdicts and count", app_verdicts, NULL, verdict_steps, SC_BOTH),
