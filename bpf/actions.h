@@ -18,6 +18,17 @@
 
 enum rw_result { RW_OK, RW_FAILED, RW_TTL_EXPIRED, RW_UNSUPPORTED };
 
+/* The rewrites that touch more of the frame get a frame of their own in
+ * the native profile (the actions' frame stays within the stack budget).
+ * The offload profile, whose working set is on the entry function's
+ * stack, has room for none of them: they are unsupported there
+ * (exc_unsupported), and inlined to nothing. */
+#ifdef XFSM_OFFLOAD
+#define XFSM_RW_FN	static __always_inline
+#else
+#define XFSM_RW_FN	static __noinline
+#endif
+
 /* RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m'), on raw (network order) words. */
 static __always_inline __u16 csum_replace16(__u16 check, __u16 old, __u16 new)
 {
@@ -132,8 +143,11 @@ static __always_inline __u16 csum_replace32(__u16 check, __u32 old, __u32 new)
  * fails.  Values are in host order; so are the field words updated for
  * later stages.
  */
-static __noinline int rw_nat(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 type, __u64 val)
+XFSM_RW_FN int rw_nat(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 type, __u64 val)
 {
+#ifdef XFSM_OFFLOAD
+	return RW_UNSUPPORTED;	/* no stack left for it */
+#endif
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u32 flags = p->fv[XFSM_FW_PKT_FLAGS], l4 = p->l4_off, l3 = p->l3_off;
@@ -198,7 +212,7 @@ static __noinline int rw_nat(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 type, 
  * and stages read follow.  A frame with two tags takes no third, and an
  * untagged one has nothing to pop: both fail, the frame unchanged.
  */
-static __noinline int rw_vlan(struct xdp_md *ctx, struct xfsm_pkt *p, bool push, __u64 vid)
+XFSM_RW_FN int rw_vlan(struct xdp_md *ctx, struct xfsm_pkt *p, bool push, __u64 vid)
 {
 	__u32 *fv = p->fv, flags = fv[XFSM_FW_PKT_FLAGS];
 	__u16 mac[6], *h;
@@ -279,8 +293,11 @@ static __noinline int rw_vlan(struct xdp_md *ctx, struct xfsm_pkt *p, bool push,
  * requester) swapped in, the Ethernet addresses likewise.  Anything else
  * (a reply, another hardware or protocol type) fails, unchanged.
  */
-static __noinline int rw_arp_reply(struct xdp_md *ctx, struct xfsm_pkt *p, __u64 mac)
+XFSM_RW_FN int rw_arp_reply(struct xdp_md *ctx, struct xfsm_pkt *p, __u64 mac)
 {
+#ifdef XFSM_OFFLOAD
+	return RW_UNSUPPORTED;	/* no stack left for it */
+#endif
 	__u32 *fv = p->fv, off = p->l3_off, spa, tpa;
 	__u8 *a, *eth, sha[6];
 	void *end;
@@ -481,8 +498,12 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 			break;
 		case XFSM_ACT_ARP_REPLY:
 			/* not an ARP request: the rule goes on without a verdict */
-			if (rw_arp_reply(ctx, p, opnd_read(&a->opnd, p, f, state, g)) != RW_OK) {
-				CNT_ADD(&s->exc_rewrite_failed, 1);
+			rw = rw_arp_reply(ctx, p, opnd_read(&a->opnd, p, f, state, g));
+			if (rw != RW_OK) {
+				if (rw == RW_UNSUPPORTED)
+					CNT_ADD(&s->exc_unsupported, 1);
+				else
+					CNT_ADD(&s->exc_rewrite_failed, 1);
 				break;
 			}
 			CNT_ADD(&s->act_arp_reply, 1);
@@ -508,8 +529,12 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 		case XFSM_ACT_SET_IP_DST:
 		case XFSM_ACT_SET_L4_SPORT:
 		case XFSM_ACT_SET_L4_DPORT:
-			if (rw_nat(ctx, p, type, opnd_read(&a->opnd, p, f, state, g)) != RW_OK) {
-				CNT_ADD(&s->exc_rewrite_failed, 1);
+			rw = rw_nat(ctx, p, type, opnd_read(&a->opnd, p, f, state, g));
+			if (rw != RW_OK) {
+				if (rw == RW_UNSUPPORTED)
+					CNT_ADD(&s->exc_unsupported, 1);
+				else
+					CNT_ADD(&s->exc_rewrite_failed, 1);
 				break;
 			}
 			if (type == XFSM_ACT_SET_IP_SRC)

@@ -631,6 +631,23 @@ static const struct golden arp_reply_steps[] = {
 	  .stats = { ST(exc_rewrite_failed, 1) } },
 };
 
+/* The offload profile has no stack for NAT, VLAN and ARP rewrites: each
+ * is counted unsupported and skipped, the frame unchanged. */
+static int app_unsupported(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 5, { A1(XFSM_ACT_SET_IP_SRC, CONST(TEST_IP4(7))),
+			  A1(XFSM_ACT_SET_L4_DPORT, CONST(9)), A1(XFSM_ACT_VLAN_PUSH, CONST(5)),
+			  A1(XFSM_ACT_ARP_REPLY, CONST(TEST_MAC(0x77))), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static const struct golden unsupported_steps[] = {
+	{ "four rewrites skipped", .build = in_snat_tcp, .build_out = in_snat_tcp,
+	  .verdict = XDP_TX, .stats = { ST(exc_unsupported, 4) } },
+};
+
 /* Rewrites on a frame without the header are counted and skipped. */
 static int app_rewrite_arp(struct xfsm_image *img)
 {
@@ -891,9 +908,11 @@ const struct scenario action_scenarios[] = {
 	SCENARIO("set_dscp/set_ecn", app_dscp_ecn, NULL, dscp_ecn_steps, SC_BOTH),
 	SCENARIO("dec_ttl", app_dec_ttl, NULL, dec_ttl_steps, SC_BOTH),
 	SCENARIO("set_ttl", app_set_ttl, NULL, set_ttl_steps, SC_BOTH),
-	SCENARIO("NAT rewrites", app_nat, NULL, nat_steps, SC_BOTH),
+	SCENARIO("NAT rewrites", app_nat, NULL, nat_steps, SC_NATIVE),
+	SCENARIO("NAT, VLAN, ARP reply unsupported", app_unsupported, NULL, unsupported_steps,
+		 SC_OFFLOAD),
 	SCENARIO("VLAN push and pop", app_vlan, NULL, vlan_steps, SC_NATIVE),
-	SCENARIO("ARP reply", app_arp_reply, NULL, arp_reply_steps, SC_BOTH),
+	SCENARIO("ARP reply", app_arp_reply, NULL, arp_reply_steps, SC_NATIVE),
 	SCENARIO("six actions in one rule", app_six, NULL, six_steps, SC_BOTH),
 	SCENARIO("rewrite without the header", app_rewrite_arp, NULL, rewrite_arp_steps, SC_BOTH),
 	SCENARIO("verdicts and count", app_verdicts, NULL, verdict_steps, SC_BOTH),
