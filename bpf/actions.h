@@ -148,44 +148,40 @@ XFSM_RW_FN int rw_nat(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 type, __u64 v
 #ifdef XFSM_OFFLOAD
 	return RW_UNSUPPORTED;	/* no stack left for it */
 #endif
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
 	__u32 flags = p->fv[XFSM_FW_PKT_FLAGS], l4 = p->l4_off, l3 = p->l3_off;
 	bool udp = flags & XFSM_PF_UDP, tcp = flags & XFSM_PF_TCP;
-	__u16 *csum = NULL;
-	__be16 *port;
+	bool port_rw = type == XFSM_ACT_SET_L4_SPORT || type == XFSM_ACT_SET_L4_DPORT;
+	bool dst = type == XFSM_ACT_SET_L4_DPORT || type == XFSM_ACT_SET_IP_DST;
+	__u32 old = 0, nv = 0;
+	void *data, *end;
+	__u8 *h = NULL;
 
-	if (l4 && (tcp || udp)) {
-		if (l4 > XFSM_MAX_L3_OFF + XFSM_MAX_L4_OFF)
+	asm volatile("" : "+r"(ctx));
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (!l4 || !(tcp || udp) || l4 > XFSM_MAX_L3_OFF + XFSM_MAX_L4_OFF) {
+		if (port_rw)
 			return RW_FAILED;
-		port = data + l4;
-		if ((void *)port + (tcp ? 20 : 8) > end)
-			return RW_FAILED;
-		csum = (void *)port + (tcp ? 16 : 6);
-		if (udp && !*csum)
-			csum = NULL;	/* no checksum */
 	} else {
-		l4 = 0;
+		h = data + (l4 & 0x7ff);
+		/* one pointer checked and used, not recomputed (6.1's verifier) */
+		asm volatile("" : "+r"(h));
+		if ((void *)(h + 8) > end)	/* both ports, UDP's checksum */
+			return RW_FAILED;
+		if (tcp && (void *)(h + 20) > end)
+			return RW_FAILED;
 	}
-	if (type == XFSM_ACT_SET_L4_SPORT || type == XFSM_ACT_SET_L4_DPORT) {
-		__u16 nv = bpf_htons((__u16)val);
-		bool dst = type == XFSM_ACT_SET_L4_DPORT;
+	if (port_rw) {
+		__be16 *port = (void *)h;
 
-		if (!l4)
-			return RW_FAILED;
-		port = data + l4;
-		if ((void *)(port + 2) > end)
-			return RW_FAILED;
-		if (csum)
-			*csum = csum_replace16(*csum, port[dst], nv);
+		old = port[dst];
+		nv = bpf_htons((__u16)val);
 		port[dst] = nv;
 		p->fv[dst ? XFSM_FW_L4_DPORT : XFSM_FW_L4_SPORT] = (__u16)val;
 		p->fv[dst ? (tcp ? XFSM_FW_TCP_DPORT : XFSM_FW_UDP_DPORT) :
 			    (tcp ? XFSM_FW_TCP_SPORT : XFSM_FW_UDP_SPORT)] = (__u16)val;
 	} else {
 		struct iphdr *iph = data + l3;
-		bool dst = type == XFSM_ACT_SET_IP_DST;
-		__u32 old, nv = bpf_htonl((__u32)val);
 		__be32 *a;
 
 		if (!(flags & XFSM_PF_IPV4) || !l3 || l3 > XFSM_MAX_L3_OFF)
@@ -194,14 +190,29 @@ XFSM_RW_FN int rw_nat(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 type, __u64 v
 			return RW_FAILED;
 		a = dst ? &iph->daddr : &iph->saddr;
 		old = *a;
+		nv = bpf_htonl((__u32)val);
 		iph->check = csum_replace32(iph->check, old, nv);
-		if (csum)
-			*csum = csum_replace32(*csum, old, nv);
 		*a = nv;
 		p->fv[dst ? XFSM_FW_IP4_DST : XFSM_FW_IP4_SRC] = (__u32)val;
 	}
-	if (csum && udp && !*csum)
-		*csum = 0xffff;
+	if (!h)
+		return RW_OK;
+	/* the L4 checksum, each at a constant offset of the checked pointer */
+	if (tcp) {
+		__u16 *c = (void *)(h + 16);
+
+		*c = port_rw ? csum_replace16(*c, (__u16)old, (__u16)nv) :
+			       csum_replace32(*c, old, nv);
+	} else {
+		__u16 *c = (void *)(h + 6);
+
+		if (*c) {	/* 0: no checksum (IPv4) */
+			*c = port_rw ? csum_replace16(*c, (__u16)old, (__u16)nv) :
+				       csum_replace32(*c, old, nv);
+			if (!*c)
+				*c = 0xffff;
+		}
+	}
 	return RW_OK;
 }
 
