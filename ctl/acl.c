@@ -16,35 +16,26 @@
 #include "xfsmctl.h"
 #include "xfsm_acl.h"
 
-static int acl_help(int argc, char **argv)
-{
-	fprintf(stdout,
-		"Usage: xfsmctl acl add [table N] RULE...\n"
-		"       xfsmctl acl del [table N] ID\n"
-		"       xfsmctl acl show [table N]\n"
-		"       xfsmctl acl flush [table N]\n"
-		"       xfsmctl acl load [table N] FILE\n"
-		"RULE: [id N] [prio N] [ip4|ip6] [src PFX] [dst PFX] [proto P[/M]]\n"
-		"      [sport A[-B]] [dport A[-B]] [flags F[/M]] [port N] [vlan N]\n"
-		"      => allow|deny|pass|goto STAGE [mark M]\n"
-		"FILE: one RULE per line, or a ClassBench filter set (lines starting with @).\n"
-		"Tables 0..%u; an ACL stage of the application names its table (docs/modules.md).\n",
-		XFSM_ACL_TABLES - 1);
-	return 0;
-}
+_Static_assert(XFSM_ACL_TABLES == 8, "acl_notes names the tables 0..7");
+const char acl_notes[] =
+	"RULE: [id N] [prio N] [ip4|ip6] [src PFX] [dst PFX] [proto P[/M]]\n"
+	"      [sport A[-B]] [dport A[-B]] [flags F[/M]] [port N] [vlan N]\n"
+	"      => allow|deny|pass|goto STAGE [mark M]\n"
+	"FILE: one RULE per line, or a ClassBench filter set (lines starting with @).\n"
+	"Tables 0..7 (default 0); an ACL stage of the application names its table (docs/modules.md).\n";
 
-/* Strip a leading "table N" / "--table N"; returns the table or -EINVAL. */
-static int take_table(int *argc, char ***argv)
+/* An optional leading "table N" (or "--table N"): the table, 0 without. */
+static int take_table(struct args *a, int *table)
 {
 	__u32 t;
 
-	if (*argc < 2 || (strcmp((*argv)[0], "table") && strcmp((*argv)[0], "--table")))
+	*table = 0;
+	if (!arg_kw(a, "table") && !arg_kw(a, "--table"))
 		return 0;
-	if (arg_u32("ACL table", (*argv)[1], 0, XFSM_ACL_TABLES - 1, &t))
+	if (arg_next_u32(a, "ACL table", 0, XFSM_ACL_TABLES - 1, &t))
 		return -EINVAL;
-	*argc -= 2;
-	*argv += 2;
-	return (int)t;
+	*table = (int)t;
+	return 0;
 }
 
 struct acl_ctx {
@@ -53,14 +44,14 @@ struct acl_ctx {
 	int table;
 };
 
-static int ctx_open(struct acl_ctx *c, int *argc, char ***argv, bool read)
+/* The table is taken from a before; the words after it are the caller's
+ * and were ended (arg_end) before this opens anything. */
+static int ctx_open(struct acl_ctx *c, int table, bool read)
 {
 	int err;
 
 	memset(c, 0, sizeof(*c));
-	c->table = take_table(argc, argv);
-	if (c->table < 0)
-		return c->table;
+	c->table = table;
 	err = open_instance(&c->inst);
 	if (err)
 		return err;
@@ -92,15 +83,20 @@ static void ctx_close(struct acl_ctx *c)
 	xfsm_instance_close(c->inst);
 }
 
-static int acl_add(int argc, char **argv)
+static int acl_add(struct args *a)
 {
 	struct xfsm_acl_entry e;
 	struct acl_ctx c;
-	char *text = NULL, msg[256], shown[1024];
+	char *text = NULL, msg[256], shown[1024], **argv;
 	size_t len = 1, o = 0;
-	int err, i;
+	int err, i, argc, table;
 
-	err = ctx_open(&c, &argc, &argv, true);
+	if (take_table(a, &table))
+		return -EINVAL;
+	argv = arg_rest(a, &argc);
+	if (!argc)
+		return usage_err(a, "expected the RULE");
+	err = ctx_open(&c, table, true);
 	if (err)
 		return err;
 	/* the arguments joined, however long: the parser sees all of them */
@@ -122,7 +118,7 @@ static int acl_add(int argc, char **argv)
 	}
 	err = xfsm_acl_parse_rule(text, &e, NULL, NULL, msg, sizeof(msg));
 	if (err) {
-		p_err("acl add: %s", msg);
+		usage_err(a, "%s", msg);
 		goto out;
 	}
 	err = xfsm_acl_rules_add(&c.rs, &e);
@@ -141,23 +137,20 @@ out:
 	return err;
 }
 
-static int acl_del(int argc, char **argv)
+static int acl_del(struct args *a)
 {
 	struct acl_ctx c;
+	int err, table;
 	__u32 id;
-	int err;
 
-	err = ctx_open(&c, &argc, &argv, true);
+	if (take_table(a, &table) || arg_next_u32(a, "acl del ID", 1, 0xffffffff, &id))
+		return -EINVAL;
+	err = arg_end(a);
 	if (err)
 		return err;
-	if (argc != 1) {
-		p_err("acl del: expected one rule id");
-		err = -EINVAL;
-		goto out;
-	}
-	err = arg_u32("acl del ID", argv[0], 1, 0xffffffff, &id);
+	err = ctx_open(&c, table, true);
 	if (err)
-		goto out;
+		return err;
 	err = xfsm_acl_rules_del(&c.rs, id);
 	if (err) {
 		p_err("acl del: table %d has no rule %u", c.table, id);
@@ -169,12 +162,17 @@ out:
 	return err;
 }
 
-static int acl_flush(int argc, char **argv)
+static int acl_flush(struct args *a)
 {
 	struct acl_ctx c;
-	int err;
+	int err, table;
 
-	err = ctx_open(&c, &argc, &argv, false);
+	if (take_table(a, &table))
+		return -EINVAL;
+	err = arg_end(a);
+	if (err)
+		return err;
+	err = ctx_open(&c, table, false);
 	if (err)
 		return err;
 	err = ctx_commit(&c);
@@ -182,44 +180,53 @@ static int acl_flush(int argc, char **argv)
 	return err;
 }
 
-static int acl_load(int argc, char **argv)
+static int acl_load(struct args *a)
 {
 	struct acl_ctx c;
+	const char *file;
 	char msg[512];
-	int err;
+	int err, table;
 
-	err = ctx_open(&c, &argc, &argv, false);
+	if (take_table(a, &table))
+		return -EINVAL;
+	file = arg_next(a, "FILE");
+	if (!file)
+		return -EINVAL;
+	err = arg_end(a);
 	if (err)
 		return err;
-	if (argc != 1) {
-		p_err("acl load: expected one file");
-		err = -EINVAL;
-		goto out;
-	}
-	err = xfsm_acl_load_file(argv[0], &c.rs, msg, sizeof(msg));
+	err = ctx_open(&c, table, false);
+	if (err)
+		return err;
+	err = xfsm_acl_load_file(file, &c.rs, msg, sizeof(msg));
 	if (err) {
 		p_err("%s", msg);
 		goto out;
 	}
 	err = ctx_commit(&c);
 	if (!err)
-		p_info("table %d: %zu rules loaded from %s", c.table, c.rs.n, argv[0]);
+		p_info("table %d: %zu rules loaded from %s", c.table, c.rs.n, file);
 out:
 	ctx_close(&c);
 	return err;
 }
 
-static int acl_show(int argc, char **argv)
+static int acl_show(struct args *a)
 {
 	struct xfsm_acl_stats st;
 	struct xfsm_acl_ctl ctl;
 	struct xfsm_acl_set set;
 	struct acl_ctx c;
 	char text[1024];
+	int err, table;
 	size_t i;
-	int err;
 
-	err = ctx_open(&c, &argc, &argv, true);
+	if (take_table(a, &table))
+		return -EINVAL;
+	err = arg_end(a);
+	if (err)
+		return err;
+	err = ctx_open(&c, table, true);
 	if (err)
 		return err;
 	err = xfsm_acl_ctl_get(c.inst, c.table, &ctl, &set);
@@ -247,21 +254,13 @@ out:
 	return err;
 }
 
-int do_acl(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", acl_add },
-		{ "del", acl_del },
-		{ "delete", acl_del },
-		{ "show", acl_show },
-		{ "list", acl_show },
-		{ "flush", acl_flush },
-		{ "load", acl_load },
-		{ "help", acl_help },
-		{ NULL, NULL },
-	};
-
-	if (argc == 0)
-		return acl_show(0, argv);
-	return cmd_select(cmds, argc, argv, acl_help, "acl command");
-}
+const struct cmd acl_cmds[] = {
+	{ "show", acl_show, "[table N]", NULL, NULL },
+	{ "list", acl_show, NULL, NULL, NULL },
+	{ "add", acl_add, "[table N] RULE...", NULL, NULL },
+	{ "del", acl_del, "[table N] ID", NULL, NULL },
+	{ "delete", acl_del, NULL, NULL, NULL },
+	{ "flush", acl_flush, "[table N]", NULL, NULL },
+	{ "load", acl_load, "[table N] FILE", NULL, NULL },
+	{ NULL },
+};

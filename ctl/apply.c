@@ -57,33 +57,33 @@ out:
 	return err;
 }
 
-int do_apply(int argc, char **argv)
+const char apply_notes[] =
+	"Compiles FILE ('-': standard input) and installs it atomically; --dry-run\n"
+	"(-n) prints the compiled tables without a datapath.\n";
+
+int do_apply(struct args *a)
 {
-	const char *file = NULL;
+	const char *file = NULL, *w;
 	bool dry = false, reset = false;
 	struct xfsm_app_names *nm;
 	struct xfsm_image img;
 	char err[600];
 	int ret;
 
-	for (; argc > 0; NEXT_ARG()) {
-		if (!strcmp(*argv, "--dry-run") || !strcmp(*argv, "-n"))
+	while ((w = arg_take(a))) {
+		if (!strcmp(w, "--dry-run") || !strcmp(w, "-n"))
 			dry = true;
-		else if (!strcmp(*argv, "--reset-globals"))
+		else if (!strcmp(w, "--reset-globals"))
 			reset = true;
-		else if (**argv == '-' && strcmp(*argv, "-")) {
-			p_err("apply: unknown option '%s' (expected --dry-run or --reset-globals)", *argv);
-			return -EINVAL;
-		} else if (file) {
-			p_err("apply: one application file at a time ('%s' and '%s')", file, *argv);
-			return -EINVAL;
-		} else
-			file = *argv;
+		else if (*w == '-' && strcmp(w, "-"))
+			return usage_err(a, "unknown option '%s' (expected --dry-run or --reset-globals)", w);
+		else if (file)
+			return usage_err(a, "one application file at a time ('%s' and '%s')", file, w);
+		else
+			file = w;
 	}
-	if (!file) {
-		p_err("apply: expected an application file: xfsmctl apply FILE [--dry-run]");
-		return -EINVAL;
-	}
+	if (!file)
+		return usage_err(a, "expected an application FILE");
 	nm = calloc(1, sizeof(*nm));
 	if (!nm)
 		return -ENOMEM;
@@ -149,7 +149,7 @@ static unsigned int line_of(const char *s, size_t off)
 	return l;
 }
 
-static int rule_edit(bool add, int argc, char **argv)
+static int rule_edit(bool add, struct args *a)
 {
 	struct xfsm_app_names *nm2 = NULL;
 	struct xfsm_instance *inst = NULL;
@@ -160,14 +160,15 @@ static int rule_edit(bool add, int argc, char **argv)
 	size_t len = 0;
 	int s, ret;
 
-	REQ_ARGS(2);
-	stage_arg = argv[0];
-	what = argv[1];
-	if (argc > 2) {
-		p_err("rule %s: expected STAGE and %s only; quote the rule text", add ? "add" : "del",
-		      add ? "'RULE TEXT'" : "RULE");
+	stage_arg = arg_next(a, "STAGE");
+	if (!stage_arg)
 		return -EINVAL;
-	}
+	what = arg_next(a, add ? "the rule text" : "the RULE name");
+	if (!what)
+		return -EINVAL;
+	if (arg_more(a))
+		return usage_err(a, "unexpected argument '%s': give STAGE and %s only (quote the rule text)",
+				 arg_peek(a), add ? "'RULE TEXT'" : "RULE");
 	ret = open_instance(&inst);
 	if (ret)
 		return ret;
@@ -297,32 +298,31 @@ out_inst:
 	return ret;
 }
 
-static int rule_add(int argc, char **argv)
+static int rule_add(struct args *a)
 {
-	return rule_edit(true, argc, argv);
+	return rule_edit(true, a);
 }
 
-static int rule_del(int argc, char **argv)
+static int rule_del(struct args *a)
 {
-	return rule_edit(false, argc, argv);
+	return rule_edit(false, a);
 }
 
-static int rule_help(int argc, char **argv)
+/* rule show: the rules of the running application (show rules). */
+static int rule_show(struct args *a)
 {
-	fprintf(stderr, "Usage: xfsmctl rule add STAGE 'rule NAME [priority N] [when MATCH, ...] => EFFECT, ...'\n"
-			"       xfsmctl rule del STAGE NAME\n");
-	return argc ? 0 : -EINVAL;
+	return do_show_what(a, SHOW_RULES | SHOW_ENTRIES);
 }
 
-int do_rule(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", rule_add },
-		{ "del", rule_del },
-		{ "delete", rule_del },
-		{ "help", rule_help },
-		{ NULL, NULL },
-	};
+const char rule_notes[] =
+	"RULE TEXT: 'rule NAME [priority N] [when MATCH, ...] => EFFECT, ...' (docs/language.md);\n"
+	"the running application is edited by one rule, recompiled and applied atomically.\n";
 
-	return cmd_select(cmds, argc, argv, rule_help, "rule command");
-}
+const struct cmd rule_cmds[] = {
+	{ "show", rule_show, "", NULL, NULL },
+	{ "list", rule_show, NULL, NULL, NULL },
+	{ "add", rule_add, "STAGE 'RULE TEXT'", NULL, NULL },
+	{ "del", rule_del, "STAGE RULE", NULL, NULL },
+	{ "delete", rule_del, NULL, NULL, NULL },
+	{ NULL },
+};

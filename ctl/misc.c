@@ -44,17 +44,21 @@ static int global_open(struct xfsm_instance **inst, struct running *r)
 	return err;
 }
 
-static int global_get(int argc, char **argv)
+static int global_get(struct args *a)
 {
 	struct xfsm_instance *inst;
 	__u64 regs[XFSM_GLOBAL_REGS];
+	const char *reg = arg_take(a);
 	struct running r;
 	int idx = -1, err;
 
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = global_open(&inst, &r);
 	if (err)
 		return err;
-	if (argc > 0 && (idx = global_ref(r.nm, argv[0])) < 0) {
+	if (reg && (idx = global_ref(r.nm, reg)) < 0) {
 		err = idx;
 		goto out;
 	}
@@ -81,24 +85,24 @@ out:
 	return err;
 }
 
-static int global_set(int argc, char **argv)
+static int global_set(struct args *a)
 {
 	struct xfsm_instance *inst;
+	const char *reg;
 	struct running r;
 	__u64 v;
 	int idx, err;
 
-	REQ_ARGS(2);
-	if (argc > 2) {
-		p_err("global set: expected REG VALUE");
+	reg = arg_next(a, "REG");
+	if (!reg || arg_next_u64(a, "global set VALUE", 0, ~0ULL, &v))
 		return -EINVAL;
-	}
-	if (arg_u64("global set VALUE", argv[1], 0, ~0ULL, &v))
-		return -EINVAL;
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = global_open(&inst, &r);
 	if (err)
 		return err;
-	idx = global_ref(r.nm, argv[0]);
+	idx = global_ref(r.nm, reg);
 	if (idx < 0) {
 		err = idx;
 		goto out;
@@ -112,27 +116,17 @@ out:
 	return err;
 }
 
-static int global_help(int argc, char **argv)
-{
-	fprintf(stderr, "Usage: xfsmctl global get [REG]\n       xfsmctl global set REG VALUE\n"
-			"REG: 0..%d, globalN or a name declared with 'global N NAME'\n",
-		XFSM_GLOBAL_REGS - 1);
-	return argc ? 0 : -EINVAL;
-}
+_Static_assert(XFSM_GLOBAL_REGS == 8, "global_notes names the registers 0..7");
+const char global_notes[] =
+	"REG: 0..7, globalN or a name declared with 'global N NAME'.\n";
 
-int do_global(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "get", global_get },
-		{ "show", global_get },
-		{ "list", global_get },
-		{ "set", global_set },
-		{ "help", global_help },
-		{ NULL, NULL },
-	};
-
-	return cmd_select(cmds, argc, argv, global_help, "global command");
-}
+const struct cmd global_cmds[] = {
+	{ "get", global_get, "[REG]", NULL, NULL },
+	{ "show", global_get, NULL, NULL, NULL },
+	{ "list", global_get, NULL, NULL, NULL },
+	{ "set", global_set, "REG VALUE", NULL, NULL },
+	{ NULL },
+};
 
 /* ---- stats ---------------------------------------------------------------------- */
 
@@ -304,45 +298,45 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-int do_stats(int argc, char **argv)
+const char stats_notes[] =
+	"--watch (-w) prints a sample every --interval (default 1s) with per-second\n"
+	"rates, -c COUNT samples, until q, Ctrl-C or the instance is unloaded;\n"
+	"--reset zeroes every counter.\n";
+
+int do_stats(struct args *a)
 {
 	struct xfsm_instance *inst;
 	struct running r;
 	__u64 count = 0;
 	bool reset = false;
 	double interval = 1.0;
+	const char *w;
 	int err;
 
-	for (; argc > 0; NEXT_ARG()) {
-		if (!strcmp(*argv, "--watch") || !strcmp(*argv, "-w") || !strcmp(*argv, "watch")) {
+	while ((w = arg_take(a))) {
+		if (!strcmp(w, "--watch") || !strcmp(w, "-w") || !strcmp(w, "watch")) {
 			watch_mode = true;
-		} else if (!strcmp(*argv, "-c") || !strcmp(*argv, "--count")) {
-			NEXT_ARG();
-			REQ_ARGS(1);
-			if (arg_u64("-c COUNT", *argv, 1, ~0ULL, &count))
+		} else if (!strcmp(w, "-c") || !strcmp(w, "--count")) {
+			if (arg_next_u64(a, "-c COUNT", 1, ~0ULL, &count))
 				return -EINVAL;
 			watch_mode = true;
-		} else if (!strcmp(*argv, "--interval")) {
-			NEXT_ARG();
-			REQ_ARGS(1);
+		} else if (!strcmp(w, "--interval")) {
+			const char *v = arg_next(a, "a value after --interval");
 			char msg[200];
 			__u64 ns;
 
-			if (xfsm_parse_duration(*argv, &ns, msg, sizeof(msg))) {
-				p_err("--interval: %s", msg);
+			if (!v)
 				return -EINVAL;
-			}
-			if (ns < XFSM_NS_PER_SEC / 20 || ns > 3600 * XFSM_NS_PER_SEC) {
-				p_err("--interval: %s is not between 0.05 and 3600 seconds", *argv);
-				return -EINVAL;
-			}
+			if (xfsm_parse_duration(v, &ns, msg, sizeof(msg)))
+				return usage_err(a, "--interval: %s", msg);
+			if (ns < XFSM_NS_PER_SEC / 20 || ns > 3600 * XFSM_NS_PER_SEC)
+				return usage_err(a, "--interval: %s is not between 0.05 and 3600 seconds", v);
 			interval = (double)ns / 1e9;
-		} else if (!strcmp(*argv, "--reset")) {
+		} else if (!strcmp(w, "--reset")) {
 			reset = true;
 		} else {
-			p_err("stats: unknown argument '%s' (expected --watch, -c COUNT, --interval SEC, --reset)",
-			      *argv);
-			return -EINVAL;
+			return usage_err(a, "unknown argument '%s' (expected --watch, -c COUNT, --interval SEC, --reset)",
+					 w);
 		}
 	}
 	err = open_instance(&inst);
@@ -390,17 +384,15 @@ out:
 
 /* ---- port ---------------------------------------------------------------------- */
 
-static int port_show(int argc, char **argv)
+static int port_show(struct args *a)
 {
 	struct xfsm_instance *inst;
 	struct running r;
 	int err, back;
 
-	(void)argv;
-	if (argc > 0) {
-		p_err("port show takes no argument");
-		return -EINVAL;
-	}
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = open_instance(&inst);
 	if (err)
 		return err;
@@ -421,25 +413,15 @@ out:
 	return err;
 }
 
-static int port_help(int argc, char **argv)
-{
-	fprintf(stderr, "Usage: xfsmctl port show | port set PORT up|down | port sync\n"
-			"Ports are assigned to interfaces by xfsm-loader; names come from the application.\n");
-	return argc ? 0 : -EINVAL;
-}
+const char port_notes[] =
+	"Ports are assigned to interfaces by xfsm-loader; names come from the application.\n"
+	"'port set' marks a port down (groups skip it) or up; 'port sync' sets every\n"
+	"port from its interface's link state.\n";
 
-int do_port(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "show", port_show },
-		{ "list", port_show },
-		{ "set", port_set_cmd },
-		{ "sync", port_sync_cmd },
-		{ "help", port_help },
-		{ NULL, NULL },
-	};
-
-	if (argc == 0)
-		return port_show(0, argv);
-	return cmd_select(cmds, argc, argv, port_help, "port command");
-}
+const struct cmd port_cmds[] = {
+	{ "show", port_show, "", NULL, NULL },
+	{ "list", port_show, NULL, NULL, NULL },
+	{ "set", port_set_cmd, "PORT up|down", NULL, NULL },
+	{ "sync", port_sync_cmd, "", NULL, NULL },
+	{ NULL },
+};

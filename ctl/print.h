@@ -38,5 +38,9 @@ void print_seconds(enum output_type t, const char *key, const char *fmt, long lo
 void print_null(const char *key);
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_nl(void);
+/* Errors under -j: add a message; flush prints {"error": ...} once
+ * (false when there was none). */
+void json_error_add(const char *msg);
+bool json_error_flush(void);
 
 #endif

@@ -660,7 +660,10 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 
 /* ---- show command ---------------------------------------------------------------- */
 
-int do_show(int argc, char **argv)
+const char show_notes[] =
+	"Prints the running application (all of it, or one section) with its counters.\n";
+
+int do_show(struct args *a)
 {
 	static const struct { const char *name; unsigned int what; } sections[] = {
 		{ "app", SHOW_ALL | SHOW_ENTRIES },
@@ -670,34 +673,39 @@ int do_show(int argc, char **argv)
 		{ "globals", SHOW_GLOBALS },
 		{ "ports", SHOW_PORTS },
 	};
-	struct xfsm_instance *inst;
+	const size_t n_sections = sizeof(sections) / sizeof(sections[0]);
 	unsigned int what = SHOW_ALL | SHOW_ENTRIES;
-	struct running r;
-	int err, back = -1;
+	const char *w = arg_take(a);
 
-	if (argc > 0) {
+	if (w) {
 		int n = -1;
 
-		for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
-			if (!strcmp(argv[0], sections[i].name)) {
+		/* exact, or a prefix of one section only */
+		for (size_t i = 0; i < n_sections; i++) {
+			if (!strcmp(w, sections[i].name)) {
 				n = (int)i;
 				break;
 			}
-			if (n < 0 && is_prefix(argv[0], sections[i].name))
-				n = (int)i;
+			if (is_prefix(w, sections[i].name))
+				n = n == -1 ? (int)i : -2;
 		}
-		if (n < 0) {
-			p_err("unknown section '%s'; expected app, stages, rules, conditions, globals or ports",
-			      argv[0]);
-			return -EINVAL;
-		}
+		if (n < 0)
+			return usage_err(a, "%s section '%s'; expected app, stages, rules, conditions, globals or ports",
+					 n == -2 ? "ambiguous" : "unknown", w);
 		what = sections[n].what;
-		NEXT_ARG();
-		if (argc > 0) {
-			p_err("unexpected argument '%s' after the section", argv[0]);
-			return -EINVAL;
-		}
 	}
+	return do_show_what(a, what);
+}
+
+int do_show_what(struct args *a, unsigned int what)
+{
+	struct xfsm_instance *inst;
+	struct running r;
+	int err, back = -1;
+
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = open_instance(&inst);
 	if (err)
 		return err;
