@@ -184,7 +184,7 @@ cases=(
 	"2|acl flush 3|unexpected argument '3'"
 	"2|acl flush tabel 2|unexpected argument 'tabel'"
 	"2|acl fluhs|unknown subcommand 'fluhs'"
-	"2|acl add tabel 2 dport 11 => deny|tabel"
+	"2|acl add tabel 2 dport 11 '=>' deny|tabel"
 	"2|acl del 7 extra|unexpected argument 'extra'"
 	"2|acl del tabel 2 8|'tabel'"
 	"1|acl del 999|table 0 has no rule 999"
