@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /* global get|set, stats [--watch], port show. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "xfsmctl.h"
 
@@ -298,9 +301,116 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/*
+ * Whether a loaded program still uses the instance's control map.  After
+ * an unload the maps live on as long as this process holds them, and
+ * would read as a datapath that stopped counting; the programs that use
+ * them are what is gone.
+ */
+static bool instance_running(const struct xfsm_instance *inst)
+{
+	__u32 id = 0, want = inst->map_id[XFSM_M_CTL];
+	bool found = false;
+
+	if (!want)
+		return true;	/* cannot tell: assume it runs */
+	while (!found && !bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info), ids[64], n;
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;	/* gone meanwhile */
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.nr_map_ids) {
+			n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
+			memset(&info, 0, sizeof(info));
+			info.nr_map_ids = n;
+			info.map_ids = (__u64)(unsigned long)ids;
+			len = sizeof(info);
+			if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+				for (__u32 i = 0; i < n && i < info.nr_map_ids; i++)
+					found |= ids[i] == want;
+		}
+		close(fd);
+	}
+	return found;
+}
+
+/*
+ * Keys while --watch waits: 'q' quits.  A terminal is put in
+ * non-canonical mode so the key acts without Enter, and restored on exit;
+ * from a pipe, 'q' in the input quits as well, and end of input is ignored.
+ */
+static struct termios saved_tio;
+static bool tio_saved, stdin_eof;
+
+static void keys_begin(void)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio))
+		return;
+	t = saved_tio;
+	t.c_lflag &= ~(ICANON | ECHO);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	if (!tcsetattr(STDIN_FILENO, TCSANOW, &t))
+		tio_saved = true;
+}
+
+static void keys_end(void)
+{
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	tio_saved = false;
+}
+
+/* Wait up to ms milliseconds; true when 'q' was typed. */
+static bool wait_for_quit(int ms)
+{
+	struct timespec end, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	while (!stop) {
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		long left;
+		char buf[64];
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (end.tv_sec - now.tv_sec) * 1000L + (end.tv_nsec - now.tv_nsec) / 1000000L;
+		if (left <= 0)
+			return false;
+		if (stdin_eof || poll(&p, 1, (int)left) <= 0 || !(p.revents & (POLLIN | POLLHUP))) {
+			if (stdin_eof) {
+				struct timespec ts = { left / 1000, (left % 1000) * 1000000L };
+
+				nanosleep(&ts, NULL);
+			}
+			continue;
+		}
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n <= 0) {
+			stdin_eof = n == 0 || (errno != EINTR && errno != EAGAIN);
+			continue;
+		}
+		if (memchr(buf, 'q', (size_t)n) || memchr(buf, 'Q', (size_t)n))
+			return true;
+	}
+	return false;
+}
+
 const char stats_notes[] =
 	"--watch (-w) prints a sample every --interval (default 1s) with per-second\n"
-	"rates, -c COUNT samples, until q, Ctrl-C or the instance is unloaded;\n"
+	"rates, -c COUNT samples, until q, Ctrl-C or the datapath is unloaded\n"
+	"(then exit status 1);\n"
 	"--reset zeroes every counter.\n";
 
 int do_stats(struct args *a)
@@ -357,10 +467,14 @@ int do_stats(struct args *a)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	keys_begin();
 	interval_s = interval;
 	for (__u64 i = 0; !stop && (!count || i < count); i++) {
-		struct timespec ts = { (time_t)interval, (long)((interval - (time_t)interval) * 1e9) };
-
+		if (i && !instance_running(inst)) {
+			p_err("the datapath was unloaded: no program uses this instance's maps any more");
+			err = -ENODEV;
+			break;
+		}
 		if (i && !is_json() && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
 		if (!is_json()) {
@@ -371,10 +485,13 @@ int do_stats(struct args *a)
 			printf("--- %s  every %.1fs%s\n", tb, interval, have_prev ? "" : " (rates from the next sample)");
 		}
 		stats_sample(inst, &r);
+		fflush(stdout);
 		if (count && i + 1 == count)
 			break;
-		nanosleep(&ts, NULL);
+		if (wait_for_quit((int)(interval * 1000)))
+			break;
 	}
+	keys_end();
 out_r:
 	running_free(&r);
 out:
