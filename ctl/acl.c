@@ -77,6 +77,30 @@ static int ctx_commit(struct acl_ctx *c)
 	return err;
 }
 
+/* The result of a change under -j: {"table", "n_rules"[, "added"|"deleted"]}. */
+static void ctx_result(const struct acl_ctx *c, const struct xfsm_acl_entry *added, __u32 deleted)
+{
+	char text[1024];
+
+	if (!is_json())
+		return;
+	open_json_object(NULL);
+	print_int(PRINT_JSON, "table", NULL, c->table);
+	print_uint(PRINT_JSON, "n_rules", NULL, c->rs.n);
+	if (added) {
+		xfsm_acl_format(added, text, sizeof(text));
+		open_json_object("added");
+		print_uint(PRINT_JSON, "id", NULL, added->rule_id);
+		print_uint(PRINT_JSON, "priority", NULL, added->priority);
+		print_string(PRINT_JSON, "text", NULL, text);
+		close_json_object();
+	}
+	if (deleted)
+		print_uint(PRINT_JSON, "deleted", NULL, deleted);
+	close_json_object();
+	print_flush();
+}
+
 static void ctx_close(struct acl_ctx *c)
 {
 	xfsm_acl_rules_free(&c->rs);
@@ -128,8 +152,15 @@ static int acl_add(struct args *a)
 	}
 	err = ctx_commit(&c);
 	if (!err) {
-		xfsm_acl_format(&c.rs.r[c.rs.n - 1], shown, sizeof(shown));
+		const struct xfsm_acl_entry *added = &c.rs.r[c.rs.n - 1];
+
+		/* the rule as installed (the rule set keeps its order) */
+		for (size_t k = 0; k < c.rs.n; k++)
+			if (c.rs.r[k].rule_id == e.rule_id || (!e.rule_id && k == c.rs.n - 1))
+				added = &c.rs.r[k];
+		xfsm_acl_format(added, shown, sizeof(shown));
 		p_info("table %d: added %s", c.table, shown);
+		ctx_result(&c, added, 0);
 	}
 out:
 	free(text);
@@ -157,6 +188,8 @@ static int acl_del(struct args *a)
 		goto out;
 	}
 	err = ctx_commit(&c);
+	if (!err)
+		ctx_result(&c, NULL, id);
 out:
 	ctx_close(&c);
 	return err;
@@ -176,6 +209,8 @@ static int acl_flush(struct args *a)
 	if (err)
 		return err;
 	err = ctx_commit(&c);
+	if (!err)
+		ctx_result(&c, NULL, 0);
 	ctx_close(&c);
 	return err;
 }
@@ -204,8 +239,10 @@ static int acl_load(struct args *a)
 		goto out;
 	}
 	err = ctx_commit(&c);
-	if (!err)
+	if (!err) {
 		p_info("table %d: %zu rules loaded from %s", c.table, c.rs.n, file);
+		ctx_result(&c, NULL, 0);
+	}
 out:
 	ctx_close(&c);
 	return err;
@@ -217,9 +254,7 @@ static int acl_show(struct args *a)
 	struct xfsm_acl_ctl ctl;
 	struct xfsm_acl_set set;
 	struct acl_ctx c;
-	char text[1024];
 	int err, table;
-	size_t i;
 
 	if (take_table(a, &table))
 		return -EINVAL;
@@ -236,19 +271,31 @@ static int acl_show(struct args *a)
 		p_err("cannot read ACL table %d: %s", c.table, strerror(-err));
 		goto out;
 	}
-	printf("acl table %d: %zu rules of %u, %u trees, %u nodes of %u, at most %u lookups per packet, generation %u, buffer %u\n",
-	       c.table, c.rs.n, ctl.rule_cap, set.n_trees, set.n_nodes, ctl.node_cap,
-	       set.max_lookups, ctl.generation, ctl.active);
-	printf("  packets %llu matched %llu missed %llu allow %llu deny %llu goto %llu pass %llu marked %llu lookups/packet %.2f\n",
-	       (unsigned long long)st.packets, (unsigned long long)st.matched,
-	       (unsigned long long)st.missed, (unsigned long long)st.allow,
-	       (unsigned long long)st.deny, (unsigned long long)st.go,
-	       (unsigned long long)st.pass, (unsigned long long)st.marked,
-	       st.packets ? (double)st.probes / st.packets : 0.0);
-	for (i = 0; i < c.rs.n; i++) {
-		xfsm_acl_format(&c.rs.r[i], text, sizeof(text));
-		printf("  %s\n", text);
-	}
+	open_json_object(NULL);
+	print_int(PRINT_ANY, "table", "acl table %d:", c.table);
+	print_uint(PRINT_ANY, "n_rules", " %u rules", (unsigned int)c.rs.n);
+	print_uint(PRINT_ANY, "rule_cap", " of %u,", ctl.rule_cap);
+	print_uint(PRINT_ANY, "trees", " %u trees,", set.n_trees);
+	print_uint(PRINT_ANY, "nodes", " %u nodes", set.n_nodes);
+	print_uint(PRINT_ANY, "node_cap", " of %u,", ctl.node_cap);
+	print_uint(PRINT_ANY, "max_lookups", " at most %u lookups per packet,", set.max_lookups);
+	print_uint(PRINT_ANY, "generation", " generation %u,", ctl.generation);
+	print_uint(PRINT_ANY, "buffer", " buffer %u\n", ctl.active);
+	open_json_object("stats");
+	print_uint(PRINT_ANY, "packets", "  packets %llu", st.packets);
+	print_uint(PRINT_ANY, "matched", " matched %llu", st.matched);
+	print_uint(PRINT_ANY, "missed", " missed %llu", st.missed);
+	print_uint(PRINT_ANY, "allow", " allow %llu", st.allow);
+	print_uint(PRINT_ANY, "deny", " deny %llu", st.deny);
+	print_uint(PRINT_ANY, "goto", " goto %llu", st.go);
+	print_uint(PRINT_ANY, "pass", " pass %llu", st.pass);
+	print_uint(PRINT_ANY, "marked", " marked %llu", st.marked);
+	print_float(PRINT_ANY, "lookups_per_packet", " lookups/packet %.2f\n",
+		    st.packets ? (double)st.probes / st.packets : 0.0);
+	close_json_object();
+	print_acl_rules(c.rs.r, c.rs.n);
+	close_json_object();
+	print_flush();
 out:
 	ctx_close(&c);
 	return err;

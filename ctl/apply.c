@@ -90,7 +90,7 @@ int do_apply(struct args *a)
 	ret = xfsm_compile_file(strcmp(file, "-") ? file : "/dev/stdin", &img, nm, err, sizeof(err));
 	if (ret) {
 		fflush(stdout);
-		fprintf(stderr, "%s\n", err);
+		p_diag("%s", err);
 		free(nm);
 		return ret;
 	}
@@ -99,18 +99,7 @@ int do_apply(struct args *a)
 		 * checked by apply against the instance (xfsm-loader --rules). */
 		ret = xfsm_image_validate(&img, 0, 0, 0);
 		if (!ret)
-			show_image(&img, nm, NULL, SHOW_ALL | SHOW_ENTRIES, 0);
-		for (unsigned int t = 0; !ret && t < XFSM_ACL_TABLES; t++) {
-			char text[512];
-
-			if (!(nm->acl_tables & (1U << t)))
-				continue;
-			printf("acl table %u: %zu rules\n", t, nm->acl[t].n);
-			for (size_t i = 0; i < nm->acl[t].n; i++) {
-				xfsm_acl_format(&nm->acl[t].r[i], text, sizeof(text));
-				printf("  %s\n", text);
-			}
-		}
+			show_image(&img, nm, NULL, SHOW_ALL | SHOW_ENTRIES | SHOW_ACL, 0);
 	} else {
 		ret = install(&img, nm, reset);
 	}
@@ -227,9 +216,9 @@ static int rule_edit(bool add, struct args *a)
 				/* columns of the text as given, without the added "rule " */
 				if (strncmp(what, "rule", 4) && col.v > 5)
 					col.v -= 5;
-				fprintf(stderr, "rule:1:%llu%s\n", (unsigned long long)col.v, cs + cl);
+				p_diag("rule:1:%llu%s", (unsigned long long)col.v, cs + cl);
 			} else
-				fprintf(stderr, "%s\n", err);
+				p_diag("%s", err);
 			p_err("rule not added; the running application is unchanged");
 			free(nm2);
 			nm2 = NULL;
@@ -254,7 +243,7 @@ static int rule_edit(bool add, struct args *a)
 		ret = nm2 ? xfsm_compile_string("<running>", text, len, &img, nm2, err, sizeof(err)) :
 			    -ENOMEM;
 		if (ret) {
-			fprintf(stderr, "%s\n", err);
+			p_diag("%s", err);
 			p_err("rule '%s' not deleted: the application would not compile without it; the running application is unchanged",
 			      what);
 			free(nm2);

@@ -144,14 +144,45 @@ static void usage_lines(FILE *f, const char *indent, const char *path, const str
 			usage_lines(f, indent, sub, c->sub);
 			continue;
 		}
+		if (is_json() && f == stdout) {
+			open_json_object(NULL);
+			print_string(PRINT_JSON, "command", NULL, sub);
+			print_string(PRINT_JSON, "usage", NULL, c->usage);
+			close_json_object();
+			continue;
+		}
 		fprintf(f, "%s%s%s%s\n", indent, sub, *c->usage ? " " : "", c->usage);
 	}
+}
+
+/* help under -j: {"commands": [{"command", "usage"}...], "notes"}. */
+static void cmd_help_json(const char *path, const struct cmd *c)
+{
+	const struct cmd one[2] = { *c, { NULL } };
+	char parent[128];
+	const char *sp = strrchr(path, ' ');
+
+	snprintf(parent, sizeof(parent), "%.*s", sp ? (int)(sp - path) : 0, path);
+	open_json_object(NULL);
+	open_json_array("commands");
+	if (c->sub)
+		usage_lines(stdout, "", path, c->sub);
+	else if (c->fn)
+		usage_lines(stdout, "", parent, one);
+	else
+		usage_lines(stdout, "", "", main_cmds);
+	close_json_array();
+	print_opt_string(PRINT_JSON, "notes", NULL, c->notes, NULL);
+	close_json_object();
+	print_flush();
 }
 
 void cmd_help(FILE *f, const char *path, const struct cmd *c)
 {
 	const char *lead = "Usage: xfsmctl ";
 
+	if (is_json() && f == stdout)
+		return cmd_help_json(path, c);
 	if (c->sub) {
 		fprintf(f, "Usage:\n");
 		usage_lines(f, "  xfsmctl ", path, c->sub);

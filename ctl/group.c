@@ -48,6 +48,8 @@ static bool group_exists(const struct xfsm_group *g)
 	return g->n_members || g->generation;
 }
 
+static void show_one(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
+
 static int group_write(struct args *a, bool must_be_new)
 {
 	__u16 ports[XFSM_GROUP_MAX_MEMBERS], w[XFSM_GROUP_MAX_MEMBERS];
@@ -97,8 +99,18 @@ static int group_write(struct args *a, bool must_be_new)
 		goto out;
 	}
 	err = xfsm_group_write(inst, id, &g);
-	if (err)
+	if (err) {
 		p_err("cannot write group %u: %s", id, strerror(-err));
+	} else if (is_json()) {
+		/* the result: the group as group show shows it */
+		open_json_object(NULL);
+		open_json_array("groups");
+		if (!xfsm_group_read(inst, id, &g))
+			show_one(inst, id, &g);
+		close_json_array();
+		close_json_object();
+		print_flush();
+	}
 out:
 	xfsm_instance_close(inst);
 	return err;
@@ -150,13 +162,20 @@ static int group_del(struct args *a)
 		err = group_read_existing(inst, id, &g);
 	if (!err) {
 		err = xfsm_group_delete(inst, id);
-		if (err)
+		if (err) {
 			p_err("cannot delete group %u: %s", id, strerror(-err));
+		} else if (is_json()) {
+			open_json_object(NULL);
+			print_uint(PRINT_JSON, "deleted_group", NULL, id);
+			close_json_object();
+			print_flush();
+		}
 	}
 	xfsm_instance_close(inst);
 	return err;
 }
 
+/* A group object: {"id", "policy", "members": [...], "empty", "skipped"}. */
 static void show_one(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g)
 {
 	struct xfsm_group_stats st;
@@ -165,18 +184,28 @@ static void show_one(struct xfsm_instance *inst, unsigned int id, const struct x
 
 	memset(&st, 0, sizeof(st));
 	xfsm_group_read_stats(inst, id, &st);
-	printf("group %u: %s, %u member(s), empty drops %llu, skipped %llu\n", id,
-	       xfsm_group_policy_name(g->policy), g->n_members,
-	       (unsigned long long)st.empty, (unsigned long long)st.skipped);
+	open_json_object(NULL);
+	print_uint(PRINT_ANY, "id", "group %u:", id);
+	print_string(PRINT_ANY, "policy", " %s,", xfsm_group_policy_name(g->policy));
+	print_uint(PRINT_FP, NULL, " %u member(s),", g->n_members);
+	print_uint(PRINT_ANY, "empty", " empty drops %llu,", st.empty);
+	print_uint(PRINT_ANY, "skipped", " skipped %llu\n", st.skipped);
+	open_json_array("members");
 	for (i = 0; i < g->n_members && i < XFSM_GROUP_MAX_MEMBERS; i++) {
 		fl = 0;
 		xfsm_port_flags_get(inst, g->members[i], &fl);
-		printf("  port %u", g->members[i]);
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "port", "  port %u", g->members[i]);
 		if (g->policy == XFSM_GP_WEIGHTED)
-			printf(" weight %u", g->weights[i]);
-		printf("%s packets %llu\n", (fl & XFSM_PORT_F_DOWN) ? " (down)" : "",
-		       (unsigned long long)st.member[i]);
+			print_uint(PRINT_FP, NULL, " weight %u", g->weights[i]);
+		print_uint(PRINT_JSON, "weight", NULL, g->policy == XFSM_GP_WEIGHTED ? g->weights[i] : 1);
+		print_bool(PRINT_JSON, "down", NULL, fl & XFSM_PORT_F_DOWN);
+		print_text("%s", (fl & XFSM_PORT_F_DOWN) ? " (down)" : "");
+		print_uint(PRINT_ANY, "packets", " packets %llu\n", st.member[i]);
+		close_json_object();
 	}
+	close_json_array();
+	close_json_object();
 }
 
 static int group_show(struct args *a)
@@ -196,21 +225,25 @@ static int group_show(struct args *a)
 	if (err)
 		return err;
 	err = xfsm_group_check(inst);
-	if (!err && one) {
+	if (!err && one)
 		err = group_read_existing(inst, id, &g);
-		if (!err)
-			show_one(inst, id, &g);
+	if (err)
 		goto out;
-	}
-	for (unsigned int i = 0; !err && i < XFSM_MAX_GROUPS; i++) {
-		err = xfsm_group_read(inst, i, &g);
-		if (err || !group_exists(&g))
+	open_json_object(NULL);
+	open_json_array("groups");
+	for (unsigned int i = 0; i < XFSM_MAX_GROUPS; i++) {
+		if (one && i != id)
+			continue;
+		if (xfsm_group_read(inst, i, &g) || !group_exists(&g))
 			continue;
 		show_one(inst, i, &g);
 		shown++;
 	}
-	if (!err && !shown)
-		printf("no groups\n");
+	close_json_array();
+	close_json_object();
+	if (!shown)
+		print_text("no groups\n");
+	print_flush();
 out:
 	xfsm_instance_close(inst);
 	return err;
@@ -276,8 +309,26 @@ int port_set_cmd(struct args *a)
 		goto out;
 	}
 	err = xfsm_port_set_down(inst, port, down);
-	if (err)
+	if (err) {
 		p_err("cannot set port %u %s: %s", port, state, strerror(-err));
+	} else if (is_json()) {
+		struct running r;
+		int back;
+
+		/* the result: the port as port show shows it */
+		if (!xfsm_instance_netns_enter(inst, &back)) {
+			if (!running_load(inst, &r, false)) {
+				open_json_object(NULL);
+				open_json_array("ports");
+				print_ports(inst, r.nm, port);
+				close_json_array();
+				close_json_object();
+				print_flush();
+			}
+			running_free(&r);
+			xfsm_netns_leave(back);
+		}
+	}
 out:
 	xfsm_instance_close(inst);
 	return err;
@@ -297,8 +348,12 @@ int port_sync_cmd(struct args *a)
 	err = xfsm_ports_sync_link(inst);
 	if (err < 0)
 		p_err("cannot read the ports' link state: %s", strerror(-err));
-	else
-		printf("%d port(s) down\n", err);
+	else {
+		open_json_object(NULL);
+		print_int(PRINT_ANY, "ports_down", "%d port(s) down\n", err);
+		close_json_object();
+		print_flush();
+	}
 	xfsm_instance_close(inst);
 	return err < 0 ? err : 0;
 }

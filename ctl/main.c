@@ -45,6 +45,22 @@ void p_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+void p_diag(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (is_json()) {
+		json_error_add(msg);
+		return;
+	}
+	fflush(stdout);
+	fprintf(stderr, "%s\n", msg);
+}
+
 void p_info(const char *fmt, ...)
 {
 	va_list ap;
@@ -167,6 +183,12 @@ int open_instance(struct xfsm_instance **out)
 
 void print_main_help(FILE *f)
 {
+	static const struct cmd all = { "", NULL, NULL, NULL, NULL };
+
+	if (is_json() && f == stdout) {
+		cmd_help(f, "", &all);
+		return;
+	}
 	fprintf(f,
 		"Usage: xfsmctl [OPTIONS] COMMAND [ARGS]\n"
 		"Options (anywhere on the line; '--' ends them; -h after a command: its help):\n"

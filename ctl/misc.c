@@ -47,6 +47,26 @@ static int global_open(struct xfsm_instance **inst, struct running *r)
 	return err;
 }
 
+/* {"globals": [{"index", "name", "value"}...]}, as in show globals; one
+ * register (idx >= 0) or all. */
+static void print_globals(const struct running *r, const __u64 *regs, int idx)
+{
+	open_json_object(NULL);
+	open_json_array("globals");
+	for (int i = 0; i < XFSM_GLOBAL_REGS; i++) {
+		if (idx >= 0 && i != idx)
+			continue;
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "index", "global%u", (unsigned int)i);
+		print_opt_string(PRINT_ANY, "name", " %-14s", r->nm ? r->nm->globals[i] : NULL, "");
+		print_uint(PRINT_ANY, "value", " %llu\n", regs[i]);
+		close_json_object();
+	}
+	close_json_array();
+	close_json_object();
+	print_flush();
+}
+
 static int global_get(struct args *a)
 {
 	struct xfsm_instance *inst;
@@ -70,18 +90,7 @@ static int global_get(struct args *a)
 		p_err("cannot read the global registers: %s", strerror(-err));
 		goto out;
 	}
-	open_json_array(NULL);
-	for (int i = 0; i < XFSM_GLOBAL_REGS; i++) {
-		if (idx >= 0 && i != idx)
-			continue;
-		open_json_object(NULL);
-		print_uint(PRINT_ANY, "index", "global%u", (unsigned int)i);
-		print_string(PRINT_ANY, "name", " %-14s", r.nm && r.nm->globals[i][0] ? r.nm->globals[i] : "");
-		print_uint(PRINT_ANY, "value", " %llu\n", regs[i]);
-		close_json_object();
-	}
-	close_json_array();
-	print_flush();
+	print_globals(&r, regs, idx);
 out:
 	running_free(&r);
 	xfsm_instance_close(inst);
@@ -111,8 +120,15 @@ static int global_set(struct args *a)
 		goto out;
 	}
 	err = xfsm_global_set(inst, (unsigned int)idx, v);
-	if (err)
+	if (err) {
 		p_err("cannot write global%d: %s", idx, strerror(-err));
+	} else if (is_json()) {
+		__u64 regs[XFSM_GLOBAL_REGS];
+
+		/* the result: the register as global get shows it */
+		if (!xfsm_globals_read(inst, regs))
+			print_globals(&r, regs, idx);
+	}
 out:
 	running_free(&r);
 	xfsm_instance_close(inst);
@@ -167,11 +183,17 @@ static void pv(const char *key, const char *label, __u64 v, bool always)
 
 static void stats_sample(struct xfsm_instance *inst, struct running *r)
 {
+	struct timespec now;
 	struct xfsm_stats st;
 	char buf[64];
 
 	nvals = 0;
 	open_json_object(NULL);
+	/* when the sample was taken: wall clock, seconds since the epoch */
+	clock_gettime(CLOCK_REALTIME, &now);
+	print_seconds(PRINT_JSON, "time", NULL, (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+	if (watch_mode)
+		print_float(PRINT_JSON, "interval_s", NULL, interval_s);
 	if (xfsm_read_stats(inst, &st)) {
 		p_err("cannot read the statistics");
 		close_json_object();
@@ -457,8 +479,14 @@ int do_stats(struct args *a)
 		goto out;
 	if (reset) {
 		err = xfsm_reset_stats(inst);
-		if (err)
+		if (err) {
 			p_err("cannot reset the statistics: %s", strerror(-err));
+		} else if (is_json()) {
+			open_json_object(NULL);
+			print_bool(PRINT_JSON, "reset", NULL, true);
+			close_json_object();
+			print_flush();
+		}
 		goto out_r;
 	}
 	if (!watch_mode) {

@@ -398,3 +398,14 @@ bool json_error_flush(void)
 	err_len = 0;
 	return true;
 }
+
+void print_opt_string(enum output_type t, const char *key, const char *fmt, const char *v,
+		      const char *none)
+{
+	if (v && *v)
+		print_string(t, key, fmt, v);
+	else if (json_mode && (t & PRINT_JSON))
+		print_null(key);
+	else
+		print_string(t & PRINT_FP, NULL, fmt, none);
+}

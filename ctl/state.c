@@ -94,10 +94,56 @@ static void print_remaining(const char *key, const char *label, __s64 ns, __u32 
 	close_json_object();
 }
 
+/*
+ * Whether a field's values are numbers (ports, protocol, lengths) rather
+ * than text (addresses): decided once per field by how its zero value
+ * formats, so a field has one JSON type whatever its value.
+ */
+static bool field_is_number(int fid)
+{
+	static signed char known[256];
+	__u32 zero[4] = { 0 };
+	char buf[80];
+
+	if (fid < 0 || fid >= 256)
+		return false;
+	if (!known[fid]) {
+		xfsm_lang_format_field(fid, zero, buf, sizeof(buf));
+		known[fid] = buf[0] && strspn(buf, "0123456789") == strlen(buf) ? 1 : -1;
+	}
+	return known[fid] > 0;
+}
+
+/* The flow's key: text " field=value", JSON {"field": value} typed. */
+static void print_key(const struct xfsm_flow_key *key, const struct stage_view *v)
+{
+	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
+	char buf[80];
+
+	open_json_object("key");
+	for (unsigned int i = 0; i < v->n_parts; i++) {
+		unsigned int w = v->part[i].w;
+		int fid = v->part[i].fid;
+		__u64 num;
+
+		if (fid < 0) {
+			print_uint(PRINT_ANY, "word", " %u", key->w[w]);
+			continue;
+		}
+		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
+		if (field_is_number(fid) && !xfsm_parse_u64(buf, 0, ~0ULL, &num, NULL, 0))
+			print_uint(PRINT_JSON, fields[fid].name, NULL, num);
+		else
+			print_string(PRINT_JSON, fields[fid].name, NULL, buf);
+		print_string(PRINT_FP, NULL, " %s", fields[fid].name);
+		print_string(PRINT_FP, NULL, "=%s", buf);
+	}
+	close_json_object();
+}
+
 static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
 		       struct state_ctx *c)
 {
-	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
 	const struct xfsm_app_names *nm = c->r->nm;
 	unsigned int s = key->stage;
 	const struct stage_view *v = stage_view(c, s);
@@ -105,21 +151,8 @@ static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *
 
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "stage", "%s", v->name);
-	open_json_object("key");
-	for (unsigned int i = 0; i < v->n_parts; i++) {
-		unsigned int w = v->part[i].w;
-		int fid = v->part[i].fid;
-
-		if (fid < 0) {
-			print_uint(PRINT_ANY, "word", " %u", key->w[w]);
-			continue;
-		}
-		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
-		print_string(PRINT_JSON, fields[fid].name, NULL, buf);
-		print_string(PRINT_FP, NULL, " %s", fields[fid].name);
-		print_string(PRINT_FP, NULL, "=%s", buf);
-	}
-	close_json_object();
+	print_key(key, v);
+	print_bool(PRINT_JSON, "exists", NULL, true);
 	print_uint(PRINT_JSON, "state_id", NULL, f->state);
 	print_string(PRINT_ANY, "state", "  state %s",
 		     xfsm_lang_state_name(nm, s, f->state, buf, sizeof(buf)));
@@ -347,20 +380,37 @@ static int state_get_del(struct args *a, bool del)
 		goto out;
 	if (del) {
 		err = xfsm_flow_del(inst, &key);
-		if (err == -ENOENT)
+		if (err == -ENOENT) {
 			p_err("no such flow in stage %s", stage);
-		else if (err)
+		} else if (err) {
 			p_err("cannot delete the flow: %s", strerror(-err));
+		} else if (is_json()) {
+			open_json_object(NULL);
+			print_int(PRINT_JSON, "deleted", NULL, 1);
+			close_json_object();
+			print_flush();
+		}
 		goto out;
 	}
 	err = xfsm_flow_get(inst, &key, &flow);
 	if (err == -ENOENT) {
+		struct state_ctx c = { .r = &r, .stage = s };
 		char buf[32];
 
+		/* a flow not in the table is in the initial state: the same
+		 * object as a flow's, "exists": false */
 		open_json_object(NULL);
+		print_string(PRINT_JSON, "stage", NULL, stage_view(&c, (unsigned int)s)->name);
+		if (is_json())
+			print_key(&key, stage_view(&c, (unsigned int)s));
 		print_bool(PRINT_JSON, "exists", NULL, false);
+		print_uint(PRINT_JSON, "state_id", NULL, 0);
 		print_string(PRINT_ANY, "state", "no flow: in state %s (initial)\n",
 			     xfsm_lang_state_name(r.nm, (unsigned int)s, 0, buf, sizeof(buf)));
+		open_json_array("regs");
+		for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++)
+			print_uint(PRINT_JSON, NULL, NULL, 0);
+		close_json_array();
 		close_json_object();
 		print_flush();
 		err = 0;
@@ -506,8 +556,16 @@ static int state_set(struct args *a)
 	if (!hard)
 		flow.hard_rollback = 0;
 	err = xfsm_flow_set(inst, &key, &flow);
-	if (err)
+	if (err) {
 		p_err("cannot write the flow: %s", strerror(-err));
+	} else if (is_json()) {
+		struct state_ctx c = { .r = &r, .stage = s, .now = xfsm_now_ns() };
+
+		/* the result: the flow as state get shows it */
+		if (!xfsm_flow_get(inst, &key, &flow))
+			print_flow(&key, &flow, &c);
+		print_flush();
+	}
 out:
 	running_free(&r);
 	xfsm_instance_close(inst);

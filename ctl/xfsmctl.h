@@ -68,6 +68,9 @@ int arg_next_u32(struct args *a, const char *what, __u32 min, __u32 max, __u32 *
 /* Print "xfsmctl: error: ..." to stderr ({"error": ...} under -j). */
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A diagnostic in its own format ("FILE:LINE:COL: error: ..."): stderr,
+ * or part of the {"error": ...} object under -j. */
+void p_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 bool is_prefix(const char *arg, const char *word);
 
@@ -101,8 +104,18 @@ enum show_what {
 	SHOW_GLOBALS = 1 << 4,
 	SHOW_PORTS = 1 << 5,
 	SHOW_ENTRIES = 1 << 6,	/* compiled entries under each rule */
+	SHOW_ACL = 1 << 7,	/* the application's ACL tables (dry run) */
 	SHOW_ALL = 0x3f,
 };
+struct port_walk {
+	struct xfsm_instance *inst;
+	const struct xfsm_app_names *nm;
+	unsigned int only;	/* 0: every port */
+};
+/* Port objects (the ports array's elements), one port or all. */
+void print_ports(struct xfsm_instance *inst, const struct xfsm_app_names *nm, unsigned int only);
+struct xfsm_acl_entry;
+void print_acl_rules(const struct xfsm_acl_entry *r, size_t n);
 void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 		struct xfsm_instance *inst, unsigned int what, __u32 generation);
 void format_operand(const struct xfsm_operand *o, const struct xfsm_app_names *nm,

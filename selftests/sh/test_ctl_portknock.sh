@@ -81,7 +81,7 @@ xt_nok "rule del of an unknown rule fails" X rule del knock nope
 
 # globals
 xt_ok "global set" X global set 3 42
-xt_check "global get" "$(X -j global get 3 | jq -r '.[0].value')" = 42
+xt_check "global get" "$(X -j global get 3 | jq -r '.globals[0].value')" = 42
 
 # prefix matching: a unique prefix works, an ambiguous one is a usage
 # error naming the candidates (never the first match)
