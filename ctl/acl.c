@@ -44,14 +44,17 @@ struct acl_ctx {
 	int table;
 };
 
-/* The table is taken from a before; the words after it are the caller's
- * and were ended (arg_end) before this opens anything. */
-static int ctx_open(struct acl_ctx *c, int table, bool read)
+/* Open table `table` (taken from a before) once every word of a was
+ * used: nothing is opened for a command line with a word left. */
+static int ctx_open(struct acl_ctx *c, struct args *a, int table, bool read)
 {
 	int err;
 
 	memset(c, 0, sizeof(*c));
 	c->table = table;
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = open_instance(&c->inst);
 	if (err)
 		return err;
@@ -120,7 +123,7 @@ static int acl_add(struct args *a)
 	argv = arg_rest(a, &argc);
 	if (!argc)
 		return usage_err(a, "expected the RULE");
-	err = ctx_open(&c, table, true);
+	err = ctx_open(&c, a, table, true);
 	if (err)
 		return err;
 	/* the arguments joined, however long: the parser sees all of them */
@@ -176,10 +179,7 @@ static int acl_del(struct args *a)
 
 	if (take_table(a, &table) || arg_next_u32(a, "acl del ID", 1, 0xffffffff, &id))
 		return -EINVAL;
-	err = arg_end(a);
-	if (err)
-		return err;
-	err = ctx_open(&c, table, true);
+	err = ctx_open(&c, a, table, true);
 	if (err)
 		return err;
 	err = xfsm_acl_rules_del(&c.rs, id);
@@ -202,10 +202,7 @@ static int acl_flush(struct args *a)
 
 	if (take_table(a, &table))
 		return -EINVAL;
-	err = arg_end(a);
-	if (err)
-		return err;
-	err = ctx_open(&c, table, false);
+	err = ctx_open(&c, a, table, false);
 	if (err)
 		return err;
 	err = ctx_commit(&c);
@@ -227,10 +224,7 @@ static int acl_load(struct args *a)
 	file = arg_next(a, "FILE");
 	if (!file)
 		return -EINVAL;
-	err = arg_end(a);
-	if (err)
-		return err;
-	err = ctx_open(&c, table, false);
+	err = ctx_open(&c, a, table, false);
 	if (err)
 		return err;
 	err = xfsm_acl_load_file(file, &c.rs, msg, sizeof(msg));
@@ -258,10 +252,7 @@ static int acl_show(struct args *a)
 
 	if (take_table(a, &table))
 		return -EINVAL;
-	err = arg_end(a);
-	if (err)
-		return err;
-	err = ctx_open(&c, table, true);
+	err = ctx_open(&c, a, table, true);
 	if (err)
 		return err;
 	err = xfsm_acl_ctl_get(c.inst, c.table, &ctl, &set);

@@ -283,6 +283,8 @@ int cmd_run(const struct cmd *table, struct args *a)
 	for (;;) {
 		if (!arg_more(a)) {
 			if (!a->path[0]) {
+				if (is_json())
+					return usage_err(a, "expected a command");
 				print_main_help(stderr);
 				usage_failed = true;
 				return -EINVAL;

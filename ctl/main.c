@@ -236,11 +236,13 @@ const struct cmd main_cmds[] = {
 /* The selection options, each given once. */
 static int set_selector(const char *opt, const char *val, int *nsel)
 {
-	const char **slot = !strcmp(opt, "-i") || !strcmp(opt, "--iface") ? &opt_iface :
-			    !strcmp(opt, "--instance") ? &opt_instance : &opt_pin_dir;
+	bool iface = !strcmp(opt, "-i") || !strcmp(opt, "--iface");
+	const char **slot = iface ? &opt_iface : !strcmp(opt, "--instance") ? &opt_instance :
+			    &opt_pin_dir;
 
 	if (*slot) {
-		usage_err(NULL, "%s is given twice ('%s', then '%s'): give it once", opt, *slot, val);
+		usage_err(NULL, "%s is given twice ('%s', then '%s'): give it once",
+			  iface ? "-i/--iface" : opt, *slot, val);
 		return -EINVAL;
 	}
 	*slot = val;
