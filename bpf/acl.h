@@ -92,32 +92,36 @@ __noinline int xfsm_acl_probe(struct xfsm_work *w, __u32 desc, __u32 t, __u32 se
 }
 
 /* One ACL stage.  Returns an XDP action or XFSM_RES_NEXT | next stage. */
-__noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_stage *st, __u32 stage)
+__noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_app *app, __u32 stage)
 {
 	const struct xfsm_acl_set *set;
-	const struct xfsm_acl_ctl *ctl;
+	const struct xfsm_stage *st;
 	struct xfsm_stage_stats *ss;
 	struct xfsm_acl_stats *as;
 	struct xfsm_acl_work *a;
 	struct xfsm_stats *s;
 	__u32 table, setidx, n, t, probes = 0, zero = 0;
 
-	if (!w || !st || stage >= XFSM_MAX_STAGES)
+	if (!w || !app || stage >= XFSM_MAX_STAGES)
 		return XDP_DROP;
 	XFSM_WORK_REFRESH(w);
 	if (!w)
 		return XDP_DROP;
 	a = &w->acl;
+	st = &app->stages[stage];
 	table = st->acl_table;
+	if (table >= XFSM_ACL_TABLES)
+		return XDP_DROP;
 	w->pkt.key = table;
-	ctl = bpf_map_lookup_elem(&xfsm_acl_ctl, &w->pkt.key);
 	as = bpf_map_lookup_elem(&xfsm_acl_stats, &w->pkt.key);
-	w->pkt.key = stage;
+	w->pkt.key = st->stats_id;
 	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &w->pkt.key);
 	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
-	if (!ctl || !as || !ss || !s || table >= XFSM_ACL_TABLES)
+	if (!as || !ss || !s)
 		return XDP_DROP;
-	setidx = table * 2 + (ctl->active & 1);
+	/* The buffer of the table is the one the application slot names,
+	 * so that it switches with the stages that use it. */
+	setidx = table * 2 + (app->acl_buf[table] & 1);
 	w->pkt.key = setidx;
 	set = bpf_map_lookup_elem(&xfsm_acl_sets, &w->pkt.key);
 	if (!set)

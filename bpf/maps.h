@@ -62,7 +62,7 @@ struct {
 
 struct {
 	__uint(type, XFSM_STATS_TYPE);
-	__uint(max_entries, XFSM_MAX_STAGES);
+	__uint(max_entries, XFSM_STAGE_STATS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct xfsm_stage_stats);
 } xfsm_stg_stats SEC(".maps");
@@ -76,9 +76,9 @@ struct {
 
 struct {
 	__uint(type, XFSM_STATS_TYPE);
-	__uint(max_entries, 1);
+	__uint(max_entries, XFSM_COUNTER_SLOTS);
 	__type(key, __u32);
-	__type(value, struct xfsm_counters);
+	__type(value, struct xfsm_counter);
 } xfsm_counters SEC(".maps");
 
 struct {
@@ -128,15 +128,26 @@ struct {
 } xfsm_work SEC(".maps");
 #endif
 
-#ifndef XFSM_OFFLOAD
-/* ACL module (bpf/acl.h): control, set descriptors, buckets, statistics. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XFSM_ACL_TABLES);
-	__type(key, __u32);
-	__type(value, struct xfsm_acl_ctl);
-} xfsm_acl_ctl SEC(".maps");
+/* Statistics identities: written and read by user space only (the
+ * offload profile may not leave a map unallocated). */
+struct xfsm_ids_chunk {
+	__u8	b[XFSM_IDS_CHUNK];
+};
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+#ifdef XFSM_OFFLOAD
+	__uint(max_entries, XFSM_IDS_CHUNKS_OFFLOAD);
+#else
+	__uint(max_entries, XFSM_IDS_CHUNKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+#endif
+	__type(key, struct xfsm_ids_key);
+	__type(value, struct xfsm_ids_chunk);
+} xfsm_ids SEC(".maps");
+
+#ifndef XFSM_OFFLOAD
+/* ACL module (bpf/acl.h): set descriptors, buckets, statistics. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XFSM_ACL_TABLES * 2);
@@ -177,7 +188,7 @@ struct {
 /* Output groups (bpf/group.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XFSM_MAX_GROUPS);
+	__uint(max_entries, 2 * XFSM_MAX_GROUPS);
 	__type(key, __u32);
 	__type(value, struct xfsm_group);
 } xfsm_groups SEC(".maps");

@@ -198,8 +198,8 @@ out:
 static int acl_show(int argc, char **argv)
 {
 	struct xfsm_acl_stats st;
-	struct xfsm_acl_ctl ctl;
 	struct xfsm_acl_set set;
+	unsigned int buf;
 	struct acl_ctx c;
 	char text[1024];
 	size_t i;
@@ -208,7 +208,7 @@ static int acl_show(int argc, char **argv)
 	err = ctx_open(&c, &argc, &argv, true);
 	if (err)
 		return err;
-	err = xfsm_acl_ctl_get(c.inst, c.table, &ctl, &set);
+	err = xfsm_acl_set_get(c.inst, c.table, &set, &buf);
 	if (!err)
 		err = xfsm_acl_read_stats(c.inst, c.table, &st);
 	if (err) {
@@ -216,7 +216,7 @@ static int acl_show(int argc, char **argv)
 		goto out;
 	}
 	printf("acl table %d: %zu rules, %u tuples, generation %u, buffer %u\n",
-	       c.table, c.rs.n, set.n_tuples, ctl.generation, ctl.active);
+	       c.table, c.rs.n, set.n_tuples, set.generation, buf);
 	printf("  packets %llu matched %llu missed %llu allow %llu deny %llu goto %llu pass %llu marked %llu probes/packet %.2f\n",
 	       (unsigned long long)st.packets, (unsigned long long)st.matched,
 	       (unsigned long long)st.missed, (unsigned long long)st.allow,

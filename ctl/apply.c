@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * apply FILE [--dry-run]: compile, then install atomically (xfsm_apply
- * writes the inactive slot and flips the control block with one update).
+ * apply FILE [--dry-run]: compile, then switch to it atomically: stages,
+ * rules, names, its ACL tables and its output groups in one switch
+ * (xfsm_lang_apply(): the inactive slot and buffers are written, one
+ * update of the control block switches).
  * rule add|del: edit the running application's source by one rule,
- * recompile the whole application and apply it the same way.  Nothing
- * touches the datapath before the new application compiled cleanly.
+ * recompile the whole application and switch to it the same way (ACL
+ * tables and groups stay as they run).  Nothing touches the datapath before
+ * the new application compiled cleanly.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,14 +33,8 @@ static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 		p_err("the application does not fit this datapath (nothing was changed)");
 		goto out;
 	}
-	/* ACL tables first (each swapped atomically), then the pipeline. */
-	err = xfsm_lang_install_acls(inst, nm);
-	if (err) {
-		p_err("cannot install the application's ACL tables: %s; the running application is unchanged",
-		      strerror(-err));
-		goto out;
-	}
-	err = xfsm_apply(inst, img, &opts);
+	/* Pipeline, ACL tables and groups switch as one. */
+	err = xfsm_lang_apply(inst, img, nm, &opts);
 	if (err) {
 		p_err("apply failed: %s; the running application is unchanged", strerror(-err));
 		goto out;

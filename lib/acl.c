@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 
 #include "xfsm_acl.h"
+#include "apply_internal.h"
 #include "xfsm/acl_match.h"
 
 /* ---- Rule lists ------------------------------------------------------------- */
@@ -461,8 +462,8 @@ int xfsm_acl_check(struct xfsm_instance *inst)
 {
 	if (!inst)
 		return -EINVAL;
-	if (inst->map_fd[XFSM_M_ACL_CTL] < 0 || inst->map_fd[XFSM_M_ACL_SETS] < 0 ||
-	    inst->map_fd[XFSM_M_ACL_RULES] < 0 || inst->map_fd[XFSM_M_ACL_STATS] < 0) {
+	if (inst->map_fd[XFSM_M_ACL_SETS] < 0 || inst->map_fd[XFSM_M_ACL_RULES] < 0 ||
+	    inst->map_fd[XFSM_M_ACL_STATS] < 0) {
 		xfsm_log(XFSM_LOG_ERROR,
 			 "instance %s has no ACL maps (offload profile, or a datapath older than the ACL module)",
 			 inst->name);
@@ -471,7 +472,7 @@ int xfsm_acl_check(struct xfsm_instance *inst)
 	if (inst->map_value_size[XFSM_M_ACL_RULES] != sizeof(struct xfsm_acl_bucket) ||
 	    inst->map_key_size[XFSM_M_ACL_RULES] != sizeof(struct xfsm_acl_key) ||
 	    inst->map_value_size[XFSM_M_ACL_SETS] != sizeof(struct xfsm_acl_set) ||
-	    inst->map_value_size[XFSM_M_ACL_CTL] != sizeof(struct xfsm_acl_ctl)) {
+	    inst->map_max_entries[XFSM_M_ACL_SETS] < 2 * XFSM_ACL_TABLES) {
 		xfsm_log(XFSM_LOG_ERROR, "instance %s: ACL maps do not match this tool's ABI",
 			 inst->name);
 		return -EPROTO;
@@ -479,10 +480,27 @@ int xfsm_acl_check(struct xfsm_instance *inst)
 	return 0;
 }
 
-int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
-		     struct xfsm_acl_ctl *ctl, struct xfsm_acl_set *set)
+/* The buffer of `table` the running application slot names. */
+static int running_buffer(struct xfsm_instance *inst, unsigned int table, unsigned int *buf)
 {
-	__u32 k = table;
+	struct xfsm_app *app = malloc(sizeof(*app));
+	__u32 slot;
+	int err;
+
+	if (!app)
+		return -ENOMEM;
+	err = xfsm_running_slot(inst, &slot, app);
+	if (!err)
+		*buf = app->acl_buf[table] & 1;
+	free(app);
+	return err;
+}
+
+int xfsm_acl_set_get(struct xfsm_instance *inst, unsigned int table,
+		     struct xfsm_acl_set *set, unsigned int *buffer)
+{
+	unsigned int buf;
+	__u32 k;
 	int err;
 
 	err = xfsm_acl_check(inst);
@@ -490,29 +508,53 @@ int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
 		return err;
 	if (table >= XFSM_ACL_TABLES)
 		return -EINVAL;
-	err = bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, ctl);
+	err = running_buffer(inst, table, &buf);
 	if (err)
+		return err;
+	if (buffer)
+		*buffer = buf;
+	k = table * 2 + buf;
+	if (set && bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, set))
 		return -errno;
-	if (set) {
-		k = table * 2 + (ctl->active & 1);
-		if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, set))
-			return -errno;
-	}
 	return 0;
 }
 
-static bool key_in_set(const void *key, const void *value, void *ctx)
+/* Buckets of the buffers of `tables` that the application does not name. */
+struct settle_ctx {
+	const struct xfsm_app *app;
+	__u32	tables;
+};
+
+static bool bucket_unnamed(const void *key, const void *value, void *ctx)
 {
-	return ((const struct xfsm_acl_key *)key)->set == *(const __u16 *)ctx;
+	const struct xfsm_acl_key *k = key;
+	const struct settle_ctx *c = ctx;
+	unsigned int t = k->set / 2;
+
+	if (t >= XFSM_ACL_TABLES)
+		return true;
+	return (c->tables & (1U << t)) && (k->set & 1) != (c->app->acl_buf[t] & 1);
 }
 
-static long clear_set(struct xfsm_instance *inst, __u16 set)
+int xfsm_acl_settle(struct xfsm_instance *inst, const struct xfsm_app *app, __u32 tables)
 {
+	struct settle_ctx c = { .app = app, .tables = tables };
 	struct xfsm_acl_set zero = {};
-	__u32 k = set;
+	unsigned int t;
+	long n;
+	__u32 k;
 
-	bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &zero, BPF_ANY);
-	return xfsm_map_delete_if(inst, XFSM_M_ACL_RULES, key_in_set, &set);
+	n = xfsm_map_delete_if(inst, XFSM_M_ACL_RULES, bucket_unnamed, &c);
+	if (n < 0)
+		return n;
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		if (!(tables & (1U << t)))
+			continue;
+		k = t * 2 + !(app->acl_buf[t] & 1);
+		if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &zero, BPF_ANY))
+			return -errno;
+	}
+	return 0;
 }
 
 #define ACL_BATCH	1024
@@ -554,65 +596,37 @@ out:
 	return err;
 }
 
+int xfsm_acl_write_buffer(struct xfsm_instance *inst, unsigned int table, unsigned int buf,
+			  const struct xfsm_acl_built *b, __u32 generation)
+{
+	struct xfsm_acl_set set;
+	__u32 k = table * 2 + (buf & 1);
+	int err;
+
+	err = write_buckets(inst, b, k);
+	if (err)
+		return err;
+	set = b->set;
+	set.generation = generation;
+	if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &set, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 		     const struct xfsm_acl_entry *rules, size_t n)
 {
-	struct xfsm_acl_built *b = NULL;
-	struct xfsm_acl_ctl ctl;
-	struct xfsm_acl_set set;
-	__u32 k = table, a, nb;
-	int lock, err;
+	struct xfsm_change chg = { .acl_tables = 1U << table };
+	int err;
 
 	err = xfsm_acl_check(inst);
 	if (err)
 		return err;
 	if (table >= XFSM_ACL_TABLES)
 		return -EINVAL;
-	err = xfsm_acl_build(rules, n, &b);
-	if (err)
-		return err;
-	lock = xfsm_instance_lock(inst);
-	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, &ctl)) {
-		err = -errno;
-		goto out;
-	}
-	a = ctl.active & 1;
-	nb = 1 - a;
-	/* Leftovers of a writer that died before its flip. */
-	clear_set(inst, table * 2 + nb);
-	err = write_buckets(inst, b, table * 2 + nb);
-	if (err)
-		goto undo;
-	set = b->set;
-	set.generation = ctl.generation + 1;
-	k = table * 2 + nb;
-	if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &set, BPF_ANY)) {
-		err = -errno;
-		goto undo;
-	}
-	/* The commit point: one map update. */
-	ctl.active = nb;
-	ctl.generation++;
-	k = table;
-	if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, &ctl, BPF_ANY)) {
-		err = -errno;
-		goto undo;
-	}
-	err = xfsm_sync_rcu();
-	if (err) {
-		xfsm_log(XFSM_LOG_WARN, "cannot wait for in-flight packets (%s); old ACL buffer kept",
-			 strerror(-err));
-		err = 0;
-		goto out;
-	}
-	clear_set(inst, table * 2 + a);
-	goto out;
-undo:
-	clear_set(inst, table * 2 + nb);
-out:
-	xfsm_instance_unlock(lock);
-	xfsm_acl_built_free(b);
-	return err;
+	chg.acl_rules[table] = rules;
+	chg.acl_n[table] = n;
+	return xfsm_apply_change(inst, &chg);
 }
 
 struct read_ctx {
@@ -641,15 +655,15 @@ static int read_cb(const void *key, const void *value, void *arg)
 int xfsm_acl_read(struct xfsm_instance *inst, unsigned int table,
 		  struct xfsm_acl_rules *rs)
 {
-	struct xfsm_acl_ctl ctl;
 	struct read_ctx c = { .rs = rs };
+	unsigned int buf;
 	int err;
 
 	memset(rs, 0, sizeof(*rs));
-	err = xfsm_acl_ctl_get(inst, table, &ctl, NULL);
+	err = xfsm_acl_set_get(inst, table, NULL, &buf);
 	if (err)
 		return err;
-	c.set = table * 2 + (ctl.active & 1);
+	c.set = table * 2 + buf;
 	err = xfsm_map_walk(inst, XFSM_M_ACL_RULES, read_cb, &c);
 	if (c.err)
 		err = c.err;

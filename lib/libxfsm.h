@@ -39,9 +39,9 @@ enum xfsm_map_id {
 	XFSM_M_TX_PORTS,	/* absent in the offload profile */
 	XFSM_M_APPSRC,
 	XFSM_M_LOCKS,		/* striped flow locks; not used by user space */
+	XFSM_M_IDS,		/* statistics identities of each slot */
 	/* ACL module (lib/xfsm_acl.h); absent in the offload profile and in
 	 * instances loaded by an older datapath. */
-	XFSM_M_ACL_CTL,
 	XFSM_M_ACL_SETS,
 	XFSM_M_ACL_RULES,
 	XFSM_M_ACL_STATS,
@@ -104,6 +104,49 @@ void xfsm_instance_unlock(int lock);
  * batches; arrays report max_entries).  Negative errno on failure. */
 long xfsm_map_count(struct xfsm_instance *inst, enum xfsm_map_id id);
 
+/* ---- Statistics identities ------------------------------------------------ */
+
+/*
+ * Statistics belong to named objects: a stage, rule or counter that the
+ * next application still has (same kind, same name) keeps its statistics
+ * index and its counts; a new one starts at 0; a removed one is gone.
+ * Names are the compiler's ("knock", "knock/ssh_open" for rule ssh_open of
+ * stage knock, "hits"); objects of hand-built images are known by position
+ * ("#2" for stage 2 or counter 2, "#0/#17" for rule id 17 of stage 0).
+ */
+enum xfsm_sid_kind {
+	XFSM_SID_STAGE = 1,
+	XFSM_SID_RULE,
+	XFSM_SID_COUNTER,
+	XFSM_SID__COUNT,
+};
+
+#define XFSM_SID_NAME_LEN	64
+
+struct xfsm_stat_ident {
+	__u32	kind;		/* enum xfsm_sid_kind */
+	__u32	index;		/* statistics index (of the running application) */
+	__u32	pos;		/* stage; counter (the count action's arg in the
+				 * image); rule: its first image rule id */
+	__u32	n;		/* rule: image rule ids pos..pos+n-1; else 1 */
+	char	name[XFSM_SID_NAME_LEN];
+};
+
+struct xfsm_stat_idents {
+	struct xfsm_stat_ident *v;
+	size_t	n, cap;
+	__u32	generation;	/* of the application they belong to */
+};
+
+/* Append an identity (index 0); -ENAMETOOLONG past XFSM_SID_NAME_LEN - 1. */
+int xfsm_stat_idents_add(struct xfsm_stat_idents *ids, __u32 kind, __u32 pos, __u32 n,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void xfsm_stat_idents_free(struct xfsm_stat_idents *ids);
+/* The identity of a stage, a counter, or the rule an image rule id belongs
+ * to (ids sorted by kind and position, as read); NULL when none. */
+const struct xfsm_stat_ident *xfsm_stat_idents_find(const struct xfsm_stat_idents *ids,
+						    __u32 kind, __u32 pos);
+
 /* ---- Compiled application images ---------------------------------------- */
 
 /* What a rule matches, before it is placed into a tuple. */
@@ -136,9 +179,13 @@ struct xfsm_image {
 	char	*source;		/* application text kept for `show` */
 	size_t	source_len;
 	void	*index;			/* private: rule lookup index */
+	/* Names of stages, rules (first rule id, entries) and counters, for
+	 * statistics identity; empty: known by position.  The compiler
+	 * fills them. */
+	struct xfsm_stat_idents idents;
 };
-/* An image owns its rules, source and index: do not copy one by struct
- * assignment and then change or free both. */
+/* An image owns its rules, source, index and identities: do not copy one
+ * by struct assignment and then change or free both. */
 
 /* Zeroes the image; every stage's key and match words are XFSM_FW_ZERO
  * (flags XFSM_SF_SAME_KEYS).  app.n_stages, enabled, verdicts are the
@@ -195,25 +242,52 @@ struct xfsm_apply_opts {
 };
 
 /*
- * Rule statistics convention: xfsm_rule_stats has 2 * max_rules entries,
- * one range per application slot.  xfsm_apply() stores
- *	rule.rule_id = image rule_id + slot * max_rules
- * into every rule it writes, so the datapath indexes xfsm_rule_stats with
- * the rule value's rule_id as is, without slot arithmetic.
- * xfsm_read_app() gives back image rule ids (slot offset removed) and
- * xfsm_read_rule_stats() takes an image rule id of the running application.
- *
- * Install an application atomically: write the inactive slot (rules,
- * configuration), flip the control block with one map update, wait for
- * in-flight packets, then clear the old slot.  Any failure before the flip
- * leaves the running application untouched.
+ * An application switch: everything that changes what the application is.
+ * Stages, rules, source and statistics identities come from an image (or
+ * stay as they run); ACL tables and output groups given here are replaced
+ * (the others stay as they run).
  */
-/* opts == NULL means keep_flows = true, reset_globals = false. */
+struct xfsm_change {
+	const struct xfsm_image *img;	/* NULL: stages and rules stay */
+	struct xfsm_apply_opts opts;	/* with img */
+	__u32	acl_tables;		/* bit t: replace ACL table t ... */
+	const struct xfsm_acl_entry *acl_rules[XFSM_ACL_TABLES]; /* ... by these */
+	size_t	acl_n[XFSM_ACL_TABLES];
+	__u64	groups;			/* bit g: replace output group g ... */
+	const struct xfsm_group *group[XFSM_MAX_GROUPS]; /* ... by this (NULL: delete) */
+};
+
+/*
+ * Switch the application atomically, whatever moment the process dies:
+ *
+ *   1. everything new is written where the running application does not
+ *      look: the other application slot (stages, source, identities), the
+ *      other buffer of each changed stage's rules, of each changed ACL
+ *      table and of each changed group; new statistics indexes are zeroed;
+ *   2. one update of xfsm_ctl (active slot) switches all of it;
+ *   3. after every packet that may use the old side has finished
+ *      (xfsm_sync_rcu), the old side is cleared.
+ *
+ * xfsm_ctl.flags has XFSM_CTLF_DIRTY from before step 1 to after step 3:
+ * the next writer that finds it set (a writer died) waits for in-flight
+ * packets and clears what the running slot does not name before writing.
+ * A failure before step 2 leaves the running application untouched.
+ * Global registers the image sets are written right after step 2 (they
+ * are state, which packets change too); a writer that died before doing
+ * so is completed by the next one.
+ */
+int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg);
+
+/* The switch with an image only.  opts == NULL means keep_flows = true,
+ * reset_globals = false. */
 int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	       const struct xfsm_apply_opts *opts);
 /* Read back the running application (configuration, rules sorted by id
- * with image rule ids and key.slot 0, source text, current global values
- * with globals_set 0).  Initialises *img; free it with xfsm_image_free(). */
+ * with image rule ids, key.slot 0 and image_id 0, count actions with the
+ * image's counter numbers, source text, current global values with
+ * globals_set 0).  The stage descriptors keep what libxfsm set (epoch,
+ * stats_id, rule_buf; acl_buf and group_buf of the slot).  Initialises
+ * *img; free it with xfsm_image_free(). */
 int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img);
 
 /* Wait until every XDP program run that started before the call finished. */
@@ -223,12 +297,25 @@ int xfsm_sync_rcu(void);
 
 /* Per-CPU values summed; for the offload profile, the single value. */
 int xfsm_read_stats(struct xfsm_instance *inst, struct xfsm_stats *out);
+/* Statistics of the running application's stage, of the rule an image rule
+ * id belongs to, of a counter (its number in the image): -ENOENT when the
+ * application has no such object. */
 int xfsm_read_stage_stats(struct xfsm_instance *inst, unsigned int stage,
 			  struct xfsm_stage_stats *out);
 int xfsm_read_rule_stats(struct xfsm_instance *inst, __u32 rule_id,
 			 struct xfsm_rule_stats *out);
 int xfsm_read_counter(struct xfsm_instance *inst, unsigned int idx,
 		      struct xfsm_counter *out);
+/* The running application's identities with their statistics indexes,
+ * sorted by kind and position (empty before any apply).  Reading many
+ * objects: read these once, then by index below. */
+int xfsm_read_stat_idents(struct xfsm_instance *inst, struct xfsm_stat_idents *out);
+int xfsm_read_stage_stats_at(struct xfsm_instance *inst, __u32 index,
+			     struct xfsm_stage_stats *out);
+int xfsm_read_rule_stats_at(struct xfsm_instance *inst, __u32 index,
+			    struct xfsm_rule_stats *out);
+int xfsm_read_counter_at(struct xfsm_instance *inst, __u32 index,
+			 struct xfsm_counter *out);
 int xfsm_reset_stats(struct xfsm_instance *inst);
 /* Zero entries first..first+n-1 of an array map (all CPUs). */
 int xfsm_array_zero(struct xfsm_instance *inst, enum xfsm_map_id id,

@@ -85,10 +85,10 @@ int xfsm_acl_classify(const struct xfsm_acl_built *b, const __u32 fv[XFSM_FV_WOR
 /* -EOPNOTSUPP with a message when the instance has no ACL maps. */
 int xfsm_acl_check(struct xfsm_instance *inst);
 /*
- * Replace the rules of ACL table `table` atomically: build, write the
- * inactive buffer, flip xfsm_acl_ctl[table] with one map update, wait for
- * in-flight packets (xfsm_sync_rcu), clear the old buffer.  A failure
- * before the flip leaves the running rules untouched.
+ * Replace the rules of ACL table `table` atomically: an application switch
+ * (xfsm_apply_change()) that builds the set into the buffer of the table
+ * the running slot does not name, and switches to a slot naming it.  A
+ * failure before the switch leaves the running rules untouched.
  */
 int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 		     const struct xfsm_acl_entry *rules, size_t n);
@@ -97,7 +97,9 @@ int xfsm_acl_read(struct xfsm_instance *inst, unsigned int table,
 		  struct xfsm_acl_rules *rs);
 int xfsm_acl_read_stats(struct xfsm_instance *inst, unsigned int table,
 			struct xfsm_acl_stats *out);
-int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
-		     struct xfsm_acl_ctl *ctl, struct xfsm_acl_set *set);
+/* The running set descriptor of a table (may be NULL) and the buffer the
+ * running application slot names for it (may be NULL). */
+int xfsm_acl_set_get(struct xfsm_instance *inst, unsigned int table,
+		     struct xfsm_acl_set *set, unsigned int *buffer);
 
 #endif /* XFSM_ACL_LIB_H */

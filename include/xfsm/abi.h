@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	1
+#define XFSM_ABI_VERSION	2
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -26,7 +26,7 @@
 #define XFSM_MAX_ACTIONS	6	/* actions per rule */
 #define XFSM_FLOW_REGS		4	/* 64-bit registers per flow */
 #define XFSM_GLOBAL_REGS	8	/* 64-bit global registers per instance */
-#define XFSM_MAX_COUNTERS	64	/* user counters for the count action */
+#define XFSM_MAX_COUNTERS	64	/* user counters of one application */
 #define XFSM_MAX_PORTS		256	/* port numbers 1..255; 0 is "no port" */
 #define XFSM_APP_SLOTS		2	/* double-buffered applications */
 #define XFSM_FLOW_LOCKS		1024	/* striped locks for flow updates */
@@ -50,15 +50,16 @@
 #define XFSM_MAP_FLOWS		"xfsm_flows"	  /* (LRU_)HASH flow_key -> flow */
 #define XFSM_MAP_GLOBALS	"xfsm_globals"	  /* ARRAY[1] struct xfsm_globals */
 #define XFSM_MAP_STATS		"xfsm_stats"	  /* (PERCPU_)ARRAY[1] xfsm_stats */
-#define XFSM_MAP_STAGE_STATS	"xfsm_stg_stats"  /* (PERCPU_)ARRAY[8] */
-#define XFSM_MAP_RULE_STATS	"xfsm_rule_stats" /* (PERCPU_)ARRAY[2*rules] */
-#define XFSM_MAP_COUNTERS	"xfsm_counters"	  /* (PERCPU_)ARRAY[1] xfsm_counters */
+#define XFSM_MAP_STAGE_STATS	"xfsm_stg_stats"  /* (PERCPU_)ARRAY[16] by stats_id */
+#define XFSM_MAP_RULE_STATS	"xfsm_rule_stats" /* (PERCPU_)ARRAY[2*rules] by rule_id */
+#define XFSM_MAP_COUNTERS	"xfsm_counters"	  /* (PERCPU_)ARRAY[128] xfsm_counter */
 #define XFSM_MAP_PORTS		"xfsm_ports"	  /* HASH ifindex -> xfsm_port */
 #define XFSM_MAP_TX_PORTS	"xfsm_tx_ports"	  /* DEVMAP_HASH port -> ifindex */
 #define XFSM_MAP_APPSRC		"xfsm_appsrc"	  /* ARRAY[2] application source */
 #define XFSM_MAP_LOCKS		"xfsm_locks"	  /* ARRAY[1024] striped flow locks */
 #define XFSM_MAP_ZERO		"xfsm_zero"	  /* ARRAY[1] zero flow for inserts */
 #define XFSM_MAP_WORK		"xfsm_work"	  /* PERCPU_ARRAY[1] packet scratch (native) */
+#define XFSM_MAP_IDS		"xfsm_ids"	  /* HASH xfsm_ids_key -> chunk (user space) */
 
 /* The datapath exposes its ABI through this read-only global. */
 #define XFSM_BUILD_INFO_SYM	"xfsm_build_info"
@@ -303,8 +304,15 @@ enum xfsm_verdict {
 #define XFSM_RF_WRITES_FLOW	(1U << 1)	/* state or flow registers change */
 #define XFSM_RF_WRITES_GLOBAL	(1U << 2)	/* a global register changes */
 
+/*
+ * In an image (lib/) rule_id is the rule's id there (0..max_rules-1).  In
+ * the rule table it is the rule's statistics index (0..2*max_rules-1, the
+ * datapath counts xfsm_rule_stats[rule_id]), given by libxfsm to the named
+ * rule and kept across applications; image_id then holds the image's id
+ * (user space reads the application back with it; 0 in images).
+ */
 struct xfsm_rule {
-	__u32	rule_id;	/* 0..max_rules-1, index for rule statistics */
+	__u32	rule_id;	/* image: rule id; table: statistics index */
 	__u32	priority;	/* larger wins */
 	__u32	flags;		/* XFSM_RF_* */
 	__u32	next_state;
@@ -314,12 +322,15 @@ struct xfsm_rule {
 	__u32	hard_rollback;
 	struct xfsm_update upd[XFSM_MAX_UPDATES];
 	struct xfsm_action act[XFSM_MAX_ACTIONS];
+	__u32	image_id;	/* table: the rule's id in the image applied */
+	__u32	pad;
 };
 
 /* Rules of one tuple (one mask) share a hash map keyed by the masked
- * (state, condition vector, match words). */
+ * (state, condition vector, match words).  Each stage's rules exist in two
+ * buffers; the stage descriptor names the one packets use (rule_buf). */
 struct xfsm_rule_key {
-	__u8	slot;		/* application slot 0/1 */
+	__u8	slot;		/* rule buffer 0/1 (struct xfsm_stage.rule_buf) */
 	__u8	stage;
 	__u16	tuple;
 	__u32	state;
@@ -366,7 +377,9 @@ struct xfsm_stage {
 	__u8	update_rev[XFSM_KEY_WORDS];
 	__u8	match_words[XFSM_MATCH_WORDS];
 	__u8	acl_table;	/* ACL stage: table 0..XFSM_ACL_TABLES-1 */
-	__u8	pad2[3];
+	__u8	stats_id;	/* xfsm_stg_stats index, kept for the named stage */
+	__u8	rule_buf;	/* stateful stage: rule buffer (xfsm_rule_key.slot) */
+	__u8	pad2;
 	struct xfsm_cond conds[XFSM_MAX_CONDS];
 	struct xfsm_tuple tuples[XFSM_MAX_TUPLES];
 };
@@ -377,21 +390,33 @@ struct xfsm_stage {
 						 * at arrival (else only when a
 						 * timeout or transition needs it) */
 
+/*
+ * An application slot.  Everything a packet uses is named from here, so
+ * that one update of xfsm_ctl.active switches all of it: the stages (and
+ * through them their rule buffers and statistics), the buffer of every ACL
+ * table, the buffer of every output group.  Writers fill the other slot
+ * and the buffers it alone names, then flip (lib/apply.c).
+ */
+#define XFSM_STAGE_STATS_SLOTS	(2 * XFSM_MAX_STAGES)	/* xfsm_stg_stats entries */
+#define XFSM_COUNTER_SLOTS	(2 * XFSM_MAX_COUNTERS)	/* xfsm_counters entries */
+
 struct xfsm_app {
 	__u32	n_stages;
 	__u32	flags;		/* XFSM_AF_* */
 	__u32	default_verdict; /* end of pipeline without a verdict */
 	__u32	generation;
 	struct xfsm_stage stages[XFSM_MAX_STAGES];
+	__u64	group_buf;	/* bit g: buffer of output group g */
+	__u8	acl_buf[8];	/* buffer of each ACL table (XFSM_ACL_TABLES) */
 };
 
 /* ---- ACL module ---------------------------------------------------------- */
 /*
  * A stateless wildcard classifier that runs as a pipeline stage of kind
- * XFSM_STAGE_ACL.  Each of XFSM_ACL_TABLES tables is double-buffered like
- * applications: xfsm_acl_ctl[table].active names the buffer packets use
- * (set index table * 2 + active); writers build the other buffer, flip,
- * wait for in-flight packets and clear the old one.
+ * XFSM_STAGE_ACL.  Each of XFSM_ACL_TABLES tables is double-buffered: the
+ * application slot names the buffer packets use (set index table * 2 +
+ * xfsm_app.acl_buf[table]); writers build the other buffer, flip the
+ * application slot, wait for in-flight packets and clear the old one.
  *
  * Algorithm: tuple-space search with merged tuples.  A tuple is a (family,
  * source prefix length, destination prefix length, whether the protocol and
@@ -410,7 +435,6 @@ struct xfsm_app {
 #define XFSM_ACL_MAX_RULES	65536	/* rules per ACL table */
 #define XFSM_ACL_BUCKETS	(2 * 65536)	/* hash entries, all tables/buffers */
 
-#define XFSM_MAP_ACL_CTL	"xfsm_acl_ctl"	  /* ARRAY[8] struct xfsm_acl_ctl */
 #define XFSM_MAP_ACL_SETS	"xfsm_acl_sets"	  /* ARRAY[16] struct xfsm_acl_set */
 #define XFSM_MAP_ACL_RULES	"xfsm_acl_rules"  /* HASH acl_key -> acl_bucket */
 #define XFSM_MAP_ACL_STATS	"xfsm_acl_stats"  /* PERCPU_ARRAY[8] acl_stats */
@@ -446,17 +470,12 @@ struct xfsm_acl_tuple {
 struct xfsm_acl_set {
 	__u32	n_tuples;
 	__u32	n_rules;
-	__u32	generation;
+	__u32	generation;	/* of the application that installed it */
 	__u32	flags;		/* XFSM_ACLS_* */
 	struct xfsm_acl_tuple tuples[XFSM_ACL_MAX_TUPLES];
 };
 
 #define XFSM_ACLS_NEEDS_PORT	(1U << 0)	/* a rule matches in_port */
-
-struct xfsm_acl_ctl {
-	__u32	active;		/* buffer in use: 0 or 1 */
-	__u32	generation;	/* bumped by every update */
-};
 
 /* Addresses: IPv4 in word 0 (words 1-3 zero), IPv6 in four words, most
  * significant first, host byte order. */
@@ -523,7 +542,9 @@ struct xfsm_acl_stats {
 #define XFSM_GROUP_MAX_MEMBERS	32
 #define XFSM_GROUP_TABLE	1021	/* slots of a weighted / Maglev table (prime) */
 
-#define XFSM_MAP_GROUPS		"xfsm_groups"	  /* ARRAY[64] struct xfsm_group */
+/* Group g lives in xfsm_groups[g + XFSM_MAX_GROUPS * buffer], the buffer
+ * named by bit g of xfsm_app.group_buf. */
+#define XFSM_MAP_GROUPS		"xfsm_groups"	  /* ARRAY[2*64] struct xfsm_group */
 #define XFSM_MAP_GROUP_STATS	"xfsm_grp_stats"  /* PERCPU_ARRAY[64] group stats */
 #define XFSM_MAP_GROUP_RR	"xfsm_grp_rr"	  /* PERCPU_ARRAY[64] __u32 counter */
 #define XFSM_MAP_GROUP_FLOWS	"xfsm_grp_flows"  /* LRU_HASH flow hash -> member */
@@ -560,7 +581,7 @@ struct xfsm_group {
 	__u32	policy;		/* enum xfsm_group_policy */
 	__u32	n_members;	/* 0: empty group */
 	__u32	n_slots;	/* used slots of table[] (weighted, consistent) */
-	__u32	generation;
+	__u32	generation;	/* 0: no such group; bumped by every change */
 	__u16	members[XFSM_GROUP_MAX_MEMBERS];	/* port numbers */
 	__u16	weights[XFSM_GROUP_MAX_MEMBERS];	/* weighted policy */
 	__u16	table[XFSM_GROUP_TABLE + 1];	/* member indexes */
@@ -581,11 +602,20 @@ struct xfsm_group_flow_key {
 
 struct xfsm_ctl {
 	__u32	active;		/* application slot in use: 0 or 1 */
-	__u32	generation;	/* bumped by every apply */
+	__u32	generation;	/* bumped by every application switch */
 	__u32	malformed_verdict; /* enum xfsm_verdict, default pass */
-	__u32	flags;
+	__u32	flags;		/* XFSM_CTLF_* (user space only) */
 	__u64	clock_ns;	/* offload profile: time source set by user space */
 };
+
+/* A switch is under way or was interrupted: the buffers the active slot
+ * does not name may hold a half-written application, or one that packets
+ * in flight still use.  The next writer waits for them and clears those
+ * buffers before it writes any (lib/apply.c). */
+#define XFSM_CTLF_DIRTY		(1U << 0)
+/* The running application's globals are still to be set (its switch
+ * died before setting them): the next writer sets them. */
+#define XFSM_CTLF_GLOBALS	(1U << 1)
 
 struct xfsm_flow_key {
 	__u16	stage;
@@ -720,14 +750,26 @@ struct xfsm_rule_stats {
 	__u64	bytes;
 };
 
+/* One per xfsm_counters entry: the count action's arg is the entry, given
+ * by libxfsm to the named counter and kept across applications. */
 struct xfsm_counter {
 	__u64	packets;
 	__u64	bytes;
 };
 
-/* All user counters share one value, so counting needs no helper call. */
-struct xfsm_counters {
-	struct xfsm_counter c[XFSM_MAX_COUNTERS];
+/*
+ * Statistics identities (user space only, in the instance's pins so that
+ * every tool finds them): for each application slot, a table of its
+ * named stages, rules and counters and the statistics index each has, kept
+ * as a byte string cut into chunks of xfsm_ids (lib/stat_ids.c).
+ */
+#define XFSM_IDS_CHUNK		16384	/* bytes per xfsm_ids value */
+#define XFSM_IDS_CHUNKS		4096	/* xfsm_ids entries (not preallocated) */
+#define XFSM_IDS_CHUNKS_OFFLOAD	192	/* offload profile: preallocated */
+
+struct xfsm_ids_key {
+	__u32	slot;		/* application slot */
+	__u32	chunk;
 };
 
 /* ---- Layout guards ------------------------------------------------------ */
@@ -741,7 +783,7 @@ XFSM_ASSERT_SIZE(struct xfsm_operand, 16);
 XFSM_ASSERT_SIZE(struct xfsm_cond, 40);
 XFSM_ASSERT_SIZE(struct xfsm_update, 40);
 XFSM_ASSERT_SIZE(struct xfsm_action, 24);
-XFSM_ASSERT_SIZE(struct xfsm_rule, 32 + 40 * XFSM_MAX_UPDATES + 24 * XFSM_MAX_ACTIONS);
+XFSM_ASSERT_SIZE(struct xfsm_rule, 40 + 40 * XFSM_MAX_UPDATES + 24 * XFSM_MAX_ACTIONS);
 XFSM_ASSERT_OFF(struct xfsm_rule, upd, 32);
 XFSM_ASSERT_SIZE(struct xfsm_rule_key, 12 + 4 * XFSM_MATCH_WORDS);
 XFSM_ASSERT_OFF(struct xfsm_rule_key, match, 12);
@@ -751,6 +793,10 @@ XFSM_ASSERT_OFF(struct xfsm_stage, match_words, 52);
 XFSM_ASSERT_OFF(struct xfsm_stage, conds, 64);
 XFSM_ASSERT_SIZE(struct xfsm_stage, 64 + 40 * XFSM_MAX_CONDS + 48 * XFSM_MAX_TUPLES);
 XFSM_ASSERT_OFF(struct xfsm_app, stages, 16);
+XFSM_ASSERT_SIZE(struct xfsm_app, 16 + sizeof(struct xfsm_stage) * XFSM_MAX_STAGES + 16);
+XFSM_ASSERT_OFF(struct xfsm_stage, stats_id, 61);
+XFSM_ASSERT_OFF(struct xfsm_stage, rule_buf, 62);
+XFSM_ASSERT_SIZE(struct xfsm_ids_key, 8);
 XFSM_ASSERT_SIZE(struct xfsm_ctl, 24);
 XFSM_ASSERT_SIZE(struct xfsm_flow_key, 4 + 4 * XFSM_KEY_WORDS);
 XFSM_ASSERT_SIZE(struct xfsm_flow, 80);
@@ -763,12 +809,11 @@ XFSM_ASSERT_SIZE(struct xfsm_port, 8);
 XFSM_ASSERT_SIZE(struct xfsm_build_info, 16);
 XFSM_ASSERT_SIZE(struct xfsm_stage_stats, 64);
 XFSM_ASSERT_SIZE(struct xfsm_rule_stats, 16);
-XFSM_ASSERT_SIZE(struct xfsm_counters, 16 * XFSM_MAX_COUNTERS);
+XFSM_ASSERT_SIZE(struct xfsm_counter, 16);
 XFSM_ASSERT_OFF(struct xfsm_stage, kind, 5);
 XFSM_ASSERT_OFF(struct xfsm_stage, acl_table, 60);
 XFSM_ASSERT_SIZE(struct xfsm_acl_tuple, 8);
 XFSM_ASSERT_SIZE(struct xfsm_acl_set, 16 + 8 * XFSM_ACL_MAX_TUPLES);
-XFSM_ASSERT_SIZE(struct xfsm_acl_ctl, 8);
 XFSM_ASSERT_SIZE(struct xfsm_acl_key, 40);
 XFSM_ASSERT_SIZE(struct xfsm_acl_entry, 72);
 XFSM_ASSERT_SIZE(struct xfsm_acl_bucket, 8 + 72 * XFSM_ACL_BUCKET);
@@ -780,5 +825,9 @@ _Static_assert(XFSM_ACL_MAX_TUPLES <= 256, "ABI: ACL tuple index is 8 bits");
 _Static_assert(XFSM_FW_NWORDS_USED <= XFSM_FW_ZERO, "ABI: field vector overflow");
 _Static_assert(XFSM_MAX_CONDS <= 32, "ABI: condition vector is 32 bits");
 _Static_assert(XFSM_MAX_STAGES <= 255, "ABI: stage index is 8 bits");
+_Static_assert(XFSM_STAGE_STATS_SLOTS <= 256, "ABI: stats_id is 8 bits");
+_Static_assert(XFSM_MAX_GROUPS <= 64, "ABI: group_buf is 64 bits");
+_Static_assert(XFSM_ACL_TABLES == 8, "ABI: acl_buf has 8 entries");
+_Static_assert(XFSM_COUNTER_SLOTS <= 65536, "ABI: a count action's arg is 16 bits");
 
 #endif /* XFSM_ABI_H */
