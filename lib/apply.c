@@ -559,7 +559,13 @@ static void build_app(struct change_ctx *c)
 			st->rule_buf = stage_has_rules(old, s) ? !os->rule_buf : 0;
 		}
 		c->scope.rules = true;
-		c->scope.flows = true;
+		/* The flow table is walked only when a stage that may have
+		 * flows loses them (keys changed, stage gone or not
+		 * stateful any more). */
+		for (s = 0; s < XFSM_MAX_STAGES; s++)
+			if (stage_has_rules(old, s) &&
+			    (!stage_has_rules(app, s) || app->stages[s].epoch != old->stages[s].epoch))
+				c->scope.flows = true;
 	}
 	for (t = 0; t < XFSM_ACL_TABLES; t++)
 		if (chg->acl_tables & (1U << t))
