@@ -79,8 +79,8 @@ static const char app_two[] =
 
 static const char acl_file[] = "proto udp dport 1007 => deny\n";
 
-static char pin_dir[PATH_MAX], tmp_dir[64] = "";
-static char path_one[PATH_MAX + 16], path_two[PATH_MAX + 16], path_acl[PATH_MAX + 16];
+static const char *pin_dir = "";
+static char path_one[PATH_MAX], path_two[PATH_MAX], path_acl[PATH_MAX];
 
 /* ---- Configurations and commands ------------------------------------------------- */
 
@@ -269,45 +269,21 @@ static bool check_clean(const char *when)
 
 /* ---- Fixture ------------------------------------------------------------------------- */
 
-static bool write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	bool ok = f && fputs(text, f) >= 0;
-
-	if (f && fclose(f))
-		ok = false;
-	return ok;
-}
+static struct xt_ctl_env env;
 
 static void kill_open(void)
 {
-	suite_open_native();
-	if (!T.obj)
-		return;
-	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/xt%d-kill-XXXXXX", (int)getpid());
-	if (!mkdtemp(tmp_dir)) {
-		tmp_dir[0] = 0;
-		return;
-	}
-	snprintf(path_one, sizeof(path_one), "%s/one.xfsm", tmp_dir);
-	snprintf(path_two, sizeof(path_two), "%s/two.xfsm", tmp_dir);
-	snprintf(path_acl, sizeof(path_acl), "%s/table0.acl", tmp_dir);
-	if (!write_file(path_one, app_one) || !write_file(path_two, app_two) ||
-	    !write_file(path_acl, acl_file) || xt_pin_instance(&T, "kill", pin_dir, sizeof(pin_dir)))
-		pin_dir[0] = 0;
+	xt_ctl_env_open(&env, "kill");
+	if (!xt_ctl_env_file(&env, "one.xfsm", app_one, path_one, sizeof(path_one)) ||
+	    !xt_ctl_env_file(&env, "two.xfsm", app_two, path_two, sizeof(path_two)) ||
+	    !xt_ctl_env_file(&env, "table0.acl", acl_file, path_acl, sizeof(path_acl)))
+		env.pin_dir[0] = 0;
+	pin_dir = env.pin_dir;
 }
 
 static void kill_close(void)
 {
-	if (pin_dir[0])
-		xt_unpin_instance(pin_dir);
-	if (tmp_dir[0]) {
-		unlink(path_one);
-		unlink(path_two);
-		unlink(path_acl);
-		rmdir(tmp_dir);
-	}
-	suite_close();
+	xt_ctl_env_close(&env);
 }
 
 /* The datapath reset, ports set, every configuration's verdicts known. */

@@ -70,54 +70,28 @@ static const char app_counts_more[] =
 	"\trule r3 when udp.dport == 2003 => count cc, drop\n"
 	"}\n";
 
-static char pin_dir[PATH_MAX], tmp_dir[64] = "";
-static char path_counts[PATH_MAX + 16], path_other[PATH_MAX + 16], path_more[PATH_MAX + 16];
-static char path_json[PATH_MAX + 16];
+static const char *pin_dir = "";
+static char path_counts[PATH_MAX], path_other[PATH_MAX], path_more[PATH_MAX];
+static char path_json[PATH_MAX];
 
 /* ---- Fixture ------------------------------------------------------------------------- */
 
-static bool write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	bool ok = f && fputs(text, f) >= 0;
-
-	if (f && fclose(f))
-		ok = false;
-	return ok;
-}
+static struct xt_ctl_env env;
 
 static void ids_open(void)
 {
-	suite_open_native();
-	if (!T.obj)
-		return;
-	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/xt%d-ids-XXXXXX", (int)getpid());
-	if (!mkdtemp(tmp_dir)) {
-		tmp_dir[0] = 0;
-		return;
-	}
-	snprintf(path_counts, sizeof(path_counts), "%s/counts.xfsm", tmp_dir);
-	snprintf(path_other, sizeof(path_other), "%s/other.xfsm", tmp_dir);
-	snprintf(path_more, sizeof(path_more), "%s/more.xfsm", tmp_dir);
-	snprintf(path_json, sizeof(path_json), "%s/stats.json", tmp_dir);
-	if (!write_file(path_counts, app_counts) || !write_file(path_other, app_other) ||
-	    !write_file(path_more, app_counts_more) ||
-	    xt_pin_instance(&T, "ids", pin_dir, sizeof(pin_dir)))
-		pin_dir[0] = 0;
+	xt_ctl_env_open(&env, "ids");
+	if (!xt_ctl_env_file(&env, "counts.xfsm", app_counts, path_counts, sizeof(path_counts)) ||
+	    !xt_ctl_env_file(&env, "other.xfsm", app_other, path_other, sizeof(path_other)) ||
+	    !xt_ctl_env_file(&env, "more.xfsm", app_counts_more, path_more, sizeof(path_more)) ||
+	    !xt_ctl_env_file(&env, "stats.json", "", path_json, sizeof(path_json)))
+		env.pin_dir[0] = 0;
+	pin_dir = env.pin_dir;
 }
 
 static void ids_close(void)
 {
-	if (pin_dir[0])
-		xt_unpin_instance(pin_dir);
-	if (tmp_dir[0]) {
-		unlink(path_counts);
-		unlink(path_other);
-		unlink(path_more);
-		unlink(path_json);
-		rmdir(tmp_dir);
-	}
-	suite_close();
+	xt_ctl_env_close(&env);
 }
 
 /* ---- Commands and counts, as a user sees them ------------------------------------- */
@@ -153,7 +127,8 @@ static long long shown(const char *what)
 	if (!out)
 		return -2;
 	rc = xt_ctl(pin_dir, out, 1 << 20, args);
-	if (!ASSERT_EQ(rc, 0, "xfsmctl -j stats") || !write_file(path_json, out))
+	if (!ASSERT_EQ(rc, 0, "xfsmctl -j stats") ||
+	    !xt_ctl_env_file(&env, "stats.json", out, path_json, sizeof(path_json)))
 		goto out;
 	if (what[0] == '#')
 		snprintf(q, sizeof(q), ".counters[] | select(.name == \"%s\") | .packets", what + 1);

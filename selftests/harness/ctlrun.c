@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "ctlrun.h"
+#include "suite.h"
 
 #define PIN_ROOT	"/sys/fs/bpf"
 #define RODATA_PIN	"xfsm_rodata"
@@ -95,6 +96,58 @@ void xt_unpin_instance(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+/* ---- A suite's setting -------------------------------------------------------------- */
+
+void xt_ctl_env_open(struct xt_ctl_env *e, const char *tag)
+{
+	memset(e, 0, sizeof(*e));
+	suite_open_native();
+	if (!T.obj)
+		return;
+	snprintf(e->tmp_dir, sizeof(e->tmp_dir), "/tmp/xt%d-%s-XXXXXX", (int)getpid(), tag);
+	if (!mkdtemp(e->tmp_dir)) {
+		e->tmp_dir[0] = 0;
+		return;
+	}
+	if (xt_pin_instance(&T, tag, e->pin_dir, sizeof(e->pin_dir)))
+		e->pin_dir[0] = 0;
+}
+
+void xt_ctl_env_close(struct xt_ctl_env *e)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (e->pin_dir[0])
+		xt_unpin_instance(e->pin_dir);
+	if (e->tmp_dir[0] && (d = opendir(e->tmp_dir))) {
+		while ((de = readdir(d)))
+			if (de->d_type == DT_REG) {
+				snprintf(path, sizeof(path), "%s/%s", e->tmp_dir, de->d_name);
+				unlink(path);
+			}
+		closedir(d);
+		rmdir(e->tmp_dir);
+	}
+	suite_close();
+}
+
+bool xt_ctl_env_file(struct xt_ctl_env *e, const char *name, const char *text,
+		     char *path, size_t len)
+{
+	FILE *f;
+	bool ok;
+
+	if (!e->tmp_dir[0] || (size_t)snprintf(path, len, "%s/%s", e->tmp_dir, name) >= len)
+		return false;
+	f = fopen(path, "w");
+	ok = f && fputs(text, f) >= 0;
+	if (f && fclose(f))
+		ok = false;
+	return ok;
 }
 
 /* ---- Running xfsmctl ---------------------------------------------------------------- */

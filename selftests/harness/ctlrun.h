@@ -10,6 +10,8 @@
 #ifndef XT_CTLRUN_H
 #define XT_CTLRUN_H
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bpf.h"
@@ -19,6 +21,24 @@
 int xt_pin_instance(struct xt *t, const char *tag, char *dir, size_t len);
 /* Remove the pins and the directory (only files this harness made). */
 void xt_unpin_instance(const char *dir);
+
+/*
+ * A suite's setting for xfsmctl: the suite's datapath (T, native profile)
+ * pinned, and a temporary directory for the files its commands read.
+ * xt_ctl_env_open() is meant for an unchecked fixture; on failure
+ * pin_dir is empty.
+ */
+struct xt_ctl_env {
+	char	pin_dir[PATH_MAX];
+	char	tmp_dir[64];
+};
+
+void xt_ctl_env_open(struct xt_ctl_env *e, const char *tag);
+void xt_ctl_env_close(struct xt_ctl_env *e);
+/* Write `text` into file `name` of the temporary directory; its path goes
+ * to path (len bytes).  False on failure. */
+bool xt_ctl_env_file(struct xt_ctl_env *e, const char *name, const char *text,
+		     char *path, size_t len);
 
 /* Run `xfsmctl --pin-dir DIR ARGS...` (args NULL-terminated) to its end.
  * Returns its exit status (-errno when it could not run); out (may be

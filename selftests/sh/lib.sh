@@ -39,6 +39,9 @@ XT_TOP=$(cd "$XT_DIR/../.." && pwd)
 case "$XT_BUILD" in /*) ;; *) XT_BUILD="$XT_TOP/$XT_BUILD" ;; esac
 : "${XT_VERBOSE:=0}"
 XT_PY=$(command -v /usr/bin/python3 || command -v python3)
+# The ABI version this tree's datapath and tools are built with.
+XT_ABI=$(awk '$1 == "#define" && $2 == "XFSM_ABI_VERSION" { print $3 }' \
+	"$XT_TOP/include/xfsm/abi.h")
 
 # ---- messages ------------------------------------------------------------
 

@@ -57,7 +57,7 @@ for mode in native skb; do
 	q=".instances[] | select(.name == \"$inst\")"
 	xt_check "$mode: status pin_dir" "$(jq -r "$q.pin_dir" <<<"$json")" = "$dir"
 	xt_check "$mode: status pinned" "$(jq -r "$q.pinned" <<<"$json")" = true
-	xt_check "$mode: status abi_version" "$(jq -r "$q.abi_version" <<<"$json")" = 1
+	xt_check "$mode: status abi_version" "$(jq -r "$q.abi_version" <<<"$json")" = "$XT_ABI"
 	xt_check "$mode: status port ifname" "$(jq -r "$q.ports[0].ifname" <<<"$json")" = b0
 	xt_check "$mode: status port number" "$(jq -r "$q.ports[0].port" <<<"$json")" = 1
 	xt_check "$mode: status mode" "$(jq -r "$q.ports[0].mode" <<<"$json")" = "$mode"

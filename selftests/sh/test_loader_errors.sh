@@ -146,7 +146,7 @@ mkdir -p "$ROOT/$I1" && chmod 700 "$ROOT/$I1"
 xt_ok "abi: fake rodata pinned" bpftool map create "$ROOT/$I1/xfsm_rodata" \
 	type array key 4 value 16 entries 1 name xfsm_rodata
 bpftool map update pinned "$ROOT/$I1/xfsm_rodata" key 0 0 0 0 value 99 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
-expect_error "abi: another ABI version" "loaded with ABI version 99.*new datapath is ABI version 1" \
+expect_error "abi: another ABI version" "loaded with ABI version 99.*new datapath is ABI version $XT_ABI" \
 	L B load --instance "$I1" b0
 xt_match "abi: suggests --reset" "--reset" "$(L B load --instance "$I1" b0 2>&1)"
 xt_ok "abi: nothing attached" no_xdp
@@ -154,7 +154,7 @@ xt_check "abi: fake pin left untouched" -e "$ROOT/$I1/xfsm_rodata"
 xt_check "abi: no map pinned beside it" ! -e "$ROOT/$I1/xfsm_flows"
 xt_ok "abi: --reset recreates the instance" L B load --reset --instance "$I1" b0
 xt_check "abi: --reset pinned the new rodata" \
-	"$(L B status -j | jq -r ".instances[] | select(.name == \"$I1\") | .abi_version")" = 1
+	"$(L B status -j | jq -r ".instances[] | select(.name == \"$I1\") | .abi_version")" = "$XT_ABI"
 xt_ok "abi: unload" L B unload b0
 nothing_left "abi"
 

@@ -36,7 +36,7 @@ xt_check "status: its name comes from the program" "$(jq -r "$q | .name" <<<"$js
 xt_check "status: its program id" "$(jq -r "$q | .prog_id" <<<"$json")" = "$pid"
 xt_check "status: its interface" "$(jq -r "$q | .ports[0].ifname" <<<"$json")" = b0
 xt_check "status: native mode" "$(jq -r "$q | .ports[0].mode" <<<"$json")" = native
-xt_check "status: ABI version from its .rodata" "$(jq -r "$q | .abi_version" <<<"$json")" = 1
+xt_check "status: ABI version from its .rodata" "$(jq -r "$q | .abi_version" <<<"$json")" = "$XT_ABI"
 xt_check "status: its flow table" \
 	"$(jq -r "$q | .tables[] | select(.name == \"xfsm_flows\") | .max_entries" <<<"$json")" = 65536
 xt_match "status text" "instance prog-$pid +pins - " "$(L status)"
