@@ -31,9 +31,14 @@ int xfsm_group_rebuild(struct xfsm_group *g, unsigned int policy, const __u16 *p
 unsigned int xfsm_group_consistent_pick(const struct xfsm_group *g, __u32 hash);
 
 int xfsm_group_check(struct xfsm_instance *inst);
+/* Set group `id` (a new one starts with zero statistics): an application
+ * switch (xfsm_apply_change()) that writes the group's other buffer. */
 int xfsm_group_write(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
+/* The group as the running application slot names it (generation 0: no
+ * such group). */
 int xfsm_group_read(struct xfsm_instance *inst, unsigned int id, struct xfsm_group *g);
-/* Empty the group and forget its flows. */
+/* Remove the group (a switch, as above); then its statistics and
+ * round-robin counter are zeroed and its flows forgotten. */
 int xfsm_group_delete(struct xfsm_instance *inst, unsigned int id);
 int xfsm_group_read_stats(struct xfsm_instance *inst, unsigned int id,
 			  struct xfsm_group_stats *out);
