@@ -14,7 +14,8 @@
  * `rule add` / `rule del` of a rule, `acl load` of table 0.  Each of the
  * eight reachable configurations gives another verdict vector.
  *
- * XT_KILL_ROUNDS overrides the number of random kills (default 300),
+ * XT_KILL_ROUNDS overrides the number of random rounds (default 300, about
+ * half of them killed),
  * XT_KILL_SEED the random seed (printed).
  */
 #include <errno.h>
@@ -415,17 +416,19 @@ START_TEST(test_kill_random)
 	enum op op;
 
 	setup();
-	/* kill moments: up to three times a command's length when left
-	 * alone (after a kill the next command has cleaning to do) */
+	/* Kill moments are drawn from [0, window): starting at twice a
+	 * command's length when left alone, each window widens after a kill
+	 * and narrows after a command that finished, so that about half are
+	 * killed, at moments spread over the whole command, however loaded
+	 * the machine is. */
 	for (op = 0; op < OP__N; op++) {	/* add comes before del */
 		t0 = now_us();
 		if (!run_op(op))
 			goto out;
-		dur[op] = (now_us() - t0) * 3 + 1000;
+		dur[op] = (now_us() - t0) * 2 + 1000;
 	}
 	st = CONF(1, 1, 0);	/* two, table 0 from the file, no extra rule */
-	fprintf(stderr, "random kills: %u rounds, seed %u (XT_KILL_SEED), commands %ld..%ld us\n",
-		rounds, seed, dur[OP_RULE_DEL], dur[OP_APPLY_TWO]);
+	fprintf(stderr, "random kills: %u rounds, seed %u (XT_KILL_SEED)\n", rounds, seed);
 	srand(seed);
 	for (r = 0; r < rounds; r++) {
 		int to, got;
@@ -439,6 +442,7 @@ START_TEST(test_kill_random)
 			       "run and kill"))
 			break;
 		killed += WIFSIGNALED(status);
+		dur[op] = WIFSIGNALED(status) ? dur[op] * 11 / 10 : dur[op] * 9 / 10 + 100;
 		snprintf(what, sizeof(what), "round %u: %s (from configuration %d)", r,
 			 op_names[op], st);
 		got = judge(st, to, what);
@@ -467,7 +471,7 @@ START_TEST(test_kill_random)
 		killed, r, changed, mixed);
 	ASSERT_EQ(mixed, 0, "kills that left a mix");
 	ASSERT_EQ(r, rounds, "rounds run");
-	ASSERT_GE(killed, rounds / 3, "commands killed");
+	ASSERT_GE(killed, rounds / 4, "commands killed");
 	if (run_op(OP_APPLY_ONE))
 		check_clean("the end");
 out:
