@@ -15,8 +15,7 @@
  * eight reachable configurations gives another verdict vector.
  *
  * XT_KILL_ROUNDS overrides the number of random rounds (default 300, about
- * half of them killed),
- * XT_KILL_SEED the random seed (printed).
+ * half of them killed), XT_KILL_SEED the random seed (printed).
  */
 #include <errno.h>
 #include <limits.h>
