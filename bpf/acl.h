@@ -120,8 +120,9 @@ __noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_app *app, __u
 	if (!as || !ss || !s)
 		return XDP_DROP;
 	/* The buffer of the table is the one the application slot names,
-	 * so that it switches with the stages that use it. */
-	setidx = table * 2 + (app->acl_buf[table] & 1);
+	 * so that it switches with the stages that use it.  (The mask keeps
+	 * the bound checked above: Linux 6.1 loses it through a spill.) */
+	setidx = table * 2 + (app->acl_buf[table & (XFSM_ACL_TABLES - 1)] & 1);
 	w->pkt.key = setidx;
 	set = bpf_map_lookup_elem(&xfsm_acl_sets, &w->pkt.key);
 	if (!set)
