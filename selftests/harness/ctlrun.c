@@ -294,7 +294,7 @@ int xt_ctl_kill_at_bpf(const char *dir, char *const args[], unsigned int kill_at
 	struct seccomp_notif *req = NULL;
 	struct seccomp_notif_resp *resp = NULL;
 	char **av = ctl_argv(dir, args);
-	int sv[2] = { -1, -1 }, lfd = -1, calls = 0, err = 0;
+	int sv[2] = { -1, -1 }, lfd = -1, pfd = -1, calls = 0, err = 0;
 	pid_t pid = -1;
 
 	*status = 0;
@@ -331,21 +331,31 @@ int xt_ctl_kill_at_bpf(const char *dir, char *const args[], unsigned int kill_at
 	close(sv[1]);
 	sv[1] = -1;
 	lfd = recv_fd(sv[0]);
-	if (lfd < 0) {
-		err = -EIO;
+	/* The process's end: its pidfd becomes readable (Linux 6.1 signals
+	 * nothing on the listener until the process is reaped). */
+	pfd = syscall(__NR_pidfd_open, pid, 0);
+	if (lfd < 0 || pfd < 0) {
+		err = lfd < 0 ? -EIO : -errno;
+		kill(pid, SIGKILL);
 		goto wait;
 	}
 	for (;;) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
-		int r = poll(&p, 1, 20000);
+		struct pollfd p[2] = {
+			{ .fd = lfd, .events = POLLIN },
+			{ .fd = pfd, .events = POLLIN },
+		};
+		int r = poll(p, 2, 120000);
 
 		if (r <= 0) {
 			err = r ? -errno : -ETIMEDOUT;
 			kill(pid, SIGKILL);
 			break;
 		}
-		if (!(p.revents & POLLIN))
-			break;		/* the process is gone */
+		if (!(p[0].revents & POLLIN)) {
+			if (p[1].revents)
+				break;	/* the process is gone */
+			continue;
+		}
 		memset(req, 0, sizes.seccomp_notif);
 		if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, req)) {
 			if (errno == EINTR || errno == ENOENT)
@@ -368,6 +378,8 @@ wait:
 	if (waitpid(pid, status, 0) < 0 && !err)
 		err = -errno;
 out:
+	if (pfd >= 0)
+		close(pfd);
 	if (lfd >= 0)
 		close(lfd);
 	if (sv[0] >= 0)
