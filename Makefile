@@ -3,12 +3,14 @@
 # xfsm top-level build.  Everything goes into build/; `make clean` removes it.
 # Quiet by default; `make V=1` shows the commands.
 
+VERSION    := 0.1
 BUILD      ?= build
 CLANG      ?= clang
 CC         ?= gcc
 BPFTOOL    ?= bpftool
 PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
 DESTDIR    ?=
 
 ifeq ($(V),1)
@@ -30,7 +32,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Wextra -Werror \
 USER_CFLAGS := -g -O2 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
                -Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -Ilib \
                $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 2>/dev/null) \
-               $(CFLAGS)
+               $(CPPFLAGS) $(CFLAGS)
 USER_LIBS  := -lbpf -lxdp -lelf -lz \
               $(shell $(PKG_CONFIG) --libs libnl-3.0 libnl-route-3.0 2>/dev/null || echo -lnl-3 -lnl-route-3) \
               -lpthread -lm $(LDLIBS)
@@ -59,9 +61,12 @@ HARNESS_SRCS := $(wildcard selftests/harness/*.c)
 HARNESS_OBJS := $(patsubst selftests/harness/%.c,$(BUILD)/selftests/harness/%.o,$(HARNESS_SRCS))
 SHELL_TESTS  := $(sort $(wildcard selftests/sh/test_*.sh))
 
-.PHONY: all clean deps test check-deps install demo bench bench-micro vmtest
+.PHONY: all installable clean deps test check-deps install demo bench bench-micro vmtest
 
-all: $(BPF_OBJS) $(EXTRA_BPF) $(LIBXFSM) $(TOOLS) $(EXTRA_BINS) $(TEST_BINS) $(BUILD)/offload-check.ok
+# `installable` is what `make install` installs (mk/libxfsm.mk adds the shared
+# library and the public headers); `all` adds examples, benchmarks and tests.
+all: installable $(EXTRA_BPF) $(EXTRA_BINS) $(TEST_BINS)
+installable: $(BPF_OBJS) $(LIBXFSM) $(TOOLS) $(BUILD)/offload-check.ok
 
 # ---- dependencies --------------------------------------------------------
 deps:
@@ -104,20 +109,17 @@ $(LIBXFSM): $(LIB_OBJS)
 
 $(BUILD)/xfsm-loader: $(wildcard loader/*.c loader/*.h) $(LIBXFSM)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Iloader $(wildcard loader/*.c) $(LIBXFSM) $(USER_LIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -Iloader $(wildcard loader/*.c) $(LDFLAGS) $(LIBXFSM) $(USER_LIBS) -o $@
 
 $(BUILD)/xfsmctl: $(wildcard ctl/*.c ctl/*.h) $(LIBXFSM)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Ictl $(wildcard ctl/*.c) $(LIBXFSM) $(USER_LIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -Ictl $(wildcard ctl/*.c) $(LDFLAGS) $(LIBXFSM) $(USER_LIBS) -o $@
 
 $(BUILD)/xfsm-offload-check: tools/offload_check.c $(ABI_HDRS) | $(BUILD)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $< -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LDFLAGS) -lbpf -lelf -lz -o $@
 
-$(BUILD)/examples/%: examples/%.c $(LIBXFSM)
-	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) $< $(LIBXFSM) $(USER_LIBS) -o $@
+# examples/*.c are built by mk/libxfsm.mk, against the public headers only.
 
 $(BUILD)/bench/%: bench/%.c $(LIBXFSM)
 	$(call msg,LINK,$@)
@@ -139,14 +141,16 @@ $(BUILD):
 
 # ---- tests ----------------------------------------------------------------
 # C suites first (Check prints its own summary per suite), then the shell
-# suites through one runner that prints "N passed, N failed".
+# suites through one runner that prints "N passed, N failed"; the shell
+# suites include a short fuzzing smoke run (mk/fuzz.mk), whose targets
+# `make test` builds and requires.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./selftests/run.sh $(BUILD)
+	$(Q)$(MAKE) --no-print-directory all fuzz-build
+	$(Q)XFSM_FUZZ_REQUIRED=1 ./selftests/run.sh $(BUILD)
 
 # ---- install ----------------------------------------------------------------
-install: all
-	$(Q)./scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(BUILD)"
+install: installable
+	$(Q)LIBDIR="$(LIBDIR)" ./scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(BUILD)"
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 
 #include "libxfsm.h"
+#include "xfsm_num.h"
 
 static double now_s(void)
 {
@@ -35,12 +36,14 @@ int main(int argc, char **argv)
 	struct xfsm_image img;
 	double t0, t1, t2;
 	unsigned long n, i;
+	__u32 nrules = 0;
 	int err;
 
-	if (argc != 3 || !(n = strtoul(argv[2], NULL, 0)) || n > 131072) {
+	if (argc != 3 || xfsm_parse_u32(argv[2], 1, 131072, &nrules, NULL, 0)) {
 		fprintf(stderr, "usage: %s PIN_DIR N   (N <= 131072)\n", argv[0]);
 		return 2;
 	}
+	n = nrules;
 	err = xfsm_instance_open_pin_dir(argv[1], &inst);
 	if (!err)
 		err = xfsm_instance_check_abi(inst);

@@ -1,19 +1,32 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * xfsm micro-benchmark: ns per packet through BPF_PROG_TEST_RUN (repeat),
- * each figure next to the empty XDP program (build/xdp_empty.bpf.o)
- * measured in the same run with the same packets.  Prints a Markdown table.
+ * xfsm micro-benchmark: the cost of generality.  Each job runs as an xfsm
+ * application and as the hand-written XDP program an engineer would write
+ * for that one function (bench/ref/), through BPF_PROG_TEST_RUN on the same
+ * frames, the two programs alternating round after round in one run; the
+ * figure of each is its best round (noise only ever adds time).
  *
- *   parser only          application with 0 stages, default verdict drop
- *   port knocking, hot   a source that has knocked, TCP 22 repeated
- *   N active flows       the table holds N flows and consecutive packets
- *                        hit consecutive flows (see app_flows())
+ *   jobs        ns per packet, xfsm / reference
+ *   scaling     two test-run threads pinned to two CPUs: distinct flows
+ *               per CPU, then one register shared by both, with the final
+ *               counts checked against the packets sent (no lost update)
+ *   breakdown   the datapath built to stop after each phase
+ *               (build/bench/xfsm-stopN.bpf.o): the cost of each component
  *
- * Usage: micro [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-q]  (-q: no 1M case)
+ * Jobs over many flows run behind bench/flowdrv.bpf.c, which rewrites the
+ * source of each repetition and tail-calls the program under test; its own
+ * cost (tail-calling the empty program) is printed and subtracted from
+ * both sides before the ratio.
+ *
+ * Usage: micro [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q]
+ *              [-o JOBS,scaling,breakdown] [-J FILE]
+ *   -q  no 1M-flow cases;  -o  only these parts;  -J  JSON results too
  */
 #include <errno.h>
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,48 +40,45 @@
 #include <linux/udp.h>
 
 #include "libxfsm.h"
+#include "xfsm_plan.h"
+#include "xfsm_lang.h"
+#include "ref/load.h"
+#include "xfsm_num.h"
 
 #define MAX_FLOWS_TABLE	(1U << 21)
 #define FRAME_LEN	64
+#define LO_IFINDEX	1	/* the "inside" port of the firewall job */
+#define SRC_IP(x)	(198U << 24 | 18U << 16 | (x))
+#define DST_IP		(198U << 24 | 19U << 16 | 255U << 8 | 1)
 
 struct frame {
 	unsigned char d[FRAME_LEN];
 };
 
 static const char *build_dir = "build";
-static unsigned int repeat = 2000000;
-static unsigned int rounds = 5;
+static unsigned int repeat = 1000000;
+static unsigned int rounds = 7;
+static int bench_cpu = -1;
+static bool skip_1m;
+static const char *only;
+static FILE *json;
 
 static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
 {
 	return l == LIBBPF_WARN ? vfprintf(stderr, f, ap) : 0;
 }
 
-static struct bpf_object *load(const char *name, __u32 flows, int *prog_fd)
+static bool want(const char *part)
 {
-	char path[512];
-	struct bpf_object *obj;
-	struct bpf_program *prog;
-	struct bpf_map *map;
-
-	snprintf(path, sizeof(path), "%s/%s", build_dir, name);
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj) {
-		fprintf(stderr, "micro: cannot open %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	map = bpf_object__find_map_by_name(obj, XFSM_MAP_FLOWS);
-	if (map && flows)
-		bpf_map__set_max_entries(map, flows);
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "micro: cannot load %s\n", path);
-		bpf_object__close(obj);
-		return NULL;
-	}
-	prog = bpf_object__next_program(obj, NULL);
-	*prog_fd = bpf_program__fd(prog);
-	return obj;
+	return !only || strstr(only, part);
 }
+
+static void path_of(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", build_dir, name);
+}
+
+/* ---- frames ----------------------------------------------------------- */
 
 static __u16 csum16(const void *buf, size_t len)
 {
@@ -83,13 +93,11 @@ static __u16 csum16(const void *buf, size_t len)
 	return ~s;
 }
 
-/* Ethernet / IPv4 (198.18.0.0/15) / TCP or UDP, padded to 64 bytes. */
-static void make_frame(struct frame *f, __u32 src, __u32 dst, __u8 proto,
-		       __u16 sport, __u16 dport)
+/* Ethernet / IPv4 (198.18.0.0/15) / TCP SYN or UDP, padded to 64 bytes. */
+static void make_frame(struct frame *f, __u32 src, __u8 proto, __u16 sport, __u16 dport)
 {
 	struct ethhdr *eth = (void *)f->d;
 	struct iphdr *ip = (void *)(eth + 1);
-	__u16 c;
 
 	memset(f, 0, sizeof(*f));
 	memcpy(eth->h_dest, "\x02\0\0\0\0\x02", 6);
@@ -101,9 +109,8 @@ static void make_frame(struct frame *f, __u32 src, __u32 dst, __u8 proto,
 	ip->ttl = 64;
 	ip->protocol = proto;
 	ip->saddr = htonl(src);
-	ip->daddr = htonl(dst);
-	c = csum16(ip, sizeof(*ip));
-	ip->check = htons(c);
+	ip->daddr = htonl(DST_IP);
+	ip->check = htons(csum16(ip, sizeof(*ip)));
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *t = (void *)(ip + 1);
 
@@ -120,312 +127,796 @@ static void make_frame(struct frame *f, __u32 src, __u32 dst, __u8 proto,
 	}
 }
 
-/* ns per packet of one frame run `repeat` times, best of `rounds`. */
-static double measure(int prog_fd, const struct frame *f)
+/* ---- running programs --------------------------------------------------- */
+
+/* Run a frame `n` times; the verdict of the last run in *verdict and the
+ * kernel's mean ns per run in *ns.  0 or -errno. */
+static int run(int fd, const struct frame *f, __u32 ifindex, __u32 n, __u32 *verdict,
+	       __u32 *ns)
 {
-	double best = -1;
-	unsigned int r;
+	struct xdp_md ctx = { .data_end = FRAME_LEN, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->d, .data_size_in = FRAME_LEN,
+		    .repeat = n);
 
-	for (r = 0; r < rounds; r++) {
-		LIBBPF_OPTS(bpf_test_run_opts, o,
-			.data_in = f->d,
-			.data_size_in = FRAME_LEN,
-			.repeat = repeat,
-		);
-
-		if (bpf_prog_test_run_opts(prog_fd, &o)) {
-			fprintf(stderr, "micro: test_run: %s\n", strerror(errno));
-			return -1;
-		}
-		if (best < 0 || o.duration < best)
-			best = o.duration;
+	if (ifindex) {
+		o.ctx_in = &ctx;
+		o.ctx_size_in = sizeof(ctx);
 	}
-	return best;
-}
-
-/* ---- applications ---------------------------------------------------- */
-
-static int add_rule(struct xfsm_image *img, unsigned int stage,
-		    const struct xfsm_rule_match *m, struct xfsm_rule *r)
-{
-	r->rule_id = img->n_rules;
-	return xfsm_image_add_rule(img, stage, m, r);
-}
-
-static int app_parser_only(struct xfsm_image *img)
-{
-	xfsm_image_init(img);
-	img->app.n_stages = 0;
-	img->app.default_verdict = XFSM_VERDICT_DROP;
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	if (verdict)
+		*verdict = o.retval;
+	if (ns)
+		*ns = o.duration;
 	return 0;
 }
 
-static int app_portknock(struct xfsm_image *img)
-{
-	static const __u8 key[] = { XFSM_FW_IP4_SRC };
-	static const __u16 knocks[] = { 1111, 2222, 3333, 4444 };
-	struct xfsm_stage *st = &img->app.stages[0];
-	struct xfsm_rule_match m;
-	struct xfsm_rule r;
-	int err, i;
+/* A program under test: an xfsm object with its instance, or a reference.
+ * `drv` set: packets enter through the flow driver, which tail-calls it. */
+struct prog {
+	const char		*what;
+	struct bpf_object	*obj;
+	int			fd;
+	struct xfsm_instance	*inst;	/* xfsm only */
+	struct bpf_object	*drv;	/* flow driver, or NULL */
+	int			drv_fd;
+};
 
-	xfsm_image_init(img);
-	img->app.n_stages = 1;
-	img->app.default_verdict = XFSM_VERDICT_DROP;
-	st->enabled = 1;
-	st->miss_verdict = XFSM_VERDICT_DROP;
-	err = xfsm_stage_set_keys(st, key, NULL, 1, key, NULL, 1);
-	st->match_words[0] = XFSM_FW_IP_PROTO;
-	st->match_words[1] = XFSM_FW_L4_DPORT;
-	for (i = 0; i <= 4 && !err; i++) {
-		memset(&m, 0, sizeof(m));
-		memset(&r, 0, sizeof(r));
-		m.state = i;
-		m.state_mask = ~0U;
-		m.match[0] = i < 4 ? IPPROTO_UDP : IPPROTO_TCP;
-		m.match_mask[0] = 0xff;
-		m.match[1] = i < 4 ? knocks[i] : 22;
-		m.match_mask[1] = 0xffff;
-		r.priority = 10;
-		if (i < 4) {
-			r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
-			r.next_state = i + 1;
-			r.act[0].type = XFSM_ACT_DROP;
-		} else {
-			r.act[0].type = XFSM_ACT_PASS;
-		}
-		err = add_rule(img, 0, &m, &r);
+static void prog_close(struct prog *p)
+{
+	if (p->inst)
+		xfsm_instance_close(p->inst);
+	if (p->obj)
+		bpf_object__close(p->obj);
+	if (p->drv)
+		bpf_object__close(p->drv);
+	memset(p, 0, sizeof(*p));
+}
+
+static int load_xfsm(struct prog *p, const char *name)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char path[512];
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->what = name;
+	path_of(path, sizeof(path), name);
+	p->obj = bpf_object__open_file(path, NULL);
+	if (!p->obj) {
+		fprintf(stderr, "micro: cannot open %s: %s\n", path, strerror(errno));
+		return -errno;
 	}
-	if (!err) {
-		memset(&m, 0, sizeof(m));
-		memset(&r, 0, sizeof(r));
-		r.priority = 1;
-		r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
-		r.act[0].type = XFSM_ACT_DROP;
-		err = add_rule(img, 0, &m, &r);
+	map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_FLOWS);
+	if (map)
+		bpf_map__set_max_entries(map, MAX_FLOWS_TABLE);
+	err = bpf_object__load(p->obj);
+	if (err) {
+		fprintf(stderr, "micro: cannot load %s\n", path);
+		goto fail;
 	}
+	prog = bpf_object__find_program_by_name(p->obj, XFSM_PROG_NAME);
+	p->fd = prog ? bpf_program__fd(prog) : -1;
+	err = xfsm_instance_open_obj(p->obj, &p->inst);
+	if (!err && p->fd >= 0) {
+		struct xfsm_port port = { .port = 1 };	/* lo is port 1, "inside" */
+		__u32 ifindex = LO_IFINDEX;
+
+		err = bpf_map_update_elem(p->inst->map_fd[XFSM_M_PORTS], &ifindex, &port, BPF_ANY);
+		if (!err)
+			err = xfsm_ports_changed(p->inst->map_fd[XFSM_M_PORT_GEN]);
+	}
+	if (!err)
+		return 0;
+	fprintf(stderr, "micro: %s: cannot set up the instance: %s\n", path, strerror(-err));
+fail:
+	prog_close(p);
+	return err ? err : -EINVAL;
+}
+
+static int load_ref(struct prog *p, const char *name, const struct ref_setting *set,
+		    unsigned int n)
+{
+	char path[512];
+
+	memset(p, 0, sizeof(*p));
+	p->what = name;
+	path_of(path, sizeof(path), name);
+	p->obj = ref_load(path, set, n, &p->fd);
+	if (!p->obj) {
+		fprintf(stderr, "micro: cannot load %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Put the flow driver (nflows flows) in front of p. */
+static int add_driver(struct prog *p, __u32 nflows)
+{
+	struct ref_setting set = { "nflows", nflows };
+	struct bpf_map *map;
+	char path[512];
+	__u32 zero = 0;
+
+	path_of(path, sizeof(path), "bench/flowdrv.bpf.o");
+	p->drv = ref_load(path, &set, 1, &p->drv_fd);
+	if (!p->drv) {
+		fprintf(stderr, "micro: cannot load %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	map = bpf_object__find_map_by_name(p->drv, "flowdrv_target");
+	if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero, &p->fd, BPF_ANY)) {
+		fprintf(stderr, "micro: cannot chain the flow driver to %s\n", p->what);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int entry_fd(const struct prog *p)
+{
+	return p->drv ? p->drv_fd : p->fd;
+}
+
+/* Compile and install application text. */
+static int apply_text(struct xfsm_instance *inst, const char *name, const char *text)
+{
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+	struct xfsm_image img;
+	char err[512] = "";
+	int ret;
+
+	ret = xfsm_compile_string(name, text, strlen(text), &img, NULL, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "micro: %s\n", err);
+		xfsm_image_free(&img);
+		return ret;
+	}
+	ret = xfsm_apply(inst, &img, &o);
+	xfsm_image_free(&img);
+	return ret;
+}
+
+/* Compile and install DIR/NAME.xfsm of the source tree (next to build/). */
+static int apply_file(struct xfsm_instance *inst, const char *dir, const char *name)
+{
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+	struct xfsm_image img;
+	char err[512] = "", path[512];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/../%s/%s.xfsm", build_dir, dir, name);
+	ret = xfsm_compile_file(path, &img, NULL, err, sizeof(err));
+	if (!ret)
+		ret = xfsm_apply(inst, &img, &o);
+	else
+		fprintf(stderr, "micro: %s\n", err);
+	xfsm_image_free(&img);
+	return ret;
+}
+
+/* ---- the jobs ------------------------------------------------------------ */
+
+/* The 2-stage application for n marks: bench/ref/twostage.xfsm with its
+ * `define marks = 16` line rewritten. */
+static int apply_twostage(struct xfsm_instance *inst, __u32 n)
+{
+	static const char def[] = "define marks = 16\n";
+	char path[512], *text = NULL, *at, *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err = -EINVAL;
+
+	snprintf(path, sizeof(path), "%s/../bench/ref/twostage.xfsm", build_dir);
+	f = fopen(path, "r");
+	if (!f || getdelim(&text, &len, '\0', f) < 0 || !(at = strstr(text, def))) {
+		fprintf(stderr, "micro: cannot read %s (with a line \"%s\")\n", path, "define marks = 16");
+		goto out;
+	}
+	*at = '\0';
+	if (asprintf(&out, "%sdefine marks = %u\n%s", text, n, at + strlen(def)) < 0) {
+		out = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	err = apply_text(inst, path, out);
+out:
+	if (f)
+		fclose(f);
+	free(text);
+	free(out);
 	return err;
 }
 
-/*
- * BPF_PROG_TEST_RUN repeats one packet, so the traffic over N flows is made
- * inside the pipeline: stage 0 holds a cursor (one hot flow, reg0 = (reg0 +
- * 1) mod N) and marks the packet with it; stage 1 is keyed on meta.mark and
- * counts (reg0 += 1, reg1 += len), so consecutive packets hit consecutive
- * flows among N pre-populated ones.  N = 1 is the hot-flow figure the
- * larger tables compare with.
- */
-static const __u8 cursor_key[] = { XFSM_FW_IP4_SRC };
-static const __u8 mark_key[] = { XFSM_FW_META_MARK };
+enum job_app { APP_EMPTY, APP_PORTKNOCK, APP_STATEFULFW, APP_COUNTER, APP_GLOBAL, APP_TWOSTAGE };
 
-static int app_flows(struct xfsm_image *img, __u32 n)
+struct job {
+	const char	*name;
+	const char	*key;		/* short name (JSON, breakdown) */
+	enum job_app	app;
+	const char	*ref;		/* bench/ref object */
+	__u32		flows;		/* driver flows (0: no driver) or 2-stage marks */
+	bool		knocked;	/* portknock: the source has knocked */
+	bool		big;		/* a 1M case (skipped by -q) */
+	__u8		proto;
+	__u16		dport;
+	__u32		ifindex;
+	__u32		expect;		/* the verdict both must give */
+};
+
+static const struct job jobs[] = {
+	{ "empty application (no stage, default drop)", "empty", APP_EMPTY,
+	  "bench/ref/empty.bpf.o", 0, false, false, IPPROTO_UDP, 9, 0, XDP_DROP },
+	{ "port knocking, closed port (TCP 22, never knocked)", "portknock_closed",
+	  APP_PORTKNOCK, "bench/ref/portknock.bpf.o", 0, false, false, IPPROTO_TCP, 22, 0,
+	  XDP_DROP },
+	{ "port knocking, opened source (TCP 22 after the knocks)", "portknock_open",
+	  APP_PORTKNOCK, "bench/ref/portknock.bpf.o", 0, true, false, IPPROTO_TCP, 22, 0,
+	  XDP_PASS },
+	{ "stateful firewall, 1 flow (UDP from inside, pass)", "statefulfw_1",
+	  APP_STATEFULFW, "bench/ref/statefulfw.bpf.o", 1, false, false, IPPROTO_UDP, 9,
+	  LO_IFINDEX, XDP_PASS },
+	{ "stateful firewall, 1000000 flows (UDP from inside, pass)", "statefulfw_1m",
+	  APP_STATEFULFW, "bench/ref/statefulfw.bpf.o", 1000000, false, true, IPPROTO_UDP, 9,
+	  LO_IFINDEX, XDP_PASS },
+	{ "per-source counter (reg0 = reg0 + 1, drop)", "counter", APP_COUNTER,
+	  "bench/ref/counter.bpf.o", 0, false, false, IPPROTO_UDP, 9, 0, XDP_DROP },
+	{ "global register (global0 = global0 + 1, drop)", "global", APP_GLOBAL,
+	  "bench/ref/global.bpf.o", 0, false, false, IPPROTO_UDP, 9, 0, XDP_DROP },
+	{ "2 stages (cursor + counter), 1 active flow", "twostage_1", APP_TWOSTAGE,
+	  "bench/ref/twostage.bpf.o", 1, false, false, IPPROTO_UDP, 80, 0, XDP_PASS },
+	{ "2 stages (cursor + counter), 10000 active flows", "twostage_10k", APP_TWOSTAGE,
+	  "bench/ref/twostage.bpf.o", 10000, false, false, IPPROTO_UDP, 80, 0, XDP_PASS },
+	{ "2 stages (cursor + counter), 1000000 active flows", "twostage_1m", APP_TWOSTAGE,
+	  "bench/ref/twostage.bpf.o", 1000000, false, true, IPPROTO_UDP, 80, 0, XDP_PASS },
+};
+
+static bool uses_driver(const struct job *j)
 {
-	struct xfsm_stage *s0 = &img->app.stages[0], *s1 = &img->app.stages[1];
-	struct xfsm_rule_match m = { 0 };
-	struct xfsm_rule r = { 0 };
-	int err;
-
-	xfsm_image_init(img);
-	img->app.n_stages = 2;
-	img->app.default_verdict = XFSM_VERDICT_DROP;
-	s0->enabled = s1->enabled = 1;
-	s0->miss_verdict = s1->miss_verdict = XFSM_VERDICT_DROP;
-	err = xfsm_stage_set_keys(s0, cursor_key, NULL, 1, cursor_key, NULL, 1) ?:
-	      xfsm_stage_set_keys(s1, mark_key, NULL, 1, mark_key, NULL, 1);
-	if (err)
-		return err;
-	r.priority = 1;
-	r.flags = XFSM_RF_WRITES_FLOW;
-	r.upd[0].op = XFSM_UPD_ADD;
-	r.upd[0].dst_kind = XFSM_OPND_FLOW_REG;
-	r.upd[0].a = xfsm_opnd_flow_reg(0);
-	r.upd[0].b = xfsm_opnd_const(1);
-	r.upd[1].op = XFSM_UPD_MOD;
-	r.upd[1].dst_kind = XFSM_OPND_FLOW_REG;
-	r.upd[1].a = xfsm_opnd_flow_reg(0);
-	r.upd[1].b = xfsm_opnd_const(n);
-	r.act[0].type = XFSM_ACT_SET_MARK;
-	r.act[0].opnd = xfsm_opnd_flow_reg(0);
-	err = add_rule(img, 0, &m, &r);
-	if (err)
-		return err;
-	memset(&r, 0, sizeof(r));
-	r.priority = 1;
-	r.flags = XFSM_RF_WRITES_FLOW;
-	r.upd[0].op = XFSM_UPD_ADD;
-	r.upd[0].dst_kind = XFSM_OPND_FLOW_REG;
-	r.upd[0].a = xfsm_opnd_flow_reg(0);
-	r.upd[0].b = xfsm_opnd_const(1);
-	r.upd[1].op = XFSM_UPD_ADD;
-	r.upd[1].dst_kind = XFSM_OPND_FLOW_REG;
-	r.upd[1].dst_index = 1;
-	r.upd[1].a = xfsm_opnd_flow_reg(1);
-	r.upd[1].b = xfsm_opnd_meta(XFSM_META_LEN);
-	r.act[0].type = XFSM_ACT_PASS;
-	return add_rule(img, 1, &m, &r);
+	return j->app == APP_STATEFULFW;
 }
 
-/* Stage 1 flows for marks 0..n-1. */
-static int populate(struct xfsm_instance *inst, unsigned int n)
+/* Install the job's application on an xfsm object. */
+static int job_apply(const struct job *j, struct xfsm_instance *inst)
 {
-	struct xfsm_image live;
-	struct xfsm_flow flow = { 0 };
-	__u32 fv[XFSM_FV_WORDS] = { 0 };
-	struct xfsm_flow_key key;
+	struct xfsm_image img;
+	int err;
+
+	switch (j->app) {
+	case APP_EMPTY:
+		/* the language wants a stage: built by hand */
+		xfsm_image_init(&img);
+		img.app.default_verdict = XFSM_VERDICT_DROP;
+		err = xfsm_apply(inst, &img, NULL);
+		xfsm_image_free(&img);
+		return err;
+	case APP_PORTKNOCK:
+		return apply_file(inst, "examples", "portknock");
+	case APP_STATEFULFW:
+		return apply_file(inst, "examples", "statefulfw");
+	case APP_COUNTER:
+		return apply_file(inst, "bench/ref", "counter");
+	case APP_GLOBAL:
+		return apply_file(inst, "bench/ref", "global");
+	case APP_TWOSTAGE:
+		return apply_twostage(inst, j->flows);
+	}
+	return -EINVAL;
+}
+
+static int load_job_ref(const struct job *j, struct prog *p)
+{
+	struct ref_setting set[3];
+	unsigned int n = 0;
+
+	if (j->app == APP_STATEFULFW) {
+		set[n++] = (struct ref_setting){ "inside_ifindex", LO_IFINDEX };
+		set[n++] = (struct ref_setting){ "#conns", MAX_FLOWS_TABLE };
+	} else if (j->app == APP_TWOSTAGE) {
+		set[n++] = (struct ref_setting){ "nflows", j->flows };
+		set[n++] = (struct ref_setting){ "#counts", MAX_FLOWS_TABLE };
+	}
+	return load_ref(p, j->ref, set, n);
+}
+
+/* Bring a program to the job's steady state: knocks, flows created. */
+static int job_prepare(const struct job *j, const struct prog *p, const struct frame *f)
+{
+	static const __u16 knocks[] = { 1111, 2222, 3333, 4444 };
+	struct frame kf;
+	__u32 v, k, n;
+	int err;
+
+	if (j->knocked) {
+		for (k = 0; k < 4; k++) {
+			make_frame(&kf, SRC_IP(1), IPPROTO_UDP, 40000, knocks[k]);
+			if ((err = run(p->fd, &kf, 0, 1, NULL, NULL)))
+				return err;
+		}
+	}
+	/* one pass over every flow creates them all */
+	n = uses_driver(j) ? j->flows : j->app == APP_TWOSTAGE ? j->flows : 1;
+	err = run(entry_fd(p), f, j->ifindex, n, &v, NULL);
+	if (err)
+		return err;
+	if (v != j->expect) {
+		fprintf(stderr, "micro: %s: %s gives verdict %u, expected %u\n", j->key,
+			p->what, v, j->expect);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Best ns/packet of each of two programs over `rounds` alternating rounds. */
+static int measure_pair(const struct prog *a, const struct prog *b, const struct frame *f,
+			__u32 ifindex, double *ns_a, double *ns_b)
+{
+	__u32 na, nb;
+	unsigned int r;
+	int err;
+
+	*ns_a = *ns_b = -1;
+	for (r = 0; r < rounds; r++) {
+		if ((err = run(entry_fd(a), f, ifindex, repeat, NULL, &na)) ||
+		    (err = run(entry_fd(b), f, ifindex, repeat, NULL, &nb)))
+			return err;
+		if (*ns_a < 0 || na < *ns_a)
+			*ns_a = na;
+		if (*ns_b < 0 || nb < *ns_b)
+			*ns_b = nb;
+	}
+	return 0;
+}
+
+struct result {
+	double	xfsm, ref, drv;	/* ns/pkt; drv: the driver's own cost, 0: none */
+};
+
+static void json_num(const char *key, double v, bool last)
+{
+	if (json)
+		fprintf(json, "\"%s\": %.2f%s", key, v, last ? "" : ", ");
+}
+
+static int measure_job(const struct job *j, struct prog *empty, struct result *res)
+{
+	struct prog x = { 0 }, r = { 0 };
+	struct frame f;
+	double dx, de;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
+	if ((err = load_xfsm(&x, "xfsm.bpf.o")) || (err = job_apply(j, x.inst)) ||
+	    (err = load_job_ref(j, &r)))
+		goto out;
+	if (uses_driver(j) && ((err = add_driver(&x, j->flows)) || (err = add_driver(&r, j->flows)) ||
+			       (err = add_driver(empty, j->flows))))
+		goto out;
+	if ((err = job_prepare(j, &x, &f)) || (err = job_prepare(j, &r, &f)))
+		goto out;
+	err = measure_pair(&x, &r, &f, j->ifindex, &res->xfsm, &res->ref);
+	if (!err && uses_driver(j)) {
+		/* the driver's own cost: driver + empty program, minus the
+		 * empty program alone */
+		struct prog bare = *empty;
+
+		bare.drv = NULL;
+		err = measure_pair(empty, &bare, &f, j->ifindex, &dx, &de);
+		res->drv = dx > de ? dx - de : 0;
+	}
+out:
+	if (empty->drv) {
+		bpf_object__close(empty->drv);
+		empty->drv = NULL;
+	}
+	prog_close(&x);
+	prog_close(&r);
+	return err;
+}
+
+static double net_ratio(const struct result *r)
+{
+	double x = r->xfsm - r->drv, f = r->ref - r->drv;
+
+	return f > 0 ? x / f : 0;
+}
+
+static int run_jobs(struct prog *empty)
+{
+	struct result res, sf1 = { 0 }, sf1m = { 0 };
 	unsigned int i;
 	int err;
 
-	xfsm_image_init(&live);
-	err = xfsm_read_app(inst, &live);
-	for (i = 0; i < n && !err; i++) {
-		fv[XFSM_FW_META_MARK] = i;
-		xfsm_flow_key_build(&live.app.stages[1], 1, fv, false, &key);
-		err = xfsm_flow_set(inst, &key, &flow);
-		if (err)
-			fprintf(stderr, "micro: flow_set %u: %s\n", i, strerror(-err));
+	printf("| job | xfsm ns/pkt | reference ns/pkt | ratio xfsm/reference |\n");
+	printf("|---|---:|---:|---:|\n");
+	if (json)
+		fprintf(json, "\"jobs\": [");
+	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		const struct job *j = &jobs[i];
+
+		if (j->big && skip_1m)
+			continue;
+		err = measure_job(j, empty, &res);
+		if (err) {
+			fprintf(stderr, "micro: job %s failed: %s\n", j->key, strerror(-err));
+			return err;
+		}
+		if (res.drv)
+			printf("| %s | %.1f | %.1f | %.2fx (%.0f ns of flow driver taken off both) |\n",
+			       j->name, res.xfsm, res.ref, net_ratio(&res), res.drv);
+		else
+			printf("| %s | %.1f | %.1f | %.2fx |\n", j->name, res.xfsm, res.ref,
+			       net_ratio(&res));
+		fflush(stdout);
+		if (json) {
+			fprintf(json, "%s{\"job\": \"%s\", \"name\": \"%s\", ", i ? ", " : "",
+				j->key, j->name);
+			json_num("xfsm_ns", res.xfsm, false);
+			json_num("ref_ns", res.ref, false);
+			json_num("driver_ns", res.drv, false);
+			json_num("ratio", net_ratio(&res), true);
+			fprintf(json, "}");
+		}
+		if (!strcmp(j->key, "statefulfw_1"))
+			sf1 = res;
+		if (!strcmp(j->key, "statefulfw_1m"))
+			sf1m = res;
 	}
-	xfsm_image_free(&live);
+	if (json)
+		fprintf(json, "]");
+	if (sf1.xfsm > 0 && sf1m.xfsm > 0)
+		printf("\nStateful firewall, 1000000 flows / 1 flow (packet rate): xfsm %.2fx, reference %.2fx\n",
+		       (sf1.xfsm - sf1.drv) / (sf1m.xfsm - sf1m.drv),
+		       (sf1.ref - sf1.drv) / (sf1m.ref - sf1m.drv));
+	return 0;
+}
+
+/* ---- scaling over two CPUs -------------------------------------------- */
+
+struct runner {
+	pthread_t		tid;
+	int			cpu, fd, err;
+	const struct frame	*f;
+	__u32			n, ns;
+	pthread_barrier_t	*start;
+};
+
+static void *runner_main(void *arg)
+{
+	struct runner *r = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	r->err = -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (r->start)
+		pthread_barrier_wait(r->start);
+	if (!r->err)
+		r->err = run(r->fd, r->f, 0, r->n, NULL, &r->ns);
+	return NULL;
+}
+
+/* Packets per µs of `fd` on CPU 0 alone (f0) and on CPUs 0 and 1 at once
+ * (f0, f1), best of `rounds`. */
+static int scale(int fd, const struct frame *f0, const struct frame *f1, double *one,
+		 double *two)
+{
+	struct runner r[2];
+	pthread_barrier_t start;
+	unsigned int k, i;
+	double rate;
+	int err = 0;
+
+	*one = *two = 0;
+	for (k = 0; k < rounds && !err; k++) {
+		r[0] = (struct runner){ .cpu = 0, .fd = fd, .f = f0, .n = repeat };
+		runner_main(&r[0]);
+		if ((err = r[0].err))
+			break;
+		rate = 1000.0 / (r[0].ns ? r[0].ns : 1);
+		if (rate > *one)
+			*one = rate;
+		pthread_barrier_init(&start, NULL, 2);
+		for (i = 0; i < 2; i++) {
+			r[i] = (struct runner){ .cpu = i, .fd = fd, .f = i ? f1 : f0, .n = repeat,
+						.start = &start };
+			pthread_create(&r[i].tid, NULL, runner_main, &r[i]);
+		}
+		rate = 0;
+		for (i = 0; i < 2; i++) {
+			pthread_join(r[i].tid, NULL);
+			if (r[i].err)
+				err = r[i].err;
+			rate += 1000.0 / (r[i].ns ? r[i].ns : 1);
+		}
+		pthread_barrier_destroy(&start);
+		if (rate > *two)
+			*two = rate;
+	}
 	return err;
 }
 
-struct row {
-	const char *name;
-	double ns, empty;
+/* The count a job keeps for source `src`: xfsm's reg0 / global0, the
+ * reference's map value. */
+static int read_count(const struct prog *p, enum job_app app, __u32 src, __u64 *out)
+{
+	struct bpf_map *map;
+	__u32 key = htonl(src), zero = 0;
+
+	if (p->inst) {
+		__u32 fv[XFSM_FV_WORDS] = { 0 };
+		struct xfsm_image live;
+		struct xfsm_flow_key k;
+		struct xfsm_flow fl;
+		int err;
+
+		if (app == APP_GLOBAL)
+			return xfsm_global_get(p->inst, 0, out);
+		xfsm_image_init(&live);
+		err = xfsm_read_app(p->inst, &live);
+		fv[XFSM_FW_IP4_SRC] = src;
+		if (!err) {
+			xfsm_flow_key_build(&live.app.stages[0], 0, fv, false, &k);
+			err = xfsm_flow_get(p->inst, &k, &fl);
+		}
+		xfsm_image_free(&live);
+		*out = err ? 0 : fl.regs[0];
+		return err == -ENOENT ? 0 : err;
+	}
+	map = bpf_object__find_map_by_name(p->obj, app == APP_GLOBAL ? "total" : "counts");
+	if (!map)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(map), app == APP_GLOBAL ? &zero : &key, out))
+		*out = 0;
+	return 0;
+}
+
+struct scale_case {
+	const char	*name;
+	const char	*key;
+	enum job_app	app;
+	bool		shared;		/* both CPUs send from one source */
 };
 
-static void print_row(const struct row *r)
+static int run_scaling(void)
 {
-	printf("| %s | %.1f | %.1f | %.2fx |\n", r->name, r->ns, r->empty,
-	       r->empty > 0 ? r->ns / r->empty : 0);
-	fflush(stdout);
+	static const struct scale_case cases[] = {
+		{ "per-source counter, a distinct source per CPU", "distinct", APP_COUNTER, false },
+		{ "per-source counter, one source (one flow register) on both CPUs",
+		  "shared_flow", APP_COUNTER, true },
+		{ "global register on both CPUs", "shared_global", APP_GLOBAL, true },
+	};
+	const struct job jc = { .app = APP_COUNTER, .ref = "bench/ref/counter.bpf.o" };
+	const struct job jg = { .app = APP_GLOBAL, .ref = "bench/ref/global.bpf.o" };
+	unsigned int i, s;
+	int err = 0;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("(scaling not measured: one CPU online)\n");
+		return 0;
+	}
+	printf("Packets per µs through BPF_PROG_TEST_RUN, one thread on CPU 0, then one each on "
+	       "CPUs 0 and 1 at once (best of %u rounds); \"exact\": the final count equals "
+	       "the packets sent.\n\n", rounds);
+	printf("| case | xfsm 1 CPU | xfsm 2 CPUs | xfsm scaling | reference 1 CPU | "
+	       "reference 2 CPUs | reference scaling | exact (xfsm, reference) |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
+	if (json)
+		fprintf(json, ", \"scaling\": [");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]) && !err; i++) {
+		const struct scale_case *c = &cases[i];
+		const struct job *j = c->app == APP_GLOBAL ? &jg : &jc;
+		struct prog p[2] = { { 0 }, { 0 } };
+		double one[2], two[2];
+		bool exact[2];
+		struct frame f0, f1;
+		__u64 before[2], after[2], b1, a1;
+
+		make_frame(&f0, SRC_IP(1), IPPROTO_UDP, 40000, 9);
+		make_frame(&f1, SRC_IP(c->shared ? 1 : 2), IPPROTO_UDP, 40000, 9);
+		if ((err = load_xfsm(&p[0], "xfsm.bpf.o")) || (err = job_apply(j, p[0].inst)) ||
+		    (err = load_job_ref(j, &p[1])))
+			goto next;
+		for (s = 0; s < 2 && !err; s++) {
+			/* create the flows first, then count from here */
+			err = run(p[s].fd, &f0, 0, 1, NULL, NULL) ?: run(p[s].fd, &f1, 0, 1, NULL, NULL) ?:
+			      read_count(&p[s], c->app, SRC_IP(1), &before[s]) ?:
+			      read_count(&p[s], c->app, SRC_IP(2), &b1) ?:
+			      scale(p[s].fd, &f0, &f1, &one[s], &two[s]) ?:
+			      read_count(&p[s], c->app, SRC_IP(1), &after[s]) ?:
+			      read_count(&p[s], c->app, SRC_IP(2), &a1);
+			/* per round: repeat on CPU 0 alone, then repeat on each CPU */
+			if (!err)
+				exact[s] = c->app == APP_GLOBAL || c->shared ?
+					after[s] - before[s] == 3ULL * rounds * repeat :
+					after[s] - before[s] == 2ULL * rounds * repeat &&
+					a1 - b1 == 1ULL * rounds * repeat;
+		}
+		if (err)
+			goto next;
+		printf("| %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx | %s, %s |\n", c->name,
+		       one[0], two[0], two[0] / one[0], one[1], two[1], two[1] / one[1],
+		       exact[0] ? "yes" : "NO: updates lost", exact[1] ? "yes" : "NO: updates lost");
+		fflush(stdout);
+		if (json) {
+			fprintf(json, "%s{\"case\": \"%s\", ", i ? ", " : "", c->key);
+			json_num("xfsm_1cpu", one[0], false);
+			json_num("xfsm_2cpu", two[0], false);
+			json_num("ref_1cpu", one[1], false);
+			json_num("ref_2cpu", two[1], false);
+			fprintf(json, "\"xfsm_exact\": %s, \"ref_exact\": %s}",
+				exact[0] ? "true" : "false", exact[1] ? "true" : "false");
+		}
+		if (!exact[0] || !exact[1])
+			err = -EPROTO;
+next:
+		prog_close(&p[0]);
+		prog_close(&p[1]);
+	}
+	if (json)
+		fprintf(json, "]");
+	return err;
+}
+
+/* ---- per-component breakdown ----------------------------------------- */
+
+static int run_breakdown(struct prog *empty)
+{
+	static const char *const phases[] = {
+		"parser, packet counters",
+		"application, ingress port and its counters",
+		"stage counters, flow lookup, timeouts",
+		"conditions, rule match, hit counters",
+		"register updates, transition",
+		"actions, verdict counters (the whole datapath)",
+	};
+	static const char *const which[] = { "portknock_closed", "counter" };
+	double t[2][7];
+	unsigned int w, k, i;
+	int err = 0;
+
+	for (w = 0; w < 2; w++) {
+		const struct job *j = NULL;
+		struct frame f;
+
+		for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
+			if (!strcmp(jobs[i].key, which[w]))
+				j = &jobs[i];
+		make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
+		for (k = 0; k <= 6 && !err; k++) {
+			struct prog x = { 0 };
+			char name[64];
+			double d;
+
+			if (k == 0) {	/* the empty program: test-run overhead */
+				err = measure_pair(empty, empty, &f, 0, &t[w][0], &d);
+				if (d < t[w][0])
+					t[w][0] = d;
+				continue;
+			}
+			if (k < 6)
+				snprintf(name, sizeof(name), "bench/xfsm-stop%u.bpf.o", k);
+			else
+				snprintf(name, sizeof(name), "xfsm.bpf.o");
+			err = load_xfsm(&x, name) ?: job_apply(j, x.inst) ?: job_prepare(j, &x, &f);
+			if (err == -EPROTO)	/* a variant stopped early: its verdict differs */
+				err = 0;
+			if (!err)
+				err = measure_pair(&x, &x, &f, 0, &t[w][k], &d);
+			if (!err && d < t[w][k])
+				t[w][k] = d;
+			prog_close(&x);
+		}
+	}
+	if (err)
+		return err;
+	printf("ns per packet added by each phase (the datapath built to stop after it, "
+	       "minus the variant before; the first row is BPF_PROG_TEST_RUN with the empty "
+	       "program):\n\n");
+	printf("| phase | port knocking, closed port | per-source counter |\n");
+	printf("|---|---:|---:|\n");
+	printf("| test-run overhead (empty program) | %.1f | %.1f |\n", t[0][0], t[1][0]);
+	for (k = 1; k <= 6; k++)
+		printf("| %s | %.1f | %.1f |\n", phases[k - 1], t[0][k] - t[0][k - 1],
+		       t[1][k] - t[1][k - 1]);
+	printf("| total, xfsm | %.1f | %.1f |\n", t[0][6], t[1][6]);
+	if (json) {
+		fprintf(json, ", \"breakdown\": {");
+		for (w = 0; w < 2; w++) {
+			fprintf(json, "%s\"%s\": [", w ? ", " : "", which[w]);
+			for (k = 0; k <= 6; k++)
+				fprintf(json, "%s%.2f", k ? ", " : "", t[w][k]);
+			fprintf(json, "]");
+		}
+		fprintf(json, "}");
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const unsigned int flow_counts[] = { 1, 10000, 1000000 };
-	struct xfsm_apply_opts aopts = { .keep_flows = false };
-	struct xfsm_instance *inst = NULL;
-	struct bpf_object *eobj, *xobj;
-	struct xfsm_image img;
-	struct frame *frames;
-	bool skip_1m = false;
-	char ratios[256] = "";
-	double hot = 0;
-	int efd, xfd, c, err = 1;
-	unsigned int k;
-	struct row r;
+	const char *json_path = NULL;
+	struct prog empty = { 0 };
+	char path[512];
+	int c, err = 1;
 
-	while ((c = getopt(argc, argv, "b:r:n:q")) != -1) {
+	while ((c = getopt(argc, argv, "b:r:n:c:qo:J:")) != -1) {
 		switch (c) {
 		case 'b': build_dir = optarg; break;
-		case 'r': repeat = strtoul(optarg, NULL, 0); break;
-		case 'n': rounds = strtoul(optarg, NULL, 0); break;
+		case 'r':
+			if (xfsm_parse_u32(optarg, 1, 0xffffffff, &repeat, NULL, 0))
+				goto usage;
+			break;
+		case 'n':
+			if (xfsm_parse_u32(optarg, 1, 0xffffffff, &rounds, NULL, 0))
+				goto usage;
+			break;
+		case 'c': {
+			__u32 cpu;
+
+			if (xfsm_parse_u32(optarg, 0, 1023, &cpu, NULL, 0))
+				goto usage;
+			bench_cpu = cpu;
+			break;
+		}
 		case 'q': skip_1m = true; break;
+		case 'o': only = optarg; break;
+		case 'J': json_path = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-q]\n", argv[0]);
+usage:
+			fprintf(stderr, "usage: %s [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q] "
+				"[-o jobs,scaling,breakdown] [-J FILE]\n", argv[0]);
 			return 2;
 		}
 	}
 	if (!repeat || !rounds)
 		return 2;
 	libbpf_set_print(quiet);
-	frames = calloc(1, sizeof(*frames));
-	if (!frames)
+	if (bench_cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(bench_cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			fprintf(stderr, "micro: cannot pin to CPU %d: %s\n", bench_cpu, strerror(errno));
+	}
+	if (json_path && !(json = fopen(json_path, "w"))) {
+		fprintf(stderr, "micro: %s: %s\n", json_path, strerror(errno));
 		return 1;
-	eobj = load("xdp_empty.bpf.o", 0, &efd);
-	xobj = load("xfsm.bpf.o", MAX_FLOWS_TABLE, &xfd);
-	if (!eobj || !xobj)
-		goto out;
-	if ((err = xfsm_instance_open_obj(xobj, &inst))) {
-		fprintf(stderr, "micro: open instance: %s\n", strerror(-err));
+	}
+	if (json)
+		fprintf(json, "{\"repeat\": %u, \"rounds\": %u, ", repeat, rounds);
+	path_of(path, sizeof(path), "xdp_empty.bpf.o");
+	empty.what = "xdp_empty.bpf.o";
+	empty.obj = ref_load(path, NULL, 0, &empty.fd);
+	if (!empty.obj) {
+		fprintf(stderr, "micro: cannot load %s: %s\n", path, strerror(errno));
 		goto out;
 	}
-
-	printf("| case | xfsm ns/pkt | empty XDP ns/pkt | ratio |\n");
-	printf("|---|---:|---:|---:|\n");
-
-	/* parser only */
-	make_frame(&frames[0], 198U << 24 | 18U << 16 | 1, 198U << 24 | 19U << 16 | 1,
-		   IPPROTO_TCP, 40000, 22);
-	app_parser_only(&img);
-	err = xfsm_apply(inst, &img, &aopts);
-	xfsm_image_free(&img);
-	if (err)
+	printf("ns per packet through BPF_PROG_TEST_RUN (%u repetitions, best of %u rounds "
+	       "alternating xfsm and its reference; the kernel reports whole ns).\n\n",
+	       repeat, rounds);
+	if (want("jobs") && run_jobs(&empty))
 		goto out;
-	r = (struct row){ "parser only (0 stages)", measure(xfd, frames), measure(efd, frames) };
-	print_row(&r);
-
-	/* port knocking, hot flow */
-	if ((err = app_portknock(&img)) || (err = xfsm_apply(inst, &img, &aopts))) {
-		xfsm_image_free(&img);
-		goto out;
-	}
-	xfsm_image_free(&img);
-	{
-		static const __u16 knocks[] = { 1111, 2222, 3333, 4444 };
-		struct frame kf;
-
-		for (k = 0; k < 4; k++) {
-			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = kf.d,
-				    .data_size_in = FRAME_LEN, .repeat = 1);
-
-			make_frame(&kf, 198U << 24 | 18U << 16 | 1, 198U << 24 | 19U << 16 | 1,
-				   IPPROTO_UDP, 40000, knocks[k]);
-			bpf_prog_test_run_opts(xfd, &o);
-		}
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[0].d,
-			    .data_size_in = FRAME_LEN, .repeat = 1);
-		if (bpf_prog_test_run_opts(xfd, &o) || o.retval != XDP_PASS)
-			fprintf(stderr, "micro: warning: knocked source not let in (verdict %u)\n",
-				o.retval);
-	}
-	r = (struct row){ "port knocking, hot flow (TCP 22 after knocks)",
-			  measure(xfd, frames), measure(efd, frames) };
-	print_row(&r);
-
-	/* flow tables: stage 0 cursor + stage 1 keyed on the mark */
-	make_frame(&frames[0], 198U << 24 | 18U << 16 | 7, 198U << 24 | 19U << 16 | 1,
-		   IPPROTO_UDP, 40000, 80);
-	for (k = 0; k < sizeof(flow_counts) / sizeof(flow_counts[0]); k++) {
-		unsigned int n = flow_counts[k];
-		struct xfsm_stage_stats ss;
-		char name[96];
-
-		if (n > 10000 && skip_1m)
-			continue;
-		if ((err = app_flows(&img, n)) || (err = xfsm_apply(inst, &img, &aopts))) {
-			xfsm_image_free(&img);
+	if (json)
+		fprintf(json, "%s", want("jobs") ? "" : "\"jobs\": []");
+	if (want("scaling")) {
+		printf("\n");
+		if (run_scaling())
 			goto out;
-		}
-		xfsm_image_free(&img);
-		xfsm_flow_flush(inst, -1);
-		if ((err = populate(inst, n)))
-			goto out;
-		xfsm_reset_stats(inst);
-		snprintf(name, sizeof(name), "%u active flow%s (2 stages: cursor + counter)",
-			 n, n > 1 ? "s" : "");
-		r = (struct row){ name, measure(xfd, frames), measure(efd, frames) };
-		print_row(&r);
-		if (n == 1)
-			hot = r.ns;
-		else if (hot > 0)
-			snprintf(ratios + strlen(ratios), sizeof(ratios) - strlen(ratios),
-				 "%s%u flows / 1 flow: %.2fx", ratios[0] ? "; " : "", n, r.ns / hot);
-		if (!xfsm_read_stage_stats(inst, 1, &ss) && (ss.flows_created || ss.table_full))
-			fprintf(stderr, "micro: warning: %llu flows created, %llu table full in stage 1\n",
-				(unsigned long long)ss.flows_created,
-				(unsigned long long)ss.table_full);
 	}
-	if (ratios[0])
-		printf("\n%s\n", ratios);
+	if (want("breakdown")) {
+		printf("\n");
+		if (run_breakdown(&empty))
+			goto out;
+	}
 	err = 0;
 out:
-	if (inst)
-		xfsm_instance_close(inst);
-	if (xobj)
-		bpf_object__close(xobj);
-	if (eobj)
-		bpf_object__close(eobj);
-	free(frames);
-	return err ? 1 : 0;
+	if (json) {
+		fprintf(json, "}\n");
+		fclose(json);
+	}
+	prog_close(&empty);
+	return err;
 }

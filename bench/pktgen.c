@@ -40,6 +40,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "xfsm_num.h"
+
 #define PKTGEN_MAX_SIZE		1500	/* frame without FCS; one page per frame */
 #define PKTGEN_MAX_DURATION	600.0	/* seconds */
 #define PKTGEN_DEFAULT_COUNT	1000000ULL
@@ -85,8 +87,8 @@ static void usage(FILE *f)
 "  --dst-mac MAC       destination MAC (default ff:ff:ff:ff:ff:ff)\n"
 "  --src-mac MAC       source MAC (default: the MAC of IFACE)\n"
 "  -n, --count N       packets to send (default %llu without --duration)\n"
-"  -d, --duration SEC  stop after SEC seconds (at most %.0f)\n"
-"  --rate PPS          pace to at most PPS packets per second, in runs of\n"
+"  -d, --duration SEC  stop after SEC seconds (or 500ms, 2min; at most %.0f s)\n"
+"  --rate PPS          pace to at most PPS (a whole number) packets per second, in runs of\n"
 "                      --batch frames (each run has a fixed kernel cost)\n"
 "  -s, --size BYTES    frame size without FCS (default: 60, or\n"
 "                      the headers' size if larger; max %d)\n"
@@ -110,18 +112,7 @@ static void usage(FILE *f)
 
 static int parse_mac(const char *s, __u8 *mac)
 {
-	unsigned int b[ETH_ALEN];
-	int i;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5]) != ETH_ALEN)
-		return -EINVAL;
-	for (i = 0; i < ETH_ALEN; i++) {
-		if (b[i] > 0xff)
-			return -EINVAL;
-		mac[i] = b[i];
-	}
-	return 0;
+	return xfsm_parse_mac(s, strlen(s), mac);
 }
 
 static int parse_tcp_flags(const char *s, __u8 *out)
@@ -130,15 +121,14 @@ static int parse_tcp_flags(const char *s, __u8 *out)
 		{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 },
 		{ "ack", 0x10 }, { "urg", 0x20 }, { "ece", 0x40 }, { "cwr", 0x80 },
 	};
-	char buf[128], *tok, *save = NULL, *end;
-	unsigned long v;
+	char buf[128], *tok, *save = NULL;
+	__u32 v;
 	size_t i;
 
-	if (!strncmp(s, "0x", 2) || (s[0] >= '0' && s[0] <= '9')) {
-		v = strtoul(s, &end, 0);
-		if (*end || v > 0xff)
+	if (s[0] >= '0' && s[0] <= '9') {
+		if (xfsm_parse_u32(s, 0, 0xff, &v, NULL, 0))
 			return -EINVAL;
-		*out = v;
+		*out = (__u8)v;
 		return 0;
 	}
 	if (strlen(s) >= sizeof(buf))
@@ -171,12 +161,11 @@ static bool in_bench_range6(const struct in6_addr *a)
 
 static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
 {
-	char *end;
+	__u64 v;
 
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	if (errno || *end || end == s || s[0] == '-' || *out > max)
+	if (xfsm_parse_u64(s, 0, max, &v, NULL, 0))
 		return -EINVAL;
+	*out = v;
 	return 0;
 }
 
@@ -485,21 +474,19 @@ int main(int argc, char **argv)
 				goto bad_arg;
 			break;
 		case 'd': {
-			char *end;
+			__u64 ns;
 
-			o.duration = strtod(optarg, &end);
-			if (*end || !(o.duration > 0) || o.duration > PKTGEN_MAX_DURATION)
+			if (xfsm_parse_duration(optarg, &ns, NULL, 0) || !ns ||
+			    ns > (__u64)PKTGEN_MAX_DURATION * XFSM_NS_PER_SEC)
 				goto bad_arg;
+			o.duration = (double)ns / 1e9;
 			break;
 		}
-		case 'r': {
-			char *end;
-
-			o.rate = strtod(optarg, &end);
-			if (*end || !(o.rate > 0))
+		case 'r':
+			if (parse_u64(optarg, 1ULL << 40, &v) || !v)
 				goto bad_arg;
+			o.rate = (double)v;
 			break;
-		}
 		case 's':
 			if (parse_u64(optarg, PKTGEN_MAX_SIZE, &v))
 				goto bad_arg;
@@ -561,8 +548,8 @@ bad_arg:
 	if (!dst_arg)
 		dst_arg = o.ipv6 ? "2001:2:0:ffff::1" : "198.19.255.1";
 	if (o.ipv6) {
-		if (inet_pton(AF_INET6, src_arg, &o.src6) != 1 ||
-		    inet_pton(AF_INET6, dst_arg, &o.dst6) != 1) {
+		if (xfsm_parse_ip6(src_arg, strlen(src_arg), o.src6.s6_addr) ||
+		    xfsm_parse_ip6(dst_arg, strlen(dst_arg), o.dst6.s6_addr)) {
 			fprintf(stderr, "xfsm-pktgen: --src/--dst must be IPv6 addresses with --ipv6\n");
 			return 2;
 		}
@@ -578,11 +565,15 @@ bad_arg:
 	} else {
 		__u32 s, n_src = o.flows < 65536 ? o.flows : 65536;
 
-		if (inet_pton(AF_INET, src_arg, &o.src4) != 1 ||
-		    inet_pton(AF_INET, dst_arg, &o.dst4) != 1) {
+		__u32 a4, d4;
+
+		if (xfsm_parse_ip4(src_arg, strlen(src_arg), &a4) ||
+		    xfsm_parse_ip4(dst_arg, strlen(dst_arg), &d4)) {
 			fprintf(stderr, "xfsm-pktgen: --src/--dst must be IPv4 addresses (or add --ipv6)\n");
 			return 2;
 		}
+		o.src4.s_addr = htonl(a4);
+		o.dst4.s_addr = htonl(d4);
 		s = ntohl(o.src4.s_addr);
 		if (!in_bench_range4(s) || !in_bench_range4(s + n_src - 1) ||
 		    !in_bench_range4(ntohl(o.dst4.s_addr))) {

@@ -3,7 +3,8 @@
 #
 # Writes docs/BENCHMARKS.md and build/bench/results.json from the tables
 # that bench/run-bench.sh collected.  Called by run-bench.sh:
-#   report.py RESULTS.tsv CP.tsv MD JSON REPEATS WINDOW N1M GEN_CPU DUT_CPU MICRO_MD
+#   report.py RESULTS.tsv CP.tsv MD JSON REPEATS WINDOW N1M GEN_CPU DUT_CPU
+#             MICRO_MD MICRO_JSON RT STATS_WINDOW
 
 import datetime
 import json
@@ -13,7 +14,7 @@ import platform
 import sys
 
 (results_tsv, cp_tsv, md_path, json_path, repeats, window, n1m, gen_cpu,
- dut_cpu, micro_md) = sys.argv[1:11]
+ dut_cpu, micro_md, micro_json, rt, stats_window) = sys.argv[1:14]
 
 
 def num(s):
@@ -30,14 +31,22 @@ with open(results_tsv) as f:
         p = line.rstrip('\n').split('\t')
         if len(p) < 5:
             continue
+        p += ['nan'] * (8 - len(p))
         rows.append({'id': p[0], 'label': p[1], 'mpps': num(p[2]),
-                     'offered_mpps': num(p[3]), 'note': p[4].strip()})
+                     'offered_mpps': num(p[3]), 'note': p[4].strip(),
+                     'prog_ns': num(p[5]), 'dut_cpu_pct': num(p[6]),
+                     'napi_pct': num(p[7])})
 cp = []
 with open(cp_tsv) as f:
     for line in f:
         p = line.rstrip('\n').split('\t')
         if len(p) >= 4:
             cp.append({'key': p[0], 'value': num(p[1]), 'unit': p[2], 'note': p[3]})
+try:
+    with open(micro_json) as f:
+        micro = json.load(f)
+except (OSError, ValueError):
+    micro = {}
 
 by_id = {r['id']: r for r in rows}
 base = by_id.get('s1', {}).get('mpps')
@@ -60,11 +69,13 @@ machine = {
     'cpu_model': cpu_model,
     'mem_gib': round(int(mem_kib) / 1048576, 1) if mem_kib != '?' else None,
     'kernel': platform.release(),
-    'date_utc': datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC'),
+    'date_utc': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
     'generator_cpu': int(gen_cpu),
     'dut_cpu': int(dut_cpu),
     'repeats': int(repeats),
     'window_s': float(window),
+    'stats_window_s': float(stats_window),
+    'realtime': rt == '1',
 }
 
 
@@ -72,8 +83,16 @@ def mpps(i):
     return by_id.get(i, {}).get('mpps')
 
 
+def field(i, k):
+    return by_id.get(i, {}).get(k)
+
+
 def ratio(a, b):
     x, y = mpps(a), mpps(b)
+    return (x / y) if (x is not None and y) else None
+
+
+def div(x, y):
     return (x / y) if (x is not None and y) else None
 
 
@@ -84,7 +103,47 @@ def cpv(key):
     return None
 
 
+def fmt(v, d=2, suffix=''):
+    return 'n/a' if v is None else f'{v:.{d}f}{suffix}'
+
+
 n1m = int(n1m)
+micro_jobs = {j['job']: j for j in micro.get('jobs', [])}
+micro_scale = {s['case']: s for s in micro.get('scaling', [])}
+
+# ---- Headline: each job next to its reference -------------------------------
+# (micro job key, veth scenario id, label)
+JOBS = [
+    ('empty', 's2', 'empty application (no stage, default drop)'),
+    ('portknock_closed', 's3', 'port knocking, closed port'),
+    ('portknock_open', 's3o', 'port knocking, opened source (passes to the stack)'),
+    ('statefulfw_1', 's4_1', 'stateful firewall, 1 flow (passes to the stack)'),
+    (None, 's4_10000', 'stateful firewall, 10000 flows (passes to the stack)'),
+    ('statefulfw_1m', f's4_{n1m}', f'stateful firewall, {n1m} flows (passes to the stack)'),
+    ('counter', 's7', 'per-source counter'),
+    ('global', 's8', 'global register'),
+    ('twostage_1', None, '2 stages, 1 active flow'),
+    (None, 's9', '2 stages, 16 active flows'),
+    ('twostage_10k', None, '2 stages, 10000 active flows'),
+    ('twostage_1m', None, '2 stages, 1000000 active flows'),
+]
+headline = []
+for mk, vid, label in JOBS:
+    m = micro_jobs.get(mk) if mk else None
+    h = {'job': label, 'micro_job': mk, 'veth_id': vid}
+    if m:
+        h.update(test_run_xfsm_ns=m['xfsm_ns'], test_run_ref_ns=m['ref_ns'],
+                 test_run_ratio=m['ratio'], driver_ns=m.get('driver_ns', 0))
+    if vid and vid in by_id:
+        h.update(veth_xfsm_ns=field(vid, 'prog_ns'), veth_ref_ns=field(vid + 'r', 'prog_ns'),
+                 veth_ns_ratio=div(field(vid, 'prog_ns'), field(vid + 'r', 'prog_ns')),
+                 veth_xfsm_mpps=mpps(vid), veth_ref_mpps=mpps(vid + 'r'),
+                 veth_rate_ratio=ratio(vid, vid + 'r'),
+                 napi_xfsm_pct=field(vid, 'napi_pct'), napi_ref_pct=field(vid + 'r', 'napi_pct'))
+    if len(h) > 3:
+        headline.append(h)
+
+# ---- Targets ------------------------------------------------------------------
 targets = []
 
 
@@ -92,13 +151,57 @@ def target(name, value, goal, cmp, unit='x'):
     if value is None:
         status = 'not measured'
     else:
-        ok = value >= goal if cmp == '>=' else value < goal
+        ok = {'>=': value >= goal, '<': value < goal, '<=': value <= goal}[cmp]
         status = 'met' if ok else 'NOT met'
     targets.append({'target': name, 'goal': f'{cmp} {goal}{unit}',
                     'measured': None if value is None else round(value, 3),
                     'unit': unit, 'status': status})
 
 
+for h in headline:
+    if 'test_run_ratio' in h:
+        target(f"{h['job']}: xfsm / reference, ns per packet (BPF_PROG_TEST_RUN)",
+               h['test_run_ratio'], 2.0, '<=')
+    if h.get('veth_ns_ratio') is not None:
+        target(f"{h['job']}: xfsm / reference, the program's own ns per packet on the veth (bpf_stats)",
+               h['veth_ns_ratio'], 2.0, '<=')
+    if h.get('veth_rate_ratio') is not None:
+        target(f"{h['job']}: xfsm / reference, rate absorbed on the veth",
+               h['veth_rate_ratio'], 0.7, '>=')
+d = micro_scale.get('distinct')
+if d:
+    target('distinct flows per CPU: xfsm 2 CPUs / 1 CPU (BPF_PROG_TEST_RUN)',
+           div(d['xfsm_2cpu'], d['xfsm_1cpu']), 1.8, '>=')
+for key, name in (('shared_flow', 'one flow register on both CPUs'),
+                  ('shared_global', 'one global register on both CPUs')):
+    c = micro_scale.get(key)
+    if c:
+        xs, rs = div(c['xfsm_2cpu'], c['xfsm_1cpu']), div(c['ref_2cpu'], c['ref_1cpu'])
+        target(f'{name}: xfsm scaling / reference scaling (no worse than the reference)',
+               div(xs, rs), 1.0, '>=')
+for c in micro.get('scaling', []):
+    target(f"{c['case']}: no lost update (xfsm, reference)",
+           1.0 if (c.get('xfsm_exact') and c.get('ref_exact')) else 0.0, 1.0, '>=', '')
+s1m, s1 = micro_jobs.get('statefulfw_1m'), micro_jobs.get('statefulfw_1')
+if s1m and s1:
+    target(f'stateful firewall {n1m} flows / 1 flow, packet rate (BPF_PROG_TEST_RUN)',
+           div(s1['xfsm_ns'] - s1.get('driver_ns', 0), s1m['xfsm_ns'] - s1m.get('driver_ns', 0)),
+           0.5, '>=')
+target(f'stateful firewall {n1m} flows / 1 flow, rate on the veth (4)', ratio(f's4_{n1m}', 's4_1'),
+       0.5, '>=')
+target(f'stateful firewall pass -> drop, {n1m} flows / 1 flow, rate on the veth (4d)',
+       ratio(f's4d_{n1m}', 's4d_1'), 0.5, '>=')
+nfl = cpv('flows_in_table')
+target(f"xfsmctl state list of {int(nfl) if nfl else '?'} flows (text)", cpv('list_flows_s'), 1,
+       '<', ' s')
+target(f"xfsmctl state list of {int(nfl) if nfl else '?'} flows (text), CPU time", cpv('list_flows_cpu_s'),
+       1, '<', ' s')
+target(f"xfsmctl -j state list of {int(nfl) if nfl else '?'} flows (JSON)",
+       cpv('list_flows_json_s'), 1, '<', ' s')
+
+# Issue 6's targets, kept for comparison.
+targets6 = []
+_t, targets = targets, targets6
 target('portknock closed port / bare XDP (3 vs 1)', ratio('s3', 's1'), 0.9, '>=')
 target('statefulfw 1 flow / bare XDP (4 vs 1)', ratio('s4_1', 's1'), 0.9, '>=')
 target('xfsm empty app / nft netdev drop (2 vs 6a)', ratio('s2', 's6a'), 3, '>=')
@@ -107,52 +210,19 @@ for n in (1, 10000, n1m):
     target(f'xfsm statefulfw / nft conntrack, {n} flows (4 vs 6c)',
            ratio(f's4_{n}', f's6c_{n}'), 3, '>=')
 target('xfsm ACL / nft ACL (5 vs 6d)', ratio('s5', 's6d'), 3, '>=')
-target(f'statefulfw {n1m} flows / 1 flow', ratio(f's4_{n1m}', 's4_1'), 0.5, '>=')
-target('(reference) statefulfw pass->drop, 1 flow / bare XDP (4d vs 1)', ratio('s4d_1', 's1'), 0.9, '>=')
-target(f'(reference) statefulfw pass->drop, {n1m} / 1 flow', ratio(f's4d_{n1m}', 's4d_1'), 0.5, '>=')
 target('apply 100k rules (libxfsm image)', cpv('apply_100k_rules_s'), 1, '<', ' s')
 target('apply 65536 rules (.xfsm, xfsmctl)', cpv('apply_64k_rules_xfsmctl_s'), 1, '<', ' s')
-nfl = cpv('flows_in_table')
-target(f"list {int(nfl) if nfl else '?'} flows (xfsmctl, text)", cpv('list_flows_s'), 2, '<', ' s')
+targets = _t
 
-# The micro benchmark's Markdown table (bench/micro.c), parsed for its
-# issue-2 targets: parser 1.3x of the empty program, port knocking hot flow
-# 2.5x, 1M active flows 4x of the 1-flow case of the same construction.
-micro = []
-for line in micro_md.splitlines():
-    p = [c.strip() for c in line.strip().strip('|').split('|')]
-    if len(p) == 4 and p[0] not in ('case', '') and not p[0].startswith('-'):
-        try:
-            micro.append({'case': p[0], 'xfsm_ns': float(p[1]), 'empty_ns': float(p[2])})
-        except ValueError:
-            pass
-
-
-def micro_ns(prefix):
-    for m in micro:
-        if m['case'].startswith(prefix):
-            return m
-    return None
-
-
-mp, mk, m1, mm = (micro_ns('parser only'), micro_ns('port knocking, hot'),
-                  micro_ns('1 active flow'), micro_ns('1000000 active flows'))
-target('micro: parser only / empty XDP', mp and mp['xfsm_ns'] / mp['empty_ns'], 1.3, '<')
-target('micro: port knocking hot flow / empty XDP', mk and mk['xfsm_ns'] / mk['empty_ns'], 2.5, '<')
-target('micro: 1M active flows / 1 active flow', mm and m1 and mm['xfsm_ns'] / m1['xfsm_ns'], 4, '<')
-
-doc = {'machine': machine, 'scenarios': rows, 'control_plane': cp,
-       'targets': targets, 'micro': micro, 'micro_markdown': micro_md}
+doc = {'machine': machine, 'headline': headline, 'scenarios': rows, 'control_plane': cp,
+       'targets': targets, 'targets_issue6': targets6, 'micro': micro,
+       'micro_markdown': micro_md}
 os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
 with open(json_path, 'w') as f:
     json.dump(doc, f, indent=1)
     f.write('\n')
 
-
-def fmt(v, d=2, suffix=''):
-    return 'n/a' if v is None else f'{v:.{d}f}{suffix}'
-
-
+# ---- Markdown -----------------------------------------------------------------
 out = []
 w = out.append
 w('# Benchmarks')
@@ -163,25 +233,69 @@ w('Generated by `make bench` (`bench/run-bench.sh`, `bench/report.py`); the same
 w('figures are in `build/bench/results.json`. Re-run `make bench` to refresh.')
 w('')
 w(f"- machine: {machine['nproc']} vCPUs, {machine['cpu_model']}, "
-  f"{machine['mem_gib']} GiB (a shared VM: figures vary by 10-20% between runs)")
+  f"{machine['mem_gib']} GiB (a shared VM: figures vary between runs, see below)")
 w(f"- kernel: {machine['kernel']}")
 w(f"- date: {machine['date_utc']}")
 w(f"- method: generator on CPU {gen_cpu}, device under test (threaded NAPI of its veth) "
-  f"on CPU {dut_cpu}; {repeats} runs of a {window} s window each, median; 60-byte frames "
-  "(64 on the wire)")
+  f"on CPU {dut_cpu}, both {'SCHED_FIFO 50' if rt == '1' else 'at normal priority (--no-rt)'}; "
+  f"{repeats} runs of a {window} s window each (an xfsm job and its reference alternating), "
+  f"median; bpf_stats over a further {stats_window} s; 60-byte frames (64 on the wire)")
 w('')
+w('## xfsm against the hand-written program doing the same job (issue 11)')
+w('')
+w('The fair rival of xfsm is the XDP program an engineer would write for that one')
+w('function (`bench/ref/`, each checked against xfsm by `selftests/test_ref.c`).')
+w('"test run": ns per packet through `BPF_PROG_TEST_RUN` (`bench/micro.c`, the two')
+w('programs alternating, best of several rounds; the test-run overhead of about')
+w(f"{fmt((micro_jobs.get('empty') or {}).get('ref_ns'), 0)} ns, the empty program's figure, "
+  'is in both). "veth": the programs attached to the DUT in turn, under the same')
+w("traffic: the program's own cost from `kernel.bpf_stats_enabled` (run_time_ns /")
+w(f"run_cnt; the measurement itself adds about {fmt(field('s1', 'prog_ns'), 0)} ns, the bare "
+  'XDP drop\'s figure), the rate the DUT absorbed, and how busy its NAPI thread was')
+w('(near 100%: the DUT is the limit; well below: the generator is).')
+w('')
+w('| job | test run xfsm ns | reference ns | ratio | veth xfsm ns | reference ns | ratio | '
+  'veth xfsm Mpps | reference Mpps | rate ratio | NAPI busy xfsm / reference |')
+w('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+for h in headline:
+    w(f"| {h['job']} | {fmt(h.get('test_run_xfsm_ns'), 1)} | {fmt(h.get('test_run_ref_ns'), 1)} | "
+      f"{fmt(h.get('test_run_ratio'), 2, 'x')} | {fmt(h.get('veth_xfsm_ns'), 1)} | "
+      f"{fmt(h.get('veth_ref_ns'), 1)} | {fmt(h.get('veth_ns_ratio'), 2, 'x')} | "
+      f"{fmt(h.get('veth_xfsm_mpps'), 3)} | {fmt(h.get('veth_ref_mpps'), 3)} | "
+      f"{fmt(h.get('veth_rate_ratio'), 2, 'x')} | {fmt(h.get('napi_xfsm_pct'), 0, '%')} / "
+      f"{fmt(h.get('napi_ref_pct'), 0, '%')} |")
+w('')
+
+
+def target_table(title, ts):
+    w(f'## {title}')
+    w('')
+    w('| target | goal | measured | status |')
+    w('|---|---|---:|---|')
+    for t in ts:
+        m = 'n/a' if t['measured'] is None else f"{t['measured']}{t['unit']}"
+        w(f"| {t['target']} | {t['goal']} | {m} | {t['status']} |")
+    w('')
+
+
+target_table('Targets (issue 11)', targets)
 w('## Traffic scenarios')
 w('')
 w('Mpps = packets per second the device under test absorbed, by its own counter; '
-  '"offered" = what the generator produced meanwhile (when both are equal, the '
-  'generator, not the DUT, was the limit). Ratio = Mpps / scenario 1 of this run.')
+  '"offered" = what the generator produced meanwhile; "prog ns" = the XDP program\'s own '
+  'cost per packet (bpf_stats; n/a without an XDP program); "DUT CPU" = the DUT CPU\'s '
+  'busy time (/proc/stat; other tasks of a shared machine count too), "NAPI" = the DUT '
+  'NAPI thread\'s. Ratio = Mpps / scenario 1 of this run; `r` = the hand-written '
+  'reference of the job above it.')
 w('')
-w('| # | scenario | Mpps | ratio to 1 | offered Mpps | runs (Mpps) |')
-w('|---|---|---:|---:|---:|---|')
+w('| # | scenario | Mpps | ratio to 1 | offered Mpps | prog ns | DUT CPU | NAPI | runs (Mpps) |')
+w('|---|---|---:|---:|---:|---:|---:|---:|---|')
 for r in rows:
-    note = r['note']
-    w(f"| {r['id'][1:].split('_')[0]} | {r['label']} | {fmt(r['mpps'], 3)} | "
-      f"{fmt(r['ratio_to_s1'], 2 if (r['ratio_to_s1'] or 1) >= 0.1 else 4, 'x')} | {fmt(r['offered_mpps'], 2)} | {note} |")
+    num_id = r['id'][1:].split('_')[0] + ('r' if '_' in r['id'] and r['id'].endswith('r') else '')
+    w(f"| {num_id} | {r['label']} | {fmt(r['mpps'], 3)} | "
+      f"{fmt(r['ratio_to_s1'], 2 if (r['ratio_to_s1'] or 1) >= 0.1 else 4, 'x')} | "
+      f"{fmt(r['offered_mpps'], 2)} | {fmt(r['prog_ns'], 1)} | {fmt(r['dut_cpu_pct'], 0, '%')} | "
+      f"{fmt(r['napi_pct'], 0, '%')} | {r['note']} |")
 w('')
 w('## Control plane and memory')
 w('')
@@ -191,18 +305,8 @@ for c in cp:
     d = 0 if c['value'] is not None and c['value'] == int(c['value']) and c['value'] > 100 else 2
     w(f"| {c['key']} | {fmt(c['value'], d)} {c['unit']} | {c['note']} |")
 w('')
-w('## Targets (issue 6)')
-w('')
-w('| target | goal | measured | status |')
-w('|---|---|---:|---|')
-for t in targets:
-    m = 'n/a' if t['measured'] is None else f"{t['measured']}{t['unit']}"
-    w(f"| {t['target']} | {t['goal']} | {m} | {t['status']} |")
-w('')
-w('## Micro benchmark (`make bench-micro`, issue 2)')
-w('')
-w('ns per packet through `BPF_PROG_TEST_RUN` (repeat), no device involved, next to')
-w('the empty XDP program measured in the same run (`bench/micro.c`):')
+target_table('Targets of issue 6 (against a bare XDP program and nftables)', targets6)
+w('## Micro benchmark (`make bench-micro`)')
 w('')
 w(micro_md.strip() if micro_md.strip() else '(not run: `make bench BENCH_ARGS=--no-micro`)')
 w('')

@@ -1,28 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #
-# `make bench` (issue 6): xfsm against a bare XDP program, nftables and
-# iptables on one machine in one run.
+# `make bench` (issues 6 and 11): every xfsm job next to the hand-written
+# XDP program doing the same job (bench/ref/), and xfsm against a bare XDP
+# program, nftables and iptables, on one machine in one run.
 #
-# Topology: namespace GEN runs build/xfsm-pktgen (pinned to $GEN_CPU) on
-# g<pid>; its veth peer d<pid> is in namespace DUT, where the job under
-# test runs.  d<pid> has GRO on (so it accepts XDP frames with or without
-# an XDP program) and threaded NAPI, whose kthread is pinned to $DUT_CPU
-# and runs SCHED_FIFO 50 (unless --no-rt) so that other tasks of a shared
-# machine do not take its CPU: everything the DUT does for a packet runs
-# in that thread.
+# Topology: namespace GEN runs build/xfsm-pktgen on g<pid>; its veth peer
+# d<pid> is in namespace DUT, where the job under test runs.  d<pid> has
+# GRO on (so it accepts XDP frames with or without an XDP program) and
+# threaded NAPI, whose kthread is pinned to $DUT_CPU; the generator is
+# pinned to $GEN_CPU.  Both run SCHED_FIFO 50 (unless --no-rt), so that the
+# other tasks of a shared machine take neither the DUT's CPU nor the
+# generator's: a generator left at normal priority on a busy machine offers
+# a fraction of its rate, and the DUT then measures the generator.
 #
-# Measure: the generator runs for warm-up + window + tail seconds; the
-# DUT's own counter (veth XDP counter, xfsm statistics, nft or iptables
-# counter) is read at the start and the end of the window; rate = delta /
-# window.  Repeated --repeats times, median reported, next to the
-# generator's own (offered) rate.  Ratios are against scenario 1 of the same
-# run.
+# Measure, per run: the generator runs for warm-up + window + stats window
+# + tail seconds.  Over the window (kernel.bpf_stats_enabled off) the DUT's
+# own counter gives the rate absorbed, /proc/stat the DUT CPU's utilisation
+# and /proc/PID/stat the NAPI thread's; over the stats window the sysctl is
+# on and the XDP program's run_time_ns / run_cnt give its own cost per
+# packet (the sysctl is restored on exit).  An xfsm job and its reference
+# alternate run by run, --repeats runs each, medians reported, next to the
+# generator's own (offered) rate.
 #
 # Traffic uses only 198.18.0.0/15 (sources 198.18.0.1 + flow, destination
 # 198.19.255.1, the DUT's address: packets that a job passes are delivered
-# to the DUT's UDP (no listener) or TCP (closed port) stack, never forwarded).  Everything is removed on exit (trap), also on
-# failure or Ctrl-C.
+# to the DUT's UDP (no listener) or TCP (closed port) stack, never
+# forwarded).  Everything is removed on exit (trap), also on failure or
+# Ctrl-C.
 #
 # Usage: bench/run-bench.sh [--build DIR] [--repeats N] [--window SEC]
 #                           [--quick] [--no-micro] [--no-rt] [--md FILE] [--json FILE]
@@ -34,6 +39,7 @@ BUILD=build
 REPEATS=3
 WINDOW=2
 WARMUP=0.6
+STATS_WINDOW=1	# seconds with kernel.bpf_stats_enabled on, after the window
 QUICK=0
 MICRO=1
 RT=1
@@ -45,6 +51,7 @@ APPLY_TIMEOUT=${APPLY_TIMEOUT:-150}
 GEN_CPU=${GEN_CPU:-0}
 GEN_BATCH=${GEN_BATCH:-64}	# frames per BPF_PROG_TEST_RUN batch
 DUT_CPU=${DUT_CPU:-1}
+GEN_RT=${GEN_RT:-1}	# 0: the generator at normal priority (as before issue 11)
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -69,15 +76,18 @@ PKTGEN=$BUILD/xfsm-pktgen
 LOADER=$BUILD/xfsm-loader
 CTL=$BUILD/xfsmctl
 EMPTY=$BUILD/bench/apply_empty
+REFLOAD=$BUILD/bench/refload
+REF=$BUILD/bench/ref
 
 die() { echo "run-bench: $*" >&2; exit 1; }
 log() { echo "[bench $(date +%T)] $*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (netns, XDP, nftables)"
-for f in "$PKTGEN" "$LOADER" "$CTL" "$EMPTY" "$BUILD/bench/apply_rules" "$BUILD/xdp_empty.bpf.o" "$BUILD/xfsm.bpf.o"; do
+for f in "$PKTGEN" "$LOADER" "$CTL" "$EMPTY" "$REFLOAD" "$BUILD/bench/apply_rules" \
+	 "$BUILD/xdp_empty.bpf.o" "$BUILD/xfsm.bpf.o" "$REF/portknock.bpf.o"; do
 	[ -e "$f" ] || die "missing $f (run make)"
 done
-for c in ip nsenter jq ethtool taskset chrt nft iptables awk bpftool bc timeout; do
+for c in ip nsenter jq ethtool taskset chrt nft iptables awk bpftool bc timeout /usr/bin/time; do
 	command -v "$c" >/dev/null || die "missing command $c"
 done
 [ "$(nproc)" -ge 2 ] || log "only one CPU: generator and DUT share it"
@@ -90,9 +100,12 @@ IF_D=d$ID
 INST=xb$ID
 PIN=/sys/fs/bpf/xfsm/$INST
 TMP=$(mktemp -d /tmp/xfsm-bench.XXXXXX)
-RESULTS=$TMP/results.tsv	# id \t label \t mpps \t offered \t note
+# id \t label \t mpps \t offered \t note \t prog ns/pkt \t DUT CPU % \t NAPI thread %
+RESULTS=$TMP/results.tsv
 : >"$RESULTS"
 CT_MAX_SAVED=
+STATS_SAVED=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo)
+REFPINS=/sys/fs/bpf/xb$$-ref
 
 cleanup() {
 	trap - EXIT INT TERM
@@ -102,6 +115,8 @@ cleanup() {
 	ip netns del "$NS_G" 2>/dev/null
 	ip netns del "$NS_D" 2>/dev/null
 	[ -n "$CT_MAX_SAVED" ] && sysctl -qw net.netfilter.nf_conntrack_max="$CT_MAX_SAVED"
+	[ -n "$STATS_SAVED" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_SAVED"
+	rm -rf "$REFPINS"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -130,12 +145,16 @@ ip netns exec "$NS_D" sh -c "echo 1 > /sys/class/net/$IF_D/threaded" ||
 	die "cannot enable threaded NAPI on $IF_D"
 DMAC=$(ip -n "$NS_D" -j link show "$IF_D" | jq -r '.[0].address')
 
-# The NAPI kthread ("napi/<dev>-<id>") of the DUT's veth, pinned to DUT_CPU.
+# The NAPI kthreads ("napi/<dev>-<id>") of the DUT's veth, pinned to
+# DUT_CPU; their pids in NAPI_PIDS (read once per run: ps is slow).
+NAPI_PIDS=
 pin_napi() {
 	local pid n=0
+	NAPI_PIDS=
 	for pid in $(ps -eo pid=,comm= | awk -v p="napi/$IF_D-" 'index($2, p) == 1 { print $1 }'); do
 		taskset -pc "$DUT_CPU" "$pid" >/dev/null && n=$((n + 1))
 		[ "$RT" = 1 ] && chrt -f -p 50 "$pid"
+		NAPI_PIDS="$NAPI_PIDS $pid"
 	done
 	[ $n -gt 0 ] || log "warning: no NAPI thread of $IF_D found to pin"
 }
@@ -152,37 +171,136 @@ cnt_nft() { D nft -j list counter "$1" "$2" "$3" | jq '[.nftables[] | select(.co
 # packet meets (a count-only rule where the job has several rules)
 cnt_ipt() { D iptables -w -t raw -v -x -n -L PREROUTING 1 | awk '{ print $1 + 0 }'; }
 
-# gen ARGS...: pktgen in GEN on GEN_CPU, JSON on stdout.
-gen() { taskset -c "$GEN_CPU" ip netns exec "$NS_G" "$PKTGEN" --dev "$IF_G" --dst-mac "$DMAC" \
-	--batch "$GEN_BATCH" -j "$@"; }
+# Cheap probes, read at the edges of a window: the DUT CPU's busy and total
+# ticks (/proc/stat, steal counted as not ours), the NAPI threads' ticks.
+cpu_ticks() { awk -v c="cpu$DUT_CPU" '$1 == c { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+napi_ticks() {
+	local p t=0
+	for p in $NAPI_PIDS; do
+		[ -r "/proc/$p/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+# The XDP program attached to the DUT's veth, and its bpf_stats.
+xdp_prog_id() { ip -n "$NS_D" -j link show "$IF_D" | jq '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // 0'; }
+prog_stats() { bpftool -j prog show id "$1" 2>/dev/null | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'; }
 
-# measure ID LABEL COUNTER-CMD -- PKTGEN-ARGS
+# gen ARGS...: pktgen in GEN on GEN_CPU, JSON on stdout.
+gen() {
+	local rt=()
+	[ "$RT" = 1 ] && [ "$GEN_RT" = 1 ] && rt=(chrt -f 50)
+	[ "$RT" = 1 ] && [ "$GEN_RT" = 0 ] && rt=(chrt -o 0)	# not the script's priority
+	taskset -c "$GEN_CPU" "${rt[@]}" ip netns exec "$NS_G" "$PKTGEN" --dev "$IF_G" \
+		--dst-mac "$DMAC" --batch "$GEN_BATCH" -j "$@"
+}
+
+# run_once COUNTER -- PKTGEN-ARGS: one run; prints "mpps offered prog_ns
+# cpu% napi%" (prog_ns nan when no XDP program is attached).
+run_once() {
+	local cnt=$1 out=$TMP/gen.out id c1 c2 t1 t2 u1 u2 n1 n2 s1 s2
+	shift 2
+	# With the generator and the DUT each keeping a CPU busy at real-time
+	# priority, a script at normal priority would read the counters
+	# seconds late: it reads them at a higher one for the run.
+	[ "$RT" = 1 ] && chrt -f -p 60 $$
+	gen --duration "$(echo "$WARMUP + $WINDOW + $STATS_WINDOW + 0.5" | bc)" "$@" >"$out" &
+	GEN_PID=$!
+	id=$(xdp_prog_id)
+	sleep "$WARMUP"
+	sysctl -qw kernel.bpf_stats_enabled=0
+	# A counter read may take tens of ms on a busy machine: it is dated
+	# by the middle of its read.
+	u1=$(cpu_ticks); n1=$(napi_ticks); t1=$(now); c1=$($cnt); t1=$(echo "($t1 + $(now)) / 2" | bc -l)
+	sleep "$WINDOW"
+	u2=$(cpu_ticks); n2=$(napi_ticks); t2=$(now); c2=$($cnt); t2=$(echo "($t2 + $(now)) / 2" | bc -l)
+	if [ "$id" != 0 ]; then
+		sysctl -qw kernel.bpf_stats_enabled=1
+		s1=$(prog_stats "$id")
+		sleep "$STATS_WINDOW"
+		s2=$(prog_stats "$id")
+		sysctl -qw kernel.bpf_stats_enabled=0
+	fi
+	kill -INT "$GEN_PID" 2>/dev/null
+	wait "$GEN_PID"
+	GEN_PID=
+	[ "$RT" = 1 ] && chrt -o -p 0 $$
+	awk -v c1="$c1" -v c2="$c2" -v t1="$t1" -v t2="$t2" -v u1="$u1" -v u2="$u2" \
+	    -v n1="$n1" -v n2="$n2" -v s1="${s1:-}" -v s2="${s2:-}" -v hz="$(getconf CLK_TCK)" \
+	    -v off="$(jq .mpps "$out" 2>/dev/null || echo nan)" 'BEGIN {
+		split(u1, a); split(u2, b); split(s1, x); split(s2, y)
+		ns = (s1 != "" && y[2] > x[2]) ? (y[1] - x[1]) / (y[2] - x[2]) : "nan"
+		busy = (b[2] > a[2]) ? 100 * (b[1] - a[1]) / (b[2] - a[2]) : "nan"
+		printf "%.4f %s %s %s %.1f\n", (c2 - c1) / (t2 - t1) / 1e6, off, ns, busy,
+			100 * (n2 - n1) / hz / (t2 - t1)
+	}'
+}
+
+# record ID LABEL FILE: median of the runs in FILE (one run_once line each)
+# into $RESULTS.
+record() {
+	local id=$1 label=$2 f=$3 col m=() runs
+	for col in 1 2 3 4 5; do
+		m+=("$(awk -v c=$col '{ print $c }' "$f" | grep -v nan | median)")
+	done
+	runs=$(awk '{ printf "%.3f ", $1 }' "$f")
+	printf '%s\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\n' "$id" "$label" "${m[0]}" "${m[1]}" \
+		"runs: $runs" "${m[2]}" "${m[3]}" "${m[4]}" >>"$RESULTS"
+	log "$id $label: ${m[0]} Mpps (offered ${m[1]}), program ${m[2]} ns/pkt, DUT CPU ${m[3]}%, NAPI thread ${m[4]}%; runs $runs"
+}
+
+# measure ID LABEL COUNTER -- PKTGEN-ARGS: whatever is set up now.
 measure() {
-	local id=$1 label=$2 cnt=$3 r c1 c2 t1 t2 rates=() offered=() out
+	local id=$1 label=$2 cnt=$3 r f=$TMP/runs.$1
 	shift 4
 	pin_napi
+	: >"$f"
 	for ((r = 0; r < REPEATS; r++)); do
-		out=$TMP/gen.$id.$r
-		gen --duration "$(echo "$WARMUP + $WINDOW + 0.5" | bc)" "$@" >"$out" &
-		GEN_PID=$!
-		sleep "$WARMUP"
-		c1=$($cnt); t1=$(now)
-		sleep "$WINDOW"
-		c2=$($cnt); t2=$(now)
-		kill -INT "$GEN_PID" 2>/dev/null
-		wait "$GEN_PID"
-		GEN_PID=
-		rates+=("$(echo "($c2 - $c1) / ($t2 - $t1) / 1000000" | bc -l)")
-		offered+=("$(jq .mpps "$out" 2>/dev/null || echo nan)")
+		run_once "$cnt" -- "$@" >>"$f"
+		log "  $id: $(tail -1 "$f")"
 	done
-	local m o
-	m=$(printf '%s\n' "${rates[@]}" | median)
-	o=$(printf '%s\n' "${offered[@]}" | median)
-	printf '%s\t%s\t%.3f\t%.3f\t%s\n' "$id" "$label" "$m" "$o" \
-		"runs: $(printf '%.3f ' "${rates[@]}")" >>"$RESULTS"
-	log "$id $label: $(printf '%.3f' "$m") Mpps (offered $(printf '%.2f' "$o")); runs ${rates[*]}"
+	record "$id" "$label" "$f"
 }
-na() { printf '%s\t%s\tnan\tnan\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; log "$1 $2: $3"; }
+
+# attach PIN: put the pinned XDP program PIN on the DUT's veth, in place of
+# whatever is there.
+# (nsenter, not ip -n: `ip netns exec` mounts a /sys of its own, without
+# the pins.)
+attach() { D ip -force link set dev "$IF_D" xdpdrv pinned "$1"; }
+
+# measure_pair ID LABEL REF_OBJ [SETTING...] -- PKTGEN-ARGS: the xfsm job
+# set up now (its program pinned at $PIN/prog) and the reference REF_OBJ
+# (loaded with bench/refload and its settings), alternating run by run;
+# results ID (xfsm) and ${ID}r (reference).  Both counted at the veth.
+# PAIR_PREP, when set, names a function called as PREP xfsm|ref RUN before
+# each run; it may set PAIR_ARGS, more pktgen arguments for that run.
+PAIR_ARGS=()
+measure_pair() {
+	local id=$1 label=$2 obj=$3 r fx=$TMP/runs.$1 fr=$TMP/runs.${1}r set=()
+	shift 3
+	while [ "$1" != -- ]; do set+=("$1"); shift; done
+	shift
+	mkdir -p "$REFPINS"
+	rm -f "$REFPINS/$id"
+	"$REFLOAD" "$obj" "$REFPINS/$id" "${set[@]}" || die "cannot load the reference $obj"
+	: >"$fx"; : >"$fr"
+	for ((r = 0; r < REPEATS; r++)); do
+		for side in xfsm ref; do
+			local pin=$PIN/prog f=$fx
+			[ $side = ref ] && pin=$REFPINS/$id f=$fr
+			attach "$pin" || die "cannot attach $pin"
+			pin_napi
+			PAIR_ARGS=()
+			[ -z "${PAIR_PREP:-}" ] || "$PAIR_PREP" $side "$r" || die "$PAIR_PREP failed"
+			run_once cnt_veth_xdp -- "$@" "${PAIR_ARGS[@]}" >>"$f"
+			log "  $id $side: $(tail -1 "$f")"
+		done
+	done
+	attach "$PIN/prog" || die "cannot attach xfsm again"
+	rm -f "$REFPINS/$id"
+	record "$id" "$label" "$fx"
+	record "${id}r" "hand-written reference: $(basename "$obj")" "$fr"
+}
+na() { printf '%s\t%s\tnan\tnan\t%s\tnan\tnan\tnan\n' "$1" "$2" "$3" >>"$RESULTS"; log "$1 $2: $3"; }
 
 # prefill ARGS...: unmeasured traffic that creates the flows first.
 prefill() { gen "$@" >/dev/null; sleep 0.3; }
@@ -208,36 +326,65 @@ if want s1b && [ -e "$BUILD/bench/xdp_touch.bpf.o" ]; then
 	ip -n "$NS_D" link set dev "$IF_D" xdpdrv off
 fi
 
-# ---- 2-5: xfsm -----------------------------------------------------------------
-D "$LOADER" load --mode native --instance "$INST" --flows 2097152 --rules 262144 "$IF_D" \
+# ---- 2-4, 7-9: xfsm, each job next to its hand-written reference ---------------
+D "$LOADER" load --mode native --instance "$INST" --flows 2097152 --rules 262144 \
+	--acl-rules 0=16384 "$IF_D" \
 	>/dev/null || die "xfsm-loader load failed"
-D "$EMPTY" "$PIN" || die "cannot apply the empty application"
-want s2 && measure s2 "xfsm empty application (parse, drop)" cnt_xfsm -- --udp
+DUT_IFINDEX=$(ip -n "$NS_D" -j link show "$IF_D" | jq '.[0].ifindex')
+
+if want s2; then
+	D "$EMPTY" "$PIN" || die "cannot apply the empty application"
+	measure_pair s2 "xfsm empty application (no stage, default drop)" "$REF/empty.bpf.o" -- --udp
+fi
 
 if want s3; then
 	X apply "$TOP/examples/portknock.xfsm" >/dev/null || die "apply portknock"
-	measure s3 "xfsm portknock.xfsm, closed port (TCP 22, never knocked)" cnt_xfsm -- \
-		--tcp --tcp-flags syn --dport 22
-	knock_drop=$(X -j stats | jq '.datapath.verdict_drop')
-	log "portknock: datapath drops so far $knock_drop"
+	measure_pair s3 "xfsm portknock.xfsm, closed port (TCP 22, never knocked)" \
+		"$REF/portknock.bpf.o" -- --tcp --tcp-flags syn --dport 22
 fi
 
+# The opened port: before each run the source of that run (a new one each
+# time, so that the 30 s the port stays open cover the run) knocks.
+knock_first() {
+	local src=198.18.1.$((10 + $2 * 2)) p
+	[ "$1" = ref ] && src=198.18.1.$((11 + $2 * 2))
+	for p in 1111 2222 3333 4444; do
+		gen --count 1 --udp --src "$src" --dport "$p" >/dev/null || return 1
+	done
+	PAIR_ARGS=(--src "$src")
+}
+if want s3o; then
+	X apply "$TOP/examples/portknock.xfsm" >/dev/null || die "apply portknock"
+	PAIR_PREP=knock_first measure_pair s3o "xfsm portknock.xfsm, opened source (TCP 22 after the knocks)" \
+		"$REF/portknock.bpf.o" -- --tcp --tcp-flags syn --dport 22
+fi
+
+# The firewall's flows are made by an unmeasured pre-run before the first
+# run of each side (8 packets per flow; many are dropped at the veth).
+FW_FLOWS=
+fw_prefill() {
+	[ "$2" = 0 ] || return 0
+	[ "$1" = xfsm ] && X state flush conntrack >/dev/null
+	prefill --udp --flows "$FW_FLOWS" --count $((FW_FLOWS * 8 > 100000 ? FW_FLOWS * 8 : 100000))
+}
 if want s4; then
 	X apply "$TOP/examples/statefulfw.xfsm" >/dev/null || die "apply statefulfw"
 	for n in 1 10000 $N1M; do
-		X state flush conntrack >/dev/null
-		prefill --udp --flows "$n" --count $((n * 8 > 100000 ? n * 8 : 100000))
-		measure "s4_$n" "xfsm statefulfw.xfsm, $n flow(s) (UDP from inside, pass)" cnt_xfsm -- \
-			--udp --flows "$n"
+		FW_FLOWS=$n PAIR_PREP=fw_prefill measure_pair "s4_$n" \
+			"xfsm statefulfw.xfsm, $n flow(s) (UDP from inside, pass)" "$REF/statefulfw.bpf.o" \
+			inside_ifindex="$DUT_IFINDEX" "#conns=2097152" -- --udp --flows "$n"
 	done
 	# control plane: list the flows (the 1M case just ran)
 	nflows=$(X state list -n conntrack 2>/dev/null | grep -Eo '[0-9]+' | head -1)
 	cp_put flows_in_table "${nflows:-nan}" flows "xfsm flow table after the $N1M-flow case (pre-run + measured runs)"
 	t1=$(now)
-	lines=$(X state list conntrack | wc -l)
+	lines=$(/usr/bin/time -f '%U %S' -o "$TMP/list.cpu" nsenter --net=/run/netns/"$NS_D" -- \
+		"$CTL" --instance "$INST" state list conntrack | wc -l)
 	t2=$(now)
 	cp_put list_flows_s "$(echo "$t2 - $t1" | bc -l | xargs printf '%.2f')" s \
-		"xfsmctl state list conntrack (text, $lines lines; $nflows flows)"
+		"xfsmctl state list conntrack (text, $lines lines; $nflows flows), wall time"
+	cp_put list_flows_cpu_s "$(awk '{ printf "%.2f", $1 + $2 }' "$TMP/list.cpu")" s \
+		"the same, CPU time of xfsmctl (user $(awk '{ print $1 }' "$TMP/list.cpu") s + system $(awk '{ print $2 }' "$TMP/list.cpu") s): a busy machine's wall time is longer"
 	t1=$(now)
 	X -j state list conntrack >/dev/null
 	t2=$(now)
@@ -248,16 +395,29 @@ if want s4; then
 	sed -E 's/, pass$/, drop/; s/=> pass$/=> drop/' "$TOP/examples/statefulfw.xfsm" >"$TMP/fw_drop.xfsm"
 	if want s4d && X apply "$TMP/fw_drop.xfsm" >/dev/null; then
 		for n in 1 $N1M; do
-			X state flush conntrack >/dev/null
-			prefill --udp --flows "$n" --count $((n * 8 > 100000 ? n * 8 : 100000))
-			measure "s4d_$n" "reference: statefulfw.xfsm with pass -> drop, $n flow(s)" cnt_xfsm -- \
-				--udp --flows "$n"
+			FW_FLOWS=$n fw_prefill xfsm 0
+			measure "s4d_$n" "xfsm statefulfw.xfsm with pass -> drop, $n flow(s)" \
+				cnt_veth_xdp -- --udp --flows "$n"
 		done
 	fi
 	m=$(bpftool -j map show pinned "$PIN/xfsm_flows")
 	cp_put flow_bytes_per_entry \
 		"$(jq '.bytes_memlock / .max_entries | floor' <<<"$m")" B \
 		"xfsm_flows $(jq -r '.type' <<<"$m"): memlock $(jq .bytes_memlock <<<"$m") B / $(jq .max_entries <<<"$m") entries (key $(jq .bytes_key <<<"$m") B, value $(jq .bytes_value <<<"$m") B)"
+fi
+
+if want s7; then
+	X apply "$TOP/bench/ref/counter.xfsm" >/dev/null || die "apply counter"
+	measure_pair s7 "xfsm per-source counter (reg0 = reg0 + 1, drop)" "$REF/counter.bpf.o" -- --udp
+fi
+if want s8; then
+	X apply "$TOP/bench/ref/global.xfsm" >/dev/null || die "apply global"
+	measure_pair s8 "xfsm global register (global0 = global0 + 1, drop)" "$REF/global.bpf.o" -- --udp
+fi
+if want s9; then
+	X apply "$TOP/bench/ref/twostage.xfsm" >/dev/null || die "apply twostage"
+	measure_pair s9 "xfsm 2 stages (cursor + counter over 16 flows, pass)" "$REF/twostage.bpf.o" \
+		nflows=16 -- --udp --dport 80
 fi
 
 # ---- control plane: 100k rules -------------------------------------------------
@@ -489,9 +649,13 @@ fi
 
 # ---- micro benchmark (issue 2) ------------------------------------------------
 MICRO_MD=
+MICRO_JSON=$TMP/micro.json
+echo '{}' >"$MICRO_JSON"
 if [ "$MICRO" = 1 ] && [ -x "$BUILD/bench/micro" ]; then
 	log "micro benchmark (build/bench/micro)"
-	MICRO_MD=$("$BUILD/bench/micro" -b "$BUILD" 2>"$TMP/micro.err") ||
+	micro_args=(-b "$BUILD" -J "$MICRO_JSON")
+	[ "$QUICK" = 1 ] && micro_args+=(-q)
+	MICRO_MD=$("$BUILD/bench/micro" "${micro_args[@]}" 2>"$TMP/micro.err") ||
 		MICRO_MD="micro benchmark failed: $(head -c 300 "$TMP/micro.err")"
 fi
 
@@ -501,6 +665,7 @@ mkdir -p "$(dirname "$JSON")"
 cp "$RESULTS" "$(dirname "$JSON")/results.tsv"
 cp "$CP" "$(dirname "$JSON")/control_plane.tsv"
 printf '%s\n' "$MICRO_MD" >"$(dirname "$JSON")/micro.md"
+cp "$MICRO_JSON" "$(dirname "$JSON")/micro.json"
 python3 "$TOP/bench/report.py" "$RESULTS" "$CP" "$MD" "$JSON" "$REPEATS" "$WINDOW" "$N1M" \
-	"$GEN_CPU" "$DUT_CPU" "$MICRO_MD"
+	"$GEN_CPU" "$DUT_CPU" "$MICRO_MD" "$MICRO_JSON" "$RT" "$STATS_WINDOW"
 log "wrote $MD and $JSON"

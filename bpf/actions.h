@@ -140,6 +140,22 @@ static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *
 #endif
 }
 
+/* A verdict action (drop, pass, tx): its counter and its XDP action. */
+static __always_inline int action_verdict(__u8 type, struct xfsm_stats *s)
+{
+	switch (type) {
+	case XFSM_ACT_DROP:
+		CNT_ADD(&s->act_drop, 1);
+		return XDP_DROP;
+	case XFSM_ACT_PASS:
+		CNT_ADD(&s->act_pass, 1);
+		return XDP_PASS;
+	default:
+		CNT_ADD(&s->act_tx, 1);
+		return XDP_TX;
+	}
+}
+
 /*
  * Run a rule's actions in order.  `f` is the lookup-scope flow after this
  * rule's updates (NULL when there is none).
@@ -158,14 +174,9 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 
 		switch (type) {
 		case XFSM_ACT_DROP:
-			CNT_ADD(&s->act_drop, 1);
-			return XDP_DROP;
 		case XFSM_ACT_PASS:
-			CNT_ADD(&s->act_pass, 1);
-			return XDP_PASS;
 		case XFSM_ACT_TX:
-			CNT_ADD(&s->act_tx, 1);
-			return XDP_TX;
+			return action_verdict(type, s);
 		case XFSM_ACT_OUTPUT:
 			CNT_ADD(&s->act_output, 1);
 			return do_output(opnd_read(&a->opnd, p, f, state, g), false, s,

@@ -49,11 +49,12 @@ struct xfsm_pkt {
  * small as it can be: the flow key and the rule key are never live at the
  * same time and share one buffer.
  */
-/* An ACL stage's scratch (native profile only): the bucket key, the
- * packet's ACL view and the best match so far. */
+/* An ACL stage's scratch (native profile only): the packet's ACL view,
+ * where the set in use lies and the best match so far. */
 struct xfsm_acl_work {
-	struct xfsm_acl_key	k;
 	struct xfsm_acl_view	v;
+	__u32	node_base;	/* of the set in use */
+	__u32	rule_base;
 	__u32	best;		/* order of the best match, ~0: none */
 	__u32	action;
 	__u32	flags;
@@ -63,13 +64,28 @@ struct xfsm_acl_work {
 
 struct xfsm_work {
 	struct xfsm_pkt		pkt;
+#ifdef XFSM_OFFLOAD
 	union {
 		struct xfsm_flow_key	fk;
 		struct xfsm_rule_key	rk;
-#ifndef XFSM_OFFLOAD
-		struct xfsm_acl_work	acl;
-#endif
 	};
+#else
+	/* The flow key outlives the rule search: a one-key stage writes the
+	 * flow it looked up without building the key again. */
+	struct xfsm_flow_key	fk;
+	union {
+		struct xfsm_rule_key	rk;
+		struct xfsm_acl_work	acl;
+	};
+	/* The last ingress port looked up on this CPU, valid while
+	 * xfsm_port_gen[0] still holds `gen` (kept across packets). */
+	struct {
+		__u64	gen;
+		__u32	ifindex;
+		__u16	port;
+		__u16	valid;
+	} port;
+#endif
 };
 
 /*
@@ -117,6 +133,36 @@ static __always_inline __u32 fv_idx(__u32 i)
 	asm volatile("if %[i] < %[n] goto +1; %[i] = %[z]"
 		     : [i] "+r"(i)
 		     : [n] "i"(XFSM_FV_WORDS), [z] "i"(XFSM_FW_ZERO));
+	return i;
+}
+
+/*
+ * Where the time goes (docs/BENCHMARKS.md): objects built for the micro
+ * benchmark only (build/bench/xfsm-stopN.bpf.o, -DXFSM_BENCH_STOP=N) end
+ * every packet with XDP_DROP after phase N, so that the difference
+ * between consecutive variants is the cost of one phase.  The shipped
+ * objects never define it and compile the seams to nothing.
+ */
+enum xfsm_bench_phase {
+	XFSM_PHASE_PARSE = 1,	/* parser, packet counters */
+	XFSM_PHASE_PORT,	/* application, ingress port and its counters */
+	XFSM_PHASE_FLOW,	/* stage counters, flow lookup, timeouts */
+	XFSM_PHASE_MATCH,	/* conditions, rule match, hit counters */
+	XFSM_PHASE_UPDATE,	/* register updates, transition */
+};
+#ifdef XFSM_BENCH_STOP
+#define XFSM_PHASE_END(n)	do { if ((n) == XFSM_BENCH_STOP) return XDP_DROP; } while (0)
+#else
+#define XFSM_PHASE_END(n)	do { } while (0)
+#endif
+
+/* A stage index the verifier sees bounded in the register used for the
+ * access (a 32-bit index spilled and filled again loses its bound). */
+static __always_inline __u32 stage_idx(__u32 i)
+{
+	asm volatile("if %[i] < %[n] goto +1; %[i] = 0"
+		     : [i] "+r"(i)
+		     : [n] "i"(XFSM_MAX_STAGES));
 	return i;
 }
 

@@ -191,4 +191,47 @@ rule_lookup(const struct xfsm_stage *st, struct xfsm_work *w, __u32 stage, __u32
 	return best;
 }
 
+#ifndef XFSM_OFFLOAD
+/*
+ * A small stage (struct xfsm_scan, built by libxfsm): the first rule of
+ * the list of the packet's state (< XFSM_SCAN_STATES) that matches.  The
+ * list is in the tuple search's order, so this is the rule it would find.
+ */
+static __always_inline const struct xfsm_rule *
+rule_scan(const struct xfsm_scan *sc, const struct xfsm_stage *st, struct xfsm_work *w,
+	  __u32 state, __u32 conds)
+{
+	/* The packet's match words, in the rule key's buffer (unused here):
+	 * on the stack they would make the call chain too deep for 6.1. */
+	__u32 *m = w->rk.match, n, k, diff;
+	const __u8 *list;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < XFSM_MATCH_WORDS; i++)
+		m[i] = w->pkt.fv[fv_idx(st->match_words[i])];
+	state &= XFSM_SCAN_STATES - 1;
+	list = sc->list[state];
+	n = sc->len[state];
+	for (k = 0; k < XFSM_SCAN_LEN; k++) {
+		const struct xfsm_scan_rule *e;
+		const __u32 *mk = m;
+
+		if (k >= n)
+			break;
+		/* Read the words again per rule (L1 hits): hoisted out of the
+		 * loop they would be spilled to the stack. */
+		asm volatile("" : "+r"(mk));
+		e = &sc->rules[list[k] & (XFSM_SCAN_RULES - 1)];
+		diff = (conds ^ e->conds) & e->cond_mask;
+#pragma unroll
+		for (i = 0; i < XFSM_MATCH_WORDS; i++)
+			diff |= (mk[i] ^ e->match[i]) & e->match_mask[i];
+		if (!diff)
+			return &e->rule;
+	}
+	return NULL;
+}
+#endif
+
 #endif /* XFSM_BPF_EVAL_H */

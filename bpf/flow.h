@@ -69,6 +69,25 @@ static __always_inline struct xfsm_lock *flow_lock(const struct xfsm_flow_key *k
 }
 
 /*
+ * The common case of a flow with timeouts: neither has expired.  Then its
+ * idle timer restarts and the answer is true; false when flow_expire()
+ * must roll it back (it checks again, under the lock).
+ */
+static __always_inline bool flow_still_live(struct xfsm_pkt *p, struct xfsm_flow *f)
+{
+	__u64 hard = f->hard_deadline_ns, now = pkt_now(p);
+	__u32 ito = f->idle_timeout_ms;
+
+	if (hard && now >= hard)
+		return false;
+	if (ito && now >= f->last_seen_ns + (__u64)ito * 1000000ULL)
+		return false;
+	if (ito)
+		MAP_SET(f->last_seen_ns, now);
+	return true;
+}
+
+/*
  * Enforce a flow's timeouts at lookup (docs/datapath.md, "Flow context and
  * timeouts").  Returns the state the packet sees.  An expired flow rolls
  * back in the table too; a live flow with an idle timeout has its

@@ -38,14 +38,16 @@ struct ip6_frag {
 	__be32	id;
 };
 
+/* A MAC address as two words: one 16-bit and one 32-bit load (the header
+ * is only 2-byte aligned; XDP allows such loads). */
 static __always_inline __u32 mac_hi(const __u8 *m)
 {
-	return ((__u32)m[0] << 8) | m[1];
+	return bpf_ntohs(*(const __be16 *)m);
 }
 
 static __always_inline __u32 mac_lo(const __u8 *m)
 {
-	return ((__u32)m[2] << 24) | ((__u32)m[3] << 16) | ((__u32)m[4] << 8) | m[5];
+	return bpf_ntohl(*(const __be32 *)(m + 2));
 }
 
 static __always_inline int parse_ports(struct xfsm_pkt *p, void *l4, void *end,

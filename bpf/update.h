@@ -14,8 +14,24 @@
 
 #define XFSM_EEXIST	17
 
+/* The value an XFSM_UF_ADD update adds to its destination register
+ * `d` of kind `kind`: the operand that is not the destination (dst = dst
+ * + x, x + dst), negated for dst = dst - x. */
+static __always_inline __u64 upd_addend(const struct xfsm_update *u, __u8 kind, __u32 d,
+					const struct xfsm_pkt *p, const struct xfsm_flow *f,
+					__u32 state, const struct xfsm_globals *g)
+{
+	const struct xfsm_operand *x = opnd_is_reg(&u->a, kind, d) ? &u->b : &u->a;
+	__u64 v = opnd_read(x, p, f, state, g);
+
+	return u->op == XFSM_UPD_SUB ? -v : v;
+}
+
 /* Flow-register updates, in rule order, then the transition.  `f` is the
- * update-scope flow: the map value (under its lock) or a private copy. */
+ * update-scope flow: the map value (under its lock) or a private copy.
+ * A register written only by XFSM_UF_ADD updates may also be added to by
+ * rules that take no lock (XFSM_RF_FLOW_NOLOCK), so it is added to
+ * atomically here too. */
 static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_rule *r,
 				       const struct xfsm_pkt *p, const struct xfsm_globals *g,
 				       __u32 *div_zero)
@@ -31,6 +47,13 @@ static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_ru
 
 		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_FLOW_REG)
 			continue;
+#ifndef XFSM_OFFLOAD
+		if (u->flags & XFSM_UF_ADD) {
+			__sync_fetch_and_add(&f->regs[d],
+					     upd_addend(u, XFSM_OPND_FLOW_REG, d, p, f, f->state, g));
+			continue;
+		}
+#endif
 		/* The destination is read once: as an operand and as the base
 		 * of the store, so the offload profile's adds stay exact. */
 		old = f->regs[d];
@@ -53,6 +76,69 @@ static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_ru
 	MAP_SET(f->version, f->version + 1);
 }
 
+#ifndef XFSM_OFFLOAD
+/* An XFSM_RF_FLOW_NOLOCK rule: its one flow write is an atomic add.  The
+ * version is left alone: it tells a timeout rollback that a transition
+ * raced with it, and an add is not one. */
+static __always_inline void flow_add_nolock(struct xfsm_flow *f, const struct xfsm_rule *r,
+					    const struct xfsm_pkt *p, const struct xfsm_globals *g)
+{
+	int i;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+		__u32 d = u->dst_index & (XFSM_FLOW_REGS - 1);
+
+		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_FLOW_REG)
+			continue;
+		__sync_fetch_and_add(&f->regs[d],
+				     upd_addend(u, XFSM_OPND_FLOW_REG, d, p, f, f->state, g));
+	}
+}
+
+/* The global-register half of a lock-free rule (XFSM_RF_GLOBAL_NOLOCK). */
+static __always_inline void global_add_nolock(struct xfsm_globals *g, const struct xfsm_rule *r,
+					      const struct xfsm_pkt *p, const struct xfsm_flow *f)
+{
+	__u32 state = f ? f->state : 0;
+	int i;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+		__u32 d = u->dst_index & (XFSM_GLOBAL_REGS - 1);
+
+		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_GLOBAL_REG)
+			continue;
+		__sync_fetch_and_add(&g->reg[d],
+				     upd_addend(u, XFSM_OPND_GLOBAL_REG, d, p, f, state, g));
+	}
+}
+
+/* Are all of a rule's writes lock-free additions?  Then they run in the
+ * stage itself, without the call the locked transaction takes. */
+static __always_inline bool rule_adds_only(const struct xfsm_rule *r)
+{
+	__u32 fl = r->flags;
+
+	return (!(fl & XFSM_RF_WRITES_FLOW) || (fl & XFSM_RF_FLOW_NOLOCK)) &&
+	       (!(fl & XFSM_RF_WRITES_GLOBAL) || (fl & XFSM_RF_GLOBAL_NOLOCK));
+}
+
+/* Such a rule's writes: flow first, then globals, as xfsm_commit() does
+ * (an addition cannot divide by zero). */
+static __always_inline void rule_add(struct xfsm_flow *uf, const struct xfsm_rule *r,
+				     const struct xfsm_pkt *p)
+{
+	__u32 zero = 0;
+	struct xfsm_globals *g = bpf_map_lookup_elem(&xfsm_globals, &zero);
+
+	if (uf && (r->flags & XFSM_RF_FLOW_NOLOCK))
+		flow_add_nolock(uf, r, p, g);
+	if (g && (r->flags & XFSM_RF_GLOBAL_NOLOCK))
+		global_add_nolock(g, r, p, uf);
+}
+#endif
+
 static __always_inline void globals_apply(struct xfsm_globals *g, const struct xfsm_rule *r,
 					  const struct xfsm_pkt *p, const struct xfsm_flow *f,
 					  __u32 *div_zero)
@@ -69,6 +155,13 @@ static __always_inline void globals_apply(struct xfsm_globals *g, const struct x
 
 		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_GLOBAL_REG)
 			continue;
+#ifndef XFSM_OFFLOAD
+		if (u->flags & XFSM_UF_ADD) {
+			__sync_fetch_and_add(&g->reg[d],
+					     upd_addend(u, XFSM_OPND_GLOBAL_REG, d, p, f, state, g));
+			continue;
+		}
+#endif
 		old = g->reg[d];
 		a = opnd_is_reg(&u->a, XFSM_OPND_GLOBAL_REG, d) ? old :
 			opnd_read(&u->a, p, f, state, g);
@@ -152,8 +245,13 @@ static __always_inline void flow_commit(struct xfsm_work *w, struct xfsm_flow *f
 #ifdef XFSM_OFFLOAD
 	flow_apply(f, r, &w->pkt, g, div_zero);
 #else
-	struct xfsm_lock *l = flow_lock(&w->fk);
+	struct xfsm_lock *l;
 
+	if (r->flags & XFSM_RF_FLOW_NOLOCK) {
+		flow_add_nolock(f, r, &w->pkt, g);
+		return;
+	}
+	l = flow_lock(&w->fk);
 	if (!l)
 		return;
 	if (r->flags & XFSM_RF_SET_STATE)
@@ -171,6 +269,10 @@ static __always_inline void globals_commit(struct xfsm_globals *g, const struct 
 #ifdef XFSM_OFFLOAD
 	globals_apply(g, r, p, f, div_zero);
 #else
+	if (r->flags & XFSM_RF_GLOBAL_NOLOCK) {
+		globals_apply(g, r, p, f, div_zero);	/* one atomic add */
+		return;
+	}
 	bpf_spin_lock(&g->lock);
 	globals_apply(g, r, p, f, div_zero);
 	bpf_spin_unlock(&g->lock);

@@ -183,6 +183,77 @@ __noinline int xfsm_parse_offload(struct xdp_md *ctx, struct xfsm_pkt *p)
 #define XFSM_PARSE(ctx, p)	xfsm_parse(ctx, p)
 #endif
 
+/* The stage's lookup-scope flow (NULL: none, or not looked up), its
+ * timeouts enforced; p->state is the state the packet sees. */
+static __always_inline struct xfsm_flow *stage_flow(struct xfsm_work *w,
+						    const struct xfsm_stage *st, __u32 stage)
+{
+	struct xfsm_pkt *p = &w->pkt;
+	struct xfsm_flow *f;
+
+	p->state = 0;
+	if (st->flags & XFSM_SF_NO_LOOKUP)
+		return NULL;	/* nothing here reads it (a rule that writes it looks it up) */
+	flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
+		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
+	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+	/* Only a rollback takes a call. */
+	if (!f)
+		p->state = 0;
+	else if ((!f->hard_deadline_ns && !f->idle_timeout_ms) || flow_still_live(p, f))
+		p->state = f->state;
+	else
+		p->state = xfsm_expire(w, f, st->stats_id);
+	return f;
+}
+
+/* The rule the packet matches: per-state lists for a small stage, else
+ * the tuple search. */
+static __always_inline const struct xfsm_rule *stage_match(const struct xfsm_app *app,
+							   const struct xfsm_stage *st,
+							   struct xfsm_work *w, __u32 stage,
+							   __u32 conds)
+{
+#ifndef XFSM_OFFLOAD
+	const struct xfsm_scan *sc = &app->scan[stage_idx(stage)];
+
+	if (sc->enabled && w->pkt.state < XFSM_SCAN_STATES)
+		return rule_scan(sc, st, w, w->pkt.state, conds);
+#endif
+	return rule_lookup(st, w, stage, conds);
+}
+
+/* A matched rule's writes; returns the lookup-scope flow as the actions
+ * see it (a one-key stage's rule may have just created it). */
+static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
+						     const struct xfsm_stage *st, __u32 stage,
+						     struct xfsm_stage_stats *ss,
+						     const struct xfsm_rule *r, struct xfsm_flow *f)
+{
+	struct xfsm_flow *uf = NULL;
+
+	if (r->flags & XFSM_RF_WRITES_FLOW) {
+#ifndef XFSM_OFFLOAD
+		/* A one-key stage writes the flow it found (its key is still
+		 * in w->fk). */
+		if (f && (st->flags & XFSM_SF_SAME_KEYS))
+			uf = f;
+		else
+#endif
+			/* (offload: the rule key has overwritten w->fk) */
+			uf = flow_for_update(w, st, stage, ss);
+	}
+#ifndef XFSM_OFFLOAD
+	if (rule_adds_only(r))
+		rule_add(uf, r, &w->pkt);
+	else
+#endif
+		xfsm_commit(w, uf, r);
+	if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
+		return uf;
+	return f;
+}
+
 XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 			      const struct xfsm_app *app, __u32 stage)
 {
@@ -196,11 +267,14 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 
 	if (!w || !app || stage >= XFSM_MAX_STAGES)
 		return XDP_PASS;
+#ifdef XFSM_BENCH_STOP
+	asm volatile("" : : "r"(ctx));	/* a variant that stops early still takes it */
+#endif
 	XFSM_WORK_REFRESH(w);
 	if (!w)
 		return XDP_PASS;
 	p = &w->pkt;
-	st = &app->stages[stage];
+	st = &app->stages[stage_idx(stage)];
 	/* Statistics belong to the named stage, not to its position. */
 	p->key = st->stats_id;
 	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &p->key);
@@ -210,13 +284,11 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	CNT_ADD(&ss->packets, 1);
 	CNT_ADD(&ss->bytes, len);
 
-	flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
-		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
-	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
-	p->state = f ? xfsm_expire(w, f, st->stats_id) : 0;
+	f = stage_flow(w, st, stage);
+	XFSM_PHASE_END(XFSM_PHASE_FLOW);
 
-	conds = xfsm_conds(st, p, f);
-	r = rule_lookup(st, w, stage, conds);
+	conds = st->n_conds || st->kind != XFSM_STAGE_XFSM ? xfsm_conds(st, p, f) : 0;
+	r = stage_match(app, st, w, stage, conds);
 	if (!r) {
 		CNT_ADD(&ss->misses, 1);
 		if (conds == XFSM_CONDS_NO_ACL)
@@ -232,20 +304,47 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 		CNT_ADD(&rs->packets, 1);
 		CNT_ADD(&rs->bytes, len);
 	}
+	XFSM_PHASE_END(XFSM_PHASE_MATCH);
 
-	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL)) {
-		struct xfsm_flow *uf = NULL;
+	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL))
+		f = stage_write(w, st, stage, ss, r, f);
+	XFSM_PHASE_END(XFSM_PHASE_UPDATE);
+#ifndef XFSM_OFFLOAD
+	/* The common ending, a verdict first: no call. */
+	if (r->act[0].type == XFSM_ACT_DROP || r->act[0].type == XFSM_ACT_PASS ||
+	    r->act[0].type == XFSM_ACT_TX) {
+		struct xfsm_stats *s;
 
-		/* The rule key has overwritten the flow key by now. */
-		if (r->flags & XFSM_RF_WRITES_FLOW)
-			uf = flow_for_update(w, st, stage, ss);
-		xfsm_commit(w, uf, r);
-		/* With one key the rule may have just created the flow. */
-		if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
-			f = uf;
+		p->key = 0;
+		s = bpf_map_lookup_elem(&xfsm_stats, &p->key);
+		return s ? action_verdict(r->act[0].type, s) : XDP_PASS;
 	}
+#endif
 	return xfsm_actions(ctx, w, r, f, stage);
 }
+
+#ifndef XFSM_OFFLOAD
+/* The port number of the packet's ingress interface (0: not a port), from
+ * this CPU's cache while the port table has not changed: a hash lookup is
+ * a good part of a packet's cost. */
+static __always_inline __u32 ingress_port(struct xfsm_work *w)
+{
+	struct xfsm_port *pv;
+	__u32 zero = 0;
+	__u64 *genp = bpf_map_lookup_elem(&xfsm_port_gen, &zero);
+	__u64 gen = genp ? *genp : 0;
+
+	if (w->port.valid && w->port.ifindex == w->pkt.ifindex && w->port.gen == gen)
+		return w->port.port;
+	w->pkt.key = w->pkt.ifindex;
+	pv = bpf_map_lookup_elem(&xfsm_ports, &w->pkt.key);
+	w->port.gen = gen;
+	w->port.ifindex = w->pkt.ifindex;
+	w->port.port = pv && pv->port < XFSM_MAX_PORTS ? pv->port : 0;
+	w->port.valid = 1;
+	return w->port.port;
+}
+#endif
 
 SEC("xdp")
 int xfsm_xdp(struct xdp_md *ctx)
@@ -281,6 +380,7 @@ int xfsm_xdp(struct xdp_md *ctx)
 		CNT_ADD(&s->malformed, 1);
 		return finish(s, verdict_to_xdp(c->malformed_verdict));
 	}
+	XFSM_PHASE_END(XFSM_PHASE_PARSE);
 
 	slot = c->active & 1;
 	app = bpf_map_lookup_elem(&xfsm_apps, &slot);
@@ -292,6 +392,9 @@ int xfsm_xdp(struct xdp_md *ctx)
 
 		bpf_map_lookup_elem(&xfsm_appsrc, &slot);
 		bpf_map_lookup_elem(&xfsm_ids, &ik);
+#ifndef XFSM_OFFLOAD
+		bpf_map_lookup_elem(&xfsm_acl_ctl, &slot);
+#endif
 		CNT_ADD(&s->exc_no_app, 1);
 		return finish(s, app ? verdict_to_xdp(app->default_verdict) : XDP_PASS);
 	}
@@ -311,19 +414,17 @@ int xfsm_xdp(struct xdp_md *ctx)
 		w->pkt.fv[XFSM_FW_META_PORT] = port ? port->port : 0;
 	}
 #else
-	/* The native profile always looks up its ingress port, for the
+	/* The native profile always knows its ingress port, for the
 	 * per-port counters; meta.port reads it only when the application
 	 * asked for it (XFSM_AF_NEEDS_PORT), as documented. */
 	{
 		struct xfsm_port_stats *ps;
-		struct xfsm_port *port;
+		__u32 port = ingress_port(w);
 
-		w->pkt.key = w->pkt.ifindex;
-		port = bpf_map_lookup_elem(&xfsm_ports, &w->pkt.key);
 		if (port) {
 			if (app->flags & XFSM_AF_NEEDS_PORT)
-				w->pkt.fv[XFSM_FW_META_PORT] = port->port;
-			w->pkt.key = port->port;
+				w->pkt.fv[XFSM_FW_META_PORT] = port;
+			w->pkt.key = port;
 			ps = bpf_map_lookup_elem(&xfsm_port_stats, &w->pkt.key);
 			if (ps) {
 				CNT_ADD(&ps->rx_packets, 1);
@@ -334,6 +435,7 @@ int xfsm_xdp(struct xdp_md *ctx)
 #endif
 	if (app->flags & XFSM_AF_NEEDS_RANDOM)
 		w->pkt.rand = bpf_get_prandom_u32();
+	XFSM_PHASE_END(XFSM_PHASE_PORT);
 
 	for (i = 0; i < XFSM_RUN_STAGES; i++) {
 		if (stage >= app->n_stages || stage >= XFSM_RUN_STAGES)

@@ -36,19 +36,15 @@ static int acl_help(int argc, char **argv)
 /* Strip a leading "table N" / "--table N"; returns the table or -EINVAL. */
 static int take_table(int *argc, char ***argv)
 {
-	char *end;
-	long t;
+	__u32 t;
 
 	if (*argc < 2 || (strcmp((*argv)[0], "table") && strcmp((*argv)[0], "--table")))
 		return 0;
-	t = strtol((*argv)[1], &end, 0);
-	if (*end || t < 0 || t >= XFSM_ACL_TABLES) {
-		p_err("bad ACL table %s (0..%u)", (*argv)[1], XFSM_ACL_TABLES - 1);
+	if (arg_u32("ACL table", (*argv)[1], 0, XFSM_ACL_TABLES - 1, &t))
 		return -EINVAL;
-	}
 	*argc -= 2;
 	*argv += 2;
-	return t;
+	return (int)t;
 }
 
 struct acl_ctx {
@@ -100,15 +96,30 @@ static int acl_add(int argc, char **argv)
 {
 	struct xfsm_acl_entry e;
 	struct acl_ctx c;
-	char text[1024] = "", msg[256];
-	size_t o = 0;
+	char *text = NULL, msg[256], shown[1024];
+	size_t len = 1, o = 0;
 	int err, i;
 
 	err = ctx_open(&c, &argc, &argv, true);
 	if (err)
 		return err;
-	for (i = 0; i < argc && o < sizeof(text); i++)
-		o += snprintf(text + o, sizeof(text) - o, "%s%s", i ? " " : "", argv[i]);
+	/* the arguments joined, however long: the parser sees all of them */
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	text = malloc(len);
+	if (!text) {
+		err = -ENOMEM;
+		goto out;
+	}
+	text[0] = 0;
+	for (i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (i)
+			text[o++] = ' ';
+		memcpy(text + o, argv[i], n + 1);
+		o += n;
+	}
 	err = xfsm_acl_parse_rule(text, &e, NULL, NULL, msg, sizeof(msg));
 	if (err) {
 		p_err("acl add: %s", msg);
@@ -116,15 +127,16 @@ static int acl_add(int argc, char **argv)
 	}
 	err = xfsm_acl_rules_add(&c.rs, &e);
 	if (err) {
-		p_err("acl add: %s", err == -EEXIST ? "rule id already in use" : strerror(-err));
+		p_err("acl add: %s", xfsm_acl_add_error(err));
 		goto out;
 	}
 	err = ctx_commit(&c);
 	if (!err) {
-		xfsm_acl_format(&c.rs.r[c.rs.n - 1], text, sizeof(text));
-		p_info("table %d: added %s", c.table, text);
+		xfsm_acl_format(&c.rs.r[c.rs.n - 1], shown, sizeof(shown));
+		p_info("table %d: added %s", c.table, shown);
 	}
 out:
+	free(text);
 	ctx_close(&c);
 	return err;
 }
@@ -132,21 +144,23 @@ out:
 static int acl_del(int argc, char **argv)
 {
 	struct acl_ctx c;
-	unsigned long id;
-	char *end;
+	__u32 id;
 	int err;
 
 	err = ctx_open(&c, &argc, &argv, true);
 	if (err)
 		return err;
-	if (argc != 1 || (id = strtoul(argv[0], &end, 0), *end) || !id) {
+	if (argc != 1) {
 		p_err("acl del: expected one rule id");
 		err = -EINVAL;
 		goto out;
 	}
+	err = arg_u32("acl del ID", argv[0], 1, 0xffffffff, &id);
+	if (err)
+		goto out;
 	err = xfsm_acl_rules_del(&c.rs, id);
 	if (err) {
-		p_err("acl del: table %d has no rule %lu", c.table, id);
+		p_err("acl del: table %d has no rule %u", c.table, id);
 		goto out;
 	}
 	err = ctx_commit(&c);
@@ -198,6 +212,7 @@ out:
 static int acl_show(int argc, char **argv)
 {
 	struct xfsm_acl_stats st;
+	struct xfsm_acl_ctl ctl;
 	struct xfsm_acl_set set;
 	unsigned int buf;
 	struct acl_ctx c;
@@ -208,16 +223,19 @@ static int acl_show(int argc, char **argv)
 	err = ctx_open(&c, &argc, &argv, true);
 	if (err)
 		return err;
-	err = xfsm_acl_set_get(c.inst, c.table, &set, &buf);
+	err = xfsm_acl_ctl_get(c.inst, c.table, &ctl, NULL);
+	if (!err)
+		err = xfsm_acl_set_get(c.inst, c.table, &set, &buf);
 	if (!err)
 		err = xfsm_acl_read_stats(c.inst, c.table, &st);
 	if (err) {
 		p_err("cannot read ACL table %d: %s", c.table, strerror(-err));
 		goto out;
 	}
-	printf("acl table %d: %zu rules, %u tuples, generation %u, buffer %u\n",
-	       c.table, c.rs.n, set.n_tuples, set.generation, buf);
-	printf("  packets %llu matched %llu missed %llu allow %llu deny %llu goto %llu pass %llu marked %llu probes/packet %.2f\n",
+	printf("acl table %d: %zu rules of %u, %u trees, %u nodes of %u, at most %u lookups per packet, generation %u, buffer %u\n",
+	       c.table, c.rs.n, ctl.rule_cap, set.n_trees, set.n_nodes, ctl.node_cap,
+	       set.max_lookups, set.generation, buf);
+	printf("  packets %llu matched %llu missed %llu allow %llu deny %llu goto %llu pass %llu marked %llu lookups/packet %.2f\n",
 	       (unsigned long long)st.packets, (unsigned long long)st.matched,
 	       (unsigned long long)st.missed, (unsigned long long)st.allow,
 	       (unsigned long long)st.deny, (unsigned long long)st.go,

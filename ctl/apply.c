@@ -19,7 +19,7 @@
 static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 		   bool reset_globals)
 {
-	struct xfsm_apply_opts opts = { .keep_flows = true, .reset_globals = reset_globals };
+	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = reset_globals);
 	struct xfsm_instance *inst;
 	struct xfsm_ctl ctl;
 	int err;
@@ -171,6 +171,12 @@ static int rule_edit(bool add, int argc, char **argv)
 	ret = running_load(inst, &r, true);
 	if (ret)
 		goto out_inst;
+	if (!r.nm && !r.img.source && r.img.source_len) {
+		p_err("the running application's source (%zu bytes) was too large for the datapath to keep, and rule %s edits it: change the file and run 'xfsmctl apply'",
+		      r.img.source_len, add ? "add" : "del");
+		ret = -EFBIG;
+		goto out;
+	}
 	if (!r.nm) {
 		p_err("the running application has no usable source: rule %s needs one installed with 'xfsmctl apply'",
 		      add ? "add" : "del");
@@ -208,13 +214,16 @@ static int rule_edit(bool add, int argc, char **argv)
 			/* point errors in the new rule at the rule text itself */
 			snprintf(prefix, sizeof(prefix), "<running>:%u:", ins_line);
 			if (!strncmp(err, prefix, strlen(prefix))) {
-				char *rest;
-				unsigned long col = strtoul(err + strlen(prefix), &rest, 10);
+				const char *cs = err + strlen(prefix);
+				size_t cl = strspn(cs, "0123456789");
+				struct xfsm_num col;
 
+				if (xfsm_num_parse(cs, cl, 0, &col, NULL, 0))
+					col.v = 0;
 				/* columns of the text as given, without the added "rule " */
-				if (strncmp(what, "rule", 4) && col > 5)
-					col -= 5;
-				fprintf(stderr, "rule:1:%lu%s\n", col, rest);
+				if (strncmp(what, "rule", 4) && col.v > 5)
+					col.v -= 5;
+				fprintf(stderr, "rule:1:%llu%s\n", (unsigned long long)col.v, cs + cl);
 			} else
 				fprintf(stderr, "%s\n", err);
 			p_err("rule not added; the running application is unchanged");

@@ -26,12 +26,12 @@ static int group_help(int argc, char **argv)
 	return 0;
 }
 
+/* An id below `max`, through the shared number parser (lib/xfsm_num.h). */
 static int parse_id(const char *s, unsigned int max, unsigned int *out)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 0);
+	__u32 v;
 
-	if (!*s || *end || v >= max)
+	if (xfsm_parse_u32(s, 0, max - 1, &v, NULL, 0))
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -55,15 +55,14 @@ static int group_write(int argc, char **argv, bool must_be_new)
 		return -EINVAL;
 	}
 	for (i = 2; i < argc; i++) {
-		unsigned int p, wt = 1;
-		char buf[64], *colon;
+		unsigned int p = 0, wt = 1;
+		char *colon = strchr(argv[i], ':');
+		char *port = strndup(argv[i], colon ? (size_t)(colon - argv[i]) : strlen(argv[i]));
+		bool bad = !port || parse_id(port, XFSM_MAX_PORTS, &p) || !p ||
+			   (colon && (parse_id(colon + 1, 65536, &wt) || !wt));
 
-		snprintf(buf, sizeof(buf), "%s", argv[i]);
-		colon = strchr(buf, ':');
-		if (colon)
-			*colon++ = 0;
-		if (n == XFSM_GROUP_MAX_MEMBERS || parse_id(buf, XFSM_MAX_PORTS, &p) || !p ||
-		    (colon && (parse_id(colon, 65536, &wt) || !wt))) {
+		free(port);
+		if (n == XFSM_GROUP_MAX_MEMBERS || bad) {
 			p_err("group: bad member %s (PORT[:WEIGHT], at most %d members)", argv[i],
 			      XFSM_GROUP_MAX_MEMBERS);
 			return -EINVAL;

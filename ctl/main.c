@@ -58,6 +58,43 @@ static void log_fn(enum xfsm_log_level lvl, const char *msg)
 		msg);
 }
 
+int arg_u64(const char *what, const char *s, __u64 min, __u64 max, __u64 *v)
+{
+	char msg[200];
+	int err = xfsm_parse_u64(s, min, max, v, msg, sizeof(msg));
+
+	if (err)
+		p_err("%s: %s", what, msg);
+	return err;
+}
+
+int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *v)
+{
+	__u64 w;
+	int err = arg_u64(what, s, min, max, &w);
+
+	if (!err)
+		*v = (__u32)w;
+	return err;
+}
+
+int arg_timeout_ms(const char *what, const char *s, __u32 *ms)
+{
+	char msg[200];
+	__u64 ns;
+	int err = xfsm_parse_duration(s, &ns, msg, sizeof(msg));
+
+	if (err) {
+		p_err("%s: %s", what, msg);
+		return err;
+	}
+	if (xfsm_timeout_ms(ns, ms)) {
+		p_err("%s: %s is longer than %u ms", what, s, 0xffffffffU);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 bool is_prefix(const char *arg, const char *word)
 {
 	return *arg && !strncmp(arg, word, strlen(arg));
@@ -115,24 +152,17 @@ int open_instance(struct xfsm_instance **out)
 			return -ENOENT;
 		}
 		err = xfsm_instance_open_prog_id(xs.xfsm_prog_id, out);
+	} else if (opt_pin_dir) {
+		err = xfsm_instance_open_pin_dir(opt_pin_dir, out);
 	} else {
-		if (opt_pin_dir)
-			snprintf(dir, sizeof(dir), "%s", opt_pin_dir);
-		else
-			snprintf(dir, sizeof(dir), "%s/%s", xfsm_pin_root(),
-				 opt_instance ? opt_instance : XFSM_DEFAULT_INSTANCE);
-		if (access(dir, F_OK)) {
-			if (opt_pin_dir)
-				p_err("no xfsm datapath pinned at %s: %s", dir, strerror(errno));
-			else if (opt_instance)
-				p_err("unknown instance '%s': %s does not exist (see 'xfsm-loader status' for the loaded instances)",
-				      opt_instance, dir);
-			else
-				p_err("no xfsm datapath loaded: %s does not exist (load one with 'xfsm-loader load IFACE', or pick one with -i IFACE, --instance NAME or --pin-dir DIR)",
-				      dir);
-			return -ENOENT;
-		}
-		err = xfsm_instance_open_pin_dir(dir, out);
+		/* The library names the cause: an unknown instance, or no
+		 * permission to look (not root). */
+		err = xfsm_instance_open(opt_instance, out);
+		if (err == -ENOENT && !opt_instance &&
+		    xfsm_pin_dir_of(XFSM_DEFAULT_INSTANCE, dir, sizeof(dir)) == 0 &&
+		    access(dir, F_OK) && errno == ENOENT)
+			p_info("no xfsm datapath loaded: load one with 'xfsm-loader load IFACE', "
+			       "or pick one with -i IFACE, --instance NAME or --pin-dir DIR");
 	}
 	if (err)
 		return err;
@@ -202,6 +232,7 @@ int main(int argc, char **argv)
 	};
 	bool json = false, pretty = false;
 	int opt, ret, nsel = 0;
+	const char **slot;
 
 	/* options stop at the command: its own options follow it */
 	while ((opt = getopt_long(argc, argv, "+jpi:vVh", opts, NULL)) != -1) {
@@ -214,15 +245,16 @@ int main(int argc, char **argv)
 			pretty = true;
 			break;
 		case 'i':
-			opt_iface = optarg;
-			nsel++;
-			break;
 		case 'I':
-			opt_instance = optarg;
-			nsel++;
-			break;
 		case 'P':
-			opt_pin_dir = optarg;
+			slot = opt == 'i' ? &opt_iface : opt == 'I' ? &opt_instance : &opt_pin_dir;
+			if (*slot) {
+				p_err("%s is given twice ('%s', then '%s'): give it once",
+				      opt == 'i' ? "-i/--iface" :
+				      opt == 'I' ? "--instance" : "--pin-dir", *slot, optarg);
+				return 1;
+			}
+			*slot = optarg;
 			nsel++;
 			break;
 		case 'v':
@@ -238,11 +270,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	xfsm_set_log(log_fn);
 	if (nsel > 1) {
 		p_err("choose the datapath once: -i IFACE, --instance NAME or --pin-dir DIR");
 		return 1;
 	}
-	xfsm_set_log(log_fn);
+	/* A name becomes a path: refuse a bad one before any command runs. */
+	if (opt_instance && xfsm_instance_name_check(opt_instance))
+		return 1;
 	print_init(json, pretty);
 	argc -= optind;
 	argv += optind;

@@ -14,15 +14,16 @@
 
 static int global_ref(const struct xfsm_app_names *nm, const char *arg)
 {
-	__u64 v;
+	const char *num = arg;
+	__u32 v;
 
 	if (nm)
 		for (int i = 0; i < XFSM_GLOBAL_REGS; i++)
 			if (nm->globals[i][0] && !strcmp(nm->globals[i], arg))
 				return i;
-	if (!strncmp(arg, "global", 6))
-		arg += 6;
-	if (!parse_u64(arg, &v) && v < XFSM_GLOBAL_REGS)
+	if (!strncmp(num, "global", 6))
+		num += 6;
+	if (!xfsm_parse_u32(num, 0, XFSM_GLOBAL_REGS - 1, &v, NULL, 0))
 		return (int)v;
 	p_err("unknown global register '%s' (0..%d, globalN or a name from the application)",
 	      arg, XFSM_GLOBAL_REGS - 1);
@@ -92,10 +93,8 @@ static int global_set(int argc, char **argv)
 		p_err("global set: expected REG VALUE");
 		return -EINVAL;
 	}
-	if (parse_u64(argv[1], &v)) {
-		p_err("'%s' is not an unsigned 64-bit number", argv[1]);
+	if (arg_u64("global set VALUE", argv[1], 0, ~0ULL, &v))
 		return -EINVAL;
-	}
 	err = global_open(&inst, &r);
 	if (err)
 		return err;
@@ -313,19 +312,24 @@ int do_stats(int argc, char **argv)
 		} else if (!strcmp(*argv, "-c") || !strcmp(*argv, "--count")) {
 			NEXT_ARG();
 			REQ_ARGS(1);
-			if (parse_u64(*argv, &count) || !count) {
-				p_err("-c needs a positive number of samples");
+			if (arg_u64("-c COUNT", *argv, 1, ~0ULL, &count))
 				return -EINVAL;
-			}
 			watch_mode = true;
 		} else if (!strcmp(*argv, "--interval")) {
 			NEXT_ARG();
 			REQ_ARGS(1);
-			interval = atof(*argv);
-			if (interval < 0.05 || interval > 3600) {
-				p_err("--interval must be between 0.05 and 3600 seconds");
+			char msg[200];
+			__u64 ns;
+
+			if (xfsm_parse_duration(*argv, &ns, msg, sizeof(msg))) {
+				p_err("--interval: %s", msg);
 				return -EINVAL;
 			}
+			if (ns < XFSM_NS_PER_SEC / 20 || ns > 3600 * XFSM_NS_PER_SEC) {
+				p_err("--interval: %s is not between 0.05 and 3600 seconds", *argv);
+				return -EINVAL;
+			}
+			interval = (double)ns / 1e9;
 		} else if (!strcmp(*argv, "--reset")) {
 			reset = true;
 		} else {
@@ -396,7 +400,7 @@ static int port_show(int argc, char **argv)
 {
 	struct xfsm_instance *inst;
 	struct running r;
-	int err;
+	int err, back;
 
 	(void)argv;
 	if (argc > 0) {
@@ -406,6 +410,10 @@ static int port_show(int argc, char **argv)
 	err = open_instance(&inst);
 	if (err)
 		return err;
+	/* Port ifindexes name interfaces of the instance's namespace. */
+	err = xfsm_instance_netns_enter(inst, &back);
+	if (err)
+		goto out;
 	err = running_load(inst, &r, false);
 	if (!err) {
 		show_image(&r.img, r.nm, inst, SHOW_PORTS, r.generation);
@@ -413,6 +421,8 @@ static int port_show(int argc, char **argv)
 		if (!is_json())
 			port_counters_print(inst);
 	}
+	xfsm_netns_leave(back);
+out:
 	xfsm_instance_close(inst);
 	return err;
 }

@@ -14,10 +14,91 @@ static bool first[MAX_DEPTH];
 
 void print_init(bool json, bool pretty)
 {
+	/* Listings run to a million lines: write them in large blocks. */
+	static char obuf[1 << 16];
+
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	json_mode = json;
 	pretty_mode = pretty;
 	depth = 0;
 	first[0] = true;
+}
+
+/*
+ * Fast paths.  A million flows make tens of millions of print calls, and
+ * printf's parse of the format for each value is most of their cost; the
+ * formats used here are mostly a literal, one %s or %u-like conversion and
+ * a literal, which are written directly.  Anything else goes to printf.
+ */
+static void put_n(const char *s, size_t n)
+{
+	fwrite_unlocked(s, 1, n, stdout);
+}
+
+static void put_s(const char *s)
+{
+	fputs_unlocked(s, stdout);
+}
+
+static void put_u64(unsigned long long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put_n(p, buf + sizeof(buf) - p);
+}
+
+/*
+ * Split a format around its only conversion: *conv is the conversion
+ * without the '%' and its length modifiers ('s', 'u', 'd'; 'f' for "%.Nf",
+ * N in *prec), *post the text after it.  false when the format is anything
+ * else.  The formats are string constants, so the answer is kept by
+ * address.
+ */
+struct fmt_split {
+	const char *fmt, *post;
+	size_t	pre;
+	char	conv;
+	int	prec;
+	bool	ok;
+};
+
+static bool split_fmt(const char *fmt, size_t *pre, char *conv, const char **post, int *prec)
+{
+	static struct fmt_split cache[32];
+	struct fmt_split *e = &cache[((unsigned long)fmt >> 3) % 32];
+	const char *pc, *c;
+
+	if (e->fmt != fmt) {
+		e->fmt = fmt;
+		e->ok = false;
+		e->prec = -1;
+		pc = strchr(fmt, '%');
+		c = pc ? pc + 1 : NULL;
+		if (c && c[0] == '.' && c[1] >= '0' && c[1] <= '9' && c[2] == 'f') {
+			e->prec = c[1] - '0';
+			c += 2;
+		}
+		while (c && *c == 'l')
+			c++;
+		if (c && (*c == 's' || *c == 'u' || *c == 'd' || *c == 'f') && !strchr(c + 1, '%') &&
+		    (*c == 's' || *c == 'f' ? c == pc + 1 + (e->prec >= 0 ? 2 : 0) : 1) &&
+		    (*c != 'f' || e->prec >= 0)) {
+			e->pre = pc - fmt;
+			e->conv = *c;
+			e->post = c + 1;
+			e->ok = true;
+		}
+	}
+	*pre = e->pre;
+	*conv = e->conv;
+	*post = e->post;
+	if (prec)
+		*prec = e->prec;
+	return e->ok;
 }
 
 bool is_json(void)
@@ -36,37 +117,42 @@ static void indent(void)
 
 static void json_str(const char *s)
 {
-	putchar('"');
+	const char *run = s;
+
+	putchar_unlocked('"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
+		if (c != '"' && c != '\\' && c >= 0x20)
+			continue;
+		put_n(run, s - run);	/* the run that needs no escape */
+		run = s + 1;
 		if (c == '"' || c == '\\')
 			printf("\\%c", c);
 		else if (c == '\n')
-			fputs("\\n", stdout);
+			put_s("\\n");
 		else if (c == '\t')
-			fputs("\\t", stdout);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
+			put_s("\\t");
 		else
-			putchar(c);
+			printf("\\u%04x", c);
 	}
-	putchar('"');
+	put_n(run, s - run);
+	putchar_unlocked('"');
 }
 
 /* Separator and key of the next JSON value. */
 static void json_key(const char *key)
 {
 	if (!first[depth])
-		putchar(',');
+		putchar_unlocked(',');
 	first[depth] = false;
 	if (depth > 0)
 		indent();
 	if (key) {
 		json_str(key);
-		putchar(':');
+		putchar_unlocked(':');
 		if (pretty_mode)
-			putchar(' ');
+			putchar_unlocked(' ');
 	}
 }
 
@@ -128,13 +214,23 @@ void print_flush(void)
 void print_uint(enum output_type t, const char *key, const char *fmt,
 		unsigned long long v)
 {
+	const char *post;
+	size_t pre;
+	char conv;
+
 	if (json_mode) {
 		if (t & PRINT_JSON) {
 			json_key(key);
-			printf("%llu", v);
+			put_u64(v);
 		}
 	} else if ((t & PRINT_FP) && fmt) {
-		printf(fmt, v);
+		if (split_fmt(fmt, &pre, &conv, &post, NULL) && conv == 'u') {
+			put_n(fmt, pre);
+			put_u64(v);
+			put_s(post);
+		} else {
+			printf(fmt, v);
+		}
 	}
 }
 
@@ -162,16 +258,74 @@ void print_float(enum output_type t, const char *key, const char *fmt, double v)
 	}
 }
 
+/* Seconds from integer nanoseconds, rounded half up at the last digit. */
+static void put_seconds(__int64_t ns, int prec)
+{
+	static const __int64_t scale[] = { 1000000000, 100000000, 10000000, 1000000,
+					   100000, 10000, 1000, 100, 10, 1 };
+	__int64_t q = scale[prec], r, ipart;
+	char frac[10];
+	int i;
+
+	if (ns < 0) {
+		putchar_unlocked('-');
+		ns = -ns;
+	}
+	r = (ns + q / 2) / q;
+	ipart = r / scale[9 - prec];
+	put_u64((unsigned long long)ipart);
+	if (!prec)
+		return;
+	r -= ipart * scale[9 - prec];
+	for (i = prec - 1; i >= 0; i--, r /= 10)
+		frac[i] = '0' + r % 10;
+	putchar_unlocked('.');
+	put_n(frac, prec);
+}
+
+void print_seconds(enum output_type t, const char *key, const char *fmt, long long ns)
+{
+	const char *post;
+	size_t pre;
+	char conv;
+	int prec;
+
+	if (json_mode) {
+		if (t & PRINT_JSON) {
+			json_key(key);
+			put_seconds(ns, 3);
+		}
+	} else if ((t & PRINT_FP) && fmt) {
+		if (split_fmt(fmt, &pre, &conv, &post, &prec) && conv == 'f' && prec <= 9) {
+			put_n(fmt, pre);
+			put_seconds(ns, prec);
+			put_s(post);
+		} else {
+			printf(fmt, (double)ns / 1e9);
+		}
+	}
+}
+
 void print_string(enum output_type t, const char *key, const char *fmt,
 		  const char *v)
 {
+	const char *post;
+	size_t pre;
+	char conv;
+
 	if (json_mode) {
 		if (t & PRINT_JSON) {
 			json_key(key);
 			json_str(v ? v : "");
 		}
 	} else if ((t & PRINT_FP) && fmt) {
-		printf(fmt, v ? v : "");
+		if (split_fmt(fmt, &pre, &conv, &post, NULL) && conv == 's') {
+			put_n(fmt, pre);
+			put_s(v ? v : "");
+			put_s(post);
+		} else {
+			printf(fmt, v ? v : "");
+		}
 	}
 }
 
@@ -209,5 +363,5 @@ void print_text(const char *fmt, ...)
 void print_nl(void)
 {
 	if (!json_mode)
-		putchar('\n');
+		putchar_unlocked('\n');
 }

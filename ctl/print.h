@@ -32,6 +32,9 @@ void print_string(enum output_type t, const char *key, const char *fmt,
 		  const char *v);
 void print_bool(enum output_type t, const char *key, const char *fmt, bool v);
 void print_float(enum output_type t, const char *key, const char *fmt, double v);
+/* A time in seconds from nanoseconds: "%.Nf" formats (JSON: 3 decimals),
+ * the last digit rounded half up from the exact value. */
+void print_seconds(enum output_type t, const char *key, const char *fmt, long long ns);
 void print_null(const char *key);
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_nl(void);

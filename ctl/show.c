@@ -36,6 +36,11 @@ int running_load(struct xfsm_instance *inst, struct running *r, bool need_app)
 		p_err("no application is installed on this datapath (install one with 'xfsmctl apply FILE')");
 		return -ENOENT;
 	}
+	if (!r->img.source && r->img.source_len) {
+		fprintf(stderr, "xfsmctl: warning: the running application's source (%zu bytes) was too large for the datapath to keep: names are not shown\n",
+			r->img.source_len);
+		return 0;
+	}
 	if (!r->img.source || !r->img.source_len)
 		return 0;
 	r->nm = calloc(1, sizeof(*r->nm));
@@ -685,7 +690,7 @@ int do_show(int argc, char **argv)
 	struct xfsm_instance *inst;
 	unsigned int what = SHOW_ALL | SHOW_ENTRIES;
 	struct running r;
-	int err;
+	int err, back = -1;
 
 	if (argc > 0) {
 		int n = -1;
@@ -713,6 +718,12 @@ int do_show(int argc, char **argv)
 	err = open_instance(&inst);
 	if (err)
 		return err;
+	/* Port ifindexes name interfaces of the instance's namespace. */
+	if (what & SHOW_PORTS) {
+		err = xfsm_instance_netns_enter(inst, &back);
+		if (err)
+			goto out;
+	}
 	err = running_load(inst, &r, false);
 	if (err)
 		goto out;
@@ -721,6 +732,7 @@ int do_show(int argc, char **argv)
 	show_image(&r.img, r.nm, inst, what, r.generation);
 	running_free(&r);
 out:
+	xfsm_netns_leave(back);
 	xfsm_instance_close(inst);
 	return err;
 }

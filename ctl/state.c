@@ -11,46 +11,21 @@
 
 #include "xfsmctl.h"
 
-int parse_u64(const char *s, __u64 *v)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return -EINVAL;
-	return 0;
-}
-
-int parse_duration_ms(const char *s, __u32 *ms)
-{
-	static const struct { const char *u; double mult; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "", 1000 }, { "min", 60000 }, { "m", 60000 },
-		{ "h", 3600000 },
-	};
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcmp(end, units[i].u)) {
-			double r = v * units[i].mult;
-
-			if (r > 4294967295.0)
-				return -ERANGE;
-			*ms = (__u32)(r + 0.5);
-			if (!*ms && v > 0)
-				*ms = 1;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
+/* How the flows of one stage print, worked out once per listing: a
+ * million flows would otherwise look up field and register names a
+ * million times. */
+struct stage_view {
+	bool	ready;
+	const char *name;
+	char	name_buf[16];
+	struct {
+		__u8	w, n;		/* first key word, words */
+		int	fid;		/* field id, -1: a raw word */
+	} part[XFSM_KEY_WORDS];
+	unsigned int n_parts;
+	char	reg[XFSM_FLOW_REGS][XFSM_LANG_NAME_LEN + 8];
+	bool	reg_named[XFSM_FLOW_REGS];
+};
 
 struct state_ctx {
 	struct running *r;
@@ -58,19 +33,59 @@ struct state_ctx {
 	bool count_only;
 	long n;
 	__u64 now;
+	struct stage_view view[XFSM_MAX_STAGES];
 };
 
+static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
+{
+	const struct xfsm_stage *st = &c->r->img.app.stages[s];
+	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
+	const struct xfsm_app_names *nm = c->r->nm;
+	struct stage_view *v = &c->view[s];
+
+	if (v->ready)
+		return v;
+	v->name = stage_name(nm, s, v->name_buf, sizeof(v->name_buf));
+	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
+		int fid;
+
+		if (st->update_words[w] == XFSM_FW_ZERO) {
+			w++;
+			continue;
+		}
+		fid = field_at_word(st->update_words[w]);
+		v->part[v->n_parts].w = w;
+		if (fid < 0 || w + fields[fid].nwords > XFSM_KEY_WORDS) {
+			v->part[v->n_parts].fid = -1;
+			v->part[v->n_parts++].n = 1;
+			w++;
+			continue;
+		}
+		v->part[v->n_parts].fid = fid;
+		v->part[v->n_parts++].n = fields[fid].nwords;
+		w += fields[fid].nwords;
+	}
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+		struct xfsm_operand o = { .kind = XFSM_OPND_FLOW_REG, .index = (__u8)i };
+
+		format_operand(&o, nm, s, v->reg[i], sizeof(v->reg[i]));
+		v->reg_named[i] = nm && nm->stages[s].regs[i][0];
+	}
+	v->ready = true;
+	return v;
+}
+
 static void print_remaining(const char *key, const char *label, __s64 ns, __u32 rb,
-			    const struct state_ctx *c, unsigned int stage)
+			    struct state_ctx *c, unsigned int stage)
 {
 	char buf[64];
 
 	open_json_object(key);
 	if (ns > 0) {
-		print_float(PRINT_ANY, "remaining_s", label, (double)ns / 1e9);
+		print_seconds(PRINT_ANY, "remaining_s", label, ns);
 		print_bool(PRINT_JSON, "expired", NULL, false);
 	} else {
-		print_float(PRINT_JSON, "remaining_s", NULL, 0);
+		print_seconds(PRINT_JSON, "remaining_s", NULL, 0);
 		print_bool(PRINT_JSON, "expired", NULL, true);
 		print_text(" %s expired", key);
 	}
@@ -80,37 +95,29 @@ static void print_remaining(const char *key, const char *label, __s64 ns, __u32 
 }
 
 static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
-		       const struct state_ctx *c)
+		       struct state_ctx *c)
 {
-	const struct xfsm_stage *st = &c->r->img.app.stages[key->stage];
 	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
 	const struct xfsm_app_names *nm = c->r->nm;
 	unsigned int s = key->stage;
-	char buf[80], sbuf[32];
+	const struct stage_view *v = stage_view(c, s);
+	char buf[80];
 
 	open_json_object(NULL);
-	print_string(PRINT_ANY, "stage", "%s", stage_name(nm, s, sbuf, sizeof(sbuf)));
+	print_string(PRINT_ANY, "stage", "%s", v->name);
 	open_json_object("key");
-	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
-		unsigned int n;
-		int fid = -1;
+	for (unsigned int i = 0; i < v->n_parts; i++) {
+		unsigned int w = v->part[i].w;
+		int fid = v->part[i].fid;
 
-		if (st->update_words[w] == XFSM_FW_ZERO) {
-			w++;
-			continue;
-		}
-		fid = field_at_word(st->update_words[w]);
-		n = fid >= 0 ? fields[fid].nwords : 1;
-		if (fid < 0 || w + n > XFSM_KEY_WORDS) {
-			snprintf(buf, sizeof(buf), "%u", key->w[w]);
-			print_string(PRINT_ANY, "word", " %s", buf);
-			w++;
+		if (fid < 0) {
+			print_uint(PRINT_ANY, "word", " %u", key->w[w]);
 			continue;
 		}
 		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
 		print_string(PRINT_JSON, fields[fid].name, NULL, buf);
-		print_text(" %s=%s", fields[fid].name, buf);
-		w += n;
+		print_string(PRINT_FP, NULL, " %s", fields[fid].name);
+		print_string(PRINT_FP, NULL, "=%s", buf);
 	}
 	close_json_object();
 	print_uint(PRINT_JSON, "state_id", NULL, f->state);
@@ -127,16 +134,15 @@ static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *
 				f->hard_rollback, c, s);
 	open_json_array("regs");
 	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
-		struct xfsm_operand o = { .kind = XFSM_OPND_FLOW_REG, .index = (__u8)i };
-
-		format_operand(&o, nm, s, buf, sizeof(buf));
 		print_uint(PRINT_JSON, NULL, NULL, f->regs[i]);
-		if (f->regs[i] || (nm && nm->stages[s].regs[i][0]))
-			print_text("  %s=%llu", buf, (unsigned long long)f->regs[i]);
+		if (f->regs[i] || v->reg_named[i]) {
+			print_string(PRINT_FP, NULL, "  %s=", v->reg[i]);
+			print_uint(PRINT_FP, NULL, "%llu", f->regs[i]);
+		}
 	}
 	close_json_array();
 	if (f->created_ns && f->created_ns <= c->now)
-		print_float(PRINT_ANY, "age_s", "  age %.1fs", (double)(c->now - f->created_ns) / 1e9);
+		print_seconds(PRINT_ANY, "age_s", "  age %.1fs", (long long)(c->now - f->created_ns));
 	if (f->flags & XFSM_FF_PINNED)
 		print_bool(PRINT_ANY, "pinned", "  pinned", true);
 	print_nl();
@@ -162,14 +168,11 @@ static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow
 static int stage_arg(struct running *r, const char *arg)
 {
 	int s = xfsm_lang_stage_by_name(r->nm, arg);
-	char *end;
+	__u32 v;
 
-	if (s < 0 && !r->nm) {
-		unsigned long v = strtoul(arg, &end, 10);
-
-		if (*arg && !*end && v < r->img.app.n_stages)
-			s = (int)v;
-	}
+	if (s < 0 && !r->nm && r->img.app.n_stages &&
+	    !xfsm_parse_u32(arg, 0, r->img.app.n_stages - 1, &v, NULL, 0))
+		s = (int)v;
 	if (s < 0)
 		p_err("unknown stage '%s' (see 'xfsmctl show stages')", arg);
 	return s;
@@ -206,14 +209,30 @@ static int parse_key(struct running *r, unsigned int s, int argc, char **argv,
 		return -EINVAL;
 	}
 	if (strchr(argv[0], ',')) {
-		char *save = NULL, *tok;
+		char *p;
 
+		/* every comma separates two values: none is dropped or empty */
 		copy = strdup(argv[0]);
 		if (!copy)
 			return -ENOMEM;
-		for (tok = strtok_r(copy, ",", &save); tok && nvals < XFSM_KEY_WORDS;
-		     tok = strtok_r(NULL, ",", &save))
-			vals[nvals++] = tok;
+		for (p = copy;; p++) {
+			char *comma = strchr(p, ',');
+
+			if (comma)
+				*comma = 0;
+			if (!*p) {
+				p_err("empty value in the key '%s'", argv[0]);
+				goto out;
+			}
+			if (nvals == XFSM_KEY_WORDS) {
+				p_err("the key of this stage has %u field(s), more values given", nf);
+				goto out;
+			}
+			vals[nvals++] = p;
+			if (!comma)
+				break;
+			p = comma;
+		}
 		used = 1;
 	} else {
 		while (nvals < nf && (int)nvals < argc)
@@ -372,7 +391,7 @@ static int state_del(int argc, char **argv)
 
 static int state_ref(struct running *r, unsigned int s, const char *arg, __u32 *out)
 {
-	__u64 v;
+	char msg[200];
 
 	if (r->nm)
 		for (unsigned int i = 0; i < r->nm->stages[s].n_states; i++)
@@ -380,9 +399,11 @@ static int state_ref(struct running *r, unsigned int s, const char *arg, __u32 *
 				*out = i;
 				return 0;
 			}
-	if (!parse_u64(arg, &v) && v <= 0xffffffffULL) {
-		*out = (__u32)v;
-		return 0;
+	if (arg[0] >= '0' && arg[0] <= '9') {
+		if (!xfsm_parse_u32(arg, 0, 0xffffffff, out, msg, sizeof(msg)))
+			return 0;
+		p_err("state number: %s", msg);
+		return -EINVAL;
 	}
 	p_err("unknown state '%s' (see 'xfsmctl show stages')", arg);
 	return -EINVAL;
@@ -445,10 +466,8 @@ static int state_set(int argc, char **argv)
 		} else if (!strcmp(k, "idle") || !strcmp(k, "hard")) {
 			__u32 ms, rb = 0;
 
-			if (parse_duration_ms(argv[1], &ms)) {
-				p_err("'%s' is not a duration (e.g. 10s, 250ms)", argv[1]);
+			if (arg_timeout_ms(k, argv[1], &ms))
 				goto out;
-			}
 			if (argc >= 4 && !strcmp(argv[2], "->")) {
 				if (state_ref(&r, (unsigned int)s, argv[3], &rb))
 					goto out;
@@ -463,10 +482,8 @@ static int state_set(int argc, char **argv)
 				flow.hard_rollback = rb;
 			}
 		} else if (reg_ref(&r, (unsigned int)s, k) >= 0) {
-			if (parse_u64(argv[1], &flow.regs[reg_ref(&r, (unsigned int)s, k)])) {
-				p_err("'%s' is not a number", argv[1]);
+			if (arg_u64(k, argv[1], 0, ~0ULL, &flow.regs[reg_ref(&r, (unsigned int)s, k)]))
 				goto out;
-			}
 		} else {
 			p_err("state set: unknown '%s' (expected state, idle, hard, reg0..reg%d or a register name)",
 			      k, XFSM_FLOW_REGS - 1);

@@ -8,6 +8,7 @@
 
 #include "libxfsm.h"
 #include "xfsm_lang.h"
+#include "xfsm_num.h"
 #include "print.h"
 
 struct cmd {
@@ -80,9 +81,13 @@ void format_operand(const struct xfsm_operand *o, const struct xfsm_app_names *n
 		    unsigned int stage, char *buf, size_t len);
 int field_at_word(unsigned int w);
 const char *stage_name(const struct xfsm_app_names *nm, unsigned int s, char *buf, size_t len);
-/* Parse "10s", "250ms", "5" (seconds) into ms. */
-int parse_duration_ms(const char *s, __u32 *ms);
-int parse_u64(const char *s, __u64 *v);
+/* Numeric arguments through libxfsm's one number parser (lib/xfsm_num.h):
+ * on a bad value, print "WHAT: why" and return -EINVAL or -ERANGE. */
+int arg_u64(const char *what, const char *s, __u64 min, __u64 max, __u64 *v);
+int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *v);
+/* A flow timeout: "10s", "250ms", "2min" or plain seconds, rounded up to
+ * whole ms as the compiler does; 0 means none. */
+int arg_timeout_ms(const char *what, const char *s, __u32 *ms);
 
 int do_apply(int argc, char **argv);
 int do_show(int argc, char **argv);

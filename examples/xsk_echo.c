@@ -20,8 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libxfsm.h"
-#include "xfsm_xsk.h"
+#include <xfsm/libxfsm.h>
+#include <xfsm/xfsm_xsk.h>
+#include <xfsm/xfsm_num.h>
 
 static volatile sig_atomic_t stop;
 
@@ -135,10 +136,10 @@ int main(int argc, char **argv)
 	};
 	const char *inst_name = XFSM_DEFAULT_INSTANCE, *pin_dir = NULL;
 	unsigned long count = 0, rx = 0, tx = 0;
-	unsigned int queue = 0, idle_s = 0;
+	__u32 queue = 0, idle_s = 0;
+	__u64 count64;
 	struct xfsm_instance *inst;
 	struct xfsm_xsk *x;
-	char dir[512];
 	time_t last;
 	int c, err;
 
@@ -146,10 +147,21 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'I': inst_name = optarg; break;
 		case 'P': pin_dir = optarg; break;
-		case 'q': queue = strtoul(optarg, NULL, 0); break;
-		case 'n': count = strtoul(optarg, NULL, 0); break;
-		case 't': idle_s = strtoul(optarg, NULL, 0); break;
+		case 'q':
+			if (xfsm_parse_u32(optarg, 0, 0xffff, &queue, NULL, 0))
+				goto usage;
+			break;
+		case 'n':
+			if (xfsm_parse_u64(optarg, 0, ~0ULL, &count64, NULL, 0))
+				goto usage;
+			count = count64;
+			break;
+		case 't':
+			if (xfsm_parse_u32(optarg, 0, 86400, &idle_s, NULL, 0))
+				goto usage;
+			break;
 		default:
+usage:
 			fprintf(stderr, "usage: xsk_echo [--instance NAME | --pin-dir DIR] [-q QUEUE] [-n COUNT] [-t IDLE_SECONDS] IFACE\n");
 			return 2;
 		}
@@ -158,10 +170,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xsk_echo: expected one interface\n");
 		return 2;
 	}
-	snprintf(dir, sizeof(dir), "%s", pin_dir ? pin_dir : XFSM_PIN_ROOT);
-	if (!pin_dir)
-		snprintf(dir, sizeof(dir), "%s/%s", XFSM_PIN_ROOT, inst_name);
-	err = xfsm_instance_open_pin_dir(dir, &inst);
+	/* A name is checked by the library before it becomes a path. */
+	err = pin_dir ? xfsm_instance_open_pin_dir(pin_dir, &inst)
+		      : xfsm_instance_open(inst_name, &inst);
 	if (err)
 		return 1;
 	err = xfsm_xsk_open(inst, argv[optind], queue, &x);

@@ -36,6 +36,9 @@
 
 #include "libxfsm.h"
 #include "apply_internal.h"
+#include "xfsm_plan.h"
+#include "xfsm_opts.h"
+#include "xfsm_appsrc.h"
 
 #define RULE_BATCH	4096
 
@@ -253,27 +256,35 @@ static void log_rule_write_error(struct xfsm_instance *inst, int err, size_t don
 			 done + 1, total, strerror(-err));
 }
 
-/* What the table holds for an image rule: its buffer, its statistics
- * index, its counters' indexes. */
-static void rule_for_table(const struct xfsm_rule_entry *e, const struct xfsm_app *app,
-			   const __u32 *rule_index, const __u32 *counter_index,
-			   struct xfsm_rule_key *k, struct xfsm_rule *v)
+/* An image rule as the datapath runs it: its statistics index, its
+ * counters' indexes (the image's id kept for reading it back).  The rule
+ * table and the stage's scan list (lib/plan.c) hold the same. */
+static void rule_indexes(struct xfsm_rule *v, const __u32 *rule_index,
+			 const __u32 *counter_index)
 {
 	unsigned int a;
 
-	*k = e->key;
-	k->slot = app->stages[e->key.stage].rule_buf;
-	*v = e->rule;
-	v->image_id = e->rule.rule_id;
-	v->rule_id = rule_index[e->rule.rule_id];
+	v->image_id = v->rule_id;
+	v->rule_id = rule_index[v->rule_id];
 	for (a = 0; a < XFSM_MAX_ACTIONS; a++)
 		if (v->act[a].type == XFSM_ACT_COUNT)
 			v->act[a].arg = counter_index[v->act[a].arg];
 }
 
+/* What the table holds for an image rule: its buffer, its indexes. */
+static void rule_for_table(const struct xfsm_rule_entry *e, const struct xfsm_app *app,
+			   const __u32 *rule_index, const __u32 *counter_index,
+			   struct xfsm_rule_key *k, struct xfsm_rule *v)
+{
+	*k = e->key;
+	k->slot = app->stages[e->key.stage].rule_buf;
+	*v = e->rule;
+	rule_indexes(v, rule_index, counter_index);
+}
+
 static int write_rules(struct xfsm_instance *inst, const struct xfsm_image *img,
-		       const struct xfsm_app *app, const __u32 *rule_index,
-		       const __u32 *counter_index)
+		       const struct xfsm_plan *plan, const struct xfsm_app *app,
+		       const __u32 *rule_index, const __u32 *counter_index)
 {
 	int fd = inst->map_fd[XFSM_M_RULES], err = 0;
 	struct xfsm_rule_key *keys;
@@ -292,9 +303,11 @@ static int write_rules(struct xfsm_instance *inst, const struct xfsm_image *img,
 	}
 	while (done < img->n_rules) {
 		n = img->n_rules - done < RULE_BATCH ? img->n_rules - done : RULE_BATCH;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			rule_for_table(&img->rules[done + i], app, rule_index, counter_index,
 				       &keys[i], &vals[i]);
+			xfsm_plan_rule(plan, keys[i].stage, &vals[i]);
+		}
 		err = xfsm_map_update_many(fd, keys, vals, n, sizeof(*keys), sizeof(*vals),
 					   &batch, &written);
 		done += written;
@@ -311,29 +324,21 @@ out:
 
 static int write_appsrc(struct xfsm_instance *inst, const struct xfsm_image *img, __u32 slot)
 {
-	size_t vs = inst->map_value_size[XFSM_M_APPSRC], len = img->source_len;
+	size_t vs = inst->map_value_size[XFSM_M_APPSRC];
 	char *buf;
-	__u32 l;
 	int err;
 
-	if (vs < sizeof(__u32))
-		return -EPROTO;
-	buf = calloc(1, vs);
+	buf = calloc(1, vs ? vs : 1);
 	if (!buf)
 		return -ENOMEM;
-	if (!img->source)
-		len = 0;
-	if (len > vs - sizeof(__u32)) {
+	/* whole (compressed if need be) or marked as not kept: never cut */
+	err = xfsm_appsrc_encode(img->source, img->source_len, buf, vs);
+	if (err == 1)
 		xfsm_log(XFSM_LOG_WARN,
-			 "application source is %zu bytes, only the first %zu are kept for show",
-			 len, vs - sizeof(__u32));
-		len = vs - sizeof(__u32);
-	}
-	l = len;
-	memcpy(buf, &l, sizeof(l));
-	if (len)
-		memcpy(buf + sizeof(l), img->source, len);
-	err = bpf_map_update_elem(inst->map_fd[XFSM_M_APPSRC], &slot, buf, BPF_ANY);
+			 "the application source (%zu bytes) does not fit in the datapath's %zu bytes even compressed: it is not kept, so show prints no names and rule add|del are refused",
+			 img->source_len, vs - sizeof(__u32));
+	if (err >= 0)
+		err = bpf_map_update_elem(inst->map_fd[XFSM_M_APPSRC], &slot, buf, BPF_ANY);
 	free(buf);
 	return err;
 }
@@ -428,6 +433,7 @@ struct change_ctx {
 	struct xfsm_stat_idents old_ids, ids;
 	struct xfsm_slot_meta meta;
 	struct xfsm_fresh fresh;
+	struct xfsm_plan plan;		/* of the image */
 	__u32	*rule_index;		/* image rule id -> statistics index */
 	__u32	counter_index[XFSM_MAX_COUNTERS];
 	struct xfsm_acl_built *acl[XFSM_ACL_TABLES];
@@ -461,7 +467,8 @@ static int check_change(struct change_ctx *c)
 		for (t = 0; t < XFSM_ACL_TABLES; t++) {
 			if (!(chg->acl_tables & (1U << t)))
 				continue;
-			err = xfsm_acl_build(chg->acl_rules[t], chg->acl_n[t], &c->acl[t]);
+			err = xfsm_acl_prepare(inst, t, chg->acl_rules[t], chg->acl_n[t],
+					       &c->acl[t]);
 			if (err)
 				return err;
 		}
@@ -528,6 +535,22 @@ static int assign_ids(struct change_ctx *c)
 	return 0;
 }
 
+/* The scan lists' copies of the rules run with the statistics and counter
+ * indexes of the rule table's: a packet counts in the same entries
+ * whichever path matched it. */
+static void plan_indexes(struct change_ctx *c)
+{
+	struct xfsm_app *app = c->app;
+	unsigned int s, i;
+
+	for (s = 0; s < app->n_stages && s < XFSM_MAX_STAGES; s++) {
+		struct xfsm_scan *sc = &app->scan[s];
+
+		for (i = 0; sc->enabled && i < sc->n_rules && i < XFSM_SCAN_RULES; i++)
+			rule_indexes(&sc->rules[i].rule, c->rule_index, c->counter_index);
+	}
+}
+
 /* The new slot's descriptor: the image's stages (or the running ones),
  * each stage's rules in the buffer the running slot does not name, the
  * buffers of replaced ACL tables and groups flipped. */
@@ -541,13 +564,17 @@ static void build_app(struct change_ctx *c)
 
 	*app = *old;
 	if (img) {
-		bool keep_flows = chg->opts.keep_flows;
+		bool keep_flows = !chg->flush_flows;
 
 		memcpy(app, &img->app, offsetof(struct xfsm_app, group_buf));
 		/* The datapath takes the time at arrival only when asked to:
 		 * ask whenever the application reads meta.time (hand-built
 		 * images too). */
 		app->flags |= xfsm_image_meta_flags(img) & XFSM_AF_NEEDS_TIME;
+		/* Fast paths (lib/plan.c); the scan lists' rules get their
+		 * indexes with the table's (plan_indexes()). */
+		xfsm_image_plan(img, &c->plan);
+		xfsm_plan_app(&c->plan, img, app, 0);
 		for (s = 0; s < app->n_stages; s++) {
 			struct xfsm_stage *st = &app->stages[s];
 			const struct xfsm_stage *os = &old->stages[s];
@@ -631,7 +658,8 @@ static int write_other_side(struct change_ctx *c)
 		return err;
 	}
 	if (chg->img) {
-		err = write_rules(inst, chg->img, c->app, c->rule_index, c->counter_index);
+		err = write_rules(inst, chg->img, &c->plan, c->app, c->rule_index,
+				  c->counter_index);
 		if (err)
 			return err;
 	}
@@ -661,7 +689,7 @@ static int write_other_side(struct change_ctx *c)
 	c->meta.generation = c->app->generation;
 	if (chg->img) {
 		c->meta.globals_set = chg->img->globals_set;
-		c->meta.reset_globals = chg->opts.reset_globals;
+		c->meta.reset_globals = chg->reset_globals;
 		memcpy(c->meta.globals, chg->img->globals, sizeof(c->meta.globals));
 	}
 	err = xfsm_slot_meta_write(inst, c->b, chg->img ? &c->ids : &c->old_ids, &c->meta);
@@ -796,6 +824,7 @@ int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg)
 		err = assign_ids(&c);
 		if (err)
 			goto out;
+		plan_indexes(&c);
 	}
 
 	err = ctl_flags(inst, XFSM_CTLF_DIRTY, 0);
@@ -827,15 +856,28 @@ out:
 	return err;
 }
 
+int xfsm_change_opts(struct xfsm_change *chg, const struct xfsm_apply_opts *opts)
+{
+	int err = XFSM_OPTS_CHECK(opts, xfsm_apply_opts);
+
+	if (err)
+		return err;
+	chg->flush_flows = XFSM_OPTS_GET(opts, flush_flows, false);
+	chg->reset_globals = XFSM_OPTS_GET(opts, reset_globals, false);
+	return 0;
+}
+
 int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	       const struct xfsm_apply_opts *opts)
 {
-	struct xfsm_change chg = { .img = img, .opts = { .keep_flows = true } };
+	struct xfsm_change chg = { .img = img };
+	int err;
 
 	if (!img)
 		return -EINVAL;
-	if (opts)
-		chg.opts = *opts;
+	err = xfsm_change_opts(&chg, opts);
+	if (err)
+		return err;
 	return xfsm_apply_change(inst, &chg);
 }
 
@@ -886,6 +928,7 @@ static int read_rule(const void *key, const void *value, void *arg)
 	e->key = *k;
 	e->key.slot = 0;
 	memcpy(&e->rule, value, sizeof(e->rule));
+	xfsm_plan_clear_rule(&e->rule);		/* derived: planned again on apply */
 	/* As the image had it: its rule id, its counter numbers. */
 	e->rule.rule_id = e->rule.image_id;
 	e->rule.image_id = 0;
@@ -910,7 +953,6 @@ int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img)
 	struct xfsm_ctl ctl;
 	char *src = NULL;
 	size_t vs;
-	__u32 len;
 	int lock, err;
 
 	if (!img)
@@ -930,6 +972,7 @@ int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img)
 	err = bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPS], &ctl.active, &img->app);
 	if (err)
 		goto out;
+	xfsm_plan_clear_app(&img->app);	/* derived: planned again on apply */
 	/* The identities come along (a re-applied image keeps its names). */
 	if (!xfsm_slot_meta_read(inst, ctl.active, &img->idents, NULL) &&
 	    img->idents.generation == img->app.generation) {
@@ -957,19 +1000,11 @@ int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img)
 	err = bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPSRC], &ctl.active, src);
 	if (err)
 		goto out;
-	memcpy(&len, src, sizeof(len));
-	if (len > vs - sizeof(len))
-		len = vs - sizeof(len);
-	if (len) {
-		img->source = malloc(len + 1);
-		if (!img->source) {
-			err = -ENOMEM;
-			goto out;
-		}
-		memcpy(img->source, src + sizeof(len), len);
-		img->source[len] = '\0';
-		img->source_len = len;
-	}
+	err = xfsm_appsrc_decode(src, vs, &img->source, &img->source_len);
+	if (err == -EFBIG)
+		err = 0;	/* not kept: source NULL, source_len its length */
+	if (err)
+		goto out;
 	/* Current values, for show; not marked to be written back. */
 	err = xfsm_globals_read(inst, img->globals);
 out:

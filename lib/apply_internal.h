@@ -11,6 +11,48 @@
 #include "xfsm_acl.h"
 #include "xfsm_group.h"
 
+/*
+ * An application switch: everything that changes what the application is.
+ * Stages, rules, source and statistics identities come from an image (or
+ * stay as they run); ACL tables and output groups given here are replaced
+ * (the others stay as they run).
+ */
+struct xfsm_change {
+	const struct xfsm_image *img;	/* NULL: stages and rules stay */
+	bool	flush_flows;		/* with img: struct xfsm_apply_opts */
+	bool	reset_globals;
+	__u32	acl_tables;		/* bit t: replace ACL table t ... */
+	const struct xfsm_acl_entry *acl_rules[XFSM_ACL_TABLES]; /* ... by these */
+	size_t	acl_n[XFSM_ACL_TABLES];
+	__u64	groups;			/* bit g: replace output group g ... */
+	const struct xfsm_group *group[XFSM_MAX_GROUPS]; /* ... by this (NULL: delete) */
+};
+
+/*
+ * Switch the application atomically, whatever moment the process dies:
+ *
+ *   1. everything new is written where the running application does not
+ *      look: the other application slot (stages, source, identities), the
+ *      other buffer of each changed stage's rules, of each changed ACL
+ *      table and of each changed group; new statistics indexes are zeroed;
+ *   2. one update of xfsm_ctl (active slot) switches all of it;
+ *   3. after every packet that may use the old side has finished
+ *      (xfsm_sync_rcu), the old side is cleared.
+ *
+ * xfsm_ctl.flags has XFSM_CTLF_DIRTY from before step 1 to after step 3:
+ * the next writer that finds it set (a writer died) waits for in-flight
+ * packets and clears what the running slot does not name before writing.
+ * A failure before step 2 leaves the running application untouched.
+ * Global registers the image sets are written right after step 2 (they
+ * are state, which packets change too); a writer that died before doing
+ * so is completed by the next one.
+ */
+int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg);
+
+/* chg's options from a caller's xfsm_apply_opts (NULL: the defaults);
+ * -EINVAL for a structure this library cannot read. */
+int xfsm_change_opts(struct xfsm_change *chg, const struct xfsm_apply_opts *opts);
+
 /* The running slot and its descriptor. */
 int xfsm_running_slot(struct xfsm_instance *inst, __u32 *slot, struct xfsm_app *app);
 
@@ -45,8 +87,12 @@ int xfsm_stat_ids_assign(const struct xfsm_stat_idents *old, struct xfsm_stat_id
 			 const __u32 space[XFSM_SID__COUNT], struct xfsm_fresh *fresh);
 void xfsm_fresh_free(struct xfsm_fresh *fresh);
 
-/* Write a built rule set into buffer `buf` of ACL table `table` (which no
- * application slot may name: it must be empty). */
+/* Compile rules for ACL table `table` within its capacities (an error is
+ * logged with the limit and the xfsm-loader option that raises it). */
+int xfsm_acl_prepare(struct xfsm_instance *inst, unsigned int table,
+		     const struct xfsm_acl_entry *rules, size_t n, struct xfsm_acl_built **out);
+/* Write a built rule set into buffer `buf` of ACL table `table`, which the
+ * running application slot does not name (no packet uses it). */
 int xfsm_acl_write_buffer(struct xfsm_instance *inst, unsigned int table, unsigned int buf,
 			  const struct xfsm_acl_built *b, __u32 generation);
 /* Empty the buffers of the tables in `tables` that `app` does not name. */

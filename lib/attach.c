@@ -22,7 +22,9 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "xfsm_acl.h"
 #include "xfsm_attach.h"
+#include "xfsm_plan.h"
 #include "xfsm_features.h"
 
 #ifndef CAP_BPF
@@ -57,13 +59,17 @@ struct load_ctx {
 	int	n_ifs;
 	struct bpf_object *obj;
 	int	prog_fd;
-	int	ports_fd, tx_fd;
+	int	ports_fd, tx_fd, port_gen_fd;
 	bool	reused[MAX_OBJ_MAPS];	/* by map index in the object */
 	char	pinned[MAX_OBJ_MAPS][PATH_MAX];	/* new pins, to undo */
 	int	n_pinned;
 	bool	no_dispatcher;		/* libxdp's dispatcher is unusable */
 	bool	quiet;			/* auto probing hw: errors are expected */
 	bool	quiet_probe;		/* the last try_mode() was such a probe */
+	struct xfsm_netns netns;	/* where the interfaces are */
+	bool	netns_new;		/* the instance has no record of it yet */
+	struct xfsm_acl_caps acl_caps;	/* ACL capacities of new maps */
+	bool	acl_sized;		/* the user chose some */
 };
 
 int xfsm_check_privileges(const char *what)
@@ -87,18 +93,13 @@ int xfsm_check_privileges(const char *what)
 	return -EPERM;
 }
 
-static bool instance_name_ok(const char *s)
+/* libbpf's own error codes (LIBBPF_ERRNO__*, from 4000) are no errno:
+ * strerror() calls them "Unknown error 4001". */
+static const char *bpf_errstr(int err, char *buf, size_t len)
 {
-	size_t i, n = strlen(s);
-
-	if (!n || n >= 64 || s[0] == '.')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!(s[i] == '-' || s[i] == '_' || s[i] == '.' ||
-		      (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z')))
-			return false;
-	return true;
+	if (libbpf_strerror(err, buf, len))
+		snprintf(buf, len, "error %d", err);
+	return buf;
 }
 
 /* ---- Finding the object --------------------------------------------------- */
@@ -111,9 +112,15 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 		       char *buf, size_t len)
 {
 	const char *name = offload ? "xfsm-offload.bpf.o" : "xfsm.bpf.o";
-	const char *dirs[4] = { getenv("XFSM_BPF_DIR"), o->exe_dir, XFSM_LIBDIR,
-				"/usr/lib/xfsm" };
+	char installed[PATH_MAX] = "";
+	/* PREFIX/sbin/../lib/xfsm: an installed tree works wherever it was
+	 * installed, whatever PREFIX the build was made with. */
+	const char *dirs[5] = { getenv("XFSM_BPF_DIR"), o->exe_dir, installed,
+				XFSM_LIBDIR, "/usr/lib/xfsm" };
 	unsigned int i;
+
+	if (o->exe_dir)
+		snprintf(installed, sizeof(installed), "%s/../lib/xfsm", o->exe_dir);
 
 	if (o->obj_path && !offload) {
 		if (access(o->obj_path, R_OK)) {
@@ -124,7 +131,7 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 		snprintf(buf, len, "%s", o->obj_path);
 		return 0;
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		if (!dirs[i] || !*dirs[i])
 			continue;
 		snprintf(buf, len, "%s/%s", dirs[i], name);
@@ -133,8 +140,8 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 	}
 	if (!quiet)
 		xfsm_log(XFSM_LOG_ERROR,
-		 "cannot find %s (looked in $XFSM_BPF_DIR, %s, " XFSM_LIBDIR
-		 "); build it with make or give --obj PATH", name,
+		 "cannot find %s (looked in $XFSM_BPF_DIR, %s and ../lib/xfsm beside it, "
+		 XFSM_LIBDIR "); build it with make or give --obj PATH", name,
 		 o->exe_dir ? o->exe_dir : "the executable's directory");
 	return -ENOENT;
 }
@@ -168,12 +175,43 @@ static const char *map_type_str(__u32 t)
 	return s ? s : "?";
 }
 
+/* The ACL capacities the options ask for (defaults for tables not named). */
+static void acl_caps_of(const struct xfsm_load_opts *o, struct xfsm_acl_caps *caps,
+			bool *given)
+{
+	unsigned int t;
+
+	xfsm_acl_caps_default(caps);
+	*given = false;
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		if (o->acl_set[t] & 1) {
+			caps->rules[t] = o->acl_rules[t];
+			caps->nodes[t] = o->acl_rules[t] * XFSM_ACL_DEF_NODES_PER_RULE;
+		}
+		if (o->acl_set[t] & 2)
+			caps->nodes[t] = o->acl_nodes[t];
+		*given |= o->acl_set[t] != 0;
+	}
+}
+
 /* Size the maps the user may choose, adopting the pinned sizes when the
  * user did not choose. */
 static void size_maps(struct load_ctx *c)
 {
 	const struct xfsm_load_opts *o = c->o;
 	struct bpf_map *m;
+	__u64 nr, nn;
+
+	acl_caps_of(o, &c->acl_caps, &c->acl_sized);
+	if (c->acl_sized) {
+		xfsm_acl_caps_totals(&c->acl_caps, &nr, &nn);
+		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_ACL_RULES);
+		if (m)
+			bpf_map__set_max_entries(m, nr ? nr : 1);
+		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_ACL_NODES);
+		if (m)
+			bpf_map__set_max_entries(m, nn ? nn : 1);
+	}
 
 	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_FLOWS);
 	if (m && o->flows)
@@ -192,6 +230,20 @@ static void size_maps(struct load_ctx *c)
 	}
 }
 
+/* Does the pinned xfsm_acl_ctl hold these capacities? */
+static bool acl_layout_same(int fd, const struct xfsm_acl_caps *caps)
+{
+	struct xfsm_acl_ctl ctl;
+	__u32 t;
+
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		if (bpf_map_lookup_elem(fd, &t, &ctl) || ctl.rule_cap != caps->rules[t] ||
+		    ctl.node_cap != caps->nodes[t])
+			return false;
+	}
+	return true;
+}
+
 static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 {
 	const struct xfsm_load_opts *o = c->o;
@@ -200,7 +252,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
 	__u32 kernel_flags;
-	bool user_sized;
+	bool user_sized, acl_array;
 	int fd, err;
 
 	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
@@ -212,13 +264,24 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 		goto out;
 	}
 	/* Sizes the user did not ask for follow the pinned map. */
+	acl_array = !strcmp(name, XFSM_MAP_ACL_RULES) || !strcmp(name, XFSM_MAP_ACL_NODES);
 	user_sized = (!strcmp(name, XFSM_MAP_FLOWS) && o->flows) ||
 		     ((!strcmp(name, XFSM_MAP_RULES) ||
-		       !strcmp(name, XFSM_MAP_RULE_STATS)) && o->rules);
+		       !strcmp(name, XFSM_MAP_RULE_STATS)) && o->rules) ||
+		     (acl_array && c->acl_sized);
 	if (!user_sized && (!strcmp(name, XFSM_MAP_FLOWS) ||
 			    !strcmp(name, XFSM_MAP_RULES) ||
-			    !strcmp(name, XFSM_MAP_RULE_STATS)))
+			    !strcmp(name, XFSM_MAP_RULE_STATS) || acl_array))
 		bpf_map__set_max_entries(map, info.max_entries);
+	if (!strcmp(name, XFSM_MAP_ACL_CTL) && c->acl_sized &&
+	    info.value_size == sizeof(struct xfsm_acl_ctl) && !acl_layout_same(fd, &c->acl_caps)) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "instance '%s' has other ACL capacities than --acl-rules/--acl-nodes ask "
+			 "for (xfsmctl acl show tells them); they cannot change in place",
+			 c->instance);
+		err = -EPROTO;
+		goto refuse;
+	}
 	if (!strcmp(name, XFSM_MAP_FLOWS) && o->flow_lru < 0 &&
 	    (info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH))
 		bpf_map__set_type(map, info.type);
@@ -242,7 +305,8 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	else if (info.max_entries != bpf_map__max_entries(map))
 		xfsm_log(XFSM_LOG_ERROR,
 			 "pinned map %s has %u entries, this load asks for %u; "
-			 "a map cannot be resized in place (leave out --flows/--rules to keep it)",
+			 "a map cannot be resized in place (leave out --flows/--rules/--acl-rules/"
+			 "--acl-nodes to keep it)",
 			 path, info.max_entries, bpf_map__max_entries(map));
 	else if ((info.map_flags & ~kernel_flags) != (bpf_map__map_flags(map) & ~kernel_flags))
 		xfsm_log(XFSM_LOG_ERROR,
@@ -250,6 +314,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 			 path, info.map_flags, bpf_map__map_flags(map));
 	else
 		err = 0;
+refuse:
 	if (err) {
 		xfsm_log(XFSM_LOG_ERROR,
 			 "refusing to reuse instance '%s': add --reset to recreate its maps "
@@ -276,8 +341,8 @@ static int check_abi(struct load_ctx *c, const char *path)
 
 	err = xfsm_obj_build_info(c->obj, &bi);
 	if (err) {
-		xfsm_log(XFSM_LOG_ERROR, "%s has no readable %s: not an xfsm datapath?",
-			 path, XFSM_BUILD_INFO_SYM);
+		xfsm_log(XFSM_LOG_ERROR, "%s is a BPF object, but not the xfsm datapath: "
+			 "it has no %s (--obj takes xfsm.bpf.o)", path, XFSM_BUILD_INFO_SYM);
 		return -EPROTO;
 	}
 	if (bi.abi_version != XFSM_ABI_VERSION) {
@@ -314,11 +379,39 @@ static int check_abi(struct load_ctx *c, const char *path)
 	return 0;
 }
 
+/* Why libbpf cannot open path, in words: a file that is not ELF at all is
+ * the common case (a wrong --obj), and libbpf's own codes are no errno. */
+static void explain_open_error(const char *path, int err)
+{
+	unsigned char magic[4] = "";
+	char buf[128];
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (f) {
+		if (fread(magic, 1, sizeof(magic), f) != sizeof(magic))
+			memset(magic, 0, sizeof(magic));
+		fclose(f);
+	}
+	if (f && memcmp(magic, "\177ELF", 4))
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s is not a BPF object (not an ELF file); --obj takes the xfsm "
+			 "datapath, xfsm.bpf.o", path);
+	else if (err == -LIBBPF_ERRNO__FORMAT || err == -LIBBPF_ERRNO__LIBELF)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s is not a BPF object (%s: an ELF file of another kind?); --obj "
+			 "takes the xfsm datapath, xfsm.bpf.o", path,
+			 bpf_errstr(err, buf, sizeof(buf)));
+	else
+		xfsm_log(XFSM_LOG_ERROR, "cannot open BPF object %s: %s", path,
+			 bpf_errstr(err, buf, sizeof(buf)));
+}
+
 static void close_obj(struct load_ctx *c)
 {
 	bpf_object__close(c->obj);
 	c->obj = NULL;
-	c->prog_fd = c->ports_fd = c->tx_fd = -1;
+	c->prog_fd = c->ports_fd = c->tx_fd = c->port_gen_fd = -1;
 	memset(c->reused, 0, sizeof(c->reused));
 }
 
@@ -336,16 +429,17 @@ static int open_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	err = libbpf_get_error(c->obj);
 	if (err) {
 		c->obj = NULL;
-		xfsm_log(XFSM_LOG_ERROR, "cannot open BPF object %s: %s", path,
-			 strerror(-err));
-		return err;
+		explain_open_error(path, err);
+		return err == -LIBBPF_ERRNO__FORMAT || err == -LIBBPF_ERRNO__LIBELF ||
+		       err <= -__LIBBPF_ERRNO__START ? -ENOEXEC : err;
 	}
 	err = check_abi(c, path);
 	if (err)
 		goto fail;
 	prog = bpf_object__find_program_by_name(c->obj, XFSM_PROG_NAME);
 	if (!prog) {
-		xfsm_log(XFSM_LOG_ERROR, "%s has no program %s", path, XFSM_PROG_NAME);
+		xfsm_log(XFSM_LOG_ERROR, "%s is not the xfsm datapath: it has no program %s",
+			 path, XFSM_PROG_NAME);
 		err = -ENOENT;
 		goto fail;
 	}
@@ -374,22 +468,24 @@ fail:
 static void explain_refusal(int err)
 {
 	struct xfsm_features ft;
-	char missing[512];
+	char missing[512], why[128];
 
 	xfsm_features_probe(&ft);
 	if (xfsm_features_missing(&ft, true, missing, sizeof(missing)))
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the kernel refused the datapath (%s): this kernel (%s) lacks %s; "
-			 "see xfsm-loader features", strerror(-err), ft.release, missing);
+			 "see xfsm-loader features", bpf_errstr(err, why, sizeof(why)),
+			 ft.release, missing);
 	else if (ft.state[XFSM_FEAT_LRU_HASH] == XFSM_FEAT_NO)
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the kernel refused the datapath (%s): this kernel (%s) has no LRU "
 			 "hash maps (Linux 4.10); load with --flow-table hash",
-			 strerror(-err), ft.release);
+			 bpf_errstr(err, why, sizeof(why)), ft.release);
 	else
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the kernel refused the datapath: %s (it has every feature xfsm "
-			 "probes for; run with -v for the verifier log)", strerror(-err));
+			 "probes for; run with -v for the verifier log)",
+			 bpf_errstr(err, why, sizeof(why)));
 }
 
 /* Loaded: name what will not work on this kernel.  libxdp's dispatcher has
@@ -410,6 +506,29 @@ static void warn_missing_optional(void)
 	}
 }
 
+/* A new xfsm_acl_ctl map gets the tables' regions; a reused one keeps
+ * what it holds (capacities cannot change in place). */
+static int acl_layout_init(struct load_ctx *c)
+{
+	struct bpf_map *map;
+	int idx = 0, err;
+
+	bpf_object__for_each_map(map, c->obj) {
+		if (strcmp(bpf_map__name(map), XFSM_MAP_ACL_CTL)) {
+			idx++;
+			continue;
+		}
+		if (c->reused[idx % MAX_OBJ_MAPS])
+			return 0;
+		err = xfsm_acl_caps_write_fd(bpf_map__fd(map), &c->acl_caps);
+		if (err)
+			xfsm_log(XFSM_LOG_ERROR, "cannot record the ACL tables' capacities: %s",
+				 strerror(-err));
+		return err;
+	}
+	return 0;	/* the offload profile has no ACL */
+}
+
 static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 {
 	struct bpf_map *m;
@@ -419,11 +538,13 @@ static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	if (err && c->quiet)
 		return err;
 	if (err) {
+		char why[128];
+
 		if (mode == XFSM_XDP_HW)
 			xfsm_log(XFSM_LOG_ERROR,
 				 "%s: cannot offload the datapath to this device (%s%s%s); "
 				 "it has no XDP offload support: try --mode auto or --mode native",
-				 c->ifs[0].link.name, strerror(-err),
+				 c->ifs[0].link.name, bpf_errstr(err, why, sizeof(why)),
 				 c->ifs[0].link.driver[0] ? ", driver " : "",
 				 c->ifs[0].link.driver);
 		else
@@ -431,12 +552,17 @@ static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 		return err;
 	}
 	warn_missing_optional();
+	err = acl_layout_init(c);
+	if (err)
+		return err;
 	c->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(c->obj,
 								       XFSM_PROG_NAME));
 	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_PORTS);
 	c->ports_fd = m ? bpf_map__fd(m) : -1;
 	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_TX_PORTS);
 	c->tx_fd = m ? bpf_map__fd(m) : -1;
+	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_PORT_GEN);
+	c->port_gen_fd = m ? bpf_map__fd(m) : -1;
 	if (c->ports_fd < 0) {
 		xfsm_log(XFSM_LOG_ERROR, "the datapath has no %s map", XFSM_MAP_PORTS);
 		return -ENOENT;
@@ -507,6 +633,12 @@ static int assign_ports(struct load_ctx *c)
 		}
 		f->port = p;
 		f->port_new = true;
+		err = xfsm_ports_changed(c->port_gen_fd);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot update %s: %s", XFSM_MAP_PORT_GEN,
+				 strerror(-err));
+			return err;
+		}
 		used[p] = true;
 		err = tx_port_set(c->tx_fd, p, f->link.ifindex);
 		if (err) {
@@ -533,6 +665,7 @@ static void unassign_ports(struct load_ctx *c)
 			bpf_map_delete_elem(c->tx_fd, &f->port);
 		f->port_new = false;
 	}
+	xfsm_ports_changed(c->port_gen_fd);
 }
 
 /* ---- Attaching ------------------------------------------------------------ */
@@ -813,23 +946,31 @@ out:
 }
 
 /* The load has succeeded: the old datapaths that stayed in their
- * dispatchers next to the new ones leave. */
+ * dispatchers next to the new ones leave, and so does any other xfsm
+ * component an interrupted reload left there. */
 static void retire_old(struct load_ctx *c)
 {
-	int i, err;
+	__u32 ids[8], keep;
+	int i, j, n, err;
 
 	for (i = 0; i < c->n_ifs; i++) {
 		struct iface *f = &c->ifs[i];
 
-		if (!f->retire_id)
+		if (!f->xp)
 			continue;
-		err = detach_component(f->link.ifindex, f->retire_id);
-		if (err)
-			xfsm_log(XFSM_LOG_WARN,
-				 "%s: the previous datapath (id %u) is still in the libxdp "
-				 "dispatcher next to the new one: %s; remove it with "
-				 "xdp-loader unload %s -i %u", f->link.name, f->retire_id,
-				 strerror(-err), f->link.name, f->retire_id);
+		keep = xdp_program__id(f->xp);
+		n = xfsm_xdp_xfsm_progs(f->link.ifindex, ids, 8);
+		for (j = 0; j < n; j++) {
+			if (ids[j] == keep)
+				continue;
+			err = detach_component(f->link.ifindex, ids[j]);
+			if (err)
+				xfsm_log(XFSM_LOG_WARN,
+					 "%s: the previous datapath (id %u) is still in the libxdp "
+					 "dispatcher next to the new one: %s; remove it with "
+					 "xdp-loader unload %s -i %u", f->link.name, ids[j],
+					 strerror(-err), f->link.name, ids[j]);
+		}
 		f->retire_id = 0;
 	}
 }
@@ -853,13 +994,13 @@ static int attach_all(struct load_ctx *c, enum xfsm_xdp_mode mode)
 
 /* ---- Pinning -------------------------------------------------------------- */
 
-static int pin_one(struct load_ctx *c, int fd, const char *name, bool replace)
+/* Pin fd as NAME-new (see XFSM_PIN_STAGED): what this load pins stays
+ * staged until every interface runs the new program. */
+static int stage_one(struct load_ctx *c, int fd, const char *name)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
-	if (replace)
-		unlink(path);
+	snprintf(path, sizeof(path), "%s/%s" XFSM_PIN_STAGED, c->pin_dir, name);
 	if (bpf_obj_pin(fd, path)) {
 		int err = -errno;
 
@@ -871,33 +1012,61 @@ static int pin_one(struct load_ctx *c, int fd, const char *name, bool replace)
 	return 0;
 }
 
-static int pin_all(struct load_ctx *c)
+/* New maps, the .rodata, the namespace record and, last, the program:
+ * prog-new marks a complete staged set. */
+static int stage_pins(struct load_ctx *c)
 {
 	struct bpf_map *map, *ro;
-	int err, idx = 0;
+	int err, fd, idx = 0;
 
 	bpf_object__for_each_map(map, c->obj) {
 		int i = idx++ % MAX_OBJ_MAPS;
 
 		if (!is_xfsm_map(map) || c->reused[i])
 			continue;
-		err = pin_one(c, bpf_map__fd(map), bpf_map__name(map), c->o->reset);
+		err = stage_one(c, bpf_map__fd(map), bpf_map__name(map));
 		if (err)
 			return err;
 	}
 	ro = rodata_map(c->obj);
 	if (ro) {
-		err = pin_one(c, bpf_map__fd(ro), XFSM_PIN_RODATA, true);
+		err = stage_one(c, bpf_map__fd(ro), XFSM_PIN_RODATA);
 		if (err)
 			return err;
 	}
-	return pin_one(c, c->prog_fd, XFSM_PIN_PROG, true);
+	if (c->netns_new) {
+		fd = xfsm_netns_pin_create(&c->netns);
+		if (fd < 0) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot record the network namespace of "
+				 "instance '%s': %s", c->instance, strerror(-fd));
+			return fd;
+		}
+		err = stage_one(c, fd, XFSM_PIN_NETNS);
+		close(fd);
+		if (err)
+			return err;
+	}
+	return stage_one(c, c->prog_fd, XFSM_PIN_PROG);
 }
 
 static void unpin_new(struct load_ctx *c)
 {
 	while (c->n_pinned > 0)
 		unlink(c->pinned[--c->n_pinned]);
+}
+
+/* Every interface runs the new program: its pins become the instance's.
+ * A failure here changes nothing that runs, and the staged pins already
+ * say which program that is; the next load or unload completes them. */
+static void commit_pins(struct load_ctx *c)
+{
+	int err = xfsm_pin_commit(c->pin_dir);
+
+	if (err)
+		xfsm_log(XFSM_LOG_WARN, "cannot rename the new pins in %s into place: %s; "
+			 "the next load or unload of instance '%s' does", c->pin_dir,
+			 strerror(-err), c->instance);
+	c->n_pinned = 0;
 }
 
 /* ---- Checks before touching anything ------------------------------------------ */
@@ -944,8 +1113,13 @@ static int check_iface(struct load_ctx *c, struct iface *f)
 	}
 	if (f->old.prog_id) {
 		f->old_fd = bpf_prog_get_fd_by_id(f->old.prog_id);
-		if (f->old_fd < 0)
-			return -errno;
+		if (f->old_fd < 0) {
+			err = -errno;
+			xfsm_log(XFSM_LOG_ERROR, "%s: cannot open the XDP program it runs (id %u): %s%s",
+				 n, f->old.prog_id, strerror(-err), err == -EPERM ?
+				 " (opening a program by id needs CAP_SYS_ADMIN)" : "");
+			return err;
+		}
 	}
 	if (f->old.xfsm_prog_id && c->inst_exists && f->old.ports_map_id == c->inst_ports_id)
 		return 0;	/* a reload */
@@ -1009,6 +1183,43 @@ static int add_iface(struct load_ctx *c, const char *name, int ifindex, bool lis
 	return 0;
 }
 
+/* An instance's ports are interfaces of one network namespace, recorded
+ * with its pins: a load from elsewhere would mix in interfaces that share
+ * ifindexes with them. */
+static int check_netns(struct load_ctx *c)
+{
+	struct xfsm_netns pinned;
+	char here[128], there[128];
+	int err;
+
+	err = xfsm_netns_self(&c->netns);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot tell this network namespace: %s", strerror(-err));
+		return err;
+	}
+	err = xfsm_pin_netns(c->pin_dir, false, &pinned);
+	if (err == -ENOENT) {
+		c->netns_new = true;	/* a new instance, or one of an older loader */
+		return 0;
+	}
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "%s/%s is unreadable: %s", c->pin_dir,
+			 XFSM_PIN_NETNS, strerror(-err));
+		return err;
+	}
+	if (xfsm_netns_same(&pinned, &c->netns))
+		return 0;
+	xfsm_netns_rename(&pinned);
+	xfsm_log(XFSM_LOG_ERROR,
+		 "instance '%s' has its ports in network namespace %s, and this is %s: "
+		 "load it from there (nsenter --net=/run/netns/%s xfsm-loader load ...), "
+		 "or load into another --instance", c->instance,
+		 xfsm_netns_str(&pinned, there, sizeof(there)),
+		 xfsm_netns_str(&c->netns, here, sizeof(here)),
+		 pinned.name[0] ? pinned.name : "NAME");
+	return -EXDEV;
+}
+
 /* --reset: the instance's old ports are carried into the new maps. */
 static void carry_old_ports(struct load_ctx *c, int old_ports_fd, int max)
 {
@@ -1045,18 +1256,21 @@ static int try_mode(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	err = assign_ports(c);
 	if (err)
 		goto fail_ports;
+	/* Pins first, attach next, rename last: killed at any moment, the
+	 * pins name the program that runs (XFSM_PIN_STAGED). */
+	err = stage_pins(c);
+	if (err)
+		goto fail_pins;
 	err = attach_all(c, mode);
 	if (err)
-		goto fail_ports;
-	err = pin_all(c);
-	if (err)
-		goto fail_attach;
+		goto fail_pins;
+	/* The old datapath leaves a dispatcher before the pins move: killed
+	 * in between, only the program the staged pins name runs. */
 	retire_old(c);
+	commit_pins(c);
 	return 0;
 
-fail_attach:
-	for (int i = c->n_ifs - 1; i >= 0; i--)
-		restore_one(c, &c->ifs[i]);
+fail_pins:
 	unpin_new(c);
 fail_ports:
 	unassign_ports(c);
@@ -1073,12 +1287,9 @@ int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 	char path[PATH_MAX];
 
 	c.instance = o->instance ? o->instance : XFSM_DEFAULT_INSTANCE;
-	if (!instance_name_ok(c.instance)) {
-		xfsm_log(XFSM_LOG_ERROR,
-			 "invalid instance name '%s': use letters, digits, '-', '_' and '.'",
-			 c.instance);
-		return -EINVAL;
-	}
+	err = xfsm_instance_name_check(c.instance);
+	if (err)
+		return err;
 	if (n < 1) {
 		xfsm_log(XFSM_LOG_ERROR, "load: name at least one interface");
 		return -EINVAL;
@@ -1127,6 +1338,13 @@ int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 			 c.pin_dir, strerror(-err));
 		goto out;
 	}
+	/* A load killed midway left staged pins: settle them first. */
+	err = xfsm_pin_recover(c.pin_dir);
+	if (err)
+		goto out;
+	err = check_netns(&c);
+	if (err)
+		goto out;
 	snprintf(path, sizeof(path), "%s/%s", c.pin_dir, XFSM_MAP_PORTS);
 	old_ports_fd = bpf_obj_get(path);
 	if (old_ports_fd >= 0) {
@@ -1198,7 +1416,8 @@ int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 		/* Errors that another mode cannot cure end the search; hw
 		 * probing in auto mode may fail any way it likes. */
 		if (last || (!c.quiet_probe && (err == -EPROTO || err == -EBUSY ||
-						err == -ENOENT || err == -ENOSPC)))
+						err == -ENOENT || err == -ENOSPC ||
+						err == -ENOEXEC)))
 			break;
 		if (modes[i] == XFSM_XDP_HW)
 			xfsm_log(XFSM_LOG_INFO, "auto: %s cannot offload XDP (%s), trying %s",

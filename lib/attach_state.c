@@ -176,6 +176,29 @@ int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st)
 	return 0;
 }
 
+int xfsm_xdp_xfsm_progs(int ifindex, __u32 *ids, int max)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = NULL;
+	struct xfsm_xdp_state st;
+	int n = 0;
+
+	if (xfsm_xdp_state_get(ifindex, &st) || !st.xfsm_prog_id || max < 1)
+		return 0;
+	if (!st.dispatcher) {
+		ids[n++] = st.xfsm_prog_id;
+		return n;
+	}
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp) || !mp)
+		return 0;
+	while (n < max && (p = xdp_multiprog__next_prog(p, mp)))
+		if (!strcmp(xdp_program__name(p), XFSM_PROG_NAME))
+			ids[n++] = xdp_program__id(p);
+	xdp_multiprog__close(mp);
+	return n;
+}
+
 bool xfsm_ports_map_ok(int fd)
 {
 	struct bpf_map_info info = {};

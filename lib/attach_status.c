@@ -18,6 +18,7 @@
 #include <xdp/libxdp.h>
 
 #include "xfsm_attach.h"
+#include "xfsm_plan.h"
 
 struct links {
 	struct xfsm_link *l;
@@ -110,9 +111,9 @@ static void inst_fill(struct xfsm_status_inst *s, const struct links *ls,
 		memset(p, 0, sizeof(*p));
 		p->ifindex = key;
 		p->port = pv.port;
-		l = links_find(ls, key);
+		l = ls ? links_find(ls, key) : NULL;
 		if (!l)
-			continue;	/* gone, or in another network namespace */
+			continue;	/* gone, or its namespace cannot be entered */
 		snprintf(p->ifname, sizeof(p->ifname), "%s", l->name);
 		p->up = l->up;
 		p->running = l->running;
@@ -159,9 +160,54 @@ static struct xfsm_status_inst *inst_new(struct xfsm_status_inst **arr, int *n, 
 	return &(*arr)[(*n)++];
 }
 
+/*
+ * Fill a pinned instance: its pins as the staging rule reads them, its
+ * ports looked up in its own network namespace (here's links are `ls`).
+ * Returns 0 when dir is no instance (no port table).
+ */
+static int pinned_inst_fill(struct xfsm_status_inst *s, const char *dir,
+			    const struct links *ls, const struct xfsm_netns *self)
+{
+	struct links there = {};
+	const struct links *use = ls;
+	bool staged;
+	int fds[4], prog_fd, back = -1, err;
+
+	staged = xfsm_pin_staged(dir) > 0;
+	fds[0] = xfsm_pin_get(dir, staged, XFSM_MAP_PORTS);
+	if (fds[0] < 0)
+		return 0;
+	fds[1] = xfsm_pin_get(dir, staged, XFSM_MAP_FLOWS);
+	fds[2] = xfsm_pin_get(dir, staged, XFSM_MAP_RULES);
+	fds[3] = xfsm_pin_get(dir, staged, XFSM_PIN_RODATA);
+	prog_fd = xfsm_pin_get(dir, staged, XFSM_PIN_PROG);
+	if (prog_fd >= 0) {
+		s->prog_id = xfsm_fd_id(prog_fd);
+		close(prog_fd);
+	}
+	s->interrupted = xfsm_pin_interrupted(dir);
+	s->netns_known = !xfsm_pin_netns(dir, staged, &s->netns);
+	if (s->netns_known)
+		xfsm_netns_rename(&s->netns);
+	s->netns_here = !s->netns_known || xfsm_netns_same(&s->netns, self);
+	if (!s->netns_here) {
+		err = xfsm_netns_enter(&s->netns, &back);
+		if (!err)
+			err = xfsm_link_list(&there.l, &there.n);
+		s->netns_lost = err != 0;
+		use = err ? NULL : &there;
+	}
+	inst_fill(s, use, fds[0], fds[1], fds[2], fds[3]);
+	xfsm_netns_leave(back);
+	free(there.l);
+	close_fds(fds, 4);
+	return 1;
+}
+
 int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 {
 	struct xfsm_status_inst *arr = NULL, *s;
+	struct xfsm_netns self;
 	struct links ls = {};
 	__u32 *pinned_ids = NULL;
 	int n = 0, cap = 0, err, i;
@@ -171,6 +217,9 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 
 	*out = NULL;
 	*n_out = 0;
+	err = xfsm_netns_self(&self);
+	if (err)
+		return err;
 	err = xfsm_link_list(&ls.l, &ls.n);
 	if (err)
 		return err;
@@ -178,34 +227,23 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 	d = opendir(root);
 	while (d && (de = readdir(d))) {
 		char dir[PATH_MAX];
-		int fds[4], prog_fd;
 
 		if (de->d_name[0] == '.')
 			continue;
 		if (snprintf(dir, sizeof(dir), "%s/%s", root, de->d_name) >= 256)
 			continue;
-		fds[0] = open_pin(dir, XFSM_MAP_PORTS);
-		if (fds[0] < 0)
-			continue;
-		fds[1] = open_pin(dir, XFSM_MAP_FLOWS);
-		fds[2] = open_pin(dir, XFSM_MAP_RULES);
-		fds[3] = open_pin(dir, XFSM_PIN_RODATA);
 		s = inst_new(&arr, &n, &cap);
 		if (!s) {
-			close_fds(fds, 4);
 			err = -ENOMEM;
 			break;
 		}
 		if (snprintf(s->name, sizeof(s->name), "%s", de->d_name) < 0 ||
 		    snprintf(s->pin_dir, sizeof(s->pin_dir), "%s", dir) < 0)
 			s->name[0] = '\0';
-		prog_fd = open_pin(dir, XFSM_PIN_PROG);
-		if (prog_fd >= 0) {
-			s->prog_id = xfsm_fd_id(prog_fd);
-			close(prog_fd);
+		if (!pinned_inst_fill(s, dir, &ls, &self)) {
+			free(s->ports);
+			n--;
 		}
-		inst_fill(s, &ls, fds[0], fds[1], fds[2], fds[3]);
-		close_fds(fds, 4);
 	}
 	if (d)
 		closedir(d);
@@ -220,7 +258,8 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		int fd = open_pin(arr[i].pin_dir, XFSM_MAP_PORTS);
+		int fd = xfsm_pin_get(arr[i].pin_dir, xfsm_pin_staged(arr[i].pin_dir) > 0,
+				      XFSM_MAP_PORTS);
 
 		pinned_ids[i] = fd >= 0 ? xfsm_fd_id(fd) : 0;
 		if (fd >= 0)
@@ -253,6 +292,8 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 		}
 		snprintf(s->name, sizeof(s->name), "prog-%u", st.xfsm_prog_id);
 		s->prog_id = st.xfsm_prog_id;
+		s->netns = self;
+		s->netns_here = true;
 		inst_fill(s, &ls, fds[0], fds[1], fds[2], fds[3]);
 		close_fds(fds, 4);
 		/* Not in its (empty) ports map: report the interface itself. */
@@ -336,6 +377,37 @@ static int detach_xfsm(int ifindex, const char *name)
 	return err;
 }
 
+/* Every xfsm program of an interface: a reload killed in a libxdp
+ * dispatcher can leave two components. */
+static int detach_all_xfsm(int ifindex, const char *name)
+{
+	__u32 id;
+	int i, err = 0;
+
+	for (i = 0; i < 8 && !err && xfsm_xdp_xfsm_progs(ifindex, &id, 1); i++)
+		err = detach_xfsm(ifindex, name);
+	return err;
+}
+
+/* unload --all: the xfsm programs left in this namespace are datapaths
+ * attached without the loader (ip link ... xdp obj). */
+static int unload_unpinned(int err)
+{
+	struct links ls = {};
+	int i, e;
+
+	e = xfsm_link_list(&ls.l, &ls.n);
+	if (e)
+		return e;
+	for (i = 0; i < ls.n; i++) {
+		e = detach_all_xfsm(ls.l[i].ifindex, ls.l[i].name);
+		if (e)
+			err = e;
+	}
+	free(ls.l);
+	return err;
+}
+
 static bool map_empty(int fd)
 {
 	__u32 k;
@@ -347,13 +419,13 @@ static bool map_empty(int fd)
  * when it has no port left. */
 static int drop_port(const char *dir, int ifindex)
 {
-	int ports_fd = open_pin(dir, XFSM_MAP_PORTS), tx_fd;
+	int ports_fd = open_pin(dir, XFSM_MAP_PORTS), tx_fd, gen_fd;
 	struct xfsm_port pv;
 	__u32 key = ifindex;
 	int err = 0;
 
 	if (ports_fd < 0)
-		return -errno;
+		return ports_fd;
 	if (xfsm_ports_map_ok(ports_fd) && !bpf_map_lookup_elem(ports_fd, &key, &pv)) {
 		tx_fd = open_pin(dir, XFSM_MAP_TX_PORTS);
 		if (tx_fd >= 0) {
@@ -361,6 +433,11 @@ static int drop_port(const char *dir, int ifindex)
 			close(tx_fd);
 		}
 		bpf_map_delete_elem(ports_fd, &key);
+		gen_fd = open_pin(dir, XFSM_MAP_PORT_GEN);
+		if (gen_fd >= 0) {
+			xfsm_ports_changed(gen_fd);
+			close(gen_fd);
+		}
 	}
 	if (map_empty(ports_fd)) {
 		err = xfsm_pin_dir_remove(dir);
@@ -371,74 +448,271 @@ static int drop_port(const char *dir, int ifindex)
 	return err;
 }
 
-/* Unload a whole instance: detach every port attached here, remove pins. */
-static int unload_dir(const char *dir, const char *name, const struct links *ls,
-		      bool only_local)
+/* Detach this instance's datapath from every port of it that runs it; the
+ * caller is in the ports' network namespace. */
+static int detach_ports(int ports_fd, const char *name, bool only_local, bool *skipped)
 {
-	int ports_fd = open_pin(dir, XFSM_MAP_PORTS);
-	__u32 ports_id, key, next, *prev = NULL;
-	int here = 0, elsewhere = 0, err = 0, e;
+	__u32 ports_id = xfsm_fd_id(ports_fd), key, next, *prev = NULL;
+	int here = 0, elsewhere = 0, err = 0, e, n_ifs = 0, i;
+	struct links ls = {};
 	__u32 ifs[XFSM_MAX_PORTS];
-	int n_ifs = 0, i;
+	bool runs[XFSM_MAX_PORTS];
 
-	if (ports_fd < 0) {
-		/* No port table: a leftover; remove it. */
-		return xfsm_pin_dir_remove(dir);
-	}
-	ports_id = xfsm_fd_id(ports_fd);
+	*skipped = false;
+	err = xfsm_link_list(&ls.l, &ls.n);
+	if (err)
+		return err;
 	while (n_ifs < XFSM_MAX_PORTS && !bpf_map_get_next_key(ports_fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		ifs[n_ifs++] = key;
 	}
 	for (i = 0; i < n_ifs; i++) {
-		const struct xfsm_link *l = links_find(ls, ifs[i]);
+		const struct xfsm_link *l = links_find(&ls, ifs[i]);
 		struct xfsm_xdp_state st;
 
-		if (l && !xfsm_xdp_state_get(l->ifindex, &st) && st.xfsm_prog_id &&
-		    st.ports_map_id == ports_id)
-			here++;
-		else if (l)
-			elsewhere++;
+		runs[i] = l && !xfsm_xdp_state_get(l->ifindex, &st) && st.xfsm_prog_id &&
+			  st.ports_map_id == ports_id;
+		here += runs[i];
+		elsewhere += l && !runs[i];
 	}
 	if (only_local && !here && elsewhere) {
+		/* An instance of an older loader, without a namespace record. */
 		xfsm_log(XFSM_LOG_INFO,
 			 "skipping instance '%s': its ports are not in this network namespace",
 			 name);
-		close(ports_fd);
-		return 0;
+		*skipped = true;
+		goto out;
 	}
 	for (i = 0; i < n_ifs; i++) {
-		const struct xfsm_link *l = links_find(ls, ifs[i]);
-		struct xfsm_xdp_state st;
+		const struct xfsm_link *l = links_find(&ls, ifs[i]);
 
-		if (l && !xfsm_xdp_state_get(l->ifindex, &st) && st.xfsm_prog_id &&
-		    st.ports_map_id == ports_id) {
-			e = detach_xfsm(l->ifindex, l->name);
-			if (e)
-				err = e;
+		if (!runs[i])
+			continue;
+		e = detach_all_xfsm(l->ifindex, l->name);
+		if (e)
+			err = e;
+	}
+out:
+	free(ls.l);
+	return err;
+}
+
+/* Unload a whole instance: detach every port attached in its network
+ * namespace, remove its pins (keep_maps: keep them, and the port table,
+ * for a later load).  The directory is known to be xfsm's. */
+static int unload_dir(const char *dir, const char *name, bool only_local, bool force,
+		      bool keep_maps)
+{
+	int ports_fd = open_pin(dir, XFSM_MAP_PORTS);
+	struct xfsm_netns ns, self;
+	char nsbuf[128];
+	bool skipped = false, recorded;
+	int err, back = -1;
+
+	if (ports_fd < 0) {
+		/* No port table: a leftover of a load that never finished. */
+		return xfsm_pin_dir_remove(dir);
+	}
+	err = xfsm_netns_self(&self);
+	if (err)
+		goto fail;
+	recorded = !xfsm_pin_netns(dir, false, &ns);
+	if (recorded && !xfsm_netns_same(&ns, &self)) {
+		if (only_local) {
+			xfsm_log(XFSM_LOG_INFO,
+				 "skipping instance '%s': its ports are in network namespace %s",
+				 name, xfsm_netns_str(&ns, nsbuf, sizeof(nsbuf)));
+			close(ports_fd);
+			return 0;
+		}
+		err = xfsm_netns_enter(&ns, &back);
+		if (err == -ENOENT && force && !keep_maps) {
+			xfsm_log(XFSM_LOG_WARN,
+				 "network namespace %s of instance '%s' cannot be entered (%s): "
+				 "removing its pins without detaching anything (--force)",
+				 xfsm_netns_str(&ns, nsbuf, sizeof(nsbuf)), name, strerror(-err));
+			close(ports_fd);
+			goto remove;
+		}
+		if (err == -ENOENT) {
+			xfsm_log(XFSM_LOG_ERROR,
+				 "instance '%s' has its ports in network namespace %s, which "
+				 "cannot be found (not under /run/netns, no process in it); "
+				 "nothing was changed.  If that namespace is gone, its "
+				 "interfaces went with it: remove the pins with --force",
+				 name, xfsm_netns_str(&ns, nsbuf, sizeof(nsbuf)));
+			close(ports_fd);
+			return err;
+		}
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR,
+				 "instance '%s' has its ports in network namespace %s, which this "
+				 "process cannot enter: %s%s; nothing was changed", name,
+				 xfsm_netns_str(&ns, nsbuf, sizeof(nsbuf)), strerror(-err),
+				 err == -EPERM ? " (it needs CAP_SYS_ADMIN)" : "");
+			close(ports_fd);
+			return err;
 		}
 	}
+	/* Without a record (an older loader), ports that are interfaces
+	 * here but do not run this instance are taken for another
+	 * namespace's. */
+	err = detach_ports(ports_fd, name, only_local && !recorded, &skipped);
+	xfsm_netns_leave(back);
+fail:
 	close(ports_fd);
-	if (err)
+	if (err || skipped)
 		return err;
+	if (keep_maps) {
+		xfsm_log(XFSM_LOG_INFO, "instance '%s' detached; its maps and port numbers "
+			 "are kept in %s (a load of its interfaces resumes; "
+			 "unload without --keep-maps removes them)", name, dir);
+		return 0;
+	}
+remove:
 	err = xfsm_pin_dir_remove(dir);
 	if (!err)
 		xfsm_log(XFSM_LOG_INFO, "instance '%s' unloaded, %s removed", name, dir);
 	return err;
 }
 
-int xfsm_unload(char *const *ifaces, int n, const char *instance,
-		const char *pin_dir, bool all)
+/*
+ * unload --instance NAME IFACE...: take interfaces out of one instance,
+ * in its network namespace.  Each is detached where it runs the instance
+ * and leaves the port table, also when it was detached already (by
+ * unload --keep-maps); keep_maps only detaches.  Every name must be a port
+ * of the instance; nothing changes otherwise.
+ */
+static int unload_ports(const char *dir, const char *name, char *const *ifaces, int n,
+			bool keep_maps)
 {
-	struct links ls = {};
+	int ports_fd = open_pin(dir, XFSM_MAP_PORTS), err = 0, e, i, back = -1;
+	struct xfsm_netns ns, self;
+	struct xfsm_link *l = NULL;
+	struct xfsm_port pv;
+	__u32 ports_id, key;
+	char nsbuf[128];
+
+	if (ports_fd < 0 || !xfsm_ports_map_ok(ports_fd)) {
+		xfsm_log(XFSM_LOG_ERROR, "%s holds no port table of an xfsm instance", dir);
+		err = ports_fd < 0 ? ports_fd : -EPROTO;
+		goto out;
+	}
+	if (!xfsm_pin_netns(dir, false, &ns) && !xfsm_netns_self(&self) &&
+	    !xfsm_netns_same(&ns, &self)) {
+		err = xfsm_netns_enter(&ns, &back);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "instance '%s' has its ports in network "
+				 "namespace %s, which this process cannot enter: %s; nothing "
+				 "was changed", name, xfsm_netns_str(&ns, nsbuf, sizeof(nsbuf)),
+				 strerror(-err));
+			goto out;
+		}
+	}
+	ports_id = xfsm_fd_id(ports_fd);
+	l = calloc(n, sizeof(*l));
+	if (!l) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (xfsm_link_get(ifaces[i], 0, &l[i])) {
+			xfsm_log(XFSM_LOG_ERROR, "interface '%s' does not exist in the network "
+				 "namespace of instance '%s'", ifaces[i], name);
+			err = -ENODEV;
+			goto out;
+		}
+		key = l[i].ifindex;
+		if (bpf_map_lookup_elem(ports_fd, &key, &pv)) {
+			xfsm_log(XFSM_LOG_ERROR, "%s is not a port of instance '%s' "
+				 "(see xfsm-loader status)", ifaces[i], name);
+			err = -ENOENT;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct xfsm_xdp_state st;
+
+		if (!xfsm_xdp_state_get(l[i].ifindex, &st) && st.xfsm_prog_id &&
+		    st.ports_map_id == ports_id) {
+			e = detach_all_xfsm(l[i].ifindex, l[i].name);
+			if (e) {
+				err = e;
+				continue;
+			}
+		}
+		if (keep_maps)
+			continue;
+		e = drop_port(dir, l[i].ifindex);
+		if (e)
+			err = e;
+		else
+			xfsm_log(XFSM_LOG_INFO, "%s: no longer a port of instance '%s'",
+				 l[i].name, name);
+	}
+out:
+	xfsm_netns_leave(back);
+	free(l);
+	if (ports_fd >= 0)
+		close(ports_fd);
+	return err;
+}
+
+/* unload --instance / --pin-dir: only an xfsm instance's directory, all its
+ * ports or the ones named. */
+static int unload_one(const char *instance, const char *pin_dir, char *const *ifaces,
+		      int n_ifaces, bool force, bool keep_maps)
+{
+	char dir[PATH_MAX];
+	int err, n;
+
+	if (pin_dir) {
+		if (snprintf(dir, sizeof(dir), "%s", pin_dir) >= (int)sizeof(dir))
+			return -ENAMETOOLONG;
+	} else {
+		err = xfsm_pin_dir_of(instance, dir, sizeof(dir));
+		if (err)
+			return err;
+	}
+	if (access(dir, F_OK)) {
+		err = -errno;
+		if (err == -ENOENT)
+			xfsm_log(XFSM_LOG_ERROR, "no xfsm instance '%s' (%s does not exist); "
+				 "see xfsm-loader status", instance ? instance : dir, dir);
+		else
+			xfsm_log(XFSM_LOG_ERROR, "cannot reach %s: %s", dir, strerror(-err));
+		return err;
+	}
+	err = xfsm_pin_dir_check(dir, &n);
+	if (err)
+		return err;
+	if (!n && !xfsm_pin_dir_in_root(dir)) {
+		xfsm_log(XFSM_LOG_ERROR, "%s holds no pins: not an xfsm instance; "
+			 "refusing to touch it", dir);
+		return -EINVAL;
+	}
+	err = xfsm_pin_recover(dir);
+	if (err && !force)
+		return err;
+	if (n_ifaces > 0)
+		return unload_ports(dir, instance ? instance : dir, ifaces, n_ifaces, keep_maps);
+	return unload_dir(dir, instance ? instance : dir, false, force, keep_maps);
+}
+
+int xfsm_unload(char *const *ifaces, int n, const char *instance,
+		const char *pin_dir, bool all, unsigned int flags)
+{
+	bool force = flags & XFSM_UNLOAD_FORCE, keep_maps = flags & XFSM_UNLOAD_KEEP_MAPS;
 	char dir[PATH_MAX];
 	int err, i, e, lock_fd = -1;
 
+	if (instance) {
+		err = xfsm_instance_name_check(instance);
+		if (err)
+			return err;
+	}
 	err = xfsm_check_privileges("unload");
-	if (err)
-		return err;
-	err = xfsm_link_list(&ls.l, &ls.n);
 	if (err)
 		return err;
 	/* Same lock as xfsm_load(): never unload half a load.  Without a
@@ -446,6 +720,11 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 	if (access(xfsm_pin_root(), F_OK) == 0) {
 		snprintf(dir, sizeof(dir), "%s/x", xfsm_pin_root());
 		lock_fd = xfsm_pin_lock(dir);
+	}
+
+	if (instance || pin_dir) {
+		err = unload_one(instance, pin_dir, ifaces, n, force, keep_maps);
+		goto out;
 	}
 
 	if (n > 0) {
@@ -486,36 +765,27 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 				err = e;
 				continue;
 			}
+			if (keep_maps)
+				continue;
 			for (j = 0; j < ns; j++) {
-				if (!st[j].pin_dir[0])
+				/* Only instances with ports here: elsewhere the
+				 * same ifindex is another interface. */
+				if (!st[j].pin_dir[0] || !st[j].netns_here)
 					continue;
 				for (k = 0; k < st[j].n_ports; k++)
 					if (st[j].ports[k].ifindex == l.ifindex &&
 					    st[j].ports[k].attached)
 						break;
 				if (k < st[j].n_ports) {
-					e = drop_port(st[j].pin_dir, l.ifindex);
+					e = xfsm_pin_recover(st[j].pin_dir);
+					if (!e)
+						e = drop_port(st[j].pin_dir, l.ifindex);
 					if (e)
 						err = e;
 				}
 			}
 		}
 		xfsm_status_free(st, ns);
-		goto out;
-	}
-
-	if (instance || pin_dir) {
-		if (pin_dir)
-			snprintf(dir, sizeof(dir), "%s", pin_dir);
-		else
-			xfsm_pin_dir_of(instance, dir, sizeof(dir));
-		if (access(dir, F_OK)) {
-			xfsm_log(XFSM_LOG_ERROR, "no xfsm instance '%s' (%s does not exist); "
-				 "see xfsm-loader status", instance ? instance : dir, dir);
-			err = -ENOENT;
-			goto out;
-		}
-		err = unload_dir(dir, instance ? instance : dir, &ls, false);
 		goto out;
 	}
 
@@ -528,21 +798,20 @@ int xfsm_unload(char *const *ifaces, int n, const char *instance,
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(dir, sizeof(dir), "%s/%s", root, de->d_name);
-			e = unload_dir(dir, de->d_name, &ls, true);
+			e = xfsm_pin_dir_check(dir, NULL);
+			if (!e)
+				e = xfsm_pin_recover(dir);
+			if (!e)
+				e = unload_dir(dir, de->d_name, true, force, keep_maps);
 			if (e)
 				err = e;
 		}
 		if (d)
 			closedir(d);
-		/* Unpinned datapaths (ip link ... xdp obj). */
-		for (i = 0; i < ls.n; i++) {
-			e = detach_xfsm(ls.l[i].ifindex, ls.l[i].name);
-			if (e)
-				err = e;
-		}
+		/* Unpinned datapaths (ip link ... xdp obj) of this namespace. */
+		err = unload_unpinned(err);
 	}
 out:
 	xfsm_pin_unlock(lock_fd);
-	free(ls.l);
 	return err;
 }

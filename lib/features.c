@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
@@ -17,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "xfsm_features.h"
+#include "xfsm_file.h"
 
 static const struct xfsm_feature_desc descs[XFSM_FEAT__MAX] = {
 	[XFSM_FEAT_XDP] = { "xdp", "XDP programs", "4.8", true,
@@ -255,21 +257,19 @@ static enum xfsm_feature_state probe_broadcast(void)
 
 static void read_lockdown(char *buf, size_t len)
 {
-	char line[128], *a, *b;
-	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
+	char *text, *a, *b;
+	size_t n;
 
 	snprintf(buf, len, "unknown");
-	if (!f)
+	if (xfsm_read_file("/sys/kernel/security/lockdown", &text, &n, NULL, 0))
 		return;
-	if (fgets(line, sizeof(line), f)) {
-		a = strchr(line, '[');
-		b = a ? strchr(a, ']') : NULL;
-		if (a && b && b - a - 1 < (long)len) {
-			memcpy(buf, a + 1, b - a - 1);
-			buf[b - a - 1] = '\0';
-		}
+	a = strchr(text, '[');
+	b = a ? strchr(a, ']') : NULL;
+	if (a && b && b - a - 1 < (long)len) {
+		memcpy(buf, a + 1, b - a - 1);
+		buf[b - a - 1] = '\0';
 	}
-	fclose(f);
+	free(text);
 }
 
 int xfsm_features_probe(struct xfsm_features *ft)

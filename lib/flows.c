@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "libxfsm.h"
+#include "xfsm_plan.h"
 
 #define WALK_BATCH	8192
 #define WALK_MAX_BUF	(16U << 20)	/* bytes of values per batch at most */
@@ -24,6 +25,19 @@ __u64 xfsm_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The clock only moves on, so no generation is ever written twice and a
+ * cache filled before a change can never look current again, whatever
+ * the number of writers. */
+int xfsm_ports_changed(int gen_fd)
+{
+	__u64 gen = xfsm_now_ns();
+	__u32 zero = 0;
+
+	if (gen_fd < 0)
+		return 0;
+	return bpf_map_update_elem(gen_fd, &zero, &gen, BPF_ANY) ? -errno : 0;
 }
 
 static __u32 fv_word(const __u32 fv[XFSM_FV_WORDS], __u8 w)

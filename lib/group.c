@@ -405,15 +405,24 @@ static int sync_one(const void *key, const void *value, void *arg)
 int xfsm_ports_sync_link(struct xfsm_instance *inst)
 {
 	struct sync_ctx c = { .inst = inst };
-	int err = xfsm_group_check(inst);
+	int err = xfsm_group_check(inst), back;
 
 	if (err)
 		return err;
+	/* Ports are interfaces of the instance's network namespace: the
+	 * socket asked about them must be made there. */
+	err = xfsm_instance_netns_enter(inst, &back);
+	if (err)
+		return err;
 	c.sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (c.sock < 0)
-		return -errno;
+	if (c.sock < 0) {
+		err = -errno;
+		xfsm_netns_leave(back);
+		return err;
+	}
 	err = xfsm_map_walk(inst, XFSM_M_PORTS, sync_one, &c);
 	close(c.sock);
+	xfsm_netns_leave(back);
 	if (c.err)
 		return c.err;
 	return err < 0 ? err : c.down;

@@ -15,7 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "libxfsm.h"
+#include "xfsm_attach.h"
 
 const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_CTL]		= XFSM_MAP_CTL,
@@ -32,6 +32,7 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_APPSRC]		= XFSM_MAP_APPSRC,
 	[XFSM_M_LOCKS]		= XFSM_MAP_LOCKS,
 	[XFSM_M_IDS]		= XFSM_MAP_IDS,
+	[XFSM_M_ACL_CTL]	= XFSM_MAP_ACL_CTL,
 	[XFSM_M_ACL_SETS]	= XFSM_MAP_ACL_SETS,
 	[XFSM_M_ACL_RULES]	= XFSM_MAP_ACL_RULES,
 	[XFSM_M_ACL_STATS]	= XFSM_MAP_ACL_STATS,
@@ -42,15 +43,79 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_PORT_FLAGS]	= XFSM_MAP_PORT_FLAGS,
 	[XFSM_M_XSKS]		= XFSM_MAP_XSKS,
 	[XFSM_M_PORT_STATS]	= XFSM_MAP_PORT_STATS,
+	[XFSM_M_PORT_GEN]	= XFSM_MAP_PORT_GEN,
+	[XFSM_M_ACL_NODES]	= XFSM_MAP_ACL_NODES,
 };
 
-/* The pin name of the datapath's .rodata map, pinned by the loader so that
- * the ABI version can be read without finding the program. */
-#define XFSM_PIN_RODATA		"xfsm_rodata"
+/* ---- Instance names ----------------------------------------------------------- */
+
+static bool name_char_ok(char c)
+{
+	return c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') ||
+	       (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* name, quoted for a message: unprintable bytes as \xNN, cut when long. */
+static const char *name_quoted(const char *name, char *buf, size_t len)
+{
+	size_t o = 0;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p && o + 8 < len; p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			buf[o++] = *p;
+		else
+			o += snprintf(buf + o, len - o, "\\x%02x", *p);
+	}
+	if (*p)
+		o += snprintf(buf + o, len - o, "...");
+	buf[o < len ? o : len - 1] = '\0';
+	return buf;
+}
+
+int xfsm_instance_name_check(const char *name)
+{
+	char q[96];
+	size_t i, n;
+
+	if (!name || !*name) {
+		xfsm_log(XFSM_LOG_ERROR, "invalid instance name: it is empty");
+		return -EINVAL;
+	}
+	n = strlen(name);
+	for (i = 0; i < n && name_char_ok(name[i]); i++)
+		;
+	if (i < n) {
+		char c[8];
+
+		if ((unsigned char)name[i] >= 0x20 && (unsigned char)name[i] < 0x7f)
+			snprintf(c, sizeof(c), "'%c'", name[i]);
+		else
+			snprintf(c, sizeof(c), "\\x%02x", (unsigned char)name[i]);
+		xfsm_log(XFSM_LOG_ERROR,
+			 "invalid instance name '%s': %s at position %zu is not allowed "
+			 "(use letters, digits, '-', '_' and '.')",
+			 name_quoted(name, q, sizeof(q)), c, i + 1);
+		return -EINVAL;
+	}
+	if (name[0] == '.') {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "invalid instance name '%s': it must not start with '.'",
+			 name_quoted(name, q, sizeof(q)));
+		return -EINVAL;
+	}
+	if (n > XFSM_INSTANCE_NAME_MAX) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "invalid instance name '%s': %zu characters, at most %d",
+			 name_quoted(name, q, sizeof(q)), n, XFSM_INSTANCE_NAME_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static bool map_optional(int id)
 {
-	return id == XFSM_M_TX_PORTS || id == XFSM_M_LOCKS || id >= XFSM_M_ACL_SETS;
+	return id == XFSM_M_TX_PORTS || id == XFSM_M_LOCKS || id >= XFSM_M_ACL_CTL;
 }
 
 static struct xfsm_instance *instance_new(const char *name)
@@ -326,21 +391,38 @@ static void instance_set_build_info(struct xfsm_instance *inst, int err)
 		 inst->name, strerror(-err));
 }
 
+/* What a permission error means for the tools. */
+#define PRIVILEGE_HINT	"xfsm needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN " \
+			"(and search permission on the pin directories); run it with sudo"
+
 int xfsm_instance_open_pin_dir(const char *pin_dir, struct xfsm_instance **out)
 {
 	struct xfsm_instance *inst;
 	char path[PATH_MAX];
 	const char *base;
+	bool staged;
 	int i, err, fd;
 
 	*out = NULL;
 	if (!pin_dir || !*pin_dir)
 		return -EINVAL;
+	/* A cut path would name another directory. */
+	if (strlen(pin_dir) >= sizeof(inst->pin_dir)) {
+		xfsm_log(XFSM_LOG_ERROR, "pin directory path is longer than %zu bytes: %.40s...",
+			 sizeof(inst->pin_dir) - 1, pin_dir);
+		return -ENAMETOOLONG;
+	}
 	if (access(pin_dir, F_OK)) {
 		err = -errno;
-		xfsm_log(XFSM_LOG_ERROR,
-			 "no xfsm instance at %s: %s (is the datapath loaded? see xfsm-loader load)",
-			 pin_dir, strerror(errno));
+		if (err == -EACCES || err == -EPERM)
+			xfsm_log(XFSM_LOG_ERROR,
+				 "cannot open the xfsm instance at %s: %s; %s",
+				 pin_dir, strerror(-err), PRIVILEGE_HINT);
+		else
+			xfsm_log(XFSM_LOG_ERROR,
+				 "no xfsm datapath pinned at %s: %s (is the datapath loaded? "
+				 "see xfsm-loader load)",
+				 pin_dir, strerror(-err));
 		return err;
 	}
 	base = strrchr(pin_dir, '/');
@@ -350,16 +432,21 @@ int xfsm_instance_open_pin_dir(const char *pin_dir, struct xfsm_instance **out)
 		return -ENOMEM;
 	inst->owns_fds = true;
 	snprintf(inst->pin_dir, sizeof(inst->pin_dir), "%s", pin_dir);
+	/* A load killed between attaching and pinning: its pins are the
+	 * instance's when its program runs (lib/pin.c). */
+	staged = xfsm_pin_staged(pin_dir) > 0;
 
 	for (i = 0; i < XFSM_M__MAX; i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, xfsm_map_names[i]);
-		fd = bpf_obj_get(path);
+		fd = xfsm_pin_get(pin_dir, staged, xfsm_map_names[i]);
 		if (fd < 0) {
 			if (fd == -ENOENT && map_optional(i))
 				continue;
 			err = fd;
-			xfsm_log(XFSM_LOG_ERROR, "cannot open pinned map %s: %s",
-				 path, strerror(-err));
+			snprintf(path, sizeof(path), "%s/%s", pin_dir, xfsm_map_names[i]);
+			xfsm_log(XFSM_LOG_ERROR, "cannot open pinned map %s: %s%s%s",
+				 path, strerror(-err),
+				 err == -EPERM || err == -EACCES ? "; " : "",
+				 err == -EPERM || err == -EACCES ? PRIVILEGE_HINT : "");
 			goto err;
 		}
 		inst->map_fd[i] = fd;
@@ -367,9 +454,9 @@ int xfsm_instance_open_pin_dir(const char *pin_dir, struct xfsm_instance **out)
 	err = instance_finish(inst);
 	if (err)
 		goto err;
+	inst->netns_known = !xfsm_pin_netns(pin_dir, staged, &inst->netns);
 
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XFSM_PIN_RODATA);
-	fd = bpf_obj_get(path);
+	fd = xfsm_pin_get(pin_dir, staged, XFSM_PIN_RODATA);
 	if (fd >= 0) {
 		err = build_info_from_fds(&fd, 1, &inst->build);
 		close(fd);
@@ -381,6 +468,61 @@ int xfsm_instance_open_pin_dir(const char *pin_dir, struct xfsm_instance **out)
 	return 0;
 err:
 	xfsm_instance_close(inst);
+	return err;
+}
+
+int xfsm_instance_open(const char *name, struct xfsm_instance **out)
+{
+	char dir[PATH_MAX];
+	int err;
+
+	*out = NULL;
+	if (!name)
+		name = XFSM_DEFAULT_INSTANCE;
+	err = xfsm_pin_dir_of(name, dir, sizeof(dir));
+	if (err)
+		return err;
+	if (access(dir, F_OK)) {
+		err = -errno;
+		if (err == -ENOENT)
+			xfsm_log(XFSM_LOG_ERROR,
+				 "unknown instance '%s': %s does not exist "
+				 "(see 'xfsm-loader status' for the loaded instances)", name, dir);
+		else
+			xfsm_log(XFSM_LOG_ERROR, "cannot open instance '%s' (%s): %s%s%s",
+				 name, dir, strerror(-err),
+				 err == -EACCES || err == -EPERM ? "; " : "",
+				 err == -EACCES || err == -EPERM ? PRIVILEGE_HINT : "");
+		return err;
+	}
+	err = xfsm_instance_open_pin_dir(dir, out);
+	if (!err)
+		snprintf((*out)->name, sizeof((*out)->name), "%s", name);
+	return err;
+}
+
+int xfsm_instance_netns_enter(const struct xfsm_instance *inst, int *back)
+{
+	char buf[128];
+	int err;
+
+	*back = -1;
+	if (!inst->netns_known)
+		return 0;
+	err = xfsm_netns_enter(&inst->netns, back);
+	if (err == -ENOENT)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "the ports of instance '%s' are interfaces of network namespace %s, "
+			 "which cannot be found (not under /run/netns, and no process is in it): "
+			 "it no longer exists, or run this from inside it",
+			 inst->name, xfsm_netns_str(&inst->netns, buf, sizeof(buf)));
+	else if (err)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "the ports of instance '%s' are interfaces of network namespace %s, "
+			 "which this process cannot enter: %s%s", inst->name,
+			 xfsm_netns_str(&inst->netns, buf, sizeof(buf)), strerror(-err),
+			 err == -EPERM ? " (entering it needs CAP_SYS_ADMIN; run it with sudo, "
+			 "or from inside that namespace)" : "");
 	return err;
 }
 

@@ -18,8 +18,12 @@
 #include "libxfsm.h"
 #include "xfsm_lang.h"
 #include "lang_internal.h"
+#include "apply_internal.h"
+#include "xfsm_file.h"
+#include "xfsm_num.h"
 
 #define MAX_EXPR_NODES	128
+#define LANG_MAX_NESTING 64	/* parentheses and calls in one expression */
 #define MAX_RULE_MATCHES 16
 #define RULE_POS_BITS	12	/* position within a priority group */
 #define MAX_PRIORITY	((1U << (32 - RULE_POS_BITS)) - 1)
@@ -74,7 +78,8 @@ struct pstage {
 	size_t	nrules, caprules;
 	size_t	*name_slot;	/* open-addressed index of rule names: i + 1 */
 	size_t	name_cap;	/* a power of two, at least 2 * nrules */
-	bool	entered[XFSM_LANG_MAX_STATES];
+	__u32	*entered;	/* states a rule moves a flow into, any number */
+	size_t	n_entered, cap_entered;
 	unsigned int next_state;	/* for `states a, b, c` */
 	bool	has_lookup, has_update, has_key;
 };
@@ -106,6 +111,7 @@ struct lc {
 	__u32	next_rule_id;
 	struct ex pool[MAX_EXPR_NODES];
 	unsigned int npool;
+	unsigned int depth;	/* of parse_expr() calls */
 	bool	needs_port;
 	void	*pending_free;	/* freed if an error longjmps out */
 	/* ACL rules whose goto names a stage, resolved after parsing. */
@@ -116,7 +122,7 @@ struct lc {
 		char	name[XFSM_LANG_NAME_LEN];
 	} acl_goto[256];
 	unsigned int n_acl_goto;
-	const char *acl_goto_name;	/* set by acl_stage_of() */
+	char	acl_goto_name[XFSM_LANG_NAME_LEN];	/* set by acl_stage_of() */
 };
 
 static const struct xfsm_lang_field field_table[] = {
@@ -392,6 +398,18 @@ static long reg_index(struct lc *c, const struct lang_tok *t, const char *prefix
 	return v;
 }
 
+/* The index as written, for messages: reg_index() saturates. */
+static const char *idx_text(struct lc *c, const struct lang_tok *t, const char *prefix,
+			    char *buf, size_t len)
+{
+	size_t k = strlen(prefix);
+
+	if (t->kind == T_NUM)
+		return xfsm_u128_str(t->v, buf, len);
+	snprintf(buf, len, "%.*s", (int)(t->len - k > 40 ? 40 : t->len - k), c->src + t->off + k);
+	return buf;
+}
+
 static void name_in_use(struct lc *c, const struct lang_tok *t)
 {
 	check_not_reserved(c, t);
@@ -437,6 +455,7 @@ static struct ex *parse_primary(struct lc *c)
 	struct xfsm_operand o;
 	struct ex *e;
 	lang_u128 v;
+	char ib[48];
 	long idx;
 	int i;
 
@@ -483,14 +502,14 @@ static struct ex *parse_primary(struct lc *c)
 	}
 	if ((idx = reg_index(c, t, "reg")) >= 0) {
 		if (idx >= XFSM_FLOW_REGS)
-			fail_at(c, t, "register index %ld out of range: flow registers are reg0..reg%d",
-				idx, XFSM_FLOW_REGS - 1);
+			fail_at(c, t, "register index %s out of range: flow registers are reg0..reg%d",
+				idx_text(c, t, "reg", ib, sizeof(ib)), XFSM_FLOW_REGS - 1);
 		return opnd_ex(c, t, xfsm_opnd_flow_reg((unsigned int)idx));
 	}
 	if ((idx = reg_index(c, t, "global")) >= 0) {
 		if (idx >= XFSM_GLOBAL_REGS)
-			fail_at(c, t, "register index %ld out of range: global registers are global0..global%d",
-				idx, XFSM_GLOBAL_REGS - 1);
+			fail_at(c, t, "register index %s out of range: global registers are global0..global%d",
+				idx_text(c, t, "global", ib, sizeof(ib)), XFSM_GLOBAL_REGS - 1);
 		return opnd_ex(c, t, xfsm_opnd_global((unsigned int)idx));
 	}
 	if (tok_eq(c, t, "meta.time"))
@@ -568,17 +587,24 @@ static struct ex *parse_term(struct lc *c)
 
 static struct ex *parse_expr(struct lc *c)
 {
-	struct ex *e = parse_term(c);
+	struct ex *e;
 
+	/* parentheses and calls recurse: bound them before the stack is */
+	if (++c->depth > LANG_MAX_NESTING)
+		fail_at(c, &c->t[c->p - 1], "expression nested more than %d levels deep",
+			LANG_MAX_NESTING);
+	e = parse_term(c);
 	for (;;) {
 		enum lang_tk k = peek(c)->kind;
 
 		if (k != T_PLUS && k != T_MINUS && k != T_PIPE && k != T_CARET)
-			return e;
+			break;
 		const struct lang_tok *op = next(c);
 
 		e = mk_bin(c, op, e, parse_term(c));
 	}
+	c->depth--;
+	return e;
 }
 
 /* Fold a binary node whose operands are both constants. */
@@ -591,13 +617,19 @@ static struct ex *fold(struct lc *c, struct ex *e)
 	a = e->a->v;
 	b = e->b->v;
 	switch (e->op) {
-	case T_PLUS: r = a + b; break;
+	case T_PLUS:
+		if (xfsm_u128_add(a, b, &r))
+			goto overflow;
+		break;
 	case T_MINUS:
 		if (b > a)
 			fail_at(c, e->loc, "constant expression is negative");
 		r = a - b;
 		break;
-	case T_STAR: r = a * b; break;
+	case T_STAR:
+		if (xfsm_u128_mul(a, b, &r))
+			goto overflow;
+		break;
 	case T_SLASH:
 		if (!b)
 			fail_at(c, e->loc, "division by zero in a constant expression");
@@ -611,7 +643,10 @@ static struct ex *fold(struct lc *c, struct ex *e)
 	case T_AMP: r = a & b; break;
 	case T_PIPE: r = a | b; break;
 	case T_CARET: r = a ^ b; break;
-	case T_SHL: r = b >= 128 ? 0 : a << b; break;
+	case T_SHL:
+		if (xfsm_u128_shl(a, b, &r))
+			goto overflow;
+		break;
 	case T_SHR: r = b >= 128 ? 0 : a >> b; break;
 	default: return e;
 	}
@@ -621,6 +656,8 @@ static struct ex *fold(struct lc *c, struct ex *e)
 	if (e->op == T_SLASH && e->a->unit && e->a->unit == e->b->unit)
 		e->unit = U_NONE;	/* time / time */
 	return e;
+overflow:
+	fail_at(c, e->loc, "constant expression overflows: the result does not fit in 128 bits");
 }
 
 static lang_u128 parse_const(struct lc *c, const char *what, enum lang_unit *unit,
@@ -640,15 +677,28 @@ static lang_u128 parse_const(struct lc *c, const char *what, enum lang_unit *uni
 	return e->v;
 }
 
+static const char *unit_kind(enum lang_unit u)
+{
+	return u == U_TIME ? "duration" : u == U_BYTES ? "size" : "rate";
+}
+
+/* A constant that counts something (a port, a priority, a length): a
+ * plain number, without a unit. */
 static __u64 parse_u64(struct lc *c, const char *what, __u64 max)
 {
 	const struct lang_tok *t = peek(c);
-	lang_u128 v = parse_const(c, what, NULL, NULL);
+	enum lang_unit u;
+	lang_u128 v = parse_const(c, what, &u, NULL);
 
-	if (v > max)
-		fail_at(c, t, "%s %llu is out of range (at most %llu)", what,
-			(unsigned long long)(v > ~0ULL ? ~0ULL : (__u64)v),
-			(unsigned long long)max);
+	if (u != U_NONE)
+		fail_at(c, t, "%s is a plain number, not a %s", what, unit_kind(u));
+
+	if (v > max) {
+		char buf[48];
+
+		fail_at(c, t, "%s %s is out of range (at most %llu)", what,
+			xfsm_u128_str(v, buf, sizeof(buf)), (unsigned long long)max);
+	}
 	return (__u64)v;
 }
 
@@ -705,6 +755,7 @@ static void parse_global(struct lc *c)
 {
 	const struct lang_tok *t = peek(c);
 	long idx = reg_index(c, t, "global");
+	char ib[48];
 
 	if (idx >= 0) {
 		next(c);
@@ -712,11 +763,11 @@ static void parse_global(struct lc *c)
 		next(c);
 		idx = t->v > 100000 ? 100000 : (long)t->v;
 	} else {
-		expected(c, t, "a global register index (0..15)");
+		expected(c, t, "a global register index (0..7)");
 	}
 	if (idx >= XFSM_GLOBAL_REGS)
-		fail_at(c, t, "register index %ld out of range: global registers are 0..%d",
-			idx, XFSM_GLOBAL_REGS - 1);
+		fail_at(c, t, "register index %s out of range: global registers are 0..%d",
+			idx_text(c, t, "global", ib, sizeof(ib)), XFSM_GLOBAL_REGS - 1);
 	if (peek(c)->kind == T_IDENT) {
 		const struct lang_tok *n = next(c);
 
@@ -724,7 +775,16 @@ static void parse_global(struct lc *c)
 		tok_name(c, n, c->nm->globals[idx]);
 	}
 	if (accept(c, T_ASSIGN)) {
-		c->img->globals[idx] = parse_u64(c, "global value", ~0ULL);
+		const struct lang_tok *vt = peek(c);
+		lang_u128 v = parse_const(c, "a constant", NULL, NULL);	/* any unit */
+
+		if (v > ~0ULL) {
+			char buf[48];
+
+			fail_at(c, vt, "global value %s is out of range (at most %llu)",
+				xfsm_u128_str(v, buf, sizeof(buf)), ~0ULL);
+		}
+		c->img->globals[idx] = (__u64)v;
 		c->img->globals_set |= 1U << idx;
 	}
 	expect_eol(c);
@@ -989,6 +1049,7 @@ static void parse_register(struct lc *c)
 {
 	const struct lang_tok *t = peek(c), *n;
 	long idx = reg_index(c, t, "reg");
+	char ib[48];
 
 	if (idx >= 0) {
 		next(c);
@@ -999,8 +1060,8 @@ static void parse_register(struct lc *c)
 		expected(c, t, "a flow register index (0..3)");
 	}
 	if (idx >= XFSM_FLOW_REGS)
-		fail_at(c, t, "register index %ld out of range: flow registers are reg0..reg%d",
-			idx, XFSM_FLOW_REGS - 1);
+		fail_at(c, t, "register index %s out of range: flow registers are reg0..reg%d",
+			idx_text(c, t, "reg", ib, sizeof(ib)), XFSM_FLOW_REGS - 1);
 	n = next(c);
 	if (n->kind != T_IDENT)
 		expected(c, n, "a register name");
@@ -1096,9 +1157,18 @@ static lang_u128 parse_mval(struct lc *c, int f, const struct lang_tok **loc)
 			t->kind == T_MAC ? "a MAC address" : t->kind == T_IP4 ?
 			"an IPv4 address" : "an IPv6 address",
 			field_table[f].name, field_table[f].bits);
-	if (v > field_max(f))
-		fail_at(c, t, "value %.*s does not fit in %s (%u bits)", (int)t->len,
-			c->src + t->off, field_table[f].name, field_table[f].bits);
+	if (v > field_max(f)) {
+		char buf[48];
+
+		/* as written when it is one token, else the folded value */
+		if (&c->t[c->p - 1] == t)
+			snprintf(buf, sizeof(buf), "%.*s", (int)(t->len > 40 ? 40 : t->len),
+				 c->src + t->off);
+		else
+			xfsm_u128_str(v, buf, sizeof(buf));
+		fail_at(c, t, "value %s does not fit in %s (%u bits)", buf,
+			field_table[f].name, field_table[f].bits);
+	}
 	if (loc)
 		*loc = t;
 	return v;
@@ -1225,14 +1295,14 @@ static void parse_matches(struct lc *c, struct prule *r)
 	(void)ps;
 }
 
-static int state_ref(struct lc *c, const struct lang_tok *t)
+static __u32 state_ref(struct lc *c, const struct lang_tok *t)
 {
 	int i;
 
 	if (t->kind == T_NUM && !t->unit) {
 		if (t->v > 0xffffffffULL)
 			fail_at(c, t, "state number out of range");
-		return (int)t->v;
+		return (__u32)t->v;
 	}
 	if (t->kind != T_IDENT)
 		expected(c, t, "a state name");
@@ -1240,7 +1310,7 @@ static int state_ref(struct lc *c, const struct lang_tok *t)
 	if (i < 0)
 		fail_at(c, t, "unknown state '%.*s' in stage '%s'", (int)t->len,
 			c->src + t->off, cur_names(c)->name);
-	return i;
+	return (__u32)i;
 }
 
 static __u32 parse_timeout(struct lc *c, const char *what)
@@ -1248,35 +1318,51 @@ static __u32 parse_timeout(struct lc *c, const char *what)
 	const struct lang_tok *t;
 	enum lang_unit u;
 	lang_u128 ns = parse_const(c, "a duration", &u, &t);
-	lang_u128 ms;
+	__u32 ms;
 
 	if (u != U_TIME)
 		fail_at(c, t, "%s timeout needs a time unit (e.g. 10s, 250ms)", what);
-	ms = (ns + 999999) / 1000000;
+	if (xfsm_timeout_ms(ns, &ms))
+		fail_at(c, t, "%s timeout is longer than %u ms", what, 0xffffffffU);
 	if (ms == 0)
 		fail_at(c, t, "%s timeout must be at least 1ms", what);
-	if (ms > 0xffffffffULL)
-		fail_at(c, t, "%s timeout is longer than %u ms", what, 0xffffffffU);
-	return (__u32)ms;
+	return ms;
 }
 
 static void mark_entered(struct lc *c, __u32 state)
 {
-	if (state < XFSM_LANG_MAX_STATES)
-		c->st[c->cur].entered[state] = true;
+	struct pstage *ps = &c->st[c->cur];
+
+	if (ps->n_entered == ps->cap_entered) {
+		size_t nc = ps->cap_entered ? 2 * ps->cap_entered : 16;
+		__u32 *ne = realloc(ps->entered, nc * sizeof(*ne));
+
+		if (!ne)
+			fail_nomem(c);
+		ps->entered = ne;
+		ps->cap_entered = nc;
+	}
+	ps->entered[ps->n_entered++] = state;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static void parse_goto_state(struct lc *c, struct prule *r, const struct lang_tok *kw)
 {
 	const struct lang_tok *it = NULL, *ht = NULL;
-	int s;
+	__u32 s;
 
 	if (r->r.flags & XFSM_RF_SET_STATE)
 		fail_at(c, kw, "rule '%s' has two 'goto state'", r->name);
 	s = state_ref(c, next(c));
 	r->r.flags |= XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
-	r->r.next_state = (__u32)s;
-	mark_entered(c, (__u32)s);
+	r->r.next_state = s;
+	mark_entered(c, s);
 	for (;;) {
 		const struct lang_tok *t = peek(c);
 		bool idle = is_kw(c, t, "idle");
@@ -1290,7 +1376,7 @@ static void parse_goto_state(struct lc *c, struct prule *r, const struct lang_to
 		__u32 rb = 0;
 
 		if (accept(c, T_ARROW))
-			rb = (__u32)state_ref(c, next(c));
+			rb = state_ref(c, next(c));
 		mark_entered(c, rb);
 		if (idle) {
 			it = t;
@@ -1438,6 +1524,7 @@ static void parse_effect(struct lc *c, struct prule *r)
 {
 	const struct lang_tok *t = next(c);
 	struct xfsm_action *a;
+	char ib[48];
 	long idx;
 	int i;
 
@@ -1546,13 +1633,13 @@ static void parse_effect(struct lc *c, struct prule *r)
 		a->arg = (__u16)k;
 	} else if ((idx = reg_index(c, t, "reg")) >= 0) {
 		if (idx >= XFSM_FLOW_REGS)
-			fail_at(c, t, "register index %ld out of range: flow registers are reg0..reg%d",
-				idx, XFSM_FLOW_REGS - 1);
+			fail_at(c, t, "register index %s out of range: flow registers are reg0..reg%d",
+				idx_text(c, t, "reg", ib, sizeof(ib)), XFSM_FLOW_REGS - 1);
 		parse_update(c, r, t, XFSM_OPND_FLOW_REG, (unsigned int)idx);
 	} else if ((idx = reg_index(c, t, "global")) >= 0) {
 		if (idx >= XFSM_GLOBAL_REGS)
-			fail_at(c, t, "register index %ld out of range: global registers are global0..global%d",
-				idx, XFSM_GLOBAL_REGS - 1);
+			fail_at(c, t, "register index %s out of range: global registers are global0..global%d",
+				idx_text(c, t, "global", ib, sizeof(ib)), XFSM_GLOBAL_REGS - 1);
 		parse_update(c, r, t, XFSM_OPND_GLOBAL_REG, (unsigned int)idx);
 	} else if ((i = find_reg_alias(c, t)) >= 0) {
 		parse_update(c, r, t, XFSM_OPND_FLOW_REG, (unsigned int)i);
@@ -1855,11 +1942,14 @@ static void encode_stage(struct lc *c, unsigned int s)
 		}
 	}
 	/* states matched must be entered somewhere */
+	if (ps->n_entered)
+		qsort(ps->entered, ps->n_entered, sizeof(*ps->entered), u32_cmp);
 	for (size_t i = 0; i < ps->nrules; i++) {
 		struct prule *r = &ps->rules[i];
 
 		if (r->has_state && r->state != 0 &&
-		    (r->state >= XFSM_LANG_MAX_STATES || !ps->entered[r->state])) {
+		    !(ps->n_entered && bsearch(&r->state, ps->entered, ps->n_entered,
+					       sizeof(*ps->entered), u32_cmp))) {
 			char buf[48];
 
 			fail_at(c, r->state_tok, "state '%s' is matched but never entered: no rule of stage '%s' moves a flow into it and it is neither initial nor a rollback state",
@@ -2084,8 +2174,56 @@ static int acl_stage_of(const char *name, void *ctx)
 {
 	struct lc *c = ctx;
 
-	c->acl_goto_name = name;
+	if (strlen(name) >= sizeof(c->acl_goto_name))
+		return -ENAMETOOLONG;	/* no stage has such a name */
+	strcpy(c->acl_goto_name, name);
 	return 0;
+}
+
+/* The token of an ACL rule (first..end-1) where offset `off` of its text
+ * (acl_rule_text()) falls: where an error of the ACL parser points. */
+static const struct lang_tok *acl_rule_tok(const struct lang_tok *first,
+					   const struct lang_tok *end, size_t off)
+{
+	const struct lang_tok *at = first;
+	size_t o = 0;
+
+	for (const struct lang_tok *t = first; t < end; t++) {
+		if (t > first && t[-1].off + t[-1].len < t->off)
+			o++;
+		if (o > off)
+			break;
+		at = t;
+		o += t->len;
+	}
+	return at;
+}
+
+/*
+ * The text of an ACL rule, tokens first..end-1, for the ACL parser: what
+ * separates two tokens (spaces, a '\' continuation, a comment and the line
+ * break after a ',') becomes one space; tokens written together (an
+ * address and its /LEN) stay together.
+ */
+static char *acl_rule_text(struct lc *c, const struct lang_tok *first,
+			   const struct lang_tok *end)
+{
+	size_t len = 0, o = 0;
+	char *text;
+
+	for (const struct lang_tok *t = first; t < end; t++)
+		len += t->len + 1;
+	text = malloc(len + 1);
+	if (!text)
+		fail_nomem(c);
+	for (const struct lang_tok *t = first; t < end; t++) {
+		if (t > first && t[-1].off + t[-1].len < t->off)
+			text[o++] = ' ';
+		memcpy(text + o, c->src + t->off, t->len);
+		o += t->len;
+	}
+	text[o] = 0;
+	return text;
 }
 
 /*
@@ -2112,7 +2250,7 @@ static void parse_acl(struct lc *c, const struct lang_tok *kw)
 
 		next(c);
 		n = next(c);
-		if (n->kind != T_NUM || n->v >= XFSM_ACL_TABLES)
+		if (n->kind != T_NUM || n->unit || n->v >= XFSM_ACL_TABLES)
 			expected(c, n, "an ACL table number 0..7");
 		table = (unsigned int)n->v;
 		have_table = true;
@@ -2138,7 +2276,8 @@ static void parse_acl(struct lc *c, const struct lang_tok *kw)
 	for (;;) {
 		const struct lang_tok *k, *first, *end;
 		struct xfsm_acl_entry e;
-		char text[1024], msg[200];
+		char *text, msg[200];
+		size_t err_off = 0;
 		int err;
 
 		skip_nl(c);
@@ -2171,13 +2310,14 @@ static void parse_acl(struct lc *c, const struct lang_tok *kw)
 		end = peek(c);
 		if (first == end)
 			expected(c, first, "an ACL rule");
-		snprintf(text, sizeof(text), "%.*s", (int)(end->off - first->off),
-			 c->src + first->off);
-		c->acl_goto_name = NULL;
-		err = xfsm_acl_parse_rule(text, &e, acl_stage_of, c, msg, sizeof(msg));
+		text = acl_rule_text(c, first, end);
+		c->acl_goto_name[0] = 0;
+		err = xfsm_acl_parse_rule_at(text, strlen(text), &e, acl_stage_of, c, msg,
+					     sizeof(msg), &err_off);
+		free(text);
 		if (err)
-			fail_at(c, first, "ACL rule: %s", msg);
-		if (e.action == XFSM_ACL_GOTO && c->acl_goto_name) {
+			fail_at(c, acl_rule_tok(first, end, err_off), "ACL rule: %s", msg);
+		if (e.action == XFSM_ACL_GOTO && c->acl_goto_name[0]) {
 			if (c->n_acl_goto == sizeof(c->acl_goto) / sizeof(c->acl_goto[0]))
 				fail_at(c, first, "too many ACL rules with goto");
 			c->acl_goto[c->n_acl_goto].stage = s;
@@ -2237,15 +2377,16 @@ static void resolve_acl_gotos(struct lc *c)
 int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		    const struct xfsm_app_names *names, const struct xfsm_apply_opts *opts)
 {
-	struct xfsm_change chg = { .img = img, .opts = { .keep_flows = true } };
+	struct xfsm_change chg = { .img = img };
 	struct xfsm_group *groups = NULL, prev;
 	unsigned int t, g;
 	int err;
 
 	if (!inst || !img || !names)
 		return -EINVAL;
-	if (opts)
-		chg.opts = *opts;
+	err = xfsm_change_opts(&chg, opts);
+	if (err)
+		return err;
 	if ((names->acl_tables || names->groups_declared) && inst->build.offload) {
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the offload profile has no ACL module and no output groups: an application with ACL blocks or groups cannot run there");
@@ -2450,6 +2591,7 @@ out:
 	for (unsigned int s = 0; s < XFSM_MAX_STAGES; s++) {
 		free(c->st[s].rules);
 		free(c->st[s].name_slot);
+		free(c->st[s].entered);
 	}
 	free(c->group_pos);
 	xfsm_app_names_free(c->nm);
@@ -2462,48 +2604,20 @@ out:
 int xfsm_compile_file(const char *path, struct xfsm_image *img,
 		      struct xfsm_app_names *names, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	char msg[200], *buf;
+	size_t len;
 	int ret;
 
-	if (!f) {
-		ret = -errno;
+	ret = xfsm_read_file(path, &buf, &len, msg, sizeof(msg));
+	if (ret) {
 		xfsm_image_init(img);
 		if (err && errlen)
-			snprintf(err, errlen, "%s: error: cannot open: %s", path, strerror(-ret));
+			snprintf(err, errlen, "%s: error: %s", path, msg);
 		return ret;
 	}
-	for (;;) {
-		size_t n;
-
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (!nb) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		ret = -EIO;
-		xfsm_image_init(img);
-		if (err && errlen)
-			snprintf(err, errlen, "%s: error: read failed", path);
-		goto out;
-	}
 	ret = xfsm_compile_string(path, buf, len, img, names, err, errlen);
-out:
 	if (ret == -ENOMEM && err && errlen)
 		snprintf(err, errlen, "%s: error: out of memory", path);
 	free(buf);
-	fclose(f);
 	return ret;
 }

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-typedef unsigned __int128 lang_u128;
+#include "xfsm_num.h"
+
+typedef xfsm_u128 lang_u128;
 
 enum lang_tk {
 	T_EOF = 0,
@@ -23,7 +25,13 @@ enum lang_tk {
 	T_PERCENT, T_SHL, T_SHR, T_ARROW, T_FATARROW,
 };
 
-enum lang_unit { U_NONE = 0, U_TIME, U_BYTES, U_RATE };
+/* The unit kinds of lib/xfsm_num.h under the compiler's short names. */
+enum lang_unit {
+	U_NONE = XFSM_UNIT_NONE,
+	U_TIME = XFSM_UNIT_TIME,
+	U_BYTES = XFSM_UNIT_BYTES,
+	U_RATE = XFSM_UNIT_RATE,
+};
 
 struct lang_tok {
 	enum lang_tk kind;

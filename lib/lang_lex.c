@@ -12,37 +12,7 @@
 #include <string.h>
 
 #include "lang_internal.h"
-
-struct unit_def {
-	const char *suffix;
-	enum lang_unit unit;
-	unsigned long long mult;
-};
-
-static const struct unit_def units[] = {
-	{ "ns", U_TIME, 1ULL },
-	{ "us", U_TIME, 1000ULL },
-	{ "ms", U_TIME, 1000000ULL },
-	{ "s", U_TIME, 1000000000ULL },
-	{ "min", U_TIME, 60000000000ULL },
-	{ "h", U_TIME, 3600000000000ULL },
-	{ "B", U_BYTES, 1ULL },
-	{ "kB", U_BYTES, 1000ULL },
-	{ "KB", U_BYTES, 1000ULL },
-	{ "MB", U_BYTES, 1000000ULL },
-	{ "GB", U_BYTES, 1000000000ULL },
-	{ "KiB", U_BYTES, 1024ULL },
-	{ "MiB", U_BYTES, 1048576ULL },
-	{ "GiB", U_BYTES, 1073741824ULL },
-	{ "bit", U_RATE, 1ULL },
-	{ "kbit", U_RATE, 1000ULL },
-	{ "Mbit", U_RATE, 1000000ULL },
-	{ "Gbit", U_RATE, 1000000000ULL },
-	{ "bps", U_RATE, 1ULL },
-	{ "kbps", U_RATE, 1000ULL },
-	{ "Mbps", U_RATE, 1000000ULL },
-	{ "Gbps", U_RATE, 1000000000ULL },
-};
+#include "xfsm_num.h"
 
 struct builtin_const {
 	const char *name;
@@ -88,151 +58,60 @@ static bool is_ident_char(int c)
 	return isalnum(c) || c == '_' || c == '.';
 }
 
-static int parse_mac(const char *s, size_t len, lang_u128 *out)
+static lang_u128 bytes_value(const __u8 *b, unsigned int n)
 {
 	lang_u128 v = 0;
-	unsigned int groups = 0;
-	size_t i = 0;
 
-	while (i < len) {
-		unsigned int digits = 0, g = 0;
+	for (unsigned int i = 0; i < n; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
 
-		while (i < len && isxdigit((unsigned char)s[i]) && digits < 3) {
-			g = g * 16 + (isdigit((unsigned char)s[i]) ? s[i] - '0' :
-				      (tolower((unsigned char)s[i]) - 'a' + 10));
-			i++;
-			digits++;
-		}
-		if (digits == 0 || digits > 2)
-			return -1;
-		v = (v << 8) | g;
-		groups++;
-		if (i < len) {
-			if (s[i] != ':')
-				return -1;
-			i++;
-			if (i == len)
-				return -1;
-		}
-	}
-	if (groups != 6)
+static int lex_mac(const char *s, size_t len, lang_u128 *out)
+{
+	__u8 m[6];
+
+	if (xfsm_parse_mac(s, len, m))
 		return -1;
-	*out = v;
+	*out = bytes_value(m, 6);
 	return 0;
 }
 
-static int parse_ip6(const char *s, size_t len, lang_u128 *out)
+static int lex_ip6(const char *s, size_t len, lang_u128 *out)
 {
-	char buf[64];
-	struct in6_addr a;
-	lang_u128 v = 0;
+	__u8 a[16];
 
-	if (len >= sizeof(buf))
+	if (xfsm_parse_ip6(s, len, a))
 		return -1;
-	memcpy(buf, s, len);
-	buf[len] = 0;
-	if (inet_pton(AF_INET6, buf, &a) != 1)
-		return -1;
-	for (int i = 0; i < 16; i++)
-		v = (v << 8) | a.s6_addr[i];
-	*out = v;
+	*out = bytes_value(a, 16);
 	return 0;
 }
 
-static int parse_ip4(const char *s, size_t len, lang_u128 *out)
+/* Digits and at least two dots: meant as an IPv4 address. */
+static bool dotted(const char *s, size_t len)
 {
-	char buf[32];
-	struct in_addr a;
-	int dots = 0;
+	unsigned int dots = 0;
 
-	if (len >= sizeof(buf))
-		return -1;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '.')
 			dots++;
 		else if (!isdigit((unsigned char)s[i]))
-			return -1;
+			return false;
 	}
-	if (dots != 3)
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = 0;
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return -1;
-	*out = ntohl(a.s_addr);
-	return 0;
+	return dots >= 2;
 }
 
-/* Decimal or hex number with an optional fraction and unit. */
-static int parse_number(const char *s, size_t len, struct lang_tok *t,
-			struct lang_lex_err *e)
+/* A number with an optional fraction and unit: lib/num.c, shared with
+ * every other reader of numbers. */
+static int lex_number(const char *s, size_t len, struct lang_tok *t, struct lang_lex_err *e)
 {
-	lang_u128 mant = 0, scale = 1;
-	size_t i = 0;
-	bool frac = false;
+	struct xfsm_num n;
 
-	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		for (i = 2; i < len; i++) {
-			int c = tolower((unsigned char)s[i]);
-
-			if (!isxdigit(c))
-				goto bad;
-			mant = mant * 16 + (isdigit(c) ? c - '0' : c - 'a' + 10);
-			if (mant >> 64)
-				goto big;
-		}
-		t->v = mant;
-		return 0;
-	}
-	for (; i < len; i++) {
-		if (isdigit((unsigned char)s[i])) {
-			mant = mant * 10 + (s[i] - '0');
-			if (frac)
-				scale *= 10;
-			if (mant >> 100)
-				goto big;
-		} else if (s[i] == '.' && !frac) {
-			frac = true;
-		} else {
-			break;
-		}
-	}
-	if (i < len) {
-		const char *u = s + i;
-		size_t ulen = len - i;
-		size_t k;
-
-		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++)
-			if (strlen(units[k].suffix) == ulen &&
-			    !memcmp(units[k].suffix, u, ulen))
-				break;
-		if (k == sizeof(units) / sizeof(units[0])) {
-			snprintf(e->msg, sizeof(e->msg),
-				 "unknown unit '%.*s' in '%.*s' (time: ns us ms s min h; size: B kB KiB MB MiB GB GiB; rate: bit kbit Mbit Gbit)",
-				 (int)ulen, u, (int)len, s);
-			return -EINVAL;
-		}
-		mant *= units[k].mult;
-		t->unit = units[k].unit;
-	}
-	if (mant % scale) {
-		snprintf(e->msg, sizeof(e->msg),
-			 "'%.*s' is not a whole number%s", (int)len, s,
-			 t->unit == U_NONE ? "" : " of the smallest unit");
+	if (xfsm_num_parse(s, len, XFSM_NUM_UNIT | XFSM_NUM_FRAC, &n, e->msg, sizeof(e->msg)))
 		return -EINVAL;
-	}
-	mant /= scale;
-	if (mant >> 64)
-		goto big;
-	t->v = mant;
+	t->v = n.v;
+	t->unit = (enum lang_unit)n.unit;
 	return 0;
-bad:
-	snprintf(e->msg, sizeof(e->msg), "invalid number '%.*s'", (int)len, s);
-	return -EINVAL;
-big:
-	snprintf(e->msg, sizeof(e->msg), "number '%.*s' does not fit in 64 bits",
-		 (int)len, s);
-	return -EINVAL;
 }
 
 static int push(struct lang_tok **toks, size_t *n, size_t *cap,
@@ -357,9 +236,9 @@ int lang_lex(const char *text, size_t len, struct lang_tok **toks, size_t *n,
 			}
 			if (colon && !(j < len && is_ident_char((unsigned char)text[j]))) {
 				t.len = j - i;
-				if (!parse_mac(text + i, t.len, &t.v))
+				if (!lex_mac(text + i, t.len, &t.v))
 					t.kind = T_MAC;
-				else if (!parse_ip6(text + i, t.len, &t.v))
+				else if (!lex_ip6(text + i, t.len, &t.v))
 					t.kind = T_IP6;
 				else if (isdigit((unsigned char)c) || c == ':') {
 					e->line = t.line;
@@ -383,11 +262,22 @@ int lang_lex(const char *text, size_t len, struct lang_tok **toks, size_t *n,
 					   text[j] == '.' || text[j] == '_'))
 				j++;
 			t.len = j - i;
-			if (!parse_ip4(text + i, t.len, &t.v)) {
+			if (dotted(text + i, t.len)) {
+				__u32 a;
+
+				if (xfsm_parse_ip4(text + i, t.len, &a)) {
+					e->line = t.line;
+					e->col = t.col;
+					snprintf(e->msg, sizeof(e->msg),
+						 "invalid IPv4 address '%.*s' (four numbers 0..255 without leading zeros)",
+						 (int)(t.len > 64 ? 64 : t.len), text + i);
+					goto inval;
+				}
 				t.kind = T_IP4;
+				t.v = a;
 			} else {
 				t.kind = T_NUM;
-				if (parse_number(text + i, t.len, &t, e)) {
+				if (lex_number(text + i, t.len, &t, e)) {
 					e->line = t.line;
 					e->col = t.col;
 					goto inval;

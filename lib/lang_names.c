@@ -8,6 +8,7 @@
 
 #include "xfsm_lang.h"
 #include "lang_internal.h"
+#include "xfsm_num.h"
 
 const char *xfsm_lang_verdict_name(unsigned int v)
 {
@@ -58,18 +59,32 @@ const struct xfsm_rule_names *xfsm_lang_rule_by_name(const struct xfsm_app_names
 
 int xfsm_lang_stage_by_name(const struct xfsm_app_names *names, const char *name)
 {
-	char *end;
-	unsigned long v;
+	__u32 v;
 
 	if (!names)
 		return -ENOENT;
 	for (unsigned int i = 0; i < names->n_stages; i++)
 		if (!strcmp(names->stages[i].name, name))
 			return (int)i;
-	v = strtoul(name, &end, 10);
-	if (*name && !*end && v < names->n_stages)
+	if (names->n_stages &&
+	    !xfsm_parse_u32(name, 0, names->n_stages - 1, &v, NULL, 0))
 		return (int)v;
 	return -ENOENT;
+}
+
+/* Decimal digits of v at p; returns the end. */
+static char *put_dec(char *p, __u32 v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
 }
 
 void xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t len)
@@ -97,10 +112,21 @@ void xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t 
 		}
 		if (!inet_ntop(AF_INET6, &a, buf, (socklen_t)len))
 			snprintf(buf, len, "?");
-	} else if (!strcmp(f->name, "ip.src") || !strcmp(f->name, "ip.dst") ||
-		   !strcmp(f->name, "arp.spa") || !strcmp(f->name, "arp.tpa")) {
-		snprintf(buf, len, "%u.%u.%u.%u", words[0] >> 24, (words[0] >> 16) & 0xff,
-			 (words[0] >> 8) & 0xff, words[0] & 0xff);
+	} else if (f->word == XFSM_FW_IP4_SRC || f->word == XFSM_FW_IP4_DST ||
+		   f->word == XFSM_FW_ARP_SPA || f->word == XFSM_FW_ARP_TPA) {
+		/* (written by hand: listings format a million of these) */
+		char tmp[16], *p = tmp;
+
+		for (int i = 3; i >= 0; i--) {
+			p = put_dec(p, (words[0] >> (8 * i)) & 0xff);
+			*p++ = i ? '.' : '\0';
+		}
+		if (len >= (size_t)(p - tmp))
+			memcpy(buf, tmp, p - tmp);
+		else if (len)
+			snprintf(buf, len, "%s", tmp);
+	} else if (len > 10) {
+		*put_dec(buf, words[0]) = '\0';
 	} else {
 		snprintf(buf, len, "%u", words[0]);
 	}
@@ -123,20 +149,20 @@ int xfsm_lang_parse_field(int field_id, const char *text, __u32 *words)
 	if (err)
 		return err;
 	err = -EINVAL;
-	if (nt < 1)
+	/* exactly one value and nothing else: the lexer ends the text with
+	 * T_NL T_EOF, and the value's token must span all of it */
+	if (nt != 3 || t[0].off != 0 || t[0].len != strlen(text))
 		goto out;
 	if (t[0].kind == T_IDENT) {
 		if (!lang_builtin_const(text + t[0].off, t[0].len, &v))
 			goto out;
-	} else if (t[0].kind == T_NUM || t[0].kind == T_MAC || t[0].kind == T_IP4 ||
-		   t[0].kind == T_IP6) {
+	} else if ((t[0].kind == T_NUM && t[0].unit == U_NONE) || t[0].kind == T_MAC ||
+		   t[0].kind == T_IP4 || t[0].kind == T_IP6) {
+		/* a unit (1KiB) is no value of a header field */
 		v = t[0].v;
 	} else {
 		goto out;
 	}
-	/* exactly one value */
-	if (!(nt == 1 || t[1].kind == T_NL || t[1].kind == T_EOF))
-		goto out;
 	if (f->bits < 128 && v >> f->bits)
 		goto out;
 	for (unsigned int k = 0; k < f->nwords; k++)

@@ -1,8 +1,27 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * libxfsm: the user-space API shared by xfsm-loader, xfsmctl, the tests and
- * any external controller.  Functions return 0 or a negative errno and set
- * no global state; error text for the user goes through xfsm_set_log().
+ * any external controller (installed as <xfsm/libxfsm.h>; link with
+ * `pkg-config --libs libxfsm`; docs/libxfsm.md is the guide).
+ *
+ * Conventions for every function of the public headers:
+ *  - a function that can fail returns 0 (or a count) on success and a
+ *    negative errno on failure; errors that a user should read are also
+ *    reported through the log function (xfsm_set_log()).  Errors of the
+ *    bpf() syscall come back as they are (-EPERM without privileges,
+ *    -ENOENT for a missing key, -E2BIG for a full table, ...);
+ *  - a pointer argument the library keeps or returns says who frees it;
+ *    everything else is only read during the call;
+ *  - the library has no global state of its own besides the log function
+ *    and the map used by xfsm_sync_rcu(); one xfsm_instance must not be
+ *    used by two threads at once, two instances may.
+ *
+ * Structure versions: a structure the library allocates (xfsm_instance)
+ * grows only at its end, so never allocate, copy or embed one.  An options
+ * structure (xfsm_apply_opts) starts with its size and is declared with
+ * XFSM_OPTS().  Structures the caller allocates and fills (xfsm_image and
+ * the datapath ABI structures of <xfsm/abi.h>) keep their layout for the
+ * life of the soname libxfsm.so.0.
  */
 #ifndef LIBXFSM_H
 #define LIBXFSM_H
@@ -10,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <linux/types.h>
 #include "xfsm/abi.h"
 
@@ -18,10 +38,35 @@ struct bpf_object;
 /* ---- Logging --------------------------------------------------------------- */
 
 enum xfsm_log_level { XFSM_LOG_ERROR, XFSM_LOG_WARN, XFSM_LOG_INFO, XFSM_LOG_DEBUG };
+/* Receives one message, without a trailing newline as a rule; msg is valid
+ * only during the call. */
 typedef void (*xfsm_log_fn)(enum xfsm_log_level lvl, const char *msg);
-void xfsm_set_log(xfsm_log_fn fn);	/* NULL: print to stderr */
+/* Route the library's messages to fn for the whole process (NULL, the
+ * default: errors and warnings to stderr prefixed "xfsm: ", debug messages
+ * only when $XFSM_DEBUG is set).  Set it once, before using instances. */
+void xfsm_set_log(xfsm_log_fn fn);
+/* Format a message and hand it to the log function (at most 1023 bytes;
+ * longer text is cut). */
 void xfsm_log(enum xfsm_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* ---- Options structures ------------------------------------------------- */
+
+/*
+ * XFSM_OPTS(TYPE, NAME, field = value, ...) declares `struct TYPE NAME`
+ * with NAME.sz = sizeof(struct TYPE) and every byte not named zero,
+ * padding included.  A field left out is zero, which always means the
+ * default.  The library reads only the fields that fit in sz, so a program
+ * built against an older header gets the defaults of the fields it does
+ * not know, and it refuses (-EINVAL) an options structure with a non-zero
+ * byte beyond the last field it knows: a program asking for an option this
+ * library does not have.
+ */
+#define XFSM_OPTS(TYPE, NAME, ...)					\
+	struct TYPE NAME = ({						\
+		memset(&NAME, 0, sizeof(struct TYPE));			\
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };	\
+	})
 
 /* ---- Maps of an instance -------------------------------------------------- */
 
@@ -42,6 +87,7 @@ enum xfsm_map_id {
 	XFSM_M_IDS,		/* statistics identities of each slot */
 	/* ACL module (lib/xfsm_acl.h); absent in the offload profile and in
 	 * instances loaded by an older datapath. */
+	XFSM_M_ACL_CTL,
 	XFSM_M_ACL_SETS,
 	XFSM_M_ACL_RULES,
 	XFSM_M_ACL_STATS,
@@ -53,6 +99,8 @@ enum xfsm_map_id {
 	XFSM_M_PORT_FLAGS,
 	XFSM_M_XSKS,		/* AF_XDP sockets (lib/xfsm_xsk.h); optional */
 	XFSM_M_PORT_STATS,	/* per-port counters (lib/xfsm_group.h); optional */
+	XFSM_M_PORT_GEN,	/* port table generation (native); optional */
+	XFSM_M_ACL_NODES,	/* ACL cut-tree nodes (lib/xfsm_acl.h); optional */
 	XFSM_M__MAX,
 };
 
@@ -61,11 +109,58 @@ extern const char *const xfsm_map_names[XFSM_M__MAX];
 
 #define XFSM_PIN_ROOT		"/sys/fs/bpf/xfsm"
 #define XFSM_DEFAULT_INSTANCE	"default"
+#define XFSM_INSTANCE_NAME_MAX	63
+
+/*
+ * Instance names become directory names under the pin root, so every
+ * entry point (tools, library, examples) checks them here and nowhere
+ * else: 1 to 63 of letters, digits, '-', '_' and '.', not starting with
+ * '.' (no "..", no hidden directory, never a '/').  0, or -EINVAL with a
+ * message naming the offending character.
+ */
+int xfsm_instance_name_check(const char *name);
+
+/*
+ * A network namespace, as the kernel names it: the device and inode of its
+ * nsfs file (what `ls -l /proc/PID/ns/net` shows as net:[INODE]), and the
+ * name it has under /run/netns (iproute2's `ip netns`), "" when none.  An
+ * instance's ports are ifindexes, which mean something only there.
+ */
+struct xfsm_netns {
+	__u64	dev;
+	__u64	ino;
+	char	name[64];
+};
+
+/* The calling thread's network namespace. */
+int xfsm_netns_self(struct xfsm_netns *ns);
+/* Set ns->name to the namespace's name under /run/netns now, when it has
+ * one (else the name is left as it was recorded). */
+void xfsm_netns_rename(struct xfsm_netns *ns);
+bool xfsm_netns_same(const struct xfsm_netns *a, const struct xfsm_netns *b);
+/* "'NAME' (net:[INODE])", or "net:[INODE]" for a namespace without a name;
+ * the name is looked up again under /run/netns. */
+const char *xfsm_netns_str(const struct xfsm_netns *ns, char *buf, size_t len);
+/*
+ * Move the calling thread into ns for netlink and ifindex lookups (the
+ * mount namespace, and with it bpffs, stays the caller's).  *back is -1
+ * when the thread is there already, else what xfsm_netns_leave() needs.
+ * -ENOENT when no handle on ns can be found (not under /run/netns and no
+ * process in it: most likely it no longer exists), -EPERM without
+ * CAP_SYS_ADMIN.  Logs nothing.
+ */
+int xfsm_netns_enter(const struct xfsm_netns *ns, int *back);
+void xfsm_netns_leave(int back);
 
 /*
  * An instance is one set of datapath maps: opened from a pin directory,
  * from a loaded BPF object (tests, loader) or from an attached program id
  * (a datapath attached with `ip link ... xdp obj`).
+ *
+ * The open functions allocate it and xfsm_instance_close() frees it; its
+ * fields are the caller's to read, not to write.  Later versions of the
+ * library append fields (map_id to netns_known were added so), which is why a
+ * caller never allocates, copies or embeds a struct xfsm_instance.
  */
 struct xfsm_instance {
 	char	name[64];
@@ -77,20 +172,50 @@ struct xfsm_instance {
 	bool	percpu_stats;		/* native profile: per-CPU stats maps */
 	int	nr_cpus;		/* possible CPUs (per-CPU value count) */
 	__u32	max_rules;		/* rules per slot = rule stats / 2 */
-	bool	owns_fds;
-	/* Added after the first version of this header. */
+	bool	owns_fds;		/* close() closes the map fds */
 	__u32	map_id[XFSM_M__MAX];
 	__u32	map_key_size[XFSM_M__MAX];
 	__u32	map_value_size[XFSM_M__MAX];
 	__u32	map_flags[XFSM_M__MAX];
 	__u32	nolock_mask;		/* bit id: map refuses BPF_F_LOCK */
+	/* The network namespace of the instance's ports, from its pins
+	 * (netns_known false: unpinned, or loaded by an older loader, so
+	 * the caller's namespace is assumed). */
+	struct xfsm_netns netns;
+	bool	netns_known;
 };
 
+/* Open the pinned instance NAME (NULL: "default") under the pin root
+ * ($XFSM_PIN_ROOT or XFSM_PIN_ROOT), checking the name first
+ * (xfsm_instance_name_check()).  *out is NULL on failure, else the
+ * caller's to close.  Errors name their cause: an unknown instance
+ * (-ENOENT) is not a permission problem (-EACCES/-EPERM: not root, or
+ * without CAP_BPF). */
+int xfsm_instance_open(const char *name, struct xfsm_instance **out);
+/*
+ * Open the instance pinned in pin_dir.  *out is NULL on failure, else the
+ * caller's to close.  -EINVAL for an empty path, -ENOENT when there is no
+ * instance there (or a map it must have is missing), -EACCES/-EPERM
+ * without the privileges to open pins (root, or CAP_BPF).  Maps the
+ * datapath may lack (ACL, groups, ...) are opened when present.
+ */
 int xfsm_instance_open_pin_dir(const char *pin_dir, struct xfsm_instance **out);
+/* Open the maps of a loaded libbpf object.  The object keeps owning the
+ * map fds: close the instance before the object.  -ENOENT when a needed
+ * map is missing. */
 int xfsm_instance_open_obj(struct bpf_object *obj, struct xfsm_instance **out);
+/* Open the maps of the xfsm program with this id (a datapath attached
+ * with ip-link, found through the interface's XDP program id).  -ENOENT
+ * when the program does not exist or is not the xfsm datapath. */
 int xfsm_instance_open_prog_id(__u32 prog_id, struct xfsm_instance **out);
+/* Close the map fds the instance owns and free it; NULL is a no-op. */
 void xfsm_instance_close(struct xfsm_instance *inst);
-/* Refuses (-EPROTO, with a message) a datapath of another ABI version. */
+/* Enter the network namespace of the instance's ports (see
+ * xfsm_netns_enter()); on failure a message names the namespace. */
+int xfsm_instance_netns_enter(const struct xfsm_instance *inst, int *back);
+/* 0 when the datapath has this library's ABI version and map layouts;
+ * -EPROTO, with a message naming what differs, otherwise.  Call it after
+ * opening: the other functions assume a matching datapath. */
 int xfsm_instance_check_abi(const struct xfsm_instance *inst);
 /* Serialise writers of the control block (apply, ctl updates) across
  * processes: an flock on a fresh file of the control map (all BPF map
@@ -149,6 +274,12 @@ const struct xfsm_stat_ident *xfsm_stat_idents_find(const struct xfsm_stat_ident
 
 /* ---- Compiled application images ---------------------------------------- */
 
+/*
+ * An image is an application as tables: what xfsm_compile_file()
+ * (<xfsm/xfsm_lang.h>) produces and xfsm_apply() installs.  It can also be
+ * built by hand from the ABI structures (the tests do).
+ */
+
 /* What a rule matches, before it is placed into a tuple. */
 struct xfsm_rule_match {
 	__u32	state;
@@ -177,7 +308,8 @@ struct xfsm_image {
 	__u64	globals[XFSM_GLOBAL_REGS];
 	__u32	globals_set;		/* bit i: write globals[i] on apply */
 	char	*source;		/* application text kept for `show` */
-	size_t	source_len;
+	size_t	source_len;		/* read back with source NULL: a source
+					 * of that length that was not kept */
 	void	*index;			/* private: rule lookup index */
 	/* Names of stages, rules (first rule id, entries) and counters, for
 	 * statistics identity; empty: known by position.  The compiler
@@ -226,7 +358,9 @@ int xfsm_stage_set_keys(struct xfsm_stage *st,
  * adds XFSM_AF_NEEDS_TIME itself. */
 __u32 xfsm_image_meta_flags(const struct xfsm_image *img);
 
-/* Operand constructors. */
+/* Operand constructors, for images built by hand: a constant, a field of
+ * the field vector (word, width in bits), flow register i, global register
+ * i, packet metadata, the flow's state. */
 struct xfsm_operand xfsm_opnd_const(__u64 v);
 struct xfsm_operand xfsm_opnd_field(unsigned int word, unsigned int width);
 struct xfsm_operand xfsm_opnd_flow_reg(unsigned int i);
@@ -236,66 +370,53 @@ struct xfsm_operand xfsm_opnd_state(void);
 
 /* ---- Applying ------------------------------------------------------------- */
 
+/* Declare with XFSM_OPTS(xfsm_apply_opts, opts, ...).  Zero fields: the
+ * flows of stages whose keys did not change are kept, and global registers
+ * the image does not set keep their values. */
 struct xfsm_apply_opts {
-	bool	keep_flows;	/* keep flow entries of unchanged stages (default) */
-	bool	reset_globals;	/* zero globals not set by the image */
+	size_t	sz;		/* sizeof(struct xfsm_apply_opts) */
+	bool	flush_flows;	/* delete every flow, also of unchanged stages */
+	bool	reset_globals;	/* zero the global registers the image does not set */
 };
+#define xfsm_apply_opts__last_field reset_globals
 
 /*
- * An application switch: everything that changes what the application is.
- * Stages, rules, source and statistics identities come from an image (or
- * stay as they run); ACL tables and output groups given here are replaced
- * (the others stay as they run).
+ * Switch to the application of `img`, atomically whatever moment the
+ * process dies (lib/apply.c): everything new is written where the running
+ * application does not look, one map update switches all of it, and what
+ * the old application alone used is cleared once no packet uses it.  A
+ * failure before the switch leaves the running application untouched.
+ * opts may be NULL (the defaults).  Errors: -EINVAL for a bad image or
+ * options structure, -E2BIG when the image exceeds the datapath's limits
+ * (stages, tuples, rules), -ENOENT/-EPROTO for an instance that is not a
+ * complete datapath of this ABI, or what a map update returned; each comes
+ * with a message.  Serialised against other writers by
+ * xfsm_instance_lock(), which it takes itself.
  */
-struct xfsm_change {
-	const struct xfsm_image *img;	/* NULL: stages and rules stay */
-	struct xfsm_apply_opts opts;	/* with img */
-	__u32	acl_tables;		/* bit t: replace ACL table t ... */
-	const struct xfsm_acl_entry *acl_rules[XFSM_ACL_TABLES]; /* ... by these */
-	size_t	acl_n[XFSM_ACL_TABLES];
-	__u64	groups;			/* bit g: replace output group g ... */
-	const struct xfsm_group *group[XFSM_MAX_GROUPS]; /* ... by this (NULL: delete) */
-};
-
-/*
- * Switch the application atomically, whatever moment the process dies:
- *
- *   1. everything new is written where the running application does not
- *      look: the other application slot (stages, source, identities), the
- *      other buffer of each changed stage's rules, of each changed ACL
- *      table and of each changed group; new statistics indexes are zeroed;
- *   2. one update of xfsm_ctl (active slot) switches all of it;
- *   3. after every packet that may use the old side has finished
- *      (xfsm_sync_rcu), the old side is cleared.
- *
- * xfsm_ctl.flags has XFSM_CTLF_DIRTY from before step 1 to after step 3:
- * the next writer that finds it set (a writer died) waits for in-flight
- * packets and clears what the running slot does not name before writing.
- * A failure before step 2 leaves the running application untouched.
- * Global registers the image sets are written right after step 2 (they
- * are state, which packets change too); a writer that died before doing
- * so is completed by the next one.
- */
-int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg);
-
-/* The switch with an image only.  opts == NULL means keep_flows = true,
- * reset_globals = false. */
 int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	       const struct xfsm_apply_opts *opts);
 /* Read back the running application (configuration, rules sorted by id
  * with image rule ids, key.slot 0 and image_id 0, count actions with the
  * image's counter numbers, source text, current global values with
  * globals_set 0).  The stage descriptors keep what libxfsm set (epoch,
- * stats_id, rule_buf; acl_buf and group_buf of the slot).  Initialises
- * *img; free it with xfsm_image_free(). */
+ * stats_id, rule_buf; acl_buf and group_buf of the slot).  The source
+ * comes back whole or not at all (source NULL; source_len > 0 when it was
+ * too large to keep, lib/xfsm_appsrc.h).  Initialises *img; free it with
+ * xfsm_image_free(). */
 int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img);
 
-/* Wait until every XDP program run that started before the call finished. */
+/* Wait until every XDP program run that started before the call finished
+ * (an RCU grace period, through a map-in-map update).  Thread-safe. */
 int xfsm_sync_rcu(void);
 
 /* ---- Reading state and statistics -------------------------------------- */
 
-/* Per-CPU values summed; for the offload profile, the single value. */
+/* Statistics into a caller's structure: per-CPU values summed; for the
+ * offload profile, the single value.  Datapath-wide counters, one stage's
+ * (0..XFSM_MAX_STAGES-1), one rule's (an image rule id of the running
+ * application) and user counter idx (0..XFSM_MAX_COUNTERS-1).  -ERANGE
+ * for an index out of range, -ENOENT when the map is absent, -EPROTO when
+ * its value size is not this ABI's. */
 int xfsm_read_stats(struct xfsm_instance *inst, struct xfsm_stats *out);
 /* Statistics of the running application's stage, of the rule an image rule
  * id belongs to, of a counter (its number in the image): -ENOENT when the
@@ -316,17 +437,22 @@ int xfsm_read_rule_stats_at(struct xfsm_instance *inst, __u32 index,
 			    struct xfsm_rule_stats *out);
 int xfsm_read_counter_at(struct xfsm_instance *inst, __u32 index,
 			 struct xfsm_counter *out);
+/* Zero every statistics map of the instance (datapath, stage, rule and
+ * user counters), on all CPUs. */
 int xfsm_reset_stats(struct xfsm_instance *inst);
 /* Zero entries first..first+n-1 of an array map (all CPUs). */
 int xfsm_array_zero(struct xfsm_instance *inst, enum xfsm_map_id id,
 		    __u32 first, __u32 n);
 
+/* Global register idx (0..XFSM_GLOBAL_REGS-1; -ERANGE otherwise).  A set
+ * is a locked read-modify-write of the registers' map value. */
 int xfsm_global_get(struct xfsm_instance *inst, unsigned int idx, __u64 *val);
 int xfsm_global_set(struct xfsm_instance *inst, unsigned int idx, __u64 val);
 /* All global registers at once (one locked map value). */
 int xfsm_globals_read(struct xfsm_instance *inst, __u64 regs[XFSM_GLOBAL_REGS]);
 int xfsm_globals_write(struct xfsm_instance *inst, const __u64 regs[XFSM_GLOBAL_REGS]);
 
+/* The control block: active application slot, generation, clock... */
 int xfsm_ctl_get(struct xfsm_instance *inst, struct xfsm_ctl *ctl);
 /* Writers of xfsm_ctl: each a locked read-modify-write (see
  * xfsm_instance_lock()).  Anything else that writes xfsm_ctl must take that
@@ -336,23 +462,35 @@ int xfsm_ctl_set_malformed_verdict(struct xfsm_instance *inst, enum xfsm_verdict
 int xfsm_ctl_set_clock(struct xfsm_instance *inst, __u64 now_ns);
 
 /* Flow table access.  xfsm_flow_key_build() fills a key from the stage
- * configuration and a field vector, exactly as the datapath does. */
+ * configuration and a field vector, exactly as the datapath does: from the
+ * lookup key, or the update key when update_scope is set (the two differ
+ * unless the stage has XFSM_SF_SAME_KEYS), ordered for symmetric stages.
+ * A flow belongs to the running application only when key.epoch equals its
+ * stage's epoch (entries of older key definitions wait to be deleted). */
 void xfsm_flow_key_build(const struct xfsm_stage *st, unsigned int stage,
 			 const __u32 fv[XFSM_FV_WORDS], bool update_scope,
 			 struct xfsm_flow_key *key);
+/* Read, write (create or replace) and delete one flow, under the flow
+ * entry's lock where the map has one.  -ENOENT: no such flow; -E2BIG: a
+ * plain hash flow table is full. */
 int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  struct xfsm_flow *flow);
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  const struct xfsm_flow *flow);
 int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key);
-/* Batched walk (falls back to get_next_key when batching is unsupported).
- * The callback returns non-zero to stop. */
+/* Call cb for every flow of the table, of every stage and epoch, in no
+ * particular order; key and flow are valid during the call only.  Batched
+ * (falls back to get_next_key when batching is unsupported).  The datapath
+ * keeps running: flows may come and go during the walk.  The callback
+ * returns non-zero to stop; that value is returned. */
 typedef int (*xfsm_flow_cb)(const struct xfsm_flow_key *key,
 			    const struct xfsm_flow *flow, void *ctx);
 int xfsm_flow_foreach(struct xfsm_instance *inst, xfsm_flow_cb cb, void *ctx);
-/* Delete every flow of a stage (stage < 0: all stages); returns count. */
+/* Delete every flow of a stage (stage < 0: all stages); returns the count
+ * deleted or a negative errno. */
 long xfsm_flow_flush(struct xfsm_instance *inst, int stage);
-/* Delete the flows of a stage whose epoch differs from keep_epoch. */
+/* Delete the flows of a stage whose epoch differs from keep_epoch; returns
+ * the count or a negative errno. */
 long xfsm_flow_flush_stale(struct xfsm_instance *inst, unsigned int stage,
 			   __u16 keep_epoch);
 
@@ -379,7 +517,8 @@ typedef bool (*xfsm_map_pred)(const void *key, const void *value, void *ctx);
 long xfsm_map_delete_if(struct xfsm_instance *inst, enum xfsm_map_id id,
 			xfsm_map_pred pred, void *ctx);
 
-/* Monotonic time as the datapath sees it (CLOCK_MONOTONIC, ns). */
+/* Monotonic time as the datapath sees it (CLOCK_MONOTONIC, ns): the time
+ * base of flows' last_seen_ns, created_ns and hard deadlines. */
 __u64 xfsm_now_ns(void);
 
 #endif /* LIBXFSM_H */

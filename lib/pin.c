@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,22 @@ const char *xfsm_pin_root(void)
 
 int xfsm_pin_dir_of(const char *instance, char *buf, size_t len)
 {
+	int err = xfsm_instance_name_check(instance);
+
+	if (err)
+		return err;
 	if ((size_t)snprintf(buf, len, "%s/%s", xfsm_pin_root(), instance) >= len)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+bool xfsm_pin_dir_in_root(const char *pin_dir)
+{
+	const char *root = xfsm_pin_root();
+	size_t n = strlen(root);
+
+	return !strncmp(pin_dir, root, n) && pin_dir[n] == '/' && pin_dir[n + 1] &&
+	       pin_dir[n + 1] != '.' && !strchr(pin_dir + n + 1, '/');
 }
 
 static bool is_bpffs(const char *path)
@@ -125,13 +139,162 @@ fail:
 	}
 }
 
+/* ---- What is ours ----------------------------------------------------------- */
+
+enum bpf_obj_kind { OBJ_UNKNOWN, OBJ_MAP, OBJ_PROG, OBJ_LINK };
+
+/* Whether a BPF fd is a map, a program or a link: the kernel says so in
+ * its fdinfo (one object's info struct cannot be asked of another). */
+static enum bpf_obj_kind fd_kind(int fd)
+{
+	enum bpf_obj_kind k = OBJ_UNKNOWN;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return OBJ_UNKNOWN;
+	while (k == OBJ_UNKNOWN && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "map_type:", 9))
+			k = OBJ_MAP;
+		else if (!strncmp(line, "prog_type:", 10))
+			k = OBJ_PROG;
+		else if (!strncmp(line, "link_type:", 10))
+			k = OBJ_LINK;
+	}
+	fclose(f);
+	return k;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/*
+ * Why the pin `name` in dir is not one the loader makes, or NULL when it
+ * is: "prog" is the xfsm XDP program, "xfsm_rodata" a .rodata holding
+ * xfsm_build_info, "xfsm_netns" the loader's namespace record, and every
+ * other "xfsm_*" pin a map of that name; each may carry the suffix of an
+ * interrupted load.  Nothing else: no file, directory, link or foreign map.
+ */
+static const char *foreign_pin(const char *dir, const char *name, char *why, size_t len)
+{
+	char path[PATH_MAX], base[NAME_MAX + 1];
+	enum bpf_obj_kind kind;
+	struct stat st;
+	size_t n;
+	int fd;
+
+	snprintf(base, sizeof(base), "%s", name);
+	if (has_suffix(base, XFSM_PIN_STAGED))
+		base[strlen(base) - strlen(XFSM_PIN_STAGED)] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (lstat(path, &st))
+		return snprintf(why, len, "%s cannot be read: %s", name, strerror(errno)), why;
+	if (S_ISDIR(st.st_mode))
+		return snprintf(why, len, "%s is a directory", name), why;
+	if (!S_ISREG(st.st_mode))
+		return snprintf(why, len, "%s is not a BPF pin", name), why;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return snprintf(why, len, "%s is not a BPF object (%s)", name,
+				strerror(errno)), why;
+	kind = fd_kind(fd);
+	why[0] = '\0';
+	if (!strcmp(base, XFSM_PIN_PROG)) {
+		struct bpf_prog_info info = {};
+		__u32 ilen = sizeof(info);
+
+		if (kind != OBJ_PROG || bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+		    info.type != BPF_PROG_TYPE_XDP || strcmp(info.name, XFSM_PROG_NAME))
+			snprintf(why, len, "%s is not the xfsm program (%s)", name,
+				 kind == OBJ_PROG ? info.name : "not a program");
+	} else if (kind != OBJ_MAP) {
+		snprintf(why, len, "%s is a BPF %s, not an xfsm map", name,
+			 kind == OBJ_PROG ? "program" : kind == OBJ_LINK ? "link" : "object");
+	} else if (!strcmp(base, XFSM_PIN_RODATA)) {
+		struct xfsm_build_info bi = {};
+
+		if (xfsm_rodata_build_info(fd, &bi) || !bi.abi_version)
+			snprintf(why, len, "%s holds no xfsm build info", name);
+	} else if (!strcmp(base, XFSM_PIN_NETNS)) {
+		struct xfsm_netns ns;
+
+		if (xfsm_netns_rec_read(fd, &ns))
+			snprintf(why, len, "%s is not the loader's network namespace record", name);
+	} else {
+		struct bpf_map_info info = {};
+		__u32 ilen = sizeof(info);
+
+		/* The kernel keeps BPF_OBJ_NAME_LEN - 1 characters of a name. */
+		n = strlen(base);
+		if (n > sizeof(info.name) - 1)
+			n = sizeof(info.name) - 1;
+		if (strncmp(base, "xfsm_", 5) || bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+		    strlen(info.name) != n || strncmp(info.name, base, n))
+			snprintf(why, len, "%s is not an xfsm map%s%s%s", name,
+				 info.name[0] ? " (it is map '" : "", info.name,
+				 info.name[0] ? "')" : "");
+	}
+	close(fd);
+	return why[0] ? why : NULL;
+}
+
+int xfsm_pin_dir_check(const char *pin_dir, int *n_pins)
+{
+	char why[256];
+	struct dirent *de;
+	struct stat st;
+	int err = 0, n = 0;
+	DIR *d;
+
+	if (n_pins)
+		*n_pins = 0;
+	if (lstat(pin_dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode)) {
+		xfsm_log(XFSM_LOG_ERROR, "%s is not a directory, so not an xfsm pin directory",
+			 pin_dir);
+		return -ENOTDIR;
+	}
+	if (!is_bpffs(pin_dir)) {
+		xfsm_log(XFSM_LOG_ERROR, "%s is not on a BPF filesystem, so it holds no "
+			 "xfsm pins; refusing to touch it", pin_dir);
+		return -EINVAL;
+	}
+	d = opendir(pin_dir);
+	if (!d)
+		return -errno;
+	while (!err && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (foreign_pin(pin_dir, de->d_name, why, sizeof(why))) {
+			xfsm_log(XFSM_LOG_ERROR, "%s is not an xfsm pin directory: %s; "
+				 "refusing to touch it", pin_dir, why);
+			err = -EINVAL;
+		}
+		n++;
+	}
+	closedir(d);
+	if (n_pins)
+		*n_pins = n;
+	return err;
+}
+
 int xfsm_pin_dir_remove(const char *pin_dir)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
-	int err = 0;
+	int err;
 
+	err = xfsm_pin_dir_check(pin_dir, NULL);
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	d = opendir(pin_dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
@@ -265,4 +428,194 @@ void xfsm_pin_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);	/* drops the flock */
+}
+
+/* ---- Loads interrupted between attaching and pinning ------------------------ */
+
+int xfsm_pin_get(const char *pin_dir, bool staged, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (staged) {
+		snprintf(path, sizeof(path), "%s/%s" XFSM_PIN_STAGED, pin_dir, name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0 || errno != ENOENT)
+			return fd >= 0 ? fd : -errno;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd >= 0 ? fd : -errno;
+}
+
+int xfsm_pin_netns(const char *pin_dir, bool staged, struct xfsm_netns *ns)
+{
+	int fd = xfsm_pin_get(pin_dir, staged, XFSM_PIN_NETNS), err;
+
+	if (fd < 0)
+		return fd;
+	err = xfsm_netns_rec_read(fd, ns);
+	close(fd);
+	return err;
+}
+
+/* Whether an interface of the port table runs prog_id, or a copy of it
+ * (a libxdp dispatcher component shares the loaded program's .rodata). */
+static bool ports_run(int ports_fd, __u32 prog_id, __u32 rodata_id)
+{
+	__u32 key, next, *prev = NULL, ids[8];
+	int i, n;
+
+	while (!bpf_map_get_next_key(ports_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n = xfsm_xdp_xfsm_progs(key, ids, 8);
+		for (i = 0; i < n; i++)
+			if (ids[i] == prog_id ||
+			    (rodata_id && xfsm_prog_map_id(ids[i], ".rodata", true) == rodata_id))
+				return true;
+	}
+	return false;
+}
+
+int xfsm_pin_staged(const char *pin_dir)
+{
+	struct xfsm_netns ns;
+	char path[PATH_MAX];
+	__u32 prog_id, rodata_id;
+	int prog_fd, ports_fd, back = -1, err;
+	bool runs;
+
+	snprintf(path, sizeof(path), "%s/" XFSM_PIN_PROG XFSM_PIN_STAGED, pin_dir);
+	prog_fd = bpf_obj_get(path);
+	if (prog_fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	prog_id = xfsm_fd_id(prog_fd);
+	close(prog_fd);
+	rodata_id = xfsm_prog_map_id(prog_id, ".rodata", true);
+	ports_fd = xfsm_pin_get(pin_dir, true, XFSM_MAP_PORTS);
+	if (ports_fd < 0)
+		return ports_fd == -ENOENT ? 0 : ports_fd;
+	err = xfsm_pin_netns(pin_dir, true, &ns);
+	if (!err)
+		err = xfsm_netns_enter(&ns, &back);
+	else if (err == -ENOENT)
+		err = 0;	/* no record: an older loader, this namespace */
+	if (err) {
+		close(ports_fd);
+		return err;
+	}
+	runs = ports_run(ports_fd, prog_id, rodata_id);
+	xfsm_netns_leave(back);
+	close(ports_fd);
+	return runs;
+}
+
+#define MAX_STAGED	64	/* an instance pins about 30 objects */
+
+/* Call fn on every staged pin of pin_dir but prog's, then on prog's.  The
+ * names are read first: renaming entries of a directory while reading it
+ * may skip some. */
+static int for_each_staged(const char *pin_dir, int (*fn)(const char *dir, const char *name))
+{
+	char (*names)[NAME_MAX + 1], prog[NAME_MAX + 1];
+	struct dirent *de;
+	int err = 0, n = 0, i;
+	DIR *d;
+
+	names = calloc(MAX_STAGED, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	snprintf(prog, sizeof(prog), XFSM_PIN_PROG XFSM_PIN_STAGED);
+	d = opendir(pin_dir);
+	while (d && (de = readdir(d))) {
+		if (!has_suffix(de->d_name, XFSM_PIN_STAGED) || !strcmp(de->d_name, prog))
+			continue;
+		if (n == MAX_STAGED) {
+			err = -E2BIG;
+			break;
+		}
+		memcpy(names[n++], de->d_name, strlen(de->d_name) + 1);
+	}
+	if (d)
+		closedir(d);
+	else if (errno != ENOENT)
+		err = -errno;
+	for (i = 0; i < n && !err; i++)
+		err = fn(pin_dir, names[i]);
+	free(names);
+	/* prog last, and only when the rest went: while prog-new is there,
+	 * the reading rule still holds. */
+	return err ? err : fn(pin_dir, prog);
+}
+
+bool xfsm_pin_interrupted(const char *pin_dir)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	d = opendir(pin_dir);
+	while (d && !found && (de = readdir(d)))
+		found = has_suffix(de->d_name, XFSM_PIN_STAGED);
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static int promote_one(const char *dir, const char *name)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	snprintf(from, sizeof(from), "%s/%s", dir, name);
+	snprintf(to, sizeof(to), "%s/%.*s", dir,
+		 (int)(strlen(name) - strlen(XFSM_PIN_STAGED)), name);
+	if (rename(from, to) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int discard_one(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int xfsm_pin_commit(const char *pin_dir)
+{
+	return for_each_staged(pin_dir, promote_one);
+}
+
+int xfsm_pin_discard(const char *pin_dir)
+{
+	return for_each_staged(pin_dir, discard_one);
+}
+
+int xfsm_pin_recover(const char *pin_dir)
+{
+	int staged, err;
+
+	if (!xfsm_pin_interrupted(pin_dir))
+		return 0;
+	staged = xfsm_pin_staged(pin_dir);
+	if (staged < 0) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s holds the pins of an interrupted load, and whether that load "
+			 "took effect cannot be told: %s", pin_dir, strerror(-staged));
+		return staged;
+	}
+	err = staged ? xfsm_pin_commit(pin_dir) : xfsm_pin_discard(pin_dir);
+	if (err)
+		xfsm_log(XFSM_LOG_ERROR, "%s: cannot %s the pins of an interrupted load: %s",
+			 pin_dir, staged ? "complete" : "discard", strerror(-err));
+	else
+		xfsm_log(XFSM_LOG_INFO, "%s: %s the pins of an interrupted load", pin_dir,
+			 staged ? "completed (its program runs)" :
+			 "discarded (its program never ran)");
+	return err;
 }

@@ -52,6 +52,15 @@ __u32 xfsm_xdp_max_mtu(void);
 
 #define XFSM_PIN_RODATA		"xfsm_rodata"	/* the datapath's .rodata */
 #define XFSM_PIN_PROG		"prog"		/* the program last loaded */
+#define XFSM_PIN_NETNS		"xfsm_netns"	/* the ports' network namespace */
+/*
+ * A load pins what it made under NAME-new, attaches, then renames each to
+ * NAME ("prog" last).  Killed in between, the pins say which program runs:
+ * the -new ones are the instance's when prog-new runs on one of its ports
+ * (xfsm_pin_staged()), and leftovers otherwise.  The next load or unload
+ * settles them (xfsm_pin_recover()).
+ */
+#define XFSM_PIN_STAGED		"-new"
 
 /* Make sure the directory that will hold pin_dir is on a bpffs, mounting
  * bpffs on /sys/fs/bpf when it is not mounted.  Does not create pin_dir.
@@ -64,10 +73,47 @@ int xfsm_pin_dir_create(const char *pin_dir, bool *created);
  * that holds pin_dir (created if needed).  Returns the fd to unlock. */
 int xfsm_pin_lock(const char *pin_dir);
 void xfsm_pin_unlock(int fd);
-/* Unlink every pin in pin_dir and remove it. */
+/*
+ * Whether pin_dir is an xfsm instance's directory, the only kind xfsm ever
+ * removes: a directory on a bpffs holding nothing but the pins a load
+ * makes (see foreign_pin() in lib/pin.c), each a BPF object whose type,
+ * name and contents identify xfsm.  0, or an error with a message naming
+ * the first thing that is not xfsm's; *n_pins (may be NULL) counts them.
+ */
+int xfsm_pin_dir_check(const char *pin_dir, int *n_pins);
+/* After xfsm_pin_dir_check() agrees: unlink every pin, remove the
+ * directory.  A directory that is not xfsm's is left alone (error). */
 int xfsm_pin_dir_remove(const char *pin_dir);
-/* Instance directory under the default root: "<root>/<name>". */
+/* Instance directory under the pin root: "<root>/<name>"; -EINVAL (with
+ * a message) for a name xfsm_instance_name_check() refuses. */
 int xfsm_pin_dir_of(const char *instance, char *buf, size_t len);
+/* pin_dir is a directory directly under the pin root. */
+bool xfsm_pin_dir_in_root(const char *pin_dir);
+
+/* Open pin NAME of pin_dir, or NAME-new when staged and it exists: fd or
+ * -errno. */
+int xfsm_pin_get(const char *pin_dir, bool staged, const char *name);
+/* 1 when an interrupted load's prog-new runs on a port of the instance
+ * (its -new pins are then the instance's), 0 when not or when there is
+ * none; -errno when the ports' namespace cannot be entered. */
+int xfsm_pin_staged(const char *pin_dir);
+/* pin_dir holds staged pins: a load was killed midway. */
+bool xfsm_pin_interrupted(const char *pin_dir);
+/* Rename every NAME-new to NAME, prog-new last. */
+int xfsm_pin_commit(const char *pin_dir);
+/* Unlink every NAME-new. */
+int xfsm_pin_discard(const char *pin_dir);
+/* Settle an interrupted load's pins: commit them if its program runs,
+ * else discard them.  Callers hold xfsm_pin_lock(). */
+int xfsm_pin_recover(const char *pin_dir);
+
+/* The network namespace record pinned with an instance (-ENOENT: none,
+ * as from an older loader). */
+int xfsm_pin_netns(const char *pin_dir, bool staged, struct xfsm_netns *ns);
+/* A new, frozen record of ns for pinning as XFSM_PIN_NETNS: its fd. */
+int xfsm_netns_pin_create(const struct xfsm_netns *ns);
+/* Read a record: -EPROTO when fd is not one. */
+int xfsm_netns_rec_read(int fd, struct xfsm_netns *ns);
 /* Pin root used by status and unload: $XFSM_PIN_ROOT or XFSM_PIN_ROOT. */
 const char *xfsm_pin_root(void);
 
@@ -89,6 +135,10 @@ struct xfsm_xdp_state {
 };
 
 int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st);
+/* Every xfsm program an interface runs: the one attached directly, or each
+ * xfsm component of its libxdp dispatcher (an interrupted reload can leave
+ * two).  Stores at most max ids; returns how many. */
+int xfsm_xdp_xfsm_progs(int ifindex, __u32 *ids, int max);
 
 struct xfsm_load_opts {
 	const char *instance;		/* NULL: "default" */
@@ -101,15 +151,35 @@ struct xfsm_load_opts {
 	__u32	rules;			/* 0: keep pinned / default */
 	bool	force;
 	bool	reset;
+	/* ACL tables' capacities, per buffer (lib/xfsm_acl.h): rules and
+	 * cut-tree nodes.  acl_set[t] bit 0: acl_rules[t] given, bit 1:
+	 * acl_nodes[t] given (0 is a valid capacity).  Rules given without
+	 * nodes get XFSM_ACL_DEF_NODES_PER_RULE nodes each.  Nothing given:
+	 * keep the pinned capacities, or the defaults. */
+	__u32	acl_rules[XFSM_ACL_TABLES];
+	__u32	acl_nodes[XFSM_ACL_TABLES];
+	__u8	acl_set[XFSM_ACL_TABLES];
 };
 
 int xfsm_load(const struct xfsm_load_opts *opts, char *const *ifaces, int n);
 
-/* Detach xfsm from interfaces (by name), from an instance, or from all
+/*
+ * Detach xfsm from interfaces (by name), from an instance, or from all
  * instances (ifaces NULL and instance NULL); pins of instances left with
- * no port are removed. */
+ * no port are removed.  Only ever xfsm's own pin directories
+ * (xfsm_pin_dir_check()); an instance's ports are detached in its own
+ * network namespace.  Interfaces and an instance together take those
+ * interfaces out of that instance, also ports it has that are detached.
+ * XFSM_UNLOAD_FORCE: an instance whose namespace cannot be entered (gone
+ * with its interfaces) loses its pins all the same.
+ * XFSM_UNLOAD_KEEP_MAPS: only detach; pins and port numbers stay, so that a
+ * load of the same interfaces resumes with the flows, registers and
+ * application.
+ */
+#define XFSM_UNLOAD_FORCE	(1U << 0)
+#define XFSM_UNLOAD_KEEP_MAPS	(1U << 1)
 int xfsm_unload(char *const *ifaces, int n, const char *instance,
-		const char *pin_dir, bool all);
+		const char *pin_dir, bool all, unsigned int flags);
 
 /* Privileges: -EPERM with a message when CAP_NET_ADMIN or CAP_BPF
  * (CAP_SYS_ADMIN) are missing. */
@@ -141,7 +211,12 @@ struct xfsm_status_table {
 struct xfsm_status_inst {
 	char	name[64];
 	char	pin_dir[256];		/* "" for an unpinned datapath */
-	__u32	prog_id;		/* pinned program */
+	__u32	prog_id;		/* the instance's program (pinned) */
+	struct xfsm_netns netns;	/* where its ports are */
+	bool	netns_known;		/* recorded (else: assumed here) */
+	bool	netns_here;		/* the caller's namespace */
+	bool	netns_lost;		/* recorded, but cannot be entered */
+	bool	interrupted;		/* a killed load left staged pins */
 	bool	abi_known;
 	struct xfsm_build_info build;
 	const char *flow_table;		/* "lru" / "hash" */

@@ -30,9 +30,12 @@ int xfsm_group_rebuild(struct xfsm_group *g, unsigned int policy, const __u16 *p
 /* The member index the table of a consistent-hash group gives a hash. */
 unsigned int xfsm_group_consistent_pick(const struct xfsm_group *g, __u32 hash);
 
+/* -EOPNOTSUPP, with a message, when the instance has no group maps (an
+ * older or offload datapath); the functions below check it too. */
 int xfsm_group_check(struct xfsm_instance *inst);
-/* Set group `id` (a new one starts with zero statistics): an application
- * switch (xfsm_apply_change()) that writes the group's other buffer. */
+/* Set group `id` (0..XFSM_MAX_GROUPS-1, -EINVAL otherwise; a new one
+ * starts with zero statistics): an application switch (libxfsm's one,
+ * lib/apply.c) that writes the group's other buffer. */
 int xfsm_group_write(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
 /* The group as the running application slot names it (generation 0: no
  * such group). */
@@ -40,6 +43,7 @@ int xfsm_group_read(struct xfsm_instance *inst, unsigned int id, struct xfsm_gro
 /* Remove the group (a switch, as above); then its statistics and
  * round-robin counter are zeroed and its flows forgotten. */
 int xfsm_group_delete(struct xfsm_instance *inst, unsigned int id);
+/* A group's counters, summed over CPUs. */
 int xfsm_group_read_stats(struct xfsm_instance *inst, unsigned int id,
 			  struct xfsm_group_stats *out);
 /* Zero a group's statistics and round-robin counters. */

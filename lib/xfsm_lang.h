@@ -85,7 +85,7 @@ struct xfsm_app_names {
 };
 
 /*
- * Install a compiled application as one switch (xfsm_apply_change()): its
+ * Install a compiled application as one switch (as xfsm_apply()): its
  * stages, rules and names, the ACL tables of its ACL blocks and the output
  * groups it declares; other ACL tables and groups stay as they run.  A
  * consistent-hash group that only lost members keeps the slots of the
@@ -94,7 +94,8 @@ struct xfsm_app_names {
 int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		    const struct xfsm_app_names *names, const struct xfsm_apply_opts *opts);
 
-/* Field table built from XFSM_FIELD_LIST. */
+/* The header fields the language knows (XFSM_FIELD_LIST), a static table:
+ * *n (may be NULL) gets its length.  A field's id is its index. */
 struct xfsm_lang_field {
 	const char *name;
 	unsigned int word;	/* first field-vector word */
@@ -119,7 +120,10 @@ int xfsm_compile_file(const char *path, struct xfsm_image *img,
 		      struct xfsm_app_names *names, char *err, size_t errlen);
 void xfsm_app_names_free(struct xfsm_app_names *names);
 
-/* Helpers for printing. */
+/* Helpers for printing.  A state's name, or its number written into buf
+ * when names is NULL or the state has none; the result is names' or buf's
+ * memory.  The rule and stage lookups return NULL or -1 when there is no
+ * such rule or stage. */
 const char *xfsm_lang_verdict_name(unsigned int v);
 const char *xfsm_lang_state_name(const struct xfsm_app_names *names,
 				 unsigned int stage, __u32 state,

@@ -17,6 +17,7 @@
 
 #include "xfsm_attach.h"
 #include "xfsm_features.h"
+#include "xfsm_num.h"
 #include "output.h"
 
 static bool verbose;
@@ -62,38 +63,95 @@ static int libxdp_print_cb(enum libxdp_print_level lvl, const char *fmt, va_list
 
 /* ---- Argument helpers ----------------------------------------------------- */
 
+/* The single-valued options a command has seen, so that a repeated one is
+ * an error rather than silently the last. */
+struct opts_seen {
+	const char *name[16];
+	const char *value[16];
+	int n;
+};
+
 /* "--name VALUE" or "--name=VALUE"; returns the value or NULL. */
-static const char *opt_value(int *i, int argc, char **argv, const char *name)
+static const char *opt_value(int *i, int argc, char **argv, const char *name,
+			     struct opts_seen *seen)
 {
 	size_t n = strlen(name);
-	const char *a = argv[*i];
+	const char *a = argv[*i], *v;
+	int k;
 
 	if (strncmp(a, name, n))
 		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
+	if (a[n] == '=') {
+		v = a + n + 1;
+	} else if (a[n] != '\0') {
 		return NULL;
-	if (*i + 1 >= argc) {
+	} else if (*i + 1 >= argc) {
 		fprintf(stderr, "%s: %s needs a value\n", prog_name, name);
 		exit(2);
+	} else {
+		v = argv[++*i];
 	}
-	return argv[++*i];
+	for (k = 0; k < seen->n; k++) {
+		if (strcmp(seen->name[k], name))
+			continue;
+		fprintf(stderr, "%s: %s is given twice ('%s', then '%s'): give it once\n",
+			prog_name, name, seen->value[k], v);
+		exit(2);
+	}
+	if (seen->n < 16) {
+		seen->name[seen->n] = name;
+		seen->value[seen->n++] = v;
+	}
+	return v;
 }
 
+/* Numbers go through libxfsm's one parser (lib/xfsm_num.h). */
 static __u32 parse_count(const char *opt, const char *s, __u32 min, __u32 max)
 {
-	char *end;
-	unsigned long v;
+	char msg[200];
+	__u32 v;
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || s[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "%s: %s wants a number between %u and %u, not '%s'\n",
-			prog_name, opt, min, max, s);
+	if (xfsm_parse_u32(s, min, max, &v, msg, sizeof(msg))) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, opt, msg);
 		exit(2);
 	}
 	return v;
+}
+
+/*
+ * --acl-rules / --acl-nodes: "N" for every ACL table, or "T=N[,T=N...]"
+ * for the tables named.  bit is 1 (rules) or 2 (nodes) in o->acl_set.
+ */
+static void parse_acl_caps(struct xfsm_load_opts *o, const char *opt, const char *s,
+			   __u32 max, unsigned int bit)
+{
+	__u32 *v = bit == 1 ? o->acl_rules : o->acl_nodes, t, n;
+	char buf[256], *save = NULL, *tok, *eq;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf)) {
+		fprintf(stderr, "%s: %s value is too long\n", prog_name, opt);
+		exit(2);
+	}
+	if (!strchr(buf, '=')) {
+		n = parse_count(opt, buf, 0, max);
+		for (t = 0; t < XFSM_ACL_TABLES; t++) {
+			v[t] = n;
+			o->acl_set[t] |= bit;
+		}
+		return;
+	}
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq) {
+			fprintf(stderr, "%s: %s wants N or TABLE=N[,TABLE=N...], not '%s'\n",
+				prog_name, opt, s);
+			exit(2);
+		}
+		*eq = '\0';
+		t = parse_count(opt, tok, 0, XFSM_ACL_TABLES - 1);
+		v[t] = parse_count(opt, eq + 1, 0, max);
+		o->acl_set[t] |= bit;
+	}
 }
 
 static void exe_dir(char *buf, size_t len)
@@ -118,6 +176,7 @@ static int errno_exit(int err)
 static int do_load(int argc, char **argv)
 {
 	struct xfsm_load_opts o = { .flow_lru = -1 };
+	struct opts_seen seen = {};
 	char dir[PATH_MAX];
 	char **ifs;
 	const char *v;
@@ -129,25 +188,29 @@ static int do_load(int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((v = opt_value(&i, argc, argv, "--mode"))) {
+		if ((v = opt_value(&i, argc, argv, "--mode", &seen))) {
 			if (xfsm_xdp_mode_parse(v, &o.mode)) {
 				free(ifs);
 				return 2;
 			}
-		} else if ((v = opt_value(&i, argc, argv, "--instance"))) {
+		} else if ((v = opt_value(&i, argc, argv, "--instance", &seen))) {
 			o.instance = v;
-		} else if ((v = opt_value(&i, argc, argv, "--pin-dir"))) {
+		} else if ((v = opt_value(&i, argc, argv, "--pin-dir", &seen))) {
 			o.pin_dir = v;
-		} else if ((v = opt_value(&i, argc, argv, "--flows"))) {
+		} else if ((v = opt_value(&i, argc, argv, "--flows", &seen))) {
 			o.flows = parse_count("--flows", v, 1, 1U << 28);
-		} else if ((v = opt_value(&i, argc, argv, "--rules"))) {
+		} else if ((v = opt_value(&i, argc, argv, "--rules", &seen))) {
 			o.rules = parse_count("--rules", v, 1, 1U << 24);
-		} else if ((v = opt_value(&i, argc, argv, "--stages"))) {
+		} else if ((v = opt_value(&i, argc, argv, "--acl-rules", &seen))) {
+			parse_acl_caps(&o, "--acl-rules", v, XFSM_ACL_MAX_RULES, 1);
+		} else if ((v = opt_value(&i, argc, argv, "--acl-nodes", &seen))) {
+			parse_acl_caps(&o, "--acl-nodes", v, 16 * XFSM_ACL_MAX_RULES, 2);
+		} else if ((v = opt_value(&i, argc, argv, "--stages", &seen))) {
 			parse_count("--stages", v, 1, XFSM_MAX_STAGES);
 			fprintf(stderr, "%s: notice: the datapath always has %d stages "
 				"(fixed by its ABI); an application uses the ones it declares\n",
 				prog_name, XFSM_MAX_STAGES);
-		} else if ((v = opt_value(&i, argc, argv, "--flow-table"))) {
+		} else if ((v = opt_value(&i, argc, argv, "--flow-table", &seen))) {
 			if (!strcmp(v, "lru")) {
 				o.flow_lru = 1;
 			} else if (!strcmp(v, "hash")) {
@@ -158,7 +221,7 @@ static int do_load(int argc, char **argv)
 				free(ifs);
 				return 2;
 			}
-		} else if ((v = opt_value(&i, argc, argv, "--obj"))) {
+		} else if ((v = opt_value(&i, argc, argv, "--obj", &seen))) {
 			o.obj_path = v;
 		} else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
 			o.force = true;
@@ -196,7 +259,9 @@ static int do_load(int argc, char **argv)
 static int do_unload(int argc, char **argv)
 {
 	const char *instance = NULL, *pin_dir = NULL, *v;
-	bool all = false;
+	struct opts_seen seen = {};
+	bool all = false, force = false;
+	unsigned int flags = 0;
 	char **ifs;
 	int i, n = 0, err;
 
@@ -204,12 +269,16 @@ static int do_unload(int argc, char **argv)
 	if (!ifs)
 		return 1;
 	for (i = 0; i < argc; i++) {
-		if ((v = opt_value(&i, argc, argv, "--instance")))
+		if ((v = opt_value(&i, argc, argv, "--instance", &seen)))
 			instance = v;
-		else if ((v = opt_value(&i, argc, argv, "--pin-dir")))
+		else if ((v = opt_value(&i, argc, argv, "--pin-dir", &seen)))
 			pin_dir = v;
 		else if (!strcmp(argv[i], "--all") || !strcmp(argv[i], "-a"))
 			all = true;
+		else if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
+			force = true;
+		else if (!strcmp(argv[i], "--keep-maps"))
+			flags |= XFSM_UNLOAD_KEEP_MAPS;
 		else if (argv[i][0] == '-') {
 			fprintf(stderr, "%s: unload: unknown option '%s'\n", prog_name, argv[i]);
 			free(ifs);
@@ -217,13 +286,22 @@ static int do_unload(int argc, char **argv)
 		} else
 			ifs[n++] = argv[i];
 	}
-	if ((n > 0) + !!(instance || pin_dir) + all != 1) {
-		fprintf(stderr, "%s: unload takes interfaces, or --instance NAME, or --all\n",
-			prog_name);
+	if (!!(n > 0 || instance || pin_dir) + all != 1 || (instance && pin_dir)) {
+		fprintf(stderr, "%s: unload takes interfaces, or --instance NAME or --pin-dir "
+			"DIR (with or without interfaces), or --all\n", prog_name);
 		free(ifs);
 		return 2;
 	}
-	err = xfsm_unload(ifs, n, instance, pin_dir, all);
+	if (force && (n > 0 || (flags & XFSM_UNLOAD_KEEP_MAPS))) {
+		fprintf(stderr, "%s: unload --force is for an instance (--instance, "
+			"--pin-dir, --all) whose network namespace is gone, without "
+			"interfaces or --keep-maps\n", prog_name);
+		free(ifs);
+		return 2;
+	}
+	if (force)
+		flags |= XFSM_UNLOAD_FORCE;
+	err = xfsm_unload(ifs, n, instance, pin_dir, all, flags);
 	free(ifs);
 	return errno_exit(err);
 }
@@ -253,6 +331,29 @@ static void print_port(const struct xfsm_status_port *p)
 	out_obj_close();
 }
 
+/* Where the ports are: in text only when it is not here. */
+static void print_netns(const struct xfsm_status_inst *s)
+{
+	char buf[128];
+	bool show = s->netns_known && !s->netns_here;
+
+	out_obj_open("netns");
+	out_str("name", NULL, s->netns_known ? s->netns.name : "");
+	out_uint("inode", NULL, s->netns_known ? s->netns.ino : 0);
+	out_bool("here", NULL, s->netns_here);
+	out_bool("reachable", NULL, !s->netns_lost);
+	out_obj_close();
+	if (show) {
+		out_text("  netns ");
+		out_text(xfsm_netns_str(&s->netns, buf, sizeof(buf)));
+		if (s->netns_lost)
+			out_text(" (cannot be entered: its ports are not shown)");
+	}
+	out_bool("interrupted", s->interrupted ?
+		 "  (a load was interrupted: the next load or unload settles its pins)" :
+		 NULL, s->interrupted);
+}
+
 static void print_inst(const struct xfsm_status_inst *s)
 {
 	int i;
@@ -262,6 +363,7 @@ static void print_inst(const struct xfsm_status_inst *s)
 	out_bool("pinned", NULL, s->pin_dir[0] != '\0');
 	out_str("pin_dir", "  pins %s", s->pin_dir[0] || json ? s->pin_dir : "-");
 	out_uint("prog_id", "  prog %llu", s->prog_id);
+	print_netns(s);
 	if (s->abi_known) {
 		out_uint("abi_version", "  abi %llu", s->build.abi_version);
 		out_bool("offload", s->build.offload ? "  offload" : NULL, s->build.offload);
@@ -418,9 +520,11 @@ static int do_help(int argc, char **argv)
 	printf("Usage: %s [-v] [-j] COMMAND ...\n"
 	       "  load [--mode native|skb|hw|auto] [--instance NAME] [--pin-dir DIR]\n"
 	       "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
+	       "       [--acl-rules [TABLE=]N[,...]] [--acl-nodes [TABLE=]N[,...]]\n"
 	       "       [--force] [--reset]\n"
 	       "       [--obj PATH] IFACE...\n"
-	       "  unload IFACE... | --instance NAME | --pin-dir DIR | --all\n"
+	       "  unload [--keep-maps] IFACE... | [--force] [--keep-maps] --instance NAME | --pin-dir DIR\n"
+	       "         [IFACE...] | [--force] [--keep-maps] --all\n"
 	       "  status [-j]\n"
 	       "  features [-j]\n"
 	       "  help\n"

@@ -1,10 +1,35 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #
-# `make bench-micro`: ns per packet through BPF_PROG_TEST_RUN, each figure
-# next to the empty XDP program measured in the same run (bench/micro.c).
-# BENCH_MICRO_ARGS passes options, e.g. "-q" to skip the 1M-flow case.
+# `make bench-micro`: ns per packet through BPF_PROG_TEST_RUN, each xfsm job
+# next to its hand-written reference (bench/ref/) measured alternately in
+# the same run, CPU scaling, and the per-component breakdown
+# (bench/micro.c).  BENCH_MICRO_ARGS passes options, e.g. "-q" to skip the
+# 1M-flow cases.
+#
+# The breakdown runs build/bench/xfsm-stopN.bpf.o: the datapath built with
+# -DXFSM_BENCH_STOP=N, which ends every packet after phase N
+# (enum xfsm_bench_phase in bpf/common.h).  Benchmark objects only.
 
 BENCH_MICRO_ARGS ?=
 
-bench-micro: $(BUILD)/bench/micro $(BUILD)/xfsm.bpf.o $(BUILD)/xdp_empty.bpf.o
+REF_BPF   := $(patsubst bench/ref/%.bpf.c,$(BUILD)/bench/ref/%.bpf.o,$(wildcard bench/ref/*.bpf.c))
+PHASE_BPF := $(foreach n,1 2 3 4 5,$(BUILD)/bench/xfsm-stop$(n).bpf.o)
+
+all: $(REF_BPF) $(PHASE_BPF)
+
+$(BUILD)/bench/ref/%.bpf.o: bench/ref/%.bpf.c bench/ref/ref.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/xfsm-stop%.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_BENCH_STOP=$* -c $< -o $@
+
+# micro.c and refload.c include bench/ref/load.h.
+$(BUILD)/bench/micro $(BUILD)/bench/refload: bench/ref/load.h
+
+bench-micro: $(BUILD)/bench/micro $(BUILD)/xfsm.bpf.o $(BUILD)/xdp_empty.bpf.o \
+	     $(BUILD)/bench/flowdrv.bpf.o $(REF_BPF) $(PHASE_BPF)
 	$(Q)$(BUILD)/bench/micro -b $(BUILD) $(BENCH_MICRO_ARGS)

@@ -11,6 +11,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "suite.h"
 
 #define REPEAT		200000
@@ -269,6 +271,169 @@ out:
 }
 END_TEST
 
+/* The XFSM_RF_PLANNED flags of a rule as the datapath holds it (in the
+ * rule buffer the running slot names for its stage; xfsm_read_app() would
+ * clear them). */
+static __u32 live_plan_flags(const struct xfsm_rule_key *k)
+{
+	struct xfsm_rule_key key = *k;
+	struct xfsm_rule rule;
+	struct xfsm_app app;
+	struct xfsm_ctl ctl;
+
+	if (!ASSERT_OK(xfsm_ctl_get(T.inst, &ctl), "control block") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_APPS], &ctl.active, &app),
+		       "running slot") ||
+	    !ASSERT_LE(k->stage, XFSM_MAX_STAGES - 1, "stage"))
+		return ~0U;
+	key.slot = app.stages[k->stage].rule_buf;
+	if (!ASSERT_OK(xfsm_map_lookup_locked(T.inst, XFSM_M_RULES, &key, &rule), "read rule"))
+		return ~0U;
+	return rule.flags & XFSM_RF_PLANNED;
+}
+
+/*
+ * Every update form that runs without the lock (lib/plan.c: additions to a
+ * register nothing else writes or reads) and its neighbours: two CPUs, the
+ * same flow, exact totals.  Rule `upd` (UDP, CPU 0) and rule `other` (TCP,
+ * CPU 1, when given) share a stage; reg0 must end at `want`.
+ */
+struct form {
+	const char *name;
+	__u8	op;
+	struct xfsm_operand a, b;	/* reg0 = a OP b */
+	__u64	per_packet;		/* expected change of reg0 per packet */
+};
+
+static void hammer_forms(const struct form *upd, const struct form *other, bool other_locked,
+			 __u32 expect_flags)
+{
+	static const __u8 key[] = { XFSM_FW_IP4_SRC };
+	static const __u8 words[] = { XFSM_FW_IP_PROTO };
+	struct pkt_spec su = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 9, .sport = 1,
+			       .dport = 2, .payload = 10 };
+	struct pkt_spec st = { .l3 = PS_IP4, .l4 = PS_TCP, .src = 5, .dst = 9, .sport = 1,
+			       .dport = 2, .flags = TCPF_ACK, .payload = 30 };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(5) };
+	struct xfsm_image img;
+	struct xfsm_flow flow;
+	struct pkt pu, pt;
+	struct rb b;
+	__u64 want;
+
+	app_init(&img, 1, XFSM_VERDICT_DROP);
+	if (!ASSERT_OK(app_keys(&img, 0, key, 1, key, 1), "keys"))
+		goto out;
+	app_match_words(&img, 0, words, 1);
+	pkt_from_spec(&pu, &su);
+	pkt_from_spec(&pt, &st);
+	rb_init(&b, 2);
+	rb_match(&b, 0, IPPROTO_UDP_, 0xff);
+	rb_upd(&b, upd->op, XFSM_OPND_FLOW_REG, 0, upd->a, upd->b);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	if (!ASSERT_OK(rb_add(&img, 0, &b), "rule upd"))
+		goto out;
+	if (other) {
+		rb_init(&b, 1);
+		rb_match(&b, 0, IPPROTO_TCP_, 0xff);
+		rb_upd(&b, other->op, XFSM_OPND_FLOW_REG, 0, other->a, other->b);
+		if (other_locked)	/* a second write takes the lock */
+			rb_upd(&b, XFSM_UPD_MAX, XFSM_OPND_FLOW_REG, 1, OPR(1), OPM(XFSM_META_LEN));
+		rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+		if (!ASSERT_OK(rb_add(&img, 0, &b), "rule other"))
+			goto out;
+	}
+	if (!ASSERT_OK(xt_apply(&T, &img), "apply"))
+		goto out;
+	/* What libxfsm planned for rule upd (the offload profile ignores it). */
+	ASSERT_EQ(live_plan_flags(&img.rules[0].key), expect_flags, "rule upd lock-free or not");
+	if (!hammer2(&pu, other ? &pt : &pu))
+		goto out;
+	want = (__u64)REPEAT * upd->per_packet * (other ? 1 : 2) +
+	       (other ? (__u64)REPEAT * other->per_packet : 0);
+	if (ASSERT_OK(xt_find_flow(&T, 0, w, NULL, &flow), "flow"))
+		ASSERT_EQ(flow.regs[0], want, "reg0 == every packet's change, both CPUs");
+out:
+	xfsm_image_free(&img);
+}
+
+#define F(n, o, x, y, d)	(&(const struct form){ n, XFSM_UPD_##o, x, y, d })
+
+START_TEST(test_two_cpus_lockfree_forms)
+{
+	/* Before the count, the frame lengths: UDP 10 + 42 bytes, TCP 30 + 54. */
+	const struct form *forms[] = {
+		F("reg0 = reg0 + 1", ADD, OPR(0), OPC(1), 1),
+		F("reg0 = 3 + reg0", ADD, OPC(3), OPR(0), 3),
+		F("reg0 = reg0 + meta.len", ADD, OPR(0), OPM(XFSM_META_LEN), 52),
+		F("reg0 = reg0 + ip.ttl", ADD, OPR(0), OPF(XFSM_FW_IP_TTL), 64),
+		F("reg0 = reg0 - 1", SUB, OPR(0), OPC(1), (__u64)-1),
+	};
+	unsigned int i;
+
+	NEED_T();
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]) && !xt_failures; i++) {
+		xt_set_context("%s on both CPUs", forms[i]->name);
+		ASSERT_OK(xt_reset(&T), "reset");
+		hammer_forms(forms[i], NULL, false, XFSM_RF_FLOW_NOLOCK);
+	}
+	XT_END();
+}
+END_TEST
+
+/* A lock-free addition on one CPU, a locked transaction adding to the same
+ * register on the other: the transaction's addition is atomic too. */
+START_TEST(test_two_cpus_lockfree_beside_locked)
+{
+	NEED_T();
+	xt_set_context("reg0 += 1 lock-free, reg0 += 2 in a locked transaction");
+	hammer_forms(F("reg0 = reg0 + 1", ADD, OPR(0), OPC(1), 1),
+		     F("reg0 = reg0 + 2", ADD, OPR(0), OPC(2), 2), true, XFSM_RF_FLOW_NOLOCK);
+	XT_END();
+}
+END_TEST
+
+/* An addition beside a rule that is not one (reg0 = reg0 * 1 reads and
+ * writes reg0 under the lock): the addition must keep the lock, or the
+ * multiplication's store would undo additions made meanwhile. */
+START_TEST(test_two_cpus_add_beside_rmw)
+{
+	NEED_T();
+	xt_set_context("reg0 += 1 beside reg0 *= 1");
+	hammer_forms(F("reg0 = reg0 + 1", ADD, OPR(0), OPC(1), 1),
+		     F("reg0 = reg0 * 1", MUL, OPR(0), OPC(1), 0), false, 0);
+	XT_END();
+}
+END_TEST
+
+/* One global register added to from both CPUs by a rule with no other
+ * write: no lock, no lost update. */
+START_TEST(test_two_cpus_global_add)
+{
+	const __u64 total = (__u64)NTHREADS * REPEAT;
+	struct xfsm_image img;
+	struct pkt p;
+	struct rb rule;
+	__u64 g = 0;
+
+	NEED_T();
+	app_init(&img, 1, XFSM_VERDICT_DROP);
+	rb_init(&rule, 1);
+	rb_upd(&rule, XFSM_UPD_ADD, XFSM_OPND_GLOBAL_REG, 2, OPG(2), OPM(XFSM_META_LEN));
+	rb_act(&rule, XFSM_ACT_PASS, 0, OPNONE);
+	ck_assert_int_eq(rb_add(&img, 0, &rule), 0);
+	if (!ASSERT_OK(xt_apply(&T, &img), "apply"))
+		goto out;
+	ASSERT_EQ(live_plan_flags(&img.rules[0].key), XFSM_RF_GLOBAL_NOLOCK, "planned lock-free");
+	pkt_of(&p, 4);
+	if (hammer(&p) && ASSERT_OK(xfsm_global_get(T.inst, 2, &g), "global 2"))
+		ASSERT_EQ(g, total * p.len, "global 2 == bytes from both CPUs");
+out:
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("concurrency");
@@ -279,6 +444,10 @@ int main(void)
 	tcase_add_test(tc, test_two_cpus_single_update);
 	tcase_add_test(tc, test_two_cpus_symmetric);
 	tcase_add_test(tc, test_two_cpus_globals_only);
+	tcase_add_test(tc, test_two_cpus_lockfree_forms);
+	tcase_add_test(tc, test_two_cpus_lockfree_beside_locked);
+	tcase_add_test(tc, test_two_cpus_add_beside_rmw);
+	tcase_add_test(tc, test_two_cpus_global_add);
 
 	/* The offload profile has no locks, but its register adds are atomic
 	 * adds of the difference to the value read first: still exact. */
@@ -288,5 +457,9 @@ int main(void)
 	tcase_add_test(tc, test_two_cpus_single_update);
 	tcase_add_test(tc, test_two_cpus_symmetric);
 	tcase_add_test(tc, test_two_cpus_globals_only);
+	tcase_add_test(tc, test_two_cpus_lockfree_forms);
+	tcase_add_test(tc, test_two_cpus_lockfree_beside_locked);
+	tcase_add_test(tc, test_two_cpus_add_beside_rmw);
+	tcase_add_test(tc, test_two_cpus_global_add);
 	return xt_suite_run(s);
 }

@@ -35,17 +35,7 @@ static const char *src_path(const char *rel, char *buf, size_t len)
 
 static void find_srcdir(void)
 {
-	const char *env = getenv("XFSM_SRC");
-	char probe[600];
-
-	if (env) {
-		snprintf(srcdir, sizeof(srcdir), "%s", env);
-		return;
-	}
-	snprintf(srcdir, sizeof(srcdir), "%s/..", xt_build_dir());
-	snprintf(probe, sizeof(probe), "%s/examples/portknock.xfsm", srcdir);
-	if (access(probe, R_OK))
-		snprintf(srcdir, sizeof(srcdir), ".");
+	snprintf(srcdir, sizeof(srcdir), "%s", xt_src_dir());
 }
 
 struct compiled {
@@ -435,6 +425,202 @@ START_TEST(test_constants_and_operands)
 }
 END_TEST
 
+/* ---- numbers, nesting, states, ACL blocks ------------------------------------- */
+
+/* Constant arithmetic is exact in 128 bits or refused; literals are
+ * decimal unless a base is written. */
+START_TEST(test_number_semantics)
+{
+	static const struct {
+		const char *def;
+		unsigned long long want;	/* global 0's value, or 0 with err */
+		const char *err;		/* substring of the error */
+	} cases[] = {
+		{ "022", 22, NULL },
+		{ "0o26", 22, NULL },
+		{ "0b10110", 22, NULL },
+		{ "0x8000000000000000 * 2 - 1", 0xffffffffffffffffULL, NULL },
+		{ "0xffffffffffffffff * 0xffffffffffffffff / 0xffffffffffffffff", 0xffffffffffffffffULL, NULL },
+		{ "(1 << 127) >> 100", 1ULL << 27, NULL },
+		{ "1h / 1ms", 3600000, NULL },
+		{ "1.5s", 1500000000ULL, NULL },
+		{ "0x8000000000000000 * 0x8000000000000000 * 4 + 5", 0, "overflows" },
+		{ "(1 << 127) + (1 << 127)", 0, "overflows" },
+		{ "3 << 127", 0, "overflows" },
+		{ "1 << 128", 0, "overflows" },
+		{ "5124096h", 0, "does not fit in 64 bits" },
+		{ "0x10000000000000000", 0, "does not fit in 64 bits" },
+		{ "1 - 2", 0, "negative" },
+		{ "0x8000000000000000 * 2", 0, "global value 18446744073709551616 is out of range" },
+	};
+	char text[300];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct compiled *c;
+
+		snprintf(text, sizeof(text), "global 0 = %s\nstage s { rule r => pass }\n",
+			 cases[i].def);
+		c = compile_str(text);
+		xt_set_context("%s", cases[i].def);
+		if (cases[i].err) {
+			ASSERT_EQ(c->ret, -EINVAL, "refused");
+			ASSERT_TRUE(strstr(c->err, cases[i].err) != NULL, c->err);
+			ASSERT_TRUE(!strncmp(c->err, "t.xfsm:1:", 9), c->err);
+		} else if (ASSERT_OK(c->ret, c->err)) {
+			ASSERT_EQ(c->img.globals[0], cases[i].want, "value");
+		}
+		compiled_free(c);
+	}
+	/* a timeout that wrapped modulo 2^128 used to come out as minutes */
+	{
+		struct compiled *c = compile_str(
+			"stage s {\n key ip.src\n states a, b\n"
+			" rule r when state a => goto state b hard 94522879700260684295381836h\n}\n");
+
+		ASSERT_EQ(c->ret, -EINVAL, "huge timeout refused");
+		compiled_free(c);
+		c = compile_str("define t = 0xffffffffffffffff * 1000000000000000000\n"
+				"stage s {\n key ip.src\n states a, b\n"
+				" rule r when state a => goto state b hard t * 1s\n}\n");
+		ASSERT_EQ(c->ret, -EINVAL, "huge timeout expression refused");
+		ASSERT_TRUE(strstr(c->err, "overflows") || strstr(c->err, "longer than"), c->err);
+		compiled_free(c);
+	}
+	XT_END();
+}
+END_TEST
+
+/* Parentheses nest up to a bound, and deep input is an error, not a crash. */
+START_TEST(test_nesting_bound)
+{
+	size_t depth = 200000, len = 3 * depth + 200;
+	char *text = malloc(len);
+	struct compiled *c;
+	size_t o;
+
+	ck_assert_ptr_nonnull(text);
+	o = (size_t)snprintf(text, len, "define x = ");
+	memset(text + o, '(', depth);
+	o += depth;
+	text[o++] = '1';
+	memset(text + o, ')', depth);
+	o += depth;
+	snprintf(text + o, len - o, "\nstage s { rule r => pass }\n");
+	c = compile_str(text);
+	ASSERT_EQ(c->ret, -EINVAL, "refused");
+	ASSERT_TRUE(strstr(c->err, "t.xfsm:1:") && strstr(c->err, "nested more than 64 levels"),
+		    c->err);
+	compiled_free(c);
+	/* 63 levels inside the top-level expression are fine */
+	o = (size_t)snprintf(text, len, "define x = ");
+	memset(text + o, '(', 63);
+	o += 63;
+	text[o++] = '7';
+	memset(text + o, ')', 63);
+	o += 63;
+	snprintf(text + o, len - o, "\nglobal 0 = x\nstage s { rule r => pass }\n");
+	c = compile_str(text);
+	if (ASSERT_OK(c->ret, c->err))
+		ASSERT_EQ(c->img.globals[0], 7, "value");
+	compiled_free(c);
+	/* calls nest too */
+	o = (size_t)snprintf(text, len, "stage s {\n key ip.src\n rule r => reg0 = ");
+	for (int i = 0; i < 1000; i++)
+		o += (size_t)snprintf(text + o, len - o, "min(");
+	o += (size_t)snprintf(text + o, len - o, "1");
+	for (int i = 0; i < 1000; i++)
+		o += (size_t)snprintf(text + o, len - o, ", 2)");
+	snprintf(text + o, len - o, "\n}\n");
+	c = compile_str(text);
+	ASSERT_EQ(c->ret, -EINVAL, "deep calls refused");
+	ASSERT_TRUE(strstr(c->err, "nested more than 64 levels") != NULL, c->err);
+	compiled_free(c);
+	free(text);
+	XT_END();
+}
+END_TEST
+
+/* Numbered states are 32-bit: 256 and above are states like any other. */
+START_TEST(test_high_states)
+{
+	struct compiled *c = compile_str(
+		"stage s {\n"
+		" key ip.src\n"
+		" rule in when state 0, tcp.dport == 1 => goto state 300 idle 1s -> 70000\n"
+		" rule mid when state 300 => goto state 4294967295\n"
+		" rule up when state 4294967295 => drop\n"
+		" rule rb when state 70000 => pass\n"
+		"}\n");
+	const struct xfsm_rule_entry *e;
+
+	if (ASSERT_OK(c->ret, c->err)) {
+		e = entry_of(c, 0, "mid", 0);
+		if (ASSERT_TRUE(e, "rule mid")) {
+			ASSERT_EQ(e->key.state, 300, "matches 300");
+			ASSERT_EQ(e->rule.next_state, 4294967295U, "enters 2^32-1");
+		}
+		e = entry_of(c, 0, "in", 0);
+		if (ASSERT_TRUE(e, "rule in"))
+			ASSERT_EQ(e->rule.idle_rollback, 70000, "rollback 70000");
+	}
+	compiled_free(c);
+	c = compile_str("stage s {\n key ip.src\n rule r when state 256 => pass\n"
+			" rule q => goto state 257\n}\n");
+	ASSERT_EQ(c->ret, -EINVAL, "256 never entered");
+	ASSERT_TRUE(!strcmp(c->err, "t.xfsm:3:20: error: state '256' is matched but never entered: no rule of stage 's' moves a flow into it and it is neither initial nor a rollback state"),
+		    c->err);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/* Comments and continuations work inside ACL blocks as everywhere, and an
+ * ACL rule may be as long as it likes: nothing is cut. */
+START_TEST(test_acl_block_text)
+{
+	struct compiled *c = compile_str(
+		"acl front {\n"
+		"\t# a comment line\n"
+		"\trule prio 3 proto udp dport 7001 => deny   # trailing comment\n"
+		"\trule prio 2 proto udp \\\n"
+		"\t     dport 7002 => allow mark 5\n"
+		"\trule prio 1 src 198.18.0.0/15,   # a comment after a comma\n"
+		"\t     dport 022 => pass\n"
+		"}\n"
+		"stage s { rule r => pass }\n");
+	size_t pad = 1000, len = pad + 400;	/* a 1023-byte cut fell in "s_later" */
+	char *text;
+	size_t o;
+
+	if (ASSERT_OK(c->ret, c->err) && ASSERT_EQ(c->nm.acl[0].n, 3, "three rules")) {
+		ASSERT_EQ(c->nm.acl[0].r[0].action, XFSM_ACL_DENY, "deny");
+		ASSERT_EQ(c->nm.acl[0].r[0].dport_lo, 7001, "7001");
+		ASSERT_EQ(c->nm.acl[0].r[1].dport_lo, 7002, "continued line");
+		ASSERT_EQ(c->nm.acl[0].r[1].mark, 5, "mark after the continuation");
+		ASSERT_EQ(c->nm.acl[0].r[2].src_len, 15, "prefix kept whole");
+		ASSERT_EQ(c->nm.acl[0].r[2].dport_lo, 22, "dport 022 is 22, not octal 18");
+	}
+	compiled_free(c);
+
+	/* a rule longer than any buffer: the goto target keeps its name */
+	text = malloc(len);
+	ck_assert_ptr_nonnull(text);
+	o = (size_t)snprintf(text, len, "acl front {\n\trule prio 7");
+	memset(text + o, ' ', pad);
+	o += pad;
+	snprintf(text + o, len - o, "dport 9 => goto s_later mark 1234567\n}\n"
+		 "stage s { rule r => pass }\nstage s_later { rule q => drop }\n");
+	c = compile_str(text);
+	if (ASSERT_OK(c->ret, c->err) && ASSERT_EQ(c->nm.acl[0].n, 1, "one rule")) {
+		ASSERT_EQ(c->nm.acl[0].r[0].arg, 2, "goto s_later, not s");
+		ASSERT_EQ(c->nm.acl[0].r[0].mark, 1234567, "mark whole");
+	}
+	compiled_free(c);
+	free(text);
+	XT_END();
+}
+END_TEST
+
 /* ---- malformed corpus --------------------------------------------------------- */
 
 START_TEST(test_bad_corpus)
@@ -513,6 +699,17 @@ START_TEST(test_field_values)
 	ASSERT_TRUE(!strcmp(buf, "02:00:00:00:00:0a"), "format mac");
 	ASSERT_ERR(xfsm_lang_parse_field(port, "70000", w), "too wide");
 	ASSERT_ERR(xfsm_lang_parse_field(port, "22 23", w), "two values");
+	/* one literal, nothing else: no second statement, no unit, no space */
+	ASSERT_ERR(xfsm_lang_parse_field(port, "22;junk", w), "junk after ';'");
+	ASSERT_ERR(xfsm_lang_parse_field(port, "22;", w), "';'");
+	ASSERT_ERR(xfsm_lang_parse_field(port, "1KiB", w), "a unit");
+	ASSERT_ERR(xfsm_lang_parse_field(port, "22 # c", w), "a comment");
+	ASSERT_ERR(xfsm_lang_parse_field(port, "1+1", w), "an expression");
+	ASSERT_ERR(xfsm_lang_parse_field(ip, "198.300.0.2", w), "octet over 255");
+	ASSERT_OK(xfsm_lang_parse_field(port, "022", w), "leading zero");
+	ASSERT_EQ(w[0], 22, "decimal, not octal");
+	ASSERT_OK(xfsm_lang_parse_field(port, "0x16", w), "hex");
+	ASSERT_EQ(w[0], 22, "hex value");
 	XT_END();
 }
 END_TEST
@@ -741,6 +938,10 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_ranges_and_prefixes);
 	tcase_add_test(tc, test_constants_and_operands);
 	tcase_add_test(tc, test_bad_corpus);
+	tcase_add_test(tc, test_number_semantics);
+	tcase_add_test(tc, test_nesting_bound);
+	tcase_add_test(tc, test_high_states);
+	tcase_add_test(tc, test_acl_block_text);
 	tcase_add_test(tc, test_meta_flags);
 	tcase_add_test(tc, test_field_values);
 	tcase_add_test(tc, test_string_api);

@@ -5,12 +5,15 @@
  * back, failure rollback, globals, flows and statistics.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +24,9 @@
 #include "libxfsm.h"
 #include "xfsm_features.h"
 #include "xfsm_attach.h"
+#include "xfsm_appsrc.h"
+#include "xfsm_file.h"
+#include "xfsm_num.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -76,6 +82,25 @@ static void assert_image_consistent(const struct xfsm_image *img)
 			ck_assert_uint_eq(e->key.match[i] & ~t->match_mask[i], 0);
 		ck_assert_uint_le(e->rule.priority, t->max_priority);
 	}
+}
+
+/* Printable text that deflate cannot shrink much: 6 random bits a byte. */
+static char *random_text(size_t len, __u64 seed)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *t = malloc(len + 1);
+
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		t[i] = i % 77 == 76 ? '\n' : abc[seed & 63];
+	}
+	t[len] = 0;
+	return t;
 }
 
 /* ---- unit tests: images ----------------------------------------------- */
@@ -465,6 +490,83 @@ START_TEST(test_log_hook)
 }
 END_TEST
 
+/* One validator for every name that becomes a directory under the pin
+ * root: what it takes, what it refuses, and that its message names why. */
+START_TEST(test_instance_names)
+{
+	static const char *const good[] = {
+		"default", "a", "lab-1", "x_y.z", "A9", "a..b",
+		"123456789012345678901234567890123456789012345678901234567890123",
+	};
+	static const struct { const char *name, *why; } bad[] = {
+		{ "", "empty" },
+		{ ".", "must not start with '.'" },
+		{ "..", "must not start with '.'" },
+		{ ".hidden", "must not start with '.'" },
+		{ "../../etc", "'/' at position 3" },
+		{ "a/b", "'/' at position 2" },
+		{ "/abs", "'/' at position 1" },
+		{ "a b", "' ' at position 2" },
+		{ "tab\there", "\\x09 at position 4" },
+		{ "nl\n", "\\x0a at position 3" },
+		{ "caf\xc3\xa9", "\\xc3 at position 4" },
+		{ "x*", "'*' at position 2" },
+		{ "1234567890123456789012345678901234567890123456789012345678901234",
+		  "64 characters, at most 63" },
+	};
+	struct xfsm_instance *inst = (void *)1;
+	char dir[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		last_msg[0] = '\0';
+		ck_assert_msg(xfsm_instance_name_check(good[i]) == 0, "'%s' refused: %s",
+			      good[i], last_msg);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		last_msg[0] = '\0';
+		ck_assert_int_eq(xfsm_instance_name_check(bad[i].name), -EINVAL);
+		assert_msg_has("invalid instance name");
+		assert_msg_has(bad[i].why);
+		/* the places a name becomes a path refuse it too */
+		ck_assert_int_eq(xfsm_pin_dir_of(bad[i].name, dir, sizeof(dir)), -EINVAL);
+		ck_assert_int_eq(xfsm_instance_open(bad[i].name, &inst), -EINVAL);
+		ck_assert_ptr_null(inst);
+		inst = (void *)1;
+	}
+	ck_assert_int_eq(xfsm_instance_name_check(NULL), -EINVAL);
+	/* no control character reaches the message */
+	ck_assert_int_eq(xfsm_instance_name_check("a\033[2Jb"), -EINVAL);
+	ck_assert_ptr_null(strchr(last_msg, '\033'));
+	ck_assert_int_eq(xfsm_pin_dir_of("lab-1", dir, sizeof(dir)), 0);
+	ck_assert_str_eq(dir + strlen(dir) - 6, "/lab-1");
+}
+END_TEST
+
+/* A directory is xfsm's only on a bpffs and holding nothing but xfsm's
+ * pins: anything else is refused and left as it was. */
+START_TEST(test_pin_dir_check)
+{
+	char tmp[] = "/tmp/xfsm-test-pindir-XXXXXX", path[300];
+	struct stat st;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(path, sizeof(path), "%s/keep", tmp);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	last_msg[0] = '\0';
+	ck_assert_int_eq(xfsm_pin_dir_check(tmp, NULL), -EINVAL);
+	assert_msg_has("not on a BPF filesystem");
+	ck_assert_int_eq(xfsm_pin_dir_remove(tmp), -EINVAL);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(xfsm_pin_dir_check(path, NULL), -ENOTDIR);
+	unlink(path);
+	rmdir(tmp);
+}
+END_TEST
+
 START_TEST(test_map_names)
 {
 	int i;
@@ -771,20 +873,40 @@ START_TEST(test_dp_apply_flip)
 	assert_running(&d, &a);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_RULES), 40);
 
-	/* source text beyond the datapath's room is cut, not refused */
+	/* source text beyond the datapath's room is kept whole (compressed),
+	 * never cut */
 	free(b.source);
-	b.source_len = sizeof(((struct xfsm_appsrc *)0)->text) + 100;
+	b.source_len = 4 * sizeof(((struct xfsm_appsrc *)0)->text) + 100;
 	b.source = malloc(b.source_len + 1);
 	ck_assert_ptr_nonnull(b.source);
-	memset(b.source, 'x', b.source_len);
+	for (size_t k = 0; k < b.source_len; k++)
+		b.source[k] = k % 61 == 60 ? '\n' : (char)('a' + k % 26);
 	b.source[b.source_len] = '\0';
 	ck_assert_int_eq(xfsm_apply(d.inst, &b, NULL), 0);
 	{
 		struct xfsm_image got;
 
 		ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
-		ck_assert_uint_eq(got.source_len, b.source_len - 100);
+		ck_assert_uint_eq(got.source_len, b.source_len);
+		ck_assert_ptr_nonnull(got.source);
 		ck_assert_int_eq(memcmp(got.source, b.source, got.source_len), 0);
+		ck_assert_uint_eq(got.n_rules, 25);
+		xfsm_image_free(&got);
+	}
+	/* and one that does not fit even compressed is marked as not kept */
+	free(b.source);
+	b.source_len = 4 * sizeof(((struct xfsm_appsrc *)0)->text);
+	b.source = random_text(b.source_len, 7);
+	ck_assert_ptr_nonnull(b.source);
+	last_msg[0] = '\0';
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, NULL), 0);
+	assert_msg_has("is not kept");
+	{
+		struct xfsm_image got;
+
+		ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+		ck_assert_ptr_null(got.source);
+		ck_assert_uint_eq(got.source_len, b.source_len);
 		ck_assert_uint_eq(got.n_rules, 25);
 		xfsm_image_free(&got);
 	}
@@ -851,7 +973,7 @@ END_TEST
 
 START_TEST(test_dp_globals)
 {
-	struct xfsm_apply_opts opts = { .keep_flows = true, .reset_globals = true };
+	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = true);
 	struct xfsm_image a;
 	struct xfsm_ctl ctl;
 	__u64 v;
@@ -1036,8 +1158,9 @@ START_TEST(test_dp_flow_epochs)
 	ck_assert_int_eq(t.n[0], 300);
 	ck_assert_int_eq(t.n[1], 0);
 
-	/* without keep_flows every stage starts afresh */
-	ck_assert_int_eq(xfsm_apply(d.inst, &b, &(struct xfsm_apply_opts){ 0 }), 0);
+	/* with flush_flows every stage starts afresh */
+	ck_assert_int_eq(xfsm_apply(d.inst, &b, &(struct xfsm_apply_opts){
+		.sz = sizeof(struct xfsm_apply_opts), .flush_flows = true }), 0);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
 
 	/* a stage that is gone takes its flows along */
@@ -1208,6 +1331,25 @@ static void pin_setup(void)
 	xfsm_bpffs_prepare(pin_dir);
 }
 
+/* A pin directory a failed test left, with one level of subdirectories. */
+static void remove_tree(const char *dir)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path))
+			rmdir(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 /* Runs in the parent, after the test, also when the test failed. */
 static void pin_teardown(void)
 {
@@ -1221,6 +1363,8 @@ static void pin_teardown(void)
 	snprintf(path, sizeof(path), "%s/xfsm_rodata", pin_dir);
 	unlink(path);
 	rmdir(pin_dir);
+	snprintf(path, sizeof(path), "%s-check", pin_dir);
+	remove_tree(path);
 }
 
 START_TEST(test_dp_open_paths)
@@ -1292,6 +1436,66 @@ START_TEST(test_dp_open_paths)
 	ck_assert_int_eq(xfsm_instance_open_pin_dir("/sys/fs/bpf/xfsm-no-such-dir", &pi),
 			 -ENOENT);
 	xfsm_instance_close(qi);
+	dp_close(&d);
+}
+END_TEST
+
+/* On a bpffs: the loader's pins pass, a foreign object is named and
+ * refused, and a refused directory keeps everything in it. */
+START_TEST(test_dp_pin_dir_check)
+{
+	char dir[160], path[256], sub[256];
+	struct bpf_map *map;
+	struct dp d;
+	int fd, n = 0, foreign;
+
+	dp_load(&d, 0);
+	snprintf(dir, sizeof(dir), "%s-check", pin_dir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	bpf_object__for_each_map(map, d.obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strncmp(name, "xfsm_", 5) || bpf_map__fd(map) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		ck_assert_int_eq(bpf_obj_pin(bpf_map__fd(map), path), 0);
+		n++;
+	}
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	ck_assert_int_eq(bpf_obj_pin(d.prog_fd, path), 0);
+	ck_assert_int_eq(xfsm_pin_dir_check(dir, &foreign), 0);
+	ck_assert_int_eq(foreign, n + 1);
+
+	/* a map that is not xfsm's, under an xfsm name and under its own */
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "not_ours", 4, 4, 1, NULL);
+	ck_assert_int_ge(fd, 0);
+	snprintf(path, sizeof(path), "%s/xfsm_extra", dir);
+	ck_assert_int_eq(bpf_obj_pin(fd, path), 0);
+	last_msg[0] = '\0';
+	ck_assert_int_eq(xfsm_pin_dir_check(dir, NULL), -EINVAL);
+	assert_msg_has("xfsm_extra is not an xfsm map (it is map 'not_ours')");
+	ck_assert_int_eq(xfsm_pin_dir_remove(dir), -EINVAL);
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/xfsm_extra", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	/* a program pinned under a map's name */
+	snprintf(path, sizeof(path), "%s/xfsm_rodata", dir);
+	unlink(path);
+	ck_assert_int_eq(bpf_obj_pin(d.prog_fd, path), 0);
+	ck_assert_int_eq(xfsm_pin_dir_check(dir, NULL), -EINVAL);
+	assert_msg_has("xfsm_rodata is a BPF program, not an xfsm map");
+	ck_assert_int_eq(unlink(path), 0);
+	/* a subdirectory */
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(xfsm_pin_dir_check(dir, NULL), -EINVAL);
+	assert_msg_has("sub is a directory");
+	ck_assert_int_eq(rmdir(sub), 0);
+	/* only ours again: removed whole */
+	ck_assert_int_eq(xfsm_pin_dir_remove(dir), 0);
+	ck_assert_int_ne(access(dir, F_OK), 0);
+	close(fd);
 	dp_close(&d);
 }
 END_TEST
@@ -1397,6 +1601,312 @@ START_TEST(test_features_probe)
 }
 END_TEST
 
+/* ---- unit tests: numbers, files, kept sources -------------------------------- */
+
+/* Every number is exact and in range, or refused: no octal, no wrapping,
+ * no sign, no space, no trailing text, no NaN. */
+START_TEST(test_numbers)
+{
+	static const struct {
+		const char *text;
+		unsigned int flags;
+		int ret;
+		unsigned long long v;	/* when ret == 0 */
+		enum xfsm_unit unit;
+	} cases[] = {
+		{ "22", 0, 0, 22, XFSM_UNIT_NONE },
+		{ "022", 0, 0, 22, XFSM_UNIT_NONE },	/* never octal */
+		{ "0x16", 0, 0, 22, XFSM_UNIT_NONE },
+		{ "0X1f", 0, 0, 31, XFSM_UNIT_NONE },
+		{ "0o26", 0, 0, 22, XFSM_UNIT_NONE },
+		{ "0b10110", 0, 0, 22, XFSM_UNIT_NONE },
+		{ "18446744073709551615", 0, 0, 18446744073709551615ULL, XFSM_UNIT_NONE },
+		{ "0xffffffffffffffff", 0, 0, 18446744073709551615ULL, XFSM_UNIT_NONE },
+		{ "18446744073709551616", 0, -ERANGE, 0, 0 },
+		{ "0x10000000000000000", 0, -ERANGE, 0, 0 },
+		{ "340282366920938463463374607431768211457", 0, -ERANGE, 0, 0 },
+		{ "", 0, -EINVAL, 0, 0 },
+		{ "-1", 0, -EINVAL, 0, 0 },
+		{ " -1", 0, -EINVAL, 0, 0 },
+		{ "+1", 0, -EINVAL, 0, 0 },
+		{ " 1", 0, -EINVAL, 0, 0 },
+		{ "1 ", 0, -EINVAL, 0, 0 },
+		{ "nan", 0, -EINVAL, 0, 0 },
+		{ "inf", XFSM_NUM_UNIT | XFSM_NUM_FRAC, -EINVAL, 0, 0 },
+		{ "22;junk", 0, -EINVAL, 0, 0 },
+		{ "0x", 0, -EINVAL, 0, 0 },
+		{ "0x1g", 0, -EINVAL, 0, 0 },
+		{ "0o8", 0, -EINVAL, 0, 0 },
+		{ "0b2", 0, -EINVAL, 0, 0 },
+		{ "1e3", 0, -EINVAL, 0, 0 },
+		{ "1KiB", 0, -EINVAL, 0, 0 },		/* a unit where none is allowed */
+		{ "1.5", 0, -EINVAL, 0, 0 },
+		{ "1KiB", XFSM_NUM_UNIT, 0, 1024, XFSM_UNIT_BYTES },
+		{ "0B", XFSM_NUM_UNIT, 0, 0, XFSM_UNIT_BYTES },
+		{ "0bit", XFSM_NUM_UNIT, 0, 0, XFSM_UNIT_RATE },
+		{ "10s", XFSM_NUM_UNIT, 0, 10000000000ULL, XFSM_UNIT_TIME },
+		{ "1.5s", XFSM_NUM_UNIT | XFSM_NUM_FRAC, 0, 1500000000ULL, XFSM_UNIT_TIME },
+		{ "1.50000000000000000000000000000000000000000s", XFSM_NUM_UNIT | XFSM_NUM_FRAC,
+		  0, 1500000000ULL, XFSM_UNIT_TIME },
+		{ "2.0", XFSM_NUM_FRAC, 0, 2, XFSM_UNIT_NONE },
+		{ "1.5", XFSM_NUM_FRAC, -EINVAL, 0, 0 },
+		{ "1.5ns", XFSM_NUM_UNIT | XFSM_NUM_FRAC, -EINVAL, 0, 0 },
+		{ "1.5s", XFSM_NUM_UNIT, -EINVAL, 0, 0 },
+		{ "10xs", XFSM_NUM_UNIT, -EINVAL, 0, 0 },
+		/* units multiply in 128 bits, checked: no wrapping */
+		{ "94522879700260684295381836h", XFSM_NUM_UNIT, -ERANGE, 0, 0 },
+		{ "5124095h", XFSM_NUM_UNIT, 0, 18446742000000000000ULL, XFSM_UNIT_TIME },
+		{ "5124096h", XFSM_NUM_UNIT, -ERANGE, 0, 0 },
+		{ "17179869184GiB", XFSM_NUM_UNIT, -ERANGE, 0, 0 },
+	};
+	char err[200];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xfsm_num n = { 0 };
+		int ret = xfsm_num_parse(cases[i].text, strlen(cases[i].text), cases[i].flags, &n,
+					 err, sizeof(err));
+
+		ck_assert_msg(ret == cases[i].ret, "'%s': got %d (%s), want %d", cases[i].text, ret,
+			      ret ? err : "", cases[i].ret);
+		if (ret)
+			continue;
+		ck_assert_msg(n.v == cases[i].v && n.unit == cases[i].unit,
+			      "'%s': got %llu unit %d", cases[i].text, (unsigned long long)n.v, n.unit);
+	}
+	/* the length bounds the text: nothing is read past it */
+	{
+		struct xfsm_num n;
+
+		ck_assert_int_eq(xfsm_num_parse("123456", 3, 0, &n, NULL, 0), 0);
+		ck_assert_uint_eq((__u64)n.v, 123);
+		ck_assert_int_eq(xfsm_num_parse("12\0" "3", 4, 0, &n, NULL, 0), -EINVAL);
+	}
+	/* messages name the text */
+	{
+		struct xfsm_num n;
+
+		xfsm_num_parse("22;junk", 7, 0, &n, err, sizeof(err));
+		ck_assert_str_eq(err, "'22;junk' is not a number (decimal, or 0x hex, 0o octal, 0b binary; no sign or spaces)");
+		xfsm_num_parse("1KiB", 4, 0, &n, err, sizeof(err));
+		ck_assert_str_eq(err, "'1KiB': a unit is not allowed here");
+		xfsm_num_parse("99999999999999999999", 20, 0, &n, err, sizeof(err));
+		ck_assert_str_eq(err, "number '99999999999999999999' does not fit in 64 bits");
+	}
+	}
+END_TEST
+
+START_TEST(test_number_args)
+{
+	char err[200];
+	__u64 v, ns;
+	__u32 w, ms;
+
+	ck_assert_int_eq(xfsm_parse_u64("022", 0, 65535, &v, err, sizeof(err)), 0);
+	ck_assert_uint_eq(v, 22);
+	ck_assert_int_eq(xfsm_parse_u64(" -1", 0, ~0ULL, &v, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_u64("-1", 0, ~0ULL, &v, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_u64("70000", 0, 65535, &v, err, sizeof(err)), -ERANGE);
+	ck_assert_str_eq(err, "70000 is out of range (0..65535)");
+	ck_assert_int_eq(xfsm_parse_u64("0", 1, 9, &v, err, sizeof(err)), -ERANGE);
+	ck_assert_int_eq(xfsm_parse_u64("18446744073709551616", 0, ~0ULL, &v, err, sizeof(err)),
+			 -ERANGE);
+	ck_assert_str_eq(err, "18446744073709551616 is out of range (0..18446744073709551615)");
+	ck_assert_int_eq(xfsm_parse_u32("4294967296", 0, 0xffffffff, &w, err, sizeof(err)), -ERANGE);
+	ck_assert_int_eq(xfsm_parse_u32("0xffffffff", 0, 0xffffffff, &w, err, sizeof(err)), 0);
+	ck_assert_uint_eq(w, 0xffffffff);
+
+	/* durations: a unit, or plain seconds; never NaN, never negative */
+	ck_assert_int_eq(xfsm_parse_duration("10s", &ns, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ns, 10000000000ULL);
+	ck_assert_int_eq(xfsm_parse_duration("0.25", &ns, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ns, 250000000ULL);
+	ck_assert_int_eq(xfsm_parse_duration("2min", &ns, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ns, 120000000000ULL);
+	ck_assert_int_eq(xfsm_parse_duration("250ms", &ns, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ns, 250000000ULL);
+	ck_assert_int_eq(xfsm_parse_duration("nan", &ns, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_duration("NaN", &ns, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_duration("inf", &ns, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_duration("-5", &ns, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_duration("1e3", &ns, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_duration("10KiB", &ns, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_duration("0.0000000001", &ns, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_duration("18446744074", &ns, err, sizeof(err)), -ERANGE);
+
+	/* timeouts round up to whole ms, as the compiler does */
+	ck_assert_int_eq(xfsm_timeout_ms(1, &ms), 0);
+	ck_assert_uint_eq(ms, 1);
+	ck_assert_int_eq(xfsm_timeout_ms(0, &ms), 0);
+	ck_assert_uint_eq(ms, 0);
+	ck_assert_int_eq(xfsm_timeout_ms(4294967295000000ULL, &ms), 0);
+	ck_assert_uint_eq(ms, 0xffffffff);
+	ck_assert_int_eq(xfsm_timeout_ms(4294967295000001ULL, &ms), -ERANGE);
+	ck_assert_int_eq(xfsm_timeout_ms(~(xfsm_u128)0, &ms), -ERANGE);
+}
+END_TEST
+
+START_TEST(test_addresses)
+{
+	static const char *const bad4[] = {
+		"198.300.0.2", "198.18.0", "198.18.0.1.5", "198.018.0.1", "198.18.0.-1",
+		"198.18..1", " 198.18.0.1", "198.18.0.1 ", "1234.1.1.1", "0x1.2.3.4", "",
+	};
+	struct xfsm_prefix p;
+	char err[200];
+	__u8 a6[16], mac[6];
+	__u32 a;
+
+	ck_assert_int_eq(xfsm_parse_ip4("198.18.0.1", 10, &a), 0);
+	ck_assert_uint_eq(a, 0xc6120001);
+	ck_assert_int_eq(xfsm_parse_ip4("0.0.0.0", 7, &a), 0);
+	ck_assert_int_eq(xfsm_parse_ip4("255.255.255.255", 15, &a), 0);
+	ck_assert_uint_eq(a, 0xffffffff);
+	for (size_t i = 0; i < sizeof(bad4) / sizeof(bad4[0]); i++)
+		ck_assert_msg(xfsm_parse_ip4(bad4[i], strlen(bad4[i]), &a) == -EINVAL,
+			      "accepted %s", bad4[i]);
+	ck_assert_int_eq(xfsm_parse_ip6("2001:2::1", 9, a6), 0);
+	ck_assert_uint_eq(a6[1], 0x01);
+	ck_assert_uint_eq(a6[15], 1);
+	ck_assert_int_eq(xfsm_parse_ip6("2001:2::1::2", 12, a6), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_ip6("2001:2::10000", 13, a6), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_mac("02:00:00:00:00:0a", 17, mac), 0);
+	ck_assert_uint_eq(mac[5], 0x0a);
+	ck_assert_int_eq(xfsm_parse_mac("2:0:0:0:0:a", 11, mac), 0);
+	ck_assert_int_eq(xfsm_parse_mac("02:00:00:00:00:0a:", 18, mac), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_mac("02:00:00:00:00:100", 18, mac), -EINVAL);
+
+	ck_assert_int_eq(xfsm_parse_prefix("198.18.0.0/15", 13, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(p.family, AF_INET);
+	ck_assert_uint_eq(p.len, 15);
+	ck_assert_int_eq(xfsm_parse_prefix("198.18.0.0/015", 14, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.len, 15);	/* decimal, never octal */
+	ck_assert_int_eq(xfsm_parse_prefix("198.18.0.1", 10, &p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(p.len, 32);
+	ck_assert_int_eq(xfsm_parse_prefix("2001:2::/48", 11, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(p.family, AF_INET6);
+	ck_assert_uint_eq(p.len, 48);
+	ck_assert_int_eq(xfsm_parse_prefix("198.18.0.1/15", 13, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "198.18.0.1/15 has bits set beyond /15");
+	ck_assert_int_eq(xfsm_parse_prefix("198.18.0.0/33", 13, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_prefix("198.18.0.0/", 11, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_prefix("198.18.0.0/1x", 13, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(xfsm_parse_prefix("198.300.0.0/16", 14, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "not an IPv4 or IPv6 address: 198.300.0.0");
+}
+END_TEST
+
+START_TEST(test_u128)
+{
+	const xfsm_u128 big = (xfsm_u128)1 << 127;
+	xfsm_u128 r;
+	char buf[48];
+
+	ck_assert_int_eq(xfsm_u128_mul((xfsm_u128)1 << 63, (xfsm_u128)1 << 63, &r), 0);
+	ck_assert_int_eq(xfsm_u128_mul(r, 4, &r), -ERANGE);	/* 2^128 would wrap to 0 */
+	ck_assert_int_eq(xfsm_u128_add(big, big, &r), -ERANGE);
+	ck_assert_int_eq(xfsm_u128_add(big, big - 1, &r), 0);
+	ck_assert_int_eq(xfsm_u128_shl(1, 127, &r), 0);
+	ck_assert_int_eq(xfsm_u128_shl(1, 128, &r), -ERANGE);
+	ck_assert_int_eq(xfsm_u128_shl(3, 127, &r), -ERANGE);
+	ck_assert_int_eq(xfsm_u128_shl(0, 1000, &r), 0);
+	ck_assert_str_eq(xfsm_u128_str(~(xfsm_u128)0, buf, sizeof(buf)),
+			 "340282366920938463463374607431768211455");
+	ck_assert_str_eq(xfsm_u128_str(0, buf, sizeof(buf)), "0");
+}
+END_TEST
+
+/* One reader for every file: whole or refused, never empty, never a
+ * directory, every read checked. */
+START_TEST(test_read_file)
+{
+	char dir[] = "/tmp/xfsm-read-XXXXXX", path[64], err[200], *buf;
+	size_t len;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(xfsm_read_file(path, &buf, &len, err, sizeof(err)), -ENODATA);
+	ck_assert_ptr_null(buf);
+	ck_assert_str_eq(err, "the file is empty");
+	ck_assert_int_eq(xfsm_read_file("/dev/null", &buf, &len, err, sizeof(err)), -ENODATA);
+	ck_assert_int_eq(xfsm_read_file(dir, &buf, &len, err, sizeof(err)), -EISDIR);
+	ck_assert_str_eq(err, "is a directory, not a file");
+	ck_assert_int_eq(xfsm_read_file("/nonexistent/x", &buf, &len, err, sizeof(err)), -ENOENT);
+	ck_assert_str_eq(err, "cannot open: No such file or directory");
+	/* a read that fails (address 0 of our own memory) is an error, not
+	 * an end of file */
+	ck_assert_int_eq(xfsm_read_file("/proc/self/mem", &buf, &len, err, sizeof(err)), -EIO);
+	ck_assert_ptr_null(buf);
+	/* longer than any buffer: all of it, NUL-terminated */
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 300000; i++)
+		fputc('a' + i % 26, f);
+	fclose(f);
+	ck_assert_int_eq(xfsm_read_file(path, &buf, &len, err, sizeof(err)), 0);
+	ck_assert_uint_eq(len, 300000);
+	ck_assert_uint_eq(strlen(buf), 300000);
+	ck_assert_int_eq(buf[299999], 'a' + 299999 % 26);
+	free(buf);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* A kept source is whole or marked as not kept, never cut. */
+START_TEST(test_appsrc_encoding)
+{
+	const size_t vs = sizeof(struct xfsm_appsrc);
+	char *val = malloc(vs), *big = malloc(1 << 20), *rnd, *out;
+	size_t len;
+	__u32 hdr;
+
+	ck_assert_ptr_nonnull(val);
+	ck_assert_ptr_nonnull(big);
+	/* small: plain text, as bpftool shows it */
+	ck_assert_int_eq(xfsm_appsrc_encode("stage s { rule r => drop }", 26, val, vs), 0);
+	memcpy(&hdr, val, 4);
+	ck_assert_uint_eq(hdr, 26);
+	ck_assert_int_eq(xfsm_appsrc_decode(val, vs, &out, &len), 0);
+	ck_assert_uint_eq(len, 26);
+	ck_assert_str_eq(out, "stage s { rule r => drop }");
+	free(out);
+	/* 1 MiB of repetitive text: compressed, whole */
+	for (size_t i = 0; i < (1 << 20); i++)
+		big[i] = i % 40 == 39 ? '\n' : (char)('a' + (i * 7) % 26);
+	ck_assert_int_eq(xfsm_appsrc_encode(big, 1 << 20, val, vs), 0);
+	memcpy(&hdr, val, 4);
+	ck_assert_uint_eq(hdr & ~XFSM_APPSRC_LEN_MASK, XFSM_APPSRC_DEFLATE);
+	ck_assert_int_eq(xfsm_appsrc_decode(val, vs, &out, &len), 0);
+	ck_assert_uint_eq(len, 1 << 20);
+	ck_assert_int_eq(memcmp(out, big, len), 0);
+	free(out);
+	/* incompressible: not kept, and said so */
+	rnd = random_text(4 * vs, 99);
+	ck_assert_ptr_nonnull(rnd);
+	ck_assert_int_eq(xfsm_appsrc_encode(rnd, 4 * vs, val, vs), 1);
+	ck_assert_int_eq(xfsm_appsrc_decode(val, vs, &out, &len), -EFBIG);
+	ck_assert_ptr_null(out);
+	ck_assert_uint_eq(len, 4 * vs);
+	/* damaged values are refused, not trusted */
+	ck_assert_int_eq(xfsm_appsrc_encode(big, 1 << 20, val, vs), 0);
+	val[40] ^= 0x55;
+	ck_assert_int_eq(xfsm_appsrc_decode(val, vs, &out, &len), -EPROTO);
+	hdr = (__u32)vs;	/* plain, longer than the value */
+	memcpy(val, &hdr, 4);
+	ck_assert_int_eq(xfsm_appsrc_decode(val, vs, &out, &len), -EPROTO);
+	hdr = 0x20000000;	/* unknown flag */
+	memcpy(val, &hdr, 4);
+	ck_assert_int_eq(xfsm_appsrc_decode(val, vs, &out, &len), -EPROTO);
+	free(rnd);
+	free(big);
+	free(val);
+}
+END_TEST
+
 static Suite *lib_suite(void)
 {
 	Suite *s = suite_create("libxfsm");
@@ -1413,8 +1923,16 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_flow_key_build);
 	tcase_add_test(tc, test_operands);
 	tcase_add_test(tc, test_map_names);
+	tcase_add_test(tc, test_instance_names);
+	tcase_add_test(tc, test_pin_dir_check);
 	tcase_add_test(tc, test_log_hook);
 	tcase_add_test(tc, test_features_missing);
+	tcase_add_test(tc, test_numbers);
+	tcase_add_test(tc, test_number_args);
+	tcase_add_test(tc, test_addresses);
+	tcase_add_test(tc, test_u128);
+	tcase_add_test(tc, test_read_file);
+	tcase_add_test(tc, test_appsrc_encoding);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("datapath");
@@ -1436,6 +1954,7 @@ static Suite *lib_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, pin_setup, pin_teardown);
 	tcase_add_test(tc, test_dp_open_paths);
+	tcase_add_test(tc, test_dp_pin_dir_check);
 	suite_add_tcase(s, tc);
 	return s;
 }

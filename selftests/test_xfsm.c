@@ -78,7 +78,7 @@ static int app_key_on(struct xfsm_image *img, __u8 word)
 
 START_TEST(test_epoch)
 {
-	struct xfsm_apply_opts keep = { .keep_flows = true };
+	XFSM_OPTS(xfsm_apply_opts, keep);
 	struct pkt_spec s1 = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .dport = 9 };
 	struct pkt_spec s2 = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 3, .dst = 1, .dport = 9 };
 	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };

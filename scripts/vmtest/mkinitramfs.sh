@@ -103,9 +103,9 @@ if [ "$tiny" = 0 ]; then
 	copy_cmd bash dash ip tc bridge ss nsenter unshare setpriv mount umount \
 		jq ping nc ethtool bpftool sysctl ps pgrep pkill timeout stat \
 		python3 grep sed awk find xargs diff cmp modprobe insmod lsmod \
-		flock taskset nproc getconf nft iptables ip6tables
+		flock taskset nproc getconf nft iptables ip6tables strace
 	# Handy when present, not needed by a suite today.
-	QUIET=1 copy_cmd nc.openbsd egrep mawk kmod file xtables-nft-multi strace \
+	QUIET=1 copy_cmd nc.openbsd egrep mawk kmod file xtables-nft-multi \
 		tcpdump xdp-loader xdpdump
 	# coreutils whole: GNU semantics for every small command.
 	for f in $(dpkg -L coreutils 2>/dev/null | grep -E '^/(usr/)?s?bin/'); do
@@ -224,11 +224,15 @@ if [ "$tiny" = 0 ] && [ -n "$TOP" ]; then
 	mkdir -p "$ROOT/xfsm"
 	# The source tree (tests find their files relative to themselves) less
 	# version control and the build directory, then what the build made,
-	# less the VM runner's cache.
+	# less the VM runner's cache, the Debian packaging's (make deb-check:
+	# packages and a 200 MB chroot tarball no suite in the guest uses) and
+	# the fuzzers' objects and corpora.
 	(cd "$TOP" && tar --exclude=./.git --exclude="./$(basename "$BUILD")" \
 		--exclude=./build -cf - .) | (cd "$ROOT/xfsm" && tar -xf -)
 	mkdir -p "$ROOT/xfsm/build"
-	(cd "$BUILD" && tar --exclude=./vmtest --exclude='./lib' -cf - .) |
+	(cd "$BUILD" && tar --exclude=./vmtest --exclude='./lib' --exclude=./deb \
+		--exclude=./debootstrap --exclude=./fuzz/lib --exclude=./fuzz/harness \
+		--exclude=./fuzz/corpus --exclude=./fuzz/artifacts -cf - .) |
 		(cd "$ROOT/xfsm/build" && tar -xf -)
 	# The ClassBench sets beside the project (../shared/classbench), which
 	# the ACL suite reads.

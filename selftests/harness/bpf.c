@@ -11,6 +11,7 @@
 #include <linux/if_link.h>
 
 #include "bpf.h"
+#include "xfsm_plan.h"
 
 static char build_dir[PATH_MAX];
 
@@ -41,6 +42,23 @@ const char *xt_build_dir(void)
 		}
 	}
 	return "build";
+}
+
+const char *xt_src_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("XFSM_SRC");
+	char probe[PATH_MAX + 32];
+
+	if (env && *env)
+		return env;
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "%s/..", xt_build_dir());
+		snprintf(probe, sizeof(probe), "%s/examples/portknock.xfsm", dir);
+		if (access(probe, R_OK))
+			snprintf(dir, sizeof(dir), ".");
+	}
+	return dir;
 }
 
 const char *xt_obj_path(enum xt_profile profile)
@@ -109,6 +127,17 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 			if (map)
 				bpf_map__set_max_entries(map, 2 * opts->rules_max);
 		}
+		if (opts->acl_caps && opts->profile == XT_NATIVE) {
+			__u64 nr, nn;
+
+			xfsm_acl_caps_totals(opts->acl_caps, &nr, &nn);
+			map = bpf_object__find_map_by_name(t->obj, XFSM_MAP_ACL_RULES);
+			if (map)
+				bpf_map__set_max_entries(map, nr);
+			map = bpf_object__find_map_by_name(t->obj, XFSM_MAP_ACL_NODES);
+			if (map)
+				bpf_map__set_max_entries(map, nn);
+		}
 	}
 	err = bpf_object__load(t->obj);
 	if (err) {
@@ -131,6 +160,13 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 	if (err) {
 		fprintf(stderr, "xt_open: xfsm_instance_open_obj: %s\n", strerror(-err));
 		goto fail;
+	}
+	if (opts->acl_caps && opts->profile == XT_NATIVE) {
+		err = xfsm_acl_caps_set(t->inst, opts->acl_caps);
+		if (err) {
+			fprintf(stderr, "xt_open: ACL capacities: %s\n", strerror(-err));
+			goto fail;
+		}
 	}
 	err = xt_reset(t);
 	if (err)
@@ -205,6 +241,8 @@ int xt_reset(struct xt *t)
 			return err;
 	clear_hash(t->inst->map_fd[XFSM_M_PORTS], sizeof(__u32));
 	clear_hash(t->inst->map_fd[XFSM_M_TX_PORTS], sizeof(__u32));
+	if ((err = xfsm_ports_changed(t->inst->map_fd[XFSM_M_PORT_GEN])))
+		return err;
 	err = xfsm_ctl_set_malformed_verdict(t->inst, XFSM_VERDICT_PASS);
 	if (err)
 		return err;
@@ -284,7 +322,7 @@ int xt_set_port(struct xt *t, __u32 ifindex, __u32 port)
 
 	if (bpf_map_update_elem(fd, &ifindex, &v, BPF_ANY))
 		return -errno;
-	return 0;
+	return xfsm_ports_changed(t->inst->map_fd[XFSM_M_PORT_GEN]);
 }
 
 int xt_set_tx_port(struct xt *t, __u32 port, __u32 ifindex)
@@ -300,7 +338,7 @@ int xt_set_tx_port(struct xt *t, __u32 port, __u32 ifindex)
 
 int xt_apply(struct xt *t, const struct xfsm_image *img)
 {
-	struct xfsm_apply_opts o = { .keep_flows = false, .reset_globals = false };
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
 	int err = xfsm_apply(t->inst, img, &o);
 
 	if (err)

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 #include "libxfsm.h"
+#include "xfsm_acl.h"
 #include "pkt.h"
 
 enum xt_profile {
@@ -24,6 +25,7 @@ struct xt_opts {
 	__u32		flows_max;	/* 0: as built */
 	__u32		flows_type;	/* 0: as built, else BPF_MAP_TYPE_* */
 	__u32		rules_max;	/* 0: as built */
+	const struct xfsm_acl_caps *acl_caps;	/* NULL: as built */
 };
 
 struct xt {
@@ -45,6 +47,9 @@ struct xt_result {
 /* Directory holding the build output (build/): $XFSM_BUILD, else two levels
  * above the test binary (build/selftests/test_x), else "build". */
 const char *xt_build_dir(void);
+/* The source tree (examples/, bench/): $XFSM_SRC, else the build
+ * directory's parent when it holds examples/, else ".". */
+const char *xt_src_dir(void);
 const char *xt_obj_path(enum xt_profile profile);
 
 /* Open and load.  Returns 0 or a negative errno; prints why. */

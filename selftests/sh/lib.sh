@@ -35,13 +35,12 @@ XT_CLEANUP=()
 XT_NAME=$(basename "${0%.sh}")
 XT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 XT_TOP=$(cd "$XT_DIR/../.." && pwd)
+# The ABI version the tree's datapath and tools speak (include/xfsm/abi.h).
+XT_ABI=$(sed -n 's/^#define XFSM_ABI_VERSION[[:space:]]*\([0-9]*\).*/\1/p' "$XT_TOP/include/xfsm/abi.h")
 : "${XT_BUILD:=${BUILD:-$XT_TOP/build}}"
 case "$XT_BUILD" in /*) ;; *) XT_BUILD="$XT_TOP/$XT_BUILD" ;; esac
 : "${XT_VERBOSE:=0}"
 XT_PY=$(command -v /usr/bin/python3 || command -v python3)
-# The ABI version this tree's datapath and tools are built with.
-XT_ABI=$(awk '$1 == "#define" && $2 == "XFSM_ABI_VERSION" { print $3 }' \
-	"$XT_TOP/include/xfsm/abi.h")
 
 # ---- messages ------------------------------------------------------------
 
@@ -87,6 +86,17 @@ xt_nok() {
 	xt_fail "$desc (unexpectedly succeeded: $*)"
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    /'
 	return 1
+}
+
+# xt_fails_with DESC REGEX CMD...: CMD must fail (non-zero exit) and say
+# REGEX (extended) on stderr.
+xt_fails_with() {
+	local desc=$1 re=$2 out rc
+	shift 2
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	xt_check "$desc: non-zero exit" $rc -ne 0
+	xt_match "$desc: message" "$re" "$out"
 }
 
 # xt_check DESC EXPR...: evaluate a test(1) expression, e.g.
@@ -237,11 +247,12 @@ xt_bpffs() {
 	mount -t bpf bpf /sys/fs/bpf
 }
 
-# xt_pin_dir TAG: a unique pin directory (not created), removed at exit.
+# xt_pin_dir TAG: a unique pin directory (not created) in $XT_PIN, removed
+# at exit.  It sets a variable rather than printing the name: called as
+# $(xt_pin_dir ...), its cleanup would be registered in the subshell.
 xt_pin_dir() {
-	local d="/sys/fs/bpf/xt${XT_ID}-$1"
-	xt_defer "rm -rf '$d'"
-	echo "$d"
+	XT_PIN="/sys/fs/bpf/xt${XT_ID}-$1"
+	xt_defer "rm -rf '$XT_PIN'"
 }
 
 # ---- XDP programs on an interface -----------------------------------------

@@ -51,6 +51,38 @@ printf 'prio 3 proto udp dport 7003 => explode\n' >"$T/bad.acl"
 xt_nok "a bad file is refused" X acl load table 2 "$T/bad.acl"
 xt_nok "udp 7003 still denied" xt_udp A B "$SRV" 7003
 
+# Refused files change nothing: the rules (not the moving counters) are
+# compared before and after.
+acl_rules() { X acl show table 2 | grep '^  id '; }
+rules_before=$(acl_rules)
+: >"$T/empty.acl"
+printf '# only a comment\n\n   \n' >"$T/comments.acl"
+for f in "$T/empty.acl" "$T/comments.acl" /dev/null "$T" /proc/self/mem /nonexistent.acl; do
+	out=$(X acl load table 2 "$f" 2>&1)
+	xt_check "acl load $f: refused" $? -ne 0
+	xt_match "acl load $f: names the file" "$f" "$out"
+done
+xt_match "an empty file: says so and what empties a table" "acl flush" \
+	"$(X acl load table 2 "$T/comments.acl" 2>&1)"
+xt_check "refused loads left the rules as they were" "$rules_before" = "$(acl_rules)"
+xt_nok "udp 7003 still denied after the refused loads" xt_udp A B "$SRV" 7003
+
+# Numbers are decimal unless a base is written; nothing is cut.
+xt_ok "acl add dport 022" X acl add table 2 id 60 prio 1 proto udp dport 022 '=>' deny
+xt_match "dport 022 is 22, not octal 18" 'id 60 prio 1 proto 17 dport 22 => deny' "$(acl_rules)"
+xt_ok "acl add with an argument longer than any buffer" \
+	X acl add table 2 id 61 "prio 1 $(printf '%1100s' '') proto udp dport 7010" '=>' allow mark 1234567
+xt_match "the words after it count: mark 1234567, not 12" 'id 61 .*dport 7010 => allow mark 1234567' "$(acl_rules)"
+printf 'proto udp dport 7011 mark 5%1100s=> deny\n' '' >"$T/long.acl"
+xt_ok "acl load a line longer than any buffer" X acl load table 3 "$T/long.acl"
+xt_check "one line is one rule" "$(X acl show table 3 | grep -c '^  id ')" = 1
+xt_match "and it is the whole rule" 'dport 7011 => deny mark 5' "$(X acl show table 3)"
+xt_ok "acl flush table 3" X acl flush table 3
+xt_nok "acl del ' 61' refused" X acl del table 2 ' 61'
+xt_nok "acl add table 010x refused" X acl add table 010x dport 1 '=>' deny
+xt_ok "acl del 61" X acl del table 2 61
+xt_ok "acl del 60" X acl del table 2 60
+
 CB=${XFSM_CLASSBENCH:-$XT_TOP/../shared/classbench}
 if [ -r "$CB/acl1_1000" ]; then
 	xt_ok "acl load a ClassBench set" X acl load table 5 "$CB/acl1_1000"
@@ -60,4 +92,35 @@ if [ -r "$CB/acl1_1000" ]; then
 fi
 xt_ok "acl flush table 2" X acl flush table 2
 xt_ok "udp 7003 passes with an empty table" xt_udp A B "$SRV" 7003
+
+# Capacities are per table, chosen when the datapath is loaded.
+if [ -x "$LOADER" ]; then
+	for i in $(seq 1 101); do echo "proto udp dport $((7100 + i)) => deny"; done >"$T/r101.acl"
+	head -n 100 "$T/r101.acl" >"$T/r100.acl"
+	xt_match "tables hold 4096 rules by default" '0 rules of 4096,' "$(X acl show table 6)"
+	out=$(xt_in B "$LOADER" load --mode skb --instance "$INST" --acl-rules 6=100 b0 2>&1)
+	xt_match "a reload asking other capacities is refused, naming --reset" 'add --reset' "$out"
+	xt_ok "reload with table 6 at 100 rules and 60 nodes" \
+		xt_in B "$LOADER" load --mode skb --instance "$INST" --reset \
+		--acl-rules 6=100 --acl-nodes 6=60 b0
+	out=$(X acl load table 6 "$T/r101.acl" 2>&1)
+	xt_match "101 rules are refused, naming the table, the limit and the option" \
+		'ACL table 6 .*holds 100 rules, this set has 101.*--acl-rules 6=N' "$out"
+	xt_match "and the table is unchanged" ' 0 rules of 100,' "$(X acl show table 6)"
+	xt_ok "100 rules fit" X acl load table 6 "$T/r100.acl"
+	xt_match "acl show tells capacities and the lookup bound" \
+		'100 rules of 100, 1 trees, [0-9]+ nodes of 60, at most [0-9]+ lookups' \
+		"$(X acl show table 6)"
+	xt_ok "a reload with the same capacities" \
+		xt_in B "$LOADER" load --mode skb --instance "$INST" --acl-rules 6=100 \
+		--acl-nodes 6=60 b0
+	xt_match "keeps the rules" '100 rules of 100,' "$(X acl show table 6)"
+	xt_match "table 5 keeps the default" '0 rules of 4096,' "$(X acl show table 5)"
+	out=$(xt_in B "$LOADER" load --mode skb --instance "$INST" --acl-rules 5=4097,6=99 \
+		--acl-nodes 5=16384,6=60 b0 2>&1)
+	xt_match "capacities moved between tables (same map sizes) are refused" \
+		'other ACL capacities than --acl-rules/--acl-nodes ask for' "$out"
+	xt_nok "--acl-rules rejects a table out of range" \
+		xt_in B "$LOADER" load --mode skb --instance "$INST" --acl-rules 8=1 b0
+fi
 xt_done

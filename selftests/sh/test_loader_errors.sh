@@ -25,16 +25,6 @@ I1="xt$XT_ID-e1"
 I2="xt$XT_ID-e2"
 for i in "$I1" "$I2"; do xt_defer "rm -rf '$ROOT/$i'"; done
 
-# expect_error DESC REGEX CMD...: fails, prints REGEX on stderr.
-expect_error() {
-	local desc=$1 re=$2 out rc
-	shift 2
-	out=$("$@" 2>&1 >/dev/null)
-	rc=$?
-	xt_check "$desc: non-zero exit" $rc -ne 0
-	xt_match "$desc: message" "$re" "$out"
-}
-
 no_xdp() {
 	! ip -n "$XT_NS_B" link show b0 | grep -q "prog/xdp"
 }
@@ -47,21 +37,33 @@ nothing_left() {
 xt_ok "ping before" xt_ping A 198.18.11.2
 
 # -- nonexistent interface
-expect_error "nonexistent interface" "interface 'xtnope0' does not exist" \
+xt_fails_with "nonexistent interface" "interface 'xtnope0' does not exist" \
 	L B load --instance "$I1" xtnope0
 nothing_left "nonexistent interface"
 # ... also when the good one comes first: nothing half-done
-expect_error "good + nonexistent interface" "'xtnope0' does not exist" \
+xt_fails_with "good + nonexistent interface" "'xtnope0' does not exist" \
 	L B load --instance "$I1" b0 xtnope0
 nothing_left "good + nonexistent interface"
 
 # -- unknown mode
-expect_error "unknown mode" "unknown mode 'turbo'.*native, skb, hw or auto" \
+xt_fails_with "unknown mode" "unknown mode 'turbo'.*native, skb, hw or auto" \
 	L B load --mode turbo --instance "$I1" b0
 nothing_left "unknown mode"
 
+# -- numeric options go through libxfsm's one number parser: exact and in
+# range, or refused (no leading space, no exponent, no wrap)
+expect_error "--flows with a leading space" "--flows: ' 65536' is not a number" \
+	L B load --instance "$I1" --flows ' 65536' b0
+nothing_left "--flows with a leading space"
+expect_error "--rules 1e3" "--rules: '1e3' is not a number" \
+	L B load --instance "$I1" --rules 1e3 b0
+nothing_left "--rules 1e3"
+expect_error "--flows beyond 32 bits" "--flows: 4294967297 is out of range" \
+	L B load --instance "$I1" --flows 4294967297 b0
+nothing_left "--flows beyond 32 bits"
+
 # -- hw mode on a device without offload
-expect_error "hw mode on veth" "b0: cannot offload.*--mode auto" \
+xt_fails_with "hw mode on veth" "b0: cannot offload.*--mode auto" \
 	L B load --mode hw --instance "$I1" b0
 nothing_left "hw mode on veth"
 
@@ -88,7 +90,7 @@ nothing_left "interface down"
 # -- MTU too large for single-buffer XDP in native mode
 ip -n "$XT_NS_A" link set a0 mtu 9000
 ip -n "$XT_NS_B" link set b0 mtu 9000
-expect_error "MTU 9000 native" "b0: MTU 9000 is larger than a single-buffer XDP program.*--mode skb" \
+xt_fails_with "MTU 9000 native" "b0: MTU 9000 is larger than a single-buffer XDP program.*--mode skb" \
 	L B load --instance "$I1" b0
 nothing_left "MTU 9000 native"
 xt_ok "MTU 9000: skb mode works" L B load --mode skb --instance "$I1" b0
@@ -98,18 +100,18 @@ ip -n "$XT_NS_A" link set a0 mtu 1500
 ip -n "$XT_NS_B" link set b0 mtu 1500
 # The veth peer's MTU is checked by the kernel at attach time.
 ip -n "$XT_NS_A" link set a0 mtu 9000
-expect_error "veth peer MTU 9000 native" "b0: native XDP refused: the MTU of b0 or of its veth peer" \
+xt_fails_with "veth peer MTU 9000 native" "b0: native XDP refused: the MTU of b0 or of its veth peer" \
 	L B load --instance "$I1" b0
 nothing_left "veth peer MTU 9000"
 ip -n "$XT_NS_A" link set a0 mtu 1500
 
 # -- no privileges
 if command -v setpriv >/dev/null; then
-	expect_error "unprivileged" "needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN" \
+	xt_fails_with "unprivileged" "needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN" \
 		xt_in B setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$LOADER" load --instance "$I1" b0
 	nothing_left "unprivileged"
-	expect_error "root without CAP_BPF/CAP_SYS_ADMIN" "missing: CAP_BPF" \
+	xt_fails_with "root without CAP_BPF/CAP_SYS_ADMIN" "missing: CAP_BPF" \
 		xt_in B setpriv --inh-caps=-all --bounding-set=-bpf,-sys_admin \
 		"$LOADER" load --instance "$I1" b0
 	nothing_left "without CAP_BPF"
@@ -118,7 +120,7 @@ fi
 # -- bpffs missing: a pin directory that is not on a bpffs
 tmpd=$(mktemp -d /tmp/xt-nobpffs.XXXXXX)
 xt_defer "rm -rf '$tmpd'"
-expect_error "pin dir not on bpffs" "not on a BPF filesystem.*mount -t bpf" \
+xt_fails_with "pin dir not on bpffs" "not on a BPF filesystem.*mount -t bpf" \
 	L B load --pin-dir "$tmpd/inst" b0
 xt_check "pin dir not on bpffs: nothing created" ! -e "$tmpd/inst"
 nothing_left "pin dir not on bpffs"
@@ -126,7 +128,7 @@ nothing_left "pin dir not on bpffs"
 # -- bpffs not mounted and not mountable: a private mount namespace where
 # /sys/fs/bpf is gone and the loader may not mount (no CAP_SYS_ADMIN).
 if command -v unshare >/dev/null && command -v setpriv >/dev/null; then
-	expect_error "bpffs not mountable" "bpffs is not mounted on /sys/fs/bpf and mounting it failed" \
+	xt_fails_with "bpffs not mountable" "bpffs is not mounted on /sys/fs/bpf and mounting it failed" \
 		xt_in B unshare -m sh -c "while umount -l /sys/fs/bpf 2>/dev/null; do :; done; \
 			exec setpriv --inh-caps=-all --bounding-set=-sys_admin \
 			'$LOADER' load --instance '$I1' b0"
@@ -135,7 +137,7 @@ fi
 
 # -- instance clash: an interface belongs to one instance
 xt_ok "clash: load into instance 1" L B load --instance "$I1" b0
-expect_error "clash: same interface, instance 2" "b0 is already a port of xfsm instance '$I1'" \
+xt_fails_with "clash: same interface, instance 2" "b0 is already a port of xfsm instance '$I1'" \
 	L B load --instance "$I2" b0
 xt_check "clash: instance 2 not created" ! -e "$ROOT/$I2"
 xt_ok "clash: unload" L B unload --instance "$I1"
@@ -146,7 +148,7 @@ mkdir -p "$ROOT/$I1" && chmod 700 "$ROOT/$I1"
 xt_ok "abi: fake rodata pinned" bpftool map create "$ROOT/$I1/xfsm_rodata" \
 	type array key 4 value 16 entries 1 name xfsm_rodata
 bpftool map update pinned "$ROOT/$I1/xfsm_rodata" key 0 0 0 0 value 99 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
-expect_error "abi: another ABI version" "loaded with ABI version 99.*new datapath is ABI version $XT_ABI" \
+xt_fails_with "abi: another ABI version" "loaded with ABI version 99.*new datapath is ABI version $XT_ABI" \
 	L B load --instance "$I1" b0
 xt_match "abi: suggests --reset" "--reset" "$(L B load --instance "$I1" b0 2>&1)"
 xt_ok "abi: nothing attached" no_xdp
@@ -161,7 +163,7 @@ nothing_left "abi"
 # -- ABI mismatch: a pinned map with a wrong value size
 mkdir -p "$ROOT/$I1" && chmod 700 "$ROOT/$I1"
 bpftool map create "$ROOT/$I1/xfsm_ports" type hash key 4 value 4 entries 256 name xfsm_ports
-expect_error "layout: wrong value size" "pinned map $ROOT/$I1/xfsm_ports has key/value sizes 4/4.*wants 4/8" \
+xt_fails_with "layout: wrong value size" "pinned map $ROOT/$I1/xfsm_ports has key/value sizes 4/4.*wants 4/8" \
 	L B load --instance "$I1" b0
 xt_match "layout: suggests --reset" "--reset" "$(L B load --instance "$I1" b0 2>&1)"
 xt_ok "layout: nothing attached" no_xdp
@@ -177,9 +179,9 @@ xt_check "sizing: 100 rules in each of 2 slots" "$(jq -r '.tables[] | select(.na
 xt_ok "sizing: a reload without options keeps the sizes" L B load --instance "$I1" b0
 xt_check "sizing: still 4096 flows in a hash" \
 	"$(L B status -j | jq -r ".instances[] | select(.name == \"$I1\") | \"\\(.flow_table) \\(.tables[0].max_entries)\"")" = "hash 4096"
-expect_error "resize: another flow table kind" "xfsm_flows is a hash, the datapath wants a lru_hash \\(see --flow-table\\)" \
+xt_fails_with "resize: another flow table kind" "xfsm_flows is a hash, the datapath wants a lru_hash \\(see --flow-table\\)" \
 	L B load --instance "$I1" --flow-table lru b0
-expect_error "resize: --flows differs from the pinned table" "xfsm_flows has 4096 entries, this load asks for 1024" \
+xt_fails_with "resize: --flows differs from the pinned table" "xfsm_flows has 4096 entries, this load asks for 1024" \
 	L B load --instance "$I1" --flows 1024 b0
 xt_check "resize: still attached" -n "$(xt_xfsm_prog_id B b0)"
 xt_ok "resize: unload" L B unload b0
@@ -190,7 +192,7 @@ EMPTY="$XT_BUILD/xdp_empty.bpf.o"
 if [ -e "$EMPTY" ]; then
 	ip -n "$XT_NS_B" link set dev b0 xdpgeneric obj "$EMPTY" sec xdp
 	fid=$(ip -n "$XT_NS_B" -j link show b0 | jq -r '.[0].xdp.prog.id')
-	expect_error "foreign program" "b0 already runs XDP program '.*' \\(id $fid, skb mode\\).*--force" \
+	xt_fails_with "foreign program" "b0 already runs XDP program '.*' \\(id $fid, skb mode\\).*--force" \
 		L B load --instance "$I1" b0
 	xt_check "foreign program: still there" \
 		"$(ip -n "$XT_NS_B" -j link show b0 | jq -r '.[0].xdp.prog.id')" = "$fid"
@@ -199,7 +201,7 @@ if [ -e "$EMPTY" ]; then
 	xt_check "foreign program: xfsm runs" -n "$(xt_xfsm_prog_id B b0)"
 	xt_ok "foreign program: unload" L B unload b0
 	nothing_left "foreign program"
-	expect_error "unload of a non-xfsm interface" "a0 does not run xfsm" L A unload a0
+	xt_fails_with "unload of a non-xfsm interface" "a0 does not run xfsm" L A unload a0
 fi
 
 xt_ok "ping after" xt_ping A 198.18.11.2

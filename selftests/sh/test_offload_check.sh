@@ -120,7 +120,8 @@ done
 
 # ---- the kernel verifier accepts every object ------------------------------
 if [ "$(id -u)" -eq 0 ] && command -v bpftool >/dev/null && xt_bpffs 2>/dev/null; then
-	pins=$(xt_pin_dir objs)
+	xt_pin_dir objs
+	pins=$XT_PIN
 	for obj in "$OBJS"/*.bpf.o; do
 		name=$(basename "$obj" .bpf.o)
 		rm -rf "$pins"

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * How an application runs fastest in the datapath, worked out when it is
+ * applied (docs/datapath.md, "Fast paths").  Nothing here changes what an
+ * application does; it marks what the datapath may do more cheaply:
+ *
+ *  - an additive register: every update that writes it adds to it
+ *    (dst = dst + x, x + dst, dst - x, x not reading dst) and no update
+ *    reads it otherwise.  Additions commute, so a rule whose only flow
+ *    (global) write is such an add needs no lock at all: one atomic add
+ *    (XFSM_RF_FLOW_NOLOCK, XFSM_RF_GLOBAL_NOLOCK).  Where such a rule
+ *    adds to a register, the additions of locked transactions to it are
+ *    atomic adds too (XFSM_UF_ADD), so that none is ever lost whichever
+ *    CPU makes it.  Flow registers are judged per stage (a flow
+ *    belongs to one stage), global registers over the whole application.
+ *
+ *  - stages that need no flow lookup (XFSM_SF_NO_LOOKUP): no rule matches
+ *    on the state, no condition reads the flow, no action reads it except
+ *    in a rule that writes it in a one-key stage (it reads the flow it
+ *    wrote, found by the write's own lookup), and no transition sets a
+ *    timeout (a lookup is what enforces and refreshes them).
+ *
+ *  - per-state rule lists (struct xfsm_scan): a stage of at most
+ *    XFSM_SCAN_RULES rules whose every state 0..XFSM_SCAN_STATES-1 has at
+ *    most XFSM_SCAN_LEN candidate rules is matched by scanning the
+ *    packet's state's list instead of hashing once per tuple.  The list
+ *    keeps the tuple search's order, highest priority first and, at equal
+ *    priority, the earlier tuple first, so the first match is the rule the
+ *    tuple search would pick.
+ *
+ * The marks live in the rules and the configuration the datapath reads;
+ * xfsm_read_app() clears them, so an image read back and applied again
+ * is planned afresh.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "libxfsm.h"
+#include "xfsm_plan.h"
+
+static bool reads_reg(const struct xfsm_operand *o, __u8 kind, unsigned int idx)
+{
+	unsigned int mask = kind == XFSM_OPND_FLOW_REG ? XFSM_FLOW_REGS - 1 : XFSM_GLOBAL_REGS - 1;
+
+	return o->kind == kind && (o->index & mask) == idx;
+}
+
+/* The operand an update adds to its destination, or NULL when the update
+ * is not an addition to it (dst = dst + x, x + dst, dst - x). */
+static const struct xfsm_operand *addend(const struct xfsm_update *u)
+{
+	__u8 kind = u->dst_kind;
+	unsigned int d = u->dst_index;
+	const struct xfsm_operand *x;
+
+	if (kind == XFSM_OPND_FLOW_REG)
+		d &= XFSM_FLOW_REGS - 1;
+	else
+		d &= XFSM_GLOBAL_REGS - 1;
+	if (u->op == XFSM_UPD_ADD && reads_reg(&u->a, kind, d))
+		x = &u->b;
+	else if (u->op == XFSM_UPD_ADD && reads_reg(&u->b, kind, d))
+		x = &u->a;
+	else if (u->op == XFSM_UPD_SUB && reads_reg(&u->a, kind, d))
+		x = &u->b;
+	else
+		return NULL;
+	return reads_reg(x, kind, d) ? NULL : x;
+}
+
+/* Strike from `mask` the registers of `kind` that operand `o` reads, unless
+ * it is the destination of the addition `u` it belongs to. */
+static void strike_reads(__u8 *mask, __u8 kind, const struct xfsm_operand *o,
+			 const struct xfsm_update *u, const struct xfsm_operand *x)
+{
+	unsigned int n = kind == XFSM_OPND_FLOW_REG ? XFSM_FLOW_REGS : XFSM_GLOBAL_REGS;
+
+	if (o->kind != kind)
+		return;
+	if (x && o != x && u->dst_kind == kind)
+		return;		/* the base of an addition to dst */
+	*mask &= ~(1U << (o->index & (n - 1)));
+}
+
+/* Which writes of a rule could go without a lock: *flow_reg (*global_reg)
+ * is the register of its one additive flow (global) write, or -1. */
+static void lock_free_writes(const struct xfsm_plan *plan, unsigned int stage,
+			     const struct xfsm_rule *rule, int *flow_reg, int *global_reg)
+{
+	unsigned int n_flow = 0, n_global = 0;
+	int i, f = -1, g = -1;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &rule->upd[i];
+		unsigned int fr = u->dst_index & (XFSM_FLOW_REGS - 1);
+		unsigned int gr = u->dst_index & (XFSM_GLOBAL_REGS - 1);
+
+		if (u->op == XFSM_UPD_NONE)
+			continue;
+		if (u->dst_kind == XFSM_OPND_FLOW_REG) {
+			n_flow++;
+			f = plan->flow_add[stage] & (1U << fr) ? (int)fr : -1;
+		} else if (u->dst_kind == XFSM_OPND_GLOBAL_REG) {
+			n_global++;
+			g = plan->global_add & (1U << gr) ? (int)gr : -1;
+		}
+	}
+	/* One addition and nothing else (a transition needs the lock). */
+	*flow_reg = n_flow == 1 && !(rule->flags & XFSM_RF_SET_STATE) ? f : -1;
+	*global_reg = n_global == 1 ? g : -1;
+}
+
+void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan)
+{
+	size_t r;
+	int s, i;
+
+	memset(plan, 0, sizeof(*plan));
+	for (s = 0; s < XFSM_MAX_STAGES; s++)
+		plan->flow_add[s] = (1U << XFSM_FLOW_REGS) - 1;
+	plan->global_add = (1U << XFSM_GLOBAL_REGS) - 1;
+	for (r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule_entry *e = &img->rules[r];
+		__u8 *flow;
+
+		if (e->key.stage >= XFSM_MAX_STAGES)
+			continue;
+		flow = &plan->flow_add[e->key.stage];
+		for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+			const struct xfsm_update *u = &e->rule.upd[i];
+			const struct xfsm_operand *x;
+
+			if (u->op == XFSM_UPD_NONE)
+				continue;
+			x = addend(u);
+			if (!x && u->dst_kind == XFSM_OPND_FLOW_REG)
+				*flow &= ~(1U << (u->dst_index & (XFSM_FLOW_REGS - 1)));
+			if (!x && u->dst_kind == XFSM_OPND_GLOBAL_REG)
+				plan->global_add &= ~(1U << (u->dst_index & (XFSM_GLOBAL_REGS - 1)));
+			strike_reads(flow, XFSM_OPND_FLOW_REG, &u->a, u, x);
+			strike_reads(flow, XFSM_OPND_FLOW_REG, &u->b, u, x);
+			strike_reads(&plan->global_add, XFSM_OPND_GLOBAL_REG, &u->a, u, x);
+			strike_reads(&plan->global_add, XFSM_OPND_GLOBAL_REG, &u->b, u, x);
+		}
+	}
+	/* Then the registers that some rule adds to without the lock. */
+	for (r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule_entry *e = &img->rules[r];
+		int f, g;
+
+		if (e->key.stage >= XFSM_MAX_STAGES)
+			continue;
+		lock_free_writes(plan, e->key.stage, &e->rule, &f, &g);
+		if (f >= 0)
+			plan->flow_nolock[e->key.stage] |= 1U << f;
+		if (g >= 0)
+			plan->global_nolock |= 1U << g;
+	}
+}
+
+void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfsm_rule *rule)
+{
+	int i, f, g;
+
+	xfsm_plan_clear_rule(rule);
+	if (stage >= XFSM_MAX_STAGES)
+		return;
+	lock_free_writes(plan, stage, rule, &f, &g);
+	if (f >= 0)
+		rule->flags |= XFSM_RF_FLOW_NOLOCK;
+	if (g >= 0)
+		rule->flags |= XFSM_RF_GLOBAL_NOLOCK;
+	/* An addition inside a locked transaction is atomic only where a
+	 * lock-free rule adds to the same register: among locked writers the
+	 * lock suffices, and an atomic add costs more than a store. */
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		struct xfsm_update *u = &rule->upd[i];
+		unsigned int fr = u->dst_index & (XFSM_FLOW_REGS - 1);
+		unsigned int gr = u->dst_index & (XFSM_GLOBAL_REGS - 1);
+
+		if (u->op == XFSM_UPD_NONE)
+			continue;
+		if (u->dst_kind == XFSM_OPND_FLOW_REG &&
+		    (plan->flow_add[stage] & plan->flow_nolock[stage] & (1U << fr)))
+			u->flags |= XFSM_UF_ADD;
+		if (u->dst_kind == XFSM_OPND_GLOBAL_REG &&
+		    (plan->global_add & plan->global_nolock & (1U << gr)))
+			u->flags |= XFSM_UF_ADD;
+	}
+}
+
+void xfsm_plan_clear_rule(struct xfsm_rule *rule)
+{
+	int i;
+
+	rule->flags &= ~XFSM_RF_PLANNED;
+	for (i = 0; i < XFSM_MAX_UPDATES; i++)
+		rule->upd[i].flags &= ~XFSM_UF_ADD;
+}
+
+struct scan_cand {
+	const struct xfsm_rule_entry *e;
+};
+
+static int cmp_cand(const void *pa, const void *pb)
+{
+	const struct xfsm_rule_entry *a = ((const struct scan_cand *)pa)->e;
+	const struct xfsm_rule_entry *b = ((const struct scan_cand *)pb)->e;
+
+	if (a->rule.priority != b->rule.priority)
+		return a->rule.priority > b->rule.priority ? -1 : 1;
+	if (a->key.tuple != b->key.tuple)
+		return a->key.tuple < b->key.tuple ? -1 : 1;
+	return 0;
+}
+
+/* The scan lists of one stage; false when it does not fit (the stage
+ * then keeps the tuple search). */
+static bool plan_scan(const struct xfsm_plan *plan, const struct xfsm_image *img,
+		      unsigned int stage, __u32 rule_id_base, struct xfsm_scan *sc)
+{
+	const struct xfsm_stage *st = &img->app.stages[stage];
+	struct scan_cand c[XFSM_SCAN_RULES];
+	unsigned int n = 0, i, s;
+	size_t r;
+
+	memset(sc, 0, sizeof(*sc));
+	if (st->kind != XFSM_STAGE_XFSM || st->n_tuples > XFSM_MAX_TUPLES)
+		return false;
+	for (r = 0; r < img->n_rules; r++) {
+		if (img->rules[r].key.stage != stage)
+			continue;
+		if (n == XFSM_SCAN_RULES || img->rules[r].key.tuple >= st->n_tuples)
+			return false;
+		c[n++].e = &img->rules[r];
+	}
+	qsort(c, n, sizeof(c[0]), cmp_cand);
+	for (i = 0; i < n; i++) {
+		const struct xfsm_rule_entry *e = c[i].e;
+		const struct xfsm_tuple *t = &st->tuples[e->key.tuple];
+		struct xfsm_scan_rule *sr = &sc->rules[i];
+
+		sr->conds = e->key.conds;
+		sr->cond_mask = t->cond_mask;
+		memcpy(sr->match, e->key.match, sizeof(sr->match));
+		memcpy(sr->match_mask, t->match_mask, sizeof(sr->match_mask));
+		sr->rule = e->rule;
+		xfsm_plan_rule(plan, stage, &sr->rule);
+		sr->rule.rule_id += rule_id_base;
+		for (s = 0; s < XFSM_SCAN_STATES; s++) {
+			if ((s & t->state_mask) != e->key.state)
+				continue;
+			if (sc->len[s] == XFSM_SCAN_LEN)
+				return false;
+			sc->list[s][sc->len[s]++] = i;
+		}
+	}
+	sc->n_rules = n;
+	sc->enabled = 1;
+	return true;
+}
+
+static bool reads_flow(const struct xfsm_operand *o)
+{
+	return o->kind == XFSM_OPND_FLOW_REG || o->kind == XFSM_OPND_STATE;
+}
+
+/* Does anything in stage `stage` read its lookup-scope flow? */
+static bool stage_reads_flow(const struct xfsm_image *img, unsigned int stage)
+{
+	const struct xfsm_stage *st = &img->app.stages[stage];
+	unsigned int i;
+	size_t r;
+
+	if (st->kind != XFSM_STAGE_XFSM)
+		return true;
+	for (i = 0; i < st->n_tuples && i < XFSM_MAX_TUPLES; i++)
+		if (st->tuples[i].state_mask)
+			return true;
+	for (i = 0; i < st->n_conds && i < XFSM_MAX_CONDS; i++)
+		if (reads_flow(&st->conds[i].a) || reads_flow(&st->conds[i].b))
+			return true;
+	for (r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule *rule = &img->rules[r].rule;
+		bool writes_it = (rule->flags & XFSM_RF_WRITES_FLOW) &&
+				 (st->flags & XFSM_SF_SAME_KEYS);
+
+		if (img->rules[r].key.stage != stage)
+			continue;
+		if ((rule->flags & XFSM_RF_SET_STATE) &&
+		    (rule->idle_timeout_ms || rule->hard_timeout_ms))
+			return true;
+		for (i = 0; i < XFSM_MAX_ACTIONS && !writes_it; i++)
+			if (rule->act[i].type != XFSM_ACT_NONE && reads_flow(&rule->act[i].opnd))
+				return true;
+	}
+	return false;
+}
+
+void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
+		   struct xfsm_app *app, __u32 rule_id_base)
+{
+	unsigned int s;
+
+	xfsm_plan_clear_app(app);
+	for (s = 0; s < app->n_stages && s < XFSM_MAX_STAGES; s++) {
+		if (!plan_scan(plan, img, s, rule_id_base, &app->scan[s]))
+			memset(&app->scan[s], 0, sizeof(app->scan[s]));
+		if (!stage_reads_flow(img, s))
+			app->stages[s].flags |= XFSM_SF_NO_LOOKUP;
+	}
+}
+
+void xfsm_plan_clear_app(struct xfsm_app *app)
+{
+	unsigned int s;
+
+	memset(app->scan, 0, sizeof(app->scan));
+	for (s = 0; s < XFSM_MAX_STAGES; s++)
+		app->stages[s].flags &= ~XFSM_SF_NO_LOOKUP;
+}

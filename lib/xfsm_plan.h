@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * libxfsm internals shared by the library, its tests and the benchmarks,
+ * not part of the installed API: fast-path planning of an application and
+ * the ingress-port cache generation.
+ */
+#ifndef XFSM_PLAN_H
+#define XFSM_PLAN_H
+
+#include "libxfsm.h"
+
+/*
+ * Fast paths (lib/plan.c, docs/datapath.md "Fast paths"): what the datapath
+ * may do more cheaply for an application without changing what it does.
+ * xfsm_apply() plans every image it installs; a controller writing rules
+ * into a running application's slot by other means must plan them too.
+ */
+struct xfsm_plan {
+	__u8	flow_add[XFSM_MAX_STAGES];	/* bit i: flow reg i of the stage is
+						 * additive (only ever added to) */
+	__u8	global_add;			/* bit i: global i is additive */
+	__u8	flow_nolock[XFSM_MAX_STAGES];	/* bit i: a lock-free rule adds to it */
+	__u8	global_nolock;
+};
+void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan);
+/* Mark a rule of `stage` (XFSM_UF_ADD, XFSM_RF_*_NOLOCK), clearing old marks. */
+void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfsm_rule *rule);
+void xfsm_plan_clear_rule(struct xfsm_rule *rule);
+/* Fill the derived parts of the configuration `app` (from img->app) of an
+ * image: the scan lists of its small stages, their rule copies numbered
+ * rule_id + rule_id_base, as the image has them (xfsm_apply() passes 0 and
+ * then gives the copies the statistics and counter indexes the rule
+ * table's entries get, lib/apply.c). */
+void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
+		   struct xfsm_app *app, __u32 rule_id_base);
+void xfsm_plan_clear_app(struct xfsm_app *app);
+
+/* After any change of xfsm_ports: a new generation into xfsm_port_gen
+ * (gen_fd; < 0: an instance without one, nothing to do), so that the
+ * datapath's per-CPU cache of the ingress port is refreshed. */
+int xfsm_ports_changed(int gen_fd);
+
+#endif /* XFSM_PLAN_H */
