@@ -69,9 +69,14 @@ static int cmd_apply(struct xfsm_instance *inst, const char *file)
 	/* one switch: stages, rules, the ACL tables of its ACL blocks and
 	 * the output groups it declares */
 	err = xfsm_lang_apply(inst, &img, names, &opts);
-	if (!err)
+	if (err == XFSM_APPLY_UNCHANGED) {
+		/* it runs already: nothing was written */
+		printf("unchanged %s: app %s\n", file, names->app[0] ? names->app : "-");
+		err = 0;
+	} else if (!err) {
 		printf("applied %s: app %s, %u stage(s), %zu table entries\n", file,
 		       names->app[0] ? names->app : "-", img.app.n_stages, img.n_rules);
+	}
 out:
 	xfsm_image_free(&img);
 	xfsm_app_names_free(names);

@@ -431,7 +431,7 @@ struct change_ctx {
 	__u32	a, b;			/* running slot, slot written */
 	struct xfsm_app *old, *app;
 	struct xfsm_stat_idents old_ids, ids;
-	struct xfsm_slot_meta meta;
+	struct xfsm_slot_meta meta, old_meta;
 	struct xfsm_fresh fresh;
 	struct xfsm_plan plan;		/* of the image */
 	__u32	*rule_index;		/* image rule id -> statistics index */
@@ -691,6 +691,9 @@ static int write_other_side(struct change_ctx *c)
 		c->meta.globals_set = chg->img->globals_set;
 		c->meta.reset_globals = chg->reset_globals;
 		memcpy(c->meta.globals, chg->img->globals, sizeof(c->meta.globals));
+		/* A rule edit keeps the tables and groups as they are. */
+		c->meta.flags = chg->complete ? XFSM_SLOT_COMPLETE :
+						c->old_meta.flags & XFSM_SLOT_COMPLETE;
 	}
 	err = xfsm_slot_meta_write(inst, c->b, chg->img ? &c->ids : &c->old_ids, &c->meta);
 	if (err)
@@ -809,10 +812,11 @@ int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg)
 
 	/* The running identities: what keeps its statistics.  Unreadable
 	 * (none yet, or damaged): every object starts at 0. */
-	err = xfsm_slot_meta_read(inst, c.a, &c.old_ids, NULL);
+	err = xfsm_slot_meta_read(inst, c.a, &c.old_ids, &c.old_meta);
 	if (!err && c.old_ids.generation != c.old->generation)
 		err = -ESTALE;
 	if (err) {
+		memset(&c.old_meta, 0, sizeof(c.old_meta));
 		if (c.old->n_stages)
 			xfsm_log(XFSM_LOG_WARN,
 				 "the running application's statistics identities are unreadable (%s): its counters start again at 0",
@@ -864,6 +868,7 @@ int xfsm_change_opts(struct xfsm_change *chg, const struct xfsm_apply_opts *opts
 		return err;
 	chg->flush_flows = XFSM_OPTS_GET(opts, flush_flows, false);
 	chg->reset_globals = XFSM_OPTS_GET(opts, reset_globals, false);
+	chg->force = XFSM_OPTS_GET(opts, force, false);
 	return 0;
 }
 
@@ -882,6 +887,19 @@ int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 }
 
 /* ---- Reading the running application --------------------------------- */
+
+bool xfsm_slot_complete(struct xfsm_instance *inst, __u32 slot, __u32 generation)
+{
+	struct xfsm_stat_idents ids;
+	struct xfsm_slot_meta meta;
+	bool complete;
+
+	if (xfsm_slot_meta_read(inst, slot, &ids, &meta))
+		return false;
+	complete = meta.generation == generation && (meta.flags & XFSM_SLOT_COMPLETE);
+	xfsm_stat_idents_free(&ids);
+	return complete;
+}
 
 int xfsm_running_slot(struct xfsm_instance *inst, __u32 *slot, struct xfsm_app *app)
 {

@@ -21,6 +21,9 @@ struct xfsm_change {
 	const struct xfsm_image *img;	/* NULL: stages and rules stay */
 	bool	flush_flows;		/* with img: struct xfsm_apply_opts */
 	bool	reset_globals;
+	bool	force;		/* xfsm_lang_apply(): even when identical */
+	bool	complete;		/* with img: acl_tables and groups are all
+					 * the ones its source declares */
 	__u32	acl_tables;		/* bit t: replace ACL table t ... */
 	const struct xfsm_acl_entry *acl_rules[XFSM_ACL_TABLES]; /* ... by these */
 	size_t	acl_n[XFSM_ACL_TABLES];
@@ -61,8 +64,18 @@ struct xfsm_slot_meta {
 	__u32	generation;	/* of the application in the slot */
 	__u32	globals_set;	/* registers the application sets */
 	__u32	reset_globals;	/* others become 0 */
+	__u32	flags;		/* XFSM_SLOT_* */
 	__u64	globals[XFSM_GLOBAL_REGS];
 };
+
+/* The slot's ACL tables and output groups are those its source declares:
+ * it was switched to with all of them (xfsm_lang_apply()), and only its
+ * stages and rules changed since (rule add|del).  An ACL or group edit
+ * clears it. */
+#define XFSM_SLOT_COMPLETE	(1U << 0)
+
+/* Does the running slot (generation `generation`) have XFSM_SLOT_COMPLETE? */
+bool xfsm_slot_complete(struct xfsm_instance *inst, __u32 slot, __u32 generation);
 
 /* The slot's identities (sorted by kind and position) and record. */
 int xfsm_slot_meta_write(struct xfsm_instance *inst, __u32 slot,

@@ -377,8 +377,11 @@ struct xfsm_apply_opts {
 	size_t	sz;		/* sizeof(struct xfsm_apply_opts) */
 	bool	flush_flows;	/* delete every flow, also of unchanged stages */
 	bool	reset_globals;	/* zero the global registers the image does not set */
+	bool	force;		/* xfsm_lang_apply(): switch even when the running
+				 * application is identical (xfsm_apply() always
+				 * switches) */
 };
-#define xfsm_apply_opts__last_field reset_globals
+#define xfsm_apply_opts__last_field force
 
 /*
  * Switch to the application of `img`, atomically whatever moment the

@@ -41,7 +41,7 @@ struct ids_hdr {
 	__u32	bytes;		/* header and records */
 	__u32	globals_set;	/* pending global register values: mask */
 	__u32	reset_globals;	/* 1: registers not in the mask become 0 */
-	__u32	pad;
+	__u32	flags;		/* XFSM_SLOT_* (0 in records of older libraries) */
 	__u64	globals[XFSM_GLOBAL_REGS];
 };
 
@@ -159,6 +159,7 @@ static int encode(const struct xfsm_stat_idents *ids, const struct xfsm_slot_met
 	h->bytes = len;
 	h->globals_set = meta->globals_set;
 	h->reset_globals = meta->reset_globals;
+	h->flags = meta->flags;
 	memcpy(h->globals, meta->globals, sizeof(h->globals));
 	o = sizeof(*h);
 	for (i = 0; i < ids->n; i++) {
@@ -191,6 +192,7 @@ static int decode(const char *buf, size_t len, struct xfsm_stat_idents *ids,
 		meta->generation = h->generation;
 		meta->globals_set = h->globals_set;
 		meta->reset_globals = h->reset_globals;
+		meta->flags = h->flags;
 		memcpy(meta->globals, h->globals, sizeof(meta->globals));
 	}
 	ids->generation = h->generation;

@@ -89,10 +89,27 @@ struct xfsm_app_names {
  * stages, rules and names, the ACL tables of its ACL blocks and the output
  * groups it declares; other ACL tables and groups stay as they run.  A
  * consistent-hash group that only lost members keeps the slots of the
- * others (xfsm_group_rebuild() against the running group).
+ * others (xfsm_group_rebuild() against the running group).  Returns 0
+ * (switched), XFSM_APPLY_UNCHANGED (below: nothing to do, nothing done)
+ * or a negative errno (the running application is untouched).
  */
 int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		    const struct xfsm_app_names *names, const struct xfsm_apply_opts *opts);
+/*
+ * xfsm_lang_apply()'s answer when the running application is identical
+ * and nothing was written (no map at all: counters, flows, global
+ * registers and the generation stay as they are).  Identical means: the
+ * source the running application keeps compiles to the same image
+ * (stages, rules, default verdict, the global values it sets), the same
+ * names (application, stages, states, conditions, registers, rules and
+ * their text, ports, counters, globals, groups) and the same ACL blocks
+ * and group declarations, and since it was applied no ACL table or group
+ * was changed by other means.  So comments, blank lines and indentation
+ * outside rule and condition text do not count, and anything a tool shows
+ * does.  Not with opts->force, flush_flows or reset_globals (they ask for
+ * a switch), nor while an interrupted switch is still to be finished.
+ */
+#define XFSM_APPLY_UNCHANGED	1
 
 /* The header fields the language knows (XFSM_FIELD_LIST), a static table:
  * *n (may be NULL) gets its length.  A field's id is its index. */

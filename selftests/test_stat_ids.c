@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <bpf/bpf.h>
 
@@ -70,8 +71,64 @@ static const char app_counts_more[] =
 	"\trule r3 when udp.dport == 2003 => count cc, drop\n"
 	"}\n";
 
+/* Flows, a global register the file sets, an ACL block: what an
+ * identical apply must leave as it is. */
+static const char app_same[] =
+	"app same\n"
+	"default pass\n"
+	"global 0 budget = 100\n"
+	"acl front table 2 {\n"
+	"\trule proto udp dport 3009 => deny\n"
+	"}\n"
+	"stage fw {\n"
+	"\tkey ip.src\n"
+	"\tmiss pass\n"
+	"\tstates closed, seen\n"
+	"\trule first when state closed, udp.dport == 3001 => goto state seen, count opened, pass\n"
+	"\trule later when state seen, udp.dport == 3001 => count again, pass\n"
+	"}\n";
+
+/* The same application written otherwise: comments, blank lines,
+ * indentation. */
+static const char app_same_commented[] =
+	"# the same, reformatted\n"
+	"app same\n"
+	"\n"
+	"default pass   # as before\n"
+	"global 0 budget = 100\n"
+	"acl front table 2 {\n"
+	"  rule proto udp dport 3009 => deny\n"
+	"}\n"
+	"\n"
+	"stage fw {\n"
+	"    key ip.src\n"
+	"    miss pass\n"
+	"\n"
+	"    # two states\n"
+	"    states closed, seen\n"
+	"    rule first when state closed, udp.dport == 3001 => goto state seen, count opened, pass\n"
+	"    rule later when state seen, udp.dport == 3001 => count again, pass\n"
+	"}\n";
+
+/* One verdict changed. */
+static const char app_same_changed[] =
+	"app same\n"
+	"default pass\n"
+	"global 0 budget = 100\n"
+	"acl front table 2 {\n"
+	"\trule proto udp dport 3009 => deny\n"
+	"}\n"
+	"stage fw {\n"
+	"\tkey ip.src\n"
+	"\tmiss pass\n"
+	"\tstates closed, seen\n"
+	"\trule first when state closed, udp.dport == 3001 => goto state seen, count opened, pass\n"
+	"\trule later when state seen, udp.dport == 3001 => count again, drop\n"
+	"}\n";
+
 static const char *pin_dir = "";
 static char path_counts[PATH_MAX], path_other[PATH_MAX], path_more[PATH_MAX];
+static char path_same[PATH_MAX], path_commented[PATH_MAX], path_changed[PATH_MAX];
 static char path_json[PATH_MAX];
 
 /* ---- Fixture ------------------------------------------------------------------------- */
@@ -84,6 +141,11 @@ static void ids_open(void)
 	if (!xt_ctl_env_file(&env, "counts.xfsm", app_counts, path_counts, sizeof(path_counts)) ||
 	    !xt_ctl_env_file(&env, "other.xfsm", app_other, path_other, sizeof(path_other)) ||
 	    !xt_ctl_env_file(&env, "more.xfsm", app_counts_more, path_more, sizeof(path_more)) ||
+	    !xt_ctl_env_file(&env, "same.xfsm", app_same, path_same, sizeof(path_same)) ||
+	    !xt_ctl_env_file(&env, "commented.xfsm", app_same_commented, path_commented,
+			     sizeof(path_commented)) ||
+	    !xt_ctl_env_file(&env, "changed.xfsm", app_same_changed, path_changed,
+			     sizeof(path_changed)) ||
 	    !xt_ctl_env_file(&env, "stats.json", "", path_json, sizeof(path_json)))
 		env.pin_dir[0] = 0;
 	pin_dir = env.pin_dir;
@@ -188,8 +250,9 @@ START_TEST(test_identical_apply_keeps_counts)
 	ASSERT_SHOWN("#cc", 3);
 	ASSERT_SHOWN("first", 8);
 	ASSERT_SHOWN("second", 8);
-	/* the same file again: nothing changes its identity */
-	if (!apply(path_counts))
+	/* the same file again, switched to (--force; without it nothing
+	 * would be written): nothing changes its identity */
+	if (!ctl("apply", "--force", (char *)path_counts, NULL))
 		goto out;
 	ASSERT_SHOWN("first/r1", 5);
 	ASSERT_SHOWN("second/r2", 5);
@@ -288,6 +351,187 @@ out:
 }
 END_TEST
 
+/* ---- Re-applying what runs ------------------------------------------------------------------ */
+
+/* What an apply must not touch, taken whole: the control block, both
+ * application slots and the flow table. */
+struct snap {
+	struct xfsm_ctl ctl;
+	struct xfsm_app app[XFSM_APP_SLOTS];
+	unsigned char *flows;
+	size_t flows_len;
+	__u64 budget;
+};
+
+static int snap_flow(const void *key, const void *value, void *arg)
+{
+	struct snap *s = arg;
+	size_t kl = sizeof(struct xfsm_flow_key), vl = sizeof(struct xfsm_flow);
+	unsigned char *p = realloc(s->flows, s->flows_len + kl + vl);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p + s->flows_len, key, kl);
+	memcpy(p + s->flows_len + kl, value, vl);
+	s->flows = p;
+	s->flows_len += kl + vl;
+	return 0;
+}
+
+static bool snap_take(struct snap *s)
+{
+	__u32 i;
+
+	memset(s, 0, sizeof(*s));
+	if (!ASSERT_OK(xfsm_ctl_get(T.inst, &s->ctl), "control block") ||
+	    !ASSERT_OK(xfsm_global_get(T.inst, 0, &s->budget), "global 0") ||
+	    !ASSERT_OK(xfsm_map_walk(T.inst, XFSM_M_FLOWS, snap_flow, s), "flows"))
+		return false;
+	for (i = 0; i < XFSM_APP_SLOTS; i++)
+		if (!ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_APPS], &i, &s->app[i]),
+			       "slot"))
+			return false;
+	return true;
+}
+
+/* The flow table walked in the same order twice holds the same bytes. */
+static bool snap_same(const struct snap *a, const struct snap *b)
+{
+	bool ok = true;
+
+	ok &= ASSERT_EQ(b->ctl.generation, a->ctl.generation, "generation");
+	ok &= ASSERT_EQ(b->ctl.active, a->ctl.active, "running slot");
+	ok &= ASSERT_EQ(b->ctl.flags, a->ctl.flags, "control flags");
+	ok &= ASSERT_EQ(memcmp(a->app, b->app, sizeof(a->app)), 0, "both slots as they were");
+	ok &= ASSERT_EQ(b->budget, a->budget, "global 0 as it was");
+	ok &= ASSERT_EQ(b->flows_len, a->flows_len, "flow table size");
+	if (a->flows_len == b->flows_len && a->flows_len)
+		ok &= ASSERT_EQ(memcmp(a->flows, b->flows, a->flows_len), 0,
+				"flows (keys, states, timestamps) as they were");
+	return ok;
+}
+
+static void snap_free(struct snap *s)
+{
+	free(s->flows);
+	s->flows = NULL;
+}
+
+/* bpf() commands that write a map. */
+static unsigned int map_writes(const unsigned int c[XT_BPF_CMDS])
+{
+	return c[BPF_MAP_UPDATE_ELEM] + c[BPF_MAP_DELETE_ELEM] + c[BPF_MAP_UPDATE_BATCH] +
+	       c[BPF_MAP_DELETE_BATCH] + c[BPF_MAP_LOOKUP_AND_DELETE_ELEM] +
+	       c[BPF_MAP_LOOKUP_AND_DELETE_BATCH] + c[BPF_MAP_FREEZE];
+}
+
+/* `xfsmctl [-j] apply [--force] FILE`: its exit status 0, its output must
+ * hold `want`, and the bpf() commands it made (another run: the seccomp
+ * watch keeps no output) go to cmds. */
+static bool apply_says(const char *path, bool json, bool force, const char *want,
+		       unsigned int cmds[XT_BPF_CMDS])
+{
+	char *args[6] = { 0 }, out[4096];
+	int n = 0, status, rc;
+
+	if (json)
+		args[n++] = "-j";
+	args[n++] = "apply";
+	if (force)
+		args[n++] = "--force";
+	args[n++] = (char *)path;
+	if (cmds) {
+		rc = xt_ctl_bpf_cmds(pin_dir, args, cmds, &status);
+		return ASSERT_GE(rc, 1, "bpf() calls") &&
+		       ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status), "exit status 0");
+	}
+	rc = xt_ctl(pin_dir, out, sizeof(out), args);
+	if (!ASSERT_EQ(rc, 0, "exit status") ||
+	    !ASSERT_TRUE(strstr(out, want) != NULL, want)) {
+		fprintf(stderr, "xfsmctl apply %s: %s", path, out);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Issue 16, item 7: applying what runs is a no-op.  The identical file and
+ * the same application written otherwise: "unchanged" (and JSON), exit 0,
+ * not one map written, flows, counters, the global the file sets (changed
+ * since by `global set`) and the generation as they were.  A changed file,
+ * --force, and the same file after an ACL edit do switch.
+ */
+START_TEST(test_identical_apply_unchanged)
+{
+	unsigned int cmds[XT_BPF_CMDS];
+	struct snap before = { 0 }, after = { 0 };
+
+	setup();
+	if (!apply(path_same))
+		goto out;
+	send(3001, 3);		/* a flow in state seen; opened 1, again 2 */
+	ASSERT_SHOWN("#opened", 1);
+	ASSERT_SHOWN("#again", 2);
+	if (!ctl("global", "set", "budget", "5") || !snap_take(&before))
+		goto out;
+	ASSERT_GE(before.flows_len, 1, "a flow to keep");
+
+	/* identical, and written otherwise: nothing written */
+	if (apply_says(path_same, false, false, NULL, cmds)) {
+		ASSERT_EQ(map_writes(cmds), 0, "map writes of an identical apply");
+		ASSERT_GE(cmds[BPF_MAP_LOOKUP_ELEM], 1, "it read the running application");
+	}
+	apply_says(path_same, false, false, "unchanged: generation", NULL);
+	apply_says(path_same, true, false, "\"applied\":false,\"unchanged\":true", NULL);
+	if (apply_says(path_commented, false, false, NULL, cmds))
+		ASSERT_EQ(map_writes(cmds), 0, "map writes of a reformatted apply");
+	apply_says(path_commented, false, false, "unchanged", NULL);
+	if (snap_take(&after))
+		snap_same(&before, &after);
+	ASSERT_SHOWN("#opened", 1);
+	ASSERT_SHOWN("#again", 2);
+	ASSERT_SHOWN("fw/later", 2);
+	snap_free(&after);
+
+	/* --force switches: the file's global value again, counts and
+	 * flows kept */
+	if (!apply_says(path_same, true, true, "\"applied\":true,\"unchanged\":false", NULL) ||
+	    !snap_take(&after))
+		goto out;
+	ASSERT_EQ(after.ctl.generation, before.ctl.generation + 1, "forced: a switch");
+	ASSERT_EQ(after.budget, 100, "forced: global 0 set by the file");
+	ASSERT_EQ(after.flows_len, before.flows_len, "forced: flows kept");
+	ASSERT_SHOWN("#again", 2);
+	snap_free(&before);
+	before = after;
+	after.flows = NULL;
+
+	/* an ACL edit since: the same file switches, restoring the block */
+	{
+		char *args[] = { "acl", "add", "table", "2", "proto", "udp", "dport", "3010",
+				 "=>", "deny", NULL };
+		char out[1024];
+
+		if (!ASSERT_EQ(xt_ctl(pin_dir, out, sizeof(out), args), 0, "acl add"))
+			goto out;
+	}
+	if (!apply_says(path_same, false, false, "applied: generation", NULL))
+		goto out;
+	apply_says(path_same, false, false, "unchanged", NULL);
+
+	/* a changed file switches (and writes) */
+	if (apply_says(path_changed, false, false, NULL, cmds))
+		ASSERT_GE(map_writes(cmds), 1, "map writes of a changed apply");
+	if (snap_take(&after))
+		ASSERT_GE(after.ctl.generation, before.ctl.generation + 3, "changed: switched");
+	ASSERT_SHOWN("#again", 2);
+out:
+	snap_free(&before);
+	snap_free(&after);
+	XT_END();
+}
+END_TEST
+
 /* ---- Exact under traffic ------------------------------------------------------------------------ */
 
 struct traffic {
@@ -373,5 +617,6 @@ int main(void)
 	tcase_add_test(tc, test_rule_edits_keep_counts);
 	tcase_add_test(tc, test_other_app_keeps_names);
 	tcase_add_test(tc, test_exact_under_traffic);
+	tcase_add_test(tc, test_identical_apply_unchanged);
 	return xt_suite_run(s);
 }

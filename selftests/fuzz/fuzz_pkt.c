@@ -118,7 +118,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			die("cannot reset the datapath");
 		XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
 
-		if (xfsm_lang_apply(t->inst, &apps[i].img, &apps[i].nm, &o))
+		if (xfsm_lang_apply(t->inst, &apps[i].img, &apps[i].nm, &o) < 0)
 			die("cannot apply %s", apps[i].name);
 	}
 	return 0;

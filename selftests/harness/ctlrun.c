@@ -287,8 +287,11 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-int xt_ctl_kill_at_bpf(const char *dir, char *const args[], unsigned int kill_at,
-		       int *status)
+/* Run xfsmctl with every bpf() call stopped until this process lets it
+ * run: killed before call kill_at (0: never), each call's command counted
+ * in cmds (may be NULL). */
+static int ctl_watch_bpf(const char *dir, char *const args[], unsigned int kill_at,
+			 int *status, unsigned int cmds[XT_BPF_CMDS])
 {
 	struct seccomp_notif_sizes sizes;
 	struct seccomp_notif *req = NULL;
@@ -365,6 +368,8 @@ int xt_ctl_kill_at_bpf(const char *dir, char *const args[], unsigned int kill_at
 			break;
 		}
 		calls++;
+		if (cmds && req->data.args[0] < XT_BPF_CMDS)
+			cmds[req->data.args[0]]++;
 		if (kill_at && (unsigned int)calls == kill_at) {
 			kill(pid, SIGKILL);
 			break;
@@ -390,6 +395,19 @@ out:
 	free(resp);
 	free(av);
 	return err ? err : calls;
+}
+
+int xt_ctl_kill_at_bpf(const char *dir, char *const args[], unsigned int kill_at,
+		       int *status)
+{
+	return ctl_watch_bpf(dir, args, kill_at, status, NULL);
+}
+
+int xt_ctl_bpf_cmds(const char *dir, char *const args[], unsigned int cmds[XT_BPF_CMDS],
+		    int *status)
+{
+	memset(cmds, 0, XT_BPF_CMDS * sizeof(cmds[0]));
+	return ctl_watch_bpf(dir, args, 0, status, cmds);
 }
 
 int xt_ctl_kill_after(const char *dir, char *const args[], unsigned int usec, int *status)

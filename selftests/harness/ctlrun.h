@@ -54,6 +54,14 @@ int xt_ctl(const char *dir, char *out, size_t outlen, char *const args[]);
 int xt_ctl_kill_at_bpf(const char *dir, char *const args[], unsigned int kill_at,
 		       int *status);
 
+/* Run the same to its end, counting its bpf() calls by command (cmds[c]:
+ * calls with enum bpf_cmd c; commands past XT_BPF_CMDS are not counted).
+ * Returns the number of calls or -errno, *status as above.  Its output
+ * is not kept. */
+#define XT_BPF_CMDS	64
+int xt_ctl_bpf_cmds(const char *dir, char *const args[], unsigned int cmds[XT_BPF_CMDS],
+		    int *status);
+
 /* Run the same and kill it after usec microseconds (if it still runs);
  * returns 0 or -errno, *status as above. */
 int xt_ctl_kill_after(const char *dir, char *const args[], unsigned int usec, int *status);
