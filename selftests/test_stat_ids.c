@@ -110,22 +110,6 @@ static const char app_same_commented[] =
 	"    rule later when state seen, udp.dport == 3001 => count again, pass\n"
 	"}\n";
 
-/* One verdict changed. */
-static const char app_same_changed[] =
-	"app same\n"
-	"default pass\n"
-	"global 0 budget = 100\n"
-	"acl front table 2 {\n"
-	"\trule proto udp dport 3009 => deny\n"
-	"}\n"
-	"stage fw {\n"
-	"\tkey ip.src\n"
-	"\tmiss pass\n"
-	"\tstates closed, seen\n"
-	"\trule first when state closed, udp.dport == 3001 => goto state seen, count opened, pass\n"
-	"\trule later when state seen, udp.dport == 3001 => count again, drop\n"
-	"}\n";
-
 static const char *pin_dir = "";
 static char path_counts[PATH_MAX], path_other[PATH_MAX], path_more[PATH_MAX];
 static char path_same[PATH_MAX], path_commented[PATH_MAX], path_changed[PATH_MAX];
@@ -134,6 +118,21 @@ static char path_json[PATH_MAX];
 /* ---- Fixture ------------------------------------------------------------------------- */
 
 static struct xt_ctl_env env;
+
+/* app_same with one verdict changed. */
+static bool write_changed(void)
+{
+	static const char from[] = "count again, pass", to[] = "count again, drop";
+	char text[sizeof(app_same)];
+	char *at;
+
+	memcpy(text, app_same, sizeof(app_same));
+	at = strstr(text, from);
+	if (!at)
+		return false;
+	memcpy(at, to, sizeof(to) - 1);
+	return xt_ctl_env_file(&env, "changed.xfsm", text, path_changed, sizeof(path_changed));
+}
 
 static void ids_open(void)
 {
@@ -144,8 +143,7 @@ static void ids_open(void)
 	    !xt_ctl_env_file(&env, "same.xfsm", app_same, path_same, sizeof(path_same)) ||
 	    !xt_ctl_env_file(&env, "commented.xfsm", app_same_commented, path_commented,
 			     sizeof(path_commented)) ||
-	    !xt_ctl_env_file(&env, "changed.xfsm", app_same_changed, path_changed,
-			     sizeof(path_changed)) ||
+	    !write_changed() ||
 	    !xt_ctl_env_file(&env, "stats.json", "", path_json, sizeof(path_json)))
 		env.pin_dir[0] = 0;
 	pin_dir = env.pin_dir;
