@@ -247,6 +247,7 @@ static int acl_show(struct args *a)
 	struct xfsm_acl_stats st;
 	struct xfsm_acl_ctl ctl;
 	struct xfsm_acl_set set;
+	unsigned int buf;
 	struct acl_ctx c;
 	int err, table;
 
@@ -255,7 +256,9 @@ static int acl_show(struct args *a)
 	err = ctx_open(&c, a, table, true);
 	if (err)
 		return err;
-	err = xfsm_acl_ctl_get(c.inst, c.table, &ctl, &set);
+	err = xfsm_acl_ctl_get(c.inst, c.table, &ctl, NULL);
+	if (!err)
+		err = xfsm_acl_set_get(c.inst, c.table, &set, &buf);
 	if (!err)
 		err = xfsm_acl_read_stats(c.inst, c.table, &st);
 	if (err) {
@@ -270,8 +273,8 @@ static int acl_show(struct args *a)
 	print_uint(PRINT_ANY, "nodes", " %u nodes", set.n_nodes);
 	print_uint(PRINT_ANY, "node_cap", " of %u,", ctl.node_cap);
 	print_uint(PRINT_ANY, "max_lookups", " at most %u lookups per packet,", set.max_lookups);
-	print_uint(PRINT_ANY, "generation", " generation %u,", ctl.generation);
-	print_uint(PRINT_ANY, "buffer", " buffer %u\n", ctl.active);
+	print_uint(PRINT_ANY, "generation", " generation %u,", set.generation);
+	print_uint(PRINT_ANY, "buffer", " buffer %u\n", buf);
 	open_json_object("stats");
 	print_uint(PRINT_ANY, "packets", "  packets %llu", st.packets);
 	print_uint(PRINT_ANY, "matched", " matched %llu", st.matched);

@@ -220,7 +220,7 @@ static int do_help(struct args *a)
  * calling arg_end() before it changes anything (see ctl/args.c).
  */
 const struct cmd main_cmds[] = {
-	{ "apply", do_apply, "FILE [--dry-run] [--reset-globals]", NULL, apply_notes },
+	{ "apply", do_apply, "FILE [--dry-run] [--force] [--reset-globals]", NULL, apply_notes },
 	{ "show", do_show, "[app | stages | rules | conditions | globals | ports]", NULL, show_notes },
 	{ "state", NULL, NULL, state_cmds, state_notes },
 	{ "stats", do_stats, "[--watch] [-c COUNT] [--interval SEC] [--reset]", NULL, stats_notes },
