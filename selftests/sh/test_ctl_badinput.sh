@@ -118,6 +118,12 @@ for c in "${bad_args[@]}"; do
 	fi
 done
 
+after=$(ctl_snapshot)
+xt_check "every table unchanged after the bad input" "$before" = "$after"
+if [ "$before" != "$after" ]; then
+	diff <(printf '%s\n' "$before" | jq .) <(printf '%s\n' "$after" | jq .) | head -20
+fi
+
 # ---- every subcommand: an extra word, a misspelled keyword, a missing object -------
 # "EXIT|COMMAND|MESSAGE": EXIT 2 is a usage error, 1 an error; MESSAGE must
 # name the offending word.  An ACL rule, a group and port 1 exist, so a
@@ -222,12 +228,6 @@ xt_check "every table, ACL, group and port flag unchanged" "$before_all" = "$aft
 X acl flush >/dev/null 2>&1
 X acl flush table 2 >/dev/null 2>&1
 X group del 1 >/dev/null 2>&1
-
-after=$(ctl_snapshot)
-xt_check "every table unchanged after the bad input" "$before" = "$after"
-if [ "$before" != "$after" ]; then
-	diff <(printf '%s\n' "$before" | jq .) <(printf '%s\n' "$after" | jq .) | head -20
-fi
 
 # Leading zeros are decimal everywhere, never octal.
 xt_ok "global set 1 010" X global set 1 010
