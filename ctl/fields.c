@@ -42,43 +42,49 @@ static void print_meta(const struct xfsm_lang_meta *m)
 	close_json_object();
 }
 
-int do_fields(int argc, char **argv)
+const char fields_notes[] =
+	"The header fields of the language and its metadata operands (needs no datapath).\n"
+	"With names, only those; an unknown name is a usage error.\n";
+
+int do_fields(struct args *a)
 {
 	unsigned int nf, nm;
 	const struct xfsm_lang_field *f = xfsm_lang_fields(&nf);
 	const struct xfsm_lang_meta *m = xfsm_lang_metas(&nm);
+	char **names;
+	int n;
 
+	names = arg_rest(a, &n);
 	/* every name must be known before anything is printed */
-	for (int i = 0; i < argc; i++) {
-		bool known = xfsm_lang_field_find(argv[i], strlen(argv[i])) >= 0;
+	for (int i = 0; i < n; i++) {
+		bool known = xfsm_lang_field_find(names[i], strlen(names[i])) >= 0;
 
 		for (unsigned int k = 0; k < nm && !known; k++)
-			known = !strcmp(m[k].name, argv[i]);
-		if (!known) {
-			p_err("fields: unknown field '%s' (xfsmctl fields lists them all)", argv[i]);
-			return -ENOENT;
-		}
+			known = !strcmp(m[k].name, names[i]);
+		if (!known)
+			return usage_err(a, "unknown field '%s' (xfsmctl fields lists them all)",
+					 names[i]);
 	}
 	open_json_object(NULL);
 	open_json_array("fields");
 	print_text("%-12s %4s  %-31s %s\n", "FIELD", "BITS", "PACKETS", "VALUES");
 	for (unsigned int i = 0; i < nf; i++) {
-		bool want = !argc;
+		bool want = !n;
 
-		for (int k = 0; k < argc && !want; k++)
-			want = !strcmp(argv[k], f[i].name);
+		for (int k = 0; k < n && !want; k++)
+			want = !strcmp(names[k], f[i].name);
 		if (want)
 			print_field((int)i);
 	}
 	close_json_array();
 	open_json_array("metadata");
-	if (!argc)
+	if (!n)
 		print_text("\nmetadata (conditions and register updates only, no rule matches):\n");
 	for (unsigned int i = 0; i < nm; i++) {
-		bool want = !argc;
+		bool want = !n;
 
-		for (int k = 0; k < argc && !want; k++)
-			want = !strcmp(argv[k], m[i].name);
+		for (int k = 0; k < n && !want; k++)
+			want = !strcmp(names[k], m[i].name);
 		if (want)
 			print_meta(&m[i]);
 	}

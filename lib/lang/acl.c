@@ -4,7 +4,7 @@
  * Each rule line goes to the ACL parser (lib/acl_parse.c, the syntax of
  * docs/modules.md) with its errors mapped back to the token at fault;
  * goto targets that name stages are resolved in the check pass.  The
- * tables are installed by xfsm_lang_install_acls().
+ * tables are switched to with the application (xfsm_lang_apply(), apply.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -220,26 +220,4 @@ void check_acl_gotos(struct lc *c)
 					"ACL '%s' rule %u: goto stage %u is not a later stage",
 					c->nm->stages[s].name, rs->r[i].rule_id, rs->r[i].arg);
 	}
-}
-
-int xfsm_lang_install_acls(struct xfsm_instance *inst, const struct xfsm_app_names *names)
-{
-	unsigned int t;
-	int err;
-
-	if (!names || !names->acl_tables)
-		return 0;
-	if (inst->build.offload) {
-		xfsm_log(XFSM_LOG_ERROR,
-			 "the offload profile has no ACL module: an application with ACL blocks cannot run there");
-		return -EOPNOTSUPP;
-	}
-	for (t = 0; t < XFSM_ACL_TABLES; t++) {
-		if (!(names->acl_tables & (1U << t)))
-			continue;
-		err = xfsm_acl_install(inst, t, names->acl[t].r, names->acl[t].n);
-		if (err)
-			return err;
-	}
-	return 0;
 }

@@ -68,7 +68,7 @@ static const char *const reserved[] = {
 	"when", "not", "goto", "idle", "hard", "drop", "pass", "tx", "output",
 	"flood", "set", "dec", "count", "mark", "min", "max", "ewma", "symmetric",
 	"lookup", "update", "continue", "any", "size", "kind", "lru", "hash",
-	"and", "acl", "in",
+	"and", "acl", "in", "group",
 };
 
 void check_not_reserved(struct lc *c, const struct lang_tok *t)

@@ -301,6 +301,8 @@ int find_cond(struct lc *c, const struct lang_tok *t);
 struct define *find_define(struct lc *c, const struct lang_tok *t);
 int find_port(struct lc *c, const struct lang_tok *t);
 int find_global(struct lc *c, const struct lang_tok *t);
+/* A declared output group by name: its number, or -1. */
+int find_group(struct lc *c, const struct lang_tok *t);
 int find_reg_alias(struct lc *c, const struct lang_tok *t);
 /* regN / globalN: the index (saturated), -1 when the name is not of that form. */
 long reg_index(struct lc *c, const struct lang_tok *t, const char *prefix);

@@ -510,6 +510,28 @@ static void lower_stage(struct lc *c, unsigned int s)
 	}
 }
 
+/* The names statistics belong to (libxfsm.h, statistics identities). */
+static void fill_idents(struct lc *c)
+{
+	struct xfsm_stat_idents *ids = &c->img->idents;
+	const struct xfsm_app_names *nm = c->nm;
+	int err = 0;
+
+	for (unsigned int s = 0; s < nm->n_stages && !err; s++)
+		err = xfsm_stat_idents_add(ids, XFSM_SID_STAGE, s, 1, "%s", nm->stages[s].name);
+	for (size_t i = 0; i < nm->n_rules && !err; i++) {
+		const struct xfsm_rule_names *rn = &nm->rules[i];
+
+		if (rn->n_entries)
+			err = xfsm_stat_idents_add(ids, XFSM_SID_RULE, rn->rule_id, rn->n_entries,
+						   "%s/%s", nm->stages[rn->stage].name, rn->name);
+	}
+	for (unsigned int k = 0; k < nm->n_counters && !err; k++)
+		err = xfsm_stat_idents_add(ids, XFSM_SID_COUNTER, k, 1, "%s", nm->counters[k]);
+	if (err)
+		fail_nomem(c);
+}
+
 void lower_program(struct lc *c)
 {
 	size_t total_rules = 0;
@@ -535,4 +557,5 @@ void lower_program(struct lc *c)
 	if (c->needs_port)
 		c->img->app.flags |= XFSM_AF_NEEDS_PORT;
 	c->img->app.flags |= xfsm_image_meta_flags(c->img);
+	fill_idents(c);
 }

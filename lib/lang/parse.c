@@ -109,6 +109,86 @@ static void parse_port(struct lc *c)
 	expect_eol(c);
 }
 
+/*
+ * group NAME = N POLICY [PORT [weight W] {, PORT [weight W]}]
+ * An output group the application owns: applying it installs the group
+ * together with the rules that use it.
+ */
+static void parse_group(struct lc *c)
+{
+	const struct lang_tok *t = next(c), *vt, *pt;
+	struct xfsm_group_decl *gd;
+	struct xfsm_group built;
+	int policy = -1, err;
+	__u64 id;
+
+	if (t->kind != T_IDENT)
+		expected(c, t, "a group name");
+	name_in_use(c, t);
+	expect(c, T_ASSIGN, "'='");
+	vt = peek(c);
+	id = parse_u64(c, "group number", XFSM_MAX_GROUPS - 1);
+	if (c->nm->groups_declared & (1ULL << id))
+		fail_at(c, vt, "group %llu is already declared as '%s'", (unsigned long long)id,
+			c->nm->groups[id].name);
+	gd = &c->nm->groups[id];
+	memset(gd, 0, sizeof(*gd));
+	tok_name(c, t, gd->name);
+	gd->line = t->line;
+	pt = next(c);
+	if (pt->kind == T_IDENT && tok_eq(c, pt, "rr") && peek(c)->kind == T_MINUS) {
+		const struct lang_tok *m = next(c), *f = next(c);
+
+		/* rr-flow, written as one word */
+		if (f->kind == T_IDENT && tok_eq(c, f, "flow") && m->off == pt->off + 2 &&
+		    f->off == m->off + 1)
+			policy = XFSM_GP_RR_FLOW;
+	} else if (pt->kind == T_IDENT) {
+		char name[XFSM_LANG_NAME_LEN];
+
+		tok_name(c, pt, name);
+		policy = xfsm_group_policy_parse(name);
+	}
+	if (policy < 0)
+		expected(c, pt, "a group policy (rr, rr-flow, weighted, hash, consistent)");
+	gd->policy = policy;
+	while (peek(c)->kind != T_NL && peek(c)->kind != T_EOF) {
+		const struct lang_tok *mt = peek(c);
+		__u64 port, w = 1;
+
+		if (gd->n_members == XFSM_GROUP_MAX_MEMBERS)
+			fail_at(c, mt, "more than %d members in group '%s'",
+				XFSM_GROUP_MAX_MEMBERS, gd->name);
+		port = parse_u64(c, "member port", XFSM_MAX_PORTS - 1);
+		if (!port)
+			fail_at(c, mt, "port number 0 means \"no port\": use 1..%d",
+				XFSM_MAX_PORTS - 1);
+		for (unsigned int k = 0; k < gd->n_members; k++)
+			if (gd->ports[k] == port)
+				fail_at(c, mt, "port %llu is a member of group '%s' twice",
+					(unsigned long long)port, gd->name);
+		if (accept_kw(c, "weight")) {
+			const struct lang_tok *wt = peek(c);
+
+			w = parse_u64(c, "weight", 0xffff);
+			if (!w)
+				fail_at(c, wt, "a member's weight is at least 1");
+		}
+		gd->ports[gd->n_members] = port;
+		gd->weights[gd->n_members++] = w;
+		if (!accept_tk(c, T_COMMA))
+			break;
+	}
+	expect_eol(c);
+	err = xfsm_group_build(&built, gd->policy, gd->ports, gd->weights, gd->n_members);
+	if (err == -E2BIG)
+		fail_at(c, t, "the weights of group '%s' add up to more than %d", gd->name,
+			XFSM_GROUP_TABLE);
+	if (err)
+		fail_at(c, t, "group '%s' cannot be built: %s", gd->name, strerror(-err));
+	c->nm->groups_declared |= 1ULL << id;
+}
+
 
 /* ---- stage declarations ------------------------------------------------------ */
 
@@ -600,13 +680,18 @@ static void parse_effect(struct lc *c, struct prule *r)
 	} else if (tok_eq(c, t, "output") && peek(c)->kind == T_IDENT &&
 		   tok_eq(c, peek(c), "group")) {
 		const struct lang_tok *g;
+		int gid = -1;
 
 		next(c);
 		g = next(c);
-		if (g->kind != T_NUM || g->unit || g->v >= XFSM_MAX_GROUPS)
-			expected(c, g, "an output group number 0..63");
+		if (g->kind == T_IDENT)
+			gid = find_group(c, g);
+		else if (g->kind == T_NUM && !g->unit && g->v < XFSM_MAX_GROUPS)
+			gid = (int)g->v;
+		if (gid < 0)
+			expected(c, g, "an output group: a number 0..63 or a declared group's name");
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT_GROUP);
-		a->arg = (__u16)g->v;
+		a->arg = (__u16)gid;
 	} else if (tok_eq(c, t, "output")) {
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT);
 		a->opnd = parse_opnd_value(c, XFSM_MAX_PORTS - 1, "output port");
@@ -932,7 +1017,7 @@ void parse_file(struct lc *c)
 		if (t->kind == T_EOF)
 			break;
 		if (t->kind != T_IDENT)
-			expected(c, t, "a declaration (app, default, define, global, port, stage)");
+			expected(c, t, "a declaration (app, default, define, global, port, group, stage, acl)");
 		next(c);
 		if (tok_eq(c, t, "app")) {
 			const struct lang_tok *n = next(c);
@@ -960,8 +1045,10 @@ void parse_file(struct lc *c)
 			parse_stage(c, t);
 		} else if (tok_eq(c, t, "acl")) {
 			parse_acl(c, t);
+		} else if (tok_eq(c, t, "group")) {
+			parse_group(c);
 		} else {
-			expected(c, t, "a declaration (app, default, define, global, port, stage, acl)");
+			expected(c, t, "a declaration (app, default, define, global, port, group, stage, acl)");
 		}
 	}
 	if (c->nm->n_stages == 0)

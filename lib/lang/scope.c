@@ -51,6 +51,14 @@ int find_port(struct lc *c, const struct lang_tok *t)
 	return -1;
 }
 
+int find_group(struct lc *c, const struct lang_tok *t)
+{
+	for (int i = 0; i < XFSM_MAX_GROUPS; i++)
+		if ((c->nm->groups_declared & (1ULL << i)) && tok_eq(c, t, c->nm->groups[i].name))
+			return i;
+	return -1;
+}
+
 int find_global(struct lc *c, const struct lang_tok *t)
 {
 	for (int i = 0; i < XFSM_GLOBAL_REGS; i++)
@@ -106,7 +114,8 @@ void name_in_use(struct lc *c, const struct lang_tok *t)
 	check_not_reserved(c, t);
 	if (xfsm_lang_field_find(c->src + t->off, t->len) >= 0)
 		fail_at(c, t, "'%.*s' is a header field", (int)t->len, c->src + t->off);
-	if (find_define(c, t) || find_port(c, t) >= 0 || find_global(c, t) >= 0)
+	if (find_define(c, t) || find_port(c, t) >= 0 || find_global(c, t) >= 0 ||
+	    find_group(c, t) >= 0)
 		fail_at(c, t, "'%.*s' is already defined", (int)t->len, c->src + t->off);
 	if (c->in_stage && (find_state(c, t) >= 0 || find_cond(c, t) >= 0 ||
 			    find_reg_alias(c, t) >= 0))

@@ -35,7 +35,7 @@ xt_check "fields -j: meta.random is 32 bits and not matched" \
 xt_match "fields NAME prints that field" "^tcp.dport +16 +TCP" "$("$CTL" fields tcp.dport)"
 xt_check "fields NAME prints only that field" "$("$CTL" fields tcp.dport | grep -c '^[a-z]')" -eq 1
 fields_bad=$("$CTL" fields ip.srcx 2>&1)
-xt_check "an unknown field fails" $? -ne 0
+xt_check "an unknown field is a usage error (exit 2)" $? -eq 2
 xt_match "and says so" "unknown field 'ip.srcx'" "$fields_bad"
 xt_ok "apply portknock" X apply "$APP"
 out=$(X show app)
@@ -98,8 +98,13 @@ xt_nok "rule del of an unknown rule fails" X rule del knock nope
 
 # globals
 xt_ok "global set" X global set 3 42
-xt_check "global get" "$(X -j global get 3 | jq -r '.[0].value')" = 42
+xt_check "global get" "$(X -j global get 3 | jq -r '.globals[0].value')" = 42
 
-# prefix matching
-xt_match "prefix matching: 'st li'" "flow\\(s\\)" "$(X st li knock)"
+# prefix matching: a unique prefix works, an ambiguous one is a usage
+# error naming the candidates (never the first match)
+xt_match "prefix matching: 'state li'" "flow\\(s\\)" "$(X state li knock)"
+xt_match "prefix matching: 'sh st'" '"name":"knock"' "$(X -j sh st)"
+out=$(X st li knock 2>&1)
+xt_check "ambiguous prefix 'st': exit 2" $? = 2
+xt_match "ambiguous prefix 'st' lists the candidates" "'st' is ambiguous: state, stats" "$out"
 xt_done
