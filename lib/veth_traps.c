@@ -298,7 +298,7 @@ static int peer_facts(int peer, int nsid, struct peer_facts *pf, char *ns_name,
 
 int xfsm_port_traps(int ifindex, enum xfsm_xdp_mode mode, struct xfsm_trap *out)
 {
-	char ns_name[sizeof(out->peer_netns)], prefix[PATH_MAX];
+	char ns_name[sizeof(out->peer_netns)], prefix[128];
 	struct peer_facts pf = {};
 	struct xfsm_trap *t;
 	int peer, nsid, err, n = 0;

@@ -17,6 +17,7 @@
  * `test_acl bench` measures instead of testing (make bench-acl).
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -44,11 +45,13 @@ static const char *cb_dir(void)
 {
 	const char *d = getenv("XFSM_CLASSBENCH");
 	static char buf[512];
+	char src[PATH_MAX];
 
 	if (d && *d)
 		snprintf(buf, sizeof(buf), "%s", d);
-	else
-		snprintf(buf, sizeof(buf), "%s/../shared/classbench", xt_src_dir());
+	else	/* the tree's own path, so that a message names it plainly */
+		snprintf(buf, sizeof(buf), "%.480s/../shared/classbench",
+			 realpath(xt_src_dir(), src) ? src : xt_src_dir());
 	return buf;
 }
 
