@@ -9,7 +9,8 @@
 # with a partial checksum); the warnings disappear once fixed, show in
 # `status`, go into the JSON output under -j, and stay off with -q, in skb
 # mode and on devices that are not veths.  The traffic checks show the traps
-# are real: ping needs GRO, TCP and UDP need tx checksumming off.
+# are real: ping needs GRO, TCP and UDP need tx checksumming off.  `xfsmctl
+# port show` flags a port's tx counter while the kernel drops what it counts.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -71,6 +72,11 @@ xt_match "status (text) shows the fix under the port" \
 xt_ok "apply maclearn" xt_in S "$CTL" --instance "$INST" apply "$XT_TOP/examples/maclearn.xfsm" ||
 	xt_done
 xt_nok "without GRO on the peers, H1 -> H2 ping is lost" xt_in H1 ping -c2 -W1 198.18.41.2
+X() { xt_in S "$CTL" --instance "$INST" "$@"; }
+out=$(X port show)
+xt_match "port show: s2's tx is flagged as not delivered, with the fix" \
+	"tx is not delivered: s2: .*; fix: ip netns exec $NS2 ethtool -K h2 gro on" "$out"
+xt_check "and so is s1's, and s3's" "$(count 'tx is not delivered' "$out")" = 3
 
 xt_ok "the fix the loader gave for h1" ip netns exec "$NS1" ethtool -K h1 gro on
 err=$(load 2>&1 >/dev/null)
@@ -78,6 +84,9 @@ xt_check "reload: s1's redirect warning is gone" "$(count 'warning: s1: frames' 
 xt_check "reload: s2's stays" "$(count 'warning: s2: frames' "$err")" = 1
 xt_ok "the fix for h2" ip netns exec "$NS2" ethtool -K h2 gro on
 xt_ok "with GRO on both peers, H1 -> H2 ping" xt_ping H1 198.18.41.2
+out=$(X port show)
+xt_check "port show: only s3's tx is still flagged" \
+	"$(grep -o 'tx is not delivered: s[0-9]' <<<"$out" | tr '\n' ' ')" = "tx is not delivered: s3 "
 xt_nok "but TCP H1 -> H2 dies on its partial checksum" xt_tcp H1 H2 198.18.41.2 7300
 xt_nok "and so does UDP" xt_udp H1 H2 198.18.41.2 7301
 
