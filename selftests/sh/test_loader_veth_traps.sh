@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 
 xt_require_root
-xt_require_cmd ip nsenter jq ethtool "$XT_PY"
+xt_require_cmd ip nsenter unshare jq ethtool "$XT_PY"
 CTL="$XT_BUILD/xfsmctl"
 LOADER="$XT_BUILD/xfsm-loader"
 xt_require_file "$CTL" "$LOADER" "$XT_BUILD/xfsm.bpf.o"
@@ -45,6 +45,13 @@ load() { L "$@" load --mode native --instance "$INST" s1 s2 s3; }
 
 # count REGEX TEXT: lines of TEXT matching REGEX
 count() { grep -cE -- "$1" <<<"$2"; }
+# fix_of PORT KIND: the command the warnings in $err give for that trap
+fix_of() {
+	case $2 in
+	redirect) sed -n "s/^xfsm-loader: warning: $1: frames .*; fix: \(.*\) (or .*/\1/p" <<<"$err" ;;
+	csum) sed -n "s/^xfsm-loader: warning: $1: TCP and UDP .*; fix: \(.*\)$/\1/p" <<<"$err" ;;
+	esac
+}
 
 err=$(load 2>&1 >/dev/null)
 xt_check "load succeeds" $? = 0 || { printf '%s\n' "$err"; xt_done; }
@@ -78,11 +85,15 @@ xt_match "port show: s2's tx is flagged as not delivered, with the fix" \
 	"tx is not delivered: s2: .*; fix: ip netns exec $NS2 ethtool -K h2 gro on" "$out"
 xt_check "and so is s1's, and s3's" "$(count 'tx is not delivered' "$out")" = 3
 
-xt_ok "the fix the loader gave for h1" ip netns exec "$NS1" ethtool -K h1 gro on
+fix1=$(fix_of s1 redirect)
+fix2=$(fix_of s2 redirect)
+csum1=$(fix_of s1 csum)
+csum2=$(fix_of s2 csum)
+xt_ok "the fix the loader gave for s1, as given: $fix1" eval "$fix1"
 err=$(load 2>&1 >/dev/null)
 xt_check "reload: s1's redirect warning is gone" "$(count 'warning: s1: frames' "$err")" = 0
 xt_check "reload: s2's stays" "$(count 'warning: s2: frames' "$err")" = 1
-xt_ok "the fix for h2" ip netns exec "$NS2" ethtool -K h2 gro on
+xt_ok "the fix for s2: $fix2" eval "$fix2"
 xt_ok "with GRO on both peers, H1 -> H2 ping" xt_ping H1 198.18.41.2
 out=$(X port show)
 xt_check "port show: only s3's tx is still flagged" \
@@ -90,8 +101,8 @@ xt_check "port show: only s3's tx is still flagged" \
 xt_nok "but TCP H1 -> H2 dies on its partial checksum" xt_tcp H1 H2 198.18.41.2 7300
 xt_nok "and so does UDP" xt_udp H1 H2 198.18.41.2 7301
 
-xt_ok "the checksum fix for the sender h1" ip netns exec "$NS1" ethtool -K h1 tx off
-xt_ok "and for h2 (it answers)" ip netns exec "$NS2" ethtool -K h2 tx off
+xt_ok "the checksum fix for the sender behind s1: $csum1" eval "$csum1"
+xt_ok "and behind s2 (it answers): $csum2" eval "$csum2"
 err=$(load 2>&1 >/dev/null)
 xt_check "reload: no warning on s1 or s2 any more" "$(count 'warning: s[12]:' "$err")" = 0
 xt_check "s3's two remain" "$(count 'warning: s3:' "$err")" = 2
@@ -113,6 +124,29 @@ xt_check "-j after the command: the same" \
 	"$(L load --mode native --instance "$INST" -j s1 s2 s3 2>/dev/null | jq '.warnings | length')" = 2
 out=$(load -q 2>&1)
 xt_check "-q: nothing printed (exit 0)" "$?:$out" = "0:"
+
+# A peer in a namespace without a name: reached through a process in it.
+unshare --net sleep 120 &
+upid=$!
+xt_defer "kill $upid 2>/dev/null"
+for _ in $(seq 50); do
+	[ "$(readlink /proc/$upid/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+	sleep 0.1
+done
+if ip -n "$XT_NS_S" link add s4 type veth peer name u4 netns "$upid" &&
+	ip -n "$XT_NS_S" link set s4 up && nsenter --net=/proc/$upid/ns/net ip link set u4 up; then
+	err=$(L load --mode native --instance "$INST" s4 2>&1 >/dev/null)
+	xt_match "an unnamed peer namespace: the fix enters it through a process" \
+		"^xfsm-loader: warning: s4: frames .*peer u4 \(netns pid [0-9]+\).*; fix: nsenter --net=/proc/[0-9]+/ns/net ethtool -K u4 gro on" \
+		"$err"
+	fix4=$(fix_of s4 redirect)
+	xt_ok "which works as given: $fix4" eval "$fix4"
+	err=$(L load --mode native --instance "$INST" s4 2>&1 >/dev/null)
+	xt_check "and the warning is gone" "$(count 'warning: s4: frames' "$err")" = 0
+else
+	xt_fail "a veth into an unnamed namespace"
+fi
+kill $upid 2>/dev/null
 
 # skb mode has neither trap.
 xt_ok "unload" L unload --instance "$INST"
