@@ -296,6 +296,18 @@ static int peer_facts(int peer, int nsid, struct peer_facts *pf, char *ns_name,
 	return err;
 }
 
+/* A trap of kind about port and its peer, the fixes left to the caller. */
+static struct xfsm_trap *trap_init(struct xfsm_trap *t, enum xfsm_trap_kind kind,
+				   const char *port, const char *peer, const char *ns)
+{
+	memset(t, 0, sizeof(*t));
+	t->kind = kind;
+	snprintf(t->port, sizeof(t->port), "%s", port);
+	snprintf(t->peer, sizeof(t->peer), "%s", peer);
+	snprintf(t->peer_netns, sizeof(t->peer_netns), "%s", ns);
+	return t;
+}
+
 int xfsm_port_traps(int ifindex, enum xfsm_xdp_mode mode, struct xfsm_trap *out)
 {
 	char ns_name[sizeof(out->peer_netns)], prefix[128];
@@ -321,12 +333,7 @@ int xfsm_port_traps(int ifindex, enum xfsm_xdp_mode mode, struct xfsm_trap *out)
 		return err;
 	gro = gro_starts_napi();
 	if (!pf.xdp_native && (!gro || pf.gro == 0)) {
-		t = &out[n++];
-		memset(t, 0, sizeof(*t));
-		t->kind = XFSM_TRAP_REDIRECT_DROP;
-		snprintf(t->port, sizeof(t->port), "%s", port);
-		snprintf(t->peer, sizeof(t->peer), "%s", pf.name);
-		snprintf(t->peer_netns, sizeof(t->peer_netns), "%s", ns_name);
+		t = trap_init(&out[n++], XFSM_TRAP_REDIRECT_DROP, port, pf.name, ns_name);
 		if (gro) {
 			snprintf(t->fix, sizeof(t->fix), "%sethtool -K %s gro on", prefix, pf.name);
 			snprintf(t->alt_fix, sizeof(t->alt_fix),
@@ -337,12 +344,7 @@ int xfsm_port_traps(int ifindex, enum xfsm_xdp_mode mode, struct xfsm_trap *out)
 		}
 	}
 	if (pf.tx_csum == 1) {
-		t = &out[n++];
-		memset(t, 0, sizeof(*t));
-		t->kind = XFSM_TRAP_TX_CSUM;
-		snprintf(t->port, sizeof(t->port), "%s", port);
-		snprintf(t->peer, sizeof(t->peer), "%s", pf.name);
-		snprintf(t->peer_netns, sizeof(t->peer_netns), "%s", ns_name);
+		t = trap_init(&out[n++], XFSM_TRAP_TX_CSUM, port, pf.name, ns_name);
 		snprintf(t->fix, sizeof(t->fix), "%sethtool -K %s tx off", prefix, pf.name);
 	}
 	return n;
