@@ -198,6 +198,7 @@ static int do_help(int argc, char **argv)
 		"  acl add [table N] RULE...        acl del [table N] ID\n"
 		"  acl show [table N]               acl flush [table N]\n"
 		"  acl load [table N] FILE          (native rules or ClassBench)\n"
+		"  simulate [--app FILE] [--port PORT] PACKET [then PACKET]...\n"
 		"See xfsmctl(8), docs/ctl.md and docs/language.md.\n",
 		XFSM_DEFAULT_INSTANCE);
 	return 0;
@@ -213,6 +214,7 @@ static const struct cmd main_cmds[] = {
 	{ "port", do_port },
 	{ "acl", do_acl },
 	{ "group", do_group },
+	{ "simulate", do_simulate },
 	{ "help", do_help },
 	{ NULL, NULL },
 };

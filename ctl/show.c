@@ -354,6 +354,15 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 		sb_add(b, "(nothing: continue)");
 }
 
+void format_rule_effects(const struct xfsm_rule *r, unsigned int stage,
+			 const struct xfsm_app_names *nm, char *buf, size_t len)
+{
+	struct sbuf b = { .p = buf, .cap = len };
+
+	buf[0] = '\0';
+	format_effects(r, stage, nm, &b);
+}
+
 static void key_fields_text(const __u8 *words, unsigned int nwords, struct sbuf *b)
 {
 	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);

@@ -74,6 +74,9 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 void format_operand(const struct xfsm_operand *o, const struct xfsm_app_names *nm,
 		    unsigned int stage, char *buf, size_t len);
 int field_at_word(unsigned int w);
+/* A rule's updates, transition and actions as `show rules` writes them. */
+void format_rule_effects(const struct xfsm_rule *r, unsigned int stage,
+			 const struct xfsm_app_names *nm, char *buf, size_t len);
 const char *stage_name(const struct xfsm_app_names *nm, unsigned int s, char *buf, size_t len);
 /* Numeric arguments through libxfsm's one number parser (lib/xfsm_num.h):
  * on a bad value, print "WHAT: why" and return -EINVAL or -ERANGE. */
@@ -92,6 +95,7 @@ int do_stats(int argc, char **argv);
 int do_port(int argc, char **argv);
 int do_acl(int argc, char **argv);
 int do_group(int argc, char **argv);
+int do_simulate(int argc, char **argv);
 int port_set_cmd(int argc, char **argv);
 int port_sync_cmd(int argc, char **argv);
 void port_counters_print(struct xfsm_instance *inst);

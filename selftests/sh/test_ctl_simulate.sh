@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#
+# xfsmctl simulate: packets run through a private copy of the datapath.
+# Against a live instance (examples/portknock.xfsm with a source that has
+# knocked twice for real), the decision records follow the live flow
+# (k2 -> k3 -> open) while every pinned map of the instance, statistics
+# included, stays byte for byte what it was; with --app the examples'
+# scripted sequences give the expected stage, rule, states and verdict;
+# bad packets are refused with the place of the error.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lang/ctl_lib.sh"
+
+# Small rule and ACL tables: the maps are dumped whole, and the knocks'
+# 10 s idle timeout must not run out meanwhile.
+CTL_LOAD_ARGS="--rules 256 --acl-rules 4 --acl-nodes 16"
+ctl_setup
+APP="$XT_TOP/examples/portknock.xfsm"
+S() { "$CTL" "$@"; }	# no datapath needed: --app runs alone
+
+# No IPv6 chatter (router solicitations) on the link: the live maps must
+# change only because of the packets this test sends.
+xt_in A sysctl -qw net.ipv6.conf.a0.disable_ipv6=1
+xt_in B sysctl -qw net.ipv6.conf.b0.disable_ipv6=1
+
+xt_ok "apply portknock" X apply "$APP"
+ctl_udp_send 1111
+ctl_udp_send 2222
+xt_match "live: the client knocked twice (k2)" "state k2" "$(X state get knock $CLI)"
+
+# Every map pinned for the instance, dumped by bpftool.
+dump_maps() {
+	local f
+	for f in /sys/fs/bpf/xfsm/"$INST"/xfsm_*; do
+		echo "== ${f##*/}"
+		bpftool map dump pinned "$f" 2>&1
+	done | sha256sum
+}
+xt_require_cmd bpftool sha256sum
+before=$(dump_maps)
+SEQ="ip.src=$CLI udp.dport=3333 then ip.src=$CLI udp.dport=4444 then \
+ip.src=$CLI tcp.dport=22 tcp.flags=syn then ip.src=198.18.0.99 udp.dport=1111"
+out=$(X -j simulate $SEQ)
+after=$(dump_maps)
+xt_check "simulate leaves every map of the instance byte-identical" "$after" = "$before"
+xt_match "the live flow is still in k2" "state k2" "$(X state get knock $CLI)"
+
+rec() { echo "$out" | jq -r "$1"; }
+xt_check "four records" "$(rec length)" = 4
+xt_check "packet 1 reads the live flow: k2 -> k3 by knock3" \
+	"$(rec '.[0].stages[0] | [.state_before, .state_after, .rule.name] | join(" ")')" = "k2 k3 knock3"
+xt_check "packet 1 is dropped" "$(rec '.[0].verdict')" = drop
+xt_check "packet 2 sees packet 1's write in the copy: k3 -> open by knock4" \
+	"$(rec '.[1].stages[0] | [.state_before, .state_after, .rule.name] | join(" ")')" = "k3 open knock4"
+xt_check "packet 2 counts 'opened'" "$(rec '.[1].counters[0] | "\(.name) \(.packets)"')" = "opened 1"
+xt_check "packet 3: ssh_open passes TCP 22" \
+	"$(rec '.[2] | "\(.stages[0].rule.name) \(.verdict)"')" = "ssh_open pass"
+xt_check "packet 3's key is the client" "$(rec '.[2].stages[0].key["ip.src"]')" = "$CLI"
+xt_check "packet 4: a new source's flow is created in k1" \
+	"$(rec '.[3].stages[0] | [.flow_before, .flow_after, .state_after] | map(tostring) | join(" ")')" = "false true k1"
+xt_check "packet 4's fields as given" "$(rec '.[3].fields["udp.dport"]')" = 1111
+
+txt=$(X simulate ip.src=$CLI udp.dport=3333)
+xt_match "text record: stage, key, states" "stage knock: key ip.src=$CLI" "$txt"
+xt_match "text record: transition and rule" "state k2 -> k3" "$txt"
+xt_match "text record: rule and effects" "rule knock3 \[id [0-9]+\]: goto state k3 idle 10s -> closed, drop" "$txt"
+xt_match "text record: verdict" "verdict drop" "$txt"
+
+# The same packet as a hex frame and from a pcap file.
+frame="hex:020000000002020000000001080045000024000000004011000000000000000000000000"
+xt_ok "a hex frame runs" X simulate "$frame"
+pcap=$(mktemp /tmp/xt$XT_ID-XXXX.pcap)
+xt_defer "rm -f '$pcap'"
+"$XT_PY" - "$pcap" "$CLI" <<'EOF'
+import socket, struct, sys
+src = socket.inet_aton(sys.argv[2]); dst = socket.inet_aton("198.18.20.2")
+def frame(dport):
+    udp = struct.pack("!HHHH", 40000, dport, 8, 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 0, 0, 64, 17, 0, src, dst)
+    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + udp
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for p in (3333, 4444):
+        d = frame(p)
+        f.write(struct.pack("<IIII", 0, 0, len(d), len(d)) + d)
+EOF
+pc=$(X -j simulate "pcap:$pcap" 2>&1)
+xt_check "pcap: both packets, knock3 then knock4" \
+	"$(echo "$pc" | jq -r 'map(.stages[0].rule.name) | join(" ")')" = "knock3 knock4"
+xt_check "still nothing changed after the hex and pcap runs" "$(dump_maps)" = "$before"
+
+# --app: the examples' own sequences, no datapath involved.
+pk=$(S -j simulate --app "$APP" udp.dport=1111 then udp.dport=2222 then udp.dport=5555 \
+	then tcp.dport=22)
+xt_check "--app portknock: knock, knock, wrong knock, ssh" \
+	"$(echo "$pk" | jq -r 'map("\(.stages[0].state_before)>\(.stages[0].state_after):\(.stages[0].rule.name):\(.verdict)") | join(" ")')" \
+	= "closed>k1:knock1:drop k1>k2:knock2:drop k2>closed:wrong_k2:drop closed>closed:ssh_closed:drop"
+
+FW="$XT_TOP/examples/statefulfw.xfsm"
+fw=$(S -j simulate --app "$FW" meta.port=inside ip.src=198.18.1.1 ip.dst=198.18.2.2 tcp.sport=40000 tcp.dport=80 tcp.flags=syn \
+	then meta.port=outside ip.src=198.18.2.2 ip.dst=198.18.1.1 tcp.sport=80 tcp.dport=40000 tcp.flags=syn\|ack \
+	then meta.port=outside ip.src=198.18.2.3 ip.dst=198.18.1.1 tcp.sport=80 tcp.dport=40001 tcp.flags=syn)
+xt_check "--app statefulfw: outbound SYN opens (tcp_new), the reply passes (tcp_open), an unsolicited SYN is refused" \
+	"$(echo "$fw" | jq -r 'map("\(.stages[0].rule.name):\(.stages[0].state_after):\(.verdict)") | join(" ")')" \
+	= "tcp_new:open:pass tcp_open:open:pass refuse:none:drop"
+xt_check "--app statefulfw: the reply finds the symmetric flow" \
+	"$(echo "$fw" | jq -r '.[1].stages[0].flow_before')" = true
+xt_check "--app statefulfw: the refusal counts 'refused'" \
+	"$(echo "$fw" | jq -r '.[2].counters[0].name')" = refused
+
+# Bad packets: the error names the place, nothing runs.
+xt_nok "an unknown field is refused" S simulate --app "$APP" tcp.dprot=22
+xt_match "the error names the field and its column" "packet:1:1: error: unknown field 'tcp.dprot'" \
+	"$(S simulate --app "$APP" tcp.dprot=22 2>&1)"
+xt_match "a bad value names its column" "packet:1:8: error: invalid IPv4 address" \
+	"$(S simulate --app "$APP" ip.src=198.18.0.300 2>&1)"
+xt_nok "an empty packet after 'then' is refused" S simulate --app "$APP" udp.dport=1 then
+xt_nok "IPv4 and IPv6 fields together are refused" S simulate --app "$APP" ip.src=198.18.0.1 ip6.dst=2001:2::1
+xt_nok "a short hex frame is refused" S simulate --app "$APP" hex:0200
+xt_nok "a file that is not pcap is refused" S simulate --app "$APP" "pcap:$APP"
+xt_check "after the refusals nothing changed" "$(dump_maps)" = "$before"
+# (real traffic last: it changes the live statistics)
+xt_nok "live: TCP 22 is still refused" ctl_connect 22
+
+xt_done
