@@ -684,6 +684,8 @@ int do_show(int argc, char **argv)
 	struct running r;
 	int err, back = -1;
 
+	if (argc > 0 && (!strcmp(argv[0], "pipeline") || !strcmp(argv[0], "fsm")))
+		return show_graph(argc, argv);
 	if (argc > 0) {
 		int n = -1;
 

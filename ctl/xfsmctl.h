@@ -96,6 +96,8 @@ int do_port(int argc, char **argv);
 int do_acl(int argc, char **argv);
 int do_group(int argc, char **argv);
 int do_simulate(int argc, char **argv);
+/* show pipeline|fsm ... (ctl/graph.c); argv[0] is the section. */
+int show_graph(int argc, char **argv);
 int port_set_cmd(int argc, char **argv);
 int port_sync_cmd(int argc, char **argv);
 void port_counters_print(struct xfsm_instance *inst);
