@@ -187,6 +187,7 @@ static int do_help(int argc, char **argv)
 		"Commands (any unique prefix works):\n"
 		"  apply FILE [--dry-run] [--reset-globals]\n"
 		"  show [app | stages | rules | conditions | globals | ports]\n"
+		"  show pipeline [--dot] [--app FILE]   show fsm STAGE [--dot] [--app FILE]\n"
 		"  rule add STAGE 'RULE TEXT'      rule del STAGE RULE\n"
 		"  state list [STAGE] [-n]          state get STAGE KEY...\n"
 		"  state set STAGE KEY... state STATE [idle DUR] [hard DUR] [regN VAL]...\n"
