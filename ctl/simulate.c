@@ -254,8 +254,11 @@ static void print_stage(struct sim_ctx *c, const struct xfsm_sim_result *res,
 		print_text(st->acl ? ": ACL table %u\n" : ": no flow lookup\n", cfg->acl_table);
 	}
 	if (st->acl) {
-		print_bool(PRINT_ANY, "matched", st->hit ? "    an ACL rule matched" :
-			   "    no ACL rule matched", st->hit);
+		print_bool(PRINT_JSON, "matched", NULL, st->hit);
+		print_string(PRINT_ANY, "acl_action", st->hit ? "    an ACL rule matched: %s" :
+			     "    no ACL rule matched: miss", st->acl_action);
+		if (st->acl_marked)
+			print_uint(PRINT_ANY, "mark", ", mark %u", res->fv[XFSM_FW_META_MARK]);
 		print_nl();
 	} else if (st->rule_id != XFSM_SIM_MISS) {
 		const struct xfsm_rule_names *rn = xfsm_lang_rule_by_id(c->nm, st->rule_id);
@@ -279,7 +282,6 @@ static void print_stage(struct sim_ctx *c, const struct xfsm_sim_result *res,
 	if (st->lookup && st->flow_after_ok)
 		print_regs(c, st->stage, &st->flow_before, st->flow_before_ok, &st->flow_after);
 	close_json_object();
-	(void)res;
 }
 
 /* Flows written that are not a visited stage's lookup flow: a rule's

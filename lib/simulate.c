@@ -32,6 +32,7 @@ struct snap {
 	size_t	n, cap;
 	struct xfsm_stats stats;
 	struct xfsm_stage_stats st[XFSM_MAX_STAGES];
+	struct xfsm_acl_stats acl[XFSM_MAX_STAGES];	/* of ACL stages' tables */
 	__u64	*rule_pkts;		/* by index into img.rules */
 	__u64	globals[XFSM_GLOBAL_REGS];
 	__u64	counters[XFSM_MAX_COUNTERS];
@@ -373,8 +374,13 @@ static int snap_take(struct xfsm_sim *s, struct snap *sn)
 		return err < 0 ? err : -EIO;
 	qsort(sn->flows, sn->n, sizeof(*sn->flows), key_cmp);
 	err = xfsm_read_stats(s->inst, &sn->stats);
-	for (unsigned int i = 0; !err && i < s->img.app.n_stages && i < XFSM_MAX_STAGES; i++)
+	for (unsigned int i = 0; !err && i < s->img.app.n_stages && i < XFSM_MAX_STAGES; i++) {
+		const struct xfsm_stage *st = &s->img.app.stages[i];
+
 		err = xfsm_read_stage_stats(s->inst, i, &sn->st[i]);
+		if (!err && st->kind == XFSM_STAGE_ACL)
+			err = xfsm_acl_read_stats(s->inst, st->acl_table, &sn->acl[i]);
+	}
 	for (size_t i = 0; !err && i < s->img.n_rules; i++) {
 		err = xfsm_read_rule_stats(s->inst, s->img.rules[i].rule.rule_id, &rs);
 		sn->rule_pkts[i] = rs.packets;
@@ -503,7 +509,15 @@ static void fill_stage(struct xfsm_sim *s, const struct snap *b, const struct sn
 			break;
 		}
 	}
-	if (o->acl || (st->flags & XFSM_SF_NO_LOOKUP))
+	if (o->acl) {
+		const struct xfsm_acl_stats *ab = &b->acl[i], *aa = &a->acl[i];
+
+		o->acl_action = aa->deny != ab->deny ? "deny" : aa->pass != ab->pass ? "pass" :
+				aa->go != ab->go ? "goto" : aa->allow != ab->allow ? "allow" : "miss";
+		o->acl_marked = aa->marked != ab->marked;
+		return;
+	}
+	if (st->flags & XFSM_SF_NO_LOOKUP)
 		return;
 	o->lookup = true;
 	xfsm_flow_key_build(st, i, res->fv, false, &o->key);

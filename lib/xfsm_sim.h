@@ -43,7 +43,9 @@ struct xfsm_sim_flow {
 struct xfsm_sim_stage {
 	unsigned int stage;
 	__u64	visits;		/* times the packet entered it (1, or more with goto) */
-	bool	acl;		/* an ACL stage: rule_id is not known */
+	bool	acl;		/* an ACL stage: rule_id is not known, but */
+	const char *acl_action;	/* "deny", "pass", "goto", "allow" or "miss" */
+	bool	acl_marked;	/* the ACL rule set meta.mark */
 	bool	hit;		/* a rule matched */
 	__u32	rule_id;	/* image rule id, or XFSM_SIM_MISS */
 	bool	lookup;		/* the stage looks up a flow: key, flow_* are set */

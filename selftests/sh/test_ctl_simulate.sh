@@ -109,6 +109,29 @@ xt_check "--app statefulfw: the reply finds the symmetric flow" \
 xt_check "--app statefulfw: the refusal counts 'refused'" \
 	"$(echo "$fw" | jq -r '.[2].counters[0].name')" = refused
 
+# An ACL stage in front of a stateful one (the docs/modules.md example).
+acl_app=$(mktemp /tmp/xt$XT_ID-XXXX.xfsm)
+xt_defer "rm -f '$acl_app'"
+cat > "$acl_app" <<'EOF'
+app guarded
+default pass
+acl front table 2 {
+	miss allow
+	rule prio 10 src 198.18.20.1 proto udp dport 7001 => deny
+	rule prio 5 proto udp dport 7002 => goto counted mark 9
+}
+stage counted {
+	key ip.src
+	rule marked when meta.mark == 9 => count marked, pass
+}
+EOF
+ac=$(S -j simulate --app "$acl_app" ip.src=198.18.20.1 udp.dport=7001 then udp.dport=7002 \
+	then ip6.src=2001:2::5 tcp.dport=9)
+xt_check "--app ACL: deny, goto with mark 9 into the counting stage, IPv6 miss" \
+	"$(echo "$ac" | jq -r 'map([.stages[] | .acl_action // .rule.name // "miss"] + [.verdict] | join(",")) | join(" ")')" \
+	= "deny,drop goto,marked,pass miss,miss,pass"
+xt_check "--app ACL: the mark is reported" "$(echo "$ac" | jq -r '.[1].stages[0].mark')" = 9
+
 # Bad packets: the error names the place, nothing runs.
 xt_nok "an unknown field is refused" S simulate --app "$APP" tcp.dprot=22
 xt_match "the error names the field and its column" "packet:1:1: error: unknown field 'tcp.dprot'" \
