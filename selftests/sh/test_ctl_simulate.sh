@@ -132,6 +132,49 @@ xt_check "--app ACL: deny, goto with mark 9 into the counting stage, IPv6 miss" 
 	= "deny,drop goto,marked,pass miss,miss,pass"
 xt_check "--app ACL: the mark is reported" "$(echo "$ac" | jq -r '.[1].stages[0].mark')" = 9
 
+# The frame builder: every field given comes back from the datapath's
+# parser as given (an application whose keys read them all).
+fields_app=$(mktemp /tmp/xt$XT_ID-XXXX.xfsm)
+xt_defer "rm -f '$fields_app'"
+cat > "$fields_app" <<'EOF'
+app fields
+default pass
+stage a {
+	key eth.src, eth.dst, eth.type, vlan.id, vlan.pcp, vlan.inner
+	miss continue
+}
+stage b {
+	key ip.src, ip.dst, ip.proto, ip.ttl, ip.dscp, ip.ecn, ip6.flow
+	miss continue
+}
+stage c {
+	key ip6.src, ip6.dst
+	miss continue
+}
+stage d {
+	key tcp.sport, tcp.dport, tcp.flags, udp.sport, udp.dport, icmp.type, icmp.code, icmp6.type, icmp6.code
+	miss continue
+}
+stage e {
+	key arp.op, arp.spa, arp.tpa, meta.len
+	miss pass
+}
+EOF
+P1="eth.src=02:11:22:33:44:55 vlan.id=100 vlan.pcp=5 ip.src=198.18.5.1 ip.dst=198.18.6.1 ip.ttl=7 ip.dscp=46 ip.ecn=1 tcp.sport=1234 tcp.dport=443 tcp.flags=18 meta.len=100"
+P2="ip6.src=2001:2::7 ip6.dst=2001:2::8 ip6.flow=12345 udp.sport=53 udp.dport=5353 vlan.id=10 vlan.inner=20"
+P3="icmp.type=0 icmp.code=3"
+P4="arp.op=2 arp.spa=198.18.0.7 arp.tpa=198.18.0.8"
+P5="icmp6.type=135 icmp6.code=0 ip6.dst=2001:2::9"
+fr=$(S -j simulate --app "$fields_app" $P1 then $P2 then $P3 then $P4 then $P5)
+i=0
+for p in "$P1" "$P2" "$P3" "$P4" "$P5"; do
+	want=$(echo "$p" | tr ' ' '\n' | sort)
+	got=$(echo "$fr" | jq -r --argjson i $i --arg p "$p" \
+		'.[$i].fields as $f | $p | split(" ") | map(split("=")[0]) | map("\(.)=\($f[.])") | .[]' | sort)
+	xt_check "frame builder, packet $((i + 1)): the parser reads back every field given" "$got" = "$want"
+	i=$((i + 1))
+done
+
 # Bad packets: the error names the place, nothing runs.
 xt_nok "an unknown field is refused" S simulate --app "$APP" tcp.dprot=22
 xt_match "the error names the field and its column" "packet:1:1: error: unknown field 'tcp.dprot'" \
