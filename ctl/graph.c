@@ -434,6 +434,23 @@ static void rule_when(const struct xfsm_rule_names *rn, char *buf, size_t len)
 			*p = ' ';
 }
 
+/* A timeout of the state a rule enters: a dashed edge to its rollback. */
+static void timeout_edge(struct graph *g, unsigned int s, const char *from, const char *kind,
+			 __u32 ms, __u32 rollback)
+{
+	char to[24], label[32];
+	struct edge *e;
+
+	if (!ms)
+		return;
+	state_id(g, s, rollback, to, sizeof(to));
+	snprintf(label, sizeof(label), "%s %u%s", kind, ms % 1000 ? ms : ms / 1000,
+		 ms % 1000 ? "ms" : "s");
+	e = edge_add(g, from, to, label, 0);
+	if (e)
+		e->dashed = true;
+}
+
 static void fsm_edges(struct graph *g, unsigned int s)
 {
 	const struct xfsm_stage *cfg = &g->img->app.stages[s];
@@ -444,8 +461,6 @@ static void fsm_edges(struct graph *g, unsigned int s)
 		const struct xfsm_rule *r = &re->rule;
 		const struct xfsm_rule_names *rn;
 		__u32 smask;
-		__u64 pk;
-		struct edge *e;
 
 		if (re->key.stage != s || re->key.tuple >= XFSM_MAX_TUPLES)
 			continue;
@@ -463,34 +478,33 @@ static void fsm_edges(struct graph *g, unsigned int s)
 		snprintf(label, sizeof(label), "%s%s%s", rn && rn->name[0] ? rn->name :
 			 (snprintf(nb, sizeof(nb), "rule %u", r->rule_id), nb),
 			 when[0] ? "\n" : "", when);
-		pk = rule_packets(g, r->rule_id);
-		edge_add(g, from, to, label, pk);
-		if (r->idle_timeout_ms && (r->flags & XFSM_RF_SET_STATE)) {
-			char rb[24];
-
-			state_id(g, s, r->idle_rollback, rb, sizeof(rb));
-			snprintf(label, sizeof(label), "idle %u%s", r->idle_timeout_ms % 1000 ?
-				 r->idle_timeout_ms : r->idle_timeout_ms / 1000,
-				 r->idle_timeout_ms % 1000 ? "ms" : "s");
-			e = edge_add(g, to, rb, label, 0);
-			if (e)
-				e->dashed = true;
-		}
-		if (r->hard_timeout_ms && (r->flags & XFSM_RF_SET_STATE)) {
-			char rb[24];
-
-			state_id(g, s, r->hard_rollback, rb, sizeof(rb));
-			snprintf(label, sizeof(label), "hard %u%s", r->hard_timeout_ms % 1000 ?
-				 r->hard_timeout_ms : r->hard_timeout_ms / 1000,
-				 r->hard_timeout_ms % 1000 ? "ms" : "s");
-			e = edge_add(g, to, rb, label, 0);
-			if (e)
-				e->dashed = true;
+		edge_add(g, from, to, label, rule_packets(g, r->rule_id));
+		if (r->flags & XFSM_RF_SET_STATE) {
+			timeout_edge(g, s, to, "idle", r->idle_timeout_ms, r->idle_rollback);
+			timeout_edge(g, s, to, "hard", r->hard_timeout_ms, r->hard_rollback);
 		}
 	}
 }
 
 /* ---- command ------------------------------------------------------------------------- */
+
+int app_file_load(const char *path, struct xfsm_image *img, struct xfsm_app_names **nm)
+{
+	char err[600];
+	int ret;
+
+	*nm = calloc(1, sizeof(**nm));
+	if (!*nm)
+		return -ENOMEM;
+	ret = xfsm_compile_file(path, img, *nm, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "%s\n", err);
+		xfsm_app_names_free(*nm);
+		free(*nm);
+		*nm = NULL;
+	}
+	return ret;
+}
 
 static int graph_help(void)
 {
@@ -511,7 +525,7 @@ int show_graph(int argc, char **argv)
 	struct running r = { 0 };
 	struct xfsm_image img;
 	bool have_running = false;
-	char err[600], title[96];
+	char title[96];
 	int ret = 0, back = -1, s = 0;
 
 	xfsm_image_init(&img);
@@ -537,19 +551,9 @@ int show_graph(int argc, char **argv)
 		goto out;
 	}
 	if (app) {
-		nm = calloc(1, sizeof(*nm));
-		if (!nm) {
-			ret = -ENOMEM;
+		ret = app_file_load(app, &img, &nm);
+		if (ret)
 			goto out;
-		}
-		ret = xfsm_compile_file(app, &img, nm, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, "%s\n", err);
-			xfsm_app_names_free(nm);
-			free(nm);
-			nm = NULL;
-			goto out;
-		}
 		g->img = &img;
 		g->nm = nm;
 	} else {

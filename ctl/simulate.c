@@ -5,6 +5,7 @@
  * on a private copy of its maps (lib/xfsm_sim.h), so that no live flow,
  * register or counter changes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,17 +415,6 @@ static int run_frame(struct sim_ctx *c, const unsigned char *frame, size_t len, 
 	return err;
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* "hex:0200..." (':', '.' and '-' between bytes are allowed) */
 static int parse_hex(const char *s, unsigned char *buf, size_t cap)
 {
@@ -438,13 +428,13 @@ static int parse_hex(const char *s, unsigned char *buf, size_t cap)
 			p++;
 			continue;
 		}
-		hi = hexval(p[0]);
-		lo = hi < 0 ? -1 : hexval(p[1]);
-		if (lo < 0) {
-			p_err("simulate: hex frame: '%c' at offset %zu is not a hex byte",
-			      hi < 0 ? p[0] : p[1], (size_t)(p - s) + (hi < 0 ? 0 : 1));
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1])) {
+			p_err("simulate: hex frame: '%.2s' at offset %zu is not a hex byte",
+			      p, (size_t)(p - s));
 			return -EINVAL;
 		}
+		hi = (int)strtol((char[]){ p[0], '\0' }, NULL, 16);
+		lo = (int)strtol((char[]){ p[1], '\0' }, NULL, 16);
 		if (n == cap) {
 			p_err("simulate: hex frame longer than %zu bytes", cap);
 			return -E2BIG;
@@ -603,7 +593,6 @@ int do_simulate(int argc, char **argv)
 	struct running r = { 0 };
 	struct xfsm_image img;
 	bool have_running = false;
-	char err[600];
 	__u32 port = 0;
 	int ret, first;
 
@@ -633,18 +622,9 @@ int do_simulate(int argc, char **argv)
 			return ret;
 	}
 	if (app) {
-		nm = calloc(1, sizeof(*nm));
-		if (!nm) {
-			ret = -ENOMEM;
+		ret = app_file_load(app, &img, &nm);
+		if (ret)
 			goto out;
-		}
-		ret = xfsm_compile_file(app, &img, nm, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, "%s\n", err);
-			free(nm);
-			nm = NULL;
-			goto out;
-		}
 		c.img = &img;
 		c.nm = nm;
 	} else {

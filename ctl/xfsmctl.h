@@ -96,6 +96,9 @@ int do_port(int argc, char **argv);
 int do_acl(int argc, char **argv);
 int do_group(int argc, char **argv);
 int do_simulate(int argc, char **argv);
+/* Compile an application file for a command that runs or draws it without
+ * applying it; on failure the compiler's message is printed. */
+int app_file_load(const char *path, struct xfsm_image *img, struct xfsm_app_names **nm);
 /* show pipeline|fsm ... (ctl/graph.c); argv[0] is the section. */
 int show_graph(int argc, char **argv);
 int port_set_cmd(int argc, char **argv);

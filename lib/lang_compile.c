@@ -2378,11 +2378,29 @@ void xfsm_app_names_free(struct xfsm_app_names *names)
 	memset(names, 0, sizeof(*names));
 }
 
+/* Point the compiler at its text and cut it into tokens; a lexical error
+ * becomes the one-line message. */
+static int lc_start(struct lc *c, const char *fname, const char *text, size_t len,
+		    char *err, size_t errlen)
+{
+	struct lang_lex_err le;
+	int ret;
+
+	c->fname = fname;
+	c->src = text;
+	c->srclen = len;
+	c->err = err;
+	c->errlen = errlen;
+	ret = lang_lex(text, len, &c->t, &c->nt, &le);
+	if (ret == -EINVAL && err && errlen)
+		snprintf(err, errlen, "%s:%u:%u: error: %s", c->fname, le.line, le.col, le.msg);
+	return ret;
+}
+
 int xfsm_compile_string(const char *filename, const char *text, size_t len,
 			struct xfsm_image *img, struct xfsm_app_names *names,
 			char *err, size_t errlen)
 {
-	struct lang_lex_err le;
 	struct lc *c;
 	int ret;
 
@@ -2397,19 +2415,8 @@ int xfsm_compile_string(const char *filename, const char *text, size_t len,
 		free(c);
 		return -ENOMEM;
 	}
-	c->fname = filename ? filename : "<input>";
-	c->src = text;
-	c->srclen = len;
-	c->err = err;
-	c->errlen = errlen;
 	c->img = img;
-	ret = lang_lex(text, len, &c->t, &c->nt, &le);
-	if (ret == -EINVAL) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s:%u:%u: error: %s", c->fname, le.line,
-				 le.col, le.msg);
-		goto out;
-	}
+	ret = lc_start(c, filename ? filename : "<input>", text, len, err, errlen);
 	if (ret)
 		goto out;
 	if (setjmp(c->jb)) {
@@ -2488,7 +2495,6 @@ int xfsm_lang_parse_match(const char *what, const char *text,
 			  unsigned int *n, char *err, size_t errlen)
 {
 	bool assign = flags & XFSM_LANG_MATCH_ASSIGN;
-	struct lang_lex_err le;
 	struct prule *r = NULL;
 	struct lc *c;
 	int ret;
@@ -2509,21 +2515,10 @@ int xfsm_lang_parse_match(const char *what, const char *text,
 	/* Port names (meta.port == inside) are the application's. */
 	if (names)
 		memcpy(c->nm->ports, names->ports, sizeof(c->nm->ports));
-	c->fname = what ? what : "<match>";
-	c->src = text;
-	c->srclen = strlen(text);
-	c->err = err;
-	c->errlen = errlen;
-	snprintf(r->name, sizeof(r->name), "%s", c->fname);
-	ret = lang_lex(text, c->srclen, &c->t, &c->nt, &le);
-	if (ret == -EINVAL) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s:%u:%u: error: %s", c->fname, le.line,
-				 le.col, le.msg);
-		goto out;
-	}
+	ret = lc_start(c, what ? what : "<match>", text, strlen(text), err, errlen);
 	if (ret)
 		goto out;
+	snprintf(r->name, sizeof(r->name), "%s", c->fname);
 	if (setjmp(c->jb)) {
 		ret = c->errcode ? c->errcode : -EINVAL;
 		goto out;
