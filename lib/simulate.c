@@ -228,6 +228,11 @@ int xfsm_sim_open(struct xfsm_instance *live, const struct xfsm_image *img,
 	*out = NULL;
 	if (!live && !img)
 		return -EINVAL;
+	if (live && live->build.offload) {
+		xfsm_log(XFSM_LOG_ERROR, "simulate: the instance runs the offload profile; "
+			 "simulation runs the native datapath only");
+		return -EOPNOTSUPP;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -276,9 +281,12 @@ int xfsm_sim_open(struct xfsm_instance *live, const struct xfsm_image *img,
 	err = xfsm_instance_check_abi(s->inst);
 	if (err)
 		goto fail;
-	if (live && live->build.abi_version != s->inst->build.abi_version) {
-		xfsm_log(XFSM_LOG_ERROR, "simulate: the running datapath has ABI %u, %s has %u",
-			 live->build.abi_version, path, s->inst->build.abi_version);
+	if (live && memcmp(&live->build, &s->inst->build, sizeof(live->build))) {
+		xfsm_log(XFSM_LOG_ERROR, "simulate: the running datapath (ABI %u, %u stages, %u tuples) "
+			 "is another build than %s (ABI %u, %u stages, %u tuples)",
+			 live->build.abi_version, live->build.max_stages, live->build.max_tuples,
+			 path, s->inst->build.abi_version, s->inst->build.max_stages,
+			 s->inst->build.max_tuples);
 		err = -EPROTO;
 		goto fail;
 	}
