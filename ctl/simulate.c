@@ -14,7 +14,7 @@
 #include "xfsmctl.h"
 #include "xfsm_sim.h"
 
-#define FRAME_MAX	4096
+#define FRAME_MAX	XFSM_SIM_FRAME_MAX
 
 struct sim_ctx {
 	struct xfsm_sim *sim;

@@ -550,6 +550,11 @@ int xfsm_sim_run(struct xfsm_sim *s, const void *frame, size_t len, __u32 port,
 
 	memset(res, 0, sizeof(*res));
 	memset(&a, 0, sizeof(a));
+	if (len > XFSM_SIM_FRAME_MAX) {
+		xfsm_log(XFSM_LOG_ERROR, "simulate: a frame of %zu bytes; at most %u are simulated",
+			 len, XFSM_SIM_FRAME_MAX);
+		return -E2BIG;
+	}
 	res->port = port;
 	res->len = (__u32)len;
 	err = set_port(s, port);

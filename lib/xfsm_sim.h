@@ -29,6 +29,11 @@
 struct xfsm_sim;
 
 #define XFSM_SIM_MISS	0xffffffffU	/* xfsm_sim_stage.rule_id: no rule matched */
+/* The longest frame simulated: BPF_PROG_TEST_RUN gives an XDP program one
+ * page less the headroom and skb_shared_info (4096 - 256 - 320 on x86-64);
+ * a longer one would reach it cut short or be refused, depending on the
+ * kernel. */
+#define XFSM_SIM_FRAME_MAX	3520
 
 /* A flow the packet created, changed or removed (LRU eviction included). */
 struct xfsm_sim_flow {
@@ -73,7 +78,7 @@ struct xfsm_sim_result {
 	__u64	globals_after[XFSM_GLOBAL_REGS];
 	__u64	counters[XFSM_MAX_COUNTERS];	/* packets each user counter gained */
 	__u32	out_len;		/* the frame as the program left it */
-	unsigned char out[4096];
+	unsigned char out[XFSM_SIM_FRAME_MAX];
 };
 
 /* Make the copy (see above); img NULL: the live application.  Logs why

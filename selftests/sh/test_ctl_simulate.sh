@@ -111,6 +111,46 @@ xt_check "--app statefulfw: the reply finds the symmetric flow" \
 xt_check "--app statefulfw: the refusal counts 'refused'" \
 	"$(echo "$fw" | jq -r '.[2].counters[0].name')" = refused
 
+# Record as "stage:before>after:rule" per stage, then the verdict.
+decisions() {
+	jq -r 'map([.stages[] | "\(.name):\(.state_before)>\(.state_after):\(.rule.name // "miss")"] + [.verdict] | join(" ")) | .[]'
+}
+EX="$XT_TOP/examples"
+ml=$(S -j simulate --app "$EX/maclearn.xfsm" \
+	meta.port=p1 eth.src=02:00:00:00:00:0a eth.dst=ff:ff:ff:ff:ff:ff \
+	then meta.port=p2 eth.src=02:00:00:00:00:0b eth.dst=02:00:00:00:00:0a)
+xt_check "--app maclearn: a broadcast floods, the reply finds the learnt source" \
+	"$(echo "$ml" | decisions | tr '\n' ' ')" \
+	= "switch:unknown>unknown:bcast redirect switch:known>known:known drop "
+xt_check "--app maclearn: the broadcast learnt its source on port 1 (update key)" \
+	"$(echo "$ml" | jq -r '.[0].other_flows[0] | "\(.key["eth.dst"]) \(.state_after) \(.registers[0].name)=\(.registers[0].after)"')" \
+	= "02:00:00:00:00:0a known out_port=1"
+xt_check "--app maclearn: output to port 1 has no device in a lone copy (bad_port)" \
+	"$(echo "$ml" | jq -r '.[1].exceptions | join(",")')" = bad_port
+lb=$(S -j simulate --app "$EX/loadbalancer.xfsm" meta.port=client ip.dst=198.18.0.100 tcp.sport=1000 \
+	then meta.port=client ip.dst=198.18.0.100 tcp.sport=1000 \
+	then meta.port=client ip.dst=198.18.0.100 tcp.sport=1001)
+xt_check "--app loadbalancer: new flow to b0, same flow again b0, next flow b1" \
+	"$(echo "$lb" | decisions | cut -d' ' -f1 | tr '\n' ' ')" \
+	= "lb:new>b0:pick_b0 lb:b0>b0:to_b0 lb:new>b1:pick_b1 "
+xt_check "--app loadbalancer: the round-robin global moves 0 -> 1 -> 2" \
+	"$(echo "$lb" | jq -r '[.[] | .globals[] | "\(.name):\(.before)>\(.after)"] | join(" ")')" \
+	= "next_backend:0>1 next_backend:1>2"
+sf=$(S -j simulate --app "$EX/synflood.xfsm" \
+	ip.src=198.18.1.1 ip.dst=198.18.2.2 tcp.sport=1000 tcp.dport=80 tcp.flags=syn \
+	then ip.src=198.18.2.2 ip.dst=198.18.1.1 tcp.sport=80 tcp.dport=1000 tcp.flags=ack)
+xt_check "--app synflood: SYN counted then handshake; the ACK of the reverse direction establishes" \
+	"$(echo "$sf" | decisions | tr '\n' ' ')" \
+	= "detect:normal>counting:first_syn guard:new>handshake:syn pass detect:normal>normal:miss guard:handshake>established:ack pass "
+xt_check "--app synflood: first_syn writes syns = 1" \
+	"$(echo "$sf" | jq -r '.[0].stages[0].registers[] | select(.name == "syns") | .after')" = 1
+rl=$(S -j simulate --app "$EX/ratelimit.xfsm" meta.len=3000 udp.dport=9 then meta.len=3000 udp.dport=9)
+xt_check "--app ratelimit: UDP conforms and passes" \
+	"$(echo "$rl" | decisions | tr '\n' ' ')" = "meter:0>0:conform pass meter:0>0:conform pass "
+xt_check "--app ratelimit: cost = 3000 bytes * 8000 ns" \
+	"$(echo "$rl" | jq -r '.[0].stages[0].registers[] | select(.name == "cost") | .after')" = 24000000
+xt_nok "a frame longer than a test run takes is refused" S simulate --app "$EX/ratelimit.xfsm" meta.len=4000
+
 # An ACL stage in front of a stateful one (the docs/modules.md example).
 acl_app=$(mktemp /tmp/xt$XT_ID-XXXX.xfsm)
 xt_defer "rm -f '$acl_app'"
