@@ -159,7 +159,8 @@ ready() {	# the manifest's readiness probe passes within 10 s
 }
 listen 198.18.0.2
 listen 198.18.31.2
-sleep 0.3
+xt_wait_tcp B 198.18.0.2:22
+xt_wait_tcp B 198.18.31.2:22
 
 # Attached, but the application not applied yet (start attaches, then
 # applies): the probe must not call that ready, the interface passes
