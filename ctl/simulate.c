@@ -332,13 +332,16 @@ static void print_exceptions(const struct xfsm_stats *d)
 
 static void print_record(struct sim_ctx *c, const struct xfsm_sim_result *res)
 {
-	char nbuf[32];
 	bool any;
 
 	open_json_object(NULL);
 	print_uint(PRINT_ANY, "packet", "packet %u:", ++c->n);
 	print_uint(PRINT_ANY, "len", " %u bytes", res->len);
-	print_uint(PRINT_ANY, "port", " on port %u", res->port);
+	print_uint(PRINT_JSON, "port", NULL, res->port);
+	if (res->port)
+		print_uint(PRINT_FP, NULL, " on port %u", res->port);
+	else
+		print_text(" on no port");
 	if (c->nm && res->port && res->port < XFSM_MAX_PORTS && c->nm->ports[res->port][0])
 		print_string(PRINT_ANY, "port_name", " (%s)", c->nm->ports[res->port]);
 	print_nl();
@@ -395,7 +398,6 @@ static void print_record(struct sim_ctx *c, const struct xfsm_sim_result *res)
 			   res->stats.act_output ? "output to a port" : "redirect");
 	print_nl();
 	close_json_object();
-	(void)nbuf;
 }
 
 /* ---- packets ------------------------------------------------------------------------ */
