@@ -127,11 +127,16 @@ static void rule_target(const struct graph *g, const struct xfsm_rule *r, unsign
 		snprintf(to, len, "%s", verdict_node(g->img->app.default_verdict));
 }
 
+/* A source rule's table entries share one counter: it goes to the edge of
+ * its first entry (a rule that matches in several states shows its count
+ * on its first transition). */
 static __u64 rule_packets(struct graph *g, __u32 id)
 {
+	const struct xfsm_stat_ident *e = xfsm_stat_idents_find(&g->img->idents,
+								XFSM_SID_RULE, id);
 	struct xfsm_rule_stats rs;
 
-	if (!g->inst || xfsm_read_rule_stats(g->inst, id, &rs))
+	if (!g->inst || !e || e->pos != id || xfsm_read_rule_stats_at(g->inst, e->index, &rs))
 		return 0;
 	return rs.packets;
 }
@@ -210,8 +215,8 @@ static void pipeline_edges(struct graph *g)
 			continue;
 		}
 		edge_add(g, from, to, "miss", ss.misses);
-		/* A source rule's table entries (one per expansion) have
-		 * ids of their own; edge_add() sums those of one rule. */
+		/* A source rule's table entries (one per expansion) go
+		 * where its actions send them: one edge. */
 		for (size_t i = 0; i < g->img->n_rules; i++) {
 			const struct xfsm_rule_entry *re = &g->img->rules[i];
 			const struct xfsm_rule_names *rn;

@@ -33,7 +33,7 @@ struct snap {
 	struct xfsm_stats stats;
 	struct xfsm_stage_stats st[XFSM_MAX_STAGES];
 	struct xfsm_acl_stats acl[XFSM_MAX_STAGES];	/* of ACL stages' tables */
-	__u64	*rule_pkts;		/* by index into img.rules */
+	__u64	*rule_pkts;		/* by index into img.idents (rules only) */
 	__u64	globals[XFSM_GLOBAL_REGS];
 	__u64	counters[XFSM_MAX_COUNTERS];
 };
@@ -55,13 +55,13 @@ struct xfsm_sim {
 /*
  * Maps the datapath only reads, shared with the live instance.  With an
  * image of its own the copy keeps only what is outside any application:
- * groups and where ports lead.
+ * where ports lead (groups are copied: applying writes the groups an
+ * application declares).
  */
 static bool shared_map(int id, bool own_app)
 {
 	switch (id) {
 	case XFSM_M_TX_PORTS:
-	case XFSM_M_GROUPS:
 	case XFSM_M_PORT_FLAGS:
 	case XFSM_M_XSKS:
 		return true;
@@ -69,6 +69,8 @@ static bool shared_map(int id, bool own_app)
 	case XFSM_M_APPS:
 	case XFSM_M_RULES:
 	case XFSM_M_APPSRC:
+	case XFSM_M_IDS:
+	case XFSM_M_GROUPS:	/* an application declares its groups */
 	case XFSM_M_ACL_CTL:
 	case XFSM_M_ACL_SETS:
 	case XFSM_M_ACL_RULES:
@@ -183,11 +185,23 @@ static int copy_live_state(struct xfsm_sim *s, struct xfsm_instance *live)
 	return 0;
 }
 
-static int install_app(struct xfsm_sim *s, const struct xfsm_image *img,
-		       const struct xfsm_app_names *nm)
+static int install_app(struct xfsm_sim *s, struct xfsm_instance *live,
+		       const struct xfsm_image *img, const struct xfsm_app_names *nm)
 {
+	struct walk_copy wc = { .fd = s->inst->map_fd[XFSM_M_GROUPS] };
 	struct xfsm_acl_caps caps;
 	int err;
+
+	/* The groups the live datapath has, for `output group N` of groups
+	 * the application does not declare itself. */
+	if (live && live->map_fd[XFSM_M_GROUPS] >= 0 && wc.fd >= 0) {
+		struct xfsm_group g;
+
+		for (__u32 k = 0; k < live->map_max_entries[XFSM_M_GROUPS] &&
+				  k < s->inst->map_max_entries[XFSM_M_GROUPS]; k++)
+			if (!bpf_map_lookup_elem(live->map_fd[XFSM_M_GROUPS], &k, &g))
+				bpf_map_update_elem(wc.fd, &k, &g, BPF_ANY);
+	}
 
 	if (s->inst->map_fd[XFSM_M_ACL_CTL] >= 0) {
 		xfsm_acl_caps_default(&caps);
@@ -195,12 +209,9 @@ static int install_app(struct xfsm_sim *s, const struct xfsm_image *img,
 		if (err)
 			return err;
 	}
-	if (nm) {
-		err = xfsm_lang_install_acls(s->inst, nm);
-		if (err)
-			return err;
-	}
-	return xfsm_apply(s->inst, img, NULL);
+	/* ACL tables and groups switch with the application */
+	err = nm ? xfsm_lang_apply(s->inst, img, nm, NULL) : xfsm_apply(s->inst, img, NULL);
+	return err < 0 ? err : 0;
 }
 
 static int pin_cpu(struct xfsm_sim *s)
@@ -291,7 +302,7 @@ int xfsm_sim_open(struct xfsm_instance *live, const struct xfsm_image *img,
 		goto fail;
 	}
 	if (img) {
-		err = install_app(s, img, nm);
+		err = install_app(s, live, img, nm);
 		if (err) {
 			xfsm_log(XFSM_LOG_ERROR, "simulate: cannot install the application in the copy: %s",
 				 strerror(-err));
@@ -369,12 +380,13 @@ static void snap_free(struct snap *sn)
 
 static int snap_take(struct xfsm_sim *s, struct snap *sn)
 {
+	const struct xfsm_stat_idents *ids = &s->img.idents;
 	struct xfsm_counter c;
 	struct xfsm_rule_stats rs;
 	int err;
 
 	memset(sn, 0, sizeof(*sn));
-	sn->rule_pkts = calloc(s->img.n_rules + 1, sizeof(__u64));
+	sn->rule_pkts = calloc(ids->n + 1, sizeof(__u64));
 	if (!sn->rule_pkts)
 		return -ENOMEM;
 	err = xfsm_flow_foreach(s->inst, snap_flow_cb, sn);
@@ -389,13 +401,18 @@ static int snap_take(struct xfsm_sim *s, struct snap *sn)
 		if (!err && st->kind == XFSM_STAGE_ACL)
 			err = xfsm_acl_read_stats(s->inst, st->acl_table, &sn->acl[i]);
 	}
-	for (size_t i = 0; !err && i < s->img.n_rules; i++) {
-		err = xfsm_read_rule_stats(s->inst, s->img.rules[i].rule.rule_id, &rs);
-		sn->rule_pkts[i] = rs.packets;
-	}
-	for (unsigned int i = 0; !err && i < XFSM_MAX_COUNTERS; i++) {
-		err = xfsm_read_counter(s->inst, i, &c);
-		sn->counters[i] = c.packets;
+	/* a source rule's table entries share one counter, as do the count
+	 * actions of one user counter */
+	for (size_t i = 0; !err && i < ids->n; i++) {
+		const struct xfsm_stat_ident *e = &ids->v[i];
+
+		if (e->kind == XFSM_SID_RULE) {
+			err = xfsm_read_rule_stats_at(s->inst, e->index, &rs);
+			sn->rule_pkts[i] = rs.packets;
+		} else if (e->kind == XFSM_SID_COUNTER && e->pos < XFSM_MAX_COUNTERS) {
+			err = xfsm_read_counter_at(s->inst, e->index, &c);
+			sn->counters[e->pos] = c.packets;
+		}
 	}
 	if (!err)
 		err = xfsm_globals_read(s->inst, sn->globals);
@@ -511,10 +528,17 @@ static void fill_stage(struct xfsm_sim *s, const struct snap *b, const struct sn
 	o->rule_id = XFSM_SIM_MISS;
 	o->idle_expired = a->st[i].idle_expired != b->st[i].idle_expired;
 	o->hard_expired = a->st[i].hard_expired != b->st[i].hard_expired;
-	for (size_t r = 0; r < s->img.n_rules; r++) {
-		if (s->img.rules[r].key.stage == i && a->rule_pkts[r] != b->rule_pkts[r]) {
-			o->rule_id = s->img.rules[r].rule.rule_id;
-			break;
+	for (size_t k = 0; k < s->img.idents.n && o->rule_id == XFSM_SIM_MISS; k++) {
+		const struct xfsm_stat_ident *e = &s->img.idents.v[k];
+
+		if (e->kind != XFSM_SID_RULE || a->rule_pkts[k] == b->rule_pkts[k])
+			continue;
+		for (size_t r = 0; r < s->img.n_rules; r++) {
+			if (s->img.rules[r].rule.rule_id == e->pos) {
+				if (s->img.rules[r].key.stage == i)
+					o->rule_id = e->pos;
+				break;
+			}
 		}
 	}
 	if (o->acl) {
