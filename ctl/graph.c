@@ -536,11 +536,11 @@ int show_graph(int argc, char **argv)
 	xfsm_image_init(&img);
 	if (!g)
 		return -ENOMEM;
-	for (NEXT_ARG(); argc > 0; NEXT_ARG()) {
+	for ((argc--, argv++); argc > 0; (argc--, argv++)) {
 		if (!strcmp(argv[0], "--dot"))
 			g->dot = true;
 		else if (!strcmp(argv[0], "--app") && argc > 1) {
-			NEXT_ARG();
+			(argc--, argv++);
 			app = argv[0];
 		} else if (fsm && !stage && argv[0][0] != '-')
 			stage = argv[0];

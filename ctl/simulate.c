@@ -586,7 +586,17 @@ static int simulate_help(void)
 	return -EINVAL;
 }
 
-int do_simulate(int argc, char **argv)
+static int simulate_main(int argc, char **argv);
+
+int do_simulate(struct args *a)
+{
+	int n;
+	char **rest = arg_rest(a, &n);
+
+	return simulate_main(n, rest);
+}
+
+static int simulate_main(int argc, char **argv)
 {
 	const char *app = NULL, *port_s = NULL;
 	struct xfsm_instance *live = NULL;
@@ -599,12 +609,12 @@ int do_simulate(int argc, char **argv)
 	int ret, first;
 
 	xfsm_image_init(&img);
-	for (; argc > 0 && argv[0][0] == '-'; NEXT_ARG()) {
+	for (; argc > 0 && argv[0][0] == '-'; (argc--, argv++)) {
 		if (!strcmp(argv[0], "--app") && argc > 1) {
-			NEXT_ARG();
+			(argc--, argv++);
 			app = argv[0];
 		} else if (!strcmp(argv[0], "--port") && argc > 1) {
-			NEXT_ARG();
+			(argc--, argv++);
 			port_s = argv[0];
 		} else if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")) {
 			return simulate_help();
