@@ -22,6 +22,7 @@ struct sim_ctx {
 	const struct xfsm_app_names *nm;
 	bool	reads[XFSM_FV_WORDS];	/* words the application reads */
 	unsigned int n;			/* packets run so far */
+	bool	check_only;		/* first pass: every packet is valid */
 };
 
 /* ---- what the application reads ---------------------------------------------- */
@@ -83,6 +84,22 @@ static void find_reads(struct sim_ctx *c)
 
 /* ---- printing a decision record ------------------------------------------------ */
 
+/* A field's value: JSON typed as `state list` types it (numbers for
+ * ports and protocols, strings for addresses), text as KEY=VALUE. */
+static void print_field(int fid, const __u32 *words, const char *sep)
+{
+	const char *name = xfsm_lang_fields(NULL)[fid].name;
+	char buf[64];
+	__u64 num;
+
+	xfsm_lang_format_field(fid, words, buf, sizeof(buf));
+	if (field_is_number(fid) && !xfsm_parse_u64(buf, 0, ~0ULL, &num, NULL, 0))
+		print_uint(PRINT_JSON, name, NULL, num);
+	else
+		print_string(PRINT_JSON, name, NULL, buf);
+	print_text("%s%s=%s", sep, name, buf);
+}
+
 static const char *xdp_name(int v)
 {
 	static const char *const names[] = { "aborted", "drop", "pass", "tx", "redirect" };
@@ -111,7 +128,6 @@ static void print_fields(struct sim_ctx *c, const __u32 *fv)
 {
 	unsigned int n;
 	const struct xfsm_lang_field *f = xfsm_lang_fields(&n);
-	char buf[64];
 
 	print_text("  fields");
 	open_json_object("fields");
@@ -125,9 +141,7 @@ static void print_fields(struct sim_ctx *c, const __u32 *fv)
 			continue;
 		if (field_needs(f[i].name) && !(fv[XFSM_FW_PKT_FLAGS] & field_needs(f[i].name)))
 			continue;	/* not in this packet */
-		xfsm_lang_format_field((int)i, fv + f[i].word, buf, sizeof(buf));
-		print_string(PRINT_JSON, f[i].name, NULL, buf);
-		print_text(" %s=%s", f[i].name, buf);
+		print_field((int)i, fv + f[i].word, " ");
 	}
 	close_json_object();
 	print_nl();
@@ -158,9 +172,7 @@ static void print_key(struct sim_ctx *c, unsigned int s, const struct xfsm_flow_
 
 		if (w + fi->nwords > XFSM_KEY_WORDS)
 			break;
-		xfsm_lang_format_field(sn->lookup_fields[i], k->w + w, buf, sizeof(buf));
-		print_string(PRINT_JSON, fi->name, NULL, buf);
-		print_text("%s%s=%s", i ? " " : "", fi->name, buf);
+		print_field(sn->lookup_fields[i], k->w + w, i ? " " : "");
 		w += fi->nwords;
 	}
 	if (!sn->n_lookup_fields)
@@ -404,9 +416,12 @@ static void print_record(struct sim_ctx *c, const struct xfsm_sim_result *res)
 
 static int run_frame(struct sim_ctx *c, const unsigned char *frame, size_t len, __u32 port)
 {
-	struct xfsm_sim_result *res = calloc(1, sizeof(*res));
+	struct xfsm_sim_result *res;
 	int err;
 
+	if (c->check_only)
+		return 0;
+	res = calloc(1, sizeof(*res));
 	if (!res)
 		return -ENOMEM;
 	err = xfsm_sim_run(c->sim, frame, len, port, res);
@@ -660,21 +675,29 @@ static int simulate_main(int argc, char **argv)
 	if (!app)
 		c.img = &r.img;
 	find_reads(&c);
-	open_json_array(NULL);
-	first = 0;
-	for (int i = 0; i <= argc && !ret; i++) {
-		if (i < argc && strcmp(argv[i], "then"))
-			continue;
-		if (i == first) {
-			p_err("simulate: an empty packet (two 'then' in a row, or one at an end)");
-			ret = -EINVAL;
-			break;
+	/* Every packet is checked before any runs: a bad one prints only
+	 * its error. */
+	for (int pass = 0; pass < 2 && !ret; pass++) {
+		c.check_only = pass == 0;
+		if (pass)
+			open_json_array(NULL);
+		first = 0;
+		for (int i = 0; i <= argc && !ret; i++) {
+			if (i < argc && strcmp(argv[i], "then"))
+				continue;
+			if (i == first) {
+				p_err("simulate: an empty packet (two 'then' in a row, or one at an end)");
+				ret = -EINVAL;
+				break;
+			}
+			ret = run_packet(&c, argv + first, i - first, port);
+			first = i + 1;
 		}
-		ret = run_packet(&c, argv + first, i - first, port);
-		first = i + 1;
+		if (pass) {
+			close_json_array();
+			print_flush();
+		}
 	}
-	close_json_array();
-	print_flush();
 out:
 	xfsm_sim_close(c.sim);
 	if (have_running)

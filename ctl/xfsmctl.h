@@ -127,6 +127,9 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 void format_operand(const struct xfsm_operand *o, const struct xfsm_app_names *nm,
 		    unsigned int stage, char *buf, size_t len);
 int field_at_word(unsigned int w);
+/* Whether a field's JSON values are numbers (ports, protocol) rather than
+ * text (addresses) (ctl/state.c). */
+bool field_is_number(int fid);
 /* A rule's updates, transition and actions as `show rules` writes them. */
 void format_rule_effects(const struct xfsm_rule *r, unsigned int stage,
 			 const struct xfsm_app_names *nm, char *buf, size_t len);
