@@ -2678,11 +2678,29 @@ void xfsm_app_names_free(struct xfsm_app_names *names)
 	memset(names, 0, sizeof(*names));
 }
 
+/* Point the compiler at its text and cut it into tokens; a lexical error
+ * becomes the one-line message. */
+static int lc_start(struct lc *c, const char *fname, const char *text, size_t len,
+		    char *err, size_t errlen)
+{
+	struct lang_lex_err le;
+	int ret;
+
+	c->fname = fname;
+	c->src = text;
+	c->srclen = len;
+	c->err = err;
+	c->errlen = errlen;
+	ret = lang_lex(text, len, &c->t, &c->nt, &le);
+	if (ret == -EINVAL && err && errlen)
+		snprintf(err, errlen, "%s:%u:%u: error: %s", c->fname, le.line, le.col, le.msg);
+	return ret;
+}
+
 int xfsm_compile_string(const char *filename, const char *text, size_t len,
 			struct xfsm_image *img, struct xfsm_app_names *names,
 			char *err, size_t errlen)
 {
-	struct lang_lex_err le;
 	struct lc *c;
 	int ret;
 
@@ -2697,19 +2715,8 @@ int xfsm_compile_string(const char *filename, const char *text, size_t len,
 		free(c);
 		return -ENOMEM;
 	}
-	c->fname = filename ? filename : "<input>";
-	c->src = text;
-	c->srclen = len;
-	c->err = err;
-	c->errlen = errlen;
 	c->img = img;
-	ret = lang_lex(text, len, &c->t, &c->nt, &le);
-	if (ret == -EINVAL) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s:%u:%u: error: %s", c->fname, le.line,
-				 le.col, le.msg);
-		goto out;
-	}
+	ret = lc_start(c, filename ? filename : "<input>", text, len, err, errlen);
 	if (ret)
 		goto out;
 	if (setjmp(c->jb)) {
@@ -2767,5 +2774,120 @@ int xfsm_compile_file(const char *path, struct xfsm_image *img,
 	if (ret == -ENOMEM && err && errlen)
 		snprintf(err, errlen, "%s: error: out of memory", path);
 	free(buf);
+	return ret;
+}
+
+/* ---- packet matches outside an application ------------------------------------ */
+
+/* v (a field's value, lang_u128) as the field's words, most significant
+ * first, as the datapath holds them in the field vector. */
+static void value_words(int f, lang_u128 v, __u32 *w)
+{
+	unsigned int n = field_table[f].nwords;
+
+	for (unsigned int k = 0; k < n; k++)
+		w[k] = (__u32)(v >> (32 * (n - 1 - k)));
+}
+
+int xfsm_lang_parse_match(const char *what, const char *text,
+			  const struct xfsm_app_names *names, unsigned int flags,
+			  struct xfsm_lang_match_term *terms, unsigned int max,
+			  unsigned int *n, char *err, size_t errlen)
+{
+	bool assign = flags & XFSM_LANG_MATCH_ASSIGN;
+	struct prule *r = NULL;
+	struct lc *c;
+	int ret;
+
+	*n = 0;
+	if (err && errlen)
+		err[0] = 0;
+	if (!text)
+		text = "";
+	c = calloc(1, sizeof(*c));
+	r = calloc(1, sizeof(*r));
+	if (c)
+		c->nm = calloc(1, sizeof(*c->nm));
+	if (!c || !r || !c->nm) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Port names (meta.port == inside) are the application's. */
+	if (names)
+		memcpy(c->nm->ports, names->ports, sizeof(c->nm->ports));
+	ret = lc_start(c, what ? what : "<match>", text, strlen(text), err, errlen);
+	if (ret)
+		goto out;
+	snprintf(r->name, sizeof(r->name), "%s", c->fname);
+	if (setjmp(c->jb)) {
+		ret = c->errcode ? c->errcode : -EINVAL;
+		goto out;
+	}
+	skip_nl(c);
+	if (!assign && (accept(c, T_STAR) || accept_kw(c, "any"))) {
+		skip_nl(c);
+		if (peek(c)->kind != T_EOF)
+			expected(c, peek(c), "nothing after 'any'");
+	}
+	while (peek(c)->kind != T_EOF) {
+		const struct lang_tok *t = peek(c);
+		struct pmatch *m;
+		int f;
+
+		if (t->kind != T_IDENT)
+			expected(c, t, assign ? "a header field and '=' (ip.src=198.18.0.1)" :
+				 "a header field (ip.src == 198.18.0.0/16)");
+		f = xfsm_lang_field_find(c->src + t->off, t->len);
+		if (f < 0)
+			fail_at(c, t, "unknown field '%.*s'", (int)t->len, c->src + t->off);
+		for (unsigned int i = 0; i < r->nm; i++)
+			if (r->m[i].field == f)
+				fail_at(c, t, "field '%s' is given twice", field_table[f].name);
+		if (r->nm == MAX_RULE_MATCHES || r->nm == max)
+			fail_at(c, t, "more than %u fields", r->nm);
+		next(c);
+		if (assign) {
+			m = &r->m[r->nm++];
+			memset(m, 0, sizeof(*m));
+			m->field = f;
+			m->loc = t;
+			m->mask = field_max(f);
+			if (!accept(c, T_ASSIGN))
+				expected(c, peek(c), "'=' and a value after a field");
+			m->val = parse_mval(c, f, NULL);
+		} else {
+			parse_field_match(c, r, t, f);
+		}
+		skip_nl(c);
+		if (!accept(c, T_COMMA) && !accept_kw(c, "and") && !assign &&
+		    peek(c)->kind != T_EOF)
+			expected(c, peek(c), "',' between matches, or the end");
+		skip_nl(c);
+	}
+	for (unsigned int i = 0; i < r->nm; i++) {
+		const struct pmatch *m = &r->m[i];
+		struct xfsm_lang_match_term *o = &terms[i];
+
+		memset(o, 0, sizeof(*o));
+		o->field = m->field;
+		o->range = m->range;
+		if (m->range) {
+			value_words(m->field, m->lo, o->lo);
+			value_words(m->field, m->hi, o->hi);
+			value_words(m->field, field_max(m->field), o->mask);
+		} else {
+			value_words(m->field, m->val, o->val);
+			value_words(m->field, m->mask, o->mask);
+		}
+	}
+	*n = r->nm;
+	ret = 0;
+out:
+	if (c) {
+		free(c->nm);
+		free(c->t);
+	}
+	free(c);
+	free(r);
 	return ret;
 }
