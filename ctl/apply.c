@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * apply FILE [--dry-run]: compile, then install atomically (xfsm_apply
- * writes the inactive slot and flips the control block with one update).
+ * apply FILE [--dry-run]: compile, then switch to it atomically: stages,
+ * rules, names, its ACL tables and its output groups in one switch
+ * (xfsm_lang_apply(): the inactive slot and buffers are written, one
+ * update of the control block switches) -- unless the running
+ * application is the same (XFSM_APPLY_UNCHANGED): then nothing is
+ * written, "unchanged" is printed and the exit status is 0, so that
+ * configuration managers may apply every time.
  * rule add|del: edit the running application's source by one rule,
- * recompile the whole application and apply it the same way.  Nothing
- * touches the datapath before the new application compiled cleanly.
+ * recompile the whole application and switch to it the same way (ACL
+ * tables and groups stay as they run).  Nothing touches the datapath before
+ * the new application compiled cleanly.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +20,12 @@
 #include "xfsmctl.h"
 
 static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
-		   bool reset_globals)
+		   bool reset_globals, bool force)
 {
-	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = reset_globals);
+	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = reset_globals, .force = force);
 	struct xfsm_instance *inst;
 	struct xfsm_ctl ctl;
+	bool unchanged;
 	int err;
 
 	err = open_instance(&inst);
@@ -30,22 +37,21 @@ static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 		p_err("the application does not fit this datapath (nothing was changed)");
 		goto out;
 	}
-	/* ACL tables first (each swapped atomically), then the pipeline. */
-	err = xfsm_lang_install_acls(inst, nm);
-	if (err) {
-		p_err("cannot install the application's ACL tables: %s; the running application is unchanged",
-		      strerror(-err));
-		goto out;
-	}
-	err = xfsm_apply(inst, img, &opts);
-	if (err) {
+	/* Pipeline, ACL tables and groups switch as one. */
+	err = xfsm_lang_apply(inst, img, nm, &opts);
+	if (err < 0) {
 		p_err("apply failed: %s; the running application is unchanged", strerror(-err));
 		goto out;
 	}
+	unchanged = err == XFSM_APPLY_UNCHANGED;
+	err = 0;
 	if (!xfsm_ctl_get(inst, &ctl)) {
 		open_json_object(NULL);
-		print_bool(PRINT_JSON, "applied", NULL, true);
-		print_uint(PRINT_ANY, "generation", "applied: generation %u", ctl.generation);
+		print_bool(PRINT_JSON, "applied", NULL, !unchanged);
+		print_bool(PRINT_JSON, "unchanged", NULL, unchanged);
+		print_uint(PRINT_ANY, "generation",
+			   unchanged ? "unchanged: generation %u" : "applied: generation %u",
+			   ctl.generation);
 		print_uint(PRINT_ANY, "slot", ", slot %u", ctl.active);
 		print_uint(PRINT_ANY, "stages", ", %u stage(s)", img->app.n_stages);
 		print_uint(PRINT_ANY, "entries", ", %zu table entries\n", img->n_rules);
@@ -57,40 +63,44 @@ out:
 	return err;
 }
 
-int do_apply(int argc, char **argv)
+const char apply_notes[] =
+	"Compiles FILE ('-': standard input) and installs it atomically; the same\n"
+	"application again is \"unchanged\" (nothing written) unless --force (-f);\n"
+	"--dry-run (-n) prints the compiled tables without a datapath.\n";
+
+int do_apply(struct args *a)
 {
-	const char *file = NULL;
-	bool dry = false, reset = false;
+	const char *file = NULL, *w;
+	bool dry = false, reset = false, force = false;
 	struct xfsm_app_names *nm;
 	struct xfsm_image img;
 	char err[600];
 	int ret;
 
-	for (; argc > 0; NEXT_ARG()) {
-		if (!strcmp(*argv, "--dry-run") || !strcmp(*argv, "-n"))
+	while ((w = arg_take(a))) {
+		if (!strcmp(w, "--dry-run") || !strcmp(w, "-n"))
 			dry = true;
-		else if (!strcmp(*argv, "--reset-globals"))
+		else if (!strcmp(w, "--reset-globals"))
 			reset = true;
-		else if (**argv == '-' && strcmp(*argv, "-")) {
-			p_err("apply: unknown option '%s' (expected --dry-run or --reset-globals)", *argv);
-			return -EINVAL;
-		} else if (file) {
-			p_err("apply: one application file at a time ('%s' and '%s')", file, *argv);
-			return -EINVAL;
-		} else
-			file = *argv;
+		else if (!strcmp(w, "--force") || !strcmp(w, "-f"))
+			force = true;
+		else if (*w == '-' && strcmp(w, "-"))
+			return usage_err(a, "unknown option '%s' (expected --dry-run, --force or --reset-globals)",
+					 w);
+		else if (file)
+			return usage_err(a, "one application file at a time ('%s' and '%s')", file, w);
+		else
+			file = w;
 	}
-	if (!file) {
-		p_err("apply: expected an application file: xfsmctl apply FILE [--dry-run]");
-		return -EINVAL;
-	}
+	if (!file)
+		return usage_err(a, "expected an application FILE");
 	nm = calloc(1, sizeof(*nm));
 	if (!nm)
 		return -ENOMEM;
 	ret = xfsm_compile_file(strcmp(file, "-") ? file : "/dev/stdin", &img, nm, err, sizeof(err));
 	if (ret) {
 		fflush(stdout);
-		fprintf(stderr, "%s\n", err);
+		p_diag("%s", err);
 		free(nm);
 		return ret;
 	}
@@ -99,20 +109,9 @@ int do_apply(int argc, char **argv)
 		 * checked by apply against the instance (xfsm-loader --rules). */
 		ret = xfsm_image_validate(&img, 0, 0, 0);
 		if (!ret)
-			show_image(&img, nm, NULL, SHOW_ALL | SHOW_ENTRIES, 0);
-		for (unsigned int t = 0; !ret && t < XFSM_ACL_TABLES; t++) {
-			char text[512];
-
-			if (!(nm->acl_tables & (1U << t)))
-				continue;
-			printf("acl table %u: %zu rules\n", t, nm->acl[t].n);
-			for (size_t i = 0; i < nm->acl[t].n; i++) {
-				xfsm_acl_format(&nm->acl[t].r[i], text, sizeof(text));
-				printf("  %s\n", text);
-			}
-		}
+			show_image(&img, nm, NULL, SHOW_ALL | SHOW_ENTRIES | SHOW_ACL, 0);
 	} else {
-		ret = install(&img, nm, reset);
+		ret = install(&img, nm, reset, force);
 	}
 	xfsm_image_free(&img);
 	xfsm_app_names_free(nm);
@@ -149,7 +148,7 @@ static unsigned int line_of(const char *s, size_t off)
 	return l;
 }
 
-static int rule_edit(bool add, int argc, char **argv)
+static int rule_edit(bool add, struct args *a)
 {
 	struct xfsm_app_names *nm2 = NULL;
 	struct xfsm_instance *inst = NULL;
@@ -160,14 +159,15 @@ static int rule_edit(bool add, int argc, char **argv)
 	size_t len = 0;
 	int s, ret;
 
-	REQ_ARGS(2);
-	stage_arg = argv[0];
-	what = argv[1];
-	if (argc > 2) {
-		p_err("rule %s: expected STAGE and %s only; quote the rule text", add ? "add" : "del",
-		      add ? "'RULE TEXT'" : "RULE");
+	stage_arg = arg_next(a, "STAGE");
+	if (!stage_arg)
 		return -EINVAL;
-	}
+	what = arg_next(a, add ? "the rule text" : "the RULE name");
+	if (!what)
+		return -EINVAL;
+	if (arg_more(a))
+		return usage_err(a, "unexpected argument '%s': give STAGE and %s only (quote the rule text)",
+				 arg_peek(a), add ? "'RULE TEXT'" : "RULE");
 	ret = open_instance(&inst);
 	if (ret)
 		return ret;
@@ -226,9 +226,9 @@ static int rule_edit(bool add, int argc, char **argv)
 				/* columns of the text as given, without the added "rule " */
 				if (strncmp(what, "rule", 4) && col.v > 5)
 					col.v -= 5;
-				fprintf(stderr, "rule:1:%llu%s\n", (unsigned long long)col.v, cs + cl);
+				p_diag("rule:1:%llu%s", (unsigned long long)col.v, cs + cl);
 			} else
-				fprintf(stderr, "%s\n", err);
+				p_diag("%s", err);
 			p_err("rule not added; the running application is unchanged");
 			free(nm2);
 			nm2 = NULL;
@@ -253,7 +253,7 @@ static int rule_edit(bool add, int argc, char **argv)
 		ret = nm2 ? xfsm_compile_string("<running>", text, len, &img, nm2, err, sizeof(err)) :
 			    -ENOMEM;
 		if (ret) {
-			fprintf(stderr, "%s\n", err);
+			p_diag("%s", err);
 			p_err("rule '%s' not deleted: the application would not compile without it; the running application is unchanged",
 			      what);
 			free(nm2);
@@ -297,32 +297,31 @@ out_inst:
 	return ret;
 }
 
-static int rule_add(int argc, char **argv)
+static int rule_add(struct args *a)
 {
-	return rule_edit(true, argc, argv);
+	return rule_edit(true, a);
 }
 
-static int rule_del(int argc, char **argv)
+static int rule_del(struct args *a)
 {
-	return rule_edit(false, argc, argv);
+	return rule_edit(false, a);
 }
 
-static int rule_help(int argc, char **argv)
+/* rule show: the rules of the running application (show rules). */
+static int rule_show(struct args *a)
 {
-	fprintf(stderr, "Usage: xfsmctl rule add STAGE 'rule NAME [priority N] [when MATCH, ...] => EFFECT, ...'\n"
-			"       xfsmctl rule del STAGE NAME\n");
-	return argc ? 0 : -EINVAL;
+	return do_show_what(a, SHOW_RULES | SHOW_ENTRIES);
 }
 
-int do_rule(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", rule_add },
-		{ "del", rule_del },
-		{ "delete", rule_del },
-		{ "help", rule_help },
-		{ NULL, NULL },
-	};
+const char rule_notes[] =
+	"RULE TEXT: 'rule NAME [priority N] [when MATCH, ...] => EFFECT, ...' (docs/language.md);\n"
+	"the running application is edited by one rule, recompiled and applied atomically.\n";
 
-	return cmd_select(cmds, argc, argv, rule_help, "rule command");
-}
+const struct cmd rule_cmds[] = {
+	{ "show", rule_show, "", NULL, NULL },
+	{ "list", rule_show, NULL, NULL, NULL },
+	{ "add", rule_add, "STAGE 'RULE TEXT'", NULL, NULL },
+	{ "del", rule_del, "STAGE RULE", NULL, NULL },
+	{ "delete", rule_del, NULL, NULL, NULL },
+	{ NULL },
+};

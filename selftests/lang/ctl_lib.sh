@@ -23,7 +23,7 @@ ctl_setup() {
 	if [ -x "$LOADER" ]; then
 		xt_defer "xt_in B '$LOADER' unload --instance '$INST'"
 		if ! xt_ok "attach the datapath to b0 (xfsm-loader)" \
-			xt_in B "$LOADER" load --mode skb --instance "$INST" b0; then
+			xt_in B "$LOADER" load --mode skb --instance "$INST" ${CTL_LOAD_ARGS:-} b0; then
 			xt_done
 		fi
 		X() { xt_in B "$CTL" --instance "$INST" "$@"; }
@@ -79,5 +79,5 @@ ctl_snapshot() {
 		X -j state list
 		X -j global get
 	} 2>&1 | jq -S -c 'walk(if type == "object" then
-		del(.remaining_s, .expired, .age_s, .stats, .packets, .bytes) else . end)' 2>&1
+		del(.remaining_s, .expired, .age_s, .stats, .packets, .bytes, .rx_packets, .rx_bytes, .tx_packets, .tx_bytes) else . end)' 2>&1
 }
