@@ -458,7 +458,8 @@ fi
 # (the low 16 bits are kept, the high 16 replaced; a prefix shorter than
 # 16 becomes the whole /16).  Ports, protocol and order are kept; the TCP
 # flags column is dropped.  Every rule denies (drop); no match passes.
-CB=$TOP/../shared/classbench/acl1_10000
+# The sets are not in the tree: $XFSM_CLASSBENCH, else ../shared/classbench.
+CB=${XFSM_CLASSBENCH:-$TOP/../shared/classbench}/acl1_10000
 ACL_RW=$TMP/acl1_10000.bench
 if [ -r "$CB" ]; then
 	awk -F'\t' '
@@ -469,12 +470,16 @@ if [ -r "$CB" ]; then
 	}
 	{ sub(/^@/, "", $1); printf "@%s\t%s\t%s\t%s\t%s\t0x0000/0x0000\t\n", rw($1, "198.18"), rw($2, "198.19"), $3, $4, $5 }' "$CB" >"$ACL_RW"
 fi
+[ -s "$ACL_RW" ] || log "cannot read $CB (set XFSM_CLASSBENCH to the directory of the ClassBench sets): scenarios 5, 6d and 6f are not measured"
 ACL_OK=0
 if D "$CTL" help 2>&1 | grep -qw acl || X acl show >/dev/null 2>&1; then
 	ACL_OK=1
 fi
 if want s5; then
-	if [ "$ACL_OK" = 1 ] && [ -s "$ACL_RW" ]; then
+	if [ ! -s "$ACL_RW" ]; then
+		na s5 "xfsm ACL, ClassBench acl1_10000 (rewritten)" \
+			"not available: cannot read $CB (set XFSM_CLASSBENCH to the directory of the ClassBench sets)"
+	elif [ "$ACL_OK" = 1 ]; then
 		t1=$(now)
 		if X acl load "$ACL_RW" >"$TMP/acl.out" 2>&1; then
 			t2=$(now)

@@ -89,6 +89,10 @@ struct xfsm_work {
 #endif
 };
 
+/* xfsmctl simulate reads the parsed fields out of the scratch value. */
+_Static_assert(__builtin_offsetof(struct xfsm_work, pkt.fv) == 0,
+	       "the field vector starts the working set");
+
 /*
  * Store into a map value.  The offload profile may write map values only
  * through bpf_map_update_elem() or atomic adds, so it adds the difference;

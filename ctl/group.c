@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "xfsmctl.h"
+#include "xfsm_attach.h"
 #include "xfsm_group.h"
 
 _Static_assert(XFSM_MAX_GROUPS == 64, "group_notes names the ids 0..63");
@@ -360,6 +361,29 @@ int port_sync_cmd(struct args *a)
 
 /* ---- port show: counters ------------------------------------------------------------ */
 
+/*
+ * tx counts what the datapath sent out of a port.  A veth whose peer lacks
+ * NAPI drops it afterwards (docs/loader.md, "Traps of veth ports"): say so
+ * under the row, read now, rather than let the counter pass for delivered.
+ */
+static void port_trap_note(int ifindex)
+{
+	struct xfsm_trap t[XFSM_TRAPS_MAX];
+	struct xfsm_xdp_state xs;
+	char msg[512];
+	int i, n;
+
+	if (xfsm_xdp_state_get(ifindex, &xs))
+		return;
+	n = xfsm_port_traps(ifindex, xs.mode, t);
+	for (i = 0; i < n; i++) {
+		if (t[i].kind != XFSM_TRAP_REDIRECT_DROP)
+			continue;
+		xfsm_trap_message(&t[i], msg, sizeof(msg));
+		printf("           tx is not delivered: %s; fix: %s\n", msg, t[i].fix);
+	}
+}
+
 static int port_row(const void *key, const void *value, void *ctx)
 {
 	const struct xfsm_port *p = value;
@@ -376,6 +400,7 @@ static int port_row(const void *key, const void *value, void *ctx)
 	       p->port, name, (unsigned long long)st.rx_packets,
 	       (unsigned long long)st.rx_bytes, (unsigned long long)st.tx_packets,
 	       (unsigned long long)st.tx_bytes, (fl & XFSM_PORT_F_DOWN) ? " (down)" : "");
+	port_trap_note(*(const __u32 *)key);
 	return 0;
 }
 

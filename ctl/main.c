@@ -221,7 +221,7 @@ static int do_help(struct args *a)
  */
 const struct cmd main_cmds[] = {
 	{ "apply", do_apply, "FILE [--dry-run] [--force] [--reset-globals]", NULL, apply_notes },
-	{ "show", do_show, "[app | stages | rules | conditions | globals | ports]", NULL, show_notes },
+	{ "show", do_show, "[app | stages | rules | conditions | globals | ports | pipeline [--dot] [--app FILE] | fsm STAGE [--dot] [--app FILE]]", NULL, show_notes },
 	{ "state", NULL, NULL, state_cmds, state_notes },
 	{ "stats", do_stats, "[--watch] [-c COUNT] [--interval SEC] [--reset]", NULL, stats_notes },
 	{ "rule", NULL, NULL, rule_cmds, rule_notes },
@@ -229,6 +229,7 @@ const struct cmd main_cmds[] = {
 	{ "port", NULL, NULL, port_cmds, port_notes },
 	{ "acl", NULL, NULL, acl_cmds, acl_notes },
 	{ "group", NULL, NULL, group_cmds, group_notes },
+	{ "simulate", do_simulate, "[--app FILE] [--port PORT] PACKET [then PACKET]...", NULL, NULL },
 	{ "fields", do_fields, "[FIELD...]", NULL, fields_notes },
 	{ "help", do_help, "[COMMAND...]", NULL, NULL },
 	{ NULL },

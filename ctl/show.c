@@ -405,6 +405,15 @@ static void key_fields_json(const char *key, const __u8 *words, unsigned int nwo
 	close_json_array();
 }
 
+void format_rule_effects(const struct xfsm_rule *r, unsigned int stage,
+			 const struct xfsm_app_names *nm, char *buf, size_t len)
+{
+	struct sbuf b = { .p = buf, .cap = len };
+
+	buf[0] = '\0';
+	format_effects(r, stage, nm, &b);
+}
+
 static void key_fields_text(const __u8 *words, unsigned int nwords, struct sbuf *b)
 {
 	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
@@ -803,7 +812,16 @@ int do_show(struct args *a)
 	};
 	const size_t n_sections = sizeof(sections) / sizeof(sections[0]);
 	unsigned int what = SHOW_ALL | SHOW_ENTRIES;
-	const char *w = arg_take(a);
+	const char *w = arg_peek(a);
+
+	/* the graphs (ctl/graph.c) */
+	if (w && (!strcmp(w, "pipeline") || !strcmp(w, "fsm"))) {
+		int n;
+		char **rest = arg_rest(a, &n);
+
+		return show_graph(n, rest);
+	}
+	w = arg_take(a);
 
 	if (w) {
 		int n = -1;

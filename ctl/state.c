@@ -99,7 +99,7 @@ static void print_remaining(const char *key, const char *label, __s64 ns, __u32 
  * than text (addresses): decided once per field by how its zero value
  * formats, so a field has one JSON type whatever its value.
  */
-static bool field_is_number(int fid)
+bool field_is_number(int fid)
 {
 	static signed char known[256];
 	__u32 zero[4] = { 0 };

@@ -127,6 +127,12 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 void format_operand(const struct xfsm_operand *o, const struct xfsm_app_names *nm,
 		    unsigned int stage, char *buf, size_t len);
 int field_at_word(unsigned int w);
+/* Whether a field's JSON values are numbers (ports, protocol) rather than
+ * text (addresses) (ctl/state.c). */
+bool field_is_number(int fid);
+/* A rule's updates, transition and actions as `show rules` writes them. */
+void format_rule_effects(const struct xfsm_rule *r, unsigned int stage,
+			 const struct xfsm_app_names *nm, char *buf, size_t len);
 const char *stage_name(const struct xfsm_app_names *nm, unsigned int s, char *buf, size_t len);
 /* Numeric arguments through libxfsm's one number parser (lib/xfsm_num.h):
  * on a bad value, print "WHAT: why" and return -EINVAL or -ERANGE. */
@@ -147,6 +153,12 @@ int do_show(struct args *a);
 /* show the sections `what` of the running application (after arg_end) */
 int do_show_what(struct args *a, unsigned int what);
 int do_stats(struct args *a);
+int do_simulate(struct args *a);
+/* Compile an application file for a command that runs or draws it without
+ * applying it; on failure the compiler's message is printed. */
+int app_file_load(const char *path, struct xfsm_image *img, struct xfsm_app_names **nm);
+/* show pipeline|fsm ... (ctl/graph.c); argv[0] is the section. */
+int show_graph(int argc, char **argv);
 int port_set_cmd(struct args *a);
 int port_sync_cmd(struct args *a);
 void port_counters_print(struct xfsm_instance *inst);

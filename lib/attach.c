@@ -11,6 +11,7 @@
  * new pins are unlinked.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "xfsm_attach.h"
 #include "xfsm_plan.h"
 #include "xfsm_features.h"
+#include "xfsm_sim.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39
@@ -144,6 +146,22 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
 		 XFSM_LIBDIR "); build it with make or give --obj PATH", name,
 		 o->exe_dir ? o->exe_dir : "the executable's directory");
 	return -ENOENT;
+}
+
+/* For tools other than the loader (xfsmctl simulate): the object beside
+ * the running executable, or where an installed tree keeps it. */
+int xfsm_datapath_object(char *buf, size_t len)
+{
+	struct xfsm_load_opts o = { .flow_lru = -1 };
+	char exe[PATH_MAX], dir[PATH_MAX] = "";
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(dir, sizeof(dir), "%s", dirname(exe));
+		o.exe_dir = dir;
+	}
+	return find_object(&o, false, false, buf, len);
 }
 
 /* ---- Opening the object and reusing pinned maps ----------------------------- */

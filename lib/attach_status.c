@@ -126,6 +126,7 @@ static void inst_fill(struct xfsm_status_inst *s, const struct links *ls,
 		p->mode = st.mode;
 		p->prog_id = st.xfsm_prog_id;
 		p->dispatcher = st.dispatcher;
+		p->n_traps = xfsm_port_traps(key, st.mode, p->traps);
 	}
 }
 
@@ -311,6 +312,7 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 				p->mode = st.mode;
 				p->prog_id = st.xfsm_prog_id;
 				p->dispatcher = st.dispatcher;
+				p->n_traps = xfsm_port_traps(p->ifindex, st.mode, p->traps);
 			}
 		}
 	}

@@ -48,6 +48,37 @@ int xfsm_link_list(struct xfsm_link **out, int *n);
 /* Largest MTU a single-buffer XDP program sees whole in native mode. */
 __u32 xfsm_xdp_max_mtu(void);
 
+/* ---- Traps of veth ports (lib/veth_traps.c) ------------------------------- */
+
+enum xfsm_trap_kind {
+	XFSM_TRAP_REDIRECT_DROP,	/* frames into the port are dropped */
+	XFSM_TRAP_TX_CSUM,		/* local TCP/UDP behind the peer: bad checksums */
+};
+
+#define XFSM_TRAPS_MAX	2		/* at most one of each kind per port */
+
+struct xfsm_trap {
+	enum xfsm_trap_kind kind;
+	char	port[IFNAMSIZ];		/* the xfsm port */
+	char	peer[IFNAMSIZ];		/* its veth peer */
+	char	peer_netns[64];		/* the peer's namespace, "" when the port's */
+	char	fix[256];		/* the command that removes the trap */
+	char	alt_fix[256];		/* another one, "" when none */
+};
+
+/*
+ * The traps of port ifindex (of the calling thread's namespace) attached
+ * in mode: how many were found (0 for a device that is not a veth, or
+ * a mode without traps), each in out[] (XFSM_TRAPS_MAX entries), or -errno
+ * when the peer cannot be read (its namespace cannot be entered).  The
+ * peer is read each time: fixed, a trap is gone.  Logs nothing.
+ */
+int xfsm_port_traps(int ifindex, enum xfsm_xdp_mode mode, struct xfsm_trap *out);
+/* Stable name of a kind ("veth-redirect-drop", "veth-tx-checksum"). */
+const char *xfsm_trap_name(enum xfsm_trap_kind k);
+/* One sentence saying what goes wrong (no fix), snprintf's return. */
+int xfsm_trap_message(const struct xfsm_trap *t, char *buf, size_t len);
+
 /* ---- Pins (lib/pin.c) ------------------------------------------------------ */
 
 #define XFSM_PIN_RODATA		"xfsm_rodata"	/* the datapath's .rodata */
@@ -198,6 +229,8 @@ struct xfsm_status_port {
 	bool	attached;		/* runs this instance's datapath */
 	bool	dispatcher;
 	__u32	mtu;
+	int	n_traps;		/* xfsm_port_traps(): found, or -errno */
+	struct xfsm_trap traps[XFSM_TRAPS_MAX];
 };
 
 struct xfsm_status_table {

@@ -7,6 +7,7 @@
 #ifndef XFSM_LANG_H
 #define XFSM_LANG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "libxfsm.h"
@@ -180,5 +181,33 @@ int xfsm_lang_stage_by_name(const struct xfsm_app_names *names, const char *name
 void xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t len);
 /* Parse a field value ("198.18.0.1", "02:00:..", "22") into words. */
 int xfsm_lang_parse_field(int field_id, const char *text, __u32 *words);
+
+/*
+ * A packet match outside an application, in the language's rule syntax:
+ * "ip.src == 198.18.0.0/16, tcp.dport == 22" (exact values, prefixes,
+ * ranges lo-hi, masks FIELD & MASK [== VALUE], separated by ',' or
+ * "and"; "any" or "" for every packet), or with XFSM_LANG_MATCH_ASSIGN
+ * field assignments "ip.src=198.18.0.1 tcp.flags=syn|ack" (values only,
+ * separated by spaces or ',').  Values are what a rule takes: numbers,
+ * addresses, builtin names (syn, tcp, ipv6), and the port names of
+ * `names` when given.  Fills terms[0..*n-1] (at most max); on an error,
+ * -EINVAL and one line "WHAT:1:COL: error: MESSAGE" in err.
+ */
+#define XFSM_LANG_MATCH_ASSIGN	(1U << 0)
+#define XFSM_LANG_MATCH_MAX	16	/* fields in one match */
+
+struct xfsm_lang_match_term {
+	int	field;		/* xfsm_lang_fields() id */
+	bool	range;		/* lo..hi (one-word values) instead of val/mask */
+	__u32	val[4];		/* the field's words, most significant first */
+	__u32	mask[4];
+	__u32	lo[4];
+	__u32	hi[4];
+};
+
+int xfsm_lang_parse_match(const char *what, const char *text,
+			  const struct xfsm_app_names *names, unsigned int flags,
+			  struct xfsm_lang_match_term *terms, unsigned int max,
+			  unsigned int *n, char *err, size_t errlen);
 
 #endif /* XFSM_LANG_H */

@@ -22,6 +22,7 @@
 
 static bool verbose;
 static bool json;
+static bool quiet;		/* errors only on stderr, nothing on stdout */
 static const char *prog_name = "xfsm-loader";
 
 static void log_cb(enum xfsm_log_level lvl, const char *msg)
@@ -34,9 +35,13 @@ static void log_cb(enum xfsm_log_level lvl, const char *msg)
 		fprintf(stderr, "%s: %s%s", prog_name, msg, nl);
 		break;
 	case XFSM_LOG_WARN:
+		if (quiet)
+			break;
 		fprintf(stderr, "%s: warning: %s%s", prog_name, msg, nl);
 		break;
 	case XFSM_LOG_INFO:
+		if (quiet)
+			break;
 		/* -j keeps stdout for JSON */
 		fprintf(json ? stderr : stdout, "%s%s", msg, nl);
 		break;
@@ -173,6 +178,69 @@ static int errno_exit(int err)
 
 /* ---- load ------------------------------------------------------------------ */
 
+/* A trap as a JSON object, or as a text line after indent. */
+static void print_trap(const struct xfsm_trap *t, const char *indent)
+{
+	char msg[512];
+
+	xfsm_trap_message(t, msg, sizeof(msg));
+	out_obj_open(NULL);
+	out_str("ifname", NULL, t->port);
+	out_str("kind", NULL, xfsm_trap_name(t->kind));
+	out_str("peer", NULL, t->peer);
+	out_str("peer_netns", NULL, t->peer_netns);
+	out_text(indent);
+	out_str("message", "warning: %s", msg);
+	out_str("fix", "; fix: %s", t->fix);
+	out_str("alt_fix", t->alt_fix[0] ? " (or %s)" : NULL, t->alt_fix);
+	out_text("\n");
+	out_obj_close();
+}
+
+/*
+ * After a load, the traps of the ports it attached (lib/veth_traps.c),
+ * once per port: on stderr as warnings, or with -j as the "warnings" of
+ * the load's JSON object on stdout; --quiet prints none (status shows
+ * them).  A peer that cannot be read is said under -v only.
+ */
+static void load_report(const char *instance, char *const *ifs, int n)
+{
+	struct xfsm_trap traps[XFSM_TRAPS_MAX];
+	struct xfsm_xdp_state st;
+	char msg[512];
+	int i, k, nt, ifindex;
+
+	out_init(json);
+	out_obj_open(NULL);
+	out_str("instance", NULL, instance ? instance : XFSM_DEFAULT_INSTANCE);
+	out_arr_open("warnings");
+	for (i = 0; i < n; i++) {
+		ifindex = if_nametoindex(ifs[i]);
+		if (!ifindex || xfsm_xdp_state_get(ifindex, &st))
+			continue;
+		nt = xfsm_port_traps(ifindex, st.mode, traps);
+		if (nt < 0 && verbose)
+			fprintf(stderr, "%s: %s: cannot read its veth peer: %s\n", prog_name,
+				ifs[i], strerror(-nt));
+		for (k = 0; k < nt; k++) {
+			if (json) {
+				print_trap(&traps[k], "");
+				continue;
+			}
+			if (quiet)
+				continue;
+			xfsm_trap_message(&traps[k], msg, sizeof(msg));
+			fprintf(stderr, "%s: warning: %s; fix: %s%s%s%s\n", prog_name, msg,
+				traps[k].fix, traps[k].alt_fix[0] ? " (or " : "",
+				traps[k].alt_fix, traps[k].alt_fix[0] ? ")" : "");
+		}
+	}
+	out_arr_close();
+	out_obj_close();
+	if (json)
+		out_finish();
+}
+
 static int do_load(int argc, char **argv)
 {
 	struct xfsm_load_opts o = { .flow_lru = -1 };
@@ -227,6 +295,10 @@ static int do_load(int argc, char **argv)
 			o.force = true;
 		} else if (!strcmp(a, "--reset")) {
 			o.reset = true;
+		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			quiet = true;
 		} else if (a[0] == '-') {
 			fprintf(stderr, "%s: load: unknown option '%s' (see %s help)\n",
 				prog_name, a, prog_name);
@@ -250,6 +322,8 @@ static int do_load(int argc, char **argv)
 	exe_dir(dir, sizeof(dir));
 	o.exe_dir = dir;
 	err = xfsm_load(&o, ifs, n);
+	if (!err)
+		load_report(o.instance, ifs, n);
 	free(ifs);
 	return errno_exit(err);
 }
@@ -310,6 +384,8 @@ static int do_unload(int argc, char **argv)
 
 static void print_port(const struct xfsm_status_port *p)
 {
+	int i;
+
 	out_obj_open(NULL);
 	out_text("    ");
 	out_uint("port", "port %llu", p->port);
@@ -328,6 +404,10 @@ static void print_port(const struct xfsm_status_port *p)
 		out_uint("mtu", "  mtu %llu", p->mtu);
 	}
 	out_text("\n");
+	out_arr_open("warnings");
+	for (i = 0; i < p->n_traps; i++)
+		print_trap(&p->traps[i], "      ");
+	out_arr_close();
 	out_obj_close();
 }
 
@@ -517,11 +597,11 @@ static const struct cmd {
 
 static int do_help(int argc, char **argv)
 {
-	printf("Usage: %s [-v] [-j] [-V] COMMAND ...\n"
+	printf("Usage: %s [-v] [-q] [-j] [-V] COMMAND ...\n"
 	       "  load [--mode native|skb|hw|auto] [--instance NAME] [--pin-dir DIR]\n"
 	       "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
 	       "       [--acl-rules [TABLE=]N[,...]] [--acl-nodes [TABLE=]N[,...]]\n"
-	       "       [--force] [--reset]\n"
+	       "       [--force] [--reset] [-q] [-j]\n"
 	       "       [--obj PATH] IFACE...\n"
 	       "  unload [--keep-maps] IFACE... | [--force] [--keep-maps] --instance NAME | --pin-dir DIR\n"
 	       "         [IFACE...] | [--force] [--keep-maps] --all\n"
@@ -547,6 +627,8 @@ int main(int argc, char **argv)
 			verbose = true;
 		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			quiet = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			return do_help(0, NULL);
 		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {

@@ -107,6 +107,10 @@ def convert(lines, path):
         if not stripped:
             i += 1
             continue
+        if re.fullmatch(r'!\[[^\]]*\]\([^)]*\)', stripped):
+            # a picture (docs/img): a manual page shows none
+            i += 1
+            continue
         if stripped.startswith('<!--'):
             while '-->' not in lines[i]:
                 i += 1

@@ -44,6 +44,17 @@ selected() {
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
+# Each suite's wall time, printed after it ("-- NAME: N s") and the
+# slowest at the end: the CI's time budget (docs/testing.md) is spent here.
+times=()
+started=0
+suite_begin() { echo "== $1"; started=$SECONDS; }
+suite_end() {
+	local dt=$((SECONDS - started))
+	echo "-- $1: ${dt} s"
+	times+=("$dt $1")
+}
+
 # A kernel that cannot run the datapath at all (older than the minimum,
 # docs/testing.md) is found by the loader's own probes: the suites that
 # need the datapath report themselves skipped with what the kernel lacks,
@@ -76,9 +87,10 @@ for bin in "$BUILD"/selftests/test_*; do
 	name=$(basename "$bin")
 	selected "$name" || continue
 	skip_for_kernel "$name" && continue
-	echo "== $name"
+	suite_begin "$name"
 	"$bin" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	suite_end "$name"
 	line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" | tail -n1)
 	if [ -n "$line" ]; then
 		checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
@@ -104,9 +116,10 @@ for sh in "$HERE"/sh/test_*.sh; do
 	name=$(basename "$sh" .sh)
 	selected "$name" || continue
 	skip_for_kernel "$name" && continue
-	echo "== $name"
+	suite_begin "$name"
 	bash "$sh" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	suite_end "$name"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
 	p=0
 	f=0
@@ -136,6 +149,10 @@ for sh in "$HERE"/sh/test_*.sh; do
 	esac
 done
 
+if [ ${#times[@]} -gt 0 ]; then
+	echo "slowest suites (s): $(printf '%s\n' "${times[@]}" | sort -rn | head -n 8 |
+		awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }')"
+fi
 if [ ${#failed_suites[@]} -gt 0 ]; then
 	echo "failed suites: ${failed_suites[*]}"
 fi

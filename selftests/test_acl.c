@@ -17,6 +17,7 @@
  * `test_acl bench` measures instead of testing (make bench-acl).
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -35,32 +36,52 @@
 #include "xfsm_lang.h"
 
 /*
- * The ClassBench sets live outside the tree: $XFSM_CLASSBENCH, else
- * ../shared/classbench next to the tree.  NULL when neither is readable:
- * the tests that need them skip, the generated sets keep the coverage.
+ * The ClassBench sets live outside the tree: in $XFSM_CLASSBENCH, else in
+ * ../shared/classbench beside the source tree.  A test that needs one
+ * skips, saying which file is missing and how to provide it; the
+ * generated acl, fw and ipc sets (aclgen) keep the ACL's coverage.
  */
 static const char *cb_dir(void)
 {
 	const char *d = getenv("XFSM_CLASSBENCH");
 	static char buf[512];
+	char src[PATH_MAX];
 
-	if (d)
-		return d;
-	/* the build dir is <tree>/build: the sets sit next to the tree */
-	snprintf(buf, sizeof(buf), "%s/../../shared/classbench/acl1_1000", xt_build_dir());
-	if (!access(buf, R_OK)) {
-		buf[strlen(buf) - strlen("/acl1_1000")] = '\0';
-		return buf;
+	if (d && *d)
+		snprintf(buf, sizeof(buf), "%s", d);
+	else	/* the tree's own path, so that a message names it plainly */
+		snprintf(buf, sizeof(buf), "%.480s/../shared/classbench",
+			 realpath(xt_src_dir(), src) ? src : xt_src_dir());
+	return buf;
+}
+
+/* The set NAME and its trace are readable: else why in msg. */
+static bool cb_have(const char *name, char *msg, size_t len)
+{
+	const char *suffix[] = { "", "_trace" };
+	char path[600];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(suffix); i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", cb_dir(), name, suffix[i]);
+		if (access(path, R_OK)) {
+			snprintf(msg, len, "cannot read ClassBench file %s (%s): set "
+				 "XFSM_CLASSBENCH to the directory of the ClassBench sets "
+				 "(default: ../shared/classbench beside the source tree)",
+				 path, strerror(errno));
+			return false;
+		}
 	}
-	return NULL;
+	return true;
 }
 
 #define CB_SKIP(name)								\
 	do {									\
-		if (!cb_dir()) {						\
-			printf("SKIP %s: no ClassBench sets (../shared/classbench next to " \
-			       "the tree, or XFSM_CLASSBENCH=DIR); the generated acl, fw " \
-			       "and ipc sets cover the ACL without them\n", (name));	\
+		char why_[800];							\
+										\
+		if (!cb_have((name), why_, sizeof(why_))) {			\
+			printf("SKIP %s: %s; the generated acl, fw and ipc sets "	\
+			       "cover the ACL without it\n", (name), why_);	\
 			return;							\
 		}								\
 	} while (0)
@@ -1804,11 +1825,13 @@ static int bench_all(void)
 	xt_set_port(&T, 1, ACLGEN_PORT_A);
 	apply_observer(0, XFSM_VERDICT_CONTINUE);
 	bench_header();
-	if (cb_dir()) {
-		for (i = 0; i < ARRAY_SIZE(cb_files) && !err; i++)
+	for (i = 0; i < ARRAY_SIZE(cb_files) && !err; i++) {
+		char why[800];
+
+		if (cb_have(cb_files[i], why, sizeof(why)))
 			err = bench_classbench(cb_files[i]);
-	} else {
-		printf("(no ClassBench sets: ../shared/classbench or XFSM_CLASSBENCH=DIR)\n");
+		else
+			printf("(%s skipped: %s)\n", cb_files[i], why);
 	}
 	for (i = 0; i < ACLGEN__MAX && !err; i++)
 		err = bench_generated(i);

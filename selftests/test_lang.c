@@ -1177,6 +1177,60 @@ START_TEST(test_meta_flags)
 }
 END_TEST
 
+/*
+ * A packet match outside an application (xfsm_lang_parse_match(), what
+ * xfsmctl simulate reads): the rule syntax, one value, prefix, range or
+ * mask per field as words; a set or '!=' is refused at its field.
+ */
+START_TEST(test_packet_match)
+{
+	struct xfsm_lang_match_term t[XFSM_LANG_MATCH_MAX];
+	char err[256];
+	unsigned int n;
+	int ret;
+
+	ret = xfsm_lang_parse_match("m", "ip.src == 198.18.0.0/15, tcp.dport == 1000-2000 and "
+				    "tcp.flags & syn|ack == syn, ip6.dst == 2001:2::/48",
+				    NULL, 0, t, XFSM_LANG_MATCH_MAX, &n, err, sizeof(err));
+	if (ASSERT_OK(ret, err) && ASSERT_EQ(n, 4, "four terms")) {
+		ASSERT_TRUE(!t[0].range && t[0].val[0] == 0xc6120000 && t[0].mask[0] == 0xfffe0000,
+			    "a prefix is a value under a mask");
+		ASSERT_TRUE(t[1].range && t[1].lo[0] == 1000 && t[1].hi[0] == 2000,
+			    "a range that is no prefix stays a range");
+		ASSERT_TRUE(!t[2].range && t[2].val[0] == 0x02 && t[2].mask[0] == 0x12,
+			    "a masked value");
+		ASSERT_TRUE(!t[3].range && t[3].val[0] == 0x20010002 && t[3].val[1] == 0 &&
+			    t[3].mask[0] == 0xffffffff && t[3].mask[1] == 0xffff0000 && !t[3].mask[2],
+			    "a 128-bit prefix, most significant word first");
+	}
+	ret = xfsm_lang_parse_match("m", "tcp.dport == 22-23", NULL, 0, t,
+				    XFSM_LANG_MATCH_MAX, &n, err, sizeof(err));
+	ASSERT_TRUE(!ret && n == 1 && !t[0].range && t[0].val[0] == 22 && t[0].mask[0] == 0xfffe,
+		    "an aligned range is a prefix");
+	ret = xfsm_lang_parse_match("m", "any", NULL, 0, t, XFSM_LANG_MATCH_MAX, &n, err,
+				    sizeof(err));
+	ASSERT_TRUE(!ret && n == 0, "any: no term");
+	ret = xfsm_lang_parse_match("packet", "ip.src=198.18.0.1 tcp.flags=syn|ack", NULL,
+				    XFSM_LANG_MATCH_ASSIGN, t, XFSM_LANG_MATCH_MAX, &n, err,
+				    sizeof(err));
+	ASSERT_TRUE(!ret && n == 2 && t[0].val[0] == 0xc6120001 && t[0].mask[0] == 0xffffffff &&
+		    t[1].val[0] == 0x12, "assignments: exact values");
+	ret = xfsm_lang_parse_match("m", "ip.src == 198.18.0.1, tcp.dport in {22, 80}", NULL, 0, t,
+				    XFSM_LANG_MATCH_MAX, &n, err, sizeof(err));
+	ASSERT_EQ(ret, -EINVAL, "a set");
+	ASSERT_TRUE(!strncmp(err, "m:1:23: error: a packet match takes one value", 45), err);
+	ret = xfsm_lang_parse_match("m", "tcp.dport != 22", NULL, 0, t, XFSM_LANG_MATCH_MAX, &n,
+				    err, sizeof(err));
+	ASSERT_EQ(ret, -EINVAL, "'!='");
+	ASSERT_TRUE(!strncmp(err, "m:1:1: error: a packet match takes one value", 44), err);
+	ret = xfsm_lang_parse_match("packet", "tcp.dprot=22", NULL, XFSM_LANG_MATCH_ASSIGN, t,
+				    XFSM_LANG_MATCH_MAX, &n, err, sizeof(err));
+	ASSERT_EQ(ret, -EINVAL, "unknown field");
+	ASSERT_TRUE(strstr(err, "unknown field 'tcp.dprot'") != NULL, err);
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_string_api)
 {
 	static const char text[] = "stage s { rule r => drop }\nstage t { rule q => pass";
@@ -1553,6 +1607,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_field_values);
 	tcase_add_test(tc, test_field_reference);
 	tcase_add_test(tc, test_string_api);
+	tcase_add_test(tc, test_packet_match);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("datapath");

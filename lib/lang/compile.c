@@ -30,11 +30,27 @@ void xfsm_app_names_free(struct xfsm_app_names *names)
 	memset(names, 0, sizeof(*names));
 }
 
+int lc_start(struct lc *c, const char *fname, const char *text, size_t len,
+	     char *err, size_t errlen)
+{
+	struct lang_lex_err le;
+	int ret;
+
+	c->fname = fname;
+	c->src = text;
+	c->srclen = len;
+	c->err = err;
+	c->errlen = errlen;
+	ret = lang_lex(text, len, &c->t, &c->nt, &le);
+	if (ret == -EINVAL && err && errlen)
+		snprintf(err, errlen, "%s:%u:%u: error: %s", c->fname, le.line, le.col, le.msg);
+	return ret;
+}
+
 int xfsm_compile_string(const char *filename, const char *text, size_t len,
 			struct xfsm_image *img, struct xfsm_app_names *names,
 			char *err, size_t errlen)
 {
-	struct lang_lex_err le;
 	struct lc *c;
 	int ret;
 
@@ -49,19 +65,8 @@ int xfsm_compile_string(const char *filename, const char *text, size_t len,
 		free(c);
 		return -ENOMEM;
 	}
-	c->fname = filename ? filename : "<input>";
-	c->src = text;
-	c->srclen = len;
-	c->err = err;
-	c->errlen = errlen;
 	c->img = img;
-	ret = lang_lex(text, len, &c->t, &c->nt, &le);
-	if (ret == -EINVAL) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s:%u:%u: error: %s", c->fname, le.line,
-				 le.col, le.msg);
-		goto out;
-	}
+	ret = lc_start(c, filename ? filename : "<input>", text, len, err, errlen);
 	if (ret)
 		goto out;
 	if (setjmp(c->jb)) {

@@ -345,6 +345,10 @@ struct xfsm_operand leaf_operand(struct lc *c, struct ex *e, const char *ctx);
 
 /* parse.c: the whole file into c's program. */
 void parse_file(struct lc *c);
+/* compile.c: point the compiler at its text and cut it into tokens; a
+ * lexical error becomes the one-line message in err. */
+int lc_start(struct lc *c, const char *fname, const char *text, size_t len,
+	     char *err, size_t errlen);
 /* match.c: a rule's matches, after `when`. */
 void parse_matches(struct lc *c, struct prule *r);
 /* acl.c: an `acl NAME [table N] { ... }` block (after the keyword). */

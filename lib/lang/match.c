@@ -10,8 +10,10 @@
  *   tcp.flags & syn|ack == syn                             tcp.flags & ack != 0
  *
  * Each field match keeps its set of elements (struct pelem); lower.c turns
- * the set into masked table entries.
+ * the set into masked table entries.  xfsm_lang_parse_match() reads the
+ * same syntax for one packet outside an application (xfsmctl simulate).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,4 +343,142 @@ void parse_matches(struct lc *c, struct prule *r)
 	} while (accept_tk(c, T_COMMA) || accept_kw(c, "and"));
 	if (at_double_amp(c))
 		fail_double_amp(c);
+}
+
+/* ---- packet matches outside an application ------------------------------------ */
+
+/* v (a field's value) as the field's words, most significant first, as the
+ * datapath holds them in the field vector. */
+static void value_words(int f, lang_u128 v, __u32 *w)
+{
+	unsigned int n = lang_field_table[f].nwords;
+
+	for (unsigned int k = 0; k < n; k++)
+		w[k] = (__u32)(v >> (32 * (n - 1 - k)));
+}
+
+/* One field's match as a term: a value under a mask (a value, a prefix, a
+ * masked value) or an interval that is no prefix. */
+static void match_term(struct lc *c, const struct pmatch *m, struct xfsm_lang_match_term *o)
+{
+	const struct pelem *e = &c->elems[m->first];
+	lang_u128 max = field_max(m->field), span;
+
+	if (m->neg || m->n != 1)
+		fail_at(c, m->loc, "a packet match takes one value, prefix, range or mask for '%s' ('==' or '&'), not a set or '!='",
+			lang_field_table[m->field].name);
+	memset(o, 0, sizeof(*o));
+	o->field = m->field;
+	if (e->masked) {
+		value_words(m->field, e->val, o->val);
+		value_words(m->field, e->mask, o->mask);
+		return;
+	}
+	/* an aligned interval of a power-of-two size is a prefix */
+	span = e->hi - e->lo;
+	if (!(span & (span + 1)) && !(e->lo & span)) {
+		value_words(m->field, e->lo, o->val);
+		value_words(m->field, max & ~span, o->mask);
+		return;
+	}
+	o->range = true;
+	value_words(m->field, e->lo, o->lo);
+	value_words(m->field, e->hi, o->hi);
+	value_words(m->field, max, o->mask);
+}
+
+int xfsm_lang_parse_match(const char *what, const char *text,
+			  const struct xfsm_app_names *names, unsigned int flags,
+			  struct xfsm_lang_match_term *terms, unsigned int max,
+			  unsigned int *n, char *err, size_t errlen)
+{
+	bool assign = flags & XFSM_LANG_MATCH_ASSIGN;
+	struct prule *r = NULL;
+	struct lc *c;
+	int ret;
+
+	*n = 0;
+	if (err && errlen)
+		err[0] = 0;
+	if (!text)
+		text = "";
+	c = calloc(1, sizeof(*c));
+	r = calloc(1, sizeof(*r));
+	if (c)
+		c->nm = calloc(1, sizeof(*c->nm));
+	if (!c || !r || !c->nm) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Port names (meta.port == inside) are the application's. */
+	if (names)
+		memcpy(c->nm->ports, names->ports, sizeof(c->nm->ports));
+	ret = lc_start(c, what ? what : "<match>", text, strlen(text), err, errlen);
+	if (ret)
+		goto out;
+	snprintf(r->name, sizeof(r->name), "%s", c->fname);
+	if (setjmp(c->jb)) {
+		ret = c->errcode ? c->errcode : -EINVAL;
+		goto out;
+	}
+	skip_nl(c);
+	if (!assign && (accept_tk(c, T_STAR) || accept_kw(c, "any"))) {
+		skip_nl(c);
+		if (peek(c)->kind != T_EOF)
+			expected(c, peek(c), "nothing after 'any'");
+	}
+	while (peek(c)->kind != T_EOF) {
+		const struct lang_tok *t = peek(c);
+		int f;
+
+		if (t->kind != T_IDENT)
+			expected(c, t, assign ? "a header field and '=' (ip.src=198.18.0.1)" :
+				 "a header field (ip.src == 198.18.0.0/16)");
+		f = xfsm_lang_field_find(c->src + t->off, t->len);
+		if (f < 0)
+			lang_fail_unknown_field(c, t, true);
+		for (unsigned int i = 0; i < r->nm; i++)
+			if (r->m[i].field == f)
+				fail_at(c, t, "field '%s' is given twice", lang_field_table[f].name);
+		if (r->nm == MAX_RULE_MATCHES || r->nm == max)
+			fail_at(c, t, "more than %u fields", r->nm);
+		next(c);
+		if (assign) {
+			struct pmatch *m = &r->m[r->nm++];
+			struct pelem *e;
+
+			memset(m, 0, sizeof(*m));
+			m->field = f;
+			m->loc = t;
+			m->first = c->n_elems;
+			if (!accept_tk(c, T_ASSIGN))
+				expected(c, peek(c), "'=' and a value after a field");
+			e = new_elem(c, m, t);
+			e->lo = e->hi = parse_mval(c, f, NULL);
+		} else {
+			parse_field_match(c, r, t, f);
+		}
+		skip_nl(c);
+		if (!accept_tk(c, T_COMMA) && !accept_kw(c, "and") && !assign &&
+		    peek(c)->kind != T_EOF)
+			expected(c, peek(c), "',' between matches, or the end");
+		skip_nl(c);
+	}
+	for (unsigned int i = 0; i < r->nm; i++)
+		match_term(c, &r->m[i], &terms[i]);
+	*n = r->nm;
+	ret = 0;
+out:
+	if (c) {
+		xfsm_app_names_free(c->nm);
+		free(c->nm);
+		free(c->elems);
+		for (unsigned int i = 0; i < c->n_warnings; i++)
+			free(c->warnings[i]);
+		free(c->warnings);
+		free(c->t);
+	}
+	free(c);
+	free(r);
+	return ret;
 }

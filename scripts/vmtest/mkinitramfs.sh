@@ -234,11 +234,13 @@ if [ "$tiny" = 0 ] && [ -n "$TOP" ]; then
 		--exclude=./debootstrap --exclude=./fuzz/lib --exclude=./fuzz/harness \
 		--exclude=./fuzz/corpus --exclude=./fuzz/artifacts -cf - .) |
 		(cd "$ROOT/xfsm/build" && tar -xf -)
-	# The ClassBench sets beside the project (../shared/classbench), which
-	# the ACL suite reads.
-	if [ -d "$TOP/../shared/classbench" ]; then
+	# The ClassBench sets ($XFSM_CLASSBENCH, else ../shared/classbench
+	# beside the project), which the ACL suite reads from /shared/classbench
+	# beside /xfsm; without them it skips those cases.
+	cb=${XFSM_CLASSBENCH:-$TOP/../shared/classbench}
+	if [ -d "$cb" ]; then
 		mkdir -p "$ROOT/shared/classbench"
-		cp -a "$TOP/../shared/classbench/." "$ROOT/shared/classbench/"
+		cp -a "$cb/." "$ROOT/shared/classbench/"
 	fi
 	# Libraries of every binary the build made.
 	find "$ROOT/xfsm/build" -type f -perm -u+x | while read -r f; do

@@ -131,10 +131,12 @@ if [ "${VMTEST_VERBOSE:-0}" = 1 ]; then
 fi
 
 # The guest's summary lines, as `make test` prints them: each suite's name,
-# its Check or shell summary and skip reason, then the total line last.
+# its Check or shell summary, skip reason and time, then the total line
+# last.
 summaries() {
 	grep -E -e '^== ' -e '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' \
 		-e '^[0-9]+ passed, [0-9]+ failed' -e '^SKIP' -e '^failed suites:' \
+		-e '^-- [a-z_0-9]+: [0-9]+ s$' -e '^slowest suites' \
 		-e '^[a-z_0-9]+: no Check summary' <<<"$res"
 }
 

@@ -23,7 +23,7 @@ ctl_setup() {
 	if [ -x "$LOADER" ]; then
 		xt_defer "xt_in B '$LOADER' unload --instance '$INST'"
 		if ! xt_ok "attach the datapath to b0 (xfsm-loader)" \
-			xt_in B "$LOADER" load --mode skb --instance "$INST" b0; then
+			xt_in B "$LOADER" load --mode skb --instance "$INST" ${CTL_LOAD_ARGS:-} b0; then
 			xt_done
 		fi
 		X() { xt_in B "$CTL" --instance "$INST" "$@"; }

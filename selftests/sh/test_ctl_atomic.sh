@@ -38,13 +38,20 @@ APP
 xt_ok "apply v1" X apply "$T/v1.xfsm" || xt_done
 xt_ping A "$SRV" >/dev/null
 
+# Fewer datagrams under emulation, where sending 3000 with the applies
+# running beside them takes longer than the receiver's bound.
 N=3000
-xt_in B timeout 30 "$XT_PY" -c '
-import socket, time
+[ "${XT_EMULATED:-0}" = 1 ] && N=1000
+xt_in B timeout 120 "$XT_PY" -c '
+import signal, socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-s.bind(("'$SRV'", 7300)); s.settimeout(3)
+s.bind(("'$SRV'", 7300)); s.settimeout(10)
 seen = set()
+def stop(sig, frame):
+    # killed by its time bound: still report what arrived
+    print(len(seen)); sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
 try:
     while len(seen) < '$N':
         seen.add(int(s.recv(64)))

@@ -188,6 +188,13 @@ for o in $("$LOADER" help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 	case $o in --all | --keep-maps) cmd=unload ;; *) cmd=load ;; esac
 	xt_match "completion: xfsm-loader $cmd $o" "^$o\$" "$(comp xfsm-loader "$LOADER" $cmd --)"
 done
+# the global short options of the usage line, and load's
+for o in $("$LOADER" help | sed -n '1s/^Usage: xfsm-loader //p' | grep -o -- '-[a-zA-Z]'); do
+	xt_match "completion: xfsm-loader $o" "^$o\$" "$(comp xfsm-loader "$LOADER" -)"
+done
+for o in $("$LOADER" help | sed -n '/^  load/,/IFACE/p' | grep -o -- '\[-[a-zA-Z]\]' | tr -d '[]'); do
+	xt_match "completion: xfsm-loader load $o" "^$o\$" "$(comp xfsm-loader "$LOADER" load -)"
+done
 xt_check "completion: xfsm-loader load --mode" \
 	"$(comp xfsm-loader "$LOADER" load --mode '' | words)" = "auto hw native skb"
 xt_match "completion: xfsm-loader unload --instance" "^$INST\$" \

@@ -80,8 +80,8 @@ xt_ok "after unload: ping" xt_ping A 198.18.12.2
 # machine are out of reach.
 out=$(xt_in B unshare -m sh -c "
 	mount -t bpf bpf /sys/fs/bpf || exit 9
-	'$LOADER' load --instance one b0 >/dev/null || exit 10
-	'$LOADER' load --instance two --mode skb b1 >/dev/null || exit 11
+	'$LOADER' -q load --instance one b0 || exit 10
+	'$LOADER' -q load --instance two --mode skb b1 || exit 11
 	ip link set dev lo xdpgeneric obj '$OBJ' sec xdp || exit 12
 	'$LOADER' status -j | jq -r '.instances | length' || exit 13
 	'$LOADER' unload --all >/dev/null || exit 14

@@ -53,11 +53,13 @@ xt_check "b1 is still port 2" "$(port_of b1)" = "2 false"
 xt_ok "unload --instance NAME b1 (a detached port)" L unload --instance "$INST" b1
 xt_check "b1 is no port any more" "$(port_of b1)" = ""
 xt_ok "b0 still runs the instance" attached b0
-snap=$(L status -j)
+# this instance only: other suites may load and unload theirs meanwhile
+inst_status() { L status -j | jq -c --arg i "$INST" '.instances[] | select(.name == $i)'; }
+snap=$(inst_status)
 out=$(L unload --instance "$INST" b1 2>&1)
 xt_check "unload --instance NAME of a non-port fails" $? -ne 0
 xt_match "... saying so" "b1 is not a port of instance '$INST'" "$out"
-xt_check "... and changes nothing" "$(L status -j)" = "$snap"
+xt_check "... and changes nothing" "$(inst_status)" = "$snap"
 xt_nok "unload of an interface that runs nothing still fails" L unload b1
 
 xt_ok "unload --instance NAME" L unload --instance "$INST"

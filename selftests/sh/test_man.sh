@@ -145,4 +145,20 @@ for k in $settings; do
 		"$(grep -Ec "^#?$k=" "$XT_TOP/dist/xfsm.conf.example")" -gt 0
 done
 
+
+# ---- one version --------------------------------------------------------------------
+# The Makefile's VERSION is the one place: the tools print it (-V), and the
+# pages' headers and the Debian changelog must say the same.
+ver=$(sed -n 's/^VERSION *:= *//p' "$XT_TOP/Makefile")
+xt_check "the Makefile names a version" -n "$ver"
+for tool in xfsmctl xfsm-loader; do
+	xt_match "$tool -V prints version $ver" "(^| )$ver( |$)" "$("$XT_BUILD/$tool" -V 2>&1)"
+done
+for page in "${pages[@]}"; do
+	xt_check "$(basename "$page"): header says xfsm $ver" \
+		"$(sed -n 's/^\.TH .*"xfsm \([^"]*\)".*/\1/p' "$page")" = "$ver"
+done
+xt_check "debian/changelog's latest entry is version $ver" \
+	"$(sed -n '1s/^xfsm (\([^)]*\)).*/\1/p' "$XT_TOP/debian/changelog")" = "$ver"
+
 xt_done

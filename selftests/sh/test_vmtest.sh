@@ -73,9 +73,11 @@ say "100%: Checks: 4, Failures: 0, Errors: 0"
 say "== test_two_sh"
 say "PASS: something"
 say "3 passed, 0 failed"
+say "-- test_two_sh: 12 s"
 say "== test_three_sh"
 say "SKIP: needs a feature this kernel lacks"
 say "0 passed, 0 failed"
+say "slowest suites (s): test_two_sh 12"
 say "7 passed, 0 failed, 1 skipped"
 say "XFSM-VMTEST: RESULT 0"
 poweroff -f'
@@ -86,9 +88,11 @@ want='== test_one
 100%: Checks: 4, Failures: 0, Errors: 0
 == test_two_sh
 3 passed, 0 failed
+-- test_two_sh: 12 s
 == test_three_sh
 SKIP: needs a feature this kernel lacks
 0 passed, 0 failed
+slowest suites (s): test_two_sh 12
 7 passed, 0 failed, 1 skipped'
 got=$(printf '%s\n' "$OUT" | grep -v '^vmtest: ')
 xt_check "passing guest: host prints exactly the guest's summary lines" "$got" = "$want"
