@@ -231,7 +231,7 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 						     struct xfsm_stage_stats *ss,
 						     const struct xfsm_rule *r, struct xfsm_flow *f)
 {
-	struct xfsm_flow *uf = NULL;
+	struct xfsm_flow *uf = NULL, *wf;
 
 	if (r->flags & XFSM_RF_WRITES_FLOW) {
 #ifndef XFSM_OFFLOAD
@@ -244,12 +244,21 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 			/* (offload: the rule key has overwritten w->fk) */
 			uf = flow_for_update(w, st, stage, ss);
 	}
+	/* The flow to write: none when the transition would change nothing
+	 * but the idle timer (the lookup restarts it for a one-key stage). */
+	wf = uf;
+	if (flow_refresh_only(uf, r)) {
+		if (uf->idle_timeout_ms && !(st->flags & XFSM_SF_SAME_KEYS))
+			MAP_SET(uf->last_seen_ns, pkt_now(&w->pkt));
+		wf = NULL;
+	}
 #ifndef XFSM_OFFLOAD
 	if (rule_adds_only(r))
-		rule_add(uf, r, &w->pkt);
+		rule_add(wf, r, &w->pkt);
 	else
 #endif
-		xfsm_commit(w, uf, r);
+	if (wf || (r->flags & XFSM_RF_WRITES_GLOBAL))
+		xfsm_commit(w, wf, r);
 	if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
 		return uf;
 	return f;

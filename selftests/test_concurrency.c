@@ -83,8 +83,8 @@ static void pkt_of(struct pkt *p, unsigned int src)
 	pkt_from_spec(p, &s);
 }
 
-/* reg0 += 1, reg1 += meta.len (a two-register transaction), global 0 += 1,
- * global 1 += meta.len. */
+/* reg0 += 1, reg1 += meta.len, global 0 += 1, global 1 += meta.len: four
+ * additions, no lock. */
 static int app_counters(struct xfsm_image *img, bool two_regs)
 {
 	static const __u8 key[] = { XFSM_FW_IP4_SRC };
@@ -135,6 +135,8 @@ static void check_totals(const struct pkt *p, bool two_regs, __u64 created)
 	}
 }
 
+static __u32 live_plan_flags(const struct xfsm_rule_key *k);
+
 static void run_case(bool two_regs, bool preexisting)
 {
 	struct xfsm_image img;
@@ -145,6 +147,10 @@ static void run_case(bool two_regs, bool preexisting)
 	if (!ASSERT_OK(app_counters(&img, two_regs), "app") ||
 	    !ASSERT_OK(xt_apply(&T, &img), "apply"))
 		goto out;
+	/* Additions only: the whole rule goes without a lock (the offload
+	 * profile, which has none, ignores the marks). */
+	ASSERT_EQ(live_plan_flags(&img.rules[0].key),
+		  XFSM_RF_FLOW_NOLOCK | (two_regs ? XFSM_RF_GLOBAL_NOLOCK : 0), "planned lock-free");
 	pkt_of(&p, 1);
 	if (preexisting) {
 		/* create the flow first, then start from clean counters */
