@@ -838,18 +838,24 @@ static int run_breakdown(struct prog *empty)
 		"register updates, transition",
 		"actions, verdict counters (the whole datapath)",
 	};
-	static const char *const which[] = { "portknock_closed", "counter" };
-	double t[2][7];
+	/* Each variant stops in the first stage: for the 2-stage job the
+	 * last row holds the first stage's actions and the whole second
+	 * stage. */
+	static const char *const which[] = { "portknock_closed", "counter", "global", "twostage_1" };
+	enum { N_WHICH = sizeof(which) / sizeof(which[0]) };
+	const struct job *jw[N_WHICH] = { NULL };
+	double t[N_WHICH][7];
 	unsigned int w, k, i;
 	int err = 0;
 
-	for (w = 0; w < 2; w++) {
+	for (w = 0; w < N_WHICH; w++) {
 		const struct job *j = NULL;
 		struct frame f;
 
 		for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
 			if (!strcmp(jobs[i].key, which[w]))
 				j = &jobs[i];
+		jw[w] = j;
 		make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
 		for (k = 0; k <= 6 && !err; k++) {
 			struct prog x = { 0 };
@@ -880,17 +886,31 @@ static int run_breakdown(struct prog *empty)
 		return err;
 	printf("ns per packet added by each phase (the datapath built to stop after it, "
 	       "minus the variant before; the first row is BPF_PROG_TEST_RUN with the empty "
-	       "program):\n\n");
-	printf("| phase | port knocking, closed port | per-source counter |\n");
-	printf("|---|---:|---:|\n");
-	printf("| test-run overhead (empty program) | %.1f | %.1f |\n", t[0][0], t[1][0]);
-	for (k = 1; k <= 6; k++)
-		printf("| %s | %.1f | %.1f |\n", phases[k - 1], t[0][k] - t[0][k - 1],
-		       t[1][k] - t[1][k - 1]);
-	printf("| total, xfsm | %.1f | %.1f |\n", t[0][6], t[1][6]);
+	       "program; every variant stops in the first stage, so the 2-stage job's last "
+	       "row holds its second stage):\n\n");
+	printf("| phase |");
+	for (w = 0; w < N_WHICH; w++)
+		printf(" %s |", jw[w]->name);
+	printf("\n|---|");
+	for (w = 0; w < N_WHICH; w++)
+		printf("---:|");
+	printf("\n| test-run overhead (empty program) |");
+	for (w = 0; w < N_WHICH; w++)
+		printf(" %.1f |", t[w][0]);
+	printf("\n");
+	for (k = 1; k <= 6; k++) {
+		printf("| %s |", phases[k - 1]);
+		for (w = 0; w < N_WHICH; w++)
+			printf(" %.1f |", t[w][k] - t[w][k - 1]);
+		printf("\n");
+	}
+	printf("| total, xfsm |");
+	for (w = 0; w < N_WHICH; w++)
+		printf(" %.1f |", t[w][6]);
+	printf("\n");
 	if (json) {
 		fprintf(json, ", \"breakdown\": {");
-		for (w = 0; w < 2; w++) {
+		for (w = 0; w < N_WHICH; w++) {
 			fprintf(json, "%s\"%s\": [", w ? ", " : "", which[w]);
 			for (k = 0; k <= 6; k++)
 				fprintf(json, "%s%.2f", k ? ", " : "", t[w][k]);
