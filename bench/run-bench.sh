@@ -327,7 +327,8 @@ if want s1b && [ -e "$BUILD/bench/xdp_touch.bpf.o" ]; then
 fi
 
 # ---- 2-4, 7-9: xfsm, each job next to its hand-written reference ---------------
-D "$LOADER" load --mode native --instance "$INST" --flows 2097152 --rules 262144 "$IF_D" \
+D "$LOADER" load --mode native --instance "$INST" --flows 2097152 --rules 262144 \
+	--acl-rules 0=16384 "$IF_D" \
 	>/dev/null || die "xfsm-loader load failed"
 DUT_IFINDEX=$(ip -n "$NS_D" -j link show "$IF_D" | jq '.[0].ifindex')
 

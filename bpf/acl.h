@@ -3,15 +3,14 @@
  * The ACL module: a stateless first-match wildcard classifier run as a
  * pipeline stage of kind XFSM_STAGE_ACL (native profile only).
  *
- * Tuple-space search with merged tuples (see include/xfsm/abi.h): per
- * tuple one hash lookup keyed by the packet's addresses cut to the tuple's
- * prefix lengths (plus protocol and destination port for tuples that hold
- * them), then a scan of at most XFSM_ACL_BUCKET rules sorted by order
- * (and of the chained overflow buckets while they may hold a better rule).
- * Tuples are sorted by their best order, so the walk stops as soon as the
- * best match found cannot be beaten.  The rule check itself lives in
- * acl_match.h, shared with user space (lib/acl.c runs the same code in
- * process for tests).
+ * Cut trees (include/xfsm/abi.h, compiled by lib/acl_tree.c): for each
+ * tree of the set in use whose best rule can still beat the best match so
+ * far, walk from the root to one leaf (one array lookup per node, at most
+ * XFSM_ACL_MAX_DEPTH cut nodes) and check the leaf's rules in order (one
+ * array lookup each, at most XFSM_ACL_LEAF).  The rule check lives in
+ * acl_match.h, shared with user space (lib/acl_tree.c runs the same walk
+ * in process for tests); the compiler keeps the sum over a set's trees
+ * under XFSM_ACL_MAX_LOOKUPS, whatever the rules.
  */
 #ifndef XFSM_BPF_ACL_H
 #define XFSM_BPF_ACL_H
@@ -22,14 +21,26 @@
 
 #ifndef XFSM_OFFLOAD
 
-/* Look up bucket `chain` of the key in w->acl.k and scan it.  A global
- * function: verified once.  Returns 1 on a match, 2 when the chain goes
- * on (and may hold a better match), 0 when it ends here. */
-__noinline int xfsm_acl_scan(struct xfsm_work *w, __u32 chain)
+/*
+ * The buffer of table `table` a packet uses: the one seam that decides
+ * which rule set a packet sees.  Writers fill the other buffer and flip
+ * xfsm_acl_ctl[table].active with one map update.
+ */
+static __always_inline __u32 xfsm_acl_buffer(const struct xfsm_acl_ctl *ctl)
 {
-	const struct xfsm_acl_bucket *b;
+	return ctl->active & 1;
+}
+
+/* Walk one tree from `root` to its leaf and check the leaf's rules,
+ * recording a better match in w->acl.  A global function: verified once.
+ * Returns the number of map lookups made. */
+__noinline int xfsm_acl_tree(struct xfsm_work *w, __u32 root)
+{
+	const struct xfsm_acl_entry *e;
+	const struct xfsm_acl_node *n = NULL;
 	struct xfsm_acl_work *a;
-	__u32 i;
+	__u32 idx = root, key, d, i, r, dim;
+	int lookups = 0;
 
 	if (!w)
 		return 0;
@@ -37,58 +48,40 @@ __noinline int xfsm_acl_scan(struct xfsm_work *w, __u32 chain)
 	if (!w)
 		return 0;
 	a = &w->acl;
-	a->k.chain = chain;
-	b = bpf_map_lookup_elem(&xfsm_acl_rules, &a->k);
-	if (!b)
-		return 0;
-	for (i = 0; i < XFSM_ACL_BUCKET; i++) {
-		const struct xfsm_acl_entry *e = &b->e[i];
-
-		if (i >= b->n || e->order >= a->best)
-			return 0;	/* later buckets hold later rules */
+	for (d = 0; d <= XFSM_ACL_MAX_DEPTH; d++) {
+		key = a->node_base + idx;
+		n = bpf_map_lookup_elem(&xfsm_acl_nodes, &key);
+		if (!n)
+			return lookups;
+		lookups++;
+		if (n->dim == XFSM_ACLN_LEAF)
+			break;
+		dim = n->dim & (XFSM_ACL_DIMS - 1);
+		idx = n->first + xfsm_acl_child(n, a->v.key[dim]);
+	}
+	if (!n || n->dim != XFSM_ACLN_LEAF)
+		return lookups;		/* never for a set the compiler made */
+	for (i = 0; i < XFSM_ACL_LEAF; i++) {
+		if (i >= n->n)
+			break;
+		r = n->rule[i];
+		if (r >= a->best)
+			break;		/* rules are in order: none can win */
+		key = a->rule_base + r;
+		e = bpf_map_lookup_elem(&xfsm_acl_rules, &key);
+		if (!e)
+			break;
+		lookups++;
 		if (!xfsm_acl_entry_match(e, &a->v))
 			continue;
-		a->best = e->order;
+		a->best = r;
 		a->action = e->action;
 		a->flags = e->flags;
 		a->arg = e->arg;
 		a->mark = e->mark;
-		return 1;
+		break;
 	}
-	return b->more ? 2 : 0;
-}
-
-/* Probe one tuple: build its key, then walk its bucket chain.  desc packs
- * the tuple (family | src_len << 8 | dst_len << 16 | flags << 24).
- * Returns the number of hash lookups made. */
-__noinline int xfsm_acl_probe(struct xfsm_work *w, __u32 desc, __u32 t, __u32 setidx)
-{
-	struct xfsm_acl_work *a;
-	__u32 sl, dl, fl, i, c;
-
-	if (!w)
-		return 0;
-	XFSM_WORK_REFRESH(w);
-	if (!w)
-		return 0;
-	a = &w->acl;
-	sl = (desc >> 8) & 0xff;
-	dl = (desc >> 16) & 0xff;
-	fl = desc >> 24;
-	a->k.set = setidx;
-	a->k.tuple = t;
-	a->k.proto = (fl & XFSM_ACLT_PROTO) ? a->v.proto : 0;
-	a->k.dport = (fl & XFSM_ACLT_DPORT) ? a->v.dport : 0;
-#pragma unroll
-	for (i = 0; i < 4; i++) {
-		a->k.src[i] = a->v.src[i] & xfsm_acl_pfx_mask(sl, i);
-		a->k.dst[i] = a->v.dst[i] & xfsm_acl_pfx_mask(dl, i);
-	}
-	for (c = 0; c < XFSM_ACL_MAX_CHAIN; c++) {
-		if (xfsm_acl_scan(w, c) != 2)
-			return c + 1;
-	}
-	return c;
+	return lookups;
 }
 
 /* One ACL stage.  Returns an XDP action or XFSM_RES_NEXT | next stage. */
@@ -100,7 +93,7 @@ __noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_stage *st, __
 	struct xfsm_acl_stats *as;
 	struct xfsm_acl_work *a;
 	struct xfsm_stats *s;
-	__u32 table, setidx, n, t, probes = 0, zero = 0;
+	__u32 table, setidx, n, t, lookups = 0, zero = 0;
 
 	if (!w || !st || stage >= XFSM_MAX_STAGES)
 		return XDP_DROP;
@@ -117,7 +110,7 @@ __noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_stage *st, __
 	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
 	if (!ctl || !as || !ss || !s || table >= XFSM_ACL_TABLES)
 		return XDP_DROP;
-	setidx = table * 2 + (ctl->active & 1);
+	setidx = table * 2 + xfsm_acl_buffer(ctl);
 	w->pkt.key = setidx;
 	set = bpf_map_lookup_elem(&xfsm_acl_sets, &w->pkt.key);
 	if (!set)
@@ -135,19 +128,16 @@ __noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_stage *st, __
 			w->pkt.fv[XFSM_FW_META_PORT] = port->port;
 	}
 	xfsm_acl_view_fill(&a->v, w->pkt.fv);
+	a->node_base = set->node_base;
+	a->rule_base = set->rule_base;
 	a->best = ~0U;
-	n = set->n_tuples;
-	for (t = 0; t < XFSM_ACL_MAX_TUPLES; t++) {
-		const struct xfsm_acl_tuple *tp = &set->tuples[t];
-
-		if (t >= n || tp->min_order >= a->best)
-			break;
-		if (tp->family && tp->family != a->v.family)
-			continue;
-		probes += xfsm_acl_probe(w, tp->family | (tp->src_len << 8) | (tp->dst_len << 16) |
-			       ((__u32)tp->flags << 24), t, setidx);
+	n = set->n_trees;
+	for (t = 0; t < XFSM_ACL_MAX_TREES; t++) {
+		if (t >= n || set->trees[t].min_order >= a->best)
+			break;		/* trees are sorted by their best rule */
+		lookups += xfsm_acl_tree(w, set->trees[t].root);
 	}
-	CNT_ADD(&as->probes, probes);
+	CNT_ADD(&as->probes, lookups);
 	if (a->best == ~0U) {
 		CNT_ADD(&as->missed, 1);
 		CNT_ADD(&ss->misses, 1);

@@ -49,11 +49,12 @@ struct xfsm_pkt {
  * small as it can be: the flow key and the rule key are never live at the
  * same time and share one buffer.
  */
-/* An ACL stage's scratch (native profile only): the bucket key, the
- * packet's ACL view and the best match so far. */
+/* An ACL stage's scratch (native profile only): the packet's ACL view,
+ * where the set in use lies and the best match so far. */
 struct xfsm_acl_work {
-	struct xfsm_acl_key	k;
 	struct xfsm_acl_view	v;
+	__u32	node_base;	/* of the set in use */
+	__u32	rule_base;
 	__u32	best;		/* order of the best match, ~0: none */
 	__u32	action;
 	__u32	flags;

@@ -137,7 +137,9 @@ struct {
 	__type(value, __u64);
 } xfsm_port_gen SEC(".maps");
 
-/* ACL module (bpf/acl.h): control, set descriptors, buckets, statistics. */
+/* ACL module (bpf/acl.h): control, set descriptors, rules and tree nodes
+ * (every table's region; sized by xfsm-loader --acl-rules/--acl-nodes,
+ * mapped into memory by the writer), statistics. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XFSM_ACL_TABLES);
@@ -153,12 +155,20 @@ struct {
 } xfsm_acl_sets SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XFSM_ACL_BUCKETS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct xfsm_acl_key);
-	__type(value, struct xfsm_acl_bucket);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_ACL_TABLES * 2 * XFSM_ACL_DEF_RULES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xfsm_acl_entry);
 } xfsm_acl_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_ACL_TABLES * 2 * XFSM_ACL_DEF_RULES * XFSM_ACL_DEF_NODES_PER_RULE);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xfsm_acl_node);
+} xfsm_acl_nodes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -229,9 +229,10 @@ static int acl_show(int argc, char **argv)
 		p_err("cannot read ACL table %d: %s", c.table, strerror(-err));
 		goto out;
 	}
-	printf("acl table %d: %zu rules, %u tuples, generation %u, buffer %u\n",
-	       c.table, c.rs.n, set.n_tuples, ctl.generation, ctl.active);
-	printf("  packets %llu matched %llu missed %llu allow %llu deny %llu goto %llu pass %llu marked %llu probes/packet %.2f\n",
+	printf("acl table %d: %zu rules of %u, %u trees, %u nodes of %u, at most %u lookups per packet, generation %u, buffer %u\n",
+	       c.table, c.rs.n, ctl.rule_cap, set.n_trees, set.n_nodes, ctl.node_cap,
+	       set.max_lookups, ctl.generation, ctl.active);
+	printf("  packets %llu matched %llu missed %llu allow %llu deny %llu goto %llu pass %llu marked %llu lookups/packet %.2f\n",
 	       (unsigned long long)st.packets, (unsigned long long)st.matched,
 	       (unsigned long long)st.missed, (unsigned long long)st.allow,
 	       (unsigned long long)st.deny, (unsigned long long)st.go,

@@ -1,25 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * ACL module, user-space side: rule lists, building the merged tuple-space
- * structure, in-process classification, atomic install into an instance's
- * ACL table, read-back and statistics.  Rule syntax is in lib/acl_parse.c.
- *
- * Building (TupleMerge-like): rules are placed in precedence order.  A
- * rule may join any tuple of its address family whose prefix lengths are
- * at most its own and whose exact-protocol flag it satisfies; it lands in
- * the last bucket of the chain of its cut addresses (a new chained bucket
- * when that one is full).  The most specific tuple with the shortest chain
- * wins, unless the rule's own grid tuple (prefix lengths rounded down to
- * multiples of 16) does not exist yet and is more specific:
- * then that tuple is made.  Only when every chain is at its limit does a
- * tuple of the rule's exact lengths appear.  So the number of tuples stays
- * near the grid's size whatever the number of rules.  Buckets hold rules
- * in order, so a scan stops at its first match, and tuples are sorted by
- * the best order they hold.
+ * ACL module, user-space side: rule lists, each table's regions of the
+ * rule and node arrays, atomic install into an instance's ACL table,
+ * read-back and statistics.  The compiler and the in-process classifier
+ * are in lib/acl_tree.c, rule syntax in lib/acl_parse.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -44,19 +35,19 @@ void xfsm_acl_rules_free(struct xfsm_acl_rules *rs)
 
 int xfsm_acl_rules_add(struct xfsm_acl_rules *rs, const struct xfsm_acl_entry *e)
 {
-	__u32 max_id = 0;
 	size_t i;
 
-	for (i = 0; i < rs->n; i++) {
-		if (e->rule_id && rs->r[i].rule_id == e->rule_id)
-			return -EEXIST;
-		if (rs->r[i].rule_id > max_id)
-			max_id = rs->r[i].rule_id;
+	/* ids above every id in use cannot be taken: files and generated
+	 * sets add in ascending order, so this stays linear overall */
+	if (e->rule_id && e->rule_id <= rs->max_id) {
+		for (i = 0; i < rs->n; i++)
+			if (rs->r[i].rule_id == e->rule_id)
+				return -EEXIST;
 	}
 	if (rs->n >= XFSM_ACL_MAX_RULES)
 		return -E2BIG;
 	/* ids are 1..2^32-1: after the highest there may be none (0 is no id) */
-	if (!e->rule_id && max_id == 0xffffffffU)
+	if (!e->rule_id && rs->max_id == 0xffffffffU)
 		return -ERANGE;
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 64;
@@ -69,7 +60,9 @@ int xfsm_acl_rules_add(struct xfsm_acl_rules *rs, const struct xfsm_acl_entry *e
 	}
 	rs->r[rs->n] = *e;
 	if (!e->rule_id)
-		rs->r[rs->n].rule_id = max_id + 1;
+		rs->r[rs->n].rule_id = rs->max_id + 1;
+	if (rs->r[rs->n].rule_id > rs->max_id)
+		rs->max_id = rs->r[rs->n].rule_id;
 	rs->n++;
 	return 0;
 }
@@ -105,374 +98,28 @@ void xfsm_acl_rules_sort(struct xfsm_acl_rules *rs)
 		qsort(rs->r, rs->n, sizeof(rs->r[0]), prec_cmp);
 }
 
-/* ---- The built structure ---------------------------------------------------- */
-
-struct acl_bucket {
-	struct xfsm_acl_key key;
-	struct xfsm_acl_bucket b;
-};
-
-struct xfsm_acl_built {
-	struct xfsm_acl_set set;
-	struct acl_bucket *bk;
-	size_t	n_bk, cap_bk;
-	int	*hash;		/* open addressing: bucket index + 1, 0 free */
-	size_t	hash_cap;	/* power of two */
-};
-
-static __u64 key_hash(const struct xfsm_acl_key *k)
-{
-	const __u32 *w = (const __u32 *)k;
-	__u64 h = 0x9e3779b97f4a7c15ULL;
-	size_t i;
-
-	for (i = 0; i < sizeof(*k) / 4; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 29;
-	}
-	return h;
-}
-
-static int *hash_slot(const struct xfsm_acl_built *b, const struct xfsm_acl_key *k)
-{
-	size_t i = key_hash(k) & (b->hash_cap - 1);
-
-	for (;;) {
-		int *s = &b->hash[i];
-
-		if (!*s || !memcmp(&b->bk[*s - 1].key, k, sizeof(*k)))
-			return s;
-		i = (i + 1) & (b->hash_cap - 1);
-	}
-}
-
-static struct acl_bucket *bucket_find(const struct xfsm_acl_built *b,
-				      const struct xfsm_acl_key *k)
-{
-	int *s = hash_slot(b, k);
-
-	return *s ? &b->bk[*s - 1] : NULL;
-}
-
-static void key_make(struct xfsm_acl_key *k, const struct xfsm_acl_tuple *t, __u32 ti,
-		     const __u32 *src, const __u32 *dst, __u32 proto, __u32 dport)
-{
-	int i;
-
-	memset(k, 0, sizeof(*k));
-	k->tuple = ti;
-	k->proto = (t->flags & XFSM_ACLT_PROTO) ? proto : 0;
-	k->dport = (t->flags & XFSM_ACLT_DPORT) ? dport : 0;
-	for (i = 0; i < 4; i++) {
-		k->src[i] = src[i] & xfsm_acl_pfx_mask(t->src_len, i);
-		k->dst[i] = dst[i] & xfsm_acl_pfx_mask(t->dst_len, i);
-	}
-}
-
-static unsigned int rule_family(const struct xfsm_acl_entry *e)
-{
-	if (!e->src_len && !e->dst_len)
-		return 0;
-	return (e->flags & XFSM_ACLF_V6) ? 6 : 4;
-}
-
-static bool tuple_fits(const struct xfsm_acl_tuple *t, const struct xfsm_acl_entry *e,
-		       unsigned int fam)
-{
-	if (t->family != fam || t->src_len > e->src_len || t->dst_len > e->dst_len)
-		return false;
-	if ((t->flags & XFSM_ACLT_PROTO) && e->proto_mask != 0xff)
-		return false;
-	if ((t->flags & XFSM_ACLT_DPORT) && e->dport_lo != e->dport_hi)
-		return false;
-	return true;
-}
-
-/* Prefix lengths of a new tuple: rounded down so that neighbours share. */
-static unsigned int relax(unsigned int len)
-{
-	return len - len % 16;
-}
-
-/* The bucket of a chain a new rule lands in (the last one, or a new one
- * after it), -1 when the chain is at its limit. */
-static int landing(const struct xfsm_acl_built *b, struct xfsm_acl_key *k)
-{
-	const struct acl_bucket *bk;
-	int c;
-
-	for (c = 0; c < XFSM_ACL_MAX_CHAIN; c++) {
-		k->chain = c;
-		bk = bucket_find(b, k);
-		if (!bk || bk->b.n < XFSM_ACL_BUCKET)
-			return c;
-	}
-	return -1;
-}
-
-static int tuple_score(const struct xfsm_acl_tuple *t, int chain)
-{
-	return t->src_len + t->dst_len + ((t->flags & XFSM_ACLT_PROTO) ? 4 : 0) -
-	       40 * chain;
-}
-
-static int place_rule(struct xfsm_acl_built *b, const struct xfsm_acl_entry *e)
-{
-	unsigned int fam = rule_family(e), t, best = ~0U;
-	int c, score, best_score = -1000000, best_chain = 0, *slot;
-	struct xfsm_acl_tuple nt;
-	struct xfsm_acl_key k;
-	struct acl_bucket *bk;
-	bool grid_exists = false;
-
-	memset(&nt, 0, sizeof(nt));
-	nt.family = fam;
-	nt.src_len = relax(e->src_len);
-	nt.dst_len = relax(e->dst_len);
-	nt.flags = e->proto_mask == 0xff ? XFSM_ACLT_PROTO : 0;
-	nt.min_order = e->order;
-
-	for (t = 0; t < b->set.n_tuples; t++) {
-		const struct xfsm_acl_tuple *tp = &b->set.tuples[t];
-
-		if (tp->family == nt.family && tp->src_len == nt.src_len &&
-		    tp->dst_len == nt.dst_len && tp->flags == nt.flags)
-			grid_exists = true;
-		if (!tuple_fits(tp, e, fam))
-			continue;
-		key_make(&k, tp, t, e->src, e->dst, e->proto, e->dport_lo);
-		c = landing(b, &k);
-		if (c < 0)
-			continue;
-		score = tuple_score(tp, c);
-		if (score > best_score) {
-			best_score = score;
-			best = t;
-			best_chain = c;
-		}
-	}
-	if (!grid_exists && tuple_score(&nt, 0) > best_score) {
-		best = ~0U;
-	} else if (best == ~0U) {
-		/* every fitting tuple's chain is full: a tuple of exact lengths */
-		nt.src_len = e->src_len;
-		nt.dst_len = e->dst_len;
-	}
-	if (best == ~0U) {
-		if (b->set.n_tuples >= XFSM_ACL_MAX_TUPLES)
-			return -E2BIG;
-		best = b->set.n_tuples++;
-		b->set.tuples[best] = nt;
-		best_chain = 0;
-	}
-	key_make(&k, &b->set.tuples[best], best, e->src, e->dst, e->proto, e->dport_lo);
-	k.chain = best_chain;
-	slot = hash_slot(b, &k);
-	if (!*slot) {
-		if (b->n_bk == b->cap_bk)
-			return -E2BIG;	/* sized for one bucket per rule */
-		bk = &b->bk[b->n_bk++];
-		memset(bk, 0, sizeof(*bk));
-		bk->key = k;
-		*slot = b->n_bk;
-		if (best_chain) {
-			k.chain = best_chain - 1;
-			bucket_find(b, &k)->b.more = 1;
-		}
-	} else {
-		bk = &b->bk[*slot - 1];
-	}
-	bk->b.e[bk->b.n++] = *e;
-	return 0;
-}
-
-static int tuple_order_cmp(const void *pa, const void *pb)
-{
-	const struct xfsm_acl_tuple *a = pa, *b = pb;
-
-	return a->min_order < b->min_order ? -1 : a->min_order > b->min_order;
-}
-
-static void rehash(struct xfsm_acl_built *b)
-{
-	size_t i;
-
-	memset(b->hash, 0, b->hash_cap * sizeof(b->hash[0]));
-	for (i = 0; i < b->n_bk; i++)
-		*hash_slot(b, &b->bk[i].key) = i + 1;
-}
-
-int xfsm_acl_build(const struct xfsm_acl_entry *rules, size_t n,
-		   struct xfsm_acl_built **out)
-{
-	struct xfsm_acl_rules sorted = {};
-	struct xfsm_acl_built *b;
-	unsigned int map[XFSM_ACL_MAX_TUPLES], t;
-	struct xfsm_acl_tuple tmp[XFSM_ACL_MAX_TUPLES];
-	size_t i;
-	int err = 0;
-
-	*out = NULL;
-	if (n > XFSM_ACL_MAX_RULES)
-		return -E2BIG;
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	b->cap_bk = n ? n : 1;
-	b->bk = calloc(b->cap_bk, sizeof(*b->bk));
-	for (b->hash_cap = 16; b->hash_cap < 2 * b->cap_bk; b->hash_cap *= 2)
-		;
-	b->hash = calloc(b->hash_cap, sizeof(*b->hash));
-	sorted.r = n ? malloc(n * sizeof(*rules)) : NULL;
-	if (!b->bk || !b->hash || (n && !sorted.r)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (n)
-		memcpy(sorted.r, rules, n * sizeof(*rules));
-	sorted.n = sorted.cap = n;
-	xfsm_acl_rules_sort(&sorted);
-	for (i = 0; i < n; i++) {
-		sorted.r[i].order = i;
-		if (sorted.r[i].flags & XFSM_ACLF_PORT)
-			b->set.flags |= XFSM_ACLS_NEEDS_PORT;
-		err = place_rule(b, &sorted.r[i]);
-		if (err) {
-			xfsm_log(XFSM_LOG_ERROR,
-				 "ACL rule set needs more than %u tuples (at rule %zu of %zu)",
-				 XFSM_ACL_MAX_TUPLES, i + 1, n);
-			goto out;
-		}
-	}
-	b->set.n_rules = n;
-
-	/* Sort tuples by their best order and renumber the bucket keys. */
-	for (t = 0; t < b->set.n_tuples; t++) {
-		tmp[t] = b->set.tuples[t];
-		map[t] = t;
-	}
-	{
-		/* sort indexes by min_order (stable on creation order) */
-		unsigned int j, idx[XFSM_ACL_MAX_TUPLES];
-
-		for (t = 0; t < b->set.n_tuples; t++)
-			idx[t] = t;
-		for (t = 1; t < b->set.n_tuples; t++) {
-			unsigned int v = idx[t];
-
-			for (j = t; j > 0 && tuple_order_cmp(&tmp[idx[j - 1]], &tmp[v]) > 0; j--)
-				idx[j] = idx[j - 1];
-			idx[j] = v;
-		}
-		for (t = 0; t < b->set.n_tuples; t++) {
-			b->set.tuples[t] = tmp[idx[t]];
-			map[idx[t]] = t;
-		}
-	}
-	for (i = 0; i < b->n_bk; i++)
-		b->bk[i].key.tuple = map[b->bk[i].key.tuple];
-	rehash(b);
-out:
-	free(sorted.r);
-	if (err) {
-		xfsm_acl_built_free(b);
-		return err;
-	}
-	*out = b;
-	return 0;
-}
-
-void xfsm_acl_built_free(struct xfsm_acl_built *b)
-{
-	if (!b)
-		return;
-	free(b->bk);
-	free(b->hash);
-	free(b);
-}
-
-const struct xfsm_acl_set *xfsm_acl_built_set(const struct xfsm_acl_built *b)
-{
-	return &b->set;
-}
-
-size_t xfsm_acl_built_buckets(const struct xfsm_acl_built *b)
-{
-	return b->n_bk;
-}
-
-/* The datapath's walk (bpf/acl.h), over the in-memory buckets. */
-int xfsm_acl_classify(const struct xfsm_acl_built *b, const __u32 fv[XFSM_FV_WORDS],
-		      struct xfsm_acl_entry *hit, unsigned int *probes)
-{
-	const struct xfsm_acl_entry *best = NULL;
-	struct xfsm_acl_view v;
-	struct xfsm_acl_key k;
-	__u32 best_order = ~0U, t, i, c;
-	unsigned int np = 0;
-
-	xfsm_acl_view_fill(&v, fv);
-	for (t = 0; t < b->set.n_tuples && t < XFSM_ACL_MAX_TUPLES; t++) {
-		const struct xfsm_acl_tuple *tp = &b->set.tuples[t];
-		const struct acl_bucket *bk;
-
-		if (tp->min_order >= best_order)
-			break;
-		if (tp->family && tp->family != v.family)
-			continue;
-		key_make(&k, tp, t, v.src, v.dst, v.proto, v.dport);
-		for (c = 0; c < XFSM_ACL_MAX_CHAIN; c++) {
-			bool more;
-
-			np++;
-			k.chain = c;
-			bk = bucket_find(b, &k);
-			if (!bk)
-				break;
-			more = bk->b.more;
-			for (i = 0; i < bk->b.n && i < XFSM_ACL_BUCKET; i++) {
-				const struct xfsm_acl_entry *e = &bk->b.e[i];
-
-				if (e->order >= best_order) {
-					more = false;
-					break;
-				}
-				if (xfsm_acl_entry_match(e, &v)) {
-					best = e;
-					best_order = e->order;
-					more = false;
-					break;
-				}
-			}
-			if (!more)
-				break;
-		}
-	}
-	if (probes)
-		*probes = np;
-	if (!best)
-		return 0;
-	if (hit)
-		*hit = *best;
-	return 1;
-}
-
 /* ---- Instance tables ------------------------------------------------------------ */
+
+static const enum xfsm_map_id acl_maps[] = {
+	XFSM_M_ACL_CTL, XFSM_M_ACL_SETS, XFSM_M_ACL_RULES, XFSM_M_ACL_NODES, XFSM_M_ACL_STATS,
+};
 
 int xfsm_acl_check(struct xfsm_instance *inst)
 {
+	size_t i;
+
 	if (!inst)
 		return -EINVAL;
-	if (inst->map_fd[XFSM_M_ACL_CTL] < 0 || inst->map_fd[XFSM_M_ACL_SETS] < 0 ||
-	    inst->map_fd[XFSM_M_ACL_RULES] < 0 || inst->map_fd[XFSM_M_ACL_STATS] < 0) {
-		xfsm_log(XFSM_LOG_ERROR,
-			 "instance %s has no ACL maps (offload profile, or a datapath older than the ACL module)",
-			 inst->name);
-		return -EOPNOTSUPP;
+	for (i = 0; i < sizeof(acl_maps) / sizeof(acl_maps[0]); i++) {
+		if (inst->map_fd[acl_maps[i]] < 0) {
+			xfsm_log(XFSM_LOG_ERROR,
+				 "instance %s has no ACL map %s (offload profile, or a datapath older than this tool)",
+				 inst->name, xfsm_map_names[acl_maps[i]]);
+			return -EOPNOTSUPP;
+		}
 	}
-	if (inst->map_value_size[XFSM_M_ACL_RULES] != sizeof(struct xfsm_acl_bucket) ||
-	    inst->map_key_size[XFSM_M_ACL_RULES] != sizeof(struct xfsm_acl_key) ||
+	if (inst->map_value_size[XFSM_M_ACL_RULES] != sizeof(struct xfsm_acl_entry) ||
+	    inst->map_value_size[XFSM_M_ACL_NODES] != sizeof(struct xfsm_acl_node) ||
 	    inst->map_value_size[XFSM_M_ACL_SETS] != sizeof(struct xfsm_acl_set) ||
 	    inst->map_value_size[XFSM_M_ACL_CTL] != sizeof(struct xfsm_acl_ctl)) {
 		xfsm_log(XFSM_LOG_ERROR, "instance %s: ACL maps do not match this tool's ABI",
@@ -482,20 +129,41 @@ int xfsm_acl_check(struct xfsm_instance *inst)
 	return 0;
 }
 
+/* The regions of the table in ctl, or the default split when the maps
+ * were made without a layout (all zero). */
+static void layout_default(const struct xfsm_instance *inst, unsigned int table,
+			   struct xfsm_acl_ctl *ctl)
+{
+	if (ctl->rule_cap || ctl->node_cap)
+		return;
+	ctl->rule_cap = inst->map_max_entries[XFSM_M_ACL_RULES] / (2 * XFSM_ACL_TABLES);
+	ctl->rule_base = table * 2 * ctl->rule_cap;
+	ctl->node_cap = inst->map_max_entries[XFSM_M_ACL_NODES] / (2 * XFSM_ACL_TABLES);
+	ctl->node_base = table * 2 * ctl->node_cap;
+}
+
+/* The instance has ACL maps of this ABI and `table` is one of them. */
+static int table_check(struct xfsm_instance *inst, unsigned int table)
+{
+	int err = xfsm_acl_check(inst);
+
+	if (!err && table >= XFSM_ACL_TABLES)
+		err = -EINVAL;
+	return err;
+}
+
 int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
 		     struct xfsm_acl_ctl *ctl, struct xfsm_acl_set *set)
 {
 	__u32 k = table;
 	int err;
 
-	err = xfsm_acl_check(inst);
+	err = table_check(inst, table);
 	if (err)
 		return err;
-	if (table >= XFSM_ACL_TABLES)
-		return -EINVAL;
-	err = bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, ctl);
-	if (err)
+	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, ctl))
 		return -errno;
+	layout_default(inst, table, ctl);
 	if (set) {
 		k = table * 2 + (ctl->active & 1);
 		if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, set))
@@ -504,94 +172,240 @@ int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
 	return 0;
 }
 
-static bool key_in_set(const void *key, const void *value, void *ctx)
+int xfsm_acl_caps_get(struct xfsm_instance *inst, struct xfsm_acl_caps *caps)
 {
-	return ((const struct xfsm_acl_key *)key)->set == *(const __u16 *)ctx;
-}
+	struct xfsm_acl_ctl ctl;
+	unsigned int t;
+	int err;
 
-static long clear_set(struct xfsm_instance *inst, __u16 set)
-{
-	struct xfsm_acl_set zero = {};
-	__u32 k = set;
-
-	bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &zero, BPF_ANY);
-	return xfsm_map_delete_if(inst, XFSM_M_ACL_RULES, key_in_set, &set);
-}
-
-#define ACL_BATCH	1024
-
-static int write_buckets(struct xfsm_instance *inst, const struct xfsm_acl_built *b, __u16 set)
-{
-	int fd = inst->map_fd[XFSM_M_ACL_RULES], err = 0;
-	struct xfsm_acl_key *keys;
-	struct xfsm_acl_bucket *vals;
-	size_t done = 0, n, i, written;
-	bool batch = true;
-
-	keys = calloc(ACL_BATCH, sizeof(*keys));
-	vals = calloc(ACL_BATCH, sizeof(*vals));
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (done < b->n_bk) {
-		n = b->n_bk - done < ACL_BATCH ? b->n_bk - done : ACL_BATCH;
-		for (i = 0; i < n; i++) {
-			keys[i] = b->bk[done + i].key;
-			keys[i].set = set;
-			vals[i] = b->bk[done + i].b;
-		}
-		err = xfsm_map_update_many(fd, keys, vals, n, sizeof(*keys), sizeof(*vals),
-					   &batch, &written);
-		done += written;
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		err = xfsm_acl_ctl_get(inst, t, &ctl, NULL);
 		if (err)
-			goto out;
+			return err;
+		caps->rules[t] = ctl.rule_cap;
+		caps->nodes[t] = ctl.node_cap;
 	}
-out:
+	return 0;
+}
+
+void xfsm_acl_caps_default(struct xfsm_acl_caps *caps)
+{
+	unsigned int t;
+
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		caps->rules[t] = XFSM_ACL_DEF_RULES;
+		caps->nodes[t] = XFSM_ACL_DEF_RULES * XFSM_ACL_DEF_NODES_PER_RULE;
+	}
+}
+
+void xfsm_acl_caps_totals(const struct xfsm_acl_caps *caps, __u64 *rules, __u64 *nodes)
+{
+	unsigned int t;
+
+	*rules = *nodes = 0;
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		*rules += 2ULL * caps->rules[t];
+		*nodes += 2ULL * caps->nodes[t];
+	}
+}
+
+int xfsm_acl_caps_write_fd(int ctl_fd, const struct xfsm_acl_caps *caps)
+{
+	struct xfsm_acl_ctl ctl;
+	__u64 rb = 0, nb = 0;
+	unsigned int t;
+	__u32 k;
+
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		k = t;
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.rule_base = rb;
+		ctl.rule_cap = caps->rules[t];
+		ctl.node_base = nb;
+		ctl.node_cap = caps->nodes[t];
+		rb += 2ULL * caps->rules[t];
+		nb += 2ULL * caps->nodes[t];
+		if (rb > 0xffffffffULL || nb > 0xffffffffULL)
+			return -E2BIG;
+		if (bpf_map_update_elem(ctl_fd, &k, &ctl, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int xfsm_acl_caps_set(struct xfsm_instance *inst, const struct xfsm_acl_caps *caps)
+{
+	__u64 rules, nodes;
+	int err;
+
+	err = xfsm_acl_check(inst);
 	if (err)
+		return err;
+	xfsm_acl_caps_totals(caps, &rules, &nodes);
+	if (rules > inst->map_max_entries[XFSM_M_ACL_RULES] ||
+	    nodes > inst->map_max_entries[XFSM_M_ACL_NODES]) {
 		xfsm_log(XFSM_LOG_ERROR,
-			 "cannot write ACL bucket %zu of %zu: %s; the running rules are unchanged",
-			 done + 1, b->n_bk, strerror(-err));
-	free(keys);
-	free(vals);
-	return err;
+			 "instance %s: ACL capacities need %llu rule and %llu node entries, its maps have %u and %u",
+			 inst->name, (unsigned long long)rules, (unsigned long long)nodes,
+			 inst->map_max_entries[XFSM_M_ACL_RULES],
+			 inst->map_max_entries[XFSM_M_ACL_NODES]);
+		return -ENOSPC;
+	}
+	return xfsm_acl_caps_write_fd(inst->map_fd[XFSM_M_ACL_CTL], caps);
+}
+
+/* An ACL array of the instance mapped into memory (whole). */
+struct acl_mmap {
+	void	*p;
+	size_t	len;
+};
+
+static int acl_map_mmap(struct xfsm_instance *inst, enum xfsm_map_id id, int prot,
+			struct acl_mmap *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)inst->map_max_entries[id] * inst->map_value_size[id];
+
+	m->len = (len + page - 1) / page * page;
+	m->p = mmap(NULL, m->len, prot, MAP_SHARED, inst->map_fd[id], 0);
+	if (m->p == MAP_FAILED) {
+		int err = -errno;
+
+		m->p = NULL;
+		xfsm_log(XFSM_LOG_ERROR, "instance %s: cannot map %s into memory: %s",
+			 inst->name, xfsm_map_names[id], strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static void acl_map_unmap(struct acl_mmap *m)
+{
+	if (m->p)
+		munmap(m->p, m->len);
+	m->p = NULL;
+}
+
+/* The option of xfsm-loader that raises a limit, for error messages. */
+static void report_limit(struct xfsm_instance *inst, unsigned int table, size_t n,
+			 const struct xfsm_acl_build_info *bi, int err)
+{
+	switch (bi->limit) {
+	case XFSM_ACL_LIMIT_RULES:
+		xfsm_log(XFSM_LOG_ERROR,
+			 "ACL table %u of instance %s holds %zu rules, this set has %zu: "
+			 "raise it with xfsm-loader load --acl-rules %u=N (max %u); the running rules are unchanged",
+			 table, inst->name, bi->have, n, table, XFSM_ACL_MAX_RULES);
+		break;
+	case XFSM_ACL_LIMIT_NODES:
+		xfsm_log(XFSM_LOG_ERROR,
+			 "ACL table %u of instance %s holds %zu tree nodes; these %zu rules need more "
+			 "(ran out at %s): raise it with xfsm-loader load --acl-nodes %u=N; "
+			 "the running rules are unchanged",
+			 table, inst->name, bi->have, n, bi->rule_text, table);
+		break;
+	case XFSM_ACL_LIMIT_TREES:
+		xfsm_log(XFSM_LOG_ERROR,
+			 "ACL table %u: %s overlaps more rules than %u trees of %u-rule leaves can "
+			 "separate (XFSM_ACL_MAX_TREES, XFSM_ACL_LEAF); the running rules are unchanged",
+			 table, bi->rule_text, XFSM_ACL_MAX_TREES, XFSM_ACL_LEAF);
+		break;
+	case XFSM_ACL_LIMIT_LOOKUPS:
+		xfsm_log(XFSM_LOG_ERROR,
+			 "ACL table %u: a packet could take %zu map lookups in this set, the limit is %u "
+			 "(XFSM_ACL_MAX_LOOKUPS; the last tree starts at %s); the running rules are unchanged",
+			 table, bi->need, XFSM_ACL_MAX_LOOKUPS, bi->rule_text);
+		break;
+	case XFSM_ACL_LIMIT_WORK:
+		xfsm_log(XFSM_LOG_ERROR,
+			 "ACL table %u: the rules replicate beyond what the compiler builds "
+			 "(stopped at %s); the running rules are unchanged",
+			 table, bi->rule_text);
+		break;
+	default:
+		xfsm_log(XFSM_LOG_ERROR, "ACL table %u: cannot compile %zu rules: %s",
+			 table, n, strerror(-err));
+		break;
+	}
 }
 
 int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 		     const struct xfsm_acl_entry *rules, size_t n)
 {
+	struct xfsm_acl_build_info bi;
 	struct xfsm_acl_built *b = NULL;
+	struct acl_mmap mr = { 0 }, mn = { 0 };
+	struct xfsm_acl_limits lim;
 	struct xfsm_acl_ctl ctl;
 	struct xfsm_acl_set set;
-	__u32 k = table, a, nb;
-	int lock, err;
+	__u32 k = table, nb;
+	int lock = -1, err;
 
-	err = xfsm_acl_check(inst);
+	err = xfsm_acl_ctl_get(inst, table, &ctl, NULL);
 	if (err)
 		return err;
-	if (table >= XFSM_ACL_TABLES)
-		return -EINVAL;
-	err = xfsm_acl_build(rules, n, &b);
-	if (err)
+	lim.max_rules = ctl.rule_cap;
+	lim.max_nodes = ctl.node_cap;
+	err = xfsm_acl_compile(rules, n, &lim, &b, &bi);
+	if (err) {
+		report_limit(inst, table, n, &bi, err);
 		return err;
+	}
+	set = *xfsm_acl_built_set(b);
+	/* never write past the buffer, whatever the compiler made */
+	if (set.n_rules > ctl.rule_cap || set.n_nodes > ctl.node_cap) {
+		xfsm_log(XFSM_LOG_ERROR, "ACL table %u: the compiled set does not fit its buffer",
+			 table);
+		err = -ENOSPC;
+		goto out;
+	}
+	if ((__u64)ctl.rule_base + 2ULL * ctl.rule_cap > inst->map_max_entries[XFSM_M_ACL_RULES] ||
+	    (__u64)ctl.node_base + 2ULL * ctl.node_cap > inst->map_max_entries[XFSM_M_ACL_NODES]) {
+		xfsm_log(XFSM_LOG_ERROR, "instance %s: ACL table %u's regions lie outside its maps",
+			 inst->name, table);
+		err = -EPROTO;
+		goto out;
+	}
+	err = acl_map_mmap(inst, XFSM_M_ACL_RULES, PROT_READ | PROT_WRITE, &mr);
+	if (!err)
+		err = acl_map_mmap(inst, XFSM_M_ACL_NODES, PROT_READ | PROT_WRITE, &mn);
+	if (err)
+		goto out;
 	lock = xfsm_instance_lock(inst);
+	k = table;
 	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, &ctl)) {
 		err = -errno;
 		goto out;
 	}
-	a = ctl.active & 1;
-	nb = 1 - a;
-	/* Leftovers of a writer that died before its flip. */
-	clear_set(inst, table * 2 + nb);
-	err = write_buckets(inst, b, table * 2 + nb);
-	if (err)
-		goto undo;
-	set = b->set;
+	layout_default(inst, table, &ctl);
+	nb = 1 - (ctl.active & 1);
+	/*
+	 * Buffer nb is the one packets used before the last flip; the writer
+	 * of that flip waited for them, unless its wait failed: waiting again
+	 * costs a grace period and makes the overwrite safe in every case.
+	 */
+	err = xfsm_sync_rcu();
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "cannot wait for in-flight packets (%s): the inactive ACL buffer of table %u is left alone",
+			 strerror(-err), table);
+		goto out;
+	}
+	set.rule_base = ctl.rule_base + nb * ctl.rule_cap;
+	set.node_base = ctl.node_base + nb * ctl.node_cap;
 	set.generation = ctl.generation + 1;
+	if (n)
+		memcpy((struct xfsm_acl_entry *)mr.p + set.rule_base, xfsm_acl_built_rules(b),
+		       n * sizeof(struct xfsm_acl_entry));
+	if (set.n_nodes)
+		memcpy((struct xfsm_acl_node *)mn.p + set.node_base, xfsm_acl_built_nodes(b),
+		       set.n_nodes * sizeof(struct xfsm_acl_node));
+	/* the buffer is complete before anything can point to it */
+	__sync_synchronize();
 	k = table * 2 + nb;
 	if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &set, BPF_ANY)) {
 		err = -errno;
-		goto undo;
+		goto out;
 	}
 	/* The commit point: one map update. */
 	ctl.active = nb;
@@ -599,68 +413,55 @@ int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 	k = table;
 	if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, &ctl, BPF_ANY)) {
 		err = -errno;
-		goto undo;
-	}
-	err = xfsm_sync_rcu();
-	if (err) {
-		xfsm_log(XFSM_LOG_WARN, "cannot wait for in-flight packets (%s); old ACL buffer kept",
-			 strerror(-err));
-		err = 0;
 		goto out;
 	}
-	clear_set(inst, table * 2 + a);
-	goto out;
-undo:
-	clear_set(inst, table * 2 + nb);
+	if (xfsm_sync_rcu())
+		xfsm_log(XFSM_LOG_WARN, "cannot wait for in-flight packets after the ACL swap of table %u",
+			 table);
 out:
-	xfsm_instance_unlock(lock);
+	if (lock >= 0)
+		xfsm_instance_unlock(lock);
+	acl_map_unmap(&mr);
+	acl_map_unmap(&mn);
 	xfsm_acl_built_free(b);
 	return err;
-}
-
-struct read_ctx {
-	struct xfsm_acl_rules *rs;
-	__u16	set;
-	int	err;
-};
-
-static int read_cb(const void *key, const void *value, void *arg)
-{
-	const struct xfsm_acl_key *k = key;
-	const struct xfsm_acl_bucket *b = value;
-	struct read_ctx *c = arg;
-	__u32 i;
-
-	if (k->set != c->set)
-		return 0;
-	for (i = 0; i < b->n && i < XFSM_ACL_BUCKET; i++) {
-		c->err = xfsm_acl_rules_add(c->rs, &b->e[i]);
-		if (c->err)
-			return 1;
-	}
-	return 0;
 }
 
 int xfsm_acl_read(struct xfsm_instance *inst, unsigned int table,
 		  struct xfsm_acl_rules *rs)
 {
 	struct xfsm_acl_ctl ctl;
-	struct read_ctx c = { .rs = rs };
+	struct xfsm_acl_set set;
+	struct acl_mmap mr = { 0 };
+	const struct xfsm_acl_entry *e;
+	size_t i;
 	int err;
 
 	memset(rs, 0, sizeof(*rs));
-	err = xfsm_acl_ctl_get(inst, table, &ctl, NULL);
+	err = xfsm_acl_ctl_get(inst, table, &ctl, &set);
 	if (err)
 		return err;
-	c.set = table * 2 + (ctl.active & 1);
-	err = xfsm_map_walk(inst, XFSM_M_ACL_RULES, read_cb, &c);
-	if (c.err)
-		err = c.err;
-	if (err < 0) {
-		xfsm_acl_rules_free(rs);
+	if (!set.n_rules)
+		return 0;
+	if (set.n_rules > ctl.rule_cap ||
+	    (__u64)set.rule_base + set.n_rules > inst->map_max_entries[XFSM_M_ACL_RULES])
+		return -EPROTO;
+	err = acl_map_mmap(inst, XFSM_M_ACL_RULES, PROT_READ, &mr);
+	if (err)
 		return err;
+	e = (const struct xfsm_acl_entry *)mr.p + set.rule_base;
+	rs->r = malloc(set.n_rules * sizeof(*rs->r));
+	if (!rs->r) {
+		acl_map_unmap(&mr);
+		return -ENOMEM;
 	}
-	xfsm_acl_rules_sort(rs);
+	/* by order, which is precedence order */
+	memcpy(rs->r, e, set.n_rules * sizeof(*rs->r));
+	acl_map_unmap(&mr);
+	rs->n = rs->cap = set.n_rules;
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].rule_id > rs->max_id)
+			rs->max_id = rs->r[i].rule_id;
 	return 0;
 }
 
@@ -672,11 +473,9 @@ int xfsm_acl_read_stats(struct xfsm_instance *inst, unsigned int table,
 	__u32 k = table;
 	int err;
 
-	err = xfsm_acl_check(inst);
+	err = table_check(inst, table);
 	if (err)
 		return err;
-	if (table >= XFSM_ACL_TABLES)
-		return -EINVAL;
 	if (ncpu < 1)
 		ncpu = 1;
 	fd = inst->map_fd[XFSM_M_ACL_STATS];

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "xfsm_acl.h"
 #include "xfsm_attach.h"
 #include "xfsm_plan.h"
 #include "xfsm_features.h"
@@ -67,6 +68,8 @@ struct load_ctx {
 	bool	quiet_probe;		/* the last try_mode() was such a probe */
 	struct xfsm_netns netns;	/* where the interfaces are */
 	bool	netns_new;		/* the instance has no record of it yet */
+	struct xfsm_acl_caps acl_caps;	/* ACL capacities of new maps */
+	bool	acl_sized;		/* the user chose some */
 };
 
 int xfsm_check_privileges(const char *what)
@@ -172,12 +175,43 @@ static const char *map_type_str(__u32 t)
 	return s ? s : "?";
 }
 
+/* The ACL capacities the options ask for (defaults for tables not named). */
+static void acl_caps_of(const struct xfsm_load_opts *o, struct xfsm_acl_caps *caps,
+			bool *given)
+{
+	unsigned int t;
+
+	xfsm_acl_caps_default(caps);
+	*given = false;
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		if (o->acl_set[t] & 1) {
+			caps->rules[t] = o->acl_rules[t];
+			caps->nodes[t] = o->acl_rules[t] * XFSM_ACL_DEF_NODES_PER_RULE;
+		}
+		if (o->acl_set[t] & 2)
+			caps->nodes[t] = o->acl_nodes[t];
+		*given |= o->acl_set[t] != 0;
+	}
+}
+
 /* Size the maps the user may choose, adopting the pinned sizes when the
  * user did not choose. */
 static void size_maps(struct load_ctx *c)
 {
 	const struct xfsm_load_opts *o = c->o;
 	struct bpf_map *m;
+	__u64 nr, nn;
+
+	acl_caps_of(o, &c->acl_caps, &c->acl_sized);
+	if (c->acl_sized) {
+		xfsm_acl_caps_totals(&c->acl_caps, &nr, &nn);
+		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_ACL_RULES);
+		if (m)
+			bpf_map__set_max_entries(m, nr ? nr : 1);
+		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_ACL_NODES);
+		if (m)
+			bpf_map__set_max_entries(m, nn ? nn : 1);
+	}
 
 	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_FLOWS);
 	if (m && o->flows)
@@ -196,6 +230,20 @@ static void size_maps(struct load_ctx *c)
 	}
 }
 
+/* Does the pinned xfsm_acl_ctl hold these capacities? */
+static bool acl_layout_same(int fd, const struct xfsm_acl_caps *caps)
+{
+	struct xfsm_acl_ctl ctl;
+	__u32 t;
+
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		if (bpf_map_lookup_elem(fd, &t, &ctl) || ctl.rule_cap != caps->rules[t] ||
+		    ctl.node_cap != caps->nodes[t])
+			return false;
+	}
+	return true;
+}
+
 static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 {
 	const struct xfsm_load_opts *o = c->o;
@@ -204,7 +252,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
 	__u32 kernel_flags;
-	bool user_sized;
+	bool user_sized, acl_array;
 	int fd, err;
 
 	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
@@ -216,13 +264,24 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 		goto out;
 	}
 	/* Sizes the user did not ask for follow the pinned map. */
+	acl_array = !strcmp(name, XFSM_MAP_ACL_RULES) || !strcmp(name, XFSM_MAP_ACL_NODES);
 	user_sized = (!strcmp(name, XFSM_MAP_FLOWS) && o->flows) ||
 		     ((!strcmp(name, XFSM_MAP_RULES) ||
-		       !strcmp(name, XFSM_MAP_RULE_STATS)) && o->rules);
+		       !strcmp(name, XFSM_MAP_RULE_STATS)) && o->rules) ||
+		     (acl_array && c->acl_sized);
 	if (!user_sized && (!strcmp(name, XFSM_MAP_FLOWS) ||
 			    !strcmp(name, XFSM_MAP_RULES) ||
-			    !strcmp(name, XFSM_MAP_RULE_STATS)))
+			    !strcmp(name, XFSM_MAP_RULE_STATS) || acl_array))
 		bpf_map__set_max_entries(map, info.max_entries);
+	if (!strcmp(name, XFSM_MAP_ACL_CTL) && c->acl_sized &&
+	    info.value_size == sizeof(struct xfsm_acl_ctl) && !acl_layout_same(fd, &c->acl_caps)) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "instance '%s' has other ACL capacities than --acl-rules/--acl-nodes ask "
+			 "for (xfsmctl acl show tells them); they cannot change in place",
+			 c->instance);
+		err = -EPROTO;
+		goto refuse;
+	}
 	if (!strcmp(name, XFSM_MAP_FLOWS) && o->flow_lru < 0 &&
 	    (info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH))
 		bpf_map__set_type(map, info.type);
@@ -246,7 +305,8 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	else if (info.max_entries != bpf_map__max_entries(map))
 		xfsm_log(XFSM_LOG_ERROR,
 			 "pinned map %s has %u entries, this load asks for %u; "
-			 "a map cannot be resized in place (leave out --flows/--rules to keep it)",
+			 "a map cannot be resized in place (leave out --flows/--rules/--acl-rules/"
+			 "--acl-nodes to keep it)",
 			 path, info.max_entries, bpf_map__max_entries(map));
 	else if ((info.map_flags & ~kernel_flags) != (bpf_map__map_flags(map) & ~kernel_flags))
 		xfsm_log(XFSM_LOG_ERROR,
@@ -254,6 +314,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 			 path, info.map_flags, bpf_map__map_flags(map));
 	else
 		err = 0;
+refuse:
 	if (err) {
 		xfsm_log(XFSM_LOG_ERROR,
 			 "refusing to reuse instance '%s': add --reset to recreate its maps "
@@ -445,6 +506,29 @@ static void warn_missing_optional(void)
 	}
 }
 
+/* A new xfsm_acl_ctl map gets the tables' regions; a reused one keeps
+ * what it holds (capacities cannot change in place). */
+static int acl_layout_init(struct load_ctx *c)
+{
+	struct bpf_map *map;
+	int idx = 0, err;
+
+	bpf_object__for_each_map(map, c->obj) {
+		if (strcmp(bpf_map__name(map), XFSM_MAP_ACL_CTL)) {
+			idx++;
+			continue;
+		}
+		if (c->reused[idx % MAX_OBJ_MAPS])
+			return 0;
+		err = xfsm_acl_caps_write_fd(bpf_map__fd(map), &c->acl_caps);
+		if (err)
+			xfsm_log(XFSM_LOG_ERROR, "cannot record the ACL tables' capacities: %s",
+				 strerror(-err));
+		return err;
+	}
+	return 0;	/* the offload profile has no ACL */
+}
+
 static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 {
 	struct bpf_map *m;
@@ -468,6 +552,9 @@ static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 		return err;
 	}
 	warn_missing_optional();
+	err = acl_layout_init(c);
+	if (err)
+		return err;
 	c->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(c->obj,
 								       XFSM_PROG_NAME));
 	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_PORTS);

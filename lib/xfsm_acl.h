@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * The ACL module from user space: rule syntax (native and ClassBench),
- * building the tuple-space search structure, installing a rule set into an
- * ACL table atomically, reading it back, and classifying in process with
- * the datapath's own rule check (include/xfsm/acl_match.h).
+ * compiling a rule set into cut trees, the tables' capacities, installing
+ * a rule set into an ACL table atomically, reading it back, and
+ * classifying in process with the datapath's own walk and rule check
+ * (include/xfsm/acl_match.h).
  *
  * A rule is a struct xfsm_acl_entry (include/xfsm/abi.h); `order` is
  * computed when a set is built: rules are ranked by priority (larger
@@ -20,14 +21,16 @@ struct xfsm_acl_rules {
 	struct xfsm_acl_entry *r;
 	size_t	n;
 	size_t	cap;
+	__u32	max_id;		/* largest rule id added (ids are not reused) */
 };
 
 /* Free the rules' array; the list is empty (and reusable) again.  A zeroed
  * struct xfsm_acl_rules is an empty list. */
 void xfsm_acl_rules_free(struct xfsm_acl_rules *rs);
-/* Append a rule; rule_id 0 gets the next id after the highest in use.
+/* Append a rule; rule_id 0 gets the next id after the highest added.
  * -EEXIST when the id is taken, -ERANGE when rule_id is 0 and the highest
- * in use is already 2^32-1. */
+ * added is already 2^32-1.  Rules added in ascending id order cost O(1)
+ * each. */
 int xfsm_acl_rules_add(struct xfsm_acl_rules *rs, const struct xfsm_acl_entry *e);
 /* What a failed xfsm_acl_rules_add() means, for a person. */
 const char *xfsm_acl_add_error(int err);
@@ -79,47 +82,109 @@ int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 /* The rule in native syntax (parses back to the same rule). */
 void xfsm_acl_format(const struct xfsm_acl_entry *e, char *buf, size_t len);
 
-/* ---- Building and classifying ------------------------------------------- */
+/* ---- Compiling and classifying (lib/acl_tree.c) -------------------------- */
 
 struct xfsm_acl_built;
 
-/* Build the search structure of a rule set (rules need not be sorted).
- * -E2BIG when it needs more than XFSM_ACL_MAX_TUPLES tuples or more than
- * XFSM_ACL_MAX_RULES rules. */
+/* What a table may hold (0: no limit but the ABI's). */
+struct xfsm_acl_limits {
+	__u32	max_rules;
+	__u32	max_nodes;
+};
+
+/* Which limit a set ran into. */
+enum xfsm_acl_limit {
+	XFSM_ACL_LIMIT_NONE = 0,
+	XFSM_ACL_LIMIT_RULES,	/* more rules than the table holds */
+	XFSM_ACL_LIMIT_NODES,	/* more tree nodes than the table holds */
+	XFSM_ACL_LIMIT_TREES,	/* rules overlapping beyond MAX_TREES * LEAF */
+	XFSM_ACL_LIMIT_LOOKUPS,	/* worst packet over XFSM_ACL_MAX_LOOKUPS */
+	XFSM_ACL_LIMIT_WORK,	/* replication beyond what the compiler tries */
+};
+
+/* What the compiler made, or where it stopped. */
+struct xfsm_acl_build_info {
+	enum xfsm_acl_limit limit;	/* NONE on success */
+	size_t	need, have;		/* for the limit: needed, allowed */
+	__u32	rule_order;		/* the rule it stopped at */
+	__u32	rule_id;
+	char	rule_text[400];		/* "rule ID (native syntax)" */
+	unsigned int trees;
+	size_t	nodes;
+	unsigned int max_lookups;	/* the bound: worst packet, all trees */
+	unsigned int max_depth;		/* cut nodes on the longest path */
+};
+
+/*
+ * Compile a rule set (rules need not be sorted) into cut trees.  lim may
+ * be NULL (no table limits), info may be NULL.  Errors: -ENOSPC (rules,
+ * nodes or work over their limit), -E2BIG (more trees, or a worst packet
+ * over XFSM_ACL_MAX_LOOKUPS lookups), -ENOMEM; *info says which limit and
+ * at which rule.  Nothing is logged.
+ */
+int xfsm_acl_compile(const struct xfsm_acl_entry *rules, size_t n,
+		     const struct xfsm_acl_limits *lim, struct xfsm_acl_built **out,
+		     struct xfsm_acl_build_info *info);
+/* The same without limits. */
 int xfsm_acl_build(const struct xfsm_acl_entry *rules, size_t n,
 		   struct xfsm_acl_built **out);
 void xfsm_acl_built_free(struct xfsm_acl_built *b);
-/* The built set's header and its number of hash buckets; the set belongs
- * to b and lives until xfsm_acl_built_free(). */
+/* The built set's header (trees, counts, the lookup bound); it belongs to
+ * b and lives until xfsm_acl_built_free(), as do the arrays below. */
 const struct xfsm_acl_set *xfsm_acl_built_set(const struct xfsm_acl_built *b);
-size_t xfsm_acl_built_buckets(const struct xfsm_acl_built *b);
+/* The rules by order (set->n_rules) and the nodes (set->n_nodes). */
+const struct xfsm_acl_entry *xfsm_acl_built_rules(const struct xfsm_acl_built *b);
+const struct xfsm_acl_node *xfsm_acl_built_nodes(const struct xfsm_acl_built *b);
 /* Classify a field vector in process, exactly as the datapath does.
- * Returns 1 and the matching rule in *hit, or 0; *probes (may be NULL)
- * gets the number of hash lookups. */
+ * Returns 1 and the matching rule in *hit, or 0; *lookups (may be NULL)
+ * gets the number of map lookups the datapath makes for it (nodes and
+ * rules), never more than the set's max_lookups. */
 int xfsm_acl_classify(const struct xfsm_acl_built *b, const __u32 fv[XFSM_FV_WORDS],
-		      struct xfsm_acl_entry *hit, unsigned int *probes);
+		      struct xfsm_acl_entry *hit, unsigned int *lookups);
 
 /* ---- An instance's ACL tables ---------------------------------------------- */
 
 /* -EOPNOTSUPP with a message when the instance has no ACL maps. */
 int xfsm_acl_check(struct xfsm_instance *inst);
+
+/* Capacities of the tables (per buffer: the region holds two). */
+struct xfsm_acl_caps {
+	__u32	rules[XFSM_ACL_TABLES];
+	__u32	nodes[XFSM_ACL_TABLES];
+};
+/* XFSM_ACL_DEF_RULES rules and DEF_NODES_PER_RULE nodes per rule. */
+void xfsm_acl_caps_default(struct xfsm_acl_caps *caps);
+/* Entries the rule and node arrays need for these capacities. */
+void xfsm_acl_caps_totals(const struct xfsm_acl_caps *caps, __u64 *rules, __u64 *nodes);
+/* The tables' regions as an instance records them (its maps' equal
+ * shares when nothing was recorded). */
+int xfsm_acl_caps_get(struct xfsm_instance *inst, struct xfsm_acl_caps *caps);
+/* Record the regions in a fresh instance whose arrays were sized with
+ * xfsm_acl_caps_totals(); every table becomes empty. */
+int xfsm_acl_caps_set(struct xfsm_instance *inst, const struct xfsm_acl_caps *caps);
+/* The same on the xfsm_acl_ctl map's fd (the loader, before pinning). */
+int xfsm_acl_caps_write_fd(int ctl_fd, const struct xfsm_acl_caps *caps);
+
 /*
- * Replace the rules of ACL table `table` atomically: build, write the
- * inactive buffer, flip xfsm_acl_ctl[table] with one map update, wait for
- * in-flight packets (xfsm_sync_rcu), clear the old buffer.  A failure
- * before the flip leaves the running rules untouched.
+ * Replace the rules of ACL table `table` atomically: compile within the
+ * table's capacities (an error names the limit, the rule and the
+ * xfsm-loader option that raises it), write the inactive buffer, flip
+ * xfsm_acl_ctl[table] with one map update, wait for in-flight packets
+ * (xfsm_sync_rcu).  A failure before the flip leaves the running rules
+ * untouched.
  */
 int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 		     const struct xfsm_acl_entry *rules, size_t n);
 /* The running rules of a table, sorted by precedence (rs is reset). */
 int xfsm_acl_read(struct xfsm_instance *inst, unsigned int table,
 		  struct xfsm_acl_rules *rs);
-/* A table's counters, summed over CPUs, and its control entry (which
- * buffer is active) with, when set is not NULL, the active set's header.
- * -EINVAL for a table out of 0..XFSM_ACL_TABLES-1, -EOPNOTSUPP without the
- * ACL maps. */
+/* A table's counters, summed over CPUs.  -EINVAL for a table out of
+ * 0..XFSM_ACL_TABLES-1, -EOPNOTSUPP without the ACL maps (for the
+ * functions below too). */
 int xfsm_acl_read_stats(struct xfsm_instance *inst, unsigned int table,
 			struct xfsm_acl_stats *out);
+/* The table's control entry (regions filled in when defaulted) and, when
+ * set is not NULL, the set packets use now. */
 int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
 		     struct xfsm_acl_ctl *ctl, struct xfsm_acl_set *set);
 

@@ -151,6 +151,14 @@ struct xfsm_load_opts {
 	__u32	rules;			/* 0: keep pinned / default */
 	bool	force;
 	bool	reset;
+	/* ACL tables' capacities, per buffer (lib/xfsm_acl.h): rules and
+	 * cut-tree nodes.  acl_set[t] bit 0: acl_rules[t] given, bit 1:
+	 * acl_nodes[t] given (0 is a valid capacity).  Rules given without
+	 * nodes get XFSM_ACL_DEF_NODES_PER_RULE nodes each.  Nothing given:
+	 * keep the pinned capacities, or the defaults. */
+	__u32	acl_rules[XFSM_ACL_TABLES];
+	__u32	acl_nodes[XFSM_ACL_TABLES];
+	__u8	acl_set[XFSM_ACL_TABLES];
 };
 
 int xfsm_load(const struct xfsm_load_opts *opts, char *const *ifaces, int n);

@@ -118,6 +118,42 @@ static __u32 parse_count(const char *opt, const char *s, __u32 min, __u32 max)
 	return v;
 }
 
+/*
+ * --acl-rules / --acl-nodes: "N" for every ACL table, or "T=N[,T=N...]"
+ * for the tables named.  bit is 1 (rules) or 2 (nodes) in o->acl_set.
+ */
+static void parse_acl_caps(struct xfsm_load_opts *o, const char *opt, const char *s,
+			   __u32 max, unsigned int bit)
+{
+	__u32 *v = bit == 1 ? o->acl_rules : o->acl_nodes, t, n;
+	char buf[256], *save = NULL, *tok, *eq;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf)) {
+		fprintf(stderr, "%s: %s value is too long\n", prog_name, opt);
+		exit(2);
+	}
+	if (!strchr(buf, '=')) {
+		n = parse_count(opt, buf, 0, max);
+		for (t = 0; t < XFSM_ACL_TABLES; t++) {
+			v[t] = n;
+			o->acl_set[t] |= bit;
+		}
+		return;
+	}
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq) {
+			fprintf(stderr, "%s: %s wants N or TABLE=N[,TABLE=N...], not '%s'\n",
+				prog_name, opt, s);
+			exit(2);
+		}
+		*eq = '\0';
+		t = parse_count(opt, tok, 0, XFSM_ACL_TABLES - 1);
+		v[t] = parse_count(opt, eq + 1, 0, max);
+		o->acl_set[t] |= bit;
+	}
+}
+
 static void exe_dir(char *buf, size_t len)
 {
 	char path[PATH_MAX];
@@ -165,6 +201,10 @@ static int do_load(int argc, char **argv)
 			o.flows = parse_count("--flows", v, 1, 1U << 28);
 		} else if ((v = opt_value(&i, argc, argv, "--rules", &seen))) {
 			o.rules = parse_count("--rules", v, 1, 1U << 24);
+		} else if ((v = opt_value(&i, argc, argv, "--acl-rules", &seen))) {
+			parse_acl_caps(&o, "--acl-rules", v, XFSM_ACL_MAX_RULES, 1);
+		} else if ((v = opt_value(&i, argc, argv, "--acl-nodes", &seen))) {
+			parse_acl_caps(&o, "--acl-nodes", v, 16 * XFSM_ACL_MAX_RULES, 2);
 		} else if ((v = opt_value(&i, argc, argv, "--stages", &seen))) {
 			parse_count("--stages", v, 1, XFSM_MAX_STAGES);
 			fprintf(stderr, "%s: notice: the datapath always has %d stages "
@@ -480,6 +520,7 @@ static int do_help(int argc, char **argv)
 	printf("Usage: %s [-v] [-j] COMMAND ...\n"
 	       "  load [--mode native|skb|hw|auto] [--instance NAME] [--pin-dir DIR]\n"
 	       "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
+	       "       [--acl-rules [TABLE=]N[,...]] [--acl-nodes [TABLE=]N[,...]]\n"
 	       "       [--force] [--reset]\n"
 	       "       [--obj PATH] IFACE...\n"
 	       "  unload [--keep-maps] IFACE... | [--force] [--keep-maps] --instance NAME | --pin-dir DIR\n"

@@ -13,7 +13,8 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	2	/* 2: fast paths (scan lists, atomic adds) */
+#define XFSM_ABI_VERSION	3	/* 2: fast paths (scan lists, atomic adds);
+				 * 3: ACL cut trees, per-table regions */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -445,31 +446,41 @@ struct xfsm_app {
 /* ---- ACL module ---------------------------------------------------------- */
 /*
  * A stateless wildcard classifier that runs as a pipeline stage of kind
- * XFSM_STAGE_ACL.  Each of XFSM_ACL_TABLES tables is double-buffered like
- * applications: xfsm_acl_ctl[table].active names the buffer packets use
- * (set index table * 2 + active); writers build the other buffer, flip,
- * wait for in-flight packets and clear the old one.
+ * XFSM_STAGE_ACL.  Each of XFSM_ACL_TABLES tables owns a region of the
+ * rule and node arrays, sized when the datapath is loaded (xfsm-loader
+ * --acl-rules/--acl-nodes) and recorded in xfsm_acl_ctl[table]; a region
+ * holds two buffers, and xfsm_acl_ctl[table].active names the one packets
+ * use.  Writers fill the other buffer, flip, wait for in-flight packets.
  *
- * Algorithm: tuple-space search with merged tuples.  A tuple is a (family,
- * source prefix length, destination prefix length, whether the protocol and
- * the destination port are exact) combination; each rule sits in one tuple
- * whose lengths are at most its own, in the bucket of its address prefixes
- * cut to the tuple's lengths.  A bucket holds up to XFSM_ACL_BUCKET rules
- * sorted by order, each checked completely; a full bucket continues in
- * the bucket of the same key with chain + 1.  Tuples are sorted by the
- * best (lowest) order they hold and the search stops once the best match
- * so far beats every tuple left.  The lowest order wins (first match).
+ * Algorithm: cut trees (lib/acl_tree.c).  A packet is a point in
+ * XFSM_ACL_DIMS 32-bit dimensions (struct xfsm_acl_view: family,
+ * addresses word by word, ports, protocol, TCP flags, VLAN, ingress
+ * port) and a rule a box in that space.  A set is at most
+ * XFSM_ACL_MAX_TREES decision trees; a cut node splits one dimension into
+ * at most XFSM_ACL_FANOUT intervals (its children are consecutive nodes),
+ * a leaf lists at most XFSM_ACL_LEAF rules by order.  A packet walks each
+ * tree from its root to one leaf (at most XFSM_ACL_MAX_DEPTH cut nodes)
+ * and checks that leaf's rules completely (include/xfsm/acl_match.h);
+ * the lowest order matched in any tree wins (first match).  The compiler
+ * refuses a set whose worst path over all its trees would take more than
+ * XFSM_ACL_MAX_LOOKUPS map lookups, so no rule set can make a packet
+ * cost more than that.
  */
 #define XFSM_ACL_TABLES		8	/* ACL tables per instance */
-#define XFSM_ACL_MAX_TUPLES	128	/* tuples per ACL set */
-#define XFSM_ACL_BUCKET		8	/* rules per hash bucket */
-#define XFSM_ACL_MAX_CHAIN	32	/* buckets chained under one key */
-#define XFSM_ACL_MAX_RULES	65536	/* rules per ACL table */
-#define XFSM_ACL_BUCKETS	(2 * 65536)	/* hash entries, all tables/buffers */
+#define XFSM_ACL_DIMS		16	/* packet words a tree can cut */
+#define XFSM_ACL_FANOUT		7	/* children of a cut node */
+#define XFSM_ACL_LEAF		7	/* rules of a leaf */
+#define XFSM_ACL_MAX_TREES	8	/* trees per set */
+#define XFSM_ACL_MAX_DEPTH	16	/* cut nodes from a root to a leaf */
+#define XFSM_ACL_MAX_LOOKUPS	96	/* map lookups per packet and set, all trees */
+#define XFSM_ACL_MAX_RULES	(1U << 20)	/* rules per table, at any capacity */
+#define XFSM_ACL_DEF_RULES	4096	/* default capacity of each table, rules */
+#define XFSM_ACL_DEF_NODES_PER_RULE 4	/* default node capacity per rule */
 
 #define XFSM_MAP_ACL_CTL	"xfsm_acl_ctl"	  /* ARRAY[8] struct xfsm_acl_ctl */
 #define XFSM_MAP_ACL_SETS	"xfsm_acl_sets"	  /* ARRAY[16] struct xfsm_acl_set */
-#define XFSM_MAP_ACL_RULES	"xfsm_acl_rules"  /* HASH acl_key -> acl_bucket */
+#define XFSM_MAP_ACL_RULES	"xfsm_acl_rules"  /* ARRAY (mmapable) struct xfsm_acl_entry */
+#define XFSM_MAP_ACL_NODES	"xfsm_acl_nodes"  /* ARRAY (mmapable) struct xfsm_acl_node */
 #define XFSM_MAP_ACL_STATS	"xfsm_acl_stats"  /* PERCPU_ARRAY[8] acl_stats */
 
 enum xfsm_acl_action {
@@ -488,43 +499,75 @@ enum xfsm_acl_action {
 #define XFSM_ACLF_V6		(1U << 4)	/* IPv6 packets only */
 /* V4|V6: any IP packet; neither: any packet. */
 
-/* xfsm_acl_tuple.flags */
-#define XFSM_ACLT_PROTO		(1U << 0)	/* key holds the protocol */
-#define XFSM_ACLT_DPORT		(1U << 1)	/* key holds the destination port */
+/* Dimensions: word indexes of struct xfsm_acl_view's key. */
+enum xfsm_acl_dim {
+	XFSM_ACLD_FAMILY = 0,	/* 4, 6, 0 for other packets */
+	XFSM_ACLD_SRC,		/* 4 words, most significant first */
+	XFSM_ACLD_DST = XFSM_ACLD_SRC + 4,
+	XFSM_ACLD_SPORT = XFSM_ACLD_DST + 4,
+	XFSM_ACLD_DPORT,
+	XFSM_ACLD_PROTO,
+	XFSM_ACLD_TCP_FLAGS,
+	XFSM_ACLD_VLAN,		/* 0xffffffff: untagged */
+	XFSM_ACLD_PORT,		/* ingress port number */
+	XFSM_ACLD_FAMF,		/* XFSM_ACLF_V4/V6 of the packet: never cut */
+};
 
-struct xfsm_acl_tuple {
-	__u8	family;		/* 0: no address in the key, 4, 6 */
-	__u8	src_len;	/* prefix lengths of the key */
-	__u8	dst_len;
-	__u8	flags;		/* XFSM_ACLT_* */
-	__u32	min_order;	/* best order of a rule in the tuple */
+#define XFSM_ACLN_LEAF		0xff	/* xfsm_acl_node.dim of a leaf */
+
+/*
+ * One node of a cut tree.  A cut node sends value v of dimension dim to
+ * child (number of ub[i] < v), i.e. child i holds the values up to ub[i]
+ * (unused bounds are 0xffffffff); the children are nodes first .. first +
+ * FANOUT - 1 at most.  A leaf holds n rule orders, ascending.  Indexes
+ * are relative to the set's node_base and rule_base.
+ */
+struct xfsm_acl_node {
+	__u8	dim;		/* enum xfsm_acl_dim, or XFSM_ACLN_LEAF */
+	__u8	n;		/* leaf: rules in rule[] */
+	__u16	pad;
+	union {
+		struct {
+			__u32	first;
+			__u32	ub[XFSM_ACL_FANOUT - 1];
+		};
+		__u32	rule[XFSM_ACL_LEAF];
+	};
+};
+
+struct xfsm_acl_tree {
+	__u32	root;		/* node index, relative to node_base */
+	__u32	min_order;	/* best order of a rule in the tree */
 };
 
 struct xfsm_acl_set {
-	__u32	n_tuples;
+	__u32	n_trees;	/* trees[] sorted by min_order */
 	__u32	n_rules;
 	__u32	generation;
 	__u32	flags;		/* XFSM_ACLS_* */
-	struct xfsm_acl_tuple tuples[XFSM_ACL_MAX_TUPLES];
+	__u32	rule_base;	/* xfsm_acl_rules index of order 0 */
+	__u32	node_base;	/* xfsm_acl_nodes index of node 0 */
+	__u32	n_nodes;
+	__u32	max_lookups;	/* worst path over all trees, map lookups */
+	struct xfsm_acl_tree trees[XFSM_ACL_MAX_TREES];
 };
 
 #define XFSM_ACLS_NEEDS_PORT	(1U << 0)	/* a rule matches in_port */
 
+/*
+ * Per table: the buffer in use and the table's regions, fixed when the
+ * maps are made.  Buffer b of the table holds its rules at rule_base +
+ * b * rule_cap (rule_cap entries) and its nodes at node_base + b *
+ * node_cap.  All-zero regions (a datapath loaded without xfsm-loader)
+ * mean the default: each table gets an equal share of both arrays.
+ */
 struct xfsm_acl_ctl {
 	__u32	active;		/* buffer in use: 0 or 1 */
 	__u32	generation;	/* bumped by every update */
-};
-
-/* Addresses: IPv4 in word 0 (words 1-3 zero), IPv6 in four words, most
- * significant first, host byte order. */
-struct xfsm_acl_key {
-	__u16	set;		/* table * 2 + buffer */
-	__u8	tuple;
-	__u8	proto;		/* 0 unless the tuple has XFSM_ACLT_PROTO */
-	__u16	dport;		/* 0 unless the tuple has XFSM_ACLT_DPORT */
-	__u16	chain;		/* overflow bucket number, 0 first */
-	__u32	src[4];		/* cut to the tuple's src_len */
-	__u32	dst[4];
+	__u32	rule_base;
+	__u32	rule_cap;	/* rules per buffer */
+	__u32	node_base;
+	__u32	node_cap;	/* nodes per buffer */
 };
 
 struct xfsm_acl_entry {
@@ -549,12 +592,6 @@ struct xfsm_acl_entry {
 	__u32	mark;
 };
 
-struct xfsm_acl_bucket {
-	__u32	n;		/* entries in use, sorted by order */
-	__u32	more;		/* 1: bucket chain + 1 holds later rules */
-	struct xfsm_acl_entry e[XFSM_ACL_BUCKET];
-};
-
 struct xfsm_acl_stats {
 	__u64	packets;
 	__u64	matched;
@@ -564,7 +601,7 @@ struct xfsm_acl_stats {
 	__u64	pass;
 	__u64	marked;
 	__u64	missed;
-	__u64	probes;		/* hash lookups */
+	__u64	probes;		/* map lookups of nodes and rules */
 	__u64	unsupported;	/* offload profile: no ACL, dropped */
 };
 
@@ -842,17 +879,19 @@ XFSM_ASSERT_SIZE(struct xfsm_rule_stats, 16);
 XFSM_ASSERT_SIZE(struct xfsm_counters, 16 * XFSM_MAX_COUNTERS);
 XFSM_ASSERT_OFF(struct xfsm_stage, kind, 5);
 XFSM_ASSERT_OFF(struct xfsm_stage, acl_table, 60);
-XFSM_ASSERT_SIZE(struct xfsm_acl_tuple, 8);
-XFSM_ASSERT_SIZE(struct xfsm_acl_set, 16 + 8 * XFSM_ACL_MAX_TUPLES);
-XFSM_ASSERT_SIZE(struct xfsm_acl_ctl, 8);
-XFSM_ASSERT_SIZE(struct xfsm_acl_key, 40);
+XFSM_ASSERT_SIZE(struct xfsm_acl_node, 32);
+XFSM_ASSERT_OFF(struct xfsm_acl_node, first, 4);
+XFSM_ASSERT_OFF(struct xfsm_acl_node, rule, 4);
+XFSM_ASSERT_SIZE(struct xfsm_acl_tree, 8);
+XFSM_ASSERT_SIZE(struct xfsm_acl_set, 32 + 8 * XFSM_ACL_MAX_TREES);
+XFSM_ASSERT_SIZE(struct xfsm_acl_ctl, 24);
 XFSM_ASSERT_SIZE(struct xfsm_acl_entry, 72);
-XFSM_ASSERT_SIZE(struct xfsm_acl_bucket, 8 + 72 * XFSM_ACL_BUCKET);
 XFSM_ASSERT_SIZE(struct xfsm_acl_stats, 80);
 XFSM_ASSERT_SIZE(struct xfsm_group, 16 + 4 * XFSM_GROUP_MAX_MEMBERS + 2 * (XFSM_GROUP_TABLE + 1));
 XFSM_ASSERT_SIZE(struct xfsm_port_stats, 32);
 XFSM_ASSERT_SIZE(struct xfsm_group_stats, 8 * (XFSM_GROUP_MAX_MEMBERS + 2));
-_Static_assert(XFSM_ACL_MAX_TUPLES <= 256, "ABI: ACL tuple index is 8 bits");
+_Static_assert(XFSM_ACLD_FAMF < XFSM_ACL_DIMS, "ABI: ACL dimensions overflow the key");
+_Static_assert(XFSM_ACL_LEAF <= 255, "ABI: ACL leaf size is 8 bits");
 _Static_assert(XFSM_FW_NWORDS_USED <= XFSM_FW_ZERO, "ABI: field vector overflow");
 _Static_assert(XFSM_MAX_CONDS <= 32, "ABI: condition vector is 32 bits");
 _Static_assert(XFSM_MAX_STAGES <= 255, "ABI: stage index is 8 bits");

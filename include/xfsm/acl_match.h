@@ -15,18 +15,25 @@
 #define XFSM_ACL_INLINE	static inline __attribute__((always_inline))
 #endif
 
-/* The packet as the ACL sees it, taken from the field vector. */
+/* The packet as the ACL sees it, taken from the field vector: named
+ * fields, and the same words as the key a cut tree indexes by dimension
+ * (enum xfsm_acl_dim). */
 struct xfsm_acl_view {
-	__u32	src[4];		/* IPv4 in word 0, IPv6 in four words */
-	__u32	dst[4];
-	__u32	famf;		/* XFSM_ACLF_V4, XFSM_ACLF_V6 or 0 */
-	__u32	family;		/* 4, 6 or 0 */
-	__u32	proto;
-	__u32	sport;
-	__u32	dport;
-	__u32	tcp_flags;
-	__u32	port;
-	__u32	vlan;		/* VLAN id, or 0xffffffff without a tag */
+	union {
+		__u32	key[XFSM_ACL_DIMS];
+		struct {
+			__u32	family;		/* 4, 6 or 0 */
+			__u32	src[4];		/* IPv4 in word 0, IPv6 in four words */
+			__u32	dst[4];
+			__u32	sport;
+			__u32	dport;
+			__u32	proto;
+			__u32	tcp_flags;
+			__u32	vlan;		/* VLAN id, or 0xffffffff without a tag */
+			__u32	port;
+			__u32	famf;		/* XFSM_ACLF_V4, XFSM_ACLF_V6 or 0 */
+		};
+	};
 };
 
 /* Bits of word `word` (0..3) that a prefix of `len` bits covers. */
@@ -72,8 +79,9 @@ XFSM_ACL_INLINE void xfsm_acl_view_fill(struct xfsm_acl_view *v, const __u32 *fv
 	v->vlan = (pf & XFSM_PF_VLAN) ? fv[XFSM_FW_VLAN_ID] : 0xffffffffU;
 }
 
-/* Does rule e match the packet?  Every field is checked (the bucket key
- * only narrowed the candidates). */
+/* Does rule e match the packet?  Every field is checked (the tree only
+ * narrowed the candidates).  Address words past a prefix's length are not
+ * looked at: an entry's host bits are zero (the compiler clears them). */
 XFSM_ACL_INLINE int xfsm_acl_entry_match(const struct xfsm_acl_entry *e,
 					 const struct xfsm_acl_view *v)
 {
@@ -81,25 +89,44 @@ XFSM_ACL_INLINE int xfsm_acl_entry_match(const struct xfsm_acl_entry *e,
 
 	if (fam && !(fam & v->famf))
 		return 0;
-	for (i = 0; i < 4; i++) {
-		if ((v->src[i] & xfsm_acl_pfx_mask(e->src_len, i)) != e->src[i])
-			return 0;
-		if ((v->dst[i] & xfsm_acl_pfx_mask(e->dst_len, i)) != e->dst[i])
-			return 0;
-	}
-	if ((v->proto & e->proto_mask) != e->proto)
-		return 0;
 	if (v->sport < e->sport_lo || v->sport > e->sport_hi)
 		return 0;
 	if (v->dport < e->dport_lo || v->dport > e->dport_hi)
 		return 0;
+	if ((v->proto & e->proto_mask) != e->proto)
+		return 0;
 	if ((v->tcp_flags & e->tcp_mask) != e->tcp_flags)
 		return 0;
+	for (i = 0; i < 4; i++) {
+		if (32 * i >= e->src_len)
+			break;
+		if ((v->src[i] & xfsm_acl_pfx_mask(e->src_len, i)) != e->src[i])
+			return 0;
+	}
+	for (i = 0; i < 4; i++) {
+		if (32 * i >= e->dst_len)
+			break;
+		if ((v->dst[i] & xfsm_acl_pfx_mask(e->dst_len, i)) != e->dst[i])
+			return 0;
+	}
 	if ((e->flags & XFSM_ACLF_PORT) && v->port != e->in_port)
 		return 0;
 	if ((e->flags & XFSM_ACLF_VLAN) && v->vlan != e->vlan)
 		return 0;
 	return 1;
+}
+
+/* The child of cut node n that value v falls into (0..FANOUT-1). */
+XFSM_ACL_INLINE __u32 xfsm_acl_child(const struct xfsm_acl_node *n, __u32 v)
+{
+	__u32 c = 0, i;
+
+#ifdef __bpf__
+#pragma unroll
+#endif
+	for (i = 0; i < XFSM_ACL_FANOUT - 1; i++)
+		c += n->ub[i] < v;
+	return c;
 }
 
 #endif /* XFSM_ACL_MATCH_H */

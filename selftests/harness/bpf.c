@@ -127,6 +127,17 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 			if (map)
 				bpf_map__set_max_entries(map, 2 * opts->rules_max);
 		}
+		if (opts->acl_caps && opts->profile == XT_NATIVE) {
+			__u64 nr, nn;
+
+			xfsm_acl_caps_totals(opts->acl_caps, &nr, &nn);
+			map = bpf_object__find_map_by_name(t->obj, XFSM_MAP_ACL_RULES);
+			if (map)
+				bpf_map__set_max_entries(map, nr);
+			map = bpf_object__find_map_by_name(t->obj, XFSM_MAP_ACL_NODES);
+			if (map)
+				bpf_map__set_max_entries(map, nn);
+		}
 	}
 	err = bpf_object__load(t->obj);
 	if (err) {
@@ -149,6 +160,13 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 	if (err) {
 		fprintf(stderr, "xt_open: xfsm_instance_open_obj: %s\n", strerror(-err));
 		goto fail;
+	}
+	if (opts->acl_caps && opts->profile == XT_NATIVE) {
+		err = xfsm_acl_caps_set(t->inst, opts->acl_caps);
+		if (err) {
+			fprintf(stderr, "xt_open: ACL capacities: %s\n", strerror(-err));
+			goto fail;
+		}
 	}
 	err = xt_reset(t);
 	if (err)

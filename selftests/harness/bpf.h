@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 #include "libxfsm.h"
+#include "xfsm_acl.h"
 #include "pkt.h"
 
 enum xt_profile {
@@ -24,6 +25,7 @@ struct xt_opts {
 	__u32		flows_max;	/* 0: as built */
 	__u32		flows_type;	/* 0: as built, else BPF_MAP_TYPE_* */
 	__u32		rules_max;	/* 0: as built */
+	const struct xfsm_acl_caps *acl_caps;	/* NULL: as built */
 };
 
 struct xt {

@@ -7,16 +7,21 @@
 
 struct xt T;
 
+void suite_open_with(const struct xt_opts *o)
+{
+	if (T.obj)
+		return;
+	if (xt_open(&T, o)) {
+		T.obj = NULL;
+		T.profile = o->profile;
+	}
+}
+
 static void suite_open(enum xt_profile profile)
 {
 	struct xt_opts o = { .profile = profile };
 
-	if (T.obj)
-		return;
-	if (xt_open(&T, &o)) {
-		T.obj = NULL;
-		T.profile = profile;
-	}
+	suite_open_with(&o);
 }
 
 void suite_open_native(void)

@@ -17,6 +17,8 @@ extern struct xt T;
 void suite_open_native(void);
 void suite_open_offload(void);
 void suite_close(void);
+/* The same with options (call it from a suite's own fixture). */
+void suite_open_with(const struct xt_opts *o);
 
 /* At the start of a test: T is loaded and reset, else the test fails. */
 #define NEED_T()							\

@@ -50,7 +50,7 @@ while True:
     c.close()
 ' "$SRV" "$1" >/dev/null 2>&1 &
 	xt_defer "kill $! 2>/dev/null"
-	sleep 0.3
+	xt_wait_tcp B "$1"
 }
 
 # TCP connect from A within one second (a dropped SYN fails).

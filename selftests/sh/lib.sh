@@ -284,6 +284,31 @@ xt_xfsm_prog_id() {
 
 # ---- traffic -------------------------------------------------------------
 
+# xt_wait_udp TAG WHERE [SECONDS] / xt_wait_tcp TAG WHERE [SECONDS]: wait
+# until a socket in TAG's namespace is bound to (UDP) or listens on (TCP)
+# WHERE, a port ("7300") or an address and port ("198.18.0.2:22",
+# "[2001:2::1]:22"), at most SECONDS (default 10).  A receiver started in
+# the background is ready only then: a fixed sleep loses the first packets
+# on a loaded or emulated machine, where starting the interpreter alone can
+# take seconds.
+xt_wait_sock() {
+	local tag=$1 opt=$2 where=$3 secs=$4 filter i
+	case $where in
+	*[!0-9]*) filter="src $where" ;;
+	*) filter="sport = :$where" ;;
+	esac
+	for ((i = 0; i < secs * 20; i++)); do
+		# shellcheck disable=SC2086 # the filter is ss's own words
+		xt_in "$tag" ss -H -n "$opt" $filter 2>/dev/null | grep -q . &&
+			return 0
+		sleep 0.05
+	done
+	xt_log "nothing bound to $where ($opt) in $tag after ${secs}s"
+	return 1
+}
+xt_wait_udp() { xt_wait_sock "$1" -lun "$2" "${3:-10}"; }
+xt_wait_tcp() { xt_wait_sock "$1" -ltn "$2" "${3:-10}"; }
+
 # xt_ping TAG ADDR: one ICMP echo answered (IPv4 or IPv6).
 xt_ping() {
 	xt_in "$1" ping -q -c 1 -W 2 "$2" >/dev/null 2>&1 ||

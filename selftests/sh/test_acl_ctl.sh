@@ -92,4 +92,35 @@ if [ -r "$CB/acl1_1000" ]; then
 fi
 xt_ok "acl flush table 2" X acl flush table 2
 xt_ok "udp 7003 passes with an empty table" xt_udp A B "$SRV" 7003
+
+# Capacities are per table, chosen when the datapath is loaded.
+if [ -x "$LOADER" ]; then
+	for i in $(seq 1 101); do echo "proto udp dport $((7100 + i)) => deny"; done >"$T/r101.acl"
+	head -n 100 "$T/r101.acl" >"$T/r100.acl"
+	xt_match "tables hold 4096 rules by default" '0 rules of 4096,' "$(X acl show table 6)"
+	out=$(xt_in B "$LOADER" load --mode skb --instance "$INST" --acl-rules 6=100 b0 2>&1)
+	xt_match "a reload asking other capacities is refused, naming --reset" 'add --reset' "$out"
+	xt_ok "reload with table 6 at 100 rules and 60 nodes" \
+		xt_in B "$LOADER" load --mode skb --instance "$INST" --reset \
+		--acl-rules 6=100 --acl-nodes 6=60 b0
+	out=$(X acl load table 6 "$T/r101.acl" 2>&1)
+	xt_match "101 rules are refused, naming the table, the limit and the option" \
+		'ACL table 6 .*holds 100 rules, this set has 101.*--acl-rules 6=N' "$out"
+	xt_match "and the table is unchanged" ' 0 rules of 100,' "$(X acl show table 6)"
+	xt_ok "100 rules fit" X acl load table 6 "$T/r100.acl"
+	xt_match "acl show tells capacities and the lookup bound" \
+		'100 rules of 100, 1 trees, [0-9]+ nodes of 60, at most [0-9]+ lookups' \
+		"$(X acl show table 6)"
+	xt_ok "a reload with the same capacities" \
+		xt_in B "$LOADER" load --mode skb --instance "$INST" --acl-rules 6=100 \
+		--acl-nodes 6=60 b0
+	xt_match "keeps the rules" '100 rules of 100,' "$(X acl show table 6)"
+	xt_match "table 5 keeps the default" '0 rules of 4096,' "$(X acl show table 5)"
+	out=$(xt_in B "$LOADER" load --mode skb --instance "$INST" --acl-rules 5=4097,6=99 \
+		--acl-nodes 5=16384,6=60 b0 2>&1)
+	xt_match "capacities moved between tables (same map sizes) are refused" \
+		'other ACL capacities than --acl-rules/--acl-nodes ask for' "$out"
+	xt_nok "--acl-rules rejects a table out of range" \
+		xt_in B "$LOADER" load --mode skb --instance "$INST" --acl-rules 8=1 b0
+fi
 xt_done

@@ -53,7 +53,7 @@ except socket.timeout:
 print(len(seen))
 ' >"$T/rx" &
 rx=$!
-sleep 0.3
+xt_wait_udp B 7300
 xt_in A "$XT_PY" -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

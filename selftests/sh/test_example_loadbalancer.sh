@@ -51,7 +51,7 @@ xt_ok "attach to l_c (port 1) and l_b (port 2)" \
 	xt_in L "$LOADER" load --mode skb --instance "$INST" l_c l_b || xt_done
 X() { xt_in L "$CTL" --instance "$INST" "$@"; }
 xt_ok "apply loadbalancer" X apply "$XT_TOP/examples/loadbalancer.xfsm" || xt_done
-sleep 0.3
+for i in 0 1 2; do xt_wait_udp "B$i" 7400; done
 
 # six flows (source ports), three datagrams each: which backend answered
 out=$(xt_in C timeout 20 "$XT_PY" -c '

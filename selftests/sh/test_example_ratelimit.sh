@@ -28,7 +28,7 @@ while time.time() < end:
 print(n)
 ' >/tmp/xt$XT_ID-rl &
 	local rx=$!
-	sleep 0.3
+	xt_wait_udp B 7100
 	xt_in A "$XT_PY" -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -65,7 +65,7 @@ try:
 except socket.timeout:
     pass
 ' >/tmp/xt$XT_ID-acc 2>&1 &
-	sleep 0.3
+	xt_wait_tcp IN 7003
 	xt_in OUT timeout 3 "$XT_PY" -c '
 import socket
 socket.create_connection(("198.18.30.1", 7003), timeout=1)

@@ -29,7 +29,7 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 ' >/dev/null 2>&1 &
 xt_defer "kill $! 2>/dev/null"
-sleep 0.3
+xt_wait_tcp B 8080
 xt_ok "before the flood: new connection works" ctl_connect 8080
 
 T=$(mktemp -d)
@@ -43,7 +43,8 @@ while not os.path.exists("'$T'/go"): time.sleep(0.05)
 s.sendall(b"two"); print(s.recv(10).decode(), flush=True)
 ' >"$T/long" 2>&1 &
 long=$!
-sleep 0.5
+# established (its first echo back) before the flood starts
+for i in $(seq 200); do grep -q one "$T/long" 2>/dev/null && break; sleep 0.05; done
 
 flood() {
 	xt_in A "$XT_PY" -c '

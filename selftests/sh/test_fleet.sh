@@ -159,7 +159,19 @@ ready() {	# the manifest's readiness probe passes within 10 s
 }
 listen 198.18.0.2
 listen 198.18.31.2
-sleep 0.3
+xt_wait_tcp B 198.18.0.2:22
+xt_wait_tcp B 198.18.31.2:22
+
+# Attached, but the application not applied yet (start attaches, then
+# applies): the probe must not call that ready, the interface passes
+# everything until the apply.
+if xt_ok "datapath attached without an application" \
+	xt_in B "$T/usr/sbin/xfsm-loader" load --instance "$INST" b0; then
+	out=$(xt_in B env XFSM_CONF_DIR="$ETC" "$T$pprog" "$psub" "$pname" 2>&1)
+	xt_check "probe: not ready (exit 3) before the application is applied" $? = 3
+	xt_match "probe: says the application does not run yet" "does not run .* yet" "$out"
+	xt_in B "$T/usr/sbin/xfsm-loader" unload --instance "$INST" >/dev/null 2>&1
+fi
 
 pod_start
 xt_ok "pod: ready (the readiness probe passes)" ready || { cat "$T/pod.log"; xt_done; }

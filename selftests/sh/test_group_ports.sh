@@ -80,7 +80,8 @@ for i in range('$1'):
 round() {
 	recv H2; local p2=$!
 	recv H3; local p3=$!
-	sleep 0.3
+	xt_wait_udp H2 7400
+	xt_wait_udp H3 7400
 	send "$1"
 	wait $p2 $p3
 	N2=$(cat "$T/H2"); N3=$(cat "$T/H3")
