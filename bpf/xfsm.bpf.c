@@ -319,14 +319,30 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 		f = stage_write(w, st, stage, ss, r, f);
 	XFSM_PHASE_END(XFSM_PHASE_UPDATE);
 #ifndef XFSM_OFFLOAD
-	/* The common ending, a verdict first: no call. */
-	if (r->act[0].type == XFSM_ACT_DROP || r->act[0].type == XFSM_ACT_PASS ||
-	    r->act[0].type == XFSM_ACT_TX) {
+	/* The common endings run here, without a call: a verdict, or a mark
+	 * for a later stage followed by a verdict or by nothing (the next
+	 * stage), as xfsm_actions() would run them. */
+	if (action_is_verdict(r->act[0].type) ||
+	    (r->act[0].type == XFSM_ACT_SET_MARK &&
+	     (action_is_verdict(r->act[1].type) || actions_none_from(r, 1)))) {
+		const struct xfsm_action *a = &r->act[0];
+		struct xfsm_globals *g;
 		struct xfsm_stats *s;
 
 		p->key = 0;
 		s = bpf_map_lookup_elem(&xfsm_stats, &p->key);
-		return s ? action_verdict(r->act[0].type, s) : XDP_PASS;
+		if (!s)
+			return XDP_PASS;
+		if (a->type == XFSM_ACT_SET_MARK) {
+			g = bpf_map_lookup_elem(&xfsm_globals, &p->key);
+			p->fv[XFSM_FW_META_MARK] = opnd_read(&a->opnd, p, f,
+							     f ? f->state : p->state, g);
+			CNT_ADD(&s->act_set_mark, 1);
+			a = &r->act[1];
+			if (a->type == XFSM_ACT_NONE)
+				return XFSM_RES_NEXT | (stage + 1);
+		}
+		return action_verdict(a->type, s);
 	}
 #endif
 	return xfsm_actions(ctx, w, r, f, stage);
