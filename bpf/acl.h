@@ -23,12 +23,14 @@
 
 /*
  * The buffer of table `table` a packet uses: the one seam that decides
- * which rule set a packet sees.  Writers fill the other buffer and flip
- * xfsm_acl_ctl[table].active with one map update.
+ * which rule set a packet sees.  The application slot names it, so that it
+ * switches with the stages that use it: writers fill the buffer the
+ * running slot does not name and switch slots (lib/apply.c).  (The mask
+ * keeps the caller's bound check: Linux 6.1 loses it through a spill.)
  */
-static __always_inline __u32 xfsm_acl_buffer(const struct xfsm_acl_ctl *ctl)
+static __always_inline __u32 xfsm_acl_buffer(const struct xfsm_app *app, __u32 table)
 {
-	return ctl->active & 1;
+	return app->acl_buf[table & (XFSM_ACL_TABLES - 1)] & 1;
 }
 
 /* Walk one tree from `root` to its leaf and check the leaf's rules,
@@ -85,32 +87,34 @@ __noinline int xfsm_acl_tree(struct xfsm_work *w, __u32 root)
 }
 
 /* One ACL stage.  Returns an XDP action or XFSM_RES_NEXT | next stage. */
-__noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_stage *st, __u32 stage)
+__noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_app *app, __u32 stage)
 {
 	const struct xfsm_acl_set *set;
-	const struct xfsm_acl_ctl *ctl;
+	const struct xfsm_stage *st;
 	struct xfsm_stage_stats *ss;
 	struct xfsm_acl_stats *as;
 	struct xfsm_acl_work *a;
 	struct xfsm_stats *s;
 	__u32 table, setidx, n, t, lookups = 0, zero = 0;
 
-	if (!w || !st || stage >= XFSM_MAX_STAGES)
+	if (!w || !app || stage >= XFSM_MAX_STAGES)
 		return XDP_DROP;
 	XFSM_WORK_REFRESH(w);
 	if (!w)
 		return XDP_DROP;
 	a = &w->acl;
+	st = &app->stages[stage];
 	table = st->acl_table;
+	if (table >= XFSM_ACL_TABLES)
+		return XDP_DROP;
 	w->pkt.key = table;
-	ctl = bpf_map_lookup_elem(&xfsm_acl_ctl, &w->pkt.key);
 	as = bpf_map_lookup_elem(&xfsm_acl_stats, &w->pkt.key);
-	w->pkt.key = stage;
+	w->pkt.key = st->stats_id;
 	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &w->pkt.key);
 	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
-	if (!ctl || !as || !ss || !s || table >= XFSM_ACL_TABLES)
+	if (!as || !ss || !s)
 		return XDP_DROP;
-	setidx = table * 2 + xfsm_acl_buffer(ctl);
+	setidx = table * 2 + xfsm_acl_buffer(app, table);
 	w->pkt.key = setidx;
 	set = bpf_map_lookup_elem(&xfsm_acl_sets, &w->pkt.key);
 	if (!set)

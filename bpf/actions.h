@@ -179,8 +179,7 @@ static __always_inline int action_verdict(__u8 type, struct xfsm_stats *s)
 static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 				       const struct xfsm_rule *r, const struct xfsm_flow *f,
 				       __u32 state, const struct xfsm_globals *g,
-				       __u32 stage, struct xfsm_stats *s,
-				       struct xfsm_counters *ctrs)
+				       __u32 stage, struct xfsm_stats *s)
 {
 	__u32 next = stage + 1;
 	int i, rw;
@@ -265,10 +264,16 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 				CNT_ADD(&s->act_set_ecn, 1);
 			break;
 		case XFSM_ACT_COUNT: {
-			struct xfsm_counter *c = &ctrs->c[a->arg & (XFSM_MAX_COUNTERS - 1)];
+			/* arg: the counter's own entry, kept across
+			 * applications (one entry each, so that user space
+			 * zeroes a new counter without touching others) */
+			__u32 k = a->arg;
+			struct xfsm_counter *c = bpf_map_lookup_elem(&xfsm_counters, &k);
 
-			CNT_ADD(&c->packets, 1);
-			CNT_ADD(&c->bytes, p->fv[XFSM_FW_META_LEN]);
+			if (c) {
+				CNT_ADD(&c->packets, 1);
+				CNT_ADD(&c->bytes, p->fv[XFSM_FW_META_LEN]);
+			}
 			CNT_ADD(&s->act_count, 1);
 			break;
 		}

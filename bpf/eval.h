@@ -160,7 +160,7 @@ rule_lookup(const struct xfsm_stage *st, struct xfsm_work *w, __u32 stage, __u32
 	__u32 n = st->n_tuples, best_prio = 0, t;
 	int i;
 
-	rk->slot = w->pkt.slot;
+	rk->slot = st->rule_buf;	/* the buffer this application slot names */
 	rk->stage = stage;
 	for (t = 0; t < XFSM_RUN_TUPLES; t++) {
 		const struct xfsm_tuple *tp = &st->tuples[t];

@@ -18,13 +18,21 @@ __noinline __u32 xfsm_group_select(const struct xfsm_pkt *p, __u32 gid)
 {
 	struct xfsm_group_flow_key fk;
 	struct xfsm_group_stats *gs;
+	const struct xfsm_app *app;
 	const struct xfsm_group *g;
-	__u32 n, start = 0, h, i, idx, port, *ctr, *fl;
+	__u32 n, start = 0, h, i, idx, port, *ctr, *fl, slot, gk;
 	bool rr = false;	/* the round-robin counter follows the choice */
 
-	if (!p)
+	if (!p || gid >= XFSM_MAX_GROUPS)
 		return 0;
-	g = bpf_map_lookup_elem(&xfsm_groups, &gid);
+	/* The group's buffer is the one the packet's application slot
+	 * names, so that groups switch with the rules that use them. */
+	slot = p->slot;
+	app = bpf_map_lookup_elem(&xfsm_apps, &slot);
+	if (!app)
+		return 0;
+	gk = gid + ((app->group_buf >> gid) & 1) * XFSM_MAX_GROUPS;
+	g = bpf_map_lookup_elem(&xfsm_groups, &gk);
 	gs = bpf_map_lookup_elem(&xfsm_grp_stats, &gid);
 	ctr = bpf_map_lookup_elem(&xfsm_grp_rr, &gid);
 	if (!g || !gs || !ctr)

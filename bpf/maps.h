@@ -62,7 +62,7 @@ struct {
 
 struct {
 	__uint(type, XFSM_STATS_TYPE);
-	__uint(max_entries, XFSM_MAX_STAGES);
+	__uint(max_entries, XFSM_STAGE_STATS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct xfsm_stage_stats);
 } xfsm_stg_stats SEC(".maps");
@@ -76,9 +76,9 @@ struct {
 
 struct {
 	__uint(type, XFSM_STATS_TYPE);
-	__uint(max_entries, 1);
+	__uint(max_entries, XFSM_COUNTER_SLOTS);
 	__type(key, __u32);
-	__type(value, struct xfsm_counters);
+	__type(value, struct xfsm_counter);
 } xfsm_counters SEC(".maps");
 
 struct {
@@ -128,6 +128,24 @@ struct {
 } xfsm_work SEC(".maps");
 #endif
 
+/* Statistics identities: written and read by user space only (the
+ * offload profile may not leave a map unallocated). */
+struct xfsm_ids_chunk {
+	__u8	b[XFSM_IDS_CHUNK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+#ifdef XFSM_OFFLOAD
+	__uint(max_entries, XFSM_IDS_CHUNKS_OFFLOAD);
+#else
+	__uint(max_entries, XFSM_IDS_CHUNKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+#endif
+	__type(key, struct xfsm_ids_key);
+	__type(value, struct xfsm_ids_chunk);
+} xfsm_ids SEC(".maps");
+
 #ifndef XFSM_OFFLOAD
 /* Changes whenever xfsm_ports does (see abi.h). */
 struct {
@@ -137,9 +155,10 @@ struct {
 	__type(value, __u64);
 } xfsm_port_gen SEC(".maps");
 
-/* ACL module (bpf/acl.h): control, set descriptors, rules and tree nodes
- * (every table's region; sized by xfsm-loader --acl-rules/--acl-nodes,
- * mapped into memory by the writer), statistics. */
+/* ACL module (bpf/acl.h): each table's regions (user space only: the
+ * application slot names the buffer packets use), set descriptors, rules
+ * and tree nodes (every table's region; sized by xfsm-loader
+ * --acl-rules/--acl-nodes, mapped into memory by the writer), statistics. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XFSM_ACL_TABLES);
@@ -195,7 +214,7 @@ struct {
 /* Output groups (bpf/group.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XFSM_MAX_GROUPS);
+	__uint(max_entries, 2 * XFSM_MAX_GROUPS);
 	__type(key, __u32);
 	__type(value, struct xfsm_group);
 } xfsm_groups SEC(".maps");

@@ -94,14 +94,15 @@ __noinline __u32 xfsm_conds(const struct xfsm_stage *st, const struct xfsm_pkt *
 	return conds_eval(st, p, f, p->state, g);
 }
 
-/* The state a packet sees in flow `f` (under w->fk), timeouts applied. */
-__noinline __u32 xfsm_expire(struct xfsm_work *w, struct xfsm_flow *f, __u32 stage)
+/* The state a packet sees in flow `f` (under w->fk), timeouts applied;
+ * expiries count in the stage statistics entry `stats_id`. */
+__noinline __u32 xfsm_expire(struct xfsm_work *w, struct xfsm_flow *f, __u32 stats_id)
 {
 	struct xfsm_stage_stats *ss;
 
 	if (!w || !f)
 		return 0;
-	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &stage);
+	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &stats_id);
 	if (!ss)
 		return f->state;
 	return flow_expire(w, f, ss);
@@ -139,7 +140,6 @@ __noinline int xfsm_commit(struct xfsm_work *w, struct xfsm_flow *uf,
 __noinline int xfsm_actions(struct xdp_md *ctx, struct xfsm_work *w,
 			    const struct xfsm_rule *r, const struct xfsm_flow *f, __u32 stage)
 {
-	struct xfsm_counters *ctrs;
 	struct xfsm_globals *g;
 	struct xfsm_stats *s;
 	__u32 zero = 0;
@@ -148,10 +148,9 @@ __noinline int xfsm_actions(struct xdp_md *ctx, struct xfsm_work *w,
 		return XDP_PASS;
 	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
 	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
-	ctrs = bpf_map_lookup_elem(&xfsm_counters, &zero);
-	if (!s || !ctrs)
+	if (!s)
 		return XDP_PASS;
-	return actions_run(ctx, &w->pkt, r, f, f ? f->state : w->pkt.state, g, stage, s, ctrs);
+	return actions_run(ctx, &w->pkt, r, f, f ? f->state : w->pkt.state, g, stage, s);
 }
 
 /*
@@ -204,7 +203,7 @@ static __always_inline struct xfsm_flow *stage_flow(struct xfsm_work *w,
 	else if ((!f->hard_deadline_ns && !f->idle_timeout_ms) || flow_still_live(p, f))
 		p->state = f->state;
 	else
-		p->state = xfsm_expire(w, f, stage);
+		p->state = xfsm_expire(w, f, st->stats_id);
 	return f;
 }
 
@@ -285,7 +284,8 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 		return XDP_PASS;
 	p = &w->pkt;
 	st = &app->stages[stage_idx(stage)];
-	p->key = stage;
+	/* Statistics belong to the named stage, not to its position. */
+	p->key = st->stats_id;
 	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &p->key);
 	if (!ss)
 		return XDP_PASS;
@@ -410,9 +410,16 @@ int xfsm_xdp(struct xdp_md *ctx)
 	slot = c->active & 1;
 	app = bpf_map_lookup_elem(&xfsm_apps, &slot);
 	if (!app || !app->n_stages) {
-		/* Referencing the source map binds it to the program, so that
-		 * tools can find every map from an attached program's id. */
+		/* Referencing the user-space maps binds them to the program,
+		 * so that tools can find every map from an attached
+		 * program's id. */
+		struct xfsm_ids_key ik = { .slot = slot };
+
 		bpf_map_lookup_elem(&xfsm_appsrc, &slot);
+		bpf_map_lookup_elem(&xfsm_ids, &ik);
+#ifndef XFSM_OFFLOAD
+		bpf_map_lookup_elem(&xfsm_acl_ctl, &slot);
+#endif
 		CNT_ADD(&s->exc_no_app, 1);
 		return finish(s, app ? verdict_to_xdp(app->default_verdict) : XDP_PASS);
 	}
@@ -460,7 +467,7 @@ int xfsm_xdp(struct xdp_md *ctx)
 			break;
 #ifndef XFSM_OFFLOAD
 		if (app->stages[stage].kind == XFSM_STAGE_ACL)
-			ret = xfsm_acl_run(w, &app->stages[stage], stage);
+			ret = xfsm_acl_run(w, app, stage);
 		else
 #endif
 			ret = xfsm_stage_run(ctx, w, app, stage);

@@ -214,6 +214,7 @@ static int acl_show(int argc, char **argv)
 	struct xfsm_acl_stats st;
 	struct xfsm_acl_ctl ctl;
 	struct xfsm_acl_set set;
+	unsigned int buf;
 	struct acl_ctx c;
 	char text[1024];
 	size_t i;
@@ -222,7 +223,9 @@ static int acl_show(int argc, char **argv)
 	err = ctx_open(&c, &argc, &argv, true);
 	if (err)
 		return err;
-	err = xfsm_acl_ctl_get(c.inst, c.table, &ctl, &set);
+	err = xfsm_acl_ctl_get(c.inst, c.table, &ctl, NULL);
+	if (!err)
+		err = xfsm_acl_set_get(c.inst, c.table, &set, &buf);
 	if (!err)
 		err = xfsm_acl_read_stats(c.inst, c.table, &st);
 	if (err) {
@@ -231,7 +234,7 @@ static int acl_show(int argc, char **argv)
 	}
 	printf("acl table %d: %zu rules of %u, %u trees, %u nodes of %u, at most %u lookups per packet, generation %u, buffer %u\n",
 	       c.table, c.rs.n, ctl.rule_cap, set.n_trees, set.n_nodes, ctl.node_cap,
-	       set.max_lookups, ctl.generation, ctl.active);
+	       set.max_lookups, set.generation, buf);
 	printf("  packets %llu matched %llu missed %llu allow %llu deny %llu goto %llu pass %llu marked %llu lookups/packet %.2f\n",
 	       (unsigned long long)st.packets, (unsigned long long)st.matched,
 	       (unsigned long long)st.missed, (unsigned long long)st.allow,

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * apply FILE [--dry-run]: compile, then install atomically (xfsm_apply
- * writes the inactive slot and flips the control block with one update).
+ * apply FILE [--dry-run]: compile, then switch to it atomically: stages,
+ * rules, names, its ACL tables and its output groups in one switch
+ * (xfsm_lang_apply(): the inactive slot and buffers are written, one
+ * update of the control block switches) -- unless the running
+ * application is the same (XFSM_APPLY_UNCHANGED): then nothing is
+ * written, "unchanged" is printed and the exit status is 0, so that
+ * configuration managers may apply every time.
  * rule add|del: edit the running application's source by one rule,
- * recompile the whole application and apply it the same way.  Nothing
- * touches the datapath before the new application compiled cleanly.
+ * recompile the whole application and switch to it the same way (ACL
+ * tables and groups stay as they run).  Nothing touches the datapath before
+ * the new application compiled cleanly.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +20,12 @@
 #include "xfsmctl.h"
 
 static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
-		   bool reset_globals)
+		   bool reset_globals, bool force)
 {
-	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = reset_globals);
+	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = reset_globals, .force = force);
 	struct xfsm_instance *inst;
 	struct xfsm_ctl ctl;
+	bool unchanged;
 	int err;
 
 	err = open_instance(&inst);
@@ -30,22 +37,21 @@ static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 		p_err("the application does not fit this datapath (nothing was changed)");
 		goto out;
 	}
-	/* ACL tables first (each swapped atomically), then the pipeline. */
-	err = xfsm_lang_install_acls(inst, nm);
-	if (err) {
-		p_err("cannot install the application's ACL tables: %s; the running application is unchanged",
-		      strerror(-err));
-		goto out;
-	}
-	err = xfsm_apply(inst, img, &opts);
-	if (err) {
+	/* Pipeline, ACL tables and groups switch as one. */
+	err = xfsm_lang_apply(inst, img, nm, &opts);
+	if (err < 0) {
 		p_err("apply failed: %s; the running application is unchanged", strerror(-err));
 		goto out;
 	}
+	unchanged = err == XFSM_APPLY_UNCHANGED;
+	err = 0;
 	if (!xfsm_ctl_get(inst, &ctl)) {
 		open_json_object(NULL);
-		print_bool(PRINT_JSON, "applied", NULL, true);
-		print_uint(PRINT_ANY, "generation", "applied: generation %u", ctl.generation);
+		print_bool(PRINT_JSON, "applied", NULL, !unchanged);
+		print_bool(PRINT_JSON, "unchanged", NULL, unchanged);
+		print_uint(PRINT_ANY, "generation",
+			   unchanged ? "unchanged: generation %u" : "applied: generation %u",
+			   ctl.generation);
 		print_uint(PRINT_ANY, "slot", ", slot %u", ctl.active);
 		print_uint(PRINT_ANY, "stages", ", %u stage(s)", img->app.n_stages);
 		print_uint(PRINT_ANY, "entries", ", %zu table entries\n", img->n_rules);
@@ -60,7 +66,7 @@ out:
 int do_apply(int argc, char **argv)
 {
 	const char *file = NULL;
-	bool dry = false, reset = false;
+	bool dry = false, reset = false, force = false;
 	struct xfsm_app_names *nm;
 	struct xfsm_image img;
 	char err[600];
@@ -71,8 +77,11 @@ int do_apply(int argc, char **argv)
 			dry = true;
 		else if (!strcmp(*argv, "--reset-globals"))
 			reset = true;
+		else if (!strcmp(*argv, "--force") || !strcmp(*argv, "-f"))
+			force = true;
 		else if (**argv == '-' && strcmp(*argv, "-")) {
-			p_err("apply: unknown option '%s' (expected --dry-run or --reset-globals)", *argv);
+			p_err("apply: unknown option '%s' (expected --dry-run, --force or --reset-globals)",
+			      *argv);
 			return -EINVAL;
 		} else if (file) {
 			p_err("apply: one application file at a time ('%s' and '%s')", file, *argv);
@@ -112,7 +121,7 @@ int do_apply(int argc, char **argv)
 			}
 		}
 	} else {
-		ret = install(&img, nm, reset);
+		ret = install(&img, nm, reset, force);
 	}
 	xfsm_image_free(&img);
 	xfsm_app_names_free(nm);

@@ -185,7 +185,7 @@ static int do_help(int argc, char **argv)
 		"      --pin-dir DIR     instance pinned in DIR\n"
 		"  -v, --verbose         -V, --version        -h, --help\n"
 		"Commands (any unique prefix works):\n"
-		"  apply FILE [--dry-run] [--reset-globals]\n"
+		"  apply FILE [--dry-run] [--force] [--reset-globals]\n"
 		"  show [app | stages | rules | conditions | globals | ports]\n"
 		"  rule add STAGE 'RULE TEXT'      rule del STAGE RULE\n"
 		"  state list [STAGE] [-n]          state get STAGE KEY...\n"

@@ -212,7 +212,7 @@ static void stats_sample(struct xfsm_instance *inst, struct running *r)
 	for (unsigned int s = 0; s < r->img.app.n_stages; s++) {
 		struct xfsm_stage_stats ss;
 
-		if (xfsm_read_stage_stats(inst, s, &ss))
+		if (running_stats_at(inst, &r->img, XFSM_SID_STAGE, s, &ss))
 			continue;
 		open_json_object(NULL);
 		print_string(PRINT_ANY, "name", "stage %s:", stage_name(r->nm, s, buf, sizeof(buf)));
@@ -229,22 +229,16 @@ static void stats_sample(struct xfsm_instance *inst, struct running *r)
 		if (r->nm) {
 			for (size_t i = 0; i < r->nm->n_rules; i++) {
 				const struct xfsm_rule_names *rn = &r->nm->rules[i];
-				__u64 pk = 0, by = 0;
+				struct xfsm_rule_stats rs = { 0 };
 
 				if (rn->stage != s)
 					continue;
-				for (unsigned int k = 0; k < rn->n_entries; k++) {
-					struct xfsm_rule_stats rs;
-
-					if (!xfsm_read_rule_stats(inst, rn->rule_id + k, &rs)) {
-						pk += rs.packets;
-						by += rs.bytes;
-					}
-				}
+				/* all its table entries count into one */
+				running_stats_at(inst, &r->img, XFSM_SID_RULE, rn->rule_id, &rs);
 				open_json_object(NULL);
 				print_string(PRINT_ANY, "name", "  rule %-16s", rn->name);
-				pv("packets", "packets", pk, true);
-				pv("bytes", "bytes", by, true);
+				pv("packets", "packets", rs.packets, true);
+				pv("bytes", "bytes", rs.bytes, true);
 				print_nl();
 				close_json_object();
 			}
@@ -255,7 +249,7 @@ static void stats_sample(struct xfsm_instance *inst, struct running *r)
 
 				if (r->img.rules[k].key.stage != s)
 					continue;
-				xfsm_read_rule_stats(inst, id, &rs);
+				running_stats_at(inst, &r->img, XFSM_SID_RULE, id, &rs);
 				open_json_object(NULL);
 				print_uint(PRINT_ANY, "id", "  rule #%u", id);
 				pv("packets", "packets", rs.packets, true);
@@ -274,9 +268,8 @@ static void stats_sample(struct xfsm_instance *inst, struct running *r)
 		struct xfsm_counter c;
 		bool named = r->nm && i < r->nm->n_counters;
 
-		if (xfsm_read_counter(inst, i, &c))
-			break;
-		if (!named && !c.packets)
+		/* the running application's counters only */
+		if (running_stats_at(inst, &r->img, XFSM_SID_COUNTER, i, &c))
 			continue;
 		open_json_object(NULL);
 		print_uint(PRINT_JSON, "index", NULL, i);
@@ -375,6 +368,19 @@ int do_stats(int argc, char **argv)
 
 			strftime(tb, sizeof(tb), "%H:%M:%S", localtime(&now));
 			printf("--- %s  every %.1fs%s\n", tb, interval, have_prev ? "" : " (rates from the next sample)");
+		}
+		{
+			struct xfsm_ctl ctl;
+
+			/* Another application (or table) now runs: read its
+			 * names and identities again; rates start over. */
+			if (!xfsm_ctl_get(inst, &ctl) && ctl.generation != r.generation) {
+				running_free(&r);
+				err = running_load(inst, &r, false);
+				if (err)
+					goto out;
+				have_prev = false;
+			}
 		}
 		stats_sample(inst, &r);
 		if (count && i + 1 == count)

@@ -401,17 +401,34 @@ static void print_entry(const struct xfsm_image *img, const struct xfsm_rule_ent
 	close_json_object();
 }
 
-static void rule_stats(struct xfsm_instance *inst, __u32 first, unsigned int n,
+/* Statistics of the running application's objects, through the
+ * identities read with it (one read for all table entries of a rule). */
+int running_stats_at(struct xfsm_instance *inst, const struct xfsm_image *img,
+		     __u32 kind, __u32 pos, void *out)
+{
+	const struct xfsm_stat_ident *e = xfsm_stat_idents_find(&img->idents, kind, pos);
+
+	if (!e)
+		return -ENOENT;
+	switch (kind) {
+	case XFSM_SID_RULE:
+		return xfsm_read_rule_stats_at(inst, e->index, out);
+	case XFSM_SID_COUNTER:
+		return xfsm_read_counter_at(inst, e->index, out);
+	default:
+		return xfsm_read_stage_stats_at(inst, e->index, out);
+	}
+}
+
+static void rule_stats(struct xfsm_instance *inst, const struct xfsm_image *img, __u32 first,
 		       __u64 *pk, __u64 *by)
 {
-	*pk = *by = 0;
-	for (unsigned int i = 0; i < n; i++) {
-		struct xfsm_rule_stats rs;
+	struct xfsm_rule_stats rs;
 
-		if (!xfsm_read_rule_stats(inst, first + i, &rs)) {
-			*pk += rs.packets;
-			*by += rs.bytes;
-		}
+	*pk = *by = 0;
+	if (!running_stats_at(inst, img, XFSM_SID_RULE, first, &rs)) {
+		*pk = rs.packets;
+		*by = rs.bytes;
 	}
 }
 
@@ -449,7 +466,7 @@ static void print_rules(const struct xfsm_image *img, const struct xfsm_app_name
 			if (inst) {
 				__u64 pk, by;
 
-				rule_stats(inst, rn->rule_id, rn->n_entries, &pk, &by);
+				rule_stats(inst, img, rn->rule_id, &pk, &by);
 				print_uint(PRINT_ANY, "packets", " packets %llu", pk);
 				print_uint(PRINT_ANY, "bytes", " bytes %llu", by);
 			}
@@ -531,7 +548,7 @@ static void print_stage(const struct xfsm_image *img, const struct xfsm_app_name
 		if (inst) {
 			struct xfsm_stage_stats ss;
 
-			if (!xfsm_read_stage_stats(inst, s, &ss)) {
+			if (!running_stats_at(inst, img, XFSM_SID_STAGE, s, &ss)) {
 				open_json_object("stats");
 				print_uint(PRINT_ANY, "packets", "\n  packets %llu", ss.packets);
 				print_uint(PRINT_ANY, "hits", "  hits %llu", ss.hits);

@@ -57,6 +57,12 @@ struct running {
 
 int running_load(struct xfsm_instance *inst, struct running *r, bool need_app);
 void running_free(struct running *r);
+/* Statistics of a running stage, rule (any of its image rule ids) or
+ * counter (its number in the image), by the identities read with img
+ * (XFSM_SID_*; out: the kind's statistics struct).  -ENOENT: no such
+ * object. */
+int running_stats_at(struct xfsm_instance *inst, const struct xfsm_image *img,
+		     __u32 kind, __u32 pos, void *out);
 
 /* Printing compiled tables (dry run, show). */
 enum show_what {

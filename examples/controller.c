@@ -66,12 +66,17 @@ static int cmd_apply(struct xfsm_instance *inst, const char *file)
 		fprintf(stderr, "%s\n", msg);
 		goto out;
 	}
-	err = xfsm_lang_install_acls(inst, names);
-	if (!err)
-		err = xfsm_apply(inst, &img, &opts);
-	if (!err)
+	/* one switch: stages, rules, the ACL tables of its ACL blocks and
+	 * the output groups it declares */
+	err = xfsm_lang_apply(inst, &img, names, &opts);
+	if (err == XFSM_APPLY_UNCHANGED) {
+		/* it runs already: nothing was written */
+		printf("unchanged %s: app %s\n", file, names->app[0] ? names->app : "-");
+		err = 0;
+	} else if (!err) {
 		printf("applied %s: app %s, %u stage(s), %zu table entries\n", file,
 		       names->app[0] ? names->app : "-", img.app.n_stages, img.n_rules);
+	}
 out:
 	xfsm_image_free(&img);
 	xfsm_app_names_free(names);

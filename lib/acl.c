@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "xfsm_acl.h"
+#include "apply_internal.h"
 #include "xfsm/acl_match.h"
 
 /* ---- Rule lists ------------------------------------------------------------- */
@@ -121,7 +122,8 @@ int xfsm_acl_check(struct xfsm_instance *inst)
 	if (inst->map_value_size[XFSM_M_ACL_RULES] != sizeof(struct xfsm_acl_entry) ||
 	    inst->map_value_size[XFSM_M_ACL_NODES] != sizeof(struct xfsm_acl_node) ||
 	    inst->map_value_size[XFSM_M_ACL_SETS] != sizeof(struct xfsm_acl_set) ||
-	    inst->map_value_size[XFSM_M_ACL_CTL] != sizeof(struct xfsm_acl_ctl)) {
+	    inst->map_value_size[XFSM_M_ACL_CTL] != sizeof(struct xfsm_acl_ctl) ||
+	    inst->map_max_entries[XFSM_M_ACL_SETS] < 2 * XFSM_ACL_TABLES) {
 		xfsm_log(XFSM_LOG_ERROR, "instance %s: ACL maps do not match this tool's ABI",
 			 inst->name);
 		return -EPROTO;
@@ -152,6 +154,43 @@ static int table_check(struct xfsm_instance *inst, unsigned int table)
 	return err;
 }
 
+/* The buffer of `table` the running application slot names. */
+static int running_buffer(struct xfsm_instance *inst, unsigned int table, unsigned int *buf)
+{
+	struct xfsm_app *app = malloc(sizeof(*app));
+	__u32 slot;
+	int err;
+
+	if (!app)
+		return -ENOMEM;
+	err = xfsm_running_slot(inst, &slot, app);
+	if (!err)
+		*buf = app->acl_buf[table] & 1;
+	free(app);
+	return err;
+}
+
+int xfsm_acl_set_get(struct xfsm_instance *inst, unsigned int table,
+		     struct xfsm_acl_set *set, unsigned int *buffer)
+{
+	unsigned int buf;
+	__u32 k;
+	int err;
+
+	err = table_check(inst, table);
+	if (err)
+		return err;
+	err = running_buffer(inst, table, &buf);
+	if (err)
+		return err;
+	if (buffer)
+		*buffer = buf;
+	k = table * 2 + buf;
+	if (set && bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, set))
+		return -errno;
+	return 0;
+}
+
 int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
 		     struct xfsm_acl_ctl *ctl, struct xfsm_acl_set *set)
 {
@@ -164,12 +203,7 @@ int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
 	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, ctl))
 		return -errno;
 	layout_default(inst, table, ctl);
-	if (set) {
-		k = table * 2 + (ctl->active & 1);
-		if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, set))
-			return -errno;
-	}
-	return 0;
+	return set ? xfsm_acl_set_get(inst, table, set, NULL) : 0;
 }
 
 int xfsm_acl_caps_get(struct xfsm_instance *inst, struct xfsm_acl_caps *caps)
@@ -329,18 +363,17 @@ static void report_limit(struct xfsm_instance *inst, unsigned int table, size_t 
 	}
 }
 
-int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
-		     const struct xfsm_acl_entry *rules, size_t n)
+int xfsm_acl_prepare(struct xfsm_instance *inst, unsigned int table,
+		     const struct xfsm_acl_entry *rules, size_t n, struct xfsm_acl_built **out)
 {
 	struct xfsm_acl_build_info bi;
 	struct xfsm_acl_built *b = NULL;
-	struct acl_mmap mr = { 0 }, mn = { 0 };
+	const struct xfsm_acl_set *set;
 	struct xfsm_acl_limits lim;
 	struct xfsm_acl_ctl ctl;
-	struct xfsm_acl_set set;
-	__u32 k = table, nb;
-	int lock = -1, err;
+	int err;
 
+	*out = NULL;
 	err = xfsm_acl_ctl_get(inst, table, &ctl, NULL);
 	if (err)
 		return err;
@@ -351,80 +384,96 @@ int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 		report_limit(inst, table, n, &bi, err);
 		return err;
 	}
-	set = *xfsm_acl_built_set(b);
+	set = xfsm_acl_built_set(b);
 	/* never write past the buffer, whatever the compiler made */
-	if (set.n_rules > ctl.rule_cap || set.n_nodes > ctl.node_cap) {
+	if (set->n_rules > ctl.rule_cap || set->n_nodes > ctl.node_cap) {
 		xfsm_log(XFSM_LOG_ERROR, "ACL table %u: the compiled set does not fit its buffer",
 			 table);
-		err = -ENOSPC;
-		goto out;
+		xfsm_acl_built_free(b);
+		return -ENOSPC;
 	}
+	*out = b;
+	return 0;
+}
+
+int xfsm_acl_write_buffer(struct xfsm_instance *inst, unsigned int table, unsigned int buf,
+			  const struct xfsm_acl_built *b, __u32 generation)
+{
+	struct acl_mmap mr = { 0 }, mn = { 0 };
+	struct xfsm_acl_ctl ctl;
+	struct xfsm_acl_set set;
+	__u32 k;
+	int err;
+
+	err = xfsm_acl_ctl_get(inst, table, &ctl, NULL);
+	if (err)
+		return err;
+	set = *xfsm_acl_built_set(b);
+	if (set.n_rules > ctl.rule_cap || set.n_nodes > ctl.node_cap)
+		return -ENOSPC;
 	if ((__u64)ctl.rule_base + 2ULL * ctl.rule_cap > inst->map_max_entries[XFSM_M_ACL_RULES] ||
 	    (__u64)ctl.node_base + 2ULL * ctl.node_cap > inst->map_max_entries[XFSM_M_ACL_NODES]) {
 		xfsm_log(XFSM_LOG_ERROR, "instance %s: ACL table %u's regions lie outside its maps",
 			 inst->name, table);
-		err = -EPROTO;
-		goto out;
+		return -EPROTO;
 	}
 	err = acl_map_mmap(inst, XFSM_M_ACL_RULES, PROT_READ | PROT_WRITE, &mr);
 	if (!err)
 		err = acl_map_mmap(inst, XFSM_M_ACL_NODES, PROT_READ | PROT_WRITE, &mn);
 	if (err)
 		goto out;
-	lock = xfsm_instance_lock(inst);
-	k = table;
-	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, &ctl)) {
-		err = -errno;
-		goto out;
-	}
-	layout_default(inst, table, &ctl);
-	nb = 1 - (ctl.active & 1);
-	/*
-	 * Buffer nb is the one packets used before the last flip; the writer
-	 * of that flip waited for them, unless its wait failed: waiting again
-	 * costs a grace period and makes the overwrite safe in every case.
-	 */
-	err = xfsm_sync_rcu();
-	if (err) {
-		xfsm_log(XFSM_LOG_ERROR,
-			 "cannot wait for in-flight packets (%s): the inactive ACL buffer of table %u is left alone",
-			 strerror(-err), table);
-		goto out;
-	}
-	set.rule_base = ctl.rule_base + nb * ctl.rule_cap;
-	set.node_base = ctl.node_base + nb * ctl.node_cap;
-	set.generation = ctl.generation + 1;
-	if (n)
+	buf &= 1;
+	set.rule_base = ctl.rule_base + buf * ctl.rule_cap;
+	set.node_base = ctl.node_base + buf * ctl.node_cap;
+	set.generation = generation;
+	if (set.n_rules)
 		memcpy((struct xfsm_acl_entry *)mr.p + set.rule_base, xfsm_acl_built_rules(b),
-		       n * sizeof(struct xfsm_acl_entry));
+		       set.n_rules * sizeof(struct xfsm_acl_entry));
 	if (set.n_nodes)
 		memcpy((struct xfsm_acl_node *)mn.p + set.node_base, xfsm_acl_built_nodes(b),
 		       set.n_nodes * sizeof(struct xfsm_acl_node));
-	/* the buffer is complete before anything can point to it */
+	/* the buffer is complete before its descriptor points to it (and
+	 * only the slot written next names the descriptor) */
 	__sync_synchronize();
-	k = table * 2 + nb;
-	if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &set, BPF_ANY)) {
+	k = table * 2 + buf;
+	if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &set, BPF_ANY))
 		err = -errno;
-		goto out;
-	}
-	/* The commit point: one map update. */
-	ctl.active = nb;
-	ctl.generation++;
-	k = table;
-	if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_CTL], &k, &ctl, BPF_ANY)) {
-		err = -errno;
-		goto out;
-	}
-	if (xfsm_sync_rcu())
-		xfsm_log(XFSM_LOG_WARN, "cannot wait for in-flight packets after the ACL swap of table %u",
-			 table);
 out:
-	if (lock >= 0)
-		xfsm_instance_unlock(lock);
 	acl_map_unmap(&mr);
 	acl_map_unmap(&mn);
-	xfsm_acl_built_free(b);
 	return err;
+}
+
+int xfsm_acl_settle(struct xfsm_instance *inst, const struct xfsm_app *app, __u32 tables)
+{
+	struct xfsm_acl_set zero = {};
+	unsigned int t;
+	__u32 k;
+
+	/* A descriptor is all a buffer is: an empty one leaves its region's
+	 * entries unreachable until the next write replaces them. */
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		if (!(tables & (1U << t)))
+			continue;
+		k = t * 2 + !(app->acl_buf[t] & 1);
+		if (bpf_map_update_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &zero, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
+		     const struct xfsm_acl_entry *rules, size_t n)
+{
+	struct xfsm_change chg = { .acl_tables = 1U << table };
+	int err;
+
+	err = table_check(inst, table);
+	if (err)
+		return err;
+	chg.acl_rules[table] = rules;
+	chg.acl_n[table] = n;
+	return xfsm_apply_change(inst, &chg);
 }
 
 int xfsm_acl_read(struct xfsm_instance *inst, unsigned int table,

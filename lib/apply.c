@@ -1,18 +1,31 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * Atomic application install.  The datapath reads xfsm_ctl.active once per
- * packet and then only looks at that slot's application and rules, so:
+ * The one way an application changes (xfsm_apply_change(), used by apply,
+ * rule edits, ACL tables and output groups alike).  The datapath reads
+ * xfsm_ctl.active once per packet and from then on only what that
+ * application slot names: its stages, each stage's rule buffer
+ * (xfsm_stage.rule_buf) and statistics entry (stats_id), the buffer of
+ * every ACL table (acl_buf) and output group (group_buf), the counters its
+ * rules name.  So:
  *
- *   1. write everything into the inactive slot B (rules with key.slot = B,
- *      apps[B], appsrc[B]); a failure here deletes slot B's rules again and
- *      the running application never saw a thing;
- *   2. flip xfsm_ctl to B with one map update: the commit point;
- *   3. wait for every packet that may still be using slot A
- *      (xfsm_sync_rcu), then delete slot A's rules.
+ *   1. the other slot B is written, and every buffer only B names:
+ *      rules with key.slot = B's rule_buf of their stage, ACL sets, groups;
+ *      B's source and statistics identities; new statistics entries are
+ *      zeroed (no packet uses them);
+ *   2. one update of xfsm_ctl makes B the running application: the commit
+ *      point;
+ *   3. after every packet that may still use the old slot A has finished
+ *      (xfsm_sync_rcu), whatever B does not name is cleared: "settling".
+ *
+ * XFSM_CTLF_DIRTY is set in xfsm_ctl before step 1 and cleared after step
+ * 3.  A writer that finds it set knows that one before it died (or failed)
+ * in between: it waits for in-flight packets and settles against the
+ * running slot before it writes anything, so a half-written B or a left
+ * A never mixes with the next application.
  *
  * Flow entries carry their stage's epoch: a stage whose key definition
  * changes gets a new epoch, so old entries can never match new keys, and
- * they are deleted once the flip is done.
+ * settling deletes them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +35,7 @@
 #include <bpf/bpf.h>
 
 #include "libxfsm.h"
+#include "apply_internal.h"
 #include "xfsm_plan.h"
 #include "xfsm_opts.h"
 #include "xfsm_appsrc.h"
@@ -76,26 +90,164 @@ int xfsm_sync_rcu(void)
 	return bpf_map_update_elem(sync_outer_fd, &key, &val, BPF_ANY);
 }
 
-/* ---- Rules of one slot ---------------------------------------------------- */
+/* ---- Settling: clearing what the running slot does not name -------------- */
 
-static bool rule_in_slot(const void *key, const void *value, void *ctx)
+/* What a settle walks: only what a switch replaced, or all of it. */
+struct settle_scope {
+	bool	rules;
+	bool	flows;
+	__u32	acl_tables;
+};
+
+static const struct settle_scope settle_all = {
+	.rules = true, .flows = true, .acl_tables = (1U << XFSM_ACL_TABLES) - 1,
+};
+
+static bool stage_has_rules(const struct xfsm_app *app, __u32 s)
+{
+	return s < app->n_stages && s < XFSM_MAX_STAGES &&
+	       app->stages[s].kind == XFSM_STAGE_XFSM;
+}
+
+static bool rule_unnamed(const void *key, const void *value, void *ctx)
 {
 	const struct xfsm_rule_key *k = key;
+	const struct xfsm_app *app = ctx;
 
-	return k->slot == *(const __u8 *)ctx;
+	return !stage_has_rules(app, k->stage) || k->slot != app->stages[k->stage].rule_buf;
 }
 
-static long delete_slot_rules(struct xfsm_instance *inst, __u8 slot)
+/* Flows of a stage that is gone, is no longer stateful, or whose keys
+ * changed (another epoch). */
+static bool flow_is_stale(const void *key, const void *value, void *ctx)
 {
-	return xfsm_map_delete_if(inst, XFSM_M_RULES, rule_in_slot, &slot);
+	const struct xfsm_flow_key *k = key;
+	const struct xfsm_app *app = ctx;
+
+	return !stage_has_rules(app, k->stage) || k->epoch != app->stages[k->stage].epoch;
 }
+
+static int settle(struct xfsm_instance *inst, const struct xfsm_app *app,
+		  const struct settle_scope *sc)
+{
+	int err = 0, e;
+	long n;
+
+	if (sc->rules) {
+		n = xfsm_map_delete_if(inst, XFSM_M_RULES, rule_unnamed, (void *)app);
+		if (n < 0) {
+			xfsm_log(XFSM_LOG_WARN, "cannot delete rules of the other buffers: %s",
+				 strerror((int)-n));
+			err = n;
+		}
+	}
+	if (sc->acl_tables && inst->map_fd[XFSM_M_ACL_RULES] >= 0) {
+		e = xfsm_acl_settle(inst, app, sc->acl_tables);
+		if (e) {
+			xfsm_log(XFSM_LOG_WARN, "cannot clear the other ACL buffers: %s",
+				 strerror(-e));
+			err = err ?: e;
+		}
+	}
+	if (sc->flows && inst->map_key_size[XFSM_M_FLOWS] == sizeof(struct xfsm_flow_key)) {
+		n = xfsm_map_delete_if(inst, XFSM_M_FLOWS, flow_is_stale, (void *)app);
+		if (n < 0) {
+			xfsm_log(XFSM_LOG_WARN, "cannot delete flows of changed stages: %s",
+				 strerror((int)-n));
+			err = err ?: n;
+		}
+	}
+	return err;
+}
+
+/* Read-modify-write of the control block's flags (under the instance
+ * lock, as every writer of xfsm_ctl). */
+static int ctl_flags(struct xfsm_instance *inst, __u32 set, __u32 clear)
+{
+	struct xfsm_ctl ctl;
+	__u32 zero = 0;
+	int err;
+
+	err = xfsm_ctl_get(inst, &ctl);
+	if (err)
+		return err;
+	ctl.flags = (ctl.flags | set) & ~clear;
+	return bpf_map_update_elem(inst->map_fd[XFSM_M_CTL], &zero, &ctl, BPF_ANY);
+}
+
+/* Global registers an application sets, computed against the live ones
+ * (written right after its switch, or by the writer that recovers it). */
+static int write_app_globals(struct xfsm_instance *inst, const struct xfsm_slot_meta *m)
+{
+	__u64 regs[XFSM_GLOBAL_REGS];
+	int err, i;
+
+	if (!m->globals_set && !m->reset_globals)
+		return 0;
+	err = xfsm_globals_read(inst, regs);
+	if (err)
+		return err;
+	for (i = 0; i < XFSM_GLOBAL_REGS; i++) {
+		if (m->globals_set & (1U << i))
+			regs[i] = m->globals[i];
+		else if (m->reset_globals)
+			regs[i] = 0;
+	}
+	return xfsm_globals_write(inst, regs);
+}
+
+/*
+ * A writer died or failed between marking the control block dirty and
+ * settling.  The running slot is complete (it was written before it became
+ * the running one): wait for packets that may still use the other side,
+ * clear it, and finish what the running application's switch left undone.
+ */
+static int recover(struct xfsm_instance *inst, __u32 slot, const struct xfsm_app *app,
+		   __u32 flags)
+{
+	struct xfsm_stat_idents ids;
+	struct xfsm_slot_meta meta;
+	int err;
+
+	xfsm_log(XFSM_LOG_INFO,
+		 "an earlier change of the application did not finish; cleaning up after it");
+	err = xfsm_sync_rcu();
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot wait for in-flight packets: %s", strerror(-err));
+		return err;
+	}
+	/* It switched, and died before it set the application's globals. */
+	if (flags & XFSM_CTLF_GLOBALS) {
+		err = xfsm_slot_meta_read(inst, slot, &ids, &meta);
+		if (!err && meta.generation != app->generation)
+			err = -ESTALE;
+		if (!err)
+			err = write_app_globals(inst, &meta);
+		if (!err)
+			err = ctl_flags(inst, 0, XFSM_CTLF_GLOBALS);
+		if (err)
+			xfsm_log(XFSM_LOG_WARN, "cannot set the global registers: %s",
+				 strerror(-err));
+		xfsm_stat_idents_free(&ids);
+	}
+	err = settle(inst, app, &settle_all);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "cannot clear what an interrupted change left: %s; nothing was changed",
+			 strerror(-err));
+		return err;
+	}
+	return ctl_flags(inst, 0, XFSM_CTLF_DIRTY);
+}
+
+/* ---- Writing the other side --------------------------------------------- */
 
 static void log_rule_write_error(struct xfsm_instance *inst, int err, size_t done,
 				 size_t total)
 {
 	if (err == -E2BIG || err == -ENOMEM)
 		xfsm_log(XFSM_LOG_ERROR,
-			 "rule table %s is full after %zu of %zu rules (capacity %u entries for both application slots); the running application is unchanged",
+			 "rule table %s is full after %zu of %zu rules (capacity %u entries for both rule buffers); the running application is unchanged",
 			 xfsm_map_names[XFSM_M_RULES], done, total,
 			 inst->map_max_entries[XFSM_M_RULES]);
 	else
@@ -104,19 +256,44 @@ static void log_rule_write_error(struct xfsm_instance *inst, int err, size_t don
 			 done + 1, total, strerror(-err));
 }
 
-/* Write every rule of the image into slot `slot`. */
-static int write_rules(struct xfsm_instance *inst, const struct xfsm_image *img, __u8 slot)
+/* An image rule as the datapath runs it: its statistics index, its
+ * counters' indexes (the image's id kept for reading it back).  The rule
+ * table and the stage's scan list (lib/plan.c) hold the same. */
+static void rule_indexes(struct xfsm_rule *v, const __u32 *rule_index,
+			 const __u32 *counter_index)
+{
+	unsigned int a;
+
+	v->image_id = v->rule_id;
+	v->rule_id = rule_index[v->rule_id];
+	for (a = 0; a < XFSM_MAX_ACTIONS; a++)
+		if (v->act[a].type == XFSM_ACT_COUNT)
+			v->act[a].arg = counter_index[v->act[a].arg];
+}
+
+/* What the table holds for an image rule: its buffer, its indexes. */
+static void rule_for_table(const struct xfsm_rule_entry *e, const struct xfsm_app *app,
+			   const __u32 *rule_index, const __u32 *counter_index,
+			   struct xfsm_rule_key *k, struct xfsm_rule *v)
+{
+	*k = e->key;
+	k->slot = app->stages[e->key.stage].rule_buf;
+	*v = e->rule;
+	rule_indexes(v, rule_index, counter_index);
+}
+
+static int write_rules(struct xfsm_instance *inst, const struct xfsm_image *img,
+		       const struct xfsm_plan *plan, const struct xfsm_app *app,
+		       const __u32 *rule_index, const __u32 *counter_index)
 {
 	int fd = inst->map_fd[XFSM_M_RULES], err = 0;
 	struct xfsm_rule_key *keys;
 	struct xfsm_rule *vals;
 	size_t done = 0, n, i, written;
-	struct xfsm_plan plan;
 	bool batch = true;
 
 	if (!img->n_rules)
 		return 0;
-	xfsm_image_plan(img, &plan);
 	n = img->n_rules < RULE_BATCH ? img->n_rules : RULE_BATCH;
 	keys = calloc(n, sizeof(*keys));
 	vals = calloc(n, sizeof(*vals));
@@ -127,12 +304,9 @@ static int write_rules(struct xfsm_instance *inst, const struct xfsm_image *img,
 	while (done < img->n_rules) {
 		n = img->n_rules - done < RULE_BATCH ? img->n_rules - done : RULE_BATCH;
 		for (i = 0; i < n; i++) {
-			keys[i] = img->rules[done + i].key;
-			keys[i].slot = slot;
-			vals[i] = img->rules[done + i].rule;
-			xfsm_plan_rule(&plan, keys[i].stage, &vals[i]);
-			/* the datapath indexes rule stats with this as is */
-			vals[i].rule_id += slot * inst->max_rules;
+			rule_for_table(&img->rules[done + i], app, rule_index, counter_index,
+				       &keys[i], &vals[i]);
+			xfsm_plan_rule(plan, keys[i].stage, &vals[i]);
 		}
 		err = xfsm_map_update_many(fd, keys, vals, n, sizeof(*keys), sizeof(*vals),
 					   &batch, &written);
@@ -169,6 +343,37 @@ static int write_appsrc(struct xfsm_instance *inst, const struct xfsm_image *img
 	return err;
 }
 
+/* The running slot's source, for a switch that keeps the application. */
+static int copy_appsrc(struct xfsm_instance *inst, __u32 from, __u32 to)
+{
+	size_t vs = inst->map_value_size[XFSM_M_APPSRC];
+	char *buf = calloc(1, vs ? vs : 1);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPSRC], &from, buf);
+	if (!err)
+		err = bpf_map_update_elem(inst->map_fd[XFSM_M_APPSRC], &to, buf, BPF_ANY);
+	free(buf);
+	return err;
+}
+
+/* Zero statistics entries that start counting for a new object. */
+static int zero_entries(struct xfsm_instance *inst, enum xfsm_map_id id,
+			const __u32 *idx, size_t n)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = xfsm_array_zero(inst, id, idx[i], 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static bool stage_keys_equal(const struct xfsm_stage *a, const struct xfsm_stage *b)
 {
 	const __u8 kf = XFSM_SF_SYMMETRIC | XFSM_SF_SAME_KEYS;
@@ -180,51 +385,12 @@ static bool stage_keys_equal(const struct xfsm_stage *a, const struct xfsm_stage
 	       !memcmp(a->update_rev, b->update_rev, sizeof(a->update_rev));
 }
 
-struct stale_ctx {
-	bool	drop_all[XFSM_MAX_STAGES];	/* stage removed */
-	bool	check[XFSM_MAX_STAGES];		/* keys changed */
-	__u16	epoch[XFSM_MAX_STAGES];		/* the new epoch */
-};
-
-static bool flow_is_stale(const void *key, const void *value, void *arg)
-{
-	const struct xfsm_flow_key *k = key;
-	const struct stale_ctx *c = arg;
-
-	if (k->stage >= XFSM_MAX_STAGES)
-		return false;
-	return c->drop_all[k->stage] || (c->check[k->stage] && k->epoch != c->epoch[k->stage]);
-}
-
-/* One walk of the flow table for every stage whose keys changed or that
- * is gone. */
-static long delete_stale_flows(struct xfsm_instance *inst, const struct xfsm_app *old,
-			       const struct xfsm_app *app, const bool *changed)
-{
-	struct stale_ctx c = {};
-	bool any = false;
-	__u32 s;
-
-	for (s = 0; s < XFSM_MAX_STAGES; s++) {
-		if (s < app->n_stages && changed[s]) {
-			c.check[s] = true;
-			c.epoch[s] = app->stages[s].epoch;
-			any = true;
-		} else if (s >= app->n_stages && s < old->n_stages) {
-			c.drop_all[s] = true;
-			any = true;
-		}
-	}
-	if (!any || inst->map_key_size[XFSM_M_FLOWS] != sizeof(struct xfsm_flow_key))
-		return 0;
-	return xfsm_map_delete_if(inst, XFSM_M_FLOWS, flow_is_stale, &c);
-}
-
 static int check_instance(struct xfsm_instance *inst)
 {
 	static const enum xfsm_map_id need[] = {
-		XFSM_M_CTL, XFSM_M_APPS, XFSM_M_RULES, XFSM_M_FLOWS,
-		XFSM_M_GLOBALS, XFSM_M_RULE_STATS, XFSM_M_APPSRC,
+		XFSM_M_CTL, XFSM_M_APPS, XFSM_M_RULES, XFSM_M_FLOWS, XFSM_M_GLOBALS,
+		XFSM_M_STAGE_STATS, XFSM_M_RULE_STATS, XFSM_M_COUNTERS, XFSM_M_APPSRC,
+		XFSM_M_IDS,
 	};
 	unsigned int i;
 
@@ -242,8 +408,12 @@ static int check_instance(struct xfsm_instance *inst)
 	    inst->map_key_size[XFSM_M_RULES] != sizeof(struct xfsm_rule_key) ||
 	    inst->map_value_size[XFSM_M_RULES] != sizeof(struct xfsm_rule) ||
 	    inst->map_value_size[XFSM_M_GLOBALS] != sizeof(struct xfsm_globals) ||
+	    inst->map_value_size[XFSM_M_COUNTERS] != sizeof(struct xfsm_counter) ||
+	    inst->map_key_size[XFSM_M_IDS] != sizeof(struct xfsm_ids_key) ||
 	    inst->map_max_entries[XFSM_M_APPS] < XFSM_APP_SLOTS ||
-	    inst->map_max_entries[XFSM_M_APPSRC] < XFSM_APP_SLOTS) {
+	    inst->map_max_entries[XFSM_M_APPSRC] < XFSM_APP_SLOTS ||
+	    inst->map_max_entries[XFSM_M_STAGE_STATS] < XFSM_STAGE_STATS_SLOTS ||
+	    inst->map_max_entries[XFSM_M_COUNTERS] < XFSM_COUNTER_SLOTS) {
 		xfsm_log(XFSM_LOG_ERROR,
 			 "instance %s: maps do not match this tool's ABI; reload the datapath with a matching xfsm-loader",
 			 inst->name);
@@ -252,186 +422,504 @@ static int check_instance(struct xfsm_instance *inst)
 	return 0;
 }
 
-int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
-	       const struct xfsm_apply_opts *opts)
+/* ---- The switch ------------------------------------------------------------ */
+
+struct change_ctx {
+	struct xfsm_instance *inst;
+	const struct xfsm_change *chg;
+	struct xfsm_ctl ctl;
+	__u32	a, b;			/* running slot, slot written */
+	struct xfsm_app *old, *app;
+	struct xfsm_stat_idents old_ids, ids;
+	struct xfsm_slot_meta meta, old_meta;
+	struct xfsm_fresh fresh;
+	struct xfsm_plan plan;		/* of the image */
+	__u32	*rule_index;		/* image rule id -> statistics index */
+	__u32	counter_index[XFSM_MAX_COUNTERS];
+	struct xfsm_acl_built *acl[XFSM_ACL_TABLES];
+	struct settle_scope scope;	/* what the switch replaced */
+	__u64	groups_new, groups_gone;
+};
+
+static int check_change(struct change_ctx *c)
 {
-	bool keep_flows = !XFSM_OPTS_GET(opts, flush_flows, false);
-	bool reset_globals = XFSM_OPTS_GET(opts, reset_globals, false);
-	__u64 old_regs[XFSM_GLOBAL_REGS], new_regs[XFSM_GLOBAL_REGS];
-	struct xfsm_plan plan;
-	bool changed[XFSM_MAX_STAGES] = {}, globals_written = false;
-	struct xfsm_app *old = NULL, *app = NULL;
-	__u32 zero = 0, a, b, s, i;
-	struct xfsm_ctl ctl, flip;
+	const struct xfsm_change *chg = c->chg;
+	struct xfsm_instance *inst = c->inst;
+	unsigned int t, g;
+	int err;
+
+	if (chg->img) {
+		if (chg->img->n_rules && !chg->img->rules)
+			return -EINVAL;
+		err = xfsm_image_validate(chg->img, inst->build.max_stages,
+					  inst->build.max_tuples, inst->max_rules);
+		if (err)
+			return err;
+		if (!inst->max_rules && chg->img->n_rules)
+			return -EPROTO;
+	}
+	if (chg->acl_tables) {
+		if (chg->acl_tables >> XFSM_ACL_TABLES)
+			return -EINVAL;
+		err = xfsm_acl_check(inst);
+		if (err)
+			return err;
+		for (t = 0; t < XFSM_ACL_TABLES; t++) {
+			if (!(chg->acl_tables & (1U << t)))
+				continue;
+			err = xfsm_acl_prepare(inst, t, chg->acl_rules[t], chg->acl_n[t],
+					       &c->acl[t]);
+			if (err)
+				return err;
+		}
+	}
+	if (chg->groups) {
+		err = xfsm_group_check(inst);
+		if (err)
+			return err;
+		for (g = 0; g < XFSM_MAX_GROUPS; g++) {
+			const struct xfsm_group *gr = chg->group[g];
+
+			if (!(chg->groups & (1ULL << g)) || !gr)
+				continue;
+			if (gr->policy >= XFSM_GP__MAX || gr->n_members > XFSM_GROUP_MAX_MEMBERS ||
+			    gr->n_slots > XFSM_GROUP_TABLE)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Statistics identities and indexes of the new application. */
+static int assign_ids(struct change_ctx *c)
+{
+	const struct xfsm_image *img = c->chg->img;
+	__u32 space[XFSM_SID__COUNT] = {
+		[XFSM_SID_STAGE] = XFSM_STAGE_STATS_SLOTS,
+		[XFSM_SID_RULE] = c->inst->map_max_entries[XFSM_M_RULE_STATS],
+		[XFSM_SID_COUNTER] = XFSM_COUNTER_SLOTS,
+	};
+	size_t i, k;
+	int err;
+
+	err = xfsm_image_idents(img, &c->ids);
+	if (err)
+		return err;
+	err = xfsm_stat_ids_assign(&c->old_ids, &c->ids, space, &c->fresh);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot give the application's objects statistics entries: %s",
+			 strerror(-err));
+		return err;
+	}
+	c->rule_index = calloc(c->inst->max_rules ? c->inst->max_rules : 1, sizeof(__u32));
+	if (!c->rule_index)
+		return -ENOMEM;
+	for (i = 0; i < c->ids.n; i++) {
+		const struct xfsm_stat_ident *e = &c->ids.v[i];
+
+		switch (e->kind) {
+		case XFSM_SID_STAGE:
+			if (e->pos < c->app->n_stages)
+				c->app->stages[e->pos].stats_id = e->index;
+			break;
+		case XFSM_SID_COUNTER:
+			if (e->pos < XFSM_MAX_COUNTERS)
+				c->counter_index[e->pos] = e->index;
+			break;
+		case XFSM_SID_RULE:
+			for (k = e->pos; k < (size_t)e->pos + e->n && k < c->inst->max_rules; k++)
+				c->rule_index[k] = e->index;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The scan lists' copies of the rules run with the statistics and counter
+ * indexes of the rule table's: a packet counts in the same entries
+ * whichever path matched it. */
+static void plan_indexes(struct change_ctx *c)
+{
+	struct xfsm_app *app = c->app;
+	unsigned int s, i;
+
+	for (s = 0; s < app->n_stages && s < XFSM_MAX_STAGES; s++) {
+		struct xfsm_scan *sc = &app->scan[s];
+
+		for (i = 0; sc->enabled && i < sc->n_rules && i < XFSM_SCAN_RULES; i++)
+			rule_indexes(&sc->rules[i].rule, c->rule_index, c->counter_index);
+	}
+}
+
+/* The new slot's descriptor: the image's stages (or the running ones),
+ * each stage's rules in the buffer the running slot does not name, the
+ * buffers of replaced ACL tables and groups flipped. */
+static void build_app(struct change_ctx *c)
+{
+	const struct xfsm_change *chg = c->chg;
+	const struct xfsm_image *img = chg->img;
+	const struct xfsm_app *old = c->old;
+	struct xfsm_app *app = c->app;
+	__u32 s, t;
+
+	*app = *old;
+	if (img) {
+		bool keep_flows = !chg->flush_flows;
+
+		memcpy(app, &img->app, offsetof(struct xfsm_app, group_buf));
+		/* The datapath takes the time at arrival only when asked to:
+		 * ask whenever the application reads meta.time (hand-built
+		 * images too). */
+		app->flags |= xfsm_image_meta_flags(img) & XFSM_AF_NEEDS_TIME;
+		/* Fast paths (lib/plan.c); the scan lists' rules get their
+		 * indexes with the table's (plan_indexes()). */
+		xfsm_image_plan(img, &c->plan);
+		xfsm_plan_app(&c->plan, img, app, 0);
+		for (s = 0; s < app->n_stages; s++) {
+			struct xfsm_stage *st = &app->stages[s];
+			const struct xfsm_stage *os = &old->stages[s];
+
+			if (!(keep_flows && stage_has_rules(old, s) && stage_keys_equal(st, os)))
+				st->epoch = os->epoch + 1;
+			else
+				st->epoch = os->epoch;
+			st->rule_buf = stage_has_rules(old, s) ? !os->rule_buf : 0;
+		}
+		c->scope.rules = true;
+		/* The flow table is walked only when a stage that may have
+		 * flows loses them (keys changed, stage gone or not
+		 * stateful any more). */
+		for (s = 0; s < XFSM_MAX_STAGES; s++)
+			if (stage_has_rules(old, s) &&
+			    (!stage_has_rules(app, s) || app->stages[s].epoch != old->stages[s].epoch))
+				c->scope.flows = true;
+	}
+	for (t = 0; t < XFSM_ACL_TABLES; t++)
+		if (chg->acl_tables & (1U << t))
+			app->acl_buf[t] = !(old->acl_buf[t] & 1);
+	app->group_buf = old->group_buf ^ chg->groups;
+	app->generation = c->ctl.generation + 1;
+	c->scope.acl_tables = chg->acl_tables;
+}
+
+static int write_groups(struct change_ctx *c)
+{
+	const struct xfsm_change *chg = c->chg;
+	struct xfsm_group cur;
+	unsigned int g;
+	int err;
+
+	for (g = 0; g < XFSM_MAX_GROUPS; g++) {
+		__u32 gen = 0;
+
+		if (!(chg->groups & (1ULL << g)))
+			continue;
+		if (!xfsm_group_read_buffer(c->inst, g, (c->old->group_buf >> g) & 1, &cur))
+			gen = cur.generation;
+		if (chg->group[g] && !gen)
+			c->groups_new |= 1ULL << g;
+		if (!chg->group[g] && gen)
+			c->groups_gone |= 1ULL << g;
+		err = xfsm_group_write_buffer(c->inst, g, (c->app->group_buf >> g) & 1,
+					      chg->group[g], chg->group[g] ? gen + 1 : 0);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot write output group %u: %s", g,
+				 strerror(-err));
+			return err;
+		}
+		/* A new group starts with no statistics.  Before the switch
+		 * only drops counted against the absent group can be lost. */
+		if (c->groups_new & (1ULL << g))
+			xfsm_group_forget(c->inst, g);
+	}
+	return 0;
+}
+
+/* Step 1: everything into the other side.  Returns 0 or a negative errno
+ * (the caller settles against the running slot). */
+static int write_other_side(struct change_ctx *c)
+{
+	struct xfsm_instance *inst = c->inst;
+	const struct xfsm_change *chg = c->chg;
+	unsigned int t;
+	int err;
+
+	err = zero_entries(inst, XFSM_M_STAGE_STATS, c->fresh.index[XFSM_SID_STAGE],
+			   c->fresh.n[XFSM_SID_STAGE]);
+	if (!err)
+		err = zero_entries(inst, XFSM_M_RULE_STATS, c->fresh.index[XFSM_SID_RULE],
+				   c->fresh.n[XFSM_SID_RULE]);
+	if (!err)
+		err = zero_entries(inst, XFSM_M_COUNTERS, c->fresh.index[XFSM_SID_COUNTER],
+				   c->fresh.n[XFSM_SID_COUNTER]);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot zero the statistics of new objects: %s",
+			 strerror(-err));
+		return err;
+	}
+	if (chg->img) {
+		err = write_rules(inst, chg->img, &c->plan, c->app, c->rule_index,
+				  c->counter_index);
+		if (err)
+			return err;
+	}
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		if (!(chg->acl_tables & (1U << t)))
+			continue;
+		err = xfsm_acl_write_buffer(inst, t, c->app->acl_buf[t], c->acl[t],
+					    c->app->generation);
+		if (err)
+			return err;
+	}
+	err = write_groups(c);
+	if (err)
+		return err;
+	err = bpf_map_update_elem(inst->map_fd[XFSM_M_APPS], &c->b, c->app, BPF_ANY);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot write the application to slot %u: %s",
+			 c->b, strerror(-err));
+		return err;
+	}
+	err = chg->img ? write_appsrc(inst, chg->img, c->b) : copy_appsrc(inst, c->a, c->b);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot store the application source: %s",
+			 strerror(-err));
+		return err;
+	}
+	c->meta.generation = c->app->generation;
+	if (chg->img) {
+		c->meta.globals_set = chg->img->globals_set;
+		c->meta.reset_globals = chg->reset_globals;
+		memcpy(c->meta.globals, chg->img->globals, sizeof(c->meta.globals));
+		/* A rule edit keeps the tables and groups as they are. */
+		c->meta.flags = chg->complete ? XFSM_SLOT_COMPLETE :
+						c->old_meta.flags & XFSM_SLOT_COMPLETE;
+	}
+	err = xfsm_slot_meta_write(inst, c->b, chg->img ? &c->ids : &c->old_ids, &c->meta);
+	if (err)
+		xfsm_log(XFSM_LOG_ERROR, "cannot store the statistics identities: %s",
+			 strerror(-err));
+	return err;
+}
+
+/* Step 2: the commit point.  The control block is read again so that
+ * fields others maintain (offload clock, malformed verdict) are kept as
+ * they are now; a changed slot means a writer that bypassed
+ * xfsm_instance_lock(), and nothing is switched. */
+static int flip(struct change_ctx *c)
+{
+	struct xfsm_ctl now;
+	__u32 zero = 0;
+	int err;
+
+	err = xfsm_ctl_get(c->inst, &now);
+	if (!err && (now.active != c->ctl.active || now.generation != c->ctl.generation)) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s changed during the apply (another tool installed an application); nothing was switched",
+			 xfsm_map_names[XFSM_M_CTL]);
+		return -EBUSY;
+	}
+	if (err)
+		return err;
+	now.active = c->b;
+	now.generation = c->app->generation;
+	now.flags |= XFSM_CTLF_DIRTY;
+	if (c->meta.globals_set || c->meta.reset_globals)
+		now.flags |= XFSM_CTLF_GLOBALS;
+	err = bpf_map_update_elem(c->inst->map_fd[XFSM_M_CTL], &zero, &now, BPF_ANY);
+	if (err)
+		xfsm_log(XFSM_LOG_ERROR, "cannot switch to the new application: %s",
+			 strerror(-err));
+	return err;
+}
+
+/* Step 3, and what follows the switch. */
+static void after_flip(struct change_ctx *c)
+{
+	struct xfsm_instance *inst = c->inst;
+	unsigned int g;
+	int err;
+
+	if (c->meta.globals_set || c->meta.reset_globals) {
+		err = write_app_globals(inst, &c->meta);
+		if (!err)
+			err = ctl_flags(inst, 0, XFSM_CTLF_GLOBALS);
+		if (err)
+			xfsm_log(XFSM_LOG_WARN, "cannot set the global registers: %s",
+				 strerror(-err));
+	}
+	err = xfsm_sync_rcu();
+	if (err) {
+		xfsm_log(XFSM_LOG_WARN,
+			 "cannot wait for in-flight packets (%s); the next change clears the old application",
+			 strerror(-err));
+		return;
+	}
+	if (settle(inst, c->app, &c->scope))
+		return;		/* DIRTY stays: the next writer settles again */
+	for (g = 0; g < XFSM_MAX_GROUPS; g++)
+		if (c->groups_gone & (1ULL << g))
+			xfsm_group_forget(inst, g);
+	err = ctl_flags(inst, 0, XFSM_CTLF_DIRTY);
+	if (err)
+		xfsm_log(XFSM_LOG_WARN, "cannot mark the switch finished: %s", strerror(-err));
+}
+
+int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg)
+{
+	struct change_ctx c = { .inst = inst, .chg = chg };
 	int lock = -1, err;
-	long n;
+	unsigned int t;
 
-	err = XFSM_OPTS_CHECK(opts, xfsm_apply_opts) ?: check_instance(inst);
+	err = check_instance(inst);
 	if (err)
 		return err;
-	if (!img || (img->n_rules && !img->rules))
+	if (!chg)
 		return -EINVAL;
-	err = xfsm_image_validate(img, inst->build.max_stages, inst->build.max_tuples,
-				  inst->max_rules);
+	err = check_change(&c);
 	if (err)
-		return err;
-
-	old = calloc(1, sizeof(*old));
-	app = calloc(1, sizeof(*app));
-	if (!old || !app) {
+		goto out;
+	c.old = calloc(1, sizeof(*c.old));
+	c.app = calloc(1, sizeof(*c.app));
+	if (!c.old || !c.app) {
 		err = -ENOMEM;
 		goto out;
 	}
 	lock = xfsm_instance_lock(inst);
-	err = xfsm_ctl_get(inst, &ctl);
+	err = xfsm_ctl_get(inst, &c.ctl);
 	if (err) {
 		xfsm_log(XFSM_LOG_ERROR, "cannot read %s: %s", xfsm_map_names[XFSM_M_CTL],
 			 strerror(-err));
 		goto out;
 	}
-	a = ctl.active;
-	if (a >= XFSM_APP_SLOTS) {
+	c.a = c.ctl.active;
+	if (c.a >= XFSM_APP_SLOTS) {
 		xfsm_log(XFSM_LOG_ERROR, "%s names slot %u; the control block is corrupt",
-			 xfsm_map_names[XFSM_M_CTL], a);
+			 xfsm_map_names[XFSM_M_CTL], c.a);
 		err = -EPROTO;
 		goto out;
 	}
-	b = 1 - a;
-	err = bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPS], &a, old);
+	c.b = 1 - c.a;
+	err = bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPS], &c.a, c.old);
 	if (err)
 		goto out;
-
-	*app = img->app;
-	/* The datapath takes the time at arrival only when asked to: ask
-	 * whenever the application reads meta.time (hand-built images too). */
-	app->flags |= xfsm_image_meta_flags(img) & XFSM_AF_NEEDS_TIME;
-	xfsm_image_plan(img, &plan);
-	xfsm_plan_app(&plan, img, app, b * inst->max_rules);
-	app->generation = ctl.generation + 1;
-	for (s = 0; s < app->n_stages; s++) {
-		struct xfsm_stage *st = &app->stages[s];
-		const struct xfsm_stage *os = &old->stages[s];
-
-		if (keep_flows && s < old->n_stages && stage_keys_equal(st, os)) {
-			st->epoch = os->epoch;
-		} else {
-			st->epoch = os->epoch + 1;
-			changed[s] = true;
-		}
-	}
-
-	/* Slot B may hold rules of an apply that failed after its flip. */
-	n = delete_slot_rules(inst, b);
-	if (n < 0) {
-		err = n;
-		xfsm_log(XFSM_LOG_ERROR, "cannot clear application slot %u: %s", b,
-			 strerror(-err));
-		goto out;
-	}
-	err = xfsm_array_zero(inst, XFSM_M_RULE_STATS, b * inst->max_rules, inst->max_rules);
-	if (err) {
-		xfsm_log(XFSM_LOG_ERROR, "cannot reset the rule statistics of slot %u: %s",
-			 b, strerror(-err));
-		goto out;
-	}
-	err = write_rules(inst, img, b);
-	if (err)
-		goto rollback;
-	err = bpf_map_update_elem(inst->map_fd[XFSM_M_APPS], &b, app, BPF_ANY);
-	if (err) {
-		xfsm_log(XFSM_LOG_ERROR, "cannot write the application to slot %u: %s",
-			 b, strerror(-err));
-		goto rollback;
-	}
-	err = write_appsrc(inst, img, b);
-	if (err) {
-		xfsm_log(XFSM_LOG_ERROR, "cannot store the application source: %s",
-			 strerror(-err));
-		goto rollback;
-	}
-
-	/* Globals have no slots: they change just before the flip. */
-	if (img->globals_set || reset_globals) {
-		err = xfsm_globals_read(inst, old_regs);
+	if (c.ctl.flags & XFSM_CTLF_DIRTY) {
+		err = recover(inst, c.a, c.old, c.ctl.flags);
 		if (err)
-			goto rollback;
-		for (i = 0; i < XFSM_GLOBAL_REGS; i++) {
-			if (img->globals_set & (1U << i))
-				new_regs[i] = img->globals[i];
-			else
-				new_regs[i] = reset_globals ? 0 : old_regs[i];
-		}
-		err = xfsm_globals_write(inst, new_regs);
-		if (err) {
-			xfsm_log(XFSM_LOG_ERROR, "cannot set the global registers: %s",
+			goto out;
+		c.ctl.flags &= ~XFSM_CTLF_DIRTY;
+	}
+
+	/* The running identities: what keeps its statistics.  Unreadable
+	 * (none yet, or damaged): every object starts at 0. */
+	err = xfsm_slot_meta_read(inst, c.a, &c.old_ids, &c.old_meta);
+	if (!err && c.old_ids.generation != c.old->generation)
+		err = -ESTALE;
+	if (err) {
+		memset(&c.old_meta, 0, sizeof(c.old_meta));
+		if (c.old->n_stages)
+			xfsm_log(XFSM_LOG_WARN,
+				 "the running application's statistics identities are unreadable (%s): its counters start again at 0",
 				 strerror(-err));
-			goto rollback;
-		}
-		globals_written = true;
+		xfsm_stat_idents_free(&c.old_ids);
+	}
+	build_app(&c);
+	if (chg->img) {
+		err = assign_ids(&c);
+		if (err)
+			goto out;
+		plan_indexes(&c);
 	}
 
-	/* The commit point: one update of the control block.  Re-read it so
-	 * that fields others maintain (offload clock, malformed verdict) are
-	 * kept as they are now; a changed slot means a writer that bypassed
-	 * xfsm_instance_lock(), and nothing is switched. */
-	err = xfsm_ctl_get(inst, &flip);
-	if (!err && (flip.active != ctl.active || flip.generation != ctl.generation)) {
-		xfsm_log(XFSM_LOG_ERROR,
-			 "%s changed during the apply (another tool installed an application); nothing was switched",
-			 xfsm_map_names[XFSM_M_CTL]);
-		err = -EBUSY;
-	}
+	err = ctl_flags(inst, XFSM_CTLF_DIRTY, 0);
 	if (err)
-		goto rollback;
-	flip.active = b;
-	flip.generation = ctl.generation + 1;
-	err = bpf_map_update_elem(inst->map_fd[XFSM_M_CTL], &zero, &flip, BPF_ANY);
+		goto out;
+	c.ctl.flags |= XFSM_CTLF_DIRTY;
+	err = write_other_side(&c);
+	if (!err)
+		err = flip(&c);
 	if (err) {
-		xfsm_log(XFSM_LOG_ERROR, "cannot switch to the new application: %s",
-			 strerror(-err));
-		goto rollback;
-	}
-
-	/* From here on the new application runs: problems are only warnings. */
-	err = xfsm_sync_rcu();
-	if (err) {
-		xfsm_log(XFSM_LOG_WARN,
-			 "cannot wait for in-flight packets (%s); the old rules stay until the next apply",
-			 strerror(-err));
-		err = 0;
+		/* Nothing switched: the other side was never in use (flows
+		 * are made only by the running application). */
+		c.scope.flows = false;
+		if (!settle(inst, c.old, &c.scope) && ctl_flags(inst, 0, XFSM_CTLF_DIRTY))
+			xfsm_log(XFSM_LOG_WARN, "cannot mark the control block clean");
 		goto out;
 	}
-	n = delete_slot_rules(inst, a);
-	if (n < 0)
-		xfsm_log(XFSM_LOG_WARN, "cannot delete the old application's rules: %s",
-			 strerror((int)-n));
-	n = delete_stale_flows(inst, old, app, changed);
-	if (n < 0)
-		xfsm_log(XFSM_LOG_WARN, "cannot delete flows of changed stages: %s",
-			 strerror((int)-n));
-	err = 0;
-	goto out;
-
-rollback:
-	if (globals_written && xfsm_globals_write(inst, old_regs))
-		xfsm_log(XFSM_LOG_WARN, "cannot restore the global registers");
-	n = delete_slot_rules(inst, b);
-	if (n < 0)
-		xfsm_log(XFSM_LOG_WARN, "cannot remove the partly written slot %u: %s",
-			 b, strerror((int)-n));
+	after_flip(&c);
 out:
 	xfsm_instance_unlock(lock);
-	free(old);
-	free(app);
+	for (t = 0; t < XFSM_ACL_TABLES; t++)
+		xfsm_acl_built_free(c.acl[t]);
+	xfsm_stat_idents_free(&c.old_ids);
+	xfsm_stat_idents_free(&c.ids);
+	xfsm_fresh_free(&c.fresh);
+	free(c.rule_index);
+	free(c.old);
+	free(c.app);
 	return err;
+}
+
+int xfsm_change_opts(struct xfsm_change *chg, const struct xfsm_apply_opts *opts)
+{
+	int err = XFSM_OPTS_CHECK(opts, xfsm_apply_opts);
+
+	if (err)
+		return err;
+	chg->flush_flows = XFSM_OPTS_GET(opts, flush_flows, false);
+	chg->reset_globals = XFSM_OPTS_GET(opts, reset_globals, false);
+	chg->force = XFSM_OPTS_GET(opts, force, false);
+	return 0;
+}
+
+int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
+	       const struct xfsm_apply_opts *opts)
+{
+	struct xfsm_change chg = { .img = img };
+	int err;
+
+	if (!img)
+		return -EINVAL;
+	err = xfsm_change_opts(&chg, opts);
+	if (err)
+		return err;
+	return xfsm_apply_change(inst, &chg);
 }
 
 /* ---- Reading the running application --------------------------------- */
 
+bool xfsm_slot_complete(struct xfsm_instance *inst, __u32 slot, __u32 generation)
+{
+	struct xfsm_stat_idents ids;
+	struct xfsm_slot_meta meta;
+	bool complete;
+
+	if (xfsm_slot_meta_read(inst, slot, &ids, &meta))
+		return false;
+	complete = meta.generation == generation && (meta.flags & XFSM_SLOT_COMPLETE);
+	xfsm_stat_idents_free(&ids);
+	return complete;
+}
+
+int xfsm_running_slot(struct xfsm_instance *inst, __u32 *slot, struct xfsm_app *app)
+{
+	struct xfsm_ctl ctl;
+	int err;
+
+	err = xfsm_ctl_get(inst, &ctl);
+	if (err)
+		return err;
+	if (ctl.active >= XFSM_APP_SLOTS)
+		return -EPROTO;
+	*slot = ctl.active;
+	if (app && bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPS], slot, app))
+		return -errno;
+	return 0;
+}
+
 struct read_ctx {
 	struct xfsm_image *img;
-	__u32	slot;
-	__u32	id_base;
+	__u32	counter_pos[XFSM_COUNTER_SLOTS];	/* index -> image number */
 	int	err;
 };
 
@@ -441,8 +929,9 @@ static int read_rule(const void *key, const void *value, void *arg)
 	struct read_ctx *rc = arg;
 	struct xfsm_image *img = rc->img;
 	struct xfsm_rule_entry *e;
+	unsigned int a;
 
-	if (k->slot != rc->slot)
+	if (rule_unnamed(key, value, &img->app))
 		return 0;
 	if (img->n_rules == img->cap_rules) {
 		size_t cap = img->cap_rules ? img->cap_rules * 2 : 64;
@@ -458,8 +947,12 @@ static int read_rule(const void *key, const void *value, void *arg)
 	e->key.slot = 0;
 	memcpy(&e->rule, value, sizeof(e->rule));
 	xfsm_plan_clear_rule(&e->rule);		/* derived: planned again on apply */
-	if (e->rule.rule_id >= rc->id_base)
-		e->rule.rule_id -= rc->id_base;
+	/* As the image had it: its rule id, its counter numbers. */
+	e->rule.rule_id = e->rule.image_id;
+	e->rule.image_id = 0;
+	for (a = 0; a < XFSM_MAX_ACTIONS; a++)
+		if (e->rule.act[a].type == XFSM_ACT_COUNT && e->rule.act[a].arg < XFSM_COUNTER_SLOTS)
+			e->rule.act[a].arg = rc->counter_pos[e->rule.act[a].arg];
 	return 0;
 }
 
@@ -498,8 +991,18 @@ int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img)
 	if (err)
 		goto out;
 	xfsm_plan_clear_app(&img->app);	/* derived: planned again on apply */
-	rc.slot = ctl.active;
-	rc.id_base = ctl.active * inst->max_rules;
+	/* The identities come along (a re-applied image keeps its names). */
+	if (!xfsm_slot_meta_read(inst, ctl.active, &img->idents, NULL) &&
+	    img->idents.generation == img->app.generation) {
+		for (size_t i = 0; i < img->idents.n; i++) {
+			const struct xfsm_stat_ident *e = &img->idents.v[i];
+
+			if (e->kind == XFSM_SID_COUNTER && e->index < XFSM_COUNTER_SLOTS)
+				rc.counter_pos[e->index] = e->pos;
+		}
+	} else {
+		xfsm_stat_idents_free(&img->idents);
+	}
 	err = xfsm_map_walk(inst, XFSM_M_RULES, read_rule, &rc);
 	if (err)
 		goto out;

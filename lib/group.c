@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "xfsm_group.h"
+#include "apply_internal.h"
 #include "xfsm/group_hash.h"
 
 static const char *const policy_names[XFSM_GP__MAX] = {
@@ -188,7 +189,8 @@ int xfsm_group_check(struct xfsm_instance *inst)
 			 inst->name);
 		return -EOPNOTSUPP;
 	}
-	if (inst->map_value_size[XFSM_M_GROUPS] != sizeof(struct xfsm_group)) {
+	if (inst->map_value_size[XFSM_M_GROUPS] != sizeof(struct xfsm_group) ||
+	    inst->map_max_entries[XFSM_M_GROUPS] < 2 * XFSM_MAX_GROUPS) {
 		xfsm_log(XFSM_LOG_ERROR, "instance %s: group maps do not match this tool's ABI",
 			 inst->name);
 		return -EPROTO;
@@ -196,26 +198,66 @@ int xfsm_group_check(struct xfsm_instance *inst)
 	return 0;
 }
 
-int xfsm_group_write(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g)
+/* A change of one group is an application switch: the group is written
+ * into the buffer the running slot does not name. */
+static int group_change(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g)
 {
-	struct xfsm_group old;
-	__u32 k = id;
+	struct xfsm_change chg = { .groups = 1ULL << id };
 	int err = xfsm_group_check(inst);
 
 	if (err)
 		return err;
 	if (id >= XFSM_MAX_GROUPS)
 		return -EINVAL;
-	old.generation = 0;
-	bpf_map_lookup_elem(inst->map_fd[XFSM_M_GROUPS], &k, &old);
-	{
-		struct xfsm_group nw = *g;
+	chg.group[id] = g;
+	return xfsm_apply_change(inst, &chg);
+}
 
-		nw.generation = old.generation + 1;
-		if (bpf_map_update_elem(inst->map_fd[XFSM_M_GROUPS], &k, &nw, BPF_ANY))
-			return -errno;
+int xfsm_group_write(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g)
+{
+	if (!g)
+		return -EINVAL;
+	return group_change(inst, id, g);
+}
+
+int xfsm_group_delete(struct xfsm_instance *inst, unsigned int id)
+{
+	return group_change(inst, id, NULL);
+}
+
+int xfsm_group_read_buffer(struct xfsm_instance *inst, unsigned int id, unsigned int buf,
+			   struct xfsm_group *g)
+{
+	__u32 k = id + (buf & 1) * XFSM_MAX_GROUPS;
+
+	if (id >= XFSM_MAX_GROUPS)
+		return -EINVAL;
+	return bpf_map_lookup_elem(inst->map_fd[XFSM_M_GROUPS], &k, g) ? -errno : 0;
+}
+
+int xfsm_group_write_buffer(struct xfsm_instance *inst, unsigned int id, unsigned int buf,
+			    const struct xfsm_group *g, __u32 generation)
+{
+	__u32 k = id + (buf & 1) * XFSM_MAX_GROUPS;
+	struct xfsm_group *nw = calloc(1, sizeof(*nw));
+	int err = 0;
+
+	if (!nw)
+		return -ENOMEM;
+	if (id >= XFSM_MAX_GROUPS) {
+		err = -EINVAL;
+		goto out;
 	}
-	return 0;
+	/* generation 0: "no group" (a group that exists has >= 1) */
+	if (g) {
+		*nw = *g;
+		nw->generation = generation ? generation : 1;
+	}
+	if (bpf_map_update_elem(inst->map_fd[XFSM_M_GROUPS], &k, nw, BPF_ANY))
+		err = -errno;
+out:
+	free(nw);
+	return err;
 }
 
 /* Element `idx` (< limit) of one of the instance's group-related arrays. */
@@ -234,7 +276,22 @@ static int group_array_read(struct xfsm_instance *inst, enum xfsm_map_id map,
 
 int xfsm_group_read(struct xfsm_instance *inst, unsigned int id, struct xfsm_group *g)
 {
-	return group_array_read(inst, XFSM_M_GROUPS, id, XFSM_MAX_GROUPS, g);
+	struct xfsm_app *app;
+	__u32 slot;
+	int err = xfsm_group_check(inst);
+
+	if (err)
+		return err;
+	if (id >= XFSM_MAX_GROUPS)
+		return -EINVAL;
+	app = malloc(sizeof(*app));
+	if (!app)
+		return -ENOMEM;
+	err = xfsm_running_slot(inst, &slot, app);
+	if (!err)
+		err = xfsm_group_read_buffer(inst, id, (app->group_buf >> id) & 1, g);
+	free(app);
+	return err;
 }
 
 static bool flow_of_group(const void *key, const void *value, void *ctx)
@@ -242,25 +299,19 @@ static bool flow_of_group(const void *key, const void *value, void *ctx)
 	return ((const struct xfsm_group_flow_key *)key)->group == *(const __u32 *)ctx;
 }
 
-int xfsm_group_delete(struct xfsm_instance *inst, unsigned int id)
+int xfsm_group_forget(struct xfsm_instance *inst, unsigned int id)
 {
-	struct xfsm_group g;
 	__u32 gid = id;
 	int err;
 
-	memset(&g, 0, sizeof(g));
-	err = xfsm_group_check(inst);
-	if (err)
-		return err;
-	if (id >= XFSM_MAX_GROUPS)
-		return -EINVAL;
-	/* generation 0: "no group" (an empty group that was set has >= 1) */
-	if (bpf_map_update_elem(inst->map_fd[XFSM_M_GROUPS], &gid, &g, BPF_ANY))
-		return -errno;
-	xfsm_group_reset(inst, id);
-	if (inst->map_fd[XFSM_M_GROUP_FLOWS] >= 0)
-		xfsm_map_delete_if(inst, XFSM_M_GROUP_FLOWS, flow_of_group, &gid);
-	return 0;
+	err = xfsm_group_reset(inst, id);
+	if (!err && inst->map_fd[XFSM_M_GROUP_FLOWS] >= 0) {
+		long n = xfsm_map_delete_if(inst, XFSM_M_GROUP_FLOWS, flow_of_group, &gid);
+
+		if (n < 0)
+			err = n;
+	}
+	return err;
 }
 
 int xfsm_group_read_stats(struct xfsm_instance *inst, unsigned int id,

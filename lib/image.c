@@ -169,6 +169,7 @@ void xfsm_image_free(struct xfsm_image *img)
 	index_free(img);
 	free(img->rules);
 	free(img->source);
+	xfsm_stat_idents_free(&img->idents);
 	xfsm_image_init(img);
 }
 
@@ -450,6 +451,15 @@ int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
 				 "rule %u: priority %u above its tuple's max_priority %u",
 				 e->rule.rule_id, e->rule.priority, t->max_priority);
 			return -EINVAL;
+		}
+		for (i = 0; i < XFSM_MAX_ACTIONS; i++) {
+			if (e->rule.act[i].type == XFSM_ACT_COUNT &&
+			    e->rule.act[i].arg >= XFSM_MAX_COUNTERS) {
+				xfsm_log(XFSM_LOG_ERROR, "rule %u: counter %u out of range (0..%u)",
+					 e->rule.rule_id, e->rule.act[i].arg,
+					 XFSM_MAX_COUNTERS - 1);
+				return -EINVAL;
+			}
 		}
 		if (max_rules && e->rule.rule_id >= max_rules) {
 			xfsm_log(XFSM_LOG_ERROR,

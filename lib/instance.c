@@ -31,6 +31,7 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_TX_PORTS]	= XFSM_MAP_TX_PORTS,
 	[XFSM_M_APPSRC]		= XFSM_MAP_APPSRC,
 	[XFSM_M_LOCKS]		= XFSM_MAP_LOCKS,
+	[XFSM_M_IDS]		= XFSM_MAP_IDS,
 	[XFSM_M_ACL_CTL]	= XFSM_MAP_ACL_CTL,
 	[XFSM_M_ACL_SETS]	= XFSM_MAP_ACL_SETS,
 	[XFSM_M_ACL_RULES]	= XFSM_MAP_ACL_RULES,
@@ -684,7 +685,8 @@ static int expected_value_size(int id, __u32 *size)
 	case XFSM_M_STATS:		*size = sizeof(struct xfsm_stats); break;
 	case XFSM_M_STAGE_STATS:	*size = sizeof(struct xfsm_stage_stats); break;
 	case XFSM_M_RULE_STATS:		*size = sizeof(struct xfsm_rule_stats); break;
-	case XFSM_M_COUNTERS:		*size = sizeof(struct xfsm_counters); break;
+	case XFSM_M_COUNTERS:		*size = sizeof(struct xfsm_counter); break;
+	case XFSM_M_IDS:		*size = XFSM_IDS_CHUNK; break;
 	case XFSM_M_PORTS:		*size = sizeof(struct xfsm_port); break;
 	default:
 		return -ENOENT;
@@ -697,6 +699,7 @@ static int expected_key_size(int id, __u32 *size)
 	switch (id) {
 	case XFSM_M_RULES:	*size = sizeof(struct xfsm_rule_key); break;
 	case XFSM_M_FLOWS:	*size = sizeof(struct xfsm_flow_key); break;
+	case XFSM_M_IDS:	*size = sizeof(struct xfsm_ids_key); break;
 	default:
 		return -ENOENT;
 	}

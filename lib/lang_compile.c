@@ -15,9 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+
 #include "libxfsm.h"
 #include "xfsm_lang.h"
 #include "lang_internal.h"
+#include "apply_internal.h"
+#include "xfsm_appsrc.h"
 #include "xfsm_file.h"
 #include "xfsm_num.h"
 
@@ -279,7 +283,7 @@ static const char *reserved[] = {
 	"when", "not", "goto", "idle", "hard", "drop", "pass", "tx", "output",
 	"flood", "set", "dec", "count", "mark", "min", "max", "ewma", "symmetric",
 	"lookup", "update", "continue", "any", "size", "kind", "lru", "hash",
-	"and", "acl",
+	"and", "acl", "group",
 };
 
 static void check_not_reserved(struct lc *c, const struct lang_tok *t)
@@ -351,6 +355,14 @@ static int find_port(struct lc *c, const struct lang_tok *t)
 	return -1;
 }
 
+static int find_group(struct lc *c, const struct lang_tok *t)
+{
+	for (int i = 0; i < XFSM_MAX_GROUPS; i++)
+		if ((c->nm->groups_declared & (1ULL << i)) && tok_eq(c, t, c->nm->groups[i].name))
+			return i;
+	return -1;
+}
+
 static int find_global(struct lc *c, const struct lang_tok *t)
 {
 	for (int i = 0; i < XFSM_GLOBAL_REGS; i++)
@@ -406,7 +418,8 @@ static void name_in_use(struct lc *c, const struct lang_tok *t)
 	check_not_reserved(c, t);
 	if (xfsm_lang_field_find(c->src + t->off, t->len) >= 0)
 		fail_at(c, t, "'%.*s' is a header field", (int)t->len, c->src + t->off);
-	if (find_define(c, t) || find_port(c, t) >= 0 || find_global(c, t) >= 0)
+	if (find_define(c, t) || find_port(c, t) >= 0 || find_global(c, t) >= 0 ||
+	    find_group(c, t) >= 0)
 		fail_at(c, t, "'%.*s' is already defined", (int)t->len, c->src + t->off);
 	if (c->in_stage && (find_state(c, t) >= 0 || find_cond(c, t) >= 0 ||
 			    find_reg_alias(c, t) >= 0))
@@ -798,6 +811,86 @@ static void parse_port(struct lc *c)
 			c->nm->ports[v]);
 	tok_name(c, t, c->nm->ports[v]);
 	expect_eol(c);
+}
+
+/*
+ * group NAME = N POLICY [PORT [weight W] {, PORT [weight W]}]
+ * An output group the application owns: applying it installs the group
+ * together with the rules that use it.
+ */
+static void parse_group(struct lc *c)
+{
+	const struct lang_tok *t = next(c), *vt, *pt;
+	struct xfsm_group_decl *gd;
+	struct xfsm_group built;
+	int policy = -1, err;
+	__u64 id;
+
+	if (t->kind != T_IDENT)
+		expected(c, t, "a group name");
+	name_in_use(c, t);
+	expect(c, T_ASSIGN, "'='");
+	vt = peek(c);
+	id = parse_u64(c, "group number", XFSM_MAX_GROUPS - 1);
+	if (c->nm->groups_declared & (1ULL << id))
+		fail_at(c, vt, "group %llu is already declared as '%s'", (unsigned long long)id,
+			c->nm->groups[id].name);
+	gd = &c->nm->groups[id];
+	memset(gd, 0, sizeof(*gd));
+	tok_name(c, t, gd->name);
+	gd->line = t->line;
+	pt = next(c);
+	if (pt->kind == T_IDENT && tok_eq(c, pt, "rr") && peek(c)->kind == T_MINUS) {
+		const struct lang_tok *m = next(c), *f = next(c);
+
+		/* rr-flow, written as one word */
+		if (f->kind == T_IDENT && tok_eq(c, f, "flow") && m->off == pt->off + 2 &&
+		    f->off == m->off + 1)
+			policy = XFSM_GP_RR_FLOW;
+	} else if (pt->kind == T_IDENT) {
+		char name[XFSM_LANG_NAME_LEN];
+
+		tok_name(c, pt, name);
+		policy = xfsm_group_policy_parse(name);
+	}
+	if (policy < 0)
+		expected(c, pt, "a group policy (rr, rr-flow, weighted, hash, consistent)");
+	gd->policy = policy;
+	while (peek(c)->kind != T_NL && peek(c)->kind != T_EOF) {
+		const struct lang_tok *mt = peek(c);
+		__u64 port, w = 1;
+
+		if (gd->n_members == XFSM_GROUP_MAX_MEMBERS)
+			fail_at(c, mt, "more than %d members in group '%s'",
+				XFSM_GROUP_MAX_MEMBERS, gd->name);
+		port = parse_u64(c, "member port", XFSM_MAX_PORTS - 1);
+		if (!port)
+			fail_at(c, mt, "port number 0 means \"no port\": use 1..%d",
+				XFSM_MAX_PORTS - 1);
+		for (unsigned int k = 0; k < gd->n_members; k++)
+			if (gd->ports[k] == port)
+				fail_at(c, mt, "port %llu is a member of group '%s' twice",
+					(unsigned long long)port, gd->name);
+		if (accept_kw(c, "weight")) {
+			const struct lang_tok *wt = peek(c);
+
+			w = parse_u64(c, "weight", 0xffff);
+			if (!w)
+				fail_at(c, wt, "a member's weight is at least 1");
+		}
+		gd->ports[gd->n_members] = port;
+		gd->weights[gd->n_members++] = w;
+		if (!accept(c, T_COMMA))
+			break;
+	}
+	expect_eol(c);
+	err = xfsm_group_build(&built, gd->policy, gd->ports, gd->weights, gd->n_members);
+	if (err == -E2BIG)
+		fail_at(c, t, "the weights of group '%s' add up to more than %d", gd->name,
+			XFSM_GROUP_TABLE);
+	if (err)
+		fail_at(c, t, "group '%s' cannot be built: %s", gd->name, strerror(-err));
+	c->nm->groups_declared |= 1ULL << id;
 }
 
 /* ---- stage declarations ------------------------------------------------------ */
@@ -1456,12 +1549,18 @@ static void parse_effect(struct lc *c, struct prule *r)
 		   tok_eq(c, peek(c), "group")) {
 		const struct lang_tok *g;
 
+		int gid = -1;
+
 		next(c);
 		g = next(c);
-		if (g->kind != T_NUM || g->unit || g->v >= XFSM_MAX_GROUPS)
-			expected(c, g, "an output group number 0..63");
+		if (g->kind == T_IDENT)
+			gid = find_group(c, g);
+		else if (g->kind == T_NUM && !g->unit && g->v < XFSM_MAX_GROUPS)
+			gid = (int)g->v;
+		if (gid < 0)
+			expected(c, g, "an output group: a number 0..63 or a declared group's name");
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT_GROUP);
-		a->arg = (__u16)g->v;
+		a->arg = (__u16)gid;
 	} else if (tok_eq(c, t, "output")) {
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT);
 		a->opnd = parse_opnd_value(c, XFSM_MAX_PORTS - 1, "output port");
@@ -2278,26 +2377,224 @@ static void resolve_acl_gotos(struct lc *c)
 	}
 }
 
-int xfsm_lang_install_acls(struct xfsm_instance *inst, const struct xfsm_app_names *names)
+/* ---- Re-applying the running application ------------------------------------------ */
+
+static bool str_same(const char *a, const char *b)
 {
-	unsigned int t;
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* What the compiler made of two sources, compared (both fresh compiles:
+ * the same bytes for the same application). */
+static bool image_same(const struct xfsm_image *a, const struct xfsm_image *b)
+{
+	size_t i;
+
+	if (memcmp(&a->app, &b->app, sizeof(a->app)) || a->n_rules != b->n_rules ||
+	    a->globals_set != b->globals_set || a->idents.n != b->idents.n)
+		return false;
+	if (a->n_rules && memcmp(a->rules, b->rules, a->n_rules * sizeof(a->rules[0])))
+		return false;
+	for (i = 0; i < XFSM_GLOBAL_REGS; i++)
+		if ((a->globals_set & (1U << i)) && a->globals[i] != b->globals[i])
+			return false;
+	for (i = 0; i < a->idents.n; i++) {
+		const struct xfsm_stat_ident *x = &a->idents.v[i], *y = &b->idents.v[i];
+
+		if (x->kind != y->kind || x->pos != y->pos || x->n != y->n ||
+		    strcmp(x->name, y->name))
+			return false;
+	}
+	return true;
+}
+
+/* The names tools show, compared; where they stand in the source (lines,
+ * offsets) does not count. */
+static bool names_same(const struct xfsm_app_names *a, const struct xfsm_app_names *b)
+{
+	unsigned int s, i;
+	size_t r;
+
+	if (strcmp(a->app, b->app) || a->n_stages != b->n_stages || a->n_rules != b->n_rules ||
+	    a->n_counters != b->n_counters || a->acl_tables != b->acl_tables ||
+	    a->groups_declared != b->groups_declared ||
+	    memcmp(a->ports, b->ports, sizeof(a->ports)) ||
+	    memcmp(a->counters, b->counters, sizeof(a->counters)) ||
+	    memcmp(a->globals, b->globals, sizeof(a->globals)))
+		return false;
+	for (s = 0; s < a->n_stages && s < XFSM_MAX_STAGES; s++) {
+		const struct xfsm_stage_names *x = &a->stages[s], *y = &b->stages[s];
+
+		if (strcmp(x->name, y->name) || x->n_lookup_fields != y->n_lookup_fields ||
+		    x->n_update_fields != y->n_update_fields ||
+		    x->n_match_fields != y->n_match_fields ||
+		    memcmp(x->lookup_fields, y->lookup_fields, sizeof(x->lookup_fields)) ||
+		    memcmp(x->update_fields, y->update_fields, sizeof(x->update_fields)) ||
+		    memcmp(x->match_fields, y->match_fields, sizeof(x->match_fields)) ||
+		    x->symmetric != y->symmetric || x->same_keys != y->same_keys ||
+		    x->table_size != y->table_size || x->table_kind != y->table_kind ||
+		    x->n_states != y->n_states ||
+		    memcmp(x->states, y->states, sizeof(x->states)) ||
+		    memcmp(x->conds, y->conds, sizeof(x->conds)) ||
+		    memcmp(x->regs, y->regs, sizeof(x->regs)))
+			return false;
+		for (i = 0; i < XFSM_MAX_CONDS; i++)
+			if (!str_same(x->cond_text[i], y->cond_text[i]))
+				return false;
+	}
+	for (r = 0; r < a->n_rules; r++) {
+		const struct xfsm_rule_names *x = &a->rules[r], *y = &b->rules[r];
+
+		if (x->stage != y->stage || x->rule_id != y->rule_id ||
+		    x->priority != y->priority || x->n_entries != y->n_entries ||
+		    strcmp(x->name, y->name) || !str_same(x->text, y->text))
+			return false;
+	}
+	for (i = 0; i < XFSM_ACL_TABLES; i++) {
+		const struct xfsm_acl_rules *x = &a->acl[i], *y = &b->acl[i];
+
+		if (!(a->acl_tables & (1U << i)))
+			continue;
+		if (x->n != y->n || (x->n && memcmp(x->r, y->r, x->n * sizeof(x->r[0]))))
+			return false;
+	}
+	for (i = 0; i < XFSM_MAX_GROUPS; i++) {
+		const struct xfsm_group_decl *x = &a->groups[i], *y = &b->groups[i];
+
+		if (!(a->groups_declared & (1ULL << i)))
+			continue;
+		if (strcmp(x->name, y->name) || x->policy != y->policy ||
+		    x->n_members != y->n_members || memcmp(x->ports, y->ports, sizeof(x->ports)) ||
+		    memcmp(x->weights, y->weights, sizeof(x->weights)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * 1 when what runs is what img and names describe (XFSM_APPLY_UNCHANGED's
+ * rule, xfsm_lang.h): the running slot is complete and the source it keeps
+ * compiles to the same; 0 when not, or when that cannot be told (then the
+ * switch happens, which is always right).  Decided under the instance
+ * lock, so no other writer switches in between.
+ */
+static int running_same(struct xfsm_instance *inst, const struct xfsm_image *img,
+			const struct xfsm_app_names *names)
+{
+	size_t vs = inst->map_value_size[XFSM_M_APPSRC], len = 0;
+	struct xfsm_app_names *old_names = NULL;
+	char *val = NULL, *src = NULL, msg[256];
+	struct xfsm_image old;
+	struct xfsm_ctl ctl;
+	int lock, same = 0;
+
+	xfsm_image_init(&old);
+	lock = xfsm_instance_lock(inst);
+	/* an interrupted switch is finished by a switch */
+	if (xfsm_ctl_get(inst, &ctl) || (ctl.flags & XFSM_CTLF_DIRTY) ||
+	    ctl.active >= XFSM_APP_SLOTS || !xfsm_slot_complete(inst, ctl.active, ctl.generation))
+		goto out;
+	val = calloc(1, vs + 1);
+	if (!val || bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPSRC], &ctl.active, val) ||
+	    xfsm_appsrc_decode(val, vs, &src, &len) || !src)
+		goto out;
+	old_names = calloc(1, sizeof(*old_names));
+	if (!old_names ||
+	    xfsm_compile_string("<running>", src, len, &old, old_names, msg, sizeof(msg))) {
+		free(old_names);
+		old_names = NULL;
+		goto out;
+	}
+	same = image_same(img, &old) && names_same(names, old_names);
+out:
+	xfsm_instance_unlock(lock);
+	if (old_names) {
+		xfsm_app_names_free(old_names);
+		free(old_names);
+	}
+	xfsm_image_free(&old);
+	free(src);
+	free(val);
+	return same;
+}
+
+int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
+		    const struct xfsm_app_names *names, const struct xfsm_apply_opts *opts)
+{
+	struct xfsm_change chg = { .img = img };
+	struct xfsm_group *groups = NULL, prev;
+	unsigned int t, g;
 	int err;
 
-	if (!names || !names->acl_tables)
-		return 0;
-	if (inst->build.offload) {
+	if (!inst || !img || !names)
+		return -EINVAL;
+	err = xfsm_change_opts(&chg, opts);
+	if (err)
+		return err;
+	if (!chg.force && !chg.flush_flows && !chg.reset_globals &&
+	    running_same(inst, img, names) == 1)
+		return XFSM_APPLY_UNCHANGED;
+	chg.complete = true;
+	if ((names->acl_tables || names->groups_declared) && inst->build.offload) {
 		xfsm_log(XFSM_LOG_ERROR,
-			 "the offload profile has no ACL module: an application with ACL blocks cannot run there");
+			 "the offload profile has no ACL module and no output groups: an application with ACL blocks or groups cannot run there");
 		return -EOPNOTSUPP;
 	}
 	for (t = 0; t < XFSM_ACL_TABLES; t++) {
 		if (!(names->acl_tables & (1U << t)))
 			continue;
-		err = xfsm_acl_install(inst, t, names->acl[t].r, names->acl[t].n);
-		if (err)
-			return err;
+		chg.acl_tables |= 1U << t;
+		chg.acl_rules[t] = names->acl[t].r;
+		chg.acl_n[t] = names->acl[t].n;
 	}
-	return 0;
+	if (names->groups_declared) {
+		groups = calloc(XFSM_MAX_GROUPS, sizeof(*groups));
+		if (!groups)
+			return -ENOMEM;
+	}
+	for (g = 0; g < XFSM_MAX_GROUPS; g++) {
+		const struct xfsm_group_decl *gd = &names->groups[g];
+
+		if (!(names->groups_declared & (1ULL << g)))
+			continue;
+		if (xfsm_group_read(inst, g, &prev))
+			memset(&prev, 0, sizeof(prev));
+		err = xfsm_group_rebuild(&groups[g], gd->policy, gd->ports, gd->weights,
+					 gd->n_members, prev.generation ? &prev : NULL);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "group %s (%u) cannot be built: %s", gd->name, g,
+				 strerror(-err));
+			goto out;
+		}
+		chg.groups |= 1ULL << g;
+		chg.group[g] = &groups[g];
+	}
+	err = xfsm_apply_change(inst, &chg);
+out:
+	free(groups);
+	return err;
+}
+
+/* The names statistics belong to (libxfsm.h, statistics identities). */
+static void fill_idents(struct lc *c)
+{
+	struct xfsm_stat_idents *ids = &c->img->idents;
+	const struct xfsm_app_names *nm = c->nm;
+	int err = 0;
+
+	for (unsigned int s = 0; s < nm->n_stages && !err; s++)
+		err = xfsm_stat_idents_add(ids, XFSM_SID_STAGE, s, 1, "%s", nm->stages[s].name);
+	for (size_t i = 0; i < nm->n_rules && !err; i++) {
+		const struct xfsm_rule_names *rn = &nm->rules[i];
+
+		if (rn->n_entries)
+			err = xfsm_stat_idents_add(ids, XFSM_SID_RULE, rn->rule_id, rn->n_entries,
+						   "%s/%s", nm->stages[rn->stage].name, rn->name);
+	}
+	for (unsigned int k = 0; k < nm->n_counters && !err; k++)
+		err = xfsm_stat_idents_add(ids, XFSM_SID_COUNTER, k, 1, "%s", nm->counters[k]);
+	if (err)
+		fail_nomem(c);
 }
 
 static void parse_file(struct lc *c)
@@ -2313,7 +2610,7 @@ static void parse_file(struct lc *c)
 		if (t->kind == T_EOF)
 			break;
 		if (t->kind != T_IDENT)
-			expected(c, t, "a declaration (app, default, define, global, port, stage)");
+			expected(c, t, "a declaration (app, default, define, global, port, group, stage, acl)");
 		next(c);
 		if (tok_eq(c, t, "app")) {
 			const struct lang_tok *n = next(c);
@@ -2341,8 +2638,10 @@ static void parse_file(struct lc *c)
 			parse_stage(c, t);
 		} else if (tok_eq(c, t, "acl")) {
 			parse_acl(c, t);
+		} else if (tok_eq(c, t, "group")) {
+			parse_group(c);
 		} else {
-			expected(c, t, "a declaration (app, default, define, global, port, stage, acl)");
+			expected(c, t, "a declaration (app, default, define, global, port, group, stage, acl)");
 		}
 	}
 	if (c->nm->n_stages == 0)
@@ -2361,6 +2660,7 @@ static void parse_file(struct lc *c)
 	if (c->needs_port)
 		c->img->app.flags |= XFSM_AF_NEEDS_PORT;
 	c->img->app.flags |= xfsm_image_meta_flags(c->img);
+	fill_idents(c);
 }
 
 void xfsm_app_names_free(struct xfsm_app_names *names)

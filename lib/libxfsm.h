@@ -84,6 +84,7 @@ enum xfsm_map_id {
 	XFSM_M_TX_PORTS,	/* absent in the offload profile */
 	XFSM_M_APPSRC,
 	XFSM_M_LOCKS,		/* striped flow locks; not used by user space */
+	XFSM_M_IDS,		/* statistics identities of each slot */
 	/* ACL module (lib/xfsm_acl.h); absent in the offload profile and in
 	 * instances loaded by an older datapath. */
 	XFSM_M_ACL_CTL,
@@ -228,6 +229,49 @@ void xfsm_instance_unlock(int lock);
  * batches; arrays report max_entries).  Negative errno on failure. */
 long xfsm_map_count(struct xfsm_instance *inst, enum xfsm_map_id id);
 
+/* ---- Statistics identities ------------------------------------------------ */
+
+/*
+ * Statistics belong to named objects: a stage, rule or counter that the
+ * next application still has (same kind, same name) keeps its statistics
+ * index and its counts; a new one starts at 0; a removed one is gone.
+ * Names are the compiler's ("knock", "knock/ssh_open" for rule ssh_open of
+ * stage knock, "hits"); objects of hand-built images are known by position
+ * ("#2" for stage 2 or counter 2, "#0/#17" for rule id 17 of stage 0).
+ */
+enum xfsm_sid_kind {
+	XFSM_SID_STAGE = 1,
+	XFSM_SID_RULE,
+	XFSM_SID_COUNTER,
+	XFSM_SID__COUNT,
+};
+
+#define XFSM_SID_NAME_LEN	64
+
+struct xfsm_stat_ident {
+	__u32	kind;		/* enum xfsm_sid_kind */
+	__u32	index;		/* statistics index (of the running application) */
+	__u32	pos;		/* stage; counter (the count action's arg in the
+				 * image); rule: its first image rule id */
+	__u32	n;		/* rule: image rule ids pos..pos+n-1; else 1 */
+	char	name[XFSM_SID_NAME_LEN];
+};
+
+struct xfsm_stat_idents {
+	struct xfsm_stat_ident *v;
+	size_t	n, cap;
+	__u32	generation;	/* of the application they belong to */
+};
+
+/* Append an identity (index 0); -ENAMETOOLONG past XFSM_SID_NAME_LEN - 1. */
+int xfsm_stat_idents_add(struct xfsm_stat_idents *ids, __u32 kind, __u32 pos, __u32 n,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void xfsm_stat_idents_free(struct xfsm_stat_idents *ids);
+/* The identity of a stage, a counter, or the rule an image rule id belongs
+ * to (ids sorted by kind and position, as read); NULL when none. */
+const struct xfsm_stat_ident *xfsm_stat_idents_find(const struct xfsm_stat_idents *ids,
+						    __u32 kind, __u32 pos);
+
 /* ---- Compiled application images ---------------------------------------- */
 
 /*
@@ -267,9 +311,13 @@ struct xfsm_image {
 	size_t	source_len;		/* read back with source NULL: a source
 					 * of that length that was not kept */
 	void	*index;			/* private: rule lookup index */
+	/* Names of stages, rules (first rule id, entries) and counters, for
+	 * statistics identity; empty: known by position.  The compiler
+	 * fills them. */
+	struct xfsm_stat_idents idents;
 };
-/* An image owns its rules, source and index: do not copy one by struct
- * assignment and then change or free both. */
+/* An image owns its rules, source, index and identities: do not copy one
+ * by struct assignment and then change or free both. */
 
 /* Zeroes the image; every stage's key and match words are XFSM_FW_ZERO
  * (flags XFSM_SF_SAME_KEYS).  app.n_stages, enabled, verdicts are the
@@ -329,36 +377,35 @@ struct xfsm_apply_opts {
 	size_t	sz;		/* sizeof(struct xfsm_apply_opts) */
 	bool	flush_flows;	/* delete every flow, also of unchanged stages */
 	bool	reset_globals;	/* zero the global registers the image does not set */
+	bool	force;		/* xfsm_lang_apply(): switch even when the running
+				 * application is identical (xfsm_apply() always
+				 * switches) */
 };
-#define xfsm_apply_opts__last_field reset_globals
+#define xfsm_apply_opts__last_field force
 
 /*
- * Rule statistics convention: xfsm_rule_stats has 2 * max_rules entries,
- * one range per application slot.  xfsm_apply() stores
- *	rule.rule_id = image rule_id + slot * max_rules
- * into every rule it writes, so the datapath indexes xfsm_rule_stats with
- * the rule value's rule_id as is, without slot arithmetic.
- * xfsm_read_app() gives back image rule ids (slot offset removed) and
- * xfsm_read_rule_stats() takes an image rule id of the running application.
- *
- * Install an application atomically: write the inactive slot (rules,
- * configuration), flip the control block with one map update, wait for
- * in-flight packets, then clear the old slot.  Any failure before the flip
- * leaves the running application untouched.
- */
-/* opts may be NULL (the defaults).  Errors: -EINVAL for a bad image or
+ * Switch to the application of `img`, atomically whatever moment the
+ * process dies (lib/apply.c): everything new is written where the running
+ * application does not look, one map update switches all of it, and what
+ * the old application alone used is cleared once no packet uses it.  A
+ * failure before the switch leaves the running application untouched.
+ * opts may be NULL (the defaults).  Errors: -EINVAL for a bad image or
  * options structure, -E2BIG when the image exceeds the datapath's limits
  * (stages, tuples, rules), -ENOENT/-EPROTO for an instance that is not a
  * complete datapath of this ABI, or what a map update returned; each comes
  * with a message.  Serialised against other writers by
- * xfsm_instance_lock(), which it takes itself. */
+ * xfsm_instance_lock(), which it takes itself.
+ */
 int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	       const struct xfsm_apply_opts *opts);
 /* Read back the running application (configuration, rules sorted by id
- * with image rule ids and key.slot 0, source text, current global values
- * with globals_set 0).  The source comes back whole or not at all (source
- * NULL; source_len > 0 when it was too large to keep, lib/xfsm_appsrc.h).
- * Initialises *img; free it with xfsm_image_free(). */
+ * with image rule ids, key.slot 0 and image_id 0, count actions with the
+ * image's counter numbers, source text, current global values with
+ * globals_set 0).  The stage descriptors keep what libxfsm set (epoch,
+ * stats_id, rule_buf; acl_buf and group_buf of the slot).  The source
+ * comes back whole or not at all (source NULL; source_len > 0 when it was
+ * too large to keep, lib/xfsm_appsrc.h).  Initialises *img; free it with
+ * xfsm_image_free(). */
 int xfsm_read_app(struct xfsm_instance *inst, struct xfsm_image *img);
 
 /* Wait until every XDP program run that started before the call finished
@@ -374,12 +421,25 @@ int xfsm_sync_rcu(void);
  * for an index out of range, -ENOENT when the map is absent, -EPROTO when
  * its value size is not this ABI's. */
 int xfsm_read_stats(struct xfsm_instance *inst, struct xfsm_stats *out);
+/* Statistics of the running application's stage, of the rule an image rule
+ * id belongs to, of a counter (its number in the image): -ENOENT when the
+ * application has no such object. */
 int xfsm_read_stage_stats(struct xfsm_instance *inst, unsigned int stage,
 			  struct xfsm_stage_stats *out);
 int xfsm_read_rule_stats(struct xfsm_instance *inst, __u32 rule_id,
 			 struct xfsm_rule_stats *out);
 int xfsm_read_counter(struct xfsm_instance *inst, unsigned int idx,
 		      struct xfsm_counter *out);
+/* The running application's identities with their statistics indexes,
+ * sorted by kind and position (empty before any apply).  Reading many
+ * objects: read these once, then by index below. */
+int xfsm_read_stat_idents(struct xfsm_instance *inst, struct xfsm_stat_idents *out);
+int xfsm_read_stage_stats_at(struct xfsm_instance *inst, __u32 index,
+			     struct xfsm_stage_stats *out);
+int xfsm_read_rule_stats_at(struct xfsm_instance *inst, __u32 index,
+			    struct xfsm_rule_stats *out);
+int xfsm_read_counter_at(struct xfsm_instance *inst, __u32 index,
+			 struct xfsm_counter *out);
 /* Zero every statistics map of the instance (datapath, stage, rule and
  * user counters), on all CPUs. */
 int xfsm_reset_stats(struct xfsm_instance *inst);

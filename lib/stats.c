@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "libxfsm.h"
+#include "apply_internal.h"
 
 #define ZERO_BATCH	4096
 
@@ -71,47 +72,85 @@ int xfsm_read_stats(struct xfsm_instance *inst, struct xfsm_stats *out)
 	return read_summed(inst, XFSM_M_STATS, 0, out, sizeof(*out));
 }
 
+int xfsm_read_stage_stats_at(struct xfsm_instance *inst, __u32 index,
+			     struct xfsm_stage_stats *out)
+{
+	return read_summed(inst, XFSM_M_STAGE_STATS, index, out, sizeof(*out));
+}
+
+int xfsm_read_rule_stats_at(struct xfsm_instance *inst, __u32 index,
+			    struct xfsm_rule_stats *out)
+{
+	return read_summed(inst, XFSM_M_RULE_STATS, index, out, sizeof(*out));
+}
+
+int xfsm_read_counter_at(struct xfsm_instance *inst, __u32 index, struct xfsm_counter *out)
+{
+	return read_summed(inst, XFSM_M_COUNTERS, index, out, sizeof(*out));
+}
+
 int xfsm_read_stage_stats(struct xfsm_instance *inst, unsigned int stage,
 			  struct xfsm_stage_stats *out)
 {
+	struct xfsm_app *app;
+	__u32 slot, index = 0;
+	int err;
+
+	if (!inst)
+		return -EINVAL;
 	if (stage >= XFSM_MAX_STAGES)
 		return -ERANGE;
-	return read_summed(inst, XFSM_M_STAGE_STATS, stage, out, sizeof(*out));
+	app = malloc(sizeof(*app));
+	if (!app)
+		return -ENOMEM;
+	err = xfsm_running_slot(inst, &slot, app);
+	if (!err && stage >= app->n_stages)
+		err = -ENOENT;
+	if (!err)
+		index = app->stages[stage].stats_id;
+	free(app);
+	return err ? err : xfsm_read_stage_stats_at(inst, index, out);
+}
+
+/* The statistics index of a running object, by its number in the image. */
+static int running_index(struct xfsm_instance *inst, __u32 kind, __u32 pos, __u32 *index)
+{
+	struct xfsm_stat_idents ids;
+	const struct xfsm_stat_ident *e;
+	int err;
+
+	err = xfsm_read_stat_idents(inst, &ids);
+	if (err)
+		return err;
+	e = xfsm_stat_idents_find(&ids, kind, pos);
+	if (e)
+		*index = e->index;
+	xfsm_stat_idents_free(&ids);
+	return e ? 0 : -ENOENT;
 }
 
 int xfsm_read_rule_stats(struct xfsm_instance *inst, __u32 rule_id,
 			 struct xfsm_rule_stats *out)
 {
-	struct xfsm_ctl ctl;
+	__u32 index;
 	int err;
 
 	if (!inst || rule_id >= inst->max_rules)
 		return -ERANGE;
-	err = xfsm_ctl_get(inst, &ctl);
-	if (err)
-		return err;
-	if (ctl.active >= XFSM_APP_SLOTS)
-		return -EPROTO;
-	return read_summed(inst, XFSM_M_RULE_STATS, ctl.active * inst->max_rules + rule_id,
-			   out, sizeof(*out));
+	err = running_index(inst, XFSM_SID_RULE, rule_id, &index);
+	return err ? err : xfsm_read_rule_stats_at(inst, index, out);
 }
 
 int xfsm_read_counter(struct xfsm_instance *inst, unsigned int idx,
 		      struct xfsm_counter *out)
 {
-	struct xfsm_counters *all;
+	__u32 index;
 	int err;
 
-	if (idx >= XFSM_MAX_COUNTERS || !out)
+	if (!inst || idx >= XFSM_MAX_COUNTERS || !out)
 		return -ERANGE;
-	all = malloc(sizeof(*all));
-	if (!all)
-		return -ENOMEM;
-	err = read_summed(inst, XFSM_M_COUNTERS, 0, all, sizeof(*all));
-	if (!err)
-		*out = all->c[idx];
-	free(all);
-	return err;
+	err = running_index(inst, XFSM_SID_COUNTER, idx, &index);
+	return err ? err : xfsm_read_counter_at(inst, index, out);
 }
 
 int xfsm_array_zero(struct xfsm_instance *inst, enum xfsm_map_id id,

@@ -166,12 +166,12 @@ int xfsm_acl_caps_set(struct xfsm_instance *inst, const struct xfsm_acl_caps *ca
 int xfsm_acl_caps_write_fd(int ctl_fd, const struct xfsm_acl_caps *caps);
 
 /*
- * Replace the rules of ACL table `table` atomically: compile within the
- * table's capacities (an error names the limit, the rule and the
- * xfsm-loader option that raises it), write the inactive buffer, flip
- * xfsm_acl_ctl[table] with one map update, wait for in-flight packets
- * (xfsm_sync_rcu).  A failure before the flip leaves the running rules
- * untouched.
+ * Replace the rules of ACL table `table` atomically: an application switch
+ * (libxfsm's one, lib/apply.c) that compiles the rules within the table's
+ * capacities (an error names the limit, the rule and the xfsm-loader
+ * option that raises it), writes them into the buffer of the table the
+ * running application slot does not name, and switches to a slot naming
+ * it.  A failure before the switch leaves the running rules untouched.
  */
 int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 		     const struct xfsm_acl_entry *rules, size_t n);
@@ -183,8 +183,12 @@ int xfsm_acl_read(struct xfsm_instance *inst, unsigned int table,
  * functions below too). */
 int xfsm_acl_read_stats(struct xfsm_instance *inst, unsigned int table,
 			struct xfsm_acl_stats *out);
-/* The table's control entry (regions filled in when defaulted) and, when
- * set is not NULL, the set packets use now. */
+/* The running set descriptor of a table (may be NULL) and the buffer the
+ * running application slot names for it (may be NULL). */
+int xfsm_acl_set_get(struct xfsm_instance *inst, unsigned int table,
+		     struct xfsm_acl_set *set, unsigned int *buffer);
+/* The table's regions (filled in when defaulted) and, when set is not
+ * NULL, the set packets use now. */
 int xfsm_acl_ctl_get(struct xfsm_instance *inst, unsigned int table,
 		     struct xfsm_acl_ctl *ctl, struct xfsm_acl_set *set);
 

@@ -33,11 +33,15 @@ unsigned int xfsm_group_consistent_pick(const struct xfsm_group *g, __u32 hash);
 /* -EOPNOTSUPP, with a message, when the instance has no group maps (an
  * older or offload datapath); the functions below check it too. */
 int xfsm_group_check(struct xfsm_instance *inst);
-/* Write or read group id (0..XFSM_MAX_GROUPS-1, -EINVAL otherwise); a
- * write replaces the group in one map update. */
+/* Set group `id` (0..XFSM_MAX_GROUPS-1, -EINVAL otherwise; a new one
+ * starts with zero statistics): an application switch (libxfsm's one,
+ * lib/apply.c) that writes the group's other buffer. */
 int xfsm_group_write(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
+/* The group as the running application slot names it (generation 0: no
+ * such group). */
 int xfsm_group_read(struct xfsm_instance *inst, unsigned int id, struct xfsm_group *g);
-/* Empty the group and forget its flows. */
+/* Remove the group (a switch, as above); then its statistics and
+ * round-robin counter are zeroed and its flows forgotten. */
 int xfsm_group_delete(struct xfsm_instance *inst, unsigned int id);
 /* A group's counters, summed over CPUs. */
 int xfsm_group_read_stats(struct xfsm_instance *inst, unsigned int id,

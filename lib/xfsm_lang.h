@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include "libxfsm.h"
 #include "xfsm_acl.h"
+#include "xfsm_group.h"
 
 #define XFSM_LANG_NAME_LEN	32
 #define XFSM_LANG_MAX_STATES	256	/* named states per stage */
@@ -41,6 +42,16 @@ struct xfsm_stage_names {
 	unsigned int line;
 };
 
+/* An output group the application declares (`group NAME = N POLICY ...`). */
+struct xfsm_group_decl {
+	char	name[XFSM_LANG_NAME_LEN];
+	__u32	policy;			/* enum xfsm_group_policy */
+	unsigned int n_members;
+	__u16	ports[XFSM_GROUP_MAX_MEMBERS];
+	__u16	weights[XFSM_GROUP_MAX_MEMBERS];
+	unsigned int line;
+};
+
 /* One source rule (it may have expanded into several table entries). */
 struct xfsm_rule_names {
 	unsigned int stage;
@@ -64,14 +75,41 @@ struct xfsm_app_names {
 	unsigned int n_counters;
 	char	globals[XFSM_GLOBAL_REGS][XFSM_LANG_NAME_LEN];
 	/* ACL blocks (stages of kind XFSM_STAGE_ACL): their rules, by ACL
-	 * table.  `xfsmctl apply` installs these tables before the
-	 * application (xfsm_lang_install_acls()). */
+	 * table.  `xfsmctl apply` switches to these tables together with the
+	 * application (xfsm_lang_apply()). */
 	struct xfsm_acl_rules acl[XFSM_ACL_TABLES];
 	unsigned int acl_tables;	/* bit t: table t belongs to the app */
+	/* Output groups it declares, by group number. */
+	struct xfsm_group_decl groups[XFSM_MAX_GROUPS];
+	__u64	groups_declared;	/* bit g: group g belongs to the app */
 };
 
-/* Install the ACL tables of a compiled application (each atomically). */
-int xfsm_lang_install_acls(struct xfsm_instance *inst, const struct xfsm_app_names *names);
+/*
+ * Install a compiled application as one switch (as xfsm_apply()): its
+ * stages, rules and names, the ACL tables of its ACL blocks and the output
+ * groups it declares; other ACL tables and groups stay as they run.  A
+ * consistent-hash group that only lost members keeps the slots of the
+ * others (xfsm_group_rebuild() against the running group).  Returns 0
+ * (switched), XFSM_APPLY_UNCHANGED (below: nothing to do, nothing done)
+ * or a negative errno (the running application is untouched).
+ */
+int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
+		    const struct xfsm_app_names *names, const struct xfsm_apply_opts *opts);
+/*
+ * xfsm_lang_apply()'s answer when the running application is identical
+ * and nothing was written (no map at all: counters, flows, global
+ * registers and the generation stay as they are).  Identical means: the
+ * source the running application keeps compiles to the same image
+ * (stages, rules, default verdict, the global values it sets), the same
+ * names (application, stages, states, conditions, registers, rules and
+ * their text, ports, counters, globals, groups) and the same ACL blocks
+ * and group declarations, and since it was applied no ACL table or group
+ * was changed by other means.  So comments, blank lines and indentation
+ * outside rule and condition text do not count, and anything a tool shows
+ * does.  Not with opts->force, flush_flows or reset_globals (they ask for
+ * a switch), nor while an interrupted switch is still to be finished.
+ */
+#define XFSM_APPLY_UNCHANGED	1
 
 /* The header fields the language knows (XFSM_FIELD_LIST), a static table:
  * *n (may be NULL) gets its length.  A field's id is its index. */

@@ -28,7 +28,9 @@ void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfs
 void xfsm_plan_clear_rule(struct xfsm_rule *rule);
 /* Fill the derived parts of the configuration `app` (from img->app) of an
  * image: the scan lists of its small stages, their rule copies numbered
- * rule_id + rule_id_base (as xfsm_apply() numbers the rules of a slot). */
+ * rule_id + rule_id_base, as the image has them (xfsm_apply() passes 0 and
+ * then gives the copies the statistics and counter indexes the rule
+ * table's entries get, lib/apply.c). */
 void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
 		   struct xfsm_app *app, __u32 rule_id_base);
 void xfsm_plan_clear_app(struct xfsm_app *app);

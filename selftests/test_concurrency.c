@@ -11,6 +11,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "suite.h"
 
 #define REPEAT		200000
@@ -275,17 +277,22 @@ out:
 }
 END_TEST
 
-/* The XFSM_RF_PLANNED flags of a rule as the datapath holds it (the
- * running slot's copy; xfsm_read_app() would clear them). */
+/* The XFSM_RF_PLANNED flags of a rule as the datapath holds it (in the
+ * rule buffer the running slot names for its stage; xfsm_read_app() would
+ * clear them). */
 static __u32 live_plan_flags(const struct xfsm_rule_key *k)
 {
 	struct xfsm_rule_key key = *k;
 	struct xfsm_rule rule;
+	struct xfsm_app app;
 	struct xfsm_ctl ctl;
 
-	if (!ASSERT_OK(xfsm_ctl_get(T.inst, &ctl), "control block"))
+	if (!ASSERT_OK(xfsm_ctl_get(T.inst, &ctl), "control block") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_APPS], &ctl.active, &app),
+		       "running slot") ||
+	    !ASSERT_LE(k->stage, XFSM_MAX_STAGES - 1, "stage"))
 		return ~0U;
-	key.slot = ctl.active;
+	key.slot = app.stages[k->stage].rule_buf;
 	if (!ASSERT_OK(xfsm_map_lookup_locked(T.inst, XFSM_M_RULES, &key, &rule), "read rule"))
 		return ~0U;
 	return rule.flags & XFSM_RF_PLANNED;

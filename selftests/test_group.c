@@ -17,6 +17,7 @@
 
 #include "suite.h"
 #include "xfsm_group.h"
+#include "xfsm_lang.h"
 #include "xfsm/group_hash.h"
 
 #define GID	5
@@ -366,6 +367,83 @@ START_TEST(test_build_errors)
 }
 END_TEST
 
+/* An application declares its groups: applying it installs them with its
+ * rules; another application's declaration replaces them; a group it does
+ * not declare stays as it runs. */
+static int compile_apply(const char *src)
+{
+	struct xfsm_app_names *nm = calloc(1, sizeof(*nm));
+	struct xfsm_image img;
+	char err[512];
+	int ret;
+
+	ck_assert_ptr_nonnull(nm);
+	ret = xfsm_compile_string("g.xfsm", src, strlen(src), &img, nm, err, sizeof(err));
+	ck_assert_msg(!ret, "%s", err);
+	ret = xfsm_lang_apply(T.inst, &img, nm, NULL);
+	xfsm_image_free(&img);
+	xfsm_app_names_free(nm);
+	free(nm);
+	return ret;
+}
+
+START_TEST(test_app_groups)
+{
+	static const char one[] =
+		"port a = 2\nport b = 3\n"
+		"group lb = 5 weighted a weight 1, b weight 2\n"
+		"group sticky = 6 rr-flow a, b\n"
+		"stage s {\n\tkey ip.src\n"
+		"\trule r when udp.dport == 53 => output group lb\n}\n";
+	static const char two[] =
+		"group lb = 5 rr 4\n"
+		"stage s {\n\tkey ip.src\n"
+		"\trule r when udp.dport == 53 => output group 5\n}\n";
+	static const __u16 other[] = { 7 };
+	struct xfsm_group g;
+	struct pkt p;
+	int i, seen[3] = { 0, 0, 0 };
+
+	NEED_T();
+	pin_cpu0();
+	for (i = 1; i < 12; i++)
+		ck_assert_int_eq(xt_set_tx_port(&T, i, 1), 0);
+	ck_assert_int_eq(xfsm_group_build(&g, XFSM_GP_RR_PACKET, other, NULL, 1), 0);
+	ck_assert_int_eq(xfsm_group_write(T.inst, 9, &g), 0);
+	ck_assert_int_eq(compile_apply(one), 0);
+	ck_assert_int_eq(xfsm_group_read(T.inst, 5, &g), 0);
+	ck_assert_uint_eq(g.policy, XFSM_GP_WEIGHTED);
+	ck_assert_uint_eq(g.n_members, 2);
+	ck_assert_uint_eq(g.members[0], 2);
+	ck_assert_uint_eq(g.weights[1], 2);
+	ck_assert_int_eq(xfsm_group_read(T.inst, 6, &g), 0);
+	ck_assert_uint_eq(g.policy, XFSM_GP_RR_FLOW);
+	flow_pkt(&p, 0, false);	/* to UDP port 53 */
+	for (i = 0; i < 30; i++) {
+		int m = send_one(&p);
+
+		ck_assert_int_ge(m, 0);
+		seen[m]++;
+	}
+	ck_assert_int_eq(seen[0] + seen[1], 30);
+	ck_assert_int_gt(seen[0], 0);
+	ck_assert_int_gt(seen[1], seen[0]);
+
+	ck_assert_int_eq(compile_apply(two), 0);
+	ck_assert_int_eq(xfsm_group_read(T.inst, 5, &g), 0);
+	ck_assert_uint_eq(g.policy, XFSM_GP_RR_PACKET);
+	ck_assert_uint_eq(g.n_members, 1);
+	ck_assert_uint_eq(g.members[0], 4);
+	/* not declared by either: as it was set */
+	ck_assert_int_eq(xfsm_group_read(T.inst, 9, &g), 0);
+	ck_assert_uint_eq(g.members[0], 7);
+	ck_assert_int_eq(xfsm_group_delete(T.inst, 9), 0);
+	ck_assert_int_eq(xfsm_group_read(T.inst, 9, &g), 0);
+	ck_assert_uint_eq(g.generation, 0);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("group");
@@ -381,5 +459,6 @@ int main(void)
 	tcase_add_test(tc, test_consistent_movement);
 	tcase_add_test(tc, test_port_counters);
 	tcase_add_test(tc, test_build_errors);
+	tcase_add_test(tc, test_app_groups);
 	return xt_suite_run(s);
 }

@@ -768,8 +768,8 @@ static int count_rule(const void *key, const void *value, void *ctx)
 
 	if (k->slot < XFSM_APP_SLOTS) {
 		c->n[k->slot]++;
-		/* the stored id carries the slot's statistics range */
-		if (r->rule_id / c->max_rules != k->slot)
+		/* the stored id is a statistics index, the image's id kept */
+		if (r->rule_id >= 2 * c->max_rules || r->image_id >= c->max_rules)
 			c->ids_ok = false;
 	}
 	return 0;
@@ -804,14 +804,20 @@ START_TEST(test_dp_fresh)
 	ck_assert_int_eq(xfsm_read_stats(d.inst, &st), 0);
 	for (i = 0; i < sizeof(st) / 8; i++)
 		ck_assert_uint_eq(((__u64 *)&st)[i], 0);
-	memset(&ss, 0xff, sizeof(ss));
-	ck_assert_int_eq(xfsm_read_stage_stats(d.inst, 7, &ss), 0);
-	ck_assert_uint_eq(ss.packets | ss.bytes | ss.hits | ss.misses, 0);
+	/* no application: no stage, rule or counter to read */
+	ck_assert_int_eq(xfsm_read_stage_stats(d.inst, 7, &ss), -ENOENT);
 	ck_assert_int_eq(xfsm_read_stage_stats(d.inst, XFSM_MAX_STAGES, &ss), -ERANGE);
-	ck_assert_int_eq(xfsm_read_rule_stats(d.inst, 1023, &rs), 0);
-	ck_assert_uint_eq(rs.packets | rs.bytes, 0);
+	ck_assert_int_eq(xfsm_read_rule_stats(d.inst, 1023, &rs), -ENOENT);
 	ck_assert_int_eq(xfsm_read_rule_stats(d.inst, 1024, &rs), -ERANGE);
-	ck_assert_int_eq(xfsm_read_counter(d.inst, XFSM_MAX_COUNTERS - 1, &cnt), 0);
+	ck_assert_int_eq(xfsm_read_counter(d.inst, XFSM_MAX_COUNTERS - 1, &cnt), -ENOENT);
+	ck_assert_int_eq(xfsm_read_counter(d.inst, XFSM_MAX_COUNTERS, &cnt), -ERANGE);
+	memset(&ss, 0xff, sizeof(ss));
+	ck_assert_int_eq(xfsm_read_stage_stats_at(d.inst, XFSM_STAGE_STATS_SLOTS - 1, &ss), 0);
+	ck_assert_uint_eq(ss.packets | ss.bytes | ss.hits | ss.misses, 0);
+	ck_assert_int_eq(xfsm_read_stage_stats_at(d.inst, XFSM_STAGE_STATS_SLOTS, &ss), -ERANGE);
+	ck_assert_int_eq(xfsm_read_rule_stats_at(d.inst, 2047, &rs), 0);
+	ck_assert_uint_eq(rs.packets | rs.bytes, 0);
+	ck_assert_int_eq(xfsm_read_counter_at(d.inst, XFSM_COUNTER_SLOTS - 1, &cnt), 0);
 	ck_assert_uint_eq(cnt.packets, 0);
 	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
 	ck_assert_uint_eq(ctl.active, 0);
@@ -842,9 +848,10 @@ START_TEST(test_dp_apply_flip)
 	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
 	ck_assert_uint_eq(ctl.active, 1);
 	ck_assert_uint_eq(ctl.generation, 1);
+	ck_assert_uint_eq(ctl.flags, 0);	/* the switch finished */
 	c = rules_per_slot(&d);
-	ck_assert_int_eq(c.n[1], 40);
-	ck_assert_int_eq(c.n[0], 0);
+	ck_assert_int_eq(c.n[0], 40);	/* rule buffers: 0 first */
+	ck_assert_int_eq(c.n[1], 0);
 	ck_assert(c.ids_ok);
 	assert_running(&d, &a);
 
@@ -853,8 +860,8 @@ START_TEST(test_dp_apply_flip)
 	ck_assert_uint_eq(ctl.active, 0);
 	ck_assert_uint_eq(ctl.generation, 2);
 	c = rules_per_slot(&d);
-	ck_assert_int_eq(c.n[0], 25);
-	ck_assert_int_eq(c.n[1], 0);	/* the old slot is cleared */
+	ck_assert_int_eq(c.n[1], 25);
+	ck_assert_int_eq(c.n[0], 0);	/* the old buffer is cleared */
 	ck_assert(c.ids_ok);
 	assert_running(&d, &b);
 
@@ -918,7 +925,6 @@ START_TEST(test_dp_apply_failure)
 {
 	struct xfsm_image a, b;
 	struct xfsm_ctl before, after;
-	struct slot_count c;
 	__u64 g;
 	struct dp d;
 
@@ -941,9 +947,7 @@ START_TEST(test_dp_apply_failure)
 	assert_msg_has("running application is unchanged");
 	ck_assert_int_eq(xfsm_ctl_get(d.inst, &after), 0);
 	ck_assert_int_eq(memcmp(&before, &after, sizeof(before)), 0);
-	c = rules_per_slot(&d);
-	ck_assert_int_eq(c.n[before.active], 60);
-	ck_assert_int_eq(c.n[1 - before.active], 0);	/* partial slot removed */
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_RULES), 60);	/* partial buffer removed */
 	assert_running(&d, &a);
 	ck_assert_int_eq(xfsm_global_get(d.inst, 2, &g), 0);
 	ck_assert_uint_eq(g, 11);
@@ -1231,8 +1235,8 @@ START_TEST(test_dp_rule_stats)
 		ck_assert_int_eq(xfsm_read_rule_stats(d.inst, round ? 9 : 5, &rs), 0);
 		ck_assert_uint_eq(rs.packets, 1);
 		ck_assert_uint_eq(rs.bytes, 64);
-		ck_assert_int_eq(xfsm_read_rule_stats(d.inst, round ? 5 : 9, &rs), 0);
-		ck_assert_uint_eq(rs.packets, 0);
+		/* the rule that is not there has no statistics */
+		ck_assert_int_eq(xfsm_read_rule_stats(d.inst, round ? 5 : 9, &rs), -ENOENT);
 		xfsm_image_free(&img);
 	}
 	dp_close(&d);
@@ -1414,7 +1418,7 @@ START_TEST(test_dp_open_paths)
 	{
 		char want[128];
 
-		snprintf(want, sizeof(want), "datapath ABI version %d differs from this tool's ABI version %d",
+		snprintf(want, sizeof(want), "datapath ABI version %u differs from this tool's ABI version %u",
 			 XFSM_ABI_VERSION + 1, XFSM_ABI_VERSION);
 		assert_msg_has(want);
 	}

@@ -13,8 +13,11 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	3	/* 2: fast paths (scan lists, atomic adds);
-				 * 3: ACL cut trees, per-table regions */
+#define XFSM_ABI_VERSION	4	/* 2: fast paths (scan lists, atomic adds);
+				 * 3: ACL cut trees, per-table regions;
+				 * 4: one application switch (stage rule
+				 * buffers, ACL and group buffers named by
+				 * the slot), statistics by named object */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -27,7 +30,7 @@
 #define XFSM_MAX_ACTIONS	6	/* actions per rule */
 #define XFSM_FLOW_REGS		4	/* 64-bit registers per flow */
 #define XFSM_GLOBAL_REGS	8	/* 64-bit global registers per instance */
-#define XFSM_MAX_COUNTERS	64	/* user counters for the count action */
+#define XFSM_MAX_COUNTERS	64	/* user counters of one application */
 #define XFSM_MAX_PORTS		256	/* port numbers 1..255; 0 is "no port" */
 #define XFSM_APP_SLOTS		2	/* double-buffered applications */
 #define XFSM_FLOW_LOCKS		1024	/* striped locks for flow updates */
@@ -51,15 +54,16 @@
 #define XFSM_MAP_FLOWS		"xfsm_flows"	  /* (LRU_)HASH flow_key -> flow */
 #define XFSM_MAP_GLOBALS	"xfsm_globals"	  /* ARRAY[1] struct xfsm_globals */
 #define XFSM_MAP_STATS		"xfsm_stats"	  /* (PERCPU_)ARRAY[1] xfsm_stats */
-#define XFSM_MAP_STAGE_STATS	"xfsm_stg_stats"  /* (PERCPU_)ARRAY[8] */
-#define XFSM_MAP_RULE_STATS	"xfsm_rule_stats" /* (PERCPU_)ARRAY[2*rules] */
-#define XFSM_MAP_COUNTERS	"xfsm_counters"	  /* (PERCPU_)ARRAY[1] xfsm_counters */
+#define XFSM_MAP_STAGE_STATS	"xfsm_stg_stats"  /* (PERCPU_)ARRAY[16] by stats_id */
+#define XFSM_MAP_RULE_STATS	"xfsm_rule_stats" /* (PERCPU_)ARRAY[2*rules] by rule_id */
+#define XFSM_MAP_COUNTERS	"xfsm_counters"	  /* (PERCPU_)ARRAY[128] xfsm_counter */
 #define XFSM_MAP_PORTS		"xfsm_ports"	  /* HASH ifindex -> xfsm_port */
 #define XFSM_MAP_TX_PORTS	"xfsm_tx_ports"	  /* DEVMAP_HASH port -> ifindex */
 #define XFSM_MAP_APPSRC		"xfsm_appsrc"	  /* ARRAY[2] application source */
 #define XFSM_MAP_LOCKS		"xfsm_locks"	  /* ARRAY[1024] striped flow locks */
 #define XFSM_MAP_ZERO		"xfsm_zero"	  /* ARRAY[1] zero flow for inserts */
 #define XFSM_MAP_WORK		"xfsm_work"	  /* PERCPU_ARRAY[1] packet scratch (native) */
+#define XFSM_MAP_IDS		"xfsm_ids"	  /* HASH xfsm_ids_key -> chunk (user space) */
 /* The datapath keeps the last ingress port it looked up per CPU (native
  * profile): whoever changes xfsm_ports then writes a new value into
  * xfsm_port_gen[0] (libxfsm: xfsm_ports_changed(), the monotonic clock in
@@ -323,8 +327,15 @@ enum xfsm_verdict {
 #define XFSM_RF_GLOBAL_NOLOCK	(1U << 4)
 #define XFSM_RF_PLANNED		(XFSM_RF_FLOW_NOLOCK | XFSM_RF_GLOBAL_NOLOCK)
 
+/*
+ * In an image (lib/) rule_id is the rule's id there (0..max_rules-1).  In
+ * the rule table it is the rule's statistics index (0..2*max_rules-1, the
+ * datapath counts xfsm_rule_stats[rule_id]), given by libxfsm to the named
+ * rule and kept across applications; image_id then holds the image's id
+ * (user space reads the application back with it; 0 in images).
+ */
 struct xfsm_rule {
-	__u32	rule_id;	/* 0..max_rules-1, index for rule statistics */
+	__u32	rule_id;	/* image: rule id; table: statistics index */
 	__u32	priority;	/* larger wins */
 	__u32	flags;		/* XFSM_RF_* */
 	__u32	next_state;
@@ -334,12 +345,15 @@ struct xfsm_rule {
 	__u32	hard_rollback;
 	struct xfsm_update upd[XFSM_MAX_UPDATES];
 	struct xfsm_action act[XFSM_MAX_ACTIONS];
+	__u32	image_id;	/* table: the rule's id in the image applied */
+	__u32	pad;
 };
 
 /* Rules of one tuple (one mask) share a hash map keyed by the masked
- * (state, condition vector, match words). */
+ * (state, condition vector, match words).  Each stage's rules exist in two
+ * buffers; the stage descriptor names the one packets use (rule_buf). */
 struct xfsm_rule_key {
-	__u8	slot;		/* application slot 0/1 */
+	__u8	slot;		/* rule buffer 0/1 (struct xfsm_stage.rule_buf) */
 	__u8	stage;
 	__u16	tuple;
 	__u32	state;
@@ -391,7 +405,9 @@ struct xfsm_stage {
 	__u8	update_rev[XFSM_KEY_WORDS];
 	__u8	match_words[XFSM_MATCH_WORDS];
 	__u8	acl_table;	/* ACL stage: table 0..XFSM_ACL_TABLES-1 */
-	__u8	pad2[3];
+	__u8	stats_id;	/* xfsm_stg_stats index, kept for the named stage */
+	__u8	rule_buf;	/* stateful stage: rule buffer (xfsm_rule_key.slot) */
+	__u8	pad2;
 	struct xfsm_cond conds[XFSM_MAX_CONDS];
 	struct xfsm_tuple tuples[XFSM_MAX_TUPLES];
 };
@@ -420,7 +436,8 @@ struct xfsm_scan_rule {
 	__u32	cond_mask;
 	__u32	match[XFSM_MATCH_WORDS];
 	__u32	match_mask[XFSM_MATCH_WORDS];
-	struct xfsm_rule rule;	/* rule_id as in xfsm_rules: slot offset added */
+	struct xfsm_rule rule;	/* as in xfsm_rules: rule_id the statistics
+				 * index, count actions the counters' */
 };
 
 struct xfsm_scan {
@@ -432,6 +449,16 @@ struct xfsm_scan {
 	struct xfsm_scan_rule rules[XFSM_SCAN_RULES];
 };
 
+/*
+ * An application slot.  Everything a packet uses is named from here, so
+ * that one update of xfsm_ctl.active switches all of it: the stages (and
+ * through them their rule buffers and statistics), the buffer of every ACL
+ * table, the buffer of every output group.  Writers fill the other slot
+ * and the buffers it alone names, then flip (lib/apply.c).
+ */
+#define XFSM_STAGE_STATS_SLOTS	(2 * XFSM_MAX_STAGES)	/* xfsm_stg_stats entries */
+#define XFSM_COUNTER_SLOTS	(2 * XFSM_MAX_COUNTERS)	/* xfsm_counters entries */
+
 struct xfsm_app {
 	__u32	n_stages;
 	__u32	flags;		/* XFSM_AF_* */
@@ -441,6 +468,8 @@ struct xfsm_app {
 	/* Derived by libxfsm when the application is applied; cleared by
 	 * xfsm_read_app(). */
 	struct xfsm_scan scan[XFSM_MAX_STAGES];
+	__u64	group_buf;	/* bit g: buffer of output group g */
+	__u8	acl_buf[8];	/* buffer of each ACL table (XFSM_ACL_TABLES) */
 };
 
 /* ---- ACL module ---------------------------------------------------------- */
@@ -449,8 +478,10 @@ struct xfsm_app {
  * XFSM_STAGE_ACL.  Each of XFSM_ACL_TABLES tables owns a region of the
  * rule and node arrays, sized when the datapath is loaded (xfsm-loader
  * --acl-rules/--acl-nodes) and recorded in xfsm_acl_ctl[table]; a region
- * holds two buffers, and xfsm_acl_ctl[table].active names the one packets
- * use.  Writers fill the other buffer, flip, wait for in-flight packets.
+ * holds two buffers, and the application slot names the one packets use
+ * (set index table * 2 + xfsm_app.acl_buf[table]).  Writers fill the
+ * buffer the running slot does not name, switch the application slot,
+ * wait for in-flight packets (lib/apply.c).
  *
  * Algorithm: cut trees (lib/acl_tree.c).  A packet is a point in
  * XFSM_ACL_DIMS 32-bit dimensions (struct xfsm_acl_view: family,
@@ -477,7 +508,7 @@ struct xfsm_app {
 #define XFSM_ACL_DEF_RULES	4096	/* default capacity of each table, rules */
 #define XFSM_ACL_DEF_NODES_PER_RULE 4	/* default node capacity per rule */
 
-#define XFSM_MAP_ACL_CTL	"xfsm_acl_ctl"	  /* ARRAY[8] struct xfsm_acl_ctl */
+#define XFSM_MAP_ACL_CTL	"xfsm_acl_ctl"	  /* ARRAY[8] struct xfsm_acl_ctl (regions) */
 #define XFSM_MAP_ACL_SETS	"xfsm_acl_sets"	  /* ARRAY[16] struct xfsm_acl_set */
 #define XFSM_MAP_ACL_RULES	"xfsm_acl_rules"  /* ARRAY (mmapable) struct xfsm_acl_entry */
 #define XFSM_MAP_ACL_NODES	"xfsm_acl_nodes"  /* ARRAY (mmapable) struct xfsm_acl_node */
@@ -543,7 +574,7 @@ struct xfsm_acl_tree {
 struct xfsm_acl_set {
 	__u32	n_trees;	/* trees[] sorted by min_order */
 	__u32	n_rules;
-	__u32	generation;
+	__u32	generation;	/* of the application that installed it */
 	__u32	flags;		/* XFSM_ACLS_* */
 	__u32	rule_base;	/* xfsm_acl_rules index of order 0 */
 	__u32	node_base;	/* xfsm_acl_nodes index of node 0 */
@@ -555,15 +586,14 @@ struct xfsm_acl_set {
 #define XFSM_ACLS_NEEDS_PORT	(1U << 0)	/* a rule matches in_port */
 
 /*
- * Per table: the buffer in use and the table's regions, fixed when the
- * maps are made.  Buffer b of the table holds its rules at rule_base +
- * b * rule_cap (rule_cap entries) and its nodes at node_base + b *
- * node_cap.  All-zero regions (a datapath loaded without xfsm-loader)
- * mean the default: each table gets an equal share of both arrays.
+ * Per table: the table's regions, fixed when the maps are made (user
+ * space only; the application slot names the buffer in use).  Buffer b
+ * of the table holds its rules at rule_base + b * rule_cap (rule_cap
+ * entries) and its nodes at node_base + b * node_cap.  All-zero regions
+ * (a datapath loaded without xfsm-loader) mean the default: each table
+ * gets an equal share of both arrays.
  */
 struct xfsm_acl_ctl {
-	__u32	active;		/* buffer in use: 0 or 1 */
-	__u32	generation;	/* bumped by every update */
 	__u32	rule_base;
 	__u32	rule_cap;	/* rules per buffer */
 	__u32	node_base;
@@ -617,7 +647,9 @@ struct xfsm_acl_stats {
 #define XFSM_GROUP_MAX_MEMBERS	32
 #define XFSM_GROUP_TABLE	1021	/* slots of a weighted / Maglev table (prime) */
 
-#define XFSM_MAP_GROUPS		"xfsm_groups"	  /* ARRAY[64] struct xfsm_group */
+/* Group g lives in xfsm_groups[g + XFSM_MAX_GROUPS * buffer], the buffer
+ * named by bit g of xfsm_app.group_buf. */
+#define XFSM_MAP_GROUPS		"xfsm_groups"	  /* ARRAY[2*64] struct xfsm_group */
 #define XFSM_MAP_GROUP_STATS	"xfsm_grp_stats"  /* PERCPU_ARRAY[64] group stats */
 #define XFSM_MAP_GROUP_RR	"xfsm_grp_rr"	  /* PERCPU_ARRAY[64] __u32 counter */
 #define XFSM_MAP_GROUP_FLOWS	"xfsm_grp_flows"  /* LRU_HASH flow hash -> member */
@@ -654,7 +686,7 @@ struct xfsm_group {
 	__u32	policy;		/* enum xfsm_group_policy */
 	__u32	n_members;	/* 0: empty group */
 	__u32	n_slots;	/* used slots of table[] (weighted, consistent) */
-	__u32	generation;
+	__u32	generation;	/* 0: no such group; bumped by every change */
 	__u16	members[XFSM_GROUP_MAX_MEMBERS];	/* port numbers */
 	__u16	weights[XFSM_GROUP_MAX_MEMBERS];	/* weighted policy */
 	__u16	table[XFSM_GROUP_TABLE + 1];	/* member indexes */
@@ -675,11 +707,20 @@ struct xfsm_group_flow_key {
 
 struct xfsm_ctl {
 	__u32	active;		/* application slot in use: 0 or 1 */
-	__u32	generation;	/* bumped by every apply */
+	__u32	generation;	/* bumped by every application switch */
 	__u32	malformed_verdict; /* enum xfsm_verdict, default pass */
-	__u32	flags;
+	__u32	flags;		/* XFSM_CTLF_* (user space only) */
 	__u64	clock_ns;	/* offload profile: time source set by user space */
 };
+
+/* A switch is under way or was interrupted: the buffers the active slot
+ * does not name may hold a half-written application, or one that packets
+ * in flight still use.  The next writer waits for them and clears those
+ * buffers before it writes any (lib/apply.c). */
+#define XFSM_CTLF_DIRTY		(1U << 0)
+/* The running application's globals are still to be set (its switch
+ * died before setting them): the next writer sets them. */
+#define XFSM_CTLF_GLOBALS	(1U << 1)
 
 struct xfsm_flow_key {
 	__u16	stage;
@@ -825,14 +866,26 @@ struct xfsm_rule_stats {
 	__u64	bytes;
 };
 
+/* One per xfsm_counters entry: the count action's arg is the entry, given
+ * by libxfsm to the named counter and kept across applications. */
 struct xfsm_counter {
 	__u64	packets;
 	__u64	bytes;
 };
 
-/* All user counters share one value, so counting needs no helper call. */
-struct xfsm_counters {
-	struct xfsm_counter c[XFSM_MAX_COUNTERS];
+/*
+ * Statistics identities (user space only, in the instance's pins so that
+ * every tool finds them): for each application slot, a table of its
+ * named stages, rules and counters and the statistics index each has, kept
+ * as a byte string cut into chunks of xfsm_ids (lib/stat_ids.c).
+ */
+#define XFSM_IDS_CHUNK		16384	/* bytes per xfsm_ids value */
+#define XFSM_IDS_CHUNKS		4096	/* xfsm_ids entries (not preallocated) */
+#define XFSM_IDS_CHUNKS_OFFLOAD	192	/* offload profile: preallocated */
+
+struct xfsm_ids_key {
+	__u32	slot;		/* application slot */
+	__u32	chunk;
 };
 
 /* ---- Layout guards ------------------------------------------------------ */
@@ -846,7 +899,7 @@ XFSM_ASSERT_SIZE(struct xfsm_operand, 16);
 XFSM_ASSERT_SIZE(struct xfsm_cond, 40);
 XFSM_ASSERT_SIZE(struct xfsm_update, 40);
 XFSM_ASSERT_SIZE(struct xfsm_action, 24);
-XFSM_ASSERT_SIZE(struct xfsm_rule, 32 + 40 * XFSM_MAX_UPDATES + 24 * XFSM_MAX_ACTIONS);
+XFSM_ASSERT_SIZE(struct xfsm_rule, 40 + 40 * XFSM_MAX_UPDATES + 24 * XFSM_MAX_ACTIONS);
 XFSM_ASSERT_OFF(struct xfsm_rule, upd, 32);
 XFSM_ASSERT_SIZE(struct xfsm_rule_key, 12 + 4 * XFSM_MATCH_WORDS);
 XFSM_ASSERT_OFF(struct xfsm_rule_key, match, 12);
@@ -864,6 +917,11 @@ XFSM_ASSERT_OFF(struct xfsm_app, scan, 16 + XFSM_MAX_STAGES * sizeof(struct xfsm
 _Static_assert(XFSM_SCAN_RULES <= 256 && !(XFSM_SCAN_RULES & (XFSM_SCAN_RULES - 1)),
 	       "ABI: scan rule index is a masked 8-bit number");
 _Static_assert(!(XFSM_SCAN_STATES & (XFSM_SCAN_STATES - 1)), "ABI: scan states are masked");
+XFSM_ASSERT_SIZE(struct xfsm_app, 16 + (sizeof(struct xfsm_stage) + sizeof(struct xfsm_scan)) *
+		 XFSM_MAX_STAGES + 16);
+XFSM_ASSERT_OFF(struct xfsm_stage, stats_id, 61);
+XFSM_ASSERT_OFF(struct xfsm_stage, rule_buf, 62);
+XFSM_ASSERT_SIZE(struct xfsm_ids_key, 8);
 XFSM_ASSERT_SIZE(struct xfsm_ctl, 24);
 XFSM_ASSERT_SIZE(struct xfsm_flow_key, 4 + 4 * XFSM_KEY_WORDS);
 XFSM_ASSERT_SIZE(struct xfsm_flow, 80);
@@ -876,7 +934,7 @@ XFSM_ASSERT_SIZE(struct xfsm_port, 8);
 XFSM_ASSERT_SIZE(struct xfsm_build_info, 16);
 XFSM_ASSERT_SIZE(struct xfsm_stage_stats, 64);
 XFSM_ASSERT_SIZE(struct xfsm_rule_stats, 16);
-XFSM_ASSERT_SIZE(struct xfsm_counters, 16 * XFSM_MAX_COUNTERS);
+XFSM_ASSERT_SIZE(struct xfsm_counter, 16);
 XFSM_ASSERT_OFF(struct xfsm_stage, kind, 5);
 XFSM_ASSERT_OFF(struct xfsm_stage, acl_table, 60);
 XFSM_ASSERT_SIZE(struct xfsm_acl_node, 32);
@@ -884,7 +942,7 @@ XFSM_ASSERT_OFF(struct xfsm_acl_node, first, 4);
 XFSM_ASSERT_OFF(struct xfsm_acl_node, rule, 4);
 XFSM_ASSERT_SIZE(struct xfsm_acl_tree, 8);
 XFSM_ASSERT_SIZE(struct xfsm_acl_set, 32 + 8 * XFSM_ACL_MAX_TREES);
-XFSM_ASSERT_SIZE(struct xfsm_acl_ctl, 24);
+XFSM_ASSERT_SIZE(struct xfsm_acl_ctl, 16);
 XFSM_ASSERT_SIZE(struct xfsm_acl_entry, 72);
 XFSM_ASSERT_SIZE(struct xfsm_acl_stats, 80);
 XFSM_ASSERT_SIZE(struct xfsm_group, 16 + 4 * XFSM_GROUP_MAX_MEMBERS + 2 * (XFSM_GROUP_TABLE + 1));
@@ -895,5 +953,9 @@ _Static_assert(XFSM_ACL_LEAF <= 255, "ABI: ACL leaf size is 8 bits");
 _Static_assert(XFSM_FW_NWORDS_USED <= XFSM_FW_ZERO, "ABI: field vector overflow");
 _Static_assert(XFSM_MAX_CONDS <= 32, "ABI: condition vector is 32 bits");
 _Static_assert(XFSM_MAX_STAGES <= 255, "ABI: stage index is 8 bits");
+_Static_assert(XFSM_STAGE_STATS_SLOTS <= 256, "ABI: stats_id is 8 bits");
+_Static_assert(XFSM_MAX_GROUPS <= 64, "ABI: group_buf is 64 bits");
+_Static_assert(XFSM_ACL_TABLES == 8, "ABI: acl_buf has 8 entries");
+_Static_assert(XFSM_COUNTER_SLOTS <= 65536, "ABI: a count action's arg is 16 bits");
 
 #endif /* XFSM_ABI_H */

@@ -116,7 +116,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			die("cannot load the datapath (root, and build/xfsm.bpf.o, needed)");
 		if (xt_reset(t) || xt_set_port(t, LO_IFINDEX, 1))
 			die("cannot reset the datapath");
-		if (xfsm_lang_install_acls(t->inst, &apps[i].nm) || xt_apply(t, &apps[i].img))
+		XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+
+		if (xfsm_lang_apply(t->inst, &apps[i].img, &apps[i].nm, &o) < 0)
 			die("cannot apply %s", apps[i].name);
 	}
 	return 0;

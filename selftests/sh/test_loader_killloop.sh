@@ -3,7 +3,9 @@
 #
 # SIGKILL during `xfsm-loader load` reloads, hundreds of times: after each
 # kill the pins and `status` name exactly the program that runs on the
-# interface, the application's verdicts still hold for traffic, and the
+# interface, the application's verdicts still hold for traffic (a fixed
+# packet set: ping .2 passes, .3 is dropped by the stage's rule, .4 by the
+# ACL block, whose buffer the running application slot names), and the
 # next load or unload settles whatever the killed one left.
 #
 # Kill points: under strace, on entry to each rename, netlink send and
@@ -38,13 +40,17 @@ xt_defer "rm -rf '$T'"
 
 xt_netns_add A
 xt_netns_add B
-xt_veth A a0 "198.18.61.1/24" B b0 "198.18.61.2/24 198.18.61.3/24"
+xt_veth A a0 "198.18.61.1/24" B b0 "198.18.61.2/24 198.18.61.3/24 198.18.61.4/24"
 NSB="/run/netns/$XT_NS_B"
 
-# The application: .3 is dropped, the rest passes.
+# The application: .3 is dropped by the stage, .4 by the ACL, the rest
+# passes.
 cat >"$T/app.xfsm" <<'EOF'
 app killloop
 default pass
+acl guard {
+	rule dst 198.18.61.4 => deny
+}
 stage s {
 	key ip.src
 	miss pass
@@ -59,6 +65,7 @@ setup() {
 xt_ok "load and apply" setup || xt_done
 xt_ok "ping .2 passes" xt_ping A 198.18.61.2
 xt_nok "ping .3 is dropped by the application" xt_in A ping -q -c1 -W1 198.18.61.3
+xt_nok "ping .4 is dropped by its ACL block" xt_in A ping -q -c1 -W1 198.18.61.4
 
 # ---- what the pins, status and the interface say ------------------------------
 
@@ -119,7 +126,13 @@ check_after_kill() {
 	     jq -r ".instances[] | select(.name == \"$I\") | .prog_id")
 	runs_one "$st" "${att[@]}" || bad "status names program ${st:-none}, b0 runs ${att[*]}"
 	xt_in A ping -q -c1 -W1 198.18.61.2 >/dev/null 2>&1 || bad "ping .2 did not pass"
-	xt_in A ping -q -c1 -W 0.1 198.18.61.3 >/dev/null 2>&1 && bad "ping .3 was not dropped"
+	# the two drops at once: each waits out its timeout
+	xt_in A ping -q -c1 -W 0.1 198.18.61.3 >/dev/null 2>&1 &
+	p3=$!
+	xt_in A ping -q -c1 -W 0.1 198.18.61.4 >/dev/null 2>&1 &
+	p4=$!
+	wait "$p3" && bad "ping .3 was not dropped"
+	wait "$p4" && bad "ping .4 was not dropped (the ACL block)"
 }
 
 KILLS=0
@@ -246,6 +259,7 @@ xt_ok "status names the running program" same_prog \
 	"$(nsenter --net="$NSB" -- "$LOADER" status -j | jq -r ".instances[] | select(.name == \"$I\") | .prog_id")" "$att"
 xt_ok "the application is still installed" nsenter --net="$NSB" -- "$CTL" --instance "$I" show app
 xt_nok "ping .3 still dropped" xt_in A ping -q -c1 -W1 198.18.61.3
+xt_nok "ping .4 still dropped (ACL)" xt_in A ping -q -c1 -W1 198.18.61.4
 xt_ok "unload" nsenter --net="$NSB" -- "$LOADER" unload --instance "$I"
 xt_check "unload: b0 runs nothing" -z "$(xt_xfsm_prog_id B b0)"
 xt_check "unload: pins removed" ! -e "$DIR"

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * libxfsm inside: what the application switch (lib/apply.c) needs from the
+ * statistics identities (lib/stat_ids.c), the ACL module (lib/acl.c) and
+ * output groups (lib/group.c).  Not installed, not an API.
+ */
+#ifndef XFSM_APPLY_INTERNAL_H
+#define XFSM_APPLY_INTERNAL_H
+
+#include "libxfsm.h"
+#include "xfsm_acl.h"
+#include "xfsm_group.h"
+
+/*
+ * An application switch: everything that changes what the application is.
+ * Stages, rules, source and statistics identities come from an image (or
+ * stay as they run); ACL tables and output groups given here are replaced
+ * (the others stay as they run).
+ */
+struct xfsm_change {
+	const struct xfsm_image *img;	/* NULL: stages and rules stay */
+	bool	flush_flows;		/* with img: struct xfsm_apply_opts */
+	bool	reset_globals;
+	bool	force;		/* xfsm_lang_apply(): even when identical */
+	bool	complete;		/* with img: acl_tables and groups are all
+					 * the ones its source declares */
+	__u32	acl_tables;		/* bit t: replace ACL table t ... */
+	const struct xfsm_acl_entry *acl_rules[XFSM_ACL_TABLES]; /* ... by these */
+	size_t	acl_n[XFSM_ACL_TABLES];
+	__u64	groups;			/* bit g: replace output group g ... */
+	const struct xfsm_group *group[XFSM_MAX_GROUPS]; /* ... by this (NULL: delete) */
+};
+
+/*
+ * Switch the application atomically, whatever moment the process dies:
+ *
+ *   1. everything new is written where the running application does not
+ *      look: the other application slot (stages, source, identities), the
+ *      other buffer of each changed stage's rules, of each changed ACL
+ *      table and of each changed group; new statistics indexes are zeroed;
+ *   2. one update of xfsm_ctl (active slot) switches all of it;
+ *   3. after every packet that may use the old side has finished
+ *      (xfsm_sync_rcu), the old side is cleared.
+ *
+ * xfsm_ctl.flags has XFSM_CTLF_DIRTY from before step 1 to after step 3:
+ * the next writer that finds it set (a writer died) waits for in-flight
+ * packets and clears what the running slot does not name before writing.
+ * A failure before step 2 leaves the running application untouched.
+ * Global registers the image sets are written right after step 2 (they
+ * are state, which packets change too); a writer that died before doing
+ * so is completed by the next one.
+ */
+int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg);
+
+/* chg's options from a caller's xfsm_apply_opts (NULL: the defaults);
+ * -EINVAL for a structure this library cannot read. */
+int xfsm_change_opts(struct xfsm_change *chg, const struct xfsm_apply_opts *opts);
+
+/* The running slot and its descriptor. */
+int xfsm_running_slot(struct xfsm_instance *inst, __u32 *slot, struct xfsm_app *app);
+
+/* What a slot's record holds besides the identities. */
+struct xfsm_slot_meta {
+	__u32	generation;	/* of the application in the slot */
+	__u32	globals_set;	/* registers the application sets */
+	__u32	reset_globals;	/* others become 0 */
+	__u32	flags;		/* XFSM_SLOT_* */
+	__u64	globals[XFSM_GLOBAL_REGS];
+};
+
+/* The slot's ACL tables and output groups are those its source declares:
+ * it was switched to with all of them (xfsm_lang_apply()), and only its
+ * stages and rules changed since (rule add|del).  An ACL or group edit
+ * clears it. */
+#define XFSM_SLOT_COMPLETE	(1U << 0)
+
+/* Does the running slot (generation `generation`) have XFSM_SLOT_COMPLETE? */
+bool xfsm_slot_complete(struct xfsm_instance *inst, __u32 slot, __u32 generation);
+
+/* The slot's identities (sorted by kind and position) and record. */
+int xfsm_slot_meta_write(struct xfsm_instance *inst, __u32 slot,
+			 const struct xfsm_stat_idents *ids, const struct xfsm_slot_meta *meta);
+int xfsm_slot_meta_read(struct xfsm_instance *inst, __u32 slot,
+			struct xfsm_stat_idents *ids, struct xfsm_slot_meta *meta);
+
+/* Every object of an image with its identity (positional where the image
+ * names none), sorted by kind and position, indexes not set. */
+int xfsm_image_idents(const struct xfsm_image *img, struct xfsm_stat_idents *out);
+
+/* Statistics indexes that start at 0: to be zeroed before the switch. */
+struct xfsm_fresh {
+	__u32	*index[XFSM_SID__COUNT];
+	size_t	n[XFSM_SID__COUNT];
+};
+
+/* Give every identity of `nw` an index: the one `old` has for the same
+ * kind and name, else one in 0..space[kind]-1 that `old` does not use
+ * (listed in *fresh).  -ENOSPC when a kind runs out. */
+int xfsm_stat_ids_assign(const struct xfsm_stat_idents *old, struct xfsm_stat_idents *nw,
+			 const __u32 space[XFSM_SID__COUNT], struct xfsm_fresh *fresh);
+void xfsm_fresh_free(struct xfsm_fresh *fresh);
+
+/* Compile rules for ACL table `table` within its capacities (an error is
+ * logged with the limit and the xfsm-loader option that raises it). */
+int xfsm_acl_prepare(struct xfsm_instance *inst, unsigned int table,
+		     const struct xfsm_acl_entry *rules, size_t n, struct xfsm_acl_built **out);
+/* Write a built rule set into buffer `buf` of ACL table `table`, which the
+ * running application slot does not name (no packet uses it). */
+int xfsm_acl_write_buffer(struct xfsm_instance *inst, unsigned int table, unsigned int buf,
+			  const struct xfsm_acl_built *b, __u32 generation);
+/* Empty the buffers of the tables in `tables` that `app` does not name. */
+int xfsm_acl_settle(struct xfsm_instance *inst, const struct xfsm_app *app, __u32 tables);
+
+/* Group `id` as buffer `buf` holds it. */
+int xfsm_group_read_buffer(struct xfsm_instance *inst, unsigned int id, unsigned int buf,
+			   struct xfsm_group *g);
+/* Write group `id` into buffer `buf` (g NULL: no such group). */
+int xfsm_group_write_buffer(struct xfsm_instance *inst, unsigned int id, unsigned int buf,
+			    const struct xfsm_group *g, __u32 generation);
+/* A group removed: zero its statistics and round-robin counter and forget
+ * its flows. */
+int xfsm_group_forget(struct xfsm_instance *inst, unsigned int id);
+
+#endif /* XFSM_APPLY_INTERNAL_H */
