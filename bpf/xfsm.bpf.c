@@ -412,14 +412,19 @@ int xfsm_xdp(struct xdp_md *ctx)
 	if (!app || !app->n_stages) {
 		/* Referencing the user-space maps binds them to the program,
 		 * so that tools can find every map from an attached
-		 * program's id. */
-		struct xfsm_ids_key ik = { .slot = slot };
+		 * program's id.  The binding is made at load time, so the
+		 * references sit where no packet goes (a slot of 0 or 1 is
+		 * always found): xfsm_ids is a hash map, and its lookup
+		 * would cost an empty application 20 ns per packet. */
+		if (!app) {
+			struct xfsm_ids_key ik = { .slot = slot };
 
-		bpf_map_lookup_elem(&xfsm_appsrc, &slot);
-		bpf_map_lookup_elem(&xfsm_ids, &ik);
+			bpf_map_lookup_elem(&xfsm_appsrc, &slot);
+			bpf_map_lookup_elem(&xfsm_ids, &ik);
 #ifndef XFSM_OFFLOAD
-		bpf_map_lookup_elem(&xfsm_acl_ctl, &slot);
+			bpf_map_lookup_elem(&xfsm_acl_ctl, &slot);
 #endif
+		}
 		CNT_ADD(&s->exc_no_app, 1);
 		return finish(s, app ? verdict_to_xdp(app->default_verdict) : XDP_PASS);
 	}
