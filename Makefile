@@ -109,11 +109,11 @@ $(LIBXFSM): $(LIB_OBJS)
 
 $(BUILD)/xfsm-loader: $(wildcard loader/*.c loader/*.h) $(LIBXFSM)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Iloader $(wildcard loader/*.c) $(LDFLAGS) $(LIBXFSM) $(USER_LIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -DXFSM_VERSION='"$(VERSION)"' -Iloader $(wildcard loader/*.c) $(LDFLAGS) $(LIBXFSM) $(USER_LIBS) -o $@
 
 $(BUILD)/xfsmctl: $(wildcard ctl/*.c ctl/*.h) $(LIBXFSM)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Ictl $(wildcard ctl/*.c) $(LDFLAGS) $(LIBXFSM) $(USER_LIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -DXFSM_VERSION='"$(VERSION)"' -Ictl $(wildcard ctl/*.c) $(LDFLAGS) $(LIBXFSM) $(USER_LIBS) -o $@
 
 $(BUILD)/xfsm-offload-check: tools/offload_check.c $(ABI_HDRS) | $(BUILD)
 	$(call msg,LINK,$@)

@@ -16,35 +16,26 @@
 #include "xfsmctl.h"
 #include "xfsm_acl.h"
 
-static int acl_help(int argc, char **argv)
-{
-	fprintf(stdout,
-		"Usage: xfsmctl acl add [table N] RULE...\n"
-		"       xfsmctl acl del [table N] ID\n"
-		"       xfsmctl acl show [table N]\n"
-		"       xfsmctl acl flush [table N]\n"
-		"       xfsmctl acl load [table N] FILE\n"
-		"RULE: [id N] [prio N] [ip4|ip6] [src PFX] [dst PFX] [proto P[/M]]\n"
-		"      [sport A[-B]] [dport A[-B]] [flags F[/M]] [port N] [vlan N]\n"
-		"      => allow|deny|pass|goto STAGE [mark M]\n"
-		"FILE: one RULE per line, or a ClassBench filter set (lines starting with @).\n"
-		"Tables 0..%u; an ACL stage of the application names its table (docs/modules.md).\n",
-		XFSM_ACL_TABLES - 1);
-	return 0;
-}
+_Static_assert(XFSM_ACL_TABLES == 8, "acl_notes names the tables 0..7");
+const char acl_notes[] =
+	"RULE: [id N] [prio N] [ip4|ip6] [src PFX] [dst PFX] [proto P[/M]]\n"
+	"      [sport A[-B]] [dport A[-B]] [flags F[/M]] [port N] [vlan N]\n"
+	"      => allow|deny|pass|goto STAGE [mark M]\n"
+	"FILE: one RULE per line, or a ClassBench filter set (lines starting with @).\n"
+	"Tables 0..7 (default 0); an ACL stage of the application names its table (docs/modules.md).\n";
 
-/* Strip a leading "table N" / "--table N"; returns the table or -EINVAL. */
-static int take_table(int *argc, char ***argv)
+/* An optional leading "table N" (or "--table N"): the table, 0 without. */
+static int take_table(struct args *a, int *table)
 {
 	__u32 t;
 
-	if (*argc < 2 || (strcmp((*argv)[0], "table") && strcmp((*argv)[0], "--table")))
+	*table = 0;
+	if (!arg_kw(a, "table") && !arg_kw(a, "--table"))
 		return 0;
-	if (arg_u32("ACL table", (*argv)[1], 0, XFSM_ACL_TABLES - 1, &t))
+	if (arg_next_u32(a, "ACL table", 0, XFSM_ACL_TABLES - 1, &t))
 		return -EINVAL;
-	*argc -= 2;
-	*argv += 2;
-	return (int)t;
+	*table = (int)t;
+	return 0;
 }
 
 struct acl_ctx {
@@ -53,14 +44,17 @@ struct acl_ctx {
 	int table;
 };
 
-static int ctx_open(struct acl_ctx *c, int *argc, char ***argv, bool read)
+/* Open table `table` (taken from a before) once every word of a was
+ * used: nothing is opened for a command line with a word left. */
+static int ctx_open(struct acl_ctx *c, struct args *a, int table, bool read)
 {
 	int err;
 
 	memset(c, 0, sizeof(*c));
-	c->table = take_table(argc, argv);
-	if (c->table < 0)
-		return c->table;
+	c->table = table;
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = open_instance(&c->inst);
 	if (err)
 		return err;
@@ -86,21 +80,50 @@ static int ctx_commit(struct acl_ctx *c)
 	return err;
 }
 
+/* The result of a change under -j: {"table", "n_rules"[, "added"|"deleted"]}. */
+static void ctx_result(const struct acl_ctx *c, const struct xfsm_acl_entry *added, __u32 deleted)
+{
+	char text[1024];
+
+	if (!is_json())
+		return;
+	open_json_object(NULL);
+	print_int(PRINT_JSON, "table", NULL, c->table);
+	print_uint(PRINT_JSON, "n_rules", NULL, c->rs.n);
+	if (added) {
+		xfsm_acl_format(added, text, sizeof(text));
+		open_json_object("added");
+		print_uint(PRINT_JSON, "id", NULL, added->rule_id);
+		print_uint(PRINT_JSON, "priority", NULL, added->priority);
+		print_string(PRINT_JSON, "text", NULL, text);
+		close_json_object();
+	}
+	if (deleted)
+		print_uint(PRINT_JSON, "deleted", NULL, deleted);
+	close_json_object();
+	print_flush();
+}
+
 static void ctx_close(struct acl_ctx *c)
 {
 	xfsm_acl_rules_free(&c->rs);
 	xfsm_instance_close(c->inst);
 }
 
-static int acl_add(int argc, char **argv)
+static int acl_add(struct args *a)
 {
 	struct xfsm_acl_entry e;
 	struct acl_ctx c;
-	char *text = NULL, msg[256], shown[1024];
+	char *text = NULL, msg[256], shown[1024], **argv;
 	size_t len = 1, o = 0;
-	int err, i;
+	int err, i, argc, table;
 
-	err = ctx_open(&c, &argc, &argv, true);
+	if (take_table(a, &table))
+		return -EINVAL;
+	argv = arg_rest(a, &argc);
+	if (!argc)
+		return usage_err(a, "expected the RULE");
+	err = ctx_open(&c, a, table, true);
 	if (err)
 		return err;
 	/* the arguments joined, however long: the parser sees all of them */
@@ -122,7 +145,7 @@ static int acl_add(int argc, char **argv)
 	}
 	err = xfsm_acl_parse_rule(text, &e, NULL, NULL, msg, sizeof(msg));
 	if (err) {
-		p_err("acl add: %s", msg);
+		usage_err(a, "%s", msg);
 		goto out;
 	}
 	err = xfsm_acl_rules_add(&c.rs, &e);
@@ -132,8 +155,15 @@ static int acl_add(int argc, char **argv)
 	}
 	err = ctx_commit(&c);
 	if (!err) {
-		xfsm_acl_format(&c.rs.r[c.rs.n - 1], shown, sizeof(shown));
+		const struct xfsm_acl_entry *added = &c.rs.r[c.rs.n - 1];
+
+		/* the rule as installed (the rule set keeps its order) */
+		for (size_t k = 0; k < c.rs.n; k++)
+			if (c.rs.r[k].rule_id == e.rule_id || (!e.rule_id && k == c.rs.n - 1))
+				added = &c.rs.r[k];
+		xfsm_acl_format(added, shown, sizeof(shown));
 		p_info("table %d: added %s", c.table, shown);
+		ctx_result(&c, added, 0);
 	}
 out:
 	free(text);
@@ -141,86 +171,89 @@ out:
 	return err;
 }
 
-static int acl_del(int argc, char **argv)
+static int acl_del(struct args *a)
 {
 	struct acl_ctx c;
+	int err, table;
 	__u32 id;
-	int err;
 
-	err = ctx_open(&c, &argc, &argv, true);
+	if (take_table(a, &table) || arg_next_u32(a, "acl del ID", 1, 0xffffffff, &id))
+		return -EINVAL;
+	err = ctx_open(&c, a, table, true);
 	if (err)
 		return err;
-	if (argc != 1) {
-		p_err("acl del: expected one rule id");
-		err = -EINVAL;
-		goto out;
-	}
-	err = arg_u32("acl del ID", argv[0], 1, 0xffffffff, &id);
-	if (err)
-		goto out;
 	err = xfsm_acl_rules_del(&c.rs, id);
 	if (err) {
 		p_err("acl del: table %d has no rule %u", c.table, id);
 		goto out;
 	}
 	err = ctx_commit(&c);
+	if (!err)
+		ctx_result(&c, NULL, id);
 out:
 	ctx_close(&c);
 	return err;
 }
 
-static int acl_flush(int argc, char **argv)
+static int acl_flush(struct args *a)
 {
 	struct acl_ctx c;
-	int err;
+	int err, table;
 
-	err = ctx_open(&c, &argc, &argv, false);
+	if (take_table(a, &table))
+		return -EINVAL;
+	err = ctx_open(&c, a, table, false);
 	if (err)
 		return err;
 	err = ctx_commit(&c);
+	if (!err)
+		ctx_result(&c, NULL, 0);
 	ctx_close(&c);
 	return err;
 }
 
-static int acl_load(int argc, char **argv)
+static int acl_load(struct args *a)
 {
 	struct acl_ctx c;
+	const char *file;
 	char msg[512];
-	int err;
+	int err, table;
 
-	err = ctx_open(&c, &argc, &argv, false);
+	if (take_table(a, &table))
+		return -EINVAL;
+	file = arg_next(a, "FILE");
+	if (!file)
+		return -EINVAL;
+	err = ctx_open(&c, a, table, false);
 	if (err)
 		return err;
-	if (argc != 1) {
-		p_err("acl load: expected one file");
-		err = -EINVAL;
-		goto out;
-	}
-	err = xfsm_acl_load_file(argv[0], &c.rs, msg, sizeof(msg));
+	err = xfsm_acl_load_file(file, &c.rs, msg, sizeof(msg));
 	if (err) {
 		p_err("%s", msg);
 		goto out;
 	}
 	err = ctx_commit(&c);
-	if (!err)
-		p_info("table %d: %zu rules loaded from %s", c.table, c.rs.n, argv[0]);
+	if (!err) {
+		p_info("table %d: %zu rules loaded from %s", c.table, c.rs.n, file);
+		ctx_result(&c, NULL, 0);
+	}
 out:
 	ctx_close(&c);
 	return err;
 }
 
-static int acl_show(int argc, char **argv)
+static int acl_show(struct args *a)
 {
 	struct xfsm_acl_stats st;
 	struct xfsm_acl_ctl ctl;
 	struct xfsm_acl_set set;
 	unsigned int buf;
 	struct acl_ctx c;
-	char text[1024];
-	size_t i;
-	int err;
+	int err, table;
 
-	err = ctx_open(&c, &argc, &argv, true);
+	if (take_table(a, &table))
+		return -EINVAL;
+	err = ctx_open(&c, a, table, true);
 	if (err)
 		return err;
 	err = xfsm_acl_ctl_get(c.inst, c.table, &ctl, NULL);
@@ -232,39 +265,43 @@ static int acl_show(int argc, char **argv)
 		p_err("cannot read ACL table %d: %s", c.table, strerror(-err));
 		goto out;
 	}
-	printf("acl table %d: %zu rules of %u, %u trees, %u nodes of %u, at most %u lookups per packet, generation %u, buffer %u\n",
-	       c.table, c.rs.n, ctl.rule_cap, set.n_trees, set.n_nodes, ctl.node_cap,
-	       set.max_lookups, set.generation, buf);
-	printf("  packets %llu matched %llu missed %llu allow %llu deny %llu goto %llu pass %llu marked %llu lookups/packet %.2f\n",
-	       (unsigned long long)st.packets, (unsigned long long)st.matched,
-	       (unsigned long long)st.missed, (unsigned long long)st.allow,
-	       (unsigned long long)st.deny, (unsigned long long)st.go,
-	       (unsigned long long)st.pass, (unsigned long long)st.marked,
-	       st.packets ? (double)st.probes / st.packets : 0.0);
-	for (i = 0; i < c.rs.n; i++) {
-		xfsm_acl_format(&c.rs.r[i], text, sizeof(text));
-		printf("  %s\n", text);
-	}
+	open_json_object(NULL);
+	print_int(PRINT_ANY, "table", "acl table %d:", c.table);
+	print_uint(PRINT_ANY, "n_rules", " %u rules", (unsigned int)c.rs.n);
+	print_uint(PRINT_ANY, "rule_cap", " of %u,", ctl.rule_cap);
+	print_uint(PRINT_ANY, "trees", " %u trees,", set.n_trees);
+	print_uint(PRINT_ANY, "nodes", " %u nodes", set.n_nodes);
+	print_uint(PRINT_ANY, "node_cap", " of %u,", ctl.node_cap);
+	print_uint(PRINT_ANY, "max_lookups", " at most %u lookups per packet,", set.max_lookups);
+	print_uint(PRINT_ANY, "generation", " generation %u,", set.generation);
+	print_uint(PRINT_ANY, "buffer", " buffer %u\n", buf);
+	open_json_object("stats");
+	print_uint(PRINT_ANY, "packets", "  packets %llu", st.packets);
+	print_uint(PRINT_ANY, "matched", " matched %llu", st.matched);
+	print_uint(PRINT_ANY, "missed", " missed %llu", st.missed);
+	print_uint(PRINT_ANY, "allow", " allow %llu", st.allow);
+	print_uint(PRINT_ANY, "deny", " deny %llu", st.deny);
+	print_uint(PRINT_ANY, "goto", " goto %llu", st.go);
+	print_uint(PRINT_ANY, "pass", " pass %llu", st.pass);
+	print_uint(PRINT_ANY, "marked", " marked %llu", st.marked);
+	print_float(PRINT_ANY, "lookups_per_packet", " lookups/packet %.2f\n",
+		    st.packets ? (double)st.probes / st.packets : 0.0);
+	close_json_object();
+	print_acl_rules(c.rs.r, c.rs.n);
+	close_json_object();
+	print_flush();
 out:
 	ctx_close(&c);
 	return err;
 }
 
-int do_acl(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", acl_add },
-		{ "del", acl_del },
-		{ "delete", acl_del },
-		{ "show", acl_show },
-		{ "list", acl_show },
-		{ "flush", acl_flush },
-		{ "load", acl_load },
-		{ "help", acl_help },
-		{ NULL, NULL },
-	};
-
-	if (argc == 0)
-		return acl_show(0, argv);
-	return cmd_select(cmds, argc, argv, acl_help, "acl command");
-}
+const struct cmd acl_cmds[] = {
+	{ "show", acl_show, "[table N]", NULL, NULL },
+	{ "list", acl_show, NULL, NULL, NULL },
+	{ "add", acl_add, "[table N] RULE...", NULL, NULL },
+	{ "del", acl_del, "[table N] ID", NULL, NULL },
+	{ "delete", acl_del, NULL, NULL, NULL },
+	{ "flush", acl_flush, "[table N]", NULL, NULL },
+	{ "load", acl_load, "[table N] FILE", NULL, NULL },
+	{ NULL },
+};

@@ -63,43 +63,44 @@ out:
 	return err;
 }
 
-int do_apply(int argc, char **argv)
+const char apply_notes[] =
+	"Compiles FILE ('-': standard input) and installs it atomically; the same\n"
+	"application again is \"unchanged\" (nothing written) unless --force (-f);\n"
+	"--dry-run (-n) prints the compiled tables without a datapath.\n";
+
+int do_apply(struct args *a)
 {
-	const char *file = NULL;
+	const char *file = NULL, *w;
 	bool dry = false, reset = false, force = false;
 	struct xfsm_app_names *nm;
 	struct xfsm_image img;
 	char err[600];
 	int ret;
 
-	for (; argc > 0; NEXT_ARG()) {
-		if (!strcmp(*argv, "--dry-run") || !strcmp(*argv, "-n"))
+	while ((w = arg_take(a))) {
+		if (!strcmp(w, "--dry-run") || !strcmp(w, "-n"))
 			dry = true;
-		else if (!strcmp(*argv, "--reset-globals"))
+		else if (!strcmp(w, "--reset-globals"))
 			reset = true;
-		else if (!strcmp(*argv, "--force") || !strcmp(*argv, "-f"))
+		else if (!strcmp(w, "--force") || !strcmp(w, "-f"))
 			force = true;
-		else if (**argv == '-' && strcmp(*argv, "-")) {
-			p_err("apply: unknown option '%s' (expected --dry-run, --force or --reset-globals)",
-			      *argv);
-			return -EINVAL;
-		} else if (file) {
-			p_err("apply: one application file at a time ('%s' and '%s')", file, *argv);
-			return -EINVAL;
-		} else
-			file = *argv;
+		else if (*w == '-' && strcmp(w, "-"))
+			return usage_err(a, "unknown option '%s' (expected --dry-run, --force or --reset-globals)",
+					 w);
+		else if (file)
+			return usage_err(a, "one application file at a time ('%s' and '%s')", file, w);
+		else
+			file = w;
 	}
-	if (!file) {
-		p_err("apply: expected an application file: xfsmctl apply FILE [--dry-run]");
-		return -EINVAL;
-	}
+	if (!file)
+		return usage_err(a, "expected an application FILE");
 	nm = calloc(1, sizeof(*nm));
 	if (!nm)
 		return -ENOMEM;
 	ret = xfsm_compile_file(strcmp(file, "-") ? file : "/dev/stdin", &img, nm, err, sizeof(err));
 	if (ret) {
 		fflush(stdout);
-		fprintf(stderr, "%s\n", err);
+		p_diag("%s", err);
 		free(nm);
 		return ret;
 	}
@@ -108,18 +109,7 @@ int do_apply(int argc, char **argv)
 		 * checked by apply against the instance (xfsm-loader --rules). */
 		ret = xfsm_image_validate(&img, 0, 0, 0);
 		if (!ret)
-			show_image(&img, nm, NULL, SHOW_ALL | SHOW_ENTRIES, 0);
-		for (unsigned int t = 0; !ret && t < XFSM_ACL_TABLES; t++) {
-			char text[512];
-
-			if (!(nm->acl_tables & (1U << t)))
-				continue;
-			printf("acl table %u: %zu rules\n", t, nm->acl[t].n);
-			for (size_t i = 0; i < nm->acl[t].n; i++) {
-				xfsm_acl_format(&nm->acl[t].r[i], text, sizeof(text));
-				printf("  %s\n", text);
-			}
-		}
+			show_image(&img, nm, NULL, SHOW_ALL | SHOW_ENTRIES | SHOW_ACL, 0);
 	} else {
 		ret = install(&img, nm, reset, force);
 	}
@@ -158,7 +148,7 @@ static unsigned int line_of(const char *s, size_t off)
 	return l;
 }
 
-static int rule_edit(bool add, int argc, char **argv)
+static int rule_edit(bool add, struct args *a)
 {
 	struct xfsm_app_names *nm2 = NULL;
 	struct xfsm_instance *inst = NULL;
@@ -169,14 +159,15 @@ static int rule_edit(bool add, int argc, char **argv)
 	size_t len = 0;
 	int s, ret;
 
-	REQ_ARGS(2);
-	stage_arg = argv[0];
-	what = argv[1];
-	if (argc > 2) {
-		p_err("rule %s: expected STAGE and %s only; quote the rule text", add ? "add" : "del",
-		      add ? "'RULE TEXT'" : "RULE");
+	stage_arg = arg_next(a, "STAGE");
+	if (!stage_arg)
 		return -EINVAL;
-	}
+	what = arg_next(a, add ? "the rule text" : "the RULE name");
+	if (!what)
+		return -EINVAL;
+	if (arg_more(a))
+		return usage_err(a, "unexpected argument '%s': give STAGE and %s only (quote the rule text)",
+				 arg_peek(a), add ? "'RULE TEXT'" : "RULE");
 	ret = open_instance(&inst);
 	if (ret)
 		return ret;
@@ -235,9 +226,9 @@ static int rule_edit(bool add, int argc, char **argv)
 				/* columns of the text as given, without the added "rule " */
 				if (strncmp(what, "rule", 4) && col.v > 5)
 					col.v -= 5;
-				fprintf(stderr, "rule:1:%llu%s\n", (unsigned long long)col.v, cs + cl);
+				p_diag("rule:1:%llu%s", (unsigned long long)col.v, cs + cl);
 			} else
-				fprintf(stderr, "%s\n", err);
+				p_diag("%s", err);
 			p_err("rule not added; the running application is unchanged");
 			free(nm2);
 			nm2 = NULL;
@@ -262,7 +253,7 @@ static int rule_edit(bool add, int argc, char **argv)
 		ret = nm2 ? xfsm_compile_string("<running>", text, len, &img, nm2, err, sizeof(err)) :
 			    -ENOMEM;
 		if (ret) {
-			fprintf(stderr, "%s\n", err);
+			p_diag("%s", err);
 			p_err("rule '%s' not deleted: the application would not compile without it; the running application is unchanged",
 			      what);
 			free(nm2);
@@ -306,32 +297,31 @@ out_inst:
 	return ret;
 }
 
-static int rule_add(int argc, char **argv)
+static int rule_add(struct args *a)
 {
-	return rule_edit(true, argc, argv);
+	return rule_edit(true, a);
 }
 
-static int rule_del(int argc, char **argv)
+static int rule_del(struct args *a)
 {
-	return rule_edit(false, argc, argv);
+	return rule_edit(false, a);
 }
 
-static int rule_help(int argc, char **argv)
+/* rule show: the rules of the running application (show rules). */
+static int rule_show(struct args *a)
 {
-	fprintf(stderr, "Usage: xfsmctl rule add STAGE 'rule NAME [priority N] [when MATCH, ...] => EFFECT, ...'\n"
-			"       xfsmctl rule del STAGE NAME\n");
-	return argc ? 0 : -EINVAL;
+	return do_show_what(a, SHOW_RULES | SHOW_ENTRIES);
 }
 
-int do_rule(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", rule_add },
-		{ "del", rule_del },
-		{ "delete", rule_del },
-		{ "help", rule_help },
-		{ NULL, NULL },
-	};
+const char rule_notes[] =
+	"RULE TEXT: 'rule NAME [priority N] [when MATCH, ...] => EFFECT, ...' (docs/language.md);\n"
+	"the running application is edited by one rule, recompiled and applied atomically.\n";
 
-	return cmd_select(cmds, argc, argv, rule_help, "rule command");
-}
+const struct cmd rule_cmds[] = {
+	{ "show", rule_show, "", NULL, NULL },
+	{ "list", rule_show, NULL, NULL, NULL },
+	{ "add", rule_add, "STAGE 'RULE TEXT'", NULL, NULL },
+	{ "del", rule_del, "STAGE RULE", NULL, NULL },
+	{ "delete", rule_del, NULL, NULL, NULL },
+	{ NULL },
+};

@@ -14,17 +14,11 @@
 #include "xfsmctl.h"
 #include "xfsm_group.h"
 
-static int group_help(int argc, char **argv)
-{
-	fprintf(stdout,
-		"Usage: xfsmctl group add|set ID POLICY [PORT[:WEIGHT]...]\n"
-		"       xfsmctl group del ID\n"
-		"       xfsmctl group show [ID]\n"
-		"POLICY: rr (per packet), rr-flow, weighted, hash (symmetric 5-tuple),\n"
-		"        consistent (Maglev table); ID 0..%u; PORT a port number.\n",
-		XFSM_MAX_GROUPS - 1);
-	return 0;
-}
+_Static_assert(XFSM_MAX_GROUPS == 64, "group_notes names the ids 0..63");
+const char group_notes[] =
+	"POLICY: rr (per packet), rr-flow, weighted, hash (symmetric 5-tuple),\n"
+	"        consistent (Maglev table); ID 0..63; PORT a port number.\n"
+	"'group add' creates a group, 'group set' creates or replaces one.\n";
 
 /* An id below `max`, through the shared number parser (lib/xfsm_num.h). */
 static int parse_id(const char *s, unsigned int max, unsigned int *out)
@@ -37,36 +31,53 @@ static int parse_id(const char *s, unsigned int max, unsigned int *out)
 	return 0;
 }
 
-static int group_write(int argc, char **argv, bool must_be_new)
+/* The group ID argument, 0..XFSM_MAX_GROUPS-1. */
+static int group_id_arg(struct args *a, unsigned int *id)
+{
+	__u32 v;
+	int err = arg_next_u32(a, "group ID", 0, XFSM_MAX_GROUPS - 1, &v);
+
+	if (!err)
+		*id = v;
+	return err;
+}
+
+static bool group_exists(const struct xfsm_group *g)
+{
+	/* generation 0 is "no group": an empty group that was set has >= 1 */
+	return g->n_members || g->generation;
+}
+
+static void show_one(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
+
+static int group_write(struct args *a, bool must_be_new)
 {
 	__u16 ports[XFSM_GROUP_MAX_MEMBERS], w[XFSM_GROUP_MAX_MEMBERS];
 	struct xfsm_instance *inst;
 	struct xfsm_group g, prev;
 	unsigned int id, n = 0;
-	int policy, err, i;
+	const char *pol, *m;
+	int policy, err;
 
-	if (argc < 2 || parse_id(argv[0], XFSM_MAX_GROUPS, &id)) {
-		p_err("group: expected ID (0..%u) and POLICY", XFSM_MAX_GROUPS - 1);
+	if (group_id_arg(a, &id))
 		return -EINVAL;
-	}
-	policy = xfsm_group_policy_parse(argv[1]);
-	if (policy < 0) {
-		p_err("group: unknown policy %s (rr, rr-flow, weighted, hash, consistent)", argv[1]);
+	pol = arg_next(a, "POLICY");
+	if (!pol)
 		return -EINVAL;
-	}
-	for (i = 2; i < argc; i++) {
+	policy = xfsm_group_policy_parse(pol);
+	if (policy < 0)
+		return usage_err(a, "unknown policy '%s' (rr, rr-flow, weighted, hash, consistent)", pol);
+	while ((m = arg_take(a))) {
 		unsigned int p = 0, wt = 1;
-		char *colon = strchr(argv[i], ':');
-		char *port = strndup(argv[i], colon ? (size_t)(colon - argv[i]) : strlen(argv[i]));
+		const char *colon = strchr(m, ':');
+		char *port = strndup(m, colon ? (size_t)(colon - m) : strlen(m));
 		bool bad = !port || parse_id(port, XFSM_MAX_PORTS, &p) || !p ||
 			   (colon && (parse_id(colon + 1, 65536, &wt) || !wt));
 
 		free(port);
-		if (n == XFSM_GROUP_MAX_MEMBERS || bad) {
-			p_err("group: bad member %s (PORT[:WEIGHT], at most %d members)", argv[i],
-			      XFSM_GROUP_MAX_MEMBERS);
-			return -EINVAL;
-		}
+		if (n == XFSM_GROUP_MAX_MEMBERS || bad)
+			return usage_err(a, "bad member %s (PORT[:WEIGHT], at most %d members)", m,
+					 XFSM_GROUP_MAX_MEMBERS);
 		ports[n] = p;
 		w[n++] = wt;
 	}
@@ -76,7 +87,7 @@ static int group_write(int argc, char **argv, bool must_be_new)
 	err = xfsm_group_read(inst, id, &prev);
 	if (err)
 		goto out;
-	if (must_be_new && prev.n_members) {
+	if (must_be_new && group_exists(&prev)) {
 		p_err("group %u exists (use 'group set' to change it)", id);
 		err = -EEXIST;
 		goto out;
@@ -88,43 +99,83 @@ static int group_write(int argc, char **argv, bool must_be_new)
 		goto out;
 	}
 	err = xfsm_group_write(inst, id, &g);
-	if (err)
+	if (err) {
 		p_err("cannot write group %u: %s", id, strerror(-err));
+	} else if (is_json()) {
+		/* the result: the group as group show shows it */
+		open_json_object(NULL);
+		open_json_array("groups");
+		if (!xfsm_group_read(inst, id, &g))
+			show_one(inst, id, &g);
+		close_json_array();
+		close_json_object();
+		print_flush();
+	}
 out:
 	xfsm_instance_close(inst);
 	return err;
 }
 
-static int group_add(int argc, char **argv)
+static int group_add(struct args *a)
 {
-	return group_write(argc, argv, true);
+	return group_write(a, true);
 }
 
-static int group_set(int argc, char **argv)
+static int group_set(struct args *a)
 {
-	return group_write(argc, argv, false);
+	return group_write(a, false);
 }
 
-static int group_del(int argc, char **argv)
+/* Read group id, which must exist: an error naming it otherwise. */
+static int group_read_existing(struct xfsm_instance *inst, unsigned int id, struct xfsm_group *g)
+{
+	int err = xfsm_group_read(inst, id, g);
+
+	if (err) {
+		p_err("cannot read group %u: %s", id, strerror(-err));
+		return err;
+	}
+	if (!group_exists(g)) {
+		p_err("group %u does not exist (see 'xfsmctl group show')", id);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int group_del(struct args *a)
 {
 	struct xfsm_instance *inst;
+	struct xfsm_group g;
 	unsigned int id;
 	int err;
 
-	if (argc != 1 || parse_id(argv[0], XFSM_MAX_GROUPS, &id)) {
-		p_err("group del: expected one group id");
+	if (group_id_arg(a, &id))
 		return -EINVAL;
-	}
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = open_instance(&inst);
 	if (err)
 		return err;
-	err = xfsm_group_delete(inst, id);
-	if (err)
-		p_err("cannot delete group %u: %s", id, strerror(-err));
+	err = xfsm_group_check(inst);
+	if (!err)
+		err = group_read_existing(inst, id, &g);
+	if (!err) {
+		err = xfsm_group_delete(inst, id);
+		if (err) {
+			p_err("cannot delete group %u: %s", id, strerror(-err));
+		} else if (is_json()) {
+			open_json_object(NULL);
+			print_uint(PRINT_JSON, "deleted_group", NULL, id);
+			close_json_object();
+			print_flush();
+		}
+	}
 	xfsm_instance_close(inst);
 	return err;
 }
 
+/* A group object: {"id", "policy", "members": [...], "empty", "skipped"}. */
 static void show_one(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g)
 {
 	struct xfsm_group_stats st;
@@ -133,111 +184,176 @@ static void show_one(struct xfsm_instance *inst, unsigned int id, const struct x
 
 	memset(&st, 0, sizeof(st));
 	xfsm_group_read_stats(inst, id, &st);
-	printf("group %u: %s, %u member(s), empty drops %llu, skipped %llu\n", id,
-	       xfsm_group_policy_name(g->policy), g->n_members,
-	       (unsigned long long)st.empty, (unsigned long long)st.skipped);
+	open_json_object(NULL);
+	print_uint(PRINT_ANY, "id", "group %u:", id);
+	print_string(PRINT_ANY, "policy", " %s,", xfsm_group_policy_name(g->policy));
+	print_uint(PRINT_FP, NULL, " %u member(s),", g->n_members);
+	print_uint(PRINT_ANY, "empty", " empty drops %llu,", st.empty);
+	print_uint(PRINT_ANY, "skipped", " skipped %llu\n", st.skipped);
+	open_json_array("members");
 	for (i = 0; i < g->n_members && i < XFSM_GROUP_MAX_MEMBERS; i++) {
 		fl = 0;
 		xfsm_port_flags_get(inst, g->members[i], &fl);
-		printf("  port %u", g->members[i]);
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "port", "  port %u", g->members[i]);
 		if (g->policy == XFSM_GP_WEIGHTED)
-			printf(" weight %u", g->weights[i]);
-		printf("%s packets %llu\n", (fl & XFSM_PORT_F_DOWN) ? " (down)" : "",
-		       (unsigned long long)st.member[i]);
+			print_uint(PRINT_FP, NULL, " weight %u", g->weights[i]);
+		print_uint(PRINT_JSON, "weight", NULL, g->policy == XFSM_GP_WEIGHTED ? g->weights[i] : 1);
+		print_bool(PRINT_JSON, "down", NULL, fl & XFSM_PORT_F_DOWN);
+		print_text("%s", (fl & XFSM_PORT_F_DOWN) ? " (down)" : "");
+		print_uint(PRINT_ANY, "packets", " packets %llu\n", st.member[i]);
+		close_json_object();
 	}
+	close_json_array();
+	close_json_object();
 }
 
-static int group_show(int argc, char **argv)
+static int group_show(struct args *a)
 {
 	struct xfsm_instance *inst;
 	struct xfsm_group g;
 	unsigned int id = 0, shown = 0;
+	bool one = arg_more(a);
 	int err;
 
-	if (argc > 1 || (argc == 1 && parse_id(argv[0], XFSM_MAX_GROUPS, &id))) {
-		p_err("group show: expected at most one group id");
+	if (one && group_id_arg(a, &id))
 		return -EINVAL;
-	}
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = open_instance(&inst);
 	if (err)
 		return err;
 	err = xfsm_group_check(inst);
-	for (unsigned int i = 0; !err && i < XFSM_MAX_GROUPS; i++) {
-		if (argc == 1 && i != id)
+	if (!err && one)
+		err = group_read_existing(inst, id, &g);
+	if (err)
+		goto out;
+	open_json_object(NULL);
+	open_json_array("groups");
+	for (unsigned int i = 0; i < XFSM_MAX_GROUPS; i++) {
+		if (one && i != id)
 			continue;
-		err = xfsm_group_read(inst, i, &g);
-		if (err || (argc == 0 && !g.n_members && !g.generation))
+		if (xfsm_group_read(inst, i, &g) || !group_exists(&g))
 			continue;
 		show_one(inst, i, &g);
 		shown++;
 	}
-	if (!err && !shown)
-		printf("no groups\n");
+	close_json_array();
+	close_json_object();
+	if (!shown)
+		print_text("no groups\n");
+	print_flush();
+out:
 	xfsm_instance_close(inst);
 	return err;
 }
 
-int do_group(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", group_add },
-		{ "set", group_set },
-		{ "del", group_del },
-		{ "delete", group_del },
-		{ "show", group_show },
-		{ "list", group_show },
-		{ "help", group_help },
-		{ NULL, NULL },
-	};
-
-	if (argc == 0)
-		return group_show(0, argv);
-	return cmd_select(cmds, argc, argv, group_help, "group command");
-}
+const struct cmd group_cmds[] = {
+	{ "show", group_show, "[ID]", NULL, NULL },
+	{ "list", group_show, NULL, NULL, NULL },
+	{ "add", group_add, "ID POLICY [PORT[:WEIGHT]...]", NULL, NULL },
+	{ "set", group_set, "ID POLICY [PORT[:WEIGHT]...]", NULL, NULL },
+	{ "del", group_del, "ID", NULL, NULL },
+	{ "delete", group_del, NULL, NULL, NULL },
+	{ NULL },
+};
 
 /* ---- port set | sync ------------------------------------------------------------ */
 
-int port_set_cmd(int argc, char **argv)
+static int port_find(const void *key, const void *value, void *ctx)
+{
+	const struct xfsm_port *p = value;
+	unsigned int *want = ctx;
+
+	(void)key;
+	if (p->port != *want)
+		return 0;
+	*want = 0;	/* found */
+	return 1;
+}
+
+int port_set_cmd(struct args *a)
 {
 	struct xfsm_instance *inst;
-	unsigned int port;
+	unsigned int found;
+	const char *state;
+	__u32 port;
 	bool down;
 	int err;
 
-	if (argc != 2 || parse_id(argv[0], XFSM_MAX_PORTS, &port) || !port ||
-	    (strcmp(argv[1], "up") && strcmp(argv[1], "down"))) {
-		p_err("port set: expected PORT up|down");
+	if (arg_next_u32(a, "PORT", 1, XFSM_MAX_PORTS - 1, &port))
 		return -EINVAL;
-	}
-	down = !strcmp(argv[1], "down");
+	state = arg_next(a, "up or down");
+	if (!state)
+		return -EINVAL;
+	if (strcmp(state, "up") && strcmp(state, "down"))
+		return usage_err(a, "expected up or down, not '%s'", state);
+	err = arg_end(a);
+	if (err)
+		return err;
+	down = !strcmp(state, "down");
 	err = open_instance(&inst);
 	if (err)
 		return err;
+	/* Only a port the loader assigned to an interface exists. */
+	found = port;
+	err = xfsm_map_walk(inst, XFSM_M_PORTS, port_find, &found);
+	if (err < 0) {
+		p_err("cannot read the ports: %s", strerror(-err));
+		goto out;
+	}
+	if (found) {
+		p_err("port %u does not exist (see 'xfsmctl port show')", port);
+		err = -ENOENT;
+		goto out;
+	}
 	err = xfsm_port_set_down(inst, port, down);
-	if (err)
-		p_err("cannot set port %u %s: %s", port, argv[1], strerror(-err));
+	if (err) {
+		p_err("cannot set port %u %s: %s", port, state, strerror(-err));
+	} else if (is_json()) {
+		struct running r;
+		int back;
+
+		/* the result: the port as port show shows it */
+		if (!xfsm_instance_netns_enter(inst, &back)) {
+			if (!running_load(inst, &r, false)) {
+				open_json_object(NULL);
+				open_json_array("ports");
+				print_ports(inst, r.nm, port);
+				close_json_array();
+				close_json_object();
+				print_flush();
+			}
+			running_free(&r);
+			xfsm_netns_leave(back);
+		}
+	}
+out:
 	xfsm_instance_close(inst);
 	return err;
 }
 
-int port_sync_cmd(int argc, char **argv)
+int port_sync_cmd(struct args *a)
 {
 	struct xfsm_instance *inst;
 	int err;
 
-	(void)argv;
-	if (argc) {
-		p_err("port sync takes no argument");
-		return -EINVAL;
-	}
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = open_instance(&inst);
 	if (err)
 		return err;
 	err = xfsm_ports_sync_link(inst);
 	if (err < 0)
 		p_err("cannot read the ports' link state: %s", strerror(-err));
-	else
-		printf("%d port(s) down\n", err);
+	else {
+		open_json_object(NULL);
+		print_int(PRINT_ANY, "ports_down", "%d port(s) down\n", err);
+		close_json_object();
+		print_flush();
+	}
 	xfsm_instance_close(inst);
 	return err < 0 ? err : 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * xfsmctl: install xfsm applications and inspect a running datapath.
- * Commands are dispatched through cmds[] tables with prefix matching, so
- * `xfsmctl st li knock` is `xfsmctl state list knock`.
+ * Commands are dispatched through the cmd tables (main_cmds[] below, each
+ * group's in its file) by ctl/args.c, which takes full names or unique
+ * prefixes: `xfsmctl sh st` is `xfsmctl show stages`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +17,9 @@
 #include "xfsmctl.h"
 #include "xfsm_attach.h"
 
-#define XFSMCTL_VERSION "0.1"
+#ifndef XFSM_VERSION
+#error "XFSM_VERSION comes from the Makefile's VERSION (-DXFSM_VERSION)"
+#endif
 
 const char *opt_iface;
 const char *opt_instance;
@@ -28,11 +31,34 @@ void p_err(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fputs("xfsmctl: error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (is_json()) {
+		char msg[1024];
+
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		json_error_add(msg);
+	} else {
+		fputs("xfsmctl: error: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void p_diag(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (is_json()) {
+		json_error_add(msg);
+		return;
+	}
+	fflush(stdout);
+	fprintf(stderr, "%s\n", msg);
 }
 
 void p_info(const char *fmt, ...)
@@ -53,6 +79,10 @@ static void log_fn(enum xfsm_log_level lvl, const char *msg)
 		return;
 	if (lvl == XFSM_LOG_INFO && !opt_verbose)
 		return;
+	if (lvl == XFSM_LOG_ERROR && is_json()) {
+		json_error_add(msg);
+		return;
+	}
 	fprintf(stderr, "xfsmctl: %s%s\n",
 		lvl == XFSM_LOG_ERROR ? "error: " : lvl == XFSM_LOG_WARN ? "warning: " : "",
 		msg);
@@ -64,7 +94,7 @@ int arg_u64(const char *what, const char *s, __u64 min, __u64 max, __u64 *v)
 	int err = xfsm_parse_u64(s, min, max, v, msg, sizeof(msg));
 
 	if (err)
-		p_err("%s: %s", what, msg);
+		usage_err(NULL, "%s: %s", what, msg);
 	return err;
 }
 
@@ -85,11 +115,11 @@ int arg_timeout_ms(const char *what, const char *s, __u32 *ms)
 	int err = xfsm_parse_duration(s, &ns, msg, sizeof(msg));
 
 	if (err) {
-		p_err("%s: %s", what, msg);
+		usage_err(NULL, "%s: %s", what, msg);
 		return err;
 	}
 	if (xfsm_timeout_ms(ns, ms)) {
-		p_err("%s: %s is longer than %u ms", what, s, 0xffffffffU);
+		usage_err(NULL, "%s: %s is longer than %u ms", what, s, 0xffffffffU);
 		return -ERANGE;
 	}
 	return 0;
@@ -98,29 +128,6 @@ int arg_timeout_ms(const char *what, const char *s, __u32 *ms)
 bool is_prefix(const char *arg, const char *word)
 {
 	return *arg && !strncmp(arg, word, strlen(arg));
-}
-
-int cmd_select(const struct cmd *cmds, int argc, char **argv,
-	       int (*help)(int argc, char **argv), const char *what)
-{
-	const struct cmd *match = NULL;
-
-	if (argc < 1)
-		return help(argc, argv);
-	/* an exact name, else the first command in table order that the
-	 * argument is a prefix of (as bpftool does: `st` is `state`) */
-	for (const struct cmd *c = cmds; c->name; c++) {
-		if (!strcmp(argv[0], c->name)) {
-			match = c;
-			break;
-		}
-		if (!match && is_prefix(argv[0], c->name))
-			match = c;
-	}
-	if (match)
-		return match->fn(argc - 1, argv + 1);
-	p_err("unknown %s '%s'; see 'xfsmctl help'", what, argv[0]);
-	return -EINVAL;
 }
 
 int open_instance(struct xfsm_instance **out)
@@ -174,117 +181,207 @@ int open_instance(struct xfsm_instance **out)
 	return err;
 }
 
-static int do_help(int argc, char **argv)
+void print_main_help(FILE *f)
 {
-	fprintf(stdout,
+	static const struct cmd all = { "", NULL, NULL, NULL, NULL };
+
+	if (is_json() && f == stdout) {
+		cmd_help(f, "", &all);
+		return;
+	}
+	fprintf(f,
 		"Usage: xfsmctl [OPTIONS] COMMAND [ARGS]\n"
-		"Options:\n"
+		"Options (anywhere on the line; '--' ends them; -h after a command: its help):\n"
 		"  -j, --json            JSON output          -p, --pretty   pretty JSON\n"
 		"  -i, --iface IFACE     datapath attached to IFACE\n"
 		"      --instance NAME   pinned instance NAME (default \"%s\")\n"
 		"      --pin-dir DIR     instance pinned in DIR\n"
 		"  -v, --verbose         -V, --version        -h, --help\n"
-		"Commands (any unique prefix works):\n"
-		"  apply FILE [--dry-run] [--force] [--reset-globals]\n"
-		"  show [app | stages | rules | conditions | globals | ports]\n"
-		"  rule add STAGE 'RULE TEXT'      rule del STAGE RULE\n"
-		"  state list [STAGE] [-n]          state get STAGE KEY...\n"
-		"  state set STAGE KEY... state STATE [idle DUR] [hard DUR] [regN VAL]...\n"
-		"  state del STAGE KEY...           state flush [STAGE]\n"
-		"  global get [REG]                 global set REG VALUE\n"
-		"  stats [--watch] [-c COUNT] [--interval SEC] [--reset]\n"
-		"  port show                        port set PORT up|down    port sync\n"
-		"  group add|set ID POLICY [PORT[:WEIGHT]...]  group del ID  group show [ID]\n"
-		"  acl add [table N] RULE...        acl del [table N] ID\n"
-		"  acl show [table N]               acl flush [table N]\n"
-		"  acl load [table N] FILE          (native rules or ClassBench)\n"
-		"See xfsmctl(8), docs/ctl.md and docs/language.md.\n",
+		"Commands (full names or unique prefixes; a group named alone runs its first command):\n",
 		XFSM_DEFAULT_INSTANCE);
+	cmd_list_all(f, main_cmds);
+	fprintf(f, "Exit status: 0 success, 1 error, 2 usage error.\n"
+		   "See xfsmctl(8), docs/ctl.md and docs/language.md.\n");
+}
+
+static int do_help(struct args *a)
+{
+	int n;
+
+	arg_rest(a, &n);
+	print_main_help(stdout);
 	return 0;
 }
 
-static const struct cmd main_cmds[] = {
-	{ "apply", do_apply },
-	{ "show", do_show },
-	{ "state", do_state },
-	{ "stats", do_stats },
-	{ "rule", do_rule },
-	{ "global", do_global },
-	{ "port", do_port },
-	{ "acl", do_acl },
-	{ "group", do_group },
-	{ "help", do_help },
-	{ NULL, NULL },
+/*
+ * The commands.  A new command is a line here (or in a group's table):
+ * { "name", do_name, "ARGS for help", NULL, notes }, its function
+ * int do_name(struct args *a) taking words with arg_next()/arg_kw() and
+ * calling arg_end() before it changes anything (see ctl/args.c).
+ */
+const struct cmd main_cmds[] = {
+	{ "apply", do_apply, "FILE [--dry-run] [--force] [--reset-globals]", NULL, apply_notes },
+	{ "show", do_show, "[app | stages | rules | conditions | globals | ports]", NULL, show_notes },
+	{ "state", NULL, NULL, state_cmds, state_notes },
+	{ "stats", do_stats, "[--watch] [-c COUNT] [--interval SEC] [--reset]", NULL, stats_notes },
+	{ "rule", NULL, NULL, rule_cmds, rule_notes },
+	{ "global", NULL, NULL, global_cmds, global_notes },
+	{ "port", NULL, NULL, port_cmds, port_notes },
+	{ "acl", NULL, NULL, acl_cmds, acl_notes },
+	{ "group", NULL, NULL, group_cmds, group_notes },
+	{ "help", do_help, "[COMMAND...]", NULL, NULL },
+	{ NULL },
 };
+
+/* The selection options, each given once. */
+static int set_selector(const char *opt, const char *val, int *nsel)
+{
+	bool iface = !strcmp(opt, "-i") || !strcmp(opt, "--iface");
+	const char **slot = iface ? &opt_iface : !strcmp(opt, "--instance") ? &opt_instance :
+			    &opt_pin_dir;
+
+	if (*slot) {
+		usage_err(NULL, "%s is given twice ('%s', then '%s'): give it once",
+			  iface ? "-i/--iface" : opt, *slot, val);
+		return -EINVAL;
+	}
+	*slot = val;
+	(*nsel)++;
+	return 0;
+}
+
+/*
+ * The global options are taken from anywhere on the line (before a "--"),
+ * so `xfsmctl state list -j` is `xfsmctl -j state list`; every other word
+ * stays in order for the command.  Returns the number of words kept, or
+ * -1 after a usage error.
+ */
+static int take_global_opts(int argc, char **argv, char **words, bool *json, bool *pretty,
+			    bool *help, bool *version, int *nsel)
+{
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i], *eq = strchr(w, '=');
+		size_t klen = eq ? (size_t)(eq - w) : strlen(w);
+
+		if (!strcmp(w, "--")) {
+			while (++i < argc)
+				words[n++] = argv[i];
+			break;
+		}
+		if (w[0] != '-' || !w[1]) {
+			words[n++] = argv[i];
+			continue;
+		}
+		if ((klen == 7 && !strncmp(w, "--iface", 7)) ||
+		    (klen == 10 && !strncmp(w, "--instance", 10)) ||
+		    (klen == 9 && !strncmp(w, "--pin-dir", 9)) || !strcmp(w, "-i")) {
+			char opt[16];
+			const char *val = eq ? eq + 1 : NULL;
+
+			snprintf(opt, sizeof(opt), "%.*s", (int)klen, w);
+			if (!val) {
+				if (i + 1 >= argc) {
+					usage_err(NULL, "option %s needs a value", opt);
+					return -1;
+				}
+				val = argv[++i];
+			}
+			if (set_selector(opt, val, nsel))
+				return -1;
+			continue;
+		}
+		if (!strcmp(w, "--json")) {
+			*json = true;
+		} else if (!strcmp(w, "--pretty")) {
+			*json = *pretty = true;
+		} else if (!strcmp(w, "--verbose")) {
+			opt_verbose = true;
+		} else if (!strcmp(w, "--version")) {
+			*version = true;
+		} else if (!strcmp(w, "--help")) {
+			*help = true;
+		} else if (w[1] != '-' && strspn(w + 1, "jpvVh") == strlen(w + 1)) {
+			/* a cluster of flags: -jp */
+			for (const char *c = w + 1; *c; c++) {
+				*json |= *c == 'j' || *c == 'p';
+				*pretty |= *c == 'p';
+				opt_verbose |= *c == 'v';
+				*version |= *c == 'V';
+				*help |= *c == 'h';
+			}
+		} else {
+			/* a command's own option (--dry-run, -n, -c ...) */
+			words[n++] = argv[i];
+		}
+	}
+	return n;
+}
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "iface", required_argument, NULL, 'i' },
-		{ "instance", required_argument, NULL, 'I' },
-		{ "pin-dir", required_argument, NULL, 'P' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool json = false, pretty = false;
-	int opt, ret, nsel = 0;
-	const char **slot;
+	bool json = false, pretty = false, help = false, version = false;
+	struct args a = { 0 };
+	char **words;
+	int n, ret, nsel = 0;
 
-	/* options stop at the command: its own options follow it */
-	while ((opt = getopt_long(argc, argv, "+jpi:vVh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'p':
-			json = true;
-			pretty = true;
-			break;
-		case 'i':
-		case 'I':
-		case 'P':
-			slot = opt == 'i' ? &opt_iface : opt == 'I' ? &opt_instance : &opt_pin_dir;
-			if (*slot) {
-				p_err("%s is given twice ('%s', then '%s'): give it once",
-				      opt == 'i' ? "-i/--iface" :
-				      opt == 'I' ? "--instance" : "--pin-dir", *slot, optarg);
-				return 1;
-			}
-			*slot = optarg;
-			nsel++;
-			break;
-		case 'v':
-			opt_verbose = true;
-			break;
-		case 'V':
-			printf("xfsmctl %s (xfsm ABI %d)\n", XFSMCTL_VERSION, XFSM_ABI_VERSION);
-			return 0;
-		case 'h':
-			return do_help(0, NULL);
-		default:
-			fprintf(stderr, "Try 'xfsmctl --help'.\n");
-			return 1;
-		}
-	}
 	xfsm_set_log(log_fn);
-	if (nsel > 1) {
-		p_err("choose the datapath once: -i IFACE, --instance NAME or --pin-dir DIR");
+	words = calloc((size_t)argc + 1, sizeof(*words));
+	if (!words)
 		return 1;
+	/* -j is known before any message, so errors come out as JSON */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json") ||
+		    !strcmp(argv[i], "-p") || !strcmp(argv[i], "--pretty"))
+			json = true;
+	print_init(json, false);
+	n = take_global_opts(argc, argv, words, &json, &pretty, &help, &version, &nsel);
+	if (n < 0)
+		goto done;
+	print_init(json, pretty);
+	if (version) {
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "version", "xfsmctl %s", XFSM_VERSION);
+		print_uint(PRINT_ANY, "abi", " (xfsm ABI %u)\n", XFSM_ABI_VERSION);
+		close_json_object();
+		print_flush();
+		ret = 0;
+		goto out;
+	}
+	if (nsel > 1) {
+		usage_err(NULL, "choose the datapath once: -i IFACE, --instance NAME or --pin-dir DIR");
+		goto done;
 	}
 	/* A name becomes a path: refuse a bad one before any command runs. */
-	if (opt_instance && xfsm_instance_name_check(opt_instance))
-		return 1;
-	print_init(json, pretty);
-	argc -= optind;
-	argv += optind;
-	if (argc < 1) {
-		do_help(0, NULL);
-		return 1;
+	if (opt_instance && xfsm_instance_name_check(opt_instance)) {
+		ret = 1;
+		goto out;
 	}
-	ret = cmd_select(main_cmds, argc, argv, do_help, "command");
-	return ret < 0 ? 1 : 0;
+	a.argc = n;
+	a.argv = words;
+	a.cmd = "";
+	a.want_help = help;
+	if (n > 0 && words[0][0] == '-' && words[0][1]) {
+		usage_err(NULL, "unknown option '%s'", words[0]);
+		goto done;
+	}
+	if (n == 0 && help) {
+		print_main_help(stdout);
+		ret = 0;
+		goto out;
+	}
+	ret = cmd_run(main_cmds, &a);
+	ret = ret < 0 ? 1 : 0;
+	goto out;
+done:
+	ret = 1;
+out:
+	if (is_json())
+		json_error_flush();
+	fflush(stdout);
+	free(words);
+	if (usage_error_seen())
+		return 2;
+	return ret;
 }

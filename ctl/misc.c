@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /* global get|set, stats [--watch], port show. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "xfsmctl.h"
 
@@ -44,17 +47,41 @@ static int global_open(struct xfsm_instance **inst, struct running *r)
 	return err;
 }
 
-static int global_get(int argc, char **argv)
+/* {"globals": [{"index", "name", "value"}...]}, as in show globals; one
+ * register (idx >= 0) or all. */
+static void print_globals(const struct running *r, const __u64 *regs, int idx)
+{
+	open_json_object(NULL);
+	open_json_array("globals");
+	for (int i = 0; i < XFSM_GLOBAL_REGS; i++) {
+		if (idx >= 0 && i != idx)
+			continue;
+		open_json_object(NULL);
+		print_uint(PRINT_ANY, "index", "global%u", (unsigned int)i);
+		print_opt_string(PRINT_ANY, "name", " %-14s", r->nm ? r->nm->globals[i] : NULL, "");
+		print_uint(PRINT_ANY, "value", " %llu\n", regs[i]);
+		close_json_object();
+	}
+	close_json_array();
+	close_json_object();
+	print_flush();
+}
+
+static int global_get(struct args *a)
 {
 	struct xfsm_instance *inst;
 	__u64 regs[XFSM_GLOBAL_REGS];
+	const char *reg = arg_take(a);
 	struct running r;
 	int idx = -1, err;
 
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = global_open(&inst, &r);
 	if (err)
 		return err;
-	if (argc > 0 && (idx = global_ref(r.nm, argv[0])) < 0) {
+	if (reg && (idx = global_ref(r.nm, reg)) < 0) {
 		err = idx;
 		goto out;
 	}
@@ -63,76 +90,62 @@ static int global_get(int argc, char **argv)
 		p_err("cannot read the global registers: %s", strerror(-err));
 		goto out;
 	}
-	open_json_array(NULL);
-	for (int i = 0; i < XFSM_GLOBAL_REGS; i++) {
-		if (idx >= 0 && i != idx)
-			continue;
-		open_json_object(NULL);
-		print_uint(PRINT_ANY, "index", "global%u", (unsigned int)i);
-		print_string(PRINT_ANY, "name", " %-14s", r.nm && r.nm->globals[i][0] ? r.nm->globals[i] : "");
-		print_uint(PRINT_ANY, "value", " %llu\n", regs[i]);
-		close_json_object();
-	}
-	close_json_array();
-	print_flush();
+	print_globals(&r, regs, idx);
 out:
 	running_free(&r);
 	xfsm_instance_close(inst);
 	return err;
 }
 
-static int global_set(int argc, char **argv)
+static int global_set(struct args *a)
 {
 	struct xfsm_instance *inst;
+	const char *reg;
 	struct running r;
 	__u64 v;
 	int idx, err;
 
-	REQ_ARGS(2);
-	if (argc > 2) {
-		p_err("global set: expected REG VALUE");
+	reg = arg_next(a, "REG");
+	if (!reg || arg_next_u64(a, "global set VALUE", 0, ~0ULL, &v))
 		return -EINVAL;
-	}
-	if (arg_u64("global set VALUE", argv[1], 0, ~0ULL, &v))
-		return -EINVAL;
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = global_open(&inst, &r);
 	if (err)
 		return err;
-	idx = global_ref(r.nm, argv[0]);
+	idx = global_ref(r.nm, reg);
 	if (idx < 0) {
 		err = idx;
 		goto out;
 	}
 	err = xfsm_global_set(inst, (unsigned int)idx, v);
-	if (err)
+	if (err) {
 		p_err("cannot write global%d: %s", idx, strerror(-err));
+	} else if (is_json()) {
+		__u64 regs[XFSM_GLOBAL_REGS];
+
+		/* the result: the register as global get shows it */
+		if (!xfsm_globals_read(inst, regs))
+			print_globals(&r, regs, idx);
+	}
 out:
 	running_free(&r);
 	xfsm_instance_close(inst);
 	return err;
 }
 
-static int global_help(int argc, char **argv)
-{
-	fprintf(stderr, "Usage: xfsmctl global get [REG]\n       xfsmctl global set REG VALUE\n"
-			"REG: 0..%d, globalN or a name declared with 'global N NAME'\n",
-		XFSM_GLOBAL_REGS - 1);
-	return argc ? 0 : -EINVAL;
-}
+_Static_assert(XFSM_GLOBAL_REGS == 8, "global_notes names the registers 0..7");
+const char global_notes[] =
+	"REG: 0..7, globalN or a name declared with 'global N NAME'.\n";
 
-int do_global(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "get", global_get },
-		{ "show", global_get },
-		{ "list", global_get },
-		{ "set", global_set },
-		{ "help", global_help },
-		{ NULL, NULL },
-	};
-
-	return cmd_select(cmds, argc, argv, global_help, "global command");
-}
+const struct cmd global_cmds[] = {
+	{ "get", global_get, "[REG]", NULL, NULL },
+	{ "show", global_get, NULL, NULL, NULL },
+	{ "list", global_get, NULL, NULL, NULL },
+	{ "set", global_set, "REG VALUE", NULL, NULL },
+	{ NULL },
+};
 
 /* ---- stats ---------------------------------------------------------------------- */
 
@@ -170,11 +183,17 @@ static void pv(const char *key, const char *label, __u64 v, bool always)
 
 static void stats_sample(struct xfsm_instance *inst, struct running *r)
 {
+	struct timespec now;
 	struct xfsm_stats st;
 	char buf[64];
 
 	nvals = 0;
 	open_json_object(NULL);
+	/* when the sample was taken: wall clock, seconds since the epoch */
+	clock_gettime(CLOCK_REALTIME, &now);
+	print_seconds(PRINT_JSON, "time", NULL, (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+	if (watch_mode)
+		print_float(PRINT_JSON, "interval_s", NULL, interval_s);
 	if (xfsm_read_stats(inst, &st)) {
 		p_err("cannot read the statistics");
 		close_json_object();
@@ -297,45 +316,152 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-int do_stats(int argc, char **argv)
+/*
+ * Whether a loaded program still uses the instance's control map.  After
+ * an unload the maps live on as long as this process holds them, and
+ * would read as a datapath that stopped counting; the programs that use
+ * them are what is gone.
+ */
+static bool instance_running(const struct xfsm_instance *inst)
+{
+	__u32 id = 0, want = inst->map_id[XFSM_M_CTL];
+	bool found = false;
+
+	if (!want)
+		return true;	/* cannot tell: assume it runs */
+	while (!found && !bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info), ids[64], n;
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;	/* gone meanwhile */
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.nr_map_ids) {
+			n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
+			memset(&info, 0, sizeof(info));
+			info.nr_map_ids = n;
+			info.map_ids = (__u64)(unsigned long)ids;
+			len = sizeof(info);
+			if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+				for (__u32 i = 0; i < n && i < info.nr_map_ids; i++)
+					found |= ids[i] == want;
+		}
+		close(fd);
+	}
+	return found;
+}
+
+/*
+ * Keys while --watch waits: 'q' quits.  A terminal is put in
+ * non-canonical mode so the key acts without Enter, and restored on exit;
+ * from a pipe, 'q' in the input quits as well, and end of input is ignored.
+ */
+static struct termios saved_tio;
+static bool tio_saved, stdin_eof;
+
+static void keys_begin(void)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio))
+		return;
+	t = saved_tio;
+	t.c_lflag &= ~(ICANON | ECHO);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	if (!tcsetattr(STDIN_FILENO, TCSANOW, &t))
+		tio_saved = true;
+}
+
+static void keys_end(void)
+{
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	tio_saved = false;
+}
+
+/* Wait up to ms milliseconds; true when 'q' was typed. */
+static bool wait_for_quit(int ms)
+{
+	struct timespec end, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	while (!stop) {
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		long left;
+		char buf[64];
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (end.tv_sec - now.tv_sec) * 1000L + (end.tv_nsec - now.tv_nsec) / 1000000L;
+		if (left <= 0)
+			return false;
+		if (stdin_eof || poll(&p, 1, (int)left) <= 0 || !(p.revents & (POLLIN | POLLHUP))) {
+			if (stdin_eof) {
+				struct timespec ts = { left / 1000, (left % 1000) * 1000000L };
+
+				nanosleep(&ts, NULL);
+			}
+			continue;
+		}
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n <= 0) {
+			stdin_eof = n == 0 || (errno != EINTR && errno != EAGAIN);
+			continue;
+		}
+		if (memchr(buf, 'q', (size_t)n) || memchr(buf, 'Q', (size_t)n))
+			return true;
+	}
+	return false;
+}
+
+const char stats_notes[] =
+	"--watch (-w) prints a sample every --interval (default 1s) with per-second\n"
+	"rates, -c COUNT samples, until q, Ctrl-C or the datapath is unloaded\n"
+	"(then exit status 1);\n"
+	"--reset zeroes every counter.\n";
+
+int do_stats(struct args *a)
 {
 	struct xfsm_instance *inst;
 	struct running r;
 	__u64 count = 0;
 	bool reset = false;
 	double interval = 1.0;
+	const char *w;
 	int err;
 
-	for (; argc > 0; NEXT_ARG()) {
-		if (!strcmp(*argv, "--watch") || !strcmp(*argv, "-w") || !strcmp(*argv, "watch")) {
+	while ((w = arg_take(a))) {
+		if (!strcmp(w, "--watch") || !strcmp(w, "-w") || !strcmp(w, "watch")) {
 			watch_mode = true;
-		} else if (!strcmp(*argv, "-c") || !strcmp(*argv, "--count")) {
-			NEXT_ARG();
-			REQ_ARGS(1);
-			if (arg_u64("-c COUNT", *argv, 1, ~0ULL, &count))
+		} else if (!strcmp(w, "-c") || !strcmp(w, "--count")) {
+			if (arg_next_u64(a, "-c COUNT", 1, ~0ULL, &count))
 				return -EINVAL;
 			watch_mode = true;
-		} else if (!strcmp(*argv, "--interval")) {
-			NEXT_ARG();
-			REQ_ARGS(1);
+		} else if (!strcmp(w, "--interval")) {
+			const char *v = arg_next(a, "a value after --interval");
 			char msg[200];
 			__u64 ns;
 
-			if (xfsm_parse_duration(*argv, &ns, msg, sizeof(msg))) {
-				p_err("--interval: %s", msg);
+			if (!v)
 				return -EINVAL;
-			}
-			if (ns < XFSM_NS_PER_SEC / 20 || ns > 3600 * XFSM_NS_PER_SEC) {
-				p_err("--interval: %s is not between 0.05 and 3600 seconds", *argv);
-				return -EINVAL;
-			}
+			if (xfsm_parse_duration(v, &ns, msg, sizeof(msg)))
+				return usage_err(a, "--interval: %s", msg);
+			if (ns < XFSM_NS_PER_SEC / 20 || ns > 3600 * XFSM_NS_PER_SEC)
+				return usage_err(a, "--interval: %s is not between 0.05 and 3600 seconds", v);
 			interval = (double)ns / 1e9;
-		} else if (!strcmp(*argv, "--reset")) {
+		} else if (!strcmp(w, "--reset")) {
 			reset = true;
 		} else {
-			p_err("stats: unknown argument '%s' (expected --watch, -c COUNT, --interval SEC, --reset)",
-			      *argv);
-			return -EINVAL;
+			return usage_err(a, "unknown argument '%s' (expected --watch, -c COUNT, --interval SEC, --reset)",
+					 w);
 		}
 	}
 	err = open_instance(&inst);
@@ -346,8 +472,14 @@ int do_stats(int argc, char **argv)
 		goto out;
 	if (reset) {
 		err = xfsm_reset_stats(inst);
-		if (err)
+		if (err) {
 			p_err("cannot reset the statistics: %s", strerror(-err));
+		} else if (is_json()) {
+			open_json_object(NULL);
+			print_bool(PRINT_JSON, "reset", NULL, true);
+			close_json_object();
+			print_flush();
+		}
 		goto out_r;
 	}
 	if (!watch_mode) {
@@ -356,10 +488,14 @@ int do_stats(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	keys_begin();
 	interval_s = interval;
 	for (__u64 i = 0; !stop && (!count || i < count); i++) {
-		struct timespec ts = { (time_t)interval, (long)((interval - (time_t)interval) * 1e9) };
-
+		if (i && !instance_running(inst)) {
+			p_err("the datapath was unloaded: no program uses this instance's maps any more");
+			err = -ENODEV;
+			break;
+		}
 		if (i && !is_json() && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
 		if (!is_json()) {
@@ -378,15 +514,18 @@ int do_stats(int argc, char **argv)
 				running_free(&r);
 				err = running_load(inst, &r, false);
 				if (err)
-					goto out;
+					break;	/* the terminal is restored below */
 				have_prev = false;
 			}
 		}
 		stats_sample(inst, &r);
+		fflush(stdout);
 		if (count && i + 1 == count)
 			break;
-		nanosleep(&ts, NULL);
+		if (wait_for_quit((int)(interval * 1000)))
+			break;
 	}
+	keys_end();
 out_r:
 	running_free(&r);
 out:
@@ -396,17 +535,15 @@ out:
 
 /* ---- port ---------------------------------------------------------------------- */
 
-static int port_show(int argc, char **argv)
+static int port_show(struct args *a)
 {
 	struct xfsm_instance *inst;
 	struct running r;
 	int err, back;
 
-	(void)argv;
-	if (argc > 0) {
-		p_err("port show takes no argument");
-		return -EINVAL;
-	}
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = open_instance(&inst);
 	if (err)
 		return err;
@@ -427,25 +564,15 @@ out:
 	return err;
 }
 
-static int port_help(int argc, char **argv)
-{
-	fprintf(stderr, "Usage: xfsmctl port show | port set PORT up|down | port sync\n"
-			"Ports are assigned to interfaces by xfsm-loader; names come from the application.\n");
-	return argc ? 0 : -EINVAL;
-}
+const char port_notes[] =
+	"Ports are assigned to interfaces by xfsm-loader; names come from the application.\n"
+	"'port set' marks a port down (groups skip it) or up; 'port sync' sets every\n"
+	"port from its interface's link state.\n";
 
-int do_port(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "show", port_show },
-		{ "list", port_show },
-		{ "set", port_set_cmd },
-		{ "sync", port_sync_cmd },
-		{ "help", port_help },
-		{ NULL, NULL },
-	};
-
-	if (argc == 0)
-		return port_show(0, argv);
-	return cmd_select(cmds, argc, argv, port_help, "port command");
-}
+const struct cmd port_cmds[] = {
+	{ "show", port_show, "", NULL, NULL },
+	{ "list", port_show, NULL, NULL, NULL },
+	{ "set", port_set_cmd, "PORT up|down", NULL, NULL },
+	{ "sync", port_sync_cmd, "", NULL, NULL },
+	{ NULL },
+};

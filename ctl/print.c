@@ -365,3 +365,47 @@ void print_nl(void)
 	if (!json_mode)
 		putchar_unlocked('\n');
 }
+
+/*
+ * Errors under -j: collected while the command runs and printed once, as
+ * {"error": "message"} on stdout, so a script reads one document whatever
+ * failed (several messages are joined with "; ").
+ */
+static char err_buf[4096];
+static size_t err_len;
+
+void json_error_add(const char *msg)
+{
+	int n = snprintf(err_buf + err_len, sizeof(err_buf) - err_len, "%s%s",
+			 err_len ? "; " : "", msg);
+
+	if (n > 0)
+		err_len += (size_t)n < sizeof(err_buf) - err_len ? (size_t)n :
+			   sizeof(err_buf) - err_len - 1;
+}
+
+bool json_error_flush(void)
+{
+	if (!err_len)
+		return false;
+	/* a document the command had begun is abandoned: one error instead */
+	depth = 0;
+	first[0] = true;
+	open_json_object(NULL);
+	print_string(PRINT_JSON, "error", NULL, err_buf);
+	close_json_object();
+	print_flush();
+	err_len = 0;
+	return true;
+}
+
+void print_opt_string(enum output_type t, const char *key, const char *fmt, const char *v,
+		      const char *none)
+{
+	if (v && *v)
+		print_string(t, key, fmt, v);
+	else if (json_mode && (t & PRINT_JSON))
+		print_null(key);
+	else
+		print_string(t & PRINT_FP, NULL, fmt, none);
+}

@@ -36,7 +36,14 @@ void print_float(enum output_type t, const char *key, const char *fmt, double v)
  * the last digit rounded half up from the exact value. */
 void print_seconds(enum output_type t, const char *key, const char *fmt, long long ns);
 void print_null(const char *key);
+/* A name that may be missing: JSON null, text `none` in its place. */
+void print_opt_string(enum output_type t, const char *key, const char *fmt, const char *v,
+		      const char *none);
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_nl(void);
+/* Errors under -j: add a message; flush prints {"error": ...} once
+ * (false when there was none). */
+void json_error_add(const char *msg);
+bool json_error_flush(void);
 
 #endif

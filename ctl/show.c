@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "xfsmctl.h"
+#include "xfsm_acl.h"
+#include "xfsm_group.h"
 
 /* ---- running application ---------------------------------------------------- */
 
@@ -354,6 +356,33 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 		sb_add(b, "(nothing: continue)");
 }
 
+/* The fields of a key: text "a, b" (into b), JSON an array of names. */
+static void key_fields_json(const char *key, const __u8 *words, unsigned int nwords)
+{
+	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
+	char w[16];
+
+	open_json_array(key);
+	for (unsigned int i = 0; i < nwords;) {
+		int f;
+
+		if (words[i] == XFSM_FW_ZERO) {
+			i++;
+			continue;
+		}
+		f = field_at_word(words[i]);
+		if (f < 0) {
+			snprintf(w, sizeof(w), "word%u", words[i]);
+			print_string(PRINT_JSON, NULL, NULL, w);
+			i++;
+		} else {
+			print_string(PRINT_JSON, NULL, NULL, fields[f].name);
+			i += fields[f].nwords;
+		}
+	}
+	close_json_array();
+}
+
 static void key_fields_text(const __u8 *words, unsigned int nwords, struct sbuf *b)
 {
 	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
@@ -510,11 +539,13 @@ static void print_stage(const struct xfsm_image *img, const struct xfsm_app_name
 	if (what & SHOW_STAGES) {
 		buf[0] = 0;
 		key_fields_text(st->lookup_words, XFSM_KEY_WORDS, &b);
-		print_string(PRINT_ANY, "lookup_key", "\n  lookup key  %s", buf);
+		print_string(PRINT_FP, NULL, "\n  lookup key  %s", buf);
+		key_fields_json("lookup_key", st->lookup_words, XFSM_KEY_WORDS);
 		b.len = 0;
 		buf[0] = 0;
 		key_fields_text(st->update_words, XFSM_KEY_WORDS, &b);
-		print_string(PRINT_ANY, "update_key", "\n  update key  %s", buf);
+		print_string(PRINT_FP, NULL, "\n  update key  %s", buf);
+		key_fields_json("update_key", st->update_words, XFSM_KEY_WORDS);
 		print_bool(PRINT_ANY, "symmetric", "\n  symmetric %s",
 			   st->flags & XFSM_SF_SYMMETRIC);
 		print_string(PRINT_ANY, "miss", "  miss %s",
@@ -531,7 +562,8 @@ static void print_stage(const struct xfsm_image *img, const struct xfsm_app_name
 		b.len = 0;
 		buf[0] = 0;
 		key_fields_text(st->match_words, XFSM_MATCH_WORDS, &b);
-		print_string(PRINT_ANY, "match_fields", "\n  match on  %s", buf);
+		print_string(PRINT_FP, NULL, "\n  match on  %s", buf);
+		key_fields_json("match_fields", st->match_words, XFSM_MATCH_WORDS);
 		if (sn && sn->n_states) {
 			print_text("\n  states   ");
 			open_json_array("states");
@@ -568,7 +600,7 @@ static void print_stage(const struct xfsm_image *img, const struct xfsm_app_name
 			format_cond(&st->conds[i], nm, s, cb, sizeof(cb));
 			open_json_object(NULL);
 			print_uint(PRINT_ANY, "bit", "  condition %u", i);
-			print_string(PRINT_ANY, "name", " %s", sn && sn->conds[i][0] ? sn->conds[i] : "");
+			print_opt_string(PRINT_ANY, "name", " %s", sn ? sn->conds[i] : NULL, "");
 			print_string(PRINT_ANY, "expr", " = %s\n", cb);
 			close_json_object();
 		}
@@ -581,21 +613,45 @@ static void print_stage(const struct xfsm_image *img, const struct xfsm_app_name
 
 static int port_cb(const void *key, const void *value, void *ctx)
 {
-	const struct xfsm_app_names *nm = ctx;
+	const struct port_walk *w = ctx;
+	const struct xfsm_app_names *nm = w->nm;
 	const struct xfsm_port *p = value;
 	__u32 ifindex = *(const __u32 *)key;
 	char ifname[IF_NAMESIZE] = "";
+	struct xfsm_port_stats st;
+	__u32 fl = 0;
 
+	if (w->only && p->port != w->only)
+		return 0;
 	if (!if_indextoname(ifindex, ifname))
 		snprintf(ifname, sizeof(ifname), "?");
 	open_json_object(NULL);
 	print_uint(PRINT_ANY, "port", "  port %-3u", p->port);
-	print_string(PRINT_ANY, "name", " %-12s",
-		     nm && p->port < XFSM_MAX_PORTS && nm->ports[p->port][0] ? nm->ports[p->port] : "-");
+	print_opt_string(PRINT_ANY, "name", " %-12s",
+			 nm && p->port < XFSM_MAX_PORTS ? nm->ports[p->port] : NULL, "-");
 	print_string(PRINT_ANY, "ifname", " %-12s", ifname);
 	print_uint(PRINT_ANY, "ifindex", " ifindex %u\n", ifindex);
+	/* JSON: the port's flag and counters in the same object (the text
+	 * prints them in a table of their own, port_counters_print) */
+	if (is_json() && w->inst) {
+		xfsm_port_flags_get(w->inst, p->port, &fl);
+		print_bool(PRINT_JSON, "down", NULL, fl & XFSM_PORT_F_DOWN);
+		if (!xfsm_port_stats_read(w->inst, p->port, &st)) {
+			print_uint(PRINT_JSON, "rx_packets", NULL, st.rx_packets);
+			print_uint(PRINT_JSON, "rx_bytes", NULL, st.rx_bytes);
+			print_uint(PRINT_JSON, "tx_packets", NULL, st.tx_packets);
+			print_uint(PRINT_JSON, "tx_bytes", NULL, st.tx_bytes);
+		}
+	}
 	close_json_object();
 	return 0;
+}
+
+void print_ports(struct xfsm_instance *inst, const struct xfsm_app_names *nm, unsigned int only)
+{
+	struct port_walk w = { .inst = inst, .nm = nm, .only = only };
+
+	xfsm_map_walk(inst, XFSM_M_PORTS, port_cb, &w);
 }
 
 void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
@@ -604,7 +660,7 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 	open_json_object(NULL);
 	if (what & SHOW_APP) {
 		open_json_object("app");
-		print_string(PRINT_ANY, "name", "app %s", nm && nm->app[0] ? nm->app : "(unnamed)");
+		print_opt_string(PRINT_ANY, "name", "app %s", nm ? nm->app : NULL, "(unnamed)");
 		if (inst)
 			print_uint(PRINT_ANY, "generation", "  generation %u", generation);
 		print_uint(PRINT_ANY, "stages", "  stages %u", img->app.n_stages);
@@ -637,7 +693,7 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 				continue;
 			open_json_object(NULL);
 			print_uint(PRINT_ANY, "index", "  global%u", i);
-			print_string(PRINT_ANY, "name", " %-14s", named ? nm->globals[i] : "");
+			print_opt_string(PRINT_ANY, "name", " %-14s", named ? nm->globals[i] : NULL, "");
 			print_uint(PRINT_ANY, "value", " %llu\n", live ? regs[i] : img->globals[i]);
 			close_json_object();
 		}
@@ -647,7 +703,7 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 		print_text("ports\n");
 		open_json_array("ports");
 		if (inst) {
-			xfsm_map_walk(inst, XFSM_M_PORTS, port_cb, (void *)nm);
+			print_ports(inst, nm, 0);
 		} else if (nm) {
 			for (unsigned int p = 1; p < XFSM_MAX_PORTS; p++) {
 				if (!nm->ports[p][0])
@@ -671,13 +727,46 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 			close_json_array();
 		}
 	}
+	if ((what & SHOW_ACL) && nm && nm->acl_tables) {
+		open_json_array("acl");
+		for (unsigned int t = 0; t < XFSM_ACL_TABLES; t++) {
+			if (!(nm->acl_tables & (1U << t)))
+				continue;
+			open_json_object(NULL);
+			print_uint(PRINT_ANY, "table", "acl table %u:", t);
+			print_uint(PRINT_FP, NULL, " %u rules\n", (unsigned int)nm->acl[t].n);
+			print_acl_rules(nm->acl[t].r, nm->acl[t].n);
+			close_json_object();
+		}
+		close_json_array();
+	}
 	close_json_object();
 	print_flush();
 }
 
+/* ACL rules: text one per line, JSON {"id", "priority", "text"} objects. */
+void print_acl_rules(const struct xfsm_acl_entry *r, size_t n)
+{
+	char text[1024];
+
+	open_json_array("rules");
+	for (size_t i = 0; i < n; i++) {
+		xfsm_acl_format(&r[i], text, sizeof(text));
+		open_json_object(NULL);
+		print_uint(PRINT_JSON, "id", NULL, r[i].rule_id);
+		print_uint(PRINT_JSON, "priority", NULL, r[i].priority);
+		print_string(PRINT_ANY, "text", "  %s\n", text);
+		close_json_object();
+	}
+	close_json_array();
+}
+
 /* ---- show command ---------------------------------------------------------------- */
 
-int do_show(int argc, char **argv)
+const char show_notes[] =
+	"Prints the running application (all of it, or one section) with its counters.\n";
+
+int do_show(struct args *a)
 {
 	static const struct { const char *name; unsigned int what; } sections[] = {
 		{ "app", SHOW_ALL | SHOW_ENTRIES },
@@ -687,34 +776,39 @@ int do_show(int argc, char **argv)
 		{ "globals", SHOW_GLOBALS },
 		{ "ports", SHOW_PORTS },
 	};
-	struct xfsm_instance *inst;
+	const size_t n_sections = sizeof(sections) / sizeof(sections[0]);
 	unsigned int what = SHOW_ALL | SHOW_ENTRIES;
-	struct running r;
-	int err, back = -1;
+	const char *w = arg_take(a);
 
-	if (argc > 0) {
+	if (w) {
 		int n = -1;
 
-		for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
-			if (!strcmp(argv[0], sections[i].name)) {
+		/* exact, or a prefix of one section only */
+		for (size_t i = 0; i < n_sections; i++) {
+			if (!strcmp(w, sections[i].name)) {
 				n = (int)i;
 				break;
 			}
-			if (n < 0 && is_prefix(argv[0], sections[i].name))
-				n = (int)i;
+			if (is_prefix(w, sections[i].name))
+				n = n == -1 ? (int)i : -2;
 		}
-		if (n < 0) {
-			p_err("unknown section '%s'; expected app, stages, rules, conditions, globals or ports",
-			      argv[0]);
-			return -EINVAL;
-		}
+		if (n < 0)
+			return usage_err(a, "%s section '%s'; expected app, stages, rules, conditions, globals or ports",
+					 n == -2 ? "ambiguous" : "unknown", w);
 		what = sections[n].what;
-		NEXT_ARG();
-		if (argc > 0) {
-			p_err("unexpected argument '%s' after the section", argv[0]);
-			return -EINVAL;
-		}
 	}
+	return do_show_what(a, what);
+}
+
+int do_show_what(struct args *a, unsigned int what)
+{
+	struct xfsm_instance *inst;
+	struct running r;
+	int err, back = -1;
+
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = open_instance(&inst);
 	if (err)
 		return err;

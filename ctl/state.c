@@ -94,10 +94,56 @@ static void print_remaining(const char *key, const char *label, __s64 ns, __u32 
 	close_json_object();
 }
 
+/*
+ * Whether a field's values are numbers (ports, protocol, lengths) rather
+ * than text (addresses): decided once per field by how its zero value
+ * formats, so a field has one JSON type whatever its value.
+ */
+static bool field_is_number(int fid)
+{
+	static signed char known[256];
+	__u32 zero[4] = { 0 };
+	char buf[80];
+
+	if (fid < 0 || fid >= 256)
+		return false;
+	if (!known[fid]) {
+		xfsm_lang_format_field(fid, zero, buf, sizeof(buf));
+		known[fid] = buf[0] && strspn(buf, "0123456789") == strlen(buf) ? 1 : -1;
+	}
+	return known[fid] > 0;
+}
+
+/* The flow's key: text " field=value", JSON {"field": value} typed. */
+static void print_key(const struct xfsm_flow_key *key, const struct stage_view *v)
+{
+	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
+	char buf[80];
+
+	open_json_object("key");
+	for (unsigned int i = 0; i < v->n_parts; i++) {
+		unsigned int w = v->part[i].w;
+		int fid = v->part[i].fid;
+		__u64 num;
+
+		if (fid < 0) {
+			print_uint(PRINT_ANY, "word", " %u", key->w[w]);
+			continue;
+		}
+		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
+		if (field_is_number(fid) && !xfsm_parse_u64(buf, 0, ~0ULL, &num, NULL, 0))
+			print_uint(PRINT_JSON, fields[fid].name, NULL, num);
+		else
+			print_string(PRINT_JSON, fields[fid].name, NULL, buf);
+		print_string(PRINT_FP, NULL, " %s", fields[fid].name);
+		print_string(PRINT_FP, NULL, "=%s", buf);
+	}
+	close_json_object();
+}
+
 static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
 		       struct state_ctx *c)
 {
-	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
 	const struct xfsm_app_names *nm = c->r->nm;
 	unsigned int s = key->stage;
 	const struct stage_view *v = stage_view(c, s);
@@ -105,21 +151,8 @@ static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *
 
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "stage", "%s", v->name);
-	open_json_object("key");
-	for (unsigned int i = 0; i < v->n_parts; i++) {
-		unsigned int w = v->part[i].w;
-		int fid = v->part[i].fid;
-
-		if (fid < 0) {
-			print_uint(PRINT_ANY, "word", " %u", key->w[w]);
-			continue;
-		}
-		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
-		print_string(PRINT_JSON, fields[fid].name, NULL, buf);
-		print_string(PRINT_FP, NULL, " %s", fields[fid].name);
-		print_string(PRINT_FP, NULL, "=%s", buf);
-	}
-	close_json_object();
+	print_key(key, v);
+	print_bool(PRINT_JSON, "exists", NULL, true);
 	print_uint(PRINT_JSON, "state_id", NULL, f->state);
 	print_string(PRINT_ANY, "state", "  state %s",
 		     xfsm_lang_state_name(nm, s, f->state, buf, sizeof(buf)));
@@ -179,10 +212,12 @@ static int stage_arg(struct running *r, const char *arg)
 }
 
 /* Key values (separate arguments or comma-separated) into a field vector
- * along the stage's update key; returns the number of arguments used. */
-static int parse_key(struct running *r, unsigned int s, int argc, char **argv,
+ * along the stage's update key; the words are consumed from a. */
+static int parse_key(struct running *r, unsigned int s, struct args *a,
 		     struct xfsm_flow_key *key)
 {
+	int argc = a->argc;
+	char **argv = a->argv;
 	const struct xfsm_stage *st = &r->img.app.stages[s];
 	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
 	__u32 fv[XFSM_FV_WORDS] = { 0 };
@@ -204,10 +239,8 @@ static int parse_key(struct running *r, unsigned int s, int argc, char **argv,
 	}
 	if (nf == 0)
 		goto build;	/* stage without a key: one flow */
-	if (argc < 1) {
-		p_err("expected the key: %u value(s) for the stage's update key", nf);
-		return -EINVAL;
-	}
+	if (argc < 1)
+		return usage_err(a, "expected the key: %u value(s) for the stage's update key", nf);
 	if (strchr(argv[0], ',')) {
 		char *p;
 
@@ -221,11 +254,11 @@ static int parse_key(struct running *r, unsigned int s, int argc, char **argv,
 			if (comma)
 				*comma = 0;
 			if (!*p) {
-				p_err("empty value in the key '%s'", argv[0]);
+				usage_err(a, "empty value in the key '%s'", argv[0]);
 				goto out;
 			}
 			if (nvals == XFSM_KEY_WORDS) {
-				p_err("the key of this stage has %u field(s), more values given", nf);
+				usage_err(a, "the key of this stage has %u field(s), more values given", nf);
 				goto out;
 			}
 			vals[nvals++] = p;
@@ -240,14 +273,14 @@ static int parse_key(struct running *r, unsigned int s, int argc, char **argv,
 		used = nvals;
 	}
 	if (nvals != nf) {
-		p_err("the key of this stage has %u field(s), %u value(s) given", nf, nvals);
+		usage_err(a, "the key of this stage has %u field(s), %u value(s) given", nf, nvals);
 		goto out;
 	}
 	for (unsigned int i = 0; i < nf; i++) {
 		__u32 words[4] = { 0 };
 
 		if (xfsm_lang_parse_field(fids[i], vals[i], words)) {
-			p_err("'%s' is not a value for %s", vals[i], fields[fids[i]].name);
+			usage_err(a, "'%s' is not a value for %s", vals[i], fields[fids[i]].name);
 			goto out;
 		}
 		for (unsigned int k = 0; k < fields[fids[i]].nwords; k++)
@@ -255,7 +288,9 @@ static int parse_key(struct running *r, unsigned int s, int argc, char **argv,
 	}
 build:
 	xfsm_flow_key_build(st, s, fv, true, key);
-	ret = (int)used;
+	a->argc -= (int)used;
+	a->argv += used;
+	ret = 0;
 out:
 	free(copy);
 	return ret;
@@ -276,23 +311,23 @@ static int state_cmd_open(struct xfsm_instance **inst, struct running *r)
 	return err;
 }
 
-static int state_list(int argc, char **argv)
+static int state_list(struct args *a)
 {
 	struct state_ctx c = { .stage = -1 };
 	struct xfsm_instance *inst;
-	const char *stage = NULL;
+	const char *stage = NULL, *w;
 	struct running r;
 	int err;
 
-	for (; argc > 0; NEXT_ARG()) {
-		if (!strcmp(*argv, "-n") || !strcmp(*argv, "--count"))
+	while ((w = arg_take(a))) {
+		if (!strcmp(w, "-n") || !strcmp(w, "--count"))
 			c.count_only = true;
+		else if (*w == '-')
+			return usage_err(a, "unknown option '%s' (expected -n)", w);
 		else if (!stage)
-			stage = *argv;
-		else {
-			p_err("state list: unexpected argument '%s'", *argv);
-			return -EINVAL;
-		}
+			stage = w;
+		else
+			return usage_err(a, "unexpected argument '%s'", w);
 	}
 	err = state_cmd_open(&inst, &r);
 	if (err)
@@ -318,50 +353,64 @@ out:
 	return err;
 }
 
-static int state_get_del(int argc, char **argv, bool del)
+static int state_get_del(struct args *a, bool del)
 {
 	struct xfsm_instance *inst;
 	struct xfsm_flow_key key;
 	struct xfsm_flow flow;
 	struct running r;
-	int s, n, err;
+	const char *stage;
+	int s, err;
 
-	REQ_ARGS(1);
+	stage = arg_next(a, "STAGE");
+	if (!stage)
+		return -EINVAL;
 	err = state_cmd_open(&inst, &r);
 	if (err)
 		return err;
-	s = stage_arg(&r, argv[0]);
+	s = stage_arg(&r, stage);
 	if (s < 0) {
 		err = -ENOENT;
 		goto out;
 	}
-	NEXT_ARG();
-	n = parse_key(&r, (unsigned int)s, argc, argv, &key);
-	if (n < 0) {
-		err = n;
+	err = parse_key(&r, (unsigned int)s, a, &key);
+	if (!err)
+		err = arg_end(a);
+	if (err)
 		goto out;
-	}
-	if (argc > n) {
-		p_err("unexpected argument '%s' after the key", argv[n]);
-		err = -EINVAL;
-		goto out;
-	}
 	if (del) {
 		err = xfsm_flow_del(inst, &key);
-		if (err == -ENOENT)
-			p_err("no such flow in stage %s", argv[-1]);
-		else if (err)
+		if (err == -ENOENT) {
+			p_err("no such flow in stage %s", stage);
+		} else if (err) {
 			p_err("cannot delete the flow: %s", strerror(-err));
+		} else if (is_json()) {
+			open_json_object(NULL);
+			print_int(PRINT_JSON, "deleted", NULL, 1);
+			close_json_object();
+			print_flush();
+		}
 		goto out;
 	}
 	err = xfsm_flow_get(inst, &key, &flow);
 	if (err == -ENOENT) {
+		struct state_ctx c = { .r = &r, .stage = s };
 		char buf[32];
 
+		/* a flow not in the table is in the initial state: the same
+		 * object as a flow's, "exists": false */
 		open_json_object(NULL);
+		print_string(PRINT_JSON, "stage", NULL, stage_view(&c, (unsigned int)s)->name);
+		if (is_json())
+			print_key(&key, stage_view(&c, (unsigned int)s));
 		print_bool(PRINT_JSON, "exists", NULL, false);
+		print_uint(PRINT_JSON, "state_id", NULL, 0);
 		print_string(PRINT_ANY, "state", "no flow: in state %s (initial)\n",
 			     xfsm_lang_state_name(r.nm, (unsigned int)s, 0, buf, sizeof(buf)));
+		open_json_array("regs");
+		for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++)
+			print_uint(PRINT_JSON, NULL, NULL, 0);
+		close_json_array();
 		close_json_object();
 		print_flush();
 		err = 0;
@@ -379,14 +428,14 @@ out:
 	return err;
 }
 
-static int state_get(int argc, char **argv)
+static int state_get(struct args *a)
 {
-	return state_get_del(argc, argv, false);
+	return state_get_del(a, false);
 }
 
-static int state_del(int argc, char **argv)
+static int state_del(struct args *a)
 {
-	return state_get_del(argc, argv, true);
+	return state_get_del(a, true);
 }
 
 static int state_ref(struct running *r, unsigned int s, const char *arg, __u32 *out)
@@ -402,7 +451,7 @@ static int state_ref(struct running *r, unsigned int s, const char *arg, __u32 *
 	if (arg[0] >= '0' && arg[0] <= '9') {
 		if (!xfsm_parse_u32(arg, 0, 0xffffffff, out, msg, sizeof(msg)))
 			return 0;
-		p_err("state number: %s", msg);
+		usage_err(NULL, "state number: %s", msg);
 		return -EINVAL;
 	}
 	p_err("unknown state '%s' (see 'xfsmctl show stages')", arg);
@@ -421,7 +470,7 @@ static int reg_ref(const struct running *r, unsigned int s, const char *k)
 	return -1;
 }
 
-static int state_set(int argc, char **argv)
+static int state_set(struct args *a)
 {
 	struct xfsm_instance *inst;
 	struct xfsm_flow_key key;
@@ -429,50 +478,53 @@ static int state_set(int argc, char **argv)
 	struct running r;
 	bool have_state = false;
 	__u32 idle = 0, hard = 0;
+	const char *stage, *k, *v;
 	__u64 now;
-	int s, n, err;
+	int s, err;
 
-	REQ_ARGS(3);
+	stage = arg_next(a, "STAGE");
+	if (!stage)
+		return -EINVAL;
 	err = state_cmd_open(&inst, &r);
 	if (err)
 		return err;
-	s = stage_arg(&r, argv[0]);
+	s = stage_arg(&r, stage);
 	if (s < 0) {
 		err = -ENOENT;
 		goto out;
 	}
-	NEXT_ARG();
-	n = parse_key(&r, (unsigned int)s, argc, argv, &key);
-	if (n < 0) {
-		err = n;
+	err = parse_key(&r, (unsigned int)s, a, &key);
+	if (err)
 		goto out;
-	}
-	argc -= n;
-	argv += n;
 	if (xfsm_flow_get(inst, &key, &flow))
 		memset(&flow, 0, sizeof(flow));
 	err = -EINVAL;
-	while (argc > 0) {
-		const char *k = argv[0];
-
-		if (argc < 2) {
-			p_err("state set: '%s' needs a value", k);
+	while ((k = arg_take(a))) {
+		if (strcmp(k, "state") && strcmp(k, "idle") && strcmp(k, "hard") &&
+		    reg_ref(&r, (unsigned int)s, k) < 0) {
+			usage_err(a, "unknown '%s' (expected state, idle, hard, reg0..reg%d or a register name)",
+				  k, XFSM_FLOW_REGS - 1);
+			goto out;
+		}
+		v = arg_take(a);
+		if (!v) {
+			usage_err(a, "'%s' needs a value", k);
 			goto out;
 		}
 		if (!strcmp(k, "state")) {
-			if (state_ref(&r, (unsigned int)s, argv[1], &flow.state))
+			if (state_ref(&r, (unsigned int)s, v, &flow.state))
 				goto out;
 			have_state = true;
 		} else if (!strcmp(k, "idle") || !strcmp(k, "hard")) {
 			__u32 ms, rb = 0;
 
-			if (arg_timeout_ms(k, argv[1], &ms))
+			if (arg_timeout_ms(k, v, &ms))
 				goto out;
-			if (argc >= 4 && !strcmp(argv[2], "->")) {
-				if (state_ref(&r, (unsigned int)s, argv[3], &rb))
+			if (arg_kw(a, "->")) {
+				const char *to = arg_next(a, "the rollback STATE after '->'");
+
+				if (!to || state_ref(&r, (unsigned int)s, to, &rb))
 					goto out;
-				argc -= 2;
-				argv += 2;
 			}
 			if (k[0] == 'i') {
 				idle = ms;
@@ -481,23 +533,17 @@ static int state_set(int argc, char **argv)
 				hard = ms;
 				flow.hard_rollback = rb;
 			}
-		} else if (reg_ref(&r, (unsigned int)s, k) >= 0) {
-			if (arg_u64(k, argv[1], 0, ~0ULL, &flow.regs[reg_ref(&r, (unsigned int)s, k)]))
-				goto out;
 		} else {
-			p_err("state set: unknown '%s' (expected state, idle, hard, reg0..reg%d or a register name)",
-			      k, XFSM_FLOW_REGS - 1);
-			goto out;
+			if (arg_u64(k, v, 0, ~0ULL, &flow.regs[reg_ref(&r, (unsigned int)s, k)]))
+				goto out;
 		}
-		argc -= 2;
-		argv += 2;
 	}
 	if (!have_state) {
-		p_err("state set: expected 'state NAME'");
+		usage_err(a, "expected 'state NAME'");
 		goto out;
 	}
 	if (idle && hard && idle >= hard) {
-		p_err("the idle timeout must be shorter than the hard timeout");
+		usage_err(a, "the idle timeout must be shorter than the hard timeout");
 		goto out;
 	}
 	now = xfsm_now_ns();
@@ -510,25 +556,37 @@ static int state_set(int argc, char **argv)
 	if (!hard)
 		flow.hard_rollback = 0;
 	err = xfsm_flow_set(inst, &key, &flow);
-	if (err)
+	if (err) {
 		p_err("cannot write the flow: %s", strerror(-err));
+	} else if (is_json()) {
+		struct state_ctx c = { .r = &r, .stage = s, .now = xfsm_now_ns() };
+
+		/* the result: the flow as state get shows it */
+		if (!xfsm_flow_get(inst, &key, &flow))
+			print_flow(&key, &flow, &c);
+		print_flush();
+	}
 out:
 	running_free(&r);
 	xfsm_instance_close(inst);
 	return err;
 }
 
-static int state_flush(int argc, char **argv)
+static int state_flush(struct args *a)
 {
 	struct xfsm_instance *inst;
+	const char *stage = arg_take(a);
 	struct running r;
 	int s = -1, err;
 	long n;
 
+	err = arg_end(a);
+	if (err)
+		return err;
 	err = state_cmd_open(&inst, &r);
 	if (err)
 		return err;
-	if (argc > 0 && (s = stage_arg(&r, argv[0])) < 0) {
+	if (stage && (s = stage_arg(&r, stage)) < 0) {
 		err = -ENOENT;
 		goto out;
 	}
@@ -548,32 +606,18 @@ out:
 	return err;
 }
 
-static int state_help(int argc, char **argv)
-{
-	fprintf(stderr,
-		"Usage: xfsmctl state list [STAGE] [-n]\n"
-		"       xfsmctl state get STAGE KEY...\n"
-		"       xfsmctl state set STAGE KEY... state STATE [idle DUR [-> STATE]] [hard DUR [-> STATE]] [regN VALUE]...\n"
-		"       xfsmctl state del STAGE KEY...\n"
-		"       xfsmctl state flush [STAGE]\n"
-		"KEY is the value of each field of the stage's update key, in order\n"
-		"(separate arguments or comma-separated), e.g. 198.18.0.1.\n");
-	return argc ? 0 : -EINVAL;
-}
+const char state_notes[] =
+	"KEY is the value of each field of the stage's update key, in order\n"
+	"(separate arguments or comma-separated), e.g. 198.18.0.1.\n";
 
-int do_state(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "list", state_list },
-		{ "show", state_list },
-		{ "get", state_get },
-		{ "set", state_set },
-		{ "del", state_del },
-		{ "delete", state_del },
-		{ "flush", state_flush },
-		{ "help", state_help },
-		{ NULL, NULL },
-	};
-
-	return cmd_select(cmds, argc, argv, state_help, "state command");
-}
+const struct cmd state_cmds[] = {
+	{ "list", state_list, "[STAGE] [-n]", NULL, NULL },
+	{ "show", state_list, NULL, NULL, NULL },
+	{ "get", state_get, "STAGE KEY...", NULL, NULL },
+	{ "set", state_set, "STAGE KEY... state STATE [idle DUR [-> STATE]] [hard DUR [-> STATE]] [regN VALUE]...",
+	  NULL, NULL },
+	{ "del", state_del, "STAGE KEY...", NULL, NULL },
+	{ "delete", state_del, NULL, NULL, NULL },
+	{ "flush", state_flush, "[STAGE]", NULL, NULL },
+	{ NULL },
+};

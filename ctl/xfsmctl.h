@@ -11,31 +11,68 @@
 #include "xfsm_num.h"
 #include "print.h"
 
-struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
+/*
+ * The words after the command's name (ctl/args.c).  Commands take them
+ * with the arg_*() helpers and call arg_end() before they change
+ * anything: a word is used or refused, never ignored.
+ */
+struct args {
+	int	argc;
+	char	**argv;
+	const char *cmd;		/* "acl flush": names the command in messages */
+	char	path[128];		/* storage of cmd */
+	bool	want_help;		/* -h/--help was on the line */
+	const struct cmd *group;	/* the command group being run, NULL: top */
 };
 
-/* Run the command whose name argv[0] is a prefix of (unique, or exact). */
-int cmd_select(const struct cmd *cmds, int argc, char **argv,
-	       int (*help)(int argc, char **argv), const char *what);
+/*
+ * A command table entry.  A command: fn and usage (its arguments, "" for
+ * none; NULL marks an alias of the entry before).  A group of commands:
+ * sub, whose first entry runs when the group is named alone.  notes
+ * follow the usage in help.
+ */
+struct cmd {
+	const char *name;
+	int (*fn)(struct args *a);
+	const char *usage;
+	const struct cmd *sub;
+	const char *notes;
+};
 
-/* Print "xfsmctl: error: ..." to stderr. */
+/* Select and run the command the words name (exact, or a unique prefix). */
+int cmd_run(const struct cmd *table, struct args *a);
+void cmd_help(FILE *f, const char *path, const struct cmd *c);
+void cmd_list_all(FILE *f, const struct cmd *table);
+void print_main_help(FILE *f);
+extern const struct cmd main_cmds[];
+
+/* A usage error (exit 2): "CMD: message (see 'xfsmctl help CMD')". */
+int usage_err(const struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool usage_error_seen(void);
+
+bool arg_more(const struct args *a);
+const char *arg_peek(const struct args *a);
+/* The next word, NULL at the end (no message). */
+const char *arg_take(struct args *a);
+/* The next word; at the end a usage error "expected WHAT" and NULL. */
+const char *arg_next(struct args *a, const char *what);
+/* Consume the next word if it is exactly kw. */
+bool arg_kw(struct args *a, const char *kw);
+/* 0 when every word was used, else a usage error naming the first left. */
+int arg_end(struct args *a);
+/* All remaining words (a rule text), consumed. */
+char **arg_rest(struct args *a, int *n);
+int arg_next_u64(struct args *a, const char *what, __u64 min, __u64 max, __u64 *v);
+int arg_next_u32(struct args *a, const char *what, __u32 min, __u32 max, __u32 *v);
+
+/* Print "xfsmctl: error: ..." to stderr ({"error": ...} under -j). */
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A diagnostic in its own format ("FILE:LINE:COL: error: ..."): stderr,
+ * or part of the {"error": ...} object under -j. */
+void p_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 bool is_prefix(const char *arg, const char *word);
-
-#define NEXT_ARG()	({ argc--; argv++; })
-#define REQ_ARGS(n)							\
-	({								\
-		int ___n = (n);						\
-		if (argc < ___n) {					\
-			p_err("%s: expected %d more argument(s); see 'xfsmctl help'", \
-			      argc ? *argv : "command", ___n - argc);	\
-			return -EINVAL;					\
-		}							\
-	})
 
 extern const char *opt_iface;
 extern const char *opt_instance;
@@ -73,8 +110,18 @@ enum show_what {
 	SHOW_GLOBALS = 1 << 4,
 	SHOW_PORTS = 1 << 5,
 	SHOW_ENTRIES = 1 << 6,	/* compiled entries under each rule */
+	SHOW_ACL = 1 << 7,	/* the application's ACL tables (dry run) */
 	SHOW_ALL = 0x3f,
 };
+struct port_walk {
+	struct xfsm_instance *inst;
+	const struct xfsm_app_names *nm;
+	unsigned int only;	/* 0: every port */
+};
+/* Port objects (the ports array's elements), one port or all. */
+void print_ports(struct xfsm_instance *inst, const struct xfsm_app_names *nm, unsigned int only);
+struct xfsm_acl_entry;
+void print_acl_rules(const struct xfsm_acl_entry *r, size_t n);
 void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 		struct xfsm_instance *inst, unsigned int what, __u32 generation);
 void format_operand(const struct xfsm_operand *o, const struct xfsm_app_names *nm,
@@ -89,17 +136,17 @@ int arg_u32(const char *what, const char *s, __u32 min, __u32 max, __u32 *v);
  * whole ms as the compiler does; 0 means none. */
 int arg_timeout_ms(const char *what, const char *s, __u32 *ms);
 
-int do_apply(int argc, char **argv);
-int do_show(int argc, char **argv);
-int do_rule(int argc, char **argv);
-int do_state(int argc, char **argv);
-int do_global(int argc, char **argv);
-int do_stats(int argc, char **argv);
-int do_port(int argc, char **argv);
-int do_acl(int argc, char **argv);
-int do_group(int argc, char **argv);
-int port_set_cmd(int argc, char **argv);
-int port_sync_cmd(int argc, char **argv);
+extern const struct cmd state_cmds[], rule_cmds[], global_cmds[], port_cmds[],
+	acl_cmds[], group_cmds[];
+extern const char state_notes[], rule_notes[], global_notes[], port_notes[],
+	acl_notes[], group_notes[], apply_notes[], show_notes[], stats_notes[];
+int do_apply(struct args *a);
+int do_show(struct args *a);
+/* show the sections `what` of the running application (after arg_end) */
+int do_show_what(struct args *a, unsigned int what);
+int do_stats(struct args *a);
+int port_set_cmd(struct args *a);
+int port_sync_cmd(struct args *a);
 void port_counters_print(struct xfsm_instance *inst);
 
 #endif

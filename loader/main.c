@@ -517,7 +517,7 @@ static const struct cmd {
 
 static int do_help(int argc, char **argv)
 {
-	printf("Usage: %s [-v] [-j] COMMAND ...\n"
+	printf("Usage: %s [-v] [-j] [-V] COMMAND ...\n"
 	       "  load [--mode native|skb|hw|auto] [--instance NAME] [--pin-dir DIR]\n"
 	       "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
 	       "       [--acl-rules [TABLE=]N[,...]] [--acl-nodes [TABLE=]N[,...]]\n"
@@ -549,6 +549,15 @@ int main(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			return do_help(0, NULL);
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			/* the Makefile's VERSION, as xfsmctl's */
+			if (json)
+				printf("{\"version\":\"%s\",\"abi\":%d}\n", XFSM_VERSION,
+				       XFSM_ABI_VERSION);
+			else
+				printf("%s %s (xfsm ABI %d)\n", prog_name, XFSM_VERSION,
+				       XFSM_ABI_VERSION);
+			return 0;
 		} else {
 			fprintf(stderr, "%s: unknown option '%s' (see %s help)\n",
 				prog_name, argv[i], prog_name);

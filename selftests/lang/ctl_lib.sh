@@ -79,5 +79,5 @@ ctl_snapshot() {
 		X -j state list
 		X -j global get
 	} 2>&1 | jq -S -c 'walk(if type == "object" then
-		del(.remaining_s, .expired, .age_s, .stats, .packets, .bytes) else . end)' 2>&1
+		del(.remaining_s, .expired, .age_s, .stats, .packets, .bytes, .rx_packets, .rx_bytes, .tx_packets, .tx_bytes) else . end)' 2>&1
 }

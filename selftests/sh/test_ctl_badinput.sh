@@ -5,8 +5,11 @@
 # running and a flow in the table, every malformed application of the
 # corpus (selftests/lang/bad_*.xfsm) and a list of malformed command lines
 # fail with an error and a non-zero exit, and a dump of every table
-# (show, state list, globals) is identical before and after.  Also: no
-# datapath / unknown instance gives one clear message.
+# (show, state list, globals) is identical before and after.  Every
+# subcommand is run with an extra word, a misspelled keyword and an object
+# that does not exist: exit 2 for a usage error, 1 for an error, a message
+# naming the word, and every table (ACL, groups, port flags too) unchanged.
+# Also: no datapath / unknown instance gives one clear message.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lang/ctl_lib.sh"
@@ -96,7 +99,7 @@ bad_args=(
 	"stats --interval inf|--interval: 'inf' is not a number"
 	"stats --interval 1e-1|--interval: unknown unit 'e-1'"
 	"stats -c ' 2'|-c COUNT: ' 2' is not a number"
-	"group add 1 weighted 3:0x|group: bad member 3:0x"
+	"group add 1 weighted 3:0x|group add: bad member 3:0x"
 	"apply /dev/null|/dev/null: error: the file is empty"
 	"apply /|/: error: is a directory, not a file"
 	"apply /proc/self/mem|/proc/self/mem: error: read failed: Input/output error"
@@ -121,9 +124,114 @@ if [ "$before" != "$after" ]; then
 	diff <(printf '%s\n' "$before" | jq .) <(printf '%s\n' "$after" | jq .) | head -20
 fi
 
+# ---- every subcommand: an extra word, a misspelled keyword, a missing object -------
+# "EXIT|COMMAND|MESSAGE": EXIT 2 is a usage error, 1 an error; MESSAGE must
+# name the offending word.  An ACL rule, a group and port 1 exist, so a
+# command that ignored a word (acl flush 3) would change what it names.
+APP=$XT_TOP/examples/portknock.xfsm
+xt_ok "acl add a rule to table 0" X acl add id 7 dst 198.18.20.2 dport 9 '=>' deny
+xt_ok "acl add a rule to table 2" X acl add table 2 id 8 dport 10 '=>' deny
+xt_ok "group add 1" X group add 1 rr 1
+full_snapshot() {
+	ctl_snapshot
+	for t in 0 1 2 3 4 5 6 7; do X acl show table $t 2>&1 | grep -v '^  packets'; done
+	X group show 2>&1 | sed 's/packets [0-9]*//; s/drops [0-9]*, skipped [0-9]*//'
+	X port show 2>&1 | grep -c '(down)'
+}
+before_all=$(full_snapshot)
+xt_match "snapshot has the ACL rule" "id 7" "$before_all"
+xt_match "snapshot has group 1" "group 1: rr" "$before_all"
+cases=(
+	"2|apply $APP extra|'$APP' and 'extra'"
+	"2|apply $APP --dry-rn|unknown option '--dry-rn'"
+	"1|apply /nonexistent.xfsm|/nonexistent.xfsm"
+	"2|show stages extra|unexpected argument 'extra'"
+	"2|show stagse|unknown section 'stagse'"
+	"2|shwo|unknown command 'shwo'"
+	"2|st|'st' is ambiguous: state, stats"
+	"2|state list knock extra|unexpected argument 'extra'"
+	"2|state list -N|unknown option '-N'"
+	"1|state list nostage|unknown stage 'nostage'"
+	"2|state get knock 198.18.20.1 extra|unexpected argument 'extra'"
+	"2|state gte knock 198.18.20.1|unknown subcommand 'gte'"
+	"1|state get nostage 198.18.20.1|unknown stage 'nostage'"
+	"2|state set knock 198.18.20.1 state open extra|unknown 'extra'"
+	"2|state set knock 198.18.20.1 stat open|unknown 'stat'"
+	"1|state set knock 198.18.20.1 state nowhere|unknown state 'nowhere'"
+	"1|state set nostage 198.18.20.1 state open|unknown stage 'nostage'"
+	"2|state del knock 198.18.20.1 extra|unexpected argument 'extra'"
+	"2|state dle knock 198.18.20.1|unknown subcommand 'dle'"
+	"1|state del knock 198.18.20.99|no such flow in stage knock"
+	"2|state flush knock extra|unexpected argument 'extra'"
+	"2|state flsuh knock|unknown subcommand 'flsuh'"
+	"1|state flush nostage|unknown stage 'nostage'"
+	"2|stats extra|unknown argument 'extra'"
+	"2|stats --wacth|unknown argument '--wacth'"
+	"2|rule show extra|unexpected argument 'extra'"
+	"2|rule add knock 'rule x => drop' extra|unexpected argument 'extra'"
+	"2|rule dd knock x|unknown subcommand 'dd'"
+	"1|rule add nostage 'rule x => drop'|unknown stage 'nostage'"
+	"2|rule del knock ssh_open extra|unexpected argument 'extra'"
+	"1|rule del knock nope|no rule 'nope'"
+	"2|global get 1 extra|unexpected argument 'extra'"
+	"2|global gte 1|unknown subcommand 'gte'"
+	"1|global get nosuch|unknown global register 'nosuch'"
+	"2|global set 1 5 extra|unexpected argument 'extra'"
+	"1|global set nosuch 5|unknown global register 'nosuch'"
+	"2|port show extra|unexpected argument 'extra'"
+	"2|port set 1 down extra|unexpected argument 'extra'"
+	"2|port set 1 dwn|not 'dwn'"
+	"1|port set 9 down|port 9 does not exist"
+	"2|port sync extra|unexpected argument 'extra'"
+	"2|port snyc|unknown subcommand 'snyc'"
+	"2|acl show extra|unexpected argument 'extra'"
+	"2|acl show tabel 2|unexpected argument 'tabel'"
+	"2|acl show table 8|ACL table: 8 is out of range"
+	"2|acl flush 3|unexpected argument '3'"
+	"2|acl flush tabel 2|unexpected argument 'tabel'"
+	"2|acl fluhs|unknown subcommand 'fluhs'"
+	"2|acl add tabel 2 dport 11 '=>' deny|tabel"
+	"2|acl del 7 extra|unexpected argument 'extra'"
+	"2|acl del tabel 2 8|'tabel'"
+	"1|acl del 999|table 0 has no rule 999"
+	"2|acl load /dev/null extra|unexpected argument 'extra'"
+	"1|acl load /nonexistent.acl|/nonexistent.acl"
+	"2|group show 1 extra|unexpected argument 'extra'"
+	"1|group show 5|group 5 does not exist"
+	"2|group add 5 rrr 1|unknown policy 'rrr'"
+	"1|group add 1 rr 1|group 1 exists"
+	"2|group set 1 rr extra|bad member extra"
+	"2|group del 1 extra|unexpected argument 'extra'"
+	"2|group dle 1|unknown subcommand 'dle'"
+	"1|group del 5|group 5 does not exist"
+	"2|help nosuch|unknown command 'nosuch'"
+	"2|help state nosuch|unknown command 'nosuch'"
+)
+for c in "${cases[@]}"; do
+	want_rc=${c%%|*}
+	rest=${c#*|}
+	cmd=${rest%%|*}
+	want=${rest#*|}
+	out=$(eval "X $cmd" 2>&1)
+	rc=$?
+	if [ $rc -ne "$want_rc" ]; then
+		xt_fail "xfsmctl $cmd: exit $rc, want $want_rc ($out)"
+	elif ! printf '%s\n' "$out" | grep -qF -- "$want"; then
+		xt_fail "xfsmctl $cmd: wrong message: $out (want: $want)"
+	else
+		xt_pass "xfsmctl $cmd: exit $rc, $want"
+	fi
+done
+after_all=$(full_snapshot)
+xt_check "every table, ACL, group and port flag unchanged" "$before_all" = "$after_all"
+[ "$before_all" != "$after_all" ] && diff <(echo "$before_all") <(echo "$after_all") | head -20
+X acl flush >/dev/null 2>&1
+X acl flush table 2 >/dev/null 2>&1
+X group del 1 >/dev/null 2>&1
+
 # Leading zeros are decimal everywhere, never octal.
 xt_ok "global set 1 010" X global set 1 010
-xt_check "010 is ten" "$(X -j global get 1 | jq -r '.[0].value')" = 10
+xt_check "010 is ten" "$(X -j global get 1 | jq -r '.globals[0].value')" = 10
 # A member argument longer than any buffer keeps its meaning.
 w17="3:$(printf '0%.0s' {1..70})17"
 if xt_ok "group add with a long weight" X group add 9 weighted "$w17"; then
@@ -161,7 +269,7 @@ xt_match "apply says the source is not kept" "is not kept" "$out"
 # (the snapshot without stderr: every command warns that names are missing)
 quiet_snapshot() {
 	{ X -j show; X -j state list; X -j global get; } 2>/dev/null |
-		jq -S -c 'walk(if type == "object" then del(.remaining_s, .expired, .age_s, .stats, .packets, .bytes) else . end)'
+		jq -S -c 'walk(if type == "object" then del(.remaining_s, .expired, .age_s, .stats, .packets, .bytes, .rx_packets, .rx_bytes, .tx_packets, .tx_bytes) else . end)'
 }
 before=$(quiet_snapshot)
 xt_match "snapshot of the large application has both stages" '"index":1,' "$before"

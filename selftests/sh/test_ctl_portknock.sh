@@ -81,8 +81,13 @@ xt_nok "rule del of an unknown rule fails" X rule del knock nope
 
 # globals
 xt_ok "global set" X global set 3 42
-xt_check "global get" "$(X -j global get 3 | jq -r '.[0].value')" = 42
+xt_check "global get" "$(X -j global get 3 | jq -r '.globals[0].value')" = 42
 
-# prefix matching
-xt_match "prefix matching: 'st li'" "flow\\(s\\)" "$(X st li knock)"
+# prefix matching: a unique prefix works, an ambiguous one is a usage
+# error naming the candidates (never the first match)
+xt_match "prefix matching: 'state li'" "flow\\(s\\)" "$(X state li knock)"
+xt_match "prefix matching: 'sh st'" '"name":"knock"' "$(X -j sh st)"
+out=$(X st li knock 2>&1)
+xt_check "ambiguous prefix 'st': exit 2" $? = 2
+xt_match "ambiguous prefix 'st' lists the candidates" "'st' is ambiguous: state, stats" "$out"
 xt_done

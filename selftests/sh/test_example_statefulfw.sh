@@ -46,11 +46,11 @@ xt_ok "inside -> outside: ping" xt_ping IN 198.18.31.1
 
 flows=$(X -j state list conntrack)
 xt_check "TCP connection tracked as open" \
-	"$(jq -r '[.flows[] | select(.key["ip.proto"] == "6" and .state == "open")] | length' <<<"$flows")" -ge 1
+	"$(jq -r '[.flows[] | select(.key["ip.proto"] == 6 and .state == "open")] | length' <<<"$flows")" -ge 1
 xt_check "UDP idle timeout is at most 30s" \
-	"$(jq -r '[.flows[] | select(.key["ip.proto"] == "17") | .idle.remaining_s <= 30] | all' <<<"$flows")" = true
+	"$(jq -r '[.flows[] | select(.key["ip.proto"] == 17) | .idle.remaining_s <= 30] | all' <<<"$flows")" = true
 xt_check "TCP idle timeout is longer than 30s" \
-	"$(jq -r '[.flows[] | select(.key["ip.proto"] == "6") | .idle.remaining_s > 30] | all' <<<"$flows")" = true
+	"$(jq -r '[.flows[] | select(.key["ip.proto"] == 6) | .idle.remaining_s > 30] | all' <<<"$flows")" = true
 # ICMP flows have no ports: the inside's ping opened the pair for 10 s.
 # Forget every connection, then the outside tries on its own.
 xt_ok "state flush" X state flush conntrack
