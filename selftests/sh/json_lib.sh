@@ -2,7 +2,8 @@
 #
 # JSON outputs checked against docs/json.md's shapes (check_shape.py), for
 # test_ctl_json.sh and test_loader_json.sh.  Source after lib.sh and set
-# JS_DIR to a scratch directory the test removes.
+# JS_DIR to a scratch directory the test removes; before case_json, JS_TOOL
+# (the tool's name, for the labels) and JS_RUN (the words that run it).
 
 # check_later SHAPE LABEL: the JSON on stdin is checked against SHAPE by
 # check_all (one python run for every output)
@@ -28,3 +29,31 @@ check_all() {
 	xt_check "every output was checked ($i of $n_out)" $i = $n_out
 }
 
+
+# case_json SHAPE EXIT COMMAND: COMMAND run with -j first and last on the
+# line (a change: "first:COMMAND" or "last:COMMAND", run once) exits EXIT
+# and prints SHAPE; an error prints nothing on stderr.  covered: the
+# commands run.
+covered=()
+case_json() {
+	local shape=$1 want=$2 cmd=$3 out rc where places="first last"
+	case $cmd in
+	first:* | last:*) places=${cmd%%:*}; cmd=${cmd#*:} ;;
+	esac
+	covered+=("$cmd")
+	for where in $places; do
+		if [ $where = first ]; then
+			out=$(eval "$JS_RUN -j $cmd" 2>"$JS_DIR/err")
+		else
+			out=$(eval "$JS_RUN $cmd -j" 2>"$JS_DIR/err")
+		fi
+		rc=$?
+		if [ "$rc" != "$want" ]; then
+			xt_fail "$JS_TOOL $cmd (-j $where): exit $rc, want $want: $out $(cat "$JS_DIR/err")"
+			continue
+		fi
+		[ "$shape" != error ] || xt_check "$JS_TOOL $cmd (-j $where): nothing on stderr" \
+			"$(cat "$JS_DIR/err")" = ""
+		check_later "$shape" "$JS_TOOL $cmd (-j $where): @$shape" <<<"$out"
+	done
+}

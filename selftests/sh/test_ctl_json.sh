@@ -31,31 +31,9 @@ ctl_udp_send 1111
 
 JS_DIR=$T
 . "$(dirname "$0")/json_lib.sh"
-
-# "SHAPE|EXIT|COMMAND": run with -j first and last on the line (a change:
-# "SHAPE|EXIT|first:COMMAND" or "last:COMMAND", run once)
-covered=()
-case_json() {
-	local shape=$1 want=$2 cmd=$3 out rc where err places="first last"
-	case $cmd in
-	first:* | last:*) places=${cmd%%:*}; cmd=${cmd#*:} ;;
-	esac
-	covered+=("$cmd")
-	for where in $places; do
-		if [ $where = first ]; then
-			out=$(eval "X -j $cmd" 2>/dev/null)
-		else
-			out=$(eval "X $cmd -j" 2>/dev/null)
-		fi
-		rc=$?
-		if [ "$rc" != "$want" ]; then
-			xt_fail "xfsmctl $cmd (-j $where): exit $rc, want $want: $out"
-			continue
-		fi
-		check_later "$shape" "xfsmctl $cmd (-j $where): @$shape" <<<"$out"
-	done
-}
-
+JS_TOOL=xfsmctl
+JS_RUN=X
+# "SHAPE|EXIT|COMMAND", run by json_lib.sh's case_json
 cases=(
 	"show|0|show"
 	"show|0|show app"

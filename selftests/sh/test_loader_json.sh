@@ -29,33 +29,9 @@ xt_defer "rm -rf '$T'"
 JS_DIR=$T
 . "$(dirname "$0")/json_lib.sh"
 
-# "SHAPE|EXIT|COMMAND": run in S with -j first and last on the line (a
-# change: "first:COMMAND" or "last:COMMAND", run once); an error prints
-# nothing on stderr
-covered=()
-case_json() {
-	local shape=$1 want=$2 cmd=$3 out rc where places="first last"
-	case $cmd in
-	first:* | last:*) places=${cmd%%:*}; cmd=${cmd#*:} ;;
-	esac
-	covered+=("$cmd")
-	for where in $places; do
-		if [ $where = first ]; then
-			out=$(eval "xt_in S '$LOADER' -j $cmd" 2>"$T/err")
-		else
-			out=$(eval "xt_in S '$LOADER' $cmd -j" 2>"$T/err")
-		fi
-		rc=$?
-		if [ "$rc" != "$want" ]; then
-			xt_fail "xfsm-loader $cmd (-j $where): exit $rc, want $want: $out $(cat "$T/err")"
-			continue
-		fi
-		[ "$shape" != error ] || xt_check "xfsm-loader $cmd (-j $where): stderr is empty" \
-			"$(cat "$T/err")" = ""
-		check_later "$shape" "xfsm-loader $cmd (-j $where): @$shape" <<<"$out"
-	done
-}
-
+JS_TOOL=xfsm-loader
+JS_RUN="xt_in S '$LOADER'"
+# "SHAPE|EXIT|COMMAND", run by json_lib.sh's case_json
 cases=(
 	"loader_load|0|first:load --mode native --instance $INST s1"
 	"loader_status|0|status"
