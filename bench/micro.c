@@ -19,8 +19,11 @@
  * both sides before the ratio.
  *
  * Usage: micro [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q]
- *              [-o JOBS,scaling,breakdown] [-J FILE]
- *   -q  no 1M-flow cases;  -o  only these parts;  -J  JSON results too
+ *              [-o jobs,scaling,breakdown,JOB...] [-x OBJECT] [-X OBJECT] [-J FILE]
+ *   -q  no 1M-flow cases;  -o  only these parts (a job's key selects that
+ *   job);  -x  the xfsm object to measure (default xfsm.bpf.o);  -X  also
+ *   measure this build of the datapath, taking turns with the other two
+ *   (to compare a change in one run);  -J  JSON results too
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -61,6 +64,8 @@ static unsigned int rounds = 7;
 static int bench_cpu = -1;
 static bool skip_1m;
 static const char *only;
+static const char *xfsm_obj = "xfsm.bpf.o";
+static const char *cand_obj;
 static FILE *json;
 
 static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
@@ -68,14 +73,30 @@ static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
 	return l == LIBBPF_WARN ? vfprintf(stderr, f, ap) : 0;
 }
 
-static bool want(const char *part)
+/* Is `word` one of the comma-separated words of `list`? */
+static bool in_list(const char *list, const char *word)
 {
-	return !only || strstr(only, part);
+	size_t n = strlen(word);
+	const char *at;
+
+	for (at = list; (at = strstr(at, word)); at += n)
+		if ((at == list || at[-1] == ',') && (at[n] == ',' || !at[n]))
+			return true;
+	return false;
 }
 
+static bool want(const char *part)
+{
+	return !only || in_list(only, part);
+}
+
+/* An object's path: under the build directory unless it is absolute. */
 static void path_of(char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, "%s/%s", build_dir, name);
+	if (name[0] == '/')
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%s/%s", build_dir, name);
 }
 
 /* ---- frames ----------------------------------------------------------- */
@@ -371,6 +392,22 @@ static const struct job jobs[] = {
 	  "bench/ref/twostage.bpf.o", 1000000, false, true, IPPROTO_UDP, 80, 0, XDP_PASS },
 };
 
+/* -o names the part "jobs" (all of them) or some jobs by key. */
+static bool want_job(const struct job *j)
+{
+	return want("jobs") || in_list(only, j->key);
+}
+
+static bool want_jobs(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
+		if (want_job(&jobs[i]))
+			return true;
+	return false;
+}
+
 static bool uses_driver(const struct job *j)
 {
 	return j->app == APP_STATEFULFW;
@@ -420,7 +457,10 @@ static int load_job_ref(const struct job *j, struct prog *p)
 }
 
 /* Bring a program to the job's steady state: knocks, flows created. */
-static int job_prepare(const struct job *j, const struct prog *p, const struct frame *f)
+/* Create the job's flows; check the verdict unless `partial` (a datapath
+ * variant that stops early gives its own). */
+static int job_prepare(const struct job *j, const struct prog *p, const struct frame *f,
+		       bool partial)
 {
 	static const __u16 knocks[] = { 1111, 2222, 3333, 4444 };
 	struct frame kf;
@@ -439,7 +479,7 @@ static int job_prepare(const struct job *j, const struct prog *p, const struct f
 	err = run(entry_fd(p), f, j->ifindex, n, &v, NULL);
 	if (err)
 		return err;
-	if (v != j->expect) {
+	if (v != j->expect && !partial) {
 		fprintf(stderr, "micro: %s: %s gives verdict %u, expected %u\n", j->key,
 			p->what, v, j->expect);
 		return -EPROTO;
@@ -447,29 +487,44 @@ static int job_prepare(const struct job *j, const struct prog *p, const struct f
 	return 0;
 }
 
-/* Best ns/packet of each of two programs over `rounds` alternating rounds. */
-static int measure_pair(const struct prog *a, const struct prog *b, const struct frame *f,
-			__u32 ifindex, double *ns_a, double *ns_b)
+/* Best ns/packet of each of n programs over `rounds` rounds, the programs
+ * taking turns within each round. */
+static int measure_set(const struct prog *const *p, unsigned int n, const struct frame *f,
+		       __u32 ifindex, double *ns)
 {
-	__u32 na, nb;
-	unsigned int r;
+	unsigned int r, i;
+	__u32 t;
 	int err;
 
-	*ns_a = *ns_b = -1;
+	for (i = 0; i < n; i++)
+		ns[i] = -1;
 	for (r = 0; r < rounds; r++) {
-		if ((err = run(entry_fd(a), f, ifindex, repeat, NULL, &na)) ||
-		    (err = run(entry_fd(b), f, ifindex, repeat, NULL, &nb)))
-			return err;
-		if (*ns_a < 0 || na < *ns_a)
-			*ns_a = na;
-		if (*ns_b < 0 || nb < *ns_b)
-			*ns_b = nb;
+		for (i = 0; i < n; i++) {
+			if ((err = run(entry_fd(p[i]), f, ifindex, repeat, NULL, &t)))
+				return err;
+			if (ns[i] < 0 || t < ns[i])
+				ns[i] = t;
+		}
 	}
 	return 0;
 }
 
+static int measure_pair(const struct prog *a, const struct prog *b, const struct frame *f,
+			__u32 ifindex, double *ns_a, double *ns_b)
+{
+	const struct prog *p[2] = { a, b };
+	double ns[2];
+	int err;
+
+	err = measure_set(p, 2, f, ifindex, ns);
+	*ns_a = ns[0];
+	*ns_b = ns[1];
+	return err;
+}
+
 struct result {
 	double	xfsm, ref, drv;	/* ns/pkt; drv: the driver's own cost, 0: none */
+	double	cand;		/* -X: the other build of the datapath */
 };
 
 static void json_num(const char *key, double v, bool last)
@@ -480,22 +535,30 @@ static void json_num(const char *key, double v, bool last)
 
 static int measure_job(const struct job *j, struct prog *empty, struct result *res)
 {
-	struct prog x = { 0 }, r = { 0 };
+	struct prog x = { 0 }, r = { 0 }, c = { 0 };
+	const struct prog *set[3] = { &x, &r, &c };
 	struct frame f;
-	double dx, de;
+	double dx, de, ns[3];
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
-	if ((err = load_xfsm(&x, "xfsm.bpf.o")) || (err = job_apply(j, x.inst)) ||
+	if ((err = load_xfsm(&x, xfsm_obj)) || (err = job_apply(j, x.inst)) ||
 	    (err = load_job_ref(j, &r)))
 		goto out;
+	if (cand_obj && ((err = load_xfsm(&c, cand_obj)) || (err = job_apply(j, c.inst))))
+		goto out;
 	if (uses_driver(j) && ((err = add_driver(&x, j->flows)) || (err = add_driver(&r, j->flows)) ||
+			       (cand_obj && (err = add_driver(&c, j->flows))) ||
 			       (err = add_driver(empty, j->flows))))
 		goto out;
-	if ((err = job_prepare(j, &x, &f)) || (err = job_prepare(j, &r, &f)))
+	if ((err = job_prepare(j, &x, &f, false)) || (err = job_prepare(j, &r, &f, false)) ||
+	    (cand_obj && (err = job_prepare(j, &c, &f, false))))
 		goto out;
-	err = measure_pair(&x, &r, &f, j->ifindex, &res->xfsm, &res->ref);
+	err = measure_set(set, cand_obj ? 3 : 2, &f, j->ifindex, ns);
+	res->xfsm = ns[0];
+	res->ref = ns[1];
+	res->cand = cand_obj ? ns[2] : 0;
 	if (!err && uses_driver(j)) {
 		/* the driver's own cost: driver + empty program, minus the
 		 * empty program alone */
@@ -512,6 +575,7 @@ out:
 	}
 	prog_close(&x);
 	prog_close(&r);
+	prog_close(&c);
 	return err;
 }
 
@@ -525,7 +589,7 @@ static double net_ratio(const struct result *r)
 static int run_jobs(struct prog *empty)
 {
 	struct result res, sf1 = { 0 }, sf1m = { 0 };
-	unsigned int i;
+	unsigned int i, done = 0;
 	int err;
 
 	printf("| job | xfsm ns/pkt | reference ns/pkt | ratio xfsm/reference |\n");
@@ -535,14 +599,17 @@ static int run_jobs(struct prog *empty)
 	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
 		const struct job *j = &jobs[i];
 
-		if (j->big && skip_1m)
+		if ((j->big && skip_1m) || !want_job(j))
 			continue;
 		err = measure_job(j, empty, &res);
 		if (err) {
 			fprintf(stderr, "micro: job %s failed: %s\n", j->key, strerror(-err));
 			return err;
 		}
-		if (res.drv)
+		if (cand_obj)
+			printf("| %s | %.1f | %.1f | %.2fx | %s: %.1f (%+.1f) |\n", j->name, res.xfsm,
+			       res.ref, net_ratio(&res), cand_obj, res.cand, res.cand - res.xfsm);
+		else if (res.drv)
 			printf("| %s | %.1f | %.1f | %.2fx (%.0f ns of flow driver taken off both) |\n",
 			       j->name, res.xfsm, res.ref, net_ratio(&res), res.drv);
 		else
@@ -550,14 +617,17 @@ static int run_jobs(struct prog *empty)
 			       net_ratio(&res));
 		fflush(stdout);
 		if (json) {
-			fprintf(json, "%s{\"job\": \"%s\", \"name\": \"%s\", ", i ? ", " : "",
+			fprintf(json, "%s{\"job\": \"%s\", \"name\": \"%s\", ", done ? ", " : "",
 				j->key, j->name);
 			json_num("xfsm_ns", res.xfsm, false);
 			json_num("ref_ns", res.ref, false);
 			json_num("driver_ns", res.drv, false);
+			if (cand_obj)
+				json_num("cand_ns", res.cand, false);
 			json_num("ratio", net_ratio(&res), true);
 			fprintf(json, "}");
 		}
+		done++;
 		if (!strcmp(j->key, "statefulfw_1"))
 			sf1 = res;
 		if (!strcmp(j->key, "statefulfw_1m"))
@@ -715,7 +785,7 @@ static int run_scaling(void)
 
 		make_frame(&f0, SRC_IP(1), IPPROTO_UDP, 40000, 9);
 		make_frame(&f1, SRC_IP(c->shared ? 1 : 2), IPPROTO_UDP, 40000, 9);
-		if ((err = load_xfsm(&p[0], "xfsm.bpf.o")) || (err = job_apply(j, p[0].inst)) ||
+		if ((err = load_xfsm(&p[0], xfsm_obj)) || (err = job_apply(j, p[0].inst)) ||
 		    (err = load_job_ref(j, &p[1])))
 			goto next;
 		for (s = 0; s < 2 && !err; s++) {
@@ -771,18 +841,24 @@ static int run_breakdown(struct prog *empty)
 		"register updates, transition",
 		"actions, verdict counters (the whole datapath)",
 	};
-	static const char *const which[] = { "portknock_closed", "counter" };
-	double t[2][7];
+	/* Each variant stops in the first stage: for the 2-stage job the
+	 * last row holds the first stage's actions and the whole second
+	 * stage. */
+	static const char *const which[] = { "portknock_closed", "counter", "global", "twostage_1" };
+	enum { N_WHICH = sizeof(which) / sizeof(which[0]) };
+	const struct job *jw[N_WHICH] = { NULL };
+	double t[N_WHICH][7];
 	unsigned int w, k, i;
 	int err = 0;
 
-	for (w = 0; w < 2; w++) {
+	for (w = 0; w < N_WHICH; w++) {
 		const struct job *j = NULL;
 		struct frame f;
 
 		for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
 			if (!strcmp(jobs[i].key, which[w]))
 				j = &jobs[i];
+		jw[w] = j;
 		make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
 		for (k = 0; k <= 6 && !err; k++) {
 			struct prog x = { 0 };
@@ -799,9 +875,8 @@ static int run_breakdown(struct prog *empty)
 				snprintf(name, sizeof(name), "bench/xfsm-stop%u.bpf.o", k);
 			else
 				snprintf(name, sizeof(name), "xfsm.bpf.o");
-			err = load_xfsm(&x, name) ?: job_apply(j, x.inst) ?: job_prepare(j, &x, &f);
-			if (err == -EPROTO)	/* a variant stopped early: its verdict differs */
-				err = 0;
+			err = load_xfsm(&x, name) ?: job_apply(j, x.inst) ?:
+			      job_prepare(j, &x, &f, k < 6);
 			if (!err)
 				err = measure_pair(&x, &x, &f, 0, &t[w][k], &d);
 			if (!err && d < t[w][k])
@@ -813,17 +888,31 @@ static int run_breakdown(struct prog *empty)
 		return err;
 	printf("ns per packet added by each phase (the datapath built to stop after it, "
 	       "minus the variant before; the first row is BPF_PROG_TEST_RUN with the empty "
-	       "program):\n\n");
-	printf("| phase | port knocking, closed port | per-source counter |\n");
-	printf("|---|---:|---:|\n");
-	printf("| test-run overhead (empty program) | %.1f | %.1f |\n", t[0][0], t[1][0]);
-	for (k = 1; k <= 6; k++)
-		printf("| %s | %.1f | %.1f |\n", phases[k - 1], t[0][k] - t[0][k - 1],
-		       t[1][k] - t[1][k - 1]);
-	printf("| total, xfsm | %.1f | %.1f |\n", t[0][6], t[1][6]);
+	       "program; every variant stops in the first stage, so the 2-stage job's last "
+	       "row holds its second stage):\n\n");
+	printf("| phase |");
+	for (w = 0; w < N_WHICH; w++)
+		printf(" %s |", jw[w]->name);
+	printf("\n|---|");
+	for (w = 0; w < N_WHICH; w++)
+		printf("---:|");
+	printf("\n| test-run overhead (empty program) |");
+	for (w = 0; w < N_WHICH; w++)
+		printf(" %.1f |", t[w][0]);
+	printf("\n");
+	for (k = 1; k <= 6; k++) {
+		printf("| %s |", phases[k - 1]);
+		for (w = 0; w < N_WHICH; w++)
+			printf(" %.1f |", t[w][k] - t[w][k - 1]);
+		printf("\n");
+	}
+	printf("| total, xfsm |");
+	for (w = 0; w < N_WHICH; w++)
+		printf(" %.1f |", t[w][6]);
+	printf("\n");
 	if (json) {
 		fprintf(json, ", \"breakdown\": {");
-		for (w = 0; w < 2; w++) {
+		for (w = 0; w < N_WHICH; w++) {
 			fprintf(json, "%s\"%s\": [", w ? ", " : "", which[w]);
 			for (k = 0; k <= 6; k++)
 				fprintf(json, "%s%.2f", k ? ", " : "", t[w][k]);
@@ -841,7 +930,7 @@ int main(int argc, char **argv)
 	char path[512];
 	int c, err = 1;
 
-	while ((c = getopt(argc, argv, "b:r:n:c:qo:J:")) != -1) {
+	while ((c = getopt(argc, argv, "b:r:n:c:qo:x:X:J:")) != -1) {
 		switch (c) {
 		case 'b': build_dir = optarg; break;
 		case 'r':
@@ -862,11 +951,13 @@ int main(int argc, char **argv)
 		}
 		case 'q': skip_1m = true; break;
 		case 'o': only = optarg; break;
+		case 'x': xfsm_obj = optarg; break;
+		case 'X': cand_obj = optarg; break;
 		case 'J': json_path = optarg; break;
 		default:
 usage:
 			fprintf(stderr, "usage: %s [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q] "
-				"[-o jobs,scaling,breakdown] [-J FILE]\n", argv[0]);
+				"[-o jobs,scaling,breakdown,JOB...] [-x OBJECT] [-X OBJECT] [-J FILE]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -897,10 +988,10 @@ usage:
 	printf("ns per packet through BPF_PROG_TEST_RUN (%u repetitions, best of %u rounds "
 	       "alternating xfsm and its reference; the kernel reports whole ns).\n\n",
 	       repeat, rounds);
-	if (want("jobs") && run_jobs(&empty))
+	if (want_jobs() && run_jobs(&empty))
 		goto out;
 	if (json)
-		fprintf(json, "%s", want("jobs") ? "" : "\"jobs\": []");
+		fprintf(json, "%s", want_jobs() ? "" : "\"jobs\": []");
 	if (want("scaling")) {
 		printf("\n");
 		if (run_scaling())

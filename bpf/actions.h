@@ -384,6 +384,22 @@ static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *
 #endif
 }
 
+static __always_inline bool action_is_verdict(__u8 type)
+{
+	return type == XFSM_ACT_DROP || type == XFSM_ACT_PASS || type == XFSM_ACT_TX;
+}
+
+/* Are actions `from`.. of rule `r` all empty? */
+static __always_inline bool actions_none_from(const struct xfsm_rule *r, int from)
+{
+	int i;
+
+	for (i = from; i < XFSM_MAX_ACTIONS; i++)
+		if (r->act[i].type != XFSM_ACT_NONE)
+			return false;
+	return true;
+}
+
 /* A verdict action (drop, pass, tx): its counter and its XDP action. */
 static __always_inline int action_verdict(__u8 type, struct xfsm_stats *s)
 {

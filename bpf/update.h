@@ -77,8 +77,8 @@ static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_ru
 }
 
 #ifndef XFSM_OFFLOAD
-/* An XFSM_RF_FLOW_NOLOCK rule: its one flow write is an atomic add.  The
- * version is left alone: it tells a timeout rollback that a transition
+/* An XFSM_RF_FLOW_NOLOCK rule: each of its flow writes is an atomic add.
+ * The version is left alone: it tells a timeout rollback that a transition
  * raced with it, and an add is not one. */
 static __always_inline void flow_add_nolock(struct xfsm_flow *f, const struct xfsm_rule *r,
 					    const struct xfsm_pkt *p, const struct xfsm_globals *g)
@@ -138,6 +138,29 @@ static __always_inline void rule_add(struct xfsm_flow *uf, const struct xfsm_rul
 		global_add_nolock(g, r, p, uf);
 }
 #endif
+
+/*
+ * A transition that would change nothing but the idle timer: no hard
+ * timeout, no flow-register write, into the state, idle timeout and
+ * rollback states flow `f` already has.  It restarts the idle timer and
+ * leaves the rest, the time the flow entered its state too
+ * (docs/datapath.md, "Updates, next state"): a flow refreshed by every
+ * packet, as a firewall's connections are, takes no lock.
+ */
+static __always_inline bool flow_refresh_only(const struct xfsm_flow *f,
+					      const struct xfsm_rule *r)
+{
+	int i;
+
+	if (!f || !(r->flags & XFSM_RF_SET_STATE) || r->hard_timeout_ms || f->hard_deadline_ns ||
+	    f->state != r->next_state || f->idle_timeout_ms != r->idle_timeout_ms ||
+	    f->idle_rollback != r->idle_rollback || f->hard_rollback != r->hard_rollback)
+		return false;
+	for (i = 0; i < XFSM_MAX_UPDATES; i++)
+		if (r->upd[i].op != XFSM_UPD_NONE && r->upd[i].dst_kind == XFSM_OPND_FLOW_REG)
+			return false;
+	return true;
+}
 
 static __always_inline void globals_apply(struct xfsm_globals *g, const struct xfsm_rule *r,
 					  const struct xfsm_pkt *p, const struct xfsm_flow *f,

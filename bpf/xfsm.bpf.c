@@ -233,7 +233,7 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 						     const struct xfsm_rule *r, struct xfsm_flow *f,
 						     bool *full)
 {
-	struct xfsm_flow *uf = NULL;
+	struct xfsm_flow *uf = NULL, *wf;
 
 	if (r->flags & XFSM_RF_WRITES_FLOW) {
 #ifndef XFSM_OFFLOAD
@@ -250,12 +250,21 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 			return f;
 		}
 	}
+	/* The flow to write: none when the transition would change nothing
+	 * but the idle timer (the lookup restarts it for a one-key stage). */
+	wf = uf;
+	if (flow_refresh_only(uf, r)) {
+		if (uf->idle_timeout_ms && !(st->flags & XFSM_SF_SAME_KEYS))
+			MAP_SET(uf->last_seen_ns, pkt_now(&w->pkt));
+		wf = NULL;
+	}
 #ifndef XFSM_OFFLOAD
 	if (rule_adds_only(r))
-		rule_add(uf, r, &w->pkt);
+		rule_add(wf, r, &w->pkt);
 	else
 #endif
-		xfsm_commit(w, uf, r);
+	if (wf || (r->flags & XFSM_RF_WRITES_GLOBAL))
+		xfsm_commit(w, wf, r);
 	if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
 		return uf;
 	return f;
@@ -322,14 +331,30 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	}
 	XFSM_PHASE_END(XFSM_PHASE_UPDATE);
 #ifndef XFSM_OFFLOAD
-	/* The common ending, a verdict first: no call. */
-	if (r->act[0].type == XFSM_ACT_DROP || r->act[0].type == XFSM_ACT_PASS ||
-	    r->act[0].type == XFSM_ACT_TX) {
+	/* The common endings run here, without a call: a verdict, or a mark
+	 * for a later stage followed by a verdict or by nothing (the next
+	 * stage), as xfsm_actions() would run them. */
+	if (action_is_verdict(r->act[0].type) ||
+	    (r->act[0].type == XFSM_ACT_SET_MARK &&
+	     (action_is_verdict(r->act[1].type) || actions_none_from(r, 1)))) {
+		const struct xfsm_action *a = &r->act[0];
+		struct xfsm_globals *g;
 		struct xfsm_stats *s;
 
 		p->key = 0;
 		s = bpf_map_lookup_elem(&xfsm_stats, &p->key);
-		return s ? action_verdict(r->act[0].type, s) : XDP_PASS;
+		if (!s)
+			return XDP_PASS;
+		if (a->type == XFSM_ACT_SET_MARK) {
+			g = bpf_map_lookup_elem(&xfsm_globals, &p->key);
+			p->fv[XFSM_FW_META_MARK] = opnd_read(&a->opnd, p, f,
+							     f ? f->state : p->state, g);
+			CNT_ADD(&s->act_set_mark, 1);
+			a = &r->act[1];
+			if (a->type == XFSM_ACT_NONE)
+				return XFSM_RES_NEXT | (stage + 1);
+		}
+		return action_verdict(a->type, s);
 	}
 #endif
 	return xfsm_actions(ctx, w, r, f, stage);
@@ -399,14 +424,19 @@ int xfsm_xdp(struct xdp_md *ctx)
 	if (!app || !app->n_stages) {
 		/* Referencing the user-space maps binds them to the program,
 		 * so that tools can find every map from an attached
-		 * program's id. */
-		struct xfsm_ids_key ik = { .slot = slot };
+		 * program's id.  The binding is made at load time, so the
+		 * references sit where no packet goes (a slot of 0 or 1 is
+		 * always found): xfsm_ids is a hash map, and its lookup
+		 * would cost an empty application 20 ns per packet. */
+		if (!app) {
+			struct xfsm_ids_key ik = { .slot = slot };
 
-		bpf_map_lookup_elem(&xfsm_appsrc, &slot);
-		bpf_map_lookup_elem(&xfsm_ids, &ik);
+			bpf_map_lookup_elem(&xfsm_appsrc, &slot);
+			bpf_map_lookup_elem(&xfsm_ids, &ik);
 #ifndef XFSM_OFFLOAD
-		bpf_map_lookup_elem(&xfsm_acl_ctl, &slot);
+			bpf_map_lookup_elem(&xfsm_acl_ctl, &slot);
 #endif
+		}
 		CNT_ADD(&s->exc_no_app, 1);
 		return finish(s, app ? verdict_to_xdp(app->default_verdict) : XDP_PASS);
 	}

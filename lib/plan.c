@@ -82,32 +82,36 @@ static void strike_reads(__u8 *mask, __u8 kind, const struct xfsm_operand *o,
 	*mask &= ~(1U << (o->index & (n - 1)));
 }
 
-/* Which writes of a rule could go without a lock: *flow_reg (*global_reg)
- * is the register of its one additive flow (global) write, or -1. */
+/* Which writes of a rule could go without a lock: bit i of *flow_regs
+ * (*global_regs) is set when the rule adds to flow (global) register i and
+ * all its flow (global) writes are such additions; 0 when any is not. */
 static void lock_free_writes(const struct xfsm_plan *plan, unsigned int stage,
-			     const struct xfsm_rule *rule, int *flow_reg, int *global_reg)
+			     const struct xfsm_rule *rule, __u8 *flow_regs, __u8 *global_regs)
 {
-	unsigned int n_flow = 0, n_global = 0;
-	int i, f = -1, g = -1;
+	bool flow_ok = !(rule->flags & XFSM_RF_SET_STATE), global_ok = true;
+	__u8 f = 0, g = 0;
+	int i;
 
 	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
 		const struct xfsm_update *u = &rule->upd[i];
-		unsigned int fr = u->dst_index & (XFSM_FLOW_REGS - 1);
-		unsigned int gr = u->dst_index & (XFSM_GLOBAL_REGS - 1);
+		__u8 fr = 1U << (u->dst_index & (XFSM_FLOW_REGS - 1));
+		__u8 gr = 1U << (u->dst_index & (XFSM_GLOBAL_REGS - 1));
 
 		if (u->op == XFSM_UPD_NONE)
 			continue;
 		if (u->dst_kind == XFSM_OPND_FLOW_REG) {
-			n_flow++;
-			f = plan->flow_add[stage] & (1U << fr) ? (int)fr : -1;
+			f |= fr;
+			flow_ok &= !!(plan->flow_add[stage] & fr);
 		} else if (u->dst_kind == XFSM_OPND_GLOBAL_REG) {
-			n_global++;
-			g = plan->global_add & (1U << gr) ? (int)gr : -1;
+			g |= gr;
+			global_ok &= !!(plan->global_add & gr);
 		}
 	}
-	/* One addition and nothing else (a transition needs the lock). */
-	*flow_reg = n_flow == 1 && !(rule->flags & XFSM_RF_SET_STATE) ? f : -1;
-	*global_reg = n_global == 1 ? g : -1;
+	/* Additions only (a transition needs the lock).  Additions commute,
+	 * and no update reads an additive register but to add to it, so no
+	 * other transaction can see some of them without the others. */
+	*flow_regs = flow_ok ? f : 0;
+	*global_regs = global_ok ? g : 0;
 }
 
 void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan)
@@ -146,29 +150,28 @@ void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan)
 	/* Then the registers that some rule adds to without the lock. */
 	for (r = 0; r < img->n_rules; r++) {
 		const struct xfsm_rule_entry *e = &img->rules[r];
-		int f, g;
+		__u8 f, g;
 
 		if (e->key.stage >= XFSM_MAX_STAGES)
 			continue;
 		lock_free_writes(plan, e->key.stage, &e->rule, &f, &g);
-		if (f >= 0)
-			plan->flow_nolock[e->key.stage] |= 1U << f;
-		if (g >= 0)
-			plan->global_nolock |= 1U << g;
+		plan->flow_nolock[e->key.stage] |= f;
+		plan->global_nolock |= g;
 	}
 }
 
 void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfsm_rule *rule)
 {
-	int i, f, g;
+	__u8 f, g;
+	int i;
 
 	xfsm_plan_clear_rule(rule);
 	if (stage >= XFSM_MAX_STAGES)
 		return;
 	lock_free_writes(plan, stage, rule, &f, &g);
-	if (f >= 0)
+	if (f)
 		rule->flags |= XFSM_RF_FLOW_NOLOCK;
-	if (g >= 0)
+	if (g)
 		rule->flags |= XFSM_RF_GLOBAL_NOLOCK;
 	/* An addition inside a locked transaction is atomic only where a
 	 * lock-free rule adds to the same register: among locked writers the

@@ -23,7 +23,7 @@ struct xfsm_plan {
 	__u8	global_nolock;
 };
 void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan);
-/* Mark a rule of `stage` (XFSM_UF_ADD, XFSM_RF_*_NOLOCK), clearing old marks. */
+/* Mark a rule of `stage` (XFSM_UF_ADD, XFSM_RF_PLANNED), clearing old marks. */
 void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfsm_rule *rule);
 void xfsm_plan_clear_rule(struct xfsm_rule *rule);
 /* Fill the derived parts of the configuration `app` (from img->app) of an

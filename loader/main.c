@@ -25,6 +25,52 @@ static bool json;
 static bool quiet;		/* errors only on stderr, nothing on stdout */
 static const char *prog_name = "xfsm-loader";
 
+/*
+ * Errors go to stderr as "xfsm-loader: MESSAGE", or under -j are gathered
+ * here and printed at exit as one {"error": "..."} object on stdout (as
+ * xfsmctl's, docs/json.md), several joined with "; ".
+ */
+static char err_msgs[2048];
+
+static void err_add(const char *msg, size_t len)
+{
+	size_t n = strlen(err_msgs);
+
+	while (len && msg[len - 1] == '\n')
+		len--;
+	snprintf(err_msgs + n, sizeof(err_msgs) - n, "%s%.*s", n ? "; " : "", (int)len, msg);
+}
+
+static void __attribute__((format(printf, 1, 2))) p_err(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (json)
+		err_add(msg, strlen(msg));
+	else
+		fprintf(stderr, "%s: %s\n", prog_name, msg);
+}
+
+/* The exit status rc, after the error object of a failure under -j. */
+static int finish(int rc)
+{
+	if (json && rc) {
+		if (!err_msgs[0])
+			err_add("failed", 6);
+		printf("{");
+		out_json_string("error");
+		printf(":");
+		out_json_string(err_msgs);
+		printf("}\n");
+	}
+	fflush(stdout);
+	return rc;
+}
+
 static void log_cb(enum xfsm_log_level lvl, const char *msg)
 {
 	size_t len = strlen(msg);
@@ -32,7 +78,10 @@ static void log_cb(enum xfsm_log_level lvl, const char *msg)
 
 	switch (lvl) {
 	case XFSM_LOG_ERROR:
-		fprintf(stderr, "%s: %s%s", prog_name, msg, nl);
+		if (json)
+			err_add(msg, len);
+		else
+			fprintf(stderr, "%s: %s%s", prog_name, msg, nl);
 		break;
 	case XFSM_LOG_WARN:
 		if (quiet)
@@ -91,17 +140,16 @@ static const char *opt_value(int *i, int argc, char **argv, const char *name,
 	} else if (a[n] != '\0') {
 		return NULL;
 	} else if (*i + 1 >= argc) {
-		fprintf(stderr, "%s: %s needs a value\n", prog_name, name);
-		exit(2);
+		p_err("%s needs a value", name);
+		exit(finish(2));
 	} else {
 		v = argv[++*i];
 	}
 	for (k = 0; k < seen->n; k++) {
 		if (strcmp(seen->name[k], name))
 			continue;
-		fprintf(stderr, "%s: %s is given twice ('%s', then '%s'): give it once\n",
-			prog_name, name, seen->value[k], v);
-		exit(2);
+		p_err("%s is given twice ('%s', then '%s'): give it once", name, seen->value[k], v);
+		exit(finish(2));
 	}
 	if (seen->n < 16) {
 		seen->name[seen->n] = name;
@@ -117,8 +165,8 @@ static __u32 parse_count(const char *opt, const char *s, __u32 min, __u32 max)
 	__u32 v;
 
 	if (xfsm_parse_u32(s, min, max, &v, msg, sizeof(msg))) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, opt, msg);
-		exit(2);
+		p_err("%s: %s", opt, msg);
+		exit(finish(2));
 	}
 	return v;
 }
@@ -134,8 +182,8 @@ static void parse_acl_caps(struct xfsm_load_opts *o, const char *opt, const char
 	char buf[256], *save = NULL, *tok, *eq;
 
 	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf)) {
-		fprintf(stderr, "%s: %s value is too long\n", prog_name, opt);
-		exit(2);
+		p_err("%s value is too long", opt);
+		exit(finish(2));
 	}
 	if (!strchr(buf, '=')) {
 		n = parse_count(opt, buf, 0, max);
@@ -148,9 +196,8 @@ static void parse_acl_caps(struct xfsm_load_opts *o, const char *opt, const char
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		eq = strchr(tok, '=');
 		if (!eq) {
-			fprintf(stderr, "%s: %s wants N or TABLE=N[,TABLE=N...], not '%s'\n",
-				prog_name, opt, s);
-			exit(2);
+			p_err("%s wants N or TABLE=N[,TABLE=N...], not '%s'", opt, s);
+			exit(finish(2));
 		}
 		*eq = '\0';
 		t = parse_count(opt, tok, 0, XFSM_ACL_TABLES - 1);
@@ -187,12 +234,12 @@ static void print_trap(const struct xfsm_trap *t, const char *indent)
 	out_obj_open(NULL);
 	out_str("ifname", NULL, t->port);
 	out_str("kind", NULL, xfsm_trap_name(t->kind));
-	out_str("peer", NULL, t->peer);
-	out_str("peer_netns", NULL, t->peer_netns);
+	out_str("peer", NULL, t->peer[0] ? t->peer : NULL);
+	out_str("peer_netns", NULL, t->peer_netns[0] ? t->peer_netns : NULL);
 	out_text(indent);
 	out_str("message", "warning: %s", msg);
 	out_str("fix", "; fix: %s", t->fix);
-	out_str("alt_fix", t->alt_fix[0] ? " (or %s)" : NULL, t->alt_fix);
+	out_str("alt_fix", " (or %s)", t->alt_fix[0] ? t->alt_fix : NULL);
 	out_text("\n");
 	out_obj_close();
 }
@@ -284,8 +331,7 @@ static int do_load(int argc, char **argv)
 			} else if (!strcmp(v, "hash")) {
 				o.flow_lru = 0;
 			} else {
-				fprintf(stderr, "%s: --flow-table is lru or hash, not '%s'\n",
-					prog_name, v);
+				p_err("--flow-table is lru or hash, not '%s'", v);
 				free(ifs);
 				return 2;
 			}
@@ -300,8 +346,7 @@ static int do_load(int argc, char **argv)
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			quiet = true;
 		} else if (a[0] == '-') {
-			fprintf(stderr, "%s: load: unknown option '%s' (see %s help)\n",
-				prog_name, a, prog_name);
+			p_err("load: unknown option '%s' (see %s help)", a, prog_name);
 			free(ifs);
 			return 2;
 		} else {
@@ -309,13 +354,12 @@ static int do_load(int argc, char **argv)
 		}
 	}
 	if (!n) {
-		fprintf(stderr, "%s: load: name at least one interface, e.g. %s load eth0\n",
-			prog_name, prog_name);
+		p_err("load: name at least one interface, e.g. %s load eth0", prog_name);
 		free(ifs);
 		return 2;
 	}
 	if (o.pin_dir && strlen(o.pin_dir) > 200) {
-		fprintf(stderr, "%s: --pin-dir is too long\n", prog_name);
+		p_err("--pin-dir is too long");
 		free(ifs);
 		return 2;
 	}
@@ -353,29 +397,47 @@ static int do_unload(int argc, char **argv)
 			force = true;
 		else if (!strcmp(argv[i], "--keep-maps"))
 			flags |= XFSM_UNLOAD_KEEP_MAPS;
+		else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			json = true;
 		else if (argv[i][0] == '-') {
-			fprintf(stderr, "%s: unload: unknown option '%s'\n", prog_name, argv[i]);
+			p_err("unload: unknown option '%s'", argv[i]);
 			free(ifs);
 			return 2;
 		} else
 			ifs[n++] = argv[i];
 	}
 	if (!!(n > 0 || instance || pin_dir) + all != 1 || (instance && pin_dir)) {
-		fprintf(stderr, "%s: unload takes interfaces, or --instance NAME or --pin-dir "
-			"DIR (with or without interfaces), or --all\n", prog_name);
+		p_err("unload takes interfaces, or --instance NAME or --pin-dir "
+			"DIR (with or without interfaces), or --all");
 		free(ifs);
 		return 2;
 	}
 	if (force && (n > 0 || (flags & XFSM_UNLOAD_KEEP_MAPS))) {
-		fprintf(stderr, "%s: unload --force is for an instance (--instance, "
+		p_err("unload --force is for an instance (--instance, "
 			"--pin-dir, --all) whose network namespace is gone, without "
-			"interfaces or --keep-maps\n", prog_name);
+			"interfaces or --keep-maps");
 		free(ifs);
 		return 2;
 	}
 	if (force)
 		flags |= XFSM_UNLOAD_FORCE;
 	err = xfsm_unload(ifs, n, instance, pin_dir, all, flags);
+	/* the text stays quiet; -j says what was asked and done */
+	if (!err && json) {
+		out_init(true);
+		out_obj_open(NULL);
+		out_str("instance", NULL, instance);
+		out_str("pin_dir", NULL, pin_dir);
+		out_arr_open("interfaces");
+		for (i = 0; i < n; i++)
+			out_str(NULL, NULL, ifs[i]);
+		out_arr_close();
+		out_bool("all", NULL, all);
+		out_bool("keep_maps", NULL, flags & XFSM_UNLOAD_KEEP_MAPS);
+		out_bool("force", NULL, force);
+		out_obj_close();
+		out_finish();
+	}
 	free(ifs);
 	return errno_exit(err);
 }
@@ -389,12 +451,16 @@ static void print_port(const struct xfsm_status_port *p)
 	out_obj_open(NULL);
 	out_text("    ");
 	out_uint("port", "port %llu", p->port);
-	out_str("ifname", "  %s", p->ifname[0] ? p->ifname : "?");
+	out_str("ifname", "  %s", p->ifname[0] ? p->ifname : NULL);
+	if (!p->ifname[0])
+		out_text("  ?");
 	out_uint("ifindex", "  ifindex %llu", p->ifindex);
 	out_bool("attached", NULL, p->attached);
 	out_str("mode", "  %s", p->attached ? xfsm_xdp_mode_name(p->mode) : "not-attached");
 	if (p->attached)
 		out_uint("prog_id", "  prog %llu", p->prog_id);
+	else
+		out_null("prog_id");
 	out_bool("dispatcher", p->dispatcher ? "  (libxdp dispatcher)" : NULL,
 		 p->dispatcher);
 	if (p->ifname[0]) {
@@ -402,6 +468,10 @@ static void print_port(const struct xfsm_status_port *p)
 		out_bool("carrier", p->up && !p->running ? " (no carrier)" : NULL,
 			 p->running);
 		out_uint("mtu", "  mtu %llu", p->mtu);
+	} else {
+		out_null("up");
+		out_null("carrier");
+		out_null("mtu");
 	}
 	out_text("\n");
 	out_arr_open("warnings");
@@ -418,8 +488,11 @@ static void print_netns(const struct xfsm_status_inst *s)
 	bool show = s->netns_known && !s->netns_here;
 
 	out_obj_open("netns");
-	out_str("name", NULL, s->netns_known ? s->netns.name : "");
-	out_uint("inode", NULL, s->netns_known ? s->netns.ino : 0);
+	out_str("name", NULL, s->netns_known && s->netns.name[0] ? s->netns.name : NULL);
+	if (s->netns_known)
+		out_uint("inode", NULL, s->netns.ino);
+	else
+		out_null("inode");
 	out_bool("here", NULL, s->netns_here);
 	out_bool("reachable", NULL, !s->netns_lost);
 	out_obj_close();
@@ -441,17 +514,20 @@ static void print_inst(const struct xfsm_status_inst *s)
 	out_obj_open(NULL);
 	out_str("name", "instance %s", s->name);
 	out_bool("pinned", NULL, s->pin_dir[0] != '\0');
-	out_str("pin_dir", "  pins %s", s->pin_dir[0] || json ? s->pin_dir : "-");
+	out_str("pin_dir", "  pins %s", s->pin_dir[0] ? s->pin_dir : NULL);
+	if (!s->pin_dir[0])
+		out_text("  pins -");
 	out_uint("prog_id", "  prog %llu", s->prog_id);
 	print_netns(s);
 	if (s->abi_known) {
 		out_uint("abi_version", "  abi %llu", s->build.abi_version);
 		out_bool("offload", s->build.offload ? "  offload" : NULL, s->build.offload);
 	} else {
-		out_str("abi_version", "  abi %s", "?");
+		out_null("abi_version");
+		out_null("offload");
+		out_text("  abi ?");
 	}
-	if (s->flow_table)
-		out_str("flow_table", "  flows-table %s", s->flow_table);
+	out_str("flow_table", "  flows-table %s", s->flow_table);
 	out_text("\n  ");
 	out_arr_open("tables");
 	for (i = 0; i < s->n_tables; i++) {
@@ -459,7 +535,12 @@ static void print_inst(const struct xfsm_status_inst *s)
 
 		out_obj_open(NULL);
 		out_str("name", " %s", t->name);
-		out_int("used", " %lld", t->used);
+		if (t->used >= 0)
+			out_int("used", " %lld", t->used);
+		else
+			out_null("used");
+		if (t->used < 0)
+			out_text(" -1");
 		out_uint("max_entries", "/%llu", t->max_entries);
 		out_obj_close();
 	}
@@ -481,7 +562,7 @@ static int do_status(int argc, char **argv)
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			json = true;
 		} else {
-			fprintf(stderr, "%s: status: unknown argument '%s'\n", prog_name, argv[i]);
+			p_err("status: unknown argument '%s'", argv[i]);
 			return 2;
 		}
 	}
@@ -491,7 +572,7 @@ static int do_status(int argc, char **argv)
 		return 1;
 	err = xfsm_status_collect(&st, &n);
 	if (err) {
-		fprintf(stderr, "%s: status: %s%s\n", prog_name, strerror(-err),
+		p_err("status: %s%s", strerror(-err),
 			err == -EPERM ? " (run as root)" : "");
 		return 1;
 	}
@@ -536,7 +617,7 @@ static int do_features(int argc, char **argv)
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			json = true;
 		} else {
-			fprintf(stderr, "%s: features: unknown argument '%s'\n", prog_name, argv[i]);
+			p_err("features: unknown argument '%s'", argv[i]);
 			return 2;
 		}
 	}
@@ -564,15 +645,15 @@ static int do_features(int argc, char **argv)
 		out_str("what", NULL, d->what);
 		out_str("since", NULL, d->since);
 		out_bool("required", NULL, d->required);
-		if (ft.state[i] != XFSM_FEAT_YES)
-			out_str("without", "\n    without it: %s", d->loses);
+		out_str("without", "\n    without it: %s",
+			ft.state[i] != XFSM_FEAT_YES ? d->loses : NULL);
 		out_text("\n");
 		out_obj_close();
 	}
 	out_arr_close();
 	out_bool("datapath_loads", NULL, n_req == 0);
-	if (n_req)
-		out_str("missing", "this kernel cannot run the datapath; it lacks %s\n", missing);
+	out_str("missing", "this kernel cannot run the datapath; it lacks %s\n",
+		n_req ? missing : NULL);
 	out_obj_close();
 	out_finish();
 	return 0;
@@ -595,34 +676,68 @@ static const struct cmd {
 	{ NULL, NULL },
 };
 
+/* One usage per command: the text help and help -j (xfsmctl's @help shape). */
+static const struct {
+	const char *command, *usage;
+} usages[] = {
+	{ "load", "load [--mode native|skb|hw|auto] [--instance NAME] [--pin-dir DIR]\n"
+		  "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
+		  "       [--acl-rules [TABLE=]N[,...]] [--acl-nodes [TABLE=]N[,...]]\n"
+		  "       [--force] [--reset] [-q] [-j]\n"
+		  "       [--obj PATH] IFACE..." },
+	{ "unload", "unload [--keep-maps] IFACE... | [--force] [--keep-maps] --instance NAME | --pin-dir DIR\n"
+		    "         [IFACE...] | [--force] [--keep-maps] --all" },
+	{ "status", "status [-j]" },
+	{ "features", "features [-j]" },
+	{ "help", "help [-j]" },
+};
+
 static int do_help(int argc, char **argv)
 {
-	printf("Usage: %s [-v] [-q] [-j] [-V] COMMAND ...\n"
-	       "  load [--mode native|skb|hw|auto] [--instance NAME] [--pin-dir DIR]\n"
-	       "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
-	       "       [--acl-rules [TABLE=]N[,...]] [--acl-nodes [TABLE=]N[,...]]\n"
-	       "       [--force] [--reset] [-q] [-j]\n"
-	       "       [--obj PATH] IFACE...\n"
-	       "  unload [--keep-maps] IFACE... | [--force] [--keep-maps] --instance NAME | --pin-dir DIR\n"
-	       "         [IFACE...] | [--force] [--keep-maps] --all\n"
-	       "  status [-j]\n"
-	       "  features [-j]\n"
-	       "  help\n"
-	       "Maps are pinned under %s/NAME (instance \"%s\" by default).\n"
-	       "See xfsm-loader(8).\n", prog_name, xfsm_pin_root(), XFSM_DEFAULT_INSTANCE);
+	char notes[256];
+	size_t i;
+
+	for (i = 0; i < (size_t)argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			json = true;
+		} else {
+			p_err("help: unknown argument '%s'", argv[i]);
+			return 2;
+		}
+	}
+	snprintf(notes, sizeof(notes), "Maps are pinned under %s/NAME (instance \"%s\" by default).\n"
+		 "See xfsm-loader(8).", xfsm_pin_root(), XFSM_DEFAULT_INSTANCE);
+	out_init(json);
+	out_obj_open(NULL);
+	out_text("Usage: xfsm-loader [-v] [-q] [-j] [-V] COMMAND ...\n");
+	out_arr_open("commands");
+	for (i = 0; i < sizeof(usages) / sizeof(usages[0]); i++) {
+		out_obj_open(NULL);
+		out_str("command", NULL, usages[i].command);
+		out_str("usage", "  %s\n", usages[i].usage);
+		out_obj_close();
+	}
+	out_arr_close();
+	out_str("notes", "%s\n", notes);
+	out_obj_close();
+	out_finish();
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const struct cmd *c, *match = NULL;
-	int i = 1, nmatch = 0;
+	int i, nmatch = 0;
 
 	xfsm_set_log(log_cb);
 	libbpf_set_print(libbpf_print_cb);
 	libxdp_set_print(libxdp_print_cb);
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
+	/* -j anywhere on the line (as xfsmctl): known before anything can fail */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			json = true;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			verbose = true;
 		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
@@ -630,7 +745,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
 			quiet = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			return do_help(0, NULL);
+			return finish(do_help(0, NULL));
 		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
 			/* the Makefile's VERSION, as xfsmctl's */
 			if (json)
@@ -641,14 +756,16 @@ int main(int argc, char **argv)
 				       XFSM_ABI_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "%s: unknown option '%s' (see %s help)\n",
-				prog_name, argv[i], prog_name);
-			return 2;
+			p_err("unknown option '%s' (see %s help)", argv[i], prog_name);
+			return finish(2);
 		}
 	}
 	if (i >= argc) {
-		do_help(0, NULL);
-		return 2;
+		if (json)
+			p_err("name a command (see %s help)", prog_name);
+		else
+			do_help(0, NULL);
+		return finish(2);
 	}
 	for (c = cmds; c->name; c++) {
 		if (!strcmp(c->name, argv[i])) {
@@ -663,9 +780,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (nmatch != 1) {
-		fprintf(stderr, "%s: %s command '%s' (commands: load, unload, status, features, help)\n",
-			prog_name, nmatch ? "ambiguous" : "unknown", argv[i]);
-		return 2;
+		p_err("%s command '%s' (commands: load, unload, status, features, help)",
+		      nmatch ? "ambiguous" : "unknown", argv[i]);
+		return finish(2);
 	}
-	return match->fn(argc - i - 1, argv + i + 1);
+	return finish(match->fn(argc - i - 1, argv + i + 1));
 }

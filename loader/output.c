@@ -82,14 +82,33 @@ void out_text(const char *s)
 		fputs(s, stdout);
 }
 
+/* A NULL v is JSON null (a missing name) and prints nothing as text. */
 void out_str(const char *key, const char *fmt, const char *v)
 {
 	if (json) {
 		json_member(key);
-		json_string(v);
-	} else if (fmt) {
+		if (v)
+			json_string(v);
+		else
+			fputs("null", stdout);
+	} else if (fmt && v) {
 		printf(fmt, v);
 	}
+}
+
+/* A value that is not known: null in JSON, text through out_text(). */
+void out_null(const char *key)
+{
+	if (json) {
+		json_member(key);
+		fputs("null", stdout);
+	}
+}
+
+/* s as a JSON string on its own, for a document main() prints itself. */
+void out_json_string(const char *s)
+{
+	json_string(s);
 }
 
 void out_uint(const char *key, const char *fmt, unsigned long long v)

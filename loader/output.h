@@ -18,6 +18,8 @@ void out_arr_open(const char *key);
 void out_arr_close(void);
 void out_text(const char *s);
 void out_str(const char *key, const char *fmt, const char *v);
+void out_null(const char *key);
+void out_json_string(const char *s);
 void out_uint(const char *key, const char *fmt, unsigned long long v);
 void out_int(const char *key, const char *fmt, long long v);
 void out_bool(const char *key, const char *fmt, bool v);

@@ -85,8 +85,8 @@ static void pkt_of(struct pkt *p, unsigned int src)
 	pkt_from_spec(p, &s);
 }
 
-/* reg0 += 1, reg1 += meta.len (a two-register transaction), global 0 += 1,
- * global 1 += meta.len. */
+/* reg0 += 1, reg1 += meta.len, global 0 += 1, global 1 += meta.len: four
+ * additions, no lock. */
 static int app_counters(struct xfsm_image *img, bool two_regs)
 {
 	static const __u8 key[] = { XFSM_FW_IP4_SRC };
@@ -137,6 +137,8 @@ static void check_totals(const struct pkt *p, bool two_regs, __u64 created)
 	}
 }
 
+static __u32 live_plan_flags(const struct xfsm_rule_key *k);
+
 static void run_case(bool two_regs, bool preexisting)
 {
 	struct xfsm_image img;
@@ -147,6 +149,10 @@ static void run_case(bool two_regs, bool preexisting)
 	if (!ASSERT_OK(app_counters(&img, two_regs), "app") ||
 	    !ASSERT_OK(xt_apply(&T, &img), "apply"))
 		goto out;
+	/* Additions only: the whole rule goes without a lock (the offload
+	 * profile, which has none, ignores the marks). */
+	ASSERT_EQ(live_plan_flags(&img.rules[0].key),
+		  XFSM_RF_FLOW_NOLOCK | (two_regs ? XFSM_RF_GLOBAL_NOLOCK : 0), "planned lock-free");
 	pkt_of(&p, 1);
 	if (preexisting) {
 		/* create the flow first, then start from clean counters */
@@ -434,6 +440,61 @@ out:
 }
 END_TEST
 
+/*
+ * A transition that only refreshes its flow on one CPU (UDP port 1: into
+ * state 1, idle 50 s, the flow's own state and timer), a locked
+ * transaction into the same state and timer on the other (UDP port 2:
+ * reg0 += 1): the refreshes write nothing, so the flow ends with exactly
+ * the locked transactions in its register and its version.
+ */
+START_TEST(test_two_cpus_refresh_beside_locked)
+{
+	static const __u8 key[] = { XFSM_FW_IP4_SRC }, words[] = { XFSM_FW_L4_DPORT };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(5) };
+	struct pkt_spec s1 = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 9,
+			       .sport = 7, .dport = 1 };
+	struct pkt_spec s2 = s1;
+	struct xfsm_image img;
+	struct xfsm_flow flow;
+	struct xt_result res;
+	struct pkt a, b;
+	struct rb rule;
+	int i;
+
+	NEED_T();
+	app_init(&img, 1, XFSM_VERDICT_DROP);
+	ck_assert_int_eq(app_keys(&img, 0, key, 1, key, 1), 0);
+	app_match_words(&img, 0, words, 1);
+	for (i = 1; i <= 2; i++) {
+		rb_init(&rule, 1);
+		rb_match(&rule, 0, i, 0xffff);
+		if (i == 2)
+			rb_upd(&rule, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(1));
+		rb_next(&rule, 1);
+		rb_idle(&rule, 50000, 0);
+		rb_act(&rule, XFSM_ACT_PASS, 0, OPNONE);
+		ck_assert_int_eq(rb_add(&img, 0, &rule), 0);
+	}
+	if (!ASSERT_OK(xt_apply(&T, &img), "apply"))
+		goto out;
+	s2.dport = 2;
+	pkt_from_spec(&a, &s1);
+	pkt_from_spec(&b, &s2);
+	/* the flow in state 1 first: every later port-1 packet refreshes */
+	if (!ASSERT_OK(xt_run_pkt(&T, &b, 0, &res), "first packet"))
+		goto out;
+	if (hammer2(&a, &b) && ASSERT_OK(xt_find_flow(&T, 0, w, NULL, &flow), "flow")) {
+		ASSERT_EQ(flow.state, 1, "state");
+		ASSERT_EQ(flow.idle_timeout_ms, 50000, "idle timeout");
+		ASSERT_EQ(flow.regs[0], 1 + (__u64)REPEAT, "reg0 == the locked transactions");
+		ASSERT_EQ(flow.version, 1 + REPEAT, "version: the locked transactions only");
+	}
+out:
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("concurrency");
@@ -448,6 +509,7 @@ int main(void)
 	tcase_add_test(tc, test_two_cpus_lockfree_beside_locked);
 	tcase_add_test(tc, test_two_cpus_add_beside_rmw);
 	tcase_add_test(tc, test_two_cpus_global_add);
+	tcase_add_test(tc, test_two_cpus_refresh_beside_locked);
 
 	/* The offload profile has no locks, but its register adds are atomic
 	 * adds of the difference to the value read first: still exact. */
@@ -461,5 +523,6 @@ int main(void)
 	tcase_add_test(tc, test_two_cpus_lockfree_beside_locked);
 	tcase_add_test(tc, test_two_cpus_add_beside_rmw);
 	tcase_add_test(tc, test_two_cpus_global_add);
+	tcase_add_test(tc, test_two_cpus_refresh_beside_locked);
 	return xt_suite_run(s);
 }

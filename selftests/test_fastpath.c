@@ -114,6 +114,49 @@ START_TEST(test_plan_additive)
 }
 END_TEST
 
+/* A rule of several additions, flow and global, goes without the lock as
+ * a whole; one update reading a register it adds to takes the lock back. */
+START_TEST(test_plan_lockfree_adds)
+{
+	struct xfsm_image img;
+	struct xfsm_plan plan;
+	struct xfsm_rule r;
+	struct rb b;
+	int i;
+
+	app_init(&img, 2, XFSM_VERDICT_DROP);
+	/* stage 0: packet and byte counters, per flow and global */
+	rb_init(&b, 1);
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(1));
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 1, OPR(1), OPM(XFSM_META_LEN));
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_GLOBAL_REG, 0, OPG(0), OPC(1));
+	rb_upd(&b, XFSM_UPD_SUB, XFSM_OPND_GLOBAL_REG, 1, OPG(1), OPM(XFSM_META_LEN));
+	ck_assert_int_eq(rb_add(&img, 0, &b), 0);
+	/* stage 1: the same flow counters, and a rule reading reg1 */
+	rb_init(&b, 2);
+	rb_state(&b, 0);
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(1));
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 1, OPR(1), OPM(XFSM_META_LEN));
+	ck_assert_int_eq(rb_add(&img, 1, &b), 0);
+	rb_init(&b, 1);
+	rb_upd(&b, XFSM_UPD_SET, XFSM_OPND_FLOW_REG, 2, OPR(1), OPNONE);
+	ck_assert_int_eq(rb_add(&img, 1, &b), 0);
+
+	xfsm_image_plan(&img, &plan);
+	ck_assert_uint_eq(plan.flow_nolock[0], 0x3);
+	ck_assert_uint_eq(plan.global_nolock, 0x3);
+	ck_assert_uint_eq(plan.flow_nolock[1], 0);
+	plan_rule_of(&img, &plan, 0, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, XFSM_RF_FLOW_NOLOCK | XFSM_RF_GLOBAL_NOLOCK);
+	for (i = 0; i < 4; i++)
+		ck_assert_msg(r.upd[i].flags == XFSM_UF_ADD, "update %d: an atomic add", i);
+	plan_rule_of(&img, &plan, 1, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);	/* reg1 is read: locked */
+	ck_assert_uint_eq(r.upd[0].flags | r.upd[1].flags, 0);
+	xfsm_image_free(&img);
+}
+END_TEST
+
 /* One stage, one rule: optionally matching the state, adding to reg0 with
  * a transition that sets an idle timeout, marking the packet with reg0 (or
  * a constant), then dropping. */
@@ -398,6 +441,159 @@ out:
 }
 END_TEST
 
+/* ---- transitions that refresh ---------------------------------------------- */
+
+/*
+ * Stage key ip.src, match words ip.proto and l4.dport:
+ *   UDP 1: goto state 1 idle 50 s -> 0, pass	(the firewall's refresh)
+ *   UDP 2: goto state 1 idle 60 s -> 2, pass	(the same state, another timer)
+ *   UDP 3 in state 1: goto state 2 idle 50 s -> 0, drop
+ *   TCP in state 3: goto state 3, tx		(no timeout: a refresh too)
+ *   TCP: goto state 3, pass
+ * `twin`: every transition also adds 0 to reg3, which changes nothing but
+ * keeps the rules off the refresh path (they write a register).
+ * `two_keys`: the rules write the flow of (ip.src, l4.sport), not the one
+ * they look up (which then stays in state 0).
+ */
+static int refresh_app(struct xfsm_image *img, bool twin, bool two_keys)
+{
+	static const __u8 key[] = { XFSM_FW_IP4_SRC }, ukey[] = { XFSM_FW_IP4_SRC, XFSM_FW_L4_SPORT };
+	static const __u8 words[] = { XFSM_FW_IP_PROTO, XFSM_FW_L4_DPORT };
+	static const struct {
+		__u32 prio; int state; __u8 proto; __u16 dport;
+		__u32 next, idle_ms, rollback; __u8 verdict;
+	} rules[] = {
+		{ 5, -1, IPPROTO_UDP_, 1, 1, 50000, 0, XFSM_ACT_PASS },
+		{ 5, -1, IPPROTO_UDP_, 2, 1, 60000, 2, XFSM_ACT_PASS },
+		{ 6, 1, IPPROTO_UDP_, 3, 2, 50000, 0, XFSM_ACT_DROP },
+		{ 4, 3, IPPROTO_TCP_, 0, 3, 0, 0, XFSM_ACT_TX },
+		{ 3, -1, IPPROTO_TCP_, 0, 3, 0, 0, XFSM_ACT_PASS },
+	};
+	unsigned int i;
+	int err;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	err = two_keys ? app_keys(img, 0, key, 1, ukey, 2) : app_keys(img, 0, key, 1, key, 1);
+	app_match_words(img, 0, words, 2);
+	app_miss(img, 0, XFSM_VERDICT_DROP);
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]) && !err; i++) {
+		struct rb b;
+
+		rb_init(&b, rules[i].prio);
+		if (rules[i].state >= 0)
+			rb_state(&b, rules[i].state);
+		rb_match(&b, 0, rules[i].proto, 0xff);
+		if (rules[i].dport)
+			rb_match(&b, 1, rules[i].dport, 0xffff);
+		rb_next(&b, rules[i].next);
+		if (rules[i].idle_ms)
+			rb_idle(&b, rules[i].idle_ms, rules[i].rollback);
+		if (twin)
+			rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 3, OPR(3), OPC(0));
+		rb_act(&b, rules[i].verdict, 0, OPNONE);
+		err = rb_add(img, 0, &b);
+	}
+	return err;
+}
+
+#define REFRESH_STEPS	300
+
+struct refresh_out {
+	__u32	verdict[REFRESH_STEPS];
+	struct xfsm_flow flow[REFRESH_STEPS];	/* the packet's source's flow after it */
+	bool	found[REFRESH_STEPS];
+	struct xfsm_stage_stats ss;
+};
+
+/* The same random packets through the application or its twin.  The
+ * offload profile's clock moves 1 ms to 20 s per packet, so that idle
+ * timeouts also expire; the native profile's clock is the real one (no
+ * timeout expires within the walk). */
+static bool refresh_walk(bool twin, bool two_keys, struct refresh_out *o)
+{
+	__u32 seed = WALK_SEED;
+	struct xfsm_image img;
+	struct xt_result res;
+	unsigned int i;
+	bool ok = false;
+
+	memset(o, 0, sizeof(*o));
+	if (!ASSERT_OK(xt_reset(&T), "reset") ||
+	    !ASSERT_OK(refresh_app(&img, twin, two_keys), "app") ||
+	    !ASSERT_OK(xt_apply(&T, &img), "apply"))
+		goto out;
+	for (i = 0; i < REFRESH_STEPS; i++) {
+		__u32 src = 1 + rnd(&seed) % 2, pick = rnd(&seed) % 6, ms = 1 + rnd(&seed) % 20000;
+		struct pkt_spec ps = { .l3 = PS_IP4, .src = src, .dst = 9, .sport = 5,
+				       .l4 = pick < 4 ? PS_UDP : PS_TCP,
+				       .dport = pick < 4 ? 1 + pick % 3 : 80 };
+		__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(src), two_keys ? 5 : 0 };
+		struct pkt p;
+
+		if (T.profile == XT_OFFLOAD && !ASSERT_OK(xt_advance_ms(&T, ms), "clock"))
+			goto out;
+		pkt_from_spec(&p, &ps);
+		if (!ASSERT_OK(xt_run_pkt(&T, &p, 0, &res), "run"))
+			goto out;
+		o->verdict[i] = res.verdict;
+		o->found[i] = !xt_find_flow(&T, 0, w, NULL, &o->flow[i]);
+	}
+	ok = ASSERT_OK(xfsm_read_stage_stats(T.inst, 0, &o->ss), "stage stats");
+out:
+	xfsm_image_free(&img);
+	return ok;
+}
+
+/* A transition into the state, timer and rollbacks a flow already has
+ * leaves it as it is (its entry time too): otherwise the same as taking
+ * the transition.  Also where the rule writes a flow it did not look up. */
+static void refresh_compare(bool two_keys)
+{
+	static struct refresh_out a, b;
+	unsigned int i, refreshed = 0;
+	bool offload = T.profile == XT_OFFLOAD;
+
+	if (!refresh_walk(false, two_keys, &a) || !refresh_walk(true, two_keys, &b))
+		return;
+	for (i = 0; i < REFRESH_STEPS && !xt_failures; i++) {
+		const struct xfsm_flow *fa = &a.flow[i], *fb = &b.flow[i];
+
+		xt_set_context("%s: step %u", two_keys ? "two keys" : "one key", i);
+		ASSERT_EQ(a.verdict[i], b.verdict[i], "verdict: refresh, transition");
+		ASSERT_EQ(a.found[i], b.found[i], "flow present");
+		if (!a.found[i])
+			continue;
+		ASSERT_EQ(fa->state, fb->state, "state");
+		ASSERT_EQ(fa->idle_timeout_ms, fb->idle_timeout_ms, "idle timeout");
+		ASSERT_EQ(fa->idle_rollback, fb->idle_rollback, "idle rollback");
+		ASSERT_EQ(fa->hard_rollback, fb->hard_rollback, "hard rollback");
+		ASSERT_EQ(fa->hard_deadline_ns, fb->hard_deadline_ns, "hard deadline");
+		ASSERT_EQ(fa->regs[0] | fa->regs[1] | fa->regs[2] | fa->regs[3], 0, "registers");
+		if (offload && fa->idle_timeout_ms)	/* the same clock: the same idle timer */
+			ASSERT_EQ(fa->last_seen_ns, fb->last_seen_ns, "idle timer restarted");
+		/* the twin's transition always stamps the flow */
+		if (i && a.found[i - 1] && b.found[i - 1] &&
+		    fb->created_ns != b.flow[i - 1].created_ns &&
+		    fa->created_ns == a.flow[i - 1].created_ns && fa->state == a.flow[i - 1].state)
+			refreshed++;
+	}
+	xt_set_context("%s: the walk", two_keys ? "two keys" : "one key");
+	ASSERT_GE(refreshed, 20, "transitions that left their flow as it was");
+	ASSERT_EQ(a.ss.idle_expired, b.ss.idle_expired, "idle timeouts expired");
+	ASSERT_EQ(a.ss.hits, b.ss.hits, "rule hits");
+	if (offload && !two_keys)
+		ASSERT_GE(a.ss.idle_expired, 5, "idle timeouts that expired");
+}
+
+START_TEST(test_refresh_same_as_transition)
+{
+	NEED_T();
+	refresh_compare(false);
+	refresh_compare(true);
+	XT_END();
+}
+END_TEST
+
 /* ---- the ingress port cache ------------------------------------------------ */
 
 START_TEST(test_port_cache_follows_the_table)
@@ -449,11 +645,15 @@ int main(void)
 	TCase *tc = tcase_create("plan");
 
 	tcase_add_test(tc, test_plan_additive);
+	tcase_add_test(tc, test_plan_lockfree_adds);
 	tcase_add_test(tc, test_plan_no_lookup);
 	tcase_add_test(tc, test_plan_scan_lists);
 	suite_add_tcase(s, tc);
 	tc = xt_tcase(s, "datapath", suite_open_native);
 	tcase_add_test(tc, test_scan_same_as_tuples);
 	tcase_add_test(tc, test_port_cache_follows_the_table);
+	tcase_add_test(tc, test_refresh_same_as_transition);
+	tc = xt_tcase(s, "datapath-offload", suite_open_offload);
+	tcase_add_test(tc, test_refresh_same_as_transition);
 	return xt_suite_run(s);
 }

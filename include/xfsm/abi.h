@@ -334,8 +334,8 @@ enum xfsm_verdict {
 #define XFSM_RF_WRITES_FLOW	(1U << 1)	/* state or flow registers change */
 #define XFSM_RF_WRITES_GLOBAL	(1U << 2)	/* a global register changes */
 /* Set by libxfsm (xfsm_image_plan()) like XFSM_UF_ADD: the rule's flow
- * (global) writes are one XFSM_UF_ADD update and nothing else, so they
- * need no lock. */
+ * (global) writes are XFSM_UF_ADD updates and nothing else, so they need
+ * no lock. */
 #define XFSM_RF_FLOW_NOLOCK	(1U << 3)
 #define XFSM_RF_GLOBAL_NOLOCK	(1U << 4)
 #define XFSM_RF_PLANNED		(XFSM_RF_FLOW_NOLOCK | XFSM_RF_GLOBAL_NOLOCK)

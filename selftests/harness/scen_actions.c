@@ -759,6 +759,16 @@ static int app_mark(struct xfsm_image *img)
 	rb_match(&b, 0, 4, 0xffff);
 	rb_act(&b, XFSM_ACT_SET_MARK, 0, OPF(XFSM_FW_L4_DPORT));
 	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 10);			/* dport 5: mark 7, drop: ends here */
+	rb_match(&b, 0, 5, 0xffff);
+	rb_act(&b, XFSM_ACT_SET_MARK, 0, OPC(7));
+	rb_act(&b, XFSM_ACT_DROP, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
+	rb_init(&b, 10);			/* dport 6: mark 7, count, then stage 1 */
+	rb_match(&b, 0, 6, 0xffff);
+	rb_act(&b, XFSM_ACT_SET_MARK, 0, OPC(7));
+	rb_act(&b, XFSM_ACT_COUNT, 0, OPNONE);
+	err = err ?: rb_add(img, 0, &b);
 
 	rb_init(&b, 10);
 	rb_match(&b, 0, 7, 0xffffffff);
@@ -805,6 +815,10 @@ static const struct golden mark_steps[] = {
 	{ "decremented ttl matched in stage 1", .build = in_mark3, .build_out = out_mark3,
 	  .verdict = XDP_TX },
 	{ "mark from a field", .pkt = UDP4(1, 4), .verdict = XDP_PASS },
+	{ "a verdict after the mark ends the pipeline", .pkt = UDP4(1, 5), .verdict = XDP_DROP,
+	  .stats = { ST(act_set_mark, 1), ST(act_drop, 1) } },
+	{ "mark and count, then stage 1", .pkt = UDP4(1, 6), .verdict = XDP_TX,
+	  .stats = { ST(act_set_mark, 1), ST(act_count, 1) } },
 };
 
 /* ---- output to ports ------------------------------------------------------------ */

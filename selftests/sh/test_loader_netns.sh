@@ -106,8 +106,8 @@ nsenter -t "$holder" -n ip link set d0 up
 ip -n "$XT_NS_A" link set d1 up
 ino=$(stat -L -c %i "/proc/$holder/ns/net")
 xt_ok "load in an unnamed namespace" nsenter -t "$holder" -n "$LOADER" load --instance "$I" d0
-xt_check "status from A: the unnamed namespace by inode" \
-	"$(status_q A '"\(.netns.inode) \(.netns.name) \(.netns.reachable)"')" = "$ino  true"
+xt_check "status from A: the unnamed namespace by inode (no name: null)" \
+	"$(status_q A '"\(.netns.inode) \(.netns.name) \(.netns.reachable)"')" = "$ino null true"
 xt_check "status from A: its port is d0" "$(status_q A '.ports[0].ifname')" = d0
 xt_match "status text from A: net:[inode]" "netns net:\\[$ino\\]" "$(in_ns A "$LOADER" status)"
 kill "$holder"

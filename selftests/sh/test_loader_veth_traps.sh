@@ -119,7 +119,7 @@ out=$(load -j 2>"$errf")
 xt_check "-j: no warning text on stderr" "$(count 'warning' "$(cat "$errf")")" = 0
 xt_check "-j: s3's warnings as objects with the fix" \
 	"$(jq -r '.warnings[] | "\(.ifname) \(.kind) \(.peer) \(.peer_netns)|\(.fix)"' <<<"$out")" = \
-	"$(printf 's3 veth-redirect-drop p3 |ethtool -K p3 gro on\ns3 veth-tx-checksum p3 |ethtool -K p3 tx off')"
+	"$(printf 's3 veth-redirect-drop p3 null|ethtool -K p3 gro on\ns3 veth-tx-checksum p3 null|ethtool -K p3 tx off')"
 xt_check "-j after the command: the same" \
 	"$(L load --mode native --instance "$INST" -j s1 s2 s3 2>/dev/null | jq '.warnings | length')" = 2
 out=$(load -q 2>&1)
