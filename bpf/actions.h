@@ -16,7 +16,18 @@
 /* A stage's result: an XDP action (< XFSM_RES_NEXT) or the next stage. */
 #define XFSM_RES_NEXT		0x100
 
-enum rw_result { RW_OK, RW_FAILED, RW_TTL_EXPIRED };
+enum rw_result { RW_OK, RW_FAILED, RW_TTL_EXPIRED, RW_UNSUPPORTED };
+
+/* The rewrites that touch more of the frame get a frame of their own in
+ * the native profile (the actions' frame stays within the stack budget).
+ * The offload profile, whose working set is on the entry function's
+ * stack, has room for none of them: they are unsupported there
+ * (exc_unsupported), and inlined to nothing. */
+#ifdef XFSM_OFFLOAD
+#define XFSM_RW_FN	static __always_inline
+#else
+#define XFSM_RW_FN	static __noinline
+#endif
 
 /* RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m'), on raw (network order) words. */
 static __always_inline __u16 csum_replace16(__u16 check, __u16 old, __u16 new)
@@ -60,12 +71,12 @@ static __always_inline int rw_ip(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 ty
 
 		if ((void *)(iph + 1) > end)
 			return RW_FAILED;
-		if (type == XFSM_ACT_DEC_TTL) {
-			if (iph->ttl <= 1)
+		if (type == XFSM_ACT_DEC_TTL || type == XFSM_ACT_SET_TTL) {
+			if (type == XFSM_ACT_DEC_TTL && iph->ttl <= 1)
 				return RW_TTL_EXPIRED;
-			w = (void *)iph + offsetof(struct iphdr, ttl);
+			w = (void *)iph + offsetof(struct iphdr, ttl);	/* TTL and protocol */
 			old = *w;
-			iph->ttl--;
+			iph->ttl = type == XFSM_ACT_DEC_TTL ? iph->ttl - 1 : (__u8)val;
 			p->fv[XFSM_FW_IP_TTL] = iph->ttl;
 		} else {
 			w = (void *)iph;	/* version/IHL and TOS */
@@ -95,6 +106,11 @@ static __always_inline int rw_ip(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 ty
 			p->fv[XFSM_FW_IP_TTL] = ip6->hop_limit;
 			return RW_OK;
 		}
+		if (type == XFSM_ACT_SET_TTL) {
+			ip6->hop_limit = (__u8)val;
+			p->fv[XFSM_FW_IP_TTL] = ip6->hop_limit;
+			return RW_OK;
+		}
 		/* Traffic class straddles bytes 0 and 1. */
 		tos = ((b[0] & 0x0f) << 4) | (b[1] >> 4);
 		if (type == XFSM_ACT_SET_DSCP)
@@ -108,6 +124,234 @@ static __always_inline int rw_ip(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 ty
 		return RW_OK;
 	}
 	return RW_FAILED;
+}
+
+/* The same for a 32-bit value: its two halves. */
+static __always_inline __u16 csum_replace32(__u16 check, __u32 old, __u32 new)
+{
+	check = csum_replace16(check, (__u16)(old >> 16), (__u16)(new >> 16));
+	return csum_replace16(check, (__u16)old, (__u16)new);
+}
+
+/*
+ * NAT rewrites: the IPv4 source or destination address (IPv4 header
+ * checksum and, as the pseudo-header holds the addresses, the TCP or UDP
+ * checksum updated) and the TCP or UDP source or destination port (IPv4
+ * or IPv6; the L4 checksum updated).  A UDP checksum of 0 (none, IPv4)
+ * stays 0, and one that comes out 0 is written 0xffff (RFC 768).  A later
+ * fragment has no L4 header: its addresses are rewritten, a port rewrite
+ * fails.  Values are in host order; so are the field words updated for
+ * later stages.
+ */
+XFSM_RW_FN int rw_nat(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 type, __u64 val)
+{
+#ifdef XFSM_OFFLOAD
+	return RW_UNSUPPORTED;	/* no stack left for it */
+#endif
+	__u32 flags = p->fv[XFSM_FW_PKT_FLAGS], l4 = p->l4_off, l3 = p->l3_off;
+	bool udp = flags & XFSM_PF_UDP, tcp = flags & XFSM_PF_TCP;
+	bool port_rw = type == XFSM_ACT_SET_L4_SPORT || type == XFSM_ACT_SET_L4_DPORT;
+	bool dst = type == XFSM_ACT_SET_L4_DPORT || type == XFSM_ACT_SET_IP_DST;
+	__u32 old = 0, nv = 0;
+	void *data, *end;
+	__u8 *h = NULL;
+
+	asm volatile("" : "+r"(ctx));
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (!l4 || !(tcp || udp) || l4 > XFSM_MAX_L3_OFF + XFSM_MAX_L4_OFF) {
+		if (port_rw)
+			return RW_FAILED;
+	} else {
+		h = data + (l4 & 0x7ff);
+		/* one pointer checked and used, not recomputed (6.1's verifier) */
+		asm volatile("" : "+r"(h));
+		if ((void *)(h + 8) > end)	/* both ports, UDP's checksum */
+			return RW_FAILED;
+		if (tcp && (void *)(h + 20) > end)
+			return RW_FAILED;
+	}
+	if (port_rw) {
+		__be16 *port = (void *)h;
+
+		old = port[dst];
+		nv = bpf_htons((__u16)val);
+		port[dst] = nv;
+		p->fv[dst ? XFSM_FW_L4_DPORT : XFSM_FW_L4_SPORT] = (__u16)val;
+		p->fv[dst ? (tcp ? XFSM_FW_TCP_DPORT : XFSM_FW_UDP_DPORT) :
+			    (tcp ? XFSM_FW_TCP_SPORT : XFSM_FW_UDP_SPORT)] = (__u16)val;
+	} else {
+		struct iphdr *iph = data + l3;
+		__be32 *a;
+
+		if (!(flags & XFSM_PF_IPV4) || !l3 || l3 > XFSM_MAX_L3_OFF)
+			return RW_FAILED;
+		if ((void *)(iph + 1) > end)
+			return RW_FAILED;
+		a = dst ? &iph->daddr : &iph->saddr;
+		old = *a;
+		nv = bpf_htonl((__u32)val);
+		iph->check = csum_replace32(iph->check, old, nv);
+		*a = nv;
+		p->fv[dst ? XFSM_FW_IP4_DST : XFSM_FW_IP4_SRC] = (__u32)val;
+	}
+	if (!h)
+		return RW_OK;
+	/* the L4 checksum, each at a constant offset of the checked pointer */
+	if (tcp) {
+		__u16 *c = (void *)(h + 16);
+
+		*c = port_rw ? csum_replace16(*c, (__u16)old, (__u16)nv) :
+			       csum_replace32(*c, old, nv);
+	} else {
+		__u16 *c = (void *)(h + 6);
+
+		if (*c) {	/* 0: no checksum (IPv4) */
+			*c = port_rw ? csum_replace16(*c, (__u16)old, (__u16)nv) :
+				       csum_replace32(*c, old, nv);
+			if (!*c)
+				*c = 0xffff;
+		}
+	}
+	return RW_OK;
+}
+
+/*
+ * VLAN push: an outer 802.1Q tag (VLAN id vid, priority 0) in front of any
+ * tag the frame has; pop: the outer tag off.  The frame grows or shrinks
+ * by 4 bytes at its head, and the offsets and fields that later actions
+ * and stages read follow.  A frame with two tags takes no third, and an
+ * untagged one has nothing to pop: both fail, the frame unchanged.
+ */
+XFSM_RW_FN int rw_vlan(struct xdp_md *ctx, struct xfsm_pkt *p, bool push, __u64 vid)
+{
+	__u32 *fv = p->fv, flags = fv[XFSM_FW_PKT_FLAGS];
+	__u16 mac[6], *h;
+	void *end;
+	int i;
+
+#ifdef XFSM_OFFLOAD
+	return RW_UNSUPPORTED;
+#endif
+	if (push ? (flags & XFSM_PF_QINQ) : !(flags & XFSM_PF_VLAN))
+		return RW_FAILED;
+	asm volatile("" : "+r"(ctx));
+	h = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if ((void *)(h + 9) > end)	/* the MACs and a tag: 18 bytes */
+		return RW_FAILED;
+	if (push) {
+		for (i = 0; i < 6; i++)
+			mac[i] = h[i];
+		if (bpf_xdp_adjust_head(ctx, -4))
+			return RW_FAILED;
+		/* read the context's fields afresh, not through a pointer
+		 * kept from before (the verifier refuses a moved ctx) */
+		asm volatile("" : "+r"(ctx));
+		h = (void *)(long)ctx->data;
+		end = (void *)(long)ctx->data_end;
+		if ((void *)(h + 9) > end)
+			return RW_FAILED;	/* cannot happen: 4 bytes more than before */
+		for (i = 0; i < 6; i++)
+			h[i] = mac[i];
+		h[6] = bpf_htons(ETH_P_8021Q);
+		h[7] = bpf_htons((__u16)(vid & 0x0fff));
+		if (flags & XFSM_PF_VLAN) {
+			fv[XFSM_FW_VLAN_INNER] = fv[XFSM_FW_VLAN_ID];
+			flags |= XFSM_PF_QINQ;
+		}
+		fv[XFSM_FW_VLAN_ID] = vid & 0x0fff;
+		fv[XFSM_FW_VLAN_PCP] = 0;
+		fv[XFSM_FW_PKT_FLAGS] = flags | XFSM_PF_VLAN;
+		fv[XFSM_FW_META_LEN] += 4;
+		p->l3_off += p->l3_off ? 4 : 0;
+		p->l4_off += p->l4_off ? 4 : 0;
+		return RW_OK;
+	}
+	for (i = 5; i >= 0; i--)	/* the MACs over the tag, from the end */
+		h[i + 2] = h[i];
+	if (bpf_xdp_adjust_head(ctx, 4))
+		return RW_FAILED;
+	asm volatile("" : "+r"(ctx));
+	h = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (flags & XFSM_PF_QINQ) {
+		__u32 tci;
+
+		if ((void *)(h + 8) > end)
+			return RW_FAILED;	/* cannot happen: the inner tag is there */
+		tci = bpf_ntohs(h[7]);
+		fv[XFSM_FW_VLAN_ID] = tci & 0x0fff;
+		fv[XFSM_FW_VLAN_PCP] = tci >> 13;
+		fv[XFSM_FW_VLAN_INNER] = 0;
+		flags &= ~XFSM_PF_QINQ;
+	} else {
+		fv[XFSM_FW_VLAN_ID] = 0;
+		fv[XFSM_FW_VLAN_PCP] = 0;
+		flags &= ~XFSM_PF_VLAN;
+	}
+	fv[XFSM_FW_PKT_FLAGS] = flags;
+	fv[XFSM_FW_META_LEN] -= 4;
+	p->l3_off -= p->l3_off ? 4 : 0;
+	p->l4_off -= p->l4_off ? 4 : 0;
+	return RW_OK;
+}
+
+/*
+ * ARP reply: an Ethernet/IPv4 ARP request becomes its reply in place, as
+ * the host it asks for would send it, with `mac` as that host's MAC:
+ * operation 2, the sender (mac, the asked address) and the target (the
+ * requester) swapped in, the Ethernet addresses likewise.  Anything else
+ * (a reply, another hardware or protocol type) fails, unchanged.
+ */
+XFSM_RW_FN int rw_arp_reply(struct xdp_md *ctx, struct xfsm_pkt *p, __u64 mac)
+{
+#ifdef XFSM_OFFLOAD
+	return RW_UNSUPPORTED;	/* no stack left for it */
+#endif
+	__u32 *fv = p->fv, off = p->l3_off, spa, tpa;
+	__u8 *a, *eth, sha[6];
+	void *end;
+	int i;
+
+	if (!(fv[XFSM_FW_PKT_FLAGS] & XFSM_PF_ARP) || fv[XFSM_FW_ARP_OP] != 1 ||
+	    !off || off > XFSM_MAX_L3_OFF)
+		return RW_FAILED;
+	asm volatile("" : "+r"(ctx));
+	eth = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	a = (void *)eth + (off & 0x7f);	/* a bound the verifier sees */
+	asm volatile("" : "+r"(a));	/* one pointer checked and used, not recomputed */
+	/* htype 1, ptype 0x0800, hlen 6, plen 4, then sha spa tha tpa */
+	if ((void *)(a + 28) > end || (void *)(eth + 12) > end)
+		return RW_FAILED;
+	if (a[0] != 0 || a[1] != 1 || a[2] != 0x08 || a[3] != 0 || a[4] != 6 || a[5] != 4)
+		return RW_FAILED;
+	for (i = 0; i < 6; i++)
+		sha[i] = a[8 + i];
+	spa = fv[XFSM_FW_ARP_SPA];
+	tpa = fv[XFSM_FW_ARP_TPA];
+	a[7] = 2;	/* operation: reply (the high byte was 0: a request) */
+	for (i = 0; i < 6; i++) {
+		__u8 m = mac >> (8 * (5 - i));
+
+		a[18 + i] = sha[i];	/* target: the requester */
+		eth[i] = sha[i];
+		a[8 + i] = m;		/* sender: the host asked for */
+		eth[6 + i] = m;
+	}
+	for (i = 0; i < 4; i++) {
+		a[14 + i] = tpa >> (8 * (3 - i));
+		a[24 + i] = spa >> (8 * (3 - i));
+	}
+	fv[XFSM_FW_ARP_OP] = 2;
+	fv[XFSM_FW_ARP_SPA] = tpa;
+	fv[XFSM_FW_ARP_TPA] = spa;
+	fv[XFSM_FW_ETH_DST_HI] = fv[XFSM_FW_ETH_SRC_HI];
+	fv[XFSM_FW_ETH_DST_LO] = fv[XFSM_FW_ETH_SRC_LO];
+	fv[XFSM_FW_ETH_SRC_HI] = (mac >> 32) & 0xffff;
+	fv[XFSM_FW_ETH_SRC_LO] = (__u32)mac;
+	return RW_OK;
 }
 
 static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *s, __u32 len)
@@ -246,6 +490,7 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 			break;
 		case XFSM_ACT_SET_DSCP:
 		case XFSM_ACT_SET_ECN:
+		case XFSM_ACT_SET_TTL:
 		case XFSM_ACT_DEC_TTL:
 			rw = rw_ip(ctx, p, type, opnd_read(&a->opnd, p, f, state, g));
 			if (rw == RW_TTL_EXPIRED) {
@@ -260,6 +505,8 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 				CNT_ADD(&s->act_dec_ttl, 1);
 			else if (type == XFSM_ACT_SET_DSCP)
 				CNT_ADD(&s->act_set_dscp, 1);
+			else if (type == XFSM_ACT_SET_TTL)
+				CNT_ADD(&s->act_set_ttl, 1);
 			else
 				CNT_ADD(&s->act_set_ecn, 1);
 			break;
@@ -280,6 +527,56 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 		case XFSM_ACT_SET_MARK:
 			p->fv[XFSM_FW_META_MARK] = opnd_read(&a->opnd, p, f, state, g);
 			CNT_ADD(&s->act_set_mark, 1);
+			break;
+		case XFSM_ACT_ARP_REPLY:
+			/* not an ARP request: the rule goes on without a verdict */
+			rw = rw_arp_reply(ctx, p, opnd_read(&a->opnd, p, f, state, g));
+			if (rw != RW_OK) {
+				if (rw == RW_UNSUPPORTED)
+					CNT_ADD(&s->exc_unsupported, 1);
+				else
+					CNT_ADD(&s->exc_rewrite_failed, 1);
+				break;
+			}
+			CNT_ADD(&s->act_arp_reply, 1);
+			return XDP_TX;
+		case XFSM_ACT_VLAN_PUSH:
+		case XFSM_ACT_VLAN_POP:
+			rw = rw_vlan(ctx, p, type == XFSM_ACT_VLAN_PUSH,
+				     opnd_read(&a->opnd, p, f, state, g));
+			if (rw == RW_UNSUPPORTED) {
+				CNT_ADD(&s->exc_unsupported, 1);
+				break;
+			}
+			if (rw != RW_OK) {
+				CNT_ADD(&s->exc_rewrite_failed, 1);
+				break;
+			}
+			if (type == XFSM_ACT_VLAN_PUSH)
+				CNT_ADD(&s->act_vlan_push, 1);
+			else
+				CNT_ADD(&s->act_vlan_pop, 1);
+			break;
+		case XFSM_ACT_SET_IP_SRC:
+		case XFSM_ACT_SET_IP_DST:
+		case XFSM_ACT_SET_L4_SPORT:
+		case XFSM_ACT_SET_L4_DPORT:
+			rw = rw_nat(ctx, p, type, opnd_read(&a->opnd, p, f, state, g));
+			if (rw != RW_OK) {
+				if (rw == RW_UNSUPPORTED)
+					CNT_ADD(&s->exc_unsupported, 1);
+				else
+					CNT_ADD(&s->exc_rewrite_failed, 1);
+				break;
+			}
+			if (type == XFSM_ACT_SET_IP_SRC)
+				CNT_ADD(&s->act_set_ip_src, 1);
+			else if (type == XFSM_ACT_SET_IP_DST)
+				CNT_ADD(&s->act_set_ip_dst, 1);
+			else if (type == XFSM_ACT_SET_L4_SPORT)
+				CNT_ADD(&s->act_set_l4_sport, 1);
+			else
+				CNT_ADD(&s->act_set_l4_dport, 1);
 			break;
 		default:
 			break;

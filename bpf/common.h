@@ -34,7 +34,8 @@
 struct xfsm_pkt {
 	__u32	fv[XFSM_FV_WORDS];
 	__u64	now;		/* arrival time, ns */
-	__u32	l3_off;		/* offset of the IP header, 0: none */
+	__u16	l3_off;		/* offset of the IP header, 0: none */
+	__u16	l4_off;		/* of a TCP or UDP header, 0: none */
 	__u32	ifindex;
 	__u32	slot;		/* application slot read at entry */
 	__u32	rand;		/* meta.random */

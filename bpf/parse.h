@@ -51,9 +51,12 @@ static __always_inline __u32 mac_lo(const __u8 *m)
 }
 
 static __always_inline int parse_ports(struct xfsm_pkt *p, void *l4, void *end,
-				       __u32 avail, __u8 proto)
+				       __u32 avail, __u8 proto, __u32 l4_off)
 {
 	__u32 *fv = p->fv;
+
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
+		p->l4_off = l4_off;	/* a header cut short below ends the packet */
 
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = l4;
@@ -134,7 +137,8 @@ static __always_inline int parse_ipv4(struct xfsm_pkt *p, void *data, void *end,
 		fv[XFSM_FW_IP_FRAG] = f | XFSM_FRAG_FIRST;
 	}
 	/* hlen <= 60, so the L4 header starts at a bounded offset. */
-	return parse_ports(p, (void *)iph + (hlen & 0x3c), end, tot - hlen, iph->protocol);
+	return parse_ports(p, (void *)iph + (hlen & 0x3c), end, tot - hlen, iph->protocol,
+			   off + (hlen & 0x3c));
 }
 
 static __always_inline int parse_ipv6(struct xfsm_pkt *p, void *data, void *end,
@@ -216,7 +220,7 @@ static __always_inline int parse_ipv6(struct xfsm_pkt *p, void *data, void *end,
 		return EXC(ip6_ext_depth);
 
 	fv[XFSM_FW_IP_PROTO] = nh;
-	return parse_ports(p, (void *)ip6 + l4, end, limit - l4, nh);
+	return parse_ports(p, (void *)ip6 + l4, end, limit - l4, nh, off + l4);
 }
 
 static __always_inline int xfsm_parse(struct xdp_md *ctx, struct xfsm_pkt *p)
@@ -276,6 +280,7 @@ static __always_inline int xfsm_parse(struct xdp_md *ctx, struct xfsm_pkt *p)
 			return EXC(trunc_arp);
 		fv[XFSM_FW_PKT_FLAGS] |= XFSM_PF_ARP;
 		fv[XFSM_FW_ARP_OP] = bpf_ntohs(ah->ar_op);
+		p->l3_off = off;	/* users check the IPv4 / IPv6 / ARP flag */
 		if (ah->ar_hrd == bpf_htons(ARPHRD_ETHER) && ah->ar_pro == bpf_htons(ETH_P_IP) &&
 		    ah->ar_hln == 6 && ah->ar_pln == 4) {
 			/* sha[6] spa[4] tha[6] tpa[4] */

@@ -224,11 +224,14 @@ static __always_inline const struct xfsm_rule *stage_match(const struct xfsm_app
 }
 
 /* A matched rule's writes; returns the lookup-scope flow as the actions
- * see it (a one-key stage's rule may have just created it). */
+ * see it (a one-key stage's rule may have just created it).  *full is set
+ * when the flow the rule writes could not be stored and the stage's
+ * table-full action says not to run the rule: nothing is written then. */
 static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 						     const struct xfsm_stage *st, __u32 stage,
 						     struct xfsm_stage_stats *ss,
-						     const struct xfsm_rule *r, struct xfsm_flow *f)
+						     const struct xfsm_rule *r, struct xfsm_flow *f,
+						     bool *full)
 {
 	struct xfsm_flow *uf = NULL, *wf;
 
@@ -242,6 +245,10 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 #endif
 			/* (offload: the rule key has overwritten w->fk) */
 			uf = flow_for_update(w, st, stage, ss);
+		if (!uf && st->full_action != XFSM_FULL_CONTINUE) {
+			*full = true;
+			return f;
+		}
 	}
 	/* The flow to write: none when the transition would change nothing
 	 * but the idle timer (the lookup restarts it for a one-key stage). */
@@ -315,8 +322,13 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	}
 	XFSM_PHASE_END(XFSM_PHASE_MATCH);
 
-	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL))
-		f = stage_write(w, st, stage, ss, r, f);
+	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL)) {
+		bool full = false;
+
+		f = stage_write(w, st, stage, ss, r, f, &full);
+		if (full)
+			return st->full_action == XFSM_FULL_DROP ? XDP_DROP : XDP_PASS;
+	}
 	XFSM_PHASE_END(XFSM_PHASE_UPDATE);
 #ifndef XFSM_OFFLOAD
 	/* The common endings run here, without a call: a verdict, or a mark

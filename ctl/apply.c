@@ -104,6 +104,8 @@ int do_apply(struct args *a)
 		free(nm);
 		return ret;
 	}
+	for (unsigned int i = 0; i < nm->n_warnings; i++)
+		fprintf(stderr, "%s\n", nm->warnings[i]);
 	if (dry) {
 		/* No datapath to ask: check the structure; the rule capacity is
 		 * checked by apply against the instance (xfsm-loader --rules). */
@@ -146,6 +148,37 @@ static unsigned int line_of(const char *s, size_t off)
 		if (s[i] == '\n')
 			l++;
 	return l;
+}
+
+/*
+ * A diagnostic of the recompiled running application ("<running>:L:C: ...")
+ * about the rule added at line `line`, printed with columns of the rule
+ * text as given: "rule:1:COL: ...".  An error goes where errors go (the
+ * JSON errors with -j), a warning to stderr.  False when it is about
+ * another line.
+ */
+static bool print_rule_diag(const char *msg, unsigned int line, bool added_kw, bool error)
+{
+	char prefix[64];
+	struct xfsm_num col;
+	const char *cs;
+	size_t cl;
+
+	snprintf(prefix, sizeof(prefix), "<running>:%u:", line);
+	if (strncmp(msg, prefix, strlen(prefix)))
+		return false;
+	cs = msg + strlen(prefix);
+	cl = strspn(cs, "0123456789");
+	if (xfsm_num_parse(cs, cl, 0, &col, NULL, 0))
+		col.v = 0;
+	/* columns of the text as given, without the added "rule " */
+	if (added_kw && col.v > 5)
+		col.v -= 5;
+	if (error)
+		p_diag("rule:1:%llu%s", (unsigned long long)col.v, cs + cl);
+	else
+		fprintf(stderr, "rule:1:%llu%s\n", (unsigned long long)col.v, cs + cl);
+	return true;
 }
 
 static int rule_edit(bool add, struct args *a)
@@ -212,28 +245,16 @@ static int rule_edit(bool add, struct args *a)
 		ret = nm2 ? xfsm_compile_string("<running>", text, len, &img, nm2, err, sizeof(err)) :
 			    -ENOMEM;
 		if (ret) {
-			char prefix[64];
-
-			/* point errors in the new rule at the rule text itself */
-			snprintf(prefix, sizeof(prefix), "<running>:%u:", ins_line);
-			if (!strncmp(err, prefix, strlen(prefix))) {
-				const char *cs = err + strlen(prefix);
-				size_t cl = strspn(cs, "0123456789");
-				struct xfsm_num col;
-
-				if (xfsm_num_parse(cs, cl, 0, &col, NULL, 0))
-					col.v = 0;
-				/* columns of the text as given, without the added "rule " */
-				if (strncmp(what, "rule", 4) && col.v > 5)
-					col.v -= 5;
-				p_diag("rule:1:%llu%s", (unsigned long long)col.v, cs + cl);
-			} else
+			if (!print_rule_diag(err, ins_line, strncmp(what, "rule", 4) != 0, true))
 				p_diag("%s", err);
 			p_err("rule not added; the running application is unchanged");
 			free(nm2);
 			nm2 = NULL;
 			goto out;
 		}
+		for (unsigned int i = 0; i < nm2->n_warnings; i++)
+			print_rule_diag(nm2->warnings[i], ins_line, strncmp(what, "rule", 4) != 0,
+					false);
 	} else {
 		const struct xfsm_rule_names *rn = xfsm_lang_rule_by_name(r.nm, (unsigned int)s, what);
 

@@ -341,6 +341,28 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 			break;
 		case XFSM_ACT_SET_DSCP: sb_add(b, "set ip.dscp = %s", a); break;
 		case XFSM_ACT_SET_ECN: sb_add(b, "set ip.ecn = %s", a); break;
+		case XFSM_ACT_SET_TTL: sb_add(b, "set ip.ttl = %s", a); break;
+		case XFSM_ACT_SET_IP_SRC:
+		case XFSM_ACT_SET_IP_DST:
+			if (x->opnd.kind == XFSM_OPND_CONST) {
+				__u32 w[1] = { (__u32)x->opnd.value };
+
+				xfsm_lang_format_field(xfsm_lang_field_find("ip.src", 6), w, a, sizeof(a));
+			}
+			sb_add(b, "set ip.%s = %s", x->type == XFSM_ACT_SET_IP_SRC ? "src" : "dst", a);
+			break;
+		case XFSM_ACT_SET_L4_SPORT: sb_add(b, "set l4.sport = %s", a); break;
+		case XFSM_ACT_SET_L4_DPORT: sb_add(b, "set l4.dport = %s", a); break;
+		case XFSM_ACT_VLAN_PUSH: sb_add(b, "push vlan %s", a); break;
+		case XFSM_ACT_VLAN_POP: sb_add(b, "pop vlan"); break;
+		case XFSM_ACT_ARP_REPLY:
+			if (x->opnd.kind == XFSM_OPND_CONST) {
+				__u32 w[2] = { (__u32)(x->opnd.value >> 32), (__u32)x->opnd.value };
+
+				xfsm_lang_format_field(xfsm_lang_field_find("eth.src", 7), w, a, sizeof(a));
+			}
+			sb_add(b, "arp reply %s", a);
+			break;
 		case XFSM_ACT_DEC_TTL: sb_add(b, "dec ttl"); break;
 		case XFSM_ACT_COUNT:
 			if (nm && x->arg < XFSM_MAX_COUNTERS && nm->counters[x->arg][0])
@@ -562,6 +584,9 @@ static void print_stage(const struct xfsm_image *img, const struct xfsm_app_name
 		print_uint(PRINT_ANY, "n_tuples", "  tuples %u", st->n_tuples);
 		print_uint(PRINT_ANY, "n_conditions", "  conditions %u", st->n_conds);
 		print_uint(PRINT_ANY, "epoch", "  epoch %u", st->epoch);
+		print_string(PRINT_ANY, "table_full", "\n  table full %s",
+			     st->full_action == XFSM_FULL_DROP ? "drop" :
+			     st->full_action == XFSM_FULL_PASS ? "pass" : "continue");
 		if (sn) {
 			print_uint(PRINT_ANY, "table_size", "\n  table size %u", sn->table_size);
 			print_string(PRINT_ANY, "table_kind", " %s",

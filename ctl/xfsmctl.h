@@ -145,8 +145,10 @@ int arg_timeout_ms(const char *what, const char *s, __u32 *ms);
 extern const struct cmd state_cmds[], rule_cmds[], global_cmds[], port_cmds[],
 	acl_cmds[], group_cmds[];
 extern const char state_notes[], rule_notes[], global_notes[], port_notes[],
-	acl_notes[], group_notes[], apply_notes[], show_notes[], stats_notes[];
+	acl_notes[], group_notes[], apply_notes[], show_notes[], stats_notes[],
+	fields_notes[];
 int do_apply(struct args *a);
+int do_fields(struct args *a);
 int do_show(struct args *a);
 /* show the sections `what` of the running application (after arg_end) */
 int do_show_what(struct args *a, unsigned int what);

@@ -300,7 +300,16 @@ static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 				e->arg = (__u32)r;
 			}
 		} else {
+			const char *q = kw.s;
+
 			*at = kw.s;
+			while (q > text && (q[-1] == ' ' || q[-1] == '\t'))
+				q--;
+			/* `dport 53,80`: a list where one value goes */
+			if (q > text && q[-1] == ',' && kw.s[0] >= '0' && kw.s[0] <= '9')
+				return fail(err, errlen,
+					    "a list of values is no ACL match (%.*s%s after ','): a match takes one value or a range LO-HI; write one rule for each value",
+					    WQ(&kw));
 			return fail(err, errlen, "unknown word %.*s%s", WQ(&kw));
 		}
 	}

@@ -394,6 +394,11 @@ int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
 				 s, st->n_conds, XFSM_MAX_CONDS);
 			return -E2BIG;
 		}
+		if (st->full_action >= XFSM_FULL__MAX) {
+			xfsm_log(XFSM_LOG_ERROR, "stage %u: invalid table-full action %u",
+				 s, st->full_action);
+			return -EINVAL;
+		}
 		if (st->miss_verdict >= XFSM_VERDICT__MAX) {
 			xfsm_log(XFSM_LOG_ERROR, "stage %u: invalid miss verdict %u",
 				 s, st->miss_verdict);

@@ -80,6 +80,11 @@ struct xfsm_app_names {
 	 * application (xfsm_lang_apply()). */
 	struct xfsm_acl_rules acl[XFSM_ACL_TABLES];
 	unsigned int acl_tables;	/* bit t: table t belongs to the app */
+	/* What the compiler warns about (a rule that can never match, a
+	 * default taken silently): "FILE:LINE:COL: warning: MESSAGE" each,
+	 * at most 100.  The application compiled; xfsmctl apply prints them. */
+	char	**warnings;
+	unsigned int n_warnings;
 	/* Output groups it declares, by group number. */
 	struct xfsm_group_decl groups[XFSM_MAX_GROUPS];
 	__u64	groups_declared;	/* bit g: group g belongs to the app */
@@ -122,6 +127,27 @@ struct xfsm_lang_field {
 };
 const struct xfsm_lang_field *xfsm_lang_fields(unsigned int *n);
 int xfsm_lang_field_find(const char *name, size_t len);	/* id or -1 */
+
+/* The reference of a field (docs/language.md, "Header fields"): how its
+ * values are written, which packets have it (others read 0), what it is.
+ * NULL for an id out of range. */
+struct xfsm_lang_field_doc {
+	const char *name;
+	const char *format;
+	const char *packets;
+	const char *desc;
+};
+const struct xfsm_lang_field_doc *xfsm_lang_field_doc(int field_id);
+
+/* The metadata operands (meta.time, meta.ifindex, meta.random): values of
+ * a packet that conditions and updates read but rules cannot match. */
+struct xfsm_lang_meta {
+	const char *name;
+	unsigned int bits;
+	const char *desc;
+	const char *why_not_matched;	/* and what to write instead */
+};
+const struct xfsm_lang_meta *xfsm_lang_metas(unsigned int *n);
 
 /*
  * Compile application text.  `img` is initialized by the call and holds the

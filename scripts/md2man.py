@@ -186,7 +186,9 @@ def convert(lines, path):
             uses_tbl = True
             para_break()
             out.append('.TS')
-            out.append('tab(\t);')
+            # nokeep: a long table breaks between pages where it falls;
+            # groff 1.22's keeps warn whenever a row lands on a page end
+            out.append('tab(\t) nokeep;')
             out.append(' '.join(['lb'] * ncol))
             out.append(' '.join(['l'] * (ncol - 1) + ['lx']) + '.')
             out.append('\t'.join('T{\n' + text_line(inline(c, path, lineno)) + '\nT}'

@@ -45,6 +45,9 @@ struct compiled {
 	int ret;
 };
 
+static bool open_dp(struct xt *t, struct compiled *c);
+static __u32 run_spec(struct xt *t, __u8 l4, __u16 src, __u16 dport, __u8 flags);
+
 static struct compiled *compile_file(const char *rel)
 {
 	struct compiled *c = calloc(1, sizeof(*c));
@@ -101,7 +104,7 @@ START_TEST(test_examples_compile)
 {
 	static const char *examples[] = {
 		"portknock", "maclearn", "ratelimit", "synflood", "statefulfw",
-		"loadbalancer",
+		"loadbalancer", "arpresponder",
 	};
 	char rel[128];
 
@@ -360,7 +363,7 @@ START_TEST(test_constants_and_operands)
 		"      acc = ewma(acc, meta.len, 3), budget = min(budget, rate),\n"
 		"      set ip.dscp = 10, dec ttl, mark = 5, output uplink\n"
 		"  rule b when tcp.flags & syn|ack == syn, eth.src == 02:00:00:00:00:01 =>\n"
-		"      goto state busy idle 1s -> quiet hard 2s -> 5, set eth.dst = acc, tx\n"
+		"      goto state busy idle 1s -> quiet hard 2s -> 7, set eth.dst = acc, tx\n"
 		"  rule c when icmp.type == 8 => reg0 = meta.time, reg1 = global1 << 2, goto stage t\n"
 		"}\n"
 		"stage t { rule z => pass }\n");
@@ -407,7 +410,7 @@ START_TEST(test_constants_and_operands)
 		ASSERT_EQ(e->rule.next_state, 5, "goto busy");
 		ASSERT_EQ(e->rule.idle_timeout_ms, 1000, "idle");
 		ASSERT_EQ(e->rule.hard_timeout_ms, 2000, "hard");
-		ASSERT_EQ(e->rule.hard_rollback, 5, "numeric rollback");
+		ASSERT_EQ(e->rule.hard_rollback, 7, "numeric rollback");
 		ASSERT_EQ(e->rule.act[0].type, XFSM_ACT_SET_ETH_DST, "set eth.dst");
 		ASSERT_EQ(e->rule.act[0].opnd.kind, XFSM_OPND_FLOW_REG, "from register");
 		ASSERT_EQ(e->rule.act[1].type, XFSM_ACT_TX, "tx");
@@ -421,6 +424,336 @@ START_TEST(test_constants_and_operands)
 		ASSERT_EQ(e->rule.act[0].arg, 1, "stage t");
 	}
 	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/* ---- sets, negation, overlaps ---------------------------------------------------- */
+
+/* The word of the stage's match words where field `name` starts, -1 if none. */
+static int match_pos(struct compiled *c, unsigned int stage, const char *name)
+{
+	int f = xfsm_lang_field_find(name, strlen(name));
+	unsigned int w = xfsm_lang_fields(NULL)[f].word;
+
+	for (int i = 0; i < XFSM_MATCH_WORDS; i++)
+		if (c->img.app.stages[stage].match_words[i] == w)
+			return i;
+	return -1;
+}
+
+/* Does comparison cd hold for value v of the field it reads? */
+static bool cond_holds(const struct xfsm_cond *cd, __u64 v)
+{
+	__u64 b = cd->b.value;
+
+	switch (cd->op) {
+	case XFSM_CMP_LT: return v < b;
+	case XFSM_CMP_LE: return v <= b;
+	case XFSM_CMP_GT: return v > b;
+	case XFSM_CMP_GE: return v >= b;
+	case XFSM_CMP_EQ: return v == b;
+	case XFSM_CMP_NE: return v != b;
+	}
+	return false;
+}
+
+/*
+ * Does entry e take one-word value v of the field at match word pos (-1:
+ * the field is in no match word), the stage's conditions evaluated as
+ * the datapath does?  Every condition the entry's tuple looks at must be
+ * a comparison of that field with a constant.
+ */
+static bool entry_takes(struct compiled *c, const struct xfsm_rule_entry *e, int pos, __u32 v)
+{
+	const struct xfsm_tuple *t = tuple_of(c, e);
+	const struct xfsm_stage *st = &c->img.app.stages[e->key.stage];
+
+	if (pos >= 0 && (v & t->match_mask[pos]) != e->key.match[pos])
+		return false;
+	for (unsigned int i = 0; i < st->n_conds; i++) {
+		if (!(t->cond_mask & (1U << i)))
+			continue;
+		ck_assert_int_eq(st->conds[i].a.kind, XFSM_OPND_FIELD);
+		ck_assert_int_eq(st->conds[i].b.kind, XFSM_OPND_CONST);
+		if (cond_holds(&st->conds[i], v) != !!(e->key.conds & (1U << i)))
+			return false;
+	}
+	return true;
+}
+
+/* Does one of the rule's entries take one-word value v at match word pos? */
+static bool rule_takes(struct compiled *c, unsigned int stage, const char *rule, int pos, __u32 v)
+{
+	const struct xfsm_rule_names *rn = xfsm_lang_rule_by_name(&c->nm, stage, rule);
+
+	for (unsigned int k = 0; rn && k < rn->n_entries; k++) {
+		const struct xfsm_rule_entry *e = entry_of(c, stage, rule, k);
+
+		if (e && entry_takes(c, e, pos, v))
+			return true;
+	}
+	return false;
+}
+
+/* The rule the datapath's tuple search picks for one-word value v at
+ * match word pos (entries matching nothing else): the highest priority. */
+static const char *winner(struct compiled *c, unsigned int stage, int pos, __u32 v)
+{
+	const struct xfsm_rule_entry *best = NULL;
+
+	for (size_t i = 0; i < c->img.n_rules; i++) {
+		const struct xfsm_rule_entry *e = &c->img.rules[i];
+
+		if (e->key.stage != stage || !entry_takes(c, e, pos, v))
+			continue;
+		if (!best || e->rule.priority > best->rule.priority)
+			best = e;
+	}
+	if (!best)
+		return "(miss)";
+	return xfsm_lang_rule_by_id(&c->nm, best->rule.rule_id)->name;
+}
+
+/* `in {...}`, `!=`, `not in`, and masked values negated: each rule takes
+ * exactly the values written, every value of the field tried. */
+START_TEST(test_sets_and_negation)
+{
+	struct compiled *c = compile_str(
+		"port be1 = 1\nport be2 = 2\nport be3 = 3\n"
+		"stage s {\n"
+		"  rule dns when udp.dport in {53, 80, 1000-2000} => drop\n"
+		"}\n"
+		"stage t {\n"
+		"  rule not22 when tcp.dport != 22 => drop\n"
+		"}\n"
+		"stage u {\n"
+		"  rule notset when udp.sport not in {0-1023, 5353, 65535} => drop\n"
+		"}\n"
+		"stage v {\n"
+		"  rule syn_only when tcp.flags & syn|ack != syn => drop\n"
+		"}\n"
+		"stage w {\n"
+		"  rule be when meta.port in {be1, be3} => drop\n"
+		"}\n"
+		"stage x {\n"
+		"  rule nets when ip.src in {198.18.0.0/16, 198.19.1.1,\n"
+		"                           198.19.2.0 - 198.19.2.9} => drop\n"
+		"  rule others when ip.dst != {198.18.0.0/15} => pass\n"
+		"}\n");
+	int pos;
+
+	if (!ASSERT_OK(c->ret, c->err))
+		goto out;
+	ASSERT_EQ(c->nm.n_warnings, 0, "no warnings");
+	pos = match_pos(c, 0, "udp.dport");
+	for (__u32 v = 0; v < 65536; v++)
+		if (!ASSERT_EQ(rule_takes(c, 0, "dns", pos, v),
+			       v == 53 || v == 80 || (v >= 1000 && v <= 2000), "udp.dport in set"))
+			break;
+	pos = match_pos(c, 1, "tcp.dport");
+	for (__u32 v = 0; v < 65536; v++)
+		if (!ASSERT_EQ(rule_takes(c, 1, "not22", pos, v), v != 22, "tcp.dport != 22"))
+			break;
+	/* a negated value is one comparison, not its complement's 16 prefixes */
+	ASSERT_EQ(xfsm_lang_rule_by_name(&c->nm, 1, "not22")->n_entries, 1, "!= 22: one entry");
+	ASSERT_EQ(c->img.app.stages[1].n_tuples, 1, "!= 22: one tuple");
+	pos = match_pos(c, 2, "udp.sport");
+	for (__u32 v = 0; v < 65536; v++)
+		if (!ASSERT_EQ(rule_takes(c, 2, "notset", pos, v),
+			       v >= 1024 && v != 5353 && v != 65535, "not in set"))
+			break;
+	ASSERT_EQ(xfsm_lang_rule_by_name(&c->nm, 2, "notset")->n_entries, 2, "one entry a gap");
+	pos = match_pos(c, 3, "tcp.flags");
+	for (__u32 v = 0; v < 256; v++)
+		if (!ASSERT_EQ(rule_takes(c, 3, "syn_only", pos, v), (v & 0x12) != 0x02,
+			       "masked value negated"))
+			break;
+	pos = match_pos(c, 4, "meta.port");
+	for (__u32 v = 0; v < 256; v++)
+		if (!ASSERT_EQ(rule_takes(c, 4, "be", pos, v), v == 1 || v == 3, "port names"))
+			break;
+	ASSERT_TRUE(c->img.app.flags & XFSM_AF_NEEDS_PORT, "a set of ports reads meta.port");
+	pos = match_pos(c, 5, "ip.src");
+	{
+		static const struct { __u32 a; bool in; } ips[] = {
+			{ 0xc6120000, true }, { 0xc612ffff, true }, { 0xc6130000, false },
+			{ 0xc6130101, true }, { 0xc6130102, false }, { 0xc6130200, true },
+			{ 0xc6130209, true }, { 0xc613020a, false }, { 0xc611ffff, false },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(ips); i++)
+			ASSERT_EQ(rule_takes(c, 5, "nets", pos, ips[i].a), ips[i].in, "ip.src in set");
+	}
+	pos = match_pos(c, 5, "ip.dst");
+	ASSERT_FALSE(rule_takes(c, 5, "others", pos, 0xc6130001), "inside the negated prefix");
+	ASSERT_TRUE(rule_takes(c, 5, "others", pos, 0xc6140000), "above it");
+	ASSERT_TRUE(rule_takes(c, 5, "others", pos, 0xc611ffff), "below it");
+out:
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/*
+ * Overlapping rules are resolved by priority (issue: a port inside a
+ * range, an address inside a prefix): the winner takes each table entry,
+ * the entry it shadows is dropped, and only a rule that can never match
+ * is warned about.
+ */
+START_TEST(test_overlap_priority)
+{
+	struct compiled *c = compile_str(
+		"stage s {\n"
+		"  rule allow_2000 when tcp.dport == 2000 => pass\n"
+		"  rule deny_range when tcp.dport == 1000-2000 => drop\n"
+		"}\n"
+		"stage t {\n"
+		"  rule host when ip.src == 198.18.0.5 => pass\n"
+		"  rule net when ip.src == 198.18.0.0/24 => drop\n"
+		"}\n");
+	struct compiled *alone = compile_str(
+		"stage s {\n  rule deny_range when tcp.dport == 1000-2000 => drop\n}\n");
+	struct compiled *rev = NULL;
+	int pos;
+
+	if (!ASSERT_OK(c->ret, c->err) || !ASSERT_OK(alone->ret, alone->err))
+		goto out;
+	ASSERT_EQ(c->nm.n_warnings, 0, "both rules match something: no warning");
+	pos = match_pos(c, 0, "tcp.dport");
+	for (__u32 v = 900; v < 2100; v++) {
+		const char *w = winner(c, 0, pos, v);
+		const char *want = v == 2000 ? "allow_2000" :
+				   (v >= 1000 && v <= 2000) ? "deny_range" : "(miss)";
+
+		if (!ASSERT_TRUE(!strcmp(w, want), want))
+			break;
+	}
+	/* 2000 is a prefix of its own in 1000-2000: dropped, not duplicated */
+	ASSERT_EQ(xfsm_lang_rule_by_name(&c->nm, 0, "deny_range")->n_entries,
+		  xfsm_lang_rule_by_name(&alone->nm, 0, "deny_range")->n_entries - 1,
+		  "the shadowed entry is dropped");
+	pos = match_pos(c, 1, "ip.src");
+	ASSERT_TRUE(!strcmp(winner(c, 1, pos, 0xc6120005), "host"), "host inside the prefix");
+	ASSERT_TRUE(!strcmp(winner(c, 1, pos, 0xc6120006), "net"), "rest of the prefix");
+
+	/* by priority, the range wins 2000 too: allow_2000 can never match */
+	rev = compile_str(
+		"stage s {\n"
+		"  rule allow_2000 when tcp.dport == 2000 => pass\n"
+		"  rule deny_range priority 1 when tcp.dport == 1000-2000 => drop\n"
+		"}\n");
+	if (ASSERT_OK(rev->ret, rev->err)) {
+		pos = match_pos(rev, 0, "tcp.dport");
+		ASSERT_TRUE(!strcmp(winner(rev, 0, pos, 2000), "deny_range"), "priority wins");
+		ASSERT_EQ(xfsm_lang_rule_by_name(&rev->nm, 0, "allow_2000")->n_entries, 0,
+			  "its entry dropped");
+		if (ASSERT_EQ(rev->nm.n_warnings, 1, "one warning"))
+			ASSERT_TRUE(!strcmp(rev->nm.warnings[0],
+					    "t.xfsm:2:8: warning: rule 'allow_2000' never matches: 'deny_range' matches everything it matches first (higher priority or earlier in the file)"),
+				    rev->nm.warnings[0]);
+	}
+out:
+	compiled_free(c);
+	compiled_free(alone);
+	compiled_free(rev);
+	XT_END();
+}
+END_TEST
+
+/* The overlap of the issue in the datapath: 2000 passes, the rest of the
+ * range drops, a set matches each of its values only. */
+START_TEST(test_dp_overlap_and_sets)
+{
+	struct compiled *c = compile_str(
+		"stage s {\n"
+		"  rule allow_2000 when tcp.dport == 2000 => pass\n"
+		"  rule deny_range when tcp.dport == 1000-2000 => drop\n"
+		"  rule dns when udp.dport in {53, 80} => drop\n"
+		"  rule not_ssh when tcp.dport != 22, tcp.flags & syn|ack == syn => tx\n"
+		"}\n");
+	struct xt t;
+
+	if (!open_dp(&t, c))
+		goto out;
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 2000, 0x10), XDP_PASS, "2000: the exception");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 1999, 0x10), XDP_DROP, "1999: the range");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 1000, 0x10), XDP_DROP, "1000: the range");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 2001, 0x10), XDP_PASS, "2001: outside");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_DROP, "53 in the set");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 80, 0), XDP_DROP, "80 in the set");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 117, 0), XDP_PASS, "117 = 53|80 is not");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 23, 0x02), XDP_TX, "SYN to 23");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 22, 0x02), XDP_PASS, "SYN to 22");
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 23, 0x12), XDP_PASS, "SYN-ACK to 23");
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/*
+ * `table full drop|pass|continue`: with a flow table of two entries (a
+ * plain hash, which refuses a third), a third source's first packet is
+ * dropped, passed, or runs its rule without a flow (the fresh-state rule
+ * again and again: a limiter failing open), and the stage counts it.
+ */
+START_TEST(test_dp_table_full)
+{
+	static const char *const actions[] = { "drop", "pass", "continue", NULL };
+	static const __u32 want[] = { XDP_DROP, XDP_PASS, XDP_TX, XDP_TX };
+
+	for (int a = 0; a < 4; a++) {
+		char src[512];
+		struct compiled *c;
+		struct xfsm_stage_stats ss;
+		struct xt t = { 0 };
+		int err;
+
+		xt_set_context("table full %s", actions[a] ? actions[a] : "(default)");
+		snprintf(src, sizeof(src),
+			 "stage limit {\n"
+			 "  key ip.src\n"
+			 "  %s%s\n"
+			 "  states fresh, seen\n"
+			 "  rule first when state fresh => goto state seen, reg0 = 1, tx\n"
+			 "  rule again when state seen => reg0 = reg0 + 1, drop\n"
+			 "}\n", actions[a] ? "table full " : "", actions[a] ? actions[a] : "");
+		c = compile_str(src);
+		if (!ASSERT_OK(c->ret, c->err)) {
+			compiled_free(c);
+			continue;
+		}
+		ASSERT_EQ(c->img.app.stages[0].full_action,
+			  a == 0 ? XFSM_FULL_DROP : a == 1 ? XFSM_FULL_PASS : XFSM_FULL_CONTINUE,
+			  "compiled");
+		if (a == 0) {	/* an image with an action out of range is refused */
+			c->img.app.stages[0].full_action = XFSM_FULL__MAX;
+			ASSERT_EQ(xfsm_image_validate(&c->img, 0, 0, 0), -EINVAL, "validated");
+			c->img.app.stages[0].full_action = XFSM_FULL_DROP;
+		}
+		err = xt_open(&t, &(struct xt_opts){ .profile = XT_NATIVE, .flows_max = 2,
+						     .flows_type = BPF_MAP_TYPE_HASH });
+		if (err) {
+			compiled_free(c);
+			ck_abort_msg("cannot load the datapath: %s", strerror(-err));
+		}
+		if (ASSERT_OK(xt_apply(&t, &c->img), "apply")) {
+			/* two sources fill the table; their second packets are known */
+			ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_TX, "source 5, first");
+			ASSERT_EQ(run_spec(&t, PS_UDP, 6, 53, 0), XDP_TX, "source 6, first");
+			ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_DROP, "source 5 seen");
+			/* a third source finds the table full, twice */
+			ASSERT_EQ(run_spec(&t, PS_UDP, 7, 53, 0), want[a], "source 7, table full");
+			ASSERT_EQ(run_spec(&t, PS_UDP, 7, 53, 0), want[a], "source 7 again");
+			ASSERT_EQ(run_spec(&t, PS_UDP, 6, 53, 0), XDP_DROP, "source 6 seen");
+			if (ASSERT_OK(xfsm_read_stage_stats(t.inst, 0, &ss), "stage stats"))
+				ASSERT_EQ(ss.table_full, 2, "counted");
+		}
+		xt_close(&t);
+		compiled_free(c);
+	}
 	XT_END();
 }
 END_TEST
@@ -675,6 +1008,104 @@ START_TEST(test_bad_corpus)
 }
 END_TEST
 
+/*
+ * The warning corpus: selftests/lang/warn_*.xfsm compile, and their warnings
+ * are exactly the "# warn: LINE:COL: MESSAGE" lines they start with, in
+ * that order.
+ */
+START_TEST(test_warn_corpus)
+{
+	char dirpath[700];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d;
+
+	d = opendir(src_path("selftests/lang", dirpath, sizeof(dirpath)));
+	ck_assert_msg(d, "cannot open %s", dirpath);
+	while ((de = readdir(d))) {
+		char path[1400], line[600], want[16][1600];
+		unsigned int nwant = 0;
+		struct compiled *c;
+		size_t l;
+		FILE *f;
+
+		l = strlen(de->d_name);
+		if (strncmp(de->d_name, "warn_", 5) || l < 7 || strcmp(de->d_name + l - 5, ".xfsm"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
+		xt_set_context("%s", de->d_name);
+		f = fopen(path, "r");
+		if (!ASSERT_TRUE(f, "open"))
+			continue;
+		while (nwant < 16 && fgets(line, sizeof(line), f) && !strncmp(line, "# warn: ", 8)) {
+			/* "L:C: message" -> "PATH:L:C: warning: message" */
+			const char *msg;
+
+			line[strcspn(line, "\n")] = 0;
+			msg = strchr(strchr(line + 8, ':') + 1, ':');
+			snprintf(want[nwant++], sizeof(want[0]), "%s:%.*s: warning:%s", path,
+				 (int)(msg - (line + 8)), line + 8, msg + 1);
+		}
+		fclose(f);
+		ASSERT_GE(nwant, 1, "at least one '# warn:' line");
+		c = calloc(1, sizeof(*c));
+		ck_assert_ptr_nonnull(c);
+		c->ret = xfsm_compile_file(path, &c->img, &c->nm, c->err, sizeof(c->err));
+		if (ASSERT_OK(c->ret, c->err)) {
+			ASSERT_EQ(c->nm.n_warnings, nwant, "number of warnings");
+			for (unsigned int i = 0; i < nwant && i < c->nm.n_warnings; i++)
+				xt_check(!strcmp(c->nm.warnings[i], want[i]), __FILE__, __LINE__,
+					 "warning %u\n   got: %s\n  want: %s", i, c->nm.warnings[i],
+					 want[i]);
+		}
+		compiled_free(c);
+		n++;
+	}
+	closedir(d);
+	ASSERT_GE(n, 1, "corpus size");
+	XT_END();
+}
+END_TEST
+
+/*
+ * The field reference: every field has its description in libxfsm (what
+ * xfsmctl fields prints), and docs/language.md has a row for every field
+ * and metadata operand with the width the compiler uses.
+ */
+START_TEST(test_field_reference)
+{
+	unsigned int nf, nm;
+	const struct xfsm_lang_field *f = xfsm_lang_fields(&nf);
+	const struct xfsm_lang_meta *m = xfsm_lang_metas(&nm);
+	char path[700], *doc = NULL, row[96];
+	size_t len = 0;
+	FILE *fp;
+
+	fp = fopen(src_path("docs/language.md", path, sizeof(path)), "r");
+	ck_assert_msg(fp, "cannot open %s", path);
+	ck_assert_int_eq(getdelim(&doc, &len, 0, fp) > 0, 1);
+	fclose(fp);
+	for (unsigned int i = 0; i < nf; i++) {
+		const struct xfsm_lang_field_doc *d = xfsm_lang_field_doc((int)i);
+
+		xt_set_context("%s", f[i].name);
+		if (ASSERT_TRUE(d, "described"))
+			ASSERT_TRUE(d->packets && d->packets[0] && d->desc && d->desc[0], "text");
+		snprintf(row, sizeof(row), "\n| `%s` | %u | ", f[i].name, f[i].bits);
+		ASSERT_TRUE(strstr(doc, row), "docs/language.md has its row");
+	}
+	ASSERT_EQ(nm, 3, "meta.time, meta.ifindex, meta.random");
+	for (unsigned int i = 0; i < nm; i++) {
+		xt_set_context("%s", m[i].name);
+		ASSERT_EQ(xfsm_lang_field_find(m[i].name, strlen(m[i].name)), -1, "no field");
+		snprintf(row, sizeof(row), "\n| `%s` | %u | ", m[i].name, m[i].bits);
+		ASSERT_TRUE(strstr(doc, row), "docs/language.md has its row");
+	}
+	free(doc);
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_field_values)
 {
 	unsigned int nf;
@@ -746,6 +1177,60 @@ START_TEST(test_meta_flags)
 }
 END_TEST
 
+/*
+ * A packet match outside an application (xfsm_lang_parse_match(), what
+ * xfsmctl simulate reads): the rule syntax, one value, prefix, range or
+ * mask per field as words; a set or '!=' is refused at its field.
+ */
+START_TEST(test_packet_match)
+{
+	struct xfsm_lang_match_term t[XFSM_LANG_MATCH_MAX];
+	char err[256];
+	unsigned int n;
+	int ret;
+
+	ret = xfsm_lang_parse_match("m", "ip.src == 198.18.0.0/15, tcp.dport == 1000-2000 and "
+				    "tcp.flags & syn|ack == syn, ip6.dst == 2001:2::/48",
+				    NULL, 0, t, XFSM_LANG_MATCH_MAX, &n, err, sizeof(err));
+	if (ASSERT_OK(ret, err) && ASSERT_EQ(n, 4, "four terms")) {
+		ASSERT_TRUE(!t[0].range && t[0].val[0] == 0xc6120000 && t[0].mask[0] == 0xfffe0000,
+			    "a prefix is a value under a mask");
+		ASSERT_TRUE(t[1].range && t[1].lo[0] == 1000 && t[1].hi[0] == 2000,
+			    "a range that is no prefix stays a range");
+		ASSERT_TRUE(!t[2].range && t[2].val[0] == 0x02 && t[2].mask[0] == 0x12,
+			    "a masked value");
+		ASSERT_TRUE(!t[3].range && t[3].val[0] == 0x20010002 && t[3].val[1] == 0 &&
+			    t[3].mask[0] == 0xffffffff && t[3].mask[1] == 0xffff0000 && !t[3].mask[2],
+			    "a 128-bit prefix, most significant word first");
+	}
+	ret = xfsm_lang_parse_match("m", "tcp.dport == 22-23", NULL, 0, t,
+				    XFSM_LANG_MATCH_MAX, &n, err, sizeof(err));
+	ASSERT_TRUE(!ret && n == 1 && !t[0].range && t[0].val[0] == 22 && t[0].mask[0] == 0xfffe,
+		    "an aligned range is a prefix");
+	ret = xfsm_lang_parse_match("m", "any", NULL, 0, t, XFSM_LANG_MATCH_MAX, &n, err,
+				    sizeof(err));
+	ASSERT_TRUE(!ret && n == 0, "any: no term");
+	ret = xfsm_lang_parse_match("packet", "ip.src=198.18.0.1 tcp.flags=syn|ack", NULL,
+				    XFSM_LANG_MATCH_ASSIGN, t, XFSM_LANG_MATCH_MAX, &n, err,
+				    sizeof(err));
+	ASSERT_TRUE(!ret && n == 2 && t[0].val[0] == 0xc6120001 && t[0].mask[0] == 0xffffffff &&
+		    t[1].val[0] == 0x12, "assignments: exact values");
+	ret = xfsm_lang_parse_match("m", "ip.src == 198.18.0.1, tcp.dport in {22, 80}", NULL, 0, t,
+				    XFSM_LANG_MATCH_MAX, &n, err, sizeof(err));
+	ASSERT_EQ(ret, -EINVAL, "a set");
+	ASSERT_TRUE(!strncmp(err, "m:1:23: error: a packet match takes one value", 45), err);
+	ret = xfsm_lang_parse_match("m", "tcp.dport != 22", NULL, 0, t, XFSM_LANG_MATCH_MAX, &n,
+				    err, sizeof(err));
+	ASSERT_EQ(ret, -EINVAL, "'!='");
+	ASSERT_TRUE(!strncmp(err, "m:1:1: error: a packet match takes one value", 44), err);
+	ret = xfsm_lang_parse_match("packet", "tcp.dprot=22", NULL, XFSM_LANG_MATCH_ASSIGN, t,
+				    XFSM_LANG_MATCH_MAX, &n, err, sizeof(err));
+	ASSERT_EQ(ret, -EINVAL, "unknown field");
+	ASSERT_TRUE(strstr(err, "unknown field 'tcp.dprot'") != NULL, err);
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_string_api)
 {
 	static const char text[] = "stage s { rule r => drop }\nstage t { rule q => pass";
@@ -811,6 +1296,7 @@ START_TEST(test_dp_portknock)
 	xt_set_context("portknock: closed");
 	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 22, 0x02), XDP_DROP, "ssh refused");
 	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 80, 0x02), XDP_PASS, "other tcp passes");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 9, 53, 0), XDP_PASS, "udp that is no knock passes");
 	xt_set_context("portknock: knocking");
 	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 1111, 0), XDP_DROP, "knock 1");
 	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 2222, 0), XDP_DROP, "knock 2");
@@ -898,6 +1384,172 @@ END_TEST
 /* More than 100 SYNs to one destination in a second: the destination is
  * under attack and new SYNs are dropped; a connection that completed its
  * handshake before keeps going. */
+/*
+ * NAT from the language: a destination NAT with a port from a flow
+ * register, then the reply's source NAT, rewrite the frame with valid
+ * checksums (the actions themselves: harness/scen_actions.c, NAT).
+ */
+START_TEST(test_dp_nat)
+{
+	struct compiled *c = compile_str(
+		"stage nat {\n"
+		"  key ip.src\n"
+		"  register 0 backend_port\n"
+		"  rule dnat when ip.dst == 198.18.0.1, udp.dport == 53 =>\n"
+		"    backend_port = 5353,\n"
+		"    set ip.dst = 198.18.0.7, set l4.dport = 5353, tx\n"
+		"  rule snat when ip.src == 198.18.0.7, udp.sport == 5353 =>\n"
+		"    set ip.src = 198.18.0.1, set l4.sport = 53, tx\n"
+		"}\n");
+	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 1,
+			      .sport = 40000, .dport = 53, .payload = 20 };
+	struct xt_result r;
+	struct xt t;
+	struct pkt p;
+
+	if (!open_dp(&t, c))
+		goto out;
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run") && ASSERT_EQ(r.verdict, XDP_TX, "tx")) {
+		/* 14 Ethernet + 20 IPv4: daddr at 30, UDP dport at 36 */
+		ASSERT_EQ(pkt_get32(r.data + 30), 0xc6120007, "ip.dst rewritten");
+		ASSERT_EQ(r.data[36] << 8 | r.data[37], 5353, "l4.dport rewritten");
+		ASSERT_TRUE(ip4_csum_ok(r.data, r.len, 14), "IPv4 checksum");
+		ASSERT_TRUE(l4_csum_ok(r.data, r.len, 14, 34, 17, false), "UDP checksum");
+	}
+	s.src = 7, s.dst = 5, s.sport = 5353, s.dport = 40000;
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run") && ASSERT_EQ(r.verdict, XDP_TX, "tx")) {
+		ASSERT_EQ(pkt_get32(r.data + 26), 0xc6120001, "ip.src rewritten");
+		ASSERT_EQ(r.data[34] << 8 | r.data[35], 53, "l4.sport rewritten");
+		ASSERT_TRUE(ip4_csum_ok(r.data, r.len, 14), "IPv4 checksum");
+		ASSERT_TRUE(l4_csum_ok(r.data, r.len, 14, 34, 17, false), "UDP checksum");
+	}
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/* VLAN push and pop from the language: a later stage sees the tags as
+ * they are after the action (the frames themselves: scen_actions.c). */
+START_TEST(test_dp_vlan)
+{
+	struct compiled *c = compile_str(
+		"stage edit {\n"
+		"  rule push when udp.dport == 1 => push vlan 100\n"
+		"  rule pop when udp.dport == 2 => pop vlan\n"
+		"}\n"
+		"stage look {\n"
+		"  rule qinq when vlan.id == 100, vlan.inner == 8, meta.flags & has_qinq => count qinq_seen, drop\n"
+		"  rule one when vlan.id == 100, vlan.inner == 0, meta.flags & has_vlan|has_qinq == has_vlan => tx\n"
+		"  rule none when vlan.id == 0, meta.flags & has_vlan|has_qinq == 0 => pass\n"
+		"  rule inner when vlan.id == 8, meta.flags & has_vlan|has_qinq == has_vlan => tx\n"
+		"}\n"
+		"default drop\n");
+	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 1, .sport = 40000 };
+	struct xfsm_counter cnt;
+	struct xt_result r;
+	struct xt t;
+	struct pkt p;
+
+	if (!open_dp(&t, c))
+		goto out;
+	s.dport = 1;
+	pkt_from_spec(&p, &s);
+	ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run");
+	ASSERT_EQ(r.verdict, XDP_TX, "untagged + push: one tag, 100");
+	ASSERT_EQ(r.len, p.len + 4, "4 bytes longer");
+	s.vlan = 8;
+	pkt_from_spec(&p, &s);
+	ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run");
+	ASSERT_EQ(r.verdict, XDP_DROP, "tagged 8 + push: QinQ 100 over 8");
+	if (ASSERT_OK(xfsm_read_counter(t.inst, 0, &cnt), "counter"))
+		ASSERT_EQ(cnt.packets, 1, "seen as QinQ by the next stage");
+	s.dport = 2;
+	pkt_from_spec(&p, &s);
+	ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run");
+	ASSERT_EQ(r.verdict, XDP_PASS, "tagged + pop: untagged");
+	ASSERT_EQ(r.len, p.len - 4, "4 bytes shorter");
+	s.vlan = 0;
+	pkt_from_spec(&p, &s);
+	ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run");
+	ASSERT_EQ(r.verdict, XDP_PASS, "untagged + pop: unchanged");
+	ASSERT_EQ(r.len, p.len, "same length");
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/* An ARP frame: op 1 or 2, sender (MAC, IPv4) and target IPv4 by host number. */
+static __u32 run_arp(struct xt *t, __u16 op, __u16 s, __u16 tgt, struct xt_result *r)
+{
+	struct pkt p;
+
+	pkt_init(&p);
+	pkt_eth(&p, op == 1 ? 0xffffffffffffULL : TEST_MAC(tgt), TEST_MAC(s), 0);
+	pkt_arp(&p, op, TEST_MAC(s), TEST_IP4(s), op == 1 ? 0 : TEST_MAC(tgt), TEST_IP4(tgt));
+	pkt_finish(&p);
+	if (xt_run_pkt(t, &p, 0, r) || r->err)
+		return 0xffffffff;
+	return r->verdict;
+}
+
+/*
+ * examples/arpresponder.xfsm does what its comments say: it learns every
+ * sender, answers a request for a known address itself with that
+ * address's MAC, and passes the rest (unknown, gratuitous, replies, IP).
+ */
+START_TEST(test_dp_arpresponder)
+{
+	struct compiled *c = compile_file("examples/arpresponder.xfsm");
+	struct xt_result r;
+	struct pkt want;
+	struct xt t;
+
+	if (!open_dp(&t, c))
+		goto out;
+	ASSERT_EQ(run_arp(&t, 1, 1, 9, &r), XDP_PASS, "9 unknown: to the stack (1 learned)");
+	ASSERT_EQ(run_arp(&t, 1, 9, 1, &r), XDP_TX, "9 asks for 1: answered");
+	pkt_init(&want);
+	pkt_eth(&want, TEST_MAC(9), TEST_MAC(1), 0);
+	pkt_arp(&want, 2, TEST_MAC(1), TEST_IP4(1), TEST_MAC(9), TEST_IP4(9));
+	pkt_finish(&want);
+	ASSERT_TRUE(r.len == want.len && !memcmp(r.data, want.data, want.len),
+		    "the reply 1 would send");
+	ASSERT_EQ(run_arp(&t, 1, 5, 9, &r), XDP_TX, "9 was learned from its request");
+	ASSERT_EQ(r.data[6 + 5], 9, "answered with 9's MAC");
+	ASSERT_EQ(run_arp(&t, 1, 1, 1, &r), XDP_PASS, "gratuitous: to the stack");
+	ASSERT_EQ(run_arp(&t, 2, 1, 9, &r), XDP_PASS, "a reply: to the stack");
+	ASSERT_EQ(run_arp(&t, 1, 5, 77, &r), XDP_PASS, "77 unknown: to the stack");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_PASS, "not ARP: to the stack");
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/* examples/loadbalancer.xfsm: what is not for the virtual IP passes. */
+START_TEST(test_dp_loadbalancer)
+{
+	struct compiled *c = compile_file("examples/loadbalancer.xfsm");
+	struct xt t;
+
+	if (!open_dp(&t, c))
+		goto out;
+	ASSERT_EQ(run_spec(&t, PS_TCP, 5, 80, 0x02), XDP_PASS, "tcp to another address");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 5, 53, 0), XDP_PASS, "udp to another address");
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_dp_synflood)
 {
 	struct compiled *c = compile_file("examples/synflood.xfsm");
@@ -909,7 +1561,9 @@ START_TEST(test_dp_synflood)
 	/* source 5 completes a handshake to port 22 */
 	ASSERT_EQ(run_len(&t, PS_TCP, 5, 22, 0x02, 0), XDP_PASS, "syn");
 	ASSERT_EQ(run_len(&t, PS_TCP, 5, 22, 0x10, 0), XDP_PASS, "ack: established");
-	for (i = 0; i < 99; i++)
+	/* source 8's handshake to port 25 is past its SYN when the attack starts */
+	ASSERT_EQ(run_len(&t, PS_TCP, 8, 25, 0x02, 0), XDP_PASS, "syn of a handshake");
+	for (i = 0; i < 98; i++)
 		if (!ASSERT_EQ(run_len(&t, PS_TCP, 6, (__u16)(1000 + i), 0x02, 0), XDP_PASS,
 			       "syns below the threshold pass"))
 			break;
@@ -918,6 +1572,10 @@ START_TEST(test_dp_synflood)
 	ASSERT_EQ(run_len(&t, PS_TCP, 6, 2001, 0x02, 0), XDP_DROP, "attack: syn dropped");
 	ASSERT_EQ(run_len(&t, PS_TCP, 7, 2002, 0x02, 0), XDP_DROP, "any new syn dropped");
 	ASSERT_EQ(run_len(&t, PS_TCP, 5, 22, 0x18, 0), XDP_PASS, "established flow passes");
+	ASSERT_EQ(run_len(&t, PS_TCP, 8, 25, 0x10, 0), XDP_PASS, "handshake past its SYN goes on");
+	ASSERT_EQ(run_len(&t, PS_TCP, 8, 25, 0x18, 0), XDP_PASS, "and is established");
+	ASSERT_EQ(run_len(&t, PS_TCP, 5, 23, 0x02, 0), XDP_DROP,
+		  "a new connection of a source that completed one is dropped");
 	ASSERT_EQ(run_len(&t, PS_UDP, 7, 53, 0, 0), XDP_PASS, "non-TCP passes");
 out:
 	xt_close(&t);
@@ -938,13 +1596,18 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_ranges_and_prefixes);
 	tcase_add_test(tc, test_constants_and_operands);
 	tcase_add_test(tc, test_bad_corpus);
+	tcase_add_test(tc, test_warn_corpus);
+	tcase_add_test(tc, test_sets_and_negation);
+	tcase_add_test(tc, test_overlap_priority);
 	tcase_add_test(tc, test_number_semantics);
 	tcase_add_test(tc, test_nesting_bound);
 	tcase_add_test(tc, test_high_states);
 	tcase_add_test(tc, test_acl_block_text);
 	tcase_add_test(tc, test_meta_flags);
 	tcase_add_test(tc, test_field_values);
+	tcase_add_test(tc, test_field_reference);
 	tcase_add_test(tc, test_string_api);
+	tcase_add_test(tc, test_packet_match);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("datapath");
@@ -952,6 +1615,12 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_dp_portknock);
 	tcase_add_test(tc, test_dp_ratelimit);
 	tcase_add_test(tc, test_dp_synflood);
+	tcase_add_test(tc, test_dp_loadbalancer);
+	tcase_add_test(tc, test_dp_nat);
+	tcase_add_test(tc, test_dp_vlan);
+	tcase_add_test(tc, test_dp_arpresponder);
+	tcase_add_test(tc, test_dp_overlap_and_sets);
+	tcase_add_test(tc, test_dp_table_full);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -322,6 +322,11 @@ START_TEST(test_statefulfw_walk)
 	both(&r, &p, outside, XDP_DROP, "same ports, other protocol");
 	spec_pkt(&p, PS_ARP, PS_NONE, 500, 10, 0, 0, 0);
 	both(&r, &p, outside, XDP_PASS, "ARP from outside");
+	/* the example filters IPv4 only: IPv6, neighbour discovery included, passes */
+	spec_pkt(&p, PS_IP6, PS_ICMP6, 500, 10, 135, 0, 0);
+	both(&r, &p, outside, XDP_PASS, "IPv6 neighbour solicitation from outside");
+	spec_pkt(&p, PS_IP6, PS_TCP, 500, 10, 40000, 22, 0);
+	both(&r, &p, outside, XDP_PASS, "IPv6 TCP from outside");
 
 	for (i = 0; i < WALK_STEPS && !xt_failures; i++) {
 		const struct conn *c = &conns[rnd(&seed) % (sizeof(conns) / sizeof(conns[0]))];

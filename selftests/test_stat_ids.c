@@ -110,6 +110,39 @@ static const char app_same_commented[] =
 	"    rule later when state seen, udp.dport == 3001 => count again, pass\n"
 	"}\n";
 
+/* The per-stage and per-action settings of the language (table-full
+ * policy, NAT, TTL, VLAN, ARP reply), operands named by defines so that a
+ * changed value leaves every rule's text as it was. */
+static const char app_edits[] =
+	"app edits\n"
+	"default pass\n"
+	"define ADDR = 198.18.0.9\n"
+	"define PORT = 53\n"
+	"define TTL = 9\n"
+	"define VID = 100\n"
+	"define MAC = 02:00:00:00:00:01\n"
+	"stage s {\n"
+	"\tkey ip.src\n"
+	"\ttable full drop\n"
+	"\trule nat when udp.dport == 4001 => set ip.src = ADDR, set l4.sport = PORT, pass\n"
+	"\trule ttl when udp.dport == 4002 => set ip.ttl = TTL, pass\n"
+	"\trule vlan when udp.dport == 4003 => push vlan VID, pass\n"
+	"\trule arp when arp.op == 1 => arp reply MAC\n"
+	"}\n";
+
+/* app_edits with one thing changed: what and to what. */
+static const struct {
+	const char *what, *from, *to;
+} edits[] = {
+	{ "table full policy", "table full drop", "table full pass" },
+	{ "NAT address", "ADDR = 198.18.0.9", "ADDR = 198.18.0.8" },
+	{ "NAT port", "PORT = 53", "PORT = 54" },
+	{ "ip.ttl value", "TTL = 9", "TTL = 8" },
+	{ "pushed VLAN id", "VID = 100", "VID = 101" },
+	{ "push vlan to pop vlan", "push vlan VID", "pop vlan" },
+	{ "ARP reply MAC", "MAC = 02:00:00:00:00:01", "MAC = 02:00:00:00:00:02" },
+};
+
 static const char *pin_dir = "";
 static char path_counts[PATH_MAX], path_other[PATH_MAX], path_more[PATH_MAX];
 static char path_same[PATH_MAX], path_commented[PATH_MAX], path_changed[PATH_MAX];
@@ -530,6 +563,53 @@ out:
 }
 END_TEST
 
+/* The file of edits[i] (i < 0: app_edits itself). */
+static bool write_edit(int i, char *path, size_t len)
+{
+	char text[sizeof(app_edits) + 64], *at;
+	size_t nf, nt;
+
+	if (i < 0)
+		return xt_ctl_env_file(&env, "edits.xfsm", app_edits, path, len);
+	memcpy(text, app_edits, sizeof(app_edits));
+	at = strstr(text, edits[i].from);
+	if (!ASSERT_TRUE(at != NULL, edits[i].from))
+		return false;
+	nf = strlen(edits[i].from);
+	nt = strlen(edits[i].to);
+	memmove(at + nt, at + nf, strlen(at + nf) + 1);
+	memcpy(at, edits[i].to, nt);
+	return xt_ctl_env_file(&env, "edit.xfsm", text, path, len);
+}
+
+/*
+ * What the language added per stage and per action is part of the
+ * identity: an application that differs from the running one only in a
+ * stage's table-full policy, a NAT address or port, the TTL it sets, the
+ * VLAN it pushes (or a pop instead), or the MAC an ARP reply gives, is
+ * applied, not "unchanged" (the defines keep the rule texts the same).
+ */
+START_TEST(test_lang_settings_not_unchanged)
+{
+	char base[PATH_MAX], edit[PATH_MAX];
+
+	setup();
+	if (!write_edit(-1, base, sizeof(base)) || !apply(base))
+		goto out;
+	apply_says(base, false, false, "unchanged", NULL);
+	for (unsigned int i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		xt_set_context("%s", edits[i].what);
+		if (!write_edit((int)i, edit, sizeof(edit)))
+			continue;
+		apply_says(edit, false, false, "applied: generation", NULL);
+		apply_says(edit, false, false, "unchanged", NULL);
+		apply_says(base, false, false, "applied: generation", NULL);
+	}
+out:
+	XT_END();
+}
+END_TEST
+
 /* ---- Exact under traffic ------------------------------------------------------------------------ */
 
 struct traffic {
@@ -616,5 +696,6 @@ int main(void)
 	tcase_add_test(tc, test_other_app_keeps_names);
 	tcase_add_test(tc, test_exact_under_traffic);
 	tcase_add_test(tc, test_identical_apply_unchanged);
+	tcase_add_test(tc, test_lang_settings_not_unchanged);
 	return xt_suite_run(s);
 }

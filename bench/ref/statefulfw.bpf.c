@@ -2,7 +2,8 @@
 /*
  * Reference for examples/statefulfw.xfsm: connections opened from the
  * inside interface pass both ways until idle (TCP 300 s, UDP 30 s, ICMP
- * 10 s); the outside may not open any.  ARP passes.  IPv4 only.
+ * 10 s); the outside may not open any.  IPv4 only: every other frame
+ * (ARP, IPv6) passes.
  */
 #include "ref.h"
 
@@ -40,9 +41,9 @@ int ref_statefulfw(struct xdp_md *ctx)
 
 	if (ref_parse(ctx, &p))
 		return XDP_DROP;
-	if (p.eth_type == ETH_P_ARP)
+	if (p.eth_type != ETH_P_IP)
 		return XDP_PASS;
-	if (!p.ip)
+	if (!p.ip)	/* ref_parse() sets it for every IPv4 packet */
 		return XDP_DROP;
 	switch (p.ip->protocol) {
 	case IPPROTO_TCP: idle = 300; break;

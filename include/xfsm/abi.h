@@ -13,11 +13,14 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	4	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	5	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
-				 * the slot), statistics by named object */
+				 * the slot), statistics by named object;
+				 * 5: table-full action, set ip.ttl, NAT,
+				 *    VLAN push and pop, ARP reply, action
+				 *    counters in xfsm_stats */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -294,6 +297,16 @@ enum xfsm_act_type {
 	XFSM_ACT_SET_MARK,	/* meta.mark = opnd */
 	XFSM_ACT_OUTPUT_GROUP,	/* verdict: redirect to a member of group `arg` */
 	XFSM_ACT_OUTPUT_XSK,	/* verdict: to the AF_XDP socket of the rx queue */
+	XFSM_ACT_SET_TTL,	/* TTL / hop limit = opnd (IPv4 checksum updated) */
+	/* NAT: the IPv4 header checksum and the TCP/UDP checksum updated */
+	XFSM_ACT_SET_IP_SRC,	/* IPv4 source address = opnd */
+	XFSM_ACT_SET_IP_DST,
+	XFSM_ACT_SET_L4_SPORT,	/* TCP/UDP source port = opnd (IPv4, IPv6) */
+	XFSM_ACT_SET_L4_DPORT,
+	XFSM_ACT_VLAN_PUSH,	/* an outer 802.1Q tag, VLAN id opnd, in front */
+	XFSM_ACT_VLAN_POP,	/* the outer tag off */
+	XFSM_ACT_ARP_REPLY,	/* verdict: an ARP request turned into its reply,
+				 * sender MAC opnd, sent back (XDP_TX) */
 	XFSM_ACT__MAX,
 };
 
@@ -388,6 +401,19 @@ enum xfsm_stage_kind {
 	XFSM_STAGE__MAX,
 };
 
+/*
+ * What a stage does with a packet whose rule must write a flow that the
+ * flow table cannot store (a plain hash table full; struct
+ * xfsm_stage.full_action).  Either way the stage's table_full counter and
+ * the flow_table_full exception count it.
+ */
+enum xfsm_full {
+	XFSM_FULL_CONTINUE = 0,	/* the rule runs, its flow writes lost */
+	XFSM_FULL_DROP,		/* drop the packet, nothing of the rule runs */
+	XFSM_FULL_PASS,		/* to the kernel stack, nothing of the rule runs */
+	XFSM_FULL__MAX,
+};
+
 struct xfsm_stage {
 	__u8	enabled;
 	__u8	flags;		/* XFSM_SF_* */
@@ -407,7 +433,7 @@ struct xfsm_stage {
 	__u8	acl_table;	/* ACL stage: table 0..XFSM_ACL_TABLES-1 */
 	__u8	stats_id;	/* xfsm_stg_stats index, kept for the named stage */
 	__u8	rule_buf;	/* stateful stage: rule buffer (xfsm_rule_key.slot) */
-	__u8	pad2;
+	__u8	full_action;	/* enum xfsm_full (was padding: 0 = continue) */
 	struct xfsm_cond conds[XFSM_MAX_CONDS];
 	struct xfsm_tuple tuples[XFSM_MAX_TUPLES];
 };
@@ -832,7 +858,9 @@ struct xfsm_build_info {
 #define XFSM_ACTION_COUNTERS(X)						\
 	X(drop) X(pass) X(tx) X(output) X(flood) X(goto)		\
 	X(set_eth_src) X(set_eth_dst) X(set_dscp) X(set_ecn)		\
-	X(dec_ttl) X(count) X(set_mark)
+	X(dec_ttl) X(count) X(set_mark) X(set_ttl)			\
+	X(set_ip_src) X(set_ip_dst) X(set_l4_sport) X(set_l4_dport)	\
+	X(vlan_push) X(vlan_pop) X(arp_reply)
 
 #define XFSM__FIELD(name)	__u64 name;
 #define XFSM__ACTFIELD(name)	__u64 act_##name;
@@ -921,6 +949,7 @@ XFSM_ASSERT_SIZE(struct xfsm_app, 16 + (sizeof(struct xfsm_stage) + sizeof(struc
 		 XFSM_MAX_STAGES + 16);
 XFSM_ASSERT_OFF(struct xfsm_stage, stats_id, 61);
 XFSM_ASSERT_OFF(struct xfsm_stage, rule_buf, 62);
+XFSM_ASSERT_OFF(struct xfsm_stage, full_action, 63);
 XFSM_ASSERT_SIZE(struct xfsm_ids_key, 8);
 XFSM_ASSERT_SIZE(struct xfsm_ctl, 24);
 XFSM_ASSERT_SIZE(struct xfsm_flow_key, 4 + 4 * XFSM_KEY_WORDS);

@@ -283,6 +283,371 @@ static const struct golden dec_ttl_steps[] = {
 	  .stats = { ST(exc_rewrite_failed, 1) } },
 };
 
+/* ---- set_ttl --------------------------------------------------------------- */
+
+#define DSCP_FIELD	{ .kind = XFSM_OPND_FIELD, .index = XFSM_FW_IP_DSCP, .width = 1 }
+
+static int app_set_ttl(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 2, { A1(XFSM_ACT_SET_TTL, CONST(5)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 2, 2, { A1(XFSM_ACT_SET_TTL, CONST(255)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 3, 2, { A1(XFSM_ACT_SET_TTL, DSCP_FIELD), A1(XFSM_ACT_TX, NOOP) } },
+		{ 0, 2, { A1(XFSM_ACT_SET_TTL, CONST(5)), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static void in_st64(struct pkt *p) { ip4_tos(p, 1, 0, false, 64); }
+static void out_st5(struct pkt *p) { ip4_tos(p, 1, 0, false, 5); }
+static void in_st1(struct pkt *p) { ip4_tos(p, 1, 0, false, 1); }
+static void in_st0(struct pkt *p) { ip4_tos(p, 2, 0, false, 0); }
+static void out_st255(struct pkt *p) { ip4_tos(p, 2, 0, false, 255); }
+static void in_st_opts(struct pkt *p) { ip4_tos(p, 1, 0x10, true, 200); }
+static void out_st_opts(struct pkt *p) { ip4_tos(p, 1, 0x10, true, 5); }
+static void in_st_dscp(struct pkt *p) { ip4_tos(p, 3, 33 << 2, false, 64); }
+static void out_st_dscp(struct pkt *p) { ip4_tos(p, 3, 33 << 2, false, 33); }
+static void in_sh64(struct pkt *p) { ip6_tc(p, 1, 0, 64); }
+static void out_sh5(struct pkt *p) { ip6_tc(p, 1, 0, 5); }
+static void in_sh1(struct pkt *p) { ip6_tc(p, 2, 0, 1); }
+static void out_sh255(struct pkt *p) { ip6_tc(p, 2, 0, 255); }
+
+static const struct golden set_ttl_steps[] = {
+	{ "ipv4 ttl 64 -> 5", .build = in_st64, .build_out = out_st5, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ttl, 1) }, .check = check_ip4_csum },
+	{ "ipv4 ttl 1 -> 5 (set, not decremented: no expiry)", .build = in_st1,
+	  .build_out = out_st5, .verdict = XDP_TX, .stats = { ST(act_set_ttl, 1) },
+	  .check = check_ip4_csum },
+	{ "ipv4 ttl 0 -> 255", .build = in_st0, .build_out = out_st255, .verdict = XDP_TX,
+	  .check = check_ip4_csum },
+	{ "qinq ipv4 with options ttl 200 -> 5", .build = in_st_opts, .build_out = out_st_opts,
+	  .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "ipv4 ttl from a field (dscp 33)", .build = in_st_dscp, .build_out = out_st_dscp,
+	  .verdict = XDP_TX, .check = check_ip4_csum },
+	{ "ipv6 hop limit 64 -> 5", .build = in_sh64, .build_out = out_sh5, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ttl, 1) } },
+	{ "ipv6 hop limit 1 -> 255", .build = in_sh1, .build_out = out_sh255, .verdict = XDP_TX },
+	{ "arp: no ttl, rewrite skipped", .build = in_arp, .verdict = XDP_TX,
+	  .stats = { ST(exc_rewrite_failed, 1) } },
+};
+
+/* ---- NAT: set ip.src / ip.dst / l4.sport / l4.dport ------------------------ */
+
+static int app_nat(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 2, { A1(XFSM_ACT_SET_IP_SRC, CONST(TEST_IP4(7))), A1(XFSM_ACT_TX, NOOP) } },
+		{ 2, 3, { A1(XFSM_ACT_SET_IP_DST, CONST(TEST_IP4(8))),
+			  A1(XFSM_ACT_SET_L4_DPORT, CONST(8080)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 3, 2, { A1(XFSM_ACT_SET_L4_SPORT, CONST(1234)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 0, 3, { A1(XFSM_ACT_SET_IP_SRC, CONST(TEST_IP4(7))),
+			  A1(XFSM_ACT_SET_L4_SPORT, CONST(1)), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+/* An IPv4 frame: TCP, UDP (udp_csum0: sent without a checksum), ICMP, or
+ * a later fragment (payload only). */
+enum { N_TCP, N_UDP, N_ICMP, N_LATER };
+
+static void nat4(struct pkt *p, int l4, uint32_t src, uint32_t dst, uint16_t sport,
+		 uint16_t dport, bool udp_csum0)
+{
+	struct ip4_args a = { .src = src, .dst = dst, .ttl = 64, .id = 0x4321,
+			      .frag = l4 == N_LATER ? 185 : IP4_DF,
+			      .proto = l4 == N_LATER ? 17 : 0 };
+
+	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
+	pkt_ip4(p, &a);
+	if (l4 == N_TCP)
+		pkt_tcp(p, sport, dport, 0x18, 0);
+	else if (l4 == N_UDP)
+		pkt_udp(p, sport, dport);
+	else if (l4 == N_ICMP)
+		pkt_icmp(p, 8, 0);
+	pkt_raw(p, 13, 0x33);
+	pkt_finish(p);
+	if (udp_csum0) {
+		int o = pkt_off(p, PL_UDP, 0);
+
+		p->data[o + 6] = p->data[o + 7] = 0;
+	}
+}
+
+static void nat6(struct pkt *p, bool tcp, uint16_t sport, uint16_t dport)
+{
+	struct ip6_args a = { .hlim = 64 };
+
+	test_ip6(a.src, 1);
+	test_ip6(a.dst, 9);
+	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
+	pkt_ip6(p, &a);
+	if (tcp)
+		pkt_tcp(p, sport, dport, 0x10, 1);
+	else
+		pkt_udp(p, sport, dport);
+	pkt_raw(p, 13, 0x33);
+	pkt_finish(p);
+}
+
+static void in_snat_tcp(struct pkt *p) { nat4(p, N_TCP, TEST_IP4(1), TEST_IP4(9), 5000, 1, false); }
+static void out_snat_tcp(struct pkt *p) { nat4(p, N_TCP, TEST_IP4(7), TEST_IP4(9), 5000, 1, false); }
+static void in_dnat_udp(struct pkt *p) { nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(9), 5000, 2, false); }
+static void out_dnat_udp(struct pkt *p) { nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(8), 5000, 8080, false); }
+static void in_dnat_udp0(struct pkt *p) { nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(9), 5000, 2, true); }
+static void out_dnat_udp0(struct pkt *p) { nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(8), 5000, 8080, true); }
+static void in_dnat_tcp(struct pkt *p) { nat4(p, N_TCP, TEST_IP4(3), TEST_IP4(9), 6000, 2, false); }
+static void out_dnat_tcp(struct pkt *p) { nat4(p, N_TCP, TEST_IP4(3), TEST_IP4(8), 6000, 8080, false); }
+static void in_pnat6_tcp(struct pkt *p) { nat6(p, true, 5000, 3); }
+static void out_pnat6_tcp(struct pkt *p) { nat6(p, true, 1234, 3); }
+static void in_pnat6_udp(struct pkt *p) { nat6(p, false, 5000, 3); }
+static void out_pnat6_udp(struct pkt *p) { nat6(p, false, 1234, 3); }
+static void in_nat6_other(struct pkt *p) { nat6(p, false, 5000, 9); }
+static void out_nat6_other(struct pkt *p) { nat6(p, false, 1, 9); }
+static void in_nat_icmp(struct pkt *p) { nat4(p, N_ICMP, TEST_IP4(1), TEST_IP4(9), 0, 0, false); }
+static void out_nat_icmp(struct pkt *p) { nat4(p, N_ICMP, TEST_IP4(7), TEST_IP4(9), 0, 0, false); }
+static void in_nat_later(struct pkt *p) { nat4(p, N_LATER, TEST_IP4(1), TEST_IP4(9), 0, 0, false); }
+static void out_nat_later(struct pkt *p) { nat4(p, N_LATER, TEST_IP4(7), TEST_IP4(9), 0, 0, false); }
+
+/* The source port whose UDP checksum, after the rewrite of rule 2, sums
+ * to 0: written 0xffff (RFC 768), not 0, which would mean "none". */
+static uint16_t udp_ffff_sport(void)
+{
+	static uint16_t found;
+	struct pkt p;
+
+	for (uint32_t s = 1; !found && s < 65536; s++) {
+		int o;
+
+		memset(&p, 0, sizeof(p));
+		nat4(&p, N_UDP, TEST_IP4(1), TEST_IP4(8), (uint16_t)s, 8080, false);
+		o = pkt_off(&p, PL_UDP, 0);
+		if (p.data[o + 6] == 0xff && p.data[o + 7] == 0xff)
+			found = (uint16_t)s;
+	}
+	return found;
+}
+
+static void in_dnat_ffff(struct pkt *p)
+{
+	nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(9), udp_ffff_sport(), 2, false);
+}
+
+static void out_dnat_ffff(struct pkt *p)
+{
+	nat4(p, N_UDP, TEST_IP4(1), TEST_IP4(8), udp_ffff_sport(), 8080, false);
+}
+
+/* Both checksums of the output verify from scratch (a UDP checksum of 0
+ * is none). */
+static bool check_nat_csums(struct xt *t, const struct golden *g,
+			    const struct pkt *in, const struct xt_result *r)
+{
+	int l3 = pkt_off(in, PL_IP4, 0), ip6 = l3 < 0, l4, proto = PL_TCP;
+	bool ok = true;
+
+	(void)t; (void)g;
+	if (ip6)
+		l3 = pkt_off(in, PL_IP6, 0);
+	else
+		ok = ASSERT_TRUE(ip4_csum_ok(r->data, r->len, l3), "IPv4 header checksum verifies");
+	l4 = pkt_off(in, PL_TCP, 0);
+	if (l4 < 0) {
+		l4 = pkt_off(in, PL_UDP, 0);
+		proto = PL_UDP;
+	}
+	if (l4 < 0 || (proto == PL_UDP && !r->data[l4 + 6] && !r->data[l4 + 7]))
+		return ok;
+	return ASSERT_TRUE(l4_csum_ok(r->data, r->len, l3, l4, proto == PL_TCP ? 6 : 17, ip6),
+			   "TCP/UDP checksum verifies") && ok;
+}
+
+static const struct golden nat_steps[] = {
+	{ "ipv4 tcp: set ip.src", .build = in_snat_tcp, .build_out = out_snat_tcp,
+	  .verdict = XDP_TX, .stats = { ST(act_set_ip_src, 1) }, .check = check_nat_csums },
+	{ "ipv4 udp: set ip.dst, l4.dport", .build = in_dnat_udp, .build_out = out_dnat_udp,
+	  .verdict = XDP_TX, .stats = { ST(act_set_ip_dst, 1), ST(act_set_l4_dport, 1) },
+	  .check = check_nat_csums },
+	{ "ipv4 udp without a checksum: stays without", .build = in_dnat_udp0,
+	  .build_out = out_dnat_udp0, .verdict = XDP_TX, .check = check_nat_csums },
+	{ "ipv4 udp: a checksum summing to 0 is written 0xffff", .build = in_dnat_ffff,
+	  .build_out = out_dnat_ffff, .verdict = XDP_TX, .check = check_nat_csums },
+	{ "ipv4 tcp: set ip.dst, l4.dport", .build = in_dnat_tcp, .build_out = out_dnat_tcp,
+	  .verdict = XDP_TX, .check = check_nat_csums },
+	{ "ipv6 tcp with options: set l4.sport", .build = in_pnat6_tcp,
+	  .build_out = out_pnat6_tcp, .verdict = XDP_TX,
+	  .stats = { ST(act_set_l4_sport, 1) }, .check = check_nat_csums },
+	{ "ipv6 udp: set l4.sport", .build = in_pnat6_udp, .build_out = out_pnat6_udp,
+	  .verdict = XDP_TX, .check = check_nat_csums },
+	{ "ipv6: set ip.src is IPv4 only, skipped; the port still set",
+	  .build = in_nat6_other, .build_out = out_nat6_other, .verdict = XDP_TX,
+	  .stats = { ST(exc_rewrite_failed, 1), ST(act_set_l4_sport, 1) },
+	  .check = check_nat_csums },
+	{ "icmp: set ip.src (no pseudo-header), the port skipped", .build = in_nat_icmp,
+	  .build_out = out_nat_icmp, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ip_src, 1), ST(exc_rewrite_failed, 1) },
+	  .check = check_nat_csums },
+	{ "later fragment: set ip.src, the port skipped", .build = in_nat_later,
+	  .build_out = out_nat_later, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ip_src, 1), ST(exc_rewrite_failed, 1) },
+	  .check = check_nat_csums },
+};
+
+/* ---- VLAN push / pop ----------------------------------------------------------- */
+
+static int app_vlan(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 2, { A1(XFSM_ACT_VLAN_PUSH, CONST(100)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 2, 2, { A1(XFSM_ACT_VLAN_POP, NOOP), A1(XFSM_ACT_TX, NOOP) } },
+		/* later actions find the IP header where it moved to */
+		{ 3, 4, { A1(XFSM_ACT_VLAN_PUSH, CONST(4095)), A1(XFSM_ACT_SET_DSCP, CONST(46)),
+			  A1(XFSM_ACT_SET_L4_SPORT, CONST(7)), A1(XFSM_ACT_TX, NOOP) } },
+		{ 4, 4, { A1(XFSM_ACT_VLAN_POP, NOOP), A1(XFSM_ACT_SET_DSCP, CONST(46)),
+			  A1(XFSM_ACT_SET_L4_SPORT, CONST(7)), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+/* An IPv4 UDP frame with up to two tags (outer first; 0: none). */
+static void vlan4(struct pkt *p, uint16_t outer, uint16_t outer_tpid, uint16_t inner,
+		  uint16_t sport, uint16_t dport, uint8_t tos)
+{
+	struct ip4_args a = { .src = TEST_IP4(1), .dst = TEST_IP4(9), .tos = tos, .ttl = 64,
+			      .id = 0x77, .frag = IP4_DF };
+
+	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
+	if (outer)
+		pkt_vlan(p, outer_tpid, outer);
+	if (inner)
+		pkt_vlan(p, ETHERTYPE_8021Q, inner);
+	pkt_ip4(p, &a);
+	pkt_udp(p, sport, dport);
+	pkt_raw(p, 9, 0x44);
+	pkt_finish(p);
+}
+
+static void in_push0(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 1, 0); }
+static void out_push0(struct pkt *p) { vlan4(p, 100, ETHERTYPE_8021Q, 0, 5000, 1, 0); }
+static void in_push1(struct pkt *p) { vlan4(p, 0xa00 | 8, ETHERTYPE_8021Q, 0, 5000, 1, 0); }
+static void out_push1(struct pkt *p) { vlan4(p, 100, ETHERTYPE_8021Q, 0xa00 | 8, 5000, 1, 0); }
+static void in_push2(struct pkt *p) { vlan4(p, 7, ETHERTYPE_8021AD, 8, 5000, 1, 0); }
+static void in_pop1(struct pkt *p) { vlan4(p, 0x2000 | 8, ETHERTYPE_8021Q, 0, 5000, 2, 0); }
+static void out_pop1(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 2, 0); }
+static void in_pop2(struct pkt *p) { vlan4(p, 7, ETHERTYPE_8021AD, 0x6000 | 8, 5000, 2, 0); }
+static void out_pop2(struct pkt *p) { vlan4(p, 0x6000 | 8, ETHERTYPE_8021Q, 0, 5000, 2, 0); }
+static void in_pop0(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 2, 0); }
+static void in_push_rw(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 3, 0); }
+static void out_push_rw(struct pkt *p) { vlan4(p, 4095, ETHERTYPE_8021Q, 0, 7, 3, 46 << 2); }
+static void in_pop_rw(struct pkt *p) { vlan4(p, 9, ETHERTYPE_8021Q, 0, 5000, 4, 0); }
+static void out_pop_rw(struct pkt *p) { vlan4(p, 0, 0, 0, 7, 4, 46 << 2); }
+
+static bool check_vlan_csums(struct xt *t, const struct golden *g,
+			     const struct pkt *in, const struct xt_result *r)
+{
+	struct pkt out;
+
+	(void)t; (void)in;
+	memset(&out, 0, sizeof(out));
+	g->build_out(&out);
+	return check_nat_csums(t, g, &out, r);
+}
+
+static const struct golden vlan_steps[] = {
+	{ "untagged: push 100", .build = in_push0, .build_out = out_push0, .verdict = XDP_TX,
+	  .stats = { ST(act_vlan_push, 1) } },
+	{ "tagged: push 100 in front (QinQ)", .build = in_push1, .build_out = out_push1,
+	  .verdict = XDP_TX, .stats = { ST(act_vlan_push, 1) } },
+	{ "double tagged: no third tag", .build = in_push2, .build_out = in_push2,
+	  .verdict = XDP_TX, .stats = { ST(exc_rewrite_failed, 1) } },
+	{ "tagged: pop", .build = in_pop1, .build_out = out_pop1, .verdict = XDP_TX,
+	  .stats = { ST(act_vlan_pop, 1) } },
+	{ "double tagged: pop the outer", .build = in_pop2, .build_out = out_pop2,
+	  .verdict = XDP_TX, .stats = { ST(act_vlan_pop, 1) } },
+	{ "untagged: nothing to pop", .build = in_pop0, .build_out = in_pop0, .verdict = XDP_TX,
+	  .stats = { ST(exc_rewrite_failed, 1) } },
+	{ "push, then rewrites at the moved offsets", .build = in_push_rw,
+	  .build_out = out_push_rw, .verdict = XDP_TX, .check = check_vlan_csums },
+	{ "pop, then rewrites at the moved offsets", .build = in_pop_rw,
+	  .build_out = out_pop_rw, .verdict = XDP_TX, .check = check_vlan_csums },
+};
+
+/* ---- ARP reply ------------------------------------------------------------------ */
+
+
+static int app_arp_reply(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 0, 1, { A1(XFSM_ACT_ARP_REPLY, CONST(TEST_MAC(0x77))) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static void in_arp_req(struct pkt *p)
+{
+	pkt_eth(p, 0xffffffffffffULL, TEST_MAC(1), 0);
+	pkt_arp(p, 1, TEST_MAC(1), TEST_IP4(1), 0, TEST_IP4(9));
+	pkt_finish(p);
+}
+
+static void out_arp_rep(struct pkt *p)
+{
+	pkt_eth(p, TEST_MAC(1), TEST_MAC(0x77), 0);
+	pkt_arp(p, 2, TEST_MAC(0x77), TEST_IP4(9), TEST_MAC(1), TEST_IP4(1));
+	pkt_finish(p);
+}
+
+static void in_arp_vlan(struct pkt *p)
+{
+	pkt_eth(p, 0xffffffffffffULL, TEST_MAC(2), 0);
+	pkt_vlan(p, ETHERTYPE_8021Q, 30);
+	pkt_arp(p, 1, TEST_MAC(2), TEST_IP4(2), 0, TEST_IP4(8));
+	pkt_finish(p);
+}
+
+static void out_arp_vlan(struct pkt *p)
+{
+	pkt_eth(p, TEST_MAC(2), TEST_MAC(0x77), 0);
+	pkt_vlan(p, ETHERTYPE_8021Q, 30);
+	pkt_arp(p, 2, TEST_MAC(0x77), TEST_IP4(8), TEST_MAC(2), TEST_IP4(2));
+	pkt_finish(p);
+}
+
+static void in_arp_rep(struct pkt *p)
+{
+	pkt_eth(p, TEST_MAC(1), TEST_MAC(9), 0);
+	pkt_arp(p, 2, TEST_MAC(9), TEST_IP4(9), TEST_MAC(1), TEST_IP4(1));
+	pkt_finish(p);
+}
+
+static const struct golden arp_reply_steps[] = {
+	{ "request: answered", .build = in_arp_req, .build_out = out_arp_rep, .verdict = XDP_TX,
+	  .stats = { ST(act_arp_reply, 1) } },
+	{ "tagged request: answered on its VLAN", .build = in_arp_vlan, .build_out = out_arp_vlan,
+	  .verdict = XDP_TX, .stats = { ST(act_arp_reply, 1) } },
+	{ "a reply: not answered, the pipeline goes on (default drop)", .build = in_arp_rep,
+	  .verdict = XDP_DROP, .stats = { ST(exc_rewrite_failed, 1) } },
+	{ "ipv4: not answered", .build = in_ttl64, .verdict = XDP_DROP,
+	  .stats = { ST(exc_rewrite_failed, 1) } },
+};
+
+/* The offload profile has no stack for NAT, VLAN and ARP rewrites: each
+ * is counted unsupported and skipped, the frame unchanged. */
+static int app_unsupported(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 5, { A1(XFSM_ACT_SET_IP_SRC, CONST(TEST_IP4(7))),
+			  A1(XFSM_ACT_SET_L4_DPORT, CONST(9)), A1(XFSM_ACT_VLAN_PUSH, CONST(5)),
+			  A1(XFSM_ACT_ARP_REPLY, CONST(TEST_MAC(0x77))), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+static const struct golden unsupported_steps[] = {
+	{ "four rewrites skipped", .build = in_snat_tcp, .build_out = in_snat_tcp,
+	  .verdict = XDP_TX, .stats = { ST(exc_unsupported, 4) } },
+};
+
 /* Rewrites on a frame without the header are counted and skipped. */
 static int app_rewrite_arp(struct xfsm_image *img)
 {
@@ -556,6 +921,12 @@ const struct scenario action_scenarios[] = {
 	SCENARIO("set_eth_src/dst", app_eth, NULL, eth_steps, SC_BOTH),
 	SCENARIO("set_dscp/set_ecn", app_dscp_ecn, NULL, dscp_ecn_steps, SC_BOTH),
 	SCENARIO("dec_ttl", app_dec_ttl, NULL, dec_ttl_steps, SC_BOTH),
+	SCENARIO("set_ttl", app_set_ttl, NULL, set_ttl_steps, SC_BOTH),
+	SCENARIO("NAT rewrites", app_nat, NULL, nat_steps, SC_NATIVE),
+	SCENARIO("NAT, VLAN, ARP reply unsupported", app_unsupported, NULL, unsupported_steps,
+		 SC_OFFLOAD),
+	SCENARIO("VLAN push and pop", app_vlan, NULL, vlan_steps, SC_NATIVE),
+	SCENARIO("ARP reply", app_arp_reply, NULL, arp_reply_steps, SC_NATIVE),
 	SCENARIO("six actions in one rule", app_six, NULL, six_steps, SC_BOTH),
 	SCENARIO("rewrite without the header", app_rewrite_arp, NULL, rewrite_arp_steps, SC_BOTH),
 	SCENARIO("verdicts and count", app_verdicts, NULL, verdict_steps, SC_BOTH),

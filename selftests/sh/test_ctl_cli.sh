@@ -170,6 +170,12 @@ xt_check "completion: state names of the stage" \
 xt_check "completion: rule names of the stage" \
 	"$(C xfsmctl "$CTL" --instance "$INST" rule del knock 'kn' | words)" = \
 	"knock1 knock2 knock3 knock4"
+xt_check "completion: field names (the tool's own table)" \
+	"$(comp xfsmctl "$CTL" fields tcp.d | words)" = "tcp.dport"
+xt_match "completion: metadata operands too" "^meta.random\$" "$(comp xfsmctl "$CTL" fields meta.)"
+xt_check "completion: every field of xfsmctl -j fields" \
+	"$(comp xfsmctl "$CTL" fields '' | grep -c .)" = \
+	"$("$CTL" -j fields | jq '(.fields | length) + (.metadata | length)')"
 xt_check "completion: group policies" \
 	"$(comp xfsmctl "$CTL" group add 1 '' | words)" = "consistent hash rr rr-flow weighted"
 # xfsm-loader: its commands and options as its help lists them

@@ -20,6 +20,23 @@ xt_ok "before apply: TCP 22 accepted (no application: pass)" ctl_connect 22
 
 dry_run() { "$CTL" apply --dry-run "$APP" | grep -q 'entry .*udp.dport == 1111'; }
 xt_ok "apply --dry-run prints the tables" dry_run
+
+# compiler warnings reach the user and do not stop the compile
+warn_out=$("$CTL" apply --dry-run "$XT_TOP/selftests/lang/warn_shadowed_range.xfsm" 2>&1 >/dev/null)
+xt_check "apply --dry-run with a warning succeeds" $? -eq 0
+xt_match "the warning is printed on stderr" \
+	"warn_shadowed_range.xfsm:4:7: warning: rule 'narrow' never matches" "$warn_out"
+
+# the field reference: every field of the compiler's table, one on demand
+fields_json=$("$CTL" -j fields)
+xt_check "fields -j lists 34 fields" "$(jq '.fields | length' <<<"$fields_json")" -eq 34
+xt_check "fields -j: meta.random is 32 bits and not matched" \
+	"$(jq -c '.metadata[] | select(.name == "meta.random") | [.bits, .match]' <<<"$fields_json")" = "[32,false]"
+xt_match "fields NAME prints that field" "^tcp.dport +16 +TCP" "$("$CTL" fields tcp.dport)"
+xt_check "fields NAME prints only that field" "$("$CTL" fields tcp.dport | grep -c '^[a-z]')" -eq 1
+fields_bad=$("$CTL" fields ip.srcx 2>&1)
+xt_check "an unknown field is a usage error (exit 2)" $? -eq 2
+xt_match "and says so" "unknown field 'ip.srcx'" "$fields_bad"
 xt_ok "apply portknock" X apply "$APP"
 out=$(X show app)
 xt_match "show names the application" "^app portknock" "$out"
@@ -73,9 +90,9 @@ xt_nok "TCP 80 refused after rule add" ctl_connect 80
 xt_ok "rule del" X rule del knock no_http
 xt_ok "TCP 80 accepted after rule del" ctl_connect 80
 xt_nok "rule add with a syntax error fails" X rule add knock 'rule bad when tcp.dport = 80 => drop'
-xt_match "rule add error points into the rule text" "^rule:1:25: error: found '=', expected '==' or '&' after a field" \
+xt_match "rule add error points into the rule text" "^rule:1:25: error: '=' assigns: to compare write '==' .tcp.dport == VALUE." \
 	"$(X rule add knock 'rule bad when tcp.dport = 80 => drop' 2>&1)"
-xt_match "same column without the leading 'rule'" "^rule:1:20: error: found '='" \
+xt_match "same column without the leading 'rule'" "^rule:1:20: error: '=' assigns" \
 	"$(X rule add knock 'bad when tcp.dport = 80 => drop' 2>&1)"
 xt_nok "rule del of an unknown rule fails" X rule del knock nope
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "xfsm_lang.h"
-#include "lang_internal.h"
+#include "lang.h"
 #include "xfsm_num.h"
 
 const char *xfsm_lang_verdict_name(unsigned int v)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lang_internal.h"
+#include "lang.h"
 #include "xfsm_num.h"
 
 struct builtin_const {
