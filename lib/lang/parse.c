@@ -50,10 +50,14 @@ static void parse_define(struct lc *c)
 	expect_eol(c);
 }
 
-static void parse_global(struct lc *c)
+/* The index of a `global` or `register` declaration: PREFIX followed by a
+ * number ("global3", "reg1") or a bare number, below N.  WANT and RANGE
+ * word the two errors. */
+static long decl_index(struct lc *c, const char *prefix, long n, const char *want,
+		       const char *range)
 {
 	const struct lang_tok *t = peek(c);
-	long idx = reg_index(c, t, "global");
+	long idx = reg_index(c, t, prefix);
 	char ib[48];
 
 	if (idx >= 0) {
@@ -62,11 +66,18 @@ static void parse_global(struct lc *c)
 		next(c);
 		idx = t->v > 100000 ? 100000 : (long)t->v;
 	} else {
-		expected(c, t, "a global register index (0..7)");
+		expected(c, t, want);
 	}
-	if (idx >= XFSM_GLOBAL_REGS)
-		fail_at(c, t, "register index %s out of range: global registers are 0..%d",
-			idx_text(c, t, "global", ib, sizeof(ib)), XFSM_GLOBAL_REGS - 1);
+	if (idx >= n)
+		fail_at(c, t, "register index %s out of range: %s%ld",
+			idx_text(c, t, prefix, ib, sizeof(ib)), range, n - 1);
+	return idx;
+}
+
+static void parse_global(struct lc *c)
+{
+	long idx = decl_index(c, "global", XFSM_GLOBAL_REGS,
+			      "a global register index (0..7)", "global registers are 0..");
 	if (peek(c)->kind == T_IDENT) {
 		const struct lang_tok *n = next(c);
 
@@ -339,21 +350,9 @@ static void parse_state_decl(struct lc *c, bool plural)
 
 static void parse_register(struct lc *c)
 {
-	const struct lang_tok *t = peek(c), *n;
-	long idx = reg_index(c, t, "reg");
-	char ib[48];
-
-	if (idx >= 0) {
-		next(c);
-	} else if (t->kind == T_NUM && !t->unit) {
-		next(c);
-		idx = t->v > 100000 ? 100000 : (long)t->v;
-	} else {
-		expected(c, t, "a flow register index (0..3)");
-	}
-	if (idx >= XFSM_FLOW_REGS)
-		fail_at(c, t, "register index %s out of range: flow registers are reg0..reg%d",
-			idx_text(c, t, "reg", ib, sizeof(ib)), XFSM_FLOW_REGS - 1);
+	const struct lang_tok *n;
+	long idx = decl_index(c, "reg", XFSM_FLOW_REGS,
+			      "a flow register index (0..3)", "flow registers are reg0..reg");
 	n = next(c);
 	if (n->kind != T_IDENT)
 		expected(c, n, "a register name");
