@@ -101,13 +101,19 @@ for t in $targets; do
 		art="$BUILD/fuzz/artifacts/$t"
 		mkdir -p "$work" "$art"
 		echo "== $t: ${FUZZ_TIME:-300}s, corpus $work"
+		log="$art/last-run.log"
+		# The fuzzer's own status decides, not that of a pipe's last
+		# command; its log is kept whole, its end shown.
 		# shellcheck disable=SC2086
-		if "$bin" $(options "$t") ${FUZZ_FLAGS:-} -max_total_time="${FUZZ_TIME:-300}" -print_final_stats=1 \
-			-artifact_prefix="$art/" "$work" $(seeds "$t") 2>&1 | tail -n 25; then
+		"$bin" $(options "$t") ${FUZZ_FLAGS:-} -max_total_time="${FUZZ_TIME:-300}" -print_final_stats=1 \
+			-artifact_prefix="$art/" "$work" $(seeds "$t") >"$log" 2>&1
+		rc=$?
+		tail -n 25 "$log"
+		if [ "$rc" -eq 0 ]; then
 			echo "PASS: $t"
 			passed=$((passed + 1))
 		else
-			echo "FAIL: $t: failure saved in $art/ (add it to selftests/fuzz/corpus/$t/ once fixed)"
+			echo "FAIL: $t: failure saved in $art/, log $log (add it to selftests/fuzz/corpus/$t/ once fixed)"
 			failed=$((failed + 1))
 		fi
 		;;
