@@ -384,6 +384,137 @@ static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *
 #endif
 }
 
+#ifndef XFSM_OFFLOAD
+/* The address families of struct bpf_fib_lookup (linux/socket.h's). */
+#define XFSM_AF_INET	2
+#define XFSM_AF_INET6	10
+
+static __always_inline __u64 mac_to_u64(const __u8 *m)
+{
+	return (__u64)m[0] << 40 | (__u64)m[1] << 32 | (__u64)m[2] << 24 |
+	       (__u64)m[3] << 16 | (__u64)m[4] << 8 | m[5];
+}
+
+/*
+ * output fib: forward an untagged IPv4 or IPv6 packet as the kernel would
+ * route it, by the routing and neighbour tables of the ingress device's
+ * namespace (bpf_fib_lookup with the ingress ifindex and the packet's
+ * addresses, protocol, ports, TOS / flow label and length).  Found: the
+ * Ethernet addresses become the next hop's and the egress device's, the
+ * TTL / hop limit drops by one (IPv4 checksum updated), and the packet is
+ * redirected to the egress device, which need not be an xfsm port (no
+ * devmap: bpf_redirect); if it is one, its tx counters count it.  Every
+ * other outcome gets the verdict of its counter in XFSM_FIB_COUNTERS:
+ * what the kernel must do itself (resolve a neighbour, send an ICMP error,
+ * deliver locally) goes to the stack, and routes that discard drop.  A
+ * frame of its own: struct bpf_fib_lookup is 64 bytes of stack.
+ */
+static __noinline int fib_forward(struct xdp_md *ctx, struct xfsm_pkt *p, struct xfsm_stats *s)
+{
+	struct bpf_fib_lookup fib;
+	__u32 flags, ifindex;
+	struct xfsm_port *port;
+	void *data, *end;
+	long rc;
+
+	if (!ctx || !p || !s)
+		return XDP_DROP;
+	flags = p->fv[XFSM_FW_PKT_FLAGS];
+	if (!(flags & (XFSM_PF_IPV4 | XFSM_PF_IPV6)) || p->l3_off != ETH_HLEN) {
+		if (flags & XFSM_PF_VLAN)
+			CNT_ADD(&s->fib_vlan, 1);
+		else
+			CNT_ADD(&s->fib_not_ip, 1);
+		return XDP_PASS;
+	}
+	__builtin_memset(&fib, 0, sizeof(fib));
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (flags & XFSM_PF_IPV4) {
+		struct iphdr *iph = data + ETH_HLEN;
+
+		if ((void *)(iph + 1) > end)
+			return XDP_PASS;	/* cannot happen: parsed */
+		if (iph->ttl <= 1) {
+			CNT_ADD(&s->fib_ttl_expired, 1);
+			return XDP_PASS;
+		}
+		fib.family = XFSM_AF_INET;
+		fib.tos = iph->tos;
+		fib.tot_len = bpf_ntohs(iph->tot_len);
+		fib.ipv4_src = iph->saddr;
+		fib.ipv4_dst = iph->daddr;
+	} else {
+		struct ipv6hdr *ip6 = data + ETH_HLEN;
+
+		if ((void *)(ip6 + 1) > end)
+			return XDP_PASS;
+		if (ip6->hop_limit <= 1) {
+			CNT_ADD(&s->fib_ttl_expired, 1);
+			return XDP_PASS;
+		}
+		fib.family = XFSM_AF_INET6;
+		fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+		fib.tot_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+		__builtin_memcpy(fib.ipv6_src, &ip6->saddr, sizeof(fib.ipv6_src));
+		__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, sizeof(fib.ipv6_dst));
+	}
+	fib.l4_protocol = p->fv[XFSM_FW_IP_PROTO];
+	fib.sport = bpf_htons((__u16)p->fv[XFSM_FW_L4_SPORT]);
+	fib.dport = bpf_htons((__u16)p->fv[XFSM_FW_L4_DPORT]);
+	fib.ifindex = ctx->ingress_ifindex;
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		break;
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+		CNT_ADD(&s->fib_blackhole, 1);
+		return XDP_DROP;
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+		CNT_ADD(&s->fib_unreachable, 1);
+		return XDP_DROP;
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+		CNT_ADD(&s->fib_prohibit, 1);
+		return XDP_DROP;
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+		CNT_ADD(&s->fib_not_forwarded, 1);
+		return XDP_PASS;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		CNT_ADD(&s->fib_fwd_disabled, 1);
+		return XDP_PASS;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		CNT_ADD(&s->fib_no_neigh, 1);
+		return XDP_PASS;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		CNT_ADD(&s->fib_frag_needed, 1);
+		return XDP_PASS;
+	default:
+		CNT_ADD(&s->fib_other, 1);
+		return XDP_PASS;
+	}
+	/* the TTL was checked above: the decrement cannot expire */
+	if (rw_ip(ctx, p, XFSM_ACT_DEC_TTL, 0) != RW_OK ||
+	    rw_eth(ctx, p, true, mac_to_u64(fib.dmac)) != RW_OK ||
+	    rw_eth(ctx, p, false, mac_to_u64(fib.smac)) != RW_OK) {
+		CNT_ADD(&s->exc_rewrite_failed, 1);
+		return XDP_DROP;
+	}
+	CNT_ADD(&s->fib_forwarded, 1);
+	ifindex = fib.ifindex;
+	port = bpf_map_lookup_elem(&xfsm_ports, &ifindex);
+	if (port && port->port < XFSM_MAX_PORTS) {
+		__u32 k = port->port;
+		struct xfsm_port_stats *ps = bpf_map_lookup_elem(&xfsm_port_stats, &k);
+
+		if (ps) {
+			CNT_ADD(&ps->tx_packets, 1);
+			CNT_ADD(&ps->tx_bytes, p->fv[XFSM_FW_META_LEN]);
+		}
+	}
+	return bpf_redirect(ifindex, 0);
+}
+#endif
+
 static __always_inline bool action_is_verdict(__u8 type)
 {
 	return type == XFSM_ACT_DROP || type == XFSM_ACT_PASS || type == XFSM_ACT_TX;
@@ -460,11 +591,15 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 #ifdef XFSM_OFFLOAD
 			return do_output(0, false, s, 0);	/* unsupported: drop */
 #else
-			__u32 port = xfsm_group_select(p, a->arg);
+			__u64 sel = xfsm_group_select(p, a->arg);
+			__u32 port = sel & 0xffff;
 
 			CNT_ADD(&s->act_output, 1);
 			if (!port)
 				return XDP_DROP;
+			/* the member's own MAC, when it has one */
+			if ((sel >> 16) && rw_eth(ctx, p, true, sel >> 16) != RW_OK)
+				CNT_ADD(&s->exc_rewrite_failed, 1);
 			return do_output(port, false, s, p->fv[XFSM_FW_META_LEN]);
 #endif
 		}
@@ -540,6 +675,12 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 			}
 			CNT_ADD(&s->act_arp_reply, 1);
 			return XDP_TX;
+		case XFSM_ACT_OUTPUT_FIB:
+#ifdef XFSM_OFFLOAD
+			return do_output(0, false, s, 0);	/* unsupported: drop */
+#else
+			return fib_forward(ctx, p, s);
+#endif
 		case XFSM_ACT_VLAN_PUSH:
 		case XFSM_ACT_VLAN_POP:
 			rw = rw_vlan(ctx, p, type == XFSM_ACT_VLAN_PUSH,

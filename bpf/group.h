@@ -12,15 +12,18 @@
 
 #ifndef XFSM_OFFLOAD
 
-/* The member port for this packet, 0 when the group has no live member.
- * A global function: verified once. */
-__noinline __u32 xfsm_group_select(const struct xfsm_pkt *p, __u32 gid)
+/* The member for this packet: its port in bits 0..15 (0 when the group
+ * has no live member), the destination MAC it wants (0: none) in bits
+ * 16..63, so that one scalar comes back.  A global function: verified
+ * once. */
+__noinline __u64 xfsm_group_select(const struct xfsm_pkt *p, __u32 gid)
 {
 	struct xfsm_group_flow_key fk;
 	struct xfsm_group_stats *gs;
 	const struct xfsm_app *app;
 	const struct xfsm_group *g;
 	__u32 n, start = 0, h, i, idx, port, *ctr, *fl, slot, gk;
+	__u64 mac;
 	bool rr = false;	/* the round-robin counter follows the choice */
 
 	if (!p || gid >= XFSM_MAX_GROUPS)
@@ -88,6 +91,7 @@ __noinline __u32 xfsm_group_select(const struct xfsm_pkt *p, __u32 gid)
 		idx = (start + i) % n;
 		idx &= XFSM_GROUP_MAX_MEMBERS - 1;
 		port = g->members[idx];
+		mac = g->macs[idx] & 0xffffffffffffULL;
 		fl = bpf_map_lookup_elem(&xfsm_port_flags, &port);
 		if (fl && (*fl & XFSM_PORT_F_DOWN))
 			continue;
@@ -101,7 +105,7 @@ __noinline __u32 xfsm_group_select(const struct xfsm_pkt *p, __u32 gid)
 			if (g->policy == XFSM_GP_RR_FLOW)
 				bpf_map_update_elem(&xfsm_grp_flows, &fk, &idx, BPF_ANY);
 		}
-		return port;
+		return mac << 16 | (port & 0xffff);
 	}
 	CNT_ADD(&gs->empty, 1);
 	return 0;

@@ -33,7 +33,7 @@ static __always_inline __u64 upd_addend(const struct xfsm_update *u, __u8 kind, 
  * rules that take no lock (XFSM_RF_FLOW_NOLOCK), so it is added to
  * atomically here too. */
 static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_rule *r,
-				       const struct xfsm_pkt *p, const struct xfsm_globals *g,
+				       const struct xfsm_pkt *p, struct xfsm_globals *g,
 				       __u32 *div_zero)
 {
 	int i;
@@ -47,6 +47,26 @@ static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_ru
 
 		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_FLOW_REG)
 			continue;
+		if (u->op == XFSM_UPD_FETCH_ADD) {
+			/* The global's value before the add, taken by one
+			 * atomic instruction (no global lock, which cannot
+			 * nest in the flow's): two CPUs never take the same
+			 * value.  The offload profile has no fetching atomics
+			 * (libxfsm refuses the update there). */
+			__u32 gi = u->a.index & (XFSM_GLOBAL_REGS - 1);
+
+			b = opnd_read(&u->b, p, f, f->state, g);
+			if (!g)
+				continue;
+#ifdef XFSM_OFFLOAD
+			a = g->reg[gi];
+			MAP_SET_FROM(g->reg[gi], a, a + b);
+#else
+			a = __sync_fetch_and_add(&g->reg[gi], b);
+#endif
+			MAP_SET(f->regs[d], a);
+			continue;
+		}
 #ifndef XFSM_OFFLOAD
 		if (u->flags & XFSM_UF_ADD) {
 			__sync_fetch_and_add(&f->regs[d],
@@ -262,7 +282,7 @@ XFSM_FLOW_FOR_UPDATE_FN struct xfsm_flow *flow_for_update(struct xfsm_work *w,
 
 /* Commit a rule's flow transaction to `f`, the flow under w->fk. */
 static __always_inline void flow_commit(struct xfsm_work *w, struct xfsm_flow *f,
-					const struct xfsm_rule *r, const struct xfsm_globals *g,
+					const struct xfsm_rule *r, struct xfsm_globals *g,
 					__u32 *div_zero)
 {
 #ifdef XFSM_OFFLOAD

@@ -2,7 +2,7 @@
 /*
  * xfsmctl group: output groups; xfsmctl port set|sync: the port-down flag.
  *
- *   group add|set ID POLICY [PORT[:WEIGHT]...]
+ *   group add|set ID POLICY [PORT[:WEIGHT] [mac MAC]...]
  *   group del ID          group show [ID]
  *   port set PORT up|down port sync
  */
@@ -14,11 +14,13 @@
 #include "xfsmctl.h"
 #include "xfsm_attach.h"
 #include "xfsm_group.h"
+#include "xfsm_num.h"
 
 _Static_assert(XFSM_MAX_GROUPS == 64, "group_notes names the ids 0..63");
 const char group_notes[] =
 	"POLICY: rr (per packet), rr-flow, weighted, hash (symmetric 5-tuple),\n"
-	"        consistent (Maglev table); ID 0..63; PORT a port number.\n"
+	"        consistent (Maglev table); ID 0..63; PORT a port number;\n"
+	"        'mac MAC' after a member: the destination MAC of its packets.\n"
 	"'group add' creates a group, 'group set' creates or replaces one.\n";
 
 /* An id below `max`, through the shared number parser (lib/xfsm_num.h). */
@@ -54,6 +56,7 @@ static void show_one(struct xfsm_instance *inst, unsigned int id, const struct x
 static int group_write(struct args *a, bool must_be_new)
 {
 	__u16 ports[XFSM_GROUP_MAX_MEMBERS], w[XFSM_GROUP_MAX_MEMBERS];
+	__u64 macs[XFSM_GROUP_MAX_MEMBERS] = { 0 };
 	struct xfsm_instance *inst;
 	struct xfsm_group g, prev;
 	unsigned int id, n = 0;
@@ -79,6 +82,19 @@ static int group_write(struct args *a, bool must_be_new)
 		if (n == XFSM_GROUP_MAX_MEMBERS || bad)
 			return usage_err(a, "bad member %s (PORT[:WEIGHT], at most %d members)", m,
 					 XFSM_GROUP_MAX_MEMBERS);
+		if (arg_kw(a, "mac")) {
+			const char *ms = arg_next(a, "MAC");
+			__u8 mb[6];
+
+			if (!ms)
+				return -EINVAL;
+			if (xfsm_parse_mac(ms, strlen(ms), mb) || (mb[0] & 1) ||
+			    !(mb[0] | mb[1] | mb[2] | mb[3] | mb[4] | mb[5]))
+				return usage_err(a, "bad MAC %s for member %s (a unicast MAC, as 02:00:00:00:01:00)",
+						 ms, m);
+			for (int k = 0; k < 6; k++)
+				macs[n] = macs[n] << 8 | mb[k];
+		}
 		ports[n] = p;
 		w[n++] = wt;
 	}
@@ -99,6 +115,7 @@ static int group_write(struct args *a, bool must_be_new)
 		      "bad members (duplicate or out-of-range port)");
 		goto out;
 	}
+	memcpy(g.macs, macs, sizeof(g.macs));
 	err = xfsm_group_write(inst, id, &g);
 	if (err) {
 		p_err("cannot write group %u: %s", id, strerror(-err));
@@ -200,6 +217,16 @@ static void show_one(struct xfsm_instance *inst, unsigned int id, const struct x
 		if (g->policy == XFSM_GP_WEIGHTED)
 			print_uint(PRINT_FP, NULL, " weight %u", g->weights[i]);
 		print_uint(PRINT_JSON, "weight", NULL, g->policy == XFSM_GP_WEIGHTED ? g->weights[i] : 1);
+		if (g->macs[i]) {
+			char mb[24];
+			__u64 mv = g->macs[i];
+
+			snprintf(mb, sizeof(mb), "%02x:%02x:%02x:%02x:%02x:%02x",
+				 (unsigned int)(mv >> 40) & 0xff, (unsigned int)(mv >> 32) & 0xff,
+				 (unsigned int)(mv >> 24) & 0xff, (unsigned int)(mv >> 16) & 0xff,
+				 (unsigned int)(mv >> 8) & 0xff, (unsigned int)mv & 0xff);
+			print_string(PRINT_ANY, "mac", " mac %s", mb);
+		}
 		print_bool(PRINT_JSON, "down", NULL, fl & XFSM_PORT_F_DOWN);
 		print_text("%s", (fl & XFSM_PORT_F_DOWN) ? " (down)" : "");
 		print_uint(PRINT_ANY, "packets", " packets %llu\n", st.member[i]);
@@ -253,8 +280,8 @@ out:
 const struct cmd group_cmds[] = {
 	{ "show", group_show, "[ID]", NULL, NULL },
 	{ "list", group_show, NULL, NULL, NULL },
-	{ "add", group_add, "ID POLICY [PORT[:WEIGHT]...]", NULL, NULL },
-	{ "set", group_set, "ID POLICY [PORT[:WEIGHT]...]", NULL, NULL },
+	{ "add", group_add, "ID POLICY [PORT[:WEIGHT] [mac MAC]...]", NULL, NULL },
+	{ "set", group_set, "ID POLICY [PORT[:WEIGHT] [mac MAC]...]", NULL, NULL },
 	{ "del", group_del, "ID", NULL, NULL },
 	{ "delete", group_del, NULL, NULL, NULL },
 	{ NULL },

@@ -227,6 +227,15 @@ static void stats_sample(struct xfsm_instance *inst, struct running *r)
 	print_nl();
 	close_json_object();
 
+	/* output fib's outcomes (XFSM_FIB_COUNTERS) */
+	open_json_object("fib");
+	print_text("fib:");
+#define X(n) pv(#n, #n, st.fib_##n, false);
+	XFSM_FIB_COUNTERS(X)
+#undef X
+	print_nl();
+	close_json_object();
+
 	open_json_array("stages");
 	for (unsigned int s = 0; s < r->img.app.n_stages; s++) {
 		struct xfsm_stage_stats ss;

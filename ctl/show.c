@@ -284,6 +284,8 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 			sb_add(b, "%s(%s, %s)", u->op == XFSM_UPD_MIN ? "min" : "max", a, c);
 		else if (u->op == XFSM_UPD_EWMA)
 			sb_add(b, "ewma(%s, %s, %u)", a, c, u->shift);
+		else if (u->op == XFSM_UPD_FETCH_ADD)
+			sb_add(b, "fetch_add(%s, %s)", a, c);
 		else
 			sb_add(b, "%s %s %s", a, ops[u->op], c);
 		any = true;
@@ -329,6 +331,9 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 			break;
 		case XFSM_ACT_OUTPUT_XSK:
 			sb_add(b, "output xsk");
+			break;
+		case XFSM_ACT_OUTPUT_FIB:
+			sb_add(b, "output fib");
 			break;
 		case XFSM_ACT_SET_ETH_SRC:
 		case XFSM_ACT_SET_ETH_DST:

@@ -14,6 +14,10 @@
  *    CPU makes it.  Flow registers are judged per stage (a flow
  *    belongs to one stage), global registers over the whole application.
  *
+ *  - a global that a fetch-add update takes (reg = fetch_add(global, n),
+ *    one atomic instruction outside the globals' lock): every addition
+ *    to it is atomic too (XFSM_UF_ADD), so that none undoes another.
+ *
  *  - stages that need no flow lookup (XFSM_SF_NO_LOOKUP): no rule matches
  *    on the state, no condition reads the flow, no action reads it except
  *    in a rule that writes it in a one-key stage (it reads the flow it
@@ -136,6 +140,15 @@ void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan)
 
 			if (u->op == XFSM_UPD_NONE)
 				continue;
+			if (u->op == XFSM_UPD_FETCH_ADD && u->a.kind == XFSM_OPND_GLOBAL_REG) {
+				/* an atomic addition to global a, which reads it
+				 * only to hand its value to the flow register */
+				plan->global_fetch |= 1U << (u->a.index & (XFSM_GLOBAL_REGS - 1));
+				*flow &= ~(1U << (u->dst_index & (XFSM_FLOW_REGS - 1)));
+				strike_reads(flow, XFSM_OPND_FLOW_REG, &u->b, u, NULL);
+				strike_reads(&plan->global_add, XFSM_OPND_GLOBAL_REG, &u->b, u, NULL);
+				continue;
+			}
 			x = addend(u);
 			if (!x && u->dst_kind == XFSM_OPND_FLOW_REG)
 				*flow &= ~(1U << (u->dst_index & (XFSM_FLOW_REGS - 1)));
@@ -188,6 +201,11 @@ void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfs
 			u->flags |= XFSM_UF_ADD;
 		if (u->dst_kind == XFSM_OPND_GLOBAL_REG &&
 		    (plan->global_add & plan->global_nolock & (1U << gr)))
+			u->flags |= XFSM_UF_ADD;
+		/* a fetch-add takes this global without the lock: an
+		 * addition to it under the lock must be atomic too */
+		if (u->dst_kind == XFSM_OPND_GLOBAL_REG && (plan->global_fetch & (1U << gr)) &&
+		    addend(u))
 			u->flags |= XFSM_UF_ADD;
 	}
 }

@@ -50,6 +50,7 @@ struct xfsm_group_decl {
 	unsigned int n_members;
 	__u16	ports[XFSM_GROUP_MAX_MEMBERS];
 	__u16	weights[XFSM_GROUP_MAX_MEMBERS];
+	__u64	macs[XFSM_GROUP_MAX_MEMBERS];	/* `mac M`: eth.dst written; 0: none */
 	unsigned int line;
 };
 

@@ -21,6 +21,7 @@ struct xfsm_plan {
 	__u8	global_add;			/* bit i: global i is additive */
 	__u8	flow_nolock[XFSM_MAX_STAGES];	/* bit i: a lock-free rule adds to it */
 	__u8	global_nolock;
+	__u8	global_fetch;			/* bit i: a fetch-add takes global i */
 };
 void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan);
 /* Mark a rule of `stage` (XFSM_UF_ADD, XFSM_RF_PLANNED), clearing old marks. */

@@ -13,14 +13,16 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	5	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	6	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
 				 * the slot), statistics by named object;
 				 * 5: table-full action, set ip.ttl, NAT,
 				 *    VLAN push and pop, ARP reply, action
-				 *    counters in xfsm_stats */
+				 *    counters in xfsm_stats;
+				 * 6: output fib and its counters, fetch-add
+				 *    updates, group members' MACs */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -259,6 +261,8 @@ enum xfsm_upd_op {
 	XFSM_UPD_SHL,		/* shift counts are taken modulo 64 */
 	XFSM_UPD_SHR,
 	XFSM_UPD_EWMA,		/* dst = a - (a >> shift) + (b >> shift) */
+	XFSM_UPD_FETCH_ADD,	/* flow dst = global a, then global a += b, as
+				 * one atomic fetch-and-add on the global */
 	XFSM_UPD__MAX,
 };
 
@@ -307,6 +311,9 @@ enum xfsm_act_type {
 	XFSM_ACT_VLAN_POP,	/* the outer tag off */
 	XFSM_ACT_ARP_REPLY,	/* verdict: an ARP request turned into its reply,
 				 * sender MAC opnd, sent back (XDP_TX) */
+	XFSM_ACT_OUTPUT_FIB,	/* verdict: forward by the kernel's routing and
+				 * neighbour tables (bpf_fib_lookup); see
+				 * XFSM_FIB_COUNTERS for the outcomes */
 	XFSM_ACT__MAX,
 };
 
@@ -715,7 +722,11 @@ struct xfsm_group {
 	__u32	generation;	/* 0: no such group; bumped by every change */
 	__u16	members[XFSM_GROUP_MAX_MEMBERS];	/* port numbers */
 	__u16	weights[XFSM_GROUP_MAX_MEMBERS];	/* weighted policy */
+	/* Destination MAC written into a packet sent to member i (48 bits,
+	 * most significant byte first); 0: the frame's own is kept. */
+	__u64	macs[XFSM_GROUP_MAX_MEMBERS];
 	__u16	table[XFSM_GROUP_TABLE + 1];	/* member indexes */
+	__u16	pad[2];
 };
 
 struct xfsm_group_stats {
@@ -862,7 +873,30 @@ struct xfsm_build_info {
 	X(set_ip_src) X(set_ip_dst) X(set_l4_sport) X(set_l4_dport)	\
 	X(vlan_push) X(vlan_pop) X(arp_reply)
 
+/*
+ * Outcomes of output fib (XFSM_ACT_OUTPUT_FIB), one counter each.  Only
+ * `forwarded` redirects; every other outcome ends the pipeline with the
+ * verdict its comment names (docs/language.md, "output fib").
+ */
+#define XFSM_FIB_COUNTERS(X)						\
+	X(forwarded)	/* route and neighbour found: MACs rewritten,	\
+			 * TTL/hop limit - 1, redirected */		\
+	X(not_ip)	/* neither IPv4 nor IPv6: pass */		\
+	X(vlan)		/* VLAN-tagged: pass (routed on its VLAN device) */ \
+	X(ttl_expired)	/* TTL/hop limit <= 1: pass (the kernel sends	\
+			 * ICMP time exceeded) */			\
+	X(not_forwarded) /* no route, a local or broadcast one: pass */ \
+	X(fwd_disabled)	/* forwarding off on the ingress device: pass */ \
+	X(no_neigh)	/* neighbour not resolved: pass, so that the	\
+			 * kernel resolves it (ARP/ND) */		\
+	X(frag_needed)	/* larger than the egress MTU: pass (ICMP) */	\
+	X(blackhole)	/* blackhole route: drop */			\
+	X(unreachable)	/* unreachable route: drop */			\
+	X(prohibit)	/* prohibit route: drop */			\
+	X(other)	/* any other failure of the lookup: pass */
+
 #define XFSM__FIELD(name)	__u64 name;
+#define XFSM__FIBFIELD(name)	__u64 fib_##name;
 #define XFSM__ACTFIELD(name)	__u64 act_##name;
 #define XFSM__EXCFIELD(name)	__u64 exc_##name;
 
@@ -876,6 +910,7 @@ struct xfsm_stats {
 	__u64	verdict_redirect;
 	XFSM_ACTION_COUNTERS(XFSM__ACTFIELD)
 	XFSM_EXCEPTIONS(XFSM__EXCFIELD)
+	XFSM_FIB_COUNTERS(XFSM__FIBFIELD)
 };
 
 struct xfsm_stage_stats {
@@ -974,7 +1009,8 @@ XFSM_ASSERT_SIZE(struct xfsm_acl_set, 32 + 8 * XFSM_ACL_MAX_TREES);
 XFSM_ASSERT_SIZE(struct xfsm_acl_ctl, 16);
 XFSM_ASSERT_SIZE(struct xfsm_acl_entry, 72);
 XFSM_ASSERT_SIZE(struct xfsm_acl_stats, 80);
-XFSM_ASSERT_SIZE(struct xfsm_group, 16 + 4 * XFSM_GROUP_MAX_MEMBERS + 2 * (XFSM_GROUP_TABLE + 1));
+XFSM_ASSERT_SIZE(struct xfsm_group, 16 + 12 * XFSM_GROUP_MAX_MEMBERS + 2 * (XFSM_GROUP_TABLE + 3));
+XFSM_ASSERT_OFF(struct xfsm_group, macs, 16 + 4 * XFSM_GROUP_MAX_MEMBERS);
 XFSM_ASSERT_SIZE(struct xfsm_port_stats, 32);
 XFSM_ASSERT_SIZE(struct xfsm_group_stats, 8 * (XFSM_GROUP_MAX_MEMBERS + 2));
 _Static_assert(XFSM_ACLD_FAMF < XFSM_ACL_DIMS, "ABI: ACL dimensions overflow the key");

@@ -109,7 +109,8 @@ static bool names_same(const struct xfsm_app_names *a, const struct xfsm_app_nam
 			continue;
 		if (strcmp(x->name, y->name) || x->policy != y->policy ||
 		    x->n_members != y->n_members || memcmp(x->ports, y->ports, sizeof(x->ports)) ||
-		    memcmp(x->weights, y->weights, sizeof(x->weights)))
+		    memcmp(x->weights, y->weights, sizeof(x->weights)) ||
+		    memcmp(x->macs, y->macs, sizeof(x->macs)))
 			return false;
 	}
 	return true;
@@ -162,6 +163,30 @@ out:
 	return same;
 }
 
+/* What the offload profile cannot run at all: output fib (no
+ * bpf_fib_lookup, no redirect off the device) and fetch_add() (no
+ * fetching atomics: two packets could take the same value). */
+static int offload_refuses(const struct xfsm_image *img)
+{
+	for (size_t r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule *rule = &img->rules[r].rule;
+
+		for (int i = 0; i < XFSM_MAX_ACTIONS; i++)
+			if (rule->act[i].type == XFSM_ACT_OUTPUT_FIB) {
+				xfsm_log(XFSM_LOG_ERROR,
+					 "the offload profile cannot run 'output fib' (no kernel FIB lookup and no redirect on the device): attach in native mode to forward by the routing table");
+				return -EOPNOTSUPP;
+			}
+		for (int i = 0; i < XFSM_MAX_UPDATES; i++)
+			if (rule->upd[i].op == XFSM_UPD_FETCH_ADD) {
+				xfsm_log(XFSM_LOG_ERROR,
+					 "the offload profile cannot run fetch_add() (no atomic fetch-and-add there): attach in native mode");
+				return -EOPNOTSUPP;
+			}
+	}
+	return 0;
+}
+
 int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		    const struct xfsm_app_names *names, const struct xfsm_apply_opts *opts)
 {
@@ -183,6 +208,11 @@ int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the offload profile has no ACL module and no output groups: an application with ACL blocks or groups cannot run there");
 		return -EOPNOTSUPP;
+	}
+	if (inst->build.offload) {
+		err = offload_refuses(img);
+		if (err)
+			return err;
 	}
 	for (t = 0; t < XFSM_ACL_TABLES; t++) {
 		if (!(names->acl_tables & (1U << t)))
@@ -210,6 +240,7 @@ int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 				 strerror(-err));
 			goto out;
 		}
+		memcpy(groups[g].macs, gd->macs, sizeof(groups[g].macs));
 		chg.groups |= 1ULL << g;
 		chg.group[g] = &groups[g];
 	}

@@ -93,8 +93,58 @@ static void check_keys(struct lc *c, unsigned int s)
 			name);
 }
 
+/* Is update u an addition to its own destination (D = D + X, X + D,
+ * D - X)?  Such a write and fetch_add() commute. */
+static bool adds_to_dst(const struct xfsm_update *u)
+{
+	bool a = u->a.kind == u->dst_kind && u->a.index == u->dst_index;
+	bool b = u->b.kind == u->dst_kind && u->b.index == u->dst_index;
+
+	return (u->op == XFSM_UPD_ADD && a != b) || (u->op == XFSM_UPD_SUB && a && !b);
+}
+
+/*
+ * fetch_add() adds to its global without the globals' lock, so a locked
+ * read-modify-write of the same global (global1 = global1 * 2) could undo
+ * its add.  Additions are fine: libxfsm makes every addition to such a
+ * global atomic (lib/plan.c).
+ */
+static void check_fetch_add(struct lc *c)
+{
+	const struct prule *taker[XFSM_GLOBAL_REGS] = { 0 };
+
+	for (unsigned int s = 0; s < c->nm->n_stages; s++)
+		for (size_t i = 0; i < c->st[s].nrules; i++)
+			for (int k = 0; k < XFSM_MAX_UPDATES; k++) {
+				const struct xfsm_update *u = &c->st[s].rules[i].r.upd[k];
+
+				if (u->op == XFSM_UPD_FETCH_ADD &&
+				    !taker[u->a.index & (XFSM_GLOBAL_REGS - 1)])
+					taker[u->a.index & (XFSM_GLOBAL_REGS - 1)] =
+						&c->st[s].rules[i];
+			}
+	for (unsigned int s = 0; s < c->nm->n_stages; s++)
+		for (size_t i = 0; i < c->st[s].nrules; i++) {
+			const struct prule *r = &c->st[s].rules[i];
+
+			for (int k = 0; k < XFSM_MAX_UPDATES; k++) {
+				const struct xfsm_update *u = &r->r.upd[k];
+				const struct prule *t;
+
+				if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_GLOBAL_REG)
+					continue;
+				t = taker[u->dst_index & (XFSM_GLOBAL_REGS - 1)];
+				if (t && !adds_to_dst(u))
+					fail_at(c, r->first, "rule '%s' writes global%u other than by adding to it, and rule '%s' takes that global with fetch_add(), which adds to it without a lock: write it only as 'global%u = global%u + N' (or '- N')",
+						r->name, u->dst_index, t->name, u->dst_index,
+						u->dst_index);
+			}
+		}
+}
+
 void check_program(struct lc *c)
 {
+	check_fetch_add(c);
 	check_gotos(c);
 	check_acl_gotos(c);
 	for (unsigned int s = 0; s < c->nm->n_stages; s++) {

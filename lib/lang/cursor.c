@@ -66,9 +66,9 @@ static const char *const reserved[] = {
 	"app", "default", "define", "global", "port", "stage", "key", "table",
 	"miss", "state", "states", "register", "condition", "rule", "priority",
 	"when", "not", "goto", "idle", "hard", "drop", "pass", "tx", "output",
-	"flood", "set", "dec", "count", "mark", "min", "max", "ewma", "symmetric",
+	"flood", "set", "dec", "count", "mark", "min", "max", "ewma", "fetch_add", "symmetric",
 	"lookup", "update", "continue", "any", "size", "kind", "lru", "hash",
-	"and", "acl", "in", "group",
+	"and", "acl", "in", "group", "fib",
 };
 
 void check_not_reserved(struct lc *c, const struct lang_tok *t)

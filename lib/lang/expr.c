@@ -77,9 +77,11 @@ struct ex *parse_primary(struct lc *c)
 	}
 	next(c);
 	if (peek(c)->kind == T_LPAREN &&
-	    (tok_eq(c, t, "min") || tok_eq(c, t, "max") || tok_eq(c, t, "ewma"))) {
+	    (tok_eq(c, t, "min") || tok_eq(c, t, "max") || tok_eq(c, t, "ewma") ||
+	     tok_eq(c, t, "fetch_add"))) {
 		e = new_ex(c, EX_CALL, t);
-		e->fn = tok_eq(c, t, "min") ? FN_MIN : tok_eq(c, t, "max") ? FN_MAX : FN_EWMA;
+		e->fn = tok_eq(c, t, "min") ? FN_MIN : tok_eq(c, t, "max") ? FN_MAX :
+			tok_eq(c, t, "ewma") ? FN_EWMA : FN_FETCH_ADD;
 		next(c);
 		e->a = parse_expr(c);
 		expect(c, T_COMMA, "','");
@@ -313,6 +315,8 @@ struct xfsm_operand leaf_operand(struct lc *c, struct ex *e, const char *ctx)
 	}
 	if (e->kind == EX_OPND)
 		return e->o;
+	if (e->kind == EX_CALL && e->fn == FN_FETCH_ADD)
+		fail_at(c, e->loc, "fetch_add() is a whole update of its own: write 'REG = fetch_add(GLOBAL, N)' (then compute with REG in another update)");
 	fail_at(c, e->loc, "%s: an operand here is a constant, field, register or metadata, not an expression",
 		ctx);
 }

@@ -91,7 +91,7 @@ bool lang_builtin_const(const char *name, size_t len, lang_u128 *v);
 #define MAX_PRIORITY	((1U << (32 - RULE_POS_BITS)) - 1)
 
 enum ex_kind { EX_CONST, EX_OPND, EX_BIN, EX_CALL };
-enum ex_fn { FN_MIN, FN_MAX, FN_EWMA };
+enum ex_fn { FN_MIN, FN_MAX, FN_EWMA, FN_FETCH_ADD };
 
 struct ex {
 	enum ex_kind kind;

@@ -121,9 +121,10 @@ static void parse_port(struct lc *c)
 }
 
 /*
- * group NAME = N POLICY [PORT [weight W] {, PORT [weight W]}]
+ * group NAME = N POLICY [PORT [weight W] [mac M] {, PORT [weight W] [mac M]}]
  * An output group the application owns: applying it installs the group
- * together with the rules that use it.
+ * together with the rules that use it.  A member's MAC is written as the
+ * destination of every packet the group sends to it.
  */
 static void parse_group(struct lc *c)
 {
@@ -184,6 +185,16 @@ static void parse_group(struct lc *c)
 			w = parse_u64(c, "weight", 0xffff);
 			if (!w)
 				fail_at(c, wt, "a member's weight is at least 1");
+		}
+		if (accept_kw(c, "mac")) {
+			const struct lang_tok *at = next(c);
+
+			if (at->kind != T_MAC)
+				expected(c, at, "the member's MAC address (as 02:00:00:00:01:00)");
+			if (!at->v || (at->v >> 40) & 1)
+				fail_at(c, at, "%.*s is not a unicast MAC address: a member's MAC is the backend's own",
+					(int)at->len, c->src + at->off);
+			gd->macs[gd->n_members] = (__u64)at->v;
 		}
 		gd->ports[gd->n_members] = port;
 		gd->weights[gd->n_members++] = w;
@@ -536,7 +547,7 @@ static const char *act_name(__u8 type)
 		[XFSM_ACT_SET_IP_SRC] = "set ip.src", [XFSM_ACT_SET_IP_DST] = "set ip.dst",
 		[XFSM_ACT_SET_L4_SPORT] = "set l4.sport", [XFSM_ACT_SET_L4_DPORT] = "set l4.dport",
 		[XFSM_ACT_VLAN_PUSH] = "push vlan", [XFSM_ACT_VLAN_POP] = "pop vlan",
-		[XFSM_ACT_ARP_REPLY] = "arp reply",
+		[XFSM_ACT_ARP_REPLY] = "arp reply", [XFSM_ACT_OUTPUT_FIB] = "output fib",
 	};
 	return type < XFSM_ACT__MAX && n[type] ? n[type] : "?";
 }
@@ -546,7 +557,7 @@ static bool act_ends(__u8 type)
 	return type == XFSM_ACT_DROP || type == XFSM_ACT_PASS || type == XFSM_ACT_TX ||
 	       type == XFSM_ACT_OUTPUT || type == XFSM_ACT_FLOOD || type == XFSM_ACT_GOTO ||
 	       type == XFSM_ACT_OUTPUT_GROUP || type == XFSM_ACT_OUTPUT_XSK ||
-	       type == XFSM_ACT_ARP_REPLY;
+	       type == XFSM_ACT_ARP_REPLY || type == XFSM_ACT_OUTPUT_FIB;
 }
 
 static struct xfsm_action *add_action(struct lc *c, struct prule *r,
@@ -568,6 +579,27 @@ static struct xfsm_action *add_action(struct lc *c, struct prule *r,
 static bool opnd_is(const struct xfsm_operand *o, __u8 kind, __u8 index)
 {
 	return o->kind == kind && o->index == index;
+}
+
+/*
+ * REG = fetch_add(GLOBAL, N): the flow register takes the global's value
+ * and the global grows by N, in one atomic instruction, so that no two
+ * packets (on any CPUs) take the same value.  It runs with the rule's
+ * flow-register updates (under the flow's lock); the global is not
+ * locked, so check_fetch_add() keeps every other write of it an addition.
+ */
+static void parse_fetch_add(struct lc *c, struct prule *r, const struct lang_tok *dt,
+			    __u8 dst_kind, struct xfsm_update *u, struct ex *e)
+{
+	if (dst_kind != XFSM_OPND_FLOW_REG)
+		fail_at(c, dt, "fetch_add() gives a flow register the global's value: its destination is a flow register (regN or a register's name), not a global");
+	if (e->a->kind != EX_OPND || e->a->o.kind != XFSM_OPND_GLOBAL_REG)
+		fail_at(c, e->a->loc, "fetch_add() takes and adds to a global register (globalN or a global's name) as its first argument");
+	u->op = XFSM_UPD_FETCH_ADD;
+	u->dst_kind = dst_kind;
+	u->a = e->a->o;
+	u->b = leaf_operand(c, e->b, "fetch_add() (the amount added)");
+	r->r.flags |= XFSM_RF_WRITES_FLOW;
 }
 
 static void parse_update(struct lc *c, struct prule *r, const struct lang_tok *dt,
@@ -605,6 +637,9 @@ static void parse_update(struct lc *c, struct prule *r, const struct lang_tok *d
 				u->op = ops[i].op;
 		u->a = leaf_operand(c, e->a, "update (one operation per update: DST = A OP B)");
 		u->b = leaf_operand(c, e->b, "update (one operation per update: DST = A OP B)");
+	} else if (e->fn == FN_FETCH_ADD) {
+		parse_fetch_add(c, r, dt, dst_kind, u, e);
+		return;
 	} else {
 		u->op = e->fn == FN_MIN ? XFSM_UPD_MIN : e->fn == FN_MAX ? XFSM_UPD_MAX :
 			XFSM_UPD_EWMA;
@@ -676,6 +711,10 @@ static void parse_effect(struct lc *c, struct prule *r)
 		   tok_eq(c, peek(c), "xsk")) {
 		next(c);
 		add_action(c, r, t, XFSM_ACT_OUTPUT_XSK);
+	} else if (tok_eq(c, t, "output") && peek(c)->kind == T_IDENT &&
+		   tok_eq(c, peek(c), "fib")) {
+		next(c);
+		add_action(c, r, t, XFSM_ACT_OUTPUT_FIB);
 	} else if (tok_eq(c, t, "output") && peek(c)->kind == T_IDENT &&
 		   tok_eq(c, peek(c), "group")) {
 		const struct lang_tok *g;
@@ -825,7 +864,7 @@ static void parse_effect(struct lc *c, struct prule *r)
 	}
 	return;
 bad:
-	expected(c, t, "an action (drop, pass, tx, output, flood, goto, set, dec ttl, count, mark) or a register update");
+	expected(c, t, "an action (drop, pass, tx, output, output fib, flood, goto, set, dec ttl, count, mark) or a register update");
 }
 
 static size_t name_hash(const char *p, size_t n)

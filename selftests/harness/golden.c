@@ -212,6 +212,7 @@ struct stat_field {
 #define SF_PLAIN(n)	{ #n, offsetof(struct xfsm_stats, n) },
 #define SF_ACT(n)	{ "act_" #n, offsetof(struct xfsm_stats, act_##n) },
 #define SF_EXC(n)	{ "exc_" #n, offsetof(struct xfsm_stats, exc_##n) },
+#define SF_FIB(n)	{ "fib_" #n, offsetof(struct xfsm_stats, fib_##n) },
 
 static const struct stat_field stat_fields[] = {
 	SF_PLAIN(rx_packets) SF_PLAIN(rx_bytes) SF_PLAIN(malformed)
@@ -219,6 +220,7 @@ static const struct stat_field stat_fields[] = {
 	SF_PLAIN(verdict_redirect)
 	XFSM_ACTION_COUNTERS(SF_ACT)
 	XFSM_EXCEPTIONS(SF_EXC)
+	XFSM_FIB_COUNTERS(SF_FIB)
 };
 
 _Static_assert(sizeof(stat_fields) / sizeof(stat_fields[0]) ==
