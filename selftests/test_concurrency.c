@@ -495,6 +495,113 @@ out:
 }
 END_TEST
 
+/*
+ * fetch_add: every packet of two flows, one on each CPU, takes the value
+ * of global 0 and adds 1 to it (reg0 = fetch_add(global0, 1)), then sums
+ * the values it took (reg1 += reg0) and counts itself (reg2 += 1).  If no
+ * two packets ever took the same value, the values taken are exactly
+ * 0..N-1 for N packets in all: global 0 ends at N and the two flows' sums
+ * add up to N(N-1)/2.  A fetch and add that another CPU can come between
+ * hands two packets one value and loses an increment: both fail.
+ */
+static int app_fetch_add(struct xfsm_image *img)
+{
+	static const __u8 key[] = { XFSM_FW_IP4_SRC };
+	struct rb b;
+	int err;
+
+	app_init(img, 1, XFSM_VERDICT_DROP);
+	err = app_keys(img, 0, key, 1, key, 1);
+	rb_init(&b, 1);
+	rb_upd(&b, XFSM_UPD_FETCH_ADD, XFSM_OPND_FLOW_REG, 0, OPG(0), OPC(1));
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 1, OPR(1), OPR(0));
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 2, OPR(2), OPC(1));
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	return err ?: rb_add(img, 0, &b);
+}
+
+START_TEST(test_two_cpus_fetch_add)
+{
+	const __u64 total = (__u64)NTHREADS * REPEAT;
+	__u32 wa[XFSM_KEY_WORDS] = { TEST_IP4(1) }, wb[XFSM_KEY_WORDS] = { TEST_IP4(2) };
+	struct xfsm_flow fa, fb;
+	struct xfsm_image img;
+	struct pkt a, b;
+	__u64 g = 0;
+
+	xfsm_image_init(&img);
+	if (!ASSERT_OK(app_fetch_add(&img), "build") || !ASSERT_OK(xt_apply(&T, &img), "apply"))
+		goto out;
+	pkt_of(&a, 1);
+	pkt_of(&b, 2);
+	if (!hammer2(&a, &b))
+		goto out;
+	if (ASSERT_OK(xfsm_global_get(T.inst, 0, &g), "global 0"))
+		ASSERT_EQ(g, total, "global 0 == the number of fetches");
+	if (ASSERT_OK(xt_find_flow(&T, 0, wa, NULL, &fa), "flow of CPU 0") &&
+	    ASSERT_OK(xt_find_flow(&T, 0, wb, NULL, &fb), "flow of CPU 1")) {
+		ASSERT_EQ(fa.regs[2], REPEAT, "CPU 0's flow: every packet fetched");
+		ASSERT_EQ(fb.regs[2], REPEAT, "CPU 1's flow: every packet fetched");
+		ASSERT_EQ(fa.regs[1] + fb.regs[1], total * (total - 1) / 2,
+			  "the values taken are 0..N-1, each once");
+		ASSERT_LE(fa.regs[0], total - 1, "CPU 0's last value");
+		ASSERT_LE(fb.regs[0], total - 1, "CPU 1's last value");
+		ASSERT_NEQ(fa.regs[0], fb.regs[0], "the last values differ");
+	}
+out:
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
+/*
+ * fetch_add on one CPU, a locked transaction adding to the same global on
+ * the other (global0 += 1 beside global1 = meta.len, which takes the
+ * globals' lock): the fetch-add takes no lock, so libxfsm makes the
+ * locked addition atomic too (lib/plan.c), and neither undoes the other.
+ */
+START_TEST(test_two_cpus_fetch_add_beside_locked)
+{
+	static const __u8 key[] = { XFSM_FW_IP4_SRC };
+	static const __u8 words[] = { XFSM_FW_IP_PROTO };
+	struct pkt_spec su = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 9, .sport = 1,
+			       .dport = 2, .payload = 10 };
+	struct pkt_spec st = { .l3 = PS_IP4, .l4 = PS_TCP, .src = 5, .dst = 9, .sport = 1,
+			       .dport = 2, .flags = TCPF_ACK, .payload = 30 };
+	struct xfsm_image img;
+	struct pkt pu, pt;
+	struct rb b;
+	__u64 g = 0;
+
+	NEED_T();
+	app_init(&img, 1, XFSM_VERDICT_DROP);
+	if (!ASSERT_OK(app_keys(&img, 0, key, 1, key, 1), "keys"))
+		goto out;
+	app_match_words(&img, 0, words, 1);
+	rb_init(&b, 2);
+	rb_match(&b, 0, IPPROTO_UDP_, 0xff);
+	rb_upd(&b, XFSM_UPD_FETCH_ADD, XFSM_OPND_FLOW_REG, 0, OPG(0), OPC(1));
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	if (!ASSERT_OK(rb_add(&img, 0, &b), "rule fetch"))
+		goto out;
+	rb_init(&b, 1);
+	rb_match(&b, 0, IPPROTO_TCP_, 0xff);
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_GLOBAL_REG, 0, OPG(0), OPC(1));
+	rb_upd(&b, XFSM_UPD_SET, XFSM_OPND_GLOBAL_REG, 1, OPM(XFSM_META_LEN), OPNONE);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	if (!ASSERT_OK(rb_add(&img, 0, &b), "rule locked add") ||
+	    !ASSERT_OK(xt_apply(&T, &img), "apply"))
+		goto out;
+	pkt_from_spec(&pu, &su);
+	pkt_from_spec(&pt, &st);
+	if (hammer2(&pu, &pt) && ASSERT_OK(xfsm_global_get(T.inst, 0, &g), "global 0"))
+		ASSERT_EQ(g, (__u64)NTHREADS * REPEAT, "global 0: every fetch and every add");
+out:
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("concurrency");
@@ -510,6 +617,9 @@ int main(void)
 	tcase_add_test(tc, test_two_cpus_add_beside_rmw);
 	tcase_add_test(tc, test_two_cpus_global_add);
 	tcase_add_test(tc, test_two_cpus_refresh_beside_locked);
+	/* native only: the offload profile has no fetching atomics */
+	tcase_add_test(tc, test_two_cpus_fetch_add);
+	tcase_add_test(tc, test_two_cpus_fetch_add_beside_locked);
 
 	/* The offload profile has no locks, but its register adds are atomic
 	 * adds of the difference to the value read first: still exact. */
