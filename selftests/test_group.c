@@ -444,6 +444,56 @@ START_TEST(test_app_groups)
 }
 END_TEST
 
+/* Members with their own MAC (language `mac M`): the packet a member
+ * gets carries its MAC as eth.dst; a member without one keeps the
+ * frame's own. */
+START_TEST(test_member_mac)
+{
+	static const char app[] =
+		"group lb = 5 rr 2 mac 02:00:00:00:01:02, 3, 4 mac 02:00:00:00:01:04\n"
+		"stage s {\n\trule r => output group lb\n}\n";
+	const __u64 want[3] = { 0x020000000102ULL, 0, 0x020000000104ULL };
+	struct xfsm_group_stats a, b;
+	struct xfsm_group g;
+	struct xt_result r;
+	struct pkt p;
+	int i, m, seen = 0;
+
+	NEED_T();
+	pin_cpu0();
+	for (i = 1; i < 12; i++)
+		ck_assert_int_eq(xt_set_tx_port(&T, i, 1), 0);
+	ck_assert_int_eq(compile_apply(app), 0);
+	ck_assert_int_eq(xfsm_group_read(T.inst, 5, &g), 0);
+	ck_assert_uint_eq(g.macs[0], want[0]);
+	ck_assert_uint_eq(g.macs[1], 0);
+	ck_assert_uint_eq(g.macs[2], want[2]);
+	flow_pkt(&p, 0, false);
+	for (i = 0; i < 6; i++) {
+		__u64 dst;
+
+		ck_assert_int_eq(xfsm_group_read_stats(T.inst, GID, &a), 0);
+		ck_assert_int_eq(xt_run_pkt(&T, &p, 0, &r), 0);
+		ck_assert_int_eq(xfsm_group_read_stats(T.inst, GID, &b), 0);
+		ck_assert_uint_eq(r.verdict, XDP_REDIRECT);
+		for (m = 0; m < 3 && b.member[m] == a.member[m]; m++)
+			;
+		ck_assert_int_lt(m, 3);
+		seen |= 1 << m;
+		dst = (__u64)pkt_get16(r.data) << 32 | pkt_get32(r.data + 2);
+		if (want[m])
+			ck_assert_msg(dst == want[m], "member %d: eth.dst %012llx, want %012llx", m,
+				      (unsigned long long)dst, (unsigned long long)want[m]);
+		else
+			ck_assert_msg(!memcmp(r.data, p.data, 6),
+				      "member %d has no MAC: eth.dst unchanged", m);
+		ck_assert_msg(!memcmp(r.data + 6, p.data + 6, r.len - 6), "the rest unchanged");
+	}
+	ck_assert_int_eq(seen, 7);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("group");
@@ -460,5 +510,6 @@ int main(void)
 	tcase_add_test(tc, test_port_counters);
 	tcase_add_test(tc, test_build_errors);
 	tcase_add_test(tc, test_app_groups);
+	tcase_add_test(tc, test_member_mac);
 	return xt_suite_run(s);
 }
