@@ -1584,6 +1584,84 @@ out:
 }
 END_TEST
 
+/* output fib, fetch_add and a group member's MAC compile into their
+ * action, update and group declaration. */
+START_TEST(test_fib_fetch_add_compile)
+{
+	struct compiled *c = compile_str(
+		"global 3 cursor = 0\n"
+		"group pool = 4 rr 2 mac 02:00:00:00:01:02, 3\n"
+		"stage s {\n"
+		"  key ip.src\n"
+		"  register 2 ticket\n"
+		"  rule route when ip.proto == 1 => output fib\n"
+		"  rule take when ip.proto == 17 => ticket = fetch_add(cursor, 5), output group pool\n"
+		"  rule bump when ip.proto == 6 => cursor = cursor + 1, pass\n"
+		"}\n");
+	const struct xfsm_rule_entry *e;
+
+	ck_assert_msg(c->ret == 0, "%s", c->err);
+	e = entry_of(c, 0, "route", 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->rule.act[0].type, XFSM_ACT_OUTPUT_FIB);
+	ck_assert_uint_eq(e->rule.act[1].type, XFSM_ACT_NONE);
+	e = entry_of(c, 0, "take", 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->rule.upd[0].op, XFSM_UPD_FETCH_ADD);
+	ck_assert_uint_eq(e->rule.upd[0].dst_kind, XFSM_OPND_FLOW_REG);
+	ck_assert_uint_eq(e->rule.upd[0].dst_index, 2);
+	ck_assert_uint_eq(e->rule.upd[0].a.kind, XFSM_OPND_GLOBAL_REG);
+	ck_assert_uint_eq(e->rule.upd[0].a.index, 3);
+	ck_assert_uint_eq(e->rule.upd[0].b.kind, XFSM_OPND_CONST);
+	ck_assert_uint_eq(e->rule.upd[0].b.value, 5);
+	ck_assert_uint_eq(e->rule.flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL),
+			  XFSM_RF_WRITES_FLOW);
+	ck_assert_uint_eq(c->nm.groups[4].n_members, 2);
+	ck_assert_uint_eq(c->nm.groups[4].macs[0], 0x020000000102ULL);
+	ck_assert_uint_eq(c->nm.groups[4].macs[1], 0);
+	compiled_free(c);
+}
+END_TEST
+
+/* fetch_add in the datapath: each new flow takes the next ticket, a flow
+ * seen again keeps its own, and the global counts the tickets given. */
+START_TEST(test_dp_fetch_add)
+{
+	struct compiled *c = compile_str(
+		"global 1 cursor = 10\n"
+		"stage s {\n"
+		"  key ip.src\n"
+		"  states new, known\n"
+		"  register 0 ticket\n"
+		"  rule take when state new => ticket = fetch_add(cursor, 2), goto state known, pass\n"
+		"  rule keep when state known => pass\n"
+		"}\n");
+	__u32 w[XFSM_KEY_WORDS] = { 0 };
+	struct xfsm_flow f;
+	struct xt t;
+	__u64 g = 0;
+	int i;
+
+	if (!open_dp(&t, c))
+		goto out;
+	ASSERT_OK(xfsm_global_set(t.inst, 1, 10), "cursor = 10");
+	for (i = 1; i <= 3; i++)
+		ASSERT_EQ(run_spec(&t, PS_UDP, i, 53, 0), XDP_PASS, "new flow");
+	ASSERT_EQ(run_spec(&t, PS_UDP, 1, 53, 0), XDP_PASS, "flow 1 again");
+	for (i = 1; i <= 3; i++) {
+		w[0] = TEST_IP4(i);
+		if (ASSERT_OK(xt_find_flow(&t, 0, w, NULL, &f), "flow"))
+			ASSERT_EQ(f.regs[0], 10 + 2 * (i - 1), "its ticket: 10, 12, 14");
+	}
+	if (ASSERT_OK(xfsm_global_get(t.inst, 1, &g), "cursor"))
+		ASSERT_EQ(g, 16, "three tickets of 2 given");
+out:
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
 static Suite *lang_suite(void)
 {
 	Suite *s = suite_create("lang");
@@ -1608,6 +1686,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_field_reference);
 	tcase_add_test(tc, test_string_api);
 	tcase_add_test(tc, test_packet_match);
+	tcase_add_test(tc, test_fib_fetch_add_compile);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("datapath");
@@ -1621,6 +1700,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_dp_arpresponder);
 	tcase_add_test(tc, test_dp_overlap_and_sets);
 	tcase_add_test(tc, test_dp_table_full);
+	tcase_add_test(tc, test_dp_fetch_add);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -130,12 +130,15 @@ xt_check "--app maclearn: output to port 1 has no device in a lone copy (bad_por
 lb=$(S -j simulate --app "$EX/loadbalancer.xfsm" meta.port=client ip.dst=198.18.0.100 tcp.sport=1000 \
 	then meta.port=client ip.dst=198.18.0.100 tcp.sport=1000 \
 	then meta.port=client ip.dst=198.18.0.100 tcp.sport=1001)
-xt_check "--app loadbalancer: new flow to b0, same flow again b0, next flow b1" \
+xt_check "--app loadbalancer: a new flow picks, the same flow again keeps, the next one picks" \
 	"$(echo "$lb" | decisions | cut -d' ' -f1 | tr '\n' ' ')" \
-	= "lb:new>b0:pick_b0 lb:b0>b0:to_b0 lb:new>b1:pick_b1 "
-xt_check "--app loadbalancer: the round-robin global moves 0 -> 1 -> 2" \
+	= "lb:new>assigned:pick lb:assigned>assigned:to_backend lb:new>assigned:pick "
+xt_check "--app loadbalancer: fetch_add moves the ticket global 0 -> 1 -> 2" \
 	"$(echo "$lb" | jq -r '[.[] | .globals[] | "\(.name):\(.before)>\(.after)"] | join(" ")')" \
 	= "next_backend:0>1 next_backend:1>2"
+xt_check "--app loadbalancer: tickets 0 and 1 give backends 0 and 1 (their MACs)" \
+	"$(echo "$lb" | jq -r '[.[] | .stages[0].registers[] | select(.name == "backend_mac") | .after] | join(" ")')" \
+	= "$((0x020000000100)) $((0x020000000101))"
 sf=$(S -j simulate --app "$EX/synflood.xfsm" \
 	ip.src=198.18.1.1 ip.dst=198.18.2.2 tcp.sport=1000 tcp.dport=80 tcp.flags=syn \
 	then ip.src=198.18.2.2 ip.dst=198.18.1.1 tcp.sport=80 tcp.dport=1000 tcp.flags=ack)

@@ -5,8 +5,8 @@
 # through namespace L, whose port 1 (l_c, facing the client) runs the
 # datapath; port 2 (l_b) leads to three backends B0..B2, macvlans with the
 # backend MACs 02:00:00:00:01:0x that all hold the VIP.  Each new UDP flow
-# goes to the next backend (round robin); every datagram of a flow goes to
-# the same backend (affinity in the flow table).
+# goes to the next backend (round robin by a fetch_add ticket); every
+# datagram of a flow goes to the same backend (affinity in the flow table).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -80,9 +80,11 @@ for f in "${flows[@]}"; do
 done
 xt_check "affinity: every datagram of a flow went to one backend ($out)" "$aff" = 1
 firsts=$(for f in "${flows[@]}"; do echo "${f%%,*}"; done | tr '\n' ' ')
-xt_check "round robin over the three backends ($firsts)" \
-	"$(for f in "${flows[@]}"; do echo "${f%%,*}"; done | sort -u | wc -l)" = 3
+xt_check "strict round robin: flows in turn to backends 0 1 2 0 1 2 ($firsts)" \
+	"$firsts" = "b0 b1 b2 b0 b1 b2 "
 st=$(X -j state list lb)
-xt_check "six flows in the table, each on a backend" \
-	"$(jq -r '[.flows[] | select(.state | test("^b[012]$"))] | length' <<<"$st")" = 6
+xt_check "six flows in the table, each assigned" \
+	"$(jq -r '[.flows[] | select(.state == "assigned")] | length' <<<"$st")" = 6
+xt_check "six tickets taken from next_backend" \
+	"$(X -j global get | jq -r '.globals[] | select(.name == "next_backend") | .value')" = 6
 xt_done
