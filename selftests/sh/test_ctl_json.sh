@@ -77,6 +77,7 @@ cases=(
 	"group_deleted|0|last:group del 4"
 	"groups|0|last:group add 4 weighted 1:3"
 	"groups|0|group set 4 rr 1"
+	"groups|0|group set 4 rr 1 mac 02:00:00:00:01:00"
 	"groups|0|group show"
 	"groups|0|group show 4"
 	"group_deleted|0|first:group del 4"

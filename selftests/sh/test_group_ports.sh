@@ -53,6 +53,12 @@ xt_ok "group add 1 rr 2 3" X group add 1 rr 2 3
 xt_nok "group add of an existing group fails" X group add 1 rr 2
 xt_nok "a bad policy is refused" X group set 1 fastest 2 3
 xt_nok "a bad member is refused" X group set 1 rr 2 999
+xt_fails_with "a multicast member MAC is refused" "bad MAC 01:00:5e:00:00:01 for member 2" \
+	X group set 1 rr 2 mac 01:00:5e:00:00:01
+xt_fails_with "a member MAC that is no MAC is refused" "bad MAC 198.18.0.1 for member 2" \
+	X group set 1 rr 2 mac 198.18.0.1
+xt_check "and the group is as it was" \
+	"$(X -j group show 1 | jq -c '[.groups[0].members[] | [.port, .mac]]')" = '[[2,null],[3,null]]'
 
 # count datagrams each host receives
 recv() {
@@ -117,6 +123,10 @@ xt_ok "group set 1 rr (no members)" X group set 1 rr
 round 10
 xt_check "an empty group delivers nothing ($N2 + $N3)" "$((N2 + N3))" = 0
 xt_match "and counts its drops" 'empty drops 10' "$(X group show 1)"
+xt_ok "group set with a member MAC" X group set 1 rr 2 mac 02:00:00:00:01:02 3
+xt_match "group show prints the member's MAC" 'port 2 mac 02:00:00:00:01:02 packets' "$(X group show 1)"
+xt_check "and JSON: the MAC of member 2 only" \
+	"$(X -j group show 1 | jq -c '[.groups[0].members[] | .mac]')" = '["02:00:00:00:01:02",null]'
 xt_ok "group del 1" X group del 1
 xt_match "no groups left" 'no groups' "$(X group show)"
 xt_done
