@@ -12,6 +12,7 @@
  * ifindex, as XDP_REDIRECT leaves no other trace in a test run).
  */
 #include <check.h>
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,54 @@ out:
 }
 END_TEST
 
+/* The offload profile cannot look up the FIB nor fetch and add: applying
+ * such an application is refused with a message, the running one kept;
+ * an image that has output fib anyway drops and counts it. */
+START_TEST(test_fib_offload)
+{
+	static const char *const apps[] = {
+		app_fib,
+		"global 0 cursor = 0\nstage s {\n  key ip.src\n"
+		"  rule r => reg0 = fetch_add(cursor, 1), pass\n}\n",
+	};
+	struct pkt_spec spec = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 2 };
+	struct xfsm_app_names nm;
+	struct xfsm_image img;
+	struct xfsm_stats a, b;
+	struct xt_result r;
+	struct xt t = { 0 };
+	struct pkt p;
+	char err[512];
+	int e;
+
+	e = xt_open(&t, &(struct xt_opts){ .profile = XT_OFFLOAD });
+	if (e)
+		ck_abort_msg("cannot load the offload datapath: %s", strerror(-e));
+	for (size_t i = 0; i < ARRAY_SIZE(apps); i++) {
+		xt_set_context("app %zu", i);
+		memset(&img, 0, sizeof(img));
+		if (!ASSERT_OK(xfsm_compile_string("o.xfsm", apps[i], strlen(apps[i]), &img, &nm,
+						   err, sizeof(err)), err))
+			continue;
+		ASSERT_EQ(xfsm_lang_apply(t.inst, &img, &nm, NULL), -EOPNOTSUPP,
+			  "refused by the offload profile");
+		if (i == 0 && ASSERT_OK(xt_apply(&t, &img), "the image itself")) {
+			pkt_from_spec(&p, &spec);
+			if (ASSERT_OK(xfsm_read_stats(t.inst, &a), "stats") &&
+			    ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run") &&
+			    ASSERT_OK(xfsm_read_stats(t.inst, &b), "stats")) {
+				ASSERT_EQ(r.verdict, XDP_DROP, "unsupported: drop");
+				ASSERT_EQ(b.exc_unsupported - a.exc_unsupported, 1, "counted");
+			}
+		}
+		xfsm_image_free(&img);
+		xfsm_app_names_free(&nm);
+	}
+	xt_close(&t);
+	XT_END();
+}
+END_TEST
+
 static Suite *fib_suite(void)
 {
 	Suite *s = suite_create("fib");
@@ -250,6 +299,7 @@ static Suite *fib_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_fib_forward);
 	tcase_add_test(tc, test_fib_failures);
+	tcase_add_test(tc, test_fib_offload);
 	suite_add_tcase(s, tc);
 	return s;
 }
