@@ -342,6 +342,17 @@ static void print_exceptions(const struct xfsm_stats *d)
 	close_json_array();
 }
 
+/* What output fib made of the packet (its counter in XFSM_FIB_COUNTERS):
+ * the lookup ran in the namespace the simulation runs in. */
+static void print_fib(const struct xfsm_stats *d)
+{
+#define X(name)								\
+	if (d->fib_##name)						\
+		print_string(PRINT_ANY, "fib", "  output fib: %s\n", #name);
+	XFSM_FIB_COUNTERS(X)
+#undef X
+}
+
 static void print_record(struct sim_ctx *c, const struct xfsm_sim_result *res)
 {
 	bool any;
@@ -359,6 +370,7 @@ static void print_record(struct sim_ctx *c, const struct xfsm_sim_result *res)
 	print_nl();
 	print_fields(c, res->fv);
 	print_exceptions(&res->stats);
+	print_fib(&res->stats);
 	open_json_array("stages");
 	for (unsigned int i = 0; i < res->n_stages; i++)
 		print_stage(c, res, &res->st[i]);

@@ -139,6 +139,10 @@ xt_check "--app loadbalancer: fetch_add moves the ticket global 0 -> 1 -> 2" \
 xt_check "--app loadbalancer: tickets 0 and 1 give backends 0 and 1 (their MACs)" \
 	"$(echo "$lb" | jq -r '[.[] | .stages[0].registers[] | select(.name == "backend_mac") | .after] | join(" ")')" \
 	= "$((0x020000000100)) $((0x020000000101))"
+rt=$(S -j simulate --app "$EX/router.xfsm" ip.dst=198.18.0.1 ip.ttl=1 \
+	then ip.dst=198.18.0.1 tcp.dport=23)
+xt_check "--app router: TTL 1 goes to the stack (fib ttl_expired); telnet is dropped first" \
+	"$(echo "$rt" | jq -r '[.[] | "\(.fib // "-"):\(.verdict)"] | join(" ")')" = "ttl_expired:pass -:drop"
 sf=$(S -j simulate --app "$EX/synflood.xfsm" \
 	ip.src=198.18.1.1 ip.dst=198.18.2.2 tcp.sport=1000 tcp.dport=80 tcp.flags=syn \
 	then ip.src=198.18.2.2 ip.dst=198.18.1.1 tcp.sport=80 tcp.dport=1000 tcp.flags=ack)
