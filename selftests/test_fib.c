@@ -146,6 +146,12 @@ static const char app_fib[] =
 	"  rule fwd => output fib\n"
 	"}\n";
 
+/* The MAC address at offset off of a frame (0: destination, 6: source). */
+static __u64 mac_at(const __u8 *d, unsigned int off)
+{
+	return (__u64)pkt_get16(d + off) << 32 | pkt_get32(d + off + 2);
+}
+
 /* A forwarded IPv4 and IPv6 packet: the next hop's MAC, xf1's MAC, TTL
  * and hop limit 63, the IPv4 checksum, the egress port's tx counter. */
 START_TEST(test_fib_forward)
@@ -166,20 +172,16 @@ START_TEST(test_fib_forward)
 		goto out;
 	ASSERT_OK(xt_set_port(&t, if_xf1, EGRESS_PORT), "xf1 is port 7");
 	if (fib_run(&t, &v4, &r)) {
-		ASSERT_EQ(((__u64)pkt_get16(r.data) << 32 | pkt_get32(r.data + 2)), MAC_NEIGH,
-			  "eth.dst: the neighbour's MAC");
-		ASSERT_EQ(((__u64)pkt_get16(r.data + 6) << 32 | pkt_get32(r.data + 8)), MAC_XF1,
-			  "eth.src: the egress device's MAC");
+		ASSERT_EQ(mac_at(r.data, 0), MAC_NEIGH, "eth.dst: the neighbour's MAC");
+		ASSERT_EQ(mac_at(r.data, 6), MAC_XF1, "eth.src: the egress device's MAC");
 		ASSERT_EQ(r.data[14 + 8], 63, "TTL 64 - 1");
 		ASSERT_TRUE(ip4_csum_ok(r.data, r.len, 14), "IPv4 checksum");
 	}
 	if (ASSERT_OK(xfsm_port_stats_read(t.inst, EGRESS_PORT, &ps), "port stats"))
 		ASSERT_EQ(ps.tx_packets, 1, "counted as sent on xf1's port: the redirect went there");
 	if (fib_run(&t, &v6, &r)) {
-		ASSERT_EQ(((__u64)pkt_get16(r.data) << 32 | pkt_get32(r.data + 2)), MAC_NEIGH,
-			  "IPv6 eth.dst");
-		ASSERT_EQ(((__u64)pkt_get16(r.data + 6) << 32 | pkt_get32(r.data + 8)), MAC_XF1,
-			  "IPv6 eth.src");
+		ASSERT_EQ(mac_at(r.data, 0), MAC_NEIGH, "IPv6 eth.dst");
+		ASSERT_EQ(mac_at(r.data, 6), MAC_XF1, "IPv6 eth.src");
 		ASSERT_EQ(r.data[14 + 7], 8, "hop limit 9 - 1");
 	}
 	if (ASSERT_OK(xfsm_port_stats_read(t.inst, EGRESS_PORT, &ps), "port stats"))
