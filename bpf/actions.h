@@ -386,8 +386,8 @@ static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *
 
 #ifndef XFSM_OFFLOAD
 /* The address families of struct bpf_fib_lookup (linux/socket.h's). */
-#define XFSM_AF_INET	2
-#define XFSM_AF_INET6	10
+#define FIB_AF_INET	2
+#define FIB_AF_INET6	10
 
 static __always_inline __u64 mac_to_u64(const __u8 *m)
 {
@@ -439,7 +439,7 @@ static __noinline int fib_forward(struct xdp_md *ctx, struct xfsm_pkt *p, struct
 			CNT_ADD(&s->fib_ttl_expired, 1);
 			return XDP_PASS;
 		}
-		fib.family = XFSM_AF_INET;
+		fib.family = FIB_AF_INET;
 		fib.tos = iph->tos;
 		fib.tot_len = bpf_ntohs(iph->tot_len);
 		fib.ipv4_src = iph->saddr;
@@ -453,7 +453,7 @@ static __noinline int fib_forward(struct xdp_md *ctx, struct xfsm_pkt *p, struct
 			CNT_ADD(&s->fib_ttl_expired, 1);
 			return XDP_PASS;
 		}
-		fib.family = XFSM_AF_INET6;
+		fib.family = FIB_AF_INET6;
 		fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
 		fib.tot_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
 		__builtin_memcpy(fib.ipv6_src, &ip6->saddr, sizeof(fib.ipv6_src));
