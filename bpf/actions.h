@@ -659,6 +659,10 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 		case XFSM_ACT_SET_IP6_DST:
 			rw = rw_nat6(ctx, p, type == XFSM_ACT_SET_IP6_DST, a->arg,
 				     opnd_read(&a->opnd, p, f, state, g));
+			/* counted once per address: at its lower half, the
+			 * second of the pair (both halves fare alike) */
+			if (!(a->arg & 1))
+				break;
 			if (rw != RW_OK) {
 				if (rw == RW_UNSUPPORTED)
 					CNT_ADD(&s->exc_unsupported, 1);
@@ -666,9 +670,6 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 					CNT_ADD(&s->exc_rewrite_failed, 1);
 				break;
 			}
-			/* once per address: its lower half comes second */
-			if (!(a->arg & 1))
-				break;
 			if (type == XFSM_ACT_SET_IP6_SRC)
 				CNT_ADD(&s->act_set_ip6_src, 1);
 			else
