@@ -217,6 +217,83 @@ XFSM_RW_FN int rw_nat(struct xdp_md *ctx, struct xfsm_pkt *p, __u8 type, __u64 v
 }
 
 /*
+ * IPv6 NAT: 64 bits of the source or destination address (half 0 the
+ * upper, 1 the lower; a whole address is two rewrites).  IPv6 has no
+ * header checksum; the TCP, UDP and ICMPv6 checksums cover the addresses
+ * through the pseudo-header and are updated.  A UDP checksum of 0 is not
+ * allowed over IPv6 (RFC 8200, section 8.1): it stays 0, as Linux's NAT
+ * leaves it, and the receiver drops the datagram as it would have before.
+ * A later fragment has no L4 header: only its address is rewritten.  The
+ * header to update is checked before anything is written, so a failed
+ * rewrite leaves the frame as it was.
+ */
+XFSM_RW_FN int rw_nat6(struct xdp_md *ctx, struct xfsm_pkt *p, bool dst, __u32 half, __u64 val)
+{
+#ifdef XFSM_OFFLOAD
+	return RW_UNSUPPORTED;	/* no stack left for it */
+#endif
+	__u32 flags = p->fv[XFSM_FW_PKT_FLAGS], l4 = p->l4_off, l3 = p->l3_off;
+	__u32 w = (half & 1) * 2, o0, o1, n0, n1;
+	bool udp = flags & XFSM_PF_UDP;
+	struct ipv6hdr *ip6;
+	__u16 *c = NULL;
+	void *data, *end;
+	__be32 *a;
+	__u8 *h;
+
+	asm volatile("" : "+r"(ctx));
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (!(flags & XFSM_PF_IPV6) || !l3 || l3 > XFSM_MAX_L3_OFF)
+		return RW_FAILED;
+	ip6 = data + l3;
+	if ((void *)(ip6 + 1) > end)
+		return RW_FAILED;
+	if (l4 && (flags & (XFSM_PF_TCP | XFSM_PF_UDP | XFSM_PF_ICMP6))) {
+		if (l4 > XFSM_MAX_L3_OFF + XFSM_MAX_L4_OFF)
+			return RW_FAILED;
+		h = data + (l4 & 0x7ff);
+		/* one pointer checked and used, not recomputed (6.1's verifier) */
+		asm volatile("" : "+r"(h));
+		if (flags & XFSM_PF_TCP) {
+			if ((void *)(h + 18) > end)
+				return RW_FAILED;
+			c = (void *)(h + 16);
+		} else if (udp) {
+			if ((void *)(h + 8) > end)
+				return RW_FAILED;
+			c = (void *)(h + 6);
+		} else {
+			if ((void *)(h + 4) > end)
+				return RW_FAILED;
+			c = (void *)(h + 2);
+		}
+	}
+	a = dst ? &ip6->daddr.in6_u.u6_addr32[0] : &ip6->saddr.in6_u.u6_addr32[0];
+	if (w)
+		a += 2;
+	/* within the header checked above, but the verifier loses the
+	 * range of a variable offset: check the pointer it will use */
+	asm volatile("" : "+r"(a));
+	if ((void *)(a + 2) > end)
+		return RW_FAILED;
+	o0 = a[0];
+	o1 = a[1];
+	n0 = bpf_htonl((__u32)(val >> 32));
+	n1 = bpf_htonl((__u32)val);
+	a[0] = n0;
+	a[1] = n1;
+	if (c && !(udp && !*c)) {
+		__u16 v = csum_replace32(csum_replace32(*c, o0, n0), o1, n1);
+
+		*c = udp && !v ? 0xffff : v;
+	}
+	p->fv[(dst ? XFSM_FW_IP6_DST : XFSM_FW_IP6_SRC) + w] = (__u32)(val >> 32);
+	p->fv[(dst ? XFSM_FW_IP6_DST : XFSM_FW_IP6_SRC) + w + 1] = (__u32)val;
+	return RW_OK;
+}
+
+/*
  * VLAN push: an outer 802.1Q tag (VLAN id vid, priority 0) in front of any
  * tag the frame has; pop: the outer tag off.  The frame grows or shrinks
  * by 4 bytes at its head, and the offsets and fields that later actions
@@ -718,6 +795,26 @@ static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
 				CNT_ADD(&s->act_set_l4_sport, 1);
 			else
 				CNT_ADD(&s->act_set_l4_dport, 1);
+			break;
+		case XFSM_ACT_SET_IP6_SRC:
+		case XFSM_ACT_SET_IP6_DST:
+			rw = rw_nat6(ctx, p, type == XFSM_ACT_SET_IP6_DST, a->arg,
+				     opnd_read(&a->opnd, p, f, state, g));
+			/* counted once per address: at its lower half, the
+			 * second of the pair (both halves fare alike) */
+			if (!(a->arg & 1))
+				break;
+			if (rw != RW_OK) {
+				if (rw == RW_UNSUPPORTED)
+					CNT_ADD(&s->exc_unsupported, 1);
+				else
+					CNT_ADD(&s->exc_rewrite_failed, 1);
+				break;
+			}
+			if (type == XFSM_ACT_SET_IP6_SRC)
+				CNT_ADD(&s->act_set_ip6_src, 1);
+			else
+				CNT_ADD(&s->act_set_ip6_dst, 1);
 			break;
 		default:
 			break;

@@ -23,19 +23,29 @@
 #ifdef XFSM_OFFLOAD
 #define XFSM_RUN_STAGES		XFSM_OFFLOAD_MAX_STAGES
 #define XFSM_RUN_TUPLES		XFSM_OFFLOAD_MAX_TUPLES
+#define XFSM_RUN_FV_WORDS	XFSM_OFFLOAD_FV_WORDS
 #define CNT_ADD(ptr, v)		__sync_fetch_and_add((ptr), (v))
 #else
 #define XFSM_RUN_STAGES		XFSM_MAX_STAGES
 #define XFSM_RUN_TUPLES		XFSM_MAX_TUPLES
+#define XFSM_RUN_FV_WORDS	XFSM_FV_WORDS
 #define CNT_ADD(ptr, v)		(*(ptr) += (v))
 #endif
 
+/* Store field word `w`, which the offload profile's shorter vector may not
+ * have (XFSM_OFFLOAD_FV_WORDS): there the store compiles to nothing. */
+#define FV_SET(fv, w, v)						\
+	do {								\
+		if ((w) < XFSM_RUN_FV_WORDS)				\
+			(fv)[(w) < XFSM_RUN_FV_WORDS ? (w) : XFSM_FW_ZERO] = (v); \
+	} while (0)
+
 /* Everything a stage needs to know about the packet being processed. */
 struct xfsm_pkt {
-	__u32	fv[XFSM_FV_WORDS];
+	__u32	fv[XFSM_RUN_FV_WORDS];
 	__u64	now;		/* arrival time, ns */
 	__u16	l3_off;		/* offset of the IP header, 0: none */
-	__u16	l4_off;		/* of a TCP or UDP header, 0: none */
+	__u16	l4_off;		/* of a TCP, UDP, ICMP or ICMPv6 header, 0: none */
 	__u32	ifindex;
 	__u32	slot;		/* application slot read at entry */
 	__u32	rand;		/* meta.random */
@@ -137,7 +147,7 @@ static __always_inline __u32 fv_idx(__u32 i)
 	 * Linux 6.1 loses the bound through the copy clang would make. */
 	asm volatile("if %[i] < %[n] goto +1; %[i] = %[z]"
 		     : [i] "+r"(i)
-		     : [n] "i"(XFSM_FV_WORDS), [z] "i"(XFSM_FW_ZERO));
+		     : [n] "i"(XFSM_RUN_FV_WORDS), [z] "i"(XFSM_FW_ZERO));
 	return i;
 }
 

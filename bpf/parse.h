@@ -55,7 +55,8 @@ static __always_inline int parse_ports(struct xfsm_pkt *p, void *l4, void *end,
 {
 	__u32 *fv = p->fv;
 
-	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_ICMP ||
+	    proto == IPPROTO_ICMPV6)
 		p->l4_off = l4_off;	/* a header cut short below ends the packet */
 
 	if (proto == IPPROTO_TCP) {
@@ -68,6 +69,9 @@ static __always_inline int parse_ports(struct xfsm_pkt *p, void *l4, void *end,
 		fv[XFSM_FW_L4_SPORT] = fv[XFSM_FW_TCP_SPORT] = bpf_ntohs(th->source);
 		fv[XFSM_FW_L4_DPORT] = fv[XFSM_FW_TCP_DPORT] = bpf_ntohs(th->dest);
 		fv[XFSM_FW_TCP_FLAGS] = ((__u8 *)th)[13];
+		FV_SET(fv, XFSM_FW_TCP_SEQ, bpf_ntohl(th->seq));
+		FV_SET(fv, XFSM_FW_TCP_ACK, bpf_ntohl(th->ack_seq));
+		FV_SET(fv, XFSM_FW_TCP_WIN, bpf_ntohs(th->window));
 		fv[XFSM_FW_PKT_FLAGS] |= XFSM_PF_TCP | XFSM_PF_L4;
 	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = l4;
@@ -122,6 +126,8 @@ static __always_inline int parse_ipv4(struct xfsm_pkt *p, void *data, void *end,
 	fv[XFSM_FW_IP_TTL] = iph->ttl;
 	fv[XFSM_FW_IP4_SRC] = bpf_ntohl(iph->saddr);
 	fv[XFSM_FW_IP4_DST] = bpf_ntohl(iph->daddr);
+	FV_SET(fv, XFSM_FW_IP_LEN, tot);
+	FV_SET(fv, XFSM_FW_IP_ID, bpf_ntohs(iph->id));
 	p->l3_off = off;
 
 	frag = bpf_ntohs(iph->frag_off);
@@ -164,6 +170,8 @@ static __always_inline int parse_ipv6(struct xfsm_pkt *p, void *data, void *end,
 	fv[XFSM_FW_IP6_FLOW] = ((__u32)(ip6->flow_lbl[0] & 0x0f) << 16) |
 			       ((__u32)ip6->flow_lbl[1] << 8) | ip6->flow_lbl[2];
 	fv[XFSM_FW_IP_TTL] = ip6->hop_limit;
+	fv[XFSM_FW_IP6_NEXTHDR] = ip6->nexthdr;
+	FV_SET(fv, XFSM_FW_IP_LEN, sizeof(*ip6) + plen);
 #pragma unroll
 	for (i = 0; i < 4; i++) {
 		fv[XFSM_FW_IP6_SRC + i] = bpf_ntohl(ip6->saddr.in6_u.u6_addr32[i]);

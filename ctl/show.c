@@ -356,6 +356,25 @@ static void format_effects(const struct xfsm_rule *r, unsigned int stage,
 			}
 			sb_add(b, "set ip.%s = %s", x->type == XFSM_ACT_SET_IP_SRC ? "src" : "dst", a);
 			break;
+		case XFSM_ACT_SET_IP6_SRC:
+		case XFSM_ACT_SET_IP6_DST: {
+			/* the compiler's pair: upper half, then lower half */
+			const struct xfsm_action *y = i + 1 < XFSM_MAX_ACTIONS ? x + 1 : NULL;
+			const char *f = x->type == XFSM_ACT_SET_IP6_SRC ? "src" : "dst";
+
+			if (x->arg == 0 && y && y->type == x->type && y->arg == 1 &&
+			    x->opnd.kind == XFSM_OPND_CONST && y->opnd.kind == XFSM_OPND_CONST) {
+				__u32 w[4] = { (__u32)(x->opnd.value >> 32), (__u32)x->opnd.value,
+					       (__u32)(y->opnd.value >> 32), (__u32)y->opnd.value };
+
+				xfsm_lang_format_field(xfsm_lang_field_find("ip6.src", 7), w, a, sizeof(a));
+				sb_add(b, "set ip6.%s = %s", f, a);
+				i++;
+			} else {
+				sb_add(b, "set ip6.%s half %u = %s", f, x->arg, a);
+			}
+			break;
+		}
 		case XFSM_ACT_SET_L4_SPORT: sb_add(b, "set l4.sport = %s", a); break;
 		case XFSM_ACT_SET_L4_DPORT: sb_add(b, "set l4.dport = %s", a); break;
 		case XFSM_ACT_VLAN_PUSH: sb_add(b, "push vlan %s", a); break;

@@ -441,6 +441,79 @@ struct change_ctx {
 	__u64	groups_new, groups_gone;
 };
 
+static const char *field_of_word(unsigned int w)
+{
+	static const struct { const char *name; unsigned int word, n; } f[] = {
+#define X(n, w, nw, b) { n, w, nw },
+		XFSM_FIELD_LIST(X)
+#undef X
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (w >= f[i].word && w < f[i].word + f[i].n)
+			return f[i].name;
+	return "?";
+}
+
+static bool opnd_word_beyond(const struct xfsm_operand *o, unsigned int n_words,
+			     unsigned int *w)
+{
+	if (o->kind != XFSM_OPND_FIELD)
+		return false;
+	*w = o->index + (o->width == 2 ? 1U : 0U);
+	return *w >= n_words;
+}
+
+/*
+ * The offload profile's field vector is shorter (XFSM_OFFLOAD_FV_WORDS):
+ * a field after it would read as 0 there, so an image that keys on,
+ * matches or reads one is refused, naming the first such field.
+ */
+static int check_field_words(const struct xfsm_image *img, unsigned int n_words)
+{
+	const struct xfsm_app *app = &img->app;
+	unsigned int s, i, w = 0;
+	const char *where = NULL;
+	size_t r;
+
+	for (s = 0; s < app->n_stages && s < XFSM_MAX_STAGES && !where; s++) {
+		const struct xfsm_stage *st = &app->stages[s];
+
+		for (i = 0; i < XFSM_KEY_WORDS && !where; i++) {
+			const __u8 *k[] = { st->lookup_words, st->lookup_rev,
+					    st->update_words, st->update_rev };
+
+			for (size_t j = 0; j < 4 && !where; j++)
+				if ((w = k[j][i]) >= n_words)
+					where = "a flow key";
+		}
+		for (i = 0; i < XFSM_MATCH_WORDS && !where; i++)
+			if ((w = st->match_words[i]) >= n_words)
+				where = "a rule match";
+		for (i = 0; i < st->n_conds && i < XFSM_MAX_CONDS && !where; i++)
+			if (opnd_word_beyond(&st->conds[i].a, n_words, &w) ||
+			    opnd_word_beyond(&st->conds[i].b, n_words, &w))
+				where = "a condition";
+	}
+	for (r = 0; r < img->n_rules && !where; r++) {
+		const struct xfsm_rule *ru = &img->rules[r].rule;
+
+		for (i = 0; i < XFSM_MAX_UPDATES && !where; i++)
+			if (opnd_word_beyond(&ru->upd[i].a, n_words, &w) ||
+			    opnd_word_beyond(&ru->upd[i].b, n_words, &w))
+				where = "a register update";
+		for (i = 0; i < XFSM_MAX_ACTIONS && !where; i++)
+			if (opnd_word_beyond(&ru->act[i].opnd, n_words, &w))
+				where = "an action";
+	}
+	if (!where)
+		return 0;
+	xfsm_log(XFSM_LOG_ERROR,
+		 "%s reads %s (field word %u): the offload profile's field vector ends at word %u; run the application on the native datapath",
+		 where, field_of_word(w), w, n_words - 1);
+	return -EOPNOTSUPP;
+}
+
 static int check_change(struct change_ctx *c)
 {
 	const struct xfsm_change *chg = c->chg;
@@ -457,6 +530,11 @@ static int check_change(struct change_ctx *c)
 			return err;
 		if (!inst->max_rules && chg->img->n_rules)
 			return -EPROTO;
+		if (inst->build.offload) {
+			err = check_field_words(chg->img, XFSM_OFFLOAD_FV_WORDS);
+			if (err)
+				return err;
+		}
 	}
 	if (chg->acl_tables) {
 		if (chg->acl_tables >> XFSM_ACL_TABLES)

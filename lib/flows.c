@@ -40,9 +40,11 @@ int xfsm_ports_changed(int gen_fd)
 	return bpf_map_update_elem(gen_fd, &zero, &gen, BPF_ANY) ? -errno : 0;
 }
 
+/* As the datapath reads a key word: XFSM_FW_ZERO, and anything past the
+ * vector, read as 0 (words after XFSM_FW_ZERO are fields too). */
 static __u32 fv_word(const __u32 fv[XFSM_FV_WORDS], __u8 w)
 {
-	return w >= XFSM_FW_ZERO ? 0 : fv[w];
+	return w == XFSM_FW_ZERO || w >= XFSM_FV_WORDS ? 0 : fv[w];
 }
 
 static void key_from_words(struct xfsm_flow_key *key, const __u8 *words,

@@ -110,17 +110,21 @@ int xfsm_sim_frame_build(const struct xfsm_lang_match_term *t, unsigned int n,
 	*port = val(&g, XFSM_FW_META_PORT, 0);
 
 	v6 = has(&g, XFSM_FW_IP6_SRC) || has(&g, XFSM_FW_IP6_DST) || has(&g, XFSM_FW_IP6_FLOW) ||
-	     has(&g, XFSM_FW_ICMP6_TYPE) || has(&g, XFSM_FW_ICMP6_CODE);
+	     has(&g, XFSM_FW_ICMP6_TYPE) || has(&g, XFSM_FW_ICMP6_CODE) ||
+	     has(&g, XFSM_FW_IP6_NEXTHDR);
 	arp = has(&g, XFSM_FW_ARP_OP) || has(&g, XFSM_FW_ARP_SPA) || has(&g, XFSM_FW_ARP_TPA);
-	tcp = has(&g, XFSM_FW_TCP_SPORT) || has(&g, XFSM_FW_TCP_DPORT) || has(&g, XFSM_FW_TCP_FLAGS);
+	tcp = has(&g, XFSM_FW_TCP_SPORT) || has(&g, XFSM_FW_TCP_DPORT) || has(&g, XFSM_FW_TCP_FLAGS) ||
+	      has(&g, XFSM_FW_TCP_SEQ) || has(&g, XFSM_FW_TCP_ACK) || has(&g, XFSM_FW_TCP_WIN);
 	udp = has(&g, XFSM_FW_UDP_SPORT) || has(&g, XFSM_FW_UDP_DPORT);
 	icmp = has(&g, XFSM_FW_ICMP_TYPE) || has(&g, XFSM_FW_ICMP_CODE);
 	icmp6 = has(&g, XFSM_FW_ICMP6_TYPE) || has(&g, XFSM_FW_ICMP6_CODE);
-	if (v6 && (has(&g, XFSM_FW_IP4_SRC) || has(&g, XFSM_FW_IP4_DST) || icmp))
+	if (v6 && (has(&g, XFSM_FW_IP4_SRC) || has(&g, XFSM_FW_IP4_DST) || has(&g, XFSM_FW_IP_ID) ||
+		   icmp))
 		return fail(err, errlen, -EINVAL, "a packet is IPv4 or IPv6, not both");
 	if (tcp + udp + icmp + icmp6 > 1)
 		return fail(err, errlen, -EINVAL, "a packet has one transport header: tcp, udp or icmp");
-	if (arp && (v6 || tcp || udp || icmp || has(&g, XFSM_FW_IP4_SRC) || has(&g, XFSM_FW_IP4_DST)))
+	if (arp && (v6 || tcp || udp || icmp || has(&g, XFSM_FW_IP4_SRC) || has(&g, XFSM_FW_IP4_DST) ||
+		    has(&g, XFSM_FW_IP_ID) || has(&g, XFSM_FW_IP_LEN)))
 		return fail(err, errlen, -EINVAL, "an ARP packet has no IP fields");
 
 	ethtype = arp ? ETH_P_ARP : v6 ? ETH_P_IPV6 : ETH_P_IP;
@@ -132,6 +136,9 @@ int xfsm_sim_frame_build(const struct xfsm_lang_match_term *t, unsigned int n,
 	proto = val(&g, XFSM_FW_IP_PROTO, proto);
 	if ((tcp && proto != IPPROTO_TCP) || (udp && proto != IPPROTO_UDP))
 		return fail(err, errlen, -EINVAL, "ip.proto disagrees with the transport fields given");
+	if (has(&g, XFSM_FW_IP6_NEXTHDR) && g.w[XFSM_FW_IP6_NEXTHDR] != proto)
+		return fail(err, errlen, -EINVAL,
+			    "ip6.nexthdr other than ip.proto means extension headers: give a hex frame");
 
 	/* Ethernet, then the VLAN tags asked for */
 	ret |= put16(&b, val(&g, XFSM_FW_ETH_DST_HI, 0x0200));
@@ -178,7 +185,8 @@ int xfsm_sim_frame_build(const struct xfsm_lang_match_term *t, unsigned int n,
 		ret |= put(&b, (unsigned char[]){ 0x45, (unsigned char)(val(&g, XFSM_FW_IP_DSCP, 0) << 2 |
 								 val(&g, XFSM_FW_IP_ECN, 0)) }, 2);
 		ret |= put16(&b, 0);		/* total length, below */
-		ret |= put32(&b, 0);		/* id, no fragment */
+		ret |= put16(&b, val(&g, XFSM_FW_IP_ID, 0));
+		ret |= put16(&b, 0);		/* no fragment */
 		ret |= put(&b, (unsigned char[]){ (unsigned char)val(&g, XFSM_FW_IP_TTL, 64),
 					  (unsigned char)proto }, 2);
 		ret |= put16(&b, 0);		/* checksum, below */
@@ -189,10 +197,10 @@ int xfsm_sim_frame_build(const struct xfsm_lang_match_term *t, unsigned int n,
 	if (proto == IPPROTO_TCP) {
 		ret |= put16(&b, val(&g, XFSM_FW_TCP_SPORT, val(&g, XFSM_FW_L4_SPORT, 1024)));
 		ret |= put16(&b, val(&g, XFSM_FW_TCP_DPORT, val(&g, XFSM_FW_L4_DPORT, 80)));
-		ret |= put32(&b, 1);		/* sequence */
-		ret |= put32(&b, 0);
+		ret |= put32(&b, val(&g, XFSM_FW_TCP_SEQ, 1));
+		ret |= put32(&b, val(&g, XFSM_FW_TCP_ACK, 0));
 		ret |= put(&b, (unsigned char[]){ 0x50, (unsigned char)val(&g, XFSM_FW_TCP_FLAGS, 0) }, 2);
-		ret |= put16(&b, 65535);
+		ret |= put16(&b, val(&g, XFSM_FW_TCP_WIN, 65535));
 		ret |= put32(&b, 0);		/* checksum (not checked), urgent */
 	} else if (proto == IPPROTO_UDP) {
 		ret |= put16(&b, val(&g, XFSM_FW_UDP_SPORT, val(&g, XFSM_FW_L4_SPORT, 1024)));
@@ -209,6 +217,15 @@ int xfsm_sim_frame_build(const struct xfsm_lang_match_term *t, unsigned int n,
 	}
 	if (ret)
 		return fail(err, errlen, -E2BIG, "the frame does not fit");
+	/* ip.len: zero payload bytes up to it */
+	if (has(&g, XFSM_FW_IP_LEN)) {
+		__u32 want = g.w[XFSM_FW_IP_LEN];
+
+		if (want < b.len - l3 || l3 + want > cap)
+			return fail(err, errlen, -EINVAL, "ip.len is shorter than the headers or too long");
+		memset(buf + b.len, 0, l3 + want - b.len);
+		b.len = l3 + want;
+	}
 	/* lengths and the IPv4 checksum */
 	if (v6) {
 		buf[l3 + 4] = (unsigned char)((b.len - l4) >> 8);

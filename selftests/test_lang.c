@@ -1432,6 +1432,112 @@ out:
 }
 END_TEST
 
+/*
+ * IPv6 NAT from the language: `set ip6.dst` (two actions, the upper and
+ * the lower 64 bits) and `set l4.dport`, then the reply's `set ip6.src`,
+ * rewrite the frame with a valid UDP checksum.
+ */
+START_TEST(test_dp_nat6)
+{
+	struct compiled *c = compile_str(
+		"define vip = 2001:2::1\n"
+		"stage nat {\n"
+		"  rule dnat when ip6.dst == vip, udp.dport == 53 =>\n"
+		"    set l4.dport = 5353, set ip6.dst = 2001:2:0:7::7, tx\n"
+		"  rule snat when udp.sport == 5353 =>\n"
+		"    set ip6.src = vip, set l4.sport = 53, tx\n"
+		"}\n");
+	struct pkt_spec s = { .l3 = PS_IP6, .l4 = PS_UDP, .src = 5, .dst = 1,
+			      .sport = 40000, .dport = 53, .payload = 20 };
+	static const __u8 backend[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 7 };
+	__u8 vip[16];
+	struct xt_result r;
+	struct xt t;
+	struct pkt p;
+
+	test_ip6(vip, 1);
+	if (!ASSERT_OK(c->ret, c->err))
+		goto out;
+	ASSERT_EQ(c->img.rules[0].rule.act[1].type, XFSM_ACT_SET_IP6_DST, "upper half");
+	ASSERT_EQ(c->img.rules[0].rule.act[1].opnd.value, 0x2001000200000007ULL, "upper bits");
+	ASSERT_EQ(c->img.rules[0].rule.act[2].arg, 1, "lower half");
+	ASSERT_EQ(c->img.rules[0].rule.act[2].opnd.value, 7, "lower bits");
+	if (!open_dp(&t, c))
+		goto out;
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run") && ASSERT_EQ(r.verdict, XDP_TX, "tx")) {
+		/* 14 Ethernet + 40 IPv6: daddr at 38, UDP at 54 */
+		ASSERT_TRUE(!memcmp(r.data + 38, backend, 16), "ip6.dst rewritten");
+		ASSERT_EQ(r.data[56] << 8 | r.data[57], 5353, "l4.dport rewritten");
+		ASSERT_TRUE(l4_csum_ok(r.data, r.len, 14, 54, 17, true), "UDP checksum");
+	}
+	/* the reply: from the backend (built, then its source set) */
+	s.src = 7, s.dst = 5, s.sport = 5353, s.dport = 40000;
+	pkt_from_spec(&p, &s);
+	memcpy(p.data + 22, backend, 16);
+	pkt_finish(&p);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run") && ASSERT_EQ(r.verdict, XDP_TX, "tx")) {
+		ASSERT_TRUE(!memcmp(r.data + 22, vip, 16), "ip6.src rewritten");
+		ASSERT_EQ(r.data[54] << 8 | r.data[55], 53, "l4.sport rewritten");
+		ASSERT_TRUE(l4_csum_ok(r.data, r.len, 14, 54, 17, true), "UDP checksum");
+	}
+	xt_close(&t);
+out:
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+/*
+ * The fields tcp.seq, tcp.ack, tcp.win, ip.id, ip.len and ip6.nexthdr in
+ * rule matches and a condition, on packets that have them and lack them
+ * (the values themselves: the parser's tables).
+ */
+START_TEST(test_dp_new_fields)
+{
+	struct compiled *c = compile_str(
+		"stage s {\n"
+		"  miss pass\n"
+		"  condition full_window = tcp.win >= 65535\n"
+		"  rule acked when tcp.ack == 0x0a0b0c0d, tcp.seq == 0x01020304, ip.id == 1,\n"
+		"                  full_window => tx\n"
+		"  rule v6 when ip6.nexthdr == tcp, ip.len == 80 => drop\n"
+		"}\n");
+	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_TCP, .src = 5, .dst = 1,
+			      .sport = 40000, .dport = 80, .payload = 20 };
+	struct xt_result r;
+	struct xt t;
+	struct pkt p;
+
+	if (!ASSERT_OK(c->ret, c->err) || !open_dp(&t, c))
+		goto out;
+	s.flags = TCPF_SYN | TCPF_ACK;		/* acknowledgment 0x0a0b0c0d */
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run"))
+		ASSERT_EQ(r.verdict, XDP_TX, "ipv4 syn-ack: tcp.ack, tcp.seq, ip.id, tcp.win");
+	s.flags = TCPF_SYN;			/* acknowledgment 0 */
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run"))
+		ASSERT_EQ(r.verdict, XDP_PASS, "ipv4 syn: tcp.ack 0");
+	s.l3 = PS_IP6;				/* 40 + 20 + 20 bytes */
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run"))
+		ASSERT_EQ(r.verdict, XDP_DROP, "ipv6 tcp: ip6.nexthdr, ip.len 80");
+	s.payload = 21;
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run"))
+		ASSERT_EQ(r.verdict, XDP_PASS, "ipv6 tcp: ip.len 81");
+	s.l4 = PS_UDP, s.payload = 32;		/* 40 + 8 + 32, but no TCP */
+	pkt_from_spec(&p, &s);
+	if (ASSERT_OK(xt_run_pkt(&t, &p, 0, &r), "run"))
+		ASSERT_EQ(r.verdict, XDP_PASS, "ipv6 udp: ip6.nexthdr udp");
+	xt_close(&t);
+out:
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
 /* VLAN push and pop from the language: a later stage sees the tags as
  * they are after the action (the frames themselves: scen_actions.c). */
 START_TEST(test_dp_vlan)
@@ -1696,6 +1802,8 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_dp_synflood);
 	tcase_add_test(tc, test_dp_loadbalancer);
 	tcase_add_test(tc, test_dp_nat);
+	tcase_add_test(tc, test_dp_nat6);
+	tcase_add_test(tc, test_dp_new_fields);
 	tcase_add_test(tc, test_dp_vlan);
 	tcase_add_test(tc, test_dp_arpresponder);
 	tcase_add_test(tc, test_dp_overlap_and_sets);

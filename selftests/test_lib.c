@@ -443,6 +443,15 @@ START_TEST(test_flow_key_build)
 	xfsm_flow_key_build(&st, 3, fv, true, &k);
 	ck_assert_uint_eq(k.w[0], 1000 + XFSM_FW_ETH_SRC_HI);
 	ck_assert_uint_eq(k.w[1], 1000 + XFSM_FW_ETH_SRC_LO);
+	/* words after XFSM_FW_ZERO are fields (tcp.seq), read as such */
+	{
+		static const __u8 seq[] = { XFSM_FW_TCP_SEQ, XFSM_FW_ZERO };
+
+		ck_assert_int_eq(xfsm_stage_set_keys(&st, seq, NULL, 2, seq, NULL, 2), 0);
+		xfsm_flow_key_build(&st, 3, fv, false, &k);
+		ck_assert_uint_eq(k.w[0], 1000 + XFSM_FW_TCP_SEQ);
+		ck_assert_uint_eq(k.w[1], 0);
+	}
 
 	/* symmetric: both directions give the smaller key */
 	ck_assert_int_eq(xfsm_stage_set_keys(&st, fwd, rev, 4, fwd, rev, 4), 0);

@@ -13,7 +13,7 @@ static bool install_capture(void)
 	bool ok;
 
 	xfsm_image_init(&img);
-	ok = ASSERT_OK(capture_app(&img), "capture app") &&
+	ok = ASSERT_OK(capture_app(&img, T.inst->build.offload), "capture app") &&
 	     ASSERT_OK(xt_apply(&T, &img), "apply capture app");
 	xfsm_image_free(&img);
 	return ok;

@@ -22,7 +22,10 @@
 				 *    VLAN push and pop, ARP reply, action
 				 *    counters in xfsm_stats;
 				 * 6: output fib and its counters, fetch-add
-				 *    updates, group members' MACs */
+				 *    updates, group members' MACs; field
+				 *    vector of 50 words (ip6.nexthdr,
+				 *    ip.len, ip.id, tcp.seq/ack/win), IPv6
+				 *    NAT */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -126,10 +129,20 @@ enum xfsm_fv_word {
 	XFSM_FW_ARP_OP,
 	XFSM_FW_ARP_SPA,
 	XFSM_FW_ARP_TPA,
-	XFSM_FW_NWORDS_USED,
+	XFSM_FW_IP6_NEXTHDR,	/* next header of the IPv6 header itself */
 	XFSM_FW_ZERO = 43,	/* always zero: pads unused key/match words */
-	XFSM_FV_WORDS = 44,
+	/* The offload profile keeps the words below XFSM_OFFLOAD_FV_WORDS
+	 * only (its working set sits on a stack that has no room left);
+	 * libxfsm refuses there an application that reads the ones after. */
+	XFSM_FW_IP_LEN = 44,	/* IPv4 total length, IPv6 40 + payload length */
+	XFSM_FW_IP_ID,		/* IPv4 identification */
+	XFSM_FW_TCP_SEQ,	/* set only for TCP */
+	XFSM_FW_TCP_ACK,
+	XFSM_FW_TCP_WIN,
+	XFSM_FW_NWORDS_USED,
+	XFSM_FV_WORDS = 50,
 };
+#define XFSM_OFFLOAD_FV_WORDS	(XFSM_FW_ZERO + 1)
 
 /* XFSM_FW_PKT_FLAGS bits */
 #define XFSM_PF_VLAN		(1U << 0)
@@ -176,16 +189,22 @@ enum xfsm_fv_word {
 	X("ip.ecn",	XFSM_FW_IP_ECN,		1, 2)			\
 	X("ip.ttl",	XFSM_FW_IP_TTL,		1, 8)			\
 	X("ip.frag",	XFSM_FW_IP_FRAG,	1, 3)			\
+	X("ip.len",	XFSM_FW_IP_LEN,		1, 16)			\
+	X("ip.id",	XFSM_FW_IP_ID,		1, 16)			\
 	X("ip.src",	XFSM_FW_IP4_SRC,	1, 32)			\
 	X("ip.dst",	XFSM_FW_IP4_DST,	1, 32)			\
 	X("ip6.src",	XFSM_FW_IP6_SRC,	4, 128)			\
 	X("ip6.dst",	XFSM_FW_IP6_DST,	4, 128)			\
 	X("ip6.flow",	XFSM_FW_IP6_FLOW,	1, 20)			\
+	X("ip6.nexthdr", XFSM_FW_IP6_NEXTHDR,	1, 8)			\
 	X("l4.sport",	XFSM_FW_L4_SPORT,	1, 16)			\
 	X("l4.dport",	XFSM_FW_L4_DPORT,	1, 16)			\
 	X("tcp.sport",	XFSM_FW_TCP_SPORT,	1, 16)			\
 	X("tcp.dport",	XFSM_FW_TCP_DPORT,	1, 16)			\
 	X("tcp.flags",	XFSM_FW_TCP_FLAGS,	1, 8)			\
+	X("tcp.seq",	XFSM_FW_TCP_SEQ,	1, 32)			\
+	X("tcp.ack",	XFSM_FW_TCP_ACK,	1, 32)			\
+	X("tcp.win",	XFSM_FW_TCP_WIN,	1, 16)			\
 	X("udp.sport",	XFSM_FW_UDP_SPORT,	1, 16)			\
 	X("udp.dport",	XFSM_FW_UDP_DPORT,	1, 16)			\
 	X("icmp.type",	XFSM_FW_ICMP_TYPE,	1, 8)			\
@@ -314,6 +333,11 @@ enum xfsm_act_type {
 	XFSM_ACT_OUTPUT_FIB,	/* verdict: forward by the kernel's routing and
 				 * neighbour tables (bpf_fib_lookup); see
 				 * XFSM_FIB_COUNTERS for the outcomes */
+	/* IPv6 NAT: 64 bits of the address = opnd, arg 0 the upper half, 1
+	 * the lower (a whole address is two actions); the TCP, UDP or
+	 * ICMPv6 checksum updated (IPv6 has no header checksum) */
+	XFSM_ACT_SET_IP6_SRC,
+	XFSM_ACT_SET_IP6_DST,
 	XFSM_ACT__MAX,
 };
 
@@ -871,7 +895,8 @@ struct xfsm_build_info {
 	X(set_eth_src) X(set_eth_dst) X(set_dscp) X(set_ecn)		\
 	X(dec_ttl) X(count) X(set_mark) X(set_ttl)			\
 	X(set_ip_src) X(set_ip_dst) X(set_l4_sport) X(set_l4_dport)	\
-	X(vlan_push) X(vlan_pop) X(arp_reply)
+	X(vlan_push) X(vlan_pop) X(arp_reply)				\
+	X(set_ip6_src) X(set_ip6_dst)
 
 /*
  * Outcomes of output fib (XFSM_ACT_OUTPUT_FIB), one counter each.  Only
@@ -1015,7 +1040,10 @@ XFSM_ASSERT_SIZE(struct xfsm_port_stats, 32);
 XFSM_ASSERT_SIZE(struct xfsm_group_stats, 8 * (XFSM_GROUP_MAX_MEMBERS + 2));
 _Static_assert(XFSM_ACLD_FAMF < XFSM_ACL_DIMS, "ABI: ACL dimensions overflow the key");
 _Static_assert(XFSM_ACL_LEAF <= 255, "ABI: ACL leaf size is 8 bits");
-_Static_assert(XFSM_FW_NWORDS_USED <= XFSM_FW_ZERO, "ABI: field vector overflow");
+_Static_assert(XFSM_FW_IP6_NEXTHDR < XFSM_FW_ZERO, "ABI: field vector overflow");
+_Static_assert(XFSM_FW_NWORDS_USED <= XFSM_FV_WORDS, "ABI: field vector overflow");
+_Static_assert(XFSM_OFFLOAD_FV_WORDS <= XFSM_FV_WORDS && !(XFSM_OFFLOAD_FV_WORDS & 1) &&
+	       !(XFSM_FV_WORDS & 1), "ABI: the field vector is whole 64-bit words");
 _Static_assert(XFSM_MAX_CONDS <= 32, "ABI: condition vector is 32 bits");
 _Static_assert(XFSM_MAX_STAGES <= 255, "ABI: stage index is 8 bits");
 _Static_assert(XFSM_STAGE_STATS_SLOTS <= 256, "ABI: stats_id is 8 bits");

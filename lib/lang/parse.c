@@ -548,6 +548,7 @@ static const char *act_name(__u8 type)
 		[XFSM_ACT_SET_L4_SPORT] = "set l4.sport", [XFSM_ACT_SET_L4_DPORT] = "set l4.dport",
 		[XFSM_ACT_VLAN_PUSH] = "push vlan", [XFSM_ACT_VLAN_POP] = "pop vlan",
 		[XFSM_ACT_ARP_REPLY] = "arp reply", [XFSM_ACT_OUTPUT_FIB] = "output fib",
+		[XFSM_ACT_SET_IP6_SRC] = "set ip6.src", [XFSM_ACT_SET_IP6_DST] = "set ip6.dst",
 	};
 	return type < XFSM_ACT__MAX && n[type] ? n[type] : "?";
 }
@@ -689,6 +690,40 @@ static struct xfsm_operand parse_opnd_value(struct lc *c, __u64 max, const char 
 	return o;
 }
 
+/*
+ * set ip6.src = ADDR / set ip6.dst = ADDR: two actions, the upper and the
+ * lower 64 bits (XFSM_ACT_SET_IP6_*, arg 0 and 1), so the address is a
+ * constant: registers and fields hold at most 64 bits.
+ */
+static void parse_set_ip6(struct lc *c, struct prule *r, const struct lang_tok *t)
+{
+	const struct lang_tok *ft = next(c), *vt;
+	bool dst = tok_eq(c, ft, "ip6.dst");
+	__u8 type = dst ? XFSM_ACT_SET_IP6_DST : XFSM_ACT_SET_IP6_SRC;
+	struct xfsm_action *a;
+	struct ex *e;
+	int half;
+
+	expect(c, T_ASSIGN, "'='");
+	vt = peek(c);
+	if (vt->kind == T_IP4 || vt->kind == T_MAC)
+		fail_at(c, vt, "%.*s is %s, not a value for %.*s%s", (int)vt->len, c->src + vt->off,
+			vt->kind == T_MAC ? "a MAC address" : "an IPv4 address",
+			(int)ft->len, c->src + ft->off,
+			vt->kind == T_IP4 ? (dst ? "; write set ip.dst" : "; write set ip.src") : "");
+	c->npool = 0;
+	e = parse_expr(c);
+	if (e->kind != EX_CONST)
+		fail_at(c, vt, "set %.*s takes an IPv6 address constant (2001:2::1 or a defined name): registers and fields hold at most 64 bits",
+			(int)ft->len, c->src + ft->off);
+	for (half = 0; half < 2; half++) {
+		a = add_action(c, r, t, type);
+		a->arg = (__u16)half;
+		a->opnd.kind = XFSM_OPND_CONST;
+		a->opnd.value = half ? (__u64)e->v : (__u64)(e->v >> 64);
+	}
+}
+
 static void parse_effect(struct lc *c, struct prule *r)
 {
 	const struct lang_tok *t = next(c);
@@ -750,6 +785,9 @@ static void parse_effect(struct lc *c, struct prule *r)
 		} else {
 			expected(c, peek(c), "'state' or 'stage' after 'goto'");
 		}
+	} else if (tok_eq(c, t, "set") &&
+		   (tok_eq(c, peek(c), "ip6.src") || tok_eq(c, peek(c), "ip6.dst"))) {
+		parse_set_ip6(c, r, t);
 	} else if (tok_eq(c, t, "set")) {
 		const struct lang_tok *ft = next(c);
 		__u8 type;
@@ -780,7 +818,7 @@ static void parse_effect(struct lc *c, struct prule *r)
 			type = XFSM_ACT_SET_MARK;
 			max = 0xffffffffULL;
 		} else {
-			expected(c, ft, "a field that can be set (eth.src, eth.dst, ip.src, ip.dst, l4.sport, l4.dport, ip.dscp, ip.ecn, ip.ttl, meta.mark)");
+			expected(c, ft, "a field that can be set (eth.src, eth.dst, ip.src, ip.dst, ip6.src, ip6.dst, l4.sport, l4.dport, ip.dscp, ip.ecn, ip.ttl, meta.mark)");
 		}
 		a = add_action(c, r, t, type);
 		expect(c, T_ASSIGN, "'='");
@@ -789,6 +827,12 @@ static void parse_effect(struct lc *c, struct prule *r)
 			const struct lang_tok *vt = peek(c);
 			unsigned int bits = max == 0xffffffffffffULL ? 48 : max == 0xffffffffULL ? 32 : 0;
 
+			if (vt->kind == T_IP6 && (type == XFSM_ACT_SET_IP_SRC ||
+						  type == XFSM_ACT_SET_IP_DST))
+				fail_at(c, vt, "%.*s is an IPv6 address: ip.%s is the IPv4 one; write set ip6.%s",
+					(int)vt->len, c->src + vt->off,
+					type == XFSM_ACT_SET_IP_SRC ? "src" : "dst",
+					type == XFSM_ACT_SET_IP_SRC ? "src" : "dst");
 			if ((vt->kind == T_MAC && bits != 48) || (vt->kind == T_IP6) ||
 			    (vt->kind == T_IP4 && bits != 32))
 				fail_at(c, vt, "%.*s is %s, not a value for %.*s", (int)vt->len,

@@ -522,15 +522,25 @@ out:
 
 /* ---- parser: field capture -------------------------------------------------- */
 
-#define CAPTURE_STAGES	4
+/* The words a profile's field vector has, and the stages that key on
+ * them (the offload profile's 44 words fill its 4 stages exactly). */
+static unsigned int capture_words(bool offload)
+{
+	return offload ? XFSM_OFFLOAD_FV_WORDS : XFSM_FW_NWORDS_USED;
+}
 
-int capture_app(struct xfsm_image *img)
+static unsigned int capture_stages(bool offload)
+{
+	return (capture_words(offload) + XFSM_KEY_WORDS - 1) / XFSM_KEY_WORDS;
+}
+
+int capture_app(struct xfsm_image *img, bool offload)
 {
 	unsigned int s, i;
 	int err = 0;
 
-	app_init(img, CAPTURE_STAGES, XFSM_VERDICT_PASS);
-	for (s = 0; s < CAPTURE_STAGES; s++) {
+	app_init(img, capture_stages(offload), XFSM_VERDICT_PASS);
+	for (s = 0; s < capture_stages(offload); s++) {
 		__u8 words[XFSM_KEY_WORDS];
 		unsigned int n = 0;
 		struct rb b;
@@ -538,7 +548,7 @@ int capture_app(struct xfsm_image *img)
 		for (i = 0; i < XFSM_KEY_WORDS; i++) {
 			unsigned int w = s * XFSM_KEY_WORDS + i;
 
-			if (w < XFSM_FW_NWORDS_USED)
+			if (w < capture_words(offload))
 				words[n++] = w;
 		}
 		err = app_keys(img, s, words, n, words, n);
@@ -577,6 +587,10 @@ static const char *field_name(unsigned int w)
 		[XFSM_FW_ICMP_CODE] = "icmp.code", [XFSM_FW_ICMP6_TYPE] = "icmp6.type",
 		[XFSM_FW_ICMP6_CODE] = "icmp6.code", [XFSM_FW_ARP_OP] = "arp.op",
 		[XFSM_FW_ARP_SPA] = "arp.spa", [XFSM_FW_ARP_TPA] = "arp.tpa",
+		[XFSM_FW_IP6_NEXTHDR] = "ip6.nexthdr", [XFSM_FW_ZERO] = "(zero)",
+		[XFSM_FW_IP_LEN] = "ip.len", [XFSM_FW_IP_ID] = "ip.id",
+		[XFSM_FW_TCP_SEQ] = "tcp.seq", [XFSM_FW_TCP_ACK] = "tcp.ack",
+		[XFSM_FW_TCP_WIN] = "tcp.win",
 	};
 
 	return w < XFSM_FV_WORDS && names[w] ? names[w] : "?";
@@ -607,7 +621,7 @@ bool run_parse_case(struct xt *t, const struct parse_case *pc)
 	__u32 want[XFSM_FV_WORDS] = { 0 };
 	struct xt_result r;
 	struct pkt p;
-	bool ok = true, len_listed = false;
+	bool ok = true, len_listed = false, offload = t->inst->build.offload;
 	unsigned int s, i;
 
 	xt_set_context("parse: %s", pc->desc);
@@ -622,6 +636,16 @@ bool run_parse_case(struct xt *t, const struct parse_case *pc)
 	}
 	if (!len_listed)
 		want[XFSM_FW_META_LEN] = p.len;
+	/* ip.len, unless listed: what the builder wrote into the first IP
+	 * header (IPv4 total length, IPv6 40 + payload length), 0 without */
+	if (!want[XFSM_FW_IP_LEN]) {
+		int o4 = pkt_off(&p, PL_IP4, 0), o6 = pkt_off(&p, PL_IP6, 0);
+
+		if (o4 >= 0)
+			want[XFSM_FW_IP_LEN] = pkt_get16(p.data + o4 + 2);
+		else if (o6 >= 0)
+			want[XFSM_FW_IP_LEN] = 40 + pkt_get16(p.data + o6 + 4);
+	}
 
 	if (xfsm_flow_flush(t->inst, -1) < 0)
 		return ASSERT_TRUE(false, "flush flows");
@@ -630,7 +654,7 @@ bool run_parse_case(struct xt *t, const struct parse_case *pc)
 	ok &= xt_check(r.verdict == XDP_PASS, __FILE__, __LINE__,
 		       "verdict %s, expected XDP_PASS (capture application)",
 		       xt_verdict_name(r.verdict));
-	for (s = 0; s < CAPTURE_STAGES; s++) {
+	for (s = 0; s < capture_stages(offload); s++) {
 		struct stage_flows c = { .stage = s };
 
 		xfsm_flow_foreach(t->inst, stage_flow_cb, &c);
@@ -642,7 +666,7 @@ bool run_parse_case(struct xt *t, const struct parse_case *pc)
 		for (i = 0; i < XFSM_KEY_WORDS; i++) {
 			unsigned int w = s * XFSM_KEY_WORDS + i;
 
-			if (w >= XFSM_FW_NWORDS_USED)
+			if (w >= capture_words(offload))
 				break;
 			ok &= xt_check(c.key.w[i] == want[w], __FILE__, __LINE__,
 				       "field %s (word %u) = %u (0x%x), expected %u (0x%x)",

@@ -204,7 +204,7 @@ struct field_val {
 struct parse_case {
 	const char	*desc;
 	void		(*build)(struct pkt *p);
-	struct field_val fields[24];	/* every other word must read 0 */
+	struct field_val fields[32];	/* every other word must read 0 */
 	unsigned int	n_fields;	/* filled in by the counting macro */
 };
 
@@ -221,8 +221,9 @@ extern const size_t n_parse_cases;
 extern const struct malformed_case malformed_cases[];
 extern const size_t n_malformed_cases;
 
-/* Words the field-capture application keys on (0..XFSM_FW_NWORDS_USED-1). */
-int capture_app(struct xfsm_image *img);
+/* The field-capture application: its stages key on every field word the
+ * profile has (0..XFSM_FW_NWORDS_USED-1, offload: XFSM_OFFLOAD_FV_WORDS). */
+int capture_app(struct xfsm_image *img, bool offload);
 bool run_parse_case(struct xt *t, const struct parse_case *pc);
 bool run_malformed_case(struct xt *t, const struct malformed_case *mc,
 			enum xfsm_verdict mverdict);

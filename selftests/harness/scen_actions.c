@@ -493,6 +493,166 @@ static const struct golden nat_steps[] = {
 	  .check = check_nat_csums },
 };
 
+/* ---- IPv6 NAT: set ip6.src / ip6.dst ------------------------------------------- */
+
+/* 2001:2:0:5::7 and 2001:2:0:6::8: both 64-bit halves differ from the
+ * 2001:2::1 / 2001:2::9 of the frames, so both halves' checksum updates
+ * show.  An address is two actions, as the compiler emits it. */
+#define NAT6_SRC_HI	0x2001000200000005ULL
+#define NAT6_DST_HI	0x2001000200000006ULL
+#define IP6_HALF(t, half, v)	{ (t), (half), CONST(v) }
+
+static int app_nat6(struct xfsm_image *img)
+{
+	static const struct act_rule r[] = {
+		{ 1, 3, { IP6_HALF(XFSM_ACT_SET_IP6_SRC, 0, NAT6_SRC_HI),
+			  IP6_HALF(XFSM_ACT_SET_IP6_SRC, 1, 7), A1(XFSM_ACT_TX, NOOP) } },
+		/* the port first: the address rewrite writes the last checksum */
+		{ 2, 4, { A1(XFSM_ACT_SET_L4_DPORT, CONST(8080)),
+			  IP6_HALF(XFSM_ACT_SET_IP6_DST, 0, NAT6_DST_HI),
+			  IP6_HALF(XFSM_ACT_SET_IP6_DST, 1, 8), A1(XFSM_ACT_TX, NOOP) } },
+		{ 0, 5, { IP6_HALF(XFSM_ACT_SET_IP6_SRC, 0, NAT6_SRC_HI),
+			  IP6_HALF(XFSM_ACT_SET_IP6_SRC, 1, 7),
+			  IP6_HALF(XFSM_ACT_SET_IP6_DST, 0, NAT6_DST_HI),
+			  IP6_HALF(XFSM_ACT_SET_IP6_DST, 1, 8), A1(XFSM_ACT_TX, NOOP) } },
+	};
+	return act_app(img, r, ARRAY_SIZE(r));
+}
+
+enum { N6_TCP, N6_UDP, N6_UDP0, N6_ICMP6_EXT, N6_LATER };
+
+static void ip6_addr(uint8_t a[16], uint64_t hi, uint64_t lo)
+{
+	for (int i = 0; i < 8; i++) {
+		a[i] = (uint8_t)(hi >> (56 - 8 * i));
+		a[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
+	}
+}
+
+/* An IPv6 frame from 2001:2::1 to 2001:2::9, or from / to the NAT
+ * addresses (nat_src, nat_dst), with the L4 checksum pkt_finish() computes
+ * from scratch. */
+static void nat6x(struct pkt *p, int kind, bool nat_src, bool nat_dst, uint16_t sport,
+		  uint16_t dport)
+{
+	struct ip6_args a = { .hlim = 64, .flow = 0x12345 };
+
+	if (nat_src)
+		ip6_addr(a.src, NAT6_SRC_HI, 7);
+	else
+		test_ip6(a.src, 1);
+	if (nat_dst)
+		ip6_addr(a.dst, NAT6_DST_HI, 8);
+	else
+		test_ip6(a.dst, 9);
+	pkt_eth(p, TEST_MAC(9), TEST_MAC(1), 0);
+	pkt_ip6(p, &a);
+	if (kind == N6_TCP) {
+		pkt_tcp(p, sport, dport, 0x18, 0);
+	} else if (kind == N6_UDP || kind == N6_UDP0) {
+		pkt_udp(p, sport, dport);
+	} else if (kind == N6_ICMP6_EXT) {
+		pkt_ip6_ext(p, IPPROTO_HOPOPTS_, 0, 0);
+		pkt_ip6_ext(p, IPPROTO_DSTOPTS_, 1, 0);
+		pkt_icmp6(p, 128, 0);
+	} else {
+		pkt_ip6_ext(p, IPPROTO_FRAGMENT_, 0, 10 << 3);	/* offset 10: no L4 */
+	}
+	pkt_raw(p, 13, 0x5a);
+	pkt_finish(p);
+	if (kind == N6_UDP0) {
+		int o = pkt_off(p, PL_UDP, 0);
+
+		p->data[o + 6] = p->data[o + 7] = 0;
+	}
+}
+
+static void in6_snat_tcp(struct pkt *p) { nat6x(p, N6_TCP, false, false, 5000, 1); }
+static void out6_snat_tcp(struct pkt *p) { nat6x(p, N6_TCP, true, false, 5000, 1); }
+static void in6_dnat_udp(struct pkt *p) { nat6x(p, N6_UDP, false, false, 5000, 2); }
+static void out6_dnat_udp(struct pkt *p) { nat6x(p, N6_UDP, false, true, 5000, 8080); }
+static void in6_dnat_udp0(struct pkt *p) { nat6x(p, N6_UDP0, false, false, 5000, 2); }
+static void out6_dnat_udp0(struct pkt *p) { nat6x(p, N6_UDP0, false, true, 5000, 8080); }
+static void in6_icmp6(struct pkt *p) { nat6x(p, N6_ICMP6_EXT, false, false, 0, 0); }
+static void out6_icmp6(struct pkt *p) { nat6x(p, N6_ICMP6_EXT, true, true, 0, 0); }
+static void in6_later(struct pkt *p) { nat6x(p, N6_LATER, false, false, 0, 0); }
+static void out6_later(struct pkt *p) { nat6x(p, N6_LATER, true, true, 0, 0); }
+static void in6_on_ip4(struct pkt *p) { nat4(p, N_TCP, TEST_IP4(1), TEST_IP4(9), 5000, 1, false); }
+
+/* The source port whose UDP checksum, after the rewrite of rule 2, sums
+ * to 0: written 0xffff, as 0 is not allowed over IPv6. */
+static uint16_t udp6_ffff_sport(void)
+{
+	static uint16_t found;
+	struct pkt p;
+
+	for (uint32_t s = 1; !found && s < 65536; s++) {
+		int o;
+
+		memset(&p, 0, sizeof(p));
+		nat6x(&p, N6_UDP, false, true, (uint16_t)s, 8080);
+		o = pkt_off(&p, PL_UDP, 0);
+		if (p.data[o + 6] == 0xff && p.data[o + 7] == 0xff)
+			found = (uint16_t)s;
+	}
+	return found;
+}
+
+static void in6_dnat_ffff(struct pkt *p) { nat6x(p, N6_UDP, false, false, udp6_ffff_sport(), 2); }
+static void out6_dnat_ffff(struct pkt *p) { nat6x(p, N6_UDP, false, true, udp6_ffff_sport(), 8080); }
+
+/* The L4 checksum of the output verifies from scratch: TCP, UDP (0 is
+ * none, checked byte for byte instead) or ICMPv6 behind extension
+ * headers; a later fragment has none. */
+static bool check_nat6_csum(struct xt *t, const struct golden *g,
+			    const struct pkt *in, const struct xt_result *r)
+{
+	int l3 = pkt_off(in, PL_IP6, 0), l4, kinds[] = { PL_TCP, PL_UDP, PL_ICMP6 };
+	uint8_t protos[] = { 6, 17, 58 };
+
+	(void)t; (void)g;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		l4 = pkt_off(in, kinds[i], 0);
+		if (l4 < 0)
+			continue;
+		if (kinds[i] == PL_UDP && !r->data[l4 + 6] && !r->data[l4 + 7])
+			return true;
+		return ASSERT_TRUE(l4_csum_ok(r->data, r->len, l3, l4, protos[i], true),
+				   "L4 checksum verifies after the IPv6 rewrite");
+	}
+	return true;
+}
+
+static const struct golden nat6_steps[] = {
+	{ "ipv6 tcp: set ip6.src (both halves)", .build = in6_snat_tcp,
+	  .build_out = out6_snat_tcp, .verdict = XDP_TX, .stats = { ST(act_set_ip6_src, 1) },
+	  .check = check_nat6_csum },
+	{ "ipv6 udp: set ip6.dst, l4.dport", .build = in6_dnat_udp, .build_out = out6_dnat_udp,
+	  .verdict = XDP_TX, .stats = { ST(act_set_ip6_dst, 1), ST(act_set_l4_dport, 1) },
+	  .check = check_nat6_csum },
+	{ "ipv6 udp: a checksum summing to 0 is written 0xffff", .build = in6_dnat_ffff,
+	  .build_out = out6_dnat_ffff, .verdict = XDP_TX, .check = check_nat6_csum },
+	{ "ipv6 udp with checksum 0 (not allowed): stays 0", .build = in6_dnat_udp0,
+	  .build_out = out6_dnat_udp0, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ip6_dst, 1) }, .check = check_nat6_csum },
+	{ "ipv6 icmpv6 behind hop-by-hop and destination options: set both",
+	  .build = in6_icmp6, .build_out = out6_icmp6, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ip6_src, 1), ST(act_set_ip6_dst, 1) },
+	  .check = check_nat6_csum },
+	{ "ipv6 later fragment: the addresses only", .build = in6_later,
+	  .build_out = out6_later, .verdict = XDP_TX,
+	  .stats = { ST(act_set_ip6_src, 1), ST(act_set_ip6_dst, 1) } },
+	{ "ipv4: set ip6.src skipped, counted once", .build = in6_on_ip4,
+	  .build_out = in6_on_ip4, .verdict = XDP_TX,
+	  .stats = { ST(exc_rewrite_failed, 1) } },
+};
+
+/* The offload profile has no IPv6 NAT: the frame unchanged, counted once. */
+static const struct golden nat6_offload_steps[] = {
+	{ "ipv6 tcp: set ip6.src unsupported", .build = in6_snat_tcp, .build_out = in6_snat_tcp,
+	  .verdict = XDP_TX, .stats = { ST(exc_unsupported, 1) } },
+};
+
 /* ---- VLAN push / pop ----------------------------------------------------------- */
 
 static int app_vlan(struct xfsm_image *img)
@@ -923,6 +1083,8 @@ const struct scenario action_scenarios[] = {
 	SCENARIO("dec_ttl", app_dec_ttl, NULL, dec_ttl_steps, SC_BOTH),
 	SCENARIO("set_ttl", app_set_ttl, NULL, set_ttl_steps, SC_BOTH),
 	SCENARIO("NAT rewrites", app_nat, NULL, nat_steps, SC_NATIVE),
+	SCENARIO("IPv6 NAT rewrites", app_nat6, NULL, nat6_steps, SC_NATIVE),
+	SCENARIO("IPv6 NAT unsupported", app_nat6, NULL, nat6_offload_steps, SC_OFFLOAD),
 	SCENARIO("NAT, VLAN, ARP reply unsupported", app_unsupported, NULL, unsupported_steps,
 		 SC_OFFLOAD),
 	SCENARIO("VLAN push and pop", app_vlan, NULL, vlan_steps, SC_NATIVE),

@@ -17,11 +17,20 @@
 	FV(XFSM_FW_ETH_TYPE, (type))
 #define IP4_FIELDS(proto)						\
 	FV(XFSM_FW_IP_PROTO, (proto)), FV(XFSM_FW_IP_TTL, 64),		\
-	FV(XFSM_FW_IP4_SRC, A), FV(XFSM_FW_IP4_DST, B)
-#define IP6_FIELDS(proto)						\
+	FV(XFSM_FW_IP4_SRC, A), FV(XFSM_FW_IP4_DST, B), FV(XFSM_FW_IP_ID, 7)
+/* ip6.nexthdr: `first`, the header after the IPv6 one; ip.proto: the
+ * upper layer after the extension headers */
+#define IP6X_FIELDS(first, proto)					\
 	FV(XFSM_FW_IP_PROTO, (proto)), FV(XFSM_FW_IP_TTL, 64),		\
+	FV(XFSM_FW_IP6_NEXTHDR, (first)),				\
 	FV(XFSM_FW_IP6_SRC, 0x20010002), FV(XFSM_FW_IP6_SRC + 3, 1),	\
 	FV(XFSM_FW_IP6_DST, 0x20010002), FV(XFSM_FW_IP6_DST + 3, 2)
+#define IP6_FIELDS(proto)	IP6X_FIELDS(proto, proto)
+/* pkt_tcp(): sequence 0x01020304, acknowledgment 0x0a0b0c0d with ACK
+ * (else 0), window 65535 */
+#define TCP_NUMBERS(ack)						\
+	FV(XFSM_FW_TCP_SEQ, 0x01020304), FV(XFSM_FW_TCP_ACK, (ack)),	\
+	FV(XFSM_FW_TCP_WIN, 65535)
 
 static void ip4(struct pkt *p, uint8_t tos, uint16_t frag, uint8_t opt_words, uint8_t proto)
 {
@@ -146,9 +155,15 @@ static void b_ip6_ah(struct pkt *p)
 
 static void b_ip6_tcp(struct pkt *p)
 {
+	uint32_t o;
+
 	pkt_eth(p, H2, H1, 0);
 	ip6(p, 0x2a << 2 | 2, 0xabcde);
 	pkt_tcp(p, 2000, 22, TCPF_RST, 0);
+	o = pkt_off(p, PL_TCP, 0);
+	pkt_put32(p, o + 4, 0xfedcba98);	/* sequence: all 32 bits */
+	pkt_put32(p, o + 8, 0x80000001);	/* acknowledgment without ACK */
+	pkt_put16(p, o + 14, 1000);		/* window */
 	pkt_finish(p);
 }
 
@@ -239,7 +254,7 @@ const struct parse_case parse_cases[] = {
 		FV(XFSM_FW_IP_DSCP, 46), FV(XFSM_FW_IP_ECN, 1),
 		FV(XFSM_FW_L4_SPORT, 1234), FV(XFSM_FW_L4_DPORT, 80),
 		FV(XFSM_FW_TCP_SPORT, 1234), FV(XFSM_FW_TCP_DPORT, 80),
-		FV(XFSM_FW_TCP_FLAGS, TCPF_SYN | TCPF_ACK) } },
+		FV(XFSM_FW_TCP_FLAGS, TCPF_SYN | TCPF_ACK), TCP_NUMBERS(0x0a0b0c0d) } },
 	{ "802.1Q ipv4 udp", b_vlan_ip4_udp, {
 		ETH_FIELDS(0x0800), IP4_FIELDS(17),
 		PF(XFSM_PF_VLAN | XFSM_PF_IPV4 | XFSM_PF_L4 | XFSM_PF_UDP),
@@ -262,7 +277,7 @@ const struct parse_case parse_cases[] = {
 		PF(XFSM_PF_IPV4 | XFSM_PF_IP_OPTIONS | XFSM_PF_L4 | XFSM_PF_TCP),
 		FV(XFSM_FW_L4_SPORT, 40000), FV(XFSM_FW_L4_DPORT, 443),
 		FV(XFSM_FW_TCP_SPORT, 40000), FV(XFSM_FW_TCP_DPORT, 443),
-		FV(XFSM_FW_TCP_FLAGS, 0xe9) } },
+		FV(XFSM_FW_TCP_FLAGS, 0xe9), TCP_NUMBERS(0) } },
 	{ "ipv4 first fragment keeps L4", b_ip4_frag_first, {
 		ETH_FIELDS(0x0800), IP4_FIELDS(17),
 		PF(XFSM_PF_IPV4 | XFSM_PF_FRAG | XFSM_PF_L4 | XFSM_PF_UDP),
@@ -289,7 +304,7 @@ const struct parse_case parse_cases[] = {
 		FV(XFSM_FW_L4_SPORT, 5), FV(XFSM_FW_L4_DPORT, 6),
 		FV(XFSM_FW_UDP_SPORT, 5), FV(XFSM_FW_UDP_DPORT, 6) } },
 	{ "ipv6 hop-by-hop then AH: AH is the upper layer", b_ip6_ah, {
-		ETH_FIELDS(0x86dd), IP6_FIELDS(51),
+		ETH_FIELDS(0x86dd), IP6X_FIELDS(0, 51),
 		PF(XFSM_PF_IPV6 | XFSM_PF_IP6_EXT) } },
 	{ "ipv6 tcp, traffic class and flow label", b_ip6_tcp, {
 		ETH_FIELDS(0x86dd), IP6_FIELDS(6),
@@ -298,19 +313,20 @@ const struct parse_case parse_cases[] = {
 		FV(XFSM_FW_IP6_FLOW, 0xabcde),
 		FV(XFSM_FW_L4_SPORT, 2000), FV(XFSM_FW_L4_DPORT, 22),
 		FV(XFSM_FW_TCP_SPORT, 2000), FV(XFSM_FW_TCP_DPORT, 22),
-		FV(XFSM_FW_TCP_FLAGS, TCPF_RST) } },
+		FV(XFSM_FW_TCP_FLAGS, TCPF_RST), FV(XFSM_FW_TCP_SEQ, 0xfedcba98),
+		FV(XFSM_FW_TCP_ACK, 0x80000001), FV(XFSM_FW_TCP_WIN, 1000) } },
 	{ "ipv6 hop-by-hop, routing, fragment, dest opts, udp", b_ip6_ext_udp, {
-		ETH_FIELDS(0x86dd), IP6_FIELDS(17),
+		ETH_FIELDS(0x86dd), IP6X_FIELDS(0, 17),
 		PF(XFSM_PF_IPV6 | XFSM_PF_IP6_EXT | XFSM_PF_FRAG | XFSM_PF_L4 | XFSM_PF_UDP),
 		FV(XFSM_FW_IP_FRAG, XFSM_FRAG_IS | XFSM_FRAG_FIRST | XFSM_FRAG_MORE),
 		FV(XFSM_FW_L4_SPORT, 1111), FV(XFSM_FW_L4_DPORT, 2222),
 		FV(XFSM_FW_UDP_SPORT, 1111), FV(XFSM_FW_UDP_DPORT, 2222) } },
 	{ "ipv6 non-first fragment has no L4", b_ip6_frag_later, {
-		ETH_FIELDS(0x86dd), IP6_FIELDS(17),
+		ETH_FIELDS(0x86dd), IP6X_FIELDS(44, 17),
 		PF(XFSM_PF_IPV6 | XFSM_PF_IP6_EXT | XFSM_PF_FRAG | XFSM_PF_FRAG_LATER),
 		FV(XFSM_FW_IP_FRAG, XFSM_FRAG_IS) } },
 	{ "ipv6 six extension headers (the limit), icmpv6", b_ip6_six_ext, {
-		ETH_FIELDS(0x86dd), IP6_FIELDS(58),
+		ETH_FIELDS(0x86dd), IP6X_FIELDS(0, 58),
 		PF(XFSM_PF_IPV6 | XFSM_PF_IP6_EXT | XFSM_PF_L4 | XFSM_PF_ICMP6),
 		FV(XFSM_FW_ICMP6_TYPE, 128) } },
 	{ "ipv6 icmpv6", b_ip6_icmp6, {

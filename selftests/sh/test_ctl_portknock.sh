@@ -29,7 +29,8 @@ xt_match "the warning is printed on stderr" \
 
 # the field reference: every field of the compiler's table, one on demand
 fields_json=$("$CTL" -j fields)
-xt_check "fields -j lists 34 fields" "$(jq '.fields | length' <<<"$fields_json")" -eq 34
+xt_check "fields -j lists 40 fields" "$(jq '.fields | length' <<<"$fields_json")" -eq 40
+xt_match "fields NAME: tcp.seq, 32 bits, TCP" "^tcp.seq +32 +TCP" "$("$CTL" fields tcp.seq)"
 xt_check "fields -j: meta.random is 32 bits and not matched" \
 	"$(jq -c '.metadata[] | select(.name == "meta.random") | [.bits, .match]' <<<"$fields_json")" = "[32,false]"
 xt_match "fields NAME prints that field" "^tcp.dport +16 +TCP" "$("$CTL" fields tcp.dport)"

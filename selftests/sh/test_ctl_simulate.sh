@@ -206,6 +206,10 @@ stage d {
 }
 stage e {
 	key arp.op, arp.spa, arp.tpa, meta.len
+	miss continue
+}
+stage f {
+	key ip.len, ip.id, ip6.nexthdr, tcp.seq, tcp.ack, tcp.win
 	miss pass
 }
 EOF
@@ -214,9 +218,11 @@ P2="ip6.src=2001:2::7 ip6.dst=2001:2::8 ip6.flow=12345 udp.sport=53 udp.dport=53
 P3="icmp.type=0 icmp.code=3"
 P4="arp.op=2 arp.spa=198.18.0.7 arp.tpa=198.18.0.8"
 P5="icmp6.type=135 icmp6.code=0 ip6.dst=2001:2::9"
-fr=$(S -j simulate --app "$fields_app" $P1 then $P2 then $P3 then $P4 then $P5)
+P6="ip.id=4660 ip.len=200 tcp.seq=4000000000 tcp.ack=7 tcp.win=1024 tcp.dport=80"
+P7="ip6.nexthdr=17 ip.len=100 udp.dport=53"
+fr=$(S -j simulate --app "$fields_app" $P1 then $P2 then $P3 then $P4 then $P5 then $P6 then $P7)
 i=0
-for p in "$P1" "$P2" "$P3" "$P4" "$P5"; do
+for p in "$P1" "$P2" "$P3" "$P4" "$P5" "$P6" "$P7"; do
 	want=$(echo "$p" | tr ' ' '\n' | sort)
 	got=$(echo "$fr" | jq -r --argjson i $i --arg p "$p" \
 		'.[$i].fields as $f | $p | split(" ") | map(split("=")[0]) | map("\(.)=\($f[.])") | .[]' | sort)
