@@ -61,7 +61,10 @@ static __always_inline __u32 obs_clamp(__u32 v, const __u32 max)
 	return v;
 }
 
-static __always_inline bool obs_filter(const struct xfsm_obs_cfg *cfg, const struct xfsm_pkt *p)
+/* meta.port is in the field vector only when the application reads it:
+ * the filter takes the port the datapath knows either way. */
+static __always_inline bool obs_filter(const struct xfsm_obs_cfg *cfg, const struct xfsm_pkt *p,
+				       __u32 port)
 {
 	__u32 n = cfg->n_terms, i;
 
@@ -71,7 +74,8 @@ static __always_inline bool obs_filter(const struct xfsm_obs_cfg *cfg, const str
 
 		if (i >= n)
 			break;
-		v = p->fv[fv_idx(t->word)] & t->mask;
+		v = t->word == XFSM_FW_META_PORT ? port : p->fv[fv_idx(t->word)];
+		v &= t->mask;
 		if (v < t->lo || v > t->hi)
 			return false;
 	}
@@ -188,7 +192,7 @@ __noinline __u32 xfsm_obs_begin(struct xdp_md *ctx, struct xfsm_work *w, __u32 g
 	if (!w)
 		return 0;
 	cfg = bpf_map_lookup_elem(&xfsm_obs_cfg, &zero);
-	if (!cfg || !obs_filter(cfg, &w->pkt))
+	if (!cfg || !obs_filter(cfg, &w->pkt, w->port.port))
 		return 0;
 	if (cfg->observer == XFSM_OBS_CAPTURE) {
 		if (cfg->point != XFSM_OBSP_INGRESS)
@@ -204,7 +208,8 @@ __noinline __u32 xfsm_obs_begin(struct xdp_md *ctx, struct xfsm_work *w, __u32 g
 		return 0;
 	b->tr.kind = XFSM_REC_TRACE;
 	b->tr.n_stages = 0;
-	b->tr.ts_ns = bpf_ktime_get_ns();
+	/* The packet's time, so that its timeouts are judged against it. */
+	b->tr.ts_ns = pkt_now(&w->pkt);
 	b->tr.port = w->port.port;
 	b->tr.len = w->pkt.fv[XFSM_FW_META_LEN];
 	b->tr.verdict = 0;
