@@ -38,10 +38,11 @@ bg() {
 	local name=$1 i
 	shift
 	(X "$@" >"$T/$name" 2>"$T/$name.err"; echo $? >"$T/$name.rc") &
-	BG=$!
-	xt_defer "kill $BG"
 	for ((i = 0; i < 100; i++)); do
-		[ "$(observe)" != 0 ] && return 0
+		if [ "$(observe)" != 0 ]; then
+			xt_defer "kill $(observer_pid)"
+			return 0
+		fi
 		[ -e "$T/$name.rc" ] && break
 		sleep 0.05
 	done
