@@ -200,8 +200,10 @@ __noinline __u32 xfsm_obs_begin(struct xdp_md *ctx, struct xfsm_work *w, __u32 g
 		obs_capture(ctx, cfg, w->port.port, 0);
 		return 0;
 	}
+#ifndef XFSM_BENCH_TRACE	/* a benchmark object: every packet traced */
 	if (cfg->observer != XFSM_OBS_TRACE || !obs_admit(cfg))
 		return 0;
+#endif
 	b = bpf_map_lookup_elem(&xfsm_obs_buf, &zero);
 	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
 	if (!b || !g)

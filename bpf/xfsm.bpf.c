@@ -510,9 +510,15 @@ int xfsm_xdp(struct xdp_md *ctx)
 	if (app->flags & XFSM_AF_NEEDS_RANDOM)
 		w->pkt.rand = bpf_get_prandom_u32();
 #ifndef XFSM_OFFLOAD
-	/* The one cost of trace and capture while nobody observes. */
+	/* The one cost of trace and capture while nobody observes.  (The
+	 * micro benchmark's variants: without the test, and tracing every
+	 * packet; docs/BENCHMARKS.md.) */
+#if defined(XFSM_BENCH_TRACE)
+	observed = xfsm_obs_begin(ctx, w, app->generation);
+#elif !defined(XFSM_BENCH_NO_OBSERVE)
 	if (c->observe & (XFSM_OBS_TRACE | XFSM_OBS_CAPTURE))
 		observed = xfsm_obs_begin(ctx, w, app->generation);
+#endif
 #endif
 	XFSM_PHASE_END(XFSM_PHASE_PORT);
 
