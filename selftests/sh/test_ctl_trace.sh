@@ -203,11 +203,12 @@ PY
 B_MAC=$(ip -n "$XT_NS_B" -j link show b0 | jq -r '.[0].address')
 A_MAC=$(ip -n "$XT_NS_A" -j link show a0 | jq -r '.[0].address')
 
+# -Z root: a guest without the tcpdump user (the VM) reads it too.
 bg cap capture "ip.src == $CLI" -w "$T/all.pcap" -c 3 || xt_fail "capture started"
 send_frames "$B_MAC" "$A_MAC" "$T/sent"
 xt_check "capture -c 3 exits 0" "$(bg_wait cap)" = 0
-xt_ok "tcpdump reads the file" tcpdump -nn -r "$T/all.pcap"
-xt_check "tcpdump sees three UDP packets" "$(tcpdump -nn -r "$T/all.pcap" 2>/dev/null | grep -c 'UDP')" = 3
+xt_ok "tcpdump reads the file" tcpdump -Z root -nn -r "$T/all.pcap"
+xt_check "tcpdump sees three UDP packets" "$(tcpdump -Z root -nn -r "$T/all.pcap" 2>/dev/null | grep -c 'UDP')" = 3
 want=$(awk -v c="$CLI" '$1 == c { print length($3) / 2, length($3) / 2, $3 }' "$T/sent")
 xt_check "the packets are the frames sent from $CLI, byte for byte" "$(pcap_hex "$T/all.pcap")" = "$want"
 xt_check "capture off after -c (observe word 0)" "$(observe)" = 0
