@@ -167,11 +167,17 @@ static __always_inline void obs_capture(struct xdp_md *ctx, struct xfsm_obs_cfg 
 	obs_output(cfg, b, sizeof(b->cap.hdr) + off);
 }
 
-/* The current stage's entry of the trace record, NULL when full. */
-static __always_inline struct xfsm_trace_stage *obs_stage_entry(struct xfsm_obs_buf *b)
+/* This CPU's record and its current stage's entry (NULL when full). */
+static __always_inline struct xfsm_trace_stage *obs_stage_entry(struct xfsm_obs_buf **bp)
 {
-	__u32 n = b->tr.n_stages;
+	struct xfsm_obs_buf *b;
+	__u32 zero = 0, n;
 
+	b = bpf_map_lookup_elem(&xfsm_obs_buf, &zero);
+	*bp = b;
+	if (!b)
+		return NULL;
+	n = b->tr.n_stages;
 	if (n >= XFSM_MAX_STAGES)
 		return NULL;
 	return &b->tr.st[n & (XFSM_MAX_STAGES - 1)];
@@ -228,16 +234,12 @@ __noinline int xfsm_obs_lookup(struct xfsm_work *w, const struct xfsm_flow *f, _
 {
 	struct xfsm_trace_stage *e;
 	struct xfsm_obs_buf *b;
-	__u32 zero = 0;
 
 	if (!w)
 		return 0;
 	XFSM_WORK_REFRESH(w);
-	b = bpf_map_lookup_elem(&xfsm_obs_buf, &zero);
-	if (!w || !b)
-		return 0;
-	e = obs_stage_entry(b);
-	if (!e)
+	e = obs_stage_entry(&b);
+	if (!w || !e)
 		return 0;
 	e->flags = flags & (XFSM_TSF_LOOKUP | XFSM_TSF_EXPIRED);
 	e->rule = XFSM_OBS_MISS;
@@ -258,14 +260,10 @@ __noinline int xfsm_obs_match(struct xfsm_work *w, const struct xfsm_rule *r, __
 {
 	struct xfsm_trace_stage *e;
 	struct xfsm_obs_buf *b;
-	__u32 zero = 0;
 
 	if (!w)
 		return 0;
-	b = bpf_map_lookup_elem(&xfsm_obs_buf, &zero);
-	if (!b)
-		return 0;
-	e = obs_stage_entry(b);
+	e = obs_stage_entry(&b);
 	if (!e)
 		return 0;
 	e->flags |= XFSM_TSF_MATCHED;
@@ -298,11 +296,8 @@ __noinline int xfsm_obs_stage_end(struct xdp_md *ctx, struct xfsm_work *w, __u32
 			obs_capture(ctx, cfg, w->port.port, 0);
 		return 0;
 	}
-	b = bpf_map_lookup_elem(&xfsm_obs_buf, &zero);
-	if (!b)
-		return 0;
-	e = obs_stage_entry(b);
-	if (!e)
+	e = obs_stage_entry(&b);
+	if (!b || !e)
 		return 0;
 	if (how & XFSM_OBS_ACL_STAGE) {
 		e->flags = XFSM_TSF_ACL;
