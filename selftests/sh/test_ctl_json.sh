@@ -109,16 +109,18 @@ cases=(
 	"reset|0|stats --reset"
 )
 printf 'dport 11 => deny\nsrc 198.18.0.0/16 => allow\n' >"$T/rules.acl"
-# Packets for trace and capture to see: 20 a second, for at most a minute,
-# from an address of their own (port 3333 from it changes no flow).
+# Packets for trace and capture to see: 5 a second from an address of
+# their own (port 3333 from it changes no flow), for as long as the cases
+# take (under emulation, simulate's datapath loads take minutes), at most
+# half an hour.
 ip -n "$XT_NS_A" addr add 198.18.20.5/24 dev a0
-nsenter --net="/run/netns/$XT_NS_A" -- timeout 60 "$XT_PY" -c '
+nsenter --net="/run/netns/$XT_NS_A" -- timeout 1800 "$XT_PY" -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("198.18.20.5", 0))
-for i in range(1200):
+for i in range(9000):
     s.sendto(b"json", ("198.18.20.2", 3333))
-    time.sleep(0.05)
+    time.sleep(0.2)
 ' &
 xt_defer "kill $!"
 for c in "${cases[@]}"; do
