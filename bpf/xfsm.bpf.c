@@ -11,6 +11,7 @@
 #include "update.h"
 #include "actions.h"
 #include "acl.h"
+#include "observe.h"
 
 #ifdef XFSM_OFFLOAD
 #define XFSM_IS_OFFLOAD	1
@@ -183,20 +184,38 @@ __noinline int xfsm_parse_offload(struct xdp_md *ctx, struct xfsm_pkt *p)
 #define XFSM_PARSE(ctx, p)	xfsm_parse(ctx, p)
 #endif
 
+/* A traced packet's hooks (bpf/observe.h); the offload profile has none. */
+#ifdef XFSM_OFFLOAD
+#define OBS_LOOKUP(w, f, flags)	do { } while (0)
+#define OBS_MATCH(w, r, conds)	do { } while (0)
+#else
+#define OBS_LOOKUP(w, f, flags)	xfsm_obs_lookup(w, f, flags)
+#define OBS_MATCH(w, r, conds)	xfsm_obs_match(w, r, conds)
+#endif
+
 /* The stage's lookup-scope flow (NULL: none, or not looked up), its
- * timeouts enforced; p->state is the state the packet sees. */
+ * timeouts enforced; p->state is the state the packet sees.  `trace`:
+ * the packet is traced (bpf/observe.h). */
 static __always_inline struct xfsm_flow *stage_flow(struct xfsm_work *w,
-						    const struct xfsm_stage *st, __u32 stage)
+						    const struct xfsm_stage *st, __u32 stage,
+						    __u32 trace)
 {
 	struct xfsm_pkt *p = &w->pkt;
 	struct xfsm_flow *f;
 
 	p->state = 0;
-	if (st->flags & XFSM_SF_NO_LOOKUP)
+	if (st->flags & XFSM_SF_NO_LOOKUP) {
+		if (trace)
+			OBS_LOOKUP(w, NULL, 0);
 		return NULL;	/* nothing here reads it (a rule that writes it looks it up) */
+	}
 	flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
 		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
 	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
+	if (trace)
+		OBS_LOOKUP(w, f, XFSM_TSF_LOOKUP |
+			   (f && (f->hard_deadline_ns || f->idle_timeout_ms) &&
+			    !flow_still_live(p, f) ? XFSM_TSF_EXPIRED : 0));
 	/* Only a rollback takes a call. */
 	if (!f)
 		p->state = 0;
@@ -271,7 +290,7 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 }
 
 XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
-			      const struct xfsm_app *app, __u32 stage)
+			      const struct xfsm_app *app, __u32 stage, __u32 trace)
 {
 	const struct xfsm_stage *st;
 	struct xfsm_stage_stats *ss;
@@ -300,11 +319,13 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	CNT_ADD(&ss->packets, 1);
 	CNT_ADD(&ss->bytes, len);
 
-	f = stage_flow(w, st, stage);
+	f = stage_flow(w, st, stage, trace);
 	XFSM_PHASE_END(XFSM_PHASE_FLOW);
 
 	conds = st->n_conds || st->kind != XFSM_STAGE_XFSM ? xfsm_conds(st, p, f) : 0;
 	r = stage_match(app, st, w, stage, conds);
+	if (trace)
+		OBS_MATCH(w, r, conds);
 	if (!r) {
 		CNT_ADD(&ss->misses, 1);
 		if (conds == XFSM_CONDS_NO_ACL)
@@ -360,6 +381,17 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	return xfsm_actions(ctx, w, r, f, stage);
 }
 
+/* The packet's XDP action, after an observed packet's record is out. */
+static __always_inline int observe_end(struct xdp_md *ctx, struct xfsm_work *w, int act,
+				       __u32 observed)
+{
+#ifndef XFSM_OFFLOAD
+	if (observed)
+		xfsm_obs_end(ctx, w, act, observed);
+#endif
+	return act;
+}
+
 #ifndef XFSM_OFFLOAD
 /* The port number of the packet's ingress interface (0: not a port), from
  * this CPU's cache while the port table has not changed: a hash lookup is
@@ -390,7 +422,7 @@ int xfsm_xdp(struct xdp_md *ctx)
 	struct xfsm_work *w;
 	struct xfsm_stats *s;
 	struct xfsm_ctl *c;
-	__u32 zero = 0, slot, stage = 0;
+	__u32 zero = 0, slot, stage = 0, observed = 0;
 	int exc, ret, i;
 #ifdef XFSM_OFFLOAD
 	struct xfsm_work wbuf;
@@ -477,6 +509,17 @@ int xfsm_xdp(struct xdp_md *ctx)
 #endif
 	if (app->flags & XFSM_AF_NEEDS_RANDOM)
 		w->pkt.rand = bpf_get_prandom_u32();
+#ifndef XFSM_OFFLOAD
+	/* The one cost of trace and capture while nobody observes.  (The
+	 * micro benchmark's variants: without the test, and tracing every
+	 * packet; docs/BENCHMARKS.md.) */
+#if defined(XFSM_BENCH_TRACE)
+	observed = xfsm_obs_begin(ctx, w, app->generation);
+#elif !defined(XFSM_BENCH_NO_OBSERVE)
+	if (c->observe & (XFSM_OBS_TRACE | XFSM_OBS_CAPTURE))
+		observed = xfsm_obs_begin(ctx, w, app->generation);
+#endif
+#endif
 	XFSM_PHASE_END(XFSM_PHASE_PORT);
 
 	for (i = 0; i < XFSM_RUN_STAGES; i++) {
@@ -487,12 +530,18 @@ int xfsm_xdp(struct xdp_md *ctx)
 			ret = xfsm_acl_run(w, app, stage);
 		else
 #endif
-			ret = xfsm_stage_run(ctx, w, app, stage);
+			ret = xfsm_stage_run(ctx, w, app, stage, observed & XFSM_OBS_TRACE);
+#ifndef XFSM_OFFLOAD
+		if (observed)
+			xfsm_obs_stage_end(ctx, w, stage, ret, observed |
+					   (app->stages[stage_idx(stage)].kind == XFSM_STAGE_ACL ?
+					    XFSM_OBS_ACL_STAGE : 0));
+#endif
 		if (ret < XFSM_RES_NEXT)
-			return finish(s, ret);
+			return observe_end(ctx, w, finish(s, ret), observed);
 		stage = ret & 0xff;
 	}
-	return finish(s, verdict_to_xdp(app->default_verdict));
+	return observe_end(ctx, w, finish(s, verdict_to_xdp(app->default_verdict)), observed);
 }
 
 char _license[] SEC("license") = "GPL";

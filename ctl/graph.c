@@ -511,16 +511,9 @@ int app_file_load(const char *path, struct xfsm_image *img, struct xfsm_app_name
 	return ret;
 }
 
-static int graph_help(void)
-{
-	fprintf(stderr,
-		"Usage: xfsmctl show pipeline [--dot] [--app FILE]\n"
-		"       xfsmctl show fsm STAGE [--dot] [--app FILE]\n");
-	return -EINVAL;
-}
-
-/* argv[0] is "pipeline" or "fsm". */
-int show_graph(int argc, char **argv)
+/* argv[0] is "pipeline" or "fsm"; a: the command's words, for usage
+ * errors. */
+int show_graph(const struct args *a, int argc, char **argv)
 {
 	struct graph *g = calloc(1, sizeof(*g));
 	bool fsm = !strcmp(argv[0], "fsm");
@@ -545,14 +538,13 @@ int show_graph(int argc, char **argv)
 		} else if (fsm && !stage && argv[0][0] != '-')
 			stage = argv[0];
 		else {
-			p_err("show %s: unexpected argument '%s'", fsm ? "fsm" : "pipeline", argv[0]);
-			ret = graph_help();
+			ret = usage_err(a, "%s: unexpected argument '%s'",
+					fsm ? "fsm" : "pipeline", argv[0]);
 			goto out;
 		}
 	}
 	if (fsm && !stage) {
-		p_err("show fsm: which stage? (a name or a number)");
-		ret = graph_help();
+		ret = usage_err(a, "fsm: which stage? (a name or a number)");
 		goto out;
 	}
 	if (app) {

@@ -230,6 +230,8 @@ const struct cmd main_cmds[] = {
 	{ "acl", NULL, NULL, acl_cmds, acl_notes },
 	{ "group", NULL, NULL, group_cmds, group_notes },
 	{ "simulate", do_simulate, "[--app FILE] [--port PORT] PACKET [then PACKET]...", NULL, NULL },
+	{ "trace", do_trace, "[MATCH] [-c COUNT] [--rate N/s] | stop | status", NULL, trace_notes },
+	{ "capture", do_capture, "[MATCH] [--stage STAGE | --verdict VERDICT] [-s SNAPLEN] -w FILE [-c COUNT] [--rate N/s]", NULL, capture_notes },
 	{ "fields", do_fields, "[FIELD...]", NULL, fields_notes },
 	{ "help", do_help, "[COMMAND...]", NULL, NULL },
 	{ NULL },

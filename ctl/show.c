@@ -843,7 +843,7 @@ int do_show(struct args *a)
 		int n;
 		char **rest = arg_rest(a, &n);
 
-		return show_graph(n, rest);
+		return show_graph(a, n, rest);
 	}
 	w = arg_take(a);
 

@@ -10,30 +10,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xfsmctl.h"
 #include "xfsm_sim.h"
 
 #define FRAME_MAX	XFSM_SIM_FRAME_MAX
 
+/* The command's words, for usage errors: a packet the words do not
+ * describe is one (exit 2), like any other bad argument. */
+static const struct args *sim_args;
+
 struct sim_ctx {
 	struct xfsm_sim *sim;
-	const struct xfsm_image *img;
-	const struct xfsm_app_names *nm;
-	bool	reads[XFSM_FV_WORDS];	/* words the application reads */
-	unsigned int n;			/* packets run so far */
+	struct decision_ctx d;
 	bool	check_only;		/* first pass: every packet is valid */
 };
 
 /* ---- what the application reads ---------------------------------------------- */
 
-static void read_word(struct sim_ctx *c, unsigned int w)
+static void read_word(struct decision_ctx *c, unsigned int w)
 {
 	if (w < XFSM_FV_WORDS && w != XFSM_FW_ZERO)
 		c->reads[w] = true;
 }
 
-static void read_operand(struct sim_ctx *c, const struct xfsm_operand *o)
+static void read_operand(struct decision_ctx *c, const struct xfsm_operand *o)
 {
 	if (o->kind == XFSM_OPND_FIELD)
 		read_word(c, o->index);
@@ -43,14 +45,18 @@ static void read_operand(struct sim_ctx *c, const struct xfsm_operand *o)
 		read_word(c, XFSM_FW_META_PORT);
 }
 
-static void find_reads(struct sim_ctx *c)
+void decision_init(struct decision_ctx *c, const struct xfsm_image *img,
+		   const struct xfsm_app_names *nm)
 {
 	static const unsigned int acl_words[] = {
 		XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_IP6_SRC, XFSM_FW_IP6_DST,
 		XFSM_FW_IP_PROTO, XFSM_FW_L4_SPORT, XFSM_FW_L4_DPORT,
 	};
-	const struct xfsm_app *app = &c->img->app;
+	const struct xfsm_app *app = &img->app;
 
+	memset(c, 0, sizeof(*c));
+	c->img = img;
+	c->nm = nm;
 	for (unsigned int s = 0; s < app->n_stages && s < XFSM_MAX_STAGES; s++) {
 		const struct xfsm_stage *st = &app->stages[s];
 
@@ -124,7 +130,7 @@ static __u32 field_needs(const char *name)
 	return 0;
 }
 
-static void print_fields(struct sim_ctx *c, const __u32 *fv)
+static void print_fields(struct decision_ctx *c, const __u32 *fv)
 {
 	unsigned int n;
 	const struct xfsm_lang_field *f = xfsm_lang_fields(&n);
@@ -147,7 +153,7 @@ static void print_fields(struct sim_ctx *c, const __u32 *fv)
 	print_nl();
 }
 
-static void print_key(struct sim_ctx *c, unsigned int s, const struct xfsm_flow_key *k)
+static void print_key(struct decision_ctx *c, unsigned int s, const struct xfsm_flow_key *k)
 {
 	const struct xfsm_stage_names *sn = c->nm && s < c->nm->n_stages ? &c->nm->stages[s] : NULL;
 	const struct xfsm_lang_field *f = xfsm_lang_fields(NULL);
@@ -182,7 +188,7 @@ static void print_key(struct sim_ctx *c, unsigned int s, const struct xfsm_flow_
 
 /* A flow's state, or the initial state 0 that a packet without a flow
  * sees; JSON: KEY (the state) and flow_KEY (whether the flow exists). */
-static void print_state(struct sim_ctx *c, const char *key, const char *flow_key,
+static void print_state(struct decision_ctx *c, const char *key, const char *flow_key,
 			unsigned int s, bool ok, __u32 state)
 {
 	char buf[64];
@@ -196,7 +202,7 @@ static void print_state(struct sim_ctx *c, const char *key, const char *flow_key
 }
 
 /* The flow registers that changed, named as the stage names them. */
-static void print_regs(struct sim_ctx *c, unsigned int s, const struct xfsm_flow *b, bool b_ok,
+static void print_regs(struct decision_ctx *c, unsigned int s, const struct xfsm_flow *b, bool b_ok,
 		       const struct xfsm_flow *a)
 {
 	bool any = false;
@@ -226,7 +232,7 @@ static void print_regs(struct sim_ctx *c, unsigned int s, const struct xfsm_flow
 		print_nl();
 }
 
-static const struct xfsm_rule *rule_of(struct sim_ctx *c, __u32 id)
+static const struct xfsm_rule *rule_of(struct decision_ctx *c, __u32 id)
 {
 	for (size_t i = 0; i < c->img->n_rules; i++)
 		if (c->img->rules[i].rule.rule_id == id)
@@ -234,7 +240,7 @@ static const struct xfsm_rule *rule_of(struct sim_ctx *c, __u32 id)
 	return NULL;
 }
 
-static void print_stage(struct sim_ctx *c, const struct xfsm_sim_result *res,
+static void print_stage(struct decision_ctx *c, const struct xfsm_sim_result *res,
 			const struct xfsm_sim_stage *st)
 {
 	const struct xfsm_stage *cfg = &c->img->app.stages[st->stage];
@@ -299,7 +305,7 @@ static void print_stage(struct sim_ctx *c, const struct xfsm_sim_result *res,
 
 /* Flows written that are not a visited stage's lookup flow: a rule's
  * update key, or an entry an LRU table evicted to make room. */
-static void print_other_flows(struct sim_ctx *c, const struct xfsm_sim_result *res)
+static void print_other_flows(struct decision_ctx *c, const struct xfsm_sim_result *res)
 {
 	char nbuf[32];
 
@@ -353,11 +359,19 @@ static void print_fib(const struct xfsm_stats *d)
 #undef X
 }
 
-static void print_record(struct sim_ctx *c, const struct xfsm_sim_result *res)
+void decision_print(struct decision_ctx *c, const struct xfsm_sim_result *res)
 {
 	bool any;
 
 	open_json_object(NULL);
+	if (c->when > 0) {
+		time_t t = (time_t)c->when;
+		char tb[32];
+
+		strftime(tb, sizeof(tb), "%H:%M:%S", localtime(&t));
+		print_float(PRINT_JSON, "time", NULL, c->when);
+		print_text("%s.%06ld ", tb, (long)((c->when - (double)t) * 1e6));
+	}
 	print_uint(PRINT_ANY, "packet", "packet %u:", ++c->n);
 	print_uint(PRINT_ANY, "len", " %u bytes", res->len);
 	print_uint(PRINT_JSON, "port", NULL, res->port);
@@ -438,7 +452,7 @@ static int run_frame(struct sim_ctx *c, const unsigned char *frame, size_t len, 
 		return -ENOMEM;
 	err = xfsm_sim_run(c->sim, frame, len, port, res);
 	if (!err)
-		print_record(c, res);
+		decision_print(&c->d, res);
 	xfsm_sim_result_free(res);
 	free(res);
 	return err;
@@ -458,21 +472,21 @@ static int parse_hex(const char *s, unsigned char *buf, size_t cap)
 			continue;
 		}
 		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1])) {
-			p_err("simulate: hex frame: '%.2s' at offset %zu is not a hex byte",
+			usage_err(sim_args, "hex frame: '%.2s' at offset %zu is not a hex byte",
 			      p, (size_t)(p - s));
 			return -EINVAL;
 		}
 		hi = (int)strtol((char[]){ p[0], '\0' }, NULL, 16);
 		lo = (int)strtol((char[]){ p[1], '\0' }, NULL, 16);
 		if (n == cap) {
-			p_err("simulate: hex frame longer than %zu bytes", cap);
+			usage_err(sim_args, "hex frame longer than %zu bytes", cap);
 			return -E2BIG;
 		}
 		buf[n++] = (unsigned char)(hi << 4 | lo);
 		p += 2;
 	}
 	if (n < 14) {
-		p_err("simulate: hex frame of %zu bytes: an Ethernet frame has at least 14", n);
+		usage_err(sim_args, "hex frame of %zu bytes: an Ethernet frame has at least 14", n);
 		return -EINVAL;
 	}
 	return (int)n;
@@ -565,26 +579,26 @@ static int run_packet(struct sim_ctx *c, char **words, int n, __u32 port)
 	}
 	for (int i = 0; i < n; i++) {
 		if (!strncmp(words[i], "pcap:", 5) || !strncmp(words[i], "hex:", 4)) {
-			p_err("simulate: '%s' is a packet of its own: separate packets with 'then'",
+			usage_err(sim_args, "'%s' is a packet of its own: separate packets with 'then'",
 			      words[i]);
 			return -EINVAL;
 		}
 		ret = snprintf(text + len, sizeof(text) - len, "%s%s", i ? " " : "", words[i]);
 		if (ret < 0 || (size_t)ret >= sizeof(text) - len) {
-			p_err("simulate: packet description too long");
+			usage_err(sim_args, "packet description too long");
 			return -E2BIG;
 		}
 		len += (size_t)ret;
 	}
-	ret = xfsm_lang_parse_match("packet", text, c->nm, XFSM_LANG_MATCH_ASSIGN, terms,
+	ret = xfsm_lang_parse_match("packet", text, c->d.nm, XFSM_LANG_MATCH_ASSIGN, terms,
 				    XFSM_LANG_MATCH_MAX, &nt, err, sizeof(err));
 	if (ret) {
-		p_err("simulate: %s", err[0] ? err : strerror(-ret));
+		usage_err(sim_args, "%s", err[0] ? err : strerror(-ret));
 		return ret;
 	}
 	ret = xfsm_sim_frame_build(terms, nt, frame, sizeof(frame), &mport, err, sizeof(err));
 	if (ret < 0) {
-		p_err("simulate: packet '%s': %s", text, err);
+		usage_err(sim_args, "packet '%s': %s", text, err);
 		return ret;
 	}
 	return run_frame(c, frame, (size_t)ret, mport ? mport : port);
@@ -620,6 +634,7 @@ int do_simulate(struct args *a)
 	int n;
 	char **rest = arg_rest(a, &n);
 
+	sim_args = a;
 	return simulate_main(n, rest);
 }
 
@@ -646,13 +661,12 @@ static int simulate_main(int argc, char **argv)
 		} else if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")) {
 			return simulate_help();
 		} else {
-			p_err("simulate: unknown option '%s' (or its value is missing)", argv[0]);
-			return simulate_help();
+			return usage_err(sim_args, "unknown option '%s' (or its value is missing)",
+					 argv[0]);
 		}
 	}
 	if (argc < 1) {
-		p_err("simulate: no packet given");
-		return simulate_help();
+		return usage_err(sim_args, "no packet given");
 	}
 	/* --app without a chosen datapath runs alone: no ports, no groups. */
 	if (!app || opt_iface || opt_instance || opt_pin_dir) {
@@ -664,17 +678,17 @@ static int simulate_main(int argc, char **argv)
 		ret = app_file_load(app, &img, &nm);
 		if (ret)
 			goto out;
-		c.img = &img;
-		c.nm = nm;
+		c.d.img = &img;
+		c.d.nm = nm;
 	} else {
 		ret = running_load(live, &r, true);
 		if (ret)
 			goto out;
 		have_running = true;
-		c.nm = r.nm;
+		c.d.nm = r.nm;
 	}
 	if (port_s) {
-		ret = port_arg(c.nm, port_s, &port);
+		ret = port_arg(c.d.nm, port_s, &port);
 		if (ret)
 			goto out;
 	}
@@ -685,8 +699,8 @@ static int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	if (!app)
-		c.img = &r.img;
-	find_reads(&c);
+		c.d.img = &r.img;
+	decision_init(&c.d, c.d.img, c.d.nm);
 	/* Every packet is checked before any runs: a bad one prints only
 	 * its error. */
 	for (int pass = 0; pass < 2 && !ret; pass++) {
@@ -698,7 +712,7 @@ static int simulate_main(int argc, char **argv)
 			if (i < argc && strcmp(argv[i], "then"))
 				continue;
 			if (i == first) {
-				p_err("simulate: an empty packet (two 'then' in a row, or one at an end)");
+				usage_err(sim_args, "an empty packet (two 'then' in a row, or one at an end)");
 				ret = -EINVAL;
 				break;
 			}

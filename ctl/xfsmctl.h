@@ -101,6 +101,23 @@ void running_free(struct running *r);
 int running_stats_at(struct xfsm_instance *inst, const struct xfsm_image *img,
 		     __u32 kind, __u32 pos, void *out);
 
+/*
+ * A decision record (ctl/simulate.c), as simulate and trace print it:
+ * the fields the application reads, per stage the flow key, the state
+ * before and after, the rule or the miss, registers written, the verdict.
+ */
+struct xfsm_sim_result;
+struct decision_ctx {
+	const struct xfsm_image *img;
+	const struct xfsm_app_names *nm;
+	bool	reads[XFSM_FV_WORDS];	/* words the application reads */
+	unsigned int n;			/* records printed so far */
+	double	when;			/* the record's wall-clock time, 0: none */
+};
+void decision_init(struct decision_ctx *c, const struct xfsm_image *img,
+		   const struct xfsm_app_names *nm);
+void decision_print(struct decision_ctx *c, const struct xfsm_sim_result *res);
+
 /* Printing compiled tables (dry run, show). */
 enum show_what {
 	SHOW_APP = 1 << 0,
@@ -158,7 +175,11 @@ int do_simulate(struct args *a);
  * applying it; on failure the compiler's message is printed. */
 int app_file_load(const char *path, struct xfsm_image *img, struct xfsm_app_names **nm);
 /* show pipeline|fsm ... (ctl/graph.c); argv[0] is the section. */
-int show_graph(int argc, char **argv);
+int show_graph(const struct args *a, int argc, char **argv);
+int do_trace(struct args *a);
+int do_capture(struct args *a);
+extern const char trace_notes[];
+extern const char capture_notes[];
 int port_set_cmd(struct args *a);
 int port_sync_cmd(struct args *a);
 void port_counters_print(struct xfsm_instance *inst);

@@ -45,6 +45,8 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_PORT_STATS]	= XFSM_MAP_PORT_STATS,
 	[XFSM_M_PORT_GEN]	= XFSM_MAP_PORT_GEN,
 	[XFSM_M_ACL_NODES]	= XFSM_MAP_ACL_NODES,
+	[XFSM_M_OBS_CFG]	= XFSM_MAP_OBS_CFG,
+	[XFSM_M_TRACE]		= XFSM_MAP_TRACE,
 };
 
 /* ---- Instance names ----------------------------------------------------------- */
@@ -688,6 +690,7 @@ static int expected_value_size(int id, __u32 *size)
 	case XFSM_M_COUNTERS:		*size = sizeof(struct xfsm_counter); break;
 	case XFSM_M_IDS:		*size = XFSM_IDS_CHUNK; break;
 	case XFSM_M_PORTS:		*size = sizeof(struct xfsm_port); break;
+	case XFSM_M_OBS_CFG:		*size = sizeof(struct xfsm_obs_cfg); break;
 	default:
 		return -ENOENT;
 	}

@@ -101,6 +101,8 @@ enum xfsm_map_id {
 	XFSM_M_PORT_STATS,	/* per-port counters (lib/xfsm_group.h); optional */
 	XFSM_M_PORT_GEN,	/* port table generation (native); optional */
 	XFSM_M_ACL_NODES,	/* ACL cut-tree nodes (lib/xfsm_acl.h); optional */
+	XFSM_M_OBS_CFG,		/* trace and capture (native); optional */
+	XFSM_M_TRACE,		/* their ring buffer (native); optional */
 	XFSM_M__MAX,
 };
 

@@ -27,6 +27,21 @@ $(BUILD)/bench/xfsm-stop%.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUIL
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_BENCH_STOP=$* -c $< -o $@
 
+# The cost of trace (docs/BENCHMARKS.md): the datapath without the test
+# of xfsm_ctl.observe, and one that traces every packet.
+OBS_BPF := $(BUILD)/bench/xfsm-noobserve.bpf.o $(BUILD)/bench/xfsm-traceall.bpf.o
+all: $(OBS_BPF)
+
+$(BUILD)/bench/xfsm-noobserve.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_BENCH_NO_OBSERVE -c $< -o $@
+
+$(BUILD)/bench/xfsm-traceall.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_BENCH_TRACE -c $< -o $@
+
 # micro.c and refload.c include bench/ref/load.h.
 $(BUILD)/bench/micro $(BUILD)/bench/refload: bench/ref/load.h
 

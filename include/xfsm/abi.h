@@ -25,7 +25,8 @@
 				 *    updates, group members' MACs; field
 				 *    vector of 50 words (ip6.nexthdr,
 				 *    ip.len, ip.id, tcp.seq/ack/win), IPv6
-				 *    NAT */
+				 *    NAT; xfsm_ctl.observe, trace and capture
+				 *    records (xfsm_obs_*) */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -772,6 +773,8 @@ struct xfsm_ctl {
 	__u32	malformed_verdict; /* enum xfsm_verdict, default pass */
 	__u32	flags;		/* XFSM_CTLF_* (user space only) */
 	__u64	clock_ns;	/* offload profile: time source set by user space */
+	__u32	observe;	/* XFSM_OBS_*: observers listening (xfsmctl trace, capture, monitor) */
+	__u32	observe_pad;
 };
 
 /* A switch is under way or was interrupted: the buffers the active slot
@@ -782,6 +785,11 @@ struct xfsm_ctl {
 /* The running application's globals are still to be set (its switch
  * died before setting them): the next writer sets them. */
 #define XFSM_CTLF_GLOBALS	(1U << 1)
+
+/* Observers listening: the datapath records only what one of them asked for. */
+#define XFSM_OBS_TRACE		(1U << 0)	/* xfsmctl trace */
+#define XFSM_OBS_CAPTURE	(1U << 1)	/* xfsmctl capture */
+#define XFSM_OBS_EVENTS		(1U << 2)	/* xfsmctl monitor */
 
 struct xfsm_flow_key {
 	__u16	stage;
@@ -807,6 +815,106 @@ struct xfsm_flow {
 	__u64	last_seen_ns;		/* kept only while an idle timeout runs */
 	__u64	created_ns;		/* creation or last state entry */
 	__u64	regs[XFSM_FLOW_REGS];
+};
+
+/* ---- Trace and capture (native profile) ---------------------------------- */
+/*
+ * While xfsm_ctl.observe has XFSM_OBS_TRACE or XFSM_OBS_CAPTURE, packets
+ * that pass the filter of xfsm_obs_cfg and its rate budget leave a record
+ * in the ring buffer xfsm_trace: a decision record (struct xfsm_trace_rec)
+ * or the packet's first bytes (struct xfsm_cap_rec, then the bytes).  One
+ * observer at a time owns xfsm_obs_cfg (lib/observe.c); with the bits
+ * clear the datapath tests xfsm_ctl.observe and nothing else.
+ */
+#define XFSM_MAP_OBS_CFG	"xfsm_obs_cfg"	  /* ARRAY[1] struct xfsm_obs_cfg */
+#define XFSM_MAP_TRACE		"xfsm_trace"	  /* RINGBUF of records */
+#define XFSM_MAP_OBS_BUF	"xfsm_obs_buf"	  /* PERCPU_ARRAY[1] record being made */
+#define XFSM_TRACE_RING_SIZE	(1U << 20)	/* bytes */
+#define XFSM_OBS_TERMS		32	/* filter words */
+#define XFSM_CAPTURE_MAX	4096	/* bytes of a packet a capture keeps */
+#define XFSM_OBS_MISS		0xffffffffU	/* xfsm_trace_stage.rule: no rule */
+
+/* A filter word: the packet passes when lo <= (fv[word] & mask) <= hi
+ * for every term (a value is lo = hi, a prefix its mask). */
+struct xfsm_obs_term {
+	__u32	word;		/* field vector index */
+	__u32	mask;
+	__u32	lo;
+	__u32	hi;
+};
+
+enum xfsm_obs_point {
+	XFSM_OBSP_INGRESS = 0,	/* as the packet arrived */
+	XFSM_OBSP_STAGE,	/* as it leaves stage `point_arg` */
+	XFSM_OBSP_VERDICT,	/* at the end, when the XDP action is `point_arg` */
+	XFSM_OBSP__MAX,
+};
+
+struct xfsm_obs_cfg {
+	__u32	observer;	/* XFSM_OBS_TRACE or XFSM_OBS_CAPTURE */
+	__u32	n_terms;
+	__u32	rate;		/* records per second, 0: no limit */
+	__u32	point;		/* capture: enum xfsm_obs_point */
+	__u32	point_arg;
+	__u32	snaplen;	/* capture: 1..XFSM_CAPTURE_MAX */
+	__u32	owner_pid;	/* user space: the observer's process */
+	__u32	pad;
+	/* Written by the datapath. */
+	__u64	second;		/* of the rate budget */
+	__u64	used;		/* records admitted in it */
+	__u64	lost_rate;	/* over the rate */
+	__u64	lost_ring;	/* the ring buffer was full */
+	__u64	records;	/* written to the ring */
+	struct xfsm_obs_term terms[XFSM_OBS_TERMS];
+};
+
+enum xfsm_obs_rec_kind {
+	XFSM_REC_TRACE = 1,
+	XFSM_REC_CAPTURE,
+};
+
+#define XFSM_TSF_LOOKUP		(1U << 0)	/* the stage looked up a flow: key set */
+#define XFSM_TSF_BEFORE		(1U << 1)	/* the flow existed before */
+#define XFSM_TSF_AFTER		(1U << 2)	/* it exists after */
+#define XFSM_TSF_EXPIRED	(1U << 3)	/* its timeout ran out: rolled back */
+#define XFSM_TSF_MATCHED	(1U << 4)	/* the rule search ran (rule set) */
+#define XFSM_TSF_ACL		(1U << 5)	/* an ACL stage */
+
+struct xfsm_trace_stage {
+	__u32	stage;
+	__u32	flags;		/* XFSM_TSF_* */
+	__u32	state_seen;	/* the state the rules matched on */
+	__u32	conds;		/* condition vector */
+	__u32	rule;		/* the rule's id in the image, XFSM_OBS_MISS */
+	__u32	result;		/* the stage's result: XDP action, or
+				 * 0x100 | next stage */
+	struct xfsm_flow_key key;	/* lookup key */
+	struct xfsm_flow before;
+	struct xfsm_flow after;
+};
+
+struct xfsm_trace_rec {
+	__u32	kind;		/* XFSM_REC_TRACE */
+	__u32	n_stages;	/* st[] entries used (stages entered, in order) */
+	__u64	ts_ns;		/* monotonic clock */
+	__u32	port;		/* ingress port, 0: none */
+	__u32	len;		/* frame length */
+	__u32	verdict;	/* XDP action */
+	__u32	generation;	/* of the application that ran */
+	__u32	fv[XFSM_FV_WORDS];
+	__u64	globals_before[XFSM_GLOBAL_REGS];
+	__u64	globals_after[XFSM_GLOBAL_REGS];
+	struct xfsm_trace_stage st[XFSM_MAX_STAGES];
+};
+
+struct xfsm_cap_rec {
+	__u32	kind;		/* XFSM_REC_CAPTURE */
+	__u32	len;		/* frame length */
+	__u64	ts_ns;		/* monotonic clock */
+	__u32	caplen;		/* bytes that follow */
+	__u32	port;
+	__u32	verdict;	/* XDP action when captured at the verdict */
+	__u32	pad;
 };
 
 /* All global registers live in one value (xfsm_globals[0]) under one
@@ -1011,7 +1119,12 @@ XFSM_ASSERT_OFF(struct xfsm_stage, stats_id, 61);
 XFSM_ASSERT_OFF(struct xfsm_stage, rule_buf, 62);
 XFSM_ASSERT_OFF(struct xfsm_stage, full_action, 63);
 XFSM_ASSERT_SIZE(struct xfsm_ids_key, 8);
-XFSM_ASSERT_SIZE(struct xfsm_ctl, 24);
+XFSM_ASSERT_SIZE(struct xfsm_ctl, 32);
+XFSM_ASSERT_OFF(struct xfsm_ctl, observe, 24);
+XFSM_ASSERT_SIZE(struct xfsm_obs_term, 16);
+XFSM_ASSERT_SIZE(struct xfsm_obs_cfg, 72 + 16 * XFSM_OBS_TERMS);
+XFSM_ASSERT_SIZE(struct xfsm_trace_stage, 24 + 48 + 2 * 80);
+XFSM_ASSERT_SIZE(struct xfsm_cap_rec, 32);
 XFSM_ASSERT_SIZE(struct xfsm_flow_key, 4 + 4 * XFSM_KEY_WORDS);
 XFSM_ASSERT_SIZE(struct xfsm_flow, 80);
 XFSM_ASSERT_OFF(struct xfsm_flow, state, 4);

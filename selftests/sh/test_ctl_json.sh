@@ -85,7 +85,13 @@ cases=(
 	"graph|0|show fsm knock"
 	"simulation|0|simulate ip.src=198.18.20.1 udp.dport=3333 then ip.src=198.18.20.1 tcp.dport=22"
 	"simulation|0|simulate --app $T/acl.xfsm ip.src=198.18.0.1 tcp.dport=22 then udp.dport=9"
-	"error|1|simulate tcp.dprot=22"
+	"error|2|simulate tcp.dprot=22"
+	"trace|0|trace ip.src == 198.18.20.5 -c 1 --rate 1000/s"
+	"trace_status|0|trace status"
+	"trace_status|0|trace stop"
+	"capture|0|capture ip.src == 198.18.20.5 -w $T/c.pcap -c 1"
+	"error|2|trace tcp.dprot == 22"
+	"error|2|capture ip.src == 198.18.20.1"
 	"fields|0|fields"
 	"fields|0|fields tcp.dport meta.random"
 	"error|2|fields ip.srcx"
@@ -104,6 +110,20 @@ cases=(
 	"reset|0|stats --reset"
 )
 printf 'dport 11 => deny\nsrc 198.18.0.0/16 => allow\n' >"$T/rules.acl"
+# Packets for trace and capture to see: 5 a second from an address of
+# their own (port 3333 from it changes no flow), for as long as the cases
+# take (under emulation, simulate's datapath loads take minutes), at most
+# half an hour.
+ip -n "$XT_NS_A" addr add 198.18.20.5/24 dev a0
+nsenter --net="/run/netns/$XT_NS_A" -- timeout 1800 "$XT_PY" -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.20.5", 0))
+for i in range(9000):
+    s.sendto(b"json", ("198.18.20.2", 3333))
+    time.sleep(0.2)
+' &
+xt_defer "kill $!"
 for c in "${cases[@]}"; do
 	shape=${c%%|*}
 	rest=${c#*|}
