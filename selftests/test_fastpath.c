@@ -5,7 +5,8 @@
  * same results as without them.
  *
  *  - plan: which registers are additive, which rules go without a lock,
- *    which stages need no flow lookup, which get per-state rule lists
+ *    which stages need no flow lookup, which get per-state rule lists and
+ *    how many match words those lists compare
  *  - scan: a small stage matched by its lists and the same stage matched
  *    by the tuple search (made too big for lists by rules that never
  *    match) give the same verdict, rule and counters for every packet of
