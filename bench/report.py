@@ -70,6 +70,9 @@ machine = {
     'mem_gib': round(int(mem_kib) / 1048576, 1) if mem_kib != '?' else None,
     'kernel': platform.release(),
     'date_utc': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+    # 1, 5 and 15 minutes as the report is written: the 15-minute figure
+    # spans most of a run and tells a quiet machine from a shared one.
+    'loadavg': [float(x) for x in open('/proc/loadavg').read().split()[:3]],
     'generator_cpu': int(gen_cpu),
     'dut_cpu': int(dut_cpu),
     'repeats': int(repeats),
@@ -236,6 +239,8 @@ w(f"- machine: {machine['nproc']} vCPUs, {machine['cpu_model']}, "
   f"{machine['mem_gib']} GiB (a shared VM: figures vary between runs, see below)")
 w(f"- kernel: {machine['kernel']}")
 w(f"- date: {machine['date_utc']}")
+w(f"- load average at the end of the run: {' / '.join(str(x) for x in machine['loadavg'])} "
+  "(1 / 5 / 15 min; the benchmark's own threads and every other task of the machine count)")
 w(f"- method: generator on CPU {gen_cpu}, device under test (threaded NAPI of its veth) "
   f"on CPU {dut_cpu}, both {'SCHED_FIFO 50' if rt == '1' else 'at normal priority (--no-rt)'}; "
   f"{repeats} runs of a {window} s window each (an xfsm job and its reference alternating), "

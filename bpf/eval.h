@@ -196,6 +196,10 @@ rule_lookup(const struct xfsm_stage *st, struct xfsm_work *w, __u32 stage, __u32
  * A small stage (struct xfsm_scan, built by libxfsm): the first rule of
  * the list of the packet's state (< XFSM_SCAN_STATES) that matches.  The
  * list is in the tuple search's order, so this is the rule it would find.
+ * Only the match words some rule of the stage compares are read: most
+ * small stages match on a field or two, or on none, and reading all
+ * XFSM_MATCH_WORDS of the packet and of each rule cost them 4-14 ns per
+ * packet (docs/BENCHMARKS.md).
  */
 static __always_inline const struct xfsm_rule *
 rule_scan(const struct xfsm_scan *sc, const struct xfsm_stage *st, struct xfsm_work *w,
@@ -204,12 +208,16 @@ rule_scan(const struct xfsm_scan *sc, const struct xfsm_stage *st, struct xfsm_w
 	/* The packet's match words, in the rule key's buffer (unused here):
 	 * on the stack they would make the call chain too deep for 6.1. */
 	__u32 *m = w->rk.match, n, k, diff;
+	int nw = XFSM_MATCH_WORDS - sc->idle_words;
 	const __u8 *list;
 	int i;
 
 #pragma unroll
-	for (i = 0; i < XFSM_MATCH_WORDS; i++)
+	for (i = 0; i < XFSM_MATCH_WORDS; i++) {
+		if (i >= nw)
+			break;
 		m[i] = w->pkt.fv[fv_idx(st->match_words[i])];
+	}
 	state &= XFSM_SCAN_STATES - 1;
 	list = sc->list[state];
 	n = sc->len[state];
@@ -225,8 +233,11 @@ rule_scan(const struct xfsm_scan *sc, const struct xfsm_stage *st, struct xfsm_w
 		e = &sc->rules[list[k] & (XFSM_SCAN_RULES - 1)];
 		diff = (conds ^ e->conds) & e->cond_mask;
 #pragma unroll
-		for (i = 0; i < XFSM_MATCH_WORDS; i++)
+		for (i = 0; i < XFSM_MATCH_WORDS; i++) {
+			if (i >= nw)
+				break;
 			diff |= (mk[i] ^ e->match[i]) & e->match_mask[i];
+		}
 		if (!diff)
 			return &e->rule;
 	}

@@ -242,7 +242,7 @@ static bool plan_scan(const struct xfsm_plan *plan, const struct xfsm_image *img
 {
 	const struct xfsm_stage *st = &img->app.stages[stage];
 	struct scan_cand c[XFSM_SCAN_RULES];
-	unsigned int n = 0, i, s;
+	unsigned int n = 0, used, i, s;
 	size_t r;
 
 	memset(sc, 0, sizeof(*sc));
@@ -276,6 +276,16 @@ static bool plan_scan(const struct xfsm_plan *plan, const struct xfsm_image *img
 			sc->list[s][sc->len[s]++] = i;
 		}
 	}
+	/* The scan reads the match words up to the last one a rule
+	 * compares. */
+	for (used = XFSM_MATCH_WORDS; used > 0; used--) {
+		for (i = 0; i < n; i++)
+			if (sc->rules[i].match_mask[used - 1])
+				break;
+		if (i < n)
+			break;
+	}
+	sc->idle_words = XFSM_MATCH_WORDS - used;
 	sc->n_rules = n;
 	sc->enabled = 1;
 	return true;

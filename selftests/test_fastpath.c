@@ -5,7 +5,8 @@
  * same results as without them.
  *
  *  - plan: which registers are additive, which rules go without a lock,
- *    which stages need no flow lookup, which get per-state rule lists
+ *    which stages need no flow lookup, which get per-state rule lists and
+ *    how many match words those lists compare
  *  - scan: a small stage matched by its lists and the same stage matched
  *    by the tuple search (made too big for lists by rules that never
  *    match) give the same verdict, rule and counters for every packet of
@@ -276,6 +277,8 @@ START_TEST(test_plan_scan_lists)
 		for (k = 1; k < sc->len[s]; k++)
 			ck_assert_uint_lt(sc->list[s][k - 1], sc->list[s][k]);	/* in rank order */
 	}
+	/* rules 0 and 2 compare word 0: the scan reads it and no other */
+	ck_assert_uint_eq(sc->idle_words, XFSM_MATCH_WORDS - 1);
 
 	/* more rules than a scan holds: the tuple search */
 	for (k = 0; k < XFSM_SCAN_RULES; k++) {
@@ -288,6 +291,42 @@ START_TEST(test_plan_scan_lists)
 	app = img.app;
 	xfsm_plan_app(&plan, &img, &app, 0);
 	ck_assert_uint_eq(app.scan[0].enabled, 0);
+	xfsm_image_free(&img);
+}
+END_TEST
+
+/* The scan reads the match words up to the last one a rule of the stage
+ * compares, whichever rule that is; none for rules that compare none. */
+START_TEST(test_plan_scan_words)
+{
+	static const __u8 words[] = { XFSM_FW_IP_PROTO, XFSM_FW_L4_SPORT, XFSM_FW_L4_DPORT };
+	struct xfsm_image img;
+	struct xfsm_plan plan;
+	struct xfsm_app app;
+	struct rb b;
+
+	app_init(&img, 2, XFSM_VERDICT_DROP);
+	app_match_words(&img, 0, words, 3);
+	app_match_words(&img, 1, words, 3);
+	rb_init(&b, 5);			/* stage 0: word 0 */
+	rb_match(&b, 0, 6, 0xff);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	ck_assert_int_eq(rb_add(&img, 0, &b), 0);
+	rb_init(&b, 4);			/* word 2 alone, in a later rule */
+	rb_match(&b, 2, 22, 0xffff);
+	rb_act(&b, XFSM_ACT_DROP, 0, OPNONE);
+	ck_assert_int_eq(rb_add(&img, 0, &b), 0);
+	rb_init(&b, 1);			/* stage 1: any packet */
+	rb_act(&b, XFSM_ACT_DROP, 0, OPNONE);
+	ck_assert_int_eq(rb_add(&img, 1, &b), 0);
+
+	xfsm_image_plan(&img, &plan);
+	app = img.app;
+	xfsm_plan_app(&plan, &img, &app, 0);
+	ck_assert_uint_eq(app.scan[0].enabled, 1);
+	ck_assert_uint_eq(app.scan[0].idle_words, XFSM_MATCH_WORDS - 3);
+	ck_assert_uint_eq(app.scan[1].enabled, 1);
+	ck_assert_uint_eq(app.scan[1].idle_words, XFSM_MATCH_WORDS);
 	xfsm_image_free(&img);
 }
 END_TEST
@@ -648,6 +687,7 @@ int main(void)
 	tcase_add_test(tc, test_plan_lockfree_adds);
 	tcase_add_test(tc, test_plan_no_lookup);
 	tcase_add_test(tc, test_plan_scan_lists);
+	tcase_add_test(tc, test_plan_scan_words);
 	suite_add_tcase(s, tc);
 	tc = xt_tcase(s, "datapath", suite_open_native);
 	tcase_add_test(tc, test_scan_same_as_tuples);

@@ -502,7 +502,11 @@ struct xfsm_scan {
 	__u8	enabled;	/* 0: the stage uses the tuple search */
 	__u8	n_rules;
 	__u8	len[XFSM_SCAN_STATES];		/* rules in each state's list */
-	__u8	pad[6];
+	/* Match words at the end that no rule of the stage compares (their
+	 * masks are zero in every rule): the scan does not read them.  0
+	 * reads all, so a table planned without it matches the same. */
+	__u8	idle_words;
+	__u8	pad[5];
 	__u8	list[XFSM_SCAN_STATES][XFSM_SCAN_LEN];	/* indexes into rules[] */
 	struct xfsm_scan_rule rules[XFSM_SCAN_RULES];
 };
