@@ -45,6 +45,7 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_PORT_STATS]	= XFSM_MAP_PORT_STATS,
 	[XFSM_M_PORT_GEN]	= XFSM_MAP_PORT_GEN,
 	[XFSM_M_ACL_NODES]	= XFSM_MAP_ACL_NODES,
+	[XFSM_M_EVENTS]		= XFSM_MAP_EVENTS,
 };
 
 /* ---- Instance names ----------------------------------------------------------- */

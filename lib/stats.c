@@ -347,3 +347,16 @@ int xfsm_ctl_set_malformed_verdict(struct xfsm_instance *inst, enum xfsm_verdict
 	}
 	return ctl_update(inst, set_malformed, v);
 }
+
+static int set_observe(struct xfsm_ctl *ctl, __u64 arg)
+{
+	__u32 bits = (__u32)arg;
+
+	ctl->observe = (arg >> 32) ? ctl->observe | bits : ctl->observe & ~bits;
+	return 0;
+}
+
+int xfsm_ctl_set_observe(struct xfsm_instance *inst, __u32 bits, bool on)
+{
+	return ctl_update(inst, set_observe, (__u64)on << 32 | bits);
+}

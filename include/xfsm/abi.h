@@ -13,14 +13,16 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	5	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	6	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
 				 * the slot), statistics by named object;
 				 * 5: table-full action, set ip.ttl, NAT,
 				 *    VLAN push and pop, ARP reply, action
-				 *    counters in xfsm_stats */
+				 *    counters in xfsm_stats;
+				 * 6: observers (xfsm_ctl.observe), flow
+				 *    events (xfsm_events), events_lost */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -72,6 +74,9 @@
  * xfsm_port_gen[0] (libxfsm: xfsm_ports_changed(), the monotonic clock in
  * ns, so a value never comes back), which makes every CPU look again. */
 #define XFSM_MAP_PORT_GEN	"xfsm_port_gen"	  /* ARRAY[1] __u64 (native) */
+/* Flow events for xfsmctl monitor (native): written only while
+ * xfsm_ctl.observe has XFSM_OBS_EVENTS (see "Flow events" below). */
+#define XFSM_MAP_EVENTS		"xfsm_events"	  /* RINGBUF of struct xfsm_event */
 
 /* The datapath exposes its ABI through this read-only global. */
 #define XFSM_BUILD_INFO_SYM	"xfsm_build_info"
@@ -737,6 +742,8 @@ struct xfsm_ctl {
 	__u32	malformed_verdict; /* enum xfsm_verdict, default pass */
 	__u32	flags;		/* XFSM_CTLF_* (user space only) */
 	__u64	clock_ns;	/* offload profile: time source set by user space */
+	__u32	observe;	/* XFSM_OBS_*: observers listening (xfsmctl trace, capture, monitor) */
+	__u32	observe_pad;
 };
 
 /* A switch is under way or was interrupted: the buffers the active slot
@@ -747,6 +754,11 @@ struct xfsm_ctl {
 /* The running application's globals are still to be set (its switch
  * died before setting them): the next writer sets them. */
 #define XFSM_CTLF_GLOBALS	(1U << 1)
+
+/* Observers listening: the datapath records only what one of them asked for. */
+#define XFSM_OBS_TRACE		(1U << 0)	/* xfsmctl trace */
+#define XFSM_OBS_CAPTURE	(1U << 1)	/* xfsmctl capture */
+#define XFSM_OBS_EVENTS		(1U << 2)	/* xfsmctl monitor */
 
 struct xfsm_flow_key {
 	__u16	stage;
@@ -772,6 +784,45 @@ struct xfsm_flow {
 	__u64	last_seen_ns;		/* kept only while an idle timeout runs */
 	__u64	created_ns;		/* creation or last state entry */
 	__u64	regs[XFSM_FLOW_REGS];
+};
+
+/* ---- Flow events (xfsmctl monitor, native profile) ---------------------- */
+/*
+ * The datapath writes one record into the xfsm_events ring buffer where a
+ * flow is created, changes state, is found expired (lazily, at the lookup
+ * of a packet of that flow: docs/datapath.md) or cannot be stored, and only
+ * while an observer has set XFSM_OBS_EVENTS.  A record that finds the ring
+ * full is counted in xfsm_stats.exc_events_lost.  The kernel reports no LRU
+ * eviction, so there is no event for one.  User space sends the deletions
+ * it makes (xfsmctl state del and flush) to the listening monitors itself,
+ * in the same record.
+ */
+#define XFSM_EVENTS_RING	(256 * 1024)	/* bytes of xfsm_events */
+
+enum xfsm_event_type {
+	XFSM_EV_NEW = 1,	/* a flow was stored, in state 0 */
+	XFSM_EV_UPDATE,		/* a rule moved it from `from` to `to` */
+	XFSM_EV_IDLE,		/* its idle timeout expired: rolled back to `to` */
+	XFSM_EV_HARD,		/* its hard timeout expired: rolled back to `to` */
+	XFSM_EV_FULL,		/* a new flow was not stored: the table is full */
+	XFSM_EV_DELETE,		/* user space deleted it (state del) */
+	XFSM_EV_FLUSH,		/* user space deleted `count` flows (state flush) */
+	XFSM_EV__MAX,
+};
+
+#define XFSM_EV_ALL_STAGES	0xffff	/* XFSM_EV_FLUSH of every stage */
+
+struct xfsm_event {
+	__u64	ts_ns;		/* CLOCK_MONOTONIC: when it was seen */
+	__u64	deadline_ns;	/* IDLE, HARD: when the timeout expired */
+	__u32	type;		/* enum xfsm_event_type */
+	__u32	rule_id;	/* UPDATE: the rule's statistics id */
+	__u32	from;		/* the state before */
+	__u32	to;		/* the state after */
+	__u32	count;		/* FLUSH: flows deleted */
+	__u32	pad;
+	struct xfsm_flow_key key;	/* stage, epoch, key words */
+	__u32	pad2[2];
 };
 
 /* All global registers live in one value (xfsm_globals[0]) under one
@@ -853,7 +904,8 @@ struct xfsm_build_info {
 	X(ttl_expired)		/* dec_ttl on TTL <= 1: to the stack */	\
 	X(rewrite_failed)	/* rewrite on a packet without the header */ \
 	X(unsupported)		/* action not in this profile */	\
-	X(pipeline_loop)	/* stage budget exhausted */
+	X(pipeline_loop)	/* stage budget exhausted */	\
+	X(events_lost)		/* a flow event found xfsm_events full */
 
 #define XFSM_ACTION_COUNTERS(X)						\
 	X(drop) X(pass) X(tx) X(output) X(flood) X(goto)		\
@@ -951,7 +1003,8 @@ XFSM_ASSERT_OFF(struct xfsm_stage, stats_id, 61);
 XFSM_ASSERT_OFF(struct xfsm_stage, rule_buf, 62);
 XFSM_ASSERT_OFF(struct xfsm_stage, full_action, 63);
 XFSM_ASSERT_SIZE(struct xfsm_ids_key, 8);
-XFSM_ASSERT_SIZE(struct xfsm_ctl, 24);
+XFSM_ASSERT_SIZE(struct xfsm_ctl, 32);
+XFSM_ASSERT_SIZE(struct xfsm_event, 96);
 XFSM_ASSERT_SIZE(struct xfsm_flow_key, 4 + 4 * XFSM_KEY_WORDS);
 XFSM_ASSERT_SIZE(struct xfsm_flow, 80);
 XFSM_ASSERT_OFF(struct xfsm_flow, state, 4);
