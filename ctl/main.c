@@ -229,7 +229,7 @@ const struct cmd main_cmds[] = {
 	{ "port", NULL, NULL, port_cmds, port_notes },
 	{ "acl", NULL, NULL, acl_cmds, acl_notes },
 	{ "group", NULL, NULL, group_cmds, group_notes },
-	{ "monitor", do_monitor, "[STAGE | stage STAGE | status | stop]", NULL, monitor_notes },
+	{ "monitor", do_monitor, "[STAGE] [-c COUNT] | status | stop", NULL, monitor_notes },
 	{ "simulate", do_simulate, "[--app FILE] [--port PORT] PACKET [then PACKET]...", NULL, NULL },
 	{ "fields", do_fields, "[FIELD...]", NULL, fields_notes },
 	{ "help", do_help, "[COMMAND...]", NULL, NULL },

@@ -188,6 +188,7 @@ struct monitor {
 	int	stage;		/* -1: every stage */
 	__s64	mono_to_real;	/* add to CLOCK_MONOTONIC ns for the wall clock */
 	__u64	events, lost, lost_base, lost_shown;
+	__u64	max_events;	/* -c: stop after this many (0: no limit) */
 	bool	out_closed;
 };
 
@@ -271,6 +272,8 @@ static void print_event(struct monitor *m, const struct xfsm_event *e)
 		return;
 	if (m->stage >= 0 && s != (unsigned int)m->stage &&
 	    !(e->type == XFSM_EV_FLUSH && s == XFSM_EV_ALL_STAGES))
+		return;
+	if (m->max_events && m->events >= m->max_events)
 		return;
 	m->events++;
 	open_json_object(NULL);
@@ -499,7 +502,8 @@ static int monitor_run(struct monitor *m)
 		m->stage >= 0 ? stage_name(m->r.nm, (unsigned int)m->stage, name, sizeof(name)) : "");
 	fflush(stderr);
 
-	while (!stop_sig && !m->out_closed) {
+	while (!stop_sig && !m->out_closed &&
+	       !(m->max_events && m->events >= m->max_events)) {
 		struct epoll_event got[2];
 		int n = epoll_wait(ep, got, 2, 1000);
 
@@ -603,11 +607,12 @@ const char monitor_notes[] =
 	"comes with that packet and says how long before the timeout expired.\n"
 	"The kernel reports no LRU eviction: a flow the LRU table evicts has no\n"
 	"event.  STAGE shows one stage's events ('stage NAME' for a stage named\n"
-	"status or stop).  One monitor per instance: a second one is refused.\n"
-	"While it runs the datapath writes events; when it exits it turns them\n"
-	"off.  'monitor status' shows the observers and the monitor listening;\n"
-	"'monitor stop' turns events off after a killed monitor (SIGKILL), as\n"
-	"the next monitor's start and exit do.\n";
+	"status or stop); -c COUNT exits after COUNT events.\n"
+	"One monitor per instance: a second one is refused.  While it runs the\n"
+	"datapath writes events; when it exits it turns them off.  'monitor\n"
+	"status' shows the observers and the monitor listening; 'monitor stop'\n"
+	"turns events off after a killed monitor (SIGKILL), as the next\n"
+	"monitor's start and exit do.\n";
 
 int do_monitor(struct args *a)
 {
@@ -615,14 +620,30 @@ int do_monitor(struct args *a)
 	const char *w, *stage = NULL;
 	int err, mode = 0;	/* 1: status, 2: stop */
 
-	if (arg_kw(a, "status"))
+	if (arg_kw(a, "status")) {
 		mode = 1;
-	else if (arg_kw(a, "stop"))
+	} else if (arg_kw(a, "stop")) {
 		mode = 2;
-	else if (arg_kw(a, "stage"))
-		stage = arg_next(a, "the STAGE after 'stage'");
-	else if ((w = arg_peek(a)) && *w != '-')
-		stage = arg_take(a);
+	} else {
+		while ((w = arg_take(a))) {
+			if (!strcmp(w, "-c") || !strcmp(w, "--count")) {
+				const char *v = arg_next(a, "COUNT after -c");
+
+				if (!v || arg_u64("-c", v, 1, ~0ULL, &m.max_events))
+					return -EINVAL;
+			} else if (*w == '-') {
+				return usage_err(a, "unknown option '%s' (expected -c COUNT)", w);
+			} else if (stage) {
+				return usage_err(a, "unexpected argument '%s' (one STAGE)", w);
+			} else if (!strcmp(w, "stage")) {
+				stage = arg_next(a, "the STAGE after 'stage'");
+				if (!stage)
+					return -EINVAL;
+			} else {
+				stage = w;
+			}
+		}
+	}
 	if (arg_end(a))
 		return -EINVAL;
 	err = open_instance(&m.inst);

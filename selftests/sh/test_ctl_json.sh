@@ -85,6 +85,9 @@ cases=(
 	"simulation|0|simulate ip.src=198.18.20.1 udp.dport=3333 then ip.src=198.18.20.1 tcp.dport=22"
 	"simulation|0|simulate --app $T/acl.xfsm ip.src=198.18.0.1 tcp.dport=22 then udp.dport=9"
 	"error|1|simulate tcp.dprot=22"
+	"monitor_status|0|monitor status"
+	"monitor_status|0|monitor stop"
+	"error|2|monitor nosuch"
 	"fields|0|fields"
 	"fields|0|fields tcp.dport meta.random"
 	"error|2|fields ip.srcx"
@@ -108,6 +111,23 @@ for c in "${cases[@]}"; do
 	rest=${c#*|}
 	case_json "$shape" "${rest%%|*}" "${rest#*|}"
 done
+
+# monitor: its event lines and summary (it runs until -c events were shown)
+nsenter --net="/run/netns/$XT_NS_B" -- "$CTL" --instance "$INST" -j monitor -c 3 \
+	>"$T/monitor.out" 2>"$T/monitor.err" &
+mon=$!
+xt_defer "kill $mon 2>/dev/null"
+for ((i = 0; i < 200; i++)); do
+	grep -q "monitoring flow events" "$T/monitor.err" && break
+	sleep 0.05
+done
+ctl_udp_send 1111			# the source has no flow yet: new and update
+X state del knock 198.18.20.1 >/dev/null	# delete
+timeout 10 tail --pid="$mon" -f /dev/null
+covered+=("monitor -c 3")
+check_later monitor "xfsmctl -j monitor -c 3: @monitor" <"$T/monitor.out"
+check_later '!monitor' "a wrong monitor line is refused" <<<'{"ts": 1, "mono_ns": 2, "event": "new", "extra": 1}'
+xt_check "monitor -c 3: three events and the summary" "$(grep -c . "$T/monitor.out")" -eq 4
 
 check_all
 
