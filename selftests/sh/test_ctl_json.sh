@@ -118,7 +118,7 @@ nsenter --net="/run/netns/$XT_NS_B" -- "$CTL" --instance "$INST" -j monitor -c 3
 mon=$!
 xt_defer "kill $mon 2>/dev/null"
 for ((i = 0; i < 200; i++)); do
-	grep -q "monitoring flow events" "$T/monitor.err" && break
+	grep -q "monitoring flow events" "$T/monitor.err" 2>/dev/null && break
 	sleep 0.05
 done
 ctl_udp_send 1111			# the source has no flow yet: new and update
