@@ -59,7 +59,8 @@ xt_nok "no monitor: flow events off" events_on
 # ---- the scripted flow -----------------------------------------------------
 monitor_start all -j monitor || xt_fail "monitor starts"
 xt_ok "monitor listening: flow events on" events_on
-xt_fails_with "a second monitor is refused" "already monitored by pid $MPID" X monitor
+xt_fails_with "a second monitor is refused" "already monitored by pid $MPID" \
+	xt_in B timeout 10 "$CTL" --instance "$INST" monitor
 ctl_udp_send 2000			# stage sources: new, update
 ctl_udp_send 1001			# ports: new, update (idle 300ms)
 sleep 0.5				# past the idle timeout (the behaviour under test)
