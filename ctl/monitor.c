@@ -421,6 +421,7 @@ static int monitor_run(struct monitor *m)
 	struct sockaddr_un sa;
 	char dir[128], name[24];
 	int err, lock, sock = -1, ep = -1;
+	__u64 next_tick;
 
 	if (m->inst->map_fd[XFSM_M_EVENTS] < 0) {
 		p_err("instance %s has no flow event ring (%s): the offload profile has none, and a datapath loaded by an older xfsm-loader neither; reload it",
@@ -502,10 +503,13 @@ static int monitor_run(struct monitor *m)
 		m->stage >= 0 ? stage_name(m->r.nm, (unsigned int)m->stage, name, sizeof(name)) : "");
 	fflush(stderr);
 
+	next_tick = xfsm_now_ns() + 1000000000ULL;
 	while (!stop_sig && !m->out_closed &&
 	       !(m->max_events && m->events >= m->max_events)) {
 		struct epoll_event got[2];
-		int n = epoll_wait(ep, got, 2, 1000);
+		/* The datapath wakes the reader only for a burst
+		 * (bpf/events.h): the ring is read every 100 ms. */
+		int n = epoll_wait(ep, got, 2, 100);
 
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
@@ -514,9 +518,10 @@ static int monitor_run(struct monitor *m)
 		}
 		ring_buffer__consume(rb);
 		drain_sock(m, sock);
-		if (n == 0) {
+		if (xfsm_now_ns() >= next_tick) {
 			check_lost(m);
 			check_generation(m);
+			next_tick = xfsm_now_ns() + 1000000000ULL;
 		}
 	}
 	ring_buffer__consume(rb);
