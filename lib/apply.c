@@ -933,16 +933,10 @@ static int read_rule(const void *key, const void *value, void *arg)
 
 	if (rule_unnamed(key, value, &img->app))
 		return 0;
-	if (img->n_rules == img->cap_rules) {
-		size_t cap = img->cap_rules ? img->cap_rules * 2 : 64;
-
-		e = realloc(img->rules, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		img->rules = e;
-		img->cap_rules = cap;
-	}
-	e = &img->rules[img->n_rules++];
+	e = xfsm_image_new_entry(img);
+	if (!e)
+		return -ENOMEM;
+	img->n_rules++;
 	e->key = *k;
 	e->key.slot = 0;
 	memcpy(&e->rule, value, sizeof(e->rule));

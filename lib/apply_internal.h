@@ -83,6 +83,12 @@ int xfsm_slot_meta_write(struct xfsm_instance *inst, __u32 slot,
 int xfsm_slot_meta_read(struct xfsm_instance *inst, __u32 slot,
 			struct xfsm_stat_idents *ids, struct xfsm_slot_meta *meta);
 
+/* A new, zeroed entry at the end of img's rule array (grown as needed), or
+ * NULL without memory.  The caller fills it and counts it in n_rules.
+ * Zeroed, padding included, so that one application always gives the same
+ * bytes, whatever the memory held before. */
+struct xfsm_rule_entry *xfsm_image_new_entry(struct xfsm_image *img);
+
 /* Every object of an image with its identity (positional where the image
  * names none), sorted by kind and position, indexes not set. */
 int xfsm_image_idents(const struct xfsm_image *img, struct xfsm_stat_idents *out);

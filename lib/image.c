@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "libxfsm.h"
+#include "apply_internal.h"
 
 #define RULE_ID_AUTO	0xffffffffU
 
@@ -216,6 +217,24 @@ static bool tuple_masks_equal(const struct xfsm_tuple *t, const struct xfsm_rule
 	       !memcmp(t->match_mask, m->match_mask, sizeof(t->match_mask));
 }
 
+struct xfsm_rule_entry *xfsm_image_new_entry(struct xfsm_image *img)
+{
+	struct xfsm_rule_entry *e;
+
+	if (img->n_rules == img->cap_rules) {
+		size_t cap = img->cap_rules ? img->cap_rules * 2 : 64;
+
+		e = realloc(img->rules, cap * sizeof(*e));
+		if (!e)
+			return NULL;
+		img->rules = e;
+		img->cap_rules = cap;
+	}
+	e = &img->rules[img->n_rules];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
 int xfsm_image_add_rule(struct xfsm_image *img, unsigned int stage,
 			const struct xfsm_rule_match *m,
 			const struct xfsm_rule *rule)
@@ -265,16 +284,10 @@ int xfsm_image_add_rule(struct xfsm_image *img, unsigned int stage,
 		return -EEXIST;
 	}
 
-	if (img->n_rules == img->cap_rules) {
-		size_t cap = img->cap_rules ? img->cap_rules * 2 : 64;
-
-		e = realloc(img->rules, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		img->rules = e;
-		img->cap_rules = cap;
-		ix->rules = e;
-	}
+	e = xfsm_image_new_entry(img);
+	if (!e)
+		return -ENOMEM;
+	ix->rules = img->rules;
 
 	if (ti == st->n_tuples) {
 		t = &st->tuples[st->n_tuples++];
@@ -287,7 +300,6 @@ int xfsm_image_add_rule(struct xfsm_image *img, unsigned int stage,
 		st->tuples[ti].max_priority = rule->priority;
 	}
 
-	e = &img->rules[img->n_rules];
 	e->key = key;
 	e->rule = *rule;
 	e->rule.rule_id = id;

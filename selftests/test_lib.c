@@ -239,6 +239,41 @@ START_TEST(test_tuple_limit)
 }
 END_TEST
 
+/* An image's bytes depend only on the rules added, not on what the memory
+ * under its rule array held: the padding between an entry's key and rule
+ * included (the fuzzer compares a recompiled image byte for byte). */
+START_TEST(test_image_bytes_deterministic)
+{
+	struct xfsm_image a, b;
+	struct xfsm_rule_match m = match_state(0x12, 0xf0);
+	struct xfsm_rule r = rule_prio(1, 0xffffffff);
+	size_t cap = 4, i;
+
+	xfsm_image_init(&a);
+	xfsm_image_init(&b);
+	a.app.n_stages = b.app.n_stages = 1;
+	a.rules = malloc(cap * sizeof(*a.rules));
+	b.rules = malloc(cap * sizeof(*b.rules));
+	ck_assert_ptr_nonnull(a.rules);
+	ck_assert_ptr_nonnull(b.rules);
+	memset(a.rules, 0xa5, cap * sizeof(*a.rules));
+	memset(b.rules, 0x3c, cap * sizeof(*b.rules));
+	a.cap_rules = b.cap_rules = cap;
+	/* six rules: the array is grown past the garbage-filled start */
+	for (i = 0; i < 6; i++) {
+		m.state = 0x10 * (i + 1);
+		m.state_mask = i & 1 ? 0xff : 0xf0;
+		ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
+		ck_assert_int_eq(xfsm_image_add_rule(&b, 0, &m, &r), 0);
+	}
+	ck_assert_uint_eq(a.n_rules, 6);
+	ck_assert_uint_eq(b.n_rules, 6);
+	ck_assert_int_eq(memcmp(a.rules, b.rules, a.n_rules * sizeof(*a.rules)), 0);
+	xfsm_image_free(&a);
+	xfsm_image_free(&b);
+}
+END_TEST
+
 START_TEST(test_duplicates)
 {
 	struct xfsm_image img;
@@ -1917,6 +1952,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_tuple_sorting);
 	tcase_add_test(tc, test_tuple_limit);
 	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_image_bytes_deterministic);
 	tcase_add_test(tc, test_many_rules);
 	tcase_add_test(tc, test_validate);
 	tcase_add_test(tc, test_stage_set_keys);
