@@ -49,14 +49,8 @@ W=$(mktemp -d)
 xt_defer "rm -rf '$W'"
 for ((r = 1; r <= ROUNDS; r++)); do
 	burst "round $r: no monitor"
-	nsenter --net="/run/netns/$XT_NS_B" -- "$CTL" --instance "$INST" monitor \
-		>/dev/null 2>"$W/err" &
-	mon=$!
-	xt_defer "kill $mon 2>/dev/null"
-	for ((i = 0; i < 200; i++)); do
-		grep -q "monitoring flow events" "$W/err" 2>/dev/null && break
-		sleep 0.05
-	done
+	ctl_monitor /dev/null "$W/err" monitor
+	mon=$CTL_MON
 	burst "round $r: monitor"
 	kill -TERM $mon
 	wait $mon

@@ -113,14 +113,8 @@ for c in "${cases[@]}"; do
 done
 
 # monitor: its event lines and summary (it runs until -c events were shown)
-nsenter --net="/run/netns/$XT_NS_B" -- "$CTL" --instance "$INST" -j monitor -c 3 \
-	>"$T/monitor.out" 2>"$T/monitor.err" &
-mon=$!
-xt_defer "kill $mon 2>/dev/null"
-for ((i = 0; i < 200; i++)); do
-	grep -q "monitoring flow events" "$T/monitor.err" 2>/dev/null && break
-	sleep 0.05
-done
+ctl_monitor "$T/monitor.out" "$T/monitor.err" -j monitor -c 3
+mon=$CTL_MON
 ctl_udp_send 1111			# the source has no flow yet: new and update
 X state del knock 198.18.20.1 >/dev/null	# delete
 timeout 10 tail --pid="$mon" -f /dev/null

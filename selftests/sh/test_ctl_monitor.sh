@@ -22,22 +22,12 @@ WORK=$(mktemp -d)
 xt_defer "rm -rf '$WORK'"
 MPID=
 
-# monitor_start NAME ARGS...: a monitor in B writing NAME.out and NAME.err,
-# returned once it says it listens (its readiness line on stderr).
+# monitor_start NAME ARGS...: a monitor writing NAME.out and NAME.err
 monitor_start() {
-	local name=$1 i
+	local name=$1
 	shift
-	nsenter --net="/run/netns/$XT_NS_B" -- "$CTL" --instance "$INST" "$@" \
-		>"$WORK/$name.out" 2>"$WORK/$name.err" &
-	MPID=$!
-	xt_defer "kill -9 $MPID 2>/dev/null"
-	for ((i = 0; i < 200; i++)); do
-		grep -q "monitoring flow events" "$WORK/$name.err" 2>/dev/null && return 0
-		kill -0 "$MPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	xt_log "monitor $name did not start: $(cat "$WORK/$name.err")"
-	return 1
+	ctl_monitor "$WORK/$name.out" "$WORK/$name.err" "$@"
+	MPID=$CTL_MON
 }
 
 # monitor_end: SIGTERM, and the monitor's exit status.
