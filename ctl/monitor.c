@@ -189,6 +189,7 @@ struct monitor {
 	__s64	mono_to_real;	/* add to CLOCK_MONOTONIC ns for the wall clock */
 	__u64	events, lost, lost_base, lost_shown;
 	__u64	max_events;	/* -c: stop after this many (0: no limit) */
+	bool	started;	/* listened: a summary is due */
 	bool	out_closed;
 };
 
@@ -502,7 +503,7 @@ static int monitor_run(struct monitor *m)
 		m->inst->name, m->stage >= 0 ? ", stage " : "",
 		m->stage >= 0 ? stage_name(m->r.nm, (unsigned int)m->stage, name, sizeof(name)) : "");
 	fflush(stderr);
-
+	m->started = true;
 	next_tick = xfsm_now_ns() + 1000000000ULL;
 	while (!stop_sig && !m->out_closed &&
 	       !(m->max_events && m->events >= m->max_events)) {
@@ -669,6 +670,8 @@ int do_monitor(struct args *a)
 		}
 	}
 	err = monitor_run(&m);
+	if (!m.started)
+		goto out_r;
 	/* the summary: on stderr in text, a last JSON line with -j */
 	open_json_object(NULL);
 	open_json_object("summary");

@@ -51,6 +51,8 @@ monitor_start all -j monitor || xt_fail "monitor starts"
 xt_ok "monitor listening: flow events on" events_on
 xt_fails_with "a second monitor is refused" "already monitored by pid $MPID" \
 	xt_in B timeout 10 "$CTL" --instance "$INST" monitor
+out=$(xt_in B timeout 10 "$CTL" --instance "$INST" -j monitor)
+xt_check "refused with -j: one error object, no summary" "$(jq -s -c 'map(keys)' <<<"$out")" = '[["error"]]'
 ctl_udp_send 2000			# stage sources: new, update
 ctl_udp_send 1001			# ports: new, update (idle 300ms)
 sleep 0.5				# past the idle timeout (the behaviour under test)
