@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "maps.h"
+#include "events.h"
 
 static __always_inline void flow_key_fill(struct xfsm_flow_key *k, const struct xfsm_pkt *p,
 					  const __u8 *words)
@@ -100,6 +101,7 @@ static __always_inline __u32 flow_expire(struct xfsm_work *w, struct xfsm_flow *
 	__u32 ito = f->idle_timeout_ms, state;
 #ifndef XFSM_OFFLOAD
 	__u32 ver = f->version;	/* detects a transition racing with us */
+	__u32 from = 0;
 #endif
 	bool hard_exp, idle_exp, use_hard;
 	__u64 at;
@@ -134,6 +136,7 @@ static __always_inline __u32 flow_expire(struct xfsm_work *w, struct xfsm_flow *
 			return state;
 		bpf_spin_lock(&l->lock);
 		if (f->version == ver) {
+			from = f->state;
 			f->state = state;
 			f->hard_deadline_ns = 0;
 			f->idle_timeout_ms = 0;
@@ -149,6 +152,9 @@ static __always_inline __u32 flow_expire(struct xfsm_work *w, struct xfsm_flow *
 	}
 	if (!at)
 		return state;
+	/* Noticed now, at this packet's lookup: the event says when the
+	 * timeout expired too. */
+	XFSM_EVENT(&w->fk, use_hard ? XFSM_EV_HARD : XFSM_EV_IDLE, from, state, at);
 #endif
 	if (use_hard)
 		CNT_ADD(&ss->hard_expired, 1);

@@ -155,6 +155,12 @@ struct {
 	__type(value, __u64);
 } xfsm_port_gen SEC(".maps");
 
+/* Flow events (bpf/events.h), read by xfsmctl monitor. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XFSM_EVENTS_RING);
+} xfsm_events SEC(".maps");
+
 /* ACL module (bpf/acl.h): each table's regions (user space only: the
  * application slot names the buffer packets use), set descriptors, rules
  * and tree nodes (every table's region; sized by xfsm-loader

@@ -232,6 +232,7 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
 	 * leaving the upper half of R0 zero (-EEXIST reads 0xffffffef). */
 	err = (int)bpf_map_update_elem(&xfsm_flows, &w->fk, zero, BPF_NOEXIST);
 	if (err && err != -XFSM_EEXIST) {
+		XFSM_EVENT(&w->fk, XFSM_EV_FULL, 0, 0, 0);
 		CNT_ADD(&ss->table_full, 1);
 		s = bpf_map_lookup_elem(&xfsm_stats, &w->pkt.key);
 		if (s)
@@ -240,6 +241,7 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
 	}
 	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
 	if (!err) {
+		XFSM_EVENT(&w->fk, XFSM_EV_NEW, 0, 0, 0);
 		CNT_ADD(&ss->flows_created, 1);
 		if (f)
 			MAP_SET(f->created_ns, pkt_now(&w->pkt));
@@ -289,6 +291,7 @@ static __always_inline void flow_commit(struct xfsm_work *w, struct xfsm_flow *f
 	flow_apply(f, r, &w->pkt, g, div_zero);
 #else
 	struct xfsm_lock *l;
+	__u32 from;
 
 	if (r->flags & XFSM_RF_FLOW_NOLOCK) {
 		flow_add_nolock(f, r, &w->pkt, g);
@@ -300,8 +303,13 @@ static __always_inline void flow_commit(struct xfsm_work *w, struct xfsm_flow *f
 	if (r->flags & XFSM_RF_SET_STATE)
 		pkt_now(&w->pkt);	/* the transition stamps it, under the lock */
 	bpf_spin_lock(&l->lock);
+	from = f->state;
 	flow_apply(f, r, &w->pkt, g, div_zero);
 	bpf_spin_unlock(&l->lock);
+	/* A change of state only: re-entering the state it is in (timers
+	 * restarted) is not one. */
+	if ((r->flags & XFSM_RF_SET_STATE) && from != r->next_state)
+		XFSM_EVENT(&w->fk, XFSM_EV_UPDATE, from, r->next_state, r->rule_id);
 #endif
 }
 

@@ -229,6 +229,7 @@ const struct cmd main_cmds[] = {
 	{ "port", NULL, NULL, port_cmds, port_notes },
 	{ "acl", NULL, NULL, acl_cmds, acl_notes },
 	{ "group", NULL, NULL, group_cmds, group_notes },
+	{ "monitor", do_monitor, "[STAGE] [-c COUNT] | status | stop", NULL, monitor_notes },
 	{ "simulate", do_simulate, "[--app FILE] [--port PORT] PACKET [then PACKET]...", NULL, NULL },
 	{ "trace", do_trace, "[MATCH] [-c COUNT] [--rate N/s] | stop | status", NULL, trace_notes },
 	{ "capture", do_capture, "[MATCH] [--stage STAGE | --verdict VERDICT] [-s SNAPLEN] -w FILE [-c COUNT] [--rate N/s]", NULL, capture_notes },

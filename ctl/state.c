@@ -198,6 +198,36 @@ static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow
 	return 0;
 }
 
+void print_flow_stage_key(struct flow_printer *fp, struct running *r,
+			  const struct xfsm_flow_key *key)
+{
+	struct state_ctx *c = fp->ctx;
+	char buf[24];
+
+	if (!c || c->r != r) {
+		free(c);
+		c = fp->ctx = calloc(1, sizeof(*c));
+		if (!c)
+			return;
+		c->r = r;
+		c->stage = -1;
+	}
+	if (key->stage >= r->img.app.n_stages) {
+		/* from another application than the one known */
+		snprintf(buf, sizeof(buf), "#%u", key->stage);
+		print_string(PRINT_ANY, "stage", "%s", buf);
+		return;
+	}
+	print_string(PRINT_ANY, "stage", "%s", stage_view(c, key->stage)->name);
+	print_key(key, stage_view(c, key->stage));
+}
+
+void flow_printer_reset(struct flow_printer *fp)
+{
+	free(fp->ctx);
+	fp->ctx = NULL;
+}
+
 static int stage_arg(struct running *r, const char *arg)
 {
 	int s = xfsm_lang_stage_by_name(r->nm, arg);
@@ -379,7 +409,15 @@ static int state_get_del(struct args *a, bool del)
 	if (err)
 		goto out;
 	if (del) {
+		struct xfsm_event ev = { .type = XFSM_EV_DELETE, .key = key };
+
+		if (!xfsm_flow_get(inst, &key, &flow))
+			ev.from = ev.to = flow.state;
 		err = xfsm_flow_del(inst, &key);
+		if (!err) {
+			ev.ts_ns = xfsm_now_ns();
+			monitor_notify(inst, &ev);
+		}
 		if (err == -ENOENT) {
 			p_err("no such flow in stage %s", stage);
 		} else if (err) {
@@ -595,6 +633,14 @@ static int state_flush(struct args *a)
 		err = (int)n;
 		p_err("cannot flush: %s", strerror(-err));
 		goto out;
+	}
+	if (n > 0) {
+		struct xfsm_event ev = {
+			.type = XFSM_EV_FLUSH, .ts_ns = xfsm_now_ns(), .count = (__u32)n,
+			.key.stage = s < 0 ? XFSM_EV_ALL_STAGES : (__u16)s,
+		};
+
+		monitor_notify(inst, &ev);
 	}
 	open_json_object(NULL);
 	print_int(PRINT_ANY, "deleted", "%ld flow(s) deleted\n", n);

@@ -144,6 +144,18 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 void format_operand(const struct xfsm_operand *o, const struct xfsm_app_names *nm,
 		    unsigned int stage, char *buf, size_t len);
 int field_at_word(unsigned int w);
+/* A flow's stage and key printed as `state list` prints them (text
+ * "stage field=value...", JSON "stage" and "key"), with the stage views
+ * cached in fp until flow_printer_reset(). */
+struct flow_printer {
+	void	*ctx;
+};
+void print_flow_stage_key(struct flow_printer *fp, struct running *r,
+			  const struct xfsm_flow_key *key);
+void flow_printer_reset(struct flow_printer *fp);
+/* Send a flow event made in user space (state del, flush) to every
+ * listening monitor (ctl/monitor.c); nothing when none listens. */
+void monitor_notify(struct xfsm_instance *inst, const struct xfsm_event *ev);
 /* Whether a field's JSON values are numbers (ports, protocol) rather than
  * text (addresses) (ctl/state.c). */
 bool field_is_number(int fid);
@@ -163,8 +175,9 @@ extern const struct cmd state_cmds[], rule_cmds[], global_cmds[], port_cmds[],
 	acl_cmds[], group_cmds[];
 extern const char state_notes[], rule_notes[], global_notes[], port_notes[],
 	acl_notes[], group_notes[], apply_notes[], show_notes[], stats_notes[],
-	fields_notes[];
+	fields_notes[], monitor_notes[];
 int do_apply(struct args *a);
+int do_monitor(struct args *a);
 int do_fields(struct args *a);
 int do_show(struct args *a);
 /* show the sections `what` of the running application (after arg_end) */

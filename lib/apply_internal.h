@@ -89,6 +89,10 @@ int xfsm_slot_meta_read(struct xfsm_instance *inst, __u32 slot,
  * bytes, whatever the memory held before. */
 struct xfsm_rule_entry *xfsm_image_new_entry(struct xfsm_image *img);
 
+/* Set, then clear, bits of xfsm_ctl.observe; the caller holds the
+ * instance lock (xfsm_ctl_set_observe() takes it). */
+int xfsm_ctl_observe_locked(struct xfsm_instance *inst, __u32 set, __u32 clear);
+
 /* Every object of an image with its identity (positional where the image
  * names none), sorted by kind and position, indexes not set. */
 int xfsm_image_idents(const struct xfsm_image *img, struct xfsm_stat_idents *out);

@@ -47,6 +47,7 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_ACL_NODES]	= XFSM_MAP_ACL_NODES,
 	[XFSM_M_OBS_CFG]	= XFSM_MAP_OBS_CFG,
 	[XFSM_M_TRACE]		= XFSM_MAP_TRACE,
+	[XFSM_M_EVENTS]		= XFSM_MAP_EVENTS,
 };
 
 /* ---- Instance names ----------------------------------------------------------- */

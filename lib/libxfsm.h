@@ -103,6 +103,7 @@ enum xfsm_map_id {
 	XFSM_M_ACL_NODES,	/* ACL cut-tree nodes (lib/xfsm_acl.h); optional */
 	XFSM_M_OBS_CFG,		/* trace and capture (native); optional */
 	XFSM_M_TRACE,		/* their ring buffer (native); optional */
+	XFSM_M_EVENTS,		/* flow events ring (native); optional */
 	XFSM_M__MAX,
 };
 
@@ -465,6 +466,8 @@ int xfsm_ctl_get(struct xfsm_instance *inst, struct xfsm_ctl *ctl);
 int xfsm_ctl_set_malformed_verdict(struct xfsm_instance *inst, enum xfsm_verdict v);
 /* Offload profile: the datapath's time source (xfsm_ctl.clock_ns). */
 int xfsm_ctl_set_clock(struct xfsm_instance *inst, __u64 now_ns);
+/* Observers (xfsm_ctl.observe): set (on) or clear the XFSM_OBS_* bits. */
+int xfsm_ctl_set_observe(struct xfsm_instance *inst, __u32 bits, bool on);
 
 /* Flow table access.  xfsm_flow_key_build() fills a key from the stage
  * configuration and a field vector, exactly as the datapath does: from the

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "apply_internal.h"
 #include "xfsm_obs.h"
 
 struct xfsm_obs {
@@ -103,20 +104,6 @@ int xfsm_obs_status(struct xfsm_instance *inst, struct xfsm_obs_cfg *cfg, __u32 
 	return 0;
 }
 
-/* Set and clear bits of xfsm_ctl.observe; the caller holds the lock. */
-static int observe_bits(struct xfsm_instance *inst, __u32 set, __u32 clear)
-{
-	struct xfsm_ctl ctl;
-	__u32 zero = 0;
-	int err;
-
-	err = xfsm_ctl_get(inst, &ctl);
-	if (err)
-		return err;
-	ctl.observe = (ctl.observe | set) & ~clear;
-	return bpf_map_update_elem(inst->map_fd[XFSM_M_CTL], &zero, &ctl, BPF_ANY) ? -errno : 0;
-}
-
 static int ring_cb(void *ctx, void *data, size_t len)
 {
 	struct xfsm_obs *o = ctx;
@@ -181,7 +168,7 @@ int xfsm_obs_start(struct xfsm_instance *inst, const struct xfsm_obs_cfg *want,
 		err = -errno;
 		goto unlock;
 	}
-	err = observe_bits(inst, want->observer,
+	err = xfsm_ctl_observe_locked(inst, want->observer,
 			   (XFSM_OBS_TRACE | XFSM_OBS_CAPTURE) & ~want->observer);
 unlock:
 	xfsm_instance_unlock(lock);
@@ -221,7 +208,7 @@ int xfsm_obs_clear(struct xfsm_instance *inst, struct xfsm_obs_cfg *was)
 			cfg.observer = 0;
 		if (was)
 			*was = cfg;
-		err = observe_bits(inst, 0, XFSM_OBS_TRACE | XFSM_OBS_CAPTURE);
+		err = xfsm_ctl_observe_locked(inst, 0, XFSM_OBS_TRACE | XFSM_OBS_CAPTURE);
 	}
 	if (!err) {
 		cfg.observer = 0;
@@ -244,7 +231,7 @@ int xfsm_obs_stop(struct xfsm_obs *o, struct xfsm_obs_cfg *end)
 	err = bpf_map_lookup_elem(cfg_fd, &zero, &cfg) ? -errno : 0;
 	/* Only our own bit: a later observer that took over keeps its. */
 	if (!err && cfg.owner_pid == (__u32)getpid()) {
-		err = observe_bits(inst, 0, o->bit);
+		err = xfsm_ctl_observe_locked(inst, 0, o->bit);
 		cfg.observer = 0;
 		cfg.owner_pid = 0;
 		if (!err && bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))

@@ -300,24 +300,34 @@ int xfsm_ctl_get(struct xfsm_instance *inst, struct xfsm_ctl *ctl)
 	return bpf_map_lookup_elem(fd, &zero, ctl);
 }
 
-/* Read-modify-write of the block that also names the active slot, under
- * the instance lock, so that neither this nor xfsm_apply() undoes the
- * other. */
-static int ctl_update(struct xfsm_instance *inst, int (*change)(struct xfsm_ctl *, __u64),
-		      __u64 arg)
+/* Read-modify-write of the block that also names the active slot; the
+ * caller holds the instance lock. */
+static int ctl_update_locked(struct xfsm_instance *inst,
+			     int (*change)(struct xfsm_ctl *, __u64), __u64 arg)
 {
-	int fd = inst_fd(inst, XFSM_M_CTL), lock, err;
+	int fd = inst_fd(inst, XFSM_M_CTL), err;
 	struct xfsm_ctl ctl;
 	__u32 zero = 0;
 
 	if (fd < 0)
 		return fd;
-	lock = xfsm_instance_lock(inst);
 	err = bpf_map_lookup_elem(fd, &zero, &ctl);
 	if (!err)
 		err = change(&ctl, arg);
 	if (!err)
 		err = bpf_map_update_elem(fd, &zero, &ctl, BPF_ANY);
+	return err;
+}
+
+/* The same under the instance lock, so that neither this nor xfsm_apply()
+ * undoes the other. */
+static int ctl_update(struct xfsm_instance *inst, int (*change)(struct xfsm_ctl *, __u64),
+		      __u64 arg)
+{
+	int lock, err;
+
+	lock = xfsm_instance_lock(inst);
+	err = ctl_update_locked(inst, change, arg);
 	xfsm_instance_unlock(lock);
 	return err;
 }
@@ -346,4 +356,20 @@ int xfsm_ctl_set_malformed_verdict(struct xfsm_instance *inst, enum xfsm_verdict
 		return -EINVAL;
 	}
 	return ctl_update(inst, set_malformed, v);
+}
+
+static int set_observe(struct xfsm_ctl *ctl, __u64 arg)
+{
+	ctl->observe = (ctl->observe | (__u32)arg) & ~(__u32)(arg >> 32);
+	return 0;
+}
+
+int xfsm_ctl_observe_locked(struct xfsm_instance *inst, __u32 set, __u32 clear)
+{
+	return ctl_update_locked(inst, set_observe, (__u64)clear << 32 | set);
+}
+
+int xfsm_ctl_set_observe(struct xfsm_instance *inst, __u32 bits, bool on)
+{
+	return ctl_update(inst, set_observe, on ? bits : (__u64)bits << 32);
 }

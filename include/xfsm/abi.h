@@ -26,7 +26,8 @@
 				 *    vector of 50 words (ip6.nexthdr,
 				 *    ip.len, ip.id, tcp.seq/ack/win), IPv6
 				 *    NAT; xfsm_ctl.observe, trace and capture
-				 *    records (xfsm_obs_*) */
+				 *    records (xfsm_obs_*); flow events
+				 *    (xfsm_events), events_lost */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -78,6 +79,9 @@
  * xfsm_port_gen[0] (libxfsm: xfsm_ports_changed(), the monotonic clock in
  * ns, so a value never comes back), which makes every CPU look again. */
 #define XFSM_MAP_PORT_GEN	"xfsm_port_gen"	  /* ARRAY[1] __u64 (native) */
+/* Flow events for xfsmctl monitor (native): written only while
+ * xfsm_ctl.observe has XFSM_OBS_EVENTS (see "Flow events" below). */
+#define XFSM_MAP_EVENTS		"xfsm_events"	  /* RINGBUF of struct xfsm_event */
 
 /* The datapath exposes its ABI through this read-only global. */
 #define XFSM_BUILD_INFO_SYM	"xfsm_build_info"
@@ -921,6 +925,45 @@ struct xfsm_cap_rec {
 	__u32	pad;
 };
 
+/* ---- Flow events (xfsmctl monitor, native profile) ---------------------- */
+/*
+ * The datapath writes one record into the xfsm_events ring buffer where a
+ * flow is created, changes state, is found expired (lazily, at the lookup
+ * of a packet of that flow: docs/datapath.md) or cannot be stored, and only
+ * while an observer has set XFSM_OBS_EVENTS.  A record that finds the ring
+ * full is counted in xfsm_stats.exc_events_lost.  The kernel reports no LRU
+ * eviction, so there is no event for one.  User space sends the deletions
+ * it makes (xfsmctl state del and flush) to the listening monitors itself,
+ * in the same record.
+ */
+#define XFSM_EVENTS_RING	(256 * 1024)	/* bytes of xfsm_events */
+
+enum xfsm_event_type {
+	XFSM_EV_NEW = 1,	/* a flow was stored, in state 0 */
+	XFSM_EV_UPDATE,		/* a rule moved it from `from` to `to` */
+	XFSM_EV_IDLE,		/* its idle timeout expired: rolled back to `to` */
+	XFSM_EV_HARD,		/* its hard timeout expired: rolled back to `to` */
+	XFSM_EV_FULL,		/* a new flow was not stored: the table is full */
+	XFSM_EV_DELETE,		/* user space deleted it (state del) */
+	XFSM_EV_FLUSH,		/* user space deleted `count` flows (state flush) */
+	XFSM_EV__MAX,
+};
+
+#define XFSM_EV_ALL_STAGES	0xffff	/* XFSM_EV_FLUSH of every stage */
+
+struct xfsm_event {
+	__u64	ts_ns;		/* CLOCK_MONOTONIC: when it was seen */
+	__u64	deadline_ns;	/* IDLE, HARD: when the timeout expired */
+	__u32	type;		/* enum xfsm_event_type */
+	__u32	rule_id;	/* UPDATE: the rule's statistics id */
+	__u32	from;		/* the state before */
+	__u32	to;		/* the state after */
+	__u32	count;		/* FLUSH: flows deleted */
+	__u32	pad;
+	struct xfsm_flow_key key;	/* stage, epoch, key words */
+	__u32	pad2[2];
+};
+
 /* All global registers live in one value (xfsm_globals[0]) under one
  * lock: a map value holds at most one bpf_spin_lock, and no helper may be
  * called while a lock is held, so one pointer serves a whole rule. */
@@ -1000,7 +1043,8 @@ struct xfsm_build_info {
 	X(ttl_expired)		/* dec_ttl on TTL <= 1: to the stack */	\
 	X(rewrite_failed)	/* rewrite on a packet without the header */ \
 	X(unsupported)		/* action not in this profile */	\
-	X(pipeline_loop)	/* stage budget exhausted */
+	X(pipeline_loop)	/* stage budget exhausted */	\
+	X(events_lost)		/* a flow event found xfsm_events full */
 
 #define XFSM_ACTION_COUNTERS(X)						\
 	X(drop) X(pass) X(tx) X(output) X(flood) X(goto)		\
@@ -1129,6 +1173,7 @@ XFSM_ASSERT_SIZE(struct xfsm_obs_term, 16);
 XFSM_ASSERT_SIZE(struct xfsm_obs_cfg, 72 + 16 * XFSM_OBS_TERMS);
 XFSM_ASSERT_SIZE(struct xfsm_trace_stage, 24 + 48 + 2 * 80);
 XFSM_ASSERT_SIZE(struct xfsm_cap_rec, 32);
+XFSM_ASSERT_SIZE(struct xfsm_event, 96);
 XFSM_ASSERT_SIZE(struct xfsm_flow_key, 4 + 4 * XFSM_KEY_WORDS);
 XFSM_ASSERT_SIZE(struct xfsm_flow, 80);
 XFSM_ASSERT_OFF(struct xfsm_flow, state, 4);

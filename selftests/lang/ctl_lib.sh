@@ -37,6 +37,24 @@ ctl_setup() {
 	fi
 }
 
+# ctl_monitor OUT ERR ARGS...: `xfsmctl ARGS` (a monitor) run in B in the
+# background, its output in OUT and ERR, returned once it says it listens
+# (its readiness line on stderr); its pid in CTL_MON.
+ctl_monitor() {
+	local out=$1 err=$2 i
+	shift 2
+	nsenter --net="/run/netns/$XT_NS_B" -- "$CTL" --instance "$INST" "$@" >"$out" 2>"$err" &
+	CTL_MON=$!
+	xt_defer "kill -9 $CTL_MON 2>/dev/null"
+	for ((i = 0; i < 200; i++)); do
+		grep -q "monitoring flow events" "$err" 2>/dev/null && return 0
+		kill -0 "$CTL_MON" 2>/dev/null || break
+		sleep 0.05
+	done
+	xt_log "the monitor did not start: $(cat "$err")"
+	return 1
+}
+
 # A TCP listener in B that accepts any number of connections on $1.
 ctl_listen() {
 	xt_in B timeout 300 "$XT_PY" -c '

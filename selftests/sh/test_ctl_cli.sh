@@ -181,6 +181,9 @@ xt_match "completion: metadata operands too" "^meta.random\$" "$(comp xfsmctl "$
 xt_check "completion: every field of xfsmctl -j fields" \
 	"$(comp xfsmctl "$CTL" fields '' | grep -c .)" = \
 	"$("$CTL" -j fields | jq '(.fields | length) + (.metadata | length)')"
+xt_check "completion: monitor's words and the stages" \
+	"$(C xfsmctl "$CTL" --instance "$INST" monitor '' | words)" = "knock stage status stop"
+xt_match "completion: monitor -c" "^-c\$" "$(comp xfsmctl "$CTL" monitor -)"
 xt_check "completion: group policies" \
 	"$(comp xfsmctl "$CTL" group add 1 '' | words)" = "consistent hash rr rr-flow weighted"
 # xfsm-loader: its commands and options as its help lists them

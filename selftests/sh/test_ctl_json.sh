@@ -92,6 +92,9 @@ cases=(
 	"capture|0|capture ip.src == 198.18.20.5 -w $T/c.pcap -c 1"
 	"error|2|trace tcp.dprot == 22"
 	"error|2|capture ip.src == 198.18.20.1"
+	"monitor_status|0|monitor status"
+	"monitor_status|0|monitor stop"
+	"error|2|monitor nosuch"
 	"fields|0|fields"
 	"fields|0|fields tcp.dport meta.random"
 	"error|2|fields ip.srcx"
@@ -129,6 +132,17 @@ for c in "${cases[@]}"; do
 	rest=${c#*|}
 	case_json "$shape" "${rest%%|*}" "${rest#*|}"
 done
+
+# monitor: its event lines and summary (it runs until -c events were shown)
+ctl_monitor "$T/monitor.out" "$T/monitor.err" -j monitor -c 3
+mon=$CTL_MON
+ctl_udp_send 1111			# the source has no flow yet: new and update
+X state del knock 198.18.20.1 >/dev/null	# delete
+timeout 10 tail --pid="$mon" -f /dev/null
+covered+=("monitor -c 3")
+check_later monitor "xfsmctl -j monitor -c 3: @monitor" <"$T/monitor.out"
+check_later '!monitor' "a wrong monitor line is refused" <<<'{"ts": 1, "mono_ns": 2, "event": "new", "extra": 1}'
+xt_check "monitor -c 3: three events and the summary" "$(grep -c . "$T/monitor.out")" -eq 4
 
 check_all
 
