@@ -169,7 +169,7 @@ int xfsm_obs_start(struct xfsm_instance *inst, const struct xfsm_obs_cfg *want,
 		goto unlock;
 	}
 	err = xfsm_ctl_observe_locked(inst, want->observer,
-			   (XFSM_OBS_TRACE | XFSM_OBS_CAPTURE) & ~want->observer);
+				      (XFSM_OBS_TRACE | XFSM_OBS_CAPTURE) & ~want->observer);
 unlock:
 	xfsm_instance_unlock(lock);
 	if (err) {
