@@ -3,7 +3,8 @@
 #
 # xfsmctl trace and capture (issue 15 items 1 and 4): live packets sent
 # from namespace A over a veth pair to the datapath on B's end.  Trace:
-# for examples/portknock.xfsm and examples/statefulfw.xfsm, the records of
+# for examples/portknock.xfsm, statefulfw.xfsm, ratelimit.xfsm and
+# synflood.xfsm, the records of
 # a scripted sequence carry the expected stage, rule, state before and
 # after and verdict (and an idle timeout's rollback); MATCH selects
 # packets in the datapath; -c ends it; over the rate, records are counted
@@ -125,6 +126,42 @@ xt_check "trace -c 2 exits 0" "$(bg_wait fw)" = 0
 xt_check "statefulfw: the records are the expected decisions" "$(decisions "$T/fw")" = \
 "conntrack udp_new none>open pass
 conntrack udp_open open>open pass"
+
+# ---- ratelimit: a burst of 1400-byte datagrams from one source -----------------------
+# The bucket holds 16 KiB at 1 Mbit/s: the first datagrams conform and
+# pass, and once it is empty most of the rest are over the rate and
+# dropped (a datagram's worth of refill takes 11 ms, far longer than
+# sending one, even under emulation).
+xt_ok "apply ratelimit" X apply "$XT_TOP/examples/ratelimit.xfsm" || xt_done
+bg rl -j trace "ip.src == $CLI, udp.dport == 7003" -c 30 --rate 0 || xt_fail "trace started"
+xt_in A "$XT_PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(30):
+    s.sendto(b"x" * 1400, (sys.argv[1], 7003))
+' "$SRV"
+xt_check "trace -c 30 exits 0" "$(bg_wait rl)" = 0
+rl=$(jq -r 'select(.packet) | .stages[0].rule.name // "miss"' "$T/rl")
+xt_check "ratelimit: 30 records" "$(wc -l <<<"$rl")" = 30
+xt_check "ratelimit: the first 8 conform (the bucket holds 11)" \
+	"$(head -8 <<<"$rl" | sort -u)" = conform
+xt_check "ratelimit: once it is empty the next exceed (11 ms of refill a datagram)" \
+	"$(grep -c exceed <<<"$rl")" -ge 10
+xt_check "ratelimit: each conforming datagram passes, each exceeding one is dropped" \
+	"$(decisions "$T/rl" | awk '{print $2, $4}' | sort -u | tr '\n' ' ')" = "conform pass exceed drop "
+
+# ---- synflood: a TCP connection through both stages ---------------------------------
+xt_ok "apply synflood" X apply "$XT_TOP/examples/synflood.xfsm" || xt_done
+ctl_listen 7022 || xt_fail "listener on 7022"
+bg syn -j trace "ip.src == $CLI, tcp.dport == 7022" -c 2 || xt_fail "trace started"
+ctl_connect 7022		# the SYN, then the ACK of the handshake
+xt_check "trace -c 2 exits 0" "$(bg_wait syn)" = 0
+xt_check "synflood: the SYN is counted and opens the handshake, the ACK establishes it" \
+	"$(decisions "$T/syn")" = \
+"detect first_syn normal>counting pass
+guard syn new>handshake pass
+detect miss counting>counting pass
+guard ack handshake>established pass"
 
 # ---- the rate limit, SIGINT ---------------------------------------------------------
 xt_ok "apply portknock" X apply "$XT_TOP/examples/portknock.xfsm"
