@@ -3,8 +3,8 @@
 #
 # xfsmctl trace and capture (issue 15 items 1 and 4): live packets sent
 # from namespace A over a veth pair to the datapath on B's end.  Trace:
-# for examples/portknock.xfsm, statefulfw.xfsm, ratelimit.xfsm and
-# synflood.xfsm, the records of
+# for examples/portknock.xfsm, statefulfw.xfsm, ratelimit.xfsm,
+# synflood.xfsm and arpresponder.xfsm, the records of
 # a scripted sequence carry the expected stage, rule, state before and
 # after and verdict (and an idle timeout's rollback); MATCH selects
 # packets in the datapath; -c ends it; over the rate, records are counted
@@ -162,6 +162,31 @@ xt_check "synflood: the SYN is counted and opens the handshake, the ACK establis
 guard syn new>handshake pass
 detect miss counting>counting pass
 guard ack handshake>established pass"
+
+# ---- arpresponder: a request learns its sender, a later one is answered ------------
+# Crafted ARP requests from A (addresses nobody holds, so the kernels stay
+# out of it): .10 asks for an unknown .9 (the sender is learned), then .9
+# asks for .10, which the datapath now answers itself.
+arp_req() {	# SPA TPA: a broadcast ARP request out of a0
+	xt_in A "$XT_PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("a0", 0))
+mac = s.getsockname()[4]
+ip = lambda a: socket.inet_aton(a)
+s.send(b"\xff" * 6 + mac + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x01" +
+       mac + ip(sys.argv[1]) + b"\x00" * 6 + ip(sys.argv[2]))
+' "$1" "$2"
+}
+xt_ok "apply arpresponder" X apply "$XT_TOP/examples/arpresponder.xfsm" || xt_done
+bg arp -j trace "eth.type == arp, arp.tpa == 198.18.20.8/29" -c 2 || xt_fail "trace started"
+arp_req 198.18.20.10 198.18.20.9
+arp_req 198.18.20.9 198.18.20.10
+xt_check "trace -c 2 exits 0" "$(bg_wait arp)" = 0
+xt_check "arpresponder: the first request is learned and passed, the second answered" \
+	"$(decisions "$T/arp")" = \
+"responder learn unknown>unknown pass
+responder answer known>known tx"
 
 # ---- the rate limit, SIGINT ---------------------------------------------------------
 xt_ok "apply portknock" X apply "$XT_TOP/examples/portknock.xfsm"
