@@ -11,11 +11,12 @@ set -eu
 # for col), the systemd unit (systemd for systemd-analyze), Debian packages
 # (dpkg-dev, debhelper, lintian, debootstrap for make deb-check) and the
 # fleet files (python3-yaml, ansible-core).  graphviz draws the examples'
-# state machines for the documentation (make docs).
+# state machines for the documentation (make docs); tcpdump reads the
+# files `xfsmctl capture` writes (test_ctl_trace).
 PKGS="make gcc clang llvm libclang-rt-14-dev libc6-dev gcc-multilib libbpf-dev libxdp-dev libelf-dev
 zlib1g-dev libnl-3-dev libnl-route-3-dev check libsubunit-dev bpftool iproute2
 pkg-config jq ethtool iputils-ping netcat-openbsd python3 nftables iptables
-procps util-linux kmod strace bc time graphviz
+procps util-linux kmod strace bc time graphviz tcpdump
 binutils man-db groff-base mandoc bsdextrautils systemd dpkg-dev debhelper
 lintian debootstrap python3-yaml ansible-core"
 [ $# -gt 0 ] && PKGS="$*"
