@@ -11,7 +11,7 @@
 # suites in the guest; it prints the guest's summary lines and exits with
 # the guest's status.  Kernels and logs are kept in $(BUILD)/vmtest/.
 #
-# VMTEST_TIMEOUT (seconds, default 2100), VMTEST_MEM (MiB, 2048),
+# VMTEST_TIMEOUT (seconds, default 3000), VMTEST_MEM (MiB, 2048),
 # VMTEST_SMP (2), VMTEST_ACCEL (tcg), VMTEST_SKIP, VMTEST_CMD, VMTEST_VERBOSE:
 # see scripts/vmtest/run.sh.
 

@@ -12,7 +12,7 @@
 #   KERNEL=6.1		kernel: prefix or ABI name (see kernel.sh)
 #   TESTS=pattern	run only these suites (as selftests/run.sh)
 #   VMTEST_SKIP=a,b	suites not run in the guest (besides scripts/vmtest/skip)
-#   VMTEST_TIMEOUT=2100	hard bound on the guest, seconds
+#   VMTEST_TIMEOUT=3000	hard bound on the guest, seconds
 #   VMTEST_MEM=2048	guest memory, MiB
 #   VMTEST_SMP=2	guest CPUs
 #   VMTEST_ACCEL=tcg	qemu accelerator (kvm only where it is known to work)
@@ -36,7 +36,7 @@ BUILD=${1:-build}
 case "$BUILD" in /*) ;; *) BUILD="$TOP/$BUILD" ;; esac
 
 KERNEL=${KERNEL:-6.1}
-TIMEOUT=${VMTEST_TIMEOUT:-2100}
+TIMEOUT=${VMTEST_TIMEOUT:-3000}
 MEM=${VMTEST_MEM:-2048}
 SMP=${VMTEST_SMP:-2}
 ACCEL=${VMTEST_ACCEL:-tcg}
