@@ -40,8 +40,8 @@ CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -ls
 
 ABI_HDRS   := $(wildcard include/xfsm/*.h)
 BPF_HDRS   := $(wildcard bpf/*.h)
-LIB_SRCS   := $(wildcard lib/*.c lib/lang/*.c)
-LIB_HDRS   := $(wildcard lib/*.h lib/lang/*.h)
+LIB_SRCS   := $(wildcard lib/*.c lib/lang/*.c lib/codegen/*.c lib/spec/*.c)
+LIB_HDRS   := $(wildcard lib/*.h lib/lang/*.h lib/codegen/*.h lib/spec/*.h)
 LIB_OBJS   := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBXFSM    := $(BUILD)/libxfsm.a
 

@@ -90,14 +90,17 @@ struct xfsm_work {
 	};
 	/* The last ingress port looked up on this CPU, valid while
 	 * xfsm_port_gen[0] still holds `gen` (kept across packets). */
-	struct {
-		__u64	gen;
-		__u32	ifindex;
-		__u16	port;
-		__u16	valid;
-	} port;
+	struct xfsm_port_cache	port;
 #endif
 };
+
+#ifndef XFSM_OFFLOAD
+/* Specialized programs find these at the offsets the ABI gives. */
+_Static_assert(__builtin_offsetof(struct xfsm_work, port) == XFSM_WORK_PORT_OFF,
+	       "ABI: XFSM_WORK_PORT_OFF");
+_Static_assert(__builtin_offsetof(struct xfsm_work, pkt.fv[XFSM_FW_NWORDS_USED]) ==
+	       XFSM_WORK_BAIL_OFF, "ABI: XFSM_WORK_BAIL_OFF");
+#endif
 
 /* xfsmctl simulate reads the parsed fields out of the scratch value. */
 _Static_assert(__builtin_offsetof(struct xfsm_work, pkt.fv) == 0,

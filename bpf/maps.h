@@ -155,6 +155,15 @@ struct {
 	__type(value, __u64);
 } xfsm_port_gen SEC(".maps");
 
+/* Specialized programs by application slot, and the generic program
+ * (include/xfsm/abi.h, XFSM_MAP_PROGS). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, XFSM_PROGS_N);
+	__type(key, __u32);
+	__type(value, __u32);
+} xfsm_progs SEC(".maps");
+
 /* Flow events (bpf/events.h), read by xfsmctl monitor. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

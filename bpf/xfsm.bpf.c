@@ -435,9 +435,24 @@ int xfsm_xdp(struct xdp_md *ctx)
 	if (!w)
 		return XDP_PASS;
 #endif
-	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
 	c = bpf_map_lookup_elem(&xfsm_ctl, &zero);
-	if (!s || !c)
+	if (!c)
+		return XDP_PASS;
+#ifndef XFSM_OFFLOAD
+	/* The slot's specialized program, if it has one, runs the packet,
+	 * unless an observer listens (trace, capture and flow events are
+	 * the generic program's) or the specialized program has just handed
+	 * it back (the bail word; the memset below clears it).  A constant
+	 * index per call lets the JIT make each a direct jump. */
+	if (!w->pkt.fv[XFSM_FW_NWORDS_USED] && !c->observe) {
+		if (c->active & 1)
+			bpf_tail_call_static(ctx, &xfsm_progs, 1);
+		else
+			bpf_tail_call_static(ctx, &xfsm_progs, 0);
+	}
+#endif
+	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
+	if (!s)
 		return XDP_PASS;
 
 	__builtin_memset(&w->pkt, 0, sizeof(w->pkt));

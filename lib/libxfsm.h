@@ -104,6 +104,7 @@ enum xfsm_map_id {
 	XFSM_M_OBS_CFG,		/* trace and capture (native); optional */
 	XFSM_M_TRACE,		/* their ring buffer (native); optional */
 	XFSM_M_EVENTS,		/* flow events ring (native); optional */
+	XFSM_M_PROGS,		/* specialized programs (native); optional */
 	XFSM_M__MAX,
 };
 

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	6	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	7	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
@@ -27,7 +27,9 @@
 				 *    ip.len, ip.id, tcp.seq/ack/win), IPv6
 				 *    NAT; xfsm_ctl.observe, trace and capture
 				 *    records (xfsm_obs_*); flow events
-				 *    (xfsm_events), events_lost */
+				 *    (xfsm_events), events_lost;
+				 * 7: specialized programs (xfsm_progs, the
+				 *    bail word, struct xfsm_port_cache) */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -82,6 +84,15 @@
 /* Flow events for xfsmctl monitor (native): written only while
  * xfsm_ctl.observe has XFSM_OBS_EVENTS (see "Flow events" below). */
 #define XFSM_MAP_EVENTS		"xfsm_events"	  /* RINGBUF of struct xfsm_event */
+
+/* Specialized programs (native profile; lib/xfsm_spec.h,
+ * docs/specializer.md): entry s (0, 1) holds the program generated for
+ * application slot s, empty while the generic datapath runs that slot;
+ * entry XFSM_PROGS_GENERIC holds the generic program itself, which a
+ * specialized program tail-calls for a packet it does not handle. */
+#define XFSM_MAP_PROGS		"xfsm_progs"	  /* PROG_ARRAY[3] */
+#define XFSM_PROGS_GENERIC	2
+#define XFSM_PROGS_N		3
 
 /* The datapath exposes its ABI through this read-only global. */
 #define XFSM_BUILD_INFO_SYM	"xfsm_build_info"
@@ -1006,6 +1017,25 @@ struct xfsm_port {
 	__u32	flags;
 };
 
+/*
+ * Parts of the generic program's per-CPU scratch value (xfsm_work, native
+ * profile) that a specialized program shares with it, at fixed offsets:
+ * - the bail word (__u32), an unused field-vector word: non-zero when a
+ *   specialized program hands the packet to the generic program, which
+ *   then runs it instead of tail-calling again (and clears the word);
+ * - this CPU's cache of the last ingress port looked up, valid while
+ *   xfsm_port_gen[0] still holds gen.
+ */
+#define XFSM_WORK_BAIL_OFF	(4 * XFSM_FW_NWORDS_USED)
+#define XFSM_WORK_PORT_OFF	376
+
+struct xfsm_port_cache {
+	__u64	gen;
+	__u32	ifindex;
+	__u16	port;
+	__u16	valid;
+};
+
 /* Read-only build facts the datapath exposes (.rodata). */
 struct xfsm_build_info {
 	__u32	abi_version;
@@ -1182,6 +1212,8 @@ XFSM_ASSERT_SIZE(struct xfsm_globals, 8 + 8 * XFSM_GLOBAL_REGS);
 XFSM_ASSERT_SIZE(struct xfsm_lock, 4);
 XFSM_ASSERT_SIZE(struct xfsm_appsrc, XFSM_APPSRC_SIZE);
 XFSM_ASSERT_SIZE(struct xfsm_port, 8);
+XFSM_ASSERT_SIZE(struct xfsm_port_cache, 16);
+_Static_assert(XFSM_WORK_BAIL_OFF < 4 * XFSM_FV_WORDS, "ABI: the bail word is a field-vector word");
 XFSM_ASSERT_SIZE(struct xfsm_build_info, 16);
 XFSM_ASSERT_SIZE(struct xfsm_stage_stats, 64);
 XFSM_ASSERT_SIZE(struct xfsm_rule_stats, 16);

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The specializer (lib/spec/, docs/specializer.md): from an application as
+ * it is written into an application slot, one XDP program that does what
+ * the generic datapath does for that application and nothing else.  It
+ * uses the instance's maps, so both datapaths share every flow, register
+ * and counter.  libxfsm internals, not part of the installed API.
+ *
+ * How it runs: the generic program (bpf/xfsm.bpf.c) reads the active slot
+ * and, while no observer listens, tail-calls xfsm_progs[slot]; an empty
+ * entry means the generic datapath runs that slot.  A specialized program
+ * that meets a packet it does not handle (a header layout outside its fast
+ * path) sets the bail word of xfsm_work and tail-calls
+ * xfsm_progs[XFSM_PROGS_GENERIC], the generic program, before it has
+ * changed anything; the generic program clears the word and runs the packet.
+ */
+#ifndef XFSM_SPEC_H
+#define XFSM_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "libxfsm.h"
+#include "codegen/emit.h"
+
+enum xfsm_datapath {
+	XFSM_DP_AUTO = 0,	/* specialized where possible, else generic */
+	XFSM_DP_GENERIC,	/* the generic datapath only */
+	XFSM_DP_SPECIALIZED,	/* specialized, or fail */
+	XFSM_DP__MAX,
+};
+
+/* What the specializer gets: the slot's descriptor as it is written into
+ * xfsm_apps (planned; statistics indexes assigned) and every rule of its
+ * stateful stages as the rule table holds them (key.slot the stage's
+ * rule_buf; rule.rule_id the statistics index, count actions the
+ * counters' indexes). */
+struct xfsm_spec_input {
+	const struct xfsm_app *app;
+	__u32 slot;				/* the application slot */
+	const struct xfsm_rule_key *keys;
+	const struct xfsm_rule *rules;
+	size_t n_rules;
+};
+
+/* Applications with more rules than this stay generic (docs/specializer.md). */
+#define XFSM_SPEC_MAX_RULES	10000
+
+/*
+ * Generate the program into *e (initialised by the caller, freed by the
+ * caller with xfsm_emit_free()).  0 on success; -EOPNOTSUPP when the
+ * application uses something the specializer does not handle, -E2BIG when
+ * it is too large, with e->why naming the construct (stage, rule); any
+ * other negative errno on failure.
+ */
+int xfsm_spec_generate(struct xfsm_instance *inst, const struct xfsm_spec_input *in,
+		       struct xfsm_emit *e);
+
+#endif /* XFSM_SPEC_H */
