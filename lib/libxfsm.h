@@ -384,8 +384,18 @@ struct xfsm_apply_opts {
 	bool	force;		/* xfsm_lang_apply(): switch even when the running
 				 * application is identical (xfsm_apply() always
 				 * switches) */
+	__u32	datapath;	/* enum xfsm_datapath: which program runs it */
 };
-#define xfsm_apply_opts__last_field force
+#define xfsm_apply_opts__last_field datapath
+
+/* Which program runs an application (docs/specializer.md). */
+enum xfsm_datapath {
+	XFSM_DP_AUTO = 0,	/* a program generated for it where possible,
+				 * else the generic datapath */
+	XFSM_DP_GENERIC,	/* the generic datapath */
+	XFSM_DP_SPECIALIZED,	/* a program generated for it, or fail */
+	XFSM_DP__MAX,
+};
 
 /*
  * Switch to the application of `img`, atomically whatever moment the

@@ -23,13 +23,6 @@
 #include "libxfsm.h"
 #include "codegen/emit.h"
 
-enum xfsm_datapath {
-	XFSM_DP_AUTO = 0,	/* specialized where possible, else generic */
-	XFSM_DP_GENERIC,	/* the generic datapath only */
-	XFSM_DP_SPECIALIZED,	/* specialized, or fail */
-	XFSM_DP__MAX,
-};
-
 /* What the specializer gets: the slot's descriptor as it is written into
  * xfsm_apps (planned; statistics indexes assigned) and every rule of its
  * stateful stages as the rule table holds them (key.slot the stage's
