@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * A matched rule's actions (actions_run() in bpf/actions.h), inlined in
- * rule order: verdicts, output to a port, goto, set mark and count.  The
- * header rewrites, groups, flooding, AF_XDP and fib forwarding are not
+ * rule order: verdicts, output to a port, flood, goto, set mark and
+ * count.  The header rewrites, groups, AF_XDP and fib forwarding are not
  * generated yet: an application that uses them stays generic.
  */
 #include <errno.h>
@@ -38,6 +38,7 @@ static bool act_supported(__u8 type)
 	case XFSM_ACT_PASS:
 	case XFSM_ACT_TX:
 	case XFSM_ACT_OUTPUT:
+	case XFSM_ACT_FLOOD:
 	case XFSM_ACT_GOTO:
 	case XFSM_ACT_SET_MARK:
 	case XFSM_ACT_COUNT:
@@ -64,7 +65,8 @@ int spec_actions_check(struct spec *sp, unsigned int stage, const struct xfsm_ru
 				       stage, r->image_id, i);
 			return sp->e->err;
 		}
-		if (a->type == XFSM_ACT_OUTPUT && sp->inst->map_fd[XFSM_M_TX_PORTS] < 0) {
+		if ((a->type == XFSM_ACT_OUTPUT || a->type == XFSM_ACT_FLOOD) &&
+		    sp->inst->map_fd[XFSM_M_TX_PORTS] < 0) {
 			xfsm_emit_fail(sp->e, -EOPNOTSUPP, "stage %u, rule %u: output without %s",
 				       stage, r->image_id, XFSM_MAP_TX_PORTS);
 			return sp->e->err;
@@ -142,6 +144,23 @@ static void emit_output(struct spec *sp, const struct xfsm_action *a,
 	spec_finish_const(sp, XDP_REDIRECT);
 }
 
+/* flood: every port but the ingress one (do_output(), flood). */
+static void emit_flood(struct spec *sp)
+{
+	unsigned int ok = xfsm_emit_label(sp->e);
+
+	spec_cnt_add(sp, SR_STATS, SO(act_flood), 1);
+	xfsm_emit_map(sp->e, XR1, sp->inst->map_fd[XFSM_M_TX_PORTS]);
+	E(sp, XI_MOV64_IMM(XR2, 0));
+	E(sp, XI_MOV64_IMM(XR3, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS));
+	E(sp, XI_CALL(BPF_FUNC_redirect_map));
+	xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, XR0, XDP_REDIRECT, ok);
+	spec_cnt_add(sp, SR_STATS, SO(exc_bad_port), 1);
+	spec_finish_const(sp, XDP_DROP);
+	xfsm_emit_bind(sp->e, ok);
+	spec_finish_const(sp, XDP_REDIRECT);
+}
+
 static void emit_count(struct spec *sp, const struct xfsm_action *a)
 {
 	unsigned int none = xfsm_emit_label(sp->e);
@@ -173,6 +192,9 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 			return sp->e->err;
 		case XFSM_ACT_OUTPUT:
 			emit_output(sp, a, ox);
+			return sp->e->err;
+		case XFSM_ACT_FLOOD:
+			emit_flood(sp);
 			return sp->e->err;
 		case XFSM_ACT_GOTO:
 			if (a->arg <= stage || a->arg >= XFSM_MAX_STAGES) {
