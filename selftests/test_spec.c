@@ -338,6 +338,7 @@ struct walk_app {
 
 static const __u16 knock_ports[] = { 22, 1111, 2222, 3333, 4444, 53 };
 static const __u16 any_ports[] = { 22, 53, 80, 443, 1000, 1001 };
+static const __u16 nat_ports[] = { 22, 53, 80, 443, 9 };
 
 /* Two real ifindexes in a private namespace (ports 1 and 2, both able to
  * send: tx ports), each instance alike. */
@@ -474,6 +475,7 @@ WALK_TEST(ratelimit, "examples/ratelimit.xfsm", any_ports, false, true)
 WALK_TEST(synflood, "examples/synflood.xfsm", any_ports, true, true)
 WALK_TEST(maclearn, "examples/maclearn.xfsm", any_ports, true, false)
 WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
+WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
 
 /* The empty application: counters and the default verdict only. */
 START_TEST(test_walk_empty)
@@ -622,6 +624,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_synflood);
 	tcase_add_test(tc, test_walk_maclearn);
 	tcase_add_test(tc, test_walk_mix);
+	tcase_add_test(tc, test_walk_rewrite);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }
