@@ -299,33 +299,29 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	return kind;
 }
 
-/* Move the timeout of a random flow that has one into the past, in both
- * instances alike: the next packet of that flow finds it expired. */
-static void expire_one(__u32 *seed)
+/* Move every flow's timeout into the past, in both instances alike (hard
+ * or idle, by the seed): the next packet of each finds it expired. */
+static void expire_all(__u32 *seed)
 {
 	int fa = T.inst->map_fd[XFSM_M_FLOWS], fb = B.inst->map_fd[XFSM_M_FLOWS];
-	struct xfsm_flow_key keys[64], k, nk;
+	struct xfsm_flow_key k, nk;
 	struct xfsm_flow x, y;
-	unsigned int n = 0;
+	bool hard = rnd(seed) % 2;
 	int step;
 
-	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step && n < 64;
+	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
 	     step = bpf_map_get_next_key(fa, &k, &nk)) {
 		k = nk;
-		if (!bpf_map_lookup_elem(fa, &k, &x) && (x.hard_deadline_ns || x.idle_timeout_ms))
-			keys[n++] = k;
+		if (bpf_map_lookup_elem(fa, &k, &x) || bpf_map_lookup_elem(fb, &k, &y) ||
+		    (!x.hard_deadline_ns && !x.idle_timeout_ms))
+			continue;
+		if (x.hard_deadline_ns && (!x.idle_timeout_ms || hard))
+			x.hard_deadline_ns = y.hard_deadline_ns = 1;
+		else
+			x.last_seen_ns = y.last_seen_ns = 1;
+		bpf_map_update_elem(fa, &k, &x, BPF_EXIST);
+		bpf_map_update_elem(fb, &k, &y, BPF_EXIST);
 	}
-	if (!n)
-		return;
-	k = keys[rnd(seed) % n];
-	if (bpf_map_lookup_elem(fa, &k, &x) || bpf_map_lookup_elem(fb, &k, &y))
-		return;
-	if (x.hard_deadline_ns && (!x.idle_timeout_ms || rnd(seed) % 2))
-		x.hard_deadline_ns = y.hard_deadline_ns = 1;
-	else
-		x.last_seen_ns = y.last_seen_ns = 1;
-	bpf_map_update_elem(fa, &k, &x, BPF_EXIST);
-	bpf_map_update_elem(fb, &k, &y, BPF_EXIST);
 }
 
 struct walk_app {
@@ -389,13 +385,16 @@ static void walk(const struct walk_app *wa)
 	struct xfsm_spec_input in = { 0 };
 	struct xfsm_image img;
 	__u32 seed = WALK_SEED, pin, pout, i, n_fast = 0, n_bail = 0;
+	enum pk prev_kind = PK_V4;
 	char why[256];
+	struct pkt p;
 	int fd = -1;
 
 	ck_assert_msg(B.obj, "second datapath instance did not load");
 	NEED_T();
 	ck_assert_int_eq(xt_reset(&B), 0);
 	xfsm_image_init(&img);
+	pkt_init(&p);
 	if (!two_ports(&pin, &pout) || !compile(wa->file, &img) ||
 	    !ASSERT_OK(xt_apply(&T, &img), "apply (generic)") ||
 	    !ASSERT_OK(xt_apply(&B, &img), "apply (specialized)"))
@@ -410,11 +409,16 @@ static void walk(const struct walk_app *wa)
 	for (i = 0; i < WALK_STEPS && !xt_failures; i++) {
 		struct xt_result ra, rb;
 		__u32 ifindex = (i / 8) % 3 == 0 ? 0 : (i / 8) % 3 == 1 ? pin : pout;
-		struct pkt p;
-		enum pk kind = random_pkt(&p, &seed, wa->dports, wa->n_dports);
+		enum pk kind;
 
-		if (i % 11 == 10)
-			expire_one(&seed);
+		if (i % 11 == 10) {
+			/* the last packet again, its flow expired */
+			expire_all(&seed);
+			kind = prev_kind;
+		} else {
+			kind = random_pkt(&p, &seed, wa->dports, wa->n_dports);
+		}
+		prev_kind = kind;
 		xt_set_context("%s, step %u (seed %#x), kind %d, ifindex %u", wa->file, i,
 			       WALK_SEED, kind, ifindex);
 		if (!ASSERT_OK(xt_run_pkt(&T, &p, ifindex, &ra), "run generic") ||
