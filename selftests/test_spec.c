@@ -415,6 +415,8 @@ static void walk(const struct walk_app *wa)
 			/* the last packet again, its flow expired */
 			expire_all(&seed);
 			kind = prev_kind;
+		} else if (i && rnd(&seed) % 3 == 0) {
+			kind = prev_kind;	/* flows see several packets */
 		} else {
 			kind = random_pkt(&p, &seed, wa->dports, wa->n_dports);
 		}
@@ -480,6 +482,7 @@ WALK_TEST(synflood, "examples/synflood.xfsm", any_ports, true, true)
 WALK_TEST(maclearn, "examples/maclearn.xfsm", any_ports, true, false)
 WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
 WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
+WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
 
 /* The empty application: counters and the default verdict only. */
 START_TEST(test_walk_empty)
@@ -629,6 +632,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_maclearn);
 	tcase_add_test(tc, test_walk_mix);
 	tcase_add_test(tc, test_walk_rewrite);
+	tcase_add_test(tc, test_walk_timeouts);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }
