@@ -40,19 +40,34 @@
 #define WALK_SEED	0x5bec1a1U
 
 static struct xt B;	/* the instance that runs the specialized program */
+/* A pair with a small plain hash table of flows: tables fill up. */
+#define SMALL_FLOWS	3
+static struct xt T2, B2;
 
 static void open_both(void)
 {
+	const struct xt_opts small = { .profile = XT_NATIVE, .flows_max = SMALL_FLOWS,
+				       .flows_type = BPF_MAP_TYPE_HASH };
+
 	suite_open_native();
 	if (xt_open(&B, NULL))
 		B.obj = NULL;
+	if (xt_open(&T2, &small))
+		T2.obj = NULL;
+	if (xt_open(&B2, &small))
+		B2.obj = NULL;
 }
 
 static void close_both(void)
 {
+	xt_close(&B2);
+	xt_close(&T2);
 	xt_close(&B);
 	suite_close();
 }
+
+/* The pair a walk compares: generic G, specialized S. */
+static struct xt *G = &T, *S = &B;
 
 static unsigned int walk_steps(void)
 {
@@ -149,7 +164,7 @@ static bool same_entry(int map, const char *name, __u32 key, size_t words)
 	__u64 a[128], b[128];
 	size_t w;
 
-	if (words > 128 || read_sum(&T, map, key, a, words) || read_sum(&B, map, key, b, words))
+	if (words > 128 || read_sum(G, map, key, a, words) || read_sum(S, map, key, b, words))
 		return ASSERT_TRUE(false, name);
 	for (w = 0; w < words; w++)
 		if (!xt_check(a[w] == b[w], __FILE__, __LINE__,
@@ -161,7 +176,7 @@ static bool same_entry(int map, const char *name, __u32 key, size_t words)
 
 static bool same_flows(bool regs)
 {
-	int fa = T.inst->map_fd[XFSM_M_FLOWS], fb = B.inst->map_fd[XFSM_M_FLOWS];
+	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
 	struct xfsm_flow_key k, nk;
 	struct xfsm_flow x, y;
 	long na = 0;
@@ -193,7 +208,7 @@ static bool same_flows(bool regs)
 		    !ASSERT_EQ(y.regs[3], x.regs[3], "flow reg3")))
 			return false;
 	}
-	return ASSERT_EQ(xt_count_flows(&B, -1), na, "flows: specialized, generic");
+	return ASSERT_EQ(xt_count_flows(S, -1), na, "flows: specialized, generic");
 }
 
 static bool same_state(const struct xfsm_spec_input *in, bool regs)
@@ -217,8 +232,8 @@ static bool same_state(const struct xfsm_spec_input *in, bool regs)
 	for (i = 0; i < (getenv("XT_EMULATED") ? 16U : XFSM_MAX_PORTS); i++)
 		if (!same_entry(XFSM_M_PORT_STATS, "port stats", i, 4))
 			return false;
-	if (!ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_GLOBALS], &zero, &ga), "globals") ||
-	    !ASSERT_OK(bpf_map_lookup_elem(B.inst->map_fd[XFSM_M_GLOBALS], &zero, &gb), "globals"))
+	if (!ASSERT_OK(bpf_map_lookup_elem(G->inst->map_fd[XFSM_M_GLOBALS], &zero, &ga), "globals") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(S->inst->map_fd[XFSM_M_GLOBALS], &zero, &gb), "globals"))
 		return false;
 	for (i = 0; i < XFSM_GLOBAL_REGS; i++)
 		if (!ASSERT_EQ(gb.reg[i], ga.reg[i], "global register"))
@@ -310,7 +325,7 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
  * or idle, by the seed): the next packet of each finds it expired. */
 static void expire_all(__u32 *seed)
 {
-	int fa = T.inst->map_fd[XFSM_M_FLOWS], fb = B.inst->map_fd[XFSM_M_FLOWS];
+	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
 	struct xfsm_flow_key k, nk;
 	struct xfsm_flow x, y;
 	bool hard = rnd(seed) % 2;
@@ -337,6 +352,7 @@ struct walk_app {
 	unsigned int n_dports;
 	bool timeouts;		/* the walk must see a flow expire */
 	bool clock_regs;	/* registers hold times: not compared */
+	bool small;		/* on the pair with a small plain hash of flows */
 };
 
 static const __u16 knock_ports[] = { 22, 1111, 2222, 3333, 4444, 53 };
@@ -353,14 +369,14 @@ static bool two_ports(__u32 *in, __u32 *out)
 	*in = if_nametoindex("xsin");
 	*out = if_nametoindex("xsout");
 	return ASSERT_TRUE(*in && *out, "veth ifindexes") &&
-	       ASSERT_OK(xt_set_port(&T, *in, 1), "port 1") &&
-	       ASSERT_OK(xt_set_port(&B, *in, 1), "port 1") &&
-	       ASSERT_OK(xt_set_port(&T, *out, 2), "port 2") &&
-	       ASSERT_OK(xt_set_port(&B, *out, 2), "port 2") &&
-	       ASSERT_OK(xt_set_tx_port(&T, 1, *in), "tx port 1") &&
-	       ASSERT_OK(xt_set_tx_port(&B, 1, *in), "tx port 1") &&
-	       ASSERT_OK(xt_set_tx_port(&T, 2, *out), "tx port 2") &&
-	       ASSERT_OK(xt_set_tx_port(&B, 2, *out), "tx port 2");
+	       ASSERT_OK(xt_set_port(G, *in, 1), "port 1") &&
+	       ASSERT_OK(xt_set_port(S, *in, 1), "port 1") &&
+	       ASSERT_OK(xt_set_port(G, *out, 2), "port 2") &&
+	       ASSERT_OK(xt_set_port(S, *out, 2), "port 2") &&
+	       ASSERT_OK(xt_set_tx_port(G, 1, *in), "tx port 1") &&
+	       ASSERT_OK(xt_set_tx_port(S, 1, *in), "tx port 1") &&
+	       ASSERT_OK(xt_set_tx_port(G, 2, *out), "tx port 2") &&
+	       ASSERT_OK(xt_set_tx_port(S, 2, *out), "tx port 2");
 }
 
 /* With the generic program gone from xfsm_progs, a packet the specialized
@@ -376,13 +392,13 @@ static bool runs_specialized(void)
 	bool ok;
 
 	pkt_from_spec(&p, &s);
-	if (!ASSERT_OK(bpf_map_delete_elem(B.inst->map_fd[XFSM_M_PROGS], &k), "remove generic"))
+	if (!ASSERT_OK(bpf_map_delete_elem(S->inst->map_fd[XFSM_M_PROGS], &k), "remove generic"))
 		return false;
-	ok = ASSERT_OK(xt_run_pkt(&B, &p, 0, &res), "run") &&
+	ok = ASSERT_OK(xt_run_pkt(S, &p, 0, &res), "run") &&
 	     ASSERT_EQ(res.verdict, XDP_PASS, "handed back without a generic program: pass") &&
-	     ASSERT_OK(xfsm_read_stats(B.inst, &st), "stats") &&
+	     ASSERT_OK(xfsm_read_stats(S->inst, &st), "stats") &&
 	     ASSERT_EQ(st.rx_packets, 0, "a packet handed back is not counted by the specialized program");
-	ASSERT_OK(bpf_map_update_elem(B.inst->map_fd[XFSM_M_PROGS], &k, &B.prog_fd, BPF_ANY),
+	ASSERT_OK(bpf_map_update_elem(S->inst->map_fd[XFSM_M_PROGS], &k, &S->prog_fd, BPF_ANY),
 		  "restore generic");
 	return ok;
 }
@@ -397,21 +413,24 @@ static void walk(const struct walk_app *wa)
 	struct pkt p;
 	int fd = -1;
 
-	ck_assert_msg(B.obj, "second datapath instance did not load");
+	G = wa->small ? &T2 : &T;
+	S = wa->small ? &B2 : &B;
+	ck_assert_msg(G->obj && S->obj, "datapath instances did not load");
 	NEED_T();
-	ck_assert_int_eq(xt_reset(&B), 0);
+	ck_assert_int_eq(xt_reset(G), 0);
+	ck_assert_int_eq(xt_reset(S), 0);
 	xfsm_image_init(&img);
 	pkt_init(&p);
 	if (!two_ports(&pin, &pout) || !compile(wa->file, &img) ||
-	    !ASSERT_OK(xt_apply(&T, &img), "apply (generic)") ||
-	    !ASSERT_OK(xt_apply(&B, &img), "apply (specialized)"))
+	    !ASSERT_OK(xt_apply(G, &img), "apply (generic)") ||
+	    !ASSERT_OK(xt_apply(S, &img), "apply (specialized)"))
 		goto out;
-	fd = generate(&B, why, sizeof(why));
+	fd = generate(S, why, sizeof(why));
 	if (!xt_check(fd >= 0, __FILE__, __LINE__, "%s: generate and load: %s (%s)", wa->file,
 		      strerror(fd < 0 ? -fd : 0), why))
 		goto out;
-	if (!install(&B, fd) || !runs_specialized() ||
-	    !ASSERT_OK(xfsm_spec_input_read(B.inst, active_slot(&B), &in), "input"))
+	if (!install(S, fd) || !runs_specialized() ||
+	    !ASSERT_OK(xfsm_spec_input_read(S->inst, active_slot(S), &in), "input"))
 		goto out;
 	for (i = 0; i < walk_steps() && !xt_failures; i++) {
 		struct xt_result ra, rb;
@@ -430,8 +449,8 @@ static void walk(const struct walk_app *wa)
 		prev_kind = kind;
 		xt_set_context("%s, step %u (seed %#x), kind %d, ifindex %u", wa->file, i,
 			       WALK_SEED, kind, ifindex);
-		if (!ASSERT_OK(xt_run_pkt(&T, &p, ifindex, &ra), "run generic") ||
-		    !ASSERT_OK(xt_run_pkt(&B, &p, ifindex, &rb), "run specialized"))
+		if (!ASSERT_OK(xt_run_pkt(G, &p, ifindex, &ra), "run generic") ||
+		    !ASSERT_OK(xt_run_pkt(S, &p, ifindex, &rb), "run specialized"))
 			break;
 		if (!ASSERT_EQ(rb.verdict, ra.verdict, "verdict: specialized, generic") ||
 		    !ASSERT_EQ(rb.len, ra.len, "output length") ||
@@ -450,7 +469,7 @@ static void walk(const struct walk_app *wa)
 		for (size_t r = 0; r < in.n_rules; r++) {
 			__u64 rs[2];
 
-			if (!read_sum(&T, XFSM_M_RULE_STATS, in.rules[r].rule_id, rs, 2))
+			if (!read_sum(G, XFSM_M_RULE_STATS, in.rules[r].rule_id, rs, 2))
 				fprintf(stderr, "%s: stage %u rule %u: %llu packets\n", wa->file,
 					in.keys[r].stage, in.rules[r].image_id,
 					(unsigned long long)rs[0]);
@@ -459,7 +478,7 @@ static void walk(const struct walk_app *wa)
 		__u64 ss[8], expired = 0;
 
 		for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++)
-			if (!read_sum(&T, XFSM_M_STAGE_STATS, i, ss, 8))
+			if (!read_sum(G, XFSM_M_STAGE_STATS, i, ss, 8))
 				expired += ss[6] + ss[7];
 		ASSERT_GE(expired, 1, "flows expired during the walk");
 	}
@@ -468,14 +487,14 @@ out:
 		close(fd);
 	xfsm_spec_input_free(&in);
 	xfsm_image_free(&img);
-	XT_END();
 }
 
 #define WALK_TEST(name, path, ports, to, clk)				\
 	START_TEST(test_walk_##name)						\
 	{									\
-		const struct walk_app wa = { path, ports, ARRAY_SIZE(ports), to, clk };	\
+		const struct walk_app wa = { path, ports, ARRAY_SIZE(ports), to, clk, false };	\
 		walk(&wa);							\
+		XT_END();							\
 	}									\
 	END_TEST
 
@@ -490,6 +509,27 @@ WALK_TEST(maclearn, "examples/maclearn.xfsm", any_ports, true, false)
 WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
 WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
 WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
+
+/* A flow table that fills up: the stage's table-full action (continue for
+ * the counter, drop for mix), its counters and exc_flow_table_full. */
+START_TEST(test_walk_full)
+{
+	static const struct walk_app apps[] = {
+		{ "bench/ref/counter.xfsm", any_ports, ARRAY_SIZE(any_ports), false, false, true },
+		{ "selftests/spec/mix.xfsm", any_ports, ARRAY_SIZE(any_ports), false, false, true },
+	};
+	struct xfsm_stats st;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(apps) && !xt_failures; i++) {
+		walk(&apps[i]);
+		xt_set_context("%s, small table", apps[i].file);
+		if (ASSERT_OK(xfsm_read_stats(T2.inst, &st), "stats"))
+			ASSERT_GE(st.exc_flow_table_full, 1, "the table filled up");
+	}
+	XT_END();
+}
+END_TEST
 
 /* The empty application: counters and the default verdict only. */
 START_TEST(test_walk_empty)
@@ -640,6 +680,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_mix);
 	tcase_add_test(tc, test_walk_rewrite);
 	tcase_add_test(tc, test_walk_timeouts);
+	tcase_add_test(tc, test_walk_full);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }
