@@ -262,7 +262,7 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	if (s.l3 == PS_IP6 && s.l4 == PS_ICMP)
 		s.l4 = PS_ICMP6;
 	s.src = 1 + rnd(seed) % 4;
-	s.dst = 1 + rnd(seed) % 3;
+	s.dst = rnd(seed) % 4 ? 1 + rnd(seed) % 3 : 100;	/* 100: loadbalancer's vip */
 	s.sport = 1000 + rnd(seed) % 3;
 	s.dport = dports[rnd(seed) % nd];
 	if (s.l4 == PS_ICMP || s.l4 == PS_ICMP6) {
@@ -506,6 +506,7 @@ WALK_TEST(statefulfw, "examples/statefulfw.xfsm", any_ports, true, false)
 WALK_TEST(ratelimit, "examples/ratelimit.xfsm", any_ports, false, true)
 WALK_TEST(synflood, "examples/synflood.xfsm", any_ports, true, true)
 WALK_TEST(maclearn, "examples/maclearn.xfsm", any_ports, true, false)
+WALK_TEST(loadbalancer, "examples/loadbalancer.xfsm", any_ports, true, false)
 WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
 WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
 WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
@@ -599,6 +600,32 @@ START_TEST(test_refuse)
 	ASSERT_EQ(err, -EOPNOTSUPP, "refused");
 	ASSERT_TRUE(strstr(why, "stage 0") && strstr(why, "rule") && strstr(why, "action"),
 		    "the message names the stage, rule and action");
+	/* more rules in a stage than the specializer compares inline */
+	{
+		size_t cap = 64 * 400, len = 0;
+		char *src = malloc(cap);
+		struct xfsm_image img;
+		char cerr[256] = "";
+		int r;
+
+		ck_assert_ptr_nonnull(src);
+		len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+		for (r = 0; r < 300; r++)
+			len += snprintf(src + len, cap - len, "rule r%d when udp.dport == %d => drop\n",
+					r, r + 1);
+		snprintf(src + len, cap - len, "}\n");
+		xfsm_image_init(&img);
+		if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
+						  sizeof(cerr)), cerr) &&
+		    ASSERT_OK(xt_apply(&T, &img), "apply")) {
+			err = generate(&T, why, sizeof(why));
+			xt_set_context("300 rules: %s", why);
+			ASSERT_EQ(err, -EOPNOTSUPP, "refused");
+			ASSERT_TRUE(strstr(why, "stage 0 has 300 rules"), "the message names the stage");
+		}
+		xfsm_image_free(&img);
+		free(src);
+	}
 	/* an ACL stage */
 	{
 		struct xfsm_spec_input in = { 0 };
@@ -677,6 +704,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_ratelimit);
 	tcase_add_test(tc, test_walk_synflood);
 	tcase_add_test(tc, test_walk_maclearn);
+	tcase_add_test(tc, test_walk_loadbalancer);
 	tcase_add_test(tc, test_walk_mix);
 	tcase_add_test(tc, test_walk_rewrite);
 	tcase_add_test(tc, test_walk_timeouts);
