@@ -132,9 +132,10 @@ void spec_need_stage(struct spec *sp, unsigned int stage);
 /* Build the flow key of stage `stage` from a word list (flow_key_build()). */
 void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
 	      bool symmetric);
-/* R0 = the striped lock of the key in SO_KEY (flow_lock()); NULL jumps to
- * null_label.  Clobbers R1-R5. */
-void spec_flow_lock(struct spec *sp, unsigned int stage, unsigned int null_label);
+/* R0 = the striped lock of the key in SO_KEY (flow_lock()), built from
+ * `words` (or `rev`); NULL jumps to null_label.  Clobbers R1-R5. */
+void spec_flow_lock(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
+		    bool symmetric, unsigned int null_label);
 
 /* update.c: a matched rule's writes (stage_write()); the flow the actions
  * see is left in SO_F. */

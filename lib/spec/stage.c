@@ -155,18 +155,32 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 	}
 }
 
-void spec_flow_lock(struct spec *sp, unsigned int stage, unsigned int null_label)
+void spec_flow_lock(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
+		    bool symmetric, unsigned int null_label)
 {
 	const struct xfsm_stage *st = &sp->app->stages[stage];
+	__u32 pending = 1;	/* multiplications owed for zero words */
 	unsigned int i;
 
+	/* h = (h ^ w[i]) * 0x9e3779b1 per word: a word known to be 0 (key
+	 * padding, on both sides of a symmetric key) only multiplies, and
+	 * consecutive multiplications by constants fold into one */
 	spec_mov_imm(sp, XR1, (__u32)(stage ^ ((__u32)st->epoch << 16)));
 	for (i = 0; i < XFSM_KEY_WORDS; i++) {
+		if (word(words[i]) == XFSM_FW_ZERO && (!symmetric || word(rev[i]) == XFSM_FW_ZERO)) {
+			pending *= 0x9e3779b1U;
+			continue;
+		}
+		if (pending != 1)
+			E(sp, XI_ALU32_IMM(BPF_MUL, XR1, (__s32)pending));
+		pending = 1;
 		E(sp, XI_LDX(BPF_W, XR2, XFP,
 			     SO_KEY + (int)offsetof(struct xfsm_flow_key, w) + 4 * (int)i));
 		E(sp, XI_ALU32_REG(BPF_XOR, XR1, XR2));
 		E(sp, XI_ALU32_IMM(BPF_MUL, XR1, (__s32)0x9e3779b1U));
 	}
+	if (pending != 1)
+		E(sp, XI_ALU32_IMM(BPF_MUL, XR1, (__s32)pending));
 	E(sp, XI_ALU32_IMM(BPF_RSH, XR1, 16));
 	E(sp, XI_ALU32_IMM(BPF_AND, XR1, XFSM_FLOW_LOCKS - 1));
 	E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
@@ -188,6 +202,7 @@ static void state_of_flow(struct spec *sp, unsigned int done)
  * unless another CPU moved it on meanwhile. */
 static void emit_expire(struct spec *sp, unsigned int stage, unsigned int done)
 {
+	const struct xfsm_stage *st = &sp->app->stages[stage];
 	struct xfsm_emit *e = sp->e;
 	unsigned int live = xfsm_emit_label(e), idle = xfsm_emit_label(e);
 	unsigned int hard = xfsm_emit_label(e), lock = xfsm_emit_label(e);
@@ -243,7 +258,8 @@ static void emit_expire(struct spec *sp, unsigned int stage, unsigned int done)
 	E(sp, XI_ST(BPF_W, XFP, SO_EXP_HARD, 1));
 
 	xfsm_emit_bind(e, lock);
-	spec_flow_lock(sp, stage, nolock);
+	spec_flow_lock(sp, stage, st->lookup_words, st->lookup_rev,
+		       st->flags & XFSM_SF_SYMMETRIC, nolock);
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_LOCK));
 	E(sp, XI_MOV64_REG(XR1, XR0));
 	E(sp, XI_CALL(BPF_FUNC_spin_lock));

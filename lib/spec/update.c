@@ -216,6 +216,8 @@ static void emit_transition(struct spec *sp, const struct xfsm_rule *r)
 /* flow_commit() on the flow in SO_WF (not NULL), its key in SO_KEY. */
 static void emit_flow_commit(struct spec *sp, unsigned int stage, const struct xfsm_rule *r)
 {
+	const struct xfsm_stage *st = &sp->app->stages[stage];
+	bool same = st->flags & XFSM_SF_SAME_KEYS;
 	const struct spec_octx ox = { .fslot = SO_WF, .f_nonnull = true, .state = SS_FLOW };
 	unsigned int out = xfsm_emit_label(sp->e);
 
@@ -224,7 +226,8 @@ static void emit_flow_commit(struct spec *sp, unsigned int stage, const struct x
 		return;
 	}
 	xfsm_emit_note(sp->e, 2, "flow transaction under its striped lock");
-	spec_flow_lock(sp, stage, out);
+	spec_flow_lock(sp, stage, same ? st->lookup_words : st->update_words,
+		       same ? st->lookup_rev : st->update_rev, st->flags & XFSM_SF_SYMMETRIC, out);
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_LOCK));
 	if (r->flags & XFSM_RF_SET_STATE)
 		spec_now(sp, XR0);	/* the transition stamps it, under the lock */
