@@ -33,6 +33,7 @@
 #include <bpf/libbpf.h>
 
 #include "suite.h"
+#include "xfsm_group.h"
 #include "xfsm_lang.h"
 #include "xfsm_spec.h"
 
@@ -85,13 +86,27 @@ static __u32 rnd(__u32 *s)
 
 /* ---- Applying, generating, installing ---------------------------------- */
 
-static bool compile(const char *rel, struct xfsm_image *img)
+static bool compile_named(const char *rel, struct xfsm_image *img, struct xfsm_app_names *names)
 {
 	char path[700], err[512] = "";
 
 	snprintf(path, sizeof(path), "%s/%s", xt_src_dir(), rel);
-	return ASSERT_OK(xfsm_compile_file(path, img, NULL, err, sizeof(err)),
+	return ASSERT_OK(xfsm_compile_file(path, img, names, err, sizeof(err)),
 			 err[0] ? err : path);
+}
+
+static bool compile(const char *rel, struct xfsm_image *img)
+{
+	return compile_named(rel, img, NULL);
+}
+
+/* As xfsmctl applies a file: its declarations (groups) too. */
+static int apply_named(struct xt *t, const struct xfsm_image *img,
+		       const struct xfsm_app_names *names)
+{
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+
+	return xfsm_lang_apply(t->inst, img, names, &o);
 }
 
 static __u32 active_slot(struct xt *t)
@@ -212,6 +227,40 @@ static bool same_flows(bool regs)
 	return ASSERT_EQ(xt_count_flows(S, -1), na, "flows: specialized, generic");
 }
 
+/* Output groups: statistics, round-robin counters, the members flows
+ * were given. */
+static bool same_groups(void)
+{
+	int fa = G->inst->map_fd[XFSM_M_GROUP_FLOWS], fb = S->inst->map_fd[XFSM_M_GROUP_FLOWS];
+	struct xfsm_group_flow_key k, nk;
+	__u32 x, y, i;
+	long na = 0, nb = 0;
+	int step;
+
+	for (i = 0; i < (getenv("XT_EMULATED") ? 16U : XFSM_MAX_GROUPS); i++)
+		if (!same_entry(XFSM_M_GROUP_STATS, "group stats", i,
+				sizeof(struct xfsm_group_stats) / 8) ||
+		    !same_entry(XFSM_M_GROUP_RR, "group round-robin counter", i, 1))
+			return false;
+	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
+	     step = bpf_map_get_next_key(fa, &k, &nk)) {
+		k = nk;
+		if (bpf_map_lookup_elem(fa, &k, &x))
+			continue;
+		na++;
+		if (!xt_check(!bpf_map_lookup_elem(fb, &k, &y), __FILE__, __LINE__,
+			      "group %u flow %#x only in the generic run", k.group, k.hash) ||
+		    !ASSERT_EQ(y, x, "the member a group flow was given"))
+			return false;
+	}
+	for (step = bpf_map_get_next_key(fb, NULL, &nk); !step;
+	     step = bpf_map_get_next_key(fb, &k, &nk)) {
+		k = nk;
+		nb++;
+	}
+	return ASSERT_EQ(nb, na, "group flows: specialized, generic");
+}
+
 static bool same_state(const struct xfsm_spec_input *in, bool regs)
 {
 	struct xfsm_globals ga, gb;
@@ -233,6 +282,8 @@ static bool same_state(const struct xfsm_spec_input *in, bool regs)
 	for (i = 0; i < (getenv("XT_EMULATED") ? 16U : XFSM_MAX_PORTS); i++)
 		if (!same_entry(XFSM_M_PORT_STATS, "port stats", i, 4))
 			return false;
+	if (!same_groups())
+		return false;
 	if (!ASSERT_OK(bpf_map_lookup_elem(G->inst->map_fd[XFSM_M_GLOBALS], &zero, &ga), "globals") ||
 	    !ASSERT_OK(bpf_map_lookup_elem(S->inst->map_fd[XFSM_M_GLOBALS], &zero, &gb), "globals"))
 		return false;
@@ -354,6 +405,7 @@ struct walk_app {
 	bool timeouts;		/* the walk must see a flow expire */
 	bool clock_regs;	/* registers hold times: not compared */
 	bool small;		/* on the pair with a small plain hash of flows */
+	bool (*setup)(void);	/* after apply, before generation */
 };
 
 static const __u16 knock_ports[] = { 22, 1111, 2222, 3333, 4444, 53 };
@@ -407,6 +459,7 @@ static bool runs_specialized(void)
 static void walk(const struct walk_app *wa)
 {
 	struct xfsm_spec_input in = { 0 };
+	struct xfsm_app_names names = { 0 };
 	struct xfsm_image img;
 	__u32 seed = WALK_SEED, pin, pout, i, n_fast = 0, n_bail = 0;
 	enum pk prev_kind = PK_V4;
@@ -422,9 +475,11 @@ static void walk(const struct walk_app *wa)
 	ck_assert_int_eq(xt_reset(S), 0);
 	xfsm_image_init(&img);
 	pkt_init(&p);
-	if (!two_ports(&pin, &pout) || !compile(wa->file, &img) ||
-	    !ASSERT_OK(xt_apply(G, &img), "apply (generic)") ||
-	    !ASSERT_OK(xt_apply(S, &img), "apply (specialized)"))
+	if (!two_ports(&pin, &pout) || !compile_named(wa->file, &img, &names) ||
+	    !ASSERT_OK(apply_named(G, &img, &names), "apply (generic)") ||
+	    !ASSERT_OK(apply_named(S, &img, &names), "apply (specialized)"))
+		goto out;
+	if (wa->setup && !wa->setup())
 		goto out;
 	fd = generate(S, why, sizeof(why));
 	if (!xt_check(fd >= 0, __FILE__, __LINE__, "%s: generate and load: %s (%s)", wa->file,
@@ -487,6 +542,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	xfsm_spec_input_free(&in);
+	xfsm_app_names_free(&names);
 	xfsm_image_free(&img);
 }
 
@@ -511,6 +567,54 @@ WALK_TEST(loadbalancer, "examples/loadbalancer.xfsm", any_ports, true, false)
 WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
 WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
 WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
+
+/* Groups: member 4 is down in both instances; both run on one CPU (the
+ * round-robin counters are per CPU). */
+static bool group_setup(void)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+	return ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "pin to one CPU") &&
+	       ASSERT_OK(xfsm_port_set_down(G->inst, 4, true), "port 4 down") &&
+	       ASSERT_OK(xfsm_port_set_down(S->inst, 4, true), "port 4 down");
+}
+
+START_TEST(test_walk_group)
+{
+	const struct walk_app wa = { "selftests/spec/group.xfsm", nat_ports, ARRAY_SIZE(nat_ports),
+				     false, false, false, group_setup };
+	static const __u16 ports[] = { 22, 53, 80, 443, 1000, 1001 };
+	const struct walk_app wb = { "selftests/spec/group.xfsm", ports, ARRAY_SIZE(ports),
+				     false, false, false, group_setup };
+	struct xfsm_group_stats gs;
+	cpu_set_t all;
+	unsigned int g;
+	__u64 sent = 0, skipped = 0, empty = 0;
+
+	CPU_ZERO(&all);
+	sched_getaffinity(0, sizeof(all), &all);
+	walk(&wa);
+	walk(&wb);
+	sched_setaffinity(0, sizeof(all), &all);
+	/* the walk saw every outcome */
+	for (g = 1; g <= 9 && !xt_failures; g++) {
+		unsigned int m;
+
+		if (!ASSERT_OK(xfsm_group_read_stats(T.inst, g, &gs), "group stats"))
+			break;
+		for (m = 0; m < XFSM_GROUP_MAX_MEMBERS; m++)
+			sent += gs.member[m];
+		skipped += gs.skipped;
+		empty += gs.empty;
+	}
+	ASSERT_GE(sent, 10, "packets sent to members");
+	ASSERT_GE(skipped, 1, "a down member skipped");
+	ASSERT_GE(empty, 1, "an empty group");
+	XT_END();
+}
+END_TEST
 
 /* A flow table that fills up: the stage's table-full action (continue for
  * the counter, drop for mix), its counters and exc_flow_table_full. */
@@ -799,6 +903,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_mix);
 	tcase_add_test(tc, test_walk_rewrite);
 	tcase_add_test(tc, test_walk_timeouts);
+	tcase_add_test(tc, test_walk_group);
 	tcase_add_test(tc, test_walk_full);
 	tcase_add_test(tc, test_shared_locks);
 	suite_add_tcase(s, tc);

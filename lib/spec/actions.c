@@ -2,9 +2,10 @@
 /*
  * A matched rule's actions (actions_run() in bpf/actions.h), inlined in
  * rule order: verdicts, output to a port, flood, output xsk, goto, set
- * mark, count, and the rewrites of Ethernet addresses, DSCP, ECN, TTL and
- * IPv4 NAT (addresses and ports, checksums updated).  IPv6 NAT, VLAN push
- * and pop, ARP replies, groups and fib forwarding are not generated yet:
+ * mark, count, output group (act_group.c), and the rewrites of Ethernet
+ * addresses, DSCP, ECN, TTL and IPv4 NAT (addresses and ports, checksums
+ * updated).  IPv6 NAT, VLAN push and pop, ARP replies and fib forwarding
+ * are not generated yet:
  * an application that uses them stays generic.
  */
 #include <errno.h>
@@ -65,6 +66,7 @@ static bool act_supported(__u8 type)
 	case XFSM_ACT_GOTO:
 	case XFSM_ACT_SET_MARK:
 	case XFSM_ACT_COUNT:
+	case XFSM_ACT_OUTPUT_GROUP:
 		return true;
 	}
 	return act_is_rewrite(type);
@@ -95,7 +97,8 @@ int spec_actions_check(struct spec *sp, unsigned int stage, const struct xfsm_ru
 				       stage, r->image_id, i);
 			return sp->e->err;
 		}
-		if ((a->type == XFSM_ACT_OUTPUT || a->type == XFSM_ACT_FLOOD) &&
+		if ((a->type == XFSM_ACT_OUTPUT || a->type == XFSM_ACT_FLOOD ||
+		     a->type == XFSM_ACT_OUTPUT_GROUP) &&
 		    sp->inst->map_fd[XFSM_M_TX_PORTS] < 0) {
 			xfsm_emit_fail(sp->e, -EOPNOTSUPP, "stage %u, rule %u: output without %s",
 				       stage, r->image_id, XFSM_MAP_TX_PORTS);
@@ -122,6 +125,8 @@ void spec_need_actions(struct spec *sp, const struct xfsm_rule *r)
 			spec_need_opnd(sp, &a->opnd);
 		if (act_reads_flags(a->type))
 			sp->need[XFSM_FW_PKT_FLAGS] = true;
+		if (a->type == XFSM_ACT_OUTPUT_GROUP)
+			spec_need_group(sp);
 	}
 }
 
@@ -150,11 +155,16 @@ static void emit_verdict(struct spec *sp, __u8 type)
 static void emit_output(struct spec *sp, const struct xfsm_action *a,
 			const struct spec_octx *ox)
 {
+	spec_cnt_add(sp, SR_STATS, SO(act_output), 1);
+	spec_opnd(sp, XR2, XR3, &a->opnd, ox);
+	spec_output_reg(sp);
+}
+
+void spec_output_reg(struct spec *sp)
+{
 	struct xfsm_emit *e = sp->e;
 	unsigned int ok = xfsm_emit_label(e), done = xfsm_emit_label(e);
 
-	spec_cnt_add(sp, SR_STATS, SO(act_output), 1);
-	spec_opnd(sp, XR2, XR3, &a->opnd, ox);
 	E(sp, XI_STX(BPF_DW, XFP, XR2, SO_WREFRESH));	/* the port, for its counters */
 	E(sp, XI_MOV32_REG(XR2, XR2));			/* (__u32)port */
 	xfsm_emit_map(e, XR1, sp->inst->map_fd[XFSM_M_TX_PORTS]);
@@ -255,7 +265,7 @@ static void csum_saved(struct spec *sp, int off, bool wide)
 }
 
 /* rw_eth(): the value in R4 as a MAC address. */
-static void emit_eth(struct spec *sp, bool dst, unsigned int fail)
+void spec_rw_eth(struct spec *sp, bool dst, unsigned int fail)
 {
 	int base = dst ? 0 : ETH_ALEN, i;
 
@@ -453,7 +463,7 @@ static void emit_rewrite(struct spec *sp, __u8 type, unsigned int ok, unsigned i
 	switch (type) {
 	case XFSM_ACT_SET_ETH_SRC:
 	case XFSM_ACT_SET_ETH_DST:
-		emit_eth(sp, type == XFSM_ACT_SET_ETH_DST, fail);
+		spec_rw_eth(sp, type == XFSM_ACT_SET_ETH_DST, fail);
 		xfsm_emit_ja(e, ok);
 		return;
 	case XFSM_ACT_SET_DSCP:
@@ -582,6 +592,9 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 			return sp->e->err;
 		case XFSM_ACT_OUTPUT_XSK:
 			emit_xsk(sp);
+			return sp->e->err;
+		case XFSM_ACT_OUTPUT_GROUP:
+			spec_group(sp, a->arg);
 			return sp->e->err;
 		case XFSM_ACT_GOTO:
 			if (a->arg <= stage || a->arg >= XFSM_MAX_STAGES) {

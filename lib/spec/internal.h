@@ -51,6 +51,15 @@ enum {
 #define SO_WF		(-424)	/* the flow a rule's transaction writes (NULL: none) */
 #define SO_CS_OLD	(-428)	/* __u32 a rewrite's old bytes (checksum update) */
 #define SO_CS_NEW	(-432)	/* __u32 its new bytes */
+/* output group (act_group.c) */
+#define SO_GRP_G	(-440)	/* the group's xfsm_group */
+#define SO_GRP_GS	(-448)	/* its xfsm_group_stats (this CPU's) */
+#define SO_GRP_CTR	(-456)	/* its round-robin counter (this CPU's) */
+#define SO_GRP_FK	(-464)	/* struct xfsm_group_flow_key */
+#define SO_GRP_START	(-468)	/* __u32 the first member tried */
+#define SO_GRP_IDX	(-472)	/* __u32 the member taken */
+#define SO_GRP_RR	(-476)	/* __u32 the counter follows the choice */
+#define SO_GRP_I	(-480)	/* __u32 members skipped before it */
 
 static inline int so_fv(unsigned int word)
 {
@@ -147,5 +156,16 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 		 const struct spec_octx *ox);
 int spec_actions_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
 void spec_need_actions(struct spec *sp, const struct xfsm_rule *r);
+/* do_output() to the port in R2: redirect, bad_port, the port's tx
+ * counters; ends the program. */
+void spec_output_reg(struct spec *sp);
+/* rw_eth(): the value in R4 as the destination (dst) or source MAC;
+ * `fail` when the frame is shorter than an Ethernet header. */
+void spec_rw_eth(struct spec *sp, bool dst, unsigned int fail);
+
+/* act_group.c: output group `gid` (xfsm_group_select(), then do_output());
+ * ends the program. */
+void spec_group(struct spec *sp, __u32 gid);
+void spec_need_group(struct spec *sp);
 
 #endif /* XFSM_SPEC_INTERNAL_H */
