@@ -2,10 +2,10 @@
 /*
  * A matched rule's actions (actions_run() in bpf/actions.h), inlined in
  * rule order: verdicts, output to a port, flood, output xsk, goto, set
- * mark, count, output group (act_group.c), and the rewrites of Ethernet
- * addresses, DSCP, ECN, TTL and IPv4 NAT (addresses and ports, checksums
- * updated).  IPv6 NAT, VLAN push and pop, ARP replies and fib forwarding
- * are not generated yet:
+ * mark, count, output group (act_group.c), vlan pop (act_l2.c), and the
+ * rewrites of Ethernet addresses, DSCP, ECN, TTL and IPv4 NAT (addresses
+ * and ports, checksums updated).  IPv6 NAT, VLAN push, ARP replies and fib
+ * forwarding are not generated yet:
  * an application that uses them stays generic.
  */
 #include <errno.h>
@@ -67,6 +67,7 @@ static bool act_supported(__u8 type)
 	case XFSM_ACT_SET_MARK:
 	case XFSM_ACT_COUNT:
 	case XFSM_ACT_OUTPUT_GROUP:
+	case XFSM_ACT_VLAN_POP:
 		return true;
 	}
 	return act_is_rewrite(type);
@@ -614,6 +615,9 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 			break;
 		case XFSM_ACT_COUNT:
 			emit_count(sp, a);
+			break;
+		case XFSM_ACT_VLAN_POP:
+			spec_vlan_pop(sp);
 			break;
 		default:
 			if (act_is_rewrite(a->type))

@@ -168,4 +168,7 @@ void spec_rw_eth(struct spec *sp, bool dst, unsigned int fail);
 void spec_group(struct spec *sp, __u32 gid);
 void spec_need_group(struct spec *sp);
 
+/* act_l2.c: vlan pop on the fast path's untagged frames (rewrite_failed). */
+void spec_vlan_pop(struct spec *sp);
+
 #endif /* XFSM_SPEC_INTERNAL_H */
