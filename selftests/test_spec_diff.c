@@ -116,20 +116,38 @@ static void consts_from_text(struct xg_app *a, const char *text)
 	}
 }
 
+/* Run packets 0..n-1 again on freshly applied instances, quietly; true
+ * when packet n - 1 (or one before) differs again. */
+static bool replay_differs(struct xd_pair *p, const struct pkt *pk, const uint32_t *ifx,
+			   const bool *wait, unsigned int n)
+{
+	struct xd_summary *sum = p->sum;
+	bool quiet = p->quiet, differs = false;
+	unsigned int i;
+
+	p->sum = NULL;
+	p->quiet = true;
+	if (xd_apply_source(p, p->name, p->src, p->src_len) == 0)
+		for (i = 0; i < n && !differs; i++)
+			differs = xd_run(p, pk[i].data, pk[i].len, ifx[i], wait[i]) == 1;
+	p->sum = sum;
+	p->quiet = quiet;
+	return differs;
+}
+
 static int run_app_packets(struct xd_pair *p, struct xg_rng *r, const struct xg_app *a,
 			   unsigned int n)
 {
-	struct pkt *pk = malloc(sizeof(*pk));
+	struct pkt *pk = calloc(n, sizeof(*pk));
+	uint32_t *ifx = calloc(n, sizeof(*ifx));
+	bool *wait = calloc(n, sizeof(*wait));
 	unsigned int i;
 	int diffs = 0, ret;
 
-	ck_assert(pk);
+	ck_assert(pk && ifx && wait);
 	for (i = 0; i < n; i++) {
-		uint32_t ifindex;
-		bool wait;
-
-		xg_packet(r, a, pk, &ifindex, &wait);
-		ret = xd_run(p, pk->data, pk->len, ifindex, wait);
+		xg_packet(r, a, &pk[i], &ifx[i], &wait[i]);
+		ret = xd_run(p, pk[i].data, pk[i].len, ifx[i], wait[i]);
 		if (ret == 2)
 			break;	/* the clock stalled: counted, not compared */
 		if (ret < 0) {
@@ -137,10 +155,25 @@ static int run_app_packets(struct xd_pair *p, struct xg_rng *r, const struct xg_
 			diffs++;
 			break;
 		}
+		if (ret == 1 && p->loose_regs && !replay_differs(p, pk, ifx, wait, i + 1)) {
+			/* An application that reads meta.time sees two clocks a few
+			 * microseconds apart; a condition on the time near its edge
+			 * may then legitimately decide differently.  A bug repeats
+			 * on the same packets, such a race does not. */
+			printf("  (%s reads meta.time and the difference did not repeat on a replay "
+			       "of the same packets: taken as a clock race, not counted)\n", p->name);
+			if (p->sum) {
+				p->sum->diffs--;
+				p->sum->ambiguous++;
+			}
+			break;
+		}
 		if (ret == 1 && ++diffs >= 3)
 			break;	/* the first differences say it; the state has diverged */
 	}
 	free(pk);
+	free(ifx);
+	free(wait);
 	return diffs;
 }
 

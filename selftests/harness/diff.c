@@ -540,8 +540,43 @@ int xd_open(struct xd_pair *p, struct xd_summary *sum)
 	return 0;
 }
 
+/* Add what the last application's packets did to the summary. */
+static void account(struct xd_pair *p)
+{
+	struct xd_dump d = { 0 };
+	struct xfsm_stats st;
+	__u32 i, k, stride;
+
+	if (!p->sum || !p->gen.inst || xfsm_read_stats(p->gen.inst, &st))
+		return;
+	p->sum->verdict[0] += st.verdict_pass;
+	p->sum->verdict[1] += st.verdict_drop;
+	p->sum->verdict[2] += st.verdict_tx;
+	p->sum->verdict[3] += st.verdict_redirect;
+	p->sum->malformed += st.malformed;
+#define XD_ACT_SUM(n) p->sum->actions += st.act_##n;
+	XFSM_ACTION_COUNTERS(XD_ACT_SUM)
+#undef XD_ACT_SUM
+	if (dump_map(p->gen.inst->map_fd[XFSM_M_STAGE_STATS], &d))
+		return;
+	stride = d.ncpu > 1 ? (d.usz + 7) & ~7U : d.usz;
+	for (i = 0; i < d.n; i++)
+		for (k = 0; k < d.ncpu; k++) {
+			const struct xfsm_stage_stats *ss =
+				(const void *)(d.v + (size_t)i * d.vsz + (size_t)k * stride);
+
+			p->sum->rule_hits += ss->hits;
+			p->sum->misses += ss->misses;
+			p->sum->flows_created += ss->flows_created;
+			p->sum->expired += ss->idle_expired + ss->hard_expired;
+		}
+	dump_free(&d);
+}
+
 void xd_close(struct xd_pair *p)
 {
+	if (p->ran)
+		account(p);
 	xt_close(&p->gen);
 	xt_close(&p->spec);
 }
@@ -706,8 +741,12 @@ int xd_apply_source(struct xd_pair *p, const char *name, const char *text, size_
 	__u32 slot = 0;
 	int err;
 
+	if (p->ran)
+		account(p);
+	p->ran = false;
 	p->name = name;
 	p->src = text;
+	p->src_len = len;
 	p->specialized = false;
 	p->spec_prog_id = 0;
 	p->why[0] = '\0';
@@ -734,6 +773,7 @@ int xd_apply_source(struct xd_pair *p, const char *name, const char *text, size_
 		err = lang_apply(&p->spec, &img, &nm, XFSM_DP_GENERIC);
 		if (!err && p->sum)
 			p->sum->apps++;
+		p->ran = !err;
 		p->epoch_ns = xfsm_now_ns();
 		goto out;
 	}
@@ -741,6 +781,11 @@ int xd_apply_source(struct xd_pair *p, const char *name, const char *text, size_
 	if (err == -EOPNOTSUPP || err == -E2BIG) {
 		/* refused by the generator: nothing to compare */
 		snprintf(p->why, sizeof(p->why), "%s", log_buf[0] ? log_buf : strerror(-err));
+		/* both instances keep making the same switches (slots, epochs,
+		 * statistics ids), so that the next application compares */
+		if (lang_apply(&p->spec, &img, &nm, XFSM_DP_GENERIC))
+			printf("diff: %s: generic apply on the second instance failed: %s\n",
+			       name, log_buf);
 		if (p->sum) {
 			p->sum->apps++;
 			p->sum->generic++;
@@ -783,6 +828,7 @@ int xd_apply_source(struct xd_pair *p, const char *name, const char *text, size_
 	if ((err = check_dispatch(p, slot)))
 		goto out;
 	p->specialized = true;
+	p->ran = true;
 	if (p->sum)
 		p->sum->specialized++;
 	p->epoch_ns = xfsm_now_ns();
@@ -885,6 +931,11 @@ void xd_summary_print(const struct xd_summary *s, const char *what)
 	       "%lu sleeps, %lu generated texts refused by the compiler\n",
 	       what, s->apps, s->specialized, s->generic, s->packets, s->diffs, s->ambiguous,
 	       s->sleeps, s->compile_errors);
+	printf("%s: the packets compared: verdicts pass %lu, drop %lu, tx %lu, redirect %lu; "
+	       "malformed %lu, rule hits %lu, misses %lu, actions %lu, flows created %lu, "
+	       "timeouts fired %lu\n", what, s->verdict[0], s->verdict[1], s->verdict[2],
+	       s->verdict[3], s->malformed, s->rule_hits, s->misses, s->actions,
+	       s->flows_created, s->expired);
 	for (i = 0; i < s->n_reasons; i++)
 		printf("  generic: %s: %lu\n", s->reason[i].why, s->reason[i].n);
 	if (s->reasons_other)

@@ -45,6 +45,10 @@ struct xd_summary {
 	unsigned long	ambiguous;	/* sequences cut short by a stalled clock */
 	unsigned long	sleeps;
 	unsigned long	compile_errors;	/* generated text the compiler refused */
+	/* what the compared packets did (the generic instance's counters):
+	 * a mix that never matches a rule or never bails proves little */
+	unsigned long	verdict[5];	/* pass, drop, tx, redirect, aborted */
+	unsigned long	malformed, rule_hits, misses, actions, flows_created, expired;
 	struct {
 		char	why[160];
 		unsigned long n;
@@ -58,8 +62,10 @@ struct xd_pair {
 	struct xt	spec;		/* XFSM_DP_SPECIALIZED */
 	const char	*name;		/* application name, for reports */
 	const char	*src;		/* its source text */
+	size_t		src_len;
 	__u32		spec_prog_id;	/* xfsm_progs[active] of spec */
 	bool		specialized;	/* spec runs a generated program */
+	bool		ran;		/* packets may have run since the apply */
 	bool		has_short_tmo;	/* timeouts that fire during a run */
 	__u64		epoch_ns;	/* end of the last common sleep */
 	bool		loose_regs;	/* registers hold clock readings (an
