@@ -9,6 +9,7 @@
 #include "libxfsm.h"
 #include "xfsm_lang.h"
 #include "xfsm_num.h"
+#include "xfsm_datapath.h"
 #include "print.h"
 
 /*

@@ -334,6 +334,15 @@ int xfsm_dp_running(struct xfsm_instance *inst, __u32 *slot, struct xfsm_dp_reco
 	return 0;
 }
 
+void xfsm_dp_release(struct xfsm_instance *inst)
+{
+	if (!inst || inst->map_fd[XFSM_M_PROGS] < 0)
+		return;
+	if (inst->owns_fds)
+		close(inst->map_fd[XFSM_M_PROGS]);
+	inst->map_fd[XFSM_M_PROGS] = -1;
+}
+
 int xfsm_dp_xlated(__u32 prog_id, struct bpf_insn **insn, size_t *n)
 {
 	struct bpf_prog_info info = {};

@@ -69,6 +69,15 @@ int xfsm_dp_running(struct xfsm_instance *inst, __u32 *slot, struct xfsm_dp_reco
  * *insn is malloc'ed. */
 int xfsm_dp_xlated(__u32 prog_id, struct bpf_insn **insn, size_t *n);
 
+/*
+ * Let go of the instance's xfsm_progs.  The generic program in
+ * xfsm_progs[2] holds the instance's maps, and the kernel empties a
+ * program array only when no process holds it any more (nor a pin): a
+ * long-running reader (stats --watch, monitor) that kept it open would
+ * keep the datapath's programs alive after an unload.
+ */
+void xfsm_dp_release(struct xfsm_instance *inst);
+
 /* "auto", "generic", "specialized"; NULL for another value. */
 const char *xfsm_datapath_name(__u32 mode);
 /* The mode a word names, -EINVAL for another word. */
