@@ -105,6 +105,8 @@ enum xfsm_map_id {
 	XFSM_M_TRACE,		/* their ring buffer (native); optional */
 	XFSM_M_EVENTS,		/* flow events ring (native); optional */
 	XFSM_M_PROGS,		/* specialized programs (native); optional */
+	XFSM_M_WORK,		/* per-CPU packet scratch (native): the bail word and
+				 * port cache a specialized program shares; optional */
 	XFSM_M__MAX,
 };
 
