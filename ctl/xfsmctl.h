@@ -9,6 +9,7 @@
 #include "libxfsm.h"
 #include "xfsm_lang.h"
 #include "xfsm_num.h"
+#include "xfsm_datapath.h"
 #include "print.h"
 
 /*
@@ -182,6 +183,16 @@ int do_fields(struct args *a);
 int do_show(struct args *a);
 /* show the sections `what` of the running application (after arg_end) */
 int do_show_what(struct args *a, unsigned int what);
+
+/* ctl/program.c: which program runs the application (docs/specializer.md). */
+/* w is --datapath MODE or --datapath=MODE: 1 (mode set, *given true); 0:
+ * another word; a usage error for a bad MODE. */
+int arg_datapath(struct args *a, const char *w, bool *given, __u32 *mode);
+/* The running slot's datapath as a "datapath" object (text: one line
+ * after indent). */
+void print_datapath(struct xfsm_instance *inst, const char *indent);
+int do_show_program(struct args *a);
+extern const char show_program_notes[];
 int do_stats(struct args *a);
 int do_simulate(struct args *a);
 /* Compile an application file for a command that runs or draws it without

@@ -14,6 +14,12 @@
  * `rule add` / `rule del` of a rule, `acl load` of table 0.  Each of the
  * eight reachable configurations gives another verdict vector.
  *
+ * The program that runs the active slot is the one generated for the
+ * application in it, or the generic datapath: after every kill
+ * xfsm_progs[active] is empty or holds the program the active slot's
+ * datapath record names for that application (a packet never runs a
+ * program of the other slot).
+ *
  * XT_KILL_ROUNDS overrides the number of random rounds (default 300, about
  * half of them killed), XT_KILL_SEED the random seed (printed).  Under
  * emulation (`make vmtest` sets CK_TIMEOUT_MULTIPLIER, 10 there) both
@@ -33,6 +39,7 @@
 #include "suite.h"
 #include "ctlrun.h"
 #include "xfsm_acl.h"
+#include "xfsm_datapath.h"
 
 #define NPKT		8	/* UDP to ports 1001..1008 */
 #define NSTATES		8
@@ -270,6 +277,42 @@ static bool check_clean(const char *when)
 	return ok;
 }
 
+/* xfsm_progs[active] holds the active application's own program or
+ * nothing (the generic datapath runs it). */
+static bool check_progs(const char *when)
+{
+	struct xfsm_dp_record r;
+	struct xfsm_app app;
+	struct xfsm_ctl ctl;
+	__u32 id = 0, slot;
+	bool ok = true, have;
+
+	if (T.inst->map_fd[XFSM_M_PROGS] < 0)
+		return true;	/* no specialized programs on this datapath */
+	xt_set_context("%s", when);
+	if (!ASSERT_OK(xfsm_ctl_get(T.inst, &ctl), "read xfsm_ctl") ||
+	    !ASSERT_LE(ctl.active, XFSM_APP_SLOTS - 1, "active slot"))
+		goto out;
+	slot = ctl.active;
+	ok &= ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_APPS], &slot, &app) ? -errno : 0,
+			"read the active slot");
+	if (bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_PROGS], &slot, &id))
+		id = 0;
+	have = !xfsm_dp_record_read(T.inst, slot, &r, false) &&
+	       r.generation == app.generation;
+	if (id) {
+		ok &= ASSERT_TRUE(have, "a program in xfsm_progs[active] has its slot's record");
+		ok &= ASSERT_TRUE(have && r.specialized && r.prog_id == id,
+				  "xfsm_progs[active] holds the program generated for the active application");
+	} else if (have) {
+		ok &= ASSERT_TRUE(!r.specialized,
+				  "an empty xfsm_progs[active] goes with a generic record");
+	}
+out:
+	xt_set_context("%s", "");
+	return ok;
+}
+
 /* ---- Fixture ------------------------------------------------------------------------- */
 
 static struct xt_ctl_env env;
@@ -373,6 +416,7 @@ static void kill_each_call(enum op op, enum op restore, int from)
 		snprintf(what, sizeof(what), "%s killed before bpf() call %d of %d", op_names[op],
 			 k, total);
 		got = judge(from, to, what);
+		check_progs(what);
 		if (got < 0)
 			mixed++;	/* go on: how many points are wrong */
 		else
@@ -459,6 +503,7 @@ START_TEST(test_kill_random)
 		snprintf(what, sizeof(what), "round %u: %s (from configuration %d)", r,
 			 op_names[op], st);
 		got = judge(st, to, what);
+		check_progs(what);
 		if (got < 0) {
 			/* counted; a complete apply starts over from a known
 			 * configuration */

@@ -162,6 +162,18 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 		fprintf(stderr, "xt_open: xfsm_instance_open_obj: %s\n", strerror(-err));
 		goto fail;
 	}
+	/* The generic program takes back what a specialized program does
+	 * not handle (xfsm-loader installs it the same way). */
+	if (t->inst->map_fd[XFSM_M_PROGS] >= 0) {
+		__u32 k = XFSM_PROGS_GENERIC;
+
+		if (bpf_map_update_elem(t->inst->map_fd[XFSM_M_PROGS], &k, &t->prog_fd, BPF_ANY)) {
+			err = -errno;
+			fprintf(stderr, "xt_open: install the generic program in %s: %s\n",
+				XFSM_MAP_PROGS, strerror(-err));
+			goto fail;
+		}
+	}
 	if (opts->acl_caps && opts->profile == XT_NATIVE) {
 		err = xfsm_acl_caps_set(t->inst, opts->acl_caps);
 		if (err) {
@@ -258,6 +270,9 @@ int xt_reset(struct xt *t)
 	err = xfsm_ctl_set_malformed_verdict(t->inst, XFSM_VERDICT_PASS);
 	if (err)
 		return err;
+	/* no specialized program left from an earlier test */
+	for (i = 0; t->inst->map_fd[XFSM_M_PROGS] >= 0 && i < XFSM_APP_SLOTS; i++)
+		bpf_map_delete_elem(t->inst->map_fd[XFSM_M_PROGS], &i);
 	return xt_set_clock(t, t->profile == XT_OFFLOAD ? 1000000000ULL : 0);
 }
 
