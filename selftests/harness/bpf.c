@@ -181,17 +181,6 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 			goto fail;
 		}
 	}
-	/* As xfsm-loader does: a specialized program hands the packets it
-	 * does not handle to the generic program in xfsm_progs[2]. */
-	if (t->inst->map_fd[XFSM_M_PROGS] >= 0) {
-		__u32 k = XFSM_PROGS_GENERIC;
-
-		if (bpf_map_update_elem(t->inst->map_fd[XFSM_M_PROGS], &k, &t->prog_fd, BPF_ANY)) {
-			err = -errno;
-			fprintf(stderr, "xt_open: xfsm_progs[%u]: %s\n", k, strerror(-err));
-			goto fail;
-		}
-	}
 	err = xt_reset(t);
 	if (err)
 		goto fail;

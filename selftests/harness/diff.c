@@ -643,10 +643,13 @@ static void count_reason(struct xd_summary *s, const char *why)
 	unsigned int i;
 	char key[160];
 
-	/* a reason names a construct, then where: keep what precedes the
-	 * first ':' or '(' so that one cause counts once */
-	snprintf(key, sizeof(key), "%.159s", why[0] ? why : "(no message)");
-	key[strcspn(key, ":(")] = '\0';
+	const char *last = why, *c;
+
+	/* "cannot run ...: stage S, rule R, action A: WHAT": one cause
+	 * counts once, whichever stage and rule it was met in */
+	while ((c = strstr(last, ": ")))
+		last = c + 2;
+	snprintf(key, sizeof(key), "%.159s", *last ? last : "(no message)");
 	for (i = 0; i < s->n_reasons; i++)
 		if (!strcmp(s->reason[i].why, key)) {
 			s->reason[i].n++;
@@ -683,16 +686,20 @@ static int check_dispatch(struct xd_pair *p, __u32 slot)
 		free(r), free(pk);
 		return -ENOMEM;
 	}
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = BPF_XDP);	/* as the entry */
+
 	pfd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xd_probe", "Dual BSD/GPL", probe,
-			    XD_N(probe), NULL);
+			    XD_N(probe), &lo);
 	if (pfd < 0) {
 		err = -errno;
+		printf("diff: cannot load the probe program: %s\n", strerror(-err));
 		goto out;
 	}
 	/* hold the generated program while the probe takes its place */
 	sfd = bpf_prog_get_fd_by_id(p->spec_prog_id);
 	if (sfd < 0) {
 		err = -errno;
+		printf("diff: program %u: %s\n", p->spec_prog_id, strerror(-err));
 		goto out;
 	}
 	pkt_init(pk);
@@ -704,6 +711,8 @@ static int check_dispatch(struct xd_pair *p, __u32 slot)
 		goto out;
 	if (bpf_map_update_elem(mfd, &slot, &pfd, BPF_ANY)) {
 		err = -errno;
+		printf("diff: cannot put the probe program into %s[%u]: %s\n", XFSM_MAP_PROGS,
+		       slot, strerror(-err));
 		goto out;
 	}
 	err = xt_run_pkt(&p->spec, pk, 0, r);
@@ -938,6 +947,9 @@ void xd_summary_print(const struct xd_summary *s, const char *what)
 	       s->flows_created, s->expired);
 	for (i = 0; i < s->n_reasons; i++)
 		printf("  generic: %s: %lu\n", s->reason[i].why, s->reason[i].n);
+	if (getenv("XT_DIFF_OMIT") && *getenv("XT_DIFF_OMIT"))
+		printf("%s: generated applications without: %s (XT_DIFF_OMIT)\n", what,
+		       getenv("XT_DIFF_OMIT"));
 	if (s->reasons_other)
 		printf("  generic: other reasons: %lu\n", s->reasons_other);
 }

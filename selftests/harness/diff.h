@@ -34,7 +34,7 @@
 #define XD_TMO_MAX_MS	80
 #define XD_TMO_LONG_MS	3600000	/* an hour: never fires in a run */
 
-#define XD_REASONS	16
+#define XD_REASONS	48
 
 struct xd_summary {
 	unsigned long	apps;		/* applications compiled and applied */

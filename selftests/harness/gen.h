@@ -64,6 +64,26 @@ struct xg_app {
 	bool		wants_ip6, wants_arp, wants_vlan, wants_icmp;
 };
 
+/*
+ * Constructs left out of the generated applications: $XT_DIFF_OMIT, a
+ * comma-separated list of acl, groups, rewrite (set eth/ip/l4/ip6/dscp/
+ * ecn/ttl, dec ttl), vlan, arp, fib, xsk, flood.  Empty by default: the
+ * whole language.  A way to aim the test at what a datapath takes while
+ * it grows, never a way to pass it: the summary prints what was omitted.
+ */
+enum {
+	XG_OMIT_ACL	= 1U << 0,
+	XG_OMIT_GROUPS	= 1U << 1,
+	XG_OMIT_REWRITE	= 1U << 2,
+	XG_OMIT_VLAN	= 1U << 3,
+	XG_OMIT_ARP	= 1U << 4,
+	XG_OMIT_FIB	= 1U << 5,
+	XG_OMIT_XSK	= 1U << 6,
+	XG_OMIT_FLOOD	= 1U << 7,
+};
+/* The set from $XT_DIFF_OMIT (exits on an unknown name). */
+unsigned int xg_omit(void);
+
 /* A random valid application (valid unless the compiler disagrees: the
  * caller compiles it and counts refusals).  n: a serial for its name. */
 int xg_app(struct xg_rng *r, struct xg_app *a, unsigned int n);

@@ -64,6 +64,33 @@ uint32_t xg_below(struct xg_rng *r, uint32_t n)
 	return (uint32_t)(xg_u64(r) % n);
 }
 
+unsigned int xg_omit(void)
+{
+	static const char *const names[] = { "acl", "groups", "rewrite", "vlan", "arp",
+					     "fib", "xsk", "flood" };
+	static int omit = -1;
+	const char *e = getenv("XT_DIFF_OMIT");
+	char buf[256], *tok, *save = NULL;
+	unsigned int i;
+
+	if (omit >= 0)
+		return omit;
+	omit = 0;
+	snprintf(buf, sizeof(buf), "%s", e ? e : "");
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(tok, names[i]))
+				break;
+		if (i == sizeof(names) / sizeof(names[0])) {
+			fprintf(stderr, "XT_DIFF_OMIT: unknown construct '%s' (acl, groups, rewrite, vlan, arp, fib, xsk, flood)\n",
+				tok);
+			exit(2);
+		}
+		omit |= 1 << i;
+	}
+	return omit;
+}
+
 /* ---- Text ------------------------------------------------------------------ */
 
 static void ap(struct xg_app *a, const char *fmt, ...)
@@ -494,8 +521,11 @@ static void mac_text(uint64_t v, char *out, size_t size)
 static unsigned int action(struct xg_rng *r, struct xg_app *a, char *out, size_t size)
 {
 	char v[64];
+	unsigned int k = xg_below(r, 15);
 
-	switch (xg_below(r, 15)) {
+	if (((xg_omit() & XG_OMIT_REWRITE) && k <= 7) || ((xg_omit() & XG_OMIT_VLAN) && (k == 8 || k == 9)))
+		k = 10 + xg_below(r, 5);	/* count or mark instead */
+	switch (k) {
 	case 0:
 		mac_text(TEST_MAC(0x10 + xg_below(r, 4)), v, sizeof(v));
 		snprintf(out, size, "set eth.%s = %s", xg_chance(r, 50) ? "src" : "dst",
@@ -547,8 +577,14 @@ static unsigned int action(struct xg_rng *r, struct xg_app *a, char *out, size_t
 static void terminal(struct xg_rng *r, struct xg_app *a, struct stage_ctx *s, unsigned int n_groups,
 		     char *out, size_t size)
 {
+	unsigned int k = xg_below(r, 14), omit = xg_omit();
+
 	out[0] = '\0';
-	switch (xg_below(r, 14)) {
+	if (((omit & XG_OMIT_FLOOD) && k == 3) || ((omit & XG_OMIT_GROUPS) && k == 7) ||
+	    ((omit & XG_OMIT_FIB) && k == 8) || ((omit & XG_OMIT_ARP) && k == 9) ||
+	    ((omit & XG_OMIT_XSK) && k == 11))
+		k = 12;	/* no terminal effect */
+	switch (k) {
 	case 0: snprintf(out, size, "drop"); break;
 	case 1: snprintf(out, size, "pass"); break;
 	case 2: snprintf(out, size, "tx"); break;
@@ -868,7 +904,7 @@ int xg_app(struct xg_rng *r, struct xg_app *a, unsigned int n)
 	for (i = 0; i < 8; i++)
 		if (xg_chance(r, 25))
 			ap(a, "global %u = %u\n", i, xg_below(r, 5));
-	n_groups = xg_below(r, 3);
+	n_groups = xg_omit() & XG_OMIT_GROUPS ? 0 : xg_below(r, 3);
 	for (i = 0; i < n_groups; i++) {
 		unsigned int m = 1 + xg_below(r, 3), j, pol = xg_below(r, 5);
 
@@ -884,7 +920,7 @@ int xg_app(struct xg_rng *r, struct xg_app *a, unsigned int n)
 	}
 	ap(a, "\n");
 	s.n_stages = 1 + xg_below(r, 4);
-	if (xg_chance(r, 20))
+	if (xg_chance(r, 20) && !(xg_omit() & XG_OMIT_ACL))
 		acl_at = xg_below(r, s.n_stages);
 	for (i = 0; i < s.n_stages; i++) {
 		s.idx = i;
