@@ -401,6 +401,41 @@ START_TEST(test_runner_detects)
 }
 END_TEST
 
+/* The check that the specialized side runs its program is no formality
+ * either: with an observer listening the entry program keeps every packet
+ * for itself (docs/specializer.md), and the probe then finds the
+ * generated program installed but not dispatched to. */
+static int set_observe(struct xt *t, __u32 observe)
+{
+	struct xfsm_ctl ctl;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &ctl))
+		return -errno;
+	ctl.observe = observe;
+	return bpf_map_update_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &ctl, BPF_ANY) ? -errno : 0;
+}
+
+START_TEST(test_dispatch_checked)
+{
+	static const char app[] =
+		"app dispatch\ndefault pass\nstage s {\n\tkey ip.src\n\tstates a, b\n"
+		"\trule r when udp.dport == 53 => goto state b, drop\n}\n";
+	struct xd_summary sum = { 0 };
+	struct xd_pair p;
+	int ret;
+
+	ck_assert_int_eq(xd_open(&p, &sum), 0);
+	ck_assert_msg(xd_apply_source(&p, "dispatch", app, sizeof(app) - 1) == 0,
+		      "the specializer must take this application (%s)", p.why);
+	ck_assert_int_eq(set_observe(&p.spec, XFSM_OBS_EVENTS), 0);
+	ret = xd_apply_source(&p, "dispatch", app, sizeof(app) - 1);
+	set_observe(&p.spec, 0);
+	ck_assert_int_eq(ret, -EPROTO);
+	xd_close(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("spec_diff");
@@ -409,6 +444,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* reports survive Check's fork */
 	tcase_add_test(tc, test_generator_compiles);
 	tcase_add_test(tc, test_runner_detects);
+	tcase_add_test(tc, test_dispatch_checked);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("examples");
 	tcase_set_timeout(tc, 300);
