@@ -88,6 +88,27 @@ static const char app_two[] =
 
 static const char acl_file[] = "proto udp dport 1007 => deny\n";
 
+/* Two applications the specializer generates programs for, with other
+ * verdicts for the same packets. */
+static const char spec_one[] =
+	"app sone\n"
+	"default pass\n"
+	"stage main {\n"
+	"\tkey ip.src\n"
+	"\trule d1 when udp.dport == 1001 => drop\n"
+	"\trule t2 when udp.dport == 1002 => tx\n"
+	"}\n";
+
+static const char spec_two[] =
+	"app stwo\n"
+	"default drop\n"
+	"stage main {\n"
+	"\tkey ip.src\n"
+	"\trule p1 when udp.dport == 1001 => pass\n"
+	"\trule t3 when udp.dport == 1003 => tx\n"
+	"}\n";
+static char path_sone[PATH_MAX], path_stwo[PATH_MAX];
+
 static const char *pin_dir = "";
 static char path_one[PATH_MAX], path_two[PATH_MAX], path_acl[PATH_MAX];
 
@@ -322,7 +343,9 @@ static void kill_open(void)
 	xt_ctl_env_open(&env, "kill");
 	if (!xt_ctl_env_file(&env, "one.xfsm", app_one, path_one, sizeof(path_one)) ||
 	    !xt_ctl_env_file(&env, "two.xfsm", app_two, path_two, sizeof(path_two)) ||
-	    !xt_ctl_env_file(&env, "table0.acl", acl_file, path_acl, sizeof(path_acl)))
+	    !xt_ctl_env_file(&env, "table0.acl", acl_file, path_acl, sizeof(path_acl)) ||
+	    !xt_ctl_env_file(&env, "sone.xfsm", spec_one, path_sone, sizeof(path_sone)) ||
+	    !xt_ctl_env_file(&env, "stwo.xfsm", spec_two, path_stwo, sizeof(path_stwo)))
 		env.pin_dir[0] = 0;
 	pin_dir = env.pin_dir;
 }
@@ -452,6 +475,114 @@ START_TEST(test_kill_edits_each_call)
 }
 END_TEST
 
+/* ---- Specialized programs: killed before each bpf() call -------------------------------------- */
+
+static void spec_args(int which, char *args[8])
+{
+	memset(args, 0, 8 * sizeof(args[0]));
+	args[0] = "apply";
+	args[1] = "--datapath";
+	args[2] = "specialized";
+	args[3] = which ? path_stwo : path_sone;
+}
+
+static bool spec_apply(int which)
+{
+	char *args[8], out[4096];
+	int rc;
+
+	spec_args(which, args);
+	rc = xt_ctl(pin_dir, out, sizeof(out), args);
+	return ASSERT_EQ(rc, 0, "apply --datapath specialized") ||
+	       (fprintf(stderr, "%s\n", out), false);
+}
+
+/* Does the active slot run its own specialized program? */
+static bool runs_specialized(void)
+{
+	struct xfsm_dp_record r;
+	__u32 slot;
+	bool yes;
+
+	if (xfsm_dp_running(T.inst, &slot, &r, false))
+		return false;
+	yes = r.specialized && !r.why[0];
+	xfsm_dp_record_free(&r);
+	return yes;
+}
+
+/*
+ * Switching between two specialized applications, killed before each
+ * bpf() call: the packets (through the generic program, which tail-calls
+ * the active slot's program) get the verdicts of one application or the
+ * other, never a mix, and xfsm_progs[active] is the active application's.
+ */
+START_TEST(test_kill_spec_each_call)
+{
+	__u32 golden_spec[2][NPKT], v[NPKT];
+	int dir, k, total, status, got, seen[2] = { 0, 0 }, mixed = 0;
+	int stride = slowness();
+	char *args[8], what[160];
+
+	NEED_T();
+	ck_assert_msg(pin_dir[0], "cannot pin the instance or write the test files");
+	ck_assert_int_eq(xt_set_tx_port(&T, 1, 1), 0);
+	if (T.inst->map_fd[XFSM_M_PROGS] < 0) {
+		fprintf(stderr, "no xfsm_progs on this datapath: nothing to test\n");
+		XT_END();
+		return;
+	}
+	for (dir = 0; dir < 2; dir++) {
+		if (!spec_apply(dir))
+			goto out;
+		ASSERT_TRUE(runs_specialized(), "the application runs specialized");
+		verdicts(golden_spec[dir]);
+	}
+	if (!ASSERT_NEQ(memcmp(golden_spec[0], golden_spec[1], sizeof(golden_spec[0])), 0,
+			"the two applications give other verdicts"))
+		goto out;
+	for (dir = 0; dir < 2; dir++) {
+		int from = dir, to = !dir;
+
+		spec_args(to, args);
+		if (!spec_apply(from))
+			goto out;
+		total = xt_ctl_kill_at_bpf(pin_dir, args, 0, &status);
+		if (!ASSERT_GE(total, 10, "bpf() calls of the command"))
+			goto out;
+		for (k = 1; k <= total; k = k < total && k + stride > total ? total : k + stride) {
+			if (!spec_apply(from) || !check_clean("the apply after a kill"))
+				goto out;
+			verdicts(v);
+			if (!ASSERT_TRUE(same(v, golden_spec[from]), "restored verdicts"))
+				goto out;
+			got = xt_ctl_kill_at_bpf(pin_dir, args, k, &status);
+			if (!ASSERT_EQ(got, k, "killed at the chosen call"))
+				goto out;
+			snprintf(what, sizeof(what), "specialized apply killed before bpf() call %d of %d",
+				 k, total);
+			verdicts(v);
+			if (same(v, golden_spec[from]))
+				seen[0]++;
+			else if (same(v, golden_spec[to]))
+				seen[1]++;
+			else
+				mixed++;
+			check_progs(what);
+		}
+	}
+	fprintf(stderr, "specialized apply: %d kill points left the old application, %d the new one, %d a mix\n",
+		seen[0], seen[1], mixed);
+	ASSERT_EQ(mixed, 0, "kill points that left a mix");
+	ASSERT_GE(seen[0], 1, "kill points before the switch");
+	ASSERT_GE(seen[1], 1, "kill points after the switch");
+	if (spec_apply(0))
+		check_clean("the end");
+out:
+	XT_END();
+}
+END_TEST
+
 /* ---- Killed at random moments ------------------------------------------------------------- */
 
 static long now_us(void)
@@ -547,6 +678,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(tc, test_kill_apply_each_call);
 	tcase_add_test(tc, test_kill_edits_each_call);
+	tcase_add_test(tc, test_kill_spec_each_call);
 	tcase_add_test(tc, test_kill_random);
 	return xt_suite_run(s);
 }
