@@ -153,7 +153,7 @@ static bool same_entry(int map, const char *name, __u32 key, size_t words)
 	return true;
 }
 
-static bool same_flows(void)
+static bool same_flows(bool regs)
 {
 	int fa = T.inst->map_fd[XFSM_M_FLOWS], fb = B.inst->map_fd[XFSM_M_FLOWS];
 	struct xfsm_flow_key k, nk;
@@ -179,17 +179,18 @@ static bool same_flows(void)
 		    !ASSERT_EQ(y.hard_rollback, x.hard_rollback, "flow hard rollback") ||
 		    !ASSERT_EQ(y.flags, x.flags, "flow flags") ||
 		    !ASSERT_EQ(!!y.hard_deadline_ns, !!x.hard_deadline_ns, "flow hard deadline set") ||
-		    !ASSERT_EQ(!!y.created_ns, !!x.created_ns, "flow created time set") ||
-		    !ASSERT_EQ(y.regs[0], x.regs[0], "flow reg0") ||
+		    !ASSERT_EQ(!!y.created_ns, !!x.created_ns, "flow created time set"))
+			return false;
+		if (regs && (!ASSERT_EQ(y.regs[0], x.regs[0], "flow reg0") ||
 		    !ASSERT_EQ(y.regs[1], x.regs[1], "flow reg1") ||
 		    !ASSERT_EQ(y.regs[2], x.regs[2], "flow reg2") ||
-		    !ASSERT_EQ(y.regs[3], x.regs[3], "flow reg3"))
+		    !ASSERT_EQ(y.regs[3], x.regs[3], "flow reg3")))
 			return false;
 	}
 	return ASSERT_EQ(xt_count_flows(&B, -1), na, "flows: specialized, generic");
 }
 
-static bool same_state(const struct xfsm_spec_input *in)
+static bool same_state(const struct xfsm_spec_input *in, bool regs)
 {
 	struct xfsm_globals ga, gb;
 	__u32 zero = 0, i;
@@ -215,7 +216,7 @@ static bool same_state(const struct xfsm_spec_input *in)
 	for (i = 0; i < XFSM_GLOBAL_REGS; i++)
 		if (!ASSERT_EQ(gb.reg[i], ga.reg[i], "global register"))
 			return false;
-	return same_flows();
+	return same_flows(regs);
 }
 
 /* ---- Packets ---------------------------------------------------------------- */
@@ -252,6 +253,19 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	if (kind == PK_VLAN)
 		s.vlan = 1 + rnd(seed) % 100;
 	pkt_from_spec(p, &s);
+	if (kind == PK_V6) {	/* a flow label */
+		__u32 fl = rnd(seed);
+
+		p->data[ETH_HLEN + 1] = (p->data[ETH_HLEN + 1] & 0xf0) | (fl & 0x0f);
+		p->data[ETH_HLEN + 2] = fl >> 8;
+		p->data[ETH_HLEN + 3] = fl >> 16;
+	}
+	if (s.l4 == PS_TCP && pkt_off(p, PL_TCP, 0) > 0) {	/* sequence numbers */
+		int o = pkt_off(p, PL_TCP, 0);
+
+		pkt_put32(p, o + 4, rnd(seed));
+		pkt_put32(p, o + 8, rnd(seed));
+	}
 	switch (kind) {
 	case PK_OPTS:
 		pkt_set_ip4_ihl(p, 6);
@@ -285,43 +299,46 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	return kind;
 }
 
-/* Move a timeout of a random flow into the past, in both instances alike. */
+/* Move the timeout of a random flow that has one into the past, in both
+ * instances alike: the next packet of that flow finds it expired. */
 static void expire_one(__u32 *seed)
 {
 	int fa = T.inst->map_fd[XFSM_M_FLOWS], fb = B.inst->map_fd[XFSM_M_FLOWS];
-	struct xfsm_flow_key k, nk;
+	struct xfsm_flow_key keys[64], k, nk;
 	struct xfsm_flow x, y;
-	__u32 pick = rnd(seed) % 8, i = 0;
+	unsigned int n = 0;
 	int step;
 
-	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
-	     step = bpf_map_get_next_key(fa, &k, &nk), i++) {
+	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step && n < 64;
+	     step = bpf_map_get_next_key(fa, &k, &nk)) {
 		k = nk;
-		if (i < pick && !bpf_map_get_next_key(fa, &k, &nk))
-			continue;
-		if (bpf_map_lookup_elem(fa, &k, &x) || bpf_map_lookup_elem(fb, &k, &y))
-			return;
-		if (x.hard_deadline_ns) {
-			x.hard_deadline_ns = y.hard_deadline_ns = 1;
-		} else if (x.idle_timeout_ms) {
-			x.last_seen_ns = y.last_seen_ns = 1;
-		} else {
-			continue;
-		}
-		bpf_map_update_elem(fa, &k, &x, BPF_EXIST);
-		bpf_map_update_elem(fb, &k, &y, BPF_EXIST);
-		return;
+		if (!bpf_map_lookup_elem(fa, &k, &x) && (x.hard_deadline_ns || x.idle_timeout_ms))
+			keys[n++] = k;
 	}
+	if (!n)
+		return;
+	k = keys[rnd(seed) % n];
+	if (bpf_map_lookup_elem(fa, &k, &x) || bpf_map_lookup_elem(fb, &k, &y))
+		return;
+	if (x.hard_deadline_ns && (!x.idle_timeout_ms || rnd(seed) % 2))
+		x.hard_deadline_ns = y.hard_deadline_ns = 1;
+	else
+		x.last_seen_ns = y.last_seen_ns = 1;
+	bpf_map_update_elem(fa, &k, &x, BPF_EXIST);
+	bpf_map_update_elem(fb, &k, &y, BPF_EXIST);
 }
 
 struct walk_app {
 	const char *file;
 	const __u16 *dports;
 	unsigned int n_dports;
+	bool timeouts;		/* the walk must see a flow expire */
+	bool clock_regs;	/* registers hold times: not compared */
 };
 
 static const __u16 knock_ports[] = { 22, 1111, 2222, 3333, 4444, 53 };
 static const __u16 any_ports[] = { 22, 53, 80, 443, 1000, 1001 };
+static const __u16 nat_ports[] = { 22, 53, 80, 443, 9 };
 
 /* Two real ifindexes in a private namespace (ports 1 and 2, both able to
  * send: tx ports), each instance alike. */
@@ -396,7 +413,7 @@ static void walk(const struct walk_app *wa)
 		struct pkt p;
 		enum pk kind = random_pkt(&p, &seed, wa->dports, wa->n_dports);
 
-		if (i % 23 == 22)
+		if (i % 11 == 10)
 			expire_one(&seed);
 		xt_set_context("%s, step %u (seed %#x), kind %d, ifindex %u", wa->file, i,
 			       WALK_SEED, kind, ifindex);
@@ -406,7 +423,7 @@ static void walk(const struct walk_app *wa)
 		if (!ASSERT_EQ(rb.verdict, ra.verdict, "verdict: specialized, generic") ||
 		    !ASSERT_EQ(rb.len, ra.len, "output length") ||
 		    !ASSERT_TRUE(!memcmp(ra.data, rb.data, ra.len), "output bytes") ||
-		    !same_state(&in))
+		    !same_state(&in, !wa->clock_regs))
 			break;
 		if (kind <= PK_V6)
 			n_fast++;
@@ -416,6 +433,23 @@ static void walk(const struct walk_app *wa)
 	xt_set_context("%s", wa->file);
 	ASSERT_GE(n_fast, WALK_STEPS / 2, "fast-path packets");
 	ASSERT_GE(n_bail, 10, "packets handed back");
+	if (getenv("XT_SPEC_COVER"))
+		for (size_t r = 0; r < in.n_rules; r++) {
+			__u64 rs[2];
+
+			if (!read_sum(&T, XFSM_M_RULE_STATS, in.rules[r].rule_id, rs, 2))
+				fprintf(stderr, "%s: stage %u rule %u: %llu packets\n", wa->file,
+					in.keys[r].stage, in.rules[r].image_id,
+					(unsigned long long)rs[0]);
+		}
+	if (wa->timeouts) {
+		__u64 ss[8], expired = 0;
+
+		for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++)
+			if (!read_sum(&T, XFSM_M_STAGE_STATS, i, ss, 8))
+				expired += ss[6] + ss[7];
+		ASSERT_GE(expired, 1, "flows expired during the walk");
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -424,19 +458,24 @@ out:
 	XT_END();
 }
 
-#define WALK_TEST(name, path, ports)						\
+#define WALK_TEST(name, path, ports, to, clk)				\
 	START_TEST(test_walk_##name)						\
 	{									\
-		const struct walk_app wa = { path, ports, ARRAY_SIZE(ports) };	\
+		const struct walk_app wa = { path, ports, ARRAY_SIZE(ports), to, clk };	\
 		walk(&wa);							\
 	}									\
 	END_TEST
 
-WALK_TEST(counter, "bench/ref/counter.xfsm", any_ports)
-WALK_TEST(global, "bench/ref/global.xfsm", any_ports)
-WALK_TEST(twostage, "bench/ref/twostage.xfsm", any_ports)
-WALK_TEST(portknock, "examples/portknock.xfsm", knock_ports)
-WALK_TEST(statefulfw, "examples/statefulfw.xfsm", any_ports)
+WALK_TEST(counter, "bench/ref/counter.xfsm", any_ports, false, false)
+WALK_TEST(global, "bench/ref/global.xfsm", any_ports, false, false)
+WALK_TEST(twostage, "bench/ref/twostage.xfsm", any_ports, false, false)
+WALK_TEST(portknock, "examples/portknock.xfsm", knock_ports, true, false)
+WALK_TEST(statefulfw, "examples/statefulfw.xfsm", any_ports, true, false)
+WALK_TEST(ratelimit, "examples/ratelimit.xfsm", any_ports, false, true)
+WALK_TEST(synflood, "examples/synflood.xfsm", any_ports, true, true)
+WALK_TEST(maclearn, "examples/maclearn.xfsm", any_ports, true, false)
+WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
+WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
 
 /* The empty application: counters and the default verdict only. */
 START_TEST(test_walk_empty)
@@ -467,7 +506,7 @@ START_TEST(test_walk_empty)
 		xt_set_context("empty, step %u, kind %d", i, kind);
 		if (!ASSERT_OK(xt_run_pkt(&T, &p, 0, &ra), "run") ||
 		    !ASSERT_OK(xt_run_pkt(&B, &p, 0, &rb), "run") ||
-		    !ASSERT_EQ(rb.verdict, ra.verdict, "verdict") || !same_state(&in))
+		    !ASSERT_EQ(rb.verdict, ra.verdict, "verdict") || !same_state(&in, true))
 			break;
 	}
 out:
@@ -581,6 +620,11 @@ int main(void)
 	tcase_add_test(tc, test_walk_twostage);
 	tcase_add_test(tc, test_walk_portknock);
 	tcase_add_test(tc, test_walk_statefulfw);
+	tcase_add_test(tc, test_walk_ratelimit);
+	tcase_add_test(tc, test_walk_synflood);
+	tcase_add_test(tc, test_walk_maclearn);
+	tcase_add_test(tc, test_walk_mix);
+	tcase_add_test(tc, test_walk_rewrite);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }

@@ -49,6 +49,8 @@ enum {
 #define SO_ZFLOW	(-408)	/* struct xfsm_flow of zeros (80 bytes) */
 #define SO_WREFRESH	(-416)	/* scratch __u64 */
 #define SO_WF		(-424)	/* the flow a rule's transaction writes (NULL: none) */
+#define SO_CS_OLD	(-428)	/* __u32 a rewrite's old bytes (checksum update) */
+#define SO_CS_NEW	(-432)	/* __u32 its new bytes */
 
 static inline int so_fv(unsigned int word)
 {
