@@ -67,7 +67,8 @@ struct xg_app {
 /*
  * Constructs left out of the generated applications: $XT_DIFF_OMIT, a
  * comma-separated list of acl, groups, rewrite (set eth/ip/l4/ip6/dscp/
- * ecn/ttl, dec ttl), vlan, arp, fib, xsk, flood.  Empty by default: the
+ * ecn/ttl, dec ttl), ip6nat (set ip6.src/dst alone), vlan, arp, fib, xsk,
+ * flood.  Empty by default: the
  * whole language.  A way to aim the test at what a datapath takes while
  * it grows, never a way to pass it: the summary prints what was omitted.
  */
@@ -80,6 +81,7 @@ enum {
 	XG_OMIT_FIB	= 1U << 5,
 	XG_OMIT_XSK	= 1U << 6,
 	XG_OMIT_FLOOD	= 1U << 7,
+	XG_OMIT_IP6NAT	= 1U << 8,
 };
 /* The set from $XT_DIFF_OMIT (exits on an unknown name). */
 unsigned int xg_omit(void);

@@ -67,7 +67,7 @@ uint32_t xg_below(struct xg_rng *r, uint32_t n)
 unsigned int xg_omit(void)
 {
 	static const char *const names[] = { "acl", "groups", "rewrite", "vlan", "arp",
-					     "fib", "xsk", "flood" };
+					     "fib", "xsk", "flood", "ip6nat" };
 	static int omit = -1;
 	const char *e = getenv("XT_DIFF_OMIT");
 	char buf[256], *tok, *save = NULL;
@@ -82,7 +82,7 @@ unsigned int xg_omit(void)
 			if (!strcmp(tok, names[i]))
 				break;
 		if (i == sizeof(names) / sizeof(names[0])) {
-			fprintf(stderr, "XT_DIFF_OMIT: unknown construct '%s' (acl, groups, rewrite, vlan, arp, fib, xsk, flood)\n",
+			fprintf(stderr, "XT_DIFF_OMIT: unknown construct '%s' (acl, groups, rewrite, ip6nat, vlan, arp, fib, xsk, flood)\n",
 				tok);
 			exit(2);
 		}
@@ -523,7 +523,8 @@ static unsigned int action(struct xg_rng *r, struct xg_app *a, char *out, size_t
 	char v[64];
 	unsigned int k = xg_below(r, 15);
 
-	if (((xg_omit() & XG_OMIT_REWRITE) && k <= 7) || ((xg_omit() & XG_OMIT_VLAN) && (k == 8 || k == 9)))
+	if (((xg_omit() & XG_OMIT_REWRITE) && k <= 7) || ((xg_omit() & XG_OMIT_IP6NAT) && k == 7) ||
+	    ((xg_omit() & XG_OMIT_VLAN) && (k == 8 || k == 9)))
 		k = 10 + xg_below(r, 5);	/* count or mark instead */
 	switch (k) {
 	case 0:
