@@ -588,9 +588,16 @@ static int prepare(struct xt *t)
 
 	if ((err = xt_reset(t)) || (err = xt_set_port(t, 1, 1)))
 		return err;
-	for (i = 1; i <= XD_PORTS; i++)
+	for (i = 1; i <= XD_PORTS; i++) {
+		/* port 4 is down: groups with it as a member skip it */
+		__u32 flags = i == XD_PORTS ? XFSM_PORT_F_DOWN : 0;
+
 		if ((err = xt_set_tx_port(t, i, 1)))
 			return err;
+		if (t->inst->map_fd[XFSM_M_PORT_FLAGS] >= 0 &&
+		    bpf_map_update_elem(t->inst->map_fd[XFSM_M_PORT_FLAGS], &i, &flags, BPF_ANY))
+			return -errno;
+	}
 	return 0;
 }
 

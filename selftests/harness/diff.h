@@ -92,7 +92,7 @@ void xd_close(struct xd_pair *p);
 
 /*
  * Reset both instances (ports: ifindex 1 is port 1, ports 1..4 have a
- * transmit device) and compile and apply the application on both.
+ * transmit device, port 4 is down) and compile and apply the application on both.
  * Returns 0 when both run it and spec runs its specialized program (the
  * program is in xfsm_progs[active] and the entry program dispatches to
  * it: checked with a probe program swapped in for one packet), 1 when
