@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * A matched rule's actions (actions_run() in bpf/actions.h), inlined in
- * rule order: verdicts, output to a port, flood, goto, set mark, count,
- * and the rewrites of Ethernet addresses, DSCP, ECN, TTL and IPv4 NAT
- * (addresses and ports, checksums updated).  IPv6 NAT, VLAN push and
- * pop, ARP replies, groups, AF_XDP and fib forwarding are not generated
- * yet: an application that uses them stays generic.
+ * rule order: verdicts, output to a port, flood, output xsk, goto, set
+ * mark, count, and the rewrites of Ethernet addresses, DSCP, ECN, TTL and
+ * IPv4 NAT (addresses and ports, checksums updated).  IPv6 NAT, VLAN push
+ * and pop, ARP replies, groups and fib forwarding are not generated yet:
+ * an application that uses them stays generic.
  */
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -42,6 +42,7 @@ static bool act_supported(__u8 type)
 	case XFSM_ACT_TX:
 	case XFSM_ACT_OUTPUT:
 	case XFSM_ACT_FLOOD:
+	case XFSM_ACT_OUTPUT_XSK:
 	case XFSM_ACT_GOTO:
 	case XFSM_ACT_SET_MARK:
 	case XFSM_ACT_COUNT:
@@ -91,6 +92,11 @@ int spec_actions_check(struct spec *sp, unsigned int stage, const struct xfsm_ru
 		    sp->inst->map_fd[XFSM_M_TX_PORTS] < 0) {
 			xfsm_emit_fail(sp->e, -EOPNOTSUPP, "stage %u, rule %u: output without %s",
 				       stage, r->image_id, XFSM_MAP_TX_PORTS);
+			return sp->e->err;
+		}
+		if (a->type == XFSM_ACT_OUTPUT_XSK && sp->inst->map_fd[XFSM_M_XSKS] < 0) {
+			xfsm_emit_fail(sp->e, -EOPNOTSUPP, "stage %u, rule %u: output xsk without %s",
+				       stage, r->image_id, XFSM_MAP_XSKS);
 			return sp->e->err;
 		}
 	}
@@ -524,6 +530,26 @@ static void emit_rewrite_action(struct spec *sp, const struct xfsm_action *a,
 	xfsm_emit_bind(e, done);
 }
 
+/* output xsk: the AF_XDP socket of the receive queue; the helper's
+ * answer is the packet's XDP action (redirect, or drop). */
+static void emit_xsk(struct spec *sp)
+{
+	unsigned int ok = xfsm_emit_label(sp->e);
+
+	xfsm_emit_map(sp->e, XR1, sp->inst->map_fd[XFSM_M_XSKS]);
+	E(sp, XI_LDX(BPF_W, XR2, SR_CTX, offsetof(struct xdp_md, rx_queue_index)));
+	E(sp, XI_MOV64_IMM(XR3, XDP_DROP));
+	E(sp, XI_CALL(BPF_FUNC_redirect_map));
+	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_WREFRESH));
+	spec_cnt_add(sp, SR_STATS, SO(act_output), 1);
+	E(sp, XI_LDX(BPF_DW, XR0, XFP, SO_WREFRESH));
+	xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, XR0, XDP_REDIRECT, ok);
+	spec_cnt_add(sp, SR_STATS, SO(exc_bad_port), 1);
+	E(sp, XI_LDX(BPF_DW, XR0, XFP, SO_WREFRESH));
+	xfsm_emit_bind(sp->e, ok);
+	spec_finish_any(sp);
+}
+
 static void emit_count(struct spec *sp, const struct xfsm_action *a)
 {
 	unsigned int none = xfsm_emit_label(sp->e);
@@ -558,6 +584,9 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 			return sp->e->err;
 		case XFSM_ACT_FLOOD:
 			emit_flood(sp);
+			return sp->e->err;
+		case XFSM_ACT_OUTPUT_XSK:
+			emit_xsk(sp);
 			return sp->e->err;
 		case XFSM_ACT_GOTO:
 			if (a->arg <= stage || a->arg >= XFSM_MAX_STAGES) {

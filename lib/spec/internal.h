@@ -106,6 +106,8 @@ void spec_now(struct spec *sp, int dst);
 void spec_finish_const(struct spec *sp, int act);
 /* The same for an action held in R0 (XDP_DROP or XDP_REDIRECT here). */
 void spec_finish_reg(struct spec *sp);
+/* The same for any XDP action in R0 (a helper's answer). */
+void spec_finish_any(struct spec *sp);
 /* verdict_to_xdp() */
 int spec_verdict_xdp(__u32 v);
 /* Load operand o into dst (opnd_read()); uses dst and `tmp` only. */

@@ -119,6 +119,22 @@ void spec_finish_reg(struct spec *sp)
 	spec_finish_const(sp, XDP_REDIRECT);
 }
 
+/* finish() of an XDP action in R0 that may be any: each case counted. */
+void spec_finish_any(struct spec *sp)
+{
+	static const int acts[] = { XDP_DROP, XDP_TX, XDP_REDIRECT };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+		unsigned int next = xfsm_emit_label(sp->e);
+
+		xfsm_emit_jmp_imm(sp->e, BPF_JMP32 | BPF_JNE, XR0, acts[i], next);
+		spec_finish_const(sp, acts[i]);
+		xfsm_emit_bind(sp->e, next);
+	}
+	spec_finish_const(sp, XDP_PASS);
+}
+
 bool spec_opnd_ok(const struct xfsm_operand *o)
 {
 	switch (o->kind) {

@@ -85,11 +85,8 @@ void spec_need_stage(struct spec *sp, unsigned int stage)
 		if (!rule_in_stage(sp, k, stage))
 			continue;
 		n++;
-		if (sp->in->keys[k].tuple >= st->n_tuples) {
-			xfsm_emit_fail(sp->e, -EINVAL, "stage %u, rule %u: tuple %u of %u", stage,
-				       r->image_id, sp->in->keys[k].tuple, st->n_tuples);
-			return;
-		}
+		if (sp->in->keys[k].tuple >= st->n_tuples)
+			continue;	/* the tuple search never looks there */
 		if (r->flags & XFSM_RF_WRITES_FLOW) {
 			if (st->flags & XFSM_SF_SAME_KEYS)
 				need_words(sp, st->lookup_words, sym, st->lookup_rev);
@@ -389,8 +386,12 @@ static void emit_conds(struct spec *sp, unsigned int stage)
 /* Jump to `miss` unless (reg & mask) == want, as 32-bit words. */
 static void cmp_masked(struct spec *sp, int reg, __u32 mask, __u32 want, unsigned int miss)
 {
-	if (!mask)
-		return;	/* a masked key has no bits outside its mask */
+	if (!mask) {
+		/* the search's key holds 0 there: another value never matches */
+		if (want)
+			xfsm_emit_ja(sp->e, miss);
+		return;
+	}
 	if (mask != 0xffffffffU) {
 		E(sp, XI_MOV32_REG(XR1, reg));
 		E(sp, XI_ALU32_IMM(BPF_AND, XR1, (__s32)mask));
@@ -457,7 +458,7 @@ int spec_stage(struct spec *sp, unsigned int stage)
 		return e->err;
 	}
 	for (i = 0; i < sp->in->n_rules; i++)
-		if (rule_in_stage(sp, i, stage))
+		if (rule_in_stage(sp, i, stage) && sp->in->keys[i].tuple < st->n_tuples)
 			order[n++] = i;
 	qsort_r(order, n, sizeof(*order), rank_cmp, sp);
 
@@ -474,8 +475,10 @@ int spec_stage(struct spec *sp, unsigned int stage)
 		cmp_masked(sp, XR4, tp->state_mask, k->state, next);
 		cmp_masked(sp, XR5, tp->cond_mask, k->conds, next);
 		for (w = 0; w < XFSM_MATCH_WORDS; w++) {
-			if (!tp->match_mask[w])
+			if (!tp->match_mask[w]) {
+				cmp_masked(sp, XR2, 0, k->match[w], next);
 				continue;
+			}
 			E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(word(st->match_words[w]))));
 			cmp_masked(sp, XR2, tp->match_mask[w], k->match[w], next);
 		}
