@@ -110,6 +110,7 @@ cases=(
 	"deleted|0|first:state flush"
 	"deleted|0|last:state flush"
 	"applied|0|apply $XT_TOP/examples/portknock.xfsm"
+	"program|0|show program"
 	"applied|0|apply --datapath generic $XT_TOP/examples/portknock.xfsm"
 	"program|0|show program"
 	"error|2|apply --datapath fast $XT_TOP/examples/portknock.xfsm"
