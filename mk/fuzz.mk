@@ -24,7 +24,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror \
                -Iinclude -Ilib -Iselftests/harness $(FUZZ_SAN) \
                $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
 FUZZ_LIB_OBJS := $(patsubst lib/%.c,$(FUZZ_BUILD)/lib/%.o,$(LIB_SRCS))
-FUZZ_HARNESS  := $(patsubst %,$(FUZZ_BUILD)/harness/%.o,bpf pkt diff gen_app gen_pkt)
+FUZZ_HARNESS  := $(patsubst %,$(FUZZ_BUILD)/harness/%.o,bpf pkt diff gen_app gen_pkt golden xt_assert)
 FUZZ_BINS     := $(patsubst selftests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard selftests/fuzz/fuzz_*.c))
 
 .PHONY: fuzz fuzz-build fuzz-smoke

@@ -12,6 +12,7 @@
 #include <linux/bpf.h>
 
 #include "diff.h"
+#include "golden.h"
 #include "xfsm_lang.h"
 
 #define MS		1000000ULL
@@ -32,19 +33,9 @@ struct xd_field {
 
 #define XF(s, f)	{ #f, offsetof(s, f), sizeof(((s *)0)->f), 0 }
 #define XFL(s, f)	{ #f, offsetof(s, f), sizeof(((s *)0)->f), 1 }
-#define XF_STAT(f)	XF(struct xfsm_stats, f),
-#define XF_ACT(n)	XF(struct xfsm_stats, act_##n),
-#define XF_EXC(n)	XF(struct xfsm_stats, exc_##n),
-#define XF_FIB(n)	XF(struct xfsm_stats, fib_##n),
-
-static const struct xd_field stats_fields[] = {
-	XF_STAT(rx_packets) XF_STAT(rx_bytes) XF_STAT(malformed)
-	XF_STAT(verdict_pass) XF_STAT(verdict_drop) XF_STAT(verdict_tx)
-	XF_STAT(verdict_redirect)
-	XFSM_ACTION_COUNTERS(XF_ACT)
-	XFSM_EXCEPTIONS(XF_EXC)
-	XFSM_FIB_COUNTERS(XF_FIB)
-};
+/* xfsm_stats: every counter, named by golden.c's table (filled by
+ * xd_open()) */
+static struct xd_field stats_fields[N_STAT_FIELDS];
 
 static const struct xd_field stage_fields[] = {
 	XF(struct xfsm_stage_stats, packets), XF(struct xfsm_stage_stats, bytes),
@@ -518,8 +509,12 @@ int xd_open(struct xd_pair *p, struct xd_summary *sum)
 	struct xt_opts o = { .profile = XT_NATIVE, .flows_max = XD_FLOWS_MAX,
 			     .rules_max = XD_RULES_MAX };
 	cpu_set_t set;
+	unsigned int i;
 	int err;
 
+	for (i = 0; i < N_STAT_FIELDS; i++)
+		stats_fields[i] = (struct xd_field){ stat_fields[i].name,
+						     (__u16)stat_fields[i].off, 8, 0 };
 	memset(p, 0, sizeof(*p));
 	p->sum = sum;
 	/* Round-robin groups count per CPU, and the test run happens on the
