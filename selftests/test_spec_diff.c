@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -236,20 +237,53 @@ next:
 	free(ents);
 }
 
+/* One pair of instances for the whole suite, loaded by the first test
+ * case's fixture in Check's parent and kept until exit (under emulation
+ * every load verifies the datapath for tens of seconds); each test starts
+ * its own run on it.  CK_RUN_CASE=examples etc. still loads it once. */
+static struct xd_pair P;
+static int pair_err = -ENOENT;
+static pid_t pair_pid;
+
+static void pair_close(void)
+{
+	if (pair_err || getpid() != pair_pid)
+		return;	/* a test's child: the parent closes */
+	P.sum = NULL;
+	xd_close(&P);
+	pair_err = -ENOENT;
+}
+
+static void pair_open(void)
+{
+	if (!pair_err)
+		return;
+	pair_err = xd_open(&P, NULL);
+	pair_pid = getpid();
+	if (!pair_err)
+		atexit(pair_close);
+}
+
+#define NEED_PAIR(sum)							\
+	do {								\
+		ck_assert_msg(!pair_err, "cannot load two datapath instances: %s", \
+			      strerror(-pair_err));			\
+		xd_begin(&P, (sum));					\
+	} while (0)
+
 START_TEST(test_examples)
 {
 	struct xd_summary sum = { 0 };
-	struct xd_pair p;
 	char dir[1024];
 	unsigned int n_files = 0;
 	int diffs = 0;
 
-	ck_assert_int_eq(xd_open(&p, &sum), 0);
+	NEED_PAIR(&sum);
 	snprintf(dir, sizeof(dir), "%s/examples", xt_src_dir());
-	example_dir(&p, dir, &sum, &diffs, &n_files);
+	example_dir(&P, dir, &sum, &diffs, &n_files);
 	snprintf(dir, sizeof(dir), "%s/bench/ref", xt_src_dir());
-	example_dir(&p, dir, &sum, &diffs, &n_files);
-	xd_close(&p);
+	example_dir(&P, dir, &sum, &diffs, &n_files);
+	xd_end(&P);
 	xd_summary_print(&sum, "examples");
 	ck_assert_msg(n_files >= 8, "only %u applications found under %s", n_files, xt_src_dir());
 	ck_assert_msg(diffs == 0, "%d differences between the datapaths (above)", diffs);
@@ -279,12 +313,11 @@ START_TEST(test_random)
 	long only = getenv("XT_DIFF_APP") ? (long)env_u64("XT_DIFF_APP", 0) : -1;
 	struct timespec t0, t;
 	unsigned int i, shown = 0;
-	struct xd_pair p;
 	int diffs = 0;
 
 	printf("random: seed %llu (reproduce: XT_DIFF_SEED=%llu [XT_DIFF_APP=N] %s)\n",
 	       (unsigned long long)seed, (unsigned long long)seed, "build/selftests/test_spec_diff");
-	ck_assert_int_eq(xd_open(&p, &sum), 0);
+	NEED_PAIR(&sum);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = only >= 0 ? (unsigned int)only : 0;; i++) {
 		struct xg_app a;
@@ -296,22 +329,22 @@ START_TEST(test_random)
 			break;
 		xg_seed(&r, app_seed(seed, i));
 		ck_assert_int_eq(xg_app(&r, &a, i), 0);
-		p.quiet = shown >= 5;	/* the first applications with differences say it */
-		ret = xd_apply_source(&p, a.name, a.text, a.len);
+		P.quiet = shown >= 5;	/* the first applications with differences say it */
+		ret = xd_apply_source(&P, a.name, a.text, a.len);
 		if (ret == -EINVAL && only >= 0)
 			printf("%s", a.text);
 		if (ret == 0) {
-			p.has_short_tmo = a.short_tmo;
-			d = run_app_packets(&p, &r, &a, XD_PACKETS_PER_APP);
+			P.has_short_tmo = a.short_tmo;
+			d = run_app_packets(&P, &r, &a, XD_PACKETS_PER_APP);
 			if (d) {
 				diffs += d;
-				if (!p.quiet) {
+				if (!P.quiet) {
 					printf("---- application %s (reproduce: XT_DIFF_SEED=%llu XT_DIFF_APP=%u):\n%s----\n",
 					       a.name, (unsigned long long)seed, i, a.text);
 					shown++;
 				}
 			}
-			p.has_short_tmo = false;
+			P.has_short_tmo = false;
 		} else if (ret < 0 && ret != -EINVAL) {
 			printf("diff: %s (XT_DIFF_SEED=%llu XT_DIFF_APP=%u) cannot run on both datapaths: %s\n%s",
 			       a.name, (unsigned long long)seed, i, strerror(-ret), a.text);
@@ -319,7 +352,7 @@ START_TEST(test_random)
 		}
 		xg_app_free(&a);
 	}
-	xd_close(&p);
+	xd_end(&P);
 	xd_summary_print(&sum, "random");
 	ck_assert_msg(diffs == 0, "%d differences between the datapaths (seed %llu, above)", diffs,
 		      (unsigned long long)seed);
@@ -367,37 +400,37 @@ START_TEST(test_runner_detects)
 		"app planted\ndefault pass\nstage s {\n\tkey ip.src\n\tstates a, b\n"
 		"\trule r when udp.dport == 53 => reg1 = reg1 + 1, goto state b, count c, pass\n}\n";
 	struct xd_summary sum = { 0 };
-	struct xd_pair p;
 	struct pkt pk;
 	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
 	struct xfsm_flow_key key;
 	struct xfsm_flow flow;
 
-	ck_assert_int_eq(xd_open(&p, &sum), 0);
-	p.both_generic = true;
+	NEED_PAIR(&sum);
+	P.both_generic = true;
+	P.quiet = true;	/* the differences are planted: counted, not printed */
 	pkt_init(&pk);
 	pkt_eth(&pk, TEST_MAC(2), TEST_MAC(1), 0);
 	pkt_ip4(&pk, &(struct ip4_args){ .src = TEST_IP4(1), .dst = TEST_IP4(2) });
 	pkt_udp(&pk, 1000, 53);
 	pkt_finish(&pk);
-	ck_assert_int_eq(xd_apply_source(&p, "planted", app, sizeof(app) - 1), 0);
-	ck_assert_int_eq(xd_run(&p, pk.data, pk.len, 1, 0), 0);
+	ck_assert_int_eq(xd_apply_source(&P, "planted", app, sizeof(app) - 1), 0);
+	ck_assert_int_eq(xd_run(&P, pk.data, pk.len, 1, 0), 0);
 	/* a global register */
-	ck_assert_int_eq(xfsm_global_set(p.spec.inst, 3, 7), 0);
-	ck_assert_int_eq(xd_run(&p, pk.data, pk.len, 1, 0), 1);
-	ck_assert_int_eq(xfsm_global_set(p.spec.inst, 3, 0), 0);
-	ck_assert_int_eq(xd_run(&p, pk.data, pk.len, 1, 0), 0);
+	ck_assert_int_eq(xfsm_global_set(P.spec.inst, 3, 7), 0);
+	ck_assert_int_eq(xd_run(&P, pk.data, pk.len, 1, 0), 1);
+	ck_assert_int_eq(xfsm_global_set(P.spec.inst, 3, 0), 0);
+	ck_assert_int_eq(xd_run(&P, pk.data, pk.len, 1, 0), 0);
 	/* a flow register */
-	ck_assert_int_eq(xt_find_flow(&p.spec, 0, w, &key, &flow), 0);
+	ck_assert_int_eq(xt_find_flow(&P.spec, 0, w, &key, &flow), 0);
 	flow.regs[2] = 9;
-	ck_assert_int_eq(bpf_map_update_elem(p.spec.inst->map_fd[XFSM_M_FLOWS], &key, &flow, BPF_ANY), 0);
-	ck_assert_int_eq(xd_run(&p, pk.data, pk.len, 1, 0), 1);
+	ck_assert_int_eq(bpf_map_update_elem(P.spec.inst->map_fd[XFSM_M_FLOWS], &key, &flow, BPF_ANY), 0);
+	ck_assert_int_eq(xd_run(&P, pk.data, pk.len, 1, 0), 1);
 	/* the verdict of a malformed frame, and what it counts */
-	ck_assert_int_eq(xd_apply_source(&p, "planted", app, sizeof(app) - 1), 0);
-	ck_assert_int_eq(xfsm_ctl_set_malformed_verdict(p.spec.inst, XFSM_VERDICT_DROP), 0);
-	ck_assert_int_eq(xd_run(&p, pk.data, 20, 1, 0), 1);
+	ck_assert_int_eq(xd_apply_source(&P, "planted", app, sizeof(app) - 1), 0);
+	ck_assert_int_eq(xfsm_ctl_set_malformed_verdict(P.spec.inst, XFSM_VERDICT_DROP), 0);
+	ck_assert_int_eq(xd_run(&P, pk.data, 20, 1, 0), 1);
 	ck_assert_int_eq(sum.diffs, 3);
-	xd_close(&p);
+	xd_end(&P);
 }
 END_TEST
 
@@ -422,17 +455,17 @@ START_TEST(test_dispatch_checked)
 		"app dispatch\ndefault pass\nstage s {\n\tkey ip.src\n\tstates a, b\n"
 		"\trule r when udp.dport == 53 => goto state b, drop\n}\n";
 	struct xd_summary sum = { 0 };
-	struct xd_pair p;
 	int ret;
 
-	ck_assert_int_eq(xd_open(&p, &sum), 0);
-	ck_assert_msg(xd_apply_source(&p, "dispatch", app, sizeof(app) - 1) == 0,
-		      "the specializer must take this application (%s)", p.why);
-	ck_assert_int_eq(set_observe(&p.spec, XFSM_OBS_EVENTS), 0);
-	ret = xd_apply_source(&p, "dispatch", app, sizeof(app) - 1);
-	set_observe(&p.spec, 0);
+	NEED_PAIR(&sum);
+	ck_assert_msg(xd_apply_source(&P, "dispatch", app, sizeof(app) - 1) == 0,
+		      "the specializer must take this application (%s)", P.why);
+	ck_assert_int_eq(set_observe(&P.spec, XFSM_OBS_EVENTS), 0);
+	P.quiet = true;	/* the failure is planted */
+	ret = xd_apply_source(&P, "dispatch", app, sizeof(app) - 1);
+	set_observe(&P.spec, 0);
 	ck_assert_int_eq(ret, -EPROTO);
-	xd_close(&p);
+	xd_end(&P);
 }
 END_TEST
 
@@ -442,15 +475,18 @@ int main(void)
 	TCase *tc = tcase_create("generator");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* reports survive Check's fork */
+	tcase_add_unchecked_fixture(tc, pair_open, NULL);
 	tcase_add_test(tc, test_generator_compiles);
 	tcase_add_test(tc, test_runner_detects);
 	tcase_add_test(tc, test_dispatch_checked);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("examples");
+	tcase_add_unchecked_fixture(tc, pair_open, NULL);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_examples);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("random");
+	tcase_add_unchecked_fixture(tc, pair_open, NULL);
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_random);
 	suite_add_tcase(s, tc);

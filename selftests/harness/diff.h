@@ -89,6 +89,11 @@ __u32 xt_datapath_env(void);
  * robin counters and caches of both must be the same CPU's). */
 int xd_open(struct xd_pair *p, struct xd_summary *sum);
 void xd_close(struct xd_pair *p);
+/* Start a run on an open pair with its own summary (options back to
+ * their defaults); end it: what the last application's packets did is
+ * added to the summary, which the pair then forgets. */
+void xd_begin(struct xd_pair *p, struct xd_summary *sum);
+void xd_end(struct xd_pair *p);
 
 /*
  * Reset both instances (ports: ifindex 1 is port 1, ports 1..4 have a
