@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <linux/if_ether.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -40,19 +41,34 @@
 #define WALK_SEED	0x5bec1a1U
 
 static struct xt B;	/* the instance that runs the specialized program */
+/* A pair with a small plain hash table of flows: tables fill up. */
+#define SMALL_FLOWS	3
+static struct xt T2, B2;
 
 static void open_both(void)
 {
+	const struct xt_opts small = { .profile = XT_NATIVE, .flows_max = SMALL_FLOWS,
+				       .flows_type = BPF_MAP_TYPE_HASH };
+
 	suite_open_native();
 	if (xt_open(&B, NULL))
 		B.obj = NULL;
+	if (xt_open(&T2, &small))
+		T2.obj = NULL;
+	if (xt_open(&B2, &small))
+		B2.obj = NULL;
 }
 
 static void close_both(void)
 {
+	xt_close(&B2);
+	xt_close(&T2);
 	xt_close(&B);
 	suite_close();
 }
+
+/* The pair a walk compares: generic G, specialized S. */
+static struct xt *G = &T, *S = &B;
 
 static unsigned int walk_steps(void)
 {
@@ -149,7 +165,7 @@ static bool same_entry(int map, const char *name, __u32 key, size_t words)
 	__u64 a[128], b[128];
 	size_t w;
 
-	if (words > 128 || read_sum(&T, map, key, a, words) || read_sum(&B, map, key, b, words))
+	if (words > 128 || read_sum(G, map, key, a, words) || read_sum(S, map, key, b, words))
 		return ASSERT_TRUE(false, name);
 	for (w = 0; w < words; w++)
 		if (!xt_check(a[w] == b[w], __FILE__, __LINE__,
@@ -161,7 +177,7 @@ static bool same_entry(int map, const char *name, __u32 key, size_t words)
 
 static bool same_flows(bool regs)
 {
-	int fa = T.inst->map_fd[XFSM_M_FLOWS], fb = B.inst->map_fd[XFSM_M_FLOWS];
+	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
 	struct xfsm_flow_key k, nk;
 	struct xfsm_flow x, y;
 	long na = 0;
@@ -193,7 +209,7 @@ static bool same_flows(bool regs)
 		    !ASSERT_EQ(y.regs[3], x.regs[3], "flow reg3")))
 			return false;
 	}
-	return ASSERT_EQ(xt_count_flows(&B, -1), na, "flows: specialized, generic");
+	return ASSERT_EQ(xt_count_flows(S, -1), na, "flows: specialized, generic");
 }
 
 static bool same_state(const struct xfsm_spec_input *in, bool regs)
@@ -217,8 +233,8 @@ static bool same_state(const struct xfsm_spec_input *in, bool regs)
 	for (i = 0; i < (getenv("XT_EMULATED") ? 16U : XFSM_MAX_PORTS); i++)
 		if (!same_entry(XFSM_M_PORT_STATS, "port stats", i, 4))
 			return false;
-	if (!ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_GLOBALS], &zero, &ga), "globals") ||
-	    !ASSERT_OK(bpf_map_lookup_elem(B.inst->map_fd[XFSM_M_GLOBALS], &zero, &gb), "globals"))
+	if (!ASSERT_OK(bpf_map_lookup_elem(G->inst->map_fd[XFSM_M_GLOBALS], &zero, &ga), "globals") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(S->inst->map_fd[XFSM_M_GLOBALS], &zero, &gb), "globals"))
 		return false;
 	for (i = 0; i < XFSM_GLOBAL_REGS; i++)
 		if (!ASSERT_EQ(gb.reg[i], ga.reg[i], "global register"))
@@ -247,7 +263,7 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	if (s.l3 == PS_IP6 && s.l4 == PS_ICMP)
 		s.l4 = PS_ICMP6;
 	s.src = 1 + rnd(seed) % 4;
-	s.dst = 1 + rnd(seed) % 3;
+	s.dst = rnd(seed) % 4 ? 1 + rnd(seed) % 3 : 100;	/* 100: loadbalancer's vip */
 	s.sport = 1000 + rnd(seed) % 3;
 	s.dport = dports[rnd(seed) % nd];
 	if (s.l4 == PS_ICMP || s.l4 == PS_ICMP6) {
@@ -310,7 +326,7 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
  * or idle, by the seed): the next packet of each finds it expired. */
 static void expire_all(__u32 *seed)
 {
-	int fa = T.inst->map_fd[XFSM_M_FLOWS], fb = B.inst->map_fd[XFSM_M_FLOWS];
+	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
 	struct xfsm_flow_key k, nk;
 	struct xfsm_flow x, y;
 	bool hard = rnd(seed) % 2;
@@ -337,6 +353,7 @@ struct walk_app {
 	unsigned int n_dports;
 	bool timeouts;		/* the walk must see a flow expire */
 	bool clock_regs;	/* registers hold times: not compared */
+	bool small;		/* on the pair with a small plain hash of flows */
 };
 
 static const __u16 knock_ports[] = { 22, 1111, 2222, 3333, 4444, 53 };
@@ -353,14 +370,14 @@ static bool two_ports(__u32 *in, __u32 *out)
 	*in = if_nametoindex("xsin");
 	*out = if_nametoindex("xsout");
 	return ASSERT_TRUE(*in && *out, "veth ifindexes") &&
-	       ASSERT_OK(xt_set_port(&T, *in, 1), "port 1") &&
-	       ASSERT_OK(xt_set_port(&B, *in, 1), "port 1") &&
-	       ASSERT_OK(xt_set_port(&T, *out, 2), "port 2") &&
-	       ASSERT_OK(xt_set_port(&B, *out, 2), "port 2") &&
-	       ASSERT_OK(xt_set_tx_port(&T, 1, *in), "tx port 1") &&
-	       ASSERT_OK(xt_set_tx_port(&B, 1, *in), "tx port 1") &&
-	       ASSERT_OK(xt_set_tx_port(&T, 2, *out), "tx port 2") &&
-	       ASSERT_OK(xt_set_tx_port(&B, 2, *out), "tx port 2");
+	       ASSERT_OK(xt_set_port(G, *in, 1), "port 1") &&
+	       ASSERT_OK(xt_set_port(S, *in, 1), "port 1") &&
+	       ASSERT_OK(xt_set_port(G, *out, 2), "port 2") &&
+	       ASSERT_OK(xt_set_port(S, *out, 2), "port 2") &&
+	       ASSERT_OK(xt_set_tx_port(G, 1, *in), "tx port 1") &&
+	       ASSERT_OK(xt_set_tx_port(S, 1, *in), "tx port 1") &&
+	       ASSERT_OK(xt_set_tx_port(G, 2, *out), "tx port 2") &&
+	       ASSERT_OK(xt_set_tx_port(S, 2, *out), "tx port 2");
 }
 
 /* With the generic program gone from xfsm_progs, a packet the specialized
@@ -376,13 +393,13 @@ static bool runs_specialized(void)
 	bool ok;
 
 	pkt_from_spec(&p, &s);
-	if (!ASSERT_OK(bpf_map_delete_elem(B.inst->map_fd[XFSM_M_PROGS], &k), "remove generic"))
+	if (!ASSERT_OK(bpf_map_delete_elem(S->inst->map_fd[XFSM_M_PROGS], &k), "remove generic"))
 		return false;
-	ok = ASSERT_OK(xt_run_pkt(&B, &p, 0, &res), "run") &&
+	ok = ASSERT_OK(xt_run_pkt(S, &p, 0, &res), "run") &&
 	     ASSERT_EQ(res.verdict, XDP_PASS, "handed back without a generic program: pass") &&
-	     ASSERT_OK(xfsm_read_stats(B.inst, &st), "stats") &&
+	     ASSERT_OK(xfsm_read_stats(S->inst, &st), "stats") &&
 	     ASSERT_EQ(st.rx_packets, 0, "a packet handed back is not counted by the specialized program");
-	ASSERT_OK(bpf_map_update_elem(B.inst->map_fd[XFSM_M_PROGS], &k, &B.prog_fd, BPF_ANY),
+	ASSERT_OK(bpf_map_update_elem(S->inst->map_fd[XFSM_M_PROGS], &k, &S->prog_fd, BPF_ANY),
 		  "restore generic");
 	return ok;
 }
@@ -397,21 +414,24 @@ static void walk(const struct walk_app *wa)
 	struct pkt p;
 	int fd = -1;
 
-	ck_assert_msg(B.obj, "second datapath instance did not load");
+	G = wa->small ? &T2 : &T;
+	S = wa->small ? &B2 : &B;
+	ck_assert_msg(G->obj && S->obj, "datapath instances did not load");
 	NEED_T();
-	ck_assert_int_eq(xt_reset(&B), 0);
+	ck_assert_int_eq(xt_reset(G), 0);
+	ck_assert_int_eq(xt_reset(S), 0);
 	xfsm_image_init(&img);
 	pkt_init(&p);
 	if (!two_ports(&pin, &pout) || !compile(wa->file, &img) ||
-	    !ASSERT_OK(xt_apply(&T, &img), "apply (generic)") ||
-	    !ASSERT_OK(xt_apply(&B, &img), "apply (specialized)"))
+	    !ASSERT_OK(xt_apply(G, &img), "apply (generic)") ||
+	    !ASSERT_OK(xt_apply(S, &img), "apply (specialized)"))
 		goto out;
-	fd = generate(&B, why, sizeof(why));
+	fd = generate(S, why, sizeof(why));
 	if (!xt_check(fd >= 0, __FILE__, __LINE__, "%s: generate and load: %s (%s)", wa->file,
 		      strerror(fd < 0 ? -fd : 0), why))
 		goto out;
-	if (!install(&B, fd) || !runs_specialized() ||
-	    !ASSERT_OK(xfsm_spec_input_read(B.inst, active_slot(&B), &in), "input"))
+	if (!install(S, fd) || !runs_specialized() ||
+	    !ASSERT_OK(xfsm_spec_input_read(S->inst, active_slot(S), &in), "input"))
 		goto out;
 	for (i = 0; i < walk_steps() && !xt_failures; i++) {
 		struct xt_result ra, rb;
@@ -430,8 +450,8 @@ static void walk(const struct walk_app *wa)
 		prev_kind = kind;
 		xt_set_context("%s, step %u (seed %#x), kind %d, ifindex %u", wa->file, i,
 			       WALK_SEED, kind, ifindex);
-		if (!ASSERT_OK(xt_run_pkt(&T, &p, ifindex, &ra), "run generic") ||
-		    !ASSERT_OK(xt_run_pkt(&B, &p, ifindex, &rb), "run specialized"))
+		if (!ASSERT_OK(xt_run_pkt(G, &p, ifindex, &ra), "run generic") ||
+		    !ASSERT_OK(xt_run_pkt(S, &p, ifindex, &rb), "run specialized"))
 			break;
 		if (!ASSERT_EQ(rb.verdict, ra.verdict, "verdict: specialized, generic") ||
 		    !ASSERT_EQ(rb.len, ra.len, "output length") ||
@@ -450,7 +470,7 @@ static void walk(const struct walk_app *wa)
 		for (size_t r = 0; r < in.n_rules; r++) {
 			__u64 rs[2];
 
-			if (!read_sum(&T, XFSM_M_RULE_STATS, in.rules[r].rule_id, rs, 2))
+			if (!read_sum(G, XFSM_M_RULE_STATS, in.rules[r].rule_id, rs, 2))
 				fprintf(stderr, "%s: stage %u rule %u: %llu packets\n", wa->file,
 					in.keys[r].stage, in.rules[r].image_id,
 					(unsigned long long)rs[0]);
@@ -459,7 +479,7 @@ static void walk(const struct walk_app *wa)
 		__u64 ss[8], expired = 0;
 
 		for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++)
-			if (!read_sum(&T, XFSM_M_STAGE_STATS, i, ss, 8))
+			if (!read_sum(G, XFSM_M_STAGE_STATS, i, ss, 8))
 				expired += ss[6] + ss[7];
 		ASSERT_GE(expired, 1, "flows expired during the walk");
 	}
@@ -468,14 +488,14 @@ out:
 		close(fd);
 	xfsm_spec_input_free(&in);
 	xfsm_image_free(&img);
-	XT_END();
 }
 
 #define WALK_TEST(name, path, ports, to, clk)				\
 	START_TEST(test_walk_##name)						\
 	{									\
-		const struct walk_app wa = { path, ports, ARRAY_SIZE(ports), to, clk };	\
+		const struct walk_app wa = { path, ports, ARRAY_SIZE(ports), to, clk, false };	\
 		walk(&wa);							\
+		XT_END();							\
 	}									\
 	END_TEST
 
@@ -487,9 +507,121 @@ WALK_TEST(statefulfw, "examples/statefulfw.xfsm", any_ports, true, false)
 WALK_TEST(ratelimit, "examples/ratelimit.xfsm", any_ports, false, true)
 WALK_TEST(synflood, "examples/synflood.xfsm", any_ports, true, true)
 WALK_TEST(maclearn, "examples/maclearn.xfsm", any_ports, true, false)
+WALK_TEST(loadbalancer, "examples/loadbalancer.xfsm", any_ports, true, false)
 WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
 WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
 WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
+
+/* A flow table that fills up: the stage's table-full action (continue for
+ * the counter, drop for mix), its counters and exc_flow_table_full. */
+START_TEST(test_walk_full)
+{
+	static const struct walk_app apps[] = {
+		{ "bench/ref/counter.xfsm", any_ports, ARRAY_SIZE(any_ports), false, false, true },
+		{ "selftests/spec/mix.xfsm", any_ports, ARRAY_SIZE(any_ports), false, false, true },
+	};
+	struct xfsm_stats st;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(apps) && !xt_failures; i++) {
+		walk(&apps[i]);
+		xt_set_context("%s, small table", apps[i].file);
+		if (ASSERT_OK(xfsm_read_stats(T2.inst, &st), "stats"))
+			ASSERT_GE(st.exc_flow_table_full, 1, "the table filled up");
+	}
+	XT_END();
+}
+END_TEST
+
+/* ---- Both datapaths at once ------------------------------------------------- */
+
+struct runner {
+	pthread_t	tid;
+	int		cpu, fd, err;
+	const struct pkt *p;
+	__u32		repeat;
+	pthread_barrier_t *start;
+};
+
+static void *run_on_cpu(void *arg)
+{
+	struct runner *r = arg;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->p->data, .data_size_in = r->p->len,
+		    .repeat = r->repeat);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pthread_barrier_wait(r->start);
+	r->err = bpf_prog_test_run_opts(r->fd, &o) ? -errno : 0;
+	return NULL;
+}
+
+/*
+ * The same flow updated under its lock by the generic program on one CPU
+ * and by the specialized one on the other: both must take the same
+ * striped lock (flow_lock()'s hash) and the same globals' lock, or
+ * updates are lost.  (An observer keeps the generic program from
+ * tail-calling the specialized one.)
+ */
+START_TEST(test_shared_locks)
+{
+	__u32 repeat = getenv("XT_EMULATED") ? 20000 : 300000, zero = 0, i;
+	struct runner r[2] = { { .cpu = 0 }, { .cpu = 1 } };
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	pthread_barrier_t start;
+	struct xfsm_flow_key key;
+	struct xfsm_globals g;
+	struct xfsm_image img;
+	struct xfsm_flow f;
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+	char why[256];
+	struct pkt p;
+	int fd = -1;
+
+	ck_assert_msg(B.obj, "second datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&B), 0);
+	if (libbpf_num_possible_cpus() < 2)
+		return;	/* nothing runs at once */
+	xfsm_image_init(&img);
+	pkt_from_spec(&p, &ps);
+	if (!compile("selftests/spec/locked.xfsm", &img) || !ASSERT_OK(xt_apply(&B, &img), "apply"))
+		goto out;
+	fd = generate(&B, why, sizeof(why));
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "locked: %s", why) ||
+	    !ASSERT_OK(xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, true), "observer on"))
+		goto out;
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		r[i].fd = i ? fd : B.prog_fd;
+		r[i].p = &p;
+		r[i].repeat = repeat;
+		r[i].start = &start;
+		ck_assert_int_eq(pthread_create(&r[i].tid, NULL, run_on_cpu, &r[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(r[i].tid, NULL);
+		ASSERT_OK(r[i].err, "test run");
+	}
+	pthread_barrier_destroy(&start);
+	xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, false);
+	for (i = 1; i < XFSM_KEY_WORDS; i++)
+		w[i] = 0;
+	if (ASSERT_OK(xt_find_flow(&B, 0, w, &key, &f), "the flow")) {
+		ASSERT_EQ(f.regs[0], 2ULL * repeat, "no update lost (register)");
+		ASSERT_EQ(f.version, 2 * repeat, "no update lost (version)");
+	}
+	if (ASSERT_OK(bpf_map_lookup_elem(B.inst->map_fd[XFSM_M_GLOBALS], &zero, &g), "globals"))
+		ASSERT_EQ(g.reg[0], 2ULL * repeat, "no global update lost");
+out:
+	if (fd >= 0)
+		close(fd);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
 
 /* The empty application: counters and the default verdict only. */
 START_TEST(test_walk_empty)
@@ -559,6 +691,32 @@ START_TEST(test_refuse)
 	ASSERT_EQ(err, -EOPNOTSUPP, "refused");
 	ASSERT_TRUE(strstr(why, "stage 0") && strstr(why, "rule") && strstr(why, "action"),
 		    "the message names the stage, rule and action");
+	/* more rules in a stage than the specializer compares inline */
+	{
+		size_t cap = 64 * 400, len = 0;
+		char *src = malloc(cap);
+		struct xfsm_image img;
+		char cerr[256] = "";
+		int r;
+
+		ck_assert_ptr_nonnull(src);
+		len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+		for (r = 0; r < 300; r++)
+			len += snprintf(src + len, cap - len, "rule r%d when udp.dport == %d => drop\n",
+					r, r + 1);
+		snprintf(src + len, cap - len, "}\n");
+		xfsm_image_init(&img);
+		if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
+						  sizeof(cerr)), cerr) &&
+		    ASSERT_OK(xt_apply(&T, &img), "apply")) {
+			err = generate(&T, why, sizeof(why));
+			xt_set_context("300 rules: %s", why);
+			ASSERT_EQ(err, -EOPNOTSUPP, "refused");
+			ASSERT_TRUE(strstr(why, "stage 0 has 300 rules"), "the message names the stage");
+		}
+		xfsm_image_free(&img);
+		free(src);
+	}
 	/* an ACL stage */
 	{
 		struct xfsm_spec_input in = { 0 };
@@ -637,9 +795,12 @@ int main(void)
 	tcase_add_test(tc, test_walk_ratelimit);
 	tcase_add_test(tc, test_walk_synflood);
 	tcase_add_test(tc, test_walk_maclearn);
+	tcase_add_test(tc, test_walk_loadbalancer);
 	tcase_add_test(tc, test_walk_mix);
 	tcase_add_test(tc, test_walk_rewrite);
 	tcase_add_test(tc, test_walk_timeouts);
+	tcase_add_test(tc, test_walk_full);
+	tcase_add_test(tc, test_shared_locks);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }
