@@ -19,7 +19,10 @@
  * both sides before the ratio.
  *
  * Usage: micro [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q]
- *              [-o jobs,scaling,breakdown,JOB...] [-x OBJECT] [-X OBJECT] [-J FILE]
+ *              [-o jobs,scaling,breakdown,JOB...] [-x OBJECT] [-X OBJECT] [-S] [-J FILE]
+ *   -S  also measure the specialized datapath (lib/spec/): the xfsm object
+ *       with the program generated for the job's application installed in
+ *       xfsm_progs, taking turns with the other two (in place of -X);
  *   -q  no 1M-flow cases;  -o  only these parts (a job's key selects that
  *   job);  -x  the xfsm object to measure (default xfsm.bpf.o);  -X  also
  *   measure this build of the datapath, taking turns with the other two
@@ -47,6 +50,7 @@
 #include "xfsm_lang.h"
 #include "ref/load.h"
 #include "xfsm_num.h"
+#include "xfsm_spec.h"
 
 #define MAX_FLOWS_TABLE	(1U << 21)
 #define FRAME_LEN	64
@@ -66,6 +70,7 @@ static bool skip_1m;
 static const char *only;
 static const char *xfsm_obj = "xfsm.bpf.o";
 static const char *cand_obj;
+static bool spec_mode;	/* -S: the candidate is the specialized datapath */
 static FILE *json;
 
 static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
@@ -234,6 +239,38 @@ static int load_xfsm(struct prog *p, const char *name)
 fail:
 	prog_close(p);
 	return err ? err : -EINVAL;
+}
+
+/* Generate the program of the instance's active application (lib/spec/)
+ * and install it where the generic program tail-calls it, the generic
+ * program itself taking back what it hands over. */
+static int specialize(struct prog *p)
+{
+	struct xfsm_spec_input in;
+	struct xfsm_ctl ctl = { 0 };
+	__u32 zero = 0, k = XFSM_PROGS_GENERIC, slot;
+	struct xfsm_emit e;
+	int fd, err;
+
+	bpf_map_lookup_elem(p->inst->map_fd[XFSM_M_CTL], &zero, &ctl);
+	slot = ctl.active & 1;
+	if (bpf_map_update_elem(p->inst->map_fd[XFSM_M_PROGS], &k, &p->fd, BPF_ANY))
+		return -errno;
+	err = xfsm_spec_input_read(p->inst, slot, &in);
+	if (err)
+		return err;
+	xfsm_emit_init(&e);
+	err = xfsm_spec_generate(p->inst, &in, &e);
+	fd = err ? err : xfsm_emit_load(&e, "xfsm_spec");
+	if (fd < 0)
+		fprintf(stderr, "micro: specializing: %s\n", e.why);
+	xfsm_emit_free(&e);
+	xfsm_spec_input_free(&in);
+	if (fd < 0)
+		return fd;
+	err = bpf_map_update_elem(p->inst->map_fd[XFSM_M_PROGS], &slot, &fd, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return err;
 }
 
 static int load_ref(struct prog *p, const char *name, const struct ref_setting *set,
@@ -546,7 +583,8 @@ static int measure_job(const struct job *j, struct prog *empty, struct result *r
 	if ((err = load_xfsm(&x, xfsm_obj)) || (err = job_apply(j, x.inst)) ||
 	    (err = load_job_ref(j, &r)))
 		goto out;
-	if (cand_obj && ((err = load_xfsm(&c, cand_obj)) || (err = job_apply(j, c.inst))))
+	if (cand_obj && ((err = load_xfsm(&c, cand_obj)) || (err = job_apply(j, c.inst)) ||
+			 (spec_mode && (err = specialize(&c)))))
 		goto out;
 	if (uses_driver(j) && ((err = add_driver(&x, j->flows)) || (err = add_driver(&r, j->flows)) ||
 			       (cand_obj && (err = add_driver(&c, j->flows))) ||
@@ -608,7 +646,8 @@ static int run_jobs(struct prog *empty)
 		}
 		if (cand_obj)
 			printf("| %s | %.1f | %.1f | %.2fx | %s: %.1f (%+.1f) |\n", j->name, res.xfsm,
-			       res.ref, net_ratio(&res), cand_obj, res.cand, res.cand - res.xfsm);
+			       res.ref, net_ratio(&res), spec_mode ? "specialized" : cand_obj,
+			       res.cand, res.cand - res.xfsm);
 		else if (res.drv)
 			printf("| %s | %.1f | %.1f | %.2fx (%.0f ns of flow driver taken off both) |\n",
 			       j->name, res.xfsm, res.ref, net_ratio(&res), res.drv);
@@ -930,7 +969,7 @@ int main(int argc, char **argv)
 	char path[512];
 	int c, err = 1;
 
-	while ((c = getopt(argc, argv, "b:r:n:c:qo:x:X:J:")) != -1) {
+	while ((c = getopt(argc, argv, "b:r:n:c:qo:x:X:SJ:")) != -1) {
 		switch (c) {
 		case 'b': build_dir = optarg; break;
 		case 'r':
@@ -953,16 +992,19 @@ int main(int argc, char **argv)
 		case 'o': only = optarg; break;
 		case 'x': xfsm_obj = optarg; break;
 		case 'X': cand_obj = optarg; break;
+		case 'S': spec_mode = true; break;
 		case 'J': json_path = optarg; break;
 		default:
 usage:
 			fprintf(stderr, "usage: %s [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q] "
-				"[-o jobs,scaling,breakdown,JOB...] [-x OBJECT] [-X OBJECT] [-J FILE]\n", argv[0]);
+				"[-o jobs,scaling,breakdown,JOB...] [-x OBJECT] [-X OBJECT] [-S] [-J FILE]\n", argv[0]);
 			return 2;
 		}
 	}
 	if (!repeat || !rounds)
 		return 2;
+	if (spec_mode)
+		cand_obj = xfsm_obj;
 	libbpf_set_print(quiet);
 	if (bench_cpu >= 0) {
 		cpu_set_t set;

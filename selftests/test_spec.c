@@ -36,21 +36,42 @@
 #include "xfsm_spec.h"
 
 #define WALK_STEPS	160
+#define WALK_STEPS_EMU	60	/* under emulation (XT_EMULATED: make vmtest) */
 #define WALK_SEED	0x5bec1a1U
 
 static struct xt B;	/* the instance that runs the specialized program */
+/* A pair with a small plain hash table of flows: tables fill up. */
+#define SMALL_FLOWS	3
+static struct xt T2, B2;
 
 static void open_both(void)
 {
+	const struct xt_opts small = { .profile = XT_NATIVE, .flows_max = SMALL_FLOWS,
+				       .flows_type = BPF_MAP_TYPE_HASH };
+
 	suite_open_native();
 	if (xt_open(&B, NULL))
 		B.obj = NULL;
+	if (xt_open(&T2, &small))
+		T2.obj = NULL;
+	if (xt_open(&B2, &small))
+		B2.obj = NULL;
 }
 
 static void close_both(void)
 {
+	xt_close(&B2);
+	xt_close(&T2);
 	xt_close(&B);
 	suite_close();
+}
+
+/* The pair a walk compares: generic G, specialized S. */
+static struct xt *G = &T, *S = &B;
+
+static unsigned int walk_steps(void)
+{
+	return getenv("XT_EMULATED") ? WALK_STEPS_EMU : WALK_STEPS;
 }
 
 static __u32 rnd(__u32 *s)
@@ -143,7 +164,7 @@ static bool same_entry(int map, const char *name, __u32 key, size_t words)
 	__u64 a[128], b[128];
 	size_t w;
 
-	if (words > 128 || read_sum(&T, map, key, a, words) || read_sum(&B, map, key, b, words))
+	if (words > 128 || read_sum(G, map, key, a, words) || read_sum(S, map, key, b, words))
 		return ASSERT_TRUE(false, name);
 	for (w = 0; w < words; w++)
 		if (!xt_check(a[w] == b[w], __FILE__, __LINE__,
@@ -153,9 +174,9 @@ static bool same_entry(int map, const char *name, __u32 key, size_t words)
 	return true;
 }
 
-static bool same_flows(void)
+static bool same_flows(bool regs)
 {
-	int fa = T.inst->map_fd[XFSM_M_FLOWS], fb = B.inst->map_fd[XFSM_M_FLOWS];
+	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
 	struct xfsm_flow_key k, nk;
 	struct xfsm_flow x, y;
 	long na = 0;
@@ -179,17 +200,18 @@ static bool same_flows(void)
 		    !ASSERT_EQ(y.hard_rollback, x.hard_rollback, "flow hard rollback") ||
 		    !ASSERT_EQ(y.flags, x.flags, "flow flags") ||
 		    !ASSERT_EQ(!!y.hard_deadline_ns, !!x.hard_deadline_ns, "flow hard deadline set") ||
-		    !ASSERT_EQ(!!y.created_ns, !!x.created_ns, "flow created time set") ||
-		    !ASSERT_EQ(y.regs[0], x.regs[0], "flow reg0") ||
+		    !ASSERT_EQ(!!y.created_ns, !!x.created_ns, "flow created time set"))
+			return false;
+		if (regs && (!ASSERT_EQ(y.regs[0], x.regs[0], "flow reg0") ||
 		    !ASSERT_EQ(y.regs[1], x.regs[1], "flow reg1") ||
 		    !ASSERT_EQ(y.regs[2], x.regs[2], "flow reg2") ||
-		    !ASSERT_EQ(y.regs[3], x.regs[3], "flow reg3"))
+		    !ASSERT_EQ(y.regs[3], x.regs[3], "flow reg3")))
 			return false;
 	}
-	return ASSERT_EQ(xt_count_flows(&B, -1), na, "flows: specialized, generic");
+	return ASSERT_EQ(xt_count_flows(S, -1), na, "flows: specialized, generic");
 }
 
-static bool same_state(const struct xfsm_spec_input *in)
+static bool same_state(const struct xfsm_spec_input *in, bool regs)
 {
 	struct xfsm_globals ga, gb;
 	__u32 zero = 0, i;
@@ -206,16 +228,17 @@ static bool same_state(const struct xfsm_spec_input *in)
 	for (i = 0; i < XFSM_COUNTER_SLOTS; i++)
 		if (!same_entry(XFSM_M_COUNTERS, "counters", i, 2))
 			return false;
-	for (i = 0; i < XFSM_MAX_PORTS; i++)
+	/* every port under emulation would take long: the first ones there */
+	for (i = 0; i < (getenv("XT_EMULATED") ? 16U : XFSM_MAX_PORTS); i++)
 		if (!same_entry(XFSM_M_PORT_STATS, "port stats", i, 4))
 			return false;
-	if (!ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_GLOBALS], &zero, &ga), "globals") ||
-	    !ASSERT_OK(bpf_map_lookup_elem(B.inst->map_fd[XFSM_M_GLOBALS], &zero, &gb), "globals"))
+	if (!ASSERT_OK(bpf_map_lookup_elem(G->inst->map_fd[XFSM_M_GLOBALS], &zero, &ga), "globals") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(S->inst->map_fd[XFSM_M_GLOBALS], &zero, &gb), "globals"))
 		return false;
 	for (i = 0; i < XFSM_GLOBAL_REGS; i++)
 		if (!ASSERT_EQ(gb.reg[i], ga.reg[i], "global register"))
 			return false;
-	return same_flows();
+	return same_flows(regs);
 }
 
 /* ---- Packets ---------------------------------------------------------------- */
@@ -239,7 +262,7 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	if (s.l3 == PS_IP6 && s.l4 == PS_ICMP)
 		s.l4 = PS_ICMP6;
 	s.src = 1 + rnd(seed) % 4;
-	s.dst = 1 + rnd(seed) % 3;
+	s.dst = rnd(seed) % 4 ? 1 + rnd(seed) % 3 : 100;	/* 100: loadbalancer's vip */
 	s.sport = 1000 + rnd(seed) % 3;
 	s.dport = dports[rnd(seed) % nd];
 	if (s.l4 == PS_ICMP || s.l4 == PS_ICMP6) {
@@ -252,6 +275,19 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	if (kind == PK_VLAN)
 		s.vlan = 1 + rnd(seed) % 100;
 	pkt_from_spec(p, &s);
+	if (kind == PK_V6) {	/* a flow label */
+		__u32 fl = rnd(seed);
+
+		p->data[ETH_HLEN + 1] = (p->data[ETH_HLEN + 1] & 0xf0) | (fl & 0x0f);
+		p->data[ETH_HLEN + 2] = fl >> 8;
+		p->data[ETH_HLEN + 3] = fl >> 16;
+	}
+	if (s.l4 == PS_TCP && pkt_off(p, PL_TCP, 0) > 0) {	/* sequence numbers */
+		int o = pkt_off(p, PL_TCP, 0);
+
+		pkt_put32(p, o + 4, rnd(seed));
+		pkt_put32(p, o + 8, rnd(seed));
+	}
 	switch (kind) {
 	case PK_OPTS:
 		pkt_set_ip4_ihl(p, 6);
@@ -285,32 +321,28 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	return kind;
 }
 
-/* Move a timeout of a random flow into the past, in both instances alike. */
-static void expire_one(__u32 *seed)
+/* Move every flow's timeout into the past, in both instances alike (hard
+ * or idle, by the seed): the next packet of each finds it expired. */
+static void expire_all(__u32 *seed)
 {
-	int fa = T.inst->map_fd[XFSM_M_FLOWS], fb = B.inst->map_fd[XFSM_M_FLOWS];
+	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
 	struct xfsm_flow_key k, nk;
 	struct xfsm_flow x, y;
-	__u32 pick = rnd(seed) % 8, i = 0;
+	bool hard = rnd(seed) % 2;
 	int step;
 
 	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
-	     step = bpf_map_get_next_key(fa, &k, &nk), i++) {
+	     step = bpf_map_get_next_key(fa, &k, &nk)) {
 		k = nk;
-		if (i < pick && !bpf_map_get_next_key(fa, &k, &nk))
+		if (bpf_map_lookup_elem(fa, &k, &x) || bpf_map_lookup_elem(fb, &k, &y) ||
+		    (!x.hard_deadline_ns && !x.idle_timeout_ms))
 			continue;
-		if (bpf_map_lookup_elem(fa, &k, &x) || bpf_map_lookup_elem(fb, &k, &y))
-			return;
-		if (x.hard_deadline_ns) {
+		if (x.hard_deadline_ns && (!x.idle_timeout_ms || hard))
 			x.hard_deadline_ns = y.hard_deadline_ns = 1;
-		} else if (x.idle_timeout_ms) {
+		else
 			x.last_seen_ns = y.last_seen_ns = 1;
-		} else {
-			continue;
-		}
 		bpf_map_update_elem(fa, &k, &x, BPF_EXIST);
 		bpf_map_update_elem(fb, &k, &y, BPF_EXIST);
-		return;
 	}
 }
 
@@ -318,10 +350,14 @@ struct walk_app {
 	const char *file;
 	const __u16 *dports;
 	unsigned int n_dports;
+	bool timeouts;		/* the walk must see a flow expire */
+	bool clock_regs;	/* registers hold times: not compared */
+	bool small;		/* on the pair with a small plain hash of flows */
 };
 
 static const __u16 knock_ports[] = { 22, 1111, 2222, 3333, 4444, 53 };
 static const __u16 any_ports[] = { 22, 53, 80, 443, 1000, 1001 };
+static const __u16 nat_ports[] = { 22, 53, 80, 443, 9 };
 
 /* Two real ifindexes in a private namespace (ports 1 and 2, both able to
  * send: tx ports), each instance alike. */
@@ -333,14 +369,14 @@ static bool two_ports(__u32 *in, __u32 *out)
 	*in = if_nametoindex("xsin");
 	*out = if_nametoindex("xsout");
 	return ASSERT_TRUE(*in && *out, "veth ifindexes") &&
-	       ASSERT_OK(xt_set_port(&T, *in, 1), "port 1") &&
-	       ASSERT_OK(xt_set_port(&B, *in, 1), "port 1") &&
-	       ASSERT_OK(xt_set_port(&T, *out, 2), "port 2") &&
-	       ASSERT_OK(xt_set_port(&B, *out, 2), "port 2") &&
-	       ASSERT_OK(xt_set_tx_port(&T, 1, *in), "tx port 1") &&
-	       ASSERT_OK(xt_set_tx_port(&B, 1, *in), "tx port 1") &&
-	       ASSERT_OK(xt_set_tx_port(&T, 2, *out), "tx port 2") &&
-	       ASSERT_OK(xt_set_tx_port(&B, 2, *out), "tx port 2");
+	       ASSERT_OK(xt_set_port(G, *in, 1), "port 1") &&
+	       ASSERT_OK(xt_set_port(S, *in, 1), "port 1") &&
+	       ASSERT_OK(xt_set_port(G, *out, 2), "port 2") &&
+	       ASSERT_OK(xt_set_port(S, *out, 2), "port 2") &&
+	       ASSERT_OK(xt_set_tx_port(G, 1, *in), "tx port 1") &&
+	       ASSERT_OK(xt_set_tx_port(S, 1, *in), "tx port 1") &&
+	       ASSERT_OK(xt_set_tx_port(G, 2, *out), "tx port 2") &&
+	       ASSERT_OK(xt_set_tx_port(S, 2, *out), "tx port 2");
 }
 
 /* With the generic program gone from xfsm_progs, a packet the specialized
@@ -356,13 +392,13 @@ static bool runs_specialized(void)
 	bool ok;
 
 	pkt_from_spec(&p, &s);
-	if (!ASSERT_OK(bpf_map_delete_elem(B.inst->map_fd[XFSM_M_PROGS], &k), "remove generic"))
+	if (!ASSERT_OK(bpf_map_delete_elem(S->inst->map_fd[XFSM_M_PROGS], &k), "remove generic"))
 		return false;
-	ok = ASSERT_OK(xt_run_pkt(&B, &p, 0, &res), "run") &&
+	ok = ASSERT_OK(xt_run_pkt(S, &p, 0, &res), "run") &&
 	     ASSERT_EQ(res.verdict, XDP_PASS, "handed back without a generic program: pass") &&
-	     ASSERT_OK(xfsm_read_stats(B.inst, &st), "stats") &&
+	     ASSERT_OK(xfsm_read_stats(S->inst, &st), "stats") &&
 	     ASSERT_EQ(st.rx_packets, 0, "a packet handed back is not counted by the specialized program");
-	ASSERT_OK(bpf_map_update_elem(B.inst->map_fd[XFSM_M_PROGS], &k, &B.prog_fd, BPF_ANY),
+	ASSERT_OK(bpf_map_update_elem(S->inst->map_fd[XFSM_M_PROGS], &k, &S->prog_fd, BPF_ANY),
 		  "restore generic");
 	return ok;
 }
@@ -372,41 +408,54 @@ static void walk(const struct walk_app *wa)
 	struct xfsm_spec_input in = { 0 };
 	struct xfsm_image img;
 	__u32 seed = WALK_SEED, pin, pout, i, n_fast = 0, n_bail = 0;
+	enum pk prev_kind = PK_V4;
 	char why[256];
+	struct pkt p;
 	int fd = -1;
 
-	ck_assert_msg(B.obj, "second datapath instance did not load");
+	G = wa->small ? &T2 : &T;
+	S = wa->small ? &B2 : &B;
+	ck_assert_msg(G->obj && S->obj, "datapath instances did not load");
 	NEED_T();
-	ck_assert_int_eq(xt_reset(&B), 0);
+	ck_assert_int_eq(xt_reset(G), 0);
+	ck_assert_int_eq(xt_reset(S), 0);
 	xfsm_image_init(&img);
+	pkt_init(&p);
 	if (!two_ports(&pin, &pout) || !compile(wa->file, &img) ||
-	    !ASSERT_OK(xt_apply(&T, &img), "apply (generic)") ||
-	    !ASSERT_OK(xt_apply(&B, &img), "apply (specialized)"))
+	    !ASSERT_OK(xt_apply(G, &img), "apply (generic)") ||
+	    !ASSERT_OK(xt_apply(S, &img), "apply (specialized)"))
 		goto out;
-	fd = generate(&B, why, sizeof(why));
+	fd = generate(S, why, sizeof(why));
 	if (!xt_check(fd >= 0, __FILE__, __LINE__, "%s: generate and load: %s (%s)", wa->file,
 		      strerror(fd < 0 ? -fd : 0), why))
 		goto out;
-	if (!install(&B, fd) || !runs_specialized() ||
-	    !ASSERT_OK(xfsm_spec_input_read(B.inst, active_slot(&B), &in), "input"))
+	if (!install(S, fd) || !runs_specialized() ||
+	    !ASSERT_OK(xfsm_spec_input_read(S->inst, active_slot(S), &in), "input"))
 		goto out;
-	for (i = 0; i < WALK_STEPS && !xt_failures; i++) {
+	for (i = 0; i < walk_steps() && !xt_failures; i++) {
 		struct xt_result ra, rb;
 		__u32 ifindex = (i / 8) % 3 == 0 ? 0 : (i / 8) % 3 == 1 ? pin : pout;
-		struct pkt p;
-		enum pk kind = random_pkt(&p, &seed, wa->dports, wa->n_dports);
+		enum pk kind;
 
-		if (i % 23 == 22)
-			expire_one(&seed);
+		if (i % 11 == 10) {
+			/* the last packet again, its flow expired */
+			expire_all(&seed);
+			kind = prev_kind;
+		} else if (i && rnd(&seed) % 3 == 0) {
+			kind = prev_kind;	/* flows see several packets */
+		} else {
+			kind = random_pkt(&p, &seed, wa->dports, wa->n_dports);
+		}
+		prev_kind = kind;
 		xt_set_context("%s, step %u (seed %#x), kind %d, ifindex %u", wa->file, i,
 			       WALK_SEED, kind, ifindex);
-		if (!ASSERT_OK(xt_run_pkt(&T, &p, ifindex, &ra), "run generic") ||
-		    !ASSERT_OK(xt_run_pkt(&B, &p, ifindex, &rb), "run specialized"))
+		if (!ASSERT_OK(xt_run_pkt(G, &p, ifindex, &ra), "run generic") ||
+		    !ASSERT_OK(xt_run_pkt(S, &p, ifindex, &rb), "run specialized"))
 			break;
 		if (!ASSERT_EQ(rb.verdict, ra.verdict, "verdict: specialized, generic") ||
 		    !ASSERT_EQ(rb.len, ra.len, "output length") ||
 		    !ASSERT_TRUE(!memcmp(ra.data, rb.data, ra.len), "output bytes") ||
-		    !same_state(&in))
+		    !same_state(&in, !wa->clock_regs))
 			break;
 		if (kind <= PK_V6)
 			n_fast++;
@@ -414,29 +463,74 @@ static void walk(const struct walk_app *wa)
 			n_bail++;
 	}
 	xt_set_context("%s", wa->file);
-	ASSERT_GE(n_fast, WALK_STEPS / 2, "fast-path packets");
-	ASSERT_GE(n_bail, 10, "packets handed back");
+	ASSERT_GE(n_fast, walk_steps() / 2, "fast-path packets");
+	ASSERT_GE(n_bail, walk_steps() / 16, "packets handed back");
+	if (getenv("XT_SPEC_COVER"))
+		for (size_t r = 0; r < in.n_rules; r++) {
+			__u64 rs[2];
+
+			if (!read_sum(G, XFSM_M_RULE_STATS, in.rules[r].rule_id, rs, 2))
+				fprintf(stderr, "%s: stage %u rule %u: %llu packets\n", wa->file,
+					in.keys[r].stage, in.rules[r].image_id,
+					(unsigned long long)rs[0]);
+		}
+	if (wa->timeouts && walk_steps() == WALK_STEPS) {	/* (short walks may not) */
+		__u64 ss[8], expired = 0;
+
+		for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++)
+			if (!read_sum(G, XFSM_M_STAGE_STATS, i, ss, 8))
+				expired += ss[6] + ss[7];
+		ASSERT_GE(expired, 1, "flows expired during the walk");
+	}
 out:
 	if (fd >= 0)
 		close(fd);
 	xfsm_spec_input_free(&in);
 	xfsm_image_free(&img);
-	XT_END();
 }
 
-#define WALK_TEST(name, path, ports)						\
+#define WALK_TEST(name, path, ports, to, clk)				\
 	START_TEST(test_walk_##name)						\
 	{									\
-		const struct walk_app wa = { path, ports, ARRAY_SIZE(ports) };	\
+		const struct walk_app wa = { path, ports, ARRAY_SIZE(ports), to, clk, false };	\
 		walk(&wa);							\
+		XT_END();							\
 	}									\
 	END_TEST
 
-WALK_TEST(counter, "bench/ref/counter.xfsm", any_ports)
-WALK_TEST(global, "bench/ref/global.xfsm", any_ports)
-WALK_TEST(twostage, "bench/ref/twostage.xfsm", any_ports)
-WALK_TEST(portknock, "examples/portknock.xfsm", knock_ports)
-WALK_TEST(statefulfw, "examples/statefulfw.xfsm", any_ports)
+WALK_TEST(counter, "bench/ref/counter.xfsm", any_ports, false, false)
+WALK_TEST(global, "bench/ref/global.xfsm", any_ports, false, false)
+WALK_TEST(twostage, "bench/ref/twostage.xfsm", any_ports, false, false)
+WALK_TEST(portknock, "examples/portknock.xfsm", knock_ports, true, false)
+WALK_TEST(statefulfw, "examples/statefulfw.xfsm", any_ports, true, false)
+WALK_TEST(ratelimit, "examples/ratelimit.xfsm", any_ports, false, true)
+WALK_TEST(synflood, "examples/synflood.xfsm", any_ports, true, true)
+WALK_TEST(maclearn, "examples/maclearn.xfsm", any_ports, true, false)
+WALK_TEST(loadbalancer, "examples/loadbalancer.xfsm", any_ports, true, false)
+WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
+WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
+WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
+
+/* A flow table that fills up: the stage's table-full action (continue for
+ * the counter, drop for mix), its counters and exc_flow_table_full. */
+START_TEST(test_walk_full)
+{
+	static const struct walk_app apps[] = {
+		{ "bench/ref/counter.xfsm", any_ports, ARRAY_SIZE(any_ports), false, false, true },
+		{ "selftests/spec/mix.xfsm", any_ports, ARRAY_SIZE(any_ports), false, false, true },
+	};
+	struct xfsm_stats st;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(apps) && !xt_failures; i++) {
+		walk(&apps[i]);
+		xt_set_context("%s, small table", apps[i].file);
+		if (ASSERT_OK(xfsm_read_stats(T2.inst, &st), "stats"))
+			ASSERT_GE(st.exc_flow_table_full, 1, "the table filled up");
+	}
+	XT_END();
+}
+END_TEST
 
 /* The empty application: counters and the default verdict only. */
 START_TEST(test_walk_empty)
@@ -467,7 +561,7 @@ START_TEST(test_walk_empty)
 		xt_set_context("empty, step %u, kind %d", i, kind);
 		if (!ASSERT_OK(xt_run_pkt(&T, &p, 0, &ra), "run") ||
 		    !ASSERT_OK(xt_run_pkt(&B, &p, 0, &rb), "run") ||
-		    !ASSERT_EQ(rb.verdict, ra.verdict, "verdict") || !same_state(&in))
+		    !ASSERT_EQ(rb.verdict, ra.verdict, "verdict") || !same_state(&in, true))
 			break;
 	}
 out:
@@ -506,6 +600,32 @@ START_TEST(test_refuse)
 	ASSERT_EQ(err, -EOPNOTSUPP, "refused");
 	ASSERT_TRUE(strstr(why, "stage 0") && strstr(why, "rule") && strstr(why, "action"),
 		    "the message names the stage, rule and action");
+	/* more rules in a stage than the specializer compares inline */
+	{
+		size_t cap = 64 * 400, len = 0;
+		char *src = malloc(cap);
+		struct xfsm_image img;
+		char cerr[256] = "";
+		int r;
+
+		ck_assert_ptr_nonnull(src);
+		len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+		for (r = 0; r < 300; r++)
+			len += snprintf(src + len, cap - len, "rule r%d when udp.dport == %d => drop\n",
+					r, r + 1);
+		snprintf(src + len, cap - len, "}\n");
+		xfsm_image_init(&img);
+		if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
+						  sizeof(cerr)), cerr) &&
+		    ASSERT_OK(xt_apply(&T, &img), "apply")) {
+			err = generate(&T, why, sizeof(why));
+			xt_set_context("300 rules: %s", why);
+			ASSERT_EQ(err, -EOPNOTSUPP, "refused");
+			ASSERT_TRUE(strstr(why, "stage 0 has 300 rules"), "the message names the stage");
+		}
+		xfsm_image_free(&img);
+		free(src);
+	}
 	/* an ACL stage */
 	{
 		struct xfsm_spec_input in = { 0 };
@@ -581,6 +701,14 @@ int main(void)
 	tcase_add_test(tc, test_walk_twostage);
 	tcase_add_test(tc, test_walk_portknock);
 	tcase_add_test(tc, test_walk_statefulfw);
+	tcase_add_test(tc, test_walk_ratelimit);
+	tcase_add_test(tc, test_walk_synflood);
+	tcase_add_test(tc, test_walk_maclearn);
+	tcase_add_test(tc, test_walk_loadbalancer);
+	tcase_add_test(tc, test_walk_mix);
+	tcase_add_test(tc, test_walk_rewrite);
+	tcase_add_test(tc, test_walk_timeouts);
+	tcase_add_test(tc, test_walk_full);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }

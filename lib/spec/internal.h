@@ -49,6 +49,8 @@ enum {
 #define SO_ZFLOW	(-408)	/* struct xfsm_flow of zeros (80 bytes) */
 #define SO_WREFRESH	(-416)	/* scratch __u64 */
 #define SO_WF		(-424)	/* the flow a rule's transaction writes (NULL: none) */
+#define SO_CS_OLD	(-428)	/* __u32 a rewrite's old bytes (checksum update) */
+#define SO_CS_NEW	(-432)	/* __u32 its new bytes */
 
 static inline int so_fv(unsigned int word)
 {
@@ -104,6 +106,8 @@ void spec_now(struct spec *sp, int dst);
 void spec_finish_const(struct spec *sp, int act);
 /* The same for an action held in R0 (XDP_DROP or XDP_REDIRECT here). */
 void spec_finish_reg(struct spec *sp);
+/* The same for any XDP action in R0 (a helper's answer). */
+void spec_finish_any(struct spec *sp);
 /* verdict_to_xdp() */
 int spec_verdict_xdp(__u32 v);
 /* Load operand o into dst (opnd_read()); uses dst and `tmp` only. */

@@ -39,7 +39,15 @@ void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned in
 	E(sp, XI_MOV64_REG(XR2, XFP));
 	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_TMP));
 	E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
-	xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, XR0, 0, null_label);
+	if (null_label == sp->l_pass_raw) {
+		/* never taken (an array's entry): an exit on the spot keeps
+		 * the jump short in a long program */
+		E(sp, XI_JMP_IMM(BPF_JNE, XR0, 0, 2));
+		E(sp, XI_MOV64_IMM(XR0, XDP_PASS));
+		E(sp, XI_EXIT());
+	} else {
+		xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, XR0, 0, null_label);
+	}
 	if (dst != XR0)
 		E(sp, XI_MOV64_REG(dst, XR0));
 }
@@ -117,6 +125,22 @@ void spec_finish_reg(struct spec *sp)
 	spec_finish_const(sp, XDP_DROP);
 	xfsm_emit_bind(sp->e, redirect);
 	spec_finish_const(sp, XDP_REDIRECT);
+}
+
+/* finish() of an XDP action in R0 that may be any: each case counted. */
+void spec_finish_any(struct spec *sp)
+{
+	static const int acts[] = { XDP_DROP, XDP_TX, XDP_REDIRECT };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+		unsigned int next = xfsm_emit_label(sp->e);
+
+		xfsm_emit_jmp_imm(sp->e, BPF_JMP32 | BPF_JNE, XR0, acts[i], next);
+		spec_finish_const(sp, acts[i]);
+		xfsm_emit_bind(sp->e, next);
+	}
+	spec_finish_const(sp, XDP_PASS);
 }
 
 bool spec_opnd_ok(const struct xfsm_operand *o)

@@ -12,8 +12,10 @@
 
 #include "spec/internal.h"
 
-/* Rules compared inline per stage; a larger stage stays generic. */
-#define SPEC_STAGE_MAX_RULES	1024
+/* Rules compared inline per stage; a larger stage stays generic (its
+ * verification time grows with the square of its rules: 71 ms for 250,
+ * 265 ms for 500, 1.6 s for 1000 on the development machine). */
+#define SPEC_STAGE_MAX_RULES	256
 
 static unsigned int word(unsigned int w)
 {
@@ -85,11 +87,8 @@ void spec_need_stage(struct spec *sp, unsigned int stage)
 		if (!rule_in_stage(sp, k, stage))
 			continue;
 		n++;
-		if (sp->in->keys[k].tuple >= st->n_tuples) {
-			xfsm_emit_fail(sp->e, -EINVAL, "stage %u, rule %u: tuple %u of %u", stage,
-				       r->image_id, sp->in->keys[k].tuple, st->n_tuples);
-			return;
-		}
+		if (sp->in->keys[k].tuple >= st->n_tuples)
+			continue;	/* the tuple search never looks there */
 		if (r->flags & XFSM_RF_WRITES_FLOW) {
 			if (st->flags & XFSM_SF_SAME_KEYS)
 				need_words(sp, st->lookup_words, sym, st->lookup_rev);
@@ -345,21 +344,39 @@ static void emit_flow(struct spec *sp, unsigned int stage)
 
 /* ---- Conditions and the rule decision ---------------------------------------- */
 
-/* The jump taken when `a op b` is false. */
-static int cmp_inverse(__u8 op)
+/* R0 = (R1 < R2), unsigned 64-bit, without a branch: the borrow of
+ * R1 - R2, ((~a & b) | (~(a ^ b) & (a - b))) >> 63.  Uses R3, R4. */
+static void emit_lt(struct spec *sp)
 {
-	switch (op) {
-	case XFSM_CMP_LT: return BPF_JGE;
-	case XFSM_CMP_LE: return BPF_JGT;
-	case XFSM_CMP_GT: return BPF_JLE;
-	case XFSM_CMP_GE: return BPF_JLT;
-	case XFSM_CMP_EQ: return BPF_JNE;
-	case XFSM_CMP_NE: return BPF_JEQ;
-	}
-	return -1;
+	E(sp, XI_MOV64_REG(XR3, XR1));
+	E(sp, XI_ALU64_IMM(BPF_XOR, XR3, -1));
+	E(sp, XI_ALU64_REG(BPF_AND, XR3, XR2));		/* ~a & b */
+	E(sp, XI_MOV64_REG(XR4, XR1));
+	E(sp, XI_ALU64_REG(BPF_XOR, XR4, XR2));
+	E(sp, XI_ALU64_IMM(BPF_XOR, XR4, -1));		/* ~(a ^ b) */
+	E(sp, XI_MOV64_REG(XR0, XR1));
+	E(sp, XI_ALU64_REG(BPF_SUB, XR0, XR2));
+	E(sp, XI_ALU64_REG(BPF_AND, XR0, XR4));
+	E(sp, XI_ALU64_REG(BPF_OR, XR0, XR3));
+	E(sp, XI_ALU64_IMM(BPF_RSH, XR0, 63));
 }
 
-/* conds_eval(): SO_CONDS, bit i condition i. */
+/* R0 = (R1 != R2) without a branch: x = a ^ b, (x | -x) >> 63. */
+static void emit_ne(struct spec *sp)
+{
+	E(sp, XI_MOV64_REG(XR0, XR1));
+	E(sp, XI_ALU64_REG(BPF_XOR, XR0, XR2));
+	E(sp, XI_MOV64_REG(XR3, XR0));
+	E(sp, XI_NEG64(XR3));
+	E(sp, XI_ALU64_REG(BPF_OR, XR0, XR3));
+	E(sp, XI_ALU64_IMM(BPF_RSH, XR0, 63));
+}
+
+/*
+ * conds_eval(): SO_CONDS, bit i condition i.  Computed without branches:
+ * a branch per condition would have the verifier walk every rule once
+ * per combination of condition outcomes (2^n paths).
+ */
 static void emit_conds(struct spec *sp, unsigned int stage)
 {
 	const struct xfsm_stage *st = &sp->app->stages[stage];
@@ -367,30 +384,42 @@ static void emit_conds(struct spec *sp, unsigned int stage)
 	struct xfsm_emit *e = sp->e;
 	unsigned int i;
 
-	E(sp, XI_MOV64_IMM(XR5, 0));
+	E(sp, XI_ST(BPF_W, XFP, SO_CONDS, 0));
 	for (i = 0; i < st->n_conds; i++) {
 		const struct xfsm_cond *c = &st->conds[i];
-		int inv = cmp_inverse(c->op);
-		unsigned int skip;
+		bool swap = c->op == XFSM_CMP_GT || c->op == XFSM_CMP_LE;
+		bool invert = c->op == XFSM_CMP_LE || c->op == XFSM_CMP_GE ||
+			      c->op == XFSM_CMP_EQ;
 
-		if (inv < 0)
-			continue;	/* XFSM_CMP_NONE: always false */
+		if (c->op == XFSM_CMP_NONE || c->op >= XFSM_CMP__MAX)
+			continue;	/* always false */
 		xfsm_emit_note(e, 2, "stage %u: condition %u", stage, i);
-		skip = xfsm_emit_label(e);
-		spec_opnd(sp, XR1, XR3, &c->a, &ox);
-		spec_opnd(sp, XR2, XR4, &c->b, &ox);
-		xfsm_emit_jmp_reg(e, BPF_JMP | inv, XR1, XR2, skip);
-		E(sp, XI_ALU32_IMM(BPF_OR, XR5, (__s32)(1U << i)));
-		xfsm_emit_bind(e, skip);
+		/* a > b is b < a; a <= b is !(b < a); a >= b is !(a < b) */
+		spec_opnd(sp, swap ? XR2 : XR1, XR3, &c->a, &ox);
+		spec_opnd(sp, swap ? XR1 : XR2, XR4, &c->b, &ox);
+		if (c->op == XFSM_CMP_EQ || c->op == XFSM_CMP_NE)
+			emit_ne(sp);
+		else
+			emit_lt(sp);
+		if (invert)
+			E(sp, XI_ALU64_IMM(BPF_XOR, XR0, 1));
+		if (i)
+			E(sp, XI_ALU64_IMM(BPF_LSH, XR0, i));
+		E(sp, XI_LDX(BPF_W, XR1, XFP, SO_CONDS));
+		E(sp, XI_ALU32_REG(BPF_OR, XR1, XR0));
+		E(sp, XI_STX(BPF_W, XFP, XR1, SO_CONDS));
 	}
-	E(sp, XI_STX(BPF_W, XFP, XR5, SO_CONDS));
 }
 
 /* Jump to `miss` unless (reg & mask) == want, as 32-bit words. */
 static void cmp_masked(struct spec *sp, int reg, __u32 mask, __u32 want, unsigned int miss)
 {
-	if (!mask)
-		return;	/* a masked key has no bits outside its mask */
+	if (!mask) {
+		/* the search's key holds 0 there: another value never matches */
+		if (want)
+			xfsm_emit_ja(sp->e, miss);
+		return;
+	}
 	if (mask != 0xffffffffU) {
 		E(sp, XI_MOV32_REG(XR1, reg));
 		E(sp, XI_ALU32_IMM(BPF_AND, XR1, (__s32)mask));
@@ -457,7 +486,7 @@ int spec_stage(struct spec *sp, unsigned int stage)
 		return e->err;
 	}
 	for (i = 0; i < sp->in->n_rules; i++)
-		if (rule_in_stage(sp, i, stage))
+		if (rule_in_stage(sp, i, stage) && sp->in->keys[i].tuple < st->n_tuples)
 			order[n++] = i;
 	qsort_r(order, n, sizeof(*order), rank_cmp, sp);
 
@@ -474,8 +503,10 @@ int spec_stage(struct spec *sp, unsigned int stage)
 		cmp_masked(sp, XR4, tp->state_mask, k->state, next);
 		cmp_masked(sp, XR5, tp->cond_mask, k->conds, next);
 		for (w = 0; w < XFSM_MATCH_WORDS; w++) {
-			if (!tp->match_mask[w])
+			if (!tp->match_mask[w]) {
+				cmp_masked(sp, XR2, 0, k->match[w], next);
 				continue;
+			}
 			E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(word(st->match_words[w]))));
 			cmp_masked(sp, XR2, tp->match_mask[w], k->match[w], next);
 		}
