@@ -133,12 +133,6 @@ static void print_listing(struct listing_ctx *lc, const struct bpf_insn *insn, s
 	close_json_array();
 }
 
-const char show_program_notes[] =
-	"Prints the specialized program that runs the active application slot: its\n"
-	"instructions as generated, each block under the generator's note (the stage,\n"
-	"rule and field it implements); the kernel's own translation, without notes,\n"
-	"when the listing was too large to keep.  Says so when the generic datapath runs.\n";
-
 int do_show_program(struct args *a)
 {
 	struct listing_ctx lc = {};

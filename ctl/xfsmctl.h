@@ -192,7 +192,6 @@ int arg_datapath(struct args *a, const char *w, bool *given, __u32 *mode);
  * after indent). */
 void print_datapath(struct xfsm_instance *inst, const char *indent);
 int do_show_program(struct args *a);
-extern const char show_program_notes[];
 int do_stats(struct args *a);
 int do_simulate(struct args *a);
 /* Compile an application file for a command that runs or draws it without

@@ -832,6 +832,13 @@ static void note_no_progs(struct xfsm_instance *inst)
 		 inst->name, XFSM_MAP_PROGS);
 }
 
+static bool generic_entry_present(struct xfsm_instance *inst)
+{
+	__u32 key = XFSM_PROGS_GENERIC, id = 0;
+
+	return !bpf_map_lookup_elem(inst->map_fd[XFSM_M_PROGS], &key, &id) && id;
+}
+
 /*
  * Generate and load B's program, before anything is written.  Auto falls
  * back to the generic datapath (c->prog_fd -1, c->rec.why saying why);
@@ -866,6 +873,21 @@ static int prepare_program(struct change_ctx *c)
 	}
 	if (c->mode == XFSM_DP_GENERIC) {
 		snprintf(r->why, sizeof(r->why), "the generic datapath was asked for (--datapath generic)");
+		return 0;
+	}
+	/* A specialized program hands what it does not handle to entry 2: no
+	 * program there (a datapath attached by other means than xfsm-loader,
+	 * e.g. ip link, whose array the kernel also empties when this process
+	 * ends), no specialization. */
+	if (!generic_entry_present(inst)) {
+		snprintf(r->why, sizeof(r->why),
+			 "%s[%u] holds no generic program (the datapath was not loaded by xfsm-loader): a specialized program could not hand back the packets it does not handle",
+			 XFSM_MAP_PROGS, XFSM_PROGS_GENERIC);
+		if (c->mode == XFSM_DP_SPECIALIZED) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot run the application specialized: %s",
+				 r->why);
+			return -EOPNOTSUPP;
+		}
 		return 0;
 	}
 	err = slot_rules(c, &rb);

@@ -89,6 +89,16 @@ struct xfsm_slot_meta {
 /* Does the running slot (generation `generation`) have XFSM_SLOT_COMPLETE? */
 bool xfsm_slot_complete(struct xfsm_instance *inst, __u32 slot, __u32 generation);
 
+/* A byte string kept in xfsm_ids under key slot `key`, cut into chunks
+ * (lib/stat_ids.c): written whole (chunks of a longer earlier string
+ * deleted); read back by its first chunk, which starts with the __u32
+ * `magic` and holds the string's length as a __u32 at len_off (at least
+ * min_len).  *out is malloc'ed.  -ENOENT: none; -EPROTO: another magic or
+ * a damaged string. */
+int xfsm_ids_blob_write(struct xfsm_instance *inst, __u32 key, const void *buf, size_t len);
+int xfsm_ids_blob_read(struct xfsm_instance *inst, __u32 key, __u32 magic, size_t len_off,
+		       size_t min_len, char **out, size_t *out_len);
+
 /* The slot's identities (sorted by kind and position) and record. */
 int xfsm_slot_meta_write(struct xfsm_instance *inst, __u32 slot,
 			 const struct xfsm_stat_idents *ids, const struct xfsm_slot_meta *meta);

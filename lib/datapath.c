@@ -13,6 +13,8 @@
  * like everything of the slot), so the running slot's record is whole.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include <bpf/bpf.h>
 
 #include "xfsm_datapath.h"
+#include "apply_internal.h"
 
 #define DP_MAGIC	0x50445358U	/* "XSDP" */
 #define DP_VERSION	1
@@ -125,52 +128,26 @@ static int encode(struct xfsm_instance *inst, const struct xfsm_dp_record *r,
 	return 0;
 }
 
-static int write_chunks(int fd, __u32 slot, const char *buf, size_t len)
-{
-	struct xfsm_ids_key k = { .slot = XFSM_IDS_DATAPATH + slot };
-	char *chunk = calloc(1, XFSM_IDS_CHUNK);
-	size_t off;
-	int err = 0;
-
-	if (!chunk)
-		return -ENOMEM;
-	for (off = 0; off < len; off += XFSM_IDS_CHUNK, k.chunk++) {
-		size_t n = len - off < XFSM_IDS_CHUNK ? len - off : XFSM_IDS_CHUNK;
-
-		memset(chunk, 0, XFSM_IDS_CHUNK);
-		memcpy(chunk, buf + off, n);
-		if (bpf_map_update_elem(fd, &k, chunk, BPF_ANY)) {
-			err = -errno;
-			break;
-		}
-	}
-	/* Chunks of a longer record the slot had before. */
-	while (!err && !bpf_map_delete_elem(fd, &k))
-		k.chunk++;
-	free(chunk);
-	return err;
-}
-
 int xfsm_dp_record_write(struct xfsm_instance *inst, __u32 slot,
 			 const struct xfsm_dp_record *r, const struct xfsm_emit *e)
 {
-	int fd = inst->map_fd[XFSM_M_IDS], err;
 	size_t len;
 	char *buf;
+	int err;
 
-	if (fd < 0 || slot >= XFSM_APP_SLOTS)
+	if (inst->map_fd[XFSM_M_IDS] < 0 || slot >= XFSM_APP_SLOTS)
 		return -ENOENT;
 	err = encode(inst, r, e, &buf, &len);
 	if (err)
 		return err;
-	err = write_chunks(fd, slot, buf, len);
+	err = xfsm_ids_blob_write(inst, XFSM_IDS_DATAPATH + slot, buf, len);
 	free(buf);
 	if (err && e) {
 		/* The identities may have filled xfsm_ids: the record without
 		 * its listing (show program then reads the kernel's). */
 		err = encode(inst, r, NULL, &buf, &len);
 		if (!err) {
-			err = write_chunks(fd, slot, buf, len);
+			err = xfsm_ids_blob_write(inst, XFSM_IDS_DATAPATH + slot, buf, len);
 			free(buf);
 		}
 	}
@@ -191,28 +168,24 @@ void xfsm_dp_record_free(struct xfsm_dp_record *r)
 int xfsm_dp_record_read(struct xfsm_instance *inst, __u32 slot, struct xfsm_dp_record *r,
 			bool listing)
 {
-	int fd = inst->map_fd[XFSM_M_IDS], err = 0;
-	struct xfsm_ids_key k = { .slot = XFSM_IDS_DATAPATH + slot };
+	const char *insn, *note;
 	struct dp_hdr h;
-	size_t len, off;
+	size_t len;
 	char *buf;
+	int err;
 
 	memset(r, 0, sizeof(*r));
-	if (fd < 0 || slot >= XFSM_APP_SLOTS)
+	if (slot >= XFSM_APP_SLOTS)
 		return -ENOENT;
-	buf = malloc(XFSM_IDS_CHUNK);
-	if (!buf)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &k, buf)) {
-		err = -errno;
-		goto out;
-	}
+	err = xfsm_ids_blob_read(inst, XFSM_IDS_DATAPATH + slot, DP_MAGIC,
+				 offsetof(struct dp_hdr, bytes), sizeof(h), &buf, &len);
+	if (err)
+		return err;
 	memcpy(&h, buf, sizeof(h));
-	len = h.bytes;
-	if (h.magic != DP_MAGIC || h.version != DP_VERSION ||
+	if (h.version != DP_VERSION || h.n_insn > XFSM_DP_LISTING_MAX ||
+	    h.n_note > XFSM_DP_LISTING_MAX ||
 	    len != sizeof(h) + (size_t)h.n_insn * sizeof(struct bpf_insn) +
-		   (size_t)h.n_note * sizeof(struct xfsm_emit_note) ||
-	    h.n_insn > XFSM_DP_LISTING_MAX || h.n_note > XFSM_DP_LISTING_MAX) {
+		   (size_t)h.n_note * sizeof(struct xfsm_emit_note)) {
 		err = -EPROTO;
 		goto out;
 	}
@@ -227,31 +200,16 @@ int xfsm_dp_record_read(struct xfsm_instance *inst, __u32 slot, struct xfsm_dp_r
 	r->why[sizeof(r->why) - 1] = 0;
 	if (!listing || !h.n_insn)
 		goto out;
-	if (len > XFSM_IDS_CHUNK) {
-		char *nb = realloc(buf, (len + XFSM_IDS_CHUNK - 1) / XFSM_IDS_CHUNK * XFSM_IDS_CHUNK);
-
-		if (!nb) {
-			err = -ENOMEM;
-			goto out;
-		}
-		buf = nb;
-	}
-	for (off = XFSM_IDS_CHUNK; off < len; off += XFSM_IDS_CHUNK) {
-		k.chunk++;
-		if (bpf_map_lookup_elem(fd, &k, buf + off)) {
-			err = errno == ENOENT ? -EPROTO : -errno;
-			goto out;
-		}
-	}
+	insn = buf + sizeof(h);
+	note = insn + h.n_insn * sizeof(struct bpf_insn);
 	r->insn = malloc(h.n_insn * sizeof(*r->insn));
 	r->note = malloc((h.n_note ? h.n_note : 1) * sizeof(*r->note));
 	if (!r->insn || !r->note) {
 		err = -ENOMEM;
 		goto out;
 	}
-	memcpy(r->insn, buf + sizeof(h), h.n_insn * sizeof(*r->insn));
-	memcpy(r->note, buf + sizeof(h) + h.n_insn * sizeof(*r->insn),
-	       h.n_note * sizeof(*r->note));
+	memcpy(r->insn, insn, h.n_insn * sizeof(*r->insn));
+	memcpy(r->note, note, h.n_note * sizeof(*r->note));
 	r->n_insn = h.n_insn;
 	r->n_note = h.n_note;
 	for (size_t i = 0; i < r->n_note; i++)

@@ -116,6 +116,16 @@ slot=$(X -j show program | jq -r .slot)
 xt_check "auto: the active slot's entry is empty" \
 	"$(progs | tr ' ' '\n' | grep -c "^$slot=")" = 0
 
+# ---- no generic program in xfsm_progs[2] (a datapath not loaded by xfsm-loader) ----------
+bpftool map delete pinned "$PIN/xfsm_progs" key 2 0 0 0
+out=$(X apply --force "$XT_TOP/examples/portknock.xfsm" 2>&1)
+xt_match "no generic entry: auto runs generic and says why" \
+	"datapath generic \(mode auto\): xfsm_progs\[2\] holds no generic program" "$out"
+xt_nok "no generic entry: specialized refused" \
+	X apply --datapath specialized "$XT_TOP/examples/portknock.xfsm"
+xt_ok "reload puts the generic program back" xt_in B "$LOADER" load --mode skb --instance "$INST" b0
+xt_match "reload: xfsm_progs[2] holds it" "(^| )2=$(prog_id)( |\$)" "$(progs)"
+
 # ---- an instance without xfsm_progs (pinned by an older loader) ------------------------
 xt_ok "apply portknock" X apply "$XT_TOP/examples/portknock.xfsm"
 rm -f "$PIN/xfsm_progs"
