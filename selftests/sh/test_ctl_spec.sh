@@ -203,6 +203,21 @@ if X apply --datapath specialized "$APP" >"$T/out" 2>&1; then
 	xt_check "switch to specialized: flows kept" \
 		"$(X -j state list | jq -S -c '[.flows[] | del(.idle, .hard, .age_s)]')" = "$flows_spec"
 	xt_check "switch to specialized: register kept" "$(X -j global get 2 | jq '.globals[0].value')" = 9
+	# A change without an image (a group, an ACL table) regenerates from
+	# the running rules, in the mode the application runs in.
+	pid=$(X -j show program | jq -r .datapath.program_id)
+	xt_ok "group add regenerates" X group add 1 rr 1
+	xt_check "group add: still specialized" "$(dp runs)" = specialized
+	xt_check "group add: a new program" "$(X -j show program | jq -r .datapath.program_id)" != "$pid"
+	X state flush knock >/dev/null
+	xt_check "group add: the same counters from fresh flows" "$(run_traffic)" = "$spec"
+	xt_ok "rule add, generic" X rule add --datapath generic knock 'rule spec_b when udp.dport == 9 => drop'
+	xt_check "rule add --datapath generic: generic" "$(dp runs) $(dp mode)" = "generic generic"
+	xt_ok "acl add keeps generic" X acl add id 7 dport 9 '=>' deny
+	xt_check "acl add: still generic" "$(dp runs) $(dp mode)" = "generic generic"
+	xt_ok "rule del, specialized" X rule del knock spec_b --datapath specialized
+	xt_check "rule del --datapath specialized: specialized" "$(dp runs) $(dp mode)" = \
+		"specialized specialized"
 else
 	xt_log "portknock is not specialized yet: $(tail -1 "$T/out")"
 fi
