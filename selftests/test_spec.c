@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <linux/if_ether.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -532,6 +533,96 @@ START_TEST(test_walk_full)
 }
 END_TEST
 
+/* ---- Both datapaths at once ------------------------------------------------- */
+
+struct runner {
+	pthread_t	tid;
+	int		cpu, fd, err;
+	const struct pkt *p;
+	__u32		repeat;
+	pthread_barrier_t *start;
+};
+
+static void *run_on_cpu(void *arg)
+{
+	struct runner *r = arg;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->p->data, .data_size_in = r->p->len,
+		    .repeat = r->repeat);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pthread_barrier_wait(r->start);
+	r->err = bpf_prog_test_run_opts(r->fd, &o) ? -errno : 0;
+	return NULL;
+}
+
+/*
+ * The same flow updated under its lock by the generic program on one CPU
+ * and by the specialized one on the other: both must take the same
+ * striped lock (flow_lock()'s hash) and the same globals' lock, or
+ * updates are lost.  (An observer keeps the generic program from
+ * tail-calling the specialized one.)
+ */
+START_TEST(test_shared_locks)
+{
+	__u32 repeat = getenv("XT_EMULATED") ? 20000 : 300000, zero = 0, i;
+	struct runner r[2] = { { .cpu = 0 }, { .cpu = 1 } };
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	pthread_barrier_t start;
+	struct xfsm_flow_key key;
+	struct xfsm_globals g;
+	struct xfsm_image img;
+	struct xfsm_flow f;
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+	char why[256];
+	struct pkt p;
+	int fd = -1;
+
+	ck_assert_msg(B.obj, "second datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&B), 0);
+	if (libbpf_num_possible_cpus() < 2)
+		return;	/* nothing runs at once */
+	xfsm_image_init(&img);
+	pkt_from_spec(&p, &ps);
+	if (!compile("selftests/spec/locked.xfsm", &img) || !ASSERT_OK(xt_apply(&B, &img), "apply"))
+		goto out;
+	fd = generate(&B, why, sizeof(why));
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "locked: %s", why) ||
+	    !ASSERT_OK(xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, true), "observer on"))
+		goto out;
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		r[i].fd = i ? fd : B.prog_fd;
+		r[i].p = &p;
+		r[i].repeat = repeat;
+		r[i].start = &start;
+		ck_assert_int_eq(pthread_create(&r[i].tid, NULL, run_on_cpu, &r[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(r[i].tid, NULL);
+		ASSERT_OK(r[i].err, "test run");
+	}
+	pthread_barrier_destroy(&start);
+	xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, false);
+	for (i = 1; i < XFSM_KEY_WORDS; i++)
+		w[i] = 0;
+	if (ASSERT_OK(xt_find_flow(&B, 0, w, &key, &f), "the flow")) {
+		ASSERT_EQ(f.regs[0], 2ULL * repeat, "no update lost (register)");
+		ASSERT_EQ(f.version, 2 * repeat, "no update lost (version)");
+	}
+	if (ASSERT_OK(bpf_map_lookup_elem(B.inst->map_fd[XFSM_M_GLOBALS], &zero, &g), "globals"))
+		ASSERT_EQ(g.reg[0], 2ULL * repeat, "no global update lost");
+out:
+	if (fd >= 0)
+		close(fd);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
 /* The empty application: counters and the default verdict only. */
 START_TEST(test_walk_empty)
 {
@@ -709,6 +800,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_rewrite);
 	tcase_add_test(tc, test_walk_timeouts);
 	tcase_add_test(tc, test_walk_full);
+	tcase_add_test(tc, test_shared_locks);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }

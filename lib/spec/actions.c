@@ -33,19 +33,10 @@ static const char *act_name(__u8 type)
 	return type < XFSM_ACT__MAX && names[type] ? names[type] : "unknown";
 }
 
-static bool act_supported(__u8 type)
+/* The header rewrites generated (emit_rewrite()). */
+static bool act_is_rewrite(__u8 type)
 {
 	switch (type) {
-	case XFSM_ACT_NONE:
-	case XFSM_ACT_DROP:
-	case XFSM_ACT_PASS:
-	case XFSM_ACT_TX:
-	case XFSM_ACT_OUTPUT:
-	case XFSM_ACT_FLOOD:
-	case XFSM_ACT_OUTPUT_XSK:
-	case XFSM_ACT_GOTO:
-	case XFSM_ACT_SET_MARK:
-	case XFSM_ACT_COUNT:
 	case XFSM_ACT_SET_ETH_SRC:
 	case XFSM_ACT_SET_ETH_DST:
 	case XFSM_ACT_SET_DSCP:
@@ -61,13 +52,29 @@ static bool act_supported(__u8 type)
 	return false;
 }
 
+static bool act_supported(__u8 type)
+{
+	switch (type) {
+	case XFSM_ACT_NONE:
+	case XFSM_ACT_DROP:
+	case XFSM_ACT_PASS:
+	case XFSM_ACT_TX:
+	case XFSM_ACT_OUTPUT:
+	case XFSM_ACT_FLOOD:
+	case XFSM_ACT_OUTPUT_XSK:
+	case XFSM_ACT_GOTO:
+	case XFSM_ACT_SET_MARK:
+	case XFSM_ACT_COUNT:
+		return true;
+	}
+	return act_is_rewrite(type);
+}
+
 /* Rewrites that find their header through the packet flags. */
 static bool act_reads_flags(__u8 type)
 {
-	return type == XFSM_ACT_SET_DSCP || type == XFSM_ACT_SET_ECN || type == XFSM_ACT_SET_TTL ||
-	       type == XFSM_ACT_DEC_TTL || type == XFSM_ACT_SET_IP_SRC ||
-	       type == XFSM_ACT_SET_IP_DST || type == XFSM_ACT_SET_L4_SPORT ||
-	       type == XFSM_ACT_SET_L4_DPORT;
+	return act_is_rewrite(type) && type != XFSM_ACT_SET_ETH_SRC &&
+	       type != XFSM_ACT_SET_ETH_DST;
 }
 
 int spec_actions_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r)
@@ -162,14 +169,9 @@ static void emit_output(struct spec *sp, const struct xfsm_action *a,
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JGE, XR1, XFSM_MAX_PORTS, done);
 	if (sp->inst->map_fd[XFSM_M_PORT_STATS] >= 0) {
 		E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
-		xfsm_emit_map(e, XR1, sp->inst->map_fd[XFSM_M_PORT_STATS]);
-		E(sp, XI_MOV64_REG(XR2, XFP));
-		E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_TMP));
-		E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR0, 0, done);
-		spec_cnt_add(sp, XR0, offsetof(struct xfsm_port_stats, tx_packets), 1);
-		E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_META_LEN)));
-		spec_cnt_add_reg(sp, XR0, offsetof(struct xfsm_port_stats, tx_bytes), XR2);
+		spec_lookup_stack(sp, XFSM_M_PORT_STATS, SO_TMP, done);
+		spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, tx_packets),
+			       offsetof(struct xfsm_port_stats, tx_bytes));
 	}
 	xfsm_emit_bind(e, done);
 	spec_finish_const(sp, XDP_REDIRECT);
@@ -420,13 +422,31 @@ static void emit_nat_at(struct spec *sp, __u8 type, int l4, bool tcp, unsigned i
 	xfsm_emit_bind(e, done);
 }
 
+/* NAT on TCP or UDP (packet flags in R2) with the L4 header at `l4`;
+ * other upper protocols go to `other`. */
+static void emit_nat_l4(struct spec *sp, __u8 type, int l4, unsigned int ok, unsigned int fail,
+			unsigned int other)
+{
+	struct xfsm_emit *e = sp->e;
+	unsigned int udp = xfsm_emit_label(e);
+
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_UDP, udp);
+	E(sp, XI_ALU32_IMM(BPF_AND, XR2, XFSM_PF_TCP));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, other);
+	emit_nat_at(sp, type, l4, true, fail);
+	xfsm_emit_ja(e, ok);
+	xfsm_emit_bind(e, udp);
+	emit_nat_at(sp, type, l4, false, fail);
+	xfsm_emit_ja(e, ok);
+}
+
 /* The header rewrites (the value in R4): to `ok` when done, `fail` when
  * the packet has no such header, `expired` for a TTL of 1 or 0. */
 static void emit_rewrite(struct spec *sp, __u8 type, unsigned int ok, unsigned int fail,
 			 unsigned int expired)
 {
 	struct xfsm_emit *e = sp->e;
-	unsigned int v6 = xfsm_emit_label(e), udp = xfsm_emit_label(e);
+	unsigned int v6 = xfsm_emit_label(e);
 	bool port_rw = type == XFSM_ACT_SET_L4_SPORT || type == XFSM_ACT_SET_L4_DPORT;
 	int fl = so_fv(XFSM_FW_PKT_FLAGS);
 
@@ -450,47 +470,23 @@ static void emit_rewrite(struct spec *sp, __u8 type, unsigned int ok, unsigned i
 		xfsm_emit_ja(e, ok);
 		return;
 	}
-	/* NAT */
+	/* NAT: the layout by the packet flags */
 	E(sp, XI_LDX(BPF_W, XR2, XFP, fl));
 	if (port_rw) {
-		unsigned int v6udp = xfsm_emit_label(e);
-
 		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_IPV6, v6);
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_UDP, udp);
-		E(sp, XI_ALU32_IMM(BPF_AND, XR2, XFSM_PF_TCP));
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, fail);
-		emit_nat_at(sp, type, ETH_HLEN + 20, true, fail);
-		xfsm_emit_ja(e, ok);
-		xfsm_emit_bind(e, udp);
-		emit_nat_at(sp, type, ETH_HLEN + 20, false, fail);
-		xfsm_emit_ja(e, ok);
+		emit_nat_l4(sp, type, ETH_HLEN + 20, ok, fail, fail);
 		xfsm_emit_bind(e, v6);
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_UDP, v6udp);
-		E(sp, XI_ALU32_IMM(BPF_AND, XR2, XFSM_PF_TCP));
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, fail);
-		emit_nat_at(sp, type, ETH_HLEN + 40, true, fail);
-		xfsm_emit_ja(e, ok);
-		xfsm_emit_bind(e, v6udp);
-		emit_nat_at(sp, type, ETH_HLEN + 40, false, fail);
-		xfsm_emit_ja(e, ok);
-		return;
+		emit_nat_l4(sp, type, ETH_HLEN + 40, ok, fail, fail);
 	} else {
 		unsigned int other = xfsm_emit_label(e);
 
+		/* IPv4 only; without TCP or UDP only the IP checksum */
 		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_IPV6, fail);
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_UDP, udp);
-		E(sp, XI_ALU32_IMM(BPF_AND, XR2, XFSM_PF_TCP));
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, other);
-		emit_nat_at(sp, type, ETH_HLEN + 20, true, fail);
-		xfsm_emit_ja(e, ok);
-		xfsm_emit_bind(e, udp);
-		emit_nat_at(sp, type, ETH_HLEN + 20, false, fail);
-		xfsm_emit_ja(e, ok);
+		emit_nat_l4(sp, type, ETH_HLEN + 20, ok, fail, other);
 		xfsm_emit_bind(e, other);
 		emit_nat_at(sp, type, 0, false, fail);
 		xfsm_emit_ja(e, ok);
 	}
-	xfsm_emit_bind(e, v6);
 }
 
 static int act_counter(__u8 type)
@@ -555,9 +551,8 @@ static void emit_count(struct spec *sp, const struct xfsm_action *a)
 	unsigned int none = xfsm_emit_label(sp->e);
 
 	spec_lookup_const(sp, XR0, XFSM_M_COUNTERS, a->arg, none);
-	spec_cnt_add(sp, XR0, offsetof(struct xfsm_counter, packets), 1);
-	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_META_LEN)));
-	spec_cnt_add_reg(sp, XR0, offsetof(struct xfsm_counter, bytes), XR2);
+	spec_count_pkt(sp, XR0, offsetof(struct xfsm_counter, packets),
+		       offsetof(struct xfsm_counter, bytes));
 	xfsm_emit_bind(sp->e, none);
 	spec_cnt_add(sp, SR_STATS, SO(act_count), 1);
 }
@@ -607,19 +602,9 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 		case XFSM_ACT_COUNT:
 			emit_count(sp, a);
 			break;
-		case XFSM_ACT_SET_ETH_SRC:
-		case XFSM_ACT_SET_ETH_DST:
-		case XFSM_ACT_SET_DSCP:
-		case XFSM_ACT_SET_ECN:
-		case XFSM_ACT_SET_TTL:
-		case XFSM_ACT_DEC_TTL:
-		case XFSM_ACT_SET_IP_SRC:
-		case XFSM_ACT_SET_IP_DST:
-		case XFSM_ACT_SET_L4_SPORT:
-		case XFSM_ACT_SET_L4_DPORT:
-			emit_rewrite_action(sp, a, ox);
-			break;
 		default:
+			if (act_is_rewrite(a->type))
+				emit_rewrite_action(sp, a, ox);
 			break;
 		}
 	}

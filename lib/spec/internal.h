@@ -96,6 +96,11 @@ void spec_mov_imm(struct spec *sp, int dst, __u64 v);
 /* dst = map value of array/per-CPU array `map` at constant `key`; a NULL
  * result jumps to `null_label`.  Clobbers R1-R5. */
 void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label);
+/* R0 = map value of `map` under the key at stack offset key_off; NULL
+ * jumps to null_label.  Clobbers R1-R5. */
+void spec_lookup_stack(struct spec *sp, int map, int key_off, unsigned int null_label);
+/* A packets/bytes counter pair at base: one packet of meta.len bytes. */
+void spec_count_pkt(struct spec *sp, int base, int pkts_off, int bytes_off);
 /* *(u64 *)(base + off) += imm (a per-CPU counter: plain add, as CNT_ADD). */
 void spec_cnt_add(struct spec *sp, int base, int off, __s32 imm);
 void spec_cnt_add_reg(struct spec *sp, int base, int off, int src);
@@ -127,9 +132,10 @@ void spec_need_stage(struct spec *sp, unsigned int stage);
 /* Build the flow key of stage `stage` from a word list (flow_key_build()). */
 void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
 	      bool symmetric);
-/* R0 = the striped lock of the key in SO_KEY (flow_lock()); NULL jumps to
- * null_label.  Clobbers R1-R5. */
-void spec_flow_lock(struct spec *sp, unsigned int stage, unsigned int null_label);
+/* R0 = the striped lock of the key in SO_KEY (flow_lock()), built from
+ * `words` (or `rev`); NULL jumps to null_label.  Clobbers R1-R5. */
+void spec_flow_lock(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
+		    bool symmetric, unsigned int null_label);
 
 /* update.c: a matched rule's writes (stage_write()); the flow the actions
  * see is left in SO_F. */

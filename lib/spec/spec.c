@@ -25,7 +25,7 @@ void spec_mov_imm(struct spec *sp, int dst, __u64 v)
 		xfsm_emit_imm64(sp->e, dst, v);
 }
 
-void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label)
+void spec_lookup_stack(struct spec *sp, int map, int key_off, unsigned int null_label)
 {
 	int fd = sp->inst->map_fd[map];
 
@@ -34,10 +34,9 @@ void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned in
 			       xfsm_map_names[map]);
 		return;
 	}
-	E(sp, XI_ST(BPF_W, XFP, SO_TMP, (__s32)key));
 	xfsm_emit_map(sp->e, XR1, fd);
 	E(sp, XI_MOV64_REG(XR2, XFP));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_TMP));
+	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, key_off));
 	E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
 	if (null_label == sp->l_pass_raw) {
 		/* never taken (an array's entry): an exit on the spot keeps
@@ -48,8 +47,21 @@ void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned in
 	} else {
 		xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, XR0, 0, null_label);
 	}
+}
+
+void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label)
+{
+	E(sp, XI_ST(BPF_W, XFP, SO_TMP, (__s32)key));
+	spec_lookup_stack(sp, map, SO_TMP, null_label);
 	if (dst != XR0)
 		E(sp, XI_MOV64_REG(dst, XR0));
+}
+
+void spec_count_pkt(struct spec *sp, int base, int pkts_off, int bytes_off)
+{
+	spec_cnt_add(sp, base, pkts_off, 1);
+	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_META_LEN)));
+	spec_cnt_add_reg(sp, base, bytes_off, XR2);
 }
 
 void spec_cnt_add(struct spec *sp, int base, int off, __s32 imm)
@@ -280,7 +292,7 @@ static void emit_port(struct spec *sp)
 {
 	struct xfsm_emit *e = sp->e;
 	unsigned int miss = xfsm_emit_label(e), have = xfsm_emit_label(e);
-	unsigned int done = xfsm_emit_label(e), set = xfsm_emit_label(e);
+	unsigned int done = xfsm_emit_label(e), set;
 	unsigned int gen0 = xfsm_emit_label(e);
 	const int po = XFSM_WORK_PORT_OFF;
 
@@ -306,17 +318,15 @@ static void emit_port(struct spec *sp)
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_WREFRESH));
 	E(sp, XI_LDX(BPF_W, XR1, SR_CTX, offsetof(struct xdp_md, ingress_ifindex)));
 	E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
-	xfsm_emit_map(e, XR1, sp->inst->map_fd[XFSM_M_PORTS]);
-	E(sp, XI_MOV64_REG(XR2, XFP));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_TMP));
-	E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
+	spec_lookup_stack(sp, XFSM_M_PORTS, SO_TMP, set = xfsm_emit_label(e));
+	xfsm_emit_bind(e, set);	/* NULL goes on: no port */
 	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_WREFRESH));
 	E(sp, XI_LDX(BPF_DW, XR2, XFP, SO_GEN));
 	E(sp, XI_STX(BPF_DW, XR1, XR2, po + offsetof(struct xfsm_port_cache, gen)));
 	E(sp, XI_LDX(BPF_W, XR2, SR_CTX, offsetof(struct xdp_md, ingress_ifindex)));
 	E(sp, XI_STX(BPF_W, XR1, XR2, po + offsetof(struct xfsm_port_cache, ifindex)));
 	E(sp, XI_MOV64_IMM(XR3, 0));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR0, 0, set);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR0, 0, set = xfsm_emit_label(e));
 	E(sp, XI_LDX(BPF_W, XR3, XR0, offsetof(struct xfsm_port, port)));
 	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JLT, XR3, XFSM_MAX_PORTS, set);
 	E(sp, XI_MOV64_IMM(XR3, 0));
@@ -330,19 +340,9 @@ static void emit_port(struct spec *sp)
 	if ((sp->app->flags & XFSM_AF_NEEDS_PORT) && sp->need[XFSM_FW_META_PORT])
 		E(sp, XI_STX(BPF_W, XFP, XR1, so_fv(XFSM_FW_META_PORT)));
 	E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
-	if (sp->inst->map_fd[XFSM_M_PORT_STATS] < 0) {
-		xfsm_emit_fail(e, -EOPNOTSUPP, "the instance has no map %s",
-			       xfsm_map_names[XFSM_M_PORT_STATS]);
-		return;
-	}
-	xfsm_emit_map(e, XR1, sp->inst->map_fd[XFSM_M_PORT_STATS]);
-	E(sp, XI_MOV64_REG(XR2, XFP));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_TMP));
-	E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR0, 0, done);
-	spec_cnt_add(sp, XR0, offsetof(struct xfsm_port_stats, rx_packets), 1);
-	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_META_LEN)));
-	spec_cnt_add_reg(sp, XR0, offsetof(struct xfsm_port_stats, rx_bytes), XR2);
+	spec_lookup_stack(sp, XFSM_M_PORT_STATS, SO_TMP, done);
+	spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, rx_packets),
+		       offsetof(struct xfsm_port_stats, rx_bytes));
 	xfsm_emit_bind(e, done);
 }
 
@@ -390,9 +390,8 @@ static void emit_program(struct spec *sp)
 
 	xfsm_emit_note(e, 0, "packet counters (nothing is changed before this point)");
 	spec_lookup_const(sp, SR_STATS, XFSM_M_STATS, 0, sp->l_pass_raw);
-	spec_cnt_add(sp, SR_STATS, offsetof(struct xfsm_stats, rx_packets), 1);
-	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_META_LEN)));
-	spec_cnt_add_reg(sp, SR_STATS, offsetof(struct xfsm_stats, rx_bytes), XR2);
+	spec_count_pkt(sp, SR_STATS, offsetof(struct xfsm_stats, rx_packets),
+		       offsetof(struct xfsm_stats, rx_bytes));
 	if (!app->n_stages) {
 		xfsm_emit_note(e, 0, "no stage: exc_no_app, the default verdict");
 		spec_cnt_add(sp, SR_STATS, offsetof(struct xfsm_stats, exc_no_app), 1);

@@ -155,26 +155,36 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 	}
 }
 
-void spec_flow_lock(struct spec *sp, unsigned int stage, unsigned int null_label)
+void spec_flow_lock(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
+		    bool symmetric, unsigned int null_label)
 {
 	const struct xfsm_stage *st = &sp->app->stages[stage];
+	__u32 pending = 1;	/* multiplications owed for zero words */
 	unsigned int i;
 
+	/* h = (h ^ w[i]) * 0x9e3779b1 per word: a word known to be 0 (key
+	 * padding, on both sides of a symmetric key) only multiplies, and
+	 * consecutive multiplications by constants fold into one */
 	spec_mov_imm(sp, XR1, (__u32)(stage ^ ((__u32)st->epoch << 16)));
 	for (i = 0; i < XFSM_KEY_WORDS; i++) {
+		if (word(words[i]) == XFSM_FW_ZERO && (!symmetric || word(rev[i]) == XFSM_FW_ZERO)) {
+			pending *= 0x9e3779b1U;
+			continue;
+		}
+		if (pending != 1)
+			E(sp, XI_ALU32_IMM(BPF_MUL, XR1, (__s32)pending));
+		pending = 1;
 		E(sp, XI_LDX(BPF_W, XR2, XFP,
 			     SO_KEY + (int)offsetof(struct xfsm_flow_key, w) + 4 * (int)i));
 		E(sp, XI_ALU32_REG(BPF_XOR, XR1, XR2));
 		E(sp, XI_ALU32_IMM(BPF_MUL, XR1, (__s32)0x9e3779b1U));
 	}
+	if (pending != 1)
+		E(sp, XI_ALU32_IMM(BPF_MUL, XR1, (__s32)pending));
 	E(sp, XI_ALU32_IMM(BPF_RSH, XR1, 16));
 	E(sp, XI_ALU32_IMM(BPF_AND, XR1, XFSM_FLOW_LOCKS - 1));
 	E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
-	xfsm_emit_map(sp->e, XR1, sp->inst->map_fd[XFSM_M_LOCKS]);
-	E(sp, XI_MOV64_REG(XR2, XFP));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_TMP));
-	E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
-	xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, XR0, 0, null_label);
+	spec_lookup_stack(sp, XFSM_M_LOCKS, SO_TMP, null_label);
 }
 
 #define FO(field)	((int)offsetof(struct xfsm_flow, field))
@@ -192,6 +202,7 @@ static void state_of_flow(struct spec *sp, unsigned int done)
  * unless another CPU moved it on meanwhile. */
 static void emit_expire(struct spec *sp, unsigned int stage, unsigned int done)
 {
+	const struct xfsm_stage *st = &sp->app->stages[stage];
 	struct xfsm_emit *e = sp->e;
 	unsigned int live = xfsm_emit_label(e), idle = xfsm_emit_label(e);
 	unsigned int hard = xfsm_emit_label(e), lock = xfsm_emit_label(e);
@@ -247,7 +258,8 @@ static void emit_expire(struct spec *sp, unsigned int stage, unsigned int done)
 	E(sp, XI_ST(BPF_W, XFP, SO_EXP_HARD, 1));
 
 	xfsm_emit_bind(e, lock);
-	spec_flow_lock(sp, stage, nolock);
+	spec_flow_lock(sp, stage, st->lookup_words, st->lookup_rev,
+		       st->flags & XFSM_SF_SYMMETRIC, nolock);
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_LOCK));
 	E(sp, XI_MOV64_REG(XR1, XR0));
 	E(sp, XI_CALL(BPF_FUNC_spin_lock));
@@ -306,12 +318,8 @@ static void emit_flow(struct spec *sp, unsigned int stage)
 	xfsm_emit_note(e, 1, "stage %u: flow key (epoch %u%s) and lookup", stage, st->epoch,
 		       st->flags & XFSM_SF_SYMMETRIC ? ", symmetric" : "");
 	spec_key(sp, stage, st->lookup_words, st->lookup_rev, st->flags & XFSM_SF_SYMMETRIC);
-	xfsm_emit_map(e, XR1, sp->inst->map_fd[XFSM_M_FLOWS]);
-	E(sp, XI_MOV64_REG(XR2, XFP));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_KEY));
-	E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
+	spec_lookup_stack(sp, XFSM_M_FLOWS, SO_KEY, done);	/* SO_F stays NULL */
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_F));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR0, 0, done);
 	E(sp, XI_LDX(BPF_DW, XR1, XR0, FO(hard_deadline_ns)));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0, timed);
 	E(sp, XI_LDX(BPF_W, XR1, XR0, FO(idle_timeout_ms)));
@@ -451,9 +459,8 @@ static int emit_rule(struct spec *sp, unsigned int stage, const struct xfsm_rule
 	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, hits), 1);
 	if (sp->inst->map_fd[XFSM_M_RULE_STATS] >= 0) {
 		spec_lookup_const(sp, XR0, XFSM_M_RULE_STATS, r->rule_id, no_rs);
-		spec_cnt_add(sp, XR0, offsetof(struct xfsm_rule_stats, packets), 1);
-		E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_META_LEN)));
-		spec_cnt_add_reg(sp, XR0, offsetof(struct xfsm_rule_stats, bytes), XR2);
+		spec_count_pkt(sp, XR0, offsetof(struct xfsm_rule_stats, packets),
+			       offsetof(struct xfsm_rule_stats, bytes));
 	}
 	xfsm_emit_bind(sp->e, no_rs);
 	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL))
@@ -471,9 +478,8 @@ int spec_stage(struct spec *sp, unsigned int stage)
 
 	xfsm_emit_note(e, 0, "stage %u (statistics %u): counters", stage, st->stats_id);
 	spec_lookup_const(sp, SR_SS, XFSM_M_STAGE_STATS, st->stats_id, sp->l_pass_raw);
-	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, packets), 1);
-	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_META_LEN)));
-	spec_cnt_add_reg(sp, SR_SS, offsetof(struct xfsm_stage_stats, bytes), XR2);
+	spec_count_pkt(sp, SR_SS, offsetof(struct xfsm_stage_stats, packets),
+		       offsetof(struct xfsm_stage_stats, bytes));
 	emit_flow(sp, stage);
 	if (st->n_conds)
 		emit_conds(sp, stage);

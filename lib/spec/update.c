@@ -216,6 +216,8 @@ static void emit_transition(struct spec *sp, const struct xfsm_rule *r)
 /* flow_commit() on the flow in SO_WF (not NULL), its key in SO_KEY. */
 static void emit_flow_commit(struct spec *sp, unsigned int stage, const struct xfsm_rule *r)
 {
+	const struct xfsm_stage *st = &sp->app->stages[stage];
+	bool same = st->flags & XFSM_SF_SAME_KEYS;
 	const struct spec_octx ox = { .fslot = SO_WF, .f_nonnull = true, .state = SS_FLOW };
 	unsigned int out = xfsm_emit_label(sp->e);
 
@@ -224,7 +226,8 @@ static void emit_flow_commit(struct spec *sp, unsigned int stage, const struct x
 		return;
 	}
 	xfsm_emit_note(sp->e, 2, "flow transaction under its striped lock");
-	spec_flow_lock(sp, stage, out);
+	spec_flow_lock(sp, stage, same ? st->lookup_words : st->update_words,
+		       same ? st->lookup_rev : st->update_rev, st->flags & XFSM_SF_SYMMETRIC, out);
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_LOCK));
 	if (r->flags & XFSM_RF_SET_STATE)
 		spec_now(sp, XR0);	/* the transition stamps it, under the lock */
@@ -260,8 +263,7 @@ static void emit_globals_commit(struct spec *sp, const struct xfsm_rule *r)
 static void emit_flow_create(struct spec *sp)
 {
 	struct xfsm_emit *e = sp->e;
-	unsigned int exists = xfsm_emit_label(e), got = xfsm_emit_label(e);
-	unsigned int out = xfsm_emit_label(e);
+	unsigned int exists = xfsm_emit_label(e), got, out = xfsm_emit_label(e);
 	int i;
 
 	xfsm_emit_note(e, 2, "new flow in state 0");
@@ -283,18 +285,14 @@ static void emit_flow_create(struct spec *sp)
 	xfsm_emit_ja(e, out);	/* SO_UF stays NULL */
 
 	xfsm_emit_bind(e, exists);
-	xfsm_emit_map(e, XR1, sp->inst->map_fd[XFSM_M_FLOWS]);
-	E(sp, XI_MOV64_REG(XR2, XFP));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_KEY));
-	E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
+	spec_lookup_stack(sp, XFSM_M_FLOWS, SO_KEY, got = xfsm_emit_label(e));
+	xfsm_emit_bind(e, got);	/* NULL too: SO_UF as found */
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_UF));
 	E(sp, XI_LDX(BPF_W, XR1, XFP, SO_TMP));
 	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JNE, XR1, 0, out);
 	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, flows_created), 1);
 	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_UF));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0, got);
-	xfsm_emit_ja(e, out);
-	xfsm_emit_bind(e, got);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, 0, out);
 	spec_now(sp, XR2);
 	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_UF));
 	E(sp, XI_STX(BPF_DW, XR1, XR2, FO(created_ns)));
@@ -309,6 +307,7 @@ static void emit_update_flow(struct spec *sp, unsigned int stage)
 	bool same = st->flags & XFSM_SF_SAME_KEYS;
 	struct xfsm_emit *e = sp->e;
 	unsigned int have = xfsm_emit_label(e), lookup = xfsm_emit_label(e);
+	unsigned int absent = xfsm_emit_label(e);
 
 	E(sp, XI_ST(BPF_DW, XFP, SO_UF, 0));
 	if (same && !(st->flags & XFSM_SF_NO_LOOKUP)) {
@@ -322,12 +321,10 @@ static void emit_update_flow(struct spec *sp, unsigned int stage)
 	xfsm_emit_note(e, 2, "stage %u: the flow the rule writes (update key)", stage);
 	spec_key(sp, stage, same ? st->lookup_words : st->update_words,
 		 same ? st->lookup_rev : st->update_rev, st->flags & XFSM_SF_SYMMETRIC);
-	xfsm_emit_map(e, XR1, sp->inst->map_fd[XFSM_M_FLOWS]);
-	E(sp, XI_MOV64_REG(XR2, XFP));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_KEY));
-	E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
+	spec_lookup_stack(sp, XFSM_M_FLOWS, SO_KEY, absent);
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_UF));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR0, 0, have);
+	xfsm_emit_ja(e, have);
+	xfsm_emit_bind(e, absent);	/* not there: made */
 	emit_flow_create(sp);
 	xfsm_emit_bind(e, have);
 	if (st->full_action != XFSM_FULL_CONTINUE) {
