@@ -17,22 +17,6 @@
 #include "xfsm_datapath.h"
 #include "codegen/disasm.h"
 
-int arg_datapath(struct args *a, const char *w, bool *given, __u32 *mode)
-{
-	const char *v;
-
-	if (strcmp(w, "--datapath") && strncmp(w, "--datapath=", 11))
-		return 0;
-	v = w[10] == '=' ? w + 11 : arg_next(a, "a datapath (auto, generic or specialized)");
-	if (!v)
-		return -EINVAL;
-	if (xfsm_datapath_parse(v, mode) || *mode >= XFSM_DP_KEEP)
-		return usage_err(a, "unknown datapath '%s' (expected auto, generic or specialized)",
-				 v);
-	*given = true;
-	return 1;
-}
-
 /* The fields of a datapath record, inside the current JSON object, and
  * their text ("datapath specialized (mode auto): program 12, 140
  * instructions, ..."). */

@@ -750,7 +750,6 @@ static __u32 resolve_mode(struct change_ctx *c)
 }
 
 struct rules_buf {
-	const struct xfsm_app *app;
 	struct xfsm_rule_key *keys;
 	struct xfsm_rule *vals;
 	size_t	n, cap;
@@ -779,27 +778,27 @@ static int rules_add(struct rules_buf *rb, const struct xfsm_rule_key *k,
 	return 0;
 }
 
-static int collect_named_rule(const void *key, const void *value, void *arg)
-{
-	struct rules_buf *rb = arg;
-
-	if (rule_unnamed(key, value, (void *)rb->app))
-		return 0;
-	return rules_add(rb, key, value);
-}
-
 /* Every rule of the new slot as the rule table holds it (or will). */
 static int slot_rules(struct change_ctx *c, struct rules_buf *rb)
 {
 	const struct xfsm_image *img = c->chg->img;
+	struct xfsm_spec_input running;
 	struct xfsm_rule_key k;
 	struct xfsm_rule v;
 	size_t i;
 	int err;
 
-	rb->app = c->app;
-	if (!img)	/* the running rules stay: B names the same buffers */
-		return xfsm_map_walk(c->inst, XFSM_M_RULES, collect_named_rule, rb);
+	if (!img) {
+		/* The running rules stay: B names the buffers A does. */
+		err = xfsm_spec_input_read(c->inst, c->a, &running);
+		if (err)
+			return err;
+		rb->keys = (struct xfsm_rule_key *)running.keys;
+		rb->vals = (struct xfsm_rule *)running.rules;
+		rb->n = rb->cap = running.n_rules;
+		free((void *)running.app);
+		return 0;
+	}
 	for (i = 0; i < img->n_rules; i++) {
 		rule_for_table(&img->rules[i], c->app, c->rule_index, c->counter_index, &k, &v);
 		xfsm_plan_rule(&c->plan, k.stage, &v);
