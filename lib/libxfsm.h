@@ -396,6 +396,8 @@ enum xfsm_datapath {
 				 * else the generic datapath */
 	XFSM_DP_GENERIC,	/* the generic datapath */
 	XFSM_DP_SPECIALIZED,	/* a program generated for it, or fail */
+	XFSM_DP_KEEP,		/* the mode the running application was
+				 * switched with (auto when none) */
 	XFSM_DP__MAX,
 };
 

@@ -11,6 +11,7 @@
 #include <linux/if_link.h>
 
 #include "bpf.h"
+#include "diff.h"
 #include "xfsm_plan.h"
 
 static char build_dir[PATH_MAX];
@@ -351,14 +352,38 @@ int xt_set_tx_port(struct xt *t, __u32 port, __u32 ifindex)
 	return 0;
 }
 
+/* $XT_DATAPATH picks the datapath every golden table runs on (diff.h):
+ * the same expectations then check the specialized program too. */
 int xt_apply(struct xt *t, const struct xfsm_image *img)
 {
 	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
-	int err = xfsm_apply(t->inst, img, &o);
+	int err;
 
-	if (err)
-		fprintf(stderr, "xt_apply: %s\n", strerror(-err));
-	return err;
+	if (t->profile == XT_NATIVE)
+		o.datapath = xt_datapath_env();
+	err = xfsm_apply(t->inst, img, &o);
+	if (err) {
+		fprintf(stderr, "xt_apply: %s%s\n", strerror(-err),
+			o.datapath == XFSM_DP_SPECIALIZED ?
+			" (XT_DATAPATH=specialized: the specialized datapath was required)" : "");
+		return err;
+	}
+	if (o.datapath == XFSM_DP_SPECIALIZED) {
+		/* the library's word is not proof: the program must be there */
+		struct xfsm_ctl ctl;
+		__u32 zero = 0, id = 0, slot;
+
+		if (bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &ctl))
+			return -errno;
+		slot = ctl.active & 1;
+		if (t->inst->map_fd[XFSM_M_PROGS] < 0 ||
+		    bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_PROGS], &slot, &id) || !id) {
+			fprintf(stderr, "xt_apply: XT_DATAPATH=specialized, yet xfsm_progs[%u] is empty after apply\n",
+				slot);
+			return -EPROTO;
+		}
+	}
+	return 0;
 }
 
 struct find_ctx {
