@@ -89,6 +89,9 @@ unsigned int xg_omit(void);
 /* A random valid application (valid unless the compiler disagrees: the
  * caller compiles it and counts refusals).  n: a serial for its name. */
 int xg_app(struct xg_rng *r, struct xg_app *a, unsigned int n);
+/* Leave these constructs out of the applications generated from now on
+ * (a list as XT_DIFF_OMIT takes; NULL: the environment's again). */
+void xg_set_omit(const char *list);
 void xg_app_free(struct xg_app *a);
 
 /* A frame for application a: well-formed most of the time, carrying its

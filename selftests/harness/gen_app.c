@@ -64,12 +64,20 @@ uint32_t xg_below(struct xg_rng *r, uint32_t n)
 	return (uint32_t)(xg_u64(r) % n);
 }
 
+static int omit = -1;	/* constructs left out, -1: read XT_DIFF_OMIT first */
+static const char *omit_list;	/* xg_set_omit()'s, else the environment's */
+
+void xg_set_omit(const char *list)
+{
+	omit_list = list;
+	omit = -1;
+}
+
 unsigned int xg_omit(void)
 {
 	static const char *const names[] = { "acl", "groups", "rewrite", "vlan", "arp",
 					     "fib", "xsk", "flood", "ip6nat" };
-	static int omit = -1;
-	const char *e = getenv("XT_DIFF_OMIT");
+	const char *e = omit_list ? omit_list : getenv("XT_DIFF_OMIT");
 	char buf[256], *tok, *save = NULL;
 	unsigned int i;
 
