@@ -20,6 +20,10 @@
  *
  * Usage: micro [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q]
  *              [-o jobs,scaling,breakdown,JOB...] [-x OBJECT] [-X OBJECT] [-J FILE]
+ *   Every job is measured on the generic datapath (xfsmctl apply
+ *   --datapath generic), on the program generated for it (--datapath
+ *   specialized, lib/spec/; none when the specializer refuses it) and by
+ *   its reference, taking turns;
  *   -q  no 1M-flow cases;  -o  only these parts (a job's key selects that
  *   job);  -x  the xfsm object to measure (default xfsm.bpf.o);  -X  also
  *   measure this build of the datapath, taking turns with the other two
@@ -219,6 +223,14 @@ static int load_xfsm(struct prog *p, const char *name)
 	}
 	prog = bpf_object__find_program_by_name(p->obj, XFSM_PROG_NAME);
 	p->fd = prog ? bpf_program__fd(prog) : -1;
+	/* A specialized program hands packets it does not handle to the
+	 * generic one (xfsm-loader does the same). */
+	map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_PROGS);
+	if (map && p->fd >= 0) {
+		__u32 k = XFSM_PROGS_GENERIC;
+
+		bpf_map_update_elem(bpf_map__fd(map), &k, &p->fd, BPF_ANY);
+	}
 	err = xfsm_instance_open_obj(p->obj, &p->inst);
 	if (!err && p->fd >= 0) {
 		struct xfsm_port port = { .port = 1 };	/* lo is port 1, "inside" */
@@ -280,9 +292,10 @@ static int entry_fd(const struct prog *p)
 }
 
 /* Compile and install application text. */
-static int apply_text(struct xfsm_instance *inst, const char *name, const char *text)
+static int apply_text(struct xfsm_instance *inst, const char *name, const char *text,
+		      __u32 datapath)
 {
-	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = datapath);
 	struct xfsm_image img;
 	char err[512] = "";
 	int ret;
@@ -299,9 +312,10 @@ static int apply_text(struct xfsm_instance *inst, const char *name, const char *
 }
 
 /* Compile and install DIR/NAME.xfsm of the source tree (next to build/). */
-static int apply_file(struct xfsm_instance *inst, const char *dir, const char *name)
+static int apply_file(struct xfsm_instance *inst, const char *dir, const char *name,
+		      __u32 datapath)
 {
-	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = datapath);
 	struct xfsm_image img;
 	char err[512] = "", path[512];
 	int ret;
@@ -320,7 +334,7 @@ static int apply_file(struct xfsm_instance *inst, const char *dir, const char *n
 
 /* The 2-stage application for n marks: bench/ref/twostage.xfsm with its
  * `define marks = 16` line rewritten. */
-static int apply_twostage(struct xfsm_instance *inst, __u32 n)
+static int apply_twostage(struct xfsm_instance *inst, __u32 n, __u32 datapath)
 {
 	static const char def[] = "define marks = 16\n";
 	char path[512], *text = NULL, *at, *out = NULL;
@@ -340,7 +354,7 @@ static int apply_twostage(struct xfsm_instance *inst, __u32 n)
 		err = -ENOMEM;
 		goto out;
 	}
-	err = apply_text(inst, path, out);
+	err = apply_text(inst, path, out, datapath);
 out:
 	if (f)
 		fclose(f);
@@ -413,9 +427,11 @@ static bool uses_driver(const struct job *j)
 	return j->app == APP_STATEFULFW;
 }
 
-/* Install the job's application on an xfsm object. */
-static int job_apply(const struct job *j, struct xfsm_instance *inst)
+/* Install the job's application on an xfsm object, run by the generic
+ * datapath or by a program generated for it (enum xfsm_datapath). */
+static int job_apply_as(const struct job *j, struct xfsm_instance *inst, __u32 datapath)
 {
+	XFSM_OPTS(xfsm_apply_opts, o, .datapath = datapath);
 	struct xfsm_image img;
 	int err;
 
@@ -424,21 +440,27 @@ static int job_apply(const struct job *j, struct xfsm_instance *inst)
 		/* the language wants a stage: built by hand */
 		xfsm_image_init(&img);
 		img.app.default_verdict = XFSM_VERDICT_DROP;
-		err = xfsm_apply(inst, &img, NULL);
+		err = xfsm_apply(inst, &img, &o);
 		xfsm_image_free(&img);
 		return err;
 	case APP_PORTKNOCK:
-		return apply_file(inst, "examples", "portknock");
+		return apply_file(inst, "examples", "portknock", datapath);
 	case APP_STATEFULFW:
-		return apply_file(inst, "examples", "statefulfw");
+		return apply_file(inst, "examples", "statefulfw", datapath);
 	case APP_COUNTER:
-		return apply_file(inst, "bench/ref", "counter");
+		return apply_file(inst, "bench/ref", "counter", datapath);
 	case APP_GLOBAL:
-		return apply_file(inst, "bench/ref", "global");
+		return apply_file(inst, "bench/ref", "global", datapath);
 	case APP_TWOSTAGE:
-		return apply_twostage(inst, j->flows);
+		return apply_twostage(inst, j->flows, datapath);
 	}
 	return -EINVAL;
+}
+
+/* The generic datapath: what the breakdown's variants and -X measure. */
+static int job_apply(const struct job *j, struct xfsm_instance *inst)
+{
+	return job_apply_as(j, inst, XFSM_DP_GENERIC);
 }
 
 static int load_job_ref(const struct job *j, struct prog *p)
@@ -524,6 +546,7 @@ static int measure_pair(const struct prog *a, const struct prog *b, const struct
 
 struct result {
 	double	xfsm, ref, drv;	/* ns/pkt; drv: the driver's own cost, 0: none */
+	double	spec;		/* the program generated for the job, 0: none */
 	double	cand;		/* -X: the other build of the datapath */
 };
 
@@ -535,10 +558,11 @@ static void json_num(const char *key, double v, bool last)
 
 static int measure_job(const struct job *j, struct prog *empty, struct result *res)
 {
-	struct prog x = { 0 }, r = { 0 }, c = { 0 };
-	const struct prog *set[3] = { &x, &r, &c };
+	struct prog x = { 0 }, r = { 0 }, sp = { 0 }, c = { 0 };
+	const struct prog *set[4] = { &x, &r };
 	struct frame f;
-	double dx, de, ns[3];
+	double dx, de, ns[4];
+	unsigned int n = 2, i_sp = 0, i_c = 0;
 	int err;
 
 	memset(res, 0, sizeof(*res));
@@ -546,19 +570,37 @@ static int measure_job(const struct job *j, struct prog *empty, struct result *r
 	if ((err = load_xfsm(&x, xfsm_obj)) || (err = job_apply(j, x.inst)) ||
 	    (err = load_job_ref(j, &r)))
 		goto out;
+	/* The same application run by the program generated for it; a
+	 * refusal (printed by libxfsm) leaves the column empty. */
+	if ((err = load_xfsm(&sp, xfsm_obj)))
+		goto out;
+	if (job_apply_as(j, sp.inst, XFSM_DP_SPECIALIZED)) {
+		fprintf(stderr, "micro: %s: no specialized program, generic only\n", j->key);
+		prog_close(&sp);
+	} else {
+		i_sp = n;
+		set[n++] = &sp;
+	}
 	if (cand_obj && ((err = load_xfsm(&c, cand_obj)) || (err = job_apply(j, c.inst))))
 		goto out;
+	if (cand_obj) {
+		i_c = n;
+		set[n++] = &c;
+	}
 	if (uses_driver(j) && ((err = add_driver(&x, j->flows)) || (err = add_driver(&r, j->flows)) ||
+			       (i_sp && (err = add_driver(&sp, j->flows))) ||
 			       (cand_obj && (err = add_driver(&c, j->flows))) ||
 			       (err = add_driver(empty, j->flows))))
 		goto out;
 	if ((err = job_prepare(j, &x, &f, false)) || (err = job_prepare(j, &r, &f, false)) ||
+	    (i_sp && (err = job_prepare(j, &sp, &f, false))) ||
 	    (cand_obj && (err = job_prepare(j, &c, &f, false))))
 		goto out;
-	err = measure_set(set, cand_obj ? 3 : 2, &f, j->ifindex, ns);
+	err = measure_set(set, n, &f, j->ifindex, ns);
 	res->xfsm = ns[0];
 	res->ref = ns[1];
-	res->cand = cand_obj ? ns[2] : 0;
+	res->spec = i_sp ? ns[i_sp] : 0;
+	res->cand = i_c ? ns[i_c] : 0;
 	if (!err && uses_driver(j)) {
 		/* the driver's own cost: driver + empty program, minus the
 		 * empty program alone */
@@ -575,15 +617,22 @@ out:
 	}
 	prog_close(&x);
 	prog_close(&r);
+	prog_close(&sp);
 	prog_close(&c);
 	return err;
 }
 
+/* ns/pkt of `v` over the reference's, the flow driver's cost taken off both. */
+static double ratio_to_ref(const struct result *r, double v)
+{
+	double x = v - r->drv, f = r->ref - r->drv;
+
+	return f > 0 && v > 0 ? x / f : 0;
+}
+
 static double net_ratio(const struct result *r)
 {
-	double x = r->xfsm - r->drv, f = r->ref - r->drv;
-
-	return f > 0 ? x / f : 0;
+	return ratio_to_ref(r, r->xfsm);
 }
 
 static int run_jobs(struct prog *empty)
@@ -592,8 +641,9 @@ static int run_jobs(struct prog *empty)
 	unsigned int i, done = 0;
 	int err;
 
-	printf("| job | xfsm ns/pkt | reference ns/pkt | ratio xfsm/reference |\n");
-	printf("|---|---:|---:|---:|\n");
+	printf("| job | xfsm generic ns/pkt | xfsm specialized ns/pkt | reference ns/pkt | "
+	       "ratio generic/reference | ratio specialized/reference |\n");
+	printf("|---|---:|---:|---:|---:|---:|\n");
 	if (json)
 		fprintf(json, "\"jobs\": [");
 	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
@@ -606,15 +656,19 @@ static int run_jobs(struct prog *empty)
 			fprintf(stderr, "micro: job %s failed: %s\n", j->key, strerror(-err));
 			return err;
 		}
+		char sp[32] = "-", spr[32] = "- (generic only)";
+
+		if (res.spec > 0) {
+			snprintf(sp, sizeof(sp), "%.1f", res.spec);
+			snprintf(spr, sizeof(spr), "%.2fx", ratio_to_ref(&res, res.spec));
+		}
+		printf("| %s | %.1f | %s | %.1f | %.2fx | %s |", j->name, res.xfsm, sp, res.ref,
+		       net_ratio(&res), spr);
 		if (cand_obj)
-			printf("| %s | %.1f | %.1f | %.2fx | %s: %.1f (%+.1f) |\n", j->name, res.xfsm,
-			       res.ref, net_ratio(&res), cand_obj, res.cand, res.cand - res.xfsm);
+			printf(" %s: %.1f (%+.1f) |", cand_obj, res.cand, res.cand - res.xfsm);
 		else if (res.drv)
-			printf("| %s | %.1f | %.1f | %.2fx (%.0f ns of flow driver taken off both) |\n",
-			       j->name, res.xfsm, res.ref, net_ratio(&res), res.drv);
-		else
-			printf("| %s | %.1f | %.1f | %.2fx |\n", j->name, res.xfsm, res.ref,
-			       net_ratio(&res));
+			printf(" (%.0f ns of flow driver taken off every column's ratio) |", res.drv);
+		printf("\n");
 		fflush(stdout);
 		if (json) {
 			fprintf(json, "%s{\"job\": \"%s\", \"name\": \"%s\", ", done ? ", " : "",
@@ -622,6 +676,8 @@ static int run_jobs(struct prog *empty)
 			json_num("xfsm_ns", res.xfsm, false);
 			json_num("ref_ns", res.ref, false);
 			json_num("driver_ns", res.drv, false);
+			json_num("spec_ns", res.spec, false);
+			json_num("spec_ratio", ratio_to_ref(&res, res.spec), false);
 			if (cand_obj)
 				json_num("cand_ns", res.cand, false);
 			json_num("ratio", net_ratio(&res), true);
@@ -639,6 +695,9 @@ static int run_jobs(struct prog *empty)
 		printf("\nStateful firewall, 1000000 flows / 1 flow (packet rate): xfsm %.2fx, reference %.2fx\n",
 		       (sf1.xfsm - sf1.drv) / (sf1m.xfsm - sf1m.drv),
 		       (sf1.ref - sf1.drv) / (sf1m.ref - sf1m.drv));
+	if (sf1.spec > 0 && sf1m.spec > 0)
+		printf("Stateful firewall, 1000000 flows / 1 flow (packet rate), specialized: %.2fx\n",
+		       (sf1.spec - sf1.drv) / (sf1m.spec - sf1m.drv));
 	return 0;
 }
 
@@ -770,25 +829,29 @@ static int run_scaling(void)
 	       "CPUs 0 and 1 at once (best of %u rounds); \"exact\": the final count equals "
 	       "the packets sent.\n\n", rounds);
 	printf("| case | xfsm 1 CPU | xfsm 2 CPUs | xfsm scaling | reference 1 CPU | "
-	       "reference 2 CPUs | reference scaling | exact (xfsm, reference) |\n");
-	printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
+	       "reference 2 CPUs | reference scaling | specialized 1 CPU | specialized 2 CPUs | "
+	       "specialized scaling | exact (xfsm, reference, specialized) |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
 	if (json)
 		fprintf(json, ", \"scaling\": [");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]) && !err; i++) {
 		const struct scale_case *c = &cases[i];
 		const struct job *j = c->app == APP_GLOBAL ? &jg : &jc;
-		struct prog p[2] = { { 0 }, { 0 } };
-		double one[2], two[2];
-		bool exact[2];
+		struct prog p[3] = { { 0 }, { 0 }, { 0 } };
+		double one[3] = { 0 }, two[3] = { 0 };
+		bool exact[3] = { false, false, false };
+		unsigned int np = 2;
 		struct frame f0, f1;
-		__u64 before[2], after[2], b1, a1;
+		__u64 before[3], after[3], b1, a1;
 
 		make_frame(&f0, SRC_IP(1), IPPROTO_UDP, 40000, 9);
 		make_frame(&f1, SRC_IP(c->shared ? 1 : 2), IPPROTO_UDP, 40000, 9);
 		if ((err = load_xfsm(&p[0], xfsm_obj)) || (err = job_apply(j, p[0].inst)) ||
-		    (err = load_job_ref(j, &p[1])))
+		    (err = load_job_ref(j, &p[1])) || (err = load_xfsm(&p[2], xfsm_obj)))
 			goto next;
-		for (s = 0; s < 2 && !err; s++) {
+		if (!job_apply_as(j, p[2].inst, XFSM_DP_SPECIALIZED))
+			np = 3;
+		for (s = 0; s < np && !err; s++) {
 			/* create the flows first, then count from here */
 			err = run(p[s].fd, &f0, 0, 1, NULL, NULL) ?: run(p[s].fd, &f1, 0, 1, NULL, NULL) ?:
 			      read_count(&p[s], c->app, SRC_IP(1), &before[s]) ?:
@@ -805,9 +868,15 @@ static int run_scaling(void)
 		}
 		if (err)
 			goto next;
-		printf("| %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx | %s, %s |\n", c->name,
-		       one[0], two[0], two[0] / one[0], one[1], two[1], two[1] / one[1],
-		       exact[0] ? "yes" : "NO: updates lost", exact[1] ? "yes" : "NO: updates lost");
+		printf("| %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx | ", c->name,
+		       one[0], two[0], two[0] / one[0], one[1], two[1], two[1] / one[1]);
+		if (np == 3)
+			printf("%.1f | %.1f | %.2fx | ", one[2], two[2], two[2] / one[2]);
+		else
+			printf("- | - | - (generic only) | ");
+		printf("%s, %s, %s |\n", exact[0] ? "yes" : "NO: updates lost",
+		       exact[1] ? "yes" : "NO: updates lost",
+		       np < 3 ? "-" : exact[2] ? "yes" : "NO: updates lost");
 		fflush(stdout);
 		if (json) {
 			fprintf(json, "%s{\"case\": \"%s\", ", i ? ", " : "", c->key);
@@ -815,14 +884,18 @@ static int run_scaling(void)
 			json_num("xfsm_2cpu", two[0], false);
 			json_num("ref_1cpu", one[1], false);
 			json_num("ref_2cpu", two[1], false);
-			fprintf(json, "\"xfsm_exact\": %s, \"ref_exact\": %s}",
-				exact[0] ? "true" : "false", exact[1] ? "true" : "false");
+			json_num("spec_1cpu", one[2], false);
+			json_num("spec_2cpu", two[2], false);
+			fprintf(json, "\"xfsm_exact\": %s, \"ref_exact\": %s, \"spec_exact\": %s}",
+				exact[0] ? "true" : "false", exact[1] ? "true" : "false",
+				np < 3 ? "null" : exact[2] ? "true" : "false");
 		}
-		if (!exact[0] || !exact[1])
+		if (!exact[0] || !exact[1] || (np == 3 && !exact[2]))
 			err = -EPROTO;
 next:
 		prog_close(&p[0]);
 		prog_close(&p[1]);
+		prog_close(&p[2]);
 	}
 	if (json)
 		fprintf(json, "]");
@@ -930,7 +1003,7 @@ int main(int argc, char **argv)
 	char path[512];
 	int c, err = 1;
 
-	while ((c = getopt(argc, argv, "b:r:n:c:qo:x:X:J:")) != -1) {
+	while ((c = getopt(argc, argv, "b:r:n:c:qo:x:X:SJ:")) != -1) {
 		switch (c) {
 		case 'b': build_dir = optarg; break;
 		case 'r':

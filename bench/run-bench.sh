@@ -271,34 +271,47 @@ attach() { D ip -force link set dev "$IF_D" xdpdrv pinned "$1"; }
 # set up now (its program pinned at $PIN/prog) and the reference REF_OBJ
 # (loaded with bench/refload and its settings), alternating run by run;
 # results ID (xfsm) and ${ID}r (reference).  Both counted at the veth.
-# PAIR_PREP, when set, names a function called as PREP xfsm|ref RUN before
-# each run; it may set PAIR_ARGS, more pktgen arguments for that run.
+# PAIR_PREP, when set, names a function called as PREP xfsm|ref|gen RUN
+# before each run; it may set PAIR_ARGS, more pktgen arguments for that run.
+# PAIR_GENERIC, when set, names the job's application file: a third side,
+# results ${ID}g, runs it on the generic datapath (xfsmctl apply --datapath
+# generic before that side's run, the default datapath again after it;
+# flows and registers stay across the switches).
 PAIR_ARGS=()
 measure_pair() {
-	local id=$1 label=$2 obj=$3 r fx=$TMP/runs.$1 fr=$TMP/runs.${1}r set=()
+	local id=$1 label=$2 obj=$3 r fx=$TMP/runs.$1 fr=$TMP/runs.${1}r fg=$TMP/runs.${1}g set=()
+	local sides="xfsm ref"
 	shift 3
 	while [ "$1" != -- ]; do set+=("$1"); shift; done
 	shift
 	mkdir -p "$REFPINS"
 	rm -f "$REFPINS/$id"
 	"$REFLOAD" "$obj" "$REFPINS/$id" "${set[@]}" || die "cannot load the reference $obj"
-	: >"$fx"; : >"$fr"
+	: >"$fx"; : >"$fr"; : >"$fg"
+	[ -n "${PAIR_GENERIC:-}" ] && sides="xfsm ref gen"
 	for ((r = 0; r < REPEATS; r++)); do
-		for side in xfsm ref; do
+		for side in $sides; do
 			local pin=$PIN/prog f=$fx
 			[ $side = ref ] && pin=$REFPINS/$id f=$fr
+			[ $side = gen ] && f=$fg
+			[ $side = gen ] && { X apply --datapath generic "$PAIR_GENERIC" >/dev/null ||
+					     die "apply --datapath generic $PAIR_GENERIC"; }
 			attach "$pin" || die "cannot attach $pin"
 			pin_napi
 			PAIR_ARGS=()
 			[ -z "${PAIR_PREP:-}" ] || "$PAIR_PREP" $side "$r" || die "$PAIR_PREP failed"
 			run_once cnt_veth_xdp -- "$@" "${PAIR_ARGS[@]}" >>"$f"
 			log "  $id $side: $(tail -1 "$f")"
+			[ $side = gen ] && { X apply "$PAIR_GENERIC" >/dev/null ||
+					     die "apply $PAIR_GENERIC"; }
 		done
 	done
 	attach "$PIN/prog" || die "cannot attach xfsm again"
 	rm -f "$REFPINS/$id"
 	record "$id" "$label" "$fx"
 	record "${id}r" "hand-written reference: $(basename "$obj")" "$fr"
+	[ -n "${PAIR_GENERIC:-}" ] && record "${id}g" "$label, generic datapath" "$fg"
+	return 0
 }
 na() { printf '%s\t%s\tnan\tnan\t%s\tnan\tnan\tnan\n' "$1" "$2" "$3" >>"$RESULTS"; log "$1 $2: $3"; }
 
@@ -339,7 +352,7 @@ fi
 
 if want s3; then
 	X apply "$TOP/examples/portknock.xfsm" >/dev/null || die "apply portknock"
-	measure_pair s3 "xfsm portknock.xfsm, closed port (TCP 22, never knocked)" \
+	PAIR_GENERIC=$TOP/examples/portknock.xfsm measure_pair s3 "xfsm portknock.xfsm, closed port (TCP 22, never knocked)" \
 		"$REF/portknock.bpf.o" -- --tcp --tcp-flags syn --dport 22
 fi
 
@@ -348,6 +361,7 @@ fi
 knock_first() {
 	local src=198.18.1.$((10 + $2 * 2)) p
 	[ "$1" = ref ] && src=198.18.1.$((11 + $2 * 2))
+	[ "$1" = gen ] && src=198.18.2.$((10 + $2))
 	for p in 1111 2222 3333 4444; do
 		gen --count 1 --udp --src "$src" --dport "$p" >/dev/null || return 1
 	done
@@ -355,7 +369,7 @@ knock_first() {
 }
 if want s3o; then
 	X apply "$TOP/examples/portknock.xfsm" >/dev/null || die "apply portknock"
-	PAIR_PREP=knock_first measure_pair s3o "xfsm portknock.xfsm, opened source (TCP 22 after the knocks)" \
+	PAIR_GENERIC=$TOP/examples/portknock.xfsm PAIR_PREP=knock_first measure_pair s3o "xfsm portknock.xfsm, opened source (TCP 22 after the knocks)" \
 		"$REF/portknock.bpf.o" -- --tcp --tcp-flags syn --dport 22
 fi
 
@@ -365,12 +379,14 @@ FW_FLOWS=
 fw_prefill() {
 	[ "$2" = 0 ] || return 0
 	[ "$1" = xfsm ] && X state flush conntrack >/dev/null
+	[ "$1" = gen ] && return 0	# the xfsm side's flows (the same table)
 	prefill --udp --flows "$FW_FLOWS" --count $((FW_FLOWS * 8 > 100000 ? FW_FLOWS * 8 : 100000))
 }
 if want s4; then
 	X apply "$TOP/examples/statefulfw.xfsm" >/dev/null || die "apply statefulfw"
 	for n in 1 10000 $N1M; do
-		FW_FLOWS=$n PAIR_PREP=fw_prefill measure_pair "s4_$n" \
+		FW_FLOWS=$n PAIR_PREP=fw_prefill PAIR_GENERIC=$TOP/examples/statefulfw.xfsm \
+			measure_pair "s4_$n" \
 			"xfsm statefulfw.xfsm, $n flow(s) (UDP from inside, pass)" "$REF/statefulfw.bpf.o" \
 			inside_ifindex="$DUT_IFINDEX" "#conns=2097152" -- --udp --flows "$n"
 	done
@@ -408,15 +424,15 @@ fi
 
 if want s7; then
 	X apply "$TOP/bench/ref/counter.xfsm" >/dev/null || die "apply counter"
-	measure_pair s7 "xfsm per-source counter (reg0 = reg0 + 1, drop)" "$REF/counter.bpf.o" -- --udp
+	PAIR_GENERIC=$TOP/bench/ref/counter.xfsm measure_pair s7 "xfsm per-source counter (reg0 = reg0 + 1, drop)" "$REF/counter.bpf.o" -- --udp
 fi
 if want s8; then
 	X apply "$TOP/bench/ref/global.xfsm" >/dev/null || die "apply global"
-	measure_pair s8 "xfsm global register (global0 = global0 + 1, drop)" "$REF/global.bpf.o" -- --udp
+	PAIR_GENERIC=$TOP/bench/ref/global.xfsm measure_pair s8 "xfsm global register (global0 = global0 + 1, drop)" "$REF/global.bpf.o" -- --udp
 fi
 if want s9; then
 	X apply "$TOP/bench/ref/twostage.xfsm" >/dev/null || die "apply twostage"
-	measure_pair s9 "xfsm 2 stages (cursor + counter over 16 flows, pass)" "$REF/twostage.bpf.o" \
+	PAIR_GENERIC=$TOP/bench/ref/twostage.xfsm measure_pair s9 "xfsm 2 stages (cursor + counter over 16 flows, pass)" "$REF/twostage.bpf.o" \
 		nflows=16 -- --udp --dport 80
 fi
 

@@ -20,9 +20,10 @@
 #include "xfsmctl.h"
 
 static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
-		   bool reset_globals, bool force)
+		   bool reset_globals, bool force, __u32 datapath)
 {
-	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = reset_globals, .force = force);
+	XFSM_OPTS(xfsm_apply_opts, opts, .reset_globals = reset_globals, .force = force,
+		  .datapath = datapath);
 	struct xfsm_instance *inst;
 	struct xfsm_ctl ctl;
 	bool unchanged;
@@ -55,6 +56,7 @@ static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 		print_uint(PRINT_ANY, "slot", ", slot %u", ctl.active);
 		print_uint(PRINT_ANY, "stages", ", %u stage(s)", img->app.n_stages);
 		print_uint(PRINT_ANY, "entries", ", %zu table entries\n", img->n_rules);
+		print_datapath(inst, NULL);
 		close_json_object();
 		print_flush();
 	}
@@ -66,18 +68,28 @@ out:
 const char apply_notes[] =
 	"Compiles FILE ('-': standard input) and installs it atomically; the same\n"
 	"application again is \"unchanged\" (nothing written) unless --force (-f);\n"
-	"--dry-run (-n) prints the compiled tables without a datapath.\n";
+	"--dry-run (-n) prints the compiled tables without a datapath.\n"
+	"--datapath auto (the default) runs it as a program generated for it where the\n"
+	"specializer can, else on the generic datapath; generic and specialized ask for\n"
+	"one (specialized fails when no program can be generated; docs/specializer.md).\n";
 
 int do_apply(struct args *a)
 {
 	const char *file = NULL, *w;
-	bool dry = false, reset = false, force = false;
+	bool dry = false, reset = false, force = false, dp_given = false;
+	__u32 datapath = XFSM_DP_AUTO;
 	struct xfsm_app_names *nm;
 	struct xfsm_image img;
 	char err[600];
 	int ret;
 
 	while ((w = arg_take(a))) {
+		int dp = arg_datapath(a, w, &dp_given, &datapath);
+
+		if (dp < 0)
+			return dp;
+		if (dp)
+			continue;
 		if (!strcmp(w, "--dry-run") || !strcmp(w, "-n"))
 			dry = true;
 		else if (!strcmp(w, "--reset-globals"))
@@ -85,7 +97,7 @@ int do_apply(struct args *a)
 		else if (!strcmp(w, "--force") || !strcmp(w, "-f"))
 			force = true;
 		else if (*w == '-' && strcmp(w, "-"))
-			return usage_err(a, "unknown option '%s' (expected --dry-run, --force or --reset-globals)",
+			return usage_err(a, "unknown option '%s' (expected --datapath, --dry-run, --force or --reset-globals)",
 					 w);
 		else if (file)
 			return usage_err(a, "one application file at a time ('%s' and '%s')", file, w);
@@ -113,7 +125,7 @@ int do_apply(struct args *a)
 		if (!ret)
 			show_image(&img, nm, NULL, SHOW_ALL | SHOW_ENTRIES | SHOW_ACL, 0);
 	} else {
-		ret = install(&img, nm, reset, force);
+		ret = install(&img, nm, reset, force, datapath);
 	}
 	xfsm_image_free(&img);
 	xfsm_app_names_free(nm);
@@ -188,19 +200,31 @@ static int rule_edit(bool add, struct args *a)
 	struct xfsm_image img;
 	struct running r;
 	char err[600], *text = NULL, *ins = NULL;
-	const char *stage_arg, *what;
+	const char *stage_arg = NULL, *what = NULL, *w;
+	bool dp_given = false;
+	__u32 datapath = XFSM_DP_KEEP;
 	size_t len = 0;
 	int s, ret;
 
-	stage_arg = arg_next(a, "STAGE");
+	/* STAGE and the rule, --datapath MODE before or after them */
+	while ((w = arg_take(a))) {
+		ret = arg_datapath(a, w, &dp_given, &datapath);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			continue;
+		if (!stage_arg)
+			stage_arg = w;
+		else if (!what)
+			what = w;
+		else
+			return usage_err(a, "unexpected argument '%s': give STAGE and %s only (quote the rule text)",
+					 w, add ? "'RULE TEXT'" : "RULE");
+	}
 	if (!stage_arg)
-		return -EINVAL;
-	what = arg_next(a, add ? "the rule text" : "the RULE name");
+		return usage_err(a, "expected STAGE");
 	if (!what)
-		return -EINVAL;
-	if (arg_more(a))
-		return usage_err(a, "unexpected argument '%s': give STAGE and %s only (quote the rule text)",
-				 arg_peek(a), add ? "'RULE TEXT'" : "RULE");
+		return usage_err(a, "expected %s", add ? "the rule text" : "the RULE name");
 	ret = open_instance(&inst);
 	if (ret)
 		return ret;
@@ -284,8 +308,11 @@ static int rule_edit(bool add, struct args *a)
 	}
 	ret = xfsm_image_validate(&img, inst->build.max_stages, inst->build.max_tuples,
 				  inst->max_rules);
-	if (!ret)
-		ret = xfsm_apply(inst, &img, NULL);
+	if (!ret) {
+		XFSM_OPTS(xfsm_apply_opts, opts, .datapath = datapath);
+
+		ret = xfsm_apply(inst, &img, &opts);
+	}
 	if (ret)
 		p_err("rule %s failed: %s; the running application is unchanged", add ? "add" : "del",
 		      strerror(-ret));
@@ -301,6 +328,7 @@ static int rule_edit(bool add, struct args *a)
 		print_string(PRINT_ANY, add ? "added" : "deleted",
 			     add ? " rule %s added" : " rule %s deleted", name);
 		print_uint(PRINT_ANY, "entries", ", %zu table entries\n", img.n_rules);
+		print_datapath(inst, NULL);
 		close_json_object();
 		print_flush();
 	}
@@ -336,13 +364,14 @@ static int rule_show(struct args *a)
 
 const char rule_notes[] =
 	"RULE TEXT: 'rule NAME [priority N] [when MATCH, ...] => EFFECT, ...' (docs/language.md);\n"
-	"the running application is edited by one rule, recompiled and applied atomically.\n";
+	"the running application is edited by one rule, recompiled and applied atomically,\n"
+	"on the datapath it ran on (--datapath auto|generic|specialized changes it).\n";
 
 const struct cmd rule_cmds[] = {
 	{ "show", rule_show, "", NULL, NULL },
 	{ "list", rule_show, NULL, NULL, NULL },
-	{ "add", rule_add, "STAGE 'RULE TEXT'", NULL, NULL },
-	{ "del", rule_del, "STAGE RULE", NULL, NULL },
+	{ "add", rule_add, "STAGE 'RULE TEXT' [--datapath auto|generic|specialized]", NULL, NULL },
+	{ "del", rule_del, "STAGE RULE [--datapath auto|generic|specialized]", NULL, NULL },
 	{ "delete", rule_del, NULL, NULL, NULL },
 	{ NULL },
 };

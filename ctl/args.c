@@ -130,6 +130,24 @@ int arg_next_u32(struct args *a, const char *what, __u32 min, __u32 max, __u32 *
 	return err;
 }
 
+/* --datapath MODE / --datapath=MODE, of the commands that switch the
+ * application (docs/specializer.md). */
+int arg_datapath(struct args *a, const char *w, bool *given, __u32 *mode)
+{
+	const char *v;
+
+	if (strcmp(w, "--datapath") && strncmp(w, "--datapath=", 11))
+		return 0;
+	v = w[10] == '=' ? w + 11 : arg_next(a, "a datapath (auto, generic or specialized)");
+	if (!v)
+		return -EINVAL;
+	if (xfsm_datapath_parse(v, mode) || *mode >= XFSM_DP_KEEP)
+		return usage_err(a, "unknown datapath '%s' (expected auto, generic or specialized)",
+				 v);
+	*given = true;
+	return 1;
+}
+
 /* ---- help, generated from the tables --------------------------------------------- */
 
 static void usage_lines(FILE *f, const char *indent, const char *path, const struct cmd *c)

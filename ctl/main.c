@@ -220,8 +220,8 @@ static int do_help(struct args *a)
  * calling arg_end() before it changes anything (see ctl/args.c).
  */
 const struct cmd main_cmds[] = {
-	{ "apply", do_apply, "FILE [--dry-run] [--force] [--reset-globals]", NULL, apply_notes },
-	{ "show", do_show, "[app | stages | rules | conditions | globals | ports | pipeline [--dot] [--app FILE] | fsm STAGE [--dot] [--app FILE]]", NULL, show_notes },
+	{ "apply", do_apply, "FILE [--datapath auto|generic|specialized] [--dry-run] [--force] [--reset-globals]", NULL, apply_notes },
+	{ "show", do_show, "[app | stages | rules | conditions | globals | ports | program | pipeline [--dot] [--app FILE] | fsm STAGE [--dot] [--app FILE]]", NULL, show_notes },
 	{ "state", NULL, NULL, state_cmds, state_notes },
 	{ "stats", do_stats, "[--watch] [-c COUNT] [--interval SEC] [--reset]", NULL, stats_notes },
 	{ "rule", NULL, NULL, rule_cmds, rule_notes },

@@ -495,6 +495,8 @@ int do_stats(struct args *a)
 		stats_sample(inst, &r);
 		goto out_r;
 	}
+	/* Watching must not keep the datapath alive after an unload. */
+	xfsm_dp_release(inst);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	keys_begin();

@@ -655,6 +655,7 @@ int do_monitor(struct args *a)
 	err = open_instance(&m.inst);
 	if (err)
 		return err;
+	xfsm_dp_release(m.inst);	/* see lib/xfsm_datapath.h */
 	if (mode) {
 		err = monitor_status(m.inst, mode == 2);
 		goto out;

@@ -729,6 +729,8 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 		print_bool(PRINT_ANY, "needs_port", "  needs port %s",
 			   img->app.flags & XFSM_AF_NEEDS_PORT);
 		print_nl();
+		if (inst)
+			print_datapath(inst, "  ");
 		close_json_object();
 	}
 	if (what & (SHOW_STAGES | SHOW_RULES | SHOW_CONDS)) {
@@ -822,7 +824,9 @@ void print_acl_rules(const struct xfsm_acl_entry *r, size_t n)
 /* ---- show command ---------------------------------------------------------------- */
 
 const char show_notes[] =
-	"Prints the running application (all of it, or one section) with its counters.\n";
+	"Prints the running application (all of it, or one section) with its counters\n"
+	"and the datapath that runs it (specialized or generic, and why); 'program'\n"
+	"prints the specialized program's instructions with the generator's notes.\n";
 
 int do_show(struct args *a)
 {
@@ -838,6 +842,10 @@ int do_show(struct args *a)
 	unsigned int what = SHOW_ALL | SHOW_ENTRIES;
 	const char *w = arg_peek(a);
 
+	if (w && !strcmp(w, "program")) {
+		arg_take(a);
+		return do_show_program(a);
+	}
 	/* the graphs (ctl/graph.c) */
 	if (w && (!strcmp(w, "pipeline") || !strcmp(w, "fsm"))) {
 		int n;
@@ -860,7 +868,7 @@ int do_show(struct args *a)
 				n = n == -1 ? (int)i : -2;
 		}
 		if (n < 0)
-			return usage_err(a, "%s section '%s'; expected app, stages, rules, conditions, globals or ports",
+			return usage_err(a, "%s section '%s'; expected app, stages, rules, conditions, globals, ports, program, pipeline or fsm",
 					 n == -2 ? "ambiguous" : "unknown", w);
 		what = sections[n].what;
 	}

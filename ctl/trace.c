@@ -295,6 +295,7 @@ int do_trace(struct args *a)
 	err = open_instance(&t.inst);
 	if (err)
 		return err;
+	xfsm_dp_release(t.inst);	/* see lib/xfsm_datapath.h */
 	err = running_load(t.inst, &t.r, false);
 	if (err)
 		goto out;
@@ -387,6 +388,7 @@ int do_capture(struct args *a)
 	err = open_instance(&inst);
 	if (err)
 		return err;
+	xfsm_dp_release(inst);		/* see lib/xfsm_datapath.h */
 	err = running_load(inst, &r, false);
 	if (err)
 		goto out;

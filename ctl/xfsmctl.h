@@ -9,6 +9,7 @@
 #include "libxfsm.h"
 #include "xfsm_lang.h"
 #include "xfsm_num.h"
+#include "xfsm_datapath.h"
 #include "print.h"
 
 /*
@@ -64,6 +65,9 @@ int arg_end(struct args *a);
 char **arg_rest(struct args *a, int *n);
 int arg_next_u64(struct args *a, const char *what, __u64 min, __u64 max, __u64 *v);
 int arg_next_u32(struct args *a, const char *what, __u32 min, __u32 max, __u32 *v);
+/* The word w taken from a: --datapath MODE or --datapath=MODE gives 1 (the
+ * mode in *mode, *given true), another word 0, a bad MODE a usage error. */
+int arg_datapath(struct args *a, const char *w, bool *given, __u32 *mode);
 
 /* Print "xfsmctl: error: ..." to stderr ({"error": ...} under -j). */
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -182,6 +186,12 @@ int do_fields(struct args *a);
 int do_show(struct args *a);
 /* show the sections `what` of the running application (after arg_end) */
 int do_show_what(struct args *a, unsigned int what);
+
+/* ctl/program.c: which program runs the application (docs/specializer.md). */
+/* The running slot's datapath as a "datapath" object (text: one line
+ * after indent). */
+void print_datapath(struct xfsm_instance *inst, const char *indent);
+int do_show_program(struct args *a);
 int do_stats(struct args *a);
 int do_simulate(struct args *a);
 /* Compile an application file for a command that runs or draws it without

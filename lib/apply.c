@@ -26,11 +26,23 @@
  * Flow entries carry their stage's epoch: a stage whose key definition
  * changes gets a new epoch, so old entries can never match new keys, and
  * settling deletes them.
+ *
+ * The program that runs B (docs/specializer.md) is B's like its tables:
+ * the generic program tail-calls xfsm_progs[active slot], so B's
+ * specialized program goes into xfsm_progs[B] (or that entry is emptied
+ * for the generic datapath) in step 1, and the flip switches application
+ * and program together.  It is generated and loaded before anything is
+ * written, so that a refusal in specialized mode leaves everything as it
+ * was; after settling, the old slot's entry is emptied (no packet can
+ * reach it any more) and its program freed.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -39,6 +51,9 @@
 #include "xfsm_plan.h"
 #include "xfsm_opts.h"
 #include "xfsm_appsrc.h"
+#include "xfsm_attach.h"
+#include "xfsm_datapath.h"
+#include "xfsm_spec.h"
 
 #define RULE_BATCH	4096
 
@@ -439,6 +454,11 @@ struct change_ctx {
 	struct xfsm_acl_built *acl[XFSM_ACL_TABLES];
 	struct settle_scope scope;	/* what the switch replaced */
 	__u64	groups_new, groups_gone;
+	__u32	mode;			/* enum xfsm_datapath asked for B */
+	struct xfsm_emit emit;		/* B's specialized program ... */
+	int	prog_fd;		/* ... loaded, -1: the generic datapath */
+	struct xfsm_dp_record rec;	/* B's datapath record */
+	bool	prog_written;		/* xfsm_progs[B] was changed */
 };
 
 static const char *field_of_word(unsigned int w)
@@ -713,6 +733,242 @@ static int write_groups(struct change_ctx *c)
 	return 0;
 }
 
+/* ---- The program that runs the new slot ------------------------------------ */
+
+/* The mode the switch is asked for: given, or the running slot's. */
+static __u32 resolve_mode(struct change_ctx *c)
+{
+	struct xfsm_dp_record r;
+	__u32 mode = XFSM_DP_AUTO;
+
+	if (c->chg->datapath_set)
+		return c->chg->datapath;
+	if (!xfsm_dp_record_read(c->inst, c->a, &r, false) &&
+	    r.generation == c->old->generation && r.mode < XFSM_DP_KEEP)
+		mode = r.mode;
+	return mode;
+}
+
+struct rules_buf {
+	struct xfsm_rule_key *keys;
+	struct xfsm_rule *vals;
+	size_t	n, cap;
+};
+
+static int rules_add(struct rules_buf *rb, const struct xfsm_rule_key *k,
+		     const struct xfsm_rule *v)
+{
+	if (rb->n == rb->cap) {
+		size_t cap = rb->cap ? rb->cap * 2 : 64;
+		struct xfsm_rule_key *nk = realloc(rb->keys, cap * sizeof(*nk));
+		struct xfsm_rule *nv;
+
+		if (!nk)
+			return -ENOMEM;
+		rb->keys = nk;
+		nv = realloc(rb->vals, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		rb->vals = nv;
+		rb->cap = cap;
+	}
+	rb->keys[rb->n] = *k;
+	rb->vals[rb->n] = *v;
+	rb->n++;
+	return 0;
+}
+
+/* Every rule of the new slot as the rule table holds it (or will). */
+static int slot_rules(struct change_ctx *c, struct rules_buf *rb)
+{
+	const struct xfsm_image *img = c->chg->img;
+	struct xfsm_spec_input running;
+	struct xfsm_rule_key k;
+	struct xfsm_rule v;
+	size_t i;
+	int err;
+
+	if (!img) {
+		/* The running rules stay: B names the buffers A does. */
+		err = xfsm_spec_input_read(c->inst, c->a, &running);
+		if (err)
+			return err;
+		rb->keys = (struct xfsm_rule_key *)running.keys;
+		rb->vals = (struct xfsm_rule *)running.rules;
+		rb->n = rb->cap = running.n_rules;
+		free((void *)running.app);
+		return 0;
+	}
+	for (i = 0; i < img->n_rules; i++) {
+		rule_for_table(&img->rules[i], c->app, c->rule_index, c->counter_index, &k, &v);
+		xfsm_plan_rule(&c->plan, k.stage, &v);
+		err = rules_add(rb, &k, &v);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* Said once per process: an instance without xfsm_progs is not news on
+ * every rule edit. */
+static void note_no_progs(struct xfsm_instance *inst)
+{
+	static bool said;
+
+	if (said || inst->build.offload)
+		return;
+	said = true;
+	xfsm_log(XFSM_LOG_WARN,
+		 "instance %s has no %s map (loaded by an older xfsm-loader): it runs the generic datapath; reload it to specialize",
+		 inst->name, XFSM_MAP_PROGS);
+}
+
+static bool generic_entry_present(struct xfsm_instance *inst)
+{
+	__u32 key = XFSM_PROGS_GENERIC, id = 0;
+
+	return !bpf_map_lookup_elem(inst->map_fd[XFSM_M_PROGS], &key, &id) && id;
+}
+
+/*
+ * Generate and load B's program, before anything is written.  Auto falls
+ * back to the generic datapath (c->prog_fd -1, c->rec.why saying why);
+ * specialized fails the change.  Nothing in the kernel changes here but a
+ * new, unreferenced program.
+ */
+static int prepare_program(struct change_ctx *c)
+{
+	struct xfsm_instance *inst = c->inst;
+	struct xfsm_spec_input in = { .app = c->app, .slot = c->b };
+	struct rules_buf rb = {};
+	struct xfsm_dp_record *r = &c->rec;
+	char name[16];
+	__u64 t0, t1;
+	int err = 0, fd;
+
+	c->mode = resolve_mode(c);
+	r->generation = c->app->generation;
+	r->mode = c->mode;
+	if (inst->map_fd[XFSM_M_PROGS] < 0) {
+		snprintf(r->why, sizeof(r->why), "%s", inst->build.offload ?
+			 "the offload profile runs the generic datapath only" :
+			 "the datapath has no " XFSM_MAP_PROGS " map (loaded by an older xfsm-loader)");
+		if (c->mode == XFSM_DP_SPECIALIZED) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot run the application specialized: %s",
+				 r->why);
+			return -EOPNOTSUPP;
+		}
+		if (c->mode == XFSM_DP_AUTO)
+			note_no_progs(inst);
+		return 0;
+	}
+	if (c->mode == XFSM_DP_GENERIC) {
+		snprintf(r->why, sizeof(r->why), "the generic datapath was asked for (--datapath generic)");
+		return 0;
+	}
+	/* A specialized program hands what it does not handle to entry 2: no
+	 * program there (a datapath attached by other means than xfsm-loader,
+	 * e.g. ip link, whose array the kernel also empties when this process
+	 * ends), no specialization. */
+	if (!generic_entry_present(inst)) {
+		snprintf(r->why, sizeof(r->why),
+			 "%s[%u] holds no generic program (the datapath was not loaded by xfsm-loader): a specialized program could not hand back the packets it does not handle",
+			 XFSM_MAP_PROGS, XFSM_PROGS_GENERIC);
+		if (c->mode == XFSM_DP_SPECIALIZED) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot run the application specialized: %s",
+				 r->why);
+			return -EOPNOTSUPP;
+		}
+		return 0;
+	}
+	err = slot_rules(c, &rb);
+	if (err) {
+		snprintf(r->why, sizeof(r->why), "cannot read the rules: %s", strerror(-err));
+		goto fail;
+	}
+	if (rb.n > XFSM_SPEC_MAX_RULES) {
+		err = -E2BIG;
+		snprintf(r->why, sizeof(r->why),
+			 "%zu rules, more than the specializer takes (%u, XFSM_SPEC_MAX_RULES)",
+			 rb.n, XFSM_SPEC_MAX_RULES);
+		goto fail;
+	}
+	in.keys = rb.keys;
+	in.rules = rb.vals;
+	in.n_rules = rb.n;
+	t0 = now_ns();
+	err = xfsm_spec_generate(inst, &in, &c->emit);	/* finished when 0 */
+	t1 = now_ns();
+	r->generate_ns = t1 - t0;
+	if (err) {
+		snprintf(r->why, sizeof(r->why), "%s",
+			 c->emit.why[0] ? c->emit.why : strerror(-err));
+		goto fail;
+	}
+	snprintf(name, sizeof(name), "xfsm_spec_s%u", c->b);
+	fd = xfsm_emit_load(&c->emit, name);
+	r->load_ns = now_ns() - t1;
+	if (fd < 0) {
+		err = fd;
+		snprintf(r->why, sizeof(r->why), "%s",
+			 c->emit.why[0] ? c->emit.why : strerror(-err));
+		goto fail;
+	}
+	c->prog_fd = fd;
+	r->specialized = true;
+	r->prog_id = xfsm_fd_id(fd);
+	r->n_insns = c->emit.n;
+	r->why[0] = 0;
+	goto out;
+fail:
+	if (c->mode == XFSM_DP_SPECIALIZED) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot run the application specialized: %s", r->why);
+		goto out;
+	}
+	/* Auto: what the specializer does not handle runs generic (show says
+	 * why); anything else is a fault worth a warning. */
+	xfsm_log(err == -EOPNOTSUPP || err == -E2BIG ? XFSM_LOG_INFO : XFSM_LOG_WARN,
+		 "the generic datapath runs the application: %s", r->why);
+	err = 0;
+out:
+	free(rb.keys);
+	free(rb.vals);
+	return err;
+}
+
+/* B's entry of xfsm_progs, and its record; in step 1. */
+static int install_program(struct change_ctx *c)
+{
+	struct xfsm_instance *inst = c->inst;
+	int fd = inst->map_fd[XFSM_M_PROGS], err = 0;
+
+	if (fd >= 0) {
+		c->prog_written = true;
+		if (c->prog_fd >= 0)
+			err = bpf_map_update_elem(fd, &c->b, &c->prog_fd, BPF_ANY);
+		else if (bpf_map_delete_elem(fd, &c->b) && errno != ENOENT)
+			err = -errno;
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot set %s[%u]: %s", XFSM_MAP_PROGS, c->b,
+				 strerror(-err));
+			return err;
+		}
+	}
+	err = xfsm_dp_record_write(inst, c->b, &c->rec, c->prog_fd >= 0 ? &c->emit : NULL);
+	if (err)
+		xfsm_log(XFSM_LOG_ERROR, "cannot store the datapath record of slot %u: %s",
+			 c->b, strerror(-err));
+	return err;
+}
+
 /* Step 1: everything into the other side.  Returns 0 or a negative errno
  * (the caller settles against the running slot). */
 static int write_other_side(struct change_ctx *c)
@@ -774,10 +1030,12 @@ static int write_other_side(struct change_ctx *c)
 						c->old_meta.flags & XFSM_SLOT_COMPLETE;
 	}
 	err = xfsm_slot_meta_write(inst, c->b, chg->img ? &c->ids : &c->old_ids, &c->meta);
-	if (err)
+	if (err) {
 		xfsm_log(XFSM_LOG_ERROR, "cannot store the statistics identities: %s",
 			 strerror(-err));
-	return err;
+		return err;
+	}
+	return install_program(c);
 }
 
 /* Step 2: the commit point.  The control block is read again so that
@@ -838,6 +1096,11 @@ static void after_flip(struct change_ctx *c)
 	for (g = 0; g < XFSM_MAX_GROUPS; g++)
 		if (c->groups_gone & (1ULL << g))
 			xfsm_group_forget(inst, g);
+	/* No packet reaches the old slot's program any more: free it. */
+	if (inst->map_fd[XFSM_M_PROGS] >= 0 &&
+	    bpf_map_delete_elem(inst->map_fd[XFSM_M_PROGS], &c->a) && errno != ENOENT)
+		xfsm_log(XFSM_LOG_WARN, "cannot empty %s[%u]: %s", XFSM_MAP_PROGS, c->a,
+			 strerror(errno));
 	err = ctl_flags(inst, 0, XFSM_CTLF_DIRTY);
 	if (err)
 		xfsm_log(XFSM_LOG_WARN, "cannot mark the switch finished: %s", strerror(-err));
@@ -845,9 +1108,11 @@ static void after_flip(struct change_ctx *c)
 
 int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg)
 {
-	struct change_ctx c = { .inst = inst, .chg = chg };
+	struct change_ctx c = { .inst = inst, .chg = chg, .prog_fd = -1 };
 	int lock = -1, err;
 	unsigned int t;
+
+	xfsm_emit_init(&c.emit);
 
 	err = check_instance(inst);
 	if (err)
@@ -908,6 +1173,9 @@ int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg)
 			goto out;
 		plan_indexes(&c);
 	}
+	err = prepare_program(&c);
+	if (err)
+		goto out;
 
 	err = ctl_flags(inst, XFSM_CTLF_DIRTY, 0);
 	if (err)
@@ -920,6 +1188,8 @@ int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg)
 		/* Nothing switched: the other side was never in use (flows
 		 * are made only by the running application). */
 		c.scope.flows = false;
+		if (c.prog_written)
+			bpf_map_delete_elem(inst->map_fd[XFSM_M_PROGS], &c.b);
 		if (!settle(inst, c.old, &c.scope) && ctl_flags(inst, 0, XFSM_CTLF_DIRTY))
 			xfsm_log(XFSM_LOG_WARN, "cannot mark the control block clean");
 		goto out;
@@ -932,6 +1202,9 @@ out:
 	xfsm_stat_idents_free(&c.old_ids);
 	xfsm_stat_idents_free(&c.ids);
 	xfsm_fresh_free(&c.fresh);
+	if (c.prog_fd >= 0)
+		close(c.prog_fd);	/* xfsm_progs holds it now, or nothing does */
+	xfsm_emit_free(&c.emit);
 	free(c.rule_index);
 	free(c.old);
 	free(c.app);
@@ -947,6 +1220,10 @@ int xfsm_change_opts(struct xfsm_change *chg, const struct xfsm_apply_opts *opts
 	chg->flush_flows = XFSM_OPTS_GET(opts, flush_flows, false);
 	chg->reset_globals = XFSM_OPTS_GET(opts, reset_globals, false);
 	chg->force = XFSM_OPTS_GET(opts, force, false);
+	chg->datapath = XFSM_OPTS_GET(opts, datapath, XFSM_DP_AUTO);
+	if (chg->datapath >= XFSM_DP__MAX)
+		return -EINVAL;
+	chg->datapath_set = chg->datapath != XFSM_DP_KEEP;
 	return 0;
 }
 
@@ -962,6 +1239,22 @@ int xfsm_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	if (err)
 		return err;
 	return xfsm_apply_change(inst, &chg);
+}
+
+bool xfsm_change_keeps_datapath(struct xfsm_instance *inst, const struct xfsm_change *chg)
+{
+	struct xfsm_dp_record r;
+	__u32 slot;
+	bool same;
+
+	if (!chg->datapath_set)
+		return true;
+	if (xfsm_dp_running(inst, &slot, &r, false))
+		return false;
+	/* No record: the slot was switched before there were modes (auto). */
+	same = r.mode == chg->datapath;
+	xfsm_dp_record_free(&r);
+	return same;
 }
 
 /* ---- Reading the running application --------------------------------- */

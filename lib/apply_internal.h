@@ -29,6 +29,10 @@ struct xfsm_change {
 	size_t	acl_n[XFSM_ACL_TABLES];
 	__u64	groups;			/* bit g: replace output group g ... */
 	const struct xfsm_group *group[XFSM_MAX_GROUPS]; /* ... by this (NULL: delete) */
+	bool	datapath_set;		/* run it as `datapath` asks (enum
+					 * xfsm_datapath); else in the mode the
+					 * running application was switched with */
+	__u32	datapath;
 };
 
 /*
@@ -45,12 +49,20 @@ struct xfsm_change {
  * xfsm_ctl.flags has XFSM_CTLF_DIRTY from before step 1 to after step 3:
  * the next writer that finds it set (a writer died) waits for in-flight
  * packets and clears what the running slot does not name before writing.
+ * The program that runs the new slot (docs/specializer.md) is part of
+ * step 1: generated and loaded before anything is written (a failure in
+ * specialized mode changes nothing), put into xfsm_progs[B] (or that entry
+ * emptied for the generic datapath) with the slot's datapath record.
  * A failure before step 2 leaves the running application untouched.
  * Global registers the image sets are written right after step 2 (they
  * are state, which packets change too); a writer that died before doing
  * so is completed by the next one.
  */
 int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg);
+
+/* Would chg run the application in the mode the running one was
+ * switched with?  (An identical application is then "unchanged".) */
+bool xfsm_change_keeps_datapath(struct xfsm_instance *inst, const struct xfsm_change *chg);
 
 /* chg's options from a caller's xfsm_apply_opts (NULL: the defaults);
  * -EINVAL for a structure this library cannot read. */
@@ -76,6 +88,16 @@ struct xfsm_slot_meta {
 
 /* Does the running slot (generation `generation`) have XFSM_SLOT_COMPLETE? */
 bool xfsm_slot_complete(struct xfsm_instance *inst, __u32 slot, __u32 generation);
+
+/* A byte string kept in xfsm_ids under key slot `key`, cut into chunks
+ * (lib/stat_ids.c): written whole (chunks of a longer earlier string
+ * deleted); read back by its first chunk, which starts with the __u32
+ * `magic` and holds the string's length as a __u32 at len_off (at least
+ * min_len).  *out is malloc'ed.  -ENOENT: none; -EPROTO: another magic or
+ * a damaged string. */
+int xfsm_ids_blob_write(struct xfsm_instance *inst, __u32 key, const void *buf, size_t len);
+int xfsm_ids_blob_read(struct xfsm_instance *inst, __u32 key, __u32 magic, size_t len_off,
+		       size_t min_len, char **out, size_t *out_len);
 
 /* The slot's identities (sorted by kind and position) and record. */
 int xfsm_slot_meta_write(struct xfsm_instance *inst, __u32 slot,

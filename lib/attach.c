@@ -72,6 +72,8 @@ struct load_ctx {
 	bool	netns_new;		/* the instance has no record of it yet */
 	struct xfsm_acl_caps acl_caps;	/* ACL capacities of new maps */
 	bool	acl_sized;		/* the user chose some */
+	int	progs_fd;		/* xfsm_progs (native profile), -1 */
+	__u32	old_generic_id;		/* what its generic entry held */
 };
 
 int xfsm_check_privileges(const char *what)
@@ -586,6 +588,60 @@ static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* ---- The generic entry of xfsm_progs ------------------------------------------ */
+
+/*
+ * A specialized program hands a packet it does not handle to
+ * xfsm_progs[XFSM_PROGS_GENERIC] (docs/specializer.md): the generic program
+ * of this load goes there before anything is attached, on a new instance
+ * as on a reused one (reload, upgrade), so that the entry always holds a
+ * datapath whose maps are the instance's.  The pins keep the array's
+ * entries (the kernel clears a PROG_ARRAY when its last user reference
+ * goes).  The specialized entries stay: they use the same maps.
+ */
+static int generic_entry_set(struct load_ctx *c)
+{
+	__u32 key = XFSM_PROGS_GENERIC, id = 0;
+	struct bpf_map *m;
+	int err;
+
+	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_PROGS);
+	c->progs_fd = m ? bpf_map__fd(m) : -1;
+	c->old_generic_id = 0;
+	if (c->progs_fd < 0)
+		return 0;	/* the offload profile: no specialized programs */
+	if (!bpf_map_lookup_elem(c->progs_fd, &key, &id))
+		c->old_generic_id = id;
+	if (bpf_map_update_elem(c->progs_fd, &key, &c->prog_fd, BPF_ANY)) {
+		err = -errno;
+		xfsm_log(XFSM_LOG_ERROR, "cannot install the generic program in %s[%u]: %s",
+			 XFSM_MAP_PROGS, key, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* A failed load: the entry gets back the program it held. */
+static void generic_entry_restore(struct load_ctx *c)
+{
+	__u32 key = XFSM_PROGS_GENERIC;
+	int fd = -1;
+
+	if (c->progs_fd < 0)
+		return;
+	if (c->old_generic_id)
+		fd = bpf_prog_get_fd_by_id(c->old_generic_id);
+	if (fd >= 0) {
+		if (bpf_map_update_elem(c->progs_fd, &key, &fd, BPF_ANY))
+			xfsm_log(XFSM_LOG_WARN, "cannot put program %u back into %s[%u]: %s",
+				 c->old_generic_id, XFSM_MAP_PROGS, key, strerror(errno));
+		close(fd);
+	} else {
+		bpf_map_delete_elem(c->progs_fd, &key);
+	}
+	c->progs_fd = -1;
 }
 
 /* ---- Ports ------------------------------------------------------------------- */
@@ -1296,6 +1352,9 @@ static int try_mode(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	err = load_obj(c, mode);
 	if (err)
 		goto fail;
+	err = generic_entry_set(c);
+	if (err)
+		goto fail;
 	err = assign_ports(c);
 	if (err)
 		goto fail_ports;
@@ -1317,6 +1376,7 @@ fail_pins:
 	unpin_new(c);
 fail_ports:
 	unassign_ports(c);
+	generic_entry_restore(c);
 fail:
 	close_obj(c);
 	return err;
@@ -1324,7 +1384,8 @@ fail:
 
 int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 {
-	struct load_ctx c = { .o = o, .prog_fd = -1, .ports_fd = -1, .tx_fd = -1 };
+	struct load_ctx c = { .o = o, .prog_fd = -1, .ports_fd = -1, .tx_fd = -1,
+			      .progs_fd = -1 };
 	enum xfsm_xdp_mode modes[3], mode = o->mode ? o->mode : XFSM_XDP_NATIVE;
 	int i, err, n_modes = 0, old_ports_fd = -1, lock_fd = -1;
 	char path[PATH_MAX];

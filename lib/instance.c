@@ -49,6 +49,7 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_TRACE]		= XFSM_MAP_TRACE,
 	[XFSM_M_EVENTS]		= XFSM_MAP_EVENTS,
 	[XFSM_M_PROGS]		= XFSM_MAP_PROGS,
+	[XFSM_M_WORK]		= XFSM_MAP_WORK,
 };
 
 /* ---- Instance names ----------------------------------------------------------- */

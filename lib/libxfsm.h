@@ -105,6 +105,8 @@ enum xfsm_map_id {
 	XFSM_M_TRACE,		/* their ring buffer (native); optional */
 	XFSM_M_EVENTS,		/* flow events ring (native); optional */
 	XFSM_M_PROGS,		/* specialized programs (native); optional */
+	XFSM_M_WORK,		/* per-CPU packet scratch (native): the bail word and
+				 * port cache a specialized program shares; optional */
 	XFSM_M__MAX,
 };
 
@@ -394,6 +396,8 @@ enum xfsm_datapath {
 				 * else the generic datapath */
 	XFSM_DP_GENERIC,	/* the generic datapath */
 	XFSM_DP_SPECIALIZED,	/* a program generated for it, or fail */
+	XFSM_DP_KEEP,		/* the mode the running application was
+				 * switched with (auto when none) */
 	XFSM_DP__MAX,
 };
 

@@ -209,8 +209,11 @@ static int install_app(struct xfsm_sim *s, struct xfsm_instance *live,
 		if (err)
 			return err;
 	}
-	/* ACL tables and groups switch with the application */
-	err = nm ? xfsm_lang_apply(s->inst, img, nm, NULL) : xfsm_apply(s->inst, img, NULL);
+	/* ACL tables and groups switch with the application.  The generic
+	 * datapath runs it: the reference semantics, and the one whose
+	 * decision records the simulator reads (docs/specializer.md). */
+	XFSM_OPTS(xfsm_apply_opts, opts, .datapath = XFSM_DP_GENERIC);
+	err = nm ? xfsm_lang_apply(s->inst, img, nm, &opts) : xfsm_apply(s->inst, img, &opts);
 	return err < 0 ? err : 0;
 }
 

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,56 +217,47 @@ static int decode(const char *buf, size_t len, struct xfsm_stat_idents *ids,
 
 /* ---- The xfsm_ids map ------------------------------------------------------------ */
 
-int xfsm_slot_meta_write(struct xfsm_instance *inst, __u32 slot,
-			 const struct xfsm_stat_idents *ids, const struct xfsm_slot_meta *meta)
+int xfsm_ids_blob_write(struct xfsm_instance *inst, __u32 key, const void *buf, size_t len)
 {
-	int fd = inst->map_fd[XFSM_M_IDS], err;
-	size_t len = 0, off;
-	struct xfsm_ids_key k = { .slot = slot };
-	char *chunk = NULL;
-	void *buf = NULL;
+	int fd = inst->map_fd[XFSM_M_IDS], err = 0;
+	struct xfsm_ids_key k = { .slot = key };
+	char *chunk;
+	size_t off;
 
 	if (fd < 0)
 		return -ENOENT;
-	err = encode(ids, meta, &buf, &len);
-	if (err)
-		return err;
 	chunk = calloc(1, XFSM_IDS_CHUNK);
-	if (!chunk) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!chunk)
+		return -ENOMEM;
 	for (off = 0; off < len; off += XFSM_IDS_CHUNK, k.chunk++) {
 		size_t n = len - off < XFSM_IDS_CHUNK ? len - off : XFSM_IDS_CHUNK;
 
 		memset(chunk, 0, XFSM_IDS_CHUNK);
-		memcpy(chunk, (char *)buf + off, n);
+		memcpy(chunk, (const char *)buf + off, n);
 		if (bpf_map_update_elem(fd, &k, chunk, BPF_ANY)) {
 			err = -errno;
 			goto out;
 		}
 	}
-	/* Chunks of a longer table the slot held before. */
+	/* Chunks of a longer string the key held before. */
 	while (!bpf_map_delete_elem(fd, &k))
 		k.chunk++;
 out:
 	free(chunk);
-	free(buf);
 	return err;
 }
 
-int xfsm_slot_meta_read(struct xfsm_instance *inst, __u32 slot,
-			struct xfsm_stat_idents *ids, struct xfsm_slot_meta *meta)
+int xfsm_ids_blob_read(struct xfsm_instance *inst, __u32 key, __u32 magic, size_t len_off,
+		       size_t min_len, char **out, size_t *out_len)
 {
-	int fd = inst->map_fd[XFSM_M_IDS], err;
-	struct xfsm_ids_key k = { .slot = slot };
-	const struct ids_hdr *h;
-	size_t len, off;
+	int fd = inst->map_fd[XFSM_M_IDS], err = 0;
+	struct xfsm_ids_key k = { .slot = key };
+	__u32 m, len32;
+	size_t len = 0, off;
 	char *buf;
 
-	memset(ids, 0, sizeof(*ids));
-	if (meta)
-		memset(meta, 0, sizeof(*meta));
+	*out = NULL;
+	*out_len = 0;
 	if (fd < 0)
 		return -ENOENT;
 	buf = malloc(XFSM_IDS_CHUNK);
@@ -275,10 +267,10 @@ int xfsm_slot_meta_read(struct xfsm_instance *inst, __u32 slot,
 		err = -errno;
 		goto out;
 	}
-	h = (const struct ids_hdr *)buf;
-	len = h->bytes;
-	if (h->magic != IDS_MAGIC || len < sizeof(*h) ||
-	    len > (size_t)XFSM_IDS_CHUNK * XFSM_IDS_CHUNKS) {
+	memcpy(&m, buf, sizeof(m));
+	memcpy(&len32, buf + len_off, sizeof(len32));
+	len = len32;
+	if (m != magic || len < min_len || len > (size_t)XFSM_IDS_CHUNK * XFSM_IDS_CHUNKS) {
 		err = -EPROTO;
 		goto out;
 	}
@@ -298,11 +290,51 @@ int xfsm_slot_meta_read(struct xfsm_instance *inst, __u32 slot,
 			goto out;
 		}
 	}
+out:
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+int xfsm_slot_meta_write(struct xfsm_instance *inst, __u32 slot,
+			 const struct xfsm_stat_idents *ids, const struct xfsm_slot_meta *meta)
+{
+	size_t len = 0;
+	void *buf = NULL;
+	int err;
+
+	if (inst->map_fd[XFSM_M_IDS] < 0)
+		return -ENOENT;
+	err = encode(ids, meta, &buf, &len);
+	if (err)
+		return err;
+	err = xfsm_ids_blob_write(inst, slot, buf, len);
+	free(buf);
+	return err;
+}
+
+int xfsm_slot_meta_read(struct xfsm_instance *inst, __u32 slot,
+			struct xfsm_stat_idents *ids, struct xfsm_slot_meta *meta)
+{
+	size_t len = 0;
+	char *buf;
+	int err;
+
+	memset(ids, 0, sizeof(*ids));
+	if (meta)
+		memset(meta, 0, sizeof(*meta));
+	err = xfsm_ids_blob_read(inst, slot, IDS_MAGIC, offsetof(struct ids_hdr, bytes),
+				 sizeof(struct ids_hdr), &buf, &len);
+	if (err)
+		return err;
 	err = decode(buf, len, ids, meta);
 	if (!err)
 		qsort(ids->v, ids->n, sizeof(ids->v[0]), cmp_kind_pos);
-out:
-	if (err)
+	else
 		xfsm_stat_idents_free(ids);
 	free(buf);
 	return err;

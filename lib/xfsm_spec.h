@@ -49,4 +49,13 @@ struct xfsm_spec_input {
 int xfsm_spec_generate(struct xfsm_instance *inst, const struct xfsm_spec_input *in,
 		       struct xfsm_emit *e);
 
+/*
+ * The generator's input for application slot `slot` as the instance's maps
+ * hold it: xfsm_apps[slot] and the xfsm_rules entries of each stateful
+ * stage's rule buffer.  0, or a negative errno (logged).  *in is the
+ * caller's to free with xfsm_spec_input_free().
+ */
+int xfsm_spec_input_read(struct xfsm_instance *inst, __u32 slot, struct xfsm_spec_input *in);
+void xfsm_spec_input_free(struct xfsm_spec_input *in);
+
 #endif /* XFSM_SPEC_H */

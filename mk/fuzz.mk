@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #
 # Fuzzing (selftests/fuzz/): libFuzzer targets for the language compiler,
-# the ACL parser and classifier, and packets through the datapath, built
+# the ACL parser and classifier, packets through the datapath, and the
+# differential test of the generic and the specialized datapath
+# (fuzz_spec_diff: generated applications and packets), built
 # with clang, ASan and UBSan into $(BUILD)/fuzz/ (libxfsm rebuilt there
 # with the sanitizers and coverage).
 #
@@ -22,7 +24,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror \
                -Iinclude -Ilib -Iselftests/harness $(FUZZ_SAN) \
                $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
 FUZZ_LIB_OBJS := $(patsubst lib/%.c,$(FUZZ_BUILD)/lib/%.o,$(LIB_SRCS))
-FUZZ_HARNESS  := $(FUZZ_BUILD)/harness/bpf.o $(FUZZ_BUILD)/harness/pkt.o
+FUZZ_HARNESS  := $(patsubst %,$(FUZZ_BUILD)/harness/%.o,bpf pkt diff gen_app gen_pkt golden xt_assert)
 FUZZ_BINS     := $(patsubst selftests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard selftests/fuzz/fuzz_*.c))
 
 .PHONY: fuzz fuzz-build fuzz-smoke

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diff.h"
 #include "suite.h"
 #include "xfsm_group.h"
 #include "xfsm_lang.h"
@@ -372,6 +373,8 @@ END_TEST
  * not declare stays as it runs. */
 static int compile_apply(const char *src)
 {
+	/* XT_DATAPATH: the tables run on either datapath (diff.h) */
+	XFSM_OPTS(xfsm_apply_opts, o, .datapath = xt_datapath_env());
 	struct xfsm_app_names *nm = calloc(1, sizeof(*nm));
 	struct xfsm_image img;
 	char err[512];
@@ -380,7 +383,7 @@ static int compile_apply(const char *src)
 	ck_assert_ptr_nonnull(nm);
 	ret = xfsm_compile_string("g.xfsm", src, strlen(src), &img, nm, err, sizeof(err));
 	ck_assert_msg(!ret, "%s", err);
-	ret = xfsm_lang_apply(T.inst, &img, nm, NULL);
+	ret = xfsm_lang_apply(T.inst, &img, nm, &o);
 	xfsm_image_free(&img);
 	xfsm_app_names_free(nm);
 	free(nm);

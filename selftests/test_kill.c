@@ -14,6 +14,12 @@
  * `rule add` / `rule del` of a rule, `acl load` of table 0.  Each of the
  * eight reachable configurations gives another verdict vector.
  *
+ * The program that runs the active slot is the one generated for the
+ * application in it, or the generic datapath: after every kill
+ * xfsm_progs[active] is empty or holds the program the active slot's
+ * datapath record names for that application (a packet never runs a
+ * program of the other slot).
+ *
  * XT_KILL_ROUNDS overrides the number of random rounds (default 300, about
  * half of them killed), XT_KILL_SEED the random seed (printed).  Under
  * emulation (`make vmtest` sets CK_TIMEOUT_MULTIPLIER, 10 there) both
@@ -33,6 +39,7 @@
 #include "suite.h"
 #include "ctlrun.h"
 #include "xfsm_acl.h"
+#include "xfsm_datapath.h"
 
 #define NPKT		8	/* UDP to ports 1001..1008 */
 #define NSTATES		8
@@ -80,6 +87,27 @@ static const char app_two[] =
 	"}\n";
 
 static const char acl_file[] = "proto udp dport 1007 => deny\n";
+
+/* Two applications the specializer generates programs for, with other
+ * verdicts for the same packets. */
+static const char spec_one[] =
+	"app sone\n"
+	"default pass\n"
+	"stage main {\n"
+	"\tkey ip.src\n"
+	"\trule d1 when udp.dport == 1001 => drop\n"
+	"\trule t2 when udp.dport == 1002 => tx\n"
+	"}\n";
+
+static const char spec_two[] =
+	"app stwo\n"
+	"default drop\n"
+	"stage main {\n"
+	"\tkey ip.src\n"
+	"\trule p1 when udp.dport == 1001 => pass\n"
+	"\trule t3 when udp.dport == 1003 => tx\n"
+	"}\n";
+static char path_sone[PATH_MAX], path_stwo[PATH_MAX];
 
 static const char *pin_dir = "";
 static char path_one[PATH_MAX], path_two[PATH_MAX], path_acl[PATH_MAX];
@@ -270,6 +298,42 @@ static bool check_clean(const char *when)
 	return ok;
 }
 
+/* xfsm_progs[active] holds the active application's own program or
+ * nothing (the generic datapath runs it). */
+static bool check_progs(const char *when)
+{
+	struct xfsm_dp_record r;
+	struct xfsm_app app;
+	struct xfsm_ctl ctl;
+	__u32 id = 0, slot;
+	bool ok = true, have;
+
+	if (T.inst->map_fd[XFSM_M_PROGS] < 0)
+		return true;	/* no specialized programs on this datapath */
+	xt_set_context("%s", when);
+	if (!ASSERT_OK(xfsm_ctl_get(T.inst, &ctl), "read xfsm_ctl") ||
+	    !ASSERT_LE(ctl.active, XFSM_APP_SLOTS - 1, "active slot"))
+		goto out;
+	slot = ctl.active;
+	ok &= ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_APPS], &slot, &app) ? -errno : 0,
+			"read the active slot");
+	if (bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_PROGS], &slot, &id))
+		id = 0;
+	have = !xfsm_dp_record_read(T.inst, slot, &r, false) &&
+	       r.generation == app.generation;
+	if (id) {
+		ok &= ASSERT_TRUE(have, "a program in xfsm_progs[active] has its slot's record");
+		ok &= ASSERT_TRUE(have && r.specialized && r.prog_id == id,
+				  "xfsm_progs[active] holds the program generated for the active application");
+	} else if (have) {
+		ok &= ASSERT_TRUE(!r.specialized,
+				  "an empty xfsm_progs[active] goes with a generic record");
+	}
+out:
+	xt_set_context("%s", "");
+	return ok;
+}
+
 /* ---- Fixture ------------------------------------------------------------------------- */
 
 static struct xt_ctl_env env;
@@ -279,7 +343,9 @@ static void kill_open(void)
 	xt_ctl_env_open(&env, "kill");
 	if (!xt_ctl_env_file(&env, "one.xfsm", app_one, path_one, sizeof(path_one)) ||
 	    !xt_ctl_env_file(&env, "two.xfsm", app_two, path_two, sizeof(path_two)) ||
-	    !xt_ctl_env_file(&env, "table0.acl", acl_file, path_acl, sizeof(path_acl)))
+	    !xt_ctl_env_file(&env, "table0.acl", acl_file, path_acl, sizeof(path_acl)) ||
+	    !xt_ctl_env_file(&env, "sone.xfsm", spec_one, path_sone, sizeof(path_sone)) ||
+	    !xt_ctl_env_file(&env, "stwo.xfsm", spec_two, path_stwo, sizeof(path_stwo)))
 		env.pin_dir[0] = 0;
 	pin_dir = env.pin_dir;
 }
@@ -373,6 +439,7 @@ static void kill_each_call(enum op op, enum op restore, int from)
 		snprintf(what, sizeof(what), "%s killed before bpf() call %d of %d", op_names[op],
 			 k, total);
 		got = judge(from, to, what);
+		check_progs(what);
 		if (got < 0)
 			mixed++;	/* go on: how many points are wrong */
 		else
@@ -404,6 +471,114 @@ START_TEST(test_kill_edits_each_call)
 	setup();
 	kill_each_call(OP_RULE_ADD, OP_APPLY_ONE, CONF(0, 0, 0));
 	kill_each_call(OP_ACL_LOAD, OP_APPLY_TWO, CONF(1, 0, 0));
+	XT_END();
+}
+END_TEST
+
+/* ---- Specialized programs: killed before each bpf() call -------------------------------------- */
+
+static void spec_args(int which, char *args[8])
+{
+	memset(args, 0, 8 * sizeof(args[0]));
+	args[0] = "apply";
+	args[1] = "--datapath";
+	args[2] = "specialized";
+	args[3] = which ? path_stwo : path_sone;
+}
+
+static bool spec_apply(int which)
+{
+	char *args[8], out[4096];
+	int rc;
+
+	spec_args(which, args);
+	rc = xt_ctl(pin_dir, out, sizeof(out), args);
+	return ASSERT_EQ(rc, 0, "apply --datapath specialized") ||
+	       (fprintf(stderr, "%s\n", out), false);
+}
+
+/* Does the active slot run its own specialized program? */
+static bool runs_specialized(void)
+{
+	struct xfsm_dp_record r;
+	__u32 slot;
+	bool yes;
+
+	if (xfsm_dp_running(T.inst, &slot, &r, false))
+		return false;
+	yes = r.specialized && !r.why[0];
+	xfsm_dp_record_free(&r);
+	return yes;
+}
+
+/*
+ * Switching between two specialized applications, killed before each
+ * bpf() call: the packets (through the generic program, which tail-calls
+ * the active slot's program) get the verdicts of one application or the
+ * other, never a mix, and xfsm_progs[active] is the active application's.
+ */
+START_TEST(test_kill_spec_each_call)
+{
+	__u32 golden_spec[2][NPKT], v[NPKT];
+	int dir, k, total, status, got, seen[2] = { 0, 0 }, mixed = 0;
+	int stride = slowness();
+	char *args[8], what[160];
+
+	NEED_T();
+	ck_assert_msg(pin_dir[0], "cannot pin the instance or write the test files");
+	ck_assert_int_eq(xt_set_tx_port(&T, 1, 1), 0);
+	if (T.inst->map_fd[XFSM_M_PROGS] < 0) {
+		fprintf(stderr, "no xfsm_progs on this datapath: nothing to test\n");
+		XT_END();
+		return;
+	}
+	for (dir = 0; dir < 2; dir++) {
+		if (!spec_apply(dir))
+			goto out;
+		ASSERT_TRUE(runs_specialized(), "the application runs specialized");
+		verdicts(golden_spec[dir]);
+	}
+	if (!ASSERT_NEQ(memcmp(golden_spec[0], golden_spec[1], sizeof(golden_spec[0])), 0,
+			"the two applications give other verdicts"))
+		goto out;
+	for (dir = 0; dir < 2; dir++) {
+		int from = dir, to = !dir;
+
+		spec_args(to, args);
+		if (!spec_apply(from))
+			goto out;
+		total = xt_ctl_kill_at_bpf(pin_dir, args, 0, &status);
+		if (!ASSERT_GE(total, 10, "bpf() calls of the command"))
+			goto out;
+		for (k = 1; k <= total; k = k < total && k + stride > total ? total : k + stride) {
+			if (!spec_apply(from) || !check_clean("the apply after a kill"))
+				goto out;
+			verdicts(v);
+			if (!ASSERT_TRUE(same(v, golden_spec[from]), "restored verdicts"))
+				goto out;
+			got = xt_ctl_kill_at_bpf(pin_dir, args, k, &status);
+			if (!ASSERT_EQ(got, k, "killed at the chosen call"))
+				goto out;
+			snprintf(what, sizeof(what), "specialized apply killed before bpf() call %d of %d",
+				 k, total);
+			verdicts(v);
+			if (same(v, golden_spec[from]))
+				seen[0]++;
+			else if (same(v, golden_spec[to]))
+				seen[1]++;
+			else
+				mixed++;
+			check_progs(what);
+		}
+	}
+	fprintf(stderr, "specialized apply: %d kill points left the old application, %d the new one, %d a mix\n",
+		seen[0], seen[1], mixed);
+	ASSERT_EQ(mixed, 0, "kill points that left a mix");
+	ASSERT_GE(seen[0], 1, "kill points before the switch");
+	ASSERT_GE(seen[1], 1, "kill points after the switch");
+	if (spec_apply(0))
+		check_clean("the end");
+out:
 	XT_END();
 }
 END_TEST
@@ -459,6 +634,7 @@ START_TEST(test_kill_random)
 		snprintf(what, sizeof(what), "round %u: %s (from configuration %d)", r,
 			 op_names[op], st);
 		got = judge(st, to, what);
+		check_progs(what);
 		if (got < 0) {
 			/* counted; a complete apply starts over from a known
 			 * configuration */
@@ -502,6 +678,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(tc, test_kill_apply_each_call);
 	tcase_add_test(tc, test_kill_edits_each_call);
+	tcase_add_test(tc, test_kill_spec_each_call);
 	tcase_add_test(tc, test_kill_random);
 	return xt_suite_run(s);
 }

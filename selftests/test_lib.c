@@ -26,6 +26,8 @@
 #include "xfsm_attach.h"
 #include "xfsm_appsrc.h"
 #include "xfsm_file.h"
+#include "xfsm_datapath.h"
+#include "codegen/disasm.h"
 #include "xfsm_num.h"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -1901,6 +1903,87 @@ START_TEST(test_read_file)
 END_TEST
 
 /* A kept source is whole or marked as not kept, never cut. */
+/* The listing of show program: every instruction class the specializer
+ * emits, as text; a map reference through the callback; the second half
+ * of a 64-bit load consumed; an unknown encoding printed raw. */
+static void name_map(void *ctx, __u8 src_reg, __s32 imm, char *buf, size_t len)
+{
+	(void)ctx;
+	snprintf(buf, len, "map[%s%d]", src_reg == BPF_PSEUDO_MAP_VALUE ? "v" : "m", imm);
+}
+
+START_TEST(test_disasm)
+{
+	static const struct {
+		struct bpf_insn i[2];
+		unsigned int n;
+		const char *text;
+	} c[] = {
+		{ { XI_MOV64_REG(6, 1) }, 1, "r6 = r1" },
+		{ { XI_MOV32_IMM(0, 2) }, 1, "w0 = 2" },
+		{ { XI_ALU64_IMM(BPF_ADD, 4, 14) }, 1, "r4 += 14" },
+		{ { XI_ALU32_REG(BPF_XOR, 1, 2) }, 1, "w1 ^= w2" },
+		{ { XI_ALU64_IMM(BPF_AND, 1, 0x3fff) }, 1, "r1 &= 0x3fff" },
+		{ { XI_ALU64_IMM(BPF_ARSH, 1, 3) }, 1, "r1 s>>= 3" },
+		{ { XI_NEG64(3) }, 1, "r3 = -r3" },
+		{ { XI_BE(1, 16) }, 1, "r1 = be16 r1" },
+		{ { XI_LDX(BPF_H, 1, 2, 12) }, 1, "r1 = *(u16 *)(r2 + 12)" },
+		{ { XI_STX(BPF_DW, 10, 1, -8) }, 1, "*(u64 *)(r10 - 8) = r1" },
+		{ { XI_ST(BPF_W, 10, -196, 0) }, 1, "*(u32 *)(r10 - 196) = 0" },
+		{ { XI_ATOMIC_ADD(BPF_DW, 1, 2, 8) }, 1, "lock *(u64 *)(r1 + 8) += r2" },
+		{ { XI_JMP_IMM(BPF_JGT, 4, 5, 3) }, 1, "if r4 > 5 goto 4" },
+		{ { XI_JMP32_REG(BPF_JNE, 1, 2, -1) }, 1, "if w1 != w2 goto 0" },
+		{ { XI_JMP_IMM(BPF_JSLT, 1, -1, 0) }, 1, "if r1 s< -1 goto 1" },
+		{ { XI_JA(9) }, 1, "goto 10" },
+		{ { XI_CALL(BPF_FUNC_map_lookup_elem) }, 1, "call bpf_map_lookup_elem" },
+		{ { XI_CALL(BPF_FUNC_tail_call) }, 1, "call bpf_tail_call" },
+		{ { XI_EXIT() }, 1, "exit" },
+		{ { XI_LD_IMM64_LO(1, 0, 0x100000002ULL), XI_LD_IMM64_HI(0x100000002ULL) }, 2,
+		  "r1 = 0x100000002 ll" },
+		{ { XI_LD_IMM64_LO(1, BPF_PSEUDO_MAP_FD, 7), XI_LD_IMM64_HI(0) }, 2, "r1 = map[m7]" },
+		{ { XI_LD_IMM64_LO(2, BPF_PSEUDO_MAP_VALUE, 3), XI(0, 0, 0, 0, 16) }, 2,
+		  "r2 = &map[v3][16]" },
+		{ { XI(0xff, 1, 2, 3, 4) }, 1, "(code 0xff dst r1 src r2 off 3 imm 4)" },
+	};
+	char buf[160];
+	size_t k;
+
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		ck_assert_uint_eq(xfsm_disasm(c[k].i, c[k].n, 0, buf, sizeof(buf), name_map, NULL),
+				  c[k].n);
+		ck_assert_str_eq(buf, c[k].text);
+	}
+	/* past the end: nothing; a 64-bit load cut off: one line, said */
+	ck_assert_uint_eq(xfsm_disasm(c[0].i, 1, 1, buf, sizeof(buf), NULL, NULL), 0);
+	ck_assert_uint_eq(xfsm_disasm(c[19].i, 1, 0, buf, sizeof(buf), NULL, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(buf, "cut off"));
+	/* without a callback a map prints as its reference */
+	xfsm_disasm(c[20].i, 2, 0, buf, sizeof(buf), NULL, NULL);
+	ck_assert_str_eq(buf, "r1 = map#7");
+	ck_assert_ptr_null(xfsm_disasm_helper(0));
+	ck_assert_ptr_null(xfsm_disasm_helper(100000));
+}
+END_TEST
+
+/* The words of --datapath, both ways. */
+START_TEST(test_datapath_names)
+{
+	__u32 m = 99;
+
+	ck_assert_int_eq(xfsm_datapath_parse("auto", &m), 0);
+	ck_assert_uint_eq(m, XFSM_DP_AUTO);
+	ck_assert_int_eq(xfsm_datapath_parse("generic", &m), 0);
+	ck_assert_uint_eq(m, XFSM_DP_GENERIC);
+	ck_assert_int_eq(xfsm_datapath_parse("specialized", &m), 0);
+	ck_assert_uint_eq(m, XFSM_DP_SPECIALIZED);
+	ck_assert_int_eq(xfsm_datapath_parse("keep", &m), -EINVAL);
+	ck_assert_int_eq(xfsm_datapath_parse("Auto", &m), -EINVAL);
+	ck_assert_int_eq(xfsm_datapath_parse(NULL, &m), -EINVAL);
+	ck_assert_str_eq(xfsm_datapath_name(XFSM_DP_SPECIALIZED), "specialized");
+	ck_assert_ptr_null(xfsm_datapath_name(XFSM_DP_KEEP));
+}
+END_TEST
+
 START_TEST(test_appsrc_encoding)
 {
 	const size_t vs = sizeof(struct xfsm_appsrc);
@@ -1963,6 +2046,8 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_duplicates);
 	tcase_add_test(tc, test_image_bytes_deterministic);
 	tcase_add_test(tc, test_many_rules);
+	tcase_add_test(tc, test_disasm);
+	tcase_add_test(tc, test_datapath_names);
 	tcase_add_test(tc, test_validate);
 	tcase_add_test(tc, test_stage_set_keys);
 	tcase_add_test(tc, test_flow_key_build);

@@ -3,6 +3,7 @@
  * XFSM stage golden tests against the native datapath: every scenario of
  * harness/scen_xfsm.c is one Check test.
  */
+#include "diff.h"
 #include "suite.h"
 
 static int scen_idx[64];
@@ -78,7 +79,7 @@ static int app_key_on(struct xfsm_image *img, __u8 word)
 
 START_TEST(test_epoch)
 {
-	XFSM_OPTS(xfsm_apply_opts, keep);
+	XFSM_OPTS(xfsm_apply_opts, keep, .datapath = xt_datapath_env());
 	struct pkt_spec s1 = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .dport = 9 };
 	struct pkt_spec s2 = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 3, .dst = 1, .dport = 9 };
 	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };

@@ -1162,6 +1162,11 @@ struct xfsm_ids_key {
 	__u32	chunk;
 };
 
+/* Slot XFSM_IDS_DATAPATH + s of xfsm_ids holds application slot s's
+ * datapath record: which program runs it, why, and the specialized
+ * program's listing (lib/datapath.c, docs/specializer.md). */
+#define XFSM_IDS_DATAPATH	0x100
+
 /* ---- Layout guards ------------------------------------------------------ */
 
 #define XFSM_ASSERT_SIZE(t, n) \

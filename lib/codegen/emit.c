@@ -143,44 +143,152 @@ void xfsm_emit_note(struct xfsm_emit *e, unsigned int depth, const char *fmt, ..
 	va_end(ap);
 }
 
+static bool is_ld_imm64(const struct bpf_insn *i)
+{
+	return i->code == (BPF_LD | BPF_DW | BPF_IMM);
+}
+
+/* A jump with an offset (not a call, not exit)? */
+static bool is_jump(const struct bpf_insn *i)
+{
+	__u8 cls = BPF_CLASS(i->code), op = BPF_OP(i->code);
+
+	return (cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL && op != BPF_EXIT;
+}
+
+/*
+ * Drop the instructions no path reaches (the verifier refuses them, and
+ * a generator that ends every branch with its own verdict leaves some,
+ * e.g. a pipeline's default verdict after stages that all end the
+ * packet), keeping jumps and notes pointing where they did.  `target`
+ * holds each jump's destination index.
+ */
+static int prune(struct xfsm_emit *e, long *target)
+{
+	size_t n = e->n, i, top = 0, k;
+	unsigned char *live = calloc(n + 1, 1);
+	size_t *stack = calloc(n + 1, sizeof(*stack)), *newidx = calloc(n + 1, sizeof(*newidx));
+	int err = 0;
+
+	if (!live || !stack || !newidx) {
+		err = -ENOMEM;
+		goto out;
+	}
+	stack[top++] = 0;
+	while (top) {
+		i = stack[--top];
+		if (i >= n || live[i])
+			continue;
+		live[i] = 1;
+		if (is_ld_imm64(&e->insn[i])) {
+			if (i + 1 < n)
+				live[i + 1] = 1;
+			stack[top++] = i + 2;
+			continue;
+		}
+		if (e->insn[i].code == (BPF_JMP | BPF_EXIT))
+			continue;
+		if (is_jump(&e->insn[i])) {
+			stack[top++] = (size_t)target[i];
+			if (BPF_OP(e->insn[i].code) == BPF_JA)
+				continue;
+		}
+		stack[top++] = i + 1;
+	}
+	for (i = 0, k = 0; i <= n; i++) {
+		newidx[i] = k;
+		if (i < n && live[i])
+			k++;
+	}
+	for (i = 0; i < n; i++) {
+		long off;
+
+		if (!live[i])
+			continue;
+		if (is_jump(&e->insn[i]) && !(i > 0 && live[i - 1] && is_ld_imm64(&e->insn[i - 1]))) {
+			off = (long)newidx[target[i]] - (long)newidx[i] - 1;
+			if (off < -32768 || off > 32767) {
+				xfsm_emit_fail(e, -E2BIG,
+					       "a jump of %ld instructions is too long for one instruction",
+					       off);
+				err = e->err;
+				goto out;
+			}
+			e->insn[i].off = (__s16)off;
+		}
+		e->insn[newidx[i]] = e->insn[i];
+	}
+	for (i = 0; i < e->n_note; i++)
+		e->note[i].insn = newidx[e->note[i].insn < n ? e->note[i].insn : n];
+	e->n = k;
+out:
+	free(live);
+	free(stack);
+	free(newidx);
+	return err;
+}
+
 int xfsm_emit_finish(struct xfsm_emit *e)
 {
+	long *target = NULL;
 	size_t i;
 
+	if (e->err)
+		return e->err;
+	target = calloc(e->n + 1, sizeof(*target));
+	if (!target) {
+		xfsm_emit_fail(e, -ENOMEM, "out of memory generating the program");
+		return e->err;
+	}
+	/* every jump of a generated program goes to a label */
+	for (i = 0; i < e->n; i++)
+		target[i] = (long)i + 1 + e->insn[i].off;
 	for (i = 0; !e->err && i < e->n_fix; i++) {
 		const struct xfsm_emit_fix *f = &e->fix[i];
-		long off;
 
 		if (f->label >= e->n_label || e->label[f->label] < 0) {
 			xfsm_emit_fail(e, -EINVAL, "generator bug: label %u never placed",
 				       f->label);
 			break;
 		}
-		off = (long)e->label[f->label] - (long)f->insn - 1;
-		if (off < -32768 || off > 32767) {
-			xfsm_emit_fail(e, -E2BIG,
-				       "a jump of %ld instructions is too long for one instruction",
-				       off);
-			break;
-		}
-		e->insn[f->insn].off = (__s16)off;
+		target[f->insn] = e->label[f->label];
 	}
 	if (!e->err && (!e->n || (e->insn[e->n - 1].code != (BPF_JMP | BPF_EXIT) &&
 				  e->insn[e->n - 1].code != (BPF_JMP | BPF_JA))))
 		xfsm_emit_fail(e, -EINVAL, "generator bug: the program does not end in exit");
+	if (!e->err)
+		prune(e, target);
+	free(target);
 	return e->err;
 }
 
-/* The verifier's last complete lines, which say what it refused. */
-static void log_tail(struct xfsm_emit *e, const char *log, int err)
+/* The verifier's complaint: its last lines, without the statistics it
+ * ends every log with ("processed N insns ...", "verification time"). */
+static void log_tail(struct xfsm_emit *e, char *log, int err)
 {
 	size_t len = strlen(log);
-	const char *p = log + len;
+	const char *p;
 	int lines = 0;
 
-	while (p > log && lines < 3) {
+	for (;;) {
+		char *nl;
+
+		while (len && log[len - 1] == '\n')
+			log[--len] = '\0';
+		nl = strrchr(log, '\n');
+		p = nl ? nl + 1 : log;
+		if (nl && (!strncmp(p, "processed ", 10) || !strncmp(p, "verification time", 17) ||
+			   !strncmp(p, "stack depth", 11))) {
+			*nl = '\0';
+			len = nl - log;
+			continue;
+		}
+		break;
+	}
+	p = log + len;
+	while (p > log && lines < 2) {
 		p--;
-		if (*p == '\n' && p + 1 < log + len)
+		if (*p == '\n')
 			lines++;
 	}
 	if (*p == '\n')
@@ -190,11 +298,15 @@ static void log_tail(struct xfsm_emit *e, const char *log, int err)
 	for (char *c = e->why; *c; c++)
 		if (*c == '\n')
 			*c = ' ';
+	if (getenv("XFSM_SPEC_VLOG"))	/* debugging the generator: the whole log */
+		fprintf(stderr, "%s\n", log);
 }
 
 int xfsm_emit_load(struct xfsm_emit *e, const char *name)
 {
-	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	/* the attach type of the generic program, whose program array it
+	 * joins (the kernel refuses a tail call between unlike programs) */
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_XDP);
 	size_t log_size = 1 << 20;
 	char *log = NULL;
 	int fd;

@@ -201,7 +201,7 @@ int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	if (err)
 		return err;
 	if (!chg.force && !chg.flush_flows && !chg.reset_globals &&
-	    running_same(inst, img, names) == 1)
+	    xfsm_change_keeps_datapath(inst, &chg) && running_same(inst, img, names) == 1)
 		return XFSM_APPLY_UNCHANGED;
 	chg.complete = true;
 	if ((names->acl_tables || names->groups_declared) && inst->build.offload) {

@@ -1,15 +1,453 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* The specializer's entry (lib/xfsm_spec.h).  Placeholder until the
- * generator lands: every application stays generic. */
+/*
+ * The specializer's entry (lib/xfsm_spec.h): the program's skeleton and
+ * the emitters every pass shares.  The program does, for one application,
+ * what xfsm_xdp() in bpf/xfsm.bpf.c does after its tail call: parse (the
+ * fast path only; any other packet goes back to the generic program
+ * before anything is counted), count the packet, find its ingress port,
+ * run the stages, count the verdict.
+ */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include "xfsm_spec.h"
+#include "spec/internal.h"
+
+/* ---- Shared emitters ---------------------------------------------------- */
+
+void spec_mov_imm(struct spec *sp, int dst, __u64 v)
+{
+	if (v <= 0x7fffffffULL)
+		E(sp, XI_MOV64_IMM(dst, (__s32)v));
+	else if (v <= 0xffffffffULL)
+		E(sp, XI_MOV32_IMM(dst, (__s32)(__u32)v));	/* zero-extends */
+	else
+		xfsm_emit_imm64(sp->e, dst, v);
+}
+
+void spec_lookup_stack(struct spec *sp, int map, int key_off, unsigned int null_label)
+{
+	int fd = sp->inst->map_fd[map];
+
+	if (fd < 0) {
+		xfsm_emit_fail(sp->e, -EOPNOTSUPP, "the instance has no map %s",
+			       xfsm_map_names[map]);
+		return;
+	}
+	xfsm_emit_map(sp->e, XR1, fd);
+	E(sp, XI_MOV64_REG(XR2, XFP));
+	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, key_off));
+	E(sp, XI_CALL(BPF_FUNC_map_lookup_elem));
+	if (null_label == sp->l_pass_raw) {
+		/* never taken (an array's entry): an exit on the spot keeps
+		 * the jump short in a long program */
+		E(sp, XI_JMP_IMM(BPF_JNE, XR0, 0, 2));
+		E(sp, XI_MOV64_IMM(XR0, XDP_PASS));
+		E(sp, XI_EXIT());
+	} else {
+		xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, XR0, 0, null_label);
+	}
+}
+
+void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label)
+{
+	E(sp, XI_ST(BPF_W, XFP, SO_TMP, (__s32)key));
+	spec_lookup_stack(sp, map, SO_TMP, null_label);
+	if (dst != XR0)
+		E(sp, XI_MOV64_REG(dst, XR0));
+}
+
+void spec_count_pkt(struct spec *sp, int base, int pkts_off, int bytes_off)
+{
+	spec_cnt_add(sp, base, pkts_off, 1);
+	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_META_LEN)));
+	spec_cnt_add_reg(sp, base, bytes_off, XR2);
+}
+
+void spec_cnt_add(struct spec *sp, int base, int off, __s32 imm)
+{
+	E(sp, XI_LDX(BPF_DW, XR1, base, off));
+	E(sp, XI_ALU64_IMM(BPF_ADD, XR1, imm));
+	E(sp, XI_STX(BPF_DW, base, XR1, off));
+}
+
+void spec_cnt_add_reg(struct spec *sp, int base, int off, int src)
+{
+	int tmp = src == XR1 ? XR2 : XR1;
+
+	E(sp, XI_LDX(BPF_DW, tmp, base, off));
+	E(sp, XI_ALU64_REG(BPF_ADD, tmp, src));
+	E(sp, XI_STX(BPF_DW, base, tmp, off));
+}
+
+void spec_now(struct spec *sp, int dst)
+{
+	unsigned int have = xfsm_emit_label(sp->e);
+
+	E(sp, XI_LDX(BPF_DW, XR0, XFP, SO_NOW));
+	xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JNE, XR0, 0, have);
+	E(sp, XI_CALL(BPF_FUNC_ktime_get_ns));
+	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_NOW));
+	xfsm_emit_bind(sp->e, have);
+	if (dst != XR0)
+		E(sp, XI_MOV64_REG(dst, XR0));
+}
+
+int spec_verdict_xdp(__u32 v)
+{
+	switch (v) {
+	case XFSM_VERDICT_DROP:
+		return XDP_DROP;
+	case XFSM_VERDICT_TX:
+		return XDP_TX;
+	default:
+		return XDP_PASS;
+	}
+}
+
+void spec_finish_const(struct spec *sp, int act)
+{
+	int off;
+
+	switch (act) {
+	case XDP_DROP:
+		off = offsetof(struct xfsm_stats, verdict_drop);
+		break;
+	case XDP_TX:
+		off = offsetof(struct xfsm_stats, verdict_tx);
+		break;
+	case XDP_REDIRECT:
+		off = offsetof(struct xfsm_stats, verdict_redirect);
+		break;
+	default:
+		act = XDP_PASS;
+		off = offsetof(struct xfsm_stats, verdict_pass);
+		break;
+	}
+	spec_cnt_add(sp, SR_STATS, off, 1);
+	E(sp, XI_MOV64_IMM(XR0, act));
+	E(sp, XI_EXIT());
+}
+
+void spec_finish_reg(struct spec *sp)
+{
+	unsigned int redirect = xfsm_emit_label(sp->e);
+
+	xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, XR0, XDP_REDIRECT, redirect);
+	spec_finish_const(sp, XDP_DROP);
+	xfsm_emit_bind(sp->e, redirect);
+	spec_finish_const(sp, XDP_REDIRECT);
+}
+
+/* finish() of an XDP action in R0 that may be any: each case counted. */
+void spec_finish_any(struct spec *sp)
+{
+	static const int acts[] = { XDP_DROP, XDP_TX, XDP_REDIRECT };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+		unsigned int next = xfsm_emit_label(sp->e);
+
+		xfsm_emit_jmp_imm(sp->e, BPF_JMP32 | BPF_JNE, XR0, acts[i], next);
+		spec_finish_const(sp, acts[i]);
+		xfsm_emit_bind(sp->e, next);
+	}
+	spec_finish_const(sp, XDP_PASS);
+}
+
+bool spec_opnd_ok(const struct xfsm_operand *o)
+{
+	switch (o->kind) {
+	case XFSM_OPND_NONE:
+	case XFSM_OPND_CONST:
+	case XFSM_OPND_FLOW_REG:
+	case XFSM_OPND_GLOBAL_REG:
+	case XFSM_OPND_STATE:
+		return true;
+	case XFSM_OPND_FIELD:
+		return o->width == 1 || o->width == 2;
+	case XFSM_OPND_META:
+		return o->index < XFSM_META__MAX;
+	}
+	return false;
+}
+
+/* fv_idx(): an index past the vector reads the always-zero word. */
+static unsigned int fv_word(unsigned int i)
+{
+	return i < XFSM_FV_WORDS ? i : XFSM_FW_ZERO;
+}
+
+void spec_need_opnd(struct spec *sp, const struct xfsm_operand *o)
+{
+	switch (o->kind) {
+	case XFSM_OPND_FIELD:
+		sp->need[fv_word(o->index)] = true;
+		if (o->width == 2)
+			sp->need[fv_word(o->index + 1U)] = true;
+		break;
+	case XFSM_OPND_GLOBAL_REG:
+		sp->uses_globals = true;
+		break;
+	case XFSM_OPND_META:
+		if (o->index == XFSM_META_PORT)
+			sp->need[XFSM_FW_META_PORT] = true;
+		break;
+	}
+}
+
+/* dst = the flow's state or the stage's, as ox says. */
+static void opnd_state(struct spec *sp, int dst, const struct spec_octx *ox)
+{
+	unsigned int done = xfsm_emit_label(sp->e);
+
+	if (!ox->fslot || ox->state == SS_SLOT) {
+		if (ox->state == SS_FLOW_OR_ZERO || ox->state == SS_FLOW)
+			E(sp, XI_MOV64_IMM(dst, 0));
+		else
+			E(sp, XI_LDX(BPF_W, dst, XFP, SO_STATE));
+		return;
+	}
+	E(sp, XI_LDX(BPF_DW, dst, XFP, ox->fslot));
+	if (!ox->f_nonnull) {
+		if (ox->state == SS_FLOW_OR_SLOT) {
+			unsigned int have = xfsm_emit_label(sp->e);
+
+			xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JNE, dst, 0, have);
+			E(sp, XI_LDX(BPF_W, dst, XFP, SO_STATE));
+			xfsm_emit_ja(sp->e, done);
+			xfsm_emit_bind(sp->e, have);
+		} else {
+			xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, dst, 0, done);	/* 0 */
+		}
+	}
+	E(sp, XI_LDX(BPF_W, dst, dst, offsetof(struct xfsm_flow, state)));
+	xfsm_emit_bind(sp->e, done);
+}
+
+void spec_opnd(struct spec *sp, int dst, int tmp, const struct xfsm_operand *o,
+	       const struct spec_octx *ox)
+{
+	unsigned int done;
+
+	switch (o->kind) {
+	case XFSM_OPND_CONST:
+		spec_mov_imm(sp, dst, o->value);
+		return;
+	case XFSM_OPND_FIELD:
+		E(sp, XI_LDX(BPF_W, dst, XFP, so_fv(fv_word(o->index))));
+		if (o->width == 2) {
+			E(sp, XI_ALU64_IMM(BPF_LSH, dst, 32));
+			E(sp, XI_LDX(BPF_W, tmp, XFP, so_fv(fv_word(o->index + 1U))));
+			E(sp, XI_ALU64_REG(BPF_OR, dst, tmp));
+		}
+		return;
+	case XFSM_OPND_FLOW_REG:
+		if (!ox->fslot) {
+			E(sp, XI_MOV64_IMM(dst, 0));
+			return;
+		}
+		done = xfsm_emit_label(sp->e);
+		E(sp, XI_LDX(BPF_DW, dst, XFP, ox->fslot));
+		if (!ox->f_nonnull)
+			xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JEQ, dst, 0, done);
+		E(sp, XI_LDX(BPF_DW, dst, dst, offsetof(struct xfsm_flow, regs) +
+			     8 * (o->index & (XFSM_FLOW_REGS - 1))));
+		xfsm_emit_bind(sp->e, done);
+		return;
+	case XFSM_OPND_GLOBAL_REG:
+		E(sp, XI_LDX(BPF_DW, dst, SR_G, offsetof(struct xfsm_globals, reg) +
+			     8 * (o->index & (XFSM_GLOBAL_REGS - 1))));
+		return;
+	case XFSM_OPND_STATE:
+		opnd_state(sp, dst, ox);
+		return;
+	case XFSM_OPND_META:
+		switch (o->index) {
+		case XFSM_META_LEN:
+			E(sp, XI_LDX(BPF_W, dst, XFP, so_fv(XFSM_FW_META_LEN)));
+			return;
+		case XFSM_META_PORT:
+			E(sp, XI_LDX(BPF_W, dst, XFP, so_fv(XFSM_FW_META_PORT)));
+			return;
+		case XFSM_META_TIME:
+			E(sp, XI_LDX(BPF_DW, dst, XFP, SO_NOW));
+			return;
+		case XFSM_META_IFINDEX:
+			E(sp, XI_LDX(BPF_W, dst, SR_CTX, offsetof(struct xdp_md, ingress_ifindex)));
+			return;
+		case XFSM_META_RANDOM:
+			E(sp, XI_LDX(BPF_W, dst, XFP, SO_RAND));
+			return;
+		}
+		break;
+	}
+	E(sp, XI_MOV64_IMM(dst, 0));
+}
+
+/* ---- The program ---------------------------------------------------------- */
+
+/* ingress_port() and the port's rx counters (bpf/xfsm.bpf.c). */
+static void emit_port(struct spec *sp)
+{
+	struct xfsm_emit *e = sp->e;
+	unsigned int miss = xfsm_emit_label(e), have = xfsm_emit_label(e);
+	unsigned int done = xfsm_emit_label(e), set;
+	unsigned int gen0 = xfsm_emit_label(e);
+	const int po = XFSM_WORK_PORT_OFF;
+
+	xfsm_emit_note(e, 0, "ingress port (this CPU's cache, else xfsm_ports) and its rx counters");
+	E(sp, XI_ST(BPF_DW, XFP, SO_GEN, 0));
+	spec_lookup_const(sp, XR0, XFSM_M_PORT_GEN, 0, gen0);
+	E(sp, XI_LDX(BPF_DW, XR1, XR0, 0));
+	E(sp, XI_STX(BPF_DW, XFP, XR1, SO_GEN));
+	xfsm_emit_bind(e, gen0);
+	spec_lookup_const(sp, XR0, XFSM_M_WORK, 0, sp->l_pass_raw);
+	E(sp, XI_LDX(BPF_H, XR2, XR0, po + offsetof(struct xfsm_port_cache, valid)));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, miss);
+	E(sp, XI_LDX(BPF_W, XR2, XR0, po + offsetof(struct xfsm_port_cache, ifindex)));
+	E(sp, XI_LDX(BPF_W, XR3, SR_CTX, offsetof(struct xdp_md, ingress_ifindex)));
+	xfsm_emit_jmp_reg(e, BPF_JMP | BPF_JNE, XR2, XR3, miss);
+	E(sp, XI_LDX(BPF_DW, XR2, XR0, po + offsetof(struct xfsm_port_cache, gen)));
+	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_GEN));
+	xfsm_emit_jmp_reg(e, BPF_JMP | BPF_JNE, XR2, XR3, miss);
+	E(sp, XI_LDX(BPF_H, XR1, XR0, po + offsetof(struct xfsm_port_cache, port)));
+	xfsm_emit_ja(e, have);
+
+	xfsm_emit_bind(e, miss);
+	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_WREFRESH));
+	E(sp, XI_LDX(BPF_W, XR1, SR_CTX, offsetof(struct xdp_md, ingress_ifindex)));
+	E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
+	spec_lookup_stack(sp, XFSM_M_PORTS, SO_TMP, set = xfsm_emit_label(e));
+	xfsm_emit_bind(e, set);	/* NULL goes on: no port */
+	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_WREFRESH));
+	E(sp, XI_LDX(BPF_DW, XR2, XFP, SO_GEN));
+	E(sp, XI_STX(BPF_DW, XR1, XR2, po + offsetof(struct xfsm_port_cache, gen)));
+	E(sp, XI_LDX(BPF_W, XR2, SR_CTX, offsetof(struct xdp_md, ingress_ifindex)));
+	E(sp, XI_STX(BPF_W, XR1, XR2, po + offsetof(struct xfsm_port_cache, ifindex)));
+	E(sp, XI_MOV64_IMM(XR3, 0));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR0, 0, set = xfsm_emit_label(e));
+	E(sp, XI_LDX(BPF_W, XR3, XR0, offsetof(struct xfsm_port, port)));
+	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JLT, XR3, XFSM_MAX_PORTS, set);
+	E(sp, XI_MOV64_IMM(XR3, 0));
+	xfsm_emit_bind(e, set);
+	E(sp, XI_STX(BPF_H, XR1, XR3, po + offsetof(struct xfsm_port_cache, port)));
+	E(sp, XI_ST(BPF_H, XR1, po + offsetof(struct xfsm_port_cache, valid), 1));
+	E(sp, XI_MOV64_REG(XR1, XR3));
+
+	xfsm_emit_bind(e, have);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, 0, done);
+	if ((sp->app->flags & XFSM_AF_NEEDS_PORT) && sp->need[XFSM_FW_META_PORT])
+		E(sp, XI_STX(BPF_W, XFP, XR1, so_fv(XFSM_FW_META_PORT)));
+	E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
+	spec_lookup_stack(sp, XFSM_M_PORT_STATS, SO_TMP, done);
+	spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, rx_packets),
+		       offsetof(struct xfsm_port_stats, rx_bytes));
+	xfsm_emit_bind(e, done);
+}
+
+static int check_app(struct spec *sp)
+{
+	const struct xfsm_app *app = sp->app;
+	unsigned int s;
+
+	if (app->n_stages > XFSM_MAX_STAGES) {
+		xfsm_emit_fail(sp->e, -EINVAL, "the application has %u stages", app->n_stages);
+		return sp->e->err;
+	}
+	if (sp->inst->map_fd[XFSM_M_WORK] < 0 || sp->inst->map_fd[XFSM_M_PROGS] < 0) {
+		xfsm_emit_fail(sp->e, -EOPNOTSUPP,
+			       "the instance has no %s or %s map (an older datapath)",
+			       XFSM_MAP_WORK, XFSM_MAP_PROGS);
+		return sp->e->err;
+	}
+	for (s = 0; s < app->n_stages; s++)
+		spec_need_stage(sp, s);
+	return sp->e->err;
+}
+
+static void emit_program(struct spec *sp)
+{
+	const struct xfsm_app *app = sp->app;
+	struct xfsm_emit *e = sp->e;
+	unsigned int s, w;
+
+	sp->l_bail = xfsm_emit_label(e);
+	sp->l_pass_raw = xfsm_emit_label(e);
+	for (s = 0; s <= app->n_stages; s++)
+		sp->l_stage[s] = xfsm_emit_label(e);
+
+	xfsm_emit_note(e, 0, "prologue: the field words the application reads start at 0");
+	E(sp, XI_MOV64_REG(SR_CTX, XR1));
+	sp->need[XFSM_FW_META_LEN] = true;
+	for (w = 0; w < XFSM_FV_WORDS; w++)
+		if (sp->need[w])
+			E(sp, XI_ST(BPF_W, XFP, so_fv(w), 0));
+	E(sp, XI_ST(BPF_DW, XFP, SO_NOW, 0));
+	E(sp, XI_ST(BPF_W, XFP, SO_RAND, 0));
+
+	spec_parse(sp);
+
+	xfsm_emit_note(e, 0, "packet counters (nothing is changed before this point)");
+	spec_lookup_const(sp, SR_STATS, XFSM_M_STATS, 0, sp->l_pass_raw);
+	spec_count_pkt(sp, SR_STATS, offsetof(struct xfsm_stats, rx_packets),
+		       offsetof(struct xfsm_stats, rx_bytes));
+	if (!app->n_stages) {
+		xfsm_emit_note(e, 0, "no stage: exc_no_app, the default verdict");
+		spec_cnt_add(sp, SR_STATS, offsetof(struct xfsm_stats, exc_no_app), 1);
+		spec_finish_const(sp, spec_verdict_xdp(app->default_verdict));
+	} else {
+		if (app->flags & XFSM_AF_NEEDS_TIME) {
+			xfsm_emit_note(e, 0, "meta.time: the arrival time");
+			E(sp, XI_CALL(BPF_FUNC_ktime_get_ns));
+			E(sp, XI_STX(BPF_DW, XFP, XR0, SO_NOW));
+		}
+		emit_port(sp);
+		if (app->flags & XFSM_AF_NEEDS_RANDOM) {
+			xfsm_emit_note(e, 0, "meta.random");
+			E(sp, XI_CALL(BPF_FUNC_get_prandom_u32));
+			E(sp, XI_STX(BPF_W, XFP, XR0, SO_RAND));
+		}
+		if (sp->uses_globals) {
+			xfsm_emit_note(e, 0, "the global registers");
+			spec_lookup_const(sp, SR_G, XFSM_M_GLOBALS, 0, sp->l_pass_raw);
+		}
+		for (s = 0; s < app->n_stages && !e->err; s++) {
+			xfsm_emit_bind(e, sp->l_stage[s]);
+			spec_stage(sp, s);
+		}
+		xfsm_emit_bind(e, sp->l_stage[app->n_stages]);
+		xfsm_emit_note(e, 0, "end of the pipeline: the default verdict");
+		spec_finish_const(sp, spec_verdict_xdp(app->default_verdict));
+	}
+
+	xfsm_emit_bind(e, sp->l_bail);
+	spec_bail(sp);
+	xfsm_emit_bind(e, sp->l_pass_raw);
+	xfsm_emit_note(e, 0, "unreachable (an array lookup failed): pass");
+	E(sp, XI_MOV64_IMM(XR0, XDP_PASS));
+	E(sp, XI_EXIT());
+}
 
 int xfsm_spec_generate(struct xfsm_instance *inst, const struct xfsm_spec_input *in,
 		       struct xfsm_emit *e)
 {
-	(void)inst;
-	(void)in;
-	xfsm_emit_fail(e, -EOPNOTSUPP, "the specializer is not built yet");
+	struct spec sp = { .inst = inst, .in = in, .app = in ? in->app : NULL, .e = e };
+
+	if (!inst || !in || !in->app) {
+		xfsm_emit_fail(e, -EINVAL, "no application to specialize");
+		return e->err;
+	}
+	if (in->n_rules > XFSM_SPEC_MAX_RULES) {
+		xfsm_emit_fail(e, -E2BIG, "%zu rules: more than the specializer takes (%d)",
+			       in->n_rules, XFSM_SPEC_MAX_RULES);
+		return e->err;
+	}
+	if (!check_app(&sp))
+		emit_program(&sp);
+	free(sp.skey);
+	free(sp.srule);
+	if (!e->err)
+		xfsm_emit_finish(e);
 	return e->err;
 }

@@ -146,7 +146,7 @@ fi
 summaries() {
 	grep -E -e '^== ' -e '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' \
 		-e '^[0-9]+ passed, [0-9]+ failed' -e '^SKIP' -e '^failed suites:' \
-		-e '^-- [a-z_0-9]+: [0-9]+ s$' -e '^slowest suites' -e '^selftests: [0-9]+ lanes' \
+		-e '^-- [a-z_0-9-]+: [0-9]+ s$' -e '^slowest suites' -e '^selftests: [0-9]+ lanes' \
 		-e '^[a-z_0-9]+: no Check summary' <<<"$res"
 }
 
@@ -183,7 +183,7 @@ fi
 log "guest $KVER: status $status; run ${gtime:-?} s, boot to power-off $((t1 - t0)) s"
 # Each suite's time, for the next run's lanes (scripts/vmtest/durations
 # holds the list the tree ships).
-grep -E '^-- [a-z_0-9]+: [0-9]+ s$' <<<"$res" | awk '{ sub(":", "", $2); print $2, $3 }' \
+grep -E '^-- [a-z_0-9-]+: [0-9]+ s$' <<<"$res" | awk '{ sub(":", "", $2); print $2, $3 }' \
 	>"$OUT/durations"
 if [ "$status" -ne 0 ]; then
 	show_console

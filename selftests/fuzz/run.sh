@@ -33,7 +33,7 @@ export XFSM_BUILD="$BUILD" XFSM_SRC="$TOP"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-targets="fuzz_lang fuzz_acl fuzz_pkt"
+targets="fuzz_lang fuzz_acl fuzz_pkt fuzz_spec_diff"
 [ -n "${FUZZ_TARGETS:-}" ] && targets=${FUZZ_TARGETS//,/ }
 
 # seeds TARGET: the corpus directories it starts from
@@ -49,6 +49,7 @@ options() {
 	fuzz_lang) echo "-dict=$HERE/fuzz_lang.dict -max_len=8192" ;;
 	fuzz_acl) echo "-max_len=4096" ;;
 	fuzz_pkt) echo "-max_len=1501" ;;
+	fuzz_spec_diff) echo "-max_len=4096" ;;
 	esac
 }
 
@@ -64,7 +65,7 @@ for t in $targets; do
 		failed=$((failed + 1))
 		continue
 	fi
-	if [ "$t" = fuzz_pkt ] && [ "$(id -u)" -ne 0 ]; then
+	if { [ "$t" = fuzz_pkt ] || [ "$t" = fuzz_spec_diff ]; } && [ "$(id -u)" -ne 0 ]; then
 		echo "FAIL: $t: needs root (BPF_PROG_TEST_RUN)"
 		failed=$((failed + 1))
 		continue

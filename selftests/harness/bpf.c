@@ -11,6 +11,7 @@
 #include <linux/if_link.h>
 
 #include "bpf.h"
+#include "diff.h"
 #include "xfsm_plan.h"
 
 static char build_dir[PATH_MAX];
@@ -161,6 +162,18 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 		fprintf(stderr, "xt_open: xfsm_instance_open_obj: %s\n", strerror(-err));
 		goto fail;
 	}
+	/* The generic program takes back what a specialized program does
+	 * not handle (xfsm-loader installs it the same way). */
+	if (t->inst->map_fd[XFSM_M_PROGS] >= 0) {
+		__u32 k = XFSM_PROGS_GENERIC;
+
+		if (bpf_map_update_elem(t->inst->map_fd[XFSM_M_PROGS], &k, &t->prog_fd, BPF_ANY)) {
+			err = -errno;
+			fprintf(stderr, "xt_open: install the generic program in %s: %s\n",
+				XFSM_MAP_PROGS, strerror(-err));
+			goto fail;
+		}
+	}
 	if (opts->acl_caps && opts->profile == XT_NATIVE) {
 		err = xfsm_acl_caps_set(t->inst, opts->acl_caps);
 		if (err) {
@@ -246,6 +259,9 @@ int xt_reset(struct xt *t)
 	err = xfsm_ctl_set_malformed_verdict(t->inst, XFSM_VERDICT_PASS);
 	if (err)
 		return err;
+	/* no specialized program left from an earlier test */
+	for (i = 0; t->inst->map_fd[XFSM_M_PROGS] >= 0 && i < XFSM_APP_SLOTS; i++)
+		bpf_map_delete_elem(t->inst->map_fd[XFSM_M_PROGS], &i);
 	return xt_set_clock(t, t->profile == XT_OFFLOAD ? 1000000000ULL : 0);
 }
 
@@ -336,14 +352,38 @@ int xt_set_tx_port(struct xt *t, __u32 port, __u32 ifindex)
 	return 0;
 }
 
+/* $XT_DATAPATH picks the datapath every golden table runs on (diff.h):
+ * the same expectations then check the specialized program too. */
 int xt_apply(struct xt *t, const struct xfsm_image *img)
 {
 	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
-	int err = xfsm_apply(t->inst, img, &o);
+	int err;
 
-	if (err)
-		fprintf(stderr, "xt_apply: %s\n", strerror(-err));
-	return err;
+	if (t->profile == XT_NATIVE)
+		o.datapath = xt_datapath_env();
+	err = xfsm_apply(t->inst, img, &o);
+	if (err) {
+		fprintf(stderr, "xt_apply: %s%s\n", strerror(-err),
+			o.datapath == XFSM_DP_SPECIALIZED ?
+			" (XT_DATAPATH=specialized: the specialized datapath was required)" : "");
+		return err;
+	}
+	if (o.datapath == XFSM_DP_SPECIALIZED) {
+		/* the library's word is not proof: the program must be there */
+		struct xfsm_ctl ctl;
+		__u32 zero = 0, id = 0, slot;
+
+		if (bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &ctl))
+			return -errno;
+		slot = ctl.active & 1;
+		if (t->inst->map_fd[XFSM_M_PROGS] < 0 ||
+		    bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_PROGS], &slot, &id) || !id) {
+			fprintf(stderr, "xt_apply: XT_DATAPATH=specialized, yet xfsm_progs[%u] is empty after apply\n",
+				slot);
+			return -EPROTO;
+		}
+	}
+	return 0;
 }
 
 struct find_ctx {

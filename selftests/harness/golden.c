@@ -204,17 +204,12 @@ int rb_add(struct xfsm_image *img, unsigned int stage, struct rb *b)
 
 /* ---- statistics ---------------------------------------------------------- */
 
-struct stat_field {
-	const char *name;
-	size_t off;
-};
-
 #define SF_PLAIN(n)	{ #n, offsetof(struct xfsm_stats, n) },
 #define SF_ACT(n)	{ "act_" #n, offsetof(struct xfsm_stats, act_##n) },
 #define SF_EXC(n)	{ "exc_" #n, offsetof(struct xfsm_stats, exc_##n) },
 #define SF_FIB(n)	{ "fib_" #n, offsetof(struct xfsm_stats, fib_##n) },
 
-static const struct stat_field stat_fields[] = {
+const struct stat_field stat_fields[] = {
 	SF_PLAIN(rx_packets) SF_PLAIN(rx_bytes) SF_PLAIN(malformed)
 	SF_PLAIN(verdict_pass) SF_PLAIN(verdict_drop) SF_PLAIN(verdict_tx)
 	SF_PLAIN(verdict_redirect)
@@ -223,8 +218,8 @@ static const struct stat_field stat_fields[] = {
 	XFSM_FIB_COUNTERS(SF_FIB)
 };
 
-_Static_assert(sizeof(stat_fields) / sizeof(stat_fields[0]) ==
-	       sizeof(struct xfsm_stats) / sizeof(__u64), "stat name table");
+_Static_assert(sizeof(stat_fields) / sizeof(stat_fields[0]) == N_STAT_FIELDS,
+	       "stat name table");
 
 static __u64 stat_at(const struct xfsm_stats *s, size_t off)
 {

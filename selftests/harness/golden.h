@@ -239,6 +239,15 @@ void sweep_ip6_icmp6(struct pkt *p);
 
 bool run_truncation_sweep(struct xt *t, void (*build)(struct pkt *p), bool fix);
 
+/* Every counter of struct xfsm_stats by name (rx_packets, act_drop,
+ * exc_trunc_eth, fib_forwarded, ...), in the struct's order. */
+struct stat_field {
+	const char *name;
+	size_t off;
+};
+#define N_STAT_FIELDS	(sizeof(struct xfsm_stats) / sizeof(__u64))
+extern const struct stat_field stat_fields[];
+
 /* Compare two stats snapshots: only the listed counters may move, by
  * exactly the listed amount (exc_* and malformed strictly). */
 bool check_stats_delta(const struct xfsm_stats *before, const struct xfsm_stats *after,

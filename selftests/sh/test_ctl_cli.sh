@@ -158,9 +158,13 @@ for o in $("$CTL" --help | sed -n '/^Options/,/^Commands/p' | grep -o -- '--\?[a
 	xt_match "completion: option $o" "^$o\$" "$(comp xfsmctl "$CTL" -)"
 done
 xt_check "completion: a prefix 'sta'" "$(comp xfsmctl "$CTL" sta | words)" = "state stats"
-for o in --dry-run --reset-globals; do
+for o in --datapath --dry-run --force --reset-globals; do
 	xt_match "completion: apply $o" "^$o\$" "$(comp xfsmctl "$CTL" apply --)"
 done
+xt_check "completion: apply --datapath MODE" \
+	"$(comp xfsmctl "$CTL" apply --datapath '' | words)" = "auto generic specialized"
+xt_match "completion: rule add --datapath" "^--datapath\$" "$(comp xfsmctl "$CTL" rule add knock x --)"
+xt_match "completion: show program" "^program\$" "$(comp xfsmctl "$CTL" show pro)"
 for o in --watch -c --interval --reset; do
 	xt_match "completion: stats $o" "^$o\$" "$(comp xfsmctl "$CTL" stats -)"
 done

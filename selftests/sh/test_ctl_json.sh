@@ -110,6 +110,10 @@ cases=(
 	"deleted|0|first:state flush"
 	"deleted|0|last:state flush"
 	"applied|0|apply $XT_TOP/examples/portknock.xfsm"
+	"program|0|show program"
+	"applied|0|apply --datapath generic $XT_TOP/examples/portknock.xfsm"
+	"program|0|show program"
+	"error|2|apply --datapath fast $XT_TOP/examples/portknock.xfsm"
 	"reset|0|stats --reset"
 )
 printf 'dport 11 => deny\nsrc 198.18.0.0/16 => allow\n' >"$T/rules.acl"

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The specializer's internals (lib/spec/): the generator's context, the
+ * generated program's register roles and stack frame, and the small
+ * emitters the passes share.  The reference semantics are the generic
+ * datapath's (bpf/xfsm.bpf.c and the headers of bpf/); each emitter names the
+ * function it stands for.
+ */
+#ifndef XFSM_SPEC_INTERNAL_H
+#define XFSM_SPEC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "xfsm_spec.h"
+
+/*
+ * Registers.  R1-R5 are scratch (every helper call clobbers them) and R0
+ * takes results; the callee-saved ones hold what lives across calls.
+ */
+enum {
+	SR_CTX = XR6,		/* struct xdp_md *, the whole program */
+	SR_STATS = XR7,		/* xfsm_stats value (this CPU's), after the parser */
+	SR_SS = XR8,		/* the running stage's xfsm_stg_stats value */
+	SR_G = XR9,		/* xfsm_globals[0], when the application uses globals */
+};
+
+/*
+ * The stack frame, as offsets from R10.  Field words live in fv[] at
+ * their field-vector index; only the words the application reads are
+ * ever written (and zeroed first, as the generic memset does).
+ */
+#define SO_FV		(-200)	/* __u32 fv[XFSM_FV_WORDS] */
+#define SO_KEY		(-248)	/* struct xfsm_flow_key (48 bytes) */
+#define SO_NOW		(-256)	/* __u64 arrival time, 0 until taken */
+#define SO_RAND		(-260)	/* __u32 meta.random */
+#define SO_TMP		(-264)	/* __u32 scratch map key */
+#define SO_F		(-272)	/* lookup-scope flow (NULL: none) */
+#define SO_UF		(-280)	/* the flow a rule writes */
+#define SO_STATE	(-284)	/* __u32 the state the stage's rules see */
+#define SO_CONDS	(-288)	/* __u32 condition vector */
+#define SO_LOCK		(-296)	/* a held lock's value */
+#define SO_VER		(-300)	/* __u32 flow version at expiry */
+#define SO_DIVZ		(-304)	/* __u32 divisions by zero in a commit */
+#define SO_EXP_AT	(-312)	/* __u64 expiry: when */
+#define SO_EXP_STATE	(-316)	/* __u32 expiry: the rollback state */
+#define SO_EXP_HARD	(-320)	/* __u32 expiry: 1 hard, 0 idle */
+#define SO_GEN		(-328)	/* __u64 xfsm_port_gen[0] */
+#define SO_ZFLOW	(-408)	/* struct xfsm_flow of zeros (80 bytes) */
+#define SO_WREFRESH	(-416)	/* scratch __u64 */
+#define SO_WF		(-424)	/* the flow a rule's transaction writes (NULL: none) */
+#define SO_CS_OLD	(-428)	/* __u32 a rewrite's old bytes (checksum update) */
+#define SO_CS_NEW	(-432)	/* __u32 its new bytes */
+
+static inline int so_fv(unsigned int word)
+{
+	return SO_FV + 4 * (int)word;
+}
+
+/* Where an operand's flow and state come from (opnd_read()'s f and state). */
+enum spec_state_src {
+	SS_SLOT,		/* p->state (SO_STATE) */
+	SS_FLOW,		/* f->state, f not NULL */
+	SS_FLOW_OR_ZERO,	/* f ? f->state : 0 */
+	SS_FLOW_OR_SLOT,	/* f ? f->state : p->state */
+};
+
+struct spec_octx {
+	int	fslot;		/* stack slot of f; 0: f is NULL */
+	bool	f_nonnull;	/* f is known not NULL here */
+	enum spec_state_src state;
+};
+
+/* The generator's context. */
+struct spec {
+	struct xfsm_instance *inst;
+	const struct xfsm_spec_input *in;
+	const struct xfsm_app *app;
+	struct xfsm_emit *e;
+	bool	need[XFSM_FV_WORDS];	/* field words the application reads */
+	bool	uses_globals;
+	unsigned int l_stage[XFSM_MAX_STAGES + 1];	/* [n_stages]: the end */
+	unsigned int l_bail;		/* hand the packet to the generic program */
+	unsigned int l_pass_raw;	/* XDP_PASS, nothing counted (never taken) */
+	/* the rules of the stage being generated, in the tuple search's order */
+	const struct xfsm_rule_key **skey;
+	const struct xfsm_rule **srule;
+	size_t n_srule;
+};
+
+#define E(sp, insn)	xfsm_emit((sp)->e, insn)
+
+/* spec.c: shared emitters */
+/* dst = value (a 64-bit constant, in the fewest instructions). */
+void spec_mov_imm(struct spec *sp, int dst, __u64 v);
+/* dst = map value of array/per-CPU array `map` at constant `key`; a NULL
+ * result jumps to `null_label`.  Clobbers R1-R5. */
+void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label);
+/* R0 = map value of `map` under the key at stack offset key_off; NULL
+ * jumps to null_label.  Clobbers R1-R5. */
+void spec_lookup_stack(struct spec *sp, int map, int key_off, unsigned int null_label);
+/* A packets/bytes counter pair at base: one packet of meta.len bytes. */
+void spec_count_pkt(struct spec *sp, int base, int pkts_off, int bytes_off);
+/* *(u64 *)(base + off) += imm (a per-CPU counter: plain add, as CNT_ADD). */
+void spec_cnt_add(struct spec *sp, int base, int off, __s32 imm);
+void spec_cnt_add_reg(struct spec *sp, int base, int off, int src);
+/* dst = the packet's arrival time, taken on first use (pkt_now()).
+ * Clobbers R1-R5. */
+void spec_now(struct spec *sp, int dst);
+/* Count the packet's XDP action and end the program (finish()). */
+void spec_finish_const(struct spec *sp, int act);
+/* The same for an action held in R0 (XDP_DROP or XDP_REDIRECT here). */
+void spec_finish_reg(struct spec *sp);
+/* The same for any XDP action in R0 (a helper's answer). */
+void spec_finish_any(struct spec *sp);
+/* verdict_to_xdp() */
+int spec_verdict_xdp(__u32 v);
+/* Load operand o into dst (opnd_read()); uses dst and `tmp` only. */
+void spec_opnd(struct spec *sp, int dst, int tmp, const struct xfsm_operand *o,
+	       const struct spec_octx *ox);
+/* Is the operand something the generator reads (a valid kind)? */
+bool spec_opnd_ok(const struct xfsm_operand *o);
+void spec_need_opnd(struct spec *sp, const struct xfsm_operand *o);
+
+/* parse.c: the fast-path parser; bails to the generic program otherwise. */
+void spec_parse(struct spec *sp);
+void spec_bail(struct spec *sp);
+
+/* stage.c */
+int spec_stage(struct spec *sp, unsigned int stage);
+void spec_need_stage(struct spec *sp, unsigned int stage);
+/* Build the flow key of stage `stage` from a word list (flow_key_build()). */
+void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
+	      bool symmetric);
+/* R0 = the striped lock of the key in SO_KEY (flow_lock()), built from
+ * `words` (or `rev`); NULL jumps to null_label.  Clobbers R1-R5. */
+void spec_flow_lock(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
+		    bool symmetric, unsigned int null_label);
+
+/* update.c: a matched rule's writes (stage_write()); the flow the actions
+ * see is left in SO_F. */
+void spec_write(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
+int spec_write_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
+
+/* actions.c: a matched rule's actions; ends the program or jumps on. */
+int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
+		 const struct spec_octx *ox);
+int spec_actions_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
+void spec_need_actions(struct spec *sp, const struct xfsm_rule *r);
+
+#endif /* XFSM_SPEC_INTERNAL_H */

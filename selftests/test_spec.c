@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The specializer (lib/spec/, docs/specializer.md) against the generic
+ * datapath, the reference semantics.  Each application is applied to two
+ * instances with identical state: T runs it with the generic datapath, B
+ * with the program generated for it installed in xfsm_progs[active slot]
+ * (the generic program tail-calls it).  A seeded random walk of packets,
+ * the fast path's layouts and those it hands back (VLAN, IP options,
+ * fragments, extension headers, ARP, truncated frames), runs through both;
+ * after every packet the verdicts, output bytes and every map (flows, all
+ * fields but the clock's; globals; packet, stage, rule, port and user
+ * counters) must be the same.  Timeouts are made to expire by moving
+ * deadlines into the past in both instances.
+ *
+ *  - generate: each application the specializer takes loads (the
+ *    verifier is the first oracle), and the program is seen running (with
+ *    the generic program removed, a packet it hands back is not counted)
+ *  - walk_*: the differential walks
+ *  - refuse: an application with an unsupported construct is refused with
+ *    -EOPNOTSUPP and a message naming it, stage and rule
+ *  - codegen: labels and fixups (an unbound label, a jump too long)
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <linux/if_ether.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "suite.h"
+#include "xfsm_lang.h"
+#include "xfsm_spec.h"
+
+#define WALK_STEPS	160
+#define WALK_STEPS_EMU	60	/* under emulation (XT_EMULATED: make vmtest) */
+#define WALK_SEED	0x5bec1a1U
+
+static struct xt B;	/* the instance that runs the specialized program */
+/* A pair with a small plain hash table of flows: tables fill up. */
+#define SMALL_FLOWS	3
+static struct xt T2, B2;
+
+static void open_both(void)
+{
+	const struct xt_opts small = { .profile = XT_NATIVE, .flows_max = SMALL_FLOWS,
+				       .flows_type = BPF_MAP_TYPE_HASH };
+
+	suite_open_native();
+	if (xt_open(&B, NULL))
+		B.obj = NULL;
+	if (xt_open(&T2, &small))
+		T2.obj = NULL;
+	if (xt_open(&B2, &small))
+		B2.obj = NULL;
+}
+
+static void close_both(void)
+{
+	xt_close(&B2);
+	xt_close(&T2);
+	xt_close(&B);
+	suite_close();
+}
+
+/* The pair a walk compares: generic G, specialized S. */
+static struct xt *G = &T, *S = &B;
+
+static unsigned int walk_steps(void)
+{
+	return getenv("XT_EMULATED") ? WALK_STEPS_EMU : WALK_STEPS;
+}
+
+static __u32 rnd(__u32 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* ---- Applying, generating, installing ---------------------------------- */
+
+static bool compile(const char *rel, struct xfsm_image *img)
+{
+	char path[700], err[512] = "";
+
+	snprintf(path, sizeof(path), "%s/%s", xt_src_dir(), rel);
+	return ASSERT_OK(xfsm_compile_file(path, img, NULL, err, sizeof(err)),
+			 err[0] ? err : path);
+}
+
+static __u32 active_slot(struct xt *t)
+{
+	struct xfsm_ctl c = { 0 };
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &c);
+	return c.active & 1;
+}
+
+/* Generate and load B's program for its active slot: its fd, or a
+ * negative errno with e->why kept in `why`. */
+static int generate(struct xt *t, char *why, size_t len)
+{
+	struct xfsm_spec_input in;
+	struct xfsm_emit e;
+	int err;
+
+	why[0] = '\0';
+	err = xfsm_spec_input_read(t->inst, active_slot(t), &in);
+	if (err) {
+		snprintf(why, len, "xfsm_spec_input_read: %s", strerror(-err));
+		return err;
+	}
+	xfsm_emit_init(&e);
+	err = xfsm_spec_generate(t->inst, &in, &e);
+	if (!err)
+		err = xfsm_emit_load(&e, "xfsm_spec");
+	if (err < 0)
+		snprintf(why, len, "%s", e.why);
+	xfsm_emit_free(&e);
+	xfsm_spec_input_free(&in);
+	return err;
+}
+
+static bool install(struct xt *t, int prog_fd)
+{
+	__u32 slot = active_slot(t);
+
+	return ASSERT_OK(bpf_map_update_elem(t->inst->map_fd[XFSM_M_PROGS], &slot, &prog_fd,
+					     BPF_ANY), "install in xfsm_progs");
+}
+
+/* ---- Comparing the two instances ----------------------------------------- */
+
+/* Per-CPU values summed as __u64 words (plain arrays: the value). */
+static int read_sum(struct xt *t, int map, __u32 key, __u64 *out, size_t words)
+{
+	int fd = t->inst->map_fd[map], ncpu = libbpf_num_possible_cpus();
+	bool percpu = t->inst->map_type[map] == BPF_MAP_TYPE_PERCPU_ARRAY;
+	size_t n = percpu ? (size_t)ncpu : 1, c, w;
+	__u64 *buf;
+	int err = 0;
+
+	buf = calloc(n * words, sizeof(__u64));
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, buf))
+		err = -errno;
+	memset(out, 0, words * sizeof(*out));
+	for (c = 0; !err && c < n; c++)
+		for (w = 0; w < words; w++)
+			out[w] += buf[c * words + w];
+	free(buf);
+	return err;
+}
+
+static bool same_entry(int map, const char *name, __u32 key, size_t words)
+{
+	__u64 a[128], b[128];
+	size_t w;
+
+	if (words > 128 || read_sum(G, map, key, a, words) || read_sum(S, map, key, b, words))
+		return ASSERT_TRUE(false, name);
+	for (w = 0; w < words; w++)
+		if (!xt_check(a[w] == b[w], __FILE__, __LINE__,
+			      "%s[%u] word %zu: generic %llu, specialized %llu", name, key, w,
+			      (unsigned long long)a[w], (unsigned long long)b[w]))
+			return false;
+	return true;
+}
+
+static bool same_flows(bool regs)
+{
+	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
+	struct xfsm_flow_key k, nk;
+	struct xfsm_flow x, y;
+	long na = 0;
+	int step;
+
+	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
+	     step = bpf_map_get_next_key(fa, &k, &nk)) {
+		k = nk;
+		if (bpf_map_lookup_elem(fa, &k, &x))
+			continue;
+		na++;
+		if (!xt_check(!bpf_map_lookup_elem(fb, &k, &y), __FILE__, __LINE__,
+			      "flow of stage %u (key %#x %#x ...) only in the generic run", k.stage,
+			      k.w[0], k.w[1]))
+			return false;
+		/* the clock's values differ; whether a deadline is set may not */
+		if (!ASSERT_EQ(y.state, x.state, "flow state") ||
+		    !ASSERT_EQ(y.version, x.version, "flow version") ||
+		    !ASSERT_EQ(y.idle_timeout_ms, x.idle_timeout_ms, "flow idle timeout") ||
+		    !ASSERT_EQ(y.idle_rollback, x.idle_rollback, "flow idle rollback") ||
+		    !ASSERT_EQ(y.hard_rollback, x.hard_rollback, "flow hard rollback") ||
+		    !ASSERT_EQ(y.flags, x.flags, "flow flags") ||
+		    !ASSERT_EQ(!!y.hard_deadline_ns, !!x.hard_deadline_ns, "flow hard deadline set") ||
+		    !ASSERT_EQ(!!y.created_ns, !!x.created_ns, "flow created time set"))
+			return false;
+		if (regs && (!ASSERT_EQ(y.regs[0], x.regs[0], "flow reg0") ||
+		    !ASSERT_EQ(y.regs[1], x.regs[1], "flow reg1") ||
+		    !ASSERT_EQ(y.regs[2], x.regs[2], "flow reg2") ||
+		    !ASSERT_EQ(y.regs[3], x.regs[3], "flow reg3")))
+			return false;
+	}
+	return ASSERT_EQ(xt_count_flows(S, -1), na, "flows: specialized, generic");
+}
+
+static bool same_state(const struct xfsm_spec_input *in, bool regs)
+{
+	struct xfsm_globals ga, gb;
+	__u32 zero = 0, i;
+	size_t r;
+
+	if (!same_entry(XFSM_M_STATS, "xfsm_stats", 0, sizeof(struct xfsm_stats) / 8))
+		return false;
+	for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++)
+		if (!same_entry(XFSM_M_STAGE_STATS, "stage stats", i, 8))
+			return false;
+	for (r = 0; r < in->n_rules; r++)
+		if (!same_entry(XFSM_M_RULE_STATS, "rule stats", in->rules[r].rule_id, 2))
+			return false;
+	for (i = 0; i < XFSM_COUNTER_SLOTS; i++)
+		if (!same_entry(XFSM_M_COUNTERS, "counters", i, 2))
+			return false;
+	/* every port under emulation would take long: the first ones there */
+	for (i = 0; i < (getenv("XT_EMULATED") ? 16U : XFSM_MAX_PORTS); i++)
+		if (!same_entry(XFSM_M_PORT_STATS, "port stats", i, 4))
+			return false;
+	if (!ASSERT_OK(bpf_map_lookup_elem(G->inst->map_fd[XFSM_M_GLOBALS], &zero, &ga), "globals") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(S->inst->map_fd[XFSM_M_GLOBALS], &zero, &gb), "globals"))
+		return false;
+	for (i = 0; i < XFSM_GLOBAL_REGS; i++)
+		if (!ASSERT_EQ(gb.reg[i], ga.reg[i], "global register"))
+			return false;
+	return same_flows(regs);
+}
+
+/* ---- Packets ---------------------------------------------------------------- */
+
+enum pk {
+	PK_V4, PK_V6,			/* the fast path */
+	PK_VLAN, PK_OPTS, PK_FRAG, PK_EXT, PK_ARP, PK_SHORT, PK_BADLEN,	/* handed back */
+	PK__N
+};
+
+/* A random packet of a random kind (fast-path layouts most of the time). */
+static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsigned int nd)
+{
+	static const __u8 l4s[] = { PS_TCP, PS_UDP, PS_UDP, PS_ICMP, PS_NONE };
+	struct pkt_spec s = { 0 };
+	__u32 r = rnd(seed);
+	enum pk kind = r % 10 < 6 ? PK_V4 : r % 10 < 8 ? PK_V6 : PK_VLAN + rnd(seed) % (PK__N - PK_VLAN);
+
+	s.l3 = kind == PK_V6 || kind == PK_EXT ? PS_IP6 : kind == PK_ARP ? PS_ARP : PS_IP4;
+	s.l4 = kind == PK_ARP ? PS_NONE : l4s[rnd(seed) % sizeof(l4s)];
+	if (s.l3 == PS_IP6 && s.l4 == PS_ICMP)
+		s.l4 = PS_ICMP6;
+	s.src = 1 + rnd(seed) % 4;
+	s.dst = rnd(seed) % 4 ? 1 + rnd(seed) % 3 : 100;	/* 100: loadbalancer's vip */
+	s.sport = 1000 + rnd(seed) % 3;
+	s.dport = dports[rnd(seed) % nd];
+	if (s.l4 == PS_ICMP || s.l4 == PS_ICMP6) {
+		s.sport = rnd(seed) % 2 ? 8 : 0;
+		s.dport = 0;
+	}
+	s.flags = rnd(seed) & 0x3f;
+	s.tos = rnd(seed) & 0xff;
+	s.payload = rnd(seed) % 64;
+	if (kind == PK_VLAN)
+		s.vlan = 1 + rnd(seed) % 100;
+	pkt_from_spec(p, &s);
+	if (kind == PK_V6) {	/* a flow label */
+		__u32 fl = rnd(seed);
+
+		p->data[ETH_HLEN + 1] = (p->data[ETH_HLEN + 1] & 0xf0) | (fl & 0x0f);
+		p->data[ETH_HLEN + 2] = fl >> 8;
+		p->data[ETH_HLEN + 3] = fl >> 16;
+	}
+	if (s.l4 == PS_TCP && pkt_off(p, PL_TCP, 0) > 0) {	/* sequence numbers */
+		int o = pkt_off(p, PL_TCP, 0);
+
+		pkt_put32(p, o + 4, rnd(seed));
+		pkt_put32(p, o + 8, rnd(seed));
+	}
+	switch (kind) {
+	case PK_OPTS:
+		pkt_set_ip4_ihl(p, 6);
+		break;
+	case PK_FRAG:
+		pkt_put16(p, ETH_HLEN + 6, IP4_MF);
+		break;
+	case PK_EXT: {
+		/* a hop-by-hop header in front of the payload: rebuild */
+		struct ip6_args a6 = { .hlim = 64 };
+
+		pkt_init(p);
+		pkt_eth(p, TEST_MAC(2), TEST_MAC(1), 0);
+		test_ip6(a6.src, s.src);
+		test_ip6(a6.dst, s.dst);
+		pkt_ip6(p, &a6);
+		pkt_ip6_ext(p, IPPROTO_HOPOPTS_, 0, 0);
+		pkt_udp(p, s.sport, s.dport);
+		pkt_finish(p);
+		break;
+	}
+	case PK_SHORT:
+		pkt_truncate(p, 14 + rnd(seed) % 20);
+		break;
+	case PK_BADLEN:
+		pkt_set_ip4_totlen(p, 1400);
+		break;
+	default:
+		break;
+	}
+	return kind;
+}
+
+/* Move every flow's timeout into the past, in both instances alike (hard
+ * or idle, by the seed): the next packet of each finds it expired. */
+static void expire_all(__u32 *seed)
+{
+	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
+	struct xfsm_flow_key k, nk;
+	struct xfsm_flow x, y;
+	bool hard = rnd(seed) % 2;
+	int step;
+
+	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
+	     step = bpf_map_get_next_key(fa, &k, &nk)) {
+		k = nk;
+		if (bpf_map_lookup_elem(fa, &k, &x) || bpf_map_lookup_elem(fb, &k, &y) ||
+		    (!x.hard_deadline_ns && !x.idle_timeout_ms))
+			continue;
+		if (x.hard_deadline_ns && (!x.idle_timeout_ms || hard))
+			x.hard_deadline_ns = y.hard_deadline_ns = 1;
+		else
+			x.last_seen_ns = y.last_seen_ns = 1;
+		bpf_map_update_elem(fa, &k, &x, BPF_EXIST);
+		bpf_map_update_elem(fb, &k, &y, BPF_EXIST);
+	}
+}
+
+struct walk_app {
+	const char *file;
+	const __u16 *dports;
+	unsigned int n_dports;
+	bool timeouts;		/* the walk must see a flow expire */
+	bool clock_regs;	/* registers hold times: not compared */
+	bool small;		/* on the pair with a small plain hash of flows */
+};
+
+static const __u16 knock_ports[] = { 22, 1111, 2222, 3333, 4444, 53 };
+static const __u16 any_ports[] = { 22, 53, 80, 443, 1000, 1001 };
+static const __u16 nat_ports[] = { 22, 53, 80, 443, 9 };
+
+/* Two real ifindexes in a private namespace (ports 1 and 2, both able to
+ * send: tx ports), each instance alike. */
+static bool two_ports(__u32 *in, __u32 *out)
+{
+	if (!ASSERT_OK(unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)") ||
+	    !ASSERT_OK(system("ip link add xsin type veth peer name xsout"), "ip link add veth"))
+		return false;
+	*in = if_nametoindex("xsin");
+	*out = if_nametoindex("xsout");
+	return ASSERT_TRUE(*in && *out, "veth ifindexes") &&
+	       ASSERT_OK(xt_set_port(G, *in, 1), "port 1") &&
+	       ASSERT_OK(xt_set_port(S, *in, 1), "port 1") &&
+	       ASSERT_OK(xt_set_port(G, *out, 2), "port 2") &&
+	       ASSERT_OK(xt_set_port(S, *out, 2), "port 2") &&
+	       ASSERT_OK(xt_set_tx_port(G, 1, *in), "tx port 1") &&
+	       ASSERT_OK(xt_set_tx_port(S, 1, *in), "tx port 1") &&
+	       ASSERT_OK(xt_set_tx_port(G, 2, *out), "tx port 2") &&
+	       ASSERT_OK(xt_set_tx_port(S, 2, *out), "tx port 2");
+}
+
+/* With the generic program gone from xfsm_progs, a packet the specialized
+ * program hands back is dropped uncounted: proof that it runs. */
+static bool runs_specialized(void)
+{
+	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			      .dport = 2, .vlan = 7 };
+	struct xfsm_stats st;
+	__u32 k = XFSM_PROGS_GENERIC;
+	struct xt_result res;
+	struct pkt p;
+	bool ok;
+
+	pkt_from_spec(&p, &s);
+	if (!ASSERT_OK(bpf_map_delete_elem(S->inst->map_fd[XFSM_M_PROGS], &k), "remove generic"))
+		return false;
+	ok = ASSERT_OK(xt_run_pkt(S, &p, 0, &res), "run") &&
+	     ASSERT_EQ(res.verdict, XDP_PASS, "handed back without a generic program: pass") &&
+	     ASSERT_OK(xfsm_read_stats(S->inst, &st), "stats") &&
+	     ASSERT_EQ(st.rx_packets, 0, "a packet handed back is not counted by the specialized program");
+	ASSERT_OK(bpf_map_update_elem(S->inst->map_fd[XFSM_M_PROGS], &k, &S->prog_fd, BPF_ANY),
+		  "restore generic");
+	return ok;
+}
+
+static void walk(const struct walk_app *wa)
+{
+	struct xfsm_spec_input in = { 0 };
+	struct xfsm_image img;
+	__u32 seed = WALK_SEED, pin, pout, i, n_fast = 0, n_bail = 0;
+	enum pk prev_kind = PK_V4;
+	char why[256];
+	struct pkt p;
+	int fd = -1;
+
+	G = wa->small ? &T2 : &T;
+	S = wa->small ? &B2 : &B;
+	ck_assert_msg(G->obj && S->obj, "datapath instances did not load");
+	NEED_T();
+	ck_assert_int_eq(xt_reset(G), 0);
+	ck_assert_int_eq(xt_reset(S), 0);
+	xfsm_image_init(&img);
+	pkt_init(&p);
+	if (!two_ports(&pin, &pout) || !compile(wa->file, &img) ||
+	    !ASSERT_OK(xt_apply(G, &img), "apply (generic)") ||
+	    !ASSERT_OK(xt_apply(S, &img), "apply (specialized)"))
+		goto out;
+	fd = generate(S, why, sizeof(why));
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "%s: generate and load: %s (%s)", wa->file,
+		      strerror(fd < 0 ? -fd : 0), why))
+		goto out;
+	if (!install(S, fd) || !runs_specialized() ||
+	    !ASSERT_OK(xfsm_spec_input_read(S->inst, active_slot(S), &in), "input"))
+		goto out;
+	for (i = 0; i < walk_steps() && !xt_failures; i++) {
+		struct xt_result ra, rb;
+		__u32 ifindex = (i / 8) % 3 == 0 ? 0 : (i / 8) % 3 == 1 ? pin : pout;
+		enum pk kind;
+
+		if (i % 11 == 10) {
+			/* the last packet again, its flow expired */
+			expire_all(&seed);
+			kind = prev_kind;
+		} else if (i && rnd(&seed) % 3 == 0) {
+			kind = prev_kind;	/* flows see several packets */
+		} else {
+			kind = random_pkt(&p, &seed, wa->dports, wa->n_dports);
+		}
+		prev_kind = kind;
+		xt_set_context("%s, step %u (seed %#x), kind %d, ifindex %u", wa->file, i,
+			       WALK_SEED, kind, ifindex);
+		if (!ASSERT_OK(xt_run_pkt(G, &p, ifindex, &ra), "run generic") ||
+		    !ASSERT_OK(xt_run_pkt(S, &p, ifindex, &rb), "run specialized"))
+			break;
+		if (!ASSERT_EQ(rb.verdict, ra.verdict, "verdict: specialized, generic") ||
+		    !ASSERT_EQ(rb.len, ra.len, "output length") ||
+		    !ASSERT_TRUE(!memcmp(ra.data, rb.data, ra.len), "output bytes") ||
+		    !same_state(&in, !wa->clock_regs))
+			break;
+		if (kind <= PK_V6)
+			n_fast++;
+		else
+			n_bail++;
+	}
+	xt_set_context("%s", wa->file);
+	ASSERT_GE(n_fast, walk_steps() / 2, "fast-path packets");
+	ASSERT_GE(n_bail, walk_steps() / 16, "packets handed back");
+	if (getenv("XT_SPEC_COVER"))
+		for (size_t r = 0; r < in.n_rules; r++) {
+			__u64 rs[2];
+
+			if (!read_sum(G, XFSM_M_RULE_STATS, in.rules[r].rule_id, rs, 2))
+				fprintf(stderr, "%s: stage %u rule %u: %llu packets\n", wa->file,
+					in.keys[r].stage, in.rules[r].image_id,
+					(unsigned long long)rs[0]);
+		}
+	if (wa->timeouts && walk_steps() == WALK_STEPS) {	/* (short walks may not) */
+		__u64 ss[8], expired = 0;
+
+		for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++)
+			if (!read_sum(G, XFSM_M_STAGE_STATS, i, ss, 8))
+				expired += ss[6] + ss[7];
+		ASSERT_GE(expired, 1, "flows expired during the walk");
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	xfsm_spec_input_free(&in);
+	xfsm_image_free(&img);
+}
+
+#define WALK_TEST(name, path, ports, to, clk)				\
+	START_TEST(test_walk_##name)						\
+	{									\
+		const struct walk_app wa = { path, ports, ARRAY_SIZE(ports), to, clk, false };	\
+		walk(&wa);							\
+		XT_END();							\
+	}									\
+	END_TEST
+
+WALK_TEST(counter, "bench/ref/counter.xfsm", any_ports, false, false)
+WALK_TEST(global, "bench/ref/global.xfsm", any_ports, false, false)
+WALK_TEST(twostage, "bench/ref/twostage.xfsm", any_ports, false, false)
+WALK_TEST(portknock, "examples/portknock.xfsm", knock_ports, true, false)
+WALK_TEST(statefulfw, "examples/statefulfw.xfsm", any_ports, true, false)
+WALK_TEST(ratelimit, "examples/ratelimit.xfsm", any_ports, false, true)
+WALK_TEST(synflood, "examples/synflood.xfsm", any_ports, true, true)
+WALK_TEST(maclearn, "examples/maclearn.xfsm", any_ports, true, false)
+WALK_TEST(loadbalancer, "examples/loadbalancer.xfsm", any_ports, true, false)
+WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
+WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
+WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
+
+/* A flow table that fills up: the stage's table-full action (continue for
+ * the counter, drop for mix), its counters and exc_flow_table_full. */
+START_TEST(test_walk_full)
+{
+	static const struct walk_app apps[] = {
+		{ "bench/ref/counter.xfsm", any_ports, ARRAY_SIZE(any_ports), false, false, true },
+		{ "selftests/spec/mix.xfsm", any_ports, ARRAY_SIZE(any_ports), false, false, true },
+	};
+	struct xfsm_stats st;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(apps) && !xt_failures; i++) {
+		walk(&apps[i]);
+		xt_set_context("%s, small table", apps[i].file);
+		if (ASSERT_OK(xfsm_read_stats(T2.inst, &st), "stats"))
+			ASSERT_GE(st.exc_flow_table_full, 1, "the table filled up");
+	}
+	XT_END();
+}
+END_TEST
+
+/* ---- Both datapaths at once ------------------------------------------------- */
+
+struct runner {
+	pthread_t	tid;
+	int		cpu, fd, err;
+	const struct pkt *p;
+	__u32		repeat;
+	pthread_barrier_t *start;
+};
+
+static void *run_on_cpu(void *arg)
+{
+	struct runner *r = arg;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->p->data, .data_size_in = r->p->len,
+		    .repeat = r->repeat);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pthread_barrier_wait(r->start);
+	r->err = bpf_prog_test_run_opts(r->fd, &o) ? -errno : 0;
+	return NULL;
+}
+
+/*
+ * The same flow updated under its lock by the generic program on one CPU
+ * and by the specialized one on the other: both must take the same
+ * striped lock (flow_lock()'s hash) and the same globals' lock, or
+ * updates are lost.  (An observer keeps the generic program from
+ * tail-calling the specialized one.)
+ */
+START_TEST(test_shared_locks)
+{
+	__u32 repeat = getenv("XT_EMULATED") ? 20000 : 300000, zero = 0, i;
+	struct runner r[2] = { { .cpu = 0 }, { .cpu = 1 } };
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	pthread_barrier_t start;
+	struct xfsm_flow_key key;
+	struct xfsm_globals g;
+	struct xfsm_image img;
+	struct xfsm_flow f;
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+	char why[256];
+	struct pkt p;
+	int fd = -1;
+
+	ck_assert_msg(B.obj, "second datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&B), 0);
+	if (libbpf_num_possible_cpus() < 2)
+		return;	/* nothing runs at once */
+	xfsm_image_init(&img);
+	pkt_from_spec(&p, &ps);
+	if (!compile("selftests/spec/locked.xfsm", &img) || !ASSERT_OK(xt_apply(&B, &img), "apply"))
+		goto out;
+	fd = generate(&B, why, sizeof(why));
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "locked: %s", why) ||
+	    !ASSERT_OK(xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, true), "observer on"))
+		goto out;
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		r[i].fd = i ? fd : B.prog_fd;
+		r[i].p = &p;
+		r[i].repeat = repeat;
+		r[i].start = &start;
+		ck_assert_int_eq(pthread_create(&r[i].tid, NULL, run_on_cpu, &r[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(r[i].tid, NULL);
+		ASSERT_OK(r[i].err, "test run");
+	}
+	pthread_barrier_destroy(&start);
+	xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, false);
+	for (i = 1; i < XFSM_KEY_WORDS; i++)
+		w[i] = 0;
+	if (ASSERT_OK(xt_find_flow(&B, 0, w, &key, &f), "the flow")) {
+		ASSERT_EQ(f.regs[0], 2ULL * repeat, "no update lost (register)");
+		ASSERT_EQ(f.version, 2 * repeat, "no update lost (version)");
+	}
+	if (ASSERT_OK(bpf_map_lookup_elem(B.inst->map_fd[XFSM_M_GLOBALS], &zero, &g), "globals"))
+		ASSERT_EQ(g.reg[0], 2ULL * repeat, "no global update lost");
+out:
+	if (fd >= 0)
+		close(fd);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
+/* The empty application: counters and the default verdict only. */
+START_TEST(test_walk_empty)
+{
+	struct xfsm_spec_input in = { 0 };
+	struct xfsm_image img;
+	__u32 seed = WALK_SEED, i;
+	char why[256];
+	int fd = -1;
+
+	ck_assert_msg(B.obj, "second datapath instance did not load");
+	NEED_T();
+	ck_assert_int_eq(xt_reset(&B), 0);
+	xfsm_image_init(&img);
+	img.app.default_verdict = XFSM_VERDICT_DROP;
+	if (!ASSERT_OK(xt_apply(&T, &img), "apply") || !ASSERT_OK(xt_apply(&B, &img), "apply"))
+		goto out;
+	fd = generate(&B, why, sizeof(why));
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "empty: %s", why) || !install(&B, fd) ||
+	    !runs_specialized() ||
+	    !ASSERT_OK(xfsm_spec_input_read(B.inst, active_slot(&B), &in), "input"))
+		goto out;
+	for (i = 0; i < 60 && !xt_failures; i++) {
+		struct xt_result ra, rb;
+		struct pkt p;
+		enum pk kind = random_pkt(&p, &seed, any_ports, ARRAY_SIZE(any_ports));
+
+		xt_set_context("empty, step %u, kind %d", i, kind);
+		if (!ASSERT_OK(xt_run_pkt(&T, &p, 0, &ra), "run") ||
+		    !ASSERT_OK(xt_run_pkt(&B, &p, 0, &rb), "run") ||
+		    !ASSERT_EQ(rb.verdict, ra.verdict, "verdict") || !same_state(&in, true))
+			break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	xfsm_spec_input_free(&in);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
+/* ---- Refusals ----------------------------------------------------------------- */
+
+/* Generate for an application T runs; the error and its message. */
+static int try_generate(const char *src_rel, char *why, size_t len)
+{
+	struct xfsm_image img;
+	int err = -EINVAL;
+
+	xfsm_image_init(&img);
+	if (compile(src_rel, &img) && ASSERT_OK(xt_apply(&T, &img), "apply"))
+		err = generate(&T, why, len);
+	xfsm_image_free(&img);
+	return err;
+}
+
+START_TEST(test_refuse)
+{
+	char why[256];
+	int err;
+
+	NEED_T();
+	/* router: dec_ttl and output fib, not generated yet */
+	err = try_generate("examples/router.xfsm", why, sizeof(why));
+	xt_set_context("router: %s", why);
+	ASSERT_EQ(err, -EOPNOTSUPP, "refused");
+	ASSERT_TRUE(strstr(why, "stage 0") && strstr(why, "rule") && strstr(why, "action"),
+		    "the message names the stage, rule and action");
+	/* more rules in a stage than the specializer compares inline */
+	{
+		size_t cap = 64 * 400, len = 0;
+		char *src = malloc(cap);
+		struct xfsm_image img;
+		char cerr[256] = "";
+		int r;
+
+		ck_assert_ptr_nonnull(src);
+		len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+		for (r = 0; r < 300; r++)
+			len += snprintf(src + len, cap - len, "rule r%d when udp.dport == %d => drop\n",
+					r, r + 1);
+		snprintf(src + len, cap - len, "}\n");
+		xfsm_image_init(&img);
+		if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
+						  sizeof(cerr)), cerr) &&
+		    ASSERT_OK(xt_apply(&T, &img), "apply")) {
+			err = generate(&T, why, sizeof(why));
+			xt_set_context("300 rules: %s", why);
+			ASSERT_EQ(err, -EOPNOTSUPP, "refused");
+			ASSERT_TRUE(strstr(why, "stage 0 has 300 rules"), "the message names the stage");
+		}
+		xfsm_image_free(&img);
+		free(src);
+	}
+	/* an ACL stage */
+	{
+		struct xfsm_spec_input in = { 0 };
+		struct xfsm_app app = { .n_stages = 1 };
+		struct xfsm_emit e;
+
+		app.stages[0].kind = XFSM_STAGE_ACL;
+		in.app = &app;
+		xfsm_emit_init(&e);
+		ASSERT_EQ(xfsm_spec_generate(T.inst, &in, &e), -EOPNOTSUPP, "ACL stage refused");
+		ASSERT_TRUE(strstr(e.why, "ACL") && strstr(e.why, "stage 0"), e.why);
+		xfsm_emit_free(&e);
+	}
+	XT_END();
+}
+END_TEST
+
+/* ---- The instruction buffer -------------------------------------------------- */
+
+START_TEST(test_codegen)
+{
+	struct xfsm_emit e;
+	unsigned int l;
+	int i;
+
+	/* a label never placed */
+	xfsm_emit_init(&e);
+	l = xfsm_emit_label(&e);
+	xfsm_emit_ja(&e, l);
+	xfsm_emit(&e, XI_EXIT());
+	ck_assert_int_eq(xfsm_emit_finish(&e), -EINVAL);
+	ck_assert_msg(strstr(e.why, "never placed"), "%s", e.why);
+	xfsm_emit_free(&e);
+
+	/* a jump longer than an instruction's offset */
+	xfsm_emit_init(&e);
+	l = xfsm_emit_label(&e);
+	xfsm_emit_jmp_imm(&e, BPF_JMP | BPF_JEQ, XR1, 0, l);
+	for (i = 0; i < 40000; i++)
+		xfsm_emit(&e, XI_MOV64_IMM(XR0, 0));
+	xfsm_emit_bind(&e, l);
+	xfsm_emit(&e, XI_EXIT());
+	ck_assert_int_eq(xfsm_emit_finish(&e), -E2BIG);
+	ck_assert_msg(strstr(e.why, "too long"), "%s", e.why);
+	xfsm_emit_free(&e);
+
+	/* forward and backward offsets resolved */
+	xfsm_emit_init(&e);
+	l = xfsm_emit_label(&e);
+	xfsm_emit_jmp_imm(&e, BPF_JMP | BPF_JEQ, XR1, 0, l);
+	xfsm_emit(&e, XI_MOV64_IMM(XR0, 1));
+	xfsm_emit(&e, XI_MOV64_IMM(XR0, 2));
+	xfsm_emit_bind(&e, l);
+	xfsm_emit(&e, XI_EXIT());
+	ck_assert_int_eq(xfsm_emit_finish(&e), 0);
+	ck_assert_int_eq(e.insn[0].off, 2);
+	xfsm_emit_free(&e);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("spec");
+	TCase *tc = tcase_create("spec");
+
+	tcase_add_unchecked_fixture(tc, open_both, close_both);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_codegen);
+	tcase_add_test(tc, test_refuse);
+	tcase_add_test(tc, test_walk_empty);
+	tcase_add_test(tc, test_walk_counter);
+	tcase_add_test(tc, test_walk_global);
+	tcase_add_test(tc, test_walk_twostage);
+	tcase_add_test(tc, test_walk_portknock);
+	tcase_add_test(tc, test_walk_statefulfw);
+	tcase_add_test(tc, test_walk_ratelimit);
+	tcase_add_test(tc, test_walk_synflood);
+	tcase_add_test(tc, test_walk_maclearn);
+	tcase_add_test(tc, test_walk_loadbalancer);
+	tcase_add_test(tc, test_walk_mix);
+	tcase_add_test(tc, test_walk_rewrite);
+	tcase_add_test(tc, test_walk_timeouts);
+	tcase_add_test(tc, test_walk_full);
+	tcase_add_test(tc, test_shared_locks);
+	suite_add_tcase(s, tc);
+	return xt_suite_run(s);
+}
