@@ -812,6 +812,26 @@ static void dispatcher_unusable(struct load_ctx *c, const char *why)
 	c->no_dispatcher = true;
 }
 
+/*
+ * A datapath that tail-calls (xfsm_progs) cannot be a dispatcher component
+ * where the kernel refuses tail calls from freplace programs (the
+ * `dispatcher` probe): libxdp would learn it only at the end of verifying
+ * the copy, then libbpf verifies it again for the log, for nothing.
+ */
+static bool dispatcher_refused(struct load_ctx *c)
+{
+	struct xfsm_features ft;
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, c->obj)
+		if (bpf_map__type(m) == BPF_MAP_TYPE_PROG_ARRAY)
+			break;
+	if (!m)
+		return false;
+	xfsm_features_probe(&ft);
+	return ft.state[XFSM_FEAT_DISPATCHER] == XFSM_FEAT_NO;
+}
+
 /* Attach to an interface that runs no XDP program (any more). */
 static int attach_fresh(struct load_ctx *c, struct iface *f, enum xfsm_xdp_mode mode)
 {
@@ -823,6 +843,11 @@ static int attach_fresh(struct load_ctx *c, struct iface *f, enum xfsm_xdp_mode 
 
 	if (mode == XFSM_XDP_HW || c->no_dispatcher)
 		goto plain;
+	if (dispatcher_refused(c)) {
+		dispatcher_unusable(c, "the kernel refuses the datapath's tail calls "
+				    "from a freplace program; see xfsm-loader features");
+		goto plain;
+	}
 	copy = open_copy(c);
 	if (!copy) {
 		dispatcher_unusable(c, "cannot open a second copy of the object");

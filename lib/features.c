@@ -122,12 +122,14 @@ static enum xfsm_feature_state probe_atomics(void)
 	return answer(fd);
 }
 
-/* BTF of the probes: int, int (void), two global functions, and a struct
- * holding a struct bpf_spin_lock. */
+/* BTF of the probes: int, int (void), two global functions, a struct
+ * holding a struct bpf_spin_lock, and two global functions taking the XDP
+ * context (int (struct xdp_md *)). */
 struct probe_btf {
 	struct btf *btf;
 	int	fd;
 	int	int_id, main_id, sub_id, lock_val_id;
+	int	ctx_main_id, ctx_sub_id;
 };
 
 static int probe_btf_build(struct probe_btf *b)
@@ -143,6 +145,19 @@ static int probe_btf_build(struct probe_btf *b)
 	proto = btf__add_func_proto(b->btf, b->int_id);
 	b->main_id = btf__add_func(b->btf, "xfsm_probe_main", BTF_FUNC_GLOBAL, proto);
 	b->sub_id = btf__add_func(b->btf, "xfsm_probe_sub", BTF_FUNC_GLOBAL, proto);
+	{
+		/* The verifier knows a context argument by its struct's name. */
+		int md = btf__add_struct(b->btf, "xdp_md", 0);
+		int ptr = md > 0 ? btf__add_ptr(b->btf, md) : md;
+		int cproto = ptr > 0 ? btf__add_func_proto(b->btf, b->int_id) : ptr;
+
+		if (cproto > 0 && !btf__add_func_param(b->btf, "ctx", ptr)) {
+			b->ctx_main_id = btf__add_func(b->btf, "xfsm_probe_ctx_main",
+						       BTF_FUNC_GLOBAL, cproto);
+			b->ctx_sub_id = btf__add_func(b->btf, "xfsm_probe_ctx_sub",
+						      BTF_FUNC_GLOBAL, cproto);
+		}
+	}
 	lock = btf__add_struct(b->btf, "bpf_spin_lock", 4);
 	if (lock > 0)
 		btf__add_field(b->btf, "val", b->int_id, 0, 0);
@@ -199,6 +214,93 @@ static enum xfsm_feature_state probe_freplace(const struct probe_btf *b, int tar
 		return answer(-errno);
 	close(fd);
 	return XFSM_FEAT_YES;
+}
+
+/*
+ * Behind libxdp's dispatcher the datapath runs as an extension program, a
+ * second copy of xfsm_xdp sharing every map with the instance's own plain
+ * XDP program, xfsm_progs among them, through which xfsm_xdp tail-calls a
+ * slot's specialized program.  A kernel takes a tail call only through a
+ * program array whose first user matches the caller: same type, and on
+ * stable kernels since 2025 the same expected attach type (libbpf loads
+ * SEC("xdp") with BPF_XDP, an extension program always has none) and
+ * attach prototype.  Where it does not, the copy's load fails only after
+ * its whole verification (minutes under emulation), and libbpf verifies
+ * it once more for the log.  So the same three programs, small: a target
+ * with a global function taking the context (the dispatcher), a plain
+ * program loaded as libbpf loads xfsm_xdp that tail-calls through a
+ * program array, and an extension replacing the target's function that
+ * tail-calls through the same array (the copy).
+ */
+static enum xfsm_feature_state probe_freplace_tail_call(const struct probe_btf *b)
+{
+	enum xfsm_feature_state st;
+	int map, owner = -1, target = -1, fd;
+
+	if (b->ctx_main_id <= 0 || b->ctx_sub_id <= 0)
+		return XFSM_FEAT_UNKNOWN;
+	map = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "xfsm_probe", 4, 4, 1, NULL);
+	if (map < 0)
+		return answer(-errno);
+	{
+		/* r1 is the context on entry, as bpf_tail_call() wants it. */
+		struct bpf_insn tail[] = {
+			insn(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_2, BPF_PSEUDO_MAP_FD, 0, map),
+			insn(0, 0, 0, 0, 0),
+			MOV64_IMM(BPF_REG_3, 0),
+			CALL_HELPER(BPF_FUNC_tail_call),
+			MOV64_IMM(BPF_REG_0, XDP_PASS),
+			EXIT(),
+		};
+		struct bpf_insn pair[] = {
+			CALL_LOCAL(2),
+			MOV64_IMM(BPF_REG_0, XDP_PASS),
+			EXIT(),
+			MOV64_IMM(BPF_REG_0, XDP_PASS),
+			EXIT(),
+		};
+		struct bpf_func_info fi[] = {
+			{ .insn_off = 0, .type_id = b->ctx_main_id },
+			{ .insn_off = 3, .type_id = b->ctx_sub_id },
+		};
+		struct bpf_func_info efi = { .insn_off = 0, .type_id = b->ctx_sub_id };
+		LIBBPF_OPTS(bpf_prog_load_opts, to, .prog_btf_fd = b->fd, .func_info = fi,
+			    .func_info_cnt = 2, .func_info_rec_size = sizeof(fi[0]));
+		LIBBPF_OPTS(bpf_prog_load_opts, oo, .expected_attach_type = BPF_XDP);
+
+		owner = load_xdp(tail, sizeof(tail) / sizeof(tail[0]), &oo);
+		if (owner < 0) {
+			st = answer(owner);
+			goto out;
+		}
+		target = load_xdp(pair, sizeof(pair) / sizeof(pair[0]), &to);
+		if (target < 0) {
+			st = answer(target);
+			goto out;
+		}
+		{
+			LIBBPF_OPTS(bpf_prog_load_opts, eo, .prog_btf_fd = b->fd,
+				    .func_info = &efi, .func_info_cnt = 1,
+				    .func_info_rec_size = sizeof(efi),
+				    .attach_prog_fd = target, .attach_btf_id = b->ctx_sub_id);
+
+			fd = bpf_prog_load(BPF_PROG_TYPE_EXT, NULL, "GPL", tail,
+					   sizeof(tail) / sizeof(tail[0]), &eo);
+		}
+		if (fd < 0) {
+			st = answer(-errno);
+			goto out;
+		}
+		close(fd);
+		st = XFSM_FEAT_YES;
+	}
+out:
+	if (target >= 0)
+		close(target);
+	if (owner >= 0)
+		close(owner);
+	close(map);
+	return st;
 }
 
 static enum xfsm_feature_state probe_spin_lock(const struct probe_btf *b)
@@ -321,6 +423,8 @@ int xfsm_features_probe(struct xfsm_features *ft)
 	ft->state[XFSM_FEAT_GLOBAL_FUNC] = answer(target);
 	if (target >= 0) {
 		ft->state[XFSM_FEAT_DISPATCHER] = probe_freplace(&b, target);
+		if (ft->state[XFSM_FEAT_DISPATCHER] == XFSM_FEAT_YES)
+			ft->state[XFSM_FEAT_DISPATCHER] = probe_freplace_tail_call(&b);
 		close(target);
 	} else if (ft->state[XFSM_FEAT_GLOBAL_FUNC] == XFSM_FEAT_NO) {
 		ft->state[XFSM_FEAT_DISPATCHER] = XFSM_FEAT_NO;

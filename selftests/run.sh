@@ -8,6 +8,8 @@
 # Usage: selftests/run.sh [BUILD_DIR]
 #   TESTS=pattern	run only suites whose name contains pattern (several
 #			patterns separated by spaces or commas)
+#   XT_LANES=N		run N suites at a time (default 1; see below)
+#   XT_DURATIONS=file	"NAME SECONDS" lines: the order of the lanes' queue
 #
 # Each Check suite prints its own summary ("100%: Checks: 12, Failures: 0,
 # Errors: 0"); each shell suite ends with "N passed, N failed" and exits 0
@@ -81,39 +83,16 @@ skip_for_kernel() {
 	return 0
 }
 
-# ---- Check suites -----------------------------------------------------------
-# run_check BIN LABEL: one Check suite, its summary line added to the totals.
-run_check() {
-	local bin=$1 name=$2 line checks fails errs rc
-	suite_begin "$name"
-	"$bin" 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	suite_end "$name"
-	line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" | tail -n1)
-	if [ -n "$line" ]; then
-		checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
-		fails=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
-		errs=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
-		passed=$((passed + checks - fails - errs))
-		failed=$((failed + fails + errs))
-		if [ $((fails + errs)) -ne 0 ] || [ "$rc" -ne 0 ]; then
-			failed_suites+=("$name")
-			# a non-zero exit with a clean summary still counts as a failure
-			[ $((fails + errs)) -eq 0 ] && failed=$((failed + 1))
-		fi
-	else
-		echo "$name: no Check summary (exit status $rc)"
-		failed=$((failed + 1))
-		failed_suites+=("$name")
-	fi
-}
-
+# ---- the suites --------------------------------------------------------------
+# Check suites first, then shell suites, each as "kind name path [VAR=value]"
+# (the variable set for the suite).
+suites=()
 for bin in "$BUILD"/selftests/test_*; do
 	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	selected "$name" || continue
 	skip_for_kernel "$name" && continue
-	run_check "$bin" "$name"
+	suites+=("check $name $bin")
 done
 
 # The golden-packet tables once more with every application on its
@@ -141,20 +120,49 @@ if [ "$spec_golden" != 0 ]; then
 		[ -x "$bin" ] || continue
 		selected "$name-specialized" || continue
 		skip_for_kernel "$name" && continue
-		XT_DATAPATH=$spec_dp run_check "$bin" "$name-specialized"
+		suites+=("check $name-specialized $bin XT_DATAPATH=$spec_dp")
 	done
 fi
-
-# ---- shell suites -------------------------------------------------------------
 for sh in "$HERE"/sh/test_*.sh; do
 	[ -f "$sh" ] || continue
 	name=$(basename "$sh" .sh)
 	selected "$name" || continue
 	skip_for_kernel "$name" && continue
-	suite_begin "$name"
-	bash "$sh" 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	suite_end "$name"
+	suites+=("shell $name $sh")
+done
+
+# run_suite KIND PATH [VAR=value]: the suite itself.
+run_suite() {
+	case $1 in
+	check) env ${3:+"$3"} "$2" ;;
+	shell) env ${3:+"$3"} bash "$2" ;;
+	esac
+}
+
+# account KIND NAME OUT RC: add the suite's counts (from its output OUT and
+# exit status RC) to the totals.
+account() {
+	local kind=$1 name=$2 out=$3 rc=$4 line checks fails errs p f
+	if [ "$kind" = check ]; then
+		line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" | tail -n1)
+		if [ -n "$line" ]; then
+			checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+			fails=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
+			errs=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
+			passed=$((passed + checks - fails - errs))
+			failed=$((failed + fails + errs))
+			if [ $((fails + errs)) -ne 0 ] || [ "$rc" -ne 0 ]; then
+				failed_suites+=("$name")
+				# a non-zero exit with a clean summary still counts as a failure
+				[ $((fails + errs)) -eq 0 ] && failed=$((failed + 1))
+			fi
+		else
+			echo "$name: no Check summary (exit status $rc)"
+			failed=$((failed + 1))
+			failed_suites+=("$name")
+		fi
+		return
+	fi
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
 	p=0
 	f=0
@@ -182,7 +190,122 @@ for sh in "$HERE"/sh/test_*.sh; do
 		failed_suites+=("$name")
 		;;
 	esac
-done
+}
+
+# XT_LANES=N (default 1) runs the suites in N lanes at once: the qemu
+# guest of `make vmtest` has two CPUs, which one suite at a time leaves
+# half idle (a datapath load, most of a suite's time there, verifies on
+# one CPU).  The suites are parallel-safe by construction, as they must be
+# on a machine where several people test at once: their names, namespaces
+# and pins are unique per process (selftests/sh/lib.sh).  Each lane takes
+# the next suite from one queue, the longest first (XT_DURATIONS: lines
+# "NAME SECONDS" from an earlier run; suites it does not list, new ones,
+# go first), and prints the suite's whole output once it has finished; the
+# totals are counted from each suite's output afterwards, as in one lane.
+# A shell suite with a line "# xt-lanes: alone" (one that needs the CPUs
+# to itself, e.g. unpaced bursts of frames that a busy receiver drops)
+# runs after the lanes, on its own.
+LANES=${XT_LANES:-1}
+case $LANES in '' | *[!0-9]* | 0) LANES=1 ;; esac
+[ "$LANES" -gt "${#suites[@]}" ] && LANES=${#suites[@]}
+
+if [ "$LANES" -le 1 ]; then
+	for s in "${suites[@]}"; do
+		read -r kind name path var <<<"$s"
+		suite_begin "$name"
+		run_suite "$kind" "$path" "$var" 2>&1 | tee "$out"
+		rc=${PIPESTATUS[0]}
+		suite_end "$name"
+		account "$kind" "$name" "$out" "$rc"
+	done
+else
+	lanes_dir=$(mktemp -d)
+	trap 'rm -f "$out"; rm -rf "$lanes_dir"' EXIT
+	# The queue: suite indexes, the longest (by XT_DURATIONS) first; then
+	# the suites that run alone.
+	alone=()
+	laned=()
+	for i in "${!suites[@]}"; do
+		read -r kind name path var <<<"${suites[$i]}"
+		if [ "$kind" = shell ] && grep -q '^# xt-lanes: alone' "$path"; then
+			alone+=("$i")
+		else
+			laned+=("$i")
+		fi
+	done
+	for i in ${laned[@]+"${laned[@]}"}; do
+		read -r kind name path var <<<"${suites[$i]}"
+		est=-1
+		if [ -n "${XT_DURATIONS:-}" ] && [ -r "$XT_DURATIONS" ]; then
+			est=$(awk -v n="$name" '$1 == n { print $2; f = 1; exit }
+				END { if (!f) print -1 }' "$XT_DURATIONS")
+		fi
+		# unknown: first; then by time, longest first; ties by order
+		[ "$est" -lt 0 ] && est=1000000
+		printf '%s %s\n' "$est" "$i"
+	done | sort -k1,1nr -k2,2n -s | awk '{ print $2 }' >"$lanes_dir/queue"
+	echo 0 >"$lanes_dir/next"
+	echo "selftests: $((${#suites[@]} - ${#alone[@]})) suites in $LANES lanes," \
+		"then ${#alone[@]} alone"
+	lane_started=$SECONDS
+
+	# take: the next queue entry's index, or nothing when the queue is
+	# empty (one lane at a time, under the lock).
+	take() {
+		local n idx
+		exec 8>>"$lanes_dir/lock"
+		flock 8
+		n=$(cat "$lanes_dir/next")
+		idx=$(sed -n "$((n + 1))p" "$lanes_dir/queue")
+		[ -n "$idx" ] && echo $((n + 1)) >"$lanes_dir/next"
+		flock -u 8
+		exec 8>&-
+		echo "$idx"
+	}
+	lane() {
+		local idx kind name path var t0 rc
+		while idx=$(take) && [ -n "$idx" ]; do
+			read -r kind name path var <<<"${suites[$idx]}"
+			t0=$SECONDS
+			run_suite "$kind" "$path" "$var" >"$lanes_dir/$idx.out" 2>&1
+			rc=$?
+			echo "$rc $((SECONDS - t0))" >"$lanes_dir/$idx.rc"
+			# The whole block at once, not interleaved with another lane's.
+			{
+				flock 9
+				echo "== $name"
+				cat "$lanes_dir/$idx.out"
+				echo "-- $name: $((SECONDS - t0)) s"
+			} 9>>"$lanes_dir/print"
+		done
+	}
+	pids=()
+	for ((l = 0; l < LANES; l++)); do
+		lane &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	# The suites that run alone, one lane with the whole queue to itself.
+	printf '%s\n' ${alone[@]+"${alone[@]}"} >"$lanes_dir/queue"
+	echo 0 >"$lanes_dir/next"
+	lane
+	for i in "${!suites[@]}"; do
+		read -r kind name path var <<<"${suites[$i]}"
+		if [ -r "$lanes_dir/$i.rc" ]; then
+			read -r rc dt <"$lanes_dir/$i.rc"
+		else
+			# its lane died: the suite did not run
+			echo "== $name"
+			echo "$name: did not run (its lane ended early)"
+			rc=1 dt=0
+			: >"$lanes_dir/$i.out"
+		fi
+		times+=("$dt $name")
+		account "$kind" "$name" "$lanes_dir/$i.out" "$rc"
+	done
+	echo "selftests: $LANES lanes, $((SECONDS - lane_started)) s of wall time for" \
+		"$(printf '%s\n' "${times[@]}" | awk '{ s += $1 } END { print s + 0 }') s of suites"
+fi
 
 if [ ${#times[@]} -gt 0 ]; then
 	echo "slowest suites (s): $(printf '%s\n' "${times[@]}" | sort -rn | head -n 8 |

@@ -15,7 +15,10 @@
 #   VMTEST_TIMEOUT=3000	hard bound on the guest, seconds
 #   VMTEST_MEM=2048	guest memory, MiB
 #   VMTEST_SMP=2	guest CPUs
+#   VMTEST_LANES=N	suites run at a time in the guest (default: VMTEST_SMP;
+#			selftests/run.sh's XT_LANES)
 #   VMTEST_ACCEL=tcg	qemu accelerator (kvm only where it is known to work)
+#   VMTEST_CPU=max,-erms,-fsrm	qemu's CPU model under TCG (see below)
 #   VMTEST_INIT=file	boot a tiny initramfs with this /init instead of the
 #			selftests (the runner's own tests)
 #   VMTEST_CMD='cmd'	run this shell command in the guest (in /xfsm) instead
@@ -39,6 +42,7 @@ KERNEL=${KERNEL:-6.1}
 TIMEOUT=${VMTEST_TIMEOUT:-3000}
 MEM=${VMTEST_MEM:-2048}
 SMP=${VMTEST_SMP:-2}
+LANES=${VMTEST_LANES:-$SMP}
 ACCEL=${VMTEST_ACCEL:-tcg}
 OUT=${VMTEST_OUT:-$BUILD/vmtest}
 case "$OUT" in /*) ;; *) OUT="$TOP/$OUT" ;; esac
@@ -95,11 +99,17 @@ tests=${tests// /,}
 [ -n "$tests" ] && APPEND="$APPEND xfsm.tests=$tests"
 [ -n "$SKIP" ] && APPEND="$APPEND xfsm.skip=$SKIP"
 [ "${XT_VERBOSE:-0}" = 1 ] && APPEND="$APPEND xfsm.verbose=1"
+APPEND="$APPEND xfsm.lanes=$LANES"
 
+# Under TCG, every CPU feature but the fast string ones (ERMS, FSRM): with
+# them the guest's kernel copies and clears memory with `rep movsb` and
+# `rep stosb`, which TCG runs one byte per step; without them it moves 8
+# bytes at a time.  The verifier copies its states all the time: a
+# datapath load took 1.5 times the CPU time with them (docs/testing.md).
 # shellcheck disable=SC2054	# "tcg,thread=multi" is one qemu argument
 case "$ACCEL" in
 kvm) ACCEL_ARGS=(-accel kvm -cpu host) ;;
-*) ACCEL_ARGS=(-accel tcg,thread=multi -cpu max) ;;
+*) ACCEL_ARGS=(-accel tcg,thread=multi -cpu "${VMTEST_CPU:-max,-erms,-fsrm}") ;;
 esac
 
 log "booting $KVER ($ACCEL, $SMP CPUs, $MEM MiB, at most $TIMEOUT s); console: $CONSOLE"
@@ -136,7 +146,7 @@ fi
 summaries() {
 	grep -E -e '^== ' -e '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' \
 		-e '^[0-9]+ passed, [0-9]+ failed' -e '^SKIP' -e '^failed suites:' \
-		-e '^-- [a-z_0-9]+: [0-9]+ s$' -e '^slowest suites' \
+		-e '^-- [a-z_0-9-]+: [0-9]+ s$' -e '^slowest suites' -e '^selftests: [0-9]+ lanes' \
 		-e '^[a-z_0-9]+: no Check summary' <<<"$res"
 }
 
@@ -171,6 +181,10 @@ if [ -n "$lines" ]; then
 		for (i = 1; i <= NR; i++) if (i != last) print a[i] }' <<<"$lines"
 fi
 log "guest $KVER: status $status; run ${gtime:-?} s, boot to power-off $((t1 - t0)) s"
+# Each suite's time, for the next run's lanes (scripts/vmtest/durations
+# holds the list the tree ships).
+grep -E '^-- [a-z_0-9-]+: [0-9]+ s$' <<<"$res" | awk '{ sub(":", "", $2); print $2, $3 }' \
+	>"$OUT/durations"
 if [ "$status" -ne 0 ]; then
 	show_console
 	log "FAILED on $KVER: the guest's run exited with status $status"

@@ -9,6 +9,12 @@
 # varied as asked (IPv4, IPv6, beyond 65536 flows), count and duration
 # bounds, refusal of addresses outside the benchmarking ranges.
 # No performance assertion: rates are for `make bench`.
+#
+# Under selftests/run.sh's lanes it runs alone: its unpaced bursts must all
+# arrive, and a receiver that shares its CPU with another suite drops some
+# (70000 flows: 114544 of 140000 delivered in the 6.1 guest beside another
+# lane).
+# xt-lanes: alone
 
 . "$(dirname "$0")/lib.sh"
 

@@ -77,6 +77,7 @@ say "-- test_two_sh: 12 s"
 say "== test_three_sh"
 say "SKIP: needs a feature this kernel lacks"
 say "0 passed, 0 failed"
+say "selftests: 2 lanes, 12 s of wall time for 12 s of suites"
 say "slowest suites (s): test_two_sh 12"
 say "7 passed, 0 failed, 1 skipped"
 say "XFSM-VMTEST: RESULT 0"
@@ -92,6 +93,7 @@ want='== test_one
 == test_three_sh
 SKIP: needs a feature this kernel lacks
 0 passed, 0 failed
+selftests: 2 lanes, 12 s of wall time for 12 s of suites
 slowest suites (s): test_two_sh 12
 7 passed, 0 failed, 1 skipped'
 got=$(printf '%s\n' "$OUT" | grep -v '^vmtest: ')
