@@ -371,8 +371,9 @@ static void random_run(const char *what, const char *omit, unsigned int secs,
 		      sum.apps + sum.compile_errors);
 	ck_assert_msg(!min_share || share_ok(&sum, min_share, what),
 		      "too few applications specialized");
-	ck_assert_msg(only >= 0 || !min_share || sum.packets >= 1000, "only %lu packets compared",
-		      sum.packets);
+	/* (the VM guest emulates its CPUs: a tenth of the host's rate) */
+	ck_assert_msg(only >= 0 || !min_share || sum.packets >= (emulated() ? 100 : 1000),
+		      "only %lu packets compared", sum.packets);
 }
 
 /*
