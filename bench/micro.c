@@ -47,6 +47,7 @@
 #include <linux/udp.h>
 
 #include "libxfsm.h"
+#include "xfsm_attach.h"
 #include "xfsm_plan.h"
 #include "xfsm_lang.h"
 #include "ref/load.h"
@@ -216,7 +217,7 @@ static int load_xfsm(struct prog *p, const char *name)
 	map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_FLOWS);
 	if (map)
 		bpf_map__set_max_entries(map, MAX_FLOWS_TABLE);
-	err = bpf_object__load(p->obj);
+	err = xfsm_obj_load(p->obj);
 	if (err) {
 		fprintf(stderr, "micro: cannot load %s\n", path);
 		goto fail;

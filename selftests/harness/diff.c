@@ -716,7 +716,8 @@ static int check_dispatch(struct xd_pair *p, __u32 slot)
 		free(r), free(pk);
 		return -ENOMEM;
 	}
-	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = BPF_XDP);	/* as the entry */
+	/* as every program entering xfsm_progs */
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = XFSM_PROGS_ATTACH_TYPE);
 
 	pfd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xd_probe", "Dual BSD/GPL", probe,
 			    XD_N(probe), &lo);

@@ -170,6 +170,35 @@ xt_check "the old slot's program is freed after the switch" \
 xt_ping A "$SRV" >/dev/null
 xt_ok "ping through the specialized empty application" xt_ping A "$SRV"
 
+# An xfsm_progs pinned by an xfsm from before XFSM_PROGS_ATTACH_TYPE: its
+# first user was loaded as libbpf loads SEC("xdp"), with BPF_XDP, which a
+# kernel with the 2025 tail-call check (6.1.192, this machine's) keeps
+# apart from the datapath loaded now.  The reload replaces the array; the
+# application runs generic until the next apply.
+OLDP=/sys/fs/bpf/xt$XT_ID-oldprogs
+xt_defer "rm -f '$OLDP' '$OLDP-prog'"
+if bpftool map create "$OLDP" type prog_array key 4 value 4 entries 3 name xfsm_progs &&
+   bpftool prog load "$XT_BUILD/xfsm.bpf.o" "$OLDP-prog" type xdp \
+	map name xfsm_progs pinned "$OLDP" && mv -f "$OLDP" "$PIN/xfsm_progs"; then
+	rm -f "$OLDP-prog"
+	oldid=$(bpftool -j map show pinned "$PIN/xfsm_progs" | jq -r .id)
+	out=$(xt_in B "$LOADER" load --mode skb --instance "$INST" b0 2>&1)
+	xt_check "older xfsm_progs: the reload succeeds" $? = 0 || printf '%s\n' "$out"
+	xt_match "older xfsm_progs: the loader says it replaces it" \
+		"xfsm_progs holds programs of an older xfsm .*replacing it" "$out"
+	xt_check "older xfsm_progs: a new array is pinned" \
+		"$(bpftool -j map show pinned "$PIN/xfsm_progs" | jq -r .id)" != "$oldid"
+	xt_match "older xfsm_progs: xfsm_progs[2] holds the generic program" \
+		"(^| )2=$(prog_id)( |\$)" "$(progs)"
+	xt_check "older xfsm_progs: show says generic" "$(dp runs)" = generic
+	xt_ok "older xfsm_progs: the next apply specializes" \
+		X apply --force --datapath specialized "$T/empty.xfsm"
+	xt_check "older xfsm_progs: specialized again" "$(dp runs)" = specialized
+	xt_ok "older xfsm_progs: ping through it" xt_ping A "$SRV"
+else
+	xt_fail "cannot pin an array owned by a BPF_XDP program (bpftool)"
+fi
+
 # The same traffic, generic then specialized: same verdicts and counters;
 # flows and registers survive the switches.
 run_traffic() {
