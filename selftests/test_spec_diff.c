@@ -38,6 +38,7 @@
 #include "suite.h"
 #include "xfsm_acl.h"
 #include "xfsm_lang.h"
+#include "xfsm_spec.h"
 
 /* Of the applications applied, at least this share (%) must have run
  * their specialized program. */
@@ -663,6 +664,26 @@ START_TEST(test_acl)
 		diffs += run_frames(&P, pk, np);
 	}
 	ck_assert_int_eq(xfsm_acl_read_stats(P.spec.inst, 0, &as), 0);
+	/* a table larger than the specializer compares inline is not
+	 * generated: in specialized mode the edit is refused and the running
+	 * rules stay */
+	{
+		struct xfsm_acl_rules big = { 0 }, now;
+		struct xfsm_acl_entry e;
+		char err[200], text[64];
+
+		for (i = 0; i <= XFSM_SPEC_ACL_MAX_RULES; i++) {
+			snprintf(text, sizeof(text), "prio %u dport %u => deny", i, 1 + i);
+			ck_assert_int_eq(xfsm_acl_parse_rule(text, &e, NULL, NULL, err, sizeof(err)), 0);
+			ck_assert_int_eq(xfsm_acl_rules_add(&big, &e), 0);
+		}
+		ck_assert_int_eq(xfsm_acl_install(P.spec.inst, 0, big.r, big.n), -EOPNOTSUPP);
+		ck_assert_int_eq(xfsm_acl_read(P.spec.inst, 0, &now), 0);
+		ck_assert_uint_lt(now.n, 10);
+		ck_assert(spec_runs_program(&P.spec));
+		xfsm_acl_rules_free(&big);
+		xfsm_acl_rules_free(&now);
+	}
 	xd_end(&P);
 	xd_summary_print(&sum, "ACL");
 	ck_assert_msg(diffs == 0, "%d differences between the datapaths (above)", diffs);
