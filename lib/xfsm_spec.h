@@ -44,7 +44,7 @@ struct xfsm_spec_input {
 };
 
 /* Applications with more rules than this stay generic (docs/specializer.md). */
-#define XFSM_SPEC_MAX_RULES	10000
+#define XFSM_SPEC_MAX_RULES	131072
 /* ACL tables with more rules than this stay generic (their stage is
  * compared inline, rule by rule). */
 #define XFSM_SPEC_ACL_MAX_RULES	256
