@@ -321,8 +321,7 @@ int spec_acl_stage(struct spec *sp, unsigned int stage)
 		if (!can_match(&r[i]))
 			continue;
 		xfsm_acl_format(&r[i], text, sizeof(text));
-		xfsm_emit_note(e, 1, "stage %u: ACL rule %u (order %u): %s", stage, r[i].rule_id,
-			       r[i].order, text);
+		xfsm_emit_note(e, 1, "stage %u: ACL rule, order %u: %s", stage, r[i].order, text);
 		emit_match(sp, &r[i], next);
 		emit_hit(sp, stage, &r[i]);
 		xfsm_emit_bind(e, next);
