@@ -329,10 +329,6 @@ int spec_acl_stage(struct spec *sp, unsigned int stage)
 	xfsm_emit_note(e, 1, "stage %u: no ACL rule matched: %s", stage,
 		       st->miss_verdict == XFSM_VERDICT_CONTINUE ? "next stage" : "miss verdict");
 	acl_cnt(sp, AO(missed));
-	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, misses), 1);
-	if (st->miss_verdict == XFSM_VERDICT_CONTINUE)
-		xfsm_emit_ja(e, sp->l_stage[stage + 1]);
-	else
-		spec_finish_const(sp, spec_verdict_xdp(st->miss_verdict));
+	spec_stage_miss(sp, stage);
 	return e->err;
 }

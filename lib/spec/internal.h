@@ -146,6 +146,9 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 void spec_flow_lock(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
 		    bool symmetric, unsigned int null_label);
 
+/* No rule matched: the stage's miss counter and its miss verdict (or the
+ * next stage). */
+void spec_stage_miss(struct spec *sp, unsigned int stage);
 /* A matched rule's writes and actions (after its counters); ends the
  * program or jumps on. */
 int spec_rule_body(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);

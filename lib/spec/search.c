@@ -137,6 +137,19 @@ static void dispatch(struct spec *sp, struct search_ctx *c, size_t lo, size_t hi
 	xfsm_emit_ja(sp->e, c->l_cls[c->rg[lo].cls]);
 }
 
+/* The key word at `to` = the stack word at `from` under `mask`. */
+static void key_word(struct spec *sp, int from, __u32 mask, int to)
+{
+	if (!mask) {
+		E(sp, XI_ST(BPF_W, XFP, to, 0));
+		return;
+	}
+	E(sp, XI_LDX(BPF_W, XR1, XFP, from));
+	if (mask != 0xffffffffU)
+		E(sp, XI_ALU32_IMM(BPF_AND, XR1, (__s32)mask));
+	E(sp, XI_STX(BPF_W, XFP, XR1, to));
+}
+
 /* rk->match[], state and conds of tuple `t` into SO_RKEY (rule_lookup()). */
 static void build_key(struct spec *sp, unsigned int stage, unsigned int t)
 {
@@ -147,34 +160,13 @@ static void build_key(struct spec *sp, unsigned int stage, unsigned int t)
 	E(sp, XI_ST(BPF_B, XFP, RKO(slot), st->rule_buf));
 	E(sp, XI_ST(BPF_B, XFP, RKO(stage), stage));
 	E(sp, XI_ST(BPF_H, XFP, RKO(tuple), t));
-	if (tp->state_mask) {
-		E(sp, XI_LDX(BPF_W, XR1, XFP, SO_STATE));
-		if (tp->state_mask != 0xffffffffU)
-			E(sp, XI_ALU32_IMM(BPF_AND, XR1, (__s32)tp->state_mask));
-		E(sp, XI_STX(BPF_W, XFP, XR1, RKO(state)));
-	} else {
-		E(sp, XI_ST(BPF_W, XFP, RKO(state), 0));
-	}
-	if (tp->cond_mask) {
-		E(sp, XI_LDX(BPF_W, XR1, XFP, SO_CONDS));
-		if (tp->cond_mask != 0xffffffffU)
-			E(sp, XI_ALU32_IMM(BPF_AND, XR1, (__s32)tp->cond_mask));
-		E(sp, XI_STX(BPF_W, XFP, XR1, RKO(conds)));
-	} else {
-		E(sp, XI_ST(BPF_W, XFP, RKO(conds), 0));
-	}
+	key_word(sp, SO_STATE, tp->state_mask, RKO(state));
+	key_word(sp, SO_CONDS, tp->cond_mask, RKO(conds));
 	for (i = 0; i < XFSM_MATCH_WORDS; i++) {
 		int off = RKO(match) + 4 * (int)i;
 		unsigned int w = st->match_words[i];
 
-		if (!tp->match_mask[i]) {
-			E(sp, XI_ST(BPF_W, XFP, off, 0));
-			continue;
-		}
-		E(sp, XI_LDX(BPF_W, XR1, XFP, so_fv(w < XFSM_FV_WORDS ? w : XFSM_FW_ZERO)));
-		if (tp->match_mask[i] != 0xffffffffU)
-			E(sp, XI_ALU32_IMM(BPF_AND, XR1, (__s32)tp->match_mask[i]));
-		E(sp, XI_STX(BPF_W, XFP, XR1, off));
+		key_word(sp, so_fv(w < XFSM_FV_WORDS ? w : XFSM_FW_ZERO), tp->match_mask[i], off);
 	}
 }
 

@@ -530,10 +530,17 @@ int spec_stage(struct spec *sp, unsigned int stage)
 	free(order);
 
 	xfsm_emit_note(e, 1, "stage %u: no rule matched", stage);
+	spec_stage_miss(sp, stage);
+	return e->err;
+}
+
+void spec_stage_miss(struct spec *sp, unsigned int stage)
+{
+	const struct xfsm_stage *st = &sp->app->stages[stage];
+
 	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, misses), 1);
 	if (st->miss_verdict == XFSM_VERDICT_CONTINUE)
-		xfsm_emit_ja(e, sp->l_stage[stage + 1]);
+		xfsm_emit_ja(sp->e, sp->l_stage[stage + 1]);
 	else
 		spec_finish_const(sp, spec_verdict_xdp(st->miss_verdict));
-	return e->err;
 }
