@@ -662,6 +662,29 @@ static void *run_on_cpu(void *arg)
 	return NULL;
 }
 
+/* Run program fds[0] on CPU 0 and fds[1] on CPU 1 at once, `repeat`
+ * times each, packet p. */
+static void run_both(const int fds[2], const struct pkt *p, __u32 repeat)
+{
+	struct runner r[2] = { { .cpu = 0 }, { .cpu = 1 } };
+	pthread_barrier_t start;
+	__u32 i;
+
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		r[i].fd = fds[i];
+		r[i].p = p;
+		r[i].repeat = repeat;
+		r[i].start = &start;
+		ck_assert_int_eq(pthread_create(&r[i].tid, NULL, run_on_cpu, &r[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(r[i].tid, NULL);
+		ASSERT_OK(r[i].err, "test run");
+	}
+	pthread_barrier_destroy(&start);
+}
+
 /*
  * The same flow updated under its lock by the generic program on one CPU
  * and by the specialized one on the other: both must take the same
@@ -672,10 +695,8 @@ static void *run_on_cpu(void *arg)
 START_TEST(test_shared_locks)
 {
 	__u32 repeat = getenv("XT_EMULATED") ? 20000 : 300000, zero = 0, i;
-	struct runner r[2] = { { .cpu = 0 }, { .cpu = 1 } };
 	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
 			       .dport = 2 };
-	pthread_barrier_t start;
 	struct xfsm_flow_key key;
 	struct xfsm_globals g;
 	struct xfsm_image img;
@@ -697,19 +718,7 @@ START_TEST(test_shared_locks)
 	if (!xt_check(fd >= 0, __FILE__, __LINE__, "locked: %s", why) ||
 	    !ASSERT_OK(xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, true), "observer on"))
 		goto out;
-	pthread_barrier_init(&start, NULL, 2);
-	for (i = 0; i < 2; i++) {
-		r[i].fd = i ? fd : B.prog_fd;
-		r[i].p = &p;
-		r[i].repeat = repeat;
-		r[i].start = &start;
-		ck_assert_int_eq(pthread_create(&r[i].tid, NULL, run_on_cpu, &r[i]), 0);
-	}
-	for (i = 0; i < 2; i++) {
-		pthread_join(r[i].tid, NULL);
-		ASSERT_OK(r[i].err, "test run");
-	}
-	pthread_barrier_destroy(&start);
+	run_both((const int[2]){ B.prog_fd, fd }, &p, repeat);
 	xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, false);
 	for (i = 1; i < XFSM_KEY_WORDS; i++)
 		w[i] = 0;
@@ -719,6 +728,53 @@ START_TEST(test_shared_locks)
 	}
 	if (ASSERT_OK(bpf_map_lookup_elem(B.inst->map_fd[XFSM_M_GLOBALS], &zero, &g), "globals"))
 		ASSERT_EQ(g.reg[0], 2ULL * repeat, "no global update lost");
+out:
+	if (fd >= 0)
+		close(fd);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
+/* The same for a compare-and-swap chain (XFSM_RF_FLOW_CAS): the two
+ * programs' loops, fast and slow paths, must agree (the slow count in the
+ * flow's flags, the striped lock). */
+START_TEST(test_shared_cas)
+{
+	__u32 repeat = getenv("XT_EMULATED") ? 20000 : 300000, i;
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+	struct xfsm_image img;
+	struct xfsm_stats st;
+	struct xfsm_flow f;
+	__u64 want = 0;
+	char why[256];
+	struct pkt p;
+	int fd = -1;
+
+	ck_assert_msg(B.obj, "second datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&B), 0);
+	if (libbpf_num_possible_cpus() < 2)
+		return;	/* nothing runs at once */
+	xfsm_image_init(&img);
+	pkt_from_spec(&p, &ps);
+	if (!compile("selftests/spec/cas.xfsm", &img) || !ASSERT_OK(xt_apply(&B, &img), "apply"))
+		goto out;
+	fd = generate(&B, why, sizeof(why));
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "cas: %s", why) ||
+	    !ASSERT_OK(xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, true), "observer on"))
+		goto out;
+	run_both((const int[2]){ B.prog_fd, fd }, &p, repeat);
+	xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, false);
+	for (i = 0; i < 2 * repeat; i++)
+		want = (want * 3 + 1) % 1000003;
+	if (ASSERT_OK(xt_find_flow(&B, 0, w, NULL, &f), "the flow")) {
+		ASSERT_EQ(f.regs[0], want, "the chain applied 2N times in a row");
+		ASSERT_EQ(f.flags & XFSM_FF_CAS_SLOW, 0, "no writer left on the slow path");
+	}
+	if (ASSERT_OK(xfsm_read_stats(B.inst, &st), "stats"))
+		ASSERT_EQ(st.exc_cas_exhausted, 0, "no compare-and-swap gave up");
 out:
 	if (fd >= 0)
 		close(fd);
@@ -906,6 +962,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_group);
 	tcase_add_test(tc, test_walk_full);
 	tcase_add_test(tc, test_shared_locks);
+	tcase_add_test(tc, test_shared_cas);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }
