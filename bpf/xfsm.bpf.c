@@ -129,8 +129,8 @@ __noinline int xfsm_commit(struct xfsm_work *w, struct xfsm_flow *uf,
 	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
 	if (!s || !g)
 		return 0;
-	if (uf && (r->flags & XFSM_RF_WRITES_FLOW))
-		flow_commit(w, uf, r, g, &div_zero);
+	if (uf && (r->flags & XFSM_RF_WRITES_FLOW) && flow_commit(w, uf, r, g, &div_zero))
+		CNT_ADD(&s->exc_cas_exhausted, 1);
 	if (r->flags & XFSM_RF_WRITES_GLOBAL)
 		globals_commit(g, r, &w->pkt, uf, &div_zero);
 	if (div_zero)

@@ -60,6 +60,10 @@ enum {
 #define SO_GRP_IDX	(-472)	/* __u32 the member taken */
 #define SO_GRP_RR	(-476)	/* __u32 the counter follows the choice */
 #define SO_GRP_I	(-480)	/* __u32 members skipped before it */
+/* a compare-and-swap chain (update.c) */
+#define SO_CAS_I	(-488)	/* __u64 slow attempts made (a full slot: the
+				 * verifier bounds the loop by it) */
+#define SO_CAS_DZ	(-492)	/* __u32 SO_DIVZ before the attempts */
 
 static inline int so_fv(unsigned int word)
 {

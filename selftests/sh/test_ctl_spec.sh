@@ -163,6 +163,15 @@ xt_match "show program: the generator's notes" "^ *; " "$out"
 xt_check "show program -j: as many instructions as generated" \
 	"$(X -j show program | jq '[.insns[] | .pc] | last + 1')" -ge \
 	"$(X -j show program | jq '.datapath.insns')"
+# The plan's choices are in the notes: the 2-stage benchmark's cursor, a
+# single-register chain, runs by compare and swap, without the lock.
+xt_ok "apply the 2-stage application, specialized" \
+	X apply --datapath specialized "$XT_TOP/bench/ref/twostage.xfsm"
+out=$(X show program)
+xt_match "show program: the cursor's chain by compare and swap" \
+	"; .*flow register 0: compare-and-swap, no lock" "$out"
+xt_check "show program: no locked flow transaction in it" \
+	"$(grep -c 'flow transaction under its striped lock' <<<"$out")" = 0
 xt_ok "switch to generic" X apply --datapath generic "$T/empty.xfsm"
 xt_check "generic again: the entry is empty" "$(progs | tr ' ' '\n' | grep -c '^[01]=')" = 0
 xt_ok "and back" X apply --datapath specialized "$T/empty.xfsm"
