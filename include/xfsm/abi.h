@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	7	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	8	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
@@ -29,7 +29,10 @@
 				 *    records (xfsm_obs_*); flow events
 				 *    (xfsm_events), events_lost;
 				 * 7: specialized programs (xfsm_progs, the
-				 *    bail word, struct xfsm_port_cache) */
+				 *    bail word, struct xfsm_port_cache);
+				 * 8: compare-and-swap chains (XFSM_RF_FLOW_CAS,
+				 *    XFSM_FF_CAS_SLOW, the cas_exhausted
+				 *    exception in xfsm_stats) */
 
 /* ---- Limits ------------------------------------------------------------ */
 
