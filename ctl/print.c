@@ -30,14 +30,68 @@ void print_init(bool json, bool pretty)
  * formats used here are mostly a literal, one %s or %u-like conversion and
  * a literal, which are written directly.  Anything else goes to printf.
  */
+/*
+ * Bulk mode (print_bulk): the output collects in bulk_buf and reaches
+ * stdio in blocks, so a listing costs a memcpy per piece rather than a
+ * stdio call.  Only print_* may write while it is on: anything else
+ * written to stdout in between would come out of order.  Every write of
+ * this file that does not go through put_n drains the block first.
+ */
+static char bulk_buf[1 << 16];
+static size_t bulk_len;
+static bool bulk_on;
+
+static void bulk_drain(void)
+{
+	if (bulk_len)
+		fwrite_unlocked(bulk_buf, 1, bulk_len, stdout);
+	bulk_len = 0;
+}
+
+void print_bulk(bool on)
+{
+	bulk_drain();
+	bulk_on = on;
+}
+
 static void put_n(const char *s, size_t n)
 {
-	fwrite_unlocked(s, 1, n, stdout);
+	if (!bulk_on) {
+		fwrite_unlocked(s, 1, n, stdout);
+		return;
+	}
+	if (n > sizeof(bulk_buf) - bulk_len) {
+		bulk_drain();
+		if (n > sizeof(bulk_buf)) {
+			fwrite_unlocked(s, 1, n, stdout);
+			return;
+		}
+	}
+	memcpy(bulk_buf + bulk_len, s, n);
+	bulk_len += n;
 }
 
 static void put_s(const char *s)
 {
-	fputs_unlocked(s, stdout);
+	put_n(s, strlen(s));
+}
+
+static void put_c(char c)
+{
+	if (bulk_on && bulk_len < sizeof(bulk_buf))
+		bulk_buf[bulk_len++] = c;
+	else
+		put_n(&c, 1);
+}
+
+static __attribute__((format(printf, 1, 2))) void out_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	bulk_drain();
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
 }
 
 static void put_u64(unsigned long long v)
@@ -52,24 +106,27 @@ static void put_u64(unsigned long long v)
 }
 
 /*
- * Split a format around its only conversion: *conv is the conversion
+ * Split a format around its only conversion: conv is the conversion
  * without the '%' and its length modifiers ('s', 'u', 'd'; 'f' for "%.Nf",
- * N in *prec), *post the text after it.  false when the format is anything
- * else.  The formats are string constants, so the answer is kept by
+ * N in prec; 0 for a format without one), post the text after it.  NULL
+ * when the format is anything else.  The formats are string constants, so the answer is kept by
  * address.
  */
 struct fmt_split {
 	const char *fmt, *post;
-	size_t	pre;
+	size_t	pre, post_len;
 	char	conv;
 	int	prec;
 	bool	ok;
 };
 
-static bool split_fmt(const char *fmt, size_t *pre, char *conv, const char **post, int *prec)
+static const struct fmt_split *split_fmt(const char *fmt)
 {
-	static struct fmt_split cache[32];
-	struct fmt_split *e = &cache[((unsigned long)fmt >> 3) % 32];
+	/* A listing uses a dozen formats, some the tail of another (merged
+	 * strings one byte apart): hash the whole address so that they
+	 * rarely share a slot. */
+	static struct fmt_split cache[256];
+	struct fmt_split *e = &cache[((unsigned long)fmt * 0x9e3779b97f4a7c15ULL) >> 56];
 	const char *pc, *c;
 
 	if (e->fmt != fmt) {
@@ -77,28 +134,33 @@ static bool split_fmt(const char *fmt, size_t *pre, char *conv, const char **pos
 		e->ok = false;
 		e->prec = -1;
 		pc = strchr(fmt, '%');
-		c = pc ? pc + 1 : NULL;
-		if (c && c[0] == '.' && c[1] >= '0' && c[1] <= '9' && c[2] == 'f') {
+		if (!pc) {
+			/* a literal: conv 0, the whole format in pre */
+			e->pre = strlen(fmt);
+			e->conv = 0;
+			e->post = fmt + e->pre;
+			e->post_len = 0;
+			e->ok = true;
+			return e;
+		}
+		c = pc + 1;
+		if (c[0] == '.' && c[1] >= '0' && c[1] <= '9' && c[2] == 'f') {
 			e->prec = c[1] - '0';
 			c += 2;
 		}
-		while (c && *c == 'l')
+		while (*c == 'l')
 			c++;
-		if (c && (*c == 's' || *c == 'u' || *c == 'd' || *c == 'f') && !strchr(c + 1, '%') &&
+		if ((*c == 's' || *c == 'u' || *c == 'd' || *c == 'f') && !strchr(c + 1, '%') &&
 		    (*c == 's' || *c == 'f' ? c == pc + 1 + (e->prec >= 0 ? 2 : 0) : 1) &&
 		    (*c != 'f' || e->prec >= 0)) {
 			e->pre = pc - fmt;
 			e->conv = *c;
 			e->post = c + 1;
+			e->post_len = strlen(e->post);
 			e->ok = true;
 		}
 	}
-	*pre = e->pre;
-	*conv = e->conv;
-	*post = e->post;
-	if (prec)
-		*prec = e->prec;
-	return e->ok;
+	return e->ok ? e : NULL;
 }
 
 bool is_json(void)
@@ -110,16 +172,16 @@ static void indent(void)
 {
 	if (!pretty_mode)
 		return;
-	putchar('\n');
+	put_c('\n');
 	for (int i = 0; i < depth; i++)
-		fputs("  ", stdout);
+		put_s("  ");
 }
 
 static void json_str(const char *s)
 {
 	const char *run = s;
 
-	putchar_unlocked('"');
+	put_c('"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -128,31 +190,31 @@ static void json_str(const char *s)
 		put_n(run, s - run);	/* the run that needs no escape */
 		run = s + 1;
 		if (c == '"' || c == '\\')
-			printf("\\%c", c);
+			out_printf("\\%c", c);
 		else if (c == '\n')
 			put_s("\\n");
 		else if (c == '\t')
 			put_s("\\t");
 		else
-			printf("\\u%04x", c);
+			out_printf("\\u%04x", c);
 	}
 	put_n(run, s - run);
-	putchar_unlocked('"');
+	put_c('"');
 }
 
 /* Separator and key of the next JSON value. */
 static void json_key(const char *key)
 {
 	if (!first[depth])
-		putchar_unlocked(',');
+		put_c(',');
 	first[depth] = false;
 	if (depth > 0)
 		indent();
 	if (key) {
 		json_str(key);
-		putchar_unlocked(':');
+		put_c(':');
 		if (pretty_mode)
-			putchar_unlocked(' ');
+			put_c(' ');
 	}
 }
 
@@ -161,7 +223,7 @@ static void json_open(const char *key, char c)
 	if (!json_mode)
 		return;
 	json_key(key);
-	putchar(c);
+	put_c(c);
 	if (depth < MAX_DEPTH - 1)
 		depth++;
 	first[depth] = true;
@@ -178,7 +240,7 @@ static void json_close(char c)
 		depth--;
 	if (!empty)
 		indent();
-	putchar(c);
+	put_c(c);
 	if (depth == 0) {
 		first[0] = true;
 	}
@@ -207,16 +269,15 @@ void close_json_array(void)
 void print_flush(void)
 {
 	if (json_mode)
-		putchar('\n');
+		put_c('\n');
+	bulk_drain();
 	fflush(stdout);
 }
 
 void print_uint(enum output_type t, const char *key, const char *fmt,
 		unsigned long long v)
 {
-	const char *post;
-	size_t pre;
-	char conv;
+	const struct fmt_split *sf;
 
 	if (json_mode) {
 		if (t & PRINT_JSON) {
@@ -224,12 +285,12 @@ void print_uint(enum output_type t, const char *key, const char *fmt,
 			put_u64(v);
 		}
 	} else if ((t & PRINT_FP) && fmt) {
-		if (split_fmt(fmt, &pre, &conv, &post, NULL) && conv == 'u') {
-			put_n(fmt, pre);
+		if ((sf = split_fmt(fmt)) && sf->conv == 'u') {
+			put_n(fmt, sf->pre);
 			put_u64(v);
-			put_s(post);
+			put_n(sf->post, sf->post_len);
 		} else {
-			printf(fmt, v);
+			out_printf(fmt, v);
 		}
 	}
 }
@@ -239,10 +300,10 @@ void print_int(enum output_type t, const char *key, const char *fmt, long long v
 	if (json_mode) {
 		if (t & PRINT_JSON) {
 			json_key(key);
-			printf("%lld", v);
+			out_printf("%lld", v);
 		}
 	} else if ((t & PRINT_FP) && fmt) {
-		printf(fmt, v);
+		out_printf(fmt, v);
 	}
 }
 
@@ -251,10 +312,10 @@ void print_float(enum output_type t, const char *key, const char *fmt, double v)
 	if (json_mode) {
 		if (t & PRINT_JSON) {
 			json_key(key);
-			printf("%.3f", v);
+			out_printf("%.3f", v);
 		}
 	} else if ((t & PRINT_FP) && fmt) {
-		printf(fmt, v);
+		out_printf(fmt, v);
 	}
 }
 
@@ -268,7 +329,7 @@ static void put_seconds(__int64_t ns, int prec)
 	int i;
 
 	if (ns < 0) {
-		putchar_unlocked('-');
+		put_c('-');
 		ns = -ns;
 	}
 	r = (ns + q / 2) / q;
@@ -279,16 +340,13 @@ static void put_seconds(__int64_t ns, int prec)
 	r -= ipart * scale[9 - prec];
 	for (i = prec - 1; i >= 0; i--, r /= 10)
 		frac[i] = '0' + r % 10;
-	putchar_unlocked('.');
+	put_c('.');
 	put_n(frac, prec);
 }
 
 void print_seconds(enum output_type t, const char *key, const char *fmt, long long ns)
 {
-	const char *post;
-	size_t pre;
-	char conv;
-	int prec;
+	const struct fmt_split *sf;
 
 	if (json_mode) {
 		if (t & PRINT_JSON) {
@@ -296,12 +354,12 @@ void print_seconds(enum output_type t, const char *key, const char *fmt, long lo
 			put_seconds(ns, 3);
 		}
 	} else if ((t & PRINT_FP) && fmt) {
-		if (split_fmt(fmt, &pre, &conv, &post, &prec) && conv == 'f' && prec <= 9) {
-			put_n(fmt, pre);
-			put_seconds(ns, prec);
-			put_s(post);
+		if ((sf = split_fmt(fmt)) && sf->conv == 'f' && sf->prec <= 9) {
+			put_n(fmt, sf->pre);
+			put_seconds(ns, sf->prec);
+			put_n(sf->post, sf->post_len);
 		} else {
-			printf(fmt, (double)ns / 1e9);
+			out_printf(fmt, (double)ns / 1e9);
 		}
 	}
 }
@@ -309,9 +367,7 @@ void print_seconds(enum output_type t, const char *key, const char *fmt, long lo
 void print_string(enum output_type t, const char *key, const char *fmt,
 		  const char *v)
 {
-	const char *post;
-	size_t pre;
-	char conv;
+	const struct fmt_split *sf;
 
 	if (json_mode) {
 		if (t & PRINT_JSON) {
@@ -319,25 +375,31 @@ void print_string(enum output_type t, const char *key, const char *fmt,
 			json_str(v ? v : "");
 		}
 	} else if ((t & PRINT_FP) && fmt) {
-		if (split_fmt(fmt, &pre, &conv, &post, NULL) && conv == 's') {
-			put_n(fmt, pre);
+		if ((sf = split_fmt(fmt)) && sf->conv == 's') {
+			put_n(fmt, sf->pre);
 			put_s(v ? v : "");
-			put_s(post);
+			put_n(sf->post, sf->post_len);
 		} else {
-			printf(fmt, v ? v : "");
+			out_printf(fmt, v ? v : "");
 		}
 	}
 }
 
 void print_bool(enum output_type t, const char *key, const char *fmt, bool v)
 {
+	const struct fmt_split *sf;
+
 	if (json_mode) {
 		if (t & PRINT_JSON) {
 			json_key(key);
-			fputs(v ? "true" : "false", stdout);
+			put_s(v ? "true" : "false");
 		}
 	} else if ((t & PRINT_FP) && fmt) {
-		printf(fmt, v ? "yes" : "no");
+		sf = split_fmt(fmt);
+		if (sf && sf->conv == 0)
+			put_n(fmt, sf->pre);	/* "  pinned": a literal */
+		else
+			out_printf(fmt, v ? "yes" : "no");
 	}
 }
 
@@ -345,7 +407,7 @@ void print_null(const char *key)
 {
 	if (json_mode) {
 		json_key(key);
-		fputs("null", stdout);
+		put_s("null");
 	}
 }
 
@@ -356,6 +418,7 @@ void print_text(const char *fmt, ...)
 	if (json_mode)
 		return;
 	va_start(ap, fmt);
+	bulk_drain();
 	vprintf(fmt, ap);
 	va_end(ap);
 }
@@ -363,7 +426,7 @@ void print_text(const char *fmt, ...)
 void print_nl(void)
 {
 	if (!json_mode)
-		putchar_unlocked('\n');
+		put_c('\n');
 }
 
 /*

@@ -19,6 +19,9 @@ enum output_type {
 void print_init(bool json, bool pretty);
 bool is_json(void);
 void print_flush(void);	/* end of one JSON document (newline) */
+/* Listings: with on, output collects in large blocks until print_bulk(false)
+ * or print_flush(); nothing but print_* may write to stdout meanwhile. */
+void print_bulk(bool on);
 
 void open_json_object(const char *key);
 void close_json_object(void);

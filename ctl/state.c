@@ -131,7 +131,9 @@ static void print_key(const struct xfsm_flow_key *key, const struct stage_view *
 			continue;
 		}
 		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
-		if (field_is_number(fid) && !xfsm_parse_u64(buf, 0, ~0ULL, &num, NULL, 0))
+		/* the number only matters to JSON: text prints buf */
+		if (is_json() && field_is_number(fid) &&
+		    !xfsm_parse_u64(buf, 0, ~0ULL, &num, NULL, 0))
 			print_uint(PRINT_JSON, fields[fid].name, NULL, num);
 		else
 			print_string(PRINT_JSON, fields[fid].name, NULL, buf);
@@ -370,7 +372,9 @@ static int state_list(struct args *a)
 	c.now = xfsm_now_ns();
 	open_json_object(NULL);
 	open_json_array("flows");
+	print_bulk(true);	/* list_cb prints through print_* alone */
 	err = xfsm_flow_foreach(inst, list_cb, &c);
+	print_bulk(false);
 	close_json_array();
 	print_int(PRINT_ANY, "count", "%ld flow(s)\n", c.n);
 	close_json_object();

@@ -84,6 +84,37 @@ xt_nok "deleted flow: TCP 22 refused" ctl_connect 22
 xt_ok "state flush" X state flush knock
 xt_check "no flow left" "$(X -j state list knock | jq -r .count)" = 0
 
+# The exact text of several flows, in the order the table lists them:
+# listings take a fast path of their own (ctl/print.c), which must print
+# byte for byte what printf would.  Times are normalised to their format.
+X state set knock 198.18.20.11 state open >/dev/null
+X state set knock 198.18.20.12 state k2 idle 50s -\> closed reg0 7 >/dev/null
+X state set knock 198.18.20.13 state k3 hard 40s -\> closed reg1 18446744073709551615 >/dev/null
+declare -A want_txt=(
+	[198.18.20.11]="knock ip.src=198.18.20.11  state open  age N.Ns"
+	[198.18.20.12]="knock ip.src=198.18.20.12  state k2  idle N.Ns -> closed  reg0=7  age N.Ns"
+	[198.18.20.13]="knock ip.src=198.18.20.13  state k3  hard N.Ns -> closed  reg1=18446744073709551615  age N.Ns"
+)
+declare -A want_json=(
+	[198.18.20.11]='{"stage":"knock","key":{"ip.src":"198.18.20.11"},"exists":true,"state_id":4,"state":"open","regs":[0,0,0,0],"age_s":N.N}'
+	[198.18.20.12]='{"stage":"knock","key":{"ip.src":"198.18.20.12"},"exists":true,"state_id":2,"state":"k2","idle":{"remaining_s":N.N,"expired":false,"rollback":"closed"},"regs":[7,0,0,0],"age_s":N.N}'
+	[198.18.20.13]='{"stage":"knock","key":{"ip.src":"198.18.20.13"},"exists":true,"state_id":3,"state":"k3","hard":{"remaining_s":N.N,"expired":false,"rollback":"closed"},"regs":[0,18446744073709551615,0,0],"age_s":N.N}'
+)
+order=$(X -j state list knock | jq -r '.flows[].key["ip.src"]')
+exp_txt="" exp_json=""
+for ip in $order; do
+	exp_txt+="${want_txt[$ip]}"$'\n'
+	exp_json+="${exp_json:+,}${want_json[$ip]}"
+done
+exp_txt+="3 flow(s)"
+xt_check "state list: the three flows" "$(echo $order)" != "" -a "$(wc -w <<<"$order")" = 3
+xt_check "state list prints each flow's exact text, in table order" \
+	"$(X state list knock | sed -E 's/[0-9]+\.[0-9]s/N.Ns/g')" = "$exp_txt"
+xt_check "state list -j prints each flow's exact JSON, in the same order" \
+	"$(X -j state list knock | sed -E 's/"(remaining_s|age_s)":[0-9]+\.[0-9]{3}/"\1":N.N/g')" = \
+	"{\"flows\":[$exp_json],\"count\":3}"
+X state flush knock >/dev/null
+
 # incremental rules
 xt_ok "rule add blocks TCP 80" X rule add knock 'rule no_http when tcp.dport == 80 => drop'
 xt_match "show rules lists the new rule" "rule no_http" "$(X show rules)"
