@@ -182,13 +182,17 @@ static void json_str(const char *s)
 	const char *run = s;
 
 	put_c('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (;;) {
+		unsigned char c;
 
-		if (c != '"' && c != '\\' && c >= 0x20)
-			continue;
-		put_n(run, s - run);	/* the run that needs no escape */
-		run = s + 1;
+		/* the run that needs no escape: most strings are one */
+		while ((unsigned char)*s >= 0x20 && *s != '"' && *s != '\\')
+			s++;
+		put_n(run, s - run);
+		c = (unsigned char)*s;
+		if (!c)
+			break;
+		run = ++s;
 		if (c == '"' || c == '\\')
 			out_printf("\\%c", c);
 		else if (c == '\n')
@@ -198,7 +202,6 @@ static void json_str(const char *s)
 		else
 			out_printf("\\u%04x", c);
 	}
-	put_n(run, s - run);
 	put_c('"');
 }
 

@@ -114,6 +114,20 @@ bool field_is_number(int fid)
 	return known[fid] > 0;
 }
 
+/* A number field's text as a number: plain decimal of up to 19 digits
+ * (what the formatter writes, and always fits) read here, as listings
+ * read a million of them; anything else as xfsm_parse_u64 reads it. */
+static int dec_u64(const char *s, __u64 *v)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (!n || s[n] || n > 19 || (s[0] == '0' && n > 1))
+		return xfsm_parse_u64(s, 0, ~0ULL, v, NULL, 0);
+	for (*v = 0; *s; s++)
+		*v = *v * 10 + (__u64)(*s - '0');
+	return 0;
+}
+
 /* The flow's key: text " field=value", JSON {"field": value} typed. */
 static void print_key(const struct xfsm_flow_key *key, const struct stage_view *v)
 {
@@ -132,8 +146,7 @@ static void print_key(const struct xfsm_flow_key *key, const struct stage_view *
 		}
 		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
 		/* the number only matters to JSON: text prints buf */
-		if (is_json() && field_is_number(fid) &&
-		    !xfsm_parse_u64(buf, 0, ~0ULL, &num, NULL, 0))
+		if (is_json() && field_is_number(fid) && !dec_u64(buf, &num))
 			print_uint(PRINT_JSON, fields[fid].name, NULL, num);
 		else
 			print_string(PRINT_JSON, fields[fid].name, NULL, buf);

@@ -171,6 +171,18 @@ xt_check "a flow key's protocol is a number" \
 	"$(jq -r '[.flows[].key["ip.proto"] | type] | unique | join(",")' <<<"$out")" = number
 xt_check "a flow key's port is a number" \
 	"$(jq -r '[.flows[].key | to_entries[] | select(.key | test("port")) | .value | type] | unique | join(",")' <<<"$out")" = number
+# the exact keys of a multi-field stage, numbers read by the listing's own
+# decimal reader (0 and the largest port included)
+X state set conntrack 198.18.20.9,198.18.21.9,udp,4000,53 state open >/dev/null
+X state set conntrack 198.18.20.10,198.18.21.9,udp,0,65535 state open >/dev/null
+out=$(X -j state list conntrack)
+xt_match "a 5-tuple key's exact JSON" \
+	'"key":\{"ip.src":"198.18.20.9","ip.dst":"198.18.21.9","ip.proto":17,"l4.sport":4000,"l4.dport":53\}' "$out"
+xt_match "a 5-tuple key's exact JSON, port 0 and 65535" \
+	'"key":\{"ip.src":"198.18.20.10","ip.dst":"198.18.21.9","ip.proto":17,"l4.sport":0,"l4.dport":65535\}' "$out"
+xt_match "a 5-tuple key's exact text" \
+	'^conntrack ip.src=198.18.20.10 ip.dst=198.18.21.9 ip.proto=17 l4.sport=0 l4.dport=65535  state open  age [0-9]+\.[0-9]s$' \
+	"$(X state list conntrack)"
 xt_check "lookup_key is an array" "$(X -j show stages | jq -r '.stages[0].lookup_key | type')" = array
 xt_check "an unnamed global's name is null" \
 	"$(X -j global get 7 | jq -r '.globals[0].name')" = null
