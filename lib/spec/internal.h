@@ -102,8 +102,12 @@ struct spec {
 /* spec.c: shared emitters */
 /* dst = value (a 64-bit constant, in the fewest instructions). */
 void spec_mov_imm(struct spec *sp, int dst, __u64 v);
+/* Is `map` an array of one entry, whose value the program may address
+ * directly (xfsm_emit_map_value())? */
+bool spec_map_direct(const struct spec *sp, int map);
 /* dst = map value of array/per-CPU array `map` at constant `key`; a NULL
- * result jumps to `null_label`.  Clobbers R1-R5. */
+ * result jumps to `null_label` (a single-entry array's value is addressed
+ * directly: no lookup, never NULL).  Clobbers R1-R5. */
 void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label);
 /* R0 = map value of `map` under the key at stack offset key_off; NULL
  * jumps to null_label.  Clobbers R1-R5. */
