@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "spec/internal.h"
 
@@ -115,7 +116,14 @@ static void key_fill(struct spec *sp, const __u8 *words)
 		int off = SO_KEY + (int)offsetof(struct xfsm_flow_key, w) + 4 * (int)i;
 
 		if (word(words[i]) == XFSM_FW_ZERO) {
-			E(sp, XI_ST(BPF_W, XFP, off, 0));
+			/* two zero words at an aligned slot: one store */
+			if (!(off & 7) && i + 1 < XFSM_KEY_WORDS &&
+			    word(words[i + 1]) == XFSM_FW_ZERO) {
+				E(sp, XI_ST(BPF_DW, XFP, off, 0));
+				i++;
+			} else {
+				E(sp, XI_ST(BPF_W, XFP, off, 0));
+			}
 			continue;
 		}
 		E(sp, XI_LDX(BPF_W, XR1, XFP, so_fv(word(words[i]))));
@@ -129,8 +137,16 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 	const struct xfsm_stage *st = &sp->app->stages[stage];
 	struct xfsm_emit *e = sp->e;
 
-	E(sp, XI_ST(BPF_H, XFP, SO_KEY + (int)offsetof(struct xfsm_flow_key, stage), stage));
-	E(sp, XI_ST(BPF_H, XFP, SO_KEY + (int)offsetof(struct xfsm_flow_key, epoch), st->epoch));
+	struct { __u16 stage, epoch; } head = { (__u16)stage, st->epoch };
+	__u32 head_word;
+
+	/* the key's stage and epoch in one store (host order, as the two
+	 * fields lie in the key) */
+	_Static_assert(offsetof(struct xfsm_flow_key, epoch) ==
+		       offsetof(struct xfsm_flow_key, stage) + 2, "stage, epoch: adjacent");
+	memcpy(&head_word, &head, sizeof(head_word));
+	E(sp, XI_ST(BPF_W, XFP, SO_KEY + (int)offsetof(struct xfsm_flow_key, stage),
+		    (__s32)head_word));
 	if (symmetric) {
 		unsigned int fwd = xfsm_emit_label(e), back = xfsm_emit_label(e);
 		unsigned int done = xfsm_emit_label(e), i;
@@ -504,8 +520,11 @@ int spec_stage(struct spec *sp, unsigned int stage)
 
 		xfsm_emit_note(e, 1, "stage %u: rule %u (priority %u, tuple %u, statistics %u)",
 			       stage, r->image_id, r->priority, k->tuple, r->rule_id);
-		E(sp, XI_LDX(BPF_W, XR4, XFP, SO_STATE));
-		E(sp, XI_LDX(BPF_W, XR5, XFP, SO_CONDS));
+		/* only what the tuple compares is read */
+		if (tp->state_mask)
+			E(sp, XI_LDX(BPF_W, XR4, XFP, SO_STATE));
+		if (tp->cond_mask)
+			E(sp, XI_LDX(BPF_W, XR5, XFP, SO_CONDS));
 		cmp_masked(sp, XR4, tp->state_mask, k->state, next);
 		cmp_masked(sp, XR5, tp->cond_mask, k->conds, next);
 		for (w = 0; w < XFSM_MATCH_WORDS; w++) {
