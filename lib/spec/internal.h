@@ -142,7 +142,8 @@ void spec_bail(struct spec *sp);
 /* stage.c */
 int spec_stage(struct spec *sp, unsigned int stage);
 void spec_need_stage(struct spec *sp, unsigned int stage);
-/* Build the flow key of stage `stage` from a word list (flow_key_build()). */
+/* Build the flow key of stage `stage` from a word list (flow_key_build()).
+ * Clobbers R1, R2. */
 void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
 	      bool symmetric);
 /* R0 = the striped lock of the key in SO_KEY (flow_lock()), built from
