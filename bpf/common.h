@@ -73,6 +73,17 @@ struct xfsm_acl_work {
 	__u32	mark;
 };
 
+/* A compare-and-swap chain's scratch (bpf/update.h, flow_cas()): in map
+ * memory, so that the verifier keeps no range of the values between the
+ * chain's updates (on the stack every operation's range would be a state
+ * of its own, multiplied by each update and each attempt). */
+struct xfsm_cas_work {
+	__u64	x[XFSM_MAX_UPDATES][2];	/* the chain's operands, read once */
+	__u64	v;			/* the running value */
+	__u32	div_zero;		/* divisions by zero of this attempt */
+	__u32	pad;
+};
+
 struct xfsm_work {
 	struct xfsm_pkt		pkt;
 #ifdef XFSM_OFFLOAD
@@ -87,6 +98,7 @@ struct xfsm_work {
 	union {
 		struct xfsm_rule_key	rk;
 		struct xfsm_acl_work	acl;
+		struct xfsm_cas_work	cas;	/* the rule found: rk is free */
 	};
 	/* The last ingress port looked up on this CPU, valid while
 	 * xfsm_port_gen[0] still holds `gen` (kept across packets). */

@@ -134,6 +134,96 @@ static __always_inline void global_add_nolock(struct xfsm_globals *g, const stru
 	}
 }
 
+/*
+ * An XFSM_RF_FLOW_CAS rule: its flow writes are a chain of updates to one
+ * register d whose other operands do not read the flow (lib/plan.c), run
+ * as a compare-and-swap loop (include/xfsm/abi.h, XFSM_CAS_FAST_TRIES).
+ * w->cas.x[i] holds update i's operands as read once: only d changes
+ * between attempts.
+ */
+static __always_inline __u64 cas_chain(struct xfsm_work *w, const struct xfsm_rule *r, __u32 d)
+{
+	struct xfsm_cas_work *c = &w->cas;
+	int i;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+		__u64 a, b;
+
+		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_FLOW_REG)
+			continue;
+		a = opnd_is_reg(&u->a, XFSM_OPND_FLOW_REG, d) ? c->v : c->x[i][0];
+		b = opnd_is_reg(&u->b, XFSM_OPND_FLOW_REG, d) ? c->v : c->x[i][1];
+		c->v = upd_eval(u->op, a, b, u->shift, &c->div_zero);
+	}
+	return c->v;
+}
+
+/* One attempt: the chain from the register's value now, installed if the
+ * register still holds that value.  *div_zero counts the attempt that
+ * succeeds only. */
+static __always_inline bool cas_try(struct xfsm_work *w, struct xfsm_flow *f,
+				    const struct xfsm_rule *r, __u32 d, __u32 *div_zero)
+{
+	__u64 *reg = &f->regs[d & (XFSM_FLOW_REGS - 1)];
+	__u64 old = *(volatile __u64 *)reg, v;
+
+	w->cas.v = old;
+	w->cas.div_zero = 0;
+	v = cas_chain(w, r, d);
+	if (__sync_val_compare_and_swap(reg, old, v) != old)
+		return false;
+	*div_zero += w->cas.div_zero;
+	return true;
+}
+
+/*
+ * The whole loop; false when the slow path ran out of attempts, which the
+ * plan's CPU bound rules out (abi.h).  Fast: a few attempts while no
+ * writer of the flow is on the slow path.  Slow: the flow's slow count
+ * raised first (from then on every new writer takes the slow path too),
+ * then the striped lock, which orders the slow writers and the locked
+ * transactions (their additions to d are atomic, XFSM_UF_ADD): an attempt
+ * there fails only when a fast writer that began before the count rose
+ * succeeds, once at most per other CPU.
+ */
+static __always_inline bool flow_cas(struct xfsm_work *w, struct xfsm_flow *f,
+				     const struct xfsm_rule *r, struct xfsm_globals *g,
+				     __u32 *div_zero)
+{
+	struct xfsm_lock *l;
+	bool done = false;
+	__u32 d = 0, was;
+	int i;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+
+		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_FLOW_REG)
+			continue;
+		d = u->dst_index & (XFSM_FLOW_REGS - 1);
+		w->cas.x[i][0] = opnd_read(&u->a, &w->pkt, f, f->state, g);
+		w->cas.x[i][1] = opnd_read(&u->b, &w->pkt, f, f->state, g);
+	}
+	if (!(*(volatile __u32 *)&f->flags & XFSM_FF_CAS_SLOW)) {
+		for (i = 0; i < XFSM_CAS_FAST_TRIES; i++)
+			if (cas_try(w, f, r, d, div_zero))
+				return true;
+	}
+	/* a fetching add: fully ordered before the attempts that follow */
+	was = __sync_fetch_and_add(&f->flags, 1U << XFSM_FF_CAS_SLOW_SHIFT);
+	asm volatile("" : "+r"(was));
+	l = flow_lock(&w->fk);
+	if (l) {
+		bpf_spin_lock(&l->lock);
+		for (i = 0; i < XFSM_CAS_SLOW_TRIES && !done; i++)
+			done = cas_try(w, f, r, d, div_zero);
+		bpf_spin_unlock(&l->lock);
+	}
+	__sync_fetch_and_sub(&f->flags, 1U << XFSM_FF_CAS_SLOW_SHIFT);
+	return done;
+}
+
 /* Are all of a rule's writes lock-free additions?  Then they run in the
  * stage itself, without the call the locked transaction takes. */
 static __always_inline bool rule_adds_only(const struct xfsm_rule *r)
@@ -282,10 +372,11 @@ XFSM_FLOW_FOR_UPDATE_FN struct xfsm_flow *flow_for_update(struct xfsm_work *w,
 	return f;
 }
 
-/* Commit a rule's flow transaction to `f`, the flow under w->fk. */
-static __always_inline void flow_commit(struct xfsm_work *w, struct xfsm_flow *f,
-					const struct xfsm_rule *r, struct xfsm_globals *g,
-					__u32 *div_zero)
+/* Commit a rule's flow transaction to `f`, the flow under w->fk.  Returns
+ * 1 when a compare-and-swap loop gave up (exc_cas_exhausted), else 0. */
+static __always_inline int flow_commit(struct xfsm_work *w, struct xfsm_flow *f,
+				       const struct xfsm_rule *r, struct xfsm_globals *g,
+				       __u32 *div_zero)
 {
 #ifdef XFSM_OFFLOAD
 	flow_apply(f, r, &w->pkt, g, div_zero);
@@ -295,11 +386,14 @@ static __always_inline void flow_commit(struct xfsm_work *w, struct xfsm_flow *f
 
 	if (r->flags & XFSM_RF_FLOW_NOLOCK) {
 		flow_add_nolock(f, r, &w->pkt, g);
-		return;
+		return 0;
 	}
+	/* like an addition, the chain leaves the version alone */
+	if (r->flags & XFSM_RF_FLOW_CAS)
+		return !flow_cas(w, f, r, g, div_zero);
 	l = flow_lock(&w->fk);
 	if (!l)
-		return;
+		return 0;
 	if (r->flags & XFSM_RF_SET_STATE)
 		pkt_now(&w->pkt);	/* the transition stamps it, under the lock */
 	bpf_spin_lock(&l->lock);
@@ -311,6 +405,7 @@ static __always_inline void flow_commit(struct xfsm_work *w, struct xfsm_flow *f
 	if ((r->flags & XFSM_RF_SET_STATE) && from != r->next_state)
 		XFSM_EVENT(&w->fk, XFSM_EV_UPDATE, from, r->next_state, r->rule_id);
 #endif
+	return 0;
 }
 
 static __always_inline void globals_commit(struct xfsm_globals *g, const struct xfsm_rule *r,

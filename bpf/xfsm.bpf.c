@@ -129,8 +129,8 @@ __noinline int xfsm_commit(struct xfsm_work *w, struct xfsm_flow *uf,
 	g = bpf_map_lookup_elem(&xfsm_globals, &zero);
 	if (!s || !g)
 		return 0;
-	if (uf && (r->flags & XFSM_RF_WRITES_FLOW))
-		flow_commit(w, uf, r, g, &div_zero);
+	if (uf && (r->flags & XFSM_RF_WRITES_FLOW) && flow_commit(w, uf, r, g, &div_zero))
+		CNT_ADD(&s->exc_cas_exhausted, 1);
 	if (r->flags & XFSM_RF_WRITES_GLOBAL)
 		globals_commit(g, r, &w->pkt, uf, &div_zero);
 	if (div_zero)
@@ -424,6 +424,14 @@ int xfsm_xdp(struct xdp_md *ctx)
 	struct xfsm_ctl *c;
 	__u32 zero = 0, slot, stage = 0, observed = 0;
 	int exc, ret, i;
+#if defined(XFSM_BENCH_TAIL_FIRST) && !defined(XFSM_OFFLOAD)
+	/* Benchmark only (build/bench/xfsm-tailfirst.bpf.o): the tail call
+	 * before anything else, to measure what the prelude below costs a
+	 * specialized application.  No bail word, no observer: not a
+	 * datapath to run. */
+	bpf_tail_call_static(ctx, &xfsm_progs, 0);
+	bpf_tail_call_static(ctx, &xfsm_progs, 1);
+#endif
 #ifdef XFSM_OFFLOAD
 	struct xfsm_work wbuf;
 

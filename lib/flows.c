@@ -155,6 +155,9 @@ int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 	 * moved under it. */
 	if (!xfsm_map_lookup_locked(inst, XFSM_M_FLOWS, key, &old))
 		v.version = old.version + 1;
+	/* The new entry has no compare-and-swap writer on its slow path
+	 * (those in flight hold the entry it replaces). */
+	v.flags &= ~XFSM_FF_CAS_SLOW;
 	return xfsm_map_update_locked(inst, XFSM_M_FLOWS, key, &v, BPF_ANY);
 }
 

@@ -14,6 +14,20 @@
  *    CPU makes it.  Flow registers are judged per stage (a flow
  *    belongs to one stage), global registers over the whole application.
  *
+ *  - a single-register chain: a rule without a transition whose flow
+ *    writes all go to one register r, with no register operand but r
+ *    (constants, fields and metadata are free), e.g. `reg0 = reg0 + 1,
+ *    reg0 = reg0 % 16`.  Where every write of r in the stage is an
+ *    addition or part of such a chain, and no update reads r otherwise,
+ *    the chain runs as a compare-and-swap loop without the lock
+ *    (XFSM_RF_FLOW_CAS): one atomic instruction installs the whole
+ *    chain's result or retries from the value that beat it, so no update
+ *    is lost and no one sees part of the chain.  The additions of locked
+ *    transactions to r are then atomic adds (XFSM_UF_ADD).  The bound on
+ *    the retries (include/xfsm/abi.h, XFSM_CAS_SLOW_TRIES) holds only
+ *    for fewer possible CPUs than it: on larger machines such rules keep
+ *    the lock.
+ *
  *  - a global that a fetch-add update takes (reg = fetch_add(global, n),
  *    one atomic instruction outside the globals' lock): every addition
  *    to it is atomic too (XFSM_UF_ADD), so that none undoes another.
@@ -38,6 +52,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <bpf/libbpf.h>
 
 #include "libxfsm.h"
 #include "xfsm_plan.h"
@@ -118,6 +134,92 @@ static void lock_free_writes(const struct xfsm_plan *plan, unsigned int stage,
 	*global_regs = global_ok ? g : 0;
 }
 
+static bool chain_operand(const struct xfsm_operand *o, unsigned int reg)
+{
+	switch (o->kind) {
+	case XFSM_OPND_NONE:
+	case XFSM_OPND_CONST:
+	case XFSM_OPND_FIELD:
+	case XFSM_OPND_META:
+		return true;
+	case XFSM_OPND_FLOW_REG:
+		return (o->index & (XFSM_FLOW_REGS - 1)) == reg;
+	}
+	return false;	/* another register or the state: read under the lock */
+}
+
+int xfsm_plan_chain_reg(const struct xfsm_rule *rule)
+{
+	int i, reg = -1;
+
+	if (rule->flags & XFSM_RF_SET_STATE)
+		return -1;	/* a transition takes the lock */
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &rule->upd[i];
+		int d = u->dst_index & (XFSM_FLOW_REGS - 1);
+
+		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_FLOW_REG)
+			continue;
+		if (u->op >= XFSM_UPD_FETCH_ADD || (reg >= 0 && d != reg))
+			return -1;
+		reg = d;
+		if (!chain_operand(&u->a, reg) || !chain_operand(&u->b, reg))
+			return -1;
+	}
+	return reg;
+}
+
+/* The flow registers of each stage that may be written by compare and
+ * swap: every update writing one adds to it or belongs to a chain on it,
+ * and no update reads it but these. */
+static void plan_cas(const struct xfsm_image *img, struct xfsm_plan *plan)
+{
+	size_t r;
+	int s, i;
+
+	for (s = 0; s < XFSM_MAX_STAGES; s++)
+		plan->flow_cas[s] = (1U << XFSM_FLOW_REGS) - 1;
+	for (r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule_entry *e = &img->rules[r];
+		int chain = xfsm_plan_chain_reg(&e->rule);
+		__u8 *cas;
+
+		if (e->key.stage >= XFSM_MAX_STAGES)
+			continue;
+		cas = &plan->flow_cas[e->key.stage];
+		for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+			const struct xfsm_update *u = &e->rule.upd[i];
+			bool flow = u->dst_kind == XFSM_OPND_FLOW_REG;
+			const struct xfsm_operand *x = NULL;
+			unsigned int d = u->dst_index & (XFSM_FLOW_REGS - 1);
+
+			if (u->op == XFSM_UPD_NONE)
+				continue;
+			if (flow && chain >= 0)
+				continue;	/* reads and writes the chain's register only */
+			if (flow && u->op != XFSM_UPD_FETCH_ADD)
+				x = addend(u);
+			if (flow && !x)
+				*cas &= ~(1U << d);
+			/* a read that is not the base of this addition */
+			strike_reads(cas, XFSM_OPND_FLOW_REG, &u->a, u, x);
+			strike_reads(cas, XFSM_OPND_FLOW_REG, &u->b, u, x);
+		}
+	}
+	plan->cas_ok = libbpf_num_possible_cpus() > 0 &&
+		       libbpf_num_possible_cpus() < XFSM_CAS_SLOW_TRIES;
+}
+
+/* Does the rule run its flow writes as a compare-and-swap loop? */
+static bool rule_cas(const struct xfsm_plan *plan, unsigned int stage,
+		     const struct xfsm_rule *rule, __u8 flow_nolock)
+{
+	int chain = xfsm_plan_chain_reg(rule);
+
+	return plan->cas_ok && !flow_nolock && chain >= 0 &&
+	       (plan->flow_cas[stage] & (1U << chain));
+}
+
 void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan)
 {
 	size_t r;
@@ -171,6 +273,17 @@ void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan)
 		plan->flow_nolock[e->key.stage] |= f;
 		plan->global_nolock |= g;
 	}
+	plan_cas(img, plan);
+	for (r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule_entry *e = &img->rules[r];
+		__u8 f, g;
+
+		if (e->key.stage >= XFSM_MAX_STAGES)
+			continue;
+		lock_free_writes(plan, e->key.stage, &e->rule, &f, &g);
+		if (rule_cas(plan, e->key.stage, &e->rule, f))
+			plan->flow_casw[e->key.stage] |= 1U << xfsm_plan_chain_reg(&e->rule);
+	}
 }
 
 void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfsm_rule *rule)
@@ -186,9 +299,12 @@ void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfs
 		rule->flags |= XFSM_RF_FLOW_NOLOCK;
 	if (g)
 		rule->flags |= XFSM_RF_GLOBAL_NOLOCK;
+	if (rule_cas(plan, stage, rule, f))
+		rule->flags |= XFSM_RF_FLOW_CAS;
 	/* An addition inside a locked transaction is atomic only where a
-	 * lock-free rule adds to the same register: among locked writers the
-	 * lock suffices, and an atomic add costs more than a store. */
+	 * lock-free rule adds to (or swaps) the same register: among locked
+	 * writers the lock suffices, and an atomic add costs more than a
+	 * store. */
 	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
 		struct xfsm_update *u = &rule->upd[i];
 		unsigned int fr = u->dst_index & (XFSM_FLOW_REGS - 1);
@@ -198,6 +314,11 @@ void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfs
 			continue;
 		if (u->dst_kind == XFSM_OPND_FLOW_REG &&
 		    (plan->flow_add[stage] & plan->flow_nolock[stage] & (1U << fr)))
+			u->flags |= XFSM_UF_ADD;
+		/* a compare-and-swap rule writes it without the lock: an
+		 * addition of a locked transaction must not overwrite it */
+		if (u->dst_kind == XFSM_OPND_FLOW_REG && !(rule->flags & XFSM_RF_FLOW_CAS) &&
+		    (plan->flow_cas[stage] & plan->flow_casw[stage] & (1U << fr)) && addend(u))
 			u->flags |= XFSM_UF_ADD;
 		if (u->dst_kind == XFSM_OPND_GLOBAL_REG &&
 		    (plan->global_add & plan->global_nolock & (1U << gr)))

@@ -22,8 +22,18 @@ struct xfsm_plan {
 	__u8	flow_nolock[XFSM_MAX_STAGES];	/* bit i: a lock-free rule adds to it */
 	__u8	global_nolock;
 	__u8	global_fetch;			/* bit i: a fetch-add takes global i */
+	__u8	flow_cas[XFSM_MAX_STAGES];	/* bit i: every write of flow reg i of
+						 * the stage is an addition or in a
+						 * single-register chain, and nothing
+						 * else reads it */
+	__u8	flow_casw[XFSM_MAX_STAGES];	/* bit i: a compare-and-swap rule
+						 * writes it */
+	bool	cas_ok;				/* few enough CPUs for the bound */
 };
 void xfsm_image_plan(const struct xfsm_image *img, struct xfsm_plan *plan);
+/* The flow register a rule's flow writes form a single-register chain on
+ * (lib/plan.c), or -1. */
+int xfsm_plan_chain_reg(const struct xfsm_rule *rule);
 /* Mark a rule of `stage` (XFSM_UF_ADD, XFSM_RF_PLANNED), clearing old marks. */
 void xfsm_plan_rule(const struct xfsm_plan *plan, unsigned int stage, struct xfsm_rule *rule);
 void xfsm_plan_clear_rule(struct xfsm_rule *rule);

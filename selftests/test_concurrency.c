@@ -413,14 +413,189 @@ START_TEST(test_two_cpus_lockfree_beside_locked)
 END_TEST
 
 /* An addition beside a rule that is not one (reg0 = reg0 * 1 reads and
- * writes reg0 under the lock): the addition must keep the lock, or the
- * multiplication's store would undo additions made meanwhile. */
+ * writes reg0): both are single-register chains, so both run as
+ * compare-and-swap loops (lib/plan.c), and the multiplication's write
+ * never undoes additions made meanwhile. */
 START_TEST(test_two_cpus_add_beside_rmw)
 {
 	NEED_T();
 	xt_set_context("reg0 += 1 beside reg0 *= 1");
 	hammer_forms(F("reg0 = reg0 + 1", ADD, OPR(0), OPC(1), 1),
-		     F("reg0 = reg0 * 1", MUL, OPR(0), OPC(1), 0), false, 0);
+		     F("reg0 = reg0 * 1", MUL, OPR(0), OPC(1), 0), false, XFSM_RF_FLOW_CAS);
+	XT_END();
+}
+END_TEST
+
+/* The same beside a locked transaction (reg0 *= 1 with a second write,
+ * reg1): a read-modify-write under the lock, so the addition keeps the
+ * lock too. */
+START_TEST(test_two_cpus_add_beside_locked_rmw)
+{
+	NEED_T();
+	xt_set_context("reg0 += 1 beside reg0 *= 1, reg1 = max(reg1, meta.len)");
+	hammer_forms(F("reg0 = reg0 + 1", ADD, OPR(0), OPC(1), 1),
+		     F("reg0 = reg0 * 1", MUL, OPR(0), OPC(1), 0), true, 0);
+	XT_END();
+}
+END_TEST
+
+/*
+ * Single-register chains (lib/plan.c, XFSM_RF_FLOW_CAS): a compare-and-
+ * swap loop, no lock.  Both CPUs run the chain on one flow, N packets
+ * each: the register must end at exactly the chain applied 2N times in a
+ * row, on the generic and on the specialized datapath.  A lost update, or
+ * a chain seen half done by another packet, ends elsewhere (the chains
+ * below do not commute with a skipped or repeated step).
+ */
+struct chain {
+	const char *name;
+	unsigned int n;
+	struct { __u8 op; struct xfsm_operand a, b; } u[XFSM_MAX_UPDATES];
+	__u64 (*step)(__u64 v);		/* the whole chain, in C */
+};
+
+static __u64 step_cursor(__u64 v)	{ return (v + 1) % 1009; }
+static __u64 step_lcg(__u64 v)		{ return (v * 3 + 1) % 1000003; }
+static __u64 step_mix(__u64 v)		{ return ((v ^ 0x5555) + 17) % 65521; }
+
+
+static int apply_dp(const struct xfsm_image *img, __u32 datapath)
+{
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = datapath);
+
+	return xfsm_apply(T.inst, img, &o);
+}
+
+static void hammer_chain(const struct chain *c, __u32 datapath)
+{
+	static const __u8 key[] = { XFSM_FW_IP4_SRC };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(6) };
+	const __u32 repeat = fetch_repeat();
+	struct xfsm_image img;
+	struct xfsm_flow flow;
+	struct xfsm_stats st;
+	struct pkt p;
+	struct rb b;
+	unsigned int i;
+	__u64 want = 0, n;
+
+	xt_set_context("%s on both CPUs, %s datapath", c->name,
+		       datapath == XFSM_DP_SPECIALIZED ? "specialized" : "generic");
+	app_init(&img, 1, XFSM_VERDICT_DROP);
+	if (!ASSERT_OK(app_keys(&img, 0, key, 1, key, 1), "keys"))
+		goto out;
+	rb_init(&b, 1);
+	for (i = 0; i < c->n; i++)
+		rb_upd(&b, c->u[i].op, XFSM_OPND_FLOW_REG, 0, c->u[i].a, c->u[i].b);
+	rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+	if (!ASSERT_OK(rb_add(&img, 0, &b), "rule") ||
+	    !ASSERT_OK(apply_dp(&img, datapath), "apply"))
+		goto out;
+	ASSERT_EQ(live_plan_flags(&img.rules[0].key), XFSM_RF_FLOW_CAS, "planned compare-and-swap");
+	pkt_of(&p, 6);
+	hammer_repeat = repeat;
+	if (!hammer(&p))
+		goto out;
+	for (n = 0; n < (__u64)NTHREADS * repeat; n++)
+		want = c->step(want);
+	if (ASSERT_OK(xt_find_flow(&T, 0, w, NULL, &flow), "flow")) {
+		ASSERT_EQ(flow.regs[0], want, "reg0 == the chain applied 2N times in a row");
+		ASSERT_EQ(flow.version, 0, "no transaction: the version stays");
+		ASSERT_EQ(flow.flags & XFSM_FF_CAS_SLOW, 0, "no writer left on the slow path");
+	}
+	if (ASSERT_OK(xfsm_read_stats(T.inst, &st), "stats"))
+		ASSERT_EQ(st.exc_cas_exhausted, 0, "no compare-and-swap gave up");
+out:
+	hammer_repeat = 0;
+	xfsm_image_free(&img);
+}
+
+START_TEST(test_two_cpus_cas_chains)
+{
+	static const __u32 dps[] = { XFSM_DP_GENERIC, XFSM_DP_SPECIALIZED };
+	const struct chain chains[] = {
+		{ "reg0 = reg0 + 1, reg0 = reg0 % 1009", 2,
+		  { { XFSM_UPD_ADD, OPR(0), OPC(1) }, { XFSM_UPD_MOD, OPR(0), OPC(1009) } }, step_cursor },
+		{ "reg0 = reg0 * 3, reg0 = reg0 + 1, reg0 = reg0 % 1000003", 3,
+		  { { XFSM_UPD_MUL, OPR(0), OPC(3) }, { XFSM_UPD_ADD, OPR(0), OPC(1) },
+		    { XFSM_UPD_MOD, OPR(0), OPC(1000003) } }, step_lcg },
+		{ "reg0 = reg0 ^ 0x5555, reg0 = 17 + reg0, reg0 = reg0 % 65521", 3,
+		  { { XFSM_UPD_XOR, OPR(0), OPC(0x5555) }, { XFSM_UPD_ADD, OPC(17), OPR(0) },
+		    { XFSM_UPD_MOD, OPR(0), OPC(65521) } }, step_mix },
+	};
+	unsigned int i, j;
+
+	NEED_T();
+	for (j = 0; j < ARRAY_SIZE(dps); j++)
+		for (i = 0; i < ARRAY_SIZE(chains) && !xt_failures; i++) {
+			ASSERT_OK(xt_reset(&T), "reset");
+			hammer_chain(&chains[i], dps[j]);
+		}
+	XT_END();
+}
+END_TEST
+
+/*
+ * A chain (reg0 = reg0 + 1, reg0 = reg0 | 0: +1, but not an addition to
+ * the planner) on one CPU, a locked transaction adding 2 to reg0 and
+ * writing reg1 on the other: the chain runs by compare and swap, the
+ * transaction's addition is an atomic add (XFSM_UF_ADD), and neither
+ * loses the other's updates: reg0 ends at N + 2N.
+ */
+START_TEST(test_two_cpus_cas_beside_locked)
+{
+	static const __u8 key[] = { XFSM_FW_IP4_SRC };
+	static const __u8 words[] = { XFSM_FW_IP_PROTO };
+	static const __u32 dps[] = { XFSM_DP_GENERIC, XFSM_DP_SPECIALIZED };
+	struct pkt_spec su = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 9, .sport = 1,
+			       .dport = 2, .payload = 10 };
+	struct pkt_spec st = { .l3 = PS_IP4, .l4 = PS_TCP, .src = 5, .dst = 9, .sport = 1,
+			       .dport = 2, .flags = TCPF_ACK, .payload = 30 };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(5) };
+	const __u32 repeat = fetch_repeat();
+	struct xfsm_image img;
+	struct xfsm_flow flow;
+	struct pkt pu, pt;
+	unsigned int j;
+	struct rb b;
+
+	NEED_T();
+	pkt_from_spec(&pu, &su);
+	pkt_from_spec(&pt, &st);
+	for (j = 0; j < ARRAY_SIZE(dps) && !xt_failures; j++) {
+		xt_set_context("chain beside a locked addition, %s datapath",
+			       dps[j] == XFSM_DP_SPECIALIZED ? "specialized" : "generic");
+		ASSERT_OK(xt_reset(&T), "reset");
+		app_init(&img, 1, XFSM_VERDICT_DROP);
+		if (!ASSERT_OK(app_keys(&img, 0, key, 1, key, 1), "keys"))
+			goto next;
+		app_match_words(&img, 0, words, 1);
+		rb_init(&b, 2);
+		rb_match(&b, 0, IPPROTO_UDP_, 0xff);
+		rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(1));
+		rb_upd(&b, XFSM_UPD_OR, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(0));
+		rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+		if (!ASSERT_OK(rb_add(&img, 0, &b), "rule chain"))
+			goto next;
+		rb_init(&b, 1);
+		rb_match(&b, 0, IPPROTO_TCP_, 0xff);
+		rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(2));
+		rb_upd(&b, XFSM_UPD_MAX, XFSM_OPND_FLOW_REG, 1, OPR(1), OPM(XFSM_META_LEN));
+		rb_act(&b, XFSM_ACT_PASS, 0, OPNONE);
+		if (!ASSERT_OK(rb_add(&img, 0, &b), "rule locked") ||
+		    !ASSERT_OK(apply_dp(&img, dps[j]), "apply"))
+			goto next;
+		ASSERT_EQ(live_plan_flags(&img.rules[0].key), XFSM_RF_FLOW_CAS, "chain: compare-and-swap");
+		ASSERT_EQ(live_plan_flags(&img.rules[1].key), 0, "transaction: locked");
+		hammer_repeat = repeat;
+		if (hammer2(&pu, &pt) && ASSERT_OK(xt_find_flow(&T, 0, w, NULL, &flow), "flow")) {
+			ASSERT_EQ(flow.regs[0], 3ULL * repeat, "reg0: every chain and every addition");
+			ASSERT_EQ(flow.version, repeat, "version: the locked transactions");
+		}
+next:
+		hammer_repeat = 0;
+		xfsm_image_free(&img);
+	}
 	XT_END();
 }
 END_TEST
@@ -638,6 +813,10 @@ int main(void)
 	/* native only: the offload profile has no fetching atomics */
 	tcase_add_test(tc, test_two_cpus_fetch_add);
 	tcase_add_test(tc, test_two_cpus_fetch_add_beside_locked);
+	/* native only: the offload profile's chains are not atomic across CPUs */
+	tcase_add_test(tc, test_two_cpus_cas_chains);
+	tcase_add_test(tc, test_two_cpus_cas_beside_locked);
+	tcase_add_test(tc, test_two_cpus_add_beside_locked_rmw);
 
 	/* The offload profile has no locks, but its register adds are atomic
 	 * adds of the difference to the value read first: still exact. */

@@ -15,6 +15,8 @@
  */
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
 #include "suite.h"
 #include "xfsm_plan.h"
 
@@ -111,6 +113,123 @@ START_TEST(test_plan_additive)
 	xfsm_plan_clear_rule(&r);
 	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);
 	ck_assert_uint_eq(r.upd[0].flags, 0);
+	xfsm_image_free(&img);
+}
+END_TEST
+
+/*
+ * Single-register chains (XFSM_RF_FLOW_CAS): a rule without a transition
+ * whose flow writes all go to one register and read no other, where every
+ * writer of that register in the stage is such a chain or an addition and
+ * nothing else reads it.
+ */
+START_TEST(test_plan_cas)
+{
+	struct xfsm_image img;
+	struct xfsm_plan plan;
+	struct xfsm_rule r;
+	struct rb b;
+
+	app_init(&img, 3, XFSM_VERDICT_DROP);
+	/* 0: the cursor on reg0 */
+	rb_init(&b, 9);
+	rb_state(&b, 0);
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(1));
+	rb_upd(&b, XFSM_UPD_MOD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(16));
+	ck_assert_int_eq(rb_add(&img, 0, &b), 0);
+	/* 1: a locked transaction adding to reg0 */
+	rb_init(&b, 8);
+	rb_state(&b, 1);
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(2));
+	rb_upd(&b, XFSM_UPD_MAX, XFSM_OPND_FLOW_REG, 1, OPR(1), OPM(XFSM_META_LEN));
+	ck_assert_int_eq(rb_add(&img, 0, &b), 0);
+	/* 2: reg2 = reg2 * 3; 3: reg2 += 1 with a transition (an addition) */
+	rb_init(&b, 7);
+	rb_state(&b, 2);
+	rb_upd(&b, XFSM_UPD_MUL, XFSM_OPND_FLOW_REG, 2, OPR(2), OPC(3));
+	ck_assert_int_eq(rb_add(&img, 0, &b), 0);
+	rb_init(&b, 6);
+	rb_state(&b, 3);
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 2, OPR(2), OPC(1));
+	rb_next(&b, 1);
+	ck_assert_int_eq(rb_add(&img, 0, &b), 0);
+	/* 4: reg3 = reg3 * 2 with a transition: 5, reg3 += 5, keeps the lock */
+	rb_init(&b, 5);
+	rb_state(&b, 4);
+	rb_upd(&b, XFSM_UPD_MUL, XFSM_OPND_FLOW_REG, 3, OPR(3), OPC(2));
+	rb_next(&b, 2);
+	ck_assert_int_eq(rb_add(&img, 0, &b), 0);
+	rb_init(&b, 4);
+	rb_state(&b, 5);
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 3, OPR(3), OPC(5));
+	ck_assert_int_eq(rb_add(&img, 0, &b), 0);
+	/* stage 1, 6: reg0 = reg0 * 2, but 7 reads reg0 */
+	rb_init(&b, 9);
+	rb_state(&b, 0);
+	rb_upd(&b, XFSM_UPD_MUL, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(2));
+	ck_assert_int_eq(rb_add(&img, 1, &b), 0);
+	rb_init(&b, 8);
+	rb_state(&b, 1);
+	rb_upd(&b, XFSM_UPD_SET, XFSM_OPND_FLOW_REG, 1, OPR(0), OPNONE);
+	ck_assert_int_eq(rb_add(&img, 1, &b), 0);
+	/* 8: a chain over a field and metadata; 9: reg3 ^= reg1, not one */
+	rb_init(&b, 7);
+	rb_state(&b, 2);
+	rb_upd(&b, XFSM_UPD_DIV, XFSM_OPND_FLOW_REG, 2, OPR(2), OPF(XFSM_FW_IP_TTL));
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_FLOW_REG, 2, OPM(XFSM_META_LEN), OPR(2));
+	ck_assert_int_eq(rb_add(&img, 1, &b), 0);
+	rb_init(&b, 6);
+	rb_state(&b, 3);
+	rb_upd(&b, XFSM_UPD_XOR, XFSM_OPND_FLOW_REG, 3, OPR(3), OPR(1));
+	ck_assert_int_eq(rb_add(&img, 1, &b), 0);
+	/* stage 2, 10: reg0 = reg0 % 5, read by a global update of the rule */
+	rb_init(&b, 5);
+	rb_upd(&b, XFSM_UPD_MOD, XFSM_OPND_FLOW_REG, 0, OPR(0), OPC(5));
+	rb_upd(&b, XFSM_UPD_ADD, XFSM_OPND_GLOBAL_REG, 0, OPG(0), OPR(0));
+	ck_assert_int_eq(rb_add(&img, 2, &b), 0);
+
+	xfsm_image_plan(&img, &plan);
+	ck_assert_uint_eq(plan.cas_ok, libbpf_num_possible_cpus() < XFSM_CAS_SLOW_TRIES);
+	if (!plan.cas_ok)
+		goto out;	/* too many CPUs for the bound: nothing below applies */
+	ck_assert_uint_eq(plan.flow_cas[0] & 0xf, 0x5);		/* reg0, reg2; not reg3, reg1 */
+	ck_assert_uint_eq(plan.flow_casw[0], 0x5);
+	ck_assert_uint_eq(plan.flow_cas[1], 0x4);		/* reg2 only */
+	ck_assert_uint_eq(plan.flow_casw[1], 0x4);
+	ck_assert_uint_eq(plan.flow_cas[2] & 0x1, 0);
+	ck_assert_uint_eq(plan.flow_casw[2], 0);
+
+	plan_rule_of(&img, &plan, 0, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, XFSM_RF_FLOW_CAS);
+	ck_assert_uint_eq(r.upd[0].flags | r.upd[1].flags, 0);	/* the chain's own: no atomic add */
+	plan_rule_of(&img, &plan, 1, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);
+	ck_assert_uint_eq(r.upd[0].flags, XFSM_UF_ADD);	/* beside a compare and swap */
+	ck_assert_uint_eq(r.upd[1].flags, 0);
+	plan_rule_of(&img, &plan, 2, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, XFSM_RF_FLOW_CAS);
+	plan_rule_of(&img, &plan, 3, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);	/* a transition */
+	ck_assert_uint_eq(r.upd[0].flags, XFSM_UF_ADD);
+	plan_rule_of(&img, &plan, 4, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);
+	plan_rule_of(&img, &plan, 5, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);	/* reg3 has a locked store */
+	ck_assert_uint_eq(r.upd[0].flags, 0);
+	plan_rule_of(&img, &plan, 6, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);	/* reg0 is read by rule 7 */
+	plan_rule_of(&img, &plan, 8, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, XFSM_RF_FLOW_CAS);
+	plan_rule_of(&img, &plan, 9, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);	/* reads reg1 */
+	plan_rule_of(&img, &plan, 10, &r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_FLOW_CAS, 0);	/* reg0 read by a global update */
+
+	/* planning again starts from scratch */
+	plan_rule_of(&img, &plan, 0, &r);
+	xfsm_plan_clear_rule(&r);
+	ck_assert_uint_eq(r.flags & XFSM_RF_PLANNED, 0);
+out:
 	xfsm_image_free(&img);
 }
 END_TEST
@@ -685,6 +804,7 @@ int main(void)
 
 	tcase_add_test(tc, test_plan_additive);
 	tcase_add_test(tc, test_plan_lockfree_adds);
+	tcase_add_test(tc, test_plan_cas);
 	tcase_add_test(tc, test_plan_no_lookup);
 	tcase_add_test(tc, test_plan_scan_lists);
 	tcase_add_test(tc, test_plan_scan_words);

@@ -662,45 +662,18 @@ static void *run_on_cpu(void *arg)
 	return NULL;
 }
 
-/*
- * The same flow updated under its lock by the generic program on one CPU
- * and by the specialized one on the other: both must take the same
- * striped lock (flow_lock()'s hash) and the same globals' lock, or
- * updates are lost.  (An observer keeps the generic program from
- * tail-calling the specialized one.)
- */
-START_TEST(test_shared_locks)
+/* Run program fds[0] on CPU 0 and fds[1] on CPU 1 at once, `repeat`
+ * times each, packet p. */
+static void run_both(const int fds[2], const struct pkt *p, __u32 repeat)
 {
-	__u32 repeat = getenv("XT_EMULATED") ? 20000 : 300000, zero = 0, i;
 	struct runner r[2] = { { .cpu = 0 }, { .cpu = 1 } };
-	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
-			       .dport = 2 };
 	pthread_barrier_t start;
-	struct xfsm_flow_key key;
-	struct xfsm_globals g;
-	struct xfsm_image img;
-	struct xfsm_flow f;
-	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
-	char why[256];
-	struct pkt p;
-	int fd = -1;
+	__u32 i;
 
-	ck_assert_msg(B.obj, "second datapath instance did not load");
-	ck_assert_int_eq(xt_reset(&B), 0);
-	if (libbpf_num_possible_cpus() < 2)
-		return;	/* nothing runs at once */
-	xfsm_image_init(&img);
-	pkt_from_spec(&p, &ps);
-	if (!compile("selftests/spec/locked.xfsm", &img) || !ASSERT_OK(xt_apply(&B, &img), "apply"))
-		goto out;
-	fd = generate(&B, why, sizeof(why));
-	if (!xt_check(fd >= 0, __FILE__, __LINE__, "locked: %s", why) ||
-	    !ASSERT_OK(xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, true), "observer on"))
-		goto out;
 	pthread_barrier_init(&start, NULL, 2);
 	for (i = 0; i < 2; i++) {
-		r[i].fd = i ? fd : B.prog_fd;
-		r[i].p = &p;
+		r[i].fd = fds[i];
+		r[i].p = p;
 		r[i].repeat = repeat;
 		r[i].start = &start;
 		ck_assert_int_eq(pthread_create(&r[i].tid, NULL, run_on_cpu, &r[i]), 0);
@@ -710,9 +683,59 @@ START_TEST(test_shared_locks)
 		ASSERT_OK(r[i].err, "test run");
 	}
 	pthread_barrier_destroy(&start);
-	xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, false);
-	for (i = 1; i < XFSM_KEY_WORDS; i++)
-		w[i] = 0;
+}
+
+/* Apply `file` to B, generate its program and run both at once on p,
+ * the generic one on CPU 0 (an observer keeps it from tail-calling the
+ * specialized one) and the specialized one on CPU 1; false when they
+ * could not run. */
+static bool run_app_both(const char *file, const struct pkt *p, __u32 repeat)
+{
+	struct xfsm_image img;
+	char why[256];
+	bool ok = false;
+	int fd = -1;
+
+	xfsm_image_init(&img);
+	if (!compile(file, &img) || !ASSERT_OK(xt_apply(&B, &img), "apply"))
+		goto out;
+	fd = generate(&B, why, sizeof(why));
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "%s: %s", file, why) ||
+	    !ASSERT_OK(xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, true), "observer on"))
+		goto out;
+	run_both((const int[2]){ B.prog_fd, fd }, p, repeat);
+	ok = ASSERT_OK(xfsm_ctl_set_observe(B.inst, XFSM_OBS_EVENTS, false), "observer off");
+out:
+	if (fd >= 0)
+		close(fd);
+	xfsm_image_free(&img);
+	return ok;
+}
+
+/*
+ * The same flow updated under its lock by the generic program on one CPU
+ * and by the specialized one on the other: both must take the same
+ * striped lock (flow_lock()'s hash) and the same globals' lock, or
+ * updates are lost.
+ */
+START_TEST(test_shared_locks)
+{
+	__u32 repeat = getenv("XT_EMULATED") ? 20000 : 300000, zero = 0;
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+	struct xfsm_flow_key key;
+	struct xfsm_globals g;
+	struct xfsm_flow f;
+	struct pkt p;
+
+	ck_assert_msg(B.obj, "second datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&B), 0);
+	if (libbpf_num_possible_cpus() < 2)
+		return;	/* nothing runs at once */
+	pkt_from_spec(&p, &ps);
+	if (!run_app_both("selftests/spec/locked.xfsm", &p, repeat))
+		goto out;
 	if (ASSERT_OK(xt_find_flow(&B, 0, w, &key, &f), "the flow")) {
 		ASSERT_EQ(f.regs[0], 2ULL * repeat, "no update lost (register)");
 		ASSERT_EQ(f.version, 2 * repeat, "no update lost (version)");
@@ -720,9 +743,40 @@ START_TEST(test_shared_locks)
 	if (ASSERT_OK(bpf_map_lookup_elem(B.inst->map_fd[XFSM_M_GLOBALS], &zero, &g), "globals"))
 		ASSERT_EQ(g.reg[0], 2ULL * repeat, "no global update lost");
 out:
-	if (fd >= 0)
-		close(fd);
-	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
+/* The same for a compare-and-swap chain (XFSM_RF_FLOW_CAS): the two
+ * programs' loops, fast and slow paths, must agree (the slow count in the
+ * flow's flags, the striped lock). */
+START_TEST(test_shared_cas)
+{
+	__u32 repeat = getenv("XT_EMULATED") ? 20000 : 300000, i;
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+	struct xfsm_stats st;
+	struct xfsm_flow f;
+	__u64 want = 0;
+	struct pkt p;
+
+	ck_assert_msg(B.obj, "second datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&B), 0);
+	if (libbpf_num_possible_cpus() < 2)
+		return;	/* nothing runs at once */
+	pkt_from_spec(&p, &ps);
+	if (!run_app_both("selftests/spec/cas.xfsm", &p, repeat))
+		goto out;
+	for (i = 0; i < 2 * repeat; i++)
+		want = (want * 3 + 1) % 1000003;
+	if (ASSERT_OK(xt_find_flow(&B, 0, w, NULL, &f), "the flow")) {
+		ASSERT_EQ(f.regs[0], want, "the chain applied 2N times in a row");
+		ASSERT_EQ(f.flags & XFSM_FF_CAS_SLOW, 0, "no writer left on the slow path");
+	}
+	if (ASSERT_OK(xfsm_read_stats(B.inst, &st), "stats"))
+		ASSERT_EQ(st.exc_cas_exhausted, 0, "no compare-and-swap gave up");
+out:
 	XT_END();
 }
 END_TEST
@@ -795,7 +849,8 @@ START_TEST(test_refuse)
 	ASSERT_EQ(err, -EOPNOTSUPP, "refused");
 	ASSERT_TRUE(strstr(why, "stage 0") && strstr(why, "rule") && strstr(why, "action"),
 		    "the message names the stage, rule and action");
-	/* more rules in a stage than the specializer compares inline */
+	/* a large stage (searched, not compared inline) whose rules behave
+	 * in more ways than the specializer generates */
 	{
 		size_t cap = 64 * 400, len = 0;
 		char *src = malloc(cap);
@@ -806,8 +861,8 @@ START_TEST(test_refuse)
 		ck_assert_ptr_nonnull(src);
 		len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
 		for (r = 0; r < 300; r++)
-			len += snprintf(src + len, cap - len, "rule r%d when udp.dport == %d => drop\n",
-					r, r + 1);
+			len += snprintf(src + len, cap - len,
+					"rule r%d when udp.dport == %d => mark = %d, drop\n", r, r + 1, r);
 		snprintf(src + len, cap - len, "}\n");
 		xfsm_image_init(&img);
 		if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
@@ -816,7 +871,8 @@ START_TEST(test_refuse)
 			err = generate(&T, why, sizeof(why));
 			xt_set_context("300 rules: %s", why);
 			ASSERT_EQ(err, -EOPNOTSUPP, "refused");
-			ASSERT_TRUE(strstr(why, "stage 0 has 300 rules"), "the message names the stage");
+			ASSERT_TRUE(strstr(why, "stage 0: 300 rules of more than 64"),
+				    "the message names the stage");
 		}
 		xfsm_image_free(&img);
 		free(src);
@@ -834,6 +890,70 @@ START_TEST(test_refuse)
 		ASSERT_TRUE(strstr(e.why, "ACL") && strstr(e.why, "stage 0"), e.why);
 		xfsm_emit_free(&e);
 	}
+	XT_END();
+}
+END_TEST
+
+/* ---- Notes of large stages and ACL stages (show program) ------------------------ */
+
+/* Generate for the application `src` applied on T; true when a note of
+ * the program contains `want`. */
+static bool note_has(const char *src, const char *want)
+{
+	struct xfsm_spec_input in;
+	struct xfsm_app_names nm;
+	struct xfsm_image img;
+	struct xfsm_emit e;
+	char cerr[256] = "";
+	bool found = false;
+	size_t i;
+	int err;
+
+	xfsm_image_init(&img);
+	xfsm_emit_init(&e);
+	/* (the language's apply: it installs the ACL blocks' rules too) */
+	if (!ASSERT_OK(xfsm_compile_string("notes.xfsm", src, strlen(src), &img, &nm, cerr,
+					   sizeof(cerr)), cerr))
+		goto out;
+	err = xfsm_lang_apply(T.inst, &img, &nm, NULL);
+	xfsm_app_names_free(&nm);
+	if (!ASSERT_TRUE(err >= 0, "apply"))
+		goto out;
+	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, active_slot(&T), &in), "input"))
+		goto out;
+	if (ASSERT_OK(xfsm_spec_generate(T.inst, &in, &e), e.why))
+		for (i = 0; i < e.n_note && !found; i++)
+			found = strstr(e.note[i].text, want) != NULL;
+	xfsm_spec_input_free(&in);
+out:
+	xfsm_emit_free(&e);
+	xfsm_image_free(&img);
+	return found;
+}
+
+START_TEST(test_notes)
+{
+	static const char acl[] =
+		"app a\ndefault pass\nacl f {\n\tmiss allow\n"
+		"\trule prio 9 src 198.18.0.0/24 proto 17 dport 53 => deny\n}\n"
+		"stage s {\n\tkey ip.src\n\trule r when l4.dport == 7 => drop\n}\n";
+	size_t cap = 300 * 64, len = 0;
+	char *big = malloc(cap);
+	int r;
+
+	NEED_T();
+	ck_assert_ptr_nonnull(big);
+	ASSERT_TRUE(note_has(acl, "ACL rule, order 0: id 1 prio 9 src 198.18.0.0/24 proto 17 dport 53 => deny"),
+		    "the ACL rule is named with its text");
+	len += snprintf(big + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+	for (r = 0; r < 300; r++)
+		len += snprintf(big + len, cap - len, "rule r%d when udp.dport == %d => %s\n",
+				r, r + 1, r % 2 ? "drop" : "pass");
+	snprintf(big + len, cap - len, "}\n");
+	ASSERT_TRUE(note_has(big, "tuple search over xfsm_rules (300 rules, 2 behaviours)"),
+		    "the search is named with its rules and behaviours");
+	ASSERT_TRUE(note_has(big, "stage 0: tuple 0"), "the tuple searched is named");
+	free(big);
 	XT_END();
 }
 END_TEST
@@ -1003,6 +1123,7 @@ int main(void)
 	tcase_add_test(tc, test_codegen);
 	tcase_add_test(tc, test_peephole);
 	tcase_add_test(tc, test_refuse);
+	tcase_add_test(tc, test_notes);
 	tcase_add_test(tc, test_walk_empty);
 	tcase_add_test(tc, test_walk_counter);
 	tcase_add_test(tc, test_walk_global);
@@ -1019,6 +1140,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_group);
 	tcase_add_test(tc, test_walk_full);
 	tcase_add_test(tc, test_shared_locks);
+	tcase_add_test(tc, test_shared_cas);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }

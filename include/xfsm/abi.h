@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	7	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	8	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
@@ -29,7 +29,10 @@
 				 *    records (xfsm_obs_*); flow events
 				 *    (xfsm_events), events_lost;
 				 * 7: specialized programs (xfsm_progs, the
-				 *    bail word, struct xfsm_port_cache) */
+				 *    bail word, struct xfsm_port_cache);
+				 * 8: compare-and-swap chains (XFSM_RF_FLOW_CAS,
+				 *    XFSM_FF_CAS_SLOW, the cas_exhausted
+				 *    exception in xfsm_stats) */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -93,6 +96,12 @@
 #define XFSM_MAP_PROGS		"xfsm_progs"	  /* PROG_ARRAY[3] */
 #define XFSM_PROGS_GENERIC	2
 #define XFSM_PROGS_N		3
+/* The expected attach type of every program that calls through
+ * xfsm_progs or enters it: none (0), as libxdp's dispatcher loads its
+ * copy of the datapath (an extension program has none).  The kernel
+ * takes a tail call only between programs alike in it, on stable kernels
+ * since 2025 (libbpf would give SEC("xdp") BPF_XDP). */
+#define XFSM_PROGS_ATTACH_TYPE	0
 
 /* The datapath exposes its ABI through this read-only global. */
 #define XFSM_BUILD_INFO_SYM	"xfsm_build_info"
@@ -385,7 +394,27 @@ enum xfsm_verdict {
  * no lock. */
 #define XFSM_RF_FLOW_NOLOCK	(1U << 3)
 #define XFSM_RF_GLOBAL_NOLOCK	(1U << 4)
-#define XFSM_RF_PLANNED		(XFSM_RF_FLOW_NOLOCK | XFSM_RF_GLOBAL_NOLOCK)
+/* Set by libxfsm too: the rule's flow writes are a chain of updates to one
+ * flow register whose only register operand is that register (a "single-
+ * register chain"), and every other write of the register in the stage is
+ * such a chain or an addition: the chain runs as a compare-and-swap loop
+ * without the lock (docs/datapath.md, "Concurrency"). */
+#define XFSM_RF_FLOW_CAS	(1U << 5)
+#define XFSM_RF_PLANNED		(XFSM_RF_FLOW_NOLOCK | XFSM_RF_GLOBAL_NOLOCK | XFSM_RF_FLOW_CAS)
+
+/*
+ * The compare-and-swap loop of an XFSM_RF_FLOW_CAS rule: up to
+ * XFSM_CAS_FAST_TRIES attempts without the lock while no other writer of
+ * the flow is on the slow path, then the slow path: the flow's
+ * XFSM_FF_CAS_SLOW count raised, its striped lock taken (which orders slow
+ * writers and locked transactions), up to XFSM_CAS_SLOW_TRIES attempts.
+ * A slow attempt fails only when a fast writer that started before the
+ * count rose succeeds, at most one per other CPU: libxfsm plans the form
+ * only where the possible CPUs are fewer than XFSM_CAS_SLOW_TRIES, so the
+ * slow path cannot run out (it would count exc_cas_exhausted).
+ */
+#define XFSM_CAS_FAST_TRIES	4
+#define XFSM_CAS_SLOW_TRIES	64
 
 /*
  * In an image (lib/) rule_id is the rule's id there (0..max_rules-1).  In
@@ -817,6 +846,11 @@ struct xfsm_flow_key {
 };
 
 #define XFSM_FF_PINNED		(1U << 0)	/* set by user space */
+/* Bits 16-31 of xfsm_flow.flags: how many compare-and-swap writers of the
+ * flow are on their slow path (XFSM_CAS_SLOW_TRIES), datapath only; user
+ * space neither shows nor writes them. */
+#define XFSM_FF_CAS_SLOW_SHIFT	16
+#define XFSM_FF_CAS_SLOW	(0xffffU << XFSM_FF_CAS_SLOW_SHIFT)
 
 /*
  * Flow context.  LRU hash maps cannot hold a bpf_spin_lock, so flow
@@ -1074,7 +1108,8 @@ struct xfsm_build_info {
 	X(rewrite_failed)	/* rewrite on a packet without the header */ \
 	X(unsupported)		/* action not in this profile */	\
 	X(pipeline_loop)	/* stage budget exhausted */	\
-	X(events_lost)		/* a flow event found xfsm_events full */
+	X(events_lost)		/* a flow event found xfsm_events full */ \
+	X(cas_exhausted)	/* a compare-and-swap update gave up */
 
 #define XFSM_ACTION_COUNTERS(X)						\
 	X(drop) X(pass) X(tx) X(output) X(flood) X(goto)		\

@@ -35,6 +35,9 @@
 #define XI_ATOMIC_ADD(sz, d, s, off) XI(BPF_STX | BPF_ATOMIC | (sz), d, s, off, BPF_ADD)
 #define XI_ATOMIC_FETCH_ADD(sz, d, s, off) \
 	XI(BPF_STX | BPF_ATOMIC | (sz), d, s, off, BPF_ADD | BPF_FETCH)
+/* R0 = *(dst + off); if that equals R0 as it was, *(dst + off) = src */
+#define XI_ATOMIC_CMPXCHG(sz, d, s, off) \
+	XI(BPF_STX | BPF_ATOMIC | (sz), d, s, off, BPF_CMPXCHG)
 
 /* Jumps (off is filled by the emitter's labels) */
 #define XI_JMP_REG(op, d, s, off)	XI(BPF_JMP | BPF_OP(op) | BPF_X, d, s, off, 0)

@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "spec/internal.h"
+#include "xfsm_plan.h"
 
 #define FO(field)	((int)offsetof(struct xfsm_flow, field))
 #define GO(i)		((int)offsetof(struct xfsm_globals, reg) + 8 * (int)(i))
@@ -213,6 +214,114 @@ static void emit_transition(struct spec *sp, const struct xfsm_rule *r)
 	E(sp, XI_STX(BPF_W, XR3, XR1, FO(version)));
 }
 
+static bool chain_divides(const struct xfsm_rule *r)
+{
+	for (int i = 0; i < XFSM_MAX_UPDATES; i++)
+		if (r->upd[i].dst_kind == XFSM_OPND_FLOW_REG &&
+		    (r->upd[i].op == XFSM_UPD_DIV || r->upd[i].op == XFSM_UPD_MOD))
+			return true;
+	return false;
+}
+
+/* cas_try(): one attempt on flow register d of the flow in R3, which it
+ * keeps; jumps to `ok` when the chain's result is installed.  R0 the
+ * value the chain started from, R5 the running value; the chain runs in
+ * R1, R2, R4 (emit_eval()), no call (it runs under the lock too). */
+static void emit_cas_try(struct spec *sp, const struct xfsm_rule *r, __u32 d, unsigned int ok,
+			 const struct spec_octx *ox)
+{
+	struct xfsm_emit *e = sp->e;
+	int off = FO(regs) + 8 * (int)d;
+	unsigned int i;
+
+	if (chain_divides(r)) {
+		/* only the attempt that succeeds counts its divisions */
+		E(sp, XI_LDX(BPF_W, XR1, XFP, SO_CAS_DZ));
+		E(sp, XI_STX(BPF_W, XFP, XR1, SO_DIVZ));
+	}
+	E(sp, XI_LDX(BPF_DW, XR0, XR3, off));
+	E(sp, XI_MOV64_REG(XR5, XR0));
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+
+		if (u->op == XFSM_UPD_NONE || u->dst_kind != XFSM_OPND_FLOW_REG)
+			continue;
+		if (opnd_is_reg(&u->a, XFSM_OPND_FLOW_REG, d))
+			E(sp, XI_MOV64_REG(XR1, XR5));
+		else
+			spec_opnd(sp, XR1, XR4, &u->a, ox);
+		if (opnd_is_reg(&u->b, XFSM_OPND_FLOW_REG, d))
+			E(sp, XI_MOV64_REG(XR2, XR5));
+		else
+			spec_opnd(sp, XR2, XR4, &u->b, ox);
+		emit_eval(sp, u);
+		E(sp, XI_MOV64_REG(XR5, XR1));
+	}
+	E(sp, XI_MOV64_REG(XR2, XR0));
+	E(sp, XI_ATOMIC_CMPXCHG(BPF_DW, XR3, XR5, off));
+	xfsm_emit_jmp_reg(e, BPF_JMP | BPF_JEQ, XR0, XR2, ok);
+}
+
+/* flow_cas(): an XFSM_RF_FLOW_CAS rule's chain on the flow in SO_WF, its
+ * key in SO_KEY; a few attempts while no writer is on the slow path, then
+ * the slow count raised, the striped lock, the bounded attempts. */
+static void emit_flow_cas(struct spec *sp, unsigned int stage, const struct xfsm_rule *r)
+{
+	const struct xfsm_stage *st = &sp->app->stages[stage];
+	const struct spec_octx ox = { .fslot = SO_WF, .f_nonnull = true, .state = SS_FLOW };
+	bool same = st->flags & XFSM_SF_SAME_KEYS;
+	struct xfsm_emit *e = sp->e;
+	unsigned int ok = xfsm_emit_label(e), slow = xfsm_emit_label(e);
+	unsigned int loop = xfsm_emit_label(e), locked_ok = xfsm_emit_label(e);
+	unsigned int nolock = xfsm_emit_label(e), leave = xfsm_emit_label(e);
+	int d = xfsm_plan_chain_reg(r), i;
+
+	xfsm_emit_note(e, 2, "flow register %d: compare-and-swap, no lock (%d tries, then %d under the lock)",
+		       d, XFSM_CAS_FAST_TRIES, XFSM_CAS_SLOW_TRIES);
+	if (chain_divides(r)) {
+		E(sp, XI_LDX(BPF_W, XR1, XFP, SO_DIVZ));
+		E(sp, XI_STX(BPF_W, XFP, XR1, SO_CAS_DZ));
+	}
+	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_WF));
+	E(sp, XI_LDX(BPF_W, XR1, XR3, FO(flags)));
+	E(sp, XI_ALU32_IMM(BPF_AND, XR1, (__s32)XFSM_FF_CAS_SLOW));
+	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JNE, XR1, 0, slow);
+	for (i = 0; i < XFSM_CAS_FAST_TRIES; i++)
+		emit_cas_try(sp, r, (__u32)d, ok, &ox);
+
+	xfsm_emit_bind(e, slow);
+	xfsm_emit_note(e, 3, "slow path: counted in the flow's flags, under its striped lock");
+	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_WF));
+	E(sp, XI_MOV64_IMM(XR1, 1 << XFSM_FF_CAS_SLOW_SHIFT));
+	E(sp, XI_ATOMIC_FETCH_ADD(BPF_W, XR3, XR1, FO(flags)));
+	spec_flow_lock(sp, stage, same ? st->lookup_words : st->update_words,
+		       same ? st->lookup_rev : st->update_rev, st->flags & XFSM_SF_SYMMETRIC, nolock);
+	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_LOCK));
+	E(sp, XI_MOV64_REG(XR1, XR0));
+	E(sp, XI_CALL(BPF_FUNC_spin_lock));
+	E(sp, XI_ST(BPF_DW, XFP, SO_CAS_I, 0));
+	xfsm_emit_bind(e, loop);
+	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_WF));
+	emit_cas_try(sp, r, (__u32)d, locked_ok, &ox);
+	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_CAS_I));
+	E(sp, XI_ALU64_IMM(BPF_ADD, XR1, 1));
+	E(sp, XI_STX(BPF_DW, XFP, XR1, SO_CAS_I));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JLT, XR1, XFSM_CAS_SLOW_TRIES, loop);
+	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_LOCK));
+	E(sp, XI_CALL(BPF_FUNC_spin_unlock));
+	xfsm_emit_bind(e, nolock);	/* gave up */
+	spec_cnt_add(sp, SR_STATS, offsetof(struct xfsm_stats, exc_cas_exhausted), 1);
+	xfsm_emit_ja(e, leave);
+	xfsm_emit_bind(e, locked_ok);
+	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_LOCK));
+	E(sp, XI_CALL(BPF_FUNC_spin_unlock));
+	xfsm_emit_bind(e, leave);
+	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_WF));
+	E(sp, XI_MOV64_IMM(XR1, -(1 << XFSM_FF_CAS_SLOW_SHIFT)));
+	E(sp, XI_ATOMIC_ADD(BPF_W, XR3, XR1, FO(flags)));
+	xfsm_emit_bind(e, ok);
+}
+
 /* flow_commit() on the flow in SO_WF (not NULL), its key in SO_KEY. */
 static void emit_flow_commit(struct spec *sp, unsigned int stage, const struct xfsm_rule *r)
 {
@@ -223,6 +332,11 @@ static void emit_flow_commit(struct spec *sp, unsigned int stage, const struct x
 
 	if (r->flags & XFSM_RF_FLOW_NOLOCK) {
 		emit_updates(sp, r, XFSM_OPND_FLOW_REG, true, &ox);
+		return;
+	}
+	if (r->flags & XFSM_RF_FLOW_CAS) {
+		/* like an addition, the chain leaves the version alone */
+		emit_flow_cas(sp, stage, r);
 		return;
 	}
 	xfsm_emit_note(sp->e, 2, "flow transaction under its striped lock");
