@@ -1001,6 +1001,118 @@ START_TEST(test_codegen)
 }
 END_TEST
 
+/* ---- Store-to-load forwarding (lib/codegen/peephole.c) ------------------------ */
+
+static bool insn_is(const struct bpf_insn *a, struct bpf_insn b)
+{
+	return a->code == b.code && a->dst_reg == b.dst_reg && a->src_reg == b.src_reg &&
+	       a->off == b.off && a->imm == b.imm;
+}
+
+#define CK_INSN(e, i, want)							\
+	ck_assert_msg((i) < (int)(e)->n && insn_is(&(e)->insn[i], want),		\
+		      "instruction %d: code %#x dst %u src %u off %d imm %d", (i),	\
+		      (i) < (int)(e)->n ? (e)->insn[i].code : 0,			\
+		      (i) < (int)(e)->n ? (e)->insn[i].dst_reg : 0,			\
+		      (i) < (int)(e)->n ? (e)->insn[i].src_reg : 0,			\
+		      (i) < (int)(e)->n ? (e)->insn[i].off : 0,			\
+		      (i) < (int)(e)->n ? (e)->insn[i].imm : 0)
+
+START_TEST(test_peephole)
+{
+	struct xfsm_emit e;
+	unsigned int l;
+
+	/* a reload into the register stored is dropped; into another one
+	 * it becomes a move; an immediate's reload an immediate move */
+	xfsm_emit_init(&e);
+	xfsm_emit(&e, XI_STX(BPF_DW, XFP, XR6, -8));
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR6, XFP, -8));
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR2, XFP, -8));
+	xfsm_emit(&e, XI_ST(BPF_W, XFP, -12, -5));
+	xfsm_emit(&e, XI_LDX(BPF_W, XR3, XFP, -12));
+	xfsm_emit(&e, XI_ST(BPF_DW, XFP, -24, -5));
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR4, XFP, -24));
+	xfsm_emit(&e, XI_STX(BPF_W, XFP, XR1, -28));
+	xfsm_emit(&e, XI_LDX(BPF_W, XR5, XFP, -28));
+	xfsm_emit(&e, XI_EXIT());
+	ck_assert_int_eq(xfsm_emit_finish(&e), 0);
+	ck_assert_int_eq((int)e.n, 9);
+	CK_INSN(&e, 1, XI_MOV64_REG(XR2, XR6));
+	CK_INSN(&e, 3, XI_MOV32_IMM(XR3, -5));
+	CK_INSN(&e, 5, XI_MOV64_IMM(XR4, -5));
+	CK_INSN(&e, 7, XI_MOV32_REG(XR5, XR1));
+	xfsm_emit_free(&e);
+
+	/* a store of what the slot holds is dropped; a load teaches too */
+	xfsm_emit_init(&e);
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR1, XFP, -8));
+	xfsm_emit(&e, XI_STX(BPF_DW, XFP, XR1, -8));
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR2, XFP, -8));
+	xfsm_emit(&e, XI_EXIT());
+	ck_assert_int_eq(xfsm_emit_finish(&e), 0);
+	ck_assert_int_eq((int)e.n, 3);
+	CK_INSN(&e, 1, XI_MOV64_REG(XR2, XR1));
+	xfsm_emit_free(&e);
+
+	/* what kills the knowledge: the register written, an overlapping
+	 * store, another size, a store through a stack pointer, a helper
+	 * that may write the stack, a jump target */
+	xfsm_emit_init(&e);
+	l = xfsm_emit_label(&e);
+	xfsm_emit(&e, XI_STX(BPF_DW, XFP, XR1, -8));
+	xfsm_emit(&e, XI_ALU64_IMM(BPF_ADD, XR1, 1));
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR2, XFP, -8));		/* 2: stays */
+	xfsm_emit(&e, XI_STX(BPF_DW, XFP, XR1, -16));
+	xfsm_emit(&e, XI_ST(BPF_B, XFP, -13, 0));
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR3, XFP, -16));		/* 5: stays */
+	xfsm_emit(&e, XI_LDX(BPF_W, XR3, XFP, -16));		/* 6: stays */
+	xfsm_emit(&e, XI_STX(BPF_DW, XFP, XR1, -24));
+	xfsm_emit(&e, XI_MOV64_REG(XR4, XFP));
+	xfsm_emit(&e, XI_ALU64_IMM(BPF_ADD, XR4, -24));
+	xfsm_emit(&e, XI_ST(BPF_DW, XR4, 0, 7));
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR3, XFP, -24));		/* 11: stays */
+	xfsm_emit(&e, XI_STX(BPF_DW, XFP, XR6, -32));
+	xfsm_emit(&e, XI_CALL(BPF_FUNC_xdp_load_bytes));
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR3, XFP, -32));		/* 14: stays */
+	xfsm_emit_jmp_imm(&e, BPF_JMP | BPF_JEQ, XR0, 0, l);
+	xfsm_emit(&e, XI_STX(BPF_DW, XFP, XR6, -40));		/* not on the jump's path */
+	xfsm_emit_bind(&e, l);
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR3, XFP, -40));		/* 17: stays */
+	xfsm_emit(&e, XI_EXIT());
+	ck_assert_int_eq(xfsm_emit_finish(&e), 0);
+	ck_assert_int_eq((int)e.n, 19);
+	CK_INSN(&e, 2, XI_LDX(BPF_DW, XR2, XFP, -8));
+	CK_INSN(&e, 5, XI_LDX(BPF_DW, XR3, XFP, -16));
+	CK_INSN(&e, 6, XI_LDX(BPF_W, XR3, XFP, -16));
+	CK_INSN(&e, 11, XI_LDX(BPF_DW, XR3, XFP, -24));
+	CK_INSN(&e, 14, XI_LDX(BPF_DW, XR3, XFP, -32));
+	CK_INSN(&e, 17, XI_LDX(BPF_DW, XR3, XFP, -40));
+	xfsm_emit_free(&e);
+
+	/* what keeps it: stores through map values, a lookup helper (for
+	 * the callee-saved registers); a jump over a dropped instruction
+	 * is shortened, and one to it lands on the next */
+	xfsm_emit_init(&e);
+	l = xfsm_emit_label(&e);
+	xfsm_emit(&e, XI_STX(BPF_DW, XFP, XR7, -8));
+	xfsm_emit(&e, XI_CALL(BPF_FUNC_map_lookup_elem));
+	xfsm_emit(&e, XI_ST(BPF_DW, XR0, 0, 1));
+	xfsm_emit_imm64(&e, XR8, 0);
+	xfsm_emit(&e, XI_ST(BPF_DW, XR8, 0, 1));
+	xfsm_emit_jmp_imm(&e, BPF_JMP | BPF_JEQ, XR0, 0, l);	/* 6 */
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR7, XFP, -8));		/* dropped */
+	xfsm_emit(&e, XI_LDX(BPF_DW, XR2, XFP, -8));		/* a move */
+	xfsm_emit_bind(&e, l);
+	xfsm_emit(&e, XI_EXIT());
+	ck_assert_int_eq(xfsm_emit_finish(&e), 0);
+	ck_assert_int_eq((int)e.n, 9);
+	CK_INSN(&e, 6, XI_JMP_IMM(BPF_JEQ, XR0, 0, 1));
+	CK_INSN(&e, 7, XI_MOV64_REG(XR2, XR7));
+	xfsm_emit_free(&e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("spec");
@@ -1009,6 +1121,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, open_both, close_both);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_codegen);
+	tcase_add_test(tc, test_peephole);
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_notes);
 	tcase_add_test(tc, test_walk_empty);

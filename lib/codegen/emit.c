@@ -84,6 +84,16 @@ void xfsm_emit_map(struct xfsm_emit *e, int dst, int map_fd)
 	xfsm_emit(e, XI_LD_IMM64_HI(0));
 }
 
+void xfsm_emit_map_value(struct xfsm_emit *e, int dst, int map_fd, __u32 off)
+{
+	if (map_fd < 0) {
+		xfsm_emit_fail(e, -ENOENT, "a map the program needs is missing");
+		return;
+	}
+	xfsm_emit(e, XI_LD_IMM64_LO(dst, BPF_PSEUDO_MAP_VALUE, map_fd));
+	xfsm_emit(e, XI_LD_IMM64_HI((__u64)off << 32));
+}
+
 unsigned int xfsm_emit_label(struct xfsm_emit *e)
 {
 	if (!grow(e, (void **)&e->label, e->n_label, &e->cap_label, sizeof(*e->label)))
@@ -158,55 +168,31 @@ static bool is_jump(const struct bpf_insn *i)
 }
 
 /*
- * Drop the instructions no path reaches (the verifier refuses them, and
- * a generator that ends every branch with its own verdict leaves some,
- * e.g. a pipeline's default verdict after stages that all end the
- * packet), keeping jumps and notes pointing where they did.  `target`
- * holds each jump's destination index.
+ * Keep only the instructions marked in keep[], jumps and notes pointing
+ * where they did: a jump to a dropped instruction goes to the next one
+ * kept.  `target` holds each jump's destination index.
  */
-static int prune(struct xfsm_emit *e, long *target)
+static int compact(struct xfsm_emit *e, const bool *keep, const long *target)
 {
-	size_t n = e->n, i, top = 0, k;
-	unsigned char *live = calloc(n + 1, 1);
-	size_t *stack = calloc(n + 1, sizeof(*stack)), *newidx = calloc(n + 1, sizeof(*newidx));
+	size_t n = e->n, i, k;
+	size_t *newidx = calloc(n + 1, sizeof(*newidx));
 	int err = 0;
 
-	if (!live || !stack || !newidx) {
-		err = -ENOMEM;
-		goto out;
-	}
-	stack[top++] = 0;
-	while (top) {
-		i = stack[--top];
-		if (i >= n || live[i])
-			continue;
-		live[i] = 1;
-		if (is_ld_imm64(&e->insn[i])) {
-			if (i + 1 < n)
-				live[i + 1] = 1;
-			stack[top++] = i + 2;
-			continue;
-		}
-		if (e->insn[i].code == (BPF_JMP | BPF_EXIT))
-			continue;
-		if (is_jump(&e->insn[i])) {
-			stack[top++] = (size_t)target[i];
-			if (BPF_OP(e->insn[i].code) == BPF_JA)
-				continue;
-		}
-		stack[top++] = i + 1;
+	if (!newidx) {
+		xfsm_emit_fail(e, -ENOMEM, "out of memory generating the program");
+		return e->err;
 	}
 	for (i = 0, k = 0; i <= n; i++) {
 		newidx[i] = k;
-		if (i < n && live[i])
+		if (i < n && keep[i])
 			k++;
 	}
 	for (i = 0; i < n; i++) {
 		long off;
 
-		if (!live[i])
+		if (!keep[i])
 			continue;
-		if (is_jump(&e->insn[i]) && !(i > 0 && live[i - 1] && is_ld_imm64(&e->insn[i - 1]))) {
+		if (is_jump(&e->insn[i]) && !(i > 0 && keep[i - 1] && is_ld_imm64(&e->insn[i - 1]))) {
 			off = (long)newidx[target[i]] - (long)newidx[i] - 1;
 			if (off < -32768 || off > 32767) {
 				xfsm_emit_fail(e, -E2BIG,
@@ -223,27 +209,74 @@ static int prune(struct xfsm_emit *e, long *target)
 		e->note[i].insn = newidx[e->note[i].insn < n ? e->note[i].insn : n];
 	e->n = k;
 out:
-	free(live);
-	free(stack);
 	free(newidx);
 	return err;
+}
+
+/*
+ * Mark the instructions some path reaches (the verifier refuses the
+ * others, and a generator that ends every branch with its own verdict
+ * leaves some, e.g. a pipeline's default verdict after stages that all
+ * end the packet).
+ */
+static int reachable(struct xfsm_emit *e, bool *live, const long *target)
+{
+	size_t n = e->n, i, top = 0;
+	size_t *stack = calloc(n + 1, sizeof(*stack));
+
+	if (!stack)
+		return -ENOMEM;
+	stack[top++] = 0;
+	while (top) {
+		i = stack[--top];
+		if (i >= n || live[i])
+			continue;
+		live[i] = true;
+		if (is_ld_imm64(&e->insn[i])) {
+			if (i + 1 < n)
+				live[i + 1] = true;
+			stack[top++] = i + 2;
+			continue;
+		}
+		if (e->insn[i].code == (BPF_JMP | BPF_EXIT))
+			continue;
+		if (is_jump(&e->insn[i])) {
+			stack[top++] = (size_t)target[i];
+			if (BPF_OP(e->insn[i].code) == BPF_JA)
+				continue;
+		}
+		stack[top++] = i + 1;
+	}
+	free(stack);
+	return 0;
+}
+
+/* target[i] = where the jump at i goes, from the resolved offsets. */
+static void targets(const struct xfsm_emit *e, long *target)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		target[i] = (long)i + 1 + e->insn[i].off;
 }
 
 int xfsm_emit_finish(struct xfsm_emit *e)
 {
 	long *target = NULL;
+	bool *keep = NULL;
 	size_t i;
 
 	if (e->err)
 		return e->err;
 	target = calloc(e->n + 1, sizeof(*target));
-	if (!target) {
+	keep = calloc(e->n + 1, sizeof(*keep));
+	if (!target || !keep) {
 		xfsm_emit_fail(e, -ENOMEM, "out of memory generating the program");
-		return e->err;
+		goto out;
 	}
-	/* every jump of a generated program goes to a label */
-	for (i = 0; i < e->n; i++)
-		target[i] = (long)i + 1 + e->insn[i].off;
+	/* every jump of a generated program goes to a label (or has the
+	 * offset it was emitted with) */
+	targets(e, target);
 	for (i = 0; !e->err && i < e->n_fix; i++) {
 		const struct xfsm_emit_fix *f = &e->fix[i];
 
@@ -257,9 +290,23 @@ int xfsm_emit_finish(struct xfsm_emit *e)
 	if (!e->err && (!e->n || (e->insn[e->n - 1].code != (BPF_JMP | BPF_EXIT) &&
 				  e->insn[e->n - 1].code != (BPF_JMP | BPF_JA))))
 		xfsm_emit_fail(e, -EINVAL, "generator bug: the program does not end in exit");
+	if (!e->err && reachable(e, keep, target))
+		xfsm_emit_fail(e, -ENOMEM, "out of memory generating the program");
 	if (!e->err)
-		prune(e, target);
+		compact(e, keep, target);
+	if (!e->err) {
+		/* on the pruned program: its jumps are all resolved */
+		targets(e, target);
+		for (i = 0; i < e->n; i++)
+			keep[i] = true;
+		if (xfsm_emit_peephole(e, keep, target))
+			xfsm_emit_fail(e, -ENOMEM, "out of memory generating the program");
+		else
+			compact(e, keep, target);
+	}
+out:
 	free(target);
+	free(keep);
 	return e->err;
 }
 

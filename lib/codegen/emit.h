@@ -10,6 +10,7 @@
 #define XFSM_CODEGEN_EMIT_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/bpf.h>
 
@@ -56,6 +57,10 @@ void xfsm_emit_imm64(struct xfsm_emit *e, int dst, __u64 v);
 /* dst = the map with file descriptor fd (two instructions). */
 void xfsm_emit_map(struct xfsm_emit *e, int dst, int map_fd);
 
+/* dst = the address of the value of single-entry array map_fd, plus off
+ * (two instructions; the kernel resolves it: no lookup at run time). */
+void xfsm_emit_map_value(struct xfsm_emit *e, int dst, int map_fd, __u32 off);
+
 /* A new jump target, not placed yet. */
 unsigned int xfsm_emit_label(struct xfsm_emit *e);
 /* Place a label at the next instruction. */
@@ -72,6 +77,12 @@ void xfsm_emit_note(struct xfsm_emit *e, unsigned int depth, const char *fmt, ..
 
 /* Resolve every jump.  0, or the first error (e->why says what). */
 int xfsm_emit_finish(struct xfsm_emit *e);
+
+/* Stack store-to-load forwarding (lib/codegen/peephole.c), run by
+ * xfsm_emit_finish() on the resolved program: rewrites instructions in
+ * place and clears keep[i] for each one it drops; target[i] is where the
+ * jump at i goes.  0 or -ENOMEM. */
+int xfsm_emit_peephole(struct xfsm_emit *e, bool *keep, const long *target);
 
 /* Load the finished program as an XDP program named `name`.  Returns the
  * program's fd, or a negative errno; the verifier's complaint (its log's

@@ -106,8 +106,12 @@ struct spec {
 /* spec.c: shared emitters */
 /* dst = value (a 64-bit constant, in the fewest instructions). */
 void spec_mov_imm(struct spec *sp, int dst, __u64 v);
+/* Is `map` an array of one entry, whose value the program may address
+ * directly (xfsm_emit_map_value())? */
+bool spec_map_direct(const struct spec *sp, int map);
 /* dst = map value of array/per-CPU array `map` at constant `key`; a NULL
- * result jumps to `null_label`.  Clobbers R1-R5. */
+ * result jumps to `null_label` (a single-entry array's value is addressed
+ * directly: no lookup, never NULL).  Clobbers R1-R5. */
 void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label);
 /* R0 = map value of `map` under the key at stack offset key_off; NULL
  * jumps to null_label.  Clobbers R1-R5. */
@@ -142,7 +146,8 @@ void spec_bail(struct spec *sp);
 /* stage.c */
 int spec_stage(struct spec *sp, unsigned int stage);
 void spec_need_stage(struct spec *sp, unsigned int stage);
-/* Build the flow key of stage `stage` from a word list (flow_key_build()). */
+/* Build the flow key of stage `stage` from a word list (flow_key_build()).
+ * Clobbers R1, R2. */
 void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
 	      bool symmetric);
 /* R0 = the striped lock of the key in SO_KEY (flow_lock()), built from

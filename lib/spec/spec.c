@@ -49,8 +49,19 @@ void spec_lookup_stack(struct spec *sp, int map, int key_off, unsigned int null_
 	}
 }
 
+bool spec_map_direct(const struct spec *sp, int map)
+{
+	return sp->inst->map_fd[map] >= 0 && sp->inst->map_type[map] == BPF_MAP_TYPE_ARRAY &&
+	       sp->inst->map_max_entries[map] == 1;
+}
+
 void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label)
 {
+	if (key == 0 && spec_map_direct(sp, map)) {
+		/* the one value's address, resolved at load: never NULL */
+		xfsm_emit_map_value(sp->e, dst, sp->inst->map_fd[map], 0);
+		return;
+	}
 	E(sp, XI_ST(BPF_W, XFP, SO_TMP, (__s32)key));
 	spec_lookup_stack(sp, map, SO_TMP, null_label);
 	if (dst != XR0)
@@ -287,7 +298,19 @@ void spec_opnd(struct spec *sp, int dst, int tmp, const struct xfsm_operand *o,
 
 /* ---- The program ---------------------------------------------------------- */
 
-/* ingress_port() and the port's rx counters (bpf/xfsm.bpf.c). */
+/* reg = xfsm_port_gen[0], addressed directly (spec_map_direct()). */
+static void port_gen_direct(struct spec *sp, int reg)
+{
+	xfsm_emit_map_value(sp->e, reg, sp->inst->map_fd[XFSM_M_PORT_GEN], 0);
+	E(sp, XI_LDX(BPF_DW, reg, reg, 0));
+}
+
+/* ingress_port() and the port's rx counters (bpf/xfsm.bpf.c).  With the
+ * generation counter addressed directly, a cache hit costs one lookup
+ * (xfsm_work) and no stack traffic; the generation is read once for the
+ * compare and, on a miss, once before xfsm_ports is read, as the generic
+ * program orders them (a cache entry never pairs a newer generation with
+ * an older port). */
 static void emit_port(struct spec *sp)
 {
 	struct xfsm_emit *e = sp->e;
@@ -295,13 +318,16 @@ static void emit_port(struct spec *sp)
 	unsigned int done = xfsm_emit_label(e), set;
 	unsigned int gen0 = xfsm_emit_label(e);
 	const int po = XFSM_WORK_PORT_OFF;
+	bool direct = spec_map_direct(sp, XFSM_M_PORT_GEN);
 
 	xfsm_emit_note(e, 0, "ingress port (this CPU's cache, else xfsm_ports) and its rx counters");
-	E(sp, XI_ST(BPF_DW, XFP, SO_GEN, 0));
-	spec_lookup_const(sp, XR0, XFSM_M_PORT_GEN, 0, gen0);
-	E(sp, XI_LDX(BPF_DW, XR1, XR0, 0));
-	E(sp, XI_STX(BPF_DW, XFP, XR1, SO_GEN));
-	xfsm_emit_bind(e, gen0);
+	if (!direct) {
+		E(sp, XI_ST(BPF_DW, XFP, SO_GEN, 0));
+		spec_lookup_const(sp, XR0, XFSM_M_PORT_GEN, 0, gen0);
+		E(sp, XI_LDX(BPF_DW, XR1, XR0, 0));
+		E(sp, XI_STX(BPF_DW, XFP, XR1, SO_GEN));
+		xfsm_emit_bind(e, gen0);
+	}
 	spec_lookup_const(sp, XR0, XFSM_M_WORK, 0, sp->l_pass_raw);
 	E(sp, XI_LDX(BPF_H, XR2, XR0, po + offsetof(struct xfsm_port_cache, valid)));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, miss);
@@ -309,12 +335,19 @@ static void emit_port(struct spec *sp)
 	E(sp, XI_LDX(BPF_W, XR3, SR_CTX, offsetof(struct xdp_md, ingress_ifindex)));
 	xfsm_emit_jmp_reg(e, BPF_JMP | BPF_JNE, XR2, XR3, miss);
 	E(sp, XI_LDX(BPF_DW, XR2, XR0, po + offsetof(struct xfsm_port_cache, gen)));
-	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_GEN));
+	if (direct)
+		port_gen_direct(sp, XR3);
+	else
+		E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_GEN));
 	xfsm_emit_jmp_reg(e, BPF_JMP | BPF_JNE, XR2, XR3, miss);
 	E(sp, XI_LDX(BPF_H, XR1, XR0, po + offsetof(struct xfsm_port_cache, port)));
 	xfsm_emit_ja(e, have);
 
 	xfsm_emit_bind(e, miss);
+	if (direct) {
+		port_gen_direct(sp, XR3);
+		E(sp, XI_STX(BPF_DW, XFP, XR3, SO_GEN));
+	}
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_WREFRESH));
 	E(sp, XI_LDX(BPF_W, XR1, SR_CTX, offsetof(struct xdp_md, ingress_ifindex)));
 	E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));

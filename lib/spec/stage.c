@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "spec/internal.h"
 
@@ -104,20 +105,83 @@ void spec_need_stage(struct spec *sp, unsigned int stage)
 
 /* ---- Flow key, lock, lookup and timeouts ------------------------------------ */
 
-static void key_fill(struct spec *sp, const __u8 *words)
+/* A 4-byte part of the key: a field word, or a constant (fv < 0). */
+struct key_part {
+	int	fv;
+	__u32	c;
+};
+
+static struct key_part key_word(const __u8 *words, unsigned int i)
+{
+	unsigned int w = word(words[i]);
+
+	return w == XFSM_FW_ZERO ? (struct key_part){ -1, 0 } : (struct key_part){ (int)w, 0 };
+}
+
+/* dst = part, zero-extended. */
+static void part_load(struct spec *sp, int dst, struct key_part p)
+{
+	if (p.fv >= 0)
+		E(sp, XI_LDX(BPF_W, dst, XFP, so_fv((unsigned int)p.fv)));
+	else
+		E(sp, XI_MOV32_IMM(dst, (__s32)p.c));
+}
+
+/* The key's 8 bytes at key offset `at`: `lo` at the lower address. */
+static void key_dword(struct spec *sp, int at, struct key_part lo, struct key_part hi)
+{
+	int off = SO_KEY + at;
+	struct key_part top = hi, bottom = lo;
+
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	top = lo;
+	bottom = hi;
+#endif
+	if (top.fv < 0 && bottom.fv < 0) {
+		__u64 v = (__u64)top.c << 32 | bottom.c;
+
+		if ((__u64)(__s64)(__s32)v == v) {
+			E(sp, XI_ST(BPF_DW, XFP, off, (__s32)v));
+		} else {
+			spec_mov_imm(sp, XR1, v);
+			E(sp, XI_STX(BPF_DW, XFP, XR1, off));
+		}
+		return;
+	}
+	if (top.fv < 0 && !top.c) {
+		part_load(sp, XR1, bottom);
+	} else {
+		part_load(sp, XR1, top);
+		E(sp, XI_ALU64_IMM(BPF_LSH, XR1, 32));
+		if (bottom.fv < 0 && bottom.c && bottom.c <= 0x7fffffffU) {
+			E(sp, XI_ALU64_IMM(BPF_OR, XR1, (__s32)bottom.c));
+		} else if (bottom.fv >= 0 || bottom.c) {
+			part_load(sp, XR2, bottom);
+			E(sp, XI_ALU64_REG(BPF_OR, XR1, XR2));
+		}
+	}
+	E(sp, XI_STX(BPF_DW, XFP, XR1, off));
+}
+
+/*
+ * The whole key (head = stage and epoch as the key lays them out) in
+ * six 8-byte stores.  The map's hash and compare read the key in words
+ * of 4 and 8 bytes: a word assembled from narrower stores is not
+ * forwarded from the store buffer, and each such read stalls (measured:
+ * docs/BENCHMARKS.md, "Where the specialized program's time goes").
+ * Clobbers R1, R2.
+ */
+static void key_fill(struct spec *sp, __u32 head, const __u8 *words)
 {
 	unsigned int i;
 
-	for (i = 0; i < XFSM_KEY_WORDS; i++) {
-		int off = SO_KEY + (int)offsetof(struct xfsm_flow_key, w) + 4 * (int)i;
-
-		if (word(words[i]) == XFSM_FW_ZERO) {
-			E(sp, XI_ST(BPF_W, XFP, off, 0));
-			continue;
-		}
-		E(sp, XI_LDX(BPF_W, XR1, XFP, so_fv(word(words[i]))));
-		E(sp, XI_STX(BPF_W, XFP, XR1, off));
-	}
+	_Static_assert(sizeof(struct xfsm_flow_key) == 4 + 4 * XFSM_KEY_WORDS &&
+		       XFSM_KEY_WORDS % 2 == 1 && (SO_KEY & 7) == 0,
+		       "the key: a 4-byte head and an odd number of words, 8-byte aligned");
+	key_dword(sp, 0, (struct key_part){ -1, head }, key_word(words, 0));
+	for (i = 1; i < XFSM_KEY_WORDS; i += 2)
+		key_dword(sp, (int)offsetof(struct xfsm_flow_key, w) + 4 * (int)i,
+			  key_word(words, i), key_word(words, i + 1));
 }
 
 void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
@@ -125,9 +189,13 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 {
 	const struct xfsm_stage *st = &sp->app->stages[stage];
 	struct xfsm_emit *e = sp->e;
+	struct { __u16 stage, epoch; } h = { (__u16)stage, st->epoch };
+	__u32 head;
 
-	E(sp, XI_ST(BPF_H, XFP, SO_KEY + (int)offsetof(struct xfsm_flow_key, stage), stage));
-	E(sp, XI_ST(BPF_H, XFP, SO_KEY + (int)offsetof(struct xfsm_flow_key, epoch), st->epoch));
+	/* stage and epoch as the key holds them (host order) */
+	_Static_assert(offsetof(struct xfsm_flow_key, stage) == 0 &&
+		       offsetof(struct xfsm_flow_key, epoch) == 2, "the key's head");
+	memcpy(&head, &h, sizeof(head));
 	if (symmetric) {
 		unsigned int fwd = xfsm_emit_label(e), back = xfsm_emit_label(e);
 		unsigned int done = xfsm_emit_label(e), i;
@@ -142,13 +210,13 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 			xfsm_emit_jmp_reg(e, BPF_JMP32 | BPF_JGT, XR2, XR1, fwd);
 		}
 		xfsm_emit_bind(e, fwd);
-		key_fill(sp, words);
+		key_fill(sp, head, words);
 		xfsm_emit_ja(e, done);
 		xfsm_emit_bind(e, back);
-		key_fill(sp, rev);
+		key_fill(sp, head, rev);
 		xfsm_emit_bind(e, done);
 	} else {
-		key_fill(sp, words);
+		key_fill(sp, head, words);
 	}
 }
 
@@ -512,8 +580,11 @@ int spec_stage(struct spec *sp, unsigned int stage)
 
 		xfsm_emit_note(e, 1, "stage %u: rule %u (priority %u, tuple %u, statistics %u)",
 			       stage, r->image_id, r->priority, k->tuple, r->rule_id);
-		E(sp, XI_LDX(BPF_W, XR4, XFP, SO_STATE));
-		E(sp, XI_LDX(BPF_W, XR5, XFP, SO_CONDS));
+		/* only what the tuple compares is read */
+		if (tp->state_mask)
+			E(sp, XI_LDX(BPF_W, XR4, XFP, SO_STATE));
+		if (tp->cond_mask)
+			E(sp, XI_LDX(BPF_W, XR5, XFP, SO_CONDS));
 		cmp_masked(sp, XR4, tp->state_mask, k->state, next);
 		cmp_masked(sp, XR5, tp->cond_mask, k->conds, next);
 		for (w = 0; w < XFSM_MATCH_WORDS; w++) {
