@@ -789,9 +789,9 @@ START_TEST(test_refuse)
 	int err;
 
 	NEED_T();
-	/* router: dec_ttl and output fib, not generated yet */
-	err = try_generate("examples/router.xfsm", why, sizeof(why));
-	xt_set_context("router: %s", why);
+	/* arpresponder: arp reply, not generated yet */
+	err = try_generate("examples/arpresponder.xfsm", why, sizeof(why));
+	xt_set_context("arpresponder: %s", why);
 	ASSERT_EQ(err, -EOPNOTSUPP, "refused");
 	ASSERT_TRUE(strstr(why, "stage 0") && strstr(why, "rule") && strstr(why, "action"),
 		    "the message names the stage, rule and action");

@@ -60,6 +60,9 @@ enum {
 #define SO_GRP_IDX	(-472)	/* __u32 the member taken */
 #define SO_GRP_RR	(-476)	/* __u32 the counter follows the choice */
 #define SO_GRP_I	(-480)	/* __u32 members skipped before it */
+/* output fib (act_fib.c): struct bpf_fib_lookup over SO_TMP..SO_KEY, which
+ * nothing reads once the program's last action has begun */
+#define SO_FIB		SO_TMP
 
 static inline int so_fv(unsigned int word)
 {
@@ -167,6 +170,15 @@ void spec_rw_eth(struct spec *sp, bool dst, unsigned int fail);
  * ends the program. */
 void spec_group(struct spec *sp, __u32 gid);
 void spec_need_group(struct spec *sp);
+
+/* rw_ip(): DSCP, ECN, TTL rewrites of the fast path's IPv4 (v6 false) or
+ * IPv6 header, the value in R4. */
+void spec_rw_ip(struct spec *sp, __u8 type, bool v6, unsigned int fail, unsigned int expired);
+
+/* act_fib.c: output fib (fib_forward()); ends the program. */
+void spec_fib(struct spec *sp);
+int spec_fib_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
+void spec_need_fib(struct spec *sp);
 
 /* act_l2.c: vlan pop on the fast path's untagged frames (rewrite_failed). */
 void spec_vlan_pop(struct spec *sp);
