@@ -42,9 +42,9 @@
  * their specialized program. */
 #define XD_MIN_SHARE_EXAMPLES	75
 #define XD_MIN_SHARE_RANDOM	90
-/* The examples the specializer does not take yet (arpresponder: arp
- * reply); every other one must run specialized. */
-#define XD_EXAMPLES_GENERIC	1
+/* The examples the specializer does not take yet: none, every one must
+ * run specialized. */
+#define XD_EXAMPLES_GENERIC	0
 #define XD_PACKETS_PER_APP	40
 #define XD_PACKETS_EXAMPLE	300
 
@@ -390,7 +390,7 @@ static void random_run(const char *what, const char *omit, unsigned int secs,
  * be specialized nearly always; drop a word here when the specializer
  * takes the construct.
  */
-#define XD_NOT_GENERATED	"acl,vlan,arp"
+#define XD_NOT_GENERATED	"acl"
 
 START_TEST(test_random)
 {

@@ -5,9 +5,9 @@
  * generic datapath's verdict and xfsm_stats.fib_* counter; found, the TTL
  * or hop limit drops by one (IPv4 checksum updated), the MACs become the
  * lookup's, the egress device's port (when it is an xfsm port) counts the
- * packet sent and bpf_redirect() sends it.  The fast path holds no VLAN
- * tag and no other ethertype, so fib_vlan and fib_not_ip never count here
- * (such frames run the generic datapath).
+ * packet sent and bpf_redirect() sends it.  A tagged frame (one the
+ * parser took, or a push tagged) counts fib_vlan, an untagged ARP frame
+ * fib_not_ip; both pass.
  *
  * struct bpf_fib_lookup (64 bytes) lives in SO_FIB, which overlays the
  * flow key and the scratch words below it: output fib ends the program,
@@ -120,7 +120,8 @@ void spec_fib(struct spec *sp)
 	unsigned int expired = xfsm_emit_label(e), failed = xfsm_emit_label(e);
 	unsigned int found = xfsm_emit_label(e), rw6 = xfsm_emit_label(e);
 	unsigned int macs = xfsm_emit_label(e), sent = xfsm_emit_label(e);
-	unsigned int unparsed = xfsm_emit_label(e);
+	unsigned int unparsed = xfsm_emit_label(e), tagged = xfsm_emit_label(e);
+	unsigned int not_ip = xfsm_emit_label(e);
 	size_t i;
 	int off;
 
@@ -130,7 +131,10 @@ void spec_fib(struct spec *sp)
 	for (off = 0; off < (int)sizeof(struct bpf_fib_lookup); off += 8)
 		E(sp, XI_ST(BPF_DW, XFP, SO_FIB + off, 0));
 	E(sp, XI_LDX(BPF_W, XR4, XFP, so_fv(XFSM_FW_PKT_FLAGS)));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR4, XFSM_PF_VLAN, tagged);
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR4, XFSM_PF_IPV6, v6);
+	E(sp, XI_ALU32_IMM(BPF_AND, XR4, XFSM_PF_IPV4));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR4, 0, not_ip);
 	fib_frame(sp, ETH_HLEN + 20, unparsed);
 	fib_input(sp, false, expired);
 	xfsm_emit_ja(e, call);
@@ -171,6 +175,15 @@ void spec_fib(struct spec *sp)
 
 	xfsm_emit_bind(e, expired);
 	spec_cnt_add(sp, SR_STATS, ST(fib_ttl_expired), 1);
+	spec_finish_const(sp, XDP_PASS);
+
+	/* a tagged frame (the parser's tag, or a push's): not looked up */
+	xfsm_emit_bind(e, tagged);
+	spec_cnt_add(sp, SR_STATS, ST(fib_vlan), 1);
+	spec_finish_const(sp, XDP_PASS);
+	/* ARP */
+	xfsm_emit_bind(e, not_ip);
+	spec_cnt_add(sp, SR_STATS, ST(fib_not_ip), 1);
 	spec_finish_const(sp, XDP_PASS);
 
 	/* found: the TTL was checked above, the decrement cannot expire */

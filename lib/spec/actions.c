@@ -5,8 +5,9 @@
  * mark, count, output group (act_group.c), vlan pop (act_l2.c), and the
  * rewrites of Ethernet addresses, DSCP, ECN, TTL and IPv4 NAT (addresses
  * and ports, checksums updated) and IPv6 NAT (addresses, the L4 checksum
- * updated); output fib is act_fib.c.  VLAN push and ARP replies are not
- * generated yet: an application that uses them stays generic.
+ * updated), on every layout a frame can have (untagged, one VLAN tag, two
+ * after a push); output fib is act_fib.c, vlan push and pop act_l2.c, arp
+ * reply act_arp.c.
  */
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -69,8 +70,10 @@ static bool act_supported(__u8 type)
 	case XFSM_ACT_SET_MARK:
 	case XFSM_ACT_COUNT:
 	case XFSM_ACT_OUTPUT_GROUP:
+	case XFSM_ACT_VLAN_PUSH:
 	case XFSM_ACT_VLAN_POP:
 	case XFSM_ACT_OUTPUT_FIB:
+	case XFSM_ACT_ARP_REPLY:
 		return true;
 	}
 	return act_is_rewrite(type);
@@ -135,6 +138,10 @@ void spec_need_actions(struct spec *sp, const struct xfsm_rule *r)
 			spec_need_group(sp);
 		if (a->type == XFSM_ACT_OUTPUT_FIB)
 			spec_need_fib(sp);
+		if (a->type == XFSM_ACT_ARP_REPLY)
+			spec_need_arp(sp);
+		if (a->type == XFSM_ACT_VLAN_PUSH || a->type == XFSM_ACT_VLAN_POP)
+			spec_need_vlan(sp, a->type == XFSM_ACT_VLAN_PUSH);
 	}
 }
 
@@ -300,7 +307,7 @@ void spec_rw_eth(struct spec *sp, bool dst, unsigned int fail)
  */
 void spec_rw_ip(struct spec *sp, __u8 type, bool v6, unsigned int fail, unsigned int expired)
 {
-	const int ip = ETH_HLEN, ttl = ip + (v6 ? 7 : 8);
+	const int ip = sp->l3, ttl = ip + (v6 ? 7 : 8);
 
 	frame(sp, ip + (v6 ? 40 : 20), fail);
 	if (type == XFSM_ACT_DEC_TTL || type == XFSM_ACT_SET_TTL) {
@@ -380,7 +387,7 @@ static void emit_nat_at(struct spec *sp, __u8 type, int l4, bool tcp, unsigned i
 	struct xfsm_emit *e = sp->e;
 	unsigned int done = xfsm_emit_label(e);
 
-	frame(sp, l4 ? l4 + (tcp ? 20 : 8) : ETH_HLEN + 20, fail);
+	frame(sp, l4 ? l4 + (tcp ? 20 : 8) : sp->l3 + 20, fail);
 	if (port_rw) {
 		int off = l4 + (dst ? 2 : 0);
 
@@ -396,14 +403,14 @@ static void emit_nat_at(struct spec *sp, __u8 type, int l4, bool tcp, unsigned i
 		set_word(sp, dst ? (tcp ? XFSM_FW_TCP_DPORT : XFSM_FW_UDP_DPORT) :
 				   (tcp ? XFSM_FW_TCP_SPORT : XFSM_FW_UDP_SPORT), XR3);
 	} else {
-		int off = ETH_HLEN + (dst ? 16 : 12);
+		int off = sp->l3 + (dst ? 16 : 12);
 
 		E(sp, XI_LDX(BPF_W, XR3, XR1, off));
 		E(sp, XI_STX(BPF_W, XFP, XR3, SO_CS_OLD));
 		E(sp, XI_MOV64_REG(XR5, XR4));
 		E(sp, XI_BE(XR5, 32));
 		E(sp, XI_STX(BPF_W, XFP, XR5, SO_CS_NEW));
-		csum_saved(sp, ETH_HLEN + 10, true);
+		csum_saved(sp, sp->l3 + 10, true);
 		E(sp, XI_LDX(BPF_W, XR5, XFP, SO_CS_NEW));
 		E(sp, XI_STX(BPF_W, XR1, XR5, off));
 		E(sp, XI_MOV32_REG(XR3, XR4));
@@ -436,7 +443,7 @@ static void emit_nat_at(struct spec *sp, __u8 type, int l4, bool tcp, unsigned i
 static void emit_nat6_at(struct spec *sp, bool dst, __u32 half, int csum, bool udp,
 			 unsigned int fail)
 {
-	const int a = ETH_HLEN + (dst ? 24 : 8) + 8 * (int)(half & 1);
+	const int a = sp->l3 + (dst ? 24 : 8) + 8 * (int)(half & 1);
 	unsigned int w = (dst ? XFSM_FW_IP6_DST : XFSM_FW_IP6_SRC) + 2 * (half & 1), i;
 	struct xfsm_emit *e = sp->e;
 	unsigned int done = xfsm_emit_label(e), plain = xfsm_emit_label(e);
@@ -444,7 +451,7 @@ static void emit_nat6_at(struct spec *sp, bool dst, __u32 half, int csum, bool u
 	xfsm_emit_note(e, 3, "%s, bits %s; L4 checksum %s", dst ? "ip6.dst" : "ip6.src",
 		       half & 1 ? "0-63" : "64-127",
 		       !csum ? "none" : udp ? "(UDP: 0 kept, 0 written 0xffff)" : "updated");
-	frame(sp, csum ? csum + 2 : ETH_HLEN + 40, fail);
+	frame(sp, csum ? csum + 2 : sp->l3 + 40, fail);
 	if (udp) {
 		E(sp, XI_LDX(BPF_H, XR0, XR1, csum));
 		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR0, 0, plain);
@@ -489,7 +496,7 @@ static void emit_nat6_at(struct spec *sp, bool dst, __u32 half, int csum, bool u
  * upper protocol (TCP, UDP, ICMPv6; another has none). */
 static void emit_nat6(struct spec *sp, bool dst, __u32 half, unsigned int ok, unsigned int fail)
 {
-	const int l4 = ETH_HLEN + 40;
+	const int l4 = sp->l3 + 40;
 	struct xfsm_emit *e = sp->e;
 	unsigned int udp = xfsm_emit_label(e), icmp = xfsm_emit_label(e);
 	unsigned int other = xfsm_emit_label(e);
@@ -532,10 +539,11 @@ static void emit_nat_l4(struct spec *sp, __u8 type, int l4, unsigned int ok, uns
 	xfsm_emit_ja(e, ok);
 }
 
-/* The header rewrites (the value in R4): to `ok` when done, `fail` when
- * the packet has no such header, `expired` for a TTL of 1 or 0. */
-static void emit_rewrite(struct spec *sp, const struct xfsm_action *a, unsigned int ok,
-			 unsigned int fail, unsigned int expired)
+/* The header rewrites (the value in R4) on the layout sp->l3: to `ok`
+ * when done, `fail` when the packet has no such header, `expired` for a
+ * TTL of 1 or 0.  Every path ends in a jump. */
+static void emit_rewrite_at(struct spec *sp, const struct xfsm_action *a, unsigned int ok,
+			    unsigned int fail, unsigned int expired)
 {
 	__u8 type = a->type;
 	struct xfsm_emit *e = sp->e;
@@ -553,9 +561,11 @@ static void emit_rewrite(struct spec *sp, const struct xfsm_action *a, unsigned 
 	case XFSM_ACT_SET_ECN:
 	case XFSM_ACT_SET_TTL:
 	case XFSM_ACT_DEC_TTL:
-		/* the fast path holds IPv4 or IPv6 */
+		/* IPv4 or IPv6 (the fast path also holds ARP) */
 		E(sp, XI_LDX(BPF_W, XR2, XFP, fl));
 		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_IPV6, v6);
+		E(sp, XI_ALU32_IMM(BPF_AND, XR2, XFSM_PF_IPV4));
+		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, fail);
 		spec_rw_ip(sp, type, false, fail, expired);
 		xfsm_emit_ja(e, ok);
 		xfsm_emit_bind(e, v6);
@@ -569,19 +579,55 @@ static void emit_rewrite(struct spec *sp, const struct xfsm_action *a, unsigned 
 		emit_nat6(sp, type == XFSM_ACT_SET_IP6_DST, a->arg, ok, fail);
 	} else if (port_rw) {
 		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_IPV6, v6);
-		emit_nat_l4(sp, type, ETH_HLEN + 20, ok, fail, fail);
+		emit_nat_l4(sp, type, sp->l3 + 20, ok, fail, fail);
 		xfsm_emit_bind(e, v6);
-		emit_nat_l4(sp, type, ETH_HLEN + 40, ok, fail, fail);
+		emit_nat_l4(sp, type, sp->l3 + 40, ok, fail, fail);
 	} else {
 		unsigned int other = xfsm_emit_label(e);
 
 		/* IPv4 only; without TCP or UDP only the IP checksum */
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_IPV6, fail);
-		emit_nat_l4(sp, type, ETH_HLEN + 20, ok, fail, other);
+		E(sp, XI_MOV32_REG(XR3, XR2));
+		E(sp, XI_ALU32_IMM(BPF_AND, XR3, XFSM_PF_IPV4));
+		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR3, 0, fail);
+		emit_nat_l4(sp, type, sp->l3 + 20, ok, fail, other);
 		xfsm_emit_bind(e, other);
 		emit_nat_at(sp, type, 0, false, fail);
 		xfsm_emit_ja(e, ok);
 	}
+}
+
+/*
+ * The same on every layout a frame can have here, by its packet flags:
+ * untagged, one tag (the parser's, or a push's), two tags (a push onto a
+ * tagged frame).  A push or pop earlier in the rule or the pipeline moved
+ * the frame's headers and set its flags: the rewrite follows them.
+ */
+static void emit_rewrite(struct spec *sp, const struct xfsm_action *a, unsigned int ok,
+			 unsigned int fail, unsigned int expired)
+{
+	struct xfsm_emit *e = sp->e;
+	unsigned int one = xfsm_emit_label(e), two = xfsm_emit_label(e);
+
+	if (a->type == XFSM_ACT_SET_ETH_SRC || a->type == XFSM_ACT_SET_ETH_DST) {
+		emit_rewrite_at(sp, a, ok, fail, expired);	/* at 0 whatever the tags */
+		return;
+	}
+	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_PKT_FLAGS)));
+	if (sp->push)
+		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_QINQ, two);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_VLAN, one);
+	emit_rewrite_at(sp, a, ok, fail, expired);
+	xfsm_emit_note(e, 3, "behind a VLAN tag");
+	xfsm_emit_bind(e, one);
+	sp->l3 = ETH_HLEN + 4;
+	emit_rewrite_at(sp, a, ok, fail, expired);
+	if (sp->push) {
+		xfsm_emit_note(e, 3, "behind two VLAN tags");
+		xfsm_emit_bind(e, two);
+		sp->l3 = ETH_HLEN + 8;
+		emit_rewrite_at(sp, a, ok, fail, expired);
+	}
+	sp->l3 = ETH_HLEN;
 }
 
 static int act_counter(__u8 type)
@@ -714,8 +760,17 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 		case XFSM_ACT_COUNT:
 			emit_count(sp, a);
 			break;
+		case XFSM_ACT_VLAN_PUSH:
+			spec_opnd(sp, XR4, XR5, &a->opnd, ox);
+			spec_vlan(sp, true);
+			break;
 		case XFSM_ACT_VLAN_POP:
-			spec_vlan_pop(sp);
+			spec_vlan(sp, false);
+			break;
+		case XFSM_ACT_ARP_REPLY:
+			/* not an ARP request: the rule goes on without a verdict */
+			spec_opnd(sp, XR4, XR5, &a->opnd, ox);
+			spec_arp_reply(sp);
 			break;
 		default:
 			if (act_is_rewrite(a->type))

@@ -94,6 +94,11 @@ struct spec {
 	unsigned int l_stage[XFSM_MAX_STAGES + 1];	/* [n_stages]: the end */
 	unsigned int l_bail;		/* hand the packet to the generic program */
 	unsigned int l_pass_raw;	/* XDP_PASS, nothing counted (never taken) */
+	/* the layout the header rewrites being emitted are for: the IP
+	 * header's offset (14, 18 behind one tag, 22 behind two) */
+	int	l3;
+	bool	push;		/* a vlan push can tag a tagged frame again:
+				 * rewrites also for two tags */
 	/* the rules of the stage being generated, in the tuple search's order */
 	const struct xfsm_rule_key **skey;
 	const struct xfsm_rule **srule;
@@ -180,7 +185,14 @@ void spec_fib(struct spec *sp);
 int spec_fib_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
 void spec_need_fib(struct spec *sp);
 
-/* act_l2.c: vlan pop on the fast path's untagged frames (rewrite_failed). */
-void spec_vlan_pop(struct spec *sp);
+/* act_arp.c: arp reply, the MAC in R4: ends the program (XDP_TX) when the
+ * frame is an Ethernet/IPv4 ARP request, else counts rewrite_failed. */
+void spec_arp_reply(struct spec *sp);
+void spec_need_arp(struct spec *sp);
+
+/* act_l2.c: vlan push (the VLAN id in R4) and pop (rw_vlan()), with
+ * their counters; the field words and packet flags follow the frame. */
+void spec_vlan(struct spec *sp, bool push);
+void spec_need_vlan(struct spec *sp, bool push);
 
 #endif /* XFSM_SPEC_INTERNAL_H */
