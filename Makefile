@@ -60,12 +60,16 @@ TEST_BINS    := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
 HARNESS_SRCS := $(wildcard selftests/harness/*.c)
 HARNESS_OBJS := $(patsubst selftests/harness/%.c,$(BUILD)/selftests/harness/%.o,$(HARNESS_SRCS))
 SHELL_TESTS  := $(sort $(wildcard selftests/sh/test_*.sh))
+# Helpers of the shell suites: selftests/tools/NAME.c is build/selftests/NAME,
+# and the programs they place next to xfsm.
+TEST_TOOLS   := $(patsubst selftests/tools/%.c,$(BUILD)/selftests/%,$(wildcard selftests/tools/*.c))
+TEST_BPF     := $(BUILD)/xdp_pass.bpf.o
 
 .PHONY: all installable clean deps test check-deps install demo bench bench-micro vmtest
 
 # `installable` is what `make install` installs (mk/libxfsm.mk adds the shared
 # library and the public headers); `all` adds examples, benchmarks and tests.
-all: installable $(EXTRA_BPF) $(EXTRA_BINS) $(TEST_BINS)
+all: installable $(EXTRA_BPF) $(EXTRA_BINS) $(TEST_BINS) $(TEST_TOOLS) $(TEST_BPF)
 installable: $(BPF_OBJS) $(LIBXFSM) $(TOOLS) $(BUILD)/offload-check.ok
 
 # ---- dependencies --------------------------------------------------------
@@ -82,6 +86,10 @@ $(BUILD)/xfsm-offload.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_OFFLOAD -c $< -o $@
 
 $(BUILD)/xdp_empty.bpf.o: bpf/xdp_empty.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/xdp_pass.bpf.o: bpf/xdp_pass.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -135,6 +143,11 @@ $(BUILD)/selftests/test_%: selftests/test_%.c $(HARNESS_OBJS) $(LIBXFSM) $(wildc
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Iselftests/harness $< $(HARNESS_OBJS) $(LIBXFSM) $(USER_LIBS) $(CHECK_LIBS) -o $@
+
+$(BUILD)/selftests/%: selftests/tools/%.c | $(BUILD)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LDFLAGS) $(USER_LIBS) -o $@
 
 $(BUILD):
 	$(Q)mkdir -p $@

@@ -12,6 +12,8 @@
  *               counts checked against the packets sent (no lost update)
  *   breakdown   the datapath built to stop after each phase
  *               (build/bench/xfsm-stopN.bpf.o): the cost of each component
+ *   prelude     (only with -o prelude) what entering a specialized program
+ *               through the generic one costs: its prelude, its tail call
  *
  * Jobs over many flows run behind bench/flowdrv.bpf.c, which rewrites the
  * source of each repetition and tail-calls the program under test; its own
@@ -19,7 +21,7 @@
  * both sides before the ratio.
  *
  * Usage: micro [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q]
- *              [-o jobs,scaling,breakdown,JOB...] [-x OBJECT] [-X OBJECT] [-J FILE]
+ *              [-o jobs,scaling,breakdown,prelude,JOB...] [-x OBJECT] [-X OBJECT [-s]] [-J FILE]
  *   Every job is measured on the generic datapath (xfsmctl apply
  *   --datapath generic), on the program generated for it (--datapath
  *   specialized, lib/spec/; none when the specializer refuses it) and by
@@ -27,7 +29,9 @@
  *   -q  no 1M-flow cases;  -o  only these parts (a job's key selects that
  *   job);  -x  the xfsm object to measure (default xfsm.bpf.o);  -X  also
  *   measure this build of the datapath, taking turns with the other two
- *   (to compare a change in one run);  -J  JSON results too
+ *   (to compare a change in one run), running the job generic or, with
+ *   -s, specialized (then compared with the specialized column);  -J  JSON
+ *   results too
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -47,6 +51,8 @@
 #include <linux/udp.h>
 
 #include "libxfsm.h"
+#include "xfsm_attach.h"
+#include "xfsm_datapath.h"
 #include "xfsm_plan.h"
 #include "xfsm_lang.h"
 #include "ref/load.h"
@@ -70,6 +76,7 @@ static bool skip_1m;
 static const char *only;
 static const char *xfsm_obj = "xfsm.bpf.o";
 static const char *cand_obj;
+static bool cand_spec;		/* -s: the -X build runs the job specialized */
 static FILE *json;
 
 static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
@@ -216,7 +223,7 @@ static int load_xfsm(struct prog *p, const char *name)
 	map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_FLOWS);
 	if (map)
 		bpf_map__set_max_entries(map, MAX_FLOWS_TABLE);
-	err = bpf_object__load(p->obj);
+	err = xfsm_obj_load(p->obj);
 	if (err) {
 		fprintf(stderr, "micro: cannot load %s\n", path);
 		goto fail;
@@ -581,7 +588,9 @@ static int measure_job(const struct job *j, struct prog *empty, struct result *r
 		i_sp = n;
 		set[n++] = &sp;
 	}
-	if (cand_obj && ((err = load_xfsm(&c, cand_obj)) || (err = job_apply(j, c.inst))))
+	if (cand_obj && ((err = load_xfsm(&c, cand_obj)) ||
+			 (err = job_apply_as(j, c.inst, cand_spec ? XFSM_DP_SPECIALIZED :
+								    XFSM_DP_GENERIC))))
 		goto out;
 	if (cand_obj) {
 		i_c = n;
@@ -665,7 +674,8 @@ static int run_jobs(struct prog *empty)
 		printf("| %s | %.1f | %s | %.1f | %.2fx | %s |", j->name, res.xfsm, sp, res.ref,
 		       net_ratio(&res), spr);
 		if (cand_obj)
-			printf(" %s: %.1f (%+.1f) |", cand_obj, res.cand, res.cand - res.xfsm);
+			printf(" %s%s: %.1f (%+.1f) |", cand_obj, cand_spec ? " specialized" : "",
+			       res.cand, res.cand - (cand_spec ? res.spec : res.xfsm));
 		else if (res.drv)
 			printf(" (%.0f ns of flow driver taken off every column's ratio) |", res.drv);
 		printf("\n");
@@ -902,6 +912,81 @@ next:
 	return err;
 }
 
+/* ---- the entry's prelude ------------------------------------------------- */
+
+/*
+ * What a specialized application pays for entering through the generic
+ * program: the job specialized as attached (the generic program's prelude,
+ * its tail call, the generated program), the same with the tail call moved
+ * to the very top (build/bench/xfsm-tailfirst.bpf.o: no prelude) and each
+ * instance's generated program run alone (what replacing the attachment
+ * would give), taking turns.  The two instances have their own maps (flow
+ * tables), so each difference is taken within one instance.  Asked for by
+ * name only (-o prelude).
+ */
+static int spec_prog_fd(struct xfsm_instance *inst)
+{
+	struct xfsm_dp_record r = { 0 };
+	__u32 slot;
+	int err = xfsm_dp_running(inst, &slot, &r, false), fd;
+
+	if (err)
+		return err;
+	fd = r.specialized ? bpf_prog_get_fd_by_id(r.prog_id) : -ENOENT;
+	xfsm_dp_record_free(&r);
+	return fd < 0 && fd != -ENOENT ? -errno : fd;
+}
+
+static int run_prelude(void)
+{
+	static const char *const which[] = { "empty", "global", "counter", "portknock_closed" };
+	unsigned int w, i;
+	int err = 0;
+
+	printf("ns per packet of a specialized application, taking turns: as attached "
+	       "(prelude, tail call, program) and its program alone; with the tail call "
+	       "first (bench/xfsm-tailfirst.bpf.o, another instance) and its program "
+	       "alone:\n\n");
+	printf("| job | as attached | program alone | tail call first | program alone | "
+	       "prelude + tail call | tail call | prelude |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (w = 0; w < sizeof(which) / sizeof(which[0]) && !err; w++) {
+		struct prog sp = { 0 }, tf = { 0 }, alone = { 0 }, tf_alone = { 0 };
+		const struct prog *set[4] = { &sp, &alone, &tf, &tf_alone };
+		const struct job *j = NULL;
+		struct frame f;
+		double ns[4];
+
+		for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
+			if (!strcmp(jobs[i].key, which[w]))
+				j = &jobs[i];
+		make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
+		err = load_xfsm(&sp, xfsm_obj) ?: job_apply_as(j, sp.inst, XFSM_DP_SPECIALIZED) ?:
+		      load_xfsm(&tf, "bench/xfsm-tailfirst.bpf.o") ?:
+		      job_apply_as(j, tf.inst, XFSM_DP_SPECIALIZED) ?:
+		      job_prepare(j, &sp, &f, false) ?: job_prepare(j, &tf, &f, false);
+		alone.fd = tf_alone.fd = -1;
+		if (!err) {
+			alone.fd = spec_prog_fd(sp.inst);
+			tf_alone.fd = spec_prog_fd(tf.inst);
+			err = alone.fd < 0 ? alone.fd : tf_alone.fd < 0 ? tf_alone.fd : 0;
+		}
+		if (!err)
+			err = measure_set(set, 4, &f, j->ifindex, ns);
+		if (!err)
+			printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", j->name,
+			       ns[0], ns[1], ns[2], ns[3], ns[0] - ns[1], ns[2] - ns[3],
+			       (ns[0] - ns[1]) - (ns[2] - ns[3]));
+		if (alone.fd >= 0)
+			close(alone.fd);
+		if (tf_alone.fd >= 0)
+			close(tf_alone.fd);
+		prog_close(&sp);
+		prog_close(&tf);
+	}
+	return err;
+}
+
 /* ---- per-component breakdown ----------------------------------------- */
 
 static int run_breakdown(struct prog *empty)
@@ -1003,7 +1088,7 @@ int main(int argc, char **argv)
 	char path[512];
 	int c, err = 1;
 
-	while ((c = getopt(argc, argv, "b:r:n:c:qo:x:X:SJ:")) != -1) {
+	while ((c = getopt(argc, argv, "b:r:n:c:qo:x:X:sJ:")) != -1) {
 		switch (c) {
 		case 'b': build_dir = optarg; break;
 		case 'r':
@@ -1026,11 +1111,12 @@ int main(int argc, char **argv)
 		case 'o': only = optarg; break;
 		case 'x': xfsm_obj = optarg; break;
 		case 'X': cand_obj = optarg; break;
+		case 's': cand_spec = true; break;
 		case 'J': json_path = optarg; break;
 		default:
 usage:
 			fprintf(stderr, "usage: %s [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q] "
-				"[-o jobs,scaling,breakdown,JOB...] [-x OBJECT] [-X OBJECT] [-J FILE]\n", argv[0]);
+				"[-o jobs,scaling,breakdown,prelude,JOB...] [-x OBJECT] [-X OBJECT [-s]] [-J FILE]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1073,6 +1159,11 @@ usage:
 	if (want("breakdown")) {
 		printf("\n");
 		if (run_breakdown(&empty))
+			goto out;
+	}
+	if (only && in_list(only, "prelude")) {
+		printf("\n");
+		if (run_prelude())
 			goto out;
 	}
 	err = 0;

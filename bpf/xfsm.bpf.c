@@ -424,6 +424,14 @@ int xfsm_xdp(struct xdp_md *ctx)
 	struct xfsm_ctl *c;
 	__u32 zero = 0, slot, stage = 0, observed = 0;
 	int exc, ret, i;
+#if defined(XFSM_BENCH_TAIL_FIRST) && !defined(XFSM_OFFLOAD)
+	/* Benchmark only (build/bench/xfsm-tailfirst.bpf.o): the tail call
+	 * before anything else, to measure what the prelude below costs a
+	 * specialized application.  No bail word, no observer: not a
+	 * datapath to run. */
+	bpf_tail_call_static(ctx, &xfsm_progs, 0);
+	bpf_tail_call_static(ctx, &xfsm_progs, 1);
+#endif
 #ifdef XFSM_OFFLOAD
 	struct xfsm_work wbuf;
 

@@ -796,6 +796,7 @@ static int slot_rules(struct change_ctx *c, struct rules_buf *rb)
 		rb->keys = (struct xfsm_rule_key *)running.keys;
 		rb->vals = (struct xfsm_rule *)running.rules;
 		rb->n = rb->cap = running.n_rules;
+		xfsm_spec_input_acl_free(&running);
 		free((void *)running.app);
 		return 0;
 	}
@@ -904,6 +905,11 @@ static int prepare_program(struct change_ctx *c)
 	in.keys = rb.keys;
 	in.rules = rb.vals;
 	in.n_rules = rb.n;
+	err = xfsm_spec_input_acl(inst, &in, c->acl);
+	if (err) {
+		snprintf(r->why, sizeof(r->why), "cannot read the ACL rules: %s", strerror(-err));
+		goto fail;
+	}
 	t0 = now_ns();
 	err = xfsm_spec_generate(inst, &in, &c->emit);	/* finished when 0 */
 	t1 = now_ns();
@@ -939,6 +945,7 @@ fail:
 		 "the generic datapath runs the application: %s", r->why);
 	err = 0;
 out:
+	xfsm_spec_input_acl_free(&in);
 	free(rb.keys);
 	free(rb.vals);
 	return err;

@@ -334,6 +334,28 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 			 path, info.map_flags, bpf_map__map_flags(map));
 	else
 		err = 0;
+	if (!err && !strcmp(name, XFSM_MAP_PROGS)) {
+		/* An array whose first user was loaded otherwise than this
+		 * datapath (by an xfsm from before XFSM_PROGS_ATTACH_TYPE)
+		 * cannot take it on a kernel that checks: replace it.  Its
+		 * specialized programs go with it; the generic datapath runs
+		 * the same application, flows and registers stay. */
+		err = xfsm_progs_accepts(fd);
+		if (!err) {
+			xfsm_log(XFSM_LOG_WARN,
+				 "pinned %s holds programs of an older xfsm that this kernel keeps "
+				 "apart from the new datapath (another expected attach type): "
+				 "replacing it; the application runs on the generic datapath until "
+				 "the next `xfsmctl apply`", path);
+			goto out;
+		}
+		if (err < 0) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot check pinned %s: %s", path,
+				 strerror(-err));
+			goto out;
+		}
+		err = 0;
+	}
 refuse:
 	if (err) {
 		xfsm_log(XFSM_LOG_ERROR,
@@ -554,7 +576,7 @@ static int load_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	struct bpf_map *m;
 	int err;
 
-	err = bpf_object__load(c->obj);
+	err = xfsm_obj_load(c->obj);
 	if (err && c->quiet)
 		return err;
 	if (err) {
@@ -791,6 +813,10 @@ static struct bpf_object *open_copy(struct load_ctx *c)
 	copy = bpf_object__open_file(file, NULL);
 	if (libbpf_get_error(copy))
 		return NULL;
+	if (xfsm_obj_prepare(copy)) {
+		bpf_object__close(copy);
+		return NULL;
+	}
 	bpf_object__for_each_map(m, copy) {
 		orig = bpf_object__find_map_by_name(c->obj, bpf_map__name(m));
 		if (!orig || bpf_map__fd(orig) < 0 ||

@@ -17,6 +17,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "xfsm/abi.h"
 #include "xfsm_features.h"
 #include "xfsm_file.h"
 
@@ -221,16 +222,18 @@ static enum xfsm_feature_state probe_freplace(const struct probe_btf *b, int tar
  * second copy of xfsm_xdp sharing every map with the instance's own plain
  * XDP program, xfsm_progs among them, through which xfsm_xdp tail-calls a
  * slot's specialized program.  A kernel takes a tail call only through a
- * program array whose first user matches the caller: same type, and on
- * stable kernels since 2025 the same expected attach type (libbpf loads
- * SEC("xdp") with BPF_XDP, an extension program always has none) and
- * attach prototype.  Where it does not, the copy's load fails only after
- * its whole verification (minutes under emulation), and libbpf verifies
- * it once more for the log.  So the same three programs, small: a target
- * with a global function taking the context (the dispatcher), a plain
- * program loaded as libbpf loads xfsm_xdp that tail-calls through a
- * program array, and an extension replacing the target's function that
- * tail-calls through the same array (the copy).
+ * program array whose first user matches the caller: the same program
+ * type (an extension counts as the type of the program it extends only
+ * on kernels that resolve it so), and on stable kernels since 2025 the
+ * same expected attach type, which is why every program sharing
+ * xfsm_progs is loaded with XFSM_PROGS_ATTACH_TYPE, an extension's.
+ * Where the kernel refuses, the copy's load fails only after its whole
+ * verification (minutes under emulation), and libbpf verifies it once
+ * more for the log.  So the same three programs, small: a target with a
+ * global function taking the context (the dispatcher), a plain program
+ * loaded as the loader loads xfsm_xdp that tail-calls through a program
+ * array, and an extension replacing the target's function that tail-calls
+ * through the same array (the copy).
  */
 static enum xfsm_feature_state probe_freplace_tail_call(const struct probe_btf *b)
 {
@@ -266,7 +269,8 @@ static enum xfsm_feature_state probe_freplace_tail_call(const struct probe_btf *
 		struct bpf_func_info efi = { .insn_off = 0, .type_id = b->ctx_sub_id };
 		LIBBPF_OPTS(bpf_prog_load_opts, to, .prog_btf_fd = b->fd, .func_info = fi,
 			    .func_info_cnt = 2, .func_info_rec_size = sizeof(fi[0]));
-		LIBBPF_OPTS(bpf_prog_load_opts, oo, .expected_attach_type = BPF_XDP);
+		LIBBPF_OPTS(bpf_prog_load_opts, oo,
+			    .expected_attach_type = XFSM_PROGS_ATTACH_TYPE);
 
 		owner = load_xdp(tail, sizeof(tail) / sizeof(tail[0]), &oo);
 		if (owner < 0) {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * bpffs pin directories of xfsm instances, and reading the datapath's
- * build info (ABI version) from a pinned .rodata map or from an object.
+ * bpffs pin directories of xfsm instances, reading the datapath's build
+ * info (ABI version) from a pinned .rodata map or from an object, and
+ * loading the datapath's object as every program sharing its program
+ * array must be loaded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -399,6 +401,49 @@ int xfsm_obj_build_info(struct bpf_object *obj, struct xfsm_build_info *bi)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+int xfsm_obj_prepare(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, obj) {
+		err = bpf_program__set_expected_attach_type(prog, XFSM_PROGS_ATTACH_TYPE);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int xfsm_obj_load(struct bpf_object *obj)
+{
+	int err = xfsm_obj_prepare(obj);
+
+	return err ? err : bpf_object__load(obj);
+}
+
+int xfsm_progs_accepts(int map_fd)
+{
+	/* r1, the context, is what bpf_tail_call() takes first. */
+	struct bpf_insn caller[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
+		{ 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_tail_call },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = XFSM_PROGS_ATTACH_TYPE);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xfsm_progs_chk", "GPL", caller,
+			       sizeof(caller) / sizeof(caller[0]), &o);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno == EINVAL ? 0 : -errno;
 }
 
 int xfsm_pin_lock(const char *pin_dir)

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "xfsm_acl.h"
+#include "xfsm_attach.h"
 #include "xfsm_sim.h"
 
 struct flow_snap {
@@ -273,7 +274,7 @@ int xfsm_sim_open(struct xfsm_instance *live, const struct xfsm_image *img,
 	err = prepare_maps(s->obj, live, img != NULL);
 	if (err)
 		goto fail;
-	err = bpf_object__load(s->obj);
+	err = xfsm_obj_load(s->obj);
 	if (err) {
 		xfsm_log(XFSM_LOG_ERROR, "simulate: the kernel refused the copy of %s: %s",
 			 path, strerror(-err));

@@ -153,6 +153,23 @@ int xfsm_rodata_build_info(int map_fd, struct xfsm_build_info *bi);
 /* The build info an (opened, not necessarily loaded) object will expose. */
 int xfsm_obj_build_info(struct bpf_object *obj, struct xfsm_build_info *bi);
 
+/*
+ * Every program that calls through xfsm_progs or enters it is loaded with
+ * expected attach type XFSM_PROGS_ATTACH_TYPE (include/xfsm/abi.h), so
+ * that libxdp's dispatcher can run a copy of the datapath: the kernel
+ * refuses a tail call between programs of unlike expected attach types.
+ * Every loader of a datapath object goes through xfsm_obj_load()
+ * (xfsm-loader, the simulator, the tests, the benchmarks);
+ * xfsm_obj_prepare() alone is for an object another library loads
+ * (libxdp's copy).  Both return 0 or a negative errno (libbpf's).
+ */
+int xfsm_obj_prepare(struct bpf_object *obj);
+int xfsm_obj_load(struct bpf_object *obj);
+/* Whether the program array map_fd takes programs loaded that way: 1, 0
+ * when its first user had another expected attach type (a pin made by an
+ * xfsm before this rule, on a kernel that checks), or a negative errno. */
+int xfsm_progs_accepts(int map_fd);
+
 /* ---- Programs on interfaces (lib/attach.c) ----------------------------- */
 
 struct xfsm_xdp_state {

@@ -34,10 +34,20 @@ struct xfsm_spec_input {
 	const struct xfsm_rule_key *keys;
 	const struct xfsm_rule *rules;
 	size_t n_rules;
+	/* The rules of each ACL table an ACL stage of the slot uses, in
+	 * their order (first match first), from the buffer the slot names;
+	 * bit t of acl_given: acl[t] and acl_n[t] are table t's (acl[t] is
+	 * NULL when it has more than XFSM_SPEC_ACL_MAX_RULES). */
+	const struct xfsm_acl_entry *acl[XFSM_ACL_TABLES];
+	__u32 acl_n[XFSM_ACL_TABLES];
+	__u32 acl_given;
 };
 
 /* Applications with more rules than this stay generic (docs/specializer.md). */
-#define XFSM_SPEC_MAX_RULES	10000
+#define XFSM_SPEC_MAX_RULES	131072
+/* ACL tables with more rules than this stay generic (their stage is
+ * compared inline, rule by rule). */
+#define XFSM_SPEC_ACL_MAX_RULES	256
 
 /*
  * Generate the program into *e (initialised by the caller, freed by the
@@ -57,5 +67,15 @@ int xfsm_spec_generate(struct xfsm_instance *inst, const struct xfsm_spec_input 
  */
 int xfsm_spec_input_read(struct xfsm_instance *inst, __u32 slot, struct xfsm_spec_input *in);
 void xfsm_spec_input_free(struct xfsm_spec_input *in);
+
+/*
+ * The ACL rules of in->app's ACL stages into in->acl[] (copies, freed by
+ * xfsm_spec_input_acl_free()): table t from built[t] when the change
+ * rebuilt it (built may be NULL), else from the buffer in->app names.
+ */
+struct xfsm_acl_built;
+int xfsm_spec_input_acl(struct xfsm_instance *inst, struct xfsm_spec_input *in,
+			struct xfsm_acl_built *const *built);
+void xfsm_spec_input_acl_free(struct xfsm_spec_input *in);
 
 #endif /* XFSM_SPEC_H */

@@ -42,6 +42,16 @@ $(BUILD)/bench/xfsm-traceall.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(B
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_BENCH_TRACE -c $< -o $@
 
+# The prelude of a specialized application (docs/BENCHMARKS.md): the
+# datapath with its tail call moved to the very top.
+TAIL_BPF := $(BUILD)/bench/xfsm-tailfirst.bpf.o
+all: $(TAIL_BPF)
+
+$(TAIL_BPF): bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_BENCH_TAIL_FIRST -c $< -o $@
+
 # micro.c and refload.c include bench/ref/load.h.
 $(BUILD)/bench/micro $(BUILD)/bench/refload: bench/ref/load.h
 

@@ -704,7 +704,7 @@ static void dp_load_file(struct dp *d, const char *file, __u32 rules_max)
 	map = bpf_object__find_map_by_name(d->obj, XFSM_MAP_RULE_STATS);
 	ck_assert_ptr_nonnull(map);
 	ck_assert_int_eq(bpf_map__set_max_entries(map, 2 * 1024), 0);
-	err = bpf_object__load(d->obj);
+	err = xfsm_obj_load(d->obj);
 	ck_assert_msg(!err, "cannot load %s: %s", path, strerror(-err));
 	prog = bpf_object__find_program_by_name(d->obj, XFSM_PROG_NAME);
 	ck_assert_ptr_nonnull(prog);

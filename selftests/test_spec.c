@@ -816,7 +816,8 @@ START_TEST(test_refuse)
 		}
 		xfsm_image_free(&img);
 	}
-	/* more rules in a stage than the specializer compares inline */
+	/* a large stage (searched, not compared inline) whose rules behave
+	 * in more ways than the specializer generates */
 	{
 		size_t cap = 64 * 400, len = 0;
 		char *src = malloc(cap);
@@ -827,8 +828,8 @@ START_TEST(test_refuse)
 		ck_assert_ptr_nonnull(src);
 		len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
 		for (r = 0; r < 300; r++)
-			len += snprintf(src + len, cap - len, "rule r%d when udp.dport == %d => drop\n",
-					r, r + 1);
+			len += snprintf(src + len, cap - len,
+					"rule r%d when udp.dport == %d => mark = %d, drop\n", r, r + 1, r);
 		snprintf(src + len, cap - len, "}\n");
 		xfsm_image_init(&img);
 		if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
@@ -837,7 +838,8 @@ START_TEST(test_refuse)
 			err = generate(&T, why, sizeof(why));
 			xt_set_context("300 rules: %s", why);
 			ASSERT_EQ(err, -EOPNOTSUPP, "refused");
-			ASSERT_TRUE(strstr(why, "stage 0 has 300 rules"), "the message names the stage");
+			ASSERT_TRUE(strstr(why, "stage 0: 300 rules of more than 64"),
+				    "the message names the stage");
 		}
 		xfsm_image_free(&img);
 		free(src);
@@ -855,6 +857,70 @@ START_TEST(test_refuse)
 		ASSERT_TRUE(strstr(e.why, "ACL") && strstr(e.why, "stage 0"), e.why);
 		xfsm_emit_free(&e);
 	}
+	XT_END();
+}
+END_TEST
+
+/* ---- Notes of large stages and ACL stages (show program) ------------------------ */
+
+/* Generate for the application `src` applied on T; true when a note of
+ * the program contains `want`. */
+static bool note_has(const char *src, const char *want)
+{
+	struct xfsm_spec_input in;
+	struct xfsm_app_names nm;
+	struct xfsm_image img;
+	struct xfsm_emit e;
+	char cerr[256] = "";
+	bool found = false;
+	size_t i;
+	int err;
+
+	xfsm_image_init(&img);
+	xfsm_emit_init(&e);
+	/* (the language's apply: it installs the ACL blocks' rules too) */
+	if (!ASSERT_OK(xfsm_compile_string("notes.xfsm", src, strlen(src), &img, &nm, cerr,
+					   sizeof(cerr)), cerr))
+		goto out;
+	err = xfsm_lang_apply(T.inst, &img, &nm, NULL);
+	xfsm_app_names_free(&nm);
+	if (!ASSERT_TRUE(err >= 0, "apply"))
+		goto out;
+	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, active_slot(&T), &in), "input"))
+		goto out;
+	if (ASSERT_OK(xfsm_spec_generate(T.inst, &in, &e), e.why))
+		for (i = 0; i < e.n_note && !found; i++)
+			found = strstr(e.note[i].text, want) != NULL;
+	xfsm_spec_input_free(&in);
+out:
+	xfsm_emit_free(&e);
+	xfsm_image_free(&img);
+	return found;
+}
+
+START_TEST(test_notes)
+{
+	static const char acl[] =
+		"app a\ndefault pass\nacl f {\n\tmiss allow\n"
+		"\trule prio 9 src 198.18.0.0/24 proto 17 dport 53 => deny\n}\n"
+		"stage s {\n\tkey ip.src\n\trule r when l4.dport == 7 => drop\n}\n";
+	size_t cap = 300 * 64, len = 0;
+	char *big = malloc(cap);
+	int r;
+
+	NEED_T();
+	ck_assert_ptr_nonnull(big);
+	ASSERT_TRUE(note_has(acl, "ACL rule, order 0: id 1 prio 9 src 198.18.0.0/24 proto 17 dport 53 => deny"),
+		    "the ACL rule is named with its text");
+	len += snprintf(big + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+	for (r = 0; r < 300; r++)
+		len += snprintf(big + len, cap - len, "rule r%d when udp.dport == %d => %s\n",
+				r, r + 1, r % 2 ? "drop" : "pass");
+	snprintf(big + len, cap - len, "}\n");
+	ASSERT_TRUE(note_has(big, "tuple search over xfsm_rules (300 rules, 2 behaviours)"),
+		    "the search is named with its rules and behaviours");
+	ASSERT_TRUE(note_has(big, "stage 0: tuple 0"), "the tuple searched is named");
+	free(big);
 	XT_END();
 }
 END_TEST
@@ -911,6 +977,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_codegen);
 	tcase_add_test(tc, test_refuse);
+	tcase_add_test(tc, test_notes);
 	tcase_add_test(tc, test_walk_empty);
 	tcase_add_test(tc, test_walk_counter);
 	tcase_add_test(tc, test_walk_global);

@@ -93,6 +93,12 @@
 #define XFSM_MAP_PROGS		"xfsm_progs"	  /* PROG_ARRAY[3] */
 #define XFSM_PROGS_GENERIC	2
 #define XFSM_PROGS_N		3
+/* The expected attach type of every program that calls through
+ * xfsm_progs or enters it: none (0), as libxdp's dispatcher loads its
+ * copy of the datapath (an extension program has none).  The kernel
+ * takes a tail call only between programs alike in it, on stable kernels
+ * since 2025 (libbpf would give SEC("xdp") BPF_XDP). */
+#define XFSM_PROGS_ATTACH_TYPE	0
 
 /* The datapath exposes its ABI through this read-only global. */
 #define XFSM_BUILD_INFO_SYM	"xfsm_build_info"

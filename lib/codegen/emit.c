@@ -6,6 +6,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "xfsm/abi.h"
 #include "codegen/emit.h"
 
 void xfsm_emit_init(struct xfsm_emit *e)
@@ -304,9 +305,9 @@ static void log_tail(struct xfsm_emit *e, char *log, int err)
 
 int xfsm_emit_load(struct xfsm_emit *e, const char *name)
 {
-	/* the attach type of the generic program, whose program array it
-	 * joins (the kernel refuses a tail call between unlike programs) */
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_XDP);
+	/* the attach type of every program sharing xfsm_progs (the kernel
+	 * refuses a tail call between unlike programs) */
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = XFSM_PROGS_ATTACH_TYPE);
 	size_t log_size = 1 << 20;
 	char *log = NULL;
 	int fd;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "xfsm_acl.h"
 #include "xfsm_spec.h"
 
 /* Does a rule under key `k` belong to a stateful stage of `app`? */
@@ -23,10 +24,92 @@ static bool rule_of_app(const struct xfsm_app *app, const struct xfsm_rule_key *
 	return st->kind == XFSM_STAGE_XFSM && k->slot == st->rule_buf;
 }
 
+void xfsm_spec_input_acl_free(struct xfsm_spec_input *in)
+{
+	unsigned int t;
+
+	for (t = 0; t < XFSM_ACL_TABLES; t++) {
+		free((void *)in->acl[t]);
+		in->acl[t] = NULL;
+		in->acl_n[t] = 0;
+	}
+	in->acl_given = 0;
+}
+
+/* Table t's rules from buffer `buf` of the instance's maps. */
+static int acl_read_buffer(struct xfsm_instance *inst, unsigned int t, unsigned int buf,
+			   struct xfsm_spec_input *in)
+{
+	struct xfsm_acl_entry *r;
+	struct xfsm_acl_set set;
+	__u32 k = t * 2 + (buf & 1), i, idx;
+
+	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &set))
+		return -errno;
+	in->acl_n[t] = set.n_rules;
+	in->acl_given |= 1U << t;
+	if (!set.n_rules || set.n_rules > XFSM_SPEC_ACL_MAX_RULES)
+		return 0;	/* the generator refuses it by its count */
+	r = calloc(set.n_rules, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < set.n_rules; i++) {
+		idx = set.rule_base + i;
+		if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_RULES], &idx, &r[i])) {
+			int err = -errno;
+
+			free(r);
+			return err;
+		}
+	}
+	in->acl[t] = r;
+	return 0;
+}
+
+int xfsm_spec_input_acl(struct xfsm_instance *inst, struct xfsm_spec_input *in,
+			struct xfsm_acl_built *const *built)
+{
+	const struct xfsm_app *app = in->app;
+	unsigned int s, t;
+	int err;
+
+	for (s = 0; s < app->n_stages && s < XFSM_MAX_STAGES; s++) {
+		if (app->stages[s].kind != XFSM_STAGE_ACL)
+			continue;
+		t = app->stages[s].acl_table;
+		if (t >= XFSM_ACL_TABLES || (in->acl_given & (1U << t)))
+			continue;
+		if (inst->map_fd[XFSM_M_ACL_SETS] < 0 || inst->map_fd[XFSM_M_ACL_RULES] < 0)
+			return 0;	/* no ACL maps: the generator refuses the stage */
+		if (built && built[t]) {
+			const struct xfsm_acl_set *set = xfsm_acl_built_set(built[t]);
+			struct xfsm_acl_entry *r = NULL;
+
+			in->acl_given |= 1U << t;
+			in->acl_n[t] = set->n_rules;
+			if (!set->n_rules || set->n_rules > XFSM_SPEC_ACL_MAX_RULES)
+				continue;
+			r = malloc(set->n_rules * sizeof(*r));
+			if (!r)
+				return -ENOMEM;
+			memcpy(r, xfsm_acl_built_rules(built[t]), set->n_rules * sizeof(*r));
+			in->acl[t] = r;
+			continue;
+		}
+		err = acl_read_buffer(inst, t, app->acl_buf[t], in);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot read ACL table %u: %s", t, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 void xfsm_spec_input_free(struct xfsm_spec_input *in)
 {
 	if (!in)
 		return;
+	xfsm_spec_input_acl_free(in);
 	free((void *)in->app);
 	free((void *)in->keys);
 	free((void *)in->rules);
@@ -94,6 +177,11 @@ int xfsm_spec_input_read(struct xfsm_instance *inst, __u32 slot, struct xfsm_spe
 	in->keys = keys;
 	in->rules = rules;
 	in->n_rules = n;
+	err = xfsm_spec_input_acl(inst, in, NULL);
+	if (err) {
+		xfsm_spec_input_free(in);
+		return err;
+	}
 	return 0;
 fail:
 	free(app);

@@ -154,6 +154,24 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 void spec_flow_lock(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
 		    bool symmetric, unsigned int null_label);
 
+/* No rule matched: the stage's miss counter and its miss verdict (or the
+ * next stage). */
+void spec_stage_miss(struct spec *sp, unsigned int stage);
+/* A matched rule's writes and actions (after its counters); ends the
+ * program or jumps on. */
+int spec_rule_body(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
+
+/* search.c: a stage of more rules than compared inline: the tuple search
+ * over xfsm_rules (rule_lookup()), then the matched rule's counters and
+ * the code of its behaviour; `order` the stage's rules (indexes into the
+ * input) in the search's order.  Falls through when no rule matched. */
+void spec_search(struct spec *sp, unsigned int stage, const size_t *order, size_t n);
+
+/* acl.c: an ACL stage (xfsm_acl_run()) as first-match compares over the
+ * table's rules. */
+void spec_acl_need(struct spec *sp, unsigned int stage);
+int spec_acl_stage(struct spec *sp, unsigned int stage);
+
 /* update.c: a matched rule's writes (stage_write()); the flow the actions
  * see is left in SO_F. */
 void spec_write(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);

@@ -12,9 +12,10 @@
 
 #include "spec/internal.h"
 
-/* Rules compared inline per stage; a larger stage stays generic (its
- * verification time grows with the square of its rules: 71 ms for 250,
- * 265 ms for 500, 1.6 s for 1000 on the development machine). */
+/* Rules compared inline per stage; a larger stage gets the tuple search
+ * over the rule table (search.c): inline, its verification time grows
+ * with the square of its rules (71 ms for 250, 265 ms for 500, 1.6 s for
+ * 1000 on the development machine). */
 #define SPEC_STAGE_MAX_RULES	256
 
 static unsigned int word(unsigned int w)
@@ -45,12 +46,13 @@ void spec_need_stage(struct spec *sp, unsigned int stage)
 	const struct xfsm_stage *st = &sp->app->stages[stage];
 	bool sym = st->flags & XFSM_SF_SYMMETRIC;
 	unsigned int i, t;
-	size_t n = 0;
 
+	if (st->kind == XFSM_STAGE_ACL) {
+		spec_acl_need(sp, stage);
+		return;
+	}
 	if (st->kind != XFSM_STAGE_XFSM) {
-		xfsm_emit_fail(sp->e, -EOPNOTSUPP,
-			       "stage %u is an ACL stage: the specializer does not generate ACL stages",
-			       stage);
+		xfsm_emit_fail(sp->e, -EOPNOTSUPP, "stage %u: kind %u", stage, st->kind);
 		return;
 	}
 	if (st->n_tuples > XFSM_MAX_TUPLES || st->n_conds > XFSM_MAX_CONDS) {
@@ -86,7 +88,6 @@ void spec_need_stage(struct spec *sp, unsigned int stage)
 
 		if (!rule_in_stage(sp, k, stage))
 			continue;
-		n++;
 		if (sp->in->keys[k].tuple >= st->n_tuples)
 			continue;	/* the tuple search never looks there */
 		if (r->flags & XFSM_RF_WRITES_FLOW) {
@@ -99,10 +100,6 @@ void spec_need_stage(struct spec *sp, unsigned int stage)
 			return;
 		spec_need_actions(sp, r);
 	}
-	if (n > SPEC_STAGE_MAX_RULES)
-		xfsm_emit_fail(sp->e, -EOPNOTSUPP,
-			       "stage %u has %zu rules: more than the %d the specializer compares inline",
-			       stage, n, SPEC_STAGE_MAX_RULES);
 }
 
 /* ---- Flow key, lock, lookup and timeouts ------------------------------------ */
@@ -449,11 +446,18 @@ static int rank_cmp(const void *pa, const void *pb, void *arg)
 	return a < b ? -1 : a > b;
 }
 
+int spec_rule_body(struct spec *sp, unsigned int stage, const struct xfsm_rule *r)
+{
+	const struct spec_octx ox = { .fslot = SO_F, .state = SS_FLOW_OR_SLOT };
+
+	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL))
+		spec_write(sp, stage, r);
+	return spec_actions(sp, stage, r, &ox);
+}
+
 /* A matched rule: its counters, writes and actions. */
 static int emit_rule(struct spec *sp, unsigned int stage, const struct xfsm_rule *r)
 {
-	const struct xfsm_stage *st = &sp->app->stages[stage];
-	const struct spec_octx ox = { .fslot = SO_F, .state = SS_FLOW_OR_SLOT };
 	unsigned int no_rs = xfsm_emit_label(sp->e);
 
 	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, hits), 1);
@@ -463,10 +467,7 @@ static int emit_rule(struct spec *sp, unsigned int stage, const struct xfsm_rule
 			       offsetof(struct xfsm_rule_stats, bytes));
 	}
 	xfsm_emit_bind(sp->e, no_rs);
-	if (r->flags & (XFSM_RF_WRITES_FLOW | XFSM_RF_WRITES_GLOBAL))
-		spec_write(sp, stage, r);
-	(void)st;
-	return spec_actions(sp, stage, r, &ox);
+	return spec_rule_body(sp, stage, r);
 }
 
 int spec_stage(struct spec *sp, unsigned int stage)
@@ -476,6 +477,8 @@ int spec_stage(struct spec *sp, unsigned int stage)
 	size_t *order, n = 0, i;
 	unsigned int w;
 
+	if (st->kind == XFSM_STAGE_ACL)
+		return spec_acl_stage(sp, stage);
 	xfsm_emit_note(e, 0, "stage %u (statistics %u): counters", stage, st->stats_id);
 	spec_lookup_const(sp, SR_SS, XFSM_M_STAGE_STATS, st->stats_id, sp->l_pass_raw);
 	spec_count_pkt(sp, SR_SS, offsetof(struct xfsm_stage_stats, packets),
@@ -496,6 +499,11 @@ int spec_stage(struct spec *sp, unsigned int stage)
 			order[n++] = i;
 	qsort_r(order, n, sizeof(*order), rank_cmp, sp);
 
+	/* a large stage: the generic datapath's tuple search (search.c) */
+	if (n > SPEC_STAGE_MAX_RULES) {
+		spec_search(sp, stage, order, n);
+		n = 0;
+	}
 	for (i = 0; i < n && !e->err; i++) {
 		const struct xfsm_rule_key *k = &sp->in->keys[order[i]];
 		const struct xfsm_rule *r = &sp->in->rules[order[i]];
@@ -522,10 +530,17 @@ int spec_stage(struct spec *sp, unsigned int stage)
 	free(order);
 
 	xfsm_emit_note(e, 1, "stage %u: no rule matched", stage);
+	spec_stage_miss(sp, stage);
+	return e->err;
+}
+
+void spec_stage_miss(struct spec *sp, unsigned int stage)
+{
+	const struct xfsm_stage *st = &sp->app->stages[stage];
+
 	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, misses), 1);
 	if (st->miss_verdict == XFSM_VERDICT_CONTINUE)
-		xfsm_emit_ja(e, sp->l_stage[stage + 1]);
+		xfsm_emit_ja(sp->e, sp->l_stage[stage + 1]);
 	else
 		spec_finish_const(sp, spec_verdict_xdp(st->miss_verdict));
-	return e->err;
 }

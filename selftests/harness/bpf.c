@@ -12,6 +12,7 @@
 
 #include "bpf.h"
 #include "diff.h"
+#include "xfsm_attach.h"
 #include "xfsm_plan.h"
 
 static char build_dir[PATH_MAX];
@@ -140,7 +141,7 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 				bpf_map__set_max_entries(map, nn);
 		}
 	}
-	err = bpf_object__load(t->obj);
+	err = xfsm_obj_load(t->obj);
 	if (err) {
 		fprintf(stderr, "xt_open: cannot load %s: %s\n", path, strerror(-err));
 		goto fail;

@@ -506,8 +506,13 @@ __u32 xt_datapath_env(void)
 
 int xd_open(struct xd_pair *p, struct xd_summary *sum)
 {
+	return xd_open_rules(p, sum, XD_RULES_MAX);
+}
+
+int xd_open_rules(struct xd_pair *p, struct xd_summary *sum, __u32 rules_max)
+{
 	struct xt_opts o = { .profile = XT_NATIVE, .flows_max = XD_FLOWS_MAX,
-			     .rules_max = XD_RULES_MAX };
+			     .rules_max = rules_max };
 	cpu_set_t set;
 	unsigned int i;
 	int err;
@@ -716,7 +721,8 @@ static int check_dispatch(struct xd_pair *p, __u32 slot)
 		free(r), free(pk);
 		return -ENOMEM;
 	}
-	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = BPF_XDP);	/* as the entry */
+	/* as every program entering xfsm_progs */
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = XFSM_PROGS_ATTACH_TYPE);
 
 	pfd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xd_probe", "Dual BSD/GPL", probe,
 			    XD_N(probe), &lo);

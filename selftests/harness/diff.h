@@ -88,6 +88,8 @@ __u32 xt_datapath_env(void);
 /* Load both instances and pin this process to one CPU (the per-CPU round
  * robin counters and caches of both must be the same CPU's). */
 int xd_open(struct xd_pair *p, struct xd_summary *sum);
+/* The same with room for rules_max rules per application (512 above). */
+int xd_open_rules(struct xd_pair *p, struct xd_summary *sum, __u32 rules_max);
 void xd_close(struct xd_pair *p);
 /* Start a run on an open pair with its own summary (options back to
  * their defaults); end it: what the last application's packets did is

@@ -32,7 +32,7 @@ xt_require_feature() {
 
 # libxdp's dispatcher can work here: the kernel loads freplace programs
 # (5.10, and a locked-down kernel refuses them with EPERM) that tail-call
-# as the datapath does (refused by stable kernels since 2025).
+# as the datapath's copy does.
 xt_have_xdp_dispatcher() {
 	xt_have_feature dispatcher
 }

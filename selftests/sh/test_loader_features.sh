@@ -5,7 +5,8 @@
 # happens on this kernel.  The "required" verdict must agree with the
 # verifier taking the datapath object; the dispatcher probe must agree with
 # what libxdp does when the loader attaches (a dispatcher on the interface,
-# or xfsm attached alone with the loader's notice).
+# or xfsm attached alone with the loader's notice), and where libxdp runs
+# its dispatcher for a plain program, xfsm shares the interface with it.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/features.sh"
@@ -14,7 +15,10 @@ xt_require_root
 xt_require_cmd ip jq bpftool nsenter uname
 LOADER="$XT_BUILD/xfsm-loader"
 OBJ="${XFSM_BPF_DIR:-$XT_BUILD}/xfsm.bpf.o"
-xt_require_file "$LOADER" "$OBJ"
+SHARE="$XT_BUILD/selftests/xt_libxdp"
+PASS="$XT_BUILD/xdp_pass.bpf.o"
+CTL="$XT_BUILD/xfsmctl"
+xt_require_file "$LOADER" "$OBJ" "$SHARE" "$PASS" "$CTL"
 xt_bpffs || xt_skip "cannot mount bpffs"
 
 json=$("$LOADER" features -j)
@@ -88,5 +92,55 @@ else
 fi
 xt_ok "unload" xt_in B "$LOADER" unload --instance "$inst"
 xt_check "nothing left on b0" -z "$(xt_xdp_progs B b0)"
+
+# Sharing the interface with another program through libxdp, as xdp-loader
+# would put one there.  Where libxdp runs its dispatcher for a plain
+# program (the kernel loads freplace programs), xfsm must join it: the
+# dispatcher probe says yes, xfsm becomes a component next to the other
+# program, and an application specialized in xfsm_progs runs there (the
+# datapath's copy in the dispatcher tail-calls through xfsm_progs, which
+# kernels with the 2025 tail-call check refuse unless every program
+# sharing the array has the copy's expected attach type).
+X() { xt_in B "$CTL" --instance "$inst" "$@"; }
+how=$(xt_in B "$SHARE" attach b0 "$PASS" 10 skb)
+xt_check "libxdp attaches xdp_pass to b0" $? = 0
+xt_defer "xt_in B '$SHARE' detach b0 xdp_pass >/dev/null 2>&1"
+if [ "$how" != dispatcher ]; then
+	xt_check "no dispatcher: the probe agrees" "$(st dispatcher)" = no
+	xt_log "libxdp runs no dispatcher here (${how:-failed}): xfsm cannot share b0"
+	xt_ok "detach xdp_pass" xt_in B "$SHARE" detach b0 xdp_pass
+	xt_done
+fi
+xt_check "libxdp runs a dispatcher here: the dispatcher probe says yes" \
+	"$(st dispatcher)" = yes
+out=$(xt_in B "$LOADER" load --mode skb --instance "$inst" b0 2>&1)
+xt_check "shared: xfsm joins the dispatcher" $? = 0 || printf '%s\n' "$out"
+progs=$(xt_xdp_progs B b0)
+xt_check "shared: the dispatcher still runs b0" "$(head -n1 <<<"$progs" | cut -d' ' -f1)" = \
+	xdp_dispatcher
+xt_match "shared: xdp_pass is a component" "^xdp_pass " "$progs"
+xt_match "shared: xfsm_xdp is a component" "^xfsm_xdp " "$progs"
+xt_nok "shared: no fallback notice" grep -q "dispatcher is not usable" <<<"$out"
+T=$(mktemp -d)
+xt_defer "rm -rf '$T'"
+cat >"$T/noping.xfsm" <<'APP'
+app noping
+default pass
+stage s {
+	key ip.src
+	rule noping when ip.proto == icmp => drop
+}
+APP
+xt_ok "shared: apply an application dropping ICMP, specialized" \
+	X apply --datapath specialized "$T/noping.xfsm"
+xt_check "shared: it runs specialized" "$(X -j show app | jq -r .app.datapath.runs)" = specialized
+xt_nok "shared: ping dropped by xfsm behind the dispatcher" xt_ping A 198.18.14.2
+xt_ok "shared: unload xfsm" xt_in B "$LOADER" unload --instance "$inst"
+progs=$(xt_xdp_progs B b0)
+xt_match "shared: xdp_pass stays" "^xdp_pass " "$progs"
+xt_nok "shared: xfsm_xdp left" grep -q "^xfsm_xdp " <<<"$progs"
+xt_ok "shared: ping passes again" xt_ping A 198.18.14.2
+xt_ok "detach xdp_pass" xt_in B "$SHARE" detach b0 xdp_pass
+xt_check "nothing left on b0 at the end" -z "$(xt_xdp_progs B b0)"
 
 xt_done
