@@ -29,11 +29,7 @@ static void arp_reply_at(struct spec *sp, int a, unsigned int fail)
 	static const __u8 head[6] = { 0, 1, 0x08, 0, 6, 4 };	/* Ethernet, IPv4 */
 	int i;
 
-	E(sp, XI_LDX(BPF_W, XR1, SR_CTX, offsetof(struct xdp_md, data)));
-	E(sp, XI_LDX(BPF_W, XR2, SR_CTX, offsetof(struct xdp_md, data_end)));
-	E(sp, XI_MOV64_REG(XR3, XR1));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR3, a + 28));
-	xfsm_emit_jmp_reg(sp->e, BPF_JMP | BPF_JGT, XR3, XR2, fail);
+	spec_frame(sp, a + 28, fail);
 	for (i = 0; i < 6; i++) {
 		E(sp, XI_LDX(BPF_B, XR2, XR1, a + i));
 		xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JNE, XR2, head[i], fail);
@@ -68,7 +64,7 @@ void spec_arp_reply(struct spec *sp)
 {
 	struct xfsm_emit *e = sp->e;
 	unsigned int fail = xfsm_emit_label(e), tagged = xfsm_emit_label(e);
-	unsigned int done = xfsm_emit_label(e);
+	unsigned int two = xfsm_emit_label(e), done = xfsm_emit_label(e);
 
 	/* an ARP request: flags and operation from the parser */
 	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_PKT_FLAGS)));
@@ -79,19 +75,14 @@ void spec_arp_reply(struct spec *sp)
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR3, 1, fail);
 	/* the ARP header behind the tags the flags say (a push or pop may
 	 * have moved it); ARP behind two tags only comes from a push */
-	if (sp->push) {
-		unsigned int two = xfsm_emit_label(e);
-
+	if (sp->push)
 		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_QINQ, two);
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_VLAN, tagged);
-		arp_reply_at(sp, ETH_HLEN, fail);
-		xfsm_emit_ja(e, done);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_VLAN, tagged);
+	arp_reply_at(sp, ETH_HLEN, fail);
+	xfsm_emit_ja(e, done);
+	if (sp->push) {
 		xfsm_emit_bind(e, two);
 		arp_reply_at(sp, ETH_HLEN + 8, fail);
-		xfsm_emit_ja(e, done);
-	} else {
-		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_VLAN, tagged);
-		arp_reply_at(sp, ETH_HLEN, fail);
 		xfsm_emit_ja(e, done);
 	}
 	xfsm_emit_bind(e, tagged);

@@ -86,16 +86,6 @@ static void fib_input(struct spec *sp, bool v6, unsigned int expired)
 	E(sp, XI_STX(BPF_W, XFP, XR2, FIB(ipv4_dst)));
 }
 
-/* R1 = the frame with `n` bytes checked, else to `fail`.  Uses R2, R3. */
-static void fib_frame(struct spec *sp, int n, unsigned int fail)
-{
-	E(sp, XI_LDX(BPF_W, XR1, SR_CTX, offsetof(struct xdp_md, data)));
-	E(sp, XI_LDX(BPF_W, XR2, SR_CTX, offsetof(struct xdp_md, data_end)));
-	E(sp, XI_MOV64_REG(XR3, XR1));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR3, n));
-	xfsm_emit_jmp_reg(sp->e, BPF_JMP | BPF_JGT, XR3, XR2, fail);
-}
-
 /* A lookup result other than success: its counter, its verdict. */
 struct fib_outcome {
 	int	rc;
@@ -135,11 +125,11 @@ void spec_fib(struct spec *sp)
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR4, XFSM_PF_IPV6, v6);
 	E(sp, XI_ALU32_IMM(BPF_AND, XR4, XFSM_PF_IPV4));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR4, 0, not_ip);
-	fib_frame(sp, ETH_HLEN + 20, unparsed);
+	spec_frame(sp, ETH_HLEN + 20, unparsed);
 	fib_input(sp, false, expired);
 	xfsm_emit_ja(e, call);
 	xfsm_emit_bind(e, v6);
-	fib_frame(sp, ETH_HLEN + 40, unparsed);
+	spec_frame(sp, ETH_HLEN + 40, unparsed);
 	fib_input(sp, true, expired);
 
 	xfsm_emit_bind(e, call);
@@ -197,7 +187,7 @@ void spec_fib(struct spec *sp)
 	spec_rw_ip(sp, XFSM_ACT_DEC_TTL, true, failed, failed);
 	/* Ethernet: the next hop's MAC, then the egress device's (rw_eth()) */
 	xfsm_emit_bind(e, macs);
-	fib_frame(sp, ETH_HLEN, failed);
+	spec_frame(sp, ETH_HLEN, failed);
 	for (off = 0; off < ETH_ALEN; off += 2) {
 		E(sp, XI_LDX(BPF_H, XR2, XFP, FIB(dmac) + off));
 		E(sp, XI_STX(BPF_H, XR1, XR2, off));

@@ -28,16 +28,6 @@ void spec_need_vlan(struct spec *sp, bool push)
 		sp->push = true;
 }
 
-/* R1 = the frame with `n` bytes checked, else to `fail`.  Uses R2, R3. */
-static void l2_frame(struct spec *sp, int n, unsigned int fail)
-{
-	E(sp, XI_LDX(BPF_W, XR1, SR_CTX, offsetof(struct xdp_md, data)));
-	E(sp, XI_LDX(BPF_W, XR2, SR_CTX, offsetof(struct xdp_md, data_end)));
-	E(sp, XI_MOV64_REG(XR3, XR1));
-	E(sp, XI_ALU64_IMM(BPF_ADD, XR3, n));
-	xfsm_emit_jmp_reg(sp->e, BPF_JMP | BPF_JGT, XR3, XR2, fail);
-}
-
 /* bpf_xdp_adjust_head(ctx, delta); non-zero to `fail`. */
 static void adjust_head(struct spec *sp, int delta, unsigned int fail)
 {
@@ -65,14 +55,14 @@ static void emit_push(struct spec *sp, unsigned int fail)
 	E(sp, XI_STX(BPF_W, XFP, XR4, SO_CS_NEW));
 	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_PKT_FLAGS)));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JSET, XR2, XFSM_PF_QINQ, fail);
-	l2_frame(sp, ETH_HLEN + 4, fail);
+	spec_frame(sp, ETH_HLEN + 4, fail);
 	E(sp, XI_LDX(BPF_DW, XR3, XR1, 0));
 	E(sp, XI_STX(BPF_DW, XFP, XR3, SO_WREFRESH));
 	E(sp, XI_LDX(BPF_W, XR3, XR1, 8));
 	E(sp, XI_STX(BPF_W, XFP, XR3, SO_CS_OLD));
 	adjust_head(sp, -4, fail);
 	/* the context's fields afresh: the old packet pointers are gone */
-	l2_frame(sp, ETH_HLEN + 4, fail);	/* cannot fail: 4 bytes more */
+	spec_frame(sp, ETH_HLEN + 4, fail);	/* cannot fail: 4 bytes more */
 	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_WREFRESH));
 	E(sp, XI_STX(BPF_DW, XR1, XR3, 0));
 	E(sp, XI_LDX(BPF_W, XR3, XFP, SO_CS_OLD));
@@ -109,7 +99,7 @@ static void emit_pop(struct spec *sp, unsigned int fail)
 	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_PKT_FLAGS)));
 	E(sp, XI_ALU32_IMM(BPF_AND, XR2, XFSM_PF_VLAN));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, fail);
-	l2_frame(sp, ETH_HLEN + 4, fail);
+	spec_frame(sp, ETH_HLEN + 4, fail);
 	E(sp, XI_LDX(BPF_DW, XR3, XR1, 0));
 	E(sp, XI_LDX(BPF_W, XR4, XR1, 8));
 	E(sp, XI_STX(BPF_W, XR1, XR4, 12));
@@ -125,7 +115,7 @@ static void emit_pop(struct spec *sp, unsigned int fail)
 	/* the inner tag is the outer one now */
 	xfsm_emit_bind(e, qinq);
 	E(sp, XI_STX(BPF_W, XFP, XR2, SO_CS_NEW));	/* the flags, across the check */
-	l2_frame(sp, ETH_HLEN + 4, fail);	/* cannot fail: the inner tag is there */
+	spec_frame(sp, ETH_HLEN + 4, fail);	/* cannot fail: the inner tag is there */
 	E(sp, XI_LDX(BPF_H, XR3, XR1, 14));
 	E(sp, XI_BE(XR3, 16));
 	E(sp, XI_MOV32_REG(XR4, XR3));

@@ -221,9 +221,7 @@ static void emit_flood(struct spec *sp)
 
 /* ---- Header rewrites ------------------------------------------------------ */
 
-/* R1 = the frame with `n` bytes checked (the parser checked them: the
- * verifier wants it again), else to `fail`.  Uses R2, R3. */
-static void frame(struct spec *sp, int n, unsigned int fail)
+void spec_frame(struct spec *sp, int n, unsigned int fail)
 {
 	E(sp, XI_LDX(BPF_W, XR1, SR_CTX, offsetof(struct xdp_md, data)));
 	E(sp, XI_LDX(BPF_W, XR2, SR_CTX, offsetof(struct xdp_md, data_end)));
@@ -284,7 +282,7 @@ void spec_rw_eth(struct spec *sp, bool dst, unsigned int fail)
 {
 	int base = dst ? 0 : ETH_ALEN, i;
 
-	frame(sp, ETH_HLEN, fail);
+	spec_frame(sp, ETH_HLEN, fail);
 	for (i = 0; i < ETH_ALEN; i++) {
 		E(sp, XI_MOV64_REG(XR3, XR4));
 		E(sp, XI_ALU64_IMM(BPF_RSH, XR3, 8 * (ETH_ALEN - 1 - i)));
@@ -309,7 +307,7 @@ void spec_rw_ip(struct spec *sp, __u8 type, bool v6, unsigned int fail, unsigned
 {
 	const int ip = sp->l3, ttl = ip + (v6 ? 7 : 8);
 
-	frame(sp, ip + (v6 ? 40 : 20), fail);
+	spec_frame(sp, ip + (v6 ? 40 : 20), fail);
 	if (type == XFSM_ACT_DEC_TTL || type == XFSM_ACT_SET_TTL) {
 		if (type == XFSM_ACT_DEC_TTL) {
 			E(sp, XI_LDX(BPF_B, XR4, XR1, ttl));
@@ -387,7 +385,7 @@ static void emit_nat_at(struct spec *sp, __u8 type, int l4, bool tcp, unsigned i
 	struct xfsm_emit *e = sp->e;
 	unsigned int done = xfsm_emit_label(e);
 
-	frame(sp, l4 ? l4 + (tcp ? 20 : 8) : sp->l3 + 20, fail);
+	spec_frame(sp, l4 ? l4 + (tcp ? 20 : 8) : sp->l3 + 20, fail);
 	if (port_rw) {
 		int off = l4 + (dst ? 2 : 0);
 
@@ -451,7 +449,7 @@ static void emit_nat6_at(struct spec *sp, bool dst, __u32 half, int csum, bool u
 	xfsm_emit_note(e, 3, "%s, bits %s; L4 checksum %s", dst ? "ip6.dst" : "ip6.src",
 		       half & 1 ? "0-63" : "64-127",
 		       !csum ? "none" : udp ? "(UDP: 0 kept, 0 written 0xffff)" : "updated");
-	frame(sp, csum ? csum + 2 : sp->l3 + 40, fail);
+	spec_frame(sp, csum ? csum + 2 : sp->l3 + 40, fail);
 	if (udp) {
 		E(sp, XI_LDX(BPF_H, XR0, XR1, csum));
 		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR0, 0, plain);

@@ -182,6 +182,9 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 		 const struct spec_octx *ox);
 int spec_actions_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
 void spec_need_actions(struct spec *sp, const struct xfsm_rule *r);
+/* R1 = the frame with `n` bytes checked (the parser checked them: the
+ * verifier wants it again after any call), else to `fail`.  Uses R2, R3. */
+void spec_frame(struct spec *sp, int n, unsigned int fail);
 /* do_output() to the port in R2: redirect, bad_port, the port's tx
  * counters; ends the program. */
 void spec_output_reg(struct spec *sp);
