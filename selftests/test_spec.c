@@ -387,28 +387,43 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 }
 
 /* Move every flow's timeout into the past, in both instances alike (hard
- * or idle, by the seed): the next packet of each finds it expired. */
+ * or idle, by the seed): the next packet of each finds it expired.  The
+ * keys are gathered before anything is written: an LRU hash replaces an
+ * updated element by a new one at the head of its bucket, so updating
+ * while walking can send the walk round a bucket for ever. */
 static void expire_all(__u32 *seed)
 {
 	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
-	struct xfsm_flow_key k, nk;
+	struct xfsm_flow_key *keys = NULL, *grown, nk;
+	size_t n = 0, cap = 0, i;
 	struct xfsm_flow x, y;
 	bool hard = rnd(seed) % 2;
 	int step;
 
 	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
-	     step = bpf_map_get_next_key(fa, &k, &nk)) {
-		k = nk;
-		if (bpf_map_lookup_elem(fa, &k, &x) || bpf_map_lookup_elem(fb, &k, &y) ||
+	     step = bpf_map_get_next_key(fa, &keys[n - 1], &nk)) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(keys, cap * sizeof(*keys));
+			if (!ASSERT_TRUE(grown != NULL, "flow keys"))
+				goto out;
+			keys = grown;
+		}
+		keys[n++] = nk;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fa, &keys[i], &x) || bpf_map_lookup_elem(fb, &keys[i], &y) ||
 		    (!x.hard_deadline_ns && !x.idle_timeout_ms))
 			continue;
 		if (x.hard_deadline_ns && (!x.idle_timeout_ms || hard))
 			x.hard_deadline_ns = y.hard_deadline_ns = 1;
 		else
 			x.last_seen_ns = y.last_seen_ns = 1;
-		bpf_map_update_elem(fa, &k, &x, BPF_EXIST);
-		bpf_map_update_elem(fb, &k, &y, BPF_EXIST);
+		bpf_map_update_elem(fa, &keys[i], &x, BPF_EXIST);
+		bpf_map_update_elem(fb, &keys[i], &y, BPF_EXIST);
 	}
+out:
+	free(keys);
 }
 
 struct walk_app {
