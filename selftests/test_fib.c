@@ -5,7 +5,8 @@
  * network namespace (made here, gone with the process): a veth pair whose
  * xf0 is the ingress device and xf1 the egress one, with a neighbour, a
  * route that needs one it does not have, blackhole, unreachable and
- * prohibit routes, a route with a small MTU, and no default route.  Each
+ * prohibit routes, a route with a small MTU (IPv4 and IPv6), policy rules
+ * on the protocol, ports and TOS / traffic class, and no default route.  Each
  * golden packet checks its verdict and exactly one fib counter moving; a
  * forwarded one also its MACs (the neighbour's and xf1's), TTL / hop
  * limit, IPv4 checksum and the egress port's tx counter (the redirect's
@@ -47,6 +48,12 @@ static const char *const net_setup[] = {
 	"ip -6 addr add 2001:2:1::1/64 dev xf0 nodad",
 	"ip -6 addr add 2001:2::1/120 dev xf1 nodad",
 	"ip -6 neigh replace 2001:2::2 lladdr 02:00:00:00:00:22 nud permanent dev xf1",
+	"ip -6 route add 2001:2::100/120 via 2001:2::2 dev xf1 mtu lock 1280",
+	/* policy rules on what the lookup is given besides the addresses */
+	"ip rule add ipproto udp dport 5353 prohibit",
+	"ip rule add ipproto tcp sport 7777 unreachable",
+	"ip rule add tos 0x10 blackhole",
+	"ip -6 rule add tos 0x10 prohibit",
 	"sysctl -qw net.ipv4.ip_forward=1",
 	"sysctl -qw net.ipv6.conf.all.forwarding=1",
 };
@@ -212,6 +219,27 @@ START_TEST(test_fib_failures)
 		{ "700 bytes over a 600-byte MTU route",
 		  { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 65, .payload = 700 },
 		  XDP_PASS, FIB(frag_needed) },
+		/* the lookup's length counts the IPv6 header: 1284 bytes */
+		{ "1284 bytes over a 1280-byte MTU route (IPv6)",
+		  { .l3 = PS_IP6, .l4 = PS_UDP, .src = 5, .dst = 0x101, .payload = 1236 },
+		  XDP_PASS, FIB(frag_needed) },
+		/* the lookup is given the protocol, ports and TOS (rules) */
+		{ "UDP to port 5353: a prohibit rule",
+		  { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 2, .sport = 1, .dport = 5353 },
+		  XDP_DROP, FIB(prohibit) },
+		/* (a rule's unreachable is -ENETUNREACH: not forwarded) */
+		{ "TCP from port 7777: an unreachable rule",
+		  { .l3 = PS_IP4, .l4 = PS_TCP, .src = 5, .dst = 2, .sport = 7777, .dport = 80,
+		    .flags = 0x02 }, XDP_PASS, FIB(not_forwarded) },
+		{ "UDP from port 5353 (the rule names the destination port)",
+		  { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 3, .sport = 5353, .dport = 1 },
+		  XDP_PASS, FIB(no_neigh) },
+		{ "TOS 0x10: a blackhole rule",
+		  { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 2, .tos = 0x10 },
+		  XDP_DROP, FIB(blackhole) },
+		{ "IPv6 traffic class 0x10: a prohibit rule",
+		  { .l3 = PS_IP6, .l4 = PS_UDP, .src = 5, .dst = 2, .tos = 0x10 },
+		  XDP_PASS, FIB(not_forwarded) },
 		{ "TTL 1: to the stack for ICMP time exceeded",
 		  { .l3 = PS_IP4, .l4 = PS_UDP, .src = 5, .dst = 2, .ttl = 1 },
 		  XDP_PASS, FIB(ttl_expired) },

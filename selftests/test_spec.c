@@ -296,8 +296,8 @@ static bool same_state(const struct xfsm_spec_input *in, bool regs)
 /* ---- Packets ---------------------------------------------------------------- */
 
 enum pk {
-	PK_V4, PK_V6,			/* the fast path */
-	PK_VLAN, PK_OPTS, PK_FRAG, PK_EXT, PK_ARP, PK_SHORT, PK_BADLEN,	/* handed back */
+	PK_V4, PK_V6, PK_VLAN, PK_ARP,	/* the fast path (PK_VLAN: one tag, IPv4 or IPv6) */
+	PK_OPTS, PK_FRAG, PK_EXT, PK_SHORT, PK_BADLEN,	/* handed back */
 	PK__N
 };
 
@@ -307,9 +307,11 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	static const __u8 l4s[] = { PS_TCP, PS_UDP, PS_UDP, PS_ICMP, PS_NONE };
 	struct pkt_spec s = { 0 };
 	__u32 r = rnd(seed);
-	enum pk kind = r % 10 < 6 ? PK_V4 : r % 10 < 8 ? PK_V6 : PK_VLAN + rnd(seed) % (PK__N - PK_VLAN);
+	enum pk kind = r % 20 < 9 ? PK_V4 : r % 20 < 13 ? PK_V6 : r % 20 < 15 ? PK_VLAN :
+		       r % 20 < 17 ? PK_ARP : PK_OPTS + rnd(seed) % (PK__N - PK_OPTS);
 
-	s.l3 = kind == PK_V6 || kind == PK_EXT ? PS_IP6 : kind == PK_ARP ? PS_ARP : PS_IP4;
+	s.l3 = kind == PK_V6 || kind == PK_EXT || (kind == PK_VLAN && (r >> 8) % 2) ? PS_IP6 :
+	       kind == PK_ARP ? PS_ARP : PS_IP4;
 	s.l4 = kind == PK_ARP ? PS_NONE : l4s[rnd(seed) % sizeof(l4s)];
 	if (s.l3 == PS_IP6 && s.l4 == PS_ICMP)
 		s.l4 = PS_ICMP6;
@@ -324,7 +326,7 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 	s.flags = rnd(seed) & 0x3f;
 	s.tos = rnd(seed) & 0xff;
 	s.payload = rnd(seed) % 64;
-	if (kind == PK_VLAN)
+	if (kind == PK_VLAN || (kind == PK_ARP && (r >> 12) % 3 == 0))
 		s.vlan = 1 + rnd(seed) % 100;
 	pkt_from_spec(p, &s);
 	if (kind == PK_V6) {	/* a flow label */
@@ -341,6 +343,17 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 		pkt_put32(p, o + 8, rnd(seed));
 	}
 	switch (kind) {
+	case PK_ARP: {
+		/* now and then a reply, or another hardware type */
+		int a = ETH_HLEN + (s.vlan ? 4 : 0);
+		__u32 v = rnd(seed) % 8;
+
+		if (v == 0)
+			pkt_put16(p, a + 6, 2);
+		else if (v == 1)
+			pkt_put16(p, a, 6);
+		break;
+	}
 	case PK_OPTS:
 		pkt_set_ip4_ihl(p, 6);
 		break;
@@ -374,28 +387,43 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
 }
 
 /* Move every flow's timeout into the past, in both instances alike (hard
- * or idle, by the seed): the next packet of each finds it expired. */
+ * or idle, by the seed): the next packet of each finds it expired.  The
+ * keys are gathered before anything is written: an LRU hash replaces an
+ * updated element by a new one at the head of its bucket, so updating
+ * while walking can send the walk round a bucket for ever. */
 static void expire_all(__u32 *seed)
 {
 	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
-	struct xfsm_flow_key k, nk;
+	struct xfsm_flow_key *keys = NULL, *grown, nk;
+	size_t n = 0, cap = 0, i;
 	struct xfsm_flow x, y;
 	bool hard = rnd(seed) % 2;
 	int step;
 
 	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
-	     step = bpf_map_get_next_key(fa, &k, &nk)) {
-		k = nk;
-		if (bpf_map_lookup_elem(fa, &k, &x) || bpf_map_lookup_elem(fb, &k, &y) ||
+	     step = bpf_map_get_next_key(fa, &keys[n - 1], &nk)) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(keys, cap * sizeof(*keys));
+			if (!ASSERT_TRUE(grown != NULL, "flow keys"))
+				goto out;
+			keys = grown;
+		}
+		keys[n++] = nk;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fa, &keys[i], &x) || bpf_map_lookup_elem(fb, &keys[i], &y) ||
 		    (!x.hard_deadline_ns && !x.idle_timeout_ms))
 			continue;
 		if (x.hard_deadline_ns && (!x.idle_timeout_ms || hard))
 			x.hard_deadline_ns = y.hard_deadline_ns = 1;
 		else
 			x.last_seen_ns = y.last_seen_ns = 1;
-		bpf_map_update_elem(fa, &k, &x, BPF_EXIST);
-		bpf_map_update_elem(fb, &k, &y, BPF_EXIST);
+		bpf_map_update_elem(fa, &keys[i], &x, BPF_EXIST);
+		bpf_map_update_elem(fb, &keys[i], &y, BPF_EXIST);
 	}
+out:
+	free(keys);
 }
 
 struct walk_app {
@@ -411,6 +439,7 @@ struct walk_app {
 static const __u16 knock_ports[] = { 22, 1111, 2222, 3333, 4444, 53 };
 static const __u16 any_ports[] = { 22, 53, 80, 443, 1000, 1001 };
 static const __u16 nat_ports[] = { 22, 53, 80, 443, 9 };
+static const __u16 vlan_ports[] = { 22, 53, 80, 443 };
 
 /* Two real ifindexes in a private namespace (ports 1 and 2, both able to
  * send: tx ports), each instance alike. */
@@ -433,11 +462,11 @@ static bool two_ports(__u32 *in, __u32 *out)
 }
 
 /* With the generic program gone from xfsm_progs, a packet the specialized
- * program hands back is dropped uncounted: proof that it runs. */
+ * program hands back (IP options) is dropped uncounted: proof that it runs. */
 static bool runs_specialized(void)
 {
 	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
-			      .dport = 2, .vlan = 7 };
+			      .dport = 2 };
 	struct xfsm_stats st;
 	__u32 k = XFSM_PROGS_GENERIC;
 	struct xt_result res;
@@ -445,6 +474,7 @@ static bool runs_specialized(void)
 	bool ok;
 
 	pkt_from_spec(&p, &s);
+	pkt_set_ip4_ihl(&p, 6);
 	if (!ASSERT_OK(bpf_map_delete_elem(S->inst->map_fd[XFSM_M_PROGS], &k), "remove generic"))
 		return false;
 	ok = ASSERT_OK(xt_run_pkt(S, &p, 0, &res), "run") &&
@@ -513,7 +543,7 @@ static void walk(const struct walk_app *wa)
 		    !ASSERT_TRUE(!memcmp(ra.data, rb.data, ra.len), "output bytes") ||
 		    !same_state(&in, !wa->clock_regs))
 			break;
-		if (kind <= PK_V6)
+		if (kind <= PK_ARP)
 			n_fast++;
 		else
 			n_bail++;
@@ -566,6 +596,8 @@ WALK_TEST(maclearn, "examples/maclearn.xfsm", any_ports, true, false)
 WALK_TEST(loadbalancer, "examples/loadbalancer.xfsm", any_ports, true, false)
 WALK_TEST(mix, "selftests/spec/mix.xfsm", any_ports, true, false)
 WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
+WALK_TEST(vlan, "selftests/spec/vlan.xfsm", vlan_ports, false, false)
+WALK_TEST(arpresponder, "examples/arpresponder.xfsm", any_ports, false, false)
 WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
 
 /* Groups: member 4 is down in both instances; both run on one CPU (the
@@ -824,31 +856,35 @@ END_TEST
 
 /* ---- Refusals ----------------------------------------------------------------- */
 
-/* Generate for an application T runs; the error and its message. */
-static int try_generate(const char *src_rel, char *why, size_t len)
-{
-	struct xfsm_image img;
-	int err = -EINVAL;
-
-	xfsm_image_init(&img);
-	if (compile(src_rel, &img) && ASSERT_OK(xt_apply(&T, &img), "apply"))
-		err = generate(&T, why, len);
-	xfsm_image_free(&img);
-	return err;
-}
-
 START_TEST(test_refuse)
 {
 	char why[256];
 	int err;
 
 	NEED_T();
-	/* router: dec_ttl and output fib, not generated yet */
-	err = try_generate("examples/router.xfsm", why, sizeof(why));
-	xt_set_context("router: %s", why);
-	ASSERT_EQ(err, -EOPNOTSUPP, "refused");
-	ASSERT_TRUE(strstr(why, "stage 0") && strstr(why, "rule") && strstr(why, "action"),
-		    "the message names the stage, rule and action");
+	/* an action the specializer does not know (router's, made unknown):
+	 * the message names the stage, rule and action */
+	{
+		struct xfsm_spec_input in;
+		struct xfsm_image img;
+		struct xfsm_emit e;
+
+		xfsm_image_init(&img);
+		if (compile("examples/router.xfsm", &img) && ASSERT_OK(xt_apply(&T, &img), "apply") &&
+		    ASSERT_OK(xfsm_spec_input_read(T.inst, active_slot(&T), &in), "input")) {
+			((struct xfsm_rule *)in.rules)[0].act[0].type = XFSM_ACT__MAX;
+			xfsm_emit_init(&e);
+			err = xfsm_spec_generate(T.inst, &in, &e);
+			xt_set_context("unknown action: %s", e.why);
+			ASSERT_EQ(err, -EOPNOTSUPP, "refused");
+			ASSERT_TRUE(strstr(e.why, "stage 0") && strstr(e.why, "rule") &&
+				    strstr(e.why, "action 0") && strstr(e.why, "'unknown'"),
+				    "the message names the stage, rule and action");
+			xfsm_emit_free(&e);
+			xfsm_spec_input_free(&in);
+		}
+		xfsm_image_free(&img);
+	}
 	/* a large stage (searched, not compared inline) whose rules behave
 	 * in more ways than the specializer generates */
 	{
@@ -1136,6 +1172,8 @@ int main(void)
 	tcase_add_test(tc, test_walk_loadbalancer);
 	tcase_add_test(tc, test_walk_mix);
 	tcase_add_test(tc, test_walk_rewrite);
+	tcase_add_test(tc, test_walk_vlan);
+	tcase_add_test(tc, test_walk_arpresponder);
 	tcase_add_test(tc, test_walk_timeouts);
 	tcase_add_test(tc, test_walk_group);
 	tcase_add_test(tc, test_walk_full);

@@ -64,6 +64,9 @@ enum {
 #define SO_CAS_I	(-488)	/* __u64 slow attempts made (a full slot: the
 				 * verifier bounds the loop by it) */
 #define SO_CAS_DZ	(-492)	/* __u32 SO_DIVZ before the attempts */
+/* output fib (act_fib.c): struct bpf_fib_lookup over SO_TMP..SO_KEY, which
+ * nothing reads once the program's last action has begun */
+#define SO_FIB		SO_TMP
 
 static inline int so_fv(unsigned int word)
 {
@@ -95,6 +98,11 @@ struct spec {
 	unsigned int l_stage[XFSM_MAX_STAGES + 1];	/* [n_stages]: the end */
 	unsigned int l_bail;		/* hand the packet to the generic program */
 	unsigned int l_pass_raw;	/* XDP_PASS, nothing counted (never taken) */
+	/* the layout the header rewrites being emitted are for: the IP
+	 * header's offset (14, 18 behind one tag, 22 behind two) */
+	int	l3;
+	bool	push;		/* a vlan push can tag a tagged frame again:
+				 * rewrites also for two tags */
 	/* the rules of the stage being generated, in the tuple search's order */
 	const struct xfsm_rule_key **skey;
 	const struct xfsm_rule **srule;
@@ -183,6 +191,9 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 		 const struct spec_octx *ox);
 int spec_actions_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
 void spec_need_actions(struct spec *sp, const struct xfsm_rule *r);
+/* R1 = the frame with `n` bytes checked (the parser checked them: the
+ * verifier wants it again after any call), else to `fail`.  Uses R2, R3. */
+void spec_frame(struct spec *sp, int n, unsigned int fail);
 /* do_output() to the port in R2: redirect, bad_port, the port's tx
  * counters; ends the program. */
 void spec_output_reg(struct spec *sp);
@@ -195,7 +206,23 @@ void spec_rw_eth(struct spec *sp, bool dst, unsigned int fail);
 void spec_group(struct spec *sp, __u32 gid);
 void spec_need_group(struct spec *sp);
 
-/* act_l2.c: vlan pop on the fast path's untagged frames (rewrite_failed). */
-void spec_vlan_pop(struct spec *sp);
+/* rw_ip(): DSCP, ECN, TTL rewrites of the fast path's IPv4 (v6 false) or
+ * IPv6 header, the value in R4. */
+void spec_rw_ip(struct spec *sp, __u8 type, bool v6, unsigned int fail, unsigned int expired);
+
+/* act_fib.c: output fib (fib_forward()); ends the program. */
+void spec_fib(struct spec *sp);
+int spec_fib_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r);
+void spec_need_fib(struct spec *sp);
+
+/* act_arp.c: arp reply, the MAC in R4: ends the program (XDP_TX) when the
+ * frame is an Ethernet/IPv4 ARP request, else counts rewrite_failed. */
+void spec_arp_reply(struct spec *sp);
+void spec_need_arp(struct spec *sp);
+
+/* act_l2.c: vlan push (the VLAN id in R4) and pop (rw_vlan()), with
+ * their counters; the field words and packet flags follow the frame. */
+void spec_vlan(struct spec *sp, bool push);
+void spec_need_vlan(struct spec *sp, bool push);
 
 #endif /* XFSM_SPEC_INTERNAL_H */

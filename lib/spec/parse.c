@@ -2,15 +2,18 @@
 /*
  * The fast-path parser.  It accepts a few common layouts whose every
  * check the generic parser (bpf/parse.h) would pass: Ethernet without a
- * VLAN tag; IPv4 with a 20-byte header, a total length that fits the frame
+ * VLAN tag or with one (802.1Q or 802.1ad; vlan.id and vlan.pcp from it,
+ * the IP header 4 bytes further); IPv4 with a 20-byte header, a total length that fits the frame
  * and no fragment bits, or IPv6 without an extension header and with a
  * payload that fits; then TCP (data offset checked as parse_ports() does),
  * UDP, ICMP over IPv4, ICMPv6 over IPv6, or another upper protocol.
- * Anything else (tags, options, extension headers, fragments, ARP, other
+ * Or ARP (its operation; the addresses of an Ethernet/IPv4 one).
+ * Anything else (a second tag, options, extension headers, fragments, other
  * ethertypes, anything short or malformed) goes to the generic program
  * before anything is counted.  It stores only the field words the
  * application reads, with the values xfsm_parse() stores.
  */
+#include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/in6.h>
@@ -126,12 +129,12 @@ static void parse_l4(struct spec *sp, int l4, __u32 flags, bool v6, unsigned int
 	xfsm_emit_ja(e, done);
 }
 
-static void parse_ipv4(struct spec *sp, unsigned int done)
+/* IPv4 at `ip` (14, or 18 behind a tag); `flags`: the tag's bits. */
+static void parse_ipv4(struct spec *sp, int ip, __u32 flags, unsigned int done)
 {
 	struct xfsm_emit *e = sp->e;
-	const int ip = ETH_HLEN;
 
-	xfsm_emit_note(e, 1, "IPv4, 20-byte header, not a fragment");
+	xfsm_emit_note(e, 1, "IPv4 at %d, 20-byte header, not a fragment", ip);
 	need_bytes(sp, ip + 20);
 	E(sp, XI_LDX(BPF_B, XR1, P_DATA, ip));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0x45, sp->l_bail);
@@ -167,16 +170,15 @@ static void parse_ipv4(struct spec *sp, unsigned int done)
 	/* the L4 header has total length - 20 bytes */
 	E(sp, XI_ALU64_IMM(BPF_SUB, XR0, 20));
 	E(sp, XI_LDX(BPF_B, XR1, P_DATA, ip + 9));
-	parse_l4(sp, ip + 20, XFSM_PF_IPV4, false, done);
+	parse_l4(sp, ip + 20, flags | XFSM_PF_IPV4, false, done);
 }
 
-static void parse_ipv6(struct spec *sp, unsigned int done)
+static void parse_ipv6(struct spec *sp, int ip, __u32 flags, unsigned int done)
 {
 	struct xfsm_emit *e = sp->e;
-	const int ip = ETH_HLEN;
 	unsigned int i;
 
-	xfsm_emit_note(e, 1, "IPv6 without extension headers");
+	xfsm_emit_note(e, 1, "IPv6 at %d without extension headers", ip);
 	need_bytes(sp, ip + 40);
 	E(sp, XI_LDX(BPF_B, XR1, P_DATA, ip));
 	E(sp, XI_ALU64_IMM(BPF_RSH, XR1, 4));
@@ -230,15 +232,58 @@ static void parse_ipv6(struct spec *sp, unsigned int done)
 		field(sp, XFSM_FW_IP6_DST + i, BPF_W, ip + 24 + 4 * i, BE32);
 	}
 	E(sp, XI_LDX(BPF_B, XR1, P_DATA, ip + 6));
-	parse_l4(sp, ip + 40, XFSM_PF_IPV6, true, done);
+	parse_l4(sp, ip + 40, flags | XFSM_PF_IPV6, true, done);
+}
+
+/* ARP at `l3` (xfsm_parse()): the operation; the addresses of an
+ * Ethernet/IPv4 one, whose whole body must be there. */
+static void parse_arp(struct spec *sp, int l3, __u32 flags, unsigned int done)
+{
+	struct xfsm_emit *e = sp->e;
+	unsigned int other = xfsm_emit_label(e);
+
+	xfsm_emit_note(e, 1, "ARP at %d", l3);
+	need_bytes(sp, l3 + 8);
+	field_imm(sp, XFSM_FW_ETH_TYPE, ETH_P_ARP);
+	field(sp, XFSM_FW_ARP_OP, BPF_H, l3 + 6, BE16);
+	E(sp, XI_LDX(BPF_H, XR1, P_DATA, l3));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, htons(1), other);	/* Ethernet */
+	E(sp, XI_LDX(BPF_H, XR1, P_DATA, l3 + 2));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, htons(ETH_P_IP), other);
+	E(sp, XI_LDX(BPF_H, XR1, P_DATA, l3 + 4));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 6 | 4 << 8, other);	/* hln 6, pln 4 */
+	need_bytes(sp, l3 + 28);
+	field(sp, XFSM_FW_ARP_SPA, BPF_W, l3 + 14, BE32);
+	field(sp, XFSM_FW_ARP_TPA, BPF_W, l3 + 24, BE32);
+	xfsm_emit_bind(e, other);
+	field_imm(sp, XFSM_FW_PKT_FLAGS, flags | XFSM_PF_ARP);
+	xfsm_emit_ja(e, done);
+}
+
+/* IPv4, IPv6 or ARP by the ethertype in XR1, at `ip`; any other to the
+ * bail. */
+static void parse_ip(struct spec *sp, int ip, __u32 flags, unsigned int done)
+{
+	struct xfsm_emit *e = sp->e;
+	unsigned int ip6 = xfsm_emit_label(e), arp = xfsm_emit_label(e);
+
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_IPV6, ip6);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_ARP, arp);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, ETH_P_IP, sp->l_bail);
+	parse_ipv4(sp, ip, flags, done);
+	xfsm_emit_bind(e, ip6);
+	parse_ipv6(sp, ip, flags, done);
+	xfsm_emit_bind(e, arp);
+	parse_arp(sp, ip, flags, done);
 }
 
 void spec_parse(struct spec *sp)
 {
 	struct xfsm_emit *e = sp->e;
-	unsigned int ip6 = xfsm_emit_label(e), done = xfsm_emit_label(e);
+	unsigned int tag = xfsm_emit_label(e), done = xfsm_emit_label(e);
 
-	xfsm_emit_note(e, 0, "parser: Ethernet, then IPv4 or IPv6, then TCP, UDP or ICMP; else bail");
+	xfsm_emit_note(e, 0, "parser: Ethernet, one VLAN tag or none, then ARP, or IPv4 "
+			     "or IPv6 then TCP, UDP or ICMP; else bail");
 	E(sp, XI_LDX(BPF_W, P_DATA, SR_CTX, offsetof(struct xdp_md, data)));
 	E(sp, XI_LDX(BPF_W, P_END, SR_CTX, offsetof(struct xdp_md, data_end)));
 	E(sp, XI_MOV64_REG(P_LEN, P_END));
@@ -251,11 +296,29 @@ void spec_parse(struct spec *sp)
 	field(sp, XFSM_FW_ETH_SRC_LO, BPF_W, 8, BE32);
 	E(sp, XI_LDX(BPF_H, XR1, P_DATA, 12));
 	E(sp, XI_BE(XR1, 16));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_IPV6, ip6);
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, ETH_P_IP, sp->l_bail);
-	parse_ipv4(sp, done);
-	xfsm_emit_bind(e, ip6);
-	parse_ipv6(sp, done);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_8021Q, tag);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_8021AD, tag);
+	parse_ip(sp, ETH_HLEN, 0, done);
+
+	/* one 802.1Q or 802.1ad tag (xfsm_parse()'s first); a second one
+	 * is left to the generic program */
+	xfsm_emit_bind(e, tag);
+	xfsm_emit_note(e, 1, "a VLAN tag: the IP header at %d", ETH_HLEN + 4);
+	need_bytes(sp, ETH_HLEN + 4);
+	if (sp->need[XFSM_FW_VLAN_ID] || sp->need[XFSM_FW_VLAN_PCP]) {
+		E(sp, XI_LDX(BPF_H, XR1, P_DATA, ETH_HLEN));
+		E(sp, XI_BE(XR1, 16));
+		E(sp, XI_MOV64_REG(P_TMP, XR1));
+		E(sp, XI_ALU64_IMM(BPF_AND, P_TMP, 0x0fff));
+		field_reg(sp, XFSM_FW_VLAN_ID, P_TMP);
+		E(sp, XI_ALU64_IMM(BPF_RSH, XR1, 13));
+		field_reg(sp, XFSM_FW_VLAN_PCP, XR1);
+	}
+	E(sp, XI_LDX(BPF_H, XR1, P_DATA, ETH_HLEN + 2));
+	E(sp, XI_BE(XR1, 16));
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_8021Q, sp->l_bail);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_8021AD, sp->l_bail);
+	parse_ip(sp, ETH_HLEN + 4, XFSM_PF_VLAN, done);
 	xfsm_emit_bind(e, done);
 }
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_ether.h>
 
 #include "spec/internal.h"
 
@@ -465,7 +466,8 @@ static void emit_program(struct spec *sp)
 int xfsm_spec_generate(struct xfsm_instance *inst, const struct xfsm_spec_input *in,
 		       struct xfsm_emit *e)
 {
-	struct spec sp = { .inst = inst, .in = in, .app = in ? in->app : NULL, .e = e };
+	struct spec sp = { .inst = inst, .in = in, .app = in ? in->app : NULL, .e = e,
+			   .l3 = ETH_HLEN };
 
 	if (!inst || !in || !in->app) {
 		xfsm_emit_fail(e, -EINVAL, "no application to specialize");

@@ -655,6 +655,8 @@ static const struct golden nat6_offload_steps[] = {
 
 /* ---- VLAN push / pop ----------------------------------------------------------- */
 
+#define VLAN_ID_FIELD	{ .kind = XFSM_OPND_FIELD, .index = XFSM_FW_VLAN_ID, .width = 1 }
+
 static int app_vlan(struct xfsm_image *img)
 {
 	static const struct act_rule r[] = {
@@ -665,6 +667,9 @@ static int app_vlan(struct xfsm_image *img)
 			  A1(XFSM_ACT_SET_L4_SPORT, CONST(7)), A1(XFSM_ACT_TX, NOOP) } },
 		{ 4, 4, { A1(XFSM_ACT_VLAN_POP, NOOP), A1(XFSM_ACT_SET_DSCP, CONST(46)),
 			  A1(XFSM_ACT_SET_L4_SPORT, CONST(7)), A1(XFSM_ACT_TX, NOOP) } },
+		/* a pop of two tags: vlan.id is the inner one's */
+		{ 5, 4, { A1(XFSM_ACT_VLAN_PUSH, CONST(100)), A1(XFSM_ACT_VLAN_POP, NOOP),
+			  A1(XFSM_ACT_SET_DSCP, VLAN_ID_FIELD), A1(XFSM_ACT_TX, NOOP) } },
 	};
 	return act_app(img, r, ARRAY_SIZE(r));
 }
@@ -699,6 +704,10 @@ static void out_pop2(struct pkt *p) { vlan4(p, 0x6000 | 8, ETHERTYPE_8021Q, 0, 5
 static void in_pop0(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 2, 0); }
 static void in_push_rw(struct pkt *p) { vlan4(p, 0, 0, 0, 5000, 3, 0); }
 static void out_push_rw(struct pkt *p) { vlan4(p, 4095, ETHERTYPE_8021Q, 0, 7, 3, 46 << 2); }
+static void in_push_rw2(struct pkt *p) { vlan4(p, 9, ETHERTYPE_8021Q, 0, 5000, 3, 0); }
+static void out_push_rw2(struct pkt *p) { vlan4(p, 4095, ETHERTYPE_8021Q, 9, 7, 3, 46 << 2); }
+static void in_pushpop(struct pkt *p) { vlan4(p, 0x2000 | 9, ETHERTYPE_8021Q, 0, 5000, 5, 0); }
+static void out_pushpop(struct pkt *p) { vlan4(p, 0x2000 | 9, ETHERTYPE_8021Q, 0, 5000, 5, 9 << 2); }
 static void in_pop_rw(struct pkt *p) { vlan4(p, 9, ETHERTYPE_8021Q, 0, 5000, 4, 0); }
 static void out_pop_rw(struct pkt *p) { vlan4(p, 0, 0, 0, 7, 4, 46 << 2); }
 
@@ -728,6 +737,11 @@ static const struct golden vlan_steps[] = {
 	  .stats = { ST(exc_rewrite_failed, 1) } },
 	{ "push, then rewrites at the moved offsets", .build = in_push_rw,
 	  .build_out = out_push_rw, .verdict = XDP_TX, .check = check_vlan_csums },
+	{ "tagged: push, then rewrites behind two tags", .build = in_push_rw2,
+	  .build_out = out_push_rw2, .verdict = XDP_TX, .check = check_vlan_csums },
+	{ "tagged: push, pop: vlan.id the first tag's again", .build = in_pushpop,
+	  .build_out = out_pushpop, .verdict = XDP_TX, .check = check_vlan_csums,
+	  .stats = { ST(act_vlan_push, 1), ST(act_vlan_pop, 1) } },
 	{ "pop, then rewrites at the moved offsets", .build = in_pop_rw,
 	  .build_out = out_pop_rw, .verdict = XDP_TX, .check = check_vlan_csums },
 };
