@@ -15,6 +15,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "xfsm/abi.h"	/* XFSM_PROGS_ATTACH_TYPE */
+
 /* A setting: a `const volatile __u32` by name, or a map's max_entries
  * (name starting with '#', e.g. "#conns"). */
 struct ref_setting {
@@ -64,11 +66,16 @@ static int ref_set_rodata(struct bpf_object *obj, const char *name, __u32 value)
 }
 
 /* Open `path`, apply the settings (n of them), load.  Returns the object
- * and its first program's fd in *prog_fd, or NULL with errno set. */
+ * and its first program's fd in *prog_fd, or NULL with errno set.  Every
+ * program gets the expected attach type xfsm's datapath is loaded with:
+ * the flow driver (bench/flowdrv.bpf.c) tail-calls xfsm or a reference,
+ * and the kernel lets a program array hold only programs of its first
+ * user's attach type. */
 static struct bpf_object *ref_load(const char *path, const struct ref_setting *set,
 				   unsigned int n, int *prog_fd)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
 	struct bpf_map *map;
 	unsigned int i;
 	int err = 0;
@@ -83,6 +90,9 @@ static struct bpf_object *ref_load(const char *path, const struct ref_setting *s
 			err = ref_set_rodata(obj, set[i].name, set[i].value);
 		}
 	}
+	bpf_object__for_each_program(prog, obj)
+		if (!err)
+			err = bpf_program__set_expected_attach_type(prog, XFSM_PROGS_ATTACH_TYPE);
 	if (!err)
 		err = bpf_object__load(obj);
 	if (err) {
