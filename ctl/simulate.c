@@ -629,6 +629,24 @@ static int simulate_help(void)
 
 static int simulate_main(int argc, char **argv);
 
+/* The packets of argv[0..argc-1], separated by "then". */
+static int run_packets(struct sim_ctx *c, int argc, char **argv, __u32 port)
+{
+	int ret = 0, first = 0;
+
+	for (int i = 0; i <= argc && !ret; i++) {
+		if (i < argc && strcmp(argv[i], "then"))
+			continue;
+		if (i == first) {
+			usage_err(sim_args, "an empty packet (two 'then' in a row, or one at an end)");
+			return -EINVAL;
+		}
+		ret = run_packet(c, argv + first, i - first, port);
+		first = i + 1;
+	}
+	return ret;
+}
+
 int do_simulate(struct args *a)
 {
 	int n;
@@ -648,7 +666,7 @@ static int simulate_main(int argc, char **argv)
 	struct xfsm_image img;
 	bool have_running = false;
 	__u32 port = 0;
-	int ret, first;
+	int ret;
 
 	xfsm_image_init(&img);
 	for (; argc > 0 && argv[0][0] == '-'; (argc--, argv++)) {
@@ -692,38 +710,27 @@ static int simulate_main(int argc, char **argv)
 		if (ret)
 			goto out;
 	}
+	if (!app)
+		c.d.img = &r.img;
+	decision_init(&c.d, c.d.img, c.d.nm);
+	/* Every packet is checked before the datapath's copy is made (a
+	 * verification of the whole datapath: seconds on a slow machine) and
+	 * before any runs: a bad one prints only its error. */
+	c.check_only = true;
+	ret = run_packets(&c, argc, argv, port);
+	if (ret)
+		goto out;
 	ret = xfsm_sim_open(live, app ? &img : NULL, nm, &c.sim);
 	if (ret) {
 		p_err("simulate: cannot make a copy of the datapath to run packets on: %s",
 		      strerror(-ret));
 		goto out;
 	}
-	if (!app)
-		c.d.img = &r.img;
-	decision_init(&c.d, c.d.img, c.d.nm);
-	/* Every packet is checked before any runs: a bad one prints only
-	 * its error. */
-	for (int pass = 0; pass < 2 && !ret; pass++) {
-		c.check_only = pass == 0;
-		if (pass)
-			open_json_array(NULL);
-		first = 0;
-		for (int i = 0; i <= argc && !ret; i++) {
-			if (i < argc && strcmp(argv[i], "then"))
-				continue;
-			if (i == first) {
-				usage_err(sim_args, "an empty packet (two 'then' in a row, or one at an end)");
-				ret = -EINVAL;
-				break;
-			}
-			ret = run_packet(&c, argv + first, i - first, port);
-			first = i + 1;
-		}
-		if (pass) {
-			close_json_array();
-			print_flush();
-		}
-	}
+	c.check_only = false;
+	open_json_array(NULL);
+	ret = run_packets(&c, argc, argv, port);
+	close_json_array();
+	print_flush();
 out:
 	xfsm_sim_close(c.sim);
 	if (have_running)

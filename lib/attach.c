@@ -858,6 +858,20 @@ static bool dispatcher_refused(struct load_ctx *c)
 	return ft.state[XFSM_FEAT_DISPATCHER] == XFSM_FEAT_NO;
 }
 
+/*
+ * XFSM_NO_DISPATCHER=1 (any value but empty or "0"): attach directly, never
+ * through libxdp.  Behind the dispatcher every load verifies the datapath
+ * twice (libxdp's copy is an extension program of its own), which costs
+ * minutes under emulation: the VM suites that do not test the dispatcher
+ * set it (selftests/run.sh).
+ */
+static bool no_dispatcher_env(void)
+{
+	const char *v = getenv("XFSM_NO_DISPATCHER");
+
+	return v && *v && strcmp(v, "0");
+}
+
 /* Attach to an interface that runs no XDP program (any more). */
 static int attach_fresh(struct load_ctx *c, struct iface *f, enum xfsm_xdp_mode mode)
 {
@@ -869,6 +883,10 @@ static int attach_fresh(struct load_ctx *c, struct iface *f, enum xfsm_xdp_mode 
 
 	if (mode == XFSM_XDP_HW || c->no_dispatcher)
 		goto plain;
+	if (no_dispatcher_env()) {
+		dispatcher_unusable(c, "XFSM_NO_DISPATCHER is set");
+		goto plain;
+	}
 	if (dispatcher_refused(c)) {
 		dispatcher_unusable(c, "the kernel refuses the datapath's tail calls "
 				    "from a freplace program; see xfsm-loader features");

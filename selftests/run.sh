@@ -10,6 +10,8 @@
 #			patterns separated by spaces or commas)
 #   XT_LANES=N		run N suites at a time (default 1; see below)
 #   XT_DURATIONS=file	"NAME SECONDS" lines: the order of the lanes' queue
+#   XT_DISPATCHER=all	under XT_EMULATED, every suite may use libxdp's
+#			dispatcher (default: only those marked; see below)
 #
 # Each Check suite prints its own summary ("100%: Checks: 12, Failures: 0,
 # Errors: 0"); each shell suite ends with "N passed, N failed" and exits 0
@@ -131,11 +133,27 @@ for sh in "$HERE"/sh/test_*.sh; do
 	suites+=("shell $name $sh")
 done
 
+# Under emulation (the VM guest, XT_EMULATED) libxdp's dispatcher doubles
+# the cost of each datapath load: libxdp loads a second copy of the
+# datapath, verified whole again (docs/testing.md, "Durations").  There
+# only the suites that test xfsm behind the dispatcher use it, a shell
+# suite with a line "# xt-dispatcher: libxdp"; every other suite runs
+# with XFSM_NO_DISPATCHER=1 (the loader attaches directly, as on a kernel
+# without freplace programs, where the host's `make test` runs them all).
+# XT_DISPATCHER=all keeps the dispatcher for every suite.
+no_dispatcher() {
+	[ -n "${XT_EMULATED:-}" ] && [ "${XT_DISPATCHER:-}" != all ] || return 1
+	[ "$1" = shell ] && grep -q '^# xt-dispatcher: libxdp' "$2" && return 1
+	return 0
+}
+
 # run_suite KIND PATH [VAR=value]: the suite itself.
 run_suite() {
+	local nd=
+	no_dispatcher "$1" "$2" && nd=XFSM_NO_DISPATCHER=1
 	case $1 in
-	check) env ${3:+"$3"} "$2" ;;
-	shell) env ${3:+"$3"} bash "$2" ;;
+	check) env ${nd:+"$nd"} ${3:+"$3"} "$2" ;;
+	shell) env ${nd:+"$nd"} ${3:+"$3"} bash "$2" ;;
 	esac
 }
 

@@ -17,6 +17,8 @@
 #   VMTEST_SMP=2	guest CPUs
 #   VMTEST_LANES=N	suites run at a time in the guest (default: VMTEST_SMP;
 #			selftests/run.sh's XT_LANES)
+#   VMTEST_DISPATCHER=all	every suite may use libxdp's dispatcher (default:
+#			only the suites that test it; selftests/run.sh)
 #   VMTEST_ACCEL=tcg	qemu accelerator (kvm only where it is known to work)
 #   VMTEST_CPU=max,-erms,-fsrm	qemu's CPU model under TCG (see below)
 #   VMTEST_INIT=file	boot a tiny initramfs with this /init instead of the
@@ -100,6 +102,7 @@ tests=${tests// /,}
 [ -n "$SKIP" ] && APPEND="$APPEND xfsm.skip=$SKIP"
 [ "${XT_VERBOSE:-0}" = 1 ] && APPEND="$APPEND xfsm.verbose=1"
 APPEND="$APPEND xfsm.lanes=$LANES"
+[ -n "${VMTEST_DISPATCHER:-}" ] && APPEND="$APPEND xfsm.dispatcher=$VMTEST_DISPATCHER"
 
 # Under TCG, every CPU feature but the fast string ones (ERMS, FSRM): with
 # them the guest's kernel copies and clears memory with `rep movsb` and

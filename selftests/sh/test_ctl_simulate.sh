@@ -240,6 +240,16 @@ xt_nok "an empty packet after 'then' is refused" S simulate --app "$APP" udp.dpo
 xt_nok "IPv4 and IPv6 fields together are refused" S simulate --app "$APP" ip.src=198.18.0.1 ip6.dst=2001:2::1
 xt_nok "a short hex frame is refused" S simulate --app "$APP" hex:0200
 xt_nok "a file that is not pcap is refused" S simulate --app "$APP" "pcap:$APP"
+# ... before the datapath is copied (a verification: seconds on a slow
+# machine, nothing to copy for a packet that cannot run): so also without
+# the privileges to copy it.
+if command -v setpriv >/dev/null; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$CTL" simulate --app "$APP" ip.src=198.18.0.300 2>&1)
+	xt_check "unprivileged: a bad packet exits 2 (usage)" $? = 2
+	xt_match "unprivileged: refused for the packet, not for the copy" \
+		"packet:1:8: error: invalid IPv4 address" "$out"
+fi
 xt_check "after the refusals nothing changed" "$(dump_maps)" = "$before"
 # (real traffic last: it changes the live statistics)
 xt_nok "live: TCP 22 is still refused" ctl_connect 22

@@ -7,6 +7,9 @@
 # what libxdp does when the loader attaches (a dispatcher on the interface,
 # or xfsm attached alone with the loader's notice), and where libxdp runs
 # its dispatcher for a plain program, xfsm shares the interface with it.
+# Under emulation this is one of the few suites run with the dispatcher
+# (selftests/run.sh):
+# xt-dispatcher: libxdp
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/features.sh"
@@ -92,6 +95,51 @@ else
 fi
 xt_ok "unload" xt_in B "$LOADER" unload --instance "$inst"
 xt_check "nothing left on b0" -z "$(xt_xdp_progs B b0)"
+
+# Behind the dispatcher, a reload joins the new datapath next to the old
+# one, which leaves only once every interface has taken the new one: a
+# reload failing on its second interface (c0 cannot take native XDP: its
+# veth peer's MTU is too large) gives b0 back exactly the old datapath,
+# still in the dispatcher.  Then XFSM_NO_DISPATCHER=1 (what the other
+# suites run with under emulation, selftests/run.sh): the loader attaches
+# directly even here and says why.  (This suite is where the guest's run
+# tests the dispatcher; test_loader_ports checks the same rollback on
+# plainly attached interfaces.)
+disp_status() {
+	xt_in B "$LOADER" status -j | jq -r --arg n "$inst" \
+		'.instances[] | select(.name == $n) | .ports[0] | "\(.dispatcher) \(.prog_id)"'
+}
+if [ "$(st dispatcher)" = yes ]; then
+	xt_veth A a1 "198.18.15.1/24" B c0 "198.18.15.2/24"
+	ip -n "$XT_NS_A" link set a1 mtu 9000
+	xt_ok "native: load behind the dispatcher" \
+		xt_in B "$LOADER" load --mode native --instance "$inst" b0
+	old=$(xt_xfsm_prog_id B b0)
+	xt_check "native: the dispatcher runs b0" \
+		"$(xt_xdp_progs B b0 | head -n1 | cut -d' ' -f1)" = xdp_dispatcher
+	xt_check "native: status says a dispatcher holds b0" "$(disp_status)" = "true $old"
+	out=$(xt_in B "$LOADER" load --mode native --instance "$inst" b0 c0 2>&1)
+	xt_check "failed reload: refused" $? -ne 0
+	xt_match "failed reload: names c0" "c0: native XDP refused" "$out"
+	progs=$(xt_xdp_progs B b0)
+	xt_check "failed reload: b0 runs the old datapath" "$(xt_xfsm_prog_id B b0)" = "${old:-none}"
+	xt_check "failed reload: one xfsm component left" "$(grep -c '^xfsm_xdp ' <<<"$progs")" = 1
+	xt_check "failed reload: still behind the dispatcher" \
+		"$(head -n1 <<<"$progs" | cut -d' ' -f1)" = xdp_dispatcher
+	xt_check "failed reload: c0 runs nothing" -z "$(xt_xdp_progs B c0)"
+	xt_ok "failed reload: ping" xt_ping A 198.18.14.2
+	out=$(xt_in B env XFSM_NO_DISPATCHER=1 "$LOADER" load --mode native --instance "$inst" b0 2>&1)
+	xt_check "XFSM_NO_DISPATCHER=1: reload" $? = 0 || printf '%s\n' "$out"
+	xt_check "XFSM_NO_DISPATCHER=1: xfsm attached alone" \
+		"$(xt_xdp_progs B b0 | head -n1 | cut -d' ' -f1)" = xfsm_xdp
+	xt_match "XFSM_NO_DISPATCHER=1: the loader names it" \
+		"dispatcher is not usable here \(XFSM_NO_DISPATCHER is set\)" "$out"
+	xt_check "XFSM_NO_DISPATCHER=1: status says no dispatcher" \
+		"$(disp_status)" = "false $(xt_xfsm_prog_id B b0)"
+	xt_ok "XFSM_NO_DISPATCHER=1: ping" xt_ping A 198.18.14.2
+	xt_ok "native: unload" xt_in B "$LOADER" unload --instance "$inst"
+	xt_check "native: nothing left on b0" -z "$(xt_xdp_progs B b0)"
+fi
 
 # Sharing the interface with another program through libxdp, as xdp-loader
 # would put one there.  Where libxdp runs its dispatcher for a plain

@@ -14,7 +14,9 @@
 # moments of reloads run freely.  The whole loop is bounded in time
 # ($XT_KILL_BUDGET seconds, 90 by default): a slow machine does fewer.  Under
 # emulation (a reload taking seconds, as in make vmtest) only the two kills
-# on the renames are made, which is where libxdp's dispatcher matters.
+# on the renames are made, which is where libxdp's dispatcher matters:
+# there this suite keeps the dispatcher (selftests/run.sh).
+# xt-dispatcher: libxdp
 #
 # The pins are read by the documented rule (docs/loader.md): prog-new is
 # the instance's program when it runs on a port, else prog.
