@@ -265,7 +265,9 @@ else
 fi
 
 # skb and native mode (in native mode the datapath is a component of
-# libxdp's dispatcher where the kernel lets libxdp load one, as on 6.1):
+# libxdp's dispatcher where the kernel lets libxdp load one, as on 6.1,
+# unless XFSM_NO_DISPATCHER is set, as in the VM guest's run, where
+# test_loader_features runs a specialized application behind it):
 # the loaded generic program in xfsm_progs[2], the application specialized,
 # traffic through it.  (Which program ran a packet is not observable from
 # user space: the kernel's run counts leave out tail-called programs; the

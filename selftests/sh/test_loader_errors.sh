@@ -52,13 +52,13 @@ nothing_left "unknown mode"
 
 # -- numeric options go through libxfsm's one number parser: exact and in
 # range, or refused (no leading space, no exponent, no wrap)
-expect_error "--flows with a leading space" "--flows: ' 65536' is not a number" \
+xt_fails_with "--flows with a leading space" "--flows: ' 65536' is not a number" \
 	L B load --instance "$I1" --flows ' 65536' b0
 nothing_left "--flows with a leading space"
-expect_error "--rules 1e3" "--rules: '1e3' is not a number" \
+xt_fails_with "--rules 1e3" "--rules: '1e3' is not a number" \
 	L B load --instance "$I1" --rules 1e3 b0
 nothing_left "--rules 1e3"
-expect_error "--flows beyond 32 bits" "--flows: 4294967297 is out of range" \
+xt_fails_with "--flows beyond 32 bits" "--flows: 4294967297 is out of range" \
 	L B load --instance "$I1" --flows 4294967297 b0
 nothing_left "--flows beyond 32 bits"
 
