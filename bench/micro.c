@@ -495,6 +495,8 @@ static int job_prepare(const struct job *j, const struct prog *p, const struct f
 		       bool partial)
 {
 	static const __u16 knocks[] = { 1111, 2222, 3333, 4444 };
+	bool restore = false;
+	cpu_set_t saved;
 	struct frame kf;
 	__u32 v, k, n;
 	int err;
@@ -506,9 +508,21 @@ static int job_prepare(const struct job *j, const struct prog *p, const struct f
 				return err;
 		}
 	}
-	/* one pass over every flow creates them all */
+	/* One pass over every flow creates them all, on one CPU: the flow
+	 * driver's round robin is per CPU, and a long test run that
+	 * reschedules may go on on another. */
 	n = uses_driver(j) ? j->flows : j->app == APP_TWOSTAGE ? j->flows : 1;
+	if (n > 1 && !sched_getaffinity(0, sizeof(saved), &saved)) {
+		cpu_set_t one;
+		int cpu = sched_getcpu();
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu < 0 ? 0 : cpu, &one);
+		restore = !sched_setaffinity(0, sizeof(one), &one);
+	}
 	err = run(entry_fd(p), f, j->ifindex, n, &v, NULL);
+	if (restore)
+		sched_setaffinity(0, sizeof(saved), &saved);
 	if (err)
 		return err;
 	if (v != j->expect && !partial) {
