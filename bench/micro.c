@@ -769,9 +769,22 @@ static void *runner_main(void *arg)
 	return NULL;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /*
  * Packets per µs of each of n programs on CPU 0 alone (f0) and on CPUs 0
- * and 1 at once (f0, f1), best of `rounds`.  The programs take turns
+ * and 1 at once (f0, f1), the median of `rounds`.  The programs take turns
  * within each round, starting one further each round, so that what the
  * machine's other tasks do meets them all alike.  fd[i] < 0: not run.
  *
@@ -779,39 +792,41 @@ static void *runner_main(void *arg)
  * last one's end.  The kernel's own duration of each run leaves out the
  * time its thread was off its CPU, so the sum of the two threads' own
  * rates counts a round in which they ran one after the other (the other
- * tasks of a 2-CPU machine see to it) as a perfect 2x, and the best round
- * of several would be the one with the least contention.  overlap[i]: in
- * the best two-CPU round, the time both threads ran over that wall time.
+ * tasks of a 2-CPU machine see to it) as a perfect 2x.  The median, not
+ * the best round: what a shared line costs varies from round to round
+ * (with where the host runs the two vCPUs), and the best of several
+ * rounds would pick whichever program met the cheapest moment; between
+ * identical programs the median lies half as far apart (docs/BENCHMARKS.md,
+ * "Across CPUs").  overlap[i]: the median share of the wall time both
+ * threads ran.
  */
 static int scale_set(const int *fd, unsigned int n, const struct frame *f0,
 		     const struct frame *f1, double *one, double *two, double *overlap)
 {
+	double *o1 = calloc((size_t)n * rounds, sizeof(double));
+	double *o2 = calloc((size_t)n * rounds, sizeof(double));
+	double *ov = calloc((size_t)n * rounds, sizeof(double));
 	struct runner r[2];
 	pthread_barrier_t start;
 	unsigned int k, s, i;
-	double rate, span;
-	int err = 0;
+	double span;
+	int err = o1 && o2 && ov ? 0 : -ENOMEM;
 
-	for (s = 0; s < n; s++)
-		one[s] = two[s] = overlap[s] = 0;
 	for (k = 0; k < rounds && !err; k++) {
 		for (s = k % n; s < k % n + n && !err; s++) {
-			int p = fd[s % n];
-			double *o = &one[s % n], *t = &two[s % n];
+			unsigned int q = s % n;
 
-			if (p < 0)
+			if (fd[q] < 0)
 				continue;
-			r[0] = (struct runner){ .cpu = 0, .fd = p, .f = f0, .n = repeat };
+			r[0] = (struct runner){ .cpu = 0, .fd = fd[q], .f = f0, .n = repeat };
 			pthread_create(&r[0].tid, NULL, runner_main, &r[0]);
 			pthread_join(r[0].tid, NULL);
 			if ((err = r[0].err))
 				break;
-			rate = repeat / (r[0].t1 - r[0].t0);
-			if (rate > *o)
-				*o = rate;
+			o1[q * rounds + k] = repeat / (r[0].t1 - r[0].t0);
 			pthread_barrier_init(&start, NULL, 2);
 			for (i = 0; i < 2; i++) {
-				r[i] = (struct runner){ .cpu = i, .fd = p, .f = i ? f1 : f0,
+				r[i] = (struct runner){ .cpu = i, .fd = fd[q], .f = i ? f1 : f0,
 							.n = repeat, .start = &start };
 				pthread_create(&r[i].tid, NULL, runner_main, &r[i]);
 			}
@@ -823,14 +838,19 @@ static int scale_set(const int *fd, unsigned int n, const struct frame *f0,
 			pthread_barrier_destroy(&start);
 			span = (r[0].t1 > r[1].t1 ? r[0].t1 : r[1].t1) -
 			       (r[0].t0 < r[1].t0 ? r[0].t0 : r[1].t0);
-			rate = 2.0 * repeat / span;
-			if (rate > *t) {
-				*t = rate;
-				overlap[s % n] = ((r[0].t1 < r[1].t1 ? r[0].t1 : r[1].t1) -
-						  (r[0].t0 > r[1].t0 ? r[0].t0 : r[1].t0)) / span;
-			}
+			o2[q * rounds + k] = 2.0 * repeat / span;
+			ov[q * rounds + k] = ((r[0].t1 < r[1].t1 ? r[0].t1 : r[1].t1) -
+					      (r[0].t0 > r[1].t0 ? r[0].t0 : r[1].t0)) / span;
 		}
 	}
+	for (s = 0; s < n && !err; s++) {
+		one[s] = median(o1 + s * rounds, rounds);
+		two[s] = median(o2 + s * rounds, rounds);
+		overlap[s] = median(ov + s * rounds, rounds);
+	}
+	free(o1);
+	free(o2);
+	free(ov);
 	return err;
 }
 
@@ -908,8 +928,9 @@ static int run_scaling(void)
 		printf("(scaling not measured: one CPU online)\n");
 		return 0;
 	}
-	printf("Packets per µs through BPF_PROG_TEST_RUN, one thread on CPU 0, then one each on "
-	       "CPUs 0 and 1 at once (best of %u rounds, the programs taking turns in each); "
+	printf("Packets per µs through BPF_PROG_TEST_RUN (packets over wall time), one "
+	       "real-time thread on CPU 0, then one each on CPUs 0 and 1 at once (median of %u "
+	       "rounds, the programs taking turns in each); "
 	       "\"exact\": the final count equals the packets sent; \"A/A\": the scaling of %u "
 	       "more copies of the reference, measured in the same rounds, over the "
 	       "reference's (identical programs: what the machine's noise alone makes of "
