@@ -50,8 +50,10 @@ struct xfsm_spec_input {
 #define XFSM_SPEC_MAX_RULES	131072
 /* ACL tables of up to this many rules are compared inline, rule by rule;
  * larger ones walk the table's cut trees in the maps, as the generic
- * datapath does (lib/spec/acl_walk.c). */
-#define XFSM_SPEC_ACL_INLINE_RULES	256
+ * datapath does (lib/spec/acl_walk.c).  Measured on ClassBench acl1
+ * prefixes (docs/specializer.md): the compares are faster up to 32
+ * rules, the walk from 64 (and it verifies in constant time). */
+#define XFSM_SPEC_ACL_INLINE_RULES	48
 
 /*
  * Generate the program into *e (initialised by the caller, freed by the

@@ -790,11 +790,11 @@ static bool acl_stats_equal(struct xd_pair *p, struct xfsm_acl_stats *out)
 	return false;
 }
 
-/* ACL tables of 300 and 2,000 rules run specialized (the stage walks the
+/* ACL tables of 60, 300 and 2,000 rules run specialized (the stage walks the
  * cut trees) and equal the generic datapath, edits included. */
 START_TEST(test_acl_large)
 {
-	static const unsigned int sizes[] = { 300, 2000 };
+	static const unsigned int sizes[] = { 60, 300, 2000 };
 	static const struct {
 		const char *add;
 		__u32 del;

@@ -107,7 +107,7 @@ else
 		"set XFSM_CLASSBENCH to the directory of the ClassBench sets" \
 		"(default: ../shared/classbench beside the source tree)"
 fi
-# A table of more than the 256 rules compared inline: the specialized
+# A table of more rules than are compared inline (48): the specialized
 # program walks its cut trees (docs/specializer.md), so the application
 # stays specialized, and the walk counts its lookups as the generic one.
 dp() { X -j show app | jq -r ".app.datapath.$1"; }
