@@ -1159,6 +1159,7 @@ static int run_acl(void)
 	const struct prog *p[2] = { &g, &sp };
 	unsigned int n = 0, i, saved = repeat, hits = 0;
 	char rules[512], err_msg[512] = "";
+	struct xfsm_acl_stats st[2];
 	struct xfsm_acl_caps caps;
 	double ns[2], sum[2] = { 0, 0 };
 	const char *trace;
@@ -1224,10 +1225,17 @@ static int run_acl(void)
 	       "%u repetitions each, best of %u rounds; no hand-written reference: generic and "
 	       "specialized taking turns.\n\n", rs.n, rules, n, trace, hits,
 	       saved / n > 1000 ? saved / n : 1000, rounds);
-	printf("| job | xfsm generic ns/pkt | xfsm specialized ns/pkt | specialized / generic |\n");
-	printf("|---|---|---|---|\n");
-	printf("| ACL, %zu rules | %.1f | %.1f | %.2f |\n", rs.n, sum[0] / n, sum[1] / n,
-	       sum[1] / sum[0]);
+	/* the walk's map lookups, as each side's `probes` counter has them */
+	if ((err = xfsm_acl_read_stats(g.inst, 0, &st[0])) ||
+	    (err = xfsm_acl_read_stats(sp.inst, 0, &st[1])))
+		goto out;
+	printf("| job | xfsm generic ns/pkt | xfsm specialized ns/pkt | specialized / generic | "
+	       "lookups/packet, generic / specialized |\n");
+	printf("|---|---|---|---|---|\n");
+	printf("| ACL, %zu rules | %.1f | %.1f | %.2f | %.1f / %.1f |\n", rs.n, sum[0] / n,
+	       sum[1] / n, sum[1] / sum[0],
+	       st[0].packets ? (double)st[0].probes / st[0].packets : 0.0,
+	       st[1].packets ? (double)st[1].probes / st[1].packets : 0.0);
 	if (json)
 		fprintf(json, ", \"acl\": {\"rules\": %zu, \"frames\": %u, \"generic\": %.2f, "
 			"\"specialized\": %.2f}", rs.n, n, sum[0] / n, sum[1] / n);
