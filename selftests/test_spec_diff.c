@@ -635,12 +635,25 @@ static int acl_edit(struct xt *t, const char *add, __u32 del)
 	return ret;
 }
 
+/* One edit of table 0 on both instances: the rule `add` added (native
+ * syntax; NULL: none), rule `del` removed (0: none); the edit regenerates
+ * the program of the slot it switches to, which must then run. */
+struct acl_step {
+	const char *add;
+	__u32 del;
+};
+
+static void acl_step_both(const struct acl_step *st, unsigned int n_rules, unsigned int i)
+{
+	ck_assert_int_eq(acl_edit(&P.gen, st->add, st->del), 0);
+	ck_assert_int_eq(acl_edit(&P.spec, st->add, st->del), 0);
+	ck_assert_msg(spec_runs_program(&P.spec), "%u rules, edit %u: no program runs the slot",
+		      n_rules, i);
+}
+
 START_TEST(test_acl)
 {
-	static const struct {
-		const char *add;
-		__u32 del;
-	} edits[] = {
+	static const struct acl_step edits[] = {
 		{ "prio 45 src 198.18.0.0/31 => goto 2", 0 },
 		{ NULL, 2 },
 		{ "prio 60 proto 17 dport 1002 => allow mark 9", 0 },
@@ -662,10 +675,7 @@ START_TEST(test_acl)
 	acl_packets(&r, pk, np);
 	diffs += run_frames(&P, pk, np);
 	for (i = 0; i < sizeof(edits) / sizeof(edits[0]) && !diffs; i++) {
-		/* an edit regenerates the program of the slot it switches to */
-		ck_assert_int_eq(acl_edit(&P.gen, edits[i].add, edits[i].del), 0);
-		ck_assert_int_eq(acl_edit(&P.spec, edits[i].add, edits[i].del), 0);
-		ck_assert_msg(spec_runs_program(&P.spec), "edit %u: no program runs the slot", i);
+		acl_step_both(&edits[i], 0, i);
 		acl_packets(&r, pk, np);
 		diffs += run_frames(&P, pk, np);
 	}
@@ -795,10 +805,7 @@ static bool acl_stats_equal(struct xd_pair *p, struct xfsm_acl_stats *out)
 START_TEST(test_acl_large)
 {
 	static const unsigned int sizes[] = { 60, 300, 2000 };
-	static const struct {
-		const char *add;
-		__u32 del;
-	} edits[] = {
+	static const struct acl_step edits[] = {
 		{ "prio 800 src 198.18.0.0/22 proto 17 => deny", 0 },
 		{ NULL, 7 },
 		{ "prio 700 dport 1000-1005 => goto 2", 0 },
@@ -824,10 +831,7 @@ START_TEST(test_acl_large)
 		large_acl_packets(&r, sizes[z], pk, np);
 		diffs += run_frames(&P, pk, np);
 		for (i = 0; i < sizeof(edits) / sizeof(edits[0]) && !diffs; i++) {
-			ck_assert_int_eq(acl_edit(&P.gen, edits[i].add, edits[i].del), 0);
-			ck_assert_int_eq(acl_edit(&P.spec, edits[i].add, edits[i].del), 0);
-			ck_assert_msg(spec_runs_program(&P.spec),
-				      "%u rules, edit %u: no program runs the slot", sizes[z], i);
+			acl_step_both(&edits[i], sizes[z], i);
 			large_acl_packets(&r, sizes[z], pk, np);
 			diffs += run_frames(&P, pk, np);
 		}

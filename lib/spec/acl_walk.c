@@ -172,13 +172,28 @@ static void match_prefix(struct spec *sp, int voff, int len, int pfx, unsigned i
 	xfsm_emit_bind(e, done);
 }
 
+/* When the entry's flags hold `flag`: the view word at `voff` equal to the
+ * entry's 16-bit value at `eoff` (the ingress port, the VLAN id: an
+ * untagged frame's 0xffffffff equals no id). */
+static void match_flagged(struct spec *sp, __u32 flag, int voff, int eoff, unsigned int miss)
+{
+	unsigned int ok = xfsm_emit_label(sp->e);
+
+	E(sp, XI_LDX(BPF_B, XR1, XR0, EO(flags)));
+	E(sp, XI_ALU32_IMM(BPF_AND, XR1, (__s32)flag));
+	xfsm_emit_jmp_imm(sp->e, BPF_JMP32 | BPF_JEQ, XR1, 0, ok);
+	E(sp, XI_LDX(BPF_W, XR1, XFP, voff));
+	E(sp, XI_LDX(BPF_H, XR2, XR0, eoff));
+	xfsm_emit_jmp_reg(sp->e, BPF_JMP32 | BPF_JNE, XR1, XR2, miss);
+	xfsm_emit_bind(sp->e, ok);
+}
+
 /* xfsm_acl_entry_match() on the entry in R0: to `miss` unless it matches.
  * Uses R1-R5 only. */
 static void emit_entry_match(struct spec *sp, unsigned int miss)
 {
 	struct xfsm_emit *e = sp->e;
-	unsigned int fam_ok = xfsm_emit_label(e), port_ok = xfsm_emit_label(e);
-	unsigned int vlan_ok = xfsm_emit_label(e);
+	unsigned int fam_ok = xfsm_emit_label(e);
 
 	E(sp, XI_LDX(BPF_B, XR1, XR0, EO(flags)));
 	E(sp, XI_ALU32_IMM(BPF_AND, XR1, XFSM_ACLF_V4 | XFSM_ACLF_V6));
@@ -193,20 +208,8 @@ static void emit_entry_match(struct spec *sp, unsigned int miss)
 	match_masked(sp, VO(tcp_flags), EO(tcp_mask), EO(tcp_flags), miss);
 	match_prefix(sp, VO(src), EO(src_len), EO(src), miss);
 	match_prefix(sp, VO(dst), EO(dst_len), EO(dst), miss);
-	E(sp, XI_LDX(BPF_B, XR3, XR0, EO(flags)));
-	E(sp, XI_MOV32_REG(XR1, XR3));
-	E(sp, XI_ALU32_IMM(BPF_AND, XR1, XFSM_ACLF_PORT));
-	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JEQ, XR1, 0, port_ok);
-	E(sp, XI_LDX(BPF_W, XR1, XFP, VO(port)));
-	E(sp, XI_LDX(BPF_H, XR2, XR0, EO(in_port)));
-	xfsm_emit_jmp_reg(e, BPF_JMP32 | BPF_JNE, XR1, XR2, miss);
-	xfsm_emit_bind(e, port_ok);
-	E(sp, XI_ALU32_IMM(BPF_AND, XR3, XFSM_ACLF_VLAN));
-	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JEQ, XR3, 0, vlan_ok);
-	E(sp, XI_LDX(BPF_W, XR1, XFP, VO(vlan)));
-	E(sp, XI_LDX(BPF_H, XR2, XR0, EO(vlan)));
-	xfsm_emit_jmp_reg(e, BPF_JMP32 | BPF_JNE, XR1, XR2, miss);
-	xfsm_emit_bind(e, vlan_ok);
+	match_flagged(sp, XFSM_ACLF_PORT, VO(port), EO(in_port), miss);
+	match_flagged(sp, XFSM_ACLF_VLAN, VO(vlan), EO(vlan), miss);
 }
 
 /* The leaf in R0 (xfsm_acl_tree()'s rule loop): its rules in order while
