@@ -162,15 +162,23 @@ for mk, vid, label in JOBS:
 targets = []
 
 
-def target(name, value, goal, cmp, unit='x'):
+def target(name, value, goal, cmp, unit='x', note='', spread=None):
+    """One target row.  `note`: what to read it against (the reference's
+    own figure, the A/A spread).  `spread`: for a ">= goal" comparison
+    with a noisy ratio, how far two identical programs measured in the
+    same rounds lie apart: a miss by less than that is no evidence of a
+    difference."""
     if value is None:
         status = 'not measured'
     else:
         ok = {'>=': value >= goal, '<': value < goal, '<=': value <= goal}[cmp]
         status = 'met' if ok else 'NOT met'
+        if not ok and spread is not None and cmp == '>=':
+            status = ('met (inside the A/A spread: no measurable difference)'
+                      if value >= goal - spread else 'NOT met (outside the A/A spread)')
     targets.append({'target': name, 'goal': f'{cmp} {goal}{unit}',
                     'measured': None if value is None else round(value, 3),
-                    'unit': unit, 'status': status})
+                    'unit': unit, 'status': status, 'note': note})
 
 
 for h in headline:
@@ -201,31 +209,55 @@ for h in headline:
         target(f"{h['job']}: specialized / reference, rate absorbed on the veth",
                h['veth_rate_ratio'], 0.9, '>=')
 targets = _t
+# The A/A spread of the scaling ratios (bench/micro.c): copies of the
+# reference measured in the same rounds as the reference; the largest
+# distance of any copy's scaling over the reference's from 1, over every
+# case of the run.
+aa = [x for c in micro.get('scaling', []) for x in (c.get('aa') or [])]
+aa_spread = max(abs(1 - x) for x in aa) if aa else None
+aa_note = ('' if aa_spread is None else
+           f"A/A spread ±{aa_spread:.3f} (reference copies: "
+           + ', '.join(f'{x:.3f}' for x in aa) + ')')
 d = micro_scale.get('distinct')
 for side, what in (('xfsm', 'generic'), ('spec', 'specialized')):
     if d and d.get(f'{side}_1cpu'):
         target(f'distinct flows per CPU: {what} 2 CPUs / 1 CPU (BPF_PROG_TEST_RUN)',
-               div(d[f'{side}_2cpu'], d[f'{side}_1cpu']), 1.8, '>=')
+               div(d[f'{side}_2cpu'], d[f'{side}_1cpu']), 1.8, '>=',
+               note=f"reference {fmt(div(d['ref_2cpu'], d['ref_1cpu']), 3, 'x')}")
     for key, name in (('shared_flow', 'one flow register on both CPUs'),
                       ('shared_global', 'one global register on both CPUs')):
         c = micro_scale.get(key)
         if c and c.get(f'{side}_1cpu'):
             xs, rs = div(c[f'{side}_2cpu'], c[f'{side}_1cpu']), div(c['ref_2cpu'], c['ref_1cpu'])
             target(f'{name}: {what} scaling / reference scaling (no worse than the reference)',
-                   div(xs, rs), 1.0, '>=')
+                   div(xs, rs), 1.0, '>=', spread=aa_spread,
+                   note=f"{what} {fmt(xs, 3, 'x')}, reference {fmt(rs, 3, 'x')}; {aa_note}")
 for c in micro.get('scaling', []):
     target(f"{c['case']}: no lost update (generic, reference, specialized)",
            1.0 if (c.get('xfsm_exact') and c.get('ref_exact') and c.get('spec_exact') is not False)
            else 0.0, 1.0, '>=', '')
-s1m, s1 = micro_jobs.get('statefulfw_1m'), micro_jobs.get('statefulfw_1')
-if s1m and s1:
-    target(f'stateful firewall {n1m} flows / 1 flow, packet rate (BPF_PROG_TEST_RUN)',
-           div(s1['xfsm_ns'] - s1.get('driver_ns', 0), s1m['xfsm_ns'] - s1m.get('driver_ns', 0)),
-           0.5, '>=')
-target(f'stateful firewall {n1m} flows / 1 flow, rate on the veth (4)', ratio(f's4_{n1m}', 's4_1'),
-       0.5, '>=')
-target(f'stateful firewall pass -> drop, {n1m} flows / 1 flow, rate on the veth (4d)',
-       ratio(f's4d_{n1m}', 's4d_1'), 0.5, '>=')
+
+
+def flow_rate(key):
+    """The firewall's packet rate at 1M flows over 1 flow through
+    BPF_PROG_TEST_RUN (the flow driver's own cost taken off both)."""
+    s1m, s1 = micro_jobs.get('statefulfw_1m'), micro_jobs.get('statefulfw_1')
+    if not (s1m and s1 and s1.get(key) and s1m.get(key)):
+        return None
+    return div(s1[key] - s1.get('driver_ns', 0), s1m[key] - s1m.get('driver_ns', 0))
+
+
+# Each next to the hand-written reference's own ratio, measured in the same
+# run: a reference that misses it too says the memory, not xfsm, bounds it.
+for key, what in (('xfsm_ns', 'generic'), ('spec_ns', 'specialized')):
+    if flow_rate(key) is not None:
+        target(f'stateful firewall {n1m} flows / 1 flow, packet rate, {what} (BPF_PROG_TEST_RUN)',
+               flow_rate(key), 0.5, '>=', note=f"reference {fmt(flow_rate('ref_ns'), 3, 'x')}")
+for sid, what in (('s4', f'{n1m} flows / 1 flow, rate on the veth (4)'),
+                  ('s4d', f'pass -> drop, {n1m} flows / 1 flow, rate on the veth (4d)')):
+    target(f'stateful firewall {what}', ratio(f'{sid}_{n1m}', f'{sid}_1'), 0.5, '>=',
+           note=f"reference {fmt(ratio(f'{sid}_{n1m}r', f'{sid}_1r'), 3, 'x')}, "
+                f"generic datapath {fmt(ratio(f'{sid}_{n1m}g', f'{sid}_1g'), 3, 'x')}")
 nfl = cpv('flows_in_table')
 target(f"xfsmctl state list of {int(nfl) if nfl else '?'} flows (text)", cpv('list_flows_s'), 1,
        '<', ' s')
@@ -315,13 +347,19 @@ w('')
 
 
 def target_table(title, ts):
+    notes = any(t.get('note') for t in ts)
     w(f'## {title}')
     w('')
-    w('| target | goal | measured | status |')
-    w('|---|---|---:|---|')
+    if notes:
+        w('| target | goal | measured | status | to read it against |')
+        w('|---|---|---:|---|---|')
+    else:
+        w('| target | goal | measured | status |')
+        w('|---|---|---:|---|')
     for t in ts:
         m = 'n/a' if t['measured'] is None else f"{t['measured']}{t['unit']}"
-        w(f"| {t['target']} | {t['goal']} | {m} | {t['status']} |")
+        w(f"| {t['target']} | {t['goal']} | {m} | {t['status']} |"
+          + (f" {t.get('note') or ''} |" if notes else ''))
     w('')
 
 
@@ -351,7 +389,7 @@ w('')
 w('| measure | value | how |')
 w('|---|---:|---|')
 for c in cp:
-    d = 0 if c['value'] is not None and c['value'] == int(c['value']) and c['value'] > 100 else 2
+    d = 0 if c['value'] is not None and c['value'] == int(c['value']) and c['unit'] != 's' else 2
     w(f"| {c['key']} | {fmt(c['value'], d)} {c['unit']} | {c['note']} |")
 w('')
 target_table('Targets of issue 6 (against a bare XDP program and nftables)', targets6)

@@ -90,6 +90,41 @@ static bool apply_src(const char *rel)
 	return ok;
 }
 
+/* The same with every rule's `pass` at the end of its line turned into
+ * `drop`, as make bench does for scenario 4d (bench/run-bench.sh: sed
+ * 's/, pass$/, drop/; s/=> pass$/=> drop/').  Counts the rules changed. */
+static bool apply_src_pass_to_drop(const char *rel, unsigned int *changed)
+{
+	char path[700], err[512] = "", *text = NULL, *at;
+	struct xfsm_image img;
+	size_t len = 0;
+	bool ok = false;
+	FILE *f;
+
+	*changed = 0;
+	snprintf(path, sizeof(path), "%s/%s", xt_src_dir(), rel);
+	f = fopen(path, "r");
+	if (!ASSERT_TRUE(f != NULL, path))
+		return false;
+	if (!ASSERT_TRUE(getdelim(&text, &len, '\0', f) > 0, path))
+		goto out;
+	for (at = text; (at = strstr(at, " pass\n")); at += 6) {
+		if (at[-1] != ',' && at[-1] != '>')
+			continue;
+		memcpy(at + 1, "drop", 4);
+		(*changed)++;
+	}
+	xfsm_image_init(&img);
+	ok = ASSERT_OK(xfsm_compile_string(path, text, strlen(text), &img, NULL, err, sizeof(err)),
+		       err[0] ? err : path) &&
+	     ASSERT_OK(xt_apply(&T, &img), "apply");
+	xfsm_image_free(&img);
+out:
+	fclose(f);
+	free(text);
+	return ok;
+}
+
 static __u32 run_ref(const struct ref *r, const struct pkt *p, __u32 ifindex)
 {
 	struct xdp_md ctx = { .data_end = p->len, .ingress_ifindex = ifindex };
@@ -288,7 +323,11 @@ struct conn {
 	__u16	sport, dport;
 };
 
-START_TEST(test_statefulfw_walk)
+/* The firewall and its reference on the same walk; `drop`: the
+ * application with every pass turned into drop and the reference with
+ * pass_verdict XDP_DROP (make bench, scenario 4d), where only the state
+ * each keeps (seen in the refused counter) tells a reply from a stranger. */
+static void statefulfw_walk(bool drop)
 {
 	static const struct conn conns[] = {
 		{ 10, 500, PS_UDP, 40000, 53 },
@@ -298,35 +337,47 @@ START_TEST(test_statefulfw_walk)
 		{ 10, 500, PS_TCP, 40000, 53 },	/* same ports as 0, another protocol */
 	};
 	__u32 seed = WALK_SEED, inside, outside, zero = 0, seen[4] = { 0 };
-	struct ref_setting set[2];
+	__u32 outside_ip4 = 3;	/* IPv4 packets from outside: the script's */
+	const __u32 pass = drop ? XDP_DROP : XDP_PASS;
+	struct ref_setting set[3];
+	unsigned int i, changed;
 	struct ref r = { 0 };
 	struct pkt p;
-	unsigned int i;
 
-	NEED_T();
-	if (!two_ports(&inside, &outside) || !apply_src("examples/statefulfw.xfsm"))
+	if (!two_ports(&inside, &outside))
 		goto out;
+	if (drop) {
+		/* not_ipv4 and the six rules that let a packet through */
+		if (!apply_src_pass_to_drop("examples/statefulfw.xfsm", &changed) ||
+		    !ASSERT_EQ(changed, 7, "rules turned from pass to drop"))
+			goto out;
+	} else if (!apply_src("examples/statefulfw.xfsm")) {
+		goto out;
+	}
 	set[0] = (struct ref_setting){ "inside_ifindex", inside };
 	set[1] = (struct ref_setting){ "outside_ifindex", outside };
-	if (!ref_open(&r, "statefulfw", set, 2))
+	set[2] = (struct ref_setting){ "pass_verdict", pass };
+	if (!ref_open(&r, "statefulfw", set, 3))
 		goto out;
 
-	xt_set_context("statefulfw script");
+	xt_set_context("statefulfw%s script", drop ? " (pass -> drop)" : "");
 	spec_pkt(&p, PS_IP4, PS_UDP, 500, 10, 53, 40000, 0);
 	both(&r, &p, outside, XDP_DROP, "reply before the connection exists");
 	spec_pkt(&p, PS_IP4, PS_UDP, 10, 500, 40000, 53, 0);
-	both(&r, &p, inside, XDP_PASS, "opened from inside");
+	both(&r, &p, inside, pass, "opened from inside");
 	spec_pkt(&p, PS_IP4, PS_UDP, 500, 10, 53, 40000, 0);
-	both(&r, &p, outside, XDP_PASS, "reply");
+	both(&r, &p, outside, pass, "reply");
 	spec_pkt(&p, PS_IP4, PS_TCP, 500, 10, 53, 40000, 0);
 	both(&r, &p, outside, XDP_DROP, "same ports, other protocol");
 	spec_pkt(&p, PS_ARP, PS_NONE, 500, 10, 0, 0, 0);
-	both(&r, &p, outside, XDP_PASS, "ARP from outside");
+	both(&r, &p, outside, pass, "ARP from outside");
 	/* the example filters IPv4 only: IPv6, neighbour discovery included, passes */
 	spec_pkt(&p, PS_IP6, PS_ICMP6, 500, 10, 135, 0, 0);
-	both(&r, &p, outside, XDP_PASS, "IPv6 neighbour solicitation from outside");
+	both(&r, &p, outside, pass, "IPv6 neighbour solicitation from outside");
 	spec_pkt(&p, PS_IP6, PS_TCP, 500, 10, 40000, 22, 0);
-	both(&r, &p, outside, XDP_PASS, "IPv6 TCP from outside");
+	both(&r, &p, outside, pass, "IPv6 TCP from outside");
+	/* two of the script's three IPv4 packets from outside were refused */
+	ASSERT_EQ(ref_value(&r, "refused", &zero), 2, "reference: refused in the script");
 
 	for (i = 0; i < WALK_STEPS && !xt_failures; i++) {
 		const struct conn *c = &conns[rnd(&seed) % (sizeof(conns) / sizeof(conns[0]))];
@@ -345,23 +396,45 @@ START_TEST(test_statefulfw_walk)
 			spec_pkt(&p, PS_IP4, c->l4, c->in, c->out, c->sport, c->dport, 0);
 			ifindex = LO_IFINDEX;
 		}
-		xt_set_context("statefulfw walk, step %u (seed %#x)", i, WALK_SEED);
-		v = both(&r, &p, ifindex, ~0U, "packet");
+		xt_set_context("statefulfw%s walk, step %u (seed %#x)",
+			       drop ? " (pass -> drop)" : "", i, WALK_SEED);
+		v = both(&r, &p, ifindex, drop ? XDP_DROP : ~0U, "packet");
 		seen[(v == XDP_PASS) * 2 + (ifindex == outside)]++;
+		outside_ip4 += ifindex == outside;
 	}
-	ASSERT_GE(seen[3], 1, "a reply from outside passed");
-	ASSERT_GE(seen[1], 1, "a packet from outside was dropped");
+	if (drop) {
+		ASSERT_EQ(seen[2] + seen[3], 0, "nothing passed");
+	} else {
+		ASSERT_GE(seen[3], 1, "a reply from outside passed");
+		ASSERT_GE(seen[1], 1, "a packet from outside was dropped");
+	}
 	{
 		struct xfsm_counter c;
+		__u64 refused = ref_value(&r, "refused", &zero);
 
 		if (ASSERT_OK(xfsm_read_counter(T.inst, 0, &c), "counter refused")) {
-			ASSERT_GE(c.packets, 1, "refused at least once");
-			ASSERT_EQ(c.packets, ref_value(&r, "refused", &zero),
-				  "refused: xfsm, reference");
+			ASSERT_GE(c.packets, 3, "refused in the walk too");
+			ASSERT_EQ(c.packets, refused, "refused: xfsm, reference");
+			/* the state was kept: replies from outside were not refused */
+			ASSERT_LE(refused + 1, outside_ip4, "some packets from outside were replies");
 		}
 	}
 out:
 	ref_close(&r);
+}
+
+START_TEST(test_statefulfw_walk)
+{
+	NEED_T();
+	statefulfw_walk(false);
+	XT_END();
+}
+END_TEST
+
+START_TEST(test_statefulfw_drop_walk)
+{
+	NEED_T();
+	statefulfw_walk(true);
 	XT_END();
 }
 END_TEST
@@ -485,6 +558,7 @@ int main(void)
 	tcase_add_test(tc, test_portknock_script);
 	tcase_add_test(tc, test_portknock_walk);
 	tcase_add_test(tc, test_statefulfw_walk);
+	tcase_add_test(tc, test_statefulfw_drop_walk);
 	tcase_add_test(tc, test_counter_walk);
 	tcase_add_test(tc, test_global);
 	tcase_add_test(tc, test_twostage_walk);
