@@ -39,6 +39,8 @@
 #define SO_AW_ORDER	SO_WREFRESH	/* __u32 the order being checked */
 #define SO_AW_NODE	SO_GRP_GS	/* the leaf being checked (no output
 					 * group runs in an ACL stage) */
+_Static_assert(SO_AW_HIT + 8 <= SO_ZFLOW + (int)sizeof(struct xfsm_flow),
+	       "the walk's state must fit the new-flow area");
 
 #define VO(f)		(SO_AW_V + (int)offsetof(struct xfsm_acl_view, f))
 #define VW(i)		(SO_AW_V + 4 * (int)(i))
