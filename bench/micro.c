@@ -16,6 +16,10 @@
  *               (build/bench/xfsm-stopN.bpf.o): the cost of each component
  *   prelude     (only with -o prelude) what entering a specialized program
  *               through the generic one costs: its prelude, its tail call
+ *   acl         (only with -A RULES,TRACE) one ACL stage holding a rule
+ *               file (ClassBench or native), generic and specialized taking
+ *               turns on frames made from a ClassBench trace; there is no
+ *               hand-written reference for it
  *
  * Jobs over many flows run behind bench/flowdrv.bpf.c, which rewrites the
  * source of each repetition and tail-calls the program under test; its own
@@ -24,6 +28,7 @@
  *
  * Usage: micro [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q]
  *              [-o jobs,scaling,breakdown,prelude,JOB...] [-x OBJECT] [-X OBJECT [-s]] [-J FILE]
+ *              [-A RULES,TRACE]
  *   Every job is measured on the generic datapath (xfsmctl apply
  *   --datapath generic), on the program generated for it (--datapath
  *   specialized, lib/spec/; none when the specializer refuses it) and by
@@ -60,6 +65,7 @@
 #include "xfsm_lang.h"
 #include "ref/load.h"
 #include "xfsm_num.h"
+#include "xfsm_acl.h"
 
 #define MAX_FLOWS_TABLE	(1U << 21)
 #define FRAME_LEN	64
@@ -77,6 +83,8 @@ static unsigned int rounds = 7;
 static int bench_cpu = -1;
 static bool skip_1m;
 static const char *only;
+static const char *acl_arg;	/* -A RULES,TRACE */
+static const struct xfsm_acl_caps *acl_caps;	/* load_xfsm(): ACL tables' sizes */
 static const char *xfsm_obj = "xfsm.bpf.o";
 static const char *cand_obj;
 static bool cand_spec;		/* -s: the -X build runs the job specialized */
@@ -129,7 +137,8 @@ static __u16 csum16(const void *buf, size_t len)
 }
 
 /* Ethernet / IPv4 (198.18.0.0/15) / TCP SYN or UDP, padded to 64 bytes. */
-static void make_frame(struct frame *f, __u32 src, __u8 proto, __u16 sport, __u16 dport)
+static void make_frame_to(struct frame *f, __u32 src, __u32 dst, __u8 proto, __u16 sport,
+			  __u16 dport)
 {
 	struct ethhdr *eth = (void *)f->d;
 	struct iphdr *ip = (void *)(eth + 1);
@@ -144,7 +153,7 @@ static void make_frame(struct frame *f, __u32 src, __u8 proto, __u16 sport, __u1
 	ip->ttl = 64;
 	ip->protocol = proto;
 	ip->saddr = htonl(src);
-	ip->daddr = htonl(DST_IP);
+	ip->daddr = htonl(dst);
 	ip->check = htons(csum16(ip, sizeof(*ip)));
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *t = (void *)(ip + 1);
@@ -160,6 +169,11 @@ static void make_frame(struct frame *f, __u32 src, __u8 proto, __u16 sport, __u1
 		u->dest = htons(dport);
 		u->len = htons(FRAME_LEN - sizeof(*eth) - sizeof(*ip));
 	}
+}
+
+static void make_frame(struct frame *f, __u32 src, __u8 proto, __u16 sport, __u16 dport)
+{
+	make_frame_to(f, src, DST_IP, proto, sport, dport);
 }
 
 /* ---- running programs --------------------------------------------------- */
@@ -226,6 +240,17 @@ static int load_xfsm(struct prog *p, const char *name)
 	map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_FLOWS);
 	if (map)
 		bpf_map__set_max_entries(map, MAX_FLOWS_TABLE);
+	if (acl_caps) {
+		__u64 nr, nn;
+
+		xfsm_acl_caps_totals(acl_caps, &nr, &nn);
+		map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_ACL_RULES);
+		if (map)
+			bpf_map__set_max_entries(map, nr);
+		map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_ACL_NODES);
+		if (map)
+			bpf_map__set_max_entries(map, nn);
+	}
 	err = xfsm_obj_load(p->obj);
 	if (err) {
 		fprintf(stderr, "micro: cannot load %s\n", path);
@@ -242,6 +267,8 @@ static int load_xfsm(struct prog *p, const char *name)
 		bpf_map_update_elem(bpf_map__fd(map), &k, &p->fd, BPF_ANY);
 	}
 	err = xfsm_instance_open_obj(p->obj, &p->inst);
+	if (!err && acl_caps)
+		err = xfsm_acl_caps_set(p->inst, acl_caps);
 	if (!err && p->fd >= 0) {
 		struct xfsm_port port = { .port = 1 };	/* lo is port 1, "inside" */
 		__u32 ifindex = LO_IFINDEX;
@@ -1203,6 +1230,144 @@ static int run_breakdown(struct prog *empty)
 	return 0;
 }
 
+/* ---- acl: a large ACL table, generic and specialized ------------------------ */
+
+#define ACL_FRAMES	64
+
+/* Frames from a ClassBench trace ("src dst sport dport proto ..."), TCP
+ * and UDP only, their addresses moved into 198.18.0.0/15 as
+ * bench/run-bench.sh moves the rules' (the low 16 bits kept). */
+static int acl_frames(const char *path, struct frame *f, unsigned int max, unsigned int *n)
+{
+	unsigned long src, dst, sport, dport, proto;
+	FILE *in = fopen(path, "r");
+	char line[256];
+
+	*n = 0;
+	if (!in)
+		return -errno;
+	while (*n < max && fgets(line, sizeof(line), in)) {
+		if (sscanf(line, "%lu %lu %lu %lu %lu", &src, &dst, &sport, &dport, &proto) != 5 ||
+		    (proto != IPPROTO_TCP && proto != IPPROTO_UDP) || sport > 0xffff ||
+		    dport > 0xffff)
+			continue;
+		make_frame_to(&f[(*n)++], 198U << 24 | 18U << 16 | (src & 0xffff),
+			      198U << 24 | 19U << 16 | (dst & 0xffff), proto, sport, dport);
+	}
+	fclose(in);
+	return *n ? 0 : -ENOENT;
+}
+
+/* One ACL stage on table 0 (no rule matched: pass), the rules of `rs` in
+ * the table, running `datapath`. */
+static int acl_setup(struct prog *p, const struct xfsm_acl_rules *rs, __u32 datapath)
+{
+	static const char app[] = "app acl\ndefault pass\nacl f table 0 {\n\tmiss pass\n}\n";
+	int err;
+
+	err = load_xfsm(p, xfsm_obj);
+	if (!err)
+		err = apply_text(p->inst, "acl", app, datapath);
+	if (!err)
+		err = xfsm_acl_install(p->inst, 0, rs->r, rs->n);
+	return err;
+}
+
+static int run_acl(void)
+{
+	static struct frame f[ACL_FRAMES];
+	struct xfsm_acl_rules rs = { 0 };
+	struct prog g = { 0 }, sp = { 0 };
+	const struct prog *p[2] = { &g, &sp };
+	unsigned int n = 0, i, saved = repeat, hits = 0;
+	char rules[512], err_msg[512] = "";
+	struct xfsm_acl_stats st[2];
+	struct xfsm_acl_caps caps;
+	double ns[2], sum[2] = { 0, 0 };
+	const char *trace;
+	int err;
+
+	trace = strchr(acl_arg, ',');
+	if (!trace || (size_t)(trace - acl_arg) >= sizeof(rules)) {
+		fprintf(stderr, "micro: -A wants RULES,TRACE\n");
+		return -EINVAL;
+	}
+	snprintf(rules, sizeof(rules), "%.*s", (int)(trace - acl_arg), acl_arg);
+	trace++;
+	err = xfsm_acl_load_file(rules, &rs, err_msg, sizeof(err_msg));
+	if (err) {
+		fprintf(stderr, "micro: %s\n", err_msg[0] ? err_msg : strerror(-err));
+		return err;
+	}
+	err = acl_frames(trace, f, ACL_FRAMES, &n);
+	if (err) {
+		fprintf(stderr, "micro: %s: no TCP or UDP header read: %s\n", trace, strerror(-err));
+		goto out;
+	}
+	xfsm_acl_caps_default(&caps);
+	if (caps.rules[0] < rs.n) {
+		caps.rules[0] = rs.n;
+		caps.nodes[0] = rs.n * XFSM_ACL_DEF_NODES_PER_RULE;
+	}
+	acl_caps = &caps;
+	err = acl_setup(&g, &rs, XFSM_DP_GENERIC);
+	if (!err)
+		err = acl_setup(&sp, &rs, XFSM_DP_SPECIALIZED);
+	acl_caps = NULL;
+	if (err) {
+		fprintf(stderr, "micro: acl: cannot set up the table of %zu rules: %s\n", rs.n,
+			strerror(-err));
+		goto out;
+	}
+	/* the same verdict on both for every frame, then the frames' mean */
+	for (i = 0; i < n; i++) {
+		__u32 vg, vs;
+
+		if ((err = run(g.fd, &f[i], 0, 1, &vg, NULL)) ||
+		    (err = run(sp.fd, &f[i], 0, 1, &vs, NULL)))
+			goto out;
+		if (vg != vs) {
+			fprintf(stderr, "micro: acl: frame %u: verdict %u generic, %u specialized\n",
+				i, vg, vs);
+			err = -EPROTO;
+			goto out;
+		}
+		hits += vg == XDP_DROP;
+	}
+	repeat = saved / n > 1000 ? saved / n : 1000;
+	for (i = 0; i < n && !err; i++) {
+		err = measure_set(p, 2, &f[i], 0, ns);
+		sum[0] += ns[0];
+		sum[1] += ns[1];
+	}
+	repeat = saved;
+	if (err)
+		goto out;
+	printf("ACL stage of %zu rules (%s), %u frames of %s (%u matched a rule), "
+	       "%u repetitions each, best of %u rounds; no hand-written reference: generic and "
+	       "specialized taking turns.\n\n", rs.n, rules, n, trace, hits,
+	       saved / n > 1000 ? saved / n : 1000, rounds);
+	/* the walk's map lookups, as each side's `probes` counter has them */
+	if ((err = xfsm_acl_read_stats(g.inst, 0, &st[0])) ||
+	    (err = xfsm_acl_read_stats(sp.inst, 0, &st[1])))
+		goto out;
+	printf("| job | xfsm generic ns/pkt | xfsm specialized ns/pkt | specialized / generic | "
+	       "lookups/packet, generic / specialized |\n");
+	printf("|---|---|---|---|---|\n");
+	printf("| ACL, %zu rules | %.1f | %.1f | %.2f | %.1f / %.1f |\n", rs.n, sum[0] / n,
+	       sum[1] / n, sum[1] / sum[0],
+	       st[0].packets ? (double)st[0].probes / st[0].packets : 0.0,
+	       st[1].packets ? (double)st[1].probes / st[1].packets : 0.0);
+	if (json)
+		fprintf(json, ", \"acl\": {\"rules\": %zu, \"frames\": %u, \"generic\": %.2f, "
+			"\"specialized\": %.2f}", rs.n, n, sum[0] / n, sum[1] / n);
+out:
+	prog_close(&g);
+	prog_close(&sp);
+	xfsm_acl_rules_free(&rs);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	const char *json_path = NULL;
@@ -1210,7 +1375,7 @@ int main(int argc, char **argv)
 	char path[512];
 	int c, err = 1;
 
-	while ((c = getopt(argc, argv, "b:r:n:c:qo:x:X:sJ:")) != -1) {
+	while ((c = getopt(argc, argv, "b:r:n:c:qo:x:X:sJ:A:")) != -1) {
 		switch (c) {
 		case 'b': build_dir = optarg; break;
 		case 'r':
@@ -1235,10 +1400,12 @@ int main(int argc, char **argv)
 		case 'X': cand_obj = optarg; break;
 		case 's': cand_spec = true; break;
 		case 'J': json_path = optarg; break;
+		case 'A': acl_arg = optarg; break;
 		default:
 usage:
 			fprintf(stderr, "usage: %s [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-c CPU] [-q] "
-				"[-o jobs,scaling,breakdown,prelude,JOB...] [-x OBJECT] [-X OBJECT [-s]] [-J FILE]\n", argv[0]);
+				"[-o jobs,scaling,breakdown,prelude,JOB...] [-x OBJECT] [-X OBJECT [-s]] [-J FILE] "
+				"[-A RULES,TRACE]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -1281,6 +1448,11 @@ usage:
 	if (want("breakdown")) {
 		printf("\n");
 		if (run_breakdown(&empty))
+			goto out;
+	}
+	if (acl_arg && want("acl")) {
+		printf("\n");
+		if (run_acl())
 			goto out;
 	}
 	if (only && in_list(only, "prelude")) {

@@ -36,18 +36,24 @@ struct xfsm_spec_input {
 	size_t n_rules;
 	/* The rules of each ACL table an ACL stage of the slot uses, in
 	 * their order (first match first), from the buffer the slot names;
-	 * bit t of acl_given: acl[t] and acl_n[t] are table t's (acl[t] is
-	 * NULL when it has more than XFSM_SPEC_ACL_MAX_RULES). */
+	 * bit t of acl_given: acl[t], acl_n[t] and acl_set[t] are table t's.
+	 * acl_set[t] is the buffer's set descriptor as the datapath reads it
+	 * (its regions' bases in the maps, its trees): a table of more than
+	 * XFSM_SPEC_ACL_INLINE_RULES is generated as a walk of those trees. */
 	const struct xfsm_acl_entry *acl[XFSM_ACL_TABLES];
 	__u32 acl_n[XFSM_ACL_TABLES];
+	struct xfsm_acl_set acl_set[XFSM_ACL_TABLES];
 	__u32 acl_given;
 };
 
 /* Applications with more rules than this stay generic (docs/specializer.md). */
 #define XFSM_SPEC_MAX_RULES	131072
-/* ACL tables with more rules than this stay generic (their stage is
- * compared inline, rule by rule). */
-#define XFSM_SPEC_ACL_MAX_RULES	256
+/* ACL tables of up to this many rules are compared inline, rule by rule;
+ * larger ones walk the table's cut trees in the maps, as the generic
+ * datapath does (lib/spec/acl_walk.c).  Measured on ClassBench acl1
+ * prefixes (docs/specializer.md): the compares are faster up to 32
+ * rules, the walk from 64 (and it verifies in constant time). */
+#define XFSM_SPEC_ACL_INLINE_RULES	48
 
 /*
  * Generate the program into *e (initialised by the caller, freed by the

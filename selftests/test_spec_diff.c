@@ -635,12 +635,25 @@ static int acl_edit(struct xt *t, const char *add, __u32 del)
 	return ret;
 }
 
+/* One edit of table 0 on both instances: the rule `add` added (native
+ * syntax; NULL: none), rule `del` removed (0: none); the edit regenerates
+ * the program of the slot it switches to, which must then run. */
+struct acl_step {
+	const char *add;
+	__u32 del;
+};
+
+static void acl_step_both(const struct acl_step *st, unsigned int n_rules, unsigned int i)
+{
+	ck_assert_int_eq(acl_edit(&P.gen, st->add, st->del), 0);
+	ck_assert_int_eq(acl_edit(&P.spec, st->add, st->del), 0);
+	ck_assert_msg(spec_runs_program(&P.spec), "%u rules, edit %u: no program runs the slot",
+		      n_rules, i);
+}
+
 START_TEST(test_acl)
 {
-	static const struct {
-		const char *add;
-		__u32 del;
-	} edits[] = {
+	static const struct acl_step edits[] = {
 		{ "prio 45 src 198.18.0.0/31 => goto 2", 0 },
 		{ NULL, 2 },
 		{ "prio 60 proto 17 dport 1002 => allow mark 9", 0 },
@@ -662,34 +675,11 @@ START_TEST(test_acl)
 	acl_packets(&r, pk, np);
 	diffs += run_frames(&P, pk, np);
 	for (i = 0; i < sizeof(edits) / sizeof(edits[0]) && !diffs; i++) {
-		/* an edit regenerates the program of the slot it switches to */
-		ck_assert_int_eq(acl_edit(&P.gen, edits[i].add, edits[i].del), 0);
-		ck_assert_int_eq(acl_edit(&P.spec, edits[i].add, edits[i].del), 0);
-		ck_assert_msg(spec_runs_program(&P.spec), "edit %u: no program runs the slot", i);
+		acl_step_both(&edits[i], 0, i);
 		acl_packets(&r, pk, np);
 		diffs += run_frames(&P, pk, np);
 	}
 	ck_assert_int_eq(xfsm_acl_read_stats(P.spec.inst, 0, &as), 0);
-	/* a table larger than the specializer compares inline is not
-	 * generated: in specialized mode the edit is refused and the running
-	 * rules stay */
-	{
-		struct xfsm_acl_rules big = { 0 }, now;
-		struct xfsm_acl_entry e;
-		char err[200], text[64];
-
-		for (i = 0; i <= XFSM_SPEC_ACL_MAX_RULES; i++) {
-			snprintf(text, sizeof(text), "prio %u dport %u => deny", i, 1 + i);
-			ck_assert_int_eq(xfsm_acl_parse_rule(text, &e, NULL, NULL, err, sizeof(err)), 0);
-			ck_assert_int_eq(xfsm_acl_rules_add(&big, &e), 0);
-		}
-		ck_assert_int_eq(xfsm_acl_install(P.spec.inst, 0, big.r, big.n), -EOPNOTSUPP);
-		ck_assert_int_eq(xfsm_acl_read(P.spec.inst, 0, &now), 0);
-		ck_assert_uint_lt(now.n, 10);
-		ck_assert(spec_runs_program(&P.spec));
-		xfsm_acl_rules_free(&big);
-		xfsm_acl_rules_free(&now);
-	}
 	xd_end(&P);
 	xd_summary_print(&sum, "ACL");
 	ck_assert_msg(diffs == 0, "%d differences between the datapaths (above)", diffs);
@@ -699,6 +689,173 @@ START_TEST(test_acl)
 		      (unsigned long long)as.deny, (unsigned long long)as.pass,
 		      (unsigned long long)as.go, (unsigned long long)as.allow,
 		      (unsigned long long)as.marked, (unsigned long long)as.missed);
+	free(pk);
+}
+END_TEST
+
+/*
+ * Rule i of a large table (more than the specializer compares inline, so
+ * its stage walks the cut trees): mostly hosts of 198.18.0.0/20 (one
+ * source each, a protocol, a destination port), every 16th a /28 of them
+ * with a port range, every 40th an IPv6 host, every 97th a TCP flags or
+ * ingress port rule; priorities repeat, so the listing decides too.  The
+ * actions and marks all occur.
+ */
+static void large_acl_rule(unsigned int i, char *buf, size_t size)
+{
+	static const char *const act[] = {
+		"deny", "pass", "allow mark 9", "goto 2", "allow", "pass mark 3", "deny",
+	};
+	unsigned int prio = 1 + (i * 7919) % 500, h = i % 4096;
+	const char *a = act[(i * 31) % (sizeof(act) / sizeof(act[0]))];
+
+	if (i % 97 == 5)
+		snprintf(buf, size, "prio %u proto 6 dport %u flags syn/syn|ack => %s", prio,
+			 998 + i % 16, a);
+	else if (i % 97 == 50)
+		snprintf(buf, size, "prio %u port 1 src 198.18.%u.0/24 => %s", prio, (h >> 8) & 15,
+			 a);
+	else if (i % 40 == 3)
+		snprintf(buf, size, "prio %u ip6 src 2001:2::%x/128 proto %u => %s", prio, i % 8,
+			 i % 3 ? 6 : 17, a);
+	else if (i % 16 == 1)
+		snprintf(buf, size, "prio %u src 198.18.%u.%u/28 sport 2000-%u => %s", prio,
+			 (h >> 8) & 15, h & 0xf0, 2000 + i % 4, a);
+	else
+		snprintf(buf, size, "prio %u src 198.18.%u.%u/32 proto %u dport %u-%u => %s", prio,
+			 (h >> 8) & 15, h & 0xff, i % 2 ? 6 : 17, 998 + i % 16,
+			 998 + i % 16 + i % 3, a);
+}
+
+/* Packets over the large table's space (and some beside it). */
+static void large_acl_packets(struct xg_rng *r, unsigned int n_rules, struct pkt *pk,
+			      unsigned int np)
+{
+	static const uint8_t flags[] = { 0x02, 0x12, 0x10, 0x18 };
+	unsigned int k, hosts = n_rules < 4096 ? n_rules : 4096;
+
+	for (k = 0; k < np; k++) {
+		__u16 sport = 2000 + xg_below(r, 5), dport = 998 + xg_below(r, 18);
+		unsigned int h = xg_below(r, hosts + hosts / 8);
+
+		pkt_init(&pk[k]);
+		pkt_eth(&pk[k], TEST_MAC(2), TEST_MAC(1), 0);
+		if (xg_chance(r, 15)) {
+			struct ip6_args a = { 0 };
+
+			test_ip6(a.src, xg_below(r, 10));
+			test_ip6(a.dst, 7);
+			pkt_ip6(&pk[k], &a);
+		} else {
+			__u32 src = IP4(198, 18, (h >> 8) & 31, h & 0xff);
+
+			pkt_ip4(&pk[k], &(struct ip4_args){ .src = src, .dst = IP4(198, 19, 0, 1) });
+		}
+		if (xg_chance(r, 50))
+			pkt_udp(&pk[k], sport, dport);
+		else
+			pkt_tcp(&pk[k], sport, dport, flags[xg_below(r, 4)], 0);
+		pkt_finish(&pk[k]);
+	}
+}
+
+static int acl_install_large(struct xt *t, unsigned int n)
+{
+	struct xfsm_acl_rules rs = { 0 };
+	struct xfsm_acl_entry e;
+	char err[200], text[128];
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		large_acl_rule(i, text, sizeof(text));
+		ret = xfsm_acl_parse_rule(text, &e, NULL, NULL, err, sizeof(err));
+		if (ret)
+			fprintf(stderr, "%s: %s\n", text, err);
+		if (!ret)
+			ret = xfsm_acl_rules_add(&rs, &e);
+	}
+	if (!ret)
+		ret = xfsm_acl_install(t->inst, 0, rs.r, rs.n);
+	xfsm_acl_rules_free(&rs);
+	return ret;
+}
+
+/* Every counter of table 0, probes included: the walk makes the generic
+ * run's lookups. */
+static bool acl_stats_equal(struct xd_pair *p, struct xfsm_acl_stats *out)
+{
+	struct xfsm_acl_stats g, s;
+
+	if (xfsm_acl_read_stats(p->gen.inst, 0, &g) || xfsm_acl_read_stats(p->spec.inst, 0, &s))
+		return false;
+	*out = s;
+	if (!memcmp(&g, &s, sizeof(g)))
+		return true;
+	printf("ACL table 0: generic packets %llu matched %llu missed %llu probes %llu, specialized %llu %llu %llu %llu\n",
+	       (unsigned long long)g.packets, (unsigned long long)g.matched,
+	       (unsigned long long)g.missed, (unsigned long long)g.probes,
+	       (unsigned long long)s.packets, (unsigned long long)s.matched,
+	       (unsigned long long)s.missed, (unsigned long long)s.probes);
+	return false;
+}
+
+/* ACL tables of 60, 300 and 2,000 rules run specialized (the stage walks the
+ * cut trees) and equal the generic datapath, edits included. */
+START_TEST(test_acl_large)
+{
+	static const unsigned int sizes[] = { 60, 300, 2000 };
+	static const struct acl_step edits[] = {
+		{ "prio 800 src 198.18.0.0/22 proto 17 => deny", 0 },
+		{ NULL, 7 },
+		{ "prio 700 dport 1000-1005 => goto 2", 0 },
+		{ NULL, 2 },
+	};
+	struct xd_summary sum = { 0 };
+	unsigned int np = emulated() ? 60 : 400, i, z;
+	struct pkt *pk = calloc(np, sizeof(*pk));
+	struct xfsm_acl_stats as, tot = { 0 };
+	struct xg_rng r;
+	int diffs = 0;
+
+	ck_assert_ptr_nonnull(pk);
+	NEED_PAIR(&sum);
+	xg_seed(&r, 0xac12);
+	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]) && !diffs; z++) {
+		ck_assert_msg(xd_apply_source(&P, "aclcase", acl_app, sizeof(acl_app) - 1) == 0,
+			      "the ACL application is not specialized: %s", P.why);
+		ck_assert_int_eq(acl_install_large(&P.gen, sizes[z]), 0);
+		ck_assert_int_eq(acl_install_large(&P.spec, sizes[z]), 0);
+		ck_assert_msg(spec_runs_program(&P.spec), "%u rules: no program runs the slot",
+			      sizes[z]);
+		large_acl_packets(&r, sizes[z], pk, np);
+		diffs += run_frames(&P, pk, np);
+		for (i = 0; i < sizeof(edits) / sizeof(edits[0]) && !diffs; i++) {
+			acl_step_both(&edits[i], sizes[z], i);
+			large_acl_packets(&r, sizes[z], pk, np);
+			diffs += run_frames(&P, pk, np);
+		}
+		ck_assert_msg(acl_stats_equal(&P, &as), "%u rules: the ACL counters differ (above)",
+			      sizes[z]);
+		ck_assert_msg(as.probes > as.packets, "%u rules: %llu lookups for %llu packets",
+			      sizes[z], (unsigned long long)as.probes,
+			      (unsigned long long)as.packets);
+		tot.deny += as.deny;
+		tot.pass += as.pass;
+		tot.go += as.go;
+		tot.allow += as.allow;
+		tot.marked += as.marked;
+		tot.missed += as.missed;
+	}
+	xd_end(&P);
+	xd_summary_print(&sum, "large ACL");
+	ck_assert_msg(diffs == 0, "%d differences between the datapaths (above)", diffs);
+	/* every outcome occurred, over the sizes (few packets under emulation) */
+	ck_assert_msg(tot.deny && tot.pass && tot.go && tot.allow && tot.marked && tot.missed,
+		      "ACL outcomes: deny %llu pass %llu goto %llu allow %llu marked %llu missed %llu",
+		      (unsigned long long)tot.deny, (unsigned long long)tot.pass,
+		      (unsigned long long)tot.go, (unsigned long long)tot.allow,
+		      (unsigned long long)tot.marked, (unsigned long long)tot.missed);
 	free(pk);
 }
 END_TEST
@@ -828,6 +985,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_large_stages);
 	tcase_add_test(tc, test_acl);
+	tcase_add_test(tc, test_acl_large);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("random");
 	tcase_add_unchecked_fixture(tc, pair_open, NULL);

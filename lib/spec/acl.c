@@ -11,6 +11,11 @@
  * Counters: the table's and the stage's, as the generic run writes them,
  * except `probes`, the map lookups of the cut-tree walk: the compares make
  * none, so it does not move (docs/specializer.md).
+ *
+ * A table of more than XFSM_SPEC_ACL_INLINE_RULES rules is not compared
+ * inline (verification grows with every rule): its stage walks the cut
+ * trees in the maps, as the generic run does (acl_walk.c), after the same
+ * prologue (counters, ingress port).
  */
 #include <errno.h>
 
@@ -23,10 +28,6 @@
 #define SO_ACL_V	SO_ZFLOW
 #define SO_ACL_SRC	SO_ACL_V
 #define SO_ACL_DST	(SO_ACL_V + 16)
-/* The table's xfsm_acl_stats value (this CPU's); an ACL stage runs no
- * output group. */
-#define SO_ACL_AS	SO_GRP_G
-
 #define AO(f)		((int)offsetof(struct xfsm_acl_stats, f))
 
 static const struct xfsm_acl_entry *table_rules(const struct spec *sp, unsigned int stage,
@@ -68,11 +69,21 @@ void spec_acl_need(struct spec *sp, unsigned int stage)
 		return;
 	}
 	r = table_rules(sp, stage, &n);
-	if (n > XFSM_SPEC_ACL_MAX_RULES) {
-		xfsm_emit_fail(sp->e, -EOPNOTSUPP,
-			       "stage %u: ACL table %u has %u rules: more than the %d the specializer compares inline",
-			       stage, t, n, XFSM_SPEC_ACL_MAX_RULES);
-		return;
+	if (n > XFSM_SPEC_ACL_INLINE_RULES) {
+		const struct xfsm_acl_set *set = &sp->in->acl_set[t];
+
+		if (sp->inst->map_fd[XFSM_M_ACL_NODES] < 0) {
+			xfsm_emit_fail(sp->e, -EOPNOTSUPP,
+				       "stage %u: ACL table %u has %u rules, more than the %d compared inline, and the instance has no %s map to walk",
+				       stage, t, n, XFSM_SPEC_ACL_INLINE_RULES, XFSM_MAP_ACL_NODES);
+			return;
+		}
+		if (set->n_rules != n || set->n_trees > XFSM_ACL_MAX_TREES) {
+			xfsm_emit_fail(sp->e, -EINVAL,
+				       "stage %u: ACL table %u: a set descriptor of %u rules and %u trees",
+				       stage, t, set->n_rules, set->n_trees);
+			return;
+		}
 	}
 	if (n && !r) {
 		xfsm_emit_fail(sp->e, -EINVAL, "stage %u: ACL table %u: no rules", stage, t);
@@ -228,7 +239,7 @@ static void emit_match(struct spec *sp, const struct xfsm_acl_entry *e, unsigned
 	}
 }
 
-static void acl_cnt(struct spec *sp, int off)
+void spec_acl_cnt(struct spec *sp, int off)
 {
 	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_ACL_AS));
 	spec_cnt_add(sp, XR3, off, 1);
@@ -240,20 +251,20 @@ static void emit_hit(struct spec *sp, unsigned int stage, const struct xfsm_acl_
 {
 	unsigned int n_stages = sp->app->n_stages;
 
-	acl_cnt(sp, AO(matched));
+	spec_acl_cnt(sp, AO(matched));
 	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, hits), 1);
 	if (e->flags & XFSM_ACLF_MARK) {
 		if (sp->need[XFSM_FW_META_MARK])
 			E(sp, XI_ST(BPF_W, XFP, so_fv(XFSM_FW_META_MARK), (__s32)e->mark));
-		acl_cnt(sp, AO(marked));
+		spec_acl_cnt(sp, AO(marked));
 	}
 	switch (e->action) {
 	case XFSM_ACL_DENY:
-		acl_cnt(sp, AO(deny));
+		spec_acl_cnt(sp, AO(deny));
 		spec_finish_const(sp, XDP_DROP);
 		break;
 	case XFSM_ACL_PASS:
-		acl_cnt(sp, AO(pass));
+		spec_acl_cnt(sp, AO(pass));
 		spec_finish_const(sp, XDP_PASS);
 		break;
 	case XFSM_ACL_GOTO:
@@ -262,11 +273,11 @@ static void emit_hit(struct spec *sp, unsigned int stage, const struct xfsm_acl_
 			spec_finish_const(sp, XDP_DROP);
 			break;
 		}
-		acl_cnt(sp, AO(go));
+		spec_acl_cnt(sp, AO(go));
 		xfsm_emit_ja(sp->e, sp->l_stage[e->arg < n_stages ? e->arg : n_stages]);
 		break;
 	default:
-		acl_cnt(sp, AO(allow));
+		spec_acl_cnt(sp, AO(allow));
 		xfsm_emit_ja(sp->e, sp->l_stage[stage + 1]);
 		break;
 	}
@@ -286,12 +297,13 @@ int spec_acl_stage(struct spec *sp, unsigned int stage)
 		dst |= r[i].dst_len;
 		port |= r[i].flags & XFSM_ACLF_PORT;
 	}
-	xfsm_emit_note(e, 0, "stage %u: ACL table %u, buffer %u (%u rules, first match; statistics %u)",
-		       stage, t, sp->app->acl_buf[t] & 1, n, st->stats_id);
+	xfsm_emit_note(e, 0, "stage %u: ACL table %u, buffer %u (%u rules, %s; statistics %u)",
+		       stage, t, sp->app->acl_buf[t] & 1, n,
+		       n > XFSM_SPEC_ACL_INLINE_RULES ? "cut trees" : "first match", st->stats_id);
 	spec_lookup_const(sp, XR0, XFSM_M_ACL_STATS, t, sp->l_pass_raw);
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_ACL_AS));
 	spec_lookup_const(sp, SR_SS, XFSM_M_STAGE_STATS, st->stats_id, sp->l_pass_raw);
-	acl_cnt(sp, AO(packets));
+	spec_acl_cnt(sp, AO(packets));
 	spec_count_pkt(sp, SR_SS, offsetof(struct xfsm_stage_stats, packets),
 		       offsetof(struct xfsm_stage_stats, bytes));
 	if (port) {
@@ -308,6 +320,10 @@ int spec_acl_stage(struct spec *sp, unsigned int stage)
 		E(sp, XI_LDX(BPF_W, XR1, XR0, offsetof(struct xfsm_port, port)));
 		E(sp, XI_STX(BPF_W, XFP, XR1, so_fv(XFSM_FW_META_PORT)));
 		xfsm_emit_bind(e, have);
+	}
+	if (n > XFSM_SPEC_ACL_INLINE_RULES) {
+		spec_acl_walk(sp, stage);
+		goto miss;
 	}
 	if (src)
 		emit_view(sp, SO_ACL_SRC, XFSM_FW_IP4_SRC, XFSM_FW_IP6_SRC);
@@ -326,9 +342,10 @@ int spec_acl_stage(struct spec *sp, unsigned int stage)
 		emit_hit(sp, stage, &r[i]);
 		xfsm_emit_bind(e, next);
 	}
+miss:
 	xfsm_emit_note(e, 1, "stage %u: no ACL rule matched: %s", stage,
 		       st->miss_verdict == XFSM_VERDICT_CONTINUE ? "next stage" : "miss verdict");
-	acl_cnt(sp, AO(missed));
+	spec_acl_cnt(sp, AO(missed));
 	spec_stage_miss(sp, stage);
 	return e->err;
 }

@@ -32,6 +32,7 @@ void xfsm_spec_input_acl_free(struct xfsm_spec_input *in)
 		free((void *)in->acl[t]);
 		in->acl[t] = NULL;
 		in->acl_n[t] = 0;
+		memset(&in->acl_set[t], 0, sizeof(in->acl_set[t]));
 	}
 	in->acl_given = 0;
 }
@@ -47,9 +48,10 @@ static int acl_read_buffer(struct xfsm_instance *inst, unsigned int t, unsigned 
 	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_ACL_SETS], &k, &set))
 		return -errno;
 	in->acl_n[t] = set.n_rules;
+	in->acl_set[t] = set;
 	in->acl_given |= 1U << t;
-	if (!set.n_rules || set.n_rules > XFSM_SPEC_ACL_MAX_RULES)
-		return 0;	/* the generator refuses it by its count */
+	if (!set.n_rules)
+		return 0;
 	r = calloc(set.n_rules, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -84,10 +86,20 @@ int xfsm_spec_input_acl(struct xfsm_instance *inst, struct xfsm_spec_input *in,
 		if (built && built[t]) {
 			const struct xfsm_acl_set *set = xfsm_acl_built_set(built[t]);
 			struct xfsm_acl_entry *r = NULL;
+			struct xfsm_acl_ctl ctl;
+			unsigned int b = app->acl_buf[t] & 1;
 
+			/* the descriptor xfsm_acl_write_buffer() will write
+			 * into buffer b: the built set in b's regions */
+			err = xfsm_acl_ctl_get(inst, t, &ctl, NULL);
+			if (err)
+				return err;
 			in->acl_given |= 1U << t;
 			in->acl_n[t] = set->n_rules;
-			if (!set->n_rules || set->n_rules > XFSM_SPEC_ACL_MAX_RULES)
+			in->acl_set[t] = *set;
+			in->acl_set[t].rule_base = ctl.rule_base + b * ctl.rule_cap;
+			in->acl_set[t].node_base = ctl.node_base + b * ctl.node_cap;
+			if (!set->n_rules)
 				continue;
 			r = malloc(set->n_rules * sizeof(*r));
 			if (!r)

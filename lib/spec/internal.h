@@ -177,9 +177,19 @@ int spec_rule_body(struct spec *sp, unsigned int stage, const struct xfsm_rule *
 void spec_search(struct spec *sp, unsigned int stage, const size_t *order, size_t n);
 
 /* acl.c: an ACL stage (xfsm_acl_run()) as first-match compares over the
- * table's rules. */
+ * table's rules, or (acl_walk.c) for a table of more than
+ * XFSM_SPEC_ACL_INLINE_RULES the walk of its cut trees. */
 void spec_acl_need(struct spec *sp, unsigned int stage);
 int spec_acl_stage(struct spec *sp, unsigned int stage);
+/* The table's xfsm_acl_stats value (this CPU's), kept on the stack for
+ * the stage (an ACL stage runs no output group). */
+#define SO_ACL_AS	SO_GRP_G
+/* The table's counter at `off` += 1.  Clobbers R1, R3. */
+void spec_acl_cnt(struct spec *sp, int off);
+/* The walk and the matched rule's counters and action; falls through
+ * when no rule matched (the `missed` counter and the miss verdict are the
+ * caller's). */
+void spec_acl_walk(struct spec *sp, unsigned int stage);
 
 /* update.c: a matched rule's writes (stage_write()); the flow the actions
  * see is left in SO_F. */

@@ -107,6 +107,28 @@ else
 		"set XFSM_CLASSBENCH to the directory of the ClassBench sets" \
 		"(default: ../shared/classbench beside the source tree)"
 fi
+# A table of more rules than are compared inline (48): the specialized
+# program walks its cut trees (docs/specializer.md), so the application
+# stays specialized, and the walk counts its lookups as the generic one.
+dp() { X -j show app | jq -r ".app.datapath.$1"; }
+if [ "$(dp runs)" = specialized ]; then
+	{ for i in $(seq 1 299); do echo "prio 1 proto udp dport $((8000 + i)) => deny"; done
+	  echo "prio 2 src 198.18.0.0/15 proto udp dport 7004 => deny"; } >"$T/r300.acl"
+	xt_ok "acl load 300 rules" X acl load table 2 "$T/r300.acl"
+	xt_check "300 rules: the application stays specialized ($(dp why))" "$(dp runs)" = specialized
+	xt_match "show program: the stage walks the cut trees" \
+		'stage 0: cut-tree walk over xfsm_acl_nodes' "$(X show program)"
+	# lookups made = lookups/packet x packets (rounded)
+	probes() { X -j acl show table 2 | jq '.stats.lookups_per_packet * .stats.packets | round'; }
+	p0=$(probes)
+	xt_nok "udp 7004 is denied by the walk" xt_udp A B "$SRV" 7004
+	xt_ok "udp 7005 passes (no rule)" xt_udp A B "$SRV" 7005
+	p1=$(probes)
+	xt_check "the walk counts its lookups ($p0 -> $p1)" "$p1" -gt "$p0"
+	xt_ok "acl del one rule" X acl del table 2 300
+	xt_check "and still specialized" "$(dp runs)" = specialized
+	xt_ok "udp 7004 passes once its rule is gone" xt_udp A B "$SRV" 7004
+fi
 xt_ok "acl flush table 2" X acl flush table 2
 xt_ok "udp 7003 passes with an empty table" xt_udp A B "$SRV" 7003
 
