@@ -35,6 +35,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Two builds started together (e.g. in two worktrees) both find packages
+# missing: the second waits for the first's dpkg lock instead of failing.
+lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+apt-get $lock update -qq
+# shellcheck disable=SC2086
+apt-get $lock install -y -qq --no-install-recommends $missing
