@@ -116,15 +116,6 @@ static int apply_named(struct xt *t, const struct xfsm_image *img,
 	return xfsm_lang_apply(t->inst, img, names, &o);
 }
 
-static __u32 active_slot(struct xt *t)
-{
-	struct xfsm_ctl c = { 0 };
-	__u32 zero = 0;
-
-	bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &c);
-	return c.active & 1;
-}
-
 /* Generate and load B's program for its active slot: its fd, or a
  * negative errno with e->why kept in `why`. */
 static int generate(struct xt *t, char *why, size_t len)
@@ -134,7 +125,7 @@ static int generate(struct xt *t, char *why, size_t len)
 	int err;
 
 	why[0] = '\0';
-	err = xfsm_spec_input_read(t->inst, active_slot(t), &in);
+	err = xfsm_spec_input_read(t->inst, xt_active_slot(t), &in);
 	if (err) {
 		snprintf(why, len, "xfsm_spec_input_read: %s", strerror(-err));
 		return err;
@@ -152,7 +143,7 @@ static int generate(struct xt *t, char *why, size_t len)
 
 static bool install(struct xt *t, int prog_fd)
 {
-	__u32 slot = active_slot(t);
+	__u32 slot = xt_active_slot(t);
 
 	return ASSERT_OK(bpf_map_update_elem(t->inst->map_fd[XFSM_M_PROGS], &slot, &prog_fd,
 					     BPF_ANY), "install in xfsm_progs");
@@ -219,7 +210,7 @@ struct sides {
 static bool read_epochs(struct xt *t, __u16 *epoch)
 {
 	struct xfsm_app *app = malloc(sizeof(*app));
-	__u32 slot = active_slot(t), i;
+	__u32 slot = xt_active_slot(t), i;
 	bool ok = ASSERT_TRUE(app != NULL, "malloc") &&
 		  ASSERT_OK(bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_APPS], &slot, app),
 			    "the running application");
@@ -574,22 +565,6 @@ out:
 	free(keys);
 }
 
-/* An application without stages in both slots: no index is in use any
- * more (lib/stat_ids.c), no stage has an epoch; what ran before no longer
- * decides where the next application counts. */
-static bool forget_history(struct xt *t)
-{
-	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
-	struct xfsm_image img;
-	bool ok;
-
-	xfsm_image_init(&img);
-	ok = ASSERT_OK(xfsm_apply(t->inst, &img, &o), "apply nothing") &&
-	     ASSERT_OK(xfsm_apply(t->inst, &img, &o), "apply nothing again");
-	xfsm_image_free(&img);
-	return ok;
-}
-
 /* Both instances without history, then `file` applied to S alone, as an
  * earlier test case may apply to T alone. */
 static bool apply_history(const char *file)
@@ -599,10 +574,7 @@ static bool apply_history(const char *file)
 	bool ok;
 
 	xfsm_image_init(&img);
-	ok = forget_history(G) && forget_history(S) &&
-	     /* the same slot, so that the history moves S to the other one */
-	     (active_slot(G) == active_slot(S) ||
-	      ASSERT_OK(xfsm_apply(G->inst, &img, NULL), "apply nothing once more")) &&
+	ok = ASSERT_OK(xt_forget_histories(G, S), "forget the histories") &&
 	     compile_named(file, &img, &names) &&
 	     ASSERT_OK(apply_named(S, &img, &names), "apply (the specialized side's history)");
 	xfsm_app_names_free(&names);
@@ -621,7 +593,7 @@ static bool histories_differ(const struct sides *sd)
 		index |= sd->g.v[i].index != sd->s.v[i].index;
 	return ASSERT_TRUE(index, "a statistics index differs between the instances") &&
 	       ASSERT_TRUE(sd->epoch_g[0] != sd->epoch_s[0], "stage 0's epochs differ") &&
-	       ASSERT_TRUE(active_slot(G) != active_slot(S), "the application slots differ");
+	       ASSERT_TRUE(xt_active_slot(G) != xt_active_slot(S), "the application slots differ");
 }
 
 /* The output groups, which the applications choose members from: a
@@ -742,7 +714,7 @@ static void walk(const struct walk_app *wa)
 		      strerror(fd < 0 ? -fd : 0), why))
 		goto out;
 	if (!install(S, fd) || !runs_specialized() ||
-	    !ASSERT_OK(xfsm_spec_input_read(S->inst, active_slot(S), &in), "input") ||
+	    !ASSERT_OK(xfsm_spec_input_read(S->inst, xt_active_slot(S), &in), "input") ||
 	    !sides_read(&sd, &in) || (wa->history && !histories_differ(&sd)))
 		goto out;
 	for (i = 0; i < walk_steps() && !xt_failures; i++) {
@@ -1080,7 +1052,7 @@ START_TEST(test_walk_empty)
 	fd = generate(&B, why, sizeof(why));
 	if (!xt_check(fd >= 0, __FILE__, __LINE__, "empty: %s", why) || !install(&B, fd) ||
 	    !runs_specialized() ||
-	    !ASSERT_OK(xfsm_spec_input_read(B.inst, active_slot(&B), &in), "input") ||
+	    !ASSERT_OK(xfsm_spec_input_read(B.inst, xt_active_slot(&B), &in), "input") ||
 	    !sides_read(&sd, &in))
 		goto out;
 	for (i = 0; i < 60 && !xt_failures; i++) {
@@ -1121,7 +1093,7 @@ START_TEST(test_refuse)
 
 		xfsm_image_init(&img);
 		if (compile("examples/router.xfsm", &img) && ASSERT_OK(xt_apply(&T, &img), "apply") &&
-		    ASSERT_OK(xfsm_spec_input_read(T.inst, active_slot(&T), &in), "input")) {
+		    ASSERT_OK(xfsm_spec_input_read(T.inst, xt_active_slot(&T), &in), "input")) {
 			((struct xfsm_rule *)in.rules)[0].act[0].type = XFSM_ACT__MAX;
 			xfsm_emit_init(&e);
 			err = xfsm_spec_generate(T.inst, &in, &e);
@@ -1205,7 +1177,7 @@ static bool note_has(const char *src, const char *want)
 	xfsm_app_names_free(&nm);
 	if (!ASSERT_TRUE(err >= 0, "apply"))
 		goto out;
-	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, active_slot(&T), &in), "input"))
+	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, xt_active_slot(&T), &in), "input"))
 		goto out;
 	if (ASSERT_OK(xfsm_spec_generate(T.inst, &in, &e), e.why))
 		for (i = 0; i < e.n_note && !found; i++)

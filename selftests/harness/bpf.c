@@ -387,6 +387,30 @@ int xt_apply(struct xt *t, const struct xfsm_image *img)
 	return 0;
 }
 
+__u32 xt_active_slot(struct xt *t)
+{
+	struct xfsm_ctl ctl = { 0 };
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &ctl);
+	return ctl.active & 1;
+}
+
+int xt_forget_histories(struct xt *a, struct xt *b)
+{
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+	struct xfsm_image img;
+	int i, err = 0;
+
+	xfsm_image_init(&img);
+	for (i = 0; i < 2 && !err; i++)
+		err = xfsm_apply(a->inst, &img, &o) ?: xfsm_apply(b->inst, &img, &o);
+	if (!err && xt_active_slot(a) != xt_active_slot(b))
+		err = xfsm_apply(a->inst, &img, &o);
+	xfsm_image_free(&img);
+	return err;
+}
+
 struct find_ctx {
 	unsigned int stage;
 	const __u32 *w;
