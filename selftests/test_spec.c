@@ -1152,6 +1152,51 @@ START_TEST(test_refuse)
 }
 END_TEST
 
+/* The golden suites' reruns on the specialized datapath (XT_DATAPATH,
+ * selftests/run.sh) check every apply with xt_datapath_check(): a table
+ * the generic datapath runs is reported under auto and fails the run
+ * under specialized, whatever the library returned. */
+START_TEST(test_datapath_check)
+{
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = XFSM_DP_AUTO);
+	size_t cap = 64 * 400, len = 0;
+	char *src = malloc(cap), cerr[256] = "";
+	struct xfsm_image img;
+	int r;
+
+	NEED_T();
+	ck_assert_ptr_nonnull(src);
+	/* more behaviours than the specializer searches: it runs generic */
+	len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+	for (r = 0; r < 300; r++)
+		len += snprintf(src + len, cap - len,
+				"rule r%d when udp.dport == %d => mark = %d, drop\n", r, r + 1, r);
+	snprintf(src + len, cap - len, "}\n");
+	xfsm_image_init(&img);
+	if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
+					  sizeof(cerr)), cerr) &&
+	    ASSERT_OK(xfsm_apply(T.inst, &img, &o), "apply (auto)")) {
+		setenv("XT_DATAPATH", "generic", 1);
+		ASSERT_OK(xt_datapath_check(&T), "generic asked for: nothing to check");
+		setenv("XT_DATAPATH", "auto", 1);
+		ASSERT_OK(xt_datapath_check(&T), "auto: reported, not a failure");
+		setenv("XT_DATAPATH", "specialized", 1);
+		ASSERT_EQ(xt_datapath_check(&T), -EPROTO, "specialized: running generic fails");
+		ASSERT_TRUE(xt_apply(&T, &img) < 0, "specialized: xt_apply fails");
+	}
+	/* and a table the specializer takes passes the check */
+	xfsm_image_free(&img);
+	xfsm_image_init(&img);
+	img.app.default_verdict = XFSM_VERDICT_DROP;
+	ASSERT_OK(xt_apply(&T, &img), "specialized: the empty application");
+	ASSERT_OK(xt_datapath_check(&T), "specialized: its program runs");
+	unsetenv("XT_DATAPATH");
+	xfsm_image_free(&img);
+	free(src);
+	XT_END();
+}
+END_TEST
+
 /* ---- Notes of large stages and ACL stages (show program) ------------------------ */
 
 /* Generate for the application `src` applied on T; true when a note of
@@ -1382,6 +1427,7 @@ int main(void)
 	tcase_add_test(tc, test_peephole);
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_notes);
+	tcase_add_test(tc, test_datapath_check);
 	tcase_add_test(tc, test_walk_empty);
 	tcase_add_test(tc, test_walk_counter);
 	tcase_add_test(tc, test_walk_global);

@@ -56,13 +56,14 @@ TCase *xt_tcase(Suite *s, const char *name, void (*open)(void))
 static struct {
 	TCase		*tc;
 	const TTest	*t;
+	int		start, end;
 } added[XT_MAX_TESTS];
 static unsigned int n_added;
 
-void xt_tcase_add_test(TCase *tc, const TTest *t)
+void xt_tcase_add_test(TCase *tc, const TTest *t, int start, int end)
 {
 	if (!getenv("XT_TESTS")) {
-		_tcase_add_test(tc, t, 0, 0, 0, 1);
+		_tcase_add_test(tc, t, 0, 0, start, end);
 		return;
 	}
 	if (n_added == XT_MAX_TESTS) {
@@ -70,7 +71,9 @@ void xt_tcase_add_test(TCase *tc, const TTest *t)
 		exit(EXIT_FAILURE);
 	}
 	added[n_added].tc = tc;
-	added[n_added++].t = t;
+	added[n_added].t = t;
+	added[n_added].start = start;
+	added[n_added++].end = end;
 }
 
 /* Add the tests $XT_TESTS names, in its order; false on a name no test has. */
@@ -94,7 +97,7 @@ static bool add_selected(void)
 			ok = false;
 			continue;
 		}
-		_tcase_add_test(added[i].tc, added[i].t, 0, 0, 0, 1);
+		_tcase_add_test(added[i].tc, added[i].t, 0, 0, added[i].start, added[i].end);
 	}
 	free(list);
 	return ok;
