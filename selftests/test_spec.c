@@ -1078,6 +1078,29 @@ END_TEST
 
 /* ---- Refusals ----------------------------------------------------------------- */
 
+/* A large stage (searched, not compared inline) whose 300 rules behave in
+ * more ways than the specializer generates: it refuses the application. */
+static bool compile_many_behaviours(struct xfsm_image *img)
+{
+	size_t cap = 64 * 400, len = 0;
+	char *src = malloc(cap), cerr[256] = "";
+	bool ok;
+	int r;
+
+	xfsm_image_init(img);
+	if (!ASSERT_TRUE(src != NULL, "malloc"))
+		return false;
+	len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+	for (r = 0; r < 300; r++)
+		len += snprintf(src + len, cap - len,
+				"rule r%d when udp.dport == %d => mark = %d, drop\n", r, r + 1, r);
+	snprintf(src + len, cap - len, "}\n");
+	ok = ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), img, NULL, cerr,
+					   sizeof(cerr)), cerr);
+	free(src);
+	return ok;
+}
+
 START_TEST(test_refuse)
 {
 	char why[256];
@@ -1110,22 +1133,9 @@ START_TEST(test_refuse)
 	/* a large stage (searched, not compared inline) whose rules behave
 	 * in more ways than the specializer generates */
 	{
-		size_t cap = 64 * 400, len = 0;
-		char *src = malloc(cap);
 		struct xfsm_image img;
-		char cerr[256] = "";
-		int r;
 
-		ck_assert_ptr_nonnull(src);
-		len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
-		for (r = 0; r < 300; r++)
-			len += snprintf(src + len, cap - len,
-					"rule r%d when udp.dport == %d => mark = %d, drop\n", r, r + 1, r);
-		snprintf(src + len, cap - len, "}\n");
-		xfsm_image_init(&img);
-		if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
-						  sizeof(cerr)), cerr) &&
-		    ASSERT_OK(xt_apply(&T, &img), "apply")) {
+		if (compile_many_behaviours(&img) && ASSERT_OK(xt_apply(&T, &img), "apply")) {
 			err = generate(&T, why, sizeof(why));
 			xt_set_context("300 rules: %s", why);
 			ASSERT_EQ(err, -EOPNOTSUPP, "refused");
@@ -1133,7 +1143,6 @@ START_TEST(test_refuse)
 				    "the message names the stage");
 		}
 		xfsm_image_free(&img);
-		free(src);
 	}
 	/* an ACL stage */
 	{
@@ -1159,22 +1168,11 @@ END_TEST
 START_TEST(test_datapath_check)
 {
 	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = XFSM_DP_AUTO);
-	size_t cap = 64 * 400, len = 0;
-	char *src = malloc(cap), cerr[256] = "";
 	struct xfsm_image img;
-	int r;
 
 	NEED_T();
-	ck_assert_ptr_nonnull(src);
-	/* more behaviours than the specializer searches: it runs generic */
-	len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
-	for (r = 0; r < 300; r++)
-		len += snprintf(src + len, cap - len,
-				"rule r%d when udp.dport == %d => mark = %d, drop\n", r, r + 1, r);
-	snprintf(src + len, cap - len, "}\n");
-	xfsm_image_init(&img);
-	if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
-					  sizeof(cerr)), cerr) &&
+	/* the specializer refuses it: the generic datapath runs it */
+	if (compile_many_behaviours(&img) &&
 	    ASSERT_OK(xfsm_apply(T.inst, &img, &o), "apply (auto)")) {
 		setenv("XT_DATAPATH", "generic", 1);
 		ASSERT_OK(xt_datapath_check(&T), "generic asked for: nothing to check");
@@ -1192,7 +1190,6 @@ START_TEST(test_datapath_check)
 	ASSERT_OK(xt_datapath_check(&T), "specialized: its program runs");
 	unsetenv("XT_DATAPATH");
 	xfsm_image_free(&img);
-	free(src);
 	XT_END();
 }
 END_TEST
