@@ -181,6 +181,11 @@ void monitor_notify(struct xfsm_instance *inst, const struct xfsm_event *ev)
 
 /* ---- Printing ------------------------------------------------------------ */
 
+struct pending_event {
+	struct xfsm_event e;
+	__u64	seq;		/* order read: ties keep it */
+};
+
 struct monitor {
 	struct xfsm_instance *inst;
 	struct running r;
@@ -189,6 +194,11 @@ struct monitor {
 	__s64	mono_to_real;	/* add to CLOCK_MONOTONIC ns for the wall clock */
 	__u64	events, lost, lost_base, lost_shown;
 	__u64	max_events;	/* -c: stop after this many (0: no limit) */
+	/* Read, not yet printed: the datapath's (ring) and xfsmctl's (socket),
+	 * printed in the order they happened (flush_pending()). */
+	struct pending_event *pend;
+	size_t	n_pend, cap_pend;
+	__u64	seq;
 	bool	started;	/* listened: a summary is due */
 	bool	out_closed;
 };
@@ -330,12 +340,70 @@ end:
 		m->out_closed = true;
 }
 
+/*
+ * Two sources, one order.  The datapath's events come through the ring,
+ * read every 100 ms (bpf/events.h); those of xfsmctl (state del, flush)
+ * through the monitor's socket, which wakes it at once.  Printed as read,
+ * a delete could come out after the events of packets that came later
+ * but waited in the ring (a monitor slow to run, on a loaded machine).
+ * So both are queued and printed by their time (CLOCK_MONOTONIC on both
+ * sides), each once it is PEND_HOLD_NS old: a writer takes its timestamp
+ * a moment before the event can be read, and an event read later may
+ * still be older than one read now.
+ */
+#define PEND_HOLD_NS	50000000ULL
+
+static void queue_event(struct monitor *m, const struct xfsm_event *e)
+{
+	struct pending_event *grown;
+
+	if (m->n_pend == m->cap_pend) {
+		size_t cap = m->cap_pend ? 2 * m->cap_pend : 64;
+
+		grown = realloc(m->pend, cap * sizeof(*grown));
+		if (!grown) {
+			print_event(m, e);	/* in the order read, then */
+			return;
+		}
+		m->pend = grown;
+		m->cap_pend = cap;
+	}
+	m->pend[m->n_pend].e = *e;
+	m->pend[m->n_pend++].seq = m->seq++;
+}
+
+static int pending_cmp(const void *a, const void *b)
+{
+	const struct pending_event *x = a, *y = b;
+
+	if (x->e.ts_ns != y->e.ts_ns)
+		return x->e.ts_ns < y->e.ts_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Print the queued events old enough (all of them with `all`), oldest
+ * first; keep the others. */
+static void flush_pending(struct monitor *m, bool all)
+{
+	__u64 now = xfsm_now_ns();
+	size_t i = 0;
+
+	qsort(m->pend, m->n_pend, sizeof(*m->pend), pending_cmp);
+	while (i < m->n_pend && (all || m->pend[i].e.ts_ns + PEND_HOLD_NS <= now) &&
+	       !(m->max_events && m->events >= m->max_events))
+		print_event(m, &m->pend[i++].e);
+	if (m->max_events && m->events >= m->max_events)
+		i = m->n_pend;		/* -c: the rest is not shown */
+	memmove(m->pend, m->pend + i, (m->n_pend - i) * sizeof(*m->pend));
+	m->n_pend -= i;
+}
+
 static int on_ring_event(void *ctx, void *data, size_t size)
 {
 	struct xfsm_event e = { 0 };
 
 	memcpy(&e, data, size < sizeof(e) ? size : sizeof(e));
-	print_event(ctx, &e);
+	queue_event(ctx, &e);
 	return 0;
 }
 
@@ -397,7 +465,7 @@ static void drain_sock(struct monitor *m, int fd)
 
 	while ((n = recv(fd, &e, sizeof(e), MSG_DONTWAIT)) > 0)
 		if ((size_t)n == sizeof(e))
-			print_event(m, &e);
+			queue_event(m, &e);
 }
 
 /* Leave the registry; the last monitor to leave clears the bit. */
@@ -519,6 +587,7 @@ static int monitor_run(struct monitor *m)
 		}
 		ring_buffer__consume(rb);
 		drain_sock(m, sock);
+		flush_pending(m, false);
 		if (xfsm_now_ns() >= next_tick) {
 			check_lost(m);
 			check_generation(m);
@@ -527,6 +596,7 @@ static int monitor_run(struct monitor *m)
 	}
 	ring_buffer__consume(rb);
 	drain_sock(m, sock);
+	flush_pending(m, true);
 	check_lost(m);
 out_leave:
 	reg_leave(m->inst, dir, sock, &sa);
@@ -685,6 +755,7 @@ int do_monitor(struct args *a)
 		fprintf(stderr, "xfsmctl: %llu flow event(s) shown, %llu lost\n",
 			(unsigned long long)m.events, (unsigned long long)m.lost);
 out_r:
+	free(m.pend);
 	flow_printer_reset(&m.fp);
 	running_free(&m.r);
 out:

@@ -31,6 +31,7 @@
 #include <linux/if_link.h>
 
 #include "aclgen.h"
+#include "diff.h"
 #include "suite.h"
 #include "xfsm_acl.h"
 #include "xfsm_lang.h"
@@ -1466,6 +1467,8 @@ START_TEST(test_lang_acl_install)
 		"app a\ndefault pass\n"
 		"acl f table 4 {\n\trule src 198.18.0.1 => deny\n}\n"
 		"stage s {\n\tkey ip.src\n\trule r when udp.dport == 9 => tx\n}\n";
+	/* XT_DATAPATH: on either datapath (diff.h) */
+	XFSM_OPTS(xfsm_apply_opts, o, .datapath = xt_datapath_env());
 	struct xfsm_app_names *nm = calloc(1, sizeof(*nm));
 	struct pkt_spec s = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1, .dport = 9 };
 	struct xfsm_image img;
@@ -1473,7 +1476,8 @@ START_TEST(test_lang_acl_install)
 
 	NEED_ACL();
 	ck_assert_msg(!compile(src, &img, nm, err, sizeof(err)), "%s", err);
-	ck_assert_int_eq(xfsm_lang_apply(T.inst, &img, nm, NULL), 0);
+	ck_assert_int_eq(xfsm_lang_apply(T.inst, &img, nm, &o), 0);
+	ck_assert_int_eq(xt_datapath_check(&T), 0);
 	ck_assert_uint_eq(run_spec(&s, 0, NULL), XDP_DROP);
 	s.src = 3;
 	ck_assert_uint_eq(run_spec(&s, 0, NULL), XDP_TX);

@@ -384,6 +384,8 @@ static int compile_apply(const char *src)
 	ret = xfsm_compile_string("g.xfsm", src, strlen(src), &img, nm, err, sizeof(err));
 	ck_assert_msg(!ret, "%s", err);
 	ret = xfsm_lang_apply(T.inst, &img, nm, &o);
+	if (ret >= 0 && xt_datapath_check(&T))
+		ret = -EPROTO;
 	xfsm_image_free(&img);
 	xfsm_app_names_free(nm);
 	free(nm);

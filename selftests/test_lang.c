@@ -10,6 +10,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,67 @@ START_TEST(test_example_keys)
 END_TEST
 
 /* ---- constructs ------------------------------------------------------------ */
+
+/*
+ * Every table entry asks for exactly the conditions its rule names, what
+ * the heap held before notwithstanding: each match form (a masked value,
+ * a negated masked value, a range, a negated set lowered to comparisons)
+ * next to named conditions.  glibc fills every new allocation with a
+ * pattern (M_PERTURB), so that a field the compiler leaves unwritten is
+ * never zero by luck: synflood's SYN rules once asked for conditions made
+ * of the source text's bytes, and so never matched.
+ */
+START_TEST(test_entry_conditions)
+{
+	static const struct {
+		const char *rule;
+		__u32 cond_mask, conds;	/* over the stage's named c0 (bit 0) and c1 (bit 1) */
+	} want[] = {
+		{ "masked", 0, 0 },
+		{ "masked_c", 3, 1 },
+		{ "not_masked", 2, 2 },
+		{ "range", 1, 0 },
+		{ "plain", 0, 0 },
+	};
+	struct compiled *c;
+	unsigned int i, k;
+
+	ck_assert_int_eq(mallopt(M_PERTURB, 0xa5), 1);
+	c = compile_str(
+		"stage s {\n"
+		"  key ip.src\n"
+		"  register 0 r0\n"
+		"  condition c0 = r0 > 5\n"
+		"  condition c1 = r0 < 100\n"
+		"  rule masked when tcp.flags & syn|ack == syn => drop\n"
+		"  rule masked_c when c0, !c1, tcp.flags & 0x12 == 0x10 => pass\n"
+		"  rule not_masked when c1, tcp.flags & syn != syn => tx\n"
+		"  rule range when !c0, udp.dport == 1000-2000 => drop\n"
+		"  rule plain when udp.dport != 53 => pass\n"
+		"}\n");
+	ck_assert_msg(c->ret == 0, "%s", c->err);
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		const struct xfsm_rule_names *rn = xfsm_lang_rule_by_name(&c->nm, 0, want[i].rule);
+
+		xt_set_context("rule %s", want[i].rule);
+		if (!ASSERT_TRUE(rn && rn->n_entries, "entries"))
+			continue;
+		for (k = 0; k < rn->n_entries; k++) {
+			const struct xfsm_rule_entry *e = entry_of(c, 0, want[i].rule, k);
+			__u32 named = tuple_of(c, e)->cond_mask & 3;
+
+			/* a negated set may add comparisons of its own (bits 2..) */
+			ASSERT_EQ(named, want[i].cond_mask, "the rule's conditions");
+			ASSERT_EQ(e->key.conds & 3, want[i].conds, "their values");
+			if (strcmp(want[i].rule, "plain"))
+				ASSERT_EQ(tuple_of(c, e)->cond_mask & ~3U, 0, "no other condition");
+		}
+	}
+	xt_set_context("%s", "");
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
 
 START_TEST(test_ranges_and_prefixes)
 {
@@ -1778,6 +1840,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_portknock_tables);
 	tcase_add_test(tc, test_example_keys);
 	tcase_add_test(tc, test_ranges_and_prefixes);
+	tcase_add_test(tc, test_entry_conditions);
 	tcase_add_test(tc, test_constants_and_operands);
 	tcase_add_test(tc, test_bad_corpus);
 	tcase_add_test(tc, test_warn_corpus);

@@ -12,6 +12,13 @@
  * counters) must be the same.  Timeouts are made to expire by moving
  * deadlines into the past in both instances.
  *
+ * The two instances need not have run the same applications before: where
+ * an instance counts a named stage, rule or counter (its statistics
+ * identities) and the epoch in its flows' keys depend on its history, so
+ * the walks compare each object at the index each instance gave it
+ * (struct sides), and one walk (walk_history) gives the specialized
+ * instance a history of its own on purpose.
+ *
  *  - generate: each application the specializer takes loads (the
  *    verifier is the first oracle), and the program is seen running (with
  *    the generic program removed, a packet it hands back is not counted)
@@ -109,15 +116,6 @@ static int apply_named(struct xt *t, const struct xfsm_image *img,
 	return xfsm_lang_apply(t->inst, img, names, &o);
 }
 
-static __u32 active_slot(struct xt *t)
-{
-	struct xfsm_ctl c = { 0 };
-	__u32 zero = 0;
-
-	bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &c);
-	return c.active & 1;
-}
-
 /* Generate and load B's program for its active slot: its fd, or a
  * negative errno with e->why kept in `why`. */
 static int generate(struct xt *t, char *why, size_t len)
@@ -127,7 +125,7 @@ static int generate(struct xt *t, char *why, size_t len)
 	int err;
 
 	why[0] = '\0';
-	err = xfsm_spec_input_read(t->inst, active_slot(t), &in);
+	err = xfsm_spec_input_read(t->inst, xt_active_slot(t), &in);
 	if (err) {
 		snprintf(why, len, "xfsm_spec_input_read: %s", strerror(-err));
 		return err;
@@ -145,7 +143,7 @@ static int generate(struct xt *t, char *why, size_t len)
 
 static bool install(struct xt *t, int prog_fd)
 {
-	__u32 slot = active_slot(t);
+	__u32 slot = xt_active_slot(t);
 
 	return ASSERT_OK(bpf_map_update_elem(t->inst->map_fd[XFSM_M_PROGS], &slot, &prog_fd,
 					     BPF_ANY), "install in xfsm_progs");
@@ -175,25 +173,172 @@ static int read_sum(struct xt *t, int map, __u32 key, __u64 *out, size_t words)
 	return err;
 }
 
-static bool same_entry(int map, const char *name, __u32 key, size_t words)
+/* Entry ka of G's map against entry kb of S's. */
+static bool same_entry_at(int map, const char *name, __u32 ka, __u32 kb, size_t words)
 {
 	__u64 a[128], b[128];
 	size_t w;
 
-	if (words > 128 || read_sum(G, map, key, a, words) || read_sum(S, map, key, b, words))
+	if (words > 128 || read_sum(G, map, ka, a, words) || read_sum(S, map, kb, b, words))
 		return ASSERT_TRUE(false, name);
 	for (w = 0; w < words; w++)
 		if (!xt_check(a[w] == b[w], __FILE__, __LINE__,
-			      "%s[%u] word %zu: generic %llu, specialized %llu", name, key, w,
+			      "%s[%u/%u] word %zu: generic %llu, specialized %llu", name, ka, kb, w,
 			      (unsigned long long)a[w], (unsigned long long)b[w]))
 			return false;
 	return true;
 }
 
-static bool same_flows(bool regs)
+static bool same_entry(int map, const char *name, __u32 key, size_t words)
+{
+	return same_entry_at(map, name, key, key, words);
+}
+
+/*
+ * What each instance's history decided: the statistics index of every
+ * named stage, rule and counter (lib/stat_ids.c: an object keeps its index
+ * across applications, a new one takes a free one) and every stage's
+ * epoch, part of its flows' keys (bumped by each apply that flushes).
+ * Read once after the apply; both instances run one application, so the
+ * identities name the same objects in the same order.
+ */
+struct sides {
+	struct xfsm_stat_idents g, s;
+	__u16 epoch_g[XFSM_MAX_STAGES], epoch_s[XFSM_MAX_STAGES];
+};
+
+static bool read_epochs(struct xt *t, __u16 *epoch)
+{
+	struct xfsm_app *app = malloc(sizeof(*app));
+	__u32 slot = xt_active_slot(t), i;
+	bool ok = ASSERT_TRUE(app != NULL, "malloc") &&
+		  ASSERT_OK(bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_APPS], &slot, app),
+			    "the running application");
+
+	for (i = 0; ok && i < XFSM_MAX_STAGES; i++)
+		epoch[i] = app->stages[i].epoch;
+	free(app);
+	return ok;
+}
+
+static void sides_free(struct sides *sd)
+{
+	xfsm_stat_idents_free(&sd->g);
+	xfsm_stat_idents_free(&sd->s);
+}
+
+static bool sides_read(struct sides *sd, const struct xfsm_spec_input *in)
+{
+	size_t i, r;
+
+	if (!ASSERT_OK(xfsm_read_stat_idents(G->inst, &sd->g), "identities (generic)") ||
+	    !ASSERT_OK(xfsm_read_stat_idents(S->inst, &sd->s), "identities (specialized)") ||
+	    !read_epochs(G, sd->epoch_g) || !read_epochs(S, sd->epoch_s) ||
+	    !ASSERT_EQ(sd->s.n, sd->g.n, "identities: specialized, generic"))
+		return false;
+	for (i = 0; i < sd->g.n; i++) {
+		const struct xfsm_stat_ident *a = &sd->g.v[i], *b = &sd->s.v[i];
+
+		if (!xt_check(a->kind == b->kind && a->pos == b->pos && a->n == b->n &&
+			      !strcmp(a->name, b->name), __FILE__, __LINE__,
+			      "identity %zu: generic %u %s (%u+%u), specialized %u %s (%u+%u)", i,
+			      a->kind, a->name, a->pos, a->n, b->kind, b->name, b->pos, b->n))
+			return false;
+	}
+	/* every rule the specialized program counts belongs to an identity */
+	for (r = 0; r < in->n_rules; r++) {
+		for (i = 0; i < sd->s.n; i++)
+			if (sd->s.v[i].kind == XFSM_SID_RULE && sd->s.v[i].index == in->rules[r].rule_id)
+				break;
+		if (!xt_check(i < sd->s.n, __FILE__, __LINE__,
+			      "rule statistics index %u has no identity", in->rules[r].rule_id))
+			return false;
+	}
+	return true;
+}
+
+static bool owned(const struct xfsm_stat_idents *ids, __u32 kind, __u32 index)
+{
+	size_t i;
+
+	for (i = 0; i < ids->n; i++)
+		if (ids->v[i].kind == kind && ids->v[i].index == index)
+			return true;
+	return false;
+}
+
+/* An index no object of the running application owns counts nothing. */
+static bool unowned_zero(struct xt *t, const struct xfsm_stat_idents *ids, __u32 kind,
+			 int map, __u32 slots, size_t words, const char *side)
+{
+	__u64 v[8];
+	__u32 i;
+	size_t w;
+
+	for (i = 0; i < slots; i++) {
+		if (owned(ids, kind, i))
+			continue;
+		if (read_sum(t, map, i, v, words))
+			return ASSERT_TRUE(false, xfsm_map_names[map]);
+		for (w = 0; w < words; w++)
+			if (!xt_check(!v[w], __FILE__, __LINE__,
+				      "%s[%u] word %zu: %llu on the %s side, an index no object owns",
+				      xfsm_map_names[map], i, w, (unsigned long long)v[w], side))
+				return false;
+	}
+	return true;
+}
+
+/* The statistics of every named object, each instance's own index. */
+static bool same_named_stats(const struct sides *sd)
+{
+	static const struct {
+		int map;
+		size_t words;
+		const char *what;
+	} by_kind[XFSM_SID__COUNT] = {
+		[XFSM_SID_STAGE] = { XFSM_M_STAGE_STATS, 8, "stage stats" },
+		[XFSM_SID_RULE] = { XFSM_M_RULE_STATS, 2, "rule stats" },
+		[XFSM_SID_COUNTER] = { XFSM_M_COUNTERS, 2, "counters" },
+	};
+	char what[XFSM_SID_NAME_LEN + 32];
+	size_t i;
+
+	for (i = 0; i < sd->g.n; i++) {
+		const struct xfsm_stat_ident *a = &sd->g.v[i];
+
+		snprintf(what, sizeof(what), "%s of %s", by_kind[a->kind].what, a->name);
+		if (!same_entry_at(by_kind[a->kind].map, what, a->index, sd->s.v[i].index,
+				   by_kind[a->kind].words))
+			return false;
+	}
+	return unowned_zero(G, &sd->g, XFSM_SID_STAGE, XFSM_M_STAGE_STATS, XFSM_STAGE_STATS_SLOTS,
+			    8, "generic") &&
+	       unowned_zero(S, &sd->s, XFSM_SID_STAGE, XFSM_M_STAGE_STATS, XFSM_STAGE_STATS_SLOTS,
+			    8, "specialized") &&
+	       unowned_zero(G, &sd->g, XFSM_SID_COUNTER, XFSM_M_COUNTERS, XFSM_COUNTER_SLOTS, 2,
+			    "generic") &&
+	       unowned_zero(S, &sd->s, XFSM_SID_COUNTER, XFSM_M_COUNTERS, XFSM_COUNTER_SLOTS, 2,
+			    "specialized");
+}
+
+/* G's flow key k as S keys the same flow: its stage's epoch there. */
+static bool key_in_s(const struct sides *sd, const struct xfsm_flow_key *k,
+		     struct xfsm_flow_key *ks)
+{
+	if (!xt_check(k->stage < XFSM_MAX_STAGES && k->epoch == sd->epoch_g[k->stage],
+		      __FILE__, __LINE__, "flow of stage %u epoch %u: not the stage's epoch (%u)",
+		      k->stage, k->epoch, k->stage < XFSM_MAX_STAGES ? sd->epoch_g[k->stage] : 0))
+		return false;
+	*ks = *k;
+	ks->epoch = sd->epoch_s[k->stage];
+	return true;
+}
+
+static bool same_flows(const struct sides *sd, bool regs)
 {
 	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
-	struct xfsm_flow_key k, nk;
+	struct xfsm_flow_key k, nk, ks;
 	struct xfsm_flow x, y;
 	long na = 0;
 	int step;
@@ -204,7 +349,8 @@ static bool same_flows(bool regs)
 		if (bpf_map_lookup_elem(fa, &k, &x))
 			continue;
 		na++;
-		if (!xt_check(!bpf_map_lookup_elem(fb, &k, &y), __FILE__, __LINE__,
+		if (!key_in_s(sd, &k, &ks) ||
+		    !xt_check(!bpf_map_lookup_elem(fb, &ks, &y), __FILE__, __LINE__,
 			      "flow of stage %u (key %#x %#x ...) only in the generic run", k.stage,
 			      k.w[0], k.w[1]))
 			return false;
@@ -261,23 +407,14 @@ static bool same_groups(void)
 	return ASSERT_EQ(nb, na, "group flows: specialized, generic");
 }
 
-static bool same_state(const struct xfsm_spec_input *in, bool regs)
+static bool same_state(const struct sides *sd, bool regs)
 {
 	struct xfsm_globals ga, gb;
 	__u32 zero = 0, i;
-	size_t r;
 
-	if (!same_entry(XFSM_M_STATS, "xfsm_stats", 0, sizeof(struct xfsm_stats) / 8))
+	if (!same_entry(XFSM_M_STATS, "xfsm_stats", 0, sizeof(struct xfsm_stats) / 8) ||
+	    !same_named_stats(sd))
 		return false;
-	for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++)
-		if (!same_entry(XFSM_M_STAGE_STATS, "stage stats", i, 8))
-			return false;
-	for (r = 0; r < in->n_rules; r++)
-		if (!same_entry(XFSM_M_RULE_STATS, "rule stats", in->rules[r].rule_id, 2))
-			return false;
-	for (i = 0; i < XFSM_COUNTER_SLOTS; i++)
-		if (!same_entry(XFSM_M_COUNTERS, "counters", i, 2))
-			return false;
 	/* every port under emulation would take long: the first ones there */
 	for (i = 0; i < (getenv("XT_EMULATED") ? 16U : XFSM_MAX_PORTS); i++)
 		if (!same_entry(XFSM_M_PORT_STATS, "port stats", i, 4))
@@ -290,7 +427,7 @@ static bool same_state(const struct xfsm_spec_input *in, bool regs)
 	for (i = 0; i < XFSM_GLOBAL_REGS; i++)
 		if (!ASSERT_EQ(gb.reg[i], ga.reg[i], "global register"))
 			return false;
-	return same_flows(regs);
+	return same_flows(sd, regs);
 }
 
 /* ---- Packets ---------------------------------------------------------------- */
@@ -391,10 +528,10 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
  * keys are gathered before anything is written: an LRU hash replaces an
  * updated element by a new one at the head of its bucket, so updating
  * while walking can send the walk round a bucket for ever. */
-static void expire_all(__u32 *seed)
+static void expire_all(const struct sides *sd, __u32 *seed)
 {
 	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
-	struct xfsm_flow_key *keys = NULL, *grown, nk;
+	struct xfsm_flow_key *keys = NULL, *grown, nk, ks;
 	size_t n = 0, cap = 0, i;
 	struct xfsm_flow x, y;
 	bool hard = rnd(seed) % 2;
@@ -412,7 +549,9 @@ static void expire_all(__u32 *seed)
 		keys[n++] = nk;
 	}
 	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fa, &keys[i], &x) || bpf_map_lookup_elem(fb, &keys[i], &y) ||
+		if (!key_in_s(sd, &keys[i], &ks))
+			break;
+		if (bpf_map_lookup_elem(fa, &keys[i], &x) || bpf_map_lookup_elem(fb, &ks, &y) ||
 		    (!x.hard_deadline_ns && !x.idle_timeout_ms))
 			continue;
 		if (x.hard_deadline_ns && (!x.idle_timeout_ms || hard))
@@ -420,10 +559,64 @@ static void expire_all(__u32 *seed)
 		else
 			x.last_seen_ns = y.last_seen_ns = 1;
 		bpf_map_update_elem(fa, &keys[i], &x, BPF_EXIST);
-		bpf_map_update_elem(fb, &keys[i], &y, BPF_EXIST);
+		bpf_map_update_elem(fb, &ks, &y, BPF_EXIST);
 	}
 out:
 	free(keys);
+}
+
+/* Both instances without history, then `file` applied to S alone, as an
+ * earlier test case may apply to T alone. */
+static bool apply_history(const char *file)
+{
+	struct xfsm_app_names names = { 0 };
+	struct xfsm_image img;
+	bool ok;
+
+	xfsm_image_init(&img);
+	ok = ASSERT_OK(xt_forget_histories(G, S), "forget the histories") &&
+	     compile_named(file, &img, &names) &&
+	     ASSERT_OK(apply_named(S, &img, &names), "apply (the specialized side's history)");
+	xfsm_app_names_free(&names);
+	xfsm_image_free(&img);
+	return ok;
+}
+
+/* A walk given a history must compare instances that really differ in
+ * where they count, key their flows and run the application. */
+static bool histories_differ(const struct sides *sd)
+{
+	bool index = false;
+	size_t i;
+
+	for (i = 0; i < sd->g.n; i++)
+		index |= sd->g.v[i].index != sd->s.v[i].index;
+	return ASSERT_TRUE(index, "a statistics index differs between the instances") &&
+	       ASSERT_TRUE(sd->epoch_g[0] != sd->epoch_s[0], "stage 0's epochs differ") &&
+	       ASSERT_TRUE(xt_active_slot(G) != xt_active_slot(S), "the application slots differ");
+}
+
+/* The output groups, which the applications choose members from: a
+ * group's table is rebuilt from the instance's previous one (the fewest
+ * flows moved, lib/group.c), so a history could make the two differ, and
+ * the walk would compare different inputs. */
+static bool same_group_tables(void)
+{
+	struct xfsm_group a, b;
+	unsigned int g;
+
+	for (g = 0; g < XFSM_MAX_GROUPS; g++) {
+		if (!ASSERT_OK(xfsm_group_read(G->inst, g, &a), "group (generic)") ||
+		    !ASSERT_OK(xfsm_group_read(S->inst, g, &b), "group (specialized)"))
+			return false;
+		/* the generation counts changes; 0 is "no group" */
+		a.generation = !!a.generation;
+		b.generation = !!b.generation;
+		if (!xt_check(!memcmp(&a, &b, sizeof(a)), __FILE__, __LINE__,
+			      "group %u differs between the instances before the walk", g))
+			return false;
+	}
+	return true;
 }
 
 struct walk_app {
@@ -434,6 +627,9 @@ struct walk_app {
 	bool clock_regs;	/* registers hold times: not compared */
 	bool small;		/* on the pair with a small plain hash of flows */
 	bool (*setup)(void);	/* after apply, before generation */
+	/* applied to the specialized instance alone first: a history of its
+	 * own (other statistics indexes, epochs, application slot) */
+	const char *history;
 };
 
 static const __u16 knock_ports[] = { 22, 1111, 2222, 3333, 4444, 53 };
@@ -490,6 +686,7 @@ static void walk(const struct walk_app *wa)
 {
 	struct xfsm_spec_input in = { 0 };
 	struct xfsm_app_names names = { 0 };
+	struct sides sd = { 0 };
 	struct xfsm_image img;
 	__u32 seed = WALK_SEED, pin, pout, i, n_fast = 0, n_bail = 0;
 	enum pk prev_kind = PK_V4;
@@ -505,18 +702,20 @@ static void walk(const struct walk_app *wa)
 	ck_assert_int_eq(xt_reset(S), 0);
 	xfsm_image_init(&img);
 	pkt_init(&p);
-	if (!two_ports(&pin, &pout) || !compile_named(wa->file, &img, &names) ||
+	if (!two_ports(&pin, &pout) || (wa->history && !apply_history(wa->history)) ||
+	    !compile_named(wa->file, &img, &names) ||
 	    !ASSERT_OK(apply_named(G, &img, &names), "apply (generic)") ||
 	    !ASSERT_OK(apply_named(S, &img, &names), "apply (specialized)"))
 		goto out;
-	if (wa->setup && !wa->setup())
+	if ((wa->setup && !wa->setup()) || !same_group_tables())
 		goto out;
 	fd = generate(S, why, sizeof(why));
 	if (!xt_check(fd >= 0, __FILE__, __LINE__, "%s: generate and load: %s (%s)", wa->file,
 		      strerror(fd < 0 ? -fd : 0), why))
 		goto out;
 	if (!install(S, fd) || !runs_specialized() ||
-	    !ASSERT_OK(xfsm_spec_input_read(S->inst, active_slot(S), &in), "input"))
+	    !ASSERT_OK(xfsm_spec_input_read(S->inst, xt_active_slot(S), &in), "input") ||
+	    !sides_read(&sd, &in) || (wa->history && !histories_differ(&sd)))
 		goto out;
 	for (i = 0; i < walk_steps() && !xt_failures; i++) {
 		struct xt_result ra, rb;
@@ -525,7 +724,7 @@ static void walk(const struct walk_app *wa)
 
 		if (i % 11 == 10) {
 			/* the last packet again, its flow expired */
-			expire_all(&seed);
+			expire_all(&sd, &seed);
 			kind = prev_kind;
 		} else if (i && rnd(&seed) % 3 == 0) {
 			kind = prev_kind;	/* flows see several packets */
@@ -541,7 +740,7 @@ static void walk(const struct walk_app *wa)
 		if (!ASSERT_EQ(rb.verdict, ra.verdict, "verdict: specialized, generic") ||
 		    !ASSERT_EQ(rb.len, ra.len, "output length") ||
 		    !ASSERT_TRUE(!memcmp(ra.data, rb.data, ra.len), "output bytes") ||
-		    !same_state(&in, !wa->clock_regs))
+		    !same_state(&sd, !wa->clock_regs))
 			break;
 		if (kind <= PK_ARP)
 			n_fast++;
@@ -555,7 +754,7 @@ static void walk(const struct walk_app *wa)
 		for (size_t r = 0; r < in.n_rules; r++) {
 			__u64 rs[2];
 
-			if (!read_sum(G, XFSM_M_RULE_STATS, in.rules[r].rule_id, rs, 2))
+			if (!read_sum(S, XFSM_M_RULE_STATS, in.rules[r].rule_id, rs, 2))
 				fprintf(stderr, "%s: stage %u rule %u: %llu packets\n", wa->file,
 					in.keys[r].stage, in.rules[r].image_id,
 					(unsigned long long)rs[0]);
@@ -571,6 +770,7 @@ static void walk(const struct walk_app *wa)
 out:
 	if (fd >= 0)
 		close(fd);
+	sides_free(&sd);
 	xfsm_spec_input_free(&in);
 	xfsm_app_names_free(&names);
 	xfsm_image_free(&img);
@@ -599,6 +799,23 @@ WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
 WALK_TEST(vlan, "selftests/spec/vlan.xfsm", vlan_ports, false, false)
 WALK_TEST(arpresponder, "examples/arpresponder.xfsm", any_ports, false, false)
 WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
+
+/*
+ * The specialized instance with a history of its own: another application
+ * (router: stage "route", counter "telnet") applied to it alone, as earlier
+ * test cases apply to T alone.  Its stages and counter take other
+ * statistics indexes, its stages other epochs, the application the other
+ * slot: the walk must still compare each object with itself.
+ */
+START_TEST(test_walk_history)
+{
+	const struct walk_app wa = { "examples/synflood.xfsm", any_ports, ARRAY_SIZE(any_ports),
+				     true, true, false, NULL, "examples/router.xfsm" };
+
+	walk(&wa);
+	XT_END();
+}
+END_TEST
 
 /* Groups: member 4 is down in both instances; both run on one CPU (the
  * round-robin counters are per CPU). */
@@ -817,11 +1034,14 @@ END_TEST
 START_TEST(test_walk_empty)
 {
 	struct xfsm_spec_input in = { 0 };
+	struct sides sd = { 0 };
 	struct xfsm_image img;
 	__u32 seed = WALK_SEED, i;
 	char why[256];
 	int fd = -1;
 
+	G = &T;
+	S = &B;
 	ck_assert_msg(B.obj, "second datapath instance did not load");
 	NEED_T();
 	ck_assert_int_eq(xt_reset(&B), 0);
@@ -832,7 +1052,8 @@ START_TEST(test_walk_empty)
 	fd = generate(&B, why, sizeof(why));
 	if (!xt_check(fd >= 0, __FILE__, __LINE__, "empty: %s", why) || !install(&B, fd) ||
 	    !runs_specialized() ||
-	    !ASSERT_OK(xfsm_spec_input_read(B.inst, active_slot(&B), &in), "input"))
+	    !ASSERT_OK(xfsm_spec_input_read(B.inst, xt_active_slot(&B), &in), "input") ||
+	    !sides_read(&sd, &in))
 		goto out;
 	for (i = 0; i < 60 && !xt_failures; i++) {
 		struct xt_result ra, rb;
@@ -842,12 +1063,13 @@ START_TEST(test_walk_empty)
 		xt_set_context("empty, step %u, kind %d", i, kind);
 		if (!ASSERT_OK(xt_run_pkt(&T, &p, 0, &ra), "run") ||
 		    !ASSERT_OK(xt_run_pkt(&B, &p, 0, &rb), "run") ||
-		    !ASSERT_EQ(rb.verdict, ra.verdict, "verdict") || !same_state(&in, true))
+		    !ASSERT_EQ(rb.verdict, ra.verdict, "verdict") || !same_state(&sd, true))
 			break;
 	}
 out:
 	if (fd >= 0)
 		close(fd);
+	sides_free(&sd);
 	xfsm_spec_input_free(&in);
 	xfsm_image_free(&img);
 	XT_END();
@@ -855,6 +1077,29 @@ out:
 END_TEST
 
 /* ---- Refusals ----------------------------------------------------------------- */
+
+/* A large stage (searched, not compared inline) whose 300 rules behave in
+ * more ways than the specializer generates: it refuses the application. */
+static bool compile_many_behaviours(struct xfsm_image *img)
+{
+	size_t cap = 64 * 400, len = 0;
+	char *src = malloc(cap), cerr[256] = "";
+	bool ok;
+	int r;
+
+	xfsm_image_init(img);
+	if (!ASSERT_TRUE(src != NULL, "malloc"))
+		return false;
+	len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+	for (r = 0; r < 300; r++)
+		len += snprintf(src + len, cap - len,
+				"rule r%d when udp.dport == %d => mark = %d, drop\n", r, r + 1, r);
+	snprintf(src + len, cap - len, "}\n");
+	ok = ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), img, NULL, cerr,
+					   sizeof(cerr)), cerr);
+	free(src);
+	return ok;
+}
 
 START_TEST(test_refuse)
 {
@@ -871,7 +1116,7 @@ START_TEST(test_refuse)
 
 		xfsm_image_init(&img);
 		if (compile("examples/router.xfsm", &img) && ASSERT_OK(xt_apply(&T, &img), "apply") &&
-		    ASSERT_OK(xfsm_spec_input_read(T.inst, active_slot(&T), &in), "input")) {
+		    ASSERT_OK(xfsm_spec_input_read(T.inst, xt_active_slot(&T), &in), "input")) {
 			((struct xfsm_rule *)in.rules)[0].act[0].type = XFSM_ACT__MAX;
 			xfsm_emit_init(&e);
 			err = xfsm_spec_generate(T.inst, &in, &e);
@@ -888,22 +1133,9 @@ START_TEST(test_refuse)
 	/* a large stage (searched, not compared inline) whose rules behave
 	 * in more ways than the specializer generates */
 	{
-		size_t cap = 64 * 400, len = 0;
-		char *src = malloc(cap);
 		struct xfsm_image img;
-		char cerr[256] = "";
-		int r;
 
-		ck_assert_ptr_nonnull(src);
-		len += snprintf(src + len, cap - len, "app big\nstage s {\nkey ip.src\n");
-		for (r = 0; r < 300; r++)
-			len += snprintf(src + len, cap - len,
-					"rule r%d when udp.dport == %d => mark = %d, drop\n", r, r + 1, r);
-		snprintf(src + len, cap - len, "}\n");
-		xfsm_image_init(&img);
-		if (ASSERT_OK(xfsm_compile_string("big.xfsm", src, strlen(src), &img, NULL, cerr,
-						  sizeof(cerr)), cerr) &&
-		    ASSERT_OK(xt_apply(&T, &img), "apply")) {
+		if (compile_many_behaviours(&img) && ASSERT_OK(xt_apply(&T, &img), "apply")) {
 			err = generate(&T, why, sizeof(why));
 			xt_set_context("300 rules: %s", why);
 			ASSERT_EQ(err, -EOPNOTSUPP, "refused");
@@ -911,7 +1143,6 @@ START_TEST(test_refuse)
 				    "the message names the stage");
 		}
 		xfsm_image_free(&img);
-		free(src);
 	}
 	/* an ACL stage */
 	{
@@ -926,6 +1157,39 @@ START_TEST(test_refuse)
 		ASSERT_TRUE(strstr(e.why, "ACL") && strstr(e.why, "stage 0"), e.why);
 		xfsm_emit_free(&e);
 	}
+	XT_END();
+}
+END_TEST
+
+/* The golden suites' reruns on the specialized datapath (XT_DATAPATH,
+ * selftests/run.sh) check every apply with xt_datapath_check(): a table
+ * the generic datapath runs is reported under auto and fails the run
+ * under specialized, whatever the library returned. */
+START_TEST(test_datapath_check)
+{
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = XFSM_DP_AUTO);
+	struct xfsm_image img;
+
+	NEED_T();
+	/* the specializer refuses it: the generic datapath runs it */
+	if (compile_many_behaviours(&img) &&
+	    ASSERT_OK(xfsm_apply(T.inst, &img, &o), "apply (auto)")) {
+		setenv("XT_DATAPATH", "generic", 1);
+		ASSERT_OK(xt_datapath_check(&T), "generic asked for: nothing to check");
+		setenv("XT_DATAPATH", "auto", 1);
+		ASSERT_OK(xt_datapath_check(&T), "auto: reported, not a failure");
+		setenv("XT_DATAPATH", "specialized", 1);
+		ASSERT_EQ(xt_datapath_check(&T), -EPROTO, "specialized: running generic fails");
+		ASSERT_TRUE(xt_apply(&T, &img) < 0, "specialized: xt_apply fails");
+	}
+	/* and a table the specializer takes passes the check */
+	xfsm_image_free(&img);
+	xfsm_image_init(&img);
+	img.app.default_verdict = XFSM_VERDICT_DROP;
+	ASSERT_OK(xt_apply(&T, &img), "specialized: the empty application");
+	ASSERT_OK(xt_datapath_check(&T), "specialized: its program runs");
+	unsetenv("XT_DATAPATH");
+	xfsm_image_free(&img);
 	XT_END();
 }
 END_TEST
@@ -955,7 +1219,7 @@ static bool note_has(const char *src, const char *want)
 	xfsm_app_names_free(&nm);
 	if (!ASSERT_TRUE(err >= 0, "apply"))
 		goto out;
-	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, active_slot(&T), &in), "input"))
+	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, xt_active_slot(&T), &in), "input"))
 		goto out;
 	if (ASSERT_OK(xfsm_spec_generate(T.inst, &in, &e), e.why))
 		for (i = 0; i < e.n_note && !found; i++)
@@ -1160,6 +1424,7 @@ int main(void)
 	tcase_add_test(tc, test_peephole);
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_notes);
+	tcase_add_test(tc, test_datapath_check);
 	tcase_add_test(tc, test_walk_empty);
 	tcase_add_test(tc, test_walk_counter);
 	tcase_add_test(tc, test_walk_global);
@@ -1175,6 +1440,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_vlan);
 	tcase_add_test(tc, test_walk_arpresponder);
 	tcase_add_test(tc, test_walk_timeouts);
+	tcase_add_test(tc, test_walk_history);
 	tcase_add_test(tc, test_walk_group);
 	tcase_add_test(tc, test_walk_full);
 	tcase_add_test(tc, test_shared_locks);

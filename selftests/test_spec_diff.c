@@ -897,7 +897,11 @@ START_TEST(test_runner_detects)
 	static const char app[] =
 		"app planted\ndefault pass\nstage s {\n\tkey ip.src\n\tstates a, b\n"
 		"\trule r when udp.dport == 53 => reg1 = reg1 + 1, goto state b, count c, pass\n}\n";
+	static const char other[] =
+		"app other\nstage t {\n\tkey ip.dst\n\trule q when udp.dport == 9 => count d, drop\n}\n";
 	struct xd_summary sum = { 0 };
+	struct xfsm_image img;
+	char err[256];
 	struct pkt pk;
 	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
 	struct xfsm_flow_key key;
@@ -928,6 +932,15 @@ START_TEST(test_runner_detects)
 	ck_assert_int_eq(xfsm_ctl_set_malformed_verdict(P.spec.inst, XFSM_VERDICT_DROP), 0);
 	ck_assert_int_eq(xd_run(&P, pk.data, 20, 1, 0), 1);
 	ck_assert_int_eq(sum.diffs, 3);
+	/* an application applied to one instance alone: the maps would be
+	 * compared across different objects, which the runner refuses */
+	ck_assert_int_eq(xfsm_compile_string("other", other, sizeof(other) - 1, &img, NULL, err,
+					     sizeof(err)), 0);
+	ck_assert_int_eq(xt_apply(&P.spec, &img), 0);
+	ck_assert_int_eq(xd_apply_source(&P, "planted", app, sizeof(app) - 1), -EPROTO);
+	ck_assert_int_eq(xt_forget_histories(&P.gen, &P.spec), 0);
+	ck_assert_int_eq(xd_apply_source(&P, "planted", app, sizeof(app) - 1), 0);
+	xfsm_image_free(&img);
 	xd_end(&P);
 }
 END_TEST

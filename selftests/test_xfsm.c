@@ -93,7 +93,8 @@ START_TEST(test_epoch)
 	NEED_T();
 	xfsm_image_init(&img);
 	if (!ASSERT_OK(app_key_on(&img, XFSM_FW_IP4_SRC), "app") ||
-	    !ASSERT_OK(xfsm_apply(T.inst, &img, &keep), "apply src keys"))
+	    !ASSERT_OK(xfsm_apply(T.inst, &img, &keep), "apply src keys") ||
+	    !ASSERT_OK(xt_datapath_check(&T), "the datapath asked for"))
 		goto out;
 	pkt_from_spec(&p, &s1);
 	ASSERT_OK(xt_run_pkt(&T, &p, 1, &r), "run");
@@ -105,7 +106,8 @@ START_TEST(test_epoch)
 	xfsm_image_free(&img);
 	xfsm_image_init(&img);
 	if (!ASSERT_OK(app_key_on(&img, XFSM_FW_IP4_DST), "app") ||
-	    !ASSERT_OK(xfsm_apply(T.inst, &img, &keep), "apply dst keys, keep flows"))
+	    !ASSERT_OK(xfsm_apply(T.inst, &img, &keep), "apply dst keys, keep flows") ||
+	    !ASSERT_OK(xt_datapath_check(&T), "the datapath asked for"))
 		goto out;
 	pkt_from_spec(&p, &s2);		/* ip.dst is the old flow's ip.src */
 	ASSERT_OK(xt_run_pkt(&T, &p, 1, &r), "run");

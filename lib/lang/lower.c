@@ -58,6 +58,19 @@ static void lower_keys(struct lc *c, unsigned int s)
 		st->flags |= XFSM_SF_SAME_KEYS;
 }
 
+/* An alternative is always written whole, through these: a field left
+ * unwritten would carry what the heap held into the rule's conditions
+ * (c->alts grows by realloc). */
+static struct mpair alt_value(lang_u128 v, lang_u128 m)
+{
+	return (struct mpair){ .v = v, .m = m };
+}
+
+static struct mpair alt_conds(__u32 conds)
+{
+	return (struct mpair){ .conds = conds, .cmask = conds };
+}
+
 /* Split [lo, hi] of a `bits`-wide field into value/mask prefixes; returns
  * how many (at most 2 * bits), max + 1 when they do not fit. */
 static size_t range_to_prefixes(lang_u128 lo, lang_u128 hi, unsigned int bits,
@@ -81,10 +94,7 @@ static size_t range_to_prefixes(lang_u128 lo, lang_u128 hi, unsigned int bits,
 		}
 		if (n == max)
 			return max + 1;
-		out[n].v = lo;
-		out[n].m = k >= 128 ? 0 : (full & ~(((lang_u128)1 << k) - 1));
-		out[n].conds = out[n].cmask = 0;
-		n++;
+		out[n++] = alt_value(lo, k >= 128 ? 0 : (full & ~(((lang_u128)1 << k) - 1)));
 		if (k >= 128)
 			break;
 		{
@@ -175,17 +185,17 @@ static __u32 stage_cond(struct lc *c, unsigned int s, const struct pmatch *m, __
 static size_t gap_alternatives(struct lc *c, unsigned int s, const struct pmatch *m,
 			       lang_u128 lo, lang_u128 hi, struct mpair *out, size_t max)
 {
+	__u32 conds = 0;
+
 	if (!match_by_conds(c, m))
 		return range_to_prefixes(lo, hi, lang_field_table[m->field].bits, out, max);
 	if (!max)
 		return 1;
-	out->v = out->m = 0;
-	out->conds = 0;
 	if (lo > 0)
-		out->conds |= stage_cond(c, s, m, XFSM_CMP_GE, lo);
+		conds |= stage_cond(c, s, m, XFSM_CMP_GE, lo);
 	if (hi < field_max(m->field))
-		out->conds |= stage_cond(c, s, m, XFSM_CMP_LE, hi);
-	out->cmask = out->conds;
+		conds |= stage_cond(c, s, m, XFSM_CMP_LE, hi);
+	*out = alt_conds(conds);
 	return 1;
 }
 
@@ -210,8 +220,7 @@ static size_t match_alternatives(struct lc *c, unsigned int s, const struct pmat
 			if (el[i].masked) {
 				if (n == max)
 					return max + 1;
-				out[n].v = el[i].val;
-				out[n++].m = el[i].mask;
+				out[n++] = alt_value(el[i].val, el[i].mask);
 				continue;
 			}
 			k = range_to_prefixes(el[i].lo, el[i].hi, bits, out + n, max - n);
@@ -223,8 +232,7 @@ static size_t match_alternatives(struct lc *c, unsigned int s, const struct pmat
 	}
 	if (match_by_conds(c, m) && m->n == 1 && el[0].lo == el[0].hi) {
 		/* one value: one comparison */
-		out[0].v = out[0].m = 0;
-		out[0].conds = out[0].cmask = stage_cond(c, s, m, XFSM_CMP_NE, el[0].lo);
+		out[0] = alt_conds(stage_cond(c, s, m, XFSM_CMP_NE, el[0].lo));
 		return 1;
 	}
 	if (el[0].masked) {	/* the one element of a negated masked match */
@@ -235,9 +243,8 @@ static size_t match_alternatives(struct lc *c, unsigned int s, const struct pmat
 				continue;
 			if (n == max)
 				return max + 1;
-			out[n].m = el[0].mask & ~(bit - 1);
-			out[n].v = (el[0].val ^ bit) & out[n].m;
-			n++;
+			out[n++] = alt_value((el[0].val ^ bit) & el[0].mask & ~(bit - 1),
+					     el[0].mask & ~(bit - 1));
 		}
 		return n;
 	}
@@ -250,8 +257,7 @@ static size_t match_alternatives(struct lc *c, unsigned int s, const struct pmat
 		if (!iv)
 			fail_nomem(c);
 		for (size_t i = 0; i < m->n; i++) {
-			iv[i].v = el[i].lo;
-			iv[i].m = el[i].hi;
+			iv[i] = alt_value(el[i].lo, el[i].hi);
 		}
 		qsort(iv, m->n, sizeof(*iv), interval_cmp);
 		for (size_t i = 0; i < m->n && !done; i++) {

@@ -13,6 +13,7 @@
 #include "bpf.h"
 #include "diff.h"
 #include "xfsm_attach.h"
+#include "xfsm_datapath.h"
 #include "xfsm_plan.h"
 
 static char build_dir[PATH_MAX];
@@ -369,22 +370,61 @@ int xt_apply(struct xt *t, const struct xfsm_image *img)
 			" (XT_DATAPATH=specialized: the specialized datapath was required)" : "");
 		return err;
 	}
-	if (o.datapath == XFSM_DP_SPECIALIZED) {
-		/* the library's word is not proof: the program must be there */
-		struct xfsm_ctl ctl;
-		__u32 zero = 0, id = 0, slot;
+	return t->profile == XT_NATIVE ? xt_datapath_check(t) : 0;
+}
 
-		if (bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &ctl))
-			return -errno;
-		slot = ctl.active & 1;
-		if (t->inst->map_fd[XFSM_M_PROGS] < 0 ||
-		    bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_PROGS], &slot, &id) || !id) {
-			fprintf(stderr, "xt_apply: XT_DATAPATH=specialized, yet xfsm_progs[%u] is empty after apply\n",
-				slot);
-			return -EPROTO;
-		}
+int xt_datapath_check(struct xt *t)
+{
+	__u32 mode = xt_datapath_env(), slot, id = 0;
+	struct xfsm_dp_record r;
+	int err;
+
+	if (mode == XFSM_DP_GENERIC)
+		return 0;
+	err = xfsm_dp_running(t->inst, &slot, &r, false);
+	if (err) {
+		fprintf(stderr, "xt_datapath_check: cannot read what runs the application: %s\n",
+			strerror(-err));
+		return err;
+	}
+	if (!r.specialized) {
+		/* reported either way; a failure where it was required */
+		fprintf(stderr, "xt: the generic datapath runs this table%s: %s\n",
+			mode == XFSM_DP_SPECIALIZED ? " (XT_DATAPATH=specialized)" : "", r.why);
+		return mode == XFSM_DP_SPECIALIZED ? -EPROTO : 0;
+	}
+	/* the library's word is not proof: the program must be there */
+	if (t->inst->map_fd[XFSM_M_PROGS] < 0 ||
+	    bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_PROGS], &slot, &id) || id != r.prog_id) {
+		fprintf(stderr, "xt_datapath_check: the record says program %u runs slot %u, xfsm_progs holds %u\n",
+			r.prog_id, slot, id);
+		return -EPROTO;
 	}
 	return 0;
+}
+
+__u32 xt_active_slot(struct xt *t)
+{
+	struct xfsm_ctl ctl = { 0 };
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &ctl);
+	return ctl.active & 1;
+}
+
+int xt_forget_histories(struct xt *a, struct xt *b)
+{
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+	struct xfsm_image img;
+	int i, err = 0;
+
+	xfsm_image_init(&img);
+	for (i = 0; i < 2 && !err; i++)
+		err = xfsm_apply(a->inst, &img, &o) ?: xfsm_apply(b->inst, &img, &o);
+	if (!err && xt_active_slot(a) != xt_active_slot(b))
+		err = xfsm_apply(a->inst, &img, &o);
+	xfsm_image_free(&img);
+	return err;
 }
 
 struct find_ctx {

@@ -77,8 +77,22 @@ int xt_set_clock(struct xt *t, __u64 ns);
 int xt_set_port(struct xt *t, __u32 ifindex, __u32 port);
 int xt_set_tx_port(struct xt *t, __u32 port, __u32 ifindex);
 
-/* Apply an image with the default options. */
+/* Apply an image with the default options, on the datapath $XT_DATAPATH
+ * asks for (then xt_datapath_check()). */
 int xt_apply(struct xt *t, const struct xfsm_image *img);
+/* After an apply on the datapath $XT_DATAPATH asks for (the tests' direct
+ * applies): auto reports a table that runs generic, with why;
+ * specialized requires its program running (-EPROTO). */
+int xt_datapath_check(struct xt *t);
+
+/* Two instances made alike in what their past applications decide (an
+ * application without stages in both slots of each: no statistics index
+ * in use, no stage epoch; then the same slot running): the next
+ * application applied to both counts at the same indexes and keys its
+ * flows alike. */
+int xt_forget_histories(struct xt *a, struct xt *b);
+/* The slot running (xfsm_ctl.active & 1). */
+__u32 xt_active_slot(struct xt *t);
 
 /* Find a flow by stage and key words (epoch ignored). */
 int xt_find_flow(struct xt *t, unsigned int stage, const __u32 w[XFSM_KEY_WORDS],

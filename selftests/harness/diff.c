@@ -780,6 +780,56 @@ out:
 	return err;
 }
 
+/*
+ * The maps are compared key by key, so both instances must count each
+ * named stage, rule and counter at the same statistics index and key each
+ * stage's flows with the same epoch: what their past applications
+ * decided (lib/stat_ids.c, lib/apply.c).  They do when both have made the
+ * same applications; an instance given one of its own (a test's) would
+ * have every later difference compared across different objects, so that
+ * is refused here rather than reported as differences.
+ */
+static int same_history(struct xd_pair *p)
+{
+	struct xfsm_stat_idents a = { 0 }, b = { 0 };
+	struct xfsm_app *ga = malloc(sizeof(*ga)), *sa = malloc(sizeof(*sa));
+	__u32 gs = xt_active_slot(&p->gen), ss = xt_active_slot(&p->spec), s;
+	const char *what = NULL;
+	size_t i;
+	int err;
+
+	err = !ga || !sa ? -ENOMEM :
+	      xfsm_read_stat_idents(p->gen.inst, &a) ?: xfsm_read_stat_idents(p->spec.inst, &b);
+	if (!err && (bpf_map_lookup_elem(p->gen.inst->map_fd[XFSM_M_APPS], &gs, ga) ||
+		     bpf_map_lookup_elem(p->spec.inst->map_fd[XFSM_M_APPS], &ss, sa)))
+		err = -errno;
+	if (err) {
+		printf("diff: %s: cannot read the instances' histories: %s\n", p->name, strerror(-err));
+		goto out;
+	}
+	if (gs != ss)
+		what = "the application slot";
+	for (s = 0; !what && s < ga->n_stages && s < XFSM_MAX_STAGES; s++)
+		if (ga->stages[s].epoch != sa->stages[s].epoch)
+			what = "a stage's epoch";
+	if (!what && a.n != b.n)
+		what = "the statistics identities";
+	for (i = 0; !what && i < a.n; i++)
+		if (a.v[i].index != b.v[i].index)
+			what = "a statistics index";
+	if (what) {
+		if (!p->quiet)
+			printf("diff: %s: the instances' histories differ (%s): an application was applied to one alone\n",
+			       p->name, what);
+		err = -EPROTO;
+	}
+out:
+	xfsm_stat_idents_free(&a);
+	xfsm_stat_idents_free(&b);
+	free(ga), free(sa);
+	return err;
+}
+
 int xd_apply_source(struct xd_pair *p, const char *name, const char *text, size_t len)
 {
 	struct xfsm_image img;
@@ -818,6 +868,8 @@ int xd_apply_source(struct xd_pair *p, const char *name, const char *text, size_
 		/* a check of the runner itself: both sides generic must never
 		 * differ; it counts nothing as specialized */
 		err = lang_apply(&p->spec, &img, &nm, XFSM_DP_GENERIC);
+		if (!err)
+			err = same_history(p);
 		if (!err && p->sum)
 			p->sum->apps++;
 		p->ran = !err;
@@ -872,7 +924,7 @@ int xd_apply_source(struct xd_pair *p, const char *name, const char *text, size_
 		err = -EPROTO;
 		goto out;
 	}
-	if ((err = check_dispatch(p, slot)))
+	if ((err = check_dispatch(p, slot)) || (err = same_history(p)))
 		goto out;
 	p->specialized = true;
 	p->ran = true;

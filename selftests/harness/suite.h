@@ -32,4 +32,19 @@ TCase *xt_tcase(Suite *s, const char *name, void (*open)(void));
 /* Run every test; prints Check's summary line; returns the exit code. */
 int xt_suite_run(Suite *s);
 
+/*
+ * $XT_TESTS=name,name,...: run only those tests, in that order, each as
+ * often as it is named (within its test case, the cases in their order),
+ * so that a test's dependence on what ran before it can be shown:
+ * XT_TESTS=test_refuse,test_walk_synflood.  A name no suite's test has
+ * fails the run.  Unset: every test as added.  tcase_add_test() and
+ * tcase_add_loop_test() (every iteration) go through xt_tcase_add_test()
+ * to record them.
+ */
+void xt_tcase_add_test(TCase *tc, const TTest *t, int start, int end);
+#undef tcase_add_test
+#define tcase_add_test(tc, tf) xt_tcase_add_test(tc, tf, 0, 1)
+#undef tcase_add_loop_test
+#define tcase_add_loop_test(tc, tf, s, e) xt_tcase_add_test(tc, tf, s, e)
+
 #endif /* XT_SUITE_H */
