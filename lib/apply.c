@@ -136,7 +136,7 @@ static bool rule_unnamed(const void *key, const void *value, void *ctx)
  * changed (another epoch). */
 static bool flow_is_stale(const void *key, const void *value, void *ctx)
 {
-	const struct xfsm_flow_key *k = key;
+	const struct xfsm_flow_key_n *k = key;	/* either table's key */
 	const struct xfsm_app *app = ctx;
 
 	return !stage_has_rules(app, k->stage) || k->epoch != app->stages[k->stage].epoch;
@@ -164,9 +164,9 @@ static int settle(struct xfsm_instance *inst, const struct xfsm_app *app,
 			err = err ?: e;
 		}
 	}
-	if (sc->flows && inst->map_key_size[XFSM_M_FLOWS] == sizeof(struct xfsm_flow_key)) {
-		n = xfsm_map_delete_if(inst, XFSM_M_FLOWS, flow_is_stale, (void *)app);
-		if (n < 0) {
+	if (sc->flows) {
+		n = xfsm_flows_delete_if(inst, flow_is_stale, (void *)app);
+		if (n < 0 && n != -EPROTO) {
 			xfsm_log(XFSM_LOG_WARN, "cannot delete flows of changed stages: %s",
 				 strerror((int)-n));
 			err = err ?: n;
