@@ -171,6 +171,12 @@ static int settle(struct xfsm_instance *inst, const struct xfsm_app *app,
 				 strerror((int)-n));
 			err = err ?: n;
 		}
+		n = xfsm_flows_settle_tables(inst, app);
+		if (n < 0) {
+			xfsm_log(XFSM_LOG_WARN, "cannot move flows into the narrow table: %s",
+				 strerror((int)-n));
+			err = err ?: n;
+		}
 	}
 	return err;
 }
@@ -686,10 +692,13 @@ static void build_app(struct change_ctx *c)
 		c->scope.rules = true;
 		/* The flow table is walked only when a stage that may have
 		 * flows loses them (keys changed, stage gone or not
-		 * stateful any more). */
+		 * stateful any more) or moves them into the narrow table
+		 * (planned before there was one: xfsm_flows_settle_tables()). */
 		for (s = 0; s < XFSM_MAX_STAGES; s++)
 			if (stage_has_rules(old, s) &&
-			    (!stage_has_rules(app, s) || app->stages[s].epoch != old->stages[s].epoch))
+			    (!stage_has_rules(app, s) || app->stages[s].epoch != old->stages[s].epoch ||
+			     ((app->stages[s].flags & XFSM_SF_NARROW) &&
+			      !(old->stages[s].flags & XFSM_SF_NARROW))))
 				c->scope.flows = true;
 	}
 	for (t = 0; t < XFSM_ACL_TABLES; t++)

@@ -584,3 +584,67 @@ long xfsm_flow_flush_stale(struct xfsm_instance *inst, unsigned int stage,
 
 	return xfsm_flows_delete_if(inst, flow_matches, &f);
 }
+
+struct narrow_move {
+	const struct xfsm_app *app;
+	struct xfsm_flow_key *keys;
+	struct xfsm_flow *vals;
+	size_t n, cap;
+};
+
+/* A wide-table entry of a stage `app` keeps in the narrow table. */
+static int collect_misplaced(const void *key, const void *value, void *ctx)
+{
+	const struct xfsm_flow_key *k = key;
+	struct narrow_move *m = ctx;
+	unsigned int i;
+	void *p;
+
+	if (k->stage >= m->app->n_stages || k->stage >= XFSM_MAX_STAGES ||
+	    !(m->app->stages[k->stage].flags & XFSM_SF_NARROW) ||
+	    k->epoch != m->app->stages[k->stage].epoch)
+		return 0;
+	for (i = XFSM_NARROW_KEY_WORDS; i < XFSM_KEY_WORDS; i++)
+		if (k->w[i])
+			return 0;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 64;
+		p = realloc(m->keys, m->cap * sizeof(*m->keys));
+		if (!p)
+			return -ENOMEM;
+		m->keys = p;
+		p = realloc(m->vals, m->cap * sizeof(*m->vals));
+		if (!p)
+			return -ENOMEM;
+		m->vals = p;
+	}
+	m->keys[m->n] = *k;
+	memcpy(&m->vals[m->n++], value, sizeof(struct xfsm_flow));
+	return 0;
+}
+
+long xfsm_flows_settle_tables(struct xfsm_instance *inst, const struct xfsm_app *app)
+{
+	struct narrow_move m = { .app = app };
+	int wide = map_fd(inst, XFSM_M_FLOWS), narrow = map_fd(inst, XFSM_M_FLOWS_N);
+	long moved = 0;
+	size_t i;
+	int err;
+
+	if (wide < 0 || narrow < 0 || !flow_keys_ok(inst))
+		return 0;
+	err = xfsm_map_walk(inst, XFSM_M_FLOWS, collect_misplaced, &m);
+	for (i = 0; !err && i < m.n; i++) {
+		/* a flow the datapath made meanwhile in the narrow table wins */
+		if (bpf_map_update_elem(narrow, &m.keys[i], &m.vals[i], BPF_NOEXIST) &&
+		    errno != EEXIST) {
+			err = -errno;
+			break;
+		}
+		if (!bpf_map_delete_elem(wide, &m.keys[i]))
+			moved++;
+	}
+	free(m.keys);
+	free(m.vals);
+	return err ? err : moved;
+}

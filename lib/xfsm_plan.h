@@ -56,5 +56,11 @@ int xfsm_ports_changed(int gen_fd);
  * returns the count or a negative errno. */
 long xfsm_flows_delete_if(struct xfsm_instance *inst,
 			  bool (*pred)(const void *key, const void *value, void *ctx), void *ctx);
+/* Move into the narrow table the flows of the stages `app` marks
+ * XFSM_SF_NARROW that are still in the wide one under their current
+ * epoch: a datapath that predates the narrow table (ABI 8) ran the
+ * application, kept across an upgrade, with every flow there.  Returns
+ * the count moved or a negative errno. */
+long xfsm_flows_settle_tables(struct xfsm_instance *inst, const struct xfsm_app *app);
 
 #endif /* XFSM_PLAN_H */

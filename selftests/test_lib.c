@@ -1286,6 +1286,28 @@ START_TEST(test_dp_flow_tables)
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 0);
 
+	/* a flow of the narrow stage left in the wide table (an application
+	 * planned before the narrow table, run on across an upgrade) moves
+	 * over at the next apply */
+	flow_key(&k, 1, e1, 11);
+	f.state = 1;
+	f.regs[0] = 33;
+	ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_FLOWS], &k, &f, BPF_ANY), 0);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
+	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+	got.app.stages[1].flags &= ~XFSM_SF_NARROW;
+	ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_APPS],
+					     &(__u32){ 0 }, &got.app, BPF_ANY), 0);
+	ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_APPS],
+					     &(__u32){ 1 }, &got.app, BPF_ANY), 0);
+	xfsm_image_free(&got);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
+	ck_assert_uint_eq(f.regs[0], 33);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 1);
+	ck_assert_int_eq(xfsm_flow_flush(d.inst, -1), 1);
+
 	/* stage 1 turns wide (a third and fourth word): a new epoch, its
 	 * narrow flows go */
 	put_flows(&d, 1, e1, 5);
