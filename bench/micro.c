@@ -237,9 +237,10 @@ static int load_xfsm(struct prog *p, const char *name)
 		fprintf(stderr, "micro: cannot open %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_FLOWS);
-	if (map)
-		bpf_map__set_max_entries(map, MAX_FLOWS_TABLE);
+	bpf_object__for_each_map(map, p->obj)
+		if (!strcmp(bpf_map__name(map), XFSM_MAP_FLOWS) ||
+		    !strcmp(bpf_map__name(map), XFSM_MAP_FLOWS_N))
+			bpf_map__set_max_entries(map, MAX_FLOWS_TABLE);
 	if (acl_caps) {
 		__u64 nr, nn;
 

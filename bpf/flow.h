@@ -55,6 +55,38 @@ static __always_inline void flow_key_build(struct xfsm_flow_key *k, const struct
 		flow_key_fill(k, p, words);
 }
 
+/*
+ * The flow under key `k` in its stage's table: a narrow stage's
+ * (XFSM_SF_NARROW) is found under the key's first 16 bytes in
+ * xfsm_flows_n.  The verifier tells a pointer into one table from one
+ * into the other, so every path after a lookup that may hit either is
+ * verified twice while the pointer lives: the generic program passes it
+ * to a global function soon after (bpf/xfsm.bpf.c).
+ */
+static __always_inline struct xfsm_flow *flow_lookup(struct xfsm_flow_key *k, bool narrow)
+{
+#ifndef XFSM_OFFLOAD
+	if (narrow)
+		return bpf_map_lookup_elem(&xfsm_flows_n, k);
+#endif
+	return bpf_map_lookup_elem(&xfsm_flows, k);
+}
+
+/* Insert `v` under `k` in the stage's table unless the key is there:
+ * 0, -EEXIST or another error.  Compared as an int: before 6.3 the
+ * verifier turns this helper into a direct call of the map's update op,
+ * which returns an int, leaving the upper half of R0 zero (-EEXIST
+ * reads 0xffffffef). */
+static __always_inline int flow_insert(struct xfsm_flow_key *k, const struct xfsm_flow *v,
+				       bool narrow)
+{
+#ifndef XFSM_OFFLOAD
+	if (narrow)
+		return (int)bpf_map_update_elem(&xfsm_flows_n, k, v, BPF_NOEXIST);
+#endif
+	return (int)bpf_map_update_elem(&xfsm_flows, k, v, BPF_NOEXIST);
+}
+
 /* The striped lock guarding a flow's transactions. */
 static __always_inline struct xfsm_lock *flow_lock(const struct xfsm_flow_key *k)
 {

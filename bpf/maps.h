@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Map definitions.  Names, key and value types come from xfsm/abi.h; the
- * loader may resize xfsm_flows and xfsm_rules and switch xfsm_flows to a
- * plain hash before loading. */
+ * loader may resize the flow tables and xfsm_rules and switch the flow
+ * tables to plain hashes before loading. */
 #ifndef XFSM_BPF_MAPS_H
 #define XFSM_BPF_MAPS_H
 
@@ -45,6 +45,17 @@ struct {
 	__type(key, struct xfsm_flow_key);
 	__type(value, struct xfsm_flow);
 } xfsm_flows SEC(".maps");
+
+#ifndef XFSM_OFFLOAD
+/* The narrow stages' flows (XFSM_SF_NARROW): a 16-byte key hashes and
+ * compares faster than the 48-byte one. */
+struct {
+	__uint(type, XFSM_FLOWS_TYPE);
+	__uint(max_entries, XFSM_DEFAULT_FLOWS);
+	__type(key, struct xfsm_flow_key_n);
+	__type(value, struct xfsm_flow);
+} xfsm_flows_n SEC(".maps");
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

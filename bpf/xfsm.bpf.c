@@ -112,7 +112,8 @@ __noinline __u32 xfsm_expire(struct xfsm_work *w, struct xfsm_flow *f, __u32 sta
 /* Register updates and the transition of a matched rule: to `uf`, the
  * flow the rule writes (found or created by flow_for_update(), its key in
  * w->fk; NULL when the rule writes no flow or the table is full), and to
- * the global registers. */
+ * the global registers.  A global function: `uf` may point into either
+ * flow table, and is one kind of pointer in here (bpf/flow.h). */
 __noinline int xfsm_commit(struct xfsm_work *w, struct xfsm_flow *uf,
 			   const struct xfsm_rule *r)
 {
@@ -122,6 +123,12 @@ __noinline int xfsm_commit(struct xfsm_work *w, struct xfsm_flow *uf,
 
 	if (!w || !r)
 		return 0;
+#ifndef XFSM_OFFLOAD
+	if (rule_adds_only(r)) {
+		rule_add(uf, r, &w->pkt);
+		return 0;
+	}
+#endif
 	XFSM_WORK_REFRESH(w);
 	if (!w)
 		return 0;
@@ -193,27 +200,53 @@ __noinline int xfsm_parse_offload(struct xdp_md *ctx, struct xfsm_pkt *p)
 #define OBS_MATCH(w, r, conds)	xfsm_obs_match(w, r, conds)
 #endif
 
-/* The stage's lookup-scope flow (NULL: none, or not looked up), its
- * timeouts enforced; p->state is the state the packet sees.  `trace`:
- * the packet is traced (bpf/observe.h). */
+/* Where stage `stage` looks its lookup-scope flow up. */
+#define XFSM_LOOKUP_NONE	0	/* nowhere (XFSM_SF_NO_LOOKUP) */
+#define XFSM_LOOKUP_WIDE	1	/* xfsm_flows, under w->fk */
+#define XFSM_LOOKUP_NARROW	2	/* xfsm_flows_n, under w->fk's first 16 bytes */
+
+/* The stage's lookup key into w->fk, and the table to look it up in
+ * (XFSM_LOOKUP_*). */
+static __always_inline __u32 stage_key(struct xfsm_work *w, const struct xfsm_stage *st,
+				       __u32 stage)
+{
+	if (st->flags & XFSM_SF_NO_LOOKUP)
+		return XFSM_LOOKUP_NONE;	/* nothing reads it (a rule that writes it looks it up) */
+	flow_key_build(&w->fk, &w->pkt, st->lookup_words, st->lookup_rev,
+		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
+	return st->flags & XFSM_SF_NARROW ? XFSM_LOOKUP_NARROW : XFSM_LOOKUP_WIDE;
+}
+
+#ifndef XFSM_OFFLOAD
+/* stage_key() verified once, not in each turn of the entry's stage loop. */
+__noinline __u32 xfsm_stage_key(struct xfsm_work *w, const struct xfsm_app *app, __u32 stage)
+{
+	if (!w || !app)
+		return XFSM_LOOKUP_NONE;
+	return stage_key(w, &app->stages[stage_idx(stage)], stage);
+}
+#endif
+
+static __always_inline struct xfsm_flow *stage_lookup(struct xfsm_work *w, __u32 where)
+{
+	if (where == XFSM_LOOKUP_NONE)
+		return NULL;
+	return flow_lookup(&w->fk, where == XFSM_LOOKUP_NARROW);
+}
+
+/* The lookup-scope flow `f` that stage_lookup() found, its timeouts
+ * enforced; p->state is the state the packet sees.  `trace`: the packet
+ * is traced (bpf/observe.h). */
 static __always_inline struct xfsm_flow *stage_flow(struct xfsm_work *w,
-						    const struct xfsm_stage *st, __u32 stage,
-						    __u32 trace)
+						    const struct xfsm_stage *st,
+						    struct xfsm_flow *f, __u32 trace)
 {
 	struct xfsm_pkt *p = &w->pkt;
-	struct xfsm_flow *f;
 
 	p->state = 0;
-	if (st->flags & XFSM_SF_NO_LOOKUP) {
-		if (trace)
-			OBS_LOOKUP(w, NULL, 0);
-		return NULL;	/* nothing here reads it (a rule that writes it looks it up) */
-	}
-	flow_key_build(&w->fk, p, st->lookup_words, st->lookup_rev,
-		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
-	f = bpf_map_lookup_elem(&xfsm_flows, &w->fk);
 	if (trace)
-		OBS_LOOKUP(w, f, XFSM_TSF_LOOKUP |
+		OBS_LOOKUP(w, f, (st->flags & XFSM_SF_NO_LOOKUP ? 0 : XFSM_TSF_LOOKUP) |
+			   (st->flags & XFSM_SF_NARROW ? XFSM_TSF_NARROW : 0) |
 			   (f && (f->hard_deadline_ns || f->idle_timeout_ms) &&
 			    !flow_still_live(p, f) ? XFSM_TSF_EXPIRED : 0));
 	/* Only a rollback takes a call. */
@@ -277,11 +310,6 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 			MAP_SET(uf->last_seen_ns, pkt_now(&w->pkt));
 		wf = NULL;
 	}
-#ifndef XFSM_OFFLOAD
-	if (rule_adds_only(r))
-		rule_add(wf, r, &w->pkt);
-	else
-#endif
 	if (wf || (r->flags & XFSM_RF_WRITES_GLOBAL))
 		xfsm_commit(w, wf, r);
 	if ((r->flags & XFSM_RF_WRITES_FLOW) && (st->flags & XFSM_SF_SAME_KEYS))
@@ -289,17 +317,29 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 	return f;
 }
 
+/* xfsm_stage_run()'s `stage` argument: the stage, and this flag when the
+ * packet is traced. */
+#define XFSM_STAGE_TRACED	(1U << 16)
+
+/*
+ * The native profile looks the stage's flow up in its caller and passes
+ * it in: inside a global function a pointer argument is memory of the
+ * struct's size, whichever of the two flow tables it came from, so the
+ * stage is verified once, not once per table.  The offload profile, with
+ * one table, looks it up here.
+ */
 XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
-			      const struct xfsm_app *app, __u32 stage, __u32 trace)
+			      const struct xfsm_app *app, __u32 stage, struct xfsm_flow *f)
 {
+	__u32 trace = stage & XFSM_STAGE_TRACED;
 	const struct xfsm_stage *st;
 	struct xfsm_stage_stats *ss;
 	struct xfsm_rule_stats *rs;
 	const struct xfsm_rule *r;
-	struct xfsm_flow *f;
 	struct xfsm_pkt *p;
 	__u32 conds, len;
 
+	stage &= ~XFSM_STAGE_TRACED;
 	if (!w || !app || stage >= XFSM_MAX_STAGES)
 		return XDP_PASS;
 #ifdef XFSM_BENCH_STOP
@@ -319,7 +359,10 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	CNT_ADD(&ss->packets, 1);
 	CNT_ADD(&ss->bytes, len);
 
-	f = stage_flow(w, st, stage, trace);
+#ifdef XFSM_OFFLOAD
+	f = stage_lookup(w, stage_key(w, st, stage));
+#endif
+	f = stage_flow(w, st, f, trace);
 	XFSM_PHASE_END(XFSM_PHASE_FLOW);
 
 	conds = st->n_conds || st->kind != XFSM_STAGE_XFSM ? xfsm_conds(st, p, f) : 0;
@@ -553,7 +596,13 @@ int xfsm_xdp(struct xdp_md *ctx)
 			ret = xfsm_acl_run(w, app, stage);
 		else
 #endif
-			ret = xfsm_stage_run(ctx, w, app, stage, observed & XFSM_OBS_TRACE);
+			ret = xfsm_stage_run(ctx, w, app,
+					     stage | (observed & XFSM_OBS_TRACE ? XFSM_STAGE_TRACED : 0),
+#ifdef XFSM_OFFLOAD
+					     NULL);
+#else
+					     stage_lookup(w, xfsm_stage_key(w, app, stage)));
+#endif
 #ifndef XFSM_OFFLOAD
 		if (observed)
 			xfsm_obs_stage_end(ctx, w, stage, ret, observed |

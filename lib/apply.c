@@ -136,7 +136,7 @@ static bool rule_unnamed(const void *key, const void *value, void *ctx)
  * changed (another epoch). */
 static bool flow_is_stale(const void *key, const void *value, void *ctx)
 {
-	const struct xfsm_flow_key *k = key;
+	const struct xfsm_flow_key_n *k = key;	/* either table's key */
 	const struct xfsm_app *app = ctx;
 
 	return !stage_has_rules(app, k->stage) || k->epoch != app->stages[k->stage].epoch;
@@ -164,10 +164,16 @@ static int settle(struct xfsm_instance *inst, const struct xfsm_app *app,
 			err = err ?: e;
 		}
 	}
-	if (sc->flows && inst->map_key_size[XFSM_M_FLOWS] == sizeof(struct xfsm_flow_key)) {
-		n = xfsm_map_delete_if(inst, XFSM_M_FLOWS, flow_is_stale, (void *)app);
-		if (n < 0) {
+	if (sc->flows) {
+		n = xfsm_flows_delete_if(inst, flow_is_stale, (void *)app);
+		if (n < 0 && n != -EPROTO) {
 			xfsm_log(XFSM_LOG_WARN, "cannot delete flows of changed stages: %s",
+				 strerror((int)-n));
+			err = err ?: n;
+		}
+		n = xfsm_flows_settle_tables(inst, app);
+		if (n < 0) {
+			xfsm_log(XFSM_LOG_WARN, "cannot move flows into the narrow table: %s",
 				 strerror((int)-n));
 			err = err ?: n;
 		}
@@ -686,10 +692,13 @@ static void build_app(struct change_ctx *c)
 		c->scope.rules = true;
 		/* The flow table is walked only when a stage that may have
 		 * flows loses them (keys changed, stage gone or not
-		 * stateful any more). */
+		 * stateful any more) or moves them into the narrow table
+		 * (planned before there was one: xfsm_flows_settle_tables()). */
 		for (s = 0; s < XFSM_MAX_STAGES; s++)
 			if (stage_has_rules(old, s) &&
-			    (!stage_has_rules(app, s) || app->stages[s].epoch != old->stages[s].epoch))
+			    (!stage_has_rules(app, s) || app->stages[s].epoch != old->stages[s].epoch ||
+			     ((app->stages[s].flags & XFSM_SF_NARROW) &&
+			      !(old->stages[s].flags & XFSM_SF_NARROW))))
 				c->scope.flows = true;
 	}
 	for (t = 0; t < XFSM_ACL_TABLES; t++)

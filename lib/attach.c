@@ -216,6 +216,12 @@ static void acl_caps_of(const struct xfsm_load_opts *o, struct xfsm_acl_caps *ca
 
 /* Size the maps the user may choose, adopting the pinned sizes when the
  * user did not choose. */
+/* The wide and the narrow flow table (include/xfsm/abi.h). */
+static bool is_flow_table(const char *name)
+{
+	return !strcmp(name, XFSM_MAP_FLOWS) || !strcmp(name, XFSM_MAP_FLOWS_N);
+}
+
 static void size_maps(struct load_ctx *c)
 {
 	const struct xfsm_load_opts *o = c->o;
@@ -233,12 +239,17 @@ static void size_maps(struct load_ctx *c)
 			bpf_map__set_max_entries(m, nn ? nn : 1);
 	}
 
-	m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_FLOWS);
-	if (m && o->flows)
-		bpf_map__set_max_entries(m, o->flows);
-	/* The offload profile only has plain hash tables. */
-	if (m && o->flow_lru >= 0 && bpf_map__type(m) != BPF_MAP_TYPE_HASH)
-		bpf_map__set_type(m, o->flow_lru ? BPF_MAP_TYPE_LRU_HASH : BPF_MAP_TYPE_HASH);
+	/* --flows and --flow-table size and type each flow table. */
+	bpf_object__for_each_map(m, c->obj) {
+		if (!is_flow_table(bpf_map__name(m)))
+			continue;
+		if (o->flows)
+			bpf_map__set_max_entries(m, o->flows);
+		/* The offload profile only has plain hash tables. */
+		if (o->flow_lru >= 0 && bpf_map__type(m) != BPF_MAP_TYPE_HASH)
+			bpf_map__set_type(m, o->flow_lru ? BPF_MAP_TYPE_LRU_HASH :
+							   BPF_MAP_TYPE_HASH);
+	}
 	if (o->rules) {
 		/* Both application slots share the rule and rule-stats maps. */
 		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_RULES);
@@ -285,11 +296,11 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	}
 	/* Sizes the user did not ask for follow the pinned map. */
 	acl_array = !strcmp(name, XFSM_MAP_ACL_RULES) || !strcmp(name, XFSM_MAP_ACL_NODES);
-	user_sized = (!strcmp(name, XFSM_MAP_FLOWS) && o->flows) ||
+	user_sized = (is_flow_table(name) && o->flows) ||
 		     ((!strcmp(name, XFSM_MAP_RULES) ||
 		       !strcmp(name, XFSM_MAP_RULE_STATS)) && o->rules) ||
 		     (acl_array && c->acl_sized);
-	if (!user_sized && (!strcmp(name, XFSM_MAP_FLOWS) ||
+	if (!user_sized && (is_flow_table(name) ||
 			    !strcmp(name, XFSM_MAP_RULES) ||
 			    !strcmp(name, XFSM_MAP_RULE_STATS) || acl_array))
 		bpf_map__set_max_entries(map, info.max_entries);
@@ -302,7 +313,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 		err = -EPROTO;
 		goto refuse;
 	}
-	if (!strcmp(name, XFSM_MAP_FLOWS) && o->flow_lru < 0 &&
+	if (is_flow_table(name) && o->flow_lru < 0 &&
 	    (info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH))
 		bpf_map__set_type(map, info.type);
 
@@ -314,7 +325,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 		xfsm_log(XFSM_LOG_ERROR,
 			 "pinned map %s is a %s, the datapath wants a %s%s",
 			 path, map_type_str(info.type), map_type_str(bpf_map__type(map)),
-			 !strcmp(name, XFSM_MAP_FLOWS) ? " (see --flow-table)" : "");
+			 is_flow_table(name) ? " (see --flow-table)" : "");
 	else if (info.key_size != bpf_map__key_size(map) ||
 		 info.value_size != bpf_map__value_size(map))
 		xfsm_log(XFSM_LOG_ERROR,

@@ -75,10 +75,13 @@ static void add_table(struct xfsm_status_inst *s, const char *name, int fd)
 		s->flow_table = info.type == BPF_MAP_TYPE_LRU_HASH ? "lru" : "hash";
 }
 
+/* The maps an instance's status reads. */
+enum { FD_PORTS, FD_FLOWS, FD_FLOWS_N, FD_RULES, FD_RODATA, FD_N };
+
 /* Fill an instance from its maps (any fd may be -1). */
-static void inst_fill(struct xfsm_status_inst *s, const struct links *ls,
-		      int ports_fd, int flows_fd, int rules_fd, int rodata_fd)
+static void inst_fill(struct xfsm_status_inst *s, const struct links *ls, const int fds[FD_N])
 {
+	int ports_fd = fds[FD_PORTS], rodata_fd = fds[FD_RODATA];
 	__u32 ports_id = ports_fd >= 0 ? xfsm_fd_id(ports_fd) : 0;
 	__u32 key, next, *prev = NULL;
 	struct xfsm_port pv;
@@ -88,8 +91,9 @@ static void inst_fill(struct xfsm_status_inst *s, const struct links *ls,
 		s->abi_known = true;
 	if (ports_fd >= 0 && !xfsm_ports_map_ok(ports_fd))
 		ports_fd = -1;	/* another layout: not readable as ports */
-	add_table(s, XFSM_MAP_FLOWS, flows_fd);
-	add_table(s, XFSM_MAP_RULES, rules_fd);
+	add_table(s, XFSM_MAP_FLOWS, fds[FD_FLOWS]);
+	add_table(s, XFSM_MAP_FLOWS_N, fds[FD_FLOWS_N]);
+	add_table(s, XFSM_MAP_RULES, fds[FD_RULES]);
 	add_table(s, XFSM_MAP_PORTS, ports_fd);
 	while (ports_fd >= 0 && !bpf_map_get_next_key(ports_fd, prev, &next)) {
 		struct xfsm_status_port *p, *np;
@@ -172,15 +176,16 @@ static int pinned_inst_fill(struct xfsm_status_inst *s, const char *dir,
 	struct links there = {};
 	const struct links *use = ls;
 	bool staged;
-	int fds[4], prog_fd, back = -1, err;
+	int fds[FD_N], prog_fd, back = -1, err;
 
 	staged = xfsm_pin_staged(dir) > 0;
-	fds[0] = xfsm_pin_get(dir, staged, XFSM_MAP_PORTS);
-	if (fds[0] < 0)
+	fds[FD_PORTS] = xfsm_pin_get(dir, staged, XFSM_MAP_PORTS);
+	if (fds[FD_PORTS] < 0)
 		return 0;
-	fds[1] = xfsm_pin_get(dir, staged, XFSM_MAP_FLOWS);
-	fds[2] = xfsm_pin_get(dir, staged, XFSM_MAP_RULES);
-	fds[3] = xfsm_pin_get(dir, staged, XFSM_PIN_RODATA);
+	fds[FD_FLOWS] = xfsm_pin_get(dir, staged, XFSM_MAP_FLOWS);
+	fds[FD_FLOWS_N] = xfsm_pin_get(dir, staged, XFSM_MAP_FLOWS_N);
+	fds[FD_RULES] = xfsm_pin_get(dir, staged, XFSM_MAP_RULES);
+	fds[FD_RODATA] = xfsm_pin_get(dir, staged, XFSM_PIN_RODATA);
 	prog_fd = xfsm_pin_get(dir, staged, XFSM_PIN_PROG);
 	if (prog_fd >= 0) {
 		s->prog_id = xfsm_fd_id(prog_fd);
@@ -198,10 +203,10 @@ static int pinned_inst_fill(struct xfsm_status_inst *s, const char *dir,
 		s->netns_lost = err != 0;
 		use = err ? NULL : &there;
 	}
-	inst_fill(s, use, fds[0], fds[1], fds[2], fds[3]);
+	inst_fill(s, use, fds);
 	xfsm_netns_leave(back);
 	free(there.l);
-	close_fds(fds, 4);
+	close_fds(fds, FD_N);
 	return 1;
 }
 
@@ -268,7 +273,7 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 	}
 	for (i = 0; i < ls.n; i++) {
 		struct xfsm_xdp_state st;
-		int fds[4], j, known = 0, pinned_n = n;
+		int fds[FD_N], j, known = 0, pinned_n = n;
 
 		if (xfsm_xdp_state_get(ls.l[i].ifindex, &st) || !st.xfsm_prog_id)
 			continue;
@@ -278,16 +283,18 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 		if (known)
 			continue;
 		pinned_ids[n] = st.ports_map_id;
-		fds[0] = st.ports_map_id ? bpf_map_get_fd_by_id(st.ports_map_id) : -1;
+		fds[FD_PORTS] = st.ports_map_id ? bpf_map_get_fd_by_id(st.ports_map_id) : -1;
 		j = xfsm_prog_map_id(st.xfsm_prog_id, XFSM_MAP_FLOWS, false);
-		fds[1] = j ? bpf_map_get_fd_by_id(j) : -1;
+		fds[FD_FLOWS] = j ? bpf_map_get_fd_by_id(j) : -1;
+		j = xfsm_prog_map_id(st.xfsm_prog_id, XFSM_MAP_FLOWS_N, false);
+		fds[FD_FLOWS_N] = j ? bpf_map_get_fd_by_id(j) : -1;
 		j = xfsm_prog_map_id(st.xfsm_prog_id, XFSM_MAP_RULES, false);
-		fds[2] = j ? bpf_map_get_fd_by_id(j) : -1;
+		fds[FD_RULES] = j ? bpf_map_get_fd_by_id(j) : -1;
 		j = xfsm_prog_map_id(st.xfsm_prog_id, ".rodata", true);
-		fds[3] = j ? bpf_map_get_fd_by_id(j) : -1;
+		fds[FD_RODATA] = j ? bpf_map_get_fd_by_id(j) : -1;
 		s = inst_new(&arr, &n, &cap);
 		if (!s) {
-			close_fds(fds, 4);
+			close_fds(fds, FD_N);
 			err = -ENOMEM;
 			goto out;
 		}
@@ -295,8 +302,8 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 		s->prog_id = st.xfsm_prog_id;
 		s->netns = self;
 		s->netns_here = true;
-		inst_fill(s, &ls, fds[0], fds[1], fds[2], fds[3]);
-		close_fds(fds, 4);
+		inst_fill(s, &ls, fds);
+		close_fds(fds, FD_N);
 		/* Not in its (empty) ports map: report the interface itself. */
 		if (!s->n_ports) {
 			s->ports = calloc(1, sizeof(*s->ports));

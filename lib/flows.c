@@ -135,41 +135,105 @@ int xfsm_map_update_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
 	return err;
 }
 
+/*
+ * The table that holds stage `stage`'s flows: the narrow one for a stage
+ * the running application marks XFSM_SF_NARROW, where the datapath has
+ * that table (the offload profile does not), else the wide one.  Its key
+ * is the first map_key_size bytes of the struct xfsm_flow_key.
+ */
+static enum xfsm_map_id flow_table(struct xfsm_instance *inst, unsigned int stage)
+{
+	struct xfsm_app *app;
+	struct xfsm_ctl ctl;
+	__u32 slot;
+	bool narrow;
+
+	if (map_fd(inst, XFSM_M_FLOWS_N) < 0 || stage >= XFSM_MAX_STAGES ||
+	    xfsm_ctl_get(inst, &ctl))
+		return XFSM_M_FLOWS;
+	app = malloc(sizeof(*app));
+	if (!app)
+		return XFSM_M_FLOWS;
+	slot = ctl.active & 1;
+	narrow = !bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPS], &slot, app) &&
+		 stage < app->n_stages && (app->stages[stage].flags & XFSM_SF_NARROW);
+	free(app);
+	return narrow ? XFSM_M_FLOWS_N : XFSM_M_FLOWS;
+}
+
+/* A flow key's table, or -EINVAL: a narrow table's key has no other
+ * words than its own. */
+static int flow_key_table(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
+			  enum xfsm_map_id *id)
+{
+	unsigned int i;
+
+	if (!key)
+		return -EINVAL;
+	*id = flow_table(inst, key->stage);
+	if (*id == XFSM_M_FLOWS_N)
+		for (i = XFSM_NARROW_KEY_WORDS; i < XFSM_KEY_WORDS; i++)
+			if (key->w[i])
+				return -EINVAL;
+	return 0;
+}
+
+/* Flows hold no bpf_spin_lock (xfsm_flow): plain map calls. */
 int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  struct xfsm_flow *flow)
 {
-	if (!key || !flow)
+	enum xfsm_map_id id;
+	int err, fd;
+
+	if (!flow)
 		return -EINVAL;
-	return xfsm_map_lookup_locked(inst, XFSM_M_FLOWS, key, flow);
+	err = flow_key_table(inst, key, &id);
+	if (err)
+		return err == -EINVAL ? -ENOENT : err;
+	fd = map_fd(inst, id);
+	if (fd < 0)
+		return fd;
+	return bpf_map_lookup_elem(fd, key, flow) ? -errno : 0;
 }
 
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  const struct xfsm_flow *flow)
 {
 	struct xfsm_flow v, old;
+	enum xfsm_map_id id;
+	int err, fd;
 
-	if (!key || !flow)
+	if (!flow)
 		return -EINVAL;
+	err = flow_key_table(inst, key, &id);
+	if (err)
+		return err;
+	fd = map_fd(inst, id);
+	if (fd < 0)
+		return fd;
 	v = *flow;
 	/* A changed version tells a datapath update in flight that the entry
 	 * moved under it. */
-	if (!xfsm_map_lookup_locked(inst, XFSM_M_FLOWS, key, &old))
+	if (!bpf_map_lookup_elem(fd, key, &old))
 		v.version = old.version + 1;
 	/* The new entry has no compare-and-swap writer on its slow path
 	 * (those in flight hold the entry it replaces). */
 	v.flags &= ~XFSM_FF_CAS_SLOW;
-	return xfsm_map_update_locked(inst, XFSM_M_FLOWS, key, &v, BPF_ANY);
+	return bpf_map_update_elem(fd, key, &v, BPF_ANY) ? -errno : 0;
 }
 
 int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key)
 {
-	int fd = map_fd(inst, XFSM_M_FLOWS);
+	enum xfsm_map_id id;
+	int err, fd;
 
+	err = flow_key_table(inst, key, &id);
+	if (err)
+		return err == -EINVAL && key ? -ENOENT : err;
+	fd = map_fd(inst, id);
 	if (fd < 0)
 		return fd;
-	if (!key)
-		return -EINVAL;
-	return bpf_map_delete_elem(fd, key);
+	return bpf_map_delete_elem(fd, key) ? -errno : 0;
 }
 
 static bool map_is_percpu(__u32 type)
@@ -429,6 +493,15 @@ long xfsm_map_count(struct xfsm_instance *inst, enum xfsm_map_id id)
 	return err ? err : n;
 }
 
+/* Is each flow table's key what this ABI says (a table absent is)? */
+static bool flow_keys_ok(const struct xfsm_instance *inst)
+{
+	return !inst || ((inst->map_fd[XFSM_M_FLOWS] < 0 ||
+			  inst->map_key_size[XFSM_M_FLOWS] == sizeof(struct xfsm_flow_key)) &&
+			 (inst->map_fd[XFSM_M_FLOWS_N] < 0 ||
+			  inst->map_key_size[XFSM_M_FLOWS_N] == sizeof(struct xfsm_flow_key_n)));
+}
+
 struct flow_walk {
 	xfsm_flow_cb cb;
 	void	*ctx;
@@ -441,15 +514,29 @@ static int flow_walk_one(const void *key, const void *value, void *ctx)
 	return fw->cb(key, value, fw->ctx);
 }
 
+/* A narrow table's entry, with its key as the wide key it is a prefix of. */
+static int flow_walk_narrow(const void *key, const void *value, void *ctx)
+{
+	struct flow_walk *fw = ctx;
+	struct xfsm_flow_key k = {};
+
+	memcpy(&k, key, sizeof(struct xfsm_flow_key_n));
+	return fw->cb(&k, value, fw->ctx);
+}
+
 int xfsm_flow_foreach(struct xfsm_instance *inst, xfsm_flow_cb cb, void *ctx)
 {
 	struct flow_walk fw = { .cb = cb, .ctx = ctx };
+	int ret;
 
 	if (!cb)
 		return -EINVAL;
-	if (inst && inst->map_key_size[XFSM_M_FLOWS] != sizeof(struct xfsm_flow_key))
+	if (!flow_keys_ok(inst))
 		return -EPROTO;
-	return xfsm_map_walk(inst, XFSM_M_FLOWS, flow_walk_one, &fw);
+	ret = xfsm_map_walk(inst, XFSM_M_FLOWS, flow_walk_one, &fw);
+	if (ret || map_fd(inst, XFSM_M_FLOWS_N) < 0)
+		return ret;
+	return xfsm_map_walk(inst, XFSM_M_FLOWS_N, flow_walk_narrow, &fw);
 }
 
 struct flush_filter {
@@ -457,9 +544,10 @@ struct flush_filter {
 	int	keep_epoch;	/* < 0: delete every epoch */
 };
 
+/* (The narrow key's head is the wide key's.) */
 static bool flow_matches(const void *key, const void *value, void *ctx)
 {
-	const struct xfsm_flow_key *k = key;
+	const struct xfsm_flow_key_n *k = key;
 	const struct flush_filter *f = ctx;
 
 	if (f->stage >= 0 && k->stage != f->stage)
@@ -467,13 +555,26 @@ static bool flow_matches(const void *key, const void *value, void *ctx)
 	return f->keep_epoch < 0 || k->epoch != f->keep_epoch;
 }
 
+long xfsm_flows_delete_if(struct xfsm_instance *inst,
+			  bool (*pred)(const void *key, const void *value, void *ctx), void *ctx)
+{
+	long n, m = 0;
+
+	if (!flow_keys_ok(inst))
+		return -EPROTO;
+	n = xfsm_map_delete_if(inst, XFSM_M_FLOWS, pred, ctx);
+	if (n >= 0 && map_fd(inst, XFSM_M_FLOWS_N) >= 0)
+		m = xfsm_map_delete_if(inst, XFSM_M_FLOWS_N, pred, ctx);
+	if (n < 0)
+		return n;
+	return m < 0 ? m : n + m;
+}
+
 long xfsm_flow_flush(struct xfsm_instance *inst, int stage)
 {
 	struct flush_filter f = { .stage = stage < 0 ? -1 : stage, .keep_epoch = -1 };
 
-	if (inst && inst->map_key_size[XFSM_M_FLOWS] != sizeof(struct xfsm_flow_key))
-		return -EPROTO;
-	return xfsm_map_delete_if(inst, XFSM_M_FLOWS, flow_matches, &f);
+	return xfsm_flows_delete_if(inst, flow_matches, &f);
 }
 
 long xfsm_flow_flush_stale(struct xfsm_instance *inst, unsigned int stage,
@@ -481,7 +582,69 @@ long xfsm_flow_flush_stale(struct xfsm_instance *inst, unsigned int stage,
 {
 	struct flush_filter f = { .stage = stage, .keep_epoch = keep_epoch };
 
-	if (inst && inst->map_key_size[XFSM_M_FLOWS] != sizeof(struct xfsm_flow_key))
-		return -EPROTO;
-	return xfsm_map_delete_if(inst, XFSM_M_FLOWS, flow_matches, &f);
+	return xfsm_flows_delete_if(inst, flow_matches, &f);
+}
+
+struct narrow_move {
+	const struct xfsm_app *app;
+	struct xfsm_flow_key *keys;
+	struct xfsm_flow *vals;
+	size_t n, cap;
+};
+
+/* A wide-table entry of a stage `app` keeps in the narrow table. */
+static int collect_misplaced(const void *key, const void *value, void *ctx)
+{
+	const struct xfsm_flow_key *k = key;
+	struct narrow_move *m = ctx;
+	unsigned int i;
+	void *p;
+
+	if (k->stage >= m->app->n_stages || k->stage >= XFSM_MAX_STAGES ||
+	    !(m->app->stages[k->stage].flags & XFSM_SF_NARROW) ||
+	    k->epoch != m->app->stages[k->stage].epoch)
+		return 0;
+	for (i = XFSM_NARROW_KEY_WORDS; i < XFSM_KEY_WORDS; i++)
+		if (k->w[i])
+			return 0;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 64;
+		p = realloc(m->keys, m->cap * sizeof(*m->keys));
+		if (!p)
+			return -ENOMEM;
+		m->keys = p;
+		p = realloc(m->vals, m->cap * sizeof(*m->vals));
+		if (!p)
+			return -ENOMEM;
+		m->vals = p;
+	}
+	m->keys[m->n] = *k;
+	memcpy(&m->vals[m->n++], value, sizeof(struct xfsm_flow));
+	return 0;
+}
+
+long xfsm_flows_settle_tables(struct xfsm_instance *inst, const struct xfsm_app *app)
+{
+	struct narrow_move m = { .app = app };
+	int wide = map_fd(inst, XFSM_M_FLOWS), narrow = map_fd(inst, XFSM_M_FLOWS_N);
+	long moved = 0;
+	size_t i;
+	int err;
+
+	if (wide < 0 || narrow < 0 || !flow_keys_ok(inst))
+		return 0;
+	err = xfsm_map_walk(inst, XFSM_M_FLOWS, collect_misplaced, &m);
+	for (i = 0; !err && i < m.n; i++) {
+		/* a flow the datapath made meanwhile in the narrow table wins */
+		if (bpf_map_update_elem(narrow, &m.keys[i], &m.vals[i], BPF_NOEXIST) &&
+		    errno != EEXIST) {
+			err = -errno;
+			break;
+		}
+		if (!bpf_map_delete_elem(wide, &m.keys[i]))
+			moved++;
+	}
+	free(m.keys);
+	free(m.vals);
+	return err ? err : moved;
 }

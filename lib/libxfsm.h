@@ -107,6 +107,8 @@ enum xfsm_map_id {
 	XFSM_M_PROGS,		/* specialized programs (native); optional */
 	XFSM_M_WORK,		/* per-CPU packet scratch (native): the bail word and
 				 * port cache a specialized program shares; optional */
+	XFSM_M_FLOWS_N,		/* the narrow stages' flows (native; XFSM_SF_NARROW):
+				 * absent, every flow is in XFSM_M_FLOWS; optional */
 	XFSM_M__MAX,
 };
 
@@ -493,9 +495,11 @@ int xfsm_ctl_set_observe(struct xfsm_instance *inst, __u32 bits, bool on);
 void xfsm_flow_key_build(const struct xfsm_stage *st, unsigned int stage,
 			 const __u32 fv[XFSM_FV_WORDS], bool update_scope,
 			 struct xfsm_flow_key *key);
-/* Read, write (create or replace) and delete one flow, under the flow
- * entry's lock where the map has one.  -ENOENT: no such flow; -E2BIG: a
- * plain hash flow table is full. */
+/* Read, write (create or replace) and delete one flow, in the table that
+ * holds its stage's flows under the running application: the narrow one
+ * (XFSM_M_FLOWS_N) for a stage marked XFSM_SF_NARROW, where the datapath
+ * has it, under the key's first sizeof(struct xfsm_flow_key_n) bytes.
+ * -ENOENT: no such flow; -E2BIG: a plain hash flow table is full. */
 int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  struct xfsm_flow *flow);
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
@@ -505,7 +509,8 @@ int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key);
  * particular order; key and flow are valid during the call only.  Batched
  * (falls back to get_next_key when batching is unsupported).  The datapath
  * keeps running: flows may come and go during the walk.  The callback
- * returns non-zero to stop; that value is returned. */
+ * returns non-zero to stop; that value is returned.  Both flow tables are
+ * walked; a narrow table's key comes as the whole struct xfsm_flow_key. */
 typedef int (*xfsm_flow_cb)(const struct xfsm_flow_key *key,
 			    const struct xfsm_flow *flow, void *ctx);
 int xfsm_flow_foreach(struct xfsm_instance *inst, xfsm_flow_cb cb, void *ctx);

@@ -38,6 +38,12 @@
  *    wrote, found by the write's own lookup), and no transition sets a
  *    timeout (a lookup is what enforces and refreshes them).
  *
+ *  - stages whose keys fit the narrow flow table (XFSM_SF_NARROW): all of
+ *    their key lists, lookup and update, both directions, use at most
+ *    XFSM_NARROW_KEY_WORDS words; their flows live in xfsm_flows_n, whose
+ *    16-byte key hashes and compares faster than the 48-byte one
+ *    (docs/datapath.md, "Flow tables").
+ *
  *  - per-state rule lists (struct xfsm_scan): a stage of at most
  *    XFSM_SCAN_RULES rules whose every state 0..XFSM_SCAN_STATES-1 has at
  *    most XFSM_SCAN_LEN candidate rules is matched by scanning the
@@ -449,6 +455,24 @@ static bool stage_reads_flow(const struct xfsm_image *img, unsigned int stage)
 	return false;
 }
 
+/* Do all four of the stage's key lists (lookup and update, both
+ * directions of a symmetric key) stop within a narrow key?  Both keys:
+ * a flow a rule creates under the update key is found by the lookup
+ * key, so they share a table. */
+static bool stage_keys_narrow(const struct xfsm_stage *st)
+{
+	const __u8 *k[] = { st->lookup_words, st->update_words, st->lookup_rev, st->update_rev };
+	unsigned int n = st->flags & XFSM_SF_SYMMETRIC ? 4 : 2, j, i;
+
+	if (st->kind != XFSM_STAGE_XFSM)
+		return false;
+	for (j = 0; j < n; j++)
+		for (i = XFSM_NARROW_KEY_WORDS; i < XFSM_KEY_WORDS; i++)
+			if (k[j][i] != XFSM_FW_ZERO && k[j][i] < XFSM_FV_WORDS)
+				return false;
+	return true;
+}
+
 void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
 		   struct xfsm_app *app, __u32 rule_id_base)
 {
@@ -460,6 +484,8 @@ void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
 			memset(&app->scan[s], 0, sizeof(app->scan[s]));
 		if (!stage_reads_flow(img, s))
 			app->stages[s].flags |= XFSM_SF_NO_LOOKUP;
+		if (stage_keys_narrow(&app->stages[s]))
+			app->stages[s].flags |= XFSM_SF_NARROW;
 	}
 }
 
@@ -469,5 +495,5 @@ void xfsm_plan_clear_app(struct xfsm_app *app)
 
 	memset(app->scan, 0, sizeof(app->scan));
 	for (s = 0; s < XFSM_MAX_STAGES; s++)
-		app->stages[s].flags &= ~XFSM_SF_NO_LOOKUP;
+		app->stages[s].flags &= ~(XFSM_SF_NO_LOOKUP | XFSM_SF_NARROW);
 }

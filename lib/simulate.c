@@ -112,22 +112,13 @@ static int prepare_maps(struct bpf_object *obj, struct xfsm_instance *live, bool
 		}
 		/* Same sizes as the live maps: rule ids index the rule
 		 * statistics, and a full flow table must behave the same. */
-		if (id == XFSM_M_FLOWS || id == XFSM_M_RULES || id == XFSM_M_RULE_STATS ||
-		    id == XFSM_M_GROUP_FLOWS)
+		if (id == XFSM_M_FLOWS || id == XFSM_M_FLOWS_N || id == XFSM_M_RULES ||
+		    id == XFSM_M_RULE_STATS || id == XFSM_M_GROUP_FLOWS)
 			bpf_map__set_max_entries(m, live->map_max_entries[id]);
-		if (id == XFSM_M_FLOWS)
+		if (id == XFSM_M_FLOWS || id == XFSM_M_FLOWS_N)
 			bpf_map__set_type(m, live->map_type[id]);
 	}
 	return 0;
-}
-
-static int copy_flow_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow,
-			void *ctx)
-{
-	int fd = *(int *)ctx;
-
-	/* An LRU table may be full; the copy has the same size. */
-	return bpf_map_update_elem(fd, key, flow, BPF_ANY) ? -errno : 0;
 }
 
 struct walk_copy {
@@ -147,15 +138,25 @@ static int copy_entry_cb(const void *key, const void *value, void *ctx)
 /* The state the datapath writes, as the live instance holds it now. */
 static int copy_live_state(struct xfsm_sim *s, struct xfsm_instance *live)
 {
+	static const enum xfsm_map_id flow_tables[] = { XFSM_M_FLOWS, XFSM_M_FLOWS_N };
 	struct walk_copy wc = { .fd = s->inst->map_fd[XFSM_M_GROUP_FLOWS] };
 	__u64 regs[XFSM_GLOBAL_REGS];
-	int fd = s->inst->map_fd[XFSM_M_FLOWS], err;
+	unsigned int i;
+	int err;
 
-	err = xfsm_flow_foreach(live, copy_flow_cb, &fd);
-	if (err) {
-		xfsm_log(XFSM_LOG_ERROR, "simulate: cannot copy the flow table: %s",
-			 strerror(err < 0 ? -err : err));
-		return err < 0 ? err : -EIO;
+	/* Each table into its copy (an LRU table may be full; the copy has
+	 * the same size). */
+	for (i = 0; i < sizeof(flow_tables) / sizeof(flow_tables[0]); i++) {
+		struct walk_copy fc = { .fd = s->inst->map_fd[flow_tables[i]] };
+
+		if (live->map_fd[flow_tables[i]] < 0)
+			continue;
+		err = fc.fd < 0 ? -ENOENT : xfsm_map_walk(live, flow_tables[i], copy_entry_cb, &fc);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "simulate: cannot copy the flow table %s: %s",
+				 xfsm_map_names[flow_tables[i]], strerror(err < 0 ? -err : err));
+			return err < 0 ? err : -EIO;
+		}
 	}
 	err = xfsm_globals_read(live, regs);
 	if (!err)

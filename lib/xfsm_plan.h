@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * libxfsm internals shared by the library, its tests and the benchmarks,
- * not part of the installed API: fast-path planning of an application and
- * the ingress-port cache generation.
+ * not part of the installed API: fast-path planning of an application,
+ * the ingress-port cache generation and the walk of both flow tables.
  */
 #ifndef XFSM_PLAN_H
 #define XFSM_PLAN_H
@@ -50,5 +50,17 @@ void xfsm_plan_clear_app(struct xfsm_app *app);
  * (gen_fd; < 0: an instance without one, nothing to do), so that the
  * datapath's per-CPU cache of the ingress port is refreshed. */
 int xfsm_ports_changed(int gen_fd);
+
+/* Delete the entries of both flow tables that `pred` picks (a narrow
+ * table's key is a struct xfsm_flow_key_n, the head of the wide key);
+ * returns the count or a negative errno. */
+long xfsm_flows_delete_if(struct xfsm_instance *inst,
+			  bool (*pred)(const void *key, const void *value, void *ctx), void *ctx);
+/* Move into the narrow table the flows of the stages `app` marks
+ * XFSM_SF_NARROW that are still in the wide one under their current
+ * epoch: a datapath that predates the narrow table (ABI 8) ran the
+ * application, kept across an upgrade, with every flow there.  Returns
+ * the count moved or a negative errno. */
+long xfsm_flows_settle_tables(struct xfsm_instance *inst, const struct xfsm_app *app);
 
 #endif /* XFSM_PLAN_H */

@@ -300,6 +300,70 @@ static void one_rule(struct xfsm_image *img, bool match_state, bool timeout, boo
 	ck_assert_int_eq(rb_add(img, 0, &b), 0);
 }
 
+/* Which stages the planner puts into the narrow flow table: those whose
+ * every key list, lookup and update, both directions, fits its 3 words. */
+START_TEST(test_plan_narrow)
+{
+	static const __u8 src[] = { XFSM_FW_IP4_SRC };
+	static const __u8 three[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_IP_PROTO };
+	static const __u8 four[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT,
+				     XFSM_FW_L4_DPORT };
+	static const __u8 four_rev[] = { XFSM_FW_IP4_DST, XFSM_FW_IP4_SRC, XFSM_FW_L4_DPORT,
+					 XFSM_FW_L4_SPORT };
+	static const __u8 five[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_IP_PROTO,
+				     XFSM_FW_L4_SPORT, XFSM_FW_L4_DPORT };
+	static const __u8 pair[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST };
+	static const __u8 pair_rev[] = { XFSM_FW_IP4_DST, XFSM_FW_IP4_SRC };
+	static const __u8 ip6[] = { XFSM_FW_IP6_SRC, XFSM_FW_IP6_SRC + 1, XFSM_FW_IP6_SRC + 2,
+				    XFSM_FW_IP6_SRC + 3 };
+	static const struct {
+		const char *what;
+		const __u8 *lookup, *update, *rev;	/* rev: symmetric (one key) */
+		unsigned int n_lookup, n_update;
+		bool acl, narrow;
+	} cases[] = {
+		{ "one word", src, src, NULL, 1, 1, false, true },
+		{ "three words", three, three, NULL, 3, 3, false, true },
+		{ "four words", four, four, NULL, 4, 4, false, false },
+		{ "an IPv6 address", ip6, ip6, NULL, 4, 4, false, false },
+		{ "lookup 1, update 5", src, five, NULL, 1, 5, false, false },
+		{ "lookup 5, update 1", five, src, NULL, 5, 1, false, false },
+		{ "lookup 1, update 3", src, three, NULL, 1, 3, false, true },
+		{ "symmetric pair", pair, pair, pair_rev, 2, 2, false, true },
+		{ "symmetric 4 words", four, four, four_rev, 4, 4, false, false },
+		{ "an ACL stage", src, src, NULL, 1, 1, true, false },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xfsm_image img;
+		struct xfsm_plan plan;
+		struct xfsm_app app;
+
+		one_rule(&img, false, false, false, true);
+		if (cases[i].rev) {
+			ck_assert_int_eq(app_keys_sym(&img, 0, cases[i].lookup, cases[i].rev,
+						      cases[i].n_lookup), 0);
+			ck_assert(img.app.stages[0].flags & XFSM_SF_SYMMETRIC);
+		} else {
+			ck_assert_int_eq(app_keys(&img, 0, cases[i].lookup, cases[i].n_lookup,
+						  cases[i].update, cases[i].n_update), 0);
+		}
+		if (cases[i].acl)
+			img.app.stages[0].kind = XFSM_STAGE_ACL;
+		xfsm_image_plan(&img, &plan);
+		app = img.app;
+		xfsm_plan_app(&plan, &img, &app, 0);
+		ck_assert_msg(!!(app.stages[0].flags & XFSM_SF_NARROW) == cases[i].narrow,
+			      "%s: narrow %d, expected %d", cases[i].what,
+			      !!(app.stages[0].flags & XFSM_SF_NARROW), cases[i].narrow);
+		xfsm_plan_clear_app(&app);
+		ck_assert_uint_eq(app.stages[0].flags & XFSM_SF_NARROW, 0);
+		xfsm_image_free(&img);
+	}
+}
+END_TEST
+
 START_TEST(test_plan_no_lookup)
 {
 	static const struct {
@@ -806,6 +870,7 @@ int main(void)
 	tcase_add_test(tc, test_plan_lockfree_adds);
 	tcase_add_test(tc, test_plan_cas);
 	tcase_add_test(tc, test_plan_no_lookup);
+	tcase_add_test(tc, test_plan_narrow);
 	tcase_add_test(tc, test_plan_scan_lists);
 	tcase_add_test(tc, test_plan_scan_words);
 	suite_add_tcase(s, tc);

@@ -1229,6 +1229,99 @@ START_TEST(test_dp_flow_epochs)
 }
 END_TEST
 
+/* A narrow stage's flows (XFSM_SF_NARROW) are in xfsm_flows_n, a wide
+ * stage's in xfsm_flows; get, set, del, foreach and flush find each flow
+ * in its table. */
+START_TEST(test_dp_flow_tables)
+{
+	static const __u8 two[] = { XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO };
+	static const __u8 four[] = { XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO, XFSM_FW_IP4_SRC,
+				     XFSM_FW_IP4_DST };
+	struct flow_tally t = {};
+	struct xfsm_image a, got;
+	struct xfsm_flow_key k;
+	struct xfsm_flow f;
+	__u16 e0, e1;
+	struct dp d;
+
+	dp_load(&d, 0);
+	ck_assert_int_ge(d.inst->map_fd[XFSM_M_FLOWS_N], 0);
+	make_app(&a, 6, 1);	/* 5-word keys: wide */
+	ck_assert_int_eq(xfsm_stage_set_keys(&a.app.stages[1], two, NULL, 2, two, NULL, 2), 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+	e0 = got.app.stages[0].epoch;
+	e1 = got.app.stages[1].epoch;
+	xfsm_image_free(&got);
+	put_flows(&d, 0, e0, 30);
+	put_flows(&d, 1, e1, 20);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 30);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 20);
+	ck_assert_int_eq(xfsm_flow_foreach(d.inst, tally_flow, &t), 0);
+	ck_assert_int_eq(t.n[0], 30);
+	ck_assert_int_eq(t.n[1], 20);
+	ck_assert_int_eq(t.bad, 0);
+
+	/* get and del in each table; a narrow key with a fourth word is none */
+	flow_key(&k, 1, e1, 7);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
+	ck_assert_uint_eq(f.regs[0], 21);
+	k.w[3] = 1;
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
+	k.w[3] = 0;
+	ck_assert_int_eq(xfsm_flow_del(d.inst, &k), 0);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 19);
+	flow_key(&k, 0, e0, 7);
+	ck_assert_int_eq(xfsm_flow_del(d.inst, &k), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 29);
+
+	/* flush one stage, then all */
+	ck_assert_int_eq(xfsm_flow_flush(d.inst, 1), 19);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 29);
+	put_flows(&d, 1, e1, 5);
+	ck_assert_int_eq(xfsm_flow_flush(d.inst, -1), 34);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 0);
+
+	/* a flow of the narrow stage left in the wide table (an application
+	 * planned before the narrow table, run on across an upgrade) moves
+	 * over at the next apply */
+	flow_key(&k, 1, e1, 11);
+	f.state = 1;
+	f.regs[0] = 33;
+	ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_FLOWS], &k, &f, BPF_ANY), 0);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
+	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+	got.app.stages[1].flags &= ~XFSM_SF_NARROW;
+	ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_APPS],
+					     &(__u32){ 0 }, &got.app, BPF_ANY), 0);
+	ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_APPS],
+					     &(__u32){ 1 }, &got.app, BPF_ANY), 0);
+	xfsm_image_free(&got);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
+	ck_assert_uint_eq(f.regs[0], 33);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 1);
+	ck_assert_int_eq(xfsm_flow_flush(d.inst, -1), 1);
+
+	/* stage 1 turns wide (a third and fourth word): a new epoch, its
+	 * narrow flows go */
+	put_flows(&d, 1, e1, 5);
+	ck_assert_int_eq(xfsm_stage_set_keys(&a.app.stages[1], four, NULL, 4, four, NULL, 4), 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 0);
+	flow_key(&k, 1, (__u16)(e1 + 1), 3);
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 1);
+	xfsm_image_free(&a);
+	dp_close(&d);
+}
+END_TEST
+
 /* One IPv4/UDP frame from 198.18.0.1 to 198.18.0.2. */
 static __u32 udp_frame(__u8 *buf)
 {
@@ -1249,6 +1342,68 @@ static __u32 udp_frame(__u8 *buf)
 	buf[25] = ~sum & 0xff;
 	return 64;
 }
+
+/* The datapath writes a narrow stage's flow into xfsm_flows_n and a wide
+ * stage's into xfsm_flows; xfsm_flow_get() finds each. */
+START_TEST(test_dp_flow_tables_datapath)
+{
+	static const __u8 narrow[] = { XFSM_FW_IP4_SRC };
+	static const __u8 wide[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT,
+				     XFSM_FW_L4_DPORT };
+	__u8 pkt[64], out[128];
+	LIBBPF_OPTS(bpf_test_run_opts, run,
+		    .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .data_out = out, .data_size_out = sizeof(out));
+	struct xfsm_rule_match m = match_state(0, 0);
+	struct xfsm_flow_key k = {};
+	struct xfsm_image img, got;
+	struct xfsm_flow f;
+	struct xfsm_rule r;
+	int round;
+	struct dp d;
+
+	dp_load(&d, 0);
+	udp_frame(pkt);
+	for (round = 0; round < 2; round++) {
+		const __u8 *key = round ? wide : narrow;
+		unsigned int n = round ? 4 : 1;
+
+		/* one rule: into state 1, pass */
+		xfsm_image_init(&img);
+		img.app.n_stages = 1;
+		img.app.stages[0].enabled = 1;
+		img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
+		ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], key, NULL, n,
+						     key, NULL, n), 0);
+		r = rule_prio(1, 3);
+		r.act[0].type = XFSM_ACT_PASS;
+		r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+		r.next_state = 1;
+		ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+		ck_assert_int_eq(xfsm_apply(d.inst, &img, &(struct xfsm_apply_opts){
+			.sz = sizeof(struct xfsm_apply_opts), .flush_flows = true }), 0);
+		run.data_size_out = sizeof(out);
+		ck_assert_int_eq(bpf_prog_test_run_opts(d.prog_fd, &run), 0);
+		ck_assert_uint_eq(run.retval, XDP_PASS);
+		ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), round ? 0 : 1);
+		ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), round ? 1 : 0);
+		ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+		k.stage = 0;
+		k.epoch = got.app.stages[0].epoch;
+		xfsm_image_free(&got);
+		k.w[0] = 0xc6120001;	/* 198.18.0.1 */
+		if (round) {
+			k.w[1] = 0xc6120002;
+			k.w[2] = 12345;
+			k.w[3] = 53;
+		}
+		ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
+		ck_assert_uint_eq(f.state, 1);
+		xfsm_image_free(&img);
+	}
+	dp_close(&d);
+}
+END_TEST
 
 /* The datapath indexes rule statistics with the stored rule id. */
 START_TEST(test_dp_rule_stats)
@@ -2075,6 +2230,8 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_dp_globals);
 	tcase_add_test(tc, test_dp_flows);
 	tcase_add_test(tc, test_dp_flow_epochs);
+	tcase_add_test(tc, test_dp_flow_tables);
+	tcase_add_test(tc, test_dp_flow_tables_datapath);
 	tcase_add_test(tc, test_dp_rule_stats);
 	tcase_add_test(tc, test_dp_apply_under_traffic);
 	tcase_add_test(tc, test_dp_offload);

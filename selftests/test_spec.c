@@ -335,24 +335,33 @@ static bool key_in_s(const struct sides *sd, const struct xfsm_flow_key *k,
 	return true;
 }
 
-static bool same_flows(const struct sides *sd, bool regs)
+/* Both flow tables (a table one profile lacks is skipped); a key buffer
+ * of the wide key holds either table's key. */
+static const enum xfsm_map_id flow_tables[] = { XFSM_M_FLOWS, XFSM_M_FLOWS_N };
+#define N_FLOW_TABLES	(sizeof(flow_tables) / sizeof(flow_tables[0]))
+
+static bool same_flows_in(const struct sides *sd, enum xfsm_map_id id, bool regs, long *na)
 {
-	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
-	struct xfsm_flow_key k, nk, ks;
+	int fa = G->inst->map_fd[id], fb = S->inst->map_fd[id];
+	struct xfsm_flow_key k = {}, nk = {}, ks;
 	struct xfsm_flow x, y;
-	long na = 0;
 	int step;
 
+	if (!xt_check((fa < 0) == (fb < 0), __FILE__, __LINE__, "%s in one instance only",
+		      xfsm_map_names[id]))
+		return false;
+	if (fa < 0)
+		return true;
 	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
 	     step = bpf_map_get_next_key(fa, &k, &nk)) {
 		k = nk;
 		if (bpf_map_lookup_elem(fa, &k, &x))
 			continue;
-		na++;
+		(*na)++;
 		if (!key_in_s(sd, &k, &ks) ||
 		    !xt_check(!bpf_map_lookup_elem(fb, &ks, &y), __FILE__, __LINE__,
-			      "flow of stage %u (key %#x %#x ...) only in the generic run", k.stage,
-			      k.w[0], k.w[1]))
+			      "flow of stage %u (key %#x %#x ..., %s) only in the generic run",
+			      k.stage, k.w[0], k.w[1], xfsm_map_names[id]))
 			return false;
 		/* the clock's values differ; whether a deadline is set may not */
 		if (!ASSERT_EQ(y.state, x.state, "flow state") ||
@@ -370,6 +379,19 @@ static bool same_flows(const struct sides *sd, bool regs)
 		    !ASSERT_EQ(y.regs[3], x.regs[3], "flow reg3")))
 			return false;
 	}
+	return true;
+}
+
+/* Each flow of the generic run is in the same table of the specialized
+ * run, alike, and that run has no other. */
+static bool same_flows(const struct sides *sd, bool regs)
+{
+	long na = 0;
+	size_t t;
+
+	for (t = 0; t < N_FLOW_TABLES; t++)
+		if (!same_flows_in(sd, flow_tables[t], regs, &na))
+			return false;
 	return ASSERT_EQ(xt_count_flows(S, -1), na, "flows: specialized, generic");
 }
 
@@ -528,15 +550,16 @@ static enum pk random_pkt(struct pkt *p, __u32 *seed, const __u16 *dports, unsig
  * keys are gathered before anything is written: an LRU hash replaces an
  * updated element by a new one at the head of its bucket, so updating
  * while walking can send the walk round a bucket for ever. */
-static void expire_all(const struct sides *sd, __u32 *seed)
+static void expire_table(const struct sides *sd, enum xfsm_map_id id, bool hard)
 {
-	int fa = G->inst->map_fd[XFSM_M_FLOWS], fb = S->inst->map_fd[XFSM_M_FLOWS];
-	struct xfsm_flow_key *keys = NULL, *grown, nk, ks;
+	int fa = G->inst->map_fd[id], fb = S->inst->map_fd[id];
+	struct xfsm_flow_key *keys = NULL, *grown, nk = {}, ks;
 	size_t n = 0, cap = 0, i;
 	struct xfsm_flow x, y;
-	bool hard = rnd(seed) % 2;
 	int step;
 
+	if (fa < 0 || fb < 0)
+		return;
 	for (step = bpf_map_get_next_key(fa, NULL, &nk); !step;
 	     step = bpf_map_get_next_key(fa, &keys[n - 1], &nk)) {
 		if (n == cap) {
@@ -617,6 +640,15 @@ static bool same_group_tables(void)
 			return false;
 	}
 	return true;
+}
+
+static void expire_all(const struct sides *sd, __u32 *seed)
+{
+	bool hard = rnd(seed) % 2;
+	size_t t;
+
+	for (t = 0; t < N_FLOW_TABLES; t++)
+		expire_table(sd, flow_tables[t], hard);
 }
 
 struct walk_app {

@@ -394,7 +394,8 @@ struct snap {
 	__u64 budget;
 };
 
-static int snap_flow(const void *key, const void *value, void *arg)
+/* (both flow tables, each key as the wide key) */
+static int snap_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *value, void *arg)
 {
 	struct snap *s = arg;
 	size_t kl = sizeof(struct xfsm_flow_key), vl = sizeof(struct xfsm_flow);
@@ -416,7 +417,7 @@ static bool snap_take(struct snap *s)
 	memset(s, 0, sizeof(*s));
 	if (!ASSERT_OK(xfsm_ctl_get(T.inst, &s->ctl), "control block") ||
 	    !ASSERT_OK(xfsm_global_get(T.inst, 0, &s->budget), "global 0") ||
-	    !ASSERT_OK(xfsm_map_walk(T.inst, XFSM_M_FLOWS, snap_flow, s), "flows"))
+	    !ASSERT_OK(xfsm_flow_foreach(T.inst, snap_flow, s), "flows"))
 		return false;
 	for (i = 0; i < XFSM_APP_SLOTS; i++)
 		if (!ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_APPS], &i, &s->app[i]),

@@ -163,23 +163,31 @@ static void key_dword(struct spec *sp, int at, struct key_part lo, struct key_pa
 	E(sp, XI_STX(BPF_DW, XFP, XR1, off));
 }
 
+int spec_flow_table(const struct spec *sp, unsigned int stage)
+{
+	return sp->app->stages[stage].flags & XFSM_SF_NARROW ? XFSM_M_FLOWS_N : XFSM_M_FLOWS;
+}
+
 /*
- * The whole key (head = stage and epoch as the key lays them out) in
- * six 8-byte stores.  The map's hash and compare read the key in words
+ * The key (head = stage and epoch as the key lays them out) in 8-byte
+ * stores: six for the whole key, two for a narrow table's (the first
+ * 16 bytes, what that table reads).  The map's hash and compare read the key in words
  * of 4 and 8 bytes: a word assembled from narrower stores is not
  * forwarded from the store buffer, and each such read stalls (measured:
  * docs/BENCHMARKS.md, "Where the specialized program's time goes").
  * Clobbers R1, R2.
  */
-static void key_fill(struct spec *sp, __u32 head, const __u8 *words)
+static void key_fill(struct spec *sp, __u32 head, const __u8 *words, bool narrow)
 {
-	unsigned int i;
+	unsigned int i, n = narrow ? XFSM_NARROW_KEY_WORDS : XFSM_KEY_WORDS;
 
 	_Static_assert(sizeof(struct xfsm_flow_key) == 4 + 4 * XFSM_KEY_WORDS &&
 		       XFSM_KEY_WORDS % 2 == 1 && (SO_KEY & 7) == 0,
 		       "the key: a 4-byte head and an odd number of words, 8-byte aligned");
 	key_dword(sp, 0, (struct key_part){ -1, head }, key_word(words, 0));
-	for (i = 1; i < XFSM_KEY_WORDS; i += 2)
+	_Static_assert(sizeof(struct xfsm_flow_key_n) == 4 + 4 * XFSM_NARROW_KEY_WORDS &&
+		       XFSM_NARROW_KEY_WORDS % 2 == 1, "the narrow key: the same, shorter");
+	for (i = 1; i < n; i += 2)
 		key_dword(sp, (int)offsetof(struct xfsm_flow_key, w) + 4 * (int)i,
 			  key_word(words, i), key_word(words, i + 1));
 }
@@ -190,6 +198,7 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 	const struct xfsm_stage *st = &sp->app->stages[stage];
 	struct xfsm_emit *e = sp->e;
 	struct { __u16 stage, epoch; } h = { (__u16)stage, st->epoch };
+	bool narrow = st->flags & XFSM_SF_NARROW;
 	__u32 head;
 
 	/* stage and epoch as the key holds them (host order) */
@@ -210,13 +219,13 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 			xfsm_emit_jmp_reg(e, BPF_JMP32 | BPF_JGT, XR2, XR1, fwd);
 		}
 		xfsm_emit_bind(e, fwd);
-		key_fill(sp, head, words);
+		key_fill(sp, head, words, narrow);
 		xfsm_emit_ja(e, done);
 		xfsm_emit_bind(e, back);
-		key_fill(sp, head, rev);
+		key_fill(sp, head, rev, narrow);
 		xfsm_emit_bind(e, done);
 	} else {
-		key_fill(sp, head, words);
+		key_fill(sp, head, words, narrow);
 	}
 }
 
@@ -383,7 +392,7 @@ static void emit_flow(struct spec *sp, unsigned int stage)
 	xfsm_emit_note(e, 1, "stage %u: flow key (epoch %u%s) and lookup", stage, st->epoch,
 		       st->flags & XFSM_SF_SYMMETRIC ? ", symmetric" : "");
 	spec_key(sp, stage, st->lookup_words, st->lookup_rev, st->flags & XFSM_SF_SYMMETRIC);
-	spec_lookup_stack(sp, XFSM_M_FLOWS, SO_KEY, done);	/* SO_F stays NULL */
+	spec_lookup_stack(sp, spec_flow_table(sp, stage), SO_KEY, done);	/* SO_F stays NULL */
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_F));
 	E(sp, XI_LDX(BPF_DW, XR1, XR0, FO(hard_deadline_ns)));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0, timed);

@@ -374,8 +374,9 @@ static void emit_globals_commit(struct spec *sp, const struct xfsm_rule *r)
 
 /* flow_create(): a state-0 flow under SO_KEY unless one exists; SO_UF the
  * entry (NULL when the table is full). */
-static void emit_flow_create(struct spec *sp)
+static void emit_flow_create(struct spec *sp, unsigned int stage)
 {
+	int table = spec_flow_table(sp, stage);
 	struct xfsm_emit *e = sp->e;
 	unsigned int exists = xfsm_emit_label(e), got, out = xfsm_emit_label(e);
 	int i;
@@ -383,7 +384,7 @@ static void emit_flow_create(struct spec *sp)
 	xfsm_emit_note(e, 2, "new flow in state 0");
 	for (i = 0; i < (int)sizeof(struct xfsm_flow); i += 8)
 		E(sp, XI_ST(BPF_DW, XFP, SO_ZFLOW + i, 0));
-	xfsm_emit_map(e, XR1, sp->inst->map_fd[XFSM_M_FLOWS]);
+	xfsm_emit_map(e, XR1, sp->inst->map_fd[table]);
 	E(sp, XI_MOV64_REG(XR2, XFP));
 	E(sp, XI_ALU64_IMM(BPF_ADD, XR2, SO_KEY));
 	E(sp, XI_MOV64_REG(XR3, XFP));
@@ -399,7 +400,7 @@ static void emit_flow_create(struct spec *sp)
 	xfsm_emit_ja(e, out);	/* SO_UF stays NULL */
 
 	xfsm_emit_bind(e, exists);
-	spec_lookup_stack(sp, XFSM_M_FLOWS, SO_KEY, got = xfsm_emit_label(e));
+	spec_lookup_stack(sp, table, SO_KEY, got = xfsm_emit_label(e));
 	xfsm_emit_bind(e, got);	/* NULL too: SO_UF as found */
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_UF));
 	E(sp, XI_LDX(BPF_W, XR1, XFP, SO_TMP));
@@ -435,11 +436,11 @@ static void emit_update_flow(struct spec *sp, unsigned int stage)
 	xfsm_emit_note(e, 2, "stage %u: the flow the rule writes (update key)", stage);
 	spec_key(sp, stage, same ? st->lookup_words : st->update_words,
 		 same ? st->lookup_rev : st->update_rev, st->flags & XFSM_SF_SYMMETRIC);
-	spec_lookup_stack(sp, XFSM_M_FLOWS, SO_KEY, absent);
+	spec_lookup_stack(sp, spec_flow_table(sp, stage), SO_KEY, absent);
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_UF));
 	xfsm_emit_ja(e, have);
 	xfsm_emit_bind(e, absent);	/* not there: made */
-	emit_flow_create(sp);
+	emit_flow_create(sp, stage);
 	xfsm_emit_bind(e, have);
 	if (st->full_action != XFSM_FULL_CONTINUE) {
 		unsigned int ok = xfsm_emit_label(e);

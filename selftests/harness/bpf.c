@@ -114,13 +114,21 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 			err = -ENOENT;
 			goto fail;
 		}
-		if (opts->flows_max && (err = bpf_map__set_max_entries(map, opts->flows_max))) {
-			fprintf(stderr, "xt_open: set flows max_entries: %s\n", strerror(-err));
-			goto fail;
-		}
-		if (opts->flows_type && (err = bpf_map__set_type(map, opts->flows_type))) {
-			fprintf(stderr, "xt_open: set flows type: %s\n", strerror(-err));
-			goto fail;
+		/* each flow table, the wide one and (native) the narrow one */
+		bpf_object__for_each_map(map, t->obj) {
+			if (strcmp(bpf_map__name(map), XFSM_MAP_FLOWS) &&
+			    strcmp(bpf_map__name(map), XFSM_MAP_FLOWS_N))
+				continue;
+			if (opts->flows_max &&
+			    (err = bpf_map__set_max_entries(map, opts->flows_max))) {
+				fprintf(stderr, "xt_open: set flows max_entries: %s\n",
+					strerror(-err));
+				goto fail;
+			}
+			if (opts->flows_type && (err = bpf_map__set_type(map, opts->flows_type))) {
+				fprintf(stderr, "xt_open: set flows type: %s\n", strerror(-err));
+				goto fail;
+			}
 		}
 		if (opts->rules_max) {
 			map = bpf_object__find_map_by_name(t->obj, XFSM_MAP_RULES);
@@ -244,8 +252,11 @@ int xt_reset(struct xt *t)
 		return 0;
 	if (xfsm_flow_flush(t->inst, -1) < 0)
 		fprintf(stderr, "xt_reset: flow flush failed\n");
-	if (xt_count_flows(t, -1) > 0)
+	if (xt_count_flows(t, -1) > 0) {
 		clear_hash(t->inst->map_fd[XFSM_M_FLOWS], sizeof(struct xfsm_flow_key));
+		if (t->inst->map_fd[XFSM_M_FLOWS_N] >= 0)
+			clear_hash(t->inst->map_fd[XFSM_M_FLOWS_N], sizeof(struct xfsm_flow_key_n));
+	}
 	err = xfsm_reset_stats(t->inst);
 	if (err) {
 		fprintf(stderr, "xt_reset: reset stats: %s\n", strerror(-err));
