@@ -197,6 +197,15 @@ xt_ok "... b1 still runs xfsm" attached b1
 xt_check "... as port 2" "$(port_of b1)" = 2
 xt_check "... the instance is as before" "$(snap)" = "$before"
 xt_ok "... the flow is still open" open_flow
+# A start that fails the same way detaches everything again and keeps the
+# port numbers of the stopped instance, also of interfaces no longer listed.
+xt_ok "stop (maps kept, b0 and b1 ports)" u_stop
+printf 'XFSM_INTERFACES="b0"\nXFSM_APPLICATION=%s\n' "$D/bigacl.xfsm" > "$CONF"
+out=$(u_start 2>&1)
+xt_check "start with an application over an ACL table's capacity fails" $? -ne 0
+xt_match "... saying the datapath was detached again" "detached again" "$out"
+xt_nok "... b0 does not run xfsm" attached b0
+xt_check "... b1 is still port 2" "$(port_of b1)" = 2
 cp "$D/good.conf" "$CONF"
 
 # ---- stop without keeping state; start waits for its interfaces ----------------------
