@@ -11,6 +11,7 @@
 #    stays; unload --all leaves a foreign directory under the pin root;
 #    load into a directory with foreign pins (--pin-dir or --instance) is
 #    refused, and a foreign pin named like an interrupted load's stays;
+#    unload --all leaves the datapath of an instance pinned elsewhere;
 #  - a real instance, pinned under the root or elsewhere, still unloads;
 #  - load --obj of a file that is not the datapath says what it is, not
 #    "Unknown error 4001"; a repeated single-valued option is an error.
@@ -108,6 +109,13 @@ xt_check "unload --all: b0 runs nothing" -z "$(xt_xfsm_prog_id B b0)"
 # an instance pinned outside the root unloads by --pin-dir
 PD="$BASE/pd"
 xt_ok "load with --pin-dir" L load --pin-dir "$PD" b0
+# unload --all is the pin root's: the datapath of an instance pinned
+# elsewhere is not "unpinned" (ip link ... xdp obj), and stays attached.
+# (It exits 1 all the same: the foreign directory under the root.)
+out=$(L unload --all 2>&1)
+xt_match "unload --all: says why it skips b0" "skipping b0: it is port 1 of an xfsm instance pinned outside" "$out"
+xt_check "unload --all: b0 still runs the --pin-dir instance" \
+	"$(xt_xfsm_prog_id B b0)" = "$(bpftool -j prog show pinned "$PD/prog" | jq -r .id)"
 xt_ok "unload --pin-dir of that instance" L unload --pin-dir "$PD"
 xt_check "unload --pin-dir: pins removed" ! -e "$PD"
 xt_check "unload --pin-dir: b0 runs nothing" -z "$(xt_xfsm_prog_id B b0)"
