@@ -193,6 +193,68 @@ static bool print_rule_diag(const char *msg, unsigned int line, bool added_kw, b
 	return true;
 }
 
+/* From off, skip blanks, newlines and comments; the offset of the next
+ * word (or to). */
+static size_t skip_blank(const char *s, size_t off, size_t to)
+{
+	while (off < to) {
+		if (s[off] == '#')
+			while (off < to && s[off] != '\n')
+				off++;
+		else if (s[off] == ' ' || s[off] == '\t' || s[off] == '\n' || s[off] == '\r')
+			off++;
+		else
+			break;
+	}
+	return off;
+}
+
+/*
+ * rule add splices its text into the stage: the text must be one rule
+ * statement and nothing else, or it could set the stage's miss verdict or
+ * keys, or close the stage and open another.  The compiled source [from,
+ * to) holds the inserted text; true when exactly one rule spans all of
+ * it but blanks and comments.  Else *bad is the offset of the first word
+ * that is not that rule's.
+ */
+static bool one_rule_inserted(const struct xfsm_app_names *nm, const char *src, size_t from,
+			      size_t to, size_t *bad)
+{
+	const struct xfsm_rule_names *rule = NULL;
+	size_t at;
+
+	for (size_t i = 0; i < nm->n_rules; i++)
+		if (nm->rules[i].src_start >= from && nm->rules[i].src_start < to &&
+		    (!rule || nm->rules[i].src_start < rule->src_start))
+			rule = &nm->rules[i];
+	at = skip_blank(src, from, to);
+	if (!rule || rule->src_start != at) {
+		*bad = at;
+		return false;
+	}
+	at = skip_blank(src, rule->src_end, to);
+	*bad = at;
+	return at == to;
+}
+
+/* "rule:LINE:COL" of offset k of the rule text as given (its first line
+ * without the "rule " the command may have added). */
+static void rule_text_pos(const char *src, size_t from, size_t k, bool added_kw,
+			  unsigned int *line, size_t *col)
+{
+	size_t bol = from;
+
+	*line = 1;
+	for (size_t i = from; i < k; i++)
+		if (src[i] == '\n') {
+			(*line)++;
+			bol = i + 1;
+		}
+	*col = k - bol + 1;
+	if (*line == 1 && added_kw && *col > 5)
+		*col -= 5;
+}
+
 static int rule_edit(bool add, struct args *a)
 {
 	struct xfsm_app_names *nm2 = NULL;
@@ -249,6 +311,15 @@ static int rule_edit(bool add, struct args *a)
 		ret = -ENOENT;
 		goto out;
 	}
+	/* An ACL block's rules are its table's, which rule add|del keep as
+	 * they run: edited in the source only, they would not run. */
+	if ((unsigned int)s < r.img.app.n_stages && r.img.app.stages[s].kind == XFSM_STAGE_ACL) {
+		p_err("%s is an ACL block: its rules are ACL table %u's; use 'xfsmctl acl %s table %u ...'",
+		      r.nm->stages[s].name, r.img.app.stages[s].acl_table, add ? "add" : "del",
+		      r.img.app.stages[s].acl_table);
+		ret = -EINVAL;
+		goto out;
+	}
 	if (add) {
 		size_t at = r.nm->stages[s].body_end;
 		unsigned int ins_line;
@@ -275,6 +346,21 @@ static int rule_edit(bool add, struct args *a)
 			free(nm2);
 			nm2 = NULL;
 			goto out;
+		}
+		{
+			size_t from = at + 1, to = at + strlen(ins) - 1, bad, col;
+			bool added_kw = strncmp(what, "rule", 4) != 0;
+			unsigned int line;
+
+			if (!one_rule_inserted(nm2, text, from, to, &bad)) {
+				rule_text_pos(text, from, bad, added_kw, &line, &col);
+				p_diag("rule:%u:%zu: error: found '%.*s' after the rule: rule add takes one rule statement and nothing else",
+				       line, col, (int)strcspn(text + bad, " \t\n"), text + bad);
+				p_err("rule not added; the running application is unchanged (edit the file and apply it for other changes)");
+				xfsm_image_free(&img);
+				ret = -EINVAL;
+				goto out;
+			}
 		}
 		for (unsigned int i = 0; i < nm2->n_warnings; i++)
 			print_rule_diag(nm2->warnings[i], ins_line, strncmp(what, "rule", 4) != 0,

@@ -179,6 +179,8 @@ cases=(
 	"1|rule add nostage 'rule x => drop'|unknown stage 'nostage'"
 	"2|rule del knock ssh_open extra|unexpected argument 'extra'"
 	"1|rule del knock nope|no rule 'nope'"
+	"1|rule add knock \$'rule x when tcp.dport == 7 => drop\\nmiss drop'|rule:2:1: error: found 'miss' after the rule"
+	"1|rule add knock \$'x when tcp.dport == 7 => drop\\n}\\nstage evil {\\nkey ip.dst\\nrule y => drop'|rule:2:1: error: found '}' after the rule"
 	"2|global get 1 extra|unexpected argument 'extra'"
 	"2|global gte 1|unknown subcommand 'gte'"
 	"1|global get nosuch|unknown global register 'nosuch'"
