@@ -513,6 +513,19 @@ const char *xfsm_acl_add_error(int err)
 	}
 }
 
+/* The value of a native rule's "id" word (the rule's start without one):
+ * where a duplicate id is. */
+static const char *rule_id_word(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	struct word w;
+
+	while (next_word(&p, end, &w))
+		if (word_is(&w, "id") && next_word(&p, end, &w))
+			return w.s;
+	return text;
+}
+
 int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		       char *err, size_t errlen)
 {
@@ -550,8 +563,10 @@ int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 			q++;
 		if (q == line_end || *q == '#')
 			continue;
-		if (memchr(q, '\0', (size_t)(line_end - q))) {
-			r = fail(err, errlen, "%s:%u: a NUL byte in the line", path, lineno);
+		at = memchr(q, '\0', (size_t)(line_end - q));
+		if (at) {
+			r = fail(err, errlen, "%s:%u:%zu: a NUL byte in the line", path, lineno,
+				 (size_t)(at - line_start) + 1);
 			goto out;
 		}
 		if (!format)
@@ -570,7 +585,9 @@ int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		}
 		r = xfsm_acl_rules_add(&got, &e);
 		if (r) {
-			fail(err, errlen, "%s:%u: %s", path, lineno, xfsm_acl_add_error(r));
+			at = format == 2 ? rule_id_word(q, (size_t)(line_end - q)) : q;
+			fail(err, errlen, "%s:%u:%zu: %s", path, lineno, (size_t)(at - line_start) + 1,
+			     xfsm_acl_add_error(r));
 			goto out;
 		}
 	}

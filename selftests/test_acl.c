@@ -1376,6 +1376,15 @@ START_TEST(test_load_file_refusals)
 	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, "rules:2:2: source: not an IPv4"), "%s", err);
 	ck_assert_uint_eq(rs.n, 1);
+	/* a duplicate id and a NUL byte: file, line and column of the word */
+	write_str(path, "id 5 dport 1 => deny\n  dport 2 id 5 => deny\n");
+	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -EEXIST);
+	ck_assert_msg(strstr(err, "rules:2:14: rule id already in use"), "%s", err);
+	ck_assert_uint_eq(rs.n, 1);
+	write_file(path, "dport 1 => deny\ndport 2\0 => deny\n", 33);
+	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "rules:2:8: a NUL byte in the line"), "%s", err);
+	ck_assert_uint_eq(rs.n, 1);
 
 	/* a line longer than any buffer is one rule, not two */
 	text = malloc(pad + 200);
