@@ -307,6 +307,11 @@ out=$(xt_in A "$CTL" -i a0 show 2>&1)
 rc=$?
 xt_check "interface without datapath: non-zero exit" $rc -ne 0
 xt_match "interface without datapath: clear message" "no XDP program is attached to a0" "$out"
+for ifc in "nosuch$XT_ID" ""; do
+	out=$(xt_in A "$CTL" -i "$ifc" show 2>&1)
+	xt_check "-i '$ifc': exit 1" $? -eq 1
+	xt_match "-i '$ifc': names the interface, quoted" "interface '$ifc' does not exist" "$out"
+done
 out=$(xt_in A "$CTL" --pin-dir /sys/fs/bpf/nosuch$XT_ID show 2>&1)
 xt_match "missing pin dir: clear message" "no xfsm datapath pinned at" "$out"
 # A pin directory too long for the instance's record is refused, not cut
