@@ -163,6 +163,22 @@ static bool parse_flags_val(const struct word *w, __u32 *out)
 	return true;
 }
 
+/* The bit of a match or option keyword that takes a value (0 for others):
+ * a rule gives each at most once. */
+static unsigned int value_kw_bit(const struct word *kw)
+{
+	static const char *const kws[][2] = {
+		{ "id", NULL }, { "prio", "priority" }, { "src", NULL }, { "dst", NULL },
+		{ "proto", NULL }, { "sport", NULL }, { "dport", NULL }, { "flags", NULL },
+		{ "port", "in_port" }, { "vlan", NULL }, { "mark", NULL },
+	};
+
+	for (unsigned int i = 0; i < sizeof(kws) / sizeof(kws[0]); i++)
+		if (word_is(kw, kws[i][0]) || (kws[i][1] && word_is(kw, kws[i][1])))
+			return 1U << i;
+	return 0;
+}
+
 /* *at: the word an error is about (the rule's start when about all of it). */
 static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 		      xfsm_acl_stage_fn stage_of, void *ctx, char *err, size_t errlen,
@@ -171,6 +187,7 @@ static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 	const char *p = text, *end = text + len;
 	bool have_action = false;
 	struct word kw, arg, a, b;
+	unsigned int seen = 0, bit;
 	__u32 v, m;
 	int r;
 
@@ -205,6 +222,12 @@ static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 		}
 		if (!next_word(&p, end, &arg))
 			return fail(err, errlen, "%.*s%s needs a value", WQ(&kw));
+		/* `dport 5 dport 6` is no range: never the last one silently */
+		bit = value_kw_bit(&kw);
+		if (seen & bit)
+			return fail(err, errlen, "%.*s%s is given twice: a rule takes it once",
+				    WQ(&kw));
+		seen |= bit;
 		*at = arg.s;
 		if (word_is(&kw, "id")) {
 			if (!parse_u32(&arg, 0xffffffff, &v) || !v)

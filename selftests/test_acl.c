@@ -1274,6 +1274,26 @@ START_TEST(test_syntax_numbers)
 			      "accepted %s", bad_native[i]);
 	xfsm_acl_parse_rule("dport 65536 => deny", &e, NULL, NULL, err, sizeof(err));
 	ck_assert_str_eq(err, "bad port range 65536 (N or LO-HI, 0..65535)");
+	/* a word given twice is refused, never the last one taken */
+	{
+		static const char *const twice[][2] = {
+			{ "dport 5 dport 6 => deny", "dport" }, { "id 3 id 4 => deny", "id" },
+			{ "prio 1 priority 2 => deny", "priority" },
+			{ "src 198.18.0.0/15 src 198.19.0.0/16 => deny", "src" },
+			{ "proto tcp proto udp => deny", "proto" }, { "port 1 in_port 2 => deny", "in_port" },
+			{ "vlan 1 vlan 2 => deny", "vlan" }, { "mark 1 mark 2", "mark" },
+		};
+		char want[80];
+
+		for (i = 0; i < ARRAY_SIZE(twice); i++) {
+			ck_assert_msg(xfsm_acl_parse_rule(twice[i][0], &e, NULL, NULL, err,
+							  sizeof(err)) == -EINVAL,
+				      "accepted %s", twice[i][0]);
+			snprintf(want, sizeof(want), "%s is given twice: a rule takes it once",
+				 twice[i][1]);
+			ck_assert_str_eq(err, want);
+		}
+	}
 
 	/* any length: the words at the end count */
 	longrule = malloc(pad + 100);
