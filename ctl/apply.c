@@ -164,32 +164,39 @@ static unsigned int line_of(const char *s, size_t off)
 
 /*
  * A diagnostic of the recompiled running application ("<running>:L:C: ...")
- * about the rule added at line `line`, printed with columns of the rule
- * text as given: "rule:1:COL: ...".  An error goes where errors go (the
- * JSON errors with -j), a warning to stderr.  False when it is about
- * another line.
+ * about the rule text added at lines line .. line + n_lines - 1, printed
+ * with lines and columns of the text as given: "rule:L:COL: ...".  An
+ * error goes where errors go (the JSON errors with -j), a warning to
+ * stderr.  False when it is about another line.
  */
-static bool print_rule_diag(const char *msg, unsigned int line, bool added_kw, bool error)
+static bool print_rule_diag(const char *msg, unsigned int line, unsigned int n_lines,
+			    bool added_kw, bool error)
 {
-	char prefix[64];
-	struct xfsm_num col;
-	const char *cs;
-	size_t cl;
+	const char *prefix = "<running>:", *ls, *cs;
+	struct xfsm_num l, col;
+	size_t ll, cl;
 
-	snprintf(prefix, sizeof(prefix), "<running>:%u:", line);
 	if (strncmp(msg, prefix, strlen(prefix)))
 		return false;
-	cs = msg + strlen(prefix);
+	ls = msg + strlen(prefix);
+	ll = strspn(ls, "0123456789");
+	if (xfsm_num_parse(ls, ll, 0, &l, NULL, 0) || ls[ll] != ':' || l.v < line ||
+	    l.v >= (__u64)line + n_lines)
+		return false;
+	cs = ls + ll + 1;
 	cl = strspn(cs, "0123456789");
 	if (xfsm_num_parse(cs, cl, 0, &col, NULL, 0))
 		col.v = 0;
 	/* columns of the text as given, without the added "rule " */
-	if (added_kw && col.v > 5)
+	if (l.v == line && added_kw && col.v > 5)
 		col.v -= 5;
+	l.v -= line - 1;
 	if (error)
-		p_diag("rule:1:%llu%s", (unsigned long long)col.v, cs + cl);
+		p_diag("rule:%llu:%llu%s", (unsigned long long)l.v, (unsigned long long)col.v,
+		       cs + cl);
 	else
-		fprintf(stderr, "rule:1:%llu%s\n", (unsigned long long)col.v, cs + cl);
+		fprintf(stderr, "rule:%llu:%llu%s\n", (unsigned long long)l.v,
+			(unsigned long long)col.v, cs + cl);
 	return true;
 }
 
@@ -322,7 +329,7 @@ static int rule_edit(bool add, struct args *a)
 	}
 	if (add) {
 		size_t at = r.nm->stages[s].body_end;
-		unsigned int ins_line;
+		unsigned int ins_line, ins_lines = 1;
 
 		ins = malloc(strlen(what) + 16);
 		if (!ins) {
@@ -336,11 +343,14 @@ static int rule_edit(bool add, struct args *a)
 			goto out;
 		}
 		ins_line = line_of(text, at) + 1;
+		for (const char *q = what; *q; q++)
+			ins_lines += *q == '\n';
 		nm2 = calloc(1, sizeof(*nm2));
 		ret = nm2 ? xfsm_compile_string("<running>", text, len, &img, nm2, err, sizeof(err)) :
 			    -ENOMEM;
 		if (ret) {
-			if (!print_rule_diag(err, ins_line, strncmp(what, "rule", 4) != 0, true))
+			if (!print_rule_diag(err, ins_line, ins_lines, strncmp(what, "rule", 4) != 0,
+					     true))
 				p_diag("%s", err);
 			p_err("rule not added; the running application is unchanged");
 			free(nm2);
@@ -363,7 +373,8 @@ static int rule_edit(bool add, struct args *a)
 			}
 		}
 		for (unsigned int i = 0; i < nm2->n_warnings; i++)
-			print_rule_diag(nm2->warnings[i], ins_line, strncmp(what, "rule", 4) != 0,
+			print_rule_diag(nm2->warnings[i], ins_line, ins_lines,
+					strncmp(what, "rule", 4) != 0,
 					false);
 	} else {
 		const struct xfsm_rule_names *rn = xfsm_lang_rule_by_name(r.nm, (unsigned int)s, what);
