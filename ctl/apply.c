@@ -164,33 +164,102 @@ static unsigned int line_of(const char *s, size_t off)
 
 /*
  * A diagnostic of the recompiled running application ("<running>:L:C: ...")
- * about the rule added at line `line`, printed with columns of the rule
- * text as given: "rule:1:COL: ...".  An error goes where errors go (the
- * JSON errors with -j), a warning to stderr.  False when it is about
- * another line.
+ * about the rule text added at lines line .. line + n_lines - 1, printed
+ * with lines and columns of the text as given: "rule:L:COL: ...".  An
+ * error goes where errors go (the JSON errors with -j), a warning to
+ * stderr.  False when it is about another line.
  */
-static bool print_rule_diag(const char *msg, unsigned int line, bool added_kw, bool error)
+static bool print_rule_diag(const char *msg, unsigned int line, unsigned int n_lines,
+			    bool added_kw, bool error)
 {
-	char prefix[64];
-	struct xfsm_num col;
-	const char *cs;
-	size_t cl;
+	const char *prefix = "<running>:", *ls, *cs;
+	struct xfsm_num l, col;
+	size_t ll, cl;
 
-	snprintf(prefix, sizeof(prefix), "<running>:%u:", line);
 	if (strncmp(msg, prefix, strlen(prefix)))
 		return false;
-	cs = msg + strlen(prefix);
+	ls = msg + strlen(prefix);
+	ll = strspn(ls, "0123456789");
+	if (xfsm_num_parse(ls, ll, 0, &l, NULL, 0) || ls[ll] != ':' || l.v < line ||
+	    l.v >= (__u64)line + n_lines)
+		return false;
+	cs = ls + ll + 1;
 	cl = strspn(cs, "0123456789");
 	if (xfsm_num_parse(cs, cl, 0, &col, NULL, 0))
 		col.v = 0;
 	/* columns of the text as given, without the added "rule " */
-	if (added_kw && col.v > 5)
+	if (l.v == line && added_kw && col.v > 5)
 		col.v -= 5;
+	l.v -= line - 1;
 	if (error)
-		p_diag("rule:1:%llu%s", (unsigned long long)col.v, cs + cl);
+		p_diag("rule:%llu:%llu%s", (unsigned long long)l.v, (unsigned long long)col.v,
+		       cs + cl);
 	else
-		fprintf(stderr, "rule:1:%llu%s\n", (unsigned long long)col.v, cs + cl);
+		fprintf(stderr, "rule:%llu:%llu%s\n", (unsigned long long)l.v,
+			(unsigned long long)col.v, cs + cl);
 	return true;
+}
+
+/* From off, skip blanks, newlines and comments; the offset of the next
+ * word (or to). */
+static size_t skip_blank(const char *s, size_t off, size_t to)
+{
+	while (off < to) {
+		if (s[off] == '#')
+			while (off < to && s[off] != '\n')
+				off++;
+		else if (s[off] == ' ' || s[off] == '\t' || s[off] == '\n' || s[off] == '\r')
+			off++;
+		else
+			break;
+	}
+	return off;
+}
+
+/*
+ * rule add splices its text into the stage: the text must be one rule
+ * statement and nothing else, or it could set the stage's miss verdict or
+ * keys, or close the stage and open another.  The compiled source [from,
+ * to) holds the inserted text; true when exactly one rule spans all of
+ * it but blanks and comments.  Else *bad is the offset of the first word
+ * that is not that rule's.
+ */
+static bool one_rule_inserted(const struct xfsm_app_names *nm, const char *src, size_t from,
+			      size_t to, size_t *bad)
+{
+	const struct xfsm_rule_names *rule = NULL;
+	size_t at;
+
+	for (size_t i = 0; i < nm->n_rules; i++)
+		if (nm->rules[i].src_start >= from && nm->rules[i].src_start < to &&
+		    (!rule || nm->rules[i].src_start < rule->src_start))
+			rule = &nm->rules[i];
+	at = skip_blank(src, from, to);
+	if (!rule || rule->src_start != at) {
+		*bad = at;
+		return false;
+	}
+	at = skip_blank(src, rule->src_end, to);
+	*bad = at;
+	return at == to;
+}
+
+/* "rule:LINE:COL" of offset k of the rule text as given (its first line
+ * without the "rule " the command may have added). */
+static void rule_text_pos(const char *src, size_t from, size_t k, bool added_kw,
+			  unsigned int *line, size_t *col)
+{
+	size_t bol = from;
+
+	*line = 1;
+	for (size_t i = from; i < k; i++)
+		if (src[i] == '\n') {
+			(*line)++;
+			bol = i + 1;
+		}
+	*col = k - bol + 1;
+	if (*line == 1 && added_kw && *col > 5)
+		*col -= 5;
 }
 
 static int rule_edit(bool add, struct args *a)
@@ -249,9 +318,18 @@ static int rule_edit(bool add, struct args *a)
 		ret = -ENOENT;
 		goto out;
 	}
+	/* An ACL block's rules are its table's, which rule add|del keep as
+	 * they run: edited in the source only, they would not run. */
+	if ((unsigned int)s < r.img.app.n_stages && r.img.app.stages[s].kind == XFSM_STAGE_ACL) {
+		p_err("%s is an ACL block: its rules are ACL table %u's; use 'xfsmctl acl %s table %u ...'",
+		      r.nm->stages[s].name, r.img.app.stages[s].acl_table, add ? "add" : "del",
+		      r.img.app.stages[s].acl_table);
+		ret = -EINVAL;
+		goto out;
+	}
 	if (add) {
 		size_t at = r.nm->stages[s].body_end;
-		unsigned int ins_line;
+		unsigned int ins_line, ins_lines = 1;
 
 		ins = malloc(strlen(what) + 16);
 		if (!ins) {
@@ -265,19 +343,38 @@ static int rule_edit(bool add, struct args *a)
 			goto out;
 		}
 		ins_line = line_of(text, at) + 1;
+		for (const char *q = what; *q; q++)
+			ins_lines += *q == '\n';
 		nm2 = calloc(1, sizeof(*nm2));
 		ret = nm2 ? xfsm_compile_string("<running>", text, len, &img, nm2, err, sizeof(err)) :
 			    -ENOMEM;
 		if (ret) {
-			if (!print_rule_diag(err, ins_line, strncmp(what, "rule", 4) != 0, true))
+			if (!print_rule_diag(err, ins_line, ins_lines, strncmp(what, "rule", 4) != 0,
+					     true))
 				p_diag("%s", err);
 			p_err("rule not added; the running application is unchanged");
 			free(nm2);
 			nm2 = NULL;
 			goto out;
 		}
+		{
+			size_t from = at + 1, to = at + strlen(ins) - 1, bad, col;
+			bool added_kw = strncmp(what, "rule", 4) != 0;
+			unsigned int line;
+
+			if (!one_rule_inserted(nm2, text, from, to, &bad)) {
+				rule_text_pos(text, from, bad, added_kw, &line, &col);
+				p_diag("rule:%u:%zu: error: found '%.*s' after the rule: rule add takes one rule statement and nothing else",
+				       line, col, (int)strcspn(text + bad, " \t\n"), text + bad);
+				p_err("rule not added; the running application is unchanged (edit the file and apply it for other changes)");
+				xfsm_image_free(&img);
+				ret = -EINVAL;
+				goto out;
+			}
+		}
 		for (unsigned int i = 0; i < nm2->n_warnings; i++)
-			print_rule_diag(nm2->warnings[i], ins_line, strncmp(what, "rule", 4) != 0,
+			print_rule_diag(nm2->warnings[i], ins_line, ins_lines,
+					strncmp(what, "rule", 4) != 0,
 					false);
 	} else {
 		const struct xfsm_rule_names *rn = xfsm_lang_rule_by_name(r.nm, (unsigned int)s, what);

@@ -141,7 +141,8 @@ int open_instance(struct xfsm_instance **out)
 		int ifindex = (int)if_nametoindex(opt_iface);
 
 		if (!ifindex) {
-			p_err("interface %s does not exist in this network namespace", opt_iface);
+			p_err("interface '%s' does not exist in this network namespace (see ip link show)",
+			      opt_iface);
 			return -ENODEV;
 		}
 		err = xfsm_xdp_state_get(ifindex, &xs);

@@ -102,6 +102,16 @@ static int sock_addr(const char *dir, const char *name, struct sockaddr_un *sa)
 	return 0;
 }
 
+/* Remove a monitor's socket file, and only that: the registry is shared
+ * by name, and a file of another kind there is not a monitor's. */
+static void unlink_sock(const char *path)
+{
+	struct stat st;
+
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
+		unlink(path);
+}
+
 /* Is the monitor bound at sa alive?  A socket file whose process died
  * refuses a connection. */
 static bool sock_alive(const struct sockaddr_un *sa)
@@ -134,11 +144,14 @@ static int reg_scan(const char *dir, long *pids, int max, int *n_stale)
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
+		struct stat st;
+
 		if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end ||
-		    sock_addr(dir, de->d_name, &sa))
+		    sock_addr(dir, de->d_name, &sa) || lstat(sa.sun_path, &st) ||
+		    !S_ISSOCK(st.st_mode))
 			continue;
 		if (!sock_alive(&sa)) {
-			unlink(sa.sun_path);
+			unlink_sock(sa.sun_path);
 			if (n_stale)
 				(*n_stale)++;
 			continue;
@@ -475,7 +488,7 @@ static void reg_leave(struct xfsm_instance *inst, const char *dir, int sock,
 	int lock = reg_lock(dir);
 
 	close(sock);
-	unlink(sa->sun_path);
+	unlink_sock(sa->sun_path);
 	if (reg_scan(dir, NULL, 0, NULL) == 0)
 		xfsm_ctl_set_observe(inst, XFSM_OBS_EVENTS, false);
 	if (lock >= 0)
@@ -530,7 +543,7 @@ static int monitor_run(struct monitor *m)
 			goto out_rb;
 		}
 	}
-	unlink(sa.sun_path);		/* a dead process of the same pid */
+	unlink_sock(sa.sun_path);	/* a dead process of the same pid */
 	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (sock < 0 || bind(sock, (struct sockaddr *)&sa, sizeof(sa))) {
 		err = -errno;

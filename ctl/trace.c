@@ -137,8 +137,12 @@ static double wall_offset(void)
 }
 
 /* Run the observer until -c records, SIGINT or SIGTERM; *end: counters. */
+/* ready (may be NULL) runs once this process is the observer, before the
+ * first record: what it prepares (capture's output file) is not touched
+ * when another observer refuses this one. */
 static int obs_run(struct xfsm_instance *inst, const struct xfsm_obs_cfg *cfg, xfsm_obs_fn fn,
-		   void *ctx, const __u64 *seen, __u64 count, struct xfsm_obs_cfg *end)
+		   int (*ready)(void *ctx), void *ctx, const __u64 *seen, __u64 count,
+		   struct xfsm_obs_cfg *end)
 {
 	struct sigaction sa = { .sa_handler = obs_on_signal };
 	struct xfsm_obs *o;
@@ -151,6 +155,13 @@ static int obs_run(struct xfsm_instance *inst, const struct xfsm_obs_cfg *cfg, x
 	err = xfsm_obs_start(inst, cfg, fn, ctx, &o);
 	if (err)
 		return err;
+	if (ready) {
+		err = ready(ctx);
+		if (err) {
+			xfsm_obs_stop(o, end);
+			return err;
+		}
+	}
 	while (!obs_stop && (!count || *seen < count)) {
 		err = xfsm_obs_poll(o, 200);
 		if (err < 0) {
@@ -306,7 +317,7 @@ int do_trace(struct args *a)
 	decision_init(&t.d, &t.r.img, t.r.nm);
 	t.wall = wall_offset();
 	t.count = o.count;
-	err = obs_run(t.inst, &cfg, trace_record, &t, &t.seen, o.count, &end);
+	err = obs_run(t.inst, &cfg, trace_record, NULL, &t, &t.seen, o.count, &end);
 	if (!err)
 		print_lost(&end, "records", t.seen, NULL);
 out_r:
@@ -320,10 +331,32 @@ out:
 
 struct capture_ctx {
 	FILE	*f;
+	const char *file;
+	__u32	snaplen;
 	double	wall;
 	__u64	seen, count;
 	int	err;
 };
+
+/* Open the output and write the pcap header (classic pcap, microseconds,
+ * Ethernet). */
+static int capture_open(void *ctx)
+{
+	struct capture_ctx *c = ctx;
+	__u32 gh[6] = { 0xa1b2c3d4, 2 | 4 << 16, 0, 0, c->snaplen, 1 };
+	int err;
+
+	c->f = strcmp(c->file, "-") ? fopen(c->file, "wb") : stdout;
+	if (!c->f)
+		err = -errno;
+	else if (fwrite(gh, sizeof(gh), 1, c->f) != 1 || fflush(c->f))
+		err = -errno ?: -EIO;
+	else
+		return 0;
+	p_err("capture: cannot write %s: %s", c->file, strerror(-err));
+	c->err = err;	/* records still drained are not written */
+	return err;
+}
 
 static int capture_record(void *ctx, const void *data, size_t len)
 {
@@ -416,25 +449,11 @@ int do_capture(struct args *a)
 		if (err)
 			goto out_r;
 	}
-	c.f = strcmp(o.file, "-") ? fopen(o.file, "wb") : stdout;
-	if (!c.f) {
-		err = -errno;
-		p_err("capture: cannot write %s: %s", o.file, strerror(errno));
-		goto out_r;
-	}
-	{
-		/* classic pcap, microseconds, Ethernet */
-		__u32 gh[6] = { 0xa1b2c3d4, 2 | 4 << 16, 0, 0, o.snaplen, 1 };
-
-		if (fwrite(gh, sizeof(gh), 1, c.f) != 1 || fflush(c.f)) {
-			err = -errno ?: -EIO;
-			p_err("capture: cannot write %s: %s", o.file, strerror(-err));
-			goto out_f;
-		}
-	}
+	c.file = o.file;
+	c.snaplen = o.snaplen;
 	c.wall = wall_offset();
 	c.count = o.count;
-	err = obs_run(inst, &cfg, capture_record, &c, &c.seen, o.count, &end);
+	err = obs_run(inst, &cfg, capture_record, capture_open, &c, &c.seen, o.count, &end);
 	if (!err && c.err) {
 		err = c.err;
 		p_err("capture: cannot write %s: %s", o.file, strerror(-err));
@@ -449,8 +468,7 @@ int do_capture(struct args *a)
 		else
 			print_lost(&end, "packets", c.seen, o.file);
 	}
-out_f:
-	if (c.f != stdout)
+	if (c.f && c.f != stdout)
 		fclose(c.f);
 out_r:
 	running_free(&r);

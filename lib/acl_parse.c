@@ -163,6 +163,22 @@ static bool parse_flags_val(const struct word *w, __u32 *out)
 	return true;
 }
 
+/* The bit of a match or option keyword that takes a value (0 for others):
+ * a rule gives each at most once. */
+static unsigned int value_kw_bit(const struct word *kw)
+{
+	static const char *const kws[][2] = {
+		{ "id", NULL }, { "prio", "priority" }, { "src", NULL }, { "dst", NULL },
+		{ "proto", NULL }, { "sport", NULL }, { "dport", NULL }, { "flags", NULL },
+		{ "port", "in_port" }, { "vlan", NULL }, { "mark", NULL },
+	};
+
+	for (unsigned int i = 0; i < sizeof(kws) / sizeof(kws[0]); i++)
+		if (word_is(kw, kws[i][0]) || (kws[i][1] && word_is(kw, kws[i][1])))
+			return 1U << i;
+	return 0;
+}
+
 /* *at: the word an error is about (the rule's start when about all of it). */
 static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 		      xfsm_acl_stage_fn stage_of, void *ctx, char *err, size_t errlen,
@@ -171,6 +187,7 @@ static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 	const char *p = text, *end = text + len;
 	bool have_action = false;
 	struct word kw, arg, a, b;
+	unsigned int seen = 0, bit;
 	__u32 v, m;
 	int r;
 
@@ -205,6 +222,12 @@ static int parse_rule(const char *text, size_t len, struct xfsm_acl_entry *e,
 		}
 		if (!next_word(&p, end, &arg))
 			return fail(err, errlen, "%.*s%s needs a value", WQ(&kw));
+		/* `dport 5 dport 6` is no range: never the last one silently */
+		bit = value_kw_bit(&kw);
+		if (seen & bit)
+			return fail(err, errlen, "%.*s%s is given twice: a rule takes it once",
+				    WQ(&kw));
+		seen |= bit;
 		*at = arg.s;
 		if (word_is(&kw, "id")) {
 			if (!parse_u32(&arg, 0xffffffff, &v) || !v)
@@ -513,6 +536,19 @@ const char *xfsm_acl_add_error(int err)
 	}
 }
 
+/* The value of a native rule's "id" word (the rule's start without one):
+ * where a duplicate id is. */
+static const char *rule_id_word(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	struct word w;
+
+	while (next_word(&p, end, &w))
+		if (word_is(&w, "id") && next_word(&p, end, &w))
+			return w.s;
+	return text;
+}
+
 int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		       char *err, size_t errlen)
 {
@@ -550,8 +586,10 @@ int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 			q++;
 		if (q == line_end || *q == '#')
 			continue;
-		if (memchr(q, '\0', (size_t)(line_end - q))) {
-			r = fail(err, errlen, "%s:%u: a NUL byte in the line", path, lineno);
+		at = memchr(q, '\0', (size_t)(line_end - q));
+		if (at) {
+			r = fail(err, errlen, "%s:%u:%zu: a NUL byte in the line", path, lineno,
+				 (size_t)(at - line_start) + 1);
 			goto out;
 		}
 		if (!format)
@@ -570,7 +608,9 @@ int xfsm_acl_load_file(const char *path, struct xfsm_acl_rules *rs,
 		}
 		r = xfsm_acl_rules_add(&got, &e);
 		if (r) {
-			fail(err, errlen, "%s:%u: %s", path, lineno, xfsm_acl_add_error(r));
+			at = format == 2 ? rule_id_word(q, (size_t)(line_end - q)) : q;
+			fail(err, errlen, "%s:%u:%zu: %s", path, lineno, (size_t)(at - line_start) + 1,
+			     xfsm_acl_add_error(r));
 			goto out;
 		}
 	}

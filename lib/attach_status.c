@@ -398,17 +398,51 @@ static int detach_all_xfsm(int ifindex, const char *name)
 	return err;
 }
 
+/* The port number of ifindex in the port table of the xfsm program it
+ * runs, 0 when it has none: a datapath attached without the loader (ip
+ * link ... xdp obj) has an empty table. */
+static __u32 own_port_number(int ifindex)
+{
+	struct xfsm_xdp_state st;
+	struct xfsm_port pv = {};
+	__u32 key = ifindex;
+	int fd;
+
+	if (xfsm_xdp_state_get(ifindex, &st) || !st.xfsm_prog_id || !st.ports_map_id)
+		return 0;
+	fd = bpf_map_get_fd_by_id(st.ports_map_id);
+	if (fd < 0)
+		return 0;
+	if (!xfsm_ports_map_ok(fd) || bpf_map_lookup_elem(fd, &key, &pv))
+		pv.port = 0;
+	close(fd);
+	return pv.port;
+}
+
 /* unload --all: the xfsm programs left in this namespace are datapaths
- * attached without the loader (ip link ... xdp obj). */
+ * attached without the loader (ip link ... xdp obj).  One that is a port
+ * of its own port table was loaded by xfsm-loader into an instance pinned
+ * outside the pin root (--pin-dir, another XFSM_PIN_ROOT): not unpinned,
+ * and not this root's to detach. */
 static int unload_unpinned(int err)
 {
 	struct links ls = {};
+	__u32 port;
 	int i, e;
 
 	e = xfsm_link_list(&ls.l, &ls.n);
 	if (e)
 		return e;
 	for (i = 0; i < ls.n; i++) {
+		port = own_port_number(ls.l[i].ifindex);
+		if (port) {
+			xfsm_log(XFSM_LOG_INFO,
+				 "skipping %s: it is port %u of an xfsm instance pinned outside %s "
+				 "(--pin-dir or another XFSM_PIN_ROOT); unload it there "
+				 "(xfsm-loader unload --pin-dir DIR, or unload %s)",
+				 ls.l[i].name, port, xfsm_pin_root(), ls.l[i].name);
+			continue;
+		}
 		e = detach_all_xfsm(ls.l[i].ifindex, ls.l[i].name);
 		if (e)
 			err = e;

@@ -645,6 +645,12 @@ int xfsm_pin_recover(const char *pin_dir)
 {
 	int staged, err;
 
+	/* Only ever in an xfsm pin directory: a foreign pin named like a
+	 * staged one is not ours to discard, and a load, which settles
+	 * first, must not pin an instance beside foreign objects. */
+	err = xfsm_pin_dir_check(pin_dir, NULL);
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	if (!xfsm_pin_interrupted(pin_dir))
 		return 0;
 	staged = xfsm_pin_staged(pin_dir);

@@ -135,7 +135,9 @@ int xfsm_pin_commit(const char *pin_dir);
 /* Unlink every NAME-new. */
 int xfsm_pin_discard(const char *pin_dir);
 /* Settle an interrupted load's pins: commit them if its program runs,
- * else discard them.  Callers hold xfsm_pin_lock(). */
+ * else discard them.  Callers hold xfsm_pin_lock().  A pin_dir that is not
+ * xfsm's (xfsm_pin_dir_check()) is refused with its message, touched in
+ * nothing; one that does not exist is fine. */
 int xfsm_pin_recover(const char *pin_dir);
 
 /* The network namespace record pinned with an instance (-ENOENT: none,

@@ -179,7 +179,8 @@ static void parse_acl_caps(struct xfsm_load_opts *o, const char *opt, const char
 			   __u32 max, unsigned int bit)
 {
 	__u32 *v = bit == 1 ? o->acl_rules : o->acl_nodes, t, n;
-	char buf[256], *save = NULL, *tok, *eq;
+	char buf[256], *tok, *next, *eq;
+	bool given[XFSM_ACL_TABLES] = { false };
 
 	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf)) {
 		p_err("%s value is too long", opt);
@@ -193,14 +194,25 @@ static void parse_acl_caps(struct xfsm_load_opts *o, const char *opt, const char
 		}
 		return;
 	}
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	/* Every item is used: an empty one (",0=5", "0=5,") or a table
+	 * named twice is refused, never skipped or overridden. */
+	for (tok = buf; tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
 		eq = strchr(tok, '=');
 		if (!eq) {
-			p_err("%s wants N or TABLE=N[,TABLE=N...], not '%s'", opt, s);
+			p_err("%s wants N or TABLE=N[,TABLE=N...], not '%s'%s", opt, s,
+			      *tok ? "" : " (an empty item)");
 			exit(finish(2));
 		}
 		*eq = '\0';
 		t = parse_count(opt, tok, 0, XFSM_ACL_TABLES - 1);
+		if (given[t]) {
+			p_err("%s names table %u twice in '%s': give each table once", opt, t, s);
+			exit(finish(2));
+		}
+		given[t] = true;
 		v[t] = parse_count(opt, eq + 1, 0, max);
 		o->acl_set[t] |= bit;
 	}

@@ -1275,6 +1275,26 @@ START_TEST(test_syntax_numbers)
 			      "accepted %s", bad_native[i]);
 	xfsm_acl_parse_rule("dport 65536 => deny", &e, NULL, NULL, err, sizeof(err));
 	ck_assert_str_eq(err, "bad port range 65536 (N or LO-HI, 0..65535)");
+	/* a word given twice is refused, never the last one taken */
+	{
+		static const char *const twice[][2] = {
+			{ "dport 5 dport 6 => deny", "dport" }, { "id 3 id 4 => deny", "id" },
+			{ "prio 1 priority 2 => deny", "priority" },
+			{ "src 198.18.0.0/15 src 198.19.0.0/16 => deny", "src" },
+			{ "proto tcp proto udp => deny", "proto" }, { "port 1 in_port 2 => deny", "in_port" },
+			{ "vlan 1 vlan 2 => deny", "vlan" }, { "mark 1 mark 2", "mark" },
+		};
+		char want[80];
+
+		for (i = 0; i < ARRAY_SIZE(twice); i++) {
+			ck_assert_msg(xfsm_acl_parse_rule(twice[i][0], &e, NULL, NULL, err,
+							  sizeof(err)) == -EINVAL,
+				      "accepted %s", twice[i][0]);
+			snprintf(want, sizeof(want), "%s is given twice: a rule takes it once",
+				 twice[i][1]);
+			ck_assert_str_eq(err, want);
+		}
+	}
 
 	/* any length: the words at the end count */
 	longrule = malloc(pad + 100);
@@ -1376,6 +1396,15 @@ START_TEST(test_load_file_refusals)
 			"@198.300.0.2/32\t198.18.0.0/16\t0 : 65535\t0 : 65535\t0x06/0xFF\t\n");
 	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, "rules:2:2: source: not an IPv4"), "%s", err);
+	ck_assert_uint_eq(rs.n, 1);
+	/* a duplicate id and a NUL byte: file, line and column of the word */
+	write_str(path, "id 5 dport 1 => deny\n  dport 2 id 5 => deny\n");
+	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -EEXIST);
+	ck_assert_msg(strstr(err, "rules:2:14: rule id already in use"), "%s", err);
+	ck_assert_uint_eq(rs.n, 1);
+	write_file(path, "dport 1 => deny\ndport 2\0 => deny\n", 33);
+	ck_assert_int_eq(xfsm_acl_load_file(path, &rs, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "rules:2:8: a NUL byte in the line"), "%s", err);
 	ck_assert_uint_eq(rs.n, 1);
 
 	/* a line longer than any buffer is one rule, not two */

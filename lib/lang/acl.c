@@ -135,6 +135,10 @@ void parse_acl(struct lc *c, const struct lang_tok *kw)
 		if (tok_eq(c, k, "miss")) {
 			const struct lang_tok *v = next(c);
 
+			if (c->st[s].miss_given)
+				fail_at(c, k, "ACL '%s' already has a miss verdict", sn->name);
+			c->st[s].miss_given = true;
+
 			if (tok_eq(c, v, "allow"))
 				st->miss_verdict = XFSM_VERDICT_CONTINUE;
 			else if (tok_eq(c, v, "deny"))

@@ -160,6 +160,9 @@ struct pstage {
 	size_t	n_entered, cap_entered;
 	unsigned int next_state;	/* for `states a, b, c` */
 	bool	has_lookup, has_update, has_key;
+	/* Statements a stage takes once (`miss`, `table size|lru|hash|full`):
+	 * a second one is an error, never the last one silently. */
+	bool	miss_given, size_given, kind_given, full_given;
 	/* The `key` statements that set each key, and their `symmetric`
 	 * (NULL: not written), for check.c. */
 	const struct lang_tok *lookup_kw, *update_kw, *lookup_sym, *update_sym;

@@ -81,12 +81,18 @@ static void parse_global(struct lc *c)
 	if (peek(c)->kind == T_IDENT) {
 		const struct lang_tok *n = next(c);
 
+		if (c->nm->globals[idx][0])
+			fail_at(c, n, "global%ld is already named '%s'", idx, c->nm->globals[idx]);
 		name_in_use(c, n);
 		tok_name(c, n, c->nm->globals[idx]);
 	}
 	if (accept_tk(c, T_ASSIGN)) {
 		const struct lang_tok *vt = peek(c);
-		lang_u128 v = parse_const(c, "a constant", NULL, NULL);	/* any unit */
+		lang_u128 v;
+
+		if (c->globals_set & (1U << idx))
+			fail_at(c, vt, "global%ld already has a value", idx);
+		v = parse_const(c, "a constant", NULL, NULL);	/* any unit */
 
 		if (v > ~0ULL) {
 			char buf[48];
@@ -290,21 +296,37 @@ static void parse_table_full(struct lc *c)
 		expected(c, t, "'drop', 'pass' or 'continue' after 'table full'");
 }
 
+/* A table property given a second time, in one statement or two. */
+static void table_once(struct lc *c, const struct lang_tok *t, bool *given, const char *what)
+{
+	if (*given)
+		fail_at(c, t, "the stage's table %s is already given", what);
+	*given = true;
+}
+
 static void parse_table(struct lc *c, const struct lang_tok *kw)
 {
 	struct xfsm_stage_names *sn = cur_names(c);
+	struct pstage *ps = &c->st[c->cur];
+	const struct lang_tok *t;
 	bool any = false;
 
 	for (;;) {
+		t = peek(c);
 		if (accept_kw(c, "size")) {
+			table_once(c, t, &ps->size_given, "size");
 			sn->table_size = (__u32)parse_u64(c, "table size", 0xffffffffULL);
 		} else if (accept_kw(c, "lru")) {
+			table_once(c, t, &ps->kind_given, "kind (lru or hash)");
 			sn->table_kind = XFSM_TABLE_LRU;
 		} else if (accept_kw(c, "hash")) {
+			table_once(c, t, &ps->kind_given, "kind (lru or hash)");
 			sn->table_kind = XFSM_TABLE_HASH;
 		} else if (accept_kw(c, "full")) {
+			table_once(c, t, &ps->full_given, "full action");
 			parse_table_full(c);
 		} else if (peek(c)->kind == T_NUM && !any && tok_eq(c, kw, "size")) {
+			table_once(c, kw, &ps->size_given, "size");
 			sn->table_size = (__u32)parse_u64(c, "table size", 0xffffffffULL);
 		} else {
 			break;
@@ -367,6 +389,8 @@ static void parse_register(struct lc *c)
 	n = next(c);
 	if (n->kind != T_IDENT)
 		expected(c, n, "a register name");
+	if (cur_names(c)->regs[idx][0])
+		fail_at(c, n, "reg%ld is already named '%s'", idx, cur_names(c)->regs[idx]);
 	name_in_use(c, n);
 	tok_name(c, n, cur_names(c)->regs[idx]);
 	expect_eol(c);
@@ -1066,6 +1090,9 @@ static void parse_stage(struct lc *c, const struct lang_tok *kw)
 		else if (tok_eq(c, k, "table") || tok_eq(c, k, "size"))
 			parse_table(c, k);
 		else if (tok_eq(c, k, "miss")) {
+			if (c->st[s].miss_given)
+				fail_at(c, k, "stage '%s' already has a miss verdict", sn->name);
+			c->st[s].miss_given = true;
 			st->miss_verdict = (__u8)parse_verdict(c, true);
 			expect_eol(c);
 		} else if (tok_eq(c, k, "state"))

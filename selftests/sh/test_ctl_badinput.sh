@@ -179,6 +179,9 @@ cases=(
 	"1|rule add nostage 'rule x => drop'|unknown stage 'nostage'"
 	"2|rule del knock ssh_open extra|unexpected argument 'extra'"
 	"1|rule del knock nope|no rule 'nope'"
+	"1|rule add knock \$'rule x when tcp.dport == 7 => drop\\nregister 0 stolen'|rule:2:1: error: found 'register' after the rule"
+	"1|rule add knock \$'rule x when tcp.dport == 7 => drop\\n  miss drop'|rule:2:3: error: stage 'knock' already has a miss verdict"
+	"1|rule add knock \$'x when tcp.dport == 7 => drop\\n}\\nstage evil {\\nkey ip.dst\\nrule y => drop'|rule:2:1: error: found '}' after the rule"
 	"2|global get 1 extra|unexpected argument 'extra'"
 	"2|global gte 1|unknown subcommand 'gte'"
 	"1|global get nosuch|unknown global register 'nosuch'"
@@ -305,6 +308,11 @@ out=$(xt_in A "$CTL" -i a0 show 2>&1)
 rc=$?
 xt_check "interface without datapath: non-zero exit" $rc -ne 0
 xt_match "interface without datapath: clear message" "no XDP program is attached to a0" "$out"
+for ifc in "nosuch$XT_ID" ""; do
+	out=$(xt_in A "$CTL" -i "$ifc" show 2>&1)
+	xt_check "-i '$ifc': exit 1" $? -eq 1
+	xt_match "-i '$ifc': names the interface, quoted" "interface '$ifc' does not exist" "$out"
+done
 out=$(xt_in A "$CTL" --pin-dir /sys/fs/bpf/nosuch$XT_ID show 2>&1)
 xt_match "missing pin dir: clear message" "no xfsm datapath pinned at" "$out"
 # A pin directory too long for the instance's record is refused, not cut

@@ -157,6 +157,21 @@ monitor_end
 xt_check "the next monitor's exit" $? -eq 0
 xt_nok "turns off what the killed one left" events_on
 
+# The registry holds the monitors' sockets: a file of another kind named
+# like a pid is not one, and clearing a killed monitor's leaves it.
+monitor_start reg monitor || xt_fail "monitor starts"
+reg=$(ls -d /run/xfsm/monitor/*/"$MPID" 2>/dev/null | head -1)
+xt_check "the monitor's socket is in the registry" -S "$reg"
+reg=$(dirname "$reg")
+xt_defer "rm -f '$reg/4242424'"
+echo "not a socket" > "$reg/4242424"
+kill -KILL "$MPID"
+wait "$MPID" 2>/dev/null
+xt_check "status removes the killed monitor's socket only" \
+	"$(X -j monitor status | jq '"\(.stale_removed) \(.monitors | length)"')" = '"1 0"'
+xt_check "the other file of the registry is still there" "$(cat "$reg/4242424")" = "not a socket"
+xt_ok "monitor stop" X monitor stop
+
 # ---- bad input -------------------------------------------------------------------
 bad=$(X monitor nosuch 2>&1)
 xt_check "an unknown stage is a usage error (exit 2)" $? -eq 2

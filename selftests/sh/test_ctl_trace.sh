@@ -206,6 +206,12 @@ pid=$(observer_pid)
 out=$(X trace -c 1 2>&1)
 xt_check "a second trace is refused (exit 1)" $? = 1
 xt_match "the refusal names the running one" "a trace .process $pid. is observing" "$out"
+# A refused capture does not touch its output file.
+echo "not a pcap: keep me" > "$T/kept"
+out=$(X capture -w "$T/kept" -c 1 2>&1)
+xt_check "a capture beside the trace is refused (exit 1)" $? = 1
+xt_match "... naming the trace" "a trace .process $pid. is observing" "$out"
+xt_check "... and its -w file is as before" "$(cat "$T/kept")" = "not a pcap: keep me"
 kill -KILL "$pid"
 xt_check "after SIGKILL the observe word stays set" "$(observe)" = 1
 xt_check "trace status shows its process gone" "$(X -j trace status | jq -r '"\(.observer) \(.alive)"')" = "trace false"

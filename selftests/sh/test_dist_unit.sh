@@ -11,8 +11,10 @@
 # without knocking again.  Also: a configuration without XFSM_MODE works,
 # the application defaults to NAME.xfsm beside the configuration, start
 # waits for a late interface, bad configurations fail naming the file and
-# line and change nothing, and the unit is ordered before
-# network-pre.target.
+# line and change nothing (also a glob in XFSM_INTERFACES, and a reload
+# adding or removing an interface whose application compiles but does not
+# fit the datapath: no interface added or removed), and the unit is
+# ordered before network-pre.target.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lang/ctl_lib.sh"
@@ -140,7 +142,12 @@ xt_ok "restarted: the flow survived, open" open_flow
 xt_ok "restarted: TCP 22 accepted without knocking again" ctl_connect 22
 
 # ---- bad configurations change nothing ----------------------------------------------
-snap() { xt_in B "$D/sbin/xfsm-loader" status -j | jq -c --arg n "$INST" '.instances[] | select(.name == $n)'; }
+# The instance as status -j shows it, less program ids: a reload that
+# fails after its load runs a new copy of the same datapath on the same maps.
+snap() {
+	xt_in B "$D/sbin/xfsm-loader" status -j |
+		jq -c --arg n "$INST" '.instances[] | select(.name == $n) | del(.. | .prog_id?)'
+}
 before=$(snap)
 cp "$CONF" "$D/good.conf"
 # bad_reload WHAT REGEX CONF-LINE...: with that configuration, reload fails
@@ -160,8 +167,45 @@ bad_reload "a misspelled setting" "$CONF:2: unknown setting 'XFSM_INTERFACE'" \
 bad_reload "an application that does not compile" "does not compile.*nothing was changed" \
 	'XFSM_INTERFACES="b0 b1"' "XFSM_APPLICATION=$XT_TOP/selftests/sh/lib.sh"
 bad_reload "a missing interface" "interface 'nosuch0' does not exist" 'XFSM_INTERFACES="b0 nosuch0"'
+# A word of XFSM_INTERFACES is an interface name, not a pattern: with a
+# file b1 in the working directory, "b?" must not become b1.
+mkdir "$D/cwd" && touch "$D/cwd/b1"
+pushd "$D/cwd" > /dev/null || xt_fail "cd $D/cwd"
+bad_reload "a glob in XFSM_INTERFACES" "interface 'b\?' does not exist" 'XFSM_INTERFACES="b0 b?"'
+popd > /dev/null || xt_fail "cd back"
+# An application that compiles (so --dry-run passes) but does not fit the
+# loaded datapath: more rules than an ACL table holds (4096 by default).
+{
+	printf 'app bigacl\ndefault pass\nacl front {\n'
+	for ((i = 1; i <= 4097; i++)); do printf '\trule dport %d => deny\n' $i; done
+	printf '}\n'
+} > "$D/bigacl.xfsm"
+bad_reload "adding b1 with an application over an ACL table's capacity" \
+	"ports and its running application are unchanged" \
+	'XFSM_INTERFACES="b0 b1"' "XFSM_APPLICATION=$D/bigacl.xfsm"
+xt_nok "... b1 was not left attached" attached b1
 xt_check "bad configurations: the instance is as before" "$(snap)" = "$before"
 xt_ok "bad configurations: the flow is still open" open_flow
+# The same with b1 removed: it stays attached, with its port number.
+printf 'XFSM_INTERFACES="b0 b1"\n' > "$CONF"
+xt_ok "reload with b1 added again" u_reload
+before=$(snap)
+bad_reload "removing b1 with an application over an ACL table's capacity" \
+	"ports and its running application are unchanged" \
+	'XFSM_INTERFACES="b0"' "XFSM_APPLICATION=$D/bigacl.xfsm"
+xt_ok "... b1 still runs xfsm" attached b1
+xt_check "... as port 2" "$(port_of b1)" = 2
+xt_check "... the instance is as before" "$(snap)" = "$before"
+xt_ok "... the flow is still open" open_flow
+# A start that fails the same way detaches everything again and keeps the
+# port numbers of the stopped instance, also of interfaces no longer listed.
+xt_ok "stop (maps kept, b0 and b1 ports)" u_stop
+printf 'XFSM_INTERFACES="b0"\nXFSM_APPLICATION=%s\n' "$D/bigacl.xfsm" > "$CONF"
+out=$(u_start 2>&1)
+xt_check "start with an application over an ACL table's capacity fails" $? -ne 0
+xt_match "... saying the datapath was detached again" "detached again" "$out"
+xt_nok "... b0 does not run xfsm" attached b0
+xt_check "... b1 is still port 2" "$(port_of b1)" = 2
 cp "$D/good.conf" "$CONF"
 
 # ---- stop without keeping state; start waits for its interfaces ----------------------

@@ -61,6 +61,14 @@ nothing_left "--rules 1e3"
 xt_fails_with "--flows beyond 32 bits" "--flows: 4294967297 is out of range" \
 	L B load --instance "$I1" --flows 4294967297 b0
 nothing_left "--flows beyond 32 bits"
+# -- every item of a TABLE=N list is used: none empty, no table twice
+for v in "0=5," ",0=5" "0=5,,1=5"; do
+	xt_fails_with "--acl-rules '$v'" "--acl-rules wants N or TABLE=N.*an empty item" \
+		L B load --instance "$I1" --acl-rules "$v" b0
+done
+xt_fails_with "--acl-nodes naming a table twice" "--acl-nodes names table 0 twice in '0=64,0=128'" \
+	L B load --instance "$I1" --acl-nodes 0=64,0=128 b0
+nothing_left "--acl-rules and --acl-nodes lists"
 
 # -- hw mode on a device without offload
 xt_fails_with "hw mode on veth" "b0: cannot offload.*--mode auto" \

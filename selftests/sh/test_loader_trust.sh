@@ -9,6 +9,9 @@
 #    files on tmpfs, foreign BPF objects or a subdirectory on bpffs, an
 #    empty directory outside the pin root) is refused and everything in it
 #    stays; unload --all leaves a foreign directory under the pin root;
+#    load into a directory with foreign pins (--pin-dir or --instance) is
+#    refused, and a foreign pin named like an interrupted load's stays;
+#    unload --all leaves the datapath of an instance pinned elsewhere;
 #  - a real instance, pinned under the root or elsewhere, still unloads;
 #  - load --obj of a file that is not the datapath says what it is, not
 #    "Unknown error 4001"; a repeated single-valued option is an error.
@@ -106,9 +109,32 @@ xt_check "unload --all: b0 runs nothing" -z "$(xt_xfsm_prog_id B b0)"
 # an instance pinned outside the root unloads by --pin-dir
 PD="$BASE/pd"
 xt_ok "load with --pin-dir" L load --pin-dir "$PD" b0
+# unload --all is the pin root's: the datapath of an instance pinned
+# elsewhere is not "unpinned" (ip link ... xdp obj), and stays attached.
+# (It exits 1 all the same: the foreign directory under the root.)
+out=$(L unload --all 2>&1)
+xt_match "unload --all: says why it skips b0" "skipping b0: it is port 1 of an xfsm instance pinned outside" "$out"
+xt_check "unload --all: b0 still runs the --pin-dir instance" \
+	"$(xt_xfsm_prog_id B b0)" = "$(bpftool -j prog show pinned "$PD/prog" | jq -r .id)"
 xt_ok "unload --pin-dir of that instance" L unload --pin-dir "$PD"
 xt_check "unload --pin-dir: pins removed" ! -e "$PD"
 xt_check "unload --pin-dir: b0 runs nothing" -z "$(xt_xfsm_prog_id B b0)"
+# load into a directory holding foreign pins: refused before anything is
+# settled or pinned.  keep-new looks like a pin of an interrupted load,
+# which a load discards when its program never ran: it is not xfsm's.
+# foreign_load WHAT DIR OPTION...: load OPTION... b0 into DIR.
+foreign_load() {
+	local what=$1 pd=$2 before
+	shift 2
+	bpftool map create "$pd/keep-new" type array key 4 value 4 entries 1 name keep
+	before=$(ls "$pd" | tr '\n' ' ')
+	xt_fails_with "load $what (foreign pins)" \
+		"is not an xfsm pin directory: keep(-new)? is not an xfsm map" L load "$@" b0
+	xt_check "load $what: its pins are as before" "$(ls "$pd" | tr '\n' ' ')" = "$before"
+	xt_check "load $what: b0 runs nothing" -z "$(xt_xfsm_prog_id B b0)"
+}
+foreign_load "--pin-dir victim" "$BASE/victim" --pin-dir "$BASE/victim"
+foreign_load "--instance foreign" "$XFSM_PIN_ROOT/foreign" --instance foreign
 # a directory left empty by a load killed before it pinned anything
 mkdir -p "$XFSM_PIN_ROOT/$I"
 xt_ok "unload --instance of an empty instance directory" L unload --instance "$I"
