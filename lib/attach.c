@@ -214,14 +214,14 @@ static void acl_caps_of(const struct xfsm_load_opts *o, struct xfsm_acl_caps *ca
 	}
 }
 
-/* Size the maps the user may choose, adopting the pinned sizes when the
- * user did not choose. */
 /* The wide and the narrow flow table (include/xfsm/abi.h). */
 static bool is_flow_table(const char *name)
 {
 	return !strcmp(name, XFSM_MAP_FLOWS) || !strcmp(name, XFSM_MAP_FLOWS_N);
 }
 
+/* Size the maps the user may choose, adopting the pinned sizes when the
+ * user did not choose. */
 static void size_maps(struct load_ctx *c)
 {
 	const struct xfsm_load_opts *o = c->o;
