@@ -40,8 +40,8 @@
  *
  *  - stages whose keys fit the narrow flow table (XFSM_SF_NARROW): all of
  *    their key lists, lookup and update, both directions, use at most
- *    XFSM_NARROW_KEY_WORDS words; their flows live in xfsm_flows_n, whose
- *    16-byte key hashes and compares faster than the 48-byte one
+ *    XFSM_NARROW_KEY_WORDS (2) words; their flows live in xfsm_flows_n,
+ *    whose 12-byte key hashes and compares faster than the 48-byte one
  *    (docs/datapath.md, "Flow tables").
  *
  *  - per-state rule lists (struct xfsm_scan): a stage of at most

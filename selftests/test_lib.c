@@ -1262,14 +1262,15 @@ START_TEST(test_dp_flow_tables)
 	ck_assert_int_eq(t.n[1], 20);
 	ck_assert_int_eq(t.bad, 0);
 
-	/* get and del in each table; a narrow key with a fourth word is none */
+	/* get and del in each table; a narrow key with a word past its
+	 * two is none */
 	flow_key(&k, 1, e1, 7);
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
 	ck_assert_uint_eq(f.regs[0], 21);
-	k.w[3] = 1;
+	k.w[XFSM_NARROW_KEY_WORDS] = 1;
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
-	k.w[3] = 0;
+	k.w[XFSM_NARROW_KEY_WORDS] = 0;
 	ck_assert_int_eq(xfsm_flow_del(d.inst, &k), 0);
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 19);

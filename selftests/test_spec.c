@@ -1108,6 +1108,132 @@ out:
 }
 END_TEST
 
+/* A frame of each layout for test_fast_layouts(). */
+enum layout {
+	L_IP4_UDP, L_IP4_TCP, L_IP6_UDP, L_ARP, L_Q_IP4, L_AD_IP4, L_Q_IP6, L_QINQ,
+	L_IP4_FRAG, L_IP4_MF, L_IP4_DF, L_ARP_SHORT, L_OTHER,
+};
+
+static void layout_frame(struct pkt *p, enum layout l)
+{
+	struct ip4_args a4 = { .src = TEST_IP4(1), .dst = TEST_IP4(2) };
+	struct ip6_args a6 = { 0 };
+
+	test_ip6(a6.src, 1);
+	test_ip6(a6.dst, 2);
+	pkt_init(p);
+	pkt_eth(p, TEST_MAC(2), TEST_MAC(1), l == L_OTHER ? 0x88b5 : 0);
+	if (l == L_Q_IP4 || l == L_Q_IP6)
+		pkt_vlan(p, ETHERTYPE_8021Q, 7);
+	if (l == L_AD_IP4 || l == L_QINQ)
+		pkt_vlan(p, ETHERTYPE_8021AD, 7);
+	if (l == L_QINQ)
+		pkt_vlan(p, ETHERTYPE_8021Q, 8);
+	a4.frag = l == L_IP4_FRAG ? 3 : l == L_IP4_MF ? IP4_MF : l == L_IP4_DF ? IP4_DF : 0;
+	switch (l) {
+	case L_IP6_UDP:
+	case L_Q_IP6:
+		pkt_ip6(p, &a6);
+		pkt_udp(p, 1, 2);
+		break;
+	case L_ARP:
+	case L_ARP_SHORT:
+		pkt_arp(p, 1, TEST_MAC(1), TEST_IP4(1), 0, TEST_IP4(2));
+		break;
+	case L_OTHER:
+		pkt_raw(p, 46, 0);
+		break;
+	case L_IP4_TCP:
+		pkt_ip4(p, &a4);
+		pkt_tcp(p, 1, 2, TCPF_SYN, 0);
+		break;
+	default:
+		pkt_ip4(p, &a4);
+		pkt_udp(p, 1, 2);
+		break;
+	}
+	pkt_finish(p);
+	if (l == L_ARP_SHORT) {
+		/* not Ethernet/IPv4 (hardware type 6): no address fields
+		 * to read, only the operation, in 22 bytes */
+		p->data[ETH_HLEN + 1] = 6;
+		pkt_truncate(p, 33);
+	}
+}
+
+/* Which layouts the specialized program runs itself and which it hands
+ * back, told apart with the generic program gone from xfsm_progs (a
+ * packet handed back then passes uncounted): the ethertypes it compares
+ * as the frame holds them, IPv4 first; a fragment's bits tested without
+ * a byte swap; and a frame shorter than an Ethernet and an IPv4 header
+ * (34 bytes), here an ARP request of another hardware type (its 8-byte
+ * header would do), handed back by the parser's first check. */
+START_TEST(test_fast_layouts)
+{
+	static const struct {
+		enum layout l;
+		const char *what;
+		bool fast;
+	} cases[] = {
+		{ L_IP4_UDP, "IPv4/UDP", true },
+		{ L_IP4_TCP, "IPv4/TCP", true },
+		{ L_IP6_UDP, "IPv6/UDP", true },
+		{ L_ARP, "ARP", true },
+		{ L_Q_IP4, "802.1Q, IPv4", true },
+		{ L_AD_IP4, "802.1ad, IPv4", true },
+		{ L_Q_IP6, "802.1Q, IPv6", true },
+		{ L_IP4_DF, "IPv4, don't fragment", true },
+		{ L_QINQ, "two tags", false },
+		{ L_IP4_FRAG, "IPv4 fragment (offset)", false },
+		{ L_IP4_MF, "IPv4 fragment (more fragments)", false },
+		{ L_ARP_SHORT, "ARP (IEEE 802 hardware), 33 bytes", false },
+		{ L_OTHER, "another ethertype", false },
+	};
+	__u32 k = XFSM_PROGS_GENERIC;
+	struct xfsm_image img;
+	__u64 seen = 0;
+	size_t i;
+	char why[256];
+	int fd = -1;
+
+	S = &B;
+	ck_assert_msg(B.obj, "second datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&B), 0);
+	xfsm_image_init(&img);
+	img.app.default_verdict = XFSM_VERDICT_DROP;
+	if (!ASSERT_OK(xt_apply(&B, &img), "apply"))
+		goto out;
+	fd = generate(&B, why, sizeof(why));
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "empty: %s", why) || !install(&B, fd) ||
+	    !ASSERT_OK(bpf_map_delete_elem(B.inst->map_fd[XFSM_M_PROGS], &k), "remove generic"))
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(cases) && !xt_failures; i++) {
+		struct xfsm_stats st;
+		struct xt_result res;
+		struct pkt p;
+
+		xt_set_context("%s", cases[i].what);
+		layout_frame(&p, cases[i].l);
+		if (!ASSERT_OK(xt_run_pkt(&B, &p, 0, &res), "run") ||
+		    !ASSERT_OK(xfsm_read_stats(B.inst, &st), "stats"))
+			break;
+		seen += cases[i].fast;
+		ASSERT_EQ(res.verdict, cases[i].fast ? XDP_DROP : XDP_PASS,
+			  cases[i].fast ? "run by the specialized program: the default verdict" :
+					  "handed back, no generic program: pass");
+		ASSERT_EQ(st.rx_packets, seen, "packets the specialized program counted");
+	}
+	xt_set_context("%s", "fast layouts");
+	ASSERT_OK(bpf_map_update_elem(B.inst->map_fd[XFSM_M_PROGS], &k, &B.prog_fd, BPF_ANY),
+		  "restore generic");
+out:
+	if (fd >= 0)
+		close(fd);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
 /* ---- Refusals ----------------------------------------------------------------- */
 
 /* A large stage (searched, not compared inline) whose 300 rules behave in
@@ -1458,6 +1584,7 @@ int main(void)
 	tcase_add_test(tc, test_notes);
 	tcase_add_test(tc, test_datapath_check);
 	tcase_add_test(tc, test_walk_empty);
+	tcase_add_test(tc, test_fast_layouts);
 	tcase_add_test(tc, test_walk_counter);
 	tcase_add_test(tc, test_walk_global);
 	tcase_add_test(tc, test_walk_twostage);

@@ -101,6 +101,9 @@ struct spec {
 	/* the layout the header rewrites being emitted are for: the IP
 	 * header's offset (14, 18 behind one tag, 22 behind two) */
 	int	l3;
+	/* the parser: the frame's bytes its first check ensured on every
+	 * path (need_bytes() emits no check within them) */
+	int	parse_min;
 	bool	push;		/* a vlan push can tag a tagged frame again:
 				 * rewrites also for two tags */
 	/* the rules of the stage being generated, in the tuple search's order */

@@ -9,9 +9,10 @@
  * UDP, ICMP over IPv4, ICMPv6 over IPv6, or another upper protocol.
  * Or ARP (its operation; the addresses of an Ethernet/IPv4 one).
  * Anything else (a second tag, options, extension headers, fragments, other
- * ethertypes, anything short or malformed) goes to the generic program
- * before anything is counted.  It stores only the field words the
- * application reads, with the values xfsm_parse() stores.
+ * ethertypes, anything short or malformed, any frame under 34 bytes)
+ * goes to the generic program before anything is counted.  It stores
+ * only the field words the application reads, with the values
+ * xfsm_parse() stores.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -54,9 +55,12 @@ static void field_imm(struct spec *sp, unsigned int word, __u32 v)
 		E(sp, XI_ST(BPF_W, XFP, so_fv(word), (__s32)v));
 }
 
-/* Bail unless data + n <= end. */
+/* Bail unless data + n <= end (known on every path for n up to
+ * parse_min). */
 static void need_bytes(struct spec *sp, int n)
 {
+	if (n <= sp->parse_min)
+		return;
 	E(sp, XI_MOV64_REG(P_TMP, P_DATA));
 	E(sp, XI_ALU64_IMM(BPF_ADD, P_TMP, n));
 	xfsm_emit_jmp_reg(sp->e, BPF_JMP | BPF_JGT, P_TMP, P_END, sp->l_bail);
@@ -145,13 +149,12 @@ static void parse_ipv4(struct spec *sp, int ip, __u32 flags, unsigned int done)
 	E(sp, XI_MOV64_REG(XR1, XR0));
 	E(sp, XI_ALU64_IMM(BPF_ADD, XR1, ip));
 	xfsm_emit_jmp_reg(e, BPF_JMP | BPF_JGT, XR1, P_LEN, sp->l_bail);
+	/* MF and the offset (in network order: no swap to test them) */
 	E(sp, XI_LDX(BPF_H, XR1, P_DATA, ip + 6));
-	E(sp, XI_BE(XR1, 16));
-	E(sp, XI_ALU64_IMM(BPF_AND, XR1, 0x3fff));
+	E(sp, XI_ALU64_IMM(BPF_AND, XR1, htons(0x3fff)));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0, sp->l_bail);
 
 	field_imm(sp, XFSM_FW_ETH_TYPE, ETH_P_IP);
-	field(sp, XFSM_FW_IP_PROTO, BPF_B, ip + 9, RAW);
 	if (sp->need[XFSM_FW_IP_DSCP]) {
 		E(sp, XI_LDX(BPF_B, XR1, P_DATA, ip + 1));
 		E(sp, XI_ALU64_IMM(BPF_RSH, XR1, 2));
@@ -170,6 +173,7 @@ static void parse_ipv4(struct spec *sp, int ip, __u32 flags, unsigned int done)
 	/* the L4 header has total length - 20 bytes */
 	E(sp, XI_ALU64_IMM(BPF_SUB, XR0, 20));
 	E(sp, XI_LDX(BPF_B, XR1, P_DATA, ip + 9));
+	field_reg(sp, XFSM_FW_IP_PROTO, XR1);
 	parse_l4(sp, ip + 20, flags | XFSM_PF_IPV4, false, done);
 }
 
@@ -260,17 +264,26 @@ static void parse_arp(struct spec *sp, int l3, __u32 flags, unsigned int done)
 	xfsm_emit_ja(e, done);
 }
 
-/* IPv4, IPv6 or ARP by the ethertype in XR1, at `ip`; any other to the
- * bail. */
-static void parse_ip(struct spec *sp, int ip, __u32 flags, unsigned int done)
+/* IPv4, IPv6 or ARP by the ethertype in XR1 (as the frame holds it:
+ * network order), at `ip`, IPv4 tested first; a VLAN tag to `tag` (-1:
+ * none taken here); any other to the bail. */
+static void parse_ip(struct spec *sp, int ip, __u32 flags, int tag, unsigned int done)
 {
 	struct xfsm_emit *e = sp->e;
 	unsigned int ip6 = xfsm_emit_label(e), arp = xfsm_emit_label(e);
+	unsigned int other = xfsm_emit_label(e);
 
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_IPV6, ip6);
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_ARP, arp);
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, ETH_P_IP, sp->l_bail);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, htons(ETH_P_IP), other);
 	parse_ipv4(sp, ip, flags, done);
+	xfsm_emit_bind(e, other);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, htons(ETH_P_IPV6), ip6);
+	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, htons(ETH_P_ARP), arp);
+	if (tag >= 0) {
+		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, htons(ETH_P_8021Q), (unsigned int)tag);
+		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, htons(ETH_P_8021AD),
+				  (unsigned int)tag);
+	}
+	xfsm_emit_ja(e, sp->l_bail);
 	xfsm_emit_bind(e, ip6);
 	parse_ipv6(sp, ip, flags, done);
 	xfsm_emit_bind(e, arp);
@@ -289,16 +302,20 @@ void spec_parse(struct spec *sp)
 	E(sp, XI_MOV64_REG(P_LEN, P_END));
 	E(sp, XI_ALU64_REG(BPF_SUB, P_LEN, P_DATA));
 	E(sp, XI_STX(BPF_W, XFP, P_LEN, so_fv(XFSM_FW_META_LEN)));
-	need_bytes(sp, ETH_HLEN);
+	/* one check for the bytes the Ethernet, tag and IPv4 headers read:
+	 * every IPv4 and IPv6 frame, and an Ethernet/IPv4 ARP one, is
+	 * longer; a shorter frame (only an ARP packet of another hardware
+	 * type, whose 8-byte header would do, could otherwise be taken)
+	 * goes to the generic program */
+	sp->parse_min = 0;
+	need_bytes(sp, ETH_HLEN + 20);
+	sp->parse_min = ETH_HLEN + 20;
 	field(sp, XFSM_FW_ETH_DST_HI, BPF_H, 0, BE16);
 	field(sp, XFSM_FW_ETH_DST_LO, BPF_W, 2, BE32);
 	field(sp, XFSM_FW_ETH_SRC_HI, BPF_H, 6, BE16);
 	field(sp, XFSM_FW_ETH_SRC_LO, BPF_W, 8, BE32);
 	E(sp, XI_LDX(BPF_H, XR1, P_DATA, 12));
-	E(sp, XI_BE(XR1, 16));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_8021Q, tag);
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_8021AD, tag);
-	parse_ip(sp, ETH_HLEN, 0, done);
+	parse_ip(sp, ETH_HLEN, 0, (int)tag, done);
 
 	/* one 802.1Q or 802.1ad tag (xfsm_parse()'s first); a second one
 	 * is left to the generic program */
@@ -314,12 +331,11 @@ void spec_parse(struct spec *sp)
 		E(sp, XI_ALU64_IMM(BPF_RSH, XR1, 13));
 		field_reg(sp, XFSM_FW_VLAN_PCP, XR1);
 	}
+	/* a second tag goes to the bail with any other ethertype */
 	E(sp, XI_LDX(BPF_H, XR1, P_DATA, ETH_HLEN + 2));
-	E(sp, XI_BE(XR1, 16));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_8021Q, sp->l_bail);
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, ETH_P_8021AD, sp->l_bail);
-	parse_ip(sp, ETH_HLEN + 4, XFSM_PF_VLAN, done);
+	parse_ip(sp, ETH_HLEN + 4, XFSM_PF_VLAN, -1, done);
 	xfsm_emit_bind(e, done);
+	sp->parse_min = 0;
 }
 
 /* Hand the packet to the generic program: the bail word, then its tail

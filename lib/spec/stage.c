@@ -163,16 +163,29 @@ static void key_dword(struct spec *sp, int at, struct key_part lo, struct key_pa
 	E(sp, XI_STX(BPF_DW, XFP, XR1, off));
 }
 
+/* The key's 4 bytes at key offset `at`. */
+static void key_tail_word(struct spec *sp, int at, struct key_part p)
+{
+	if (p.fv < 0) {
+		E(sp, XI_ST(BPF_W, XFP, SO_KEY + at, (__s32)p.c));
+		return;
+	}
+	part_load(sp, XR1, p);
+	E(sp, XI_STX(BPF_W, XFP, XR1, SO_KEY + at));
+}
+
 int spec_flow_table(const struct spec *sp, unsigned int stage)
 {
 	return sp->app->stages[stage].flags & XFSM_SF_NARROW ? XFSM_M_FLOWS_N : XFSM_M_FLOWS;
 }
 
 /*
- * The key (head = stage and epoch as the key lays them out) in 8-byte
- * stores: six for the whole key, two for a narrow table's (the first
- * 16 bytes, what that table reads).  The map's hash and compare read the key in words
- * of 4 and 8 bytes: a word assembled from narrower stores is not
+ * The key (head = stage and epoch as the key lays them out) in the
+ * widest stores that cover it: six 8-byte stores for the whole key; for
+ * a narrow table's key, the 12 bytes that table reads, one 8-byte store
+ * (head, w[0]) and one 4-byte store (w[1]), so nothing past the narrow
+ * key is written.  The map's hash and compare read the key in words of
+ * up to 8 bytes: a word assembled from narrower stores is not
  * forwarded from the store buffer, and each such read stalls (measured:
  * docs/BENCHMARKS.md, "Where the specialized program's time goes").
  * Clobbers R1, R2.
@@ -180,16 +193,19 @@ int spec_flow_table(const struct spec *sp, unsigned int stage)
 static void key_fill(struct spec *sp, __u32 head, const __u8 *words, bool narrow)
 {
 	unsigned int i, n = narrow ? XFSM_NARROW_KEY_WORDS : XFSM_KEY_WORDS;
+	int w = (int)offsetof(struct xfsm_flow_key, w);
 
 	_Static_assert(sizeof(struct xfsm_flow_key) == 4 + 4 * XFSM_KEY_WORDS &&
 		       XFSM_KEY_WORDS % 2 == 1 && (SO_KEY & 7) == 0,
 		       "the key: a 4-byte head and an odd number of words, 8-byte aligned");
-	key_dword(sp, 0, (struct key_part){ -1, head }, key_word(words, 0));
 	_Static_assert(sizeof(struct xfsm_flow_key_n) == 4 + 4 * XFSM_NARROW_KEY_WORDS &&
-		       XFSM_NARROW_KEY_WORDS % 2 == 1, "the narrow key: the same, shorter");
-	for (i = 1; i < n; i += 2)
-		key_dword(sp, (int)offsetof(struct xfsm_flow_key, w) + 4 * (int)i,
-			  key_word(words, i), key_word(words, i + 1));
+		       XFSM_NARROW_KEY_WORDS % 2 == 0,
+		       "the narrow key: the same prefix, ending in one 4-byte word");
+	key_dword(sp, 0, (struct key_part){ -1, head }, key_word(words, 0));
+	for (i = 1; i + 1 < n; i += 2)
+		key_dword(sp, w + 4 * (int)i, key_word(words, i), key_word(words, i + 1));
+	if (i < n)
+		key_tail_word(sp, w + 4 * (int)i, key_word(words, i));
 }
 
 void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
