@@ -47,7 +47,8 @@ struct xfsm_pkt {
 	__u16	l3_off;		/* offset of the IP header, 0: none */
 	__u16	l4_off;		/* of a TCP, UDP, ICMP or ICMPv6 header, 0: none */
 	__u32	ifindex;
-	__u32	slot;		/* application slot read at entry */
+	__u16	slot;		/* application slot read at entry */
+	__u16	traced;		/* the packet is traced (bpf/observe.h) */
 	__u32	rand;		/* meta.random */
 	__u32	state;		/* lookup-scope state of the current stage */
 	__u32	key;		/* scratch map key: one slot for all stages */

@@ -206,7 +206,9 @@ __noinline int xfsm_parse_offload(struct xdp_md *ctx, struct xfsm_pkt *p)
 #define XFSM_LOOKUP_NARROW	2	/* xfsm_flows_n, under w->fk's first 16 bytes */
 
 /* The stage's lookup key into w->fk, and the table to look it up in
- * (XFSM_LOOKUP_*). */
+ * (XFSM_LOOKUP_*).  The native profile builds it inline in the entry's
+ * stage loop: verified once per turn (about 25k instructions more on
+ * 6.18), it saves the call of a global function per stage. */
 static __always_inline __u32 stage_key(struct xfsm_work *w, const struct xfsm_stage *st,
 				       __u32 stage)
 {
@@ -217,16 +219,6 @@ static __always_inline __u32 stage_key(struct xfsm_work *w, const struct xfsm_st
 	return st->flags & XFSM_SF_NARROW ? XFSM_LOOKUP_NARROW : XFSM_LOOKUP_WIDE;
 }
 
-#ifndef XFSM_OFFLOAD
-/* stage_key() verified once, not in each turn of the entry's stage loop. */
-__noinline __u32 xfsm_stage_key(struct xfsm_work *w, const struct xfsm_app *app, __u32 stage)
-{
-	if (!w || !app)
-		return XFSM_LOOKUP_NONE;
-	return stage_key(w, &app->stages[stage_idx(stage)], stage);
-}
-#endif
-
 static __always_inline struct xfsm_flow *stage_lookup(struct xfsm_work *w, __u32 where)
 {
 	if (where == XFSM_LOOKUP_NONE)
@@ -235,16 +227,15 @@ static __always_inline struct xfsm_flow *stage_lookup(struct xfsm_work *w, __u32
 }
 
 /* The lookup-scope flow `f` that stage_lookup() found, its timeouts
- * enforced; p->state is the state the packet sees.  `trace`: the packet
- * is traced (bpf/observe.h). */
+ * enforced; p->state is the state the packet sees. */
 static __always_inline struct xfsm_flow *stage_flow(struct xfsm_work *w,
 						    const struct xfsm_stage *st,
-						    struct xfsm_flow *f, __u32 trace)
+						    struct xfsm_flow *f)
 {
 	struct xfsm_pkt *p = &w->pkt;
 
 	p->state = 0;
-	if (trace)
+	if (p->traced)
 		OBS_LOOKUP(w, f, (st->flags & XFSM_SF_NO_LOOKUP ? 0 : XFSM_TSF_LOOKUP) |
 			   (st->flags & XFSM_SF_NARROW ? XFSM_TSF_NARROW : 0) |
 			   (f && (f->hard_deadline_ns || f->idle_timeout_ms) &&
@@ -317,10 +308,6 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 	return f;
 }
 
-/* xfsm_stage_run()'s `stage` argument: the stage, and this flag when the
- * packet is traced. */
-#define XFSM_STAGE_TRACED	(1U << 16)
-
 /*
  * The native profile looks the stage's flow up in its caller and passes
  * it in: inside a global function a pointer argument is memory of the
@@ -331,7 +318,6 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
 XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 			      const struct xfsm_app *app, __u32 stage, struct xfsm_flow *f)
 {
-	__u32 trace = stage & XFSM_STAGE_TRACED;
 	const struct xfsm_stage *st;
 	struct xfsm_stage_stats *ss;
 	struct xfsm_rule_stats *rs;
@@ -339,7 +325,6 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	struct xfsm_pkt *p;
 	__u32 conds, len;
 
-	stage &= ~XFSM_STAGE_TRACED;
 	if (!w || !app || stage >= XFSM_MAX_STAGES)
 		return XDP_PASS;
 #ifdef XFSM_BENCH_STOP
@@ -362,12 +347,12 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 #ifdef XFSM_OFFLOAD
 	f = stage_lookup(w, stage_key(w, st, stage));
 #endif
-	f = stage_flow(w, st, f, trace);
+	f = stage_flow(w, st, f);
 	XFSM_PHASE_END(XFSM_PHASE_FLOW);
 
 	conds = st->n_conds || st->kind != XFSM_STAGE_XFSM ? xfsm_conds(st, p, f) : 0;
 	r = stage_match(app, st, w, stage, conds);
-	if (trace)
+	if (p->traced)
 		OBS_MATCH(w, r, conds);
 	if (!r) {
 		CNT_ADD(&ss->misses, 1);
@@ -585,6 +570,12 @@ int xfsm_xdp(struct xdp_md *ctx)
 	if (c->observe & (XFSM_OBS_TRACE | XFSM_OBS_CAPTURE))
 		observed = xfsm_obs_begin(ctx, w, app->generation);
 #endif
+	/* The stage's hooks test it in the working set: a flag kept in a
+	 * register is known after its first test, and would keep the
+	 * traced and untraced paths between the hooks apart (verified
+	 * twice); read from memory, they meet again after each hook. */
+	if (observed & XFSM_OBS_TRACE)
+		w->pkt.traced = 1;
 #endif
 	XFSM_PHASE_END(XFSM_PHASE_PORT);
 
@@ -597,11 +588,12 @@ int xfsm_xdp(struct xdp_md *ctx)
 		else
 #endif
 			ret = xfsm_stage_run(ctx, w, app,
-					     stage | (observed & XFSM_OBS_TRACE ? XFSM_STAGE_TRACED : 0),
+					     stage,
 #ifdef XFSM_OFFLOAD
 					     NULL);
 #else
-					     stage_lookup(w, xfsm_stage_key(w, app, stage)));
+					     stage_lookup(w, stage_key(w, &app->stages[stage_idx(stage)],
+								       stage)));
 #endif
 #ifndef XFSM_OFFLOAD
 		if (observed)
