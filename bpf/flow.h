@@ -57,7 +57,7 @@ static __always_inline void flow_key_build(struct xfsm_flow_key *k, const struct
 
 /*
  * The flow under key `k` in its stage's table: a narrow stage's
- * (XFSM_SF_NARROW) is found under the key's first 16 bytes in
+ * (XFSM_SF_NARROW) is found under the key's first 12 bytes in
  * xfsm_flows_n.  The verifier tells a pointer into one table from one
  * into the other, so every path after a lookup that may hit either is
  * verified twice while the pointer lives: the generic program passes it

@@ -47,7 +47,7 @@ struct {
 } xfsm_flows SEC(".maps");
 
 #ifndef XFSM_OFFLOAD
-/* The narrow stages' flows (XFSM_SF_NARROW): a 16-byte key hashes and
+/* The narrow stages' flows (XFSM_SF_NARROW): a 12-byte key hashes and
  * compares faster than the 48-byte one. */
 struct {
 	__uint(type, XFSM_FLOWS_TYPE);

@@ -203,7 +203,7 @@ __noinline int xfsm_parse_offload(struct xdp_md *ctx, struct xfsm_pkt *p)
 /* Where stage `stage` looks its lookup-scope flow up. */
 #define XFSM_LOOKUP_NONE	0	/* nowhere (XFSM_SF_NO_LOOKUP) */
 #define XFSM_LOOKUP_WIDE	1	/* xfsm_flows, under w->fk */
-#define XFSM_LOOKUP_NARROW	2	/* xfsm_flows_n, under w->fk's first 16 bytes */
+#define XFSM_LOOKUP_NARROW	2	/* xfsm_flows_n, under w->fk's first 12 bytes */
 
 /* The stage's lookup key into w->fk, and the table to look it up in
  * (XFSM_LOOKUP_*).  The native profile builds it inline in the entry's
