@@ -321,8 +321,12 @@ extern const struct xfsm_lang_field lang_field_table[];
 extern const unsigned int lang_n_fields;
 /* The field a symmetric key swaps with this one (itself if none). */
 int field_sym_partner(int field);
-/* The largest value of a field. */
+/* The largest value of a field: all ones in its width. */
 lang_u128 field_max(int f);
+/* Fail at t unless field f can hold v: every constant compared with a
+ * field (rule matches, conditions) goes through here.  A field's range is
+ * its width, or less where the datapath says so (meta.port < 256). */
+void check_field_value(struct lc *c, int f, lang_u128 v, const struct lang_tok *t);
 /* Fail: "unknown field 'x'", with the nearest names (metadata operands
  * too unless in_match). */
 void __attribute__((noreturn))

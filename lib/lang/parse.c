@@ -409,6 +409,19 @@ static enum xfsm_cmp cmp_of(enum lang_tk k)
 	}
 }
 
+/* A field compared with a constant it can never hold would make the
+ * condition constant: refused, as in a rule match. */
+static void cond_const_in_range(struct lc *c, const struct ex *fe, const struct ex *ke)
+{
+	int f;
+
+	if (fe->kind != EX_OPND || fe->o.kind != XFSM_OPND_FIELD || ke->kind != EX_CONST)
+		return;
+	f = xfsm_lang_field_find(c->src + fe->loc->off, fe->loc->len);
+	if (f >= 0)
+		check_field_value(c, f, ke->v, ke->loc);
+}
+
 static void parse_condition(struct lc *c, const struct lang_tok *kw)
 {
 	struct xfsm_stage *st = &c->st[c->cur].hdr;
@@ -435,6 +448,8 @@ static void parse_condition(struct lc *c, const struct lang_tok *kw)
 	cd->op = (__u8)cmp_of(op->kind);
 	cd->a = leaf_operand(c, a, "condition");
 	cd->b = leaf_operand(c, b, "condition");
+	cond_const_in_range(c, a, b);
+	cond_const_in_range(c, b, a);
 	tok_name(c, t, sn->conds[st->n_conds]);
 	{
 		const struct lang_tok *last = &c->t[c->p - 1];
