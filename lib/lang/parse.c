@@ -519,7 +519,8 @@ static void mark_entered(struct lc *c, __u32 state)
 
 static void parse_goto_state(struct lc *c, struct prule *r, const struct lang_tok *kw)
 {
-	const struct lang_tok *it = NULL, *ht = NULL;
+	const struct lang_tok *it = NULL, *ht = NULL, *irt = NULL, *hrt = NULL;
+	unsigned int bad;
 	__u32 s;
 
 	if (r->r.flags & XFSM_RF_SET_STATE)
@@ -545,29 +546,37 @@ static void parse_goto_state(struct lc *c, struct prule *r, const struct lang_to
 			rt = next(c);
 			rb = state_ref(c, rt);
 		}
-		if (rb == s) {
-			char buf[48];
-			const char *sname = xfsm_lang_state_name(c->nm, c->cur, s, buf, sizeof(buf));
-
-			/* the timeout would move the flow where it already is */
-			if (rt)
-				fail_at(c, rt, "rollback to '%s', the state this transition enters: the %s timeout would change nothing; roll back to another state or leave the timeout out",
-					sname, idle ? "idle" : "hard");
-			fail_at(c, t, "the %s timeout rolls back to state 0 ('%s') when no '-> STATE' follows, and this transition enters '%s': write '-> STATE' with another state or leave the timeout out",
-				idle ? "idle" : "hard", sname, sname);
-		}
 		mark_entered(c, rb);
 		if (idle) {
 			it = t;
+			irt = rt;
 			r->r.idle_timeout_ms = ms;
 			r->r.idle_rollback = rb;
 		} else {
 			ht = t;
+			hrt = rt;
 			r->r.hard_timeout_ms = ms;
 			r->r.hard_rollback = rb;
 		}
 	}
-	if (it && ht && r->r.idle_timeout_ms >= r->r.hard_timeout_ms)
+	/* libxfsm's check, as xfsmctl state set's */
+	bad = xfsm_timeouts_check(s, r->r.idle_timeout_ms, r->r.idle_rollback,
+				  r->r.hard_timeout_ms, r->r.hard_rollback);
+	if (bad & (XFSM_TIMEOUT_IDLE_SELF | XFSM_TIMEOUT_HARD_SELF)) {
+		/* the one written first */
+		bool idle = (bad & XFSM_TIMEOUT_IDLE_SELF) &&
+			    (!(bad & XFSM_TIMEOUT_HARD_SELF) || it->off < ht->off);
+		const struct lang_tok *t = idle ? it : ht, *rt = idle ? irt : hrt;
+		char buf[48];
+		const char *sname = xfsm_lang_state_name(c->nm, c->cur, s, buf, sizeof(buf));
+
+		if (rt)
+			fail_at(c, rt, "rollback to '%s', the state this transition enters: the %s timeout would change nothing; roll back to another state or leave the timeout out",
+				sname, idle ? "idle" : "hard");
+		fail_at(c, t, "the %s timeout rolls back to state 0 ('%s') when no '-> STATE' follows, and this transition enters '%s': write '-> STATE' with another state or leave the timeout out",
+			idle ? "idle" : "hard", sname, sname);
+	}
+	if (bad & XFSM_TIMEOUT_IDLE_NOT_SHORTER)
 		fail_at(c, it, "idle timeout (%u ms) must be shorter than the hard timeout (%u ms): it could never fire",
 			r->r.idle_timeout_ms, r->r.hard_timeout_ms);
 }
