@@ -253,6 +253,9 @@ struct lc {
 void __attribute__((noreturn, format(printf, 3, 4)))
 fail_at(struct lc *c, const struct lang_tok *t, const char *fmt, ...);
 void __attribute__((noreturn)) fail_nomem(struct lc *c);
+/* The application sends to `port`, written at t (its first use is kept:
+ * xfsm_app_names.port_use). */
+void note_port_use(struct lc *c, __u64 port, const struct lang_tok *t);
 /* A warning about token t: compilation goes on. */
 void __attribute__((format(printf, 3, 4)))
 warn_at(struct lc *c, const struct lang_tok *t, const char *fmt, ...);

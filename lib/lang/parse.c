@@ -202,6 +202,7 @@ static void parse_group(struct lc *c)
 					(int)at->len, c->src + at->off);
 			gd->macs[gd->n_members] = (__u64)at->v;
 		}
+		note_port_use(c, port, mt);
 		gd->ports[gd->n_members] = port;
 		gd->weights[gd->n_members++] = w;
 		if (!accept_tk(c, T_COMMA))
@@ -814,10 +815,14 @@ static void parse_effect(struct lc *c, struct prule *r)
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT_GROUP);
 		a->arg = (__u16)gid;
 	} else if (tok_eq(c, t, "output")) {
+		const struct lang_tok *pt = peek(c);
+
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT);
 		a->opnd = parse_opnd_value(c, XFSM_MAX_PORTS - 1, "output port");
 		if (a->opnd.kind == XFSM_OPND_CONST && a->opnd.value == 0)
 			fail_at(c, t, "output to port 0 (\"no port\")");
+		if (a->opnd.kind == XFSM_OPND_CONST)
+			note_port_use(c, a->opnd.value, pt);
 	} else if (tok_eq(c, t, "goto")) {
 		if (accept_kw(c, "state")) {
 			parse_goto_state(c, r, t);
