@@ -237,20 +237,11 @@ static int load_xfsm(struct prog *p, const char *name)
 		fprintf(stderr, "micro: cannot open %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	bpf_object__for_each_map(map, p->obj)
-		if (!strcmp(bpf_map__name(map), XFSM_MAP_FLOWS) ||
-		    !strcmp(bpf_map__name(map), XFSM_MAP_FLOWS_N))
-			bpf_map__set_max_entries(map, MAX_FLOWS_TABLE);
-	if (acl_caps) {
-		__u64 nr, nn;
-
-		xfsm_acl_caps_totals(acl_caps, &nr, &nn);
-		map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_ACL_RULES);
-		if (map)
-			bpf_map__set_max_entries(map, nr);
-		map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_ACL_NODES);
-		if (map)
-			bpf_map__set_max_entries(map, nn);
+	err = xfsm_obj_size_maps(p->obj, &(struct xfsm_map_sizes){ .flows = MAX_FLOWS_TABLE,
+								       .acl = acl_caps });
+	if (err) {
+		fprintf(stderr, "micro: cannot size the maps of %s: %s\n", path, strerror(-err));
+		goto fail;
 	}
 	err = xfsm_obj_load(p->obj);
 	if (err) {

@@ -26,6 +26,7 @@ static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 		  .datapath = datapath);
 	struct xfsm_instance *inst;
 	struct xfsm_ctl ctl;
+	char msg[600];
 	bool unchanged;
 	int err;
 
@@ -36,6 +37,13 @@ static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 				  inst->max_rules);
 	if (err) {
 		p_err("the application does not fit this datapath (nothing was changed)");
+		goto out;
+	}
+	/* It may only send to ports the instance has. */
+	err = xfsm_lang_check_ports(inst, nm, NULL, msg, sizeof(msg));
+	if (err) {
+		p_diag("%s", msg);
+		p_err("the application was not applied; the running application is unchanged");
 		goto out;
 	}
 	/* Pipeline, ACL tables and groups switch as one. */
@@ -376,6 +384,16 @@ static int rule_edit(bool add, struct args *a)
 			print_rule_diag(nm2->warnings[i], ins_line, ins_lines,
 					strncmp(what, "rule", 4) != 0,
 					false);
+		/* the rule may only send to ports the instance has */
+		ret = xfsm_lang_check_ports(inst, nm2, r.nm, err, sizeof(err));
+		if (ret) {
+			if (!print_rule_diag(err, ins_line, ins_lines, strncmp(what, "rule", 4) != 0,
+					     true))
+				p_diag("%s", err);
+			p_err("rule not added; the running application is unchanged");
+			xfsm_image_free(&img);
+			goto out;
+		}
 	} else {
 		const struct xfsm_rule_names *rn = xfsm_lang_rule_by_name(r.nm, (unsigned int)s, what);
 

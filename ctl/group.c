@@ -53,6 +53,29 @@ static bool group_exists(const struct xfsm_group *g)
 
 static void show_one(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
 
+/* Ports named on the command line must be ports of the instance, as a
+ * device must exist for iproute2: an error names the first one that is
+ * not (lib/group.c, the check every command taking a port makes). */
+static int ports_exist(struct xfsm_instance *inst, const __u16 *ports, unsigned int n)
+{
+	bool present[XFSM_MAX_PORTS];
+	char msg[400];
+	int err = xfsm_ports_present(inst, present);
+
+	if (err) {
+		p_err("cannot read the ports: %s", strerror(-err));
+		return err;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (present[ports[i]])
+			continue;
+		err = xfsm_ports_missing_msg(inst, present, ports[i], msg, sizeof(msg));
+		p_err("%s; see 'xfsmctl port show'", msg);
+		return err;
+	}
+	return 0;
+}
+
 static int group_write(struct args *a, bool must_be_new)
 {
 	__u16 ports[XFSM_GROUP_MAX_MEMBERS], w[XFSM_GROUP_MAX_MEMBERS];
@@ -101,6 +124,9 @@ static int group_write(struct args *a, bool must_be_new)
 	err = open_instance(&inst);
 	if (err)
 		return err;
+	err = ports_exist(inst, ports, n);
+	if (err)
+		goto out;
 	err = xfsm_group_read(inst, id, &prev);
 	if (err)
 		goto out;
@@ -289,22 +315,9 @@ const struct cmd group_cmds[] = {
 
 /* ---- port set | sync ------------------------------------------------------------ */
 
-static int port_find(const void *key, const void *value, void *ctx)
-{
-	const struct xfsm_port *p = value;
-	unsigned int *want = ctx;
-
-	(void)key;
-	if (p->port != *want)
-		return 0;
-	*want = 0;	/* found */
-	return 1;
-}
-
 int port_set_cmd(struct args *a)
 {
 	struct xfsm_instance *inst;
-	unsigned int found;
 	const char *state;
 	__u32 port;
 	bool down;
@@ -325,17 +338,9 @@ int port_set_cmd(struct args *a)
 	if (err)
 		return err;
 	/* Only a port the loader assigned to an interface exists. */
-	found = port;
-	err = xfsm_map_walk(inst, XFSM_M_PORTS, port_find, &found);
-	if (err < 0) {
-		p_err("cannot read the ports: %s", strerror(-err));
+	err = ports_exist(inst, &(__u16){ (__u16)port }, 1);
+	if (err)
 		goto out;
-	}
-	if (found) {
-		p_err("port %u does not exist (see 'xfsmctl port show')", port);
-		err = -ENOENT;
-		goto out;
-	}
 	err = xfsm_port_set_down(inst, port, down);
 	if (err) {
 		p_err("cannot set port %u %s: %s", port, state, strerror(-err));

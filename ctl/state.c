@@ -533,7 +533,9 @@ static int state_set(struct args *a)
 	struct running r;
 	bool have_state = false;
 	__u32 idle = 0, hard = 0;
-	const char *stage, *k, *v;
+	const char *stage, *k, *v, *state_word = NULL;
+	const char *idle_word = NULL, *hard_word = NULL, *idle_to = NULL, *hard_to = NULL;
+	unsigned int bad;
 	__u64 now;
 	int s, err;
 
@@ -570,22 +572,27 @@ static int state_set(struct args *a)
 			if (state_ref(&r, (unsigned int)s, v, &flow.state))
 				goto out;
 			have_state = true;
+			state_word = v;
 		} else if (!strcmp(k, "idle") || !strcmp(k, "hard")) {
+			const char *to = NULL;
 			__u32 ms, rb = 0;
 
 			if (arg_timeout_ms(k, v, &ms))
 				goto out;
 			if (arg_kw(a, "->")) {
-				const char *to = arg_next(a, "the rollback STATE after '->'");
-
+				to = arg_next(a, "the rollback STATE after '->'");
 				if (!to || state_ref(&r, (unsigned int)s, to, &rb))
 					goto out;
 			}
 			if (k[0] == 'i') {
 				idle = ms;
+				idle_word = v;
+				idle_to = to;
 				flow.idle_rollback = rb;
 			} else {
 				hard = ms;
+				hard_word = v;
+				hard_to = to;
 				flow.hard_rollback = rb;
 			}
 		} else {
@@ -597,7 +604,21 @@ static int state_set(struct args *a)
 		usage_err(a, "expected 'state NAME'");
 		goto out;
 	}
-	if (idle && hard && idle >= hard) {
+	/* libxfsm's check, as the language's for a rule's goto state */
+	bad = xfsm_timeouts_check(flow.state, idle, flow.idle_rollback, hard, flow.hard_rollback);
+	if (bad & (XFSM_TIMEOUT_IDLE_SELF | XFSM_TIMEOUT_HARD_SELF)) {
+		bool i = bad & XFSM_TIMEOUT_IDLE_SELF;
+		const char *to = i ? idle_to : hard_to;
+
+		if (to)
+			usage_err(a, "%s %s -> %s: the rollback is the state the flow is set to ('state %s'): the timeout would change nothing; roll back to another state or leave the timeout out",
+				  i ? "idle" : "hard", i ? idle_word : hard_word, to, state_word);
+		else
+			usage_err(a, "%s %s: the timeout rolls back to state 0 when no '-> STATE' follows, and the flow is set to it ('state %s'): write '-> STATE' with another state or leave the timeout out",
+				  i ? "idle" : "hard", i ? idle_word : hard_word, state_word);
+		goto out;
+	}
+	if (bad & XFSM_TIMEOUT_IDLE_NOT_SHORTER) {
 		usage_err(a, "the idle timeout must be shorter than the hard timeout");
 		goto out;
 	}

@@ -214,51 +214,24 @@ static void acl_caps_of(const struct xfsm_load_opts *o, struct xfsm_acl_caps *ca
 	}
 }
 
-/* The wide and the narrow flow table (include/xfsm/abi.h). */
-static bool is_flow_table(const char *name)
-{
-	return !strcmp(name, XFSM_MAP_FLOWS) || !strcmp(name, XFSM_MAP_FLOWS_N);
-}
-
 /* Size the maps the user may choose, adopting the pinned sizes when the
  * user did not choose. */
-static void size_maps(struct load_ctx *c)
+static int size_maps(struct load_ctx *c)
 {
 	const struct xfsm_load_opts *o = c->o;
-	struct bpf_map *m;
-	__u64 nr, nn;
-
-	acl_caps_of(o, &c->acl_caps, &c->acl_sized);
-	if (c->acl_sized) {
-		xfsm_acl_caps_totals(&c->acl_caps, &nr, &nn);
-		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_ACL_RULES);
-		if (m)
-			bpf_map__set_max_entries(m, nr ? nr : 1);
-		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_ACL_NODES);
-		if (m)
-			bpf_map__set_max_entries(m, nn ? nn : 1);
-	}
-
-	/* --flows and --flow-table size and type each flow table. */
-	bpf_object__for_each_map(m, c->obj) {
-		if (!is_flow_table(bpf_map__name(m)))
-			continue;
-		if (o->flows)
-			bpf_map__set_max_entries(m, o->flows);
-		/* The offload profile only has plain hash tables. */
-		if (o->flow_lru >= 0 && bpf_map__type(m) != BPF_MAP_TYPE_HASH)
-			bpf_map__set_type(m, o->flow_lru ? BPF_MAP_TYPE_LRU_HASH :
-							   BPF_MAP_TYPE_HASH);
-	}
-	if (o->rules) {
+	struct xfsm_map_sizes sz = {
+		.flows = o->flows,
 		/* Both application slots share the rule and rule-stats maps. */
-		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_RULES);
-		if (m)
-			bpf_map__set_max_entries(m, XFSM_APP_SLOTS * o->rules);
-		m = bpf_object__find_map_by_name(c->obj, XFSM_MAP_RULE_STATS);
-		if (m)
-			bpf_map__set_max_entries(m, XFSM_APP_SLOTS * o->rules);
-	}
+		.rules = XFSM_APP_SLOTS * o->rules,
+		.rule_stats = XFSM_APP_SLOTS * o->rules,
+	};
+
+	if (o->flow_lru >= 0)
+		sz.flow_type = o->flow_lru ? BPF_MAP_TYPE_LRU_HASH : BPF_MAP_TYPE_HASH;
+	acl_caps_of(o, &c->acl_caps, &c->acl_sized);
+	if (c->acl_sized)
+		sz.acl = &c->acl_caps;
+	return xfsm_obj_size_maps(c->obj, &sz);
 }
 
 /* Does the pinned xfsm_acl_ctl hold these capacities? */
@@ -296,11 +269,11 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	}
 	/* Sizes the user did not ask for follow the pinned map. */
 	acl_array = !strcmp(name, XFSM_MAP_ACL_RULES) || !strcmp(name, XFSM_MAP_ACL_NODES);
-	user_sized = (is_flow_table(name) && o->flows) ||
+	user_sized = (xfsm_map_is_flow_table(name) && o->flows) ||
 		     ((!strcmp(name, XFSM_MAP_RULES) ||
 		       !strcmp(name, XFSM_MAP_RULE_STATS)) && o->rules) ||
 		     (acl_array && c->acl_sized);
-	if (!user_sized && (is_flow_table(name) ||
+	if (!user_sized && (xfsm_map_is_flow_table(name) ||
 			    !strcmp(name, XFSM_MAP_RULES) ||
 			    !strcmp(name, XFSM_MAP_RULE_STATS) || acl_array))
 		bpf_map__set_max_entries(map, info.max_entries);
@@ -313,7 +286,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 		err = -EPROTO;
 		goto refuse;
 	}
-	if (is_flow_table(name) && o->flow_lru < 0 &&
+	if (xfsm_map_is_flow_table(name) && o->flow_lru < 0 &&
 	    (info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH))
 		bpf_map__set_type(map, info.type);
 
@@ -325,7 +298,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 		xfsm_log(XFSM_LOG_ERROR,
 			 "pinned map %s is a %s, the datapath wants a %s%s",
 			 path, map_type_str(info.type), map_type_str(bpf_map__type(map)),
-			 is_flow_table(name) ? " (see --flow-table)" : "");
+			 xfsm_map_is_flow_table(name) ? " (see --flow-table)" : "");
 	else if (info.key_size != bpf_map__key_size(map) ||
 		 info.value_size != bpf_map__value_size(map))
 		xfsm_log(XFSM_LOG_ERROR,
@@ -496,7 +469,11 @@ static int open_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 		err = -ENOENT;
 		goto fail;
 	}
-	size_maps(c);
+	err = size_maps(c);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot size the maps of %s: %s", path, strerror(-err));
+		goto fail;
+	}
 	bpf_object__for_each_map(map, c->obj) {
 		if (mode == XFSM_XDP_HW)
 			bpf_map__set_ifindex(map, c->ifs[0].link.ifindex);

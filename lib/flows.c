@@ -236,6 +236,22 @@ int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key)
 	return bpf_map_delete_elem(fd, key) ? -errno : 0;
 }
 
+unsigned int xfsm_timeouts_check(__u32 state, __u32 idle_ms, __u32 idle_rollback,
+				 __u32 hard_ms, __u32 hard_rollback)
+{
+	unsigned int bad = 0;
+
+	/* bpf/flow.h: an expired timeout moves the flow to its rollback
+	 * state and clears both timeouts, nothing else */
+	if (idle_ms && idle_rollback == state)
+		bad |= XFSM_TIMEOUT_IDLE_SELF;
+	if (hard_ms && hard_rollback == state)
+		bad |= XFSM_TIMEOUT_HARD_SELF;
+	if (idle_ms && hard_ms && idle_ms >= hard_ms)
+		bad |= XFSM_TIMEOUT_IDLE_NOT_SHORTER;
+	return bad;
+}
+
 static bool map_is_percpu(__u32 type)
 {
 	return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||

@@ -454,3 +454,42 @@ out:
 	free(v);
 	return err;
 }
+
+static int port_mark(const void *key, const void *value, void *ctx)
+{
+	const struct xfsm_port *p = value;
+	bool *present = ctx;
+
+	(void)key;
+	if (p->port < XFSM_MAX_PORTS)
+		present[p->port] = true;
+	return 0;
+}
+
+int xfsm_ports_present(struct xfsm_instance *inst, bool present[XFSM_MAX_PORTS])
+{
+	int err;
+
+	memset(present, 0, XFSM_MAX_PORTS * sizeof(*present));
+	if (!inst)
+		return -EINVAL;
+	err = xfsm_map_walk(inst, XFSM_M_PORTS, port_mark, present);
+	return err < 0 ? err : 0;
+}
+
+int xfsm_ports_missing_msg(struct xfsm_instance *inst, const bool present[XFSM_MAX_PORTS],
+			   unsigned int port, char *msg, size_t len)
+{
+	size_t o;
+	int n = 0;
+
+	o = (size_t)snprintf(msg, len, "port %u does not exist in instance '%s' (", port,
+			     inst->name);
+	for (unsigned int p = 1; p < XFSM_MAX_PORTS && o < len; p++)
+		if (present[p])
+			o += (size_t)snprintf(msg + o, len - o, "%s%u", n++ ? ", " : "its ports: ", p);
+	if (o < len)
+		snprintf(msg + o, len - o, "%s; attach the interface first: xfsm-loader load IFACE --instance %s)",
+			 n ? "" : "it has no port", inst->name);
+	return -ENOENT;
+}

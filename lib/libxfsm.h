@@ -505,6 +505,18 @@ int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  const struct xfsm_flow *flow);
 int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key);
+/*
+ * What is wrong with the timeouts of a transition into `state` (a rule's
+ * goto state, or a flow written by hand): a bit set per fault, 0 if none.
+ * A timeout (ms != 0) that rolls back to the state entered would change
+ * nothing when it fires; an idle timeout not shorter than the hard one
+ * could never fire.  The language and xfsmctl state set both ask this.
+ */
+#define XFSM_TIMEOUT_IDLE_SELF		(1U << 0)
+#define XFSM_TIMEOUT_HARD_SELF		(1U << 1)
+#define XFSM_TIMEOUT_IDLE_NOT_SHORTER	(1U << 2)
+unsigned int xfsm_timeouts_check(__u32 state, __u32 idle_ms, __u32 idle_rollback,
+				 __u32 hard_ms, __u32 hard_rollback);
 /* Call cb for every flow of the table, of every stage and epoch, in no
  * particular order; key and flow are valid during the call only.  Batched
  * (falls back to get_next_key when batching is unsupported).  The datapath

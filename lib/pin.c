@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "xfsm_attach.h"
+#include "xfsm_acl.h"
 
 #define BPFFS_MOUNT	"/sys/fs/bpf"
 
@@ -421,6 +422,48 @@ int xfsm_obj_load(struct bpf_object *obj)
 	int err = xfsm_obj_prepare(obj);
 
 	return err ? err : bpf_object__load(obj);
+}
+
+bool xfsm_map_is_flow_table(const char *name)
+{
+	return !strcmp(name, XFSM_MAP_FLOWS) || !strcmp(name, XFSM_MAP_FLOWS_N);
+}
+
+/* Set map `name`'s entries when n is given (0: as built). */
+static int set_entries(struct bpf_object *obj, const char *name, __u64 n)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m && n ? bpf_map__set_max_entries(m, n) : 0;
+}
+
+int xfsm_obj_size_maps(struct bpf_object *obj, const struct xfsm_map_sizes *sz)
+{
+	struct bpf_map *m;
+	__u64 nr, nn;
+	int err = 0;
+
+	bpf_object__for_each_map(m, obj) {
+		if (!xfsm_map_is_flow_table(bpf_map__name(m)))
+			continue;
+		if (sz->flows && (err = bpf_map__set_max_entries(m, sz->flows)))
+			return err;
+		/* The offload profile only has plain hash tables. */
+		if (sz->flow_type && bpf_map__type(m) != BPF_MAP_TYPE_HASH &&
+		    (err = bpf_map__set_type(m, sz->flow_type)))
+			return err;
+	}
+	if (sz->acl) {
+		xfsm_acl_caps_totals(sz->acl, &nr, &nn);
+		err = set_entries(obj, XFSM_MAP_ACL_RULES, nr ? nr : 1);
+		if (!err)
+			err = set_entries(obj, XFSM_MAP_ACL_NODES, nn ? nn : 1);
+	}
+	if (!err)
+		err = set_entries(obj, XFSM_MAP_RULES, sz->rules);
+	if (!err)
+		err = set_entries(obj, XFSM_MAP_RULE_STATS, sz->rule_stats);
+	return err;
 }
 
 int xfsm_progs_accepts(int map_fd)

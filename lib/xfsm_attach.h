@@ -167,6 +167,25 @@ int xfsm_obj_build_info(struct bpf_object *obj, struct xfsm_build_info *bi);
  */
 int xfsm_obj_prepare(struct bpf_object *obj);
 int xfsm_obj_load(struct bpf_object *obj);
+
+/*
+ * The sizes of the maps a loader may choose, set on an opened object
+ * before xfsm_obj_load() by xfsm_obj_size_maps(), the one place that
+ * knows which maps they are (xfsm-loader, the tests, the benchmarks).
+ * 0 or NULL: as built.  A flow table built as a plain hash (the offload
+ * profile's) keeps its type.
+ */
+struct xfsm_acl_caps;
+struct xfsm_map_sizes {
+	__u32	flows;		/* entries of each flow table, wide and narrow */
+	__u32	flow_type;	/* BPF_MAP_TYPE_HASH or BPF_MAP_TYPE_LRU_HASH */
+	__u32	rules;		/* entries of the rule table (both application slots) */
+	__u32	rule_stats;	/* entries of the rule statistics */
+	const struct xfsm_acl_caps *acl;	/* the ACL arrays: xfsm_acl_caps_totals() */
+};
+int xfsm_obj_size_maps(struct bpf_object *obj, const struct xfsm_map_sizes *sz);
+/* The wide and the narrow flow table (include/xfsm/abi.h). */
+bool xfsm_map_is_flow_table(const char *name);
 /* Whether the program array map_fd takes programs loaded that way: 1, 0
  * when its first user had another expected attach type (a pin made by an
  * xfsm before this rule, on a kernel that checks), or a negative errno. */

@@ -57,6 +57,15 @@ int xfsm_port_set_down(struct xfsm_instance *inst, unsigned int port, bool down)
  * marked down, or a negative errno. */
 int xfsm_ports_sync_link(struct xfsm_instance *inst);
 
+/* Which port numbers the instance has: the ports xfsm-loader gave its
+ * interfaces.  Every command that takes a port from the user checks it
+ * here (xfsmctl group add|set, port set; xfsm_lang_check_ports()). */
+int xfsm_ports_present(struct xfsm_instance *inst, bool present[XFSM_MAX_PORTS]);
+/* "port P does not exist in instance 'x' (its ports: 1, 2; attach the
+ * interface first: ...)" in msg; returns -ENOENT. */
+int xfsm_ports_missing_msg(struct xfsm_instance *inst, const bool present[XFSM_MAX_PORTS],
+			   unsigned int port, char *msg, size_t len);
+
 /* A port's counters, summed over CPUs (-EOPNOTSUPP without the map). */
 int xfsm_port_stats_read(struct xfsm_instance *inst, unsigned int port,
 			 struct xfsm_port_stats *out);

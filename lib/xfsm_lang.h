@@ -89,6 +89,10 @@ struct xfsm_app_names {
 	/* Output groups it declares, by group number. */
 	struct xfsm_group_decl groups[XFSM_MAX_GROUPS];
 	__u64	groups_declared;	/* bit g: group g belongs to the app */
+	/* The ports it sends to, by port number: where the first `output N`
+	 * (N a number or a port name) or group member naming the port is
+	 * written, "FILE:LINE:COL"; NULL: not sent to (xfsm_lang_check_ports()). */
+	char	*port_use[XFSM_MAX_PORTS];
 };
 
 /*
@@ -102,6 +106,17 @@ struct xfsm_app_names {
  */
 int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		    const struct xfsm_app_names *names, const struct xfsm_apply_opts *opts);
+/*
+ * Does `inst` have every port the application sends to (names->port_use)?
+ * 0, or -ENOENT with msg "FILE:LINE:COL: error: ..." naming the first
+ * use of the first port it lacks (a negative errno if the ports cannot be
+ * read).  Ports `running` (may be NULL) also sends to are not checked:
+ * a change is refused for what it adds, not for what already runs.
+ * xfsmctl apply and rule add ask this before switching; offline paths
+ * (apply --dry-run, simulate --app) have no instance to ask.
+ */
+int xfsm_lang_check_ports(struct xfsm_instance *inst, const struct xfsm_app_names *names,
+			  const struct xfsm_app_names *running, char *msg, size_t len);
 /*
  * xfsm_lang_apply()'s answer when the running application is identical
  * and nothing was written (no map at all: counters, flows, global

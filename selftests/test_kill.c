@@ -360,8 +360,12 @@ static void setup(void)
 {
 	NEED_T();
 	ck_assert_msg(pin_dir[0], "cannot pin the instance or write the test files");
-	/* port 1 leads somewhere (lo); port 9 nowhere: its packets drop */
+	/* port 1 leads somewhere (lo); port 9 nowhere: its packets drop.
+	 * Both are ports of the instance (xfsmctl apply refuses to send to
+	 * a port it does not have), on interfaces no packet comes in on. */
 	ck_assert_int_eq(xt_set_tx_port(&T, 1, 1), 0);
+	ck_assert_int_eq(xt_set_port(&T, 1001, 1), 0);
+	ck_assert_int_eq(xt_set_port(&T, 1009, 9), 0);
 	ck_assert_msg(build_goldens(), "cannot build the configurations");
 }
 

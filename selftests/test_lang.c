@@ -820,6 +820,57 @@ START_TEST(test_dp_table_full)
 }
 END_TEST
 
+/*
+ * An application may only send to the instance's ports:
+ * xfsm_lang_check_ports() names where the first use of the first missing
+ * port is written (`output N`, a port name, a group member); the ports
+ * the running application already sends to are not judged again.
+ */
+START_TEST(test_check_ports)
+{
+	static const char src[] =
+		"app p\n"
+		"port up = 2\n"
+		"stage s {\n"
+		"\tkey ip.src\n"
+		"\trule a when tcp.dport == 1 => output up\n"
+		"\trule b when tcp.dport == 2 => output 3\n"
+		"\trule c => output 2\n"
+		"}\n"
+		"group g = 1 rr 2, 4\n";
+	struct compiled *c = compile_str(src);
+	struct xt t;
+	char msg[600];
+	int err;
+
+	ck_assert_msg(!c->ret, "%s", c->err);
+	err = xt_open(&t, &(struct xt_opts){ .profile = XT_NATIVE });
+	if (err) {
+		compiled_free(c);
+		ck_abort_msg("cannot load the datapath: %s", strerror(-err));
+	}
+	ASSERT_EQ(xfsm_lang_check_ports(t.inst, &c->nm, NULL, msg, sizeof(msg)), -ENOENT,
+		  "no port");
+	ASSERT_TRUE(!strncmp(msg, "t.xfsm:5:39: error: port 2 does not exist in instance", strlen("t.xfsm:5:36: error: port 2 does not exist in instance")), "port 2");
+	ASSERT_OK(xt_set_port(&t, 1002, 2), "port 2");
+	ASSERT_EQ(xfsm_lang_check_ports(t.inst, &c->nm, NULL, msg, sizeof(msg)), -ENOENT,
+		  "port 2 only");
+	ASSERT_TRUE(!strncmp(msg, "t.xfsm:6:39: error: port 3 does not exist", strlen("t.xfsm:6:36: error: port 3 does not exist")), "port 3");
+	ASSERT_OK(xt_set_port(&t, 1003, 3), "port 3");
+	ASSERT_EQ(xfsm_lang_check_ports(t.inst, &c->nm, NULL, msg, sizeof(msg)), -ENOENT,
+		  "ports 2, 3");
+	ASSERT_TRUE(!strncmp(msg, "t.xfsm:9:19: error: port 4 does not exist", strlen("t.xfsm:9:19: error: port 4 does not exist")), "group member 4");
+	ASSERT_TRUE(strstr(msg, "its ports: 2, 3;") != NULL, "the ports listed");
+	/* what already runs is not judged again */
+	ASSERT_OK(xfsm_lang_check_ports(t.inst, &c->nm, &c->nm, msg, sizeof(msg)), "running");
+	ASSERT_OK(xt_set_port(&t, 1004, 4), "port 4");
+	ASSERT_OK(xfsm_lang_check_ports(t.inst, &c->nm, NULL, msg, sizeof(msg)), "all ports");
+	xt_close(&t);
+	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
 /* ---- numbers, nesting, states, ACL blocks ------------------------------------- */
 
 /* Constant arithmetic is exact in 128 bits or refused; literals are
@@ -1837,6 +1888,7 @@ static Suite *lang_suite(void)
 
 	tc = tcase_create("compile");
 	tcase_add_test(tc, test_examples_compile);
+	tcase_add_test(tc, test_check_ports);
 	tcase_add_test(tc, test_portknock_tables);
 	tcase_add_test(tc, test_example_keys);
 	tcase_add_test(tc, test_ranges_and_prefixes);

@@ -24,6 +24,7 @@
 #include "libxfsm.h"
 #include "xfsm_features.h"
 #include "xfsm_attach.h"
+#include "xfsm_acl.h"
 #include "xfsm_appsrc.h"
 #include "xfsm_file.h"
 #include "xfsm_datapath.h"
@@ -687,7 +688,6 @@ static void dp_load_file(struct dp *d, const char *file, __u32 rules_max)
 {
 	const char *path = datapath_obj(file);
 	struct bpf_program *prog;
-	struct bpf_map *map;
 	int err;
 
 	libbpf_set_print(quiet_libbpf);
@@ -695,15 +695,9 @@ static void dp_load_file(struct dp *d, const char *file, __u32 rules_max)
 	ck_assert_msg(!access(path, R_OK), "%s is missing: run make first", path);
 	d->obj = bpf_object__open_file(path, NULL);
 	ck_assert_msg(d->obj != NULL, "cannot open %s", path);
-	if (rules_max) {
-		map = bpf_object__find_map_by_name(d->obj, XFSM_MAP_RULES);
-		ck_assert_ptr_nonnull(map);
-		ck_assert_int_eq(bpf_map__set_max_entries(map, rules_max), 0);
-	}
 	/* keep the test light: a small rule statistics array */
-	map = bpf_object__find_map_by_name(d->obj, XFSM_MAP_RULE_STATS);
-	ck_assert_ptr_nonnull(map);
-	ck_assert_int_eq(bpf_map__set_max_entries(map, 2 * 1024), 0);
+	ck_assert_int_eq(xfsm_obj_size_maps(d->obj, &(struct xfsm_map_sizes){
+		.rules = rules_max, .rule_stats = 2 * 1024 }), 0);
 	err = xfsm_obj_load(d->obj);
 	ck_assert_msg(!err, "cannot load %s: %s", path, strerror(-err));
 	prog = bpf_object__find_program_by_name(d->obj, XFSM_PROG_NAME);
@@ -1703,6 +1697,60 @@ START_TEST(test_dp_pin_dir_check)
 END_TEST
 
 /* The offload profile: plain arrays, no tx ports, no locks, 4 stages. */
+/* Before a load: the sizes asked for, each where it belongs; a flow
+ * table built as a plain hash (offload) keeps its type. */
+START_TEST(test_obj_size_maps)
+{
+	static const char *const objs[] = { "xfsm.bpf.o", "xfsm-offload.bpf.o" };
+	struct xfsm_acl_caps caps;
+	__u64 nr, nn;
+
+	libbpf_set_print(quiet_libbpf);
+	xfsm_acl_caps_default(&caps);
+	caps.rules[3] = 100;
+	xfsm_acl_caps_totals(&caps, &nr, &nn);
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		struct bpf_object *obj = bpf_object__open_file(datapath_obj(objs[i]), NULL);
+		enum bpf_map_type built[8];
+		unsigned int n = 0, acl = 0;
+		struct bpf_map *m;
+
+		ck_assert_msg(obj != NULL, "cannot open %s", objs[i]);
+		bpf_object__for_each_map(m, obj)
+			if (xfsm_map_is_flow_table(bpf_map__name(m)) && n < 8)
+				built[n++] = bpf_map__type(m);
+		/* native: the wide and the narrow table; offload: the wide one */
+		ck_assert_uint_eq(n, i == 0 ? 2 : 1);
+		ck_assert_int_eq(xfsm_obj_size_maps(obj, &(struct xfsm_map_sizes){
+			.flows = 5000, .flow_type = BPF_MAP_TYPE_LRU_HASH, .rules = 300,
+			.rule_stats = 700, .acl = &caps }), 0);
+		n = 0;
+		bpf_object__for_each_map(m, obj) {
+			const char *name = bpf_map__name(m);
+
+			if (xfsm_map_is_flow_table(name)) {
+				ck_assert_uint_eq(bpf_map__max_entries(m), 5000);
+				ck_assert_int_eq(bpf_map__type(m), built[n] == BPF_MAP_TYPE_HASH ?
+						 BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_LRU_HASH);
+				n++;
+			} else if (!strcmp(name, XFSM_MAP_RULES)) {
+				ck_assert_uint_eq(bpf_map__max_entries(m), 300);
+			} else if (!strcmp(name, XFSM_MAP_RULE_STATS)) {
+				ck_assert_uint_eq(bpf_map__max_entries(m), 700);
+			} else if (!strcmp(name, XFSM_MAP_ACL_RULES)) {
+				ck_assert_uint_eq(bpf_map__max_entries(m), nr);
+				acl++;
+			} else if (!strcmp(name, XFSM_MAP_ACL_NODES)) {
+				ck_assert_uint_eq(bpf_map__max_entries(m), nn);
+				acl++;
+			}
+		}
+		ck_assert_uint_eq(acl, i == 0 ? 2 : 0);
+		bpf_object__close(obj);
+	}
+}
+END_TEST
+
 START_TEST(test_dp_offload)
 {
 	struct xfsm_image img;
@@ -2236,6 +2284,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_dp_rule_stats);
 	tcase_add_test(tc, test_dp_apply_under_traffic);
 	tcase_add_test(tc, test_dp_offload);
+	tcase_add_test(tc, test_obj_size_maps);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("open");

@@ -187,6 +187,31 @@ static int offload_refuses(const struct xfsm_image *img)
 	return 0;
 }
 
+int xfsm_lang_check_ports(struct xfsm_instance *inst, const struct xfsm_app_names *names,
+			  const struct xfsm_app_names *running, char *msg, size_t len)
+{
+	bool present[XFSM_MAX_PORTS];
+	char why[400];
+	int err;
+
+	if (!inst || !names)
+		return -EINVAL;
+	err = xfsm_ports_present(inst, present);
+	if (err) {
+		snprintf(msg, len, "cannot read the ports of instance '%s': %s", inst->name,
+			 strerror(-err));
+		return err;
+	}
+	for (unsigned int p = 1; p < XFSM_MAX_PORTS; p++) {
+		if (!names->port_use[p] || present[p] || (running && running->port_use[p]))
+			continue;
+		xfsm_ports_missing_msg(inst, present, p, why, sizeof(why));
+		snprintf(msg, len, "%s: error: %s", names->port_use[p], why);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		    const struct xfsm_app_names *names, const struct xfsm_apply_opts *opts)
 {

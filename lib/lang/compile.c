@@ -27,6 +27,8 @@ void xfsm_app_names_free(struct xfsm_app_names *names)
 	for (unsigned int i = 0; i < names->n_warnings; i++)
 		free(names->warnings[i]);
 	free(names->warnings);
+	for (unsigned int i = 0; i < XFSM_MAX_PORTS; i++)
+		free(names->port_use[i]);
 	memset(names, 0, sizeof(*names));
 }
 

@@ -87,3 +87,13 @@ expected(struct lc *c, const struct lang_tok *t, const char *what)
 
 	fail_at(c, t, "found %s, expected %s", tok_desc(c, t, buf, sizeof(buf)), what);
 }
+
+void note_port_use(struct lc *c, __u64 port, const struct lang_tok *t)
+{
+	if (port >= XFSM_MAX_PORTS || c->nm->port_use[port])
+		return;
+	if (asprintf(&c->nm->port_use[port], "%s:%u:%u", c->fname, t->line, t->col) < 0) {
+		c->nm->port_use[port] = NULL;
+		fail_nomem(c);
+	}
+}

@@ -57,6 +57,32 @@ lang_u128 field_max(int f)
 	return bits >= 128 ? ~(lang_u128)0 : (((lang_u128)1 << bits) - 1);
 }
 
+/* meta.port is a 32-bit word holding a port number (include/xfsm/abi.h). */
+static lang_u128 field_value_max(int f)
+{
+	if (lang_field_table[f].word == XFSM_FW_META_PORT)
+		return XFSM_MAX_PORTS - 1;
+	return field_max(f);
+}
+
+void check_field_value(struct lc *c, int f, lang_u128 v, const struct lang_tok *t)
+{
+	const struct xfsm_lang_field *fd = &lang_field_table[f];
+	char buf[48];
+
+	if (v <= field_value_max(f))
+		return;
+	/* as written when it is one token, else the folded value */
+	if (c->p > 0 && &c->t[c->p - 1] == t)
+		snprintf(buf, sizeof(buf), "%.*s", (int)(t->len > 40 ? 40 : t->len), c->src + t->off);
+	else
+		xfsm_u128_str(v, buf, sizeof(buf));
+	if (field_value_max(f) != field_max(f))
+		fail_at(c, t, "value %s is out of range for %s (0..%llu)", buf, fd->name,
+			(unsigned long long)field_value_max(f));
+	fail_at(c, t, "value %s does not fit in %s (%u bits)", buf, fd->name, fd->bits);
+}
+
 /* ---- the field reference (docs/language.md, xfsmctl fields) ------------------------- */
 
 /*

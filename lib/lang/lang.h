@@ -253,6 +253,9 @@ struct lc {
 void __attribute__((noreturn, format(printf, 3, 4)))
 fail_at(struct lc *c, const struct lang_tok *t, const char *fmt, ...);
 void __attribute__((noreturn)) fail_nomem(struct lc *c);
+/* The application sends to `port`, written at t (its first use is kept:
+ * xfsm_app_names.port_use). */
+void note_port_use(struct lc *c, __u64 port, const struct lang_tok *t);
 /* A warning about token t: compilation goes on. */
 void __attribute__((format(printf, 3, 4)))
 warn_at(struct lc *c, const struct lang_tok *t, const char *fmt, ...);
@@ -321,8 +324,12 @@ extern const struct xfsm_lang_field lang_field_table[];
 extern const unsigned int lang_n_fields;
 /* The field a symmetric key swaps with this one (itself if none). */
 int field_sym_partner(int field);
-/* The largest value of a field. */
+/* The largest value of a field: all ones in its width. */
 lang_u128 field_max(int f);
+/* Fail at t unless field f can hold v: every constant compared with a
+ * field (rule matches, conditions) goes through here.  A field's range is
+ * its width, or less where the datapath says so (meta.port < 256). */
+void check_field_value(struct lc *c, int f, lang_u128 v, const struct lang_tok *t);
 /* Fail: "unknown field 'x'", with the nearest names (metadata operands
  * too unless in_match). */
 void __attribute__((noreturn))

@@ -100,17 +100,7 @@ static lang_u128 parse_mval(struct lc *c, int f, const struct lang_tok **loc)
 			t->kind == T_MAC ? "a MAC address" : t->kind == T_IP4 ?
 			"an IPv4 address" : "an IPv6 address",
 			fd->name, fd->bits);
-	if (v > field_max(f)) {
-		char buf[48];
-
-		/* as written when it is one token, else the folded value */
-		if (&c->t[c->p - 1] == t)
-			snprintf(buf, sizeof(buf), "%.*s", (int)(t->len > 40 ? 40 : t->len),
-				 c->src + t->off);
-		else
-			xfsm_u128_str(v, buf, sizeof(buf));
-		fail_at(c, t, "value %s does not fit in %s (%u bits)", buf, fd->name, fd->bits);
-	}
+	check_field_value(c, f, v, t);
 	if (loc)
 		*loc = t;
 	return v;

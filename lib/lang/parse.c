@@ -202,6 +202,7 @@ static void parse_group(struct lc *c)
 					(int)at->len, c->src + at->off);
 			gd->macs[gd->n_members] = (__u64)at->v;
 		}
+		note_port_use(c, port, mt);
 		gd->ports[gd->n_members] = port;
 		gd->weights[gd->n_members++] = w;
 		if (!accept_tk(c, T_COMMA))
@@ -409,6 +410,19 @@ static enum xfsm_cmp cmp_of(enum lang_tk k)
 	}
 }
 
+/* A field compared with a constant it can never hold would make the
+ * condition constant: refused, as in a rule match. */
+static void cond_const_in_range(struct lc *c, const struct ex *fe, const struct ex *ke)
+{
+	int f;
+
+	if (fe->kind != EX_OPND || fe->o.kind != XFSM_OPND_FIELD || ke->kind != EX_CONST)
+		return;
+	f = xfsm_lang_field_find(c->src + fe->loc->off, fe->loc->len);
+	if (f >= 0)
+		check_field_value(c, f, ke->v, ke->loc);
+}
+
 static void parse_condition(struct lc *c, const struct lang_tok *kw)
 {
 	struct xfsm_stage *st = &c->st[c->cur].hdr;
@@ -435,6 +449,8 @@ static void parse_condition(struct lc *c, const struct lang_tok *kw)
 	cd->op = (__u8)cmp_of(op->kind);
 	cd->a = leaf_operand(c, a, "condition");
 	cd->b = leaf_operand(c, b, "condition");
+	cond_const_in_range(c, a, b);
+	cond_const_in_range(c, b, a);
 	tok_name(c, t, sn->conds[st->n_conds]);
 	{
 		const struct lang_tok *last = &c->t[c->p - 1];
@@ -504,7 +520,8 @@ static void mark_entered(struct lc *c, __u32 state)
 
 static void parse_goto_state(struct lc *c, struct prule *r, const struct lang_tok *kw)
 {
-	const struct lang_tok *it = NULL, *ht = NULL;
+	const struct lang_tok *it = NULL, *ht = NULL, *irt = NULL, *hrt = NULL;
+	unsigned int bad;
 	__u32 s;
 
 	if (r->r.flags & XFSM_RF_SET_STATE)
@@ -530,29 +547,37 @@ static void parse_goto_state(struct lc *c, struct prule *r, const struct lang_to
 			rt = next(c);
 			rb = state_ref(c, rt);
 		}
-		if (rb == s) {
-			char buf[48];
-			const char *sname = xfsm_lang_state_name(c->nm, c->cur, s, buf, sizeof(buf));
-
-			/* the timeout would move the flow where it already is */
-			if (rt)
-				fail_at(c, rt, "rollback to '%s', the state this transition enters: the %s timeout would change nothing; roll back to another state or leave the timeout out",
-					sname, idle ? "idle" : "hard");
-			fail_at(c, t, "the %s timeout rolls back to state 0 ('%s') when no '-> STATE' follows, and this transition enters '%s': write '-> STATE' with another state or leave the timeout out",
-				idle ? "idle" : "hard", sname, sname);
-		}
 		mark_entered(c, rb);
 		if (idle) {
 			it = t;
+			irt = rt;
 			r->r.idle_timeout_ms = ms;
 			r->r.idle_rollback = rb;
 		} else {
 			ht = t;
+			hrt = rt;
 			r->r.hard_timeout_ms = ms;
 			r->r.hard_rollback = rb;
 		}
 	}
-	if (it && ht && r->r.idle_timeout_ms >= r->r.hard_timeout_ms)
+	/* libxfsm's check, as xfsmctl state set's */
+	bad = xfsm_timeouts_check(s, r->r.idle_timeout_ms, r->r.idle_rollback,
+				  r->r.hard_timeout_ms, r->r.hard_rollback);
+	if (bad & (XFSM_TIMEOUT_IDLE_SELF | XFSM_TIMEOUT_HARD_SELF)) {
+		/* the one written first */
+		bool idle = (bad & XFSM_TIMEOUT_IDLE_SELF) &&
+			    (!(bad & XFSM_TIMEOUT_HARD_SELF) || it->off < ht->off);
+		const struct lang_tok *t = idle ? it : ht, *rt = idle ? irt : hrt;
+		char buf[48];
+		const char *sname = xfsm_lang_state_name(c->nm, c->cur, s, buf, sizeof(buf));
+
+		if (rt)
+			fail_at(c, rt, "rollback to '%s', the state this transition enters: the %s timeout would change nothing; roll back to another state or leave the timeout out",
+				sname, idle ? "idle" : "hard");
+		fail_at(c, t, "the %s timeout rolls back to state 0 ('%s') when no '-> STATE' follows, and this transition enters '%s': write '-> STATE' with another state or leave the timeout out",
+			idle ? "idle" : "hard", sname, sname);
+	}
+	if (bad & XFSM_TIMEOUT_IDLE_NOT_SHORTER)
 		fail_at(c, it, "idle timeout (%u ms) must be shorter than the hard timeout (%u ms): it could never fire",
 			r->r.idle_timeout_ms, r->r.hard_timeout_ms);
 }
@@ -790,10 +815,14 @@ static void parse_effect(struct lc *c, struct prule *r)
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT_GROUP);
 		a->arg = (__u16)gid;
 	} else if (tok_eq(c, t, "output")) {
+		const struct lang_tok *pt = peek(c);
+
 		a = add_action(c, r, t, XFSM_ACT_OUTPUT);
 		a->opnd = parse_opnd_value(c, XFSM_MAX_PORTS - 1, "output port");
 		if (a->opnd.kind == XFSM_OPND_CONST && a->opnd.value == 0)
 			fail_at(c, t, "output to port 0 (\"no port\")");
+		if (a->opnd.kind == XFSM_OPND_CONST)
+			note_port_use(c, a->opnd.value, pt);
 	} else if (tok_eq(c, t, "goto")) {
 		if (accept_kw(c, "state")) {
 			parse_goto_state(c, r, t);

@@ -114,40 +114,14 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 			err = -ENOENT;
 			goto fail;
 		}
-		/* each flow table, the wide one and (native) the narrow one */
-		bpf_object__for_each_map(map, t->obj) {
-			if (strcmp(bpf_map__name(map), XFSM_MAP_FLOWS) &&
-			    strcmp(bpf_map__name(map), XFSM_MAP_FLOWS_N))
-				continue;
-			if (opts->flows_max &&
-			    (err = bpf_map__set_max_entries(map, opts->flows_max))) {
-				fprintf(stderr, "xt_open: set flows max_entries: %s\n",
-					strerror(-err));
-				goto fail;
-			}
-			if (opts->flows_type && (err = bpf_map__set_type(map, opts->flows_type))) {
-				fprintf(stderr, "xt_open: set flows type: %s\n", strerror(-err));
-				goto fail;
-			}
-		}
-		if (opts->rules_max) {
-			map = bpf_object__find_map_by_name(t->obj, XFSM_MAP_RULES);
-			if (map)
-				bpf_map__set_max_entries(map, opts->rules_max);
-			map = bpf_object__find_map_by_name(t->obj, XFSM_MAP_RULE_STATS);
-			if (map)
-				bpf_map__set_max_entries(map, 2 * opts->rules_max);
-		}
-		if (opts->acl_caps && opts->profile == XT_NATIVE) {
-			__u64 nr, nn;
-
-			xfsm_acl_caps_totals(opts->acl_caps, &nr, &nn);
-			map = bpf_object__find_map_by_name(t->obj, XFSM_MAP_ACL_RULES);
-			if (map)
-				bpf_map__set_max_entries(map, nr);
-			map = bpf_object__find_map_by_name(t->obj, XFSM_MAP_ACL_NODES);
-			if (map)
-				bpf_map__set_max_entries(map, nn);
+		/* the sizes the test asks for (ACL: native only) */
+		err = xfsm_obj_size_maps(t->obj, &(struct xfsm_map_sizes){
+			.flows = opts->flows_max, .flow_type = opts->flows_type,
+			.rules = opts->rules_max, .rule_stats = 2 * opts->rules_max,
+			.acl = opts->profile == XT_NATIVE ? opts->acl_caps : NULL });
+		if (err) {
+			fprintf(stderr, "xt_open: cannot size the maps: %s\n", strerror(-err));
+			goto fail;
 		}
 	}
 	err = xfsm_obj_load(t->obj);

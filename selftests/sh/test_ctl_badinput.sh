@@ -82,6 +82,9 @@ bad_args=(
 	"state set knock 198.18.20.1 state open reg0 ' -1'|reg0: ' -1' is not a number"
 	"state set knock 198.18.20.1 state open reg0 18446744073709551616|reg0: 18446744073709551616 is out of range"
 	"state set knock 198.18.20.1 state 4294967296|state number: 4294967296 is out of range"
+	"state set knock 198.18.20.1 state open idle 5s '->' open|idle 5s -> open: the rollback is the state the flow is set to ('state open')"
+	"state set knock 198.18.20.1 hard 9s '->' k1 state k1|hard 9s -> k1: the rollback is the state the flow is set to ('state k1')"
+	"state set knock 198.18.20.1 state closed idle 5s|idle 5s: the timeout rolls back to state 0 when no '-> STATE' follows, and the flow is set to it ('state closed')"
 	"global set 1 ' -1'|global set VALUE: ' -1' is not a number"
 	"global set 1 -1|global set VALUE: '-1' is not a number"
 	"global set 1 18446744073709551616|global set VALUE: 18446744073709551616 is out of range"
@@ -129,6 +132,15 @@ fi
 # name the offending word.  An ACL rule, a group and port 1 exist, so a
 # command that ignored a word (acl flush 3) would change what it names.
 APP=$XT_TOP/examples/portknock.xfsm
+# Ports must exist too (the instance has port 1 only): an application or
+# rule that sends to port 9 is refused where it names it.
+PD=$(mktemp -d)
+xt_defer "rm -rf '$PD'"
+sed 's/=> pass$/=> output 9/' "$APP" >"$PD/out9.xfsm"
+out9_at=$(grep -n 'output 9' "$PD/out9.xfsm" | head -1 | cut -d: -f1)
+out9_col=$(($(grep 'output 9' "$PD/out9.xfsm" | head -1 | sed 's/output 9.*//' | wc -c) + 7))
+{ cat "$APP"; printf 'group g = 3 rr 1, 9\n'; } >"$PD/group9.xfsm"
+group9_at=$(wc -l <"$PD/group9.xfsm")
 xt_ok "acl add a rule to table 0" X acl add id 7 dst 198.18.20.2 dport 9 '=>' deny
 xt_ok "acl add a rule to table 2" X acl add table 2 id 8 dport 10 '=>' deny
 xt_ok "group add 1" X group add 1 rr 1
@@ -191,6 +203,11 @@ cases=(
 	"2|port set 1 down extra|unexpected argument 'extra'"
 	"2|port set 1 dwn|not 'dwn'"
 	"1|port set 9 down|port 9 does not exist"
+	"1|group add 5 rr 9|port 9 does not exist in instance"
+	"1|group set 1 rr 1 9:2|port 9 does not exist in instance"
+	"1|apply $PD/out9.xfsm|$PD/out9.xfsm:$out9_at:$out9_col: error: port 9 does not exist in instance"
+	"1|apply $PD/group9.xfsm|$PD/group9.xfsm:$group9_at:19: error: port 9 does not exist in instance"
+	"1|rule add knock 'rule x when tcp.dport == 7 => output 9'|rule:1:38: error: port 9 does not exist in instance"
 	"2|port sync extra|unexpected argument 'extra'"
 	"2|port snyc|unknown subcommand 'snyc'"
 	"2|acl show extra|unexpected argument 'extra'"
@@ -255,9 +272,9 @@ X group del 1 >/dev/null 2>&1
 xt_ok "global set 1 010" X global set 1 010
 xt_check "010 is ten" "$(X -j global get 1 | jq -r '.globals[0].value')" = 10
 # A member argument longer than any buffer keeps its meaning.
-w17="3:$(printf '0%.0s' {1..70})17"
+w17="1:$(printf '0%.0s' {1..70})17"
 if xt_ok "group add with a long weight" X group add 9 weighted "$w17"; then
-	xt_match "the weight is 17, not cut" "port 3 weight 17" "$(X group show 9)"
+	xt_match "the weight is 17, not cut" "port 1 weight 17" "$(X group show 9)"
 	X group del 9 >/dev/null 2>&1
 fi
 

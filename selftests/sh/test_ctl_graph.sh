@@ -15,6 +15,15 @@ ctl_setup
 APP="$XT_TOP/examples/portknock.xfsm"
 xt_in A sysctl -qw net.ipv6.conf.a0.disable_ipv6=1
 xt_in B sysctl -qw net.ipv6.conf.b0.disable_ipv6=1
+# No packet after the scripted ones: with the neighbours written in both
+# ways there is no ARP at all (B would otherwise probe A a few seconds
+# after its ICMP port unreachable to 9999, a packet that came in between
+# reading the statistics and the graph).
+mac_of() { ip -n "$1" -j link show dev "$2" | jq -r '.[0].address'; }
+xt_ok "A knows B's MAC for good" ip -n "$XT_NS_A" neigh replace "$SRV" \
+	lladdr "$(mac_of "$XT_NS_B" b0)" dev a0 nud permanent
+xt_ok "B knows A's MAC for good" ip -n "$XT_NS_B" neigh replace "$CLI" \
+	lladdr "$(mac_of "$XT_NS_A" a0)" dev b0 nud permanent
 
 xt_ok "apply portknock" X apply "$APP"
 ctl_udp_send 1111
@@ -29,15 +38,25 @@ dot_edges() {
 }
 rule_pk() { echo "$stats" | jq -r --arg r "$1" '.stages[0].rules[] | select(.name == $r) | .packets'; }
 
-# The statistics and the graph from one quiet moment: a late ARP probe
-# between the two reads would make them disagree, so read until the
-# statistics before and after the graph are the same.
-for try in 1 2 3 4 5; do
-	stats=$(X -j stats | jq -c 'del(.. | .rx_bytes?, .bytes?)')
+# The statistics and the graph from one moment: nothing arrives after the
+# scripted traffic (no ARP, no IPv6), so the statistics read before and
+# after the graph are the same (the first try; before, the time of the
+# reading in the statistics made every try differ, so the graph was
+# compared with whatever came last); should a stray packet ever come in
+# between, read again, and say so if the traffic never stops.
+# The counters only: the time of the reading always moves.
+counters() { X -j stats | jq -c 'del(.time) | del(.. | .rx_bytes?, .bytes?)'; }
+quiet=
+for try in $(seq 1 30); do
+	stats=$(counters)
 	pipe=$(X show pipeline --dot)
-	[ "$(X -j stats | jq -c 'del(.. | .rx_bytes?, .bytes?)')" = "$stats" ] && break
+	if [ "$(counters)" = "$stats" ]; then
+		quiet=1
+		break
+	fi
 	sleep 1
 done
+xt_check "statistics and graph read while no packet came in" "$quiet" = 1
 xt_ok "show pipeline --dot parses with dot" sh -c 'printf "%s\n" "$1" | dot -Tsvg >/dev/null' _ "$pipe"
 edges=$(echo "$pipe" | dot_edges)
 out_sum=$(echo "$edges" | awk -F'|' '$1 == "stage0" { s += $4 } END { print s + 0 }')
