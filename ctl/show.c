@@ -580,75 +580,130 @@ static void print_rules(const struct xfsm_image *img, const struct xfsm_app_name
 	free(by_id);
 }
 
+/* A stage's counters.  An ACL stage creates no flows: it has no
+ * flows_created. */
+static void print_stage_stats(struct xfsm_instance *inst, const struct xfsm_image *img,
+			      unsigned int s)
+{
+	struct xfsm_stage_stats ss;
+
+	if (!inst || running_stats_at(inst, img, XFSM_SID_STAGE, s, &ss))
+		return;
+	open_json_object("stats");
+	print_uint(PRINT_ANY, "packets", "\n  packets %llu", ss.packets);
+	print_uint(PRINT_ANY, "hits", "  hits %llu", ss.hits);
+	print_uint(PRINT_ANY, "misses", "  misses %llu", ss.misses);
+	if (img->app.stages[s].kind != XFSM_STAGE_ACL)
+		print_uint(PRINT_ANY, "flows_created", "  flows created %llu", ss.flows_created);
+	close_json_object();
+}
+
+/* An ACL stage has no keys, tuples, conditions or flows: its table, the
+ * number of rules in it (the running set's, which acl add|del|load
+ * change, else the source's) and its miss verdict (continue: allow). */
+static void print_stage_acl(const struct xfsm_image *img, const struct xfsm_app_names *nm,
+			    struct xfsm_instance *inst, unsigned int s)
+{
+	const struct xfsm_stage *st = &img->app.stages[s];
+	struct xfsm_acl_set set;
+	bool known = true;
+
+	print_string(PRINT_ANY, "kind", "\n  %s", "acl");
+	print_uint(PRINT_ANY, "acl_table", " table %u", st->acl_table);
+	if (inst && !xfsm_acl_set_get(inst, st->acl_table, &set, NULL))
+		;
+	else if (!inst && nm && st->acl_table < XFSM_ACL_TABLES &&
+		 (nm->acl_tables & (1U << st->acl_table)))
+		set.n_rules = (__u32)nm->acl[st->acl_table].n;
+	else
+		known = false;
+	if (known)
+		print_uint(PRINT_ANY, "acl_rules", "  rules %u", set.n_rules);
+	print_string(PRINT_ANY, "miss", "  miss %s",
+		     st->miss_verdict == XFSM_VERDICT_CONTINUE ? "allow" :
+		     xfsm_lang_verdict_name(st->miss_verdict));
+	print_stage_stats(inst, img, s);
+}
+
+static void print_stage_flows(const struct xfsm_image *img, const struct xfsm_app_names *nm,
+			      struct xfsm_instance *inst, unsigned int s)
+{
+	const struct xfsm_stage *st = &img->app.stages[s];
+	const struct xfsm_stage_names *sn = nm && s < nm->n_stages ? &nm->stages[s] : NULL;
+	enum xfsm_map_id table;
+	char buf[512];
+	struct sbuf b = { buf, 0, sizeof(buf) };
+
+	print_string(PRINT_JSON, "kind", NULL, "xfsm");
+	buf[0] = 0;
+	key_fields_text(st->lookup_words, XFSM_KEY_WORDS, &b);
+	print_string(PRINT_FP, NULL, "\n  lookup key  %s", buf);
+	key_fields_json("lookup_key", st->lookup_words, XFSM_KEY_WORDS);
+	b.len = 0;
+	buf[0] = 0;
+	key_fields_text(st->update_words, XFSM_KEY_WORDS, &b);
+	print_string(PRINT_FP, NULL, "\n  update key  %s", buf);
+	key_fields_json("update_key", st->update_words, XFSM_KEY_WORDS);
+	print_bool(PRINT_ANY, "symmetric", "\n  symmetric %s", st->flags & XFSM_SF_SYMMETRIC);
+	print_string(PRINT_ANY, "miss", "  miss %s", xfsm_lang_verdict_name(st->miss_verdict));
+	print_uint(PRINT_ANY, "n_tuples", "  tuples %u", st->n_tuples);
+	print_uint(PRINT_ANY, "n_conditions", "  conditions %u", st->n_conds);
+	print_uint(PRINT_ANY, "epoch", "  epoch %u", st->epoch);
+	/* The running datapath says where the stage's flows are; a file
+	 * not installed, where the native datapath would keep them. */
+	if (inst)
+		table = xfsm_flow_table(inst, s);
+	else
+		table = xfsm_stage_keys_narrow(st) ? XFSM_M_FLOWS_N : XFSM_M_FLOWS;
+	print_string(PRINT_ANY, "flow_table", "\n  flows in %s", xfsm_map_names[table]);
+	if (table == XFSM_M_FLOWS_N)
+		print_text(" (narrow: keys of at most %u words)", XFSM_NARROW_KEY_WORDS);
+	else
+		print_text(" (wide keys)");
+	print_string(PRINT_ANY, "table_full", "  table full %s",
+		     st->full_action == XFSM_FULL_DROP ? "drop" :
+		     st->full_action == XFSM_FULL_PASS ? "pass" : "continue");
+	if (sn) {
+		print_uint(PRINT_ANY, "table_size", "\n  table size %u", sn->table_size);
+		print_string(PRINT_ANY, "table_kind", " %s",
+			     sn->table_kind == XFSM_TABLE_HASH ? "hash" : "lru");
+		print_text(" (informative: xfsm-loader --flows sizes both flow tables)");
+	}
+	b.len = 0;
+	buf[0] = 0;
+	key_fields_text(st->match_words, XFSM_MATCH_WORDS, &b);
+	print_string(PRINT_FP, NULL, "\n  match on  %s", buf);
+	key_fields_json("match_fields", st->match_words, XFSM_MATCH_WORDS);
+	if (sn && sn->n_states) {
+		print_text("\n  states   ");
+		open_json_array("states");
+		for (unsigned int i = 0; i < sn->n_states; i++) {
+			if (!sn->states[i][0])
+				continue;
+			open_json_object(NULL);
+			print_uint(PRINT_ANY, "id", " %u", i);
+			print_string(PRINT_ANY, "name", " %s", sn->states[i]);
+			close_json_object();
+		}
+		close_json_array();
+	}
+	print_stage_stats(inst, img, s);
+}
+
 static void print_stage(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 			struct xfsm_instance *inst, unsigned int s, unsigned int what)
 {
 	const struct xfsm_stage *st = &img->app.stages[s];
 	const struct xfsm_stage_names *sn = nm && s < nm->n_stages ? &nm->stages[s] : NULL;
-	char buf[512], nbuf[32];
-	struct sbuf b = { buf, 0, sizeof(buf) };
+	char nbuf[32];
 
 	open_json_object(NULL);
 	print_uint(PRINT_ANY, "index", "stage %u", s);
 	print_string(PRINT_ANY, "name", " %s", stage_name(nm, s, nbuf, sizeof(nbuf)));
-	if (what & SHOW_STAGES) {
-		buf[0] = 0;
-		key_fields_text(st->lookup_words, XFSM_KEY_WORDS, &b);
-		print_string(PRINT_FP, NULL, "\n  lookup key  %s", buf);
-		key_fields_json("lookup_key", st->lookup_words, XFSM_KEY_WORDS);
-		b.len = 0;
-		buf[0] = 0;
-		key_fields_text(st->update_words, XFSM_KEY_WORDS, &b);
-		print_string(PRINT_FP, NULL, "\n  update key  %s", buf);
-		key_fields_json("update_key", st->update_words, XFSM_KEY_WORDS);
-		print_bool(PRINT_ANY, "symmetric", "\n  symmetric %s",
-			   st->flags & XFSM_SF_SYMMETRIC);
-		print_string(PRINT_ANY, "miss", "  miss %s",
-			     xfsm_lang_verdict_name(st->miss_verdict));
-		print_uint(PRINT_ANY, "n_tuples", "  tuples %u", st->n_tuples);
-		print_uint(PRINT_ANY, "n_conditions", "  conditions %u", st->n_conds);
-		print_uint(PRINT_ANY, "epoch", "  epoch %u", st->epoch);
-		print_string(PRINT_ANY, "table_full", "\n  table full %s",
-			     st->full_action == XFSM_FULL_DROP ? "drop" :
-			     st->full_action == XFSM_FULL_PASS ? "pass" : "continue");
-		if (sn) {
-			print_uint(PRINT_ANY, "table_size", "\n  table size %u", sn->table_size);
-			print_string(PRINT_ANY, "table_kind", " %s",
-				     sn->table_kind == XFSM_TABLE_HASH ? "hash" : "lru");
-			print_text(" (informative: all stages share one flow table sized at load time)");
-		}
-		b.len = 0;
-		buf[0] = 0;
-		key_fields_text(st->match_words, XFSM_MATCH_WORDS, &b);
-		print_string(PRINT_FP, NULL, "\n  match on  %s", buf);
-		key_fields_json("match_fields", st->match_words, XFSM_MATCH_WORDS);
-		if (sn && sn->n_states) {
-			print_text("\n  states   ");
-			open_json_array("states");
-			for (unsigned int i = 0; i < sn->n_states; i++) {
-				if (!sn->states[i][0])
-					continue;
-				open_json_object(NULL);
-				print_uint(PRINT_ANY, "id", " %u", i);
-				print_string(PRINT_ANY, "name", " %s", sn->states[i]);
-				close_json_object();
-			}
-			close_json_array();
-		}
-		if (inst) {
-			struct xfsm_stage_stats ss;
-
-			if (!running_stats_at(inst, img, XFSM_SID_STAGE, s, &ss)) {
-				open_json_object("stats");
-				print_uint(PRINT_ANY, "packets", "\n  packets %llu", ss.packets);
-				print_uint(PRINT_ANY, "hits", "  hits %llu", ss.hits);
-				print_uint(PRINT_ANY, "misses", "  misses %llu", ss.misses);
-				print_uint(PRINT_ANY, "flows_created", "  flows created %llu",
-					   ss.flows_created);
-				close_json_object();
-			}
-		}
-	}
+	if ((what & SHOW_STAGES) && st->kind == XFSM_STAGE_ACL)
+		print_stage_acl(img, nm, inst, s);
+	else if (what & SHOW_STAGES)
+		print_stage_flows(img, nm, inst, s);
 	print_nl();
 	if (what & SHOW_CONDS) {
 		open_json_array("conditions");

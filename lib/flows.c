@@ -135,13 +135,9 @@ int xfsm_map_update_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
 	return err;
 }
 
-/*
- * The table that holds stage `stage`'s flows: the narrow one for a stage
- * the running application marks XFSM_SF_NARROW, where the datapath has
- * that table (the offload profile does not), else the wide one.  Its key
- * is the first map_key_size bytes of the struct xfsm_flow_key.
- */
-static enum xfsm_map_id flow_table(struct xfsm_instance *inst, unsigned int stage)
+/* The table's key is the first map_key_size bytes of the struct
+ * xfsm_flow_key. */
+enum xfsm_map_id xfsm_flow_table(struct xfsm_instance *inst, unsigned int stage)
 {
 	struct xfsm_app *app;
 	struct xfsm_ctl ctl;
@@ -170,7 +166,7 @@ static int flow_key_table(struct xfsm_instance *inst, const struct xfsm_flow_key
 
 	if (!key)
 		return -EINVAL;
-	*id = flow_table(inst, key->stage);
+	*id = xfsm_flow_table(inst, key->stage);
 	if (*id == XFSM_M_FLOWS_N)
 		for (i = XFSM_NARROW_KEY_WORDS; i < XFSM_KEY_WORDS; i++)
 			if (key->w[i])

@@ -505,6 +505,16 @@ int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  const struct xfsm_flow *flow);
 int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key);
+/* The table that holds stage `stage`'s flows under the running
+ * application: XFSM_M_FLOWS_N for a stage it marks XFSM_SF_NARROW where
+ * the datapath has that table (the offload profile does not), else
+ * XFSM_M_FLOWS. */
+enum xfsm_map_id xfsm_flow_table(struct xfsm_instance *inst, unsigned int stage);
+/* Whether a stateful stage's keys fit a narrow flow key (the first
+ * XFSM_NARROW_KEY_WORDS words), so that the native datapath keeps its
+ * flows in xfsm_flows_n: the rule by which libxfsm marks XFSM_SF_NARROW
+ * on the applications it installs.  False for an ACL stage. */
+bool xfsm_stage_keys_narrow(const struct xfsm_stage *st);
 /*
  * What is wrong with the timeouts of a transition into `state` (a rule's
  * goto state, or a flow written by hand): a bit set per fault, 0 if none.

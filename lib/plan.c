@@ -455,11 +455,10 @@ static bool stage_reads_flow(const struct xfsm_image *img, unsigned int stage)
 	return false;
 }
 
-/* Do all four of the stage's key lists (lookup and update, both
- * directions of a symmetric key) stop within a narrow key?  Both keys:
- * a flow a rule creates under the update key is found by the lookup
- * key, so they share a table. */
-static bool stage_keys_narrow(const struct xfsm_stage *st)
+/* All four key lists (lookup and update, both directions of a symmetric
+ * key) within a narrow key.  Both keys: a flow a rule creates under the
+ * update key is found by the lookup key, so they share a table. */
+bool xfsm_stage_keys_narrow(const struct xfsm_stage *st)
 {
 	const __u8 *k[] = { st->lookup_words, st->update_words, st->lookup_rev, st->update_rev };
 	unsigned int n = st->flags & XFSM_SF_SYMMETRIC ? 4 : 2, j, i;
@@ -484,7 +483,7 @@ void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
 			memset(&app->scan[s], 0, sizeof(app->scan[s]));
 		if (!stage_reads_flow(img, s))
 			app->stages[s].flags |= XFSM_SF_NO_LOOKUP;
-		if (stage_keys_narrow(&app->stages[s]))
+		if (xfsm_stage_keys_narrow(&app->stages[s]))
 			app->stages[s].flags |= XFSM_SF_NARROW;
 	}
 }

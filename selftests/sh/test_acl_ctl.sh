@@ -27,7 +27,26 @@ stage counted {
 APP
 xt_ok "compile an application with an ACL block" X apply --dry-run "$T/acl.xfsm" || xt_done
 xt_match "dry run lists the ACL rules" 'dport 7001 => deny' "$(X apply --dry-run "$T/acl.xfsm")"
+xt_match "dry run shows the ACL stage as one (the file's rule count)" \
+	'^  acl table 2  rules 2  miss allow$' "$(X apply --dry-run "$T/acl.xfsm")"
 xt_ok "apply it" X apply "$T/acl.xfsm" || xt_done
+# show: an ACL stage is its table, rule count, miss verdict and counters,
+# none of a stateful stage's keys, tuples or flow table; the stateful
+# stage says which flow table holds its flows (ip.src: the narrow one).
+stage_text() { X show stages | awk -v s="$1" '/^stage /{on = $3 == s} on'; }
+out=$(stage_text front)
+xt_match "show stages: the ACL stage's table, rules and miss" 	'^  acl table 2  rules 2  miss allow$' "$out"
+xt_match "show stages: the ACL stage's counters" '^  packets [0-9]+  hits [0-9]+  misses [0-9]+$' "$out"
+xt_check "show stages: no stateful lines on the ACL stage" 	"$(grep -cE 'lookup key|update key|tuples|flows|table size|match on' <<<"$out")" = 0
+xt_match "show stages: the ip.src stage's flows are in the narrow table" 	'^  flows in xfsm_flows_n ' "$(stage_text counted)"
+acl_json() { X -j show stages | jq -c '.stages[] | select(.name == "front") |
+	[.kind, .acl_table, .acl_rules, .miss, (.stats | keys), (keys - ["index", "name",
+	 "kind", "acl_table", "acl_rules", "miss", "stats", "conditions", "rules"])]'; }
+xt_check "show -j: the ACL stage, with nothing of a stateful one" "$(acl_json)" = 	'["acl",2,2,"allow",["hits","misses","packets"],[]]'
+xt_check "show -j: the ip.src stage's flow table" 	"$(X -j show stages | jq -r '.stages[] | select(.name == "counted") | [.kind, .flow_table] | join(" ")')" = 	"xfsm xfsm_flows_n"
+xt_ok "acl add one rule" X acl add table 2 id 40 prio 1 proto udp dport 7040 '=>' deny
+xt_match "show counts the running table's rules, not the source's" 	'^  acl table 2  rules 3  miss allow$' "$(stage_text front)"
+xt_ok "acl del it" X acl del table 2 40
 # rule add|del keep ACL tables as they run: on an ACL block they are
 # refused (the rule would be in the source only), naming acl add|del.
 # The application as shown, without its counters: a packet the kernel

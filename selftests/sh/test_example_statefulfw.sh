@@ -39,6 +39,11 @@ xt_check "port 2 is r_out" "$(jq -r '.ports[] | select(.port == 2) | .ifname' <<
 xt_ok "before apply: outside can reach inside" xt_ping OUT 198.18.30.1
 xt_ok "apply statefulfw" X apply "$XT_TOP/examples/statefulfw.xfsm" || xt_done
 xt_match "ports named by the application" "port 1 +inside +r_in" "$(X port show)"
+# a symmetric 5-tuple does not fit a narrow key: its flows are in xfsm_flows
+xt_match "show stages: the 5-tuple stage's flows are in the wide table" \
+	'^  flows in xfsm_flows \(wide keys\)' "$(X show stages)"
+xt_check "show -j: its flow table" \
+	"$(X -j show stages | jq -r '.stages[] | select(.name == "conntrack") | .flow_table')" = xfsm_flows
 
 xt_ok "inside -> outside: TCP" xt_tcp IN OUT 198.18.31.1 7001
 xt_ok "inside -> outside: UDP with reply" xt_udp IN OUT 198.18.31.1 7002
