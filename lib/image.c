@@ -366,6 +366,32 @@ int xfsm_image_del_rule(struct xfsm_image *img, __u32 rule_id)
 	return 0;
 }
 
+/*
+ * A rule's transition whose timeout rolls back to the state it enters, by
+ * the check the language and xfsmctl state set apply
+ * (xfsm_timeouts_check()): an image built by hand is held to it too.  An
+ * idle timeout not shorter than the hard one is refused by those two as a
+ * likely mistake of the writer, not here: its meaning in the datapath is
+ * defined (the hard timeout fires, and wins a tie), a flow written with
+ * xfsm_flow_set() can carry it, and the datapath tests run it.
+ */
+static bool timeouts_valid(const struct xfsm_rule *r)
+{
+	unsigned int bad = xfsm_timeouts_check(r->next_state, r->idle_timeout_ms,
+					       r->idle_rollback, r->hard_timeout_ms,
+					       r->hard_rollback);
+
+	if (bad & XFSM_TIMEOUT_IDLE_SELF)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "rule %u: its idle timeout rolls back to state %u, the state it enters: it would change nothing",
+			 r->rule_id, r->next_state);
+	if (bad & XFSM_TIMEOUT_HARD_SELF)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "rule %u: its hard timeout rolls back to state %u, the state it enters: it would change nothing",
+			 r->rule_id, r->next_state);
+	return !(bad & (XFSM_TIMEOUT_IDLE_SELF | XFSM_TIMEOUT_HARD_SELF));
+}
+
 int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
 			__u32 max_tuples, __u32 max_rules)
 {
@@ -478,6 +504,8 @@ int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
 				return -EINVAL;
 			}
 		}
+		if ((e->rule.flags & XFSM_RF_SET_STATE) && !timeouts_valid(&e->rule))
+			return -EINVAL;
 		if (max_rules && e->rule.rule_id >= max_rules) {
 			xfsm_log(XFSM_LOG_ERROR,
 				 "rule id %u is out of range: the datapath holds %u rules per application",

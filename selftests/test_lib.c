@@ -375,6 +375,66 @@ START_TEST(test_validate)
 }
 END_TEST
 
+/* A hand-built image is held to the timeout rule the language and
+ * xfsmctl state set apply: the validator refuses exactly the transitions
+ * xfsm_timeouts_check() finds rolling back to the state they enter, only
+ * on rules that set a state (the datapath reads a rule's timeouts only
+ * then).  An idle timeout not shorter than the hard one has a meaning in
+ * the datapath (scen_xfsm.c's timeout steps run it): accepted. */
+START_TEST(test_validate_timeouts)
+{
+	static const __u32 ms[] = { 0, 500, 1000 };
+	const unsigned int self = XFSM_TIMEOUT_IDLE_SELF | XFSM_TIMEOUT_HARD_SELF;
+	struct xfsm_image img;
+	struct xfsm_rule_match m = match_state(0, 0);
+	struct xfsm_rule r = rule_prio(5, 0xffffffff), *e;
+	unsigned int refused = 0, i, j, ri, rh;
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = 1;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	e = &img.rules[0].rule;
+	/* idle 1 s back to 0, hard 5 s back to 2: valid */
+	e->idle_timeout_ms = 1000;
+	e->hard_timeout_ms = 5000;
+	e->hard_rollback = 2;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
+	e->idle_rollback = 1;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
+	e->idle_rollback = 0;
+	e->hard_rollback = 1;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
+	e->hard_rollback = 2;
+	e->idle_timeout_ms = 5000;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
+	/* the same rule on every combination: validate agrees with the check */
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++)
+			for (ri = 0; ri < 3; ri++)
+				for (rh = 0; rh < 3; rh++) {
+					unsigned int bad;
+
+					e->idle_timeout_ms = ms[i];
+					e->hard_timeout_ms = ms[j];
+					e->idle_rollback = ri;
+					e->hard_rollback = rh;
+					bad = xfsm_timeouts_check(1, ms[i], ri, ms[j], rh) & self;
+					refused += bad != 0;
+					ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0),
+							 bad ? -EINVAL : 0);
+				}
+	ck_assert_uint_gt(refused, 0);
+	/* without a state to set, the datapath never reads the timeouts */
+	e->flags &= ~XFSM_RF_SET_STATE;
+	e->idle_timeout_ms = 1000;
+	e->idle_rollback = 1;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
+	xfsm_image_free(&img);
+}
+END_TEST
+
 /* ---- unit tests: keys and operands ----------------------------------- */
 
 START_TEST(test_stage_set_keys)
@@ -2253,6 +2313,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_disasm);
 	tcase_add_test(tc, test_datapath_names);
 	tcase_add_test(tc, test_validate);
+	tcase_add_test(tc, test_validate_timeouts);
 	tcase_add_test(tc, test_stage_set_keys);
 	tcase_add_test(tc, test_flow_key_build);
 	tcase_add_test(tc, test_operands);
