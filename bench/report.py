@@ -162,7 +162,7 @@ for mk, vid, label in JOBS:
 targets = []
 
 
-def target(name, value, goal, cmp, unit='x', note='', spread=None):
+def target(name, value, goal, cmp, unit='x', note='', spread=None, valid=True):
     """One target row.  `note`: what to read it against (the reference's
     own figure, the A/A spread).  `spread`: for a ">= goal" comparison
     with a noisy ratio, how far two identical programs measured in the
@@ -176,6 +176,8 @@ def target(name, value, goal, cmp, unit='x', note='', spread=None):
         if not ok and spread is not None and cmp == '>=':
             status = ('met (inside the A/A spread: no measurable difference)'
                       if value >= goal - spread else 'NOT met (outside the A/A spread)')
+        if not valid:
+            status = f'invalid measurement ({status} as measured)'
     targets.append({'target': name, 'goal': f'{cmp} {goal}{unit}',
                     'measured': None if value is None else round(value, 3),
                     'unit': unit, 'status': status, 'note': note})
@@ -219,11 +221,23 @@ aa_note = ('' if aa_spread is None else
            f"A/A spread ±{aa_spread:.3f} (reference copies: "
            + ', '.join(f'{x:.3f}' for x in aa) + ')')
 d = micro_scale.get('distinct')
+
+
+def validity(c):
+    """bench/micro.c measures a scaling case again while its two threads ran
+    together less than 90% of the time; what it says when none did."""
+    if c.get('valid') is False:
+        return (f"; INVALID: the threads never ran together 90% of the time "
+                f"in {c.get('attempts')} attempts")
+    return '' if (c.get('attempts') or 1) == 1 else f"; attempt {c['attempts']}"
+
+
 for side, what in (('xfsm', 'generic'), ('spec', 'specialized')):
     if d and d.get(f'{side}_1cpu'):
         target(f'distinct flows per CPU: {what} 2 CPUs / 1 CPU (BPF_PROG_TEST_RUN)',
                div(d[f'{side}_2cpu'], d[f'{side}_1cpu']), 1.8, '>=',
-               note=f"reference {fmt(div(d['ref_2cpu'], d['ref_1cpu']), 3, 'x')}")
+               note=f"reference {fmt(div(d['ref_2cpu'], d['ref_1cpu']), 3, 'x')}{validity(d)}",
+               valid=d.get('valid') is not False)
     for key, name in (('shared_flow', 'one flow register on both CPUs'),
                       ('shared_global', 'one global register on both CPUs')):
         c = micro_scale.get(key)
@@ -231,7 +245,8 @@ for side, what in (('xfsm', 'generic'), ('spec', 'specialized')):
             xs, rs = div(c[f'{side}_2cpu'], c[f'{side}_1cpu']), div(c['ref_2cpu'], c['ref_1cpu'])
             target(f'{name}: {what} scaling / reference scaling (no worse than the reference)',
                    div(xs, rs), 1.0, '>=', spread=aa_spread,
-                   note=f"{what} {fmt(xs, 3, 'x')}, reference {fmt(rs, 3, 'x')}; {aa_note}")
+                   note=f"{what} {fmt(xs, 3, 'x')}, reference {fmt(rs, 3, 'x')}; {aa_note}{validity(c)}",
+                   valid=c.get('valid') is not False)
 for c in micro.get('scaling', []):
     target(f"{c['case']}: no lost update (generic, reference, specialized)",
            1.0 if (c.get('xfsm_exact') and c.get('ref_exact') and c.get('spec_exact') is not False)
@@ -315,8 +330,10 @@ w('## xfsm against the hand-written program doing the same job (issue 11)')
 w('')
 w('The fair rival of xfsm is the XDP program an engineer would write for that one')
 w('function (`bench/ref/`, each checked against xfsm by `selftests/test_ref.c`).')
-w('"test run": ns per packet through `BPF_PROG_TEST_RUN` (`bench/micro.c`, the two')
-w('programs alternating, best of several rounds; the test-run overhead of about')
+w('"test run": ns per packet through `BPF_PROG_TEST_RUN` (`bench/micro.c`, the')
+w(f"programs alternating, best of several rounds, the median over {micro.get('placements', 1)} loads of")
+w('every program, since the cost can depend on where the kernel puts a JIT image;')
+w('the range over the loads is in the micro table below; the test-run overhead of about')
 w(f"{fmt((micro_jobs.get('empty') or {}).get('ref_ns'), 0)} ns, the empty program's figure, "
   'is in both). "veth": the programs attached to the DUT in turn, under the same')
 w("traffic: the program's own cost from `kernel.bpf_stats_enabled` (run_time_ns /")
