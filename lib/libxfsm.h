@@ -390,8 +390,22 @@ struct xfsm_apply_opts {
 				 * application is identical (xfsm_apply() always
 				 * switches) */
 	__u32	datapath;	/* enum xfsm_datapath: which program runs it */
+	/* The switch is refused (-ENOENT, with a message) when it makes the
+	 * datapath send to a port the instance does not have: an `output N`
+	 * of its rules (N a constant) or a member of a group it writes; a
+	 * port the running application already sends to is not checked (a
+	 * change is refused for what it adds).  unchecked_ports skips that,
+	 * for an instance whose ports are made up after the switch: the
+	 * simulator's scratch instance, a test harness that runs packets
+	 * through BPF_PROG_TEST_RUN. */
+	bool	unchecked_ports;
+	/* xfsm_lang_apply(): switch the stages and rules only, as
+	 * xfsm_apply() does (always, even when identical); ACL tables and
+	 * output groups stay as they run and the application's ACL blocks
+	 * and group declarations are not installed (xfsmctl rule add|del). */
+	bool	rules_only;
 };
-#define xfsm_apply_opts__last_field datapath
+#define xfsm_apply_opts__last_field rules_only
 
 /* Which program runs an application (docs/specializer.md). */
 enum xfsm_datapath {
