@@ -352,8 +352,9 @@ int xfsm_image_add_rule(struct xfsm_image *img, unsigned int stage,
 int xfsm_image_del_rule(struct xfsm_image *img, __u32 rule_id);
 /* Check what xfsm_apply() would refuse without touching a datapath:
  * limits, tuple order, rule keys consistent with their tuples, a
- * transition whose timeout rolls back to the state it enters
- * (xfsm_timeouts_check()).  max_rules may be 0 (rule ids not checked). */
+ * transition whose timeout rolls back to the state it enters or whose idle
+ * timeout is not shorter than its hard one (xfsm_timeouts_check()).
+ * max_rules may be 0 (rule ids not checked). */
 int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
 			__u32 max_tuples, __u32 max_rules);
 /* Set up a stage's keys from word lists (XFSM_FW_* indexes, n <= KEY_WORDS);
@@ -535,9 +536,8 @@ bool xfsm_stage_keys_narrow(const struct xfsm_stage *st);
  * goto state, or a flow written by hand): a bit set per fault, 0 if none.
  * A timeout (ms != 0) that rolls back to the state entered would change
  * nothing when it fires; an idle timeout not shorter than the hard one
- * could never fire.  The language and xfsmctl state set refuse all three;
- * xfsm_image_validate() (so xfsm_apply()) the first two, the rollbacks to
- * the state entered (the third has a defined meaning in the datapath).
+ * could never fire.  The language, xfsmctl state set and
+ * xfsm_image_validate() (so every switch) refuse all three.
  */
 #define XFSM_TIMEOUT_IDLE_SELF		(1U << 0)
 #define XFSM_TIMEOUT_HARD_SELF		(1U << 1)

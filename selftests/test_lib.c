@@ -377,14 +377,13 @@ END_TEST
 
 /* A hand-built image is held to the timeout rule the language and
  * xfsmctl state set apply: the validator refuses exactly the transitions
- * xfsm_timeouts_check() finds rolling back to the state they enter, only
- * on rules that set a state (the datapath reads a rule's timeouts only
- * then).  An idle timeout not shorter than the hard one has a meaning in
- * the datapath (scen_xfsm.c's timeout steps run it): accepted. */
+ * xfsm_timeouts_check() finds wrong (a rollback to the state entered, an
+ * idle timeout not shorter than the hard one), only on rules that set a
+ * state (the datapath reads a rule's timeouts only then). */
 START_TEST(test_validate_timeouts)
 {
 	static const __u32 ms[] = { 0, 500, 1000 };
-	const unsigned int self = XFSM_TIMEOUT_IDLE_SELF | XFSM_TIMEOUT_HARD_SELF;
+	unsigned int not_shorter = 0;
 	struct xfsm_image img;
 	struct xfsm_rule_match m = match_state(0, 0);
 	struct xfsm_rule r = rule_prio(5, 0xffffffff), *e;
@@ -407,7 +406,12 @@ START_TEST(test_validate_timeouts)
 	e->hard_rollback = 1;
 	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
 	e->hard_rollback = 2;
+	/* idle as long as hard, or longer: it could never fire */
 	e->idle_timeout_ms = 5000;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
+	e->idle_timeout_ms = 6000;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
+	e->idle_timeout_ms = 4999;
 	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
 	/* the same rule on every combination: validate agrees with the check */
 	for (i = 0; i < 3; i++)
@@ -420,12 +424,14 @@ START_TEST(test_validate_timeouts)
 					e->hard_timeout_ms = ms[j];
 					e->idle_rollback = ri;
 					e->hard_rollback = rh;
-					bad = xfsm_timeouts_check(1, ms[i], ri, ms[j], rh) & self;
+					bad = xfsm_timeouts_check(1, ms[i], ri, ms[j], rh);
 					refused += bad != 0;
+					not_shorter += !!(bad & XFSM_TIMEOUT_IDLE_NOT_SHORTER);
 					ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0),
 							 bad ? -EINVAL : 0);
 				}
 	ck_assert_uint_gt(refused, 0);
+	ck_assert_uint_gt(not_shorter, 0);
 	/* without a state to set, the datapath never reads the timeouts */
 	e->flags &= ~XFSM_RF_SET_STATE;
 	e->idle_timeout_ms = 1000;
