@@ -515,7 +515,10 @@ void xfsm_flow_key_build(const struct xfsm_stage *st, unsigned int stage,
  * holds its stage's flows under the running application: the narrow one
  * (XFSM_M_FLOWS_N) for a stage marked XFSM_SF_NARROW, where the datapath
  * has it, under the key's first sizeof(struct xfsm_flow_key_n) bytes.
- * -ENOENT: no such flow; -E2BIG: a plain hash flow table is full. */
+ * -ENOENT: no such flow; -E2BIG: a plain hash flow table is full.
+ * xfsm_flow_set() refuses (-EINVAL) timeouts that xfsm_timeouts_check()
+ * finds wrong for the flow's state, the hard timeout taken as
+ * hard_deadline_ns - created_ns (the state's entry). */
 int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  struct xfsm_flow *flow);
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
@@ -536,8 +539,9 @@ bool xfsm_stage_keys_narrow(const struct xfsm_stage *st);
  * goto state, or a flow written by hand): a bit set per fault, 0 if none.
  * A timeout (ms != 0) that rolls back to the state entered would change
  * nothing when it fires; an idle timeout not shorter than the hard one
- * could never fire.  The language, xfsmctl state set and
- * xfsm_image_validate() (so every switch) refuse all three.
+ * could never fire.  The language, xfsmctl state set,
+ * xfsm_image_validate() (so every switch) and xfsm_flow_set() refuse all
+ * three.
  */
 #define XFSM_TIMEOUT_IDLE_SELF		(1U << 0)
 #define XFSM_TIMEOUT_HARD_SELF		(1U << 1)

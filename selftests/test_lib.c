@@ -1376,6 +1376,21 @@ START_TEST(test_dp_flow_tables)
 	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 0);
 	flow_key(&k, 1, (__u16)(e1 + 1), 3);
+	/* timeouts as a transition into the flow's state may set them
+	 * (xfsm_timeouts_check()), the hard one from the entry */
+	f.state = 1;
+	f.idle_timeout_ms = 1000;
+	f.idle_rollback = 1;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
+	f.idle_rollback = 2;
+	f.created_ns = 5000000000ULL;
+	f.hard_deadline_ns = f.created_ns + 1000000000ULL;	/* hard 1 s */
+	f.hard_rollback = 1;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
+	f.hard_rollback = 0;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);	/* idle 1 s */
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	f.idle_timeout_ms = 999;
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), 0);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 1);
 	xfsm_image_free(&a);
