@@ -26,7 +26,6 @@ static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 		  .datapath = datapath);
 	struct xfsm_instance *inst;
 	struct xfsm_ctl ctl;
-	char msg[600];
 	bool unchanged;
 	int err;
 
@@ -39,14 +38,9 @@ static int install(struct xfsm_image *img, const struct xfsm_app_names *nm,
 		p_err("the application does not fit this datapath (nothing was changed)");
 		goto out;
 	}
-	/* It may only send to ports the instance has. */
-	err = xfsm_lang_check_ports(inst, nm, NULL, msg, sizeof(msg));
-	if (err) {
-		p_diag("%s", msg);
-		p_err("the application was not applied; the running application is unchanged");
-		goto out;
-	}
-	/* Pipeline, ACL tables and groups switch as one. */
+	/* Pipeline, ACL tables and groups switch as one, to ports the
+	 * instance has (libxfsm's check names where the file sends to one
+	 * it lacks). */
 	err = xfsm_lang_apply(inst, img, nm, &opts);
 	if (err < 0) {
 		p_err("apply failed: %s; the running application is unchanged", strerror(-err));
@@ -208,6 +202,19 @@ static bool print_rule_diag(const char *msg, unsigned int line, unsigned int n_l
 	return true;
 }
 
+/* Where rule add's text went into the recompiled source. */
+struct rule_diag {
+	unsigned int line, n_lines;
+	bool	added_kw;
+};
+
+static bool rule_diag_filter(const char *msg, void *ctx)
+{
+	const struct rule_diag *rd = ctx;
+
+	return print_rule_diag(msg, rd->line, rd->n_lines, rd->added_kw, true);
+}
+
 /* From off, skip blanks, newlines and comments; the offset of the next
  * word (or to). */
 static size_t skip_blank(const char *s, size_t off, size_t to)
@@ -274,6 +281,7 @@ static int rule_edit(bool add, struct args *a)
 {
 	struct xfsm_app_names *nm2 = NULL;
 	struct xfsm_instance *inst = NULL;
+	struct rule_diag rd = { 0, 0, false };
 	struct xfsm_image img;
 	struct running r;
 	char err[600], *text = NULL, *ins = NULL;
@@ -384,16 +392,7 @@ static int rule_edit(bool add, struct args *a)
 			print_rule_diag(nm2->warnings[i], ins_line, ins_lines,
 					strncmp(what, "rule", 4) != 0,
 					false);
-		/* the rule may only send to ports the instance has */
-		ret = xfsm_lang_check_ports(inst, nm2, r.nm, err, sizeof(err));
-		if (ret) {
-			if (!print_rule_diag(err, ins_line, ins_lines, strncmp(what, "rule", 4) != 0,
-					     true))
-				p_diag("%s", err);
-			p_err("rule not added; the running application is unchanged");
-			xfsm_image_free(&img);
-			goto out;
-		}
+		rd = (struct rule_diag){ ins_line, ins_lines, strncmp(what, "rule", 4) != 0 };
 	} else {
 		const struct xfsm_rule_names *rn = xfsm_lang_rule_by_name(r.nm, (unsigned int)s, what);
 
@@ -424,9 +423,14 @@ static int rule_edit(bool add, struct args *a)
 	ret = xfsm_image_validate(&img, inst->build.max_stages, inst->build.max_tuples,
 				  inst->max_rules);
 	if (!ret) {
-		XFSM_OPTS(xfsm_apply_opts, opts, .datapath = datapath);
+		/* ACL tables and groups stay as they run; the switch refuses a
+		 * port the instance lacks that the rule adds, and the error
+		 * names it where the rule text does */
+		XFSM_OPTS(xfsm_apply_opts, opts, .datapath = datapath, .rules_only = true);
 
-		ret = xfsm_apply(inst, &img, &opts);
+		set_diag_filter(add ? rule_diag_filter : NULL, &rd);
+		ret = xfsm_lang_apply(inst, &img, nm2, &opts);
+		set_diag_filter(NULL, NULL);
 	}
 	if (ret)
 		p_err("rule %s failed: %s; the running application is unchanged", add ? "add" : "del",

@@ -53,10 +53,10 @@ static bool group_exists(const struct xfsm_group *g)
 
 static void show_one(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
 
-/* Ports named on the command line must be ports of the instance, as a
- * device must exist for iproute2: an error names the first one that is
- * not (lib/group.c, the check every command taking a port makes). */
-static int ports_exist(struct xfsm_instance *inst, const __u16 *ports, unsigned int n)
+/* The port `port set` names must be a port of the instance, as a device
+ * must exist for iproute2 (a port's flag is no switch: libxfsm does not
+ * check it). */
+static int port_exists(struct xfsm_instance *inst, unsigned int port)
 {
 	bool present[XFSM_MAX_PORTS];
 	char msg[400];
@@ -66,14 +66,11 @@ static int ports_exist(struct xfsm_instance *inst, const __u16 *ports, unsigned 
 		p_err("cannot read the ports: %s", strerror(-err));
 		return err;
 	}
-	for (unsigned int i = 0; i < n; i++) {
-		if (present[ports[i]])
-			continue;
-		err = xfsm_ports_missing_msg(inst, present, ports[i], msg, sizeof(msg));
-		p_err("%s; see 'xfsmctl port show'", msg);
-		return err;
-	}
-	return 0;
+	if (present[port])
+		return 0;
+	err = xfsm_ports_missing_msg(inst, present, port, msg, sizeof(msg));
+	p_err("%s; see 'xfsmctl port show'", msg);
+	return err;
 }
 
 static int group_write(struct args *a, bool must_be_new)
@@ -124,9 +121,7 @@ static int group_write(struct args *a, bool must_be_new)
 	err = open_instance(&inst);
 	if (err)
 		return err;
-	err = ports_exist(inst, ports, n);
-	if (err)
-		goto out;
+	/* xfsm_group_write() refuses a member port the instance lacks. */
 	err = xfsm_group_read(inst, id, &prev);
 	if (err)
 		goto out;
@@ -338,7 +333,7 @@ int port_set_cmd(struct args *a)
 	if (err)
 		return err;
 	/* Only a port the loader assigned to an interface exists. */
-	err = ports_exist(inst, &(__u16){ (__u16)port }, 1);
+	err = port_exists(inst, port);
 	if (err)
 		goto out;
 	err = xfsm_port_set_down(inst, port, down);

@@ -73,12 +73,46 @@ void p_info(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+static bool (*diag_filter)(const char *msg, void *ctx);
+static void *diag_filter_ctx;
+
+void set_diag_filter(bool (*fn)(const char *msg, void *ctx), void *ctx)
+{
+	diag_filter = fn;
+	diag_filter_ctx = ctx;
+}
+
+/* "FILE:LINE:COL: error: ...": a diagnostic about a source. */
+static bool located(const char *msg)
+{
+	const char *e = strstr(msg, ": error: "), *q = e;
+
+	for (int part = 0; e && part < 2; part++) {
+		const char *d = q;
+
+		while (d > msg && d[-1] >= '0' && d[-1] <= '9')
+			d--;
+		if (d == q || d - 1 <= msg || d[-1] != ':')
+			return false;
+		q = d - 1;
+	}
+	return e != NULL;
+}
+
 static void log_fn(enum xfsm_log_level lvl, const char *msg)
 {
 	if (lvl == XFSM_LOG_DEBUG && !opt_verbose)
 		return;
 	if (lvl == XFSM_LOG_INFO && !opt_verbose)
 		return;
+	/* libxfsm's errors about an application's source (the port check
+	 * of a switch) read as the compiler's */
+	if (lvl == XFSM_LOG_ERROR && diag_filter && diag_filter(msg, diag_filter_ctx))
+		return;
+	if (lvl == XFSM_LOG_ERROR && located(msg)) {
+		p_diag("%s", msg);
+		return;
+	}
 	if (lvl == XFSM_LOG_ERROR && is_json()) {
 		json_error_add(msg);
 		return;

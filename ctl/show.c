@@ -625,6 +625,38 @@ static void print_stage_acl(const struct xfsm_image *img, const struct xfsm_app_
 	print_stage_stats(inst, img, s);
 }
 
+/*
+ * The size and kind of the flow table a stage's flows live in: the
+ * instance's (xfsm-loader --flows, --flow-table size and type both flow
+ * tables), or, without one (apply --dry-run), the loader's default.  What
+ * the stage declares (`table size N lru|hash`) is informative: said apart
+ * when given.
+ */
+static void print_table_size(struct xfsm_instance *inst, enum xfsm_map_id table,
+			     const struct xfsm_stage_names *sn)
+{
+	if (inst && inst->map_fd[table] >= 0) {
+		__u32 type = inst->map_type[table];
+
+		print_uint(PRINT_ANY, "table_size", "\n  table size %u", inst->map_max_entries[table]);
+		print_string(PRINT_ANY, "table_kind", " %s",
+			     type == BPF_MAP_TYPE_LRU_HASH ? "lru" :
+			     type == BPF_MAP_TYPE_HASH ? "hash" : "other");
+		print_text(" (xfsm-loader --flows, --flow-table)");
+	} else {
+		print_text("\n  table size default (xfsm-loader --flows, %u entries unless given)",
+			   XFSM_DEFAULT_FLOWS);
+	}
+	if (!sn || (!sn->table_size && sn->table_kind != XFSM_TABLE_HASH))
+		return;
+	print_text("; declared");
+	if (sn->table_size)
+		print_uint(PRINT_ANY, "declared_table_size", " size %u", sn->table_size);
+	print_string(PRINT_ANY, "declared_table_kind", " %s",
+		     sn->table_kind == XFSM_TABLE_HASH ? "hash" : "lru");
+	print_text(" (informative)");
+}
+
 static void print_stage_flows(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 			      struct xfsm_instance *inst, unsigned int s)
 {
@@ -663,12 +695,7 @@ static void print_stage_flows(const struct xfsm_image *img, const struct xfsm_ap
 	print_string(PRINT_ANY, "table_full", "  table full %s",
 		     st->full_action == XFSM_FULL_DROP ? "drop" :
 		     st->full_action == XFSM_FULL_PASS ? "pass" : "continue");
-	if (sn) {
-		print_uint(PRINT_ANY, "table_size", "\n  table size %u", sn->table_size);
-		print_string(PRINT_ANY, "table_kind", " %s",
-			     sn->table_kind == XFSM_TABLE_HASH ? "hash" : "lru");
-		print_text(" (informative: xfsm-loader --flows sizes both flow tables)");
-	}
+	print_table_size(inst, table, sn);
 	b.len = 0;
 	buf[0] = 0;
 	key_fields_text(st->match_words, XFSM_MATCH_WORDS, &b);

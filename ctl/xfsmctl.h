@@ -75,6 +75,10 @@ void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A diagnostic in its own format ("FILE:LINE:COL: error: ..."): stderr,
  * or part of the {"error": ...} object under -j. */
 void p_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Until called again with NULL, libxfsm's error messages go to fn first;
+ * one it returns true for is printed (rule add: the recompiled running
+ * application's locations said as the rule's). */
+void set_diag_filter(bool (*fn)(const char *msg, void *ctx), void *ctx);
 
 bool is_prefix(const char *arg, const char *word);
 

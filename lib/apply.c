@@ -594,6 +594,91 @@ static int check_change(struct change_ctx *c)
 	return 0;
 }
 
+/* ---- Ports ------------------------------------------------------------------ */
+
+/* The ports a rule sends to by number (`output N`; a port read from a
+ * register or field is known only per packet). */
+static void rule_ports(const struct xfsm_rule *r, bool port[XFSM_MAX_PORTS])
+{
+	for (unsigned int a = 0; a < XFSM_MAX_ACTIONS; a++) {
+		const struct xfsm_action *act = &r->act[a];
+
+		if (act->type == XFSM_ACT_OUTPUT && act->opnd.kind == XFSM_OPND_CONST &&
+		    act->opnd.value < XFSM_MAX_PORTS)
+			port[act->opnd.value] = true;
+	}
+}
+
+static void group_ports(const struct xfsm_group *g, bool port[XFSM_MAX_PORTS])
+{
+	for (unsigned int i = 0; i < g->n_members && i < XFSM_GROUP_MAX_MEMBERS; i++)
+		if (g->members[i] < XFSM_MAX_PORTS)
+			port[g->members[i]] = true;
+}
+
+/* What the running application sends to, read once when asked. */
+struct running_ports {
+	struct change_ctx *c;
+	bool	read;
+	bool	port[XFSM_MAX_PORTS];
+};
+
+static int mark_running_rule(const void *key, const void *value, void *ctx)
+{
+	struct running_ports *rp = ctx;
+
+	if (!rule_unnamed(key, value, rp->c->old))
+		rule_ports(value, rp->port);
+	return 0;
+}
+
+static bool running_sends_to(void *ctx, unsigned int port)
+{
+	struct running_ports *rp = ctx;
+	struct change_ctx *c = rp->c;
+	struct xfsm_group g;
+
+	if (!rp->read) {
+		rp->read = true;
+		/* unreadable: nothing excused, the change is refused */
+		if (xfsm_map_walk(c->inst, XFSM_M_RULES, mark_running_rule, rp) < 0)
+			memset(rp->port, 0, sizeof(rp->port));
+		for (unsigned int i = 0; c->inst->map_fd[XFSM_M_GROUPS] >= 0 && i < XFSM_MAX_GROUPS;
+		     i++)
+			if (!xfsm_group_read_buffer(c->inst, i, (c->old->group_buf >> i) & 1, &g) &&
+			    g.generation)
+				group_ports(&g, rp->port);
+	}
+	return rp->port[port];
+}
+
+/*
+ * The switch may only make the datapath send to ports the instance has
+ * (xfsm_apply_opts.unchecked_ports): the `output N` of the image's rules
+ * and the members of the groups it writes, other than ports the running
+ * application sends to already.  With the application's source, the error
+ * names where it sends to the port first.
+ */
+static int check_ports(struct change_ctx *c)
+{
+	const struct xfsm_change *chg = c->chg;
+	struct running_ports rp = { .c = c };
+	bool want[XFSM_MAX_PORTS] = { false };
+	char msg[600];
+	int err;
+
+	for (size_t r = 0; chg->img && r < chg->img->n_rules; r++)
+		rule_ports(&chg->img->rules[r].rule, want);
+	for (unsigned int g = 0; g < XFSM_MAX_GROUPS; g++)
+		if ((chg->groups & (1ULL << g)) && chg->group[g])
+			group_ports(chg->group[g], want);
+	err = xfsm_ports_check(c->inst, want, running_sends_to, &rp, chg->port_use, msg,
+			       sizeof(msg));
+	if (err)
+		xfsm_log(XFSM_LOG_ERROR, "%s", msg);
+	return err;
+}
+
 /* Statistics identities and indexes of the new application. */
 static int assign_ids(struct change_ctx *c)
 {
@@ -1182,6 +1267,11 @@ int xfsm_apply_change(struct xfsm_instance *inst, const struct xfsm_change *chg)
 				 strerror(-err));
 		xfsm_stat_idents_free(&c.old_ids);
 	}
+	if (!chg->unchecked_ports) {
+		err = check_ports(&c);
+		if (err)
+			goto out;
+	}
 	build_app(&c);
 	if (chg->img) {
 		err = assign_ids(&c);
@@ -1240,6 +1330,8 @@ int xfsm_change_opts(struct xfsm_change *chg, const struct xfsm_apply_opts *opts
 	if (chg->datapath >= XFSM_DP__MAX)
 		return -EINVAL;
 	chg->datapath_set = chg->datapath != XFSM_DP_KEEP;
+	chg->unchecked_ports = XFSM_OPTS_GET(opts, unchecked_ports, false);
+	chg->rules_only = XFSM_OPTS_GET(opts, rules_only, false);
 	return 0;
 }
 

@@ -33,6 +33,12 @@ struct xfsm_change {
 					 * xfsm_datapath); else in the mode the
 					 * running application was switched with */
 	__u32	datapath;
+	bool	unchecked_ports;	/* struct xfsm_apply_opts */
+	bool	rules_only;
+	/* Where the source first sends to each port ("FILE:LINE:COL",
+	 * xfsm_app_names.port_use), for the error naming a port the
+	 * instance lacks; NULL: no source. */
+	char	*const *port_use;
 };
 
 /*
@@ -142,6 +148,18 @@ int xfsm_acl_write_buffer(struct xfsm_instance *inst, unsigned int table, unsign
 			  const struct xfsm_acl_built *b, __u32 generation);
 /* Empty the buffers of the tables in `tables` that `app` does not name. */
 int xfsm_acl_settle(struct xfsm_instance *inst, const struct xfsm_app *app, __u32 tables);
+
+/*
+ * libxfsm's one port check (every switch makes it, lib/apply.c): the first
+ * port of want[] that the instance lacks and that exempt(ctx, port)
+ * (may be NULL) does not excuse, as an error in msg, "WHERE: error: port
+ * P does not exist in instance ..." with WHERE = where[P] (where may be
+ * NULL: no location); -ENOENT.  0 when there is none; a negative errno
+ * (and msg) when the ports cannot be read.
+ */
+int xfsm_ports_check(struct xfsm_instance *inst, const bool want[XFSM_MAX_PORTS],
+		     bool (*exempt)(void *ctx, unsigned int port), void *ctx,
+		     char *const *where, char *msg, size_t len);
 
 /* Group `id` as buffer `buf` holds it. */
 int xfsm_group_read_buffer(struct xfsm_instance *inst, unsigned int id, unsigned int buf,

@@ -192,6 +192,34 @@ int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 	return bpf_map_lookup_elem(fd, key, flow) ? -errno : 0;
 }
 
+/*
+ * A flow's timeouts as a transition into its state may set them
+ * (xfsm_timeouts_check(), the rule of the language, xfsmctl state set and
+ * xfsm_image_validate()): the hard timeout is its deadline's distance from
+ * the state's entry (created_ns), as the datapath and state set write it.
+ */
+static int flow_timeouts_valid(const struct xfsm_flow *f)
+{
+	__u64 span = f->hard_deadline_ns > f->created_ns ? f->hard_deadline_ns - f->created_ns : 0;
+	__u32 hard_ms = 0;
+	unsigned int bad;
+
+	if (f->hard_deadline_ns)
+		hard_ms = span / 1000000 > 0xffffffffULL ? 0xffffffffU :
+			  span / 1000000 ? (__u32)(span / 1000000) : 1;
+	bad = xfsm_timeouts_check(f->state, f->idle_timeout_ms, f->idle_rollback, hard_ms,
+				  f->hard_rollback);
+	if (bad & (XFSM_TIMEOUT_IDLE_SELF | XFSM_TIMEOUT_HARD_SELF))
+		xfsm_log(XFSM_LOG_ERROR,
+			 "flow in state %u: its %s timeout rolls back to that state: it would change nothing",
+			 f->state, bad & XFSM_TIMEOUT_IDLE_SELF ? "idle" : "hard");
+	else if (bad & XFSM_TIMEOUT_IDLE_NOT_SHORTER)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "flow: its idle timeout (%u ms) is not shorter than its hard one (%u ms from entry): it could never fire",
+			 f->idle_timeout_ms, hard_ms);
+	return bad ? -EINVAL : 0;
+}
+
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  const struct xfsm_flow *flow)
 {
@@ -201,6 +229,9 @@ int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 
 	if (!flow)
 		return -EINVAL;
+	err = flow_timeouts_valid(flow);
+	if (err)
+		return err;
 	err = flow_key_table(inst, key, &id);
 	if (err)
 		return err;

@@ -493,3 +493,35 @@ int xfsm_ports_missing_msg(struct xfsm_instance *inst, const bool present[XFSM_M
 			 n ? "" : "it has no port", inst->name);
 	return -ENOENT;
 }
+
+int xfsm_ports_check(struct xfsm_instance *inst, const bool want[XFSM_MAX_PORTS],
+		     bool (*exempt)(void *ctx, unsigned int port), void *ctx,
+		     char *const *where, char *msg, size_t len)
+{
+	bool present[XFSM_MAX_PORTS];
+	char why[400];
+	unsigned int p;
+	int err;
+
+	for (p = 1; p < XFSM_MAX_PORTS && !want[p]; p++)
+		;
+	if (p == XFSM_MAX_PORTS)
+		return 0;	/* sends to no port: nothing to read */
+	err = xfsm_ports_present(inst, present);
+	if (err) {
+		snprintf(msg, len, "cannot read the ports of instance '%s': %s", inst->name,
+			 strerror(-err));
+		return err;
+	}
+	for (; p < XFSM_MAX_PORTS; p++) {
+		if (!want[p] || present[p] || (exempt && exempt(ctx, p)))
+			continue;
+		xfsm_ports_missing_msg(inst, present, p, why, sizeof(why));
+		if (where && where[p])
+			snprintf(msg, len, "%s: error: %s", where[p], why);
+		else
+			snprintf(msg, len, "%s", why);
+		return -ENOENT;
+	}
+	return 0;
+}

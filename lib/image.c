@@ -367,13 +367,13 @@ int xfsm_image_del_rule(struct xfsm_image *img, __u32 rule_id)
 }
 
 /*
- * A rule's transition whose timeout rolls back to the state it enters, by
- * the check the language and xfsmctl state set apply
- * (xfsm_timeouts_check()): an image built by hand is held to it too.  An
- * idle timeout not shorter than the hard one is refused by those two as a
- * likely mistake of the writer, not here: its meaning in the datapath is
- * defined (the hard timeout fires, and wins a tie), a flow written with
- * xfsm_flow_set() can carry it, and the datapath tests run it.
+ * A rule's transition by the check the language and xfsmctl state set
+ * apply (xfsm_timeouts_check(), the one rule for all three): an image
+ * built by hand is held to it too.  A timeout that rolls back to the state
+ * it enters would change nothing; an idle timeout not shorter than the
+ * hard one could never fire first from the entry (the datapath's rule
+ * when both have expired at a packet, the earlier deadline first and the
+ * hard one on a tie, is for idle deadlines that packets pushed on).
  */
 static bool timeouts_valid(const struct xfsm_rule *r)
 {
@@ -389,7 +389,11 @@ static bool timeouts_valid(const struct xfsm_rule *r)
 		xfsm_log(XFSM_LOG_ERROR,
 			 "rule %u: its hard timeout rolls back to state %u, the state it enters: it would change nothing",
 			 r->rule_id, r->next_state);
-	return !(bad & (XFSM_TIMEOUT_IDLE_SELF | XFSM_TIMEOUT_HARD_SELF));
+	if (bad & XFSM_TIMEOUT_IDLE_NOT_SHORTER)
+		xfsm_log(XFSM_LOG_ERROR,
+			 "rule %u: its idle timeout (%u ms) is not shorter than its hard timeout (%u ms): it could never fire",
+			 r->rule_id, r->idle_timeout_ms, r->hard_timeout_ms);
+	return !bad;
 }
 
 int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,

@@ -352,8 +352,9 @@ int xfsm_image_add_rule(struct xfsm_image *img, unsigned int stage,
 int xfsm_image_del_rule(struct xfsm_image *img, __u32 rule_id);
 /* Check what xfsm_apply() would refuse without touching a datapath:
  * limits, tuple order, rule keys consistent with their tuples, a
- * transition whose timeout rolls back to the state it enters
- * (xfsm_timeouts_check()).  max_rules may be 0 (rule ids not checked). */
+ * transition whose timeout rolls back to the state it enters or whose idle
+ * timeout is not shorter than its hard one (xfsm_timeouts_check()).
+ * max_rules may be 0 (rule ids not checked). */
 int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
 			__u32 max_tuples, __u32 max_rules);
 /* Set up a stage's keys from word lists (XFSM_FW_* indexes, n <= KEY_WORDS);
@@ -390,8 +391,22 @@ struct xfsm_apply_opts {
 				 * application is identical (xfsm_apply() always
 				 * switches) */
 	__u32	datapath;	/* enum xfsm_datapath: which program runs it */
+	/* The switch is refused (-ENOENT, with a message) when it makes the
+	 * datapath send to a port the instance does not have: an `output N`
+	 * of its rules (N a constant) or a member of a group it writes; a
+	 * port the running application already sends to is not checked (a
+	 * change is refused for what it adds).  unchecked_ports skips that,
+	 * for an instance whose ports are made up after the switch: the
+	 * simulator's scratch instance, a test harness that runs packets
+	 * through BPF_PROG_TEST_RUN. */
+	bool	unchecked_ports;
+	/* xfsm_lang_apply(): switch the stages and rules only, as
+	 * xfsm_apply() does (always, even when identical); ACL tables and
+	 * output groups stay as they run and the application's ACL blocks
+	 * and group declarations are not installed (xfsmctl rule add|del). */
+	bool	rules_only;
 };
-#define xfsm_apply_opts__last_field datapath
+#define xfsm_apply_opts__last_field rules_only
 
 /* Which program runs an application (docs/specializer.md). */
 enum xfsm_datapath {
@@ -500,7 +515,10 @@ void xfsm_flow_key_build(const struct xfsm_stage *st, unsigned int stage,
  * holds its stage's flows under the running application: the narrow one
  * (XFSM_M_FLOWS_N) for a stage marked XFSM_SF_NARROW, where the datapath
  * has it, under the key's first sizeof(struct xfsm_flow_key_n) bytes.
- * -ENOENT: no such flow; -E2BIG: a plain hash flow table is full. */
+ * -ENOENT: no such flow; -E2BIG: a plain hash flow table is full.
+ * xfsm_flow_set() refuses (-EINVAL) timeouts that xfsm_timeouts_check()
+ * finds wrong for the flow's state, the hard timeout taken as
+ * hard_deadline_ns - created_ns (the state's entry). */
 int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  struct xfsm_flow *flow);
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
@@ -521,9 +539,9 @@ bool xfsm_stage_keys_narrow(const struct xfsm_stage *st);
  * goto state, or a flow written by hand): a bit set per fault, 0 if none.
  * A timeout (ms != 0) that rolls back to the state entered would change
  * nothing when it fires; an idle timeout not shorter than the hard one
- * could never fire.  The language and xfsmctl state set refuse all three;
- * xfsm_image_validate() (so xfsm_apply()) the first two, the rollbacks to
- * the state entered (the third has a defined meaning in the datapath).
+ * could never fire.  The language, xfsmctl state set,
+ * xfsm_image_validate() (so every switch) and xfsm_flow_set() refuse all
+ * three.
  */
 #define XFSM_TIMEOUT_IDLE_SELF		(1U << 0)
 #define XFSM_TIMEOUT_HARD_SELF		(1U << 1)

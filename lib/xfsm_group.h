@@ -35,7 +35,9 @@ unsigned int xfsm_group_consistent_pick(const struct xfsm_group *g, __u32 hash);
 int xfsm_group_check(struct xfsm_instance *inst);
 /* Set group `id` (0..XFSM_MAX_GROUPS-1, -EINVAL otherwise; a new one
  * starts with zero statistics): an application switch (libxfsm's one,
- * lib/apply.c) that writes the group's other buffer. */
+ * lib/apply.c) that writes the group's other buffer.  -ENOENT, with a
+ * message, for a member port the instance does not have (unless the
+ * running application sends to it already). */
 int xfsm_group_write(struct xfsm_instance *inst, unsigned int id, const struct xfsm_group *g);
 /* The group as the running application slot names it (generation 0: no
  * such group). */
@@ -58,8 +60,9 @@ int xfsm_port_set_down(struct xfsm_instance *inst, unsigned int port, bool down)
 int xfsm_ports_sync_link(struct xfsm_instance *inst);
 
 /* Which port numbers the instance has: the ports xfsm-loader gave its
- * interfaces.  Every command that takes a port from the user checks it
- * here (xfsmctl group add|set, port set; xfsm_lang_check_ports()). */
+ * interfaces.  Every switch checks the ports it makes the datapath send
+ * to against it (xfsm_apply_opts.unchecked_ports), xfsmctl port set the
+ * port it names. */
 int xfsm_ports_present(struct xfsm_instance *inst, bool present[XFSM_MAX_PORTS]);
 /* "port P does not exist in instance 'x' (its ports: 1, 2; attach the
  * interface first: ...)" in msg; returns -ENOENT. */

@@ -102,18 +102,24 @@ struct xfsm_app_names {
  * consistent-hash group that only lost members keeps the slots of the
  * others (xfsm_group_rebuild() against the running group).  Returns 0
  * (switched), XFSM_APPLY_UNCHANGED (below: nothing to do, nothing done)
- * or a negative errno (the running application is untouched).
+ * or a negative errno (the running application is untouched): -ENOENT,
+ * with the message "FILE:LINE:COL: error: port N does not exist ..."
+ * naming where the source first sends to it, for a port the instance
+ * lacks (xfsm_apply_opts.unchecked_ports; offline uses such as the
+ * simulator set it).  With opts->rules_only only stages and rules switch
+ * (xfsmctl rule add|del).
  */
 int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		    const struct xfsm_app_names *names, const struct xfsm_apply_opts *opts);
 /*
- * Does `inst` have every port the application sends to (names->port_use)?
- * 0, or -ENOENT with msg "FILE:LINE:COL: error: ..." naming the first
- * use of the first port it lacks (a negative errno if the ports cannot be
- * read).  Ports `running` (may be NULL) also sends to are not checked:
- * a change is refused for what it adds, not for what already runs.
- * xfsmctl apply and rule add ask this before switching; offline paths
- * (apply --dry-run, simulate --app) have no instance to ask.
+ * Would xfsm_lang_apply() refuse the application for a port `inst` does
+ * not have (names->port_use)?  The switch checks it itself (the check of
+ * xfsm_apply_opts.unchecked_ports, with the same message): this asks
+ * beforehand, without a switch.  0, or -ENOENT with msg "FILE:LINE:COL:
+ * error: ..." naming the first use of the first port it lacks (a negative
+ * errno if the ports cannot be read).  Ports `running` (may be NULL) also
+ * sends to are not checked: a change is refused for what it adds, not for
+ * what already runs.
  */
 int xfsm_lang_check_ports(struct xfsm_instance *inst, const struct xfsm_app_names *names,
 			  const struct xfsm_app_names *running, char *msg, size_t len);

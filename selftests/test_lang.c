@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 
 #include "libxfsm.h"
 #include "xfsm_lang.h"
@@ -867,6 +868,165 @@ START_TEST(test_check_ports)
 	ASSERT_OK(xfsm_lang_check_ports(t.inst, &c->nm, NULL, msg, sizeof(msg)), "all ports");
 	xt_close(&t);
 	compiled_free(c);
+	XT_END();
+}
+END_TEST
+
+static char port_log[1024];
+
+static void port_log_capture(enum xfsm_log_level lvl, const char *msg)
+{
+	if (lvl == XFSM_LOG_ERROR && !port_log[0])
+		snprintf(port_log, sizeof(port_log), "%s", msg);
+}
+
+/* The running application as tables, its generation and slot: what a
+ * refused switch must leave as it was. */
+struct running_tables {
+	struct xfsm_image img;
+	struct xfsm_ctl ctl;
+	struct xfsm_group g1;
+};
+
+static bool running_read(struct xt *t, struct running_tables *r)
+{
+	return ASSERT_OK(xfsm_read_app(t->inst, &r->img), "read app") &&
+	       ASSERT_OK(xfsm_ctl_get(t->inst, &r->ctl), "ctl") &&
+	       ASSERT_OK(xfsm_group_read(t->inst, 1, &r->g1), "group 1");
+}
+
+static bool running_same_as(struct xt *t, const struct running_tables *was)
+{
+	struct running_tables now;
+	bool same;
+
+	if (!running_read(t, &now))
+		return false;
+	same = ASSERT_EQ(now.ctl.generation, was->ctl.generation, "generation kept") &&
+	       ASSERT_EQ(now.ctl.active, was->ctl.active, "slot kept") &&
+	       ASSERT_EQ(now.img.n_rules, was->img.n_rules, "rules kept") &&
+	       ASSERT_TRUE(!memcmp(now.img.rules, was->img.rules,
+				   was->img.n_rules * sizeof(was->img.rules[0])), "rules equal") &&
+	       ASSERT_TRUE(!memcmp(&now.g1, &was->g1, sizeof(now.g1)), "group 1 kept");
+	xfsm_image_free(&now.img);
+	return same;
+}
+
+/*
+ * Every switch refuses to send to a port the instance lacks, whatever
+ * entry point a program installs through (xfsm_lang_apply(), xfsm_apply(),
+ * xfsm_group_write()): -ENOENT with the message naming where the source
+ * first sends to it, and the running application, its tables and groups
+ * as they were.  Ports the running application sends to already are not
+ * judged again; xfsm_apply_opts.unchecked_ports lets an offline user
+ * through; rules_only leaves the declared groups out.
+ */
+START_TEST(test_apply_checks_ports)
+{
+	static const char good[] =
+		"app p\n"
+		"stage s {\n"
+		"\tkey ip.src\n"
+		"\trule a when tcp.dport == 1 => output 2\n"
+		"}\n";
+	static const char bad[] =
+		"app p\n"
+		"stage s {\n"
+		"\tkey ip.src\n"
+		"\trule a when tcp.dport == 1 => output 2\n"
+		"\trule b when tcp.dport == 2 => output 3\n"
+		"}\n"
+		"group g = 1 rr 2\n";
+	static const char bad_group[] =
+		"app p\n"
+		"group g = 1 rr 2, 4\n"
+		"stage s {\n"
+		"\tkey ip.src\n"
+		"\trule a when tcp.dport == 1 => output group g\n"
+		"}\n";
+	static const char again[] =
+		"app p\n"
+		"stage s {\n"
+		"\tkey ip.src\n"
+		"\trule a when tcp.dport == 1 => output 2\n"
+		"\trule c when tcp.dport == 3 => drop\n"
+		"}\n";
+	struct compiled *g = compile_str(good), *b = compile_str(bad);
+	struct compiled *bg = compile_str(bad_group), *ag = compile_str(again);
+	XFSM_OPTS(xfsm_apply_opts, unchecked, .unchecked_ports = true);
+	XFSM_OPTS(xfsm_apply_opts, rules_only, .rules_only = true, .unchecked_ports = true);
+	struct running_tables was = { 0 };
+	struct xfsm_group grp;
+	__u32 ifi = 1002;
+	struct xt t;
+	int err;
+
+	ck_assert_msg(!g->ret && !b->ret && !bg->ret && !ag->ret, "%s%s%s%s", g->err, b->err,
+		      bg->err, ag->err);
+	err = xt_open(&t, &(struct xt_opts){ .profile = XT_NATIVE });
+	if (err)
+		ck_abort_msg("cannot load the datapath: %s", strerror(-err));
+	xfsm_set_log(port_log_capture);
+	/* no port 2 yet: the first application is refused too */
+	port_log[0] = 0;
+	ASSERT_EQ(xfsm_lang_apply(t.inst, &g->img, &g->nm, NULL), -ENOENT, "no port 2");
+	ASSERT_TRUE(!strncmp(port_log, "t.xfsm:4:39: error: port 2 does not exist in instance",
+			     strlen("t.xfsm:4:39: error: port 2 does not exist in instance")),
+		    port_log);
+	if (!ASSERT_OK(xt_set_port(&t, ifi, 2), "port 2") ||
+	    !ASSERT_OK(xfsm_lang_apply(t.inst, &g->img, &g->nm, NULL), "output 2 applied") ||
+	    !running_read(&t, &was))
+		goto out;
+
+	/* a rule to port 3: refused with where it is written, nothing written */
+	port_log[0] = 0;
+	ASSERT_EQ(xfsm_lang_apply(t.inst, &b->img, &b->nm, NULL), -ENOENT, "lang: port 3");
+	ASSERT_TRUE(!strncmp(port_log, "t.xfsm:5:39: error: port 3 does not exist in instance",
+			     strlen("t.xfsm:5:39: error: port 3 does not exist in instance")),
+		    port_log);
+	ASSERT_TRUE(strstr(port_log, "its ports: 2;") != NULL, "its ports listed");
+	running_same_as(&t, &was);
+	/* the image alone: the same refusal, no source to name */
+	port_log[0] = 0;
+	ASSERT_EQ(xfsm_apply(t.inst, &b->img, NULL), -ENOENT, "image: port 3");
+	ASSERT_TRUE(!strncmp(port_log, "port 3 does not exist in instance", 33), port_log);
+	running_same_as(&t, &was);
+	/* a group member */
+	port_log[0] = 0;
+	ASSERT_EQ(xfsm_lang_apply(t.inst, &bg->img, &bg->nm, NULL), -ENOENT, "lang: member 4");
+	ASSERT_TRUE(!strncmp(port_log, "t.xfsm:2:19: error: port 4 does not exist",
+			     strlen("t.xfsm:2:19: error: port 4 does not exist")), port_log);
+	running_same_as(&t, &was);
+	ASSERT_OK(xfsm_group_build(&grp, XFSM_GP_RR_PACKET, (const __u16[]){ 2, 5 }, NULL, 2),
+		  "group built");
+	port_log[0] = 0;
+	ASSERT_EQ(xfsm_group_write(t.inst, 1, &grp), -ENOENT, "group write: member 5");
+	ASSERT_TRUE(!strncmp(port_log, "port 5 does not exist in instance", 33), port_log);
+	running_same_as(&t, &was);
+
+	/* port 2 goes away: a change that still sends to it is not refused
+	 * for it (the running application does), one that adds port 3 is */
+	ASSERT_OK(bpf_map_delete_elem(t.inst->map_fd[XFSM_M_PORTS], &ifi), "port 2 gone");
+	ASSERT_OK(xfsm_lang_apply(t.inst, &ag->img, &ag->nm, NULL), "still output 2: applied");
+	ASSERT_EQ(xfsm_lang_apply(t.inst, &b->img, &b->nm, NULL), -ENOENT, "port 3 still refused");
+
+	/* an offline use says so: no check */
+	ASSERT_OK(xfsm_lang_apply(t.inst, &b->img, &b->nm, &unchecked), "unchecked_ports");
+	ASSERT_OK(xfsm_group_read(t.inst, 1, &grp), "group 1");
+	ASSERT_EQ(grp.n_members, 1, "declared group installed");
+	/* rules_only: stages and rules, not the declared groups */
+	ASSERT_OK(xfsm_group_delete(t.inst, 1), "group 1 deleted");
+	ASSERT_OK(xfsm_lang_apply(t.inst, &b->img, &b->nm, &rules_only), "rules_only");
+	ASSERT_OK(xfsm_group_read(t.inst, 1, &grp), "group 1 read");
+	ASSERT_EQ(grp.generation, 0, "rules_only: the declared group not installed");
+out:
+	xfsm_set_log(NULL);
+	xfsm_image_free(&was.img);
+	xt_close(&t);
+	compiled_free(g);
+	compiled_free(b);
+	compiled_free(bg);
+	compiled_free(ag);
 	XT_END();
 }
 END_TEST
@@ -1889,6 +2049,7 @@ static Suite *lang_suite(void)
 	tc = tcase_create("compile");
 	tcase_add_test(tc, test_examples_compile);
 	tcase_add_test(tc, test_check_ports);
+	tcase_add_test(tc, test_apply_checks_ports);
 	tcase_add_test(tc, test_portknock_tables);
 	tcase_add_test(tc, test_example_keys);
 	tcase_add_test(tc, test_ranges_and_prefixes);

@@ -377,14 +377,13 @@ END_TEST
 
 /* A hand-built image is held to the timeout rule the language and
  * xfsmctl state set apply: the validator refuses exactly the transitions
- * xfsm_timeouts_check() finds rolling back to the state they enter, only
- * on rules that set a state (the datapath reads a rule's timeouts only
- * then).  An idle timeout not shorter than the hard one has a meaning in
- * the datapath (scen_xfsm.c's timeout steps run it): accepted. */
+ * xfsm_timeouts_check() finds wrong (a rollback to the state entered, an
+ * idle timeout not shorter than the hard one), only on rules that set a
+ * state (the datapath reads a rule's timeouts only then). */
 START_TEST(test_validate_timeouts)
 {
 	static const __u32 ms[] = { 0, 500, 1000 };
-	const unsigned int self = XFSM_TIMEOUT_IDLE_SELF | XFSM_TIMEOUT_HARD_SELF;
+	unsigned int not_shorter = 0;
 	struct xfsm_image img;
 	struct xfsm_rule_match m = match_state(0, 0);
 	struct xfsm_rule r = rule_prio(5, 0xffffffff), *e;
@@ -407,7 +406,12 @@ START_TEST(test_validate_timeouts)
 	e->hard_rollback = 1;
 	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
 	e->hard_rollback = 2;
+	/* idle as long as hard, or longer: it could never fire */
 	e->idle_timeout_ms = 5000;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
+	e->idle_timeout_ms = 6000;
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), -EINVAL);
+	e->idle_timeout_ms = 4999;
 	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
 	/* the same rule on every combination: validate agrees with the check */
 	for (i = 0; i < 3; i++)
@@ -420,12 +424,14 @@ START_TEST(test_validate_timeouts)
 					e->hard_timeout_ms = ms[j];
 					e->idle_rollback = ri;
 					e->hard_rollback = rh;
-					bad = xfsm_timeouts_check(1, ms[i], ri, ms[j], rh) & self;
+					bad = xfsm_timeouts_check(1, ms[i], ri, ms[j], rh);
 					refused += bad != 0;
+					not_shorter += !!(bad & XFSM_TIMEOUT_IDLE_NOT_SHORTER);
 					ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0),
 							 bad ? -EINVAL : 0);
 				}
 	ck_assert_uint_gt(refused, 0);
+	ck_assert_uint_gt(not_shorter, 0);
 	/* without a state to set, the datapath never reads the timeouts */
 	e->flags &= ~XFSM_RF_SET_STATE;
 	e->idle_timeout_ms = 1000;
@@ -1370,6 +1376,21 @@ START_TEST(test_dp_flow_tables)
 	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 0);
 	flow_key(&k, 1, (__u16)(e1 + 1), 3);
+	/* timeouts as a transition into the flow's state may set them
+	 * (xfsm_timeouts_check()), the hard one from the entry */
+	f.state = 1;
+	f.idle_timeout_ms = 1000;
+	f.idle_rollback = 1;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
+	f.idle_rollback = 2;
+	f.created_ns = 5000000000ULL;
+	f.hard_deadline_ns = f.created_ns + 1000000000ULL;	/* hard 1 s */
+	f.hard_rollback = 1;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
+	f.hard_rollback = 0;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);	/* idle 1 s */
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	f.idle_timeout_ms = 999;
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), 0);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 1);
 	xfsm_image_free(&a);

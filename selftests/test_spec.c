@@ -111,7 +111,7 @@ static bool compile(const char *rel, struct xfsm_image *img)
 static int apply_named(struct xt *t, const struct xfsm_image *img,
 		       const struct xfsm_app_names *names)
 {
-	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .unchecked_ports = true);
 
 	return xfsm_lang_apply(t->inst, img, names, &o);
 }
@@ -1325,7 +1325,8 @@ END_TEST
  * under specialized, whatever the library returned. */
 START_TEST(test_datapath_check)
 {
-	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = XFSM_DP_AUTO);
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = XFSM_DP_AUTO,
+		  .unchecked_ports = true);
 	struct xfsm_image img;
 
 	NEED_T();

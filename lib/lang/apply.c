@@ -187,29 +187,25 @@ static int offload_refuses(const struct xfsm_image *img)
 	return 0;
 }
 
+/* A port the running application's source also sends to. */
+static bool running_port_use(void *ctx, unsigned int port)
+{
+	const struct xfsm_app_names *running = ctx;
+
+	return running && running->port_use[port];
+}
+
 int xfsm_lang_check_ports(struct xfsm_instance *inst, const struct xfsm_app_names *names,
 			  const struct xfsm_app_names *running, char *msg, size_t len)
 {
-	bool present[XFSM_MAX_PORTS];
-	char why[400];
-	int err;
+	bool want[XFSM_MAX_PORTS];
 
 	if (!inst || !names)
 		return -EINVAL;
-	err = xfsm_ports_present(inst, present);
-	if (err) {
-		snprintf(msg, len, "cannot read the ports of instance '%s': %s", inst->name,
-			 strerror(-err));
-		return err;
-	}
-	for (unsigned int p = 1; p < XFSM_MAX_PORTS; p++) {
-		if (!names->port_use[p] || present[p] || (running && running->port_use[p]))
-			continue;
-		xfsm_ports_missing_msg(inst, present, p, why, sizeof(why));
-		snprintf(msg, len, "%s: error: %s", names->port_use[p], why);
-		return -ENOENT;
-	}
-	return 0;
+	for (unsigned int p = 0; p < XFSM_MAX_PORTS; p++)
+		want[p] = names->port_use[p] != NULL;
+	return xfsm_ports_check(inst, want, running_port_use, (void *)running, names->port_use,
+				msg, len);
 }
 
 int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
@@ -225,6 +221,15 @@ int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 	err = xfsm_change_opts(&chg, opts);
 	if (err)
 		return err;
+	chg.port_use = names->port_use;
+	if (inst->build.offload) {
+		err = offload_refuses(img);
+		if (err)
+			return err;
+	}
+	/* A rule edit: stages and rules switch, always (as xfsm_apply()). */
+	if (chg.rules_only)
+		return xfsm_apply_change(inst, &chg);
 	if (!chg.force && !chg.flush_flows && !chg.reset_globals &&
 	    xfsm_change_keeps_datapath(inst, &chg) && running_same(inst, img, names) == 1)
 		return XFSM_APPLY_UNCHANGED;
@@ -233,11 +238,6 @@ int xfsm_lang_apply(struct xfsm_instance *inst, const struct xfsm_image *img,
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the offload profile has no ACL module and no output groups: an application with ACL blocks or groups cannot run there");
 		return -EOPNOTSUPP;
-	}
-	if (inst->build.offload) {
-		err = offload_refuses(img);
-		if (err)
-			return err;
 	}
 	for (t = 0; t < XFSM_ACL_TABLES; t++) {
 		if (!(names->acl_tables & (1U << t)))

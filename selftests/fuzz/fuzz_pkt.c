@@ -116,7 +116,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			die("cannot load the datapath (root, and build/xfsm.bpf.o, needed)");
 		if (xt_reset(t) || xt_set_port(t, LO_IFINDEX, 1))
 			die("cannot reset the datapath");
-		XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+		XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .unchecked_ports = true);
 
 		if (xfsm_lang_apply(t->inst, &apps[i].img, &apps[i].nm, &o) < 0)
 			die("cannot apply %s", apps[i].name);

@@ -643,7 +643,7 @@ static int lang_apply(struct xt *t, const struct xfsm_image *img,
 		      const struct xfsm_app_names *nm, __u32 datapath)
 {
 	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .force = true,
-		  .datapath = datapath);
+		  .datapath = datapath, .unchecked_ports = true);
 	int err;
 
 	log_buf[0] = '\0';

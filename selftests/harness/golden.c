@@ -347,6 +347,8 @@ bool run_step(struct xt *t, const struct golden *g, unsigned int n_stages)
 		return false;
 	if (g->port && !ASSERT_OK(xt_set_port(t, 1, g->port), "set port"))
 		return false;
+	if (g->before && !ASSERT_TRUE(g->before(t), "before the packet"))
+		return false;
 	if (g->bytes) {
 		pkt_init(&in);
 		memcpy(in.data, g->bytes, g->n_bytes);

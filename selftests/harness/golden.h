@@ -142,6 +142,9 @@ struct golden {
 	size_t		n_bytes;
 	__u32		advance_ms;	/* sleep / advance the clock before */
 	__u32		port;		/* set xfsm_ports[ifindex 1] = port before */
+	/* run before the packet, after advance_ms and port (a flow's
+	 * timers written as a clock could not make them) */
+	bool		(*before)(struct xt *t);
 	__u32		verdict;	/* XDP_* */
 	void		(*build_out)(struct pkt *p);	/* expected output */
 	const uint8_t	*out_bytes;	/* literal expected output */

@@ -575,7 +575,7 @@ static int app_timeouts(struct xfsm_image *img)
 {
 	static const __u8 words[] = { XFSM_FW_L4_DPORT };
 	static const struct { __u32 idle, hard; } t[] = {
-		{ 50, 0 }, { 0, 60 }, { 80, 60 }, { 30, 80 }, { 50, 50 },
+		{ 50, 0 }, { 0, 60 }, { 60, 80 }, { 30, 80 }, { 40, 90 },
 		{ 0, 0 }, { 10000, 0 }, { 0, 10000 },	/* dport 6 is taken below */
 	};
 	struct rb b;
@@ -660,7 +660,45 @@ TIMERS(timers_idle50, 1, 50, 7, 0, 0)
 TIMERS(timers_cleared1, 1, 0, 0, 0, 0)
 TIMERS(timers_hard60, 2, 0, 0, 60, 9)
 TIMERS(timers_cleared2, 2, 0, 0, 0, 0)
-TIMERS(timers_both, 3, 80, 7, 60, 9)
+TIMERS(timers_both, 3, 60, 7, 80, 9)
+
+/*
+ * Both timeouts of flow 198.18.0.src expired when a packet reads it, the
+ * hard deadline `lead_ms` before the idle one (0: the same instant): as
+ * if its last packet had pushed the idle deadline there (the idle timeout
+ * is shorter than the hard one, as every writer must make it).  Written
+ * into the flow rather than made with packets: with the real clock,
+ * "refreshed before the idle timeout ran out" would be a timed assertion.
+ */
+static bool expire_both(struct xt *t, unsigned int src, __u32 lead_ms)
+{
+	__u32 w[XFSM_KEY_WORDS] = { IPK(src) };
+	__u64 now = t->profile == XT_OFFLOAD ? t->clock_ns : xfsm_now_ns(), hard_ns;
+	struct xfsm_flow_key key;
+	struct xfsm_flow f;
+
+	if (!ASSERT_OK(xt_find_flow(t, 0, w, &key, &f), "flow") ||
+	    !ASSERT_TRUE(f.idle_timeout_ms && f.hard_deadline_ns, "both timeouts run"))
+		return false;
+	hard_ns = f.hard_deadline_ns - f.created_ns;
+	f.created_ns = now - 100000000ULL - hard_ns;
+	f.hard_deadline_ns = f.created_ns + hard_ns;		/* 100ms ago */
+	f.last_seen_ns = f.hard_deadline_ns + lead_ms * 1000000ULL -
+			 f.idle_timeout_ms * 1000000ULL;
+	return ASSERT_TRUE(f.last_seen_ns >= f.created_ns &&
+			   f.last_seen_ns + f.idle_timeout_ms * 1000000ULL < now, "both past") &&
+	       ASSERT_OK(xfsm_flow_set(t->inst, &key, &f), "flow written");
+}
+
+static bool expire_hard_first(struct xt *t)
+{
+	return expire_both(t, 3, 10);
+}
+
+static bool expire_tie(struct xt *t)
+{
+	return expire_both(t, 6, 0);
+}
 
 /* last_seen_ns follows the packets only while an idle timeout runs. */
 static __u64 entered_ns[2];
@@ -727,18 +765,18 @@ static const struct golden timeout_steps[] = {
 	{ "after 100ms: hard rollback to 9", .pkt = UDP4(2, 100), .advance_ms = 100,
 	  .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
 	  .flows = { FLOW_R(0, 9, 1, 42, 0, 0, 0, IPK(2)) }, .check = timers_cleared2 },
-	{ "idle 80 + hard 60: enter 5", .pkt = UDP4(3, 3), .verdict = XDP_PASS,
+	{ "idle 60 + hard 80: enter 5", .pkt = UDP4(3, 3), .verdict = XDP_PASS,
 	  .check = timers_both },
-	{ "both expired, hard first", .pkt = UDP4(3, 100), .advance_ms = 100,
+	{ "both expired, hard first", .pkt = UDP4(3, 100), .before = expire_hard_first,
 	  .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
 	  .flows = { FLOW(0, 9, IPK(3)) } },
 	{ "idle 30 + hard 80: enter 5", .pkt = UDP4(4, 4), .verdict = XDP_PASS },
 	{ "both expired, idle first", .pkt = UDP4(4, 100), .advance_ms = 100,
 	  .verdict = XDP_DROP, .sstats = { SST(0, idle_expired, 1) },
 	  .flows = { FLOW(0, 7, IPK(4)) } },
-	{ "idle 50 + hard 50: enter 5", .pkt = UDP4(6, 5), .verdict = XDP_PASS },
-	{ "both expire together: hard wins the tie", .pkt = UDP4(6, 100), .advance_ms = 100,
-	  .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
+	{ "idle 40 + hard 90: enter 5", .pkt = UDP4(6, 5), .verdict = XDP_PASS },
+	{ "both expired at the same instant: hard wins the tie", .pkt = UDP4(6, 100),
+	  .before = expire_tie, .verdict = XDP_TX, .sstats = { SST(0, hard_expired, 1) },
 	  .flows = { FLOW(0, 9, IPK(6)) } },
 	{ "idle 10 s: enter 5", .pkt = UDP4(8, 7), .verdict = XDP_PASS, .check = ls_idle_entry },
 	{ "a packet 1ms later refreshes last_seen", .pkt = UDP4(8, 100), .advance_ms = 1,

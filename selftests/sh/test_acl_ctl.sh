@@ -44,6 +44,28 @@ acl_json() { X -j show stages | jq -c '.stages[] | select(.name == "front") |
 	 "kind", "acl_table", "acl_rules", "miss", "stats", "conditions", "rules"])]'; }
 xt_check "show -j: the ACL stage, with nothing of a stateful one" "$(acl_json)" = 	'["acl",2,2,"allow",["hits","misses","packets"],[]]'
 xt_check "show -j: the ip.src stage's flow table" 	"$(X -j show stages | jq -r '.stages[] | select(.name == "counted") | [.kind, .flow_table] | join(" ")')" = 	"xfsm xfsm_flows_n"
+# The flow table's size and kind are the datapath's, as loaded (the stage
+# declares none: not "size 0"); a stage's declaration (informative) is
+# said apart, and without a datapath (--dry-run) the loader's default.
+if [ -x "$LOADER" ]; then
+	want=$(xt_in B "$LOADER" status -j | jq -r --arg i "$INST" '.instances[] |
+		select(.name == $i) | "\(.tables[] | select(.name == "xfsm_flows_n") |
+		.max_entries) \(.flow_table)"')
+else
+	want="65536 lru"	# the object's own sizing (XFSM_DEFAULT_FLOWS)
+fi
+xt_match "show stages: the flow table's size and kind as loaded ($want)" \
+	"^  table size $want \\(xfsm-loader --flows, --flow-table\\)\$" "$(stage_text counted)"
+xt_check "show -j: table_size and table_kind as loaded, nothing declared" \
+	"$(X -j show stages | jq -r '.stages[] | select(.name == "counted") |
+		"\(.table_size) \(.table_kind) \(.declared_table_size // "-")"')" = "$want -"
+sed 's/^\tkey ip.src$/&\n\ttable size 1000 hash/' "$T/acl.xfsm" >"$T/sized.xfsm"
+xt_match "dry run: the loader's default, the declaration apart" \
+	'^  table size default \(xfsm-loader --flows, 65536 entries unless given\); declared size 1000 hash \(informative\)$' \
+	"$(X apply --dry-run "$T/sized.xfsm")"
+xt_check "dry run -j: no table_size without a datapath; the declared size and kind" \
+	"$(X -j apply --dry-run "$T/sized.xfsm" | jq -r '.stages[] | select(.name == "counted") |
+		"\(.table_size // "-") \(.declared_table_size) \(.declared_table_kind)"')" = "- 1000 hash"
 xt_ok "acl add one rule" X acl add table 2 id 40 prio 1 proto udp dport 7040 '=>' deny
 xt_match "show counts the running table's rules, not the source's" 	'^  acl table 2  rules 3  miss allow$' "$(stage_text front)"
 xt_ok "acl del it" X acl del table 2 40
