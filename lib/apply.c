@@ -589,6 +589,16 @@ static int check_change(struct change_ctx *c)
 			if (gr->policy >= XFSM_GP__MAX || gr->n_members > XFSM_GROUP_MAX_MEMBERS ||
 			    gr->n_slots > XFSM_GROUP_TABLE)
 				return -EINVAL;
+			/* as xfsm_group_build() makes them: a group built by
+			 * hand is held to it too */
+			for (unsigned int i = 0; i < gr->n_members; i++) {
+				if (gr->members[i] && gr->members[i] < XFSM_MAX_PORTS)
+					continue;
+				xfsm_log(XFSM_LOG_ERROR,
+					 "group %u: member %u is port %u: ports are 1..%d", g, i,
+					 gr->members[i], XFSM_MAX_PORTS - 1);
+				return -EINVAL;
+			}
 		}
 	}
 	return 0;

@@ -33,8 +33,9 @@ unsigned int xfsm_group_consistent_pick(const struct xfsm_group *g, __u32 hash);
 /* -EOPNOTSUPP, with a message, when the instance has no group maps (an
  * older or offload datapath); the functions below check it too. */
 int xfsm_group_check(struct xfsm_instance *inst);
-/* Set group `id` (0..XFSM_MAX_GROUPS-1, -EINVAL otherwise; a new one
- * starts with zero statistics): an application switch (libxfsm's one,
+/* Set group `id` (0..XFSM_MAX_GROUPS-1; -EINVAL otherwise, or for a
+ * member port outside 1..XFSM_MAX_PORTS-1; a new one starts with zero
+ * statistics): an application switch (libxfsm's one,
  * lib/apply.c) that writes the group's other buffer.  -ENOENT, with a
  * message, for a member port the instance does not have (unless the
  * running application sends to it already). */

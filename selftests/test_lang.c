@@ -1003,6 +1003,9 @@ START_TEST(test_apply_checks_ports)
 	ASSERT_EQ(xfsm_group_write(t.inst, 1, &grp), -ENOENT, "group write: member 5");
 	ASSERT_TRUE(!strncmp(port_log, "port 5 does not exist in instance", 33), port_log);
 	running_same_as(&t, &was);
+	grp.members[1] = 0;	/* "no port", in a group built by hand */
+	ASSERT_EQ(xfsm_group_write(t.inst, 1, &grp), -EINVAL, "group write: member port 0");
+	running_same_as(&t, &was);
 
 	/* port 2 goes away: a change that still sends to it is not refused
 	 * for it (the running application does), one that adds port 3 is */
