@@ -107,11 +107,14 @@ static bool compile(const char *rel, struct xfsm_image *img)
 	return compile_named(rel, img, NULL);
 }
 
-/* As xfsmctl applies a file: its declarations (groups) too. */
+/* As xfsmctl applies a file: its declarations (groups) too.  Always on
+ * the generic datapath (the default, auto, would generate a program for
+ * the reference side too): the specialized side's program is installed
+ * by the test itself. */
 static int apply_named(struct xt *t, const struct xfsm_image *img,
 		       const struct xfsm_app_names *names)
 {
-	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true);
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = XFSM_DP_GENERIC);
 
 	return xfsm_lang_apply(t->inst, img, names, &o);
 }
