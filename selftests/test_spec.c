@@ -6,7 +6,8 @@
  * with the program generated for it installed in xfsm_progs[active slot]
  * (the generic program tail-calls it).  A seeded random walk of packets,
  * the fast path's layouts and those it hands back (VLAN, IP options,
- * fragments, extension headers, ARP, truncated frames), runs through both;
+ * fragments, extension headers, ARP, truncated frames), runs through both,
+ * from no port or one of two, which swap port numbers halfway;
  * after every packet the verdicts, output bytes and every map (flows, all
  * fields but the clock's; globals; packet, stage, rule, port and user
  * counters) must be the same.  Timeouts are made to expire by moving
@@ -107,11 +108,15 @@ static bool compile(const char *rel, struct xfsm_image *img)
 	return compile_named(rel, img, NULL);
 }
 
-/* As xfsmctl applies a file: its declarations (groups) too. */
+/* As xfsmctl applies a file: its declarations (groups) too.  Always on
+ * the generic datapath (the default, auto, would generate a program for
+ * the reference side too): the specialized side's program is installed
+ * by the test itself. */
 static int apply_named(struct xt *t, const struct xfsm_image *img,
 		       const struct xfsm_app_names *names)
 {
-	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .unchecked_ports = true);
+	XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .datapath = XFSM_DP_GENERIC,
+		  .unchecked_ports = true);
 
 	return xfsm_lang_apply(t->inst, img, names, &o);
 }
@@ -764,6 +769,15 @@ static void walk(const struct walk_app *wa)
 			kind = random_pkt(&p, &seed, wa->dports, wa->n_dports);
 		}
 		prev_kind = kind;
+		/* Halfway, the two interfaces swap port numbers: a program
+		 * that knows the port table it was generated with must see
+		 * it change. */
+		if (i == walk_steps() / 2 &&
+		    !(ASSERT_OK(xt_set_port(G, pin, 2), "swap ports") &&
+		      ASSERT_OK(xt_set_port(S, pin, 2), "swap ports") &&
+		      ASSERT_OK(xt_set_port(G, pout, 1), "swap ports") &&
+		      ASSERT_OK(xt_set_port(S, pout, 1), "swap ports")))
+			break;
 		xt_set_context("%s, step %u (seed %#x), kind %d, ifindex %u", wa->file, i,
 			       WALK_SEED, kind, ifindex);
 		if (!ASSERT_OK(xt_run_pkt(G, &p, ifindex, &ra), "run generic") ||

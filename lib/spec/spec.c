@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <linux/if_ether.h>
 
 #include "spec/internal.h"
@@ -306,6 +307,70 @@ static void port_gen_direct(struct spec *sp, int reg)
 	E(sp, XI_LDX(BPF_DW, reg, reg, 0));
 }
 
+/* Ports a program knows by heart (emit_port_known()). */
+#define SPEC_KNOWN_PORTS	8
+
+/* The port table as it stands, read in the order ingress_port() reads
+ * it (its generation first, then the table): false when it cannot be
+ * read whole or holds more than SPEC_KNOWN_PORTS interfaces. */
+static bool read_ports(struct spec *sp, __u64 *gen, __u32 *ifindex, __u32 *port,
+		       unsigned int *n)
+{
+	int fd = sp->inst->map_fd[XFSM_M_PORTS];
+	__u32 zero = 0, key, next, *prev = NULL;
+	struct xfsm_port pv;
+
+	*n = 0;
+	if (fd < 0 || bpf_map_lookup_elem(sp->inst->map_fd[XFSM_M_PORT_GEN], &zero, gen))
+		return false;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &pv)) {
+			if (errno == ENOENT)
+				continue;	/* deleted meanwhile: the generation moves */
+			return false;
+		}
+		if (*n == SPEC_KNOWN_PORTS)
+			return false;
+		ifindex[*n] = key;
+		port[*n] = pv.port < XFSM_MAX_PORTS ? pv.port : 0;
+		(*n)++;
+	}
+	return errno == ENOENT;
+}
+
+/* The ingress port from the port table as it was when the program was
+ * generated, while xfsm_port_gen still holds that table's generation:
+ * the condition under which a CPU's cache entry filled then would still
+ * hold, without the per-CPU lookup and the cache's loads.  R1 = the port
+ * (0: not a port), then on to `have`; another generation goes on to the
+ * cache.  Nothing is emitted when the table is too large to compare
+ * inline. */
+static void emit_port_known(struct spec *sp, unsigned int have)
+{
+	__u32 ifindex[SPEC_KNOWN_PORTS], port[SPEC_KNOWN_PORTS];
+	unsigned int cache = xfsm_emit_label(sp->e), n, i;
+	__u64 gen;
+
+	if (!read_ports(sp, &gen, ifindex, port, &n))
+		return;
+	xfsm_emit_note(sp->e, 1, "the port table of generation %llu (%u interface%s), while it stands",
+		       (unsigned long long)gen, n, n == 1 ? "" : "s");
+	port_gen_direct(sp, XR3);
+	spec_mov_imm(sp, XR2, gen);
+	xfsm_emit_jmp_reg(sp->e, BPF_JMP | BPF_JNE, XR3, XR2, cache);
+	if (n)
+		E(sp, XI_LDX(BPF_W, XR2, SR_CTX, offsetof(struct xdp_md, ingress_ifindex)));
+	for (i = 0; i < n; i++) {
+		E(sp, XI_MOV64_IMM(XR1, port[i]));
+		xfsm_emit_jmp_imm(sp->e, BPF_JMP32 | BPF_JEQ, XR2, (__s32)ifindex[i], have);
+	}
+	E(sp, XI_MOV64_IMM(XR1, 0));
+	xfsm_emit_ja(sp->e, have);
+	xfsm_emit_bind(sp->e, cache);
+}
+
 /* ingress_port() and the port's rx counters (bpf/xfsm.bpf.c).  With the
  * generation counter addressed directly, a cache hit costs one lookup
  * (xfsm_work) and no stack traffic; the generation is read once for the
@@ -328,6 +393,8 @@ static void emit_port(struct spec *sp)
 		E(sp, XI_LDX(BPF_DW, XR1, XR0, 0));
 		E(sp, XI_STX(BPF_DW, XFP, XR1, SO_GEN));
 		xfsm_emit_bind(e, gen0);
+	} else {
+		emit_port_known(sp, have);
 	}
 	spec_lookup_const(sp, XR0, XFSM_M_WORK, 0, sp->l_pass_raw);
 	E(sp, XI_LDX(BPF_H, XR2, XR0, po + offsetof(struct xfsm_port_cache, valid)));
