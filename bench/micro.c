@@ -700,8 +700,9 @@ out:
  * The kernel puts each JIT image at a random offset in its pack
  * (bpf_jit_binary_pack_alloc()), and a program's cost can depend on where
  * it lands: on this project's Zen 5 host the closed-knock job's program
- * took 18-19 ns at most offsets and 35-75 ns at a few, entered through the
- * generic program's tail call (bench/BENCHMARKS.tail.md, "Placement").
+ * took 17-19 ns on most loads and 35-75 ns on some, entered through the
+ * generic program's tail call (bench/BENCHMARKS.tail.md, "Placement of
+ * the JIT image").
  * One load is one draw of that layout, so each job is loaded `placements`
  * times, every program anew, and each figure is the median of the loads'
  * best rounds; lo and hi get the range.
@@ -786,9 +787,11 @@ static int run_jobs(struct prog *empty)
 		}
 		printf("| %s | %.1f | %s | %.1f | %.2fx | %s |", j->name, res.xfsm, sp, res.ref,
 		       net_ratio(&res), spr);
-		if (placements > 1)
+		if (placements > 1 && res.spec > 0)
 			printf(" %.0f-%.0f / %.0f-%.0f / %.0f-%.0f |", lo.xfsm, hi.xfsm, lo.spec,
 			       hi.spec, lo.ref, hi.ref);
+		else if (placements > 1)
+			printf(" %.0f-%.0f / - / %.0f-%.0f |", lo.xfsm, hi.xfsm, lo.ref, hi.ref);
 		if (cand_obj)
 			printf(" %s%s: %.1f (%+.1f) |", cand_obj, cand_spec ? " specialized" : "",
 			       res.cand, res.cand - (cand_spec ? res.spec : res.xfsm));
