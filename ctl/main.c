@@ -193,7 +193,7 @@ int open_instance(struct xfsm_instance **out)
 				      opt_iface, opt_iface);
 			return -ENOENT;
 		}
-		err = xfsm_instance_open_prog_id(xs.xfsm_prog_id, out);
+		err = xfsm_instance_open_prog_id(xs.generic_id ? xs.generic_id : xs.xfsm_prog_id, out);
 	} else if (opt_pin_dir) {
 		err = xfsm_instance_open_pin_dir(opt_pin_dir, out);
 	} else {

@@ -15,6 +15,7 @@
 
 #include "xfsmctl.h"
 #include "xfsm_datapath.h"
+#include "xfsm_attach.h"
 #include "codegen/disasm.h"
 
 /* The fields of a datapath record, inside the current JSON object, and
@@ -55,6 +56,56 @@ void print_datapath(struct xfsm_instance *inst, const char *indent)
 	print_nl();
 	close_json_object();
 	xfsm_dp_record_free(&r);
+}
+
+/*
+ * What each port runs (docs/specializer.md): the active slot's generated
+ * program attached directly, or the generic program, its entry.  Text:
+ * "attached: veth0 xfsm_spec_s0 (id 812, specialized, directly)".
+ */
+void print_attachment(struct xfsm_instance *inst, const char *indent)
+{
+	struct xfsm_port_entry *e;
+	int i, n;
+
+	if (xfsm_attach_ports(inst, &e, &n))
+		return;
+	open_json_array("attached");
+	for (i = 0; i < n; i++) {
+		const struct xfsm_xdp_state *st = &e[i].st;
+
+		if (!e[i].ifname[0])
+			continue;
+		open_json_object(NULL);
+		print_text("%sattached: ", indent ? indent : "");
+		print_string(PRINT_ANY, "ifname", "%s", e[i].ifname);
+		if (!st->prog_id) {
+			print_null("prog_id");
+			print_null("prog_name");
+			print_text(" none");
+		} else {
+			print_string(PRINT_ANY, "prog_name", " %s",
+				     e[i].owned && st->dispatcher ? XFSM_PROG_NAME : st->prog_name);
+			print_uint(PRINT_ANY, "prog_id", " (id %llu",
+				   e[i].owned ? st->xfsm_prog_id : st->prog_id);
+		}
+		print_bool(PRINT_JSON, "ours", NULL, e[i].owned);
+		print_bool(PRINT_ANY, "specialized", e[i].owned && st->specialized ?
+			   ", specialized, directly" : NULL, e[i].owned && st->specialized);
+		print_bool(PRINT_ANY, "dispatcher", st->dispatcher ?
+			   ", behind a libxdp dispatcher: the entry is the generic program" : NULL,
+			   st->dispatcher);
+		if (st->prog_id && !e[i].owned)
+			print_text(", not this instance's");
+		else if (st->prog_id && !st->specialized && !st->dispatcher)
+			print_text(", entry");
+		if (st->prog_id)
+			print_text(")");
+		print_nl();
+		close_json_object();
+	}
+	close_json_array();
+	free(e);
 }
 
 /* ---- show program ---------------------------------------------------------------- */

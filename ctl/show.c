@@ -811,8 +811,10 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 		print_bool(PRINT_ANY, "needs_port", "  needs port %s",
 			   img->app.flags & XFSM_AF_NEEDS_PORT);
 		print_nl();
-		if (inst)
+		if (inst) {
 			print_datapath(inst, "  ");
+			print_attachment(inst, "  ");
+		}
 		close_json_object();
 	}
 	if (what & (SHOW_STAGES | SHOW_RULES | SHOW_CONDS)) {

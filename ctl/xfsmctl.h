@@ -195,6 +195,7 @@ int do_show_what(struct args *a, unsigned int what);
 /* The running slot's datapath as a "datapath" object (text: one line
  * after indent). */
 void print_datapath(struct xfsm_instance *inst, const char *indent);
+void print_attachment(struct xfsm_instance *inst, const char *indent);
 int do_show_program(struct args *a);
 int do_stats(struct args *a);
 int do_simulate(struct args *a);

@@ -34,7 +34,9 @@
  * and program together.  It is generated and loaded before anything is
  * written, so that a refusal in specialized mode leaves everything as it
  * was; after settling, the old slot's entry is emptied (no packet can
- * reach it any more) and its program freed.
+ * reach it any more) and its program freed.  Where an interface runs one
+ * of the instance's programs directly, B's replaces it right after the
+ * flip (xfsm_attach_direct()), before the wait that precedes settling.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -223,6 +225,18 @@ static int write_app_globals(struct xfsm_instance *inst, const struct xfsm_slot_
  * the running one): wait for packets that may still use the other side,
  * clear it, and finish what the running application's switch left undone.
  */
+/* Interfaces run the active slot's program itself (lib/attach_direct.c);
+ * one that cannot runs it through the generic entry, as before. */
+static void attach_running(struct xfsm_instance *inst)
+{
+	int err = xfsm_attach_direct(inst);
+
+	if (err < 0)
+		xfsm_log(XFSM_LOG_WARN,
+			 "cannot attach the running program to the interfaces (%s): they enter it through the generic program",
+			 strerror(-err));
+}
+
 static int recover(struct xfsm_instance *inst, __u32 slot, const struct xfsm_app *app,
 		   __u32 flags)
 {
@@ -232,6 +246,11 @@ static int recover(struct xfsm_instance *inst, __u32 slot, const struct xfsm_app
 
 	xfsm_log(XFSM_LOG_INFO,
 		 "an earlier change of the application did not finish; cleaning up after it");
+	/* Killed after its flip, it may have left the other slot's program
+	 * attached: the running slot's replaces it before anything of the
+	 * other slot is written again, and the wait below covers packets
+	 * that were still in it. */
+	attach_running(inst);
 	err = xfsm_sync_rcu();
 	if (err) {
 		xfsm_log(XFSM_LOG_ERROR, "cannot wait for in-flight packets: %s", strerror(-err));
@@ -1023,7 +1042,7 @@ static int prepare_program(struct change_ctx *c)
 			 c->emit.why[0] ? c->emit.why : strerror(-err));
 		goto fail;
 	}
-	snprintf(name, sizeof(name), "xfsm_spec_s%u", c->b);
+	snprintf(name, sizeof(name), XFSM_SPEC_PROG_PREFIX "%u", c->b);
 	fd = xfsm_emit_load(&c->emit, name);
 	r->load_ns = now_ns() - t1;
 	if (fd < 0) {
@@ -1187,6 +1206,10 @@ static void after_flip(struct change_ctx *c)
 	unsigned int g;
 	int err;
 
+	/* B's program replaces A's on the interfaces before the wait below,
+	 * which then also covers the packets still in A's program: after it,
+	 * A's entry can be emptied and its leftovers settled. */
+	attach_running(inst);
 	if (c->meta.globals_set || c->meta.reset_globals) {
 		err = write_app_globals(inst, &c->meta);
 		if (!err)

@@ -57,6 +57,7 @@ struct load_ctx {
 	bool	dir_created;
 	bool	inst_exists;		/* an xfsm_ports pin was found */
 	__u32	inst_ports_id;		/* its map id */
+	__u32	inst_ctl_id;		/* the pinned xfsm_ctl's, 0: none */
 	struct iface *ifs;
 	int	n_ifs;
 	struct bpf_object *obj;
@@ -1252,8 +1253,13 @@ static int check_iface(struct load_ctx *c, struct iface *f)
 			return err;
 		}
 	}
-	if (f->old.xfsm_prog_id && c->inst_exists && f->old.ports_map_id == c->inst_ports_id)
-		return 0;	/* a reload */
+	/* A reload: the instance's generic program, or one generated for it
+	 * (whose xfsm_progs may no longer name the generic one: an array
+	 * replaced, see xfsm_progs_accepts()). */
+	if (f->old.xfsm_prog_id && c->inst_exists &&
+	    (f->old.ports_map_id == c->inst_ports_id ||
+	     (f->old.specialized && c->inst_ctl_id && f->old.ctl_map_id == c->inst_ctl_id)))
+		return 0;
 	if (f->old.xfsm_prog_id) {
 		char owner[64];
 
@@ -1414,6 +1420,44 @@ fail:
 	return err;
 }
 
+static __u32 pinned_map_id(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+	__u32 id = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		id = xfsm_fd_id(fd);
+		close(fd);
+	}
+	return id;
+}
+
+/*
+ * The load attached the generic program: where the running slot has a
+ * generated program (kept in the pinned xfsm_progs across a reload), it
+ * takes the generic one's place, as after a switch.  Serialised with
+ * switches by the instance lock.
+ */
+static void attach_running(struct load_ctx *c)
+{
+	struct xfsm_instance *inst;
+	int lock, err;
+
+	if (xfsm_instance_open_pin_dir(c->pin_dir, &inst))
+		return;
+	lock = xfsm_instance_lock(inst);
+	err = xfsm_attach_direct(inst);
+	xfsm_instance_unlock(lock);
+	if (err < 0)
+		xfsm_log(XFSM_LOG_WARN,
+			 "cannot attach the running slot's program to the interfaces (%s): they enter it through the generic program",
+			 strerror(-err));
+	xfsm_instance_close(inst);
+}
+
 int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 {
 	struct load_ctx c = { .o = o, .prog_fd = -1, .ports_fd = -1, .tx_fd = -1,
@@ -1486,6 +1530,7 @@ int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 	if (old_ports_fd >= 0) {
 		c.inst_exists = true;
 		c.inst_ports_id = xfsm_fd_id(old_ports_fd);
+		c.inst_ctl_id = pinned_map_id(c.pin_dir, XFSM_MAP_CTL);
 		if (o->reset)
 			carry_old_ports(&c, old_ports_fd, n + XFSM_MAX_PORTS);
 	}
@@ -1571,6 +1616,7 @@ int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 			 c.ifs[i].link.name, c.ifs[i].port, c.instance,
 			 xfsm_xdp_mode_name(c.ifs[i].mode),
 			 c.ifs[i].old.xfsm_prog_id ? ", replaced" : "");
+	attach_running(&c);
 	for (i = 0; i < c.n_ifs; i++) {
 		if (c.ifs[i].xp)
 			xdp_program__close(c.ifs[i].xp);

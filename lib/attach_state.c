@@ -128,6 +128,36 @@ __u32 xfsm_fd_id(int fd)
 	return info.id;
 }
 
+/*
+ * An attached program named like a generated one is xfsm's when it calls
+ * through an xfsm_progs whose generic entry holds the datapath: that
+ * program's instance is its own.  A stale one (its slot's entry emptied
+ * by a later switch) still names the array.  With the generic entry
+ * empty (an instance being unloaded), it is still an xfsm program,
+ * without an instance.
+ */
+static void generated_owner(struct xfsm_xdp_state *st)
+{
+	__u32 key = XFSM_PROGS_GENERIC, gid = 0;
+	char name[64];
+	int fd;
+
+	st->progs_map_id = xfsm_prog_map_id(st->prog_id, XFSM_MAP_PROGS, false);
+	if (!st->progs_map_id)
+		return;
+	fd = bpf_map_get_fd_by_id(st->progs_map_id);
+	if (fd < 0)
+		return;
+	if (bpf_map_lookup_elem(fd, &key, &gid))
+		gid = 0;
+	close(fd);
+	st->xfsm_prog_id = st->prog_id;
+	st->specialized = true;
+	if (gid && !xfsm_prog_name(gid, name, sizeof(name)) &&
+	    !strcmp(name, XFSM_PROG_NAME))
+		st->generic_id = gid;
+}
+
 int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st)
 {
 	struct bpf_xdp_query_opts q = { .sz = sizeof(q) };
@@ -155,6 +185,9 @@ int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st)
 	xfsm_prog_name(st->prog_id, st->prog_name, sizeof(st->prog_name));
 	if (!strcmp(st->prog_name, XFSM_PROG_NAME)) {
 		st->xfsm_prog_id = st->prog_id;
+	} else if (!strncmp(st->prog_name, XFSM_SPEC_PROG_PREFIX,
+			    strlen(XFSM_SPEC_PROG_PREFIX))) {
+		generated_owner(st);
 	} else if (!strcmp(st->prog_name, "xdp_dispatcher")) {
 		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 		struct xdp_program *p = NULL;
@@ -170,9 +203,15 @@ int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st)
 			xdp_multiprog__close(mp);
 		}
 	}
-	if (st->xfsm_prog_id)
-		st->ports_map_id = xfsm_prog_map_id(st->xfsm_prog_id,
-						    XFSM_MAP_PORTS, false);
+	if (!st->xfsm_prog_id)
+		return 0;
+	if (!st->specialized)
+		st->generic_id = st->xfsm_prog_id;
+	if (!st->progs_map_id)
+		st->progs_map_id = xfsm_prog_map_id(st->xfsm_prog_id, XFSM_MAP_PROGS, false);
+	st->ctl_map_id = xfsm_prog_map_id(st->xfsm_prog_id, XFSM_MAP_CTL, false);
+	if (st->generic_id)
+		st->ports_map_id = xfsm_prog_map_id(st->generic_id, XFSM_MAP_PORTS, false);
 	return 0;
 }
 

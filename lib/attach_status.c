@@ -79,6 +79,19 @@ static void add_table(struct xfsm_status_inst *s, const char *name, int fd)
 enum { FD_PORTS, FD_FLOWS, FD_FLOWS_N, FD_RULES, FD_RODATA, FD_N };
 
 /* Fill an instance from its maps (any fd may be -1). */
+/* What runs on a port: the xfsm program of st (a dispatcher's component
+ * goes by the datapath's name). */
+static void port_attached(struct xfsm_status_port *p, const struct xfsm_xdp_state *st)
+{
+	p->attached = true;
+	p->mode = st->mode;
+	p->prog_id = st->xfsm_prog_id;
+	p->dispatcher = st->dispatcher;
+	p->specialized = st->specialized;
+	snprintf(p->prog_name, sizeof(p->prog_name), "%s",
+		 st->dispatcher ? XFSM_PROG_NAME : st->prog_name);
+}
+
 static void inst_fill(struct xfsm_status_inst *s, const struct links *ls, const int fds[FD_N])
 {
 	int ports_fd = fds[FD_PORTS], rodata_fd = fds[FD_RODATA];
@@ -126,10 +139,7 @@ static void inst_fill(struct xfsm_status_inst *s, const struct links *ls, const 
 			continue;
 		if (st.ports_map_id != ports_id)
 			continue;	/* same ifindex, another netns' device */
-		p->attached = true;
-		p->mode = st.mode;
-		p->prog_id = st.xfsm_prog_id;
-		p->dispatcher = st.dispatcher;
+		port_attached(p, &st);
 		p->n_traps = xfsm_port_traps(key, st.mode, p->traps);
 	}
 }
@@ -284,13 +294,13 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 			continue;
 		pinned_ids[n] = st.ports_map_id;
 		fds[FD_PORTS] = st.ports_map_id ? bpf_map_get_fd_by_id(st.ports_map_id) : -1;
-		j = xfsm_prog_map_id(st.xfsm_prog_id, XFSM_MAP_FLOWS, false);
+		j = xfsm_prog_map_id(st.generic_id, XFSM_MAP_FLOWS, false);
 		fds[FD_FLOWS] = j ? bpf_map_get_fd_by_id(j) : -1;
-		j = xfsm_prog_map_id(st.xfsm_prog_id, XFSM_MAP_FLOWS_N, false);
+		j = xfsm_prog_map_id(st.generic_id, XFSM_MAP_FLOWS_N, false);
 		fds[FD_FLOWS_N] = j ? bpf_map_get_fd_by_id(j) : -1;
-		j = xfsm_prog_map_id(st.xfsm_prog_id, XFSM_MAP_RULES, false);
+		j = xfsm_prog_map_id(st.generic_id, XFSM_MAP_RULES, false);
 		fds[FD_RULES] = j ? bpf_map_get_fd_by_id(j) : -1;
-		j = xfsm_prog_map_id(st.xfsm_prog_id, ".rodata", true);
+		j = xfsm_prog_map_id(st.generic_id, ".rodata", true);
 		fds[FD_RODATA] = j ? bpf_map_get_fd_by_id(j) : -1;
 		s = inst_new(&arr, &n, &cap);
 		if (!s) {
@@ -298,8 +308,8 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 			err = -ENOMEM;
 			goto out;
 		}
-		snprintf(s->name, sizeof(s->name), "prog-%u", st.xfsm_prog_id);
-		s->prog_id = st.xfsm_prog_id;
+		snprintf(s->name, sizeof(s->name), "prog-%u", st.generic_id ? st.generic_id : st.xfsm_prog_id);
+		s->prog_id = st.generic_id ? st.generic_id : st.xfsm_prog_id;
 		s->netns = self;
 		s->netns_here = true;
 		inst_fill(s, &ls, fds);
@@ -315,10 +325,7 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 				p->up = ls.l[i].up;
 				p->running = ls.l[i].running;
 				p->mtu = ls.l[i].mtu;
-				p->attached = true;
-				p->mode = st.mode;
-				p->prog_id = st.xfsm_prog_id;
-				p->dispatcher = st.dispatcher;
+				port_attached(p, &st);
 				p->n_traps = xfsm_port_traps(p->ifindex, st.mode, p->traps);
 			}
 		}

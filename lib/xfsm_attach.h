@@ -193,17 +193,70 @@ int xfsm_progs_accepts(int map_fd);
 
 /* ---- Programs on interfaces (lib/attach.c) ----------------------------- */
 
+/* The programs lib/apply.c generates are named XFSM_SPEC_PROG_PREFIX and
+ * their slot ("xfsm_spec_s0"). */
+#define XFSM_SPEC_PROG_PREFIX	"xfsm_spec_s"
+
 struct xfsm_xdp_state {
 	__u32	prog_id;		/* program run by the interface, 0: none */
 	enum xfsm_xdp_mode mode;
 	bool	dispatcher;		/* a libxdp dispatcher is attached */
 	__u32	xfsm_prog_id;		/* the xfsm program, if any (maybe
-					 * a component of the dispatcher) */
+					 * a component of the dispatcher, or
+					 * a generated program attached
+					 * directly) */
 	char	prog_name[64];		/* name of prog_id (or foreign one) */
-	__u32	ports_map_id;		/* xfsm_ports map of xfsm_prog_id */
+	__u32	ports_map_id;		/* xfsm_ports map of generic_id */
+	/* Appended: */
+	bool	specialized;		/* xfsm_prog_id is a generated program */
+	__u32	generic_id;		/* the generic program of xfsm_prog_id's
+					 * instance: xfsm_prog_id itself, or
+					 * the one in xfsm_progs[2] of a
+					 * generated program (0: none there) */
+	__u32	progs_map_id;		/* xfsm_progs map of xfsm_prog_id, 0: none */
+	__u32	ctl_map_id;		/* xfsm_ctl map of xfsm_prog_id, 0: none:
+					 * the instance's identity, which every
+					 * program of it reads */
 };
 
+/*
+ * What an interface runs.  An xfsm program is the generic datapath
+ * (XFSM_PROG_NAME), attached or a libxdp dispatcher's component, or a
+ * program generated for an application slot (XFSM_SPEC_PROG_PREFIX)
+ * attached directly, whose instance is the one of the generic program in
+ * its xfsm_progs[XFSM_PROGS_GENERIC].  The maps a caller reads (ports,
+ * flows, rules, .rodata) are generic_id's: a generated program uses only
+ * what its application needs.
+ */
 int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st);
+/* st runs one of inst's programs: its generic one, or one generated for
+ * it (a stale one too), recognised by the instance's xfsm_ctl (or, for a
+ * program that does not read it, xfsm_progs). */
+bool xfsm_xdp_state_owned(const struct xfsm_instance *inst,
+			  const struct xfsm_xdp_state *st);
+/* An interface of an instance's port table and what it runs. */
+struct xfsm_port_entry {
+	int	ifindex;
+	char	ifname[IFNAMSIZ];	/* "": not an interface (any more) */
+	struct xfsm_xdp_state st;
+	bool	owned;			/* st runs one of the instance's programs */
+};
+/* Every interface of inst's port table, read in the instance's network
+ * namespace; free(*out) after use. */
+int xfsm_attach_ports(struct xfsm_instance *inst, struct xfsm_port_entry **out, int *n);
+/*
+ * Bring every interface of inst's port table (in the instance's network
+ * namespace) that plainly runs one of inst's programs to the one that
+ * should run there: the program in xfsm_progs[active slot], else the
+ * generic program of xfsm_progs[XFSM_PROGS_GENERIC]; atomically
+ * (XDP_FLAGS_REPLACE against what runs).  A dispatcher, an offloaded
+ * program, another's program or an instance without the generic entry
+ * is left alone.  An interface that cannot be swapped is a warning (it
+ * runs on through the generic entry).  Returns how many were swapped, or
+ * -errno when the instance cannot be read or its namespace entered.
+ * Callers serialise it with switches (xfsm_instance_lock()).
+ */
+int xfsm_attach_direct(struct xfsm_instance *inst);
 /* Every xfsm program an interface runs: the one attached directly, or each
  * xfsm component of its libxdp dispatcher (an interrupted reload can leave
  * two).  Stores at most max ids; returns how many. */
@@ -269,6 +322,9 @@ struct xfsm_status_port {
 	__u32	mtu;
 	int	n_traps;		/* xfsm_port_traps(): found, or -errno */
 	struct xfsm_trap traps[XFSM_TRAPS_MAX];
+	bool	specialized;		/* prog_id is a generated program,
+					 * attached directly */
+	char	prog_name[64];		/* prog_id's name */
 };
 
 struct xfsm_status_table {

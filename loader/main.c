@@ -469,12 +469,19 @@ static void print_port(const struct xfsm_status_port *p)
 	out_uint("ifindex", "  ifindex %llu", p->ifindex);
 	out_bool("attached", NULL, p->attached);
 	out_str("mode", "  %s", p->attached ? xfsm_xdp_mode_name(p->mode) : "not-attached");
-	if (p->attached)
+	if (p->attached) {
 		out_uint("prog_id", "  prog %llu", p->prog_id);
-	else
+		out_str("prog_name", " %s", p->prog_name);
+	} else {
 		out_null("prog_id");
-	out_bool("dispatcher", p->dispatcher ? "  (libxdp dispatcher)" : NULL,
-		 p->dispatcher);
+		out_null("prog_name");
+	}
+	/* The program entered: generated and attached directly, or the
+	 * generic one (which may enter a generated one by tail call). */
+	out_bool("specialized", p->specialized ? " (specialized, directly)" : NULL,
+		 p->specialized);
+	out_bool("dispatcher", p->dispatcher ? "  (libxdp dispatcher)" :
+		 p->attached && !p->specialized ? " (entry)" : NULL, p->dispatcher);
 	if (p->ifname[0]) {
 		out_bool("up", p->up ? "  up" : "  down", p->up);
 		out_bool("carrier", p->up && !p->running ? " (no carrier)" : NULL,

@@ -103,3 +103,52 @@ ctl_snapshot() {
 	} 2>&1 | jq -S -c 'walk(if type == "object" then
 		del(.remaining_s, .expired, .age_s, .stats, .packets, .bytes, .rx_packets, .rx_bytes, .tx_packets, .tx_bytes) else . end)' 2>&1
 }
+
+# ---- observers (trace, capture) and xfsm_progs ------------------------------------
+
+# The observe word of the instance's control block, and the observer's pid.
+ctl_observe() { X -j trace status | jq -r .observe; }
+ctl_observer_pid() { X -j trace status | jq -r .pid; }
+
+# ctl_bg NAME CMD...: xfsmctl CMD in the background (output $T/NAME, exit
+# status $T/NAME.rc; T is the caller's temporary directory), returning
+# once the datapath observes.
+ctl_bg() {
+	local name=$1 i
+	shift
+	(X "$@" >"$T/$name" 2>"$T/$name.err"; echo $? >"$T/$name.rc") &
+	for ((i = 0; i < 100; i++)); do
+		if [ "$(ctl_observe)" != 0 ]; then
+			xt_defer "kill $(ctl_observer_pid)"
+			return 0
+		fi
+		[ -e "$T/$name.rc" ] && break
+		sleep 0.05
+	done
+	xt_log "the observer did not start: $(cat "$T/$name.err")"
+	return 1
+}
+
+# ctl_bg_wait NAME: its exit status, within 10 s.
+ctl_bg_wait() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -s "$T/$1.rc" ] && { cat "$T/$1.rc"; return; }
+		sleep 0.05
+	done
+	echo timeout
+}
+
+# The instance's xfsm_progs as "KEY=PROG_ID ..." (a program array's values
+# read back as program ids; bpftool prints them as little-endian hex
+# bytes, or as numbers with BTF).
+ctl_progs() {
+	bpftool -j map dump pinned "/sys/fs/bpf/xfsm/$INST/xfsm_progs" 2>/dev/null | jq -r '
+		def hex: ltrimstr("0x") | ascii_downcase | explode |
+			reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));
+		def num: if type == "array" then (reverse | reduce .[] as $b (0; . * 256 + ($b | hex)))
+			 else . end;
+		[.[] | "\(.key | num)=\(.value | num)"] | join(" ")'
+}
+# ctl_progs_entry KEY: the program id in xfsm_progs[KEY], "" when empty.
+ctl_progs_entry() { ctl_progs | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }

@@ -25,17 +25,7 @@ T=$(mktemp -d)
 xt_defer "rm -rf '$T'"
 PIN=/sys/fs/bpf/xfsm/$INST
 
-# xfsm_progs as "KEY=PROG_ID ..." (a program array's values read back as
-# program ids; bpftool prints them as little-endian hex bytes, or as
-# numbers with BTF)
-progs() {
-	bpftool -j map dump pinned "$PIN/xfsm_progs" 2>/dev/null | jq -r '
-		def hex: ltrimstr("0x") | ascii_downcase | explode |
-			reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));
-		def num: if type == "array" then (reverse | reduce .[] as $b (0; . * 256 + ($b | hex)))
-			 else . end;
-		[.[] | "\(.key | num)=\(.value | num)"] | join(" ")'
-}
+progs() { ctl_progs; }
 prog_id() { bpftool -j prog show pinned "$PIN/prog" | jq -r .id; }
 dp() { X -j show app | jq -r ".app.datapath.$1"; }
 

@@ -30,37 +30,6 @@ xt_in B sysctl -qw net.ipv6.conf.b0.disable_ipv6=1
 ip -n "$XT_NS_A" addr add 198.18.20.3/24 dev a0
 OTHER=198.18.20.3
 
-observe() { X -j trace status | jq -r .observe; }
-observer_pid() { X -j trace status | jq -r .pid; }
-
-# bg NAME CMD...: xfsmctl CMD in the background (output $T/NAME, exit
-# status $T/NAME.rc), returning once the datapath observes.
-bg() {
-	local name=$1 i
-	shift
-	(X "$@" >"$T/$name" 2>"$T/$name.err"; echo $? >"$T/$name.rc") &
-	for ((i = 0; i < 100; i++)); do
-		if [ "$(observe)" != 0 ]; then
-			xt_defer "kill $(observer_pid)"
-			return 0
-		fi
-		[ -e "$T/$name.rc" ] && break
-		sleep 0.05
-	done
-	xt_log "the observer did not start: $(cat "$T/$name.err")"
-	return 1
-}
-
-# bg_wait NAME: its exit status, within 10 s.
-bg_wait() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -s "$T/$1.rc" ] && { cat "$T/$1.rc"; return; }
-		sleep 0.05
-	done
-	echo timeout
-}
-
 # udp_from SRC PORT [N]: N datagrams from address SRC (one socket: one
 # source port) to B.
 udp_from() {
@@ -82,8 +51,8 @@ decisions() {
 
 # ---- portknock: the knock sequence, then SSH ---------------------------------------
 xt_ok "apply portknock" X apply "$XT_TOP/examples/portknock.xfsm" || xt_done
-xt_check "no observer at the start (observe word 0)" "$(observe)" = 0
-bg knock -j trace "ip.src == $CLI" -c 5 || xt_fail "trace started"
+xt_check "no observer at the start (observe word 0)" "$(ctl_observe)" = 0
+ctl_bg knock -j trace "ip.src == $CLI" -c 5 || xt_fail "trace started"
 udp_from $OTHER 1111		# not selected: another source
 udp_from $CLI 1111
 udp_from $OTHER 2222
@@ -91,7 +60,7 @@ udp_from $CLI 2222
 udp_from $CLI 3333
 udp_from $CLI 4444
 ctl_connect 22			# SYN, then the ACK: -c 5 takes the SYN only
-xt_check "trace -c 5 exits 0" "$(bg_wait knock)" = 0
+xt_check "trace -c 5 exits 0" "$(ctl_bg_wait knock)" = 0
 xt_check "portknock: the records are the expected decisions" "$(decisions "$T/knock")" = \
 "knock knock1 closed>k1 drop
 knock knock2 k1>k2 drop
@@ -104,15 +73,15 @@ xt_check "MATCH: only the selected source's packets" \
 	"$(jq -r 'select(.packet) | .fields["ip.src"]' "$T/knock" | sort -u)" = "$CLI"
 xt_check "-c 5: five records, none lost" \
 	"$(jq -r 'select(.records != null) | "\(.records) \(.lost)"' "$T/knock")" = "5 0"
-xt_check "trace off after -c (observe word 0)" "$(observe)" = 0
+xt_check "trace off after -c (observe word 0)" "$(ctl_observe)" = 0
 
 # An idle timeout's rollback: k1 with a 1 ms idle timeout has expired by
 # the next packet, which sees closed.
 xt_ok "k1 with a 1 ms idle timeout" X state set knock $CLI state k1 idle 1ms
-bg expire -j trace "ip.src == $CLI, udp.dport == 2222" -c 1 || xt_fail "trace started"
+ctl_bg expire -j trace "ip.src == $CLI, udp.dport == 2222" -c 1 || xt_fail "trace started"
 udp_from $OTHER 2222		# not selected: another source
 udp_from $CLI 2222
-xt_check "trace -c 1 exits 0" "$(bg_wait expire)" = 0
+xt_check "trace -c 1 exits 0" "$(ctl_bg_wait expire)" = 0
 xt_check "portknock: the rollback is in the record" \
 	"$(jq -r 'select(.packet) | .stages[0] | "\(.state_before) \(.expired) \(.state_seen) \(.rule) \(.miss)"' "$T/expire")" = \
 	"k1 idle closed null pass"
@@ -120,9 +89,9 @@ xt_check "MATCH with two fields: one record" "$(jq -r 'select(.packet) | .fields
 
 # ---- statefulfw: a UDP conversation opened from the inside --------------------------
 xt_ok "apply statefulfw" X apply "$XT_TOP/examples/statefulfw.xfsm" || xt_done
-bg fw -j trace "ip.src == $CLI, udp.dport == 7002" -c 2 || xt_fail "trace started"
+ctl_bg fw -j trace "ip.src == $CLI, udp.dport == 7002" -c 2 || xt_fail "trace started"
 udp_from $CLI 7002 2
-xt_check "trace -c 2 exits 0" "$(bg_wait fw)" = 0
+xt_check "trace -c 2 exits 0" "$(ctl_bg_wait fw)" = 0
 xt_check "statefulfw: the records are the expected decisions" "$(decisions "$T/fw")" = \
 "conntrack udp_new none>open pass
 conntrack udp_open open>open pass"
@@ -133,14 +102,14 @@ conntrack udp_open open>open pass"
 # dropped (a datagram's worth of refill takes 11 ms, far longer than
 # sending one, even under emulation).
 xt_ok "apply ratelimit" X apply "$XT_TOP/examples/ratelimit.xfsm" || xt_done
-bg rl -j trace "ip.src == $CLI, udp.dport == 7003" -c 30 --rate 0 || xt_fail "trace started"
+ctl_bg rl -j trace "ip.src == $CLI, udp.dport == 7003" -c 30 --rate 0 || xt_fail "trace started"
 xt_in A "$XT_PY" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(30):
     s.sendto(b"x" * 1400, (sys.argv[1], 7003))
 ' "$SRV"
-xt_check "trace -c 30 exits 0" "$(bg_wait rl)" = 0
+xt_check "trace -c 30 exits 0" "$(ctl_bg_wait rl)" = 0
 rl=$(jq -r 'select(.packet) | .stages[0].rule.name // "miss"' "$T/rl")
 xt_check "ratelimit: 30 records" "$(wc -l <<<"$rl")" = 30
 xt_check "ratelimit: the first 8 conform (the bucket holds 11)" \
@@ -153,9 +122,9 @@ xt_check "ratelimit: each conforming datagram passes, each exceeding one is drop
 # ---- synflood: a TCP connection through both stages ---------------------------------
 xt_ok "apply synflood" X apply "$XT_TOP/examples/synflood.xfsm" || xt_done
 ctl_listen 7022 || xt_fail "listener on 7022"
-bg syn -j trace "ip.src == $CLI, tcp.dport == 7022" -c 2 || xt_fail "trace started"
+ctl_bg syn -j trace "ip.src == $CLI, tcp.dport == 7022" -c 2 || xt_fail "trace started"
 ctl_connect 7022		# the SYN, then the ACK of the handshake
-xt_check "trace -c 2 exits 0" "$(bg_wait syn)" = 0
+xt_check "trace -c 2 exits 0" "$(ctl_bg_wait syn)" = 0
 xt_check "synflood: the SYN is counted and opens the handshake, the ACK establishes it" \
 	"$(decisions "$T/syn")" = \
 "detect first_syn normal>counting pass
@@ -179,10 +148,10 @@ s.send(b"\xff" * 6 + mac + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x01" +
 ' "$1" "$2"
 }
 xt_ok "apply arpresponder" X apply "$XT_TOP/examples/arpresponder.xfsm" || xt_done
-bg arp -j trace "eth.type == arp, arp.tpa == 198.18.20.8/29" -c 2 || xt_fail "trace started"
+ctl_bg arp -j trace "eth.type == arp, arp.tpa == 198.18.20.8/29" -c 2 || xt_fail "trace started"
 arp_req 198.18.20.10 198.18.20.9
 arp_req 198.18.20.9 198.18.20.10
-xt_check "trace -c 2 exits 0" "$(bg_wait arp)" = 0
+xt_check "trace -c 2 exits 0" "$(ctl_bg_wait arp)" = 0
 xt_check "arpresponder: the first request is learned and passed, the second answered" \
 	"$(decisions "$T/arp")" = \
 "responder learn unknown>unknown pass
@@ -190,19 +159,19 @@ responder answer known>known tx"
 
 # ---- the rate limit, SIGINT ---------------------------------------------------------
 xt_ok "apply portknock" X apply "$XT_TOP/examples/portknock.xfsm"
-bg rate -j trace "ip.src == $CLI" --rate 1/s || xt_fail "trace started"
-pid=$(observer_pid)
+ctl_bg rate -j trace "ip.src == $CLI" --rate 1/s || xt_fail "trace started"
+pid=$(ctl_observer_pid)
 udp_from $CLI 9000 6
 kill -INT "$pid"
-xt_check "SIGINT: trace exits 0" "$(bg_wait rate)" = 0
+xt_check "SIGINT: trace exits 0" "$(ctl_bg_wait rate)" = 0
 xt_check "over the rate: at most 2 records, the rest counted lost" \
 	"$(jq -r 'select(.records != null) | "\(.records <= 2) \(.lost_rate >= 4) \(.records + .lost == 6)"' "$T/rate")" = \
 	"true true true"
-xt_check "trace off after SIGINT (observe word 0)" "$(observe)" = 0
+xt_check "trace off after SIGINT (observe word 0)" "$(ctl_observe)" = 0
 
 # ---- one observer at a time; a killed one ------------------------------------------
-bg one trace || xt_fail "trace started"
-pid=$(observer_pid)
+ctl_bg one trace || xt_fail "trace started"
+pid=$(ctl_observer_pid)
 out=$(X trace -c 1 2>&1)
 xt_check "a second trace is refused (exit 1)" $? = 1
 xt_match "the refusal names the running one" "a trace .process $pid. is observing" "$out"
@@ -213,16 +182,16 @@ xt_check "a capture beside the trace is refused (exit 1)" $? = 1
 xt_match "... naming the trace" "a trace .process $pid. is observing" "$out"
 xt_check "... and its -w file is as before" "$(cat "$T/kept")" = "not a pcap: keep me"
 kill -KILL "$pid"
-xt_check "after SIGKILL the observe word stays set" "$(observe)" = 1
+xt_check "after SIGKILL the observe word stays set" "$(ctl_observe)" = 1
 xt_check "trace status shows its process gone" "$(X -j trace status | jq -r '"\(.observer) \(.alive)"')" = "trace false"
-bg takeover -j trace "ip.src == $CLI" -c 1 || xt_fail "a new trace takes over from the killed one"
+ctl_bg takeover -j trace "ip.src == $CLI" -c 1 || xt_fail "a new trace takes over from the killed one"
 udp_from $CLI 9001
-xt_check "the new trace runs (exit 0)" "$(bg_wait takeover)" = 0
+xt_check "the new trace runs (exit 0)" "$(ctl_bg_wait takeover)" = 0
 xt_check "the new trace has its record" "$(jq -r 'select(.packet) | .fields["udp.dport"]' "$T/takeover")" = 9001
-bg killed trace || xt_fail "trace started"
-kill -KILL "$(observer_pid)"
+ctl_bg killed trace || xt_fail "trace started"
+kill -KILL "$(ctl_observer_pid)"
 xt_check "trace stop turns off a killed trace's recording" \
-	"$(X -j trace stop | jq -r .observer) $(observe)" = "trace 0"
+	"$(X -j trace stop | jq -r .observer) $(ctl_observe)" = "trace 0"
 
 # ---- capture -------------------------------------------------------------------------
 # Frames sent raw from A: UDP from $CLI to ports 1111 (dropped by the
@@ -272,25 +241,25 @@ B_MAC=$(ip -n "$XT_NS_B" -j link show b0 | jq -r '.[0].address')
 A_MAC=$(ip -n "$XT_NS_A" -j link show a0 | jq -r '.[0].address')
 
 # -Z root: a guest without the tcpdump user (the VM) reads it too.
-bg cap capture "ip.src == $CLI" -w "$T/all.pcap" -c 3 || xt_fail "capture started"
+ctl_bg cap capture "ip.src == $CLI" -w "$T/all.pcap" -c 3 || xt_fail "capture started"
 send_frames "$B_MAC" "$A_MAC" "$T/sent"
-xt_check "capture -c 3 exits 0" "$(bg_wait cap)" = 0
+xt_check "capture -c 3 exits 0" "$(ctl_bg_wait cap)" = 0
 xt_ok "tcpdump reads the file" tcpdump -Z root -nn -r "$T/all.pcap"
 xt_check "tcpdump sees three UDP packets" "$(tcpdump -Z root -nn -r "$T/all.pcap" 2>/dev/null | grep -c 'UDP')" = 3
 want=$(awk -v c="$CLI" '$1 == c { print length($3) / 2, length($3) / 2, $3 }' "$T/sent")
 xt_check "the packets are the frames sent from $CLI, byte for byte" "$(pcap_hex "$T/all.pcap")" = "$want"
-xt_check "capture off after -c (observe word 0)" "$(observe)" = 0
+xt_check "capture off after -c (observe word 0)" "$(ctl_observe)" = 0
 
-bg drop capture "ip.src == $CLI" --verdict drop -w "$T/drop.pcap" -c 1 || xt_fail "capture started"
+ctl_bg drop capture "ip.src == $CLI" --verdict drop -w "$T/drop.pcap" -c 1 || xt_fail "capture started"
 send_frames "$B_MAC" "$A_MAC" "$T/sent"
-xt_check "capture --verdict drop exits 0" "$(bg_wait drop)" = 0
+xt_check "capture --verdict drop exits 0" "$(ctl_bg_wait drop)" = 0
 xt_check "--verdict drop: only the dropped knock" \
 	"$(pcap_hex "$T/drop.pcap" | awk '{ print $3 }')" = "$(awk '$2 == 1111 { print $3 }' "$T/sent" | grep .)"
 xt_ok "state flush" X state flush
 
-bg snap -j capture "udp.dport == 9100" --stage knock -s 40 -w "$T/snap.pcap" -c 2 || xt_fail "capture started"
+ctl_bg snap -j capture "udp.dport == 9100" --stage knock -s 40 -w "$T/snap.pcap" -c 2 || xt_fail "capture started"
 send_frames "$B_MAC" "$A_MAC" "$T/sent"
-xt_check "capture --stage -s 40 exits 0" "$(bg_wait snap)" = 0
+xt_check "capture --stage -s 40 exits 0" "$(ctl_bg_wait snap)" = 0
 xt_check "-s 40: packets cut to 40 bytes, their length kept" \
 	"$(pcap_hex "$T/snap.pcap" | awk '{ print $1, $2, $3 }')" = \
 	"$(awk '$2 == 9100 { print 40, length($3) / 2, substr($3, 1, 80) }' "$T/sent" | grep .)"
@@ -315,7 +284,7 @@ bad "bad rate" "--rate" trace --rate fast
 bad "snap length 0" "-s" capture -s 0 -w "$T/x.pcap"
 bad "unknown option" "'--frobnicate'" trace --frobnicate
 xt_check "bad arguments left no file" "$(ls "$T"/x.pcap 2>/dev/null)" = ""
-xt_check "bad arguments left the observe word 0" "$(observe)" = 0
+xt_check "bad arguments left the observe word 0" "$(ctl_observe)" = 0
 xt_check "bad arguments changed no table" "$(ctl_snapshot)" = "$before"
 
 xt_done
