@@ -1251,10 +1251,12 @@ END_TEST
 /* ---- The guard ------------------------------------------------------------- */
 
 /* A generated program run by itself (as it runs attached to an interface)
- * runs the packet only while its slot is the active one and nobody
- * observes; else the program in xfsm_progs[2] does, here a marker that
- * returns XDP_TX.  Without the guard the generated program would run its
- * own (old) application after a switch, and hide packets from trace. */
+ * runs the packet only while the switch that installed it is the last one
+ * (xfsm_ctl's generation is its application's) and nobody observes; else
+ * the program in xfsm_progs[2] does, here a marker that returns XDP_TX.
+ * Without the guard the generated program would run its own application
+ * after a switch, even after a later switch back to its slot installed
+ * other rules there, and hide packets from trace. */
 static int load_marker(void)
 {
 	struct xfsm_emit e;
@@ -1268,13 +1270,13 @@ static int load_marker(void)
 	return fd;
 }
 
-static bool ctl_set(struct xt *t, __u32 active, __u32 observe)
+static bool ctl_set(struct xt *t, __u32 active, __u32 generation, __u32 observe)
 {
 	struct xfsm_ctl c;
 	__u32 zero = 0;
 
 	return ASSERT_OK(xfsm_ctl_get(t->inst, &c), "read xfsm_ctl") &&
-	       (c.active = active, c.observe = observe,
+	       (c.active = active, c.generation = generation, c.observe = observe,
 		ASSERT_OK(bpf_map_update_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &c, BPF_ANY),
 			  "write xfsm_ctl"));
 }
@@ -1284,17 +1286,19 @@ START_TEST(test_guard)
 	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
 			       .dport = 2 };
 	static const struct {
-		int other, observe;
+		int later;	/* switches since */
+		int observe;
 		__u32 verdict;
 		const char *what;
 	} cases[] = {
-		{ 0, 0, XDP_DROP, "its slot active, no observer: the application's verdict" },
-		{ 1, 0, XDP_TX, "another slot active: the generic program's" },
+		{ 0, 0, XDP_DROP, "its switch the last, no observer: the application's verdict" },
+		{ 1, 0, XDP_TX, "after a switch to the other slot: the generic program's" },
+		{ 2, 0, XDP_TX, "after a switch back to its slot: the generic program's" },
 		{ 0, XFSM_OBS_TRACE, XDP_TX, "trace listening: the generic program's" },
 		{ 0, XFSM_OBS_EVENTS, XDP_TX, "monitor listening: the generic program's" },
-		{ 0, 0, XDP_DROP, "back to its slot: the application's verdict" },
+		{ 0, 0, XDP_DROP, "its switch the last again: the application's verdict" },
 	};
-	__u32 k = XFSM_PROGS_GENERIC, slot;
+	__u32 k = XFSM_PROGS_GENERIC;
 	int fd = -1, marker = -1, entry = B.prog_fd;
 	struct xfsm_image img;
 	struct xfsm_ctl saved;
@@ -1311,7 +1315,6 @@ START_TEST(test_guard)
 	if (!ASSERT_OK(xt_apply(&B, &img), "apply") ||
 	    !ASSERT_OK(xfsm_ctl_get(B.inst, &saved), "read xfsm_ctl"))
 		goto out;
-	slot = saved.active;
 	fd = generate(&B, why, sizeof(why));
 	marker = load_marker();
 	if (!xt_check(fd >= 0, __FILE__, __LINE__, "generate: %s", why) ||
@@ -1324,14 +1327,15 @@ START_TEST(test_guard)
 		struct xt_result res;
 
 		xt_set_context("%s", cases[i].what);
-		if (!ctl_set(&B, cases[i].other ? !slot : slot, cases[i].observe) ||
+		if (!ctl_set(&B, saved.active ^ (cases[i].later & 1),
+			     saved.generation + cases[i].later, cases[i].observe) ||
 		    !ASSERT_OK(xt_run_pkt(&B, &p, 0, &res), "run"))
 			break;
 		ASSERT_EQ(res.verdict, cases[i].verdict, cases[i].what);
 	}
 	xt_set_context("%s", "guard");
 	B.prog_fd = entry;
-	ctl_set(&B, saved.active, saved.observe);
+	ctl_set(&B, saved.active, saved.generation, saved.observe);
 	ASSERT_OK(bpf_map_update_elem(B.inst->map_fd[XFSM_M_PROGS], &k, &B.prog_fd, BPF_ANY),
 		  "restore generic");
 out:
