@@ -1248,6 +1248,107 @@ out:
 }
 END_TEST
 
+/* ---- The guard ------------------------------------------------------------- */
+
+/* A generated program run by itself (as it runs attached to an interface)
+ * runs the packet only while the switch that installed it is the last one
+ * (xfsm_ctl's generation is its application's) and nobody observes; else
+ * the program in xfsm_progs[2] does, here a marker that returns XDP_TX.
+ * Without the guard the generated program would run its own application
+ * after a switch, even after a later switch back to its slot installed
+ * other rules there, and hide packets from trace. */
+static int load_marker(void)
+{
+	struct xfsm_emit e;
+	int fd;
+
+	xfsm_emit_init(&e);
+	xfsm_emit(&e, XI_MOV64_IMM(XR0, XDP_TX));
+	xfsm_emit(&e, XI_EXIT());
+	fd = xfsm_emit_finish(&e) ? -EINVAL : xfsm_emit_load(&e, "xfsm_marker");
+	xfsm_emit_free(&e);
+	return fd;
+}
+
+static bool ctl_set(struct xt *t, __u32 active, __u32 generation, __u32 observe)
+{
+	struct xfsm_ctl c;
+	__u32 zero = 0;
+
+	return ASSERT_OK(xfsm_ctl_get(t->inst, &c), "read xfsm_ctl") &&
+	       (c.active = active, c.generation = generation, c.observe = observe,
+		ASSERT_OK(bpf_map_update_elem(t->inst->map_fd[XFSM_M_CTL], &zero, &c, BPF_ANY),
+			  "write xfsm_ctl"));
+}
+
+START_TEST(test_guard)
+{
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	static const struct {
+		int later;	/* switches since */
+		int observe;
+		__u32 verdict;
+		const char *what;
+	} cases[] = {
+		{ 0, 0, XDP_DROP, "its switch the last, no observer: the application's verdict" },
+		{ 1, 0, XDP_TX, "after a switch to the other slot: the generic program's" },
+		{ 2, 0, XDP_TX, "after a switch back to its slot: the generic program's" },
+		{ 0, XFSM_OBS_TRACE, XDP_TX, "trace listening: the generic program's" },
+		{ 0, XFSM_OBS_EVENTS, XDP_TX, "monitor listening: the generic program's" },
+		{ 0, 0, XDP_DROP, "its switch the last again: the application's verdict" },
+	};
+	__u32 k = XFSM_PROGS_GENERIC;
+	int fd = -1, marker = -1, entry = B.prog_fd;
+	struct xfsm_image img;
+	struct xfsm_ctl saved;
+	char why[256];
+	struct pkt p;
+	size_t i;
+
+	S = &B;
+	ck_assert_msg(B.obj, "second datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&B), 0);
+	xfsm_image_init(&img);
+	img.app.default_verdict = XFSM_VERDICT_DROP;
+	pkt_from_spec(&p, &ps);
+	if (!ASSERT_OK(xt_apply(&B, &img), "apply") ||
+	    !ASSERT_OK(xfsm_ctl_get(B.inst, &saved), "read xfsm_ctl"))
+		goto out;
+	fd = generate(&B, why, sizeof(why));
+	marker = load_marker();
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "generate: %s", why) ||
+	    !ASSERT_TRUE(marker >= 0, "load the marker") ||
+	    !ASSERT_OK(bpf_map_update_elem(B.inst->map_fd[XFSM_M_PROGS], &k, &marker, BPF_ANY),
+		       "marker into xfsm_progs[2]"))
+		goto out;
+	B.prog_fd = fd;		/* the generated program, entered by nothing */
+	for (i = 0; i < ARRAY_SIZE(cases) && !xt_failures; i++) {
+		struct xt_result res;
+
+		xt_set_context("%s", cases[i].what);
+		if (!ctl_set(&B, saved.active ^ (cases[i].later & 1),
+			     saved.generation + cases[i].later, cases[i].observe) ||
+		    !ASSERT_OK(xt_run_pkt(&B, &p, 0, &res), "run"))
+			break;
+		ASSERT_EQ(res.verdict, cases[i].verdict, cases[i].what);
+	}
+	xt_set_context("%s", "guard");
+	B.prog_fd = entry;
+	ctl_set(&B, saved.active, saved.generation, saved.observe);
+	ASSERT_OK(bpf_map_update_elem(B.inst->map_fd[XFSM_M_PROGS], &k, &B.prog_fd, BPF_ANY),
+		  "restore generic");
+out:
+	B.prog_fd = entry;
+	if (fd >= 0)
+		close(fd);
+	if (marker >= 0)
+		close(marker);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
 /* ---- Refusals ----------------------------------------------------------------- */
 
 /* A large stage (searched, not compared inline) whose 300 rules behave in
@@ -1600,6 +1701,7 @@ int main(void)
 	tcase_add_test(tc, test_datapath_check);
 	tcase_add_test(tc, test_walk_empty);
 	tcase_add_test(tc, test_fast_layouts);
+	tcase_add_test(tc, test_guard);
 	tcase_add_test(tc, test_walk_counter);
 	tcase_add_test(tc, test_walk_global);
 	tcase_add_test(tc, test_walk_twostage);

@@ -447,6 +447,38 @@ static void emit_port(struct spec *sp)
 	xfsm_emit_bind(e, done);
 }
 
+/* The program runs the packet only while the switch that installed it is
+ * the last one (xfsm_ctl's generation is its application's: every switch
+ * bumps it, so a program of the same slot from an earlier switch, with
+ * other rules, never passes) and no observer listens; else the generic
+ * program does (it tail-calls the running slot's program, or runs the
+ * packet itself for the observers).  So a generated program is right
+ * wherever it is entered: through the generic program's tail call, or
+ * attached to an interface itself, even left there after later
+ * switches.  A tail call that fails (no generic program in xfsm_progs:
+ * not a datapath xfsm-loader loaded) passes the packet, as a bail does. */
+static void emit_guard(struct spec *sp)
+{
+	struct xfsm_emit *e = sp->e;
+	unsigned int other = xfsm_emit_label(e), run = xfsm_emit_label(e);
+
+	xfsm_emit_note(e, 0, "generation %u (slot %u) running and no observer, else the generic program",
+		       sp->app->generation, sp->in->slot);
+	spec_lookup_const(sp, XR1, XFSM_M_CTL, 0, other);
+	E(sp, XI_LDX(BPF_W, XR2, XR1, offsetof(struct xfsm_ctl, generation)));
+	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JNE, XR2, (__s32)sp->app->generation, other);
+	E(sp, XI_LDX(BPF_W, XR2, XR1, offsetof(struct xfsm_ctl, observe)));
+	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JEQ, XR2, 0, run);
+	xfsm_emit_bind(e, other);
+	E(sp, XI_MOV64_REG(XR1, SR_CTX));
+	xfsm_emit_map(e, XR2, sp->inst->map_fd[XFSM_M_PROGS]);
+	E(sp, XI_MOV64_IMM(XR3, XFSM_PROGS_GENERIC));
+	E(sp, XI_CALL(BPF_FUNC_tail_call));
+	E(sp, XI_MOV64_IMM(XR0, XDP_PASS));
+	E(sp, XI_EXIT());
+	xfsm_emit_bind(e, run);
+}
+
 static int check_app(struct spec *sp)
 {
 	const struct xfsm_app *app = sp->app;
@@ -480,6 +512,7 @@ static void emit_program(struct spec *sp)
 
 	xfsm_emit_note(e, 0, "prologue: the field words the application reads start at 0");
 	E(sp, XI_MOV64_REG(SR_CTX, XR1));
+	emit_guard(sp);
 	sp->need[XFSM_FW_META_LEN] = true;
 	for (w = 0; w < XFSM_FV_WORDS; w++)
 		if (sp->need[w])

@@ -593,6 +593,9 @@ void xd_end(struct xd_pair *p)
 void xd_close(struct xd_pair *p)
 {
 	xd_end(p);
+	if (p->direct_fd > 0)
+		close(p->direct_fd);
+	p->direct_fd = 0;
 	xt_close(&p->gen);
 	xt_close(&p->spec);
 }
@@ -848,6 +851,9 @@ int xd_apply_source(struct xd_pair *p, const char *name, const char *text, size_
 	p->src_len = len;
 	p->specialized = false;
 	p->spec_prog_id = 0;
+	if (p->direct_fd > 0)
+		close(p->direct_fd);
+	p->direct_fd = 0;
 	p->why[0] = '\0';
 	memset(&nm, 0, sizeof(nm));
 	err = xfsm_compile_string(name, text, len, &img, &nm, err_text, sizeof(err_text));
@@ -928,6 +934,13 @@ int xd_apply_source(struct xd_pair *p, const char *name, const char *text, size_
 	}
 	if ((err = check_dispatch(p, slot)) || (err = same_history(p)))
 		goto out;
+	p->direct_fd = bpf_prog_get_fd_by_id(p->spec_prog_id);
+	if (p->direct_fd < 0) {
+		err = -errno;
+		printf("diff: program %u: %s\n", p->spec_prog_id, strerror(-err));
+		p->direct_fd = 0;
+		goto out;
+	}
 	p->specialized = true;
 	p->ran = true;
 	if (p->sum)
@@ -970,7 +983,14 @@ int xd_run(struct xd_pair *p, const uint8_t *data, __u32 len, __u32 ifindex,
 		goto out;
 	}
 	xt_run(&p->gen, data, len, ifindex, g);
-	xt_run(&p->spec, data, len, ifindex, s);
+	if (p->direct_fd > 0 && (p->runs++ & 1)) {
+		struct xt direct = p->spec;
+
+		direct.prog_fd = p->direct_fd;
+		xt_run(&direct, data, len, ifindex, s);
+	} else {
+		xt_run(&p->spec, data, len, ifindex, s);
+	}
 	t1 = xfsm_now_ns();
 	if (p->has_short_tmo && t1 - p->epoch_ns >= XD_TMO_MIN_MS * MS) {
 		/* a deadline may lie between the two runs */

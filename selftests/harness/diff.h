@@ -64,6 +64,11 @@ struct xd_pair {
 	const char	*src;		/* its source text */
 	size_t		src_len;
 	__u32		spec_prog_id;	/* xfsm_progs[active] of spec */
+	int		direct_fd;	/* that program, when > 0: every other
+					 * packet runs it by itself, as xfsm
+					 * attaches it, the others enter it
+					 * through the generic program */
+	unsigned int	runs;
 	bool		specialized;	/* spec runs a generated program */
 	bool		ran;		/* packets may have run since the apply */
 	bool		has_short_tmo;	/* timeouts that fire during a run */
