@@ -18,7 +18,11 @@
  * application in it, or the generic datapath: after every kill
  * xfsm_progs[active] is empty or holds the program the active slot's
  * datapath record names for that application (a packet never runs a
- * program of the other slot).
+ * program of the other slot).  A port of the instance (a veth of a
+ * namespace of the test's) runs one of its programs after every kill, with
+ * the datapath's verdicts: the active slot's, or, killed between the flip
+ * and the swap, the old slot's, whose guard hands the packets to the
+ * generic program; the next switch attaches the active slot's.
  *
  * XT_KILL_ROUNDS overrides the number of random rounds (default 300, about
  * half of them killed), XT_KILL_SEED the random seed (printed).  Under
@@ -26,7 +30,11 @@
  * variants do that many times less: every N-th bpf() call, 300 / N rounds.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
+#include <net/if.h>
+#include <linux/if_link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +43,13 @@
 #include <sys/wait.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "suite.h"
 #include "ctlrun.h"
 #include "xfsm_acl.h"
 #include "xfsm_datapath.h"
+#include "xfsm_attach.h"
 
 #define NPKT		8	/* UDP to ports 1001..1008 */
 #define NSTATES		8
@@ -515,17 +525,121 @@ static bool runs_specialized(void)
 	return yes;
 }
 
+/* ---- What an interface runs (lib/attach_direct.c) ------------------------------------ */
+
+/* A veth in a network namespace of this test's own, a port of the
+ * instance running its generic program (as xfsm-loader attaches it):
+ * each switch attaches the active slot's program there.  0 when none. */
+static int attach_ifindex;
+static int attach_back_ns = -1;
+
+static bool attach_port_open(void)
+{
+	__u32 key = XFSM_PROGS_GENERIC, gid = 0;
+	int fd, err;
+
+	attach_back_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (!ASSERT_GE(attach_back_ns, 0, "open this network namespace") ||
+	    !ASSERT_OK(unshare(CLONE_NEWNET) ? -errno : 0, "a network namespace of the test's") ||
+	    !ASSERT_EQ(system("ip link add xk0 type veth peer name xk1 && "
+			      "ip link set xk0 up && ip link set xk1 up"), 0, "veth xk0"))
+		return false;
+	attach_ifindex = (int)if_nametoindex("xk0");
+	if (!ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_PROGS], &key, &gid) ? -errno : 0,
+		       "the generic entry"))
+		return false;
+	fd = bpf_prog_get_fd_by_id(gid);
+	if (!ASSERT_GE(fd, 0, "open the generic program"))
+		return false;
+	err = bpf_xdp_attach(attach_ifindex, fd, XDP_FLAGS_SKB_MODE, NULL);
+	close(fd);
+	return ASSERT_OK(err, "attach the generic program to xk0") &&
+	       ASSERT_OK(xt_set_port(&T, attach_ifindex, 3), "xk0 is port 3");
+}
+
+static void attach_port_close(void)
+{
+	if (attach_ifindex) {
+		bpf_map_delete_elem(T.inst->map_fd[XFSM_M_PORTS], &(__u32){ attach_ifindex });
+		attach_ifindex = 0;
+	}
+	if (attach_back_ns >= 0) {
+		ASSERT_OK(setns(attach_back_ns, CLONE_NEWNET) ? -errno : 0,
+			  "back to the suite's network namespace");
+		close(attach_back_ns);
+		attach_back_ns = -1;
+	}
+}
+
+/* The verdicts of the packet set run by program fd. */
+static void verdicts_of(int fd, __u32 v[NPKT])
+{
+	int saved = T.prog_fd;
+
+	T.prog_fd = fd;
+	verdicts(v);
+	T.prog_fd = saved;
+}
+
+/*
+ * xk0 runs one of the instance's programs, never a foreign or freed one,
+ * and that program gives the verdicts the datapath gives (a stale one,
+ * of a slot no longer active, through its guard).  *stale: it is not the
+ * program of xfsm_progs[active] (or the generic one when that is empty).
+ */
+static bool check_attached(const char *when, bool *stale)
+{
+	__u32 key, active_id = 0, gid = 0, v[NPKT], want[NPKT];
+	struct xfsm_xdp_state st;
+	struct xfsm_ctl ctl;
+	bool ok = true;
+	int fd;
+
+	*stale = false;
+	xt_set_context("%s", when);
+	if (!ASSERT_OK(xfsm_xdp_state_get(attach_ifindex, &st), "query xk0") ||
+	    !ASSERT_TRUE(st.prog_id != 0, "xk0 runs a program") ||
+	    !ASSERT_TRUE(xfsm_xdp_state_owned(T.inst, &st), "xk0 runs one of the instance's programs")) {
+		ok = false;
+		goto out;
+	}
+	ok &= ASSERT_TRUE(!st.dispatcher && (st.specialized ||
+		!strcmp(st.prog_name, XFSM_PROG_NAME)), "a generated or the generic program");
+	key = XFSM_PROGS_GENERIC;
+	bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_PROGS], &key, &gid);
+	if (!xfsm_ctl_get(T.inst, &ctl)) {
+		key = ctl.active;
+		if (bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_PROGS], &key, &active_id))
+			active_id = 0;
+	}
+	*stale = st.prog_id != (active_id ? active_id : gid);
+	fd = bpf_prog_get_fd_by_id(st.prog_id);
+	if (!ASSERT_GE(fd, 0, "open xk0's program"))
+		goto out;
+	verdicts_of(fd, v);
+	close(fd);
+	verdicts(want);
+	ok &= ASSERT_TRUE(same(v, want), "xk0's program gives the datapath's verdicts");
+out:
+	xt_set_context("%s", "");
+	return ok;
+}
+
 /*
  * Switching between two specialized applications, killed before each
  * bpf() call: the packets (through the generic program, which tail-calls
  * the active slot's program) get the verdicts of one application or the
  * other, never a mix, and xfsm_progs[active] is the active application's.
+ * A port runs one of the instance's programs with the same verdicts after
+ * every kill (a killed switch may leave the old slot's program there),
+ * and the next switch attaches the active slot's program to it.
  */
 START_TEST(test_kill_spec_each_call)
 {
 	__u32 golden_spec[2][NPKT], v[NPKT];
-	int dir, k, total, status, got, seen[2] = { 0, 0 }, mixed = 0;
+	int dir, k, total, status, got, seen[2] = { 0, 0 }, mixed = 0, n_stale = 0;
 	int stride = slowness();
+	bool stale;
 	char *args[8], what[160];
 
 	NEED_T();
@@ -536,11 +650,15 @@ START_TEST(test_kill_spec_each_call)
 		XT_END();
 		return;
 	}
+	if (!attach_port_open())
+		goto out;
 	for (dir = 0; dir < 2; dir++) {
 		if (!spec_apply(dir))
 			goto out;
 		ASSERT_TRUE(runs_specialized(), "the application runs specialized");
 		verdicts(golden_spec[dir]);
+		check_attached("after a whole switch", &stale);
+		ASSERT_TRUE(!stale, "a whole switch attaches the active slot's program");
 	}
 	if (!ASSERT_NEQ(memcmp(golden_spec[0], golden_spec[1], sizeof(golden_spec[0])), 0,
 			"the two applications give other verdicts"))
@@ -557,6 +675,8 @@ START_TEST(test_kill_spec_each_call)
 		for (k = 1; k <= total; k = k < total && k + stride > total ? total : k + stride) {
 			if (!spec_apply(from) || !check_clean("the apply after a kill"))
 				goto out;
+			check_attached("the apply after a kill", &stale);
+			ASSERT_TRUE(!stale, "the apply after a kill attaches the active slot's program");
 			verdicts(v);
 			if (!ASSERT_TRUE(same(v, golden_spec[from]), "restored verdicts"))
 				goto out;
@@ -573,8 +693,11 @@ START_TEST(test_kill_spec_each_call)
 			else
 				mixed++;
 			check_progs(what);
+			check_attached(what, &stale);
+			n_stale += stale;
 		}
 	}
+	fprintf(stderr, "specialized apply: %d kill points left a stale program attached\n", n_stale);
 	fprintf(stderr, "specialized apply: %d kill points left the old application, %d the new one, %d a mix\n",
 		seen[0], seen[1], mixed);
 	ASSERT_EQ(mixed, 0, "kill points that left a mix");
@@ -583,6 +706,7 @@ START_TEST(test_kill_spec_each_call)
 	if (spec_apply(0))
 		check_clean("the end");
 out:
+	attach_port_close();
 	XT_END();
 }
 END_TEST
