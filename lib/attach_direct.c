@@ -107,13 +107,17 @@ int xfsm_attach_ports(struct xfsm_instance *inst, struct xfsm_port_entry **out, 
 
 /* Swap what e runs (one of inst's programs) for target; in e's namespace.
  * 1 when swapped, 0 when left. */
-static int swap_one(const struct xfsm_port_entry *e, __u32 target_id, int target_fd)
+static int swap_one(const struct xfsm_port_entry *e, __u32 target_id, int target_fd,
+		    __u32 generic_id)
 {
 	const struct xfsm_xdp_state *st = &e->st;
 	LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
 	int old_fd, err;
 
-	if (!e->owned || st->prog_id == target_id)
+	/* A generic program of the instance (a port an earlier load
+	 * attached) runs the same maps as the newest: it stays unless a
+	 * generated program is to run. */
+	if (!e->owned || st->prog_id == target_id || (!st->specialized && target_id == generic_id))
 		return 0;
 	if (st->dispatcher || st->mode == XFSM_XDP_HW) {
 		xfsm_log(XFSM_LOG_DEBUG, "%s: %s: the generic program stays the entry",
@@ -181,7 +185,7 @@ int xfsm_attach_direct(struct xfsm_instance *inst)
 		err = xfsm_instance_netns_enter(inst, &back);
 	if (!err) {
 		for (i = 0; i < n; i++)
-			swapped += swap_one(&e[i], target_id, target_fd);
+			swapped += swap_one(&e[i], target_id, target_fd, generic_id);
 		xfsm_netns_leave(back);
 	}
 	free(e);

@@ -225,7 +225,8 @@ int xfsm_xdp_xfsm_progs(int ifindex, __u32 *ids, int max)
 	if (xfsm_xdp_state_get(ifindex, &st) || !st.xfsm_prog_id || max < 1)
 		return 0;
 	if (!st.dispatcher) {
-		ids[n++] = st.xfsm_prog_id;
+		/* A generated program is its instance's generic program's. */
+		ids[n++] = st.specialized && st.generic_id ? st.generic_id : st.xfsm_prog_id;
 		return n;
 	}
 	mp = xdp_multiprog__get_from_ifindex(ifindex);

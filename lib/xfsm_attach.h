@@ -248,7 +248,8 @@ int xfsm_attach_ports(struct xfsm_instance *inst, struct xfsm_port_entry **out, 
  * Bring every interface of inst's port table (in the instance's network
  * namespace) that plainly runs one of inst's programs to the one that
  * should run there: the program in xfsm_progs[active slot], else the
- * generic program of xfsm_progs[XFSM_PROGS_GENERIC]; atomically
+ * generic program of xfsm_progs[XFSM_PROGS_GENERIC] (a generic program
+ * of the instance that an earlier load attached may stay); atomically
  * (XDP_FLAGS_REPLACE against what runs).  A dispatcher, an offloaded
  * program, another's program or an instance without the generic entry
  * is left alone.  An interface that cannot be swapped is a warning (it
@@ -257,9 +258,10 @@ int xfsm_attach_ports(struct xfsm_instance *inst, struct xfsm_port_entry **out, 
  * Callers serialise it with switches (xfsm_instance_lock()).
  */
 int xfsm_attach_direct(struct xfsm_instance *inst);
-/* Every xfsm program an interface runs: the one attached directly, or each
- * xfsm component of its libxdp dispatcher (an interrupted reload can leave
- * two).  Stores at most max ids; returns how many. */
+/* Every xfsm program an interface runs: the one attached directly (for a
+ * generated program, the generic program of its instance, which the pins
+ * name), or each xfsm component of its libxdp dispatcher (an interrupted
+ * reload can leave two).  Stores at most max ids; returns how many. */
 int xfsm_xdp_xfsm_progs(int ifindex, __u32 *ids, int max);
 
 struct xfsm_load_opts {
