@@ -276,10 +276,42 @@ xt_xdp_progs() {
 	done
 }
 
-# xt_xfsm_prog_id TAG IF: id of the xfsm datapath (xfsm_xdp) running on IF,
-# attached directly or as a dispatcher component; empty when none is.
+# xt_xfsm_prog_id TAG IF: id of the xfsm program IF enters: the generic
+# datapath (xfsm_xdp), attached directly or as a dispatcher component, or
+# a slot's generated program (xfsm_spec_sN) attached directly in its place
+# (docs/specializer.md); empty when none is.
 xt_xfsm_prog_id() {
-	xt_xdp_progs "$1" "$2" | awk '$1 == "xfsm_xdp" { print $2; exit }'
+	xt_xdp_progs "$1" "$2" | awk '$1 == "xfsm_xdp" || $1 ~ /^xfsm_spec_s[0-9]+$/ { print $2; exit }'
+}
+
+# A BPF map value as bpftool -j prints it (hex bytes, or a number with
+# BTF) from offset OFF, LEN bytes, little-endian, as a number.
+xt_bpf_num() {
+	jq -r --argjson off "${1:-0}" --argjson len "${2:-4}" '
+		def hex: ltrimstr("0x") | ascii_downcase | explode |
+			reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));
+		if type == "array" then (.[$off:$off + $len] | reverse | reduce .[] as $b (0; . * 256 + ($b | hex)))
+		else . end'
+}
+
+# xt_progs_entry DIR KEY: the program id in entry KEY of the xfsm_progs
+# pinned in DIR, "" when empty.
+xt_progs_entry() {
+	bpftool -j map lookup pinned "$1/xfsm_progs" key "$2" 0 0 0 2>/dev/null |
+		jq -c '.value' | xt_bpf_num 0 4
+}
+
+# xt_xfsm_should_run DIR: the program the ports of the instance pinned in
+# DIR run where the datapath is attached plainly: the active slot's
+# generated program (xfsm_progs[active]), else the generic one
+# (xfsm_progs[2]).
+xt_xfsm_should_run() {
+	local active id
+	active=$(bpftool -j map lookup pinned "$1/xfsm_ctl" key 0 0 0 0 2>/dev/null |
+		jq -c '.formatted.value.active // .value' | xt_bpf_num 0 4)
+	id=$(xt_progs_entry "$1" "$active")
+	[ -n "$id" ] || id=$(xt_progs_entry "$1" 2)
+	echo "$id"
 }
 
 # ---- traffic -------------------------------------------------------------

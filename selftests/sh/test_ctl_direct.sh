@@ -59,6 +59,12 @@ if [ "$(attached | cut -d' ' -f1)" = xdp_dispatcher ]; then
 	knock_verdicts dispatcher
 	xt_ok "reload, attached directly" \
 		xt_in B env XFSM_NO_DISPATCHER=1 "$LOADER" load --mode skb --instance "$INST" b0
+	xt_check "reload without the dispatcher: b0 runs what it should, directly" \
+		"$(attached | cut -d' ' -f2)" = "$(xt_xfsm_should_run "$PIN")"
+	if [ "$(X -j show app | jq -r .app.datapath.runs)" = specialized ]; then
+		xt_match "... the running slot's generated program" "^xfsm_spec_s$(active_slot) " "$(attached)"
+	fi
+	xt_ok "back to the generic datapath" X apply --datapath generic "$APP"
 else
 	xt_log "no libxdp dispatcher here (plain attach): its part is skipped"
 fi

@@ -75,7 +75,8 @@ prog_maps() { bpftool -j prog show id "$1" 2>/dev/null | jq -c '(.map_ids // [])
 pinned_id() { bpftool -j prog show pinned "$1" 2>/dev/null | jq -r '.id // empty'; }
 # The same program, or a libxdp dispatcher's copy of it (same maps).
 same_prog() { [ -n "$1" ] && { [ "$1" = "$2" ] || [ "$(prog_maps "$1")" = "$(prog_maps "$2")" ]; }; }
-# The xfsm program b0 runs: from the link itself, or behind a dispatcher
+# The xfsm program b0 runs: from the link itself (for a generated program,
+# the generic program it belongs to), or behind a dispatcher
 # (each xfsm component: a reload killed between joining the new one and
 # retiring the old one leaves two, until the next load or unload).
 attached() {
@@ -83,6 +84,9 @@ attached() {
 	p=$(ip -n "$XT_NS_B" -d -j link show b0 | jq -r '.[0].xdp.prog | "\(.id) \(.name)"' 2>/dev/null)
 	case "$p" in
 	*" xfsm_xdp") echo "${p% *}" ;;
+	# the running slot's generated program, attached in the generic
+	# one's place: it enters the generic program in xfsm_progs[2]
+	*" xfsm_spec_s"[01]) xt_progs_entry "$DIR" 2 ;;
 	*" xdp_dispatcher") xt_xdp_progs B b0 | awk '$1 == "xfsm_xdp" { print $2 }' ;;
 	esac
 }
@@ -257,6 +261,9 @@ att=$(attached)
 xt_check "one xfsm program runs" "$(wc -w <<<"$att")" -eq 1
 xt_ok "prog is the running program" same_prog "$(pinned_id "$DIR/prog")" "$att"
 xt_check "no staged pin is left" -z "$(ls "$DIR" | grep -- '-new$')"
+[ "$(xt_xdp_progs B b0 | head -n1 | cut -d' ' -f1)" = xdp_dispatcher ] ||
+	xt_check "attached plainly, b0 runs the running slot's program" \
+		"$(xt_xdp_progs B b0 | head -n1 | cut -d' ' -f2)" = "$(xt_xfsm_should_run "$DIR")"
 xt_ok "status names the running program" same_prog \
 	"$(nsenter --net="$NSB" -- "$LOADER" status -j | jq -r ".instances[] | select(.name == \"$I\") | .prog_id")" "$att"
 xt_ok "the application is still installed" nsenter --net="$NSB" -- "$CTL" --instance "$I" show app

@@ -107,9 +107,18 @@ xt_ok "write global register 3" bpftool map update pinned "$DIR/xfsm_globals" \
 	key 0 0 0 0 value hex $(zeros 32) d2 04 00 00 00 00 00 00 $(zeros $((gsize - 40)))
 flows_id=$(bpftool -j map show pinned "$DIR/xfsm_flows" | jq -r .id)
 old=$(prog_of s2)
+old_generic=$(xt_progs_entry "$DIR" 2)
 xt_ok "reload the instance" L load --instance "$INST" s1 s2 s3
 new=$(prog_of s2)
-xt_check "reload: a new program runs" "$new" != "$old"
+xt_check "reload: a new generic program in xfsm_progs[2]" "$(xt_progs_entry "$DIR" 2)" != "$old_generic"
+if [ "$(xt_xdp_progs S s2 | head -n1 | cut -d' ' -f1)" = xdp_dispatcher ]; then
+	xt_check "reload: a new program runs (behind the dispatcher)" "$new" != "$old"
+else
+	# attached plainly: the running slot's generated program again (a
+	# reload keeps xfsm_progs' entries), else the new generic program
+	xt_check "reload: s2 runs the running slot's program, else the new generic one" \
+		"$new" = "$(xt_xfsm_should_run "$DIR")"
+fi
 xt_check "reload: status shows the new program" \
 	"$(status_q '.ports[] | select(.ifname == "s2") | .prog_id')" = "$new"
 xt_check "reload: the same flow table" "${flows_id:-none}" = "$(bpftool -j map show pinned "$DIR/xfsm_flows" | jq -r .id)"
