@@ -1780,6 +1780,38 @@ END_TEST
 /* The offload profile: plain arrays, no tx ports, no locks, 4 stages. */
 /* Before a load: the sizes asked for, each where it belongs; a flow
  * table built as a plain hash (offload) keeps its type. */
+/* Sizes past the bounds (include/xfsm/abi.h) are refused whole: each
+ * asks for 10 flows too, and the flow tables keep the 5000 set before. */
+static void obj_size_maps_bounds(struct bpf_object *obj)
+{
+	struct xfsm_acl_caps rules_over, nodes_over;
+	struct bpf_map *m;
+
+	xfsm_acl_caps_default(&rules_over);
+	rules_over.rules[2] = XFSM_ACL_MAX_RULES + 1;
+	xfsm_acl_caps_default(&nodes_over);
+	nodes_over.nodes[7] = XFSM_ACL_MAX_NODES + 1;
+	const struct xfsm_map_sizes bad[] = {
+		{ .flows = (__u64)XFSM_MAX_FLOWS + 1 },
+		{ .flows = 10, .rules = 2ULL * XFSM_MAX_RULES + 1 },
+		{ .flows = 10, .rule_stats = 2ULL * XFSM_MAX_RULES + 1 },
+		{ .flows = 10, .rules = 1ULL << 32 },	/* not cut to 0: "as built" */
+		{ .flows = 10, .acl = &rules_over },
+		{ .flows = 10, .acl = &nodes_over },
+		{ .flows = 10, .flow_type = BPF_MAP_TYPE_ARRAY },
+	};
+
+	for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++)
+		ck_assert_int_eq(xfsm_obj_size_maps(obj, &bad[j]),
+				 bad[j].flow_type ? -EINVAL : -E2BIG);
+	bpf_object__for_each_map(m, obj) {
+		if (xfsm_map_is_flow_table(bpf_map__name(m)))
+			ck_assert_uint_eq(bpf_map__max_entries(m), 5000);
+		else if (!strcmp(bpf_map__name(m), XFSM_MAP_RULES))
+			ck_assert_uint_eq(bpf_map__max_entries(m), 300);
+	}
+}
+
 START_TEST(test_obj_size_maps)
 {
 	static const char *const objs[] = { "xfsm.bpf.o", "xfsm-offload.bpf.o" };
@@ -1827,6 +1859,7 @@ START_TEST(test_obj_size_maps)
 			}
 		}
 		ck_assert_uint_eq(acl, i == 0 ? 2 : 0);
+		obj_size_maps_bounds(obj);
 		bpf_object__close(obj);
 	}
 }
