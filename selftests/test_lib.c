@@ -1157,7 +1157,7 @@ static void flow_key(struct xfsm_flow_key *k, __u16 stage, __u16 epoch, __u32 i)
 	k->stage = stage;
 	k->epoch = epoch;
 	k->w[0] = i;
-	k->w[1] = i % 5;
+	k->w[1] = i % 3;
 }
 
 static void put_flows(struct dp *d, __u16 stage, __u16 epoch, __u32 n)
@@ -1169,31 +1169,49 @@ static void put_flows(struct dp *d, __u16 stage, __u16 epoch, __u32 n)
 	for (i = 0; i < n; i++) {
 		flow_key(&k, stage, epoch, i);
 		memset(&f, 0, sizeof(f));
-		f.state = i % 5;
+		f.state = i % 3;	/* make_app()'s stages match on 0, 1, 2 */
 		f.regs[0] = i * 3ULL;
 		ck_assert_int_eq(xfsm_flow_set(d->inst, &k, &f), 0);
 	}
+}
+
+/* The epochs of the running application's stages 0 and 1. */
+static void app_epochs(struct dp *d, __u16 *e0, __u16 *e1)
+{
+	struct xfsm_image got;
+
+	ck_assert_int_eq(xfsm_read_app(d->inst, &got), 0);
+	*e0 = got.app.stages[0].epoch;
+	*e1 = got.app.stages[1].epoch;
+	xfsm_image_free(&got);
 }
 
 START_TEST(test_dp_flows)
 {
 	struct flow_tally t = {};
 	struct xfsm_flow_key k;
+	struct xfsm_image a;
 	struct xfsm_flow f;
+	__u16 e0, e1;
 	struct dp d;
 
 	dp_load(&d, 0);
-	put_flows(&d, 0, 0, 6000);
-	put_flows(&d, 1, 0, 4000);
+	/* flows are written for the stages of a running application */
+	make_app(&a, 6, 1);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	xfsm_image_free(&a);
+	app_epochs(&d, &e0, &e1);
+	put_flows(&d, 0, e0, 6000);
+	put_flows(&d, 1, e1, 4000);
 	ck_assert_int_eq(xfsm_flow_foreach(d.inst, tally_flow, &t), 0);
 	ck_assert_int_eq(t.bad, 0);
 	ck_assert_int_eq(t.n[0], 6000);
 	ck_assert_int_eq(t.n[1], 4000);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 10000);
 
-	flow_key(&k, 1, 0, 1234);
+	flow_key(&k, 1, e1, 1234);
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
-	ck_assert_uint_eq(f.state, 1234 % 5);
+	ck_assert_uint_eq(f.state, 1234 % 3);
 	ck_assert_uint_eq(f.regs[0], 1234 * 3);
 	f.regs[3] = 42;
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), 0);
@@ -1212,6 +1230,90 @@ START_TEST(test_dp_flows)
 	ck_assert_int_eq(xfsm_flow_flush(d.inst, 5), 0);
 	ck_assert_int_eq(xfsm_flow_flush(d.inst, -1), 6000);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	dp_close(&d);
+}
+END_TEST
+
+/*
+ * xfsm_flow_set() writes only a flow the running application can have.
+ * Stage 0 enters state 3 (idle timeout rolling back to 5) and matches on
+ * state 7; state 0 is where flows start.  A flow in any other state, with
+ * a rollback to any other, of stage 2 (the application has two), of a
+ * wrong epoch, or with no application running, is refused and nothing is
+ * written.
+ */
+START_TEST(test_dp_flow_states)
+{
+	static const struct { __u32 state, idle_to, hard_to; __u16 stage; int want; } cases[] = {
+		{ 0, 0, 0, 0, 0 },
+		{ 3, 0, 0, 0, 0 },
+		{ 5, 0, 0, 0, 0 },
+		{ 7, 0, 0, 0, 0 },
+		{ 3, 5, 0, 0, 0 },
+		{ 3, 0, 7, 0, 0 },
+		{ 4, 0, 0, 0, -EINVAL },
+		{ 1, 0, 0, 0, -EINVAL },
+		{ 3, 4, 0, 0, -EINVAL },
+		{ 3, 0, 6, 0, -EINVAL },
+		{ 0, 0, 0, 2, -EINVAL },	/* no stage 2 */
+		{ 3, 0, 0, 1, -EINVAL },	/* stage 1 enters nothing */
+		{ 0, 0, 0, 1, 0 },
+	};
+	struct xfsm_rule_match m;
+	struct xfsm_flow_key k;
+	struct xfsm_image a;
+	struct xfsm_rule r;
+	struct xfsm_flow f;
+	__u16 e[2];
+	struct dp d;
+	long n = 0;
+
+	dp_load(&d, 0);
+	memset(&f, 0, sizeof(f));
+	flow_key(&k, 0, 0, 1);
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);	/* no application */
+	make_app(&a, 0, 1);
+	m = match_state(0, 0xffffffff);
+	m.match[0] = 1;
+	m.match_mask[0] = 0xffffffff;
+	r = rule_prio(1, 0);
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = 3;
+	r.idle_timeout_ms = 1000;
+	r.idle_rollback = 5;
+	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
+	m = match_state(7, 0xffffffff);
+	m.match[0] = 2;
+	m.match_mask[0] = 0xffffffff;
+	r = rule_prio(1, 1);
+	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	xfsm_image_free(&a);
+	app_epochs(&d, &e[0], &e[1]);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		f.state = cases[i].state;
+		f.created_ns = 1000000000ULL;
+		if (cases[i].idle_to) {
+			f.idle_timeout_ms = 500;
+			f.idle_rollback = cases[i].idle_to;
+		}
+		if (cases[i].hard_to) {
+			f.hard_deadline_ns = f.created_ns + 2000000000ULL;
+			f.hard_rollback = cases[i].hard_to;
+		}
+		flow_key(&k, cases[i].stage, cases[i].stage < 2 ? e[cases[i].stage] : 0, i);
+		ck_assert_msg(xfsm_flow_set(d.inst, &k, &f) == cases[i].want,
+			      "case %zu: state %u (rollbacks %u, %u) in stage %u", i, f.state,
+			      cases[i].idle_to, cases[i].hard_to, cases[i].stage);
+		n += !cases[i].want;
+		ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), n);
+	}
+	/* another epoch of stage 0's keys */
+	memset(&f, 0, sizeof(f));
+	flow_key(&k, 0, (__u16)(e[0] + 1), 99);
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), n);
 	dp_close(&d);
 }
 END_TEST
@@ -2393,6 +2495,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_dp_apply_failure);
 	tcase_add_test(tc, test_dp_globals);
 	tcase_add_test(tc, test_dp_flows);
+	tcase_add_test(tc, test_dp_flow_states);
 	tcase_add_test(tc, test_dp_flow_epochs);
 	tcase_add_test(tc, test_dp_flow_tables);
 	tcase_add_test(tc, test_dp_flow_tables_datapath);
