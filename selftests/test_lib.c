@@ -375,6 +375,68 @@ START_TEST(test_validate)
 }
 END_TEST
 
+/*
+ * Every number of a rule's body and a stage's conditions is one the
+ * datapath runs as written: it masks a register or word index into range,
+ * so an index past the end would read or write another one, and it skips
+ * what it does not know.  Each fault is refused alone.  (A backward goto
+ * stays the datapath's defined exception: test_xfsm's goto scenario.)
+ */
+START_TEST(test_validate_bodies)
+{
+	struct xfsm_rule_match m = match_state(0, 0);
+	struct xfsm_rule r = rule_prio(5, 0);
+	struct xfsm_image img;
+	struct xfsm_rule *rr;
+	struct xfsm_stage *st;
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 3;
+	img.app.stages[1].kind = XFSM_STAGE_ACL;
+	img.app.stages[1].acl_table = XFSM_ACL_TABLES - 1;
+	r.upd[0] = (struct xfsm_update){ .op = XFSM_UPD_ADD, .dst_kind = XFSM_OPND_FLOW_REG,
+					 .dst_index = XFSM_FLOW_REGS - 1,
+					 .a = xfsm_opnd_flow_reg(XFSM_FLOW_REGS - 1),
+					 .b = xfsm_opnd_global(XFSM_GLOBAL_REGS - 1) };
+	r.act[0] = (struct xfsm_action){ .type = XFSM_ACT_SET_MARK,
+					 .opnd = xfsm_opnd_field(XFSM_FV_WORDS - 2, 2) };
+	r.act[1] = (struct xfsm_action){ .type = XFSM_ACT_GOTO, .arg = 2 };
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	st = &img.app.stages[0];
+	st->n_conds = 1;
+	st->conds[0] = (struct xfsm_cond){ .op = XFSM_CMP_EQ,
+					   .a = xfsm_opnd_meta(XFSM_META__MAX - 1),
+					   .b = xfsm_opnd_const(1) };
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
+	rr = &img.rules[0].rule;
+#define REFUSED(field, bad) do {						\
+		__typeof__(field) keep = (field);				\
+		(field) = (bad);						\
+		ck_assert_msg(xfsm_image_validate(&img, 0, 0, 0) == -EINVAL,	\
+			      "%s = %s accepted", #field, #bad);		\
+		(field) = keep;							\
+	} while (0)
+	REFUSED(rr->upd[0].dst_index, XFSM_FLOW_REGS);
+	REFUSED(rr->upd[0].dst_kind, XFSM_OPND_CONST);
+	REFUSED(rr->upd[0].op, XFSM_UPD__MAX);
+	REFUSED(rr->upd[0].a.index, XFSM_FLOW_REGS);
+	REFUSED(rr->upd[0].b.index, XFSM_GLOBAL_REGS);
+	REFUSED(rr->upd[0].b.kind, XFSM_OPND__MAX);
+	REFUSED(rr->act[0].opnd.index, XFSM_FV_WORDS - 1);	/* two words from the last */
+	REFUSED(rr->act[0].type, XFSM_ACT__MAX);
+	rr->act[1].arg = XFSM_MAX_GROUPS;
+	REFUSED(rr->act[1].type, XFSM_ACT_OUTPUT_GROUP);
+	rr->act[1].arg = 2;
+	REFUSED(st->conds[0].a.index, XFSM_META__MAX);
+	REFUSED(st->conds[0].op, XFSM_CMP__MAX);
+	REFUSED(img.app.stages[1].acl_table, XFSM_ACL_TABLES);
+	REFUSED(img.app.stages[2].kind, XFSM_STAGE__MAX);
+#undef REFUSED
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
+	xfsm_image_free(&img);
+}
+END_TEST
+
 /* A hand-built image is held to the timeout rule the language and
  * xfsmctl state set apply: the validator refuses exactly the transitions
  * xfsm_timeouts_check() finds wrong (a rollback to the state entered, an
@@ -2469,6 +2531,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_disasm);
 	tcase_add_test(tc, test_datapath_names);
 	tcase_add_test(tc, test_validate);
+	tcase_add_test(tc, test_validate_bodies);
 	tcase_add_test(tc, test_validate_timeouts);
 	tcase_add_test(tc, test_stage_set_keys);
 	tcase_add_test(tc, test_flow_key_build);
