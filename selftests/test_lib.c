@@ -1001,6 +1001,29 @@ START_TEST(test_dp_fresh)
 }
 END_TEST
 
+/* Numbers naming a map or a control bit are checked by the library: a map
+ * id past the table (once read as a file descriptor from the next array
+ * of the instance) and an observer bit the datapath lacks are refused. */
+START_TEST(test_dp_bad_numbers)
+{
+	struct xfsm_ctl ctl;
+	struct dp d;
+
+	dp_load(&d, 0);
+	ck_assert_int_eq(xfsm_array_zero(d.inst, XFSM_M__MAX, 0, 1), -ENOENT);
+	ck_assert_int_eq(xfsm_array_zero(d.inst, (enum xfsm_map_id)(XFSM_M__MAX + 3), 0, 1),
+			 -ENOENT);
+	ck_assert_int_eq(xfsm_ctl_set_observe(d.inst, 1U << 7, true), -EINVAL);
+	ck_assert_int_eq(xfsm_ctl_set_observe(d.inst, XFSM_OBS_EVENTS | 1U << 31, true), -EINVAL);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.observe, 0);
+	ck_assert_int_eq(xfsm_ctl_set_observe(d.inst, XFSM_OBS_EVENTS, true), 0);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.observe, XFSM_OBS_EVENTS);
+	dp_close(&d);
+}
+END_TEST
+
 START_TEST(test_dp_apply_flip)
 {
 	struct xfsm_image a, b, empty;
@@ -2554,6 +2577,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_sync_rcu);
 	tcase_add_test(tc, test_features_probe);
 	tcase_add_test(tc, test_dp_fresh);
+	tcase_add_test(tc, test_dp_bad_numbers);
 	tcase_add_test(tc, test_dp_apply_flip);
 	tcase_add_test(tc, test_dp_apply_failure);
 	tcase_add_test(tc, test_dp_globals);
