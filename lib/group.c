@@ -351,6 +351,8 @@ int xfsm_group_reset(struct xfsm_instance *inst, unsigned int id)
 
 	if (err)
 		return err;
+	if (id >= XFSM_MAX_GROUPS)
+		return -EINVAL;
 	zero = calloc(ncpu, sizeof(struct xfsm_group_stats));
 	if (!zero)
 		return -ENOMEM;

@@ -258,6 +258,21 @@ START_TEST(test_port_set_missing)
 }
 END_TEST
 
+/* xfsm_group_reset() refuses a group number past the last, as every
+ * other group call does, before it writes either of its two maps. */
+START_TEST(test_group_reset_range)
+{
+	struct xfsm_group_stats st;
+
+	NEED_T();
+	ck_assert_int_eq(xfsm_group_reset(T.inst, XFSM_MAX_GROUPS), -EINVAL);
+	ck_assert_int_eq(xfsm_group_reset(T.inst, ~0U), -EINVAL);
+	ck_assert_int_eq(xfsm_group_read_stats(T.inst, XFSM_MAX_GROUPS, &st), -EINVAL);
+	ck_assert_int_eq(xfsm_group_reset(T.inst, XFSM_MAX_GROUPS - 1), 0);
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_empty_group)
 {
 	struct xfsm_group_stats st;
@@ -543,6 +558,7 @@ int main(void)
 	tcase_add_test(tc, test_rr_flow);
 	tcase_add_test(tc, test_member_down);
 	tcase_add_test(tc, test_port_set_missing);
+	tcase_add_test(tc, test_group_reset_range);
 	tcase_add_test(tc, test_empty_group);
 	tcase_add_test(tc, test_consistent_movement);
 	tcase_add_test(tc, test_port_counters);
