@@ -631,10 +631,9 @@ static int state_set(struct args *a)
 		flow.idle_rollback = 0;
 	if (!hard)
 		flow.hard_rollback = 0;
+	/* libxfsm says why it refuses or fails (one message) */
 	err = xfsm_flow_set(inst, &key, &flow);
-	if (err) {
-		p_err("cannot write the flow: %s", strerror(-err));
-	} else if (is_json()) {
+	if (!err && is_json()) {
 		struct state_ctx c = { .r = &r, .stage = s, .now = xfsm_now_ns() };
 
 		/* the result: the flow as state get shows it */

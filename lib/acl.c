@@ -465,12 +465,13 @@ int xfsm_acl_settle(struct xfsm_instance *inst, const struct xfsm_app *app, __u3
 int xfsm_acl_install(struct xfsm_instance *inst, unsigned int table,
 		     const struct xfsm_acl_entry *rules, size_t n)
 {
-	struct xfsm_change chg = { .acl_tables = 1U << table };
+	struct xfsm_change chg = { 0 };
 	int err;
 
 	err = table_check(inst, table);
 	if (err)
 		return err;
+	chg.acl_tables = 1U << table;	/* a table number checked: no shift past 31 */
 	chg.acl_rules[table] = rules;
 	chg.acl_n[table] = n;
 	return xfsm_apply_change(inst, &chg);

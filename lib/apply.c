@@ -136,7 +136,7 @@ static bool rule_unnamed(const void *key, const void *value, void *ctx)
 
 /* Flows of a stage that is gone, is no longer stateful, or whose keys
  * changed (another epoch). */
-static bool flow_is_stale(const void *key, const void *value, void *ctx)
+bool xfsm_flow_is_stale(const void *key, const void *value, void *ctx)
 {
 	const struct xfsm_flow_key_n *k = key;	/* either table's key */
 	const struct xfsm_app *app = ctx;
@@ -167,7 +167,7 @@ static int settle(struct xfsm_instance *inst, const struct xfsm_app *app,
 		}
 	}
 	if (sc->flows) {
-		n = xfsm_flows_delete_if(inst, flow_is_stale, (void *)app);
+		n = xfsm_flows_delete_if(inst, xfsm_flow_is_stale, (void *)app);
 		if (n < 0 && n != -EPROTO) {
 			xfsm_log(XFSM_LOG_WARN, "cannot delete flows of changed stages: %s",
 				 strerror((int)-n));

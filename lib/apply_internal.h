@@ -77,6 +77,12 @@ int xfsm_change_opts(struct xfsm_change *chg, const struct xfsm_apply_opts *opts
 /* The running slot and its descriptor. */
 int xfsm_running_slot(struct xfsm_instance *inst, __u32 *slot, struct xfsm_app *app);
 
+/* Is a flow of key `key` (either table's) one the application `ctx`
+ * (struct xfsm_app) cannot have: of a stage it lacks or that is not
+ * stateful, or of another epoch of the stage's keys?  A switch deletes
+ * such flows; xfsm_flow_set() refuses them. */
+bool xfsm_flow_is_stale(const void *key, const void *value, void *ctx);
+
 /* What a slot's record holds besides the identities. */
 struct xfsm_slot_meta {
 	__u32	generation;	/* of the application in the slot */

@@ -223,8 +223,8 @@ static int size_maps(struct load_ctx *c)
 	struct xfsm_map_sizes sz = {
 		.flows = o->flows,
 		/* Both application slots share the rule and rule-stats maps. */
-		.rules = XFSM_APP_SLOTS * o->rules,
-		.rule_stats = XFSM_APP_SLOTS * o->rules,
+		.rules = (__u64)XFSM_APP_SLOTS * o->rules,	/* never wrapped */
+		.rule_stats = (__u64)XFSM_APP_SLOTS * o->rules,
 	};
 
 	if (o->flow_lru >= 0)

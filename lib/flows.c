@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "libxfsm.h"
+#include "apply_internal.h"
 #include "xfsm_plan.h"
 
 #define WALK_BATCH	8192
@@ -220,6 +221,125 @@ static int flow_timeouts_valid(const struct xfsm_flow *f)
 	return bad ? -EINVAL : 0;
 }
 
+/*
+ * The states a flow of a stage may be in.  The image keeps no list of a
+ * stage's states (their names live in the source, for the compiler and
+ * xfsmctl; an image made through this API need have none): it records
+ * where states are used.  A flow can be in state 0 (where flows start), in
+ * a state a rule of its stage moves flows into (goto state, or the
+ * rollback of a timeout it sets) or in one a rule matches on; the
+ * application can have a flow in no other state (the language refuses a
+ * matched state that nothing enters, so for a compiled application these
+ * are the states entered).  A state named in the source that no rule
+ * uses is one of those.
+ */
+struct state_find {
+	const struct xfsm_stage *st;
+	unsigned int stage, n;
+	__u32 want[3];		/* the flow's state, then its rollbacks */
+	const char *what[3];
+	bool found[3];
+};
+
+static bool states_mark(struct state_find *c, __u32 mask, __u32 value)
+{
+	bool all = true;
+
+	for (unsigned int i = 0; i < c->n; i++) {
+		c->found[i] |= (c->want[i] & mask) == value;
+		all &= c->found[i];
+	}
+	return all;
+}
+
+static int rule_states(const void *key, const void *value, void *ctx)
+{
+	const struct xfsm_rule_key *k = key;
+	const struct xfsm_rule *r = value;
+	struct state_find *c = ctx;
+	bool all = false;
+	__u32 mask;
+
+	if (k->slot != c->st->rule_buf || k->stage != c->stage)
+		return 0;
+	mask = k->tuple < XFSM_MAX_TUPLES ? c->st->tuples[k->tuple].state_mask : 0;
+	if (mask)
+		all = states_mark(c, mask, k->state);
+	if (r->flags & XFSM_RF_SET_STATE) {
+		all = states_mark(c, ~0U, r->next_state);
+		if (r->idle_timeout_ms)
+			all = states_mark(c, ~0U, r->idle_rollback);
+		if (r->hard_timeout_ms)
+			all = states_mark(c, ~0U, r->hard_rollback);
+	}
+	return all ? 1 : 0;
+}
+
+/* Is the flow one the running application can have: of a stateful stage
+ * it has, under the epoch of the stage's keys, in states (its own and its
+ * timeouts' rollbacks) the stage can have?  -EINVAL, said, if not. */
+static int flow_of_running_app(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
+			       const struct xfsm_flow *f)
+{
+	struct state_find c = { .stage = key->stage };
+	struct xfsm_app *app = malloc(sizeof(*app));
+	__u32 slot;
+	int err;
+
+	if (!app)
+		return -ENOMEM;
+	err = xfsm_running_slot(inst, &slot, app);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "instance %s: cannot read the running application: %s",
+			 inst->name, strerror(-err));
+		goto out;
+	}
+	if (xfsm_flow_is_stale(key, NULL, app)) {
+		if (key->stage < app->n_stages && key->stage < XFSM_MAX_STAGES &&
+		    app->stages[key->stage].kind == XFSM_STAGE_XFSM)
+			xfsm_log(XFSM_LOG_ERROR,
+				 "flow of stage %u: its key is of epoch %u, the stage's keys are of epoch %u (xfsm_flow_key_build())",
+				 key->stage, key->epoch, app->stages[key->stage].epoch);
+		else
+			xfsm_log(XFSM_LOG_ERROR,
+				 "flow of stage %u: the running application has no stateful stage %u (it has %u stages)",
+				 key->stage, key->stage, app->n_stages);
+		err = -EINVAL;
+		goto out;
+	}
+	c.st = &app->stages[key->stage];
+	c.what[c.n] = "state";
+	c.want[c.n++] = f->state;
+	if (f->idle_timeout_ms) {
+		c.what[c.n] = "idle rollback state";
+		c.want[c.n++] = f->idle_rollback;
+	}
+	if (f->hard_deadline_ns) {
+		c.what[c.n] = "hard rollback state";
+		c.want[c.n++] = f->hard_rollback;
+	}
+	if (!states_mark(&c, ~0U, 0)) {
+		err = xfsm_map_walk(inst, XFSM_M_RULES, rule_states, &c);
+		if (err < 0) {
+			xfsm_log(XFSM_LOG_ERROR, "instance %s: cannot read the rules: %s",
+				 inst->name, strerror(-err));
+			goto out;
+		}
+		err = 0;
+	}
+	for (unsigned int i = 0; i < c.n && !err; i++) {
+		if (c.found[i])
+			continue;
+		xfsm_log(XFSM_LOG_ERROR,
+			 "flow of stage %u: %s %u is no state the running application can have there (0, one a rule of the stage enters or matches)",
+			 key->stage, c.what[i], c.want[i]);
+		err = -EINVAL;
+	}
+out:
+	free(app);
+	return err;
+}
+
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  const struct xfsm_flow *flow)
 {
@@ -227,17 +347,26 @@ int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 	enum xfsm_map_id id;
 	int err, fd;
 
-	if (!flow)
+	if (!inst || !key || !flow)
 		return -EINVAL;
 	err = flow_timeouts_valid(flow);
 	if (err)
 		return err;
 	err = flow_key_table(inst, key, &id);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "flow of stage %u: a narrow stage's key has no words past its first %d",
+			 key->stage, XFSM_NARROW_KEY_WORDS);
+		return err;
+	}
+	err = flow_of_running_app(inst, key, flow);
 	if (err)
 		return err;
 	fd = map_fd(inst, id);
-	if (fd < 0)
+	if (fd < 0) {
+		xfsm_log(XFSM_LOG_ERROR, "instance %s has no flow table", inst->name);
 		return fd;
+	}
 	v = *flow;
 	/* A changed version tells a datapath update in flight that the entry
 	 * moved under it. */
@@ -246,7 +375,12 @@ int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 	/* The new entry has no compare-and-swap writer on its slow path
 	 * (those in flight hold the entry it replaces). */
 	v.flags &= ~XFSM_FF_CAS_SLOW;
-	return bpf_map_update_elem(fd, key, &v, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(fd, key, &v, BPF_ANY)) {
+		err = -errno;
+		xfsm_log(XFSM_LOG_ERROR, "cannot write the flow of stage %u: %s", key->stage,
+			 err == -E2BIG ? "its flow table is full" : strerror(-err));
+	}
+	return err;
 }
 
 int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key)

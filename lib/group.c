@@ -351,6 +351,8 @@ int xfsm_group_reset(struct xfsm_instance *inst, unsigned int id)
 
 	if (err)
 		return err;
+	if (id >= XFSM_MAX_GROUPS)
+		return -EINVAL;
 	zero = calloc(ncpu, sizeof(struct xfsm_group_stats));
 	if (!zero)
 		return -ENOMEM;
@@ -368,17 +370,50 @@ int xfsm_port_flags_get(struct xfsm_instance *inst, unsigned int port, __u32 *fl
 	return group_array_read(inst, XFSM_M_PORT_FLAGS, port, XFSM_MAX_PORTS, flags);
 }
 
-int xfsm_port_set_down(struct xfsm_instance *inst, unsigned int port, bool down)
+/* The down flag of a port known to exist (xfsm_port_set_down() checks). */
+static int port_flag_write(struct xfsm_instance *inst, unsigned int port, bool down)
 {
 	__u32 k = port, f = 0;
 	int err = xfsm_port_flags_get(inst, port, &f);
 
+	if (!err) {
+		f = down ? (f | XFSM_PORT_F_DOWN) : (f & ~XFSM_PORT_F_DOWN);
+		if (bpf_map_update_elem(inst->map_fd[XFSM_M_PORT_FLAGS], &k, &f, BPF_ANY))
+			err = -errno;
+	}
+	if (err)
+		xfsm_log(XFSM_LOG_ERROR, "cannot set port %u %s: %s", port, down ? "down" : "up",
+			 strerror(-err));
+	return err;
+}
+
+/* Only a port the loader gave an interface exists: a flag set on any
+ * other number would wait there for whichever interface gets it later. */
+int xfsm_port_set_down(struct xfsm_instance *inst, unsigned int port, bool down)
+{
+	bool present[XFSM_MAX_PORTS];
+	char msg[400];
+	int err = xfsm_group_check(inst);
+
 	if (err)
 		return err;
-	f = down ? (f | XFSM_PORT_F_DOWN) : (f & ~XFSM_PORT_F_DOWN);
-	if (bpf_map_update_elem(inst->map_fd[XFSM_M_PORT_FLAGS], &k, &f, BPF_ANY))
-		return -errno;
-	return 0;
+	if (port >= XFSM_MAX_PORTS) {
+		xfsm_log(XFSM_LOG_ERROR, "port %u is out of range (1..%u)", port,
+			 XFSM_MAX_PORTS - 1);
+		return -EINVAL;
+	}
+	err = xfsm_ports_present(inst, present);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "cannot read the ports of instance '%s': %s", inst->name,
+			 strerror(-err));
+		return err;
+	}
+	if (!present[port]) {
+		err = xfsm_ports_missing_msg(inst, present, port, msg, sizeof(msg));
+		xfsm_log(XFSM_LOG_ERROR, "%s", msg);
+		return err;
+	}
+	return port_flag_write(inst, port, down);
 }
 
 struct sync_ctx {
@@ -397,7 +432,8 @@ static int sync_one(const void *key, const void *value, void *arg)
 	if (if_indextoname(*(const __u32 *)key, ifr.ifr_name) &&
 	    !ioctl(c->sock, SIOCGIFFLAGS, &ifr))
 		down = !((ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING));
-	c->err = xfsm_port_set_down(c->inst, p->port, down);
+	/* p->port is a port of the instance: the walk found it */
+	c->err = port_flag_write(c->inst, p->port, down);
 	c->down += down;
 	return c->err ? 1 : 0;
 }

@@ -396,6 +396,118 @@ static bool timeouts_valid(const struct xfsm_rule *r)
 	return !bad;
 }
 
+/*
+ * What is wrong with an operand, or NULL.  The datapath masks a register
+ * or word index into range (for the verifier), so an index past the end
+ * would read another register than the one written: refused here.
+ */
+static const char *operand_fault(const struct xfsm_operand *o)
+{
+	switch (o->kind) {
+	case XFSM_OPND_NONE:
+	case XFSM_OPND_CONST:
+	case XFSM_OPND_STATE:
+		return NULL;
+	case XFSM_OPND_FIELD:
+		return o->index >= XFSM_FV_WORDS ||
+		       (o->width == 2 && o->index + 1 >= XFSM_FV_WORDS) ?
+		       "field word out of range" : NULL;
+	case XFSM_OPND_FLOW_REG:
+		return o->index >= XFSM_FLOW_REGS ? "flow register out of range" : NULL;
+	case XFSM_OPND_GLOBAL_REG:
+		return o->index >= XFSM_GLOBAL_REGS ? "global register out of range" : NULL;
+	case XFSM_OPND_META:
+		return o->index >= XFSM_META__MAX ? "unknown metadata" : NULL;
+	default:
+		return "unknown operand kind";
+	}
+}
+
+static bool operand_valid(const struct xfsm_operand *o, const char *where, unsigned int id,
+			  const char *what, unsigned int i)
+{
+	const char *fault = operand_fault(o);
+
+	if (fault)
+		xfsm_log(XFSM_LOG_ERROR, "%s %u: %s %u: %s (operand kind %u, index %u)", where, id,
+			 what, i, fault, o->kind, o->index);
+	return !fault;
+}
+
+/* A rule's updates and actions as the datapath will run them: nothing it
+ * would mask into another register or word, or skip as unknown. */
+static bool rule_body_valid(const struct xfsm_rule_entry *e)
+{
+	const struct xfsm_rule *r = &e->rule;
+	unsigned int i;
+
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+		unsigned int n = u->dst_kind == XFSM_OPND_FLOW_REG ? XFSM_FLOW_REGS :
+				 u->dst_kind == XFSM_OPND_GLOBAL_REG ? XFSM_GLOBAL_REGS : 0;
+
+		if (u->op == XFSM_UPD_NONE)
+			continue;
+		if (u->op >= XFSM_UPD__MAX || u->dst_index >= n) {
+			xfsm_log(XFSM_LOG_ERROR,
+				 "rule %u: update %u: %s (operation %u, destination kind %u index %u)",
+				 r->rule_id, i, u->op >= XFSM_UPD__MAX ? "unknown operation" :
+				 "destination is no flow or global register of the datapath",
+				 u->op, u->dst_kind, u->dst_index);
+			return false;
+		}
+		if (!operand_valid(&u->a, "rule", r->rule_id, "update", i) ||
+		    !operand_valid(&u->b, "rule", r->rule_id, "update", i))
+			return false;
+	}
+	for (i = 0; i < XFSM_MAX_ACTIONS; i++) {
+		const struct xfsm_action *a = &r->act[i];
+		const char *fault = NULL;
+
+		/* A goto to no later stage is left to the datapath, which
+		 * defines it: a drop counted as exc_goto_backward. */
+		if (a->type >= XFSM_ACT__MAX)
+			fault = "unknown action";
+		else if (a->type == XFSM_ACT_COUNT && a->arg >= XFSM_MAX_COUNTERS)
+			fault = "counter out of range";
+		else if (a->type == XFSM_ACT_OUTPUT_GROUP && a->arg >= XFSM_MAX_GROUPS)
+			fault = "output group out of range";
+		if (fault) {
+			xfsm_log(XFSM_LOG_ERROR, "rule %u: action %u: %s (type %u, argument %u)",
+				 r->rule_id, i, fault, a->type, a->arg);
+			return false;
+		}
+		if (!operand_valid(&a->opnd, "rule", r->rule_id, "action", i))
+			return false;
+	}
+	return true;
+}
+
+/* A stage's kind, ACL table and conditions. */
+static bool stage_body_valid(const struct xfsm_stage *st, unsigned int s)
+{
+	unsigned int i;
+
+	if (st->kind >= XFSM_STAGE__MAX ||
+	    (st->kind == XFSM_STAGE_ACL && st->acl_table >= XFSM_ACL_TABLES)) {
+		xfsm_log(XFSM_LOG_ERROR, "stage %u: %s (kind %u, ACL table %u)", s,
+			 st->kind >= XFSM_STAGE__MAX ? "unknown kind" : "ACL table out of range",
+			 st->kind, st->acl_table);
+		return false;
+	}
+	for (i = 0; i < st->n_conds && i < XFSM_MAX_CONDS; i++) {
+		if (st->conds[i].op >= XFSM_CMP__MAX) {
+			xfsm_log(XFSM_LOG_ERROR, "stage %u: condition %u: unknown comparison %u", s,
+				 i, st->conds[i].op);
+			return false;
+		}
+		if (!operand_valid(&st->conds[i].a, "stage", s, "condition", i) ||
+		    !operand_valid(&st->conds[i].b, "stage", s, "condition", i))
+			return false;
+	}
+	return true;
+}
+
 int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
 			__u32 max_tuples, __u32 max_rules)
 {
@@ -461,6 +573,8 @@ int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
 				return -EINVAL;
 			}
 		}
+		if (!stage_body_valid(st, s))
+			return -EINVAL;
 		for (i = 1; i < st->n_tuples; i++) {
 			if (st->tuples[i - 1].max_priority < st->tuples[i].max_priority) {
 				xfsm_log(XFSM_LOG_ERROR,
@@ -499,15 +613,8 @@ int xfsm_image_validate(const struct xfsm_image *img, __u32 max_stages,
 				 e->rule.rule_id, e->rule.priority, t->max_priority);
 			return -EINVAL;
 		}
-		for (i = 0; i < XFSM_MAX_ACTIONS; i++) {
-			if (e->rule.act[i].type == XFSM_ACT_COUNT &&
-			    e->rule.act[i].arg >= XFSM_MAX_COUNTERS) {
-				xfsm_log(XFSM_LOG_ERROR, "rule %u: counter %u out of range (0..%u)",
-					 e->rule.rule_id, e->rule.act[i].arg,
-					 XFSM_MAX_COUNTERS - 1);
-				return -EINVAL;
-			}
-		}
+		if (!rule_body_valid(e))
+			return -EINVAL;
 		if ((e->rule.flags & XFSM_RF_SET_STATE) && !timeouts_valid(&e->rule))
 			return -EINVAL;
 		if (max_rules && e->rule.rule_id >= max_rules) {

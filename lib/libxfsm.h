@@ -518,7 +518,14 @@ void xfsm_flow_key_build(const struct xfsm_stage *st, unsigned int stage,
  * -ENOENT: no such flow; -E2BIG: a plain hash flow table is full.
  * xfsm_flow_set() refuses (-EINVAL) timeouts that xfsm_timeouts_check()
  * finds wrong for the flow's state, the hard timeout taken as
- * hard_deadline_ns - created_ns (the state's entry). */
+ * hard_deadline_ns - created_ns (the state's entry), and a flow the
+ * running application cannot have: of a stage that is not one of its
+ * stateful stages, of another epoch than the stage's keys, or in a state
+ * (its own, or a running timeout's rollback) that is not 0 and that no
+ * rule of the stage enters (goto state, a timeout's rollback) or matches
+ * on.  The image lists no states (their names live in the source), so
+ * that is what can be known of them; it walks the rule table.  Every
+ * refusal and failure of xfsm_flow_set() is logged (XFSM_LOG_ERROR). */
 int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  struct xfsm_flow *flow);
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,

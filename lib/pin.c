@@ -437,12 +437,57 @@ static int set_entries(struct bpf_object *obj, const char *name, __u64 n)
 	return m && n ? bpf_map__set_max_entries(m, n) : 0;
 }
 
+/* Is `n` entries of `what` within `max`?  Else -E2BIG, said. */
+static int size_within(const char *what, __u64 n, __u64 max)
+{
+	if (n <= max)
+		return 0;
+	xfsm_log(XFSM_LOG_ERROR, "%s: %llu entries is more than the %llu a datapath may have",
+		 what, (unsigned long long)n, (unsigned long long)max);
+	return -E2BIG;
+}
+
+/* Sizes a loader may choose (struct xfsm_map_sizes): checked whole before
+ * any map is resized. */
+static int map_sizes_check(const struct xfsm_map_sizes *sz)
+{
+	const __u64 rules_max = (__u64)XFSM_APP_SLOTS * XFSM_MAX_RULES;
+	char what[64];
+	unsigned int t;
+	int err;
+
+	if (sz->flow_type && sz->flow_type != BPF_MAP_TYPE_HASH &&
+	    sz->flow_type != BPF_MAP_TYPE_LRU_HASH) {
+		xfsm_log(XFSM_LOG_ERROR, "flow table type %u is neither a hash nor an LRU hash",
+			 sz->flow_type);
+		return -EINVAL;
+	}
+	if ((err = size_within("flow table", sz->flows, XFSM_MAX_FLOWS)) ||
+	    (err = size_within("rule table (both application slots)", sz->rules, rules_max)) ||
+	    (err = size_within("rule statistics (both application slots)", sz->rule_stats,
+			       rules_max)))
+		return err;
+	for (t = 0; sz->acl && t < XFSM_ACL_TABLES; t++) {
+		snprintf(what, sizeof(what), "ACL table %u's rules", t);
+		err = size_within(what, sz->acl->rules[t], XFSM_ACL_MAX_RULES);
+		if (err)
+			return err;
+		snprintf(what, sizeof(what), "ACL table %u's nodes", t);
+		err = size_within(what, sz->acl->nodes[t], XFSM_ACL_MAX_NODES);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int xfsm_obj_size_maps(struct bpf_object *obj, const struct xfsm_map_sizes *sz)
 {
 	struct bpf_map *m;
 	__u64 nr, nn;
-	int err = 0;
+	int err = map_sizes_check(sz);
 
+	if (err)
+		return err;
 	bpf_object__for_each_map(m, obj) {
 		if (!xfsm_map_is_flow_table(bpf_map__name(m)))
 			continue;

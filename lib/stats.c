@@ -18,7 +18,7 @@
 
 static int inst_fd(struct xfsm_instance *inst, enum xfsm_map_id id)
 {
-	if (!inst || inst->map_fd[id] < 0)
+	if (!inst || (unsigned int)id >= XFSM_M__MAX || inst->map_fd[id] < 0)
 		return -ENOENT;
 	return inst->map_fd[id];
 }
@@ -371,5 +371,12 @@ int xfsm_ctl_observe_locked(struct xfsm_instance *inst, __u32 set, __u32 clear)
 
 int xfsm_ctl_set_observe(struct xfsm_instance *inst, __u32 bits, bool on)
 {
+	const __u32 known = XFSM_OBS_TRACE | XFSM_OBS_CAPTURE | XFSM_OBS_EVENTS;
+
+	if (bits & ~known) {
+		xfsm_log(XFSM_LOG_ERROR, "observer bits 0x%x are none the datapath has (0x%x)",
+			 bits & ~known, known);
+		return -EINVAL;
+	}
 	return ctl_update(inst, set_observe, on ? bits : (__u64)bits << 32);
 }

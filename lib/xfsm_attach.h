@@ -173,14 +173,19 @@ int xfsm_obj_load(struct bpf_object *obj);
  * before xfsm_obj_load() by xfsm_obj_size_maps(), the one place that
  * knows which maps they are (xfsm-loader, the tests, the benchmarks).
  * 0 or NULL: as built.  A flow table built as a plain hash (the offload
- * profile's) keeps its type.
+ * profile's) keeps its type.  It is also the one place that checks them:
+ * at most XFSM_MAX_FLOWS flows, XFSM_APP_SLOTS * XFSM_MAX_RULES rule and
+ * rule statistics entries, XFSM_ACL_MAX_RULES rules and XFSM_ACL_MAX_NODES
+ * nodes per ACL table, a flow table type of the two (include/xfsm/abi.h;
+ * xfsm-loader's options take the same bounds); else -E2BIG (-EINVAL for
+ * the type) with a message, and no map is resized.
  */
 struct xfsm_acl_caps;
 struct xfsm_map_sizes {
-	__u32	flows;		/* entries of each flow table, wide and narrow */
+	__u64	flows;		/* entries of each flow table, wide and narrow */
 	__u32	flow_type;	/* BPF_MAP_TYPE_HASH or BPF_MAP_TYPE_LRU_HASH */
-	__u32	rules;		/* entries of the rule table (both application slots) */
-	__u32	rule_stats;	/* entries of the rule statistics */
+	__u64	rules;		/* entries of the rule table (both application slots) */
+	__u64	rule_stats;	/* entries of the rule statistics */
 	const struct xfsm_acl_caps *acl;	/* the ACL arrays: xfsm_acl_caps_totals() */
 };
 int xfsm_obj_size_maps(struct bpf_object *obj, const struct xfsm_map_sizes *sz);

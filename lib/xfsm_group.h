@@ -52,7 +52,10 @@ int xfsm_group_read_stats(struct xfsm_instance *inst, unsigned int id,
 /* Zero a group's statistics and round-robin counters. */
 int xfsm_group_reset(struct xfsm_instance *inst, unsigned int id);
 
-/* Port flags (XFSM_PORT_F_*), by port number. */
+/* Port flags (XFSM_PORT_F_*), by port number.  xfsm_port_set_down()
+ * refuses a port the instance does not have (xfsm_ports_present()):
+ * -ENOENT with xfsm_ports_missing_msg()'s message; every refusal and
+ * failure is logged once (XFSM_LOG_ERROR). */
 int xfsm_port_flags_get(struct xfsm_instance *inst, unsigned int port, __u32 *flags);
 int xfsm_port_set_down(struct xfsm_instance *inst, unsigned int port, bool down);
 /* Set every port's down flag from its interface's link state (a port is
@@ -62,8 +65,8 @@ int xfsm_ports_sync_link(struct xfsm_instance *inst);
 
 /* Which port numbers the instance has: the ports xfsm-loader gave its
  * interfaces.  Every switch checks the ports it makes the datapath send
- * to against it (xfsm_apply_opts.unchecked_ports), xfsmctl port set the
- * port it names. */
+ * to against it (xfsm_apply_opts.unchecked_ports), xfsm_port_set_down()
+ * the port it is given. */
 int xfsm_ports_present(struct xfsm_instance *inst, bool present[XFSM_MAX_PORTS]);
 /* "port P does not exist in instance 'x' (its ports: 1, 2; attach the
  * interface first: ...)" in msg; returns -ENOENT. */

@@ -325,13 +325,13 @@ static int do_load(int argc, char **argv)
 		} else if ((v = opt_value(&i, argc, argv, "--pin-dir", &seen))) {
 			o.pin_dir = v;
 		} else if ((v = opt_value(&i, argc, argv, "--flows", &seen))) {
-			o.flows = parse_count("--flows", v, 1, 1U << 28);
+			o.flows = parse_count("--flows", v, 1, XFSM_MAX_FLOWS);
 		} else if ((v = opt_value(&i, argc, argv, "--rules", &seen))) {
-			o.rules = parse_count("--rules", v, 1, 1U << 24);
+			o.rules = parse_count("--rules", v, 1, XFSM_MAX_RULES);
 		} else if ((v = opt_value(&i, argc, argv, "--acl-rules", &seen))) {
 			parse_acl_caps(&o, "--acl-rules", v, XFSM_ACL_MAX_RULES, 1);
 		} else if ((v = opt_value(&i, argc, argv, "--acl-nodes", &seen))) {
-			parse_acl_caps(&o, "--acl-nodes", v, 16 * XFSM_ACL_MAX_RULES, 2);
+			parse_acl_caps(&o, "--acl-nodes", v, XFSM_ACL_MAX_NODES, 2);
 		} else if ((v = opt_value(&i, argc, argv, "--stages", &seen))) {
 			parse_count("--stages", v, 1, XFSM_MAX_STAGES);
 			fprintf(stderr, "%s: notice: the datapath always has %d stages "

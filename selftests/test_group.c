@@ -234,6 +234,45 @@ START_TEST(test_member_down)
 }
 END_TEST
 
+/* xfsm_port_set_down() refuses a port the instance lacks (0, a number no
+ * interface was given, one past the last) and writes no flag for it. */
+START_TEST(test_port_set_missing)
+{
+	__u32 fl = 0;
+
+	NEED_T();
+	ports_to_lo();
+	ck_assert_int_eq(xfsm_port_set_down(T.inst, 12, true), -ENOENT);
+	ck_assert_int_eq(xfsm_port_flags_get(T.inst, 12, &fl), 0);
+	ck_assert_uint_eq(fl, 0);
+	ck_assert_int_eq(xfsm_port_set_down(T.inst, 0, true), -ENOENT);
+	ck_assert_int_eq(xfsm_port_flags_get(T.inst, 0, &fl), 0);
+	ck_assert_uint_eq(fl, 0);
+	ck_assert_int_eq(xfsm_port_set_down(T.inst, XFSM_MAX_PORTS, true), -EINVAL);
+	/* a port it has */
+	ck_assert_int_eq(xfsm_port_set_down(T.inst, 11, true), 0);
+	ck_assert_int_eq(xfsm_port_flags_get(T.inst, 11, &fl), 0);
+	ck_assert_uint_eq(fl & XFSM_PORT_F_DOWN, XFSM_PORT_F_DOWN);
+	ck_assert_int_eq(xfsm_port_set_down(T.inst, 11, false), 0);
+	XT_END();
+}
+END_TEST
+
+/* xfsm_group_reset() refuses a group number past the last, as every
+ * other group call does, before it writes either of its two maps. */
+START_TEST(test_group_reset_range)
+{
+	struct xfsm_group_stats st;
+
+	NEED_T();
+	ck_assert_int_eq(xfsm_group_reset(T.inst, XFSM_MAX_GROUPS), -EINVAL);
+	ck_assert_int_eq(xfsm_group_reset(T.inst, ~0U), -EINVAL);
+	ck_assert_int_eq(xfsm_group_read_stats(T.inst, XFSM_MAX_GROUPS, &st), -EINVAL);
+	ck_assert_int_eq(xfsm_group_reset(T.inst, XFSM_MAX_GROUPS - 1), 0);
+	XT_END();
+}
+END_TEST
+
 START_TEST(test_empty_group)
 {
 	struct xfsm_group_stats st;
@@ -518,6 +557,8 @@ int main(void)
 	tcase_add_test(tc, test_hash_symmetric);
 	tcase_add_test(tc, test_rr_flow);
 	tcase_add_test(tc, test_member_down);
+	tcase_add_test(tc, test_port_set_missing);
+	tcase_add_test(tc, test_group_reset_range);
 	tcase_add_test(tc, test_empty_group);
 	tcase_add_test(tc, test_consistent_movement);
 	tcase_add_test(tc, test_port_counters);

@@ -375,6 +375,68 @@ START_TEST(test_validate)
 }
 END_TEST
 
+/*
+ * Every number of a rule's body and a stage's conditions is one the
+ * datapath runs as written: it masks a register or word index into range,
+ * so an index past the end would read or write another one, and it skips
+ * what it does not know.  Each fault is refused alone.  (A backward goto
+ * stays the datapath's defined exception: test_xfsm's goto scenario.)
+ */
+START_TEST(test_validate_bodies)
+{
+	struct xfsm_rule_match m = match_state(0, 0);
+	struct xfsm_rule r = rule_prio(5, 0);
+	struct xfsm_image img;
+	struct xfsm_rule *rr;
+	struct xfsm_stage *st;
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 3;
+	img.app.stages[1].kind = XFSM_STAGE_ACL;
+	img.app.stages[1].acl_table = XFSM_ACL_TABLES - 1;
+	r.upd[0] = (struct xfsm_update){ .op = XFSM_UPD_ADD, .dst_kind = XFSM_OPND_FLOW_REG,
+					 .dst_index = XFSM_FLOW_REGS - 1,
+					 .a = xfsm_opnd_flow_reg(XFSM_FLOW_REGS - 1),
+					 .b = xfsm_opnd_global(XFSM_GLOBAL_REGS - 1) };
+	r.act[0] = (struct xfsm_action){ .type = XFSM_ACT_SET_MARK,
+					 .opnd = xfsm_opnd_field(XFSM_FV_WORDS - 2, 2) };
+	r.act[1] = (struct xfsm_action){ .type = XFSM_ACT_GOTO, .arg = 2 };
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	st = &img.app.stages[0];
+	st->n_conds = 1;
+	st->conds[0] = (struct xfsm_cond){ .op = XFSM_CMP_EQ,
+					   .a = xfsm_opnd_meta(XFSM_META__MAX - 1),
+					   .b = xfsm_opnd_const(1) };
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
+	rr = &img.rules[0].rule;
+#define REFUSED(field, bad) do {						\
+		__typeof__(field) keep = (field);				\
+		(field) = (bad);						\
+		ck_assert_msg(xfsm_image_validate(&img, 0, 0, 0) == -EINVAL,	\
+			      "%s = %s accepted", #field, #bad);		\
+		(field) = keep;							\
+	} while (0)
+	REFUSED(rr->upd[0].dst_index, XFSM_FLOW_REGS);
+	REFUSED(rr->upd[0].dst_kind, XFSM_OPND_CONST);
+	REFUSED(rr->upd[0].op, XFSM_UPD__MAX);
+	REFUSED(rr->upd[0].a.index, XFSM_FLOW_REGS);
+	REFUSED(rr->upd[0].b.index, XFSM_GLOBAL_REGS);
+	REFUSED(rr->upd[0].b.kind, XFSM_OPND__MAX);
+	REFUSED(rr->act[0].opnd.index, XFSM_FV_WORDS - 1);	/* two words from the last */
+	REFUSED(rr->act[0].type, XFSM_ACT__MAX);
+	rr->act[1].arg = XFSM_MAX_GROUPS;
+	REFUSED(rr->act[1].type, XFSM_ACT_OUTPUT_GROUP);
+	rr->act[1].arg = 2;
+	REFUSED(st->conds[0].a.index, XFSM_META__MAX);
+	REFUSED(st->conds[0].op, XFSM_CMP__MAX);
+	REFUSED(img.app.stages[1].acl_table, XFSM_ACL_TABLES);
+	REFUSED(img.app.stages[2].kind, XFSM_STAGE__MAX);
+#undef REFUSED
+	ck_assert_int_eq(xfsm_image_validate(&img, 0, 0, 0), 0);
+	xfsm_image_free(&img);
+}
+END_TEST
+
 /* A hand-built image is held to the timeout rule the language and
  * xfsmctl state set apply: the validator refuses exactly the transitions
  * xfsm_timeouts_check() finds wrong (a rollback to the state entered, an
@@ -939,6 +1001,29 @@ START_TEST(test_dp_fresh)
 }
 END_TEST
 
+/* Numbers naming a map or a control bit are checked by the library: a map
+ * id past the table (once read as a file descriptor from the next array
+ * of the instance) and an observer bit the datapath lacks are refused. */
+START_TEST(test_dp_bad_numbers)
+{
+	struct xfsm_ctl ctl;
+	struct dp d;
+
+	dp_load(&d, 0);
+	ck_assert_int_eq(xfsm_array_zero(d.inst, XFSM_M__MAX, 0, 1), -ENOENT);
+	ck_assert_int_eq(xfsm_array_zero(d.inst, (enum xfsm_map_id)(XFSM_M__MAX + 3), 0, 1),
+			 -ENOENT);
+	ck_assert_int_eq(xfsm_ctl_set_observe(d.inst, 1U << 7, true), -EINVAL);
+	ck_assert_int_eq(xfsm_ctl_set_observe(d.inst, XFSM_OBS_EVENTS | 1U << 31, true), -EINVAL);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.observe, 0);
+	ck_assert_int_eq(xfsm_ctl_set_observe(d.inst, XFSM_OBS_EVENTS, true), 0);
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.observe, XFSM_OBS_EVENTS);
+	dp_close(&d);
+}
+END_TEST
+
 START_TEST(test_dp_apply_flip)
 {
 	struct xfsm_image a, b, empty;
@@ -1157,7 +1242,7 @@ static void flow_key(struct xfsm_flow_key *k, __u16 stage, __u16 epoch, __u32 i)
 	k->stage = stage;
 	k->epoch = epoch;
 	k->w[0] = i;
-	k->w[1] = i % 5;
+	k->w[1] = i % 3;
 }
 
 static void put_flows(struct dp *d, __u16 stage, __u16 epoch, __u32 n)
@@ -1169,31 +1254,49 @@ static void put_flows(struct dp *d, __u16 stage, __u16 epoch, __u32 n)
 	for (i = 0; i < n; i++) {
 		flow_key(&k, stage, epoch, i);
 		memset(&f, 0, sizeof(f));
-		f.state = i % 5;
+		f.state = i % 3;	/* make_app()'s stages match on 0, 1, 2 */
 		f.regs[0] = i * 3ULL;
 		ck_assert_int_eq(xfsm_flow_set(d->inst, &k, &f), 0);
 	}
+}
+
+/* The epochs of the running application's stages 0 and 1. */
+static void app_epochs(struct dp *d, __u16 *e0, __u16 *e1)
+{
+	struct xfsm_image got;
+
+	ck_assert_int_eq(xfsm_read_app(d->inst, &got), 0);
+	*e0 = got.app.stages[0].epoch;
+	*e1 = got.app.stages[1].epoch;
+	xfsm_image_free(&got);
 }
 
 START_TEST(test_dp_flows)
 {
 	struct flow_tally t = {};
 	struct xfsm_flow_key k;
+	struct xfsm_image a;
 	struct xfsm_flow f;
+	__u16 e0, e1;
 	struct dp d;
 
 	dp_load(&d, 0);
-	put_flows(&d, 0, 0, 6000);
-	put_flows(&d, 1, 0, 4000);
+	/* flows are written for the stages of a running application */
+	make_app(&a, 6, 1);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	xfsm_image_free(&a);
+	app_epochs(&d, &e0, &e1);
+	put_flows(&d, 0, e0, 6000);
+	put_flows(&d, 1, e1, 4000);
 	ck_assert_int_eq(xfsm_flow_foreach(d.inst, tally_flow, &t), 0);
 	ck_assert_int_eq(t.bad, 0);
 	ck_assert_int_eq(t.n[0], 6000);
 	ck_assert_int_eq(t.n[1], 4000);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 10000);
 
-	flow_key(&k, 1, 0, 1234);
+	flow_key(&k, 1, e1, 1234);
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
-	ck_assert_uint_eq(f.state, 1234 % 5);
+	ck_assert_uint_eq(f.state, 1234 % 3);
 	ck_assert_uint_eq(f.regs[0], 1234 * 3);
 	f.regs[3] = 42;
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), 0);
@@ -1212,6 +1315,90 @@ START_TEST(test_dp_flows)
 	ck_assert_int_eq(xfsm_flow_flush(d.inst, 5), 0);
 	ck_assert_int_eq(xfsm_flow_flush(d.inst, -1), 6000);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	dp_close(&d);
+}
+END_TEST
+
+/*
+ * xfsm_flow_set() writes only a flow the running application can have.
+ * Stage 0 enters state 3 (idle timeout rolling back to 5) and matches on
+ * state 7; state 0 is where flows start.  A flow in any other state, with
+ * a rollback to any other, of stage 2 (the application has two), of a
+ * wrong epoch, or with no application running, is refused and nothing is
+ * written.
+ */
+START_TEST(test_dp_flow_states)
+{
+	static const struct { __u32 state, idle_to, hard_to; __u16 stage; int want; } cases[] = {
+		{ 0, 0, 0, 0, 0 },
+		{ 3, 0, 0, 0, 0 },
+		{ 5, 0, 0, 0, 0 },
+		{ 7, 0, 0, 0, 0 },
+		{ 3, 5, 0, 0, 0 },
+		{ 3, 0, 7, 0, 0 },
+		{ 4, 0, 0, 0, -EINVAL },
+		{ 1, 0, 0, 0, -EINVAL },
+		{ 3, 4, 0, 0, -EINVAL },
+		{ 3, 0, 6, 0, -EINVAL },
+		{ 0, 0, 0, 2, -EINVAL },	/* no stage 2 */
+		{ 3, 0, 0, 1, -EINVAL },	/* stage 1 enters nothing */
+		{ 0, 0, 0, 1, 0 },
+	};
+	struct xfsm_rule_match m;
+	struct xfsm_flow_key k;
+	struct xfsm_image a;
+	struct xfsm_rule r;
+	struct xfsm_flow f;
+	__u16 e[2];
+	struct dp d;
+	long n = 0;
+
+	dp_load(&d, 0);
+	memset(&f, 0, sizeof(f));
+	flow_key(&k, 0, 0, 1);
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);	/* no application */
+	make_app(&a, 0, 1);
+	m = match_state(0, 0xffffffff);
+	m.match[0] = 1;
+	m.match_mask[0] = 0xffffffff;
+	r = rule_prio(1, 0);
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = 3;
+	r.idle_timeout_ms = 1000;
+	r.idle_rollback = 5;
+	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
+	m = match_state(7, 0xffffffff);
+	m.match[0] = 2;
+	m.match_mask[0] = 0xffffffff;
+	r = rule_prio(1, 1);
+	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	xfsm_image_free(&a);
+	app_epochs(&d, &e[0], &e[1]);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		f.state = cases[i].state;
+		f.created_ns = 1000000000ULL;
+		if (cases[i].idle_to) {
+			f.idle_timeout_ms = 500;
+			f.idle_rollback = cases[i].idle_to;
+		}
+		if (cases[i].hard_to) {
+			f.hard_deadline_ns = f.created_ns + 2000000000ULL;
+			f.hard_rollback = cases[i].hard_to;
+		}
+		flow_key(&k, cases[i].stage, cases[i].stage < 2 ? e[cases[i].stage] : 0, i);
+		ck_assert_msg(xfsm_flow_set(d.inst, &k, &f) == cases[i].want,
+			      "case %zu: state %u (rollbacks %u, %u) in stage %u", i, f.state,
+			      cases[i].idle_to, cases[i].hard_to, cases[i].stage);
+		n += !cases[i].want;
+		ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), n);
+	}
+	/* another epoch of stage 0's keys */
+	memset(&f, 0, sizeof(f));
+	flow_key(&k, 0, (__u16)(e[0] + 1), 99);
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), n);
 	dp_close(&d);
 }
 END_TEST
@@ -1780,6 +1967,38 @@ END_TEST
 /* The offload profile: plain arrays, no tx ports, no locks, 4 stages. */
 /* Before a load: the sizes asked for, each where it belongs; a flow
  * table built as a plain hash (offload) keeps its type. */
+/* Sizes past the bounds (include/xfsm/abi.h) are refused whole: each
+ * asks for 10 flows too, and the flow tables keep the 5000 set before. */
+static void obj_size_maps_bounds(struct bpf_object *obj)
+{
+	struct xfsm_acl_caps rules_over, nodes_over;
+	struct bpf_map *m;
+
+	xfsm_acl_caps_default(&rules_over);
+	rules_over.rules[2] = XFSM_ACL_MAX_RULES + 1;
+	xfsm_acl_caps_default(&nodes_over);
+	nodes_over.nodes[7] = XFSM_ACL_MAX_NODES + 1;
+	const struct xfsm_map_sizes bad[] = {
+		{ .flows = (__u64)XFSM_MAX_FLOWS + 1 },
+		{ .flows = 10, .rules = 2ULL * XFSM_MAX_RULES + 1 },
+		{ .flows = 10, .rule_stats = 2ULL * XFSM_MAX_RULES + 1 },
+		{ .flows = 10, .rules = 1ULL << 32 },	/* not cut to 0: "as built" */
+		{ .flows = 10, .acl = &rules_over },
+		{ .flows = 10, .acl = &nodes_over },
+		{ .flows = 10, .flow_type = BPF_MAP_TYPE_ARRAY },
+	};
+
+	for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++)
+		ck_assert_int_eq(xfsm_obj_size_maps(obj, &bad[j]),
+				 bad[j].flow_type ? -EINVAL : -E2BIG);
+	bpf_object__for_each_map(m, obj) {
+		if (xfsm_map_is_flow_table(bpf_map__name(m)))
+			ck_assert_uint_eq(bpf_map__max_entries(m), 5000);
+		else if (!strcmp(bpf_map__name(m), XFSM_MAP_RULES))
+			ck_assert_uint_eq(bpf_map__max_entries(m), 300);
+	}
+}
+
 START_TEST(test_obj_size_maps)
 {
 	static const char *const objs[] = { "xfsm.bpf.o", "xfsm-offload.bpf.o" };
@@ -1827,6 +2046,7 @@ START_TEST(test_obj_size_maps)
 			}
 		}
 		ck_assert_uint_eq(acl, i == 0 ? 2 : 0);
+		obj_size_maps_bounds(obj);
 		bpf_object__close(obj);
 	}
 }
@@ -2334,6 +2554,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_disasm);
 	tcase_add_test(tc, test_datapath_names);
 	tcase_add_test(tc, test_validate);
+	tcase_add_test(tc, test_validate_bodies);
 	tcase_add_test(tc, test_validate_timeouts);
 	tcase_add_test(tc, test_stage_set_keys);
 	tcase_add_test(tc, test_flow_key_build);
@@ -2356,10 +2577,12 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_sync_rcu);
 	tcase_add_test(tc, test_features_probe);
 	tcase_add_test(tc, test_dp_fresh);
+	tcase_add_test(tc, test_dp_bad_numbers);
 	tcase_add_test(tc, test_dp_apply_flip);
 	tcase_add_test(tc, test_dp_apply_failure);
 	tcase_add_test(tc, test_dp_globals);
 	tcase_add_test(tc, test_dp_flows);
+	tcase_add_test(tc, test_dp_flow_states);
 	tcase_add_test(tc, test_dp_flow_epochs);
 	tcase_add_test(tc, test_dp_flow_tables);
 	tcase_add_test(tc, test_dp_flow_tables_datapath);

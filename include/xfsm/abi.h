@@ -59,9 +59,12 @@
 #define XFSM_APPSRC_SIZE	65536	/* bytes of application source kept */
 #define XFSM_EWMA_MAX_SHIFT	63
 
-/* Load-time sizing defaults (the loader may override them). */
+/* Load-time sizing defaults (the loader may override them, up to the
+ * bounds after them: xfsm_obj_size_maps() refuses more). */
 #define XFSM_DEFAULT_FLOWS	65536	/* entries of each flow table */
 #define XFSM_DEFAULT_RULES	65536	/* XFSM rules per application slot */
+#define XFSM_MAX_FLOWS		(1U << 28)	/* entries of a flow table, at most */
+#define XFSM_MAX_RULES		(1U << 24)	/* rules per application slot, at most */
 
 /* Offload profile: the same ABI, but the offloaded program walks fewer
  * entries so that it stays inside what SmartNIC JITs accept. */
@@ -629,6 +632,7 @@ struct xfsm_app {
 #define XFSM_ACL_MAX_DEPTH	16	/* cut nodes from a root to a leaf */
 #define XFSM_ACL_MAX_LOOKUPS	96	/* map lookups per packet and set, all trees */
 #define XFSM_ACL_MAX_RULES	(1U << 20)	/* rules per table, at any capacity */
+#define XFSM_ACL_MAX_NODES	(16 * XFSM_ACL_MAX_RULES) /* cut nodes per table, at most */
 #define XFSM_ACL_DEF_RULES	4096	/* default capacity of each table, rules */
 #define XFSM_ACL_DEF_NODES_PER_RULE 4	/* default node capacity per rule */
 
