@@ -34,8 +34,9 @@
  *              [-A RULES,TRACE]
  *   Every job is measured on the generic datapath (xfsmctl apply
  *   --datapath generic), on the program generated for it (--datapath
- *   specialized, lib/spec/; none when the specializer refuses it) and by
- *   its reference, taking turns;
+ *   specialized, lib/spec/; none when the specializer refuses it; run
+ *   itself, as xfsm attaches it where no libxdp dispatcher stands in
+ *   between) and by its reference, taking turns;
  *   -q  no 1M-flow cases;  -o  only these parts (a job's key selects that
  *   job);  -x  the xfsm object to measure (default xfsm.bpf.o);  -X  also
  *   measure this build of the datapath, taking turns with the other two
@@ -219,6 +220,8 @@ struct prog {
 	struct xfsm_instance	*inst;	/* xfsm only */
 	struct bpf_object	*drv;	/* flow driver, or NULL */
 	int			drv_fd;
+	int			entry_fd;	/* xfsm: the generic program */
+	int			own_fd;		/* xfsm: the generated program, when > 0 */
 };
 
 static void prog_close(struct prog *p)
@@ -229,6 +232,8 @@ static void prog_close(struct prog *p)
 		bpf_object__close(p->obj);
 	if (p->drv)
 		bpf_object__close(p->drv);
+	if (p->own_fd > 0)
+		close(p->own_fd);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -260,6 +265,7 @@ static int load_xfsm(struct prog *p, const char *name)
 	}
 	prog = bpf_object__find_program_by_name(p->obj, XFSM_PROG_NAME);
 	p->fd = prog ? bpf_program__fd(prog) : -1;
+	p->entry_fd = p->fd;
 	/* A specialized program hands packets it does not handle to the
 	 * generic one (xfsm-loader does the same). */
 	map = bpf_object__find_map_by_name(p->obj, XFSM_MAP_PROGS);
@@ -466,6 +472,21 @@ static bool uses_driver(const struct job *j)
 	return j->app == APP_STATEFULFW;
 }
 
+/* A new descriptor of the running slot's generated program; -ENOENT when
+ * the generic datapath runs the slot. */
+static int spec_prog_fd(struct xfsm_instance *inst)
+{
+	struct xfsm_dp_record r = { 0 };
+	__u32 slot;
+	int err = xfsm_dp_running(inst, &slot, &r, false), fd;
+
+	if (err)
+		return err;
+	fd = r.specialized ? bpf_prog_get_fd_by_id(r.prog_id) : -ENOENT;
+	xfsm_dp_record_free(&r);
+	return fd < 0 && fd != -ENOENT ? -errno : fd;
+}
+
 /* Install the job's application on an xfsm object, run by the generic
  * datapath or by a program generated for it (enum xfsm_datapath). */
 static int job_apply_as(const struct job *j, struct xfsm_instance *inst, __u32 datapath)
@@ -500,6 +521,35 @@ static int job_apply_as(const struct job *j, struct xfsm_instance *inst, __u32 d
 static int job_apply(const struct job *j, struct xfsm_instance *inst)
 {
 	return job_apply_as(j, inst, XFSM_DP_GENERIC);
+}
+
+/* The program an interface runs after the switch, as xfsm attaches it
+ * where it attaches plainly (no libxdp dispatcher: this project's
+ * hosts, under lockdown): the running slot's generated program itself
+ * (its guard, then the application), else the generic program.  Behind
+ * the dispatcher the generic program enters the generated one by a tail
+ * call instead: `-o prelude` measures that way too. */
+static int run_attached(struct prog *p)
+{
+	int fd;
+
+	if (p->own_fd > 0)
+		close(p->own_fd);
+	p->own_fd = 0;
+	p->fd = p->entry_fd;
+	fd = spec_prog_fd(p->inst);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	p->own_fd = p->fd = fd;
+	return 0;
+}
+
+/* The job's application switched to `datapath`, run as attached. */
+static int prog_apply(const struct job *j, struct prog *p, __u32 datapath)
+{
+	return job_apply_as(j, p->inst, datapath) ?: run_attached(p);
 }
 
 static int load_job_ref(const struct job *j, struct prog *p)
@@ -646,7 +696,7 @@ static int measure_job(const struct job *j, struct prog *empty, struct result *r
 	 * refusal (printed by libxfsm) leaves the column empty. */
 	if ((err = load_xfsm(&sp, xfsm_obj)))
 		goto out;
-	if (job_apply_as(j, sp.inst, XFSM_DP_SPECIALIZED)) {
+	if (prog_apply(j, &sp, XFSM_DP_SPECIALIZED)) {
 		fprintf(stderr, "micro: %s: no specialized program, generic only\n", j->key);
 		prog_close(&sp);
 	} else {
@@ -654,8 +704,8 @@ static int measure_job(const struct job *j, struct prog *empty, struct result *r
 		set[n++] = &sp;
 	}
 	if (cand_obj && ((err = load_xfsm(&c, cand_obj)) ||
-			 (err = job_apply_as(j, c.inst, cand_spec ? XFSM_DP_SPECIALIZED :
-								    XFSM_DP_GENERIC))))
+			 (err = prog_apply(j, &c, cand_spec ? XFSM_DP_SPECIALIZED :
+							     XFSM_DP_GENERIC))))
 		goto out;
 	if (cand_obj) {
 		i_c = n;
@@ -1066,7 +1116,7 @@ static int run_scaling(void)
 		    (err = load_job_ref(j, &p[SC_REF_B])) || (err = load_job_ref(j, &p[SC_REF_C])) ||
 		    (err = load_xfsm(&p[SC_SPEC], xfsm_obj)))
 			goto next;
-		if (job_apply_as(j, p[SC_SPEC].inst, XFSM_DP_SPECIALIZED))
+		if (prog_apply(j, &p[SC_SPEC], XFSM_DP_SPECIALIZED))
 			prog_close(&p[SC_SPEC]);	/* generic only */
 		for (s = 0; s < SC_N; s++) {
 			fd[s] = p[s].obj ? p[s].fd : -1;
@@ -1172,31 +1222,19 @@ next:
  * tables), so each difference is taken within one instance.  Asked for by
  * name only (-o prelude).
  */
-static int spec_prog_fd(struct xfsm_instance *inst)
-{
-	struct xfsm_dp_record r = { 0 };
-	__u32 slot;
-	int err = xfsm_dp_running(inst, &slot, &r, false), fd;
-
-	if (err)
-		return err;
-	fd = r.specialized ? bpf_prog_get_fd_by_id(r.prog_id) : -ENOENT;
-	xfsm_dp_record_free(&r);
-	return fd < 0 && fd != -ENOENT ? -errno : fd;
-}
-
 static int run_prelude(void)
 {
 	static const char *const which[] = { "empty", "global", "counter", "portknock_closed" };
 	unsigned int w, i;
 	int err = 0;
 
-	printf("ns per packet of a specialized application, taking turns: as attached "
-	       "(prelude, tail call, program) and its program alone; with the tail call "
+	printf("ns per packet of a specialized application, taking turns: entered through "
+	       "the generic program (its prelude, a tail call, the program: behind libxdp's "
+	       "dispatcher) and its program alone (as attached plainly); with the tail call "
 	       "first (bench/xfsm-tailfirst.bpf.o, another instance) and its program "
 	       "alone:\n\n");
-	printf("| job | as attached | program alone | tail call first | program alone | "
-	       "prelude + tail call | tail call | prelude |\n");
+	printf("| job | through the generic program | program alone | tail call first | "
+	       "program alone | prelude + tail call | tail call | prelude |\n");
 	printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (w = 0; w < sizeof(which) / sizeof(which[0]) && !err; w++) {
 		struct prog sp = { 0 }, tf = { 0 }, alone = { 0 }, tf_alone = { 0 };
@@ -1369,7 +1407,7 @@ static int acl_setup(struct prog *p, const struct xfsm_acl_rules *rs, __u32 data
 		err = apply_text(p->inst, "acl", app, datapath);
 	if (!err)
 		err = xfsm_acl_install(p->inst, 0, rs->r, rs->n);
-	return err;
+	return err ?: run_attached(p);
 }
 
 static int run_acl(void)
