@@ -219,12 +219,6 @@ static int write_app_globals(struct xfsm_instance *inst, const struct xfsm_slot_
 	return xfsm_globals_write(inst, regs);
 }
 
-/*
- * A writer died or failed between marking the control block dirty and
- * settling.  The running slot is complete (it was written before it became
- * the running one): wait for packets that may still use the other side,
- * clear it, and finish what the running application's switch left undone.
- */
 /* Interfaces run the active slot's program itself (lib/attach_direct.c);
  * one that cannot runs it through the generic entry, as before. */
 static void attach_running(struct xfsm_instance *inst)
@@ -237,6 +231,12 @@ static void attach_running(struct xfsm_instance *inst)
 			 strerror(-err));
 }
 
+/*
+ * A writer died or failed between marking the control block dirty and
+ * settling.  The running slot is complete (it was written before it became
+ * the running one): wait for packets that may still use the other side,
+ * clear it, and finish what the running application's switch left undone.
+ */
 static int recover(struct xfsm_instance *inst, __u32 slot, const struct xfsm_app *app,
 		   __u32 flags)
 {
