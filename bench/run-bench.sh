@@ -183,6 +183,7 @@ napi_ticks() {
 }
 # The XDP program attached to the DUT's veth, and its bpf_stats.
 xdp_prog_id() { ip -n "$NS_D" -j link show "$IF_D" | jq '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // 0'; }
+xdp_prog_name() { bpftool -j prog show id "$(xdp_prog_id)" 2>/dev/null | jq -r '.name // "none"'; }
 prog_stats() { bpftool -j prog show id "$1" 2>/dev/null | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'; }
 
 # gen ARGS...: pktgen in GEN on GEN_CPU, JSON on stdout.
@@ -266,9 +267,22 @@ measure() {
 # (nsenter, not ip -n: `ip netns exec` mounts a /sys of its own, without
 # the pins.)
 attach() { D ip -force link set dev "$IF_D" xdpdrv pinned "$1"; }
+# attach_xfsm: put on the DUT's veth what xfsm itself attaches there (the
+# running slot's generated program, attached directly: docs/specializer.md,
+# "Attaching the running program"), else its generic entry ($PIN/prog).
+attach_xfsm() {
+	local id
+	id=$(X -j show app | jq -r 'if .app.datapath.runs == "specialized" then .app.datapath.program_id else empty end') ||
+		return 1
+	if [ -n "$id" ]; then
+		D bpftool net attach xdpdrv id "$id" dev "$IF_D" overwrite
+	else
+		attach "$PIN/prog"
+	fi
+}
 
 # measure_pair ID LABEL REF_OBJ [SETTING...] -- PKTGEN-ARGS: the xfsm job
-# set up now (its program pinned at $PIN/prog) and the reference REF_OBJ
+# set up now (attach_xfsm: what xfsm runs on the veth) and the reference REF_OBJ
 # (loaded with bench/refload and its settings), alternating run by run;
 # results ID (xfsm) and ${ID}r (reference).  Both counted at the veth.
 # PAIR_PREP, when set, names a function called as PREP xfsm|ref|gen RUN
@@ -291,22 +305,26 @@ measure_pair() {
 	[ -n "${PAIR_GENERIC:-}" ] && sides="xfsm ref gen"
 	for ((r = 0; r < REPEATS; r++)); do
 		for side in $sides; do
-			local pin=$PIN/prog f=$fx
-			[ $side = ref ] && pin=$REFPINS/$id f=$fr
+			local f=$fx
+			[ $side = ref ] && f=$fr
 			[ $side = gen ] && f=$fg
 			[ $side = gen ] && { X apply --datapath generic "$PAIR_GENERIC" >/dev/null ||
 					     die "apply --datapath generic $PAIR_GENERIC"; }
-			attach "$pin" || die "cannot attach $pin"
+			if [ $side = ref ]; then
+				attach "$REFPINS/$id" || die "cannot attach $REFPINS/$id"
+			else
+				attach_xfsm || die "cannot attach xfsm's program"
+			fi
 			pin_napi
 			PAIR_ARGS=()
 			[ -z "${PAIR_PREP:-}" ] || "$PAIR_PREP" $side "$r" || die "$PAIR_PREP failed"
 			run_once cnt_veth_xdp -- "$@" "${PAIR_ARGS[@]}" >>"$f"
-			log "  $id $side: $(tail -1 "$f")"
+			log "  $id $side ($(xdp_prog_name)): $(tail -1 "$f")"
 			[ $side = gen ] && { X apply "$PAIR_GENERIC" >/dev/null ||
 					     die "apply $PAIR_GENERIC"; }
 		done
 	done
-	attach "$PIN/prog" || die "cannot attach xfsm again"
+	attach_xfsm || die "cannot attach xfsm again"
 	rm -f "$REFPINS/$id"
 	record "$id" "$label" "$fx"
 	# the reference's label names the settings that change what it does
