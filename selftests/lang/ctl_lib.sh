@@ -19,7 +19,8 @@ ctl_setup() {
 	xt_netns_add B
 	xt_veth A a0 "$CLI/24" B b0 "$SRV/24" || { xt_fail "veth"; xt_done; }
 	INST="xt$XT_ID-ctl"
-	xt_defer "rm -rf '/sys/fs/bpf/xfsm/$INST'"
+	PIN=/sys/fs/bpf/xfsm/$INST	# the instance's pin directory
+	xt_defer "rm -rf '$PIN'"
 	if [ -x "$LOADER" ]; then
 		xt_defer "xt_in B '$LOADER' unload --instance '$INST'"
 		if ! xt_ok "attach the datapath to b0 (xfsm-loader)" \

@@ -161,6 +161,14 @@ xt_defer() {
 	XT_CLEANUP+=("$*")
 }
 
+# xt_tmpdir VAR: a new temporary directory in VAR, removed at exit.
+xt_tmpdir() {
+	local d
+	d=$(mktemp -d) || { xt_fail "mktemp -d"; xt_done; }
+	printf -v "$1" '%s' "$d"
+	xt_defer "rm -rf '$d'"
+}
+
 xt_cleanup() {
 	local i
 	trap - EXIT INT TERM

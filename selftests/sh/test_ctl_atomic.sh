@@ -10,8 +10,7 @@
 . "$(dirname "$0")/../lang/ctl_lib.sh"
 
 ctl_setup
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 cat >"$T/v1.xfsm" <<'APP'
 app v1
 default drop

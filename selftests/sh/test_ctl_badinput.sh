@@ -282,8 +282,7 @@ fi
 
 # An application source longer than the datapath's room: kept whole
 # (compressed), so rule add edits all of it and loses no stage.
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 big_app() {	# $1: comment generator (python expression for one line, i = line)
 	{
 		printf 'app big\nstage a {\n\tkey ip.src\n\trule r1 when tcp.dport == 1 => drop\n}\n'

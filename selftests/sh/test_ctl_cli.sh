@@ -115,8 +115,7 @@ out=$( (sleep 0.5; echo q) | timeout 10 "$CTL" --instance "$INST" stats --watch 
 xt_match "stats --watch quits on q from a pipe" "rc=0" "$out"
 
 # stats --watch stops with an error when the datapath is unloaded
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 xt_in B "$CTL" --instance "$INST" stats --watch --interval 0.1 >"$T/out" 2>"$T/err" &
 wpid=$!
 xt_defer "kill $wpid 2>/dev/null"

@@ -24,9 +24,7 @@
 
 ctl_setup
 xt_require_cmd bpftool
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
-PIN=/sys/fs/bpf/xfsm/$INST
+xt_tmpdir T
 APP=$XT_TOP/examples/portknock.xfsm
 
 generic_id() { bpftool -j prog show pinned "$PIN/prog" | jq -r .id; }

@@ -13,8 +13,7 @@
 . "$(dirname "$0")/../lang/ctl_lib.sh"
 
 ctl_setup
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 cat >"$T/acl.xfsm" <<'APP'
 app withacl
 acl front table 2 {

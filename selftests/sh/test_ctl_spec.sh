@@ -21,9 +21,7 @@
 
 ctl_setup
 xt_require_cmd bpftool
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
-PIN=/sys/fs/bpf/xfsm/$INST
+xt_tmpdir T
 
 progs() { ctl_progs; }
 prog_id() { bpftool -j prog show pinned "$PIN/prog" | jq -r .id; }

@@ -19,8 +19,7 @@
 
 ctl_setup
 xt_require_cmd tcpdump
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 # Whatever happens, no observer is left behind.
 xt_defer "X trace stop"
 # No IPv6 chatter on the link.

@@ -32,8 +32,7 @@ xt_defer "kill $! 2>/dev/null"
 xt_wait_tcp B 8080
 xt_ok "before the flood: new connection works" ctl_connect 8080
 
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 # a long-lived connection: echo once now, once after the flood
 xt_in A timeout 20 "$XT_PY" -c '
 import socket, time, os

@@ -37,8 +37,7 @@ xt_defer "rm -rf '/sys/fs/bpf/xfsm/$INST'"
 xt_defer "xt_in S '$LOADER' unload --instance '$INST'"
 xt_ok "attach to s1 s2 s3" xt_in S "$LOADER" load --mode skb --instance "$INST" s1 s2 s3 || xt_done
 X() { xt_in S "$CTL" --instance "$INST" "$@"; }
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 cat >"$T/grp.xfsm" <<'APP'
 app spread
 stage s {

@@ -169,8 +169,7 @@ xt_check "shared: the dispatcher still runs b0" "$(head -n1 <<<"$progs" | cut -d
 xt_match "shared: xdp_pass is a component" "^xdp_pass " "$progs"
 xt_match "shared: xfsm_xdp is a component" "^xfsm_xdp " "$progs"
 xt_nok "shared: no fallback notice" grep -q "dispatcher is not usable" <<<"$out"
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 cat >"$T/noping.xfsm" <<'APP'
 app noping
 default pass

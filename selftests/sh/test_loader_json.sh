@@ -24,8 +24,7 @@ xt_veth S s1 198.18.42.1/24 H h1 198.18.42.2/24 || { xt_fail veth; xt_done; }
 INST="xt$XT_ID-json"
 xt_defer "rm -rf '/sys/fs/bpf/xfsm/$INST'"
 xt_defer "xt_in S '$LOADER' unload --instance '$INST'"
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 JS_DIR=$T
 . "$(dirname "$0")/json_lib.sh"
 

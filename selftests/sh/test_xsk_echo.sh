@@ -12,8 +12,7 @@
 ECHO="$XT_BUILD/examples/xsk_echo"
 xt_require_file "$ECHO"
 ctl_setup
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 cat >"$T/xsk.xfsm" <<'APP'
 app toproc
 default pass
