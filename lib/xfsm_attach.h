@@ -112,9 +112,14 @@ void xfsm_pin_unlock(int fd);
  * the first thing that is not xfsm's; *n_pins (may be NULL) counts them.
  */
 int xfsm_pin_dir_check(const char *pin_dir, int *n_pins);
-/* After xfsm_pin_dir_check() agrees: unlink every pin, remove the
- * directory.  A directory that is not xfsm's is left alone (error). */
+/* After xfsm_pin_dir_check() agrees: xfsm_pin_dir_unpin().  A directory
+ * that is not xfsm's is left alone (error). */
 int xfsm_pin_dir_remove(const char *pin_dir);
+/* Unlink the pins a load makes, by their names (never whatever the
+ * directory lists: what another put there since the check stays), and
+ * remove the directory; one left holding another's entry is an error
+ * (-ENOTEMPTY) with a message naming it. */
+int xfsm_pin_dir_unpin(const char *pin_dir);
 /* Instance directory under the pin root: "<root>/<name>"; -EINVAL (with
  * a message) for a name xfsm_instance_name_check() refuses. */
 int xfsm_pin_dir_of(const char *instance, char *buf, size_t len);
