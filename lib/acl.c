@@ -157,17 +157,15 @@ static int table_check(struct xfsm_instance *inst, unsigned int table)
 /* The buffer of `table` the running application slot names. */
 static int running_buffer(struct xfsm_instance *inst, unsigned int table, unsigned int *buf)
 {
-	struct xfsm_app *app = malloc(sizeof(*app));
-	__u32 slot;
+	struct xfsm_app *app;
 	int err;
 
-	if (!app)
-		return -ENOMEM;
-	err = xfsm_running_slot(inst, &slot, app);
-	if (!err)
-		*buf = app->acl_buf[table] & 1;
+	err = xfsm_running_app_read(inst, &app);
+	if (err)
+		return err;
+	*buf = app->acl_buf[table] & 1;
 	free(app);
-	return err;
+	return 0;
 }
 
 int xfsm_acl_set_get(struct xfsm_instance *inst, unsigned int table,

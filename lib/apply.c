@@ -1429,6 +1429,22 @@ int xfsm_running_slot(struct xfsm_instance *inst, __u32 *slot, struct xfsm_app *
 	return 0;
 }
 
+int xfsm_running_app_read(struct xfsm_instance *inst, struct xfsm_app **app)
+{
+	__u32 slot;
+	int err;
+
+	*app = malloc(sizeof(**app));
+	if (!*app)
+		return -ENOMEM;
+	err = xfsm_running_slot(inst, &slot, *app);
+	if (err) {
+		free(*app);
+		*app = NULL;
+	}
+	return err;
+}
+
 struct read_ctx {
 	struct xfsm_image *img;
 	__u32	counter_pos[XFSM_COUNTER_SLOTS];	/* index -> image number */

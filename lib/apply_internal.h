@@ -77,6 +77,10 @@ int xfsm_change_opts(struct xfsm_change *chg, const struct xfsm_apply_opts *opts
 /* The running slot and its descriptor. */
 int xfsm_running_slot(struct xfsm_instance *inst, __u32 *slot, struct xfsm_app *app);
 
+/* The running slot's descriptor in *app, which the caller frees; on an
+ * error (-ENOMEM, or xfsm_running_slot()'s) *app is NULL. */
+int xfsm_running_app_read(struct xfsm_instance *inst, struct xfsm_app **app);
+
 /* Is a flow of key `key` (either table's) one the application `ctx`
  * (struct xfsm_app) cannot have: of a stage it lacks or that is not
  * stateful, or of another epoch of the stage's keys?  A switch deletes

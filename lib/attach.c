@@ -56,8 +56,7 @@ struct load_ctx {
 	const char *instance;
 	bool	dir_created;
 	bool	inst_exists;		/* an xfsm_ports pin was found */
-	__u32	inst_ports_id;		/* its map id */
-	__u32	inst_ctl_id;		/* the pinned xfsm_ctl's, 0: none */
+	struct xfsm_owner inst_owner;	/* what its programs know it by */
 	struct iface *ifs;
 	int	n_ifs;
 	struct bpf_object *obj;
@@ -1203,10 +1202,11 @@ static void commit_pins(struct load_ctx *c)
 
 /* ---- Checks before touching anything ------------------------------------------ */
 
-/* Name of the pinned instance whose xfsm_ports map has id ports_id. */
-static bool owner_instance(__u32 ports_id, char *name, size_t len)
+/* Name of the pinned instance whose program x runs. */
+static bool owner_instance(const struct xfsm_xdp_state *x, char *name, size_t len)
 {
 	struct xfsm_status_inst *st;
+	struct xfsm_owner o;
 	int n, i;
 	bool found = false;
 
@@ -1215,17 +1215,10 @@ static bool owner_instance(__u32 ports_id, char *name, size_t len)
 	for (i = 0; i < n && !found; i++) {
 		if (!st[i].pin_dir[0])
 			continue;
-		char path[PATH_MAX];
-		int fd;
-
-		snprintf(path, sizeof(path), "%s/%s", st[i].pin_dir, XFSM_MAP_PORTS);
-		fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			if (xfsm_fd_id(fd) == ports_id) {
-				snprintf(name, len, "%s", st[i].name);
-				found = true;
-			}
-			close(fd);
+		xfsm_owner_pinned(st[i].pin_dir, false, &o);
+		if (xfsm_xdp_state_of(x, &o)) {
+			snprintf(name, len, "%s", st[i].name);
+			found = true;
 		}
 	}
 	xfsm_status_free(st, n);
@@ -1253,17 +1246,13 @@ static int check_iface(struct load_ctx *c, struct iface *f)
 			return err;
 		}
 	}
-	/* A reload: the instance's generic program, or one generated for it
-	 * (whose xfsm_progs may no longer name the generic one: an array
-	 * replaced, see xfsm_progs_accepts()). */
-	if (f->old.xfsm_prog_id && c->inst_exists &&
-	    (f->old.ports_map_id == c->inst_ports_id ||
-	     (f->old.specialized && c->inst_ctl_id && f->old.ctl_map_id == c->inst_ctl_id)))
+	/* A reload: the instance's generic program, or one generated for it. */
+	if (c->inst_exists && xfsm_xdp_state_of(&f->old, &c->inst_owner))
 		return 0;
 	if (f->old.xfsm_prog_id) {
 		char owner[64];
 
-		if (owner_instance(f->old.ports_map_id, owner, sizeof(owner))) {
+		if (owner_instance(&f->old, owner, sizeof(owner))) {
 			xfsm_log(XFSM_LOG_ERROR,
 				 "%s is already a port of xfsm instance '%s'; an interface "
 				 "belongs to one instance: unload it first "
@@ -1420,21 +1409,6 @@ fail:
 	return err;
 }
 
-static __u32 pinned_map_id(const char *pin_dir, const char *name)
-{
-	char path[PATH_MAX];
-	__u32 id = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		id = xfsm_fd_id(fd);
-		close(fd);
-	}
-	return id;
-}
-
 /*
  * The load attached the generic program: where the running slot has a
  * generated program (kept in the pinned xfsm_progs across a reload), it
@@ -1529,8 +1503,7 @@ int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 	old_ports_fd = bpf_obj_get(path);
 	if (old_ports_fd >= 0) {
 		c.inst_exists = true;
-		c.inst_ports_id = xfsm_fd_id(old_ports_fd);
-		c.inst_ctl_id = pinned_map_id(c.pin_dir, XFSM_MAP_CTL);
+		xfsm_owner_pinned(c.pin_dir, false, &c.inst_owner);
 		if (o->reset)
 			carry_old_ports(&c, old_ports_fd, n + XFSM_MAX_PORTS);
 	}

@@ -50,12 +50,10 @@ static __u32 progs_entry(struct xfsm_instance *inst, __u32 key)
 
 bool xfsm_xdp_state_owned(const struct xfsm_instance *inst, const struct xfsm_xdp_state *st)
 {
-	if (!st->xfsm_prog_id)
-		return false;
-	if (st->ctl_map_id)
-		return st->ctl_map_id == inst->map_id[XFSM_M_CTL];
-	return inst->map_fd[XFSM_M_PROGS] >= 0 && st->progs_map_id &&
-	       st->progs_map_id == inst->map_id[XFSM_M_PROGS];
+	struct xfsm_owner o;
+
+	xfsm_owner_of(inst, &o);
+	return xfsm_xdp_state_of(st, &o);
 }
 
 static int list_one(const void *key, const void *value, void *arg)

@@ -215,6 +215,39 @@ int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st)
 	return 0;
 }
 
+bool xfsm_xdp_state_of(const struct xfsm_xdp_state *st, const struct xfsm_owner *o)
+{
+	if (!st->xfsm_prog_id)
+		return false;
+	if (st->ctl_map_id)
+		return st->ctl_map_id == o->ctl_id;
+	return st->progs_map_id && st->progs_map_id == o->progs_id;
+}
+
+static __u32 pinned_id(const char *pin_dir, bool staged, const char *name)
+{
+	int fd = xfsm_pin_get(pin_dir, staged, name);
+	__u32 id;
+
+	if (fd < 0)
+		return 0;
+	id = xfsm_fd_id(fd);
+	close(fd);
+	return id;
+}
+
+void xfsm_owner_pinned(const char *pin_dir, bool staged, struct xfsm_owner *o)
+{
+	o->ctl_id = pinned_id(pin_dir, staged, XFSM_MAP_CTL);
+	o->progs_id = pinned_id(pin_dir, staged, XFSM_MAP_PROGS);
+}
+
+void xfsm_owner_of(const struct xfsm_instance *inst, struct xfsm_owner *o)
+{
+	o->ctl_id = inst->map_fd[XFSM_M_CTL] >= 0 ? inst->map_id[XFSM_M_CTL] : 0;
+	o->progs_id = inst->map_fd[XFSM_M_PROGS] >= 0 ? inst->map_id[XFSM_M_PROGS] : 0;
+}
+
 int xfsm_xdp_xfsm_progs(int ifindex, __u32 *ids, int max)
 {
 	struct xdp_multiprog *mp;

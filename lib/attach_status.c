@@ -78,7 +78,6 @@ static void add_table(struct xfsm_status_inst *s, const char *name, int fd)
 /* The maps an instance's status reads. */
 enum { FD_PORTS, FD_FLOWS, FD_FLOWS_N, FD_RULES, FD_RODATA, FD_N };
 
-/* Fill an instance from its maps (any fd may be -1). */
 /* What runs on a port: the xfsm program of st (a dispatcher's component
  * goes by the datapath's name). */
 static void port_attached(struct xfsm_status_port *p, const struct xfsm_xdp_state *st)
@@ -92,10 +91,12 @@ static void port_attached(struct xfsm_status_port *p, const struct xfsm_xdp_stat
 		 st->dispatcher ? XFSM_PROG_NAME : st->prog_name);
 }
 
-static void inst_fill(struct xfsm_status_inst *s, const struct links *ls, const int fds[FD_N])
+/* Fill an instance from its maps (any fd may be -1); a port is attached
+ * where it runs one of the programs of the instance `o` identifies. */
+static void inst_fill(struct xfsm_status_inst *s, const struct links *ls, const int fds[FD_N],
+		      const struct xfsm_owner *o)
 {
 	int ports_fd = fds[FD_PORTS], rodata_fd = fds[FD_RODATA];
-	__u32 ports_id = ports_fd >= 0 ? xfsm_fd_id(ports_fd) : 0;
 	__u32 key, next, *prev = NULL;
 	struct xfsm_port pv;
 	int cap = 0;
@@ -135,10 +136,8 @@ static void inst_fill(struct xfsm_status_inst *s, const struct links *ls, const 
 		p->up = l->up;
 		p->running = l->running;
 		p->mtu = l->mtu;
-		if (xfsm_xdp_state_get(key, &st) || !st.xfsm_prog_id)
-			continue;
-		if (st.ports_map_id != ports_id)
-			continue;	/* same ifindex, another netns' device */
+		if (xfsm_xdp_state_get(key, &st) || !xfsm_xdp_state_of(&st, o))
+			continue;	/* not ours (same ifindex, another netns' device?) */
 		port_attached(p, &st);
 		p->n_traps = xfsm_port_traps(key, st.mode, p->traps);
 	}
@@ -185,6 +184,7 @@ static int pinned_inst_fill(struct xfsm_status_inst *s, const char *dir,
 {
 	struct links there = {};
 	const struct links *use = ls;
+	struct xfsm_owner o;
 	bool staged;
 	int fds[FD_N], prog_fd, back = -1, err;
 
@@ -213,7 +213,8 @@ static int pinned_inst_fill(struct xfsm_status_inst *s, const char *dir,
 		s->netns_lost = err != 0;
 		use = err ? NULL : &there;
 	}
-	inst_fill(s, use, fds);
+	xfsm_owner_pinned(dir, staged, &o);
+	inst_fill(s, use, fds, &o);
 	xfsm_netns_leave(back);
 	free(there.l);
 	close_fds(fds, FD_N);
@@ -225,7 +226,7 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 	struct xfsm_status_inst *arr = NULL, *s;
 	struct xfsm_netns self;
 	struct links ls = {};
-	__u32 *pinned_ids = NULL;
+	struct xfsm_owner *owners = NULL;
 	int n = 0, cap = 0, err, i;
 	const char *root = xfsm_pin_root();
 	struct dirent *de;
@@ -266,33 +267,27 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 	if (err)
 		goto out;
 
-	/* Datapaths attached without the loader: xfsm programs whose maps
-	 * are no pinned instance's. */
-	pinned_ids = calloc(n + ls.n + 1, sizeof(*pinned_ids));
-	if (!pinned_ids) {
+	/* Datapaths attached without the loader: xfsm programs of no pinned
+	 * instance (nor of one found so far). */
+	owners = calloc(n + ls.n + 1, sizeof(*owners));
+	if (!owners) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		int fd = xfsm_pin_get(arr[i].pin_dir, xfsm_pin_staged(arr[i].pin_dir) > 0,
-				      XFSM_MAP_PORTS);
-
-		pinned_ids[i] = fd >= 0 ? xfsm_fd_id(fd) : 0;
-		if (fd >= 0)
-			close(fd);
-	}
+	for (i = 0; i < n; i++)
+		xfsm_owner_pinned(arr[i].pin_dir, xfsm_pin_staged(arr[i].pin_dir) > 0, &owners[i]);
 	for (i = 0; i < ls.n; i++) {
 		struct xfsm_xdp_state st;
-		int fds[FD_N], j, known = 0, pinned_n = n;
+		int fds[FD_N], j, known = 0;
 
 		if (xfsm_xdp_state_get(ls.l[i].ifindex, &st) || !st.xfsm_prog_id)
 			continue;
-		for (j = 0; j < pinned_n; j++)
-			if (pinned_ids[j] == st.ports_map_id)
-				known = 1;
+		for (j = 0; j < n && !known; j++)
+			known = xfsm_xdp_state_of(&st, &owners[j]);
 		if (known)
 			continue;
-		pinned_ids[n] = st.ports_map_id;
+		owners[n].ctl_id = st.ctl_map_id;
+		owners[n].progs_id = st.progs_map_id;
 		fds[FD_PORTS] = st.ports_map_id ? bpf_map_get_fd_by_id(st.ports_map_id) : -1;
 		j = xfsm_prog_map_id(st.generic_id, XFSM_MAP_FLOWS, false);
 		fds[FD_FLOWS] = j ? bpf_map_get_fd_by_id(j) : -1;
@@ -312,7 +307,7 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 		s->prog_id = st.generic_id ? st.generic_id : st.xfsm_prog_id;
 		s->netns = self;
 		s->netns_here = true;
-		inst_fill(s, &ls, fds);
+		inst_fill(s, &ls, fds, &owners[n - 1]);
 		close_fds(fds, FD_N);
 		/* Not in its (empty) ports map: report the interface itself. */
 		if (!s->n_ports) {
@@ -331,7 +326,7 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 		}
 	}
 out:
-	free(pinned_ids);
+	free(owners);
 	free(ls.l);
 	if (err) {
 		xfsm_status_free(arr, n);
@@ -498,11 +493,12 @@ static int drop_port(const char *dir, int ifindex)
 	return err;
 }
 
-/* Detach this instance's datapath from every port of it that runs it; the
- * caller is in the ports' network namespace. */
-static int detach_ports(int ports_fd, const char *name, bool only_local, bool *skipped)
+/* Detach this instance's (o's) programs from every port of it that runs
+ * one; the caller is in the ports' network namespace. */
+static int detach_ports(int ports_fd, const struct xfsm_owner *o, const char *name,
+			bool only_local, bool *skipped)
 {
-	__u32 ports_id = xfsm_fd_id(ports_fd), key, next, *prev = NULL;
+	__u32 key, next, *prev = NULL;
 	int here = 0, elsewhere = 0, err = 0, e, n_ifs = 0, i;
 	struct links ls = {};
 	__u32 ifs[XFSM_MAX_PORTS];
@@ -521,8 +517,7 @@ static int detach_ports(int ports_fd, const char *name, bool only_local, bool *s
 		const struct xfsm_link *l = links_find(&ls, ifs[i]);
 		struct xfsm_xdp_state st;
 
-		runs[i] = l && !xfsm_xdp_state_get(l->ifindex, &st) && st.xfsm_prog_id &&
-			  st.ports_map_id == ports_id;
+		runs[i] = l && !xfsm_xdp_state_get(l->ifindex, &st) && xfsm_xdp_state_of(&st, o);
 		here += runs[i];
 		elsewhere += l && !runs[i];
 	}
@@ -556,6 +551,7 @@ static int unload_dir(const char *dir, const char *name, bool only_local, bool f
 {
 	int ports_fd = open_pin(dir, XFSM_MAP_PORTS);
 	struct xfsm_netns ns, self;
+	struct xfsm_owner o;
 	char nsbuf[128];
 	bool skipped = false, recorded;
 	int err, back = -1;
@@ -608,7 +604,8 @@ static int unload_dir(const char *dir, const char *name, bool only_local, bool f
 	/* Without a record (an older loader), ports that are interfaces
 	 * here but do not run this instance are taken for another
 	 * namespace's. */
-	err = detach_ports(ports_fd, name, only_local && !recorded, &skipped);
+	xfsm_owner_pinned(dir, false, &o);
+	err = detach_ports(ports_fd, &o, name, only_local && !recorded, &skipped);
 	xfsm_netns_leave(back);
 fail:
 	close(ports_fd);
@@ -640,9 +637,10 @@ static int unload_ports(const char *dir, const char *name, char *const *ifaces, 
 	int ports_fd = open_pin(dir, XFSM_MAP_PORTS), err = 0, e, i, back = -1;
 	struct xfsm_netns ns, self;
 	struct xfsm_link *l = NULL;
+	struct xfsm_owner o;
 	struct xfsm_port pv;
-	__u32 ports_id, key;
 	char nsbuf[128];
+	__u32 key;
 
 	if (ports_fd < 0 || !xfsm_ports_map_ok(ports_fd)) {
 		xfsm_log(XFSM_LOG_ERROR, "%s holds no port table of an xfsm instance", dir);
@@ -660,7 +658,7 @@ static int unload_ports(const char *dir, const char *name, char *const *ifaces, 
 			goto out;
 		}
 	}
-	ports_id = xfsm_fd_id(ports_fd);
+	xfsm_owner_pinned(dir, false, &o);
 	l = calloc(n, sizeof(*l));
 	if (!l) {
 		err = -ENOMEM;
@@ -684,8 +682,7 @@ static int unload_ports(const char *dir, const char *name, char *const *ifaces, 
 	for (i = 0; i < n; i++) {
 		struct xfsm_xdp_state st;
 
-		if (!xfsm_xdp_state_get(l[i].ifindex, &st) && st.xfsm_prog_id &&
-		    st.ports_map_id == ports_id) {
+		if (!xfsm_xdp_state_get(l[i].ifindex, &st) && xfsm_xdp_state_of(&st, &o)) {
 			e = detach_all_xfsm(l[i].ifindex, l[i].name);
 			if (e) {
 				err = e;

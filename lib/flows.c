@@ -141,19 +141,12 @@ int xfsm_map_update_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
 enum xfsm_map_id xfsm_flow_table(struct xfsm_instance *inst, unsigned int stage)
 {
 	struct xfsm_app *app;
-	struct xfsm_ctl ctl;
-	__u32 slot;
 	bool narrow;
 
 	if (map_fd(inst, XFSM_M_FLOWS_N) < 0 || stage >= XFSM_MAX_STAGES ||
-	    xfsm_ctl_get(inst, &ctl))
+	    xfsm_running_app_read(inst, &app))
 		return XFSM_M_FLOWS;
-	app = malloc(sizeof(*app));
-	if (!app)
-		return XFSM_M_FLOWS;
-	slot = ctl.active & 1;
-	narrow = !bpf_map_lookup_elem(inst->map_fd[XFSM_M_APPS], &slot, app) &&
-		 stage < app->n_stages && (app->stages[stage].flags & XFSM_SF_NARROW);
+	narrow = stage < app->n_stages && (app->stages[stage].flags & XFSM_SF_NARROW);
 	free(app);
 	return narrow ? XFSM_M_FLOWS_N : XFSM_M_FLOWS;
 }
@@ -282,17 +275,14 @@ static int flow_of_running_app(struct xfsm_instance *inst, const struct xfsm_flo
 			       const struct xfsm_flow *f)
 {
 	struct state_find c = { .stage = key->stage };
-	struct xfsm_app *app = malloc(sizeof(*app));
-	__u32 slot;
+	struct xfsm_app *app;
 	int err;
 
-	if (!app)
-		return -ENOMEM;
-	err = xfsm_running_slot(inst, &slot, app);
+	err = xfsm_running_app_read(inst, &app);
 	if (err) {
 		xfsm_log(XFSM_LOG_ERROR, "instance %s: cannot read the running application: %s",
 			 inst->name, strerror(-err));
-		goto out;
+		return err;
 	}
 	if (xfsm_flow_is_stale(key, NULL, app)) {
 		if (key->stage < app->n_stages && key->stage < XFSM_MAX_STAGES &&

@@ -277,19 +277,16 @@ static int group_array_read(struct xfsm_instance *inst, enum xfsm_map_id map,
 int xfsm_group_read(struct xfsm_instance *inst, unsigned int id, struct xfsm_group *g)
 {
 	struct xfsm_app *app;
-	__u32 slot;
 	int err = xfsm_group_check(inst);
 
 	if (err)
 		return err;
 	if (id >= XFSM_MAX_GROUPS)
 		return -EINVAL;
-	app = malloc(sizeof(*app));
-	if (!app)
-		return -ENOMEM;
-	err = xfsm_running_slot(inst, &slot, app);
-	if (!err)
-		err = xfsm_group_read_buffer(inst, id, (app->group_buf >> id) & 1, g);
+	err = xfsm_running_app_read(inst, &app);
+	if (err)
+		return err;
+	err = xfsm_group_read_buffer(inst, id, (app->group_buf >> id) & 1, g);
 	free(app);
 	return err;
 }

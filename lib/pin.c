@@ -178,11 +178,39 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /*
+ * Every name a load pins, each also staged (XFSM_PIN_STAGED): the
+ * datapath's maps (bpf/; test_dp_pin_dir_check in selftests/test_lib.c
+ * pins each xfsm_* map of the object and wants the directory gone), its
+ * .rodata, the namespace record and the program.
+ */
+static const char *const xfsm_pin_names[] = {
+	XFSM_MAP_CTL, XFSM_MAP_APPS, XFSM_MAP_RULES, XFSM_MAP_FLOWS, XFSM_MAP_FLOWS_N,
+	XFSM_MAP_GLOBALS, XFSM_MAP_STATS, XFSM_MAP_STAGE_STATS, XFSM_MAP_RULE_STATS,
+	XFSM_MAP_COUNTERS, XFSM_MAP_PORTS, XFSM_MAP_TX_PORTS, XFSM_MAP_APPSRC,
+	XFSM_MAP_LOCKS, XFSM_MAP_ZERO, XFSM_MAP_WORK, XFSM_MAP_IDS, XFSM_MAP_PORT_GEN,
+	XFSM_MAP_EVENTS, XFSM_MAP_PROGS, XFSM_MAP_ACL_CTL, XFSM_MAP_ACL_SETS,
+	XFSM_MAP_ACL_RULES, XFSM_MAP_ACL_NODES, XFSM_MAP_ACL_STATS, XFSM_MAP_GROUPS,
+	XFSM_MAP_GROUP_STATS, XFSM_MAP_GROUP_RR, XFSM_MAP_GROUP_FLOWS,
+	XFSM_MAP_PORT_FLAGS, XFSM_MAP_PORT_STATS, XFSM_MAP_XSKS, XFSM_MAP_OBS_CFG,
+	XFSM_MAP_TRACE, XFSM_MAP_OBS_BUF,
+	XFSM_PIN_RODATA, XFSM_PIN_NETNS, XFSM_PIN_PROG,
+};
+
+static bool known_pin_name(const char *base)
+{
+	for (size_t i = 0; i < sizeof(xfsm_pin_names) / sizeof(xfsm_pin_names[0]); i++)
+		if (!strcmp(base, xfsm_pin_names[i]))
+			return true;
+	return false;
+}
+
+/*
  * Why the pin `name` in dir is not one the loader makes, or NULL when it
  * is: "prog" is the xfsm XDP program, "xfsm_rodata" a .rodata holding
  * xfsm_build_info, "xfsm_netns" the loader's namespace record, and every
- * other "xfsm_*" pin a map of that name; each may carry the suffix of an
- * interrupted load.  Nothing else: no file, directory, link or foreign map.
+ * other name of xfsm_pin_names a map of that name; each may carry the
+ * suffix of an interrupted load.  Nothing else: no file, directory, link,
+ * foreign map or map of another name.
  */
 static const char *foreign_pin(const char *dir, const char *name, char *why, size_t len)
 {
@@ -237,7 +265,7 @@ static const char *foreign_pin(const char *dir, const char *name, char *why, siz
 		n = strlen(base);
 		if (n > sizeof(info.name) - 1)
 			n = sizeof(info.name) - 1;
-		if (strncmp(base, "xfsm_", 5) || bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+		if (bpf_obj_get_info_by_fd(fd, &info, &ilen) || !known_pin_name(base) ||
 		    strlen(info.name) != n || strncmp(info.name, base, n))
 			snprintf(why, len, "%s is not an xfsm map%s%s%s", name,
 				 info.name[0] ? " (it is map '" : "", info.name,
@@ -288,33 +316,59 @@ int xfsm_pin_dir_check(const char *pin_dir, int *n_pins)
 	return err;
 }
 
+/* The first entry of dir, "" when none is left. */
+static void first_entry(const char *dir, char *buf, size_t len)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	buf[0] = '\0';
+	while (d && !buf[0] && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			snprintf(buf, len, "%s", de->d_name);
+	if (d)
+		closedir(d);
+}
+
+int xfsm_pin_dir_unpin(const char *pin_dir)
+{
+	static const char *const suffixes[] = { "", XFSM_PIN_STAGED };
+	char path[PATH_MAX], left[NAME_MAX + 1];
+	size_t i, j;
+	int err = 0;
+
+	for (i = 0; i < sizeof(xfsm_pin_names) / sizeof(xfsm_pin_names[0]); i++) {
+		for (j = 0; j < 2; j++) {
+			snprintf(path, sizeof(path), "%s/%s%s", pin_dir, xfsm_pin_names[i],
+				 suffixes[j]);
+			if (unlink(path) && errno != ENOENT && !err)
+				err = -errno;
+		}
+	}
+	if (!err && rmdir(pin_dir) && errno != ENOENT) {
+		err = -errno;
+		first_entry(pin_dir, left, sizeof(left));
+		if (left[0]) {
+			xfsm_log(XFSM_LOG_ERROR, "%s is left in place: it holds %s, which is not a "
+				 "pin xfsm makes (the instance's own pins are removed)",
+				 pin_dir, left);
+			return err;
+		}
+	}
+	if (err)
+		xfsm_log(XFSM_LOG_ERROR, "cannot remove pins in %s: %s",
+			 pin_dir, strerror(-err));
+	return err;
+}
+
 int xfsm_pin_dir_remove(const char *pin_dir)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
 	int err;
 
 	err = xfsm_pin_dir_check(pin_dir, NULL);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	d = opendir(pin_dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
-	}
-	closedir(d);
-	if (rmdir(pin_dir) && errno != ENOENT)
-		err = -errno;
-	if (err)
-		xfsm_log(XFSM_LOG_ERROR, "cannot remove pins in %s: %s",
-			 pin_dir, strerror(-err));
-	return err;
+	return xfsm_pin_dir_unpin(pin_dir);
 }
 
 /* Offset of the variable `xfsm_build_info` in a DATASEC, -1 if absent. */

@@ -93,20 +93,19 @@ int xfsm_read_stage_stats(struct xfsm_instance *inst, unsigned int stage,
 			  struct xfsm_stage_stats *out)
 {
 	struct xfsm_app *app;
-	__u32 slot, index = 0;
+	__u32 index = 0;
 	int err;
 
 	if (!inst)
 		return -EINVAL;
 	if (stage >= XFSM_MAX_STAGES)
 		return -ERANGE;
-	app = malloc(sizeof(*app));
-	if (!app)
-		return -ENOMEM;
-	err = xfsm_running_slot(inst, &slot, app);
-	if (!err && stage >= app->n_stages)
+	err = xfsm_running_app_read(inst, &app);
+	if (err)
+		return err;
+	if (stage >= app->n_stages)
 		err = -ENOENT;
-	if (!err)
+	else
 		index = app->stages[stage].stats_id;
 	free(app);
 	return err ? err : xfsm_read_stage_stats_at(inst, index, out);

@@ -112,9 +112,14 @@ void xfsm_pin_unlock(int fd);
  * the first thing that is not xfsm's; *n_pins (may be NULL) counts them.
  */
 int xfsm_pin_dir_check(const char *pin_dir, int *n_pins);
-/* After xfsm_pin_dir_check() agrees: unlink every pin, remove the
- * directory.  A directory that is not xfsm's is left alone (error). */
+/* After xfsm_pin_dir_check() agrees: xfsm_pin_dir_unpin().  A directory
+ * that is not xfsm's is left alone (error). */
 int xfsm_pin_dir_remove(const char *pin_dir);
+/* Unlink the pins a load makes, by their names (never whatever the
+ * directory lists: what another put there since the check stays), and
+ * remove the directory; one left holding another's entry is an error
+ * (-ENOTEMPTY) with a message naming it. */
+int xfsm_pin_dir_unpin(const char *pin_dir);
 /* Instance directory under the pin root: "<root>/<name>"; -EINVAL (with
  * a message) for a name xfsm_instance_name_check() refuses. */
 int xfsm_pin_dir_of(const char *instance, char *buf, size_t len);
@@ -234,9 +239,28 @@ struct xfsm_xdp_state {
  * what its application needs.
  */
 int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st);
-/* st runs one of inst's programs: its generic one, or one generated for
- * it (a stale one too), recognised by the instance's xfsm_ctl (or, for a
- * program that does not read it, xfsm_progs). */
+/*
+ * Whose program an interface runs: one rule for every caller (apply's
+ * direct attachment, load, status, show app, unload).  An instance is
+ * known to its programs by its xfsm_ctl, which every one of them reads:
+ * the generic program and each generated one, a stale one too, also
+ * when xfsm_progs[XFSM_PROGS_GENERIC] no longer names the generic one
+ * (emptied, or the array replaced).  For a program that reads no
+ * xfsm_ctl, by its xfsm_progs.  The ports map is not the rule: a
+ * generated program has none of its own.
+ */
+struct xfsm_owner {
+	__u32	ctl_id;		/* the instance's xfsm_ctl map id, 0: none */
+	__u32	progs_id;	/* its xfsm_progs map id, 0: none */
+};
+/* st runs one of the programs of the instance `o` identifies. */
+bool xfsm_xdp_state_of(const struct xfsm_xdp_state *st, const struct xfsm_owner *o);
+/* The identity of the instance pinned in pin_dir (staged pins first when
+ * `staged`); ids of absent pins are 0. */
+void xfsm_owner_pinned(const char *pin_dir, bool staged, struct xfsm_owner *o);
+/* The identity of an open instance. */
+void xfsm_owner_of(const struct xfsm_instance *inst, struct xfsm_owner *o);
+/* xfsm_xdp_state_of() for an open instance. */
 bool xfsm_xdp_state_owned(const struct xfsm_instance *inst,
 			  const struct xfsm_xdp_state *st);
 /* An interface of an instance's port table and what it runs. */

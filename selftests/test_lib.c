@@ -1829,6 +1829,8 @@ static void pin_teardown(void)
 	rmdir(pin_dir);
 	snprintf(path, sizeof(path), "%s-check", pin_dir);
 	remove_tree(path);
+	snprintf(path, sizeof(path), "%s-unpin", pin_dir);
+	remove_tree(path);
 }
 
 START_TEST(test_dp_open_paths)
@@ -1904,19 +1906,16 @@ START_TEST(test_dp_open_paths)
 }
 END_TEST
 
-/* On a bpffs: the loader's pins pass, a foreign object is named and
- * refused, and a refused directory keeps everything in it. */
-START_TEST(test_dp_pin_dir_check)
+/* A new directory dir holding every xfsm_* map of d's object under its
+ * name, as a load pins them; how many. */
+static int pin_as_loader(struct dp *d, const char *dir)
 {
-	char dir[160], path[256], sub[256];
 	struct bpf_map *map;
-	struct dp d;
-	int fd, n = 0, foreign;
+	char path[256];
+	int n = 0;
 
-	dp_load(&d, 0);
-	snprintf(dir, sizeof(dir), "%s-check", pin_dir);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
-	bpf_object__for_each_map(map, d.obj) {
+	bpf_object__for_each_map(map, d->obj) {
 		const char *name = bpf_map__name(map);
 
 		if (strncmp(name, "xfsm_", 5) || bpf_map__fd(map) < 0)
@@ -1925,6 +1924,20 @@ START_TEST(test_dp_pin_dir_check)
 		ck_assert_int_eq(bpf_obj_pin(bpf_map__fd(map), path), 0);
 		n++;
 	}
+	return n;
+}
+
+/* On a bpffs: the loader's pins pass, a foreign object is named and
+ * refused, and a refused directory keeps everything in it. */
+START_TEST(test_dp_pin_dir_check)
+{
+	char dir[160], path[256], sub[256];
+	struct dp d;
+	int fd, n, foreign;
+
+	dp_load(&d, 0);
+	snprintf(dir, sizeof(dir), "%s-check", pin_dir);
+	n = pin_as_loader(&d, dir);
 	snprintf(path, sizeof(path), "%s/prog", dir);
 	ck_assert_int_eq(bpf_obj_pin(d.prog_fd, path), 0);
 	ck_assert_int_eq(xfsm_pin_dir_check(dir, &foreign), 0);
@@ -1957,6 +1970,63 @@ START_TEST(test_dp_pin_dir_check)
 	assert_msg_has("sub is a directory");
 	ck_assert_int_eq(rmdir(sub), 0);
 	/* only ours again: removed whole */
+	ck_assert_int_eq(xfsm_pin_dir_remove(dir), 0);
+	ck_assert_int_ne(access(dir, F_OK), 0);
+	close(fd);
+	dp_close(&d);
+}
+END_TEST
+
+/* Removal unlinks the pins a load makes by their names, not what the
+ * directory lists: an entry that another put there after the check (a
+ * foreign map, under its own name and under an xfsm-like one) survives,
+ * the directory is left, and the message names what is in it.  Checked
+ * without the check before it, as the removal runs after it agreed. */
+START_TEST(test_dp_pin_dir_unpin)
+{
+	char dir[160], path[256];
+	struct bpf_map *map;
+	struct dp d;
+	int fd;
+
+	dp_load(&d, 0);
+	snprintf(dir, sizeof(dir), "%s-unpin", pin_dir);
+	ck_assert_int_gt(pin_as_loader(&d, dir), 0);
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	ck_assert_int_eq(bpf_obj_pin(d.prog_fd, path), 0);
+	snprintf(path, sizeof(path), "%s/prog-new", dir);
+	ck_assert_int_eq(bpf_obj_pin(d.prog_fd, path), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "not_ours", 4, 4, 1, NULL);
+	ck_assert_int_ge(fd, 0);
+	snprintf(path, sizeof(path), "%s/theirs", dir);
+	ck_assert_int_eq(bpf_obj_pin(fd, path), 0);
+	snprintf(path, sizeof(path), "%s/xfsm_theirs", dir);
+	ck_assert_int_eq(bpf_obj_pin(fd, path), 0);
+
+	last_msg[0] = '\0';
+	ck_assert_int_eq(xfsm_pin_dir_unpin(dir), -ENOTEMPTY);
+	assert_msg_has("is left in place: it holds ");
+	assert_msg_has("theirs, which is not a pin xfsm makes");
+	snprintf(path, sizeof(path), "%s/theirs", dir);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/xfsm_theirs", dir);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	bpf_object__for_each_map(map, d.obj) {
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		ck_assert_msg(access(path, F_OK) != 0, "%s is left", path);
+	}
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/prog-new", dir);
+	ck_assert_int_ne(access(path, F_OK), 0);
+
+	/* Refused by the check, a directory holding another's map keeps
+	 * it; without it, removed whole. */
+	ck_assert_int_eq(xfsm_pin_dir_remove(dir), -EINVAL);
+	snprintf(path, sizeof(path), "%s/theirs", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/xfsm_theirs", dir);
+	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_int_eq(xfsm_pin_dir_remove(dir), 0);
 	ck_assert_int_ne(access(dir, F_OK), 0);
 	close(fd);
@@ -2597,6 +2667,7 @@ static Suite *lib_suite(void)
 	tcase_add_unchecked_fixture(tc, pin_setup, pin_teardown);
 	tcase_add_test(tc, test_dp_open_paths);
 	tcase_add_test(tc, test_dp_pin_dir_check);
+	tcase_add_test(tc, test_dp_pin_dir_unpin);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -897,7 +897,9 @@ START_TEST(test_generator_compiles)
 		xg_app_free(&a);
 	}
 	printf("generator: %u of %u applications compile\n", n - bad, n);
-	ck_assert_msg(bad * 10 <= n, "%u of %u generated applications do not compile", bad, n);
+	/* Constants compared with a field are in its range (meta.port's
+	 * too): everything the generator writes compiles. */
+	ck_assert_msg(bad == 0, "%u of %u generated applications do not compile", bad, n);
 }
 END_TEST
 

@@ -11,8 +11,9 @@
  * construction (a matched state is entered, an idle timeout is shorter
  * than the hard one, a rollback differs from the state entered, at most 6
  * actions and 4 updates, a verdict last, fetch_add's global written only
- * by additions); what the compiler still refuses (too many tuples, say)
- * the caller counts.
+ * by additions, a constant compared with a field within the field's
+ * range); what the compiler still refuses (too many tuples, say) the
+ * caller counts.
  *
  * Not drawn: meta.random and meta.time (gen.h says why).
  */
@@ -141,7 +142,7 @@ enum { K_NUM, K_MAC, K_IP4, K_IP6, K_FLAGS, K_MFLAGS };
 
 struct xg_field {
 	const char	*name;
-	unsigned int	bits;
+	unsigned int	bits;	/* the values the compiler takes: 0..2^bits - 1 */
 	enum xg_fid	fid;
 	int		kind;
 	unsigned int	words;	/* key / match words */
@@ -184,12 +185,28 @@ static const struct xg_field fields[] = {
 	{ "arp.op", 16, XG_ARP_OP, K_NUM, 1 },
 	{ "arp.spa", 32, XG_ARP_SPA, K_IP4, 1 },
 	{ "arp.tpa", 32, XG_ARP_TPA, K_IP4, 1 },
-	{ "meta.port", 32, XG_META_PORT, K_NUM, 1 },
+	{ "meta.port", 8, XG_META_PORT, K_NUM, 1 },	/* a port number, in a 32-bit word */
 	{ "meta.len", 32, XG_META_LEN, K_NUM, 1 },
 	{ "meta.mark", 32, XG_META_MARK, K_NUM, 1 },
 	{ "meta.flags", 32, XG_META_FLAGS, K_MFLAGS, 1 },
 };
 #define N_FIELDS	(sizeof(fields) / sizeof(fields[0]))
+_Static_assert(XFSM_MAX_PORTS == 1 << 8, "meta.port's range in fields[] (the compiler's)");
+
+static uint64_t field_max(const struct xg_field *f)
+{
+	return f->bits >= 64 ? UINT64_MAX : (1ULL << f->bits) - 1;
+}
+
+/* The field an operand names (NULL: a register, a global, state,
+ * meta.ifindex: 32 bits or more). */
+static const struct xg_field *field_named(const char *name)
+{
+	for (unsigned int i = 0; i < N_FIELDS; i++)
+		if (!strcmp(fields[i].name, name))
+			return &fields[i];
+	return NULL;
+}
 
 /* Small domains, so that packets hit what rules compare. */
 static const uint16_t ports[] = { 22, 53, 80, 443, 1000, 2000 };
@@ -325,8 +342,10 @@ struct stage_ctx {
 static const char *const cmps[] = { "<", "<=", ">", ">=", "==", "!=" };
 static const char *const binops[] = { "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>" };
 
-/* An operand of a condition or an update: 64 bits at most. */
-static void operand(struct xg_rng *r, struct xg_app *a, char *out, size_t size, bool allow_const)
+/* An operand of a condition or an update: 64 bits at most.  A constant
+ * compared with a field (`against`) is one of its values, in its range. */
+static void operand(struct xg_rng *r, struct xg_app *a, char *out, size_t size, bool allow_const,
+		    const struct xg_field *against)
 {
 	unsigned int k = xg_below(r, allow_const ? 7 : 6);
 	char v[64];
@@ -354,15 +373,17 @@ static void operand(struct xg_rng *r, struct xg_app *a, char *out, size_t size, 
 		snprintf(out, size, "reg%u", xg_below(r, 4));
 		break;
 	default: {
-		const struct xg_field *f = field_narrow(r);
+		const struct xg_field *f = against ? against : field_narrow(r);
+		uint64_t below = field_max(f) + 1;	/* 0: 2^64 */
 
 		if (f->kind == K_NUM || f->kind == K_IP4 || xg_chance(r, 50)) {
 			value(r, a, f, v, sizeof(v));
 			if (f->kind == K_FLAGS || f->kind == K_MFLAGS)
-				snprintf(v, sizeof(v), "%u", xg_below(r, 300));
+				snprintf(v, sizeof(v), "%u",
+					 xg_below(r, below && below < 300 ? below : 300));
 			snprintf(out, size, "%s", v);
 		} else {
-			snprintf(out, size, "%u", xg_below(r, 70));
+			snprintf(out, size, "%u", xg_below(r, below && below < 70 ? below : 70));
 		}
 	}
 	}
@@ -484,8 +505,8 @@ static void update(struct xg_rng *r, struct xg_app *a, bool global, char *out, s
 		snprintf(dst, sizeof(dst), "global%u", xg_below(r, 7));	/* 7: fetch_add's */
 	else
 		snprintf(dst, sizeof(dst), "reg%u", xg_below(r, 4));
-	operand(r, a, x, sizeof(x), false);
-	operand(r, a, y, sizeof(y), true);
+	operand(r, a, x, sizeof(x), false, NULL);
+	operand(r, a, y, sizeof(y), true, NULL);
 	switch (xg_below(r, 9)) {
 	case 0:
 		snprintf(out, size, "%s = %s", dst, xg_chance(r, 50) ? x : y);
@@ -576,7 +597,7 @@ static unsigned int action(struct xg_rng *r, struct xg_app *a, char *out, size_t
 		snprintf(out, size, "count cnt%u", xg_below(r, 4));
 		return 1;
 	default:
-		operand(r, a, v, sizeof(v), false);
+		operand(r, a, v, sizeof(v), false, NULL);
 		snprintf(out, size, "mark = %s", xg_chance(r, 30) ? "3" : v);
 		return 1;
 	}
@@ -839,8 +860,8 @@ static void stage_block(struct xg_rng *r, struct xg_app *a, struct stage_ctx *s,
 	for (i = 0; i < j; i++) {
 		char x[64], y[64];
 
-		operand(r, a, x, sizeof(x), false);
-		operand(r, a, y, sizeof(y), true);
+		operand(r, a, x, sizeof(x), false, NULL);
+		operand(r, a, y, sizeof(y), true, field_named(x));
 		ap(a, "\tcondition c%u = %s %s %s\n", i, x, cmps[xg_below(r, 6)], y);
 	}
 	s->n_conds = j;

@@ -56,9 +56,10 @@ ctl_monitor() {
 	return 1
 }
 
-# A TCP listener in B that accepts any number of connections on $1.
+# A TCP listener that accepts any number of connections on port $1, in
+# namespace $2 at address $3 (default: B, $SRV).
 ctl_listen() {
-	xt_in B timeout 300 "$XT_PY" -c '
+	xt_in "${2:-B}" timeout 300 "$XT_PY" -c '
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -67,13 +68,14 @@ s.listen(16)
 while True:
     c, a = s.accept()
     c.close()
-' "$SRV" "$1" >/dev/null 2>&1 &
+' "${3:-$SRV}" "$1" >/dev/null 2>&1 &
 	xt_defer "kill $! 2>/dev/null"
-	xt_wait_tcp B "$1"
+	xt_wait_tcp "${2:-B}" "${3:-$SRV}:$1"
 }
 
-# TCP connect from A within one second (a dropped SYN fails); three under
-# emulation (XT_EMULATED), where starting Python alone can take seconds.
+# TCP connect from A to port $1 of $2 (default $SRV) within one second (a
+# dropped SYN fails); three under emulation (XT_EMULATED), where starting
+# Python alone can take seconds.
 ctl_connect() {
 	local wait=1 limit=3
 
@@ -82,16 +84,16 @@ ctl_connect() {
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
 s.close()
-' "$SRV" "$1" "$wait" >/dev/null 2>&1
+' "${2:-$SRV}" "$1" "$wait" >/dev/null 2>&1
 }
 
-# One UDP datagram from A to port $1 of B.
+# One UDP datagram from A to port $1 of $2 (default $SRV).
 ctl_udp_send() {
 	xt_in A "$XT_PY" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(b"knock", (sys.argv[1], int(sys.argv[2])))
-' "$SRV" "$1"
+' "${2:-$SRV}" "$1"
 }
 
 # Every table, as JSON, without what moves on its own (timers, counters of

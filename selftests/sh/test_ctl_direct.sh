@@ -13,6 +13,8 @@
 # - status and show say what is attached, in text and JSON;
 # - a program that is not the instance's is never replaced;
 # - a reload keeps the generated program attached, unload leaves nothing;
+# - with xfsm_progs[2] empty, the generated program is still the
+#   instance's (its xfsm_ctl): for status, show, load and unload;
 # - behind libxdp's dispatcher (where the kernel lets libxdp load one,
 #   the 6.1 guest) nothing is attached directly and the tail-call entry
 #   runs the application; then the same checks, attached directly
@@ -158,6 +160,27 @@ xt_ok "load again" xt_in B env XFSM_NO_DISPATCHER=1 "$LOADER" load --mode skb --
 slot=$(active_slot)
 xt_check "load again: the running slot's program" "$(attached)" = \
 	"xfsm_spec_s$slot $(ctl_progs_entry "$slot")"
+
+# xfsm_progs[2] emptied (by hand here; the kernel empties a program array
+# whose pins and descriptors are all gone): the generated program on b0
+# is still the instance's, known by its xfsm_ctl, to status, show, load
+# and unload alike.
+pid=$(ctl_progs_entry "$slot")
+xt_ok "xfsm_progs[2] emptied" bpftool map delete pinned "$PIN/xfsm_progs" key 2 0 0 0
+xt_check "... it is empty; b0 runs slot $slot's program" \
+	"$(ctl_progs_entry 2)/$(attached)" = "/xfsm_spec_s$slot $pid"
+xt_check "generic entry empty: status -j says b0 runs it" "$(port_status)" = \
+	"{\"prog_id\":$pid,\"prog_name\":\"xfsm_spec_s$slot\",\"specialized\":true,\"dispatcher\":false}"
+xt_check "generic entry empty: status lists no unpinned datapath on b0" \
+	"$(xt_in B "$LOADER" status -j |
+		jq '[.instances[] | select((.pinned | not) and any(.ports[]?; .ifname == "b0"))] | length')" = 0
+xt_check "generic entry empty: show -j agrees" \
+	"$(X -j show app | jq -c '.app.attached[0] | {prog_id, specialized, ours}')" = \
+	"{\"prog_id\":$pid,\"specialized\":true,\"ours\":true}"
+xt_defer "rm -rf '$PIN-other'"
+xt_fails_with "generic entry empty: another instance's load names the owner" \
+	"b0 is already a port of xfsm instance '$INST'" \
+	xt_in B env XFSM_NO_DISPATCHER=1 "$LOADER" load --mode skb --instance "$INST-other" b0
 
 # Unload detaches it and leaves nothing.
 xt_ok "unload" xt_in B "$LOADER" unload --instance "$INST"
