@@ -210,7 +210,10 @@ int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st)
 	if (!st->progs_map_id)
 		st->progs_map_id = xfsm_prog_map_id(st->xfsm_prog_id, XFSM_MAP_PROGS, false);
 	st->ctl_map_id = xfsm_prog_map_id(st->xfsm_prog_id, XFSM_MAP_CTL, false);
-	if (st->generic_id)
+	/* A generated program with a port block names the port table itself,
+	 * also while its xfsm_progs has no generic entry. */
+	st->ports_map_id = xfsm_prog_map_id(st->xfsm_prog_id, XFSM_MAP_PORTS, false);
+	if (!st->ports_map_id && st->generic_id)
 		st->ports_map_id = xfsm_prog_map_id(st->generic_id, XFSM_MAP_PORTS, false);
 	return 0;
 }

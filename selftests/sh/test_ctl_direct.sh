@@ -181,6 +181,14 @@ xt_defer "rm -rf '$PIN-other'"
 xt_fails_with "generic entry empty: another instance's load names the owner" \
 	"b0 is already a port of xfsm instance '$INST'" \
 	xt_in B env XFSM_NO_DISPATCHER=1 "$LOADER" load --mode skb --instance "$INST-other" b0
+# unload --all of another pin root: this instance is pinned outside it,
+# and its generated program (which names the port table itself) is left.
+xt_defer "rmdir '/sys/fs/bpf/xt$XT_ID-root'"
+mkdir -p "/sys/fs/bpf/xt$XT_ID-root"
+out=$(xt_in B env XFSM_PIN_ROOT="/sys/fs/bpf/xt$XT_ID-root" "$LOADER" unload --all 2>&1)
+xt_match "generic entry empty: unload --all of another root skips b0" \
+	"skipping b0: it is port 1 of an xfsm instance pinned outside" "$out"
+xt_check "generic entry empty: ... and b0 still runs it" "$(attached)" = "xfsm_spec_s$slot $pid"
 
 # Unload detaches it and leaves nothing.
 xt_ok "unload" xt_in B "$LOADER" unload --instance "$INST"

@@ -24,8 +24,7 @@ xt_bpffs || xt_skip "cannot mount bpffs"
 ROOT="/sys/fs/bpf/xt$XT_ID-two"
 export XFSM_PIN_ROOT="$ROOT"
 xt_defer "rm -rf '$ROOT'"
-T=$(mktemp -d)
-xt_defer "rm -rf '$T'"
+xt_tmpdir T
 
 xt_netns_add A
 xt_netns_add B
