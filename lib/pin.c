@@ -179,27 +179,26 @@ static bool has_suffix(const char *s, const char *suffix)
 
 /*
  * Every name a load pins, each also staged (XFSM_PIN_STAGED): the
- * datapath's maps (bpf/; test_dp_pin_dir_check in selftests/test_lib.c
- * pins each xfsm_* map of the object and wants the directory gone), its
- * .rodata, the namespace record and the program.
+ * datapath's maps (xfsm_map_names[], and two the library never opens by
+ * name; test_dp_pin_dir_check in selftests/test_lib.c pins each xfsm_*
+ * map of the object and wants the directory gone), its .rodata, the
+ * namespace record and the program.
  */
-static const char *const xfsm_pin_names[] = {
-	XFSM_MAP_CTL, XFSM_MAP_APPS, XFSM_MAP_RULES, XFSM_MAP_FLOWS, XFSM_MAP_FLOWS_N,
-	XFSM_MAP_GLOBALS, XFSM_MAP_STATS, XFSM_MAP_STAGE_STATS, XFSM_MAP_RULE_STATS,
-	XFSM_MAP_COUNTERS, XFSM_MAP_PORTS, XFSM_MAP_TX_PORTS, XFSM_MAP_APPSRC,
-	XFSM_MAP_LOCKS, XFSM_MAP_ZERO, XFSM_MAP_WORK, XFSM_MAP_IDS, XFSM_MAP_PORT_GEN,
-	XFSM_MAP_EVENTS, XFSM_MAP_PROGS, XFSM_MAP_ACL_CTL, XFSM_MAP_ACL_SETS,
-	XFSM_MAP_ACL_RULES, XFSM_MAP_ACL_NODES, XFSM_MAP_ACL_STATS, XFSM_MAP_GROUPS,
-	XFSM_MAP_GROUP_STATS, XFSM_MAP_GROUP_RR, XFSM_MAP_GROUP_FLOWS,
-	XFSM_MAP_PORT_FLAGS, XFSM_MAP_PORT_STATS, XFSM_MAP_XSKS, XFSM_MAP_OBS_CFG,
-	XFSM_MAP_TRACE, XFSM_MAP_OBS_BUF,
-	XFSM_PIN_RODATA, XFSM_PIN_NETNS, XFSM_PIN_PROG,
+static const char *const pin_names_more[] = {
+	XFSM_MAP_ZERO, XFSM_MAP_OBS_BUF, XFSM_PIN_RODATA, XFSM_PIN_NETNS, XFSM_PIN_PROG,
 };
+#define N_PIN_NAMES (XFSM_M__MAX + sizeof(pin_names_more) / sizeof(pin_names_more[0]))
+
+/* The i-th of those names (i < N_PIN_NAMES), NULL for none. */
+static const char *pin_name(size_t i)
+{
+	return i < XFSM_M__MAX ? xfsm_map_names[i] : pin_names_more[i - XFSM_M__MAX];
+}
 
 static bool known_pin_name(const char *base)
 {
-	for (size_t i = 0; i < sizeof(xfsm_pin_names) / sizeof(xfsm_pin_names[0]); i++)
-		if (!strcmp(base, xfsm_pin_names[i]))
+	for (size_t i = 0; i < N_PIN_NAMES; i++)
+		if (pin_name(i) && !strcmp(base, pin_name(i)))
 			return true;
 	return false;
 }
@@ -208,7 +207,7 @@ static bool known_pin_name(const char *base)
  * Why the pin `name` in dir is not one the loader makes, or NULL when it
  * is: "prog" is the xfsm XDP program, "xfsm_rodata" a .rodata holding
  * xfsm_build_info, "xfsm_netns" the loader's namespace record, and every
- * other name of xfsm_pin_names a map of that name; each may carry the
+ * other name of pin_name() a map of that name; each may carry the
  * suffix of an interrupted load.  Nothing else: no file, directory, link,
  * foreign map or map of another name.
  */
@@ -337,10 +336,9 @@ int xfsm_pin_dir_unpin(const char *pin_dir)
 	size_t i, j;
 	int err = 0;
 
-	for (i = 0; i < sizeof(xfsm_pin_names) / sizeof(xfsm_pin_names[0]); i++) {
-		for (j = 0; j < 2; j++) {
-			snprintf(path, sizeof(path), "%s/%s%s", pin_dir, xfsm_pin_names[i],
-				 suffixes[j]);
+	for (i = 0; i < N_PIN_NAMES; i++) {
+		for (j = 0; j < 2 && pin_name(i); j++) {
+			snprintf(path, sizeof(path), "%s/%s%s", pin_dir, pin_name(i), suffixes[j]);
 			if (unlink(path) && errno != ENOENT && !err)
 				err = -errno;
 		}
