@@ -247,7 +247,7 @@ int xfsm_xdp_state_get(int ifindex, struct xfsm_xdp_state *st);
  * when xfsm_progs[XFSM_PROGS_GENERIC] no longer names the generic one
  * (emptied, or the array replaced).  For a program that reads no
  * xfsm_ctl, by its xfsm_progs.  The ports map is not the rule: a
- * generated program has none of its own.
+ * generated program names one only where it has a port block.
  */
 struct xfsm_owner {
 	__u32	ctl_id;		/* the instance's xfsm_ctl map id, 0: none */
