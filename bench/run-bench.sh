@@ -283,7 +283,8 @@ attach_xfsm() {
 
 # measure_pair ID LABEL REF_OBJ [SETTING...] -- PKTGEN-ARGS: the xfsm job
 # set up now (attach_xfsm: what xfsm runs on the veth) and the reference REF_OBJ
-# (loaded with bench/refload and its settings), alternating run by run;
+# (loaded with bench/refload and its settings, anew before each of its
+# runs, as the xfsm side's program is generated anew), alternating run by run;
 # results ID (xfsm) and ${ID}r (reference).  Both counted at the veth.
 # PAIR_PREP, when set, names a function called as PREP xfsm|ref|gen RUN
 # before each run; it may set PAIR_ARGS, more pktgen arguments for that run.
@@ -299,8 +300,6 @@ measure_pair() {
 	while [ "$1" != -- ]; do set+=("$1"); shift; done
 	shift
 	mkdir -p "$REFPINS"
-	rm -f "$REFPINS/$id"
-	"$REFLOAD" "$obj" "$REFPINS/$id" "${set[@]}" || die "cannot load the reference $obj"
 	: >"$fx"; : >"$fr"; : >"$fg"
 	[ -n "${PAIR_GENERIC:-}" ] && sides="xfsm ref gen"
 	for ((r = 0; r < REPEATS; r++)); do
@@ -311,6 +310,11 @@ measure_pair() {
 			[ $side = gen ] && { X apply --datapath generic "$PAIR_GENERIC" >/dev/null ||
 					     die "apply --datapath generic $PAIR_GENERIC"; }
 			if [ $side = ref ]; then
+				# loaded anew each round, as the xfsm side's program
+				# is generated anew: both draw a JIT image placement
+				rm -f "$REFPINS/$id"
+				"$REFLOAD" "$obj" "$REFPINS/$id" "${set[@]}" ||
+					die "cannot load the reference $obj"
 				attach "$REFPINS/$id" || die "cannot attach $REFPINS/$id"
 			else
 				attach_xfsm || die "cannot attach xfsm's program"
@@ -397,16 +401,20 @@ if want s3o; then
 		"$REF/portknock.bpf.o" -- --tcp --tcp-flags syn --dport 22
 fi
 
-# The firewall's flows are made by an unmeasured pre-run before the first
-# run of each side (8 packets per flow; many are dropped at the veth).
+# The firewall's flows are made by an unmeasured pre-run (8 packets per
+# flow; many are dropped at the veth): before the xfsm side's first run,
+# and before each run of the reference, whose table is new each round.
 # FW_KEEP=1: the xfsm side keeps the flows it has (the previous case's).
 FW_FLOWS=
 FW_KEEP=
 fw_prefill() {
-	[ "$2" = 0 ] || return 0
-	[ "$1" = xfsm ] && [ -n "$FW_KEEP" ] && return 0
-	[ "$1" = xfsm ] && X state flush conntrack >/dev/null
 	[ "$1" = gen ] && return 0	# the xfsm side's flows (the same table)
+	if [ "$1" = xfsm ]; then
+		[ "$2" = 0 ] || return 0
+		[ -n "$FW_KEEP" ] && return 0
+		X state flush conntrack >/dev/null
+	fi
+	# the reference, loaded anew each round, starts with an empty table
 	prefill --udp --flows "$FW_FLOWS" --count $((FW_FLOWS * 8 > 100000 ? FW_FLOWS * 8 : 100000))
 }
 if want s4; then
