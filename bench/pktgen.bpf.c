@@ -32,10 +32,33 @@ const volatile __u32 cfg_src_base = 0;	/* IPv4 address or the last 32 bits of IP
 const volatile __u16 cfg_sport_base = 0;	/* host order */
 const volatile __u8 cfg_ipv6 = 0;
 const volatile __u8 cfg_proto = IPPROTO_UDP;
+const volatile __u64 cfg_gap_ns = 0;	/* --rate: ns from one frame sent to the next, 0: unpaced */
+const volatile __u64 cfg_count = 0;	/* frames to send in all, 0: no bound */
 
-/* Packets generated, per CPU: also the flow sequence of each CPU. */
+/*
+ * One thread runs this program at a time (BPF_PROG_TEST_RUN runs it in the
+ * calling thread), so the two values below are plain array entries, read
+ * and written without atomics, and stay right when the thread moves to
+ * another CPU between two calls.
+ *
+ * A paced generator sends a frame when the clock has reached the time in
+ * pktgen_next and drops the frames it runs before then (recycled by the
+ * page pool, never sent).  After a stall (the kernel ends each batch by
+ * flushing the frames sent) it catches up with at most PACE_BURST frames
+ * at once, then keeps the rate from there.
+ */
+#define PACE_BURST	8
+
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pktgen_next SEC(".maps");
+
+/* Packets generated: also the flow sequence. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -82,9 +105,23 @@ int pktgen_xdp(struct xdp_md *ctx)
 	void *l4;
 	int udp = cfg_proto == IPPROTO_UDP;
 
+	if (cfg_gap_ns) {
+		__u64 now = bpf_ktime_get_ns(), *next;
+
+		next = bpf_map_lookup_elem(&pktgen_next, &zero);
+		if (!next)
+			return XDP_ABORTED;
+		if (now < *next)
+			return XDP_DROP;
+		if (*next + PACE_BURST * cfg_gap_ns < now)
+			*next = now - PACE_BURST * cfg_gap_ns;
+		*next += cfg_gap_ns;
+	}
 	seq = bpf_map_lookup_elem(&pktgen_seq, &zero);
 	if (!seq)
 		return XDP_ABORTED;
+	if (cfg_count && *seq >= cfg_count)
+		return XDP_DROP;
 	idx = (__u32)(*seq)++;
 	if (cfg_flows <= 1)
 		return XDP_TX;

@@ -45,6 +45,7 @@
 #define PKTGEN_MAX_SIZE		1500	/* frame without FCS; one page per frame */
 #define PKTGEN_MAX_DURATION	600.0	/* seconds */
 #define PKTGEN_DEFAULT_COUNT	1000000ULL
+#define PACED_RUNS		(1U << 20)	/* program runs per call when paced: ~40 ms */
 
 struct pktgen_opts {
 	const char *dev;
@@ -88,8 +89,8 @@ static void usage(FILE *f)
 "  --src-mac MAC       source MAC (default: the MAC of IFACE)\n"
 "  -n, --count N       packets to send (default %llu without --duration)\n"
 "  -d, --duration SEC  stop after SEC seconds (or 500ms, 2min; at most %.0f s)\n"
-"  --rate PPS          pace to at most PPS (a whole number) packets per second, in runs of\n"
-"                      --batch frames (each run has a fixed kernel cost)\n"
+"  --rate PPS          pace to at most PPS (a whole number, up to 10^9) packets per\n"
+"                      second: the program sends a frame when the clock says so\n"
 "  -s, --size BYTES    frame size without FCS (default: 60, or\n"
 "                      the headers' size if larger; max %d)\n"
 "  -4, --ipv4 | -6, --ipv6     (default IPv4)\n"
@@ -308,6 +309,7 @@ static const char *default_obj(char *buf, size_t len)
 static int configure(struct bpf_object *obj, const struct pktgen_opts *o)
 {
 	struct {
+		__u64 gap_ns, count;
 		__u32 flows, n_src, src_base;
 		__u16 sport_base;
 		__u8 ipv6, proto;
@@ -326,6 +328,13 @@ static int configure(struct bpf_object *obj, const struct pktgen_opts *o)
 	cfg.sport_base = o->sport;
 	cfg.ipv6 = o->ipv6;
 	cfg.proto = o->proto;
+	cfg.gap_ns = 0;
+	if (o->rate) {
+		cfg.gap_ns = (__u64)(1e9 / o->rate + 0.5);
+		if (!cfg.gap_ns)
+			cfg.gap_ns = 1;
+	}
+	cfg.count = o->count;
 
 	bpf_object__for_each_map(map, obj) {
 		const char *n = bpf_map__name(map);
@@ -365,6 +374,10 @@ static int configure(struct bpf_object *obj, const struct pktgen_opts *o)
 			src = &cfg.ipv6;
 		else if (!strcmp(name, "cfg_proto"))
 			src = &cfg.proto;
+		else if (!strcmp(name, "cfg_gap_ns"))
+			src = &cfg.gap_ns;
+		else if (!strcmp(name, "cfg_count"))
+			src = &cfg.count;
 		if (!src)
 			continue;
 		if (vs->offset + vs->size > size)
@@ -372,7 +385,7 @@ static int configure(struct bpf_object *obj, const struct pktgen_opts *o)
 		memcpy(rodata + vs->offset, src, vs->size);
 		found++;
 	}
-	if (found == 6)
+	if (found == 8)
 		id = bpf_map__set_initial_value(map, rodata, size);
 	else
 		id = -ENOENT;
@@ -388,29 +401,12 @@ static const char *stop_reason(void)
 	return stop ? "signal" : "count";
 }
 
-static unsigned long long read_seq(int fd, __u64 *vals, int ncpu)
+static unsigned long long read_seq(int fd)
 {
-	unsigned long long sum = 0;
 	__u32 zero = 0;
-	int i;
+	__u64 v;
 
-	if (bpf_map_lookup_elem(fd, &zero, vals))
-		return 0;
-	for (i = 0; i < ncpu; i++)
-		sum += vals[i];
-	return sum;
-}
-
-static void sleep_until(double t)
-{
-	double d = t - now_s();
-	struct timespec ts;
-
-	if (d <= 0)
-		return;
-	ts.tv_sec = (time_t)d;
-	ts.tv_nsec = (long)((d - ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
+	return bpf_map_lookup_elem(fd, &zero, &v) ? 0 : v;
 }
 
 int main(int argc, char **argv)
@@ -453,8 +449,7 @@ int main(int argc, char **argv)
 	struct xdp_md ctx_in = {};
 	unsigned int ifindex, min_size;
 	double t0, t1, elapsed;
-	int c, prog_fd, seq_fd, ncpu, err = 1;
-	__u64 *seq_vals = NULL;
+	int c, prog_fd, seq_fd, err = 1;
 	struct sigaction sa;
 
 	while ((c = getopt_long(argc, argv, "n:d:s:46f:jh", lopts, NULL)) != -1) {
@@ -483,7 +478,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'r':
-			if (parse_u64(optarg, 1ULL << 40, &v) || !v)
+			if (parse_u64(optarg, 1000000000ULL, &v) || !v)
 				goto bad_arg;
 			o.rate = (double)v;
 			break;
@@ -636,9 +631,7 @@ bad_arg:
 	ctx_in.ingress_ifindex = ifindex;
 
 	seq_fd = bpf_object__find_map_fd_by_name(obj, "pktgen_seq");
-	ncpu = libbpf_num_possible_cpus();
-	seq_vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*seq_vals));
-	if (seq_fd < 0 || ncpu <= 0 || !seq_vals) {
+	if (seq_fd < 0) {
 		fprintf(stderr, "xfsm-pktgen: cannot set up the packet counter\n");
 		goto out;
 	}
@@ -662,7 +655,10 @@ bad_arg:
 	 * tears down a page pool: tens of ms on some kernels), so unpaced runs
 	 * make one call for the whole count, and the duration bound interrupts
 	 * it with SIGALRM (the kernel stops between batches).  The program's
-	 * own counter says how many frames were generated.
+	 * own counter says how many frames were generated; it sends no more
+	 * than the count.  A paced program runs more often than it sends (it
+	 * drops the frames it runs ahead of the clock): calls of PACED_RUNS
+	 * runs, the count checked after each.
 	 */
 	while (!stop) {
 		LIBBPF_OPTS(bpf_test_run_opts, topts,
@@ -675,14 +671,9 @@ bad_arg:
 		);
 		unsigned long long chunk = 0xffffffffULL;
 
-		if (o.rate) {
-			/* Small runs, each started on schedule. */
-			chunk = o.batch;
-			sleep_until(t0 + sent / o.rate);
-			if (stop)
-				break;
-		}
-		if (o.count && o.count - sent < chunk)
+		if (o.rate)
+			chunk = PACED_RUNS;
+		else if (o.count && o.count - sent < chunk)
 			chunk = o.count - sent;
 		topts.repeat = chunk;
 		if (bpf_prog_test_run_opts(prog_fd, &topts) && errno != EINTR) {
@@ -690,7 +681,7 @@ bad_arg:
 				errno == EINVAL ? " (is the kernel older than 5.18, or --dev not a device?)" : "");
 			goto out;
 		}
-		sent = read_seq(seq_fd, seq_vals, ncpu);
+		sent = read_seq(seq_fd);
 		if (o.count && sent >= o.count)
 			break;
 	}
@@ -719,7 +710,6 @@ bad_arg:
 	}
 	err = 0;
 out:
-	free(seq_vals);
 	bpf_object__close(obj);
 	return err;
 }

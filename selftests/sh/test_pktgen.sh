@@ -94,8 +94,21 @@ out=$(gen --duration 5 --count 1000)
 xt_check "count ends a run before its duration" "$(jq '.sent == 1000 and .duration_s < 5' <<<"$out")" = true
 
 out=$(gen --count 256 --rate 1000 --batch 64)
-xt_check "rate bound: 256 packets at 1000/s in runs of 64 take >= 0.19 s" \
+xt_check "rate bound: 256 packets at 1000/s take >= 0.19 s" \
 	"$(jq '.sent == 256 and .duration_s >= 0.19' <<<"$out")" = true
+# The paced program sends at most one frame per 1/rate of the clock after
+# a start of at most 8 (its catch-up): over the run's own duration, never
+# more than rate x duration + 8, whatever the machine's speed.
+out=$(gen --duration 0.3 --rate 20000)
+xt_check "rate bound: at most 20000/s over the run's duration (+8) ($(jq -c '[.sent, .duration_s]' <<<"$out"))" \
+	"$(jq '.sent > 0 and .sent <= 20000 * .duration_s + 8' <<<"$out")" = true
+sink_reset
+out=$(gen --count 3000 --rate 100000 --flows 3000)
+sleep_drain
+xt_check "paced, 3000 flows: reports exactly 3000 sent" "$(jq .sent <<<"$out")" = 3000
+xt_check "paced, 3000 flows: 3000 delivered" "$(sink_pkts)" = 3000
+xt_check "paced, 3000 flows: 3000 distinct sources (the sequence goes on across calls)" \
+	"$(sink_srcs)" = 3000
 
 # Benchmarking ranges only
 xt_nok "refuses a source outside 198.18.0.0/15" gen --count 1 --src 10.0.0.1
