@@ -360,7 +360,7 @@ measure_pair() {
 
 # pdr_probe SIDE RUN RATE -- PKTGEN-ARGS: one paced run of PDR_PROBE s at
 # RATE packets/s against SIDE (attached first); prints "rate offered_mpps
-# absorbed_mpps loss".  Offered and absorbed are counts over the run (the
+# absorbed_mpps loss sent absorbed".  Offered and absorbed are counts over the run (the
 # generator's own, the veth's), not windows: a frame either reached the
 # DUT's XDP program or was refused by the veth's ring.
 pdr_probe() {
@@ -380,7 +380,7 @@ pdr_probe() {
 	sleep 0.05
 	c2=$(cnt_veth_xdp)
 	jq -r --arg r "$rate" --arg a "$((c2 - c1))" \
-		'"\($r) \(.sent / .duration_s / 1e6) \(($a | tonumber) / .duration_s / 1e6) \(if .sent > 0 then 1 - ($a | tonumber) / .sent else 1 end)"' "$out"
+		'"\($r) \(.sent / .duration_s / 1e6) \(($a | tonumber) / .duration_s / 1e6) \(if .sent > 0 then 1 - ($a | tonumber) / .sent else 1 end) \(.sent) \($a)"' "$out"
 }
 
 # pdr_pair ID XFSM_RUNS REF_RUNS PKTGEN-ARGS: the partial drop rate of each
