@@ -17,15 +17,30 @@
 struct stage_view {
 	bool	ready;
 	const char *name;
+	size_t	name_len;
 	char	name_buf[16];
 	struct {
 		__u8	w, n;		/* first key word, words */
 		int	fid;		/* field id, -1: a raw word */
+		__u8	label_len;
+		char	label[XFSM_LANG_NAME_LEN + 2];	/* text: " field=" */
 	} part[XFSM_KEY_WORDS];
 	unsigned int n_parts;
 	char	reg[XFSM_FLOW_REGS][XFSM_LANG_NAME_LEN + 8];
 	bool	reg_named[XFSM_FLOW_REGS];
+	__u8	reg_label_len[XFSM_FLOW_REGS];
+	char	reg_label[XFSM_FLOW_REGS][XFSM_LANG_NAME_LEN + 12];	/* "  reg=" */
 };
+
+/* Text of one key field's value: an IPv6 address at the longest. */
+#define FIELD_TEXT_MAX	48
+/* The longest text line of a flow: stage name, key, state, two timeouts,
+ * registers, age, pinned. */
+#define FLOW_LINE_MAX	(sizeof(((struct stage_view *)0)->name_buf) + XFSM_LANG_NAME_LEN + \
+			 XFSM_KEY_WORDS * (XFSM_LANG_NAME_LEN + 2 + FIELD_TEXT_MAX) + \
+			 3 * (XFSM_LANG_NAME_LEN + 48) + \
+			 XFSM_FLOW_REGS * (XFSM_LANG_NAME_LEN + 12 + 20) + 64)
+_Static_assert(FLOW_LINE_MAX <= PRINT_LINE_MAX, "a flow's line fits print_line_begin()");
 
 struct state_ctx {
 	struct running *r;
@@ -35,6 +50,15 @@ struct state_ctx {
 	__u64 now;
 	struct stage_view view[XFSM_MAX_STAGES];
 };
+
+/* pre name post into buf, cut to fit; returns its length. */
+static size_t label_text(char *buf, size_t len, const char *pre, const char *name,
+			 const char *post)
+{
+	int n = snprintf(buf, len, "%s%s%s", pre, name, post);
+
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
 
 static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 {
@@ -46,6 +70,7 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 	if (v->ready)
 		return v;
 	v->name = stage_name(nm, s, v->name_buf, sizeof(v->name_buf));
+	v->name_len = strnlen(v->name, XFSM_LANG_NAME_LEN);
 	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
 		int fid;
 
@@ -57,11 +82,15 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 		v->part[v->n_parts].w = w;
 		if (fid < 0 || w + fields[fid].nwords > XFSM_KEY_WORDS) {
 			v->part[v->n_parts].fid = -1;
+			v->part[v->n_parts].label_len = (__u8)snprintf(v->part[v->n_parts].label,
+				sizeof(v->part[0].label), " ");
 			v->part[v->n_parts++].n = 1;
 			w++;
 			continue;
 		}
 		v->part[v->n_parts].fid = fid;
+		v->part[v->n_parts].label_len = (__u8)label_text(v->part[v->n_parts].label,
+			sizeof(v->part[0].label), " ", fields[fid].name, "=");
 		v->part[v->n_parts++].n = fields[fid].nwords;
 		w += fields[fid].nwords;
 	}
@@ -70,26 +99,23 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 
 		format_operand(&o, nm, s, v->reg[i], sizeof(v->reg[i]));
 		v->reg_named[i] = nm && nm->stages[s].regs[i][0];
+		v->reg_label_len[i] = (__u8)label_text(v->reg_label[i], sizeof(v->reg_label[i]),
+						       "  ", v->reg[i], "=");
 	}
 	v->ready = true;
 	return v;
 }
 
-static void print_remaining(const char *key, const char *label, __s64 ns, __u32 rb,
-			    struct state_ctx *c, unsigned int stage)
+/* JSON of a running timeout: {"remaining_s", "expired", "rollback"}. */
+static void print_remaining(const char *key, __s64 ns, __u32 rb, struct state_ctx *c,
+			    unsigned int stage)
 {
 	char buf[64];
 
 	open_json_object(key);
-	if (ns > 0) {
-		print_seconds(PRINT_ANY, "remaining_s", label, ns);
-		print_bool(PRINT_JSON, "expired", NULL, false);
-	} else {
-		print_seconds(PRINT_JSON, "remaining_s", NULL, 0);
-		print_bool(PRINT_JSON, "expired", NULL, true);
-		print_text(" %s expired", key);
-	}
-	print_string(PRINT_ANY, "rollback", " -> %s",
+	print_seconds(PRINT_JSON, "remaining_s", NULL, ns > 0 ? ns : 0);
+	print_bool(PRINT_JSON, "expired", NULL, ns <= 0);
+	print_string(PRINT_JSON, "rollback", NULL,
 		     xfsm_lang_state_name(c->r->nm, stage, rb, buf, sizeof(buf)));
 	close_json_object();
 }
@@ -128,12 +154,36 @@ static int dec_u64(const char *s, __u64 *v)
 	return 0;
 }
 
+/* Text of the flow's key at p, " field=value" per field; returns the end.
+ * Room: KEY_TEXT_MAX. */
+#define KEY_TEXT_MAX	(XFSM_KEY_WORDS * (XFSM_LANG_NAME_LEN + 2 + FIELD_TEXT_MAX))
+static char *key_text(char *p, const struct xfsm_flow_key *key, const struct stage_view *v)
+{
+	for (unsigned int i = 0; i < v->n_parts; i++) {
+		const __u32 *w = &key->w[v->part[i].w];
+
+		memcpy(p, v->part[i].label, v->part[i].label_len);
+		p += v->part[i].label_len;
+		if (v->part[i].fid < 0) {
+			p = fmt_u64(p, *w);
+		} else {
+			p += xfsm_lang_format_field(v->part[i].fid, w, p, FIELD_TEXT_MAX);
+		}
+	}
+	return p;
+}
+
 /* The flow's key: text " field=value", JSON {"field": value} typed. */
 static void print_key(const struct xfsm_flow_key *key, const struct stage_view *v)
 {
 	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
-	char buf[80];
+	char buf[KEY_TEXT_MAX + 1];
 
+	if (!is_json()) {
+		*key_text(buf, key, v) = '\0';
+		print_string(PRINT_FP, NULL, "%s", buf);
+		return;
+	}
 	open_json_object("key");
 	for (unsigned int i = 0; i < v->n_parts; i++) {
 		unsigned int w = v->part[i].w;
@@ -141,23 +191,108 @@ static void print_key(const struct xfsm_flow_key *key, const struct stage_view *
 		__u64 num;
 
 		if (fid < 0) {
-			print_uint(PRINT_ANY, "word", " %u", key->w[w]);
+			print_uint(PRINT_JSON, "word", NULL, key->w[w]);
 			continue;
 		}
-		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
-		/* the number only matters to JSON: text prints buf */
-		if (is_json() && field_is_number(fid) && !dec_u64(buf, &num))
+		xfsm_lang_format_field(fid, &key->w[w], buf, FIELD_TEXT_MAX);
+		if (field_is_number(fid) && !dec_u64(buf, &num))
 			print_uint(PRINT_JSON, fields[fid].name, NULL, num);
 		else
 			print_string(PRINT_JSON, fields[fid].name, NULL, buf);
-		print_string(PRINT_FP, NULL, " %s", fields[fid].name);
-		print_string(PRINT_FP, NULL, "=%s", buf);
 	}
 	close_json_object();
 }
 
-static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
-		       struct state_ctx *c)
+static char *text_put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define TEXT_LIT(p, lit)	text_put(p, lit, sizeof(lit) - 1)
+
+static char *state_text(char *p, struct state_ctx *c, unsigned int stage, __u32 state)
+{
+	char buf[16];
+	const char *name = xfsm_lang_state_name(c->r->nm, stage, state, buf, sizeof(buf));
+
+	return text_put(p, name, strnlen(name, XFSM_LANG_NAME_LEN));
+}
+
+/* "  idle 12.3s -> none", or " idle expired -> none" once it ran out. */
+static char *remaining_text(char *p, const char *what, size_t what_len, __s64 ns, __u32 rb,
+			    struct state_ctx *c, unsigned int stage)
+{
+	if (ns > 0) {
+		p = TEXT_LIT(p, "  ");
+		p = text_put(p, what, what_len);
+		*p++ = ' ';
+		p = fmt_seconds(p, ns, 1);
+		*p++ = 's';
+	} else {
+		*p++ = ' ';
+		p = text_put(p, what, what_len);
+		p = TEXT_LIT(p, " expired");
+	}
+	p = TEXT_LIT(p, " -> ");
+	return state_text(p, c, stage, rb);
+}
+
+/* Remaining time of the idle timeout and of the hard deadline. */
+static __s64 idle_left(const struct xfsm_flow *f, __u64 now)
+{
+	return (__s64)(f->last_seen_ns + (__u64)f->idle_timeout_ms * 1000000ULL) - (__s64)now;
+}
+
+static __s64 hard_left(const struct xfsm_flow *f, __u64 now)
+{
+	return (__s64)(f->hard_deadline_ns - now);
+}
+
+static bool age_known(const struct xfsm_flow *f, __u64 now)
+{
+	return f->created_ns && f->created_ns <= now;
+}
+
+/*
+ * A flow as one text line, written by hand: listings print a million, and
+ * a print_* call per value was most of their time.  The JSON object of
+ * the same flow is print_flow_json's.
+ */
+static void print_flow_text(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+			    struct state_ctx *c)
+{
+	unsigned int s = key->stage;
+	const struct stage_view *v = stage_view(c, s);
+	char *line = print_line_begin(FLOW_LINE_MAX), *p = line;
+
+	p = text_put(p, v->name, v->name_len);
+	p = key_text(p, key, v);
+	p = TEXT_LIT(p, "  state ");
+	p = state_text(p, c, s, f->state);
+	if (f->idle_timeout_ms)
+		p = remaining_text(p, "idle", 4, idle_left(f, c->now), f->idle_rollback, c, s);
+	if (f->hard_deadline_ns)
+		p = remaining_text(p, "hard", 4, hard_left(f, c->now), f->hard_rollback, c, s);
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+		if (f->regs[i] || v->reg_named[i]) {
+			p = text_put(p, v->reg_label[i], v->reg_label_len[i]);
+			p = fmt_u64(p, f->regs[i]);
+		}
+	}
+	if (age_known(f, c->now)) {
+		p = TEXT_LIT(p, "  age ");
+		p = fmt_seconds(p, (long long)(c->now - f->created_ns), 1);
+		*p++ = 's';
+	}
+	if (f->flags & XFSM_FF_PINNED)
+		p = TEXT_LIT(p, "  pinned");
+	*p++ = '\n';
+	print_line_end(p);
+}
+
+static void print_flow_json(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+			    struct state_ctx *c)
 {
 	const struct xfsm_app_names *nm = c->r->nm;
 	unsigned int s = key->stage;
@@ -165,36 +300,34 @@ static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *
 	char buf[80];
 
 	open_json_object(NULL);
-	print_string(PRINT_ANY, "stage", "%s", v->name);
+	print_string(PRINT_JSON, "stage", NULL, v->name);
 	print_key(key, v);
 	print_bool(PRINT_JSON, "exists", NULL, true);
 	print_uint(PRINT_JSON, "state_id", NULL, f->state);
-	print_string(PRINT_ANY, "state", "  state %s",
+	print_string(PRINT_JSON, "state", NULL,
 		     xfsm_lang_state_name(nm, s, f->state, buf, sizeof(buf)));
-	if (f->idle_timeout_ms) {
-		__s64 rem = (__s64)(f->last_seen_ns + (__u64)f->idle_timeout_ms * 1000000ULL) -
-			    (__s64)c->now;
-
-		print_remaining("idle", "  idle %.1fs", rem, f->idle_rollback, c, s);
-	}
+	if (f->idle_timeout_ms)
+		print_remaining("idle", idle_left(f, c->now), f->idle_rollback, c, s);
 	if (f->hard_deadline_ns)
-		print_remaining("hard", "  hard %.1fs", (__s64)(f->hard_deadline_ns - c->now),
-				f->hard_rollback, c, s);
+		print_remaining("hard", hard_left(f, c->now), f->hard_rollback, c, s);
 	open_json_array("regs");
-	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++)
 		print_uint(PRINT_JSON, NULL, NULL, f->regs[i]);
-		if (f->regs[i] || v->reg_named[i]) {
-			print_string(PRINT_FP, NULL, "  %s=", v->reg[i]);
-			print_uint(PRINT_FP, NULL, "%llu", f->regs[i]);
-		}
-	}
 	close_json_array();
-	if (f->created_ns && f->created_ns <= c->now)
-		print_seconds(PRINT_ANY, "age_s", "  age %.1fs", (long long)(c->now - f->created_ns));
+	if (age_known(f, c->now))
+		print_seconds(PRINT_JSON, "age_s", NULL, (long long)(c->now - f->created_ns));
 	if (f->flags & XFSM_FF_PINNED)
-		print_bool(PRINT_ANY, "pinned", "  pinned", true);
-	print_nl();
+		print_bool(PRINT_JSON, "pinned", NULL, true);
 	close_json_object();
+}
+
+static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+		       struct state_ctx *c)
+{
+	if (is_json())
+		print_flow_json(key, f, c);
+	else
+		print_flow_text(key, f, c);
 }
 
 static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow, void *ctx)
