@@ -191,6 +191,11 @@ bool is_json(void)
 	return json_mode;
 }
 
+bool is_pretty(void)
+{
+	return json_mode && pretty_mode;
+}
+
 static void indent(void)
 {
 	if (!pretty_mode)
@@ -200,30 +205,50 @@ static void indent(void)
 		put_s("  ");
 }
 
+char *fmt_json_chars(char *p, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (const char *end = s + n; s < end; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*p++ = (char)c;
+		} else if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c == '\n' || c == '\t') {
+			*p++ = '\\';
+			*p++ = c == '\n' ? 'n' : 't';
+		} else {
+			memcpy(p, "\\u00", 4);
+			p += 4;
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	return p;
+}
+
+char *fmt_json_str(char *p, const char *s, size_t n)
+{
+	*p++ = '"';
+	p = fmt_json_chars(p, s, n);
+	*p++ = '"';
+	return p;
+}
+
 static void json_str(const char *s)
 {
-	const char *run = s;
+	size_t n = strlen(s);
 
 	put_c('"');
-	for (;;) {
-		unsigned char c;
+	while (n) {
+		size_t m = n < PRINT_LINE_MAX / 6 ? n : PRINT_LINE_MAX / 6;
 
-		/* the run that needs no escape: most strings are one */
-		while ((unsigned char)*s >= 0x20 && *s != '"' && *s != '\\')
-			s++;
-		put_n(run, s - run);
-		c = (unsigned char)*s;
-		if (!c)
-			break;
-		run = ++s;
-		if (c == '"' || c == '\\')
-			out_printf("\\%c", c);
-		else if (c == '\n')
-			put_s("\\n");
-		else if (c == '\t')
-			put_s("\\t");
-		else
-			out_printf("\\u%04x", c);
+		print_line_end(fmt_json_chars(print_line_begin(6 * m), s, m));
+		s += m;
+		n -= m;
 	}
 	put_c('"');
 }
@@ -242,6 +267,12 @@ static void json_key(const char *key)
 		if (pretty_mode)
 			put_c(' ');
 	}
+}
+
+void print_json_next(void)
+{
+	if (json_mode)
+		json_key(NULL);
 }
 
 static void json_open(const char *key, char c)

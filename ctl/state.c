@@ -22,9 +22,12 @@ struct stage_view {
 	struct {
 		__u8	w, n;		/* first key word, words */
 		int	fid;		/* field id, -1: a raw word */
-		__u8	label_len;
+		bool	number;	/* JSON: a number field */
+		__u8	label_len, json_label_len;
 		char	label[XFSM_LANG_NAME_LEN + 2];	/* text: " field=" */
+		char	json_label[XFSM_LANG_NAME_LEN + 4];	/* "field": */
 	} part[XFSM_KEY_WORDS];
+	bool	json_by_hand;	/* the names fit the JSON labels */
 	unsigned int n_parts;
 	char	reg[XFSM_FLOW_REGS][XFSM_LANG_NAME_LEN + 8];
 	bool	reg_named[XFSM_FLOW_REGS];
@@ -41,6 +44,14 @@ struct stage_view {
 			 3 * (XFSM_LANG_NAME_LEN + 48) + \
 			 XFSM_FLOW_REGS * (XFSM_LANG_NAME_LEN + 12 + 20) + 64)
 _Static_assert(FLOW_LINE_MAX <= PRINT_LINE_MAX, "a flow's line fits print_line_begin()");
+/* The same for a flow's JSON object (compact): a name escaped takes up
+ * to 6 bytes a character. */
+#define JSON_NAME_MAX	(6 * XFSM_LANG_NAME_LEN + 2)
+#define FLOW_JSON_MAX	(JSON_NAME_MAX + 16 + \
+			 XFSM_KEY_WORDS * (1 + XFSM_LANG_NAME_LEN + 4 + 6 * FIELD_TEXT_MAX + 2) + \
+			 64 + JSON_NAME_MAX + 2 * (64 + 32 + JSON_NAME_MAX) + \
+			 XFSM_FLOW_REGS * 21 + 96)
+_Static_assert(FLOW_JSON_MAX <= PRINT_LINE_MAX, "a flow's object fits print_line_begin()");
 
 struct state_ctx {
 	struct running *r;
@@ -60,6 +71,21 @@ static size_t label_text(char *buf, size_t len, const char *pre, const char *nam
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
+/* The JSON key of a key part, "name": (json_by_hand off if it does not fit). */
+static void json_label(struct stage_view *v, unsigned int i, const char *name)
+{
+	size_t n = strnlen(name, XFSM_LANG_NAME_LEN);
+	char buf[JSON_NAME_MAX + 1], *end = fmt_json_str(buf, name, n);
+
+	*end++ = ':';
+	if (name[n] || (size_t)(end - buf) > sizeof(v->part[i].json_label)) {
+		v->json_by_hand = false;
+		return;
+	}
+	memcpy(v->part[i].json_label, buf, end - buf);
+	v->part[i].json_label_len = (__u8)(end - buf);
+}
+
 static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 {
 	const struct xfsm_stage *st = &c->r->img.app.stages[s];
@@ -71,6 +97,7 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 		return v;
 	v->name = stage_name(nm, s, v->name_buf, sizeof(v->name_buf));
 	v->name_len = strnlen(v->name, XFSM_LANG_NAME_LEN);
+	v->json_by_hand = true;
 	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
 		int fid;
 
@@ -84,13 +111,16 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 			v->part[v->n_parts].fid = -1;
 			v->part[v->n_parts].label_len = (__u8)snprintf(v->part[v->n_parts].label,
 				sizeof(v->part[0].label), " ");
+			json_label(v, v->n_parts, "word");
 			v->part[v->n_parts++].n = 1;
 			w++;
 			continue;
 		}
 		v->part[v->n_parts].fid = fid;
+		v->part[v->n_parts].number = field_is_number(fid);
 		v->part[v->n_parts].label_len = (__u8)label_text(v->part[v->n_parts].label,
 			sizeof(v->part[0].label), " ", fields[fid].name, "=");
+		json_label(v, v->n_parts, fields[fid].name);
 		v->part[v->n_parts++].n = fields[fid].nwords;
 		w += fields[fid].nwords;
 	}
@@ -321,6 +351,93 @@ static void print_flow_json(const struct xfsm_flow_key *key, const struct xfsm_f
 	close_json_object();
 }
 
+static char *json_name(char *p, const char *name)
+{
+	return fmt_json_str(p, name, strnlen(name, XFSM_LANG_NAME_LEN));
+}
+
+static char *state_json(char *p, struct state_ctx *c, unsigned int stage, __u32 state)
+{
+	char buf[16];
+
+	return json_name(p, xfsm_lang_state_name(c->r->nm, stage, state, buf, sizeof(buf)));
+}
+
+static char *remaining_json(char *p, __s64 ns, __u32 rb, struct state_ctx *c,
+			    unsigned int stage)
+{
+	p = TEXT_LIT(p, "{\"remaining_s\":");
+	p = fmt_seconds(p, ns > 0 ? ns : 0, 3);
+	p = ns > 0 ? TEXT_LIT(p, ",\"expired\":false") : TEXT_LIT(p, ",\"expired\":true");
+	p = TEXT_LIT(p, ",\"rollback\":");
+	p = state_json(p, c, stage, rb);
+	*p++ = '}';
+	return p;
+}
+
+/*
+ * print_flow_json's object, written by hand as print_flow_text writes the
+ * text line (compact JSON: -j without -p).  test_ctl_json compares the
+ * two objects of the same flows.
+ */
+static void print_flow_json_by_hand(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+				    struct state_ctx *c, const struct stage_view *v)
+{
+	unsigned int s = key->stage;
+	char *p, buf[FIELD_TEXT_MAX];
+	__u64 num;
+
+	print_json_next();
+	p = print_line_begin(FLOW_JSON_MAX);
+	p = TEXT_LIT(p, "{\"stage\":");
+	p = json_name(p, v->name);
+	p = TEXT_LIT(p, ",\"key\":{");
+	for (unsigned int i = 0; i < v->n_parts; i++) {
+		const __u32 *w = &key->w[v->part[i].w];
+		size_t n;
+
+		if (i)
+			*p++ = ',';
+		p = text_put(p, v->part[i].json_label, v->part[i].json_label_len);
+		if (v->part[i].fid < 0) {
+			p = fmt_u64(p, *w);
+			continue;
+		}
+		n = xfsm_lang_format_field(v->part[i].fid, w, buf, sizeof(buf));
+		if (v->part[i].number && !dec_u64(buf, &num))
+			p = fmt_u64(p, num);
+		else
+			p = fmt_json_str(p, buf, n);
+	}
+	p = TEXT_LIT(p, "},\"exists\":true,\"state_id\":");
+	p = fmt_u64(p, f->state);
+	p = TEXT_LIT(p, ",\"state\":");
+	p = state_json(p, c, s, f->state);
+	if (f->idle_timeout_ms) {
+		p = TEXT_LIT(p, ",\"idle\":");
+		p = remaining_json(p, idle_left(f, c->now), f->idle_rollback, c, s);
+	}
+	if (f->hard_deadline_ns) {
+		p = TEXT_LIT(p, ",\"hard\":");
+		p = remaining_json(p, hard_left(f, c->now), f->hard_rollback, c, s);
+	}
+	p = TEXT_LIT(p, ",\"regs\":[");
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+		if (i)
+			*p++ = ',';
+		p = fmt_u64(p, f->regs[i]);
+	}
+	*p++ = ']';
+	if (age_known(f, c->now)) {
+		p = TEXT_LIT(p, ",\"age_s\":");
+		p = fmt_seconds(p, (long long)(c->now - f->created_ns), 3);
+	}
+	if (f->flags & XFSM_FF_PINNED)
+		p = TEXT_LIT(p, ",\"pinned\":true");
+	*p++ = '}';
+	print_line_end(p);
+}
+
 static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
 		       struct state_ctx *c)
 {
@@ -328,6 +445,18 @@ static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *
 		print_flow_json(key, f, c);
 	else
 		print_flow_text(key, f, c);
+}
+
+/* A flow of a listing: an element of its "flows" array. */
+static void list_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+		      struct state_ctx *c)
+{
+	const struct stage_view *v = stage_view(c, key->stage);
+
+	if (is_json() && !is_pretty() && v->json_by_hand)
+		print_flow_json_by_hand(key, f, c, v);
+	else
+		print_flow(key, f, c);
 }
 
 static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow, void *ctx)
@@ -342,7 +471,7 @@ static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow
 		return 0;	/* left over from an older key definition */
 	c->n++;
 	if (!c->count_only)
-		print_flow(key, flow, c);
+		list_flow(key, flow, c);
 	return 0;
 }
 
