@@ -2,8 +2,8 @@
 /*
  * xfsmctl's output helpers (ctl/print.c), built into this suite: the
  * number and seconds formatters that text listings write by hand, at
- * their edges, and hand-written lines keeping their place among print_*
- * output whether or not bulk mode collects it.
+ * their edges, hand-written lines keeping their place among print_*
+ * output whether or not bulk mode collects it, and JSON strings escaped.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -68,7 +68,7 @@ START_TEST(test_fmt_seconds)
 END_TEST
 
 /* Everything printed to stdout by fn, read back. */
-static char *captured(void (*fn)(void), size_t *len)
+static char *captured(void (*fn)(void), bool json, size_t *len)
 {
 	FILE *f = tmpfile();
 	int saved = dup(1);
@@ -79,7 +79,7 @@ static char *captured(void (*fn)(void), size_t *len)
 		return NULL;
 	fflush(stdout);
 	dup2(fileno(f), 1);
-	print_init(false, false);
+	print_init(json, false);
 	fn();
 	print_flush();
 	dup2(saved, 1);
@@ -129,11 +129,11 @@ static void lines_bulk(void)
 START_TEST(test_line_order)
 {
 	size_t len = 0;
-	char *out = captured(lines_plain, &len), *want;
+	char *out = captured(lines_plain, false, &len), *want;
 
 	ASSERT_TRUE(out && !strcmp(out, "ab<line 1> 7\n<line 2>\n"), "plain: in order");
 	free(out);
-	out = captured(lines_bulk, &len);
+	out = captured(lines_bulk, false, &len);
 	want = calloc(1, 64 * 1001 + 8);
 	if (ASSERT_TRUE(out && want, "captured")) {
 		char *p = want;
@@ -153,6 +153,47 @@ START_TEST(test_line_order)
 }
 END_TEST
 
+static void json_strings(void)
+{
+	char long_text[3001];
+
+	open_json_object(NULL);
+	print_string(PRINT_JSON, "k\"ey", NULL, "a\"b\\c\nd\te\001f\037g\x7f\xc3\xa9");
+	memset(long_text, 'x', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	long_text[1364] = '"';	/* on both sides of the escaper's chunks */
+	long_text[1365] = '\n';
+	print_bulk(true);
+	print_string(PRINT_JSON, "long", NULL, long_text);
+	print_bulk(false);
+	print_string(PRINT_JSON, "empty", NULL, "");
+	close_json_object();
+}
+
+/* Strings escaped as JSON wants them, however long, in and out of bulk mode. */
+START_TEST(test_json_strings)
+{
+	size_t len = 0;
+	char *out = captured(json_strings, true, &len), *want = malloc(4000), *p = want;
+
+	if (ASSERT_TRUE(out && want, "captured")) {
+		p += sprintf(p, "{\"k\\\"ey\":\"a\\\"b\\\\c\\nd\\te\\u0001f\\u001fg\x7f\xc3\xa9\",\"long\":\"");
+		memset(p, 'x', 1364);
+		p += 1364;
+		p += sprintf(p, "\\\"\\n");
+		memset(p, 'x', 3000 - 1366);
+		p += 3000 - 1366;
+		sprintf(p, "\",\"empty\":\"\"}\n");
+		ASSERT_TRUE(!strcmp(out, want), "escaped");
+		if (strcmp(out, want))
+			fprintf(stderr, "got  %.120s\nwant %.120s\n", out, want);
+	}
+	free(out);
+	free(want);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ctl_print");
@@ -161,6 +202,7 @@ int main(void)
 	tcase_add_test(tc, test_fmt_u64);
 	tcase_add_test(tc, test_fmt_seconds);
 	tcase_add_test(tc, test_line_order);
+	tcase_add_test(tc, test_json_strings);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }
