@@ -144,6 +144,9 @@ $(BUILD)/selftests/test_%: selftests/test_%.c $(HARNESS_OBJS) $(LIBXFSM) $(wildc
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Iselftests/harness $< $(HARNESS_OBJS) $(LIBXFSM) $(USER_LIBS) $(CHECK_LIBS) -o $@
 
+# (the suite of xfsmctl's output helpers builds them in)
+$(BUILD)/selftests/test_ctl_print: ctl/print.c ctl/print.h
+
 $(BUILD)/selftests/%: selftests/tools/%.c | $(BUILD)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)

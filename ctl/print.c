@@ -38,6 +38,7 @@ void print_init(bool json, bool pretty)
  * this file that does not go through put_n drains the block first.
  */
 static char bulk_buf[1 << 16];
+_Static_assert(PRINT_LINE_MAX <= sizeof(bulk_buf), "a hand-written line fits the block");
 static size_t bulk_len;
 static bool bulk_on;
 
@@ -52,6 +53,20 @@ void print_bulk(bool on)
 {
 	bulk_drain();
 	bulk_on = on;
+}
+
+char *print_line_begin(size_t max)
+{
+	if (max > sizeof(bulk_buf) - bulk_len)
+		bulk_drain();
+	return bulk_buf + bulk_len;
+}
+
+void print_line_end(char *end)
+{
+	bulk_len = end - bulk_buf;
+	if (!bulk_on)
+		bulk_drain();
 }
 
 static void put_n(const char *s, size_t n)
@@ -94,15 +109,23 @@ static __attribute__((format(printf, 1, 2))) void out_printf(const char *fmt, ..
 	va_end(ap);
 }
 
-static void put_u64(unsigned long long v)
+char *fmt_u64(char *p, unsigned long long v)
 {
-	char buf[24], *p = buf + sizeof(buf);
+	char buf[20], *q = buf + sizeof(buf);
 
 	do {
-		*--p = '0' + v % 10;
+		*--q = '0' + v % 10;
 		v /= 10;
 	} while (v);
-	put_n(p, buf + sizeof(buf) - p);
+	memcpy(p, q, buf + sizeof(buf) - q);
+	return p + (buf + sizeof(buf) - q);
+}
+
+static void put_u64(unsigned long long v)
+{
+	char buf[20];
+
+	put_n(buf, fmt_u64(buf, v) - buf);
 }
 
 /*
@@ -168,6 +191,11 @@ bool is_json(void)
 	return json_mode;
 }
 
+bool is_pretty(void)
+{
+	return json_mode && pretty_mode;
+}
+
 static void indent(void)
 {
 	if (!pretty_mode)
@@ -177,30 +205,50 @@ static void indent(void)
 		put_s("  ");
 }
 
+char *fmt_json_chars(char *p, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (const char *end = s + n; s < end; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*p++ = (char)c;
+		} else if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c == '\n' || c == '\t') {
+			*p++ = '\\';
+			*p++ = c == '\n' ? 'n' : 't';
+		} else {
+			memcpy(p, "\\u00", 4);
+			p += 4;
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	return p;
+}
+
+char *fmt_json_str(char *p, const char *s, size_t n)
+{
+	*p++ = '"';
+	p = fmt_json_chars(p, s, n);
+	*p++ = '"';
+	return p;
+}
+
 static void json_str(const char *s)
 {
-	const char *run = s;
+	size_t n = strlen(s);
 
 	put_c('"');
-	for (;;) {
-		unsigned char c;
+	while (n) {
+		size_t m = n < PRINT_LINE_MAX / 6 ? n : PRINT_LINE_MAX / 6;
 
-		/* the run that needs no escape: most strings are one */
-		while ((unsigned char)*s >= 0x20 && *s != '"' && *s != '\\')
-			s++;
-		put_n(run, s - run);
-		c = (unsigned char)*s;
-		if (!c)
-			break;
-		run = ++s;
-		if (c == '"' || c == '\\')
-			out_printf("\\%c", c);
-		else if (c == '\n')
-			put_s("\\n");
-		else if (c == '\t')
-			put_s("\\t");
-		else
-			out_printf("\\u%04x", c);
+		print_line_end(fmt_json_chars(print_line_begin(6 * m), s, m));
+		s += m;
+		n -= m;
 	}
 	put_c('"');
 }
@@ -219,6 +267,12 @@ static void json_key(const char *key)
 		if (pretty_mode)
 			put_c(' ');
 	}
+}
+
+void print_json_next(void)
+{
+	if (json_mode)
+		json_key(NULL);
 }
 
 static void json_open(const char *key, char c)
@@ -322,29 +376,32 @@ void print_float(enum output_type t, const char *key, const char *fmt, double v)
 	}
 }
 
-/* Seconds from integer nanoseconds, rounded half up at the last digit. */
-static void put_seconds(__int64_t ns, int prec)
+char *fmt_seconds(char *p, long long ns, int prec)
 {
-	static const __int64_t scale[] = { 1000000000, 100000000, 10000000, 1000000,
+	static const long long scale[] = { 1000000000, 100000000, 10000000, 1000000,
 					   100000, 10000, 1000, 100, 10, 1 };
-	__int64_t q = scale[prec], r, ipart;
-	char frac[10];
-	int i;
+	unsigned long long u = ns < 0 ? -(unsigned long long)ns : (unsigned long long)ns;
+	unsigned long long q = scale[prec], r, ipart;
 
-	if (ns < 0) {
-		put_c('-');
-		ns = -ns;
-	}
-	r = (ns + q / 2) / q;
+	if (ns < 0)
+		*p++ = '-';
+	r = u / q + (u % q >= q - q / 2);	/* (u + q/2) / q without overflow */
 	ipart = r / scale[9 - prec];
-	put_u64((unsigned long long)ipart);
+	p = fmt_u64(p, ipart);
 	if (!prec)
-		return;
+		return p;
 	r -= ipart * scale[9 - prec];
-	for (i = prec - 1; i >= 0; i--, r /= 10)
-		frac[i] = '0' + r % 10;
-	put_c('.');
-	put_n(frac, prec);
+	*p++ = '.';
+	for (int i = prec - 1; i >= 0; i--, r /= 10)
+		p[i] = '0' + r % 10;
+	return p + prec;
+}
+
+static void put_seconds(long long ns, int prec)
+{
+	char buf[32];
+
+	put_n(buf, fmt_seconds(buf, ns, prec) - buf);
 }
 
 void print_seconds(enum output_type t, const char *key, const char *fmt, long long ns)

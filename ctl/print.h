@@ -22,6 +22,25 @@ void print_flush(void);	/* end of one JSON document (newline) */
 /* Listings: with on, output collects in large blocks until print_bulk(false)
  * or print_flush(); nothing but print_* may write to stdout meanwhile. */
 void print_bulk(bool on);
+/* A text line written by hand, for listings where print_* per value costs
+ * most of the time: room for max bytes (at most PRINT_LINE_MAX) at the
+ * pointer returned; print_line_end() with the end of what was written. */
+#define PRINT_LINE_MAX	8192
+char *print_line_begin(size_t max);
+void print_line_end(char *end);
+/* Decimal digits of v, and seconds from nanoseconds with prec (0..9)
+ * decimals rounded half up (print_seconds' text): written at p, the end
+ * returned.  Room: 20 and 32 bytes. */
+char *fmt_u64(char *p, unsigned long long v);
+char *fmt_seconds(char *p, long long ns, int prec);
+/* The n chars at s escaped for a JSON string, and the same in quotes:
+ * written at p, the end returned.  Room: 6 * n (+ 2) bytes. */
+char *fmt_json_chars(char *p, const char *s, size_t n);
+char *fmt_json_str(char *p, const char *s, size_t n);
+/* JSON written by hand: the separator (and indent) of the next value
+ * without a key, in the array or object open; then print_line_*. */
+void print_json_next(void);
+bool is_pretty(void);	/* -j -p */
 
 void open_json_object(const char *key);
 void close_json_object(void);

@@ -17,15 +17,41 @@
 struct stage_view {
 	bool	ready;
 	const char *name;
+	size_t	name_len;
 	char	name_buf[16];
 	struct {
 		__u8	w, n;		/* first key word, words */
 		int	fid;		/* field id, -1: a raw word */
+		bool	number;	/* JSON: a number field */
+		__u8	label_len, json_label_len;
+		char	label[XFSM_LANG_NAME_LEN + 2];	/* text: " field=" */
+		char	json_label[XFSM_LANG_NAME_LEN + 4];	/* "field": */
 	} part[XFSM_KEY_WORDS];
+	bool	json_by_hand;	/* the names fit the JSON labels */
 	unsigned int n_parts;
 	char	reg[XFSM_FLOW_REGS][XFSM_LANG_NAME_LEN + 8];
 	bool	reg_named[XFSM_FLOW_REGS];
+	__u8	reg_label_len[XFSM_FLOW_REGS];
+	char	reg_label[XFSM_FLOW_REGS][XFSM_LANG_NAME_LEN + 12];	/* "  reg=" */
 };
+
+/* Text of one key field's value: an IPv6 address at the longest. */
+#define FIELD_TEXT_MAX	48
+/* The longest text line of a flow: stage name, key, state, two timeouts,
+ * registers, age, pinned. */
+#define FLOW_LINE_MAX	(sizeof(((struct stage_view *)0)->name_buf) + XFSM_LANG_NAME_LEN + \
+			 XFSM_KEY_WORDS * (XFSM_LANG_NAME_LEN + 2 + FIELD_TEXT_MAX) + \
+			 3 * (XFSM_LANG_NAME_LEN + 48) + \
+			 XFSM_FLOW_REGS * (XFSM_LANG_NAME_LEN + 12 + 20) + 64)
+_Static_assert(FLOW_LINE_MAX <= PRINT_LINE_MAX, "a flow's line fits print_line_begin()");
+/* The same for a flow's JSON object (compact): a name escaped takes up
+ * to 6 bytes a character. */
+#define JSON_NAME_MAX	(6 * XFSM_LANG_NAME_LEN + 2)
+#define FLOW_JSON_MAX	(JSON_NAME_MAX + 16 + \
+			 XFSM_KEY_WORDS * (1 + XFSM_LANG_NAME_LEN + 4 + 6 * FIELD_TEXT_MAX + 2) + \
+			 64 + JSON_NAME_MAX + 2 * (64 + 32 + JSON_NAME_MAX) + \
+			 XFSM_FLOW_REGS * 21 + 96)
+_Static_assert(FLOW_JSON_MAX <= PRINT_LINE_MAX, "a flow's object fits print_line_begin()");
 
 struct state_ctx {
 	struct running *r;
@@ -35,6 +61,30 @@ struct state_ctx {
 	__u64 now;
 	struct stage_view view[XFSM_MAX_STAGES];
 };
+
+/* pre name post into buf, cut to fit; returns its length. */
+static size_t label_text(char *buf, size_t len, const char *pre, const char *name,
+			 const char *post)
+{
+	int n = snprintf(buf, len, "%s%s%s", pre, name, post);
+
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/* The JSON key of a key part, "name": (json_by_hand off if it does not fit). */
+static void json_label(struct stage_view *v, unsigned int i, const char *name)
+{
+	size_t n = strnlen(name, XFSM_LANG_NAME_LEN);
+	char buf[JSON_NAME_MAX + 1], *end = fmt_json_str(buf, name, n);
+
+	*end++ = ':';
+	if (name[n] || (size_t)(end - buf) > sizeof(v->part[i].json_label)) {
+		v->json_by_hand = false;
+		return;
+	}
+	memcpy(v->part[i].json_label, buf, end - buf);
+	v->part[i].json_label_len = (__u8)(end - buf);
+}
 
 static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 {
@@ -46,6 +96,8 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 	if (v->ready)
 		return v;
 	v->name = stage_name(nm, s, v->name_buf, sizeof(v->name_buf));
+	v->name_len = strnlen(v->name, XFSM_LANG_NAME_LEN);
+	v->json_by_hand = true;
 	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
 		int fid;
 
@@ -57,11 +109,18 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 		v->part[v->n_parts].w = w;
 		if (fid < 0 || w + fields[fid].nwords > XFSM_KEY_WORDS) {
 			v->part[v->n_parts].fid = -1;
+			v->part[v->n_parts].label_len = (__u8)snprintf(v->part[v->n_parts].label,
+				sizeof(v->part[0].label), " ");
+			json_label(v, v->n_parts, "word");
 			v->part[v->n_parts++].n = 1;
 			w++;
 			continue;
 		}
 		v->part[v->n_parts].fid = fid;
+		v->part[v->n_parts].number = field_is_number(fid);
+		v->part[v->n_parts].label_len = (__u8)label_text(v->part[v->n_parts].label,
+			sizeof(v->part[0].label), " ", fields[fid].name, "=");
+		json_label(v, v->n_parts, fields[fid].name);
 		v->part[v->n_parts++].n = fields[fid].nwords;
 		w += fields[fid].nwords;
 	}
@@ -70,26 +129,23 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 
 		format_operand(&o, nm, s, v->reg[i], sizeof(v->reg[i]));
 		v->reg_named[i] = nm && nm->stages[s].regs[i][0];
+		v->reg_label_len[i] = (__u8)label_text(v->reg_label[i], sizeof(v->reg_label[i]),
+						       "  ", v->reg[i], "=");
 	}
 	v->ready = true;
 	return v;
 }
 
-static void print_remaining(const char *key, const char *label, __s64 ns, __u32 rb,
-			    struct state_ctx *c, unsigned int stage)
+/* JSON of a running timeout: {"remaining_s", "expired", "rollback"}. */
+static void print_remaining(const char *key, __s64 ns, __u32 rb, struct state_ctx *c,
+			    unsigned int stage)
 {
 	char buf[64];
 
 	open_json_object(key);
-	if (ns > 0) {
-		print_seconds(PRINT_ANY, "remaining_s", label, ns);
-		print_bool(PRINT_JSON, "expired", NULL, false);
-	} else {
-		print_seconds(PRINT_JSON, "remaining_s", NULL, 0);
-		print_bool(PRINT_JSON, "expired", NULL, true);
-		print_text(" %s expired", key);
-	}
-	print_string(PRINT_ANY, "rollback", " -> %s",
+	print_seconds(PRINT_JSON, "remaining_s", NULL, ns > 0 ? ns : 0);
+	print_bool(PRINT_JSON, "expired", NULL, ns <= 0);
+	print_string(PRINT_JSON, "rollback", NULL,
 		     xfsm_lang_state_name(c->r->nm, stage, rb, buf, sizeof(buf)));
 	close_json_object();
 }
@@ -128,12 +184,36 @@ static int dec_u64(const char *s, __u64 *v)
 	return 0;
 }
 
+/* Text of the flow's key at p, " field=value" per field; returns the end.
+ * Room: KEY_TEXT_MAX. */
+#define KEY_TEXT_MAX	(XFSM_KEY_WORDS * (XFSM_LANG_NAME_LEN + 2 + FIELD_TEXT_MAX))
+static char *key_text(char *p, const struct xfsm_flow_key *key, const struct stage_view *v)
+{
+	for (unsigned int i = 0; i < v->n_parts; i++) {
+		const __u32 *w = &key->w[v->part[i].w];
+
+		memcpy(p, v->part[i].label, v->part[i].label_len);
+		p += v->part[i].label_len;
+		if (v->part[i].fid < 0) {
+			p = fmt_u64(p, *w);
+		} else {
+			p += xfsm_lang_format_field(v->part[i].fid, w, p, FIELD_TEXT_MAX);
+		}
+	}
+	return p;
+}
+
 /* The flow's key: text " field=value", JSON {"field": value} typed. */
 static void print_key(const struct xfsm_flow_key *key, const struct stage_view *v)
 {
 	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
-	char buf[80];
+	char buf[KEY_TEXT_MAX + 1];
 
+	if (!is_json()) {
+		*key_text(buf, key, v) = '\0';
+		print_string(PRINT_FP, NULL, "%s", buf);
+		return;
+	}
 	open_json_object("key");
 	for (unsigned int i = 0; i < v->n_parts; i++) {
 		unsigned int w = v->part[i].w;
@@ -141,23 +221,108 @@ static void print_key(const struct xfsm_flow_key *key, const struct stage_view *
 		__u64 num;
 
 		if (fid < 0) {
-			print_uint(PRINT_ANY, "word", " %u", key->w[w]);
+			print_uint(PRINT_JSON, "word", NULL, key->w[w]);
 			continue;
 		}
-		xfsm_lang_format_field(fid, &key->w[w], buf, sizeof(buf));
-		/* the number only matters to JSON: text prints buf */
-		if (is_json() && field_is_number(fid) && !dec_u64(buf, &num))
+		xfsm_lang_format_field(fid, &key->w[w], buf, FIELD_TEXT_MAX);
+		if (field_is_number(fid) && !dec_u64(buf, &num))
 			print_uint(PRINT_JSON, fields[fid].name, NULL, num);
 		else
 			print_string(PRINT_JSON, fields[fid].name, NULL, buf);
-		print_string(PRINT_FP, NULL, " %s", fields[fid].name);
-		print_string(PRINT_FP, NULL, "=%s", buf);
 	}
 	close_json_object();
 }
 
-static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
-		       struct state_ctx *c)
+static char *text_put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define TEXT_LIT(p, lit)	text_put(p, lit, sizeof(lit) - 1)
+
+static char *state_text(char *p, struct state_ctx *c, unsigned int stage, __u32 state)
+{
+	char buf[16];
+	const char *name = xfsm_lang_state_name(c->r->nm, stage, state, buf, sizeof(buf));
+
+	return text_put(p, name, strnlen(name, XFSM_LANG_NAME_LEN));
+}
+
+/* "  idle 12.3s -> none", or " idle expired -> none" once it ran out. */
+static char *remaining_text(char *p, const char *what, size_t what_len, __s64 ns, __u32 rb,
+			    struct state_ctx *c, unsigned int stage)
+{
+	if (ns > 0) {
+		p = TEXT_LIT(p, "  ");
+		p = text_put(p, what, what_len);
+		*p++ = ' ';
+		p = fmt_seconds(p, ns, 1);
+		*p++ = 's';
+	} else {
+		*p++ = ' ';
+		p = text_put(p, what, what_len);
+		p = TEXT_LIT(p, " expired");
+	}
+	p = TEXT_LIT(p, " -> ");
+	return state_text(p, c, stage, rb);
+}
+
+/* Remaining time of the idle timeout and of the hard deadline. */
+static __s64 idle_left(const struct xfsm_flow *f, __u64 now)
+{
+	return (__s64)(f->last_seen_ns + (__u64)f->idle_timeout_ms * 1000000ULL) - (__s64)now;
+}
+
+static __s64 hard_left(const struct xfsm_flow *f, __u64 now)
+{
+	return (__s64)(f->hard_deadline_ns - now);
+}
+
+static bool age_known(const struct xfsm_flow *f, __u64 now)
+{
+	return f->created_ns && f->created_ns <= now;
+}
+
+/*
+ * A flow as one text line, written by hand: listings print a million, and
+ * a print_* call per value was most of their time.  The JSON object of
+ * the same flow is print_flow_json's.
+ */
+static void print_flow_text(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+			    struct state_ctx *c)
+{
+	unsigned int s = key->stage;
+	const struct stage_view *v = stage_view(c, s);
+	char *line = print_line_begin(FLOW_LINE_MAX), *p = line;
+
+	p = text_put(p, v->name, v->name_len);
+	p = key_text(p, key, v);
+	p = TEXT_LIT(p, "  state ");
+	p = state_text(p, c, s, f->state);
+	if (f->idle_timeout_ms)
+		p = remaining_text(p, "idle", 4, idle_left(f, c->now), f->idle_rollback, c, s);
+	if (f->hard_deadline_ns)
+		p = remaining_text(p, "hard", 4, hard_left(f, c->now), f->hard_rollback, c, s);
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+		if (f->regs[i] || v->reg_named[i]) {
+			p = text_put(p, v->reg_label[i], v->reg_label_len[i]);
+			p = fmt_u64(p, f->regs[i]);
+		}
+	}
+	if (age_known(f, c->now)) {
+		p = TEXT_LIT(p, "  age ");
+		p = fmt_seconds(p, (long long)(c->now - f->created_ns), 1);
+		*p++ = 's';
+	}
+	if (f->flags & XFSM_FF_PINNED)
+		p = TEXT_LIT(p, "  pinned");
+	*p++ = '\n';
+	print_line_end(p);
+}
+
+static void print_flow_json(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+			    struct state_ctx *c)
 {
 	const struct xfsm_app_names *nm = c->r->nm;
 	unsigned int s = key->stage;
@@ -165,36 +330,133 @@ static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *
 	char buf[80];
 
 	open_json_object(NULL);
-	print_string(PRINT_ANY, "stage", "%s", v->name);
+	print_string(PRINT_JSON, "stage", NULL, v->name);
 	print_key(key, v);
 	print_bool(PRINT_JSON, "exists", NULL, true);
 	print_uint(PRINT_JSON, "state_id", NULL, f->state);
-	print_string(PRINT_ANY, "state", "  state %s",
+	print_string(PRINT_JSON, "state", NULL,
 		     xfsm_lang_state_name(nm, s, f->state, buf, sizeof(buf)));
-	if (f->idle_timeout_ms) {
-		__s64 rem = (__s64)(f->last_seen_ns + (__u64)f->idle_timeout_ms * 1000000ULL) -
-			    (__s64)c->now;
-
-		print_remaining("idle", "  idle %.1fs", rem, f->idle_rollback, c, s);
-	}
+	if (f->idle_timeout_ms)
+		print_remaining("idle", idle_left(f, c->now), f->idle_rollback, c, s);
 	if (f->hard_deadline_ns)
-		print_remaining("hard", "  hard %.1fs", (__s64)(f->hard_deadline_ns - c->now),
-				f->hard_rollback, c, s);
+		print_remaining("hard", hard_left(f, c->now), f->hard_rollback, c, s);
 	open_json_array("regs");
-	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++)
 		print_uint(PRINT_JSON, NULL, NULL, f->regs[i]);
-		if (f->regs[i] || v->reg_named[i]) {
-			print_string(PRINT_FP, NULL, "  %s=", v->reg[i]);
-			print_uint(PRINT_FP, NULL, "%llu", f->regs[i]);
-		}
-	}
 	close_json_array();
-	if (f->created_ns && f->created_ns <= c->now)
-		print_seconds(PRINT_ANY, "age_s", "  age %.1fs", (long long)(c->now - f->created_ns));
+	if (age_known(f, c->now))
+		print_seconds(PRINT_JSON, "age_s", NULL, (long long)(c->now - f->created_ns));
 	if (f->flags & XFSM_FF_PINNED)
-		print_bool(PRINT_ANY, "pinned", "  pinned", true);
-	print_nl();
+		print_bool(PRINT_JSON, "pinned", NULL, true);
 	close_json_object();
+}
+
+static char *json_name(char *p, const char *name)
+{
+	return fmt_json_str(p, name, strnlen(name, XFSM_LANG_NAME_LEN));
+}
+
+static char *state_json(char *p, struct state_ctx *c, unsigned int stage, __u32 state)
+{
+	char buf[16];
+
+	return json_name(p, xfsm_lang_state_name(c->r->nm, stage, state, buf, sizeof(buf)));
+}
+
+static char *remaining_json(char *p, __s64 ns, __u32 rb, struct state_ctx *c,
+			    unsigned int stage)
+{
+	p = TEXT_LIT(p, "{\"remaining_s\":");
+	p = fmt_seconds(p, ns > 0 ? ns : 0, 3);
+	p = ns > 0 ? TEXT_LIT(p, ",\"expired\":false") : TEXT_LIT(p, ",\"expired\":true");
+	p = TEXT_LIT(p, ",\"rollback\":");
+	p = state_json(p, c, stage, rb);
+	*p++ = '}';
+	return p;
+}
+
+/*
+ * print_flow_json's object, written by hand as print_flow_text writes the
+ * text line (compact JSON: -j without -p).  test_ctl_json compares the
+ * two objects of the same flows.
+ */
+static void print_flow_json_by_hand(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+				    struct state_ctx *c, const struct stage_view *v)
+{
+	unsigned int s = key->stage;
+	char *p, buf[FIELD_TEXT_MAX];
+	__u64 num;
+
+	print_json_next();
+	p = print_line_begin(FLOW_JSON_MAX);
+	p = TEXT_LIT(p, "{\"stage\":");
+	p = json_name(p, v->name);
+	p = TEXT_LIT(p, ",\"key\":{");
+	for (unsigned int i = 0; i < v->n_parts; i++) {
+		const __u32 *w = &key->w[v->part[i].w];
+		size_t n;
+
+		if (i)
+			*p++ = ',';
+		p = text_put(p, v->part[i].json_label, v->part[i].json_label_len);
+		if (v->part[i].fid < 0) {
+			p = fmt_u64(p, *w);
+			continue;
+		}
+		n = xfsm_lang_format_field(v->part[i].fid, w, buf, sizeof(buf));
+		if (v->part[i].number && !dec_u64(buf, &num))
+			p = fmt_u64(p, num);
+		else
+			p = fmt_json_str(p, buf, n);
+	}
+	p = TEXT_LIT(p, "},\"exists\":true,\"state_id\":");
+	p = fmt_u64(p, f->state);
+	p = TEXT_LIT(p, ",\"state\":");
+	p = state_json(p, c, s, f->state);
+	if (f->idle_timeout_ms) {
+		p = TEXT_LIT(p, ",\"idle\":");
+		p = remaining_json(p, idle_left(f, c->now), f->idle_rollback, c, s);
+	}
+	if (f->hard_deadline_ns) {
+		p = TEXT_LIT(p, ",\"hard\":");
+		p = remaining_json(p, hard_left(f, c->now), f->hard_rollback, c, s);
+	}
+	p = TEXT_LIT(p, ",\"regs\":[");
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+		if (i)
+			*p++ = ',';
+		p = fmt_u64(p, f->regs[i]);
+	}
+	*p++ = ']';
+	if (age_known(f, c->now)) {
+		p = TEXT_LIT(p, ",\"age_s\":");
+		p = fmt_seconds(p, (long long)(c->now - f->created_ns), 3);
+	}
+	if (f->flags & XFSM_FF_PINNED)
+		p = TEXT_LIT(p, ",\"pinned\":true");
+	*p++ = '}';
+	print_line_end(p);
+}
+
+static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+		       struct state_ctx *c)
+{
+	if (is_json())
+		print_flow_json(key, f, c);
+	else
+		print_flow_text(key, f, c);
+}
+
+/* A flow of a listing: an element of its "flows" array. */
+static void list_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+		      struct state_ctx *c)
+{
+	const struct stage_view *v = stage_view(c, key->stage);
+
+	if (is_json() && !is_pretty() && v->json_by_hand)
+		print_flow_json_by_hand(key, f, c, v);
+	else
+		print_flow(key, f, c);
 }
 
 static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow, void *ctx)
@@ -209,7 +471,7 @@ static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow
 		return 0;	/* left over from an older key definition */
 	c->n++;
 	if (!c->count_only)
-		print_flow(key, flow, c);
+		list_flow(key, flow, c);
 	return 0;
 }
 

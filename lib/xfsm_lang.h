@@ -199,8 +199,10 @@ const struct xfsm_rule_names *xfsm_lang_rule_by_id(const struct xfsm_app_names *
 const struct xfsm_rule_names *xfsm_lang_rule_by_name(const struct xfsm_app_names *names,
 						     unsigned int stage, const char *name);
 int xfsm_lang_stage_by_name(const struct xfsm_app_names *names, const char *name);
-/* Format a field value held in words (host order) as the language writes it. */
-void xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t len);
+/* Format a field value held in words (host order) as the language writes it;
+ * returns the length of the text in buf (as strlen(buf); 0 when len is 0).
+ * Room for any field: 46 bytes (an IPv6 address, INET6_ADDRSTRLEN). */
+size_t xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t len);
 /* Parse a field value ("198.18.0.1", "02:00:..", "22") into words. */
 int xfsm_lang_parse_field(int field_id, const char *text, __u32 *words);
 

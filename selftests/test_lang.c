@@ -1421,6 +1421,57 @@ START_TEST(test_field_values)
 }
 END_TEST
 
+/* The text of each kind of field, its returned length, and text cut as
+ * snprintf cuts it where buf is too short (an IPv6 address: "?"). */
+static void check_format(int fid, const __u32 *w, size_t len, const char *want, const char *what)
+{
+	char buf[64];
+	size_t n;
+
+	memset(buf, 'x', sizeof(buf));
+	n = xfsm_lang_format_field(fid, w, buf, len);
+	ASSERT_TRUE(!strcmp(buf, want), what);
+	ASSERT_EQ(n, strlen(want), what);
+	ASSERT_TRUE(buf[strlen(want) + 1] == 'x', what);	/* nothing past its end */
+	if (strcmp(buf, want))
+		fprintf(stderr, "%s: '%s', want '%s'\n", what, buf, want);
+}
+
+START_TEST(test_field_format)
+{
+	int ip = xfsm_lang_field_find("ip.src", 6), tpa = xfsm_lang_field_find("arp.tpa", 7);
+	int mac = xfsm_lang_field_find("eth.src", 7), ip6 = xfsm_lang_field_find("ip6.dst", 7);
+	int port = xfsm_lang_field_find("l4.sport", 8), seq = xfsm_lang_field_find("tcp.seq", 7);
+	const __u32 zero[4] = { 0 }, ones[4] = { ~0U, ~0U, ~0U, ~0U }, pmax[1] = { 65535 };
+	const __u32 ip4[1] = { 0xc6130a07 }, v6[4] = { 0x20010002, 0, 0x10000, 1 };
+	const __u32 v6z[4] = { 0x20010002, 0, 0, 0 }, m[2] = { 0x0200, 0x00ab0c01 };
+	char buf[8] = "xx";
+
+	check_format(ip, ip4, 64, "198.19.10.7", "ip");
+	check_format(ip, zero, 64, "0.0.0.0", "ip 0");
+	check_format(tpa, ones, 64, "255.255.255.255", "arp.tpa all ones");
+	check_format(ip, ones, 16, "255.255.255.255", "ip, exact room");
+	check_format(ip, ip4, 7, "198.19", "ip cut");
+	check_format(port, zero, 64, "0", "port 0");
+	check_format(port, pmax, 64, "65535", "port max");
+	check_format(seq, ones, 64, "4294967295", "u32 max");
+	check_format(seq, ones, 11, "4294967295", "u32 max, exact room");
+	check_format(seq, ones, 5, "4294", "u32 cut");
+	check_format(mac, m, 64, "02:00:00:ab:0c:01", "mac");
+	check_format(mac, m, 6, "02:00", "mac cut");
+	check_format(ip6, v6, 64, "2001:2::1:0:0:1", "ip6: the first run of zeros compressed");
+	check_format(ip6, v6z, 64, "2001:2::", "ip6: zeros at the end");
+	check_format(ip6, zero, 64, "::", "ip6 ::");
+	check_format(ip6, ones, 64, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ip6 all ones");
+	check_format(ip6, v6, 16, "2001:2::1:0:0:1", "ip6, exact room");
+	check_format(ip6, v6, 15, "?", "ip6 that does not fit");
+	check_format(-1, zero, 64, "?", "no such field");
+	ASSERT_EQ(xfsm_lang_format_field(ip, ip4, buf, 0), 0, "no room: nothing");
+	ASSERT_TRUE(buf[0] == 'x', "no room: buf untouched");
+	XT_END();
+}
+END_TEST
+
 /* The string entry point takes a length: no NUL needed, nothing read past it. */
 /* The datapath reads meta.port, meta.random and meta.time only when the
  * application asks for them: the compiler must ask exactly when used. */
@@ -2068,6 +2119,7 @@ static Suite *lang_suite(void)
 	tcase_add_test(tc, test_acl_block_text);
 	tcase_add_test(tc, test_meta_flags);
 	tcase_add_test(tc, test_field_values);
+	tcase_add_test(tc, test_field_format);
 	tcase_add_test(tc, test_field_reference);
 	tcase_add_test(tc, test_string_api);
 	tcase_add_test(tc, test_packet_match);

@@ -87,20 +87,32 @@ static char *put_dec(char *p, __u32 v)
 	return p;
 }
 
-void xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t len)
+/* text into buf as snprintf would; returns its length in buf. */
+static size_t text_into(char *buf, size_t len, const char *text, size_t n)
+{
+	if (!len)
+		return 0;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	return n;
+}
+
+size_t xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t len)
 {
 	unsigned int n;
 	const struct xfsm_lang_field *f = xfsm_lang_fields(&n);
+	char tmp[INET6_ADDRSTRLEN], *p = tmp;
 
-	if (field_id < 0 || (unsigned int)field_id >= n) {
-		snprintf(buf, len, "?");
-		return;
-	}
+	if (field_id < 0 || (unsigned int)field_id >= n)
+		return text_into(buf, len, "?", 1);
 	f += field_id;
 	if (f->bits == 48) {
-		snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
+		snprintf(tmp, sizeof(tmp), "%02x:%02x:%02x:%02x:%02x:%02x",
 			 (words[0] >> 8) & 0xff, words[0] & 0xff, words[1] >> 24,
 			 (words[1] >> 16) & 0xff, (words[1] >> 8) & 0xff, words[1] & 0xff);
+		p += strlen(tmp);
 	} else if (f->bits == 128) {
 		struct in6_addr a;
 
@@ -110,26 +122,22 @@ void xfsm_lang_format_field(int field_id, const __u32 *words, char *buf, size_t 
 			a.s6_addr[4 * i + 2] = (words[i] >> 8) & 0xff;
 			a.s6_addr[4 * i + 3] = words[i] & 0xff;
 		}
-		if (!inet_ntop(AF_INET6, &a, buf, (socklen_t)len))
-			snprintf(buf, len, "?");
+		/* (an address that does not fit is no address: "?") */
+		if (!inet_ntop(AF_INET6, &a, tmp, sizeof(tmp)) || strlen(tmp) >= len)
+			return text_into(buf, len, "?", 1);
+		p += strlen(tmp);
 	} else if (f->word == XFSM_FW_IP4_SRC || f->word == XFSM_FW_IP4_DST ||
 		   f->word == XFSM_FW_ARP_SPA || f->word == XFSM_FW_ARP_TPA) {
 		/* (written by hand: listings format a million of these) */
-		char tmp[16], *p = tmp;
-
 		for (int i = 3; i >= 0; i--) {
 			p = put_dec(p, (words[0] >> (8 * i)) & 0xff);
-			*p++ = i ? '.' : '\0';
+			*p++ = '.';
 		}
-		if (len >= (size_t)(p - tmp))
-			memcpy(buf, tmp, p - tmp);
-		else if (len)
-			snprintf(buf, len, "%s", tmp);
-	} else if (len > 10) {
-		*put_dec(buf, words[0]) = '\0';
+		p--;
 	} else {
-		snprintf(buf, len, "%u", words[0]);
+		p = put_dec(p, words[0]);
 	}
+	return text_into(buf, len, tmp, p - tmp);
 }
 
 int xfsm_lang_parse_field(int field_id, const char *text, __u32 *words)

@@ -182,6 +182,35 @@ xt_match "a 5-tuple key's exact JSON, port 0 and 65535" \
 xt_match "a 5-tuple key's exact text" \
 	'^conntrack ip.src=198.18.20.10 ip.dst=198.18.21.9 ip.proto=17 l4.sport=0 l4.dport=65535  state open  age [0-9]+\.[0-9]s$' \
 	"$(X state list conntrack)"
+# A listing writes each flow's text line and -j object by hand; state get
+# and -j -p through print_*: the same flows, the same objects, times aside
+# (they move between two runs).
+X state set conntrack 198.18.20.11,198.18.21.9,tcp,1,2 state open idle 20s hard 90s '->' none \
+	reg1 18446744073709551615 reg3 7 >/dev/null
+X state set conntrack 198.18.20.12,198.18.21.9,tcp,1,2 state open idle 1ms >/dev/null
+sleep 0.1
+times='walk(if type == "object" then del(.remaining_s, .age_s) else . end)'
+list=$(X -j state list conntrack)
+xt_check "state list -j: the objects of -j -p" "$(jq -S -c "$times" <<<"$list")" = \
+	"$(X -j -p state list conntrack | jq -S -c "$times")"
+for k in 198.18.20.11,198.18.21.9,tcp,1,2 198.18.20.12,198.18.21.9,tcp,1,2 \
+	 198.18.20.9,198.18.21.9,udp,4000,53; do
+	xt_check "state list -j: the object of state get -j $k" \
+		"$(jq -S -c --arg s "${k%%,*}" ".flows[] | select(.key[\"ip.src\"] == \$s) | $times" <<<"$list")" = \
+		"$(X -j state get conntrack "$k" | jq -S -c "$times")"
+done
+xt_match "state list -j: timeouts, registers and age exactly" \
+	'"state":"open","idle":\{"remaining_s":[0-9]+\.[0-9]{3},"expired":false,"rollback":"none"\},"hard":\{"remaining_s":[0-9]+\.[0-9]{3},"expired":false,"rollback":"none"\},"regs":\[0,18446744073709551615,0,7\],"age_s":[0-9]+\.[0-9]{3}\}' \
+	"$list"
+xt_match "state list -j: a timeout run out" \
+	'"idle":\{"remaining_s":0\.000,"expired":true,"rollback":"none"\},"regs":\[0,0,0,0\],"age_s"' "$list"
+text=$(X state list conntrack)
+xt_match "state list: timeouts, registers and age exactly" \
+	'^conntrack ip.src=198.18.20.11 ip.dst=198.18.21.9 ip.proto=6 l4.sport=1 l4.dport=2  state open  idle [0-9]+\.[0-9]s -> none  hard [0-9]+\.[0-9]s -> none  reg1=18446744073709551615  reg3=7  age [0-9]+\.[0-9]s$' \
+	"$text"
+xt_match "state list: a timeout run out" \
+	'^conntrack ip.src=198.18.20.12 ip.dst=198.18.21.9 ip.proto=6 l4.sport=1 l4.dport=2  state open idle expired -> none  age [0-9]+\.[0-9]s$' \
+	"$text"
 xt_check "lookup_key is an array" "$(X -j show stages | jq -r '.stages[0].lookup_key | type')" = array
 xt_check "an unnamed global's name is null" \
 	"$(X -j global get 7 | jq -r '.globals[0].name')" = null
