@@ -326,13 +326,8 @@ measure_pair() {
 				rm -f "$REFPINS/$id"
 				"$REFLOAD" "$obj" "$REFPINS/$id" "${set[@]}" ||
 					die "cannot load the reference $obj"
-				attach "$REFPINS/$id" || die "cannot attach $REFPINS/$id"
-			else
-				attach_xfsm || die "cannot attach xfsm's program"
 			fi
-			pin_napi
-			PAIR_ARGS=()
-			[ -z "${PAIR_PREP:-}" ] || "$PAIR_PREP" $side "$r" || die "$PAIR_PREP failed"
+			pair_side $side "$REFPINS/$id" "$r"
 			run_once cnt_veth_xdp -- "$@" "${PAIR_ARGS[@]}" >>"$f"
 			log "  $id $side ($(xdp_prog_name)): $(tail -1 "$f")"
 			[ $side = gen ] && { X apply "$PAIR_GENERIC" >/dev/null ||
@@ -358,22 +353,30 @@ measure_pair() {
 	return 0
 }
 
-# pdr_probe SIDE RUN RATE -- PKTGEN-ARGS: one paced run of PDR_PROBE s at
-# RATE packets/s against SIDE (attached first); prints "rate offered_mpps
-# absorbed_mpps loss sent absorbed".  Offered and absorbed are counts over the run (the
-# generator's own, the veth's), not windows: a frame either reached the
-# DUT's XDP program or was refused by the veth's ring.
-pdr_probe() {
-	local side=$1 run=$2 rate=$3 out=$TMP/pdr.out c1 c2
-	shift 4
-	if [ "$side" = ref ]; then
-		attach "$REFPINS/$PDR_ID" || die "cannot attach $REFPINS/$PDR_ID"
+# pair_side SIDE REF_PIN RUN: SIDE's program on the DUT's veth (xfsm's
+# as xfsm attaches it, else the reference pinned at REF_PIN), the NAPI
+# thread pinned, then PAIR_PREP for run RUN (which may set PAIR_ARGS).
+pair_side() {
+	if [ "$1" = ref ]; then
+		attach "$2" || die "cannot attach $2"
 	else
 		attach_xfsm || die "cannot attach xfsm's program"
 	fi
 	pin_napi
 	PAIR_ARGS=()
-	[ -z "${PAIR_PREP:-}" ] || "$PAIR_PREP" "$side" "$run" || die "$PAIR_PREP failed"
+	[ -z "${PAIR_PREP:-}" ] || "$PAIR_PREP" "$1" "$3" || die "$PAIR_PREP failed"
+}
+
+# pdr_probe SIDE REF_PIN RUN RATE -- PKTGEN-ARGS: one paced run of
+# PDR_PROBE s at RATE packets/s against SIDE (pair_side first); prints
+# "rate offered_mpps absorbed_mpps loss sent absorbed".  Offered and
+# absorbed are counts over the run (the generator's own, the veth's), not
+# windows: a frame either reached the DUT's XDP program or was refused by
+# the veth's ring.
+pdr_probe() {
+	local side=$1 rate=$4 out=$TMP/pdr.out c1 c2
+	pair_side "$side" "$2" "$3"
+	shift 5
 	c1=$(cnt_veth_xdp)
 	gen --rate "$rate" --duration "$PDR_PROBE" "$@" "${PAIR_ARGS[@]}" >"$out" ||
 		die "xfsm-pktgen --rate $rate failed"
@@ -392,7 +395,6 @@ pdr_pair() {
 	local id=$1 fx=$2 fr=$3 k side lo hi mid line loss ok try
 	local -A LO HI
 	shift 3
-	PDR_ID=$id
 	for side in xfsm ref; do
 		local f=$fx
 		[ $side = ref ] && f=$fr
@@ -408,7 +410,8 @@ pdr_pair() {
 			# a rate fails when two probes in a row lose more than
 			# PDR_LOSS: one stall of the machine is not the program
 			for try in 1 2; do
-				line=$(pdr_probe $side $((REPEATS + k)) "$mid" -- "$@")
+				line=$(pdr_probe $side "$REFPINS/$id" $((REPEATS + k)) "$mid" -- "$@")
+				[ -n "$line" ] || die "$id: a $side PDR probe failed"
 				echo "$line" >>"$TMP/pdr.$id.$side"
 				log "  $id $side PDR probe: $line"
 				loss=$(awk '{ print $4 }' <<<"$line")
