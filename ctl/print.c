@@ -253,26 +253,39 @@ static void json_str(const char *s)
 	put_c('"');
 }
 
-/* Separator and key of the next JSON value. */
-static void json_key(const char *key)
+/* Separator (and indent) of the next JSON value. */
+static void json_sep(void)
 {
 	if (!first[depth])
 		put_c(',');
 	first[depth] = false;
 	if (depth > 0)
 		indent();
+}
+
+static void key_end(void)
+{
+	put_c(':');
+	if (pretty_mode)
+		put_c(' ');
+}
+
+/* Separator and key of the next JSON value. */
+static void json_key(const char *key)
+{
+	json_sep();
 	if (key) {
 		json_str(key);
-		put_c(':');
-		if (pretty_mode)
-			put_c(' ');
+		key_end();
 	}
 }
 
-void print_json_next(void)
+static void json_push(char c)
 {
-	if (json_mode)
-		json_key(NULL);
+	put_c(c);
+	if (depth < MAX_DEPTH - 1)
+		depth++;
+	first[depth] = true;
 }
 
 static void json_open(const char *key, char c)
@@ -280,10 +293,7 @@ static void json_open(const char *key, char c)
 	if (!json_mode)
 		return;
 	json_key(key);
-	put_c(c);
-	if (depth < MAX_DEPTH - 1)
-		depth++;
-	first[depth] = true;
+	json_push(c);
 }
 
 static void json_close(char c)
@@ -301,6 +311,90 @@ static void json_close(char c)
 	if (depth == 0) {
 		first[0] = true;
 	}
+}
+
+/*
+ * A value written by hand.  Compact output takes it where it is written,
+ * in the output block; pretty output takes it in pretty_buf and writes it
+ * again token by token, each separator and indent as json_sep() and
+ * json_close() place them, so that -p shows it as if print_* had built it.
+ * The text is trusted (ours): no space outside strings, well nested.
+ */
+static char pretty_buf[PRINT_LINE_MAX];
+static const char *pretty_key;
+
+char *print_json_begin(const char *key, size_t max)
+{
+	if (pretty_mode) {
+		pretty_key = key;
+		return pretty_buf;
+	}
+	json_key(key);
+	return print_line_begin(max);
+}
+
+/* The end of the JSON token at s: a string (with its escapes) or a bare
+ * number, true, false or null. */
+static const char *token_end(const char *s, const char *end)
+{
+	if (*s == '"') {
+		for (s++; s < end && *s != '"'; s++)
+			if (*s == '\\' && s + 1 < end)
+				s++;
+		return s < end ? s + 1 : end;
+	}
+	while (s < end && *s != ',' && *s != ':' && *s != '}' && *s != ']')
+		s++;
+	return s;
+}
+
+static void reindent(const char *s, const char *end)
+{
+	bool after_key = true;	/* the value itself: pretty_key is its key */
+	const char *t;
+
+	json_key(pretty_key);
+	while (s < end) {
+		if (*s == ',') {
+			s++;
+			continue;
+		}
+		if (*s == '}' || *s == ']') {
+			json_close(*s++);
+			continue;
+		}
+		if (!after_key) {
+			t = token_end(s, end);
+			if (*s == '"' && t < end && *t == ':') {
+				/* a member's key: its value follows */
+				json_sep();
+				put_n(s, (size_t)(t - s));
+				key_end();
+				s = t + 1;
+				after_key = true;
+				continue;
+			}
+			json_sep();
+		}
+		after_key = false;
+		if (*s == '{' || *s == '[') {
+			json_push(*s++);
+			continue;
+		}
+		t = token_end(s, end);
+		if (t == s)
+			t++;	/* a stray ':' (not ours): out as it is, never stuck */
+		put_n(s, (size_t)(t - s));
+		s = t;
+	}
+}
+
+void print_json_end(char *end)
+{
+	if (pretty_mode)
+		reindent(pretty_buf, end);
+	else
+		print_line_end(end);
 }
 
 void open_json_object(const char *key)

@@ -37,10 +37,14 @@ char *fmt_seconds(char *p, long long ns, int prec);
  * written at p, the end returned.  Room: 6 * n (+ 2) bytes. */
 char *fmt_json_chars(char *p, const char *s, size_t n);
 char *fmt_json_str(char *p, const char *s, size_t n);
-/* JSON written by hand: the separator (and indent) of the next value
- * without a key, in the array or object open; then print_line_*. */
-void print_json_next(void);
 bool is_pretty(void);	/* -j -p */
+/* A JSON value written by hand, compact (no space outside strings), as
+ * member key (NULL: an element) of the object or array open: room for max
+ * bytes (at most PRINT_LINE_MAX) at the pointer returned, then
+ * print_json_end() with the end of what was written.  Under -p the value
+ * comes out indented as print_* would have written it. */
+char *print_json_begin(const char *key, size_t max);
+void print_json_end(char *end);
 
 void open_json_object(const char *key);
 void close_json_object(void);

@@ -11,6 +11,9 @@
 
 #include "xfsmctl.h"
 
+/* A name in JSON: escaped, a character takes up to 6 bytes. */
+#define JSON_NAME_MAX	(6 * XFSM_LANG_NAME_LEN + 2)
+
 /* How the flows of one stage print, worked out once per listing: a
  * million flows would otherwise look up field and register names a
  * million times. */
@@ -23,11 +26,11 @@ struct stage_view {
 		__u8	w, n;		/* first key word, words */
 		int	fid;		/* field id, -1: a raw word */
 		bool	number;	/* JSON: a number field */
-		__u8	label_len, json_label_len;
+		__u8	label_len;
+		__u16	json_label_len;
 		char	label[XFSM_LANG_NAME_LEN + 2];	/* text: " field=" */
-		char	json_label[XFSM_LANG_NAME_LEN + 4];	/* "field": */
+		char	json_label[JSON_NAME_MAX + 1];	/* "field": */
 	} part[XFSM_KEY_WORDS];
-	bool	json_by_hand;	/* the names fit the JSON labels */
 	unsigned int n_parts;
 	char	reg[XFSM_FLOW_REGS][XFSM_LANG_NAME_LEN + 8];
 	bool	reg_named[XFSM_FLOW_REGS];
@@ -44,11 +47,9 @@ struct stage_view {
 			 3 * (XFSM_LANG_NAME_LEN + 48) + \
 			 XFSM_FLOW_REGS * (XFSM_LANG_NAME_LEN + 12 + 20) + 64)
 _Static_assert(FLOW_LINE_MAX <= PRINT_LINE_MAX, "a flow's line fits print_line_begin()");
-/* The same for a flow's JSON object (compact): a name escaped takes up
- * to 6 bytes a character. */
-#define JSON_NAME_MAX	(6 * XFSM_LANG_NAME_LEN + 2)
+/* The same for a flow's JSON object (compact). */
 #define FLOW_JSON_MAX	(JSON_NAME_MAX + 16 + \
-			 XFSM_KEY_WORDS * (1 + XFSM_LANG_NAME_LEN + 4 + 6 * FIELD_TEXT_MAX + 2) + \
+			 XFSM_KEY_WORDS * (1 + JSON_NAME_MAX + 1 + 6 * FIELD_TEXT_MAX + 2) + \
 			 64 + JSON_NAME_MAX + 2 * (64 + 32 + JSON_NAME_MAX) + \
 			 XFSM_FLOW_REGS * 21 + 96)
 _Static_assert(FLOW_JSON_MAX <= PRINT_LINE_MAX, "a flow's object fits print_line_begin()");
@@ -71,19 +72,13 @@ static size_t label_text(char *buf, size_t len, const char *pre, const char *nam
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
-/* The JSON key of a key part, "name": (json_by_hand off if it does not fit). */
+/* The JSON key of a key part: "name": */
 static void json_label(struct stage_view *v, unsigned int i, const char *name)
 {
-	size_t n = strnlen(name, XFSM_LANG_NAME_LEN);
-	char buf[JSON_NAME_MAX + 1], *end = fmt_json_str(buf, name, n);
+	char *end = fmt_json_str(v->part[i].json_label, name, strnlen(name, XFSM_LANG_NAME_LEN));
 
 	*end++ = ':';
-	if (name[n] || (size_t)(end - buf) > sizeof(v->part[i].json_label)) {
-		v->json_by_hand = false;
-		return;
-	}
-	memcpy(v->part[i].json_label, buf, end - buf);
-	v->part[i].json_label_len = (__u8)(end - buf);
+	v->part[i].json_label_len = (__u16)(end - v->part[i].json_label);
 }
 
 static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
@@ -97,7 +92,6 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 		return v;
 	v->name = stage_name(nm, s, v->name_buf, sizeof(v->name_buf));
 	v->name_len = strnlen(v->name, XFSM_LANG_NAME_LEN);
-	v->json_by_hand = true;
 	for (unsigned int w = 0; w < XFSM_KEY_WORDS;) {
 		int fid;
 
@@ -134,20 +128,6 @@ static const struct stage_view *stage_view(struct state_ctx *c, unsigned int s)
 	}
 	v->ready = true;
 	return v;
-}
-
-/* JSON of a running timeout: {"remaining_s", "expired", "rollback"}. */
-static void print_remaining(const char *key, __s64 ns, __u32 rb, struct state_ctx *c,
-			    unsigned int stage)
-{
-	char buf[64];
-
-	open_json_object(key);
-	print_seconds(PRINT_JSON, "remaining_s", NULL, ns > 0 ? ns : 0);
-	print_bool(PRINT_JSON, "expired", NULL, ns <= 0);
-	print_string(PRINT_JSON, "rollback", NULL,
-		     xfsm_lang_state_name(c->r->nm, stage, rb, buf, sizeof(buf)));
-	close_json_object();
 }
 
 /*
@@ -187,6 +167,8 @@ static int dec_u64(const char *s, __u64 *v)
 /* Text of the flow's key at p, " field=value" per field; returns the end.
  * Room: KEY_TEXT_MAX. */
 #define KEY_TEXT_MAX	(XFSM_KEY_WORDS * (XFSM_LANG_NAME_LEN + 2 + FIELD_TEXT_MAX))
+/* The same as a JSON object (key_json). */
+#define KEY_JSON_MAX	(2 + XFSM_KEY_WORDS * (1 + JSON_NAME_MAX + 1 + 6 * FIELD_TEXT_MAX + 2))
 static char *key_text(char *p, const struct xfsm_flow_key *key, const struct stage_view *v)
 {
 	for (unsigned int i = 0; i < v->n_parts; i++) {
@@ -201,36 +183,6 @@ static char *key_text(char *p, const struct xfsm_flow_key *key, const struct sta
 		}
 	}
 	return p;
-}
-
-/* The flow's key: text " field=value", JSON {"field": value} typed. */
-static void print_key(const struct xfsm_flow_key *key, const struct stage_view *v)
-{
-	const struct xfsm_lang_field *fields = xfsm_lang_fields(NULL);
-	char buf[KEY_TEXT_MAX + 1];
-
-	if (!is_json()) {
-		*key_text(buf, key, v) = '\0';
-		print_string(PRINT_FP, NULL, "%s", buf);
-		return;
-	}
-	open_json_object("key");
-	for (unsigned int i = 0; i < v->n_parts; i++) {
-		unsigned int w = v->part[i].w;
-		int fid = v->part[i].fid;
-		__u64 num;
-
-		if (fid < 0) {
-			print_uint(PRINT_JSON, "word", NULL, key->w[w]);
-			continue;
-		}
-		xfsm_lang_format_field(fid, &key->w[w], buf, FIELD_TEXT_MAX);
-		if (field_is_number(fid) && !dec_u64(buf, &num))
-			print_uint(PRINT_JSON, fields[fid].name, NULL, num);
-		else
-			print_string(PRINT_JSON, fields[fid].name, NULL, buf);
-	}
-	close_json_object();
 }
 
 static char *text_put(char *p, const char *s, size_t n)
@@ -286,8 +238,8 @@ static bool age_known(const struct xfsm_flow *f, __u64 now)
 
 /*
  * A flow as one text line, written by hand: listings print a million, and
- * a print_* call per value was most of their time.  The JSON object of
- * the same flow is print_flow_json's.
+ * a print_* call per value was most of their time.  flow_json() writes
+ * the same flow's JSON object.
  */
 static void print_flow_text(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
 			    struct state_ctx *c)
@@ -321,36 +273,6 @@ static void print_flow_text(const struct xfsm_flow_key *key, const struct xfsm_f
 	print_line_end(p);
 }
 
-static void print_flow_json(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
-			    struct state_ctx *c)
-{
-	const struct xfsm_app_names *nm = c->r->nm;
-	unsigned int s = key->stage;
-	const struct stage_view *v = stage_view(c, s);
-	char buf[80];
-
-	open_json_object(NULL);
-	print_string(PRINT_JSON, "stage", NULL, v->name);
-	print_key(key, v);
-	print_bool(PRINT_JSON, "exists", NULL, true);
-	print_uint(PRINT_JSON, "state_id", NULL, f->state);
-	print_string(PRINT_JSON, "state", NULL,
-		     xfsm_lang_state_name(nm, s, f->state, buf, sizeof(buf)));
-	if (f->idle_timeout_ms)
-		print_remaining("idle", idle_left(f, c->now), f->idle_rollback, c, s);
-	if (f->hard_deadline_ns)
-		print_remaining("hard", hard_left(f, c->now), f->hard_rollback, c, s);
-	open_json_array("regs");
-	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++)
-		print_uint(PRINT_JSON, NULL, NULL, f->regs[i]);
-	close_json_array();
-	if (age_known(f, c->now))
-		print_seconds(PRINT_JSON, "age_s", NULL, (long long)(c->now - f->created_ns));
-	if (f->flags & XFSM_FF_PINNED)
-		print_bool(PRINT_JSON, "pinned", NULL, true);
-	close_json_object();
-}
-
 static char *json_name(char *p, const char *name)
 {
 	return fmt_json_str(p, name, strnlen(name, XFSM_LANG_NAME_LEN));
@@ -375,23 +297,14 @@ static char *remaining_json(char *p, __s64 ns, __u32 rb, struct state_ctx *c,
 	return p;
 }
 
-/*
- * print_flow_json's object, written by hand as print_flow_text writes the
- * text line (compact JSON: -j without -p).  test_ctl_json compares the
- * two objects of the same flows.
- */
-static void print_flow_json_by_hand(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
-				    struct state_ctx *c, const struct stage_view *v)
+/* The key's JSON object, {"field":value,...}: numbers for number fields,
+ * else the value's text. */
+static char *key_json(char *p, const struct xfsm_flow_key *key, const struct stage_view *v)
 {
-	unsigned int s = key->stage;
-	char *p, buf[FIELD_TEXT_MAX];
+	char buf[FIELD_TEXT_MAX];
 	__u64 num;
 
-	print_json_next();
-	p = print_line_begin(FLOW_JSON_MAX);
-	p = TEXT_LIT(p, "{\"stage\":");
-	p = json_name(p, v->name);
-	p = TEXT_LIT(p, ",\"key\":{");
+	*p++ = '{';
 	for (unsigned int i = 0; i < v->n_parts; i++) {
 		const __u32 *w = &key->w[v->part[i].w];
 		size_t n;
@@ -409,7 +322,38 @@ static void print_flow_json_by_hand(const struct xfsm_flow_key *key, const struc
 		else
 			p = fmt_json_str(p, buf, n);
 	}
-	p = TEXT_LIT(p, "},\"exists\":true,\"state_id\":");
+	*p++ = '}';
+	return p;
+}
+
+/* The flow's key: text " field=value", JSON {"field": value} typed. */
+static void print_key(const struct xfsm_flow_key *key, const struct stage_view *v)
+{
+	char buf[KEY_TEXT_MAX + 1];
+
+	if (!is_json()) {
+		*key_text(buf, key, v) = '\0';
+		print_string(PRINT_FP, NULL, "%s", buf);
+		return;
+	}
+	print_json_end(key_json(print_json_begin("key", KEY_JSON_MAX), key, v));
+}
+
+/*
+ * A flow's JSON object, compact, written by hand as print_flow_text writes
+ * the text line; print_json_end() indents it under -p.
+ */
+static char *flow_json(char *p, const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+		       struct state_ctx *c)
+{
+	unsigned int s = key->stage;
+	const struct stage_view *v = stage_view(c, s);
+
+	p = TEXT_LIT(p, "{\"stage\":");
+	p = json_name(p, v->name);
+	p = TEXT_LIT(p, ",\"key\":");
+	p = key_json(p, key, v);
+	p = TEXT_LIT(p, ",\"exists\":true,\"state_id\":");
 	p = fmt_u64(p, f->state);
 	p = TEXT_LIT(p, ",\"state\":");
 	p = state_json(p, c, s, f->state);
@@ -435,28 +379,16 @@ static void print_flow_json_by_hand(const struct xfsm_flow_key *key, const struc
 	if (f->flags & XFSM_FF_PINNED)
 		p = TEXT_LIT(p, ",\"pinned\":true");
 	*p++ = '}';
-	print_line_end(p);
+	return p;
 }
 
 static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
 		       struct state_ctx *c)
 {
 	if (is_json())
-		print_flow_json(key, f, c);
+		print_json_end(flow_json(print_json_begin(NULL, FLOW_JSON_MAX), key, f, c));
 	else
 		print_flow_text(key, f, c);
-}
-
-/* A flow of a listing: an element of its "flows" array. */
-static void list_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
-		      struct state_ctx *c)
-{
-	const struct stage_view *v = stage_view(c, key->stage);
-
-	if (is_json() && !is_pretty() && v->json_by_hand)
-		print_flow_json_by_hand(key, f, c, v);
-	else
-		print_flow(key, f, c);
 }
 
 static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow, void *ctx)
@@ -471,7 +403,7 @@ static int list_cb(const struct xfsm_flow_key *key, const struct xfsm_flow *flow
 		return 0;	/* left over from an older key definition */
 	c->n++;
 	if (!c->count_only)
-		list_flow(key, flow, c);
+		print_flow(key, flow, c);
 	return 0;
 }
 

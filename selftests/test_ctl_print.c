@@ -3,7 +3,9 @@
  * xfsmctl's output helpers (ctl/print.c), built into this suite: the
  * number and seconds formatters that text listings write by hand, at
  * their edges, hand-written lines keeping their place among print_*
- * output whether or not bulk mode collects it, and JSON strings escaped.
+ * output whether or not bulk mode collects it, JSON strings escaped, and
+ * JSON values written by hand coming out as print_* would write them,
+ * compact and indented (-p).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -68,7 +70,7 @@ START_TEST(test_fmt_seconds)
 END_TEST
 
 /* Everything printed to stdout by fn, read back. */
-static char *captured(void (*fn)(void), bool json, size_t *len)
+static char *captured(void (*fn)(void), bool json, bool pretty, size_t *len)
 {
 	FILE *f = tmpfile();
 	int saved = dup(1);
@@ -79,7 +81,7 @@ static char *captured(void (*fn)(void), bool json, size_t *len)
 		return NULL;
 	fflush(stdout);
 	dup2(fileno(f), 1);
-	print_init(json, false);
+	print_init(json, pretty);
 	fn();
 	print_flush();
 	dup2(saved, 1);
@@ -129,11 +131,11 @@ static void lines_bulk(void)
 START_TEST(test_line_order)
 {
 	size_t len = 0;
-	char *out = captured(lines_plain, false, &len), *want;
+	char *out = captured(lines_plain, false, false, &len), *want;
 
 	ASSERT_TRUE(out && !strcmp(out, "ab<line 1> 7\n<line 2>\n"), "plain: in order");
 	free(out);
-	out = captured(lines_bulk, false, &len);
+	out = captured(lines_bulk, false, false, &len);
 	want = calloc(1, 64 * 1001 + 8);
 	if (ASSERT_TRUE(out && want, "captured")) {
 		char *p = want;
@@ -174,7 +176,7 @@ static void json_strings(void)
 START_TEST(test_json_strings)
 {
 	size_t len = 0;
-	char *out = captured(json_strings, true, &len), *want = malloc(4000), *p = want;
+	char *out = captured(json_strings, true, false, &len), *want = malloc(4000), *p = want;
 
 	if (ASSERT_TRUE(out && want, "captured")) {
 		p += sprintf(p, "{\"k\\\"ey\":\"a\\\"b\\\\c\\nd\\te\\u0001f\\u001fg\x7f\xc3\xa9\",\"long\":\"");
@@ -194,6 +196,93 @@ START_TEST(test_json_strings)
 }
 END_TEST
 
+/* The same document built by print_* alone and with values by hand:
+ * strings holding the characters that delimit JSON, escapes, empty
+ * objects and arrays, arrays of arrays, members and elements. */
+static const char tricky[] = "a{b}[c],d:e\"f\\";
+
+static void doc_print(void)
+{
+	open_json_object(NULL);
+	print_string(PRINT_JSON, "s", NULL, tricky);
+	open_json_object("key");
+	print_string(PRINT_JSON, "ip.src", NULL, "198.18.0.1");
+	print_uint(PRINT_JSON, "x,y:{}\"", NULL, 17);
+	close_json_object();
+	open_json_array("flows");
+	open_json_object(NULL);
+	open_json_array("regs");
+	print_uint(PRINT_JSON, NULL, NULL, 0);
+	print_uint(PRINT_JSON, NULL, NULL, ULLONG_MAX);
+	close_json_array();
+	open_json_object("empty");
+	close_json_object();
+	open_json_array("none");
+	close_json_array();
+	print_bool(PRINT_JSON, "t", NULL, true);
+	print_string(PRINT_JSON, tricky, NULL, tricky);
+	print_seconds(PRINT_JSON, "age_s", NULL, 674000000);
+	close_json_object();
+	open_json_object(NULL);
+	open_json_array("nested");
+	open_json_array(NULL);
+	print_uint(PRINT_JSON, NULL, NULL, 1);
+	print_uint(PRINT_JSON, NULL, NULL, 2);
+	close_json_array();
+	open_json_array(NULL);
+	open_json_object(NULL);
+	print_null("a");
+	close_json_object();
+	close_json_array();
+	close_json_array();
+	close_json_object();
+	close_json_array();
+	print_uint(PRINT_JSON, "n", NULL, 5);
+	close_json_object();
+}
+
+static void by_hand(const char *key, const char *text)
+{
+	char *p = print_json_begin(key, strlen(text));
+
+	memcpy(p, text, strlen(text));
+	print_json_end(p + strlen(text));
+}
+
+static void doc_hand(void)
+{
+	open_json_object(NULL);
+	print_string(PRINT_JSON, "s", NULL, tricky);
+	by_hand("key", "{\"ip.src\":\"198.18.0.1\",\"x,y:{}\\\"\":17}");
+	open_json_array("flows");
+	by_hand(NULL, "{\"regs\":[0,18446744073709551615],\"empty\":{},\"none\":[],\"t\":true,"
+		      "\"a{b}[c],d:e\\\"f\\\\\":\"a{b}[c],d:e\\\"f\\\\\",\"age_s\":0.674}");
+	by_hand(NULL, "{\"nested\":[[1,2],[{\"a\":null}]]}");
+	close_json_array();
+	by_hand("n", "5");
+	close_json_object();
+}
+
+START_TEST(test_json_by_hand)
+{
+	for (int pretty = 0; pretty <= 1; pretty++) {
+		size_t la = 0, lb = 0;
+		char *a = captured(doc_print, true, pretty, &la);
+		char *b = captured(doc_hand, true, pretty, &lb);
+
+		if (ASSERT_TRUE(a && b, "captured")) {
+			ASSERT_TRUE(la == lb && !memcmp(a, b, la),
+				    pretty ? "-p: indented as print_* indents" : "compact: the same bytes");
+			if (la != lb || memcmp(a, b, la))
+				fprintf(stderr, "print_*:\n%s\nby hand:\n%s\n", a, b);
+		}
+		free(a);
+		free(b);
+	}
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ctl_print");
@@ -203,6 +292,7 @@ int main(void)
 	tcase_add_test(tc, test_fmt_seconds);
 	tcase_add_test(tc, test_line_order);
 	tcase_add_test(tc, test_json_strings);
+	tcase_add_test(tc, test_json_by_hand);
 	suite_add_tcase(s, tc);
 	return xt_suite_run(s);
 }

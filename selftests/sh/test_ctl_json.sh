@@ -182,9 +182,9 @@ xt_match "a 5-tuple key's exact JSON, port 0 and 65535" \
 xt_match "a 5-tuple key's exact text" \
 	'^conntrack ip.src=198.18.20.10 ip.dst=198.18.21.9 ip.proto=17 l4.sport=0 l4.dport=65535  state open  age [0-9]+\.[0-9]s$' \
 	"$(X state list conntrack)"
-# A listing writes each flow's text line and -j object by hand; state get
-# and -j -p through print_*: the same flows, the same objects, times aside
-# (they move between two runs).
+# One writer makes a flow's JSON object (by hand, compact); -j -p indents
+# it again token by token: state list -j, -j -p and state get -j give the
+# same flows the same objects, times aside (they move between two runs).
 X state set conntrack 198.18.20.11,198.18.21.9,tcp,1,2 state open idle 20s hard 90s '->' none \
 	reg1 18446744073709551615 reg3 7 >/dev/null
 X state set conntrack 198.18.20.12,198.18.21.9,tcp,1,2 state open idle 1ms >/dev/null
