@@ -341,11 +341,14 @@ static void print_key(const struct xfsm_flow_key *key, const struct stage_view *
 
 /*
  * A flow's JSON object, compact, written by hand as print_flow_text writes
- * the text line; print_json_end() indents it under -p.
+ * the text line; print_json_end() indents it under -p.  A key without a
+ * flow (NULL) is in the initial state: the same object, "exists": false.
  */
-static char *flow_json(char *p, const struct xfsm_flow_key *key, const struct xfsm_flow *f,
+static char *flow_json(char *p, const struct xfsm_flow_key *key, const struct xfsm_flow *flow,
 		       struct state_ctx *c)
 {
+	static const struct xfsm_flow none;
+	const struct xfsm_flow *f = flow ? flow : &none;
 	unsigned int s = key->stage;
 	const struct stage_view *v = stage_view(c, s);
 
@@ -353,7 +356,8 @@ static char *flow_json(char *p, const struct xfsm_flow_key *key, const struct xf
 	p = json_name(p, v->name);
 	p = TEXT_LIT(p, ",\"key\":");
 	p = key_json(p, key, v);
-	p = TEXT_LIT(p, ",\"exists\":true,\"state_id\":");
+	p = flow ? TEXT_LIT(p, ",\"exists\":true") : TEXT_LIT(p, ",\"exists\":false");
+	p = TEXT_LIT(p, ",\"state_id\":");
 	p = fmt_u64(p, f->state);
 	p = TEXT_LIT(p, ",\"state\":");
 	p = state_json(p, c, s, f->state);
@@ -382,6 +386,7 @@ static char *flow_json(char *p, const struct xfsm_flow_key *key, const struct xf
 	return p;
 }
 
+/* f NULL (no such flow): JSON only, see flow_json(). */
 static void print_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f,
 		       struct state_ctx *c)
 {
@@ -646,21 +651,11 @@ static int state_get_del(struct args *a, bool del)
 		struct state_ctx c = { .r = &r, .stage = s };
 		char buf[32];
 
-		/* a flow not in the table is in the initial state: the same
-		 * object as a flow's, "exists": false */
-		open_json_object(NULL);
-		print_string(PRINT_JSON, "stage", NULL, stage_view(&c, (unsigned int)s)->name);
 		if (is_json())
-			print_key(&key, stage_view(&c, (unsigned int)s));
-		print_bool(PRINT_JSON, "exists", NULL, false);
-		print_uint(PRINT_JSON, "state_id", NULL, 0);
-		print_string(PRINT_ANY, "state", "no flow: in state %s (initial)\n",
-			     xfsm_lang_state_name(r.nm, (unsigned int)s, 0, buf, sizeof(buf)));
-		open_json_array("regs");
-		for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++)
-			print_uint(PRINT_JSON, NULL, NULL, 0);
-		close_json_array();
-		close_json_object();
+			print_flow(&key, NULL, &c);
+		else
+			print_text("no flow: in state %s (initial)\n",
+				   xfsm_lang_state_name(r.nm, (unsigned int)s, 0, buf, sizeof(buf)));
 		print_flush();
 		err = 0;
 	} else if (err) {

@@ -199,6 +199,13 @@ for k in 198.18.20.11,198.18.21.9,tcp,1,2 198.18.20.12,198.18.21.9,tcp,1,2 \
 		"$(jq -S -c --arg s "${k%%,*}" ".flows[] | select(.key[\"ip.src\"] == \$s) | $times" <<<"$list")" = \
 		"$(X -j state get conntrack "$k" | jq -S -c "$times")"
 done
+nokey=198.18.20.77,198.18.21.9,udp,1,2
+xt_check "state get -j of no flow: exists false, the initial state" \
+	"$(X -j state get conntrack $nokey)" = \
+	'{"stage":"conntrack","key":{"ip.src":"198.18.20.77","ip.dst":"198.18.21.9","ip.proto":17,"l4.sport":1,"l4.dport":2},"exists":false,"state_id":0,"state":"none","regs":[0,0,0,0]}'
+xt_check "state get -j -p of no flow: the same object" \
+	"$(X -j -p state get conntrack $nokey | jq -c .)" = "$(X -j state get conntrack $nokey)"
+xt_check "state get of no flow: text" "$(X state get conntrack $nokey)" = "no flow: in state none (initial)"
 xt_match "state list -j: timeouts, registers and age exactly" \
 	'"state":"open","idle":\{"remaining_s":[0-9]+\.[0-9]{3},"expired":false,"rollback":"none"\},"hard":\{"remaining_s":[0-9]+\.[0-9]{3},"expired":false,"rollback":"none"\},"regs":\[0,18446744073709551615,0,7\],"age_s":[0-9]+\.[0-9]{3}\}' \
 	"$list"
