@@ -86,6 +86,8 @@ int xfsm_running_app_read(struct xfsm_instance *inst, struct xfsm_app **app);
  * stateful, or of another epoch of the stage's keys?  A switch deletes
  * such flows; xfsm_flow_set() refuses them. */
 bool xfsm_flow_is_stale(const void *key, const void *value, void *ctx);
+/* Free what xfsm_flow_set() keeps with an instance (lib/flows.c). */
+void xfsm_flow_states_free(struct xfsm_flow_states *fs);
 
 /* What a slot's record holds besides the identities. */
 struct xfsm_slot_meta {

@@ -226,46 +226,185 @@ static int flow_timeouts_valid(const struct xfsm_flow *f)
  * are the states entered).  A state named in the source that no rule
  * uses is one of those.
  */
-struct state_find {
-	const struct xfsm_stage *st;
-	unsigned int stage, n;
-	__u32 want[3];		/* the flow's state, then its rollbacks */
-	const char *what[3];
-	bool found[3];
+struct state_pair {
+	__u32	mask, value;	/* states s with (s & mask) == value */
 };
 
-static bool states_mark(struct state_find *c, __u32 mask, __u32 value)
-{
-	bool all = true;
+/* A stage's states as sets: the states rules enter and the exact states
+ * they match (mask ~0) in one sorted array, matches under a partial mask
+ * as pairs. */
+struct stage_states {
+	__u32	*exact;
+	size_t	n_exact, cap_exact;
+	struct state_pair *masked;
+	size_t	n_masked, cap_masked;
+};
 
-	for (unsigned int i = 0; i < c->n; i++) {
-		c->found[i] |= (c->want[i] & mask) == value;
-		all &= c->found[i];
+/* Every stateful stage's states, for the application of one generation:
+ * worked out by one walk of the rule table, kept with the instance until
+ * another application (a new generation) runs.  A rule edit is a switch
+ * (xfsm_apply_change), so the generation tells every change of rules. */
+struct xfsm_flow_states {
+	__u32	generation;
+	struct stage_states stage[XFSM_MAX_STAGES];
+};
+
+struct states_walk {
+	const struct xfsm_app *app;
+	struct xfsm_flow_states *fs;
+	int err;
+};
+
+static int add_exact(struct stage_states *ss, __u32 state)
+{
+	if (ss->n_exact == ss->cap_exact) {
+		size_t cap = ss->cap_exact ? 2 * ss->cap_exact : 16;
+		__u32 *p = realloc(ss->exact, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		ss->exact = p;
+		ss->cap_exact = cap;
 	}
-	return all;
+	ss->exact[ss->n_exact++] = state;
+	return 0;
+}
+
+static int add_masked(struct stage_states *ss, __u32 mask, __u32 value)
+{
+	if (ss->n_masked == ss->cap_masked) {
+		size_t cap = ss->cap_masked ? 2 * ss->cap_masked : 4;
+		struct state_pair *p = realloc(ss->masked, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		ss->masked = p;
+		ss->cap_masked = cap;
+	}
+	ss->masked[ss->n_masked++] = (struct state_pair){ mask, value & mask };
+	return 0;
 }
 
 static int rule_states(const void *key, const void *value, void *ctx)
 {
 	const struct xfsm_rule_key *k = key;
 	const struct xfsm_rule *r = value;
-	struct state_find *c = ctx;
-	bool all = false;
+	struct states_walk *w = ctx;
+	const struct xfsm_stage *st;
+	struct stage_states *ss;
 	__u32 mask;
+	int err = 0;
 
-	if (k->slot != c->st->rule_buf || k->stage != c->stage)
+	if (k->stage >= w->app->n_stages || k->stage >= XFSM_MAX_STAGES)
 		return 0;
-	mask = k->tuple < XFSM_MAX_TUPLES ? c->st->tuples[k->tuple].state_mask : 0;
-	if (mask)
-		all = states_mark(c, mask, k->state);
-	if (r->flags & XFSM_RF_SET_STATE) {
-		all = states_mark(c, ~0U, r->next_state);
-		if (r->idle_timeout_ms)
-			all = states_mark(c, ~0U, r->idle_rollback);
-		if (r->hard_timeout_ms)
-			all = states_mark(c, ~0U, r->hard_rollback);
+	st = &w->app->stages[k->stage];
+	if (k->slot != st->rule_buf)
+		return 0;
+	ss = &w->fs->stage[k->stage];
+	mask = k->tuple < XFSM_MAX_TUPLES ? st->tuples[k->tuple].state_mask : 0;
+	if (mask == ~0U)
+		err = add_exact(ss, k->state);
+	else if (mask)
+		err = add_masked(ss, mask, k->state);
+	if (!err && (r->flags & XFSM_RF_SET_STATE)) {
+		err = add_exact(ss, r->next_state);
+		if (!err && r->idle_timeout_ms)
+			err = add_exact(ss, r->idle_rollback);
+		if (!err && r->hard_timeout_ms)
+			err = add_exact(ss, r->hard_rollback);
 	}
-	return all ? 1 : 0;
+	w->err = err;
+	return err ? 1 : 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct state_pair *x = a, *y = b;
+
+	if (x->mask != y->mask)
+		return x->mask < y->mask ? -1 : 1;
+	return x->value < y->value ? -1 : x->value > y->value;
+}
+
+/* Sorted, each once: what a thousand rules matching one state leave. */
+static size_t sort_unique(void *base, size_t n, size_t size,
+			  int (*cmp)(const void *, const void *))
+{
+	char *b = base;
+	size_t out = 0;
+
+	if (!n)
+		return 0;
+	qsort(base, n, size, cmp);
+	for (size_t i = 1; i < n; i++)
+		if (cmp(b + out * size, b + i * size))
+			memcpy(b + ++out * size, b + i * size, size);
+	return out + 1;
+}
+
+void xfsm_flow_states_free(struct xfsm_flow_states *fs)
+{
+	if (!fs)
+		return;
+	for (unsigned int s = 0; s < XFSM_MAX_STAGES; s++) {
+		free(fs->stage[s].exact);
+		free(fs->stage[s].masked);
+	}
+	free(fs);
+}
+
+/* The running application's stage states, walked anew only when another
+ * application runs than the one they were worked out for. */
+static int flow_states(struct xfsm_instance *inst, const struct xfsm_app *app,
+		       const struct xfsm_flow_states **out)
+{
+	struct states_walk w = { .app = app };
+	int err;
+
+	if (inst->flow_states && inst->flow_states->generation == app->generation) {
+		*out = inst->flow_states;
+		return 0;
+	}
+	xfsm_flow_states_free(inst->flow_states);
+	inst->flow_states = NULL;
+	w.fs = calloc(1, sizeof(*w.fs));
+	if (!w.fs)
+		return -ENOMEM;
+	err = xfsm_map_walk(inst, XFSM_M_RULES, rule_states, &w);
+	if (!err && w.err)
+		err = w.err;
+	if (err < 0) {
+		xfsm_flow_states_free(w.fs);
+		return err;
+	}
+	for (unsigned int s = 0; s < XFSM_MAX_STAGES; s++) {
+		struct stage_states *ss = &w.fs->stage[s];
+
+		ss->n_exact = sort_unique(ss->exact, ss->n_exact, sizeof(*ss->exact), cmp_u32);
+		ss->n_masked = sort_unique(ss->masked, ss->n_masked, sizeof(*ss->masked),
+					   cmp_pair);
+	}
+	w.fs->generation = app->generation;
+	inst->flow_states = w.fs;
+	*out = w.fs;
+	return 0;
+}
+
+static bool stage_has_state(const struct stage_states *ss, __u32 state)
+{
+	if (!state || bsearch(&state, ss->exact, ss->n_exact, sizeof(*ss->exact), cmp_u32))
+		return true;
+	for (size_t i = 0; i < ss->n_masked; i++)
+		if ((state & ss->masked[i].mask) == ss->masked[i].value)
+			return true;
+	return false;
 }
 
 /* Is the flow one the running application can have: of a stateful stage
@@ -274,8 +413,12 @@ static int rule_states(const void *key, const void *value, void *ctx)
 static int flow_of_running_app(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 			       const struct xfsm_flow *f)
 {
-	struct state_find c = { .stage = key->stage };
+	const struct xfsm_flow_states *fs;
+	const struct stage_states *ss;
 	struct xfsm_app *app;
+	const char *what[3];
+	__u32 want[3];
+	unsigned int n = 0;
 	int err;
 
 	err = xfsm_running_app_read(inst, &app);
@@ -297,32 +440,29 @@ static int flow_of_running_app(struct xfsm_instance *inst, const struct xfsm_flo
 		err = -EINVAL;
 		goto out;
 	}
-	c.st = &app->stages[key->stage];
-	c.what[c.n] = "state";
-	c.want[c.n++] = f->state;
+	what[n] = "state";
+	want[n++] = f->state;
 	if (f->idle_timeout_ms) {
-		c.what[c.n] = "idle rollback state";
-		c.want[c.n++] = f->idle_rollback;
+		what[n] = "idle rollback state";
+		want[n++] = f->idle_rollback;
 	}
 	if (f->hard_deadline_ns) {
-		c.what[c.n] = "hard rollback state";
-		c.want[c.n++] = f->hard_rollback;
+		what[n] = "hard rollback state";
+		want[n++] = f->hard_rollback;
 	}
-	if (!states_mark(&c, ~0U, 0)) {
-		err = xfsm_map_walk(inst, XFSM_M_RULES, rule_states, &c);
-		if (err < 0) {
-			xfsm_log(XFSM_LOG_ERROR, "instance %s: cannot read the rules: %s",
-				 inst->name, strerror(-err));
-			goto out;
-		}
-		err = 0;
+	err = flow_states(inst, app, &fs);
+	if (err) {
+		xfsm_log(XFSM_LOG_ERROR, "instance %s: cannot read the rules: %s",
+			 inst->name, strerror(-err));
+		goto out;
 	}
-	for (unsigned int i = 0; i < c.n && !err; i++) {
-		if (c.found[i])
+	ss = &fs->stage[key->stage];
+	for (unsigned int i = 0; i < n && !err; i++) {
+		if (stage_has_state(ss, want[i]))
 			continue;
 		xfsm_log(XFSM_LOG_ERROR,
 			 "flow of stage %u: %s %u is no state the running application can have there (0, one a rule of the stage enters or matches)",
-			 key->stage, c.what[i], c.want[i]);
+			 key->stage, what[i], want[i]);
 		err = -EINVAL;
 	}
 out:

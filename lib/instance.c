@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "apply_internal.h"
 #include "xfsm_attach.h"
 
 const char *const xfsm_map_names[XFSM_M__MAX] = {
@@ -147,6 +148,7 @@ void xfsm_instance_close(struct xfsm_instance *inst)
 		for (i = 0; i < XFSM_M__MAX; i++)
 			if (inst->map_fd[i] >= 0)
 				close(inst->map_fd[i]);
+	xfsm_flow_states_free(inst->flow_states);
 	free(inst);
 }
 

@@ -191,6 +191,9 @@ struct xfsm_instance {
 	 * the caller's namespace is assumed). */
 	struct xfsm_netns netns;
 	bool	netns_known;
+	/* libxfsm's own: the states each stage of the running application
+	 * can have, for xfsm_flow_set() (lib/flows.c), freed by close. */
+	struct xfsm_flow_states *flow_states;
 };
 
 /* Open the pinned instance NAME (NULL: "default") under the pin root

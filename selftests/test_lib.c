@@ -1399,6 +1399,40 @@ START_TEST(test_dp_flow_states)
 	flow_key(&k, 0, (__u16)(e[0] + 1), 99);
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
 	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), n);
+
+	/* Another application through the same handle: stage 0 now enters
+	 * state 4 and matches states s with (s & 0xf0) == 0x20.  What the handle
+	 * knew of the first one's states must not answer for it. */
+	make_app(&a, 0, 1);
+	m = match_state(0, 0xffffffff);
+	m.match[0] = 1;
+	m.match_mask[0] = 0xffffffff;
+	r = rule_prio(1, 0);
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = 4;
+	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
+	m = match_state(0x20, 0xf0);
+	m.match[0] = 2;
+	m.match_mask[0] = 0xffffffff;
+	r = rule_prio(1, 1);
+	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
+	xfsm_image_free(&a);
+	app_epochs(&d, &e[0], &e[1]);
+	{
+		static const struct { __u32 state; int want; } again[] = {
+			{ 4, 0 }, { 0x20, 0 }, { 0x2f, 0 }, { 3, -EINVAL }, { 7, -EINVAL },
+			{ 0x30, -EINVAL }, { 0x120, 0 },	/* bits outside the mask are free */
+		};
+
+		for (size_t i = 0; i < sizeof(again) / sizeof(again[0]); i++) {
+			memset(&f, 0, sizeof(f));
+			f.state = again[i].state;
+			flow_key(&k, 0, e[0], 200 + i);
+			ck_assert_msg(xfsm_flow_set(d.inst, &k, &f) == again[i].want,
+				      "second application: state %#x", again[i].state);
+		}
+	}
 	dp_close(&d);
 }
 END_TEST
