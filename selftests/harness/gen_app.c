@@ -342,8 +342,22 @@ struct stage_ctx {
 static const char *const cmps[] = { "<", "<=", ">", ">=", "==", "!=" };
 static const char *const binops[] = { "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>" };
 
+/* A constant as wide as a register: the edges of the 32-bit immediate a
+ * BPF instruction holds (sign, carry into the high word), or any. */
+static uint64_t wide_const(struct xg_rng *r)
+{
+	static const uint64_t edges[] = {
+		0x7fffffffULL, 0x80000000ULL, 0xffffffffULL, 0x100000000ULL,
+		0x80000000ffffffffULL, 0x8000000000000000ULL, 0xffffffff80000000ULL,
+		0xfffffffffffffffeULL, 0xffffffffffffffffULL,
+	};
+
+	return xg_chance(r, 70) ? edges[xg_below(r, sizeof(edges) / sizeof(edges[0]))] : xg_u64(r);
+}
+
 /* An operand of a condition or an update: 64 bits at most.  A constant
- * compared with a field (`against`) is one of its values, in its range. */
+ * compared with a field (`against`) is one of its values, in its range;
+ * elsewhere it is sometimes as wide as a register. */
 static void operand(struct xg_rng *r, struct xg_app *a, char *out, size_t size, bool allow_const,
 		    const struct xg_field *against)
 {
@@ -375,6 +389,11 @@ static void operand(struct xg_rng *r, struct xg_app *a, char *out, size_t size, 
 	default: {
 		const struct xg_field *f = against ? against : field_narrow(r);
 		uint64_t below = field_max(f) + 1;	/* 0: 2^64 */
+
+		if (!against && xg_chance(r, 15)) {
+			snprintf(out, size, "%llu", (unsigned long long)wide_const(r));
+			break;
+		}
 
 		if (f->kind == K_NUM || f->kind == K_IP4 || xg_chance(r, 50)) {
 			value(r, a, f, v, sizeof(v));
