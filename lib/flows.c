@@ -255,34 +255,38 @@ struct states_walk {
 	int err;
 };
 
+/* Room for one more of n elements of size bytes at *v (capacity *cap). */
+static int room_for_one(void *v, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 16;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*(void **)v, c * size);
+	if (!p)
+		return -ENOMEM;
+	*(void **)v = p;
+	*cap = c;
+	return 0;
+}
+
 static int add_exact(struct stage_states *ss, __u32 state)
 {
-	if (ss->n_exact == ss->cap_exact) {
-		size_t cap = ss->cap_exact ? 2 * ss->cap_exact : 16;
-		__u32 *p = realloc(ss->exact, cap * sizeof(*p));
+	int err = room_for_one(&ss->exact, &ss->cap_exact, ss->n_exact, sizeof(*ss->exact));
 
-		if (!p)
-			return -ENOMEM;
-		ss->exact = p;
-		ss->cap_exact = cap;
-	}
-	ss->exact[ss->n_exact++] = state;
-	return 0;
+	if (!err)
+		ss->exact[ss->n_exact++] = state;
+	return err;
 }
 
 static int add_masked(struct stage_states *ss, __u32 mask, __u32 value)
 {
-	if (ss->n_masked == ss->cap_masked) {
-		size_t cap = ss->cap_masked ? 2 * ss->cap_masked : 4;
-		struct state_pair *p = realloc(ss->masked, cap * sizeof(*p));
+	int err = room_for_one(&ss->masked, &ss->cap_masked, ss->n_masked, sizeof(*ss->masked));
 
-		if (!p)
-			return -ENOMEM;
-		ss->masked = p;
-		ss->cap_masked = cap;
-	}
-	ss->masked[ss->n_masked++] = (struct state_pair){ mask, value & mask };
-	return 0;
+	if (!err)
+		ss->masked[ss->n_masked++] = (struct state_pair){ mask, value & mask };
+	return err;
 }
 
 static int rule_states(const void *key, const void *value, void *ctx)

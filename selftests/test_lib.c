@@ -1319,6 +1319,38 @@ START_TEST(test_dp_flows)
 }
 END_TEST
 
+/* Two stages; in stage 0 a rule enters state `enters` from 0 (an idle
+ * timeout rolling back to idle_to, unless 0) and another matches the
+ * states s with (s & mask) == matched.  The stages' key epochs in e. */
+static void apply_states(struct dp *d, __u32 enters, __u32 idle_to, __u32 matched, __u32 mask,
+			 __u16 e[2])
+{
+	struct xfsm_rule_match m;
+	struct xfsm_image a;
+	struct xfsm_rule r;
+
+	make_app(&a, 0, 1);
+	m = match_state(0, 0xffffffff);
+	m.match[0] = 1;
+	m.match_mask[0] = 0xffffffff;
+	r = rule_prio(1, 0);
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = enters;
+	if (idle_to) {
+		r.idle_timeout_ms = 1000;
+		r.idle_rollback = idle_to;
+	}
+	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
+	m = match_state(matched, mask);
+	m.match[0] = 2;
+	m.match_mask[0] = 0xffffffff;
+	r = rule_prio(1, 1);
+	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
+	ck_assert_int_eq(xfsm_apply(d->inst, &a, NULL), 0);
+	xfsm_image_free(&a);
+	app_epochs(d, &e[0], &e[1]);
+}
+
 /*
  * xfsm_flow_set() writes only a flow the running application can have.
  * Stage 0 enters state 3 (idle timeout rolling back to 5) and matches on
@@ -1344,10 +1376,7 @@ START_TEST(test_dp_flow_states)
 		{ 3, 0, 0, 1, -EINVAL },	/* stage 1 enters nothing */
 		{ 0, 0, 0, 1, 0 },
 	};
-	struct xfsm_rule_match m;
 	struct xfsm_flow_key k;
-	struct xfsm_image a;
-	struct xfsm_rule r;
 	struct xfsm_flow f;
 	__u16 e[2];
 	struct dp d;
@@ -1357,24 +1386,7 @@ START_TEST(test_dp_flow_states)
 	memset(&f, 0, sizeof(f));
 	flow_key(&k, 0, 0, 1);
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);	/* no application */
-	make_app(&a, 0, 1);
-	m = match_state(0, 0xffffffff);
-	m.match[0] = 1;
-	m.match_mask[0] = 0xffffffff;
-	r = rule_prio(1, 0);
-	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
-	r.next_state = 3;
-	r.idle_timeout_ms = 1000;
-	r.idle_rollback = 5;
-	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
-	m = match_state(7, 0xffffffff);
-	m.match[0] = 2;
-	m.match_mask[0] = 0xffffffff;
-	r = rule_prio(1, 1);
-	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
-	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
-	xfsm_image_free(&a);
-	app_epochs(&d, &e[0], &e[1]);
+	apply_states(&d, 3, 5, 7, 0xffffffff, e);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&f, 0, sizeof(f));
 		f.state = cases[i].state;
@@ -1403,22 +1415,7 @@ START_TEST(test_dp_flow_states)
 	/* Another application through the same handle: stage 0 now enters
 	 * state 4 and matches states s with (s & 0xf0) == 0x20.  What the handle
 	 * knew of the first one's states must not answer for it. */
-	make_app(&a, 0, 1);
-	m = match_state(0, 0xffffffff);
-	m.match[0] = 1;
-	m.match_mask[0] = 0xffffffff;
-	r = rule_prio(1, 0);
-	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
-	r.next_state = 4;
-	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
-	m = match_state(0x20, 0xf0);
-	m.match[0] = 2;
-	m.match_mask[0] = 0xffffffff;
-	r = rule_prio(1, 1);
-	ck_assert_int_eq(xfsm_image_add_rule(&a, 0, &m, &r), 0);
-	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
-	xfsm_image_free(&a);
-	app_epochs(&d, &e[0], &e[1]);
+	apply_states(&d, 4, 0, 0x20, 0xf0, e);
 	{
 		static const struct { __u32 state; int want; } again[] = {
 			{ 4, 0 }, { 0x20, 0 }, { 0x2f, 0 }, { 3, -EINVAL }, { 7, -EINVAL },
