@@ -1499,7 +1499,7 @@ static int run_specbreak(void)
 	unsigned int w, p, k, n_json = 0;
 	int err = each && v ? 0 : -ENOMEM;
 
-	printf("Where the specialized program's time goes: ns per packet of the program "
+	printf("The specialized program's parts (-o specbreak): ns per packet of the program "
 	       "generated for the job, then again leaving out one more part at each step "
 	       "(lib/xfsm_spec.h, XFSM_SPEC_OMIT_*), and of the reference, taking turns. "
 	       "The programs with parts left out are not what xfsm runs (their counters "
