@@ -16,6 +16,10 @@
  *               reference in the same rounds (the A/A spread)
  *   breakdown   the datapath built to stop after each phase
  *               (build/bench/xfsm-stopN.bpf.o): the cost of each component
+ *   specbreak   the small jobs' specialized program generated again with
+ *               parts left out (xfsm_spec_input.omit: counter increments,
+ *               statistics lookups, the ingress port block), taking turns
+ *               with the reference: what each part costs of the gap
  *   prelude     (only with -o prelude) what entering a specialized program
  *               through the generic one costs: its prelude, its tail call
  *   acl         (only with -A RULES,TRACE) one ACL stage holding a rule
@@ -29,7 +33,7 @@
  * both sides before the ratio.
  *
  * Usage: micro [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-P PLACEMENTS] [-c CPU] [-q]
- *              [-o jobs,scaling,breakdown,prelude,JOB...] [-x OBJECT] [-X OBJECT [-s]] [-W]
+ *              [-o jobs,scaling,breakdown,specbreak,prelude,JOB...] [-x OBJECT] [-X OBJECT [-s]] [-W]
  *              [-J FILE]
  *              [-A RULES,TRACE]
  *   Every job is measured on the generic datapath (xfsmctl apply
@@ -75,6 +79,7 @@
 #include "ref/load.h"
 #include "xfsm_num.h"
 #include "xfsm_acl.h"
+#include "xfsm_spec.h"
 
 #define MAX_FLOWS_TABLE	(1U << 21)
 #define FRAME_LEN	64
@@ -450,6 +455,16 @@ static const struct job jobs[] = {
 	{ "2 stages (cursor + counter), 1000000 active flows", "twostage_1m", APP_TWOSTAGE,
 	  "bench/ref/twostage.bpf.o", 1000000, false, true, IPPROTO_UDP, 80, 0, XDP_PASS },
 };
+
+static const struct job *job_by_key(const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
+		if (!strcmp(jobs[i].key, key))
+			return &jobs[i];
+	return NULL;
+}
 
 /* -o names the part "jobs" (all of them) or some jobs by key. */
 static bool want_job(const struct job *j)
@@ -1225,7 +1240,7 @@ next:
 static int run_prelude(void)
 {
 	static const char *const which[] = { "empty", "global", "counter", "portknock_closed" };
-	unsigned int w, i;
+	unsigned int w;
 	int err = 0;
 
 	printf("ns per packet of a specialized application, taking turns: entered through "
@@ -1239,13 +1254,10 @@ static int run_prelude(void)
 	for (w = 0; w < sizeof(which) / sizeof(which[0]) && !err; w++) {
 		struct prog sp = { 0 }, tf = { 0 }, alone = { 0 }, tf_alone = { 0 };
 		const struct prog *set[4] = { &sp, &alone, &tf, &tf_alone };
-		const struct job *j = NULL;
+		const struct job *j = job_by_key(which[w]);
 		struct frame f;
 		double ns[4];
 
-		for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
-			if (!strcmp(jobs[i].key, which[w]))
-				j = &jobs[i];
 		make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
 		err = load_xfsm(&sp, xfsm_obj) ?: job_apply_as(j, sp.inst, XFSM_DP_SPECIALIZED) ?:
 		      load_xfsm(&tf, "bench/xfsm-tailfirst.bpf.o") ?:
@@ -1292,16 +1304,13 @@ static int run_breakdown(struct prog *empty)
 	enum { N_WHICH = sizeof(which) / sizeof(which[0]) };
 	const struct job *jw[N_WHICH] = { NULL };
 	double t[N_WHICH][7];
-	unsigned int w, k, i;
+	unsigned int w, k;
 	int err = 0;
 
 	for (w = 0; w < N_WHICH; w++) {
-		const struct job *j = NULL;
+		const struct job *j = job_by_key(which[w]);
 		struct frame f;
 
-		for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
-			if (!strcmp(jobs[i].key, which[w]))
-				j = &jobs[i];
 		jw[w] = j;
 		make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
 		for (k = 0; k <= 6 && !err; k++) {
@@ -1365,6 +1374,216 @@ static int run_breakdown(struct prog *empty)
 		fprintf(json, "}");
 	}
 	return 0;
+}
+
+/* ---- specbreak: the specialized program's parts ---------------------------- */
+
+/*
+ * Where the specialized program of a small job spends what the reference
+ * does not: the program generated again from its slot's input (as a rule
+ * edit regenerates it) whole, then leaving out one more part at each level
+ * (xfsm_spec_input.omit, lib/xfsm_spec.h): the counter increments, the
+ * statistics maps' lookups, the ingress port block.  The four programs and
+ * the reference take turns in each round; each figure is the best round,
+ * the median over -P loads.  The programs with parts left out are not
+ * what xfsm runs (their counters stay still): they only measure.  The
+ * firewall runs without the flow driver (one flow, one frame).
+ */
+enum { SB_FULL, SB_COUNTS, SB_LOOKUPS, SB_PORT, SB_REF, SB_N };
+
+static const __u32 sb_omit[SB_REF] = {
+	[SB_FULL] = 0,
+	[SB_COUNTS] = XFSM_SPEC_OMIT_COUNTS,
+	[SB_LOOKUPS] = XFSM_SPEC_OMIT_COUNTS | XFSM_SPEC_OMIT_LOOKUPS,
+	[SB_PORT] = XFSM_SPEC_OMIT_ALL,
+};
+
+static const char *const sb_part[SB_N] = {
+	[SB_COUNTS] = "counter increments",
+	[SB_LOOKUPS] = "statistics lookups",
+	[SB_PORT] = "ingress port block",
+	[SB_REF] = "the rest",
+};
+
+/* JSON keys of the five figures */
+static const char *const sb_key[SB_N] = {
+	[SB_FULL] = "full", [SB_COUNTS] = "no_counts", [SB_LOOKUPS] = "no_lookups",
+	[SB_PORT] = "no_port", [SB_REF] = "ref",
+};
+
+/* The running slot's program generated anew from the slot's input,
+ * leaving out `omit`, and loaded as lib/apply.c loads a generated program
+ * (xfsm_emit_load()): its fd, or a negative errno; *digest tells one
+ * program's instructions from another's (FNV-1a). */
+static int spec_prog_omit(struct xfsm_instance *inst, __u32 omit, __u64 *digest)
+{
+	const unsigned char *b;
+	size_t i;
+	struct xfsm_dp_record r = { 0 };
+	struct xfsm_spec_input in;
+	struct xfsm_emit e;
+	char name[16];
+	__u32 slot;
+	int err;
+
+	err = xfsm_dp_running(inst, &slot, &r, false);
+	xfsm_dp_record_free(&r);
+	if (err || (err = xfsm_spec_input_read(inst, slot, &in)))
+		return err;
+	in.omit = omit;
+	snprintf(name, sizeof(name), "specbreak_o%u", omit);
+	xfsm_emit_init(&e);
+	err = xfsm_spec_generate(inst, &in, &e);
+	*digest = 0xcbf29ce484222325ULL;
+	for (b = (const void *)e.insn, i = 0; !err && i < e.n * sizeof(*e.insn); i++)
+		*digest = (*digest ^ b[i]) * 0x100000001b3ULL;
+	if (!err)
+		err = xfsm_emit_load(&e, name);
+	if (err < 0)
+		fprintf(stderr, "micro: specbreak: omit %#x: %s\n", omit,
+			e.why[0] ? e.why : strerror(-err));
+	xfsm_emit_free(&e);
+	xfsm_spec_input_free(&in);
+	return err;
+}
+
+/* One load of job j: ns[SB_N], the best round of each; same[k]: level k
+ * generated the program of level k - 1 (none of that part in it, or the
+ * application needs it).  1 when the specializer refuses the job. */
+static int specbreak_load(const struct job *j, double *ns, bool *same)
+{
+	__u64 digest[SB_REF];
+	struct prog x = { 0 }, r = { 0 }, lv[SB_REF];
+	const struct prog *set[SB_N];
+	struct frame f;
+	unsigned int k;
+	int err;
+
+	memset(lv, 0, sizeof(lv));
+	make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
+	err = load_xfsm(&x, xfsm_obj) ?: load_job_ref(j, &r);
+	if (!err && job_apply_as(j, x.inst, XFSM_DP_SPECIALIZED)) {
+		fprintf(stderr, "micro: specbreak: %s: no specialized program\n", j->key);
+		err = 1;
+	}
+	for (k = 0; k < SB_REF && !err; k++) {
+		lv[k].what = sb_key[k];
+		lv[k].fd = spec_prog_omit(x.inst, sb_omit[k], &digest[k]);
+		err = lv[k].fd < 0 ? lv[k].fd : 0;
+		set[k] = &lv[k];
+		same[k] = k > 0 && digest[k] == digest[k - 1];
+	}
+	set[SB_REF] = &r;
+	/* each level gives the job's verdict (and the flows exist) */
+	for (k = 0; k < SB_N && !err; k++)
+		err = job_prepare(j, set[k], &f, false);
+	if (!err)
+		err = measure_set(set, SB_N, &f, j->ifindex, ns);
+	for (k = 0; k < SB_REF; k++)
+		if (lv[k].fd > 0)
+			close(lv[k].fd);
+	prog_close(&x);
+	prog_close(&r);
+	return err;
+}
+
+static int run_specbreak(void)
+{
+	static const char *const which[] = {
+		"empty", "portknock_closed", "counter", "global", "twostage_1", "statefulfw_1",
+	};
+	double *each = calloc((size_t)placements * SB_N, sizeof(double));
+	double *v = calloc(placements, sizeof(double));
+	double ns[SB_N], lo[SB_N], hi[SB_N];
+	bool same[SB_N] = { false };
+	unsigned int w, p, k, n_json = 0;
+	int err = each && v ? 0 : -ENOMEM;
+
+	printf("The specialized program's parts (-o specbreak): ns per packet of the program "
+	       "generated for the job, then again leaving out one more part at each step "
+	       "(lib/xfsm_spec.h, XFSM_SPEC_OMIT_*), and of the reference, taking turns. "
+	       "The programs with parts left out are not what xfsm runs (their counters "
+	       "stay still): they exist to measure what each part costs. Each step's ns "
+	       "and its share of the gap between the whole program and the reference "
+	       "(\"same program\": the step left nothing out, the program had none of "
+	       "that part or the application needs it, as the firewall reads meta.port); "
+	       "the firewall without the flow driver.\n\n");
+	printf("| job | specialized | - counter increments | - statistics lookups | "
+	       "- ingress port block | reference | gap |");
+	for (k = SB_COUNTS; k < SB_N; k++)
+		printf(" %s |", sb_part[k]);
+	printf("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	if (json)
+		fprintf(json, ", \"specbreak\": [");
+	for (w = 0; w < sizeof(which) / sizeof(which[0]) && !err; w++) {
+		const struct job *j = job_by_key(which[w]);
+		double gap;
+
+		for (p = 0; p < placements && !err; p++)
+			err = specbreak_load(j, each + p * SB_N, same);
+		if (err == 1) {
+			printf("| %s | - (generic only) | | | | | | | | | |\n", j->name);
+			err = 0;
+			continue;
+		}
+		if (err) {
+			fprintf(stderr, "micro: specbreak: %s failed: %s\n", j->key, strerror(-err));
+			break;
+		}
+		for (k = 0; k < SB_N; k++) {
+			for (p = 0; p < placements; p++)
+				v[p] = each[p * SB_N + k];
+			ns[k] = median(v, placements);	/* sorts v */
+			lo[k] = v[0];
+			hi[k] = v[placements - 1];
+			if (same[k]) {	/* the same program: nothing to tell */
+				ns[k] = ns[k - 1];
+				lo[k] = lo[k - 1];
+				hi[k] = hi[k - 1];
+			}
+		}
+		gap = ns[SB_FULL] - ns[SB_REF];
+		printf("| %s |", j->name);
+		for (k = 0; k < SB_N; k++)
+			printf(" %.1f |", ns[k]);
+		printf(" %.1f |", gap);
+		for (k = SB_COUNTS; k < SB_N; k++) {
+			double d = ns[k - 1] - ns[k];
+
+			if (same[k])
+				printf(" - (same program) |");
+			else if (gap > 0)
+				printf(" %.1f (%.0f%%) |", d, 100 * d / gap);
+			else
+				printf(" %.1f |", d);
+		}
+		printf("\n");
+		fflush(stdout);
+		if (json) {
+			fprintf(json, "%s{\"job\": \"%s\", \"name\": \"%s\", ", n_json++ ? ", " : "",
+				j->key, j->name);
+			for (k = 0; k < SB_N; k++) {
+				char key[32];
+
+				snprintf(key, sizeof(key), "%s_ns", sb_key[k]);
+				json_num(key, ns[k], false);
+				snprintf(key, sizeof(key), "%s_ns_min", sb_key[k]);
+				json_num(key, lo[k], false);
+				snprintf(key, sizeof(key), "%s_ns_max", sb_key[k]);
+				json_num(key, hi[k], false);
+				if (k > SB_FULL && k < SB_REF)
+					fprintf(json, "\"%s_same\": %s, ", sb_key[k],
+						same[k] ? "true" : "false");
+			}
+			json_num("gap_ns", gap, true);
+			fprintf(json, "}");
+		}
+	}
+	if (json)
+		fprintf(json, "]");
+	free(each);
+	free(v);
+	return err;
 }
 
 /* ---- acl: a large ACL table, generic and specialized ------------------------ */
@@ -1546,7 +1765,7 @@ int main(int argc, char **argv)
 		default:
 usage:
 			fprintf(stderr, "usage: %s [-b BUILD_DIR] [-r REPEAT] [-n ROUNDS] [-P PLACEMENTS] [-c CPU] [-q] "
-				"[-o jobs,scaling,breakdown,prelude,JOB...] [-x OBJECT] [-X OBJECT [-s]] [-W] [-J FILE] "
+				"[-o jobs,scaling,breakdown,specbreak,prelude,JOB...] [-x OBJECT] [-X OBJECT [-s]] [-W] [-J FILE] "
 				"[-A RULES,TRACE]\n", argv[0]);
 			return 2;
 		}
@@ -1591,6 +1810,11 @@ usage:
 	if (want("breakdown")) {
 		printf("\n");
 		if (run_breakdown(&empty))
+			goto out;
+	}
+	if (want("specbreak")) {
+		printf("\n");
+		if (run_specbreak())
 			goto out;
 	}
 	if (acl_arg && want("acl")) {

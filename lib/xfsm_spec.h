@@ -44,7 +44,31 @@ struct xfsm_spec_input {
 	__u32 acl_n[XFSM_ACL_TABLES];
 	struct xfsm_acl_set acl_set[XFSM_ACL_TABLES];
 	__u32 acl_given;
+	/* XFSM_SPEC_OMIT_*: parts left out, for measurement only; 0 (what
+	 * xfsmctl apply and xfsm_spec_input_read() give) is the whole program. */
+	__u32 omit;
 };
+
+/*
+ * Parts of the generated program that xfsm_spec_input.omit leaves out, to
+ * measure what each costs next to the hand-written reference (bench/micro.c,
+ * `-o specbreak`).  A program generated with any of them is NOT what xfsm
+ * runs: its counters stay still, so its statistics are wrong.  Nothing in
+ * libxfsm sets them.
+ *
+ * COUNTS   every counter increment: packet, verdict, action, exception,
+ *          stage, rule, port, ACL table, group and count-action counters
+ * LOOKUPS  the lookups of the statistics maps whose value only counters use
+ *          (xfsm_stats, stage, rule, port and ACL table statistics, a count
+ *          action's counter); implies COUNTS.  An output group's statistics
+ *          stay looked up: that lookup's failure drops the packet.
+ * PORT     the ingress port block (this CPU's port cache, xfsm_ports, the
+ *          port's rx counters), unless the application reads meta.port
+ */
+#define XFSM_SPEC_OMIT_COUNTS	(1U << 0)
+#define XFSM_SPEC_OMIT_LOOKUPS	(1U << 1)
+#define XFSM_SPEC_OMIT_PORT	(1U << 2)
+#define XFSM_SPEC_OMIT_ALL	(XFSM_SPEC_OMIT_COUNTS | XFSM_SPEC_OMIT_LOOKUPS | XFSM_SPEC_OMIT_PORT)
 
 /* Applications with more rules than this stay generic (docs/specializer.md). */
 #define XFSM_SPEC_MAX_RULES	131072
@@ -59,8 +83,9 @@ struct xfsm_spec_input {
  * Generate the program into *e (initialised by the caller, freed by the
  * caller with xfsm_emit_free()).  0 on success; -EOPNOTSUPP when the
  * application uses something the specializer does not handle, -E2BIG when
- * it is too large, with e->why naming the construct (stage, rule); any
- * other negative errno on failure.
+ * it is too large, with e->why naming the construct (stage, rule); -EINVAL
+ * for an omit bit outside XFSM_SPEC_OMIT_ALL; any other negative errno on
+ * failure.
  */
 int xfsm_spec_generate(struct xfsm_instance *inst, const struct xfsm_spec_input *in,
 		       struct xfsm_emit *e);

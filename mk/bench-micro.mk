@@ -2,9 +2,10 @@
 #
 # `make bench-micro`: ns per packet through BPF_PROG_TEST_RUN, each xfsm job
 # next to its hand-written reference (bench/ref/) measured alternately in
-# the same run, CPU scaling, and the per-component breakdown
-# (bench/micro.c).  BENCH_MICRO_ARGS passes options, e.g. "-q" to skip the
-# 1M-flow cases.
+# the same run, CPU scaling, the per-component breakdown and the
+# specialized program's parts (-o specbreak: generated with parts left out,
+# lib/xfsm_spec.h XFSM_SPEC_OMIT_*) (bench/micro.c).  BENCH_MICRO_ARGS
+# passes options, e.g. "-q" to skip the 1M-flow cases.
 #
 # The breakdown runs build/bench/xfsm-stopN.bpf.o: the datapath built with
 # -DXFSM_BENCH_STOP=N, which ends every packet after phase N

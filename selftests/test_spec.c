@@ -27,6 +27,8 @@
  *  - refuse: an application with an unsupported construct is refused with
  *    -EOPNOTSUPP and a message naming it, stage and rule
  *  - codegen: labels and fixups (an unbound label, a jump too long)
+ *  - omit_*: the parts a measurement leaves out (xfsm_spec_input.omit):
+ *    counters still, the same verdicts, the verifier takes each program
  */
 #include <errno.h>
 #include <net/if.h>
@@ -53,6 +55,9 @@ static struct xt B;	/* the instance that runs the specialized program */
 /* A pair with a small plain hash table of flows: tables fill up. */
 #define SMALL_FLOWS	3
 static struct xt T2, B2;
+/* The instance the omit_* tests apply to: the walks' instances keep their
+ * ports and groups alike. */
+static struct xt O;
 
 static void open_both(void)
 {
@@ -66,10 +71,13 @@ static void open_both(void)
 		T2.obj = NULL;
 	if (xt_open(&B2, &small))
 		B2.obj = NULL;
+	if (xt_open(&O, NULL))
+		O.obj = NULL;
 }
 
 static void close_both(void)
 {
+	xt_close(&O);
 	xt_close(&B2);
 	xt_close(&T2);
 	xt_close(&B);
@@ -121,9 +129,10 @@ static int apply_named(struct xt *t, const struct xfsm_image *img,
 	return xfsm_lang_apply(t->inst, img, names, &o);
 }
 
-/* Generate and load B's program for its active slot: its fd, or a
- * negative errno with e->why kept in `why`. */
-static int generate(struct xt *t, char *why, size_t len)
+/* Generate and load t's program for its active slot, leaving out `omit`
+ * (XFSM_SPEC_OMIT_*): its fd, or a negative errno with e->why kept in
+ * `why`. */
+static int generate_omit(struct xt *t, __u32 omit, char *why, size_t len)
 {
 	struct xfsm_spec_input in;
 	struct xfsm_emit e;
@@ -135,6 +144,7 @@ static int generate(struct xt *t, char *why, size_t len)
 		snprintf(why, len, "xfsm_spec_input_read: %s", strerror(-err));
 		return err;
 	}
+	in.omit = omit;
 	xfsm_emit_init(&e);
 	err = xfsm_spec_generate(t->inst, &in, &e);
 	if (!err)
@@ -144,6 +154,12 @@ static int generate(struct xt *t, char *why, size_t len)
 	xfsm_emit_free(&e);
 	xfsm_spec_input_free(&in);
 	return err;
+}
+
+/* The program xfsm runs: nothing left out. */
+static int generate(struct xt *t, char *why, size_t len)
+{
+	return generate_omit(t, 0, why, len);
 }
 
 static bool install(struct xt *t, int prog_fd)
@@ -1536,6 +1552,321 @@ START_TEST(test_notes)
 }
 END_TEST
 
+/* ---- Parts left out for measurement (xfsm_spec_input.omit) ------------------- */
+
+/* t's program leaving out `omit`, generated into *e (the caller's to
+ * free), not loaded. */
+static bool omit_generate(struct xt *t, __u32 omit, struct xfsm_emit *e)
+{
+	struct xfsm_spec_input in;
+	bool ok = false;
+
+	xfsm_emit_init(e);
+	if (!ASSERT_OK(xfsm_spec_input_read(t->inst, xt_active_slot(t), &in), "input"))
+		return false;
+	in.omit = omit;
+	ok = ASSERT_OK(xfsm_spec_generate(t->inst, &in, e), e->why);
+	xfsm_spec_input_free(&in);
+	return ok;
+}
+
+/* The length of t's program leaving out `omit` (0: not generated). */
+static size_t omit_insns(struct xt *t, __u32 omit)
+{
+	struct xfsm_emit e;
+	size_t n = omit_generate(t, omit, &e) ? e.n : 0;
+
+	xfsm_emit_free(&e);
+	return n;
+}
+
+/* How many instructions of t's program leaving out `omit` name `map`. */
+static unsigned int omit_map_refs(struct xt *t, __u32 omit, enum xfsm_map_id map)
+{
+	struct xfsm_emit e;
+	unsigned int n = 0;
+	size_t i;
+
+	if (omit_generate(t, omit, &e))
+		for (i = 0; i < e.n; i++)
+			n += e.insn[i].code == (BPF_LD | BPF_DW | BPF_IMM) &&
+			     e.insn[i].src_reg == BPF_PSEUDO_MAP_FD &&
+			     e.insn[i].imm == t->inst->map_fd[map];
+	xfsm_emit_free(&e);
+	return n;
+}
+
+/* Every counter the counter application's packet from port 1 moves. */
+struct omit_counts {
+	struct xfsm_stats st;
+	struct xfsm_stage_stats ss;
+	struct xfsm_rule_stats rs;
+	struct xfsm_port_stats ps;
+};
+
+static bool omit_counts_read(const struct xfsm_spec_input *in, struct omit_counts *c)
+{
+	return ASSERT_OK(xfsm_read_stats(O.inst, &c->st), "xfsm_stats") &&
+	       ASSERT_OK(read_sum(&O, XFSM_M_STAGE_STATS, in->app->stages[0].stats_id,
+				  (__u64 *)&c->ss, sizeof(c->ss) / 8), "stage statistics") &&
+	       ASSERT_OK(read_sum(&O, XFSM_M_RULE_STATS, in->rules[0].rule_id, (__u64 *)&c->rs,
+				  sizeof(c->rs) / 8), "rule statistics") &&
+	       ASSERT_OK(read_sum(&O, XFSM_M_PORT_STATS, 1, (__u64 *)&c->ps, sizeof(c->ps) / 8),
+			 "port statistics");
+}
+
+/*
+ * The counter application (reg0 = reg0 + 1, drop) run by its program
+ * generated with each omission: the same verdict and the register counted
+ * on, while no statistic moves; with nothing left out (last) they all do.
+ * The statistics maps are looked up unless the lookups are left out.
+ * xfsm_spec_input_read() (what a rule edit regenerates from) leaves omit
+ * at 0, and an unknown bit is refused.
+ */
+START_TEST(test_omit_counts)
+{
+	static const __u32 omits[] = {
+		XFSM_SPEC_OMIT_COUNTS, XFSM_SPEC_OMIT_LOOKUPS,
+		XFSM_SPEC_OMIT_COUNTS | XFSM_SPEC_OMIT_LOOKUPS, XFSM_SPEC_OMIT_ALL, 0,
+	};
+	static const enum xfsm_map_id stats_maps[] = {
+		XFSM_M_STATS, XFSM_M_STAGE_STATS, XFSM_M_RULE_STATS, XFSM_M_PORT_STATS,
+	};
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
+	struct xfsm_spec_input in = { 0 };
+	struct xfsm_app_names names = { 0 };
+	struct omit_counts a, b;
+	struct xfsm_image img;
+	struct xfsm_emit e;
+	struct xfsm_flow f;
+	__u64 reg = 0;
+	unsigned int i;
+	char why[256];
+	struct pkt p;
+
+	ck_assert_msg(O.obj, "third datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&O), 0);
+	xfsm_image_init(&img);
+	pkt_from_spec(&p, &ps);
+	/* lo (ifindex 1, in whatever namespace the test runs) is port 1 */
+	if (!compile_named("bench/ref/counter.xfsm", &img, &names) ||
+	    !ASSERT_OK(apply_named(&O, &img, &names), "apply") ||
+	    !ASSERT_OK(xt_set_port(&O, 1, 1), "port 1"))
+		goto out;
+	in.omit = XFSM_SPEC_OMIT_ALL;
+	if (!ASSERT_OK(xfsm_spec_input_read(O.inst, xt_active_slot(&O), &in), "input") ||
+	    !ASSERT_EQ(in.omit, 0, "the input read from the maps leaves nothing out") ||
+	    !ASSERT_EQ(in.n_rules, 1, "one rule"))
+		goto out;
+	in.omit = 1U << 3;
+	xfsm_emit_init(&e);
+	ASSERT_EQ(xfsm_spec_generate(O.inst, &in, &e), -EINVAL, "an unknown omit bit");
+	ASSERT_TRUE(strstr(e.why, "omit bits 0x8") != NULL, "named");
+	xfsm_emit_free(&e);
+	in.omit = 0;
+	/* the statistics maps the counter application's packet counts in:
+	 * named by the program unless their lookups are left out */
+	for (i = 0; i < ARRAY_SIZE(stats_maps); i++) {
+		xt_set_context("%s", xfsm_map_names[stats_maps[i]]);
+		ASSERT_GE(omit_map_refs(&O, 0, stats_maps[i]), 1, "looked up");
+		ASSERT_GE(omit_map_refs(&O, XFSM_SPEC_OMIT_COUNTS, stats_maps[i]), 1,
+			  "looked up, the increments left out");
+		ASSERT_EQ(omit_map_refs(&O, XFSM_SPEC_OMIT_LOOKUPS, stats_maps[i]), 0,
+			  "not looked up, the lookups left out");
+	}
+	for (i = 0; i < ARRAY_SIZE(omits) && !xt_failures; i++) {
+		struct xt_result r;
+		int fd;
+
+		xt_set_context("omit %#x", omits[i]);
+		fd = generate_omit(&O, omits[i], why, sizeof(why));
+		if (!xt_check(fd >= 0, __FILE__, __LINE__, "generate and load: %s (%s)",
+			      strerror(fd < 0 ? -fd : 0), why))
+			break;
+		if (install(&O, fd) && omit_counts_read(&in, &a) &&
+		    ASSERT_OK(xt_run_pkt(&O, &p, 1, &r), "run") &&
+		    ASSERT_EQ(r.verdict, XDP_DROP, "the rule's verdict") &&
+		    ASSERT_OK(xt_find_flow(&O, 0, w, NULL, &f), "the flow") &&
+		    ASSERT_EQ(f.regs[0], ++reg, "the register counted on") &&
+		    omit_counts_read(&in, &b)) {
+			__u64 n = omits[i] ? 0 : 1;
+
+			if (omits[i])
+				ASSERT_TRUE(!memcmp(&a, &b, sizeof(a)), "no statistic moved");
+			ASSERT_EQ(b.st.rx_packets, a.st.rx_packets + n, "rx_packets");
+			ASSERT_EQ(b.st.verdict_drop, a.st.verdict_drop + n, "verdict_drop");
+			ASSERT_EQ(b.ss.packets, a.ss.packets + n, "stage packets");
+			ASSERT_EQ(b.ss.hits, a.ss.hits + n, "stage hits");
+			ASSERT_EQ(b.rs.packets, a.rs.packets + n, "rule packets");
+			ASSERT_EQ(b.ps.rx_packets, a.ps.rx_packets + n, "port 1 rx_packets");
+		}
+		close(fd);
+	}
+out:
+	xt_set_context("%s", "");
+	xfsm_spec_input_free(&in);
+	xfsm_app_names_free(&names);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
+/*
+ * The ingress port block goes only where nothing reads meta.port: the
+ * counter application's program is shorter without it; the stateful
+ * firewall's, which tells the inside by meta.port, keeps it whole and
+ * still passes a packet from the inside (port 1) and drops one from the
+ * outside.
+ */
+START_TEST(test_omit_port)
+{
+	static const __u32 lookups = XFSM_SPEC_OMIT_COUNTS | XFSM_SPEC_OMIT_LOOKUPS;
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	struct xfsm_app_names names = { 0 };
+	struct xfsm_image img;
+	struct xt_result r;
+	size_t with, without;
+	char why[256];
+	struct pkt p;
+	int fd = -1;
+
+	ck_assert_msg(O.obj, "third datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&O), 0);
+	xfsm_image_init(&img);
+	pkt_from_spec(&p, &ps);
+	if (!compile_named("bench/ref/counter.xfsm", &img, &names) ||
+	    !ASSERT_OK(apply_named(&O, &img, &names), "apply counter"))
+		goto out;
+	with = omit_insns(&O, lookups);
+	without = omit_insns(&O, XFSM_SPEC_OMIT_ALL);
+	xt_check(without && without < with, __FILE__, __LINE__,
+		 "counter: %zu instructions without the port block, %zu with it", without, with);
+	xfsm_app_names_free(&names);
+	xfsm_image_free(&img);
+	ck_assert_int_eq(xt_reset(&O), 0);
+	if (!compile_named("examples/statefulfw.xfsm", &img, &names) ||
+	    !ASSERT_OK(apply_named(&O, &img, &names), "apply statefulfw") ||
+	    !ASSERT_OK(xt_set_port(&O, 1, 1), "port 1"))
+		goto out;
+	with = omit_insns(&O, lookups);
+	ASSERT_EQ(omit_insns(&O, XFSM_SPEC_OMIT_ALL), with, "statefulfw keeps its port block");
+	fd = generate_omit(&O, XFSM_SPEC_OMIT_ALL, why, sizeof(why));
+	if (!xt_check(fd >= 0, __FILE__, __LINE__, "statefulfw: %s", why) || !install(&O, fd))
+		goto out;
+	if (ASSERT_OK(xt_run_pkt(&O, &p, 1, &r), "run from port 1"))
+		ASSERT_EQ(r.verdict, XDP_PASS, "from the inside: meta.port read");
+	/* another source (no open flow), lo now the outside */
+	ps.src = 3;
+	pkt_from_spec(&p, &ps);
+	if (ASSERT_OK(xt_set_port(&O, 1, 2), "lo: port 2") &&
+	    ASSERT_OK(xt_run_pkt(&O, &p, 1, &r), "run from port 2"))
+		ASSERT_EQ(r.verdict, XDP_DROP, "from the outside: dropped");
+out:
+	if (fd >= 0)
+		close(fd);
+	xfsm_app_names_free(&names);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
+/* An ACL table of n rules (a walk of its trees beyond
+ * XFSM_SPEC_ACL_INLINE_RULES), one rule on the ingress port. */
+static char *omit_acl_app(unsigned int n)
+{
+	size_t cap = 100 + 80 * (size_t)n, len;
+	char *t = malloc(cap);
+	unsigned int r;
+
+	if (!t)
+		return NULL;
+	len = snprintf(t, cap, "app acl\ndefault pass\nacl f {\n\tmiss allow\n"
+		       "\trule prio 1 port 2 => pass\n");
+	for (r = 0; r < n; r++)
+		len += snprintf(t + len, cap - len, "\trule prio %u src 198.18.%u.0/24 proto udp dport %u => %s\n",
+				r + 2, r % 250, 1000 + r, r % 2 ? "deny" : "pass");
+	snprintf(t + len, cap - len, "}\n");
+	return t;
+}
+
+/*
+ * Every part left out, alone and together, of every application the walks
+ * run (and ACL tables compared inline and walked): the verifier takes
+ * each program.  Without the lookups no counter may be left that reads
+ * their value.
+ */
+START_TEST(test_omit_verifier)
+{
+	static const char *const files[] = {
+		"bench/ref/counter.xfsm", "bench/ref/global.xfsm", "bench/ref/twostage.xfsm",
+		"examples/portknock.xfsm", "examples/statefulfw.xfsm", "examples/ratelimit.xfsm",
+		"examples/synflood.xfsm", "examples/maclearn.xfsm", "examples/loadbalancer.xfsm",
+		"examples/arpresponder.xfsm", "examples/router.xfsm", "selftests/spec/mix.xfsm",
+		"selftests/spec/rewrite.xfsm", "selftests/spec/vlan.xfsm",
+		"selftests/spec/timeouts.xfsm", "selftests/spec/group.xfsm",
+		"selftests/spec/cas.xfsm", "selftests/spec/locked.xfsm",
+		NULL /* ACL, inline */, NULL /* ACL, walked */,
+	};
+	static const __u32 omits[] = {
+		XFSM_SPEC_OMIT_COUNTS, XFSM_SPEC_OMIT_LOOKUPS, XFSM_SPEC_OMIT_PORT,
+		XFSM_SPEC_OMIT_ALL,
+	};
+	unsigned int i, k, n_loaded = 0;
+
+	ck_assert_msg(O.obj, "third datapath instance did not load");
+	for (i = 0; i < ARRAY_SIZE(files) && !xt_failures; i++) {
+		struct xfsm_app_names names = { 0 };
+		struct xfsm_image img;
+		char why[256], cerr[256] = "", *acl = NULL;
+		bool is_acl = !files[i];
+		int fd, err;
+
+		xt_set_context("%s", files[i] ? files[i] : "ACL");
+		ck_assert_int_eq(xt_reset(&O), 0);
+		xfsm_image_init(&img);
+		if (is_acl) {
+			acl = omit_acl_app(i == ARRAY_SIZE(files) - 1 ?
+					   2 * XFSM_SPEC_ACL_INLINE_RULES : 4);
+			ck_assert_ptr_nonnull(acl);
+			err = xfsm_compile_string("acl.xfsm", acl, strlen(acl), &img, &names, cerr,
+						  sizeof(cerr));
+			if (!ASSERT_OK(err, cerr))
+				goto next;
+		} else if (!compile_named(files[i], &img, &names)) {
+			goto next;
+		}
+		if (!ASSERT_OK(apply_named(&O, &img, &names), "apply"))
+			goto next;
+		fd = generate_omit(&O, 0, why, sizeof(why));
+		if (fd == -EOPNOTSUPP)
+			goto next;	/* refused whole: nothing to leave out */
+		if (!xt_check(fd >= 0, __FILE__, __LINE__, "whole: %s (%s)",
+			      strerror(fd < 0 ? -fd : 0), why))
+			goto next;
+		close(fd);
+		for (k = 0; k < ARRAY_SIZE(omits); k++) {
+			fd = generate_omit(&O, omits[k], why, sizeof(why));
+			if (!xt_check(fd >= 0, __FILE__, __LINE__, "omit %#x: %s (%s)", omits[k],
+				      strerror(fd < 0 ? -fd : 0), why))
+				break;
+			close(fd);
+			n_loaded++;
+		}
+next:
+		xfsm_app_names_free(&names);
+		xfsm_image_free(&img);
+		free(acl);
+	}
+	xt_set_context("%s", "");
+	ASSERT_GE(n_loaded, (ARRAY_SIZE(files) - 2) * ARRAY_SIZE(omits),
+		  "programs loaded with parts left out");
+	XT_END();
+}
+END_TEST
+
 /* ---- The instruction buffer -------------------------------------------------- */
 
 START_TEST(test_codegen)
@@ -1702,6 +2033,9 @@ int main(void)
 	tcase_add_test(tc, test_peephole);
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_notes);
+	tcase_add_test(tc, test_omit_counts);
+	tcase_add_test(tc, test_omit_port);
+	tcase_add_test(tc, test_omit_verifier);
 	tcase_add_test(tc, test_datapath_check);
 	tcase_add_test(tc, test_walk_empty);
 	tcase_add_test(tc, test_fast_layouts);

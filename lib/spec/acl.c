@@ -241,8 +241,7 @@ static void emit_match(struct spec *sp, const struct xfsm_acl_entry *e, unsigned
 
 void spec_acl_cnt(struct spec *sp, int off)
 {
-	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_ACL_AS));
-	spec_cnt_add(sp, XR3, off, 1);
+	spec_cnt_add_at(sp, XR3, SO_ACL_AS, off, 1);
 }
 
 /* The matched rule's counters, mark and action (the end of
@@ -300,9 +299,8 @@ int spec_acl_stage(struct spec *sp, unsigned int stage)
 	xfsm_emit_note(e, 0, "stage %u: ACL table %u, buffer %u (%u rules, %s; statistics %u)",
 		       stage, t, sp->app->acl_buf[t] & 1, n,
 		       n > XFSM_SPEC_ACL_INLINE_RULES ? "cut trees" : "first match", st->stats_id);
-	spec_lookup_const(sp, XR0, XFSM_M_ACL_STATS, t, sp->l_pass_raw);
-	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_ACL_AS));
-	spec_lookup_const(sp, SR_SS, XFSM_M_STAGE_STATS, st->stats_id, sp->l_pass_raw);
+	spec_stats_spill(sp, XFSM_M_ACL_STATS, t, SO_ACL_AS);
+	spec_stats_const(sp, SR_SS, XFSM_M_STAGE_STATS, st->stats_id, sp->l_pass_raw);
 	spec_acl_cnt(sp, AO(packets));
 	spec_count_pkt(sp, SR_SS, offsetof(struct xfsm_stage_stats, packets),
 		       offsetof(struct xfsm_stage_stats, bytes));

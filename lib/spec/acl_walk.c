@@ -371,8 +371,7 @@ void spec_acl_walk(struct spec *sp, unsigned int stage)
 	}
 	xfsm_emit_bind(e, done);
 	E(sp, XI_LDX(BPF_W, XR2, XFP, SO_AW_PROBES));
-	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_ACL_AS));
-	spec_cnt_add_reg(sp, XR3, AO(probes), XR2);
+	spec_cnt_add_reg_at(sp, XR3, SO_ACL_AS, AO(probes), XR2);
 	E(sp, XI_LDX(BPF_DW, XR0, XFP, SO_AW_HIT));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR0, 0, miss);
 	emit_hit(sp, stage);

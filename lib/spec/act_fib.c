@@ -202,8 +202,7 @@ void spec_fib(struct spec *sp)
 	spec_lookup_stack(sp, XFSM_M_PORTS, SO_TMP, sent);
 	E(sp, XI_LDX(BPF_W, XR1, XR0, offsetof(struct xfsm_port, port)));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JGE, XR1, XFSM_MAX_PORTS, sent);
-	E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
-	spec_lookup_stack(sp, XFSM_M_PORT_STATS, SO_TMP, sent);
+	spec_stats_reg(sp, XFSM_M_PORT_STATS, XR1, sent);
 	spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, tx_packets),
 		       offsetof(struct xfsm_port_stats, tx_bytes));
 	xfsm_emit_bind(e, sent);

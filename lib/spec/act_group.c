@@ -253,8 +253,7 @@ void spec_group(struct spec *sp, __u32 gid)
 		xfsm_emit_bind(e, next);
 	}
 	xfsm_emit_bind(e, empty);
-	E(sp, XI_LDX(BPF_DW, XR4, XFP, SO_GRP_GS));
-	spec_cnt_add(sp, XR4, GSO(empty), 1);
+	spec_cnt_add_at(sp, XR4, SO_GRP_GS, GSO(empty), 1);
 	xfsm_emit_bind(e, drop);
 	spec_finish_const(sp, XDP_DROP);
 
@@ -268,8 +267,7 @@ void spec_group(struct spec *sp, __u32 gid)
 	spec_cnt_add(sp, XR4, GSO(member), 1);
 	E(sp, XI_LDX(BPF_W, XR2, XFP, SO_GRP_I));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, out);
-	E(sp, XI_LDX(BPF_DW, XR4, XFP, SO_GRP_GS));
-	spec_cnt_add(sp, XR4, GSO(skipped), 1);
+	spec_cnt_add_at(sp, XR4, SO_GRP_GS, GSO(skipped), 1);
 	xfsm_emit_bind(e, out);
 	E(sp, XI_LDX(BPF_W, XR2, XFP, SO_GRP_RR));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, result);

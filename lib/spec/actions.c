@@ -193,8 +193,7 @@ void spec_output_reg(struct spec *sp)
 	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_WREFRESH));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JGE, XR1, XFSM_MAX_PORTS, done);
 	if (sp->inst->map_fd[XFSM_M_PORT_STATS] >= 0) {
-		E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
-		spec_lookup_stack(sp, XFSM_M_PORT_STATS, SO_TMP, done);
+		spec_stats_reg(sp, XFSM_M_PORT_STATS, XR1, done);
 		spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, tx_packets),
 			       offsetof(struct xfsm_port_stats, tx_bytes));
 	}
@@ -700,7 +699,7 @@ static void emit_count(struct spec *sp, const struct xfsm_action *a)
 {
 	unsigned int none = xfsm_emit_label(sp->e);
 
-	spec_lookup_const(sp, XR0, XFSM_M_COUNTERS, a->arg, none);
+	spec_stats_const(sp, XR0, XFSM_M_COUNTERS, a->arg, none);
 	spec_count_pkt(sp, XR0, offsetof(struct xfsm_counter, packets),
 		       offsetof(struct xfsm_counter, bytes));
 	xfsm_emit_bind(sp->e, none);

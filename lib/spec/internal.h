@@ -93,6 +93,7 @@ struct spec {
 	const struct xfsm_spec_input *in;
 	const struct xfsm_app *app;
 	struct xfsm_emit *e;
+	__u32	omit;			/* XFSM_SPEC_OMIT_* (LOOKUPS implies COUNTS) */
 	bool	need[XFSM_FV_WORDS];	/* field words the application reads */
 	bool	uses_globals;
 	unsigned int l_stage[XFSM_MAX_STAGES + 1];	/* [n_stages]: the end */
@@ -127,11 +128,29 @@ void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned in
 /* R0 = map value of `map` under the key at stack offset key_off; NULL
  * jumps to null_label.  Clobbers R1-R5. */
 void spec_lookup_stack(struct spec *sp, int map, int key_off, unsigned int null_label);
+/*
+ * Statistics.  Counters are only ever changed through the emitters below,
+ * and the values of statistics maps only ever looked up through
+ * spec_stats_*(): they are where XFSM_SPEC_OMIT_COUNTS and _LOOKUPS leave
+ * their part out (emit nothing).
+ */
 /* A packets/bytes counter pair at base: one packet of meta.len bytes. */
 void spec_count_pkt(struct spec *sp, int base, int pkts_off, int bytes_off);
 /* *(u64 *)(base + off) += imm (a per-CPU counter: plain add, as CNT_ADD). */
 void spec_cnt_add(struct spec *sp, int base, int off, __s32 imm);
 void spec_cnt_add_reg(struct spec *sp, int base, int off, int src);
+/* The same through the value address kept in stack slot `slot`, loaded
+ * into `base` first. */
+void spec_cnt_add_at(struct spec *sp, int base, int slot, int off, __s32 imm);
+void spec_cnt_add_reg_at(struct spec *sp, int base, int slot, int off, int src);
+/* dst = the value of statistics map `map` at constant `key`
+ * (spec_lookup_const()), for counters only. */
+void spec_stats_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label);
+/* The same, spilled to stack slot `slot` (never NULL: an array's entry). */
+void spec_stats_spill(struct spec *sp, int map, __u32 key, int slot);
+/* R0 = the value of statistics map `map` at the __u32 key in register
+ * `key` (through SO_TMP); NULL jumps to null_label.  Clobbers R1-R5. */
+void spec_stats_reg(struct spec *sp, int map, int key, unsigned int null_label);
 /* dst = the packet's arrival time, taken on first use (pkt_now()).
  * Clobbers R1-R5. */
 void spec_now(struct spec *sp, int dst);

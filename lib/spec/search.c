@@ -238,8 +238,7 @@ void spec_search(struct spec *sp, unsigned int stage, const size_t *order, size_
 		no_rs = xfsm_emit_label(e);
 		E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_BEST));
 		E(sp, XI_LDX(BPF_W, XR2, XR1, RO(rule_id)));
-		E(sp, XI_STX(BPF_W, XFP, XR2, SO_TMP));
-		spec_lookup_stack(sp, XFSM_M_RULE_STATS, SO_TMP, no_rs);
+		spec_stats_reg(sp, XFSM_M_RULE_STATS, XR2, no_rs);
 		spec_count_pkt(sp, XR0, offsetof(struct xfsm_rule_stats, packets),
 			       offsetof(struct xfsm_rule_stats, bytes));
 		xfsm_emit_bind(e, no_rs);

@@ -70,8 +70,24 @@ void spec_lookup_const(struct spec *sp, int dst, int map, __u32 key, unsigned in
 		E(sp, XI_MOV64_REG(dst, XR0));
 }
 
+/* Are counters changed (XFSM_SPEC_OMIT_COUNTS, or _LOOKUPS, not asked
+ * for)?  The one check of the increments. */
+static bool counts_kept(const struct spec *sp)
+{
+	return !(sp->omit & XFSM_SPEC_OMIT_COUNTS);
+}
+
+/* Are statistics maps looked up (XFSM_SPEC_OMIT_LOOKUPS not asked for)?
+ * The one check of those lookups. */
+static bool stats_kept(const struct spec *sp)
+{
+	return !(sp->omit & XFSM_SPEC_OMIT_LOOKUPS);
+}
+
 void spec_count_pkt(struct spec *sp, int base, int pkts_off, int bytes_off)
 {
+	if (!counts_kept(sp))
+		return;
 	spec_cnt_add(sp, base, pkts_off, 1);
 	E(sp, XI_LDX(BPF_W, XR2, XFP, so_fv(XFSM_FW_META_LEN)));
 	spec_cnt_add_reg(sp, base, bytes_off, XR2);
@@ -79,6 +95,8 @@ void spec_count_pkt(struct spec *sp, int base, int pkts_off, int bytes_off)
 
 void spec_cnt_add(struct spec *sp, int base, int off, __s32 imm)
 {
+	if (!counts_kept(sp))
+		return;
 	E(sp, XI_LDX(BPF_DW, XR1, base, off));
 	E(sp, XI_ALU64_IMM(BPF_ADD, XR1, imm));
 	E(sp, XI_STX(BPF_DW, base, XR1, off));
@@ -88,9 +106,49 @@ void spec_cnt_add_reg(struct spec *sp, int base, int off, int src)
 {
 	int tmp = src == XR1 ? XR2 : XR1;
 
+	if (!counts_kept(sp))
+		return;
 	E(sp, XI_LDX(BPF_DW, tmp, base, off));
 	E(sp, XI_ALU64_REG(BPF_ADD, tmp, src));
 	E(sp, XI_STX(BPF_DW, base, tmp, off));
+}
+
+void spec_cnt_add_at(struct spec *sp, int base, int slot, int off, __s32 imm)
+{
+	if (!counts_kept(sp))
+		return;
+	E(sp, XI_LDX(BPF_DW, base, XFP, slot));
+	spec_cnt_add(sp, base, off, imm);
+}
+
+void spec_cnt_add_reg_at(struct spec *sp, int base, int slot, int off, int src)
+{
+	if (!counts_kept(sp))
+		return;
+	E(sp, XI_LDX(BPF_DW, base, XFP, slot));
+	spec_cnt_add_reg(sp, base, off, src);
+}
+
+void spec_stats_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label)
+{
+	if (stats_kept(sp))
+		spec_lookup_const(sp, dst, map, key, null_label);
+}
+
+void spec_stats_spill(struct spec *sp, int map, __u32 key, int slot)
+{
+	if (!stats_kept(sp))
+		return;
+	spec_lookup_const(sp, XR0, map, key, sp->l_pass_raw);
+	E(sp, XI_STX(BPF_DW, XFP, XR0, slot));
+}
+
+void spec_stats_reg(struct spec *sp, int map, int key, unsigned int null_label)
+{
+	if (!stats_kept(sp))
+		return;
+	E(sp, XI_STX(BPF_W, XFP, key, SO_TMP));
+	spec_lookup_stack(sp, map, SO_TMP, null_label);
 }
 
 void spec_now(struct spec *sp, int dst)
@@ -371,6 +429,13 @@ static void emit_port_known(struct spec *sp, unsigned int have)
 	xfsm_emit_bind(sp->e, cache);
 }
 
+/* Does the application read meta.port (the generic program stores it only
+ * when the application asked for it, XFSM_AF_NEEDS_PORT)? */
+static bool reads_port(const struct spec *sp)
+{
+	return (sp->app->flags & XFSM_AF_NEEDS_PORT) && sp->need[XFSM_FW_META_PORT];
+}
+
 /* ingress_port() and the port's rx counters (bpf/xfsm.bpf.c).  With the
  * generation counter addressed directly, a cache hit costs one lookup
  * (xfsm_work) and no stack traffic; the generation is read once for the
@@ -438,10 +503,9 @@ static void emit_port(struct spec *sp)
 
 	xfsm_emit_bind(e, have);
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, 0, done);
-	if ((sp->app->flags & XFSM_AF_NEEDS_PORT) && sp->need[XFSM_FW_META_PORT])
+	if (reads_port(sp))
 		E(sp, XI_STX(BPF_W, XFP, XR1, so_fv(XFSM_FW_META_PORT)));
-	E(sp, XI_STX(BPF_W, XFP, XR1, SO_TMP));
-	spec_lookup_stack(sp, XFSM_M_PORT_STATS, SO_TMP, done);
+	spec_stats_reg(sp, XFSM_M_PORT_STATS, XR1, done);
 	spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, rx_packets),
 		       offsetof(struct xfsm_port_stats, rx_bytes));
 	xfsm_emit_bind(e, done);
@@ -523,7 +587,7 @@ static void emit_program(struct spec *sp)
 	spec_parse(sp);
 
 	xfsm_emit_note(e, 0, "packet counters (nothing is changed before this point)");
-	spec_lookup_const(sp, SR_STATS, XFSM_M_STATS, 0, sp->l_pass_raw);
+	spec_stats_const(sp, SR_STATS, XFSM_M_STATS, 0, sp->l_pass_raw);
 	spec_count_pkt(sp, SR_STATS, offsetof(struct xfsm_stats, rx_packets),
 		       offsetof(struct xfsm_stats, rx_bytes));
 	if (!app->n_stages) {
@@ -536,7 +600,8 @@ static void emit_program(struct spec *sp)
 			E(sp, XI_CALL(BPF_FUNC_ktime_get_ns));
 			E(sp, XI_STX(BPF_DW, XFP, XR0, SO_NOW));
 		}
-		emit_port(sp);
+		if (!(sp->omit & XFSM_SPEC_OMIT_PORT) || reads_port(sp))
+			emit_port(sp);
 		if (app->flags & XFSM_AF_NEEDS_RANDOM) {
 			xfsm_emit_note(e, 0, "meta.random");
 			E(sp, XI_CALL(BPF_FUNC_get_prandom_u32));
@@ -567,12 +632,20 @@ int xfsm_spec_generate(struct xfsm_instance *inst, const struct xfsm_spec_input 
 		       struct xfsm_emit *e)
 {
 	struct spec sp = { .inst = inst, .in = in, .app = in ? in->app : NULL, .e = e,
-			   .l3 = ETH_HLEN };
+			   .omit = in ? in->omit : 0, .l3 = ETH_HLEN };
 
 	if (!inst || !in || !in->app) {
 		xfsm_emit_fail(e, -EINVAL, "no application to specialize");
 		return e->err;
 	}
+	if (in->omit & ~XFSM_SPEC_OMIT_ALL) {
+		xfsm_emit_fail(e, -EINVAL, "omit bits %#x: not XFSM_SPEC_OMIT_*",
+			       in->omit & ~XFSM_SPEC_OMIT_ALL);
+		return e->err;
+	}
+	/* without the lookups, no counter has a value to change */
+	if (sp.omit & XFSM_SPEC_OMIT_LOOKUPS)
+		sp.omit |= XFSM_SPEC_OMIT_COUNTS;
 	if (in->n_rules > XFSM_SPEC_MAX_RULES) {
 		xfsm_emit_fail(e, -E2BIG, "%zu rules: more than the specializer takes (%d)",
 			       in->n_rules, XFSM_SPEC_MAX_RULES);

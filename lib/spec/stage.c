@@ -555,7 +555,7 @@ static int emit_rule(struct spec *sp, unsigned int stage, const struct xfsm_rule
 
 	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, hits), 1);
 	if (sp->inst->map_fd[XFSM_M_RULE_STATS] >= 0) {
-		spec_lookup_const(sp, XR0, XFSM_M_RULE_STATS, r->rule_id, no_rs);
+		spec_stats_const(sp, XR0, XFSM_M_RULE_STATS, r->rule_id, no_rs);
 		spec_count_pkt(sp, XR0, offsetof(struct xfsm_rule_stats, packets),
 			       offsetof(struct xfsm_rule_stats, bytes));
 	}
@@ -573,7 +573,7 @@ int spec_stage(struct spec *sp, unsigned int stage)
 	if (st->kind == XFSM_STAGE_ACL)
 		return spec_acl_stage(sp, stage);
 	xfsm_emit_note(e, 0, "stage %u (statistics %u): counters", stage, st->stats_id);
-	spec_lookup_const(sp, SR_SS, XFSM_M_STAGE_STATS, st->stats_id, sp->l_pass_raw);
+	spec_stats_const(sp, SR_SS, XFSM_M_STAGE_STATS, st->stats_id, sp->l_pass_raw);
 	spec_count_pkt(sp, SR_SS, offsetof(struct xfsm_stage_stats, packets),
 		       offsetof(struct xfsm_stage_stats, bytes));
 	emit_flow(sp, stage);
