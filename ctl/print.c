@@ -325,7 +325,7 @@ static const char *pretty_key;
 
 char *print_json_begin(const char *key, size_t max)
 {
-	if (pretty_mode) {
+	if (is_pretty()) {
 		pretty_key = key;
 		return pretty_buf;
 	}
@@ -391,7 +391,7 @@ static void reindent(const char *s, const char *end)
 
 void print_json_end(char *end)
 {
-	if (pretty_mode)
+	if (is_pretty())
 		reindent(pretty_buf, end);
 	else
 		print_line_end(end);

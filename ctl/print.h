@@ -39,10 +39,11 @@ char *fmt_json_chars(char *p, const char *s, size_t n);
 char *fmt_json_str(char *p, const char *s, size_t n);
 bool is_pretty(void);	/* -j -p */
 /* A JSON value written by hand, compact (no space outside strings), as
- * member key (NULL: an element) of the object or array open: room for max
- * bytes (at most PRINT_LINE_MAX) at the pointer returned, then
- * print_json_end() with the end of what was written.  Under -p the value
- * comes out indented as print_* would have written it. */
+ * member key (NULL: an element) of the object or array open, under -j
+ * only (is_json()): room for max bytes (at most PRINT_LINE_MAX) at the
+ * pointer returned, then print_json_end() with the end of what was
+ * written.  Under -p the value comes out indented as print_* would have
+ * written it. */
 char *print_json_begin(const char *key, size_t max);
 void print_json_end(char *end);
 
