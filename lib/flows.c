@@ -252,7 +252,6 @@ struct xfsm_flow_states {
 struct states_walk {
 	const struct xfsm_app *app;
 	struct xfsm_flow_states *fs;
-	int err;
 };
 
 /* Room for one more of n elements of size bytes at *v (capacity *cap). */
@@ -317,8 +316,7 @@ static int rule_states(const void *key, const void *value, void *ctx)
 		if (!err && r->hard_timeout_ms)
 			err = add_exact(ss, r->hard_rollback);
 	}
-	w->err = err;
-	return err ? 1 : 0;
+	return err;	/* an error stops the walk, which returns it */
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -382,9 +380,7 @@ static int flow_states(struct xfsm_instance *inst, const struct xfsm_app *app,
 	if (!w.fs)
 		return -ENOMEM;
 	err = xfsm_map_walk(inst, XFSM_M_RULES, rule_states, &w);
-	if (!err && w.err)
-		err = w.err;
-	if (err < 0) {
+	if (err) {
 		xfsm_flow_states_free(w.fs);
 		return err;
 	}
