@@ -56,33 +56,41 @@ static __always_inline void flow_key_build(struct xfsm_flow_key *k, const struct
 }
 
 /*
- * The flow under key `k` in its stage's table: a narrow stage's
- * (XFSM_SF_NARROW) is found under the key's first 12 bytes in
- * xfsm_flows_n.  The verifier tells a pointer into one table from one
- * into the other, so every path after a lookup that may hit either is
- * verified twice while the pointer lives: the generic program passes it
- * to a global function soon after (bpf/xfsm.bpf.c).
+ * The flow under key `k` in the table of class `table` (the XFSM_SF_TABLE
+ * bits of its stage's flags): a narrow stage's flows (XFSM_SF_NARROW) are
+ * found under the key's first 12 bytes in xfsm_flows_n, a medium one's
+ * (XFSM_SF_MEDIUM) under its first 24 in xfsm_flows_m.  One call per
+ * table: a call the verifier sees with two maps gets neither the
+ * inlined lookup nor the direct call of the map's op.  It tells a pointer
+ * into one table from one into another, so every path after a lookup
+ * that may hit any is verified once per table while the pointer lives:
+ * the generic program passes it to a global function soon after
+ * (bpf/xfsm.bpf.c).
  */
-static __always_inline struct xfsm_flow *flow_lookup(struct xfsm_flow_key *k, bool narrow)
+static __always_inline struct xfsm_flow *flow_lookup(struct xfsm_flow_key *k, __u32 table)
 {
 #ifndef XFSM_OFFLOAD
-	if (narrow)
+	if (table == XFSM_SF_NARROW)
 		return bpf_map_lookup_elem(&xfsm_flows_n, k);
+	if (table == XFSM_SF_MEDIUM)
+		return bpf_map_lookup_elem(&xfsm_flows_m, k);
 #endif
 	return bpf_map_lookup_elem(&xfsm_flows, k);
 }
 
-/* Insert `v` under `k` in the stage's table unless the key is there:
- * 0, -EEXIST or another error.  Compared as an int: before 6.3 the
+/* Insert `v` under `k` in the table of class `table` unless the key is
+ * there: 0, -EEXIST or another error.  Compared as an int: before 6.3 the
  * verifier turns this helper into a direct call of the map's update op,
  * which returns an int, leaving the upper half of R0 zero (-EEXIST
  * reads 0xffffffef). */
 static __always_inline int flow_insert(struct xfsm_flow_key *k, const struct xfsm_flow *v,
-				       bool narrow)
+				       __u32 table)
 {
 #ifndef XFSM_OFFLOAD
-	if (narrow)
+	if (table == XFSM_SF_NARROW)
 		return (int)bpf_map_update_elem(&xfsm_flows_n, k, v, BPF_NOEXIST);
+	if (table == XFSM_SF_MEDIUM)
+		return (int)bpf_map_update_elem(&xfsm_flows_m, k, v, BPF_NOEXIST);
 #endif
 	return (int)bpf_map_update_elem(&xfsm_flows, k, v, BPF_NOEXIST);
 }

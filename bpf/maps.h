@@ -55,6 +55,14 @@ struct {
 	__type(key, struct xfsm_flow_key_n);
 	__type(value, struct xfsm_flow);
 } xfsm_flows_n SEC(".maps");
+
+/* The medium stages' flows (XFSM_SF_MEDIUM): a 24-byte key, a 5-tuple's. */
+struct {
+	__uint(type, XFSM_FLOWS_TYPE);
+	__uint(max_entries, XFSM_DEFAULT_FLOWS);
+	__type(key, struct xfsm_flow_key_m);
+	__type(value, struct xfsm_flow);
+} xfsm_flows_m SEC(".maps");
 #endif
 
 struct {

@@ -230,7 +230,7 @@ __noinline __u32 xfsm_obs_begin(struct xdp_md *ctx, struct xfsm_work *w, __u32 g
 
 /* A stage's flow, as found before its timeouts are enforced (f NULL: no
  * flow); flags: XFSM_TSF_LOOKUP when the stage looked one up under w->fk,
- * XFSM_TSF_NARROW when that key is a narrow table's,
+ * XFSM_TSF_TABLE bits naming the table that key is in,
  * XFSM_TSF_EXPIRED when its timeout has run out. */
 __noinline int xfsm_obs_lookup(struct xfsm_work *w, const struct xfsm_flow *f, __u32 flags)
 {
@@ -243,7 +243,7 @@ __noinline int xfsm_obs_lookup(struct xfsm_work *w, const struct xfsm_flow *f, _
 	e = obs_stage_entry(&b);
 	if (!w || !e)
 		return 0;
-	e->flags = flags & (XFSM_TSF_LOOKUP | XFSM_TSF_EXPIRED | XFSM_TSF_NARROW);
+	e->flags = flags & (XFSM_TSF_LOOKUP | XFSM_TSF_EXPIRED | XFSM_TSF_TABLE);
 	e->rule = XFSM_OBS_MISS;
 	e->conds = 0;
 	e->state_seen = 0;
@@ -308,7 +308,7 @@ __noinline int xfsm_obs_stage_end(struct xdp_md *ctx, struct xfsm_work *w, __u32
 	e->stage = stage;
 	e->result = result;
 	if (e->flags & XFSM_TSF_LOOKUP) {
-		f = flow_lookup(&e->key, e->flags & XFSM_TSF_NARROW);
+		f = flow_lookup(&e->key, XFSM_TABLE_OF_TSF(e->flags));
 		if (f) {
 			e->flags |= XFSM_TSF_AFTER;
 			__builtin_memcpy(&e->after, f, sizeof(e->after));

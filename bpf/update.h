@@ -307,7 +307,7 @@ static __always_inline void globals_apply(struct xfsm_globals *g, const struct x
 /* Insert a state-0 flow under w->fk unless one exists; returns the entry,
  * or NULL when the table is full. */
 static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
-						     struct xfsm_stage_stats *ss, bool narrow)
+						     struct xfsm_stage_stats *ss, __u32 table)
 {
 	struct xfsm_flow *zero, *f;
 	struct xfsm_stats *s;
@@ -317,7 +317,7 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
 	zero = bpf_map_lookup_elem(&xfsm_zero, &w->pkt.key);
 	if (!zero)
 		return NULL;
-	err = flow_insert(&w->fk, zero, narrow);
+	err = flow_insert(&w->fk, zero, table);
 	if (err && err != -XFSM_EEXIST) {
 		XFSM_EVENT(&w->fk, XFSM_EV_FULL, 0, 0, 0);
 		CNT_ADD(&ss->table_full, 1);
@@ -326,7 +326,7 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
 			CNT_ADD(&s->exc_flow_table_full, 1);
 		return NULL;
 	}
-	f = flow_lookup(&w->fk, narrow);
+	f = flow_lookup(&w->fk, table);
 	if (!err) {
 		XFSM_EVENT(&w->fk, XFSM_EV_NEW, 0, 0, 0);
 		CNT_ADD(&ss->flows_created, 1);
@@ -357,15 +357,16 @@ XFSM_FLOW_FOR_UPDATE_FN struct xfsm_flow *flow_for_update(struct xfsm_work *w,
 							 __u32 stage,
 							 struct xfsm_stage_stats *ss)
 {
-	bool same = st->flags & XFSM_SF_SAME_KEYS, narrow = st->flags & XFSM_SF_NARROW;
+	bool same = st->flags & XFSM_SF_SAME_KEYS;
+	__u32 table = st->flags & XFSM_SF_TABLE;
 	struct xfsm_flow *f;
 
 	flow_key_build(&w->fk, &w->pkt, same ? st->lookup_words : st->update_words,
 		       same ? st->lookup_rev : st->update_rev,
 		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
-	f = flow_lookup(&w->fk, narrow);
+	f = flow_lookup(&w->fk, table);
 	if (!f)
-		f = flow_create(w, ss, narrow);
+		f = flow_create(w, ss, table);
 	return f;
 }
 

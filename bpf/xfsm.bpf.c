@@ -200,14 +200,14 @@ __noinline int xfsm_parse_offload(struct xdp_md *ctx, struct xfsm_pkt *p)
 #define OBS_MATCH(w, r, conds)	xfsm_obs_match(w, r, conds)
 #endif
 
-/* Where stage `stage` looks its lookup-scope flow up. */
-#define XFSM_LOOKUP_NONE	0	/* nowhere (XFSM_SF_NO_LOOKUP) */
-#define XFSM_LOOKUP_WIDE	1	/* xfsm_flows, under w->fk */
-#define XFSM_LOOKUP_NARROW	2	/* xfsm_flows_n, under w->fk's first 12 bytes */
+/* Where stage `stage` looks its lookup-scope flow up: nowhere
+ * (XFSM_SF_NO_LOOKUP), or in the table of class `where` (XFSM_SF_TABLE
+ * bits, flow_lookup()) under w->fk. */
+#define XFSM_LOOKUP_NONE	1
+_Static_assert(!(XFSM_LOOKUP_NONE & XFSM_SF_TABLE), "no lookup is no table's class");
 
-/* The stage's lookup key into w->fk, and the table to look it up in
- * (XFSM_LOOKUP_*).  The native profile builds it inline in the entry's
- * stage loop: verified once per turn (about 25k instructions more on
+/* The stage's lookup key into w->fk, and where to look it up.  The
+ * native profile builds it inline in the entry's stage loop: verified once per turn (about 25k instructions more on
  * 6.18), it saves the call of a global function per stage. */
 static __always_inline __u32 stage_key(struct xfsm_work *w, const struct xfsm_stage *st,
 				       __u32 stage)
@@ -216,14 +216,14 @@ static __always_inline __u32 stage_key(struct xfsm_work *w, const struct xfsm_st
 		return XFSM_LOOKUP_NONE;	/* nothing reads it (a rule that writes it looks it up) */
 	flow_key_build(&w->fk, &w->pkt, st->lookup_words, st->lookup_rev,
 		       st->flags & XFSM_SF_SYMMETRIC, stage, st->epoch);
-	return st->flags & XFSM_SF_NARROW ? XFSM_LOOKUP_NARROW : XFSM_LOOKUP_WIDE;
+	return st->flags & XFSM_SF_TABLE;
 }
 
 static __always_inline struct xfsm_flow *stage_lookup(struct xfsm_work *w, __u32 where)
 {
 	if (where == XFSM_LOOKUP_NONE)
 		return NULL;
-	return flow_lookup(&w->fk, where == XFSM_LOOKUP_NARROW);
+	return flow_lookup(&w->fk, where);
 }
 
 /* The lookup-scope flow `f` that stage_lookup() found, its timeouts
@@ -237,7 +237,7 @@ static __always_inline struct xfsm_flow *stage_flow(struct xfsm_work *w,
 	p->state = 0;
 	if (p->traced)
 		OBS_LOOKUP(w, f, (st->flags & XFSM_SF_NO_LOOKUP ? 0 : XFSM_TSF_LOOKUP) |
-			   (st->flags & XFSM_SF_NARROW ? XFSM_TSF_NARROW : 0) |
+			   XFSM_TSF_OF_TABLE(st->flags) |
 			   (f && (f->hard_deadline_ns || f->idle_timeout_ms) &&
 			    !flow_still_live(p, f) ? XFSM_TSF_EXPIRED : 0));
 	/* Only a rollback takes a call. */

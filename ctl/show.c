@@ -662,6 +662,7 @@ static void print_stage_flows(const struct xfsm_image *img, const struct xfsm_ap
 {
 	const struct xfsm_stage *st = &img->app.stages[s];
 	const struct xfsm_stage_names *sn = nm && s < nm->n_stages ? &nm->stages[s] : NULL;
+	const struct xfsm_flow_table_class *tc;
 	enum xfsm_map_id table;
 	char buf[512];
 	struct sbuf b = { buf, 0, sizeof(buf) };
@@ -686,10 +687,11 @@ static void print_stage_flows(const struct xfsm_image *img, const struct xfsm_ap
 	if (inst)
 		table = xfsm_flow_table(inst, s);
 	else
-		table = xfsm_stage_keys_narrow(st) ? XFSM_M_FLOWS_N : XFSM_M_FLOWS;
+		table = xfsm_flow_table_class(xfsm_stage_keys_table(st))->id;
+	tc = xfsm_flow_table_class_of_map(table);
 	print_string(PRINT_ANY, "flow_table", "\n  flows in %s", xfsm_map_names[table]);
-	if (table == XFSM_M_FLOWS_N)
-		print_text(" (narrow: keys of at most %u words)", XFSM_NARROW_KEY_WORDS);
+	if (table != XFSM_M_FLOWS)
+		print_text(" (%s: keys of at most %u words)", tc->what, tc->words);
 	else
 		print_text(" (wide keys)");
 	print_string(PRINT_ANY, "table_full", "  table full %s",

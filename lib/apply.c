@@ -138,7 +138,7 @@ static bool rule_unnamed(const void *key, const void *value, void *ctx)
  * changed (another epoch). */
 bool xfsm_flow_is_stale(const void *key, const void *value, void *ctx)
 {
-	const struct xfsm_flow_key_n *k = key;	/* either table's key */
+	const struct xfsm_flow_key_n *k = key;	/* any table's key's head */
 	const struct xfsm_app *app = ctx;
 
 	return !stage_has_rules(app, k->stage) || k->epoch != app->stages[k->stage].epoch;
@@ -175,7 +175,7 @@ static int settle(struct xfsm_instance *inst, const struct xfsm_app *app,
 		}
 		n = xfsm_flows_settle_tables(inst, app);
 		if (n < 0) {
-			xfsm_log(XFSM_LOG_WARN, "cannot move flows into the narrow table: %s",
+			xfsm_log(XFSM_LOG_WARN, "cannot move flows into their stages' tables: %s",
 				 strerror((int)-n));
 			err = err ?: n;
 		}
@@ -806,13 +806,14 @@ static void build_app(struct change_ctx *c)
 		c->scope.rules = true;
 		/* The flow table is walked only when a stage that may have
 		 * flows loses them (keys changed, stage gone or not
-		 * stateful any more) or moves them into the narrow table
+		 * stateful any more) or moves them into a narrower table
 		 * (planned before there was one: xfsm_flows_settle_tables()). */
 		for (s = 0; s < XFSM_MAX_STAGES; s++)
 			if (stage_has_rules(old, s) &&
 			    (!stage_has_rules(app, s) || app->stages[s].epoch != old->stages[s].epoch ||
-			     ((app->stages[s].flags & XFSM_SF_NARROW) &&
-			      !(old->stages[s].flags & XFSM_SF_NARROW))))
+			     ((app->stages[s].flags & XFSM_SF_TABLE) &&
+			      (app->stages[s].flags & XFSM_SF_TABLE) !=
+			      (old->stages[s].flags & XFSM_SF_TABLE))))
 				c->scope.flows = true;
 	}
 	for (t = 0; t < XFSM_ACL_TABLES; t++)

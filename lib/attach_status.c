@@ -75,8 +75,9 @@ static void add_table(struct xfsm_status_inst *s, const char *name, int fd)
 		s->flow_table = info.type == BPF_MAP_TYPE_LRU_HASH ? "lru" : "hash";
 }
 
-/* The maps an instance's status reads. */
-enum { FD_PORTS, FD_FLOWS, FD_FLOWS_N, FD_RULES, FD_RODATA, FD_N };
+/* The maps an instance's status reads: the flow tables last, one per
+ * class (xfsm_flow_table_classes' order). */
+enum { FD_PORTS, FD_RULES, FD_RODATA, FD_FLOWS, FD_N = FD_FLOWS + XFSM_FLOW_TABLE_CLASSES };
 
 /* What runs on a port: the xfsm program of st (a dispatcher's component
  * goes by the datapath's name). */
@@ -97,6 +98,7 @@ static void inst_fill(struct xfsm_status_inst *s, const struct links *ls, const 
 		      const struct xfsm_owner *o)
 {
 	int ports_fd = fds[FD_PORTS], rodata_fd = fds[FD_RODATA];
+	const struct xfsm_flow_table_class *c;
 	__u32 key, next, *prev = NULL;
 	struct xfsm_port pv;
 	int cap = 0;
@@ -105,8 +107,8 @@ static void inst_fill(struct xfsm_status_inst *s, const struct links *ls, const 
 		s->abi_known = true;
 	if (ports_fd >= 0 && !xfsm_ports_map_ok(ports_fd))
 		ports_fd = -1;	/* another layout: not readable as ports */
-	add_table(s, XFSM_MAP_FLOWS, fds[FD_FLOWS]);
-	add_table(s, XFSM_MAP_FLOWS_N, fds[FD_FLOWS_N]);
+	xfsm_for_each_flow_table(c)
+		add_table(s, xfsm_map_names[c->id], fds[FD_FLOWS + (c - xfsm_flow_table_classes)]);
 	add_table(s, XFSM_MAP_RULES, fds[FD_RULES]);
 	add_table(s, XFSM_MAP_PORTS, ports_fd);
 	while (ports_fd >= 0 && !bpf_map_get_next_key(ports_fd, prev, &next)) {
@@ -184,6 +186,7 @@ static int pinned_inst_fill(struct xfsm_status_inst *s, const char *dir,
 {
 	struct links there = {};
 	const struct links *use = ls;
+	const struct xfsm_flow_table_class *c;
 	struct xfsm_owner o;
 	bool staged;
 	int fds[FD_N], prog_fd, back = -1, err;
@@ -192,8 +195,9 @@ static int pinned_inst_fill(struct xfsm_status_inst *s, const char *dir,
 	fds[FD_PORTS] = xfsm_pin_get(dir, staged, XFSM_MAP_PORTS);
 	if (fds[FD_PORTS] < 0)
 		return 0;
-	fds[FD_FLOWS] = xfsm_pin_get(dir, staged, XFSM_MAP_FLOWS);
-	fds[FD_FLOWS_N] = xfsm_pin_get(dir, staged, XFSM_MAP_FLOWS_N);
+	xfsm_for_each_flow_table(c)
+		fds[FD_FLOWS + (c - xfsm_flow_table_classes)] =
+			xfsm_pin_get(dir, staged, xfsm_map_names[c->id]);
 	fds[FD_RULES] = xfsm_pin_get(dir, staged, XFSM_MAP_RULES);
 	fds[FD_RODATA] = xfsm_pin_get(dir, staged, XFSM_PIN_RODATA);
 	prog_fd = xfsm_pin_get(dir, staged, XFSM_PIN_PROG);
@@ -277,6 +281,7 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 	for (i = 0; i < n; i++)
 		xfsm_owner_pinned(arr[i].pin_dir, xfsm_pin_staged(arr[i].pin_dir) > 0, &owners[i]);
 	for (i = 0; i < ls.n; i++) {
+		const struct xfsm_flow_table_class *c;
 		struct xfsm_xdp_state st;
 		int fds[FD_N], j, known = 0;
 
@@ -289,10 +294,11 @@ int xfsm_status_collect(struct xfsm_status_inst **out, int *n_out)
 		owners[n].ctl_id = st.ctl_map_id;
 		owners[n].progs_id = st.progs_map_id;
 		fds[FD_PORTS] = st.ports_map_id ? bpf_map_get_fd_by_id(st.ports_map_id) : -1;
-		j = xfsm_prog_map_id(st.generic_id, XFSM_MAP_FLOWS, false);
-		fds[FD_FLOWS] = j ? bpf_map_get_fd_by_id(j) : -1;
-		j = xfsm_prog_map_id(st.generic_id, XFSM_MAP_FLOWS_N, false);
-		fds[FD_FLOWS_N] = j ? bpf_map_get_fd_by_id(j) : -1;
+		xfsm_for_each_flow_table(c) {
+			j = xfsm_prog_map_id(st.generic_id, xfsm_map_names[c->id], false);
+			fds[FD_FLOWS + (c - xfsm_flow_table_classes)] =
+				j ? bpf_map_get_fd_by_id(j) : -1;
+		}
 		j = xfsm_prog_map_id(st.generic_id, XFSM_MAP_RULES, false);
 		fds[FD_RULES] = j ? bpf_map_get_fd_by_id(j) : -1;
 		j = xfsm_prog_map_id(st.generic_id, ".rodata", true);

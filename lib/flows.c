@@ -6,6 +6,7 @@
  * get_next_key.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -136,22 +137,54 @@ int xfsm_map_update_locked(struct xfsm_instance *inst, enum xfsm_map_id id,
 	return err;
 }
 
+const struct xfsm_flow_table_class xfsm_flow_table_classes[XFSM_FLOW_TABLE_CLASSES] = {
+	{ XFSM_M_FLOWS,   0,              XFSM_KEY_WORDS,        "wide" },
+	{ XFSM_M_FLOWS_N, XFSM_SF_NARROW, XFSM_NARROW_KEY_WORDS, "narrow" },
+	{ XFSM_M_FLOWS_M, XFSM_SF_MEDIUM, XFSM_MEDIUM_KEY_WORDS, "medium" },
+};
+
+const struct xfsm_flow_table_class *xfsm_flow_table_class(__u32 stage_flags)
+{
+	const struct xfsm_flow_table_class *c;
+
+	xfsm_for_each_flow_table(c)
+		if (c->stage_flag == (stage_flags & XFSM_SF_TABLE))
+			return c;
+	return &xfsm_flow_table_classes[0];	/* both flags: no stage the planner marks */
+}
+
+const struct xfsm_flow_table_class *xfsm_flow_table_class_of_map(enum xfsm_map_id id)
+{
+	const struct xfsm_flow_table_class *c;
+
+	xfsm_for_each_flow_table(c)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* The bytes of a table's key: the head of struct xfsm_flow_key and its
+ * first c->words words. */
+static size_t flow_key_size(const struct xfsm_flow_table_class *c)
+{
+	return offsetof(struct xfsm_flow_key, w) + sizeof(__u32) * c->words;
+}
+
 /* The table's key is the first map_key_size bytes of the struct
  * xfsm_flow_key. */
 enum xfsm_map_id xfsm_flow_table(struct xfsm_instance *inst, unsigned int stage)
 {
+	const struct xfsm_flow_table_class *c;
 	struct xfsm_app *app;
-	bool narrow;
 
-	if (map_fd(inst, XFSM_M_FLOWS_N) < 0 || stage >= XFSM_MAX_STAGES ||
-	    xfsm_running_app_read(inst, &app))
+	if (stage >= XFSM_MAX_STAGES || xfsm_running_app_read(inst, &app))
 		return XFSM_M_FLOWS;
-	narrow = stage < app->n_stages && (app->stages[stage].flags & XFSM_SF_NARROW);
+	c = xfsm_flow_table_class(stage < app->n_stages ? app->stages[stage].flags : 0);
 	free(app);
-	return narrow ? XFSM_M_FLOWS_N : XFSM_M_FLOWS;
+	return map_fd(inst, c->id) < 0 ? XFSM_M_FLOWS : c->id;
 }
 
-/* A flow key's table, or -EINVAL: a narrow table's key has no other
+/* A flow key's table, or -EINVAL: a narrower table's key has no other
  * words than its own. */
 static int flow_key_table(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 			  enum xfsm_map_id *id)
@@ -161,10 +194,9 @@ static int flow_key_table(struct xfsm_instance *inst, const struct xfsm_flow_key
 	if (!key)
 		return -EINVAL;
 	*id = xfsm_flow_table(inst, key->stage);
-	if (*id == XFSM_M_FLOWS_N)
-		for (i = XFSM_NARROW_KEY_WORDS; i < XFSM_KEY_WORDS; i++)
-			if (key->w[i])
-				return -EINVAL;
+	for (i = xfsm_flow_table_class_of_map(*id)->words; i < XFSM_KEY_WORDS; i++)
+		if (key->w[i])
+			return -EINVAL;
 	return 0;
 }
 
@@ -485,8 +517,9 @@ int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 	err = flow_key_table(inst, key, &id);
 	if (err) {
 		xfsm_log(XFSM_LOG_ERROR,
-			 "flow of stage %u: a narrow stage's key has no words past its first %d",
-			 key->stage, XFSM_NARROW_KEY_WORDS);
+			 "flow of stage %u: a %s stage's key has no words past its first %u",
+			 key->stage, xfsm_flow_table_class_of_map(id)->what,
+			 xfsm_flow_table_class_of_map(id)->words);
 		return err;
 	}
 	err = flow_of_running_app(inst, key, flow);
@@ -803,47 +836,52 @@ long xfsm_map_count(struct xfsm_instance *inst, enum xfsm_map_id id)
 /* Is each flow table's key what this ABI says (a table absent is)? */
 static bool flow_keys_ok(const struct xfsm_instance *inst)
 {
-	return !inst || ((inst->map_fd[XFSM_M_FLOWS] < 0 ||
-			  inst->map_key_size[XFSM_M_FLOWS] == sizeof(struct xfsm_flow_key)) &&
-			 (inst->map_fd[XFSM_M_FLOWS_N] < 0 ||
-			  inst->map_key_size[XFSM_M_FLOWS_N] == sizeof(struct xfsm_flow_key_n)));
+	const struct xfsm_flow_table_class *c;
+
+	if (!inst)
+		return true;
+	xfsm_for_each_flow_table(c)
+		if (inst->map_fd[c->id] >= 0 && inst->map_key_size[c->id] != flow_key_size(c))
+			return false;
+	return true;
 }
 
 struct flow_walk {
 	xfsm_flow_cb cb;
 	void	*ctx;
+	size_t	key_size;	/* of the table walked */
 };
 
+/* An entry, with its key as the wide key the table's is a prefix of. */
 static int flow_walk_one(const void *key, const void *value, void *ctx)
-{
-	struct flow_walk *fw = ctx;
-
-	return fw->cb(key, value, fw->ctx);
-}
-
-/* A narrow table's entry, with its key as the wide key it is a prefix of. */
-static int flow_walk_narrow(const void *key, const void *value, void *ctx)
 {
 	struct flow_walk *fw = ctx;
 	struct xfsm_flow_key k = {};
 
-	memcpy(&k, key, sizeof(struct xfsm_flow_key_n));
+	memcpy(&k, key, fw->key_size);
 	return fw->cb(&k, value, fw->ctx);
 }
 
 int xfsm_flow_foreach(struct xfsm_instance *inst, xfsm_flow_cb cb, void *ctx)
 {
+	const struct xfsm_flow_table_class *c;
 	struct flow_walk fw = { .cb = cb, .ctx = ctx };
-	int ret;
+	int ret = 0;
 
 	if (!cb)
 		return -EINVAL;
 	if (!flow_keys_ok(inst))
 		return -EPROTO;
-	ret = xfsm_map_walk(inst, XFSM_M_FLOWS, flow_walk_one, &fw);
-	if (ret || map_fd(inst, XFSM_M_FLOWS_N) < 0)
-		return ret;
-	return xfsm_map_walk(inst, XFSM_M_FLOWS_N, flow_walk_narrow, &fw);
+	/* the wide table first: it is there (or the walk's error is) */
+	xfsm_for_each_flow_table(c) {
+		if (c->id != XFSM_M_FLOWS && map_fd(inst, c->id) < 0)
+			continue;
+		fw.key_size = flow_key_size(c);
+		ret = xfsm_map_walk(inst, c->id, flow_walk_one, &fw);
+		if (ret)
+			break;
+	}
+	return ret;
 }
 
 struct flush_filter {
@@ -851,7 +889,7 @@ struct flush_filter {
 	int	keep_epoch;	/* < 0: delete every epoch */
 };
 
-/* (The narrow key's head is the wide key's.) */
+/* (A narrower key's head is the wide key's.) */
 static bool flow_matches(const void *key, const void *value, void *ctx)
 {
 	const struct xfsm_flow_key_n *k = key;
@@ -865,16 +903,20 @@ static bool flow_matches(const void *key, const void *value, void *ctx)
 long xfsm_flows_delete_if(struct xfsm_instance *inst,
 			  bool (*pred)(const void *key, const void *value, void *ctx), void *ctx)
 {
-	long n, m = 0;
+	const struct xfsm_flow_table_class *c;
+	long n, total = 0;
 
 	if (!flow_keys_ok(inst))
 		return -EPROTO;
-	n = xfsm_map_delete_if(inst, XFSM_M_FLOWS, pred, ctx);
-	if (n >= 0 && map_fd(inst, XFSM_M_FLOWS_N) >= 0)
-		m = xfsm_map_delete_if(inst, XFSM_M_FLOWS_N, pred, ctx);
-	if (n < 0)
-		return n;
-	return m < 0 ? m : n + m;
+	xfsm_for_each_flow_table(c) {
+		if (c->id != XFSM_M_FLOWS && map_fd(inst, c->id) < 0)
+			continue;
+		n = xfsm_map_delete_if(inst, c->id, pred, ctx);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	return total;
 }
 
 long xfsm_flow_flush(struct xfsm_instance *inst, int stage)
@@ -892,26 +934,31 @@ long xfsm_flow_flush_stale(struct xfsm_instance *inst, unsigned int stage,
 	return xfsm_flows_delete_if(inst, flow_matches, &f);
 }
 
-struct narrow_move {
+struct table_move {
+	struct xfsm_instance *inst;
 	const struct xfsm_app *app;
 	struct xfsm_flow_key *keys;
 	struct xfsm_flow *vals;
 	size_t n, cap;
 };
 
-/* A wide-table entry of a stage `app` keeps in the narrow table. */
+/* A wide-table entry of a stage `app` keeps in a narrower table the
+ * instance has. */
 static int collect_misplaced(const void *key, const void *value, void *ctx)
 {
 	const struct xfsm_flow_key *k = key;
-	struct narrow_move *m = ctx;
+	const struct xfsm_flow_table_class *c;
+	struct table_move *m = ctx;
 	unsigned int i;
 	void *p;
 
 	if (k->stage >= m->app->n_stages || k->stage >= XFSM_MAX_STAGES ||
-	    !(m->app->stages[k->stage].flags & XFSM_SF_NARROW) ||
 	    k->epoch != m->app->stages[k->stage].epoch)
 		return 0;
-	for (i = XFSM_NARROW_KEY_WORDS; i < XFSM_KEY_WORDS; i++)
+	c = xfsm_flow_table_class(m->app->stages[k->stage].flags);
+	if (c->id == XFSM_M_FLOWS || map_fd(m->inst, c->id) < 0)
+		return 0;
+	for (i = c->words; i < XFSM_KEY_WORDS; i++)
 		if (k->w[i])
 			return 0;
 	if (m->n == m->cap) {
@@ -932,18 +979,19 @@ static int collect_misplaced(const void *key, const void *value, void *ctx)
 
 long xfsm_flows_settle_tables(struct xfsm_instance *inst, const struct xfsm_app *app)
 {
-	struct narrow_move m = { .app = app };
-	int wide = map_fd(inst, XFSM_M_FLOWS), narrow = map_fd(inst, XFSM_M_FLOWS_N);
+	struct table_move m = { .inst = inst, .app = app };
+	int wide = map_fd(inst, XFSM_M_FLOWS), to;
 	long moved = 0;
 	size_t i;
 	int err;
 
-	if (wide < 0 || narrow < 0 || !flow_keys_ok(inst))
+	if (wide < 0 || !flow_keys_ok(inst))
 		return 0;
 	err = xfsm_map_walk(inst, XFSM_M_FLOWS, collect_misplaced, &m);
 	for (i = 0; !err && i < m.n; i++) {
-		/* a flow the datapath made meanwhile in the narrow table wins */
-		if (bpf_map_update_elem(narrow, &m.keys[i], &m.vals[i], BPF_NOEXIST) &&
+		to = map_fd(inst, xfsm_flow_table_class(app->stages[m.keys[i].stage].flags)->id);
+		/* a flow the datapath made meanwhile in that table wins */
+		if (bpf_map_update_elem(to, &m.keys[i], &m.vals[i], BPF_NOEXIST) &&
 		    errno != EEXIST) {
 			err = -errno;
 			break;

@@ -52,6 +52,7 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_PROGS]		= XFSM_MAP_PROGS,
 	[XFSM_M_WORK]		= XFSM_MAP_WORK,
 	[XFSM_M_FLOWS_N]	= XFSM_MAP_FLOWS_N,
+	[XFSM_M_FLOWS_M]	= XFSM_MAP_FLOWS_M,
 };
 
 /* ---- Instance names ----------------------------------------------------------- */
@@ -687,7 +688,8 @@ static int expected_value_size(int id, __u32 *size)
 	case XFSM_M_APPS:		*size = sizeof(struct xfsm_app); break;
 	case XFSM_M_RULES:		*size = sizeof(struct xfsm_rule); break;
 	case XFSM_M_FLOWS:
-	case XFSM_M_FLOWS_N:		*size = sizeof(struct xfsm_flow); break;
+	case XFSM_M_FLOWS_N:
+	case XFSM_M_FLOWS_M:		*size = sizeof(struct xfsm_flow); break;
 	case XFSM_M_GLOBALS:		*size = sizeof(struct xfsm_globals); break;
 	case XFSM_M_APPSRC:		*size = sizeof(struct xfsm_appsrc); break;
 	case XFSM_M_LOCKS:		*size = sizeof(struct xfsm_lock); break;
@@ -710,6 +712,7 @@ static int expected_key_size(int id, __u32 *size)
 	case XFSM_M_RULES:	*size = sizeof(struct xfsm_rule_key); break;
 	case XFSM_M_FLOWS:	*size = sizeof(struct xfsm_flow_key); break;
 	case XFSM_M_FLOWS_N:	*size = sizeof(struct xfsm_flow_key_n); break;
+	case XFSM_M_FLOWS_M:	*size = sizeof(struct xfsm_flow_key_m); break;
 	case XFSM_M_IDS:	*size = sizeof(struct xfsm_ids_key); break;
 	default:
 		return -ENOENT;

@@ -109,6 +109,8 @@ enum xfsm_map_id {
 				 * port cache a specialized program shares; optional */
 	XFSM_M_FLOWS_N,		/* the narrow stages' flows (native; XFSM_SF_NARROW):
 				 * absent, every flow is in XFSM_M_FLOWS; optional */
+	XFSM_M_FLOWS_M,		/* the medium stages' flows (native; XFSM_SF_MEDIUM):
+				 * likewise; optional */
 	XFSM_M__MAX,
 };
 
@@ -516,8 +518,10 @@ void xfsm_flow_key_build(const struct xfsm_stage *st, unsigned int stage,
 			 struct xfsm_flow_key *key);
 /* Read, write (create or replace) and delete one flow, in the table that
  * holds its stage's flows under the running application: the narrow one
- * (XFSM_M_FLOWS_N) for a stage marked XFSM_SF_NARROW, where the datapath
- * has it, under the key's first sizeof(struct xfsm_flow_key_n) bytes.
+ * (XFSM_M_FLOWS_N) for a stage marked XFSM_SF_NARROW, the medium one
+ * (XFSM_M_FLOWS_M) for XFSM_SF_MEDIUM, where the datapath has it, under
+ * the key's first bytes (xfsm_flow_table_class); -EINVAL for a key with
+ * a word set past them.
  * -ENOENT: no such flow; -E2BIG: a plain hash flow table is full.
  * xfsm_flow_set() refuses (-EINVAL) timeouts that xfsm_timeouts_check()
  * finds wrong for the flow's state, the hard timeout taken as
@@ -534,16 +538,31 @@ int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  const struct xfsm_flow *flow);
 int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key);
+/* The flow tables (include/xfsm/abi.h): a stage's class, the
+ * XFSM_SF_TABLE bits of its flags, picks the table that holds its flows,
+ * whose key is the first 4 + 4 * words bytes of its struct xfsm_flow_key
+ * (the other words 0).  The wide table (stage_flag 0) comes first. */
+struct xfsm_flow_table_class {
+	enum xfsm_map_id	id;
+	__u32			stage_flag;	/* XFSM_SF_NARROW, XFSM_SF_MEDIUM or 0 */
+	unsigned int		words;		/* key words the table's key holds */
+	const char		*what;		/* "wide", "narrow", "medium" */
+};
+/* The class of a stage with flags `stage_flags`; of flow table `id`
+ * (NULL: not a flow table). */
+const struct xfsm_flow_table_class *xfsm_flow_table_class(__u32 stage_flags);
+const struct xfsm_flow_table_class *xfsm_flow_table_class_of_map(enum xfsm_map_id id);
 /* The table that holds stage `stage`'s flows under the running
- * application: XFSM_M_FLOWS_N for a stage it marks XFSM_SF_NARROW where
- * the datapath has that table (the offload profile does not), else
- * XFSM_M_FLOWS. */
+ * application: its class's table (XFSM_M_FLOWS_N for a stage it marks
+ * XFSM_SF_NARROW, XFSM_M_FLOWS_M for XFSM_SF_MEDIUM) where the datapath
+ * has that table (the offload profile does not), else XFSM_M_FLOWS. */
 enum xfsm_map_id xfsm_flow_table(struct xfsm_instance *inst, unsigned int stage);
-/* Whether a stateful stage's keys fit a narrow flow key (the first
- * XFSM_NARROW_KEY_WORDS words), so that the native datapath keeps its
- * flows in xfsm_flows_n: the rule by which libxfsm marks XFSM_SF_NARROW
- * on the applications it installs.  False for an ACL stage. */
-bool xfsm_stage_keys_narrow(const struct xfsm_stage *st);
+/* The class (XFSM_SF_TABLE bits) of a stateful stage's keys: the
+ * narrowest table whose key holds every word its four key lists use, so
+ * that the native datapath keeps its flows there: the rule by which
+ * libxfsm marks the applications it installs.  0 (wide) for an ACL
+ * stage. */
+__u32 xfsm_stage_keys_table(const struct xfsm_stage *st);
 /*
  * What is wrong with the timeouts of a transition into `state` (a rule's
  * goto state, or a flow written by hand): a bit set per fault, 0 if none.
@@ -562,8 +581,9 @@ unsigned int xfsm_timeouts_check(__u32 state, __u32 idle_ms, __u32 idle_rollback
  * particular order; key and flow are valid during the call only.  Batched
  * (falls back to get_next_key when batching is unsupported).  The datapath
  * keeps running: flows may come and go during the walk.  The callback
- * returns non-zero to stop; that value is returned.  Both flow tables are
- * walked; a narrow table's key comes as the whole struct xfsm_flow_key. */
+ * returns non-zero to stop; that value is returned.  Every flow table is
+ * walked; a narrow or medium table's key comes as the whole struct
+ * xfsm_flow_key. */
 typedef int (*xfsm_flow_cb)(const struct xfsm_flow_key *key,
 			    const struct xfsm_flow *flow, void *ctx);
 int xfsm_flow_foreach(struct xfsm_instance *inst, xfsm_flow_cb cb, void *ctx);

@@ -25,6 +25,7 @@
 
 #include "xfsm_attach.h"
 #include "xfsm_acl.h"
+#include "xfsm_plan.h"
 
 #define BPFFS_MOUNT	"/sys/fs/bpf"
 
@@ -478,7 +479,12 @@ int xfsm_obj_load(struct bpf_object *obj)
 
 bool xfsm_map_is_flow_table(const char *name)
 {
-	return !strcmp(name, XFSM_MAP_FLOWS) || !strcmp(name, XFSM_MAP_FLOWS_N);
+	const struct xfsm_flow_table_class *c;
+
+	xfsm_for_each_flow_table(c)
+		if (!strcmp(name, xfsm_map_names[c->id]))
+			return true;
+	return false;
 }
 
 /* Set map `name`'s entries when n is given (0: as built). */

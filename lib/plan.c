@@ -38,11 +38,13 @@
  *    wrote, found by the write's own lookup), and no transition sets a
  *    timeout (a lookup is what enforces and refreshes them).
  *
- *  - stages whose keys fit the narrow flow table (XFSM_SF_NARROW): all of
- *    their key lists, lookup and update, both directions, use at most
- *    XFSM_NARROW_KEY_WORDS (2) words; their flows live in xfsm_flows_n,
- *    whose 12-byte key hashes and compares faster than the 48-byte one
- *    (docs/datapath.md, "Flow tables").
+ *  - the flow table of each stage (XFSM_SF_TABLE): the narrowest whose
+ *    key holds the words all of its key lists use, lookup and update,
+ *    both directions: xfsm_flows_n (XFSM_SF_NARROW) for at most
+ *    XFSM_NARROW_KEY_WORDS (2), xfsm_flows_m (XFSM_SF_MEDIUM) for at
+ *    most XFSM_MEDIUM_KEY_WORDS (5), else xfsm_flows; a shorter key
+ *    hashes and compares faster than the 48-byte one (docs/datapath.md,
+ *    "Flow tables").
  *
  *  - per-state rule lists (struct xfsm_scan): a stage of at most
  *    XFSM_SCAN_RULES rules whose every state 0..XFSM_SCAN_STATES-1 has at
@@ -455,21 +457,26 @@ static bool stage_reads_flow(const struct xfsm_image *img, unsigned int stage)
 	return false;
 }
 
-/* All four key lists (lookup and update, both directions of a symmetric
- * key) within a narrow key.  Both keys: a flow a rule creates under the
- * update key is found by the lookup key, so they share a table. */
-bool xfsm_stage_keys_narrow(const struct xfsm_stage *st)
+/* The flow table class for all four key lists (lookup and update, both
+ * directions of a symmetric key): the narrowest table whose key holds
+ * every word they use.  Both keys: a flow a rule creates under the update
+ * key is found by the lookup key, so they share a table. */
+__u32 xfsm_stage_keys_table(const struct xfsm_stage *st)
 {
 	const __u8 *k[] = { st->lookup_words, st->update_words, st->lookup_rev, st->update_rev };
-	unsigned int n = st->flags & XFSM_SF_SYMMETRIC ? 4 : 2, j, i;
+	unsigned int n = st->flags & XFSM_SF_SYMMETRIC ? 4 : 2, used = 0, j, i;
+	const struct xfsm_flow_table_class *best = NULL, *c;
 
 	if (st->kind != XFSM_STAGE_XFSM)
-		return false;
+		return 0;
 	for (j = 0; j < n; j++)
-		for (i = XFSM_NARROW_KEY_WORDS; i < XFSM_KEY_WORDS; i++)
-			if (k[j][i] != XFSM_FW_ZERO && k[j][i] < XFSM_FV_WORDS)
-				return false;
-	return true;
+		for (i = 0; i < XFSM_KEY_WORDS; i++)
+			if (k[j][i] != XFSM_FW_ZERO && k[j][i] < XFSM_FV_WORDS && i >= used)
+				used = i + 1;
+	for (c = xfsm_flow_table_classes; c < xfsm_flow_table_classes + XFSM_FLOW_TABLE_CLASSES; c++)
+		if (c->words >= used && (!best || c->words < best->words))
+			best = c;
+	return best->stage_flag;
 }
 
 void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
@@ -483,8 +490,7 @@ void xfsm_plan_app(const struct xfsm_plan *plan, const struct xfsm_image *img,
 			memset(&app->scan[s], 0, sizeof(app->scan[s]));
 		if (!stage_reads_flow(img, s))
 			app->stages[s].flags |= XFSM_SF_NO_LOOKUP;
-		if (xfsm_stage_keys_narrow(&app->stages[s]))
-			app->stages[s].flags |= XFSM_SF_NARROW;
+		app->stages[s].flags |= xfsm_stage_keys_table(&app->stages[s]);
 	}
 }
 
@@ -494,5 +500,5 @@ void xfsm_plan_clear_app(struct xfsm_app *app)
 
 	memset(app->scan, 0, sizeof(app->scan));
 	for (s = 0; s < XFSM_MAX_STAGES; s++)
-		app->stages[s].flags &= ~(XFSM_SF_NO_LOOKUP | XFSM_SF_NARROW);
+		app->stages[s].flags &= ~(XFSM_SF_NO_LOOKUP | XFSM_SF_TABLE);
 }

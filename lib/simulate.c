@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "xfsm_acl.h"
+#include "xfsm_plan.h"
 #include "xfsm_attach.h"
 #include "xfsm_sim.h"
 
@@ -112,10 +113,10 @@ static int prepare_maps(struct bpf_object *obj, struct xfsm_instance *live, bool
 		}
 		/* Same sizes as the live maps: rule ids index the rule
 		 * statistics, and a full flow table must behave the same. */
-		if (id == XFSM_M_FLOWS || id == XFSM_M_FLOWS_N || id == XFSM_M_RULES ||
+		if (xfsm_flow_table_class_of_map(id) || id == XFSM_M_RULES ||
 		    id == XFSM_M_RULE_STATS || id == XFSM_M_GROUP_FLOWS)
 			bpf_map__set_max_entries(m, live->map_max_entries[id]);
-		if (id == XFSM_M_FLOWS || id == XFSM_M_FLOWS_N)
+		if (xfsm_flow_table_class_of_map(id))
 			bpf_map__set_type(m, live->map_type[id]);
 	}
 	return 0;
@@ -138,23 +139,22 @@ static int copy_entry_cb(const void *key, const void *value, void *ctx)
 /* The state the datapath writes, as the live instance holds it now. */
 static int copy_live_state(struct xfsm_sim *s, struct xfsm_instance *live)
 {
-	static const enum xfsm_map_id flow_tables[] = { XFSM_M_FLOWS, XFSM_M_FLOWS_N };
 	struct walk_copy wc = { .fd = s->inst->map_fd[XFSM_M_GROUP_FLOWS] };
+	const struct xfsm_flow_table_class *c;
 	__u64 regs[XFSM_GLOBAL_REGS];
-	unsigned int i;
 	int err;
 
 	/* Each table into its copy (an LRU table may be full; the copy has
 	 * the same size). */
-	for (i = 0; i < sizeof(flow_tables) / sizeof(flow_tables[0]); i++) {
-		struct walk_copy fc = { .fd = s->inst->map_fd[flow_tables[i]] };
+	xfsm_for_each_flow_table(c) {
+		struct walk_copy fc = { .fd = s->inst->map_fd[c->id] };
 
-		if (live->map_fd[flow_tables[i]] < 0)
+		if (live->map_fd[c->id] < 0)
 			continue;
-		err = fc.fd < 0 ? -ENOENT : xfsm_map_walk(live, flow_tables[i], copy_entry_cb, &fc);
+		err = fc.fd < 0 ? -ENOENT : xfsm_map_walk(live, c->id, copy_entry_cb, &fc);
 		if (err) {
 			xfsm_log(XFSM_LOG_ERROR, "simulate: cannot copy the flow table %s: %s",
-				 xfsm_map_names[flow_tables[i]], strerror(err < 0 ? -err : err));
+				 xfsm_map_names[c->id], strerror(err < 0 ? -err : err));
 			return err < 0 ? err : -EIO;
 		}
 	}

@@ -187,14 +187,14 @@ int xfsm_obj_load(struct bpf_object *obj);
  */
 struct xfsm_acl_caps;
 struct xfsm_map_sizes {
-	__u64	flows;		/* entries of each flow table, wide and narrow */
+	__u64	flows;		/* entries of each flow table (wide, narrow, medium) */
 	__u32	flow_type;	/* BPF_MAP_TYPE_HASH or BPF_MAP_TYPE_LRU_HASH */
 	__u64	rules;		/* entries of the rule table (both application slots) */
 	__u64	rule_stats;	/* entries of the rule statistics */
 	const struct xfsm_acl_caps *acl;	/* the ACL arrays: xfsm_acl_caps_totals() */
 };
 int xfsm_obj_size_maps(struct bpf_object *obj, const struct xfsm_map_sizes *sz);
-/* The wide and the narrow flow table (include/xfsm/abi.h). */
+/* Each flow table (include/xfsm/abi.h): wide, narrow, medium. */
 bool xfsm_map_is_flow_table(const char *name);
 /* Whether the program array map_fd takes programs loaded that way: 1, 0
  * when its first user had another expected attach type (a pin made by an
@@ -364,7 +364,7 @@ struct xfsm_status_table {
 	long	used;			/* -1: not counted (arrays) */
 };
 
-#define XFSM_STATUS_TABLES	4
+#define XFSM_STATUS_TABLES	5
 
 struct xfsm_status_inst {
 	char	name[64];

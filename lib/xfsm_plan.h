@@ -51,15 +51,24 @@ void xfsm_plan_clear_app(struct xfsm_app *app);
  * datapath's per-CPU cache of the ingress port is refreshed. */
 int xfsm_ports_changed(int gen_fd);
 
-/* Delete the entries of both flow tables that `pred` picks (a narrow
- * table's key is a struct xfsm_flow_key_n, the head of the wide key);
- * returns the count or a negative errno. */
+/* The flow table classes, the wide table first (struct
+ * xfsm_flow_table_class): a table more is an entry more. */
+#define XFSM_FLOW_TABLE_CLASSES	3
+extern const struct xfsm_flow_table_class xfsm_flow_table_classes[XFSM_FLOW_TABLE_CLASSES];
+#define xfsm_for_each_flow_table(c)					\
+	for ((c) = xfsm_flow_table_classes;				\
+	     (c) < xfsm_flow_table_classes + XFSM_FLOW_TABLE_CLASSES; (c)++)
+
+/* Delete the entries of every flow table that `pred` picks (a narrower
+ * table's key is the head of the wide key: read the stage and epoch
+ * through a struct xfsm_flow_key_n); returns the count or a negative
+ * errno. */
 long xfsm_flows_delete_if(struct xfsm_instance *inst,
 			  bool (*pred)(const void *key, const void *value, void *ctx), void *ctx);
-/* Move into the narrow table the flows of the stages `app` marks
- * XFSM_SF_NARROW that are still in the wide one under their current
- * epoch: a datapath that predates the narrow table (ABI 8) ran the
- * application, kept across an upgrade, with every flow there.  Returns
+/* Move into their class's table the flows of the stages `app` marks
+ * XFSM_SF_NARROW or XFSM_SF_MEDIUM that are still in the wide one under
+ * their current epoch: a datapath that predates that table (ABI 8, 10)
+ * ran the application, kept across an upgrade, with the flows there.  Returns
  * the count moved or a negative errno. */
 long xfsm_flows_settle_tables(struct xfsm_instance *inst, const struct xfsm_app *app);
 

@@ -300,10 +300,11 @@ static void one_rule(struct xfsm_image *img, bool match_state, bool timeout, boo
 	ck_assert_int_eq(rb_add(img, 0, &b), 0);
 }
 
-/* Which stages the planner puts into the narrow flow table: those whose
- * every key list, lookup and update, both directions, fits its 2 words
- * (a key of 3 words would hash one jhash2 round slower: wide). */
-START_TEST(test_plan_narrow)
+/* Which flow table the planner puts a stage's flows into: the narrowest
+ * whose key holds every key list, lookup and update, both directions:
+ * the narrow one's 2 words (a key of 3 words would hash one jhash2 round
+ * slower), else the medium one's 5 (a 5-tuple), else the wide one. */
+START_TEST(test_plan_flow_table)
 {
 	static const __u8 src[] = { XFSM_FW_IP4_SRC };
 	static const __u8 two[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST };
@@ -316,27 +317,46 @@ START_TEST(test_plan_narrow)
 				     XFSM_FW_L4_SPORT, XFSM_FW_L4_DPORT };
 	static const __u8 pair[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST };
 	static const __u8 pair_rev[] = { XFSM_FW_IP4_DST, XFSM_FW_IP4_SRC };
+	static const __u8 five_rev[] = { XFSM_FW_IP4_DST, XFSM_FW_IP4_SRC, XFSM_FW_IP_PROTO,
+					 XFSM_FW_L4_DPORT, XFSM_FW_L4_SPORT };
+	static const __u8 six[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_IP_PROTO,
+				    XFSM_FW_L4_SPORT, XFSM_FW_L4_DPORT, XFSM_FW_VLAN_ID };
 	static const __u8 ip6[] = { XFSM_FW_IP6_SRC, XFSM_FW_IP6_SRC + 1, XFSM_FW_IP6_SRC + 2,
 				    XFSM_FW_IP6_SRC + 3 };
+	static const __u8 ip6_pair[] = { XFSM_FW_IP6_SRC, XFSM_FW_IP6_SRC + 1,
+					 XFSM_FW_IP6_SRC + 2, XFSM_FW_IP6_SRC + 3,
+					 XFSM_FW_IP6_DST, XFSM_FW_IP6_DST + 1,
+					 XFSM_FW_IP6_DST + 2, XFSM_FW_IP6_DST + 3 };
+	/* a 5-tuple's 2 words padded out past the medium key: still narrow */
+	static const __u8 padded[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_ZERO,
+				       XFSM_FW_ZERO, XFSM_FW_ZERO, XFSM_FW_ZERO };
+	const __u32 N = XFSM_SF_NARROW, M = XFSM_SF_MEDIUM;
 	static const struct {
 		const char *what;
 		const __u8 *lookup, *update, *rev;	/* rev: symmetric (one key) */
 		unsigned int n_lookup, n_update;
-		bool acl, narrow;
+		bool acl;
+		__u32 table;	/* XFSM_SF_TABLE bits */
 	} cases[] = {
-		{ "one word", src, src, NULL, 1, 1, false, true },
-		{ "two words", two, two, NULL, 2, 2, false, true },
-		{ "three words", three, three, NULL, 3, 3, false, false },
-		{ "four words", four, four, NULL, 4, 4, false, false },
-		{ "an IPv6 address", ip6, ip6, NULL, 4, 4, false, false },
-		{ "lookup 1, update 5", src, five, NULL, 1, 5, false, false },
-		{ "lookup 5, update 1", five, src, NULL, 5, 1, false, false },
-		{ "lookup 1, update 2", src, two, NULL, 1, 2, false, true },
-		{ "lookup 1, update 3", src, three, NULL, 1, 3, false, false },
-		{ "lookup 3, update 1", three, src, NULL, 3, 1, false, false },
-		{ "symmetric pair", pair, pair, pair_rev, 2, 2, false, true },
-		{ "symmetric 4 words", four, four, four_rev, 4, 4, false, false },
-		{ "an ACL stage", src, src, NULL, 1, 1, true, false },
+		{ "one word", src, src, NULL, 1, 1, false, N },
+		{ "two words", two, two, NULL, 2, 2, false, N },
+		{ "three words", three, three, NULL, 3, 3, false, M },
+		{ "four words", four, four, NULL, 4, 4, false, M },
+		{ "five words", five, five, NULL, 5, 5, false, M },
+		{ "six words", six, six, NULL, 6, 6, false, 0 },
+		{ "two words padded to six", padded, padded, NULL, 6, 6, false, N },
+		{ "an IPv6 address", ip6, ip6, NULL, 4, 4, false, M },
+		{ "two IPv6 addresses", ip6_pair, ip6_pair, NULL, 8, 8, false, 0 },
+		{ "lookup 1, update 5", src, five, NULL, 1, 5, false, M },
+		{ "lookup 5, update 1", five, src, NULL, 5, 1, false, M },
+		{ "lookup 1, update 6", src, six, NULL, 1, 6, false, 0 },
+		{ "lookup 1, update 2", src, two, NULL, 1, 2, false, N },
+		{ "lookup 1, update 3", src, three, NULL, 1, 3, false, M },
+		{ "lookup 3, update 1", three, src, NULL, 3, 1, false, M },
+		{ "symmetric pair", pair, pair, pair_rev, 2, 2, false, N },
+		{ "symmetric 4 words", four, four, four_rev, 4, 4, false, M },
+		{ "symmetric 5-tuple", five, five, five_rev, 5, 5, false, M },
+		{ "an ACL stage", src, src, NULL, 1, 1, true, 0 },
 	};
 	unsigned int i;
 
@@ -359,11 +379,12 @@ START_TEST(test_plan_narrow)
 		xfsm_image_plan(&img, &plan);
 		app = img.app;
 		xfsm_plan_app(&plan, &img, &app, 0);
-		ck_assert_msg(!!(app.stages[0].flags & XFSM_SF_NARROW) == cases[i].narrow,
-			      "%s: narrow %d, expected %d", cases[i].what,
-			      !!(app.stages[0].flags & XFSM_SF_NARROW), cases[i].narrow);
+		ck_assert_msg((app.stages[0].flags & XFSM_SF_TABLE) == cases[i].table,
+			      "%s: table flags %#x, expected %#x", cases[i].what,
+			      app.stages[0].flags & XFSM_SF_TABLE, cases[i].table);
+		ck_assert_uint_eq(xfsm_stage_keys_table(&app.stages[0]), cases[i].table);
 		xfsm_plan_clear_app(&app);
-		ck_assert_uint_eq(app.stages[0].flags & XFSM_SF_NARROW, 0);
+		ck_assert_uint_eq(app.stages[0].flags & XFSM_SF_TABLE, 0);
 		xfsm_image_free(&img);
 	}
 }
@@ -875,7 +896,7 @@ int main(void)
 	tcase_add_test(tc, test_plan_lockfree_adds);
 	tcase_add_test(tc, test_plan_cas);
 	tcase_add_test(tc, test_plan_no_lookup);
-	tcase_add_test(tc, test_plan_narrow);
+	tcase_add_test(tc, test_plan_flow_table);
 	tcase_add_test(tc, test_plan_scan_lists);
 	tcase_add_test(tc, test_plan_scan_words);
 	suite_add_tcase(s, tc);

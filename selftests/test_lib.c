@@ -846,7 +846,8 @@ static void dp_close(struct dp *d)
 	bpf_object__close(d->obj);
 }
 
-/* An application of two stages with n rules split over two masks. */
+/* An application of two stages keyed on a 5-tuple (so their flows are in
+ * the medium table), n rules split over two masks. */
 static void make_app(struct xfsm_image *img, __u32 n, __u32 tag)
 {
 	static const __u8 k5[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT,
@@ -1292,7 +1293,7 @@ START_TEST(test_dp_flows)
 	ck_assert_int_eq(t.bad, 0);
 	ck_assert_int_eq(t.n[0], 6000);
 	ck_assert_int_eq(t.n[1], 4000);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 10000);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_M), 10000);
 
 	flow_key(&k, 1, e1, 1234);
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
@@ -1314,7 +1315,7 @@ START_TEST(test_dp_flows)
 	ck_assert_int_eq(t.n[1], 0);
 	ck_assert_int_eq(xfsm_flow_flush(d.inst, 5), 0);
 	ck_assert_int_eq(xfsm_flow_flush(d.inst, -1), 6000);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_M), 0);
 	dp_close(&d);
 }
 END_TEST
@@ -1404,13 +1405,13 @@ START_TEST(test_dp_flow_states)
 			      "case %zu: state %u (rollbacks %u, %u) in stage %u", i, f.state,
 			      cases[i].idle_to, cases[i].hard_to, cases[i].stage);
 		n += !cases[i].want;
-		ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), n);
+		ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_M), n);
 	}
 	/* another epoch of stage 0's keys */
 	memset(&f, 0, sizeof(f));
 	flow_key(&k, 0, (__u16)(e[0] + 1), 99);
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), n);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_M), n);
 
 	/* Another application through the same handle: stage 0 now enters
 	 * state 4 and matches states s with (s & 0xf0) == 0x20.  What the handle
@@ -1467,7 +1468,7 @@ START_TEST(test_dp_flow_epochs)
 	ck_assert_uint_eq(got.app.stages[0].epoch, e0);
 	ck_assert_uint_eq(got.app.stages[1].epoch, e1);
 	xfsm_image_free(&got);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 500);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_M), 500);
 
 	/* stage 1's keys change: its epoch moves on, its old flows go */
 	make_app(&b, 6, 1);
@@ -1485,7 +1486,7 @@ START_TEST(test_dp_flow_epochs)
 	/* with flush_flows every stage starts afresh */
 	ck_assert_int_eq(xfsm_apply(d.inst, &b, &(struct xfsm_apply_opts){
 		.sz = sizeof(struct xfsm_apply_opts), .flush_flows = true }), 0);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_M), 0);
 
 	/* a stage that is gone takes its flows along */
 	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
@@ -1507,14 +1508,59 @@ START_TEST(test_dp_flow_epochs)
 }
 END_TEST
 
-/* A narrow stage's flows (XFSM_SF_NARROW) are in xfsm_flows_n, a wide
- * stage's in xfsm_flows; get, set, del, foreach and flush find each flow
- * in its table. */
+/* Flow table `where` holds n flows, the other flow tables none. */
+static void assert_flow_counts(struct dp *d, enum xfsm_map_id where, long n, const char *what)
+{
+	static const enum xfsm_map_id tables[] = { XFSM_M_FLOWS, XFSM_M_FLOWS_N, XFSM_M_FLOWS_M };
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		ck_assert_msg(xfsm_map_count(d->inst, tables[i]) == (tables[i] == where ? n : 0),
+			      "%s: %ld flows in %s, expected %ld", what,
+			      (long)xfsm_map_count(d->inst, tables[i]), xfsm_map_names[tables[i]],
+			      tables[i] == where ? n : 0);
+}
+
+/* A stage's flows are in its class's table (xfsm_flows_n for a narrow
+ * stage, XFSM_SF_NARROW; xfsm_flows_m for a medium one; xfsm_flows for a
+ * wide one); get, set, del, foreach and flush find each flow in its
+ * table; an apply moves a flow left in the wide table into its class's
+ * and drops the flows of a stage whose keys (and so class) change.  Each
+ * round: stage 0's class, stage 1's, and the keys stage 1 changes to. */
+static const struct {
+	const __u8 *k0, *k1, *k1_next;
+	unsigned int n0, n1, n1_next;
+	enum xfsm_map_id t0, t1, t1_next;
+} flow_table_rounds[] = {
+	{ .k0 = (const __u8[]){ XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT,
+				XFSM_FW_L4_DPORT, XFSM_FW_IP_PROTO }, .n0 = 5, .t0 = XFSM_M_FLOWS_M,
+	  .k1 = (const __u8[]){ XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO }, .n1 = 2,
+	  .t1 = XFSM_M_FLOWS_N,
+	  /* two words to five */
+	  .k1_next = (const __u8[]){ XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO, XFSM_FW_IP4_SRC,
+				     XFSM_FW_IP4_DST, XFSM_FW_IP_PROTO },
+	  .n1_next = 5, .t1_next = XFSM_M_FLOWS_M },
+	{ .k0 = (const __u8[]){ XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT,
+				XFSM_FW_L4_DPORT, XFSM_FW_IP_PROTO, XFSM_FW_IP_TTL },
+	  .n0 = 6, .t0 = XFSM_M_FLOWS,
+	  .k1 = (const __u8[]){ XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO, XFSM_FW_IP4_SRC,
+				XFSM_FW_IP4_DST, XFSM_FW_IP_PROTO }, .n1 = 5, .t1 = XFSM_M_FLOWS_M,
+	  /* five words back to two */
+	  .k1_next = (const __u8[]){ XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO },
+	  .n1_next = 2, .t1_next = XFSM_M_FLOWS_N },
+	{ .k0 = (const __u8[]){ XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_IP_PROTO },
+	  .n0 = 3, .t0 = XFSM_M_FLOWS_M,
+	  .k1 = (const __u8[]){ XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO }, .n1 = 2,
+	  .t1 = XFSM_M_FLOWS_N,
+	  /* two words to wide */
+	  .k1_next = (const __u8[]){ XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO, XFSM_FW_IP4_SRC,
+				     XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT, XFSM_FW_L4_DPORT },
+	  .n1_next = 6, .t1_next = XFSM_M_FLOWS },
+};
+
 START_TEST(test_dp_flow_tables)
 {
-	static const __u8 two[] = { XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO };
-	static const __u8 four[] = { XFSM_FW_ETH_SRC_HI, XFSM_FW_ETH_SRC_LO, XFSM_FW_IP4_SRC,
-				     XFSM_FW_IP4_DST };
+	__typeof__(flow_table_rounds[0]) *rd = &flow_table_rounds[_i];
+	unsigned int words1 = xfsm_flow_table_class_of_map(rd->t1)->words;
 	struct flow_tally t = {};
 	struct xfsm_image a, got;
 	struct xfsm_flow_key k;
@@ -1524,57 +1570,63 @@ START_TEST(test_dp_flow_tables)
 
 	dp_load(&d, 0);
 	ck_assert_int_ge(d.inst->map_fd[XFSM_M_FLOWS_N], 0);
-	make_app(&a, 6, 1);	/* 5-word keys: wide */
-	ck_assert_int_eq(xfsm_stage_set_keys(&a.app.stages[1], two, NULL, 2, two, NULL, 2), 0);
+	ck_assert_int_ge(d.inst->map_fd[XFSM_M_FLOWS_M], 0);
+	ck_assert_int_ne(rd->t0, rd->t1);
+	make_app(&a, 6, 1);
+	ck_assert_int_eq(xfsm_stage_set_keys(&a.app.stages[0], rd->k0, NULL, rd->n0,
+					     rd->k0, NULL, rd->n0), 0);
+	ck_assert_int_eq(xfsm_stage_set_keys(&a.app.stages[1], rd->k1, NULL, rd->n1,
+					     rd->k1, NULL, rd->n1), 0);
 	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
 	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
 	e0 = got.app.stages[0].epoch;
 	e1 = got.app.stages[1].epoch;
 	xfsm_image_free(&got);
+	ck_assert_int_eq(xfsm_flow_table(d.inst, 0), rd->t0);
+	ck_assert_int_eq(xfsm_flow_table(d.inst, 1), rd->t1);
 	put_flows(&d, 0, e0, 30);
 	put_flows(&d, 1, e1, 20);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 30);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 20);
+	ck_assert_int_eq(xfsm_map_count(d.inst, rd->t0), 30);
+	ck_assert_int_eq(xfsm_map_count(d.inst, rd->t1), 20);
 	ck_assert_int_eq(xfsm_flow_foreach(d.inst, tally_flow, &t), 0);
 	ck_assert_int_eq(t.n[0], 30);
 	ck_assert_int_eq(t.n[1], 20);
 	ck_assert_int_eq(t.bad, 0);
 
-	/* get and del in each table; a narrow key with a word past its
-	 * two is none */
+	/* get and del in each table; a narrower key with a word past its
+	 * own is none */
 	flow_key(&k, 1, e1, 7);
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
 	ck_assert_uint_eq(f.regs[0], 21);
-	k.w[XFSM_NARROW_KEY_WORDS] = 1;
+	k.w[words1] = 1;
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
-	k.w[XFSM_NARROW_KEY_WORDS] = 0;
+	k.w[words1] = 0;
 	ck_assert_int_eq(xfsm_flow_del(d.inst, &k), 0);
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 19);
+	ck_assert_int_eq(xfsm_map_count(d.inst, rd->t1), 19);
 	flow_key(&k, 0, e0, 7);
 	ck_assert_int_eq(xfsm_flow_del(d.inst, &k), 0);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 29);
+	ck_assert_int_eq(xfsm_map_count(d.inst, rd->t0), 29);
 
 	/* flush one stage, then all */
 	ck_assert_int_eq(xfsm_flow_flush(d.inst, 1), 19);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 0);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 29);
+	ck_assert_int_eq(xfsm_map_count(d.inst, rd->t1), 0);
+	ck_assert_int_eq(xfsm_map_count(d.inst, rd->t0), 29);
 	put_flows(&d, 1, e1, 5);
 	ck_assert_int_eq(xfsm_flow_flush(d.inst, -1), 34);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 0);
+	assert_flow_counts(&d, XFSM_M_FLOWS, 0, "flushed");
 
-	/* a flow of the narrow stage left in the wide table (an application
-	 * planned before the narrow table, run on across an upgrade) moves
-	 * over at the next apply */
+	/* a flow of stage 1 left in the wide table (an application planned
+	 * before its table, run on across an upgrade) moves over at the next
+	 * apply */
 	flow_key(&k, 1, e1, 11);
 	f.state = 1;
 	f.regs[0] = 33;
 	ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_FLOWS], &k, &f, BPF_ANY), 0);
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), -ENOENT);
 	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
-	got.app.stages[1].flags &= ~XFSM_SF_NARROW;
+	got.app.stages[1].flags &= ~XFSM_SF_TABLE;
 	ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_APPS],
 					     &(__u32){ 0 }, &got.app, BPF_ANY), 0);
 	ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_APPS],
@@ -1583,16 +1635,19 @@ START_TEST(test_dp_flow_tables)
 	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
 	ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
 	ck_assert_uint_eq(f.regs[0], 33);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 1);
+	assert_flow_counts(&d, rd->t1, 1, "moved");
 	ck_assert_int_eq(xfsm_flow_flush(d.inst, -1), 1);
 
-	/* stage 1 turns wide (a third and fourth word): a new epoch, its
-	 * narrow flows go */
+	/* stage 1's keys change (and so its table): a new epoch, its flows
+	 * go, stage 0's stay */
+	put_flows(&d, 0, e0, 4);
 	put_flows(&d, 1, e1, 5);
-	ck_assert_int_eq(xfsm_stage_set_keys(&a.app.stages[1], four, NULL, 4, four, NULL, 4), 0);
+	ck_assert_int_eq(xfsm_stage_set_keys(&a.app.stages[1], rd->k1_next, NULL, rd->n1_next,
+					     rd->k1_next, NULL, rd->n1_next), 0);
 	ck_assert_int_eq(xfsm_apply(d.inst, &a, NULL), 0);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), 0);
+	ck_assert_int_eq(xfsm_flow_table(d.inst, 1), rd->t1_next);
+	assert_flow_counts(&d, rd->t0, 4, "stage 0 kept, stage 1 dropped");
+	ck_assert_int_eq(xfsm_flow_flush(d.inst, 0), 4);
 	flow_key(&k, 1, (__u16)(e1 + 1), 3);
 	/* timeouts as a transition into the flow's state may set them
 	 * (xfsm_timeouts_check()), the hard one from the entry */
@@ -1607,10 +1662,10 @@ START_TEST(test_dp_flow_tables)
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);
 	f.hard_rollback = 0;
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), -EINVAL);	/* idle 1 s */
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 0);
+	assert_flow_counts(&d, rd->t1_next, 0, "refused");
 	f.idle_timeout_ms = 999;
 	ck_assert_int_eq(xfsm_flow_set(d.inst, &k, &f), 0);
-	ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), 1);
+	assert_flow_counts(&d, rd->t1_next, 1, "stage 1's new flow");
 	xfsm_image_free(&a);
 	dp_close(&d);
 }
@@ -1637,38 +1692,43 @@ static __u32 udp_frame(__u8 *buf)
 	return 64;
 }
 
-/* The datapath writes a narrow stage's flow into xfsm_flows_n and a wide
- * stage's into xfsm_flows; xfsm_flow_get() finds each. */
+/* The datapath writes a stage's flow into its class's table: a key of
+ * one or two words into xfsm_flows_n, of three to five (a 5-tuple) into
+ * xfsm_flows_m, of more into xfsm_flows; xfsm_flow_get() finds each. */
 START_TEST(test_dp_flow_tables_datapath)
 {
-	static const __u8 narrow[] = { XFSM_FW_IP4_SRC };
-	static const __u8 wide[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_L4_SPORT,
-				     XFSM_FW_L4_DPORT };
+	/* the frame's words: 198.18.0.1, 198.18.0.2, UDP, 12345, 53, TTL 64 */
+	static const __u8 words[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_IP_PROTO,
+				      XFSM_FW_L4_SPORT, XFSM_FW_L4_DPORT, XFSM_FW_IP_TTL };
+	static const __u32 values[] = { 0xc6120001, 0xc6120002, 17, 12345, 53, 64 };
+	static const struct { unsigned int n; enum xfsm_map_id table; } cases[] = {
+		{ 1, XFSM_M_FLOWS_N }, { 3, XFSM_M_FLOWS_M }, { 5, XFSM_M_FLOWS_M },
+		{ 6, XFSM_M_FLOWS },
+	};
 	__u8 pkt[64], out[128];
 	LIBBPF_OPTS(bpf_test_run_opts, run,
 		    .data_in = pkt, .data_size_in = sizeof(pkt),
 		    .data_out = out, .data_size_out = sizeof(out));
 	struct xfsm_rule_match m = match_state(0, 0);
-	struct xfsm_flow_key k = {};
 	struct xfsm_image img, got;
+	struct xfsm_flow_key k;
 	struct xfsm_flow f;
 	struct xfsm_rule r;
-	int round;
+	char what[32];
 	struct dp d;
 
 	dp_load(&d, 0);
 	udp_frame(pkt);
-	for (round = 0; round < 2; round++) {
-		const __u8 *key = round ? wide : narrow;
-		unsigned int n = round ? 4 : 1;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		unsigned int n = cases[c].n;
 
 		/* one rule: into state 1, pass */
 		xfsm_image_init(&img);
 		img.app.n_stages = 1;
 		img.app.stages[0].enabled = 1;
 		img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
-		ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], key, NULL, n,
-						     key, NULL, n), 0);
+		ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], words, NULL, n,
+						     words, NULL, n), 0);
 		r = rule_prio(1, 3);
 		r.act[0].type = XFSM_ACT_PASS;
 		r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
@@ -1676,23 +1736,22 @@ START_TEST(test_dp_flow_tables_datapath)
 		ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
 		ck_assert_int_eq(xfsm_apply(d.inst, &img, &(struct xfsm_apply_opts){
 			.sz = sizeof(struct xfsm_apply_opts), .flush_flows = true }), 0);
+		ck_assert_int_eq(xfsm_flow_table(d.inst, 0), cases[c].table);
 		run.data_size_out = sizeof(out);
 		ck_assert_int_eq(bpf_prog_test_run_opts(d.prog_fd, &run), 0);
 		ck_assert_uint_eq(run.retval, XDP_PASS);
-		ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS_N), round ? 0 : 1);
-		ck_assert_int_eq(xfsm_map_count(d.inst, XFSM_M_FLOWS), round ? 1 : 0);
+		snprintf(what, sizeof(what), "%u-word key", n);
+		assert_flow_counts(&d, cases[c].table, 1, what);
 		ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+		memset(&k, 0, sizeof(k));
 		k.stage = 0;
 		k.epoch = got.app.stages[0].epoch;
 		xfsm_image_free(&got);
-		k.w[0] = 0xc6120001;	/* 198.18.0.1 */
-		if (round) {
-			k.w[1] = 0xc6120002;
-			k.w[2] = 12345;
-			k.w[3] = 53;
-		}
+		memcpy(k.w, values, n * sizeof(values[0]));
 		ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
 		ck_assert_uint_eq(f.state, 1);
+		ck_assert_int_eq(xfsm_flow_del(d.inst, &k), 0);
+		assert_flow_counts(&d, cases[c].table, 0, what);
 		xfsm_image_free(&img);
 	}
 	dp_close(&d);
@@ -2120,8 +2179,8 @@ START_TEST(test_obj_size_maps)
 		bpf_object__for_each_map(m, obj)
 			if (xfsm_map_is_flow_table(bpf_map__name(m)) && n < 8)
 				built[n++] = bpf_map__type(m);
-		/* native: the wide and the narrow table; offload: the wide one */
-		ck_assert_uint_eq(n, i == 0 ? 2 : 1);
+		/* native: the wide, narrow and medium tables; offload: the wide one */
+		ck_assert_uint_eq(n, i == 0 ? 3 : 1);
 		ck_assert_int_eq(xfsm_obj_size_maps(obj, &(struct xfsm_map_sizes){
 			.flows = 5000, .flow_type = BPF_MAP_TYPE_LRU_HASH, .rules = 300,
 			.rule_stats = 700, .acl = &caps }), 0);
@@ -2685,7 +2744,8 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_dp_flows);
 	tcase_add_test(tc, test_dp_flow_states);
 	tcase_add_test(tc, test_dp_flow_epochs);
-	tcase_add_test(tc, test_dp_flow_tables);
+	tcase_add_loop_test(tc, test_dp_flow_tables, 0,
+			    sizeof(flow_table_rounds) / sizeof(flow_table_rounds[0]));
 	tcase_add_test(tc, test_dp_flow_tables_datapath);
 	tcase_add_test(tc, test_dp_rule_stats);
 	tcase_add_test(tc, test_dp_apply_under_traffic);

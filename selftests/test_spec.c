@@ -45,6 +45,7 @@
 #include "suite.h"
 #include "xfsm_group.h"
 #include "xfsm_lang.h"
+#include "xfsm_plan.h"
 #include "xfsm_spec.h"
 
 #define WALK_STEPS	160
@@ -356,10 +357,8 @@ static bool key_in_s(const struct sides *sd, const struct xfsm_flow_key *k,
 	return true;
 }
 
-/* Both flow tables (a table one profile lacks is skipped); a key buffer
- * of the wide key holds either table's key. */
-static const enum xfsm_map_id flow_tables[] = { XFSM_M_FLOWS, XFSM_M_FLOWS_N };
-#define N_FLOW_TABLES	(sizeof(flow_tables) / sizeof(flow_tables[0]))
+/* Every flow table (xfsm_for_each_flow_table(); a table one profile
+ * lacks is skipped); a key buffer of the wide key holds any table's key. */
 
 static bool same_flows_in(const struct sides *sd, enum xfsm_map_id id, bool regs, long *na)
 {
@@ -407,11 +406,11 @@ static bool same_flows_in(const struct sides *sd, enum xfsm_map_id id, bool regs
  * run, alike, and that run has no other. */
 static bool same_flows(const struct sides *sd, bool regs)
 {
+	const struct xfsm_flow_table_class *c;
 	long na = 0;
-	size_t t;
 
-	for (t = 0; t < N_FLOW_TABLES; t++)
-		if (!same_flows_in(sd, flow_tables[t], regs, &na))
+	xfsm_for_each_flow_table(c)
+		if (!same_flows_in(sd, c->id, regs, &na))
 			return false;
 	return ASSERT_EQ(xt_count_flows(S, -1), na, "flows: specialized, generic");
 }
@@ -665,11 +664,11 @@ static bool same_group_tables(void)
 
 static void expire_all(const struct sides *sd, __u32 *seed)
 {
+	const struct xfsm_flow_table_class *c;
 	bool hard = rnd(seed) % 2;
-	size_t t;
 
-	for (t = 0; t < N_FLOW_TABLES; t++)
-		expire_table(sd, flow_tables[t], hard);
+	xfsm_for_each_flow_table(c)
+		expire_table(sd, c->id, hard);
 }
 
 struct walk_app {

@@ -938,9 +938,9 @@ START_TEST(test_runner_detects)
 	/* a flow register */
 	ck_assert_int_eq(xt_find_flow(&P.spec, 0, w, &key, &flow), 0);
 	flow.regs[2] = 9;
-	/* where it is (a narrow stage's flow: in the narrow table) */
-	ck_assert(!bpf_map_update_elem(P.spec.inst->map_fd[XFSM_M_FLOWS_N], &key, &flow, BPF_EXIST) ||
-		  !bpf_map_update_elem(P.spec.inst->map_fd[XFSM_M_FLOWS], &key, &flow, BPF_EXIST));
+	/* where it is (its stage's table) */
+	ck_assert_int_eq(bpf_map_update_elem(P.spec.inst->map_fd[xfsm_flow_table(P.spec.inst, 0)],
+					     &key, &flow, BPF_EXIST), 0);
 	ck_assert_int_eq(xd_run(&P, pk.data, pk.len, 1, 0), 1);
 	/* the verdict of a malformed frame, and what it counts */
 	ck_assert_int_eq(xd_apply_source(&P, "planted", app, sizeof(app) - 1), 0);

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	10	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	11	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
@@ -38,13 +38,18 @@
 				 *    XFSM_TSF_NARROW);
 				 * 10: the narrow key is 2 words (12 bytes,
 				 *    XFSM_NARROW_KEY_WORDS): jhash2 mixes
-				 *    once more for 4 words than for 3 */
+				 *    once more for 4 words than for 3;
+				 * 11: the medium flow table (xfsm_flows_m,
+				 *    struct xfsm_flow_key_m of 5 words,
+				 *    XFSM_MEDIUM_KEY_WORDS, XFSM_SF_MEDIUM,
+				 *    XFSM_TSF_MEDIUM): a 5-tuple's key */
 
 /* ---- Limits ------------------------------------------------------------ */
 
 #define XFSM_MAX_STAGES		8	/* stateful stages per pipeline */
 #define XFSM_KEY_WORDS		11	/* 32-bit words in a flow key */
 #define XFSM_NARROW_KEY_WORDS	2	/* ... in a narrow table's key */
+#define XFSM_MEDIUM_KEY_WORDS	5	/* ... in a medium table's key */
 #define XFSM_MATCH_WORDS	8	/* 32-bit words a rule can match on */
 #define XFSM_MAX_CONDS		16	/* conditions per stage */
 #define XFSM_MAX_TUPLES		16	/* distinct rule masks per stage */
@@ -77,9 +82,10 @@
 #define XFSM_MAP_APPS		"xfsm_apps"	  /* ARRAY[2] struct xfsm_app */
 #define XFSM_MAP_RULES		"xfsm_rules"	  /* HASH rule_key -> rule */
 #define XFSM_MAP_FLOWS		"xfsm_flows"	  /* (LRU_)HASH flow_key -> flow */
-/* The flows of the stages marked XFSM_SF_NARROW (native profile only: the
- * offload profile keeps every flow in xfsm_flows). */
+/* The flows of the stages marked XFSM_SF_NARROW and XFSM_SF_MEDIUM
+ * (native profile only: the offload profile keeps every flow in xfsm_flows). */
 #define XFSM_MAP_FLOWS_N	"xfsm_flows_n"	  /* (LRU_)HASH flow_key_n -> flow */
+#define XFSM_MAP_FLOWS_M	"xfsm_flows_m"	  /* (LRU_)HASH flow_key_m -> flow */
 #define XFSM_MAP_GLOBALS	"xfsm_globals"	  /* ARRAY[1] struct xfsm_globals */
 #define XFSM_MAP_STATS		"xfsm_stats"	  /* (PERCPU_)ARRAY[1] xfsm_stats */
 #define XFSM_MAP_STAGE_STATS	"xfsm_stg_stats"  /* (PERCPU_)ARRAY[16] by stats_id */
@@ -488,6 +494,12 @@ struct xfsm_tuple {
  * creates under the update key is found by the lookup key: both keys of a
  * stage live in one table.  The offload profile ignores the flag. */
 #define XFSM_SF_NARROW		(1U << 3)
+/* Likewise for the first XFSM_MEDIUM_KEY_WORDS words (a stage that is not
+ * narrow): its flows live in xfsm_flows_m under the key's first 24 bytes
+ * (struct xfsm_flow_key_m).  The two flags are the stage's flow table
+ * class, XFSM_SF_TABLE: at most one is set, neither means xfsm_flows. */
+#define XFSM_SF_MEDIUM		(1U << 4)
+#define XFSM_SF_TABLE		(XFSM_SF_NARROW | XFSM_SF_MEDIUM)
 
 /* What a pipeline stage is (struct xfsm_stage.kind).  An ACL stage uses
  * only enabled, kind, miss_verdict (no rule matched: CONTINUE = allow) and
@@ -880,6 +892,17 @@ struct xfsm_flow_key_n {
 	__u32	w[XFSM_NARROW_KEY_WORDS];
 };
 
+/* A medium table's key (XFSM_SF_MEDIUM): the first 24 bytes of the
+ * stage's struct xfsm_flow_key, whose other words are 0.  Five words
+ * hold a 5-tuple (addresses, protocol, ports: conntrack, NAT, a stateful
+ * firewall); jhash2 of 6 words is one mixing round and the final one,
+ * against three and the final one for the wide key's 12. */
+struct xfsm_flow_key_m {
+	__u16	stage;
+	__u16	epoch;
+	__u32	w[XFSM_MEDIUM_KEY_WORDS];
+};
+
 #define XFSM_FF_PINNED		(1U << 0)	/* set by user space */
 /* Bits 16-31 of xfsm_flow.flags: how many compare-and-swap writers of the
  * flow are on their slow path (XFSM_CAS_SLOW_TRIES), datapath only; user
@@ -968,6 +991,12 @@ enum xfsm_obs_rec_kind {
 #define XFSM_TSF_MATCHED	(1U << 4)	/* the rule search ran (rule set) */
 #define XFSM_TSF_ACL		(1U << 5)	/* an ACL stage */
 #define XFSM_TSF_NARROW		(1U << 6)	/* the key's table: xfsm_flows_n */
+#define XFSM_TSF_MEDIUM		(1U << 7)	/* ... xfsm_flows_m */
+#define XFSM_TSF_TABLE		(XFSM_TSF_NARROW | XFSM_TSF_MEDIUM)
+/* A stage's flow table class (XFSM_SF_TABLE) as trace flags, and back. */
+#define XFSM_TSF_TABLE_SHIFT	3
+#define XFSM_TSF_OF_TABLE(sf)	(((sf) & XFSM_SF_TABLE) << XFSM_TSF_TABLE_SHIFT)
+#define XFSM_TABLE_OF_TSF(tsf)	(((tsf) & XFSM_TSF_TABLE) >> XFSM_TSF_TABLE_SHIFT)
 
 struct xfsm_trace_stage {
 	__u32	stage;
@@ -1286,6 +1315,16 @@ XFSM_ASSERT_OFF(struct xfsm_flow_key_n, w, 4);
 _Static_assert(__builtin_offsetof(struct xfsm_flow_key, w) ==
 	       __builtin_offsetof(struct xfsm_flow_key_n, w),
 	       "ABI: the narrow key is the wide key's prefix");
+XFSM_ASSERT_SIZE(struct xfsm_flow_key_m, 24);
+XFSM_ASSERT_OFF(struct xfsm_flow_key_m, w, 4);
+_Static_assert(__builtin_offsetof(struct xfsm_flow_key, w) ==
+	       __builtin_offsetof(struct xfsm_flow_key_m, w),
+	       "ABI: the medium key is the wide key's prefix");
+_Static_assert(XFSM_NARROW_KEY_WORDS < XFSM_MEDIUM_KEY_WORDS &&
+	       XFSM_MEDIUM_KEY_WORDS < XFSM_KEY_WORDS, "ABI: the flow keys, narrowest first");
+_Static_assert(XFSM_TSF_OF_TABLE(XFSM_SF_NARROW) == XFSM_TSF_NARROW &&
+	       XFSM_TSF_OF_TABLE(XFSM_SF_MEDIUM) == XFSM_TSF_MEDIUM,
+	       "ABI: a trace's table flags are the stage's, shifted");
 XFSM_ASSERT_SIZE(struct xfsm_flow, 80);
 XFSM_ASSERT_OFF(struct xfsm_flow, state, 4);
 XFSM_ASSERT_OFF(struct xfsm_flow, regs, 48);

@@ -178,8 +178,8 @@ int spec_stage(struct spec *sp, unsigned int stage);
 void spec_need_stage(struct spec *sp, unsigned int stage);
 /* Build the flow key of stage `stage` from a word list (flow_key_build()).
  * Clobbers R1, R2. */
-/* The flow table of stage `stage` (XFSM_M_FLOWS_N for a narrow stage,
- * XFSM_SF_NARROW, as the generic program chooses it). */
+/* The flow table of stage `stage`: its class's (xfsm_flow_table_class(),
+ * as the generic program chooses it). */
 int spec_flow_table(const struct spec *sp, unsigned int stage);
 void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8 *rev,
 	      bool symmetric);

@@ -176,31 +176,32 @@ static void key_tail_word(struct spec *sp, int at, struct key_part p)
 
 int spec_flow_table(const struct spec *sp, unsigned int stage)
 {
-	return sp->app->stages[stage].flags & XFSM_SF_NARROW ? XFSM_M_FLOWS_N : XFSM_M_FLOWS;
+	return xfsm_flow_table_class(sp->app->stages[stage].flags)->id;
 }
 
 /*
  * The key (head = stage and epoch as the key lays them out) in the
  * widest stores that cover it: six 8-byte stores for the whole key; for
- * a narrow table's key, the 12 bytes that table reads, one 8-byte store
- * (head, w[0]) and one 4-byte store (w[1]), so nothing past the narrow
- * key is written.  The map's hash and compare read the key in words of
+ * a narrower table's key, the bytes that table reads: for the narrow
+ * one's 12, one 8-byte store (head, w[0]) and one 4-byte store (w[1]);
+ * for the medium one's 24, three 8-byte stores; nothing past the key is
+ * written.  The map's hash and compare read the key in words of
  * up to 8 bytes: a word assembled from narrower stores is not
  * forwarded from the store buffer, and each such read stalls (measured:
  * docs/BENCHMARKS.md, "Where the specialized program's time goes").
  * Clobbers R1, R2.
  */
-static void key_fill(struct spec *sp, __u32 head, const __u8 *words, bool narrow)
+static void key_fill(struct spec *sp, __u32 head, const __u8 *words, unsigned int n)
 {
-	unsigned int i, n = narrow ? XFSM_NARROW_KEY_WORDS : XFSM_KEY_WORDS;
+	unsigned int i;
 	int w = (int)offsetof(struct xfsm_flow_key, w);
 
 	_Static_assert(sizeof(struct xfsm_flow_key) == 4 + 4 * XFSM_KEY_WORDS &&
 		       XFSM_KEY_WORDS % 2 == 1 && (SO_KEY & 7) == 0,
 		       "the key: a 4-byte head and an odd number of words, 8-byte aligned");
 	_Static_assert(sizeof(struct xfsm_flow_key_n) == 4 + 4 * XFSM_NARROW_KEY_WORDS &&
-		       XFSM_NARROW_KEY_WORDS % 2 == 0,
-		       "the narrow key: the same prefix, ending in one 4-byte word");
+		       sizeof(struct xfsm_flow_key_m) == 4 + 4 * XFSM_MEDIUM_KEY_WORDS,
+		       "the narrower keys: the same prefix, n words");
 	key_dword(sp, 0, (struct key_part){ -1, head }, key_word(words, 0));
 	for (i = 1; i + 1 < n; i += 2)
 		key_dword(sp, w + 4 * (int)i, key_word(words, i), key_word(words, i + 1));
@@ -214,7 +215,7 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 	const struct xfsm_stage *st = &sp->app->stages[stage];
 	struct xfsm_emit *e = sp->e;
 	struct { __u16 stage, epoch; } h = { (__u16)stage, st->epoch };
-	bool narrow = st->flags & XFSM_SF_NARROW;
+	unsigned int n = xfsm_flow_table_class(st->flags)->words;
 	__u32 head;
 
 	/* stage and epoch as the key holds them (host order) */
@@ -235,13 +236,13 @@ void spec_key(struct spec *sp, unsigned int stage, const __u8 *words, const __u8
 			xfsm_emit_jmp_reg(e, BPF_JMP32 | BPF_JGT, XR2, XR1, fwd);
 		}
 		xfsm_emit_bind(e, fwd);
-		key_fill(sp, head, words, narrow);
+		key_fill(sp, head, words, n);
 		xfsm_emit_ja(e, done);
 		xfsm_emit_bind(e, back);
-		key_fill(sp, head, rev, narrow);
+		key_fill(sp, head, rev, n);
 		xfsm_emit_bind(e, done);
 	} else {
-		key_fill(sp, head, words, narrow);
+		key_fill(sp, head, words, n);
 	}
 }
 

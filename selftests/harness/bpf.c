@@ -227,9 +227,11 @@ int xt_reset(struct xt *t)
 	if (xfsm_flow_flush(t->inst, -1) < 0)
 		fprintf(stderr, "xt_reset: flow flush failed\n");
 	if (xt_count_flows(t, -1) > 0) {
-		clear_hash(t->inst->map_fd[XFSM_M_FLOWS], sizeof(struct xfsm_flow_key));
-		if (t->inst->map_fd[XFSM_M_FLOWS_N] >= 0)
-			clear_hash(t->inst->map_fd[XFSM_M_FLOWS_N], sizeof(struct xfsm_flow_key_n));
+		const struct xfsm_flow_table_class *c;
+
+		xfsm_for_each_flow_table(c)
+			if (t->inst->map_fd[c->id] >= 0)
+				clear_hash(t->inst->map_fd[c->id], t->inst->map_key_size[c->id]);
 	}
 	err = xfsm_reset_stats(t->inst);
 	if (err) {

@@ -103,6 +103,7 @@ static const struct xd_map xd_maps[] = {
 	XM(XFSM_M_ACL_STATS, acl_fields),
 	XM(XFSM_M_FLOWS, flow_fields),
 	XM(XFSM_M_FLOWS_N, flow_fields),
+	XM(XFSM_M_FLOWS_M, flow_fields),
 	{ XFSM_M_GROUP_STATS, NULL, 0 },
 	{ XFSM_M_GROUP_RR, NULL, 0 },
 	{ XFSM_M_GROUP_FLOWS, NULL, 0 },
@@ -307,9 +308,9 @@ static void key_text(const struct xd_map *m, const uint8_t *k, __u32 ksz,
 	size_t o = 0;
 	__u32 i;
 
-	if (m->id == XFSM_M_FLOWS || m->id == XFSM_M_FLOWS_N) {
-		const struct xfsm_flow_key *fk = (const void *)k;	/* its head, if narrow */
-		__u32 n = m->id == XFSM_M_FLOWS ? XFSM_KEY_WORDS : XFSM_NARROW_KEY_WORDS;
+	if (xfsm_flow_table_class_of_map(m->id)) {
+		const struct xfsm_flow_key *fk = (const void *)k;	/* its head, if narrower */
+		__u32 n = xfsm_flow_table_class_of_map(m->id)->words;
 
 		o += snprintf(buf, size, "stage %u epoch %u key", fk->stage, fk->epoch);
 		for (i = 0; i < n && o < size; i++)

@@ -39,17 +39,24 @@ xt_check "port 2 is r_out" "$(jq -r '.ports[] | select(.port == 2) | .ifname' <<
 xt_ok "before apply: outside can reach inside" xt_ping OUT 198.18.30.1
 xt_ok "apply statefulfw" X apply "$XT_TOP/examples/statefulfw.xfsm" || xt_done
 xt_match "ports named by the application" "port 1 +inside +r_in" "$(X port show)"
-# a symmetric 5-tuple does not fit a narrow key: its flows are in xfsm_flows
-xt_match "show stages: the 5-tuple stage's flows are in the wide table" \
-	'^  flows in xfsm_flows \(wide keys\)' "$(X show stages)"
+# a symmetric 5-tuple fits the medium key (5 words): its flows are in
+# xfsm_flows_m
+xt_match "show stages: the 5-tuple stage's flows are in the medium table" \
+	'^  flows in xfsm_flows_m \(medium: keys of at most 5 words\)' "$(X show stages)"
 xt_check "show -j: its flow table" \
-	"$(X -j show stages | jq -r '.stages[] | select(.name == "conntrack") | .flow_table')" = xfsm_flows
+	"$(X -j show stages | jq -r '.stages[] | select(.name == "conntrack") | .flow_table')" = xfsm_flows_m
 
 xt_ok "inside -> outside: TCP" xt_tcp IN OUT 198.18.31.1 7001
 xt_ok "inside -> outside: UDP with reply" xt_udp IN OUT 198.18.31.1 7002
 xt_ok "inside -> outside: ping" xt_ping IN 198.18.31.1
 
 flows=$(X -j state list conntrack)
+# the loader's status counts them in the medium table, none in the wide one
+used() { xt_in R "$LOADER" status -j | jq -r --arg i "$INST" --arg t "$1" '.instances[] |
+	select(.name == $i) | .tables[] | select(.name == $t) | .used'; }
+xt_check "status: the connections are in xfsm_flows_m" \
+	"$(used xfsm_flows_m)" = "$(jq '.flows | length' <<<"$flows")"
+xt_check "status: none in xfsm_flows" "$(used xfsm_flows)" = 0
 xt_check "TCP connection tracked as open" \
 	"$(jq -r '[.flows[] | select(.key["ip.proto"] == 6 and .state == "open")] | length' <<<"$flows")" -ge 1
 xt_check "UDP idle timeout is at most 30s" \
