@@ -221,6 +221,18 @@ for h in headline:
             and spec is not False:
         target(f"{h['job']}: specialized / reference, partial drop rate on the veth (loss <= {pdr_pct}%)",
                h.get('veth_pdr_ratio'), 0.9, '>=')
+# Apply with generation and verification (bench/run-bench.sh cp_apply):
+# the slowest example, and the 10,000-rule application.
+ex = [c for c in cp if c['key'].startswith('apply_example_')]
+ex_note = ', '.join(f"{c['key'][len('apply_example_'):-3]} "
+                    + ('failed' if c['value'] is None else f"{c['value']:.0f} ms")
+                    for c in sorted(ex, key=lambda c: -(c['value'] or 1e9)))
+target('apply of each example application (auto), the slowest',
+       None if not ex or any(c['value'] is None for c in ex) else max(c['value'] for c in ex),
+       100, '<', ' ms', note=ex_note)
+a10k = next((c for c in cp if c['key'] == 'apply_10k_rules_ms'), None)
+target('apply of a 10,000-rule application (auto)', a10k and a10k['value'], 2000, '<', ' ms',
+       note=(a10k['note'].split('; ', 1)[-1] if a10k else ''))
 targets = _t
 # The A/A spread of the scaling ratios (bench/micro.c): copies of the
 # reference measured in the same rounds as the reference; the largest
