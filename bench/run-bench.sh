@@ -590,6 +590,18 @@ if want s8; then
 	X apply "$TOP/bench/ref/global.xfsm" >/dev/null || die "apply global"
 	PAIR_GENERIC=$TOP/bench/ref/global.xfsm measure_pair s8 "xfsm global register (global0 = global0 + 1, drop)" "$REF/global.bpf.o" -- --udp
 fi
+# The same two jobs against their references keeping xfsm's statistics
+# (bench/ref/xstats.h): what is left between the two is the rest of xfsm.
+if want s7s; then
+	X apply "$TOP/bench/ref/counter.xfsm" >/dev/null || die "apply counter"
+	measure_pair s7s "xfsm per-source counter (reg0 = reg0 + 1, drop), against the reference keeping xfsm's statistics" \
+		"$REF/counter.bpf.o" keep_stats=1 -- --udp
+fi
+if want s8s; then
+	X apply "$TOP/bench/ref/global.xfsm" >/dev/null || die "apply global"
+	measure_pair s8s "xfsm global register (global0 = global0 + 1, drop), against the reference keeping xfsm's statistics" \
+		"$REF/global.bpf.o" keep_stats=1 -- --udp
+fi
 if want s9; then
 	X apply "$TOP/bench/ref/twostage.xfsm" >/dev/null || die "apply twostage"
 	PAIR_GENERIC=$TOP/bench/ref/twostage.xfsm measure_pair s9 "xfsm 2 stages (cursor + counter over 16 flows, pass)" "$REF/twostage.bpf.o" \
