@@ -602,6 +602,13 @@ if want s8s; then
 	measure_pair s8s "xfsm global register (global0 = global0 + 1, drop), against the reference keeping xfsm's statistics" \
 		"$REF/global.bpf.o" keep_stats=1 -- --udp
 fi
+# ... and against the reference with the same counters in one block
+# (keep_stats=2): what that layout would save on the veth.
+if want s8b; then
+	X apply "$TOP/bench/ref/global.xfsm" >/dev/null || die "apply global"
+	measure_pair s8b "xfsm global register (global0 = global0 + 1, drop), against the reference keeping xfsm's statistics in one block" \
+		"$REF/global.bpf.o" keep_stats=2 -- --udp
+fi
 if want s9; then
 	X apply "$TOP/bench/ref/twostage.xfsm" >/dev/null || die "apply twostage"
 	PAIR_GENERIC=$TOP/bench/ref/twostage.xfsm measure_pair s9 "xfsm 2 stages (cursor + counter over 16 flows, pass)" "$REF/twostage.bpf.o" \

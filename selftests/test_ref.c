@@ -578,12 +578,24 @@ static __u64 ref_stat(const struct ref *r, const char *map, __u32 key, size_t si
 
 #define REF_STAT(r, map, key, type, field) \
 	ref_stat(r, map, key, sizeof(type), offsetof(type, field))
+/* A counter of the datapath, of the port, of the stage, in the layout
+ * keep_stats `keep` writes (bench/ref/xstats.h). */
+#define XS_DP(r, keep, f) ((keep) == 2 ? \
+	REF_STAT(r, "xs_block", 0, struct ref_xstats_block, stats.f) : \
+	REF_STAT(r, "xs_stats", 0, struct xfsm_stats, f))
+#define XS_PORT(r, keep, f) ((keep) == 2 ? \
+	REF_STAT(r, "xs_block", 0, struct ref_xstats_block, ports[REF_XSTATS_PORT].f) : \
+	REF_STAT(r, "xs_ports", REF_XSTATS_PORT, struct xfsm_port_stats, f))
+#define XS_STAGE(r, keep, f) ((keep) == 2 ? \
+	REF_STAT(r, "xs_block", 0, struct ref_xstats_block, stages[REF_XSTATS_STAGE].f) : \
+	REF_STAT(r, "xs_stages", REF_XSTATS_STAGE, struct xfsm_stage_stats, f))
 
 /*
- * bench/ref/xstats.h: with keep_stats = 1 the per-source counter and the
- * global register count every packet as xfsm does (its datapath, stage
- * and rule counters; the port is not one in a test run) and still give
- * xfsm's verdicts; with keep_stats = 0 they count nothing of it.
+ * bench/ref/xstats.h: with keep_stats = 1 (xfsm's layout) or 2 (one
+ * block) the per-source counter and the global register count every
+ * packet as xfsm does (its datapath, stage and rule counters; the port is
+ * not one in a test run) and still give xfsm's verdicts; with keep_stats
+ * = 0 they count nothing of it.
  */
 static void keep_stats_case(const char *name, __u32 keep)
 {
@@ -615,28 +627,26 @@ static void keep_stats_case(const char *name, __u32 keep)
 		goto out;
 	ASSERT_EQ(x1.rx_packets - x0.rx_packets, n, "xfsm counted every packet");
 	if (!keep) {
-		ASSERT_EQ(REF_STAT(&r, "xs_stats", 0, struct xfsm_stats, rx_packets), 0,
+		ASSERT_EQ(XS_DP(&r, 1, rx_packets) + XS_DP(&r, 2, rx_packets), 0,
 			  "the plain reference counts nothing");
 		ASSERT_EQ(REF_STAT(&r, "xs_rules", REF_XSTATS_RULE, struct xfsm_rule_stats, packets),
 			  0, "the plain reference counts no rule");
 		goto out;
 	}
-	ASSERT_EQ(REF_STAT(&r, "xs_stats", 0, struct xfsm_stats, rx_packets),
-		  x1.rx_packets - x0.rx_packets, "rx packets: reference, xfsm");
-	ASSERT_EQ(REF_STAT(&r, "xs_stats", 0, struct xfsm_stats, rx_bytes),
-		  x1.rx_bytes - x0.rx_bytes, "rx bytes: reference, xfsm");
-	ASSERT_EQ(REF_STAT(&r, "xs_stats", 0, struct xfsm_stats, verdict_drop),
-		  x1.verdict_drop - x0.verdict_drop, "drop verdicts: reference, xfsm");
-	ASSERT_EQ(REF_STAT(&r, "xs_stats", 0, struct xfsm_stats, act_drop),
-		  x1.act_drop - x0.act_drop, "drop actions: reference, xfsm");
-	ASSERT_EQ(REF_STAT(&r, "xs_ports", REF_XSTATS_PORT, struct xfsm_port_stats, rx_bytes),
-		  bytes, "port rx bytes");
-	ASSERT_EQ(REF_STAT(&r, "xs_stages", REF_XSTATS_STAGE, struct xfsm_stage_stats, packets),
-		  s1.packets - s0.packets, "stage packets: reference, xfsm");
-	ASSERT_EQ(REF_STAT(&r, "xs_stages", REF_XSTATS_STAGE, struct xfsm_stage_stats, bytes),
-		  s1.bytes - s0.bytes, "stage bytes: reference, xfsm");
-	ASSERT_EQ(REF_STAT(&r, "xs_stages", REF_XSTATS_STAGE, struct xfsm_stage_stats, hits),
-		  s1.hits - s0.hits, "stage hits: reference, xfsm");
+	ASSERT_EQ(XS_DP(&r, 3 - keep, rx_packets), 0, "the other layout stays still");
+	ASSERT_EQ(XS_DP(&r, keep, rx_packets), x1.rx_packets - x0.rx_packets,
+		  "rx packets: reference, xfsm");
+	ASSERT_EQ(XS_DP(&r, keep, rx_bytes), x1.rx_bytes - x0.rx_bytes,
+		  "rx bytes: reference, xfsm");
+	ASSERT_EQ(XS_DP(&r, keep, verdict_drop), x1.verdict_drop - x0.verdict_drop,
+		  "drop verdicts: reference, xfsm");
+	ASSERT_EQ(XS_DP(&r, keep, act_drop), x1.act_drop - x0.act_drop,
+		  "drop actions: reference, xfsm");
+	ASSERT_EQ(XS_PORT(&r, keep, rx_bytes), bytes, "port rx bytes");
+	ASSERT_EQ(XS_STAGE(&r, keep, packets), s1.packets - s0.packets,
+		  "stage packets: reference, xfsm");
+	ASSERT_EQ(XS_STAGE(&r, keep, bytes), s1.bytes - s0.bytes, "stage bytes: reference, xfsm");
+	ASSERT_EQ(XS_STAGE(&r, keep, hits), s1.hits - s0.hits, "stage hits: reference, xfsm");
 	ASSERT_EQ(REF_STAT(&r, "xs_rules", REF_XSTATS_RULE, struct xfsm_rule_stats, bytes),
 		  bytes, "rule bytes");
 out:
@@ -647,7 +657,9 @@ START_TEST(test_keep_stats)
 {
 	NEED_T();
 	keep_stats_case("counter", 1);
+	keep_stats_case("counter", 2);
 	keep_stats_case("global", 1);
+	keep_stats_case("global", 2);
 	keep_stats_case("global", 0);
 	XT_END();
 }
