@@ -590,25 +590,18 @@ if want s8; then
 	X apply "$TOP/bench/ref/global.xfsm" >/dev/null || die "apply global"
 	PAIR_GENERIC=$TOP/bench/ref/global.xfsm measure_pair s8 "xfsm global register (global0 = global0 + 1, drop)" "$REF/global.bpf.o" -- --udp
 fi
-# The same two jobs against their references keeping xfsm's statistics
-# (bench/ref/xstats.h): what is left between the two is the rest of xfsm.
-if want s7s; then
-	X apply "$TOP/bench/ref/counter.xfsm" >/dev/null || die "apply counter"
-	measure_pair s7s "xfsm per-source counter (reg0 = reg0 + 1, drop), against the reference keeping xfsm's statistics" \
-		"$REF/counter.bpf.o" keep_stats=1 -- --udp
-fi
-if want s8s; then
-	X apply "$TOP/bench/ref/global.xfsm" >/dev/null || die "apply global"
-	measure_pair s8s "xfsm global register (global0 = global0 + 1, drop), against the reference keeping xfsm's statistics" \
-		"$REF/global.bpf.o" keep_stats=1 -- --udp
-fi
-# ... and against the reference with the same counters in one block
-# (keep_stats=2): what that layout would save on the veth.
-if want s8b; then
-	X apply "$TOP/bench/ref/global.xfsm" >/dev/null || die "apply global"
-	measure_pair s8b "xfsm global register (global0 = global0 + 1, drop), against the reference keeping xfsm's statistics in one block" \
-		"$REF/global.bpf.o" keep_stats=2 -- --udp
-fi
+# Jobs 7 and 8 against their references keeping xfsm's statistics
+# (bench/ref/xstats.h): keep_stats=1 as xfsm lays them out, so what is left
+# between the two is the rest of xfsm; keep_stats=2 in one block, which
+# tells what that layout would save on the veth.
+stats_pair() {	# ID JOB KEEP_STATS LABEL
+	want "$1" || return 0
+	X apply "$TOP/bench/ref/$2.xfsm" >/dev/null || die "apply $2"
+	measure_pair "$1" "$4" "$REF/$2.bpf.o" keep_stats="$3" -- --udp
+}
+stats_pair s7s counter 1 "xfsm per-source counter (reg0 = reg0 + 1, drop), against the reference keeping xfsm's statistics"
+stats_pair s8s global 1 "xfsm global register (global0 = global0 + 1, drop), against the reference keeping xfsm's statistics"
+stats_pair s8b global 2 "xfsm global register (global0 = global0 + 1, drop), against the reference keeping xfsm's statistics in one block"
 if want s9; then
 	X apply "$TOP/bench/ref/twostage.xfsm" >/dev/null || die "apply twostage"
 	PAIR_GENERIC=$TOP/bench/ref/twostage.xfsm measure_pair s9 "xfsm 2 stages (cursor + counter over 16 flows, pass)" "$REF/twostage.bpf.o" \
@@ -616,18 +609,25 @@ if want s9; then
 fi
 
 # ---- control plane: 100k rules -------------------------------------------------
+# rules_app N: an application of one stage keyed by ip.src with N rules
+# `rule rI priority P when ip.src == A, tcp.dport == D => drop` (distinct
+# addresses in 198.18.0.0/15, P stepping every 4096 rules, the most a
+# priority holds).
+rules_app() {
+	awk -v n="$1" 'BEGIN {
+		print "app rules" n; print "default pass"; print "stage filter {";
+		print "\tkey ip.src"; print "\tmiss continue";
+		for (i = 0; i < n; i++)
+			printf "\trule r%d priority %d when ip.src == 198.%d.%d.%d, tcp.dport == %d => drop\n",
+				i, 24 - int(i / 4096), 18 + int(i / 65536), int(i / 256) % 256, i % 256, 1 + i % 1000;
+		print "}" }'
+}
 if want cp_rules; then
 	# 65536 rules (the datapath's default capacity, xfsm-loader --rules) through
 	# xfsmctl, and 100k rules as an image via libxfsm.
 
 	rules=$TMP/rules64k.xfsm
-	awk 'BEGIN {
-		print "app rules64k"; print "default pass"; print "stage filter {";
-		print "\tkey ip.src"; print "\tmiss continue";
-		for (i = 0; i < 65536; i++)
-			printf "\trule r%d priority %d when ip.src == 198.%d.%d.%d, tcp.dport == %d => drop\n",
-				i, 24 - int(i / 4096), 18 + int(i / 65536), int(i / 256) % 256, i % 256, 1 + i % 1000;
-		print "}" }' >"$rules"
+	rules_app 65536 >"$rules"
 	t1=$(now)
 	if timeout "$APPLY_TIMEOUT" nsenter --net=/run/netns/"$NS_D" -- "$CTL" --instance "$INST" \
 		apply "$rules" >"$TMP/apply.out" 2>&1; then
@@ -679,15 +679,8 @@ if want cp_apply; then
 		n=$(basename "$f" .xfsm)
 		apply_median "apply_example_${n}_ms" 5 "$f" "xfsmctl apply --datapath auto of examples/$n.xfsm"
 	done
-	# 10,000 rules in one stage keyed by ip.src, 4096 rules a priority.
 	rules=$TMP/rules10k.xfsm
-	awk 'BEGIN {
-		print "app rules10k"; print "default pass"; print "stage filter {";
-		print "\tkey ip.src"; print "\tmiss continue";
-		for (i = 0; i < 10000; i++)
-			printf "\trule r%d priority %d when ip.src == 198.18.%d.%d, tcp.dport == %d => drop\n",
-				i, 3 - int(i / 4096), int(i / 256), i % 256, 1 + i % 1000;
-		print "}" }' >"$rules"
+	rules_app 10000 >"$rules"
 	apply_median apply_10k_rules_ms 3 "$rules" \
 		"xfsmctl apply --datapath auto of a 10000-rule application (one stage, rules on ip.src and tcp.dport)"
 	D "$LOADER" -q unload --instance "$INST_A" >/dev/null || log "warning: cannot unload $INST_A"
