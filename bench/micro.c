@@ -1387,9 +1387,14 @@ static int run_breakdown(struct prog *empty)
  * the reference take turns in each round; each figure is the best round,
  * the median over -P loads.  The programs with parts left out are not
  * what xfsm runs (their counters stay still): they only measure.  The
- * firewall runs without the flow driver (one flow, one frame).
+ * firewall runs without the flow driver (one flow, one frame).  The jobs
+ * whose reference can keep xfsm's statistics (bench/ref/xstats.h) time
+ * that reference too, in the same rounds: the other side of the same
+ * question (SB_RSTATS, after the five), and with the same counters in one
+ * block (SB_RBLOCK: what that layout would save).
  */
-enum { SB_FULL, SB_COUNTS, SB_LOOKUPS, SB_PORT, SB_REF, SB_N };
+enum { SB_FULL, SB_COUNTS, SB_LOOKUPS, SB_PORT, SB_REF, SB_N, SB_RSTATS = SB_N, SB_RBLOCK,
+       SB_ALL };
 
 static const __u32 sb_omit[SB_REF] = {
 	[SB_FULL] = 0,
@@ -1405,11 +1410,18 @@ static const char *const sb_part[SB_N] = {
 	[SB_REF] = "the rest",
 };
 
-/* JSON keys of the five figures */
-static const char *const sb_key[SB_N] = {
+/* JSON keys of the figures */
+static const char *const sb_key[SB_ALL] = {
 	[SB_FULL] = "full", [SB_COUNTS] = "no_counts", [SB_LOOKUPS] = "no_lookups",
-	[SB_PORT] = "no_port", [SB_REF] = "ref",
+	[SB_PORT] = "no_port", [SB_REF] = "ref", [SB_RSTATS] = "ref_stats",
+	[SB_RBLOCK] = "ref_stats_block",
 };
+
+/* Does job j's reference keep xfsm's statistics when asked (keep_stats)? */
+static bool sb_ref_stats(const struct job *j)
+{
+	return j->app == APP_COUNTER || j->app == APP_GLOBAL;
+}
 
 /* The running slot's program generated anew from the slot's input,
  * leaving out `omit`, and loaded as lib/apply.c loads a generated program
@@ -1447,21 +1459,27 @@ static int spec_prog_omit(struct xfsm_instance *inst, __u32 omit, __u64 *digest)
 	return err;
 }
 
-/* One load of job j: ns[SB_N], the best round of each; same[k]: level k
+/* One load of job j: ns[SB_ALL], the best round of each (SB_RSTATS -1
+ * where the reference cannot keep xfsm's statistics); same[k]: level k
  * generated the program of level k - 1 (none of that part in it, or the
  * application needs it).  1 when the specializer refuses the job. */
 static int specbreak_load(const struct job *j, double *ns, bool *same)
 {
+	const struct ref_setting keep = { "keep_stats", 1 }, block = { "keep_stats", 2 };
+	unsigned int n = sb_ref_stats(j) ? SB_ALL : SB_N;
+	struct prog x = { 0 }, r = { 0 }, rs = { 0 }, rb = { 0 }, lv[SB_REF];
+	const struct prog *set[SB_ALL];
 	__u64 digest[SB_REF];
-	struct prog x = { 0 }, r = { 0 }, lv[SB_REF];
-	const struct prog *set[SB_N];
 	struct frame f;
 	unsigned int k;
 	int err;
 
 	memset(lv, 0, sizeof(lv));
 	make_frame(&f, SRC_IP(1), j->proto, 40000, j->dport);
+	ns[SB_RSTATS] = ns[SB_RBLOCK] = -1;
 	err = load_xfsm(&x, xfsm_obj) ?: load_job_ref(j, &r);
+	if (!err && n == SB_ALL)
+		err = load_ref(&rs, j->ref, &keep, 1) ?: load_ref(&rb, j->ref, &block, 1);
 	if (!err && job_apply_as(j, x.inst, XFSM_DP_SPECIALIZED)) {
 		fprintf(stderr, "micro: specbreak: %s: no specialized program\n", j->key);
 		err = 1;
@@ -1474,16 +1492,20 @@ static int specbreak_load(const struct job *j, double *ns, bool *same)
 		same[k] = k > 0 && digest[k] == digest[k - 1];
 	}
 	set[SB_REF] = &r;
+	set[SB_RSTATS] = &rs;
+	set[SB_RBLOCK] = &rb;
 	/* each level gives the job's verdict (and the flows exist) */
-	for (k = 0; k < SB_N && !err; k++)
+	for (k = 0; k < n && !err; k++)
 		err = job_prepare(j, set[k], &f, false);
 	if (!err)
-		err = measure_set(set, SB_N, &f, j->ifindex, ns);
+		err = measure_set(set, n, &f, j->ifindex, ns);
 	for (k = 0; k < SB_REF; k++)
 		if (lv[k].fd > 0)
 			close(lv[k].fd);
 	prog_close(&x);
 	prog_close(&r);
+	prog_close(&rs);
+	prog_close(&rb);
 	return err;
 }
 
@@ -1492,10 +1514,10 @@ static int run_specbreak(void)
 	static const char *const which[] = {
 		"empty", "portknock_closed", "counter", "global", "twostage_1", "statefulfw_1",
 	};
-	double *each = calloc((size_t)placements * SB_N, sizeof(double));
+	double *each = calloc((size_t)placements * SB_ALL, sizeof(double));
 	double *v = calloc(placements, sizeof(double));
-	double ns[SB_N], lo[SB_N], hi[SB_N];
-	bool same[SB_N] = { false };
+	double ns[SB_ALL], lo[SB_ALL], hi[SB_ALL];
+	bool same[SB_ALL] = { false };
 	unsigned int w, p, k, n_json = 0;
 	int err = each && v ? 0 : -ENOMEM;
 
@@ -1507,12 +1529,16 @@ static int run_specbreak(void)
 	       "and its share of the gap between the whole program and the reference "
 	       "(\"same program\": the step left nothing out, the program had none of "
 	       "that part or the application needs it, as the firewall reads meta.port); "
-	       "the firewall without the flow driver.\n\n");
+	       "the firewall without the flow driver. Last, for the jobs whose reference can "
+	       "do it, the reference that also keeps xfsm's statistics (bench/ref/xstats.h), "
+	       "as xfsm lays them out and with all but the rules' in one block, in the same "
+	       "rounds.\n\n");
 	printf("| job | specialized | - counter increments | - statistics lookups | "
 	       "- ingress port block | reference | gap |");
 	for (k = SB_COUNTS; k < SB_N; k++)
 		printf(" %s |", sb_part[k]);
-	printf("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	printf(" reference keeping xfsm's statistics | the same in one block |");
+	printf("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	if (json)
 		fprintf(json, ", \"specbreak\": [");
 	for (w = 0; w < sizeof(which) / sizeof(which[0]) && !err; w++) {
@@ -1520,9 +1546,9 @@ static int run_specbreak(void)
 		double gap;
 
 		for (p = 0; p < placements && !err; p++)
-			err = specbreak_load(j, each + p * SB_N, same);
+			err = specbreak_load(j, each + p * SB_ALL, same);
 		if (err == 1) {
-			printf("| %s | - (generic only) | | | | | | | | | |\n", j->name);
+			printf("| %s | - (generic only) | | | | | | | | | | | |\n", j->name);
 			err = 0;
 			continue;
 		}
@@ -1530,9 +1556,9 @@ static int run_specbreak(void)
 			fprintf(stderr, "micro: specbreak: %s failed: %s\n", j->key, strerror(-err));
 			break;
 		}
-		for (k = 0; k < SB_N; k++) {
+		for (k = 0; k < SB_ALL; k++) {
 			for (p = 0; p < placements; p++)
-				v[p] = each[p * SB_N + k];
+				v[p] = each[p * SB_ALL + k];
 			ns[k] = median(v, placements);	/* sorts v */
 			lo[k] = v[0];
 			hi[k] = v[placements - 1];
@@ -1557,13 +1583,21 @@ static int run_specbreak(void)
 			else
 				printf(" %.1f |", d);
 		}
+		for (k = SB_RSTATS; k < SB_ALL; k++)
+			if (ns[k] >= 0)
+				printf(" %.1f |", ns[k]);
+			else
+				printf(" n/a |");
 		printf("\n");
 		fflush(stdout);
 		if (json) {
 			fprintf(json, "%s{\"job\": \"%s\", \"name\": \"%s\", ", n_json++ ? ", " : "",
 				j->key, j->name);
-			for (k = 0; k < SB_N; k++) {
+			for (k = 0; k < SB_ALL; k++) {
 				char key[32];
+
+				if (k >= SB_RSTATS && ns[k] < 0)
+					continue;
 
 				snprintf(key, sizeof(key), "%s_ns", sb_key[k]);
 				json_num(key, ns[k], false);

@@ -110,6 +110,7 @@ IF_G=g$ID
 IF_D=d$ID
 INST=xb$ID
 PIN=/sys/fs/bpf/xfsm/$INST
+INST_A=xb$ID-apply	# cp_apply's own instance
 TMP=$(mktemp -d /tmp/xfsm-bench.XXXXXX)
 # id \t label \t mpps \t offered \t note \t prog ns/pkt \t DUT CPU % \t NAPI thread %
 RESULTS=$TMP/results.tsv
@@ -123,6 +124,9 @@ cleanup() {
 	[ -n "${GEN_PID:-}" ] && kill -INT "$GEN_PID" 2>/dev/null && wait "$GEN_PID" 2>/dev/null
 	[ -d "$PIN" ] && nsenter --net=/run/netns/"$NS_D" "$LOADER" unload --instance "$INST" >/dev/null 2>&1
 	rm -rf "$PIN"
+	[ -d "/sys/fs/bpf/xfsm/$INST_A" ] &&
+		nsenter --net=/run/netns/"$NS_D" "$LOADER" unload --instance "$INST_A" >/dev/null 2>&1
+	rm -rf "/sys/fs/bpf/xfsm/$INST_A"
 	ip netns del "$NS_G" 2>/dev/null
 	ip netns del "$NS_D" 2>/dev/null
 	[ -n "$CT_MAX_SAVED" ] && sysctl -qw net.netfilter.nf_conntrack_max="$CT_MAX_SAVED"
@@ -586,6 +590,18 @@ if want s8; then
 	X apply "$TOP/bench/ref/global.xfsm" >/dev/null || die "apply global"
 	PAIR_GENERIC=$TOP/bench/ref/global.xfsm measure_pair s8 "xfsm global register (global0 = global0 + 1, drop)" "$REF/global.bpf.o" -- --udp
 fi
+# Jobs 7 and 8 against their references keeping xfsm's statistics
+# (bench/ref/xstats.h): keep_stats=1 as xfsm lays them out, so what is left
+# between the two is the rest of xfsm; keep_stats=2 in one block, which
+# tells what that layout would save on the veth.
+stats_pair() {	# ID JOB KEEP_STATS LABEL
+	want "$1" || return 0
+	X apply "$TOP/bench/ref/$2.xfsm" >/dev/null || die "apply $2"
+	measure_pair "$1" "$4" "$REF/$2.bpf.o" keep_stats="$3" -- --udp
+}
+stats_pair s7s counter 1 "xfsm per-source counter (reg0 = reg0 + 1, drop), against the reference keeping xfsm's statistics"
+stats_pair s8s global 1 "xfsm global register (global0 = global0 + 1, drop), against the reference keeping xfsm's statistics"
+stats_pair s8b global 2 "xfsm global register (global0 = global0 + 1, drop), against the reference keeping xfsm's statistics in one block"
 if want s9; then
 	X apply "$TOP/bench/ref/twostage.xfsm" >/dev/null || die "apply twostage"
 	PAIR_GENERIC=$TOP/bench/ref/twostage.xfsm measure_pair s9 "xfsm 2 stages (cursor + counter over 16 flows, pass)" "$REF/twostage.bpf.o" \
@@ -593,18 +609,25 @@ if want s9; then
 fi
 
 # ---- control plane: 100k rules -------------------------------------------------
+# rules_app N: an application of one stage keyed by ip.src with N rules
+# `rule rI priority P when ip.src == A, tcp.dport == D => drop` (distinct
+# addresses in 198.18.0.0/15, P stepping every 4096 rules, the most a
+# priority holds).
+rules_app() {
+	awk -v n="$1" 'BEGIN {
+		print "app rules" n; print "default pass"; print "stage filter {";
+		print "\tkey ip.src"; print "\tmiss continue";
+		for (i = 0; i < n; i++)
+			printf "\trule r%d priority %d when ip.src == 198.%d.%d.%d, tcp.dport == %d => drop\n",
+				i, 24 - int(i / 4096), 18 + int(i / 65536), int(i / 256) % 256, i % 256, 1 + i % 1000;
+		print "}" }'
+}
 if want cp_rules; then
 	# 65536 rules (the datapath's default capacity, xfsm-loader --rules) through
 	# xfsmctl, and 100k rules as an image via libxfsm.
 
 	rules=$TMP/rules64k.xfsm
-	awk 'BEGIN {
-		print "app rules64k"; print "default pass"; print "stage filter {";
-		print "\tkey ip.src"; print "\tmiss continue";
-		for (i = 0; i < 65536; i++)
-			printf "\trule r%d priority %d when ip.src == 198.%d.%d.%d, tcp.dport == %d => drop\n",
-				i, 24 - int(i / 4096), 18 + int(i / 65536), int(i / 256) % 256, i % 256, 1 + i % 1000;
-		print "}" }' >"$rules"
+	rules_app 65536 >"$rules"
 	t1=$(now)
 	if timeout "$APPLY_TIMEOUT" nsenter --net=/run/netns/"$NS_D" -- "$CTL" --instance "$INST" \
 		apply "$rules" >"$TMP/apply.out" 2>&1; then
@@ -622,6 +645,46 @@ if want cp_rules; then
 	else
 		cp_put apply_100k_rules_s nan s "failed: $(head -c 200 "$TMP/apply2.err" | tr '\n\t' '  ')"
 	fi
+fi
+
+# ---- control plane: apply with its specialized program (issue 17) ---------------
+# The median wall time of `xfsmctl apply --force --datapath auto` of each
+# example (5 runs) and of a 10,000-rule application (3 runs), generation
+# and verification of the specialized program included, with what the
+# last run reported (the datapath that runs, its instructions, the
+# generation and the verifier's times).
+apply_median() {	# KEY RUNS FILE DESCRIPTION
+	local key=$1 runs=$2 file=$3 desc=$4 i t1 t2 ts=() last
+	for ((i = 0; i < runs; i++)); do
+		t1=$(now)
+		if ! D "$CTL" --instance "$INST_A" apply --force --datapath auto "$file" \
+			>"$TMP/applyx.out" 2>&1; then
+			cp_put "$key" nan ms "failed: $(head -c 200 "$TMP/applyx.out" | tr '\n\t' '  ')"
+			return
+		fi
+		t2=$(now)
+		ts+=("$(echo "($t2 - $t1) * 1000" | bc -l)")
+	done
+	last=$(grep -m1 '^datapath ' "$TMP/applyx.out" | sed 's/: program [0-9]*,/:/')
+	cp_put "$key" "$(printf '%s\n' "${ts[@]}" | median | xargs printf '%.1f')" ms \
+		"$desc, median of $runs; $last"
+}
+if want cp_apply; then
+	# An instance of its own with two ports (the load balancer outputs
+	# to port 2), on a veth pair inside the DUT's namespace.
+	ip -n "$NS_D" link add "a$ID" type veth peer name "b$ID" || die "veth"
+	ip -n "$NS_D" link set "a$ID" up && ip -n "$NS_D" link set "b$ID" up || die "veth up"
+	D "$LOADER" -q load --instance "$INST_A" "a$ID" "b$ID" >/dev/null || die "load $INST_A"
+	for f in "$TOP"/examples/*.xfsm; do
+		n=$(basename "$f" .xfsm)
+		apply_median "apply_example_${n}_ms" 5 "$f" "xfsmctl apply --datapath auto of examples/$n.xfsm"
+	done
+	rules=$TMP/rules10k.xfsm
+	rules_app 10000 >"$rules"
+	apply_median apply_10k_rules_ms 3 "$rules" \
+		"xfsmctl apply --datapath auto of a 10000-rule application (one stage, rules on ip.src and tcp.dport)"
+	D "$LOADER" -q unload --instance "$INST_A" >/dev/null || log "warning: cannot unload $INST_A"
+	ip -n "$NS_D" link del "a$ID"
 fi
 
 # ---- 5: xfsm ACL ----------------------------------------------------------------

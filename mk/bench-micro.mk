@@ -18,7 +18,7 @@ PHASE_BPF := $(foreach n,1 2 3 4 5,$(BUILD)/bench/xfsm-stop$(n).bpf.o)
 
 all: $(REF_BPF) $(PHASE_BPF)
 
-$(BUILD)/bench/ref/%.bpf.o: bench/ref/%.bpf.c bench/ref/ref.h | $(BUILD)
+$(BUILD)/bench/ref/%.bpf.o: bench/ref/%.bpf.c bench/ref/ref.h bench/ref/xstats.h $(ABI_HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -23,6 +23,7 @@
 #include "suite.h"
 #include "xfsm_lang.h"
 #include "../bench/ref/load.h"
+#include "../bench/ref/xstats.h"
 
 #define WALK_STEPS	600
 #define WALK_SEED	0x5eed1234U
@@ -549,6 +550,121 @@ out:
 }
 END_TEST
 
+/* ---- the references keeping xfsm's statistics (benchmark only) ------------ */
+
+/* Field `off` of entry `key` of the reference's per-CPU map `map` whose
+ * values are `size` bytes, summed over the CPUs. */
+static __u64 ref_stat(const struct ref *r, const char *map, __u32 key, size_t size, size_t off)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(r->obj, map);
+	int ncpu = libbpf_num_possible_cpus(), i;
+	__u64 sum = 0, v;
+	char *vals;
+
+	if (!ASSERT_TRUE(m != NULL, map) || !ASSERT_TRUE(ncpu > 0, "possible CPUs") ||
+	    !ASSERT_EQ(bpf_map__value_size(m), size, map))
+		return ~0ULL;
+	vals = calloc(ncpu, size);
+	if (!ASSERT_TRUE(vals != NULL, "calloc"))
+		return ~0ULL;
+	if (ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(m), &key, vals), map))
+		for (i = 0; i < ncpu; i++) {
+			memcpy(&v, vals + (size_t)i * size + off, sizeof(v));
+			sum += v;
+		}
+	free(vals);
+	return sum;
+}
+
+#define REF_STAT(r, map, key, type, field) \
+	ref_stat(r, map, key, sizeof(type), offsetof(type, field))
+/* A counter of the datapath, of the port, of the stage, in the layout
+ * keep_stats `keep` writes (bench/ref/xstats.h). */
+#define XS_DP(r, keep, f) ((keep) == 2 ? \
+	REF_STAT(r, "xs_block", 0, struct ref_xstats_block, stats.f) : \
+	REF_STAT(r, "xs_stats", 0, struct xfsm_stats, f))
+#define XS_PORT(r, keep, f) ((keep) == 2 ? \
+	REF_STAT(r, "xs_block", 0, struct ref_xstats_block, ports[REF_XSTATS_PORT].f) : \
+	REF_STAT(r, "xs_ports", REF_XSTATS_PORT, struct xfsm_port_stats, f))
+#define XS_STAGE(r, keep, f) ((keep) == 2 ? \
+	REF_STAT(r, "xs_block", 0, struct ref_xstats_block, stages[REF_XSTATS_STAGE].f) : \
+	REF_STAT(r, "xs_stages", REF_XSTATS_STAGE, struct xfsm_stage_stats, f))
+
+/*
+ * bench/ref/xstats.h: with keep_stats = 1 (xfsm's layout) or 2 (one
+ * block) the per-source counter and the global register count every
+ * packet as xfsm does (its datapath, stage and rule counters; the port is
+ * not one in a test run) and still give xfsm's verdicts; with keep_stats
+ * = 0 they count nothing of it.
+ */
+static void keep_stats_case(const char *name, __u32 keep)
+{
+	const struct ref_setting set = { "keep_stats", keep };
+	struct xfsm_stats x0 = { 0 }, x1 = { 0 };
+	struct xfsm_stage_stats s0 = { 0 }, s1 = { 0 };
+	char app[64];
+	struct ref r = { 0 };
+	__u64 n = 0, bytes = 0;
+	unsigned int i;
+	struct pkt p;
+
+	snprintf(app, sizeof(app), "bench/ref/%s.xfsm", name);
+	if (!apply_src(app) || !ref_open(&r, name, &set, 1))
+		goto out;
+	if (!ASSERT_OK(xfsm_read_stats(T.inst, &x0), "xfsm stats before") ||
+	    !ASSERT_OK(xfsm_read_stage_stats(T.inst, 0, &s0), "xfsm stage stats before"))
+		goto out;
+	for (i = 0; i < 40 && !xt_failures; i++) {
+		spec_pkt(&p, PS_IP4, i % 2 ? PS_TCP : PS_UDP, 1 + i % 5, 1, 1000, 80, i * 3);
+		xt_set_context("%s keep_stats=%u, packet %u", name, keep, i);
+		both(&r, &p, 0, XDP_DROP, "packet");
+		n++;
+		bytes += p.len;
+	}
+	xt_set_context("%s keep_stats=%u", name, keep);
+	if (!ASSERT_OK(xfsm_read_stats(T.inst, &x1), "xfsm stats after") ||
+	    !ASSERT_OK(xfsm_read_stage_stats(T.inst, 0, &s1), "xfsm stage stats after"))
+		goto out;
+	ASSERT_EQ(x1.rx_packets - x0.rx_packets, n, "xfsm counted every packet");
+	if (!keep) {
+		ASSERT_EQ(XS_DP(&r, 1, rx_packets) + XS_DP(&r, 2, rx_packets), 0,
+			  "the plain reference counts nothing");
+		ASSERT_EQ(REF_STAT(&r, "xs_rules", REF_XSTATS_RULE, struct xfsm_rule_stats, packets),
+			  0, "the plain reference counts no rule");
+		goto out;
+	}
+	ASSERT_EQ(XS_DP(&r, 3 - keep, rx_packets), 0, "the other layout stays still");
+	ASSERT_EQ(XS_DP(&r, keep, rx_packets), x1.rx_packets - x0.rx_packets,
+		  "rx packets: reference, xfsm");
+	ASSERT_EQ(XS_DP(&r, keep, rx_bytes), x1.rx_bytes - x0.rx_bytes,
+		  "rx bytes: reference, xfsm");
+	ASSERT_EQ(XS_DP(&r, keep, verdict_drop), x1.verdict_drop - x0.verdict_drop,
+		  "drop verdicts: reference, xfsm");
+	ASSERT_EQ(XS_DP(&r, keep, act_drop), x1.act_drop - x0.act_drop,
+		  "drop actions: reference, xfsm");
+	ASSERT_EQ(XS_PORT(&r, keep, rx_bytes), bytes, "port rx bytes");
+	ASSERT_EQ(XS_STAGE(&r, keep, packets), s1.packets - s0.packets,
+		  "stage packets: reference, xfsm");
+	ASSERT_EQ(XS_STAGE(&r, keep, bytes), s1.bytes - s0.bytes, "stage bytes: reference, xfsm");
+	ASSERT_EQ(XS_STAGE(&r, keep, hits), s1.hits - s0.hits, "stage hits: reference, xfsm");
+	ASSERT_EQ(REF_STAT(&r, "xs_rules", REF_XSTATS_RULE, struct xfsm_rule_stats, bytes),
+		  bytes, "rule bytes");
+out:
+	ref_close(&r);
+}
+
+START_TEST(test_keep_stats)
+{
+	NEED_T();
+	keep_stats_case("counter", 1);
+	keep_stats_case("counter", 2);
+	keep_stats_case("global", 1);
+	keep_stats_case("global", 2);
+	keep_stats_case("global", 0);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ref");
@@ -562,5 +678,6 @@ int main(void)
 	tcase_add_test(tc, test_counter_walk);
 	tcase_add_test(tc, test_global);
 	tcase_add_test(tc, test_twostage_walk);
+	tcase_add_test(tc, test_keep_stats);
 	return xt_suite_run(s);
 }
