@@ -93,6 +93,9 @@ static __always_inline struct xfsm_stats *ref_xstats_rx(struct xdp_md *ctx)
 
 		if (!b)
 			return NULL;
+		/* not before the test: 6.1's verifier refuses arithmetic on
+		 * a pointer that may be NULL */
+		asm volatile("" : "+r"(b));
 		s = &b->stats;
 		ps = &b->ports[REF_XSTATS_PORT];
 		ss = &b->stages[REF_XSTATS_STAGE];
