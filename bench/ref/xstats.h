@@ -7,7 +7,7 @@
  * generates for a one-stage application whose one rule takes every packet
  * and drops it: the datapath's received and verdict counters, the ingress
  * port's, the stage's and the rule's, per CPU, in maps whose values are
- * xfsm's own (include/xfsm/abi.h), so the same cache lines are written.
+ * xfsm's own (include/xfsm/abi.h), so as many cache lines are written.
  * The port is a constant here (xfsm compares the ingress interface with
  * its port table first).  With keep_stats = 2 the same counters sit in
  * another layout, one xfsm does not have: the datapath-wide, port and
@@ -29,7 +29,10 @@
 #define REF_XSTATS_STAGE	1
 #define REF_XSTATS_RULE		8
 
-/* keep_stats = 2: the counters other than the rules' in one value. */
+/* keep_stats = 2: the counters other than the rules' in one value (the
+ * ports before the stages: a stage's entry lies some 8.7 KB from the
+ * datapath-wide counters, another page; notes/statistics-cost puts the
+ * stages first). */
 struct ref_xstats_block {
 	struct xfsm_stats		stats;
 	struct xfsm_port_stats		ports[XFSM_MAX_PORTS];
