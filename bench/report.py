@@ -133,8 +133,9 @@ JOBS = [
     ('twostage_1m', None, '2 stages, 1000000 active flows'),
 ]
 # Diagnostic rows, not targets: xfsm against the reference that also keeps
-# xfsm's statistics (bench/ref/xstats.h, keep_stats=1), which tells what
-# the statistics cost on the veth from what the rest of xfsm costs.
+# xfsm's statistics (bench/ref/xstats.h: keep_stats=1 as xfsm lays them
+# out, =2 in one block), which tells what the statistics cost on the veth
+# from what the rest of xfsm costs.
 STATS_JOBS = [
     ('s7s', "per-source counter, against the reference keeping xfsm's statistics"),
     ('s8s', "global register, against the reference keeping xfsm's statistics"),
