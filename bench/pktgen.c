@@ -12,6 +12,13 @@
  * resolved there) and pin it to a CPU with taskset: the frames are
  * generated on the calling CPU.
  *
+ * Some kernels refuse live frames (EPERM: a sandbox's kernel can forbid
+ * them outright).  --engine packet sends the same frames through an
+ * AF_PACKET socket bound to --dev instead (PACKET_QDISC_BYPASS, sendmmsg
+ * batches): every frame then costs a system call's share and an skb, so
+ * it offers a fraction of the live engine's rate.  --engine auto (the
+ * default) tries live frames first and says on stderr when it falls back.
+ *
  * Addresses are restricted to the benchmarking ranges 198.18.0.0/15 and
  * 2001:2::/48 (RFC 2544, RFC 5180): the tool refuses anything else.
  */
@@ -29,7 +36,9 @@
 #include <sys/ioctl.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
@@ -46,6 +55,9 @@
 #define PKTGEN_MAX_DURATION	600.0	/* seconds */
 #define PKTGEN_DEFAULT_COUNT	1000000ULL
 #define PACED_RUNS		(1U << 20)	/* program runs per call when paced: ~40 ms */
+#define PACKET_MAX_BATCH	256	/* frames per sendmmsg() */
+
+enum pktgen_engine { ENGINE_AUTO, ENGINE_LIVE, ENGINE_PACKET };
 
 struct pktgen_opts {
 	const char *dev;
@@ -56,6 +68,7 @@ struct pktgen_opts {
 	unsigned int size;
 	unsigned int flows;
 	unsigned int batch;
+	enum pktgen_engine engine;
 	bool ipv6;
 	int proto;
 	__u8 tcp_flags;
@@ -102,7 +115,9 @@ static void usage(FILE *f)
 "                      2001:2::1 -> 2001:2:0:ffff::1)\n"
 "  --sport PORT --dport PORT   first source port, destination port\n"
 "                      (default 1024, 9)\n"
-"  --batch N           frames per kernel batch (1-256, default 64)\n"
+"  --batch N           frames per kernel batch or sendmmsg() (1-256, default 64)\n"
+"  --engine E          live (BPF_PROG_TEST_RUN live frames), packet (AF_PACKET\n"
+"                      socket), auto (default: live, else packet, said on stderr)\n"
 "  --obj PATH          generator object (default: pktgen.bpf.o next to the\n"
 "                      executable, then build/bench/pktgen.bpf.o)\n"
 "  -j, --json          JSON report\n"
@@ -189,9 +204,12 @@ static __u16 csum_finish(__u32 sum)
 	return htons((__u16)~sum);
 }
 
-/* Builds the frame of flow 0; returns its length. */
-static unsigned int build_template(const struct pktgen_opts *o, __u8 *pkt)
+/* Builds the frame of flow idx (see usage()); returns its length. */
+static unsigned int build_frame(const struct pktgen_opts *o, __u8 *pkt, __u32 idx)
 {
+	__u32 n_src = o->flows < 65536 ? o->flows : 65536;
+	__u32 src_off = (idx % o->flows) % n_src;
+	__u16 sport = o->sport + (idx % o->flows) / n_src;
 	struct ethhdr *eth = (struct ethhdr *)pkt;
 	unsigned int l3 = sizeof(*eth), l4, l4len;
 	__u32 sum = 0;
@@ -208,7 +226,7 @@ static unsigned int build_template(const struct pktgen_opts *o, __u8 *pkt)
 	if (o->proto == IPPROTO_TCP) {
 		struct tcphdr *th = (struct tcphdr *)(pkt + l4);
 
-		th->source = htons(o->sport);
+		th->source = htons(sport);
 		th->dest = htons(o->dport);
 		th->seq = htonl(1);
 		th->doff = sizeof(*th) / 4;
@@ -220,7 +238,7 @@ static unsigned int build_template(const struct pktgen_opts *o, __u8 *pkt)
 	} else {
 		struct udphdr *uh = (struct udphdr *)(pkt + l4);
 
-		uh->source = htons(o->sport);
+		uh->source = htons(sport);
 		uh->dest = htons(o->dport);
 		uh->len = htons(l4len);
 		check = &uh->check;
@@ -234,6 +252,7 @@ static unsigned int build_template(const struct pktgen_opts *o, __u8 *pkt)
 		ip6->nexthdr = o->proto;
 		ip6->hop_limit = 64;
 		memcpy(&ip6->saddr, &o->src6, 16);
+		ip6->saddr.s6_addr32[3] = htonl(ntohl(o->src6.s6_addr32[3]) + src_off);
 		memcpy(&ip6->daddr, &o->dst6, 16);
 		sum = csum_add(sum, &ip6->saddr, 32);
 	} else {
@@ -244,7 +263,7 @@ static unsigned int build_template(const struct pktgen_opts *o, __u8 *pkt)
 		ip->tot_len = htons(o->size - l3);
 		ip->ttl = 64;
 		ip->protocol = o->proto;
-		ip->saddr = o->src4.s_addr;
+		ip->saddr = htonl(ntohl(o->src4.s_addr) + src_off);
 		ip->daddr = o->dst4.s_addr;
 		ip->check = csum_finish(csum_add(0, ip, sizeof(*ip)));
 		sum = csum_add(sum, &ip->saddr, 8);
@@ -409,6 +428,182 @@ static unsigned long long read_seq(int fd)
 	return bpf_map_lookup_elem(fd, &zero, &v) ? 0 : v;
 }
 
+/*
+ * The live engine.  Each BPF_PROG_TEST_RUN call has a fixed cost (the
+ * kernel sets up and tears down a page pool: tens of ms on some kernels),
+ * so unpaced runs make one call for the whole count, and the duration
+ * bound interrupts it with SIGALRM (the kernel stops between batches).  The
+ * program's own counter says how many frames were generated; it sends no
+ * more than the count.  A paced program runs more often than it sends (it
+ * drops the frames it runs ahead of the clock): calls of PACED_RUNS runs,
+ * the count checked after each.  Returns 0, -EPERM when the kernel refuses
+ * live frames (said by the caller), or -1 after saying why.
+ */
+static int send_live(const struct pktgen_opts *o, __u8 *pkt, unsigned int ifindex,
+		     unsigned long long *sent)
+{
+	struct xdp_md ctx_in = {};
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	int prog_fd, seq_fd, err = -1;
+
+	libbpf_set_print(quiet_print);
+	obj = bpf_object__open_file(o->obj, NULL);
+	if (!obj) {
+		fprintf(stderr, "xfsm-pktgen: cannot open %s: %s (run make, or pass --obj)\n",
+			o->obj, strerror(errno));
+		return -1;
+	}
+	if (configure(obj, o)) {
+		fprintf(stderr, "xfsm-pktgen: %s is not a pktgen object (no configuration)\n", o->obj);
+		goto out;
+	}
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "xfsm-pktgen: cannot load %s: %s\n", o->obj, strerror(errno));
+		goto out;
+	}
+	prog = bpf_object__find_program_by_name(obj, "pktgen_xdp");
+	if (!prog) {
+		fprintf(stderr, "xfsm-pktgen: %s has no program pktgen_xdp\n", o->obj);
+		goto out;
+	}
+	prog_fd = bpf_program__fd(prog);
+	seq_fd = bpf_object__find_map_fd_by_name(obj, "pktgen_seq");
+	if (seq_fd < 0) {
+		fprintf(stderr, "xfsm-pktgen: cannot set up the packet counter\n");
+		goto out;
+	}
+	/* The kernel wants data_end to be the frame length. */
+	ctx_in.data_end = o->size;
+	ctx_in.ingress_ifindex = ifindex;
+
+	while (!stop) {
+		LIBBPF_OPTS(bpf_test_run_opts, topts,
+			.data_in = pkt,
+			.data_size_in = o->size,
+			.ctx_in = &ctx_in,
+			.ctx_size_in = sizeof(ctx_in),
+			.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+			.batch_size = o->batch,
+		);
+		unsigned long long chunk = 0xffffffffULL;
+
+		if (o->rate)
+			chunk = PACED_RUNS;
+		else if (o->count && o->count - *sent < chunk)
+			chunk = o->count - *sent;
+		topts.repeat = chunk;
+		if (bpf_prog_test_run_opts(prog_fd, &topts) && errno != EINTR) {
+			if (errno == EPERM && o->engine == ENGINE_AUTO) {
+				err = -EPERM;
+				goto out;
+			}
+			fprintf(stderr, "xfsm-pktgen: BPF_PROG_TEST_RUN: %s%s\n", strerror(errno),
+				errno == EINVAL ? " (is the kernel older than 5.18, or --dev not a device?)" :
+				errno == EPERM ? " (this kernel refuses live frames: try --engine packet)" : "");
+			goto out;
+		}
+		*sent = read_seq(seq_fd);
+		if (o->count && *sent >= o->count)
+			break;
+	}
+	err = 0;
+out:
+	bpf_object__close(obj);
+	return err;
+}
+
+/*
+ * The packet engine: the frames of the flows in turn, built in user space,
+ * sent in sendmmsg() batches through an AF_PACKET socket that bypasses the
+ * qdisc (the veth transmits each frame at once).  Paced, it sends what the
+ * clock allows since the start, at most one batch at a time, and sleeps
+ * when ahead.  The kernel counts a frame that the veth's peer refuses as
+ * sent, as the live engine's XDP_TX does.  Returns 0 or -1 after saying why.
+ */
+static int send_packet(const struct pktgen_opts *o, unsigned int ifindex,
+		       unsigned long long *sent)
+{
+	static __u8 frames[PACKET_MAX_BATCH][PKTGEN_MAX_SIZE];
+	struct mmsghdr msgs[PACKET_MAX_BATCH];
+	struct iovec iov[PACKET_MAX_BATCH];
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = (int)ifindex,
+		.sll_halen = ETH_ALEN,
+	};
+	unsigned int i, batch = o->batch;
+	unsigned long long flow = 0;
+	int one = 1, sndbuf = 4 << 20, fd;
+	double t0 = now_s();
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);	/* protocol 0: receives nothing */
+	if (fd < 0) {
+		fprintf(stderr, "xfsm-pktgen: AF_PACKET socket: %s\n", strerror(errno));
+		return -1;
+	}
+	sll.sll_protocol = htons(o->ipv6 ? ETH_P_IPV6 : ETH_P_IP);
+	memcpy(sll.sll_addr, o->dst_mac, ETH_ALEN);
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf))) {
+		fprintf(stderr, "xfsm-pktgen: AF_PACKET socket options: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* One flow: one frame for the whole run; otherwise rebuilt per batch. */
+	if (batch > PACKET_MAX_BATCH)
+		batch = PACKET_MAX_BATCH;
+	for (i = 0; i < batch; i++) {
+		iov[i].iov_base = frames[o->flows == 1 ? 0 : i];
+		iov[i].iov_len = o->size;
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &sll;
+		msgs[i].msg_hdr.msg_namelen = sizeof(sll);
+	}
+	if (o->flows == 1)
+		build_frame(o, frames[0], 0);
+
+	while (!stop && (!o->count || *sent < o->count)) {
+		unsigned long long n = batch;
+		int r;
+
+		if (o->count && o->count - *sent < n)
+			n = o->count - *sent;
+		if (o->rate) {
+			double due = (now_s() - t0) * o->rate;
+
+			if (due < *sent + 1) {
+				struct timespec ts = { 0, (long)((*sent + 1 - due) / o->rate * 1e9) };
+
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			if (due - *sent < n)
+				n = (unsigned long long)(due - *sent);
+		}
+		if (o->flows > 1) {
+			for (i = 0; i < n; i++)
+				build_frame(o, frames[i], (__u32)((flow + i) % o->flows));
+		}
+		r = sendmmsg(fd, msgs, (unsigned int)n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS || errno == EAGAIN)
+				continue;	/* the device's queue is full: try again */
+			fprintf(stderr, "xfsm-pktgen: sendmmsg on %s: %s\n", o->dev, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		*sent += r;
+		flow += r;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -431,6 +626,7 @@ int main(int argc, char **argv)
 		{ "dport", required_argument, NULL, 'P' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "obj", required_argument, NULL, 'o' },
+		{ "engine", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -444,12 +640,10 @@ int main(int argc, char **argv)
 	unsigned long long v, sent = 0;
 	__u8 pkt[PKTGEN_MAX_SIZE];
 	char objbuf[600];
-	struct bpf_object *obj = NULL;
-	struct bpf_program *prog;
-	struct xdp_md ctx_in = {};
+	enum pktgen_engine engine;
 	unsigned int ifindex, min_size;
 	double t0, t1, elapsed;
-	int c, prog_fd, seq_fd, err = 1;
+	int c, err;
 	struct sigaction sa;
 
 	while ((c = getopt_long(argc, argv, "n:d:s:46f:jh", lopts, NULL)) != -1) {
@@ -518,6 +712,16 @@ int main(int argc, char **argv)
 			o.batch = v;
 			break;
 		case 'o': o.obj = optarg; break;
+		case 'E':
+			if (!strcmp(optarg, "auto"))
+				o.engine = ENGINE_AUTO;
+			else if (!strcmp(optarg, "live"))
+				o.engine = ENGINE_LIVE;
+			else if (!strcmp(optarg, "packet"))
+				o.engine = ENGINE_PACKET;
+			else
+				goto bad_arg;
+			break;
 		case 'j': o.json = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -601,40 +805,7 @@ bad_arg:
 			strerror(errno));
 		return 1;
 	}
-	build_template(&o, pkt);
-
-	libbpf_set_print(quiet_print);
-	if (!o.obj)
-		o.obj = default_obj(objbuf, sizeof(objbuf));
-	obj = bpf_object__open_file(o.obj, NULL);
-	if (!obj) {
-		fprintf(stderr, "xfsm-pktgen: cannot open %s: %s (run make, or pass --obj)\n",
-			o.obj, strerror(errno));
-		return 1;
-	}
-	if (configure(obj, &o)) {
-		fprintf(stderr, "xfsm-pktgen: %s is not a pktgen object (no configuration)\n", o.obj);
-		goto out;
-	}
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "xfsm-pktgen: cannot load %s: %s\n", o.obj, strerror(errno));
-		goto out;
-	}
-	prog = bpf_object__find_program_by_name(obj, "pktgen_xdp");
-	if (!prog) {
-		fprintf(stderr, "xfsm-pktgen: %s has no program pktgen_xdp\n", o.obj);
-		goto out;
-	}
-	prog_fd = bpf_program__fd(prog);
-	/* The kernel wants data_end to be the frame length. */
-	ctx_in.data_end = o.size;
-	ctx_in.ingress_ifindex = ifindex;
-
-	seq_fd = bpf_object__find_map_fd_by_name(obj, "pktgen_seq");
-	if (seq_fd < 0) {
-		fprintf(stderr, "xfsm-pktgen: cannot set up the packet counter\n");
-		goto out;
-	}
+	build_frame(&o, pkt, 0);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: a run in progress ends */
@@ -642,6 +813,8 @@ bad_arg:
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
 
+	if (!o.obj)
+		o.obj = default_obj(objbuf, sizeof(objbuf));
 	t0 = now_s();
 	if (o.duration) {
 		struct itimerval it = {};
@@ -650,41 +823,21 @@ bad_arg:
 		it.it_value.tv_usec = (suseconds_t)((o.duration - it.it_value.tv_sec) * 1e6);
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
-	/*
-	 * Each BPF_PROG_TEST_RUN call has a fixed cost (the kernel sets up and
-	 * tears down a page pool: tens of ms on some kernels), so unpaced runs
-	 * make one call for the whole count, and the duration bound interrupts
-	 * it with SIGALRM (the kernel stops between batches).  The program's
-	 * own counter says how many frames were generated; it sends no more
-	 * than the count.  A paced program runs more often than it sends (it
-	 * drops the frames it runs ahead of the clock): calls of PACED_RUNS
-	 * runs, the count checked after each.
-	 */
-	while (!stop) {
-		LIBBPF_OPTS(bpf_test_run_opts, topts,
-			.data_in = pkt,
-			.data_size_in = o.size,
-			.ctx_in = &ctx_in,
-			.ctx_size_in = sizeof(ctx_in),
-			.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-			.batch_size = o.batch,
-		);
-		unsigned long long chunk = 0xffffffffULL;
-
-		if (o.rate)
-			chunk = PACED_RUNS;
-		else if (o.count && o.count - sent < chunk)
-			chunk = o.count - sent;
-		topts.repeat = chunk;
-		if (bpf_prog_test_run_opts(prog_fd, &topts) && errno != EINTR) {
-			fprintf(stderr, "xfsm-pktgen: BPF_PROG_TEST_RUN: %s%s\n", strerror(errno),
-				errno == EINVAL ? " (is the kernel older than 5.18, or --dev not a device?)" : "");
-			goto out;
+	engine = o.engine == ENGINE_PACKET ? ENGINE_PACKET : ENGINE_LIVE;
+	if (engine == ENGINE_LIVE) {
+		err = send_live(&o, pkt, ifindex, &sent);
+		if (err == -EPERM && o.engine == ENGINE_AUTO && !sent) {
+			fprintf(stderr, "xfsm-pktgen: this kernel refuses live frames "
+				"(BPF_PROG_TEST_RUN: %s); sending through an AF_PACKET socket "
+				"instead (--engine packet), at a fraction of the rate\n",
+				strerror(EPERM));
+			engine = ENGINE_PACKET;
 		}
-		sent = read_seq(seq_fd);
-		if (o.count && sent >= o.count)
-			break;
 	}
+	if (engine == ENGINE_PACKET)
+		err = send_packet(&o, ifindex, &sent);
+	if (err)
+		return 1;
 	t1 = now_s();
 	elapsed = t1 - t0;
 	if (o.duration) {
@@ -696,20 +849,18 @@ bad_arg:
 	if (o.json) {
 		printf("{\"dev\":\"%s\",\"sent\":%llu,\"duration_s\":%.6f,\"pps\":%.0f,"
 		       "\"mpps\":%.4f,\"size\":%u,\"ip\":\"%s\",\"proto\":\"%s\","
-		       "\"flows\":%u,\"stopped_by\":\"%s\"}\n",
+		       "\"flows\":%u,\"stopped_by\":\"%s\",\"engine\":\"%s\"}\n",
 		       o.dev, sent, elapsed, elapsed > 0 ? sent / elapsed : 0.0,
 		       elapsed > 0 ? sent / elapsed / 1e6 : 0.0, o.size,
 		       o.ipv6 ? "ipv6" : "ipv4", o.proto == IPPROTO_TCP ? "tcp" : "udp",
-		       o.flows, stop_reason());
+		       o.flows, stop_reason(), engine == ENGINE_LIVE ? "live" : "packet");
 	} else {
-		printf("sent %llu packets in %.3f s: %.3f Mpps (%s/%s, %u bytes, %u flow%s, dev %s)%s\n",
+		printf("sent %llu packets in %.3f s: %.3f Mpps (%s/%s, %u bytes, %u flow%s, dev %s, %s engine)%s\n",
 		       sent, elapsed, elapsed > 0 ? sent / elapsed / 1e6 : 0.0,
 		       o.proto == IPPROTO_TCP ? "tcp" : "udp", o.ipv6 ? "ipv6" : "ipv4",
 		       o.size, o.flows, o.flows == 1 ? "" : "s", o.dev,
+		       engine == ENGINE_LIVE ? "live" : "packet",
 		       stop && stop != SIGALRM ? " (interrupted)" : "");
 	}
-	err = 0;
-out:
-	bpf_object__close(obj);
-	return err;
+	return 0;
 }
