@@ -207,8 +207,16 @@ gen() {
 	[ "$RT" = 1 ] && [ "$GEN_RT" = 1 ] && rt=(chrt -f 50)
 	[ "$RT" = 1 ] && [ "$GEN_RT" = 0 ] && rt=(chrt -o 0)	# not the script's priority
 	taskset -c "$GEN_CPU" "${rt[@]}" ip netns exec "$NS_G" "$PKTGEN" --dev "$IF_G" \
-		--dst-mac "$DMAC" --batch "$GEN_BATCH" -j "$@"
+		--dst-mac "$DMAC" --batch "$GEN_BATCH" --engine "${ENGINE:-auto}" -j "$@"
 }
+
+# The generator's engine (bench/pktgen.c): live frames where the kernel
+# runs them, else the AF_PACKET engine, which offers a fraction of the rate
+# as skbs that the DUT's veth copies into XDP frames.  The report names it
+# and, under the packet engine, does not compare rates (see report.py).
+ENGINE=$(gen --count 1 2>/dev/null | jq -r '.engine // empty')
+[ -n "$ENGINE" ] || die "xfsm-pktgen cannot send on $IF_G"
+log "generator engine: $ENGINE"
 
 # run_once COUNTER -- PKTGEN-ARGS: one run; prints "mpps offered prog_ns
 # cpu% napi%" (prog_ns nan when no XDP program is attached).
@@ -907,5 +915,5 @@ cp "$CP" "$(dirname "$JSON")/control_plane.tsv"
 printf '%s\n' "$MICRO_MD" >"$(dirname "$JSON")/micro.md"
 cp "$MICRO_JSON" "$(dirname "$JSON")/micro.json"
 python3 "$TOP/bench/report.py" "$RESULTS" "$CP" "$MD" "$JSON" "$REPEATS" "$WINDOW" "$N1M" \
-	"$GEN_CPU" "$DUT_CPU" "$MICRO_MD" "$MICRO_JSON" "$RT" "$STATS_WINDOW" "$PDR_LOSS"
+	"$GEN_CPU" "$DUT_CPU" "$MICRO_MD" "$MICRO_JSON" "$RT" "$STATS_WINDOW" "$PDR_LOSS" "$ENGINE"
 log "wrote $MD and $JSON"
