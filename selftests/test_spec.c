@@ -860,6 +860,7 @@ WALK_TEST(rewrite, "selftests/spec/rewrite.xfsm", nat_ports, false, false)
 WALK_TEST(vlan, "selftests/spec/vlan.xfsm", vlan_ports, false, false)
 WALK_TEST(arpresponder, "examples/arpresponder.xfsm", any_ports, false, false)
 WALK_TEST(timeouts, "selftests/spec/timeouts.xfsm", any_ports, true, false)
+WALK_TEST(consts, "selftests/spec/consts.xfsm", any_ports, false, false)
 
 /*
  * The specialized instance with a history of its own: another application
@@ -1489,23 +1490,21 @@ END_TEST
 
 /* ---- Notes of large stages and ACL stages (show program) ------------------------ */
 
-/* Generate for the application `src` applied on T; true when a note of
- * the program contains `want`. */
-static bool note_has(const char *src, const char *want)
+/* Generate the program of the application `src` applied on T into *e
+ * (the caller's to free), not loaded. */
+static bool generate_src(const char *src, struct xfsm_emit *e)
 {
 	struct xfsm_spec_input in;
 	struct xfsm_app_names nm;
 	struct xfsm_image img;
-	struct xfsm_emit e;
 	char cerr[256] = "";
-	bool found = false;
-	size_t i;
+	bool ok = false;
 	int err;
 
 	xfsm_image_init(&img);
-	xfsm_emit_init(&e);
+	xfsm_emit_init(e);
 	/* (the language's apply: it installs the ACL blocks' rules too) */
-	if (!ASSERT_OK(xfsm_compile_string("notes.xfsm", src, strlen(src), &img, &nm, cerr,
+	if (!ASSERT_OK(xfsm_compile_string("gen.xfsm", src, strlen(src), &img, &nm, cerr,
 					   sizeof(cerr)), cerr))
 		goto out;
 	err = xfsm_lang_apply(T.inst, &img, &nm, NULL);
@@ -1514,13 +1513,24 @@ static bool note_has(const char *src, const char *want)
 		goto out;
 	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, xt_active_slot(&T), &in), "input"))
 		goto out;
-	if (ASSERT_OK(xfsm_spec_generate(T.inst, &in, &e), e.why))
-		for (i = 0; i < e.n_note && !found; i++)
-			found = strstr(e.note[i].text, want) != NULL;
+	ok = ASSERT_OK(xfsm_spec_generate(T.inst, &in, e), e->why);
 	xfsm_spec_input_free(&in);
 out:
-	xfsm_emit_free(&e);
 	xfsm_image_free(&img);
+	return ok;
+}
+
+/* True when a note of the program of `src` contains `want`. */
+static bool note_has(const char *src, const char *want)
+{
+	struct xfsm_emit e;
+	bool found = false;
+	size_t i;
+
+	if (generate_src(src, &e))
+		for (i = 0; i < e.n_note && !found; i++)
+			found = strstr(e.note[i].text, want) != NULL;
+	xfsm_emit_free(&e);
 	return found;
 }
 
@@ -1547,6 +1557,73 @@ START_TEST(test_notes)
 		    "the search is named with its rules and behaviours");
 	ASSERT_TRUE(note_has(big, "stage 0: tuple 0"), "the tuple searched is named");
 	free(big);
+	XT_END();
+}
+END_TEST
+
+/* ---- Constant operands of updates (lib/spec/update.c) ------------------------- */
+
+/* How many instructions of e have opcode `code` (and, for an immediate
+ * form, the immediate imm; any when imm is -1). */
+static unsigned int count_op(const struct xfsm_emit *e, __u8 code, __s64 imm)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		n += e->insn[i].code == code && (imm < 0 || e->insn[i].imm == imm);
+	return n;
+}
+
+/* A constant second operand is an immediate: a division or remainder by
+ * a power of two a shift or a mask, by another constant an immediate
+ * division without the zero test; only a divisor held in a register (or
+ * 0, counted) keeps the division by register.  (selftests/spec/consts.xfsm
+ * walks the same forms against the generic datapath.) */
+START_TEST(test_update_consts)
+{
+	static const char head[] = "app c\ndefault pass\nglobal 0 g\nstage s {\nkey ip.src\n"
+				   "register 0 x\nregister 1 y\nregister 2 z\n";
+	static const struct {
+		const char *rule;
+		__u8 code;		/* wanted, with imm */
+		__s32 imm;
+	} cases[] = {
+		{ "rule r => x = x % 16, y = y + 1, pass", BPF_ALU64 | BPF_AND | BPF_K, 15 },
+		{ "rule r => x = x / 8, y = y + 1, pass", BPF_ALU64 | BPF_RSH | BPF_K, 3 },
+		{ "rule r => x = x % 7, y = y + 1, pass", BPF_ALU64 | BPF_MOD | BPF_K, 7 },
+		{ "rule r => x = x / 1000003, y = y + 1, pass", BPF_ALU64 | BPF_DIV | BPF_K, 1000003 },
+		{ "rule r => x = x % 4294967296, y = y + 1, pass", BPF_ALU64 | BPF_LSH | BPF_K, 32 },
+		{ "rule r => x = x * 3, x = x + 1, x = x % 4096, pass", BPF_ALU64 | BPF_AND | BPF_K, 4095 },
+		{ "rule r => x = x << 70, y = y ^ 5, pass", BPF_ALU64 | BPF_LSH | BPF_K, 6 },
+		{ "rule r => g = g % 65536, pass", BPF_ALU64 | BPF_AND | BPF_K, 65535 },
+	};
+	char src[512];
+	struct xfsm_emit e;
+	size_t i;
+
+	NEED_T();
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(src, sizeof(src), "%s%s\n}\n", head, cases[i].rule);
+		xt_set_context("%s", cases[i].rule);
+		if (generate_src(src, &e)) {
+			ASSERT_EQ(count_op(&e, BPF_ALU64 | BPF_DIV | BPF_X, -1) +
+				  count_op(&e, BPF_ALU64 | BPF_MOD | BPF_X, -1), 0,
+				  "no division by a register");
+			ASSERT_GE(count_op(&e, cases[i].code, cases[i].imm), 1, "the immediate form");
+		}
+		xfsm_emit_free(&e);
+	}
+	/* a register divisor, and 0, keep the division by register (0 counted) */
+	for (i = 0; i < 2; i++) {
+		snprintf(src, sizeof(src), "%srule r => x = x %% %s, y = y + 1, pass\n}\n", head,
+			 i ? "0" : "y");
+		xt_set_context("x %% %s", i ? "0" : "y");
+		if (generate_src(src, &e))
+			ASSERT_GE(count_op(&e, BPF_ALU64 | BPF_MOD | BPF_X, -1), 1, "division by register");
+		xfsm_emit_free(&e);
+	}
+	xt_set_context("%s", "");
 	XT_END();
 }
 END_TEST
@@ -2032,6 +2109,7 @@ int main(void)
 	tcase_add_test(tc, test_peephole);
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_notes);
+	tcase_add_test(tc, test_update_consts);
 	tcase_add_test(tc, test_omit_counts);
 	tcase_add_test(tc, test_omit_port);
 	tcase_add_test(tc, test_omit_verifier);
@@ -2053,6 +2131,7 @@ int main(void)
 	tcase_add_test(tc, test_walk_vlan);
 	tcase_add_test(tc, test_walk_arpresponder);
 	tcase_add_test(tc, test_walk_timeouts);
+	tcase_add_test(tc, test_walk_consts);
 	tcase_add_test(tc, test_walk_history);
 	tcase_add_test(tc, test_walk_group);
 	tcase_add_test(tc, test_walk_full);

@@ -113,6 +113,90 @@ static void emit_eval(struct spec *sp, const struct xfsm_update *u)
 	xfsm_emit_bind(e, done);
 }
 
+/* True when v, sign-extended from 32 bits, is v: an ALU64 immediate. */
+static bool fits_imm(__u64 v)
+{
+	return (__s64)v == (__s64)(__s32)v;
+}
+
+/*
+ * R1 = R1 OP b for a constant b, as immediates and without the division's
+ * zero test where b allows (the same results as emit_eval() with b in R2:
+ * registers are unsigned 64-bit, so a division or remainder by 2^k is a
+ * shift or a mask).  Returns false, emitting nothing, when b is not a
+ * constant or the operation has no shorter form for it.
+ */
+static bool emit_eval_const(struct spec *sp, const struct xfsm_update *u)
+{
+	__u64 v = u->b.kind == XFSM_OPND_CONST ? u->b.value : 0;
+	int k = v && !(v & (v - 1)) ? __builtin_ctzll(v) : -1;	/* v == 2^k */
+
+	if (u->b.kind != XFSM_OPND_CONST && u->b.kind != XFSM_OPND_NONE)
+		return false;
+	switch (u->op) {
+	case XFSM_UPD_ADD:
+	case XFSM_UPD_SUB:
+	case XFSM_UPD_MUL:
+	case XFSM_UPD_AND:
+	case XFSM_UPD_OR:
+	case XFSM_UPD_XOR:
+		if (!fits_imm(v))
+			return false;
+		E(sp, XI_ALU64_IMM(u->op == XFSM_UPD_ADD ? BPF_ADD : u->op == XFSM_UPD_SUB ? BPF_SUB :
+				   u->op == XFSM_UPD_MUL ? BPF_MUL : u->op == XFSM_UPD_AND ? BPF_AND :
+				   u->op == XFSM_UPD_OR ? BPF_OR : BPF_XOR, XR1, (__s32)v));
+		return true;
+	case XFSM_UPD_SHL:
+	case XFSM_UPD_SHR:
+		E(sp, XI_ALU64_IMM(u->op == XFSM_UPD_SHL ? BPF_LSH : BPF_RSH, XR1, (__s32)(v & 63)));
+		return true;
+	case XFSM_UPD_DIV:
+		if (k == 0)
+			return true;			/* / 1 */
+		if (k > 0) {
+			E(sp, XI_ALU64_IMM(BPF_RSH, XR1, k));
+			return true;
+		}
+		if (!v || v > 0x7fffffffULL)
+			return false;			/* zero: counted by emit_eval() */
+		E(sp, XI_ALU64_IMM(BPF_DIV, XR1, (__s32)v));
+		return true;
+	case XFSM_UPD_MOD:
+		if (k == 0) {
+			E(sp, XI_MOV64_IMM(XR1, 0));	/* % 1 */
+		} else if (k > 0 && v - 1 <= 0x7fffffffULL) {
+			E(sp, XI_ALU64_IMM(BPF_AND, XR1, (__s32)(v - 1)));
+		} else if (k > 0) {			/* keep the low k bits */
+			E(sp, XI_ALU64_IMM(BPF_LSH, XR1, 64 - k));
+			E(sp, XI_ALU64_IMM(BPF_RSH, XR1, 64 - k));
+		} else if (v && v <= 0x7fffffffULL) {
+			E(sp, XI_ALU64_IMM(BPF_MOD, XR1, (__s32)v));
+		} else {
+			return false;
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* R1 = R1 OP b (emit_eval()), b the destination's old value (in `dst`)
+ * when it is the destination register, else from its operand; a `set`
+ * does not read b at all. */
+static void emit_apply_b(struct spec *sp, const struct xfsm_update *u, bool b_is_dst, int dst,
+			 const struct spec_octx *ox)
+{
+	if (u->op == XFSM_UPD_SET)
+		return;
+	if (!b_is_dst && emit_eval_const(sp, u))
+		return;
+	if (b_is_dst)
+		E(sp, XI_MOV64_REG(XR2, dst));
+	else
+		spec_opnd(sp, XR2, XR4, &u->b, ox);
+	emit_eval(sp, u);
+}
+
 /* R2 = the value an addition adds (upd_addend()). */
 static void emit_addend(struct spec *sp, const struct xfsm_update *u, __u8 kind, __u32 d,
 			const struct spec_octx *ox)
@@ -169,11 +253,7 @@ static void emit_updates(struct spec *sp, const struct xfsm_rule *r, __u8 kind, 
 			E(sp, XI_MOV64_REG(XR1, XR0));
 		else
 			spec_opnd(sp, XR1, XR4, &u->a, ox);
-		if (opnd_is_reg(&u->b, kind, d))
-			E(sp, XI_MOV64_REG(XR2, XR0));
-		else
-			spec_opnd(sp, XR2, XR4, &u->b, ox);
-		emit_eval(sp, u);
+		emit_apply_b(sp, u, opnd_is_reg(&u->b, kind, d), XR0, ox);
 		if (flow)
 			E(sp, XI_LDX(BPF_DW, XR3, XFP, ox->fslot));
 		E(sp, XI_STX(BPF_DW, base, XR1, off));
@@ -250,11 +330,7 @@ static void emit_cas_try(struct spec *sp, const struct xfsm_rule *r, __u32 d, un
 			E(sp, XI_MOV64_REG(XR1, XR5));
 		else
 			spec_opnd(sp, XR1, XR4, &u->a, ox);
-		if (opnd_is_reg(&u->b, XFSM_OPND_FLOW_REG, d))
-			E(sp, XI_MOV64_REG(XR2, XR5));
-		else
-			spec_opnd(sp, XR2, XR4, &u->b, ox);
-		emit_eval(sp, u);
+		emit_apply_b(sp, u, opnd_is_reg(&u->b, XFSM_OPND_FLOW_REG, d), XR5, ox);
 		E(sp, XI_MOV64_REG(XR5, XR1));
 	}
 	E(sp, XI_MOV64_REG(XR2, XR0));
