@@ -312,6 +312,9 @@ struct {
 	} while (0)
 #endif
 
+_Static_assert(XFSM_STAGE_STATS_SLOTS == 16 && XFSM_MAX_PORTS == 256,
+	       "the masks in stage_stats() and port_stats()");
+
 /* Stage statistics entry `id` (struct xfsm_stage.stats_id), given `s`,
  * this CPU's xfsm_stats value, already tested for NULL; NULL for an index
  * out of range. */
@@ -324,8 +327,12 @@ static __always_inline struct xfsm_stage_stats *stage_stats(struct xfsm_stats *s
 
 	if (id >= XFSM_STAGE_STATS_SLOTS)
 		return NULL;
-	/* the address is taken here, not hoisted above the caller's NULL
-	 * test: 6.1's verifier refuses arithmetic on a maybe-NULL pointer */
+	/* Bounded again where the address is taken: clang may test one copy
+	 * of id and index with another (spilled before the test), whose
+	 * bound 6.1's verifier does not know.  And the address is taken
+	 * here, not hoisted above the caller's NULL test: 6.1's verifier
+	 * refuses arithmetic on a maybe-NULL pointer. */
+	asm volatile("%0 &= 15" : "+r"(id));
 	asm volatile("" : "+r"(b));
 	return &b->stage[id];
 #endif
@@ -339,6 +346,7 @@ static __always_inline struct xfsm_port_stats *port_stats(struct xfsm_stats *s, 
 
 	if (port >= XFSM_MAX_PORTS)
 		return NULL;
+	asm volatile("%0 &= 255" : "+r"(port));	/* as in stage_stats() */
 	asm volatile("" : "+r"(b));
 	return &b->port[port];
 }
