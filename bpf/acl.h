@@ -109,10 +109,11 @@ __noinline int xfsm_acl_run(struct xfsm_work *w, const struct xfsm_app *app, __u
 		return XDP_DROP;
 	w->pkt.key = table;
 	as = bpf_map_lookup_elem(&xfsm_acl_stats, &w->pkt.key);
-	w->pkt.key = st->stats_id;
-	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &w->pkt.key);
 	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
-	if (!as || !ss || !s)
+	if (!as || !s)
+		return XDP_DROP;
+	ss = stage_stats(s, st->stats_id);
+	if (!ss)
 		return XDP_DROP;
 	setidx = table * 2 + xfsm_acl_buffer(app, table);
 	w->pkt.key = setidx;

@@ -449,8 +449,7 @@ static __always_inline int do_output(__u64 port, bool flood, struct xfsm_stats *
 		return XDP_DROP;
 	}
 	if (!flood && port < XFSM_MAX_PORTS) {
-		__u32 k = port;
-		struct xfsm_port_stats *ps = bpf_map_lookup_elem(&xfsm_port_stats, &k);
+		struct xfsm_port_stats *ps = port_stats(s, port);
 
 		if (ps) {
 			CNT_ADD(&ps->tx_packets, 1);
@@ -580,8 +579,7 @@ static __noinline int fib_forward(struct xdp_md *ctx, struct xfsm_pkt *p, struct
 	ifindex = fib.ifindex;
 	port = bpf_map_lookup_elem(&xfsm_ports, &ifindex);
 	if (port && port->port < XFSM_MAX_PORTS) {
-		__u32 k = port->port;
-		struct xfsm_port_stats *ps = bpf_map_lookup_elem(&xfsm_port_stats, &k);
+		struct xfsm_port_stats *ps = port_stats(s, port->port);
 
 		if (ps) {
 			CNT_ADD(&ps->tx_packets, 1);

@@ -72,19 +72,36 @@ struct {
 	__type(value, struct xfsm_globals);
 } xfsm_globals SEC(".maps");
 
+/* The statistics block (native) or the datapath-wide counters alone and
+ * the stages' in xfsm_stg_stats (offload): see XFSM_MAP_STATS in abi.h,
+ * and stage_stats() and port_stats() below. */
 struct {
 	__uint(type, XFSM_STATS_TYPE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
+#ifdef XFSM_OFFLOAD
 	__type(value, struct xfsm_stats);
+#else
+	__type(value, struct xfsm_stats_block);
+#endif
 } xfsm_stats SEC(".maps");
 
+#ifdef XFSM_OFFLOAD
 struct {
 	__uint(type, XFSM_STATS_TYPE);
 	__uint(max_entries, XFSM_STAGE_STATS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct xfsm_stage_stats);
 } xfsm_stg_stats SEC(".maps");
+#endif
+
+/* The stage statistics' baselines: user space only (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_STAGE_STATS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xfsm_stage_stats);
+} xfsm_stg_base SEC(".maps");
 
 struct {
 	__uint(type, XFSM_STATS_TYPE);
@@ -230,13 +247,6 @@ struct {
 	__type(value, struct xfsm_acl_stats);
 } xfsm_acl_stats SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XFSM_MAX_PORTS);
-	__type(key, __u32);
-	__type(value, struct xfsm_port_stats);
-} xfsm_port_stats SEC(".maps");
-
 /* AF_XDP sockets of process ports, by receive queue. */
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -300,6 +310,46 @@ struct {
 		asm volatile("" : : "r"(w));				\
 		(w) = bpf_map_lookup_elem(&xfsm_work, &__zero);		\
 	} while (0)
+#endif
+
+_Static_assert(XFSM_STAGE_STATS_SLOTS == 16 && XFSM_MAX_PORTS == 256,
+	       "the masks in stage_stats() and port_stats()");
+
+/* Stage statistics entry `id` (struct xfsm_stage.stats_id), given `s`,
+ * this CPU's xfsm_stats value, already tested for NULL; NULL for an index
+ * out of range. */
+static __always_inline struct xfsm_stage_stats *stage_stats(struct xfsm_stats *s, __u32 id)
+{
+#ifdef XFSM_OFFLOAD
+	return bpf_map_lookup_elem(&xfsm_stg_stats, &id);
+#else
+	struct xfsm_stats_block *b = (struct xfsm_stats_block *)s;
+
+	if (id >= XFSM_STAGE_STATS_SLOTS)
+		return NULL;
+	/* Bounded again where the address is taken: clang may test one copy
+	 * of id and index with another (spilled before the test), whose
+	 * bound 6.1's verifier does not know.  And the address is taken
+	 * here, not hoisted above the caller's NULL test: 6.1's verifier
+	 * refuses arithmetic on a maybe-NULL pointer. */
+	asm volatile("%0 &= 15" : "+r"(id));
+	asm volatile("" : "+r"(b));
+	return &b->stage[id];
+#endif
+}
+
+#ifndef XFSM_OFFLOAD
+/* Port `port`'s counters in the block, likewise (NULL out of range). */
+static __always_inline struct xfsm_port_stats *port_stats(struct xfsm_stats *s, __u32 port)
+{
+	struct xfsm_stats_block *b = (struct xfsm_stats_block *)s;
+
+	if (port >= XFSM_MAX_PORTS)
+		return NULL;
+	asm volatile("%0 &= 255" : "+r"(port));	/* as in stage_stats() */
+	asm volatile("" : "+r"(b));
+	return &b->port[port];
+}
 #endif
 
 #endif /* XFSM_BPF_MAPS_H */

@@ -100,10 +100,15 @@ __noinline __u32 xfsm_conds(const struct xfsm_stage *st, const struct xfsm_pkt *
 __noinline __u32 xfsm_expire(struct xfsm_work *w, struct xfsm_flow *f, __u32 stats_id)
 {
 	struct xfsm_stage_stats *ss;
+	struct xfsm_stats *s;
+	__u32 zero = 0;
 
 	if (!w || !f)
 		return 0;
-	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &stats_id);
+	s = bpf_map_lookup_elem(&xfsm_stats, &zero);
+	if (!s)
+		return f->state;
+	ss = stage_stats(s, stats_id);
 	if (!ss)
 		return f->state;
 	return flow_expire(w, f, ss);
@@ -322,6 +327,7 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	struct xfsm_stage_stats *ss;
 	struct xfsm_rule_stats *rs;
 	const struct xfsm_rule *r;
+	struct xfsm_stats *s;
 	struct xfsm_pkt *p;
 	__u32 conds, len;
 
@@ -336,8 +342,11 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	p = &w->pkt;
 	st = &app->stages[stage_idx(stage)];
 	/* Statistics belong to the named stage, not to its position. */
-	p->key = st->stats_id;
-	ss = bpf_map_lookup_elem(&xfsm_stg_stats, &p->key);
+	p->key = 0;
+	s = bpf_map_lookup_elem(&xfsm_stats, &p->key);
+	if (!s)
+		return XDP_PASS;
+	ss = stage_stats(s, st->stats_id);
 	if (!ss)
 		return XDP_PASS;
 	len = p->fv[XFSM_FW_META_LEN];
@@ -388,12 +397,8 @@ XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
 	     (action_is_verdict(r->act[1].type) || actions_none_from(r, 1)))) {
 		const struct xfsm_action *a = &r->act[0];
 		struct xfsm_globals *g;
-		struct xfsm_stats *s;
 
 		p->key = 0;
-		s = bpf_map_lookup_elem(&xfsm_stats, &p->key);
-		if (!s)
-			return XDP_PASS;
 		if (a->type == XFSM_ACT_SET_MARK) {
 			g = bpf_map_lookup_elem(&xfsm_globals, &p->key);
 			p->fv[XFSM_FW_META_MARK] = opnd_read(&a->opnd, p, f,
@@ -516,6 +521,7 @@ int xfsm_xdp(struct xdp_md *ctx)
 
 			bpf_map_lookup_elem(&xfsm_appsrc, &slot);
 			bpf_map_lookup_elem(&xfsm_ids, &ik);
+			bpf_map_lookup_elem(&xfsm_stg_base, &slot);
 #ifndef XFSM_OFFLOAD
 			bpf_map_lookup_elem(&xfsm_acl_ctl, &slot);
 #endif
@@ -549,8 +555,7 @@ int xfsm_xdp(struct xdp_md *ctx)
 		if (port) {
 			if (app->flags & XFSM_AF_NEEDS_PORT)
 				w->pkt.fv[XFSM_FW_META_PORT] = port;
-			w->pkt.key = port;
-			ps = bpf_map_lookup_elem(&xfsm_port_stats, &w->pkt.key);
+			ps = port_stats(s, port);
 			if (ps) {
 				CNT_ADD(&ps->rx_packets, 1);
 				CNT_ADD(&ps->rx_bytes, w->pkt.fv[XFSM_FW_META_LEN]);

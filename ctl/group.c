@@ -408,8 +408,8 @@ static int port_row(const void *key, const void *value, void *ctx)
 
 void port_counters_print(struct xfsm_instance *inst)
 {
-	if (inst->map_fd[XFSM_M_PORT_STATS] < 0)
-		return;
+	if (!xfsm_stats_in_block(inst))
+		return;	/* no port counters (the offload profile) */
 	printf("port counters:\n");
 	xfsm_map_walk(inst, XFSM_M_PORTS, port_row, inst);
 }

@@ -414,6 +414,22 @@ static int zero_entries(struct xfsm_instance *inst, enum xfsm_map_id id,
 	return 0;
 }
 
+/* A fresh stage statistics entry counts from what it holds now: its
+ * baseline, as the block it lives in is not written while packets count
+ * (abi.h, XFSM_MAP_STAGE_BASE). */
+static int rebase_stages(struct xfsm_instance *inst, const __u32 *idx, size_t n)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = xfsm_stage_stats_rebase(inst, idx[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static bool stage_keys_equal(const struct xfsm_stage *a, const struct xfsm_stage *b)
 {
 	const __u8 kf = XFSM_SF_SYMMETRIC | XFSM_SF_SAME_KEYS;
@@ -429,7 +445,7 @@ static int check_instance(struct xfsm_instance *inst)
 {
 	static const enum xfsm_map_id need[] = {
 		XFSM_M_CTL, XFSM_M_APPS, XFSM_M_RULES, XFSM_M_FLOWS, XFSM_M_GLOBALS,
-		XFSM_M_STAGE_STATS, XFSM_M_RULE_STATS, XFSM_M_COUNTERS, XFSM_M_APPSRC,
+		XFSM_M_STAGE_BASE, XFSM_M_RULE_STATS, XFSM_M_COUNTERS, XFSM_M_APPSRC,
 		XFSM_M_IDS,
 	};
 	unsigned int i;
@@ -452,7 +468,9 @@ static int check_instance(struct xfsm_instance *inst)
 	    inst->map_key_size[XFSM_M_IDS] != sizeof(struct xfsm_ids_key) ||
 	    inst->map_max_entries[XFSM_M_APPS] < XFSM_APP_SLOTS ||
 	    inst->map_max_entries[XFSM_M_APPSRC] < XFSM_APP_SLOTS ||
-	    inst->map_max_entries[XFSM_M_STAGE_STATS] < XFSM_STAGE_STATS_SLOTS ||
+	    inst->map_max_entries[XFSM_M_STAGE_BASE] < XFSM_STAGE_STATS_SLOTS ||
+	    (!xfsm_stats_in_block(inst) &&
+	     inst->map_max_entries[XFSM_M_STAGE_STATS] < XFSM_STAGE_STATS_SLOTS) ||
 	    inst->map_max_entries[XFSM_M_COUNTERS] < XFSM_COUNTER_SLOTS) {
 		xfsm_log(XFSM_LOG_ERROR,
 			 "instance %s: maps do not match this tool's ABI; reload the datapath with a matching xfsm-loader",
@@ -1109,8 +1127,7 @@ static int write_other_side(struct change_ctx *c)
 	unsigned int t;
 	int err;
 
-	err = zero_entries(inst, XFSM_M_STAGE_STATS, c->fresh.index[XFSM_SID_STAGE],
-			   c->fresh.n[XFSM_SID_STAGE]);
+	err = rebase_stages(inst, c->fresh.index[XFSM_SID_STAGE], c->fresh.n[XFSM_SID_STAGE]);
 	if (!err)
 		err = zero_entries(inst, XFSM_M_RULE_STATS, c->fresh.index[XFSM_SID_RULE],
 				   c->fresh.n[XFSM_SID_RULE]);

@@ -464,28 +464,11 @@ int xfsm_ports_sync_link(struct xfsm_instance *inst)
 int xfsm_port_stats_read(struct xfsm_instance *inst, unsigned int port,
 			 struct xfsm_port_stats *out)
 {
-	int ncpu = inst && inst->nr_cpus > 0 ? inst->nr_cpus : 1, c, i, err = 0;
-	struct xfsm_port_stats *v;
-	__u32 k = port;
-
-	if (!inst || inst->map_fd[XFSM_M_PORT_STATS] < 0)
+	if (!inst)
 		return -EOPNOTSUPP;
 	if (port >= XFSM_MAX_PORTS)
 		return -EINVAL;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_PORT_STATS], &k, v)) {
-		err = -errno;
-		goto out;
-	}
-	memset(out, 0, sizeof(*out));
-	for (c = 0; c < ncpu; c++)
-		for (i = 0; i < (int)(sizeof(*out) / 8); i++)
-			((__u64 *)out)[i] += ((const __u64 *)&v[c])[i];
-out:
-	free(v);
-	return err;
+	return xfsm_stats_read_raw(inst, XFSM_SK_PORT, port, out, sizeof(*out));
 }
 
 static int port_mark(const void *key, const void *value, void *ctx)

@@ -43,7 +43,7 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_GROUP_FLOWS]	= XFSM_MAP_GROUP_FLOWS,
 	[XFSM_M_PORT_FLAGS]	= XFSM_MAP_PORT_FLAGS,
 	[XFSM_M_XSKS]		= XFSM_MAP_XSKS,
-	[XFSM_M_PORT_STATS]	= XFSM_MAP_PORT_STATS,
+	[XFSM_M_STAGE_BASE]	= XFSM_MAP_STAGE_BASE,
 	[XFSM_M_PORT_GEN]	= XFSM_MAP_PORT_GEN,
 	[XFSM_M_ACL_NODES]	= XFSM_MAP_ACL_NODES,
 	[XFSM_M_OBS_CFG]	= XFSM_MAP_OBS_CFG,
@@ -123,7 +123,8 @@ int xfsm_instance_name_check(const char *name)
 
 static bool map_optional(int id)
 {
-	return id == XFSM_M_TX_PORTS || id == XFSM_M_LOCKS || id >= XFSM_M_ACL_CTL;
+	return id == XFSM_M_TX_PORTS || id == XFSM_M_LOCKS || id == XFSM_M_STAGE_STATS ||
+	       id >= XFSM_M_ACL_CTL;
 }
 
 static struct xfsm_instance *instance_new(const char *name)
@@ -681,9 +682,13 @@ out:
 }
 
 /* What each map's value must look like for this tool's ABI. */
-static int expected_value_size(int id, __u32 *size)
+static int expected_value_size(const struct xfsm_instance *inst, int id, __u32 *size)
 {
 	switch (id) {
+	case XFSM_M_STATS:
+		*size = xfsm_stats_in_block(inst) ? sizeof(struct xfsm_stats_block) :
+						    sizeof(struct xfsm_stats);
+		break;
 	case XFSM_M_CTL:		*size = sizeof(struct xfsm_ctl); break;
 	case XFSM_M_APPS:		*size = sizeof(struct xfsm_app); break;
 	case XFSM_M_RULES:		*size = sizeof(struct xfsm_rule); break;
@@ -693,8 +698,8 @@ static int expected_value_size(int id, __u32 *size)
 	case XFSM_M_GLOBALS:		*size = sizeof(struct xfsm_globals); break;
 	case XFSM_M_APPSRC:		*size = sizeof(struct xfsm_appsrc); break;
 	case XFSM_M_LOCKS:		*size = sizeof(struct xfsm_lock); break;
-	case XFSM_M_STATS:		*size = sizeof(struct xfsm_stats); break;
-	case XFSM_M_STAGE_STATS:	*size = sizeof(struct xfsm_stage_stats); break;
+	case XFSM_M_STAGE_STATS:
+	case XFSM_M_STAGE_BASE:		*size = sizeof(struct xfsm_stage_stats); break;
 	case XFSM_M_RULE_STATS:		*size = sizeof(struct xfsm_rule_stats); break;
 	case XFSM_M_COUNTERS:		*size = sizeof(struct xfsm_counter); break;
 	case XFSM_M_IDS:		*size = XFSM_IDS_CHUNK; break;
@@ -744,7 +749,7 @@ int xfsm_instance_check_abi(const struct xfsm_instance *inst)
 	for (i = 0; i < XFSM_M__MAX; i++) {
 		if (inst->map_fd[i] < 0)
 			continue;
-		if (!expected_value_size(i, &want) && inst->map_value_size[i] != want) {
+		if (!expected_value_size(inst, i, &want) && inst->map_value_size[i] != want) {
 			xfsm_log(XFSM_LOG_ERROR,
 				 "map %s has %u-byte values, this tool expects %u (ABI mismatch); reload the datapath with a matching xfsm-loader",
 				 xfsm_map_names[i], inst->map_value_size[i], want);

@@ -76,8 +76,8 @@ enum xfsm_map_id {
 	XFSM_M_RULES,
 	XFSM_M_FLOWS,
 	XFSM_M_GLOBALS,
-	XFSM_M_STATS,
-	XFSM_M_STAGE_STATS,
+	XFSM_M_STATS,		/* the statistics block (native; see xfsm_stats_where()) */
+	XFSM_M_STAGE_STATS,	/* offload profile only */
 	XFSM_M_RULE_STATS,
 	XFSM_M_COUNTERS,
 	XFSM_M_PORTS,
@@ -98,7 +98,7 @@ enum xfsm_map_id {
 	XFSM_M_GROUP_FLOWS,
 	XFSM_M_PORT_FLAGS,
 	XFSM_M_XSKS,		/* AF_XDP sockets (lib/xfsm_xsk.h); optional */
-	XFSM_M_PORT_STATS,	/* per-port counters (lib/xfsm_group.h); optional */
+	XFSM_M_STAGE_BASE,	/* stage statistics' baselines (user space only) */
 	XFSM_M_PORT_GEN,	/* port table generation (native); optional */
 	XFSM_M_ACL_NODES,	/* ACL cut-tree nodes (lib/xfsm_acl.h); optional */
 	XFSM_M_OBS_CFG,		/* trace and capture (native); optional */
@@ -481,9 +481,40 @@ int xfsm_read_rule_stats_at(struct xfsm_instance *inst, __u32 index,
 			    struct xfsm_rule_stats *out);
 int xfsm_read_counter_at(struct xfsm_instance *inst, __u32 index,
 			 struct xfsm_counter *out);
-/* Zero every statistics map of the instance (datapath, stage, rule and
- * user counters), on all CPUs. */
+/* Zero every statistics map of the instance (datapath, stage, port, rule
+ * and user counters, and the stage baselines), on all CPUs. */
 int xfsm_reset_stats(struct xfsm_instance *inst);
+
+/* Where the counters a packet writes but the rules' live: the one place
+ * that knows the layouts (XFSM_MAP_STATS in xfsm/abi.h).  The native
+ * profile keeps all of them in xfsm_stats[0], the statistics block; the
+ * offload profile the datapath's in xfsm_stats[0], the stages' in
+ * xfsm_stg_stats[index], and no port counters (-EOPNOTSUPP).  -ERANGE for
+ * an index out of range. */
+enum xfsm_stats_kind {
+	XFSM_SK_DATAPATH,	/* struct xfsm_stats (index 0) */
+	XFSM_SK_STAGE,		/* struct xfsm_stage_stats, by stats_id */
+	XFSM_SK_PORT,		/* struct xfsm_port_stats, by port number */
+};
+
+struct xfsm_stats_loc {
+	enum xfsm_map_id map;
+	__u32	key;
+	__u32	off;		/* bytes into the map value */
+	__u32	size;
+};
+
+int xfsm_stats_where(const struct xfsm_instance *inst, enum xfsm_stats_kind kind,
+		     __u32 index, struct xfsm_stats_loc *loc);
+/* Does the instance keep them in the statistics block? */
+bool xfsm_stats_in_block(const struct xfsm_instance *inst);
+/* The entry as the datapath counts it (summed over CPUs; for a stage,
+ * without subtracting its baseline): `size` is the entry's. */
+int xfsm_stats_read_raw(struct xfsm_instance *inst, enum xfsm_stats_kind kind, __u32 index,
+			void *out, size_t size);
+/* Record stage statistics entry `index`'s count as its baseline (an
+ * application switch gives the entry to a new stage; lib/apply.c). */
+int xfsm_stage_stats_rebase(struct xfsm_instance *inst, __u32 index);
 /* Zero entries first..first+n-1 of an array map (all CPUs). */
 int xfsm_array_zero(struct xfsm_instance *inst, enum xfsm_map_id id,
 		    __u32 first, __u32 n);

@@ -6,6 +6,7 @@
  * the offload profile.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,8 +38,10 @@ static size_t value_bytes(const struct xfsm_instance *inst, enum xfsm_map_id id)
 	return is_percpu(inst, id) ? ((vs + 7) & ~7UL) * inst->nr_cpus : vs;
 }
 
+/* Bytes off..off+size-1 of entry idx, summed over CPUs, of a map whose
+ * values are vsize bytes. */
 static int read_summed(struct xfsm_instance *inst, enum xfsm_map_id id, __u32 idx,
-		       void *out, size_t size)
+		       size_t vsize, size_t off, void *out, size_t size)
 {
 	int fd = inst_fd(inst, id), err, c;
 	size_t stride, j;
@@ -46,47 +49,142 @@ static int read_summed(struct xfsm_instance *inst, enum xfsm_map_id id, __u32 id
 
 	if (fd < 0)
 		return fd;
-	if (!out || inst->map_value_size[id] != size || size % 8)
+	if (!out || inst->map_value_size[id] != vsize || size % 8 || off % 8 ||
+	    off + size > vsize)
 		return -EPROTO;
 	if (idx >= inst->map_max_entries[id])
 		return -ERANGE;
-	if (!is_percpu(inst, id))
-		return bpf_map_lookup_elem(fd, &idx, out);
-	stride = (size + 7) / 8;
-	buf = calloc(inst->nr_cpus, stride * 8);
+	stride = is_percpu(inst, id) ? (vsize + 7) / 8 : 0;
+	buf = calloc(is_percpu(inst, id) ? inst->nr_cpus : 1, (vsize + 7) / 8 * 8);
 	if (!buf)
 		return -ENOMEM;
 	err = bpf_map_lookup_elem(fd, &idx, buf);
+	if (err)
+		err = -errno;
 	if (!err) {
 		memset(out, 0, size);
-		for (c = 0; c < inst->nr_cpus; c++)
+		for (c = 0; c < (stride ? inst->nr_cpus : 1); c++)
 			for (j = 0; j < size / 8; j++)
-				sum[j] += buf[c * stride + j];
+				sum[j] += buf[c * stride + off / 8 + j];
 	}
 	free(buf);
 	return err;
 }
 
-int xfsm_read_stats(struct xfsm_instance *inst, struct xfsm_stats *out)
+bool xfsm_stats_in_block(const struct xfsm_instance *inst)
 {
-	return read_summed(inst, XFSM_M_STATS, 0, out, sizeof(*out));
+	return inst && inst->map_fd[XFSM_M_STAGE_STATS] < 0;
 }
 
+int xfsm_stats_where(const struct xfsm_instance *inst, enum xfsm_stats_kind kind,
+		     __u32 index, struct xfsm_stats_loc *loc)
+{
+	bool block = xfsm_stats_in_block(inst);
+
+	if (!inst || !loc)
+		return -EINVAL;
+	memset(loc, 0, sizeof(*loc));
+	loc->map = XFSM_M_STATS;
+	switch (kind) {
+	case XFSM_SK_DATAPATH:
+		if (index)
+			return -ERANGE;
+		loc->off = offsetof(struct xfsm_stats_block, stats);
+		loc->size = sizeof(struct xfsm_stats);
+		return 0;
+	case XFSM_SK_STAGE:
+		if (index >= XFSM_STAGE_STATS_SLOTS)
+			return -ERANGE;
+		loc->size = sizeof(struct xfsm_stage_stats);
+		if (!block) {
+			loc->map = XFSM_M_STAGE_STATS;
+			loc->key = index;
+			return 0;
+		}
+		loc->off = offsetof(struct xfsm_stats_block, stage) + index * loc->size;
+		return 0;
+	case XFSM_SK_PORT:
+		if (!block)
+			return -EOPNOTSUPP;
+		if (index >= XFSM_MAX_PORTS)
+			return -ERANGE;
+		loc->size = sizeof(struct xfsm_port_stats);
+		loc->off = offsetof(struct xfsm_stats_block, port) + index * loc->size;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int xfsm_stats_read_raw(struct xfsm_instance *inst, enum xfsm_stats_kind kind, __u32 index,
+			void *out, size_t size)
+{
+	struct xfsm_stats_loc loc;
+	size_t vsize;
+	int err;
+
+	err = xfsm_stats_where(inst, kind, index, &loc);
+	if (err)
+		return err;
+	if (size != loc.size)
+		return -EPROTO;
+	vsize = loc.map == XFSM_M_STATS && xfsm_stats_in_block(inst) ?
+		sizeof(struct xfsm_stats_block) : loc.size;
+	return read_summed(inst, loc.map, loc.key, vsize, loc.off, out, size);
+}
+
+int xfsm_read_stats(struct xfsm_instance *inst, struct xfsm_stats *out)
+{
+	return xfsm_stats_read_raw(inst, XFSM_SK_DATAPATH, 0, out, sizeof(*out));
+}
+
+/* A stage statistics entry counts from its baseline, recorded when an
+ * application switch gave it to its stage: the block is never written
+ * while packets may count in it (abi.h, XFSM_MAP_STAGE_BASE). */
 int xfsm_read_stage_stats_at(struct xfsm_instance *inst, __u32 index,
 			     struct xfsm_stage_stats *out)
 {
-	return read_summed(inst, XFSM_M_STAGE_STATS, index, out, sizeof(*out));
+	struct xfsm_stage_stats base;
+	__u64 *o = (__u64 *)out, *b = (__u64 *)&base;
+	size_t i;
+	int err;
+
+	err = xfsm_stats_read_raw(inst, XFSM_SK_STAGE, index, out, sizeof(*out));
+	if (err || inst->map_fd[XFSM_M_STAGE_BASE] < 0)
+		return err;
+	err = read_summed(inst, XFSM_M_STAGE_BASE, index, sizeof(base), 0, &base,
+			  sizeof(base));
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(base) / 8; i++)
+		o[i] = o[i] > b[i] ? o[i] - b[i] : 0;
+	return 0;
+}
+
+int xfsm_stage_stats_rebase(struct xfsm_instance *inst, __u32 index)
+{
+	struct xfsm_stage_stats now;
+	int fd = inst_fd(inst, XFSM_M_STAGE_BASE), err;
+
+	if (fd < 0)
+		return fd;
+	if (is_percpu(inst, XFSM_M_STAGE_BASE) ||
+	    inst->map_value_size[XFSM_M_STAGE_BASE] != sizeof(now))
+		return -EPROTO;
+	err = xfsm_stats_read_raw(inst, XFSM_SK_STAGE, index, &now, sizeof(now));
+	if (!err && bpf_map_update_elem(fd, &index, &now, BPF_ANY))
+		err = -errno;
+	return err;
 }
 
 int xfsm_read_rule_stats_at(struct xfsm_instance *inst, __u32 index,
 			    struct xfsm_rule_stats *out)
 {
-	return read_summed(inst, XFSM_M_RULE_STATS, index, out, sizeof(*out));
+	return read_summed(inst, XFSM_M_RULE_STATS, index, sizeof(*out), 0, out, sizeof(*out));
 }
 
 int xfsm_read_counter_at(struct xfsm_instance *inst, __u32 index, struct xfsm_counter *out)
 {
-	return read_summed(inst, XFSM_M_COUNTERS, index, out, sizeof(*out));
+	return read_summed(inst, XFSM_M_COUNTERS, index, sizeof(*out), 0, out, sizeof(*out));
 }
 
 int xfsm_read_stage_stats(struct xfsm_instance *inst, unsigned int stage,
@@ -205,10 +303,15 @@ out:
 	return err;
 }
 
+/* An explicit reset writes the statistics while packets may count in
+ * them: increments racing it are lost (its purpose is to forget counts).
+ * The baselines go first, so that a reader in between sees the old counts,
+ * never a count below its baseline. */
 int xfsm_reset_stats(struct xfsm_instance *inst)
 {
 	static const enum xfsm_map_id ids[] = {
-		XFSM_M_STATS, XFSM_M_STAGE_STATS, XFSM_M_RULE_STATS, XFSM_M_COUNTERS,
+		XFSM_M_STAGE_BASE, XFSM_M_STATS, XFSM_M_STAGE_STATS, XFSM_M_RULE_STATS,
+		XFSM_M_COUNTERS,
 	};
 	unsigned int i;
 	int err;
@@ -216,6 +319,9 @@ int xfsm_reset_stats(struct xfsm_instance *inst)
 	if (!inst)
 		return -EINVAL;
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (inst->map_fd[ids[i]] < 0 && (ids[i] == XFSM_M_STAGE_STATS ||
+						 ids[i] == XFSM_M_STAGE_BASE))
+			continue;
 		err = xfsm_array_zero(inst, ids[i], 0, inst->map_max_entries[ids[i]]);
 		if (err) {
 			xfsm_log(XFSM_LOG_ERROR, "cannot reset %s: %s",

@@ -73,7 +73,8 @@ int xfsm_ports_present(struct xfsm_instance *inst, bool present[XFSM_MAX_PORTS])
 int xfsm_ports_missing_msg(struct xfsm_instance *inst, const bool present[XFSM_MAX_PORTS],
 			   unsigned int port, char *msg, size_t len);
 
-/* A port's counters, summed over CPUs (-EOPNOTSUPP without the map). */
+/* A port's counters, summed over CPUs (-EOPNOTSUPP: the instance keeps
+ * none, the offload profile). */
 int xfsm_port_stats_read(struct xfsm_instance *inst, unsigned int port,
 			 struct xfsm_port_stats *out);
 

@@ -173,8 +173,7 @@ static bool install(struct xt *t, int prog_fd)
 
 /* ---- Comparing the two instances ----------------------------------------- */
 
-/* Per-CPU values summed as __u64 words (plain arrays: the value). */
-static int read_sum(struct xt *t, int map, __u32 key, __u64 *out, size_t words)
+static int read_sum_map(struct xt *t, int map, __u32 key, __u64 *out, size_t words)
 {
 	int fd = t->inst->map_fd[map], ncpu = libbpf_num_possible_cpus();
 	bool percpu = t->inst->map_type[map] == BPF_MAP_TYPE_PERCPU_ARRAY;
@@ -193,6 +192,31 @@ static int read_sum(struct xt *t, int map, __u32 key, __u64 *out, size_t words)
 			out[w] += buf[c * words + w];
 	free(buf);
 	return err;
+}
+
+/* The port counters, for read_sum(): no map of their own (the
+ * statistics block, xfsm_stats_where()). */
+#define TS_PORT_STATS	(XFSM_M__MAX + 1)
+
+static const char *map_name(int map)
+{
+	return map == TS_PORT_STATS ? "port stats" : xfsm_map_names[map];
+}
+
+/* Per-CPU values summed as __u64 words (plain arrays: the value).  The
+ * counters of the statistics block through libxfsm, which knows where
+ * they are: xfsm_stats's (XFSM_M_STATS), a stage's (XFSM_M_STAGE_STATS,
+ * from its baseline), a port's (TS_PORT_STATS). */
+static int read_sum(struct xt *t, int map, __u32 key, __u64 *out, size_t words)
+{
+	if (map == XFSM_M_STATS)
+		return xfsm_stats_read_raw(t->inst, XFSM_SK_DATAPATH, key, out, words * 8);
+	if (map == XFSM_M_STAGE_STATS)
+		return words * 8 != sizeof(struct xfsm_stage_stats) ? -EINVAL :
+		       xfsm_read_stage_stats_at(t->inst, key, (struct xfsm_stage_stats *)out);
+	if (map == TS_PORT_STATS)
+		return xfsm_stats_read_raw(t->inst, XFSM_SK_PORT, key, out, words * 8);
+	return read_sum_map(t, map, key, out, words);
 }
 
 /* Entry ka of G's map against entry kb of S's. */
@@ -301,11 +325,11 @@ static bool unowned_zero(struct xt *t, const struct xfsm_stat_idents *ids, __u32
 		if (owned(ids, kind, i))
 			continue;
 		if (read_sum(t, map, i, v, words))
-			return ASSERT_TRUE(false, xfsm_map_names[map]);
+			return ASSERT_TRUE(false, map_name(map));
 		for (w = 0; w < words; w++)
 			if (!xt_check(!v[w], __FILE__, __LINE__,
 				      "%s[%u] word %zu: %llu on the %s side, an index no object owns",
-				      xfsm_map_names[map], i, w, (unsigned long long)v[w], side))
+				      map_name(map), i, w, (unsigned long long)v[w], side))
 				return false;
 	}
 	return true;
@@ -459,7 +483,7 @@ static bool same_state(const struct sides *sd, bool regs)
 		return false;
 	/* every port under emulation would take long: the first ones there */
 	for (i = 0; i < (getenv("XT_EMULATED") ? 16U : XFSM_MAX_PORTS); i++)
-		if (!same_entry(XFSM_M_PORT_STATS, "port stats", i, 4))
+		if (!same_entry(TS_PORT_STATS, "port stats", i, 4))
 			return false;
 	if (!same_groups())
 		return false;
@@ -1687,7 +1711,7 @@ static bool omit_counts_read(const struct xfsm_spec_input *in, struct omit_count
 				  (__u64 *)&c->ss, sizeof(c->ss) / 8), "stage statistics") &&
 	       ASSERT_OK(read_sum(&O, XFSM_M_RULE_STATS, in->rules[0].rule_id, (__u64 *)&c->rs,
 				  sizeof(c->rs) / 8), "rule statistics") &&
-	       ASSERT_OK(read_sum(&O, XFSM_M_PORT_STATS, 1, (__u64 *)&c->ps, sizeof(c->ps) / 8),
+	       ASSERT_OK(read_sum(&O, TS_PORT_STATS, 1, (__u64 *)&c->ps, sizeof(c->ps) / 8),
 			 "port statistics");
 }
 
@@ -1705,9 +1729,9 @@ START_TEST(test_omit_counts)
 		XFSM_SPEC_OMIT_COUNTS, XFSM_SPEC_OMIT_LOOKUPS,
 		XFSM_SPEC_OMIT_COUNTS | XFSM_SPEC_OMIT_LOOKUPS, XFSM_SPEC_OMIT_ALL, 0,
 	};
-	static const enum xfsm_map_id stats_maps[] = {
-		XFSM_M_STATS, XFSM_M_STAGE_STATS, XFSM_M_RULE_STATS, XFSM_M_PORT_STATS,
-	};
+	/* the stage's and the port's counters are in xfsm_stats's value, the
+	 * statistics block */
+	static const enum xfsm_map_id stats_maps[] = { XFSM_M_STATS, XFSM_M_RULE_STATS };
 	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
 			       .dport = 2 };
 	__u32 w[XFSM_KEY_WORDS] = { TEST_IP4(1) };
@@ -1783,6 +1807,130 @@ START_TEST(test_omit_counts)
 out:
 	xt_set_context("%s", "");
 	xfsm_spec_input_free(&in);
+	xfsm_app_names_free(&names);
+	xfsm_image_free(&img);
+	XT_END();
+}
+END_TEST
+
+/* xfsm_stats[0] on every CPU, as the datapath lays it out (read apart
+ * from libxfsm's xfsm_stats_where()). */
+static bool block_read(struct xt *t, __u64 **buf)
+{
+	size_t stride = (sizeof(struct xfsm_stats_block) + 7) / 8;
+	__u32 zero = 0;
+
+	*buf = calloc((size_t)libbpf_num_possible_cpus() * stride, 8);
+	return ASSERT_TRUE(*buf != NULL, "calloc") &&
+	       ASSERT_OK(bpf_map_lookup_elem(t->inst->map_fd[XFSM_M_STATS], &zero, *buf) ? -errno : 0,
+			 "xfsm_stats[0]");
+}
+
+/* Counter `off` (bytes into the block) summed over CPUs. */
+static __u64 block_at(const __u64 *buf, size_t off)
+{
+	size_t stride = (sizeof(struct xfsm_stats_block) + 7) / 8;
+	__u64 v = 0;
+	int c;
+
+	for (c = 0; c < libbpf_num_possible_cpus(); c++)
+		v += buf[c * stride + off / 8];
+	return v;
+}
+
+#define BLOCK_OFF(f)	offsetof(struct xfsm_stats_block, f)
+
+/*
+ * The statistics block (native profile): the instance has neither a stage
+ * nor a port statistics map, xfsm_stats is one per-CPU value of struct
+ * xfsm_stats_block, and one packet from port 1 through either datapath
+ * (the generic program, then the program generated for the counter
+ * application) moves the datapath's counters, its stage's and the port's
+ * in that value, where libxfsm reads them.
+ */
+START_TEST(test_stats_block)
+{
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
+			       .dport = 2 };
+	struct xfsm_app_names names = { 0 };
+	struct xfsm_stage_stats ss;
+	struct xfsm_port_stats pst;
+	struct xfsm_image img;
+	struct xfsm_app *app = NULL;
+	__u64 *a = NULL, *b = NULL;
+	__u32 slot, sid, round;
+	char why[256];
+	struct pkt p;
+
+	ck_assert_msg(O.obj, "third datapath instance did not load");
+	ck_assert_int_eq(xt_reset(&O), 0);
+	xfsm_image_init(&img);
+	pkt_from_spec(&p, &ps);
+	ASSERT_TRUE(xfsm_stats_in_block(O.inst), "the instance keeps the block");
+	ASSERT_EQ(O.inst->map_fd[XFSM_M_STAGE_STATS], -1, "no stage statistics map");
+	ASSERT_TRUE(!bpf_object__find_map_by_name(O.obj, "xfsm_stg_stats") &&
+		    !bpf_object__find_map_by_name(O.obj, "xfsm_port_stats"),
+		    "the object defines no stage or port statistics map");
+	ASSERT_EQ(O.inst->map_type[XFSM_M_STATS], BPF_MAP_TYPE_PERCPU_ARRAY, "per CPU");
+	ASSERT_EQ(O.inst->map_max_entries[XFSM_M_STATS], 1, "one entry");
+	ASSERT_EQ(O.inst->map_value_size[XFSM_M_STATS], sizeof(struct xfsm_stats_block),
+		  "a block's value");
+	app = malloc(sizeof(*app));
+	if (!ASSERT_TRUE(app != NULL, "malloc") ||
+	    !compile_named("bench/ref/counter.xfsm", &img, &names) ||
+	    !ASSERT_OK(apply_named(&O, &img, &names), "apply") ||
+	    !ASSERT_OK(xt_set_port(&O, 1, 1), "port 1"))
+		goto out;
+	slot = xt_active_slot(&O);
+	if (!ASSERT_OK(bpf_map_lookup_elem(O.inst->map_fd[XFSM_M_APPS], &slot, app) ? -errno : 0,
+		       "the running application"))
+		goto out;
+	sid = app->stages[0].stats_id;
+	for (round = 0; round < 2 && !xt_failures; round++) {
+		struct xt_result r;
+		int fd = -1;
+
+		xt_set_context("%s", round ? "specialized" : "generic");
+		if (round) {
+			fd = generate(&O, why, sizeof(why));
+			if (!xt_check(fd >= 0, __FILE__, __LINE__, "generate and load: %s", why) ||
+			    !install(&O, fd))
+				break;
+		}
+		free(a);
+		free(b);
+		a = b = NULL;
+		if (block_read(&O, &a) && ASSERT_OK(xt_run_pkt(&O, &p, 1, &r), "run") &&
+		    ASSERT_EQ(r.verdict, XDP_DROP, "the rule's verdict") && block_read(&O, &b)) {
+			ASSERT_EQ(block_at(b, BLOCK_OFF(stats.rx_packets)),
+				  block_at(a, BLOCK_OFF(stats.rx_packets)) + 1, "rx_packets");
+			ASSERT_EQ(block_at(b, BLOCK_OFF(stats.verdict_drop)),
+				  block_at(a, BLOCK_OFF(stats.verdict_drop)) + 1, "verdict_drop");
+			ASSERT_EQ(block_at(b, BLOCK_OFF(stage[sid].packets)),
+				  block_at(a, BLOCK_OFF(stage[sid].packets)) + 1, "stage packets");
+			ASSERT_EQ(block_at(b, BLOCK_OFF(stage[sid].hits)),
+				  block_at(a, BLOCK_OFF(stage[sid].hits)) + 1, "stage hits");
+			ASSERT_EQ(block_at(b, BLOCK_OFF(port[1].rx_packets)),
+				  block_at(a, BLOCK_OFF(port[1].rx_packets)) + 1, "port 1 rx_packets");
+			ASSERT_EQ(block_at(b, BLOCK_OFF(port[1].rx_bytes)),
+				  block_at(a, BLOCK_OFF(port[1].rx_bytes)) + p.len, "port 1 rx_bytes");
+			/* libxfsm reads the same counters there */
+			if (ASSERT_OK(xfsm_port_stats_read(O.inst, 1, &pst), "port 1"))
+				ASSERT_EQ(pst.rx_packets, block_at(b, BLOCK_OFF(port[1].rx_packets)),
+					  "port 1 as libxfsm reads it");
+			if (ASSERT_OK(xfsm_stats_read_raw(O.inst, XFSM_SK_STAGE, sid, &ss,
+							  sizeof(ss)), "the stage"))
+				ASSERT_EQ(ss.packets, block_at(b, BLOCK_OFF(stage[sid].packets)),
+					  "the stage as libxfsm reads it");
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+out:
+	xt_set_context("%s", "");
+	free(a);
+	free(b);
+	free(app);
 	xfsm_app_names_free(&names);
 	xfsm_image_free(&img);
 	XT_END();
@@ -2111,6 +2259,7 @@ int main(void)
 	tcase_add_test(tc, test_notes);
 	tcase_add_test(tc, test_update_consts);
 	tcase_add_test(tc, test_omit_counts);
+	tcase_add_test(tc, test_stats_block);
 	tcase_add_test(tc, test_omit_port);
 	tcase_add_test(tc, test_omit_verifier);
 	tcase_add_test(tc, test_datapath_check);

@@ -23,6 +23,8 @@
 
 #include "suite.h"
 #include "ctlrun.h"
+#include "xfsm_group.h"
+#include "xfsm_plan.h"
 
 static const char app_counts[] =
 	"app counts\n"
@@ -382,6 +384,90 @@ out:
 }
 END_TEST
 
+/* The statistics index of the running application's stage `name`. */
+static bool stage_index(const char *name, __u32 *index)
+{
+	struct xfsm_stat_idents ids;
+	bool found = false;
+	size_t i;
+
+	if (!ASSERT_OK(xfsm_read_stat_idents(T.inst, &ids), "identities"))
+		return false;
+	for (i = 0; i < ids.n; i++)
+		if (ids.v[i].kind == XFSM_SID_STAGE && !strcmp(ids.v[i].name, name)) {
+			*index = ids.v[i].index;
+			found = true;
+		}
+	xfsm_stat_idents_free(&ids);
+	return ASSERT_TRUE(found, name);
+}
+
+/*
+ * A stage statistics entry given to a new stage counts from a baseline:
+ * "first" leaves with the other application and comes back new in the
+ * entry it had (the lowest free one), which still holds its old counts, as
+ * user space never writes the statistics block (abi.h, xfsm_stg_base);
+ * the stage shows 0 and counts on from there, while the datapath's and the
+ * port's counters, in the same per-CPU value, keep every packet across
+ * both switches.
+ */
+START_TEST(test_reused_stage_entry_baseline)
+{
+	struct xfsm_port_stats pa, pb;
+	struct xfsm_stage_stats raw;
+	struct xfsm_stats a, b;
+	__u32 before, after;
+	struct xt_result r;
+	struct pkt p;
+	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 7,
+			       .dport = 2001 };
+	int i;
+
+	setup();
+	pkt_from_spec(&p, &ps);
+	/* lo (ifindex 1) is port 1 */
+	if (!ASSERT_OK(xfsm_reset_stats(T.inst), "reset") ||
+	    !ASSERT_OK(xt_set_port(&T, 1, 1), "port 1") || !apply(path_counts))
+		goto out;
+	for (i = 0; i < 5; i++)
+		ASSERT_OK(xt_run_pkt(&T, &p, 1, &r), "run");
+	ASSERT_SHOWN("first", 5);
+	if (!stage_index("first", &before) ||
+	    !ASSERT_OK(xfsm_read_stats(T.inst, &a), "xfsm_stats") ||
+	    !ASSERT_OK(xfsm_port_stats_read(T.inst, 1, &pa), "port 1") ||
+	    !ASSERT_EQ(pa.rx_packets, 5, "port 1 received") ||
+	    !apply(path_other) || !apply(path_counts) || !stage_index("first", &after) ||
+	    !ASSERT_EQ(after, before, "\"first\" is back in its entry"))
+		goto out;
+	if (ASSERT_OK(xfsm_stats_read_raw(T.inst, XFSM_SK_STAGE, after, &raw, sizeof(raw)),
+		      "the entry as the datapath counts it"))
+		ASSERT_EQ(raw.packets, 5, "the entry keeps what it counted");
+	ASSERT_SHOWN("first", 0);
+	if (ASSERT_OK(xfsm_read_stats(T.inst, &b), "xfsm_stats") &&
+	    ASSERT_OK(xfsm_port_stats_read(T.inst, 1, &pb), "port 1")) {
+		ASSERT_EQ(b.rx_packets, a.rx_packets, "xfsm_stats kept across the switches");
+		ASSERT_EQ(pb.rx_packets, pa.rx_packets, "port 1 kept across the switches");
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_OK(xt_run_pkt(&T, &p, 1, &r), "run");
+	ASSERT_SHOWN("first", 2);
+	if (ASSERT_OK(xfsm_read_stats(T.inst, &b), "xfsm_stats") &&
+	    ASSERT_OK(xfsm_port_stats_read(T.inst, 1, &pb), "port 1")) {
+		ASSERT_EQ(b.rx_packets, a.rx_packets + 2, "xfsm_stats counts on");
+		ASSERT_EQ(pb.rx_packets, pa.rx_packets + 2, "port 1 counts on");
+	}
+	/* an explicit reset forgets the baselines with the counts */
+	if (ASSERT_OK(xfsm_reset_stats(T.inst), "reset"))
+		ASSERT_SHOWN("first", 0);
+	ASSERT_OK(xt_run_pkt(&T, &p, 1, &r), "run");
+	ASSERT_SHOWN("first", 1);
+out:
+	bpf_map_delete_elem(T.inst->map_fd[XFSM_M_PORTS], &(__u32){ 1 });
+	xfsm_ports_changed(T.inst->map_fd[XFSM_M_PORT_GEN]);
+	XT_END();
+}
+END_TEST
+
 /* ---- Re-applying what runs ------------------------------------------------------------------ */
 
 /* What an apply must not touch, taken whole: the control block, both
@@ -695,6 +781,7 @@ int main(void)
 	tcase_add_test(tc, test_identical_apply_keeps_counts);
 	tcase_add_test(tc, test_rule_edits_keep_counts);
 	tcase_add_test(tc, test_other_app_keeps_names);
+	tcase_add_test(tc, test_reused_stage_entry_baseline);
 	tcase_add_test(tc, test_exact_under_traffic);
 	tcase_add_test(tc, test_identical_apply_unchanged);
 	tcase_add_test(tc, test_lang_settings_not_unchanged);

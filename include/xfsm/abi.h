@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	11	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	12	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
@@ -42,7 +42,14 @@
 				 * 11: the medium flow table (xfsm_flows_m,
 				 *    struct xfsm_flow_key_m of 5 words,
 				 *    XFSM_MEDIUM_KEY_WORDS, XFSM_SF_MEDIUM,
-				 *    XFSM_TSF_MEDIUM): a 5-tuple's key */
+				 *    XFSM_TSF_MEDIUM): a 5-tuple's key;
+				 * 12: the statistics block (native):
+				 *    xfsm_stats holds struct
+				 *    xfsm_stats_block (the datapath's, the
+				 *    stages' and the ports' counters in one
+				 *    per-CPU value); xfsm_stg_stats and
+				 *    xfsm_port_stats are gone from the
+				 *    native profile; xfsm_stg_base */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -87,8 +94,24 @@
 #define XFSM_MAP_FLOWS_N	"xfsm_flows_n"	  /* (LRU_)HASH flow_key_n -> flow */
 #define XFSM_MAP_FLOWS_M	"xfsm_flows_m"	  /* (LRU_)HASH flow_key_m -> flow */
 #define XFSM_MAP_GLOBALS	"xfsm_globals"	  /* ARRAY[1] struct xfsm_globals */
-#define XFSM_MAP_STATS		"xfsm_stats"	  /* (PERCPU_)ARRAY[1] xfsm_stats */
-#define XFSM_MAP_STAGE_STATS	"xfsm_stg_stats"  /* (PERCPU_)ARRAY[16] by stats_id */
+/* The statistics a packet writes, but the rules': in the native profile
+ * xfsm_stats[0] is the statistics block (struct xfsm_stats_block below:
+ * the datapath-wide counters, then the stages' by stats_id, then the
+ * ports'), one per-CPU value, so that a packet looks up one map and
+ * touches one value; the offload profile keeps the datapath-wide counters
+ * alone in xfsm_stats and the stages' in xfsm_stg_stats (and has no port
+ * counters).  libxfsm tells the layouts apart by xfsm_stg_stats, in one
+ * place (xfsm_stats_where(), lib/stats.c). */
+#define XFSM_MAP_STATS		"xfsm_stats"	  /* PERCPU_ARRAY[1] xfsm_stats_block (native),
+						   * ARRAY[1] xfsm_stats (offload) */
+#define XFSM_MAP_STAGE_STATS	"xfsm_stg_stats"  /* ARRAY[16] by stats_id (offload only) */
+/* The stage statistics' baselines (user space only: no program writes or
+ * reads it; a map so that every tool sees it): entry i is what stage
+ * statistics entry i had counted when an application switch gave it to a
+ * new stage, which readers subtract.  User space never writes the
+ * statistics block while packets may increment it: a per-CPU value is
+ * written whole, and would lose the increments of its other counters. */
+#define XFSM_MAP_STAGE_BASE	"xfsm_stg_base"	  /* ARRAY[16] xfsm_stage_stats */
 #define XFSM_MAP_RULE_STATS	"xfsm_rule_stats" /* (PERCPU_)ARRAY[2*rules] by rule_id */
 #define XFSM_MAP_COUNTERS	"xfsm_counters"	  /* (PERCPU_)ARRAY[128] xfsm_counter */
 #define XFSM_MAP_PORTS		"xfsm_ports"	  /* HASH ifindex -> xfsm_port */
@@ -540,7 +563,7 @@ struct xfsm_stage {
 	__u8	update_rev[XFSM_KEY_WORDS];
 	__u8	match_words[XFSM_MATCH_WORDS];
 	__u8	acl_table;	/* ACL stage: table 0..XFSM_ACL_TABLES-1 */
-	__u8	stats_id;	/* xfsm_stg_stats index, kept for the named stage */
+	__u8	stats_id;	/* stage statistics entry, kept for the named stage */
 	__u8	rule_buf;	/* stateful stage: rule buffer (xfsm_rule_key.slot) */
 	__u8	full_action;	/* enum xfsm_full (was padding: 0 = continue) */
 	struct xfsm_cond conds[XFSM_MAX_CONDS];
@@ -595,7 +618,7 @@ struct xfsm_scan {
  * table, the buffer of every output group.  Writers fill the other slot
  * and the buffers it alone names, then flip (lib/apply.c).
  */
-#define XFSM_STAGE_STATS_SLOTS	(2 * XFSM_MAX_STAGES)	/* xfsm_stg_stats entries */
+#define XFSM_STAGE_STATS_SLOTS	(2 * XFSM_MAX_STAGES)	/* stage statistics entries */
 #define XFSM_COUNTER_SLOTS	(2 * XFSM_MAX_COUNTERS)	/* xfsm_counters entries */
 
 struct xfsm_app {
@@ -797,9 +820,9 @@ struct xfsm_acl_stats {
 
 #define XFSM_PORT_F_DOWN	(1U << 0)	/* link down: groups skip the port */
 
-/* Per-port counters (native profile): received on the port, redirected to
- * it by output / output group. */
-#define XFSM_MAP_PORT_STATS	"xfsm_port_stats" /* PERCPU_ARRAY[256] */
+/* Per-port counters (native profile; in the statistics block, struct
+ * xfsm_stats_block.port[port]): received on the port, redirected to it by
+ * output / output group. */
 
 struct xfsm_port_stats {
 	__u64	rx_packets;
@@ -1240,6 +1263,19 @@ struct xfsm_rule_stats {
 	__u64	bytes;
 };
 
+/* xfsm_stats[0] of the native profile (see XFSM_MAP_STATS): one per-CPU
+ * value holding every counter a packet writes but its rule's.  stage[] is
+ * indexed by struct xfsm_stage.stats_id, port[] by port number (0, "no
+ * port", is never counted). */
+struct xfsm_stats_block {
+	struct xfsm_stats	stats;
+	struct xfsm_stage_stats	stage[XFSM_STAGE_STATS_SLOTS];
+	struct xfsm_port_stats	port[XFSM_MAX_PORTS];
+};
+
+/* The kernel's largest per-CPU value (PCPU_MIN_UNIT_SIZE). */
+#define XFSM_PERCPU_VALUE_MAX	32768
+
 /* One per xfsm_counters entry: the count action's arg is the entry, given
  * by libxfsm to the named counter and kept across applications. */
 struct xfsm_counter {
@@ -1351,6 +1387,8 @@ XFSM_ASSERT_SIZE(struct xfsm_acl_stats, 80);
 XFSM_ASSERT_SIZE(struct xfsm_group, 16 + 12 * XFSM_GROUP_MAX_MEMBERS + 2 * (XFSM_GROUP_TABLE + 3));
 XFSM_ASSERT_OFF(struct xfsm_group, macs, 16 + 4 * XFSM_GROUP_MAX_MEMBERS);
 XFSM_ASSERT_SIZE(struct xfsm_port_stats, 32);
+_Static_assert(sizeof(struct xfsm_stats_block) <= XFSM_PERCPU_VALUE_MAX,
+	       "ABI: the statistics block is one per-CPU value");
 XFSM_ASSERT_SIZE(struct xfsm_group_stats, 8 * (XFSM_GROUP_MAX_MEMBERS + 2));
 _Static_assert(XFSM_ACLD_FAMF < XFSM_ACL_DIMS, "ABI: ACL dimensions overflow the key");
 _Static_assert(XFSM_ACL_LEAF <= 255, "ABI: ACL leaf size is 8 bits");

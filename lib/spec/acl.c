@@ -300,7 +300,7 @@ int spec_acl_stage(struct spec *sp, unsigned int stage)
 		       stage, t, sp->app->acl_buf[t] & 1, n,
 		       n > XFSM_SPEC_ACL_INLINE_RULES ? "cut trees" : "first match", st->stats_id);
 	spec_stats_spill(sp, XFSM_M_ACL_STATS, t, SO_ACL_AS);
-	spec_stats_const(sp, SR_SS, XFSM_M_STAGE_STATS, st->stats_id, sp->l_pass_raw);
+	spec_stage_stats(sp, st->stats_id);
 	spec_acl_cnt(sp, AO(packets));
 	spec_count_pkt(sp, SR_SS, offsetof(struct xfsm_stage_stats, packets),
 		       offsetof(struct xfsm_stage_stats, bytes));

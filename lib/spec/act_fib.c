@@ -31,7 +31,7 @@ _Static_assert(SO_FIB + (int)sizeof(struct bpf_fib_lookup) <= SO_FV,
 
 int spec_fib_check(struct spec *sp, unsigned int stage, const struct xfsm_rule *r)
 {
-	if (sp->inst->map_fd[XFSM_M_PORTS] < 0 || sp->inst->map_fd[XFSM_M_PORT_STATS] < 0) {
+	if (sp->inst->map_fd[XFSM_M_PORTS] < 0 || !spec_has_port_stats(sp)) {
 		xfsm_emit_fail(sp->e, -EOPNOTSUPP, "stage %u, rule %u: output fib without %s",
 			       stage, r->image_id, XFSM_MAP_PORTS);
 		return sp->e->err;
@@ -202,7 +202,7 @@ void spec_fib(struct spec *sp)
 	spec_lookup_stack(sp, XFSM_M_PORTS, SO_TMP, sent);
 	E(sp, XI_LDX(BPF_W, XR1, XR0, offsetof(struct xfsm_port, port)));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JGE, XR1, XFSM_MAX_PORTS, sent);
-	spec_stats_reg(sp, XFSM_M_PORT_STATS, XR1, sent);
+	spec_port_stats(sp, XR1, sent);
 	spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, tx_packets),
 		       offsetof(struct xfsm_port_stats, tx_bytes));
 	xfsm_emit_bind(e, sent);

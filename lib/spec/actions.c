@@ -192,8 +192,8 @@ void spec_output_reg(struct spec *sp)
 	xfsm_emit_bind(e, ok);
 	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_WREFRESH));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JGE, XR1, XFSM_MAX_PORTS, done);
-	if (sp->inst->map_fd[XFSM_M_PORT_STATS] >= 0) {
-		spec_stats_reg(sp, XFSM_M_PORT_STATS, XR1, done);
+	if (spec_has_port_stats(sp)) {
+		spec_port_stats(sp, XR1, done);
 		spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, tx_packets),
 			       offsetof(struct xfsm_port_stats, tx_bytes));
 	}

@@ -20,8 +20,9 @@
  */
 enum {
 	SR_CTX = XR6,		/* struct xdp_md *, the whole program */
-	SR_STATS = XR7,		/* xfsm_stats value (this CPU's), after the parser */
-	SR_SS = XR8,		/* the running stage's xfsm_stg_stats value */
+	SR_STATS = XR7,		/* xfsm_stats value (this CPU's statistics block,
+				 * struct xfsm_stats first), after the parser */
+	SR_SS = XR8,		/* the running stage's statistics entry */
 	SR_G = XR9,		/* xfsm_globals[0], when the application uses globals */
 };
 
@@ -151,6 +152,14 @@ void spec_stats_spill(struct spec *sp, int map, __u32 key, int slot);
 /* R0 = the value of statistics map `map` at the __u32 key in register
  * `key` (through SO_TMP); NULL jumps to null_label.  Clobbers R1-R5. */
 void spec_stats_reg(struct spec *sp, int map, int key, unsigned int null_label);
+/* SR_SS = stage statistics entry `stats_id` (in the statistics block
+ * after SR_STATS, or looked up), for counters only. */
+void spec_stage_stats(struct spec *sp, __u32 stats_id);
+/* Has the instance port counters (native profile)? */
+bool spec_has_port_stats(const struct spec *sp);
+/* R0 = port counters of the port number in register `port` (clobbered),
+ * from SR_STATS; a port number out of range jumps to null_label. */
+void spec_port_stats(struct spec *sp, int port, unsigned int null_label);
 /* dst = the packet's arrival time, taken on first use (pkt_now()).
  * Clobbers R1-R5. */
 void spec_now(struct spec *sp, int dst);

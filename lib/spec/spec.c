@@ -151,6 +151,56 @@ void spec_stats_reg(struct spec *sp, int map, int key, unsigned int null_label)
 	spec_lookup_stack(sp, map, SO_TMP, null_label);
 }
 
+void spec_stage_stats(struct spec *sp, __u32 stats_id)
+{
+	struct xfsm_stats_loc loc;
+	int err;
+
+	if (!stats_kept(sp))
+		return;
+	err = xfsm_stats_where(sp->inst, XFSM_SK_STAGE, stats_id, &loc);
+	if (err) {
+		xfsm_emit_fail(sp->e, err, "stage statistics entry %u", stats_id);
+		return;
+	}
+	if (loc.map != XFSM_M_STATS) {
+		spec_lookup_const(sp, SR_SS, loc.map, loc.key, sp->l_pass_raw);
+		return;
+	}
+	E(sp, XI_MOV64_REG(SR_SS, SR_STATS));
+	E(sp, XI_ALU64_IMM(BPF_ADD, SR_SS, (__s32)loc.off));
+}
+
+bool spec_has_port_stats(const struct spec *sp)
+{
+	struct xfsm_stats_loc loc;
+
+	return !xfsm_stats_where(sp->inst, XFSM_SK_PORT, 0, &loc);
+}
+
+_Static_assert(sizeof(struct xfsm_port_stats) == 1 << 5, "a port's counters are 32 bytes");
+
+void spec_port_stats(struct spec *sp, int port, unsigned int null_label)
+{
+	struct xfsm_stats_loc loc;
+	int err;
+
+	if (!stats_kept(sp))
+		return;
+	err = xfsm_stats_where(sp->inst, XFSM_SK_PORT, 0, &loc);
+	if (err) {
+		xfsm_emit_fail(sp->e, err, "the instance has no port counters");
+		return;
+	}
+	/* bounded for the verifier: the block's port[] entry by a variable
+	 * offset of at most (XFSM_MAX_PORTS - 1) * 32 */
+	xfsm_emit_jmp_imm(sp->e, BPF_JMP | BPF_JGE, port, XFSM_MAX_PORTS, null_label);
+	E(sp, XI_ALU64_IMM(BPF_LSH, port, 5));
+	E(sp, XI_MOV64_REG(XR0, SR_STATS));
+	E(sp, XI_ALU64_REG(BPF_ADD, XR0, port));
+	E(sp, XI_ALU64_IMM(BPF_ADD, XR0, (__s32)loc.off));
+}
+
 void spec_now(struct spec *sp, int dst)
 {
 	unsigned int have = xfsm_emit_label(sp->e);
@@ -505,9 +555,11 @@ static void emit_port(struct spec *sp)
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, 0, done);
 	if (reads_port(sp))
 		E(sp, XI_STX(BPF_W, XFP, XR1, so_fv(XFSM_FW_META_PORT)));
-	spec_stats_reg(sp, XFSM_M_PORT_STATS, XR1, done);
-	spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, rx_packets),
-		       offsetof(struct xfsm_port_stats, rx_bytes));
+	if (spec_has_port_stats(sp)) {
+		spec_port_stats(sp, XR1, done);
+		spec_count_pkt(sp, XR0, offsetof(struct xfsm_port_stats, rx_packets),
+			       offsetof(struct xfsm_port_stats, rx_bytes));
+	}
 	xfsm_emit_bind(e, done);
 }
 

@@ -574,7 +574,7 @@ int spec_stage(struct spec *sp, unsigned int stage)
 	if (st->kind == XFSM_STAGE_ACL)
 		return spec_acl_stage(sp, stage);
 	xfsm_emit_note(e, 0, "stage %u (statistics %u): counters", stage, st->stats_id);
-	spec_stats_const(sp, SR_SS, XFSM_M_STAGE_STATS, st->stats_id, sp->l_pass_raw);
+	spec_stage_stats(sp, st->stats_id);
 	spec_count_pkt(sp, SR_SS, offsetof(struct xfsm_stage_stats, packets),
 		       offsetof(struct xfsm_stage_stats, bytes));
 	emit_flow(sp, stage);

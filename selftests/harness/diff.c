@@ -33,9 +33,12 @@ struct xd_field {
 
 #define XF(s, f)	{ #f, offsetof(s, f), sizeof(((s *)0)->f), 0 }
 #define XFL(s, f)	{ #f, offsetof(s, f), sizeof(((s *)0)->f), 1 }
-/* xfsm_stats: every counter, named by golden.c's table (filled by
- * xd_open()) */
-static struct xd_field stats_fields[N_STAT_FIELDS];
+/* xfsm_stats[0], the statistics block: every counter of struct
+ * xfsm_stats, named by golden.c's table, then every stage entry's and every
+ * port's (filled by xd_open()) */
+#define XD_BLOCK_FIELDS	(N_STAT_FIELDS + XFSM_STAGE_STATS_SLOTS * 8 + XFSM_MAX_PORTS * 4)
+static struct xd_field block_fields[XD_BLOCK_FIELDS];
+static char block_names[XD_BLOCK_FIELDS][40];
 
 static const struct xd_field stage_fields[] = {
 	XF(struct xfsm_stage_stats, packets), XF(struct xfsm_stage_stats, bytes),
@@ -94,12 +97,11 @@ struct xd_map {
 #define XM(i, t)	{ (i), (t), XD_N(t) }
 
 static const struct xd_map xd_maps[] = {
-	XM(XFSM_M_STATS, stats_fields),
-	XM(XFSM_M_STAGE_STATS, stage_fields),
+	XM(XFSM_M_STATS, block_fields),
+	XM(XFSM_M_STAGE_BASE, stage_fields),
 	XM(XFSM_M_RULE_STATS, pb_fields),
 	XM(XFSM_M_COUNTERS, pb_fields),
 	XM(XFSM_M_GLOBALS, global_fields),
-	XM(XFSM_M_PORT_STATS, port_fields),
 	XM(XFSM_M_ACL_STATS, acl_fields),
 	XM(XFSM_M_FLOWS, flow_fields),
 	XM(XFSM_M_FLOWS_N, flow_fields),
@@ -507,6 +509,38 @@ __u32 xt_datapath_env(void)
 	exit(2);
 }
 
+_Static_assert(sizeof(struct xfsm_stats_block) < 65536, "xd_field.off is 16 bits");
+_Static_assert(XD_N(stage_fields) == 8 && XD_N(port_fields) == 4, "XD_BLOCK_FIELDS");
+
+static void block_fields_fill(void)
+{
+	const size_t so = offsetof(struct xfsm_stats_block, stage);
+	const size_t po = offsetof(struct xfsm_stats_block, port);
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < N_STAT_FIELDS; i++, n++)
+		block_fields[n] = (struct xd_field){ stat_fields[i].name,
+						     (__u16)stat_fields[i].off, 8, 0 };
+	for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++)
+		for (j = 0; j < XD_N(stage_fields); j++, n++) {
+			snprintf(block_names[n], sizeof(block_names[n]), "stage[%u].%s", i,
+				 stage_fields[j].name);
+			block_fields[n] = stage_fields[j];
+			block_fields[n].name = block_names[n];
+			block_fields[n].off = (__u16)(so + i * sizeof(struct xfsm_stage_stats) +
+						      stage_fields[j].off);
+		}
+	for (i = 0; i < XFSM_MAX_PORTS; i++)
+		for (j = 0; j < XD_N(port_fields); j++, n++) {
+			snprintf(block_names[n], sizeof(block_names[n]), "port[%u].%s", i,
+				 port_fields[j].name);
+			block_fields[n] = port_fields[j];
+			block_fields[n].name = block_names[n];
+			block_fields[n].off = (__u16)(po + i * sizeof(struct xfsm_port_stats) +
+						      port_fields[j].off);
+		}
+}
+
 int xd_open(struct xd_pair *p, struct xd_summary *sum)
 {
 	return xd_open_rules(p, sum, XD_RULES_MAX);
@@ -517,12 +551,9 @@ int xd_open_rules(struct xd_pair *p, struct xd_summary *sum, __u32 rules_max)
 	struct xt_opts o = { .profile = XT_NATIVE, .flows_max = XD_FLOWS_MAX,
 			     .rules_max = rules_max };
 	cpu_set_t set;
-	unsigned int i;
 	int err;
 
-	for (i = 0; i < N_STAT_FIELDS; i++)
-		stats_fields[i] = (struct xd_field){ stat_fields[i].name,
-						     (__u16)stat_fields[i].off, 8, 0 };
+	block_fields_fill();
 	memset(p, 0, sizeof(*p));
 	p->sum = sum;
 	/* Round-robin groups count per CPU, and the test run happens on the
@@ -546,9 +577,9 @@ int xd_open_rules(struct xd_pair *p, struct xd_summary *sum, __u32 rules_max)
 /* Add what the last application's packets did to the summary. */
 static void account(struct xd_pair *p)
 {
-	struct xd_dump d = { 0 };
+	struct xfsm_stage_stats ss;
 	struct xfsm_stats st;
-	__u32 i, k, stride;
+	__u32 i;
 
 	if (!p->sum || !p->gen.inst || xfsm_read_stats(p->gen.inst, &st))
 		return;
@@ -560,20 +591,14 @@ static void account(struct xd_pair *p)
 #define XD_ACT_SUM(n) p->sum->actions += st.act_##n;
 	XFSM_ACTION_COUNTERS(XD_ACT_SUM)
 #undef XD_ACT_SUM
-	if (dump_map(p->gen.inst->map_fd[XFSM_M_STAGE_STATS], &d))
-		return;
-	stride = d.ncpu > 1 ? (d.usz + 7) & ~7U : d.usz;
-	for (i = 0; i < d.n; i++)
-		for (k = 0; k < d.ncpu; k++) {
-			const struct xfsm_stage_stats *ss =
-				(const void *)(d.v + (size_t)i * d.vsz + (size_t)k * stride);
-
-			p->sum->rule_hits += ss->hits;
-			p->sum->misses += ss->misses;
-			p->sum->flows_created += ss->flows_created;
-			p->sum->expired += ss->idle_expired + ss->hard_expired;
-		}
-	dump_free(&d);
+	for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++) {
+		if (xfsm_stats_read_raw(p->gen.inst, XFSM_SK_STAGE, i, &ss, sizeof(ss)))
+			return;
+		p->sum->rule_hits += ss.hits;
+		p->sum->misses += ss.misses;
+		p->sum->flows_created += ss.flows_created;
+		p->sum->expired += ss.idle_expired + ss.hard_expired;
+	}
 }
 
 void xd_begin(struct xd_pair *p, struct xd_summary *sum)
@@ -606,7 +631,7 @@ static int prepare(struct xt *t)
 	/* what xt_reset() leaves: both instances start each application
 	 * from the same zeroes, whatever ran before */
 	static const enum xfsm_map_id zero[] = {
-		XFSM_M_PORT_STATS, XFSM_M_GROUP_STATS, XFSM_M_GROUP_RR, XFSM_M_ACL_STATS,
+		XFSM_M_GROUP_STATS, XFSM_M_GROUP_RR, XFSM_M_ACL_STATS,
 	};
 	int gf = t->inst->map_fd[XFSM_M_GROUP_FLOWS];
 	struct xfsm_group_flow_key next;
