@@ -13,11 +13,12 @@
  * generated on the calling CPU.
  *
  * Some kernels refuse live frames (EPERM: a sandbox's kernel can forbid
- * them outright; kernels before 5.18 do not know the flag: EINVAL).  --engine packet sends the same frames through an
- * AF_PACKET socket bound to --dev instead (PACKET_QDISC_BYPASS, sendmmsg
- * batches): every frame then costs a system call's share and an skb, so
- * it offers a fraction of the live engine's rate.  --engine auto (the
- * default) tries live frames first and says on stderr when it falls back.
+ * them outright; kernels before 5.18 do not know the flag: EINVAL).
+ * --engine packet sends the same frames through an AF_PACKET socket bound
+ * to --dev instead (PACKET_QDISC_BYPASS, sendmmsg batches): every frame
+ * then costs a system call's share and an skb, so it offers a fraction of
+ * the live engine's rate.  --engine auto (the default) tries live frames
+ * first and says on stderr when it falls back.
  *
  * Addresses are restricted to the benchmarking ranges 198.18.0.0/15 and
  * 2001:2::/48 (RFC 2544, RFC 5180): the tool refuses anything else.
@@ -56,6 +57,7 @@
 #define PKTGEN_DEFAULT_COUNT	1000000ULL
 #define PACED_RUNS		(1U << 20)	/* program runs per call when paced: ~40 ms */
 #define PACKET_MAX_BATCH	256	/* frames per sendmmsg() */
+#define PACKET_STALL_S		1.0	/* seconds of refused frames that end a run */
 
 enum pktgen_engine { ENGINE_AUTO, ENGINE_LIVE, ENGINE_PACKET };
 
@@ -518,8 +520,12 @@ out:
  * sent in sendmmsg() batches through an AF_PACKET socket that bypasses the
  * qdisc (the veth transmits each frame at once).  Paced, it sends what the
  * clock allows since the start, at most one batch at a time, and sleeps
- * when ahead.  The kernel counts a frame that the veth's peer refuses as
- * sent, as the live engine's XDP_TX does.  Returns 0 or -1 after saying why.
+ * when ahead.  A frame the veth refuses (its peer's ring full) comes back
+ * as ENOBUFS and is sent again, so this engine is held back to what the
+ * receiver takes (the live engine's refused frames are lost instead):
+ * what it reports sent arrived at the veth's peer.  A device that takes
+ * nothing for PACKET_STALL_S ends the run.  Returns 0 or -1 after saying
+ * why.
  */
 static int send_packet(const struct pktgen_opts *o, unsigned int ifindex,
 		       unsigned long long *sent)
@@ -535,7 +541,7 @@ static int send_packet(const struct pktgen_opts *o, unsigned int ifindex,
 	unsigned int i, batch = o->batch;
 	unsigned long long flow = 0;
 	int one = 1, sndbuf = 4 << 20, fd;
-	double t0 = now_s();
+	double t0 = now_s(), progress = t0;
 
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);	/* protocol 0: receives nothing */
 	if (fd < 0) {
@@ -591,14 +597,17 @@ static int send_packet(const struct pktgen_opts *o, unsigned int ifindex,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == ENOBUFS || errno == EAGAIN)
-				continue;	/* the device's queue is full: try again */
-			fprintf(stderr, "xfsm-pktgen: sendmmsg on %s: %s\n", o->dev, strerror(errno));
+			if ((errno == ENOBUFS || errno == EAGAIN) && now_s() - progress < PACKET_STALL_S)
+				continue;	/* the receiver's ring is full: again */
+			fprintf(stderr, "xfsm-pktgen: sendmmsg on %s: %s%s\n", o->dev, strerror(errno),
+				errno == ENOBUFS || errno == EAGAIN ? " (for a second: the receiver takes nothing)" : "");
 			close(fd);
 			return -1;
 		}
 		*sent += r;
 		flow += r;
+		if (r)
+			progress = now_s();
 	}
 	close(fd);
 	return 0;
