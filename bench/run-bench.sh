@@ -679,9 +679,16 @@ apply_median() {	# KEY RUNS FILE DESCRIPTION
 }
 if want cp_apply; then
 	# An instance of its own with two ports (the load balancer outputs
-	# to port 2), on a veth pair inside the DUT's namespace.
-	ip -n "$NS_D" link add "a$ID" type veth peer name "b$ID" || die "veth"
-	ip -n "$NS_D" link set "a$ID" up && ip -n "$NS_D" link set "b$ID" up || die "veth up"
+	# to port 2), each one end of a veth pair inside the DUT's namespace
+	# whose other end has no program: what an application sends out of a
+	# port ends in the namespace's stack.  (Two ends of one pair as the
+	# two ports made a loop: a frame the kernel sent when a link came up,
+	# flooded by maclearn, went round until the next application.)
+	ip -n "$NS_D" link add "a$ID" type veth peer name "ap$ID" &&
+		ip -n "$NS_D" link add "b$ID" type veth peer name "bp$ID" || die "veth"
+	for l in "a$ID" "ap$ID" "b$ID" "bp$ID"; do
+		ip -n "$NS_D" link set "$l" up || die "veth up"
+	done
 	D "$LOADER" -q load --instance "$INST_A" "a$ID" "b$ID" >/dev/null || die "load $INST_A"
 	for f in "$TOP"/examples/*.xfsm; do
 		n=$(basename "$f" .xfsm)
@@ -693,6 +700,7 @@ if want cp_apply; then
 		"xfsmctl apply --datapath auto of a 10000-rule application (one stage, rules on ip.src and tcp.dport)"
 	D "$LOADER" -q unload --instance "$INST_A" >/dev/null || log "warning: cannot unload $INST_A"
 	ip -n "$NS_D" link del "a$ID"
+	ip -n "$NS_D" link del "b$ID"
 fi
 
 # ---- 5: xfsm ACL ----------------------------------------------------------------
