@@ -512,33 +512,37 @@ __u32 xt_datapath_env(void)
 _Static_assert(sizeof(struct xfsm_stats_block) < 65536, "xd_field.off is 16 bits");
 _Static_assert(XD_N(stage_fields) == 8 && XD_N(port_fields) == 4, "XD_BLOCK_FIELDS");
 
+/* Fields `fields` (nf of them) of `count` array entries of `stride`
+ * bytes from byte `base` of the block, named "what[i].field", from index
+ * *n of block_fields on. */
+static void block_array_fill(unsigned int *n, const char *what, const struct xd_field *fields,
+			     unsigned int nf, size_t base, size_t stride, unsigned int count)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < count; i++)
+		for (j = 0; j < nf; j++, (*n)++) {
+			snprintf(block_names[*n], sizeof(block_names[*n]), "%s[%u].%s", what, i,
+				 fields[j].name);
+			block_fields[*n] = fields[j];
+			block_fields[*n].name = block_names[*n];
+			block_fields[*n].off = (__u16)(base + i * stride + fields[j].off);
+		}
+}
+
 static void block_fields_fill(void)
 {
-	const size_t so = offsetof(struct xfsm_stats_block, stage);
-	const size_t po = offsetof(struct xfsm_stats_block, port);
-	unsigned int i, j, n = 0;
+	unsigned int i, n = 0;
 
 	for (i = 0; i < N_STAT_FIELDS; i++, n++)
 		block_fields[n] = (struct xd_field){ stat_fields[i].name,
 						     (__u16)stat_fields[i].off, 8, 0 };
-	for (i = 0; i < XFSM_STAGE_STATS_SLOTS; i++)
-		for (j = 0; j < XD_N(stage_fields); j++, n++) {
-			snprintf(block_names[n], sizeof(block_names[n]), "stage[%u].%s", i,
-				 stage_fields[j].name);
-			block_fields[n] = stage_fields[j];
-			block_fields[n].name = block_names[n];
-			block_fields[n].off = (__u16)(so + i * sizeof(struct xfsm_stage_stats) +
-						      stage_fields[j].off);
-		}
-	for (i = 0; i < XFSM_MAX_PORTS; i++)
-		for (j = 0; j < XD_N(port_fields); j++, n++) {
-			snprintf(block_names[n], sizeof(block_names[n]), "port[%u].%s", i,
-				 port_fields[j].name);
-			block_fields[n] = port_fields[j];
-			block_fields[n].name = block_names[n];
-			block_fields[n].off = (__u16)(po + i * sizeof(struct xfsm_port_stats) +
-						      port_fields[j].off);
-		}
+	block_array_fill(&n, "stage", stage_fields, XD_N(stage_fields),
+			 offsetof(struct xfsm_stats_block, stage), sizeof(struct xfsm_stage_stats),
+			 XFSM_STAGE_STATS_SLOTS);
+	block_array_fill(&n, "port", port_fields, XD_N(port_fields),
+			 offsetof(struct xfsm_stats_block, port), sizeof(struct xfsm_port_stats),
+			 XFSM_MAX_PORTS);
 }
 
 int xd_open(struct xd_pair *p, struct xd_summary *sum)
