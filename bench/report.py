@@ -180,8 +180,8 @@ def veth_fields(h, vid):
 # whose reference is the overhead, is judged by its gross ratio.
 tr_overhead = (micro_jobs.get('empty') or {}).get('ref_ns')
 # Below this many ns past the overhead a reference's own cost is within
-# the test run's steps (2-4 ns on this VM): a net ratio over it says
-# nothing, and the job is judged by its gross ratio.
+# the spread of the test run from run to run (1-2 ns on this VM): a net
+# ratio over it says nothing, and the job is judged by its gross ratio.
 TR_RESOLUTION = 4
 
 
@@ -262,7 +262,7 @@ def tr_judged(h, net_key, gross_key):
         if tr_overhead is not None and h.get('test_run_ref_ns') is not None:
             own = h['test_run_ref_ns'] - tr_overhead - (h.get('driver_ns') or 0)
             return gross, (f"gross (the reference's own {fmt(own, 1)} ns past the "
-                           f'{fmt(tr_overhead, 1)} ns test-run overhead are within the steps of the clock)')
+                           f'{fmt(tr_overhead, 1)} ns test-run overhead are within the spread of the test run from run to run)')
         return gross, 'gross'
 
     driver = f' and the flow driver ({fmt(h.get("driver_ns"), 1)} ns)' if h.get('driver_ns') else ''
