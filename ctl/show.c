@@ -626,13 +626,15 @@ static void print_stage_acl(const struct xfsm_image *img, const struct xfsm_app_
 }
 
 /*
- * The size and kind of the flow table a stage's flows live in: the
- * instance's (xfsm-loader --flows, --flow-table size and type both flow
- * tables), or, without one (apply --dry-run), the loader's default.  What
+ * The size and kind of the flow table a stage's flows live in, as the
+ * instance's map has them (xfsm-loader --flows sizes each flow table, or
+ * one by its name, tc->what; --flow-table types them all), or, without
+ * an instance (apply --dry-run), the loader's default.  What
  * the stage declares (`table size N lru|hash`) is informative: said apart
  * when given.
  */
 static void print_table_size(struct xfsm_instance *inst, enum xfsm_map_id table,
+			     const struct xfsm_flow_table_class *tc,
 			     const struct xfsm_stage_names *sn)
 {
 	if (inst && inst->map_fd[table] >= 0) {
@@ -642,7 +644,7 @@ static void print_table_size(struct xfsm_instance *inst, enum xfsm_map_id table,
 		print_string(PRINT_ANY, "table_kind", " %s",
 			     type == BPF_MAP_TYPE_LRU_HASH ? "lru" :
 			     type == BPF_MAP_TYPE_HASH ? "hash" : "other");
-		print_text(" (xfsm-loader --flows, --flow-table)");
+		print_text(" (xfsm-loader --flows %s=N, --flow-table)", tc->what);
 	} else {
 		print_text("\n  table size default (xfsm-loader --flows, %u entries unless given)",
 			   XFSM_DEFAULT_FLOWS);
@@ -697,7 +699,7 @@ static void print_stage_flows(const struct xfsm_image *img, const struct xfsm_ap
 	print_string(PRINT_ANY, "table_full", "  table full %s",
 		     st->full_action == XFSM_FULL_DROP ? "drop" :
 		     st->full_action == XFSM_FULL_PASS ? "pass" : "continue");
-	print_table_size(inst, table, sn);
+	print_table_size(inst, table, tc, sn);
 	b.len = 0;
 	buf[0] = 0;
 	key_fields_text(st->match_words, XFSM_MATCH_WORDS, &b);

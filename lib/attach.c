@@ -225,7 +225,10 @@ static int size_maps(struct load_ctx *c)
 		.rules = (__u64)XFSM_APP_SLOTS * o->rules,	/* never wrapped */
 		.rule_stats = (__u64)XFSM_APP_SLOTS * o->rules,
 	};
+	unsigned int t;
 
+	for (t = 0; t < XFSM_FLOW_TABLE_CLASSES; t++)
+		sz.flows_per_table[t] = o->flows_per_table[t];
 	if (o->flow_lru >= 0)
 		sz.flow_type = o->flow_lru ? BPF_MAP_TYPE_LRU_HASH : BPF_MAP_TYPE_HASH;
 	acl_caps_of(o, &c->acl_caps, &c->acl_sized);
@@ -256,6 +259,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
 	__u32 kernel_flags;
+	const struct xfsm_flow_table_class *flows;
 	bool user_sized, acl_array;
 	int fd, err;
 
@@ -269,7 +273,8 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	}
 	/* Sizes the user did not ask for follow the pinned map. */
 	acl_array = !strcmp(name, XFSM_MAP_ACL_RULES) || !strcmp(name, XFSM_MAP_ACL_NODES);
-	user_sized = (xfsm_map_is_flow_table(name) && o->flows) ||
+	flows = xfsm_flow_table_class_of_map_name(name);
+	user_sized = (flows && (o->flows || o->flows_per_table[flows - xfsm_flow_table_classes])) ||
 		     ((!strcmp(name, XFSM_MAP_RULES) ||
 		       !strcmp(name, XFSM_MAP_RULE_STATS)) && o->rules) ||
 		     (acl_array && c->acl_sized);

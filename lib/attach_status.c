@@ -62,6 +62,7 @@ static void add_table(struct xfsm_status_inst *s, const char *name, int fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	const struct xfsm_flow_table_class *c = xfsm_flow_table_class_of_map_name(name);
 	struct xfsm_status_table *t;
 
 	if (fd < 0 || s->n_tables >= XFSM_STATUS_TABLES ||
@@ -69,6 +70,7 @@ static void add_table(struct xfsm_status_inst *s, const char *name, int fd)
 		return;
 	t = &s->tables[s->n_tables++];
 	t->name = name;
+	t->flows = c ? c->what : NULL;
 	t->max_entries = info.max_entries;
 	t->used = count_entries(fd);
 	if (!strcmp(name, XFSM_MAP_FLOWS))

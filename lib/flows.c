@@ -163,6 +163,26 @@ const struct xfsm_flow_table_class *xfsm_flow_table_class_of_map(enum xfsm_map_i
 	return NULL;
 }
 
+const struct xfsm_flow_table_class *xfsm_flow_table_class_of_map_name(const char *map_name)
+{
+	const struct xfsm_flow_table_class *c;
+
+	xfsm_for_each_flow_table(c)
+		if (!strcmp(map_name, xfsm_map_names[c->id]))
+			return c;
+	return NULL;
+}
+
+const struct xfsm_flow_table_class *xfsm_flow_table_class_named(const char *what)
+{
+	const struct xfsm_flow_table_class *c;
+
+	xfsm_for_each_flow_table(c)
+		if (!strcmp(what, c->what))
+			return c;
+	return NULL;
+}
+
 /* The bytes of a table's key: the head of struct xfsm_flow_key and its
  * first c->words words. */
 static size_t flow_key_size(const struct xfsm_flow_table_class *c)

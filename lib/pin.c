@@ -479,12 +479,7 @@ int xfsm_obj_load(struct bpf_object *obj)
 
 bool xfsm_map_is_flow_table(const char *name)
 {
-	const struct xfsm_flow_table_class *c;
-
-	xfsm_for_each_flow_table(c)
-		if (!strcmp(name, xfsm_map_names[c->id]))
-			return true;
-	return false;
+	return xfsm_flow_table_class_of_map_name(name) != NULL;
 }
 
 /* Set map `name`'s entries when n is given (0: as built). */
@@ -505,11 +500,21 @@ static int size_within(const char *what, __u64 n, __u64 max)
 	return -E2BIG;
 }
 
+/* The entries sz gives flow table c (0: as built). */
+static __u64 flow_table_entries(const struct xfsm_map_sizes *sz,
+				const struct xfsm_flow_table_class *c)
+{
+	__u64 n = sz->flows_per_table[c - xfsm_flow_table_classes];
+
+	return n ? n : sz->flows;
+}
+
 /* Sizes a loader may choose (struct xfsm_map_sizes): checked whole before
  * any map is resized. */
 static int map_sizes_check(const struct xfsm_map_sizes *sz)
 {
 	const __u64 rules_max = (__u64)XFSM_APP_SLOTS * XFSM_MAX_RULES;
+	const struct xfsm_flow_table_class *c;
 	char what[64];
 	unsigned int t;
 	int err;
@@ -520,8 +525,14 @@ static int map_sizes_check(const struct xfsm_map_sizes *sz)
 			 sz->flow_type);
 		return -EINVAL;
 	}
-	if ((err = size_within("flow table", sz->flows, XFSM_MAX_FLOWS)) ||
-	    (err = size_within("rule table (both application slots)", sz->rules, rules_max)) ||
+	xfsm_for_each_flow_table(c) {
+		snprintf(what, sizeof(what), "the %s flow table (%s)", c->what,
+			 xfsm_map_names[c->id]);
+		err = size_within(what, flow_table_entries(sz, c), XFSM_MAX_FLOWS);
+		if (err)
+			return err;
+	}
+	if ((err = size_within("rule table (both application slots)", sz->rules, rules_max)) ||
 	    (err = size_within("rule statistics (both application slots)", sz->rule_stats,
 			       rules_max)))
 		return err;
@@ -540,16 +551,20 @@ static int map_sizes_check(const struct xfsm_map_sizes *sz)
 
 int xfsm_obj_size_maps(struct bpf_object *obj, const struct xfsm_map_sizes *sz)
 {
+	const struct xfsm_flow_table_class *c;
 	struct bpf_map *m;
-	__u64 nr, nn;
+	__u64 nr, nn, n;
 	int err = map_sizes_check(sz);
 
 	if (err)
 		return err;
+	/* The object's own flow tables: a size for one it lacks is unused. */
 	bpf_object__for_each_map(m, obj) {
-		if (!xfsm_map_is_flow_table(bpf_map__name(m)))
+		c = xfsm_flow_table_class_of_map_name(bpf_map__name(m));
+		if (!c)
 			continue;
-		if (sz->flows && (err = bpf_map__set_max_entries(m, sz->flows)))
+		n = flow_table_entries(sz, c);
+		if (n && (err = bpf_map__set_max_entries(m, n)))
 			return err;
 		/* The offload profile only has plain hash tables. */
 		if (sz->flow_type && bpf_map__type(m) != BPF_MAP_TYPE_HASH &&

@@ -177,9 +177,12 @@ int xfsm_obj_load(struct bpf_object *obj);
  * The sizes of the maps a loader may choose, set on an opened object
  * before xfsm_obj_load() by xfsm_obj_size_maps(), the one place that
  * knows which maps they are (xfsm-loader, the tests, the benchmarks).
- * 0 or NULL: as built.  A flow table built as a plain hash (the offload
- * profile's) keeps its type.  It is also the one place that checks them:
- * at most XFSM_MAX_FLOWS flows, XFSM_APP_SLOTS * XFSM_MAX_RULES rule and
+ * 0 or NULL: as built.  A flow table's entries are its own size in
+ * flows_per_table, else flows; a size for a table the object lacks (the
+ * offload profile has only the wide one) is no error.  A flow table built
+ * as a plain hash (the offload profile's) keeps its type.  It is also the
+ * one place that checks them: at most XFSM_MAX_FLOWS flows per flow
+ * table, XFSM_APP_SLOTS * XFSM_MAX_RULES rule and
  * rule statistics entries, XFSM_ACL_MAX_RULES rules and XFSM_ACL_MAX_NODES
  * nodes per ACL table, a flow table type of the two (include/xfsm/abi.h;
  * xfsm-loader's options take the same bounds); else -E2BIG (-EINVAL for
@@ -188,6 +191,9 @@ int xfsm_obj_load(struct bpf_object *obj);
 struct xfsm_acl_caps;
 struct xfsm_map_sizes {
 	__u64	flows;		/* entries of each flow table (wide, narrow, medium) */
+	/* Entries of one flow table, xfsm_flow_table_classes' order (wide,
+	 * narrow, medium); 0: flows. */
+	__u64	flows_per_table[XFSM_FLOW_TABLE_CLASSES];
 	__u32	flow_type;	/* BPF_MAP_TYPE_HASH or BPF_MAP_TYPE_LRU_HASH */
 	__u64	rules;		/* entries of the rule table (both application slots) */
 	__u64	rule_stats;	/* entries of the rule statistics */
@@ -300,6 +306,8 @@ struct xfsm_load_opts {
 	const char *exe_dir;		/* directory of the executable */
 	enum xfsm_xdp_mode mode;	/* NONE: native */
 	__u32	flows;			/* 0: keep pinned / default */
+	/* One flow table's entries (xfsm_flow_table_classes' order); 0: flows */
+	__u32	flows_per_table[XFSM_FLOW_TABLE_CLASSES];
 	int	flow_lru;		/* -1: keep pinned / default (LRU) */
 	__u32	rules;			/* 0: keep pinned / default */
 	bool	force;
@@ -360,6 +368,8 @@ struct xfsm_status_port {
 
 struct xfsm_status_table {
 	const char *name;
+	const char *flows;		/* a flow table's name for --flows TABLE=N
+					 * ("narrow"), NULL for another map */
 	__u32	max_entries;
 	long	used;			/* -1: not counted (arrays) */
 };

@@ -172,50 +172,119 @@ static __u32 parse_count(const char *opt, const char *s, __u32 min, __u32 max)
 }
 
 /*
- * --acl-rules / --acl-nodes: "N" for every ACL table, or "T=N[,T=N...]"
- * for the tables named.  bit is 1 (rules) or 2 (nodes) in o->acl_set.
+ * A size per table: "N" for every table (returns true, *every = N), or
+ * "TABLE=N[,TABLE=N...]" for the tables named (returns false; v[t] = N,
+ * given[t] set).  table_of() turns an item's TABLE into its index (or
+ * exits with the error); tables names them for the usage message.
+ * Every item is used: an empty one (",a=5", "a=5,"), one without TABLE=
+ * (a plain N among TABLE=N items) or a table named twice is refused,
+ * never skipped or overridden.
  */
-static void parse_acl_caps(struct xfsm_load_opts *o, const char *opt, const char *s,
-			   __u32 max, unsigned int bit)
+static bool parse_table_sizes(const char *opt, const char *s, const char *tables,
+			      unsigned int (*table_of)(const char *opt, const char *name),
+			      unsigned int n_tables, __u32 min, __u32 max,
+			      __u32 *every, __u32 *v, bool *given)
 {
-	__u32 *v = bit == 1 ? o->acl_rules : o->acl_nodes, t, n;
-	char buf[256], *tok, *next, *eq;
-	bool given[XFSM_ACL_TABLES] = { false };
+	char buf[256], label[300], *tok, *next, *eq;
+	unsigned int t;
 
 	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf)) {
 		p_err("%s value is too long", opt);
 		exit(finish(2));
 	}
 	if (!strchr(buf, '=')) {
-		n = parse_count(opt, buf, 0, max);
-		for (t = 0; t < XFSM_ACL_TABLES; t++) {
-			v[t] = n;
-			o->acl_set[t] |= bit;
-		}
-		return;
+		*every = parse_count(opt, buf, min, max);
+		return true;
 	}
-	/* Every item is used: an empty one (",0=5", "0=5,") or a table
-	 * named twice is refused, never skipped or overridden. */
+	for (t = 0; t < n_tables; t++)
+		given[t] = false;
 	for (tok = buf; tok; tok = next) {
 		next = strchr(tok, ',');
 		if (next)
 			*next++ = '\0';
 		eq = strchr(tok, '=');
 		if (!eq) {
-			p_err("%s wants N or TABLE=N[,TABLE=N...], not '%s'%s", opt, s,
-			      *tok ? "" : " (an empty item)");
+			p_err("%s wants N or TABLE=N[,TABLE=N...] (TABLE %s), not '%s'%s%s%s", opt,
+			      tables, s, *tok ? " (item '" : " (an empty item)", tok,
+			      *tok ? "' has no TABLE=: one N sizes every table)" : "");
 			exit(finish(2));
 		}
 		*eq = '\0';
-		t = parse_count(opt, tok, 0, XFSM_ACL_TABLES - 1);
+		t = table_of(opt, tok);
 		if (given[t]) {
-			p_err("%s names table %u twice in '%s': give each table once", opt, t, s);
+			p_err("%s names table %s twice in '%s': give each table once", opt, tok, s);
 			exit(finish(2));
 		}
 		given[t] = true;
-		v[t] = parse_count(opt, eq + 1, 0, max);
-		o->acl_set[t] |= bit;
+		snprintf(label, sizeof(label), "%s %s", opt, tok);
+		v[t] = parse_count(label, eq + 1, min, max);
 	}
+	return false;
+}
+
+static unsigned int acl_table_of(const char *opt, const char *name)
+{
+	return parse_count(opt, name, 0, XFSM_ACL_TABLES - 1);
+}
+
+/* --acl-rules / --acl-nodes: bit is 1 (rules) or 2 (nodes) in o->acl_set. */
+static void parse_acl_caps(struct xfsm_load_opts *o, const char *opt, const char *s,
+			   __u32 max, unsigned int bit)
+{
+	__u32 *v = bit == 1 ? o->acl_rules : o->acl_nodes, every, t;
+	bool given[XFSM_ACL_TABLES];
+	char tables[32];
+
+	snprintf(tables, sizeof(tables), "0..%u", XFSM_ACL_TABLES - 1);
+	if (parse_table_sizes(opt, s, tables, acl_table_of, XFSM_ACL_TABLES, 0, max,
+			      &every, v, given)) {
+		for (t = 0; t < XFSM_ACL_TABLES; t++) {
+			v[t] = every;
+			o->acl_set[t] |= bit;
+		}
+		return;
+	}
+	for (t = 0; t < XFSM_ACL_TABLES; t++)
+		if (given[t])
+			o->acl_set[t] |= bit;
+}
+
+/* The flow tables' names, as xfsmctl show says them: "wide, narrow or medium". */
+static void flow_table_names(char *buf, size_t len)
+{
+	const struct xfsm_flow_table_class *c;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	xfsm_for_each_flow_table(c)
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+			      c == xfsm_flow_table_classes ? "" :
+			      c + 1 == xfsm_flow_table_classes + XFSM_FLOW_TABLE_CLASSES ?
+			      " or " : ", ", c->what);
+}
+
+static unsigned int flow_table_of(const char *opt, const char *name)
+{
+	const struct xfsm_flow_table_class *c = xfsm_flow_table_class_named(name);
+	char names[64];
+
+	if (!c) {
+		flow_table_names(names, sizeof(names));
+		p_err("%s: no flow table '%s' (the tables are %s)", opt, name, names);
+		exit(finish(2));
+	}
+	return c - xfsm_flow_table_classes;
+}
+
+/* --flows: N for every flow table, or TABLE=N for the tables named. */
+static void parse_flows(struct xfsm_load_opts *o, const char *s)
+{
+	bool given[XFSM_FLOW_TABLE_CLASSES];
+	char names[64];
+
+	flow_table_names(names, sizeof(names));
+	parse_table_sizes("--flows", s, names, flow_table_of, XFSM_FLOW_TABLE_CLASSES, 1,
+			  XFSM_MAX_FLOWS, &o->flows, o->flows_per_table, given);
 }
 
 static void exe_dir(char *buf, size_t len)
@@ -325,7 +394,7 @@ static int do_load(int argc, char **argv)
 		} else if ((v = opt_value(&i, argc, argv, "--pin-dir", &seen))) {
 			o.pin_dir = v;
 		} else if ((v = opt_value(&i, argc, argv, "--flows", &seen))) {
-			o.flows = parse_count("--flows", v, 1, XFSM_MAX_FLOWS);
+			parse_flows(&o, v);
 		} else if ((v = opt_value(&i, argc, argv, "--rules", &seen))) {
 			o.rules = parse_count("--rules", v, 1, XFSM_MAX_RULES);
 		} else if ((v = opt_value(&i, argc, argv, "--acl-rules", &seen))) {
@@ -554,6 +623,7 @@ static void print_inst(const struct xfsm_status_inst *s)
 
 		out_obj_open(NULL);
 		out_str("name", " %s", t->name);
+		out_str("flows", " (%s)", t->flows);
 		if (t->used >= 0)
 			out_int("used", " %lld", t->used);
 		else
@@ -700,7 +770,8 @@ static const struct {
 	const char *command, *usage;
 } usages[] = {
 	{ "load", "load [--mode native|skb|hw|auto] [--instance NAME] [--pin-dir DIR]\n"
-		  "       [--flows N] [--flow-table lru|hash] [--rules N] [--stages N]\n"
+		  "       [--flows [TABLE=]N[,...]] [--flow-table lru|hash] [--rules N]\n"
+		  "       [--stages N]\n"
 		  "       [--acl-rules [TABLE=]N[,...]] [--acl-nodes [TABLE=]N[,...]]\n"
 		  "       [--force] [--reset] [-q] [-j]\n"
 		  "       [--obj PATH] IFACE..." },

@@ -2148,15 +2148,51 @@ static void obj_size_maps_bounds(struct bpf_object *obj)
 		{ .flows = 10, .flow_type = BPF_MAP_TYPE_ARRAY },
 	};
 
+	const struct xfsm_flow_table_class *c;
+	struct xfsm_map_sizes one_over = { .flows = 10 };
+
 	for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++)
 		ck_assert_int_eq(xfsm_obj_size_maps(obj, &bad[j]),
 				 bad[j].flow_type ? -EINVAL : -E2BIG);
+	/* one flow table past the bound, also one the object lacks */
+	xfsm_for_each_flow_table(c) {
+		one_over.flows_per_table[c - xfsm_flow_table_classes] = (__u64)XFSM_MAX_FLOWS + 1;
+		ck_assert_int_eq(xfsm_obj_size_maps(obj, &one_over), -E2BIG);
+		one_over.flows_per_table[c - xfsm_flow_table_classes] = 0;
+	}
 	bpf_object__for_each_map(m, obj) {
 		if (xfsm_map_is_flow_table(bpf_map__name(m)))
 			ck_assert_uint_eq(bpf_map__max_entries(m), 5000);
 		else if (!strcmp(bpf_map__name(m), XFSM_MAP_RULES))
 			ck_assert_uint_eq(bpf_map__max_entries(m), 300);
 	}
+}
+
+/* Each flow table its own size, found by its map's name, the others
+ * flows; sizes of tables the object lacks (the offload profile has the
+ * wide one only) are no error. */
+static void obj_size_flow_tables(struct bpf_object *obj)
+{
+	struct xfsm_map_sizes sz = { .flows = 700 };
+	const struct xfsm_flow_table_class *c;
+	const char *name;
+	struct bpf_map *m;
+
+	sz.flows_per_table[xfsm_flow_table_class_named("narrow") - xfsm_flow_table_classes] = 1000;
+	sz.flows_per_table[xfsm_flow_table_class_named("medium") - xfsm_flow_table_classes] = 200;
+	ck_assert_int_eq(xfsm_obj_size_maps(obj, &sz), 0);
+	bpf_object__for_each_map(m, obj) {
+		name = bpf_map__name(m);
+		c = xfsm_flow_table_class_of_map_name(name);
+		if (!c)
+			continue;
+		ck_assert_uint_eq(bpf_map__max_entries(m),
+				  !strcmp(name, XFSM_MAP_FLOWS_N) ? 1000 :
+				  !strcmp(name, XFSM_MAP_FLOWS_M) ? 200 : 700);
+		ck_assert_str_eq(xfsm_map_names[c->id], name);
+	}
+	ck_assert_ptr_null(xfsm_flow_table_class_named("huge"));
+	ck_assert_ptr_null(xfsm_flow_table_class_of_map_name(XFSM_MAP_RULES));
 }
 
 START_TEST(test_obj_size_maps)
@@ -2207,6 +2243,7 @@ START_TEST(test_obj_size_maps)
 		}
 		ck_assert_uint_eq(acl, i == 0 ? 2 : 0);
 		obj_size_maps_bounds(obj);
+		obj_size_flow_tables(obj);
 		bpf_object__close(obj);
 	}
 }

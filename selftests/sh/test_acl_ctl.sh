@@ -54,7 +54,7 @@ else
 	want="65536 lru"	# the object's own sizing (XFSM_DEFAULT_FLOWS)
 fi
 xt_match "show stages: the flow table's size and kind as loaded ($want)" \
-	"^  table size $want \\(xfsm-loader --flows, --flow-table\\)\$" "$(stage_text counted)"
+	"^  table size $want \\(xfsm-loader --flows narrow=N, --flow-table\\)\$" "$(stage_text counted)"
 xt_check "show -j: table_size and table_kind as loaded, nothing declared" \
 	"$(X -j show stages | jq -r '.stages[] | select(.name == "counted") |
 		"\(.table_size) \(.table_kind) \(.declared_table_size // "-")"')" = "$want -"

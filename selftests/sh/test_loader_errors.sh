@@ -5,14 +5,15 @@
 # leaves nothing attached or pinned.  Nonexistent interface, interface
 # down (attach with a warning), MTU too large for single-buffer XDP, no
 # privileges, no bpffs, instance clash, ABI mismatch (fake pinned rodata,
-# wrong value size), unknown mode, foreign program without --force.
+# wrong value size), unknown mode, foreign program without --force; bad
+# --flows lists, and the flow tables each sized on its own.
 
 . "$(dirname "$0")/lib.sh"
 
 xt_require_root
 xt_require_cmd ip ping nsenter jq bpftool "$XT_PY"
 LOADER="$XT_BUILD/xfsm-loader"
-xt_require_file "$LOADER" "${XFSM_BPF_DIR:-$XT_BUILD}/xfsm.bpf.o"
+xt_require_file "$LOADER" "$XT_BUILD/xfsmctl" "${XFSM_BPF_DIR:-$XT_BUILD}/xfsm.bpf.o"
 xt_bpffs || xt_skip "cannot mount bpffs"
 
 L() { local ns=$1; shift; xt_in "$ns" "$LOADER" "$@"; }
@@ -69,6 +70,32 @@ done
 xt_fails_with "--acl-nodes naming a table twice" "--acl-nodes names table 0 twice in '0=64,0=128'" \
 	L B load --instance "$I1" --acl-nodes 0=64,0=128 b0
 nothing_left "--acl-rules and --acl-nodes lists"
+# -- --flows is one N for every flow table, or TABLE=N items naming the
+# tables as xfsmctl show does (the sizes themselves: "flow tables" below)
+for v in "narrow=1000," ",narrow=1000" "narrow=1000,,wide=300"; do
+	xt_fails_with "--flows '$v'" "--flows wants N or TABLE=N.*'$v' \\(an empty item\\)" \
+		L B load --instance "$I1" --flows "$v" b0
+done
+nothing_left "--flows with an empty item"
+xt_fails_with "--flows mixing N and TABLE=N" "--flows wants N or TABLE=N.*item '5000' has no TABLE=" \
+	L B load --instance "$I1" --flows narrow=1000,5000 b0
+nothing_left "--flows mixing N and TABLE=N"
+xt_fails_with "--flows naming an unknown table" \
+	"--flows: no flow table 'huge' \\(the tables are wide, narrow or medium\\)" \
+	L B load --instance "$I1" --flows narrow=1000,huge=5 b0
+nothing_left "--flows naming an unknown table"
+xt_fails_with "--flows naming a table twice" "--flows names table narrow twice in 'narrow=10,wide=5,narrow=20'" \
+	L B load --instance "$I1" --flows narrow=10,wide=5,narrow=20 b0
+nothing_left "--flows naming a table twice"
+xt_fails_with "--flows medium=0" "--flows medium: 0 is out of range \\(1\\.\\.268435456\\)" \
+	L B load --instance "$I1" --flows narrow=10,medium=0 b0
+nothing_left "--flows medium=0"
+xt_fails_with "--flows wide beyond the bound" "--flows wide: 268435457 is out of range" \
+	L B load --instance "$I1" --flows wide=268435457 b0
+nothing_left "--flows wide beyond the bound"
+xt_fails_with "--flows narrow=1e3" "--flows narrow: '1e3' is not a number" \
+	L B load --instance "$I1" --flows narrow=1e3 b0
+nothing_left "--flows narrow=1e3"
 
 # -- hw mode on a device without offload
 xt_fails_with "hw mode on veth" "b0: cannot offload.*--mode auto" \
@@ -193,6 +220,57 @@ xt_fails_with "resize: --flows differs from the pinned table" "xfsm_flows has 40
 xt_check "resize: still attached" -n "$(xt_xfsm_prog_id B b0)"
 xt_ok "resize: unload" L B unload b0
 nothing_left "resize"
+
+# -- flow tables sized each on its own (--flows TABLE=N), as the pins,
+# status and xfsmctl show (a stage of the narrow table) have them
+pinned_entries() {
+	bpftool -j map show pinned "$ROOT/$I1/$1" | jq -r .max_entries
+}
+flow_sizes() {	# "wide narrow medium" as pinned
+	echo "$(pinned_entries xfsm_flows) $(pinned_entries xfsm_flows_n) $(pinned_entries xfsm_flows_m)"
+}
+xt_ok "flow tables: load --flows narrow=1000,medium=200,wide=300" \
+	L B load --instance "$I1" --flows narrow=1000,medium=200,wide=300 b0
+xt_check "flow tables: pinned wide, narrow, medium" "$(flow_sizes)" = "300 1000 200"
+j=$(L B status -j | jq -c ".instances[] | select(.name == \"$I1\")")
+xt_check "flow tables: status -j names each flow table and its entries" \
+	"$(jq -r '[.tables[] | select(.flows) | "\(.name)=\(.flows):\(.max_entries)"] | join(" ")' <<<"$j")" = \
+	"xfsm_flows=wide:300 xfsm_flows_n=narrow:1000 xfsm_flows_m=medium:200"
+xt_match "flow tables: status text" \
+	"xfsm_flows \\(wide\\) 0/300 xfsm_flows_n \\(narrow\\) 0/1000 xfsm_flows_m \\(medium\\) 0/200 xfsm_rules" \
+	"$(L B status | awk -v i="$I1" '/^instance /{on = $2 == i} on')"
+xt_tmpdir T
+cat >"$T/narrow.xfsm" <<'APP'
+app narrow
+default pass
+stage bysrc {
+	key ip.src
+	rule seen when ip.proto == 17 => count seen, pass
+}
+APP
+CTL() { xt_in B "$XT_BUILD/xfsmctl" --instance "$I1" "$@"; }
+xt_ok "flow tables: apply a stage keyed by ip.src" CTL apply "$T/narrow.xfsm"
+xt_check "flow tables: xfsmctl show -j, the stage's table and its size" \
+	"$(CTL -j show stages | jq -r '.stages[] | select(.name == "bysrc") | "\(.flow_table) \(.table_size)"')" = \
+	"xfsm_flows_n 1000"
+xt_match "flow tables: xfsmctl show, how to resize it" \
+	'^  table size 1000 lru \(xfsm-loader --flows narrow=N, --flow-table\)$' "$(CTL show stages)"
+xt_ok "flow tables: a reload naming one table keeps the others" \
+	L B load --instance "$I1" --flows narrow=1000 b0
+xt_check "flow tables: still 300 1000 200" "$(flow_sizes)" = "300 1000 200"
+xt_fails_with "flow tables: resizing one is refused" "xfsm_flows_m has 200 entries, this load asks for 100" \
+	L B load --instance "$I1" --flows medium=100 b0
+xt_check "flow tables: unchanged after the refusal" "$(flow_sizes)" = "300 1000 200"
+xt_ok "flow tables: unload" L B unload b0
+nothing_left "flow tables"
+xt_ok "flow tables: --flows wide=300 alone" L B load --instance "$I1" --flows wide=300 b0
+xt_check "flow tables: the others keep the default" "$(flow_sizes)" = "300 65536 65536"
+xt_ok "flow tables: unload after wide=300" L B unload b0
+nothing_left "flow tables, wide=300"
+xt_ok "flow tables: --flows 5000" L B load --instance "$I1" --flows 5000 b0
+xt_check "flow tables: --flows 5000 sizes all three" "$(flow_sizes)" = "5000 5000 5000"
+xt_ok "flow tables: unload after --flows 5000" L B unload b0
+nothing_left "flow tables, --flows 5000"
 
 # -- a foreign XDP program is left alone without --force
 EMPTY="$XT_BUILD/xdp_empty.bpf.o"
