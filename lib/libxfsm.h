@@ -579,22 +579,10 @@ struct xfsm_flow_table_class {
 	unsigned int		words;		/* key words the table's key holds */
 	const char		*what;		/* "wide", "narrow", "medium" */
 };
-/* The flow table classes, the wide table first (struct
- * xfsm_flow_table_class): a table more is an entry more. */
-#define XFSM_FLOW_TABLE_CLASSES	3
-extern const struct xfsm_flow_table_class xfsm_flow_table_classes[XFSM_FLOW_TABLE_CLASSES];
-#define xfsm_for_each_flow_table(c)					\
-	for ((c) = xfsm_flow_table_classes;				\
-	     (c) < xfsm_flow_table_classes + XFSM_FLOW_TABLE_CLASSES; (c)++)
-
-/* The class of a stage with flags `stage_flags`; of flow table `id`,
- * of the map named `map_name` (its pin and object name, "xfsm_flows_n"),
- * of the table named `what` ("narrow": xfsm-loader --flows narrow=N,
- * xfsmctl show); NULL: not a flow table. */
+/* The class of a stage with flags `stage_flags`; of flow table `id`;
+ * NULL: not a flow table.  (Naming and listing the tables: xfsm_plan.h.) */
 const struct xfsm_flow_table_class *xfsm_flow_table_class(__u32 stage_flags);
 const struct xfsm_flow_table_class *xfsm_flow_table_class_of_map(enum xfsm_map_id id);
-const struct xfsm_flow_table_class *xfsm_flow_table_class_of_map_name(const char *map_name);
-const struct xfsm_flow_table_class *xfsm_flow_table_class_named(const char *what);
 /* The table that holds stage `stage`'s flows under the running
  * application: its class's table (XFSM_M_FLOWS_N for a stage it marks
  * XFSM_SF_NARROW, XFSM_M_FLOWS_M for XFSM_SF_MEDIUM) where the datapath

@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 #include "libxfsm.h"
+#include "xfsm_plan.h"
 
 struct bpf_object;
 

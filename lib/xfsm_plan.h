@@ -51,6 +51,20 @@ void xfsm_plan_clear_app(struct xfsm_app *app);
  * datapath's per-CPU cache of the ingress port is refreshed. */
 int xfsm_ports_changed(int gen_fd);
 
+/* The flow table classes, the wide table first (struct
+ * xfsm_flow_table_class): a table more is an entry more. */
+#define XFSM_FLOW_TABLE_CLASSES	3
+extern const struct xfsm_flow_table_class xfsm_flow_table_classes[XFSM_FLOW_TABLE_CLASSES];
+#define xfsm_for_each_flow_table(c)					\
+	for ((c) = xfsm_flow_table_classes;				\
+	     (c) < xfsm_flow_table_classes + XFSM_FLOW_TABLE_CLASSES; (c)++)
+
+/* The class of the map named `map_name` (its pin and object name,
+ * "xfsm_flows_n"), of the table named `what` ("narrow": xfsm-loader --flows
+ * narrow=N, xfsmctl show); NULL: not a flow table. */
+const struct xfsm_flow_table_class *xfsm_flow_table_class_of_map_name(const char *map_name);
+const struct xfsm_flow_table_class *xfsm_flow_table_class_named(const char *what);
+
 /* Delete the entries of every flow table that `pred` picks (a narrower
  * table's key is the head of the wide key: read the stage and epoch
  * through a struct xfsm_flow_key_n); returns the count or a negative

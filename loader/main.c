@@ -18,6 +18,7 @@
 #include "xfsm_attach.h"
 #include "xfsm_features.h"
 #include "xfsm_num.h"
+#include "xfsm_plan.h"
 #include "output.h"
 
 static bool verbose;
