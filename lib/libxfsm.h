@@ -508,6 +508,32 @@ int xfsm_stats_where(const struct xfsm_instance *inst, enum xfsm_stats_kind kind
 		     __u32 index, struct xfsm_stats_loc *loc);
 /* Does the instance keep them in the statistics block? */
 bool xfsm_stats_in_block(const struct xfsm_instance *inst);
+
+/*
+ * Count groups (struct xfsm_count_group in xfsm/abi.h): one member of a
+ * group is one counter the group stands for.  A slot's table lists every
+ * member of every group its specialized program increments; readers add
+ * the group's packets (bytes = 0) or bytes (bytes = 1) to that counter.
+ */
+enum xfsm_cg_space {
+	XFSM_CG_DATAPATH = 1,	/* a field of struct xfsm_stats (index 0) */
+	XFSM_CG_STAGE,		/* a field of struct xfsm_stage_stats, by stats_id */
+	XFSM_CG_RULE,		/* a field of struct xfsm_rule_stats, by index */
+};
+
+struct xfsm_cg_member {
+	__u16	group;		/* < XFSM_COUNT_GROUPS */
+	__u8	space;		/* enum xfsm_cg_space */
+	__u8	bytes;		/* 1: the group's bytes, 0: its packets */
+	__u32	index;		/* stage stats_id or rule statistics index */
+	__u32	off;		/* the __u64 field's byte offset in its struct */
+};
+
+struct xfsm_cg_table {
+	struct xfsm_cg_member	*m;
+	size_t			n, cap;
+	__u32			n_groups;	/* groups used: 0..n_groups-1 */
+};
 /* The entry as the datapath counts it (summed over CPUs; for a stage,
  * without subtracting its baseline): `size` is the entry's. */
 int xfsm_stats_read_raw(struct xfsm_instance *inst, enum xfsm_stats_kind kind, __u32 index,

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	12	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	13	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
@@ -49,7 +49,11 @@
 				 *    stages' and the ports' counters in one
 				 *    per-CPU value); xfsm_stg_stats and
 				 *    xfsm_port_stats are gone from the
-				 *    native profile; xfsm_stg_base */
+				 *    native profile; xfsm_stg_base;
+				 * 13: count groups (struct
+				 *    xfsm_count_group in the block): a
+				 *    specialized program counts a set of
+				 *    counters as one packets/bytes pair */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -1263,14 +1267,34 @@ struct xfsm_rule_stats {
 	__u64	bytes;
 };
 
+/*
+ * Count groups (native profile, specialized programs only).  Where every
+ * packet that reaches a point of a generated program has incremented the
+ * same set of counters by 1 (packets) or by its length (bytes) -- the
+ * datapath's rx pair, a stage's packets, bytes and hits, a rule's pair,
+ * an action's and a verdict's counters -- the program increments one
+ * pair, its group's, instead of each counter.  Each application slot has
+ * XFSM_COUNT_GROUPS pairs in the statistics block, and a table naming the
+ * counters each group stands for (user space, with the slot's statistics
+ * identities); the readers in libxfsm add each group to the counters it
+ * names.  The generic program never uses them.
+ */
+#define XFSM_COUNT_GROUPS	256	/* groups per application slot */
+
+struct xfsm_count_group {
+	__u64	packets;
+	__u64	bytes;
+};
+
 /* xfsm_stats[0] of the native profile (see XFSM_MAP_STATS): one per-CPU
  * value holding every counter a packet writes but its rule's.  stage[] is
  * indexed by struct xfsm_stage.stats_id, port[] by port number (0, "no
- * port", is never counted). */
+ * port", is never counted), group[] by application slot and count group. */
 struct xfsm_stats_block {
 	struct xfsm_stats	stats;
 	struct xfsm_stage_stats	stage[XFSM_STAGE_STATS_SLOTS];
 	struct xfsm_port_stats	port[XFSM_MAX_PORTS];
+	struct xfsm_count_group	group[XFSM_APP_SLOTS][XFSM_COUNT_GROUPS];
 };
 
 /* The kernel's largest per-CPU value (PCPU_MIN_UNIT_SIZE). */
