@@ -1516,7 +1516,9 @@ END_TEST
 
 /* Generate the program of the application `src` applied on T into *e
  * (the caller's to free), not loaded. */
-static bool generate_src(const char *src, struct xfsm_emit *e)
+/* The program of `src` as applied to T, generated into *e (the caller's to
+ * free); with count groups into *cg when cg is set. */
+static bool generate_src_cg(const char *src, struct xfsm_emit *e, struct xfsm_cg_table *cg)
 {
 	struct xfsm_spec_input in;
 	struct xfsm_app_names nm;
@@ -1537,11 +1539,17 @@ static bool generate_src(const char *src, struct xfsm_emit *e)
 		goto out;
 	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, xt_active_slot(&T), &in), "input"))
 		goto out;
+	in.groups = cg;
 	ok = ASSERT_OK(xfsm_spec_generate(T.inst, &in, e), e->why);
 	xfsm_spec_input_free(&in);
 out:
 	xfsm_image_free(&img);
 	return ok;
+}
+
+static bool generate_src(const char *src, struct xfsm_emit *e)
+{
+	return generate_src_cg(src, e, NULL);
 }
 
 /* True when a note of the program of `src` contains `want`. */
@@ -1648,6 +1656,145 @@ START_TEST(test_update_consts)
 		xfsm_emit_free(&e);
 	}
 	xt_set_context("%s", "");
+	XT_END();
+}
+END_TEST
+
+/* ---- Count groups (xfsm_spec_input.groups) ------------------------------------ */
+
+/* How many instructions of e name map `map`. */
+static unsigned int map_refs(const struct xfsm_emit *e, enum xfsm_map_id map)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		n += e->insn[i].code == (BPF_LD | BPF_DW | BPF_IMM) &&
+		     e->insn[i].src_reg == BPF_PSEUDO_MAP_FD && e->insn[i].imm == T.inst->map_fd[map];
+	return n;
+}
+
+/* Is (space, index, off, bytes) among group g's members? */
+static bool cg_has(const struct xfsm_cg_table *t, unsigned int g, __u8 space, __u32 index,
+		   size_t off, bool bytes)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->m[i].group == g && t->m[i].space == space && t->m[i].index == index &&
+		    t->m[i].off == off && t->m[i].bytes == bytes)
+			return true;
+	return false;
+}
+
+static unsigned int cg_size(const struct xfsm_cg_table *t, unsigned int g)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		n += t->m[i].group == g;
+	return n;
+}
+
+/*
+ * With count groups each way out of a one-stage application increments
+ * one pair: a rule's exit the group of the datapath's rx pair, the stage's
+ * packets, bytes and hits, the rule's pair, the verdict action's and the
+ * verdict's counters (9), the miss's the rx pair, the stage's packets,
+ * bytes and misses and the verdict's (6); the rules' statistics are not
+ * looked up.  Without a table the program is the one counting each
+ * counter; with more ways out than a slot has groups, too.
+ */
+START_TEST(test_count_groups)
+{
+	static const char src[] = "app k\ndefault pass\nstage s {\nkey ip.src\nmiss pass\n"
+				  "rule a when tcp.dport == 22 => drop\n"
+				  "rule b when udp.dport == 53 => pass\n}\n";
+	struct xfsm_cg_table t = { 0 };
+	struct xfsm_spec_input in;
+	__u32 ra = 0, rb = 0, st;
+	size_t cap = 300 * 64, len = 0, i;
+	struct xfsm_emit e;
+	char *big = NULL;
+	int ga = -1, gb = -1, gm = -1, r;
+
+	NEED_T();
+	if (!generate_src_cg(src, &e, &t))
+		goto out;
+	ASSERT_EQ(map_refs(&e, XFSM_M_RULE_STATS), 0, "no rule statistics lookup");
+	xfsm_emit_free(&e);
+	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, xt_active_slot(&T), &in), "input"))
+		goto out;
+	st = in.app->stages[0].stats_id;
+	xfsm_spec_input_free(&in);
+	ASSERT_EQ(t.n_groups, 3, "three ways out: three groups");
+	/* the rules' groups by their verdicts: a drops, b passes */
+	for (i = 0; i < t.n; i++) {
+		const struct xfsm_cg_member *m = &t.m[i];
+
+		if (m->space != XFSM_CG_DATAPATH)
+			continue;
+		if (m->off == offsetof(struct xfsm_stats, act_drop))
+			ga = m->group;
+		if (m->off == offsetof(struct xfsm_stats, act_pass))
+			gb = m->group;
+	}
+	for (i = 0; i < t.n_groups; i++)
+		if ((int)i != ga && (int)i != gb)
+			gm = (int)i;
+	if (!ASSERT_TRUE(ga >= 0 && gb >= 0 && ga != gb && gm >= 0, "a group per rule, one for the miss"))
+		goto out;
+	for (i = 0; i < t.n; i++)
+		if (t.m[i].space == XFSM_CG_RULE && t.m[i].group == ga)
+			ra = t.m[i].index;
+		else if (t.m[i].space == XFSM_CG_RULE && t.m[i].group == gb)
+			rb = t.m[i].index;
+	ASSERT_TRUE(ra != rb, "each rule its own statistics index");
+#define DP(f)	XFSM_CG_DATAPATH, 0, offsetof(struct xfsm_stats, f)
+#define SS(f)	XFSM_CG_STAGE, st, offsetof(struct xfsm_stage_stats, f)
+#define RS(r, f) XFSM_CG_RULE, r, offsetof(struct xfsm_rule_stats, f)
+	ASSERT_EQ(cg_size(&t, ga), 9, "rule a's group: nine counters");
+	ASSERT_TRUE(cg_has(&t, ga, DP(rx_packets), false) && cg_has(&t, ga, DP(rx_bytes), true) &&
+		    cg_has(&t, ga, SS(packets), false) && cg_has(&t, ga, SS(bytes), true) &&
+		    cg_has(&t, ga, SS(hits), false) && cg_has(&t, ga, RS(ra, packets), false) &&
+		    cg_has(&t, ga, RS(ra, bytes), true) && cg_has(&t, ga, DP(act_drop), false) &&
+		    cg_has(&t, ga, DP(verdict_drop), false), "rule a's group");
+	ASSERT_TRUE(cg_has(&t, gb, RS(rb, bytes), true) && cg_has(&t, gb, DP(act_pass), false) &&
+		    cg_has(&t, gb, DP(verdict_pass), false) && !cg_has(&t, gb, DP(act_drop), false),
+		    "rule b's group");
+	ASSERT_EQ(cg_size(&t, gm), 6, "the miss's group: six counters");
+	ASSERT_TRUE(cg_has(&t, gm, SS(misses), false) && cg_has(&t, gm, DP(verdict_pass), false) &&
+		    !cg_has(&t, gm, SS(hits), false), "the miss's group");
+#undef DP
+#undef SS
+#undef RS
+
+	/* no table: every counter counted where it is */
+	if (generate_src_cg(src, &e, NULL))
+		ASSERT_GE(map_refs(&e, XFSM_M_RULE_STATS), 2, "without groups, the rules' lookups");
+	xfsm_emit_free(&e);
+
+	/* 300 rules of one stage, 300 ways out: more than XFSM_COUNT_GROUPS */
+	big = malloc(cap);
+	ck_assert_ptr_nonnull(big);
+	len += snprintf(big + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+	for (r = 0; r < 250; r++)
+		len += snprintf(big + len, cap - len, "rule r%d when udp.dport == %d => drop\n",
+				r, r + 1);
+	for (r = 250; r < 256; r++)
+		len += snprintf(big + len, cap - len, "rule r%d when udp.dport == %d => pass\n",
+				r, r + 1);
+	snprintf(big + len, cap - len, "}\n");
+	if (generate_src_cg(big, &e, &t)) {
+		ASSERT_EQ(t.n_groups, 0, "no groups past the slot's");
+		ASSERT_EQ(t.n, 0, "no members past the slot's");
+		ASSERT_GE(map_refs(&e, XFSM_M_RULE_STATS), 256, "every rule counted where it is");
+	}
+	xfsm_emit_free(&e);
+out:
+	free(big);
+	free(t.m);
 	XT_END();
 }
 END_TEST
@@ -2258,6 +2405,7 @@ int main(void)
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_notes);
 	tcase_add_test(tc, test_update_consts);
+	tcase_add_test(tc, test_count_groups);
 	tcase_add_test(tc, test_omit_counts);
 	tcase_add_test(tc, test_stats_block);
 	tcase_add_test(tc, test_omit_port);

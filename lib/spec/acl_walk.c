@@ -341,6 +341,7 @@ static void emit_hit(struct spec *sp, unsigned int stage)
 	E(sp, XI_LDX(BPF_W, XR2, XR0, EO(arg)));
 	for (s = stage + 1; s < n_stages; s++)
 		xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JEQ, XR2, (__s32)s, sp->l_stage[s]);
+	sp->end_used = true;
 	xfsm_emit_ja(e, sp->l_stage[n_stages]);	/* past the last stage: the end */
 
 	xfsm_emit_bind(e, back);

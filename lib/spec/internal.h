@@ -118,6 +118,8 @@ struct spec {
 	 * groups interned so far, each a run of in->groups->m */
 	struct xfsm_cg_table *cg;	/* NULL: no grouping */
 	bool	cg_overflow;		/* more groups than a slot has */
+	bool	cg_off;			/* code no path reaches: no group */
+	bool	end_used;		/* a jump to the pipeline's end */
 	struct xfsm_cg_member pend[SPEC_PEND_MAX];
 	unsigned int n_pend;
 	unsigned int g_start[XFSM_COUNT_GROUPS], g_len[XFSM_COUNT_GROUPS];

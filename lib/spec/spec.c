@@ -133,7 +133,7 @@ void spec_cnt_add_reg_at(struct spec *sp, int base, int slot, int off, int src)
 
 static bool grouping(const struct spec *sp)
 {
-	return sp->cg && counts_kept(sp) && stats_kept(sp);
+	return sp->cg && !sp->cg_off && counts_kept(sp) && stats_kept(sp);
 }
 
 bool spec_defer(struct spec *sp, __u8 space, __u32 index, __u32 off, bool bytes)
@@ -241,6 +241,8 @@ void spec_pend_flush(struct spec *sp)
 
 void spec_goto(struct spec *sp, unsigned int l_stage)
 {
+	if (l_stage == sp->l_stage[sp->app->n_stages])
+		sp->end_used = true;
 	spec_pend_flush(sp);
 	xfsm_emit_ja(sp->e, l_stage);
 }
@@ -813,7 +815,11 @@ static void emit_program(struct spec *sp)
 		xfsm_emit_bind(e, sp->l_stage[app->n_stages]);
 		sp->n_pend = 0;
 		xfsm_emit_note(e, 0, "end of the pipeline: the default verdict");
+		/* no jump to it (every stage ends each path): its code is
+		 * dead, and a group for it would be a slot wasted */
+		sp->cg_off = !sp->end_used;
 		spec_finish_const(sp, spec_verdict_xdp(app->default_verdict));
+		sp->cg_off = false;
 	}
 
 	xfsm_emit_bind(e, sp->l_bail);
