@@ -204,13 +204,18 @@ static const char *map_name(int map)
 }
 
 /* Per-CPU values summed as __u64 words (plain arrays: the value).  The
- * counters of the statistics block through libxfsm, which knows where
- * they are: xfsm_stats's (XFSM_M_STATS), a stage's (XFSM_M_STAGE_STATS,
- * from its baseline), a port's (TS_PORT_STATS). */
+ * counters through libxfsm's readers, which know where they are and add
+ * the count groups standing for them: xfsm_stats's (XFSM_M_STATS), a
+ * stage's (XFSM_M_STAGE_STATS, from its baseline), a rule's
+ * (XFSM_M_RULE_STATS), a port's (TS_PORT_STATS). */
 static int read_sum(struct xt *t, int map, __u32 key, __u64 *out, size_t words)
 {
 	if (map == XFSM_M_STATS)
-		return xfsm_stats_read_raw(t->inst, XFSM_SK_DATAPATH, key, out, words * 8);
+		return key || words * 8 != sizeof(struct xfsm_stats) ? -EINVAL :
+		       xfsm_read_stats(t->inst, (struct xfsm_stats *)out);
+	if (map == XFSM_M_RULE_STATS)
+		return words * 8 != sizeof(struct xfsm_rule_stats) ? -EINVAL :
+		       xfsm_read_rule_stats_at(t->inst, key, (struct xfsm_rule_stats *)out);
 	if (map == XFSM_M_STAGE_STATS)
 		return words * 8 != sizeof(struct xfsm_stage_stats) ? -EINVAL :
 		       xfsm_read_stage_stats_at(t->inst, key, (struct xfsm_stage_stats *)out);
