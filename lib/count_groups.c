@@ -530,7 +530,7 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 {
 	struct xfsm_count_group pairs[XFSM_COUNT_GROUPS], base[XFSM_COUNT_GROUPS];
 	struct xfsm_cg_table old = {};
-	bool empty = !t || !t->n;
+	bool empty = !t || !t->n, lost = false;
 	__u64 seq;
 	__u32 g, k;
 	int err, e;
@@ -556,10 +556,11 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 			 "instance %s: slot %u's count group table is unreadable (%s): what its groups counted is lost",
 			 inst->name, slot, strerror(-err));
 		memset(&old, 0, sizeof(old));
+		lost = true;	/* rebased all the same, folding nothing */
 	}
 	/* A slot whose last program had no groups has pairs nothing has
 	 * touched since their baselines: nothing to fold or wait for. */
-	if (old.n) {
+	if (old.n || lost) {
 		err = grace_period();
 		if (err)
 			goto out;
@@ -567,7 +568,7 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 	err = xfsm_cg_write_begin(inst, &seq);
 	if (err)
 		goto out;
-	if (old.n) {
+	if (old.n || lost) {
 		err = xfsm_stats_read_raw(inst, XFSM_SK_GROUPS, slot, pairs, sizeof(pairs));
 		if (!err)
 			err = base_read(inst, slot, base);
@@ -580,7 +581,7 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 				err = -errno;
 		}
 	}
-	if (!err && (old.n || !empty)) {
+	if (!err && (old.n || lost || !empty)) {
 		err = table_write(inst, slot, t);
 		/* The old groups are folded and rebased: no table is exact
 		 * (the new program never runs, its apply failing). */

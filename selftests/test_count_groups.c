@@ -431,6 +431,37 @@ out:
 }
 END_TEST
 
+/* A slot whose stored table cannot be read: its pairs count from the
+ * install all the same (what its groups counted is lost, not given to the
+ * new table's members). */
+START_TEST(test_cg_unreadable_table)
+{
+	struct xfsm_ids_key k = { .slot = XFSM_IDS_COUNT_GROUPS + 1 };
+	struct xfsm_cg_table t = {};
+	struct seen s;
+	__u32 *chunk = calloc(1, XFSM_IDS_CHUNK);
+
+	clean();
+	ck_assert_ptr_nonnull(chunk);
+	install_first();
+	pair_add(1, 0, 5, 50);
+	chunk[0] = 0x47435358U;		/* its magic, */
+	chunk[1] = 99;			/* another version */
+	chunk[2] = 24;
+	ck_assert_int_eq(bpf_map_update_elem(T.inst->map_fd[XFSM_M_IDS], &k, chunk, BPF_ANY), 0);
+	add(&t, 0, false, RL(9, packets));
+	if (ASSERT_OK(xfsm_cg_install(T.inst, 1, &t), "install") && read_all(&s)) {
+		ASSERT_EQ(s.r9.packets, 0, "rule 9 counts from the install");
+		pair_add(1, 0, 1, 1);
+		if (read_all(&s))
+			ASSERT_EQ(s.r9.packets, 1 * N, "and on");
+	}
+	xfsm_cg_table_free(&t);
+	free(chunk);
+	XT_END();
+}
+END_TEST
+
 static bool seq_set(__u64 v)
 {
 	struct xfsm_cg_fold_key k = {};
@@ -494,6 +525,7 @@ int main(void)
 	tcase_add_test(tc, test_cg_fresh_index_clears_fold);
 	tcase_add_test(tc, test_cg_reset_zeroes);
 	tcase_add_test(tc, test_cg_bad_table);
+	tcase_add_test(tc, test_cg_unreadable_table);
 	tcase_add_test(tc, test_cg_seq_odd_retries);
 	return xt_suite_run(s);
 }
