@@ -9,7 +9,9 @@
  * packet flows through the instance) and install tables by hand.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -517,6 +519,85 @@ out:
 }
 END_TEST
 
+/* A writer installing slot 0's table again and again, the pair counting
+ * one more per CPU before each install: written[0] is how many it had
+ * added when it started the next step, written[1] when it finished it. */
+struct racer {
+	struct xfsm_instance *inst;
+	unsigned int rounds;
+	volatile __u64 started, done;	/* pair packets added, per CPU */
+	volatile bool stop;
+	int err;
+};
+
+static void *race_writer(void *arg)
+{
+	struct racer *r = arg;
+	struct xfsm_cg_table t = {};
+	unsigned int i;
+
+	add(&t, 0, false, RL(9, packets));
+	for (i = 0; i < r->rounds && !r->err; i++) {
+		r->started = i + 1;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		pair_add(0, 0, 1, 1);
+		r->err = xfsm_cg_install(r->inst, 0, &t);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		r->done = i + 1;
+	}
+	r->stop = true;
+	xfsm_cg_table_free(&t);
+	return NULL;
+}
+
+/* Readers racing installs never count a group twice or not at all: each
+ * read lies between what the pair had counted before it began and after
+ * it ended (the sequence count read again after the read). */
+START_TEST(test_cg_reader_races_install)
+{
+	struct racer r = { .rounds = 300 };
+	struct xfsm_cg_table t = {};
+	struct xfsm_rule_stats rs;
+	unsigned long reads = 0, bad = 0, again = 0;
+	__u64 lo, hi;
+	pthread_t th;
+	int err;
+
+	clean();
+	add(&t, 0, false, RL(9, packets));
+	ck_assert_int_eq(xfsm_cg_install(T.inst, 0, &t), 0);
+	ck_assert_int_eq(xfsm_instance_open_obj(T.obj, &r.inst), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, race_writer, &r), 0);
+	while (!r.stop) {
+		lo = r.done;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		err = xfsm_read_rule_stats_at(T.inst, 9, &rs);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		hi = r.started;
+		reads++;
+		if (err == -EAGAIN) {
+			again++;
+			continue;
+		}
+		if (err || rs.packets < lo * N || rs.packets > hi * N) {
+			if (!bad++)
+				fprintf(stderr, "read %lu: %llu packets, between %llu and %llu (err %d)\n",
+					reads, (unsigned long long)rs.packets,
+					(unsigned long long)(lo * N), (unsigned long long)(hi * N), err);
+		}
+	}
+	pthread_join(th, NULL);
+	ASSERT_OK(r.err, "installs");
+	ASSERT_EQ(bad, 0, "reads outside what the pair had counted");
+	ASSERT_TRUE(reads > again, "some reads got through");
+	if (ASSERT_OK(xfsm_read_rule_stats_at(T.inst, 9, &rs), "last read"))
+		ASSERT_EQ(rs.packets, (__u64)r.rounds * N, "every round counted once");
+	xfsm_instance_close(r.inst);
+	xfsm_cg_table_free(&t);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("count_groups");
@@ -530,5 +611,6 @@ int main(void)
 	tcase_add_test(tc, test_cg_bad_table);
 	tcase_add_test(tc, test_cg_unreadable_table);
 	tcase_add_test(tc, test_cg_seq_odd_retries);
+	tcase_add_test(tc, test_cg_reader_races_install);
 	return xt_suite_run(s);
 }
