@@ -106,9 +106,9 @@ int xfsm_cg_table_check(const struct xfsm_instance *inst, const struct xfsm_cg_t
 
 	if (!inst)
 		return -EINVAL;
-	if (!t || !t->n)
-		return t && t->n_groups > XFSM_COUNT_GROUPS ? -EINVAL : 0;
-	if (!t->m || t->n > XFSM_CG_MAX_MEMBERS || t->n_groups > XFSM_COUNT_GROUPS) {
+	if (!t)
+		return 0;
+	if ((t->n && !t->m) || t->n > XFSM_CG_MAX_MEMBERS || t->n_groups > XFSM_COUNT_GROUPS) {
 		xfsm_log(XFSM_LOG_ERROR,
 			 "count group table: %zu members of %u groups (at most %u of %u)",
 			 t->n, t->n_groups, XFSM_CG_MAX_MEMBERS, XFSM_COUNT_GROUPS);
@@ -136,6 +136,8 @@ int xfsm_cg_table_check(const struct xfsm_instance *inst, const struct xfsm_cg_t
 			return -EINVAL;
 		}
 	}
+	if (!t->n)
+		return 0;
 	/* A counter a group names twice would count its packets twice. */
 	s = malloc(t->n * sizeof(*s));
 	if (!s)

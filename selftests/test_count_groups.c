@@ -415,6 +415,9 @@ START_TEST(test_cg_bad_table)
 		struct xfsm_cg_table nul = { .m = NULL, .n = 1, .n_groups = 1 };
 
 		ASSERT_EQ(xfsm_cg_install(T.inst, 0, &nul), -EINVAL, "members without an array");
+		nul.n = 0;
+		nul.n_groups = XFSM_COUNT_GROUPS + 1;
+		ASSERT_EQ(xfsm_cg_install(T.inst, 0, &nul), -EINVAL, "no members, too many groups");
 	}
 	/* Nothing changed: the table, the counts, no fold. */
 	if (!read_all(&after))
