@@ -601,6 +601,101 @@ START_TEST(test_cg_reader_races_install)
 }
 END_TEST
 
+/* ---- A small instance: 64 rules per slot ----------------------------------- */
+
+static void small_open(void)
+{
+	struct xt_opts o = { .profile = XT_NATIVE, .rules_max = 64 };
+
+	suite_open_with(&o);
+}
+
+static __u64 seq_get(void)
+{
+	struct xfsm_cg_fold_key k = {};
+	struct xfsm_cg_fold f = {};
+
+	bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_CG_FOLD], &k, &f);
+	return f.w[0];
+}
+
+/* Two stages of one rule each. */
+static int apply_two_rules(void)
+{
+	struct xfsm_image img;
+	struct rb b;
+	int err;
+
+	app_init(&img, 2, XFSM_VERDICT_PASS);
+	rb_init(&b, 1);
+	err = rb_add(&img, 0, &b);
+	if (!err) {
+		rb_init(&b, 2);
+		err = rb_add(&img, 1, &b);
+	}
+	if (!err)
+		err = xfsm_apply(T.inst, &img, NULL);
+	xfsm_image_free(&img);
+	return err;
+}
+
+/* Every counter a table may name has room for its fold: the loader sizes
+ * xfsm_cg_fold with the rule statistics. */
+START_TEST(test_cg_fold_sized_with_rules)
+{
+	NEED_T();
+	ASSERT_EQ(T.inst->map_max_entries[XFSM_M_RULE_STATS], 128, "rule statistics");
+	ASSERT_EQ(T.inst->map_max_entries[XFSM_M_CG_FOLD], XFSM_CG_FOLD_ENTRIES(128),
+		  "folds: the datapath's, 16 stages', 128 rules' and the sequence count");
+	XT_END();
+}
+END_TEST
+
+/* An install that fails fails its apply before the switch, and leaves
+ * the counts exact; an apply without groups writes nothing of them. */
+START_TEST(test_cg_install_failure_fails_apply)
+{
+	struct xfsm_cg_fold_key k = { .space = 9 };
+	struct xfsm_cg_fold f = {};
+	struct xfsm_cg_table t = {};
+	struct xfsm_ctl before, after;
+	struct xfsm_rule_stats rs;
+	__u32 b_slot;
+	__u64 seq;
+
+	clean();
+	if (!ASSERT_OK(apply_two_rules(), "a first application"))
+		goto out;
+	seq = seq_get();
+	if (!ASSERT_OK(apply_two_rules(), "an application without groups"))
+		goto out;
+	ASSERT_EQ(seq_get(), seq, "it left the sequence count alone");
+
+	b_slot = 1 - xt_active_slot(&T);
+	add(&t, 0, false, RL(5, packets));
+	ck_assert_int_eq(xfsm_cg_install(T.inst, b_slot, &t), 0);
+	pair_add(b_slot, 0, 6, 60);
+	/* Fill xfsm_cg_fold: rule 5's fold cannot be made. */
+	for (k.index = 0; !bpf_map_update_elem(T.inst->map_fd[XFSM_M_CG_FOLD], &k, &f, BPF_ANY);
+	     k.index++)
+		;
+	ck_assert_int_eq(errno, E2BIG);
+	ck_assert_int_eq(xfsm_ctl_get(T.inst, &before), 0);
+	ASSERT_NEQ(apply_two_rules(), 0, "the apply fails");
+	ck_assert_int_eq(xfsm_ctl_get(T.inst, &after), 0);
+	ASSERT_EQ(after.active, before.active, "no switch");
+	ASSERT_EQ(after.generation, before.generation, "the same application");
+	ASSERT_EQ(seq_get() & 1, 0, "the sequence count is even again");
+	if (ASSERT_OK(xfsm_read_rule_stats_at(T.inst, 5, &rs), "rule 5"))
+		ASSERT_EQ(rs.packets, 6 * N, "slot's groups still counted, once");
+	ck_assert_int_eq(xfsm_reset_stats(T.inst), 0);	/* the fillers go */
+	ASSERT_OK(apply_two_rules(), "with room again, the apply succeeds");
+out:
+	xfsm_cg_table_free(&t);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("count_groups");
@@ -615,5 +710,8 @@ int main(void)
 	tcase_add_test(tc, test_cg_unreadable_table);
 	tcase_add_test(tc, test_cg_seq_odd_retries);
 	tcase_add_test(tc, test_cg_reader_races_install);
+	tc = xt_tcase(s, "cg_small", small_open);
+	tcase_add_test(tc, test_cg_fold_sized_with_rules);
+	tcase_add_test(tc, test_cg_install_failure_fails_apply);
 	return xt_suite_run(s);
 }
