@@ -561,7 +561,11 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 		lost = true;	/* rebased all the same, folding nothing */
 	}
 	/* A slot whose last program had no groups has pairs nothing has
-	 * touched since their baselines: nothing to fold or wait for. */
+	 * touched since their baselines: nothing to fold or wait for; and
+	 * with no new groups, nothing to write (a generic application's
+	 * apply leaves the readers' caches as they are). */
+	if (!old.n && !lost && empty)
+		goto out;
 	if (old.n || lost) {
 		err = grace_period();
 		if (err)
@@ -583,7 +587,7 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 				err = -errno;
 		}
 	}
-	if (!err && (old.n || lost || !empty)) {
+	if (!err) {
 		err = table_write(inst, slot, t);
 		/* The old groups are folded and rebased: no table is exact
 		 * (the new program never runs, its apply failing). */
