@@ -558,7 +558,7 @@ static void *race_writer(void *arg)
  * it ended (the sequence count read again after the read). */
 START_TEST(test_cg_reader_races_install)
 {
-	struct racer r = { .rounds = 300 };
+	struct racer r = { .rounds = 1000 };
 	struct xfsm_cg_table t = {};
 	struct xfsm_rule_stats rs;
 	unsigned long reads = 0, bad = 0, again = 0;
