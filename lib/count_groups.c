@@ -490,18 +490,32 @@ struct fold_acc {
 	struct xfsm_cg_fold	add;
 };
 
+/* What a fold held before an install changed it, to put back when the
+ * install fails halfway (the old table stays: counting the old groups
+ * both in the fold and through the table would count them twice). */
+struct fold_undo {
+	struct xfsm_cg_fold_key	key;
+	bool			existed;
+	struct xfsm_cg_fold	before;
+};
+
 /* Add each old member's count since its pair's baseline to its counter's
- * fold, one map update per counter (members sorted by counter). */
+ * fold, one map update per counter (members sorted by counter); undo[]
+ * (old->n entries) records each update, *n_undo counts them. */
 static int fold_old(struct xfsm_instance *inst, struct xfsm_cg_table *old,
-		    const struct xfsm_count_group *pairs, const struct xfsm_count_group *base)
+		    const struct xfsm_count_group *pairs, const struct xfsm_count_group *base,
+		    struct fold_undo *undo, size_t *n_undo)
 {
 	int fd = inst->map_fd[XFSM_M_CG_FOLD];
 	struct xfsm_cg_fold cur;
 	struct fold_acc acc;
 	size_t i = 0, w;
 
+	*n_undo = 0;
 	qsort(old->m, old->n, sizeof(*old->m), cmp_member);
 	while (i < old->n) {
+		struct fold_undo *u = &undo[*n_undo];
+
 		memset(&acc, 0, sizeof(acc));
 		acc.key.space = old->m[i].space;
 		acc.key.index = old->m[i].index;
@@ -515,17 +529,36 @@ static int fold_old(struct xfsm_instance *inst, struct xfsm_cg_table *old,
 			acc.add.w[m->off / 8] += pair_since(&pairs[m->group], &base[m->group],
 							    m->bytes);
 		}
-		if (bpf_map_lookup_elem(fd, &acc.key, &cur)) {
+		u->key = acc.key;
+		u->existed = !bpf_map_lookup_elem(fd, &acc.key, &cur);
+		if (!u->existed) {
 			if (errno != ENOENT)
 				return -errno;
 			memset(&cur, 0, sizeof(cur));
 		}
+		u->before = cur;
 		for (w = 0; w < XFSM_CG_FOLD_WORDS; w++)
 			cur.w[w] += acc.add.w[w];
 		if (bpf_map_update_elem(fd, &acc.key, &cur, BPF_ANY))
 			return -errno;
+		(*n_undo)++;
 	}
 	return 0;
+}
+
+static void fold_undo(struct xfsm_instance *inst, const struct fold_undo *undo, size_t n)
+{
+	int fd = inst->map_fd[XFSM_M_CG_FOLD];
+
+	while (n--) {
+		const struct fold_undo *u = &undo[n];
+
+		if (u->existed ? bpf_map_update_elem(fd, &u->key, &u->before, BPF_ANY) :
+				 bpf_map_delete_elem(fd, &u->key))
+			xfsm_log(XFSM_LOG_WARN,
+				 "cannot restore the count group fold of counter (space %u, index %u): %s",
+				 u->key.space, u->key.index, strerror(errno));
+	}
 }
 
 int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg_table *t)
@@ -533,8 +566,10 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 	struct xfsm_count_group pairs[XFSM_COUNT_GROUPS], base[XFSM_COUNT_GROUPS];
 	struct xfsm_cg_table old = {};
 	bool empty = !t || !t->n, lost = false;
+	struct fold_undo *undo = NULL;
+	size_t n_undo = 0;
 	__u64 seq;
-	__u32 g, k;
+	__u32 g = 0, k;
 	int err, e;
 
 	if (!inst || slot >= XFSM_APP_SLOTS)
@@ -567,6 +602,11 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 	if (!old.n && !lost && empty)
 		goto out;
 	if (old.n || lost) {
+		undo = calloc(old.n + 1, sizeof(*undo));
+		if (!undo) {
+			err = -ENOMEM;
+			goto out;
+		}
 		err = grace_period();
 		if (err)
 			goto out;
@@ -579,12 +619,22 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 		if (!err)
 			err = base_read(inst, slot, base);
 		if (!err)
-			err = fold_old(inst, &old, pairs, base);
+			err = fold_old(inst, &old, pairs, base, undo, &n_undo);
 		for (g = 0; g < XFSM_COUNT_GROUPS && !err; g++) {
 			k = slot * XFSM_COUNT_GROUPS + g;
 			if (bpf_map_update_elem(inst->map_fd[XFSM_M_CG_BASE], &k, &pairs[g],
 						BPF_ANY))
 				err = -errno;
+		}
+		if (err) {
+			/* Back to the old table's state: folds, then the
+			 * baselines written. */
+			fold_undo(inst, undo, n_undo);
+			while (g--) {
+				k = slot * XFSM_COUNT_GROUPS + g;
+				bpf_map_update_elem(inst->map_fd[XFSM_M_CG_BASE], &k, &base[g],
+						    BPF_ANY);
+			}
 		}
 	}
 	if (!err) {
@@ -601,6 +651,7 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 	if (!err)
 		err = e;
 out:
+	free(undo);
 	xfsm_cg_table_free(&old);
 	return err;
 }

@@ -655,7 +655,7 @@ END_TEST
  * the counts exact; an apply without groups writes nothing of them. */
 START_TEST(test_cg_install_failure_fails_apply)
 {
-	struct xfsm_cg_fold_key k = { .space = 9 };
+	struct xfsm_cg_fold_key k = { .space = 9 }, k4 = { .space = XFSM_CG_RULE };
 	struct xfsm_cg_fold f = {};
 	struct xfsm_cg_table t = {};
 	struct xfsm_ctl before, after;
@@ -672,10 +672,15 @@ START_TEST(test_cg_install_failure_fails_apply)
 	ASSERT_EQ(seq_get(), seq, "it left the sequence count alone");
 
 	b_slot = 1 - xt_active_slot(&T);
+	add(&t, 0, false, RL(4, packets));
 	add(&t, 0, false, RL(5, packets));
 	ck_assert_int_eq(xfsm_cg_install(T.inst, b_slot, &t), 0);
 	pair_add(b_slot, 0, 6, 60);
-	/* Fill xfsm_cg_fold: rule 5's fold cannot be made. */
+	/* Fill xfsm_cg_fold: rule 4's fold can be added to (it exists),
+	 * rule 5's cannot be made, and rule 4's must be put back. */
+	k4.index = 4;
+	ck_assert_int_eq(bpf_map_update_elem(T.inst->map_fd[XFSM_M_CG_FOLD], &k4, &f, BPF_ANY),
+			 0);
 	for (k.index = 0; !bpf_map_update_elem(T.inst->map_fd[XFSM_M_CG_FOLD], &k, &f, BPF_ANY);
 	     k.index++)
 		;
@@ -688,6 +693,8 @@ START_TEST(test_cg_install_failure_fails_apply)
 	ASSERT_EQ(seq_get() & 1, 0, "the sequence count is even again");
 	if (ASSERT_OK(xfsm_read_rule_stats_at(T.inst, 5, &rs), "rule 5"))
 		ASSERT_EQ(rs.packets, 6 * N, "slot's groups still counted, once");
+	if (ASSERT_OK(xfsm_read_rule_stats_at(T.inst, 4, &rs), "rule 4"))
+		ASSERT_EQ(rs.packets, 6 * N, "rule 4's fold put back: counted once");
 	ck_assert_int_eq(xfsm_reset_stats(T.inst), 0);	/* the fillers go */
 	ASSERT_OK(apply_two_rules(), "with room again, the apply succeeds");
 out:
