@@ -545,7 +545,7 @@ struct xfsm_cg_table {
 	__u32			n_groups;	/* groups used: 0..n_groups-1 */
 };
 
-/* Members a table may have (4 KB of them per slot's xfsm_ids string). */
+/* Members a table may have: 12 bytes each, at most 192 KiB of xfsm_ids per slot. */
 #define XFSM_CG_MAX_MEMBERS	(XFSM_COUNT_GROUPS * 64)
 
 /*
