@@ -503,9 +503,9 @@ struct change_ctx {
 	struct xfsm_dp_record rec;	/* B's datapath record */
 	bool	prog_written;		/* xfsm_progs[B] was changed */
 	/* B's count group table: which counters each pair of B's program
-	 * stands for.  TODO(specializer): prepare_program() fills it from
-	 * xfsm_spec_generate() for the program it loads; empty (as now), B's
-	 * program uses no groups.  Freed with the context. */
+	 * stands for, as xfsm_spec_generate() filled it for the program
+	 * prepare_program() loads; empty when B runs generic.  Freed with
+	 * the context. */
 	struct xfsm_cg_table cg;
 };
 
@@ -1057,6 +1057,7 @@ static int prepare_program(struct change_ctx *c)
 		snprintf(r->why, sizeof(r->why), "cannot read the ACL rules: %s", strerror(-err));
 		goto fail;
 	}
+	in.groups = &c->cg;
 	t0 = now_ns();
 	err = xfsm_spec_generate(inst, &in, &c->emit);	/* finished when 0 */
 	t1 = now_ns();
@@ -1082,6 +1083,9 @@ static int prepare_program(struct change_ctx *c)
 	r->why[0] = 0;
 	goto out;
 fail:
+	/* no program of B's: no groups */
+	c->cg.n = 0;
+	c->cg.n_groups = 0;
 	if (c->mode == XFSM_DP_SPECIALIZED) {
 		xfsm_log(XFSM_LOG_ERROR, "cannot run the application specialized: %s", r->why);
 		goto out;

@@ -122,6 +122,7 @@ struct spec {
 	bool	end_used;		/* a jump to the pipeline's end */
 	struct xfsm_cg_member pend[SPEC_PEND_MAX];
 	unsigned int n_pend;
+	unsigned int pend_floor;	/* pend[] below it: counted on this path */
 	unsigned int g_start[XFSM_COUNT_GROUPS], g_len[XFSM_COUNT_GROUPS];
 	/* the rules of the stage being generated, in the tuple search's order */
 	const struct xfsm_rule_key **skey;
@@ -177,6 +178,11 @@ bool spec_defer(struct spec *sp, __u8 space, __u32 index, __u32 off, bool bytes)
 unsigned int spec_pend_mark(const struct spec *sp);
 void spec_pend_restore(struct spec *sp, unsigned int mark);
 void spec_pend_flush(struct spec *sp);
+/* Count what the path has deferred here, before it changes meta.len (a
+ * vlan push or pop): a bytes counter counts the length the packet has
+ * where the generic datapath counts it.  The path goes on with nothing
+ * pending; spec_pend_restore() gives its siblings theirs back. */
+void spec_pend_settle(struct spec *sp);
 /* On to label `l_stage` (a later stage, or the end): flush, then jump. */
 void spec_goto(struct spec *sp, unsigned int l_stage);
 /* spec_cnt_add(sp, base, off, 1) or its deferral as (space, index, off). */

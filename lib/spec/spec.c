@@ -152,13 +152,13 @@ bool spec_defer(struct spec *sp, __u8 space, __u32 index, __u32 off, bool bytes)
 
 unsigned int spec_pend_mark(const struct spec *sp)
 {
-	return sp->n_pend;
+	return sp->n_pend | sp->pend_floor << 16;
 }
 
 void spec_pend_restore(struct spec *sp, unsigned int mark)
 {
-	if (mark <= sp->n_pend)
-		sp->n_pend = mark;
+	sp->n_pend = mark & 0xffff;
+	sp->pend_floor = mark >> 16;
 }
 
 static int member_cmp(const void *pa, const void *pb)
@@ -181,9 +181,9 @@ static int intern(struct spec *sp)
 {
 	struct xfsm_cg_table *t = sp->cg;
 	struct xfsm_cg_member set[SPEC_PEND_MAX];
-	unsigned int n = sp->n_pend, g, i;
+	unsigned int n = sp->n_pend - sp->pend_floor, g, i;
 
-	memcpy(set, sp->pend, n * sizeof(set[0]));
+	memcpy(set, sp->pend + sp->pend_floor, n * sizeof(set[0]));
 	qsort(set, n, sizeof(set[0]), member_cmp);
 	for (g = 0; g < t->n_groups; g++) {
 		if (sp->g_len[g] != n)
@@ -226,7 +226,7 @@ void spec_pend_flush(struct spec *sp)
 {
 	int g, off;
 
-	if (!grouping(sp) || !sp->n_pend)
+	if (!grouping(sp) || sp->n_pend == sp->pend_floor)
 		return;
 	g = intern(sp);
 	if (g < 0)
@@ -234,9 +234,15 @@ void spec_pend_flush(struct spec *sp)
 	off = (int)(offsetof(struct xfsm_stats_block, group) +
 		    ((size_t)sp->in->slot * XFSM_COUNT_GROUPS + (size_t)g) *
 			    sizeof(struct xfsm_count_group));
-	xfsm_emit_note(sp->e, 1, "count group %d: %u counters", g, sp->n_pend);
+	xfsm_emit_note(sp->e, 1, "count group %d: %u counters", g, sp->n_pend - sp->pend_floor);
 	spec_count_pkt(sp, SR_STATS, off + (int)offsetof(struct xfsm_count_group, packets),
 		       off + (int)offsetof(struct xfsm_count_group, bytes));
+}
+
+void spec_pend_settle(struct spec *sp)
+{
+	spec_pend_flush(sp);
+	sp->pend_floor = sp->n_pend;
 }
 
 void spec_goto(struct spec *sp, unsigned int l_stage)
@@ -809,11 +815,11 @@ static void emit_program(struct spec *sp)
 			/* a later stage is only jumped to (spec_goto()): its
 			 * paths arrive with nothing pending */
 			if (s)
-				sp->n_pend = 0;
+				sp->n_pend = sp->pend_floor = 0;
 			spec_stage(sp, s);
 		}
 		xfsm_emit_bind(e, sp->l_stage[app->n_stages]);
-		sp->n_pend = 0;
+		sp->n_pend = sp->pend_floor = 0;
 		xfsm_emit_note(e, 0, "end of the pipeline: the default verdict");
 		/* no jump to it (every stage ends each path): its code is
 		 * dead, and a group for it would be a slot wasted */
