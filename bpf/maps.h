@@ -103,6 +103,26 @@ struct {
 	__type(value, struct xfsm_stage_stats);
 } xfsm_stg_base SEC(".maps");
 
+#ifndef XFSM_OFFLOAD
+/* The count groups' baselines and folds: user space only (abi.h); the
+ * offload profile has no statistics block, so no groups.  xfsm_cg_fold
+ * grows with xfsm_rule_stats (the loader sizes both). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XFSM_APP_SLOTS * XFSM_COUNT_GROUPS);
+	__type(key, __u32);
+	__type(value, struct xfsm_count_group);
+} xfsm_cg_base SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XFSM_CG_FOLD_ENTRIES(XFSM_APP_SLOTS * XFSM_DEFAULT_RULES));
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xfsm_cg_fold_key);
+	__type(value, struct xfsm_cg_fold);
+} xfsm_cg_fold SEC(".maps");
+#endif
+
 struct {
 	__uint(type, XFSM_STATS_TYPE);
 	__uint(max_entries, XFSM_APP_SLOTS * XFSM_DEFAULT_RULES);

@@ -502,6 +502,11 @@ struct change_ctx {
 	int	prog_fd;		/* ... loaded, -1: the generic datapath */
 	struct xfsm_dp_record rec;	/* B's datapath record */
 	bool	prog_written;		/* xfsm_progs[B] was changed */
+	/* B's count group table: which counters each pair of B's program
+	 * stands for, as xfsm_spec_generate() filled it for the program
+	 * prepare_program() loads; empty when B runs generic.  Freed with
+	 * the context. */
+	struct xfsm_cg_table cg;
 };
 
 static const char *field_of_word(unsigned int w)
@@ -1052,6 +1057,7 @@ static int prepare_program(struct change_ctx *c)
 		snprintf(r->why, sizeof(r->why), "cannot read the ACL rules: %s", strerror(-err));
 		goto fail;
 	}
+	in.groups = &c->cg;
 	t0 = now_ns();
 	err = xfsm_spec_generate(inst, &in, &c->emit);	/* finished when 0 */
 	t1 = now_ns();
@@ -1077,6 +1083,9 @@ static int prepare_program(struct change_ctx *c)
 	r->why[0] = 0;
 	goto out;
 fail:
+	/* no program of B's: no groups */
+	c->cg.n = 0;
+	c->cg.n_groups = 0;
 	if (c->mode == XFSM_DP_SPECIALIZED) {
 		xfsm_log(XFSM_LOG_ERROR, "cannot run the application specialized: %s", r->why);
 		goto out;
@@ -1127,10 +1136,21 @@ static int write_other_side(struct change_ctx *c)
 	unsigned int t;
 	int err;
 
+	/* B's pairs to B's new program: first, so that what B's old groups
+	 * fold into an index given fresh below is cleared with it. */
+	err = xfsm_cg_install(inst, c->b, &c->cg);
+	if (err)
+		return err;
 	err = rebase_stages(inst, c->fresh.index[XFSM_SID_STAGE], c->fresh.n[XFSM_SID_STAGE]);
+	if (!err)
+		err = xfsm_cg_fold_clear(inst, XFSM_CG_STAGE, c->fresh.index[XFSM_SID_STAGE],
+					 c->fresh.n[XFSM_SID_STAGE]);
 	if (!err)
 		err = zero_entries(inst, XFSM_M_RULE_STATS, c->fresh.index[XFSM_SID_RULE],
 				   c->fresh.n[XFSM_SID_RULE]);
+	if (!err)
+		err = xfsm_cg_fold_clear(inst, XFSM_CG_RULE, c->fresh.index[XFSM_SID_RULE],
+					 c->fresh.n[XFSM_SID_RULE]);
 	if (!err)
 		err = zero_entries(inst, XFSM_M_COUNTERS, c->fresh.index[XFSM_SID_COUNTER],
 				   c->fresh.n[XFSM_SID_COUNTER]);
@@ -1362,6 +1382,7 @@ out:
 	if (c.prog_fd >= 0)
 		close(c.prog_fd);	/* xfsm_progs holds it now, or nothing does */
 	xfsm_emit_free(&c.emit);
+	xfsm_cg_table_free(&c.cg);
 	free(c.rule_index);
 	free(c.old);
 	free(c.app);

@@ -89,6 +89,27 @@ bool xfsm_flow_is_stale(const void *key, const void *value, void *ctx);
 /* Free what xfsm_flow_set() keeps with an instance (lib/flows.c). */
 void xfsm_flow_states_free(struct xfsm_flow_states *fs);
 
+/* Count groups (lib/count_groups.c).  The cache of the instance handle. */
+struct xfsm_cg_cache;
+void xfsm_cg_cache_free(struct xfsm_cg_cache *c);
+/* The sequence count of the groups' bookkeeping (0 before any write);
+ * -ENOENT: the instance has no groups (offload profile). */
+int xfsm_cg_seq(struct xfsm_instance *inst, __u64 *seq);
+/* Add to `out` (the counter's struct, `size` bytes) what the groups of
+ * both slots and the folds hold for counter (space, index), as of
+ * sequence count `seq` (even, read before). */
+int xfsm_cg_add(struct xfsm_instance *inst, __u64 seq, int space, __u32 index, void *out,
+		size_t size);
+/* Writers (under the instance lock): make the count odd, then even. */
+int xfsm_cg_write_begin(struct xfsm_instance *inst, __u64 *seq);
+int xfsm_cg_write_end(struct xfsm_instance *inst, __u64 seq);
+/* Drop the folds of counters `idx[0..n-1]` of `space` (a fresh index:
+ * its folded counts were the old object's). */
+int xfsm_cg_fold_clear(struct xfsm_instance *inst, int space, const __u32 *idx, size_t n);
+/* Inside a write: zero every fold (the sequence count's entry stays) and
+ * every pair's baseline (stats --reset, which zeroes the block too). */
+int xfsm_cg_reset_locked(struct xfsm_instance *inst);
+
 /* What a slot's record holds besides the identities. */
 struct xfsm_slot_meta {
 	__u32	generation;	/* of the application in the slot */

@@ -260,7 +260,7 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	char path[PATH_MAX];
 	__u32 kernel_flags;
 	const struct xfsm_flow_table_class *flows;
-	bool user_sized, acl_array;
+	bool user_sized, acl_array, rules_sized;
 	int fd, err;
 
 	snprintf(path, sizeof(path), "%s/%s", c->pin_dir, name);
@@ -274,13 +274,11 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 	/* Sizes the user did not ask for follow the pinned map. */
 	acl_array = !strcmp(name, XFSM_MAP_ACL_RULES) || !strcmp(name, XFSM_MAP_ACL_NODES);
 	flows = xfsm_flow_table_class_of_map_name(name);
+	rules_sized = !strcmp(name, XFSM_MAP_RULES) || !strcmp(name, XFSM_MAP_RULE_STATS) ||
+		      !strcmp(name, XFSM_MAP_CG_FOLD);
 	user_sized = (flows && (o->flows || o->flows_per_table[flows - xfsm_flow_table_classes])) ||
-		     ((!strcmp(name, XFSM_MAP_RULES) ||
-		       !strcmp(name, XFSM_MAP_RULE_STATS)) && o->rules) ||
-		     (acl_array && c->acl_sized);
-	if (!user_sized && (xfsm_map_is_flow_table(name) ||
-			    !strcmp(name, XFSM_MAP_RULES) ||
-			    !strcmp(name, XFSM_MAP_RULE_STATS) || acl_array))
+		     (rules_sized && o->rules) || (acl_array && c->acl_sized);
+	if (!user_sized && (xfsm_map_is_flow_table(name) || rules_sized || acl_array))
 		bpf_map__set_max_entries(map, info.max_entries);
 	if (!strcmp(name, XFSM_MAP_ACL_CTL) && c->acl_sized &&
 	    info.value_size == sizeof(struct xfsm_acl_ctl) && !acl_layout_same(fd, &c->acl_caps)) {

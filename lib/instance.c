@@ -53,6 +53,8 @@ const char *const xfsm_map_names[XFSM_M__MAX] = {
 	[XFSM_M_WORK]		= XFSM_MAP_WORK,
 	[XFSM_M_FLOWS_N]	= XFSM_MAP_FLOWS_N,
 	[XFSM_M_FLOWS_M]	= XFSM_MAP_FLOWS_M,
+	[XFSM_M_CG_BASE]	= XFSM_MAP_CG_BASE,
+	[XFSM_M_CG_FOLD]	= XFSM_MAP_CG_FOLD,
 };
 
 /* ---- Instance names ----------------------------------------------------------- */
@@ -151,6 +153,7 @@ void xfsm_instance_close(struct xfsm_instance *inst)
 			if (inst->map_fd[i] >= 0)
 				close(inst->map_fd[i]);
 	xfsm_flow_states_free(inst->flow_states);
+	xfsm_cg_cache_free(inst->cg_cache);
 	free(inst);
 }
 
@@ -705,6 +708,8 @@ static int expected_value_size(const struct xfsm_instance *inst, int id, __u32 *
 	case XFSM_M_IDS:		*size = XFSM_IDS_CHUNK; break;
 	case XFSM_M_PORTS:		*size = sizeof(struct xfsm_port); break;
 	case XFSM_M_OBS_CFG:		*size = sizeof(struct xfsm_obs_cfg); break;
+	case XFSM_M_CG_BASE:		*size = sizeof(struct xfsm_count_group); break;
+	case XFSM_M_CG_FOLD:		*size = sizeof(struct xfsm_cg_fold); break;
 	default:
 		return -ENOENT;
 	}
@@ -719,6 +724,7 @@ static int expected_key_size(int id, __u32 *size)
 	case XFSM_M_FLOWS_N:	*size = sizeof(struct xfsm_flow_key_n); break;
 	case XFSM_M_FLOWS_M:	*size = sizeof(struct xfsm_flow_key_m); break;
 	case XFSM_M_IDS:	*size = sizeof(struct xfsm_ids_key); break;
+	case XFSM_M_CG_FOLD:	*size = sizeof(struct xfsm_cg_fold_key); break;
 	default:
 		return -ENOENT;
 	}

@@ -111,6 +111,9 @@ enum xfsm_map_id {
 				 * absent, every flow is in XFSM_M_FLOWS; optional */
 	XFSM_M_FLOWS_M,		/* the medium stages' flows (native; XFSM_SF_MEDIUM):
 				 * likewise; optional */
+	XFSM_M_CG_BASE,		/* count groups' baselines (native, user space only) */
+	XFSM_M_CG_FOLD,		/* count groups' folds and sequence count (native,
+				 * user space only); both absent: no groups */
 	XFSM_M__MAX,
 };
 
@@ -196,6 +199,9 @@ struct xfsm_instance {
 	/* libxfsm's own: the states each stage of the running application
 	 * can have, for xfsm_flow_set() (lib/flows.c), freed by close. */
 	struct xfsm_flow_states *flow_states;
+	/* libxfsm's own: the count group tables and baselines as of one
+	 * value of their sequence count (lib/count_groups.c), freed by close. */
+	struct xfsm_cg_cache *cg_cache;
 };
 
 /* Open the pinned instance NAME (NULL: "default") under the pin root
@@ -482,7 +488,9 @@ int xfsm_read_rule_stats_at(struct xfsm_instance *inst, __u32 index,
 int xfsm_read_counter_at(struct xfsm_instance *inst, __u32 index,
 			 struct xfsm_counter *out);
 /* Zero every statistics map of the instance (datapath, stage, port, rule
- * and user counters, and the stage baselines), on all CPUs. */
+ * and user counters, the stage baselines, and the count groups' pairs,
+ * baselines and folds: every counter reads 0), on all CPUs.  Takes
+ * xfsm_instance_lock(). */
 int xfsm_reset_stats(struct xfsm_instance *inst);
 
 /* Where the counters a packet writes but the rules' live: the one place
@@ -495,6 +503,8 @@ enum xfsm_stats_kind {
 	XFSM_SK_DATAPATH,	/* struct xfsm_stats (index 0) */
 	XFSM_SK_STAGE,		/* struct xfsm_stage_stats, by stats_id */
 	XFSM_SK_PORT,		/* struct xfsm_port_stats, by port number */
+	XFSM_SK_GROUPS,		/* struct xfsm_count_group[XFSM_COUNT_GROUPS]: an
+				 * application slot's pairs, by slot (native) */
 };
 
 struct xfsm_stats_loc {
@@ -508,6 +518,53 @@ int xfsm_stats_where(const struct xfsm_instance *inst, enum xfsm_stats_kind kind
 		     __u32 index, struct xfsm_stats_loc *loc);
 /* Does the instance keep them in the statistics block? */
 bool xfsm_stats_in_block(const struct xfsm_instance *inst);
+
+/*
+ * Count groups (struct xfsm_count_group in xfsm/abi.h): one member of a
+ * group is one counter the group stands for.  A slot's table lists every
+ * member of every group its specialized program increments; readers add
+ * the group's packets (bytes = 0) or bytes (bytes = 1) to that counter.
+ */
+enum xfsm_cg_space {
+	XFSM_CG_DATAPATH = 1,	/* a field of struct xfsm_stats (index 0) */
+	XFSM_CG_STAGE,		/* a field of struct xfsm_stage_stats, by stats_id */
+	XFSM_CG_RULE,		/* a field of struct xfsm_rule_stats, by index */
+};
+
+struct xfsm_cg_member {
+	__u16	group;		/* < XFSM_COUNT_GROUPS */
+	__u8	space;		/* enum xfsm_cg_space */
+	__u8	bytes;		/* 1: the group's bytes, 0: its packets */
+	__u32	index;		/* stage stats_id or rule statistics index */
+	__u32	off;		/* the __u64 field's byte offset in its struct */
+};
+
+struct xfsm_cg_table {
+	struct xfsm_cg_member	*m;
+	size_t			n, cap;
+	__u32			n_groups;	/* groups used: 0..n_groups-1 */
+};
+
+/* Members a table may have: 12 bytes each, at most 192 KiB of xfsm_ids per slot. */
+#define XFSM_CG_MAX_MEMBERS	(XFSM_COUNT_GROUPS * 64)
+
+/*
+ * Give application slot `slot`'s pairs to the program apply is about to
+ * install there, whose groups table `t` describes (NULL or empty: a
+ * program without groups).  Apply calls it for the slot it writes, which
+ * does not run, before the switch, under the instance lock.  The counts of
+ * the slot's previous groups stay in their counters (folded), and the
+ * pairs count from now for t's members.  -EINVAL for a table that
+ * xfsm_cg_table_check() refuses, with nothing changed; -EOPNOTSUPP for a
+ * non-empty table on an instance without groups (offload profile).
+ */
+int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg_table *t);
+/* 0, or -EINVAL (said) for a table no instance may install. */
+int xfsm_cg_table_check(const struct xfsm_instance *inst, const struct xfsm_cg_table *t);
+/* The table installed in `slot` (empty when none); free it with
+ * xfsm_cg_table_free(). */
+int xfsm_cg_table_read(struct xfsm_instance *inst, __u32 slot, struct xfsm_cg_table *out);
+void xfsm_cg_table_free(struct xfsm_cg_table *t);
 /* The entry as the datapath counts it (summed over CPUs; for a stage,
  * without subtracting its baseline): `size` is the entry's. */
 int xfsm_stats_read_raw(struct xfsm_instance *inst, enum xfsm_stats_kind kind, __u32 index,

@@ -581,6 +581,8 @@ int xfsm_obj_size_maps(struct bpf_object *obj, const struct xfsm_map_sizes *sz)
 		err = set_entries(obj, XFSM_MAP_RULES, sz->rules);
 	if (!err)
 		err = set_entries(obj, XFSM_MAP_RULE_STATS, sz->rule_stats);
+	if (!err && sz->rule_stats)
+		err = set_entries(obj, XFSM_MAP_CG_FOLD, XFSM_CG_FOLD_ENTRIES(sz->rule_stats));
 	return err;
 }
 

@@ -112,9 +112,10 @@ static int prepare_maps(struct bpf_object *obj, struct xfsm_instance *live, bool
 			continue;
 		}
 		/* Same sizes as the live maps: rule ids index the rule
-		 * statistics, and a full flow table must behave the same. */
+		 * statistics (and their folds), and a full flow table must
+		 * behave the same. */
 		if (xfsm_flow_table_class_of_map(id) || id == XFSM_M_RULES ||
-		    id == XFSM_M_RULE_STATS || id == XFSM_M_GROUP_FLOWS)
+		    id == XFSM_M_RULE_STATS || id == XFSM_M_CG_FOLD || id == XFSM_M_GROUP_FLOWS)
 			bpf_map__set_max_entries(m, live->map_max_entries[id]);
 		if (xfsm_flow_table_class_of_map(id))
 			bpf_map__set_type(m, live->map_type[id]);

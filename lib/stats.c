@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
@@ -111,6 +112,14 @@ int xfsm_stats_where(const struct xfsm_instance *inst, enum xfsm_stats_kind kind
 		loc->size = sizeof(struct xfsm_port_stats);
 		loc->off = offsetof(struct xfsm_stats_block, port) + index * loc->size;
 		return 0;
+	case XFSM_SK_GROUPS:
+		if (!block)
+			return -EOPNOTSUPP;
+		if (index >= XFSM_APP_SLOTS)
+			return -ERANGE;
+		loc->size = sizeof(struct xfsm_count_group) * XFSM_COUNT_GROUPS;
+		loc->off = offsetof(struct xfsm_stats_block, group) + index * loc->size;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -132,22 +141,74 @@ int xfsm_stats_read_raw(struct xfsm_instance *inst, enum xfsm_stats_kind kind, _
 	return read_summed(inst, loc.map, loc.key, vsize, loc.off, out, size);
 }
 
+/*
+ * Counters count groups may stand for (enum xfsm_cg_space): what the
+ * datapath counted in the counter itself (`raw`), plus what the groups of
+ * both slots and the folds hold for it (lib/count_groups.c), all as of one
+ * even value of the groups' sequence count, read before and after: a
+ * change of a table, baseline or fold in between (odd, or another value
+ * after) reads again.  Bounded: -EAGAIN after CG_READ_TRIES, 1 ms apart
+ * (a writer's odd window is a few map updates; one killed inside leaves
+ * it odd until the next apply or reset).
+ */
+#define CG_READ_TRIES	100
+
+static int read_counted(struct xfsm_instance *inst, enum xfsm_cg_space space, __u32 index,
+			void *out, size_t size,
+			int (*raw)(struct xfsm_instance *, __u32, void *, size_t))
+{
+	const struct timespec pause = { .tv_nsec = 1000 * 1000 };
+	__u64 s1, s2;
+	int err, i;
+
+	if (!inst || !out)
+		return -EINVAL;
+	for (i = 0; i < CG_READ_TRIES; i++) {
+		if (i)
+			nanosleep(&pause, NULL);
+		err = xfsm_cg_seq(inst, &s1);
+		if (err == -ENOENT)
+			return raw(inst, index, out, size);	/* no groups */
+		if (err)
+			return err;
+		if (s1 & 1)
+			continue;
+		err = raw(inst, index, out, size);
+		if (!err)
+			err = xfsm_cg_add(inst, s1, space, index, out, size);
+		if (!err)
+			err = xfsm_cg_seq(inst, &s2);
+		if (err)
+			return err;
+		if (s2 == s1)
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+static int datapath_raw(struct xfsm_instance *inst, __u32 index, void *out, size_t size)
+{
+	return xfsm_stats_read_raw(inst, XFSM_SK_DATAPATH, index, out, size);
+}
+
 int xfsm_read_stats(struct xfsm_instance *inst, struct xfsm_stats *out)
 {
-	return xfsm_stats_read_raw(inst, XFSM_SK_DATAPATH, 0, out, sizeof(*out));
+	return read_counted(inst, XFSM_CG_DATAPATH, 0, out, sizeof(*out), datapath_raw);
 }
 
 /* A stage statistics entry counts from its baseline, recorded when an
  * application switch gave it to its stage: the block is never written
  * while packets may count in it (abi.h, XFSM_MAP_STAGE_BASE). */
-int xfsm_read_stage_stats_at(struct xfsm_instance *inst, __u32 index,
-			     struct xfsm_stage_stats *out)
+static int stage_raw(struct xfsm_instance *inst, __u32 index, void *vout, size_t size)
 {
+	struct xfsm_stage_stats *out = vout;
 	struct xfsm_stage_stats base;
 	__u64 *o = (__u64 *)out, *b = (__u64 *)&base;
 	size_t i;
 	int err;
 
+	if (size != sizeof(*out))
+		return -EPROTO;
 	err = xfsm_stats_read_raw(inst, XFSM_SK_STAGE, index, out, sizeof(*out));
 	if (err || inst->map_fd[XFSM_M_STAGE_BASE] < 0)
 		return err;
@@ -158,6 +219,12 @@ int xfsm_read_stage_stats_at(struct xfsm_instance *inst, __u32 index,
 	for (i = 0; i < sizeof(base) / 8; i++)
 		o[i] = o[i] > b[i] ? o[i] - b[i] : 0;
 	return 0;
+}
+
+int xfsm_read_stage_stats_at(struct xfsm_instance *inst, __u32 index,
+			     struct xfsm_stage_stats *out)
+{
+	return read_counted(inst, XFSM_CG_STAGE, index, out, sizeof(*out), stage_raw);
 }
 
 int xfsm_stage_stats_rebase(struct xfsm_instance *inst, __u32 index)
@@ -176,10 +243,16 @@ int xfsm_stage_stats_rebase(struct xfsm_instance *inst, __u32 index)
 	return err;
 }
 
+static int rule_raw(struct xfsm_instance *inst, __u32 index, void *out, size_t size)
+{
+	return read_summed(inst, XFSM_M_RULE_STATS, index, sizeof(struct xfsm_rule_stats), 0,
+			   out, size);
+}
+
 int xfsm_read_rule_stats_at(struct xfsm_instance *inst, __u32 index,
 			    struct xfsm_rule_stats *out)
 {
-	return read_summed(inst, XFSM_M_RULE_STATS, index, sizeof(*out), 0, out, sizeof(*out));
+	return read_counted(inst, XFSM_CG_RULE, index, out, sizeof(*out), rule_raw);
 }
 
 int xfsm_read_counter_at(struct xfsm_instance *inst, __u32 index, struct xfsm_counter *out)
@@ -306,18 +379,41 @@ out:
 /* An explicit reset writes the statistics while packets may count in
  * them: increments racing it are lost (its purpose is to forget counts).
  * The baselines go first, so that a reader in between sees the old counts,
- * never a count below its baseline. */
+ * never a count below its baseline.  The count groups' folds and pair
+ * baselines are zeroed with the block that holds the pairs, all inside
+ * the groups' sequence count (readers wait for the end), under the
+ * instance lock (so that it never interleaves with an apply's install);
+ * the slots' group tables stay. */
 int xfsm_reset_stats(struct xfsm_instance *inst)
 {
 	static const enum xfsm_map_id ids[] = {
 		XFSM_M_STAGE_BASE, XFSM_M_STATS, XFSM_M_STAGE_STATS, XFSM_M_RULE_STATS,
 		XFSM_M_COUNTERS,
 	};
+	bool groups = false;
 	unsigned int i;
-	int err;
+	__u64 seq = 0;
+	int err = 0, lock, e;
 
 	if (!inst)
 		return -EINVAL;
+	lock = xfsm_instance_lock(inst);
+	e = xfsm_cg_seq(inst, &seq);
+	if (!e) {
+		err = xfsm_cg_write_begin(inst, &seq);
+		if (err)
+			goto out;
+		groups = true;
+		err = xfsm_cg_reset_locked(inst);
+		if (err) {
+			xfsm_log(XFSM_LOG_ERROR, "cannot reset the count groups: %s",
+				 strerror(-err));
+			goto out;
+		}
+	} else if (e != -ENOENT) {
+		err = e;
+		goto out;
+	}
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		if (inst->map_fd[ids[i]] < 0 && (ids[i] == XFSM_M_STAGE_STATS ||
 						 ids[i] == XFSM_M_STAGE_BASE))
@@ -326,10 +422,14 @@ int xfsm_reset_stats(struct xfsm_instance *inst)
 		if (err) {
 			xfsm_log(XFSM_LOG_ERROR, "cannot reset %s: %s",
 				 xfsm_map_names[ids[i]], strerror(-err));
-			return err;
+			goto out;
 		}
 	}
-	return 0;
+out:
+	if (groups && (e = xfsm_cg_write_end(inst, seq)) && !err)
+		err = e;
+	xfsm_instance_unlock(lock);
+	return err;
 }
 
 int xfsm_global_get(struct xfsm_instance *inst, unsigned int idx, __u64 *val)

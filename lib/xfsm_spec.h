@@ -47,6 +47,13 @@ struct xfsm_spec_input {
 	/* XFSM_SPEC_OMIT_*: parts left out, for measurement only; 0 (what
 	 * xfsmctl apply and xfsm_spec_input_read() give) is the whole program. */
 	__u32 omit;
+	/* Count groups (struct xfsm_count_group in xfsm/abi.h): when set, the
+	 * program counts with them and the generator fills *groups (emptied
+	 * first; the caller frees m) with the counters each group stands
+	 * for, for libxfsm's readers.  NULL: every counter incremented
+	 * itself.  The offload profile, with no statistics block, never
+	 * groups; nor does a program needing more than XFSM_COUNT_GROUPS. */
+	struct xfsm_cg_table *groups;
 };
 
 /*

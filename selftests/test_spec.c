@@ -133,21 +133,47 @@ static int apply_named(struct xt *t, const struct xfsm_image *img,
 /* Generate and load t's program for its active slot, leaving out `omit`
  * (XFSM_SPEC_OMIT_*): its fd, or a negative errno with e->why kept in
  * `why`. */
+/* Do two count group tables have the same groups, member for member? */
+static bool same_cg_table(const struct xfsm_cg_table *a, const struct xfsm_cg_table *b)
+{
+	size_t i;
+
+	if (a->n != b->n || a->n_groups != b->n_groups)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->m[i].group != b->m[i].group || a->m[i].space != b->m[i].space ||
+		    a->m[i].bytes != b->m[i].bytes || a->m[i].index != b->m[i].index ||
+		    a->m[i].off != b->m[i].off)
+			return false;
+	return true;
+}
+
+/* t's running slot's program generated again, as apply generates it, and
+ * loaded: its fd, or a negative errno with *why.  With nothing left out it
+ * counts with count groups, and their table is installed for the slot, as
+ * apply installs it (the caller puts the program in xfsm_progs: the program
+ * running the slot until then, the generic one, counts in no group). */
 static int generate_omit(struct xt *t, __u32 omit, char *why, size_t len)
 {
+	struct xfsm_cg_table cg = { 0 };
+	__u32 slot = xt_active_slot(t);
 	struct xfsm_spec_input in;
 	struct xfsm_emit e;
 	int err;
 
 	why[0] = '\0';
-	err = xfsm_spec_input_read(t->inst, xt_active_slot(t), &in);
+	err = xfsm_spec_input_read(t->inst, slot, &in);
 	if (err) {
 		snprintf(why, len, "xfsm_spec_input_read: %s", strerror(-err));
 		return err;
 	}
 	in.omit = omit;
+	in.groups = omit ? NULL : &cg;
 	xfsm_emit_init(&e);
 	err = xfsm_spec_generate(t->inst, &in, &e);
+	if (!err && !omit && (err = xfsm_cg_install(t->inst, slot, &cg)))
+		snprintf(e.why, sizeof(e.why), "installing the count groups: %s", strerror(-err));
+	free(cg.m);
 	if (!err)
 		err = xfsm_emit_load(&e, "xfsm_spec");
 	if (err < 0)
@@ -204,13 +230,18 @@ static const char *map_name(int map)
 }
 
 /* Per-CPU values summed as __u64 words (plain arrays: the value).  The
- * counters of the statistics block through libxfsm, which knows where
- * they are: xfsm_stats's (XFSM_M_STATS), a stage's (XFSM_M_STAGE_STATS,
- * from its baseline), a port's (TS_PORT_STATS). */
+ * counters through libxfsm's readers, which know where they are and add
+ * the count groups standing for them: xfsm_stats's (XFSM_M_STATS), a
+ * stage's (XFSM_M_STAGE_STATS, from its baseline), a rule's
+ * (XFSM_M_RULE_STATS), a port's (TS_PORT_STATS). */
 static int read_sum(struct xt *t, int map, __u32 key, __u64 *out, size_t words)
 {
 	if (map == XFSM_M_STATS)
-		return xfsm_stats_read_raw(t->inst, XFSM_SK_DATAPATH, key, out, words * 8);
+		return key || words * 8 != sizeof(struct xfsm_stats) ? -EINVAL :
+		       xfsm_read_stats(t->inst, (struct xfsm_stats *)out);
+	if (map == XFSM_M_RULE_STATS)
+		return words * 8 != sizeof(struct xfsm_rule_stats) ? -EINVAL :
+		       xfsm_read_rule_stats_at(t->inst, key, (struct xfsm_rule_stats *)out);
 	if (map == XFSM_M_STAGE_STATS)
 		return words * 8 != sizeof(struct xfsm_stage_stats) ? -EINVAL :
 		       xfsm_read_stage_stats_at(t->inst, key, (struct xfsm_stage_stats *)out);
@@ -1516,7 +1547,9 @@ END_TEST
 
 /* Generate the program of the application `src` applied on T into *e
  * (the caller's to free), not loaded. */
-static bool generate_src(const char *src, struct xfsm_emit *e)
+/* The program of `src` as applied to T, generated into *e (the caller's to
+ * free); with count groups into *cg when cg is set. */
+static bool generate_src_cg(const char *src, struct xfsm_emit *e, struct xfsm_cg_table *cg)
 {
 	struct xfsm_spec_input in;
 	struct xfsm_app_names nm;
@@ -1537,11 +1570,17 @@ static bool generate_src(const char *src, struct xfsm_emit *e)
 		goto out;
 	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, xt_active_slot(&T), &in), "input"))
 		goto out;
+	in.groups = cg;
 	ok = ASSERT_OK(xfsm_spec_generate(T.inst, &in, e), e->why);
 	xfsm_spec_input_free(&in);
 out:
 	xfsm_image_free(&img);
 	return ok;
+}
+
+static bool generate_src(const char *src, struct xfsm_emit *e)
+{
+	return generate_src_cg(src, e, NULL);
 }
 
 /* True when a note of the program of `src` contains `want`. */
@@ -1648,6 +1687,169 @@ START_TEST(test_update_consts)
 		xfsm_emit_free(&e);
 	}
 	xt_set_context("%s", "");
+	XT_END();
+}
+END_TEST
+
+/* ---- Count groups (xfsm_spec_input.groups) ------------------------------------ */
+
+/* How many instructions of e name map `map`. */
+static unsigned int map_refs(const struct xfsm_emit *e, enum xfsm_map_id map)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		n += e->insn[i].code == (BPF_LD | BPF_DW | BPF_IMM) &&
+		     e->insn[i].src_reg == BPF_PSEUDO_MAP_FD && e->insn[i].imm == T.inst->map_fd[map];
+	return n;
+}
+
+/* Is (space, index, off, bytes) among group g's members? */
+static bool cg_has(const struct xfsm_cg_table *t, unsigned int g, __u8 space, __u32 index,
+		   size_t off, bool bytes)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->m[i].group == g && t->m[i].space == space && t->m[i].index == index &&
+		    t->m[i].off == off && t->m[i].bytes == bytes)
+			return true;
+	return false;
+}
+
+static unsigned int cg_size(const struct xfsm_cg_table *t, unsigned int g)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		n += t->m[i].group == g;
+	return n;
+}
+
+/*
+ * With count groups each way out of a one-stage application increments
+ * one pair: a rule's exit the group of the datapath's rx pair, the stage's
+ * packets, bytes and hits, the rule's pair, the verdict action's and the
+ * verdict's counters (9), the miss's the rx pair, the stage's packets,
+ * bytes and misses and the verdict's (6); the rules' statistics are not
+ * looked up.  Without a table the program is the one counting each
+ * counter; with more ways out than a slot has groups, too.
+ */
+START_TEST(test_count_groups)
+{
+	static const char src[] = "app k\ndefault pass\nstage s {\nkey ip.src\nmiss pass\n"
+				  "rule a when tcp.dport == 22 => drop\n"
+				  "rule b when udp.dport == 53 => pass\n}\n";
+	struct xfsm_cg_table t = { 0 };
+	struct xfsm_spec_input in;
+	__u32 ra = 0, rb = 0, st;
+	size_t cap = 300 * 64, len = 0, i;
+	struct xfsm_emit e;
+	char *big = NULL;
+	int ga = -1, gb = -1, gm = -1, r;
+
+	NEED_T();
+	if (!generate_src_cg(src, &e, &t))
+		goto out;
+	ASSERT_EQ(map_refs(&e, XFSM_M_RULE_STATS), 0, "no rule statistics lookup");
+	xfsm_emit_free(&e);
+	if (!ASSERT_OK(xfsm_spec_input_read(T.inst, xt_active_slot(&T), &in), "input"))
+		goto out;
+	st = in.app->stages[0].stats_id;
+	xfsm_spec_input_free(&in);
+	ASSERT_EQ(t.n_groups, 3, "three ways out: three groups");
+	/* the rules' groups by their verdicts: a drops, b passes */
+	for (i = 0; i < t.n; i++) {
+		const struct xfsm_cg_member *m = &t.m[i];
+
+		if (m->space != XFSM_CG_DATAPATH)
+			continue;
+		if (m->off == offsetof(struct xfsm_stats, act_drop))
+			ga = m->group;
+		if (m->off == offsetof(struct xfsm_stats, act_pass))
+			gb = m->group;
+	}
+	for (i = 0; i < t.n_groups; i++)
+		if ((int)i != ga && (int)i != gb)
+			gm = (int)i;
+	if (!ASSERT_TRUE(ga >= 0 && gb >= 0 && ga != gb && gm >= 0, "a group per rule, one for the miss"))
+		goto out;
+	for (i = 0; i < t.n; i++)
+		if (t.m[i].space == XFSM_CG_RULE && t.m[i].group == ga)
+			ra = t.m[i].index;
+		else if (t.m[i].space == XFSM_CG_RULE && t.m[i].group == gb)
+			rb = t.m[i].index;
+	ASSERT_TRUE(ra != rb, "each rule its own statistics index");
+#define DP(f)	XFSM_CG_DATAPATH, 0, offsetof(struct xfsm_stats, f)
+#define SS(f)	XFSM_CG_STAGE, st, offsetof(struct xfsm_stage_stats, f)
+#define RS(r, f) XFSM_CG_RULE, r, offsetof(struct xfsm_rule_stats, f)
+	ASSERT_EQ(cg_size(&t, ga), 9, "rule a's group: nine counters");
+	ASSERT_TRUE(cg_has(&t, ga, DP(rx_packets), false) && cg_has(&t, ga, DP(rx_bytes), true) &&
+		    cg_has(&t, ga, SS(packets), false) && cg_has(&t, ga, SS(bytes), true) &&
+		    cg_has(&t, ga, SS(hits), false) && cg_has(&t, ga, RS(ra, packets), false) &&
+		    cg_has(&t, ga, RS(ra, bytes), true) && cg_has(&t, ga, DP(act_drop), false) &&
+		    cg_has(&t, ga, DP(verdict_drop), false), "rule a's group");
+	ASSERT_TRUE(cg_has(&t, gb, RS(rb, bytes), true) && cg_has(&t, gb, DP(act_pass), false) &&
+		    cg_has(&t, gb, DP(verdict_pass), false) && !cg_has(&t, gb, DP(act_drop), false),
+		    "rule b's group");
+	ASSERT_EQ(cg_size(&t, gm), 6, "the miss's group: six counters");
+	ASSERT_TRUE(cg_has(&t, gm, SS(misses), false) && cg_has(&t, gm, DP(verdict_pass), false) &&
+		    !cg_has(&t, gm, SS(hits), false), "the miss's group");
+#undef DP
+#undef SS
+#undef RS
+
+	/* apply --datapath specialized installs the table it generates: the
+	 * same, member for member, as generating again from the maps gives
+	 * (the same source: each object keeps its statistics index) */
+	{
+		XFSM_OPTS(xfsm_apply_opts, o, .flush_flows = true, .unchecked_ports = true,
+			  .datapath = XFSM_DP_SPECIALIZED);
+		struct xfsm_cg_table have = { 0 };
+		struct xfsm_app_names nm;
+		struct xfsm_image img;
+		char cerr[256] = "";
+
+		xfsm_image_init(&img);
+		if (ASSERT_OK(xfsm_compile_string("k.xfsm", src, strlen(src), &img, &nm, cerr,
+						  sizeof(cerr)), cerr)) {
+			ASSERT_TRUE(xfsm_lang_apply(T.inst, &img, &nm, &o) >= 0, "apply specialized");
+			xfsm_app_names_free(&nm);
+			if (ASSERT_OK(xfsm_cg_table_read(T.inst, xt_active_slot(&T), &have),
+				      "the installed table"))
+				ASSERT_TRUE(same_cg_table(&have, &t), "apply installed the generated table");
+			xfsm_cg_table_free(&have);
+		}
+		xfsm_image_free(&img);
+	}
+
+	/* no table: every counter counted where it is */
+	if (generate_src_cg(src, &e, NULL))
+		ASSERT_GE(map_refs(&e, XFSM_M_RULE_STATS), 2, "without groups, the rules' lookups");
+	xfsm_emit_free(&e);
+
+	/* 300 rules of one stage, 300 ways out: more than XFSM_COUNT_GROUPS */
+	big = malloc(cap);
+	ck_assert_ptr_nonnull(big);
+	len += snprintf(big + len, cap - len, "app big\nstage s {\nkey ip.src\n");
+	for (r = 0; r < 250; r++)
+		len += snprintf(big + len, cap - len, "rule r%d when udp.dport == %d => drop\n",
+				r, r + 1);
+	for (r = 250; r < 256; r++)
+		len += snprintf(big + len, cap - len, "rule r%d when udp.dport == %d => pass\n",
+				r, r + 1);
+	snprintf(big + len, cap - len, "}\n");
+	if (generate_src_cg(big, &e, &t)) {
+		ASSERT_EQ(t.n_groups, 0, "no groups past the slot's");
+		ASSERT_EQ(t.n, 0, "no members past the slot's");
+		ASSERT_GE(map_refs(&e, XFSM_M_RULE_STATS), 256, "every rule counted where it is");
+	}
+	xfsm_emit_free(&e);
+out:
+	free(big);
+	free(t.m);
 	XT_END();
 }
 END_TEST
@@ -1853,7 +2055,8 @@ START_TEST(test_stats_block)
 	struct pkt_spec ps = { .l3 = PS_IP4, .l4 = PS_UDP, .src = 1, .dst = 2, .sport = 1,
 			       .dport = 2 };
 	struct xfsm_app_names names = { 0 };
-	struct xfsm_stage_stats ss;
+	struct xfsm_stage_stats ss, ss0, ss1;
+	struct xfsm_stats st0, st1;
 	struct xfsm_port_stats pst;
 	struct xfsm_image img;
 	struct xfsm_app *app = NULL;
@@ -1900,16 +2103,35 @@ START_TEST(test_stats_block)
 		free(a);
 		free(b);
 		a = b = NULL;
-		if (block_read(&O, &a) && ASSERT_OK(xt_run_pkt(&O, &p, 1, &r), "run") &&
-		    ASSERT_EQ(r.verdict, XDP_DROP, "the rule's verdict") && block_read(&O, &b)) {
+		/* the generic program counts each counter; the specialized one
+		 * the rule's way out as one count group (the slot's pairs),
+		 * which libxfsm's readers add to the same counters */
+		if (block_read(&O, &a) && ASSERT_OK(xfsm_read_stats(O.inst, &st0), "stats") &&
+		    ASSERT_OK(xfsm_read_stage_stats_at(O.inst, sid, &ss0), "stage") &&
+		    ASSERT_OK(xt_run_pkt(&O, &p, 1, &r), "run") &&
+		    ASSERT_EQ(r.verdict, XDP_DROP, "the rule's verdict") && block_read(&O, &b) &&
+		    ASSERT_OK(xfsm_read_stats(O.inst, &st1), "stats") &&
+		    ASSERT_OK(xfsm_read_stage_stats_at(O.inst, sid, &ss1), "stage")) {
+			__u64 plain = round ? 0 : 1, pairs[2] = { 0, 0 };
+			unsigned int g;
+
+			for (g = 0; g < XFSM_COUNT_GROUPS; g++) {
+				pairs[0] += block_at(a, BLOCK_OFF(group[slot][g].packets));
+				pairs[1] += block_at(b, BLOCK_OFF(group[slot][g].packets));
+			}
+			ASSERT_EQ(pairs[1] - pairs[0], round ? 1 : 0, "the slot's count groups");
+			ASSERT_EQ(st1.rx_packets - st0.rx_packets, 1, "rx_packets as libxfsm reads it");
+			ASSERT_EQ(st1.verdict_drop - st0.verdict_drop, 1, "verdict_drop as read");
+			ASSERT_EQ(ss1.packets - ss0.packets, 1, "the stage's packets as read");
+			ASSERT_EQ(ss1.hits - ss0.hits, 1, "the stage's hits as read");
 			ASSERT_EQ(block_at(b, BLOCK_OFF(stats.rx_packets)),
-				  block_at(a, BLOCK_OFF(stats.rx_packets)) + 1, "rx_packets");
+				  block_at(a, BLOCK_OFF(stats.rx_packets)) + plain, "rx_packets");
 			ASSERT_EQ(block_at(b, BLOCK_OFF(stats.verdict_drop)),
-				  block_at(a, BLOCK_OFF(stats.verdict_drop)) + 1, "verdict_drop");
+				  block_at(a, BLOCK_OFF(stats.verdict_drop)) + plain, "verdict_drop");
 			ASSERT_EQ(block_at(b, BLOCK_OFF(stage[sid].packets)),
-				  block_at(a, BLOCK_OFF(stage[sid].packets)) + 1, "stage packets");
+				  block_at(a, BLOCK_OFF(stage[sid].packets)) + plain, "stage packets");
 			ASSERT_EQ(block_at(b, BLOCK_OFF(stage[sid].hits)),
-				  block_at(a, BLOCK_OFF(stage[sid].hits)) + 1, "stage hits");
+				  block_at(a, BLOCK_OFF(stage[sid].hits)) + plain, "stage hits");
 			ASSERT_EQ(block_at(b, BLOCK_OFF(port[1].rx_packets)),
 				  block_at(a, BLOCK_OFF(port[1].rx_packets)) + 1, "port 1 rx_packets");
 			ASSERT_EQ(block_at(b, BLOCK_OFF(port[1].rx_bytes)),
@@ -2258,6 +2480,7 @@ int main(void)
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_notes);
 	tcase_add_test(tc, test_update_consts);
+	tcase_add_test(tc, test_count_groups);
 	tcase_add_test(tc, test_omit_counts);
 	tcase_add_test(tc, test_stats_block);
 	tcase_add_test(tc, test_omit_port);

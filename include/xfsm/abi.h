@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	12	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	13	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
@@ -49,7 +49,13 @@
 				 *    stages' and the ports' counters in one
 				 *    per-CPU value); xfsm_stg_stats and
 				 *    xfsm_port_stats are gone from the
-				 *    native profile; xfsm_stg_base */
+				 *    native profile; xfsm_stg_base;
+				 * 13: count groups (struct
+				 *    xfsm_count_group in the block): a
+				 *    specialized program counts a set of
+				 *    counters as one packets/bytes pair;
+				 *    xfsm_cg_base, xfsm_cg_fold and the
+				 *    slots' member tables in xfsm_ids */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -112,6 +118,12 @@
  * statistics block while packets may increment it: a per-CPU value is
  * written whole, and would lose the increments of its other counters. */
 #define XFSM_MAP_STAGE_BASE	"xfsm_stg_base"	  /* ARRAY[16] xfsm_stage_stats */
+/* Count groups' bookkeeping (native profile, user space only, like
+ * xfsm_stg_base; see "Count groups" below): each pair's baseline, by
+ * slot * XFSM_COUNT_GROUPS + group, and the counts folded into counters
+ * when a slot's program and its groups were replaced, by counter. */
+#define XFSM_MAP_CG_BASE	"xfsm_cg_base"	  /* ARRAY[2*256] xfsm_count_group */
+#define XFSM_MAP_CG_FOLD	"xfsm_cg_fold"	  /* HASH xfsm_cg_fold_key -> xfsm_cg_fold */
 #define XFSM_MAP_RULE_STATS	"xfsm_rule_stats" /* (PERCPU_)ARRAY[2*rules] by rule_id */
 #define XFSM_MAP_COUNTERS	"xfsm_counters"	  /* (PERCPU_)ARRAY[128] xfsm_counter */
 #define XFSM_MAP_PORTS		"xfsm_ports"	  /* HASH ifindex -> xfsm_port */
@@ -1263,15 +1275,65 @@ struct xfsm_rule_stats {
 	__u64	bytes;
 };
 
+/*
+ * Count groups (native profile, specialized programs only).  Where every
+ * packet that reaches a point of a generated program has incremented the
+ * same set of counters by 1 (packets) or by its length (bytes) -- the
+ * datapath's rx pair, a stage's packets, bytes and hits, a rule's pair,
+ * an action's and a verdict's counters -- the program increments one
+ * pair, its group's, instead of each counter.  Each application slot has
+ * XFSM_COUNT_GROUPS pairs in the statistics block, and a table naming the
+ * counters each group stands for (user space, with the slot's statistics
+ * identities); the readers in libxfsm add each group to the counters it
+ * names.  The generic program never uses them.
+ */
+#define XFSM_COUNT_GROUPS	256	/* groups per application slot */
+
+struct xfsm_count_group {
+	__u64	packets;
+	__u64	bytes;
+};
+
 /* xfsm_stats[0] of the native profile (see XFSM_MAP_STATS): one per-CPU
  * value holding every counter a packet writes but its rule's.  stage[] is
  * indexed by struct xfsm_stage.stats_id, port[] by port number (0, "no
- * port", is never counted). */
+ * port", is never counted), group[] by application slot and count group. */
 struct xfsm_stats_block {
 	struct xfsm_stats	stats;
 	struct xfsm_stage_stats	stage[XFSM_STAGE_STATS_SLOTS];
 	struct xfsm_port_stats	port[XFSM_MAX_PORTS];
+	struct xfsm_count_group	group[XFSM_APP_SLOTS][XFSM_COUNT_GROUPS];
 };
+
+/*
+ * What user space keeps beside the groups (libxfsm, lib/count_groups.c;
+ * no program reads or writes these maps).  xfsm_cg_base[slot *
+ * XFSM_COUNT_GROUPS + g] is what pair g of the slot held when libxfsm
+ * last gave the slot's pairs to a new program: readers count a pair from
+ * it, as the block is never written while packets count (see
+ * XFSM_MAP_STAGE_BASE).  xfsm_cg_fold holds, per counter (space: 1
+ * datapath, 2 stage, 3 rule, as libxfsm's enum xfsm_cg_space; index),
+ * what the groups of replaced programs had counted for it, as that
+ * counter's struct (the first words of w[]).  Key { 0, 0 } is the
+ * sequence count of the groups' bookkeeping in w[0]: odd while libxfsm
+ * changes a table, a baseline or a fold, so that readers retry.
+ */
+struct xfsm_cg_fold_key {
+	__u32	space;
+	__u32	index;
+};
+
+#define XFSM_CG_FOLD_WORDS	(sizeof(struct xfsm_stats) / 8)	/* the largest space */
+
+struct xfsm_cg_fold {
+	__u64	w[XFSM_CG_FOLD_WORDS];
+};
+
+/* Entries of xfsm_cg_fold: the datapath's, every stage entry's, every
+ * rule statistics entry's (the loader sizes it with xfsm_rule_stats)
+ * and the sequence count's. */
+#define XFSM_CG_FOLD_ENTRIES(rule_stats) \
+	(1 + XFSM_STAGE_STATS_SLOTS + (rule_stats) + 1)
 
 /* The kernel's largest per-CPU value (PCPU_MIN_UNIT_SIZE). */
 #define XFSM_PERCPU_VALUE_MAX	32768
@@ -1302,6 +1364,9 @@ struct xfsm_ids_key {
  * datapath record: which program runs it, why, and the specialized
  * program's listing (lib/datapath.c, docs/specializer.md). */
 #define XFSM_IDS_DATAPATH	0x100
+/* Slot XFSM_IDS_COUNT_GROUPS + s holds application slot s's count group
+ * table: which counters each of its pairs stands for (lib/count_groups.c). */
+#define XFSM_IDS_COUNT_GROUPS	0x200
 
 /* ---- Layout guards ------------------------------------------------------ */
 
@@ -1387,6 +1452,9 @@ XFSM_ASSERT_SIZE(struct xfsm_acl_stats, 80);
 XFSM_ASSERT_SIZE(struct xfsm_group, 16 + 12 * XFSM_GROUP_MAX_MEMBERS + 2 * (XFSM_GROUP_TABLE + 3));
 XFSM_ASSERT_OFF(struct xfsm_group, macs, 16 + 4 * XFSM_GROUP_MAX_MEMBERS);
 XFSM_ASSERT_SIZE(struct xfsm_port_stats, 32);
+_Static_assert(sizeof(struct xfsm_stage_stats) <= sizeof(struct xfsm_cg_fold) &&
+	       sizeof(struct xfsm_rule_stats) <= sizeof(struct xfsm_cg_fold),
+	       "ABI: a count group fold holds every counter space's struct");
 _Static_assert(sizeof(struct xfsm_stats_block) <= XFSM_PERCPU_VALUE_MAX,
 	       "ABI: the statistics block is one per-CPU value");
 XFSM_ASSERT_SIZE(struct xfsm_group_stats, 8 * (XFSM_GROUP_MAX_MEMBERS + 2));

@@ -273,11 +273,11 @@ static void emit_hit(struct spec *sp, unsigned int stage, const struct xfsm_acl_
 			break;
 		}
 		spec_acl_cnt(sp, AO(go));
-		xfsm_emit_ja(sp->e, sp->l_stage[e->arg < n_stages ? e->arg : n_stages]);
+		spec_goto(sp, sp->l_stage[e->arg < n_stages ? e->arg : n_stages]);
 		break;
 	default:
 		spec_acl_cnt(sp, AO(allow));
-		xfsm_emit_ja(sp->e, sp->l_stage[stage + 1]);
+		spec_goto(sp, sp->l_stage[stage + 1]);
 		break;
 	}
 }

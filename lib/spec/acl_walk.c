@@ -319,7 +319,7 @@ static void emit_hit(struct spec *sp, unsigned int stage)
 	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JEQ, XR1, XFSM_ACL_GOTO, go);
 	/* allow, and any other value (the generic switch's default) */
 	spec_acl_cnt(sp, AO(allow));
-	xfsm_emit_ja(e, sp->l_stage[stage + 1]);
+	spec_goto(sp, sp->l_stage[stage + 1]);
 
 	xfsm_emit_bind(e, deny);
 	spec_acl_cnt(sp, AO(deny));
@@ -333,9 +333,15 @@ static void emit_hit(struct spec *sp, unsigned int stage)
 	E(sp, XI_LDX(BPF_W, XR2, XR0, EO(arg)));
 	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JLE, XR2, (__s32)stage, back);
 	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JGE, XR2, XFSM_MAX_STAGES, back);
-	spec_acl_cnt(sp, AO(go));	/* keeps R2 */
+	spec_acl_cnt(sp, AO(go));
+	/* every way on is a later stage: the path's count group first (it
+	 * clobbers R1 and R2), then the stage again */
+	spec_pend_flush(sp);
+	E(sp, XI_LDX(BPF_DW, XR0, XFP, SO_AW_HIT));
+	E(sp, XI_LDX(BPF_W, XR2, XR0, EO(arg)));
 	for (s = stage + 1; s < n_stages; s++)
 		xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JEQ, XR2, (__s32)s, sp->l_stage[s]);
+	sp->end_used = true;
 	xfsm_emit_ja(e, sp->l_stage[n_stages]);	/* past the last stage: the end */
 
 	xfsm_emit_bind(e, back);

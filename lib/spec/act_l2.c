@@ -136,6 +136,7 @@ void spec_vlan(struct spec *sp, bool push)
 	struct xfsm_emit *e = sp->e;
 	unsigned int fail = xfsm_emit_label(e), done = xfsm_emit_label(e);
 
+	spec_pend_settle(sp);	/* keeps R4, the tag to push */
 	if (push)
 		emit_push(sp, fail);
 	else

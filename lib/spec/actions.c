@@ -150,20 +150,23 @@ void spec_need_actions(struct spec *sp, const struct xfsm_rule *r)
 /* action_verdict() and finish() */
 static void emit_verdict(struct spec *sp, __u8 type)
 {
+	unsigned int mark = spec_pend_mark(sp);
+
 	switch (type) {
 	case XFSM_ACT_DROP:
-		spec_cnt_add(sp, SR_STATS, SO(act_drop), 1);
+		spec_cnt_inc_g(sp, SR_STATS, XFSM_CG_DATAPATH, 0, SO(act_drop));
 		spec_finish_const(sp, XDP_DROP);
 		break;
 	case XFSM_ACT_PASS:
-		spec_cnt_add(sp, SR_STATS, SO(act_pass), 1);
+		spec_cnt_inc_g(sp, SR_STATS, XFSM_CG_DATAPATH, 0, SO(act_pass));
 		spec_finish_const(sp, XDP_PASS);
 		break;
 	default:
-		spec_cnt_add(sp, SR_STATS, SO(act_tx), 1);
+		spec_cnt_inc_g(sp, SR_STATS, XFSM_CG_DATAPATH, 0, SO(act_tx));
 		spec_finish_const(sp, XDP_TX);
 		break;
 	}
+	spec_pend_restore(sp, mark);
 }
 
 /* do_output(): the devmap redirect, bad_port, the port's tx counters. */
@@ -776,6 +779,6 @@ int spec_actions(struct spec *sp, unsigned int stage, const struct xfsm_rule *r,
 		}
 	}
 	/* no verdict: on to the next stage (past the last: the default) */
-	xfsm_emit_ja(sp->e, sp->l_stage[next < sp->app->n_stages ? next : sp->app->n_stages]);
+	spec_goto(sp, sp->l_stage[next < sp->app->n_stages ? next : sp->app->n_stages]);
 	return sp->e->err;
 }

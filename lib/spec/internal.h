@@ -88,6 +88,11 @@ struct spec_octx {
 	enum spec_state_src state;
 };
 
+/* Counters one path can defer before a flush (the datapath's rx pair,
+ * a stage's packets, bytes and hit or miss, a rule's pair, an action's
+ * and a verdict's counters: 9 today). */
+#define SPEC_PEND_MAX	24
+
 /* The generator's context. */
 struct spec {
 	struct xfsm_instance *inst;
@@ -108,6 +113,17 @@ struct spec {
 	int	parse_min;
 	bool	push;		/* a vlan push can tag a tagged frame again:
 				 * rewrites also for two tags */
+	/* count groups (spec_defer()): the counters every packet reaching
+	 * the point being emitted has counted since its last flush; the
+	 * groups interned so far, each a run of in->groups->m */
+	struct xfsm_cg_table *cg;	/* NULL: no grouping */
+	bool	cg_overflow;		/* more groups than a slot has */
+	bool	cg_off;			/* code no path reaches: no group */
+	bool	end_used;		/* a jump to the pipeline's end */
+	struct xfsm_cg_member pend[SPEC_PEND_MAX];
+	unsigned int n_pend;
+	unsigned int pend_floor;	/* pend[] below it: counted on this path */
+	unsigned int g_start[XFSM_COUNT_GROUPS], g_len[XFSM_COUNT_GROUPS];
 	/* the rules of the stage being generated, in the tuple search's order */
 	const struct xfsm_rule_key **skey;
 	const struct xfsm_rule **srule;
@@ -144,6 +160,36 @@ void spec_cnt_add_reg(struct spec *sp, int base, int off, int src);
  * into `base` first. */
 void spec_cnt_add_at(struct spec *sp, int base, int slot, int off, __s32 imm);
 void spec_cnt_add_reg_at(struct spec *sp, int base, int slot, int off, int src);
+/*
+ * Count groups.  spec_defer() records that every packet reaching the
+ * point being emitted counts one more packet (bytes: its length) in
+ * counter (space, index, off), and returns true; false when the program
+ * does not group (then the caller increments the counter itself).  Only
+ * counters that every path through the point counts may be deferred, so
+ * that paths meeting again have deferred the same.  spec_pend_mark() and
+ * _restore() bracket the code of one path (a rule's, a miss's): what it
+ * deferred is not the next path's.  spec_pend_flush() increments, for
+ * the path being emitted, the group standing for what it deferred (R7 +
+ * the group's offset; clobbers R1, R2); it comes right before the path's
+ * exit (spec_finish_*()) or its jump to a later stage (spec_goto()), where
+ * nothing is pending any more.
+ */
+bool spec_defer(struct spec *sp, __u8 space, __u32 index, __u32 off, bool bytes);
+unsigned int spec_pend_mark(const struct spec *sp);
+void spec_pend_restore(struct spec *sp, unsigned int mark);
+void spec_pend_flush(struct spec *sp);
+/* Count what the path has deferred here, before it changes meta.len (a
+ * vlan push or pop): a bytes counter counts the length the packet has
+ * where the generic datapath counts it.  The path goes on with nothing
+ * pending; spec_pend_restore() gives its siblings theirs back. */
+void spec_pend_settle(struct spec *sp);
+/* On to label `l_stage` (a later stage, or the end): flush, then jump. */
+void spec_goto(struct spec *sp, unsigned int l_stage);
+/* spec_cnt_add(sp, base, off, 1) or its deferral as (space, index, off). */
+void spec_cnt_inc_g(struct spec *sp, int base, __u8 space, __u32 index, int off);
+/* spec_count_pkt() or its deferral. */
+void spec_count_pkt_g(struct spec *sp, int base, __u8 space, __u32 index, int pkts_off,
+		      int bytes_off);
 /* dst = the value of statistics map `map` at constant `key`
  * (spec_lookup_const()), for counters only. */
 void spec_stats_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label);

@@ -129,6 +129,147 @@ void spec_cnt_add_reg_at(struct spec *sp, int base, int slot, int off, int src)
 	spec_cnt_add_reg(sp, base, off, src);
 }
 
+/* ---- count groups ------------------------------------------------------ */
+
+static bool grouping(const struct spec *sp)
+{
+	return sp->cg && !sp->cg_off && counts_kept(sp) && stats_kept(sp);
+}
+
+bool spec_defer(struct spec *sp, __u8 space, __u32 index, __u32 off, bool bytes)
+{
+	if (!grouping(sp))
+		return false;
+	if (sp->n_pend == SPEC_PEND_MAX) {
+		sp->cg_overflow = true;	/* generated again without groups */
+		return true;
+	}
+	sp->pend[sp->n_pend++] = (struct xfsm_cg_member){
+		.space = space, .bytes = bytes, .index = index, .off = off,
+	};
+	return true;
+}
+
+unsigned int spec_pend_mark(const struct spec *sp)
+{
+	return sp->n_pend | sp->pend_floor << 16;
+}
+
+void spec_pend_restore(struct spec *sp, unsigned int mark)
+{
+	sp->n_pend = mark & 0xffff;
+	sp->pend_floor = mark >> 16;
+}
+
+static int member_cmp(const void *pa, const void *pb)
+{
+	const struct xfsm_cg_member *a = pa, *b = pb;
+
+	if (a->space != b->space)
+		return a->space < b->space ? -1 : 1;
+	if (a->index != b->index)
+		return a->index < b->index ? -1 : 1;
+	if (a->off != b->off)
+		return a->off < b->off ? -1 : 1;
+	return (a->bytes > b->bytes) - (a->bytes < b->bytes);
+}
+
+/* The group standing for the pending counters (sorted: the same set
+ * deferred in another order is the same group), new if no group has
+ * them; -1 when the slot has no group left (sp->cg_overflow). */
+static int intern(struct spec *sp)
+{
+	struct xfsm_cg_table *t = sp->cg;
+	struct xfsm_cg_member set[SPEC_PEND_MAX];
+	unsigned int n = sp->n_pend - sp->pend_floor, g, i;
+
+	memcpy(set, sp->pend + sp->pend_floor, n * sizeof(set[0]));
+	qsort(set, n, sizeof(set[0]), member_cmp);
+	for (g = 0; g < t->n_groups; g++) {
+		if (sp->g_len[g] != n)
+			continue;
+		for (i = 0; i < n; i++)
+			if (member_cmp(&t->m[sp->g_start[g] + i], &set[i]))
+				break;
+		if (i == n)
+			return (int)g;
+	}
+	if (t->n_groups == XFSM_COUNT_GROUPS) {
+		sp->cg_overflow = true;
+		return -1;
+	}
+	if (t->n + n > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct xfsm_cg_member *m;
+
+		while (cap < t->n + n)
+			cap *= 2;
+		m = realloc(t->m, cap * sizeof(*m));
+		if (!m) {
+			xfsm_emit_fail(sp->e, -ENOMEM, "out of memory");
+			return -1;
+		}
+		t->m = m;
+		t->cap = cap;
+	}
+	g = t->n_groups++;
+	sp->g_start[g] = (unsigned int)t->n;
+	sp->g_len[g] = n;
+	for (i = 0; i < n; i++) {
+		set[i].group = (__u16)g;
+		t->m[t->n++] = set[i];
+	}
+	return (int)g;
+}
+
+void spec_pend_flush(struct spec *sp)
+{
+	int g, off;
+
+	if (!grouping(sp) || sp->n_pend == sp->pend_floor)
+		return;
+	g = intern(sp);
+	if (g < 0)
+		return;
+	off = (int)(offsetof(struct xfsm_stats_block, group) +
+		    ((size_t)sp->in->slot * XFSM_COUNT_GROUPS + (size_t)g) *
+			    sizeof(struct xfsm_count_group));
+	xfsm_emit_note(sp->e, 1, "count group %d: %u counters", g, sp->n_pend - sp->pend_floor);
+	spec_count_pkt(sp, SR_STATS, off + (int)offsetof(struct xfsm_count_group, packets),
+		       off + (int)offsetof(struct xfsm_count_group, bytes));
+}
+
+void spec_pend_settle(struct spec *sp)
+{
+	spec_pend_flush(sp);
+	sp->pend_floor = sp->n_pend;
+}
+
+void spec_goto(struct spec *sp, unsigned int l_stage)
+{
+	if (l_stage == sp->l_stage[sp->app->n_stages])
+		sp->end_used = true;
+	spec_pend_flush(sp);
+	xfsm_emit_ja(sp->e, l_stage);
+}
+
+void spec_cnt_inc_g(struct spec *sp, int base, __u8 space, __u32 index, int off)
+{
+	if (!spec_defer(sp, space, index, (__u32)off, false))
+		spec_cnt_add(sp, base, off, 1);
+}
+
+void spec_count_pkt_g(struct spec *sp, int base, __u8 space, __u32 index, int pkts_off,
+		      int bytes_off)
+{
+	if (!grouping(sp)) {
+		spec_count_pkt(sp, base, pkts_off, bytes_off);
+		return;
+	}
+	spec_defer(sp, space, index, (__u32)pkts_off, false);
+	spec_defer(sp, space, index, (__u32)bytes_off, true);
+}
+
 void spec_stats_const(struct spec *sp, int dst, int map, __u32 key, unsigned int null_label)
 {
 	if (stats_kept(sp))
@@ -245,7 +386,13 @@ void spec_finish_const(struct spec *sp, int act)
 		off = offsetof(struct xfsm_stats, verdict_pass);
 		break;
 	}
-	spec_cnt_add(sp, SR_STATS, off, 1);
+	{
+		unsigned int mark = spec_pend_mark(sp);
+
+		spec_cnt_inc_g(sp, SR_STATS, XFSM_CG_DATAPATH, 0, off);
+		spec_pend_flush(sp);
+		spec_pend_restore(sp, mark);
+	}
 	E(sp, XI_MOV64_IMM(XR0, act));
 	E(sp, XI_EXIT());
 }
@@ -640,8 +787,8 @@ static void emit_program(struct spec *sp)
 
 	xfsm_emit_note(e, 0, "packet counters (nothing is changed before this point)");
 	spec_stats_const(sp, SR_STATS, XFSM_M_STATS, 0, sp->l_pass_raw);
-	spec_count_pkt(sp, SR_STATS, offsetof(struct xfsm_stats, rx_packets),
-		       offsetof(struct xfsm_stats, rx_bytes));
+	spec_count_pkt_g(sp, SR_STATS, XFSM_CG_DATAPATH, 0, offsetof(struct xfsm_stats, rx_packets),
+			 offsetof(struct xfsm_stats, rx_bytes));
 	if (!app->n_stages) {
 		xfsm_emit_note(e, 0, "no stage: exc_no_app, the default verdict");
 		spec_cnt_add(sp, SR_STATS, offsetof(struct xfsm_stats, exc_no_app), 1);
@@ -665,11 +812,20 @@ static void emit_program(struct spec *sp)
 		}
 		for (s = 0; s < app->n_stages && !e->err; s++) {
 			xfsm_emit_bind(e, sp->l_stage[s]);
+			/* a later stage is only jumped to (spec_goto()): its
+			 * paths arrive with nothing pending */
+			if (s)
+				sp->n_pend = sp->pend_floor = 0;
 			spec_stage(sp, s);
 		}
 		xfsm_emit_bind(e, sp->l_stage[app->n_stages]);
+		sp->n_pend = sp->pend_floor = 0;
 		xfsm_emit_note(e, 0, "end of the pipeline: the default verdict");
+		/* no jump to it (every stage ends each path): its code is
+		 * dead, and a group for it would be a slot wasted */
+		sp->cg_off = !sp->end_used;
 		spec_finish_const(sp, spec_verdict_xdp(app->default_verdict));
+		sp->cg_off = false;
 	}
 
 	xfsm_emit_bind(e, sp->l_bail);
@@ -703,8 +859,30 @@ int xfsm_spec_generate(struct xfsm_instance *inst, const struct xfsm_spec_input 
 			       in->n_rules, XFSM_SPEC_MAX_RULES);
 		return e->err;
 	}
+	if (in->groups) {
+		in->groups->n = 0;
+		in->groups->n_groups = 0;
+		/* groups live in the statistics block, after the parser's
+		 * lookup of it (SR_STATS) */
+		if (xfsm_stats_in_block(inst))
+			sp.cg = in->groups;
+	}
 	if (!check_app(&sp))
 		emit_program(&sp);
+	if (!e->err && sp.cg_overflow) {
+		/* more groups (or more counters on one path) than a slot
+		 * has: the program counts every counter itself */
+		xfsm_emit_free(e);
+		xfsm_emit_init(e);
+		in->groups->n = 0;
+		in->groups->n_groups = 0;
+		free(sp.skey);
+		free(sp.srule);
+		sp = (struct spec){ .inst = inst, .in = in, .app = in->app, .e = e,
+				    .omit = sp.omit, .l3 = ETH_HLEN };
+		if (!check_app(&sp))
+			emit_program(&sp);
+	}
 	free(sp.skey);
 	free(sp.srule);
 	if (!e->err)

@@ -552,16 +552,26 @@ int spec_rule_body(struct spec *sp, unsigned int stage, const struct xfsm_rule *
 /* A matched rule: its counters, writes and actions. */
 static int emit_rule(struct spec *sp, unsigned int stage, const struct xfsm_rule *r)
 {
-	unsigned int no_rs = xfsm_emit_label(sp->e);
+	const struct xfsm_stage *st = &sp->app->stages[stage];
+	unsigned int no_rs = xfsm_emit_label(sp->e), mark = spec_pend_mark(sp);
+	int err;
 
-	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, hits), 1);
-	if (sp->inst->map_fd[XFSM_M_RULE_STATS] >= 0) {
+	spec_cnt_inc_g(sp, SR_SS, XFSM_CG_STAGE, st->stats_id,
+		       offsetof(struct xfsm_stage_stats, hits));
+	if (sp->inst->map_fd[XFSM_M_RULE_STATS] >= 0 &&
+	    !spec_defer(sp, XFSM_CG_RULE, r->rule_id, offsetof(struct xfsm_rule_stats, packets),
+			false)) {
 		spec_stats_const(sp, XR0, XFSM_M_RULE_STATS, r->rule_id, no_rs);
 		spec_count_pkt(sp, XR0, offsetof(struct xfsm_rule_stats, packets),
 			       offsetof(struct xfsm_rule_stats, bytes));
+	} else if (sp->inst->map_fd[XFSM_M_RULE_STATS] >= 0) {
+		spec_defer(sp, XFSM_CG_RULE, r->rule_id, offsetof(struct xfsm_rule_stats, bytes),
+			   true);
 	}
 	xfsm_emit_bind(sp->e, no_rs);
-	return spec_rule_body(sp, stage, r);
+	err = spec_rule_body(sp, stage, r);
+	spec_pend_restore(sp, mark);
+	return err;
 }
 
 int spec_stage(struct spec *sp, unsigned int stage)
@@ -575,8 +585,9 @@ int spec_stage(struct spec *sp, unsigned int stage)
 		return spec_acl_stage(sp, stage);
 	xfsm_emit_note(e, 0, "stage %u (statistics %u): counters", stage, st->stats_id);
 	spec_stage_stats(sp, st->stats_id);
-	spec_count_pkt(sp, SR_SS, offsetof(struct xfsm_stage_stats, packets),
-		       offsetof(struct xfsm_stage_stats, bytes));
+	spec_count_pkt_g(sp, SR_SS, XFSM_CG_STAGE, st->stats_id,
+			 offsetof(struct xfsm_stage_stats, packets),
+			 offsetof(struct xfsm_stage_stats, bytes));
 	emit_flow(sp, stage);
 	if (st->n_conds)
 		emit_conds(sp, stage);
@@ -634,10 +645,13 @@ int spec_stage(struct spec *sp, unsigned int stage)
 void spec_stage_miss(struct spec *sp, unsigned int stage)
 {
 	const struct xfsm_stage *st = &sp->app->stages[stage];
+	unsigned int mark = spec_pend_mark(sp);
 
-	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, misses), 1);
+	spec_cnt_inc_g(sp, SR_SS, XFSM_CG_STAGE, st->stats_id,
+		       offsetof(struct xfsm_stage_stats, misses));
 	if (st->miss_verdict == XFSM_VERDICT_CONTINUE)
-		xfsm_emit_ja(sp->e, sp->l_stage[stage + 1]);
+		spec_goto(sp, sp->l_stage[stage + 1]);
 	else
 		spec_finish_const(sp, spec_verdict_xdp(st->miss_verdict));
+	spec_pend_restore(sp, mark);
 }

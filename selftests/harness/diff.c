@@ -14,6 +14,7 @@
 #include "diff.h"
 #include "golden.h"
 #include "xfsm_lang.h"
+#include "apply_internal.h"
 
 #define MS		1000000ULL
 #define XD_N(a)		(sizeof(a) / sizeof((a)[0]))
@@ -367,6 +368,126 @@ static void cmp_value(struct xd_pair *p, struct xd_report *r, const struct xd_ma
 	}
 }
 
+/*
+ * Count groups (xfsm/abi.h): the specialized program counts a set of
+ * counters as one pair of the statistics block; libxfsm's readers add to
+ * each counter what its groups counted since their slot's install and
+ * what earlier installs folded (xfsm_cg_add()).  The harness compares
+ * raw values CPU by CPU, so it adds the same to the specialized side's
+ * dump of xfsm_stats or xfsm_rule_stats, on the CPU the packets run on
+ * (xd_open_rules() pins them: the other CPUs count nothing), and the pairs
+ * read as zero, as the generic side's do.  The counters concerned: those
+ * either slot's table names, and those with a fold.
+ */
+struct cg_target {
+	__u32	space, index;
+};
+
+static int cg_targets(struct xfsm_instance *inst, struct cg_target **out, size_t *n)
+{
+	struct xfsm_cg_table t = { 0 };
+	struct xfsm_cg_fold_key k, next;
+	struct cg_target *v = NULL, *nv;
+	size_t cap = 0, i;
+	__u32 slot;
+	int err = 0, fd = inst->map_fd[XFSM_M_CG_FOLD];
+
+	*n = 0;
+#define CG_PUSH(sp, ix) do {							\
+		if (*n == cap) {						\
+			cap = cap ? 2 * cap : 64;				\
+			if (!(nv = realloc(v, cap * sizeof(*v)))) {		\
+				err = -ENOMEM;					\
+				goto out;					\
+			}							\
+			v = nv;							\
+		}								\
+		v[(*n)++] = (struct cg_target){ (sp), (ix) };			\
+	} while (0)
+	for (slot = 0; slot < XFSM_APP_SLOTS; slot++) {
+		if ((err = xfsm_cg_table_read(inst, slot, &t)))
+			goto out;
+		for (i = 0; i < t.n; i++)
+			CG_PUSH(t.m[i].space, t.m[i].index);
+		xfsm_cg_table_free(&t);
+	}
+	if (fd >= 0 && !bpf_map_get_next_key(fd, NULL, &next)) {
+		do {
+			k = next;
+			if (k.space >= XFSM_CG_DATAPATH && k.space <= XFSM_CG_RULE)
+				CG_PUSH(k.space, k.index);
+		} while (!bpf_map_get_next_key(fd, &k, &next));
+	}
+#undef CG_PUSH
+out:
+	xfsm_cg_table_free(&t);
+	if (err) {
+		free(v);
+		v = NULL;
+		*n = 0;
+	}
+	*out = v;
+	return err;
+}
+
+static int cg_apply(struct xd_pair *p, const struct xd_map *m, struct xd_dump *s)
+{
+	struct xfsm_instance *inst = p->spec.inst;
+	size_t stride = (s->usz + 7) & ~(size_t)7, i, j, k;
+	uint8_t *cpu = s->v + (size_t)p->cpu * stride;
+	struct cg_target *tg = NULL;
+	struct xfsm_stats_loc loc;
+	__u64 add[64], seq, v;
+	size_t n = 0, size;
+	int err;
+
+	if (m->id != XFSM_M_STATS && m->id != XFSM_M_RULE_STATS)
+		return 0;
+	if (inst->map_fd[XFSM_M_CG_FOLD] < 0)
+		return 0;	/* no groups in this instance */
+	if ((err = xfsm_cg_seq(inst, &seq)) || (err = cg_targets(inst, &tg, &n)))
+		return err;
+	for (i = 0; i < n && !err; i++) {
+		uint8_t *dst;
+
+		for (j = 0; j < i; j++)		/* each counter once */
+			if (tg[j].space == tg[i].space && tg[j].index == tg[i].index)
+				break;
+		if (j < i)
+			continue;
+		if (m->id == XFSM_M_STATS && tg[i].space == XFSM_CG_DATAPATH) {
+			dst = cpu;
+			size = sizeof(struct xfsm_stats);
+		} else if (m->id == XFSM_M_STATS && tg[i].space == XFSM_CG_STAGE) {
+			if ((err = xfsm_stats_where(inst, XFSM_SK_STAGE, tg[i].index, &loc)))
+				break;
+			dst = cpu + loc.off;
+			size = sizeof(struct xfsm_stage_stats);
+		} else if (m->id == XFSM_M_RULE_STATS && tg[i].space == XFSM_CG_RULE &&
+			   tg[i].index < s->n) {
+			dst = s->v + (size_t)tg[i].index * s->vsz + (size_t)p->cpu * stride;
+			size = sizeof(struct xfsm_rule_stats);
+		} else {
+			continue;
+		}
+		memset(add, 0, size);
+		if ((err = xfsm_cg_add(inst, seq, tg[i].space, tg[i].index, add, size)))
+			break;
+		for (k = 0; k < size / 8; k++) {
+			memcpy(&v, dst + 8 * k, 8);
+			v += add[k];
+			memcpy(dst + 8 * k, &v, 8);
+		}
+	}
+	if (!err && m->id == XFSM_M_STATS &&
+	    !(err = xfsm_stats_where(inst, XFSM_SK_GROUPS, 0, &loc)))
+		for (k = 0; k < s->ncpu; k++)
+			memset(s->v + k * stride + loc.off, 0,
+			       sizeof(((struct xfsm_stats_block *)0)->group));
+	free(tg);
+	return err;
+}
+
 static int cmp_map(struct xd_pair *p, const struct xd_map *m, struct xd_report *r)
 {
 	int gfd = p->gen.inst->map_fd[m->id], sfd = p->spec.inst->map_fd[m->id];
@@ -383,7 +504,7 @@ static int cmp_map(struct xd_pair *p, const struct xd_map *m, struct xd_report *
 		rep(r, "  %s: present in one instance only\n", mname);
 		return 0;
 	}
-	if ((err = dump_map(gfd, &g)) || (err = dump_map(sfd, &s))) {
+	if ((err = dump_map(gfd, &g)) || (err = dump_map(sfd, &s)) || (err = cg_apply(p, m, &s))) {
 		fprintf(stderr, "diff: cannot read %s: %s\n", mname, strerror(-err));
 		goto out;
 	}
