@@ -434,17 +434,18 @@ static int cg_apply(struct xd_pair *p, const struct xd_map *m, struct xd_dump *s
 {
 	struct xfsm_instance *inst = p->spec.inst;
 	size_t stride = (s->usz + 7) & ~(size_t)7, i, j, k;
-	uint8_t *cpu = s->v + (size_t)p->cpu * stride;
 	struct cg_target *tg = NULL;
+	uint8_t *cpu;
 	struct xfsm_stats_loc loc;
-	__u64 add[64], seq, v;
+	__u64 add[XFSM_CG_FOLD_WORDS], seq, v;
 	size_t n = 0, size;
 	int err;
 
 	if (m->id != XFSM_M_STATS && m->id != XFSM_M_RULE_STATS)
 		return 0;
-	if (inst->map_fd[XFSM_M_CG_FOLD] < 0)
-		return 0;	/* no groups in this instance */
+	if (inst->map_fd[XFSM_M_CG_FOLD] < 0 || !s->n)
+		return 0;	/* no groups in this instance; no entries */
+	cpu = s->v + (size_t)p->cpu * stride;
 	if ((err = xfsm_cg_seq(inst, &seq)) || (err = cg_targets(inst, &tg, &n)))
 		return err;
 	for (i = 0; i < n && !err; i++) {
@@ -469,6 +470,10 @@ static int cg_apply(struct xd_pair *p, const struct xd_map *m, struct xd_dump *s
 			size = sizeof(struct xfsm_rule_stats);
 		} else {
 			continue;
+		}
+		if (size > sizeof(add)) {
+			err = -EPROTO;
+			break;
 		}
 		memset(add, 0, size);
 		if ((err = xfsm_cg_add(inst, seq, tg[i].space, tg[i].index, add, size)))
