@@ -95,6 +95,9 @@ void xfsm_cg_cache_free(struct xfsm_cg_cache *c);
 /* The sequence count of the groups' bookkeeping (0 before any write);
  * -ENOENT: the instance has no groups (offload profile). */
 int xfsm_cg_seq(struct xfsm_instance *inst, __u64 *seq);
+/* qsort() order of struct xfsm_cg_member: by counter (space, index,
+ * field), then group (the specializer interns a group's set in it). */
+int xfsm_cg_member_cmp(const void *a, const void *b);
 /* Add to `out` (the counter's struct, `size` bytes) what the groups of
  * both slots and the folds hold for counter (space, index), as of
  * sequence count `seq` (even, read before). */

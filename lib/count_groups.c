@@ -83,7 +83,7 @@ static __u32 space_entries(const struct xfsm_instance *inst, unsigned int space)
 }
 
 /* By counter (space, index, field), then group. */
-static int cmp_member(const void *pa, const void *pb)
+int xfsm_cg_member_cmp(const void *pa, const void *pb)
 {
 	const struct xfsm_cg_member *a = pa, *b = pb;
 
@@ -143,9 +143,9 @@ int xfsm_cg_table_check(const struct xfsm_instance *inst, const struct xfsm_cg_t
 	if (!s)
 		return -ENOMEM;
 	memcpy(s, t->m, t->n * sizeof(*s));
-	qsort(s, t->n, sizeof(*s), cmp_member);
+	qsort(s, t->n, sizeof(*s), xfsm_cg_member_cmp);
 	for (i = 1; i < t->n && !err; i++)
-		if (!cmp_member(&s[i - 1], &s[i])) {
+		if (!xfsm_cg_member_cmp(&s[i - 1], &s[i])) {
 			xfsm_log(XFSM_LOG_ERROR,
 				 "count group table: group %u names counter (space %u, index %u, offset %u) twice",
 				 s[i].group, s[i].space, s[i].index, s[i].off);
@@ -275,7 +275,7 @@ int xfsm_cg_write_end(struct xfsm_instance *inst, __u64 seq)
 
 /* A slot's table and baselines, as of one sequence count. */
 struct cg_cache_slot {
-	struct xfsm_cg_member	*m;	/* sorted by cmp_member */
+	struct xfsm_cg_member	*m;	/* sorted by xfsm_cg_member_cmp */
 	size_t			n;
 	struct xfsm_count_group	base[XFSM_COUNT_GROUPS];
 };
@@ -334,7 +334,7 @@ static int cache_load(struct xfsm_instance *inst, __u64 seq)
 		c->slot[s].m = t.m;
 		c->slot[s].n = t.n;
 		if (t.n)
-			qsort(t.m, t.n, sizeof(*t.m), cmp_member);
+			qsort(t.m, t.n, sizeof(*t.m), xfsm_cg_member_cmp);
 		err = base_read(inst, s, c->slot[s].base);
 		if (err)
 			return err;
@@ -512,7 +512,7 @@ static int fold_old(struct xfsm_instance *inst, struct xfsm_cg_table *old,
 	size_t i = 0, w;
 
 	*n_undo = 0;
-	qsort(old->m, old->n, sizeof(*old->m), cmp_member);
+	qsort(old->m, old->n, sizeof(*old->m), xfsm_cg_member_cmp);
 	while (i < old->n) {
 		struct fold_undo *u = &undo[*n_undo];
 

@@ -151,6 +151,13 @@ static void install_first(void)
 	xfsm_cg_table_free(&t1);
 }
 
+/* From nothing: the raw counts, install_first()'s tables and the pairs
+ * check_first() expects (slot 0's groups 0 and 1, slot 1's group 0). */
+static void first_counts(void)
+{
+	first_counts();
+}
+
 /* The counts install_first()'s tables and these pairs make. */
 static void check_first(const struct seen *s)
 {
@@ -194,12 +201,7 @@ START_TEST(test_cg_install_folds)
 	struct xfsm_cg_table t = {};
 	struct seen s;
 
-	clean();
-	raw_counts();
-	install_first();
-	pair_add(0, 0, 10, 1000);
-	pair_add(0, 1, 3, 300);
-	pair_add(1, 0, 5, 50);
+	first_counts();
 
 	/* Slot 0's program changes: group 0 now stands for rule 9's
 	 * packets, group 1 for the datapath's rx_packets. */
@@ -324,12 +326,7 @@ START_TEST(test_cg_reset_zeroes)
 	__u32 key = 1;
 	int n = 0;
 
-	clean();
-	raw_counts();
-	install_first();
-	pair_add(0, 0, 10, 1000);
-	pair_add(0, 1, 3, 300);
-	pair_add(1, 0, 5, 50);
+	first_counts();
 	add(&t, 0, false, RL(9, packets));	/* folds slot 0's and rebases at 10 */
 	ck_assert_int_eq(xfsm_cg_install(T.inst, 0, &t), 0);
 	ck_assert_int_eq(xfsm_reset_stats(T.inst), 0);
@@ -385,12 +382,7 @@ START_TEST(test_cg_bad_table)
 	struct seen after;
 	unsigned int i;
 
-	clean();
-	raw_counts();
-	install_first();
-	pair_add(0, 0, 10, 1000);
-	pair_add(0, 1, 3, 300);
-	pair_add(1, 0, 5, 50);
+	first_counts();
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct xfsm_cg_member ok = { 0, XFSM_CG_RULE, 0, 9, 0 };
 
@@ -488,12 +480,7 @@ START_TEST(test_cg_seq_odd_retries)
 	struct xfsm_rule_stats rs;
 	struct seen s;
 
-	clean();
-	raw_counts();
-	install_first();
-	pair_add(0, 0, 10, 1000);
-	pair_add(0, 1, 3, 300);
-	pair_add(1, 0, 5, 50);
+	first_counts();
 	if (!seq_set(41))
 		goto out;
 	ASSERT_EQ(xfsm_read_stats(T.inst, &dp), -EAGAIN, "datapath reader");

@@ -14,6 +14,7 @@
 #include <linux/if_ether.h>
 
 #include "spec/internal.h"
+#include "apply_internal.h"
 
 /* ---- Shared emitters ---------------------------------------------------- */
 
@@ -161,19 +162,6 @@ void spec_pend_restore(struct spec *sp, unsigned int mark)
 	sp->pend_floor = mark >> 16;
 }
 
-static int member_cmp(const void *pa, const void *pb)
-{
-	const struct xfsm_cg_member *a = pa, *b = pb;
-
-	if (a->space != b->space)
-		return a->space < b->space ? -1 : 1;
-	if (a->index != b->index)
-		return a->index < b->index ? -1 : 1;
-	if (a->off != b->off)
-		return a->off < b->off ? -1 : 1;
-	return (a->bytes > b->bytes) - (a->bytes < b->bytes);
-}
-
 /* The group standing for the pending counters (sorted: the same set
  * deferred in another order is the same group), new if no group has
  * them; -1 when the slot has no group left (sp->cg_overflow). */
@@ -184,12 +172,14 @@ static int intern(struct spec *sp)
 	unsigned int n = sp->n_pend - sp->pend_floor, g, i;
 
 	memcpy(set, sp->pend + sp->pend_floor, n * sizeof(set[0]));
-	qsort(set, n, sizeof(set[0]), member_cmp);
+	qsort(set, n, sizeof(set[0]), xfsm_cg_member_cmp);
 	for (g = 0; g < t->n_groups; g++) {
 		if (sp->g_len[g] != n)
 			continue;
 		for (i = 0; i < n; i++)
-			if (member_cmp(&t->m[sp->g_start[g] + i], &set[i]))
+			set[i].group = (__u16)g;	/* the order compares groups too */
+		for (i = 0; i < n; i++)
+			if (xfsm_cg_member_cmp(&t->m[sp->g_start[g] + i], &set[i]))
 				break;
 		if (i == n)
 			return (int)g;
