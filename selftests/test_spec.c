@@ -1728,6 +1728,33 @@ static unsigned int cg_size(const struct xfsm_cg_table *t, unsigned int g)
 	return n;
 }
 
+/* No two groups of t stand for the same counters (a set met again is
+ * the group interned for it the first time). */
+static bool cg_distinct(const struct xfsm_cg_table *t)
+{
+	unsigned int g, h;
+	size_t i, j;
+
+	for (g = 0; g < t->n_groups; g++)
+		for (h = g + 1; h < t->n_groups; h++) {
+			bool same = cg_size(t, g) == cg_size(t, h);
+
+			for (i = 0; same && i < t->n; i++) {
+				if (t->m[i].group != g)
+					continue;
+				for (j = 0; j < t->n; j++)
+					if (t->m[j].group == h && t->m[j].space == t->m[i].space &&
+					    t->m[j].index == t->m[i].index &&
+					    t->m[j].off == t->m[i].off && t->m[j].bytes == t->m[i].bytes)
+						break;
+				same = j < t->n;
+			}
+			if (same)
+				return false;
+		}
+	return true;
+}
+
 /*
  * With count groups each way out of a one-stage application increments
  * one pair: a rule's exit the group of the datapath's rx pair, the stage's
@@ -1823,6 +1850,22 @@ START_TEST(test_count_groups)
 			xfsm_cg_table_free(&have);
 		}
 		xfsm_image_free(&img);
+	}
+
+	/* ways out that count alike share their group: an ACL's deny rules
+	 * (the rx pair and verdict_drop) after a stage's own ways out */
+	{
+		static const char acl[] =
+			"app a\ndefault pass\nstage s {\nkey ip.src\nmiss continue\n"
+			"rule a when tcp.dport == 22 => drop\n}\n"
+			"acl f {\n\tmiss allow\n"
+			"\trule prio 9 src 198.18.0.0/24 proto 17 dport 53 => deny\n"
+			"\trule prio 8 src 198.18.1.0/24 proto 6 => deny\n"
+			"\trule prio 7 src 198.18.2.0/24 proto 6 => deny\n}\n";
+
+		if (generate_src_cg(acl, &e, &t))
+			ASSERT_TRUE(t.n_groups >= 3 && cg_distinct(&t), "one group per set of counters");
+		xfsm_emit_free(&e);
 	}
 
 	/* no table: every counter counted where it is */
