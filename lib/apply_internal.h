@@ -95,6 +95,10 @@ void xfsm_cg_cache_free(struct xfsm_cg_cache *c);
 /* The sequence count of the groups' bookkeeping (0 before any write);
  * -ENOENT: the instance has no groups (offload profile). */
 int xfsm_cg_seq(struct xfsm_instance *inst, __u64 *seq);
+/* Has the instance count groups (the statistics block and the maps their
+ * tables, baselines and folds live in)?  The one test: the specializer
+ * groups only where xfsm_cg_install() takes a table. */
+bool xfsm_cg_supported(const struct xfsm_instance *inst);
 /* qsort() order of struct xfsm_cg_member: by counter (space, index,
  * field), then group (the specializer interns a group's set in it). */
 int xfsm_cg_member_cmp(const void *a, const void *b);

@@ -218,7 +218,7 @@ static int table_write(struct xfsm_instance *inst, __u32 slot, const struct xfsm
 
 /* ---- The sequence count -------------------------------------------------------- */
 
-static bool has_groups(const struct xfsm_instance *inst)
+bool xfsm_cg_supported(const struct xfsm_instance *inst)
 {
 	return inst && inst->map_fd[XFSM_M_CG_BASE] >= 0 && inst->map_fd[XFSM_M_CG_FOLD] >= 0 &&
 	       inst->map_fd[XFSM_M_IDS] >= 0 && xfsm_stats_in_block(inst);
@@ -228,7 +228,7 @@ int xfsm_cg_seq(struct xfsm_instance *inst, __u64 *seq)
 {
 	struct xfsm_cg_fold v;
 
-	if (!has_groups(inst))
+	if (!xfsm_cg_supported(inst))
 		return -ENOENT;
 	if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_CG_FOLD], &seq_key, &v)) {
 		if (errno != ENOENT)
@@ -425,7 +425,7 @@ int xfsm_cg_fold_clear(struct xfsm_instance *inst, int space, const __u32 *idx, 
 	size_t i;
 	int err, e;
 
-	if (!has_groups(inst) || !n)
+	if (!xfsm_cg_supported(inst) || !n)
 		return 0;
 	err = xfsm_cg_write_begin(inst, &seq);
 	if (err)
@@ -577,7 +577,7 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 	err = xfsm_cg_table_check(inst, t);
 	if (err)
 		return err;
-	if (!has_groups(inst)) {
+	if (!xfsm_cg_supported(inst)) {
 		if (empty)
 			return 0;
 		xfsm_log(XFSM_LOG_ERROR, "instance %s has no count groups (%s)", inst->name,

@@ -214,6 +214,7 @@ static int intern(struct spec *sp)
 
 void spec_pend_flush(struct spec *sp)
 {
+	struct xfsm_stats_loc loc;
 	int g, off;
 
 	if (!grouping(sp) || sp->n_pend == sp->pend_floor)
@@ -221,9 +222,12 @@ void spec_pend_flush(struct spec *sp)
 	g = intern(sp);
 	if (g < 0)
 		return;
-	off = (int)(offsetof(struct xfsm_stats_block, group) +
-		    ((size_t)sp->in->slot * XFSM_COUNT_GROUPS + (size_t)g) *
-			    sizeof(struct xfsm_count_group));
+	/* the slot's pairs, where libxfsm says they are */
+	if (xfsm_stats_where(sp->inst, XFSM_SK_GROUPS, sp->in->slot, &loc)) {
+		xfsm_emit_fail(sp->e, -EINVAL, "no count group pairs for slot %u", sp->in->slot);
+		return;
+	}
+	off = (int)(loc.off + (size_t)g * sizeof(struct xfsm_count_group));
 	xfsm_emit_note(sp->e, 1, "count group %d: %u counters", g, sp->n_pend - sp->pend_floor);
 	spec_count_pkt(sp, SR_STATS, off + (int)offsetof(struct xfsm_count_group, packets),
 		       off + (int)offsetof(struct xfsm_count_group, bytes));
@@ -852,16 +856,17 @@ int xfsm_spec_generate(struct xfsm_instance *inst, const struct xfsm_spec_input 
 	if (in->groups) {
 		in->groups->n = 0;
 		in->groups->n_groups = 0;
-		/* groups live in the statistics block, after the parser's
-		 * lookup of it (SR_STATS) */
-		if (xfsm_stats_in_block(inst))
+		/* the pairs live in the statistics block (after the parser's
+		 * lookup of it, SR_STATS), their tables where apply installs
+		 * them */
+		if (xfsm_cg_supported(inst))
 			sp.cg = in->groups;
 	}
 	if (!check_app(&sp))
 		emit_program(&sp);
 	if (!e->err && sp.cg_overflow) {
 		/* more groups (or more counters on one path) than a slot
-		 * has: the program counts every counter itself */
+		 * has: again, the program counting every counter itself */
 		xfsm_emit_free(e);
 		xfsm_emit_init(e);
 		in->groups->n = 0;
