@@ -297,17 +297,65 @@ void xfsm_cg_cache_free(struct xfsm_cg_cache *c)
 	free(c);
 }
 
-static int base_read(struct xfsm_instance *inst, __u32 slot,
+/* How many of a slot's pairs its table's program can have moved: groups
+ * are numbered from 0 and each has members, so one past the highest group
+ * a member names (baselines past it are never read or rewritten: the
+ * pairs stay where the last install left them). */
+static __u32 groups_used(const struct xfsm_cg_table *t)
+{
+	__u32 ng = 0;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->m[i].group < XFSM_COUNT_GROUPS && t->m[i].group >= ng)
+			ng = t->m[i].group + 1;
+	return ng;
+}
+
+/* The baselines of a slot's first ng pairs: one batch lookup where the
+ * kernel has batch operations (an array's batch starts after the key
+ * in_batch names), else one lookup each. */
+static int base_read(struct xfsm_instance *inst, __u32 slot, __u32 ng,
 		     struct xfsm_count_group base[XFSM_COUNT_GROUPS])
 {
-	__u32 g, k;
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = inst->map_fd[XFSM_M_CG_BASE];
+	__u32 keys[XFSM_COUNT_GROUPS], first = slot * XFSM_COUNT_GROUPS, prev = first - 1, out;
+	__u32 g, count = ng;
 
-	for (g = 0; g < XFSM_COUNT_GROUPS; g++) {
-		k = slot * XFSM_COUNT_GROUPS + g;
-		if (bpf_map_lookup_elem(inst->map_fd[XFSM_M_CG_BASE], &k, &base[g]))
+	if (!ng)
+		return 0;
+	if (!bpf_map_lookup_batch(fd, slot ? &prev : NULL, &out, keys, base, &count, &opts) ||
+	    (errno == ENOENT && count == ng)) {
+		for (g = 0; g < ng && keys[g] == first + g; g++)
+			;
+		if (g == ng && count == ng)
+			return 0;
+	}
+	for (g = 0; g < ng; g++) {
+		__u32 k = first + g;
+
+		if (bpf_map_lookup_elem(fd, &k, &base[g]))
 			return -errno;
 	}
 	return 0;
+}
+
+/* The baselines of a slot's first ng pairs set to base[] (one batch
+ * where the kernel has batch operations); *done counts those written. */
+static int base_write(struct xfsm_instance *inst, __u32 slot, __u32 ng,
+		      const struct xfsm_count_group base[XFSM_COUNT_GROUPS], size_t *done)
+{
+	__u32 keys[XFSM_COUNT_GROUPS], g;
+	bool batch = true;
+
+	*done = 0;
+	if (!ng)
+		return 0;
+	for (g = 0; g < ng; g++)
+		keys[g] = slot * XFSM_COUNT_GROUPS + g;
+	return xfsm_map_update_many(inst->map_fd[XFSM_M_CG_BASE], keys, base, ng, sizeof(keys[0]),
+				    sizeof(base[0]), &batch, done);
 }
 
 static int cache_load(struct xfsm_instance *inst, __u64 seq)
@@ -335,7 +383,7 @@ static int cache_load(struct xfsm_instance *inst, __u64 seq)
 		c->slot[s].n = t.n;
 		if (t.n)
 			qsort(t.m, t.n, sizeof(*t.m), xfsm_cg_member_cmp);
-		err = base_read(inst, s, c->slot[s].base);
+		err = base_read(inst, s, groups_used(&t), c->slot[s].base);
 		if (err)
 			return err;
 	}
@@ -569,7 +617,6 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 	struct fold_undo *undo = NULL;
 	size_t n_undo = 0;
 	__u64 seq;
-	__u32 g = 0, k;
 	int err, e;
 
 	if (!inst || slot >= XFSM_APP_SLOTS)
@@ -615,26 +662,27 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 	if (err)
 		goto out;
 	if (old.n || lost) {
+		/* the pairs the old program can have moved: its groups, or
+		 * all of them when its table is lost */
+		__u32 ng = lost ? XFSM_COUNT_GROUPS : groups_used(&old);
+		size_t rebased = 0, undone;
+
 		err = xfsm_stats_read_raw(inst, XFSM_SK_GROUPS, slot, pairs, sizeof(pairs));
 		if (!err)
-			err = base_read(inst, slot, base);
+			err = base_read(inst, slot, ng, base);
 		if (!err)
 			err = fold_old(inst, &old, pairs, base, undo, &n_undo);
-		for (g = 0; g < XFSM_COUNT_GROUPS && !err; g++) {
-			k = slot * XFSM_COUNT_GROUPS + g;
-			if (bpf_map_update_elem(inst->map_fd[XFSM_M_CG_BASE], &k, &pairs[g],
-						BPF_ANY))
-				err = -errno;
-		}
+		if (!err)
+			err = base_write(inst, slot, ng, pairs, &rebased);
 		if (err) {
 			/* Back to the old table's state: folds, then the
 			 * baselines written. */
 			fold_undo(inst, undo, n_undo);
-			while (g--) {
-				k = slot * XFSM_COUNT_GROUPS + g;
-				bpf_map_update_elem(inst->map_fd[XFSM_M_CG_BASE], &k, &base[g],
-						    BPF_ANY);
-			}
+			e = rebased ? base_write(inst, slot, (__u32)rebased, base, &undone) : 0;
+			if (e)
+				xfsm_log(XFSM_LOG_WARN,
+					 "cannot restore slot %u's count group baselines: %s",
+					 slot, strerror(-e));
 		}
 	}
 	if (!err) {

@@ -254,6 +254,69 @@ out:
 }
 END_TEST
 
+/* (b2) An install rebases the pairs the old program can have moved (its
+ * table's groups) and no others: an apply's bpf() calls grow with the
+ * groups in use, not with the 256 a slot has (test_kill kills a change
+ * before each of them). */
+static struct xfsm_count_group base_get(__u32 slot, __u32 g)
+{
+	struct xfsm_count_group v = {};
+	__u32 k = slot * XFSM_COUNT_GROUPS + g;
+
+	ck_assert_int_eq(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_CG_BASE], &k, &v), 0);
+	return v;
+}
+
+static void base_set(__u32 slot, __u32 g, __u64 packets, __u64 bytes)
+{
+	struct xfsm_count_group v = { .packets = packets, .bytes = bytes };
+	__u32 k = slot * XFSM_COUNT_GROUPS + g;
+
+	ck_assert_int_eq(bpf_map_update_elem(T.inst->map_fd[XFSM_M_CG_BASE], &k, &v, BPF_ANY),
+			 0);
+}
+
+START_TEST(test_cg_install_rebases_used_groups)
+{
+	struct xfsm_cg_table t = {};
+	struct xfsm_count_group b;
+	struct seen s;
+
+	first_counts();
+	/* a baseline no program of slot 0 uses, marked */
+	base_set(0, 200, 77, 7700);
+	add(&t, 0, false, RL(9, packets));
+	add(&t, 2, false, DP(rx_packets));
+	if (!ASSERT_OK(xfsm_cg_install(T.inst, 0, &t), "second install"))
+		goto out;
+	b = base_get(0, 0);
+	ASSERT_EQ(b.packets, 10 * N, "group 0 rebased to its pair");
+	ASSERT_EQ(b.bytes, 1000 * N, "group 0's bytes rebased");
+	b = base_get(0, 1);
+	ASSERT_EQ(b.packets, 3 * N, "group 1 rebased to its pair");
+	b = base_get(0, 200);
+	ASSERT_EQ(b.packets, 77, "a group the old table does not name: left alone");
+	ASSERT_EQ(b.bytes, 7700, "its bytes left alone");
+	/* group 2 was not the old program's: it still counts from its
+	 * baseline (0), as the new member's */
+	pair_add(0, 2, 4, 40);
+	if (read_all(&s))
+		ASSERT_EQ(s.dp.rx_packets, 1 * N + 10 * N + 4 * N,
+			  "rx_packets: folded and the new group 2");
+	/* the next install names group 2 in the old table: rebased */
+	if (ASSERT_OK(xfsm_cg_install(T.inst, 0, NULL), "third install")) {
+		b = base_get(0, 2);
+		ASSERT_EQ(b.packets, 4 * N, "group 2 rebased once its program is replaced");
+		b = base_get(0, 200);
+		ASSERT_EQ(b.packets, 77, "group 200 still left alone");
+	}
+	base_set(0, 200, 0, 0);
+out:
+	xfsm_cg_table_free(&t);
+	XT_END();
+}
+END_TEST
+
 /* (c) An index apply gives to a new object forgets what groups folded
  * into it (the old object's). */
 START_TEST(test_cg_fresh_index_clears_fold)
@@ -708,6 +771,7 @@ int main(void)
 	xfsm_set_log(NULL);
 	tcase_add_test(tc, test_cg_readers_add_groups);
 	tcase_add_test(tc, test_cg_install_folds);
+	tcase_add_test(tc, test_cg_install_rebases_used_groups);
 	tcase_add_test(tc, test_cg_fresh_index_clears_fold);
 	tcase_add_test(tc, test_cg_reset_zeroes);
 	tcase_add_test(tc, test_cg_bad_table);
