@@ -1137,8 +1137,10 @@ static int write_other_side(struct change_ctx *c)
 	int err;
 
 	/* B's pairs to B's new program: first, so that what B's old groups
-	 * fold into an index given fresh below is cleared with it. */
-	err = xfsm_cg_install(inst, c->b, &c->cg);
+	 * fold into an index given fresh below is cleared with it.  No
+	 * packet is in B's old program: B was written only after the wait
+	 * that followed its last switch away (or recover()'s). */
+	err = xfsm_cg_install_quiet(inst, c->b, &c->cg);
 	if (err)
 		return err;
 	err = rebase_stages(inst, c->fresh.index[XFSM_SID_STAGE], c->fresh.n[XFSM_SID_STAGE]);

@@ -99,6 +99,13 @@ int xfsm_cg_seq(struct xfsm_instance *inst, __u64 *seq);
  * tables, baselines and folds live in)?  The one test: the specializer
  * groups only where xfsm_cg_install() takes a table. */
 bool xfsm_cg_supported(const struct xfsm_instance *inst);
+/* xfsm_cg_install() without its own grace period, for an apply: it
+ * writes the other slot only after a grace period since any of that
+ * slot's programs last ran (the wait after its switch, before
+ * XFSM_CTLF_DIRTY is cleared, or recover()'s when it was not), so no
+ * packet can still move the pairs it folds. */
+int xfsm_cg_install_quiet(struct xfsm_instance *inst, __u32 slot,
+			  const struct xfsm_cg_table *t);
 /* qsort() order of struct xfsm_cg_member: by counter (space, index,
  * field), then group (the specializer interns a group's set in it). */
 int xfsm_cg_member_cmp(const void *a, const void *b);

@@ -609,7 +609,10 @@ static void fold_undo(struct xfsm_instance *inst, const struct fold_undo *undo, 
 	}
 }
 
-int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg_table *t)
+/* wait: whether a grace period must pass before the old groups fold (an
+ * apply has waited one already: see xfsm_cg_install_quiet()). */
+static int install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg_table *t,
+		   bool wait)
 {
 	struct xfsm_count_group pairs[XFSM_COUNT_GROUPS], base[XFSM_COUNT_GROUPS];
 	struct xfsm_cg_table old = {};
@@ -654,7 +657,7 @@ int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg
 			err = -ENOMEM;
 			goto out;
 		}
-		err = grace_period();
+		err = wait ? grace_period() : 0;
 		if (err)
 			goto out;
 	}
@@ -702,4 +705,14 @@ out:
 	free(undo);
 	xfsm_cg_table_free(&old);
 	return err;
+}
+
+int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg_table *t)
+{
+	return install(inst, slot, t, true);
+}
+
+int xfsm_cg_install_quiet(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg_table *t)
+{
+	return install(inst, slot, t, false);
 }

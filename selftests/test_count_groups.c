@@ -14,10 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <bpf/bpf.h>
 
 #include "suite.h"
+#include "ctlrun.h"
 
 #define N	((__u64)T.inst->nr_cpus)
 #define DP(f)	XFSM_CG_DATAPATH, 0, offsetof(struct xfsm_stats, f)
@@ -674,8 +678,8 @@ static __u64 seq_get(void)
 	return f.w[0];
 }
 
-/* Two stages of one rule each. */
-static int apply_two_rules(void)
+/* Two stages of one rule each, run by datapath mode dp. */
+static int apply_two_rules_dp(enum xfsm_datapath dp)
 {
 	struct xfsm_image img;
 	struct rb b;
@@ -689,14 +693,19 @@ static int apply_two_rules(void)
 		err = rb_add(&img, 1, &b);
 	}
 	if (!err) {
-		/* the generic datapath: a program of its own would bring
-		 * count groups, which these tests install by hand */
-		XFSM_OPTS(xfsm_apply_opts, o, .datapath = XFSM_DP_GENERIC);
+		XFSM_OPTS(xfsm_apply_opts, o, .datapath = dp);
 
 		err = xfsm_apply(T.inst, &img, &o);
 	}
 	xfsm_image_free(&img);
 	return err;
+}
+
+/* The generic datapath: a program of its own would bring count groups,
+ * which these tests install by hand. */
+static int apply_two_rules(void)
+{
+	return apply_two_rules_dp(XFSM_DP_GENERIC);
 }
 
 /* Every counter a table may name has room for its fold: the loader sizes
@@ -763,6 +772,40 @@ out:
 }
 END_TEST
 
+/* An apply waits no grace period of its own before it folds the other
+ * slot's groups (membarrier() is a synchronize_rcu(): milliseconds per
+ * apply): the apply's protocol has waited one since that slot last ran.
+ * A child that dies at its first membarrier() applies three times, the
+ * third replacing a program that counted with groups. */
+START_TEST(test_cg_apply_no_second_grace_period)
+{
+	struct xfsm_cg_table t = {};
+	int status = 0, i;
+	pid_t pid;
+
+	clean();
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		if (xt_forbid_syscall(__NR_membarrier))
+			_exit(2);
+		for (i = 0; i < 3; i++)
+			if (apply_two_rules_dp(XFSM_DP_SPECIALIZED))
+				_exit(3);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ASSERT_FALSE(WIFSIGNALED(status), "the applies made no membarrier() call");
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status), "three specialized applies");
+	/* they did count with groups: the running slot has a table, and the
+	 * other slot's (the second apply's) was folded by the third */
+	if (ASSERT_OK(xfsm_cg_table_read(T.inst, xt_active_slot(&T), &t), "running table"))
+		ASSERT_GE(t.n, 1, "the running program counts with groups");
+	xfsm_cg_table_free(&t);
+	XT_END();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("count_groups");
@@ -781,5 +824,6 @@ int main(void)
 	tc = xt_tcase(s, "cg_small", small_open);
 	tcase_add_test(tc, test_cg_fold_sized_with_rules);
 	tcase_add_test(tc, test_cg_install_failure_fails_apply);
+	tcase_add_test(tc, test_cg_apply_no_second_grace_period);
 	return xt_suite_run(s);
 }

@@ -66,4 +66,9 @@ int xt_ctl_bpf_cmds(const char *dir, char *const args[], unsigned int cmds[XT_BP
  * returns 0 or -errno, *status as above. */
 int xt_ctl_kill_after(const char *dir, char *const args[], unsigned int usec, int *status);
 
+/* This process (and what it forks or execs) is killed (SIGSYS) by its
+ * next call of system call nr, for good: a test's child proves a path
+ * never makes it.  0 or a negative errno. */
+int xt_forbid_syscall(long nr);
+
 #endif /* XT_CTLRUN_H */
