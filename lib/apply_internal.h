@@ -116,6 +116,14 @@ int xfsm_cg_add(struct xfsm_instance *inst, __u64 seq, int space, __u32 index, v
 		size_t size);
 /* Writers (under the instance lock): make the count odd, then even. */
 int xfsm_cg_write_begin(struct xfsm_instance *inst, __u64 *seq);
+/* A reader that finds the sequence count odd: when no writer holds the
+ * instance lock, the last one died inside its write, and this ends the
+ * odd spell for it (with the warning a writer gives); 0 then, -EBUSY
+ * while a writer holds the lock, or a negative errno. */
+int xfsm_cg_end_dead_write(struct xfsm_instance *inst);
+/* xfsm_instance_lock() without waiting: -1 (errno EWOULDBLOCK) while
+ * another holds it. */
+int xfsm_instance_trylock(const struct xfsm_instance *inst);
 int xfsm_cg_write_end(struct xfsm_instance *inst, __u64 seq);
 /* Drop the folds of counters `idx[0..n-1]` of `space` (a fresh index:
  * its folded counts were the old object's). */

@@ -248,6 +248,13 @@ static int seq_write(struct xfsm_instance *inst, __u64 seq)
 	return 0;
 }
 
+static void warn_interrupted(const struct xfsm_instance *inst)
+{
+	xfsm_log(XFSM_LOG_WARN,
+		 "instance %s: a change of the count groups was interrupted; their counts may be off by what it had done",
+		 inst->name);
+}
+
 int xfsm_cg_write_begin(struct xfsm_instance *inst, __u64 *seq)
 {
 	int err = xfsm_cg_seq(inst, seq);
@@ -257,9 +264,7 @@ int xfsm_cg_write_begin(struct xfsm_instance *inst, __u64 *seq)
 	if (*seq & 1) {
 		/* A writer ended inside (killed): what it did is kept, and
 		 * this write ends the count's odd spell. */
-		xfsm_log(XFSM_LOG_WARN,
-			 "instance %s: a change of the count groups was interrupted; their counts may be off by what it had done",
-			 inst->name);
+		warn_interrupted(inst);
 		return 0;
 	}
 	*seq += 1;
@@ -269,6 +274,23 @@ int xfsm_cg_write_begin(struct xfsm_instance *inst, __u64 *seq)
 int xfsm_cg_write_end(struct xfsm_instance *inst, __u64 seq)
 {
 	return seq_write(inst, (seq | 1) + 1);
+}
+
+int xfsm_cg_end_dead_write(struct xfsm_instance *inst)
+{
+	int lock = xfsm_instance_trylock(inst), err;
+	__u64 seq;
+
+	if (lock < 0)
+		return -EBUSY;
+	/* again under the lock: a writer may have ended it meanwhile */
+	err = xfsm_cg_seq(inst, &seq);
+	if (!err && (seq & 1)) {
+		warn_interrupted(inst);
+		err = xfsm_cg_write_end(inst, seq);
+	}
+	xfsm_instance_unlock(lock);
+	return err;
 }
 
 /* ---- Reading ------------------------------------------------------------------ */
@@ -709,7 +731,16 @@ out:
 
 int xfsm_cg_install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg_table *t)
 {
-	return install(inst, slot, t, true);
+	int lock, err;
+
+	if (!inst)
+		return -EINVAL;
+	/* a reader that finds the count odd and the lock free takes the
+	 * writer for dead (xfsm_cg_end_dead_write()) */
+	lock = xfsm_instance_lock(inst);
+	err = install(inst, slot, t, true);
+	xfsm_instance_unlock(lock);
+	return err;
 }
 
 int xfsm_cg_install_quiet(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg_table *t)

@@ -779,7 +779,7 @@ int xfsm_instance_check_abi(const struct xfsm_instance *inst)
  * holder exits.  It serialises all instances, which is cheap: applies are
  * rare.  Never take it twice in one thread.
  */
-int xfsm_instance_lock(const struct xfsm_instance *inst)
+static int instance_flock(const struct xfsm_instance *inst, int op)
 {
 	int fd;
 
@@ -791,15 +791,26 @@ int xfsm_instance_lock(const struct xfsm_instance *inst)
 			 xfsm_map_names[XFSM_M_CTL], strerror(-fd));
 		return -1;
 	}
-	while (flock(fd, LOCK_EX)) {
+	while (flock(fd, op)) {
 		if (errno == EINTR)
 			continue;
-		xfsm_log(XFSM_LOG_DEBUG, "cannot lock %s: %s",
-			 xfsm_map_names[XFSM_M_CTL], strerror(errno));
+		if (errno != EWOULDBLOCK)
+			xfsm_log(XFSM_LOG_DEBUG, "cannot lock %s: %s",
+				 xfsm_map_names[XFSM_M_CTL], strerror(errno));
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int xfsm_instance_lock(const struct xfsm_instance *inst)
+{
+	return instance_flock(inst, LOCK_EX);
+}
+
+int xfsm_instance_trylock(const struct xfsm_instance *inst)
+{
+	return instance_flock(inst, LOCK_EX | LOCK_NB);
 }
 
 void xfsm_instance_unlock(int lock)

@@ -551,8 +551,10 @@ struct xfsm_cg_table {
 /*
  * Give application slot `slot`'s pairs to the program apply is about to
  * install there, whose groups table `t` describes (NULL or empty: a
- * program without groups).  Apply calls it for the slot it writes, which
- * does not run, before the switch, under the instance lock.  The counts of
+ * program without groups).  Apply does so for the slot it writes, which
+ * does not run, before the switch (with its own variant, under its
+ * instance lock); this function takes xfsm_instance_lock() itself, so
+ * never call it holding that lock.  The counts of
  * the slot's previous groups stay in their counters (folded), and the
  * pairs count from now for t's members.  -EINVAL for a table that
  * xfsm_cg_table_check() refuses, with nothing changed; -EOPNOTSUPP for a

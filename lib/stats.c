@@ -148,8 +148,9 @@ int xfsm_stats_read_raw(struct xfsm_instance *inst, enum xfsm_stats_kind kind, _
  * even value of the groups' sequence count, read before and after: a
  * change of a table, baseline or fold in between (odd, or another value
  * after) reads again.  Bounded: -EAGAIN after CG_READ_TRIES, 1 ms apart
- * (a writer's odd window is a few map updates; one killed inside leaves
- * it odd until the next apply or reset).
+ * (a writer's odd window is a few map updates, under the instance lock;
+ * one killed inside leaves it odd, and the first reader that finds the
+ * lock free ends that).
  */
 #define CG_READ_TRIES	100
 
@@ -171,8 +172,14 @@ static int read_counted(struct xfsm_instance *inst, enum xfsm_cg_space space, __
 			return raw(inst, index, out, size);	/* no groups */
 		if (err)
 			return err;
-		if (s1 & 1)
+		if (s1 & 1) {
+			/* no writer holds the lock: the last one died
+			 * inside, and the count ends its odd spell */
+			err = xfsm_cg_end_dead_write(inst);
+			if (err && err != -EBUSY)
+				return err;
 			continue;
+		}
 		err = raw(inst, index, out, size);
 		if (!err)
 			err = xfsm_cg_add(inst, s1, space, index, out, size);

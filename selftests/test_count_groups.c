@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -534,6 +535,15 @@ START_TEST(test_cg_unreadable_table)
 }
 END_TEST
 
+static __u64 seq_get(void)
+{
+	struct xfsm_cg_fold_key k = {};
+	struct xfsm_cg_fold f = {};
+
+	bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_CG_FOLD], &k, &f);
+	return f.w[0];
+}
+
 static bool seq_set(__u64 v)
 {
 	struct xfsm_cg_fold_key k = {};
@@ -544,36 +554,48 @@ static bool seq_set(__u64 v)
 }
 
 /* (f) While the sequence count is odd (a table, baseline or fold being
- * changed) readers wait, and give up with -EAGAIN; even again, they read. */
+ * changed) and a writer holds the instance lock, readers wait, and give
+ * up with -EAGAIN; even again, they read.  Odd with the lock free (the
+ * writer died inside), the first reader ends the odd spell and reads. */
 START_TEST(test_cg_seq_odd_retries)
 {
 	struct xfsm_stats dp;
 	struct xfsm_stage_stats ss;
 	struct xfsm_rule_stats rs;
 	struct seen s;
+	int lock;
 
 	first_counts();
-	if (!seq_set(41))
+	lock = xfsm_instance_lock(T.inst);	/* a writer at work */
+	ck_assert_int_ge(lock, 0);
+	if (!seq_set(41)) {
+		xfsm_instance_unlock(lock);
 		goto out;
+	}
 	ASSERT_EQ(xfsm_read_stats(T.inst, &dp), -EAGAIN, "datapath reader");
 	ASSERT_EQ(xfsm_read_stage_stats_at(T.inst, 3, &ss), -EAGAIN, "stage reader");
 	ASSERT_EQ(xfsm_read_rule_stats_at(T.inst, 7, &rs), -EAGAIN, "rule reader");
-	if (!seq_set(42))
+	ASSERT_EQ(seq_get(), 41, "readers leave a live writer's count alone");
+	if (!seq_set(42)) {
+		xfsm_instance_unlock(lock);
 		goto out;
+	}
+	xfsm_instance_unlock(lock);
+	if (read_all(&s))
+		check_first(&s);
+	/* A writer killed inside: odd, and nobody holds the lock. */
+	if (!seq_set(45))
+		goto out;
+	if (ASSERT_OK(xfsm_read_stats(T.inst, &dp), "a reader after a dead writer"))
+		ASSERT_EQ(dp.rx_packets, 1 * N + 10 * N, "it reads the counts");
+	ASSERT_EQ(seq_get(), 46, "the reader ended the dead writer's odd spell");
 	if (read_all(&s))
 		check_first(&s);
 	/* A writer finding the count odd (one killed inside) ends it. */
-	if (!seq_set(43))
+	if (!seq_set(47))
 		goto out;
 	ASSERT_OK(xfsm_cg_install(T.inst, 1, NULL), "install over an odd count");
-	{
-		struct xfsm_cg_fold_key k = {};
-		struct xfsm_cg_fold f;
-
-		if (ASSERT_OK(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_CG_FOLD], &k, &f),
-			      "sequence"))
-			ASSERT_EQ(f.w[0], 44, "even after the install");
-	}
+	ASSERT_EQ(seq_get(), 48, "even after the install");
 	if (read_all(&s))
 		check_first(&s);
 out:
@@ -611,6 +633,42 @@ static void *race_writer(void *arg)
 	xfsm_cg_table_free(&t);
 	return NULL;
 }
+
+/* xfsm_cg_install() writes under the instance lock: a reader that finds
+ * the count odd and the lock free may end the odd spell, so a writer
+ * without it could be taken for dead.  An install waits while another
+ * holds the lock, and goes on when it is let go. */
+static void *lone_install(void *arg)
+{
+	struct racer *r = arg;
+
+	r->err = xfsm_cg_install(r->inst, 0, NULL);
+	__atomic_store_n(&r->stop, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+START_TEST(test_cg_install_takes_lock)
+{
+	const struct timespec wait = { .tv_nsec = 200 * 1000 * 1000 };
+	struct racer r = { .rounds = 1 };
+	pthread_t th;
+	int lock;
+
+	clean();
+	r.inst = T.inst;
+	lock = xfsm_instance_lock(T.inst);
+	ck_assert_int_ge(lock, 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, lone_install, &r), 0);
+	nanosleep(&wait, NULL);
+	ASSERT_FALSE(__atomic_load_n(&r.stop, __ATOMIC_SEQ_CST),
+		     "the install waits for the lock another holds");
+	xfsm_instance_unlock(lock);
+	pthread_join(th, NULL);
+	ASSERT_TRUE(r.stop, "it ran once the lock was free");
+	ASSERT_OK(r.err, "the install");
+	XT_END();
+}
+END_TEST
 
 /* Readers racing installs never count a group twice or not at all: each
  * read lies between what the pair had counted before it began and after
@@ -669,14 +727,6 @@ static void small_open(void)
 	suite_open_with(&o);
 }
 
-static __u64 seq_get(void)
-{
-	struct xfsm_cg_fold_key k = {};
-	struct xfsm_cg_fold f = {};
-
-	bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_CG_FOLD], &k, &f);
-	return f.w[0];
-}
 
 /* Two stages of one rule each, run by datapath mode dp. */
 static int apply_two_rules_dp(enum xfsm_datapath dp)
@@ -821,6 +871,7 @@ int main(void)
 	tcase_add_test(tc, test_cg_unreadable_table);
 	tcase_add_test(tc, test_cg_seq_odd_retries);
 	tcase_add_test(tc, test_cg_reader_races_install);
+	tcase_add_test(tc, test_cg_install_takes_lock);
 	tc = xt_tcase(s, "cg_small", small_open);
 	tcase_add_test(tc, test_cg_fold_sized_with_rules);
 	tcase_add_test(tc, test_cg_install_failure_fails_apply);
