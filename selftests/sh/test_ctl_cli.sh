@@ -208,6 +208,12 @@ for o in $("$LOADER" help | sed -n '/^  load/,/IFACE/p' | grep -o -- '\[-[a-zA-Z
 done
 xt_check "completion: xfsm-loader load --mode" \
 	"$(comp xfsm-loader "$LOADER" load --mode '' | words)" = "auto hw native skb"
+xt_check "completion: xfsm-loader load --flows TABLE=" \
+	"$(comp xfsm-loader "$LOADER" load --flows '' | words)" = "medium= narrow= wide="
+xt_check "completion: xfsm-loader load --flows, the item after a comma" \
+	"$(comp xfsm-loader "$LOADER" load --flows 'narrow=10,m' | words)" = "narrow=10,medium="
+xt_check "completion: xfsm-loader load --flows, nothing for a size" \
+	"$(comp xfsm-loader "$LOADER" load --flows 'wide=1' | words)" = ""
 xt_match "completion: xfsm-loader unload --instance" "^$INST\$" \
 	"$(C xfsm-loader "$LOADER" unload --instance '')"
 xt_match "completion: xfsm-loader load IFACE" "^b0\$" "$(C xfsm-loader "$LOADER" load '')"
