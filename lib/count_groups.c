@@ -158,7 +158,7 @@ int xfsm_cg_table_check(const struct xfsm_instance *inst, const struct xfsm_cg_t
 int xfsm_cg_table_read(struct xfsm_instance *inst, __u32 slot, struct xfsm_cg_table *out)
 {
 	struct cg_hdr h;
-	size_t len;
+	size_t len, i;
 	char *buf;
 	int err;
 
@@ -188,6 +188,13 @@ int xfsm_cg_table_read(struct xfsm_instance *inst, __u32 slot, struct xfsm_cg_ta
 		memcpy(out->m, buf + sizeof(h), h.n * sizeof(*out->m));
 		out->n = out->cap = h.n;
 	}
+	/* readers and installs index pairs and baselines by group */
+	for (i = 0; i < out->n; i++)
+		if (out->m[i].group >= out->n_groups) {
+			xfsm_cg_table_free(out);
+			err = -EPROTO;
+			break;
+		}
 out:
 	free(buf);
 	return err;
@@ -319,21 +326,6 @@ void xfsm_cg_cache_free(struct xfsm_cg_cache *c)
 	free(c);
 }
 
-/* How many of a slot's pairs its table's program can have moved: groups
- * are numbered from 0 and each has members, so one past the highest group
- * a member names (baselines past it are never read or rewritten: the
- * pairs stay where the last install left them). */
-static __u32 groups_used(const struct xfsm_cg_table *t)
-{
-	__u32 ng = 0;
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->m[i].group < XFSM_COUNT_GROUPS && t->m[i].group >= ng)
-			ng = t->m[i].group + 1;
-	return ng;
-}
-
 /* The baselines of a slot's first ng pairs: one batch lookup where the
  * kernel has batch operations (an array's batch starts after the key
  * in_batch names), else one lookup each. */
@@ -347,13 +339,10 @@ static int base_read(struct xfsm_instance *inst, __u32 slot, __u32 ng,
 
 	if (!ng)
 		return 0;
-	if (!bpf_map_lookup_batch(fd, slot ? &prev : NULL, &out, keys, base, &count, &opts) ||
-	    (errno == ENOENT && count == ng)) {
-		for (g = 0; g < ng && keys[g] == first + g; g++)
-			;
-		if (g == ng && count == ng)
-			return 0;
-	}
+	/* an array's keys come in order: the first and the count tell */
+	if ((!bpf_map_lookup_batch(fd, slot ? &prev : NULL, &out, keys, base, &count, &opts) ||
+	     errno == ENOENT) && count == ng && keys[0] == first)
+		return 0;
 	for (g = 0; g < ng; g++) {
 		__u32 k = first + g;
 
@@ -405,7 +394,7 @@ static int cache_load(struct xfsm_instance *inst, __u64 seq)
 		c->slot[s].n = t.n;
 		if (t.n)
 			qsort(t.m, t.n, sizeof(*t.m), xfsm_cg_member_cmp);
-		err = base_read(inst, s, groups_used(&t), c->slot[s].base);
+		err = base_read(inst, s, t.n_groups, c->slot[s].base);
 		if (err)
 			return err;
 	}
@@ -687,9 +676,10 @@ static int install(struct xfsm_instance *inst, __u32 slot, const struct xfsm_cg_
 	if (err)
 		goto out;
 	if (old.n || lost) {
-		/* the pairs the old program can have moved: its groups, or
+		/* the pairs the old program can have moved: its groups (the
+		 * pairs past them stay where the last install left them), or
 		 * all of them when its table is lost */
-		__u32 ng = lost ? XFSM_COUNT_GROUPS : groups_used(&old);
+		__u32 ng = lost ? XFSM_COUNT_GROUPS : old.n_groups;
 		size_t rebased = 0, undone;
 
 		err = xfsm_stats_read_raw(inst, XFSM_SK_GROUPS, slot, pairs, sizeof(pairs));

@@ -535,6 +535,35 @@ START_TEST(test_cg_unreadable_table)
 }
 END_TEST
 
+/* A stored table whose member names a group past the table's count is
+ * refused when read (readers and installs index pairs and baselines by
+ * group); the next install takes the slot's groups for lost and starts
+ * them again. */
+START_TEST(test_cg_stored_member_out_of_table)
+{
+	struct xfsm_ids_key k = { .slot = XFSM_IDS_COUNT_GROUPS + 0 };
+	char *chunk = calloc(1, XFSM_IDS_CHUNK);
+	struct xfsm_cg_table t = {};
+	__u16 bad = 9;
+	struct seen s;
+
+	clean();
+	ck_assert_ptr_nonnull(chunk);
+	install_first();	/* slot 0: groups 0 and 1 */
+	ck_assert_int_eq(bpf_map_lookup_elem(T.inst->map_fd[XFSM_M_IDS], &k, chunk), 0);
+	/* the first member's group, after the 24-byte header */
+	memcpy(chunk + 24 + offsetof(struct xfsm_cg_member, group), &bad, sizeof(bad));
+	ck_assert_int_eq(bpf_map_update_elem(T.inst->map_fd[XFSM_M_IDS], &k, chunk, BPF_ANY), 0);
+	ASSERT_EQ(xfsm_cg_table_read(T.inst, 0, &t), -EPROTO, "the table is refused");
+	ASSERT_EQ(t.n, 0, "and nothing returned");
+	if (ASSERT_OK(xfsm_cg_install(T.inst, 0, NULL), "an install over it") && read_all(&s))
+		ASSERT_EQ(s.r9.packets, 0, "readers read again");
+	xfsm_cg_table_free(&t);
+	free(chunk);
+	XT_END();
+}
+END_TEST
+
 static __u64 seq_get(void)
 {
 	struct xfsm_cg_fold_key k = {};
@@ -869,6 +898,7 @@ int main(void)
 	tcase_add_test(tc, test_cg_reset_zeroes);
 	tcase_add_test(tc, test_cg_bad_table);
 	tcase_add_test(tc, test_cg_unreadable_table);
+	tcase_add_test(tc, test_cg_stored_member_out_of_table);
 	tcase_add_test(tc, test_cg_seq_odd_retries);
 	tcase_add_test(tc, test_cg_reader_races_install);
 	tcase_add_test(tc, test_cg_install_takes_lock);
