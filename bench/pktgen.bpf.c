@@ -5,6 +5,14 @@
  * sends the frame out of the interface named in the run's ctx
  * (ingress_ifindex), i.e. the generator's end of the veth.
  *
+ * The loop engine (cfg_loop) attaches it to one end of a second veth pair
+ * instead, the loop, and feeds the loop a few frames once: each time a
+ * frame arrives, the program sends a copy out of the generator's end (a
+ * devmap broadcast to both ports) and the frame itself back round the
+ * loop, so the frames keep coming back until the program lets them go
+ * (count reached, told to stop, or past cfg_until_ns: the loop is bounded
+ * by the program itself, whatever happens to the process).
+ *
  * Frames come from a page pool that the kernel initialises once with the
  * template and then recycles without re-initialising, so this program
  * never assumes what a frame holds: it reads the current source address
@@ -13,7 +21,8 @@
  *
  * Flow i (0 <= i < flows) uses source address src_base + i % n_src and
  * source port sport_base + i / n_src, so up to 65536 flows differ in their
- * source address only.
+ * source address only.  Packet n is of flow (n / cfg_clone) % flows: each
+ * flow's frames come cfg_clone in a row.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -34,18 +43,23 @@ const volatile __u8 cfg_ipv6 = 0;
 const volatile __u8 cfg_proto = IPPROTO_UDP;
 const volatile __u64 cfg_gap_ns = 0;	/* --rate: ns from one frame sent to the next, 0: unpaced */
 const volatile __u64 cfg_count = 0;	/* frames to send in all, 0: no bound */
+const volatile __u32 cfg_clone = 1;	/* frames in a row of each flow (--clone) */
+const volatile __u8 cfg_loop = 0;	/* the loop engine */
+const volatile __u64 cfg_until_ns = 0;	/* loop: frames leave the loop after this clock time */
 
 /*
  * One thread runs this program at a time (BPF_PROG_TEST_RUN runs it in the
- * calling thread), so the two values below are plain array entries, read
- * and written without atomics, and stay right when the thread moves to
+ * calling thread; the loop's single NAPI instance runs it on one CPU at a
+ * time), so the two values below are plain array entries, read and
+ * written without atomics, and stay right when the thread moves to
  * another CPU between two calls.
  *
  * A paced generator sends a frame when the clock has reached the time in
  * pktgen_next and drops the frames it runs before then (recycled by the
  * page pool, never sent).  After a stall (the kernel ends each batch by
  * flushing the frames sent) it catches up with at most PACE_BURST frames
- * at once, then keeps the rate from there.
+ * at once, then keeps the rate from there.  The loop engine's sends are of
+ * cfg_clone frames each, and cfg_gap_ns is the gap between two sends.
  */
 #define PACE_BURST	8
 
@@ -55,6 +69,30 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } pktgen_next SEC(".maps");
+
+/*
+ * The loop engine's ports: PORT_LOOP the end of the loop whose peer runs
+ * this program, then the generator's end of the veth to the receiver once
+ * per copy sent (--clone, at most PKTGEN_MAX_CLONE; the other slots stay
+ * empty).  A broadcast sends to all of them.
+ */
+#define PORT_LOOP		0
+#define PKTGEN_MAX_CLONE	8
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1 + PKTGEN_MAX_CLONE);
+	__type(key, __u32);
+	__type(value, __u32);
+} pktgen_ports SEC(".maps");
+
+/* The loop engine: non-zero once the process has had enough. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} pktgen_stop SEC(".maps");
 
 /* Packets generated: also the flow sequence. */
 struct {
@@ -94,6 +132,18 @@ static __always_inline void csum_replace16(__u16 *sum, __u16 from, __u16 to, int
 	*sum = (udp && r == 0) ? 0xffff : r;
 }
 
+/* This frame is sent: out of the generator's end (and round the loop). */
+static __always_inline int frame_send(void)
+{
+	return cfg_loop ? bpf_redirect_map(&pktgen_ports, PORT_LOOP, BPF_F_BROADCAST) : XDP_TX;
+}
+
+/* Not sent this time: round the loop again (recycled by a live run). */
+static __always_inline int frame_skip(void)
+{
+	return cfg_loop ? bpf_redirect_map(&pktgen_ports, PORT_LOOP, 0) : XDP_DROP;
+}
+
 SEC("xdp")
 int pktgen_xdp(struct xdp_md *ctx)
 {
@@ -105,6 +155,12 @@ int pktgen_xdp(struct xdp_md *ctx)
 	void *l4;
 	int udp = cfg_proto == IPPROTO_UDP;
 
+	if (cfg_loop) {
+		__u32 *halt = bpf_map_lookup_elem(&pktgen_stop, &zero);
+
+		if (!halt || *halt || bpf_ktime_get_ns() > cfg_until_ns)
+			return XDP_DROP;	/* out of the loop */
+	}
 	if (cfg_gap_ns) {
 		__u64 now = bpf_ktime_get_ns(), *next;
 
@@ -112,7 +168,7 @@ int pktgen_xdp(struct xdp_md *ctx)
 		if (!next)
 			return XDP_ABORTED;
 		if (now < *next)
-			return XDP_DROP;
+			return frame_skip();
 		if (*next + PACE_BURST * cfg_gap_ns < now)
 			*next = now - PACE_BURST * cfg_gap_ns;
 		*next += cfg_gap_ns;
@@ -122,9 +178,12 @@ int pktgen_xdp(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	if (cfg_count && *seq >= cfg_count)
 		return XDP_DROP;
-	idx = (__u32)(*seq)++;
+	/* The loop sends cfg_clone copies at once, a live run one at a time
+	 * (--count is a multiple of cfg_clone). */
+	idx = (__u32)(*seq / cfg_clone);
+	*seq += cfg_loop ? cfg_clone : 1;
 	if (cfg_flows <= 1)
-		return XDP_TX;
+		return frame_send();
 	idx %= cfg_flows;
 
 	if (cfg_ipv6) {
@@ -178,7 +237,7 @@ int pktgen_xdp(struct xdp_md *ctx)
 		csum_replace32(l4sum, src_old, src_new, udp);
 		csum_replace16(l4sum, sport_old, sport_new, udp);
 	}
-	return XDP_TX;
+	return frame_send();
 }
 
 char _license[] SEC("license") = "GPL";

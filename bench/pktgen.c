@@ -17,8 +17,19 @@
  * --engine packet sends the same frames through an AF_PACKET socket bound
  * to --dev instead (PACKET_QDISC_BYPASS, sendmmsg batches): every frame
  * then costs a system call's share and an skb, so it offers a fraction of
- * the live engine's rate.  --engine auto (the default) tries live frames
- * first and says on stderr when it falls back.
+ * the live engine's rate.  --engine loop makes XDP frames without live
+ * frames: it attaches the same program to the peer of --loop-dev, one end
+ * of a second veth pair in this namespace, and feeds it --batch frames
+ * once through an AF_PACKET socket; from then on each frame that comes
+ * round sends a copy out of --dev (a devmap broadcast) and goes round the
+ * loop again, so the receiver gets XDP frames as from live frames, at the
+ * rate the loop's NAPI (on the CPU that fed it) turns them.  The program
+ * lets the frames go at the count, at the end of the run (told through a
+ * map) or a second after the longest run allowed, whatever happens to this
+ * process; the attachment is a BPF link and goes with the process.
+ * --engine auto (the default) tries live frames first, then the loop when
+ * --loop-dev is given, else the packet engine, and says on stderr when it
+ * falls back.
  *
  * Addresses are restricted to the benchmarking ranges 198.18.0.0/15 and
  * 2001:2::/48 (RFC 2544, RFC 5180): the tool refuses anything else.
@@ -50,6 +61,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "xfsm_attach.h"
 #include "xfsm_num.h"
 
 #define PKTGEN_MAX_SIZE		1500	/* frame without FCS; one page per frame */
@@ -58,11 +70,19 @@
 #define PACED_RUNS		(1U << 20)	/* program runs per call when paced: ~40 ms */
 #define PACKET_MAX_BATCH	256	/* frames per sendmmsg() */
 #define PACKET_STALL_S		1.0	/* seconds of refused frames that end a run */
+#define LOOP_MAX_FRAMES		128	/* frames round the loop: half a veth's ring */
+#define PKTGEN_MAX_CLONE	8	/* as in pktgen.bpf.c */
 
-enum pktgen_engine { ENGINE_AUTO, ENGINE_LIVE, ENGINE_PACKET };
+enum pktgen_engine { ENGINE_AUTO, ENGINE_LIVE, ENGINE_LOOP, ENGINE_PACKET };
+
+static const char *const engine_names[] = {
+	[ENGINE_AUTO] = "auto", [ENGINE_LIVE] = "live", [ENGINE_LOOP] = "loop",
+	[ENGINE_PACKET] = "packet",
+};
 
 struct pktgen_opts {
 	const char *dev;
+	const char *loop_dev;
 	const char *obj;
 	unsigned long long count;	/* 0: bounded by duration only */
 	double duration;		/* 0: bounded by count only */
@@ -70,6 +90,7 @@ struct pktgen_opts {
 	unsigned int size;
 	unsigned int flows;
 	unsigned int batch;
+	unsigned int clone;		/* the loop engine: copies of each frame sent */
 	enum pktgen_engine engine;
 	bool ipv6;
 	int proto;
@@ -118,14 +139,22 @@ static void usage(FILE *f)
 "  --sport PORT --dport PORT   first source port, destination port\n"
 "                      (default 1024, 9)\n"
 "  --batch N           frames per kernel batch or sendmmsg() (1-256, default 64)\n"
-"  --engine E          live (BPF_PROG_TEST_RUN live frames), packet (AF_PACKET\n"
-"                      socket), auto (default: live, else packet, said on stderr)\n"
+"  --clone N           each flow's frames N in a row (1-%d, default 1; --count a\n"
+"                      multiple of N); the loop engine sends the N at once\n"
+"  --engine E          live (BPF_PROG_TEST_RUN live frames), loop (XDP frames\n"
+"                      going round --loop-dev), packet (AF_PACKET socket), auto\n"
+"                      (default: live, else loop with --loop-dev, else packet;\n"
+"                      a fallback is said on stderr)\n"
+"  --loop-dev IFACE    the loop engine's veth end (in this netns, its peer too,\n"
+"                      which must have no XDP program); --batch frames (at\n"
+"                      most %d) go round\n"
 "  --obj PATH          generator object (default: pktgen.bpf.o next to the\n"
 "                      executable, then build/bench/pktgen.bpf.o)\n"
 "  -j, --json          JSON report\n"
 "Flow i uses source address SRC + i %% min(N, 65536) and source port\n"
 "SPORT + i / 65536.\n",
-		PKTGEN_DEFAULT_COUNT, PKTGEN_MAX_DURATION, PKTGEN_MAX_SIZE);
+		PKTGEN_DEFAULT_COUNT, PKTGEN_MAX_DURATION, PKTGEN_MAX_SIZE, PKTGEN_MAX_CLONE,
+		LOOP_MAX_FRAMES);
 }
 
 static int parse_mac(const char *s, __u8 *mac)
@@ -327,13 +356,13 @@ static const char *default_obj(char *buf, size_t len)
 }
 
 /* Writes the generator's configuration into its .rodata before load. */
-static int configure(struct bpf_object *obj, const struct pktgen_opts *o)
+static int configure(struct bpf_object *obj, const struct pktgen_opts *o, __u64 until_ns)
 {
 	struct {
-		__u64 gap_ns, count;
-		__u32 flows, n_src, src_base;
+		__u64 gap_ns, count, until_ns;
+		__u32 flows, n_src, src_base, clone;
 		__u16 sport_base;
-		__u8 ipv6, proto;
+		__u8 ipv6, proto, loop;
 	} cfg;
 	struct btf *btf = bpf_object__btf(obj);
 	struct bpf_map *map;
@@ -351,11 +380,15 @@ static int configure(struct bpf_object *obj, const struct pktgen_opts *o)
 	cfg.proto = o->proto;
 	cfg.gap_ns = 0;
 	if (o->rate) {
-		cfg.gap_ns = (__u64)(1e9 / o->rate + 0.5);
+		/* per send: the loop sends --clone frames at once */
+		cfg.gap_ns = (__u64)(1e9 * (until_ns ? o->clone : 1) / o->rate + 0.5);
 		if (!cfg.gap_ns)
 			cfg.gap_ns = 1;
 	}
 	cfg.count = o->count;
+	cfg.clone = o->clone;
+	cfg.loop = until_ns != 0;
+	cfg.until_ns = until_ns;
 
 	bpf_object__for_each_map(map, obj) {
 		const char *n = bpf_map__name(map);
@@ -399,6 +432,12 @@ static int configure(struct bpf_object *obj, const struct pktgen_opts *o)
 			src = &cfg.gap_ns;
 		else if (!strcmp(name, "cfg_count"))
 			src = &cfg.count;
+		else if (!strcmp(name, "cfg_clone"))
+			src = &cfg.clone;
+		else if (!strcmp(name, "cfg_loop"))
+			src = &cfg.loop;
+		else if (!strcmp(name, "cfg_until_ns"))
+			src = &cfg.until_ns;
 		if (!src)
 			continue;
 		if (vs->offset + vs->size > size)
@@ -406,13 +445,48 @@ static int configure(struct bpf_object *obj, const struct pktgen_opts *o)
 		memcpy(rodata + vs->offset, src, vs->size);
 		found++;
 	}
-	if (found == 8)
+	if (found == 11)
 		id = bpf_map__set_initial_value(map, rodata, size);
 	else
 		id = -ENOENT;
 out:
 	free(rodata);
 	return id < 0 ? id : 0;
+}
+
+/*
+ * Opens, configures (until_ns non-zero: for the loop engine) and loads the
+ * generator object; NULL after saying why.
+ */
+static struct bpf_object *gen_load(const struct pktgen_opts *o, __u64 until_ns,
+				   struct bpf_program **prog)
+{
+	struct bpf_object *obj;
+
+	libbpf_set_print(quiet_print);
+	obj = bpf_object__open_file(o->obj, NULL);
+	if (!obj) {
+		fprintf(stderr, "xfsm-pktgen: cannot open %s: %s (run make, or pass --obj)\n",
+			o->obj, strerror(errno));
+		return NULL;
+	}
+	if (configure(obj, o, until_ns)) {
+		fprintf(stderr, "xfsm-pktgen: %s is not a pktgen object (no configuration)\n", o->obj);
+		goto fail;
+	}
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "xfsm-pktgen: cannot load %s: %s\n", o->obj, strerror(errno));
+		goto fail;
+	}
+	*prog = bpf_object__find_program_by_name(obj, "pktgen_xdp");
+	if (!*prog) {
+		fprintf(stderr, "xfsm-pktgen: %s has no program pktgen_xdp\n", o->obj);
+		goto fail;
+	}
+	return obj;
+fail:
+	bpf_object__close(obj);
+	return NULL;
 }
 
 static const char *stop_reason(void)
@@ -450,26 +524,9 @@ static int send_live(const struct pktgen_opts *o, __u8 *pkt, unsigned int ifinde
 	struct bpf_program *prog;
 	int prog_fd, seq_fd, err = -1;
 
-	libbpf_set_print(quiet_print);
-	obj = bpf_object__open_file(o->obj, NULL);
-	if (!obj) {
-		fprintf(stderr, "xfsm-pktgen: cannot open %s: %s (run make, or pass --obj)\n",
-			o->obj, strerror(errno));
+	obj = gen_load(o, 0, &prog);
+	if (!obj)
 		return -1;
-	}
-	if (configure(obj, o)) {
-		fprintf(stderr, "xfsm-pktgen: %s is not a pktgen object (no configuration)\n", o->obj);
-		goto out;
-	}
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "xfsm-pktgen: cannot load %s: %s\n", o->obj, strerror(errno));
-		goto out;
-	}
-	prog = bpf_object__find_program_by_name(obj, "pktgen_xdp");
-	if (!prog) {
-		fprintf(stderr, "xfsm-pktgen: %s has no program pktgen_xdp\n", o->obj);
-		goto out;
-	}
 	prog_fd = bpf_program__fd(prog);
 	seq_fd = bpf_object__find_map_fd_by_name(obj, "pktgen_seq");
 	if (seq_fd < 0) {
@@ -516,6 +573,150 @@ out:
 }
 
 /*
+ * An AF_PACKET socket that sends on ifindex, bypassing the qdisc, and
+ * receives nothing; *sll addresses its frames.  -1 after saying why.
+ */
+static int packet_open(const struct pktgen_opts *o, unsigned int ifindex,
+		       struct sockaddr_ll *sll)
+{
+	int one = 1, sndbuf = 4 << 20, fd;
+
+	memset(sll, 0, sizeof(*sll));
+	sll->sll_family = AF_PACKET;
+	sll->sll_ifindex = (int)ifindex;
+	sll->sll_halen = ETH_ALEN;
+	sll->sll_protocol = htons(o->ipv6 ? ETH_P_IPV6 : ETH_P_IP);
+	memcpy(sll->sll_addr, o->dst_mac, ETH_ALEN);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);	/* protocol 0: receives nothing */
+	if (fd < 0) {
+		fprintf(stderr, "xfsm-pktgen: AF_PACKET socket: %s\n", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf))) {
+		fprintf(stderr, "xfsm-pktgen: AF_PACKET socket options: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The loop engine (see the top of the file): the loop is --loop-dev and its
+ * peer, which runs the program; the program's ports are --dev (a copy of
+ * every frame sent) and --loop-dev (every frame, back to the peer).  The
+ * process feeds the loop --batch frames, then only watches the program's
+ * counter: the run ends at the count, at the duration (SIGALRM) or on a
+ * signal, and when nothing has been sent for PACKET_STALL_S (the loop lost
+ * its frames: an error).  Returns 0 or -1 after saying why.
+ */
+static int send_loop(const struct pktgen_opts *o, const __u8 *pkt, unsigned int ifindex,
+		     unsigned long long *sent)
+{
+	unsigned int loop_ifindex, seeds = o->batch, i;
+	__u32 zero = 0, one = 1, port;
+	struct bpf_link *link = NULL;
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct sockaddr_ll sll;
+	int peer, nsid, fd, ports_fd, stop_fd, seq_fd, err = -1;
+	double last_move, max_s;
+	unsigned long long seen = 0;
+	struct timespec ts;
+	bool veth;
+
+	loop_ifindex = if_nametoindex(o->loop_dev);
+	if (!loop_ifindex) {
+		fprintf(stderr, "xfsm-pktgen: --loop-dev: interface '%s' does not exist in this "
+			"network namespace\n", o->loop_dev);
+		return -1;
+	}
+	err = xfsm_link_peer((int)loop_ifindex, &veth, &peer, &nsid);
+	if (err || !veth || peer <= 0 || nsid >= 0 || (unsigned int)peer == ifindex ||
+	    loop_ifindex == ifindex) {
+		fprintf(stderr, "xfsm-pktgen: --loop-dev %s: %s\n", o->loop_dev,
+			err ? strerror(-err) : !veth || peer <= 0 ? "not a veth" :
+			nsid >= 0 ? "its peer is in another network namespace" :
+			"the loop must be a veth pair of its own, not --dev's");
+		return -1;
+	}
+	err = -1;
+	/* The program's own bound: a second past the longest run allowed. */
+	max_s = o->duration ? o->duration : PKTGEN_MAX_DURATION;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	obj = gen_load(o, (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec +
+		       (__u64)((max_s + 1.0) * 1e9), &prog);
+	if (!obj)
+		return -1;
+	ports_fd = bpf_object__find_map_fd_by_name(obj, "pktgen_ports");
+	stop_fd = bpf_object__find_map_fd_by_name(obj, "pktgen_stop");
+	seq_fd = bpf_object__find_map_fd_by_name(obj, "pktgen_seq");
+	if (ports_fd < 0 || stop_fd < 0 || seq_fd < 0) {
+		fprintf(stderr, "xfsm-pktgen: %s has no loop maps (an older object?)\n", o->obj);
+		goto out;
+	}
+	/* Slot 0 the loop, then --dev once per copy (pktgen.bpf.c). */
+	for (i = 0; i <= o->clone; i++) {
+		port = i ? ifindex : loop_ifindex;
+		if (bpf_map_update_elem(ports_fd, &i, &port, BPF_ANY)) {
+			fprintf(stderr, "xfsm-pktgen: cannot add %s to the loop's ports: %s\n",
+				i ? o->dev : o->loop_dev, strerror(errno));
+			goto out;
+		}
+	}
+	link = bpf_program__attach_xdp(prog, peer);
+	if (!link) {
+		char name[IF_NAMESIZE] = "?";
+
+		if_indextoname((unsigned int)peer, name);
+		fprintf(stderr, "xfsm-pktgen: cannot attach the loop's program to %s (the peer of "
+			"%s): %s\n", name, o->loop_dev, strerror(errno));
+		goto out;
+	}
+	fd = packet_open(o, loop_ifindex, &sll);
+	if (fd < 0)
+		goto out;
+	if (seeds > LOOP_MAX_FRAMES)
+		seeds = LOOP_MAX_FRAMES;
+	for (i = 0; i < seeds; i++) {
+		if (sendto(fd, pkt, o->size, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			fprintf(stderr, "xfsm-pktgen: cannot feed the loop through %s: %s\n",
+				o->loop_dev, strerror(errno));
+			close(fd);
+			goto halt;
+		}
+	}
+	close(fd);
+
+	last_move = now_s();
+	while (!stop) {
+		struct timespec nap = { 0, 1000000 };
+
+		*sent = read_seq(seq_fd);
+		if (o->count && *sent >= o->count)
+			break;
+		if (*sent != seen) {
+			seen = *sent;
+			last_move = now_s();
+		} else if (now_s() - last_move > PACKET_STALL_S) {
+			fprintf(stderr, "xfsm-pktgen: nothing went round the loop %s for a second "
+				"(frames lost)\n", o->loop_dev);
+			goto halt;
+		}
+		nanosleep(&nap, NULL);
+	}
+	err = 0;
+halt:
+	/* Let the frames go; then the link goes too. */
+	bpf_map_update_elem(stop_fd, &zero, &one, BPF_ANY);
+	*sent = read_seq(seq_fd);
+out:
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+	return err;
+}
+
+/*
  * The packet engine: the frames of the flows in turn, built in user space,
  * sent in sendmmsg() batches through an AF_PACKET socket that bypasses the
  * qdisc (the veth transmits each frame at once).  Paced, it sends what the
@@ -533,29 +734,15 @@ static int send_packet(const struct pktgen_opts *o, unsigned int ifindex,
 	static __u8 frames[PACKET_MAX_BATCH][PKTGEN_MAX_SIZE];
 	struct mmsghdr msgs[PACKET_MAX_BATCH];
 	struct iovec iov[PACKET_MAX_BATCH];
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = (int)ifindex,
-		.sll_halen = ETH_ALEN,
-	};
+	struct sockaddr_ll sll;
 	unsigned int i, batch = o->batch;
 	unsigned long long flow = 0;
-	int one = 1, sndbuf = 4 << 20, fd;
 	double t0 = now_s(), progress = t0;
+	int fd;
 
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);	/* protocol 0: receives nothing */
-	if (fd < 0) {
-		fprintf(stderr, "xfsm-pktgen: AF_PACKET socket: %s\n", strerror(errno));
+	fd = packet_open(o, ifindex, &sll);
+	if (fd < 0)
 		return -1;
-	}
-	sll.sll_protocol = htons(o->ipv6 ? ETH_P_IPV6 : ETH_P_IP);
-	memcpy(sll.sll_addr, o->dst_mac, ETH_ALEN);
-	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf))) {
-		fprintf(stderr, "xfsm-pktgen: AF_PACKET socket options: %s\n", strerror(errno));
-		close(fd);
-		return -1;
-	}
 	/* One flow: one frame for the whole run; otherwise rebuilt per batch. */
 	if (batch > PACKET_MAX_BATCH)
 		batch = PACKET_MAX_BATCH;
@@ -591,7 +778,7 @@ static int send_packet(const struct pktgen_opts *o, unsigned int ifindex,
 		}
 		if (o->flows > 1) {
 			for (i = 0; i < n; i++)
-				build_frame(o, frames[i], (__u32)((flow + i) % o->flows));
+				build_frame(o, frames[i], (__u32)((flow + i) / o->clone % o->flows));
 		}
 		r = sendmmsg(fd, msgs, (unsigned int)n, 0);
 		if (r < 0) {
@@ -636,12 +823,14 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "obj", required_argument, NULL, 'o' },
 		{ "engine", required_argument, NULL, 'E' },
+		{ "loop-dev", required_argument, NULL, 'L' },
+		{ "clone", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct pktgen_opts o = {
-		.size = 0, .flows = 1, .batch = 64, .proto = IPPROTO_UDP,
+		.size = 0, .flows = 1, .batch = 64, .clone = 1, .proto = IPPROTO_UDP,
 		.tcp_flags = 0x02, .sport = 1024, .dport = 9,
 		.dst_mac = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
 	};
@@ -652,7 +841,7 @@ int main(int argc, char **argv)
 	enum pktgen_engine engine;
 	unsigned int ifindex, min_size;
 	double t0, t1, elapsed;
-	int c, err, why = 0;
+	int c, err = -1, why = 0;
 	struct sigaction sa;
 
 	while ((c = getopt_long(argc, argv, "n:d:s:46f:jh", lopts, NULL)) != -1) {
@@ -721,11 +910,19 @@ int main(int argc, char **argv)
 			o.batch = v;
 			break;
 		case 'o': o.obj = optarg; break;
+		case 'L': o.loop_dev = optarg; break;
+		case 'C':
+			if (parse_u64(optarg, PKTGEN_MAX_CLONE, &v) || !v)
+				goto bad_arg;
+			o.clone = v;
+			break;
 		case 'E':
 			if (!strcmp(optarg, "auto"))
 				o.engine = ENGINE_AUTO;
 			else if (!strcmp(optarg, "live"))
 				o.engine = ENGINE_LIVE;
+			else if (!strcmp(optarg, "loop"))
+				o.engine = ENGINE_LOOP;
 			else if (!strcmp(optarg, "packet"))
 				o.engine = ENGINE_PACKET;
 			else
@@ -749,6 +946,14 @@ bad_arg:
 	}
 	if (!o.count && !o.duration)
 		o.count = PKTGEN_DEFAULT_COUNT;
+	if (o.count % o.clone) {
+		fprintf(stderr, "xfsm-pktgen: --count must be a multiple of --clone (%u)\n", o.clone);
+		return 2;
+	}
+	if (o.engine == ENGINE_LOOP && !o.loop_dev) {
+		fprintf(stderr, "xfsm-pktgen: --engine loop needs --loop-dev IFACE\n");
+		return 2;
+	}
 
 	/* Addresses: benchmarking ranges only. */
 	if (!src_arg)
@@ -832,20 +1037,24 @@ bad_arg:
 		it.it_value.tv_usec = (suseconds_t)((o.duration - it.it_value.tv_sec) * 1e6);
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
-	engine = o.engine == ENGINE_PACKET ? ENGINE_PACKET : ENGINE_LIVE;
+	engine = o.engine == ENGINE_AUTO ? ENGINE_LIVE : o.engine;
 	if (engine == ENGINE_LIVE) {
 		err = send_live(&o, pkt, ifindex, &sent, &why);
 		if (err == -ENOTSUP) {
 			/* (the words the tests and the bench look for) */
 			fprintf(stderr, "xfsm-pktgen: this kernel refuses live frames (BPF_PROG_TEST_RUN: %s%s)%s\n",
 				strerror(why), why == EINVAL ? ": older than 5.18?" : "",
-				o.engine == ENGINE_AUTO ? "; sending through an AF_PACKET socket instead "
-				"(--engine packet), at a fraction of the rate" : "; try --engine packet");
+				o.engine != ENGINE_AUTO ? "; try --engine loop or --engine packet" :
+				o.loop_dev ? "; sending XDP frames round the loop instead (--engine loop)" :
+				"; sending through an AF_PACKET socket instead (--engine packet), at a "
+				"fraction of the rate (--loop-dev gives the loop engine)");
 			if (o.engine == ENGINE_AUTO)
-				engine = ENGINE_PACKET;
+				engine = o.loop_dev ? ENGINE_LOOP : ENGINE_PACKET;
 		}
 	}
-	if (engine == ENGINE_PACKET)
+	if (engine == ENGINE_LOOP)
+		err = send_loop(&o, pkt, ifindex, &sent);
+	else if (engine == ENGINE_PACKET)
 		err = send_packet(&o, ifindex, &sent);
 	if (err)
 		return 1;
@@ -864,13 +1073,13 @@ bad_arg:
 		       o.dev, sent, elapsed, elapsed > 0 ? sent / elapsed : 0.0,
 		       elapsed > 0 ? sent / elapsed / 1e6 : 0.0, o.size,
 		       o.ipv6 ? "ipv6" : "ipv4", o.proto == IPPROTO_TCP ? "tcp" : "udp",
-		       o.flows, stop_reason(), engine == ENGINE_LIVE ? "live" : "packet");
+		       o.flows, stop_reason(), engine_names[engine]);
 	} else {
 		printf("sent %llu packets in %.3f s: %.3f Mpps (%s/%s, %u bytes, %u flow%s, dev %s, %s engine)%s\n",
 		       sent, elapsed, elapsed > 0 ? sent / elapsed / 1e6 : 0.0,
 		       o.proto == IPPROTO_TCP ? "tcp" : "udp", o.ipv6 ? "ipv6" : "ipv4",
 		       o.size, o.flows, o.flows == 1 ? "" : "s", o.dev,
-		       engine == ENGINE_LIVE ? "live" : "packet",
+		       engine_names[engine],
 		       stop && stop != SIGALRM ? " (interrupted)" : "");
 	}
 	return 0;

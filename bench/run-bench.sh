@@ -57,7 +57,8 @@ MD=$TOP/docs/BENCHMARKS.md
 JSON=
 APPLY_TIMEOUT=${APPLY_TIMEOUT:-150}
 GEN_CPU=${GEN_CPU:-0}
-GEN_BATCH=${GEN_BATCH:-64}	# frames per BPF_PROG_TEST_RUN batch
+GEN_BATCH=${GEN_BATCH:-64}	# frames per BPF_PROG_TEST_RUN batch, or round the loop
+GEN_CLONE=${GEN_CLONE:-4}	# copies sent at once, runs of one flow (pktgen --clone)
 DUT_CPU=${DUT_CPU:-1}
 GEN_RT=${GEN_RT:-1}	# 0: the generator at normal priority (as before issue 11)
 PDR_LOSS=${PDR_LOSS:-0.005}	# the loss a partial drop rate allows (CSIT: 0.5%)
@@ -107,6 +108,8 @@ ID=$$
 NS_G=xb$ID-gen
 NS_D=xb$ID-dut
 IF_G=g$ID
+IF_L=l$ID
+IF_LP=lp$ID
 IF_D=d$ID
 INST=xb$ID
 PIN=/sys/fs/bpf/xfsm/$INST
@@ -154,6 +157,12 @@ ip link add "$IF_G" netns "$NS_G" type veth peer name "$IF_D" netns "$NS_D" || d
 ip -n "$NS_G" link set lo up
 ip -n "$NS_D" link set lo up
 ip -n "$NS_G" link set "$IF_G" up
+# The loop engine's veth pair (bench/pktgen.c, --loop-dev), used where the
+# kernel refuses live frames: its NAPI runs in the softirq of the CPU that
+# feeds it, the generator's.
+ip -n "$NS_G" link add "$IF_L" type veth peer name "$IF_LP" || die "veth (loop)"
+ip -n "$NS_G" link set "$IF_L" up
+ip -n "$NS_G" link set "$IF_LP" up
 # The destination is the DUT's own address: passed packets are delivered
 # locally (conntrack confirms them in INPUT) to a UDP port nobody listens
 # on, i.e. they end as UdpNoPorts (the ICMP errors are rate-limited).
@@ -205,13 +214,20 @@ xdp_prog_id() { ip -n "$NS_D" -j link show "$IF_D" | jq '.[0].xdp.prog.id // .[0
 xdp_prog_name() { bpftool -j prog show id "$(xdp_prog_id)" 2>/dev/null | jq -r '.name // "none"'; }
 prog_stats() { bpftool -j prog show id "$1" 2>/dev/null | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'; }
 
-# gen ARGS...: pktgen in GEN on GEN_CPU, JSON on stdout.
+# gen ARGS...: pktgen in GEN on GEN_CPU, JSON on stdout.  A timed run of
+# one flow sends GEN_CLONE copies of each frame at once (--clone: the loop
+# engine's rate; the frames are the same whatever the copies); a run of
+# several flows sends each flow once at a time.
 gen() {
-	local rt=()
+	local rt=() clone=(--clone "$GEN_CLONE") a
 	[ "$RT" = 1 ] && [ "$GEN_RT" = 1 ] && rt=(chrt -f 50)
 	[ "$RT" = 1 ] && [ "$GEN_RT" = 0 ] && rt=(chrt -o 0)	# not the script's priority
+	for a in "$@"; do
+		case $a in --flows|--count) clone=() ;; esac
+	done
 	taskset -c "$GEN_CPU" "${rt[@]}" ip netns exec "$NS_G" "$PKTGEN" --dev "$IF_G" \
-		--dst-mac "$DMAC" --batch "$GEN_BATCH" --engine "${ENGINE:-auto}" -j "$@"
+		--dst-mac "$DMAC" --batch "$GEN_BATCH" --engine "${ENGINE:-auto}" \
+		--loop-dev "$IF_L" "${clone[@]}" -j "$@"
 }
 
 # The generator's engine (bench/pktgen.c): live frames where the kernel

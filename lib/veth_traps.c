@@ -233,8 +233,7 @@ static int peer_read(int ifindex, struct peer_facts *pf)
 	return 0;
 }
 
-/* The port's peer ifindex and nsid (-1: the port's own namespace). */
-static int port_link(int ifindex, bool *veth, int *peer, int *nsid)
+int xfsm_link_peer(int ifindex, bool *veth, int *peer, int *nsid)
 {
 	struct rtnl_link *link = NULL;
 	struct nl_sock *sk;
@@ -321,7 +320,7 @@ int xfsm_port_traps(int ifindex, enum xfsm_xdp_mode mode, struct xfsm_trap *out)
 	 * neither NAPI on the peer nor a checksum done in software. */
 	if (mode != XFSM_XDP_NATIVE)
 		return 0;
-	err = port_link(ifindex, &veth, &peer, &nsid);
+	err = xfsm_link_peer(ifindex, &veth, &peer, &nsid);
 	if (err || !veth)
 		return err;
 	if (peer <= 0)

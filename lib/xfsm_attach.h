@@ -45,6 +45,10 @@ struct xfsm_link {
 int xfsm_link_get(const char *name, int ifindex, struct xfsm_link *out);
 /* Every link of this network namespace; free(*out) after use. */
 int xfsm_link_list(struct xfsm_link **out, int *n);
+/* Whether ifindex is a veth, its peer's ifindex (IFLA_LINK; 0 for none) and
+ * the peer's nsid (-1: this network namespace); -ENODEV when ifindex does
+ * not exist. */
+int xfsm_link_peer(int ifindex, bool *veth, int *peer, int *nsid);
 
 /* Largest MTU a single-buffer XDP program sees whole in native mode. */
 __u32 xfsm_xdp_max_mtu(void);
