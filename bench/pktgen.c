@@ -700,7 +700,8 @@ static int send_loop(const struct pktgen_opts *o, const __u8 *pkt, unsigned int 
 			last_move = now_s();
 		} else if (now_s() - last_move > PACKET_STALL_S) {
 			fprintf(stderr, "xfsm-pktgen: nothing went round the loop %s for a second "
-				"(frames lost)\n", o->loop_dev);
+				"(%s)\n", o->loop_dev, seen ? "frames lost" :
+				"never: a kernel before 5.14 cannot broadcast to a devmap");
 			goto halt;
 		}
 		nanosleep(&nap, NULL);
