@@ -594,10 +594,12 @@ if want s4; then
 				"#conns=2097152" -- --udp --flows "$n"
 		done
 	fi
-	m=$(bpftool -j map show pinned "$PIN/xfsm_flows")
+	# The firewall's 5-tuple is a medium key (docs/datapath.md, "Flow
+	# tables"): its flows are in xfsm_flows_m.
+	m=$(bpftool -j map show pinned "$PIN/xfsm_flows_m")
 	cp_put flow_bytes_per_entry \
 		"$(jq '.bytes_memlock / .max_entries | floor' <<<"$m")" B \
-		"xfsm_flows $(jq -r '.type' <<<"$m"): memlock $(jq .bytes_memlock <<<"$m") B / $(jq .max_entries <<<"$m") entries (key $(jq .bytes_key <<<"$m") B, value $(jq .bytes_value <<<"$m") B)"
+		"xfsm_flows_m (the firewall's) $(jq -r '.type' <<<"$m"): memlock $(jq .bytes_memlock <<<"$m") B / $(jq .max_entries <<<"$m") entries (key $(jq .bytes_key <<<"$m") B, value $(jq .bytes_value <<<"$m") B)"
 	# The reference's connection table, sized as in scenario 4.
 	mkdir -p "$REFPINS"
 	if "$REFLOAD" "$REF/statefulfw.bpf.o" "$REFPINS/fwmem" "#conns=2097152"; then
