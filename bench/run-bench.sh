@@ -231,7 +231,8 @@ gen() {
 }
 
 # The generator's engine (bench/pktgen.c): live frames where the kernel
-# runs them, else the AF_PACKET engine, which offers a fraction of the rate
+# runs them, else the loop engine (XDP frames too, from the loop l<pid> ->
+# lp<pid>), else the AF_PACKET engine, which offers a fraction of the rate
 # as skbs that the DUT's veth copies into XDP frames.  The report names it
 # and, under the packet engine, does not compare rates (see report.py).
 ENGINE=$(gen --count 1 2>/dev/null | jq -r '.engine // empty')
