@@ -39,6 +39,7 @@
 #include <net/if.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,19 +359,27 @@ static const char *default_obj(char *buf, size_t len)
 /* Writes the generator's configuration into its .rodata before load. */
 static int configure(struct bpf_object *obj, const struct pktgen_opts *o, __u64 until_ns)
 {
-	struct {
+	struct pktgen_cfg {
 		__u64 gap_ns, count, until_ns;
 		__u32 flows, n_src, src_base, clone;
 		__u16 sport_base;
 		__u8 ipv6, proto, loop;
 	} cfg;
+	/* Each variable of pktgen.bpf.c's .rodata and the field it takes. */
+#define CFG_VAR(f) { "cfg_" #f, offsetof(struct pktgen_cfg, f), sizeof(cfg.f) }
+	static const struct { const char *name; size_t off, size; } vars[] = {
+		CFG_VAR(flows), CFG_VAR(n_src), CFG_VAR(src_base), CFG_VAR(sport_base),
+		CFG_VAR(ipv6), CFG_VAR(proto), CFG_VAR(gap_ns), CFG_VAR(count),
+		CFG_VAR(clone), CFG_VAR(loop), CFG_VAR(until_ns),
+	};
+#undef CFG_VAR
 	struct btf *btf = bpf_object__btf(obj);
 	struct bpf_map *map;
 	const struct btf_var_secinfo *vs;
 	const struct btf_type *sec;
-	size_t size;
+	size_t size, j, found = 0;
 	char *rodata = NULL;
-	int i, id, found = 0;
+	int i, id;
 
 	cfg.flows = o->flows;
 	cfg.n_src = o->flows < 65536 ? o->flows : 65536;
@@ -414,38 +423,18 @@ static int configure(struct bpf_object *obj, const struct pktgen_opts *o, __u64 
 	vs = btf_var_secinfos(sec);
 	for (i = 0; i < btf_vlen(sec); i++, vs++) {
 		const char *name = btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off);
-		const void *src = NULL;
 
-		if (!strcmp(name, "cfg_flows"))
-			src = &cfg.flows;
-		else if (!strcmp(name, "cfg_n_src"))
-			src = &cfg.n_src;
-		else if (!strcmp(name, "cfg_src_base"))
-			src = &cfg.src_base;
-		else if (!strcmp(name, "cfg_sport_base"))
-			src = &cfg.sport_base;
-		else if (!strcmp(name, "cfg_ipv6"))
-			src = &cfg.ipv6;
-		else if (!strcmp(name, "cfg_proto"))
-			src = &cfg.proto;
-		else if (!strcmp(name, "cfg_gap_ns"))
-			src = &cfg.gap_ns;
-		else if (!strcmp(name, "cfg_count"))
-			src = &cfg.count;
-		else if (!strcmp(name, "cfg_clone"))
-			src = &cfg.clone;
-		else if (!strcmp(name, "cfg_loop"))
-			src = &cfg.loop;
-		else if (!strcmp(name, "cfg_until_ns"))
-			src = &cfg.until_ns;
-		if (!src)
+		for (j = 0; j < sizeof(vars) / sizeof(vars[0]); j++)
+			if (!strcmp(name, vars[j].name))
+				break;
+		if (j == sizeof(vars) / sizeof(vars[0]))
 			continue;
-		if (vs->offset + vs->size > size)
+		if (vs->size != vars[j].size || vs->offset + vs->size > size)
 			break;
-		memcpy(rodata + vs->offset, src, vs->size);
+		memcpy(rodata + vs->offset, (const char *)&cfg + vars[j].off, vs->size);
 		found++;
 	}
-	if (found == 11)
+	if (found == sizeof(vars) / sizeof(vars[0]))
 		id = bpf_map__set_initial_value(map, rodata, size);
 	else
 		id = -ENOENT;
