@@ -596,8 +596,8 @@ static int packet_open(const struct pktgen_opts *o, unsigned int ifindex,
  * every frame sent) and --loop-dev (every frame, back to the peer).  The
  * process feeds the loop --batch frames, then only watches the program's
  * counter: the run ends at the count, at the duration (SIGALRM) or on a
- * signal, and when nothing has been sent for PACKET_STALL_S (the loop lost
- * its frames: an error).  Returns 0 or -1 after saying why.
+ * signal, and when nothing has been sent for PACKET_STALL_S past two of
+ * the pace's gaps (the loop lost its frames: an error).  Returns 0 or -1 after saying why.
  */
 static int send_loop(const struct pktgen_opts *o, const __u8 *pkt, unsigned int ifindex,
 		     unsigned long long *sent)
@@ -609,7 +609,7 @@ static int send_loop(const struct pktgen_opts *o, const __u8 *pkt, unsigned int 
 	struct bpf_program *prog;
 	struct sockaddr_ll sll;
 	int peer, nsid, fd, ports_fd, stop_fd, seq_fd, err = -1;
-	double last_move, max_s;
+	double last_move, max_s, stall_s;
 	unsigned long long seen = 0;
 	struct timespec ts;
 	bool veth;
@@ -677,6 +677,8 @@ static int send_loop(const struct pktgen_opts *o, const __u8 *pkt, unsigned int 
 	}
 	close(fd);
 
+	/* A slow pace sends less than once a second: its gaps are no stall. */
+	stall_s = PACKET_STALL_S + (o->rate ? 2.0 * o->clone / o->rate : 0.0);
 	last_move = now_s();
 	while (!stop) {
 		struct timespec nap = { 0, 1000000 };
@@ -687,9 +689,9 @@ static int send_loop(const struct pktgen_opts *o, const __u8 *pkt, unsigned int 
 		if (*sent != seen) {
 			seen = *sent;
 			last_move = now_s();
-		} else if (now_s() - last_move > PACKET_STALL_S) {
-			fprintf(stderr, "xfsm-pktgen: nothing went round the loop %s for a second "
-				"(%s)\n", o->loop_dev, seen ? "frames lost" :
+		} else if (now_s() - last_move > stall_s) {
+			fprintf(stderr, "xfsm-pktgen: nothing went round the loop %s for %.1f s "
+				"(%s)\n", o->loop_dev, stall_s, seen ? "frames lost" :
 				"never: a kernel before 5.14 cannot broadcast to a devmap");
 			goto halt;
 		}

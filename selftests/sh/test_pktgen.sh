@@ -233,6 +233,11 @@ loop_checks() {
 	out=$(gen --duration 0.3 --rate 20000 --clone 4)
 	xt_check "loop, --clone 4: at most 20000/s over the run's duration (+8 x 4) ($(jq -c '[.sent, .duration_s]' <<<"$out"))" \
 		"$(jq '.sent > 0 and .sent <= 20000 * .duration_s + 32' <<<"$out")" = true
+	# Sends further apart than a second are no stall: 2 frames/s in sends of
+	# 4, the first 9 sends at once (the catch-up), the 10th 2 s later.
+	out=$(gen --count 40 --rate 2 --clone 4)
+	xt_check "loop, sends 2 s apart: 40 sent, no stall ($(jq -c '[.sent, .duration_s]' <<<"$out"))" \
+		"$(jq '.sent == 40 and .duration_s >= 1.5' <<<"$out")" = true
 	ENGINE=packet
 	sink_reset
 	out=$(gen --count 3000 --clone 3 --flows 1500)
