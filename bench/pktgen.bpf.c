@@ -154,15 +154,16 @@ int pktgen_xdp(struct xdp_md *ctx)
 	__u64 *seq;
 	void *l4;
 	int udp = cfg_proto == IPPROTO_UDP;
+	__u64 now = cfg_loop || cfg_gap_ns ? bpf_ktime_get_ns() : 0;
 
 	if (cfg_loop) {
 		__u32 *halt = bpf_map_lookup_elem(&pktgen_stop, &zero);
 
-		if (!halt || *halt || bpf_ktime_get_ns() > cfg_until_ns)
+		if (!halt || *halt || now > cfg_until_ns)
 			return XDP_DROP;	/* out of the loop */
 	}
 	if (cfg_gap_ns) {
-		__u64 now = bpf_ktime_get_ns(), *next;
+		__u64 *next;
 
 		next = bpf_map_lookup_elem(&pktgen_next, &zero);
 		if (!next)

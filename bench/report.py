@@ -187,7 +187,8 @@ def veth_fields(h, vid):
              veth_generic_rate_ratio=ratio(vid + 'g', vid + 'r'),
              napi_xfsm_pct=field(vid, 'napi_pct'), napi_ref_pct=field(vid + 'r', 'napi_pct'),
              veth_pdr_xfsm_mpps=mpps(vid + 'p'), veth_pdr_ref_mpps=mpps(vid + 'rp'),
-             veth_pdr_ratio=ratio(vid + 'p', vid + 'rp'))
+             veth_pdr_ratio=ratio(vid + 'p', vid + 'rp'),
+             veth_unjudged=rates_unjudged(vid, vid + 'r'))
 
 
 # The test-run overhead: the empty reference (`return XDP_DROP`) through
@@ -300,10 +301,10 @@ for h in headline:
                h['veth_ns_ratio'], 2.0, '<=')
     if h.get('veth_rate_ratio') is not None:
         target(f"{h['job']}: xfsm / reference, rate absorbed on the veth",
-               h['veth_rate_ratio'], 0.7, '>=', unjudged=rates_unjudged(h['veth_id'], h['veth_id'] + 'r'))
+               h['veth_rate_ratio'], 0.7, '>=', unjudged=h.get('veth_unjudged'))
     if h.get('veth_pdr_xfsm_mpps') is not None or h.get('veth_pdr_ref_mpps') is not None:
         target(f"{h['job']}: xfsm / reference, partial drop rate on the veth (loss <= {pdr_pct}%)",
-               h.get('veth_pdr_ratio'), 0.7, '>=', unjudged=rates_unjudged(h['veth_id'], h['veth_id'] + 'r'))
+               h.get('veth_pdr_ratio'), 0.7, '>=', unjudged=h.get('veth_unjudged'))
 
 # Issue 17: the specialized program of each job it could generate, against
 # 1.25x / 0.9x.  A job where the micro benchmark found no specialized
@@ -321,11 +322,11 @@ for h in headline:
                h['veth_ns_ratio'], 1.25, '<=')
     if h.get('veth_rate_ratio') is not None and spec is not False:
         target(f"{h['job']}: specialized / reference, rate absorbed on the veth",
-               h['veth_rate_ratio'], 0.9, '>=', unjudged=rates_unjudged(h['veth_id'], h['veth_id'] + 'r'))
+               h['veth_rate_ratio'], 0.9, '>=', unjudged=h.get('veth_unjudged'))
     if (h.get('veth_pdr_xfsm_mpps') is not None or h.get('veth_pdr_ref_mpps') is not None) \
             and spec is not False:
         target(f"{h['job']}: specialized / reference, partial drop rate on the veth (loss <= {pdr_pct}%)",
-               h.get('veth_pdr_ratio'), 0.9, '>=', unjudged=rates_unjudged(h['veth_id'], h['veth_id'] + 'r'))
+               h.get('veth_pdr_ratio'), 0.9, '>=', unjudged=h.get('veth_unjudged'))
 # Apply with generation and verification (bench/run-bench.sh cp_apply):
 # the slowest example, and the 10,000-rule application.
 ex = [c for c in cp if c['key'].startswith('apply_example_')]
