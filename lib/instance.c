@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -773,14 +773,23 @@ int xfsm_instance_check_abi(const struct xfsm_instance *inst)
 
 /*
  * Every bpf map file is an anonymous inode, and they all share one inode:
- * an flock on a fresh file of the control map is therefore a lock shared
- * by every xfsm tool on the machine, whichever way each opened the
- * instance (pins, object, program id), and the kernel drops it when the
- * holder exits.  It serialises all instances, which is cheap: applies are
- * rare.  Never take it twice in one thread.
+ * a lock on a fresh file of the control map is seen by every xfsm tool on
+ * the machine, whichever way each opened the instance (pins, object,
+ * program id), and the kernel drops it when the holder exits.  An open
+ * file description lock (F_OFD_SETLK, Linux 3.15) on the one byte at the
+ * control map's id makes it the instance's own: two files of one process
+ * conflict (as with flock), and an instance is never held up by another's
+ * apply (a reader that ends a dead writer's odd spell needs its own
+ * instance's lock free, not every instance's).  Never take it twice in
+ * one thread.
  */
-static int instance_flock(const struct xfsm_instance *inst, int op)
+static int instance_lock_fd(const struct xfsm_instance *inst, bool wait)
 {
+	struct flock l = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_len = 1,
+	};
 	int fd;
 
 	if (!inst || !inst->map_id[XFSM_M_CTL])
@@ -791,13 +800,19 @@ static int instance_flock(const struct xfsm_instance *inst, int op)
 			 xfsm_map_names[XFSM_M_CTL], strerror(-fd));
 		return -1;
 	}
-	while (flock(fd, op)) {
-		if (errno == EINTR)
+	l.l_start = inst->map_id[XFSM_M_CTL];
+	while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &l)) {
+		int e = errno;
+
+		if (e == EINTR)
 			continue;
-		if (errno != EWOULDBLOCK)
+		if (e == EACCES)
+			e = EWOULDBLOCK;	/* POSIX allows either for a held lock */
+		if (e != EWOULDBLOCK)
 			xfsm_log(XFSM_LOG_DEBUG, "cannot lock %s: %s",
-				 xfsm_map_names[XFSM_M_CTL], strerror(errno));
+				 xfsm_map_names[XFSM_M_CTL], strerror(e));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	return fd;
@@ -805,12 +820,12 @@ static int instance_flock(const struct xfsm_instance *inst, int op)
 
 int xfsm_instance_lock(const struct xfsm_instance *inst)
 {
-	return instance_flock(inst, LOCK_EX);
+	return instance_lock_fd(inst, true);
 }
 
 int xfsm_instance_trylock(const struct xfsm_instance *inst)
 {
-	return instance_flock(inst, LOCK_EX | LOCK_NB);
+	return instance_lock_fd(inst, false);
 }
 
 void xfsm_instance_unlock(int lock)

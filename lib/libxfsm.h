@@ -237,9 +237,9 @@ int xfsm_instance_netns_enter(const struct xfsm_instance *inst, int *back);
  * opening: the other functions assume a matching datapath. */
 int xfsm_instance_check_abi(const struct xfsm_instance *inst);
 /* Serialise writers of the control block (apply, ctl updates) across
- * processes: an flock on a fresh file of the control map (all BPF map
- * files share one anonymous inode, so this is one machine-wide lock that
- * the kernel drops when its holder dies; never nest it).  Returns a value
+ * processes: an open file description lock on a fresh file of the
+ * control map, at the map's id (each instance its own lock, which the
+ * kernel drops when its holder dies; never nest it).  Returns a value
  * for xfsm_instance_unlock() (-1 when no lock could be taken: a debug
  * message is logged and the caller goes on unlocked). */
 int xfsm_instance_lock(const struct xfsm_instance *inst);

@@ -23,6 +23,7 @@
 
 #include "suite.h"
 #include "ctlrun.h"
+#include "apply_internal.h"
 
 #define N	((__u64)T.inst->nr_cpus)
 #define DP(f)	XFSM_CG_DATAPATH, 0, offsetof(struct xfsm_stats, f)
@@ -632,6 +633,43 @@ out:
 }
 END_TEST
 
+/* Each instance has a lock of its own: a writer of another instance at
+ * work holds up neither a writer of this one nor a reader ending this
+ * one's dead write (one lock for the machine did: the reader gave up with
+ * -EAGAIN while another instance applied). */
+START_TEST(test_cg_lock_per_instance)
+{
+	struct xt other = {};
+	struct xfsm_stats dp;
+	struct seen s;
+	int lock, mine;
+
+	first_counts();
+	if (!ASSERT_OK(xt_open(&other, NULL), "a second instance"))
+		goto out;
+	lock = xfsm_instance_lock(other.inst);	/* its writer at work */
+	ck_assert_int_ge(lock, 0);
+	mine = xfsm_instance_trylock(T.inst);
+	ASSERT_TRUE(mine >= 0, "this instance's lock is free meanwhile");
+	if (mine >= 0) {
+		ASSERT_TRUE(xfsm_instance_trylock(T.inst) < 0 && errno == EWOULDBLOCK,
+			    "and taken, another file of this process cannot take it");
+		xfsm_instance_unlock(mine);
+	}
+	if (seq_set(45)) {
+		if (ASSERT_OK(xfsm_read_stats(T.inst, &dp), "a reader after a dead writer"))
+			ASSERT_EQ(dp.rx_packets, 1 * N + 10 * N, "it reads the counts");
+		ASSERT_EQ(seq_get(), 46, "it ended the odd spell, the other's lock held");
+	}
+	xfsm_instance_unlock(lock);
+	if (read_all(&s))
+		check_first(&s);
+	xt_close(&other);
+out:
+	XT_END();
+}
+END_TEST
+
 /* A writer installing slot 0's table again and again, the pair counting
  * one more per CPU before each install: written[0] is how many it had
  * added when it started the next step, written[1] when it finished it. */
@@ -900,6 +938,7 @@ int main(void)
 	tcase_add_test(tc, test_cg_unreadable_table);
 	tcase_add_test(tc, test_cg_stored_member_out_of_table);
 	tcase_add_test(tc, test_cg_seq_odd_retries);
+	tcase_add_test(tc, test_cg_lock_per_instance);
 	tcase_add_test(tc, test_cg_reader_races_install);
 	tcase_add_test(tc, test_cg_install_takes_lock);
 	tc = xt_tcase(s, "cg_small", small_open);
