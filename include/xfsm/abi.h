@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock */
 
-#define XFSM_ABI_VERSION	13	/* 2: fast paths (scan lists, atomic adds);
+#define XFSM_ABI_VERSION	14	/* 2: fast paths (scan lists, atomic adds);
 				 * 3: ACL cut trees, per-table regions;
 				 * 4: one application switch (stage rule
 				 * buffers, ACL and group buffers named by
@@ -55,7 +55,11 @@
 				 *    specialized program counts a set of
 				 *    counters as one packets/bytes pair;
 				 *    xfsm_cg_base, xfsm_cg_fold and the
-				 *    slots' member tables in xfsm_ids */
+				 *    slots' member tables in xfsm_ids;
+				 * 14: compact flow values (struct
+				 *    xfsm_flow_head, the first 32 bytes of
+				 *    a reordered struct xfsm_flow),
+				 *    xfsm_build_info.compact_flows */
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -949,19 +953,41 @@ struct xfsm_flow_key_m {
  * Flow context.  LRU hash maps cannot hold a bpf_spin_lock, so flow
  * transactions take one of XFSM_FLOW_LOCKS striped locks in xfsm_locks,
  * chosen by a hash of the flow key.
+ *
+ * Two value layouts: the full one (struct xfsm_flow), and the compact
+ * one, its first XFSM_FLOW_HEAD_SIZE bytes (struct xfsm_flow_head: no
+ * hard timeout, no creation time, no register), for applications whose
+ * stages need no more than a state and an idle timeout.  An instance's
+ * flow tables all have one layout, chosen at load (xfsm-loader --flow-value;
+ * xfsm_build_info.compact_flows says which generic program runs: the
+ * compact one is built with XFSM_COMPACT_FLOWS).
  */
-struct xfsm_flow {
+struct xfsm_flow_head {
 	__u32	version;	/* bumped by every committed update */
 	__u32	state;
 	__u32	idle_timeout_ms;	/* 0: none */
 	__u32	idle_rollback;
-	__u32	hard_rollback;
 	__u32	flags;
-	__u64	hard_deadline_ns;	/* 0: none */
+	__u32	hard_rollback;		/* (compact: always 0) */
 	__u64	last_seen_ns;		/* kept only while an idle timeout runs */
+};
+
+struct xfsm_flow {
+	/* the head: struct xfsm_flow_head, field for field */
+	__u32	version;
+	__u32	state;
+	__u32	idle_timeout_ms;
+	__u32	idle_rollback;
+	__u32	flags;
+	__u32	hard_rollback;
+	__u64	last_seen_ns;
+	/* the full layout's alone */
+	__u64	hard_deadline_ns;	/* 0: none */
 	__u64	created_ns;		/* creation or last state entry */
 	__u64	regs[XFSM_FLOW_REGS];
 };
+
+#define XFSM_FLOW_HEAD_SIZE	((__u32)sizeof(struct xfsm_flow_head))	/* 32 */
 
 /* ---- Trace and capture (native profile) ---------------------------------- */
 /*
@@ -1176,6 +1202,8 @@ struct xfsm_build_info {
 	__u32	offload;	/* 1 in the offload profile */
 	__u32	max_stages;
 	__u32	max_tuples;
+	__u32	compact_flows;	/* 1: flow values are struct xfsm_flow_head */
+	__u32	pad;
 };
 
 /* ---- Statistics (per CPU in the native profile) ------------------------- */
@@ -1435,7 +1463,21 @@ XFSM_ASSERT_SIZE(struct xfsm_appsrc, XFSM_APPSRC_SIZE);
 XFSM_ASSERT_SIZE(struct xfsm_port, 8);
 XFSM_ASSERT_SIZE(struct xfsm_port_cache, 16);
 _Static_assert(XFSM_WORK_BAIL_OFF < 4 * XFSM_FV_WORDS, "ABI: the bail word is a field-vector word");
-XFSM_ASSERT_SIZE(struct xfsm_build_info, 16);
+XFSM_ASSERT_SIZE(struct xfsm_build_info, 24);
+XFSM_ASSERT_SIZE(struct xfsm_flow_head, 32);
+XFSM_ASSERT_SIZE(struct xfsm_flow, 80);
+/* the compact value is the full one's head, field for field */
+#define XFSM_ASSERT_HEAD(f) \
+	_Static_assert(__builtin_offsetof(struct xfsm_flow, f) == \
+		       __builtin_offsetof(struct xfsm_flow_head, f), "ABI: flow head ." #f)
+XFSM_ASSERT_HEAD(version);
+XFSM_ASSERT_HEAD(state);
+XFSM_ASSERT_HEAD(idle_timeout_ms);
+XFSM_ASSERT_HEAD(idle_rollback);
+XFSM_ASSERT_HEAD(flags);
+XFSM_ASSERT_HEAD(hard_rollback);
+XFSM_ASSERT_HEAD(last_seen_ns);
+XFSM_ASSERT_OFF(struct xfsm_flow, hard_deadline_ns, 32);
 XFSM_ASSERT_SIZE(struct xfsm_stage_stats, 64);
 XFSM_ASSERT_SIZE(struct xfsm_rule_stats, 16);
 XFSM_ASSERT_SIZE(struct xfsm_counter, 16);
