@@ -153,9 +153,9 @@ JOBS = [
     ('empty', 's2', 'empty application (no stage, default drop)'),
     ('portknock_closed', 's3', 'port knocking, closed port'),
     ('portknock_open', 's3o', 'port knocking, opened source (passes to the stack)'),
-    ('statefulfw_1', 's4_1', 'stateful firewall, 1 flow (passes to the stack)'),
-    (None, 's4_10000', 'stateful firewall, 10000 flows (passes to the stack)'),
-    ('statefulfw_1m', f's4_{n1m}', f'stateful firewall, {n1m} flows (passes to the stack)'),
+    ('statefulfw_1', 's4_1', 'stateful firewall, 1 flow (passes to the stack; veth: compact flow values)'),
+    (None, 's4_10000', 'stateful firewall, 10000 flows (passes to the stack; compact flow values)'),
+    ('statefulfw_1m', f's4_{n1m}', f'stateful firewall, {n1m} flows (passes to the stack; veth: compact flow values)'),
     ('counter', 's7', 'per-source counter'),
     ('global', 's8', 'global register'),
     ('twostage_1', None, '2 stages, 1 active flow'),
@@ -171,6 +171,8 @@ STATS_JOBS = [
     ('s7s', "per-source counter, against the reference keeping xfsm's statistics"),
     ('s8s', "global register, against the reference keeping xfsm's statistics"),
     ('s8b', "global register, against the reference keeping xfsm's statistics in one block"),
+    (f's4f_{n1m}', f'stateful firewall, {n1m} flows, full flow values (the default layout; '
+     'scenario 4 runs compact ones)'),
 ]
 
 

@@ -498,9 +498,17 @@ if want s1b && [ -e "$BUILD/bench/xdp_touch.bpf.o" ]; then
 fi
 
 # ---- 2-4, 7-9: xfsm, each job next to its hand-written reference ---------------
-D "$LOADER" load --mode native --instance "$INST" --flows 2097152 --rules 262144 \
-	--acl-rules 0=16384 "$IF_D" \
-	>/dev/null || die "xfsm-loader load failed"
+# load_dut [LOADER-OPTION...]: the DUT's instance, loaded anew (unloaded
+# first when there is one) with the options every scenario shares.
+load_dut() {
+	if [ -d "$PIN" ]; then
+		D "$LOADER" -q unload --instance "$INST" >/dev/null || die "xfsm-loader unload failed"
+	fi
+	D "$LOADER" load --mode native --instance "$INST" --flows 2097152 --rules 262144 \
+		--acl-rules 0=16384 "$@" "$IF_D" \
+		>/dev/null || die "xfsm-loader load $* failed"
+}
+load_dut
 DUT_IFINDEX=$(ip -n "$NS_D" -j link show "$IF_D" | jq '.[0].ifindex')
 
 if want s2; then
@@ -550,12 +558,18 @@ fw_prefill() {
 	[ "$1" = ref ] && [ "$2" -ge "$REPEATS" ] && return 0
 	prefill --udp --flows "$FW_FLOWS" --count $((FW_FLOWS * 8 > 100000 ? FW_FLOWS * 8 : 100000))
 }
+# The firewall keeps a state and an idle timeout per flow: loaded as its
+# docs say (docs/loader.md, "Flow values"), with compact flow values (32
+# bytes, not 80); scenario 4f runs it once more with the full ones.
+if want s4 || want s4f; then
+	load_dut --flow-value compact
+fi
 if want s4; then
 	X apply "$TOP/examples/statefulfw.xfsm" >/dev/null || die "apply statefulfw"
 	for n in 1 10000 $N1M; do
 		FW_FLOWS=$n PAIR_PREP=fw_prefill PAIR_GENERIC=$TOP/examples/statefulfw.xfsm \
 			measure_pair "s4_$n" \
-			"xfsm statefulfw.xfsm, $n flow(s) (UDP from inside, pass)" "$REF/statefulfw.bpf.o" \
+			"xfsm statefulfw.xfsm, $n flow(s), compact flow values (UDP from inside, pass)" "$REF/statefulfw.bpf.o" \
 			inside_ifindex="$DUT_IFINDEX" "#conns=2097152" -- --udp --flows "$n"
 	done
 	# control plane: list the flows (the 1M case just ran)
@@ -590,7 +604,7 @@ if want s4; then
 		for n in $N1M 1; do
 			FW_KEEP=$([ "$n" = "$N1M" ] && echo 1) \
 			FW_FLOWS=$n PAIR_PREP=fw_prefill PAIR_GENERIC=$TMP/fw_drop.xfsm \
-				measure_pair "s4d_$n" "xfsm statefulfw.xfsm with pass -> drop, $n flow(s)" \
+				measure_pair "s4d_$n" "xfsm statefulfw.xfsm with pass -> drop, $n flow(s), compact flow values" \
 				"$REF/statefulfw.bpf.o" inside_ifindex="$DUT_IFINDEX" pass_verdict=1 \
 				"#conns=2097152" -- --udp --flows "$n"
 		done
@@ -611,6 +625,24 @@ if want s4; then
 			"the reference's conns $(jq -r '.type' <<<"$m"): memlock $(jq .bytes_memlock <<<"$m") B / $(jq .max_entries <<<"$m") entries (key $(jq .bytes_key <<<"$m") B, value $(jq .bytes_value <<<"$m") B)"
 		rm -f "$REFPINS/fwmem"
 	fi
+fi
+# 4f: the firewall at 1M flows on an instance with full flow values (as
+# loaded by default), the layout's cost.
+if want s4f; then
+	load_dut
+	X apply "$TOP/examples/statefulfw.xfsm" >/dev/null || die "apply statefulfw"
+	FW_FLOWS=$N1M PAIR_PREP=fw_prefill \
+		measure_pair "s4f_$N1M" \
+		"xfsm statefulfw.xfsm, $N1M flows, full flow values (UDP from inside, pass)" \
+		"$REF/statefulfw.bpf.o" inside_ifindex="$DUT_IFINDEX" "#conns=2097152" \
+		-- --udp --flows "$N1M"
+	m=$(bpftool -j map show pinned "$PIN/xfsm_flows_m")
+	cp_put flow_bytes_per_entry_full \
+		"$(jq '.bytes_memlock / .max_entries | floor' <<<"$m")" B \
+		"xfsm_flows_m with full flow values: memlock $(jq .bytes_memlock <<<"$m") B / $(jq .max_entries <<<"$m") entries (key $(jq .bytes_key <<<"$m") B, value $(jq .bytes_value <<<"$m") B)"
+fi
+if want s4 || want s4f; then
+	load_dut
 fi
 
 if want s7; then
