@@ -402,10 +402,10 @@ static int refuse_flow_value_change(struct load_ctx *c, bool pinned, bool wanted
 }
 
 /*
- * The flow value layout of this load: --flow-value's, else the pinned
- * instance's (--reset too), else full.  Checked before anything changes;
- * check_abi() holds the object opened to it (--obj is taken for what its
- * build says it is).
+ * The flow value layout of this load, which picks the object: --flow-value's,
+ * else the pinned instance's (--reset too), else full.  check_abi() holds
+ * the object opened to the pinned instance (--obj is taken for what its
+ * build says it is) before anything changes.
  */
 static int choose_flow_value(struct load_ctx *c, enum xfsm_xdp_mode mode)
 {
@@ -413,17 +413,15 @@ static int choose_flow_value(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	struct xfsm_build_info pinned = {};
 	bool have = pinned_build_info(c, &pinned) == 0 && !pinned.offload;
 
-	if (o->flow_value == XFSM_FLOW_VALUE_KEEP) {
+	if (o->flow_value == XFSM_FLOW_VALUE_KEEP)
 		c->compact = have && pinned.compact_flows;
-	} else {
+	else
 		c->compact = o->flow_value == XFSM_FLOW_VALUE_COMPACT;
-		if (have && !o->reset && !!pinned.compact_flows != c->compact)
-			return refuse_flow_value_change(c, pinned.compact_flows, c->compact);
-	}
 	if (c->compact && mode == XFSM_XDP_HW) {
 		xfsm_log(XFSM_LOG_ERROR,
 			 "the offload profile (--mode hw) has full flow values only; "
-			 "load with --flow-value full%s", have ? " (and --reset)" : "");
+			 "load with --flow-value full%s",
+			 have && pinned.compact_flows ? " (and --reset)" : "");
 		return -EINVAL;
 	}
 	return 0;
