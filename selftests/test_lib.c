@@ -2197,7 +2197,8 @@ static void obj_size_flow_tables(struct bpf_object *obj)
 
 START_TEST(test_obj_size_maps)
 {
-	static const char *const objs[] = { "xfsm.bpf.o", "xfsm-offload.bpf.o" };
+	static const char *const objs[] = { "xfsm.bpf.o", "xfsm-offload.bpf.o",
+					    "xfsm-compact.bpf.o" };
 	struct xfsm_acl_caps caps;
 	__u64 nr, nn;
 
@@ -2216,7 +2217,7 @@ START_TEST(test_obj_size_maps)
 			if (xfsm_map_is_flow_table(bpf_map__name(m)) && n < 8)
 				built[n++] = bpf_map__type(m);
 		/* native: the wide, narrow and medium tables; offload: the wide one */
-		ck_assert_uint_eq(n, i == 0 ? 3 : 1);
+		ck_assert_uint_eq(n, i == 1 ? 1 : 3);
 		ck_assert_int_eq(xfsm_obj_size_maps(obj, &(struct xfsm_map_sizes){
 			.flows = 5000, .flow_type = BPF_MAP_TYPE_LRU_HASH, .rules = 300,
 			.rule_stats = 700, .acl = &caps }), 0);
@@ -2241,7 +2242,7 @@ START_TEST(test_obj_size_maps)
 				acl++;
 			}
 		}
-		ck_assert_uint_eq(acl, i == 0 ? 2 : 0);
+		ck_assert_uint_eq(acl, i == 1 ? 0 : 2);
 		obj_size_maps_bounds(obj);
 		obj_size_flow_tables(obj);
 		bpf_object__close(obj);
@@ -2284,6 +2285,47 @@ START_TEST(test_dp_offload)
 	assert_running(&d, &img);
 	xfsm_image_free(&img);
 	dp_close(&d);
+}
+END_TEST
+
+/* The two flow value layouts: build/xfsm-compact.bpf.o says it is the
+ * compact one, its three flow tables (and only those) hold 32-byte
+ * values, the library's ABI check takes them; xfsm.bpf.o's hold 80. */
+START_TEST(test_dp_compact)
+{
+	static const struct {
+		const char *file;
+		__u32 compact, value_size;
+	} objs[] = {
+		{ "xfsm-compact.bpf.o", 1, XFSM_FLOW_HEAD_SIZE },
+		{ "xfsm.bpf.o", 0, sizeof(struct xfsm_flow) },
+	};
+	const struct xfsm_flow_table_class *c;
+	struct dp d;
+
+	ck_assert_uint_eq(XFSM_FLOW_HEAD_SIZE, 32);
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		unsigned int tables = 0;
+
+		dp_load_file(&d, objs[i].file, 0);
+		ck_assert_uint_eq(d.inst->build.compact_flows, objs[i].compact);
+		ck_assert_uint_eq(d.inst->build.offload, 0);
+		ck_assert_int_eq(xfsm_instance_check_abi(d.inst), 0);
+		xfsm_for_each_flow_table(c) {
+			struct bpf_map_info info = { 0 };
+			__u32 len = sizeof(info);
+
+			ck_assert_int_ge(d.inst->map_fd[c->id], 0);
+			ck_assert_int_eq(bpf_obj_get_info_by_fd(d.inst->map_fd[c->id], &info, &len), 0);
+			ck_assert_msg(info.value_size == objs[i].value_size, "%s: %s has %u-byte values",
+				      objs[i].file, info.name, info.value_size);
+			tables++;
+		}
+		ck_assert_uint_eq(tables, 3);
+		/* the rest of the ABI is one: a rule is as large in both */
+		ck_assert_uint_eq(d.inst->map_value_size[XFSM_M_RULES], sizeof(struct xfsm_rule));
+		dp_close(&d);
+	}
 }
 END_TEST
 
@@ -2787,6 +2829,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_dp_rule_stats);
 	tcase_add_test(tc, test_dp_apply_under_traffic);
 	tcase_add_test(tc, test_dp_offload);
+	tcase_add_test(tc, test_dp_compact);
 	tcase_add_test(tc, test_obj_size_maps);
 	suite_add_tcase(s, tc);
 
