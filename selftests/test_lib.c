@@ -2433,6 +2433,140 @@ START_TEST(test_dp_compact_trace)
 }
 END_TEST
 
+/* libxfsm on a compact instance: a flow the datapath made reads back with
+ * the tail past the head zero (xfsm_flow_get() into a junk-filled struct,
+ * xfsm_flow_foreach()); xfsm_flow_set() takes the head and refuses
+ * registers, a hard timeout or a creation time; xfsm_apply() refuses a
+ * rule that writes or reads a flow register or sets a hard timeout, and
+ * the running application stays. */
+struct compact_walk {
+	struct xfsm_flow_key key;	/* the first flow's */
+	struct xfsm_flow flow;
+	int n, tails;			/* flows, flows with bytes past the head */
+};
+
+static int first_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *flow, void *ctx)
+{
+	struct compact_walk *w = ctx;
+
+	if (!w->n++) {
+		w->key = *key;
+		w->flow = *flow;
+	}
+	w->tails += !flow_tail_zero(flow);
+	return 0;
+}
+
+static struct xfsm_image compact_image(void)
+{
+	static const __u8 words[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST };
+	struct xfsm_rule_match m = match_state(0, 0xffffffff);
+	struct xfsm_image img;
+	struct xfsm_rule r;
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	img.app.stages[0].enabled = 1;
+	img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
+	ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], words, NULL, 2,
+					     words, NULL, 2), 0);
+	r = rule_prio(1, 3);
+	r.act[0].type = XFSM_ACT_PASS;
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = 1;
+	r.idle_timeout_ms = 60000;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	return img;
+}
+
+START_TEST(test_dp_compact_flows)
+{
+	__u8 pkt[64], out[128];
+	LIBBPF_OPTS(bpf_test_run_opts, run,
+		    .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .data_out = out, .data_size_out = sizeof(out));
+	struct compact_walk seen = { 0 };
+	struct xfsm_image img = compact_image(), bad;
+	struct xfsm_flow f, set;
+	struct xfsm_ctl ctl;
+	__u32 generation;
+	struct dp d;
+
+	dp_load_file(&d, "xfsm-compact.bpf.o", 0);
+	ck_assert(xfsm_flows_compact(d.inst));
+	ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), 0);
+	/* three flows: a walk's values lie side by side, 32 bytes apart */
+	for (__u8 src = 1; src <= 3; src++) {
+		udp_frame(pkt);
+		pkt[29] = src;		/* the checksum is not checked */
+		run.data_size_out = sizeof(out);
+		ck_assert_int_eq(bpf_prog_test_run_opts(d.prog_fd, &run), 0);
+		ck_assert_uint_eq(run.retval, XDP_PASS);
+	}
+
+	ck_assert_int_eq(xfsm_flow_foreach(d.inst, first_flow, &seen), 0);
+	ck_assert_int_eq(seen.n, 3);
+	ck_assert_uint_eq(seen.flow.state, 1);
+	ck_assert_msg(!seen.tails, "xfsm_flow_foreach: %d flows with bytes past the head",
+		      seen.tails);
+	memset(&f, 0xa5, sizeof(f));
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &seen.key, &f), 0);
+	ck_assert_uint_eq(f.state, 1);
+	ck_assert_uint_eq(f.idle_timeout_ms, 60000);
+	ck_assert_msg(flow_tail_zero(&f), "xfsm_flow_get: bytes past the head");
+
+	/* set: the head alone is taken; anything past it is refused */
+	set = f;
+	set.idle_timeout_ms = 0;
+	set.idle_rollback = 0;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &seen.key, &set), 0);
+	set.regs[2] = 7;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &seen.key, &set), -EINVAL);
+	set.regs[2] = 0;
+	set.hard_deadline_ns = 1;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &seen.key, &set), -EINVAL);
+	set.hard_deadline_ns = 0;
+	set.created_ns = 1;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &seen.key, &set), -EINVAL);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &seen.key, &f), 0);
+	ck_assert_uint_eq(f.idle_timeout_ms, 0);	/* the one write taken */
+
+	/* apply: a flow register written, read, or a hard timeout */
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	generation = ctl.generation;
+	for (int kind = 0; kind < 4; kind++) {
+		struct xfsm_rule *r;
+
+		bad = compact_image();
+		r = &bad.rules[0].rule;
+		if (kind == 0) {
+			r->upd[0].op = XFSM_UPD_SET;
+			r->upd[0].dst_kind = XFSM_OPND_FLOW_REG;
+			r->upd[0].a.kind = XFSM_OPND_CONST;
+			r->flags |= XFSM_RF_WRITES_FLOW;
+		} else if (kind == 1) {
+			r->upd[0].op = XFSM_UPD_SET;
+			r->upd[0].dst_kind = XFSM_OPND_GLOBAL_REG;
+			r->upd[0].a.kind = XFSM_OPND_FLOW_REG;
+			r->flags |= XFSM_RF_WRITES_GLOBAL;
+		} else if (kind == 2) {
+			r->act[1].type = XFSM_ACT_SET_MARK;
+			r->act[1].opnd.kind = XFSM_OPND_FLOW_REG;
+			r->act[1].opnd.index = 1;
+		} else {
+			r->hard_timeout_ms = 120000;
+		}
+		ck_assert_msg(xfsm_apply(d.inst, &bad, NULL) == -EOPNOTSUPP,
+			      "case %d: applied on a compact instance", kind);
+		xfsm_image_free(&bad);
+	}
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.generation, generation);
+	xfsm_image_free(&img);
+	dp_close(&d);
+}
+END_TEST
+
 START_TEST(test_sync_rcu)
 {
 	ck_assert_int_eq(xfsm_sync_rcu(), 0);
@@ -2935,6 +3069,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_dp_offload);
 	tcase_add_test(tc, test_dp_compact);
 	tcase_add_test(tc, test_dp_compact_trace);
+	tcase_add_test(tc, test_dp_compact_flows);
 	tcase_add_test(tc, test_obj_size_maps);
 	suite_add_tcase(s, tc);
 
