@@ -38,7 +38,7 @@
  * tables hold struct xfsm_flow_head only: no hard deadline, no creation
  * time, no flow register.  Every function handling a flow value takes a
  * flow_value; the fields past the head are reached only through the
- * accessors in bpf/flow.h, which read 0 and write nothing in the compact
+ * accessors below, which read 0 and write nothing in the compact
  * build (libxfsm refuses there the applications that would need them).
  * A separate object and not a load-time switch: a global function's
  * pointer argument must cover its BTF type, so one typed struct xfsm_flow

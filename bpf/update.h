@@ -319,7 +319,7 @@ static __always_inline void globals_apply(struct xfsm_globals *g, const struct x
 /* Insert a state-0 flow under w->fk unless one exists; returns the entry,
  * or NULL when the table is full. */
 static __always_inline flow_value *flow_create(struct xfsm_work *w,
-						     struct xfsm_stage_stats *ss, __u32 table)
+					       struct xfsm_stage_stats *ss, __u32 table)
 {
 	flow_value *zero, *f;
 	struct xfsm_stats *s;
@@ -365,9 +365,9 @@ static __always_inline flow_value *flow_create(struct xfsm_work *w,
 #endif
 
 XFSM_FLOW_FOR_UPDATE_FN flow_value *flow_for_update(struct xfsm_work *w,
-							 const struct xfsm_stage *st,
-							 __u32 stage,
-							 struct xfsm_stage_stats *ss)
+						    const struct xfsm_stage *st,
+						    __u32 stage,
+						    struct xfsm_stage_stats *ss)
 {
 	bool same = st->flags & XFSM_SF_SAME_KEYS;
 	__u32 table = st->flags & XFSM_SF_TABLE;

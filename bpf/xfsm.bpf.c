@@ -235,8 +235,8 @@ static __always_inline flow_value *stage_lookup(struct xfsm_work *w, __u32 where
 /* The lookup-scope flow `f` that stage_lookup() found, its timeouts
  * enforced; p->state is the state the packet sees. */
 static __always_inline flow_value *stage_flow(struct xfsm_work *w,
-						    const struct xfsm_stage *st,
-						    flow_value *f)
+					      const struct xfsm_stage *st,
+					      flow_value *f)
 {
 	struct xfsm_pkt *p = &w->pkt;
 
@@ -277,10 +277,10 @@ static __always_inline const struct xfsm_rule *stage_match(const struct xfsm_app
  * when the flow the rule writes could not be stored and the stage's
  * table-full action says not to run the rule: nothing is written then. */
 static __always_inline flow_value *stage_write(struct xfsm_work *w,
-						     const struct xfsm_stage *st, __u32 stage,
-						     struct xfsm_stage_stats *ss,
-						     const struct xfsm_rule *r, flow_value *f,
-						     bool *full)
+					       const struct xfsm_stage *st, __u32 stage,
+					       struct xfsm_stage_stats *ss,
+					       const struct xfsm_rule *r, flow_value *f,
+					       bool *full)
 {
 	flow_value *uf = NULL, *wf;
 
