@@ -45,7 +45,8 @@ LIB_HDRS   := $(wildcard lib/*.h lib/lang/*.h lib/codegen/*.h lib/spec/*.h)
 LIB_OBJS   := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBXFSM    := $(BUILD)/libxfsm.a
 
-BPF_OBJS   := $(BUILD)/xfsm.bpf.o $(BUILD)/xfsm-offload.bpf.o $(BUILD)/xdp_empty.bpf.o
+BPF_OBJS   := $(BUILD)/xfsm.bpf.o $(BUILD)/xfsm-offload.bpf.o $(BUILD)/xfsm-compact.bpf.o \
+              $(BUILD)/xdp_empty.bpf.o
 TOOLS      := $(if $(wildcard loader/*.c),$(BUILD)/xfsm-loader) \
               $(if $(wildcard ctl/*.c),$(BUILD)/xfsmctl) \
               $(BUILD)/xfsm-offload-check
@@ -84,6 +85,12 @@ $(BUILD)/xfsm.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
 $(BUILD)/xfsm-offload.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_OFFLOAD -c $< -o $@
+
+# Compact flow values (struct xfsm_flow_head): the generic program of the
+# instances loaded with them (bpf/common.h, flow_value).
+$(BUILD)/xfsm-compact.bpf.o: bpf/xfsm.bpf.c $(BPF_HDRS) $(ABI_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DXFSM_COMPACT_FLOWS -c $< -o $@
 
 $(BUILD)/xdp_empty.bpf.o: bpf/xdp_empty.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)

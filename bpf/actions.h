@@ -627,7 +627,7 @@ static __always_inline int action_verdict(__u8 type, struct xfsm_stats *s)
  * rule's updates (NULL when there is none).
  */
 static __always_inline int actions_run(struct xdp_md *ctx, struct xfsm_pkt *p,
-				       const struct xfsm_rule *r, const struct xfsm_flow *f,
+				       const struct xfsm_rule *r, const flow_value *f,
 				       __u32 state, const struct xfsm_globals *g,
 				       __u32 stage, struct xfsm_stats *s)
 {

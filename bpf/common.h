@@ -32,6 +32,29 @@
 #define CNT_ADD(ptr, v)		(*(ptr) += (v))
 #endif
 
+/*
+ * The flow value's layout, the seam between the full and the compact
+ * build (-DXFSM_COMPACT_FLOWS, build/xfsm-compact.bpf.o).  The compact
+ * tables hold struct xfsm_flow_head only: no hard deadline, no creation
+ * time, no flow register.  Every function handling a flow value takes a
+ * flow_value; the fields past the head are reached only through the
+ * accessors below, which read 0 and write nothing in the compact
+ * build (libxfsm refuses there the applications that would need them).
+ * A separate object and not a load-time switch: a global function's
+ * pointer argument must cover its BTF type, so one typed struct xfsm_flow
+ * cannot take a 32-byte map value.
+ */
+#ifdef XFSM_COMPACT_FLOWS
+#ifdef XFSM_OFFLOAD
+#error "the offload profile has no compact flow values"
+#endif
+typedef struct xfsm_flow_head flow_value;
+#define XFSM_FLOW_FULL		0
+#else
+typedef struct xfsm_flow flow_value;
+#define XFSM_FLOW_FULL		1
+#endif
+
 /* Store field word `w`, which the offload profile's shorter vector may not
  * have (XFSM_OFFLOAD_FV_WORDS): there the store compiles to nothing. */
 #define FV_SET(fv, w, v)						\
@@ -138,6 +161,42 @@ _Static_assert(__builtin_offsetof(struct xfsm_work, pkt.fv) == 0,
 #define MAP_SET(lv, v)	((lv) = (v))
 #define MAP_SET_FROM(lv, old, v)	((lv) = (v))
 #endif
+
+/* The full layout's own fields, read and written here only (flow_value
+ * above): in the compact build a flow has no hard deadline and reads
+ * register i as 0, and the stores vanish.  The flow-register writes of
+ * bpf/update.h have a block of their own. */
+static __always_inline __u64 flow_hard_deadline(const flow_value *f)
+{
+#if XFSM_FLOW_FULL
+	return f->hard_deadline_ns;
+#else
+	return 0;
+#endif
+}
+
+static __always_inline __u64 flow_reg(const flow_value *f, __u32 i)
+{
+#if XFSM_FLOW_FULL
+	return f->regs[i & (XFSM_FLOW_REGS - 1)];
+#else
+	return 0;
+#endif
+}
+
+static __always_inline void flow_set_hard_deadline(flow_value *f, __u64 deadline)
+{
+#if XFSM_FLOW_FULL
+	MAP_SET(f->hard_deadline_ns, deadline);
+#endif
+}
+
+static __always_inline void flow_set_created(flow_value *f, __u64 at)
+{
+#if XFSM_FLOW_FULL
+	MAP_SET(f->created_ns, at);
+#endif
+}
 
 /*
  * The packet's arrival time.  Reading the clock costs tens of ns in a VM,

@@ -11,7 +11,7 @@
 #include "maps.h"
 
 static __always_inline __u64 opnd_read(const struct xfsm_operand *o, const struct xfsm_pkt *p,
-				       const struct xfsm_flow *f, __u32 state,
+				       const flow_value *f, __u32 state,
 				       const struct xfsm_globals *g)
 {
 	__u32 i = o->index;
@@ -26,7 +26,7 @@ static __always_inline __u64 opnd_read(const struct xfsm_operand *o, const struc
 			v = (v << 32) | p->fv[fv_idx(i + 1)];
 		return v;
 	case XFSM_OPND_FLOW_REG:
-		return f ? f->regs[i & (XFSM_FLOW_REGS - 1)] : 0;
+		return f ? flow_reg(f, i) : 0;
 	case XFSM_OPND_GLOBAL_REG:
 		return g ? g->reg[i & (XFSM_GLOBAL_REGS - 1)] : 0;
 	case XFSM_OPND_STATE:
@@ -130,7 +130,7 @@ static __always_inline __u64 upd_eval(__u8 op, __u64 a, __u64 b, __u8 shift, __u
 
 /* The condition vector of a stage: bit i is condition i. */
 static __always_inline __u32 conds_eval(const struct xfsm_stage *st, const struct xfsm_pkt *p,
-					const struct xfsm_flow *f, __u32 state,
+					const flow_value *f, __u32 state,
 					const struct xfsm_globals *g)
 {
 	__u32 n = st->n_conds, conds = 0, i;

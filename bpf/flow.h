@@ -67,7 +67,7 @@ static __always_inline void flow_key_build(struct xfsm_flow_key *k, const struct
  * the generic program passes it to a global function soon after
  * (bpf/xfsm.bpf.c).
  */
-static __always_inline struct xfsm_flow *flow_lookup(struct xfsm_flow_key *k, __u32 table)
+static __always_inline flow_value *flow_lookup(struct xfsm_flow_key *k, __u32 table)
 {
 #ifndef XFSM_OFFLOAD
 	if (table == XFSM_SF_NARROW)
@@ -83,7 +83,7 @@ static __always_inline struct xfsm_flow *flow_lookup(struct xfsm_flow_key *k, __
  * verifier turns this helper into a direct call of the map's update op,
  * which returns an int, leaving the upper half of R0 zero (-EEXIST
  * reads 0xffffffef). */
-static __always_inline int flow_insert(struct xfsm_flow_key *k, const struct xfsm_flow *v,
+static __always_inline int flow_insert(struct xfsm_flow_key *k, const flow_value *v,
 				       __u32 table)
 {
 #ifndef XFSM_OFFLOAD
@@ -114,9 +114,9 @@ static __always_inline struct xfsm_lock *flow_lock(const struct xfsm_flow_key *k
  * idle timer restarts and the answer is true; false when flow_expire()
  * must roll it back (it checks again, under the lock).
  */
-static __always_inline bool flow_still_live(struct xfsm_pkt *p, struct xfsm_flow *f)
+static __always_inline bool flow_still_live(struct xfsm_pkt *p, flow_value *f)
 {
-	__u64 hard = f->hard_deadline_ns, now = pkt_now(p);
+	__u64 hard = flow_hard_deadline(f), now = pkt_now(p);
 	__u32 ito = f->idle_timeout_ms;
 
 	if (hard && now >= hard)
@@ -134,10 +134,10 @@ static __always_inline bool flow_still_live(struct xfsm_pkt *p, struct xfsm_flow
  * back in the table too; a live flow with an idle timeout has its
  * last-seen time refreshed.  Flows without timeouts cost one branch.
  */
-static __always_inline __u32 flow_expire(struct xfsm_work *w, struct xfsm_flow *f,
+static __always_inline __u32 flow_expire(struct xfsm_work *w, flow_value *f,
 					 struct xfsm_stage_stats *ss)
 {
-	__u64 hard = f->hard_deadline_ns, idle = 0, now;
+	__u64 hard = flow_hard_deadline(f), idle = 0, now;
 	__u32 ito = f->idle_timeout_ms, state;
 #ifndef XFSM_OFFLOAD
 	__u32 ver = f->version;	/* detects a transition racing with us */
@@ -164,9 +164,9 @@ static __always_inline __u32 flow_expire(struct xfsm_work *w, struct xfsm_flow *
 	at = use_hard ? hard : idle;
 #ifdef XFSM_OFFLOAD
 	MAP_SET(f->state, state);
-	MAP_SET(f->hard_deadline_ns, 0);
+	flow_set_hard_deadline(f, 0);
 	MAP_SET(f->idle_timeout_ms, 0);
-	MAP_SET(f->created_ns, at);
+	flow_set_created(f, at);
 	__sync_fetch_and_add(&f->version, 1);
 #else
 	{
@@ -178,9 +178,9 @@ static __always_inline __u32 flow_expire(struct xfsm_work *w, struct xfsm_flow *
 		if (f->version == ver) {
 			from = f->state;
 			f->state = state;
-			f->hard_deadline_ns = 0;
+			flow_set_hard_deadline(f, 0);
 			f->idle_timeout_ms = 0;
-			f->created_ns = at;
+			flow_set_created(f, at);
 			f->version++;
 		} else {
 			/* Another CPU moved the flow on meanwhile: its state wins. */

@@ -43,7 +43,7 @@ struct {
 	__uint(type, XFSM_FLOWS_TYPE);
 	__uint(max_entries, XFSM_DEFAULT_FLOWS);
 	__type(key, struct xfsm_flow_key);
-	__type(value, struct xfsm_flow);
+	__type(value, flow_value);
 } xfsm_flows SEC(".maps");
 
 #ifndef XFSM_OFFLOAD
@@ -53,7 +53,7 @@ struct {
 	__uint(type, XFSM_FLOWS_TYPE);
 	__uint(max_entries, XFSM_DEFAULT_FLOWS);
 	__type(key, struct xfsm_flow_key_n);
-	__type(value, struct xfsm_flow);
+	__type(value, flow_value);
 } xfsm_flows_n SEC(".maps");
 
 /* The medium stages' flows (XFSM_SF_MEDIUM): a 24-byte key, a 5-tuple's. */
@@ -61,7 +61,7 @@ struct {
 	__uint(type, XFSM_FLOWS_TYPE);
 	__uint(max_entries, XFSM_DEFAULT_FLOWS);
 	__type(key, struct xfsm_flow_key_m);
-	__type(value, struct xfsm_flow);
+	__type(value, flow_value);
 } xfsm_flows_m SEC(".maps");
 #endif
 
@@ -172,7 +172,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xfsm_flow);
+	__type(value, flow_value);
 } xfsm_zero SEC(".maps");
 
 #ifndef XFSM_OFFLOAD

@@ -228,11 +228,21 @@ __noinline __u32 xfsm_obs_begin(struct xdp_md *ctx, struct xfsm_work *w, __u32 g
 	return XFSM_OBS_TRACE;
 }
 
+/* A trace record's copy of flow `f`: a compact flow is the record's
+ * head, the rest reads 0 (the buffer is reused from packet to packet). */
+static __always_inline void obs_copy_flow(struct xfsm_flow *dst, const flow_value *f)
+{
+#if !XFSM_FLOW_FULL
+	__builtin_memset((char *)dst + sizeof(*f), 0, sizeof(*dst) - sizeof(*f));
+#endif
+	__builtin_memcpy(dst, f, sizeof(*f));
+}
+
 /* A stage's flow, as found before its timeouts are enforced (f NULL: no
  * flow); flags: XFSM_TSF_LOOKUP when the stage looked one up under w->fk,
  * XFSM_TSF_TABLE bits naming the table that key is in,
  * XFSM_TSF_EXPIRED when its timeout has run out. */
-__noinline int xfsm_obs_lookup(struct xfsm_work *w, const struct xfsm_flow *f, __u32 flags)
+__noinline int xfsm_obs_lookup(struct xfsm_work *w, const flow_value *f, __u32 flags)
 {
 	struct xfsm_trace_stage *e;
 	struct xfsm_obs_buf *b;
@@ -251,7 +261,7 @@ __noinline int xfsm_obs_lookup(struct xfsm_work *w, const struct xfsm_flow *f, _
 		__builtin_memcpy(&e->key, &w->fk, sizeof(e->key));
 	if (f) {
 		e->flags |= XFSM_TSF_BEFORE;
-		__builtin_memcpy(&e->before, f, sizeof(e->before));
+		obs_copy_flow(&e->before, f);
 	}
 	return 0;
 }
@@ -287,7 +297,7 @@ __noinline int xfsm_obs_stage_end(struct xdp_md *ctx, struct xfsm_work *w, __u32
 	struct xfsm_trace_stage *e;
 	struct xfsm_obs_cfg *cfg;
 	struct xfsm_obs_buf *b;
-	struct xfsm_flow *f;
+	flow_value *f;
 	__u32 zero = 0;
 
 	if (!w)
@@ -311,7 +321,7 @@ __noinline int xfsm_obs_stage_end(struct xdp_md *ctx, struct xfsm_work *w, __u32
 		f = flow_lookup(&e->key, XFSM_TABLE_OF_TSF(e->flags));
 		if (f) {
 			e->flags |= XFSM_TSF_AFTER;
-			__builtin_memcpy(&e->after, f, sizeof(e->after));
+			obs_copy_flow(&e->after, f);
 		}
 	}
 	b->tr.n_stages++;

@@ -18,7 +18,7 @@
  * `d` of kind `kind`: the operand that is not the destination (dst = dst
  * + x, x + dst), negated for dst = dst - x. */
 static __always_inline __u64 upd_addend(const struct xfsm_update *u, __u8 kind, __u32 d,
-					const struct xfsm_pkt *p, const struct xfsm_flow *f,
+					const struct xfsm_pkt *p, const flow_value *f,
 					__u32 state, const struct xfsm_globals *g)
 {
 	const struct xfsm_operand *x = opnd_is_reg(&u->a, kind, d) ? &u->b : &u->a;
@@ -31,11 +31,13 @@ static __always_inline __u64 upd_addend(const struct xfsm_update *u, __u8 kind, 
  * update-scope flow: the map value (under its lock) or a private copy.
  * A register written only by XFSM_UF_ADD updates may also be added to by
  * rules that take no lock (XFSM_RF_FLOW_NOLOCK), so it is added to
- * atomically here too. */
-static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_rule *r,
+ * atomically here too.  A compact flow has no register: the transition
+ * only. */
+static __always_inline void flow_apply(flow_value *f, const struct xfsm_rule *r,
 				       const struct xfsm_pkt *p, struct xfsm_globals *g,
 				       __u32 *div_zero)
 {
+#if XFSM_FLOW_FULL
 	int i;
 
 	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
@@ -83,14 +85,15 @@ static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_ru
 			opnd_read(&u->b, p, f, f->state, g);
 		MAP_SET_FROM(f->regs[d], old, upd_eval(u->op, a, b, u->shift, div_zero));
 	}
+#endif
 	if (r->flags & XFSM_RF_SET_STATE) {
 		MAP_SET(f->state, r->next_state);
 		MAP_SET(f->idle_timeout_ms, r->idle_timeout_ms);
 		MAP_SET(f->idle_rollback, r->idle_rollback);
 		MAP_SET(f->hard_rollback, r->hard_rollback);
-		MAP_SET(f->hard_deadline_ns, r->hard_timeout_ms ?
-			p->now + (__u64)r->hard_timeout_ms * 1000000ULL : 0);
-		MAP_SET(f->created_ns, p->now);
+		flow_set_hard_deadline(f, r->hard_timeout_ms ?
+				       p->now + (__u64)r->hard_timeout_ms * 1000000ULL : 0);
+		flow_set_created(f, p->now);
 		MAP_SET(f->last_seen_ns, p->now);
 	}
 	MAP_SET(f->version, f->version + 1);
@@ -99,10 +102,12 @@ static __always_inline void flow_apply(struct xfsm_flow *f, const struct xfsm_ru
 #ifndef XFSM_OFFLOAD
 /* An XFSM_RF_FLOW_NOLOCK rule: each of its flow writes is an atomic add.
  * The version is left alone: it tells a timeout rollback that a transition
- * raced with it, and an add is not one. */
-static __always_inline void flow_add_nolock(struct xfsm_flow *f, const struct xfsm_rule *r,
+ * raced with it, and an add is not one.  (The compact build has no flow
+ * register: its lock-free and compare-and-swap writes are none.) */
+static __always_inline void flow_add_nolock(flow_value *f, const struct xfsm_rule *r,
 					    const struct xfsm_pkt *p, const struct xfsm_globals *g)
 {
+#if XFSM_FLOW_FULL
 	int i;
 
 	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
@@ -114,11 +119,12 @@ static __always_inline void flow_add_nolock(struct xfsm_flow *f, const struct xf
 		__sync_fetch_and_add(&f->regs[d],
 				     upd_addend(u, XFSM_OPND_FLOW_REG, d, p, f, f->state, g));
 	}
+#endif
 }
 
 /* The global-register half of a lock-free rule (XFSM_RF_GLOBAL_NOLOCK). */
 static __always_inline void global_add_nolock(struct xfsm_globals *g, const struct xfsm_rule *r,
-					      const struct xfsm_pkt *p, const struct xfsm_flow *f)
+					      const struct xfsm_pkt *p, const flow_value *f)
 {
 	__u32 state = f ? f->state : 0;
 	int i;
@@ -159,10 +165,11 @@ static __always_inline __u64 cas_chain(struct xfsm_work *w, const struct xfsm_ru
 	return c->v;
 }
 
+#if XFSM_FLOW_FULL
 /* One attempt: the chain from the register's value now, installed if the
  * register still holds that value.  *div_zero counts the attempt that
  * succeeds only. */
-static __always_inline bool cas_try(struct xfsm_work *w, struct xfsm_flow *f,
+static __always_inline bool cas_try(struct xfsm_work *w, flow_value *f,
 				    const struct xfsm_rule *r, __u32 d, __u32 *div_zero)
 {
 	__u64 *reg = &f->regs[d & (XFSM_FLOW_REGS - 1)];
@@ -176,6 +183,7 @@ static __always_inline bool cas_try(struct xfsm_work *w, struct xfsm_flow *f,
 	*div_zero += w->cas.div_zero;
 	return true;
 }
+#endif
 
 /*
  * The whole loop; false when the slow path ran out of attempts, which the
@@ -187,10 +195,11 @@ static __always_inline bool cas_try(struct xfsm_work *w, struct xfsm_flow *f,
  * there fails only when a fast writer that began before the count rose
  * succeeds, once at most per other CPU.
  */
-static __always_inline bool flow_cas(struct xfsm_work *w, struct xfsm_flow *f,
+static __always_inline bool flow_cas(struct xfsm_work *w, flow_value *f,
 				     const struct xfsm_rule *r, struct xfsm_globals *g,
 				     __u32 *div_zero)
 {
+#if XFSM_FLOW_FULL
 	struct xfsm_lock *l;
 	bool done = false;
 	__u32 d = 0, was;
@@ -222,6 +231,9 @@ static __always_inline bool flow_cas(struct xfsm_work *w, struct xfsm_flow *f,
 	}
 	__sync_fetch_and_sub(&f->flags, 1U << XFSM_FF_CAS_SLOW_SHIFT);
 	return done;
+#else
+	return true;
+#endif
 }
 
 /* Are all of a rule's writes lock-free additions?  Then they run in the
@@ -236,7 +248,7 @@ static __always_inline bool rule_adds_only(const struct xfsm_rule *r)
 
 /* Such a rule's writes: flow first, then globals, as xfsm_commit() does
  * (an addition cannot divide by zero). */
-static __always_inline void rule_add(struct xfsm_flow *uf, const struct xfsm_rule *r,
+static __always_inline void rule_add(flow_value *uf, const struct xfsm_rule *r,
 				     const struct xfsm_pkt *p)
 {
 	__u32 zero = 0;
@@ -257,12 +269,12 @@ static __always_inline void rule_add(struct xfsm_flow *uf, const struct xfsm_rul
  * (docs/datapath.md, "Updates, next state"): a flow refreshed by every
  * packet, as a firewall's connections are, takes no lock.
  */
-static __always_inline bool flow_refresh_only(const struct xfsm_flow *f,
+static __always_inline bool flow_refresh_only(const flow_value *f,
 					      const struct xfsm_rule *r)
 {
 	int i;
 
-	if (!f || !(r->flags & XFSM_RF_SET_STATE) || r->hard_timeout_ms || f->hard_deadline_ns ||
+	if (!f || !(r->flags & XFSM_RF_SET_STATE) || r->hard_timeout_ms || flow_hard_deadline(f) ||
 	    f->state != r->next_state || f->idle_timeout_ms != r->idle_timeout_ms ||
 	    f->idle_rollback != r->idle_rollback || f->hard_rollback != r->hard_rollback)
 		return false;
@@ -273,7 +285,7 @@ static __always_inline bool flow_refresh_only(const struct xfsm_flow *f,
 }
 
 static __always_inline void globals_apply(struct xfsm_globals *g, const struct xfsm_rule *r,
-					  const struct xfsm_pkt *p, const struct xfsm_flow *f,
+					  const struct xfsm_pkt *p, const flow_value *f,
 					  __u32 *div_zero)
 {
 	__u32 state = f ? f->state : 0;
@@ -306,10 +318,10 @@ static __always_inline void globals_apply(struct xfsm_globals *g, const struct x
 
 /* Insert a state-0 flow under w->fk unless one exists; returns the entry,
  * or NULL when the table is full. */
-static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
-						     struct xfsm_stage_stats *ss, __u32 table)
+static __always_inline flow_value *flow_create(struct xfsm_work *w,
+					       struct xfsm_stage_stats *ss, __u32 table)
 {
-	struct xfsm_flow *zero, *f;
+	flow_value *zero, *f;
 	struct xfsm_stats *s;
 	int err;
 
@@ -331,7 +343,7 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
 		XFSM_EVENT(&w->fk, XFSM_EV_NEW, 0, 0, 0);
 		CNT_ADD(&ss->flows_created, 1);
 		if (f)
-			MAP_SET(f->created_ns, pkt_now(&w->pkt));
+			flow_set_created(f, pkt_now(&w->pkt));
 	}
 	return f;
 }
@@ -352,14 +364,14 @@ static __always_inline struct xfsm_flow *flow_create(struct xfsm_work *w,
 #define XFSM_FLOW_FOR_UPDATE_FN	static __always_inline
 #endif
 
-XFSM_FLOW_FOR_UPDATE_FN struct xfsm_flow *flow_for_update(struct xfsm_work *w,
-							 const struct xfsm_stage *st,
-							 __u32 stage,
-							 struct xfsm_stage_stats *ss)
+XFSM_FLOW_FOR_UPDATE_FN flow_value *flow_for_update(struct xfsm_work *w,
+						    const struct xfsm_stage *st,
+						    __u32 stage,
+						    struct xfsm_stage_stats *ss)
 {
 	bool same = st->flags & XFSM_SF_SAME_KEYS;
 	__u32 table = st->flags & XFSM_SF_TABLE;
-	struct xfsm_flow *f;
+	flow_value *f;
 
 	flow_key_build(&w->fk, &w->pkt, same ? st->lookup_words : st->update_words,
 		       same ? st->lookup_rev : st->update_rev,
@@ -372,7 +384,7 @@ XFSM_FLOW_FOR_UPDATE_FN struct xfsm_flow *flow_for_update(struct xfsm_work *w,
 
 /* Commit a rule's flow transaction to `f`, the flow under w->fk.  Returns
  * 1 when a compare-and-swap loop gave up (exc_cas_exhausted), else 0. */
-static __always_inline int flow_commit(struct xfsm_work *w, struct xfsm_flow *f,
+static __always_inline int flow_commit(struct xfsm_work *w, flow_value *f,
 				       const struct xfsm_rule *r, struct xfsm_globals *g,
 				       __u32 *div_zero)
 {
@@ -407,7 +419,7 @@ static __always_inline int flow_commit(struct xfsm_work *w, struct xfsm_flow *f,
 }
 
 static __always_inline void globals_commit(struct xfsm_globals *g, const struct xfsm_rule *r,
-					   const struct xfsm_pkt *p, const struct xfsm_flow *f,
+					   const struct xfsm_pkt *p, const flow_value *f,
 					   __u32 *div_zero)
 {
 #ifdef XFSM_OFFLOAD

@@ -24,6 +24,7 @@ const volatile struct xfsm_build_info xfsm_build_info = {
 	.offload	= XFSM_IS_OFFLOAD,
 	.max_stages	= XFSM_RUN_STAGES,
 	.max_tuples	= XFSM_RUN_TUPLES,
+	.compact_flows	= !XFSM_FLOW_FULL,
 };
 
 static __always_inline int verdict_to_xdp(__u32 v)
@@ -80,7 +81,7 @@ static __always_inline int finish(struct xfsm_stats *s, int act)
 #define XFSM_CONDS_NO_ACL	0x80000000U
 
 __noinline __u32 xfsm_conds(const struct xfsm_stage *st, const struct xfsm_pkt *p,
-			    const struct xfsm_flow *f)
+			    const flow_value *f)
 {
 	__u32 zero = 0;
 	const struct xfsm_globals *g = bpf_map_lookup_elem(&xfsm_globals, &zero);
@@ -97,7 +98,7 @@ __noinline __u32 xfsm_conds(const struct xfsm_stage *st, const struct xfsm_pkt *
 
 /* The state a packet sees in flow `f` (under w->fk), timeouts applied;
  * expiries count in the stage statistics entry `stats_id`. */
-__noinline __u32 xfsm_expire(struct xfsm_work *w, struct xfsm_flow *f, __u32 stats_id)
+__noinline __u32 xfsm_expire(struct xfsm_work *w, flow_value *f, __u32 stats_id)
 {
 	struct xfsm_stage_stats *ss;
 	struct xfsm_stats *s;
@@ -119,7 +120,7 @@ __noinline __u32 xfsm_expire(struct xfsm_work *w, struct xfsm_flow *f, __u32 sta
  * w->fk; NULL when the rule writes no flow or the table is full), and to
  * the global registers.  A global function: `uf` may point into either
  * flow table, and is one kind of pointer in here (bpf/flow.h). */
-__noinline int xfsm_commit(struct xfsm_work *w, struct xfsm_flow *uf,
+__noinline int xfsm_commit(struct xfsm_work *w, flow_value *uf,
 			   const struct xfsm_rule *r)
 {
 	struct xfsm_globals *g;
@@ -151,7 +152,7 @@ __noinline int xfsm_commit(struct xfsm_work *w, struct xfsm_flow *uf,
 }
 
 __noinline int xfsm_actions(struct xdp_md *ctx, struct xfsm_work *w,
-			    const struct xfsm_rule *r, const struct xfsm_flow *f, __u32 stage)
+			    const struct xfsm_rule *r, const flow_value *f, __u32 stage)
 {
 	struct xfsm_globals *g;
 	struct xfsm_stats *s;
@@ -224,7 +225,7 @@ static __always_inline __u32 stage_key(struct xfsm_work *w, const struct xfsm_st
 	return st->flags & XFSM_SF_TABLE;
 }
 
-static __always_inline struct xfsm_flow *stage_lookup(struct xfsm_work *w, __u32 where)
+static __always_inline flow_value *stage_lookup(struct xfsm_work *w, __u32 where)
 {
 	if (where == XFSM_LOOKUP_NONE)
 		return NULL;
@@ -233,9 +234,9 @@ static __always_inline struct xfsm_flow *stage_lookup(struct xfsm_work *w, __u32
 
 /* The lookup-scope flow `f` that stage_lookup() found, its timeouts
  * enforced; p->state is the state the packet sees. */
-static __always_inline struct xfsm_flow *stage_flow(struct xfsm_work *w,
-						    const struct xfsm_stage *st,
-						    struct xfsm_flow *f)
+static __always_inline flow_value *stage_flow(struct xfsm_work *w,
+					      const struct xfsm_stage *st,
+					      flow_value *f)
 {
 	struct xfsm_pkt *p = &w->pkt;
 
@@ -243,12 +244,12 @@ static __always_inline struct xfsm_flow *stage_flow(struct xfsm_work *w,
 	if (p->traced)
 		OBS_LOOKUP(w, f, (st->flags & XFSM_SF_NO_LOOKUP ? 0 : XFSM_TSF_LOOKUP) |
 			   XFSM_TSF_OF_TABLE(st->flags) |
-			   (f && (f->hard_deadline_ns || f->idle_timeout_ms) &&
+			   (f && (flow_hard_deadline(f) || f->idle_timeout_ms) &&
 			    !flow_still_live(p, f) ? XFSM_TSF_EXPIRED : 0));
 	/* Only a rollback takes a call. */
 	if (!f)
 		p->state = 0;
-	else if ((!f->hard_deadline_ns && !f->idle_timeout_ms) || flow_still_live(p, f))
+	else if ((!flow_hard_deadline(f) && !f->idle_timeout_ms) || flow_still_live(p, f))
 		p->state = f->state;
 	else
 		p->state = xfsm_expire(w, f, st->stats_id);
@@ -275,13 +276,13 @@ static __always_inline const struct xfsm_rule *stage_match(const struct xfsm_app
  * see it (a one-key stage's rule may have just created it).  *full is set
  * when the flow the rule writes could not be stored and the stage's
  * table-full action says not to run the rule: nothing is written then. */
-static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
-						     const struct xfsm_stage *st, __u32 stage,
-						     struct xfsm_stage_stats *ss,
-						     const struct xfsm_rule *r, struct xfsm_flow *f,
-						     bool *full)
+static __always_inline flow_value *stage_write(struct xfsm_work *w,
+					       const struct xfsm_stage *st, __u32 stage,
+					       struct xfsm_stage_stats *ss,
+					       const struct xfsm_rule *r, flow_value *f,
+					       bool *full)
 {
-	struct xfsm_flow *uf = NULL, *wf;
+	flow_value *uf = NULL, *wf;
 
 	if (r->flags & XFSM_RF_WRITES_FLOW) {
 #ifndef XFSM_OFFLOAD
@@ -321,7 +322,7 @@ static __always_inline struct xfsm_flow *stage_write(struct xfsm_work *w,
  * one table, looks it up here.
  */
 XFSM_STAGE_FN int xfsm_stage_run(struct xdp_md *ctx, struct xfsm_work *w,
-			      const struct xfsm_app *app, __u32 stage, struct xfsm_flow *f)
+			      const struct xfsm_app *app, __u32 stage, flow_value *f)
 {
 	const struct xfsm_stage *st;
 	struct xfsm_stage_stats *ss;

@@ -814,6 +814,9 @@ void show_image(const struct xfsm_image *img, const struct xfsm_app_names *nm,
 			     xfsm_lang_verdict_name(img->app.default_verdict));
 		print_bool(PRINT_ANY, "needs_port", "  needs port %s",
 			   img->app.flags & XFSM_AF_NEEDS_PORT);
+		if (inst)	/* the instance's, chosen at load (--flow-value) */
+			print_string(PRINT_ANY, "flow_value", "  flow values %s",
+				     xfsm_flows_compact(inst) ? "compact" : "full");
 		print_nl();
 		if (inst) {
 			print_datapath(inst, "  ");

@@ -60,6 +60,7 @@ struct state_ctx {
 	bool count_only;
 	long n;
 	__u64 now;
+	bool compact;		/* flow values without registers, hard timeout, age */
 	struct stage_view view[XFSM_MAX_STAGES];
 };
 
@@ -256,7 +257,7 @@ static void print_flow_text(const struct xfsm_flow_key *key, const struct xfsm_f
 		p = remaining_text(p, "idle", 4, idle_left(f, c->now), f->idle_rollback, c, s);
 	if (f->hard_deadline_ns)
 		p = remaining_text(p, "hard", 4, hard_left(f, c->now), f->hard_rollback, c, s);
-	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS && !c->compact; i++) {
 		if (f->regs[i] || v->reg_named[i]) {
 			p = text_put(p, v->reg_label[i], v->reg_label_len[i]);
 			p = fmt_u64(p, f->regs[i]);
@@ -369,13 +370,15 @@ static char *flow_json(char *p, const struct xfsm_flow_key *key, const struct xf
 		p = TEXT_LIT(p, ",\"hard\":");
 		p = remaining_json(p, hard_left(f, c->now), f->hard_rollback, c, s);
 	}
-	p = TEXT_LIT(p, ",\"regs\":[");
-	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
-		if (i)
-			*p++ = ',';
-		p = fmt_u64(p, f->regs[i]);
+	if (!c->compact) {	/* a compact flow value has none */
+		p = TEXT_LIT(p, ",\"regs\":[");
+		for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
+			if (i)
+				*p++ = ',';
+			p = fmt_u64(p, f->regs[i]);
+		}
+		*p++ = ']';
 	}
-	*p++ = ']';
 	if (age_known(f, c->now)) {
 		p = TEXT_LIT(p, ",\"age_s\":");
 		p = fmt_seconds(p, (long long)(c->now - f->created_ns), 3);
@@ -582,6 +585,7 @@ static int state_list(struct args *a)
 	}
 	c.r = &r;
 	c.now = xfsm_now_ns();
+	c.compact = xfsm_flows_compact(inst);
 	open_json_object(NULL);
 	open_json_array("flows");
 	print_bulk(true);	/* list_cb prints through print_* alone */
@@ -648,7 +652,8 @@ static int state_get_del(struct args *a, bool del)
 	}
 	err = xfsm_flow_get(inst, &key, &flow);
 	if (err == -ENOENT) {
-		struct state_ctx c = { .r = &r, .stage = s };
+		struct state_ctx c = { .r = &r, .stage = s,
+				       .compact = xfsm_flows_compact(inst) };
 		char buf[32];
 
 		if (is_json())
@@ -661,7 +666,8 @@ static int state_get_del(struct args *a, bool del)
 	} else if (err) {
 		p_err("cannot read the flow: %s", strerror(-err));
 	} else {
-		struct state_ctx c = { .r = &r, .stage = s, .now = xfsm_now_ns() };
+		struct state_ctx c = { .r = &r, .stage = s, .now = xfsm_now_ns(),
+				       .compact = xfsm_flows_compact(inst) };
 
 		print_flow(&key, &flow, &c);
 		print_flush();
@@ -814,7 +820,8 @@ static int state_set(struct args *a)
 	now = xfsm_now_ns();
 	flow.idle_timeout_ms = idle;
 	flow.last_seen_ns = now;
-	flow.created_ns = now;
+	/* a compact flow value has no creation time (the state's entry) */
+	flow.created_ns = xfsm_flows_compact(inst) ? 0 : now;
 	flow.hard_deadline_ns = hard ? now + (__u64)hard * 1000000ULL : 0;
 	if (!idle)
 		flow.idle_rollback = 0;
@@ -823,7 +830,8 @@ static int state_set(struct args *a)
 	/* libxfsm says why it refuses or fails (one message) */
 	err = xfsm_flow_set(inst, &key, &flow);
 	if (!err && is_json()) {
-		struct state_ctx c = { .r = &r, .stage = s, .now = xfsm_now_ns() };
+		struct state_ctx c = { .r = &r, .stage = s, .now = xfsm_now_ns(),
+				       .compact = xfsm_flows_compact(inst) };
 
 		/* the result: the flow as state get shows it */
 		if (!xfsm_flow_get(inst, &key, &flow))

@@ -582,6 +582,118 @@ static int check_field_words(const struct xfsm_image *img, unsigned int n_words)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * A compact flow value (xfsm-loader --flow-value compact) is the head of
+ * the full one: a state and an idle timeout, no register, no hard
+ * timeout.  The datapaths, generic and specialized, would read such a
+ * field as 0 and drop writes to it: an image that reads or writes one is
+ * refused, naming the first stage and rule that does.
+ */
+static const char *opnd_needs_full(const struct xfsm_operand *o)
+{
+	return o->kind == XFSM_OPND_FLOW_REG ? "reads a flow register" : NULL;
+}
+
+static const char *rule_needs_full(const struct xfsm_rule *r, unsigned int *which)
+{
+	unsigned int i;
+
+	if (r->hard_timeout_ms)
+		return "sets a hard timeout";
+	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
+		const struct xfsm_update *u = &r->upd[i];
+
+		*which = i;
+		if (u->op == XFSM_UPD_NONE)
+			continue;
+		if (u->dst_kind == XFSM_OPND_FLOW_REG)
+			return "writes a flow register";
+		if (opnd_needs_full(&u->a) || opnd_needs_full(&u->b))
+			return "reads a flow register in an update";
+	}
+	for (i = 0; i < XFSM_MAX_ACTIONS; i++) {
+		*which = i;
+		if (r->act[i].type != XFSM_ACT_NONE && opnd_needs_full(&r->act[i].opnd))
+			return "reads a flow register in an action";
+	}
+	return NULL;
+}
+
+/* The first rule of stage s that uses condition `cond`, -1: none. */
+static long rule_using_cond(const struct xfsm_image *img, unsigned int s, unsigned int cond)
+{
+	const struct xfsm_stage *st = &img->app.stages[s];
+
+	for (size_t r = 0; r < img->n_rules; r++) {
+		const struct xfsm_rule_key *k = &img->rules[r].key;
+
+		if (k->stage == s && k->tuple < XFSM_MAX_TUPLES &&
+		    (st->tuples[k->tuple].cond_mask & (1U << cond)))
+			return (long)r;
+	}
+	return -1;
+}
+
+static int check_flow_value_fit(const struct xfsm_image *img)
+{
+	const struct xfsm_app *app = &img->app;
+	const struct xfsm_stat_ident *e;
+	struct xfsm_stat_idents ids = {};
+	const char *what = NULL;
+	char stage[XFSM_SID_NAME_LEN + 8], rule[XFSM_SID_NAME_LEN + 24] = "";
+	unsigned int s = 0, which = 0;
+	long r = -1;
+
+	for (s = 0; s < app->n_stages && s < XFSM_MAX_STAGES && !what; s++) {
+		const struct xfsm_stage *st = &app->stages[s];
+
+		for (which = 0; which < st->n_conds && which < XFSM_MAX_CONDS; which++) {
+			if (opnd_needs_full(&st->conds[which].a) ||
+			    opnd_needs_full(&st->conds[which].b)) {
+				what = "reads a flow register in a condition";
+				r = rule_using_cond(img, s, which);
+				break;
+			}
+		}
+		if (what)
+			break;
+	}
+	for (size_t i = 0; i < img->n_rules && !what; i++) {
+		what = rule_needs_full(&img->rules[i].rule, &which);
+		if (what) {
+			r = (long)i;
+			s = img->rules[i].key.stage;
+		}
+	}
+	if (!what)
+		return 0;
+	/* named as the statistics name them: the compiler's names, else
+	 * positions */
+	xfsm_image_idents(img, &ids);
+	e = xfsm_stat_idents_find(&ids, XFSM_SID_STAGE, s);
+	if (e)
+		snprintf(stage, sizeof(stage), "%s", e->name);
+	else
+		snprintf(stage, sizeof(stage), "#%u", s);
+	if (r >= 0) {
+		__u32 id = img->rules[r].rule.rule_id;
+
+		e = xfsm_stat_idents_find(&ids, XFSM_SID_RULE, id);
+		if (e)
+			snprintf(rule, sizeof(rule), ", rule %s", e->name);
+		else
+			snprintf(rule, sizeof(rule), ", rule #%u", id);
+	}
+	xfsm_log(XFSM_LOG_ERROR,
+		 "stage %s%s %s: the instance was loaded with --flow-value compact, whose "
+		 "flows hold a state and an idle timeout only (no registers, no hard "
+		 "timeout); reload it with --flow-value full (unload first: flows cannot be "
+		 "carried between layouts) or change the application",
+		 stage, rule, what);
+	xfsm_stat_idents_free(&ids);
+	return -EOPNOTSUPP;
+}
+
 static int check_change(struct change_ctx *c)
 {
 	const struct xfsm_change *chg = c->chg;
@@ -600,6 +712,11 @@ static int check_change(struct change_ctx *c)
 			return -EPROTO;
 		if (inst->build.offload) {
 			err = check_field_words(chg->img, XFSM_OFFLOAD_FV_WORDS);
+			if (err)
+				return err;
+		}
+		if (inst->build.compact_flows) {
+			err = check_flow_value_fit(chg->img);
 			if (err)
 				return err;
 		}

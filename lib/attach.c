@@ -74,6 +74,8 @@ struct load_ctx {
 	bool	acl_sized;		/* the user chose some */
 	int	progs_fd;		/* xfsm_progs (native profile), -1 */
 	__u32	old_generic_id;		/* what its generic entry held */
+	bool	compact;		/* the flow value layout chosen (--flow-value) */
+	char	obj_file[PATH_MAX];	/* the object opened */
 };
 
 int xfsm_check_privileges(const char *what)
@@ -112,10 +114,11 @@ static const char *bpf_errstr(int err, char *buf, size_t len)
 #define XFSM_LIBDIR "/usr/local/lib/xfsm"
 #endif
 
-static int find_object(const struct xfsm_load_opts *o, bool offload, bool quiet,
-		       char *buf, size_t len)
+static int find_object(const struct xfsm_load_opts *o, bool offload, bool compact,
+		       bool quiet, char *buf, size_t len)
 {
-	const char *name = offload ? "xfsm-offload.bpf.o" : "xfsm.bpf.o";
+	const char *name = offload ? "xfsm-offload.bpf.o" :
+			   compact ? XFSM_COMPACT_OBJ : "xfsm.bpf.o";
 	char installed[PATH_MAX] = "";
 	/* PREFIX/sbin/../lib/xfsm: an installed tree works wherever it was
 	 * installed, whatever PREFIX the build was made with. */
@@ -163,7 +166,7 @@ int xfsm_datapath_object(char *buf, size_t len)
 		snprintf(dir, sizeof(dir), "%s", dirname(exe));
 		o.exe_dir = dir;
 	}
-	return find_object(&o, false, false, buf, len);
+	return find_object(&o, false, false, false, buf, len);
 }
 
 /* ---- Opening the object and reusing pinned maps ----------------------------- */
@@ -306,9 +309,11 @@ static int reuse_pinned(struct load_ctx *c, struct bpf_map *map, int idx)
 		 info.value_size != bpf_map__value_size(map))
 		xfsm_log(XFSM_LOG_ERROR,
 			 "pinned map %s has key/value sizes %u/%u, the datapath wants %u/%u "
-			 "(another ABI version)",
+			 "(%s)",
 			 path, info.key_size, info.value_size,
-			 bpf_map__key_size(map), bpf_map__value_size(map));
+			 bpf_map__key_size(map), bpf_map__value_size(map),
+			 xfsm_map_is_flow_table(name) && info.key_size == bpf_map__key_size(map) ?
+			 "another flow value layout: see --flow-value" : "another ABI version");
 	else if (info.max_entries != bpf_map__max_entries(map))
 		xfsm_log(XFSM_LOG_ERROR,
 			 "pinned map %s has %u entries, this load asks for %u; "
@@ -362,6 +367,66 @@ out:
 	return err;
 }
 
+static const char *flow_value_name(bool compact)
+{
+	return compact ? "compact" : "full";
+}
+
+/* The build of the instance pinned in c->pin_dir: 0, -ENOENT when there
+ * is none, another -errno when it cannot be read. */
+static int pinned_build_info(struct load_ctx *c, struct xfsm_build_info *bi)
+{
+	char rpath[PATH_MAX];
+	int fd, err;
+
+	snprintf(rpath, sizeof(rpath), "%s/%s", c->pin_dir, XFSM_PIN_RODATA);
+	fd = bpf_obj_get(rpath);
+	if (fd < 0)
+		return -ENOENT;
+	err = xfsm_rodata_build_info(fd, bi);
+	close(fd);
+	return err == -ENOENT ? -EIO : err;
+}
+
+/* Flows are held in the layout of the maps they were written to: none
+ * can be carried into the other one. */
+static int refuse_flow_value_change(struct load_ctx *c, bool pinned, bool wanted)
+{
+	xfsm_log(XFSM_LOG_ERROR,
+		 "instance '%s' has %s flow values, this load asks for %s ones: flows "
+		 "cannot be carried between the layouts; unload the instance first "
+		 "(xfsm-loader unload --instance %s), or add --reset to recreate its maps "
+		 "(flows, registers and the application are lost)",
+		 c->instance, flow_value_name(pinned), flow_value_name(wanted), c->instance);
+	return -EPROTO;
+}
+
+/*
+ * The flow value layout of this load, which picks the object: --flow-value's,
+ * else the pinned instance's (--reset too), else full.  check_abi() holds
+ * the object opened to the pinned instance (--obj is taken for what its
+ * build says it is) before anything changes.
+ */
+static int choose_flow_value(struct load_ctx *c, enum xfsm_xdp_mode mode)
+{
+	const struct xfsm_load_opts *o = c->o;
+	struct xfsm_build_info pinned = {};
+	bool have = pinned_build_info(c, &pinned) == 0 && !pinned.offload;
+
+	if (o->flow_value == XFSM_FLOW_VALUE_KEEP)
+		c->compact = have && pinned.compact_flows;
+	else
+		c->compact = o->flow_value == XFSM_FLOW_VALUE_COMPACT;
+	if (c->compact && mode == XFSM_XDP_HW) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "the offload profile (--mode hw) has full flow values only; "
+			 "load with --flow-value full%s",
+			 have && pinned.compact_flows ? " (and --reset)" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_abi(struct load_ctx *c, const char *path)
 {
 	struct xfsm_build_info bi = {}, pinned = {};
@@ -380,6 +445,15 @@ static int check_abi(struct load_ctx *c, const char *path)
 			 "install matching versions", path, bi.abi_version, XFSM_ABI_VERSION);
 		return -EPROTO;
 	}
+	if (c->o->flow_value != XFSM_FLOW_VALUE_KEEP && !bi.offload &&
+	    !!bi.compact_flows != c->compact) {
+		xfsm_log(XFSM_LOG_ERROR,
+			 "%s has %s flow values, --flow-value asks for %s ones "
+			 "(leave out --obj, or give it %s)", path,
+			 flow_value_name(bi.compact_flows), flow_value_name(c->compact),
+			 c->compact ? XFSM_COMPACT_OBJ : "xfsm.bpf.o");
+		return -EPROTO;
+	}
 	if (c->o->reset)
 		return 0;
 	snprintf(rpath, sizeof(rpath), "%s/%s", c->pin_dir, XFSM_PIN_RODATA);
@@ -388,6 +462,9 @@ static int check_abi(struct load_ctx *c, const char *path)
 		return 0;
 	err = xfsm_rodata_build_info(fd, &pinned);
 	close(fd);
+	if (!err && pinned.abi_version == bi.abi_version && pinned.offload == bi.offload &&
+	    pinned.compact_flows != bi.compact_flows)
+		return refuse_flow_value_change(c, pinned.compact_flows, bi.compact_flows);
 	if (err || pinned.abi_version != bi.abi_version ||
 	    pinned.offload != bi.offload) {
 		if (err)
@@ -451,9 +528,10 @@ static int open_obj(struct load_ctx *c, enum xfsm_xdp_mode mode)
 	struct bpf_map *map;
 	int err, idx = 0;
 
-	err = find_object(c->o, mode == XFSM_XDP_HW, c->quiet, path, sizeof(path));
+	err = find_object(c->o, mode == XFSM_XDP_HW, c->compact, c->quiet, path, sizeof(path));
 	if (err)
 		return err;
+	snprintf(c->obj_file, sizeof(c->obj_file), "%s", path);
 	c->obj = bpf_object__open_file(path, NULL);
 	err = libbpf_get_error(c->obj);
 	if (err) {
@@ -797,11 +875,8 @@ static struct bpf_object *open_copy(struct load_ctx *c)
 {
 	struct bpf_object *copy;
 	struct bpf_map *m, *orig;
-	char file[PATH_MAX];
 
-	if (find_object(c->o, false, true, file, sizeof(file)))
-		return NULL;
-	copy = bpf_object__open_file(file, NULL);
+	copy = bpf_object__open_file(c->obj_file, NULL);
 	if (libbpf_get_error(copy))
 		return NULL;
 	if (xfsm_obj_prepare(copy)) {
@@ -1524,8 +1599,14 @@ int xfsm_load(const struct xfsm_load_opts *o, char *const *ifaces, int n)
 				 "(ip link set dev %s up)", f->link.name, f->link.name);
 	}
 
+	err = choose_flow_value(&c, mode);
+	if (err)
+		goto out;
 	if (mode == XFSM_XDP_AUTO) {
-		if (c.n_ifs == 1)
+		if (c.compact)
+			xfsm_log(XFSM_LOG_INFO, "auto: hw mode skipped (the offload profile "
+				 "has full flow values only)");
+		else if (c.n_ifs == 1)
 			modes[n_modes++] = XFSM_XDP_HW;
 		else
 			xfsm_log(XFSM_LOG_INFO, "auto: hw mode skipped (offload binds the "

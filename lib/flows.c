@@ -220,7 +220,13 @@ static int flow_key_table(struct xfsm_instance *inst, const struct xfsm_flow_key
 	return 0;
 }
 
-/* Flows hold no bpf_spin_lock (xfsm_flow): plain map calls. */
+bool xfsm_flows_compact(const struct xfsm_instance *inst)
+{
+	return inst && inst->build.compact_flows;
+}
+
+/* Flows hold no bpf_spin_lock (xfsm_flow): plain map calls.  A compact
+ * value is the full one's head: the rest reads as zeros. */
 int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  struct xfsm_flow *flow)
 {
@@ -229,6 +235,7 @@ int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 
 	if (!flow)
 		return -EINVAL;
+	memset(flow, 0, sizeof(*flow));
 	err = flow_key_table(inst, key, &id);
 	if (err)
 		return err == -EINVAL ? -ENOENT : err;
@@ -522,6 +529,30 @@ out:
 	return err;
 }
 
+/* A compact flow value (xfsm-loader --flow-value compact) is the head
+ * of the full one: a flow that needs more cannot be written there. */
+static int flow_fits_layout(const struct xfsm_instance *inst, const struct xfsm_flow *f)
+{
+	const char *what = NULL;
+
+	if (!xfsm_flows_compact(inst))
+		return 0;
+	for (unsigned int i = 0; i < XFSM_FLOW_REGS && !what; i++)
+		if (f->regs[i])
+			what = "registers";
+	if (f->hard_deadline_ns || f->hard_rollback)
+		what = "a hard timeout";
+	else if (!what && f->created_ns)
+		what = "a creation time";
+	if (!what)
+		return 0;
+	xfsm_log(XFSM_LOG_ERROR,
+		 "instance %s has compact flow values (loaded with --flow-value compact): "
+		 "a flow there has a state and an idle timeout, not %s",
+		 inst->name, what);
+	return -EINVAL;
+}
+
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  const struct xfsm_flow *flow)
 {
@@ -531,6 +562,9 @@ int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 
 	if (!inst || !key || !flow)
 		return -EINVAL;
+	err = flow_fits_layout(inst, flow);
+	if (err)
+		return err;
 	err = flow_timeouts_valid(flow);
 	if (err)
 		return err;
@@ -870,16 +904,24 @@ struct flow_walk {
 	xfsm_flow_cb cb;
 	void	*ctx;
 	size_t	key_size;	/* of the table walked */
+	size_t	value_size;	/* of its values: full or compact */
 };
 
-/* An entry, with its key as the wide key the table's is a prefix of. */
+/* An entry, with its key as the wide key the table's is a prefix of, and
+ * its value as the full one (a compact value is its head; the rest reads
+ * as zeros). */
 static int flow_walk_one(const void *key, const void *value, void *ctx)
 {
 	struct flow_walk *fw = ctx;
 	struct xfsm_flow_key k = {};
+	struct xfsm_flow f;
 
 	memcpy(&k, key, fw->key_size);
-	return fw->cb(&k, value, fw->ctx);
+	if (fw->value_size >= sizeof(f))
+		return fw->cb(&k, value, fw->ctx);
+	memset(&f, 0, sizeof(f));
+	memcpy(&f, value, fw->value_size);
+	return fw->cb(&k, &f, fw->ctx);
 }
 
 int xfsm_flow_foreach(struct xfsm_instance *inst, xfsm_flow_cb cb, void *ctx)
@@ -897,6 +939,7 @@ int xfsm_flow_foreach(struct xfsm_instance *inst, xfsm_flow_cb cb, void *ctx)
 		if (c->id != XFSM_M_FLOWS && map_fd(inst, c->id) < 0)
 			continue;
 		fw.key_size = flow_key_size(c);
+		fw.value_size = inst->map_value_size[c->id];
 		ret = xfsm_map_walk(inst, c->id, flow_walk_one, &fw);
 		if (ret)
 			break;
@@ -993,7 +1036,9 @@ static int collect_misplaced(const void *key, const void *value, void *ctx)
 		m->vals = p;
 	}
 	m->keys[m->n] = *k;
-	memcpy(&m->vals[m->n++], value, sizeof(struct xfsm_flow));
+	/* a compact value is the head of the full one */
+	memset(&m->vals[m->n], 0, sizeof(m->vals[m->n]));
+	memcpy(&m->vals[m->n++], value, m->inst->map_value_size[XFSM_M_FLOWS]);
 	return 0;
 }
 

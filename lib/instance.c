@@ -697,7 +697,10 @@ static int expected_value_size(const struct xfsm_instance *inst, int id, __u32 *
 	case XFSM_M_RULES:		*size = sizeof(struct xfsm_rule); break;
 	case XFSM_M_FLOWS:
 	case XFSM_M_FLOWS_N:
-	case XFSM_M_FLOWS_M:		*size = sizeof(struct xfsm_flow); break;
+	case XFSM_M_FLOWS_M:
+		/* one layout for the three, chosen at load (--flow-value) */
+		*size = inst->build.compact_flows ? XFSM_FLOW_HEAD_SIZE : sizeof(struct xfsm_flow);
+		break;
 	case XFSM_M_GLOBALS:		*size = sizeof(struct xfsm_globals); break;
 	case XFSM_M_APPSRC:		*size = sizeof(struct xfsm_appsrc); break;
 	case XFSM_M_LOCKS:		*size = sizeof(struct xfsm_lock); break;

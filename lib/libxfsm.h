@@ -622,12 +622,20 @@ void xfsm_flow_key_build(const struct xfsm_stage *st, unsigned int stage,
  * rule of the stage enters (goto state, a timeout's rollback) or matches
  * on.  The image lists no states (their names live in the source), so
  * that is what can be known of them; it walks the rule table.  Every
- * refusal and failure of xfsm_flow_set() is logged (XFSM_LOG_ERROR). */
+ * refusal and failure of xfsm_flow_set() is logged (XFSM_LOG_ERROR).
+ * On an instance with compact flow values (xfsm_flows_compact()) a flow
+ * is the head of struct xfsm_flow: xfsm_flow_get() and the walks give
+ * the rest as zeros, xfsm_flow_set() refuses (-EINVAL) a flow with
+ * registers, a hard timeout or a creation time. */
 int xfsm_flow_get(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  struct xfsm_flow *flow);
 int xfsm_flow_set(struct xfsm_instance *inst, const struct xfsm_flow_key *key,
 		  const struct xfsm_flow *flow);
 int xfsm_flow_del(struct xfsm_instance *inst, const struct xfsm_flow_key *key);
+/* Whether inst's flow tables hold compact values (struct xfsm_flow_head,
+ * xfsm_build_info.compact_flows: loaded with xfsm-loader --flow-value
+ * compact): no registers, hard timeout or creation time. */
+bool xfsm_flows_compact(const struct xfsm_instance *inst);
 /* The flow tables (include/xfsm/abi.h): a stage's class, the
  * XFSM_SF_TABLE bits of its flags, picks the table that holds its flows,
  * whose key is the first 4 + 4 * words bytes of its struct xfsm_flow_key

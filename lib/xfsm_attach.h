@@ -304,6 +304,17 @@ int xfsm_attach_direct(struct xfsm_instance *inst);
  * reload can leave two).  Stores at most max ids; returns how many. */
 int xfsm_xdp_xfsm_progs(int ifindex, __u32 *ids, int max);
 
+/* The generic datapath whose flow tables hold struct xfsm_flow_head
+ * (xfsm_build_info.compact_flows), beside xfsm.bpf.o. */
+#define XFSM_COMPACT_OBJ	"xfsm-compact.bpf.o"
+
+/* The flow value layout of a load (include/xfsm/abi.h, struct xfsm_flow). */
+enum xfsm_flow_value {
+	XFSM_FLOW_VALUE_KEEP,		/* the pinned instance's; full for a new one */
+	XFSM_FLOW_VALUE_FULL,		/* struct xfsm_flow */
+	XFSM_FLOW_VALUE_COMPACT,	/* struct xfsm_flow_head */
+};
+
 struct xfsm_load_opts {
 	const char *instance;		/* NULL: "default" */
 	const char *pin_dir;		/* NULL: /sys/fs/bpf/xfsm/<instance> */
@@ -325,6 +336,7 @@ struct xfsm_load_opts {
 	__u32	acl_rules[XFSM_ACL_TABLES];
 	__u32	acl_nodes[XFSM_ACL_TABLES];
 	__u8	acl_set[XFSM_ACL_TABLES];
+	enum xfsm_flow_value flow_value;
 };
 
 int xfsm_load(const struct xfsm_load_opts *opts, char *const *ifaces, int n);

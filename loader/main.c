@@ -417,6 +417,16 @@ static int do_load(int argc, char **argv)
 				free(ifs);
 				return 2;
 			}
+		} else if ((v = opt_value(&i, argc, argv, "--flow-value", &seen))) {
+			if (!strcmp(v, "full")) {
+				o.flow_value = XFSM_FLOW_VALUE_FULL;
+			} else if (!strcmp(v, "compact")) {
+				o.flow_value = XFSM_FLOW_VALUE_COMPACT;
+			} else {
+				p_err("--flow-value is full or compact, not '%s'", v);
+				free(ifs);
+				return 2;
+			}
 		} else if ((v = opt_value(&i, argc, argv, "--obj", &seen))) {
 			o.obj_path = v;
 		} else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
@@ -611,9 +621,12 @@ static void print_inst(const struct xfsm_status_inst *s)
 	if (s->abi_known) {
 		out_uint("abi_version", "  abi %llu", s->build.abi_version);
 		out_bool("offload", s->build.offload ? "  offload" : NULL, s->build.offload);
+		out_str("flow_value", "  flow-value %s",
+			s->build.compact_flows ? "compact" : "full");
 	} else {
 		out_null("abi_version");
 		out_null("offload");
+		out_null("flow_value");
 		out_text("  abi ?");
 	}
 	out_str("flow_table", "  flows-table %s", s->flow_table);
@@ -772,6 +785,7 @@ static const struct {
 } usages[] = {
 	{ "load", "load [--mode native|skb|hw|auto] [--instance NAME] [--pin-dir DIR]\n"
 		  "       [--flows [TABLE=]N[,...]] [--flow-table lru|hash] [--rules N]\n"
+		  "       [--flow-value full|compact]\n"
 		  "       [--stages N]\n"
 		  "       [--acl-rules [TABLE=]N[,...]] [--acl-nodes [TABLE=]N[,...]]\n"
 		  "       [--force] [--reset] [-q] [-j]\n"

@@ -86,14 +86,14 @@ need() {
 	done
 }
 
-need xfsm-loader xfsmctl xfsm.bpf.o xfsm-offload.bpf.o libxfsm.a \
+need xfsm-loader xfsmctl xfsm.bpf.o xfsm-offload.bpf.o xfsm-compact.bpf.o libxfsm.a \
 	"libxfsm.so.$LIBXFSM_VERSION"
 
 # ---- tools and the datapath ------------------------------------------------
 for bin in xfsm-loader xfsmctl; do
 	inst 0755 "$BUILD/$bin" "$SBINDIR"
 done
-for obj in xfsm.bpf.o xfsm-offload.bpf.o; do
+for obj in xfsm.bpf.o xfsm-offload.bpf.o xfsm-compact.bpf.o; do
 	inst 0644 "$BUILD/$obj" "$PKGLIBDIR"
 done
 

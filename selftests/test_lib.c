@@ -30,6 +30,7 @@
 #include "xfsm_datapath.h"
 #include "codegen/disasm.h"
 #include "xfsm_num.h"
+#include "xfsm_obs.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -2197,7 +2198,8 @@ static void obj_size_flow_tables(struct bpf_object *obj)
 
 START_TEST(test_obj_size_maps)
 {
-	static const char *const objs[] = { "xfsm.bpf.o", "xfsm-offload.bpf.o" };
+	static const char *const objs[] = { "xfsm.bpf.o", "xfsm-offload.bpf.o",
+					    "xfsm-compact.bpf.o" };
 	struct xfsm_acl_caps caps;
 	__u64 nr, nn;
 
@@ -2216,7 +2218,7 @@ START_TEST(test_obj_size_maps)
 			if (xfsm_map_is_flow_table(bpf_map__name(m)) && n < 8)
 				built[n++] = bpf_map__type(m);
 		/* native: the wide, narrow and medium tables; offload: the wide one */
-		ck_assert_uint_eq(n, i == 0 ? 3 : 1);
+		ck_assert_uint_eq(n, i == 1 ? 1 : 3);
 		ck_assert_int_eq(xfsm_obj_size_maps(obj, &(struct xfsm_map_sizes){
 			.flows = 5000, .flow_type = BPF_MAP_TYPE_LRU_HASH, .rules = 300,
 			.rule_stats = 700, .acl = &caps }), 0);
@@ -2241,7 +2243,7 @@ START_TEST(test_obj_size_maps)
 				acl++;
 			}
 		}
-		ck_assert_uint_eq(acl, i == 0 ? 2 : 0);
+		ck_assert_uint_eq(acl, i == 1 ? 0 : 2);
 		obj_size_maps_bounds(obj);
 		obj_size_flow_tables(obj);
 		bpf_object__close(obj);
@@ -2282,6 +2284,284 @@ START_TEST(test_dp_offload)
 	img.app.n_stages = 2;
 	ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), 0);
 	assert_running(&d, &img);
+	xfsm_image_free(&img);
+	dp_close(&d);
+}
+END_TEST
+
+/* The two flow value layouts: build/xfsm-compact.bpf.o says it is the
+ * compact one, its three flow tables (and only those) hold 32-byte
+ * values, the library's ABI check takes them; xfsm.bpf.o's hold 80. */
+START_TEST(test_dp_compact)
+{
+	static const struct {
+		const char *file;
+		__u32 compact, value_size;
+	} objs[] = {
+		{ "xfsm-compact.bpf.o", 1, XFSM_FLOW_HEAD_SIZE },
+		{ "xfsm.bpf.o", 0, sizeof(struct xfsm_flow) },
+	};
+	const struct xfsm_flow_table_class *c;
+	struct dp d;
+
+	ck_assert_uint_eq(XFSM_FLOW_HEAD_SIZE, 32);
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		unsigned int tables = 0;
+
+		dp_load_file(&d, objs[i].file, 0);
+		ck_assert_uint_eq(d.inst->build.compact_flows, objs[i].compact);
+		ck_assert_uint_eq(d.inst->build.offload, 0);
+		ck_assert_int_eq(xfsm_instance_check_abi(d.inst), 0);
+		xfsm_for_each_flow_table(c) {
+			struct bpf_map_info info = { 0 };
+			__u32 len = sizeof(info);
+
+			ck_assert_int_ge(d.inst->map_fd[c->id], 0);
+			ck_assert_int_eq(bpf_obj_get_info_by_fd(d.inst->map_fd[c->id], &info, &len), 0);
+			ck_assert_msg(info.value_size == objs[i].value_size, "%s: %s has %u-byte values",
+				      objs[i].file, info.name, info.value_size);
+			tables++;
+		}
+		ck_assert_uint_eq(tables, 3);
+		/* the rest of the ABI is one: a rule is as large in both */
+		ck_assert_uint_eq(d.inst->map_value_size[XFSM_M_RULES], sizeof(struct xfsm_rule));
+		dp_close(&d);
+	}
+}
+END_TEST
+
+/* A trace record's copy of a compact flow (bpf/observe.h): the head as
+ * the table holds it, the rest of the record's struct xfsm_flow zero,
+ * whatever the per-CPU record buffer held before (it is reused from
+ * packet to packet; here it is filled with junk first). */
+static int keep_trace(void *ctx, const void *rec, size_t len)
+{
+	if (len >= sizeof(struct xfsm_trace_rec) &&
+	    ((const struct xfsm_trace_rec *)rec)->kind == XFSM_REC_TRACE)
+		memcpy(ctx, rec, sizeof(struct xfsm_trace_rec));
+	return 0;
+}
+
+static bool flow_tail_zero(const struct xfsm_flow *f)
+{
+	const __u8 *b = (const __u8 *)f;
+
+	for (size_t i = XFSM_FLOW_HEAD_SIZE; i < sizeof(*f); i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+START_TEST(test_dp_compact_trace)
+{
+	static const __u8 words[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST };
+	__u8 pkt[64], out[128];
+	LIBBPF_OPTS(bpf_test_run_opts, run,
+		    .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .data_out = out, .data_size_out = sizeof(out));
+	struct xfsm_rule_match m = match_state(0, 0xffffffff);
+	struct xfsm_obs_cfg cfg = { .observer = XFSM_OBS_TRACE };
+	static struct xfsm_trace_rec rec;
+	const struct xfsm_trace_stage *e = &rec.st[0];
+	struct xfsm_image img;
+	struct xfsm_rule r;
+	struct xfsm_obs *o;
+	struct bpf_map *buf;
+	__u32 zero = 0;
+	size_t junk_size;
+	void *junk;
+	struct dp d;
+
+	dp_load_file(&d, "xfsm-compact.bpf.o", 0);
+	udp_frame(pkt);
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	img.app.stages[0].enabled = 1;
+	img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
+	ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], words, NULL, 2,
+					     words, NULL, 2), 0);
+	r = rule_prio(1, 3);
+	r.act[0].type = XFSM_ACT_PASS;
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = 1;
+	r.idle_timeout_ms = 60000;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	m = match_state(1, 0xffffffff);
+	r = rule_prio(1, 4);
+	r.act[0].type = XFSM_ACT_PASS;
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = 2;
+	r.idle_timeout_ms = 60000;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), 0);
+
+	buf = bpf_object__find_map_by_name(d.obj, XFSM_MAP_OBS_BUF);
+	ck_assert_ptr_nonnull(buf);
+	junk_size = ((bpf_map__value_size(buf) + 7) & ~(size_t)7) * libbpf_num_possible_cpus();
+	junk = malloc(junk_size);
+	ck_assert_ptr_nonnull(junk);
+	memset(junk, 0xa5, junk_size);
+	ck_assert_int_eq(bpf_map_update_elem(bpf_map__fd(buf), &zero, junk, BPF_ANY), 0);
+	free(junk);
+
+	ck_assert_int_eq(xfsm_obs_start(d.inst, &cfg, keep_trace, &rec, &o), 0);
+	for (__u32 pass = 1; pass <= 2; pass++) {
+		memset(&rec, 0, sizeof(rec));
+		run.data_size_out = sizeof(out);
+		ck_assert_int_eq(bpf_prog_test_run_opts(d.prog_fd, &run), 0);
+		ck_assert_uint_eq(run.retval, XDP_PASS);
+		for (int i = 0; i < 50 && rec.kind != XFSM_REC_TRACE; i++)
+			ck_assert_int_ge(xfsm_obs_poll(o, 100), 0);
+		ck_assert_uint_eq(rec.kind, XFSM_REC_TRACE);
+		ck_assert_uint_eq(rec.n_stages, 1);
+		ck_assert_msg(e->flags & XFSM_TSF_AFTER, "packet %u: no flow after the stage", pass);
+		ck_assert_uint_eq(e->after.state, pass);
+		ck_assert_uint_eq(e->after.idle_timeout_ms, 60000);
+		ck_assert_uint_ne(e->after.last_seen_ns, 0);
+		ck_assert_msg(flow_tail_zero(&e->after), "packet %u: the record's flow after has bytes past the head",
+			      pass);
+		ck_assert_uint_eq(!!(e->flags & XFSM_TSF_BEFORE), pass == 2);
+		if (pass == 2) {
+			ck_assert_uint_eq(e->before.state, 1);
+			ck_assert_msg(flow_tail_zero(&e->before),
+				      "the record's flow before has bytes past the head");
+		}
+	}
+	ck_assert_int_eq(xfsm_obs_stop(o, NULL), 0);
+	xfsm_image_free(&img);
+	dp_close(&d);
+}
+END_TEST
+
+/* libxfsm on a compact instance: a flow the datapath made reads back with
+ * the tail past the head zero (xfsm_flow_get() into a junk-filled struct,
+ * xfsm_flow_foreach()); xfsm_flow_set() takes the head and refuses
+ * registers, a hard timeout or a creation time; xfsm_apply() refuses a
+ * rule that writes or reads a flow register or sets a hard timeout, and
+ * the running application stays. */
+struct compact_walk {
+	struct xfsm_flow_key key;	/* the first flow's */
+	struct xfsm_flow flow;
+	int n, tails;			/* flows, flows with bytes past the head */
+};
+
+static int first_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *flow, void *ctx)
+{
+	struct compact_walk *w = ctx;
+
+	if (!w->n++) {
+		w->key = *key;
+		w->flow = *flow;
+	}
+	w->tails += !flow_tail_zero(flow);
+	return 0;
+}
+
+static struct xfsm_image compact_image(void)
+{
+	static const __u8 words[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST };
+	struct xfsm_rule_match m = match_state(0, 0xffffffff);
+	struct xfsm_image img;
+	struct xfsm_rule r;
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	img.app.stages[0].enabled = 1;
+	img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
+	ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], words, NULL, 2,
+					     words, NULL, 2), 0);
+	r = rule_prio(1, 3);
+	r.act[0].type = XFSM_ACT_PASS;
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = 1;
+	r.idle_timeout_ms = 60000;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	return img;
+}
+
+START_TEST(test_dp_compact_flows)
+{
+	__u8 pkt[64], out[128];
+	LIBBPF_OPTS(bpf_test_run_opts, run,
+		    .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .data_out = out, .data_size_out = sizeof(out));
+	struct compact_walk seen = { 0 };
+	struct xfsm_image img = compact_image(), bad;
+	struct xfsm_flow f, set;
+	struct xfsm_ctl ctl;
+	__u32 generation;
+	struct dp d;
+
+	dp_load_file(&d, "xfsm-compact.bpf.o", 0);
+	ck_assert(xfsm_flows_compact(d.inst));
+	ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), 0);
+	/* three flows: a walk's values lie side by side, 32 bytes apart */
+	for (__u8 src = 1; src <= 3; src++) {
+		udp_frame(pkt);
+		pkt[29] = src;		/* the checksum is not checked */
+		run.data_size_out = sizeof(out);
+		ck_assert_int_eq(bpf_prog_test_run_opts(d.prog_fd, &run), 0);
+		ck_assert_uint_eq(run.retval, XDP_PASS);
+	}
+
+	ck_assert_int_eq(xfsm_flow_foreach(d.inst, first_flow, &seen), 0);
+	ck_assert_int_eq(seen.n, 3);
+	ck_assert_uint_eq(seen.flow.state, 1);
+	ck_assert_msg(!seen.tails, "xfsm_flow_foreach: %d flows with bytes past the head",
+		      seen.tails);
+	memset(&f, 0xa5, sizeof(f));
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &seen.key, &f), 0);
+	ck_assert_uint_eq(f.state, 1);
+	ck_assert_uint_eq(f.idle_timeout_ms, 60000);
+	ck_assert_msg(flow_tail_zero(&f), "xfsm_flow_get: bytes past the head");
+
+	/* set: the head alone is taken; anything past it is refused */
+	set = f;
+	set.idle_timeout_ms = 0;
+	set.idle_rollback = 0;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &seen.key, &set), 0);
+	set.regs[2] = 7;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &seen.key, &set), -EINVAL);
+	set.regs[2] = 0;
+	set.hard_deadline_ns = 1;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &seen.key, &set), -EINVAL);
+	set.hard_deadline_ns = 0;
+	set.created_ns = 1;
+	ck_assert_int_eq(xfsm_flow_set(d.inst, &seen.key, &set), -EINVAL);
+	ck_assert_int_eq(xfsm_flow_get(d.inst, &seen.key, &f), 0);
+	ck_assert_uint_eq(f.idle_timeout_ms, 0);	/* the one write taken */
+
+	/* apply: a flow register written, read, or a hard timeout */
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	generation = ctl.generation;
+	for (int kind = 0; kind < 4; kind++) {
+		struct xfsm_rule *r;
+
+		bad = compact_image();
+		r = &bad.rules[0].rule;
+		if (kind == 0) {
+			r->upd[0].op = XFSM_UPD_SET;
+			r->upd[0].dst_kind = XFSM_OPND_FLOW_REG;
+			r->upd[0].a.kind = XFSM_OPND_CONST;
+			r->flags |= XFSM_RF_WRITES_FLOW;
+		} else if (kind == 1) {
+			r->upd[0].op = XFSM_UPD_SET;
+			r->upd[0].dst_kind = XFSM_OPND_GLOBAL_REG;
+			r->upd[0].a.kind = XFSM_OPND_FLOW_REG;
+			r->flags |= XFSM_RF_WRITES_GLOBAL;
+		} else if (kind == 2) {
+			r->act[1].type = XFSM_ACT_SET_MARK;
+			r->act[1].opnd.kind = XFSM_OPND_FLOW_REG;
+			r->act[1].opnd.index = 1;
+		} else {
+			r->hard_timeout_ms = 120000;
+		}
+		ck_assert_msg(xfsm_apply(d.inst, &bad, NULL) == -EOPNOTSUPP,
+			      "case %d: applied on a compact instance", kind);
+		xfsm_image_free(&bad);
+	}
+	ck_assert_int_eq(xfsm_ctl_get(d.inst, &ctl), 0);
+	ck_assert_uint_eq(ctl.generation, generation);
 	xfsm_image_free(&img);
 	dp_close(&d);
 }
@@ -2787,6 +3067,9 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_dp_rule_stats);
 	tcase_add_test(tc, test_dp_apply_under_traffic);
 	tcase_add_test(tc, test_dp_offload);
+	tcase_add_test(tc, test_dp_compact);
+	tcase_add_test(tc, test_dp_compact_trace);
+	tcase_add_test(tc, test_dp_compact_flows);
 	tcase_add_test(tc, test_obj_size_maps);
 	suite_add_tcase(s, tc);
 

@@ -995,6 +995,131 @@ START_TEST(test_dispatch_checked)
 }
 END_TEST
 
+/* ---- Compact flow values ------------------------------------------------- */
+/*
+ * An instance loaded with compact flow values (build/xfsm-compact.bpf.o,
+ * struct xfsm_flow_head) runs an application that needs no more than a
+ * state and an idle timeout as a full instance does: the same verdicts,
+ * output bytes, counters and flows (their heads; harness/diff.c compares
+ * two layouts' flows as far as the compact one goes), on the compact
+ * generic program and on the program the specializer generates for the
+ * compact instance alike.  The generated program touching a flow past its
+ * 32 bytes would not load: the verifier bounds every access by the map's
+ * value size.
+ */
+static const char *const compact_examples[] = { "statefulfw.xfsm", "router.xfsm" };
+
+/* Idle timeouts that fire during the run, in each flow table (the narrow,
+ * medium and wide keys), rollbacks, refreshes and counters. */
+static const char compact_timers_app[] =
+	"app compacttimers\n"
+	"default pass\n"
+	"port inside = 1\n"
+	"stage watch {\n"
+	"\tkey ip.src\n"
+	"\tmiss continue\n"
+	"\tstates none, seen, busy\n"
+	"\trule busy when state busy => goto state busy idle 60ms -> seen, count busy, goto stage conns\n"
+	"\trule again when state seen, ip.proto == udp => goto state busy idle 60ms -> seen, goto stage conns\n"
+	"\trule first when ip.proto == udp => goto state seen idle 70ms, goto stage conns\n"
+	"\trule other when * => goto stage conns\n"
+	"}\n"
+	"stage conns {\n"
+	"\tkey ip.src, ip.dst, ip.proto, l4.sport, l4.dport symmetric\n"
+	"\tmiss pass\n"
+	"\tstates none, open\n"
+	"\trule keep when state open => goto state open idle 80ms -> none, goto stage mac\n"
+	"\trule lab when ip.dst == 198.18.0.2, ip.proto == icmp => goto state open idle 60ms -> none, pass\n"
+	"\trule web when ip.src == 198.18.0.1, l4.dport == 80 => goto state open idle 50ms -> none, goto stage mac\n"
+	"\trule tcp when ip.proto == tcp, meta.port == inside => goto state open idle 50ms -> none, goto stage mac\n"
+	"\trule udp when ip.proto == udp => goto state open idle 3600s, pass\n"
+	"\trule other when * => drop\n"
+	"}\n"
+	"stage mac {\n"
+	"\tkey eth.src, ip.src, ip.dst, l4.dport\n"
+	"\tstates none, known\n"
+	"\trule known when state known => count again, pass\n"
+	"\trule learn when * => goto state known idle 70ms -> none, tx\n"
+	"}\n";
+
+/* Run one application on the pair; its differences are added to *diffs.
+ * Returns what xd_apply_source() returned. */
+static int compact_case(struct xd_pair *p, const char *name, const char *text, size_t len,
+			unsigned int seed, int *diffs)
+{
+	struct xg_app a;
+	struct xg_rng r;
+	int ret;
+
+	ret = xd_apply_source(p, name, text, len);
+	if (ret) {
+		printf("diff: %s: %s on the compact instance: %s\n", name,
+		       ret == 1 ? "not specialized" : "cannot run", ret == 1 ? p->why : strerror(-ret));
+		(*diffs)++;
+		return ret;
+	}
+	consts_from_text(&a, text);
+	a.short_tmo = strstr(text, "ms") != NULL;
+	p->has_short_tmo = a.short_tmo;
+	xg_seed(&r, 0xc0de0000 + seed);
+	*diffs += run_app_packets(p, &r, &a, emulated() ? XD_PACKETS_EXAMPLE / 5 :
+				  XD_PACKETS_EXAMPLE);
+	p->has_short_tmo = false;
+	return 0;
+}
+
+START_TEST(test_compact)
+{
+	/* [0]: the compact instance runs the specialized program, [1]: the
+	 * compact generic program */
+	static const char *const how[] = { "compact specialized", "compact generic" };
+	struct xd_summary sum[2] = { 0 };
+	struct xd_pair cp;
+	unsigned int side, i, n_apps = 0;
+	char path[1024];
+	int diffs = 0;
+
+	ck_assert_int_eq(xd_open_layouts(&cp, NULL, 0, false, true), 0);
+	ck_assert_uint_eq(cp.spec.inst->build.compact_flows, 1);
+	ck_assert_uint_eq(cp.gen.inst->build.compact_flows, 0);
+	for (side = 0; side < 2; side++) {
+		xd_begin(&cp, &sum[side]);
+		cp.both_generic = side == 1;
+		n_apps = 0;
+		for (i = 0; i < sizeof(compact_examples) / sizeof(compact_examples[0]); i++) {
+			size_t len;
+			char *text;
+
+			snprintf(path, sizeof(path), "%s/examples/%s", xt_src_dir(), compact_examples[i]);
+			text = read_text(path, &len);
+			ck_assert_msg(text, "cannot read %s", path);
+			compact_case(&cp, path, text, len, i, &diffs);
+			free(text);
+			n_apps++;
+		}
+		compact_case(&cp, "compacttimers", compact_timers_app, strlen(compact_timers_app),
+			     99, &diffs);
+		n_apps++;
+		xd_end(&cp);
+		xd_summary_print(&sum[side], how[side]);
+	}
+	xd_close(&cp);
+	ck_assert_msg(diffs == 0, "%d differences between a full and a compact instance (above)",
+		      diffs);
+	ck_assert_uint_eq(sum[0].apps, n_apps);
+	ck_assert_msg(sum[0].specialized == n_apps, "%lu of %u applications specialized",
+		      sum[0].specialized, n_apps);
+	ck_assert_uint_eq(sum[1].apps, n_apps);
+	/* the packets made flows, hit rules and expired timers */
+	for (side = 0; side < 2; side++) {
+		ck_assert_uint_gt(sum[side].packets, 0);
+		ck_assert_uint_gt(sum[side].flows_created, 0);
+		ck_assert_uint_gt(sum[side].rule_hits, 0);
+		ck_assert_uint_gt(sum[side].expired, 0);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("spec_diff");
@@ -1017,6 +1142,10 @@ int main(void)
 	tcase_add_test(tc, test_large_stages);
 	tcase_add_test(tc, test_acl);
 	tcase_add_test(tc, test_acl_large);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("compact");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_compact);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("random");
 	tcase_add_unchecked_fixture(tc, pair_open, NULL);

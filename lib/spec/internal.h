@@ -132,6 +132,19 @@ struct spec {
 
 #define E(sp, insn)	xfsm_emit((sp)->e, insn)
 
+/*
+ * An instance with compact flow values (xfsm_build_info.compact_flows,
+ * build/xfsm-compact.bpf.o): its tables hold struct xfsm_flow_head, and
+ * the code generated for it never loads or stores a flow byte past
+ * XFSM_FLOW_HEAD_SIZE.  Like the compact generic program, it sees no
+ * hard deadline, reads flow registers as 0 and writes none (libxfsm
+ * refuses there the applications that would use them).
+ */
+static inline bool spec_compact(const struct spec *sp)
+{
+	return sp->inst->build.compact_flows;
+}
+
 /* spec.c: shared emitters */
 /* dst = value (a 64-bit constant, in the fewest instructions). */
 void spec_mov_imm(struct spec *sp, int dst, __u64 v);

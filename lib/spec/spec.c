@@ -505,7 +505,7 @@ void spec_opnd(struct spec *sp, int dst, int tmp, const struct xfsm_operand *o,
 		}
 		return;
 	case XFSM_OPND_FLOW_REG:
-		if (!ox->fslot) {
+		if (!ox->fslot || spec_compact(sp)) {
 			E(sp, XI_MOV64_IMM(dst, 0));
 			return;
 		}

@@ -280,6 +280,15 @@ void spec_flow_lock(struct spec *sp, unsigned int stage, const __u8 *words, cons
 
 #define FO(field)	((int)offsetof(struct xfsm_flow, field))
 
+/* dst = the hard deadline of the flow in `f` (a compact flow has none). */
+static void emit_hard_deadline(struct spec *sp, int dst, int f)
+{
+	if (spec_compact(sp))
+		E(sp, XI_MOV64_IMM(dst, 0));
+	else
+		E(sp, XI_LDX(BPF_DW, dst, f, FO(hard_deadline_ns)));
+}
+
 /* SO_STATE = f->state (f in SO_F, not NULL); then to `done`. */
 static void state_of_flow(struct spec *sp, unsigned int done)
 {
@@ -307,7 +316,7 @@ static void emit_expire(struct spec *sp, unsigned int stage, unsigned int done)
 	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_F));
 	E(sp, XI_LDX(BPF_W, XR1, XR3, FO(version)));
 	E(sp, XI_STX(BPF_W, XFP, XR1, SO_VER));
-	E(sp, XI_LDX(BPF_DW, XR1, XR3, FO(hard_deadline_ns)));
+	emit_hard_deadline(sp, XR1, XR3);
 	E(sp, XI_LDX(BPF_W, XR2, XR3, FO(idle_timeout_ms)));
 	/* R4 = idle deadline (0 without an idle timeout) */
 	E(sp, XI_MOV64_IMM(XR4, 0));
@@ -360,10 +369,13 @@ static void emit_expire(struct spec *sp, unsigned int stage, unsigned int done)
 	xfsm_emit_jmp_reg(e, BPF_JMP32 | BPF_JNE, XR1, XR2, raced);
 	E(sp, XI_LDX(BPF_W, XR1, XFP, SO_EXP_STATE));
 	E(sp, XI_STX(BPF_W, XR3, XR1, FO(state)));
-	E(sp, XI_ST(BPF_DW, XR3, FO(hard_deadline_ns), 0));
+	if (!spec_compact(sp))
+		E(sp, XI_ST(BPF_DW, XR3, FO(hard_deadline_ns), 0));
 	E(sp, XI_ST(BPF_W, XR3, FO(idle_timeout_ms), 0));
-	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_EXP_AT));
-	E(sp, XI_STX(BPF_DW, XR3, XR1, FO(created_ns)));
+	if (!spec_compact(sp)) {
+		E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_EXP_AT));
+		E(sp, XI_STX(BPF_DW, XR3, XR1, FO(created_ns)));
+	}
 	E(sp, XI_LDX(BPF_W, XR1, XR3, FO(version)));
 	E(sp, XI_ALU32_IMM(BPF_ADD, XR1, 1));
 	E(sp, XI_STX(BPF_W, XR3, XR1, FO(version)));
@@ -411,8 +423,10 @@ static void emit_flow(struct spec *sp, unsigned int stage)
 	spec_key(sp, stage, st->lookup_words, st->lookup_rev, st->flags & XFSM_SF_SYMMETRIC);
 	spec_lookup_stack(sp, spec_flow_table(sp, stage), SO_KEY, done);	/* SO_F stays NULL */
 	E(sp, XI_STX(BPF_DW, XFP, XR0, SO_F));
-	E(sp, XI_LDX(BPF_DW, XR1, XR0, FO(hard_deadline_ns)));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0, timed);
+	if (!spec_compact(sp)) {
+		E(sp, XI_LDX(BPF_DW, XR1, XR0, FO(hard_deadline_ns)));
+		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0, timed);
+	}
 	E(sp, XI_LDX(BPF_W, XR1, XR0, FO(idle_timeout_ms)));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0, timed);
 	state_of_flow(sp, done);
@@ -422,9 +436,11 @@ static void emit_flow(struct spec *sp, unsigned int stage)
 	xfsm_emit_note(e, 2, "stage %u: the flow's timeouts", stage);
 	spec_now(sp, XR0);
 	E(sp, XI_LDX(BPF_DW, XR3, XFP, SO_F));
-	E(sp, XI_LDX(BPF_DW, XR1, XR3, FO(hard_deadline_ns)));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, 0, no_hard);
-	xfsm_emit_jmp_reg(e, BPF_JMP | BPF_JGE, XR0, XR1, expire);
+	if (!spec_compact(sp)) {
+		E(sp, XI_LDX(BPF_DW, XR1, XR3, FO(hard_deadline_ns)));
+		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, 0, no_hard);
+		xfsm_emit_jmp_reg(e, BPF_JMP | BPF_JGE, XR0, XR1, expire);
+	}
 	xfsm_emit_bind(e, no_hard);
 	E(sp, XI_LDX(BPF_W, XR2, XR3, FO(idle_timeout_ms)));
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR2, 0, no_hard = xfsm_emit_label(e));

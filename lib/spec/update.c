@@ -218,6 +218,8 @@ static void emit_updates(struct spec *sp, const struct xfsm_rule *r, __u8 kind, 
 	bool flow = kind == XFSM_OPND_FLOW_REG;
 	unsigned int i;
 
+	if (flow && spec_compact(sp))
+		return;		/* no flow register: flow_apply() writes none */
 	for (i = 0; i < XFSM_MAX_UPDATES; i++) {
 		const struct xfsm_update *u = &r->upd[i];
 		__u32 d = u->dst_index & dst_mask(kind);
@@ -279,14 +281,17 @@ static void emit_transition(struct spec *sp, const struct xfsm_rule *r)
 		E(sp, XI_ST(BPF_W, XR3, FO(idle_rollback), (__s32)r->idle_rollback));
 		E(sp, XI_ST(BPF_W, XR3, FO(hard_rollback), (__s32)r->hard_rollback));
 		E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_NOW));
-		if (r->hard_timeout_ms) {
+		if (spec_compact(sp)) {
+			/* no hard deadline, no creation time */
+		} else if (r->hard_timeout_ms) {
 			spec_mov_imm(sp, XR2, (__u64)r->hard_timeout_ms * 1000000ULL);
 			E(sp, XI_ALU64_REG(BPF_ADD, XR2, XR1));
 			E(sp, XI_STX(BPF_DW, XR3, XR2, FO(hard_deadline_ns)));
 		} else {
 			E(sp, XI_ST(BPF_DW, XR3, FO(hard_deadline_ns), 0));
 		}
-		E(sp, XI_STX(BPF_DW, XR3, XR1, FO(created_ns)));
+		if (!spec_compact(sp))
+			E(sp, XI_STX(BPF_DW, XR3, XR1, FO(created_ns)));
 		E(sp, XI_STX(BPF_DW, XR3, XR1, FO(last_seen_ns)));
 	}
 	E(sp, XI_LDX(BPF_W, XR1, XR3, FO(version)));
@@ -411,8 +416,10 @@ static void emit_flow_commit(struct spec *sp, unsigned int stage, const struct x
 		return;
 	}
 	if (r->flags & XFSM_RF_FLOW_CAS) {
-		/* like an addition, the chain leaves the version alone */
-		emit_flow_cas(sp, stage, r);
+		/* like an addition, the chain leaves the version alone; a
+		 * compact flow has no register to chain (flow_cas()) */
+		if (!spec_compact(sp))
+			emit_flow_cas(sp, stage, r);
 		return;
 	}
 	xfsm_emit_note(sp->e, 2, "flow transaction under its striped lock");
@@ -482,11 +489,14 @@ static void emit_flow_create(struct spec *sp, unsigned int stage)
 	E(sp, XI_LDX(BPF_W, XR1, XFP, SO_TMP));
 	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JNE, XR1, 0, out);
 	spec_cnt_add(sp, SR_SS, offsetof(struct xfsm_stage_stats, flows_created), 1);
-	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_UF));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, 0, out);
-	spec_now(sp, XR2);
-	E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_UF));
-	E(sp, XI_STX(BPF_DW, XR1, XR2, FO(created_ns)));
+	if (!spec_compact(sp)) {
+		/* the creation time (a compact flow has none) */
+		E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_UF));
+		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR1, 0, out);
+		spec_now(sp, XR2);
+		E(sp, XI_LDX(BPF_DW, XR1, XFP, SO_UF));
+		E(sp, XI_STX(BPF_DW, XR1, XR2, FO(created_ns)));
+	}
 	xfsm_emit_bind(e, out);
 }
 
@@ -544,8 +554,10 @@ static void emit_refresh(struct spec *sp, unsigned int stage, const struct xfsm_
 		return;
 	xfsm_emit_note(e, 2, "a transition into what the flow has: the idle timer only");
 	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JEQ, XR3, 0, full);
-	E(sp, XI_LDX(BPF_DW, XR1, XR3, FO(hard_deadline_ns)));
-	xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0, full);
+	if (!spec_compact(sp)) {
+		E(sp, XI_LDX(BPF_DW, XR1, XR3, FO(hard_deadline_ns)));
+		xfsm_emit_jmp_imm(e, BPF_JMP | BPF_JNE, XR1, 0, full);
+	}
 	E(sp, XI_LDX(BPF_W, XR1, XR3, FO(state)));
 	xfsm_emit_jmp_imm(e, BPF_JMP32 | BPF_JNE, XR1, (__s32)r->next_state, full);
 	E(sp, XI_LDX(BPF_W, XR1, XR3, FO(idle_timeout_ms)));

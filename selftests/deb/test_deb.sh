@@ -56,7 +56,7 @@ only() {
 }
 
 must xfsm /usr/sbin/xfsm-loader /usr/sbin/xfsmctl /usr/lib/xfsm/xfsm.bpf.o \
-	/usr/lib/xfsm/xfsm-offload.bpf.o /usr/lib/xfsm/xfsm-service \
+	/usr/lib/xfsm/xfsm-offload.bpf.o /usr/lib/xfsm/xfsm-compact.bpf.o /usr/lib/xfsm/xfsm-service \
 	/lib/systemd/system/xfsm@.service /etc/xfsm/xfsm.conf.example \
 	/usr/share/man/man8/xfsm-loader.8.gz /usr/share/man/man8/xfsmctl.8.gz \
 	/usr/share/man/man7/xfsm.7.gz /usr/share/man/man5/xfsm.xfsm.5.gz \

@@ -78,6 +78,16 @@ const char *xt_obj_path(enum xt_profile profile)
 	return path[profile];
 }
 
+const char *xt_opts_obj_path(const struct xt_opts *opts)
+{
+	static char path[PATH_MAX + 32];
+
+	if (!opts->compact || opts->profile != XT_NATIVE)
+		return xt_obj_path(opts->profile);
+	snprintf(path, sizeof(path), "%s/xfsm-compact.bpf.o", xt_build_dir());
+	return path;
+}
+
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
@@ -100,7 +110,7 @@ int xt_open(struct xt *t, const struct xt_opts *opts)
 	t->profile = opts->profile;
 	libbpf_set_print(quiet_libbpf);
 
-	path = xt_obj_path(opts->profile);
+	path = xt_opts_obj_path(opts);
 	t->obj = bpf_object__open_file(path, NULL);
 	if (!t->obj) {
 		err = -errno;

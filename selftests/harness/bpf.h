@@ -22,6 +22,8 @@ enum xt_profile {
 
 struct xt_opts {
 	enum xt_profile	profile;
+	bool		compact;	/* native: build/xfsm-compact.bpf.o, the
+					 * compact flow values */
 	__u32		flows_max;	/* 0: as built */
 	__u32		flows_type;	/* 0: as built, else BPF_MAP_TYPE_* */
 	__u32		rules_max;	/* 0: as built */
@@ -51,6 +53,8 @@ const char *xt_build_dir(void);
  * directory's parent when it holds examples/, else ".". */
 const char *xt_src_dir(void);
 const char *xt_obj_path(enum xt_profile profile);
+/* The object xt_open() loads for `opts` (the compact one when asked). */
+const char *xt_opts_obj_path(const struct xt_opts *opts);
 
 /* Open and load.  Returns 0 or a negative errno; prints why. */
 int xt_open(struct xt *t, const struct xt_opts *opts);

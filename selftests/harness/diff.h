@@ -95,6 +95,11 @@ __u32 xt_datapath_env(void);
 int xd_open(struct xd_pair *p, struct xd_summary *sum);
 /* The same with room for rules_max rules per application (512 above). */
 int xd_open_rules(struct xd_pair *p, struct xd_summary *sum, __u32 rules_max);
+/* The same with each instance's flow value layout chosen: compact
+ * (build/xfsm-compact.bpf.o) or full (rules_max 0: as xd_open()).  Flow tables of two layouts compare
+ * as far as the compact value goes (struct xfsm_flow_head). */
+int xd_open_layouts(struct xd_pair *p, struct xd_summary *sum, __u32 rules_max,
+		    bool gen_compact, bool spec_compact);
 void xd_close(struct xd_pair *p);
 /* Start a run on an open pair with its own summary (options back to
  * their defaults); end it: what the last application's packets did is

@@ -208,6 +208,8 @@ for o in $("$LOADER" help | sed -n '/^  load/,/IFACE/p' | grep -o -- '\[-[a-zA-Z
 done
 xt_check "completion: xfsm-loader load --mode" \
 	"$(comp xfsm-loader "$LOADER" load --mode '' | words)" = "auto hw native skb"
+xt_check "completion: xfsm-loader load --flow-value" \
+	"$(comp xfsm-loader "$LOADER" load --flow-value '' | words)" = "compact full"
 xt_check "completion: xfsm-loader load --flows TABLE=" \
 	"$(comp xfsm-loader "$LOADER" load --flows '' | words)" = "medium= narrow= wide="
 xt_check "completion: xfsm-loader load --flows, the item after a comma" \

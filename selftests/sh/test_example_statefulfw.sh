@@ -6,7 +6,8 @@
 # (port 1 = inside, port 2 = outside), the kernel forwards.  Connections
 # opened from the inside work both ways (TCP, UDP, ICMP); the outside
 # cannot open any; the flow table shows the connections in state open with
-# the idle timeout of their protocol.
+# the idle timeout of their protocol.  The same on an instance loaded with
+# --flow-value compact, on the generic and the specialized datapath.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -88,4 +89,30 @@ xt_nok "outside -> inside: TCP refused" out_tcp
 xt_nok "outside -> inside: ping refused" xt_in OUT ping -q -c 1 -W 1 198.18.30.1
 
 xt_match "refused counter" "counter refused: packets [1-9]" "$(X stats)"
+
+# -- the same firewall on compact flow values (xfsm-loader --flow-value
+# compact): a state and an idle timeout are all it keeps per connection,
+# on the generic datapath and on its specialized program
+for dp in generic specialized; do
+	xt_ok "compact, $dp: unload" xt_in R "$LOADER" unload --instance "$INST"
+	xt_ok "compact, $dp: load --flow-value compact" \
+		xt_in R "$LOADER" load --mode skb --flow-value compact --instance "$INST" r_in r_out ||
+		continue
+	xt_ok "compact, $dp: apply statefulfw --datapath $dp" \
+		X apply --datapath "$dp" "$XT_TOP/examples/statefulfw.xfsm" || continue
+	j=$(X -j show app)
+	xt_check "compact, $dp: the $dp datapath runs it on compact flow values" \
+		"$(jq -r '"\(.app.datapath.runs) \(.app.flow_value)"' <<<"$j")" = "$dp compact"
+	xt_ok "compact, $dp: inside -> outside: TCP" xt_tcp IN OUT 198.18.31.1 7011
+	xt_ok "compact, $dp: inside -> outside: UDP with reply" xt_udp IN OUT 198.18.31.1 7012
+	xt_ok "compact, $dp: inside -> outside: ping" xt_ping IN 198.18.31.1
+	flows=$(X -j state list conntrack)
+	xt_check "compact, $dp: TCP connection tracked as open" \
+		"$(jq -r '[.flows[] | select(.key["ip.proto"] == 6 and .state == "open")] | length' <<<"$flows")" -ge 1
+	xt_check "compact, $dp: UDP idle timeout is at most 30s" \
+		"$(jq -r '[.flows[] | select(.key["ip.proto"] == 17) | .idle.remaining_s <= 30] | all' <<<"$flows")" = true
+	xt_ok "compact, $dp: state flush" X state flush conntrack
+	xt_nok "compact, $dp: outside -> inside: TCP refused" out_tcp
+	xt_nok "compact, $dp: outside -> inside: ping refused" xt_in OUT ping -q -c 1 -W 1 198.18.30.1
+done
 xt_done

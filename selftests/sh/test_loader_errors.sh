@@ -6,7 +6,9 @@
 # down (attach with a warning), MTU too large for single-buffer XDP, no
 # privileges, no bpffs, instance clash, ABI mismatch (fake pinned rodata,
 # wrong value size), unknown mode, foreign program without --force; bad
-# --flows lists, and the flow tables each sized on its own.
+# --flows lists, and the flow tables each sized on its own; --flow-value
+# (compact kept by a reload, a change of layout refused leaving the pins
+# and the attachment as they were, hw refusing compact).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -190,8 +192,8 @@ rm -rf "${ROOT:?}/$I1"
 # -- ABI mismatch: a pinned rodata of another ABI version
 mkdir -p "$ROOT/$I1" && chmod 700 "$ROOT/$I1"
 xt_ok "abi: fake rodata pinned" bpftool map create "$ROOT/$I1/xfsm_rodata" \
-	type array key 4 value 16 entries 1 name xfsm_rodata
-bpftool map update pinned "$ROOT/$I1/xfsm_rodata" key 0 0 0 0 value 99 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+	type array key 4 value 24 entries 1 name xfsm_rodata
+bpftool map update pinned "$ROOT/$I1/xfsm_rodata" key 0 0 0 0 value 99 $(printf '0 %.0s' {1..23})
 xt_fails_with "abi: another ABI version" "loaded with ABI version 99.*new datapath is ABI version $XT_ABI" \
 	L B load --instance "$I1" b0
 xt_match "abi: suggests --reset" "--reset" "$(L B load --instance "$I1" b0 2>&1)"
@@ -271,6 +273,67 @@ xt_ok "flow tables: --flows 5000" L B load --instance "$I1" --flows 5000 b0
 xt_check "flow tables: --flows 5000 sizes all three" "$(flow_sizes)" = "5000 5000 5000"
 xt_ok "flow tables: unload after --flows 5000" L B unload b0
 nothing_left "flow tables, --flows 5000"
+
+# -- flow value layouts (--flow-value): compact for a new instance, kept by
+# a reload, a change refused with everything as it was
+layout() {	# the pinned instance's, as status -j says it
+	L B status -j | jq -r --arg i "$I1" '.instances[] | select(.name == $i) | .flow_value'
+}
+value_sizes() {	# the three flow tables' value sizes, as pinned
+	local m
+	for m in xfsm_flows xfsm_flows_n xfsm_flows_m; do
+		bpftool -j map show pinned "$ROOT/$I1/$m" | jq -r .bytes_value
+	done | xargs
+}
+pin_ids() {	# the instance's pinned maps and what b0 runs
+	local f
+	for f in "$ROOT/$I1"/*; do
+		printf '%s=%s ' "${f##*/}" "$(bpftool -j map show pinned "$f" 2>/dev/null | jq -r .id)"
+	done
+	echo "prog=$(xt_xfsm_prog_id B b0)"
+}
+xt_fails_with "flow value: an unknown layout" "--flow-value is full or compact, not 'small'" \
+	L B load --instance "$I1" --flow-value small b0
+nothing_left "flow value: an unknown layout"
+xt_fails_with "flow value: the offload profile has no compact values" \
+	"the offload profile \\(--mode hw\\) has full flow values only; load with --flow-value full" \
+	L B load --instance "$I1" --mode hw --flow-value compact b0
+nothing_left "flow value: hw and compact"
+xt_ok "flow value: load --flow-value compact" L B load --instance "$I1" --flow-value compact b0
+xt_check "flow value: status -j says compact" "$(layout)" = compact
+xt_match "flow value: status text says compact" "abi $XT_ABI  flow-value compact" \
+	"$(L B status | awk -v i="$I1" '/^instance /{on = $2 == i} on')"
+xt_check "flow value: the flow tables hold 32-byte values" "$(value_sizes)" = "32 32 32"
+xt_ok "flow value: a reload without --flow-value" L B load --instance "$I1" b0
+xt_check "flow value: the reload kept compact" "$(layout)" = compact
+xt_check "flow value: still 32-byte values" "$(value_sizes)" = "32 32 32"
+before=$(pin_ids)
+xt_fails_with "flow value: full asked of a compact instance" \
+	"instance '$I1' has compact flow values, this load asks for full ones: flows cannot be carried between the layouts; unload the instance first" \
+	L B load --instance "$I1" --flow-value full b0
+xt_check "flow value: pins and attachment unchanged after the refusal" "$(pin_ids)" = "$before"
+xt_fails_with "flow value: a full --obj on a compact instance" \
+	"instance '$I1' has compact flow values, this load asks for full ones" \
+	L B load --instance "$I1" --obj "${XFSM_BPF_DIR:-$XT_BUILD}/xfsm.bpf.o" b0
+xt_check "flow value: pins and attachment unchanged after the --obj refusal" "$(pin_ids)" = "$before"
+xt_fails_with "flow value: --obj that is not the layout asked for" \
+	"xfsm.bpf.o has full flow values, --flow-value asks for compact ones" \
+	L B load --instance "$I1" --flow-value compact --obj "${XFSM_BPF_DIR:-$XT_BUILD}/xfsm.bpf.o" b0
+xt_ok "flow value: unload the compact instance" L B unload b0
+nothing_left "flow value: compact"
+xt_ok "flow value: a new instance without --flow-value" L B load --instance "$I1" b0
+xt_check "flow value: a new instance is full" "$(layout)" = full
+xt_check "flow value: full flow tables hold 80-byte values" "$(value_sizes)" = "80 80 80"
+before=$(pin_ids)
+xt_fails_with "flow value: compact asked of a full instance" \
+	"instance '$I1' has full flow values, this load asks for compact ones" \
+	L B load --instance "$I1" --flow-value compact b0
+xt_check "flow value: full instance unchanged after the refusal" "$(pin_ids)" = "$before"
+xt_ok "flow value: --reset --flow-value compact recreates the maps" \
+	L B load --instance "$I1" --reset --flow-value compact b0
+xt_check "flow value: compact after --reset" "$(value_sizes) $(layout)" = "32 32 32 compact"
+xt_ok "flow value: unload after --reset" L B unload b0
+nothing_left "flow value: --reset"
 
 # -- a foreign XDP program is left alone without --force
 EMPTY="$XT_BUILD/xdp_empty.bpf.o"

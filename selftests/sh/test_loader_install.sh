@@ -8,7 +8,8 @@
 
 . "$(dirname "$0")/lib.sh"
 
-xt_require_file "$XT_BUILD/xfsm-loader" "$XT_BUILD/xfsm.bpf.o" "$XT_BUILD/xfsm-offload.bpf.o"
+xt_require_file "$XT_BUILD/xfsm-loader" "$XT_BUILD/xfsm.bpf.o" "$XT_BUILD/xfsm-offload.bpf.o" \
+	"$XT_BUILD/xfsm-compact.bpf.o"
 D=$(mktemp -d /tmp/xt-install.XXXXXX)
 xt_defer "rm -rf '$D'"
 
@@ -16,6 +17,7 @@ for prefix in /usr/local /usr; do
 	rm -rf "${D:?}"/*
 	xt_ok "$prefix: install.sh runs" "$XT_TOP/scripts/install.sh" "$D" "$prefix" "$XT_BUILD"
 	for f in sbin/xfsm-loader sbin/xfsmctl lib/xfsm/xfsm.bpf.o lib/xfsm/xfsm-offload.bpf.o \
+		 lib/xfsm/xfsm-compact.bpf.o \
 		 lib/xfsm/xfsm-service lib/systemd/system/xfsm@.service \
 		 lib/libxfsm.so.0 lib/libxfsm.so lib/libxfsm.a lib/pkgconfig/libxfsm.pc \
 		 include/xfsm/libxfsm.h include/xfsm/abi.h \
