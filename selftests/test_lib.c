@@ -2352,14 +2352,37 @@ static bool flow_tail_zero(const struct xfsm_flow *f)
 	return true;
 }
 
-START_TEST(test_dp_compact_trace)
+/* One stage keyed on the addresses whose first packet moves its flow to
+ * state 1 with an idle timeout: a flow any layout holds. */
+static struct xfsm_image compact_image(void)
 {
 	static const __u8 words[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST };
+	struct xfsm_rule_match m = match_state(0, 0xffffffff);
+	struct xfsm_image img;
+	struct xfsm_rule r;
+
+	xfsm_image_init(&img);
+	img.app.n_stages = 1;
+	img.app.stages[0].enabled = 1;
+	img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
+	ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], words, NULL, 2,
+					     words, NULL, 2), 0);
+	r = rule_prio(1, 3);
+	r.act[0].type = XFSM_ACT_PASS;
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = 1;
+	r.idle_timeout_ms = 60000;
+	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	return img;
+}
+
+START_TEST(test_dp_compact_trace)
+{
 	__u8 pkt[64], out[128];
 	LIBBPF_OPTS(bpf_test_run_opts, run,
 		    .data_in = pkt, .data_size_in = sizeof(pkt),
 		    .data_out = out, .data_size_out = sizeof(out));
-	struct xfsm_rule_match m = match_state(0, 0xffffffff);
+	struct xfsm_rule_match m;
 	struct xfsm_obs_cfg cfg = { .observer = XFSM_OBS_TRACE };
 	static struct xfsm_trace_rec rec;
 	const struct xfsm_trace_stage *e = &rec.st[0];
@@ -2374,18 +2397,7 @@ START_TEST(test_dp_compact_trace)
 
 	dp_load_file(&d, "xfsm-compact.bpf.o", 0);
 	udp_frame(pkt);
-	xfsm_image_init(&img);
-	img.app.n_stages = 1;
-	img.app.stages[0].enabled = 1;
-	img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
-	ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], words, NULL, 2,
-					     words, NULL, 2), 0);
-	r = rule_prio(1, 3);
-	r.act[0].type = XFSM_ACT_PASS;
-	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
-	r.next_state = 1;
-	r.idle_timeout_ms = 60000;
-	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	img = compact_image();
 	m = match_state(1, 0xffffffff);
 	r = rule_prio(1, 4);
 	r.act[0].type = XFSM_ACT_PASS;
@@ -2455,28 +2467,6 @@ static int first_flow(const struct xfsm_flow_key *key, const struct xfsm_flow *f
 	}
 	w->tails += !flow_tail_zero(flow);
 	return 0;
-}
-
-static struct xfsm_image compact_image(void)
-{
-	static const __u8 words[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST };
-	struct xfsm_rule_match m = match_state(0, 0xffffffff);
-	struct xfsm_image img;
-	struct xfsm_rule r;
-
-	xfsm_image_init(&img);
-	img.app.n_stages = 1;
-	img.app.stages[0].enabled = 1;
-	img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
-	ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], words, NULL, 2,
-					     words, NULL, 2), 0);
-	r = rule_prio(1, 3);
-	r.act[0].type = XFSM_ACT_PASS;
-	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
-	r.next_state = 1;
-	r.idle_timeout_ms = 60000;
-	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
-	return img;
 }
 
 START_TEST(test_dp_compact_flows)
