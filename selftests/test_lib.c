@@ -2352,14 +2352,26 @@ static bool flow_tail_zero(const struct xfsm_flow *f)
 	return true;
 }
 
+/* A rule of stage 0 moving a flow in state `from` to `to`, idle 60 s
+ * (rule id `id`), passing the packet. */
+static void compact_move(struct xfsm_image *img, __u32 from, __u32 to, __u32 id)
+{
+	struct xfsm_rule_match m = match_state(from, 0xffffffff);
+	struct xfsm_rule r = rule_prio(1, id);
+
+	r.act[0].type = XFSM_ACT_PASS;
+	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
+	r.next_state = to;
+	r.idle_timeout_ms = 60000;
+	ck_assert_int_eq(xfsm_image_add_rule(img, 0, &m, &r), 0);
+}
+
 /* One stage keyed on the addresses whose first packet moves its flow to
  * state 1 with an idle timeout: a flow any layout holds. */
 static struct xfsm_image compact_image(void)
 {
 	static const __u8 words[] = { XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST };
-	struct xfsm_rule_match m = match_state(0, 0xffffffff);
 	struct xfsm_image img;
-	struct xfsm_rule r;
 
 	xfsm_image_init(&img);
 	img.app.n_stages = 1;
@@ -2367,12 +2379,7 @@ static struct xfsm_image compact_image(void)
 	img.app.stages[0].miss_verdict = XFSM_VERDICT_PASS;
 	ck_assert_int_eq(xfsm_stage_set_keys(&img.app.stages[0], words, NULL, 2,
 					     words, NULL, 2), 0);
-	r = rule_prio(1, 3);
-	r.act[0].type = XFSM_ACT_PASS;
-	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
-	r.next_state = 1;
-	r.idle_timeout_ms = 60000;
-	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	compact_move(&img, 0, 1, 3);
 	return img;
 }
 
@@ -2382,12 +2389,10 @@ START_TEST(test_dp_compact_trace)
 	LIBBPF_OPTS(bpf_test_run_opts, run,
 		    .data_in = pkt, .data_size_in = sizeof(pkt),
 		    .data_out = out, .data_size_out = sizeof(out));
-	struct xfsm_rule_match m;
 	struct xfsm_obs_cfg cfg = { .observer = XFSM_OBS_TRACE };
 	static struct xfsm_trace_rec rec;
 	const struct xfsm_trace_stage *e = &rec.st[0];
 	struct xfsm_image img;
-	struct xfsm_rule r;
 	struct xfsm_obs *o;
 	struct bpf_map *buf;
 	__u32 zero = 0;
@@ -2398,13 +2403,7 @@ START_TEST(test_dp_compact_trace)
 	dp_load_file(&d, "xfsm-compact.bpf.o", 0);
 	udp_frame(pkt);
 	img = compact_image();
-	m = match_state(1, 0xffffffff);
-	r = rule_prio(1, 4);
-	r.act[0].type = XFSM_ACT_PASS;
-	r.flags = XFSM_RF_SET_STATE | XFSM_RF_WRITES_FLOW;
-	r.next_state = 2;
-	r.idle_timeout_ms = 60000;
-	ck_assert_int_eq(xfsm_image_add_rule(&img, 0, &m, &r), 0);
+	compact_move(&img, 1, 2, 4);
 	ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), 0);
 
 	buf = bpf_object__find_map_by_name(d.obj, XFSM_MAP_OBS_BUF);
