@@ -2556,6 +2556,73 @@ START_TEST(test_dp_compact_flows)
 }
 END_TEST
 
+/* On a compact instance a flow of a stage left in the wide table (an
+ * application planned before its stage's table, as in
+ * test_dp_flow_tables) moves into the stage's table at the next apply
+ * with its 32 bytes as they were: each of a hundred flows with a head of
+ * its own (a walk lays their values 32 bytes apart), every field of it,
+ * and reads back with the tail past the head zero. */
+static void compact_head(struct xfsm_flow_head *h, __u32 i)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = 1000 + i;
+	h->state = 1;
+	h->idle_timeout_ms = 60000 + i;
+	h->flags = i & 1;
+	h->last_seen_ns = 5000000000ULL + i * 7919ULL;
+}
+
+START_TEST(test_dp_compact_settle)
+{
+	enum { N = 100 };
+	struct xfsm_image img = compact_image(), got;
+	struct xfsm_flow_head want, back;
+	struct xfsm_flow_key k;
+	struct xfsm_flow f;
+	int wide, narrow;
+	__u16 e0;
+	struct dp d;
+
+	dp_load_file(&d, "xfsm-compact.bpf.o", 0);
+	ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), 0);
+	ck_assert_int_eq(xfsm_flow_table(d.inst, 0), XFSM_M_FLOWS_N);
+	wide = d.inst->map_fd[XFSM_M_FLOWS];
+	narrow = d.inst->map_fd[XFSM_M_FLOWS_N];
+	ck_assert_int_eq(xfsm_read_app(d.inst, &got), 0);
+	e0 = got.app.stages[0].epoch;
+	got.app.stages[0].flags &= ~XFSM_SF_TABLE;
+	for (__u32 slot = 0; slot < 2; slot++)
+		ck_assert_int_eq(bpf_map_update_elem(d.inst->map_fd[XFSM_M_APPS], &slot,
+						     &got.app, BPF_ANY), 0);
+	xfsm_image_free(&got);
+	for (__u32 i = 0; i < N; i++) {
+		flow_key(&k, 0, e0, i);
+		compact_head(&want, i);
+		ck_assert_int_eq(bpf_map_update_elem(wide, &k, &want, BPF_NOEXIST), 0);
+	}
+	assert_flow_counts(&d, XFSM_M_FLOWS, N, "left in the wide table");
+
+	ck_assert_int_eq(xfsm_apply(d.inst, &img, NULL), 0);
+	assert_flow_counts(&d, XFSM_M_FLOWS_N, N, "moved");
+	for (__u32 i = 0; i < N; i++) {
+		flow_key(&k, 0, e0, i);
+		compact_head(&want, i);
+		memset(&back, 0xa5, sizeof(back));
+		ck_assert_int_eq(bpf_map_lookup_elem(narrow, &k, &back), 0);
+		ck_assert_msg(!memcmp(&back, &want, sizeof(want)),
+			      "flow %u: moved as version %u state %u idle %u flags %u last seen %llu",
+			      i, back.version, back.state, back.idle_timeout_ms, back.flags,
+			      (unsigned long long)back.last_seen_ns);
+		memset(&f, 0xa5, sizeof(f));
+		ck_assert_int_eq(xfsm_flow_get(d.inst, &k, &f), 0);
+		ck_assert_msg(!memcmp(&f, &want, sizeof(want)) && flow_tail_zero(&f),
+			      "flow %u: xfsm_flow_get after the move", i);
+	}
+	xfsm_image_free(&img);
+	dp_close(&d);
+}
+END_TEST
+
 START_TEST(test_sync_rcu)
 {
 	ck_assert_int_eq(xfsm_sync_rcu(), 0);
@@ -3059,6 +3126,7 @@ static Suite *lib_suite(void)
 	tcase_add_test(tc, test_dp_compact);
 	tcase_add_test(tc, test_dp_compact_trace);
 	tcase_add_test(tc, test_dp_compact_flows);
+	tcase_add_test(tc, test_dp_compact_settle);
 	tcase_add_test(tc, test_obj_size_maps);
 	suite_add_tcase(s, tc);
 
