@@ -46,7 +46,7 @@ static void read_operand(struct decision_ctx *c, const struct xfsm_operand *o)
 }
 
 void decision_init(struct decision_ctx *c, const struct xfsm_image *img,
-		   const struct xfsm_app_names *nm)
+		   const struct xfsm_app_names *nm, bool compact)
 {
 	static const unsigned int acl_words[] = {
 		XFSM_FW_IP4_SRC, XFSM_FW_IP4_DST, XFSM_FW_IP6_SRC, XFSM_FW_IP6_DST,
@@ -57,6 +57,7 @@ void decision_init(struct decision_ctx *c, const struct xfsm_image *img,
 	memset(c, 0, sizeof(*c));
 	c->img = img;
 	c->nm = nm;
+	c->compact = compact;
 	for (unsigned int s = 0; s < app->n_stages && s < XFSM_MAX_STAGES; s++) {
 		const struct xfsm_stage *st = &app->stages[s];
 
@@ -208,6 +209,8 @@ static void print_regs(struct decision_ctx *c, unsigned int s, const struct xfsm
 	bool any = false;
 	char name[64];
 
+	if (c->compact)
+		return;
 	open_json_array("registers");
 	for (unsigned int i = 0; i < XFSM_FLOW_REGS; i++) {
 		__u64 before = b_ok ? b->regs[i] : 0;
@@ -712,7 +715,8 @@ static int simulate_main(int argc, char **argv)
 	}
 	if (!app)
 		c.d.img = &r.img;
-	decision_init(&c.d, c.d.img, c.d.nm);
+	/* the copy is the live datapath's build (lib/xfsm_sim.h) */
+	decision_init(&c.d, c.d.img, c.d.nm, live && xfsm_flows_compact(live));
 	/* Every packet is checked before the datapath's copy is made (a
 	 * verification of the whole datapath: seconds on a slow machine) and
 	 * before any runs: a bad one prints only its error. */

@@ -220,7 +220,7 @@ static int trace_record(void *ctx, const void *data, size_t len)
 		if (!running_load(t->inst, &nr, false)) {
 			running_free(&t->r);
 			t->r = nr;
-			decision_init(&t->d, &t->r.img, t->r.nm);
+			decision_init(&t->d, &t->r.img, t->r.nm, xfsm_flows_compact(t->inst));
 		}
 	}
 	res = calloc(1, sizeof(*res));
@@ -314,7 +314,7 @@ int do_trace(struct args *a)
 	if (err)
 		goto out_r;
 	cfg.rate = o.rate;
-	decision_init(&t.d, &t.r.img, t.r.nm);
+	decision_init(&t.d, &t.r.img, t.r.nm, xfsm_flows_compact(t.inst));
 	t.wall = wall_offset();
 	t.count = o.count;
 	err = obs_run(t.inst, &cfg, trace_record, NULL, &t, &t.seen, o.count, &end);

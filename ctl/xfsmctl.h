@@ -113,17 +113,20 @@ int running_stats_at(struct xfsm_instance *inst, const struct xfsm_image *img,
  * A decision record (ctl/simulate.c), as simulate and trace print it:
  * the fields the application reads, per stage the flow key, the state
  * before and after, the rule or the miss, registers written, the verdict.
+ * `compact`: the instance's flows are compact (xfsm_flows_compact()), with
+ * no registers to show (nor a "registers" key in the JSON).
  */
 struct xfsm_sim_result;
 struct decision_ctx {
 	const struct xfsm_image *img;
 	const struct xfsm_app_names *nm;
+	bool	compact;		/* flows without registers */
 	bool	reads[XFSM_FV_WORDS];	/* words the application reads */
 	unsigned int n;			/* records printed so far */
 	double	when;			/* the record's wall-clock time, 0: none */
 };
 void decision_init(struct decision_ctx *c, const struct xfsm_image *img,
-		   const struct xfsm_app_names *nm);
+		   const struct xfsm_app_names *nm, bool compact);
 void decision_print(struct decision_ctx *c, const struct xfsm_sim_result *res);
 
 /* Printing compiled tables (dry run, show). */

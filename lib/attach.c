@@ -154,8 +154,9 @@ static int find_object(const struct xfsm_load_opts *o, bool offload, bool compac
 }
 
 /* For tools other than the loader (xfsmctl simulate): the object beside
- * the running executable, or where an installed tree keeps it. */
-int xfsm_datapath_object(char *buf, size_t len)
+ * the running executable, or where an installed tree keeps it; `compact`
+ * picks the build with compact flow values. */
+int xfsm_datapath_object(bool compact, char *buf, size_t len)
 {
 	struct xfsm_load_opts o = { .flow_lru = -1 };
 	char exe[PATH_MAX], dir[PATH_MAX] = "";
@@ -166,7 +167,7 @@ int xfsm_datapath_object(char *buf, size_t len)
 		snprintf(dir, sizeof(dir), "%s", dirname(exe));
 		o.exe_dir = dir;
 	}
-	return find_object(&o, false, false, false, buf, len);
+	return find_object(&o, false, compact, false, buf, len);
 }
 
 /* ---- Opening the object and reusing pinned maps ----------------------------- */

@@ -265,7 +265,10 @@ int xfsm_sim_open(struct xfsm_instance *live, const struct xfsm_image *img,
 		xfsm_log(XFSM_LOG_ERROR, "simulate: cannot pin to a CPU: %s", strerror(-err));
 		goto fail;
 	}
-	err = xfsm_datapath_object(path, sizeof(path));
+	/* The live datapath's own build: a compact one's flows are heads
+	 * alone (registers, a hard timeout and a creation time don't exist
+	 * there), and so are the copy's. */
+	err = xfsm_datapath_object(live && live->build.compact_flows, path, sizeof(path));
 	if (err)
 		goto fail;
 	s->obj = bpf_object__open_file(path, NULL);
@@ -301,11 +304,13 @@ int xfsm_sim_open(struct xfsm_instance *live, const struct xfsm_image *img,
 	if (err)
 		goto fail;
 	if (live && memcmp(&live->build, &s->inst->build, sizeof(live->build))) {
-		xfsm_log(XFSM_LOG_ERROR, "simulate: the running datapath (ABI %u, %u stages, %u tuples) "
-			 "is another build than %s (ABI %u, %u stages, %u tuples)",
+		xfsm_log(XFSM_LOG_ERROR, "simulate: the running datapath (ABI %u, %u stages, %u tuples, "
+			 "%s flow values) is another build than %s (ABI %u, %u stages, %u tuples, "
+			 "%s flow values)",
 			 live->build.abi_version, live->build.max_stages, live->build.max_tuples,
+			 live->build.compact_flows ? "compact" : "full",
 			 path, s->inst->build.abi_version, s->inst->build.max_stages,
-			 s->inst->build.max_tuples);
+			 s->inst->build.max_tuples, s->inst->build.compact_flows ? "compact" : "full");
 		err = -EPROTO;
 		goto fail;
 	}

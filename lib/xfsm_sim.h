@@ -17,6 +17,11 @@
  * and no flow is copied), which is how an application is tried before it
  * is applied.  `live` may then be NULL: the copy has no ports, groups or
  * output interfaces.
+ *
+ * The copy is the live datapath's build: on an instance loaded with
+ * --flow-value compact it holds compact flow values too, so an image that
+ * needs flow registers or a hard timeout is refused there as xfsm_apply()
+ * would refuse it, and flows read back with the tail past the head zero.
  */
 #ifndef XFSM_SIM_H
 #define XFSM_SIM_H
@@ -106,8 +111,9 @@ int xfsm_sim_frame_build(const struct xfsm_lang_match_term *t, unsigned int n,
 			 unsigned char *buf, size_t cap, __u32 *port,
 			 char *err, size_t errlen);
 
-/* The BPF object the loader would load (xfsm.bpf.o), found as
- * xfsm-loader finds it; logs where it looked on failure. */
-int xfsm_datapath_object(char *buf, size_t len);
+/* The BPF object the loader would load (xfsm.bpf.o, or with `compact`
+ * xfsm-compact.bpf.o: --flow-value compact), found as xfsm-loader finds
+ * it; logs where it looked on failure. */
+int xfsm_datapath_object(bool compact, char *buf, size_t len);
 
 #endif /* XFSM_SIM_H */

@@ -9,6 +9,12 @@
 # runs, its flows made by packets; xfsmctl state list, get, set and delete
 # work there, show no registers, hard timeout or age, and set refuses
 # registers and a hard timeout; xfsmctl show says the layout.
+# simulate runs a compact copy of the datapath: the live flow read from
+# it, an idle timeout's rollback, no registers in the records, and an
+# application needing registers refused as apply refuses it; trace's
+# records of live packets show the states and the rollback, no registers
+# (a full copy, or a record's tail past the head, would give them); state
+# flush empties the compact tables.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lang/ctl_lib.sh"
@@ -127,5 +133,57 @@ for c in "cond busy reads a flow register in a condition" \
 done
 xt_check "the refusals switched nothing (generation $gen)" \
 	"$(X -j show app | jq -r .app.generation)" = "$gen"
+
+# -- simulate: a copy of the compact datapath
+# "state_before>state_after rule expired state_seen" of each stage 0.
+sim_decisions() {
+	jq -r '[.[] | .stages[0] | "\(.state_before)>\(.state_after) \(.rule.name // "miss")" +
+		(if .expired then " \(.expired) \(.state_seen)" else "" end)] | join(", ")' <<<"$1"
+}
+xt_ok "state set: a flow whose 1 ms idle timeout has run out" \
+	X state set bysrc 198.18.20.11 state seen idle 1ms
+live=$(X -j state list | jq -S -c '[.flows[] | {key, state}]')
+out=$(X -j simulate ip.src=$CLI udp.dport=7001 then ip.src=198.18.20.77 udp.dport=7001 \
+	then ip.src=198.18.20.11 udp.dport=7001)
+xt_check "simulate: the live flow, a new one, the rollback of an expired one" \
+	"$(sim_decisions "$out")" = "seen>seen again, new>seen first, seen>seen first idle new"
+xt_check "simulate: the live flow is read from the copy, the others are created" \
+	"$(jq -r '[.[] | .stages[0].flow_before] | join(" ")' <<<"$out")" = "true false true"
+xt_check "simulate -j: no registers (a compact flow has none)" \
+	"$(jq -r '[.. | objects | has("registers")] | any' <<<"$out")" = false
+xt_check "simulate: the live flows are untouched" \
+	"$(X -j state list | jq -S -c '[.flows[] | {key, state}]')" = "$live"
+xt_match "simulate --app: an application of states and idle timeouts runs" \
+	"state new \\(no flow\\) -> seen, created" \
+	"$(X simulate --app "$T/seen.xfsm" ip.src=$CLI udp.dport=7001)"
+xt_fails_with "simulate --app: an application writing a flow register is refused" \
+	"stage bysrc, rule bysrc/bump writes a flow register: the instance was loaded with --flow-value compact" \
+	X simulate --app "$T/update.xfsm" ip.src=$CLI udp.dport=7001
+xt_fails_with "simulate --app: a hard timeout is refused" \
+	"rule bysrc/open sets a hard timeout: the instance was loaded with --flow-value compact" \
+	X simulate --app "$T/hard.xfsm" ip.src=$CLI udp.dport=7001
+
+# -- trace: records of live packets, states and an idle rollback
+xt_defer "X trace stop"
+trace_decisions() {
+	jq -r 'select(.packet) | .stages[0] | "\(.state_before)>\(.state_after) \(.rule.name // "miss")" +
+		(if .expired then " \(.expired) \(.state_seen)" else "" end)' "$1"
+}
+xt_ok "state set: the client's flow with a 1 ms idle timeout" \
+	X state set bysrc "$CLI" state seen idle 1ms
+ctl_bg tr -j trace "ip.src == $CLI, ip.proto == udp" -c 2 || xt_fail "trace started"
+ctl_udp_send 7002
+ctl_udp_send 7002
+xt_check "trace -c 2 exits 0" "$(ctl_bg_wait tr)" = 0
+xt_check "trace: the expired flow rolls back to new, the next packet finds seen" \
+	"$(trace_decisions "$T/tr" | paste -sd,)" = "seen>seen first idle new,seen>seen again"
+xt_check "trace -j: no registers (a compact flow has none)" \
+	"$(jq -s -r '[.. | objects | has("registers")] | any' "$T/tr")" = false
+
+# -- state flush
+n=$(X -j state list | jq -r .count)
+xt_check "state flush bysrc: every flow of the stage deleted" \
+	"$(X -j state flush bysrc | jq -r .deleted)" = "$n"
+xt_check "state flush: the tables are empty" "$(X -j state list | jq -r .count)" = 0
 
 xt_done
