@@ -14,7 +14,8 @@
 # application needing registers refused as apply refuses it; trace's
 # records of live packets show the states and the rollback, no registers
 # (a full copy, or a record's tail past the head, would give them); state
-# flush empties the compact tables.
+# flush empties the compact tables; monitor reports a flow's events, an
+# idle expiry among them.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lang/ctl_lib.sh"
@@ -185,5 +186,20 @@ n=$(X -j state list | jq -r .count)
 xt_check "state flush bysrc: every flow of the stage deleted" \
 	"$(X -j state flush bysrc | jq -r .deleted)" = "$n"
 xt_check "state flush: the tables are empty" "$(X -j state list | jq -r .count)" = 0
+
+# -- monitor: a flow's events, its idle timeout's expiry among them
+xt_in A sysctl -qw net.ipv6.conf.a0.disable_ipv6=1
+xt_in B sysctl -qw net.ipv6.conf.b0.disable_ipv6=1
+ctl_monitor "$T/mon" "$T/mon.err" -j monitor -c 4 || xt_fail "monitor started"
+ctl_udp_send 7004
+xt_ok "state set: the new flow with a 1 ms idle timeout" X state set bysrc "$CLI" state seen idle 1ms
+ctl_udp_send 7004
+for ((i = 0; i < 200; i++)); do
+	grep -q '"summary"' "$T/mon" && break
+	sleep 0.05
+done
+xt_check "monitor: new, update, idle_expire (seen -> new), update" \
+	"$(jq -r 'select(.event) | [.event, .from // .state, .to // ""] | join(" ")' "$T/mon" | paste -sd,)" = \
+	"new new ,update new seen,idle_expire seen new,update new seen"
 
 xt_done
