@@ -125,6 +125,15 @@ def rates_unjudged(*ids):
     return None
 
 
+def napi_ns(i):
+    """The DUT's NAPI thread time per packet absorbed in scenario `i`, ns
+    (its busy share of the window over the rate): what the rate at
+    saturation would be the inverse of, also where the generator was the
+    limit.  Projected, not measured at saturation."""
+    x, b = mpps(i), field(i, 'napi_pct')
+    return (b * 10 / x) if (x and b is not None) else None
+
+
 def ratio(a, b):
     x, y = mpps(a), mpps(b)
     return (x / y) if (x is not None and y) else None
@@ -197,7 +206,10 @@ def veth_fields(h, vid):
              veth_aa_ns_ratio=div(field(vid + 'a', 'prog_ns'), field(vid + 'r', 'prog_ns')),
              veth_aa_rate_ratio=ratio(vid + 'a', vid + 'r'),
              veth_aa_pdr_ratio=ratio(vid + 'ap', vid + 'rp'),
-             veth_aa_unjudged=rates_unjudged(vid + 'a', vid + 'r'))
+             veth_aa_unjudged=rates_unjudged(vid + 'a', vid + 'r'),
+             napi_ns_xfsm=napi_ns(vid), napi_ns_ref=napi_ns(vid + 'r'),
+             napi_capacity_ratio=div(napi_ns(vid + 'r'), napi_ns(vid)),
+             napi_aa_capacity_ratio=div(napi_ns(vid + 'r'), napi_ns(vid + 'a')))
 
 
 # The test-run overhead: the empty reference (`return XDP_DROP`) through
@@ -283,6 +295,19 @@ def aa_of(h, key, aa_note):
     return '; '.join(x for x in (own, aa_note) if x)
 
 
+def rate_note(h):
+    """The note of a rate target; where the generator was the limit, also
+    the rate the DUT's NAPI time per packet projects (not judged)."""
+    note = aa_of(h, 'veth_aa_rate_ratio', veth_rate_aa)
+    if h.get('veth_unjudged') and h.get('napi_capacity_ratio') is not None:
+        note = '; '.join(x for x in (note, (
+            f"projected from the NAPI thread's time per packet (not judged): xfsm "
+            f"{fmt(h['napi_ns_xfsm'], 0)} ns, reference {fmt(h['napi_ns_ref'], 0)} ns, "
+            f"rate at saturation {fmt(h['napi_capacity_ratio'], 2, 'x')} "
+            f"(A/A {fmt(h.get('napi_aa_capacity_ratio'), 2, 'x')})")) if x)
+    return note
+
+
 # ---- Targets ------------------------------------------------------------------
 targets = []
 
@@ -342,7 +367,7 @@ for h in headline:
     if h.get('veth_rate_ratio') is not None:
         target(f"{h['job']}: xfsm / reference, rate absorbed on the veth",
                h['veth_rate_ratio'], 0.7, '>=', unjudged=h.get('veth_unjudged'),
-               spread=veth_rate_spread, note=aa_of(h, 'veth_aa_rate_ratio', veth_rate_aa))
+               spread=veth_rate_spread, note=rate_note(h))
     if h.get('veth_pdr_xfsm_mpps') is not None or h.get('veth_pdr_ref_mpps') is not None:
         target(f"{h['job']}: xfsm / reference, partial drop rate on the veth (loss <= {pdr_pct}%)",
                h.get('veth_pdr_ratio'), 0.7, '>=', unjudged=h.get('veth_unjudged'),
@@ -366,7 +391,7 @@ for h in headline:
     if h.get('veth_rate_ratio') is not None and spec is not False:
         target(f"{h['job']}: specialized / reference, rate absorbed on the veth",
                h['veth_rate_ratio'], 0.9, '>=', unjudged=h.get('veth_unjudged'),
-               spread=veth_rate_spread, note=aa_of(h, 'veth_aa_rate_ratio', veth_rate_aa))
+               spread=veth_rate_spread, note=rate_note(h))
     if (h.get('veth_pdr_xfsm_mpps') is not None or h.get('veth_pdr_ref_mpps') is not None) \
             and spec is not False:
         target(f"{h['job']}: specialized / reference, partial drop rate on the veth (loss <= {pdr_pct}%)",

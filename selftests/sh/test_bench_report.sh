@@ -65,6 +65,15 @@ xt_check "opened knock, rate 0.70x: outside" \
 xt_check "2 stages, rate 0.95x: met" "$(status "$J" '2 stages, 16' 'rate absorbed')" = met
 xt_match "empty application, NAPI 60%: not judged" '^not comparable: the generator was the limit' \
 	"$(status "$J" 'empty application' 'rate absorbed')"
+# the NAPI thread's time per packet: 60% of 1 s over 2.0 Mpps = 300 ns on
+# both sides, 600 ns for the A/A's 1.0 Mpps
+xt_match "empty application: its note projects the rate from the NAPI time (not judged)" \
+	"projected from the NAPI thread's time per packet \(not judged\): xfsm 300 ns, reference 300 ns, rate at saturation 1\.00x \(A/A 0\.50x\)" \
+	"$(jq -r '[.targets_issue17[] | select(.target | startswith("empty application")) |
+		select(.target | contains("rate absorbed"))][0].note' "$J")"
+xt_check "a judged rate's note projects nothing" \
+	"$(jq -r '[.targets_issue17[] | select(.target | startswith("stateful firewall, 1 flow")) |
+		select(.target | contains("rate absorbed"))][0].note | contains("projected")' "$J")" = false
 xt_check "opened knock, ns 1.30x against 1.25x, spread 0.10: inside" \
 	"$(status "$J" 'port knocking, opened' 'own ns')" = \
 	'met (inside the A/A spread: no measurable difference)'
