@@ -4,7 +4,7 @@
 # Writes docs/BENCHMARKS.md and build/bench/results.json from the tables
 # that bench/run-bench.sh collected.  Called by run-bench.sh:
 #   report.py RESULTS.tsv CP.tsv MD JSON REPEATS WINDOW N1M GEN_CPU DUT_CPU
-#             MICRO_MD MICRO_JSON RT STATS_WINDOW [PDR_LOSS [ENGINE]]
+#             MICRO_MD MICRO_JSON RT STATS_WINDOW [PDR_LOSS [ENGINE [PAIR_REPEATS]]]
 
 import datetime
 import json
@@ -25,6 +25,7 @@ pdr_pct = f'{100 * pdr_loss:g}'
 # against a target.  The live and loop engines hand the DUT XDP frames.
 # The program's own ns (bpf_stats) are judged under every engine.
 engine = sys.argv[15] if len(sys.argv) > 15 else 'live'
+pair_repeats = int(sys.argv[16]) if len(sys.argv) > 16 else int(repeats)
 PACKET_ENGINE = ('not comparable: packet engine (the kernel refuses live frames; '
                  'the DUT spends its CPU on the veth\'s skb path)')
 # A rate compares programs only where the DUT was the limit: its NAPI
@@ -91,6 +92,7 @@ machine = {
     'generator_cpu': int(gen_cpu),
     'dut_cpu': int(dut_cpu),
     'repeats': int(repeats),
+    'pair_repeats': pair_repeats,
     'window_s': float(window),
     'stats_window_s': float(stats_window),
     'realtime': rt == '1',
@@ -121,6 +123,15 @@ def rates_unjudged(*ids):
         return (f"not comparable: the generator was the limit (the DUT's NAPI thread "
                 f"{' / '.join(f'{b:.0f}%' for b in busy)} busy, under {DUT_BOUND_PCT}%)")
     return None
+
+
+def napi_ns(i):
+    """The DUT's NAPI thread time per packet absorbed in scenario `i`, ns
+    (its busy share of the window over the rate): what the rate at
+    saturation would be the inverse of, also where the generator was the
+    limit.  Projected, not measured at saturation."""
+    x, b = mpps(i), field(i, 'napi_pct')
+    return (b * 10 / x) if (x and b is not None) else None
 
 
 def ratio(a, b):
@@ -179,7 +190,8 @@ STATS_JOBS = [
 def veth_fields(h, vid):
     """The veth figures of scenario `vid`: ID is the default datapath
     (specialized where it could be), IDg the generic datapath, IDr the
-    reference, IDp / IDrp their partial drop rates."""
+    reference, IDa the reference again (the A/A pair), IDp / IDrp / IDap
+    their partial drop rates."""
     h.update(veth_xfsm_ns=field(vid, 'prog_ns'), veth_ref_ns=field(vid + 'r', 'prog_ns'),
              veth_ns_ratio=div(field(vid, 'prog_ns'), field(vid + 'r', 'prog_ns')),
              veth_xfsm_mpps=mpps(vid), veth_ref_mpps=mpps(vid + 'r'),
@@ -190,7 +202,14 @@ def veth_fields(h, vid):
              napi_xfsm_pct=field(vid, 'napi_pct'), napi_ref_pct=field(vid + 'r', 'napi_pct'),
              veth_pdr_xfsm_mpps=mpps(vid + 'p'), veth_pdr_ref_mpps=mpps(vid + 'rp'),
              veth_pdr_ratio=ratio(vid + 'p', vid + 'rp'),
-             veth_unjudged=rates_unjudged(vid, vid + 'r'))
+             veth_unjudged=rates_unjudged(vid, vid + 'r'),
+             veth_aa_ns_ratio=div(field(vid + 'a', 'prog_ns'), field(vid + 'r', 'prog_ns')),
+             veth_aa_rate_ratio=ratio(vid + 'a', vid + 'r'),
+             veth_aa_pdr_ratio=ratio(vid + 'ap', vid + 'rp'),
+             veth_aa_unjudged=rates_unjudged(vid + 'a', vid + 'r'),
+             napi_ns_xfsm=napi_ns(vid), napi_ns_ref=napi_ns(vid + 'r'),
+             napi_capacity_ratio=div(napi_ns(vid + 'r'), napi_ns(vid)),
+             napi_aa_capacity_ratio=div(napi_ns(vid + 'r'), napi_ns(vid + 'a')))
 
 
 # The test-run overhead: the empty reference (`return XDP_DROP`) through
@@ -247,13 +266,55 @@ for vid, label in STATS_JOBS:
         veth_fields(h, vid)
         diagnostic.append(h)
 
+# ---- The A/A spread of the veth figures --------------------------------------
+# Each pair on the veth has a third side, the reference again, loaded and
+# measured as the reference is, in the same rounds (bench/run-bench.sh
+# measure_pair): its ratio to the reference is what chance alone makes of
+# two identical programs.  A figure's spread is the largest distance from
+# 1 of that ratio over every pair of the run (rates and partial drop rates
+# only where the A/A pair's own DUT was the limit): a ratio that misses a
+# target by less says nothing about the programs.
+def veth_spread(key, judged):
+    xs = [(h['job'], h[key]) for h in headline + diagnostic
+          if h.get(key) is not None and (not judged or not h.get('veth_aa_unjudged'))]
+    if not xs:
+        return None, ''
+    sp = max(abs(1 - x) for _, x in xs)
+    return sp, f'A/A spread ±{sp:.3f} (the widest of {len(xs)} pairs)'
+
+
+veth_ns_spread, veth_ns_aa = veth_spread('veth_aa_ns_ratio', False)
+veth_rate_spread, veth_rate_aa = veth_spread('veth_aa_rate_ratio', True)
+veth_pdr_spread, veth_pdr_aa = veth_spread('veth_aa_pdr_ratio', True)
+spreads = {'veth_ns': veth_ns_spread, 'veth_rate': veth_rate_spread, 'veth_pdr': veth_pdr_spread}
+
+
+def aa_of(h, key, aa_note):
+    """The note of a veth target: this pair's own A/A ratio, and the spread."""
+    own = f"this job's A/A {fmt(h[key], 3, 'x')}" if h.get(key) is not None else ''
+    return '; '.join(x for x in (own, aa_note) if x)
+
+
+def rate_note(h):
+    """The note of a rate target; where the generator was the limit, also
+    the rate the DUT's NAPI time per packet projects (not judged)."""
+    note = aa_of(h, 'veth_aa_rate_ratio', veth_rate_aa)
+    if h.get('veth_unjudged') and h.get('napi_capacity_ratio') is not None:
+        note = '; '.join(x for x in (note, (
+            f"projected from the NAPI thread's time per packet (not judged): xfsm "
+            f"{fmt(h['napi_ns_xfsm'], 0)} ns, reference {fmt(h['napi_ns_ref'], 0)} ns, "
+            f"rate at saturation {fmt(h['napi_capacity_ratio'], 2, 'x')} "
+            f"(A/A {fmt(h.get('napi_aa_capacity_ratio'), 2, 'x')})")) if x)
+    return note
+
+
 # ---- Targets ------------------------------------------------------------------
 targets = []
 
 
 def target(name, value, goal, cmp, unit='x', note='', spread=None, valid=True, unjudged=None):
     """One target row.  `note`: what to read it against (the reference's
-    own figure, the A/A spread).  `spread`: for a ">= goal" comparison
+    own figure, the A/A spread).  `spread`: for a ">=" or "<=" comparison
     with a noisy ratio, how far two identical programs measured in the
     same rounds lie apart: a miss by less than that is no evidence of a
     difference.  `unjudged`: why the measurement, shown, says nothing
@@ -265,9 +326,10 @@ def target(name, value, goal, cmp, unit='x', note='', spread=None, valid=True, u
     else:
         ok = {'>=': value >= goal, '<': value < goal, '<=': value <= goal}[cmp]
         status = 'met' if ok else 'NOT met'
-        if not ok and spread is not None and cmp == '>=':
+        if not ok and spread is not None and cmp in ('>=', '<='):
+            inside = value >= goal - spread if cmp == '>=' else value <= goal + spread
             status = ('met (inside the A/A spread: no measurable difference)'
-                      if value >= goal - spread else 'NOT met (outside the A/A spread)')
+                      if inside else 'NOT met (outside the A/A spread)')
         if not valid:
             status = f'invalid measurement ({status} as measured)'
     targets.append({'target': name, 'goal': f'{cmp} {goal}{unit}',
@@ -300,13 +362,16 @@ for h in headline:
                note=tr_judged(h, 'test_run_net', 'test_run_ratio')[1])
     if h.get('veth_ns_ratio') is not None:
         target(f"{h['job']}: xfsm / reference, the program's own ns per packet on the veth (bpf_stats)",
-               h['veth_ns_ratio'], 2.0, '<=')
+               h['veth_ns_ratio'], 2.0, '<=', spread=veth_ns_spread,
+               note=aa_of(h, 'veth_aa_ns_ratio', veth_ns_aa))
     if h.get('veth_rate_ratio') is not None:
         target(f"{h['job']}: xfsm / reference, rate absorbed on the veth",
-               h['veth_rate_ratio'], 0.7, '>=', unjudged=h.get('veth_unjudged'))
+               h['veth_rate_ratio'], 0.7, '>=', unjudged=h.get('veth_unjudged'),
+               spread=veth_rate_spread, note=rate_note(h))
     if h.get('veth_pdr_xfsm_mpps') is not None or h.get('veth_pdr_ref_mpps') is not None:
         target(f"{h['job']}: xfsm / reference, partial drop rate on the veth (loss <= {pdr_pct}%)",
-               h.get('veth_pdr_ratio'), 0.7, '>=', unjudged=h.get('veth_unjudged'))
+               h.get('veth_pdr_ratio'), 0.7, '>=', unjudged=h.get('veth_unjudged'),
+               spread=veth_pdr_spread, note=aa_of(h, 'veth_aa_pdr_ratio', veth_pdr_aa))
 
 # Issue 17: the specialized program of each job it could generate, against
 # 1.25x / 0.9x.  A job where the micro benchmark found no specialized
@@ -321,14 +386,17 @@ for h in headline:
                v if spec else None, 1.25, '<=', note=note)
     if h.get('veth_ns_ratio') is not None and spec is not False:
         target(f"{h['job']}: specialized / reference, the program's own ns per packet on the veth (bpf_stats)",
-               h['veth_ns_ratio'], 1.25, '<=')
+               h['veth_ns_ratio'], 1.25, '<=', spread=veth_ns_spread,
+               note=aa_of(h, 'veth_aa_ns_ratio', veth_ns_aa))
     if h.get('veth_rate_ratio') is not None and spec is not False:
         target(f"{h['job']}: specialized / reference, rate absorbed on the veth",
-               h['veth_rate_ratio'], 0.9, '>=', unjudged=h.get('veth_unjudged'))
+               h['veth_rate_ratio'], 0.9, '>=', unjudged=h.get('veth_unjudged'),
+               spread=veth_rate_spread, note=rate_note(h))
     if (h.get('veth_pdr_xfsm_mpps') is not None or h.get('veth_pdr_ref_mpps') is not None) \
             and spec is not False:
         target(f"{h['job']}: specialized / reference, partial drop rate on the veth (loss <= {pdr_pct}%)",
-               h.get('veth_pdr_ratio'), 0.9, '>=', unjudged=h.get('veth_unjudged'))
+               h.get('veth_pdr_ratio'), 0.9, '>=', unjudged=h.get('veth_unjudged'),
+               spread=veth_pdr_spread, note=aa_of(h, 'veth_aa_pdr_ratio', veth_pdr_aa))
 # Apply with generation and verification (bench/run-bench.sh cp_apply):
 # the slowest example, and the 10,000-rule application.
 ex = [c for c in cp if c['key'].startswith('apply_example_')]
@@ -434,6 +502,7 @@ targets = _t
 
 doc = {'machine': machine, 'headline': headline, 'diagnostic': diagnostic, 'scenarios': rows, 'control_plane': cp,
        'targets': targets, 'targets_issue17': targets17, 'targets_issue6': targets6,
+       'aa_spreads': spreads,
        'micro': micro,
        'micro_markdown': micro_md}
 os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
@@ -459,8 +528,10 @@ w(f"- load average at the end of the run: {' / '.join(str(x) for x in machine['l
   "(1 / 5 / 15 min; the benchmark's own threads and every other task of the machine count)")
 w(f"- method: generator on CPU {gen_cpu}, device under test (threaded NAPI of its veth) "
   f"on CPU {dut_cpu}, both {'SCHED_FIFO 50' if rt == '1' else 'at normal priority (--no-rt)'}; "
-  f"{repeats} runs of a {window} s window each (an xfsm job and its reference alternating), "
-  f"median; bpf_stats over a further {stats_window} s; 60-byte frames (64 on the wire)")
+  f"{repeats} runs of a {window} s window each, median; a job paired with its reference: "
+  f"{pair_repeats} rounds, each running xfsm, the reference, the reference again (the A/A "
+  f"pair) and, where measured, the generic datapath in turn, the order turning by one each "
+  f"round; bpf_stats over a further {stats_window} s; 60-byte frames (64 on the wire)")
 ENGINE_NOTES = {
     'live': '',
     'loop': (' (this kernel refuses BPF_PROG_TEST_RUN live frames: the generator\'s frames go '
@@ -506,8 +577,8 @@ w('')
 w('| job | test run: generic ns | specialized ns | reference ns | generic ratio | '
   'specialized ratio | specialized net ratio | veth: generic ns | default ns | reference ns | default ratio | '
   'veth Mpps: generic | default | reference | default rate ratio | NAPI busy default / reference | '
-  'PDR Mpps: default | reference | PDR ratio |')
-w('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|')
+  'PDR Mpps: default | reference | PDR ratio | A/A: ns / rate / PDR |')
+w('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|')
 for h in headline + diagnostic:
     w(f"| {h['job']} | {fmt(h.get('test_run_xfsm_ns'), 1)} | {fmt(h.get('test_run_spec_ns'), 1)} | "
       f"{fmt(h.get('test_run_ref_ns'), 1)} | {fmt(h.get('test_run_generic_ratio'), 2, 'x')} | "
@@ -519,7 +590,17 @@ for h in headline + diagnostic:
       f"{fmt(h.get('veth_xfsm_mpps'), 3)} | {fmt(h.get('veth_ref_mpps'), 3)} | "
       f"{fmt(h.get('veth_rate_ratio'), 2, 'x')} | {fmt(h.get('napi_xfsm_pct'), 0, '%')} / "
       f"{fmt(h.get('napi_ref_pct'), 0, '%')} | {fmt(h.get('veth_pdr_xfsm_mpps'), 3)} | "
-      f"{fmt(h.get('veth_pdr_ref_mpps'), 3)} | {fmt(h.get('veth_pdr_ratio'), 2, 'x')} |")
+      f"{fmt(h.get('veth_pdr_ref_mpps'), 3)} | {fmt(h.get('veth_pdr_ratio'), 2, 'x')} | "
+      f"{fmt(h.get('veth_aa_ns_ratio'), 2, 'x')} / {fmt(h.get('veth_aa_rate_ratio'), 2, 'x')} / "
+      f"{fmt(h.get('veth_aa_pdr_ratio'), 2, 'x')} |")
+w('')
+w('"A/A": the reference again over the reference, the two loaded and measured alike')
+w('in the same rounds: what chance alone makes of two identical programs here. The')
+w('widest A/A distance from 1 over the pairs of the run is the spread a veth target is')
+w('read against: a ratio that misses its goal by less is "met (inside the A/A spread:')
+w('no measurable difference)", by more "NOT met (outside the A/A spread)". Spreads in')
+w(f"this run: the program's own ns {fmt(veth_ns_spread, 3)}, rate {fmt(veth_rate_spread, 3)}, "
+  f'partial drop rate {fmt(veth_pdr_spread, 3)} (rates over the pairs whose DUT was the limit).')
 w('')
 if diagnostic:
     w("The rows against \"the reference keeping xfsm's statistics\" are not targets: that")
