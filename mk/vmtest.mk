@@ -29,7 +29,7 @@ vmtest-selftest: vmtest-deps
 	$(Q)VMTEST_SELFTEST=1 BUILD=$(BUILD) KERNEL=$(KERNEL) bash selftests/sh/test_vmtest.sh
 
 vmtest-run: vmtest-deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory $(build_jobs) all
 	$(Q)KERNEL=$(KERNEL) ./scripts/vmtest/run.sh $(BUILD)
 
 # The runner's tests first: a runner that cannot tell a failing guest from a
