@@ -203,13 +203,15 @@ pin_napi
 # ---- measurement ---------------------------------------------------------------
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# Counters of the DUT, each printing one packet count.
-cnt_veth_xdp() { D ethtool -S "$IF_D" | awk '/rx_queue_[0-9]+_xdp_packets:/ { s += $2 } END { print s + 0 }'; }
+# Counters of the DUT, each printing one packet count.  (awk prints a
+# number over 2^31 as 2.1e+09 with print, and clamps it with %d: counts
+# go through %.0f, exact to 2^53.  The veth's passes 2^31 within a run.)
+cnt_veth_xdp() { D ethtool -S "$IF_D" | awk '/rx_queue_[0-9]+_xdp_packets:/ { s += $2 } END { printf "%.0f\n", s }'; }
 cnt_xfsm() { X -j stats | jq '.datapath.rx_packets'; }
 cnt_nft() { D nft -j list counter "$1" "$2" "$3" | jq '[.nftables[] | select(.counter) | .counter.packets][0]'; }
 # iptables: the packet counter of the chain's first rule, which every
 # packet meets (a count-only rule where the job has several rules)
-cnt_ipt() { D iptables -w -t raw -v -x -n -L PREROUTING 1 | awk '{ print $1 + 0 }'; }
+cnt_ipt() { D iptables -w -t raw -v -x -n -L PREROUTING 1 | awk '{ printf "%.0f\n", $1 }'; }
 
 # Cheap probes, read at the edges of a window: the DUT CPU's busy and total
 # ticks (/proc/stat, steal counted as not ours), the NAPI threads' ticks.
@@ -454,7 +456,7 @@ pdr_pair() {
 	for side in xfsm ref aa; do
 		LO[$side]=0
 		HI[$side]=$(awk '{ print $1 }' "${RUNS[$side]}" | grep -v nan | median |
-			    awk '{ printf "%d", $1 * 1.5e6 }')
+			    awk '{ printf "%.0f", $1 * 1.5e6 }')
 		: >"$TMP/pdr.$id.$side"
 	done
 	for ((k = 0; k < PDR_STEPS; k++)); do
