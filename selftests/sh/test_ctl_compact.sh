@@ -136,11 +136,11 @@ xt_check "the refusals switched nothing (generation $gen)" \
 	"$(X -j show app | jq -r .app.generation)" = "$gen"
 
 # -- simulate: a copy of the compact datapath
-# "state_before>state_after rule expired state_seen" of each stage 0.
-sim_decisions() {
-	jq -r '[.[] | .stages[0] | "\(.state_before)>\(.state_after) \(.rule.name // "miss")" +
-		(if .expired then " \(.expired) \(.state_seen)" else "" end)] | join(", ")' <<<"$1"
-}
+# A decision record's stage 0 as "state_before>state_after rule", and
+# "expired state_seen" after it where a timeout ran out (jq).
+STAGE0='.stages[0] | "\(.state_before)>\(.state_after) \(.rule.name // "miss")" +
+	(if .expired then " \(.expired) \(.state_seen)" else "" end)'
+sim_decisions() { jq -r "[.[] | $STAGE0] | join(\", \")" <<<"$1"; }
 xt_ok "state set: a flow whose 1 ms idle timeout has run out" \
 	X state set bysrc 198.18.20.11 state seen idle 1ms
 live=$(X -j state list | jq -S -c '[.flows[] | {key, state}]')
@@ -166,10 +166,7 @@ xt_fails_with "simulate --app: a hard timeout is refused" \
 
 # -- trace: records of live packets, states and an idle rollback
 xt_defer "X trace stop"
-trace_decisions() {
-	jq -r 'select(.packet) | .stages[0] | "\(.state_before)>\(.state_after) \(.rule.name // "miss")" +
-		(if .expired then " \(.expired) \(.state_seen)" else "" end)' "$1"
-}
+trace_decisions() { jq -r "select(.packet) | $STAGE0" "$1"; }
 xt_ok "state set: the client's flow with a 1 ms idle timeout" \
 	X state set bysrc "$CLI" state seen idle 1ms
 ctl_bg tr -j trace "ip.src == $CLI, ip.proto == udp" -c 2 || xt_fail "trace started"
